@@ -1,0 +1,71 @@
+// The graph IR every front-end produces (ONNX import, GraphBuilder, the zoo) and every pass
+// consumes. Operators carry ONNX names and ONNX attribute semantics, so an imported file,
+// a built network and an exported file are the same thing. Shapes are NCHW (logical, as ONNX).
+
+/** A dense f32 tensor at the public API: NCHW, row-major. */
+export interface Tensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** Attribute values, as ONNX has them (tensors only for Constant/ConstantOfShape). */
+export type AttrValue = number | string | number[] | string[] | Tensor | IntTensor;
+
+/** Integer data travels as float-free int arrays (shape arithmetic, Gather indices). */
+export interface IntTensor {
+  ints: number[];
+  shape: number[];
+}
+
+export interface Node {
+  /** Unique within the graph; used in every error message about this node. */
+  name: string;
+  /** ONNX operator type (Conv, Relu, ...). Passes may introduce wasmcnn-internal ops. */
+  op: string;
+  /** Tensor names; '' marks an omitted optional input. */
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, AttrValue>;
+}
+
+/** What the graph knows of a value: its logical shape and, once folded, its constant data. */
+export interface ValueInfo {
+  name: string;
+  shape?: number[];
+  /** 'float' for activations and weights; 'int' for shape arithmetic folded at load. */
+  dtype?: 'float' | 'int' | 'bool';
+}
+
+export interface Graph {
+  /** Graph inputs fed at run time, in order. */
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  nodes: Node[];
+  /** Float constants (weights) by name. */
+  initializers: Map<string, Tensor>;
+  /** Integer constants (shapes, indices, axes) by name. */
+  intConstants: Map<string, IntTensor>;
+  /** Shapes known for every value, filled by shape inference. */
+  shapes: Map<string, number[]>;
+}
+
+export function emptyGraph(): Graph {
+  return {
+    inputs: [],
+    outputs: [],
+    nodes: [],
+    initializers: new Map(),
+    intConstants: new Map(),
+    shapes: new Map(),
+  };
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeStr(shape: readonly number[] | undefined): string {
+  return shape ? `[${shape.join(', ')}]` : '[?]';
+}
