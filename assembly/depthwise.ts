@@ -1,2 +1,322 @@
-// placeholder: filled in by the kernel work for this family
-export const __depthwise_placeholder: i32 = 0;
+// Depthwise convolution (MobileNets, Howard et al. 2017; groups == C == OC) on NHWC
+// activations, vectorised over channels with f32x4, with optional dilation (DeepLab, Chen et
+// al. 2017) and a fused ReLU / clamp epilogue.
+//
+// Packed weights: one tile per 4 channels (the last tile zero-padded), each tile holding the
+// 4 biases followed by the KH*KW taps, row-major, 4 channels a tap:
+//   tile t: [bias c..c+3][tap(0,0) c..c+3][tap(0,1) c..c+3] ... [tap(KH-1,KW-1) c..c+3]
+// so one channel tile's whole filter is one contiguous (1 + KH*KW) * 16-byte run.
+//
+// Loop structure of dwconv_f32:
+//   * interior output pixels (every tap inside the input) of square 3x3 / 5x5 / 7x7 kernels
+//     run without bounds checks, blocked as [pixel block of DW_BLOCK] x [channel tile] x
+//     [pixels], the 3x3 taps held in registers; stride and dilation are plain pointer steps,
+//     so s1, s2 and dilated kernels all run at the same speed;
+//   * border pixels, other kernel shapes and the C % 4 remainder channels take the generic
+//     per-pixel path, which clips the tap range once per pixel instead of testing every tap;
+//   * the remainder tile loads and stores only the C % 4 live lanes (never reads or writes
+//     past the tensor's channels).
+import {
+  G_N, G_H, G_W, G_C, G_OH, G_OW, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
+  G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, ACT_RELU, ACT_CLAMP,
+} from './codes';
+
+// Output pixels per block in the interior loop: the block's input footprint (KH rows of
+// DW_BLOCK * stride + KW pixels, all channels) stays in L1 while every channel tile visits it.
+const DW_BLOCK: i32 = 8;
+
+@inline function gi(g: usize, f: i32): i32 {
+  return load<i32>(g + (<usize>f << 2));
+}
+
+/** Floats of packed weights dwconv_pack writes for this geometry. */
+export function dwconv_packed_size(g: usize): i32 {
+  const C = gi(g, G_C);
+  const taps = gi(g, G_KH) * gi(g, G_KW);
+  return ((C + 3) & ~3) * (1 + taps);
+}
+
+/** Packs PyTorch/ONNX depthwise weights [C][1][KH][KW] (+ bias [C] or 0) into channel tiles. */
+export function dwconv_pack(w: usize, bias: usize, g: usize, dst: usize): void {
+  const C = gi(g, G_C);
+  const taps = gi(g, G_KH) * gi(g, G_KW);
+  const tiles = (C + 3) >> 2;
+  const tileF = (1 + taps) << 2;
+  for (let t = 0; t < tiles; t++) {
+    const base = dst + (<usize>(t * tileF) << 2);
+    for (let l = 0; l < 4; l++) {
+      const c = (t << 2) + l;
+      const live = c < C;
+      store<f32>(base + (<usize>l << 2), live && bias != 0 ? load<f32>(bias + (<usize>c << 2)) : 0);
+      for (let k = 0; k < taps; k++) {
+        store<f32>(
+          base + (<usize>(((1 + k) << 2) + l) << 2),
+          live ? load<f32>(w + (<usize>(c * taps + k) << 2)) : 0,
+        );
+      }
+    }
+  }
+}
+
+// ---- partial-tile helpers: touch only the first `n` (1..3) lanes in memory ----
+
+@inline function loadPart(p: usize, n: i32): v128 {
+  if (n == 1) return v128.load32_zero(p);
+  if (n == 2) return v128.load64_zero(p);
+  return v128.load32_lane(p + 8, v128.load64_zero(p), 2);
+}
+
+@inline function storePart(p: usize, v: v128, n: i32): void {
+  if (n == 1) {
+    v128.store32_lane(p, v, 0);
+  } else {
+    v128.store64_lane(p, v, 0);
+    if (n == 3) v128.store32_lane(p + 8, v, 2);
+  }
+}
+
+// First tap index (of K taps spaced D apart, starting at i0) that lands at or after 0.
+@inline function tapLo(i0: i32, D: i32): i32 {
+  return i0 >= 0 ? 0 : (D - 1 - i0) / D;
+}
+
+// One past the last tap index that lands before `size`.
+@inline function tapHi(i0: i32, D: i32, K: i32, size: i32): i32 {
+  if (i0 >= size) return 0;
+  const n = (size - i0 + D - 1) / D;
+  return n < K ? n : K;
+}
+
+@inline function epilogue(a: v128, lo: v128, hi: v128): v128 {
+  // pmax/pmin are single instructions and keep NaN (NaN < x is false).
+  return f32x4.pmin(f32x4.pmax(a, lo), hi);
+}
+
+// ---- generic path: one output pixel, channel tiles [t0, t1) plus the remainder tile if rem ----
+// ip: input pixel (ih0, iw0) of this output's window corner, possibly outside the tensor
+//     (computed with wrapping arithmetic; only in-range taps are dereferenced).
+function dwPixel(
+  ip: usize, op: usize, pk: usize, t0: i32, t1: i32, rem: i32,
+  kh0: i32, kh1: i32, kw0: i32, kw1: i32, KW: i32,
+  rowStep: usize, colStep: usize, tileB: usize, lo: v128, hi: v128,
+): void {
+  for (let t = t0; t < t1; t++) {
+    const w = pk + <usize>t * tileB;
+    const c = <usize>t << 4;
+    let acc = v128.load(w);
+    for (let kh = kh0; kh < kh1; kh++) {
+      const rp = ip + c + <usize>kh * rowStep;
+      const wr = w + 16 + (<usize>(kh * KW) << 4);
+      for (let kw = kw0; kw < kw1; kw++) {
+        acc = f32x4.add(acc, f32x4.mul(v128.load(rp + <usize>kw * colStep), v128.load(wr + (<usize>kw << 4))));
+      }
+    }
+    v128.store(op + c, epilogue(acc, lo, hi));
+  }
+  if (rem != 0) {
+    const t = t1;
+    const w = pk + <usize>t * tileB;
+    const c = <usize>t << 4;
+    let acc = v128.load(w);
+    for (let kh = kh0; kh < kh1; kh++) {
+      const rp = ip + c + <usize>kh * rowStep;
+      const wr = w + 16 + (<usize>(kh * KW) << 4);
+      for (let kw = kw0; kw < kw1; kw++) {
+        acc = f32x4.add(acc, f32x4.mul(loadPart(rp + <usize>kw * colStep, rem), v128.load(wr + (<usize>kw << 4))));
+      }
+    }
+    storePart(op + c, epilogue(acc, lo, hi), rem);
+  }
+}
+
+// ---- interior runs: `n` consecutive output pixels of one channel tile, no bounds checks ----
+// ip: input at the first pixel's window corner (+ channel offset), sIn: input step between
+// outputs (stride * pixel bytes), cs / rs: byte step between taps along a row / down a column
+// (dilation included), w: the channel tile's packed filter (bias first).
+
+function dw3x3Run(
+  ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
+): void {
+  const b = v128.load(w);
+  const w00 = v128.load(w, 16), w01 = v128.load(w, 32), w02 = v128.load(w, 48);
+  const w10 = v128.load(w, 64), w11 = v128.load(w, 80), w12 = v128.load(w, 96);
+  const w20 = v128.load(w, 112), w21 = v128.load(w, 128), w22 = v128.load(w, 144);
+  const cs2 = cs << 1;
+  for (let i = 0; i < n; i++) {
+    const r1 = ip + rs;
+    const r2 = r1 + rs;
+    let a0 = f32x4.add(b, f32x4.mul(v128.load(ip), w00));
+    let a1 = f32x4.mul(v128.load(r1), w10);
+    let a2 = f32x4.mul(v128.load(r2), w20);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(ip + cs), w01));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(r1 + cs), w11));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(r2 + cs), w21));
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(ip + cs2), w02));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(r1 + cs2), w12));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(r2 + cs2), w22));
+    v128.store(op, epilogue(f32x4.add(f32x4.add(a0, a1), a2), lo, hi));
+    ip += sIn;
+    op += sOut;
+  }
+}
+
+// One kernel row of 5 taps: acc + sum_k in[p + k*cs] * w[k].
+@inline function row5(acc: v128, p: usize, cs: usize, w: usize): v128 {
+  const p2 = p + (cs << 1);
+  const p4 = p2 + (cs << 1);
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p), v128.load(w)));
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p + cs), v128.load(w, 16)));
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p2), v128.load(w, 32)));
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p2 + cs), v128.load(w, 48)));
+  return f32x4.add(acc, f32x4.mul(v128.load(p4), v128.load(w, 64)));
+}
+
+function dw5x5Run(
+  ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
+): void {
+  const z = f32x4.splat(0);
+  for (let i = 0; i < n; i++) {
+    const r1 = ip + rs;
+    const r2 = r1 + rs;
+    const r3 = r2 + rs;
+    const r4 = r3 + rs;
+    let a0 = row5(v128.load(w), ip, cs, w + 16);
+    let a1 = row5(z, r1, cs, w + 96);
+    a0 = row5(a0, r2, cs, w + 176);
+    a1 = row5(a1, r3, cs, w + 256);
+    a0 = row5(a0, r4, cs, w + 336);
+    v128.store(op, epilogue(f32x4.add(a0, a1), lo, hi));
+    ip += sIn;
+    op += sOut;
+  }
+}
+
+// One kernel row of 7 taps.
+@inline function row7(acc: v128, p: usize, cs: usize, w: usize): v128 {
+  const c2 = cs << 1;
+  const p2 = p + c2;
+  const p4 = p2 + c2;
+  const p6 = p4 + c2;
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p), v128.load(w)));
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p + cs), v128.load(w, 16)));
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p2), v128.load(w, 32)));
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p2 + cs), v128.load(w, 48)));
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p4), v128.load(w, 64)));
+  acc = f32x4.add(acc, f32x4.mul(v128.load(p4 + cs), v128.load(w, 80)));
+  return f32x4.add(acc, f32x4.mul(v128.load(p6), v128.load(w, 96)));
+}
+
+function dw7x7Run(
+  ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
+): void {
+  const z = f32x4.splat(0);
+  for (let i = 0; i < n; i++) {
+    const r1 = ip + rs;
+    const r2 = r1 + rs;
+    const r3 = r2 + rs;
+    const r4 = r3 + rs;
+    const r5 = r4 + rs;
+    const r6 = r5 + rs;
+    let a0 = row7(v128.load(w), ip, cs, w + 16);
+    let a1 = row7(z, r1, cs, w + 128);
+    a0 = row7(a0, r2, cs, w + 240);
+    a1 = row7(a1, r3, cs, w + 352);
+    a0 = row7(a0, r4, cs, w + 464);
+    a1 = row7(a1, r5, cs, w + 576);
+    a0 = row7(a0, r6, cs, w + 688);
+    v128.store(op, epilogue(f32x4.add(a0, a1), lo, hi));
+    ip += sIn;
+    op += sOut;
+  }
+}
+
+/**
+ * Depthwise convolution y = act(bias + sum of taps), NHWC, geometry block g, weights packed by
+ * dwconv_pack. Square 3x3 / 5x5 / 7x7 kernels (any stride, any dilation) take the
+ * register-tiled interior path; everything else the generic clipped-window path.
+ */
+export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize): void {
+  const N = gi(g, G_N), H = gi(g, G_H), W = gi(g, G_W), C = gi(g, G_C);
+  const OH = gi(g, G_OH), OW = gi(g, G_OW);
+  const KH = gi(g, G_KH), KW = gi(g, G_KW);
+  const SH = gi(g, G_SH), SW = gi(g, G_SW);
+  const PT = gi(g, G_PT), PL = gi(g, G_PL);
+  const DH = gi(g, G_DH), DW = gi(g, G_DW);
+  const act = gi(g, G_ACT);
+  let lo = f32x4.splat(-Infinity);
+  let hi = f32x4.splat(Infinity);
+  if (act == ACT_RELU) {
+    lo = f32x4.splat(0);
+  } else if (act == ACT_CLAMP) {
+    lo = f32x4.splat(reinterpret<f32>(gi(g, G_ACT_P0)));
+    hi = f32x4.splat(reinterpret<f32>(gi(g, G_ACT_P1)));
+  }
+
+  const ps = <usize>gi(g, G_IN_STRIDE) << 2; // bytes between input pixels
+  const ops = <usize>gi(g, G_OUT_STRIDE) << 2; // bytes between output pixels
+  const rowB = <usize>W * ps;
+  const colStep = <usize>DW * ps;
+  const rowStep = <usize>DH * rowB;
+  const sIn = <usize>SW * ps;
+  const tileB = <usize>(1 + KH * KW) << 4;
+  const full = C >> 2;
+  const rem = C & 3;
+
+  // Which fast path (0: none).
+  const K = KH == KW && (KH == 3 || KH == 5 || KH == 7) ? KH : 0;
+
+  // Interior output range: every tap inside the input.
+  let ohLo = 0, ohHi = 0, owLo = 0, owHi = 0;
+  if (K != 0) {
+    ohLo = (PT + SH - 1) / SH;
+    const nh = H - 1 + PT - (KH - 1) * DH;
+    ohHi = nh >= 0 ? min(OH, nh / SH + 1) : 0;
+    owLo = (PL + SW - 1) / SW;
+    const nw = W - 1 + PL - (KW - 1) * DW;
+    owHi = nw >= 0 ? min(OW, nw / SW + 1) : 0;
+    if (ohLo > ohHi) ohLo = ohHi;
+    if (owLo > owHi) owLo = owHi;
+    if (owLo >= owHi || full == 0) { ohLo = 0; ohHi = 0; }
+  }
+
+  for (let n = 0; n < N; n++) {
+    const inImg = input + <usize>n * <usize>H * rowB;
+    const outImg = output + <usize>(n * OH) * <usize>OW * ops;
+    for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * SH - PT;
+      const kh0 = tapLo(ih0, DH), kh1 = tapHi(ih0, DH, KH, H);
+      const inRow = inImg + <usize>ih0 * rowB; // wraps for ih0 < 0; only valid rows are read
+      const outRow = outImg + <usize>oh * <usize>OW * ops;
+      const interiorRow = oh >= ohLo && oh < ohHi;
+      for (let ow = 0; ow < OW; ) {
+        if (interiorRow && ow == owLo) {
+          // Interior block of the row: fast path for full tiles, generic for the remainder.
+          for (let b0 = owLo; b0 < owHi; b0 += DW_BLOCK) {
+            const nb = min(DW_BLOCK, owHi - b0);
+            const ip = inRow + <usize>(b0 * SW - PL) * ps;
+            const op = outRow + <usize>b0 * ops;
+            for (let t = 0; t < full; t++) {
+              const c = <usize>t << 4;
+              const w = packed + <usize>t * tileB;
+              if (K == 3) dw3x3Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, w, lo, hi);
+              else if (K == 5) dw5x5Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, w, lo, hi);
+              else dw7x7Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, w, lo, hi);
+            }
+            if (rem != 0) {
+              for (let j = 0; j < nb; j++) {
+                dwPixel(ip + <usize>j * sIn, op + <usize>j * ops, packed, full, full, rem,
+                  0, KH, 0, KW, KW, rowStep, colStep, tileB, lo, hi);
+              }
+            }
+          }
+          ow = owHi;
+          continue;
+        }
+        const iw0 = ow * SW - PL;
+        dwPixel(inRow + <usize>iw0 * ps, outRow + <usize>ow * ops, packed, 0, full, rem,
+          kh0, kh1, tapLo(iw0, DW), tapHi(iw0, DW, KW, W), KW, rowStep, colStep, tileB, lo, hi);
+        ow++;
+      }
+    }
+  }
+}
