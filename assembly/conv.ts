@@ -1,2 +1,195 @@
-// placeholder: filled in by the kernel work for this family
-export const __conv_placeholder: i32 = 0;
+// conv2d, NHWC, on the geometry block of codes.ts (G_*), as a GEMM against weights packed by
+// gemm_pack's 8-column panel layout, one packed matrix per group.
+//
+// - 1x1, stride 1, pad 0: the NHWC pixel rows already are the GEMM's A (row stride
+//   G_IN_STRIDE), so each group is one gemm_f32 call; no scratch.
+// - Everything else: im2col in blocks of output pixels. A block of up to ~240 output pixels is
+//   gathered into scratch rows of K = KH·KW·(C/groups) floats in (kh, kw, c) order, taps that
+//   fall into the padding read as zeros, then gemm_f32 writes that block's output pixels
+//   (and adds the residual / applies the activation in registers). Scratch stays bounded.
+import {
+  G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
+  G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
+} from './codes';
+import { gemm_f32, gemm_packed_size } from './gemm';
+
+/** Output columns per packed panel (gemm.ts's layout: 8 bias floats, then K rows of 8). */
+const NR: i32 = 8;
+/** Scratch budget for one block of im2col rows (bytes): fits in L2 next to the weights. */
+const IM2COL_BUDGET_BYTES: i32 = 192 * 1024;
+/** Bounds on the output pixels per im2col block (a multiple of the GEMM's 6-row tile). */
+const MIN_BLOCK_ROWS: i32 = 6;
+const MAX_BLOCK_ROWS: i32 = 240;
+
+@inline function geo(g: usize, field: i32): i32 {
+  return load<i32>(g + (<usize>field << 2));
+}
+
+/** 1x1, stride 1, no padding: the input pixels are the GEMM rows as they stand. */
+function isPointwise(g: usize): bool {
+  return geo(g, G_KH) == 1 && geo(g, G_KW) == 1 && geo(g, G_SH) == 1 && geo(g, G_SW) == 1 &&
+    geo(g, G_PT) == 0 && geo(g, G_PL) == 0 && geo(g, G_OH) == geo(g, G_H) && geo(g, G_OW) == geo(g, G_W);
+}
+
+/** GEMM depth per group: KH·KW·(C/groups). */
+@inline function groupK(g: usize): i32 {
+  return geo(g, G_KH) * geo(g, G_KW) * (geo(g, G_C) / geo(g, G_GROUPS));
+}
+
+/** Output pixels per im2col block. */
+function blockRows(g: usize): i32 {
+  let rows = IM2COL_BUDGET_BYTES / max(1, groupK(g) << 2);
+  rows = min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows / 6 * 6));
+  return min(rows, geo(g, G_N) * geo(g, G_OH) * geo(g, G_OW));
+}
+
+/** Floats of packed weights: one gemm_pack matrix (OC/groups outputs, K deep) per group. */
+export function conv2d_packed_size(g: usize): i32 {
+  const groups = geo(g, G_GROUPS);
+  return groups * gemm_packed_size(geo(g, G_OC) / groups, groupK(g));
+}
+
+/**
+ * Packs w ([OC][C/groups][KH][KW], PyTorch/ONNX) and bias ([OC] or 0) into gemm_pack's panel
+ * layout, per group, with the K axis reordered to (kh, kw, c) to match the im2col rows.
+ */
+export function conv2d_pack(w: usize, bias: usize, g: usize, dst: usize): void {
+  const groups = geo(g, G_GROUPS);
+  const KH = geo(g, G_KH), KW = geo(g, G_KW);
+  const Cg = geo(g, G_C) / groups, OCg = geo(g, G_OC) / groups;
+  const K = KH * KW * Cg;
+  const groupFloats = gemm_packed_size(OCg, K);
+  const panels = (OCg + NR - 1) / NR;
+  for (let gi = 0; gi < groups; gi++) {
+    for (let p = 0; p < panels; p++) {
+      const panel = dst + ((<usize>gi * groupFloats + <usize>p * NR * (K + 1)) << 2);
+      for (let j = 0; j < NR; j++) {
+        const ocg = p * NR + j;
+        const valid = ocg < OCg;
+        const oc = gi * OCg + ocg;
+        store<f32>(panel + (<usize>j << 2), valid && bias != 0 ? load<f32>(bias + (<usize>oc << 2)) : 0);
+        for (let kh = 0; kh < KH; kh++) {
+          for (let kw = 0; kw < KW; kw++) {
+            for (let c = 0; c < Cg; c++) {
+              const k = (kh * KW + kw) * Cg + c;
+              const v: f32 = valid ? load<f32>(w + ((<usize>((oc * Cg + c) * KH + kh) * KW + kw) << 2)) : 0;
+              store<f32>(panel + (<usize>((k + 1) * NR + j) << 2), v);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Scratch bytes conv2d_f32 needs: one block of im2col rows (0 for the pointwise path). */
+export function conv2d_scratch_size(g: usize): i32 {
+  if (isPointwise(g)) return 0;
+  return blockRows(g) * groupK(g) * 4;
+}
+
+@inline function copyFloats(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+@inline function zeroFloats(dst: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+/**
+ * Gathers the im2col rows of `count` output pixels starting at flat pixel index `pix0`
+ * ((n·OH + oh)·OW + ow) for the group whose input channels start at `input` (already offset
+ * by the group's first channel). Row r holds K = KH·KW·Cg floats in (kh, kw, c) order.
+ */
+function im2colBlock(g: usize, input: usize, Cg: i32, pix0: i32, count: i32, dst: usize): void {
+  const H = geo(g, G_H), W = geo(g, G_W), OH = geo(g, G_OH), OW = geo(g, G_OW);
+  const KH = geo(g, G_KH), KW = geo(g, G_KW), SH = geo(g, G_SH), SW = geo(g, G_SW);
+  const PT = geo(g, G_PT), PL = geo(g, G_PL), DH = geo(g, G_DH), DW = geo(g, G_DW);
+  const inS = geo(g, G_IN_STRIDE);
+  const tapBytes = <usize>Cg << 2;
+  // taps of one kernel row are contiguous in the input when they are adjacent pixels of a dense tensor
+  const rowContiguous = DW == 1 && inS == Cg;
+  let ow = pix0 % OW;
+  let oh = (pix0 / OW) % OH;
+  let n = pix0 / (OW * OH);
+  let out = dst;
+  for (let r = 0; r < count; r++) {
+    const ih0 = oh * SH - PT, iw0 = ow * SW - PL;
+    // kernel columns whose input column is inside the image: kwLo <= kw < kwHi
+    let kwLo = 0, kwHi = KW;
+    while (kwLo < KW && iw0 + kwLo * DW < 0) kwLo++;
+    while (kwHi > kwLo && iw0 + (kwHi - 1) * DW >= W) kwHi--;
+    for (let kh = 0; kh < KH; kh++) {
+      const ih = ih0 + kh * DH;
+      if (ih < 0 || ih >= H) {
+        zeroFloats(out, KW * Cg);
+      } else {
+        const rowBase = input + ((<usize>(n * H + ih) * <usize>W) * <usize>inS << 2);
+        if (kwLo > 0) zeroFloats(out, kwLo * Cg);
+        if (rowContiguous) {
+          copyFloats(out + <usize>kwLo * tapBytes, rowBase + (<usize>(iw0 + kwLo) * <usize>inS << 2), (kwHi - kwLo) * Cg);
+        } else {
+          for (let kw = kwLo; kw < kwHi; kw++) {
+            copyFloats(out + <usize>kw * tapBytes, rowBase + (<usize>(iw0 + kw * DW) * <usize>inS << 2), Cg);
+          }
+        }
+        if (kwHi < KW) zeroFloats(out + <usize>kwHi * tapBytes, (KW - kwHi) * Cg);
+      }
+      out += <usize>KW * tapBytes;
+    }
+    if (++ow == OW) {
+      ow = 0;
+      if (++oh == OH) {
+        oh = 0;
+        n++;
+      }
+    }
+  }
+}
+
+/**
+ * NHWC conv2d: output = act(conv(input, w) + bias + res). Writes only the OC channels of each
+ * output pixel. res (0 = none): OC channels per pixel, G_RES_STRIDE floats apart.
+ * scratch: conv2d_scratch_size(g) bytes.
+ */
+export function conv2d_f32(g: usize, input: usize, packed: usize, output: usize, res: usize, scratch: usize): void {
+  const groups = geo(g, G_GROUPS);
+  const Cg = geo(g, G_C) / groups, OCg = geo(g, G_OC) / groups;
+  const inS = geo(g, G_IN_STRIDE), outS = geo(g, G_OUT_STRIDE), resS = geo(g, G_RES_STRIDE);
+  const act = geo(g, G_ACT);
+  const p0 = reinterpret<f32>(geo(g, G_ACT_P0)), p1 = reinterpret<f32>(geo(g, G_ACT_P1));
+  const K = groupK(g);
+  const groupPackedBytes = <usize>gemm_packed_size(OCg, K) << 2;
+  const pixels = geo(g, G_N) * geo(g, G_OH) * geo(g, G_OW);
+
+  if (isPointwise(g)) {
+    for (let gi = 0; gi < groups; gi++) {
+      const outCh = <usize>(gi * OCg) << 2;
+      gemm_f32(
+        pixels, OCg, Cg, input + (<usize>(gi * Cg) << 2), inS, packed + <usize>gi * groupPackedBytes,
+        output + outCh, outS, res != 0 ? res + outCh : 0, resS, act, p0, p1,
+      );
+    }
+    return;
+  }
+
+  const rows = blockRows(g);
+  for (let pix0 = 0; pix0 < pixels; pix0 += rows) {
+    const count = min(rows, pixels - pix0);
+    const outBlock = output + ((<usize>pix0 * <usize>outS) << 2);
+    const resBlock = res != 0 ? res + ((<usize>pix0 * <usize>resS) << 2) : 0;
+    for (let gi = 0; gi < groups; gi++) {
+      const outCh = <usize>(gi * OCg) << 2;
+      im2colBlock(g, input + (<usize>(gi * Cg) << 2), Cg, pix0, count, scratch);
+      gemm_f32(
+        count, OCg, K, scratch, K, packed + <usize>gi * groupPackedBytes,
+        outBlock + outCh, outS, resBlock != 0 ? resBlock + outCh : 0, resS, act, p0, p1,
+      );
+    }
+  }
+}

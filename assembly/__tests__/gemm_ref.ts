@@ -1,0 +1,87 @@
+// Scalar references for the GEMM family (gemm.ts): plain loops, accumulating in the kernel's
+// order (bias, then k = 0..K-1, then residual, then activation), so results match closely.
+import { ACT_RELU, ACT_CLAMP } from '../codes';
+
+@inline function at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+export function applyAct(x: f32, act: i32, p0: f32, p1: f32): f32 {
+  if (act == ACT_RELU) return x < 0 ? 0 : x;
+  if (act == ACT_CLAMP) return x < p0 ? p0 : x > p1 ? p1 : x;
+  return x;
+}
+
+/** C = act(A·Wᵀ + bias + R) with w [N][K] (row stride ldw), bias [N] or 0, res or 0. */
+export function gemmRef(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, w: usize, ldw: i32, bias: usize,
+  c: usize, ldc: i32, res: usize, ldr: i32, act: i32, p0: f32, p1: f32,
+): void {
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s: f32 = bias != 0 ? load<f32>(at(bias, n)) : 0;
+      for (let k = 0; k < K; k++) s += load<f32>(at(a, m * lda + k)) * load<f32>(at(w, n * ldw + k));
+      if (res != 0) s += load<f32>(at(res, m * ldr + n));
+      store<f32>(at(c, m * ldc + n), applyAct(s, act, p0, p1));
+    }
+  }
+}
+
+/** C = A·B with B row-major [K][N] (row stride ldb). */
+export function matmulRef(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32): void {
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s: f32 = 0;
+      for (let k = 0; k < K; k++) s += load<f32>(at(a, m * lda + k)) * load<f32>(at(b, k * ldb + n));
+      store<f32>(at(c, m * ldc + n), s);
+    }
+  }
+}
+
+let seed: u32 = 12345;
+/** Fills n floats with deterministic pseudo-random values in [-1, 1). */
+export function fillRandom(p: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    store<f32>(at(p, i), <f32>(<f64>seed / 2147483648.0 - 1.0));
+  }
+}
+
+export function fill(p: usize, n: i32, v: f32): void {
+  for (let i = 0; i < n; i++) store<f32>(at(p, i), v);
+}
+
+/** Number of the n floats at got that differ from ref by more than 1e-5·(1 + |ref|). */
+export function countMismatches(got: usize, ref: usize, n: i32): i32 {
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const r = load<f32>(at(ref, i)), x = load<f32>(at(got, i));
+    if (!(Mathf.abs(x - r) <= 1e-5 * (1 + Mathf.abs(r)))) bad++;
+  }
+  return bad;
+}
+
+// Test buffers come from one unmanaged block (heap.alloc: the GC never moves or frees it),
+// handed out by a bump pointer that each case resets.
+const ARENA_BYTES: usize = 8 << 20;
+let arena: usize = 0;
+let arenaTop: usize = 0;
+
+/** Forgets every buffer handed out so far. */
+export function resetArena(): void {
+  if (arena == 0) arena = heap.alloc(ARENA_BYTES);
+  arenaTop = arena;
+}
+
+/** A zeroed, 16-byte aligned buffer of n floats; returns its address. */
+export function floats(n: i32): usize {
+  if (arena == 0) resetArena();
+  const p = (arenaTop + 15) & ~15;
+  const bytes = <usize>max(n, 1) << 2;
+  assert(p + bytes <= arena + ARENA_BYTES, 'test arena exhausted');
+  memory.fill(p, 0, bytes);
+  arenaTop = p + bytes;
+  return p;
+}
