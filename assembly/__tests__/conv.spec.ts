@@ -1,0 +1,159 @@
+// Specs for conv.ts (conv2d_pack / conv2d_scratch_size / conv2d_f32) against the direct NHWC
+// scalar convolution in conv_ref.ts: pointwise and im2col paths, kernel sizes 1..7, strides,
+// symmetric and asymmetric pads, dilation, groups, batch, channel-slice input/output,
+// odd spatial sizes, several im2col blocks, residual + ReLU6 clamp.
+import {
+  G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR,
+  G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
+  G_SIZE, ACT_NONE, ACT_RELU, ACT_CLAMP,
+} from '../codes';
+import { conv2d_packed_size, conv2d_pack, conv2d_scratch_size, conv2d_f32 } from '../conv';
+import { fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
+import { conv2dRef } from './conv_ref';
+
+const SENTINEL: f32 = -777.25;
+
+/** A conv case; defaults: 1 image, no pad, stride/dilation 1, one group, dense tensors. */
+class Case {
+  N: i32 = 1; H: i32 = 8; W: i32 = 8; C: i32 = 4; OC: i32 = 8;
+  KH: i32 = 3; KW: i32 = 3; SH: i32 = 1; SW: i32 = 1;
+  PT: i32 = 0; PL: i32 = 0; PB: i32 = 0; PR: i32 = 0; DH: i32 = 1; DW: i32 = 1;
+  groups: i32 = 1; inExtra: i32 = 0; outExtra: i32 = 0;
+  act: i32 = ACT_NONE; p0: f32 = 0; p1: f32 = 0; residual: bool = false; bias: bool = true;
+  expectPointwise: bool = false;
+
+  /** Runs the kernel and the reference; returns the number of wrong floats (output buffer incl. untouched channels). */
+  run(): i32 {
+    resetArena();
+    const OH = (this.H + this.PT + this.PB - this.DH * (this.KH - 1) - 1) / this.SH + 1;
+    const OW = (this.W + this.PL + this.PR - this.DW * (this.KW - 1) - 1) / this.SW + 1;
+    const inS = this.C + this.inExtra, outS = this.OC + this.outExtra, resS = this.OC + 1;
+    const g = floats(G_SIZE);
+    const fields: i32[] = [];
+    for (let i = 0; i < G_SIZE; i++) fields.push(0);
+    fields[G_N] = this.N; fields[G_H] = this.H; fields[G_W] = this.W; fields[G_C] = this.C;
+    fields[G_OH] = OH; fields[G_OW] = OW; fields[G_OC] = this.OC;
+    fields[G_KH] = this.KH; fields[G_KW] = this.KW; fields[G_SH] = this.SH; fields[G_SW] = this.SW;
+    fields[G_PT] = this.PT; fields[G_PL] = this.PL; fields[G_PB] = this.PB; fields[G_PR] = this.PR;
+    fields[G_DH] = this.DH; fields[G_DW] = this.DW; fields[G_GROUPS] = this.groups;
+    fields[G_IN_STRIDE] = inS; fields[G_OUT_STRIDE] = outS; fields[G_RES_STRIDE] = resS;
+    fields[G_ACT] = this.act; fields[G_ACT_P0] = reinterpret<i32>(this.p0); fields[G_ACT_P1] = reinterpret<i32>(this.p1);
+    for (let i = 0; i < G_SIZE; i++) store<i32>(g + (<usize>i << 2), fields[i]);
+
+    const inFloats = this.N * this.H * this.W * inS;
+    const outFloats = this.N * OH * OW * outS;
+    const wFloats = this.OC * (this.C / this.groups) * this.KH * this.KW;
+    const input = floats(inFloats), w = floats(wFloats);
+    const bias = this.bias ? floats(this.OC) : 0;
+    fillRandom(input, inFloats);
+    fillRandom(w, wFloats);
+    if (bias != 0) fillRandom(bias, this.OC);
+    let res: usize = 0;
+    if (this.residual) {
+      res = floats(this.N * OH * OW * resS);
+      fillRandom(res, this.N * OH * OW * resS);
+    }
+    const packed = floats(conv2d_packed_size(g));
+    const scratchBytes = conv2d_scratch_size(g);
+    if (this.expectPointwise) assert(scratchBytes == 0, 'pointwise path needs no scratch');
+    const scratch = floats(scratchBytes / 4 + 1);
+    fill(scratch, scratchBytes / 4 + 1, SENTINEL); // every im2col value must be written, padding too
+    const out = floats(outFloats + 1), ref = floats(outFloats + 1);
+    fill(out, outFloats + 1, SENTINEL);
+    fill(ref, outFloats + 1, SENTINEL);
+
+    conv2d_pack(w, bias, g, packed);
+    conv2d_f32(g, input, packed, out, res, scratch);
+    conv2dRef(g, input, w, bias, ref, res);
+    return countMismatches(out, ref, outFloats + 1);
+  }
+}
+
+describe('conv2d_f32, pointwise path', () => {
+  it('1x1 stride 1 is a GEMM over the pixel rows', () => {
+    const c = new Case(); c.KH = 1; c.KW = 1; c.H = 7; c.W = 9; c.C = 13; c.OC = 17; c.expectPointwise = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('1x1 on channel slices (IN_STRIDE > C, OUT_STRIDE > OC), batch 2, residual + ReLU', () => {
+    const c = new Case(); c.KH = 1; c.KW = 1; c.N = 2; c.H = 5; c.W = 3; c.C = 12; c.OC = 10;
+    c.inExtra = 5; c.outExtra = 3; c.residual = true; c.act = ACT_RELU; c.expectPointwise = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('1x1 grouped (3 groups)', () => {
+    const c = new Case(); c.KH = 1; c.KW = 1; c.C = 9; c.OC = 12; c.groups = 3; c.outExtra = 2; c.expectPointwise = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+});
+
+describe('conv2d_f32, im2col path', () => {
+  it('1x1 stride 2', () => {
+    const c = new Case(); c.KH = 1; c.KW = 1; c.SH = 2; c.SW = 2; c.H = 9; c.W = 7; c.C = 6; c.OC = 11;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('3x3 pad 1 (symmetric), odd sizes, no bias', () => {
+    const c = new Case(); c.H = 11; c.W = 7; c.C = 5; c.OC = 9; c.PT = 1; c.PL = 1; c.PB = 1; c.PR = 1; c.bias = false;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('3x3 asymmetric pads, stride 2', () => {
+    const c = new Case(); c.H = 10; c.W = 9; c.C = 3; c.OC = 8; c.SH = 2; c.SW = 2;
+    c.PT = 0; c.PL = 1; c.PB = 1; c.PR = 0;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('3x3 pads larger on one side (2,0 / 0,2)', () => {
+    const c = new Case(); c.H = 6; c.W = 6; c.C = 4; c.OC = 5; c.PT = 2; c.PL = 0; c.PB = 0; c.PR = 2;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('5x5 pad 2', () => {
+    const c = new Case(); c.KH = 5; c.KW = 5; c.H = 9; c.W = 11; c.C = 7; c.OC = 10; c.PT = 2; c.PL = 2; c.PB = 2; c.PR = 2;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('7x7 stride 2 pad 3 (stem), 3 input channels', () => {
+    const c = new Case(); c.KH = 7; c.KW = 7; c.SH = 2; c.SW = 2; c.H = 23; c.W = 19; c.C = 3; c.OC = 16;
+    c.PT = 3; c.PL = 3; c.PB = 3; c.PR = 3;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('dilation 2 (3x3, pad 2)', () => {
+    const c = new Case(); c.H = 9; c.W = 10; c.C = 6; c.OC = 7; c.DH = 2; c.DW = 2; c.PT = 2; c.PL = 2; c.PB = 2; c.PR = 2;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('dilation differing per axis, no pad, non-square kernel', () => {
+    const c = new Case(); c.KH = 2; c.KW = 3; c.H = 9; c.W = 12; c.C = 4; c.OC = 9; c.DH = 3; c.DW = 2;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('groups 2', () => {
+    const c = new Case(); c.H = 7; c.W = 7; c.C = 8; c.OC = 12; c.groups = 2; c.PT = 1; c.PL = 1; c.PB = 1; c.PR = 1;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('groups 3 with channel slices and residual', () => {
+    const c = new Case(); c.H = 6; c.W = 5; c.C = 9; c.OC = 15; c.groups = 3; c.PT = 1; c.PL = 1; c.PB = 1; c.PR = 1;
+    c.inExtra = 4; c.outExtra = 6; c.residual = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('batch 2', () => {
+    const c = new Case(); c.N = 2; c.H = 7; c.W = 6; c.C = 5; c.OC = 6; c.PT = 1; c.PL = 1; c.PB = 1; c.PR = 1;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('channel-slice input and output (IN_STRIDE > C, OUT_STRIDE > OC)', () => {
+    const c = new Case(); c.H = 8; c.W = 9; c.C = 10; c.OC = 9; c.PT = 1; c.PL = 1; c.PB = 1; c.PR = 1;
+    c.inExtra = 6; c.outExtra = 7;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('residual + ReLU6 clamp', () => {
+    const c = new Case(); c.H = 9; c.W = 9; c.C = 8; c.OC = 16; c.PT = 1; c.PL = 1; c.PB = 1; c.PR = 1;
+    c.residual = true; c.act = ACT_CLAMP; c.p0 = 0; c.p1 = 6;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('many im2col blocks (K = 576, 2 images of 17x13, with remainders)', () => {
+    const c = new Case(); c.N = 2; c.H = 17; c.W = 13; c.C = 64; c.OC = 19; c.PT = 1; c.PL = 1; c.PB = 1; c.PR = 1;
+    c.residual = true; c.act = ACT_RELU;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('bounds its scratch to a block of pixels, not the whole image', () => {
+    resetArena();
+    const g = floats(G_SIZE);
+    const f: i32[] = [1, 56, 56, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 64, 64, 0, 0, 0, 0, 64];
+    for (let i = 0; i < G_SIZE; i++) store<i32>(g + (<usize>i << 2), f[i]);
+    const bytes = conv2d_scratch_size(g);
+    expect<bool>(bytes > 0 && bytes <= 256 * 1024).toBe(true);
+  });
+});
