@@ -47,6 +47,8 @@ export interface Graph {
   intConstants: Map<string, IntTensor>;
   /** Shapes known for every value, filled by shape inference. */
   shapes: Map<string, number[]>;
+  /** Default-domain opset the attributes follow (ONNX semantics changed across opsets). */
+  opset: number;
 }
 
 export function emptyGraph(): Graph {
@@ -57,6 +59,7 @@ export function emptyGraph(): Graph {
     initializers: new Map(),
     intConstants: new Map(),
     shapes: new Map(),
+    opset: 17,
   };
 }
 
