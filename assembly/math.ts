@@ -73,6 +73,24 @@
   return f32x4.mul(f32x4.mul(p, s1), s2);
 }
 
+/** e^(hi + lo) per lane for an exact head hi and a small tail lo (|lo| << 1). */
+// @ts-ignore: decorator
+@inline export function vexpHL(hi: v128, lo: v128): v128 {
+  const xc = f32x4.min(f32x4.max(f32x4.add(hi, lo), f32x4.splat(-104.0)), f32x4.splat(89.0));
+  const fn = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  const hc = f32x4.min(f32x4.max(hi, f32x4.splat(-120.0)), f32x4.splat(120.0));
+  let r = f32x4.add(f32x4.sub(hc, f32x4.mul(fn, f32x4.splat(LN2_HI))), lo);
+  r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
+  r = f32x4.min(f32x4.max(r, f32x4.splat(-0.5)), f32x4.splat(0.5)); // only bites when clamped
+  const p = f32x4.add(expm1Reduced(r), f32x4.splat(1.0));
+  const n = i32x4.trunc_sat_f32x4_s(fn);
+  const n1 = i32x4.shr_s(n, 1);
+  const n2 = i32x4.sub(n, n1);
+  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
 /** e^x - 1 per lane, accurate near 0 (no cancellation); ~1-2 ulp. */
 // @ts-ignore: decorator
 @inline export function vexpm1(x: v128): v128 {
@@ -165,8 +183,8 @@
 // @ts-ignore: decorator
 @inline export function vsigmoid(x: v128): v128 {
   const e = vexp(f32x4.neg(f32x4.abs(x)));
-  const r = f32x4.div(f32x4.splat(1.0), f32x4.add(e, f32x4.splat(1.0)));
-  return v128.bitselect(f32x4.mul(e, r), r, f32x4.lt(x, f32x4.splat(0.0)));
+  const num = v128.bitselect(e, f32x4.splat(1.0), f32x4.lt(x, f32x4.splat(0.0)));
+  return f32x4.div(num, f32x4.add(e, f32x4.splat(1.0)));
 }
 
 // Cephes tanhf.c: tanh(x) = x + x^3 T(x^2) for |x| < 0.625
@@ -196,7 +214,8 @@
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(TANH_T2));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(TANH_T3));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(TANH_T4));
-  const small = f32x4.add(f32x4.mul(f32x4.mul(x, z), p), x);
+  // or-ing the sign keeps tanh(-0) = -0
+  const small = v128.or(f32x4.add(f32x4.mul(f32x4.mul(x, z), p), x), v128.and(x, f32x4.splat(-0.0)));
   return v128.bitselect(small, big, f32x4.lt(ax, f32x4.splat(0.625)));
 }
 
@@ -226,13 +245,15 @@
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(ERF_A3));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(ERF_A2));
   p = f32x4.add(f32x4.mul(p, z), f32x4.splat(ERF_A1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(ERF_A0));
-  return f32x4.mul(x, p);
+  // x * A0 = x + x (A0 - 1): the big term x is exact, the rounding falls on the small one
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(ERF_A0 - 1.0));
+  return f32x4.add(f32x4.mul(x, p), x);
 }
 
 /** erfc(z) for z >= 0 (Numerical Recipes erfcc, fractional error < 1.2e-7); 0 for large z. */
 // @ts-ignore: decorator
-@inline export function verfcPos(z: v128): v128 {
+@inline export function verfcPos(zin: v128): v128 {
+  const z = f32x4.min(zin, f32x4.splat(11.0)); // erfc(11) underflows to 0; keeps Inf out
   const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.mul(z, f32x4.splat(0.5)), f32x4.splat(1.0)));
   let p = f32x4.add(f32x4.mul(t, f32x4.splat(0.17087277)), f32x4.splat(-0.82215223));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.48851587));
@@ -243,8 +264,11 @@
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.37409196));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.00002368));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.26551223));
-  p = f32x4.sub(p, f32x4.mul(z, z));
-  return f32x4.mul(t, vexp(p));
+  // -z^2 as an exact head -zh^2 (zh: z with 12 significant bits) plus a small tail, so the
+  // exponential keeps its relative accuracy for large z (a rounded z^2 ~ 80 would cost ~80 ulp)
+  const zh = v128.and(z, i32x4.splat(0xfffff000));
+  const lo = f32x4.sub(p, f32x4.mul(f32x4.sub(z, zh), f32x4.add(z, zh)));
+  return f32x4.mul(t, vexpHL(f32x4.neg(f32x4.mul(zh, zh)), lo));
 }
 
 /** erf per lane; ~2 ulp; exact +-1 for |x| >= ~3.9, odd, NaN propagates. */
@@ -264,7 +288,8 @@
 // @ts-ignore: decorator
 @inline export function vOnePlusErf(x: v128): v128 {
   const ax = f32x4.abs(x);
-  const small = f32x4.lt(ax, f32x4.splat(1.0));
+  // polynomial on (-0.5, 1): below -0.5 1 + erf(x) = erfc(|x|) avoids the cancellation
+  const small = v128.and(f32x4.lt(x, f32x4.splat(1.0)), f32x4.gt(x, f32x4.splat(-0.5)));
   const ps = f32x4.add(verfSmall(x), f32x4.splat(1.0));
   if (!v128.any_true(v128.not(small))) return ps;
   const c = verfcPos(ax);
