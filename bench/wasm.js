@@ -1,0 +1,46 @@
+// Loads dist/wasmcnn.wasm into a fresh imported memory and hands out a bump allocator above
+// heap_base(), so the benchmarks can place weights, activations and params blocks.
+import { readFile } from 'node:fs/promises';
+
+const PAGE = 65536;
+
+/** Instantiates the kernel module with `pages` pages of memory (grown as needed by alloc). */
+export async function loadWasmcnn(wasmUrl, pages = 1024) {
+  const bytes = await readFile(wasmUrl);
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory, abort() {} } });
+  const k = instance.exports;
+  let top = (k.heap_base() + 63) & ~63;
+  /** Reserves `bytes` bytes (64-byte aligned) and returns the byte offset. */
+  function alloc(bytes) {
+    const at = top;
+    top = (top + bytes + 63) & ~63;
+    if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / PAGE));
+    return at;
+  }
+  /** A fresh Float32Array view (views detach on grow, so never cache one across alloc). */
+  const f32 = (ptr, n) => new Float32Array(memory.buffer, ptr, n);
+  const i32 = (ptr, n) => new Int32Array(memory.buffer, ptr, n);
+  return { k, memory, alloc, f32, i32 };
+}
+
+/** Deterministic pseudo-random floats in [-1, 1) (xorshift32). */
+export function randomFloats(n, seed = 1) {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    out[i] = s / 2147483648 - 1;
+  }
+  return out;
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length & 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export const now = () => performance.now();
