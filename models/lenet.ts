@@ -1,0 +1,24 @@
+// LeNet-5 (LeCun, Bottou, Bengio & Haffner 1998, "Gradient-based learning applied to document
+// recognition"), with ReLU and max pooling: 32x32 input, conv 5x5 x6, pool, conv 5x5 x16, pool,
+// fully connected 120, 84, 10. Names follow torchvision's features/classifier convention.
+import { GraphBuilder } from '../src/builder';
+
+export interface LeNetOptions {
+  numClasses?: number;
+  batch?: number;
+}
+
+export function lenet5(o: LeNetOptions = {}): GraphBuilder {
+  const b = new GraphBuilder();
+  let x = b.input('input', [o.batch ?? 1, 1, 32, 32]);
+  x = b.relu(b.conv(x, 'features.0', { out: 6, kernel: 5 }));
+  x = b.maxPool(x, { kernel: 2, stride: 2 });
+  x = b.relu(b.conv(x, 'features.3', { out: 16, kernel: 5 }));
+  x = b.maxPool(x, { kernel: 2, stride: 2 });
+  x = b.flatten(x);
+  x = b.relu(b.linear(x, 'classifier.0', 120));
+  x = b.relu(b.linear(x, 'classifier.2', 84));
+  x = b.linear(x, 'classifier.4', o.numClasses ?? 10);
+  b.output(x, 'logits');
+  return b;
+}

@@ -1,0 +1,221 @@
+// GraphBuilder: how models/ and users build a network from ops with named weights. Each call
+// adds an ONNX-semantics node and checks shapes at once; weights are declared with the shape
+// they must have and bound at build(), which lists every missing, extra or mis-shaped name.
+import { WeightsError, ShapeError } from './errors';
+import { makeInferCtx } from './graph/infer';
+import type { AttrValue, Graph, Tensor } from './graph/ir';
+import { emptyGraph, numel, shapeStr } from './graph/ir';
+import { compileGraph, type CompileOptions, type Model } from './model';
+import { opDef } from './ops';
+import { loadSafetensors } from './weights/safetensors';
+
+/** Weights as safetensors bytes or a map from state_dict key to tensor. */
+export type WeightsSource = Uint8Array | ArrayBuffer | Map<string, Tensor> | Record<string, Tensor>;
+
+export interface ConvOptions {
+  out: number;
+  kernel: number | [number, number];
+  stride?: number | [number, number];
+  /** Symmetric padding per spatial dim, or [top, left, bottom, right]. */
+  pad?: number | [number, number] | [number, number, number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+  bias?: boolean;
+}
+
+export interface PoolOptions {
+  kernel: number | [number, number];
+  stride?: number | [number, number];
+  pad?: number | [number, number] | [number, number, number, number];
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+  dilation?: number | [number, number];
+}
+
+const pair = (v: number | number[] | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+const pads = (v: ConvOptions['pad']): number[] => {
+  if (v === undefined) return [0, 0, 0, 0];
+  if (typeof v === 'number') return [v, v, v, v];
+  return v.length === 2 ? [v[0], v[1], v[0], v[1]] : v.slice();
+};
+
+/** Coerce user weights into a map. */
+export function toWeightMap(w: WeightsSource): Map<string, Tensor> {
+  if (w instanceof Uint8Array || w instanceof ArrayBuffer) return loadSafetensors(w);
+  if (w instanceof Map) return w;
+  return new Map(Object.entries(w));
+}
+
+export class GraphBuilder {
+  readonly graph: Graph = emptyGraph();
+  private readonly declared = new Map<string, number[]>();
+  private readonly fixed = new Map<string, Tensor>();
+  private readonly ignored: RegExp[] = [/(^|\.)num_batches_tracked$/];
+  private count = 0;
+
+  /** A graph input of a concrete NCHW shape. */
+  input(name: string, shape: number[]): string {
+    this.graph.inputs.push({ name, shape: shape.slice(), dtype: 'float' });
+    this.graph.shapes.set(name, shape.slice());
+    return name;
+  }
+
+  /** Mark a value as a graph output (renamed to `name` if given). */
+  output(value: string, name?: string): string {
+    let v = value;
+    if (name && name !== value) v = this.node('Identity', [value], {}, 1, name)[0];
+    this.graph.outputs.push({ name: v });
+    return v;
+  }
+
+  /** Declare a weight the caller must supply at build(), with the shape it must have. */
+  param(name: string, shape: number[]): string {
+    const had = this.declared.get(name);
+    if (had && had.join() !== shape.join())
+      throw new WeightsError(`weight '${name}' declared twice with shapes ${shapeStr(had)} and ${shapeStr(shape)}`);
+    this.declared.set(name, shape.slice());
+    this.graph.shapes.set(name, shape.slice());
+    return name;
+  }
+
+  /** A fixed constant that is part of the architecture, not of the weights. */
+  constant(data: ArrayLike<number>, shape: number[], name?: string): string {
+    const n = name ?? `const_${this.count++}`;
+    const t = { data: Float32Array.from(data), shape: shape.slice() };
+    this.fixed.set(n, t);
+    this.graph.initializers.set(n, t);
+    this.graph.shapes.set(n, shape.slice());
+    return n;
+  }
+
+  /** An integer constant (shapes, axes). */
+  ints(values: number[], name?: string): string {
+    const n = name ?? `ints_${this.count++}`;
+    this.graph.intConstants.set(n, { ints: values.slice(), shape: [values.length] });
+    this.graph.shapes.set(n, [values.length]);
+    return n;
+  }
+
+  /** Ignore supplied weights whose names match (e.g. auxiliary heads not built for inference). */
+  ignoreWeights(pattern: RegExp): void {
+    this.ignored.push(pattern);
+  }
+
+  /** Shape of a value built so far. */
+  shape(value: string): number[] {
+    const s = this.graph.shapes.get(value);
+    if (!s) throw new ShapeError(`unknown value '${value}'`);
+    return s.slice();
+  }
+
+  /** Add any supported ONNX op; returns its output names. */
+  node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs = 1, name?: string): string[] {
+    const base = name ?? `${op.toLowerCase()}_${this.count++}`;
+    const outs = Array.from({ length: outputs }, (_, i) => (outputs === 1 ? base : `${base}:${i}`));
+    const n = { name: base, op, inputs, outputs: outs, attrs };
+    const def = opDef(op);
+    if (!def) throw new ShapeError(`GraphBuilder: unknown op ${op}`);
+    const shapes = def.infer(n, makeInferCtx(this.graph));
+    outs.forEach((o, i) => this.graph.shapes.set(o, shapes[i]));
+    this.graph.nodes.push(n);
+    return outs;
+  }
+
+  // ---- layers with weights (PyTorch module names: `${name}.weight`, `${name}.bias`) ----
+
+  conv(x: string, name: string, o: ConvOptions): string {
+    const [kh, kw] = pair(o.kernel, 1);
+    const groups = o.groups ?? 1;
+    const C = this.shape(x)[1];
+    if (C % groups !== 0 || o.out % groups !== 0)
+      throw new ShapeError(`conv '${name}': ${C} -> ${o.out} channels do not split into ${groups} groups`);
+    const w = this.param(`${name}.weight`, [o.out, C / groups, kh, kw]);
+    const ins = [x, w];
+    if (o.bias ?? true) ins.push(this.param(`${name}.bias`, [o.out]));
+    return this.node('Conv', ins, {
+      kernel_shape: [kh, kw], strides: pair(o.stride, 1), pads: pads(o.pad), dilations: pair(o.dilation, 1), group: groups,
+    }, 1, name)[0];
+  }
+
+  batchNorm(x: string, name: string, eps = 1e-5): string {
+    const C = this.shape(x)[1];
+    const p = (s: string) => this.param(`${name}.${s}`, [C]);
+    return this.node('BatchNormalization', [x, p('weight'), p('bias'), p('running_mean'), p('running_var')], { epsilon: eps }, 1, name)[0];
+  }
+
+  /** nn.Linear over the last axis: y = x W^T + b. */
+  linear(x: string, name: string, out: number, bias = true): string {
+    const s = this.shape(x);
+    const K = s[s.length - 1];
+    const w = this.param(`${name}.weight`, [out, K]);
+    const ins = [x, w];
+    if (bias) ins.push(this.param(`${name}.bias`, [out]));
+    if (s.length === 2) return this.node('Gemm', ins, { transB: 1 }, 1, name)[0];
+    const t = this.node('Transpose', [w], { perm: [1, 0] })[0];
+    const y = this.node('MatMul', [x, t], {}, 1, bias ? undefined : name)[0];
+    return bias ? this.node('Add', [y, ins[2]], {}, 1, name)[0] : y;
+  }
+
+  relu(x: string): string { return this.node('Relu', [x])[0]; }
+  relu6(x: string): string { return this.node('Clip', [x, this.constant([0], []), this.constant([6], [])])[0]; }
+  act(op: string, x: string, attrs: Record<string, AttrValue> = {}): string { return this.node(op, [x], attrs)[0]; }
+
+  maxPool(x: string, o: PoolOptions): string { return this.pool('MaxPool', x, o); }
+  avgPool(x: string, o: PoolOptions): string { return this.pool('AveragePool', x, o); }
+  globalAvgPool(x: string): string { return this.node('GlobalAveragePool', [x])[0]; }
+  flatten(x: string, axis = 1): string { return this.node('Flatten', [x], { axis })[0]; }
+  add(a: string, b: string): string { return this.node('Add', [a, b])[0]; }
+  mul(a: string, b: string): string { return this.node('Mul', [a, b])[0]; }
+  concat(xs: string[], axis = 1): string { return this.node('Concat', xs, { axis })[0]; }
+
+  private pool(op: string, x: string, o: PoolOptions): string {
+    const k = pair(o.kernel, 1);
+    const attrs: Record<string, AttrValue> = {
+      kernel_shape: k, strides: pair(o.stride ?? o.kernel, 1), pads: pads(o.pad), ceil_mode: o.ceilMode ? 1 : 0,
+    };
+    if (o.dilation !== undefined) attrs.dilations = pair(o.dilation, 1);
+    if (op === 'AveragePool') attrs.count_include_pad = o.countIncludePad ?? true ? 1 : 0;
+    return this.node(op, [x], attrs)[0];
+  }
+
+  /** Names and shapes of every weight this network needs. */
+  weightShapes(): Map<string, number[]> {
+    return new Map(this.declared);
+  }
+
+  /** Bind weights (checked by name and shape) and compile. */
+  async build(weights: WeightsSource, options: CompileOptions = {}): Promise<Model> {
+    const map = toWeightMap(weights);
+    const missing: string[] = [];
+    const wrong: string[] = [];
+    for (const [name, shape] of this.declared) {
+      const t = map.get(name);
+      if (!t) missing.push(name);
+      else if (numel(t.shape) !== numel(shape) || t.data.length !== numel(shape) || (t.shape.join() !== shape.join() && !(t.shape.length === 0 && numel(shape) === 1)))
+        wrong.push(`${name}: expected ${shapeStr(shape)}, got ${shapeStr(t.shape)}`);
+    }
+    const extra = [...map.keys()].filter((k) => !this.declared.has(k) && !this.ignored.some((r) => r.test(k)));
+    if (missing.length || wrong.length || extra.length) {
+      const parts: string[] = [];
+      if (missing.length) parts.push(`missing ${missing.length}: ${missing.join(', ')}`);
+      if (extra.length) parts.push(`unexpected ${extra.length}: ${extra.join(', ')}`);
+      if (wrong.length) parts.push(`wrong shape ${wrong.length}: ${wrong.join('; ')}`);
+      throw new WeightsError(`weights do not fit the network (${parts.join(' | ')})`);
+    }
+    const g: Graph = {
+      ...this.graph,
+      inputs: this.graph.inputs.map((i) => ({ ...i, shape: i.shape!.slice() })),
+      outputs: this.graph.outputs.map((o) => ({ ...o })),
+      nodes: this.graph.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
+      initializers: new Map(this.fixed),
+      intConstants: new Map(this.graph.intConstants),
+      shapes: new Map(),
+    };
+    for (const name of this.declared.keys()) {
+      const t = map.get(name)!;
+      g.initializers.set(name, { data: t.data, shape: this.declared.get(name)! });
+    }
+    return compileGraph(g, options);
+  }
+}

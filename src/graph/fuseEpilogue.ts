@@ -1,0 +1,89 @@
+// Fuses what a GEMM epilogue can do in registers into the producing Conv/MatMul/Gemm:
+// a bias Add after MatMul, a residual Add (ResNet shortcuts), then ReLU / ReLU6 / Clip.
+import * as C from '../../assembly/codes';
+import { isDepthwise } from '../ops/conv';
+import { makeInferCtx } from './infer';
+import type { Graph, Node } from './ir';
+import { consumers, isGraphOutput, producers } from './util';
+
+const FUSABLE = new Set(['Conv', 'MatMul', 'Gemm']);
+
+function constB(g: Graph, n: Node): boolean {
+  if (n.op === 'Conv') return g.initializers.has(n.inputs[1]);
+  const b = g.initializers.get(n.inputs[1]);
+  return !!b && b.shape.length <= 2;
+}
+
+function clampOf(g: Graph, n: Node): { act: number; p0: number; p1: number } | undefined {
+  if (n.op === 'Relu') return { act: C.ACT_RELU, p0: 0, p1: 0 };
+  if (n.op !== 'Clip') return undefined;
+  let lo = -Infinity;
+  let hi = Infinity;
+  if (g.opset < 11) {
+    lo = (n.attrs.min as number | undefined) ?? lo;
+    hi = (n.attrs.max as number | undefined) ?? hi;
+  } else {
+    for (const [i, set] of [[1, (v: number) => (lo = v)], [2, (v: number) => (hi = v)]] as const) {
+      const name = n.inputs[i];
+      if (!name) continue;
+      const t = g.initializers.get(name) ?? undefined;
+      if (!t || t.data.length !== 1) return undefined;
+      set(t.data[0]);
+    }
+  }
+  return { act: C.ACT_CLAMP, p0: lo, p1: hi };
+}
+
+export function fuseEpilogue(g: Graph): void {
+  const ctx = makeInferCtx(g);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const uses = consumers(g);
+    const prod = producers(g);
+    for (const n of g.nodes) {
+      if (!FUSABLE.has(n.op) || !constB(g, n) || n.attrs._act !== undefined) continue;
+      const out = n.outputs[0];
+      const readers = uses.get(out) ?? [];
+      if (readers.length !== 1 || isGraphOutput(g, out)) continue;
+      const next = readers[0];
+      const outShape = g.shapes.get(out)!;
+      // bias after MatMul
+      if (n.op === 'MatMul' && next.op === 'Add' && !n.inputs[2] && !n.inputs[3]) {
+        const other = next.inputs[0] === out ? next.inputs[1] : next.inputs[0];
+        const t = g.initializers.get(other);
+        const N = outShape[outShape.length - 1];
+        if (t && t.data.length === N && t.shape.filter((d) => d !== 1).length <= 1) {
+          g.initializers.set(other, { data: t.data, shape: [N] });
+          n.inputs = [n.inputs[0], n.inputs[1], other];
+          n.outputs = [next.outputs[0]];
+          g.nodes.splice(g.nodes.indexOf(next), 1);
+          changed = true;
+          break;
+        }
+      }
+      // residual add
+      if (next.op === 'Add' && !n.inputs[3] && n.op !== 'Gemm' && !(n.op === 'Conv' && isDepthwise(n, ctx))) {
+        const other = next.inputs[0] === out ? next.inputs[1] : next.inputs[0];
+        const p = prod.get(other);
+        const ready = g.inputs.some((i) => i.name === other) || (p && g.nodes.indexOf(p) < g.nodes.indexOf(n));
+        const same = g.shapes.get(other)?.join() === outShape.join() && g.shapes.get(next.outputs[0])?.join() === outShape.join();
+        if (ready && same && other !== out && !g.initializers.has(other)) {
+          n.inputs = [n.inputs[0], n.inputs[1], n.inputs[2] ?? '', other];
+          n.outputs = [next.outputs[0]];
+          g.nodes.splice(g.nodes.indexOf(next), 1);
+          changed = true;
+          break;
+        }
+      }
+      const act = clampOf(g, next);
+      if (act) {
+        n.attrs = { ...n.attrs, _act: act.act, _p0: act.p0, _p1: act.p1 };
+        n.outputs = [next.outputs[0]];
+        g.nodes.splice(g.nodes.indexOf(next), 1);
+        changed = true;
+        break;
+      }
+    }
+  }
+}

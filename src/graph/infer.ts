@@ -1,0 +1,91 @@
+// Shape inference and load-time folding: walks the nodes in order, evaluates nodes whose
+// inputs are all constants (shape arithmetic) and asks each op's shape rule for the rest.
+import { GraphError, ShapeError, UnsupportedOpError } from '../errors';
+import { opDef } from '../ops';
+import type { InferCtx } from '../ops/types';
+import { evalConst, fromFloat, fromInt, toStored, type Const } from './constEval';
+import type { Graph } from './ir';
+import { shapeStr } from './ir';
+import { removeDeadNodes } from './util';
+
+export function makeInferCtx(g: Graph): InferCtx {
+  return {
+    graph: g,
+    opset: g.opset,
+    shape(name) {
+      const s = g.shapes.get(name);
+      if (!s) throw new GraphError(`value '${name}' is used but never produced (missing initializer or input?)`);
+      return s;
+    },
+    int: (name) => g.intConstants.get(name),
+    float: (name) => g.initializers.get(name),
+  };
+}
+
+/** Fill g.shapes for every value, folding constant subgraphs away. */
+export function inferShapes(g: Graph): void {
+  g.shapes.clear();
+  for (const i of g.inputs) {
+    if (i.dtype && i.dtype !== 'float')
+      throw new UnsupportedOpError('Input', i.name, `${i.dtype} graph inputs: wasmcnn computes in float32`);
+    if (!i.shape || i.shape.some((d) => !(d >= 1)))
+      throw new ShapeError(`input '${i.name}' has shape ${shapeStr(i.shape)}; give a concrete shape (inputShapes option)`);
+    g.shapes.set(i.name, i.shape.slice());
+  }
+  for (const [k, t] of g.initializers) g.shapes.set(k, t.shape);
+  for (const [k, t] of g.intConstants) g.shapes.set(k, t.shape);
+  const ctx = makeInferCtx(g);
+  const kept = [];
+  for (const n of g.nodes) {
+    for (const i of n.inputs)
+      if (i && !g.shapes.has(i))
+        throw new GraphError(`node '${n.name}' (${n.op}) reads '${i}', which is neither an input, an initializer nor an earlier node's output`);
+    const consts: (Const | undefined)[] = n.inputs.map((i) => {
+      const it = g.intConstants.get(i);
+      if (it) return fromInt(it);
+      const ft = g.initializers.get(i);
+      return ft ? fromFloat(ft) : undefined;
+    });
+    const folded = evalConst(n, consts, (name) => g.shapes.get(name));
+    if (folded) {
+      folded.forEach((c, j) => {
+        const name = n.outputs[j];
+        if (!name) return;
+        const s = toStored(c);
+        if (s.float) g.initializers.set(name, s.float);
+        else g.intConstants.set(name, s.int!);
+        g.shapes.set(name, c.shape);
+      });
+      continue;
+    }
+    const def = opDef(n.op);
+    if (!def) throw new UnsupportedOpError(n.op, n.name);
+    let shapes: number[][];
+    try {
+      shapes = def.infer(n, ctx);
+    } catch (e) {
+      if (e instanceof RangeError || e instanceof TypeError)
+        throw new GraphError(`${n.op} node '${n.name}': malformed attributes or inputs (${e.message})`);
+      throw e;
+    }
+    n.outputs.forEach((o, j) => {
+      if (!o) return;
+      const s = shapes[j];
+      if (!s) throw new UnsupportedOpError(n.op, n.name, `output ${j} ('${o}') is not supported`);
+      if (s.some((d) => !Number.isInteger(d) || d < 0))
+        throw new ShapeError(`${n.op} node '${n.name}': computed output shape ${shapeStr(s)} is invalid`);
+      if (s.some((d) => d === 0))
+        throw new UnsupportedOpError(n.op, n.name, `zero-sized tensor '${o}' ${shapeStr(s)}`);
+      g.shapes.set(o, s);
+    });
+    kept.push(n);
+  }
+  g.nodes = kept;
+  for (const o of g.outputs) {
+    if (!g.shapes.has(o.name)) throw new GraphError(`graph output '${o.name}' is never produced`);
+    if (g.initializers.has(o.name) || g.intConstants.has(o.name))
+      throw new UnsupportedOpError('Constant', o.name, 'a graph output that is a constant');
+    o.shape = g.shapes.get(o.name);
+  }
+  removeDeadNodes(g);
+}

@@ -1,0 +1,52 @@
+// Small graph queries shared by the passes.
+import type { Graph, Node } from './ir';
+
+/** For each value, the nodes that read it. */
+export function consumers(g: Graph): Map<string, Node[]> {
+  const m = new Map<string, Node[]>();
+  for (const n of g.nodes)
+    for (const i of n.inputs) {
+      if (!i) continue;
+      let l = m.get(i);
+      if (!l) m.set(i, (l = []));
+      if (!l.includes(n)) l.push(n);
+    }
+  return m;
+}
+
+/** The node producing each value. */
+export function producers(g: Graph): Map<string, Node> {
+  const m = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) m.set(o, n);
+  return m;
+}
+
+export function isGraphOutput(g: Graph, name: string): boolean {
+  return g.outputs.some((o) => o.name === name);
+}
+
+/** Replace every read of `from` with `to`. */
+export function renameUses(g: Graph, from: string, to: string): void {
+  for (const n of g.nodes) n.inputs = n.inputs.map((i) => (i === from ? to : i));
+}
+
+/** Drop nodes none of whose outputs are read or returned. */
+export function removeDeadNodes(g: Graph): void {
+  const live = new Set(g.outputs.map((o) => o.name));
+  const kept: Node[] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (n.outputs.some((o) => o && live.has(o))) {
+      kept.push(n);
+      for (const x of n.inputs) if (x) live.add(x);
+    }
+  }
+  g.nodes = kept.reverse();
+  for (const name of [...g.initializers.keys()]) if (!live.has(name)) g.initializers.delete(name);
+}
+
+let counter = 0;
+/** A value or node name no front-end produces. */
+export function freshName(base: string): string {
+  return `${base}__wc${++counter}`;
+}

@@ -1,0 +1,13 @@
+// wasmcnn public API.
+export { init } from './runtime/wasm';
+export type { InitOptions, WasmSource } from './runtime/wasm';
+export { loadOnnx } from './onnx/load';
+export type { LoadOnnxOptions } from './onnx/load';
+export { loadSafetensors, saveSafetensors } from './weights/safetensors';
+export { GraphBuilder } from './builder';
+export type { ConvOptions, PoolOptions, WeightsSource } from './builder';
+export { Model } from './model';
+export type { LayerInfo, CompileOptions, Tensor } from './model';
+export { createModel, listModels, modelBuilder } from '../models/index';
+export type { CreateModelOptions } from '../models/index';
+export * from './errors';

@@ -1,0 +1,229 @@
+// From a Graph to a runnable Model: shape inference, passes, layouts, the arena, then one
+// plan step per node with every address bound. run() copies inputs in, calls the steps in
+// order and copies outputs out; it never allocates wasm memory.
+import { GraphError, ShapeError, ValueError, WasmCnnError } from './errors';
+import { removeIdentities } from './graph/cleanup';
+import { foldBatchNorm } from './graph/foldBatchNorm';
+import { fuseEpilogue } from './graph/fuseEpilogue';
+import { inferShapes, makeInferCtx } from './graph/infer';
+import type { Graph, Node, Tensor } from './graph/ir';
+import { numel, shapeStr } from './graph/ir';
+import { assignLayouts } from './graph/layout';
+import { planArena } from './graph/memory';
+import { recognizePatterns } from './graph/recognize';
+import { opDef } from './ops';
+import type { Layout, PlanCtx, Step } from './ops/types';
+import { physShape } from './ops/util';
+import { Mem } from './runtime/memory';
+import { instantiate } from './runtime/wasm';
+
+export type { Tensor } from './graph/ir';
+
+/** One row of `summary()`: a layer as the user built or imported it (before fusion). */
+export interface LayerInfo {
+  name: string;
+  op: string;
+  outputShape: number[];
+  params: number;
+  macs: number;
+}
+
+export interface CompileOptions {
+  /** Fold BatchNorm, fuse activations and residuals, recognise decomposed forms (default true). */
+  optimize?: boolean;
+}
+
+/** A loaded network, ready to run. */
+export class Model {
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  /** Planned input shapes (NCHW). */
+  readonly inputShapes: Record<string, number[]>;
+  readonly outputShapes: Record<string, number[]>;
+  /** The graph as executed (after fusion and layout passes); for inspection. */
+  readonly graph: Graph;
+  /** Bytes of wasm memory the model holds (weights, arena, scratch). */
+  readonly memoryBytes: number;
+  private steps: Step[];
+  private mem: Mem | undefined;
+  private inPtr: Map<string, number>;
+  private outPtr: Map<string, number>;
+  private layers: LayerInfo[];
+
+  /** @internal use loadOnnx, createModel or GraphBuilder.build */
+  constructor(p: {
+    graph: Graph; steps: Step[]; mem: Mem; inPtr: Map<string, number>; outPtr: Map<string, number>; layers: LayerInfo[];
+  }) {
+    this.graph = p.graph;
+    this.steps = p.steps;
+    this.mem = p.mem;
+    this.inPtr = p.inPtr;
+    this.outPtr = p.outPtr;
+    this.layers = p.layers;
+    this.inputNames = p.graph.inputs.map((i) => i.name);
+    this.outputNames = p.graph.outputs.map((o) => o.name);
+    this.inputShapes = Object.fromEntries(p.graph.inputs.map((i) => [i.name, i.shape!.slice()]));
+    this.outputShapes = Object.fromEntries(p.graph.outputs.map((o) => [o.name, p.graph.shapes.get(o.name)!.slice()]));
+    this.memoryBytes = p.mem.memory.buffer.byteLength;
+  }
+
+  /** Run on named NCHW inputs; returns every graph output by name. */
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    return this.runSync(feeds);
+  }
+
+  /** Synchronous form of run(). */
+  runSync(feeds: Record<string, Tensor>): Record<string, Tensor> {
+    const mem = this.mem;
+    if (!mem) throw new WasmCnnError('this model has been disposed');
+    for (const name of Object.keys(feeds))
+      if (!this.inPtr.has(name)) throw new ValueError(`unknown input '${name}'; the model's inputs are ${this.inputNames.join(', ')}`);
+    const f32 = mem.f32;
+    for (const name of this.inputNames) {
+      const t = feeds[name];
+      if (!t) throw new ValueError(`missing input '${name}'`);
+      const want = this.inputShapes[name];
+      if (!t.data || !(t.data instanceof Float32Array)) throw new ValueError(`input '${name}': data must be a Float32Array`);
+      if (!Array.isArray(t.shape) || t.shape.join() !== want.join())
+        throw new ShapeError(`input '${name}': expected shape ${shapeStr(want)}, got ${shapeStr(t.shape)}`);
+      if (t.data.length !== numel(want))
+        throw new ShapeError(`input '${name}': ${t.data.length} values for shape ${shapeStr(want)} (${numel(want)})`);
+      for (let i = 0; i < t.data.length; i++)
+        if (t.data[i] !== t.data[i]) throw new ValueError(`input '${name}' holds NaN at index ${i}`);
+      f32.set(t.data, this.inPtr.get(name)! >> 2);
+    }
+    for (const s of this.steps) s();
+    const out: Record<string, Tensor> = {};
+    const f = mem.f32;
+    for (const name of this.outputNames) {
+      const shape = this.outputShapes[name];
+      const p = this.outPtr.get(name)! >> 2;
+      out[name] = { data: f.slice(p, p + numel(shape)), shape: shape.slice() };
+    }
+    return out;
+  }
+
+  /** Single input, single output convenience. */
+  async predict(x: Tensor): Promise<Tensor> {
+    if (this.inputNames.length !== 1) throw new ValueError(`predict() needs a single-input model; this one has ${this.inputNames.length}`);
+    const out = this.runSync({ [this.inputNames[0]]: x });
+    return out[this.outputNames[0]];
+  }
+
+  /** Layers with output shapes, parameter counts and multiply-accumulates. */
+  layerInfo(): LayerInfo[] {
+    return this.layers.map((l) => ({ ...l, outputShape: l.outputShape.slice() }));
+  }
+
+  /** Total trainable parameters (BatchNorm running statistics excluded, as PyTorch counts). */
+  get paramCount(): number {
+    return this.layers.reduce((a, l) => a + l.params, 0);
+  }
+
+  /** A printable table of layers, shapes, parameters and MACs. */
+  summary(): string {
+    const rows = this.layers.map((l) => [l.name, l.op, shapeStr(l.outputShape), l.params.toLocaleString('en-US'), l.macs.toLocaleString('en-US')]);
+    const head = ['layer', 'op', 'output shape', 'params', 'MACs'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+    const total = this.layers.reduce((a, l) => a + l.macs, 0);
+    return [
+      line(head),
+      widths.map((w) => '-'.repeat(w)).join('  '),
+      ...rows.map(line),
+      '',
+      `total params: ${this.paramCount.toLocaleString('en-US')}`,
+      `total MACs:   ${total.toLocaleString('en-US')}`,
+    ].join('\n');
+  }
+
+  /** Release the wasm memory. The model cannot run afterwards. */
+  dispose(): void {
+    this.mem = undefined;
+    this.steps = [];
+  }
+}
+
+function summarize(g: Graph): LayerInfo[] {
+  const ctx = makeInferCtx(g);
+  const counted = new Set<string>();
+  return g.nodes.map((n: Node) => {
+    const def = opDef(n.op);
+    const paramInputs = n.op === 'BatchNormalization' ? n.inputs.slice(1, 3) : n.inputs;
+    let params = 0;
+    for (const i of paramInputs) {
+      const t = i ? g.initializers.get(i) : undefined;
+      if (t && !counted.has(i)) {
+        counted.add(i);
+        params += t.data.length;
+      }
+    }
+    let macs = 0;
+    try {
+      macs = def?.macs?.(n, ctx) ?? 0;
+    } catch {
+      macs = 0;
+    }
+    return { name: n.name, op: n.op, outputShape: g.shapes.get(n.outputs[0]) ?? [], params, macs };
+  });
+}
+
+/** Compile a graph (whose inputs have concrete shapes) into a Model. */
+export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
+  if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
+  inferShapes(g);
+  removeIdentities(g);
+  const layers = summarize(g);
+  if (options.optimize !== false) {
+    recognizePatterns(g);
+    foldBatchNorm(g);
+    fuseEpilogue(g);
+  }
+  const { layouts, aliases } = assignLayouts(g);
+  const arena = planArena(g, aliases);
+
+  const mem = new Mem();
+  const k = await instantiate(mem.memory);
+  mem.setBase(k.heap_base());
+  const arenaBase = mem.alloc(arena.size);
+  const constPtr = new Map<string, number>();
+  const scratch = { ptr: 0 };
+  let scratchBytes = 0;
+  const base = makeInferCtx(g);
+  const ctx: PlanCtx = {
+    ...base,
+    k,
+    mem,
+    ptr(name) {
+      const off = arena.offsets.get(name);
+      if (off !== undefined) return arenaBase + off;
+      const t = g.initializers.get(name);
+      if (!t) throw new GraphError(`value '${name}' has no buffer`);
+      let p = constPtr.get(name);
+      if (p === undefined) constPtr.set(name, (p = mem.putF32(t.data)));
+      return p;
+    },
+    layout: (name) => layouts.get(name) ?? 'plain',
+    phys: (name) => physShape(base.shape(name), (layouts.get(name) ?? 'plain') as Layout),
+    weight(name) {
+      const t = g.initializers.get(name);
+      if (!t) throw new GraphError(`'${name}' must be a constant weight (initializer)`);
+      return t;
+    },
+    scratch(bytes) {
+      scratchBytes = Math.max(scratchBytes, bytes);
+      return scratch;
+    },
+  };
+  const steps: Step[] = [];
+  for (const n of g.nodes) {
+    if (aliases.has(n.outputs[0]) && opDef(n.op)!.alias) continue;
+    if (aliases.has(n.outputs[0]) && (n.op === 'Transpose')) continue;
+    const s = opDef(n.op)!.plan(n, ctx);
+    if (s) steps.push(s);
+  }
+  scratch.ptr = mem.alloc(scratchBytes);
+  const inPtr = new Map(g.inputs.map((i) => [i.name, ctx.ptr(i.name)]));
+  const outPtr = new Map(g.outputs.map((o) => [o.name, ctx.ptr(o.name)]));
+  return new Model({ graph: g, steps, mem, inPtr, outPtr, layers });
+}

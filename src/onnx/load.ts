@@ -1,0 +1,44 @@
+// loadOnnx: ONNX bytes to a runnable Model (reader, then the common compile path).
+import { ShapeError } from '../errors';
+import { compileGraph, type CompileOptions, type Model } from '../model';
+import { parseOnnx } from './reader';
+import type { IntTensor, Tensor } from '../graph/ir';
+
+export interface LoadOnnxOptions extends CompileOptions {
+  /** Concrete shapes for inputs with symbolic or missing dims (e.g. the batch). */
+  inputShapes?: Record<string, number[]>;
+  /**
+   * Inputs to freeze as constants at load time (e.g. a reshape target or clip bounds that a
+   * file declares as graph inputs). They are no longer fed at run time.
+   */
+  constantInputs?: Record<string, Tensor | IntTensor>;
+}
+
+/** Load an ONNX model (opset 7+; float32 CNN operators). */
+export async function loadOnnx(bytes: Uint8Array | ArrayBuffer, options: LoadOnnxOptions = {}): Promise<Model> {
+  const { graph, opset } = parseOnnx(bytes);
+  graph.opset = opset;
+  for (const [name, t] of Object.entries(options.constantInputs ?? {})) {
+    if (!graph.inputs.some((i) => i.name === name))
+      throw new ShapeError(`constantInputs names '${name}', which is not an input`);
+    graph.inputs = graph.inputs.filter((i) => i.name !== name);
+    if ('ints' in t) graph.intConstants.set(name, t);
+    else graph.initializers.set(name, t);
+  }
+  const given = options.inputShapes ?? {};
+  for (const name of Object.keys(given))
+    if (!graph.inputs.some((i) => i.name === name))
+      throw new ShapeError(`inputShapes names '${name}', which is not an input (inputs: ${graph.inputs.map((i) => i.name).join(', ')})`);
+  for (const i of graph.inputs) {
+    const s = given[i.name];
+    if (s) {
+      if (i.shape && i.shape.length && (s.length !== i.shape.length || s.some((d, j) => i.shape![j] > 0 && i.shape![j] !== d)))
+        throw new ShapeError(`input '${i.name}': inputShapes gives [${s}], the file declares [${i.shape}]`);
+      i.shape = s.slice();
+    } else if (i.shape && i.shape.some((d) => d < 1)) {
+      // a symbolic batch dim defaults to 1
+      i.shape = i.shape.map((d, j) => (d < 1 && j === 0 ? 1 : d));
+    }
+  }
+  return compileGraph(graph, options);
+}

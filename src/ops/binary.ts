@@ -1,0 +1,75 @@
+// Element-wise binary ONNX ops with numpy broadcasting (Add, Sub, Mul, Div, Pow, Max, Min,
+// PRelu) and the variadic Sum/Mean/Max/Min. Operands are read through strides in the output's
+// physical layout, so a per-channel [C,1,1] scale on an NHWC map is a stride-0 broadcast.
+import * as C from '../../assembly/codes';
+import { ShapeError } from '../errors';
+import type { Node } from '../graph/ir';
+import { numel, shapeStr } from '../graph/ir';
+import type { OpDef, PlanCtx, Step } from './types';
+import { broadcast, broadcastStrides, denseStrides, ndParams, physShape, simplifyDims } from './util';
+
+const CODES: Record<string, number> = {
+  Add: C.BIN_ADD, Sub: C.BIN_SUB, Mul: C.BIN_MUL, Div: C.BIN_DIV, Pow: C.BIN_POW,
+  Max: C.BIN_MAX, Min: C.BIN_MIN, Sum: C.BIN_ADD, Mean: C.BIN_ADD, PRelu: C.BIN_PRELU,
+};
+
+function binaryStep(ctx: PlanCtx, code: number, out: string, a: string, b: string): Step {
+  const outShape = ctx.shape(out);
+  const layout = ctx.layout(out);
+  const phys = physShape(outShape, layout);
+  const aSt = broadcastStrides(ctx.shape(a), outShape, layout, ctx.layout(a));
+  const bSt = broadcastStrides(ctx.shape(b), outShape, layout, ctx.layout(b));
+  const simp = simplifyDims(phys, [denseStrides(phys), aSt, bSt]);
+  const p = ndParams(ctx, simp.shape, simp.strides[1], simp.strides[2]);
+  const k = ctx.k;
+  const o = ctx.ptr(out);
+  const ap = ctx.ptr(a);
+  const bp = ctx.ptr(b);
+  return () => k.binary_f32(code, o, ap, bp, p.rank, p.shape, p.strides[0], p.strides[1]);
+}
+
+export const binary: OpDef = {
+  ops: Object.keys(CODES),
+  layout: 'any',
+  infer(n, ctx) {
+    if (n.inputs.length < 1 || (n.inputs.length < 2 && !['Sum', 'Mean', 'Max', 'Min'].includes(n.op)))
+      throw new ShapeError(`${n.op} node '${n.name}' needs two inputs`);
+    const shapes = n.inputs.map((i) => ctx.shape(i));
+    if (n.op === 'PRelu') {
+      // a 1-D slope of length C that does not broadcast numpy-style is per channel (axis 1),
+      // as PyTorch's nn.PReLU(num_parameters=C) means it
+      const slope = ctx.float(n.inputs[1]);
+      const x = shapes[0];
+      if (slope && shapes[1].length === 1 && x.length > 2 && shapes[1][0] === x[1] && x[x.length - 1] !== x[1]) {
+        slope.shape = [x[1], ...new Array<number>(x.length - 2).fill(1)];
+        ctx.graph.shapes.set(n.inputs[1], slope.shape);
+        shapes[1] = slope.shape;
+      }
+      const out = broadcast(n, shapes);
+      if (out.join() !== shapes[0].join())
+        throw new ShapeError(`PRelu node '${n.name}': slope ${shapeStr(shapes[1])} does not broadcast to ${shapeStr(shapes[0])}`);
+      return [out];
+    }
+    return [broadcast(n, shapes)];
+  },
+  plan(n: Node, ctx) {
+    const code = CODES[n.op];
+    const out = n.outputs[0];
+    const ins = n.inputs;
+    const k = ctx.k;
+    const steps: Step[] = [];
+    if (ins.length === 1) {
+      steps.push(binaryStep(ctx, C.BIN_MAX, out, ins[0], ins[0]));
+    } else {
+      steps.push(binaryStep(ctx, code, out, ins[0], ins[1]));
+      for (let i = 2; i < ins.length; i++) steps.push(binaryStep(ctx, code, out, out, ins[i]));
+    }
+    if (n.op === 'Mean' && ins.length > 1) {
+      const count = numel(ctx.shape(out));
+      const o = ctx.ptr(out);
+      const s = 1 / ins.length;
+      steps.push(() => k.unary_f32(C.ACT_SCALE_SHIFT, o, o, 1, count, count, count, s, 0));
+    }
+    return steps.length === 1 ? steps[0] : () => { for (const s of steps) s(); };
+  },
+};

@@ -1,0 +1,88 @@
+// ONNX Conv (2-D): dense, grouped, dilated and depthwise convolution on NHWC activations.
+// Depthwise (group == C == OC) runs the depthwise kernels; everything else conv2d (1x1 as a
+// plain GEMM, KxK through im2col + GEMM). Fused epilogue: bias, residual (input 3), clamp-type act.
+import { ShapeError, UnsupportedOpError } from '../errors';
+import type { Node } from '../graph/ir';
+import { shapeStr } from '../graph/ir';
+import type { InferCtx, OpDef, PlanCtx } from './types';
+import { attrInt, attrInts, input, requireConst } from './util';
+import { fusedAct, geomBlock, window2d, type Window } from './window';
+
+function geometry(n: Node, ctx: InferCtx): { x: number[]; w: number[]; win: Window; groups: number } {
+  const x = ctx.shape(n.inputs[0]);
+  const w = ctx.shape(n.inputs[1]);
+  if (x.length !== 4)
+    throw new UnsupportedOpError('Conv', n.name, `only 2-D convolution (4-D input) is supported, got input ${shapeStr(x)}`);
+  if (w.length !== 4)
+    throw new ShapeError(`Conv node '${n.name}': weight '${n.inputs[1]}' must be 4-D, got ${shapeStr(w)}`);
+  const groups = attrInt(n, 'group', 1);
+  const C = x[1];
+  if (groups < 1 || C % groups !== 0 || w[0] % groups !== 0 || w[1] * groups !== C)
+    throw new ShapeError(
+      `Conv node '${n.name}': input ${shapeStr(x)} with group=${groups} does not fit weight '${n.inputs[1]}' ${shapeStr(w)}`,
+    );
+  const ks = attrInts(n, 'kernel_shape', [w[2], w[3]])!;
+  if (ks[0] !== w[2] || ks[1] !== w[3])
+    throw new ShapeError(`Conv node '${n.name}': kernel_shape ${shapeStr(ks)} disagrees with weight ${shapeStr(w)}`);
+  return { x, w, win: window2d(n, x[2], x[3], ks), groups };
+}
+
+export function isDepthwise(n: Node, ctx: InferCtx): boolean {
+  const x = ctx.shape(n.inputs[0]);
+  const w = ctx.shape(n.inputs[1]);
+  return attrInt(n, 'group', 1) === x[1] && w[0] === x[1] && x[1] > 1;
+}
+
+export const conv: OpDef = {
+  ops: ['Conv'],
+  layout: 'nhwc',
+  infer(n, ctx) {
+    requireConst(ctx, n, [1, 2]);
+    const { x, w, win } = geometry(n, ctx);
+    const b = input(n, 2);
+    if (b) {
+      const bs = ctx.shape(b);
+      if (bs.length !== 1 || bs[0] !== w[0])
+        throw new ShapeError(`Conv node '${n.name}': bias '${b}' has shape ${shapeStr(bs)}, expected [${w[0]}]`);
+    }
+    const out = [x[0], w[0], win.oh, win.ow];
+    const r = input(n, 3);
+    if (r && ctx.shape(r).join() !== out.join())
+      throw new ShapeError(`Conv node '${n.name}': residual '${r}' ${shapeStr(ctx.shape(r))} != output ${shapeStr(out)}`);
+    return [out];
+  },
+  macs(n, ctx) {
+    const { x, w, win } = geometry(n, ctx);
+    return x[0] * win.oh * win.ow * w[0] * w[1] * w[2] * w[3];
+  },
+  plan(n: Node, ctx: PlanCtx) {
+    const { x, w, win, groups } = geometry(n, ctx);
+    const { k, mem } = ctx;
+    const weight = ctx.weight(n.inputs[1]);
+    const biasName = input(n, 2);
+    const bias = biasName ? ctx.weight(biasName) : undefined;
+    const res = input(n, 3);
+    const a = fusedAct(n);
+    const g = geomBlock(ctx, win, {
+      N: x[0], H: x[2], W: x[3], C: x[1], OC: w[0], groups, ...a,
+    });
+    const dw = isDepthwise(n, ctx);
+    const size = dw ? k.dwconv_packed_size(g) : k.conv2d_packed_size(g);
+    const packed = mem.alloc(size * 4);
+    const mark = mem.mark();
+    const wp = mem.putF32(weight.data);
+    const bp = bias ? mem.putF32(bias.data) : 0;
+    if (dw) k.dwconv_pack(wp, bp, g, packed);
+    else k.conv2d_pack(wp, bp, g, packed);
+    mem.reset(mark);
+    const xi = ctx.ptr(n.inputs[0]);
+    const yo = ctx.ptr(n.outputs[0]);
+    if (dw) {
+      if (res) throw new UnsupportedOpError('Conv', n.name, 'residual epilogue on a depthwise conv');
+      return () => k.dwconv_f32(g, xi, packed, yo);
+    }
+    const s = ctx.scratch(k.conv2d_scratch_size(g));
+    const ri = res ? ctx.ptr(res) : 0;
+    return () => k.conv2d_f32(g, xi, packed, yo, ri, s.ptr);
+  },
+};

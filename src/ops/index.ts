@@ -1,0 +1,36 @@
+// Every operator wasmcnn runs, in one list. Adding an op means adding its file and a line here.
+import { batchnorm } from './batchnorm';
+import { binary } from './binary';
+import { concat } from './concat';
+import { conv } from './conv';
+import { expand, gather } from './gather';
+import { gemm } from './gemm';
+import { channelShuffle, layoutConvert } from './layout';
+import { matmul } from './matmul';
+import { instancenorm, layernorm, lrn } from './norm';
+import { pad } from './pad';
+import { globalPool, pool } from './pool';
+import { reduce } from './reduce';
+import { reshape } from './reshape';
+import { slice } from './slice';
+import { softmax } from './softmax';
+import { split } from './split';
+import { transpose } from './transpose';
+import type { OpDef } from './types';
+import { unary } from './unary';
+
+export const OPS: readonly OpDef[] = [
+  conv, pool, globalPool, gemm, matmul, unary, binary, batchnorm, layernorm, instancenorm, lrn,
+  softmax, reduce, concat, split, slice, pad, gather, expand, reshape, transpose,
+  layoutConvert, channelShuffle,
+];
+
+const BY_OP = new Map<string, OpDef>();
+for (const d of OPS) for (const op of d.ops) BY_OP.set(op, d);
+
+/** The definition implementing an op type, if any. */
+export function opDef(op: string): OpDef | undefined {
+  return BY_OP.get(op);
+}
+
+export type { OpDef } from './types';

@@ -1,0 +1,102 @@
+// ONNX MatMul (numpy semantics, batched and broadcast) and the fully connected path it shares
+// with Gemm: a constant 2-D right operand is packed once into GEMM panels (bias first) and the
+// whole left operand runs as one GEMM with a fused epilogue (bias input 2, residual input 3).
+import { ShapeError } from '../errors';
+import type { Node } from '../graph/ir';
+import { numel, shapeStr } from '../graph/ir';
+import type { InferCtx, OpDef, PlanCtx, Step } from './types';
+import { broadcast, input } from './util';
+import { fusedAct } from './window';
+
+/** Pack a weight given as [N][K] (row stride K) plus optional bias [N]; returns the panel address. */
+export function packGemm(ctx: PlanCtx, wNK: Float32Array, N: number, K: number, bias?: Float32Array): number {
+  const { k, mem } = ctx;
+  const packed = mem.alloc(k.gemm_packed_size(N, K) * 4);
+  const mark = mem.mark();
+  const wp = mem.putF32(wNK);
+  const bp = bias ? mem.putF32(bias) : 0;
+  k.gemm_pack(wp, N, K, K, bp, packed);
+  mem.reset(mark);
+  return packed;
+}
+
+export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+function shapes(n: Node, ctx: InferCtx) {
+  const a = ctx.shape(n.inputs[0]);
+  const b = ctx.shape(n.inputs[1]);
+  if (a.length === 0 || b.length === 0) throw new ShapeError(`MatMul node '${n.name}': scalar operands`);
+  const a2 = a.length === 1 ? [1, a[0]] : a;
+  const b2 = b.length === 1 ? [b[0], 1] : b;
+  const M = a2[a2.length - 2];
+  const K = a2[a2.length - 1];
+  const N = b2[b2.length - 1];
+  if (b2[b2.length - 2] !== K)
+    throw new ShapeError(
+      `MatMul node '${n.name}': inner dims differ, '${n.inputs[0]}' ${shapeStr(a)} x '${n.inputs[1]}' ${shapeStr(b)}`,
+    );
+  const batch = broadcast(n, [a2.slice(0, -2), b2.slice(0, -2)]);
+  const out = [...batch];
+  if (a.length > 1) out.push(M);
+  if (b.length > 1) out.push(N);
+  return { a, b, a2, b2, M, K, N, batch, out };
+}
+
+export const matmul: OpDef = {
+  ops: ['MatMul'],
+  layout: 'plain',
+  infer(n, ctx) {
+    return [shapes(n, ctx).out];
+  },
+  macs(n, ctx) {
+    const s = shapes(n, ctx);
+    return numel(s.batch) * s.M * s.N * s.K;
+  },
+  plan(n, ctx) {
+    const s = shapes(n, ctx);
+    const { k } = ctx;
+    const B = ctx.float(n.inputs[1]);
+    const y = ctx.ptr(n.outputs[0]);
+    const x = ctx.ptr(n.inputs[0]);
+    if (B && s.b.length <= 2) {
+      // every row of A (all batch dims flattened) times one packed weight
+      const rows = numel(s.a) / s.K;
+      const biasName = input(n, 2);
+      const bias = biasName ? ctx.weight(biasName).data : undefined;
+      const packed = packGemm(ctx, transpose2d(B.data, s.K, s.N), s.N, s.K, bias);
+      const res = input(n, 3);
+      const r = res ? ctx.ptr(res) : 0;
+      const { act, p0, p1 } = fusedAct(n);
+      return () => k.gemm_f32(rows, s.N, s.K, x, s.K, packed, y, s.N, r, s.N, act, p0, p1);
+    }
+    const b = ctx.ptr(n.inputs[1]);
+    const steps: Step[] = [];
+    const batch = s.batch;
+    const total = numel(batch);
+    const aBatch = s.a2.slice(0, -2);
+    const bBatch = s.b2.slice(0, -2);
+    const offsetIn = (shape: number[], idx: number[]) => {
+      let off = 0;
+      const r = batch.length - shape.length;
+      for (let i = 0; i < shape.length; i++) off = off * shape[i] + (shape[i] === 1 ? 0 : idx[r + i]);
+      return off;
+    };
+    for (let t = 0; t < total; t++) {
+      const idx: number[] = [];
+      let rem = t;
+      for (let i = batch.length - 1; i >= 0; i--) {
+        idx[i] = rem % batch[i];
+        rem = Math.floor(rem / batch[i]);
+      }
+      const ao = x + offsetIn(aBatch, idx) * s.M * s.K * 4;
+      const bo = b + offsetIn(bBatch, idx) * s.K * s.N * 4;
+      const yo = y + t * s.M * s.N * 4;
+      steps.push(() => k.matmul_f32(s.M, s.N, s.K, ao, s.K, bo, s.N, yo, s.N));
+    }
+    return steps.length === 1 ? steps[0] : () => { for (const st of steps) st(); };
+  },
+};

@@ -1,0 +1,98 @@
+// ONNX LayerNormalization (Ba et al. 2016) over the trailing axes, InstanceNormalization
+// (Ulyanov et al. 2016) and LRN (Krizhevsky et al. 2012) across channels.
+import { ShapeError, UnsupportedOpError } from '../errors';
+import type { Node } from '../graph/ir';
+import { numel, shapeStr } from '../graph/ir';
+import type { InferCtx, OpDef } from './types';
+import { attrFloat, attrInt, input, normAxis, requireConst } from './util';
+
+function lnAxis(n: Node, ctx: InferCtx): number {
+  const x = ctx.shape(n.inputs[0]);
+  return normAxis(n, attrInt(n, 'axis', -1), x.length);
+}
+
+/** gamma/beta expanded to the normalised block's length (they may broadcast). */
+function expandParam(n: Node, ctx: InferCtx, name: string | undefined, block: number[]): Float32Array | undefined {
+  if (!name) return undefined;
+  const t = ctx.float(name);
+  if (!t) throw new UnsupportedOpError(n.op, n.name, `'${name}' must be a constant`);
+  const len = numel(block);
+  if (t.data.length === len) return t.data;
+  if (t.data.length === 1) return new Float32Array(len).fill(t.data[0]);
+  const inner = numel(t.shape);
+  if (len % inner !== 0) throw new ShapeError(`${n.op} node '${n.name}': '${name}' ${shapeStr(t.shape)} vs ${shapeStr(block)}`);
+  const out = new Float32Array(len);
+  for (let i = 0; i < len; i++) out[i] = t.data[i % inner];
+  return out;
+}
+
+export const layernorm: OpDef = {
+  ops: ['LayerNormalization'],
+  layout: 'plain',
+  infer(n, ctx) {
+    if (n.outputs.slice(1).some((o) => o))
+      throw new UnsupportedOpError('LayerNormalization', n.name, 'the Mean/InvStdDev outputs are training outputs');
+    requireConst(ctx, n, [1, 2]);
+    lnAxis(n, ctx);
+    return [ctx.shape(n.inputs[0])];
+  },
+  plan(n, ctx) {
+    const x = ctx.shape(n.inputs[0]);
+    const a = lnAxis(n, ctx);
+    const block = x.slice(a);
+    const g = expandParam(n, ctx, input(n, 1), block);
+    const b = expandParam(n, ctx, input(n, 2), block);
+    const gp = g ? ctx.mem.putF32(g) : 0;
+    const bp = b ? ctx.mem.putF32(b) : 0;
+    const rows = numel(x.slice(0, a));
+    const len = numel(block);
+    const eps = attrFloat(n, 'epsilon', 1e-5);
+    const xi = ctx.ptr(n.inputs[0]);
+    const yo = ctx.ptr(n.outputs[0]);
+    const k = ctx.k;
+    return () => k.layernorm_f32(xi, yo, rows, len, gp, bp, eps);
+  },
+};
+
+export const instancenorm: OpDef = {
+  ops: ['InstanceNormalization'],
+  layout: 'nhwc',
+  infer(n, ctx) {
+    const x = ctx.shape(n.inputs[0]);
+    requireConst(ctx, n, [1, 2]);
+    if (x.length !== 4) throw new UnsupportedOpError('InstanceNormalization', n.name, `input ${shapeStr(x)} is not 4-D`);
+    return [x];
+  },
+  plan(n, ctx) {
+    const [N, H, W, Cn] = ctx.phys(n.inputs[0]);
+    const s = ctx.mem.putF32(ctx.weight(n.inputs[1]).data);
+    const b = ctx.mem.putF32(ctx.weight(n.inputs[2]).data);
+    const eps = attrFloat(n, 'epsilon', 1e-5);
+    const xi = ctx.ptr(n.inputs[0]);
+    const yo = ctx.ptr(n.outputs[0]);
+    const k = ctx.k;
+    return () => k.instancenorm_f32(xi, yo, N, H * W, Cn, s, b, eps);
+  },
+};
+
+export const lrn: OpDef = {
+  ops: ['LRN'],
+  layout: 'nhwc',
+  infer(n, ctx) {
+    const x = ctx.shape(n.inputs[0]);
+    if (x.length !== 4) throw new UnsupportedOpError('LRN', n.name, `input ${shapeStr(x)} is not 4-D`);
+    if (attrInt(n, 'size', 0) < 1) throw new ShapeError(`LRN node '${n.name}': size must be >= 1`);
+    return [x];
+  },
+  plan(n, ctx) {
+    const [N, H, W, Cn] = ctx.phys(n.inputs[0]);
+    const size = attrInt(n, 'size', 1);
+    const alpha = attrFloat(n, 'alpha', 1e-4);
+    const beta = attrFloat(n, 'beta', 0.75);
+    const bias = attrFloat(n, 'bias', 1);
+    const xi = ctx.ptr(n.inputs[0]);
+    const yo = ctx.ptr(n.outputs[0]);
+    const k = ctx.k;
+    return () => k.lrn_f32(xi, yo, N * H * W, Cn, size, alpha, beta, bias);
+  },
+};

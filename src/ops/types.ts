@@ -1,0 +1,59 @@
+// The contract every operator file fulfils: a shape rule, optional constant folding, the
+// layout it computes in, and a plan step that binds kernels to addresses once.
+import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
+
+import type { Kernels } from '../runtime/kernels';
+import type { Mem } from '../runtime/memory';
+
+/** Physical layout of an activation: 'plain' is logical row-major; 'nhwc' is a 4-D NCHW value stored NHWC. */
+export type Layout = 'plain' | 'nhwc';
+
+export interface InferCtx {
+  readonly graph: Graph;
+  readonly opset: number;
+  /** Logical shape of a value (throws GraphError if unknown). */
+  shape(name: string): number[];
+  /** Integer constant (shape arithmetic), if the value is one. */
+  int(name: string): IntTensor | undefined;
+  /** Float constant (a weight or folded value), if the value is one. */
+  float(name: string): Tensor | undefined;
+}
+
+export interface PlanCtx extends InferCtx {
+  readonly k: Kernels;
+  readonly mem: Mem;
+  /** Byte address of an activation's buffer (or of a constant copied into memory). */
+  ptr(name: string): number;
+  layout(name: string): Layout;
+  /** Shape as stored: logical for 'plain', [N,H,W,C] for 'nhwc'. */
+  phys(name: string): number[];
+  /** A float constant that must exist (throws GraphError naming the node otherwise). */
+  weight(name: string): Tensor;
+  /** Reserve scratch bytes shared by all nodes; `.ptr` is valid once planning ends. */
+  scratch(bytes: number): { ptr: number };
+}
+
+export type Step = () => void;
+
+export interface OpDef {
+  /** ONNX op types this file implements. */
+  readonly ops: readonly string[];
+  /**
+   * 'nhwc': 4-D activations are read and written NHWC; 'plain': logical row-major;
+   * 'any': works in whichever layout its first 4-D activation input has.
+   */
+  readonly layout: 'nhwc' | 'plain' | 'any';
+  /** Output shapes from input shapes and attributes; throws ShapeError on mismatch. */
+  infer(node: Node, ctx: InferCtx): number[][];
+  /** True when output 0 is input 0's buffer reinterpreted (no copy, no step). */
+  alias?(node: Node, ctx: InferCtx): boolean;
+  /**
+   * Overrides `layout` for one node given input 0's current layout: the layout input 0 must
+   * be in, the layout of the outputs, and whether output 0 then aliases input 0.
+   */
+  layoutRule?(node: Node, ctx: InferCtx, inLayout: Layout): { input: Layout; output: Layout; alias?: boolean } | undefined;
+  /** Bind kernels to addresses; returns the step run at inference, or undefined for none. */
+  plan(node: Node, ctx: PlanCtx): Step | undefined;
+  /** Multiply-accumulates of one run (for summary()). */
+  macs?(node: Node, ctx: InferCtx): number;
+}

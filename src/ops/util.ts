@@ -1,0 +1,185 @@
+// Attribute access, broadcasting and stride helpers shared by the op files.
+import { ShapeError, UnsupportedOpError } from '../errors';
+import type { AttrValue, IntTensor, Node, Tensor } from '../graph/ir';
+import { numel, shapeStr } from '../graph/ir';
+import type { InferCtx, Layout, PlanCtx } from './types';
+
+export function attrInt(n: Node, key: string, dflt: number): number {
+  const v = n.attrs[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number') throw new UnsupportedOpError(n.op, n.name, `attribute ${key} must be an int`);
+  return v;
+}
+
+export function attrFloat(n: Node, key: string, dflt: number): number {
+  return attrInt(n, key, dflt);
+}
+
+export function attrInts(n: Node, key: string, dflt?: number[]): number[] | undefined {
+  const v: AttrValue | undefined = n.attrs[key];
+  if (v === undefined) return dflt;
+  if (typeof v === 'number') return [v];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number'))
+    throw new UnsupportedOpError(n.op, n.name, `attribute ${key} must be a list of ints`);
+  return v as number[];
+}
+
+export function attrString(n: Node, key: string, dflt: string): string {
+  const v = n.attrs[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'string') throw new UnsupportedOpError(n.op, n.name, `attribute ${key} must be a string`);
+  return v;
+}
+
+/** Input i if present ('' or missing means omitted). */
+export function input(n: Node, i: number): string | undefined {
+  const s = n.inputs[i];
+  return s ? s : undefined;
+}
+
+export function normAxis(n: Node, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= Math.max(rank, 1))
+    throw new ShapeError(`${n.op} node '${n.name}': axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+/** Numpy-style multidirectional broadcast of shapes. */
+export function broadcast(n: Node, shapes: number[][]): number[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const o = rank - s.length + i;
+      const d = s[i];
+      if (out[o] === 1) out[o] = d;
+      else if (d !== 1 && d !== out[o])
+        throw new ShapeError(
+          `${n.op} node '${n.name}': shapes ${shapes.map(shapeStr).join(' and ')} do not broadcast`,
+        );
+    }
+  }
+  return out;
+}
+
+export function denseStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+/** NCHW axis order of the NHWC physical dims. */
+export const NHWC_PERM = [0, 2, 3, 1];
+
+/** Physical position of logical axis `a` of a value in `layout` (rank-4 nhwc only remaps). */
+export function physAxis(layout: Layout, a: number): number {
+  return layout === 'nhwc' ? [0, 3, 1, 2][a] : a;
+}
+
+/**
+ * Strides (in floats) to read an operand of logical shape `s` broadcast against logical
+ * output shape `out`, expressed in the output's physical dim order.
+ */
+export function broadcastStrides(s: readonly number[], out: readonly number[], layout: Layout, sLayout: Layout): number[] {
+  const rank = out.length;
+  const aligned = new Array<number>(rank).fill(1);
+  for (let i = 0; i < s.length; i++) aligned[rank - s.length + i] = s[i];
+  // strides of the operand as stored
+  let logicalStrides: number[];
+  if (sLayout === 'nhwc') {
+    const [N, C, H, W] = aligned;
+    void N;
+    logicalStrides = [H * W * C, 1, W * C, C];
+  } else {
+    logicalStrides = denseStrides(aligned);
+  }
+  const st = logicalStrides.map((v, i) => (aligned[i] === 1 && out[i] !== 1 ? 0 : aligned[i] === 1 ? 0 : v));
+  return layout === 'nhwc' ? NHWC_PERM.map((p) => st[p]) : st;
+}
+
+export function physShape(shape: readonly number[], layout: Layout): number[] {
+  return layout === 'nhwc' ? NHWC_PERM.map((p) => shape[p]) : shape.slice();
+}
+
+/** Drop size-1 dims and merge dims that are contiguous for every operand (fewer loop levels). */
+export function simplifyDims(shape: number[], strides: number[][]): { shape: number[]; strides: number[][] } {
+  const keep: number[] = [];
+  for (let i = 0; i < shape.length; i++) if (shape[i] !== 1) keep.push(i);
+  let sh = keep.map((i) => shape[i]);
+  let st = strides.map((s) => keep.map((i) => s[i]));
+  if (sh.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
+  const outSh: number[] = [sh[sh.length - 1]];
+  const outSt = st.map((s) => [s[s.length - 1]]);
+  for (let i = sh.length - 2; i >= 0; i--) {
+    const canMerge = st.every((s, j) => s[i] === outSt[j][0] * outSh[0]);
+    if (canMerge) {
+      outSh[0] *= sh[i];
+    } else {
+      outSh.unshift(sh[i]);
+      outSt.forEach((s, j) => s.unshift(st[j][i]));
+    }
+  }
+  sh = outSh;
+  st = outSt;
+  return { shape: sh, strides: st };
+}
+
+/** Write rank/shape/strides arrays for the nd kernels; returns their addresses. */
+export function ndParams(ctx: PlanCtx, shape: number[], ...strides: number[][]): { rank: number; shape: number; strides: number[] } {
+  if (shape.length > 6) throw new ShapeError(`tensor of rank ${shape.length} exceeds the 6 dims the kernels take`);
+  return {
+    rank: shape.length,
+    shape: ctx.mem.putI32(shape),
+    strides: strides.map((s) => ctx.mem.putI32(s)),
+  };
+}
+
+/** Plan a strided copy (transpose, slice, concat piece) with the copy_nd kernel. */
+export function planCopy(
+  ctx: PlanCtx,
+  dst: number,
+  src: number,
+  shape: number[],
+  dstStrides: number[],
+  srcStrides: number[],
+): () => void {
+  const simp = simplifyDims(shape, [dstStrides, srcStrides]);
+  const p = ndParams(ctx, simp.shape, simp.strides[0], simp.strides[1]);
+  const k = ctx.k;
+  return () => k.copy_nd_f32(dst, src, p.rank, p.shape, p.strides[0], p.strides[1]);
+}
+
+export function intOf(ctx: InferCtx, n: Node, name: string | undefined, what: string): number[] | undefined {
+  if (!name) return undefined;
+  const t = ctx.int(name);
+  if (t) return t.ints;
+  const f = ctx.float(name);
+  if (f) return Array.from(f.data);
+  throw new UnsupportedOpError(n.op, n.name, `${what} ('${name}') must be a constant known at load time`);
+}
+
+/** Inputs that must be weights known at load time (not activations). */
+export function requireConst(ctx: InferCtx, n: Node, indices: number[]): void {
+  for (const i of indices) {
+    const name = n.inputs[i];
+    if (name && !ctx.float(name) && !ctx.int(name))
+      throw new UnsupportedOpError(n.op, n.name, `input ${i} ('${name}') must be a constant weight, not a value computed at run time`);
+  }
+}
+
+export function floatTensor(data: Float32Array, shape: number[]): Tensor {
+  return { data, shape };
+}
+
+export function intTensor(ints: number[], shape: number[]): IntTensor {
+  return { ints, shape };
+}
+
+export function checkNumel(n: Node, shape: number[], expect: number, what: string): void {
+  if (numel(shape) !== expect)
+    throw new ShapeError(`${n.op} node '${n.name}': ${what} ${shapeStr(shape)} has ${numel(shape)} elements, expected ${expect}`);
+}

@@ -1,0 +1,44 @@
+// The kernel exports of dist/wasmcnn.wasm as the host calls them. Signatures mirror the
+// AssemblyScript sources in assembly/ (pointers are byte offsets; sizes in elements).
+
+export interface Kernels {
+  heap_base(): number;
+  // gemm.ts
+  gemm_packed_size(N: number, K: number): number;
+  gemm_pack(w: number, N: number, K: number, ldw: number, bias: number, dst: number): void;
+  gemm_f32(
+    M: number, N: number, K: number, a: number, lda: number, packed: number,
+    c: number, ldc: number, res: number, ldr: number, act: number, p0: number, p1: number,
+  ): void;
+  matmul_f32(
+    M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
+    c: number, ldc: number,
+  ): void;
+  // conv.ts
+  conv2d_packed_size(g: number): number;
+  conv2d_pack(w: number, bias: number, g: number, dst: number): void;
+  conv2d_scratch_size(g: number): number;
+  conv2d_f32(g: number, input: number, packed: number, output: number, res: number, scratch: number): void;
+  // depthwise.ts
+  dwconv_packed_size(g: number): number;
+  dwconv_pack(w: number, bias: number, g: number, dst: number): void;
+  dwconv_f32(g: number, input: number, packed: number, output: number): void;
+  // pool.ts
+  maxpool_f32(g: number, input: number, output: number): void;
+  avgpool_f32(g: number, input: number, output: number): void;
+  global_avgpool_f32(N: number, HW: number, C: number, input: number, inStride: number, output: number, outStride: number): void;
+  global_maxpool_f32(N: number, HW: number, C: number, input: number, inStride: number, output: number, outStride: number): void;
+  // eltwise.ts
+  unary_f32(op: number, x: number, y: number, rows: number, cols: number, ldx: number, ldy: number, p0: number, p1: number): void;
+  binary_f32(op: number, out: number, a: number, b: number, rank: number, shape: number, aStrides: number, bStrides: number): void;
+  softmax_f32(x: number, y: number, outer: number, axis: number, inner: number, log: number): void;
+  layernorm_f32(x: number, y: number, rows: number, n: number, gamma: number, beta: number, eps: number): void;
+  channel_affine_f32(x: number, y: number, rows: number, C: number, ldx: number, ldy: number, scale: number, shift: number): void;
+  instancenorm_f32(x: number, y: number, N: number, HW: number, C: number, scale: number, bias: number, eps: number): void;
+  lrn_f32(x: number, y: number, rows: number, C: number, size: number, alpha: number, beta: number, bias: number): void;
+  reduce_f32(op: number, x: number, y: number, outer: number, r: number, inner: number): void;
+  fill_f32(dst: number, n: number, value: number): void;
+  // layout.ts
+  copy_nd_f32(dst: number, src: number, rank: number, shape: number, dstStrides: number, srcStrides: number): void;
+  pad_nd_f32(dst: number, src: number, rank: number, outShape: number, inShape: number, padBegin: number, mode: number, value: number): void;
+}

@@ -1,0 +1,76 @@
+// One WebAssembly.Memory per model: [static data | activation arena | weights, params | scratch].
+// Memory grows only while a model is being planned; `run` never grows it. Typed-array views
+// are re-created whenever a grow has detached the old buffer.
+const PAGE = 65536;
+
+export class Mem {
+  readonly memory: WebAssembly.Memory;
+  private top = 0;
+  private f32view = new Float32Array(0);
+  private i32view = new Int32Array(0);
+
+  constructor(initialBytes = PAGE) {
+    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / PAGE)) });
+  }
+
+  /** Start bump allocation at `base` (the kernels' heap base). */
+  setBase(base: number): void {
+    this.top = align(base, 64);
+  }
+
+  /** Bytes handed out so far (the high-water mark of the bump allocator). */
+  get used(): number {
+    return this.top;
+  }
+
+  /** Reserve `bytes` (64-byte aligned) at plan time, growing the memory if needed. */
+  alloc(bytes: number): number {
+    const p = this.top;
+    this.top = align(p + Math.max(bytes, 0), 64);
+    this.ensure(this.top);
+    return p;
+  }
+
+  /** Current bump position, to give back temporary space with `reset`. */
+  mark(): number {
+    return this.top;
+  }
+
+  /** Drop every allocation made since `mark` (plan-time temporaries). */
+  reset(mark: number): void {
+    this.top = mark;
+  }
+
+  ensure(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+  }
+
+  get f32(): Float32Array {
+    if (this.f32view.buffer !== this.memory.buffer) this.f32view = new Float32Array(this.memory.buffer);
+    return this.f32view;
+  }
+
+  get i32(): Int32Array {
+    if (this.i32view.buffer !== this.memory.buffer) this.i32view = new Int32Array(this.memory.buffer);
+    return this.i32view;
+  }
+
+  /** Copy floats in and return their address (plan time). */
+  putF32(data: ArrayLike<number>): number {
+    const p = this.alloc(data.length * 4);
+    this.f32.set(data, p >> 2);
+    return p;
+  }
+
+  /** Copy ints in and return their address (plan time: shapes, strides, params blocks). */
+  putI32(data: ArrayLike<number>): number {
+    const p = this.alloc(data.length * 4);
+    this.i32.set(data, p >> 2);
+    return p;
+  }
+}
+
+export function align(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}

@@ -1,0 +1,6 @@
+// Tests import the TypeScript sources directly, so the wasm is not next to the module file
+// as it is in the built package: point the loader at the freshly built artifact.
+import { readFileSync } from 'node:fs';
+import { init } from '../src/index';
+
+await init({ wasm: readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url)) });
