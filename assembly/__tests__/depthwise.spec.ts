@@ -141,6 +141,17 @@ describe('dwconv_f32 fast paths (square 3/5/7, stride 1/2)', () => {
     }
     check(bad);
   });
+  it('power-of-two pixel strides (C = 256, IS = 512) split rows into several pixel blocks', () => {
+    let bad = 0;
+    for (let k = 3; k <= 7; k += 2) {
+      for (let s = 1; s <= 2; s++) {
+        const p = k >> 1;
+        bad += runCase(1, 9, 29, 256, k, k, s, s, p, p, p, p, 1, 1, 256, 256, ACT_RELU, 0, 0, true);
+        bad += runCase(1, 7, 37, 255, k, k, s, s, p, p, p, p, 2, 2, 512, 259, ACT_NONE, 0, 0, true);
+      }
+    }
+    check(bad);
+  });
   it('images smaller than the kernel (no interior pixels)', () => {
     let bad = 0;
     const sizes: i32[] = [1, 2, 7];
