@@ -111,12 +111,15 @@ export class GraphBuilder {
 
   /** Add any supported ONNX op; returns its output names. */
   node(op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs = 1, name?: string): string[] {
-    const base = name ?? `${op.toLowerCase()}_${this.count++}`;
-    const outs = Array.from({ length: outputs }, (_, i) => (outputs === 1 ? base : `${base}:${i}`));
-    const n = { name: base, op, inputs, outputs: outs, attrs };
+    const nodeName = name ?? `${op.toLowerCase()}_${this.count++}`;
+    const outs = Array.from({ length: outputs }, (_, i) => (outputs === 1 ? nodeName : `${nodeName}:${i}`));
+    const n = { name: nodeName, op, inputs, outputs: outs, attrs };
     const def = opDef(op);
     if (!def) throw new ShapeError(`GraphBuilder: unknown op ${op}`);
-    const shapes = def.infer(n, makeInferCtx(this.graph));
+    const base = makeInferCtx(this.graph);
+    // declared weights count as constants while building; their values arrive at build()
+    const ctx = { ...base, float: (v: string) => base.float(v) ?? (this.declared.has(v) ? { data: new Float32Array(0), shape: this.declared.get(v)! } : undefined) };
+    const shapes = def.infer(n, ctx);
     outs.forEach((o, i) => this.graph.shapes.set(o, shapes[i]));
     this.graph.nodes.push(n);
     return outs;
