@@ -170,73 +170,92 @@ function dw3x3Run(
   }
 }
 
-// One kernel row of 5 taps: acc + sum_k in[p + k*cs] * w[k].
-@inline function row5(acc: v128, p: usize, cs: usize, w: usize): v128 {
-  const p2 = p + (cs << 1);
-  const p4 = p2 + (cs << 1);
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p), v128.load(w)));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p + cs), v128.load(w, 16)));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p2), v128.load(w, 32)));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p2 + cs), v128.load(w, 48)));
-  return f32x4.add(acc, f32x4.mul(v128.load(p4), v128.load(w, 64)));
-}
-
+// 5x5 and 7x7: two neighbouring outputs per step share every weight load (1.5 loads per
+// multiply-add instead of 2); even and odd kernel rows go to separate accumulators so the
+// add chains are half as long. A lone last pixel takes the same loop with both halves equal.
 function dw5x5Run(
   ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
 ): void {
+  const b = v128.load(w);
   const z = f32x4.splat(0);
-  for (let i = 0; i < n; i++) {
-    const r1 = ip + rs;
-    const r2 = r1 + rs;
-    const r3 = r2 + rs;
-    const r4 = r3 + rs;
-    let a0 = row5(v128.load(w), ip, cs, w + 16);
-    let a1 = row5(z, r1, cs, w + 96);
-    a0 = row5(a0, r2, cs, w + 176);
-    a1 = row5(a1, r3, cs, w + 256);
-    a0 = row5(a0, r4, cs, w + 336);
+  const cs2 = cs << 1;
+  const cs4 = cs2 << 1;
+  for (let i = 0; i < n; i += 2) {
+    // q: the second output's window; for a lone last pixel it repeats the first (not stored).
+    const q0 = i + 1 < n ? ip + sIn : ip;
+    let a0 = b, a1 = z, c0 = b, c1 = z;
+    let p = ip, q = q0, wp = w + 16;
+    for (let r = 0; r < 5; r++) {
+      let wv = v128.load(wp);
+      let e0 = f32x4.mul(v128.load(p), wv);
+      let e1 = f32x4.mul(v128.load(q), wv);
+      wv = v128.load(wp, 16);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs), wv));
+      wv = v128.load(wp, 32);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs2), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs2), wv));
+      wv = v128.load(wp, 48);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs2 + cs), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs2 + cs), wv));
+      wv = v128.load(wp, 64);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs4), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs4), wv));
+      if (r & 1) { a1 = f32x4.add(a1, e0); c1 = f32x4.add(c1, e1); } else { a0 = f32x4.add(a0, e0); c0 = f32x4.add(c0, e1); }
+      p += rs;
+      q += rs;
+      wp += 80;
+    }
     v128.store(op, epilogue(f32x4.add(a0, a1), lo, hi));
-    ip += sIn;
-    op += sOut;
+    if (i + 1 < n) v128.store(op + sOut, epilogue(f32x4.add(c0, c1), lo, hi));
+    ip += sIn << 1;
+    op += sOut << 1;
   }
-}
-
-// One kernel row of 7 taps.
-@inline function row7(acc: v128, p: usize, cs: usize, w: usize): v128 {
-  const c2 = cs << 1;
-  const p2 = p + c2;
-  const p4 = p2 + c2;
-  const p6 = p4 + c2;
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p), v128.load(w)));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p + cs), v128.load(w, 16)));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p2), v128.load(w, 32)));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p2 + cs), v128.load(w, 48)));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p4), v128.load(w, 64)));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p4 + cs), v128.load(w, 80)));
-  return f32x4.add(acc, f32x4.mul(v128.load(p6), v128.load(w, 96)));
 }
 
 function dw7x7Run(
   ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
 ): void {
+  const b = v128.load(w);
   const z = f32x4.splat(0);
-  for (let i = 0; i < n; i++) {
-    const r1 = ip + rs;
-    const r2 = r1 + rs;
-    const r3 = r2 + rs;
-    const r4 = r3 + rs;
-    const r5 = r4 + rs;
-    const r6 = r5 + rs;
-    let a0 = row7(v128.load(w), ip, cs, w + 16);
-    let a1 = row7(z, r1, cs, w + 128);
-    a0 = row7(a0, r2, cs, w + 240);
-    a1 = row7(a1, r3, cs, w + 352);
-    a0 = row7(a0, r4, cs, w + 464);
-    a1 = row7(a1, r5, cs, w + 576);
-    a0 = row7(a0, r6, cs, w + 688);
+  const cs2 = cs << 1;
+  const cs4 = cs2 << 1;
+  const cs6 = cs4 + cs2;
+  for (let i = 0; i < n; i += 2) {
+    const q0 = i + 1 < n ? ip + sIn : ip;
+    let a0 = b, a1 = z, c0 = b, c1 = z;
+    let p = ip, q = q0, wp = w + 16;
+    for (let r = 0; r < 7; r++) {
+      let wv = v128.load(wp);
+      let e0 = f32x4.mul(v128.load(p), wv);
+      let e1 = f32x4.mul(v128.load(q), wv);
+      wv = v128.load(wp, 16);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs), wv));
+      wv = v128.load(wp, 32);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs2), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs2), wv));
+      wv = v128.load(wp, 48);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs2 + cs), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs2 + cs), wv));
+      wv = v128.load(wp, 64);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs4), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs4), wv));
+      wv = v128.load(wp, 80);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs4 + cs), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs4 + cs), wv));
+      wv = v128.load(wp, 96);
+      e0 = f32x4.add(e0, f32x4.mul(v128.load(p + cs6), wv));
+      e1 = f32x4.add(e1, f32x4.mul(v128.load(q + cs6), wv));
+      if (r & 1) { a1 = f32x4.add(a1, e0); c1 = f32x4.add(c1, e1); } else { a0 = f32x4.add(a0, e0); c0 = f32x4.add(c0, e1); }
+      p += rs;
+      q += rs;
+      wp += 112;
+    }
     v128.store(op, epilogue(f32x4.add(a0, a1), lo, hi));
-    ip += sIn;
-    op += sOut;
+    if (i + 1 < n) v128.store(op + sOut, epilogue(f32x4.add(c0, c1), lo, hi));
+    ip += sIn << 1;
+    op += sOut << 1;
   }
 }
 
