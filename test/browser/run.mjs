@@ -1,0 +1,72 @@
+// Browser end-to-end check: serves the repository on 127.0.0.1, opens test/browser/page.html
+// in Debian's headless Chromium (playwright-core, no browser download) and compares what the
+// page computes with the same built package in Node.
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ONNX = fileURLToPath(new URL('../../../shared/onnx-backend-tests/pytorch-converted/', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
+
+if (!existsSync(CHROMIUM)) {
+  const msg = `browser test: Chromium not found at ${CHROMIUM} (apt-get install chromium)`;
+  if (process.env.CI) {
+    console.error(msg);
+    process.exit(1);
+  }
+  console.log(`${msg}; skipped`);
+  console.log('browser: 0 passed, 0 failed, 1 skipped');
+  process.exit(0);
+}
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const path = url.pathname.startsWith('/onnx/') ? join(ONNX, normalize(url.pathname.slice(6))) : join(ROOT, normalize(url.pathname));
+  if (!path.startsWith(ROOT) && !path.startsWith(ONNX)) return res.writeHead(403).end();
+  if (!existsSync(path)) return res.writeHead(404).end();
+  res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
+  res.end(readFileSync(path));
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const port = server.address().port;
+
+const { chromium } = await import('playwright-core');
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+});
+let failed = 0;
+let passed = 0;
+const check = (ok, what) => {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (ok) passed++;
+  else failed++;
+};
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => console.log(`[page] ${m.text()}`));
+  await page.goto(`http://127.0.0.1:${port}/test/browser/page.html`);
+  await page.waitForFunction(() => window.result !== undefined, null, { timeout: 60_000 });
+  const result = await page.evaluate(() => window.result);
+  check(result.ok, `page loaded the wasm and ran both models${result.ok ? '' : `: ${result.error}`}`);
+  if (result.ok) {
+    const { createModel, loadOnnx } = await import('../../dist/index.js');
+    const input = new Float32Array(32 * 32).map((_, i) => ((i * 37) % 101) / 100);
+    const lenet = await createModel('lenet5');
+    const want = (await lenet.predict({ data: input, shape: [1, 1, 32, 32] })).data;
+    check(want.every((v, i) => v === result.logits[i]), 'LeNet-5 logits in Chromium equal Node bit for bit');
+    const conv = await loadOnnx(readFileSync(join(ONNX, 'test_Conv2d/model.onnx')));
+    const shape = conv.inputShapes[conv.inputNames[0]];
+    const x = new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i));
+    const y = (await conv.predict({ data: x, shape })).data;
+    check(y.length === result.conv.length && y.every((v, i) => Math.abs(v - result.conv[i]) <= 1e-6 * Math.max(1, Math.abs(v))), 'ONNX Conv2d output in Chromium equals Node');
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+console.log(`browser: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
