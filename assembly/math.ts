@@ -31,6 +31,11 @@
 @inline const LN2_HI: f32 = 0.693359375;
 // @ts-ignore: decorator
 @inline const LN2_LO: f32 = -2.12194440e-4;
+// 1.5 * 2^23: adding it rounds |v| < 2^22 to an integer held in the low mantissa bits
+// @ts-ignore: decorator
+@inline const SHIFTER: f32 = 12582912.0;
+// @ts-ignore: decorator
+@inline const SHIFTER_BITS: i32 = 0x4b400000;
 // Cephes expf.c polynomial: e^r ~ 1 + r + r^2 (((((P0 r + P1) r + P2) r + P3) r + P4) r + P5)
 // @ts-ignore: decorator
 @inline const EXP_P0: f32 = 1.9875691500e-4;
@@ -60,11 +65,14 @@
 // @ts-ignore: decorator
 @inline export function vexp(x: v128): v128 {
   // Clamp keeps n in [-150, 129]; NaN survives min/max (wasm fmin/fmax propagate NaN).
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
-  const fn = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  // pmax/pmin with x first keep NaN (and are single instructions, unlike max/min in V8)
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
+  // round to nearest via the 1.5 * 2^23 shifter: n sits in the low mantissa bits of t
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(SHIFTER));
+  const fn = f32x4.sub(t, f32x4.splat(SHIFTER));
   const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(fn, f32x4.splat(LN2_HI))), f32x4.mul(fn, f32x4.splat(LN2_LO)));
   const p = f32x4.add(expm1Reduced(r), f32x4.splat(1.0));
-  const n = i32x4.trunc_sat_f32x4_s(fn);
+  const n = i32x4.sub(t, i32x4.splat(SHIFTER_BITS));
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
   // 2^n1 and 2^n2 are normal floats (n1, n2 in [-75, 65]); p * 2^n1 is exact, * 2^n2 rounds once.
@@ -76,14 +84,15 @@
 /** e^(hi + lo) per lane for an exact head hi and a small tail lo (|lo| << 1). */
 // @ts-ignore: decorator
 @inline export function vexpHL(hi: v128, lo: v128): v128 {
-  const xc = f32x4.min(f32x4.max(f32x4.add(hi, lo), f32x4.splat(-104.0)), f32x4.splat(89.0));
-  const fn = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
-  const hc = f32x4.min(f32x4.max(hi, f32x4.splat(-120.0)), f32x4.splat(120.0));
+  const xc = f32x4.pmin(f32x4.pmax(f32x4.add(hi, lo), f32x4.splat(-104.0)), f32x4.splat(89.0));
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(SHIFTER));
+  const fn = f32x4.sub(t, f32x4.splat(SHIFTER));
+  const hc = f32x4.pmin(f32x4.pmax(hi, f32x4.splat(-120.0)), f32x4.splat(120.0));
   let r = f32x4.add(f32x4.sub(hc, f32x4.mul(fn, f32x4.splat(LN2_HI))), lo);
   r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
-  r = f32x4.min(f32x4.max(r, f32x4.splat(-0.5)), f32x4.splat(0.5)); // only bites when clamped
+  r = f32x4.pmin(f32x4.pmax(r, f32x4.splat(-0.5)), f32x4.splat(0.5)); // only bites when clamped
   const p = f32x4.add(expm1Reduced(r), f32x4.splat(1.0));
-  const n = i32x4.trunc_sat_f32x4_s(fn);
+  const n = i32x4.sub(t, i32x4.splat(SHIFTER_BITS));
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
   const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
@@ -95,11 +104,12 @@
 // @ts-ignore: decorator
 @inline export function vexpm1(x: v128): v128 {
   // Clamped to [-30, 80]: expm1(-30) rounds to -1; above 80 the plain exp path takes over.
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-30.0)), f32x4.splat(80.0));
-  const fn = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-30.0)), f32x4.splat(80.0));
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(SHIFTER));
+  const fn = f32x4.sub(t, f32x4.splat(SHIFTER));
   const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(fn, f32x4.splat(LN2_HI))), f32x4.mul(fn, f32x4.splat(LN2_LO)));
   const q = expm1Reduced(r);
-  const s = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fn), i32x4.splat(127)), 23); // 2^n, n in [-44, 116]
+  const s = i32x4.shl(i32x4.add(i32x4.sub(t, i32x4.splat(SHIFTER_BITS)), i32x4.splat(127)), 23); // 2^n, n in [-44, 116]
   // e^x - 1 = 2^n (e^r - 1) + (2^n - 1); 2^n - 1 is exact for the n that matter (|n| <= 24).
   let res = f32x4.add(f32x4.mul(s, q), f32x4.sub(s, f32x4.splat(1.0)));
   const big = f32x4.gt(x, f32x4.splat(80.0));
@@ -253,7 +263,7 @@
 /** erfc(z) for z >= 0 (Numerical Recipes erfcc, fractional error < 1.2e-7); 0 for large z. */
 // @ts-ignore: decorator
 @inline export function verfcPos(zin: v128): v128 {
-  const z = f32x4.min(zin, f32x4.splat(11.0)); // erfc(11) underflows to 0; keeps Inf out
+  const z = f32x4.pmin(zin, f32x4.splat(11.0)); // erfc(11) underflows to 0; keeps Inf out
   const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.mul(z, f32x4.splat(0.5)), f32x4.splat(1.0)));
   let p = f32x4.add(f32x4.mul(t, f32x4.splat(0.17087277)), f32x4.splat(-0.82215223));
   p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.48851587));
