@@ -144,12 +144,18 @@ export class Model {
   }
 }
 
+/** Float inputs that are settings or buffers, not trainable parameters (PyTorch's count). */
+const NOT_PARAMS: Record<string, number[]> = {
+  BatchNormalization: [3, 4], Clip: [1, 2], Pad: [1, 2, 3], Resize: [1, 2, 3], Upsample: [1],
+};
+
 function summarize(g: Graph): LayerInfo[] {
   const ctx = makeInferCtx(g);
   const counted = new Set<string>();
   return g.nodes.map((n: Node) => {
     const def = opDef(n.op);
-    const paramInputs = n.op === 'BatchNormalization' ? n.inputs.slice(1, 3) : n.inputs;
+    const skip = NOT_PARAMS[n.op] ?? [];
+    const paramInputs = n.inputs.filter((_, i) => !skip.includes(i));
     let params = 0;
     for (const i of paramInputs) {
       const t = i ? g.initializers.get(i) : undefined;

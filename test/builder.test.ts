@@ -1,0 +1,114 @@
+// GraphBuilder networks against the double-precision NCHW reference (test/reference.ts), with
+// and without the fusion passes, and the weight checks of build().
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder, WeightsError, saveSafetensors } from '../src/index';
+import type { Tensor } from '../src/graph/ir';
+import * as R from './reference';
+
+function net(batch: number) {
+  const b = new GraphBuilder();
+  let x = b.input('input', [batch, 3, 17, 13]);
+  x = b.conv(x, 'stem', { out: 8, kernel: 3, stride: 2, pad: 1, bias: false });
+  x = b.relu6(b.batchNorm(x, 'stem_bn'));
+  const skip = x;
+  let y = b.conv(x, 'dw', { out: 8, kernel: 3, pad: 1, groups: 8 });
+  y = b.relu(y);
+  y = b.conv(y, 'pw', { out: 8, kernel: 1 });
+  y = b.relu(b.add(y, skip));
+  y = b.conv(y, 'grouped', { out: 12, kernel: 3, pad: [1, 0, 1, 2], groups: 2, dilation: 2 });
+  const p = b.maxPool(y, { kernel: 2, stride: 2 });
+  const q = b.avgPool(p, { kernel: 3, stride: 1, pad: 1, countIncludePad: false });
+  const g = b.flatten(b.globalAvgPool(q));
+  const logits = b.linear(g, 'fc', 5);
+  b.output(b.node('Softmax', [logits], { axis: 1 })[0], 'probs');
+  return b;
+}
+
+function weights(b: GraphBuilder): Map<string, Tensor> {
+  const m = new Map<string, Tensor>();
+  let seed = 7;
+  for (const [name, shape] of b.weightShapes()) {
+    let t = R.rand(shape, seed++);
+    if (name.endsWith('running_var')) t = R.map(t, (v) => 1 + 0.5 * v);
+    m.set(name, R.f32(t));
+  }
+  return m;
+}
+
+function reference(w: Map<string, Tensor>, x: R.T): R.T {
+  const W = (n: string): R.T => ({ data: Float64Array.from(w.get(n)!.data), shape: w.get(n)!.shape });
+  let h = R.conv2d(x, W('stem.weight'), undefined, { stride: 2, pad: [1, 1, 1, 1] });
+  h = R.batchnorm(h, W('stem_bn.weight'), W('stem_bn.bias'), W('stem_bn.running_mean'), W('stem_bn.running_var'));
+  h = R.map(h, (v) => Math.min(Math.max(v, 0), 6));
+  let y = R.conv2d(h, W('dw.weight'), W('dw.bias'), { pad: [1, 1, 1, 1], groups: 8 });
+  y = R.map(y, (v) => Math.max(v, 0));
+  y = R.conv2d(y, W('pw.weight'), W('pw.bias'), {});
+  y = R.map(R.add(y, h), (v) => Math.max(v, 0));
+  y = R.conv2d(y, W('grouped.weight'), W('grouped.bias'), { pad: [1, 0, 1, 2], groups: 2, dil: 2 });
+  y = R.pool(y, 'max', 2, 2);
+  y = R.pool(y, 'avg', 3, 1, 1);
+  const g = R.globalAvg(y);
+  return R.softmax(R.linear(g, W('fc.weight'), W('fc.bias')));
+}
+
+describe('GraphBuilder', () => {
+  for (const optimize of [true, false])
+    it(`matches the reference (batch 2, optimize=${optimize})`, async () => {
+      const b = net(2);
+      const w = weights(b);
+      const m = await b.build(w, { optimize });
+      const x = R.rand([2, 3, 17, 13], 99);
+      const y = await m.predict(R.f32(x));
+      const ref = reference(w, x);
+      expect(y.shape).toEqual(ref.shape);
+      expect(R.maxRelErr(y.data, ref.data)).toBeLessThan(1e-5);
+      if (optimize) {
+        const ops = m.graph.nodes.map((n) => n.op);
+        expect(ops).not.toContain('BatchNormalization');
+        expect(ops.filter((o) => o === 'Add')).toHaveLength(0);
+        expect(ops).not.toContain('Relu');
+      }
+      m.dispose();
+    });
+
+  it('takes safetensors bytes as weights', async () => {
+    const b = net(1);
+    const w = weights(b);
+    const m = await b.build(saveSafetensors(w));
+    const x = R.rand([1, 3, 17, 13], 5);
+    expect(R.maxRelErr((await m.predict(R.f32(x))).data, reference(w, x).data)).toBeLessThan(1e-5);
+  });
+
+  it('lists missing, unexpected and mis-shaped weights by name', async () => {
+    const b = net(1);
+    const w = weights(b);
+    w.delete('pw.bias');
+    w.set('fc.weight', { data: new Float32Array(12 * 5), shape: [12, 5] });
+    w.set('head.weight', { data: new Float32Array(1), shape: [1] });
+    w.set('stem_bn.num_batches_tracked', { data: new Float32Array(1), shape: [] });
+    const err = await b.build(w).catch((e) => e);
+    expect(err).toBeInstanceOf(WeightsError);
+    expect(err.message).toMatch(/missing 1: pw\.bias/);
+    expect(err.message).toMatch(/unexpected 1: head\.weight/);
+    expect(err.message).toMatch(/fc\.weight: expected \[5, 12\], got \[12, 5\]/);
+  });
+
+  it('plans memory once: run never grows it and reuses buffers', async () => {
+    const b = net(1);
+    const m = await b.build(weights(b));
+    const before = m.memoryBytes;
+    for (let i = 0; i < 3; i++) await m.predict(R.f32(R.rand([1, 3, 17, 13], i + 1)));
+    expect((m as unknown as { mem: { memory: WebAssembly.Memory } }).mem.memory.buffer.byteLength).toBe(before);
+  });
+
+  it('summary lists layers with shapes, parameters and MACs', async () => {
+    const b = net(1);
+    const m = await b.build(weights(b));
+    const params = [...b.weightShapes()].filter(([n]) => !/running_(mean|var)$/.test(n)).reduce((a, [, s]) => a + s.reduce((p, q) => p * q, 1), 0);
+    expect(m.paramCount).toBe(params);
+    const stem = m.layerInfo().find((l) => l.name === 'stem')!;
+    expect(stem.outputShape).toEqual([1, 8, 9, 7]);
+    expect(stem.macs).toBe(9 * 7 * 8 * 3 * 3 * 3);
+    expect(m.summary()).toMatch(/total params: /);
+  });
+});
