@@ -115,42 +115,82 @@ const edgeRow = memory.data(32, 16);
   let k = 0;
   if (PACKED) {
     for (; k + 4 <= K; k += 4) {
-        const v0 = v128.load(a0);
-        const v1 = MR > 1 ? v128.load(a1) : v0;
-        const v2 = MR > 2 ? v128.load(a2) : v0;
-        const v3 = MR > 3 ? v128.load(a3) : v0;
-        const v4 = MR > 4 ? v128.load(a4) : v0;
-        const v5 = MR > 5 ? v128.load(a5) : v0;
-        b0 = v128.load(b, 0); b1 = v128.load(b, 16);
-        x = i32x4.shuffle(v0, v0, 0, 0, 0, 0); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
-        if (MR > 1) { x = i32x4.shuffle(v1, v1, 0, 0, 0, 0); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
-        if (MR > 2) { x = i32x4.shuffle(v2, v2, 0, 0, 0, 0); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
-        if (MR > 3) { x = i32x4.shuffle(v3, v3, 0, 0, 0, 0); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
-        if (MR > 4) { x = i32x4.shuffle(v4, v4, 0, 0, 0, 0); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
-        if (MR > 5) { x = i32x4.shuffle(v5, v5, 0, 0, 0, 0); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
-        b0 = v128.load(b, 32); b1 = v128.load(b, 48);
-        x = i32x4.shuffle(v0, v0, 1, 1, 1, 1); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
-        if (MR > 1) { x = i32x4.shuffle(v1, v1, 1, 1, 1, 1); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
-        if (MR > 2) { x = i32x4.shuffle(v2, v2, 1, 1, 1, 1); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
-        if (MR > 3) { x = i32x4.shuffle(v3, v3, 1, 1, 1, 1); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
-        if (MR > 4) { x = i32x4.shuffle(v4, v4, 1, 1, 1, 1); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
-        if (MR > 5) { x = i32x4.shuffle(v5, v5, 1, 1, 1, 1); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
-        b0 = v128.load(b, 64); b1 = v128.load(b, 80);
-        x = i32x4.shuffle(v0, v0, 2, 2, 2, 2); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
-        if (MR > 1) { x = i32x4.shuffle(v1, v1, 2, 2, 2, 2); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
-        if (MR > 2) { x = i32x4.shuffle(v2, v2, 2, 2, 2, 2); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
-        if (MR > 3) { x = i32x4.shuffle(v3, v3, 2, 2, 2, 2); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
-        if (MR > 4) { x = i32x4.shuffle(v4, v4, 2, 2, 2, 2); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
-        if (MR > 5) { x = i32x4.shuffle(v5, v5, 2, 2, 2, 2); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
-        b0 = v128.load(b, 96); b1 = v128.load(b, 112);
-        x = i32x4.shuffle(v0, v0, 3, 3, 3, 3); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
-        if (MR > 1) { x = i32x4.shuffle(v1, v1, 3, 3, 3, 3); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
-        if (MR > 2) { x = i32x4.shuffle(v2, v2, 3, 3, 3, 3); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
-        if (MR > 3) { x = i32x4.shuffle(v3, v3, 3, 3, 3, 3); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
-        if (MR > 4) { x = i32x4.shuffle(v4, v4, 3, 3, 3, 3); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
-        if (MR > 5) { x = i32x4.shuffle(v5, v5, 3, 3, 3, 3); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      const v0 = v128.load(a0);
+      const v1 = MR > 1 ? v128.load(a1) : v0;
+      const v2 = MR > 2 ? v128.load(a2) : v0;
+      const v3 = MR > 3 ? v128.load(a3) : v0;
+      const v4 = MR > 4 ? v128.load(a4) : v0;
+      const v5 = MR > 5 ? v128.load(a5) : v0;
+      b0 = v128.load(b, 0); b1 = v128.load(b, 16);
+      x = i32x4.shuffle(v0, v0, 0, 0, 0, 0); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
+      if (MR > 1) { x = i32x4.shuffle(v1, v1, 0, 0, 0, 0); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
+      if (MR > 2) { x = i32x4.shuffle(v2, v2, 0, 0, 0, 0); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
+      if (MR > 3) { x = i32x4.shuffle(v3, v3, 0, 0, 0, 0); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = i32x4.shuffle(v4, v4, 0, 0, 0, 0); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = i32x4.shuffle(v5, v5, 0, 0, 0, 0); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      b0 = v128.load(b, 32); b1 = v128.load(b, 48);
+      x = i32x4.shuffle(v0, v0, 1, 1, 1, 1); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
+      if (MR > 1) { x = i32x4.shuffle(v1, v1, 1, 1, 1, 1); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
+      if (MR > 2) { x = i32x4.shuffle(v2, v2, 1, 1, 1, 1); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
+      if (MR > 3) { x = i32x4.shuffle(v3, v3, 1, 1, 1, 1); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = i32x4.shuffle(v4, v4, 1, 1, 1, 1); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = i32x4.shuffle(v5, v5, 1, 1, 1, 1); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      b0 = v128.load(b, 64); b1 = v128.load(b, 80);
+      x = i32x4.shuffle(v0, v0, 2, 2, 2, 2); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
+      if (MR > 1) { x = i32x4.shuffle(v1, v1, 2, 2, 2, 2); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
+      if (MR > 2) { x = i32x4.shuffle(v2, v2, 2, 2, 2, 2); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
+      if (MR > 3) { x = i32x4.shuffle(v3, v3, 2, 2, 2, 2); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = i32x4.shuffle(v4, v4, 2, 2, 2, 2); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = i32x4.shuffle(v5, v5, 2, 2, 2, 2); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      b0 = v128.load(b, 96); b1 = v128.load(b, 112);
+      x = i32x4.shuffle(v0, v0, 3, 3, 3, 3); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
+      if (MR > 1) { x = i32x4.shuffle(v1, v1, 3, 3, 3, 3); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
+      if (MR > 2) { x = i32x4.shuffle(v2, v2, 3, 3, 3, 3); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
+      if (MR > 3) { x = i32x4.shuffle(v3, v3, 3, 3, 3, 3); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = i32x4.shuffle(v4, v4, 3, 3, 3, 3); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = i32x4.shuffle(v5, v5, 3, 3, 3, 3); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
       a0 += 16; a1 += 16; a2 += 16; a3 += 16; a4 += 16; a5 += 16;
       b += 4 * NR << 2;
+    }
+  } else {
+    // B read in place: the 4 rows of this k block are ldb bytes apart
+    for (; k + 4 <= K; k += 4) {
+      const v0 = v128.load(a0);
+      const v1 = MR > 1 ? v128.load(a1) : v0;
+      const v2 = MR > 2 ? v128.load(a2) : v0;
+      const v3 = MR > 3 ? v128.load(a3) : v0;
+      const v4 = MR > 4 ? v128.load(a4) : v0;
+      const v5 = MR > 5 ? v128.load(a5) : v0;
+      b0 = v128.load(b); b1 = v128.load(b, 16);
+      x = i32x4.shuffle(v0, v0, 0, 0, 0, 0); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
+      if (MR > 1) { x = i32x4.shuffle(v1, v1, 0, 0, 0, 0); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
+      if (MR > 2) { x = i32x4.shuffle(v2, v2, 0, 0, 0, 0); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
+      if (MR > 3) { x = i32x4.shuffle(v3, v3, 0, 0, 0, 0); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = i32x4.shuffle(v4, v4, 0, 0, 0, 0); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = i32x4.shuffle(v5, v5, 0, 0, 0, 0); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      b0 = v128.load(b + ldb); b1 = v128.load(b + ldb, 16);
+      x = i32x4.shuffle(v0, v0, 1, 1, 1, 1); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
+      if (MR > 1) { x = i32x4.shuffle(v1, v1, 1, 1, 1, 1); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
+      if (MR > 2) { x = i32x4.shuffle(v2, v2, 1, 1, 1, 1); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
+      if (MR > 3) { x = i32x4.shuffle(v3, v3, 1, 1, 1, 1); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = i32x4.shuffle(v4, v4, 1, 1, 1, 1); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = i32x4.shuffle(v5, v5, 1, 1, 1, 1); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      b0 = v128.load(b + 2 * ldb); b1 = v128.load(b + 2 * ldb, 16);
+      x = i32x4.shuffle(v0, v0, 2, 2, 2, 2); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
+      if (MR > 1) { x = i32x4.shuffle(v1, v1, 2, 2, 2, 2); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
+      if (MR > 2) { x = i32x4.shuffle(v2, v2, 2, 2, 2, 2); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
+      if (MR > 3) { x = i32x4.shuffle(v3, v3, 2, 2, 2, 2); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = i32x4.shuffle(v4, v4, 2, 2, 2, 2); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = i32x4.shuffle(v5, v5, 2, 2, 2, 2); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      b0 = v128.load(b + 3 * ldb); b1 = v128.load(b + 3 * ldb, 16);
+      x = i32x4.shuffle(v0, v0, 3, 3, 3, 3); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
+      if (MR > 1) { x = i32x4.shuffle(v1, v1, 3, 3, 3, 3); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
+      if (MR > 2) { x = i32x4.shuffle(v2, v2, 3, 3, 3, 3); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
+      if (MR > 3) { x = i32x4.shuffle(v3, v3, 3, 3, 3, 3); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = i32x4.shuffle(v4, v4, 3, 3, 3, 3); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = i32x4.shuffle(v5, v5, 3, 3, 3, 3); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      a0 += 16; a1 += 16; a2 += 16; a3 += 16; a4 += 16; a5 += 16;
+      b += 4 * ldb;
     }
   }
   for (; k < K; k++) {
