@@ -147,6 +147,19 @@ export class GraphBuilder {
     return this.node('BatchNormalization', [x, p('weight'), p('bias'), p('running_mean'), p('running_var')], { epsilon: eps }, 1, name)[0];
   }
 
+  /** nn.LayerNorm over the last axis (`${name}.weight`, `${name}.bias`). */
+  layerNorm(x: string, name: string, eps = 1e-5): string {
+    const s = this.shape(x);
+    const C = s[s.length - 1];
+    return this.node('LayerNormalization', [x, this.param(`${name}.weight`, [C]), this.param(`${name}.bias`, [C])], { axis: -1, epsilon: eps }, 1, name)[0];
+  }
+
+  /** LayerNorm over the channels of an NCHW map (timm's LayerNorm2d, ConvNeXt). */
+  layerNorm2d(x: string, name: string, eps = 1e-6): string {
+    const C = this.shape(x)[1];
+    return this.node('ChannelLayerNorm', [x, this.param(`${name}.weight`, [C]), this.param(`${name}.bias`, [C])], { epsilon: eps }, 1, name)[0];
+  }
+
   /** nn.Linear over the last axis: y = x W^T + b. */
   linear(x: string, name: string, out: number, bias = true): string {
     const s = this.shape(x);

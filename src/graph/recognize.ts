@@ -1,5 +1,6 @@
 // Recognises the decomposed forms exporters emit and replaces them by one fast op:
-//   LayerNorm  ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div (, Mul gamma, Add beta)
+//   LayerNorm  ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt, Div (, Mul gamma, Add beta),
+//              over the last axis or over the channels of a 4-D map (LayerNorm2d)
 //   GELU       Div sqrt2, Erf, Add 1, Mul x, Mul 0.5 (Hendrycks & Gimpel 2016)
 //   SiLU       x * Sigmoid(x) (Elfwing et al. 2018);  HardSwish  x * HardSigmoid(x; 1/6, 1/2)
 //   shuffle    Reshape [N,g,C/g,H,W], Transpose (0,2,1,3,4), Reshape [N,C,H,W] (ShuffleNet)
@@ -29,11 +30,14 @@ function near(a: number | undefined, b: number, tol = 1e-4): boolean {
   return a !== undefined && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 }
 
-function lastAxisMean(g: Graph, n: Node): boolean {
-  if (n.op !== 'ReduceMean' || n.attrs.keepdims === 0) return false;
+/** 'last' for a mean over the last axis, 'channel' for axis 1 of a 4-D tensor (LayerNorm2d). */
+function meanAxis(g: Graph, n: Node): 'last' | 'channel' | undefined {
+  if (n.op !== 'ReduceMean' || n.attrs.keepdims === 0) return undefined;
   const axes = (n.attrs.axes as number[] | undefined) ?? g.intConstants.get(n.inputs[1] ?? '')?.ints;
   const rank = g.shapes.get(n.inputs[0])?.length ?? 0;
-  return !!axes && axes.length === 1 && (axes[0] === -1 || axes[0] === rank - 1);
+  if (!axes || axes.length !== 1) return undefined;
+  if (axes[0] === -1 || axes[0] === rank - 1) return 'last';
+  return rank === 4 && (axes[0] === 1 || axes[0] === -3) ? 'channel' : undefined;
 }
 
 function replace(g: Graph, remove: Node[], add: Node): void {
@@ -44,7 +48,8 @@ function replace(g: Graph, remove: Node[], add: Node): void {
 }
 
 function layerNorm(g: Graph, uses: Uses, m1: Node): boolean {
-  if (!lastAxisMean(g, m1)) return false;
+  const axis = meanAxis(g, m1);
+  if (!axis) return false;
   const x = m1.inputs[0];
   const sub = (uses.get(m1.outputs[0]) ?? []).find((s) => s.op === 'Sub' && s.inputs[0] === x && s.inputs[1] === m1.outputs[0]);
   if (!sub || (uses.get(m1.outputs[0]) ?? []).length !== 1) return false;
@@ -54,7 +59,7 @@ function layerNorm(g: Graph, uses: Uses, m1: Node): boolean {
   const div = dUses.find((u) => u.op === 'Div' && u.inputs[0] === d);
   if (!pow || !div || dUses.length !== 2) return false;
   const m2 = only(uses, g, pow.outputs[0]);
-  if (!m2 || !lastAxisMean(g, m2)) return false;
+  if (!m2 || meanAxis(g, m2) !== axis) return false;
   const add = only(uses, g, m2.outputs[0]);
   if (!add || add.op !== 'Add') return false;
   const eps = scalar(g, otherInput(add, m2.outputs[0]));
@@ -78,8 +83,8 @@ function layerNorm(g: Graph, uses: Uses, m1: Node): boolean {
   }
   const inputs = beta ? [x, gamma, beta] : gamma ? [x, gamma] : [x];
   replace(g, removed, {
-    name: freshName(`${m1.name}.layernorm`), op: 'LayerNormalization', inputs, outputs: [out],
-    attrs: { axis: -1, epsilon: eps },
+    name: freshName(`${m1.name}.layernorm`), op: axis === 'last' ? 'LayerNormalization' : 'ChannelLayerNorm', inputs, outputs: [out],
+    attrs: { axis: axis === 'last' ? -1 : 1, epsilon: eps },
   });
   return true;
 }

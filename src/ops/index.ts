@@ -7,7 +7,7 @@ import { expand, gather } from './gather';
 import { gemm } from './gemm';
 import { channelShuffle, layoutConvert } from './layout';
 import { matmul } from './matmul';
-import { instancenorm, layernorm, lrn } from './norm';
+import { channelLayerNorm, instancenorm, layernorm, lrn } from './norm';
 import { pad } from './pad';
 import { globalPool, pool } from './pool';
 import { reduce } from './reduce';
@@ -20,7 +20,7 @@ import type { OpDef } from './types';
 import { unary } from './unary';
 
 export const OPS: readonly OpDef[] = [
-  conv, pool, globalPool, gemm, matmul, unary, binary, batchnorm, layernorm, instancenorm, lrn,
+  conv, pool, globalPool, gemm, matmul, unary, binary, batchnorm, layernorm, channelLayerNorm, instancenorm, lrn,
   softmax, reduce, concat, split, slice, pad, gather, expand, reshape, transpose,
   layoutConvert, channelShuffle,
 ];

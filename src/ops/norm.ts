@@ -54,6 +54,33 @@ export const layernorm: OpDef = {
   },
 };
 
+/**
+ * wasmcnn-internal: LayerNorm over the channels of an NCHW map (ConvNeXt's LayerNorm2d);
+ * contiguous rows in NHWC. gamma/beta have C elements (shape [C] or [C,1,1]).
+ */
+export const channelLayerNorm: OpDef = {
+  ops: ['ChannelLayerNorm'],
+  layout: 'nhwc',
+  infer(n, ctx) {
+    requireConst(ctx, n, [1, 2]);
+    const x = ctx.shape(n.inputs[0]);
+    if (x.length !== 4) throw new ShapeError(`ChannelLayerNorm node '${n.name}': input ${shapeStr(x)} is not 4-D`);
+    for (const p of n.inputs.slice(1))
+      if (p && numel(ctx.shape(p)) !== x[1]) throw new ShapeError(`ChannelLayerNorm node '${n.name}': '${p}' has ${numel(ctx.shape(p))} values for ${x[1]} channels`);
+    return [x];
+  },
+  plan(n, ctx) {
+    const [N, H, W, Cn] = ctx.phys(n.inputs[0]);
+    const gp = input(n, 1) ? ctx.mem.putF32(ctx.weight(n.inputs[1]).data) : 0;
+    const bp = input(n, 2) ? ctx.mem.putF32(ctx.weight(n.inputs[2]).data) : 0;
+    const eps = attrFloat(n, 'epsilon', 1e-6);
+    const xi = ctx.ptr(n.inputs[0]);
+    const yo = ctx.ptr(n.outputs[0]);
+    const k = ctx.k;
+    return () => k.layernorm_f32(xi, yo, N * H * W, Cn, gp, bp, eps);
+  },
+};
+
 export const instancenorm: OpDef = {
   ops: ['InstanceNormalization'],
   layout: 'nhwc',
