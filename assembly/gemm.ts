@@ -3,13 +3,14 @@
 // The Goto / BLIS decomposition: the weight matrix B is packed once into panels of 8 output
 // columns, and a 6x8 register-tile micro-kernel (6 rows of A × two f32x4 accumulators each,
 // 12 v128 accumulators) sweeps a 6-row strip of A across a block of panels that fits in L2.
-// K is unrolled by 4: per 4 k steps the tile loads 4 consecutive k values of each A row as one
-// v128 (6 loads), and per k step 2 contiguous B vectors, splats each row's lane with
-// i32x4.shuffle and issues 12 f32x4.mul + 12 f32x4.add; every load has an immediate offset.
-// Bias, residual and the activation are applied in registers before the single store of C.
-// (Measured on Node 20 / V8: TurboFan schedules a block's loads ahead of its arithmetic, so
-// what is loaded must stay few: 6 broadcast loads per k step (v128.load32_splat) spilled and
-// ran ~6% slower than the shuffles; unrolling by 1, 2 or 8 was 10-30% slower than by 4.)
+// K is unrolled by 4. Per k step the tile loads 2 contiguous B vectors, gets each A row's value
+// as a splat and issues 12 f32x4.mul + 12 f32x4.add; every load has an immediate offset.
+// Rows 0-2 load 4 consecutive k of their A row as one v128 per 4 steps and splat lanes with
+// i32x4.shuffle; rows 3-5 use broadcast loads (v128.load32_splat), balancing shuffle and load
+// ports. Bias, residual and the activation are applied in registers before the single store.
+// (Measured on Node 20 / V8, 2-core EPYC: TurboFan schedules a block's loads ahead of its
+// arithmetic, so loaded values must stay few or they spill. All-broadcast ran ~10% slower than
+// this mix, all-shuffle ~4% slower; unrolling by 1, 2 or 8 instead of 4 was 10-30% slower.)
 //
 // Packed B layout (gemm_pack, also written by conv2d_pack): ceil(N/8) panels, each
 //   [8 bias floats][K rows × 8 floats], columns past N padded with zeros.
@@ -118,37 +119,34 @@ const edgeRow = memory.data(32, 16);
       const v0 = v128.load(a0);
       const v1 = MR > 1 ? v128.load(a1) : v0;
       const v2 = MR > 2 ? v128.load(a2) : v0;
-      const v3 = MR > 3 ? v128.load(a3) : v0;
-      const v4 = MR > 4 ? v128.load(a4) : v0;
-      const v5 = MR > 5 ? v128.load(a5) : v0;
       b0 = v128.load(b, 0); b1 = v128.load(b, 16);
       x = i32x4.shuffle(v0, v0, 0, 0, 0, 0); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
       if (MR > 1) { x = i32x4.shuffle(v1, v1, 0, 0, 0, 0); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
       if (MR > 2) { x = i32x4.shuffle(v2, v2, 0, 0, 0, 0); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
-      if (MR > 3) { x = i32x4.shuffle(v3, v3, 0, 0, 0, 0); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
-      if (MR > 4) { x = i32x4.shuffle(v4, v4, 0, 0, 0, 0); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
-      if (MR > 5) { x = i32x4.shuffle(v5, v5, 0, 0, 0, 0); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      if (MR > 3) { x = v128.load32_splat(a3, 0); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = v128.load32_splat(a4, 0); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = v128.load32_splat(a5, 0); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
       b0 = v128.load(b, 32); b1 = v128.load(b, 48);
       x = i32x4.shuffle(v0, v0, 1, 1, 1, 1); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
       if (MR > 1) { x = i32x4.shuffle(v1, v1, 1, 1, 1, 1); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
       if (MR > 2) { x = i32x4.shuffle(v2, v2, 1, 1, 1, 1); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
-      if (MR > 3) { x = i32x4.shuffle(v3, v3, 1, 1, 1, 1); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
-      if (MR > 4) { x = i32x4.shuffle(v4, v4, 1, 1, 1, 1); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
-      if (MR > 5) { x = i32x4.shuffle(v5, v5, 1, 1, 1, 1); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      if (MR > 3) { x = v128.load32_splat(a3, 4); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = v128.load32_splat(a4, 4); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = v128.load32_splat(a5, 4); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
       b0 = v128.load(b, 64); b1 = v128.load(b, 80);
       x = i32x4.shuffle(v0, v0, 2, 2, 2, 2); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
       if (MR > 1) { x = i32x4.shuffle(v1, v1, 2, 2, 2, 2); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
       if (MR > 2) { x = i32x4.shuffle(v2, v2, 2, 2, 2, 2); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
-      if (MR > 3) { x = i32x4.shuffle(v3, v3, 2, 2, 2, 2); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
-      if (MR > 4) { x = i32x4.shuffle(v4, v4, 2, 2, 2, 2); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
-      if (MR > 5) { x = i32x4.shuffle(v5, v5, 2, 2, 2, 2); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      if (MR > 3) { x = v128.load32_splat(a3, 8); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = v128.load32_splat(a4, 8); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = v128.load32_splat(a5, 8); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
       b0 = v128.load(b, 96); b1 = v128.load(b, 112);
       x = i32x4.shuffle(v0, v0, 3, 3, 3, 3); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
       if (MR > 1) { x = i32x4.shuffle(v1, v1, 3, 3, 3, 3); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); }
       if (MR > 2) { x = i32x4.shuffle(v2, v2, 3, 3, 3, 3); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1); }
-      if (MR > 3) { x = i32x4.shuffle(v3, v3, 3, 3, 3, 3); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
-      if (MR > 4) { x = i32x4.shuffle(v4, v4, 3, 3, 3, 3); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
-      if (MR > 5) { x = i32x4.shuffle(v5, v5, 3, 3, 3, 3); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
+      if (MR > 3) { x = v128.load32_splat(a3, 12); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1); }
+      if (MR > 4) { x = v128.load32_splat(a4, 12); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1); }
+      if (MR > 5) { x = v128.load32_splat(a5, 12); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1); }
       a0 += 16; a1 += 16; a2 += 16; a3 += 16; a4 += 16; a5 += 16;
       b += 4 * NR << 2;
     }
@@ -318,11 +316,12 @@ const probeA = memory.data(4 * MR * 4, 16);
 const probeB = memory.data(4 * NR * 4, 16);
 
 /**
- * The micro-kernel's inner loop without its data stream: the same 4-step unrolled body (6 A
- * row loads, then per k step 2 B loads, 6 lane splats, 12 f32x4.mul + 12 f32x4.add into 12
- * accumulators) reading the same 224 bytes every iteration, so all operands hit L1. Its rate
- * is the attainable peak of this instruction mix. (Splatting 6 scalars held in registers
- * instead needs more than x64's 16 xmm registers: it spilled and measured 3x slower.)
+ * The micro-kernel's inner loop without its data stream: the same 4-step unrolled body (3 A
+ * row loads, then per k step 2 B loads, 3 lane shuffles + 3 broadcast loads, 12 f32x4.mul +
+ * 12 f32x4.add into 12 accumulators) reading the same 224 bytes every iteration, so all
+ * operands hit L1. Its rate is the attainable peak of this instruction mix. (Splatting 6
+ * scalars held in registers instead needs more than x64's 16 xmm registers: it spilled and
+ * measured 3x slower.)
  */
 export function gemm_peak_probe(iters: i32): f32 {
   for (let i = 0; i < 4 * MR; i++) store<f32>(probeA + (<usize>i << 2), <f32>(i + 1) * 1e-3);
@@ -334,35 +333,34 @@ export function gemm_peak_probe(iters: i32): f32 {
   const b = probeB;
   for (let i = 0; i < iters; i++) {
     const v0 = v128.load(a0), v1 = v128.load(a1), v2 = v128.load(a2);
-    const v3 = v128.load(a3), v4 = v128.load(a4), v5 = v128.load(a5);
     b0 = v128.load(b, 0); b1 = v128.load(b, 16);
     x = i32x4.shuffle(v0, v0, 0, 0, 0, 0); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
     x = i32x4.shuffle(v1, v1, 0, 0, 0, 0); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1);
     x = i32x4.shuffle(v2, v2, 0, 0, 0, 0); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1);
-    x = i32x4.shuffle(v3, v3, 0, 0, 0, 0); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1);
-    x = i32x4.shuffle(v4, v4, 0, 0, 0, 0); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1);
-    x = i32x4.shuffle(v5, v5, 0, 0, 0, 0); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1);
+    x = v128.load32_splat(a3, 0); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1);
+    x = v128.load32_splat(a4, 0); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1);
+    x = v128.load32_splat(a5, 0); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1);
     b0 = v128.load(b, 32); b1 = v128.load(b, 48);
     x = i32x4.shuffle(v0, v0, 1, 1, 1, 1); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
     x = i32x4.shuffle(v1, v1, 1, 1, 1, 1); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1);
     x = i32x4.shuffle(v2, v2, 1, 1, 1, 1); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1);
-    x = i32x4.shuffle(v3, v3, 1, 1, 1, 1); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1);
-    x = i32x4.shuffle(v4, v4, 1, 1, 1, 1); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1);
-    x = i32x4.shuffle(v5, v5, 1, 1, 1, 1); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1);
+    x = v128.load32_splat(a3, 4); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1);
+    x = v128.load32_splat(a4, 4); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1);
+    x = v128.load32_splat(a5, 4); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1);
     b0 = v128.load(b, 64); b1 = v128.load(b, 80);
     x = i32x4.shuffle(v0, v0, 2, 2, 2, 2); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
     x = i32x4.shuffle(v1, v1, 2, 2, 2, 2); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1);
     x = i32x4.shuffle(v2, v2, 2, 2, 2, 2); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1);
-    x = i32x4.shuffle(v3, v3, 2, 2, 2, 2); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1);
-    x = i32x4.shuffle(v4, v4, 2, 2, 2, 2); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1);
-    x = i32x4.shuffle(v5, v5, 2, 2, 2, 2); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1);
+    x = v128.load32_splat(a3, 8); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1);
+    x = v128.load32_splat(a4, 8); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1);
+    x = v128.load32_splat(a5, 8); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1);
     b0 = v128.load(b, 96); b1 = v128.load(b, 112);
     x = i32x4.shuffle(v0, v0, 3, 3, 3, 3); c00 = madd(c00, x, b0); c01 = madd(c01, x, b1);
     x = i32x4.shuffle(v1, v1, 3, 3, 3, 3); c10 = madd(c10, x, b0); c11 = madd(c11, x, b1);
     x = i32x4.shuffle(v2, v2, 3, 3, 3, 3); c20 = madd(c20, x, b0); c21 = madd(c21, x, b1);
-    x = i32x4.shuffle(v3, v3, 3, 3, 3, 3); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1);
-    x = i32x4.shuffle(v4, v4, 3, 3, 3, 3); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1);
-    x = i32x4.shuffle(v5, v5, 3, 3, 3, 3); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1);
+    x = v128.load32_splat(a3, 12); c30 = madd(c30, x, b0); c31 = madd(c31, x, b1);
+    x = v128.load32_splat(a4, 12); c40 = madd(c40, x, b0); c41 = madd(c41, x, b1);
+    x = v128.load32_splat(a5, 12); c50 = madd(c50, x, b0); c51 = madd(c51, x, b1);
   }
   let s = f32x4.add(f32x4.add(f32x4.add(c00, c01), f32x4.add(c10, c11)), f32x4.add(f32x4.add(c20, c21), f32x4.add(c30, c31)));
   s = f32x4.add(s, f32x4.add(f32x4.add(c40, c41), f32x4.add(c50, c51)));
