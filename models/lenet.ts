@@ -2,13 +2,10 @@
 // recognition"), with ReLU and max pooling: 32x32 input, conv 5x5 x6, pool, conv 5x5 x16, pool,
 // fully connected 120, 84, 10. Names follow torchvision's features/classifier convention.
 import { GraphBuilder } from '../src/builder';
+import type { CreateModelOptions, ZooFamily } from './registry';
+import { LENET5_SAFETENSORS_BASE64 } from './weights/lenet5.generated';
 
-export interface LeNetOptions {
-  numClasses?: number;
-  batch?: number;
-}
-
-export function lenet5(o: LeNetOptions = {}): GraphBuilder {
+export function lenet5(o: CreateModelOptions = {}): GraphBuilder {
   const b = new GraphBuilder();
   let x = b.input('input', [o.batch ?? 1, 1, 32, 32]);
   x = b.relu(b.conv(x, 'features.0', { out: 6, kernel: 5 }));
@@ -22,3 +19,12 @@ export function lenet5(o: LeNetOptions = {}): GraphBuilder {
   b.output(x, 'logits');
   return b;
 }
+
+function base64(s: string): Uint8Array {
+  if (typeof atob === 'function') return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+export const LENET: ZooFamily = {
+  lenet5: { build: lenet5, bundled: () => base64(LENET5_SAFETENSORS_BASE64) },
+};

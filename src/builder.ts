@@ -51,6 +51,7 @@ export class GraphBuilder {
   readonly graph: Graph = emptyGraph();
   private readonly declared = new Map<string, number[]>();
   private readonly fixed = new Map<string, Tensor>();
+  private readonly derivedWeights: { name: string; shape: number[]; from: string[]; fn: (ts: Tensor[]) => Float32Array }[] = [];
   private readonly ignored: RegExp[] = [/(^|\.)num_batches_tracked$/];
   private count = 0;
 
@@ -78,6 +79,19 @@ export class GraphBuilder {
     this.graph.shapes.set(name, shape.slice());
     return name;
   }
+
+  /**
+   * A weight computed at build() from declared weights (e.g. RepVGG's merged 3x3 kernel, a
+   * reshaped 1-D conv kernel). `from` must be declared with param(); `fn` returns `shape`'s data.
+   */
+  derive(name: string, shape: number[], from: string[], fn: (ts: Tensor[]) => Float32Array): string {
+    for (const f of from) if (!this.declared.has(f)) throw new WeightsError(`derived weight '${name}' reads undeclared '${f}'`);
+    this.derivedWeights.push({ name, shape: shape.slice(), from: from.slice(), fn });
+    this.graph.shapes.set(name, shape.slice());
+    this.derivedNames.add(name);
+    return name;
+  }
+  private readonly derivedNames = new Set<string>();
 
   /** A fixed constant that is part of the architecture, not of the weights. */
   constant(data: ArrayLike<number>, shape: number[], name?: string): string {
@@ -118,7 +132,11 @@ export class GraphBuilder {
     if (!def) throw new ShapeError(`GraphBuilder: unknown op ${op}`);
     const base = makeInferCtx(this.graph);
     // declared weights count as constants while building; their values arrive at build()
-    const ctx = { ...base, float: (v: string) => base.float(v) ?? (this.declared.has(v) ? { data: new Float32Array(0), shape: this.declared.get(v)! } : undefined) };
+    const ctx = {
+      ...base,
+      float: (v: string) =>
+        base.float(v) ?? (this.declared.has(v) || this.derivedNames.has(v) ? { data: new Float32Array(0), shape: this.graph.shapes.get(v)! } : undefined),
+    };
     const shapes = def.infer(n, ctx);
     outs.forEach((o, i) => this.graph.shapes.set(o, shapes[i]));
     this.graph.nodes.push(n);
@@ -231,6 +249,11 @@ export class GraphBuilder {
     for (const name of this.declared.keys()) {
       const t = map.get(name)!;
       g.initializers.set(name, { data: t.data, shape: this.declared.get(name)! });
+    }
+    for (const d of this.derivedWeights) {
+      const data = d.fn(d.from.map((f) => g.initializers.get(f)!));
+      if (data.length !== numel(d.shape)) throw new WeightsError(`derived weight '${d.name}': ${data.length} values for ${shapeStr(d.shape)}`);
+      g.initializers.set(d.name, { data, shape: d.shape });
     }
     return compileGraph(g, options);
   }

@@ -1,0 +1,60 @@
+// Every registered zoo model equals its reference implementation (torchvision, timm or a
+// reference module under tools/zoo/): same state_dict names and shapes, same parameter count,
+// and the same output at the native input size within 1e-4 * max(1, max|ref|). Weights and
+// input are the synthetic ones keyed by name (src/weights/synthetic.ts == tools/synthetic.py);
+// fixtures hold PyTorch's outputs (tools/zoo_fixtures.py).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { listModels, modelBuilder } from '../src/index';
+import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
+
+interface Fixture {
+  name: string;
+  reference: string;
+  options: Record<string, unknown>;
+  inputShape: number[];
+  outputShape: number[];
+  params: number;
+  keys: Record<string, number[]>;
+  sample: number;
+  maxAbs: number;
+  output: number[];
+}
+
+const DIR = new URL('./fixtures/zoo/', import.meta.url);
+const fixtures: Fixture[] = existsSync(DIR)
+  ? readdirSync(DIR).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')))
+  : [];
+
+/** A fixture may test a variant: '<model>+<tag>' with options. */
+const baseName = (f: Fixture) => f.name.split('+')[0];
+
+describe('zoo parity with the reference implementations', () => {
+  it('every registered model has a fixture', () => {
+    const covered = new Set(fixtures.map(baseName));
+    expect(listModels().filter((n) => !covered.has(n))).toEqual([]);
+  });
+
+  for (const f of fixtures) {
+    it(`${f.name} (${f.reference})`, async () => {
+      const [, , H, W] = f.inputShape;
+      const b = modelBuilder(baseName(f), { ...f.options, inputSize: [H, W], batch: f.inputShape[0] });
+      const shapes = b.weightShapes();
+      const declared = Object.fromEntries([...shapes].map(([k, s]) => [k, s]));
+      expect(declared).toEqual(f.keys);
+      const m = await b.build(syntheticWeights(shapes));
+      expect(m.paramCount).toBe(f.params);
+      const y = await m.predict(syntheticInput(f.inputShape));
+      expect(y.shape).toEqual(f.outputShape);
+      const scale = Math.max(1, f.maxAbs);
+      let worst = 0;
+      let at = 0;
+      f.output.forEach((r, i) => {
+        const d = Math.abs(y.data[i * f.sample] - r);
+        if (d > worst) [worst, at] = [d, i * f.sample];
+      });
+      expect(worst, `max |y - ref| ${worst} at ${at} (scale ${scale})`).toBeLessThanOrEqual(1e-4 * scale);
+      m.dispose();
+    });
+  }
+});
