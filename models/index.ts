@@ -3,11 +3,40 @@ import { type GraphBuilder, toWeightMap } from '../src/builder';
 import { ValueError, WeightsError } from '../src/errors';
 import type { Model } from '../src/model';
 import { LENET } from './lenet';
+import { RESNET } from './resnet';
+import { VGG } from './vgg';
+import { ALEXNET } from './alexnet';
+import { GOOGLENET } from './googlenet';
+import { DENSENET } from './densenet';
+import { REPVGG } from './repvgg';
+import { MOBILENET } from './mobilenet';
+import { EFFICIENTNET } from './efficientnet';
+import { CONVNEXT } from './convnext';
+import { SHUFFLENET } from './shufflenet';
+import { GHOSTNET } from './ghostnet';
+import { MOBILENETV4 } from './mobilenetv4';
 import type { CreateModelOptions, ZooFamily } from './registry';
 
 export type { Attention, CreateModelOptions, ZooEntry } from './registry';
+export * from './lenet';
+export * from './resnet';
+export * from './vgg';
+export * from './alexnet';
+export * from './googlenet';
+export * from './densenet';
+export * from './repvgg';
+export * from './mobilenet';
+export * from './efficientnet';
+export * from './convnext';
+export * from './shufflenet';
+export * from './ghostnet';
+export * from './mobilenetv4';
 
-const FAMILIES: ZooFamily[] = [LENET];
+
+const FAMILIES: ZooFamily[] = [
+  LENET, RESNET, VGG, ALEXNET, GOOGLENET, DENSENET, REPVGG, MOBILENET, EFFICIENTNET, CONVNEXT, SHUFFLENET, GHOSTNET,
+  MOBILENETV4,
+];
 const ZOO: ZooFamily = Object.assign({}, ...FAMILIES);
 
 /** Names createModel() accepts. */

@@ -1,0 +1,4 @@
+// ConvNeXt: registered here as the family is written.
+import type { ZooFamily } from './registry';
+
+export const CONVNEXT: ZooFamily = {};

@@ -1,0 +1,4 @@
+// DenseNet: registered here as the family is written.
+import type { ZooFamily } from './registry';
+
+export const DENSENET: ZooFamily = {};

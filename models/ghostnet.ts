@@ -1,0 +1,4 @@
+// GhostNet: registered here as the family is written.
+import type { ZooFamily } from './registry';
+
+export const GHOSTNET: ZooFamily = {};

@@ -1,0 +1,4 @@
+// GoogLeNet: registered here as the family is written.
+import type { ZooFamily } from './registry';
+
+export const GOOGLENET: ZooFamily = {};

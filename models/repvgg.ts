@@ -1,0 +1,4 @@
+// RepVGG: registered here as the family is written.
+import type { ZooFamily } from './registry';
+
+export const REPVGG: ZooFamily = {};

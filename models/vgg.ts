@@ -1,0 +1,4 @@
+// VGG: registered here as the family is written.
+import type { ZooFamily } from './registry';
+
+export const VGG: ZooFamily = {};
