@@ -1,4 +1,206 @@
-// MobileNet V1-V3: registered here as the family is written.
-import type { ZooFamily } from './registry';
+// MobileNet V1-V3.
+//   V1: Howard et al. 2017, "MobileNets: Efficient Convolutional Neural Networks for Mobile Vision
+//       Applications" — reference: timm 1.0.29 `mobilenetv1_100` (efficientnet.py, `_gen_mobilenet_v1`:
+//       stem, depthwise-separable blocks with ReLU6 after both convs, no head conv).
+//   V2: Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks" — reference:
+//       torchvision 0.14 `mobilenet_v2`.
+//   V3: Howard et al. 2019, "Searching for MobileNetV3" — reference: torchvision 0.14
+//       `mobilenet_v3_large` / `mobilenet_v3_small` (h-swish, SE with a hard-sigmoid gate).
+// Weight names are the references' state_dict keys. The width multiplier scales every layer's
+// channels with the reference's rounding; the input resolution (inputSize) is free because the
+// head pools globally.
+import { GraphBuilder } from '../src/builder';
+import { ValueError } from '../src/errors';
+import { type Act, act, convBnAct, makeDivisible, squeezeExcite } from './layers';
+import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
-export const MOBILENET: ZooFamily = {};
+function widthOf(o: CreateModelOptions, model: string): number {
+  const w = o.widthMultiplier ?? 1;
+  if (!(w > 0) || !Number.isFinite(w)) throw new ValueError(`${model}: widthMultiplier must be a positive number, got ${w}`);
+  return w;
+}
+
+function start(o: CreateModelOptions, native: number): { b: GraphBuilder; x: string } {
+  const b = new GraphBuilder();
+  const [H, W] = inputHW(o, native);
+  return { b, x: b.input('input', [o.batch ?? 1, 3, H, W]) };
+}
+
+/** Global average pool + flatten: the size-independent head input. */
+function pooled(b: GraphBuilder, x: string): string {
+  return b.flatten(b.globalAvgPool(x));
+}
+
+// ---------------------------------------------------------------------------------------------
+// MobileNet V1 (timm naming: conv_stem, bn1, blocks.<stage>.<block>.{conv_dw,bn1,conv_pw,bn2},
+// classifier)
+
+/** [repeats, stride, output channels] of each stage of depthwise-separable blocks (3x3 dw). */
+const V1_STAGES: [number, number, number][] = [
+  [1, 1, 64], // stride 2 after the stem
+  [2, 2, 128], // stride 4
+  [2, 2, 256], // stride 8
+  [6, 2, 512], // stride 16
+  [2, 2, 1024], // stride 32
+];
+
+/** timm's round_channels: channels * multiplier, made divisible by 8 (not below 90%). */
+const roundChannels = (c: number, m: number, roundLimit = 0.9) => makeDivisible(c * m, 8, undefined, roundLimit);
+
+/** Depthwise-separable block: 3x3 depthwise + BN + ReLU6, 1x1 pointwise + BN + ReLU6, no skip. */
+function depthwiseSeparable(b: GraphBuilder, x: string, p: string, out: number, stride: number): string {
+  const C = b.shape(x)[1];
+  x = convBnAct(b, x, { conv: `${p}.conv_dw`, bn: `${p}.bn1` }, { out: C, kernel: 3, stride, pad: 1, groups: C }, 'relu6');
+  return convBnAct(b, x, { conv: `${p}.conv_pw`, bn: `${p}.bn2` }, { out, kernel: 1 }, 'relu6');
+}
+
+/**
+ * MobileNet V1 (timm `mobilenetv1_100`): 3x3 stem then 13 depthwise-separable blocks, global
+ * pool, linear classifier. `widthMultiplier` (0.25, 0.5, 0.75, 1.0 in the paper) scales every
+ * layer with timm's rounding; `inputSize` is the paper's resolution multiplier.
+ */
+export function mobilenetv1_100(o: CreateModelOptions = {}): GraphBuilder {
+  const m = widthOf(o, 'mobilenetv1_100');
+  let { b, x } = start(o, 224);
+  x = convBnAct(b, x, { conv: 'conv_stem', bn: 'bn1' }, { out: roundChannels(32, m), kernel: 3, stride: 2, pad: 1 }, 'relu6');
+  V1_STAGES.forEach(([n, s, c], i) => {
+    for (let j = 0; j < n; j++) x = depthwiseSeparable(b, x, `blocks.${i}.${j}`, roundChannels(c, m), j === 0 ? s : 1);
+  });
+  b.output(b.linear(pooled(b, x), 'classifier', o.numClasses ?? 1000), 'logits');
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MobileNet V2 (torchvision naming: features.<i>.conv.<j>, classifier.1)
+
+/** [expansion t, output channels c, repeats n, first stride s] of each bottleneck stage. */
+const V2_STAGES: [number, number, number, number][] = [
+  [1, 16, 1, 1], // 112x112, no expansion
+  [6, 24, 2, 2], // 56x56
+  [6, 32, 3, 2], // 28x28
+  [6, 64, 4, 2], // 14x14
+  [6, 96, 3, 1], // 14x14
+  [6, 160, 3, 2], // 7x7
+  [6, 320, 1, 1], // 7x7
+];
+
+/** Inverted residual: 1x1 expand + ReLU6 (if t > 1), 3x3 depthwise + ReLU6, linear 1x1 project. */
+function invertedResidualV2(b: GraphBuilder, x: string, p: string, out: number, stride: number, t: number): string {
+  const inp = b.shape(x)[1];
+  const hidden = Math.round(inp * t);
+  let y = x;
+  let k = 0;
+  if (t !== 1) {
+    y = convBnAct(b, y, { conv: `${p}.conv.0.0`, bn: `${p}.conv.0.1` }, { out: hidden, kernel: 1 }, 'relu6');
+    k = 1;
+  }
+  y = convBnAct(b, y, { conv: `${p}.conv.${k}.0`, bn: `${p}.conv.${k}.1` }, { out: hidden, kernel: 3, stride, pad: 1, groups: hidden }, 'relu6');
+  y = convBnAct(b, y, { conv: `${p}.conv.${k + 1}`, bn: `${p}.conv.${k + 2}` }, { out, kernel: 1 }, 'none');
+  return stride === 1 && inp === out ? b.add(x, y) : y;
+}
+
+/**
+ * MobileNet V2 (torchvision `mobilenet_v2`). `widthMultiplier` is torchvision's `width_mult`
+ * (channels rounded to multiples of 8; the last conv keeps 1280 unless widened).
+ */
+export function mobilenet_v2(o: CreateModelOptions = {}): GraphBuilder {
+  const w = widthOf(o, 'mobilenet_v2');
+  let { b, x } = start(o, 224);
+  const last = makeDivisible(1280 * Math.max(1, w), 8);
+  x = convBnAct(b, x, { conv: 'features.0.0', bn: 'features.0.1' }, { out: makeDivisible(32 * w, 8), kernel: 3, stride: 2, pad: 1 }, 'relu6');
+  let i = 1;
+  for (const [t, c, n, s] of V2_STAGES) {
+    const out = makeDivisible(c * w, 8);
+    for (let j = 0; j < n; j++) x = invertedResidualV2(b, x, `features.${i++}`, out, j === 0 ? s : 1, t);
+  }
+  x = convBnAct(b, x, { conv: `features.${i}.0`, bn: `features.${i}.1` }, { out: last, kernel: 1 }, 'relu6');
+  b.output(b.linear(pooled(b, x), 'classifier.1', o.numClasses ?? 1000), 'logits');
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MobileNet V3 (torchvision naming: features.<i>.block.<j>, SE fc1/fc2, classifier.0/.3)
+
+/** One bneck row: [input, kernel, expanded, output, SE, activation, stride]. */
+type V3Row = [number, number, number, number, boolean, 'RE' | 'HS', number];
+
+const V3_LARGE: V3Row[] = [
+  [16, 3, 16, 16, false, 'RE', 1], // 112x112
+  [16, 3, 64, 24, false, 'RE', 2], // 56x56 (C1)
+  [24, 3, 72, 24, false, 'RE', 1],
+  [24, 5, 72, 40, true, 'RE', 2], // 28x28 (C2)
+  [40, 5, 120, 40, true, 'RE', 1],
+  [40, 5, 120, 40, true, 'RE', 1],
+  [40, 3, 240, 80, false, 'HS', 2], // 14x14 (C3)
+  [80, 3, 200, 80, false, 'HS', 1],
+  [80, 3, 184, 80, false, 'HS', 1],
+  [80, 3, 184, 80, false, 'HS', 1],
+  [80, 3, 480, 112, true, 'HS', 1],
+  [112, 3, 672, 112, true, 'HS', 1],
+  [112, 5, 672, 160, true, 'HS', 2], // 7x7 (C4)
+  [160, 5, 960, 160, true, 'HS', 1],
+  [160, 5, 960, 160, true, 'HS', 1],
+];
+
+const V3_SMALL: V3Row[] = [
+  [16, 3, 16, 16, true, 'RE', 2], // 56x56 (C1)
+  [16, 3, 72, 24, false, 'RE', 2], // 28x28 (C2)
+  [24, 3, 88, 24, false, 'RE', 1],
+  [24, 5, 96, 40, true, 'HS', 2], // 14x14 (C3)
+  [40, 5, 240, 40, true, 'HS', 1],
+  [40, 5, 240, 40, true, 'HS', 1],
+  [40, 5, 120, 48, true, 'HS', 1],
+  [48, 5, 144, 48, true, 'HS', 1],
+  [48, 5, 288, 96, true, 'HS', 2], // 7x7 (C4)
+  [96, 5, 576, 96, true, 'HS', 1],
+  [96, 5, 576, 96, true, 'HS', 1],
+];
+
+const V3_EPS = 1e-3;
+
+/** V3 bneck: 1x1 expand (if widened), kxk depthwise, optional SE (hard-sigmoid gate), linear 1x1. */
+function invertedResidualV3(b: GraphBuilder, x: string, p: string, row: V3Row, w: number): string {
+  const [, k, e, c, se, a, stride] = row;
+  const inp = b.shape(x)[1];
+  const exp = makeDivisible(e * w, 8);
+  const out = makeDivisible(c * w, 8);
+  const kind: Act = a === 'HS' ? 'hardswish' : 'relu';
+  let y = x;
+  let j = 0;
+  const cba = (z: string, opts: Parameters<typeof convBnAct>[3], f: Act) =>
+    convBnAct(b, z, { conv: `${p}.block.${j}.0`, bn: `${p}.block.${j++}.1` }, opts, f, V3_EPS);
+  if (exp !== inp) y = cba(y, { out: exp, kernel: 1 }, kind);
+  y = cba(y, { out: exp, kernel: k, stride, pad: (k - 1) >> 1, groups: exp }, kind);
+  if (se) y = squeezeExcite(b, y, `${p}.block.${j++}`, { reduced: makeDivisible(Math.floor(exp / 4), 8), act: 'relu', gate: 'hardsigmoid' });
+  y = cba(y, { out, kernel: 1 }, 'none');
+  return stride === 1 && inp === out ? b.add(y, x) : y;
+}
+
+function _mobilenetV3(o: CreateModelOptions, name: string, rows: V3Row[], lastChannel: number): GraphBuilder {
+  const w = widthOf(o, name);
+  let { b, x } = start(o, 224);
+  x = convBnAct(b, x, { conv: 'features.0.0', bn: 'features.0.1' }, { out: makeDivisible(rows[0][0] * w, 8), kernel: 3, stride: 2, pad: 1 }, 'hardswish', V3_EPS);
+  rows.forEach((r, i) => (x = invertedResidualV3(b, x, `features.${i + 1}`, r, w)));
+  const n = rows.length + 1;
+  x = convBnAct(b, x, { conv: `features.${n}.0`, bn: `features.${n}.1` }, { out: 6 * b.shape(x)[1], kernel: 1 }, 'hardswish', V3_EPS);
+  x = act(b, b.linear(pooled(b, x), 'classifier.0', makeDivisible(lastChannel * w, 8)), 'hardswish');
+  b.output(b.linear(x, 'classifier.3', o.numClasses ?? 1000), 'logits');
+  return b;
+}
+
+/** MobileNet V3 Large (torchvision `mobilenet_v3_large`); `widthMultiplier` is `width_mult`. */
+export function mobilenet_v3_large(o: CreateModelOptions = {}): GraphBuilder {
+  return _mobilenetV3(o, 'mobilenet_v3_large', V3_LARGE, 1280);
+}
+
+/** MobileNet V3 Small (torchvision `mobilenet_v3_small`); `widthMultiplier` is `width_mult`. */
+export function mobilenet_v3_small(o: CreateModelOptions = {}): GraphBuilder {
+  return _mobilenetV3(o, 'mobilenet_v3_small', V3_SMALL, 1024);
+}
+
+export const MOBILENET: ZooFamily = {
+  mobilenetv1_100: { build: mobilenetv1_100 },
+  mobilenet_v2: { build: mobilenet_v2 },
+  mobilenet_v3_large: { build: mobilenet_v3_large },
+  mobilenet_v3_small: { build: mobilenet_v3_small },
+};
