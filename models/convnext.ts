@@ -1,4 +1,89 @@
-// ConvNeXt: registered here as the family is written.
-import type { ZooFamily } from './registry';
+// ConvNeXt (Liu, Mao, Wu, Feichtenhofer, Darrell & Xie 2022, "A ConvNet for the 2020s"), as
+// torchvision 0.14 builds it (torchvision/models/convnext.py): a 4x4 stride-4 patchify stem,
+// four stages of ConvNeXt blocks joined by LayerNorm2d + 2x2 stride-2 downsampling convs, and a
+// pooled LayerNorm2d + Linear head. Weight names are torchvision's state_dict keys.
+//
+// A block is 7x7 depthwise conv -> LayerNorm over channels -> Linear 4C -> GELU -> Linear C ->
+// layer scale -> residual add. torchvision computes the middle part on an NHWC permutation of
+// the map; the graph does the same: the two Transposes are layout changes the engine performs
+// for free, so the LayerNorm and the Linears (MatMul) run over the last axis in place.
+import { GraphBuilder } from '../src/builder';
+import { act } from './layers';
+import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
-export const CONVNEXT: ZooFamily = {};
+/** One stage: `depth` blocks of `dim` channels, then (except after the last) a downsample to `out`. */
+interface StageConfig {
+  dim: number;
+  out: number | null;
+  depth: number;
+}
+
+const LN_EPS = 1e-6;
+
+/** torchvision CNBlock: `prefix.block.{0,2,3,5}` and `prefix.layer_scale` ([C,1,1]). */
+function cnBlock(b: GraphBuilder, x: string, prefix: string): string {
+  const C = b.shape(x)[1];
+  let y = b.conv(x, `${prefix}.block.0`, { out: C, kernel: 7, pad: 3, groups: C });
+  y = b.node('Transpose', [y], { perm: [0, 2, 3, 1] })[0]; // NCHW -> NHWC view
+  y = b.layerNorm(y, `${prefix}.block.2`, LN_EPS);
+  y = act(b, b.linear(y, `${prefix}.block.3`, 4 * C), 'gelu');
+  y = b.linear(y, `${prefix}.block.5`, C);
+  y = b.node('Transpose', [y], { perm: [0, 3, 1, 2] })[0]; // back to NCHW
+  y = b.mul(y, b.param(`${prefix}.layer_scale`, [C, 1, 1]));
+  return b.add(y, x);
+}
+
+function _convnext(stages: StageConfig[], o: CreateModelOptions): GraphBuilder {
+  const b = new GraphBuilder();
+  const [H, W] = inputHW(o, 224);
+  let x = b.input('input', [o.batch ?? 1, 3, H, W]);
+  // features.0: patchify stem (Conv2dNormActivation without activation)
+  x = b.conv(x, 'features.0.0', { out: stages[0].dim, kernel: 4, stride: 4 });
+  x = b.layerNorm2d(x, 'features.0.1', LN_EPS);
+  let f = 1;
+  for (const s of stages) {
+    for (let i = 0; i < s.depth; i++) x = cnBlock(b, x, `features.${f}.${i}`);
+    f++;
+    if (s.out !== null) {
+      x = b.layerNorm2d(x, `features.${f}.0`, LN_EPS);
+      x = b.conv(x, `features.${f}.1`, { out: s.out, kernel: 2, stride: 2 });
+      f++;
+    }
+  }
+  x = b.globalAvgPool(x);
+  x = b.layerNorm2d(x, 'classifier.0', LN_EPS);
+  x = b.flatten(x);
+  x = b.linear(x, 'classifier.2', o.numClasses ?? 1000);
+  b.output(x, 'logits');
+  return b;
+}
+
+const stages = (dims: number[], depths: number[]): StageConfig[] =>
+  dims.map((dim, i) => ({ dim, out: i + 1 < dims.length ? dims[i + 1] : null, depth: depths[i] }));
+
+/** ConvNeXt-T: channels 96/192/384/768, depths 3/3/9/3 (28.6M parameters). */
+export function convnext_tiny(o: CreateModelOptions = {}): GraphBuilder {
+  return _convnext(stages([96, 192, 384, 768], [3, 3, 9, 3]), o);
+}
+
+/** ConvNeXt-S: channels 96/192/384/768, depths 3/3/27/3 (50.2M parameters). */
+export function convnext_small(o: CreateModelOptions = {}): GraphBuilder {
+  return _convnext(stages([96, 192, 384, 768], [3, 3, 27, 3]), o);
+}
+
+/** ConvNeXt-B: channels 128/256/512/1024, depths 3/3/27/3 (88.6M parameters). */
+export function convnext_base(o: CreateModelOptions = {}): GraphBuilder {
+  return _convnext(stages([128, 256, 512, 1024], [3, 3, 27, 3]), o);
+}
+
+/** ConvNeXt-L: channels 192/384/768/1536, depths 3/3/27/3 (197.8M parameters). */
+export function convnext_large(o: CreateModelOptions = {}): GraphBuilder {
+  return _convnext(stages([192, 384, 768, 1536], [3, 3, 27, 3]), o);
+}
+
+export const CONVNEXT: ZooFamily = {
+  convnext_tiny: { build: convnext_tiny },
+  convnext_small: { build: convnext_small },
+  convnext_base: { build: convnext_base },
+  convnext_large: { build: convnext_large },
+};
