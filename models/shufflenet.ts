@@ -1,4 +1,147 @@
-// ShuffleNet V1/V2: registered here as the family is written.
-import type { ZooFamily } from './registry';
+// ShuffleNet V1 and V2.
+//
+// V1: Zhang, Zhou, Lin & Sun 2018, "ShuffleNet: An Extremely Efficient Convolutional Neural
+// Network for Mobile Devices" (1.0x, g = 1, 2, 3, 4, 8; Table 1). No library ships it: the
+// reference module is tools/zoo/shufflenet.py (ShuffleNetV1), whose torchvision-style names
+// this file mirrors:
+//     conv1.0 / conv1.1                      3x3 s2 stem conv + BN (24 channels)
+//     stage{2,3,4}.{i}.conv1 / bn1           grouped 1x1 to the bottleneck (1/4 of stage out)
+//     stage{2,3,4}.{i}.conv2 / bn2           3x3 depthwise (stride 2 in the first unit)
+//     stage{2,3,4}.{i}.conv3 / bn3           grouped 1x1 expand
+//     fc
+//
+// V2: Ma, Zhang, Zheng & Sun 2018, "ShuffleNet V2: Practical Guidelines for Efficient CNN
+// Architecture Design", as torchvision 0.14 builds it (torchvision/models/shufflenetv2.py),
+// with its state_dict names.
+//
+// Channel split, concat and shuffle are expressed as Split / Concat / ChannelShuffle nodes;
+// on the engine's NHWC layout they are strided views of the channel axis.
+import { GraphBuilder } from '../src/builder';
+import { convBnAct } from './layers';
+import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
-export const SHUFFLENET: ZooFamily = {};
+const shuffle = (b: GraphBuilder, x: string, groups: number) => b.node('ChannelShuffle', [x], { groups })[0];
+
+// ---------------------------------------------------------------- ShuffleNet V2 (torchvision)
+
+/** torchvision InvertedResidual: `prefix.branch1.{0,1,2,3}` (stride 2 only), `prefix.branch2.{0,1,3,4,5,6}`. */
+function invertedResidualV2(b: GraphBuilder, x: string, prefix: string, out: number, stride: number): string {
+  const half = out / 2;
+  let left: string;
+  let right: string;
+  if (stride === 1) {
+    [left, right] = b.node('Split', [x, b.ints([half, half])], { axis: 1 }, 2);
+  } else {
+    const C = b.shape(x)[1];
+    left = convBnAct(b, x, { conv: `${prefix}.branch1.0`, bn: `${prefix}.branch1.1` }, { out: C, kernel: 3, stride, pad: 1, groups: C }, 'none');
+    left = convBnAct(b, left, { conv: `${prefix}.branch1.2`, bn: `${prefix}.branch1.3` }, { out: half, kernel: 1 }, 'relu');
+    right = x;
+  }
+  let y = convBnAct(b, right, { conv: `${prefix}.branch2.0`, bn: `${prefix}.branch2.1` }, { out: half, kernel: 1 }, 'relu');
+  y = convBnAct(b, y, { conv: `${prefix}.branch2.3`, bn: `${prefix}.branch2.4` }, { out: half, kernel: 3, stride, pad: 1, groups: half }, 'none');
+  y = convBnAct(b, y, { conv: `${prefix}.branch2.5`, bn: `${prefix}.branch2.6` }, { out: half, kernel: 1 }, 'relu');
+  return shuffle(b, b.concat([left, y]), 2);
+}
+
+function _shufflenetv2(repeats: number[], channels: number[], o: CreateModelOptions): GraphBuilder {
+  const b = new GraphBuilder();
+  const [H, W] = inputHW(o, 224);
+  let x = b.input('input', [o.batch ?? 1, 3, H, W]);
+  x = convBnAct(b, x, { conv: 'conv1.0', bn: 'conv1.1' }, { out: channels[0], kernel: 3, stride: 2, pad: 1 });
+  x = b.maxPool(x, { kernel: 3, stride: 2, pad: 1 });
+  repeats.forEach((n, s) => {
+    for (let i = 0; i < n; i++) x = invertedResidualV2(b, x, `stage${s + 2}.${i}`, channels[s + 1], i === 0 ? 2 : 1);
+  });
+  x = convBnAct(b, x, { conv: 'conv5.0', bn: 'conv5.1' }, { out: channels[4], kernel: 1 });
+  x = b.flatten(b.globalAvgPool(x));
+  x = b.linear(x, 'fc', o.numClasses ?? 1000);
+  b.output(x, 'logits');
+  return b;
+}
+
+const V2_REPEATS = [4, 8, 4]; // units in stage2, stage3, stage4
+
+/** ShuffleNet V2 0.5x: stem 24, stages 48/96/192, conv5 1024. */
+export function shufflenet_v2_x0_5(o: CreateModelOptions = {}): GraphBuilder {
+  return _shufflenetv2(V2_REPEATS, [24, 48, 96, 192, 1024], o);
+}
+/** ShuffleNet V2 1.0x: stem 24, stages 116/232/464, conv5 1024. */
+export function shufflenet_v2_x1_0(o: CreateModelOptions = {}): GraphBuilder {
+  return _shufflenetv2(V2_REPEATS, [24, 116, 232, 464, 1024], o);
+}
+/** ShuffleNet V2 1.5x: stem 24, stages 176/352/704, conv5 1024. */
+export function shufflenet_v2_x1_5(o: CreateModelOptions = {}): GraphBuilder {
+  return _shufflenetv2(V2_REPEATS, [24, 176, 352, 704, 1024], o);
+}
+/** ShuffleNet V2 2.0x: stem 24, stages 244/488/976, conv5 2048. */
+export function shufflenet_v2_x2_0(o: CreateModelOptions = {}): GraphBuilder {
+  return _shufflenetv2(V2_REPEATS, [24, 244, 488, 976, 2048], o);
+}
+
+// ---------------------------------------------------------------- ShuffleNet V1 (paper)
+
+/** Output channels of stages 2, 3, 4 at 1.0x by group count (paper, Table 1). */
+const V1_STAGE_OUT: Record<number, number[]> = {
+  1: [144, 288, 576],
+  2: [200, 400, 800],
+  3: [240, 480, 960],
+  4: [272, 544, 1088],
+  8: [384, 768, 1536],
+};
+const V1_REPEATS = [4, 8, 4]; // units in stage2 (28x28), stage3 (14x14), stage4 (7x7)
+
+/**
+ * A ShuffleNet unit: grouped 1x1 + BN + ReLU, shuffle, 3x3 depthwise + BN, grouped 1x1 + BN;
+ * stride 1 adds the input, stride 2 concatenates a 3x3 average-pooled input; ReLU after.
+ */
+function shuffleUnitV1(
+  b: GraphBuilder, x: string, prefix: string, out: number, mid: number, groups: number, stride: number, groupFirst: boolean,
+): string {
+  const C = b.shape(x)[1];
+  let y = convBnAct(b, x, { conv: `${prefix}.conv1`, bn: `${prefix}.bn1` }, { out: mid, kernel: 1, groups: groupFirst ? groups : 1 }, 'relu');
+  if (groups > 1) y = shuffle(b, y, groups);
+  y = convBnAct(b, y, { conv: `${prefix}.conv2`, bn: `${prefix}.bn2` }, { out: mid, kernel: 3, stride, pad: 1, groups: mid }, 'none');
+  y = convBnAct(b, y, { conv: `${prefix}.conv3`, bn: `${prefix}.bn3` }, { out: stride === 2 ? out - C : out, kernel: 1, groups }, 'none');
+  if (stride === 2) return b.relu(b.concat([b.avgPool(x, { kernel: 3, stride: 2, pad: 1 }), y]));
+  return b.relu(b.add(x, y));
+}
+
+function _shufflenetv1(groups: number, o: CreateModelOptions): GraphBuilder {
+  const b = new GraphBuilder();
+  const [H, W] = inputHW(o, 224);
+  let x = b.input('input', [o.batch ?? 1, 3, H, W]);
+  x = convBnAct(b, x, { conv: 'conv1.0', bn: 'conv1.1' }, { out: 24, kernel: 3, stride: 2, pad: 1 });
+  x = b.maxPool(x, { kernel: 3, stride: 2, pad: 1 });
+  V1_REPEATS.forEach((n, s) => {
+    const out = V1_STAGE_OUT[groups][s];
+    for (let i = 0; i < n; i++)
+      x = shuffleUnitV1(b, x, `stage${s + 2}.${i}`, out, out / 4, groups, i === 0 ? 2 : 1, !(s === 0 && i === 0));
+  });
+  x = b.flatten(b.globalAvgPool(x));
+  x = b.linear(x, 'fc', o.numClasses ?? 1000);
+  b.output(x, 'logits');
+  return b;
+}
+
+/** ShuffleNet V1 1.0x, g = 1 (stages 144/288/576). */
+export function shufflenet_v1_g1(o: CreateModelOptions = {}): GraphBuilder { return _shufflenetv1(1, o); }
+/** ShuffleNet V1 1.0x, g = 2 (stages 200/400/800). */
+export function shufflenet_v1_g2(o: CreateModelOptions = {}): GraphBuilder { return _shufflenetv1(2, o); }
+/** ShuffleNet V1 1.0x, g = 3 (stages 240/480/960). */
+export function shufflenet_v1_g3(o: CreateModelOptions = {}): GraphBuilder { return _shufflenetv1(3, o); }
+/** ShuffleNet V1 1.0x, g = 4 (stages 272/544/1088). */
+export function shufflenet_v1_g4(o: CreateModelOptions = {}): GraphBuilder { return _shufflenetv1(4, o); }
+/** ShuffleNet V1 1.0x, g = 8 (stages 384/768/1536). */
+export function shufflenet_v1_g8(o: CreateModelOptions = {}): GraphBuilder { return _shufflenetv1(8, o); }
+
+export const SHUFFLENET: ZooFamily = {
+  shufflenet_v1_g1: { build: shufflenet_v1_g1 },
+  shufflenet_v1_g2: { build: shufflenet_v1_g2 },
+  shufflenet_v1_g3: { build: shufflenet_v1_g3 },
+  shufflenet_v1_g4: { build: shufflenet_v1_g4 },
+  shufflenet_v1_g8: { build: shufflenet_v1_g8 },
+  shufflenet_v2_x0_5: { build: shufflenet_v2_x0_5 },
+  shufflenet_v2_x1_0: { build: shufflenet_v2_x1_0 },
+  shufflenet_v2_x1_5: { build: shufflenet_v2_x1_5 },
+  shufflenet_v2_x2_0: { build: shufflenet_v2_x2_0 },
+};
