@@ -1,4 +1,103 @@
-// GhostNet: registered here as the family is written.
-import type { ZooFamily } from './registry';
+// GhostNet (Han, Wang, Tian, Guo, Xu & Xu 2020, "GhostNet: More Features from Cheap
+// Operations"), V1 as timm 1.0.29 builds it (timm/models/ghostnet.py, the default of its
+// ghostnet_050/100/130 builders), with timm's state_dict names.
+//
+// A Ghost module makes half its output channels with a 1x1 conv (+BN+ReLU) and the other half
+// from those with a cheap 3x3 depthwise conv (+BN+ReLU), concatenated (and cut to the output
+// width when it is odd). A Ghost bottleneck is Ghost module (expand) -> [depthwise conv +BN
+// when strided] -> [squeeze-excitation] -> Ghost module (project, no activation) + shortcut
+// (identity, or depthwise conv + BN + 1x1 conv + BN when the shape changes).
+import { GraphBuilder } from '../src/builder';
+import { convBnAct, makeDivisible, squeezeExcite } from './layers';
+import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
-export const GHOSTNET: ZooFamily = {};
+/** One bottleneck: depthwise kernel, expansion (mid) channels, output channels, SE ratio, stride. */
+type BlockRow = [k: number, exp: number, c: number, se: number, s: number];
+
+/** timm's cfgs: each inner list is one `blocks.{i}` stage (a Sequential of bottlenecks). */
+const GHOSTNET_V1: BlockRow[][] = [
+  [[3, 16, 16, 0, 1]], //               stage 1, 112x112
+  [[3, 48, 24, 0, 2]], //               stage 2, 56x56
+  [[3, 72, 24, 0, 1]],
+  [[5, 72, 40, 0.25, 2]], //            stage 3, 28x28
+  [[5, 120, 40, 0.25, 1]],
+  [[3, 240, 80, 0, 2]], //              stage 4, 14x14
+  [
+    [3, 200, 80, 0, 1],
+    [3, 184, 80, 0, 1],
+    [3, 184, 80, 0, 1],
+    [3, 480, 112, 0.25, 1],
+    [3, 672, 112, 0.25, 1],
+  ],
+  [[5, 672, 160, 0.25, 2]], //          stage 5, 7x7
+  [
+    [5, 960, 160, 0, 1],
+    [5, 960, 160, 0.25, 1],
+    [5, 960, 160, 0, 1],
+    [5, 960, 160, 0.25, 1],
+  ],
+];
+
+/** timm GhostModule (ratio 2, 1x1 primary, 3x3 cheap): `prefix.primary_conv.{0,1}`, `prefix.cheap_operation.{0,1}`. */
+function ghostModule(b: GraphBuilder, x: string, prefix: string, out: number, relu: boolean): string {
+  const init = Math.ceil(out / 2);
+  const kind = relu ? 'relu' : 'none';
+  const x1 = convBnAct(b, x, { conv: `${prefix}.primary_conv.0`, bn: `${prefix}.primary_conv.1` }, { out: init, kernel: 1 }, kind);
+  const x2 = convBnAct(b, x1, { conv: `${prefix}.cheap_operation.0`, bn: `${prefix}.cheap_operation.1` }, { out: init, kernel: 3, pad: 1, groups: init }, kind);
+  const y = b.concat([x1, x2]);
+  if (2 * init === out) return y;
+  return b.node('Slice', [y, b.ints([0]), b.ints([out]), b.ints([1])])[0];
+}
+
+/** timm GhostBottleneck (V1). */
+function ghostBottleneck(b: GraphBuilder, x: string, prefix: string, mid: number, out: number, k: number, stride: number, se: number): string {
+  const C = b.shape(x)[1];
+  let y = ghostModule(b, x, `${prefix}.ghost1`, mid, true);
+  if (stride > 1)
+    y = convBnAct(b, y, { conv: `${prefix}.conv_dw`, bn: `${prefix}.bn_dw` }, { out: mid, kernel: k, stride, pad: (k - 1) >> 1, groups: mid }, 'none');
+  if (se > 0)
+    y = squeezeExcite(b, y, `${prefix}.se`, { reduced: makeDivisible(mid * se, 4), names: ['conv_reduce', 'conv_expand'], act: 'relu', gate: 'hardsigmoid' });
+  y = ghostModule(b, y, `${prefix}.ghost2`, out, false);
+  let sc = x;
+  if (C !== out || stride !== 1) {
+    sc = convBnAct(b, x, { conv: `${prefix}.shortcut.0`, bn: `${prefix}.shortcut.1` }, { out: C, kernel: k, stride, pad: (k - 1) >> 1, groups: C }, 'none');
+    sc = convBnAct(b, sc, { conv: `${prefix}.shortcut.2`, bn: `${prefix}.shortcut.3` }, { out, kernel: 1 }, 'none');
+  }
+  return b.add(y, sc);
+}
+
+function _ghostnet(cfg: BlockRow[][], width: number, o: CreateModelOptions): GraphBuilder {
+  const b = new GraphBuilder();
+  const [H, W] = inputHW(o, 224);
+  let x = b.input('input', [o.batch ?? 1, 3, H, W]);
+  x = convBnAct(b, x, { conv: 'conv_stem', bn: 'bn1' }, { out: makeDivisible(16 * width, 4), kernel: 3, stride: 2, pad: 1 });
+  let lastExp = 0;
+  cfg.forEach((stage, s) => {
+    stage.forEach(([k, exp, c, se, stride], i) => {
+      x = ghostBottleneck(b, x, `blocks.${s}.${i}`, makeDivisible(exp * width, 4), makeDivisible(c * width, 4), k, stride, se);
+      lastExp = exp;
+    });
+  });
+  // blocks.{last}: timm ConvBnAct (1x1 conv + BatchNormAct2d with ReLU)
+  const s = cfg.length;
+  x = convBnAct(b, x, { conv: `blocks.${s}.0.conv`, bn: `blocks.${s}.0.bn1` }, { out: makeDivisible(lastExp * width, 4), kernel: 1 });
+  x = b.globalAvgPool(x);
+  x = b.relu(b.conv(x, 'conv_head', { out: 1280, kernel: 1 }));
+  x = b.flatten(x);
+  x = b.linear(x, 'classifier', o.numClasses ?? 1000);
+  b.output(x, 'logits');
+  return b;
+}
+
+/** GhostNet V1 0.5x (timm ghostnet_050). */
+export function ghostnet_050(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, 0.5, o); }
+/** GhostNet V1 1.0x (timm ghostnet_100). */
+export function ghostnet_100(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, 1.0, o); }
+/** GhostNet V1 1.3x (timm ghostnet_130). */
+export function ghostnet_130(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, 1.3, o); }
+
+export const GHOSTNET: ZooFamily = {
+  ghostnet_050: { build: ghostnet_050 },
+  ghostnet_100: { build: ghostnet_100 },
+  ghostnet_130: { build: ghostnet_130 },
+};
