@@ -1,5 +1,9 @@
 // Blocks shared by the zoo families: activations by name, conv + norm + activation, the
-// channel rounding rule of the MobileNets, and squeeze-and-excitation (Hu et al. 2018).
+// channel rounding rule of the MobileNets, and the channel/spatial attention modules:
+// squeeze-and-excitation (Hu et al. 2018), CBAM (Woo et al. 2018), ECA (Wang et al. 2020) and
+// coordinate attention (Hou et al. 2021). The attention modules follow timm 1.0.29's SEModule,
+// CbamModule, EcaModule and CoordAttn (timm/layers/{squeeze_excite,cbam,eca,coord_attn}.py):
+// same defaults, same state_dict names under the module's prefix.
 // Family-specific blocks live in their family's file.
 import type { ConvOptions, GraphBuilder } from '../src/builder';
 
@@ -85,4 +89,107 @@ export function squeezeExcite(b: GraphBuilder, x: string, prefix: string, o: Squ
   s = act(b, b.conv(s, `${prefix}.${r}`, { out: o.reduced, kernel: 1 }), o.act ?? 'relu');
   s = act(b, b.conv(s, `${prefix}.${e}`, { out: C, kernel: 1 }), o.gate ?? 'sigmoid');
   return b.mul(o.scale ?? x, s);
+}
+
+export interface CbamOptions {
+  /** channels of the shared MLP (timm: round(C / 16), at least 1) */
+  reduced?: number;
+  /** kernel of the spatial attention conv (7 in the paper) */
+  spatialKernel?: number;
+  act?: Act;
+  gate?: Act;
+}
+
+/**
+ * CBAM (Woo et al. 2018, "CBAM: Convolutional Block Attention Module"), timm's CbamModule:
+ * channel attention (average- and max-pooled vectors through one bias-free MLP `channel.fc1`,
+ * `channel.fc2`, summed, gated) then spatial attention (channel-wise mean and max, a 7x7 conv
+ * + BN `spatial.conv.conv` / `spatial.conv.bn`, gated). fc2 is linear without bias, so
+ * fc2(a) + fc2(m) = fc2(a + m): both pooled vectors go through fc1 as the two columns of one
+ * [N, C, 1, 2] map, are summed after the activation and meet fc2 once.
+ */
+export function cbam(b: GraphBuilder, x: string, prefix: string, o: CbamOptions = {}): string {
+  const C = b.shape(x)[1];
+  const rd = o.reduced ?? makeDivisible(C / 16, 1, undefined, 0);
+  const k = o.spatialKernel ?? 7;
+  const gate = o.gate ?? 'sigmoid';
+  // channel attention
+  const pooled = b.concat([b.globalAvgPool(x), b.node('GlobalMaxPool', [x])[0]], 3);
+  let h = act(b, b.conv(pooled, `${prefix}.channel.fc1`, { out: rd, kernel: 1, bias: false }), o.act ?? 'relu');
+  h = b.node('ReduceSum', [h, b.ints([3])], { keepdims: 1 })[0];
+  const ca = act(b, b.conv(h, `${prefix}.channel.fc2`, { out: C, kernel: 1, bias: false }), gate);
+  const y = b.mul(x, ca);
+  // spatial attention
+  const mean = b.node('ReduceMean', [y], { axes: [1], keepdims: 1 })[0];
+  const max = b.node('ReduceMax', [y], { axes: [1], keepdims: 1 })[0];
+  const sa = convBnAct(b, b.concat([mean, max], 1), { conv: `${prefix}.spatial.conv.conv`, bn: `${prefix}.spatial.conv.bn` },
+    { out: 1, kernel: k, pad: (k - 1) >> 1 }, gate);
+  return b.mul(y, sa);
+}
+
+/**
+ * ECA's adaptive kernel size for C channels (timm's rule): t = floor(|log2 C + beta| / gamma),
+ * the next odd number from t, at least 3.
+ */
+export function ecaKernelSize(channels: number, gamma = 2, beta = 1): number {
+  // log(C) / log(2) as Python's math.log(C, 2) computes it
+  const t = Math.floor(Math.abs(Math.log(channels) / Math.log(2) + beta) / gamma);
+  return Math.max(t % 2 ? t : t + 1, 3);
+}
+
+export interface EcaOptions {
+  /** kernel of the 1-D conv across channels; default from ecaKernelSize */
+  kernel?: number;
+  gamma?: number;
+  beta?: number;
+  gate?: Act;
+}
+
+/**
+ * ECA (Wang et al. 2020, "ECA-Net: Efficient Channel Attention"), timm's EcaModule: global
+ * average pool, a bias-free 1-D conv across channels (`conv.weight` [1, 1, k], zero padded),
+ * gate, channel-wise scale. The 1-D conv runs as a [1, k] Conv over the pooled vector viewed as
+ * [N, 1, 1, C]; its weight is the declared one viewed as [1, 1, 1, k].
+ */
+export function eca(b: GraphBuilder, x: string, prefix: string, o: EcaOptions = {}): string {
+  const [N, C] = b.shape(x);
+  const k = o.kernel ?? ecaKernelSize(C, o.gamma, o.beta);
+  const w = b.param(`${prefix}.conv.weight`, [1, 1, k]);
+  const w2d = b.derive(`${prefix}.conv.weight[1,1,1,${k}]`, [1, 1, 1, k], [w], ([t]) => Float32Array.from(t.data));
+  let s = b.node('Reshape', [b.globalAvgPool(x), b.ints([N, 1, 1, C])])[0];
+  const p = (k - 1) >> 1;
+  s = b.node('Conv', [s, w2d], { kernel_shape: [1, k], strides: [1, 1], pads: [0, p, 0, p], dilations: [1, 1], group: 1 }, 1, `${prefix}.conv`)[0];
+  s = b.node('Reshape', [act(b, s, o.gate ?? 'sigmoid'), b.ints([N, C, 1, 1])])[0];
+  return b.mul(x, s);
+}
+
+export interface CoordAttentionOptions {
+  /** channels of the shared bottleneck (timm: makeDivisible(C / 16 * 2/3, 8, round limit 0)) */
+  reduced?: number;
+  act?: Act;
+  gate?: Act;
+  bnEps?: number;
+}
+
+/**
+ * Coordinate attention (Hou et al. 2021, "Coordinate Attention for Efficient Mobile Network
+ * Design"), timm's CoordAttn: average pools along W (-> [N, C, H, 1]) and along H (-> [N, C, 1, W],
+ * viewed as [N, C, W, 1]), concatenated along H, one shared 1x1 conv `conv1` + BN `bn1` + act
+ * (hard-swish), split back, 1x1 convs `conv_h` / `conv_w` + gate, and the input scaled by both
+ * directional maps (two broadcast multiplies).
+ */
+export function coordAttention(b: GraphBuilder, x: string, prefix: string, o: CoordAttentionOptions = {}): string {
+  const [N, C, H, W] = b.shape(x);
+  const rd = o.reduced ?? makeDivisible(C * (1 / 16) * (2 / 3), 8, undefined, 0);
+  const gate = o.gate ?? 'sigmoid';
+  const xh = b.node('ReduceMean', [x], { axes: [3], keepdims: 1 })[0];
+  const xw = b.node('ReduceMean', [x], { axes: [2], keepdims: 1 })[0];
+  const xwT = b.node('Reshape', [xw, b.ints([N, C, W, 1])])[0];
+  const y = convBnAct(b, b.concat([xh, xwT], 2), { conv: `${prefix}.conv1`, bn: `${prefix}.bn1` }, { out: rd, kernel: 1 },
+    o.act ?? 'hardswish', o.bnEps);
+  const [yh, yw] = b.node('Split', [y, b.ints([H, W])], { axis: 2 }, 2);
+  const ah = act(b, b.conv(yh, `${prefix}.conv_h`, { out: C, kernel: 1, bias: false }), gate);
+  const ywT = b.node('Reshape', [yw, b.ints([N, rd, 1, W])])[0];
+  const aw = act(b, b.conv(ywT, `${prefix}.conv_w`, { out: C, kernel: 1, bias: false }), gate);
+  return b.mul(b.mul(x, aw), ah);
 }

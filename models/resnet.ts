@@ -1,4 +1,153 @@
-// ResNet / ResNeXt / Wide ResNet and attention variants: registered here as the family is written.
-import type { ZooFamily } from './registry';
+// ResNet (He, Zhang, Ren & Sun 2016, "Deep Residual Learning for Image Recognition"), ResNeXt
+// (Xie et al. 2017, "Aggregated Residual Transformations"), Wide ResNet (Zagoruyko & Komodakis
+// 2016), SE-ResNet (Hu et al. 2018) and the ResNet-D tweaks of "Bag of Tricks" (He et al. 2019)
+// with ECA attention. References: torchvision 0.14 models/resnet.py (resnet18 ... wide_resnet50_2,
+// the "v1.5" bottleneck striding in its 3x3 conv) and timm 1.0.29 models/resnet.py (seresnet50,
+// ecaresnet50d, and any of these with an attention module in every block: timm's ResNet built with
+// block_args=dict(attn_layer='se' | 'cbam' | 'eca' | 'coord')). Weight names are the references'
+// state_dict keys: torchvision's, plus `layerI.J.se.*` for the block's attention module and, for
+// the deep stem / average-pool shortcut of the `d` variant, timm's `conv1.{0,1,3,4,6}` and
+// `downsample.{1,2}`.
+import { GraphBuilder } from '../src/builder';
+import { cbam, convBnAct, coordAttention, eca, makeDivisible, squeezeExcite } from './layers';
+import { type Attention, type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
-export const RESNET: ZooFamily = {};
+type BlockKind = 'basic' | 'bottleneck';
+
+interface ResNetConfig {
+  block: BlockKind;
+  /** blocks per stage */
+  layers: [number, number, number, number];
+  /** groups of the bottleneck's 3x3 conv (ResNeXt cardinality) */
+  groups?: number;
+  /** channels per group at planes = 64 (torchvision width_per_group) */
+  widthPerGroup?: number;
+  /** 'deep': three 3x3 convs of 32, 32, 64 channels instead of the 7x7 (ResNet-C/D stem) */
+  stem?: 'plain' | 'deep';
+  /** shortcut downsampling by 2x2 average pool + 1x1 conv instead of a strided 1x1 (ResNet-D) */
+  avgDown?: boolean;
+  /** attention module after the block's last BN, before the residual add */
+  attention?: Attention;
+}
+
+// The four stages: [planes, stride of the first block]. Output channels are planes * expansion
+// (1 for BasicBlock, 4 for Bottleneck); spatial sizes at 224 input in the comments.
+const STAGES: [number, number][] = [
+  [64, 1], //  layer1: 56x56 (the stem's max pool already halved it)
+  [128, 2], // layer2: 28x28
+  [256, 2], // layer3: 14x14
+  [512, 2], // layer4: 7x7
+];
+
+const EXPANSION: Record<BlockKind, number> = { basic: 1, bottleneck: 4 };
+
+/** The attention module of one block (timm's create_attn with its defaults), under `prefix`. */
+function attentionBlock(b: GraphBuilder, x: string, prefix: string, kind: Attention): string {
+  const C = b.shape(x)[1];
+  switch (kind) {
+    case 'se':
+      return squeezeExcite(b, x, prefix, { reduced: makeDivisible(C / 16, 8, undefined, 0) });
+    case 'cbam':
+      return cbam(b, x, prefix);
+    case 'eca':
+      return eca(b, x, prefix);
+    case 'coord':
+      return coordAttention(b, x, prefix);
+  }
+}
+
+/** The residual branch of a block ending with its last BN (no activation). */
+function residualBranch(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, planes: number, stride: number): string {
+  if (cfg.block === 'basic') {
+    const y = convBnAct(b, x, { conv: `${p}.conv1`, bn: `${p}.bn1` }, { out: planes, kernel: 3, stride, pad: 1 });
+    return convBnAct(b, y, { conv: `${p}.conv2`, bn: `${p}.bn2` }, { out: planes, kernel: 3, pad: 1 }, 'none');
+  }
+  const groups = cfg.groups ?? 1;
+  const width = Math.floor(planes * ((cfg.widthPerGroup ?? 64) / 64)) * groups;
+  let y = convBnAct(b, x, { conv: `${p}.conv1`, bn: `${p}.bn1` }, { out: width, kernel: 1 });
+  y = convBnAct(b, y, { conv: `${p}.conv2`, bn: `${p}.bn2` }, { out: width, kernel: 3, stride, pad: 1, groups });
+  return convBnAct(b, y, { conv: `${p}.conv3`, bn: `${p}.bn3` }, { out: planes * 4, kernel: 1 }, 'none');
+}
+
+/** The shortcut of a block: identity, or projection (strided 1x1 + BN, or 2x2 avg pool + 1x1 + BN). */
+function shortcut(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, out: number, stride: number): string {
+  if (stride === 1 && b.shape(x)[1] === out) return x;
+  if (!cfg.avgDown)
+    return convBnAct(b, x, { conv: `${p}.downsample.0`, bn: `${p}.downsample.1` }, { out, kernel: 1, stride }, 'none');
+  const pooled = stride === 1 ? x : b.avgPool(x, { kernel: 2, stride, ceilMode: true, countIncludePad: false });
+  return convBnAct(b, pooled, { conv: `${p}.downsample.1`, bn: `${p}.downsample.2` }, { out, kernel: 1 }, 'none');
+}
+
+/** BasicBlock / Bottleneck: relu(attention(branch(x)) + shortcut(x)). */
+function block(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, planes: number, stride: number): string {
+  const out = planes * EXPANSION[cfg.block];
+  let y = residualBranch(b, x, p, cfg, planes, stride);
+  if (cfg.attention) y = attentionBlock(b, y, `${p}.se`, cfg.attention);
+  return b.relu(b.add(y, shortcut(b, x, p, cfg, out, stride)));
+}
+
+function stem(b: GraphBuilder, x: string, cfg: ResNetConfig): string {
+  let y: string;
+  if (cfg.stem === 'deep') {
+    // conv1 = Sequential(conv 3x3/2 32, BN, ReLU, conv 3x3 32, BN, ReLU, conv 3x3 64), then bn1
+    y = convBnAct(b, x, { conv: 'conv1.0', bn: 'conv1.1' }, { out: 32, kernel: 3, stride: 2, pad: 1 });
+    y = convBnAct(b, y, { conv: 'conv1.3', bn: 'conv1.4' }, { out: 32, kernel: 3, pad: 1 });
+    y = convBnAct(b, y, { conv: 'conv1.6', bn: 'bn1' }, { out: 64, kernel: 3, pad: 1 });
+  } else {
+    y = convBnAct(b, x, { conv: 'conv1', bn: 'bn1' }, { out: 64, kernel: 7, stride: 2, pad: 3 });
+  }
+  return b.maxPool(y, { kernel: 3, stride: 2, pad: 1 });
+}
+
+function _resnet(cfg: ResNetConfig, o: CreateModelOptions): GraphBuilder {
+  const c: ResNetConfig = { ...cfg, attention: o.attention ?? cfg.attention };
+  const b = new GraphBuilder();
+  const [H, W] = inputHW(o, 224);
+  let x = stem(b, b.input('input', [o.batch ?? 1, 3, H, W]), c);
+  STAGES.forEach(([planes, stride], i) => {
+    for (let j = 0; j < c.layers[i]; j++) x = block(b, x, `layer${i + 1}.${j}`, c, planes, j === 0 ? stride : 1);
+  });
+  x = b.flatten(b.globalAvgPool(x));
+  b.output(b.linear(x, 'fc', o.numClasses ?? 1000), 'logits');
+  return b;
+}
+
+// Variants: [block, blocks per stage, extra settings] (He et al. 2016 Table 1; Xie et al. 2017;
+// Zagoruyko & Komodakis 2016; timm's seresnet50 / ecaresnet50d).
+const CONFIGS = {
+  resnet18: { block: 'basic', layers: [2, 2, 2, 2] }, //                                  11.7 M params
+  resnet34: { block: 'basic', layers: [3, 4, 6, 3] }, //                                  21.8 M
+  resnet50: { block: 'bottleneck', layers: [3, 4, 6, 3] }, //                             25.6 M
+  resnet101: { block: 'bottleneck', layers: [3, 4, 23, 3] }, //                           44.5 M
+  resnet152: { block: 'bottleneck', layers: [3, 8, 36, 3] }, //                           60.2 M
+  resnext50_32x4d: { block: 'bottleneck', layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 }, // 25.0 M
+  wide_resnet50_2: { block: 'bottleneck', layers: [3, 4, 6, 3], widthPerGroup: 128 }, //  68.9 M (3x3 width x2)
+  seresnet50: { block: 'bottleneck', layers: [3, 4, 6, 3], attention: 'se' }, //          28.1 M
+  ecaresnet50d: { block: 'bottleneck', layers: [3, 4, 6, 3], stem: 'deep', avgDown: true, attention: 'eca' }, // 25.6 M
+} satisfies Record<string, ResNetConfig>;
+
+type Variant = keyof typeof CONFIGS;
+const variant = (name: Variant) => (o: CreateModelOptions = {}) => _resnet(CONFIGS[name] as ResNetConfig, o);
+
+/** ResNet-18 (torchvision): BasicBlocks [2, 2, 2, 2]. `attention` adds a timm attention module per block. */
+export const resnet18: (o?: CreateModelOptions) => GraphBuilder = variant('resnet18');
+/** ResNet-34 (torchvision): BasicBlocks [3, 4, 6, 3]. */
+export const resnet34: (o?: CreateModelOptions) => GraphBuilder = variant('resnet34');
+/** ResNet-50 (torchvision, v1.5 stride in the 3x3): Bottlenecks [3, 4, 6, 3]. */
+export const resnet50: (o?: CreateModelOptions) => GraphBuilder = variant('resnet50');
+/** ResNet-101 (torchvision): Bottlenecks [3, 4, 23, 3]. */
+export const resnet101: (o?: CreateModelOptions) => GraphBuilder = variant('resnet101');
+/** ResNet-152 (torchvision): Bottlenecks [3, 8, 36, 3]. */
+export const resnet152: (o?: CreateModelOptions) => GraphBuilder = variant('resnet152');
+/** ResNeXt-50 32x4d (torchvision): 3x3 convs in 32 groups of 4 channels per 64 planes. */
+export const resnext50_32x4d: (o?: CreateModelOptions) => GraphBuilder = variant('resnext50_32x4d');
+/** Wide ResNet-50-2 (torchvision): bottleneck 3x3 twice as wide. */
+export const wide_resnet50_2: (o?: CreateModelOptions) => GraphBuilder = variant('wide_resnet50_2');
+/** SE-ResNet-50 (timm): ResNet-50 with squeeze-excitation (C/16 rounded to 8) in every block. */
+export const seresnet50: (o?: CreateModelOptions) => GraphBuilder = variant('seresnet50');
+/** ECA-ResNet-50-D (timm): deep 3x3 stem, average-pool shortcuts, ECA in every block. */
+export const ecaresnet50d: (o?: CreateModelOptions) => GraphBuilder = variant('ecaresnet50d');
+
+export const RESNET: ZooFamily = Object.fromEntries(
+  (Object.keys(CONFIGS) as Variant[]).map((n) => [n, { build: variant(n) }]),
+);
