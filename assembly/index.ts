@@ -7,3 +7,7 @@ export * from './depthwise';
 export * from './pool';
 export * from './eltwise';
 export * from './layout';
+export * from './transposed';
+export * from './deform';
+export * from './unpool';
+export * from './resize';
