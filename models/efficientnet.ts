@@ -1,4 +1,281 @@
-// EfficientNet V1/V2: registered here as the family is written.
-import type { ZooFamily } from './registry';
+// EfficientNet V1 and V2.
+//   V1: Tan & Le 2019, "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks" —
+//       reference: torchvision 0.14 `efficientnet_b0` … `efficientnet_b7` (MBConv with SiLU and
+//       squeeze-excitation, compound width/depth scaling).
+//   V2: Tan & Le 2021, "EfficientNetV2: Smaller Models and Faster Training" — references:
+//       torchvision 0.14 `efficientnet_v2_s/m/l` (FusedMBConv + MBConv) and timm 1.0.29
+//       `tf_efficientnetv2_b0` … `b3` (the TensorFlow-ported B series, TF "same" padding).
+// Weight names are the references' state_dict keys. Stochastic depth and dropout are identity at
+// inference and have no weights, so they do not appear here.
+import { GraphBuilder } from '../src/builder';
+import { convBnAct, makeDivisible, squeezeExcite } from './layers';
+import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
-export const EFFICIENTNET: ZooFamily = {};
+function start(o: CreateModelOptions, native: number): { b: GraphBuilder; x: string } {
+  const b = new GraphBuilder();
+  const [H, W] = inputHW(o, native);
+  return { b, x: b.input('input', [o.batch ?? 1, 3, H, W]) };
+}
+
+const head = (b: GraphBuilder, x: string, name: string, o: CreateModelOptions) =>
+  b.output(b.linear(b.flatten(b.globalAvgPool(x)), name, o.numClasses ?? 1000), 'logits');
+
+// ---------------------------------------------------------------------------------------------
+// torchvision EfficientNet V1/V2: features.0 stem, features.<stage>.<block>.block.<j>, last 1x1
+// conv, classifier.1. Conv2dNormActivation = conv (.0) + BN (.1) (+ SiLU).
+
+interface TvStage {
+  fused: boolean;
+  expand: number;
+  kernel: number;
+  stride: number;
+  inp: number;
+  out: number;
+  layers: number;
+}
+
+const mb = (expand: number, kernel: number, stride: number, inp: number, out: number, layers: number): TvStage =>
+  ({ fused: false, expand, kernel, stride, inp, out, layers });
+const fused = (expand: number, kernel: number, stride: number, inp: number, out: number, layers: number): TvStage =>
+  ({ fused: true, expand, kernel, stride, inp, out, layers });
+
+/** MBConv: 1x1 expand + SiLU (if widened), kxk depthwise + SiLU, SE, linear 1x1 project; residual. */
+function mbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: number, out: number, eps: number): string {
+  const inp = b.shape(x)[1];
+  const exp = makeDivisible(inp * s.expand, 8);
+  let j = 0;
+  const cba = (z: string, opts: Parameters<typeof convBnAct>[3], silu: boolean) =>
+    convBnAct(b, z, { conv: `${p}.block.${j}.0`, bn: `${p}.block.${j++}.1` }, opts, silu ? 'silu' : 'none', eps);
+  let y = x;
+  if (exp !== inp) y = cba(y, { out: exp, kernel: 1 }, true);
+  y = cba(y, { out: exp, kernel: s.kernel, stride, pad: (s.kernel - 1) >> 1, groups: exp }, true);
+  y = squeezeExcite(b, y, `${p}.block.${j++}`, { reduced: Math.max(1, Math.floor(inp / 4)), act: 'silu', gate: 'sigmoid' });
+  y = cba(y, { out, kernel: 1 }, false);
+  return stride === 1 && inp === out ? b.add(y, x) : y;
+}
+
+/** FusedMBConv: kxk expand conv + SiLU then linear 1x1 project (or one kxk conv + SiLU); residual. */
+function fusedMbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: number, out: number, eps: number): string {
+  const inp = b.shape(x)[1];
+  const exp = makeDivisible(inp * s.expand, 8);
+  const pad = (s.kernel - 1) >> 1;
+  let y: string;
+  if (exp !== inp) {
+    y = convBnAct(b, x, { conv: `${p}.block.0.0`, bn: `${p}.block.0.1` }, { out: exp, kernel: s.kernel, stride, pad }, 'silu', eps);
+    y = convBnAct(b, y, { conv: `${p}.block.1.0`, bn: `${p}.block.1.1` }, { out, kernel: 1 }, 'none', eps);
+  } else {
+    y = convBnAct(b, x, { conv: `${p}.block.0.0`, bn: `${p}.block.0.1` }, { out, kernel: s.kernel, stride, pad }, 'silu', eps);
+  }
+  return stride === 1 && inp === out ? b.add(y, x) : y;
+}
+
+interface TvScaling {
+  width: number;
+  depth: number;
+  eps: number;
+  native: number;
+  /** channels of the last 1x1 conv (default: 4x its input) */
+  lastChannel?: number;
+}
+
+function _efficientnet(o: CreateModelOptions, stages: TvStage[], sc: TvScaling): GraphBuilder {
+  const ch = (c: number) => makeDivisible(c * sc.width, 8);
+  let { b, x } = start(o, sc.native);
+  x = convBnAct(b, x, { conv: 'features.0.0', bn: 'features.0.1' }, { out: ch(stages[0].inp), kernel: 3, stride: 2, pad: 1 }, 'silu', sc.eps);
+  stages.forEach((s, i) => {
+    const n = Math.ceil(s.layers * sc.depth);
+    const out = ch(s.out);
+    for (let j = 0; j < n; j++) {
+      const block = s.fused ? fusedMbConv : mbConv;
+      x = block(b, x, `features.${i + 1}.${j}`, s, j === 0 ? s.stride : 1, out, sc.eps);
+    }
+  });
+  const n = stages.length + 1;
+  const last = sc.lastChannel ?? 4 * b.shape(x)[1];
+  x = convBnAct(b, x, { conv: `features.${n}.0`, bn: `features.${n}.1` }, { out: last, kernel: 1 }, 'silu', sc.eps);
+  head(b, x, 'classifier.1', o);
+  return b;
+}
+
+/** EfficientNet-B0 stages before scaling: MBConv(expand, kernel, stride, in, out, layers). */
+const B_STAGES: TvStage[] = [
+  mb(1, 3, 1, 32, 16, 1), // 112x112
+  mb(6, 3, 2, 16, 24, 2), // 56x56
+  mb(6, 5, 2, 24, 40, 2), // 28x28
+  mb(6, 3, 2, 40, 80, 3), // 14x14
+  mb(6, 5, 1, 80, 112, 3), // 14x14
+  mb(6, 5, 2, 112, 192, 4), // 7x7
+  mb(6, 3, 1, 192, 320, 1), // 7x7
+];
+
+const V2_S: TvStage[] = [
+  fused(1, 3, 1, 24, 24, 2), // 1/2
+  fused(4, 3, 2, 24, 48, 4), // 1/4
+  fused(4, 3, 2, 48, 64, 4), // 1/8
+  mb(4, 3, 2, 64, 128, 6), // 1/16
+  mb(6, 3, 1, 128, 160, 9), // 1/16
+  mb(6, 3, 2, 160, 256, 15), // 1/32
+];
+
+const V2_M: TvStage[] = [
+  fused(1, 3, 1, 24, 24, 3), // 1/2
+  fused(4, 3, 2, 24, 48, 5), // 1/4
+  fused(4, 3, 2, 48, 80, 5), // 1/8
+  mb(4, 3, 2, 80, 160, 7), // 1/16
+  mb(6, 3, 1, 160, 176, 14), // 1/16
+  mb(6, 3, 2, 176, 304, 18), // 1/32
+  mb(6, 3, 1, 304, 512, 5), // 1/32
+];
+
+const V2_L: TvStage[] = [
+  fused(1, 3, 1, 32, 32, 4), // 1/2
+  fused(4, 3, 2, 32, 64, 7), // 1/4
+  fused(4, 3, 2, 64, 96, 7), // 1/8
+  mb(4, 3, 2, 96, 192, 10), // 1/16
+  mb(6, 3, 1, 192, 224, 19), // 1/16
+  mb(6, 3, 2, 224, 384, 25), // 1/32
+  mb(6, 3, 1, 384, 640, 7), // 1/32
+];
+
+// torchvision's compound scaling per variant: width, depth, BatchNorm eps, native input size
+// (the crop size of torchvision's ImageNet weights).
+const B_SCALING: Record<string, TvScaling> = {
+  efficientnet_b0: { width: 1.0, depth: 1.0, eps: 1e-5, native: 224 },
+  efficientnet_b1: { width: 1.0, depth: 1.1, eps: 1e-5, native: 240 },
+  efficientnet_b2: { width: 1.1, depth: 1.2, eps: 1e-5, native: 288 },
+  efficientnet_b3: { width: 1.2, depth: 1.4, eps: 1e-5, native: 300 },
+  efficientnet_b4: { width: 1.4, depth: 1.8, eps: 1e-5, native: 380 },
+  efficientnet_b5: { width: 1.6, depth: 2.2, eps: 1e-3, native: 456 },
+  efficientnet_b6: { width: 1.8, depth: 2.6, eps: 1e-3, native: 528 },
+  efficientnet_b7: { width: 2.0, depth: 3.1, eps: 1e-3, native: 600 },
+};
+
+/** EfficientNet-B0 (torchvision `efficientnet_b0`), 224x224. */
+export const efficientnet_b0 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b0);
+/** EfficientNet-B1 (torchvision `efficientnet_b1`), 240x240. */
+export const efficientnet_b1 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b1);
+/** EfficientNet-B2 (torchvision `efficientnet_b2`), 288x288 (torchvision's weights; the paper uses 260). */
+export const efficientnet_b2 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b2);
+/** EfficientNet-B3 (torchvision `efficientnet_b3`), 300x300. */
+export const efficientnet_b3 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b3);
+/** EfficientNet-B4 (torchvision `efficientnet_b4`), 380x380. */
+export const efficientnet_b4 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b4);
+/** EfficientNet-B5 (torchvision `efficientnet_b5`, BN eps 1e-3), 456x456. */
+export const efficientnet_b5 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b5);
+/** EfficientNet-B6 (torchvision `efficientnet_b6`, BN eps 1e-3), 528x528. */
+export const efficientnet_b6 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b6);
+/** EfficientNet-B7 (torchvision `efficientnet_b7`, BN eps 1e-3), 600x600. */
+export const efficientnet_b7 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b7);
+
+const V2_SCALING = (native: number): TvScaling => ({ width: 1, depth: 1, eps: 1e-3, native, lastChannel: 1280 });
+
+/** EfficientNetV2-S (torchvision `efficientnet_v2_s`), 384x384. */
+export const efficientnet_v2_s = (o: CreateModelOptions = {}) => _efficientnet(o, V2_S, V2_SCALING(384));
+/** EfficientNetV2-M (torchvision `efficientnet_v2_m`), 480x480. */
+export const efficientnet_v2_m = (o: CreateModelOptions = {}) => _efficientnet(o, V2_M, V2_SCALING(480));
+/** EfficientNetV2-L (torchvision `efficientnet_v2_l`), 480x480. */
+export const efficientnet_v2_l = (o: CreateModelOptions = {}) => _efficientnet(o, V2_L, V2_SCALING(480));
+
+// ---------------------------------------------------------------------------------------------
+// timm tf_efficientnetv2_b0-b3: conv_stem/bn1, blocks.<stage>.<block>, conv_head/bn2, classifier.
+// TF "same" padding (timm's Conv2dSame): max((ceil(i / s) - 1) * s + k - i, 0) pixels in total,
+// the odd one at the bottom/right, so it depends on the layer's input size.
+
+/** [top, left, bottom, right] padding of TensorFlow's "same" for a conv on input `x`. */
+function samePad(b: GraphBuilder, x: string, k: number, s: number): [number, number, number, number] {
+  const [, , H, W] = b.shape(x);
+  const total = (i: number) => Math.max((Math.ceil(i / s) - 1) * s + k - i, 0);
+  const ph = total(H);
+  const pw = total(W);
+  return [ph >> 1, pw >> 1, ph - (ph >> 1), pw - (pw >> 1)];
+}
+
+/** Python's round(): halves to even. */
+function pyRound(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+}
+
+type TfBlock = 'cn' | 'er' | 'ir';
+
+/** A timm arch_def row: [block type, repeats, kernel, stride, expansion, output channels, SE ratio]. */
+type TfRow = [TfBlock, number, number, number, number, number, number];
+
+const TF_V2_BASE: TfRow[] = [
+  ['cn', 1, 3, 1, 1, 16, 0], // conv + BN + SiLU, residual when shapes allow (cn_r1_k3_s1_e1_c16_skip)
+  ['er', 2, 3, 2, 4, 32, 0], // edge residual = FusedMBConv (er_r2_k3_s2_e4_c32)
+  ['er', 2, 3, 2, 4, 48, 0], // er_r2_k3_s2_e4_c48
+  ['ir', 3, 3, 2, 4, 96, 0.25], // MBConv with SE (ir_r3_k3_s2_e4_c96_se0.25)
+  ['ir', 5, 3, 1, 6, 112, 0.25], // ir_r5_k3_s1_e6_c112_se0.25
+  ['ir', 8, 3, 2, 6, 192, 0.25], // ir_r8_k3_s2_e6_c192_se0.25
+];
+
+const TF_EPS = 1e-3;
+
+/** Conv with TF "same" padding + BN (+ SiLU), timm names `${p}.${conv}` / `${p}.${bn}`. */
+function tfConvBn(b: GraphBuilder, x: string, conv: string, bn: string, out: number, k: number, s: number, silu: boolean, groups = 1): string {
+  return convBnAct(b, x, { conv, bn }, { out, kernel: k, stride: s, pad: samePad(b, x, k, s), groups }, silu ? 'silu' : 'none', TF_EPS);
+}
+
+function tfBlock(b: GraphBuilder, x: string, p: string, row: TfRow, stride: number, out: number): string {
+  const [type, , k, , e, , se] = row;
+  const inp = b.shape(x)[1];
+  let y: string;
+  if (type === 'cn') {
+    y = tfConvBn(b, x, `${p}.conv`, `${p}.bn1`, out, k, stride, true);
+  } else if (type === 'er') {
+    const mid = makeDivisible(inp * e, 8);
+    y = tfConvBn(b, x, `${p}.conv_exp`, `${p}.bn1`, mid, k, stride, true);
+    y = tfConvBn(b, y, `${p}.conv_pwl`, `${p}.bn2`, out, 1, 1, false);
+  } else {
+    const mid = makeDivisible(inp * e, 8);
+    y = tfConvBn(b, x, `${p}.conv_pw`, `${p}.bn1`, mid, 1, 1, true);
+    y = tfConvBn(b, y, `${p}.conv_dw`, `${p}.bn2`, mid, k, stride, true, mid);
+    if (se > 0)
+      y = squeezeExcite(b, y, `${p}.se`, { reduced: pyRound(mid * (se / e)), names: ['conv_reduce', 'conv_expand'], act: 'silu', gate: 'sigmoid' });
+    y = tfConvBn(b, y, `${p}.conv_pwl`, `${p}.bn3`, out, 1, 1, false);
+  }
+  return stride === 1 && inp === out ? b.add(y, x) : y;
+}
+
+function _tfEfficientnetV2(o: CreateModelOptions, width: number, depth: number, native: number): GraphBuilder {
+  // timm's round_channels with round_limit 0: nearest multiple of 8, never bumped up
+  const ch = (c: number) => makeDivisible(c * width, 8, undefined, 0);
+  let { b, x } = start(o, native);
+  x = tfConvBn(b, x, 'conv_stem', 'bn1', ch(32), 3, 2, true);
+  TF_V2_BASE.forEach((row, i) => {
+    const n = Math.ceil(row[1] * depth);
+    for (let j = 0; j < n; j++) x = tfBlock(b, x, `blocks.${i}.${j}`, row, j === 0 ? row[3] : 1, ch(row[5]));
+  });
+  x = tfConvBn(b, x, 'conv_head', 'bn2', ch(1280), 1, 1, true);
+  head(b, x, 'classifier', o);
+  return b;
+}
+
+/** EfficientNetV2-B0, TF port (timm `tf_efficientnetv2_b0`), 192x192. */
+export const tf_efficientnetv2_b0 = (o: CreateModelOptions = {}) => _tfEfficientnetV2(o, 1.0, 1.0, 192);
+/** EfficientNetV2-B1, TF port (timm `tf_efficientnetv2_b1`), 192x192. */
+export const tf_efficientnetv2_b1 = (o: CreateModelOptions = {}) => _tfEfficientnetV2(o, 1.0, 1.1, 192);
+/** EfficientNetV2-B2, TF port (timm `tf_efficientnetv2_b2`), 208x208. */
+export const tf_efficientnetv2_b2 = (o: CreateModelOptions = {}) => _tfEfficientnetV2(o, 1.1, 1.2, 208);
+/** EfficientNetV2-B3, TF port (timm `tf_efficientnetv2_b3`), 240x240. */
+export const tf_efficientnetv2_b3 = (o: CreateModelOptions = {}) => _tfEfficientnetV2(o, 1.2, 1.4, 240);
+
+export const EFFICIENTNET: ZooFamily = {
+  efficientnet_b0: { build: efficientnet_b0 },
+  efficientnet_b1: { build: efficientnet_b1 },
+  efficientnet_b2: { build: efficientnet_b2 },
+  efficientnet_b3: { build: efficientnet_b3 },
+  efficientnet_b4: { build: efficientnet_b4 },
+  efficientnet_b5: { build: efficientnet_b5 },
+  efficientnet_b6: { build: efficientnet_b6 },
+  efficientnet_b7: { build: efficientnet_b7 },
+  efficientnet_v2_s: { build: efficientnet_v2_s },
+  efficientnet_v2_m: { build: efficientnet_v2_m },
+  efficientnet_v2_l: { build: efficientnet_v2_l },
+  tf_efficientnetv2_b0: { build: tf_efficientnetv2_b0 },
+  tf_efficientnetv2_b1: { build: tf_efficientnetv2_b1 },
+  tf_efficientnetv2_b2: { build: tf_efficientnetv2_b2 },
+  tf_efficientnetv2_b3: { build: tf_efficientnetv2_b3 },
+};
