@@ -148,18 +148,18 @@ export interface EcaOptions {
 /**
  * ECA (Wang et al. 2020, "ECA-Net: Efficient Channel Attention"), timm's EcaModule: global
  * average pool, a bias-free 1-D conv across channels (`conv.weight` [1, 1, k], zero padded),
- * gate, channel-wise scale. The 1-D conv runs as a [1, k] Conv over the pooled vector viewed as
+ * gate, channel-wise scale. The 1-D conv runs as a [1, k] Conv over the pooled vector transposed to
  * [N, 1, 1, C]; its weight is the declared one viewed as [1, 1, 1, k].
  */
 export function eca(b: GraphBuilder, x: string, prefix: string, o: EcaOptions = {}): string {
-  const [N, C] = b.shape(x);
+  const C = b.shape(x)[1];
   const k = o.kernel ?? ecaKernelSize(C, o.gamma, o.beta);
   const w = b.param(`${prefix}.conv.weight`, [1, 1, k]);
   const w2d = b.derive(`${prefix}.conv.weight[1,1,1,${k}]`, [1, 1, 1, k], [w], ([t]) => Float32Array.from(t.data));
-  let s = b.node('Reshape', [b.globalAvgPool(x), b.ints([N, 1, 1, C])])[0];
+  let s = b.node('Transpose', [b.globalAvgPool(x)], { perm: [0, 2, 3, 1] })[0];
   const p = (k - 1) >> 1;
   s = b.node('Conv', [s, w2d], { kernel_shape: [1, k], strides: [1, 1], pads: [0, p, 0, p], dilations: [1, 1], group: 1 }, 1, `${prefix}.conv`)[0];
-  s = b.node('Reshape', [act(b, s, o.gate ?? 'sigmoid'), b.ints([N, C, 1, 1])])[0];
+  s = b.node('Transpose', [act(b, s, o.gate ?? 'sigmoid')], { perm: [0, 3, 1, 2] })[0];
   return b.mul(x, s);
 }
 
@@ -173,23 +173,27 @@ export interface CoordAttentionOptions {
 
 /**
  * Coordinate attention (Hou et al. 2021, "Coordinate Attention for Efficient Mobile Network
- * Design"), timm's CoordAttn: average pools along W (-> [N, C, H, 1]) and along H (-> [N, C, 1, W],
- * viewed as [N, C, W, 1]), concatenated along H, one shared 1x1 conv `conv1` + BN `bn1` + act
- * (hard-swish), split back, 1x1 convs `conv_h` / `conv_w` + gate, and the input scaled by both
- * directional maps (two broadcast multiplies).
+ * Design"), timm's CoordAttn: average pools along W (-> [N, C, H, 1]) and along H
+ * (-> [N, C, 1, W]), one shared 1x1 conv `conv1` + BN `bn1` + act (hard-swish) over both,
+ * 1x1 convs `conv_h` / `conv_w` + gate, and the input scaled by both directional maps (two
+ * broadcast multiplies). The reference concatenates the two pooled strips before the shared
+ * conv and splits after; conv1, BN and act are pointwise, so running them on each strip is the
+ * same function without the transpose, concat and split.
  */
 export function coordAttention(b: GraphBuilder, x: string, prefix: string, o: CoordAttentionOptions = {}): string {
-  const [N, C, H, W] = b.shape(x);
+  const C = b.shape(x)[1];
   const rd = o.reduced ?? makeDivisible(C * (1 / 16) * (2 / 3), 8, undefined, 0);
   const gate = o.gate ?? 'sigmoid';
-  const xh = b.node('ReduceMean', [x], { axes: [3], keepdims: 1 })[0];
-  const xw = b.node('ReduceMean', [x], { axes: [2], keepdims: 1 })[0];
-  const xwT = b.node('Reshape', [xw, b.ints([N, C, W, 1])])[0];
-  const y = convBnAct(b, b.concat([xh, xwT], 2), { conv: `${prefix}.conv1`, bn: `${prefix}.bn1` }, { out: rd, kernel: 1 },
-    o.act ?? 'hardswish', o.bnEps);
-  const [yh, yw] = b.node('Split', [y, b.ints([H, W])], { axis: 2 }, 2);
+  const w = b.param(`${prefix}.conv1.weight`, [rd, C, 1, 1]);
+  const bn = ['weight', 'bias', 'running_mean', 'running_var'].map((s) => b.param(`${prefix}.bn1.${s}`, [rd]));
+  const shared = (t: string, dir: string) => {
+    const y = b.node('Conv', [t, w], { kernel_shape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 },
+      1, `${prefix}.conv1(${dir})`)[0];
+    return act(b, b.node('BatchNormalization', [y, ...bn], { epsilon: o.bnEps ?? 1e-5 }, 1, `${prefix}.bn1(${dir})`)[0], o.act ?? 'hardswish');
+  };
+  const yh = shared(b.node('ReduceMean', [x], { axes: [3], keepdims: 1 })[0], 'h'); // [N, rd, H, 1]
+  const yw = shared(b.node('ReduceMean', [x], { axes: [2], keepdims: 1 })[0], 'w'); // [N, rd, 1, W]
   const ah = act(b, b.conv(yh, `${prefix}.conv_h`, { out: C, kernel: 1, bias: false }), gate);
-  const ywT = b.node('Reshape', [yw, b.ints([N, rd, 1, W])])[0];
-  const aw = act(b, b.conv(ywT, `${prefix}.conv_w`, { out: C, kernel: 1, bias: false }), gate);
+  const aw = act(b, b.conv(yw, `${prefix}.conv_w`, { out: C, kernel: 1, bias: false }), gate);
   return b.mul(b.mul(x, aw), ah);
 }

@@ -59,3 +59,12 @@ for _n, _opt, _attn in [
         build=partial(timm_attention_resnet, _n, _attn), input=[1, 3, 224, 224], options={"attention": _opt},
         reference=f"timm 1.0.29 ResNet({TIMM_ARGS[_n]['block']}, {TIMM_ARGS[_n]['layers']}, "
                   f"block_args=dict(attn_layer='{_attn}'))")
+
+# odd, non-square sizes and batch 2: ceil-mode average-pool shortcuts with partial windows
+# (ecaresnet50d: 97x113 -> 49x57 -> 25x29 -> 13x15 -> 7x8 -> 4x4) and H != W strips in
+# coordinate attention
+MODELS["ecaresnet50d+odd"] = dict(build=partial(timm_model, "ecaresnet50d"), input=[1, 3, 97, 113],
+                                  reference="timm 1.0.29 create_model('ecaresnet50d') at 97x113")
+MODELS["resnet18+coord_b2"] = dict(
+    build=partial(timm_attention_resnet, "resnet18", "coord"), input=[2, 3, 96, 128], options={"attention": "coord"},
+    reference="timm 1.0.29 ResNet(basic, [2, 2, 2, 2], block_args=dict(attn_layer='coord')), batch 2 at 96x128")
