@@ -9,8 +9,11 @@
 // tap wins (PyTorch's rule); an empty window (impossible with valid pads) gives -Infinity / -1.
 //
 // maxunpool scatters every input value to the output position its index names; everything
-// else is 0. perPlane = 0: ONNX global indices (n·C + c)·OH·OW + p decoded into (n, c, p);
-// perPlane = 1: PyTorch's per-(n, c) indices p = oh·OW + ow. Out-of-range indices are skipped.
+// else is 0. Indices address an IH x IW grid per plane (PyTorch MaxUnpool2d: the output size;
+// the ONNX reference: the default unpooled size (H − 1)·stride − pads + kernel, whose grid is
+// then placed at the top-left of an output_shape that differs); positions outside OH x OW and
+// out-of-range indices are dropped. perPlane = 0: ONNX global indices (n·C + c)·IH·IW + q
+// decoded into (n, c, q); perPlane = 1: PyTorch's per-(n, c) indices q = ih·IW + iw.
 // The max pool is vectorised over channels with f32x4 compare + bitselect; the scatter is
 // scalar by nature (the zero fill is vectorised).
 import {
@@ -116,7 +119,9 @@ export function maxpool_with_indices_f32(g: usize, input: usize, output: usize, 
  * Max unpooling: output (N, OH, OW, OC = C; G_OUT_STRIDE) is zeroed, then every input value
  * (N, H, W, C; G_IN_STRIDE, indices alike) lands where its index points (see header).
  */
-export function maxunpool_f32(g: usize, input: usize, indices: usize, output: usize, perPlane: i32): void {
+export function maxunpool_f32(
+  g: usize, input: usize, indices: usize, output: usize, IH: i32, IW: i32, perPlane: i32,
+): void {
   const N = gi(g, G_N), H = gi(g, G_H), W = gi(g, G_W), C = gi(g, G_C);
   const OH = gi(g, G_OH), OW = gi(g, G_OW), OC = gi(g, G_OC);
   const inS = gi(g, G_IN_STRIDE), outS = gi(g, G_OUT_STRIDE);
@@ -129,7 +134,8 @@ export function maxunpool_f32(g: usize, input: usize, indices: usize, output: us
     for (; c + 4 <= OC; c += 4) v128.store(op + (<usize>c << 2), z);
     for (; c < OC; c++) store<f32>(op + (<usize>c << 2), 0);
   }
-  const limit = perPlane != 0 ? <f32>OHW : <f32>N * <f32>C * <f32>OHW;
+  const IHW = IH * IW;
+  const limit = perPlane != 0 ? <f32>IHW : <f32>N * <f32>C * <f32>IHW;
   const pixels = N * H * W;
   for (let p = 0; p < pixels; p++) {
     const n = p / (H * W);
@@ -141,11 +147,14 @@ export function maxunpool_f32(g: usize, input: usize, indices: usize, output: us
       const idx = <i32>f;
       let plane = n * C + c, q = idx;
       if (perPlane == 0) {
-        plane = idx / OHW;
-        q = idx % OHW;
+        plane = idx / IHW;
+        q = idx % IHW;
       }
+      const qh = q / IW, qw = q % IW;
+      if (qh >= OH || qw >= OW) continue;
       const n2 = plane / C, c2 = plane % C;
-      store<f32>(output + ((<usize>(n2 * OHW + q) * <usize>outS + <usize>c2) << 2), load<f32>(src + (<usize>c << 2)));
+      const o = (n2 * OH + qh) * OW + qw;
+      store<f32>(output + ((<usize>o * <usize>outS + <usize>c2) << 2), load<f32>(src + (<usize>c << 2)));
     }
   }
 }

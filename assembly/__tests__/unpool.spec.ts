@@ -43,7 +43,7 @@ function maxpoolIdxRef(g: usize, input: usize, output: usize, indices: usize, or
   }
 }
 
-function unpoolRef(g: usize, input: usize, indices: usize, output: usize, perPlane: i32): void {
+function unpoolRef(g: usize, input: usize, indices: usize, output: usize, IH: i32, IW: i32, perPlane: i32): void {
   const N = geo(g, G_N), H = geo(g, G_H), W = geo(g, G_W), C = geo(g, G_C);
   const OH = geo(g, G_OH), OW = geo(g, G_OW);
   const inS = geo(g, G_IN_STRIDE), outS = geo(g, G_OUT_STRIDE);
@@ -51,9 +51,11 @@ function unpoolRef(g: usize, input: usize, indices: usize, output: usize, perPla
   for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
     const i = ((n * H + h) * W + w) * inS + c;
     let idx = <i32>load<f32>(at(indices, i));
-    if (perPlane != 0) idx += (n * C + c) * OH * OW;
-    const plane = idx / (OH * OW), q = idx % (OH * OW);
-    store<f32>(at(output, ((plane / C) * OH * OW + q) * outS + plane % C), load<f32>(at(input, i)));
+    if (perPlane != 0) idx += (n * C + c) * IH * IW;
+    const plane = idx / (IH * IW), q = idx % (IH * IW);
+    const qh = q / IW, qw = q % IW;
+    if (qh >= OH || qw >= OW) continue;
+    store<f32>(at(output, ((plane / C) * OH * OW + qh * OW + qw) * outS + plane % C), load<f32>(at(input, i)));
   }
 }
 
@@ -97,7 +99,7 @@ class Case {
   }
 
   /** Unpool (the pooled tensor is the input: G_H/G_W <- pooled, G_OH/G_OW <- original). */
-  unpool(perPlane: i32): i32 {
+  unpool(perPlane: i32, growH: i32 = 0, growW: i32 = 0): i32 {
     resetArena();
     const g0 = this.geometry();
     const inS = this.C + this.inExtra, pS = this.C + this.outExtra;
@@ -117,16 +119,19 @@ class Case {
     const g = floats(G_SIZE);
     memory.copy(g, g0, G_SIZE * 4);
     store<i32>(at(g, G_H), this.OH); store<i32>(at(g, G_W), this.OW);
-    store<i32>(at(g, G_OH), this.H); store<i32>(at(g, G_OW), this.W);
+    // output grid: the indices' grid (H x W) grown or cropped by growH / growW
+    const OH = this.H + growH, OW = this.W + growW;
+    store<i32>(at(g, G_OH), OH); store<i32>(at(g, G_OW), OW);
     store<i32>(at(g, G_IN_STRIDE), pS); store<i32>(at(g, G_OUT_STRIDE), inS);
-    const out = floats(inFloats + 1), ref = floats(inFloats + 1);
-    fill(out, inFloats + 1, SENTINEL); fill(ref, inFloats + 1, SENTINEL);
-    maxunpool_f32(g, pooled, idx, out, perPlane);
-    unpoolRef(g, pooled, idx, ref, perPlane);
+    const outFloats = this.N * OH * OW * inS;
+    const out = floats(outFloats + 1), ref = floats(outFloats + 1);
+    fill(out, outFloats + 1, SENTINEL); fill(ref, outFloats + 1, SENTINEL);
+    maxunpool_f32(g, pooled, idx, out, this.H, this.W, perPlane);
+    unpoolRef(g, pooled, idx, ref, this.H, this.W, perPlane);
     // the extra channels of each output pixel are not the kernel's: copy them over before comparing
-    for (let p = 0; p < this.N * this.H * this.W; p++) for (let c = this.C; c < inS; c++)
+    for (let p = 0; p < this.N * OH * OW; p++) for (let c = this.C; c < inS; c++)
       store<f32>(at(out, p * inS + c), load<f32>(at(ref, p * inS + c)));
-    return countMismatches(out, ref, inFloats + 1);
+    return countMismatches(out, ref, outFloats + 1);
   }
 }
 
@@ -163,5 +168,13 @@ describe('maxunpool_f32', () => {
   it('PyTorch per-plane indices, 3x3 stride 2 (overlapping windows), channel slices', () => {
     const c = new Case(); c.inExtra = 2; c.outExtra = 3; c.C = 6;
     expect<i32>(c.unpool(1)).toBe(0);
+  });
+  it('output larger than the indices grid (ONNX output_shape: grid at the top-left)', () => {
+    const c = new Case(); c.KH = 2; c.KW = 2; c.N = 2;
+    expect<i32>(c.unpool(0, 2, 1)).toBe(0);
+  });
+  it('output smaller than the indices grid (taps beyond it are dropped), per-plane', () => {
+    const c = new Case(); c.KH = 2; c.KW = 2;
+    expect<i32>(c.unpool(1, -1, -2)).toBe(0);
   });
 });

@@ -3,6 +3,8 @@ import { batchnorm } from './batchnorm';
 import { binary } from './binary';
 import { concat } from './concat';
 import { conv } from './conv';
+import { convTranspose } from './convTranspose';
+import { deformConv } from './deformConv';
 import { expand, gather } from './gather';
 import { gemm } from './gemm';
 import { channelShuffle, layoutConvert } from './layout';
@@ -12,17 +14,19 @@ import { pad } from './pad';
 import { globalPool, pool } from './pool';
 import { reduce } from './reduce';
 import { reshape } from './reshape';
+import { resize } from './resize';
 import { slice } from './slice';
 import { softmax } from './softmax';
 import { split } from './split';
 import { transpose } from './transpose';
 import type { OpDef } from './types';
 import { unary } from './unary';
+import { maxUnpool } from './unpool';
 
 export const OPS: readonly OpDef[] = [
   conv, pool, globalPool, gemm, matmul, unary, binary, batchnorm, layernorm, channelLayerNorm, instancenorm, lrn,
   softmax, reduce, concat, split, slice, pad, gather, expand, reshape, transpose,
-  layoutConvert, channelShuffle,
+  layoutConvert, channelShuffle, convTranspose, deformConv, maxUnpool, resize,
 ];
 
 const BY_OP = new Map<string, OpDef>();

@@ -1,12 +1,18 @@
 // ONNX MaxPool / AveragePool (2-D, NHWC): kernel, strides, pads, auto_pad, dilations,
-// ceil_mode, count_include_pad.
+// ceil_mode, count_include_pad. MaxPool's optional Indices output (ONNX flat NCHW indices,
+// storage_order 0 or 1) runs assembly/unpool.ts's maxpool_with_indices_f32 and is stored as
+// float32 values (exact below 2^24 elements, larger inputs are refused).
 import * as C from '../../assembly/codes';
 import { UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
-import { shapeStr } from '../graph/ir';
+import { numel, shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef } from './types';
 import { attrInt, attrInts } from './util';
 import { geomBlock, window2d } from './window';
+
+function withIndices(n: Node): boolean {
+  return n.op === 'MaxPool' && n.outputs.length > 1 && !!n.outputs[1];
+}
 
 function geometry(n: Node, ctx: InferCtx) {
   const x = ctx.shape(n.inputs[0]);
@@ -21,12 +27,14 @@ export const pool: OpDef = {
   ops: ['MaxPool', 'AveragePool'],
   layout: 'nhwc',
   infer(n, ctx) {
-    if (n.outputs.length > 1 && n.outputs[1])
-      throw new UnsupportedOpError(n.op, n.name, 'the Indices output of MaxPool is not supported yet');
-    if (attrInt(n, 'storage_order', 0) !== 0)
-      throw new UnsupportedOpError(n.op, n.name, 'storage_order=1');
     const { x, win } = geometry(n, ctx);
-    return [[x[0], x[1], win.oh, win.ow]];
+    const y = [x[0], x[1], win.oh, win.ow];
+    if (!withIndices(n)) return [y];
+    if (numel(x) >= 1 << 24)
+      throw new UnsupportedOpError(n.op, n.name, `Indices output for input ${shapeStr(x)} (2^24 or more elements: float32 indices would not be exact)`);
+    const order = attrInt(n, 'storage_order', 0);
+    if (order !== 0 && order !== 1) throw new UnsupportedOpError(n.op, n.name, `storage_order=${order}`);
+    return [y, y.slice()];
   },
   macs(n, ctx) {
     const { x, win } = geometry(n, ctx);
@@ -39,6 +47,11 @@ export const pool: OpDef = {
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
     const k = ctx.k;
+    if (withIndices(n)) {
+      const io = ctx.ptr(n.outputs[1]);
+      const order = attrInt(n, 'storage_order', 0);
+      return () => k.maxpool_with_indices_f32(g, xi, yo, io, order);
+    }
     return n.op === 'MaxPool' ? () => k.maxpool_f32(g, xi, yo) : () => k.avgpool_f32(g, xi, yo);
   },
 };

@@ -41,4 +41,23 @@ export interface Kernels {
   // layout.ts
   copy_nd_f32(dst: number, src: number, rank: number, shape: number, dstStrides: number, srcStrides: number): void;
   pad_nd_f32(dst: number, src: number, rank: number, outShape: number, inShape: number, padBegin: number, mode: number, value: number): void;
+  // transposed.ts
+  convt_packed_size(g: number): number;
+  convt_pack(w: number, bias: number, g: number, dst: number): void;
+  convt_scratch_size(g: number): number;
+  convt_f32(g: number, input: number, packed: number, output: number, scratch: number): void;
+  // deform.ts (weights packed with conv2d_pack)
+  deform_scratch_size(g: number): number;
+  deform_conv_f32(
+    g: number, input: number, offset: number, mask: number, offsetGroups: number, packed: number,
+    output: number, scratch: number,
+  ): void;
+  // unpool.ts
+  maxpool_with_indices_f32(g: number, input: number, output: number, indices: number, storageOrder: number): void;
+  maxunpool_f32(g: number, input: number, indices: number, output: number, IH: number, IW: number, perPlane: number): void;
+  // resize.ts
+  resize_f32(
+    N: number, H: number, W: number, C: number, OH: number, OW: number,
+    input: number, output: number, tabY: number, tabX: number, linear: number,
+  ): void;
 }

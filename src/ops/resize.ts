@@ -1,0 +1,177 @@
+// ONNX Resize (opsets 10-19) and Upsample (opsets 7/9), 2-D spatial resizing of 4-D inputs on
+// NHWC activations (PyTorch F.interpolate nearest / bilinear, align_corners true or false).
+// Modes: nearest (nearest_mode round_prefer_floor, round_prefer_ceil, floor, ceil) and linear;
+// coordinate_transformation_mode half_pixel, half_pixel_symmetric, pytorch_half_pixel,
+// align_corners, asymmetric, tf_half_pixel_for_nn; scales or sizes, `axes`,
+// keep_aspect_ratio_policy. Upsample and Resize-10 are asymmetric (nearest: floor).
+// Not supported (UnsupportedOpError): cubic, antialias, tf_crop_and_resize, exclude_outside,
+// scaling of the batch or channel axes.
+// Every coordinate rule is resolved here, at plan time, into one index/weight table per axis
+// (the layout assembly/resize.ts documents), kept in the weights region.
+import { ShapeError, UnsupportedOpError } from '../errors';
+import type { Node } from '../graph/ir';
+import { shapeStr } from '../graph/ir';
+import type { InferCtx, OpDef, PlanCtx } from './types';
+import { attrInt, attrInts, attrString, input, intOf } from './util';
+import { floatBits } from './window';
+
+interface Plan {
+  x: number[];
+  out: number[];
+  /** Scale per spatial axis (H, W) used by the coordinate rule. */
+  scale: [number, number];
+  linear: boolean;
+  coord: string;
+  nearestMode: string;
+}
+
+function unsupported(n: Node, what: string): never {
+  throw new UnsupportedOpError(n.op, n.name, what);
+}
+
+function resolve(n: Node, ctx: InferCtx): Plan {
+  const x = ctx.shape(n.inputs[0]);
+  if (x.length !== 4) unsupported(n, `only 4-D inputs (2-D spatial resize) are supported, got ${shapeStr(x)}`);
+  let mode = attrString(n, 'mode', 'nearest');
+  if (mode === 'bilinear') mode = 'linear';
+  if (mode === 'cubic') unsupported(n, 'cubic interpolation');
+  if (mode !== 'nearest' && mode !== 'linear') unsupported(n, `mode '${mode}'`);
+  if (attrInt(n, 'antialias', 0) !== 0) unsupported(n, 'antialias=1');
+  if (attrInt(n, 'exclude_outside', 0) !== 0) unsupported(n, 'exclude_outside=1');
+  const legacy = n.op === 'Upsample' || ctx.opset < 11;
+  const coord = legacy ? 'asymmetric' : attrString(n, 'coordinate_transformation_mode', 'half_pixel');
+  let nearestMode = legacy ? 'floor' : attrString(n, 'nearest_mode', 'round_prefer_floor');
+  if (coord === 'tf_crop_and_resize') unsupported(n, "coordinate_transformation_mode 'tf_crop_and_resize'");
+  if (!['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'].includes(coord))
+    unsupported(n, `coordinate_transformation_mode '${coord}'`);
+  if (!['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'].includes(nearestMode))
+    unsupported(n, `nearest_mode '${nearestMode}'`);
+
+  // scales / sizes as full rank-4 lists (axes not listed keep scale 1 / their size)
+  let scales: number[] | undefined;
+  let sizes: number[] | undefined;
+  if (n.op === 'Upsample') {
+    scales = ctx.opset < 9 ? attrInts(n, 'scales') : intOf(ctx, n, input(n, 1), 'scales');
+    if (!scales) unsupported(n, 'scales are required');
+  } else if (ctx.opset < 11) {
+    scales = intOf(ctx, n, input(n, 1), 'scales');
+  } else {
+    scales = intOf(ctx, n, input(n, 2), 'scales');
+    sizes = intOf(ctx, n, input(n, 3), 'sizes');
+  }
+  if (scales && scales.length === 0) scales = undefined;
+  if (sizes && sizes.length === 0) sizes = undefined;
+  if (!scales === !sizes) throw new ShapeError(`${n.op} node '${n.name}': exactly one of scales and sizes must be given`);
+  const axes = (attrInts(n, 'axes') ?? [0, 1, 2, 3]).map((a) => (a < 0 ? a + 4 : a));
+  const given = (scales ?? sizes)!;
+  if (given.length !== axes.length)
+    throw new ShapeError(`${n.op} node '${n.name}': ${scales ? 'scales' : 'sizes'} ${shapeStr(given)} do not match axes ${shapeStr(axes)}`);
+  const scale = [1, 1, 1, 1];
+  const out = x.slice();
+  if (scales) {
+    axes.forEach((a, i) => {
+      if (!(scales![i] > 0)) throw new ShapeError(`${n.op} node '${n.name}': scale ${scales![i]} must be positive`);
+      scale[a] = scales![i];
+      out[a] = Math.floor(x[a] * scales![i]);
+    });
+  } else {
+    const policy = attrString(n, 'keep_aspect_ratio_policy', 'stretch');
+    if (policy === 'stretch') {
+      axes.forEach((a, i) => {
+        out[a] = sizes![i];
+        scale[a] = sizes![i] / x[a];
+      });
+    } else if (policy === 'not_larger' || policy === 'not_smaller') {
+      const r = axes.map((a, i) => sizes![i] / x[a]);
+      const s = policy === 'not_larger' ? Math.min(...r) : Math.max(...r);
+      for (const a of axes) {
+        scale[a] = s;
+        out[a] = Math.round(s * x[a]);
+      }
+    } else {
+      unsupported(n, `keep_aspect_ratio_policy '${policy}'`);
+    }
+  }
+  if (out[0] !== x[0] || out[1] !== x[1]) unsupported(n, `resizing the batch or channel axis (${shapeStr(x)} -> ${shapeStr(out)})`);
+  if (out.some((d) => !(d >= 1))) throw new ShapeError(`${n.op} node '${n.name}': output shape ${shapeStr(out)} is empty`);
+  return { x, out, scale: [scale[2], scale[3]], linear: mode === 'linear', coord, nearestMode };
+}
+
+/**
+ * Source coordinate of output index o along an axis of `len` inputs. Like the ONNX reference,
+ * the rules that name the resized length use len·scale (not the rounded output size): with
+ * scales 0.6 on 4 pixels align_corners maps o to o·3 / 1.4.
+ */
+function source(coord: string, o: number, len: number, outLen: number, scale: number): number {
+  const resized = len * scale;
+  switch (coord) {
+    case 'half_pixel':
+      return (o + 0.5) / scale - 0.5;
+    case 'half_pixel_symmetric': {
+      const adj = outLen / resized;
+      const center = len / 2;
+      return center * (1 - adj) + (o + 0.5) / scale - 0.5;
+    }
+    case 'pytorch_half_pixel':
+      return resized > 1 ? (o + 0.5) / scale - 0.5 : 0;
+    case 'align_corners':
+      return resized === 1 ? 0 : (o * (len - 1)) / (resized - 1);
+    case 'tf_half_pixel_for_nn':
+      return (o + 0.5) / scale;
+    default:
+      return o / scale;
+  }
+}
+
+function roundNearest(mode: string, v: number): number {
+  switch (mode) {
+    case 'round_prefer_floor':
+      return v - Math.floor(v) === 0.5 ? Math.floor(v) : Math.round(v);
+    case 'round_prefer_ceil':
+      return Math.round(v);
+    case 'ceil':
+      return Math.ceil(v);
+    default:
+      return Math.floor(v);
+  }
+}
+
+/** The per-axis table: [i0, i1, w bits] per output index (see assembly/resize.ts). */
+export function resizeTable(p: Plan, len: number, outLen: number, scale: number): Int32Array {
+  const t = new Int32Array(outLen * 3);
+  const clamp = (i: number) => Math.min(Math.max(i, 0), len - 1);
+  for (let o = 0; o < outLen; o++) {
+    const s = source(p.coord, o, len, outLen, scale);
+    if (!p.linear) {
+      const i = clamp(roundNearest(p.nearestMode, s));
+      t[o * 3] = i;
+      t[o * 3 + 1] = i;
+      continue;
+    }
+    const f = Math.floor(s);
+    t[o * 3] = clamp(f);
+    t[o * 3 + 1] = clamp(f + 1);
+    t[o * 3 + 2] = floatBits(s - f);
+  }
+  return t;
+}
+
+export const resize: OpDef = {
+  ops: ['Resize', 'Upsample'],
+  layout: 'nhwc',
+  infer(n, ctx) {
+    return [resolve(n, ctx).out];
+  },
+  plan(n: Node, ctx: PlanCtx) {
+    const p = resolve(n, ctx);
+    const [N, C, H, W] = p.x;
+    const [, , OH, OW] = p.out;
+    const ty = ctx.mem.putI32(resizeTable(p, H, OH, p.scale[0]));
+    const tx = ctx.mem.putI32(resizeTable(p, W, OW, p.scale[1]));
+    const xi = ctx.ptr(n.inputs[0]);
+    const yo = ctx.ptr(n.outputs[0]);
+    const k = ctx.k;
+    const linear = p.linear ? 1 : 0;
+    return () => k.resize_f32(N, H, W, C, OH, OW, xi, yo, ty, tx, linear);
+  },
+};
