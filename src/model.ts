@@ -10,6 +10,7 @@ import type { Graph, Node, Tensor } from './graph/ir';
 import { numel, shapeStr } from './graph/ir';
 import { assignLayouts } from './graph/layout';
 import { planArena } from './graph/memory';
+import { planViews } from './graph/views';
 import { recognizePatterns } from './graph/recognize';
 import { opDef } from './ops';
 import type { Layout, PlanCtx, Step } from './ops/types';
@@ -186,7 +187,8 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
     fuseEpilogue(g);
   }
   const { layouts, aliases } = assignLayouts(g);
-  const arena = planArena(g, aliases);
+  const { views, noops } = options.optimize === false ? { views: new Map(), noops: new Set<Node>() } : planViews(g, layouts, aliases);
+  const arena = planArena(g, aliases, views);
 
   const mem = new Mem();
   const k = await instantiate(mem.memory);
@@ -210,6 +212,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
       return p;
     },
     layout: (name) => layouts.get(name) ?? 'plain',
+    stride: (name) => arena.pixelStride.get(name) ?? base.shape(name)[1],
     phys: (name) => physShape(base.shape(name), (layouts.get(name) ?? 'plain') as Layout),
     weight(name) {
       const t = g.initializers.get(name);
@@ -223,6 +226,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   };
   const steps: Step[] = [];
   for (const n of g.nodes) {
+    if (noops.has(n)) continue;
     if (aliases.has(n.outputs[0]) && opDef(n.op)!.alias) continue;
     if (aliases.has(n.outputs[0]) && (n.op === 'Transpose')) continue;
     const s = opDef(n.op)!.plan(n, ctx);

@@ -34,6 +34,8 @@ export function bnAffine(n: Node, ctx: InferCtx): { scale: Float32Array; shift: 
 export const batchnorm: OpDef = {
   ops: ['BatchNormalization'],
   layout: 'any',
+  stridedIn: true,
+  stridedOut: true,
   infer(n, ctx) {
     if (attrInt(n, 'training_mode', 0) !== 0 || n.outputs.filter((o) => o).length > 1)
       throw new UnsupportedOpError('BatchNormalization', n.name, 'training mode (batch statistics) is not inference');
@@ -56,7 +58,13 @@ export const batchnorm: OpDef = {
     const k = ctx.k;
     const Cn = shape[1];
     const spatial = numel(shape.slice(2));
-    if (ctx.layout(xname) === 'nhwc' || spatial === 1) {
+    if (ctx.layout(xname) === 'nhwc') {
+      const rows = numel(shape) / Cn;
+      const ldx = ctx.stride(xname);
+      const ldy = ctx.stride(n.outputs[0]);
+      return () => k.channel_affine_f32(x, y, rows, Cn, ldx, ldy, sp, tp);
+    }
+    if (spatial === 1) {
       const rows = numel(shape) / Cn;
       return () => k.channel_affine_f32(x, y, rows, Cn, Cn, Cn, sp, tp);
     }

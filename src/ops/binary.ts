@@ -17,8 +17,9 @@ function binaryStep(ctx: PlanCtx, code: number, out: string, a: string, b: strin
   const outShape = ctx.shape(out);
   const layout = ctx.layout(out);
   const phys = physShape(outShape, layout);
-  const aSt = broadcastStrides(ctx.shape(a), outShape, layout, ctx.layout(a));
-  const bSt = broadcastStrides(ctx.shape(b), outShape, layout, ctx.layout(b));
+  const pix = (v: string) => (ctx.layout(v) === 'nhwc' ? ctx.stride(v) : undefined);
+  const aSt = broadcastStrides(ctx.shape(a), outShape, layout, ctx.layout(a), pix(a));
+  const bSt = broadcastStrides(ctx.shape(b), outShape, layout, ctx.layout(b), pix(b));
   const simp = simplifyDims(phys, [denseStrides(phys), aSt, bSt]);
   const p = ndParams(ctx, simp.shape, simp.strides[1], simp.strides[2]);
   const k = ctx.k;
@@ -31,6 +32,7 @@ function binaryStep(ctx: PlanCtx, code: number, out: string, a: string, b: strin
 export const binary: OpDef = {
   ops: Object.keys(CODES),
   layout: 'any',
+  stridedIn: true,
   infer(n, ctx) {
     if (n.inputs.length < 1 || (n.inputs.length < 2 && !['Sum', 'Mean', 'Max', 'Min'].includes(n.op)))
       throw new ShapeError(`${n.op} node '${n.name}' needs two inputs`);

@@ -3,11 +3,13 @@
 import { ShapeError } from '../errors';
 import { shapeStr } from '../graph/ir';
 import type { OpDef } from './types';
-import { attrInt, denseStrides, normAxis, physAxis, physShape, planCopy } from './util';
+import { attrInt, normAxis, physAxis, physShape, physStrides, planCopy } from './util';
 
 export const concat: OpDef = {
   ops: ['Concat'],
   layout: 'any',
+  stridedIn: true,
+  stridedOut: true,
   infer(n, ctx) {
     const shapes = n.inputs.filter((i) => i).map((i) => ctx.shape(i));
     const rank = shapes[0].length;
@@ -26,16 +28,19 @@ export const concat: OpDef = {
     const layout = ctx.layout(out);
     const oshape = ctx.shape(out);
     const pa = physAxis(layout, normAxis(n, attrInt(n, 'axis', 0), oshape.length));
-    const ophys = physShape(oshape, layout);
-    const ost = denseStrides(ophys);
+    const ost = physStrides(ctx, out);
     const base = ctx.ptr(out);
     let offset = 0;
-    const steps = n.inputs.filter((i) => i).map((name) => {
+    const steps: (() => void)[] = [];
+    for (const name of n.inputs.filter((i) => i)) {
       const ip = physShape(ctx.shape(name), layout);
-      const step = planCopy(ctx, base + offset * ost[pa] * 4, ctx.ptr(name), ip, ost, denseStrides(ip));
+      const dst = base + offset * ost[pa] * 4;
+      const ist = physStrides(ctx, name);
       offset += ip[pa];
-      return step;
-    });
-    return () => { for (const s of steps) s(); };
+      // a producer that already wrote into this slice (a channel view) needs no copy
+      if (ctx.ptr(name) === dst && ist.join() === ost.join()) continue;
+      steps.push(planCopy(ctx, dst, ctx.ptr(name), ip, ost, ist));
+    }
+    return steps.length ? () => { for (const s of steps) s(); } : undefined;
   },
 };

@@ -36,6 +36,8 @@ export function isDepthwise(n: Node, ctx: InferCtx): boolean {
 export const conv: OpDef = {
   ops: ['Conv'],
   layout: 'nhwc',
+  stridedIn: true,
+  stridedOut: true,
   infer(n, ctx) {
     requireConst(ctx, n, [1, 2]);
     const { x, w, win } = geometry(n, ctx);
@@ -65,6 +67,7 @@ export const conv: OpDef = {
     const a = fusedAct(n);
     const g = geomBlock(ctx, win, {
       N: x[0], H: x[2], W: x[3], C: x[1], OC: w[0], groups, ...a,
+      inStride: ctx.stride(n.inputs[0]), outStride: ctx.stride(n.outputs[0]), resStride: res ? ctx.stride(res) : w[0],
     });
     const dw = isDepthwise(n, ctx);
     const size = dw ? k.dwconv_packed_size(g) : k.conv2d_packed_size(g);

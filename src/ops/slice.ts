@@ -3,7 +3,7 @@
 import type { Node } from '../graph/ir';
 import { sliceRanges } from '../graph/constEval';
 import type { InferCtx, OpDef } from './types';
-import { attrInts, denseStrides, input, intOf, physShape, planCopy, NHWC_PERM } from './util';
+import { attrInts, denseStrides, input, intOf, physShape, physStrides, planCopy, NHWC_PERM } from './util';
 import { ShapeError } from '../errors';
 
 function ranges(n: Node, ctx: InferCtx) {
@@ -23,13 +23,14 @@ function ranges(n: Node, ctx: InferCtx) {
 export const slice: OpDef = {
   ops: ['Slice'],
   layout: 'any',
+  stridedIn: true,
   infer: (n, ctx) => [ranges(n, ctx).map((r) => r.count)],
   plan(n, ctx) {
     const xname = n.inputs[0];
     const layout = ctx.layout(xname);
     let r = ranges(n, ctx);
     if (layout === 'nhwc') r = NHWC_PERM.map((p) => r[p]);
-    const xst = denseStrides(ctx.phys(xname));
+    const xst = physStrides(ctx, xname);
     const start = r.reduce((acc, q, d) => acc + q.start * xst[d], 0);
     const out = physShape(ctx.shape(n.outputs[0]), layout);
     return planCopy(ctx, ctx.ptr(n.outputs[0]), ctx.ptr(xname) + start * 4, out, denseStrides(out), r.map((q, d) => q.step * xst[d]));

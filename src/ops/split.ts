@@ -3,7 +3,7 @@
 import { ShapeError } from '../errors';
 import type { Node } from '../graph/ir';
 import type { InferCtx, OpDef } from './types';
-import { attrInt, attrInts, denseStrides, input, intOf, normAxis, physAxis, physShape, planCopy } from './util';
+import { attrInt, attrInts, denseStrides, input, intOf, normAxis, physAxis, physShape, physStrides, planCopy } from './util';
 
 function sizes(n: Node, ctx: InferCtx): { axis: number; parts: number[] } {
   const x = ctx.shape(n.inputs[0]);
@@ -24,6 +24,7 @@ function sizes(n: Node, ctx: InferCtx): { axis: number; parts: number[] } {
 export const split: OpDef = {
   ops: ['Split'],
   layout: 'any',
+  stridedIn: true,
   infer(n, ctx) {
     const x = ctx.shape(n.inputs[0]);
     const { axis, parts } = sizes(n, ctx);
@@ -34,8 +35,7 @@ export const split: OpDef = {
     const xname = n.inputs[0];
     const layout = ctx.layout(xname);
     const pa = physAxis(layout, axis);
-    const xp = ctx.phys(xname);
-    const xst = denseStrides(xp);
+    const xst = physStrides(ctx, xname);
     const xi = ctx.ptr(xname);
     let offset = 0;
     const steps = n.outputs.map((o, i) => {

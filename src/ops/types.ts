@@ -29,6 +29,8 @@ export interface PlanCtx extends InferCtx {
   phys(name: string): number[];
   /** A float constant that must exist (throws GraphError naming the node otherwise). */
   weight(name: string): Tensor;
+  /** Floats between consecutive pixels of an NHWC activation (> C for a channel slice). */
+  stride(name: string): number;
   /** Reserve scratch bytes shared by all nodes; `.ptr` is valid once planning ends. */
   scratch(bytes: number): { ptr: number };
 }
@@ -54,6 +56,10 @@ export interface OpDef {
   layoutRule?(node: Node, ctx: InferCtx, inLayout: Layout): { input: Layout; output: Layout; alias?: boolean } | undefined;
   /** Bind kernels to addresses; returns the step run at inference, or undefined for none. */
   plan(node: Node, ctx: PlanCtx): Step | undefined;
+  /** Reads NHWC inputs that are channel slices of wider buffers (pixel stride from ctx.stride). */
+  readonly stridedIn?: boolean;
+  /** Writes output 0 into a channel slice of a wider buffer (pixel stride from ctx.stride). */
+  readonly stridedOut?: boolean;
   /** Multiply-accumulates of one run (for summary()). */
   macs?(node: Node, ctx: InferCtx): number;
 }

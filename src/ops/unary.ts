@@ -69,16 +69,26 @@ export function unaryCode(n: Node, ctx: InferCtx): { act: number; p0: number; p1
 export const unary: OpDef = {
   ops: [...Object.keys(SIMPLE), 'LeakyRelu', 'Elu', 'Selu', 'Celu', 'HardSigmoid', 'ThresholdedRelu', 'Shrink', 'Gelu', 'Clip'],
   layout: 'any',
+  stridedIn: true,
+  stridedOut: true,
   infer(n, ctx) {
     unaryCode(n, ctx);
     return [ctx.shape(n.inputs[0])];
   },
   plan(n, ctx) {
     const { act, p0, p1 } = unaryCode(n, ctx);
-    const count = numel(ctx.shape(n.inputs[0]));
-    const x = ctx.ptr(n.inputs[0]);
+    const xname = n.inputs[0];
+    const x = ctx.ptr(xname);
     const y = ctx.ptr(n.outputs[0]);
     const k = ctx.k;
+    if (ctx.layout(xname) === 'nhwc') {
+      // rows of C channels; either side may be a channel slice of a wider buffer
+      const [N, H, W, Cn] = ctx.phys(xname);
+      const ldx = ctx.stride(xname);
+      const ldy = ctx.stride(n.outputs[0]);
+      if (ldx !== Cn || ldy !== Cn) return () => k.unary_f32(act, x, y, N * H * W, Cn, ldx, ldy, p0, p1);
+    }
+    const count = numel(ctx.shape(xname));
     return () => k.unary_f32(act, x, y, 1, count, count, count, p0, p1);
   },
 };

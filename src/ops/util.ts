@@ -84,21 +84,36 @@ export function physAxis(layout: Layout, a: number): number {
  * Strides (in floats) to read an operand of logical shape `s` broadcast against logical
  * output shape `out`, expressed in the output's physical dim order.
  */
-export function broadcastStrides(s: readonly number[], out: readonly number[], layout: Layout, sLayout: Layout): number[] {
+export function broadcastStrides(
+  s: readonly number[],
+  out: readonly number[],
+  layout: Layout,
+  sLayout: Layout,
+  pixelStride?: number,
+): number[] {
   const rank = out.length;
   const aligned = new Array<number>(rank).fill(1);
   for (let i = 0; i < s.length; i++) aligned[rank - s.length + i] = s[i];
   // strides of the operand as stored
   let logicalStrides: number[];
   if (sLayout === 'nhwc') {
-    const [N, C, H, W] = aligned;
-    void N;
-    logicalStrides = [H * W * C, 1, W * C, C];
+    const [, C, H, W] = aligned;
+    const S = pixelStride ?? C;
+    logicalStrides = [H * W * S, 1, W * S, S];
   } else {
     logicalStrides = denseStrides(aligned);
   }
-  const st = logicalStrides.map((v, i) => (aligned[i] === 1 && out[i] !== 1 ? 0 : aligned[i] === 1 ? 0 : v));
+  const st = logicalStrides.map((v, i) => (aligned[i] === 1 ? 0 : v));
   return layout === 'nhwc' ? NHWC_PERM.map((p) => st[p]) : st;
+}
+
+/** Strides (floats) of a value as stored, in physical dim order; NHWC slices use their pixel stride. */
+export function physStrides(ctx: PlanCtx, name: string): number[] {
+  const p = ctx.phys(name);
+  if (ctx.layout(name) !== 'nhwc') return denseStrides(p);
+  const [, H, W] = p;
+  const S = ctx.stride(name);
+  return [H * W * S, W * S, S, 1];
 }
 
 export function physShape(shape: readonly number[], layout: Layout): number[] {
