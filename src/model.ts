@@ -43,6 +43,11 @@ export class Model {
   readonly outputShapes: Record<string, number[]>;
   /** The graph as executed (after fusion and layout passes); for inspection. */
   readonly graph: Graph;
+  /**
+   * The network as built or imported, after shape inference and constant folding but before
+   * fusion: ONNX ops plus wasmcnn's few internal ones (Silu, ChannelShuffle, ChannelLayerNorm).
+   */
+  readonly sourceGraph: Graph;
   /** Bytes of wasm memory the model holds (weights, arena, scratch). */
   readonly memoryBytes: number;
   private steps: Step[];
@@ -53,9 +58,10 @@ export class Model {
 
   /** @internal use loadOnnx, createModel or GraphBuilder.build */
   constructor(p: {
-    graph: Graph; steps: Step[]; mem: Mem; inPtr: Map<string, number>; outPtr: Map<string, number>; layers: LayerInfo[];
+    graph: Graph; sourceGraph: Graph; steps: Step[]; mem: Mem; inPtr: Map<string, number>; outPtr: Map<string, number>; layers: LayerInfo[];
   }) {
     this.graph = p.graph;
+    this.sourceGraph = p.sourceGraph;
     this.steps = p.steps;
     this.mem = p.mem;
     this.inPtr = p.inPtr;
@@ -145,9 +151,23 @@ export class Model {
   }
 }
 
+/** A copy of a graph's structure; tensors are shared (they are never mutated in place). */
+function cloneGraph(g: Graph): Graph {
+  return {
+    ...g,
+    inputs: g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() })),
+    outputs: g.outputs.map((o) => ({ ...o, shape: o.shape?.slice() })),
+    nodes: g.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
+    initializers: new Map(g.initializers),
+    intConstants: new Map(g.intConstants),
+    shapes: new Map(g.shapes),
+  };
+}
+
 /** Float inputs that are settings or buffers, not trainable parameters (PyTorch's count). */
 const NOT_PARAMS: Record<string, number[]> = {
   BatchNormalization: [3, 4], Clip: [1, 2], Pad: [1, 2, 3], Resize: [1, 2, 3], Upsample: [1],
+  DeformConv: [2, 4], MaxUnpool: [1, 2],
 };
 
 function summarize(g: Graph): LayerInfo[] {
@@ -181,6 +201,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   inferShapes(g);
   removeIdentities(g);
   const layers = summarize(g);
+  const sourceGraph = cloneGraph(g);
   if (options.optimize !== false) {
     recognizePatterns(g);
     foldBatchNorm(g);
@@ -235,5 +256,5 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   scratch.ptr = mem.alloc(scratchBytes);
   const inPtr = new Map(g.inputs.map((i) => [i.name, ctx.ptr(i.name)]));
   const outPtr = new Map(g.outputs.map((o) => [o.name, ctx.ptr(o.name)]));
-  return new Model({ graph: g, steps, mem, inPtr, outPtr, layers });
+  return new Model({ graph: g, sourceGraph, steps, mem, inPtr, outPtr, layers });
 }
