@@ -6,7 +6,8 @@
 // A block is 7x7 depthwise conv -> LayerNorm over channels -> Linear 4C -> GELU -> Linear C ->
 // layer scale -> residual add. torchvision computes the middle part on an NHWC permutation of
 // the map; the graph does the same: the two Transposes are layout changes the engine performs
-// for free, so the LayerNorm and the Linears (MatMul) run over the last axis in place.
+// for free, so the LayerNorm runs over the last axis in place and each Linear is one Gemm on a
+// free [N*H*W, C] reshape, reading the weight as stored (no build-time transposes).
 import { GraphBuilder } from '../src/builder';
 import { act } from './layers';
 import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
@@ -20,14 +21,26 @@ interface StageConfig {
 
 const LN_EPS = 1e-6;
 
+/**
+ * nn.Linear on the channels-last view [N, H, W, C]: a free reshape to [N*H*W, C], one Gemm
+ * against the weight as stored ([out, C], transB) with its bias, and a free reshape back.
+ */
+function linearNHWC(b: GraphBuilder, x: string, name: string, out: number): string {
+  const [N, H, W, C] = b.shape(x);
+  const x2 = b.node('Reshape', [x, b.ints([N * H * W, C])])[0];
+  const w = b.param(`${name}.weight`, [out, C]);
+  const y = b.node('Gemm', [x2, w, b.param(`${name}.bias`, [out])], { transB: 1 }, 1, name)[0];
+  return b.node('Reshape', [y, b.ints([N, H, W, out])])[0];
+}
+
 /** torchvision CNBlock: `prefix.block.{0,2,3,5}` and `prefix.layer_scale` ([C,1,1]). */
 function cnBlock(b: GraphBuilder, x: string, prefix: string): string {
   const C = b.shape(x)[1];
   let y = b.conv(x, `${prefix}.block.0`, { out: C, kernel: 7, pad: 3, groups: C });
   y = b.node('Transpose', [y], { perm: [0, 2, 3, 1] })[0]; // NCHW -> NHWC view
   y = b.layerNorm(y, `${prefix}.block.2`, LN_EPS);
-  y = act(b, b.linear(y, `${prefix}.block.3`, 4 * C), 'gelu');
-  y = b.linear(y, `${prefix}.block.5`, C);
+  y = act(b, linearNHWC(b, y, `${prefix}.block.3`, 4 * C), 'gelu');
+  y = linearNHWC(b, y, `${prefix}.block.5`, C);
   y = b.node('Transpose', [y], { perm: [0, 3, 1, 2] })[0]; // back to NCHW
   y = b.mul(y, b.param(`${prefix}.layer_scale`, [C, 1, 1]));
   return b.add(y, x);
