@@ -1,42 +1,72 @@
-// Folds an inference BatchNormalization into the convolution before it (Ioffe & Szegedy 2015,
-// sec. 3.2): W'[o] = W[o] * s[o], b'[o] = b[o] * s[o] + t[o], s = gamma / sqrt(var + eps).
+// Folds per-channel affine maps into the convolution before them: an inference BatchNorm
+// (Ioffe & Szegedy 2015, sec. 3.2: s = gamma / sqrt(var + eps), t = beta - mean * s), and a
+// Mul or Add by a per-channel constant (layer scale, a bias). W'[o] = W[o] * s[o],
+// b'[o] = b[o] * s[o] + t[o].
 import { bnAffine } from '../ops/batchnorm';
 import { makeInferCtx } from './infer';
-import type { Graph } from './ir';
+import type { Graph, Node } from './ir';
+import { numel } from './ir';
 import { consumers, freshName, isGraphOutput, producers } from './util';
+
+/** Per-channel scale/shift of a node that follows a conv with OC channels, if it is one. */
+function affineOf(g: Graph, n: Node, x: string, OC: number, ctx: ReturnType<typeof makeInferCtx>): { scale?: Float32Array; shift?: Float32Array } | undefined {
+  if (n.op === 'BatchNormalization') {
+    if (n.inputs[0] !== x || n.inputs.slice(1).some((i) => !g.initializers.has(i))) return undefined;
+    const a = bnAffine(n, ctx);
+    return a.scale.length === OC ? a : undefined;
+  }
+  if (n.op !== 'Mul' && n.op !== 'Add') return undefined;
+  const other = n.inputs[0] === x ? n.inputs[1] : n.inputs[0];
+  const t = g.initializers.get(other);
+  const outShape = g.shapes.get(n.outputs[0]);
+  const xShape = g.shapes.get(x);
+  // the constant must broadcast per channel of the NCHW conv output and not grow the output
+  if (!t || !outShape || !xShape || outShape.join() !== xShape.join()) return undefined;
+  const s = t.shape;
+  const perChannel = (s.length === 3 && s[0] === OC && s[1] === 1 && s[2] === 1) || (s.length === 4 && s[0] === 1 && s[1] === OC && s[2] === 1 && s[3] === 1);
+  const scalar = numel(s) === 1 && s.length <= 4;
+  if (!perChannel && !scalar) return undefined;
+  const v = perChannel ? t.data : new Float32Array(OC).fill(t.data[0]);
+  return n.op === 'Mul' ? { scale: v } : { shift: v };
+}
 
 export function foldBatchNorm(g: Graph): void {
   const ctx = makeInferCtx(g);
   const prod = producers(g);
-  const uses = consumers(g);
-  for (const bn of [...g.nodes]) {
-    if (bn.op !== 'BatchNormalization') continue;
-    const x = bn.inputs[0];
-    const conv = prod.get(x);
-    if (!conv || conv.op !== 'Conv' || conv.inputs[3] || isGraphOutput(g, x)) continue;
+  let uses = consumers(g);
+  for (const n of [...g.nodes]) {
+    if (n.op !== 'BatchNormalization' && n.op !== 'Mul' && n.op !== 'Add') continue;
+    const x = n.inputs.find((i) => prod.get(i)?.op === 'Conv');
+    if (!x) continue;
+    const conv = prod.get(x)!;
+    if (conv.inputs[3] || conv.attrs._act !== undefined || isGraphOutput(g, x)) continue;
     if ((uses.get(x) ?? []).length !== 1) continue;
     const w = g.initializers.get(conv.inputs[1]);
     const b = conv.inputs[2] ? g.initializers.get(conv.inputs[2]) : undefined;
-    if (!w || (conv.inputs[2] && !b) || bn.inputs.slice(1).some((i) => !g.initializers.has(i))) continue;
-    const { scale, shift } = bnAffine(bn, ctx);
+    if (!w || (conv.inputs[2] && !b)) continue;
     const OC = w.shape[0];
-    if (scale.length !== OC) continue;
+    const aff = affineOf(g, n, x, OC, ctx);
+    if (!aff) continue;
     const per = w.data.length / OC;
-    const nw = new Float32Array(w.data.length);
+    const nw = aff.scale ? new Float32Array(w.data.length) : w.data;
     const nb = new Float32Array(OC);
     for (let o = 0; o < OC; o++) {
-      for (let j = 0; j < per; j++) nw[o * per + j] = w.data[o * per + j] * scale[o];
-      nb[o] = (b ? b.data[o] : 0) * scale[o] + shift[o];
+      const s = aff.scale ? aff.scale[o] : 1;
+      if (aff.scale) for (let j = 0; j < per; j++) nw[o * per + j] = w.data[o * per + j] * s;
+      nb[o] = (b ? b.data[o] : 0) * s + (aff.shift ? aff.shift[o] : 0);
     }
-    const wn = freshName(`${conv.name}.weight_bn`);
-    const bnm = freshName(`${conv.name}.bias_bn`);
-    g.initializers.set(wn, { data: nw, shape: w.shape });
+    const wn = aff.scale ? freshName(`${conv.name}.weight_folded`) : conv.inputs[1];
+    const bnm = freshName(`${conv.name}.bias_folded`);
+    if (aff.scale) {
+      g.initializers.set(wn, { data: nw, shape: w.shape });
+      g.shapes.set(wn, w.shape);
+    }
     g.initializers.set(bnm, { data: nb, shape: [OC] });
-    g.shapes.set(wn, w.shape);
     g.shapes.set(bnm, [OC]);
     conv.inputs = [conv.inputs[0], wn, bnm];
-    conv.outputs = [bn.outputs[0]];
-    g.nodes.splice(g.nodes.indexOf(bn), 1);
-    prod.set(bn.outputs[0], conv);
+    conv.outputs = [n.outputs[0]];
+    g.nodes.splice(g.nodes.indexOf(n), 1);
+    prod.set(n.outputs[0], conv);
+    uses = consumers(g);
   }
 }
