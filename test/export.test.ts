@@ -1,0 +1,138 @@
+// exportOnnx: zoo models (synthetic weights, reduced input sizes) and a graph of every
+// wasmcnn-internal op are exported to ONNX opset 17, then (a) re-loaded with loadOnnx and
+// (b) run in onnxruntime-node (native CPU); both must reproduce the model's own outputs.
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { listModels, modelBuilder } from '../models/index';
+import type { Graph } from '../src/graph/ir';
+import { emptyGraph } from '../src/graph/ir';
+import { loadOnnx } from '../src/index';
+import { compileGraph, type Model } from '../src/model';
+import { exportOnnx, type ExportOnnxOptions } from '../src/onnx/export';
+import { parseOnnx } from '../src/onnx/reader';
+import { syntheticInput, syntheticTensor, syntheticWeights } from '../src/weights/synthetic';
+
+const INTERNAL = new Set(['Silu', 'ChannelShuffle', 'ChannelLayerNorm', 'Gelu', 'Mish']);
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (const v of a) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  expect(b.length).toBe(a.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Exports, checks the file is plain ONNX 17, and compares loadOnnx and onnxruntime-node outputs. */
+async function checkExport(m: Model, opts: ExportOnnxOptions = {}): Promise<void> {
+  const bytes = exportOnnx(m, opts);
+  const parsed = parseOnnx(bytes);
+  expect(parsed.opset).toBe(opts.opset ?? 17);
+  const ops = new Set(parsed.graph.nodes.map((n) => n.op));
+  for (const op of ops) expect(INTERNAL.has(op) || op.startsWith('_'), `op ${op} in the export`).toBe(false);
+
+  const feeds = Object.fromEntries(m.inputNames.map((n) => [n, syntheticInput(m.inputShapes[n], n)]));
+  const ref = await m.run(feeds);
+
+  const back = await loadOnnx(bytes);
+  const again = await back.run(feeds);
+  for (const name of m.outputNames) {
+    const scale = Math.max(1e-30, maxAbs(ref[name].data));
+    expect(maxDiff(ref[name].data, again[name].data) / scale, `loadOnnx '${name}'`).toBeLessThanOrEqual(1e-5);
+  }
+
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+  const ortFeeds = Object.fromEntries(
+    Object.entries(feeds).map(([n, t]) => [n, new ort.Tensor('float32', t.data, t.shape)]),
+  );
+  const res = await session.run(ortFeeds);
+  for (const name of m.outputNames) {
+    const got = res[name].data as Float32Array;
+    const tol = 1e-4 * Math.max(1, maxAbs(ref[name].data));
+    expect(maxDiff(ref[name].data, got), `onnxruntime '${name}'`).toBeLessThanOrEqual(tol);
+  }
+  await session.release();
+}
+
+const ZOO: [string, number, ExportOnnxOptions?][] = [
+  ['resnet18', 64],
+  ['mobilenet_v3_small', 64],
+  ['efficientnet_b0', 64],
+  ['shufflenet_v2_x1_0', 64],
+  ['shufflenet_v1_g3', 64],
+  ['convnext_tiny', 64],
+  ['convnext_tiny', 64, { layerNorm2d: 'reduce' }],
+  ['ghostnet_050', 64],
+  ['mobilenetv4_hybrid_medium', 96],
+];
+
+describe('exportOnnx on zoo models', () => {
+  const registered = new Set(listModels());
+  for (const [name, size, opts] of ZOO) {
+    it.skipIf(!registered.has(name))(`${name} @${size}${opts ? ' ' + JSON.stringify(opts) : ''}`, async () => {
+      const b = modelBuilder(name, { inputSize: size });
+      const m = await b.build(syntheticWeights(b.weightShapes()));
+      await checkExport(m, opts);
+    });
+  }
+});
+
+/** A small graph with every internal op and opset-18 forms (ReduceMean axes input, Split num_outputs). */
+function internalOpsGraph(): Graph {
+  const g = emptyGraph();
+  g.opset = 18;
+  g.inputs = [{ name: 'x', shape: [1, 8, 5, 6] }];
+  const w = (name: string, shape: number[]) => g.initializers.set(name, syntheticTensor(name, shape));
+  w('conv.weight', [8, 8, 3, 3]);
+  w('conv.bias', [8]);
+  w('ln.weight', [8]);
+  w('ln.bias', [8]);
+  w('ln2.weight', [8, 1, 1]);
+  g.intConstants.set('axes', { ints: [2, 3], shape: [2] });
+  const node = (op: string, inputs: string[], outputs: string[], attrs = {}) =>
+    g.nodes.push({ name: `${op}_${g.nodes.length}`, op, inputs, outputs, attrs });
+  node('Conv', ['x', 'conv.weight', 'conv.bias'], ['c'], { pads: [1, 1, 1, 1] });
+  node('Silu', ['c'], ['s']);
+  node('ChannelShuffle', ['s'], ['sh'], { groups: 2 });
+  node('ChannelLayerNorm', ['sh', 'ln.weight', 'ln.bias'], ['ln'], { epsilon: 1e-6 });
+  node('Gelu', ['ln'], ['ge'], { approximate: 'tanh' });
+  node('Gelu', ['ge'], ['ge2']);
+  node('Mish', ['ge2'], ['mi']);
+  node('ChannelLayerNorm', ['mi', 'ln2.weight'], ['ln2']);
+  node('Split', ['ln2'], ['p', 'q'], { axis: 1, num_outputs: 2 });
+  node('Add', ['p', 'q'], ['pq']);
+  node('ReduceMean', ['pq', 'axes'], ['y'], { keepdims: 1 });
+  g.outputs = [{ name: 'y' }, { name: 'ln2' }];
+  return g;
+}
+
+describe('exportOnnx decompositions', () => {
+  for (const form of ['transpose', 'reduce'] as const)
+    it(`Silu, ChannelShuffle, ChannelLayerNorm (${form}), Gelu (erf, tanh), Mish; opset 18 -> 17`, async () => {
+      const m = await compileGraph(internalOpsGraph());
+      expect(new Set(m.sourceGraph.nodes.map((n) => n.op))).toEqual(
+        new Set(['Conv', 'Silu', 'ChannelShuffle', 'ChannelLayerNorm', 'Gelu', 'Mish', 'Split', 'Add', 'ReduceMean']),
+      );
+      await checkExport(m, { layerNorm2d: form });
+    });
+
+  it('keeps Gelu and Mish at opset 20 and puts Reduce axes back as an input', async () => {
+    const m = await compileGraph(internalOpsGraph());
+    const parsed = parseOnnx(exportOnnx(m, { opset: 20 }));
+    const ops = parsed.graph.nodes.map((n) => n.op);
+    expect(ops).toContain('Gelu');
+    expect(ops).toContain('Mish');
+    const rm = parsed.graph.nodes.find((n) => n.op === 'ReduceMean')!;
+    expect(rm.inputs.length).toBe(2);
+    expect(rm.attrs.axes).toBeUndefined();
+  });
+
+  it('rejects opsets it cannot write', async () => {
+    const m = await compileGraph(internalOpsGraph());
+    expect(() => exportOnnx(m, { opset: 9 })).toThrow(/opset 9/);
+  });
+});
