@@ -2,6 +2,8 @@
 export { init } from './runtime/wasm';
 export type { InitOptions, WasmSource } from './runtime/wasm';
 export { loadOnnx } from './onnx/load';
+export { exportOnnx } from './onnx/export';
+export type { ExportOnnxOptions } from './onnx/export';
 export type { LoadOnnxOptions } from './onnx/load';
 export { loadSafetensors, saveSafetensors } from './weights/safetensors';
 export { GraphBuilder } from './builder';
