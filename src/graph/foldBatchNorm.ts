@@ -1,7 +1,9 @@
 // Folds per-channel affine maps into the convolution before them: an inference BatchNorm
 // (Ioffe & Szegedy 2015, sec. 3.2: s = gamma / sqrt(var + eps), t = beta - mean * s), and a
 // Mul or Add by a per-channel constant (layer scale, a bias). W'[o] = W[o] * s[o],
-// b'[o] = b[o] * s[o] + t[o].
+// b'[o] = b[o] * s[o] + t[o]. The scaled kernel is never materialised in JS: the conv keeps
+// its weight and gets the per-channel scale (attr _wscale), applied in wasm memory at packing,
+// so loading holds one copy of the weights.
 import { bnAffine } from '../ops/batchnorm';
 import { makeInferCtx } from './infer';
 import type { Graph, Node } from './ir';
@@ -47,23 +49,24 @@ export function foldBatchNorm(g: Graph): void {
     const OC = w.shape[0];
     const aff = affineOf(g, n, x, OC, ctx);
     if (!aff) continue;
-    const per = w.data.length / OC;
-    const nw = aff.scale ? new Float32Array(w.data.length) : w.data;
+    const prevScale = conv.attrs._wscale ? g.initializers.get(conv.attrs._wscale as string)!.data : undefined;
+    const scale = new Float32Array(OC);
     const nb = new Float32Array(OC);
     for (let o = 0; o < OC; o++) {
       const s = aff.scale ? aff.scale[o] : 1;
-      if (aff.scale) for (let j = 0; j < per; j++) nw[o * per + j] = w.data[o * per + j] * s;
+      scale[o] = (prevScale ? prevScale[o] : 1) * s;
       nb[o] = (b ? b.data[o] : 0) * s + (aff.shift ? aff.shift[o] : 0);
     }
-    const wn = aff.scale ? freshName(`${conv.name}.weight_folded`) : conv.inputs[1];
     const bnm = freshName(`${conv.name}.bias_folded`);
-    if (aff.scale) {
-      g.initializers.set(wn, { data: nw, shape: w.shape });
-      g.shapes.set(wn, w.shape);
-    }
     g.initializers.set(bnm, { data: nb, shape: [OC] });
     g.shapes.set(bnm, [OC]);
-    conv.inputs = [conv.inputs[0], wn, bnm];
+    if (aff.scale || prevScale) {
+      const sn = freshName(`${conv.name}.weight_scale`);
+      g.initializers.set(sn, { data: scale, shape: [OC] });
+      g.shapes.set(sn, [OC]);
+      conv.attrs = { ...conv.attrs, _wscale: sn };
+    }
+    conv.inputs = [conv.inputs[0], conv.inputs[1], bnm];
     conv.outputs = [n.outputs[0]];
     g.nodes.splice(g.nodes.indexOf(n), 1);
     prod.set(n.outputs[0], conv);

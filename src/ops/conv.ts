@@ -74,6 +74,17 @@ export const conv: OpDef = {
     const packed = mem.alloc(size * 4);
     const mark = mem.mark();
     const wp = mem.putF32(weight.data);
+    const scaleName = n.attrs._wscale as string | undefined;
+    if (scaleName) {
+      // a folded BatchNorm / layer scale: scale each output channel's kernel in wasm memory
+      const s = ctx.weight(scaleName).data;
+      const f = mem.f32;
+      const per = weight.data.length / s.length;
+      for (let o = 0; o < s.length; o++) {
+        const base = (wp >> 2) + o * per;
+        for (let j = 0; j < per; j++) f[base + j] *= s[o];
+      }
+    }
     const bp = bias ? mem.putF32(bias.data) : 0;
     if (dw) k.dwconv_pack(wp, bp, g, packed);
     else k.conv2d_pack(wp, bp, g, packed);

@@ -1,13 +1,12 @@
 // ONNX Gemm: Y = alpha * A' * B' + beta * C (A' = transA ? A^T : A, same for B), the fully
 // connected layer. A constant B is packed once with alpha folded in and a vector C as the bias;
 // a full [M,N] C becomes the residual of the GEMM epilogue.
-import * as Codes from '../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, Step } from './types';
 import { attrFloat, attrInt, broadcast, input } from './util';
-import { packGemm, transpose2d } from './matmul';
+import { packGemm } from './matmul';
 import { fusedAct } from './window';
 
 function dims(n: Node, ctx: InferCtx) {
@@ -48,8 +47,7 @@ export const gemm: OpDef = {
     const { k } = ctx;
     const B = ctx.float(n.inputs[1]);
     if (!B) throw new UnsupportedOpError('Gemm', n.name, `B ('${n.inputs[1]}') must be a constant weight`);
-    let w = tb ? B.data : transpose2d(B.data, K, N);
-    if (alpha !== 1) w = w.map((v) => v * alpha);
+
     const cName = input(n, 2);
     let bias: Float32Array | undefined;
     let res = 0;
@@ -74,26 +72,22 @@ export const gemm: OpDef = {
         throw new UnsupportedOpError('Gemm', n.name, `a non-constant C ${shapeStr(cs)} with beta=${beta}`);
       }
     }
-    const packed = packGemm(ctx, w, N, K, bias);
-    let a = ctx.ptr(n.inputs[0]);
+    const packed = packGemm(ctx, B.data, N, K, bias, !tb, alpha);
+    const y = ctx.ptr(n.outputs[0]);
+    const { act, p0, p1 } = fusedAct(n);
     if (ta) {
+      // A is [K][M]: transpose it into scratch first
       const tmp = ctx.scratch(M * K * 4);
-      const src = a;
+      const src = ctx.ptr(n.inputs[0]);
       const shape = ctx.mem.putI32([M, K]);
       const dstSt = ctx.mem.putI32([K, 1]);
       const srcSt = ctx.mem.putI32([1, M]);
       steps.push(() => k.copy_nd_f32(tmp.ptr, src, 2, shape, dstSt, srcSt));
-      a = -1;
-      const y = ctx.ptr(n.outputs[0]);
-      const { act, p0, p1 } = fusedAct(n);
       steps.push(() => k.gemm_f32(M, N, K, tmp.ptr, K, packed, y, N, res, N, act, p0, p1));
     } else {
-      const y = ctx.ptr(n.outputs[0]);
-      const { act, p0, p1 } = fusedAct(n);
-      const ai = a;
-      steps.push(() => k.gemm_f32(M, N, K, ai, K, packed, y, N, res, N, act, p0, p1));
+      const a = ctx.ptr(n.inputs[0]);
+      steps.push(() => k.gemm_f32(M, N, K, a, K, packed, y, N, res, N, act, p0, p1));
     }
-    void Codes;
     return steps.length === 1 ? steps[0] : () => { for (const s of steps) s(); };
   },
 };

@@ -8,22 +8,32 @@ import type { InferCtx, OpDef, PlanCtx, Step } from './types';
 import { broadcast, input } from './util';
 import { fusedAct } from './window';
 
-/** Pack a weight given as [N][K] (row stride K) plus optional bias [N]; returns the panel address. */
-export function packGemm(ctx: PlanCtx, wNK: Float32Array, N: number, K: number, bias?: Float32Array): number {
+/**
+ * Pack a weight plus optional bias [N] into GEMM panels; returns the panel address. The weight
+ * is [N][K] (PyTorch Linear) or, with `kn`, [K][N] (ONNX MatMul's B), transposed in wasm
+ * memory so no JS copy is made.
+ */
+export function packGemm(ctx: PlanCtx, w: Float32Array, N: number, K: number, bias?: Float32Array, kn = false, scale = 1): number {
   const { k, mem } = ctx;
   const packed = mem.alloc(k.gemm_packed_size(N, K) * 4);
   const mark = mem.mark();
-  const wp = mem.putF32(wNK);
+  let wp = mem.putF32(w);
+  if (scale !== 1) {
+    const f = mem.f32;
+    for (let i = wp >> 2, e = i + w.length; i < e; i++) f[i] *= scale;
+  }
+  if (kn) {
+    const t = mem.alloc(w.length * 4);
+    const p = mem.putI32([N, K]);
+    const dst = mem.putI32([K, 1]);
+    const src = mem.putI32([1, N]);
+    k.copy_nd_f32(t, wp, 2, p, dst, src);
+    wp = t;
+  }
   const bp = bias ? mem.putF32(bias) : 0;
   k.gemm_pack(wp, N, K, K, bp, packed);
   mem.reset(mark);
   return packed;
-}
-
-export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
 }
 
 function shapes(n: Node, ctx: InferCtx) {
@@ -67,7 +77,7 @@ export const matmul: OpDef = {
       const rows = numel(s.a) / s.K;
       const biasName = input(n, 2);
       const bias = biasName ? ctx.weight(biasName).data : undefined;
-      const packed = packGemm(ctx, transpose2d(B.data, s.K, s.N), s.N, s.K, bias);
+      const packed = packGemm(ctx, B.data, s.N, s.K, bias, true);
       const res = input(n, 3);
       const r = res ? ctx.ptr(res) : 0;
       const { act, p0, p1 } = fusedAct(n);
