@@ -186,9 +186,10 @@ export class GraphBuilder {
     const ins = [x, w];
     if (bias) ins.push(this.param(`${name}.bias`, [out]));
     if (s.length === 2) return this.node('Gemm', ins, { transB: 1 }, 1, name)[0];
-    const t = this.node('Transpose', [w], { perm: [1, 0] })[0];
-    const y = this.node('MatMul', [x, t], {}, 1, bias ? undefined : name)[0];
-    return bias ? this.node('Add', [y, ins[2]], {}, 1, name)[0] : y;
+    // rows of any leading dims: free reshapes around one Gemm that reads W as stored
+    const rows = this.node('Reshape', [x, this.ints([-1, K])])[0];
+    const y = this.node('Gemm', [rows, ...ins.slice(1)], { transB: 1 }, 1, name)[0];
+    return this.node('Reshape', [y, this.ints([...s.slice(0, -1), out])])[0];
   }
 
   relu(x: string): string { return this.node('Relu', [x])[0]; }

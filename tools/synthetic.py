@@ -39,6 +39,8 @@ def synthetic_tensor(key: str, shape) -> np.ndarray:
         v = 1 + 0.5 * u
     elif leaf == "bias":
         v = 0.1 * u
+    elif leaf == "gamma":  # timm layer scale: keep residual branches small
+        v = 0.1 + 0.025 * u
     elif one_d or any(t in leaf for t in ("gamma", "layer_scale", "scale")):
         v = 1 + 0.25 * u
     else:

@@ -10,28 +10,27 @@ import { fusedAct } from './window';
 
 /**
  * Pack a weight plus optional bias [N] into GEMM panels; returns the panel address. The weight
- * is [N][K] (PyTorch Linear) or, with `kn`, [K][N] (ONNX MatMul's B), transposed in wasm
- * memory so no JS copy is made.
+ * is [N][K] (PyTorch Linear) or, with `kn`, [K][N] (ONNX MatMul's B). Packing goes through a
+ * small staging area in chunks of output columns (panels are independent), so even a 400 MB
+ * fully connected layer never needs a second full-size copy in JS or in wasm memory.
  */
 export function packGemm(ctx: PlanCtx, w: Float32Array, N: number, K: number, bias?: Float32Array, kn = false, scale = 1): number {
   const { k, mem } = ctx;
   const packed = mem.alloc(k.gemm_packed_size(N, K) * 4);
+  const panel = k.gemm_packed_size(8, K);
   const mark = mem.mark();
-  let wp = mem.putF32(w);
-  if (scale !== 1) {
-    const f = mem.f32;
-    for (let i = wp >> 2, e = i + w.length; i < e; i++) f[i] *= scale;
-  }
-  if (kn) {
-    const t = mem.alloc(w.length * 4);
-    const p = mem.putI32([N, K]);
-    const dst = mem.putI32([K, 1]);
-    const src = mem.putI32([1, N]);
-    k.copy_nd_f32(t, wp, 2, p, dst, src);
-    wp = t;
-  }
   const bp = bias ? mem.putF32(bias) : 0;
-  k.gemm_pack(wp, N, K, K, bp, packed);
+  const chunk = Math.max(8, Math.floor((1 << 20) / K / 8) * 8);
+  const stage = mem.alloc(Math.min(chunk, N) * K * 4);
+  for (let c0 = 0; c0 < N; c0 += chunk) {
+    const rows = Math.min(chunk, N - c0);
+    const f = mem.f32;
+    const s = stage >> 2;
+    if (!kn) f.set(w.subarray(c0 * K, (c0 + rows) * K), s);
+    else for (let r = 0; r < rows; r++) for (let j = 0; j < K; j++) f[s + r * K + j] = w[j * N + c0 + r];
+    if (scale !== 1) for (let i = s, e = s + rows * K; i < e; i++) f[i] *= scale;
+    k.gemm_pack(stage, rows, K, K, bp ? bp + c0 * 4 : 0, packed + (c0 / 8) * panel * 4);
+  }
   mem.reset(mark);
   return packed;
 }
