@@ -9,6 +9,8 @@
 // Weight names are the references' state_dict keys. The width multiplier scales every layer's
 // channels with the reference's rounding; the input resolution (inputSize) is free because the
 // head pools globally.
+// mobilenetV3Features() exposes the V3 `features` (optionally under another prefix, with
+// torchvision's dilated=True last stage) for the segmentation models of models/segmentation.ts.
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
 import { type Act, act, convBnAct, makeDivisible, squeezeExcite } from './layers';
@@ -158,8 +160,11 @@ const V3_SMALL: V3Row[] = [
 
 const V3_EPS = 1e-3;
 
-/** V3 bneck: 1x1 expand (if widened), kxk depthwise, optional SE (hard-sigmoid gate), linear 1x1. */
-function invertedResidualV3(b: GraphBuilder, x: string, p: string, row: V3Row, w: number): string {
+/**
+ * V3 bneck: 1x1 expand (if widened), kxk depthwise, optional SE (hard-sigmoid gate), linear 1x1.
+ * With dilation > 1 the depthwise conv keeps stride 1 and dilates (torchvision `dilated=True`).
+ */
+function invertedResidualV3(b: GraphBuilder, x: string, p: string, row: V3Row, w: number, dilation = 1): string {
   const [, k, e, c, se, a, stride] = row;
   const inp = b.shape(x)[1];
   const exp = makeDivisible(e * w, 8);
@@ -170,20 +175,51 @@ function invertedResidualV3(b: GraphBuilder, x: string, p: string, row: V3Row, w
   const cba = (z: string, opts: Parameters<typeof convBnAct>[3], f: Act) =>
     convBnAct(b, z, { conv: `${p}.block.${j}.0`, bn: `${p}.block.${j++}.1` }, opts, f, V3_EPS);
   if (exp !== inp) y = cba(y, { out: exp, kernel: 1 }, kind);
-  y = cba(y, { out: exp, kernel: k, stride, pad: (k - 1) >> 1, groups: exp }, kind);
+  y = cba(y, { out: exp, kernel: k, stride: dilation > 1 ? 1 : stride, pad: ((k - 1) >> 1) * dilation, dilation, groups: exp }, kind);
   if (se) y = squeezeExcite(b, y, `${p}.block.${j++}`, { reduced: makeDivisible(Math.floor(exp / 4), 8), act: 'relu', gate: 'hardsigmoid' });
   y = cba(y, { out, kernel: 1 }, 'none');
   return stride === 1 && inp === out ? b.add(y, x) : y;
 }
 
+export interface MobileNetV3FeatureOptions {
+  /** state_dict prefix of the feature modules: 'features' (classifier) or 'backbone' (segmentation) */
+  prefix?: string;
+  /**
+   * torchvision `dilated=True`: the last stride-2 bneck (C4) keeps stride 1 and it and the
+   * blocks after it dilate their depthwise convs by 2 (output stride 16 instead of 32).
+   */
+  dilated?: boolean;
+  widthMultiplier?: number;
+}
+
+/**
+ * The `features` of MobileNet V3 Large or Small (stem, bnecks, last 1x1 conv) on `x`; returns
+ * the output of every `features.<i>` (index i as in torchvision, the last one the 1x1 conv).
+ * Segmentation heads (DeepLabV3, LR-ASPP) build on it.
+ */
+export function mobilenetV3Features(b: GraphBuilder, x: string, variant: 'large' | 'small', o: MobileNetV3FeatureOptions = {}): string[] {
+  const rows = variant === 'large' ? V3_LARGE : V3_SMALL;
+  const w = o.widthMultiplier ?? 1;
+  const f = o.prefix ?? 'features';
+  const lastStrided = rows.reduce((last, r, i) => (r[6] > 1 ? i : last), -1);
+  const outs: string[] = [];
+  x = convBnAct(b, x, { conv: `${f}.0.0`, bn: `${f}.0.1` }, { out: makeDivisible(rows[0][0] * w, 8), kernel: 3, stride: 2, pad: 1 }, 'hardswish', V3_EPS);
+  outs.push(x);
+  rows.forEach((r, i) => {
+    x = invertedResidualV3(b, x, `${f}.${i + 1}`, r, w, o.dilated && i >= lastStrided ? 2 : 1);
+    outs.push(x);
+  });
+  const n = rows.length + 1;
+  x = convBnAct(b, x, { conv: `${f}.${n}.0`, bn: `${f}.${n}.1` }, { out: 6 * b.shape(x)[1], kernel: 1 }, 'hardswish', V3_EPS);
+  outs.push(x);
+  return outs;
+}
+
 function _mobilenetV3(o: CreateModelOptions, name: string, rows: V3Row[], lastChannel: number): GraphBuilder {
   const w = widthOf(o, name);
-  let { b, x } = start(o, 224);
-  x = convBnAct(b, x, { conv: 'features.0.0', bn: 'features.0.1' }, { out: makeDivisible(rows[0][0] * w, 8), kernel: 3, stride: 2, pad: 1 }, 'hardswish', V3_EPS);
-  rows.forEach((r, i) => (x = invertedResidualV3(b, x, `features.${i + 1}`, r, w)));
-  const n = rows.length + 1;
-  x = convBnAct(b, x, { conv: `features.${n}.0`, bn: `features.${n}.1` }, { out: 6 * b.shape(x)[1], kernel: 1 }, 'hardswish', V3_EPS);
-  x = act(b, b.linear(pooled(b, x), 'classifier.0', makeDivisible(lastChannel * w, 8)), 'hardswish');
+  const { b, x: input } = start(o, 224);
+  const feats = mobilenetV3Features(b, input, rows === V3_LARGE ? 'large' : 'small', { widthMultiplier: w });
+  const x = act(b, b.linear(pooled(b, feats[feats.length - 1]), 'classifier.0', makeDivisible(lastChannel * w, 8)), 'hardswish');
   b.output(b.linear(x, 'classifier.3', o.numClasses ?? 1000), 'logits');
   return b;
 }

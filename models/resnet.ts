@@ -8,7 +8,10 @@
 // state_dict keys: torchvision's, plus `layerI.J.se.*` for the block's attention module and, for
 // the deep stem / average-pool shortcut of the `d` variant, timm's `conv1.{0,1,3,4,6}` and
 // `downsample.{1,2}`.
+// resnetFeatures() exposes the body (optionally under a state_dict prefix, with torchvision's
+// replace_stride_with_dilation) for the segmentation models of models/segmentation.ts.
 import { GraphBuilder } from '../src/builder';
+import { ValueError } from '../src/errors';
 import { cbam, convBnAct, coordAttention, eca, makeDivisible, squeezeExcite } from './layers';
 import { type Attention, type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
@@ -57,15 +60,16 @@ function attentionBlock(b: GraphBuilder, x: string, prefix: string, kind: Attent
 }
 
 /** The residual branch of a block ending with its last BN (no activation). */
-function residualBranch(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, planes: number, stride: number): string {
+function residualBranch(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, planes: number, stride: number, dilation = 1): string {
   if (cfg.block === 'basic') {
+    if (dilation > 1) throw new ValueError(`${p}: BasicBlock does not support dilation > 1 (as in torchvision)`);
     const y = convBnAct(b, x, { conv: `${p}.conv1`, bn: `${p}.bn1` }, { out: planes, kernel: 3, stride, pad: 1 });
     return convBnAct(b, y, { conv: `${p}.conv2`, bn: `${p}.bn2` }, { out: planes, kernel: 3, pad: 1 }, 'none');
   }
   const groups = cfg.groups ?? 1;
   const width = Math.floor(planes * ((cfg.widthPerGroup ?? 64) / 64)) * groups;
   let y = convBnAct(b, x, { conv: `${p}.conv1`, bn: `${p}.bn1` }, { out: width, kernel: 1 });
-  y = convBnAct(b, y, { conv: `${p}.conv2`, bn: `${p}.bn2` }, { out: width, kernel: 3, stride, pad: 1, groups });
+  y = convBnAct(b, y, { conv: `${p}.conv2`, bn: `${p}.bn2` }, { out: width, kernel: 3, stride, pad: dilation, dilation, groups });
   return convBnAct(b, y, { conv: `${p}.conv3`, bn: `${p}.bn3` }, { out: planes * 4, kernel: 1 }, 'none');
 }
 
@@ -79,35 +83,70 @@ function shortcut(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, out:
 }
 
 /** BasicBlock / Bottleneck: relu(attention(branch(x)) + shortcut(x)). */
-function block(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, planes: number, stride: number): string {
+function block(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, planes: number, stride: number, dilation = 1): string {
   const out = planes * EXPANSION[cfg.block];
-  let y = residualBranch(b, x, p, cfg, planes, stride);
+  let y = residualBranch(b, x, p, cfg, planes, stride, dilation);
   if (cfg.attention) y = attentionBlock(b, y, `${p}.se`, cfg.attention);
   return b.relu(b.add(y, shortcut(b, x, p, cfg, out, stride)));
 }
 
-function stem(b: GraphBuilder, x: string, cfg: ResNetConfig): string {
+function stem(b: GraphBuilder, x: string, cfg: ResNetConfig, prefix = ''): string {
   let y: string;
+  const p = prefix;
   if (cfg.stem === 'deep') {
     // conv1 = Sequential(conv 3x3/2 32, BN, ReLU, conv 3x3 32, BN, ReLU, conv 3x3 64), then bn1
-    y = convBnAct(b, x, { conv: 'conv1.0', bn: 'conv1.1' }, { out: 32, kernel: 3, stride: 2, pad: 1 });
-    y = convBnAct(b, y, { conv: 'conv1.3', bn: 'conv1.4' }, { out: 32, kernel: 3, pad: 1 });
-    y = convBnAct(b, y, { conv: 'conv1.6', bn: 'bn1' }, { out: 64, kernel: 3, pad: 1 });
+    y = convBnAct(b, x, { conv: `${p}conv1.0`, bn: `${p}conv1.1` }, { out: 32, kernel: 3, stride: 2, pad: 1 });
+    y = convBnAct(b, y, { conv: `${p}conv1.3`, bn: `${p}conv1.4` }, { out: 32, kernel: 3, pad: 1 });
+    y = convBnAct(b, y, { conv: `${p}conv1.6`, bn: `${p}bn1` }, { out: 64, kernel: 3, pad: 1 });
   } else {
-    y = convBnAct(b, x, { conv: 'conv1', bn: 'bn1' }, { out: 64, kernel: 7, stride: 2, pad: 3 });
+    y = convBnAct(b, x, { conv: `${p}conv1`, bn: `${p}bn1` }, { out: 64, kernel: 7, stride: 2, pad: 3 });
   }
   return b.maxPool(y, { kernel: 3, stride: 2, pad: 1 });
 }
 
-function _resnet(cfg: ResNetConfig, o: CreateModelOptions): GraphBuilder {
+export interface ResNetFeatureOptions {
+  /** state_dict prefix of every backbone weight (e.g. 'backbone.' inside a segmentation model) */
+  prefix?: string;
+  /**
+   * torchvision's replace_stride_with_dilation for layer2, layer3, layer4: the stage keeps
+   * stride 1 and dilates its 3x3 convs instead (the first block with the previous dilation,
+   * the others with dilation x stride), so the output stride stays 8 or 16.
+   */
+  replaceStrideWithDilation?: [boolean, boolean, boolean];
+  attention?: Attention;
+}
+
+/**
+ * The convolutional body of a registered ResNet variant (stem, layer1 ... layer4, no pooling
+ * head) on `x`; returns the outputs of layer1 ... layer4. Segmentation models build on it.
+ */
+export function resnetFeatures(b: GraphBuilder, x: string, name: ResNetVariant, o: ResNetFeatureOptions = {}): string[] {
+  const cfg = CONFIGS[name] as ResNetConfig;
   const c: ResNetConfig = { ...cfg, attention: o.attention ?? cfg.attention };
+  const prefix = o.prefix ?? '';
+  const dilate = o.replaceStrideWithDilation ?? [false, false, false];
+  const outs: string[] = [];
+  let dilation = 1;
+  x = stem(b, x, c, prefix);
+  STAGES.forEach(([planes, s], i) => {
+    const previous = dilation;
+    let stride = s;
+    if (i > 0 && dilate[i - 1]) {
+      dilation *= stride;
+      stride = 1;
+    }
+    for (let j = 0; j < c.layers[i]; j++)
+      x = block(b, x, `${prefix}layer${i + 1}.${j}`, c, planes, j === 0 ? stride : 1, j === 0 ? previous : dilation);
+    outs.push(x);
+  });
+  return outs;
+}
+
+function _resnet(name: ResNetVariant, o: CreateModelOptions): GraphBuilder {
   const b = new GraphBuilder();
   const [H, W] = inputHW(o, 224);
-  let x = stem(b, b.input('input', [o.batch ?? 1, 3, H, W]), c);
-  STAGES.forEach(([planes, stride], i) => {
-    for (let j = 0; j < c.layers[i]; j++) x = block(b, x, `layer${i + 1}.${j}`, c, planes, j === 0 ? stride : 1);
-  });
-  x = b.flatten(b.globalAvgPool(x));
+  const feats = resnetFeatures(b, b.input('input', [o.batch ?? 1, 3, H, W]), name, { attention: o.attention });
+  const x = b.flatten(b.globalAvgPool(feats[3]));
   b.output(b.linear(x, 'fc', o.numClasses ?? 1000), 'logits');
   return b;
 }
@@ -126,8 +165,10 @@ const CONFIGS = {
   ecaresnet50d: { block: 'bottleneck', layers: [3, 4, 6, 3], stem: 'deep', avgDown: true, attention: 'eca' }, // 25.6 M
 } satisfies Record<string, ResNetConfig>;
 
-type Variant = keyof typeof CONFIGS;
-const variant = (name: Variant) => (o: CreateModelOptions = {}) => _resnet(CONFIGS[name] as ResNetConfig, o);
+/** Names of the registered ResNet variants. */
+export type ResNetVariant = keyof typeof CONFIGS;
+type Variant = ResNetVariant;
+const variant = (name: Variant) => (o: CreateModelOptions = {}) => _resnet(name, o);
 
 /** ResNet-18 (torchvision): BasicBlocks [2, 2, 2, 2]. `attention` adds a timm attention module per block. */
 export const resnet18: (o?: CreateModelOptions) => GraphBuilder = variant('resnet18');
