@@ -1,4 +1,5 @@
-// GEMM family: C = act(A·B + bias + R), f32, WebAssembly baseline SIMD (no FMA).
+// GEMM family: C = act(A·B + bias + R), f32, WebAssembly baseline SIMD (no FMA; the relaxed
+// build fuses each multiply-add, see madd).
 //
 // The Goto / BLIS decomposition: the weight matrix B is packed once into panels of 8 output
 // columns, and a 6x8 register-tile micro-kernel (6 rows of A × two f32x4 accumulators each,
@@ -52,7 +53,13 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
   }
 }
 
+/**
+ * acc + a·b. The `relaxed` build (--enable relaxed-simd, dist/wasmcnn-relaxed.wasm) uses one
+ * f32x4.relaxed_madd (a fused multiply-add where the CPU has one: rounding differs from mul+add
+ * in the last bit); the baseline build never sees the relaxed branch (compile-time constant).
+ */
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 

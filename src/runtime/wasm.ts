@@ -1,17 +1,48 @@
 // Finding, compiling and instantiating dist/wasmcnn.wasm: one path for every runtime.
 // Node reads the file next to the module; browsers and bundlers resolve
 // new URL('./wasmcnn.wasm', import.meta.url); init({ wasm }) overrides either.
+// dist/wasmcnn-relaxed.wasm (same sources, GEMM multiply-adds as f32x4.relaxed_madd) sits next
+// to it and is picked when the engine validates a tiny relaxed-SIMD module (init({ simd })).
 import { WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
 
 export type WasmSource = URL | string | BufferSource | WebAssembly.Module;
 
+/** Which kernel build to load: baseline SIMD128, relaxed SIMD (FMA), or relaxed where supported. */
+export type SimdLevel = 'baseline' | 'relaxed' | 'auto';
+
 export interface InitOptions {
-  /** Where the kernels come from: a URL or path, the bytes, or a compiled module. */
+  /** Where the kernels come from: a URL or path, the bytes, or a compiled module (then `simd` is not consulted). */
   wasm?: WasmSource;
+  /**
+   * 'auto' (default): wasmcnn-relaxed.wasm when the engine supports relaxed SIMD (and the file
+   * loads), else wasmcnn.wasm. 'relaxed' insists on it, 'baseline' never uses it.
+   */
+  simd?: SimdLevel;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** A module whose one function computes f32x4.relaxed_madd of three v128 constants. */
+function relaxedProbe(): Uint8Array<ArrayBuffer> {
+  const v128const = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
+  const body = [0x00, ...v128const, ...v128const, ...v128const, 0xfd, 0x85, 0x02, 0x0b];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type () -> v128
+    0x03, 0x02, 0x01, 0x00, // one function of type 0
+    0x0a, body.length + 2, 0x01, body.length, ...body,
+  ]);
+}
+
+/** True when this engine accepts relaxed-SIMD instructions (e.g. Node 20 with --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(relaxedProbe());
+  } catch {
+    return false;
+  }
+}
 
 const isNode =
   typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
@@ -23,12 +54,25 @@ async function readSource(src: URL | string): Promise<BufferSource> {
     return fs.readFile(url ?? (src as string));
   }
   const res = await fetch(url ?? (src as string));
-  if (!res.ok) throw new WasmCnnError(`cannot load wasmcnn.wasm from ${String(src)}: HTTP ${res.status}`);
+  if (!res.ok) throw new WasmCnnError(`cannot load the kernels from ${String(src)}: HTTP ${res.status}`);
   return res.arrayBuffer();
 }
 
-async function compile(src: WasmSource | undefined): Promise<WebAssembly.Module> {
+async function compile(src: WasmSource | undefined, simd: SimdLevel): Promise<WebAssembly.Module> {
   if (src instanceof WebAssembly.Module) return src;
+  if (src === undefined && simd !== 'baseline') {
+    if (relaxedSimdSupported()) {
+      try {
+        return await compile(new URL('./wasmcnn-relaxed.wasm', import.meta.url), simd);
+      } catch (e) {
+        if (simd === 'relaxed') throw e;
+      }
+    } else if (simd === 'relaxed') {
+      throw new WasmCnnError(
+        "init({ simd: 'relaxed' }): this engine does not support relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)",
+      );
+    }
+  }
   const where = src ?? new URL('./wasmcnn.wasm', import.meta.url);
   const bytes = where instanceof URL || typeof where === 'string' ? await readSource(where) : where;
   try {
@@ -45,8 +89,11 @@ async function compile(src: WasmSource | undefined): Promise<WebAssembly.Module>
  * Call it first to pick the wasm location (`init({ wasm: url })`) in unusual setups.
  */
 export async function init(options: InitOptions = {}): Promise<void> {
-  if (options.wasm !== undefined || !compiled) {
-    const p = compile(options.wasm);
+  const simd = options.simd ?? 'auto';
+  if (simd !== 'auto' && simd !== 'baseline' && simd !== 'relaxed')
+    throw new WasmCnnError(`init: simd must be 'baseline', 'relaxed' or 'auto', got '${String(simd)}'`);
+  if (options.wasm !== undefined || options.simd !== undefined || !compiled) {
+    const p = compile(options.wasm, simd);
     compiled = p;
     p.catch(() => {
       if (compiled === p) compiled = undefined;
