@@ -15,6 +15,7 @@ import { CONVNEXT } from './convnext';
 import { SHUFFLENET } from './shufflenet';
 import { GHOSTNET } from './ghostnet';
 import { MOBILENETV4 } from './mobilenetv4';
+import { SEGMENTATION } from './segmentation';
 import type { CreateModelOptions, ZooFamily } from './registry';
 
 export type { Attention, CreateModelOptions, ZooEntry } from './registry';
@@ -31,11 +32,12 @@ export * from './convnext';
 export * from './shufflenet';
 export * from './ghostnet';
 export * from './mobilenetv4';
+export * from './segmentation';
 
 
 const FAMILIES: ZooFamily[] = [
   LENET, RESNET, VGG, ALEXNET, GOOGLENET, DENSENET, REPVGG, MOBILENET, EFFICIENTNET, CONVNEXT, SHUFFLENET, GHOSTNET,
-  MOBILENETV4,
+  MOBILENETV4, SEGMENTATION,
 ];
 const ZOO: ZooFamily = Object.assign({}, ...FAMILIES);
 
