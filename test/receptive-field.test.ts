@@ -130,6 +130,24 @@ describe('receptive field arithmetic', () => {
     expect(table).toMatch(/fc\s+Gemm\s+whole input/);
   });
 
+  it('SE gates make the field global unless ignored; ConvNeXt per-pixel Gemm stays local', () => {
+    const se = modelBuilder('seresnet50').graph;
+    const gap = se.nodes.filter((n) => n.op === 'GlobalAveragePool').pop()!;
+    // every block's output is gated by a squeeze-excitation of the whole map
+    expect(before(se, receptiveField(se), gap.name).global).toBe(true);
+    // the convolutions alone: ResNet-50's 427
+    expect(pick(before(se, receptiveField(se, { ignoreGates: true }), gap.name))).toEqual(sq(427, 32, 0));
+    // ConvNeXt-T: stem 4x4/4: r 4, j 4, start 1.5; stage 1: three 7x7 depthwise at j 4: 4 + 3·24 = 76;
+    // downsample 2x2/2: 80, j 8, start 1.5 + 0.5·4 = 3.5; stage 2: 3·48 → 224; downsample: 232,
+    // j 16, start 7.5; stage 3: 9·96 → 1096; downsample: 1112, j 32, start 15.5; stage 4: 3·192
+    // → 1688. The block's pointwise layers are Gemms on [N·H·W, C] rows: per pixel.
+    const cx = modelBuilder('convnext_tiny', { batch: 2 }).graph;
+    const rf = receptiveField(cx);
+    const cgap = cx.nodes.find((n) => n.op === 'GlobalAveragePool')!;
+    expect(pick(before(cx, rf, cgap.name))).toEqual(sq(1688, 32, 15.5));
+    expect(rf.filter((r) => r.op === 'Gemm' && !r.global).length).toBeGreaterThan(0);
+  });
+
   it('unaligned merges report the largest jump; broadcast gates make the field global', () => {
     const b = new GraphBuilder();
     const x = b.input('input', [1, 2, 16, 16]);

@@ -19,7 +19,9 @@
 //     spatially: the union of the boxes of every input position (the whole input), marked
 //     `global: true`; its jump is j_in·H (as an H×H window of stride H would give).
 //   * an input that broadcasts over the spatial axes (squeeze-excitation's channel gate) makes
-//     every position depend on the whole input: the result is global.
+//     every position depend on the whole input: the result is global (unless ignoreGates).
+//   * Gemm is per position when its rows are positions ([N·H·W, C] from a Reshape: ConvNeXt's
+//     pointwise linear layers); MatMul likewise when it contracts a non-spatial axis.
 //   * ConvTranspose and MaxUnpool (the transpose of a window): j_out = j_in / s; output o maps
 //     back to input step (o + p − κ·d)/s for the taps κ that land on an integer; start is the
 //     centre of those steps for o = 0 and size the smallest box about the per-position centre
@@ -135,7 +137,8 @@ function locate(shape: number[], grid: [number, number], sH: number, sW: number)
   const ah = shape.findIndex((d, i) => d === H && st[i] === sH);
   const aw = shape.findIndex((d, i) => d === W && st[i] === sW && i !== ah);
   if (ah >= 0 && aw >= 0 && ah !== aw) return [ah, aw];
-  const m = shape.findIndex((d, i) => d === H * W && st[i] === sW);
+  // H·W merged into one axis (possibly with outer axes such as the batch: [N·H·W, C])
+  const m = shape.findIndex((d, i) => d % (H * W) === 0 && st[i] === sW);
   if (m >= 0 && sH === W * sW) return [m, m];
   return undefined;
 }
@@ -148,6 +151,15 @@ function reduceAxes(n: Node, g: Graph, rank: number): number[] {
   return axes.map((a) => normAxis(n, a, rank));
 }
 
+export interface ReceptiveFieldOptions {
+  /**
+   * Leave out inputs that broadcast over the spatial grid when an elementwise op also has a
+   * spatial input: the channel gates of squeeze-excitation / ECA, which otherwise make every
+   * later layer global. Default false (the gate does depend on the whole input).
+   */
+  ignoreGates?: boolean;
+}
+
 /**
  * Receptive field size, jump and start of every node of a network, per spatial axis, in input
  * pixels (Araujo et al. 2019). For a Model the analysis reads `sourceGraph` (the network as
@@ -157,7 +169,7 @@ function reduceAxes(n: Node, g: Graph, rank: number): number[] {
  * take the union of their inputs' boxes; global pooling and everything after it, or after a
  * Flatten, sees the whole input and is marked `global`).
  */
-export function receptiveField(model: Model | Graph): ReceptiveField[] {
+export function receptiveField(model: Model | Graph, options: ReceptiveFieldOptions = {}): ReceptiveField[] {
   const g: Graph = 'sourceGraph' in model ? model.sourceGraph : model;
   const geo = new Map<string, Geo>();
   const unit = (): Axis => ({ size: 1, jump: 1, start: 0 });
@@ -171,7 +183,7 @@ export function receptiveField(model: Model | Graph): ReceptiveField[] {
     const ins = n.inputs.map((v) => (v ? geo.get(v) : undefined));
     const known = ins.filter((x): x is Geo => !!x);
     if (known.length === 0) continue;
-    const outGeos = step(n, g, ins, known, shapeOf);
+    const outGeos = step(n, g, ins, known, shapeOf, options);
     n.outputs.forEach((o, i) => {
       const r = outGeos[Math.min(i, outGeos.length - 1)];
       if (o && r) geo.set(o, r);
@@ -187,7 +199,7 @@ export function receptiveField(model: Model | Graph): ReceptiveField[] {
 }
 
 /** The geometry of a node's outputs. */
-function step(n: Node, g: Graph, ins: (Geo | undefined)[], known: Geo[], shapeOf: (v: string) => number[]): Geo[] {
+function step(n: Node, g: Graph, ins: (Geo | undefined)[], known: Geo[], shapeOf: (v: string) => number[], options: ReceptiveFieldOptions): Geo[] {
   const x = ins[0];
   const xs = shapeOf(n.inputs[0]);
   const ys = shapeOf(n.outputs[0]);
@@ -204,6 +216,11 @@ function step(n: Node, g: Graph, ins: (Geo | undefined)[], known: Geo[], shapeOf
     const grid: [number, number] = merged ? local.grid : [ys[axes[0]], ys[axes[1]]];
     if (!merged && (grid[0] !== local.grid[0] || grid[1] !== local.grid[1])) return whole();
     const aligned = ins.map((k, i) => {
+      if (k && options.ignoreGates && k.global) {
+        // a gate broadcast over the grid ([N, C, 1, 1] against [N, C, H, W])
+        const s = shapeOf(n.inputs[i]), sh = ys.length - s.length;
+        if (axes.every((a) => a - sh < 0 || s[a - sh] === 1)) return undefined;
+      }
       if (!k || k.global || !k.axes) return k;
       const sh = ys.length - shapeOf(n.inputs[i]).length;
       return k.axes[0] + sh === axes[0] && k.axes[1] + sh === axes[1] ? k : toGlobal(k);
@@ -269,11 +286,17 @@ function step(n: Node, g: Graph, ins: (Geo | undefined)[], known: Geo[], shapeOf
       };
       return [{ h: axis(x.h, xs[2], ys[2]), w: axis(x.w, xs[3], ys[3]), grid: [ys[2], ys[3]], axes: [2, 3], global: false, aligned: x.aligned }];
     }
+    case 'Gemm': {
+      // per row when the rows are positions ([N·H·W, C] · W, a per-pixel linear layer)
+      const [a, b] = ins;
+      if (!a || b || a.global || !a.axes || a.axes[0] !== a.axes[1]) return whole();
+      const ta = attrInt(n, 'transA', 0) !== 0;
+      return a.axes[0] === (ta ? 1 : 0) ? [{ ...a, axes: [0, 0] }] : whole();
+    }
     case 'GlobalAveragePool':
     case 'GlobalMaxPool':
     case 'GlobalLpPool':
     case 'InstanceNormalization':
-    case 'Gemm':
     case 'Flatten':
       return whole();
     case 'Softmax':
@@ -384,8 +407,8 @@ const pairStr = (p: [number, number]) => (p[0] === p[1] ? fmt(p[0]) : `${fmt(p[0
  * one row per node of the model's source graph, `whole input` for global layers and a `*` on
  * unaligned merges.
  */
-export function receptiveFieldTable(model: Model | Graph): string {
-  const rows = receptiveField(model).map((r) => [
+export function receptiveFieldTable(model: Model | Graph, options: ReceptiveFieldOptions = {}): string {
+  const rows = receptiveField(model, options).map((r) => [
     r.name, r.op, (r.global ? 'whole input' : pairStr(r.size)) + (r.aligned ? '' : ' *'), r.global ? '-' : pairStr(r.jump), r.global ? '-' : pairStr(r.start),
   ]);
   const head = ['layer', 'op', 'receptive field', 'jump', 'start'];
