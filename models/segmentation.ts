@@ -165,6 +165,29 @@ function checkMultiple(model: string, H: number, W: number, m: number): void {
   if (H % m !== 0 || W % m !== 0) throw new ValueError(`${model}: input height and width must be multiples of ${m}, got ${H}x${W}`);
 }
 
+/** Flat float32 pooling indices are exact below 2^24 elements (the engine's MaxPool limit). */
+const EXACT_INDICES = 1 << 24;
+
+/**
+ * 2x2/2 max pool keeping the argmax indices, and the matching unpool. ONNX indices are flat over
+ * the whole NCHW tensor, so a tensor of 2^24 or more elements is pooled in channel groups
+ * (Split, one MaxPool per group, Concat; the unpool splits alike) to keep every index exact.
+ */
+function poolWithIndices(b: GraphBuilder, x: string): { y: string; unpool: (z: string) => string } {
+  const [N, C, H, W] = b.shape(x);
+  let groups = 1;
+  while (groups < C && (C % groups !== 0 || N * (C / groups) * H * W >= EXACT_INDICES)) groups++;
+  const attrs = { kernel_shape: [2, 2], strides: [2, 2] };
+  const split = (v: string) =>
+    groups === 1 ? [v] : b.node('Split', [v, b.ints(Array(groups).fill(C / groups))], { axis: 1 }, groups);
+  const pooled = split(x).map((part) => b.node('MaxPool', [part], attrs, 2));
+  const join = (vs: string[]) => (vs.length === 1 ? vs[0] : b.concat(vs));
+  return {
+    y: join(pooled.map(([y]) => y)),
+    unpool: (z) => join(split(z).map((part, i) => b.node('MaxUnpool', [part, pooled[i][1]], attrs)[0])),
+  };
+}
+
 function convStack(b: GraphBuilder, x: string, p: string, channels: number[]): string {
   channels.forEach((c, j) => (x = convBnAct(b, x, { conv: `${p}.${j}.0`, bn: `${p}.${j}.1` }, { out: c, kernel: 3, pad: 1, bias: true })));
   return x;
@@ -175,24 +198,21 @@ function convStack(b: GraphBuilder, x: string, p: string, channels: number[]): s
  * onto encoder.<s>.<j>.{0,1}); each 2x2/2 max pool keeps its argmax indices (ONNX MaxPool's
  * second output) and the mirrored decoder stage unpools with them (MaxUnpool) before its
  * conv-BN-ReLU stack; `classifier` is a 3x3 conv with bias to the classes (21 by default,
- * Pascal VOC). Input sides must be multiples of 32; native size 224 (any multiple of 32 with
- * 64·H·W < 2^24, the engine's limit for exact float32 pooling indices).
+ * Pascal VOC). Input sides must be multiples of 32; native size 224.
  * Output 'out' [N, classes, H, W].
  */
 export function segnet(o: CreateModelOptions = {}): GraphBuilder {
   const { b, x: input, H, W } = start(o, 224);
   checkMultiple('segnet', H, W, 32);
   let x = input;
-  const indices: string[] = [];
+  const unpools: ((z: string) => string)[] = [];
   SEGNET_ENCODER.forEach((stage, s) => {
-    x = convStack(b, x, `encoder.${s}`, stage);
-    const [y, idx] = b.node('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] }, 2);
-    x = y;
-    indices.push(idx);
+    const p = poolWithIndices(b, convStack(b, x, `encoder.${s}`, stage));
+    x = p.y;
+    unpools.push(p.unpool);
   });
   SEGNET_DECODER.forEach((stage, s) => {
-    x = b.node('MaxUnpool', [x, indices[indices.length - 1 - s]], { kernel_shape: [2, 2], strides: [2, 2] })[0];
-    x = convStack(b, x, `decoder.${s}`, stage);
+    x = convStack(b, unpools[unpools.length - 1 - s](x), `decoder.${s}`, stage);
   });
   b.output(b.conv(x, 'classifier', { out: o.numClasses ?? 21, kernel: 3, pad: 1 }), 'out');
   return b;
