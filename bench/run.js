@@ -1,12 +1,40 @@
-// wasmcnn benchmark: GEMM throughput against the micro-kernel's measured peak, and conv layers
-// against @tensorflow/tfjs-backend-wasm 4.22 (XNNPACK, 1 thread) in the same process.
-// Run after `npm run build`:  node bench/run.js
-import { fileURLToPath } from 'node:url';
+// wasmcnn benchmark: GEMM throughput against the micro-kernel's measured peak, conv layers
+// against @tensorflow/tfjs-backend-wasm 4.22 (XNNPACK, 1 thread), whole zoo models against
+// onnxruntime-web / onnxruntime-node / tfjs, and a per-step profile, all in the same process.
+// Run after `npm run build`:
+//   node bench/run.js [--models resnet50,mobilenet_v2] [--runs 10] [--sections gemm,conv,models,profile]
+//   node --experimental-wasm-relaxed-simd bench/run.js     (adds the relaxed-SIMD build)
+// Environment equivalents: BENCH_MODELS, BENCH_RUNS, BENCH_SECTIONS, BENCH_PROFILE (model name).
 import * as tf from '@tensorflow/tfjs-core';
-import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { loadWasmcnn } from './wasm.js';
 import { benchGemm, benchPeak } from './gemm.js';
 import { LAYERS, benchLayer } from './conv.js';
+import { DEFAULT_MODELS, benchModel, setupTfjs } from './models.js';
+import { profileModel } from './profile.js';
+import { writeReport } from './report.js';
+
+function arg(name, env, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0 && process.argv[i + 1]) return process.argv[i + 1];
+  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
+  if (eq) return eq.slice(name.length + 3);
+  return process.env[env] ?? dflt;
+}
+const MODELS = arg('models', 'BENCH_MODELS', DEFAULT_MODELS.join(',')).split(',').filter(Boolean);
+const RUNS = Math.max(1, Number(arg('runs', 'BENCH_RUNS', '10')));
+const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,profile').split(','));
+const PROFILE = arg('profile', 'BENCH_PROFILE', 'resnet50');
+
+/** Relaxed SIMD available in this engine (Node 20: --experimental-wasm-relaxed-simd)? */
+const RELAXED = (() => {
+  const v = [0xfd, 0x0c, ...new Array(16).fill(0)];
+  const body = [0x00, ...v, ...v, ...v, 0xfd, 0x85, 0x02, 0x0b];
+  try {
+    return WebAssembly.validate(Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 0x0a, body.length + 2, 1, body.length, ...body]));
+  } catch {
+    return false;
+  }
+})();
 
 const TARGET_SIZE = 256;
 const TARGET_GFLOPS = 16;
@@ -17,10 +45,15 @@ const num = (x, d = 2) => x.toFixed(d);
 
 const wm = await loadWasmcnn(new URL('../dist/wasmcnn.wasm', import.meta.url), 1024);
 const { k } = wm;
+const wmRelaxed = RELAXED ? await loadWasmcnn(new URL('../dist/wasmcnn-relaxed.wasm', import.meta.url), 1024) : undefined;
 
-console.log(`wasmcnn bench — Node ${process.version}, single thread, WebAssembly SIMD128 (no relaxed SIMD)\n`);
+console.log(
+  `wasmcnn bench — Node ${process.version}, single thread, WebAssembly SIMD128` +
+    (RELAXED ? ' and the relaxed-SIMD build (FMA)\n' : ' (relaxed SIMD not enabled: run node --experimental-wasm-relaxed-simd to add it)\n'),
+);
 
 // 1. GEMM
+if (SECTIONS.has('gemm')) {
 const peak = benchPeak(wm);
 console.log('GEMM gemm_f32, M = N = K (median of 11 runs, warm-up excluded)');
 console.log(`peak of the 6x8 f32x4 mul+add tile (gemm_peak_probe, operands in L1): ${num(peak.gflops)} GFLOP/s`);
@@ -34,13 +67,28 @@ for (const n of [64, 128, 256, 512, 1024]) {
 console.log(
   `target: ${TARGET_SIZE}^3 >= ${TARGET_GFLOPS} GFLOP/s — ${target.gflops >= TARGET_GFLOPS ? 'MET' : 'NOT MET'} (${num(target.gflops)})\n`,
 );
+if (wmRelaxed) {
+  // baseline and relaxed interleaved: each size alternates the two builds, 5 pairs of runs
+  console.log('GEMM, baseline (mul+add) vs relaxed (relaxed_madd) builds, interleaved');
+  const pr = benchPeak(wmRelaxed), pb = benchPeak(wm);
+  console.log(`peak probe: baseline ${num(pb.gflops)} GFLOP/s, relaxed ${num(pr.gflops)} GFLOP/s`);
+  console.log(`${pad('size', 8)}${pad('baseline', 12)}${pad('relaxed', 12)}relaxed/baseline`);
+  for (const n of [128, 256, 512, 1024]) {
+    const b = [], r = [];
+    for (let i = 0; i < 3; i++) {
+      b.push(benchGemm(wm, n, 5).gflops);
+      r.push(benchGemm(wmRelaxed, n, 5).gflops);
+    }
+    const mb = b.sort((x, y) => x - y)[1], mr = r.sort((x, y) => x - y)[1];
+    console.log(`${pad(n, 8)}${pad(num(mb), 12)}${pad(num(mr), 12)}${num(mr / mb)}`);
+  }
+  console.log('');
+}
+}
 
 // 2. Conv layers against tfjs-backend-wasm
-const tfjsDist = fileURLToPath(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
-setWasmPaths(tfjsDist.endsWith('/') ? tfjsDist : tfjsDist + '/');
-setThreadsCount(1);
-await tf.setBackend('wasm');
-await tf.ready();
+if (SECTIONS.has('conv')) {
+await setupTfjs();
 console.log(`Conv layers vs tfjs-backend-wasm ${tf.version_core} (XNNPACK, 1 thread), batch 1, bias, no activation`);
 console.log(`time per layer inside a chain of ${CHAIN} layers, median of 15 interleaved rounds (3 warm-up rounds excluded)`);
 console.log(
@@ -59,3 +107,41 @@ for (const l of LAYERS) {
   );
 }
 console.log('ratio < 1: wasmcnn faster. * stride 2 changes the shape: the chain repeats the layer on the same resident input.');
+console.log('');
+}
+
+// 3. Whole models
+if (SECTIONS.has('models')) {
+  console.log(`Whole models, batch 1, synthetic weights, 1 thread each; median of ${RUNS} interleaved rounds (2 warm-up rounds excluded)`);
+  console.log('peers run the exportOnnx file of the same model (onnxruntime 1.30: web = wasm SIMD, node = native CPU); tfjs = tfjs-backend-wasm 4.22 from tfjs ops');
+  const rows = [];
+  for (const name of MODELS) {
+    try {
+      rows.push(await benchModel(name, { runs: RUNS, relaxed: RELAXED, log: (s) => console.log(s) }));
+    } catch (e) {
+      console.log(`  ${name}: skipped (${e.message.split('\n')[0]})`);
+    }
+  }
+  const who = ['wasmcnn', ...(RELAXED ? ['wasmcnn-relaxed'] : []), 'ort-web', 'ort-node', 'tfjs-wasm'];
+  const cell = (x, d = 1) => (x === undefined ? '—' : num(x, d));
+  console.log('');
+  console.log(`${pad('model', 24)}${pad('GFLOP', 7)}${who.map((w) => pad(w, 17)).join('')}${who.slice(1).map((w) => pad('/' + w, 17)).join('')}`);
+  for (const r of rows) {
+    console.log(
+      `${pad(r.name, 24)}${pad(num(r.gflops), 7)}${who.map((w) => pad(cell(r.ms[w]), 17)).join('')}` +
+        who.slice(1).map((w) => pad(r.ms[w] ? num(r.ms.wasmcnn / r.ms[w]) : '—', 17)).join(''),
+    );
+  }
+  console.log('ms = median latency; /peer = wasmcnn ms / peer ms (< 1: wasmcnn faster). Max |diff| vs wasmcnn:');
+  for (const r of rows)
+    console.log(`  ${pad(r.name, 22)}${Object.entries(r.diff).filter(([w]) => w !== 'wasmcnn').map(([w, d]) => `${w} ${d.toExponential(1)}`).join('  ')}  (max |y| ${num(r.refMax)})`);
+  const header = `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, \`node ${process.execArgv.join(' ')} bench/run.js ${process.argv.slice(2).join(' ')}\`; median of ${RUNS} interleaved rounds, 1 thread each.`;
+  writeReport(rows, who.filter((w) => rows.some((r) => r.ms[w] !== undefined)), header);
+  console.log('wrote bench/results/latest.md and bench/results/latest.svg\n');
+  for (const r of rows) r.model.dispose();
+}
+
+// 4. Per-step profile of one model
+if (SECTIONS.has('profile')) {
+  await profileModel(PROFILE, { log: (s) => console.log(s) });
+}
