@@ -2,7 +2,7 @@
 // Node reads the file next to the module; browsers and bundlers resolve
 // new URL('./wasmcnn.wasm', import.meta.url); init({ wasm }) overrides either.
 // dist/wasmcnn-relaxed.wasm (same sources, GEMM multiply-adds as f32x4.relaxed_madd) sits next
-// to it and is picked when the engine validates a tiny relaxed-SIMD module (init({ simd })).
+// to it; init({ simd: 'auto' }) picks it when the engine validates a tiny relaxed-SIMD module.
 import { WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
 
@@ -15,8 +15,10 @@ export interface InitOptions {
   /** Where the kernels come from: a URL or path, the bytes, or a compiled module (then `simd` is not consulted). */
   wasm?: WasmSource;
   /**
-   * 'auto' (default): wasmcnn-relaxed.wasm when the engine supports relaxed SIMD (and the file
-   * loads), else wasmcnn.wasm. 'relaxed' insists on it, 'baseline' never uses it.
+   * 'baseline' (default): wasmcnn.wasm, bit-identical results on every engine. 'auto':
+   * wasmcnn-relaxed.wasm when the engine supports relaxed SIMD (and the file loads), else
+   * wasmcnn.wasm; 'relaxed' insists on it. The relaxed build fuses multiply-adds, so its results
+   * differ from the baseline's in the last bits.
    */
   simd?: SimdLevel;
 }
@@ -89,7 +91,7 @@ async function compile(src: WasmSource | undefined, simd: SimdLevel): Promise<We
  * Call it first to pick the wasm location (`init({ wasm: url })`) in unusual setups.
  */
 export async function init(options: InitOptions = {}): Promise<void> {
-  const simd = options.simd ?? 'auto';
+  const simd = options.simd ?? 'baseline';
   if (simd !== 'auto' && simd !== 'baseline' && simd !== 'relaxed')
     throw new WasmCnnError(`init: simd must be 'baseline', 'relaxed' or 'auto', got '${String(simd)}'`);
   if (options.wasm !== undefined || options.simd !== undefined || !compiled) {
