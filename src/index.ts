@@ -13,3 +13,7 @@ export type { LayerInfo, CompileOptions, Tensor } from './model';
 export { createModel, listModels, modelBuilder } from '../models/index';
 export type { CreateModelOptions } from '../models/index';
 export * from './errors';
+export { liftC4, groupConvC4, orientationPoolC4 } from './equivariant';
+export type { C4ConvOptions } from './equivariant';
+export { receptiveField, receptiveFieldTable } from './analysis/receptiveField';
+export type { ReceptiveField, ReceptiveFieldOptions } from './analysis/receptiveField';

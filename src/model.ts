@@ -2,6 +2,7 @@
 // plan step per node with every address bound. run() copies inputs in, calls the steps in
 // order and copies outputs out; it never allocates wasm memory.
 import { GraphError, ShapeError, ValueError, WasmCnnError } from './errors';
+import { receptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
 import { fuseEpilogue } from './graph/fuseEpilogue';
@@ -127,10 +128,27 @@ export class Model {
     return this.layers.reduce((a, l) => a + l.params, 0);
   }
 
-  /** A printable table of layers, shapes, parameters and MACs. */
+  /**
+   * A printable table of layers: output shape, parameters, multiply-accumulates, and the
+   * receptive field (size and jump in input pixels; 'all' where a layer sees the whole input).
+   */
   summary(): string {
-    const rows = this.layers.map((l) => [l.name, l.op, shapeStr(l.outputShape), l.params.toLocaleString('en-US'), l.macs.toLocaleString('en-US')]);
-    const head = ['layer', 'op', 'output shape', 'params', 'MACs'];
+    let rf = new Map<string, string[]>();
+    try {
+      rf = new Map(
+        receptiveField(this).map((r) => [
+          r.name,
+          r.global ? ['all', '-'] : [`${r.size[0]}x${r.size[1]}`, `${r.jump[0]}x${r.jump[1]}`],
+        ]),
+      );
+    } catch {
+      // graphs without a spatial input (e.g. 2-D only) have no receptive field column values
+    }
+    const rows = this.layers.map((l) => [
+      l.name, l.op, shapeStr(l.outputShape), l.params.toLocaleString('en-US'), l.macs.toLocaleString('en-US'),
+      ...(rf.get(l.name) ?? ['-', '-']),
+    ]);
+    const head = ['layer', 'op', 'output shape', 'params', 'MACs', 'RF', 'jump'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
     const total = this.layers.reduce((a, l) => a + l.macs, 0);

@@ -15,10 +15,10 @@ export interface InitOptions {
   /** Where the kernels come from: a URL or path, the bytes, or a compiled module (then `simd` is not consulted). */
   wasm?: WasmSource;
   /**
-   * 'baseline' (default): wasmcnn.wasm, bit-identical results on every engine. 'auto':
-   * wasmcnn-relaxed.wasm when the engine supports relaxed SIMD (and the file loads), else
-   * wasmcnn.wasm; 'relaxed' insists on it. The relaxed build fuses multiply-adds, so its results
-   * differ from the baseline's in the last bits.
+   * 'auto' (default): wasmcnn-relaxed.wasm when the engine supports relaxed SIMD (Node >= 22,
+   * Chrome >= 114; and the file loads), else wasmcnn.wasm. 'baseline': always wasmcnn.wasm,
+   * bit-identical results on every engine. 'relaxed' insists on the relaxed build. The relaxed
+   * build fuses multiply-adds, so its results differ from the baseline's in the last bits.
    */
   simd?: SimdLevel;
 }
@@ -91,7 +91,7 @@ async function compile(src: WasmSource | undefined, simd: SimdLevel): Promise<We
  * Call it first to pick the wasm location (`init({ wasm: url })`) in unusual setups.
  */
 export async function init(options: InitOptions = {}): Promise<void> {
-  const simd = options.simd ?? 'baseline';
+  const simd = options.simd ?? 'auto';
   if (simd !== 'auto' && simd !== 'baseline' && simd !== 'relaxed')
     throw new WasmCnnError(`init: simd must be 'baseline', 'relaxed' or 'auto', got '${String(simd)}'`);
   if (options.wasm !== undefined || options.simd !== undefined || !compiled) {
