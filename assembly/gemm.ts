@@ -8,14 +8,17 @@
 // as a splat and issues 12 f32x4.mul + 12 f32x4.add; every load has an immediate offset.
 // Rows 0-2 load 4 consecutive k of their A row as one v128 per 4 steps and splat lanes with
 // i32x4.shuffle; rows 3-5 use broadcast loads (v128.load32_splat), balancing shuffle and load
-// ports. Bias, residual and the activation are applied in registers before the single store.
+// ports. Bias, residual and the activation are applied in registers before the single store;
+// activations beyond the clamp family (SiLU, GELU, hard-swish, sigmoid, ...) run over each
+// freshly stored 6-row strip of a panel block while it is still in cache.
 // (Measured on Node 20 / V8, 2-core EPYC: TurboFan schedules a block's loads ahead of its
 // arithmetic, so loaded values must stay few or they spill. All-broadcast ran ~10% slower than
 // this mix, all-shuffle ~4% slower; unrolling by 1, 2 or 8 instead of 4 was 10-30% slower.)
 //
 // Packed B layout (gemm_pack, also written by conv2d_pack): ceil(N/8) panels, each
 //   [8 bias floats][K rows × 8 floats], columns past N padded with zeros.
-import { ACT_NONE, ACT_RELU } from './codes';
+import { ACT_CLAMP, ACT_NONE, ACT_RELU } from './codes';
+import { unary_f32 } from './eltwise';
 
 /** Output columns per packed panel: two f32x4 vectors. */
 const NR: i32 = 8;
@@ -242,7 +245,9 @@ const edgeRow = memory.data(32, 16);
 @inline function gemmDriver(
   PACKED: bool, M: i32, N: i32, K: i32, panels: i32, a: usize, lda: usize, b: usize, ldb: usize,
   panelStep: usize, c: usize, ldc: usize, r: usize, ldr: usize, act: i32, lo: v128, hi: v128,
+  post: i32, p0: f32, p1: f32,
 ): void {
+  const ldcFloats = <i32>(ldc >> 2);
   const blockBytes = PACKED ? <i32>panelStep : K * (NR << 2);
   const panelsPerBlock = max(1, L2_BLOCK_BYTES / max(1, blockBytes));
   for (let pb = 0; pb < panels; pb += panelsPerBlock) {
@@ -257,6 +262,10 @@ const edgeRow = memory.data(32, 16);
         const col = <usize>(p * NR) << 2;
         tile(MR, PACKED, K, am, lda, b + <usize>p * panelStep, ldb, cm + col, ldc, rm != 0 ? rm + col : 0, ldr, nr, act, lo, hi);
       }
+      if (post != ACT_NONE) {
+        const c0 = pb * NR;
+        unary_f32(post, cm + (<usize>c0 << 2), cm + (<usize>c0 << 2), MR, min(N, pe * NR) - c0, ldcFloats, ldcFloats, p0, p1);
+      }
     }
     const rows = M - m;
     if (rows > 0) {
@@ -264,6 +273,10 @@ const edgeRow = memory.data(32, 16);
         rows, PACKED, K, a + <usize>m * lda, lda, b, ldb, panelStep,
         c + <usize>m * ldc, ldc, r != 0 ? r + <usize>m * ldr : 0, ldr, N, pb, pe, act, lo, hi,
       );
+      if (post != ACT_NONE) {
+        const cr = c + <usize>m * ldc + (<usize>(pb * NR) << 2);
+        unary_f32(post, cr, cr, rows, min(N, pe * NR) - pb * NR, ldcFloats, ldcFloats, p0, p1);
+      }
     }
   }
 }
@@ -272,18 +285,21 @@ const edgeRow = memory.data(32, 16);
  * C[m][n] = act(sum_k A[m][k]·B[k][n] + bias[n] + R[m][n]) for m < M, n < N.
  * A: row-major, row stride lda floats. packed: from gemm_pack. C: row stride ldc, only columns
  * 0..N-1 written. res: residual with row stride ldr, or 0; it may be the same buffer as c (same
- * stride): each tile reads R before it stores C. act: ACT_NONE, ACT_RELU, ACT_CLAMP (p0..p1).
+ * stride): each tile reads R before it stores C. act: ACT_NONE, ACT_RELU, ACT_CLAMP (p0..p1) in
+ * registers, or any other unary op code (codes.ts) applied to each stored strip while in cache.
  */
 export function gemm_f32(
   M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
   res: usize, ldr: i32, act: i32, p0: f32, p1: f32,
 ): void {
+  const inRegisters = act <= ACT_CLAMP;
   const lo = f32x4.splat(act == ACT_RELU ? 0 : p0);
   const hi = f32x4.splat(act == ACT_RELU ? Infinity : p1);
   const panels = (N + NR - 1) / NR;
   gemmDriver(
     true, M, N, K, panels, a, <usize>lda << 2, packed, 0, <usize>panelFloats(K) << 2,
-    c, <usize>ldc << 2, res, <usize>ldr << 2, act, lo, hi,
+    c, <usize>ldc << 2, res, <usize>ldr << 2, inRegisters ? act : ACT_NONE, lo, hi,
+    inRegisters ? ACT_NONE : act, p0, p1,
   );
 }
 
@@ -297,7 +313,7 @@ export function matmul_f32(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize,
   const fullPanels = N / NR;
   gemmDriver(
     false, M, N, K, fullPanels, a, <usize>lda << 2, b, <usize>ldb << 2, <usize>(NR << 2),
-    c, <usize>ldc << 2, 0, 0, ACT_NONE, zero, zero,
+    c, <usize>ldc << 2, 0, 0, ACT_NONE, zero, zero, ACT_NONE, 0, 0,
   );
   for (let n = fullPanels * NR; n < N; n++) {
     for (let m = 0; m < M; m++) {

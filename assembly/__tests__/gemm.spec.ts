@@ -1,7 +1,7 @@
 // Specs for gemm.ts (gemm_pack / gemm_f32 / matmul_f32) against the scalar references in
 // gemm_ref.ts: remainders in every dimension, strided A/C, untouched columns past N,
 // residual on and off (also in place), each epilogue activation.
-import { ACT_NONE, ACT_RELU, ACT_CLAMP } from '../codes';
+import { ACT_NONE, ACT_RELU, ACT_CLAMP, ACT_SILU, ACT_SIGMOID, ACT_HARDSWISH, ACT_GELU_TANH } from '../codes';
 import { gemm_packed_size, gemm_pack, gemm_f32, matmul_f32, gemm_peak_probe } from '../gemm';
 import { gemmRef, matmulRef, fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
 
@@ -87,6 +87,14 @@ describe('gemm_f32', () => {
     for (let act = ACT_NONE; act <= ACT_CLAMP; act++) {
       expect<i32>(gemmCase(19, 21, 23, false, act)).toBe(0);
       expect<i32>(gemmCase(19, 21, 23, true, act)).toBe(0);
+    }
+  });
+  it('applies other activations per stored strip (SiLU, sigmoid, hard-swish, GELU) incl. M and N remainders', () => {
+    const acts: i32[] = [ACT_SILU, ACT_SIGMOID, ACT_HARDSWISH, ACT_GELU_TANH];
+    for (let i = 0; i < acts.length; i++) {
+      expect<i32>(gemmCase(19, 21, 23, false, acts[i])).toBe(0);
+      expect<i32>(gemmCase(13, 67, 33, true, acts[i])).toBe(0);
+      expect<i32>(gemmCase(1, 3, 7, true, acts[i])).toBe(0);
     }
   });
   it('accepts the residual in place (res == c)', () => {

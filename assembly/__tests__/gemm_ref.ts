@@ -1,6 +1,6 @@
 // Scalar references for the GEMM family (gemm.ts): plain loops, accumulating in the kernel's
 // order (bias, then k = 0..K-1, then residual, then activation), so results match closely.
-import { ACT_RELU, ACT_CLAMP } from '../codes';
+import { ACT_RELU, ACT_CLAMP, ACT_SILU, ACT_GELU_TANH, ACT_HARDSWISH, ACT_SIGMOID } from '../codes';
 
 @inline function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
@@ -9,6 +9,12 @@ import { ACT_RELU, ACT_CLAMP } from '../codes';
 export function applyAct(x: f32, act: i32, p0: f32, p1: f32): f32 {
   if (act == ACT_RELU) return x < 0 ? 0 : x;
   if (act == ACT_CLAMP) return x < p0 ? p0 : x > p1 ? p1 : x;
+  // activations the epilogue applies after the store (formulas from codes.ts, in f64)
+  const d = <f64>x;
+  if (act == ACT_SIGMOID) return <f32>(1 / (1 + Math.exp(-d)));
+  if (act == ACT_SILU) return <f32>(d / (1 + Math.exp(-d)));
+  if (act == ACT_HARDSWISH) return <f32>(d * Math.min(Math.max(d / 6 + 0.5, 0), 1));
+  if (act == ACT_GELU_TANH) return <f32>(0.5 * d * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (d + 0.044715 * d * d * d))));
   return x;
 }
 

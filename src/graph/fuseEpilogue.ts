@@ -1,12 +1,16 @@
-// Fuses what a GEMM epilogue can do in registers into the producing Conv/MatMul/Gemm:
-// a bias Add after MatMul, a residual Add (ResNet shortcuts), then ReLU / ReLU6 / Clip.
+// Fuses what a GEMM epilogue can do into the producing Conv/MatMul/Gemm: a bias Add after
+// MatMul, a residual Add (ResNet shortcuts), then the activation: ReLU / ReLU6 / Clip in
+// registers, others (SiLU, GELU, hard-swish, sigmoid, ...) on each tile strip while in cache.
+// Depthwise convs take only the clamp family.
 import * as C from '../../assembly/codes';
 import { isDepthwise } from '../ops/conv';
+import { unaryCode } from '../ops/unary';
 import { makeInferCtx } from './infer';
 import type { Graph, Node } from './ir';
 import { consumers, isGraphOutput, producers } from './util';
 
 const FUSABLE = new Set(['Conv', 'MatMul', 'Gemm']);
+const RESHAPES = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
 
 function constB(g: Graph, n: Node): boolean {
   if (n.op === 'Conv') return g.initializers.has(n.inputs[1]);
@@ -14,7 +18,13 @@ function constB(g: Graph, n: Node): boolean {
   return !!b && b.shape.length <= 2;
 }
 
-function clampOf(g: Graph, n: Node): { act: number; p0: number; p1: number } | undefined {
+/** Activations a GEMM epilogue applies (the clamp family in registers, the rest per strip). */
+const EPILOGUE_ACTS = new Set([
+  'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Silu', 'Gelu', 'Elu', 'Selu', 'Celu', 'Softplus', 'Mish',
+]);
+
+function actOf(g: Graph, n: Node, clampOnly: boolean): { act: number; p0: number; p1: number } | undefined {
+  if (!clampOnly && EPILOGUE_ACTS.has(n.op)) return unaryCode(n, makeInferCtx(g));
   if (n.op === 'Relu') return { act: C.ACT_RELU, p0: 0, p1: 0 };
   if (n.op !== 'Clip') return undefined;
   let lo = -Infinity;
@@ -76,7 +86,19 @@ export function fuseEpilogue(g: Graph): void {
           break;
         }
       }
-      const act = clampOf(g, next);
+      // an element-wise activation commutes with a reshape: look through one (Linear on N-D input)
+      if (RESHAPES.has(next.op) && next.inputs[0] === out) {
+        const after = uses.get(next.outputs[0]) ?? [];
+        const act2 = after.length === 1 && !isGraphOutput(g, next.outputs[0]) ? actOf(g, after[0], n.op === 'Conv') : undefined;
+        if (act2 && after[0].inputs[0] === next.outputs[0]) {
+          n.attrs = { ...n.attrs, _act: act2.act, _p0: act2.p0, _p1: act2.p1 };
+          next.outputs = [after[0].outputs[0]];
+          g.nodes.splice(g.nodes.indexOf(after[0]), 1);
+          changed = true;
+          break;
+        }
+      }
+      const act = actOf(g, next, n.op === 'Conv' && isDepthwise(n, ctx));
       if (act) {
         n.attrs = { ...n.attrs, _act: act.act, _p0: act.p0, _p1: act.p1 };
         n.outputs = [next.outputs[0]];
