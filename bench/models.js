@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { init, createModel, modelBuilder, exportOnnx } from '../dist/index.js';
+import { init, createModel, modelBuilder, exportOnnx, syntheticWeights } from '../dist/index.js';
 import { median, now, randomFloats } from './wasm.js';
 
 /** Zoo models of the default run, with the options each is built with. */
@@ -21,10 +21,9 @@ const BUILD_OPTIONS = { repvgg_a0: { deploy: true } };
 /** Models tfjs-backend-wasm runs (built from tfjs ops by tfjsForward below). */
 const TFJS_MODELS = new Set(['mobilenet_v2', 'resnet50']);
 
-/** Deterministic weights like src/weights/synthetic.ts (the values do not matter for timing, only finiteness). */
+/** The zoo model with the package's deterministic synthetic weights (values do not matter for timing). */
 async function syntheticModel(name, simd) {
   const opts = { ...(BUILD_OPTIONS[name] ?? {}) };
-  const { syntheticWeights } = await import('./synthetic.js');
   const shapes = modelBuilder(name, opts).weightShapes();
   await init({ simd });
   return createModel(name, { ...opts, weights: syntheticWeights(shapes) });

@@ -2,8 +2,7 @@
 // its own over many runs, grouped by kernel. Reads Model's private step list (bench only): the
 // proposed public hook is `model.profile(feeds, { runs }) → { node, op, kernel, ms }[]`, with
 // compileGraph keeping the node of every step.
-import { createModel, modelBuilder, init } from '../dist/index.js';
-import { syntheticWeights } from './synthetic.js';
+import { createModel, modelBuilder, init, syntheticWeights } from '../dist/index.js';
 import { median, now, randomFloats } from './wasm.js';
 
 const kernelOf = (step) => /\bk\.(\w+)\(/.exec(String(step))?.[1] ?? 'host';

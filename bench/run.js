@@ -2,7 +2,8 @@
 // against @tensorflow/tfjs-backend-wasm 4.22 (XNNPACK, 1 thread), whole zoo models against
 // onnxruntime-web / onnxruntime-node / tfjs, and a per-step profile, all in the same process.
 // Run after `npm run build`:
-//   node bench/run.js [--models resnet50,mobilenet_v2] [--runs 10] [--sections gemm,conv,models,profile]
+//   node bench/run.js [--models resnet50,mobilenet_v2] [--runs 10] [--sections gemm,conv,models,profile,latency]
+//   (latency: wasmcnn alone on the models of bench/latency.js, or --latency-models a,b:deploy,c@512)
 //   node --experimental-wasm-relaxed-simd bench/run.js     (adds the relaxed-SIMD build)
 // Environment equivalents: BENCH_MODELS, BENCH_RUNS, BENCH_SECTIONS, BENCH_PROFILE (model name).
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,6 +13,7 @@ import { LAYERS, benchLayer } from './conv.js';
 import { DEFAULT_MODELS, benchModel, setupTfjs } from './models.js';
 import { profileModel } from './profile.js';
 import { writeReport } from './report.js';
+import { LATENCY_MODELS, benchLatency } from './latency.js';
 
 function arg(name, env, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,6 +26,7 @@ const MODELS = arg('models', 'BENCH_MODELS', DEFAULT_MODELS.join(',')).split(','
 const RUNS = Math.max(1, Number(arg('runs', 'BENCH_RUNS', '10')));
 const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,profile').split(','));
 const PROFILE = arg('profile', 'BENCH_PROFILE', 'resnet50');
+const LATENCY = arg('latency-models', 'BENCH_LATENCY_MODELS', LATENCY_MODELS.join(',')).split(',').filter(Boolean);
 
 /** Relaxed SIMD available in this engine (Node 20: --experimental-wasm-relaxed-simd)? */
 const RELAXED = (() => {
@@ -144,4 +147,12 @@ if (SECTIONS.has('models')) {
 // 4. Per-step profile of one model
 if (SECTIONS.has('profile')) {
   await profileModel(PROFILE, { log: (s) => console.log(s) });
+}
+
+// 5. wasmcnn alone: latency of the models the issues quote (not in the default sections)
+if (SECTIONS.has('latency')) {
+  console.log(`\nwasmcnn latency, batch 1, 1 thread, baseline SIMD, synthetic weights; median of ${RUNS} runs after 2 warm-up runs`);
+  console.log(`${pad('model', 36)}${pad('input', 18)}${pad('median ms', 12)}best ms`);
+  for (const r of await benchLatency(LATENCY, RUNS))
+    console.log(`${pad(r.entry, 36)}${pad(r.shape.join('x'), 18)}${pad(num(r.ms, 1), 12)}${num(r.best, 1)}`);
 }

@@ -17,3 +17,4 @@ export { liftC4, groupConvC4, orientationPoolC4 } from './equivariant';
 export type { C4ConvOptions } from './equivariant';
 export { receptiveField, receptiveFieldTable } from './analysis/receptiveField';
 export type { ReceptiveField, ReceptiveFieldOptions } from './analysis/receptiveField';
+export { syntheticWeights, syntheticInput } from './weights/synthetic';
