@@ -306,3 +306,23 @@
   const big = v128.bitselect(c, f32x4.sub(f32x4.splat(2.0), c), f32x4.lt(x, f32x4.splat(0.0)));
   return v128.bitselect(ps, big, small);
 }
+
+/**
+ * 1 + erf(x) per lane, fast: Abramowitz & Stegun 7.1.26 (erfc(z) = t P(t) e^{-z^2},
+ * t = 1 / (1 + 0.3275911 z), |erf error| <= 1.5e-7), one exp and one division. Absolute
+ * accuracy ~2e-7: what GELU inside a network needs, at a third of the accurate form's cost.
+ */
+// @ts-ignore: decorator
+@inline export function vOnePlusErfFast(x: v128): v128 {
+  const z = f32x4.abs(x);
+  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.mul(z, f32x4.splat(0.3275911)), f32x4.splat(1.0)));
+  let p = f32x4.add(f32x4.mul(t, f32x4.splat(1.061405429)), f32x4.splat(-1.453152027));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
+  // erfc(|x|); 1 + erf(x) = erfc(|x|) for x < 0, 2 - erfc(|x|) otherwise
+  const c = f32x4.mul(f32x4.mul(p, t), vexp(f32x4.neg(f32x4.mul(z, z))));
+  const r = v128.bitselect(c, f32x4.sub(f32x4.splat(2.0), c), f32x4.lt(x, f32x4.splat(0.0)));
+  // NaN propagates
+  return v128.bitselect(x, r, f32x4.ne(x, x));
+}
