@@ -12,6 +12,7 @@ import {
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
 } from './codes';
 import { gemm_f32, gemm_packed_size } from './gemm';
+import { geo } from './window';
 
 /** Output columns per packed panel (gemm.ts's layout: 8 bias floats, then K rows of 8). */
 const NR: i32 = 8;
@@ -20,10 +21,6 @@ const IM2COL_BUDGET_BYTES: i32 = 192 * 1024;
 /** Bounds on the output pixels per im2col block (a multiple of the GEMM's 6-row tile). */
 const MIN_BLOCK_ROWS: i32 = 6;
 const MAX_BLOCK_ROWS: i32 = 240;
-
-@inline function geo(g: usize, field: i32): i32 {
-  return load<i32>(g + (<usize>field << 2));
-}
 
 /** 1x1, stride 1, no padding: the input pixels are the GEMM rows as they stand. */
 function isPointwise(g: usize): bool {

@@ -22,14 +22,11 @@ import {
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1,
 } from './codes';
 import { gemm_f32, gemm_packed_size } from './gemm';
+import { geo } from './window';
 
 const ROWS_BUDGET_BYTES: i32 = 192 * 1024;
 const MIN_BLOCK_ROWS: i32 = 6;
 const MAX_BLOCK_ROWS: i32 = 240;
-
-@inline function geo(g: usize, field: i32): i32 {
-  return load<i32>(g + (<usize>field << 2));
-}
 
 @inline function groupK(g: usize): i32 {
   return geo(g, G_KH) * geo(g, G_KW) * (geo(g, G_C) / geo(g, G_GROUPS));

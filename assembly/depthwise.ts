@@ -20,6 +20,7 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, ACT_RELU, ACT_CLAMP,
 } from './codes';
+import { geo, loadPart, storePart, tapHi, tapLo } from './window';
 
 // Output pixels per block in the interior loop. Each channel tile's pass over a block touches
 // KH rows x (block * stride + (KW-1) * dilation) pixels, one cache line each, and the next three
@@ -35,21 +36,17 @@ import {
   return max(4, min(32, (cols - (KW - 1) * DW) / SW));
 }
 
-@inline function gi(g: usize, f: i32): i32 {
-  return load<i32>(g + (<usize>f << 2));
-}
-
 /** Floats of packed weights dwconv_pack writes for this geometry. */
 export function dwconv_packed_size(g: usize): i32 {
-  const C = gi(g, G_C);
-  const taps = gi(g, G_KH) * gi(g, G_KW);
+  const C = geo(g, G_C);
+  const taps = geo(g, G_KH) * geo(g, G_KW);
   return ((C + 3) & ~3) * (1 + taps);
 }
 
 /** Packs PyTorch/ONNX depthwise weights [C][1][KH][KW] (+ bias [C] or 0) into channel tiles. */
 export function dwconv_pack(w: usize, bias: usize, g: usize, dst: usize): void {
-  const C = gi(g, G_C);
-  const taps = gi(g, G_KH) * gi(g, G_KW);
+  const C = geo(g, G_C);
+  const taps = geo(g, G_KH) * geo(g, G_KW);
   const tiles = (C + 3) >> 2;
   const tileF = (1 + taps) << 2;
   for (let t = 0; t < tiles; t++) {
@@ -69,33 +66,6 @@ export function dwconv_pack(w: usize, bias: usize, g: usize, dst: usize): void {
 }
 
 // ---- partial-tile helpers: touch only the first `n` (1..3) lanes in memory ----
-
-@inline function loadPart(p: usize, n: i32): v128 {
-  if (n == 1) return v128.load32_zero(p);
-  if (n == 2) return v128.load64_zero(p);
-  return v128.load32_lane(p + 8, v128.load64_zero(p), 2);
-}
-
-@inline function storePart(p: usize, v: v128, n: i32): void {
-  if (n == 1) {
-    v128.store32_lane(p, v, 0);
-  } else {
-    v128.store64_lane(p, v, 0);
-    if (n == 3) v128.store32_lane(p + 8, v, 2);
-  }
-}
-
-// First tap index (of K taps spaced D apart, starting at i0) that lands at or after 0.
-@inline function tapLo(i0: i32, D: i32): i32 {
-  return i0 >= 0 ? 0 : (D - 1 - i0) / D;
-}
-
-// One past the last tap index that lands before `size`.
-@inline function tapHi(i0: i32, D: i32, K: i32, size: i32): i32 {
-  if (i0 >= size) return 0;
-  const n = (size - i0 + D - 1) / D;
-  return n < K ? n : K;
-}
 
 @inline function epilogue(a: v128, lo: v128, hi: v128): v128 {
   // pmax/pmin are single instructions and keep NaN (NaN < x is false).
@@ -265,24 +235,24 @@ function dw7x7Run(
  * register-tiled interior path; everything else the generic clipped-window path.
  */
 export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize): void {
-  const N = gi(g, G_N), H = gi(g, G_H), W = gi(g, G_W), C = gi(g, G_C);
-  const OH = gi(g, G_OH), OW = gi(g, G_OW);
-  const KH = gi(g, G_KH), KW = gi(g, G_KW);
-  const SH = gi(g, G_SH), SW = gi(g, G_SW);
-  const PT = gi(g, G_PT), PL = gi(g, G_PL);
-  const DH = gi(g, G_DH), DW = gi(g, G_DW);
-  const act = gi(g, G_ACT);
+  const N = geo(g, G_N), H = geo(g, G_H), W = geo(g, G_W), C = geo(g, G_C);
+  const OH = geo(g, G_OH), OW = geo(g, G_OW);
+  const KH = geo(g, G_KH), KW = geo(g, G_KW);
+  const SH = geo(g, G_SH), SW = geo(g, G_SW);
+  const PT = geo(g, G_PT), PL = geo(g, G_PL);
+  const DH = geo(g, G_DH), DW = geo(g, G_DW);
+  const act = geo(g, G_ACT);
   let lo = f32x4.splat(-Infinity);
   let hi = f32x4.splat(Infinity);
   if (act == ACT_RELU) {
     lo = f32x4.splat(0);
   } else if (act == ACT_CLAMP) {
-    lo = f32x4.splat(reinterpret<f32>(gi(g, G_ACT_P0)));
-    hi = f32x4.splat(reinterpret<f32>(gi(g, G_ACT_P1)));
+    lo = f32x4.splat(reinterpret<f32>(geo(g, G_ACT_P0)));
+    hi = f32x4.splat(reinterpret<f32>(geo(g, G_ACT_P1)));
   }
 
-  const ps = <usize>gi(g, G_IN_STRIDE) << 2; // bytes between input pixels
-  const ops = <usize>gi(g, G_OUT_STRIDE) << 2; // bytes between output pixels
+  const ps = <usize>geo(g, G_IN_STRIDE) << 2; // bytes between input pixels
+  const ops = <usize>geo(g, G_OUT_STRIDE) << 2; // bytes between output pixels
   const rowB = <usize>W * ps;
   const colStep = <usize>DW * ps;
   const rowStep = <usize>DH * rowB;

@@ -14,37 +14,7 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR, G_DH, G_DW,
   G_IN_STRIDE, G_OUT_STRIDE, G_FLAGS, FLAG_COUNT_INCLUDE_PAD,
 } from './codes';
-
-@inline function gi(g: usize, f: i32): i32 {
-  return load<i32>(g + (<usize>f << 2));
-}
-
-@inline function loadPart(p: usize, n: i32): v128 {
-  if (n == 1) return v128.load32_zero(p);
-  if (n == 2) return v128.load64_zero(p);
-  return v128.load32_lane(p + 8, v128.load64_zero(p), 2);
-}
-
-@inline function storePart(p: usize, v: v128, n: i32): void {
-  if (n == 1) {
-    v128.store32_lane(p, v, 0);
-  } else {
-    v128.store64_lane(p, v, 0);
-    if (n == 3) v128.store32_lane(p + 8, v, 2);
-  }
-}
-
-// First tap (K taps spaced D apart from i0) at or after 0.
-@inline function tapLo(i0: i32, D: i32): i32 {
-  return i0 >= 0 ? 0 : (D - 1 - i0) / D;
-}
-
-// One past the last tap before `size`.
-@inline function tapHi(i0: i32, D: i32, K: i32, size: i32): i32 {
-  if (i0 >= size) return 0;
-  const n = (size - i0 + D - 1) / D;
-  return n < K ? n : K;
-}
+import { geo, loadPart, storePart, tapHi, tapLo } from './window';
 
 // One output pixel of a max (isMax) or average pool over taps [kh0,kh1) x [kw0,kw1); the
 // average divides the sum by `scale` (the divisor, splatted). ip: the window corner (may lie
@@ -81,15 +51,15 @@ import {
 }
 
 @inline function pool2d(isMax: bool, g: usize, input: usize, output: usize): void {
-  const N = gi(g, G_N), H = gi(g, G_H), W = gi(g, G_W), C = gi(g, G_C);
-  const OH = gi(g, G_OH), OW = gi(g, G_OW);
-  const KH = gi(g, G_KH), KW = gi(g, G_KW);
-  const SH = gi(g, G_SH), SW = gi(g, G_SW);
-  const PT = gi(g, G_PT), PL = gi(g, G_PL), PB = gi(g, G_PB), PR = gi(g, G_PR);
-  const DH = gi(g, G_DH), DW = gi(g, G_DW);
-  const includePad = (gi(g, G_FLAGS) & FLAG_COUNT_INCLUDE_PAD) != 0;
-  const ps = <usize>gi(g, G_IN_STRIDE) << 2;
-  const ops = <usize>gi(g, G_OUT_STRIDE) << 2;
+  const N = geo(g, G_N), H = geo(g, G_H), W = geo(g, G_W), C = geo(g, G_C);
+  const OH = geo(g, G_OH), OW = geo(g, G_OW);
+  const KH = geo(g, G_KH), KW = geo(g, G_KW);
+  const SH = geo(g, G_SH), SW = geo(g, G_SW);
+  const PT = geo(g, G_PT), PL = geo(g, G_PL), PB = geo(g, G_PB), PR = geo(g, G_PR);
+  const DH = geo(g, G_DH), DW = geo(g, G_DW);
+  const includePad = (geo(g, G_FLAGS) & FLAG_COUNT_INCLUDE_PAD) != 0;
+  const ps = <usize>geo(g, G_IN_STRIDE) << 2;
+  const ops = <usize>geo(g, G_OUT_STRIDE) << 2;
   const rowB = <usize>W * ps;
   const colStep = <usize>DW * ps;
   const rowStep = <usize>DH * rowB;

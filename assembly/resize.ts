@@ -1,3 +1,4 @@
+import { loadPart, storePart } from './window';
 // Resize / Upsample (ONNX Resize opsets 10-19 and Upsample 7/9; PyTorch F.interpolate nearest
 // and bilinear with align_corners true/false), NHWC, vectorised over channels.
 //
@@ -8,21 +9,6 @@
 // with i0, i1 already clamped into the input. Nearest mode reads x[i0] only (i1, w unused).
 // The kernel is a gather (nearest) or a 4-tap lerp (bilinear, horizontal then vertical).
 const ENTRY: usize = 12;
-
-@inline function loadPart(p: usize, n: i32): v128 {
-  if (n == 1) return v128.load32_zero(p);
-  if (n == 2) return v128.load64_zero(p);
-  return v128.load32_lane(p + 8, v128.load64_zero(p), 2);
-}
-
-@inline function storePart(p: usize, v: v128, n: i32): void {
-  if (n == 1) {
-    v128.store32_lane(p, v, 0);
-  } else {
-    v128.store64_lane(p, v, 0);
-    if (n == 3) v128.store32_lane(p + 8, v, 2);
-  }
-}
 
 @inline function lerp(a: v128, b: v128, w: v128): v128 {
   return f32x4.add(a, f32x4.mul(f32x4.sub(b, a), w));

@@ -22,16 +22,13 @@ import {
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, ACT_NONE,
 } from './codes';
 import { gemm_f32, gemm_packed_size } from './gemm';
+import { geo } from './window';
 
 const NR: i32 = 8;
 /** Budget for one block of GEMM output columns (bytes). */
 const COLS_BUDGET_BYTES: i32 = 192 * 1024;
 const MIN_BLOCK_ROWS: i32 = 6;
 const MAX_BLOCK_ROWS: i32 = 240;
-
-@inline function geo(g: usize, field: i32): i32 {
-  return load<i32>(g + (<usize>field << 2));
-}
 
 /** GEMM columns per group: KH·KW·(OC/groups). */
 @inline function groupCols(g: usize): i32 {

@@ -20,35 +20,7 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_IN_STRIDE, G_OUT_STRIDE,
 } from './codes';
-
-@inline function gi(g: usize, f: i32): i32 {
-  return load<i32>(g + (<usize>f << 2));
-}
-
-@inline function loadPart(p: usize, n: i32): v128 {
-  if (n == 1) return v128.load32_zero(p);
-  if (n == 2) return v128.load64_zero(p);
-  return v128.load32_lane(p + 8, v128.load64_zero(p), 2);
-}
-
-@inline function storePart(p: usize, v: v128, n: i32): void {
-  if (n == 1) {
-    v128.store32_lane(p, v, 0);
-  } else {
-    v128.store64_lane(p, v, 0);
-    if (n == 3) v128.store32_lane(p + 8, v, 2);
-  }
-}
-
-@inline function tapLo(i0: i32, D: i32): i32 {
-  return i0 >= 0 ? 0 : (D - 1 - i0) / D;
-}
-
-@inline function tapHi(i0: i32, D: i32, K: i32, size: i32): i32 {
-  if (i0 >= size) return 0;
-  const n = (size - i0 + D - 1) / D;
-  return n < K ? n : K;
-}
+import { geo, loadPart, storePart, tapHi, tapLo } from './window';
 
 /**
  * Max pool (same geometry rules as pool.ts maxpool_f32) writing the max to `output` and its
@@ -56,14 +28,14 @@ import {
  * order: ONNX storage_order (0 row-major, 1 column-major).
  */
 export function maxpool_with_indices_f32(g: usize, input: usize, output: usize, indices: usize, order: i32): void {
-  const N = gi(g, G_N), H = gi(g, G_H), W = gi(g, G_W), C = gi(g, G_C);
-  const OH = gi(g, G_OH), OW = gi(g, G_OW);
-  const KH = gi(g, G_KH), KW = gi(g, G_KW);
-  const SH = gi(g, G_SH), SW = gi(g, G_SW);
-  const PT = gi(g, G_PT), PL = gi(g, G_PL);
-  const DH = gi(g, G_DH), DW = gi(g, G_DW);
-  const ps = <usize>gi(g, G_IN_STRIDE) << 2;
-  const ops = <usize>gi(g, G_OUT_STRIDE) << 2;
+  const N = geo(g, G_N), H = geo(g, G_H), W = geo(g, G_W), C = geo(g, G_C);
+  const OH = geo(g, G_OH), OW = geo(g, G_OW);
+  const KH = geo(g, G_KH), KW = geo(g, G_KW);
+  const SH = geo(g, G_SH), SW = geo(g, G_SW);
+  const PT = geo(g, G_PT), PL = geo(g, G_PL);
+  const DH = geo(g, G_DH), DW = geo(g, G_DW);
+  const ps = <usize>geo(g, G_IN_STRIDE) << 2;
+  const ops = <usize>geo(g, G_OUT_STRIDE) << 2;
   const rowB = <usize>W * ps;
   const full = C >> 2;
   const rem = C & 3;
@@ -122,9 +94,9 @@ export function maxpool_with_indices_f32(g: usize, input: usize, output: usize, 
 export function maxunpool_f32(
   g: usize, input: usize, indices: usize, output: usize, IH: i32, IW: i32, perPlane: i32,
 ): void {
-  const N = gi(g, G_N), H = gi(g, G_H), W = gi(g, G_W), C = gi(g, G_C);
-  const OH = gi(g, G_OH), OW = gi(g, G_OW), OC = gi(g, G_OC);
-  const inS = gi(g, G_IN_STRIDE), outS = gi(g, G_OUT_STRIDE);
+  const N = geo(g, G_N), H = geo(g, G_H), W = geo(g, G_W), C = geo(g, G_C);
+  const OH = geo(g, G_OH), OW = geo(g, G_OW), OC = geo(g, G_OC);
+  const inS = geo(g, G_IN_STRIDE), outS = geo(g, G_OUT_STRIDE);
   const OHW = OH * OW;
   const z = f32x4.splat(0);
   const outPix = N * OHW;

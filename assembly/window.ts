@@ -1,0 +1,42 @@
+// Helpers shared by the window kernels (conv, depthwise, pooling, unpooling, resize,
+// transposed and deformable conv): reading the geometry block, clipping a tap range to the
+// input, and loading/storing the 1-3 channel tail of a row without touching memory past it.
+
+/** Field `f` (a G_* offset of codes.ts) of the geometry block at `g`. */
+// @ts-ignore: decorator
+@inline export function geo(g: usize, f: i32): i32 {
+  return load<i32>(g + (<usize>f << 2));
+}
+
+/** First of K taps spaced D apart starting at input index i0 that lands at or after 0. */
+// @ts-ignore: decorator
+@inline export function tapLo(i0: i32, D: i32): i32 {
+  return i0 >= 0 ? 0 : (D - 1 - i0) / D;
+}
+
+/** One past the last of K taps spaced D apart starting at i0 that lands before `size`. */
+// @ts-ignore: decorator
+@inline export function tapHi(i0: i32, D: i32, K: i32, size: i32): i32 {
+  if (i0 >= size) return 0;
+  const n = (size - i0 + D - 1) / D;
+  return n < K ? n : K;
+}
+
+/** Loads the first n (1..3) floats at p into the low lanes; the rest are zero. */
+// @ts-ignore: decorator
+@inline export function loadPart(p: usize, n: i32): v128 {
+  if (n == 1) return v128.load32_zero(p);
+  if (n == 2) return v128.load64_zero(p);
+  return v128.load32_lane(p + 8, v128.load64_zero(p), 2);
+}
+
+/** Stores the low n (1..3) lanes of v at p, nothing past them. */
+// @ts-ignore: decorator
+@inline export function storePart(p: usize, v: v128, n: i32): void {
+  if (n == 1) {
+    v128.store32_lane(p, v, 0);
+  } else {
+    v128.store64_lane(p, v, 0);
+    if (n == 3) v128.store32_lane(p + 8, v, 2);
+  }
+}
