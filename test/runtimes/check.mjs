@@ -1,0 +1,19 @@
+// Runs in Node, Deno and Bun alike: loads the built package (the wasm found next to the
+// bundle), runs LeNet-5 on a fixed input with the baseline and the default kernels and an ONNX
+// model from the conformance data, and prints the results as JSON on one line.
+import { readFileSync } from 'node:fs';
+import { createModel, init, loadOnnx } from '../../dist/index.js';
+
+const input = new Float32Array(32 * 32).map((_, i) => ((i * 37) % 101) / 100);
+const x = { data: input, shape: [1, 1, 32, 32] };
+const lenet = await createModel('lenet5');
+const auto = Array.from((await lenet.predict(x)).data);
+await init({ simd: 'baseline' });
+const baseline = Array.from((await (await createModel('lenet5')).predict(x)).data);
+const onnxUrl = new URL('../../../shared/onnx-backend-tests/pytorch-converted/test_Conv2d/model.onnx', import.meta.url);
+const bytes = new Uint8Array(readFileSync(onnxUrl));
+const conv = await loadOnnx(bytes);
+const shape = conv.inputShapes[conv.inputNames[0]];
+const n = shape.reduce((a, b) => a * b, 1);
+const y = Array.from((await conv.predict({ data: new Float32Array(n).map((_, i) => ((i * 13) % 29) / 29 - 0.5), shape })).data);
+console.log(JSON.stringify({ auto, baseline, conv: y }));
