@@ -578,10 +578,18 @@ export function layernorm_f32(x: usize, y: usize, rows: i32, n: i32, gamma: usiz
   }
 }
 
-/** y[r][c] = x[r][c] * scale[c] + shift[c] (scale 0 -> 1, shift 0 -> 0). */
-export function channel_affine_f32(x: usize, y: usize, rows: i32, C: i32, ldx: i32, ldy: i32, scale: usize, shift: usize): void {
+/**
+ * y[r][c] = clamp(x[r][c] * scale[c] + shift[c], lo, hi) (scale 0 -> 1, shift 0 -> 0): a
+ * standalone batch norm with its ReLU / ReLU6 in the same pass (lo = -Inf, hi = +Inf for none;
+ * NaN passes through).
+ */
+export function channel_affine_f32(
+  x: usize, y: usize, rows: i32, C: i32, ldx: i32, ldy: i32, scale: usize, shift: usize, lo: f32, hi: f32,
+): void {
   const hasS = scale != 0;
   const hasB = shift != 0;
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
   const sx = <usize>ldx << 2;
   const sy = <usize>ldy << 2;
   for (let r = 0; r < rows; r++) {
@@ -593,14 +601,15 @@ export function channel_affine_f32(x: usize, y: usize, rows: i32, C: i32, ldx: i
       let v = v128.load(px + off);
       if (hasS) v = f32x4.mul(v, v128.load(scale + off));
       if (hasB) v = f32x4.add(v, v128.load(shift + off));
-      v128.store(py + off, v);
+      // pmax/pmin keep v when the comparison fails, so NaN propagates
+      v128.store(py + off, f32x4.pmin(f32x4.pmax(v, vlo), vhi));
     }
     for (; c < C; c++) {
       const off = <usize>c << 2;
       let v = load<f32>(px + off);
       if (hasS) v *= load<f32>(scale + off);
       if (hasB) v += load<f32>(shift + off);
-      store<f32>(py + off, v);
+      store<f32>(py + off, v < lo ? lo : v > hi ? hi : v);
     }
   }
 }

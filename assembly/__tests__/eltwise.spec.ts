@@ -331,7 +331,7 @@ describe('channel_affine_f32', () => {
       for (let i = 0; i < x.length; i++) x[i] = <f32>(rnd() * 4 - 2);
       for (let i = 0; i < y.length; i++) y[i] = SENT;
       for (let i = 0; i < C; i++) { s[i] = <f32>rnd(); h[i] = <f32>(rnd() - 0.5); }
-      channel_affine_f32(P(x), P(y), rows, C, ldx, ldy, (m & 1) != 0 ? P(s) : 0, (m & 2) != 0 ? P(h) : 0);
+      channel_affine_f32(P(x), P(y), rows, C, ldx, ldy, (m & 1) != 0 ? P(s) : 0, (m & 2) != 0 ? P(h) : 0, -Infinity, Infinity);
       let bad = 0;
       for (let r = 0; r < rows; r++) for (let c = 0; c < ldy; c++) {
         const got = y[r * ldy + c];
@@ -342,6 +342,22 @@ describe('channel_affine_f32', () => {
         if (got != ref) bad++;
       }
       expect<i32>(bad).toBe(0);
+    }
+  });
+});
+
+describe('channel_affine_f32 with a clamp (batch norm + ReLU / ReLU6)', () => {
+  it('clamps to [lo, hi] after the affine map, NaN passes through', () => {
+    const C = 7, rows = 2;
+    const x = new StaticArray<f32>(rows * C), y = new StaticArray<f32>(rows * C), s = new StaticArray<f32>(C);
+    for (let i = 0; i < x.length; i++) x[i] = <f32>(i - 6);
+    x[3] = NaN;
+    for (let i = 0; i < C; i++) s[i] = <f32>(i + 1) * 0.5;
+    channel_affine_f32(P(x), P(y), rows, C, C, C, P(s), 0, 0, 6);
+    for (let i = 0; i < x.length; i++) {
+      if (i == 3) { expect<bool>(isNaN(y[i])).toBe(true); continue; }
+      const v = x[i] * s[i % C];
+      expect<f32>(y[i]).toBe(v < 0 ? 0 : v > 6 ? 6 : v);
     }
   });
 });

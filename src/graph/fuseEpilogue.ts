@@ -9,7 +9,7 @@ import { makeInferCtx } from './infer';
 import type { Graph, Node } from './ir';
 import { consumers, isGraphOutput, producers } from './util';
 
-const FUSABLE = new Set(['Conv', 'MatMul', 'Gemm']);
+const FUSABLE = new Set(['Conv', 'MatMul', 'Gemm', 'BatchNormalization']);
 const RESHAPES = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
 
 function constB(g: Graph, n: Node): boolean {
@@ -73,7 +73,7 @@ export function fuseEpilogue(g: Graph): void {
         }
       }
       // residual add
-      if (next.op === 'Add' && !n.inputs[3] && n.op !== 'Gemm' && !(n.op === 'Conv' && isDepthwise(n, ctx))) {
+      if (next.op === 'Add' && !n.inputs[3] && (n.op === 'MatMul' || (n.op === 'Conv' && !isDepthwise(n, ctx)))) {
         const other = next.inputs[0] === out ? next.inputs[1] : next.inputs[0];
         const p = prod.get(other);
         const ready = g.inputs.some((i) => i.name === other) || (p && g.nodes.indexOf(p) < g.nodes.indexOf(n));
@@ -89,7 +89,7 @@ export function fuseEpilogue(g: Graph): void {
       // an element-wise activation commutes with a reshape: look through one (Linear on N-D input)
       if (RESHAPES.has(next.op) && next.inputs[0] === out) {
         const after = uses.get(next.outputs[0]) ?? [];
-        const act2 = after.length === 1 && !isGraphOutput(g, next.outputs[0]) ? actOf(g, after[0], n.op === 'Conv') : undefined;
+        const act2 = after.length === 1 && !isGraphOutput(g, next.outputs[0]) ? actOf(g, after[0], n.op === 'Conv' || n.op === 'BatchNormalization') : undefined;
         if (act2 && after[0].inputs[0] === next.outputs[0]) {
           n.attrs = { ...n.attrs, _act: act2.act, _p0: act2.p0, _p1: act2.p1 };
           next.outputs = [after[0].outputs[0]];
@@ -98,7 +98,7 @@ export function fuseEpilogue(g: Graph): void {
           break;
         }
       }
-      const act = actOf(g, next, n.op === 'Conv' && isDepthwise(n, ctx));
+      const act = actOf(g, next, n.op === 'BatchNormalization' || (n.op === 'Conv' && isDepthwise(n, ctx)));
       if (act) {
         n.attrs = { ...n.attrs, _act: act.act, _p0: act.p0, _p1: act.p1 };
         n.outputs = [next.outputs[0]];

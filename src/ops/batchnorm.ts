@@ -6,6 +6,7 @@ import type { Node } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
 import { attrFloat, attrInt, ndParams, requireConst } from './util';
+import { fusedAct } from './window';
 import * as C from '../../assembly/codes';
 
 /** Per-channel scale and shift of an inference batch norm, computed in double precision. */
@@ -57,22 +58,28 @@ export const batchnorm: OpDef = {
     const shape = ctx.shape(xname);
     const k = ctx.k;
     const Cn = shape[1];
+    // a ReLU / clamp fused by the epilogue pass (nhwc and 2-D paths apply it in the same pass)
+    const { act, p0, p1 } = fusedAct(n);
+    const lo = act === C.ACT_RELU ? 0 : act === C.ACT_CLAMP ? p0 : -Infinity;
+    const hi = act === C.ACT_CLAMP ? p1 : Infinity;
     const spatial = numel(shape.slice(2));
     if (ctx.layout(xname) === 'nhwc') {
       const rows = numel(shape) / Cn;
       const ldx = ctx.stride(xname);
       const ldy = ctx.stride(n.outputs[0]);
-      return () => k.channel_affine_f32(x, y, rows, Cn, ldx, ldy, sp, tp);
+      return () => k.channel_affine_f32(x, y, rows, Cn, ldx, ldy, sp, tp, lo, hi);
     }
     if (spatial === 1) {
       const rows = numel(shape) / Cn;
-      return () => k.channel_affine_f32(x, y, rows, Cn, Cn, Cn, sp, tp);
+      return () => k.channel_affine_f32(x, y, rows, Cn, Cn, Cn, sp, tp, lo, hi);
     }
     // plain [N, C, S]: scale then shift, broadcast along N and S
+    const count = numel(shape);
     const p = ndParams(ctx, [shape[0], Cn, spatial], [Cn * spatial, spatial, 1], [0, 1, 0]);
     return () => {
       k.binary_f32(C.BIN_MUL, y, x, sp, 3, p.shape, p.strides[0], p.strides[1]);
       k.binary_f32(C.BIN_ADD, y, y, tp, 3, p.shape, p.strides[0], p.strides[1]);
+      if (act !== C.ACT_NONE) k.unary_f32(act, y, y, 1, count, count, count, p0, p1);
     };
   },
 };

@@ -33,7 +33,7 @@ export interface Kernels {
   binary_f32(op: number, out: number, a: number, b: number, rank: number, shape: number, aStrides: number, bStrides: number): void;
   softmax_f32(x: number, y: number, outer: number, axis: number, inner: number, log: number): void;
   layernorm_f32(x: number, y: number, rows: number, n: number, gamma: number, beta: number, eps: number): void;
-  channel_affine_f32(x: number, y: number, rows: number, C: number, ldx: number, ldy: number, scale: number, shift: number): void;
+  channel_affine_f32(x: number, y: number, rows: number, C: number, ldx: number, ldy: number, scale: number, shift: number, lo: number, hi: number): void;
   instancenorm_f32(x: number, y: number, N: number, HW: number, C: number, scale: number, bias: number, eps: number): void;
   lrn_f32(x: number, y: number, rows: number, C: number, size: number, alpha: number, beta: number, bias: number): void;
   reduce_f32(op: number, x: number, y: number, outer: number, r: number, inner: number): void;
