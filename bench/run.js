@@ -3,7 +3,8 @@
 // onnxruntime-web / onnxruntime-node / tfjs, and a per-step profile, all in the same process.
 // Run after `npm run build`:
 //   node bench/run.js [--models resnet50,mobilenet_v2] [--runs 10] [--sections gemm,conv,models,profile,latency]
-//   (latency: wasmcnn alone on the models of bench/latency.js, or --latency-models a,b:deploy,c@512)
+//   (latency: wasmcnn alone on the models of bench/latency.js, or --latency-models a,b:deploy,c@512;
+//    memory: peak memory while loading and running, bench/memory.js)
 //   node --experimental-wasm-relaxed-simd bench/run.js     (adds the relaxed-SIMD build)
 // Environment equivalents: BENCH_MODELS, BENCH_RUNS, BENCH_SECTIONS, BENCH_PROFILE (model name).
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,6 +15,7 @@ import { DEFAULT_MODELS, benchModel, setupTfjs } from './models.js';
 import { profileModel } from './profile.js';
 import { writeReport } from './report.js';
 import { LATENCY_MODELS, benchLatency } from './latency.js';
+import { MEMORY_MODELS, benchMemory } from './memory.js';
 
 function arg(name, env, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -155,4 +157,13 @@ if (SECTIONS.has('latency')) {
   console.log(`${pad('model', 36)}${pad('input', 18)}${pad('median ms', 12)}best ms`);
   for (const r of await benchLatency(LATENCY, RUNS))
     console.log(`${pad(r.entry, 36)}${pad(r.shape.join('x'), 18)}${pad(num(r.ms, 1), 12)}${num(r.best, 1)}`);
+}
+
+// 6. memory while loading (not in the default sections)
+if (SECTIONS.has('memory')) {
+  const mb = (b) => (b / 1e6).toFixed(1);
+  console.log('\nmemory while loading (createModel with a state_dict map of synthetic weights), one process per model');
+  console.log(`${pad('model', 16)}${pad('weights MB', 12)}${pad('peak RSS +MB', 14)}${pad('/weights', 10)}${pad('JS heap +MB', 13)}${pad('wasm MB', 10)}run grows`);
+  for (const r of benchMemory(MEMORY_MODELS))
+    console.log(`${pad(r.name, 16)}${pad(mb(r.bytes), 12)}${pad(mb(r.rssGrowth), 14)}${pad(num(r.rssGrowth / r.bytes), 10)}${pad(mb(r.heapGrowth), 13)}${pad(mb(r.wasm), 10)}${r.wasmAfterRun !== r.wasm ? 'wasm memory!' : 'no'}`);
 }
