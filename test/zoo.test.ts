@@ -58,3 +58,22 @@ describe('zoo parity with the reference implementations', () => {
     });
   }
 });
+
+describe('zoo options', () => {
+  // numClasses reshapes the classifier (its weight names keep their shapes' new size) and
+  // inputSize plans any resolution the architecture takes
+  const cases: [string, number][] = [
+    ['resnet18', 64], ['vgg11', 32], ['alexnet', 96], ['googlenet', 64], ['densenet121', 64], ['repvgg_a0', 64],
+    ['mobilenet_v3_small', 96], ['efficientnet_b0', 96], ['convnext_tiny', 64], ['shufflenet_v2_x0_5', 64],
+    ['ghostnet_050', 64], ['mobilenetv4_conv_small', 96], ['mobilenetv1_100', 80],
+  ];
+  for (const [name, size] of cases)
+    it(`${name} with numClasses 7 at ${size}x${size}`, async () => {
+      const b = modelBuilder(name, { numClasses: 7, inputSize: size });
+      const m = await b.build(syntheticWeights(b.weightShapes()));
+      const y = await m.predict(syntheticInput([1, 3, size, size]));
+      expect(y.shape).toEqual([1, 7]);
+      expect(y.data.every(Number.isFinite)).toBe(true);
+      m.dispose();
+    });
+});
