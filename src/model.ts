@@ -265,9 +265,8 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   };
   const steps: Step[] = [];
   for (const n of g.nodes) {
-    if (noops.has(n)) continue;
-    if (aliases.has(n.outputs[0]) && opDef(n.op)!.alias) continue;
-    if (aliases.has(n.outputs[0]) && (n.op === 'Transpose')) continue;
+    // views and aliases (reshapes, free transposes, trivial layout changes) compute nothing
+    if (noops.has(n) || aliases.has(n.outputs[0])) continue;
     const s = opDef(n.op)!.plan(n, ctx);
     if (s) steps.push(s);
   }
