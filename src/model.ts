@@ -13,6 +13,7 @@ import { assignLayouts } from './graph/layout';
 import { planArena } from './graph/memory';
 import { planViews } from './graph/views';
 import { recognizePatterns } from './graph/recognize';
+import { trimDeadTaps } from './graph/trimTaps';
 import { opDef } from './ops';
 import type { Layout, PlanCtx, Step } from './ops/types';
 import { physShape } from './ops/util';
@@ -222,6 +223,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   const sourceGraph = cloneGraph(g);
   if (options.optimize !== false) {
     recognizePatterns(g);
+    trimDeadTaps(g);
     foldBatchNorm(g);
     fuseEpilogue(g);
   }

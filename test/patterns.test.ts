@@ -126,3 +126,30 @@ describe('pattern recognition', () => {
       return x.data[src * 6 + hw];
     }), (v) => Math.max(v, 0))));
 });
+
+describe('dead-tap trimming', () => {
+  // dilated taps that only ever read padding are dropped (ASPP rate 36 on a 32x32 map is a 1x1)
+  const cases: [number, number, number, number, number, number, number[]][] = [
+    [32, 32, 3, 36, 36, 1, [1, 1]],
+    [9, 7, 3, 12, 12, 1, [1, 1]],
+    [8, 8, 5, 6, 12, 2, [3, 3]],
+    [10, 6, 3, 5, 5, 2, [3, 2]],
+    [33, 29, 3, 24, 24, 1, [3, 3]],
+  ];
+  for (const [H, W, k, d, p, s, kernel] of cases)
+    it(`${H}x${W} kernel ${k} dilation ${d} pad ${p} stride ${s} runs as ${kernel.join('x')} with the same output`, async () => {
+      const { GraphBuilder } = await import('../src/index');
+      const { syntheticWeights, syntheticInput } = await import('../src/weights/synthetic');
+      const b = new GraphBuilder();
+      const x = b.input('x', [1, 5, H, W]);
+      b.output(b.conv(x, 'c', { out: 7, kernel: k, dilation: d, pad: p, stride: s }), 'y');
+      const w = syntheticWeights(b.weightShapes());
+      const inp = syntheticInput([1, 5, H, W]);
+      const fast = await b.build(w);
+      const slow = await b.build(w, { optimize: false });
+      expect(fast.graph.nodes.find((q) => q.op === 'Conv')!.attrs.kernel_shape).toEqual(kernel);
+      const a = (await fast.predict(inp)).data;
+      const r = (await slow.predict(inp)).data;
+      expect(R.maxRelErr(a, Float64Array.from(r))).toBeLessThan(1e-6);
+    });
+});
