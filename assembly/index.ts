@@ -11,3 +11,4 @@ export * from './transposed';
 export * from './deform';
 export * from './unpool';
 export * from './resize';
+export * from './winograd';

@@ -62,14 +62,21 @@ function setupWasmcnn(wm, l, data) {
   f32(w, data.w.length).set(data.w);
   f32(b, l.OC).set(data.bias);
   const dw = l.kind === 'dw';
-  const packed = alloc((dw ? k.dwconv_packed_size(g) : k.conv2d_packed_size(g)) * 4);
+  // the host's choice (src/ops/conv.ts): dense 3x3 stride 1 runs Winograd F(2x2, 3x3)
+  const wino = !dw && l.K === 3 && l.S === 1 && l.C >= 8 && l.OC >= 8 && typeof k.wino_conv_f32 === 'function';
+  const packed = alloc((dw ? k.dwconv_packed_size(g) : wino ? k.wino_packed_size(g) : k.conv2d_packed_size(g)) * 4);
   if (dw) k.dwconv_pack(w, b, g, packed);
+  else if (wino) k.wino_pack(w, b, g, packed);
   else k.conv2d_pack(w, b, g, packed);
-  const scratch = dw ? 0 : alloc(Math.max(4, k.conv2d_scratch_size(g)));
+  const scratch = dw ? 0 : alloc(Math.max(4, wino ? k.wino_scratch_size(g) : k.conv2d_scratch_size(g)));
   const inFloats = l.H * l.W * l.C, outFloats = oh * ow * l.OC;
   const x0 = alloc(inFloats * 4), x1 = alloc(Math.max(inFloats, outFloats) * 4);
   f32(x0, inFloats).set(data.input);
-  const layer = dw ? (x, y) => k.dwconv_f32(g, x, packed, y) : (x, y) => k.conv2d_f32(g, x, packed, y, 0, scratch);
+  const layer = dw
+    ? (x, y) => k.dwconv_f32(g, x, packed, y)
+    : wino
+      ? (x, y) => k.wino_conv_f32(g, x, packed, y, 0, scratch)
+      : (x, y) => k.conv2d_f32(g, x, packed, y, 0, scratch);
   return {
     run(n) {
       if (chainable(l)) for (let i = 0; i < n; i++) i & 1 ? layer(x1, x0) : layer(x0, x1);

@@ -19,6 +19,11 @@ export interface Kernels {
   conv2d_pack(w: number, bias: number, g: number, dst: number): void;
   conv2d_scratch_size(g: number): number;
   conv2d_f32(g: number, input: number, packed: number, output: number, res: number, scratch: number): void;
+  // winograd.ts (F(2x2, 3x3): groups 1, 3x3, stride 1, dilation 1; act none / ReLU / clamp)
+  wino_packed_size(g: number): number;
+  wino_pack(w: number, bias: number, g: number, dst: number): void;
+  wino_scratch_size(g: number): number;
+  wino_conv_f32(g: number, input: number, packed: number, output: number, res: number, scratch: number): void;
   // depthwise.ts
   dwconv_packed_size(g: number): number;
   dwconv_pack(w: number, bias: number, g: number, dst: number): void;
