@@ -23,6 +23,7 @@ import {
   RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_SUMSQ, RED_L1, RED_L2, RED_LOGSUMEXP,
 } from './codes';
 import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vtanh, verf, vOnePlusErfFast } from './math';
+import { mergeDims } from './layout';
 
 // ============================================================================================
 // Unary
@@ -261,28 +262,8 @@ const BIN_SB: usize = BIN_SHAPE + 64;
 /** Drops size-1 dims and merges mergeable neighbours of (shape, s1, s2) into dst arrays padded
  *  at the front to 6 dims (size 1, stride 0). Returns false when some dim is 0 (empty). */
 function normalise2(rank: i32, shape: usize, s1: usize, s2: usize, oShape: usize, o1: usize, o2: usize): bool {
-  let n = 0;
-  for (let d = 0; d < rank; d++) {
-    const s = geti(shape, d);
-    if (s == 0) return false;
-    if (s == 1) continue;
-    const a = geti(s1, d);
-    const b = geti(s2, d);
-    if (n > 0 && geti(o1, n - 1) == a * s && geti(o2, n - 1) == b * s) {
-      seti(oShape, n - 1, geti(oShape, n - 1) * s);
-      seti(o1, n - 1, a);
-      seti(o2, n - 1, b);
-    } else {
-      seti(oShape, n, s);
-      seti(o1, n, a);
-      seti(o2, n, b);
-      n++;
-    }
-  }
-  if (n == 0) {
-    seti(oShape, 0, 1); seti(o1, 0, 0); seti(o2, 0, 0);
-    n = 1;
-  }
+  const n = mergeDims(rank, shape, s1, s2, oShape, o1, o2);
+  if (n == 0) return false;
   // shift right to 6 dims
   const pad = 6 - n;
   for (let d = n - 1; d >= 0; d--) {

@@ -22,29 +22,32 @@ const PD_IST: usize = PD_IDX + 32;
 // @ts-ignore: decorator
 @inline function seti(p: usize, i: i32, v: i32): void { store<i32>(p + (<usize>i << 2), v); }
 
-/** Copies rank dims into the CP_* arrays dropping size-1 dims and merging neighbours that are
- *  contiguous on both sides. Returns the normalised rank (0 when the copy is empty). */
-function cpNormalise(rank: i32, shape: usize, sd: usize, ss: usize): i32 {
+/**
+ * Copies rank dims of shape/s1/s2 (i32 arrays) into oShape/o1/o2, dropping size-1 dims and
+ * merging neighbours that are contiguous for both stride sets. Returns the merged rank (1 for a
+ * single element), or 0 when some dim is 0 (empty). Shared by copy_nd and binary_f32.
+ */
+export function mergeDims(rank: i32, shape: usize, s1: usize, s2: usize, oShape: usize, o1: usize, o2: usize): i32 {
   let n = 0;
   for (let d = 0; d < rank; d++) {
     const s = geti(shape, d);
     if (s == 0) return 0;
     if (s == 1) continue;
-    const a = geti(sd, d);
-    const b = geti(ss, d);
-    if (n > 0 && geti(CP_SD, n - 1) == a * s && geti(CP_SS, n - 1) == b * s) {
-      seti(CP_SHAPE, n - 1, geti(CP_SHAPE, n - 1) * s);
-      seti(CP_SD, n - 1, a);
-      seti(CP_SS, n - 1, b);
+    const a = geti(s1, d);
+    const b = geti(s2, d);
+    if (n > 0 && geti(o1, n - 1) == a * s && geti(o2, n - 1) == b * s) {
+      seti(oShape, n - 1, geti(oShape, n - 1) * s);
+      seti(o1, n - 1, a);
+      seti(o2, n - 1, b);
     } else {
-      seti(CP_SHAPE, n, s);
-      seti(CP_SD, n, a);
-      seti(CP_SS, n, b);
+      seti(oShape, n, s);
+      seti(o1, n, a);
+      seti(o2, n, b);
       n++;
     }
   }
   if (n == 0) {
-    seti(CP_SHAPE, 0, 1); seti(CP_SD, 0, 1); seti(CP_SS, 0, 1);
+    seti(oShape, 0, 1); seti(o1, 0, 0); seti(o2, 0, 0);
     n = 1;
   }
   return n;
@@ -130,7 +133,7 @@ function transpose2d(dst: usize, src: usize, np: i32, nl: i32, dPb: usize, sLb: 
 
 /** General strided copy: dst[sum i_d dstStrides_d] = src[sum i_d srcStrides_d] over shape[0..rank). */
 export function copy_nd_f32(dst: usize, src: usize, rank: i32, shape: usize, dstStrides: usize, srcStrides: usize): void {
-  const n = cpNormalise(rank, shape, dstStrides, srcStrides);
+  const n = mergeDims(rank, shape, dstStrides, srcStrides, CP_SHAPE, CP_SD, CP_SS);
   if (n == 0) return;
   // pick the kernel and bring its dims to the end
   let kind = K_GEN;
