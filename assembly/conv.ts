@@ -11,7 +11,8 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
 } from './codes';
-import { gemm_f32, gemm_packed_size } from './gemm';
+import { gemm, gemm_f32, gemm_packed_size } from './gemm';
+import { partStart, splitRows } from './parallel';
 import { geo } from './window';
 
 /** Output columns per packed panel (gemm.ts's layout: 8 bias floats, then K rows of 8). */
@@ -152,9 +153,13 @@ function im2colBlock(g: usize, input: usize, Cg: i32, pix0: i32, count: i32, dst
 /**
  * NHWC conv2d: output = act(conv(input, w) + bias + res). Writes only the OC channels of each
  * output pixel. res (0 = none): OC channels per pixel, G_RES_STRIDE floats apart.
- * scratch: conv2d_scratch_size(g) bytes.
+ * scratch: parts × conv2d_scratch_size(g) bytes (one block per part). part / parts: this call
+ * computes a band of output pixels (whole im2col blocks) or, for groups = 1 when that divides
+ * more evenly, a band of 8-channel output panels over every block (parallel.ts).
  */
-export function conv2d_f32(g: usize, input: usize, packed: usize, output: usize, res: usize, scratch: usize): void {
+export function conv2d_f32(
+  g: usize, input: usize, packed: usize, output: usize, res: usize, scratch: usize, part: i32, parts: i32,
+): void {
   const groups = geo(g, G_GROUPS);
   const Cg = geo(g, G_C) / groups, OCg = geo(g, G_OC) / groups;
   const inS = geo(g, G_IN_STRIDE), outS = geo(g, G_OUT_STRIDE), resS = geo(g, G_RES_STRIDE);
@@ -169,22 +174,41 @@ export function conv2d_f32(g: usize, input: usize, packed: usize, output: usize,
       const outCh = <usize>(gi * OCg) << 2;
       gemm_f32(
         pixels, OCg, Cg, input + (<usize>(gi * Cg) << 2), inS, packed + <usize>gi * groupPackedBytes,
-        output + outCh, outS, res != 0 ? res + outCh : 0, resS, act, p0, p1,
+        output + outCh, outS, res != 0 ? res + outCh : 0, resS, act, p0, p1, part, parts,
       );
     }
     return;
   }
 
   const rows = blockRows(g);
-  for (let pix0 = 0; pix0 < pixels; pix0 += rows) {
+  const blocks = (pixels + rows - 1) / rows;
+  scratch += <usize>part * <usize>conv2d_scratch_size(g);
+  // this part's blocks [b0, b1) and output panels [q0, q1)
+  const panels = (OCg + NR - 1) / NR;
+  let b0 = 0, b1 = blocks, q0 = 0, q1 = panels;
+  if (parts > 1) {
+    if (groups > 1 || splitRows(blocks, panels, parts)) {
+      b0 = partStart(blocks, 1, part, parts);
+      b1 = partStart(blocks, 1, part + 1, parts);
+    } else {
+      q0 = partStart(panels, 1, part, parts);
+      q1 = partStart(panels, 1, part + 1, parts);
+    }
+  }
+  const n0 = q0 * NR, nCols = min(OCg, q1 * NR) - n0;
+  if (nCols <= 0) return;
+  const colBytes = <usize>n0 << 2;
+  const panelOff = (<usize>q0 * <usize>(NR * (K + 1))) << 2;
+  for (let b = b0; b < b1; b++) {
+    const pix0 = b * rows;
     const count = min(rows, pixels - pix0);
     const outBlock = output + ((<usize>pix0 * <usize>outS) << 2);
     const resBlock = res != 0 ? res + ((<usize>pix0 * <usize>resS) << 2) : 0;
     for (let gi = 0; gi < groups; gi++) {
-      const outCh = <usize>(gi * OCg) << 2;
+      const outCh = (<usize>(gi * OCg) << 2) + colBytes;
       im2colBlock(g, input + (<usize>(gi * Cg) << 2), Cg, pix0, count, scratch);
-      gemm_f32(
-        count, OCg, K, scratch, K, packed + <usize>gi * groupPackedBytes,
+      gemm(
+        count, nCols, K, scratch, K, packed + <usize>gi * groupPackedBytes + panelOff,
         outBlock + outCh, outS, resBlock != 0 ? resBlock + outCh : 0, resS, act, p0, p1,
       );
     }

@@ -21,7 +21,7 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1,
 } from './codes';
-import { gemm_f32, gemm_packed_size } from './gemm';
+import { gemm, gemm_packed_size } from './gemm';
 import { geo } from './window';
 
 const ROWS_BUDGET_BYTES: i32 = 192 * 1024;
@@ -185,7 +185,7 @@ export function deform_conv_f32(
     const outBlock = output + ((<usize>pix0 * <usize>outS) << 2);
     for (let gi = 0; gi < groups; gi++) {
       sampleBlock(g, input, offset, mask, OG, gi, pix0, count, scratch);
-      gemm_f32(
+      gemm(
         count, OCg, K, scratch, K, packed + <usize>gi * groupPackedBytes,
         outBlock + (<usize>(gi * OCg) << 2), outS, 0, 0, act, p0, p1,
       );

@@ -20,6 +20,7 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, ACT_RELU, ACT_CLAMP,
 } from './codes';
+import { partStart } from './parallel';
 import { geo, loadPart, storePart, tapHi, tapLo } from './window';
 
 // Output pixels per block in the interior loop. Each channel tile's pass over a block touches
@@ -233,8 +234,9 @@ function dw7x7Run(
  * Depthwise convolution y = act(bias + sum of taps), NHWC, geometry block g, weights packed by
  * dwconv_pack. Square 3x3 / 5x5 / 7x7 kernels (any stride, any dilation) take the
  * register-tiled interior path; everything else the generic clipped-window path.
+ * part / parts: this call computes a band of output rows (parallel.ts).
  */
-export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize): void {
+export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize, part: i32, parts: i32): void {
   const N = geo(g, G_N), H = geo(g, G_H), W = geo(g, G_W), C = geo(g, G_C);
   const OH = geo(g, G_OH), OW = geo(g, G_OW);
   const KH = geo(g, G_KH), KW = geo(g, G_KW);
@@ -279,44 +281,45 @@ export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize)
     if (owLo >= owHi || full == 0) { ohLo = 0; ohHi = 0; }
   }
 
-  for (let n = 0; n < N; n++) {
+  // output rows (n·OH + oh) of this part
+  const r1 = partStart(N * OH, 1, part + 1, parts);
+  for (let r = partStart(N * OH, 1, part, parts); r < r1; r++) {
+    const n = r / OH, oh = r % OH;
     const inImg = input + <usize>n * <usize>H * rowB;
     const outImg = output + <usize>(n * OH) * <usize>OW * ops;
-    for (let oh = 0; oh < OH; oh++) {
-      const ih0 = oh * SH - PT;
-      const kh0 = tapLo(ih0, DH), kh1 = tapHi(ih0, DH, KH, H);
-      const inRow = inImg + <usize>ih0 * rowB; // wraps for ih0 < 0; only valid rows are read
-      const outRow = outImg + <usize>oh * <usize>OW * ops;
-      const interiorRow = oh >= ohLo && oh < ohHi;
-      for (let ow = 0; ow < OW; ) {
-        if (interiorRow && ow == owLo) {
-          // Interior block of the row: fast path for full tiles, generic for the remainder.
-          for (let b0 = owLo; b0 < owHi; b0 += blk) {
-            const nb = min(blk, owHi - b0);
-            const ip = inRow + <usize>(b0 * SW - PL) * ps;
-            const op = outRow + <usize>b0 * ops;
-            for (let t = 0; t < full; t++) {
-              const c = <usize>t << 4;
-              const w = packed + <usize>t * tileB;
-              if (K == 3) dw3x3Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, w, lo, hi);
-              else if (K == 5) dw5x5Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, w, lo, hi);
-              else dw7x7Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, w, lo, hi);
-            }
-            if (rem != 0) {
-              for (let j = 0; j < nb; j++) {
-                dwPixel(ip + <usize>j * sIn, op + <usize>j * ops, packed, full, full, rem,
-                  0, KH, 0, KW, KW, rowStep, colStep, tileB, lo, hi);
-              }
+    const ih0 = oh * SH - PT;
+    const kh0 = tapLo(ih0, DH), kh1 = tapHi(ih0, DH, KH, H);
+    const inRow = inImg + <usize>ih0 * rowB; // wraps for ih0 < 0; only valid rows are read
+    const outRow = outImg + <usize>oh * <usize>OW * ops;
+    const interiorRow = oh >= ohLo && oh < ohHi;
+    for (let ow = 0; ow < OW; ) {
+      if (interiorRow && ow == owLo) {
+        // Interior block of the row: fast path for full tiles, generic for the remainder.
+        for (let b0 = owLo; b0 < owHi; b0 += blk) {
+          const nb = min(blk, owHi - b0);
+          const ip = inRow + <usize>(b0 * SW - PL) * ps;
+          const op = outRow + <usize>b0 * ops;
+          for (let t = 0; t < full; t++) {
+            const c = <usize>t << 4;
+            const w = packed + <usize>t * tileB;
+            if (K == 3) dw3x3Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, w, lo, hi);
+            else if (K == 5) dw5x5Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, w, lo, hi);
+            else dw7x7Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, w, lo, hi);
+          }
+          if (rem != 0) {
+            for (let j = 0; j < nb; j++) {
+              dwPixel(ip + <usize>j * sIn, op + <usize>j * ops, packed, full, full, rem,
+                0, KH, 0, KW, KW, rowStep, colStep, tileB, lo, hi);
             }
           }
-          ow = owHi;
-          continue;
         }
-        const iw0 = ow * SW - PL;
-        dwPixel(inRow + <usize>iw0 * ps, outRow + <usize>ow * ops, packed, 0, full, rem,
-          kh0, kh1, tapLo(iw0, DW), tapHi(iw0, DW, KW, W), KW, rowStep, colStep, tileB, lo, hi);
-        ow++;
+        ow = owHi;
+        continue;
       }
+      const iw0 = ow * SW - PL;
+      dwPixel(inRow + <usize>iw0 * ps, outRow + <usize>ow * ops, packed, 0, full, rem,
+        kh0, kh1, tapLo(iw0, DW), tapHi(iw0, DW, KW, W), KW, rowStep, colStep, tileB, lo, hi);
+      ow++;
     }
   }
 }

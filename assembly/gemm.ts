@@ -19,6 +19,8 @@
 //   [8 bias floats][K rows × 8 floats], columns past N padded with zeros.
 import { ACT_CLAMP, ACT_NONE, ACT_RELU } from './codes';
 import { unary_f32 } from './eltwise';
+import { partStart, splitRows } from './parallel';
+import { loadPart, storePart } from './window';
 
 /** Output columns per packed panel: two f32x4 vectors. */
 const NR: i32 = 8;
@@ -66,8 +68,16 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
-/** 32 bytes of static scratch for rows with fewer than 8 valid columns. */
-const edgeRow = memory.data(32, 16);
+/** The first n (1..4) floats at p. */
+@inline function loadCols(p: usize, n: i32): v128 {
+  return n == 4 ? v128.load(p) : loadPart(p, n);
+}
+
+/** Stores the first n (1..4) lanes of v at p. */
+@inline function storeCols(p: usize, v: v128, n: i32): void {
+  if (n == 4) v128.store(p, v);
+  else storePart(p, v, n);
+}
 
 /**
  * Epilogue of one tile row: + residual, activation clamp [lo, hi] (ReLU is [0, +inf]), store
@@ -79,11 +89,9 @@ const edgeRow = memory.data(32, 16);
       v0 = f32x4.add(v0, v128.load(r));
       v1 = f32x4.add(v1, v128.load(r, 16));
     } else {
-      v128.store(edgeRow, f32x4.splat(0));
-      v128.store(edgeRow, f32x4.splat(0), 16);
-      for (let j = 0; j < nr; j++) store<f32>(edgeRow + (<usize>j << 2), load<f32>(r + (<usize>j << 2)));
-      v0 = f32x4.add(v0, v128.load(edgeRow));
-      v1 = f32x4.add(v1, v128.load(edgeRow, 16));
+      // nr < 8 columns: read only those (the lanes past them are never stored)
+      v0 = f32x4.add(v0, loadCols(r, min(nr, 4)));
+      if (nr > 4) v1 = f32x4.add(v1, loadCols(r + 16, nr - 4));
     }
   }
   if (act != ACT_NONE) {
@@ -94,9 +102,8 @@ const edgeRow = memory.data(32, 16);
     v128.store(c, v0);
     v128.store(c, v1, 16);
   } else {
-    v128.store(edgeRow, v0);
-    v128.store(edgeRow, v1, 16);
-    for (let j = 0; j < nr; j++) store<f32>(c + (<usize>j << 2), load<f32>(edgeRow + (<usize>j << 2)));
+    storeCols(c, v0, min(nr, 4));
+    if (nr > 4) storeCols(c + 16, v1, nr - 4);
   }
 }
 
@@ -288,7 +295,7 @@ const edgeRow = memory.data(32, 16);
  * stride): each tile reads R before it stores C. act: ACT_NONE, ACT_RELU, ACT_CLAMP (p0..p1) in
  * registers, or any other unary op code (codes.ts) applied to each stored strip while in cache.
  */
-export function gemm_f32(
+export function gemm(
   M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
   res: usize, ldr: i32, act: i32, p0: f32, p1: f32,
 ): void {
@@ -304,11 +311,48 @@ export function gemm_f32(
 }
 
 /**
+ * gemm() split for the worker pool: part `part` of `parts` computes a band of 6-row strips or a
+ * band of 8-column panels, whichever divides more evenly (parallel.ts).
+ */
+export function gemm_f32(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
+  res: usize, ldr: i32, act: i32, p0: f32, p1: f32, part: i32, parts: i32,
+): void {
+  if (parts > 1) {
+    const panels = (N + NR - 1) / NR;
+    if (splitRows((M + MR - 1) / MR, panels, parts)) {
+      const m0 = partStart(M, MR, part, parts), m1 = partStart(M, MR, part + 1, parts);
+      a += (<usize>m0 * <usize>lda) << 2;
+      c += (<usize>m0 * <usize>ldc) << 2;
+      if (res != 0) res += (<usize>m0 * <usize>ldr) << 2;
+      M = m1 - m0;
+    } else {
+      const q0 = partStart(panels, 1, part, parts), q1 = partStart(panels, 1, part + 1, parts);
+      const n0 = q0 * NR;
+      packed += (<usize>q0 * <usize>panelFloats(K)) << 2;
+      c += <usize>n0 << 2;
+      if (res != 0) res += <usize>n0 << 2;
+      N = min(N, q1 * NR) - n0;
+    }
+    if (M <= 0 || N <= 0) return;
+  }
+  gemm(M, N, K, a, lda, packed, c, ldc, res, ldr, act, p0, p1);
+}
+
+/**
  * Plain C = A·B, B row-major [K][N] with row stride ldb (MatMul between two activations).
  * Full 8-column panels use the micro-kernel reading B in place; the last N % 8 columns are
  * scalar dot products, so no read goes past column N-1 of B.
  */
-export function matmul_f32(M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32): void {
+export function matmul_f32(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, part: i32, parts: i32,
+): void {
+  // parts: bands of 6-row strips (parallel.ts)
+  const m0 = partStart(M, MR, part, parts);
+  M = partStart(M, MR, part + 1, parts) - m0;
+  if (M <= 0) return;
+  a += (<usize>m0 * <usize>lda) << 2;
+  c += (<usize>m0 * <usize>ldc) << 2;
   const zero = f32x4.splat(0);
   const fullPanels = N / NR;
   gemmDriver(

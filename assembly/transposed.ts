@@ -21,7 +21,7 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, ACT_NONE,
 } from './codes';
-import { gemm_f32, gemm_packed_size } from './gemm';
+import { gemm, gemm_packed_size } from './gemm';
 import { geo } from './window';
 
 const NR: i32 = 8;
@@ -131,7 +131,7 @@ export function convt_f32(g: usize, input: usize, packed: usize, output: usize, 
   for (let pix0 = 0; pix0 < pixels; pix0 += rows) {
     const count = min(rows, pixels - pix0);
     for (let gi = 0; gi < groups; gi++) {
-      gemm_f32(
+      gemm(
         count, cols, Cg, input + ((<usize>pix0 * <usize>inS + <usize>(gi * Cg)) << 2), inS,
         packed + <usize>gi * groupPackedBytes, scratch, cols, 0, 0, ACT_NONE, 0, 0,
       );

@@ -3,7 +3,7 @@
 //
 // Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A per 4x4 input tile d / 2x2 output tile Y. Summed over the
 // input channels, the element-wise product at each of the 16 transform positions is a GEMM
-// (tiles × C) · (C × OC), run by gemm_f32's 6x8 micro-kernel against the transformed filters,
+// (tiles × C) · (C × OC), run by gemm.ts's 6x8 micro-kernel against the transformed filters,
 // packed at plan time as 16 gemm_pack-layout matrices (zero bias). Per block of output tiles:
 //   1. input transform V = Bᵀ d B, four channels per f32x4, zeros outside the image (padding
 //      and the right/bottom partial tiles), into 16 scratch matrices [tiles][C];
@@ -19,7 +19,8 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_PT, G_PL, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0,
   G_ACT_P1, G_RES_STRIDE, ACT_NONE, ACT_RELU,
 } from './codes';
-import { gemm_f32, gemm_packed_size } from './gemm';
+import { gemm, gemm_packed_size } from './gemm';
+import { partStart, splitRows } from './parallel';
 import { geo, loadPart, storePart } from './window';
 
 /** Output columns per packed panel (gemm.ts's layout). */
@@ -103,13 +104,16 @@ export function wino_pack(w: usize, bias: usize, g: usize, dst: usize): void {
   }
 }
 
-/** Scratch bytes wino_conv_f32 needs: one block of V (16 × tiles × C) and M (16 × tiles × OC). */
-export function wino_scratch_size(g: usize): i32 {
-  return POS * blockTiles(g) * (round4(geo(g, G_C)) + round4(geo(g, G_OC))) * 4;
-}
+/** Bytes of the input transform's intermediate 4x4 tile of f32x4 (at the end of the scratch). */
+const TBUF_BYTES: i32 = POS * 16;
 
-/** 16 f32x4 of intermediate transform values (row-major 4x4). */
-const tbuf = memory.data(POS * 16, 16);
+/**
+ * Scratch bytes of one part of wino_conv_f32: one block of V (16 × tiles × C) and M
+ * (16 × tiles × OC), and the transform's 4x4 tile of f32x4.
+ */
+export function wino_scratch_size(g: usize): i32 {
+  return POS * blockTiles(g) * (round4(geo(g, G_C)) + round4(geo(g, G_OC))) * 4 + TBUF_BYTES;
+}
 
 @inline function ld(p: usize, nc: i32): v128 {
   return nc == 4 ? v128.load(p) : loadPart(p, nc);
@@ -120,7 +124,7 @@ const tbuf = memory.data(POS * 16, 16);
  * image n (zeros outside), writes V[pos] at v + pos·posStride.
  */
 @inline function inputTile(
-  img: usize, H: i32, W: i32, inS: i32, ih0: i32, iw0: i32, nc: i32, v: usize, posStride: usize,
+  img: usize, H: i32, W: i32, inS: i32, ih0: i32, iw0: i32, nc: i32, v: usize, posStride: usize, tbuf: usize,
 ): void {
   const z = f32x4.splat(0);
   const rs = <usize>W * <usize>inS << 2;
@@ -220,8 +224,13 @@ const tbuf = memory.data(POS * 16, 16);
  * NHWC 3x3 stride-1 dilation-1 conv, groups 1: output = act(conv(input, w) + bias + res), with
  * packed from wino_pack and scratch of wino_scratch_size(g) bytes. res (0 = none): OC channels
  * per pixel, G_RES_STRIDE floats apart; act: ACT_NONE, ACT_RELU or ACT_CLAMP (p0..p1).
+ * scratch: parts × wino_scratch_size(g) bytes. part / parts: this call computes a band of tile
+ * blocks or, when that divides more evenly, a band of 8-channel output panels over every block
+ * (each part then transforms every input tile itself; parallel.ts).
  */
-export function wino_conv_f32(g: usize, input: usize, packed: usize, output: usize, res: usize, scratch: usize): void {
+export function wino_conv_f32(
+  g: usize, input: usize, packed: usize, output: usize, res: usize, scratch: usize, part: i32, parts: i32,
+): void {
   const H = geo(g, G_H), W = geo(g, G_W), C = geo(g, G_C), OH = geo(g, G_OH), OW = geo(g, G_OW);
   const OC = geo(g, G_OC), PT = geo(g, G_PT), PL = geo(g, G_PL);
   const inS = geo(g, G_IN_STRIDE), outS = geo(g, G_OUT_STRIDE), resS = geo(g, G_RES_STRIDE);
@@ -237,13 +246,30 @@ export function wino_conv_f32(g: usize, input: usize, packed: usize, output: usi
   const biasPtr = packed + (<usize>(POS * pf) << 2);
   // V: 16 matrices [T][Cp]; M: 16 matrices [T][OCp]
   const vPos = <usize>(T * Cp) << 2, mPos = <usize>(T * OCp) << 2;
+  scratch += <usize>part * <usize>wino_scratch_size(g);
   const V = scratch, M = scratch + <usize>POS * vPos;
+  const tbuf = M + <usize>POS * mPos;
+  const blocks = (total + T - 1) / T;
+  const panels = (OC + NR - 1) / NR;
+  let b0 = 0, b1 = blocks, q0 = 0, q1 = panels;
+  if (parts > 1) {
+    if (splitRows(blocks, panels, parts)) {
+      b0 = partStart(blocks, 1, part, parts);
+      b1 = partStart(blocks, 1, part + 1, parts);
+    } else {
+      q0 = partStart(panels, 1, part, parts);
+      q1 = partStart(panels, 1, part + 1, parts);
+    }
+  }
+  const oc0 = q0 * NR, oc1 = min(OC, q1 * NR);
+  if (oc1 <= oc0) return;
   const imgIn = <usize>H * <usize>W * <usize>inS << 2;
   const imgOut = <usize>OH * <usize>OW * <usize>outS << 2;
   const imgRes = <usize>OH * <usize>OW * <usize>resS << 2;
   const outRow = <usize>OW * <usize>outS << 2, resRow = <usize>OW * <usize>resS << 2;
 
-  for (let t0 = 0; t0 < total; t0 += T) {
+  for (let b = b0; b < b1; b++) {
+    const t0 = b * T;
     const count = min(T, total - t0);
     // 1. input transform
     for (let t = 0; t < count; t++) {
@@ -253,14 +279,14 @@ export function wino_conv_f32(g: usize, input: usize, packed: usize, output: usi
       const ih0 = th * 2 - PT, iw0 = tw * 2 - PL;
       const vt = V + (<usize>(t * Cp) << 2);
       for (let c = 0; c < C; c += 4) {
-        inputTile(img + (<usize>c << 2), H, W, inS, ih0, iw0, min(4, C - c), vt + (<usize>c << 2), vPos);
+        inputTile(img + (<usize>c << 2), H, W, inS, ih0, iw0, min(4, C - c), vt + (<usize>c << 2), vPos, tbuf);
       }
     }
     // 2. 16 GEMMs (tiles × C) · (C × OC)
     for (let pos = 0; pos < POS; pos++) {
-      gemm_f32(
-        count, OC, C, V + <usize>pos * vPos, Cp, packed + (<usize>(pos * pf) << 2),
-        M + <usize>pos * mPos, OCp, 0, 0, ACT_NONE, 0, 0,
+      gemm(
+        count, oc1 - oc0, C, V + <usize>pos * vPos, Cp, packed + (<usize>(pos * pf + q0 * NR * (C + 1)) << 2),
+        M + <usize>pos * mPos + (<usize>oc0 << 2), OCp, 0, 0, ACT_NONE, 0, 0,
       );
     }
     // 3. output transform + epilogue
@@ -273,8 +299,8 @@ export function wino_conv_f32(g: usize, input: usize, packed: usize, output: usi
       const out = output + <usize>n * imgOut + (pix * <usize>outS << 2);
       const r = res != 0 ? res + <usize>n * imgRes + (pix * <usize>resS << 2) : 0;
       const mt = M + (<usize>(t * OCp) << 2);
-      for (let oc = 0; oc < OC; oc += 4) {
-        const nc = min(4, OC - oc);
+      for (let oc = oc0; oc < oc1; oc += 4) {
+        const nc = min(4, oc1 - oc);
         const off = <usize>oc << 2;
         outputTile(
           mt + off, mPos, v128.load(biasPtr + off), out + off, outRow, outS, r != 0 ? r + off : 0, resRow,

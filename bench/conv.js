@@ -73,10 +73,10 @@ function setupWasmcnn(wm, l, data) {
   const x0 = alloc(inFloats * 4), x1 = alloc(Math.max(inFloats, outFloats) * 4);
   f32(x0, inFloats).set(data.input);
   const layer = dw
-    ? (x, y) => k.dwconv_f32(g, x, packed, y)
+    ? (x, y) => k.dwconv_f32(g, x, packed, y, 0, 1)
     : wino
-      ? (x, y) => k.wino_conv_f32(g, x, packed, y, 0, scratch)
-      : (x, y) => k.conv2d_f32(g, x, packed, y, 0, scratch);
+      ? (x, y) => k.wino_conv_f32(g, x, packed, y, 0, scratch, 0, 1)
+      : (x, y) => k.conv2d_f32(g, x, packed, y, 0, scratch, 0, 1);
   return {
     run(n) {
       if (chainable(l)) for (let i = 0; i < n; i++) i & 1 ? layer(x1, x0) : layer(x0, x1);

@@ -16,7 +16,7 @@ export function benchGemm(w, n, runs = 11) {
   const reps = Math.max(1, Math.round(4e8 / flops));
   const run = () => {
     const t0 = now();
-    for (let i = 0; i < reps; i++) k.gemm_f32(n, n, n, a, n, packed, c, n, 0, 0, 0, 0, 0);
+    for (let i = 0; i < reps; i++) k.gemm_f32(n, n, n, a, n, packed, c, n, 0, 0, 0, 0, 0, 0, 1);
     return (now() - t0) / reps;
   };
   for (let i = 0; i < 3; i++) run(); // warm-up: lets V8 tier the kernel up to TurboFan

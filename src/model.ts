@@ -18,6 +18,7 @@ import { opDef } from './ops';
 import type { Layout, PlanCtx, Step } from './ops/types';
 import { physShape } from './ops/util';
 import { Mem } from './runtime/memory';
+import { PARALLEL_KERNELS, type ParallelKernel, type Pool } from './runtime/threads';
 import { instantiate } from './runtime/wasm';
 
 export type { Tensor } from './graph/ir';
@@ -52,8 +53,11 @@ export class Model {
   readonly sourceGraph: Graph;
   /** Bytes of wasm memory the model holds (weights, arena, scratch). */
   readonly memoryBytes: number;
+  /** Threads this model's convolutions and GEMMs are split over (init({ threads }) when created). */
+  readonly threads: number;
   private steps: Step[];
   private mem: Mem | undefined;
+  private pool: { pool: Pool; id: number } | undefined;
   private inPtr: Map<string, number>;
   private outPtr: Map<string, number>;
   private layers: LayerInfo[];
@@ -61,7 +65,10 @@ export class Model {
   /** @internal use loadOnnx, createModel or GraphBuilder.build */
   constructor(p: {
     graph: Graph; sourceGraph: Graph; steps: Step[]; mem: Mem; inPtr: Map<string, number>; outPtr: Map<string, number>; layers: LayerInfo[];
+    pool?: { pool: Pool; id: number };
   }) {
+    this.pool = p.pool;
+    this.threads = p.pool?.pool.threads ?? 1;
     this.graph = p.graph;
     this.sourceGraph = p.sourceGraph;
     this.steps = p.steps;
@@ -165,6 +172,8 @@ export class Model {
 
   /** Release the wasm memory. The model cannot run afterwards. */
   dispose(): void {
+    if (this.pool) this.pool.pool.detach(this.pool.id);
+    this.pool = undefined;
     this.mem = undefined;
     this.steps = [];
   }
@@ -214,6 +223,12 @@ function summarize(g: Graph): LayerInfo[] {
   });
 }
 
+/**
+ * Kernel calls with fewer multiply-accumulates than this run on the calling thread alone: below
+ * it, handing half to a worker costs about what it saves.
+ */
+const MIN_PARALLEL_MACS = 100_000;
+
 /** Compile a graph (whose inputs have concrete shapes) into a Model. */
 export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
   if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
@@ -231,8 +246,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   const { views, noops } = options.optimize === false ? { views: new Map(), noops: new Set<Node>() } : planViews(g, layouts, aliases);
   const arena = planArena(g, aliases, views);
 
-  const mem = new Mem();
-  const k = await instantiate(mem.memory);
+  const { mem, k, pool, id } = await instantiate();
   mem.setBase(k.heap_base());
   const arenaBase = mem.alloc(arena.size);
   const constPtr = new Map<string, number>();
@@ -264,6 +278,15 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
       scratchBytes = Math.max(scratchBytes, bytes);
       return scratch;
     },
+    threads: pool?.threads ?? 1,
+    parallel(kernel, args, macs) {
+      let a: number[] | undefined;
+      const bound = () => (a = args.map((v) => (typeof v === 'number' ? v : v.ptr)));
+      const f = (k as unknown as Record<ParallelKernel, (...a: number[]) => void>)[kernel];
+      if (!pool || macs < MIN_PARALLEL_MACS) return () => f(...(a ?? bound()), 0, 1);
+      const fn = PARALLEL_KERNELS.indexOf(kernel);
+      return () => pool.run(k, id, fn, a ?? bound());
+    },
   };
   const steps: Step[] = [];
   for (const n of g.nodes) {
@@ -275,5 +298,5 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   scratch.ptr = mem.alloc(scratchBytes);
   const inPtr = new Map(g.inputs.map((i) => [i.name, ctx.ptr(i.name)]));
   const outPtr = new Map(g.outputs.map((o) => [o.name, ctx.ptr(o.name)]));
-  return new Model({ graph: g, sourceGraph, steps, mem, inPtr, outPtr, layers });
+  return new Model({ graph: g, sourceGraph, steps, mem, inPtr, outPtr, layers, pool: pool && { pool, id } });
 }

@@ -1,14 +1,15 @@
 // Specs for conv.ts (conv2d_pack / conv2d_scratch_size / conv2d_f32) against the direct NHWC
 // scalar convolution in conv_ref.ts: pointwise and im2col paths, kernel sizes 1..7, strides,
 // symmetric and asymmetric pads, dilation, groups, batch, channel-slice input/output,
-// odd spatial sizes, several im2col blocks, residual + ReLU6 clamp.
+// odd spatial sizes, several im2col blocks, residual + ReLU6 clamp; each case split into 2, 3
+// and 5 parts must give the whole call's bits.
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR,
   G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
   G_SIZE, ACT_NONE, ACT_RELU, ACT_CLAMP,
 } from '../codes';
 import { conv2d_packed_size, conv2d_pack, conv2d_scratch_size, conv2d_f32 } from '../conv';
-import { fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
+import { fillRandom, fill, countMismatches, countBitDiffs, floats, resetArena, SPLITS } from './gemm_ref';
 import { conv2dRef } from './conv_ref';
 
 const SENTINEL: f32 = -777.25;
@@ -63,9 +64,18 @@ class Case {
     fill(ref, outFloats + 1, SENTINEL);
 
     conv2d_pack(w, bias, g, packed);
-    conv2d_f32(g, input, packed, out, res, scratch);
+    conv2d_f32(g, input, packed, out, res, scratch, 0, 1);
     conv2dRef(g, input, w, bias, ref, res);
-    return countMismatches(out, ref, outFloats + 1);
+    let bad = countMismatches(out, ref, outFloats + 1);
+    // split into parts run one after another (each with its own scratch): the same bits
+    const outP = floats(outFloats + 1);
+    const scratchP = floats(SPLITS[SPLITS.length - 1] * scratchBytes / 4 + 1);
+    for (let s = 0; s < SPLITS.length; s++) {
+      fill(outP, outFloats + 1, SENTINEL);
+      for (let part = 0; part < SPLITS[s]; part++) conv2d_f32(g, input, packed, outP, res, scratchP, part, SPLITS[s]);
+      bad += countBitDiffs(outP, out, outFloats + 1);
+    }
+    return bad;
   }
 }
 

@@ -1,9 +1,11 @@
 // Specs: dwconv_f32 (MobileNets depthwise convolution) against the scalar reference, over
 // every fast path (3x3 / 5x5 / 7x7 at stride 1 and 2, dilated), the generic path (KH != KW,
 // stride 3, asymmetric and one-sided pads, tiny images), channel remainders, batch 2,
-// channel-slice strides on both sides, and the fused ReLU / clamp epilogues.
+// channel-slice strides on both sides, and the fused ReLU / clamp epilogues; every case split
+// into bands of rows (2, 3, 5 parts) must give the whole call's bits.
 import { dwconv_f32, dwconv_pack, dwconv_packed_size } from '../depthwise';
 import { dwconvRef } from './depthwise_ref';
+import { SPLITS } from './gemm_ref';
 import {
   G_SIZE, G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR,
   G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1,
@@ -53,9 +55,21 @@ function runCase(
   const out = new StaticArray<f32>(total);
   const ref = new StaticArray<f32>(total);
   for (let i = 0; i < total; i++) { out[i] = SENTINEL; ref[i] = SENTINEL; }
-  dwconv_f32(ptr(g), ptr(inp), ptr(packed), ptr(out));
+  dwconv_f32(ptr(g), ptr(inp), ptr(packed), ptr(out), 0, 1);
   dwconvRef(ptr(g), ptr(inp), ptr(w), withBias ? ptr(b) : 0, ptr(ref));
   let bad = 0;
+  // split into bands of rows run one after another: the same bits
+  const outP = new StaticArray<f32>(total);
+  for (let s = 0; s < SPLITS.length; s++) {
+    for (let i = 0; i < total; i++) outP[i] = SENTINEL;
+    for (let part = 0; part < SPLITS[s]; part++) dwconv_f32(ptr(g), ptr(inp), ptr(packed), ptr(outP), part, SPLITS[s]);
+    for (let i = 0; i < total; i++) {
+      if (reinterpret<u32>(outP[i]) != reinterpret<u32>(out[i])) {
+        if (bad == 0) lastError = `split into ${SPLITS[s]} parts: float ${i} got ${outP[i]}, whole call ${out[i]}`;
+        bad++;
+      }
+    }
+  }
   for (let i = 0; i < total; i++) {
     const c = i % OS;
     const got = out[i], want = ref[i];

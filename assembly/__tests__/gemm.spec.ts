@@ -1,9 +1,10 @@
 // Specs for gemm.ts (gemm_pack / gemm_f32 / matmul_f32) against the scalar references in
 // gemm_ref.ts: remainders in every dimension, strided A/C, untouched columns past N,
-// residual on and off (also in place), each epilogue activation.
+// residual on and off (also in place), each epilogue activation; every case also split into
+// 2, 3 and 5 parts (the worker pool's pieces, run in turn) must give the whole call's bits.
 import { ACT_NONE, ACT_RELU, ACT_CLAMP, ACT_SILU, ACT_SIGMOID, ACT_HARDSWISH, ACT_GELU_TANH } from '../codes';
 import { gemm_packed_size, gemm_pack, gemm_f32, matmul_f32, gemm_peak_probe } from '../gemm';
-import { gemmRef, matmulRef, fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
+import { gemmRef, matmulRef, fillRandom, fill, countMismatches, countBitDiffs, floats, resetArena, SPLITS } from './gemm_ref';
 
 const SIZES: i32[] = [1, 3, 7, 13, 17, 33];
 const SENTINEL: f32 = 12345.5;
@@ -34,9 +35,20 @@ function gemmCase(M: i32, N: i32, K: i32, withRes: bool, act: i32, inPlace: bool
   gemm_pack(w, N, K, ldw, bias, packed);
   // the reference reads its residual from ref itself when in place (same values as c had)
   gemmRef(M, N, K, a, lda, w, ldw, bias, ref, ldc, inPlace ? ref : res, ldr, act, -0.25, 0.5);
-  gemm_f32(M, N, K, a, lda, packed, c, ldc, res, ldr, act, -0.25, 0.5);
+  gemm_f32(M, N, K, a, lda, packed, c, ldc, res, ldr, act, -0.25, 0.5, 0, 1);
   // compares everything, so columns past N and the row past M must still hold the sentinel
-  return countMismatches(c, ref, (M + 1) * ldc);
+  let bad = countMismatches(c, ref, (M + 1) * ldc);
+  if (!inPlace) {
+    // the pieces of a split call, run one after another, give the whole call's bits
+    const cp = floats((M + 1) * ldc);
+    for (let s = 0; s < SPLITS.length; s++) {
+      fill(cp, (M + 1) * ldc, SENTINEL);
+      for (let part = 0; part < SPLITS[s]; part++)
+        gemm_f32(M, N, K, a, lda, packed, cp, ldc, res, ldr, act, -0.25, 0.5, part, SPLITS[s]);
+      bad += countBitDiffs(cp, c, (M + 1) * ldc);
+    }
+  }
+  return bad;
 }
 
 function matmulCase(M: i32, N: i32, K: i32): i32 {
@@ -49,8 +61,15 @@ function matmulCase(M: i32, N: i32, K: i32): i32 {
   fill(c, (M + 1) * ldc, SENTINEL);
   fill(ref, (M + 1) * ldc, SENTINEL);
   matmulRef(M, N, K, a, lda, b, ldb, ref, ldc);
-  matmul_f32(M, N, K, a, lda, b, ldb, c, ldc);
-  return countMismatches(c, ref, (M + 1) * ldc);
+  matmul_f32(M, N, K, a, lda, b, ldb, c, ldc, 0, 1);
+  let bad = countMismatches(c, ref, (M + 1) * ldc);
+  const cp = floats((M + 1) * ldc);
+  for (let s = 0; s < SPLITS.length; s++) {
+    fill(cp, (M + 1) * ldc, SENTINEL);
+    for (let part = 0; part < SPLITS[s]; part++) matmul_f32(M, N, K, a, lda, b, ldb, cp, ldc, part, SPLITS[s]);
+    bad += countBitDiffs(cp, c, (M + 1) * ldc);
+  }
+  return bad;
 }
 
 describe('gemm_pack', () => {

@@ -69,6 +69,16 @@ export function countMismatches(got: usize, ref: usize, n: i32): i32 {
   return bad;
 }
 
+/** Number of the n floats at a and b whose bits differ (split-vs-whole checks: must be exact). */
+export function countBitDiffs(a: usize, b: usize, n: i32): i32 {
+  let bad = 0;
+  for (let i = 0; i < n; i++) if (load<u32>(at(a, i)) != load<u32>(at(b, i))) bad++;
+  return bad;
+}
+
+/** Thread counts every parallel kernel's pieces are checked at (run one after another here). */
+export const SPLITS: i32[] = [2, 3, 5];
+
 // Test buffers come from one unmanaged block (heap.alloc: the GC never moves or frees it),
 // handed out by a bump pointer that each case resets.
 const ARENA_BYTES: usize = 8 << 20;

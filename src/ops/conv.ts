@@ -109,16 +109,15 @@ export const conv: OpDef = {
     mem.reset(mark);
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
+    const macs = this.macs!(n, ctx);
     if (dw) {
       if (res) throw new UnsupportedOpError('Conv', n.name, 'residual epilogue on a depthwise conv');
-      return () => k.dwconv_f32(g, xi, packed, yo);
+      return ctx.parallel('dwconv_f32', [g, xi, packed, yo], macs);
     }
     const ri = res ? ctx.ptr(res) : 0;
-    if (wino) {
-      const ws = ctx.scratch(k.wino_scratch_size(g));
-      return () => k.wino_conv_f32(g, xi, packed, yo, ri, ws.ptr);
-    }
-    const s = ctx.scratch(k.conv2d_scratch_size(g));
-    return () => k.conv2d_f32(g, xi, packed, yo, ri, s.ptr);
+    // one scratch block per thread (the kernels offset it by part)
+    const s = ctx.scratch(ctx.threads * (wino ? k.wino_scratch_size(g) : k.conv2d_scratch_size(g)));
+    const kernel = wino ? 'wino_conv_f32' : 'conv2d_f32';
+    return ctx.parallel(kernel, [g, xi, packed, yo, ri, s], macs);
   },
 };

@@ -83,10 +83,10 @@ export const gemm: OpDef = {
       const dstSt = ctx.mem.putI32([K, 1]);
       const srcSt = ctx.mem.putI32([1, M]);
       steps.push(() => k.copy_nd_f32(tmp.ptr, src, 2, shape, dstSt, srcSt));
-      steps.push(() => k.gemm_f32(M, N, K, tmp.ptr, K, packed, y, N, res, N, act, p0, p1));
+      steps.push(ctx.parallel('gemm_f32', [M, N, K, tmp, K, packed, y, N, res, N, act, p0, p1], M * N * K));
     } else {
       const a = ctx.ptr(n.inputs[0]);
-      steps.push(() => k.gemm_f32(M, N, K, a, K, packed, y, N, res, N, act, p0, p1));
+      steps.push(ctx.parallel('gemm_f32', [M, N, K, a, K, packed, y, N, res, N, act, p0, p1], M * N * K));
     }
     return steps.length === 1 ? steps[0] : () => { for (const s of steps) s(); };
   },

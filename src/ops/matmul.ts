@@ -80,7 +80,7 @@ export const matmul: OpDef = {
       const res = input(n, 3);
       const r = res ? ctx.ptr(res) : 0;
       const { act, p0, p1 } = fusedAct(n);
-      return () => k.gemm_f32(rows, s.N, s.K, x, s.K, packed, y, s.N, r, s.N, act, p0, p1);
+      return ctx.parallel('gemm_f32', [rows, s.N, s.K, x, s.K, packed, y, s.N, r, s.N, act, p0, p1], rows * s.N * s.K);
     }
     const b = ctx.ptr(n.inputs[1]);
     const steps: Step[] = [];
@@ -104,7 +104,7 @@ export const matmul: OpDef = {
       const ao = x + offsetIn(aBatch, idx) * s.M * s.K * 4;
       const bo = b + offsetIn(bBatch, idx) * s.K * s.N * 4;
       const yo = y + t * s.M * s.N * 4;
-      steps.push(() => k.matmul_f32(s.M, s.N, s.K, ao, s.K, bo, s.N, yo, s.N));
+      steps.push(ctx.parallel('matmul_f32', [s.M, s.N, s.K, ao, s.K, bo, s.N, yo, s.N], s.M * s.N * s.K));
     }
     return steps.length === 1 ? steps[0] : () => { for (const st of steps) st(); };
   },

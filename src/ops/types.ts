@@ -3,6 +3,7 @@
 import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
 
 import type { Kernels } from '../runtime/kernels';
+import type { ParallelKernel } from '../runtime/threads';
 import type { Mem } from '../runtime/memory';
 
 /** Physical layout of an activation: 'plain' is logical row-major; 'nhwc' is a 4-D NCHW value stored NHWC. */
@@ -33,6 +34,14 @@ export interface PlanCtx extends InferCtx {
   stride(name: string): number;
   /** Reserve scratch bytes shared by all nodes; `.ptr` is valid once planning ends. */
   scratch(bytes: number): { ptr: number };
+  /** Threads the model runs on; a parallel kernel's scratch holds one part's worth per thread. */
+  readonly threads: number;
+  /**
+   * The step for a kernel that takes (part, parts) last: split over the model's threads, or one
+   * call with (0, 1) when single-threaded or when `macs` (its work) is too small to share.
+   * Arguments may be scratch handles (read once planning has ended).
+   */
+  parallel(kernel: ParallelKernel, args: (number | { ptr: number })[], macs: number): Step;
 }
 
 export type Step = () => void;

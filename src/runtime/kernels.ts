@@ -6,28 +6,29 @@ export interface Kernels {
   // gemm.ts
   gemm_packed_size(N: number, K: number): number;
   gemm_pack(w: number, N: number, K: number, ldw: number, bias: number, dst: number): void;
+  // Kernels ending in (part, parts) compute part `part` of `parts` pieces (threads.ts); (0, 1) is the whole call.
   gemm_f32(
     M: number, N: number, K: number, a: number, lda: number, packed: number,
-    c: number, ldc: number, res: number, ldr: number, act: number, p0: number, p1: number,
+    c: number, ldc: number, res: number, ldr: number, act: number, p0: number, p1: number, part: number, parts: number,
   ): void;
   matmul_f32(
     M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
-    c: number, ldc: number,
+    c: number, ldc: number, part: number, parts: number,
   ): void;
   // conv.ts
   conv2d_packed_size(g: number): number;
   conv2d_pack(w: number, bias: number, g: number, dst: number): void;
   conv2d_scratch_size(g: number): number;
-  conv2d_f32(g: number, input: number, packed: number, output: number, res: number, scratch: number): void;
+  conv2d_f32(g: number, input: number, packed: number, output: number, res: number, scratch: number, part: number, parts: number): void;
   // winograd.ts (F(2x2, 3x3): groups 1, 3x3, stride 1, dilation 1; act none / ReLU / clamp)
   wino_packed_size(g: number): number;
   wino_pack(w: number, bias: number, g: number, dst: number): void;
   wino_scratch_size(g: number): number;
-  wino_conv_f32(g: number, input: number, packed: number, output: number, res: number, scratch: number): void;
+  wino_conv_f32(g: number, input: number, packed: number, output: number, res: number, scratch: number, part: number, parts: number): void;
   // depthwise.ts
   dwconv_packed_size(g: number): number;
   dwconv_pack(w: number, bias: number, g: number, dst: number): void;
-  dwconv_f32(g: number, input: number, packed: number, output: number): void;
+  dwconv_f32(g: number, input: number, packed: number, output: number, part: number, parts: number): void;
   // pool.ts
   maxpool_f32(g: number, input: number, output: number): void;
   avgpool_f32(g: number, input: number, output: number): void;

@@ -2,6 +2,8 @@
 // Memory grows only while a model is being planned; `run` never grows it. Typed-array views
 // are re-created whenever a grow has detached the old buffer.
 const PAGE = 65536;
+/** Pages of the shared-memory build's declared maximum (asconfig.json maximumMemory). */
+const MAX_PAGES = 65536;
 
 export class Mem {
   readonly memory: WebAssembly.Memory;
@@ -9,8 +11,11 @@ export class Mem {
   private f32view = new Float32Array(0);
   private i32view = new Int32Array(0);
 
-  constructor(initialBytes = PAGE) {
-    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / PAGE)) });
+  /** shared: a growable SharedArrayBuffer-backed memory (threads), up to the 4 GiB of wasm32. */
+  constructor(options: { shared?: boolean } = {}) {
+    this.memory = options.shared
+      ? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true })
+      : new WebAssembly.Memory({ initial: 1 });
   }
 
   /** Start bump allocation at `base` (the kernels' heap base). */

@@ -3,8 +3,12 @@
 // new URL('./wasmcnn.wasm', import.meta.url); init({ wasm }) overrides either.
 // dist/wasmcnn-relaxed.wasm (same sources, GEMM multiply-adds as f32x4.relaxed_madd) sits next
 // to it; init({ simd: 'auto' }) picks it when the engine validates a tiny relaxed-SIMD module.
-import { WasmCnnError } from '../errors';
+// init({ threads: n }) adds the shared-memory builds (wasmcnn-mt.wasm, wasmcnn-relaxed-mt.wasm:
+// the same sources, memory declared shared) and a pool of n - 1 workers (threads.ts).
+import { ValueError, WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
+import { Mem } from './memory';
+import { Pool, threadsUnavailable } from './threads';
 
 export type WasmSource = URL | string | BufferSource | WebAssembly.Module;
 
@@ -21,9 +25,23 @@ export interface InitOptions {
    * build fuses multiply-adds, so its results differ from the baseline's in the last bits.
    */
   simd?: SimdLevel;
+  /**
+   * Threads each model created afterwards runs on (default 1). With n > 1, convolutions and
+   * GEMMs are split over the calling thread and n - 1 workers; results are bit-identical to one
+   * thread. Needs SharedArrayBuffer: in browsers a cross-origin isolated page (COOP
+   * same-origin + COEP require-corp); without it wasmcnn warns once and runs on one thread.
+   * Models already created keep the threads they were created with.
+   */
+  threads?: number;
+  /** With `wasm` and threads > 1: the matching shared-memory build (wasmcnn-mt.wasm). */
+  wasmThreads?: WasmSource;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;
+let compiledShared: Promise<WebAssembly.Module> | undefined;
+let pool: Pool | undefined;
+let threads = 1;
+let source: { wasm?: WasmSource; wasmThreads?: WasmSource; simd: SimdLevel } = { simd: 'auto' };
 
 /** A module whose one function computes f32x4.relaxed_madd of three v128 constants. */
 function relaxedProbe(): Uint8Array<ArrayBuffer> {
@@ -60,12 +78,13 @@ async function readSource(src: URL | string): Promise<BufferSource> {
   return res.arrayBuffer();
 }
 
-async function compile(src: WasmSource | undefined, simd: SimdLevel): Promise<WebAssembly.Module> {
+async function compile(src: WasmSource | undefined, simd: SimdLevel, shared = false): Promise<WebAssembly.Module> {
   if (src instanceof WebAssembly.Module) return src;
+  const suffix = shared ? '-mt' : '';
   if (src === undefined && simd !== 'baseline') {
     if (relaxedSimdSupported()) {
       try {
-        return await compile(new URL('./wasmcnn-relaxed.wasm', import.meta.url), simd);
+        return await compile(new URL(`./wasmcnn-relaxed${suffix}.wasm`, import.meta.url), simd);
       } catch (e) {
         if (simd === 'relaxed') throw e;
       }
@@ -75,7 +94,7 @@ async function compile(src: WasmSource | undefined, simd: SimdLevel): Promise<We
       );
     }
   }
-  const where = src ?? new URL('./wasmcnn.wasm', import.meta.url);
+  const where = src ?? new URL(`./wasmcnn${suffix}.wasm`, import.meta.url);
   const bytes = where instanceof URL || typeof where === 'string' ? await readSource(where) : where;
   try {
     return await WebAssembly.compile(bytes);
@@ -86,35 +105,93 @@ async function compile(src: WasmSource | undefined, simd: SimdLevel): Promise<We
   }
 }
 
+function track(p: Promise<WebAssembly.Module>, clear: () => void): Promise<WebAssembly.Module> {
+  p.catch(clear);
+  return p;
+}
+
 /**
  * Loads and compiles the kernels. Optional: every entry point calls it on first use.
- * Call it first to pick the wasm location (`init({ wasm: url })`) in unusual setups.
+ * Call it first to pick the wasm location (`init({ wasm: url })`) or the thread count.
  */
 export async function init(options: InitOptions = {}): Promise<void> {
   const simd = options.simd ?? 'auto';
   if (simd !== 'auto' && simd !== 'baseline' && simd !== 'relaxed')
     throw new WasmCnnError(`init: simd must be 'baseline', 'relaxed' or 'auto', got '${String(simd)}'`);
-  if (options.wasm !== undefined || options.simd !== undefined || !compiled) {
-    const p = compile(options.wasm, simd);
-    compiled = p;
-    p.catch(() => {
+  const n = options.threads;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 64))
+    throw new ValueError(`init: threads must be an integer from 1 to 64, got ${String(n)}`);
+  if (options.wasm !== undefined || options.simd !== undefined || options.wasmThreads !== undefined || !compiled) {
+    source = { wasm: options.wasm, wasmThreads: options.wasmThreads, simd };
+    const p = (compiled = track(compile(options.wasm, simd), () => {
       if (compiled === p) compiled = undefined;
-    });
+    }));
+    compiledShared = undefined;
   }
   await compiled;
+  if (n !== undefined) await setThreads(n);
 }
 
-/** A fresh kernel instance on its own memory (one per model). */
-export async function instantiate(memory: WebAssembly.Memory): Promise<Kernels> {
-  if (!compiled) await init();
-  const module = await compiled!;
-  const instance = await WebAssembly.instantiate(module, {
+async function setThreads(n: number): Promise<void> {
+  if (n > 1) {
+    const why = threadsUnavailable();
+    if (why) {
+      console.warn(`wasmcnn: running on 1 thread instead of ${n}: ${why}`);
+      n = 1;
+    } else if (source.wasm !== undefined && source.wasmThreads === undefined) {
+      console.warn('wasmcnn: running on 1 thread: init({ wasm }) was given without wasmThreads (the shared-memory build)');
+      n = 1;
+    }
+  }
+  if (n > 1) await sharedModule();
+  if (n === threads && (n === 1 || pool)) return;
+  pool?.retire();
+  pool = n > 1 ? await Pool.create(n) : undefined;
+  threads = n;
+}
+
+function sharedModule(): Promise<WebAssembly.Module> {
+  if (!compiledShared) {
+    const p = (compiledShared = track(compile(source.wasmThreads, source.simd, true), () => {
+      if (compiledShared === p) compiledShared = undefined;
+    }));
+  }
+  return compiledShared;
+}
+
+/** What a model runs on: its memory, its kernel instance and, when threaded, the pool. */
+export interface ModelRuntime {
+  mem: Mem;
+  k: Kernels;
+  pool?: Pool;
+  /** The model's id in the pool. */
+  id: number;
+}
+
+function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return {
     env: {
       memory,
       abort(_msg: number, _file: number, line: number, col: number) {
         throw new WasmCnnError(`wasm kernel aborted at ${line}:${col}`);
       },
     },
-  });
-  return instance.exports as unknown as Kernels;
+  };
+}
+
+/** A fresh memory with kernel instances on it (one per model; on every thread when threaded). */
+export async function instantiate(): Promise<ModelRuntime> {
+  if (!compiled) await init();
+  const p = pool;
+  if (!p) {
+    const mem = new Mem();
+    const instance = await WebAssembly.instantiate(await compiled!, imports(mem.memory));
+    return { mem, k: instance.exports as unknown as Kernels, id: 0 };
+  }
+  const module = await sharedModule();
+  const mem = new Mem({ shared: true });
+  const instance = await WebAssembly.instantiate(module, imports(mem.memory));
+  // the workers instantiate (and so copy the static data) before anything else uses the memory
+  const id = await p.attach(module, mem.memory);
+  return { mem, k: instance.exports as unknown as Kernels, pool: p, id };
 }

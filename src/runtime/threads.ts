@@ -1,0 +1,288 @@
+// The worker pool behind init({ threads: n }): n - 1 workers (worker_threads in Node, Web
+// Workers elsewhere), each holding its own instance of the shared-memory kernel build on every
+// threaded model's memory. A parallel step runs one kernel call split n ways: the calling
+// thread computes part 0 while worker i computes part i (the kernels' (part, parts) arguments,
+// assembly/parallel.ts), so the result is bit-identical to the single-threaded call.
+//
+// Hand-off goes through a small SharedArrayBuffer, not messages: the caller writes the kernel
+// and its arguments, bumps SEQ and notifies; each worker spins briefly on SEQ (then blocks in
+// Atomics.wait), runs its part and increments DONE; the caller spins until DONE counts every
+// worker. Workers sit in that loop between jobs, so anything sent by postMessage (a new model's
+// memory, a disposal) is preceded by an EXIT job that returns them to their message loop; they
+// re-enter the job loop after handling the message.
+import { WasmCnnError } from '../errors';
+import type { Kernels } from './kernels';
+
+/** Kernels that take (part, parts) as their last two arguments. */
+export const PARALLEL_KERNELS = ['gemm_f32', 'matmul_f32', 'conv2d_f32', 'wino_conv_f32', 'dwconv_f32'] as const;
+export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
+
+// Int32 slots of the control block; the arguments follow as float64 (exact for i32 and f32).
+const SEQ = 0, DONE = 1, MODEL = 2, FN = 3, NARGS = 4, FAILED = 5, PARTS = 6;
+const CTRL_INTS = 8;
+const MAX_ARGS = 16;
+const EXIT = -1;
+/** How long an idle worker keeps spinning for the next job before it blocks (ms). */
+const SPIN_MS = 2;
+/** A worker that has not finished its part after this long is taken for dead (ms). */
+const STALL_MS = 600_000;
+
+// The worker's whole program (plain JS, no imports, so no bundler has to find a second file).
+const WORKER_BODY = `
+const SEQ = ${SEQ}, DONE = ${DONE}, MODEL = ${MODEL}, FN = ${FN}, NARGS = ${NARGS}, FAILED = ${FAILED}, PARTS = ${PARTS};
+let ctrl, args, part, names, spinMs;
+let seen = 0;
+const models = new Map();
+function loop() {
+  for (;;) {
+    let s = Atomics.load(ctrl, SEQ);
+    if (s === seen) {
+      const t0 = performance.now();
+      while ((s = Atomics.load(ctrl, SEQ)) === seen && performance.now() - t0 < spinMs);
+      while (s === seen) {
+        Atomics.wait(ctrl, SEQ, seen);
+        s = Atomics.load(ctrl, SEQ);
+      }
+    }
+    seen = s;
+    const fn = ctrl[FN];
+    if (fn >= 0 && part < ctrl[PARTS]) {
+      try {
+        const n = ctrl[NARGS];
+        const a = new Array(n + 2);
+        for (let i = 0; i < n; i++) a[i] = args[i];
+        a[n] = part;
+        a[n + 1] = ctrl[PARTS];
+        models.get(ctrl[MODEL])[names[fn]].apply(null, a);
+      } catch (e) {
+        Atomics.store(ctrl, FAILED, part);
+      }
+    }
+    Atomics.add(ctrl, DONE, 1);
+    Atomics.notify(ctrl, DONE);
+    if (fn < 0) return;
+  }
+}
+function onMessage(m) {
+  let error;
+  try {
+    if (m.type === 'init') {
+      ctrl = new Int32Array(m.ctrl);
+      args = new Float64Array(m.ctrl, ${CTRL_INTS * 4});
+      part = m.part;
+      names = m.names;
+      spinMs = m.spinMs;
+    } else if (m.type === 'model') {
+      const abort = () => { throw new Error('wasm kernel aborted'); };
+      const inst = new WebAssembly.Instance(m.module, { env: { memory: m.memory, abort } });
+      models.set(m.id, inst.exports);
+    } else if (m.type === 'drop') {
+      models.delete(m.id);
+    }
+  } catch (e) {
+    error = String(e && e.message || e);
+  }
+  post({ type: 'ack', id: m.id, error });
+  loop();
+}
+`;
+
+const isNode =
+  typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
+
+interface WorkerLike {
+  postMessage(m: unknown): void;
+  terminate(): unknown;
+  onAck(f: (m: { id: number; error?: string }) => void): void;
+  /** Node: keep the process alive while awaiting this worker (true), or let it exit (false). */
+  hold(on: boolean): void;
+}
+
+async function spawn(): Promise<WorkerLike> {
+  if (typeof Worker !== 'undefined') {
+    // browsers, Deno, Bun: a module worker from a Blob
+    const src = `const post = (m) => self.postMessage(m);\nself.onmessage = (e) => onMessage(e.data);\n${WORKER_BODY}`;
+    const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+    const w = new Worker(url, { type: 'module' });
+    return {
+      postMessage: (m) => w.postMessage(m),
+      terminate: () => {
+        w.terminate();
+        URL.revokeObjectURL(url);
+      },
+      onAck: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
+      hold: () => {},
+    };
+  }
+  if (!isNode) throw new WasmCnnError('this runtime has neither Web Workers nor node:worker_threads');
+  const wt = await import(/* @vite-ignore */ 'node:worker_threads');
+  const src = `const { parentPort } = require('node:worker_threads');\nconst post = (m) => parentPort.postMessage(m);\nparentPort.on('message', onMessage);\n${WORKER_BODY}`;
+  const w = new wt.Worker(src, { eval: true });
+  return {
+    postMessage: (m) => w.postMessage(m),
+    terminate: () => w.terminate(),
+    onAck: (f) => w.on('message', f),
+    hold: (on) => (on ? w.ref() : w.unref()),
+  };
+}
+
+/** Why this runtime cannot run threads, or undefined when it can. */
+export function threadsUnavailable(): string | undefined {
+  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
+  const g = globalThis as { crossOriginIsolated?: boolean; document?: unknown };
+  if (g.crossOriginIsolated === false)
+    return 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  if (typeof Worker === 'undefined' && !isNode) return 'this runtime has no Web Workers';
+  return undefined;
+}
+
+/** Whether this thread may block in Atomics.wait (not a browser's main thread). */
+function canBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class Pool {
+  /** Threads a split call runs on: the caller plus the workers. */
+  readonly threads: number;
+  private readonly ctrl: Int32Array;
+  private readonly args: Float64Array;
+  private readonly workers: WorkerLike[];
+  private readonly waiters = new Map<number, { left: number; errors: string[]; done: () => void }>();
+  private readonly block = canBlock();
+  private nextId = 1;
+  private users = 0;
+  private retired = false;
+  private closed = false;
+
+  private constructor(workers: WorkerLike[], ctrl: SharedArrayBuffer) {
+    this.workers = workers;
+    this.threads = workers.length + 1;
+    this.ctrl = new Int32Array(ctrl, 0, CTRL_INTS);
+    this.args = new Float64Array(ctrl, CTRL_INTS * 4, MAX_ARGS);
+    for (const w of workers)
+      w.onAck((m) => {
+        const wait = this.waiters.get(m.id);
+        if (!wait) return;
+        if (m.error) wait.errors.push(m.error);
+        if (--wait.left === 0) {
+          this.waiters.delete(m.id);
+          wait.done();
+        }
+      });
+  }
+
+  /** Starts threads - 1 workers and waits until each is in its job loop. */
+  static async create(threads: number): Promise<Pool> {
+    const ctrl = new SharedArrayBuffer(CTRL_INTS * 4 + MAX_ARGS * 8);
+    const workers = await Promise.all(Array.from({ length: threads - 1 }, spawn));
+    const pool = new Pool(workers, ctrl);
+    await pool.broadcast(0, (part) => ({ type: 'init', id: 0, ctrl, part, names: PARALLEL_KERNELS.slice(), spinMs: SPIN_MS }), false);
+    return pool;
+  }
+
+  /** Gives every worker an instance of `module` on `memory`; returns the model's id. */
+  async attach(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<number> {
+    if (this.closed) throw new WasmCnnError('the thread pool has been shut down');
+    const id = this.nextId++;
+    await this.broadcast(id, () => ({ type: 'model', id, module, memory }));
+    this.users++;
+    return id;
+  }
+
+  /** Drops a model's worker instances (its memory can then be collected). */
+  detach(id: number): void {
+    if (this.closed) return;
+    this.exitLoops();
+    for (const w of this.workers) w.postMessage({ type: 'drop', id });
+    if (--this.users === 0 && this.retired) this.close();
+  }
+
+  /** No new models; the workers end once the last model using them is disposed. */
+  retire(): void {
+    this.retired = true;
+    if (this.users === 0) this.close();
+  }
+
+  private close(): void {
+    this.closed = true;
+    for (const w of this.workers) w.terminate();
+  }
+
+  /**
+   * Runs kernel `fn` split over every thread: part 0 here, part i on worker i. Returns when all
+   * parts are done; rethrows a failure of any part.
+   */
+  run(k: Kernels, model: number, fn: number, a: number[]): void {
+    const c = this.ctrl;
+    for (let i = 0; i < a.length; i++) this.args[i] = a[i];
+    c[MODEL] = model;
+    c[FN] = fn;
+    c[NARGS] = a.length;
+    c[PARTS] = this.threads;
+    this.signal();
+    let failure: unknown;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      (k as any)[PARALLEL_KERNELS[fn]](...a, 0, this.threads);
+    } catch (e) {
+      failure = e;
+    }
+    this.waitDone();
+    if (failure) throw failure;
+    const part = Atomics.exchange(c, FAILED, 0);
+    if (part) throw new WasmCnnError(`kernel ${PARALLEL_KERNELS[fn]} failed in worker thread ${part}`);
+  }
+
+  private signal(): void {
+    Atomics.store(this.ctrl, DONE, 0);
+    Atomics.add(this.ctrl, SEQ, 1);
+    Atomics.notify(this.ctrl, SEQ);
+  }
+
+  private waitDone(): void {
+    const c = this.ctrl;
+    const n = this.workers.length;
+    let spins = 0;
+    let t0 = 0;
+    for (;;) {
+      const d = Atomics.load(c, DONE);
+      if (d >= n) return;
+      if (++spins < 4096) continue;
+      const t = Date.now();
+      if (t0 === 0) t0 = t;
+      else if (t - t0 > STALL_MS) throw new WasmCnnError(`a worker thread did not finish within ${STALL_MS / 1000} s`);
+      if (this.block) Atomics.wait(c, DONE, d, 1);
+    }
+  }
+
+  /** Sends every worker back to its message loop (so that it reads what is posted next). */
+  private exitLoops(): void {
+    this.ctrl[FN] = EXIT;
+    this.signal();
+    this.waitDone();
+  }
+
+  private broadcast(id: number, msg: (part: number) => unknown, exit = true): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const errors: string[] = [];
+      this.waiters.set(id, {
+        left: this.workers.length,
+        errors,
+        done: () => {
+          // an idle pool never keeps the process alive
+          for (const w of this.workers) w.hold(false);
+          if (errors.length) reject(new WasmCnnError(`worker thread: ${errors[0]}`));
+          else resolve();
+        },
+      });
+      for (const w of this.workers) w.hold(true);
+      if (exit) this.exitLoops();
+      this.workers.forEach((w, i) => w.postMessage(msg(i + 1)));
+    });
+  }
+}
