@@ -45,3 +45,14 @@ ${parts.join('\n')}
 `;
   writeFileSync(new URL('latest.svg', dir), svg);
 }
+
+export function writeThreadsReport(rows, header) {
+  const md = [
+    '# wasmcnn on 2 threads', '', header, '',
+    '| model | 1 thread ms | 2 threads ms | 2 threads / 1 thread | outputs |',
+    '| --- | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.name} | ${r.ms1.toFixed(1)} | ${r.msN.toFixed(1)} | ${(r.msN / r.ms1).toFixed(2)} | ${r.same ? 'bit-identical' : 'differ'} |`),
+    '',
+  ].join('\n');
+  writeFileSync(new URL('./results/threads.md', import.meta.url), md);
+}

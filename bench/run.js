@@ -2,7 +2,8 @@
 // against @tensorflow/tfjs-backend-wasm 4.22 (XNNPACK, 1 thread), whole zoo models against
 // onnxruntime-web / onnxruntime-node / tfjs, and a per-step profile, all in the same process.
 // Run after `npm run build`:
-//   node bench/run.js [--models resnet50,mobilenet_v2] [--runs 10] [--sections gemm,conv,models,profile,latency]
+//   node bench/run.js [--models resnet50,mobilenet_v2] [--runs 10] [--sections gemm,conv,models,threads,profile,latency]
+//   (threads: each of --thread-models on 1 and 2 threads, interleaved)
 //   (latency: wasmcnn alone on the models of bench/latency.js, or --latency-models a,b:deploy,c@512;
 //    memory: peak memory while loading and running, bench/memory.js)
 //   node --experimental-wasm-relaxed-simd bench/run.js     (adds the relaxed-SIMD build)
@@ -13,9 +14,10 @@ import { benchGemm, benchPeak } from './gemm.js';
 import { LAYERS, benchLayer } from './conv.js';
 import { DEFAULT_MODELS, benchModel, setupTfjs } from './models.js';
 import { profileModel } from './profile.js';
-import { writeReport } from './report.js';
+import { writeReport, writeThreadsReport } from './report.js';
 import { LATENCY_MODELS, benchLatency } from './latency.js';
 import { MEMORY_MODELS, benchMemory } from './memory.js';
+import { THREAD_MODELS, benchThreads } from './threads.js';
 
 function arg(name, env, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +28,8 @@ function arg(name, env, dflt) {
 }
 const MODELS = arg('models', 'BENCH_MODELS', DEFAULT_MODELS.join(',')).split(',').filter(Boolean);
 const RUNS = Math.max(1, Number(arg('runs', 'BENCH_RUNS', '10')));
-const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,profile').split(','));
+const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,threads,profile').split(','));
+const THREADED = arg('thread-models', 'BENCH_THREAD_MODELS', THREAD_MODELS.join(',')).split(',').filter(Boolean);
 const PROFILE = arg('profile', 'BENCH_PROFILE', 'resnet50');
 const LATENCY = arg('latency-models', 'BENCH_LATENCY_MODELS', LATENCY_MODELS.join(',')).split(',').filter(Boolean);
 
@@ -144,6 +147,17 @@ if (SECTIONS.has('models')) {
   writeReport(rows, who.filter((w) => rows.some((r) => r.ms[w] !== undefined)), header);
   console.log('wrote bench/results/latest.md and bench/results/latest.svg\n');
   for (const r of rows) r.model.dispose();
+}
+
+// 3b. Threads: 2 threads against 1, same model, interleaved
+if (SECTIONS.has('threads')) {
+  console.log(`Threads: init({ threads: 2 }) against 1 thread, baseline SIMD, batch 1; median of ${RUNS} interleaved rounds`);
+  console.log(`${pad('model', 24)}${pad('1 thread ms', 14)}${pad('2 threads ms', 14)}${pad('2t/1t', 8)}outputs`);
+  const rows = await benchThreads(THREADED, RUNS);
+  for (const r of rows)
+    console.log(`${pad(r.name, 24)}${pad(num(r.ms1, 1), 14)}${pad(r.threads === 2 ? num(r.msN, 1) : `(${r.threads} thread)`, 14)}${pad(num(r.msN / r.ms1), 8)}${r.same ? 'bit-identical' : 'DIFFER'}`);
+  writeThreadsReport(rows, `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, \`node ${process.execArgv.join(' ')} bench/run.js ${process.argv.slice(2).join(' ')}\`; median of ${RUNS} interleaved rounds.`);
+  console.log('wrote bench/results/threads.md\n');
 }
 
 // 4. Per-step profile of one model
