@@ -9,7 +9,7 @@ export { loadSafetensors, saveSafetensors } from './weights/safetensors';
 export { GraphBuilder } from './builder';
 export type { ConvOptions, PoolOptions, WeightsSource } from './builder';
 export { Model } from './model';
-export type { LayerInfo, CompileOptions, Tensor } from './model';
+export type { LayerInfo, StepProfile, CompileOptions, Tensor } from './model';
 export { createModel, listModels, modelBuilder } from '../models/index';
 export type { CreateModelOptions } from '../models/index';
 export * from './errors';

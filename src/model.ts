@@ -23,6 +23,17 @@ import { instantiate } from './runtime/wasm';
 
 export type { Tensor } from './graph/ir';
 
+/** One row of `profile()`: an executed node (after fusion) and its median time. */
+export interface StepProfile {
+  /** Node name as executed; fused activations, BatchNorms and residual adds run inside it. */
+  node: string;
+  op: string;
+  /** Median milliseconds of this step over the profiled runs. */
+  ms: number;
+  /** Multiply-accumulates of the node (0 for data movement and elementwise ops). */
+  macs: number;
+}
+
 /** One row of `summary()`: a layer as the user built or imported it (before fusion). */
 export interface LayerInfo {
   name: string;
@@ -56,6 +67,7 @@ export class Model {
   /** Threads this model's convolutions and GEMMs are split over (init({ threads }) when created). */
   readonly threads: number;
   private steps: Step[];
+  private stepNodes: Node[];
   private mem: Mem | undefined;
   private pool: { pool: Pool; id: number } | undefined;
   private inPtr: Map<string, number>;
@@ -64,9 +76,10 @@ export class Model {
 
   /** @internal use loadOnnx, createModel or GraphBuilder.build */
   constructor(p: {
-    graph: Graph; sourceGraph: Graph; steps: Step[]; mem: Mem; inPtr: Map<string, number>; outPtr: Map<string, number>; layers: LayerInfo[];
-    pool?: { pool: Pool; id: number };
+    graph: Graph; sourceGraph: Graph; steps: Step[]; stepNodes: Node[]; mem: Mem; inPtr: Map<string, number>;
+    outPtr: Map<string, number>; layers: LayerInfo[]; pool?: { pool: Pool; id: number };
   }) {
+    this.stepNodes = p.stepNodes;
     this.pool = p.pool;
     this.threads = p.pool?.pool.threads ?? 1;
     this.graph = p.graph;
@@ -90,6 +103,51 @@ export class Model {
 
   /** Synchronous form of run(). */
   runSync(feeds: Record<string, Tensor>): Record<string, Tensor> {
+    const mem = this.feed(feeds);
+    for (const s of this.steps) s();
+    const out: Record<string, Tensor> = {};
+    const f = mem.f32;
+    for (const name of this.outputNames) {
+      const shape = this.outputShapes[name];
+      const p = this.outPtr.get(name)! >> 2;
+      out[name] = { data: f.slice(p, p + numel(shape)), shape: shape.slice() };
+    }
+    return out;
+  }
+
+  /**
+   * Times every executed step (one node after fusion, e.g. a Conv with its BatchNorm, activation
+   * and residual add folded in) on these inputs: one warm-up run, then `runs` runs (default 10)
+   * with each step timed on its own; returns the steps in execution order with median times.
+   */
+  profile(feeds: Record<string, Tensor>, options: { runs?: number } = {}): StepProfile[] {
+    const runs = options.runs ?? 10;
+    if (!Number.isInteger(runs) || runs < 1) throw new ValueError(`profile: runs must be a positive integer, got ${String(runs)}`);
+    this.runSync(feeds);
+    this.feed(feeds);
+    const times = this.steps.map(() => new Array<number>(runs));
+    for (let r = 0; r < runs; r++)
+      for (let i = 0; i < this.steps.length; i++) {
+        const t = performance.now();
+        this.steps[i]();
+        times[i][r] = performance.now() - t;
+      }
+    const ctx = makeInferCtx(this.graph);
+    return this.stepNodes.map((n, i) => {
+      const sorted = times[i].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      let macs = 0;
+      try {
+        macs = opDef(n.op)?.macs?.(n, ctx) ?? 0;
+      } catch {
+        macs = 0;
+      }
+      return { node: n.name, op: n.op, ms: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, macs };
+    });
+  }
+
+  /** Checks the feeds and copies them into the model's input buffers. */
+  private feed(feeds: Record<string, Tensor>): Mem {
     const mem = this.mem;
     if (!mem) throw new WasmCnnError('this model has been disposed');
     for (const name of Object.keys(feeds))
@@ -108,15 +166,7 @@ export class Model {
         if (t.data[i] !== t.data[i]) throw new ValueError(`input '${name}' holds NaN at index ${i}`);
       f32.set(t.data, this.inPtr.get(name)! >> 2);
     }
-    for (const s of this.steps) s();
-    const out: Record<string, Tensor> = {};
-    const f = mem.f32;
-    for (const name of this.outputNames) {
-      const shape = this.outputShapes[name];
-      const p = this.outPtr.get(name)! >> 2;
-      out[name] = { data: f.slice(p, p + numel(shape)), shape: shape.slice() };
-    }
-    return out;
+    return mem;
   }
 
   /** Single input, single output convenience. */
@@ -176,6 +226,7 @@ export class Model {
     this.pool = undefined;
     this.mem = undefined;
     this.steps = [];
+    this.stepNodes = [];
   }
 }
 
@@ -289,14 +340,18 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
     },
   };
   const steps: Step[] = [];
+  const stepNodes: Node[] = [];
   for (const n of g.nodes) {
     // views and aliases (reshapes, free transposes, trivial layout changes) compute nothing
     if (noops.has(n) || aliases.has(n.outputs[0])) continue;
     const s = opDef(n.op)!.plan(n, ctx);
-    if (s) steps.push(s);
+    if (s) {
+      steps.push(s);
+      stepNodes.push(n);
+    }
   }
   scratch.ptr = mem.alloc(scratchBytes);
   const inPtr = new Map(g.inputs.map((i) => [i.name, ctx.ptr(i.name)]));
   const outPtr = new Map(g.outputs.map((o) => [o.name, ctx.ptr(o.name)]));
-  return new Model({ graph: g, sourceGraph, steps, mem, inPtr, outPtr, layers, pool: pool && { pool, id } });
+  return new Model({ graph: g, sourceGraph, steps, stepNodes, mem, inPtr, outPtr, layers, pool: pool && { pool, id } });
 }

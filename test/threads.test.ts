@@ -1,7 +1,8 @@
 // init({ threads }): models split their convolutions and GEMMs over a worker pool on shared
 // memory and must give exactly the single-threaded bits, on every kernel family the split
 // touches (im2col, pointwise, Winograd, depthwise, Gemm, batched MatMul); bad thread counts are
-// refused; without SharedArrayBuffer wasmcnn warns once and runs on one thread.
+// refused; without SharedArrayBuffer wasmcnn warns once and runs on one thread. Also
+// model.profile() on a threaded model.
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createModel, init, modelBuilder, ValueError, type Model } from '../src/index';
@@ -122,5 +123,28 @@ describe('threads: options and fallback', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('model.profile()', () => {
+  it('times every executed step; its multiply-accumulates add up to the summary total', async () => {
+    const m = await zoo('resnet18', 2, { inputSize: 64 });
+    const x = syntheticInput(m.inputShapes[m.inputNames[0]]);
+    const rows = m.profile({ [m.inputNames[0]]: x }, { runs: 3 });
+    const executed = new Set(m.graph.nodes.map((n) => n.name));
+    expect(rows.length).toBeGreaterThan(20);
+    for (const r of rows) {
+      expect(executed.has(r.node)).toBe(true);
+      expect(Number.isFinite(r.ms) && r.ms >= 0).toBe(true);
+    }
+    // BatchNorm folding and fusion move no multiply-accumulates out of the executed nodes
+    const total = m.layerInfo().reduce((a, l) => a + l.macs, 0);
+    expect(rows.reduce((a, r) => a + r.macs, 0)).toBe(total);
+    expect(rows.filter((r) => r.op === 'Conv').length).toBe(20);
+    // profiling leaves the model's results alone
+    const y = m.runSync({ [m.inputNames[0]]: x })[m.outputNames[0]].data;
+    expect(y.every(Number.isFinite)).toBe(true);
+    expect(() => m.profile({ [m.inputNames[0]]: x }, { runs: 0 })).toThrow(ValueError);
+    m.dispose();
   });
 });
