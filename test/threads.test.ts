@@ -111,6 +111,35 @@ describe('threads: options and fallback', () => {
     }
   });
 
+  it('workers that fail to start: one warning line, one thread', async () => {
+    // a Web Worker that reports an error instead of starting (as a CSP without blob: would)
+    class FailingWorker {
+      private listeners: ((e: unknown) => void)[] = [];
+      constructor() {
+        setTimeout(() => this.listeners.forEach((f) => f({ message: 'blocked by the page policy' })), 1);
+      }
+      addEventListener(type: string, f: (e: unknown) => void) {
+        if (type === 'error') this.listeners.push(f);
+      }
+      postMessage() {}
+      terminate() {}
+    }
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    vi.stubGlobal('Worker', FailingWorker);
+    try {
+      await init({ wasm, wasmThreads, threads: 1 });
+      await init({ threads: 2 });
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/cannot start worker threads \(worker thread: blocked by the page policy\)/);
+      const m = await createModel('lenet5');
+      expect(m.threads).toBe(1);
+      m.dispose();
+    } finally {
+      vi.unstubAllGlobals();
+      warn.mockRestore();
+    }
+  });
+
   it('without the shared-memory build next to a custom wasm: warns and runs on one thread', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {

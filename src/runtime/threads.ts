@@ -96,6 +96,8 @@ interface WorkerLike {
   onAck(f: (m: { id: number; error?: string }) => void): void;
   /** Node: keep the process alive while awaiting this worker (true), or let it exit (false). */
   hold(on: boolean): void;
+  /** The worker failed to start or crashed. */
+  onError(f: (message: string) => void): void;
 }
 
 async function spawn(): Promise<WorkerLike> {
@@ -112,6 +114,7 @@ async function spawn(): Promise<WorkerLike> {
       },
       onAck: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
       hold: () => {},
+      onError: (f) => w.addEventListener('error', (e: Event) => f((e as ErrorEvent).message || 'worker error')),
     };
   }
   if (!isNode) throw new WasmCnnError('this runtime has neither Web Workers nor node:worker_threads');
@@ -123,6 +126,7 @@ async function spawn(): Promise<WorkerLike> {
     terminate: () => w.terminate(),
     onAck: (f) => w.on('message', f),
     hold: (on) => (on ? w.ref() : w.unref()),
+    onError: (f) => w.on('error', (e: Error) => f(e.message)),
   };
 }
 
@@ -152,7 +156,7 @@ export class Pool {
   private readonly ctrl: Int32Array;
   private readonly args: Float64Array;
   private readonly workers: WorkerLike[];
-  private readonly waiters = new Map<number, { left: number; errors: string[]; done: () => void }>();
+  private readonly waiters = new Map<number, { left: number; errors: string[]; done: () => void; fail: (m: string) => void }>();
   private readonly block = canBlock();
   private nextId = 1;
   private users = 0;
@@ -164,7 +168,13 @@ export class Pool {
     this.threads = workers.length + 1;
     this.ctrl = new Int32Array(ctrl, 0, CTRL_INTS);
     this.args = new Float64Array(ctrl, CTRL_INTS * 4, MAX_ARGS);
-    for (const w of workers)
+    for (const w of workers) {
+      w.onError((message) => {
+        // a worker that cannot start (or crashed) fails whatever is awaited; the pool is unusable
+        for (const wait of this.waiters.values()) wait.fail(message);
+        this.waiters.clear();
+        if (!this.closed) this.close();
+      });
       w.onAck((m) => {
         const wait = this.waiters.get(m.id);
         if (!wait) return;
@@ -174,6 +184,7 @@ export class Pool {
           wait.done();
         }
       });
+    }
   }
 
   /** Starts threads - 1 workers and waits until each is in its job loop. */
@@ -218,6 +229,7 @@ export class Pool {
    * parts are done; rethrows a failure of any part.
    */
   run(k: Kernels, model: number, fn: number, a: number[]): void {
+    if (this.closed) throw new WasmCnnError('the worker threads of this model have stopped (a worker crashed or the pool was shut down)');
     const c = this.ctrl;
     for (let i = 0; i < a.length; i++) this.args[i] = a[i];
     c[MODEL] = model;
@@ -279,6 +291,7 @@ export class Pool {
           if (errors.length) reject(new WasmCnnError(`worker thread: ${errors[0]}`));
           else resolve();
         },
+        fail: (message) => reject(new WasmCnnError(`worker thread: ${message}`)),
       });
       for (const w of this.workers) w.hold(true);
       if (exit) this.exitLoops();

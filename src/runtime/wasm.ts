@@ -145,8 +145,17 @@ async function setThreads(n: number): Promise<void> {
   }
   if (n > 1) await sharedModule();
   if (n === threads && (n === 1 || pool)) return;
+  let next: Pool | undefined;
+  if (n > 1) {
+    try {
+      next = await Pool.create(n);
+    } catch (e) {
+      console.warn(`wasmcnn: running on 1 thread instead of ${n}: cannot start worker threads (${(e as Error).message})`);
+      n = 1;
+    }
+  }
   pool?.retire();
-  pool = n > 1 ? await Pool.create(n) : undefined;
+  pool = next;
   threads = n;
 }
 
