@@ -113,7 +113,12 @@ async function spawn(): Promise<WorkerLike> {
         URL.revokeObjectURL(url);
       },
       onAck: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
-      hold: () => {},
+      // Bun's workers can be unref'd like Node's; browsers' and Deno's cannot (nor need it in browsers)
+      hold: (on) => {
+        const r = w as unknown as { ref?(): void; unref?(): void };
+        if (on) r.ref?.();
+        else r.unref?.();
+      },
       onError: (f) => w.addEventListener('error', (e: Event) => f((e as ErrorEvent).message || 'worker error')),
     };
   }
@@ -132,10 +137,11 @@ async function spawn(): Promise<WorkerLike> {
 
 /** Why this runtime cannot run threads, or undefined when it can. */
 export function threadsUnavailable(): string | undefined {
-  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
-  const g = globalThis as { crossOriginIsolated?: boolean; document?: unknown };
+  // browsers hide SharedArrayBuffer on pages that are not isolated: name the cause first
+  const g = globalThis as { crossOriginIsolated?: boolean };
   if (g.crossOriginIsolated === false)
     return 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
   if (typeof Worker === 'undefined' && !isNode) return 'this runtime has no Web Workers';
   return undefined;
 }
@@ -209,16 +215,24 @@ export class Pool {
   detach(id: number): void {
     if (this.closed) return;
     this.exitLoops();
-    for (const w of this.workers) w.postMessage({ type: 'drop', id });
     if (--this.users === 0 && this.retired) this.close();
+    else for (const w of this.workers) w.postMessage({ type: 'drop', id });
   }
 
   /** No new models; the workers end once the last model using them is disposed. */
   retire(): void {
     this.retired = true;
-    if (this.users === 0) this.close();
+    if (this.users === 0 && !this.closed) {
+      this.exitLoops();
+      this.close();
+    }
   }
 
+  /**
+   * Terminates the workers. On the normal path they have just left their job loop (exitLoops)
+   * with nothing posted after: Deno's terminate() cannot stop a worker spinning or blocked in
+   * Atomics.wait.
+   */
   private close(): void {
     this.closed = true;
     for (const w of this.workers) w.terminate();
