@@ -90,6 +90,15 @@ describe('typed errors', () => {
     await expect(m.run({ x: ok })).rejects.toThrow(/disposed/);
   });
 
+  it('a model larger than wasm32 memory is a WasmCnnError naming the size, not a RangeError', async () => {
+    // 1 x 16 x 20000 x 20000 floats: 25.6 GB of activations
+    const g = graph([{ name: 'r', op: 'Relu', inputs: ['x'], outputs: ['y'], attrs: {} }], [1, 16, 20000, 20000]);
+    const { compileGraph } = await import('../src/model');
+    const err = await compileGraph(g).catch((e) => e);
+    expect(err).toBeInstanceOf(WasmCnnError);
+    expect(String(err.message)).toMatch(/needs \d+ MiB of wasm memory/);
+  });
+
   it('symbolic dims need inputShapes', async () => {
     const g = graph([node('Relu', ['x'], ['y'])], [-1, 3, -1, 4]);
     const e = await loadOnnx(graphToOnnx(g)).catch((x) => x);

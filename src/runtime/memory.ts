@@ -1,6 +1,8 @@
 // One WebAssembly.Memory per model: [static data | activation arena | weights, params | scratch].
 // Memory grows only while a model is being planned; `run` never grows it. Typed-array views
 // are re-created whenever a grow has detached the old buffer.
+import { WasmCnnError } from '../errors';
+
 const PAGE = 65536;
 /** Pages of the shared-memory build's declared maximum (asconfig.json maximumMemory). */
 const MAX_PAGES = 65536;
@@ -11,11 +13,21 @@ export class Mem {
   private f32view = new Float32Array(0);
   private i32view = new Int32Array(0);
 
-  /** shared: a growable SharedArrayBuffer-backed memory (threads), up to the 4 GiB of wasm32. */
+  /**
+   * shared: a SharedArrayBuffer-backed memory (threads). It must declare its maximum up front:
+   * the 4 GiB of wasm32 where the engine can reserve it, else 1 GiB (e.g. 32-bit browsers).
+   */
   constructor(options: { shared?: boolean } = {}) {
-    this.memory = options.shared
-      ? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true })
-      : new WebAssembly.Memory({ initial: 1 });
+    if (!options.shared) {
+      this.memory = new WebAssembly.Memory({ initial: 1 });
+      return;
+    }
+    try {
+      this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES / 4, shared: true });
+    }
   }
 
   /** Start bump allocation at `base` (the kernels' heap base). */
@@ -48,7 +60,15 @@ export class Mem {
 
   ensure(bytes: number): void {
     const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    if (bytes <= have) return;
+    try {
+      this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new WasmCnnError(
+        `the model needs ${(bytes / 2 ** 20).toFixed(0)} MiB of wasm memory; the engine refused to grow past ${(have / 2 ** 20).toFixed(0)} MiB`,
+      );
+    }
   }
 
   get f32(): Float32Array {
