@@ -24,6 +24,7 @@ import {
 } from './codes';
 import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vtanh, verf, vOnePlusErfFast } from './math';
 import { mergeDims } from './layout';
+import { partStart } from './parallel';
 
 // ============================================================================================
 // Unary
@@ -171,12 +172,32 @@ function unaryRows<O>(x: usize, y: usize, rows: i32, cols: i32, ldx: i32, ldy: i
   }
 }
 
-/** y[r][c] = f(x[r][c]) over a strided rows x cols block; f is the ACT_* code `op` with params p0, p1. */
-export function unary_f32(op: i32, x: usize, y: usize, rows: i32, cols: i32, ldx: i32, ldy: i32, p0: f32, p1: f32): void {
+/**
+ * y[r][c] = f(x[r][c]) over a strided rows x cols block; f is the ACT_* code `op` with params p0, p1.
+ * part / parts: a band of rows, or of 4-float column groups when there are fewer rows than parts
+ * (parallel.ts; every lane runs the same vector function, so any cut gives the same bits).
+ */
+export function unary_f32(
+  op: i32, x: usize, y: usize, rows: i32, cols: i32, ldx: i32, ldy: i32, p0: f32, p1: f32, part: i32, parts: i32,
+): void {
   if (rows <= 0 || cols <= 0) return;
   if (rows == 1 || (ldx == cols && ldy == cols)) {
     cols = rows * cols;
     rows = 1;
+  }
+  if (parts > 1) {
+    if (rows >= parts) {
+      const r0 = partStart(rows, 1, part, parts);
+      x += (<usize>r0 * <usize>ldx) << 2;
+      y += (<usize>r0 * <usize>ldy) << 2;
+      rows = partStart(rows, 1, part + 1, parts) - r0;
+    } else {
+      const c0 = partStart(cols, 4, part, parts);
+      x += <usize>c0 << 2;
+      y += <usize>c0 << 2;
+      cols = partStart(cols, 4, part + 1, parts) - c0;
+    }
+    if (rows <= 0 || cols <= 0) return;
   }
   switch (op) {
     case ACT_NONE: {
@@ -566,7 +587,13 @@ export function layernorm_f32(x: usize, y: usize, rows: i32, n: i32, gamma: usiz
  */
 export function channel_affine_f32(
   x: usize, y: usize, rows: i32, C: i32, ldx: i32, ldy: i32, scale: usize, shift: usize, lo: f32, hi: f32,
+  part: i32, parts: i32,
 ): void {
+  // part / parts: a band of rows (parallel.ts)
+  const r0 = partStart(rows, 1, part, parts);
+  rows = partStart(rows, 1, part + 1, parts) - r0;
+  x += (<usize>r0 * <usize>ldx) << 2;
+  y += (<usize>r0 * <usize>ldy) << 2;
   const hasS = scale != 0;
   const hasB = shift != 0;
   const vlo = f32x4.splat(lo);

@@ -271,7 +271,7 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
       }
       if (post != ACT_NONE) {
         const c0 = pb * NR;
-        unary_f32(post, cm + (<usize>c0 << 2), cm + (<usize>c0 << 2), MR, min(N, pe * NR) - c0, ldcFloats, ldcFloats, p0, p1);
+        unary_f32(post, cm + (<usize>c0 << 2), cm + (<usize>c0 << 2), MR, min(N, pe * NR) - c0, ldcFloats, ldcFloats, p0, p1, 0, 1);
       }
     }
     const rows = M - m;
@@ -282,7 +282,7 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
       );
       if (post != ACT_NONE) {
         const cr = c + <usize>m * ldc + (<usize>(pb * NR) << 2);
-        unary_f32(post, cr, cr, rows, min(N, pe * NR) - pb * NR, ldcFloats, ldcFloats, p0, p1);
+        unary_f32(post, cr, cr, rows, min(N, pe * NR) - pb * NR, ldcFloats, ldcFloats, p0, p1, 0, 1);
       }
     }
   }

@@ -14,6 +14,7 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR, G_DH, G_DW,
   G_IN_STRIDE, G_OUT_STRIDE, G_FLAGS, FLAG_COUNT_INCLUDE_PAD,
 } from './codes';
+import { partStart } from './parallel';
 import { geo, loadPart, storePart, tapHi, tapLo } from './window';
 
 // One output pixel of a max (isMax) or average pool over taps [kh0,kh1) x [kw0,kw1); the
@@ -50,7 +51,7 @@ import { geo, loadPart, storePart, tapHi, tapLo } from './window';
   }
 }
 
-@inline function pool2d(isMax: bool, g: usize, input: usize, output: usize): void {
+@inline function pool2d(isMax: bool, g: usize, input: usize, output: usize, part: i32, parts: i32): void {
   const N = geo(g, G_N), H = geo(g, G_H), W = geo(g, G_W), C = geo(g, G_C);
   const OH = geo(g, G_OH), OW = geo(g, G_OW);
   const KH = geo(g, G_KH), KW = geo(g, G_KW);
@@ -68,45 +69,49 @@ import { geo, loadPart, storePart, tapHi, tapLo } from './window';
   const HP = H + PT + PB;
   const WP = W + PL + PR;
 
-  for (let n = 0; n < N; n++) {
+  // output rows (n·OH + oh) of this part (parallel.ts)
+  const r1 = partStart(N * OH, 1, part + 1, parts);
+  for (let r = partStart(N * OH, 1, part, parts); r < r1; r++) {
+    const n = r / OH, oh = r % OH;
     const inImg = input + <usize>n * <usize>H * rowB;
     const outImg = output + <usize>(n * OH) * <usize>OW * ops;
-    for (let oh = 0; oh < OH; oh++) {
-      const ih0 = oh * SH - PT;
-      const kh0 = tapLo(ih0, DH), kh1 = tapHi(ih0, DH, KH, H);
-      let padH = 0;
-      if (!isMax && includePad) padH = max(0, tapHi(ih0 + PT, DH, KH, HP) - tapLo(ih0 + PT, DH));
-      const inRow = inImg + <usize>ih0 * rowB; // wraps for ih0 < 0; only valid rows are read
-      const outRow = outImg + <usize>oh * <usize>OW * ops;
-      for (let ow = 0; ow < OW; ow++) {
-        const iw0 = ow * SW - PL;
-        const kw0 = tapLo(iw0, DW), kw1 = tapHi(iw0, DW, KW, W);
-        let scale = f32x4.splat(0);
-        if (!isMax) {
-          let cnt = 0;
-          if (includePad) {
-            cnt = padH * max(0, tapHi(iw0 + PL, DW, KW, WP) - tapLo(iw0 + PL, DW));
-          } else {
-            cnt = max(0, kh1 - kh0) * max(0, kw1 - kw0);
-          }
-          // An empty window (impossible with valid pads) sums to 0: divide by 1, not 0.
-          scale = f32x4.splat(cnt > 0 ? <f32>cnt : 1);
+    const ih0 = oh * SH - PT;
+    const kh0 = tapLo(ih0, DH), kh1 = tapHi(ih0, DH, KH, H);
+    let padH = 0;
+    if (!isMax && includePad) padH = max(0, tapHi(ih0 + PT, DH, KH, HP) - tapLo(ih0 + PT, DH));
+    const inRow = inImg + <usize>ih0 * rowB; // wraps for ih0 < 0; only valid rows are read
+    const outRow = outImg + <usize>oh * <usize>OW * ops;
+    for (let ow = 0; ow < OW; ow++) {
+      const iw0 = ow * SW - PL;
+      const kw0 = tapLo(iw0, DW), kw1 = tapHi(iw0, DW, KW, W);
+      let scale = f32x4.splat(0);
+      if (!isMax) {
+        let cnt = 0;
+        if (includePad) {
+          cnt = padH * max(0, tapHi(iw0 + PL, DW, KW, WP) - tapLo(iw0 + PL, DW));
+        } else {
+          cnt = max(0, kh1 - kh0) * max(0, kw1 - kw0);
         }
-        poolPixel(isMax, inRow + <usize>iw0 * ps, outRow + <usize>ow * ops, full, rem,
-          kh0, kh1, kw0, kw1, rowStep, colStep, scale);
+        // An empty window (impossible with valid pads) sums to 0: divide by 1, not 0.
+        scale = f32x4.splat(cnt > 0 ? <f32>cnt : 1);
       }
+      poolPixel(isMax, inRow + <usize>iw0 * ps, outRow + <usize>ow * ops, full, rem,
+        kh0, kh1, kw0, kw1, rowStep, colStep, scale);
     }
   }
 }
 
-/** Max pooling over the dilated window; padded positions never win. An empty window gives -Infinity. */
-export function maxpool_f32(g: usize, input: usize, output: usize): void {
-  pool2d(true, g, input, output);
+/**
+ * Max pooling over the dilated window; padded positions never win. An empty window gives
+ * -Infinity. part / parts: a band of output rows.
+ */
+export function maxpool_f32(g: usize, input: usize, output: usize, part: i32, parts: i32): void {
+  pool2d(true, g, input, output, part, parts);
 }
 
-/** Average pooling; G_FLAGS & FLAG_COUNT_INCLUDE_PAD selects the divisor (see header). */
-export function avgpool_f32(g: usize, input: usize, output: usize): void {
-  pool2d(false, g, input, output);
+/** Average pooling; G_FLAGS & FLAG_COUNT_INCLUDE_PAD selects the divisor (see header); part / parts as maxpool_f32. */
+export function avgpool_f32(g: usize, input: usize, output: usize, part: i32, parts: i32): void {
+  pool2d(false, g, input, output, part, parts);
 }
 
 // Pixels summed into a block partial before the partial joins the running total, which is

@@ -1,6 +1,6 @@
 // init({ threads }): models split their convolutions and GEMMs over a worker pool on shared
 // memory and must give exactly the single-threaded bits, on every kernel family the split
-// touches (im2col, pointwise, Winograd, depthwise, Gemm, batched MatMul); bad thread counts are
+// touches (im2col, pointwise, Winograd, depthwise, Gemm, batched MatMul, pools, elementwise); bad thread counts are
 // refused; without SharedArrayBuffer wasmcnn warns once and runs on one thread. Also
 // model.profile() on a threaded model.
 import { readFileSync } from 'node:fs';
@@ -39,7 +39,8 @@ describe('threads: bit-identical to one thread', () => {
   const cases: [string, Record<string, unknown>, string][] = [
     ['resnet18', { inputSize: 64, batch: 2 }, 'Winograd 3x3, im2col 7x7 stem, pointwise, FC'],
     ['mobilenet_v2', { inputSize: 96 }, 'depthwise 3x3 s1/s2, pointwise with residual'],
-    ['googlenet', { inputSize: 64 }, 'im2col 5x5, channel-slice outputs'],
+    ['googlenet', { inputSize: 64 }, 'im2col 5x5, channel-slice outputs, max pools'],
+    ['densenet121', { inputSize: 64 }, 'standalone BatchNorm + ReLU on channel slices, average pools'],
     ['convnext_tiny', { inputSize: 64 }, 'depthwise 7x7, Gemm with GELU over pixel rows'],
     ['shufflenet_v2_x1_0', { inputSize: 64 }, 'grouped pointwise, strided channel slices'],
     ['mobilenetv4_hybrid_medium', { inputSize: 96 }, 'batched MatMul (Mobile-MQA)'],

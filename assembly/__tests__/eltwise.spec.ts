@@ -1,5 +1,6 @@
 /// <reference types="@as-pect/assembly/types/as-pect" />
 // eltwise.ts kernels against the scalar references in eltwise_ref.ts / math_ref.ts.
+import { SPLITS } from './gemm_ref';
 import {
   ACT_NONE, ACT_RELU, ACT_CLAMP, ACT_LEAKY, ACT_SIGMOID, ACT_TANH, ACT_HARDSIGMOID,
   ACT_HARDSWISH, ACT_SILU, ACT_GELU_ERF, ACT_GELU_TANH, ACT_ELU, ACT_SELU, ACT_CELU,
@@ -74,8 +75,17 @@ function checkUnary(op: i32, p0: f32, p1: f32, rows: i32, cols: i32, ldx: i32, l
   for (let i = 0; i < x.length; i++) orig[i] = x[i];
   const out = inPlace ? x : y;
   const ldo = inPlace ? ldx : ldy;
-  unary_f32(op, P(x), P(out), rows, cols, ldx, ldo, p0, p1);
+  unary_f32(op, P(x), P(out), rows, cols, ldx, ldo, p0, p1, 0, 1);
   let bad = 0;
+  if (!inPlace) {
+    // split into parts run one after another (rows, or 4-float column groups): the same bits
+    for (let sp = 0; sp < SPLITS.length; sp++) {
+      const z = new StaticArray<f32>(y.length);
+      for (let i = 0; i < z.length; i++) z[i] = SENT;
+      for (let part = 0; part < SPLITS[sp]; part++) unary_f32(op, P(x), P(z), rows, cols, ldx, ldo, p0, p1, part, SPLITS[sp]);
+      for (let i = 0; i < z.length; i++) if (reinterpret<u32>(z[i]) != reinterpret<u32>(y[i])) bad++;
+    }
+  }
   const rtol = rtolOf(op);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < ldo; c++) {
@@ -134,12 +144,12 @@ describe('unary_f32', () => {
     const x = new StaticArray<f32>(4);
     const y = new StaticArray<f32>(4);
     x[0] = 100; x[1] = -100; x[2] = 20; x[3] = -20;
-    unary_f32(ACT_SIGMOID, P(x), P(y), 1, 2, 2, 2, 0, 0);
+    unary_f32(ACT_SIGMOID, P(x), P(y), 1, 2, 2, 2, 0, 0, 0, 1);
     expect<f32>(y[0]).toBe(1); expect<f32>(y[1]).toBeLessThan(1e-43);
-    unary_f32(ACT_TANH, P(x) + 8, P(y), 1, 2, 2, 2, 0, 0);
+    unary_f32(ACT_TANH, P(x) + 8, P(y), 1, 2, 2, 2, 0, 0, 0, 1);
     expect<f32>(y[0]).toBe(1); expect<f32>(y[1]).toBe(-1);
     x[0] = 5; x[1] = -5;
-    unary_f32(ACT_ERF, P(x), P(y), 1, 2, 2, 2, 0, 0);
+    unary_f32(ACT_ERF, P(x), P(y), 1, 2, 2, 2, 0, 0, 0, 1);
     expect<f32>(y[0]).toBe(1); expect<f32>(y[1]).toBe(-1);
   });
 });
@@ -331,8 +341,16 @@ describe('channel_affine_f32', () => {
       for (let i = 0; i < x.length; i++) x[i] = <f32>(rnd() * 4 - 2);
       for (let i = 0; i < y.length; i++) y[i] = SENT;
       for (let i = 0; i < C; i++) { s[i] = <f32>rnd(); h[i] = <f32>(rnd() - 0.5); }
-      channel_affine_f32(P(x), P(y), rows, C, ldx, ldy, (m & 1) != 0 ? P(s) : 0, (m & 2) != 0 ? P(h) : 0, -Infinity, Infinity);
+      channel_affine_f32(P(x), P(y), rows, C, ldx, ldy, (m & 1) != 0 ? P(s) : 0, (m & 2) != 0 ? P(h) : 0, -Infinity, Infinity, 0, 1);
       let bad = 0;
+      // split into bands of rows run one after another: the same bits
+      for (let sp = 0; sp < SPLITS.length; sp++) {
+        const z = new StaticArray<f32>(y.length);
+        for (let i = 0; i < z.length; i++) z[i] = SENT;
+        for (let part = 0; part < SPLITS[sp]; part++)
+          channel_affine_f32(P(x), P(z), rows, C, ldx, ldy, (m & 1) != 0 ? P(s) : 0, (m & 2) != 0 ? P(h) : 0, -Infinity, Infinity, part, SPLITS[sp]);
+        for (let i = 0; i < z.length; i++) if (reinterpret<u32>(z[i]) != reinterpret<u32>(y[i])) bad++;
+      }
       for (let r = 0; r < rows; r++) for (let c = 0; c < ldy; c++) {
         const got = y[r * ldy + c];
         if (c >= C) { if (got != SENT) bad++; continue; }
@@ -353,7 +371,7 @@ describe('channel_affine_f32 with a clamp (batch norm + ReLU / ReLU6)', () => {
     for (let i = 0; i < x.length; i++) x[i] = <f32>(i - 6);
     x[3] = NaN;
     for (let i = 0; i < C; i++) s[i] = <f32>(i + 1) * 0.5;
-    channel_affine_f32(P(x), P(y), rows, C, C, C, P(s), 0, 0, 6);
+    channel_affine_f32(P(x), P(y), rows, C, C, C, P(s), 0, 0, 6, 0, 1);
     for (let i = 0; i < x.length; i++) {
       if (i == 3) { expect<bool>(isNaN(y[i])).toBe(true); continue; }
       const v = x[i] * s[i % C];

@@ -3,6 +3,7 @@
 // output sizes (partial last windows, the window starting on the pad), count_include_pad on and
 // off, dilation, strides 1..3, KH != KW, asymmetric pads, channel remainders, batch 2 and
 // channel-slice strides (floats past C must stay untouched).
+import { SPLITS } from './gemm_ref';
 import { maxpool_f32, avgpool_f32, global_avgpool_f32, global_maxpool_f32 } from '../pool';
 import { poolRef, globalPoolRef } from './pool_ref';
 import {
@@ -69,9 +70,24 @@ function runCase(
   const out = new StaticArray<f32>(total);
   const ref = new StaticArray<f32>(total);
   for (let i = 0; i < total; i++) { out[i] = SENTINEL; ref[i] = SENTINEL; }
-  if (isMax) maxpool_f32(ptr(g), ptr(inp), ptr(out));
-  else avgpool_f32(ptr(g), ptr(inp), ptr(out));
+  if (isMax) maxpool_f32(ptr(g), ptr(inp), ptr(out), 0, 1);
+  else avgpool_f32(ptr(g), ptr(inp), ptr(out), 0, 1);
   poolRef(isMax, ptr(g), ptr(inp), ptr(ref));
+  // split into bands of output rows run one after another: the same bits
+  for (let sp = 0; sp < SPLITS.length; sp++) {
+    const z = new StaticArray<f32>(total);
+    for (let i = 0; i < total; i++) z[i] = SENTINEL;
+    for (let part = 0; part < SPLITS[sp]; part++) {
+      if (isMax) maxpool_f32(ptr(g), ptr(inp), ptr(z), part, SPLITS[sp]);
+      else avgpool_f32(ptr(g), ptr(inp), ptr(z), part, SPLITS[sp]);
+    }
+    for (let i = 0; i < total; i++) {
+      if (reinterpret<u32>(z[i]) != reinterpret<u32>(out[i])) {
+        lastError = `split into ${SPLITS[sp]} parts: float ${i} differs from the whole call`;
+        return 1;
+      }
+    }
+  }
   return compare(out, ref, OS, C,
     `${isMax ? 'max' : 'avg'} N${N} ${H}x${W}x${C} k${KH}x${KW} s${SH},${SW} p${PT},${PL},${PB},${PR} ` +
     `d${DH},${DW} IS${IS} OS${OS} ceil${ceil} incl${incl} -> ${OH}x${OW}`);

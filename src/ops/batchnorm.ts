@@ -5,7 +5,7 @@ import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
-import { attrFloat, attrInt, ndParams, requireConst } from './util';
+import { attrFloat, attrInt, ndParams, requireConst, ELEMENT_MACS } from './util';
 import { fusedAct } from './window';
 import * as C from '../../assembly/codes';
 
@@ -67,11 +67,11 @@ export const batchnorm: OpDef = {
       const rows = numel(shape) / Cn;
       const ldx = ctx.stride(xname);
       const ldy = ctx.stride(n.outputs[0]);
-      return () => k.channel_affine_f32(x, y, rows, Cn, ldx, ldy, sp, tp, lo, hi);
+      return ctx.parallel('channel_affine_f32', [x, y, rows, Cn, ldx, ldy, sp, tp, lo, hi], rows * Cn * ELEMENT_MACS);
     }
     if (spatial === 1) {
       const rows = numel(shape) / Cn;
-      return () => k.channel_affine_f32(x, y, rows, Cn, Cn, Cn, sp, tp, lo, hi);
+      return ctx.parallel('channel_affine_f32', [x, y, rows, Cn, Cn, Cn, sp, tp, lo, hi], rows * Cn * ELEMENT_MACS);
     }
     // plain [N, C, S]: scale then shift, broadcast along N and S
     const count = numel(shape);
@@ -79,7 +79,7 @@ export const batchnorm: OpDef = {
     return () => {
       k.binary_f32(C.BIN_MUL, y, x, sp, 3, p.shape, p.strides[0], p.strides[1]);
       k.binary_f32(C.BIN_ADD, y, y, tp, 3, p.shape, p.strides[0], p.strides[1]);
-      if (act !== C.ACT_NONE) k.unary_f32(act, y, y, 1, count, count, count, p0, p1);
+      if (act !== C.ACT_NONE) k.unary_f32(act, y, y, 1, count, count, count, p0, p1, 0, 1);
     };
   },
 };

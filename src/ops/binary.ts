@@ -6,7 +6,7 @@ import { ShapeError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
 import type { OpDef, PlanCtx, Step } from './types';
-import { broadcast, broadcastStrides, denseStrides, ndParams, physShape, simplifyDims } from './util';
+import { broadcast, broadcastStrides, denseStrides, ndParams, physShape, simplifyDims, ELEMENT_MACS } from './util';
 
 const CODES: Record<string, number> = {
   Add: C.BIN_ADD, Sub: C.BIN_SUB, Mul: C.BIN_MUL, Div: C.BIN_DIV, Pow: C.BIN_POW,
@@ -58,7 +58,6 @@ export const binary: OpDef = {
     const code = CODES[n.op];
     const out = n.outputs[0];
     const ins = n.inputs;
-    const k = ctx.k;
     const steps: Step[] = [];
     if (ins.length === 1) {
       steps.push(binaryStep(ctx, C.BIN_MAX, out, ins[0], ins[0]));
@@ -70,7 +69,7 @@ export const binary: OpDef = {
       const count = numel(ctx.shape(out));
       const o = ctx.ptr(out);
       const s = 1 / ins.length;
-      steps.push(() => k.unary_f32(C.ACT_SCALE_SHIFT, o, o, 1, count, count, count, s, 0));
+      steps.push(ctx.parallel('unary_f32', [C.ACT_SCALE_SHIFT, o, o, 1, count, count, count, s, 0], count * ELEMENT_MACS));
     }
     return steps.length === 1 ? steps[0] : () => { for (const s of steps) s(); };
   },

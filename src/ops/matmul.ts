@@ -67,7 +67,6 @@ export const matmul: OpDef = {
   },
   plan(n, ctx) {
     const s = shapes(n, ctx);
-    const { k } = ctx;
     const B = ctx.float(n.inputs[1]);
     const y = ctx.ptr(n.outputs[0]);
     const x = ctx.ptr(n.inputs[0]);

@@ -52,7 +52,7 @@ export const pool: OpDef = {
       const order = attrInt(n, 'storage_order', 0);
       return () => k.maxpool_with_indices_f32(g, xi, yo, io, order);
     }
-    return n.op === 'MaxPool' ? () => k.maxpool_f32(g, xi, yo) : () => k.avgpool_f32(g, xi, yo);
+    return ctx.parallel(n.op === 'MaxPool' ? 'maxpool_f32' : 'avgpool_f32', [g, xi, yo], this.macs!(n, ctx));
   },
 };
 

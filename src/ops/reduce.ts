@@ -5,7 +5,7 @@ import { UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel } from '../graph/ir';
 import type { InferCtx, Layout, OpDef } from './types';
-import { attrInt, attrInts, input, intOf, normAxis, physAxis } from './util';
+import { attrInt, attrInts, input, intOf, normAxis, physAxis, ELEMENT_MACS } from './util';
 
 const CODES: Record<string, number> = {
   ReduceSum: C.RED_SUM, ReduceMean: C.RED_MEAN, ReduceMax: C.RED_MAX, ReduceMin: C.RED_MIN,
@@ -58,7 +58,7 @@ export const reduce: OpDef = {
     const k = ctx.k;
     if (axes.length === 0) {
       const count = numel(phys);
-      return () => k.unary_f32(C.ACT_NONE, x, y, 1, count, count, count, 0, 0);
+      return ctx.parallel('unary_f32', [C.ACT_NONE, x, y, 1, count, count, count, 0, 0], count * ELEMENT_MACS);
     }
     // size-1 axes do not break adjacency
     const real = axes.filter((a) => phys[a] !== 1);

@@ -5,7 +5,7 @@ import { UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel } from '../graph/ir';
 import type { InferCtx, OpDef } from './types';
-import { attrFloat, attrString, input, intOf } from './util';
+import { attrFloat, attrString, input, intOf, ELEMENT_MACS } from './util';
 
 const SIMPLE: Record<string, number> = {
   Relu: C.ACT_RELU, Sigmoid: C.ACT_SIGMOID, Tanh: C.ACT_TANH, HardSwish: C.ACT_HARDSWISH,
@@ -80,15 +80,14 @@ export const unary: OpDef = {
     const xname = n.inputs[0];
     const x = ctx.ptr(xname);
     const y = ctx.ptr(n.outputs[0]);
-    const k = ctx.k;
     if (ctx.layout(xname) === 'nhwc') {
       // rows of C channels; either side may be a channel slice of a wider buffer
       const [N, H, W, Cn] = ctx.phys(xname);
       const ldx = ctx.stride(xname);
       const ldy = ctx.stride(n.outputs[0]);
-      if (ldx !== Cn || ldy !== Cn) return () => k.unary_f32(act, x, y, N * H * W, Cn, ldx, ldy, p0, p1);
+      if (ldx !== Cn || ldy !== Cn) return ctx.parallel('unary_f32', [act, x, y, N * H * W, Cn, ldx, ldy, p0, p1], N * H * W * Cn * ELEMENT_MACS);
     }
     const count = numel(ctx.shape(xname));
-    return () => k.unary_f32(act, x, y, 1, count, count, count, p0, p1);
+    return ctx.parallel('unary_f32', [act, x, y, 1, count, count, count, p0, p1], count * ELEMENT_MACS);
   },
 };

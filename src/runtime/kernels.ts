@@ -30,16 +30,19 @@ export interface Kernels {
   dwconv_pack(w: number, bias: number, g: number, dst: number): void;
   dwconv_f32(g: number, input: number, packed: number, output: number, part: number, parts: number): void;
   // pool.ts
-  maxpool_f32(g: number, input: number, output: number): void;
-  avgpool_f32(g: number, input: number, output: number): void;
+  maxpool_f32(g: number, input: number, output: number, part: number, parts: number): void;
+  avgpool_f32(g: number, input: number, output: number, part: number, parts: number): void;
   global_avgpool_f32(N: number, HW: number, C: number, input: number, inStride: number, output: number, outStride: number): void;
   global_maxpool_f32(N: number, HW: number, C: number, input: number, inStride: number, output: number, outStride: number): void;
   // eltwise.ts
-  unary_f32(op: number, x: number, y: number, rows: number, cols: number, ldx: number, ldy: number, p0: number, p1: number): void;
+  unary_f32(op: number, x: number, y: number, rows: number, cols: number, ldx: number, ldy: number, p0: number, p1: number, part: number, parts: number): void;
   binary_f32(op: number, out: number, a: number, b: number, rank: number, shape: number, aStrides: number, bStrides: number): void;
   softmax_f32(x: number, y: number, outer: number, axis: number, inner: number, log: number): void;
   layernorm_f32(x: number, y: number, rows: number, n: number, gamma: number, beta: number, eps: number): void;
-  channel_affine_f32(x: number, y: number, rows: number, C: number, ldx: number, ldy: number, scale: number, shift: number, lo: number, hi: number): void;
+  channel_affine_f32(
+    x: number, y: number, rows: number, C: number, ldx: number, ldy: number, scale: number, shift: number, lo: number, hi: number,
+    part: number, parts: number,
+  ): void;
   instancenorm_f32(x: number, y: number, N: number, HW: number, C: number, scale: number, bias: number, eps: number): void;
   lrn_f32(x: number, y: number, rows: number, C: number, size: number, alpha: number, beta: number, bias: number): void;
   reduce_f32(op: number, x: number, y: number, outer: number, r: number, inner: number): void;

@@ -14,7 +14,10 @@ import { WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
 
 /** Kernels that take (part, parts) as their last two arguments. */
-export const PARALLEL_KERNELS = ['gemm_f32', 'matmul_f32', 'conv2d_f32', 'wino_conv_f32', 'dwconv_f32'] as const;
+export const PARALLEL_KERNELS = [
+  'gemm_f32', 'matmul_f32', 'conv2d_f32', 'wino_conv_f32', 'dwconv_f32', 'maxpool_f32', 'avgpool_f32',
+  'unary_f32', 'channel_affine_f32',
+] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 // Int32 slots of the control block; the arguments follow as float64 (exact for i32 and f32).
