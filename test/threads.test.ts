@@ -127,6 +127,7 @@ describe('threads: options and fallback', () => {
     }
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     vi.stubGlobal('Worker', FailingWorker);
+    vi.stubGlobal('Deno', {}); // Web Workers are what Deno (and browsers, Bun) get; plain Node ignores a global Worker
     try {
       await init({ wasm, wasmThreads, threads: 1 });
       await init({ threads: 2 });
@@ -138,6 +139,25 @@ describe('threads: options and fallback', () => {
     } finally {
       vi.unstubAllGlobals();
       warn.mockRestore();
+    }
+  });
+
+  it('plain Node uses worker_threads even when a library put a Worker polyfill on globalThis', async () => {
+    const ref = await zoo('mobilenet_v2', 1, { inputSize: 64 });
+    vi.stubGlobal('Worker', class {
+      constructor() {
+        throw new Error('a polyfill that cannot run blob: scripts');
+      }
+    });
+    try {
+      await init({ wasm, wasmThreads, threads: 1 });
+      const m = await zoo('mobilenet_v2', 2, { inputSize: 64 });
+      expect(m.threads).toBe(2);
+      expect(bitDiffs(run(ref), run(m))).toEqual([]);
+      m.dispose();
+    } finally {
+      vi.unstubAllGlobals();
+      ref.dispose();
     }
   });
 

@@ -103,8 +103,16 @@ interface WorkerLike {
   onError(f: (message: string) => void): void;
 }
 
+/**
+ * Plain Node (not Deno or Bun, which also report process.versions.node): worker_threads, even
+ * when a library has put a Worker polyfill on globalThis (one of the benchmark's peers does).
+ */
+function isPlainNode(): boolean {
+  return isNode && typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' && !(process.versions as { bun?: string }).bun;
+}
+
 async function spawn(): Promise<WorkerLike> {
-  if (typeof Worker !== 'undefined') {
+  if (!isPlainNode() && typeof Worker !== 'undefined') {
     // browsers, Deno, Bun: a module worker from a Blob
     const src = `const post = (m) => self.postMessage(m);\nself.onmessage = (e) => onMessage(e.data);\n${WORKER_BODY}`;
     const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
@@ -125,7 +133,7 @@ async function spawn(): Promise<WorkerLike> {
       onError: (f) => w.addEventListener('error', (e: Event) => f((e as ErrorEvent).message || 'worker error')),
     };
   }
-  if (!isNode) throw new WasmCnnError('this runtime has neither Web Workers nor node:worker_threads');
+  if (!isPlainNode()) throw new WasmCnnError('this runtime has neither Web Workers nor node:worker_threads');
   const wt = await import(/* @vite-ignore */ 'node:worker_threads');
   const src = `const { parentPort } = require('node:worker_threads');\nconst post = (m) => parentPort.postMessage(m);\nparentPort.on('message', onMessage);\n${WORKER_BODY}`;
   const w = new wt.Worker(src, { eval: true });
