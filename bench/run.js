@@ -60,6 +60,18 @@ console.log(
     (RELAXED ? ' and the relaxed-SIMD build (FMA)\n' : ' (relaxed SIMD not enabled: run node --experimental-wasm-relaxed-simd to add it)\n'),
 );
 
+// 0. Threads: 2 threads against 1, same model, interleaved; first, before any peer is loaded
+//    (their runtimes may keep threads of their own busy)
+if (SECTIONS.has('threads')) {
+  console.log(`Threads: init({ threads: 2 }) against 1 thread, baseline SIMD, batch 1; median of ${RUNS} interleaved rounds`);
+  console.log(`${pad('model', 24)}${pad('1 thread ms', 14)}${pad('2 threads ms', 14)}${pad('2t/1t', 8)}outputs`);
+  const rows = await benchThreads(THREADED, RUNS);
+  for (const r of rows)
+    console.log(`${pad(r.name, 24)}${pad(num(r.ms1, 1), 14)}${pad(r.threads === 2 ? num(r.msN, 1) : `(${r.threads} thread)`, 14)}${pad(num(r.msN / r.ms1), 8)}${r.same ? 'bit-identical' : 'DIFFER'}`);
+  writeThreadsReport(rows, `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, \`node ${process.execArgv.join(' ')} bench/run.js ${process.argv.slice(2).join(' ')}\`; median of ${RUNS} interleaved rounds.`);
+  console.log('wrote bench/results/threads.md\n');
+}
+
 // 1. GEMM
 if (SECTIONS.has('gemm')) {
 const peak = benchPeak(wm);
@@ -147,17 +159,6 @@ if (SECTIONS.has('models')) {
   writeReport(rows, who.filter((w) => rows.some((r) => r.ms[w] !== undefined)), header);
   console.log('wrote bench/results/latest.md and bench/results/latest.svg\n');
   for (const r of rows) r.model.dispose();
-}
-
-// 3b. Threads: 2 threads against 1, same model, interleaved
-if (SECTIONS.has('threads')) {
-  console.log(`Threads: init({ threads: 2 }) against 1 thread, baseline SIMD, batch 1; median of ${RUNS} interleaved rounds`);
-  console.log(`${pad('model', 24)}${pad('1 thread ms', 14)}${pad('2 threads ms', 14)}${pad('2t/1t', 8)}outputs`);
-  const rows = await benchThreads(THREADED, RUNS);
-  for (const r of rows)
-    console.log(`${pad(r.name, 24)}${pad(num(r.ms1, 1), 14)}${pad(r.threads === 2 ? num(r.msN, 1) : `(${r.threads} thread)`, 14)}${pad(num(r.msN / r.ms1), 8)}${r.same ? 'bit-identical' : 'DIFFER'}`);
-  writeThreadsReport(rows, `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, \`node ${process.execArgv.join(' ')} bench/run.js ${process.argv.slice(2).join(' ')}\`; median of ${RUNS} interleaved rounds.`);
-  console.log('wrote bench/results/threads.md\n');
 }
 
 // 4. Per-step profile of one model
