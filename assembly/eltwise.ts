@@ -22,7 +22,7 @@ import {
   BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MAX, BIN_MIN, BIN_POW, BIN_PRELU,
   RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_SUMSQ, RED_L1, RED_L2, RED_LOGSUMEXP,
 } from './codes';
-import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vtanh, verf, vOnePlusErfFast } from './math';
+import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vsigmoidAct, vtanh, verf, vOnePlusErfFast } from './math';
 import { mergeDims } from './layout';
 import { partStart } from './parallel';
 
@@ -58,7 +58,7 @@ import { partStart } from './parallel';
     return f32x4.div(f32x4.mul(x, t), splat(6));
   }
 }
-@final class USilu { @inline v(x: v128, p0: v128, p1: v128): v128 { return f32x4.mul(x, vsigmoid(x)); } }
+@final class USilu { @inline v(x: v128, p0: v128, p1: v128): v128 { return f32x4.mul(x, vsigmoidAct(x)); } }
 @final class UGeluErf {
   @inline v(x: v128, p0: v128, p1: v128): v128 {
     // 0.5 x (1 + erf(x / sqrt 2)), 1 + erf to ~2e-7 absolute (A&S 7.1.26): GELU is a network
