@@ -8,7 +8,7 @@ import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
 import { attrInt, attrInts, input, requireConst } from './util';
-import { fusedAct, geomBlock, window2d, type Window } from './window';
+import { fusedAct, geomBlock, packWeights, window2d, type Window } from './window';
 
 function geometry(n: Node, ctx: InferCtx): { x: number[]; w: number[]; win: Window; groups: number } {
   const x = ctx.shape(n.inputs[0]);
@@ -75,7 +75,7 @@ export const conv: OpDef = {
   },
   plan(n: Node, ctx: PlanCtx) {
     const { x, w, win, groups } = geometry(n, ctx);
-    const { k, mem } = ctx;
+    const { k } = ctx;
     const weight = ctx.weight(n.inputs[1]);
     const biasName = input(n, 2);
     const bias = biasName ? ctx.weight(biasName) : undefined;
@@ -88,25 +88,14 @@ export const conv: OpDef = {
     const dw = isDepthwise(n, ctx);
     const wino = !dw && useWinograd(win, groups, x[1], w[0], a.act);
     const size = dw ? k.dwconv_packed_size(g) : wino ? k.wino_packed_size(g) : k.conv2d_packed_size(g);
-    const packed = mem.alloc(size * 4);
-    const mark = mem.mark();
-    const wp = mem.putF32(weight.data);
     const scaleName = n.attrs._wscale as string | undefined;
-    if (scaleName) {
-      // a folded BatchNorm / layer scale: scale each output channel's kernel in wasm memory
-      const s = ctx.weight(scaleName).data;
-      const f = mem.f32;
-      const per = weight.data.length / s.length;
-      for (let o = 0; o < s.length; o++) {
-        const base = (wp >> 2) + o * per;
-        for (let j = 0; j < per; j++) f[base + j] *= s[o];
-      }
-    }
-    const bp = bias ? mem.putF32(bias.data) : 0;
-    if (dw) k.dwconv_pack(wp, bp, g, packed);
-    else if (wino) k.wino_pack(wp, bp, g, packed);
-    else k.conv2d_pack(wp, bp, g, packed);
-    mem.reset(mark);
+    // a folded BatchNorm / layer scale multiplies each output channel's kernel
+    const scale = scaleName ? ctx.weight(scaleName).data : undefined;
+    const packed = packWeights(ctx, size, weight, bias, (wp, bp, dst) => {
+      if (dw) k.dwconv_pack(wp, bp, g, dst);
+      else if (wino) k.wino_pack(wp, bp, g, dst);
+      else k.conv2d_pack(wp, bp, g, dst);
+    }, scale);
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
     const macs = this.macs!(n, ctx);

@@ -12,7 +12,7 @@ import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
 import { attrInt, attrInts, attrString, input, requireConst } from './util';
-import { geomBlock, type Window } from './window';
+import { geomBlock, packWeights, type Window } from './window';
 
 interface Geometry { x: number[]; w: number[]; win: Window; groups: number; oc: number }
 
@@ -91,17 +91,12 @@ export const convTranspose: OpDef = {
   },
   plan(n: Node, ctx: PlanCtx) {
     const { x, win, groups, oc } = geometry(n, ctx);
-    const { k, mem } = ctx;
+    const { k } = ctx;
     const weight = ctx.weight(n.inputs[1]);
     const biasName = input(n, 2);
     const bias = biasName ? ctx.weight(biasName) : undefined;
     const g = geomBlock(ctx, win, { N: x[0], H: x[2], W: x[3], C: x[1], OC: oc, groups });
-    const packed = mem.alloc(k.convt_packed_size(g) * 4);
-    const mark = mem.mark();
-    const wp = mem.putF32(weight.data);
-    const bp = bias ? mem.putF32(bias.data) : 0;
-    k.convt_pack(wp, bp, g, packed);
-    mem.reset(mark);
+    const packed = packWeights(ctx, k.convt_packed_size(g), weight, bias, (wp, bp, dst) => k.convt_pack(wp, bp, g, dst));
     const s = ctx.scratch(k.convt_scratch_size(g));
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);

@@ -10,7 +10,7 @@ import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
 import { attrInt, attrInts, input, requireConst } from './util';
-import { geomBlock, window2d, type Window } from './window';
+import { geomBlock, packWeights, window2d, type Window } from './window';
 
 function geometry(n: Node, ctx: InferCtx): { x: number[]; w: number[]; win: Window; groups: number; og: number } {
   const x = ctx.shape(n.inputs[0]);
@@ -80,17 +80,12 @@ export const deformConv: OpDef = {
   },
   plan(n: Node, ctx: PlanCtx) {
     const { x, w, win, groups, og } = geometry(n, ctx);
-    const { k, mem } = ctx;
+    const { k } = ctx;
     const weight = ctx.weight(n.inputs[1]);
     const biasName = input(n, 3);
     const bias = biasName ? ctx.weight(biasName) : undefined;
     const g = geomBlock(ctx, win, { N: x[0], H: x[2], W: x[3], C: x[1], OC: w[0], groups });
-    const packed = mem.alloc(k.conv2d_packed_size(g) * 4);
-    const mark = mem.mark();
-    const wp = mem.putF32(weight.data);
-    const bp = bias ? mem.putF32(bias.data) : 0;
-    k.conv2d_pack(wp, bp, g, packed);
-    mem.reset(mark);
+    const packed = packWeights(ctx, k.conv2d_packed_size(g), weight, bias, (wp, bp, dst) => k.conv2d_pack(wp, bp, g, dst));
     const offName = n.inputs[2];
     const off = nhwcPtr(ctx, offName, ctx.shape(offName));
     const maskName = input(n, 4);

@@ -2,7 +2,7 @@
 // auto_pad, explicit pads, dilation, ceil_mode; and the kernels' geometry block.
 import * as C from '../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../errors';
-import type { Node } from '../graph/ir';
+import type { Node, Tensor } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { PlanCtx } from './types';
 import { attrInt, attrInts, attrString } from './util';
@@ -96,4 +96,31 @@ export function geomBlock(ctx: PlanCtx, w: Window, a: GeomArgs): number {
 /** The clamp-family activation fused into a node by the epilogue pass (attrs _act/_p0/_p1). */
 export function fusedAct(n: Node): { act: number; p0: number; p1: number } {
   return { act: attrInt(n, '_act', C.ACT_NONE), p0: attrInt(n, '_p0', 0), p1: attrInt(n, '_p1', 0) };
+}
+
+/**
+ * Packs a conv-family weight once: stages the PyTorch/ONNX-layout weight (each output channel's
+ * kernel times scale[o] when a folded BatchNorm / layer scale is given) and bias in wasm
+ * memory, calls `pack(w, bias, dst)` into `floats` freshly reserved floats, and gives the
+ * staging space back. Returns the packed weights' address.
+ */
+export function packWeights(
+  ctx: PlanCtx, floats: number, weight: Tensor, bias: Tensor | undefined,
+  pack: (w: number, bias: number, dst: number) => void, scale?: Float32Array,
+): number {
+  const { mem } = ctx;
+  const packed = mem.alloc(floats * 4);
+  const mark = mem.mark();
+  const wp = mem.putF32(weight.data);
+  if (scale) {
+    const f = mem.f32;
+    const per = weight.data.length / scale.length;
+    for (let o = 0; o < scale.length; o++) {
+      const base = (wp >> 2) + o * per;
+      for (let j = 0; j < per; j++) f[base + j] *= scale[o];
+    }
+  }
+  pack(wp, bias ? mem.putF32(bias.data) : 0, packed);
+  mem.reset(mark);
+  return packed;
 }
