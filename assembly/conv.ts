@@ -19,8 +19,8 @@ import { geo } from './window';
 const NR: i32 = 8;
 /** Scratch budget for one block of im2col rows (bytes): fits in L2 next to the weights. */
 const IM2COL_BUDGET_BYTES: i32 = 192 * 1024;
-/** Bounds on the output pixels per im2col block (a multiple of the GEMM's 6-row tile). */
-const MIN_BLOCK_ROWS: i32 = 6;
+/** Bounds on the output pixels per im2col block (a multiple of the GEMM's 4-row strip). */
+const MIN_BLOCK_ROWS: i32 = 4;
 const MAX_BLOCK_ROWS: i32 = 240;
 
 /** 1x1, stride 1, no padding: the input pixels are the GEMM rows as they stand. */
@@ -37,7 +37,7 @@ function isPointwise(g: usize): bool {
 /** Output pixels per im2col block. */
 function blockRows(g: usize): i32 {
   let rows = IM2COL_BUDGET_BYTES / max(1, groupK(g) << 2);
-  rows = min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows / 6 * 6));
+  rows = min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows / 4 * 4));
   return min(rows, geo(g, G_N) * geo(g, G_OH) * geo(g, G_OW));
 }
 
@@ -191,8 +191,8 @@ export function conv2d_f32(
       b0 = partStart(blocks, 1, part, parts);
       b1 = partStart(blocks, 1, part + 1, parts);
     } else {
-      q0 = partStart(panels, 1, part, parts);
-      q1 = partStart(panels, 1, part + 1, parts);
+      q0 = partStart(panels, 2, part, parts);
+      q1 = partStart(panels, 2, part + 1, parts);
     }
   }
   const n0 = q0 * NR, nCols = min(OCg, q1 * NR) - n0;

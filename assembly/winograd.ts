@@ -3,7 +3,7 @@
 //
 // Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A per 4x4 input tile d / 2x2 output tile Y. Summed over the
 // input channels, the element-wise product at each of the 16 transform positions is a GEMM
-// (tiles × C) · (C × OC), run by gemm.ts's 6x8 micro-kernel against the transformed filters,
+// (tiles × C) · (C × OC), run by gemm.ts's micro-kernels against the transformed filters,
 // packed at plan time as 16 gemm_pack-layout matrices (zero bias). Per block of output tiles:
 //   1. input transform V = Bᵀ d B, four channels per f32x4, zeros outside the image (padding
 //      and the right/bottom partial tiles), into 16 scratch matrices [tiles][C];
@@ -29,7 +29,7 @@ const NR: i32 = 8;
 const POS: i32 = 16;
 /** Scratch budget for one block of transformed tiles (V and M together). */
 const BLOCK_BUDGET_BYTES: i32 = 256 * 1024;
-const MIN_BLOCK_TILES: i32 = 6;
+const MIN_BLOCK_TILES: i32 = 4;
 const MAX_BLOCK_TILES: i32 = 48;
 
 @inline function round4(n: i32): i32 {
@@ -40,11 +40,11 @@ function tilesTotal(g: usize): i32 {
   return geo(g, G_N) * ((geo(g, G_OH) + 1) >> 1) * ((geo(g, G_OW) + 1) >> 1);
 }
 
-/** Output tiles per block: a multiple of the GEMM's 6 rows, V and M within the budget. */
+/** Output tiles per block: a multiple of the GEMM's 4-row strip, V and M within the budget. */
 function blockTiles(g: usize): i32 {
   const perTile = POS * (round4(geo(g, G_C)) + round4(geo(g, G_OC))) * 4;
   let t = BLOCK_BUDGET_BYTES / perTile;
-  t = min(MAX_BLOCK_TILES, max(MIN_BLOCK_TILES, t / 6 * 6));
+  t = min(MAX_BLOCK_TILES, max(MIN_BLOCK_TILES, t / 4 * 4));
   return min(t, tilesTotal(g));
 }
 
@@ -257,8 +257,8 @@ export function wino_conv_f32(
       b0 = partStart(blocks, 1, part, parts);
       b1 = partStart(blocks, 1, part + 1, parts);
     } else {
-      q0 = partStart(panels, 1, part, parts);
-      q1 = partStart(panels, 1, part + 1, parts);
+      q0 = partStart(panels, 2, part, parts);
+      q1 = partStart(panels, 2, part + 1, parts);
     }
   }
   const oc0 = q0 * NR, oc1 = min(OC, q1 * NR);

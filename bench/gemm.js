@@ -29,9 +29,9 @@ export function benchGemm(w, n, runs = 11) {
 /** GFLOP/s of gemm_peak_probe (same tile and instruction mix as the kernel, operands in L1). */
 export function benchPeak(w, runs = 11) {
   const { k } = w;
-  const iters = 200000;
+  const iters = 50000;
   // wasm has no on-stack replacement: many short calls first so the timed calls run optimised code
-  for (let i = 0; i < 300; i++) k.gemm_peak_probe(1000);
+  for (let i = 0; i < 300; i++) k.gemm_peak_probe(100);
   const flops = iters * k.gemm_peak_probe_flops_per_iter();
   const times = [];
   for (let i = 0; i < runs; i++) {

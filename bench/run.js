@@ -76,7 +76,7 @@ if (SECTIONS.has('threads')) {
 if (SECTIONS.has('gemm')) {
 const peak = benchPeak(wm);
 console.log('GEMM gemm_f32, M = N = K (median of 11 runs, warm-up excluded)');
-console.log(`peak of the 6x8 f32x4 mul+add tile (gemm_peak_probe, operands in L1): ${num(peak.gflops)} GFLOP/s`);
+console.log(`peak of the 2x16 f32x4 mul+add tile (gemm_peak_probe, operands in L1): ${num(peak.gflops)} GFLOP/s`);
 console.log(`${pad('size', 8)}${pad('ms', 10)}${pad('GFLOP/s', 10)}${pad('share of peak', 15)}best run GFLOP/s`);
 let target;
 for (const n of [64, 128, 256, 512, 1024]) {
