@@ -22,7 +22,7 @@ import {
   BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MAX, BIN_MIN, BIN_POW, BIN_PRELU,
   RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_SUMSQ, RED_L1, RED_L2, RED_LOGSUMEXP,
 } from './codes';
-import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vsigmoidAct, vtanh, verf, vOnePlusErfFast } from './math';
+import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vsigmoidAct, vtanh, verf, verfFast } from './math';
 import { mergeDims } from './layout';
 import { partStart } from './parallel';
 
@@ -61,10 +61,11 @@ import { partStart } from './parallel';
 @final class USilu { @inline v(x: v128, p0: v128, p1: v128): v128 { return f32x4.mul(x, vsigmoidAct(x)); } }
 @final class UGeluErf {
   @inline v(x: v128, p0: v128, p1: v128): v128 {
-    // 0.5 x (1 + erf(x / sqrt 2)), 1 + erf to ~2e-7 absolute (A&S 7.1.26): GELU is a network
-    // activation, and the accurate erf (verf) costs three times as much
-    const u = f32x4.mul(x, splat(0.7071067811865476));
-    return f32x4.mul(f32x4.mul(x, splat(0.5)), vOnePlusErfFast(u));
+    // h + h erf(x / sqrt 2), h = x / 2; erf to 4.2e-7 absolute (verfFast): GELU is a network
+    // activation, and the accurate erf (verf) costs several times as much. Where erf saturates
+    // to -1, h + h·(-1) is exactly 0 (x = -Inf gives NaN, as PyTorch's formula does).
+    const h = f32x4.mul(x, splat(0.5));
+    return f32x4.add(h, f32x4.mul(h, verfFast(f32x4.mul(x, splat(0.7071067811865476)))));
   }
 }
 @final class UGeluTanh {

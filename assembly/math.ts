@@ -20,7 +20,7 @@
 //   |x| >= 1: erf = 1 - erfc, erfc from the Chebyshev-fitted formula of Numerical Recipes
 //   (Press et al., "Numerical Recipes in C", 2nd ed., sec. 6.2, erfcc: fractional error
 //   < 1.2e-7 everywhere): erfc(z) = t exp(-z^2 - 1.26551223 + t(1.00002368 + ...)),
-//   t = 1/(1 + z/2).
+//   t = 1/(1 + z/2). verfFast (GELU): a rational u P(u^2) / Q(u^2) fitted by tools/fit_erf.py.
 // Special values: NaN propagates; exp(+-Inf) = Inf/0; log(0) = -Inf, log(<0) = NaN;
 // sigmoid/tanh/erf saturate exactly to their limits.
 
@@ -333,21 +333,26 @@
 }
 
 /**
- * 1 + erf(x) per lane, fast: Abramowitz & Stegun 7.1.26 (erfc(z) = t P(t) e^{-z^2},
- * t = 1 / (1 + 0.3275911 z), |erf error| <= 1.5e-7), one exp and one division. Absolute
- * accuracy ~2e-7: what GELU inside a network needs, at a third of the accurate form's cost.
+ * erf per lane, fast: u P(u^2) / Q(u^2) with P, Q of degree 5 fitted by tools/fit_erf.py on
+ * |u| <= 3.92; |u| clamped to 3.95, where the quotient reaches 1, and the result to [-1, 1], so
+ * it saturates exactly. Absolute error <= 4.2e-7 (float32 evaluation): what GELU inside a
+ * network needs, at under half the cost of an exp and a division (1.2 against 2.7 ns).
+ * NaN propagates (pmin/pmax keep their first operand when the comparison fails).
  */
 // @ts-ignore: decorator
-@inline export function vOnePlusErfFast(x: v128): v128 {
-  const z = f32x4.abs(x);
-  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.mul(z, f32x4.splat(0.3275911)), f32x4.splat(1.0)));
-  let p = f32x4.add(f32x4.mul(t, f32x4.splat(1.061405429)), f32x4.splat(-1.453152027));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
-  // erfc(|x|); 1 + erf(x) = erfc(|x|) for x < 0, 2 - erfc(|x|) otherwise
-  const c = f32x4.mul(f32x4.mul(p, t), vexp(f32x4.neg(f32x4.mul(z, z))));
-  const r = v128.bitselect(c, f32x4.sub(f32x4.splat(2.0), c), f32x4.lt(x, f32x4.splat(0.0)));
-  // NaN propagates
-  return v128.bitselect(x, r, f32x4.ne(x, x));
+@inline export function verfFast(x: v128): v128 {
+  const u = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-3.95)), f32x4.splat(3.95));
+  const t = f32x4.mul(u, u);
+  let p = f32x4.add(f32x4.mul(f32x4.splat(2.0346642486401834e-6), t), f32x4.splat(2.8746051248162985e-4));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(3.867947030812502e-3));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(5.305930972099304e-2));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.19275663793087006));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.128378987312317));
+  let q = f32x4.add(f32x4.mul(f32x4.splat(3.806890526902862e-5), t), f32x4.splat(1.188002759590745e-3));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(1.5171555802226067e-2));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(0.11508136987686157));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(0.5041577816009521));
+  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(1.0));
+  const e = f32x4.div(f32x4.mul(u, p), q);
+  return f32x4.pmin(f32x4.pmax(e, f32x4.splat(-1.0)), f32x4.splat(1.0));
 }

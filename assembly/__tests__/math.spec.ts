@@ -1,7 +1,7 @@
 /// <reference types="@as-pect/assembly/types/as-pect" />
 // math.ts approximations against AS Math (f64) / f64 references; errors in f32 ulps of the
 // correctly rounded result. Each sweep: evenly spaced points + random points + special values.
-import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vtanh, verf, vOnePlusErf } from '../math';
+import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vtanh, verf, vOnePlusErf, verfFast } from '../math';
 import { erfRef, erfcRef, sigmoidRef, ulpErr, rnd, resetRnd } from './math_ref';
 
 function fExp(x: v128): v128 { return vexp(x); }
@@ -12,6 +12,7 @@ function fSigmoid(x: v128): v128 { return vsigmoid(x); }
 function fTanh(x: v128): v128 { return vtanh(x); }
 function fErf(x: v128): v128 { return verf(x); }
 function fOnePlusErf(x: v128): v128 { return vOnePlusErf(x); }
+function fErfFast(x: v128): v128 { return verfFast(x); }
 
 function rExp(x: f64): f64 { return Math.exp(x); }
 function rExpm1(x: f64): f64 { return Math.expm1(x); }
@@ -149,5 +150,26 @@ describe('math: erf', () => {
     expect(at(fErf, -Infinity)).toBe(-1);
     expect(at(fErf, 0)).toBe(0);
     expect(isNaN(at(fErf, NaN))).toBe(true);
+  });
+});
+
+describe('math: erfFast (GELU)', () => {
+  it('absolute error <= 4.2e-7 on [-8, 8] (tools/fit_erf.py), odd', () => {
+    let worst: f64 = 0;
+    for (let i = 0; i <= 400000; i++) {
+      const x = <f32>(-8.0 + 16.0 * <f64>i / 400000.0);
+      worst = Math.max(worst, Math.abs(<f64>at(fErfFast, x) - erfRef(<f64>x)));
+      if (at(fErfFast, -x) != -at(fErfFast, x)) worst = Infinity;
+    }
+    log<string>('  erfFast max |error| ' + worst.toString());
+    expect(worst).toBeLessThanOrEqual(4.2e-7);
+  });
+  it('saturates exactly, NaN', () => {
+    expect(at(fErfFast, 3.95)).toBe(1);
+    expect(at(fErfFast, -4)).toBe(-1);
+    expect(at(fErfFast, Infinity)).toBe(1);
+    expect(at(fErfFast, -Infinity)).toBe(-1);
+    expect(at(fErfFast, 0)).toBe(0);
+    expect(isNaN(at(fErfFast, NaN))).toBe(true);
   });
 });
