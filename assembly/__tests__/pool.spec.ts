@@ -26,6 +26,8 @@ function ptr<T>(a: T): usize {
 }
 
 let lastError: string = '';
+/** When > 0, every nanEvery-th input float is NaN (max pooling must return NaN for its windows). */
+let nanEvery: i32 = 0;
 
 // Output size along one axis, PyTorch / ONNX rule: with ceil_mode the last window must start
 // inside the input or the leading pad.
@@ -42,7 +44,9 @@ function compare(out: StaticArray<f32>, ref: StaticArray<f32>, OS: i32, C: i32, 
   for (let i = 0; i < out.length; i++) {
     const c = i % OS;
     const got = out[i], want = ref[i];
-    const ok = c < C ? got == want || Mathf.abs(got - want) <= 1e-5 * (1 + Mathf.abs(want)) : got == SENTINEL;
+    const ok = c < C
+      ? got == want || Mathf.abs(got - want) <= 1e-5 * (1 + Mathf.abs(want)) || (isNaN(got) && isNaN(want))
+      : got == SENTINEL;
     if (!ok) {
       if (bad == 0) lastError = `${what}: float ${i} (c ${c}) got ${got} want ${want}`;
       bad++;
@@ -65,7 +69,7 @@ function runCase(
   g[G_PT] = PT; g[G_PL] = PL; g[G_PB] = PB; g[G_PR] = PR; g[G_DH] = DH; g[G_DW] = DW;
   g[G_GROUPS] = 1; g[G_IN_STRIDE] = IS; g[G_OUT_STRIDE] = OS; g[G_FLAGS] = incl ? FLAG_COUNT_INCLUDE_PAD : 0;
   const inp = new StaticArray<f32>(N * H * W * IS);
-  for (let i = 0; i < inp.length; i++) inp[i] = rnd();
+  for (let i = 0; i < inp.length; i++) inp[i] = nanEvery > 0 && i % nanEvery == 7 ? NaN : rnd();
   const total = N * OH * OW * OS;
   const out = new StaticArray<f32>(total);
   const ref = new StaticArray<f32>(total);
@@ -179,6 +183,13 @@ describe('maxpool_f32 / avgpool_f32', () => {
       }
     }
     check(bad);
+  });
+  it('max: a NaN anywhere in the window gives NaN (PyTorch), other windows unaffected', () => {
+    nanEvery = 37;
+    check(runCase(true, 1, 9, 11, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 13, 13, false, false));
+    check(runCase(true, 2, 7, 8, 8, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 9, 8, false, false));
+    check(runCase(true, 1, 12, 12, 5, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 5, 6, false, false));
+    nanEvery = 0;
   });
   it('400 random geometries against the reference', () => {
     let bad = 0;

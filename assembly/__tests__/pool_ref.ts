@@ -36,7 +36,7 @@ export function poolRef(isMax: bool, g: usize, input: usize, output: usize): voi
               const x = load<f32>(input + (<usize>(((n * H + ih) * W + iw) * IS + c) << 2));
               valid++;
               sum += <f64>x;
-              if (x > mx) mx = x;
+              if (x > mx || isNaN(x)) mx = x; // PyTorch: a NaN tap wins and stays
             }
           }
           const cnt = incl ? padded : valid;
