@@ -89,6 +89,20 @@ function cpPad6(n: i32): void {
 
 /** dst[i*dP + j] = src[i + j*sL] for i < np, j < nl (byte strides dPb, sLb), 4x4 register tiles. */
 function transpose2d(dst: usize, src: usize, np: i32, nl: i32, dPb: usize, sLb: usize): void {
+  if (nl == 2 && dPb == 8) {
+    // two sources interleaved into a dense row (ShuffleNet's 2-group channel shuffle)
+    let i = 0;
+    for (; i + 4 <= np; i += 4) {
+      const a = v128.load(src + (<usize>i << 2)), b = v128.load(src + sLb + (<usize>i << 2));
+      v128.store(dst + (<usize>i << 3), v128.shuffle<f32>(a, b, 0, 4, 1, 5));
+      v128.store(dst + (<usize>i << 3), v128.shuffle<f32>(a, b, 2, 6, 3, 7), 16);
+    }
+    for (; i < np; i++) {
+      store<f32>(dst + (<usize>i << 3), load<f32>(src + (<usize>i << 2)));
+      store<f32>(dst + (<usize>i << 3), load<f32>(src + sLb + (<usize>i << 2)), 4);
+    }
+    return;
+  }
   const np4 = np & ~3;
   const nl4 = nl & ~3;
   // column blocks of 16 dst floats (one cache line per dst row), then 4
