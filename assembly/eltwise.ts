@@ -948,7 +948,7 @@ export function reduce_f32(op: i32, x: usize, y: usize, outer: i32, r: i32, inne
 }
 
 // ============================================================================================
-// Fill
+// Fill, NaN scan
 // ============================================================================================
 
 /** dst[0..n) = value. */
@@ -961,4 +961,20 @@ export function fill_f32(dst: usize, n: i32, value: f32): void {
   }
   for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v);
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), value);
+}
+
+/** Index of the first NaN in x[0..n), or -1 (the host's check of every input feed). */
+export function find_nan_f32(x: usize, n: i32): i32 {
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    const nan = v128.or(v128.or(f32x4.ne(a, a), f32x4.ne(b, b)), v128.or(f32x4.ne(c, c), f32x4.ne(d, d)));
+    if (v128.any_true(nan)) break;
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v != v) return i;
+  }
+  return -1;
 }

@@ -17,6 +17,7 @@ import { trimDeadTaps } from './graph/trimTaps';
 import { opDef } from './ops';
 import type { Layout, PlanCtx, Step } from './ops/types';
 import { physShape } from './ops/util';
+import type { Kernels } from './runtime/kernels';
 import { Mem } from './runtime/memory';
 import { PARALLEL_KERNELS, type ParallelKernel, type Pool } from './runtime/threads';
 import { instantiate } from './runtime/wasm';
@@ -69,6 +70,7 @@ export class Model {
   private steps: Step[];
   private stepNodes: Node[];
   private mem: Mem | undefined;
+  private k: Kernels;
   private pool: { pool: Pool; id: number } | undefined;
   private inPtr: Map<string, number>;
   private outPtr: Map<string, number>;
@@ -76,9 +78,10 @@ export class Model {
 
   /** @internal use loadOnnx, createModel or GraphBuilder.build */
   constructor(p: {
-    graph: Graph; sourceGraph: Graph; steps: Step[]; stepNodes: Node[]; mem: Mem; inPtr: Map<string, number>;
+    graph: Graph; sourceGraph: Graph; steps: Step[]; stepNodes: Node[]; mem: Mem; k: Kernels; inPtr: Map<string, number>;
     outPtr: Map<string, number>; layers: LayerInfo[]; pool?: { pool: Pool; id: number };
   }) {
+    this.k = p.k;
     this.stepNodes = p.stepNodes;
     this.pool = p.pool;
     this.threads = p.pool?.pool.threads ?? 1;
@@ -162,9 +165,10 @@ export class Model {
         throw new ShapeError(`input '${name}': expected shape ${shapeStr(want)}, got ${shapeStr(t.shape)}`);
       if (t.data.length !== numel(want))
         throw new ShapeError(`input '${name}': ${t.data.length} values for shape ${shapeStr(want)} (${numel(want)})`);
-      for (let i = 0; i < t.data.length; i++)
-        if (t.data[i] !== t.data[i]) throw new ValueError(`input '${name}' holds NaN at index ${i}`);
-      f32.set(t.data, this.inPtr.get(name)! >> 2);
+      const p = this.inPtr.get(name)!;
+      f32.set(t.data, p >> 2);
+      const nan = this.k.find_nan_f32(p, t.data.length);
+      if (nan >= 0) throw new ValueError(`input '${name}' holds NaN at index ${nan}`);
     }
     return mem;
   }
@@ -354,5 +358,5 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   scratch.ptr = mem.alloc(scratchBytes);
   const inPtr = new Map(g.inputs.map((i) => [i.name, ctx.ptr(i.name)]));
   const outPtr = new Map(g.outputs.map((o) => [o.name, ctx.ptr(o.name)]));
-  return new Model({ graph: g, sourceGraph, steps, stepNodes, mem, inPtr, outPtr, layers, pool: pool && { pool, id } });
+  return new Model({ graph: g, sourceGraph, steps, stepNodes, mem, k, inPtr, outPtr, layers, pool: pool && { pool, id } });
 }
