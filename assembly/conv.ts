@@ -13,7 +13,7 @@ import {
 } from './codes';
 import { gemm, gemm_f32, gemm_packed_size } from './gemm';
 import { partStart, splitRows } from './parallel';
-import { geo } from './window';
+import { copyFloats, geo, zeroFloats } from './window';
 
 /** Output columns per packed panel (gemm.ts's layout: 8 bias floats, then K rows of 8). */
 const NR: i32 = 8;
@@ -84,19 +84,6 @@ export function conv2d_pack(w: usize, bias: usize, g: usize, dst: usize): void {
 export function conv2d_scratch_size(g: usize): i32 {
   if (isPointwise(g)) return 0;
   return blockRows(g) * groupK(g) * 4;
-}
-
-@inline function copyFloats(dst: usize, src: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
-}
-
-@inline function zeroFloats(dst: usize, n: i32): void {
-  const z = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1,
 } from './codes';
 import { gemm, gemm_packed_size } from './gemm';
-import { geo } from './window';
+import { geo, zeroFloats } from './window';
 
 const ROWS_BUDGET_BYTES: i32 = 192 * 1024;
 const MIN_BLOCK_ROWS: i32 = 6;
@@ -87,13 +87,6 @@ export function deform_scratch_size(g: usize): i32 {
     if (ok & 8) a += load<f32>(p11 + o) * w11;
     store<f32>(dst + o, a);
   }
-}
-
-@inline function zeroFloats(dst: usize, n: i32): void {
-  const z = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
 /**

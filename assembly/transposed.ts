@@ -22,7 +22,7 @@ import {
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, ACT_NONE,
 } from './codes';
 import { gemm, gemm_packed_size } from './gemm';
-import { geo } from './window';
+import { copyFloats, geo } from './window';
 
 const NR: i32 = 8;
 /** Budget for one block of GEMM output columns (bytes). */
@@ -96,12 +96,6 @@ export function convt_scratch_size(g: usize): i32 {
     const o = <usize>i << 2;
     store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
   }
-}
-
-@inline function copyFloats(dst: usize, src: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
 }
 
 /**

@@ -1,6 +1,7 @@
 // Helpers shared by the window kernels (conv, depthwise, pooling, unpooling, resize,
 // transposed and deformable conv): reading the geometry block, clipping a tap range to the
-// input, and loading/storing the 1-3 channel tail of a row without touching memory past it.
+// input, loading/storing the 1-3 channel tail of a row without touching memory past it, and
+// copying or zeroing runs of floats (im2col rows).
 
 /** Field `f` (a G_* offset of codes.ts) of the geometry block at `g`. */
 // @ts-ignore: decorator
@@ -39,4 +40,21 @@
     v128.store64_lane(p, v, 0);
     if (n == 3) v128.store32_lane(p + 8, v, 2);
   }
+}
+
+/** dst[0..n) = src[0..n), four floats at a time. */
+// @ts-ignore: decorator
+@inline export function copyFloats(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+/** dst[0..n) = 0. */
+// @ts-ignore: decorator
+@inline export function zeroFloats(dst: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
