@@ -57,13 +57,14 @@ function setupWasmcnn(wm, l, data) {
     [G.DH]: 1, [G.DW]: 1, [G.GROUPS]: l.kind === 'dw' ? l.C : 1,
     [G.IN_STRIDE]: l.C, [G.OUT_STRIDE]: l.OC, [G.RES_STRIDE]: l.OC,
   });
+  const dw = l.kind === 'dw';
+  // the host's choice (src/ops/conv.ts): dense 3x3 stride 1 runs Winograd, F(4x4, 3x3) for small filters (C·OC <= 192²) without tile waste
+  const wino = !dw && l.K === 3 && l.S === 1 && l.C >= 8 && l.OC >= 8 && typeof k.wino_conv_f32 === 'function';
+  if (wino && l.C * l.OC <= 192 * 192) geo[G.FLAGS] = 2;
   i32(g, G_SIZE).set(geo);
   const w = alloc(data.w.length * 4), b = alloc(l.OC * 4);
   f32(w, data.w.length).set(data.w);
   f32(b, l.OC).set(data.bias);
-  const dw = l.kind === 'dw';
-  // the host's choice (src/ops/conv.ts): dense 3x3 stride 1 runs Winograd F(2x2, 3x3)
-  const wino = !dw && l.K === 3 && l.S === 1 && l.C >= 8 && l.OC >= 8 && typeof k.wino_conv_f32 === 'function';
   const packed = alloc((dw ? k.dwconv_packed_size(g) : wino ? k.wino_packed_size(g) : k.conv2d_packed_size(g)) * 4);
   if (dw) k.dwconv_pack(w, b, g, packed);
   else if (wino) k.wino_pack(w, b, g, packed);

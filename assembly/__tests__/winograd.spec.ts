@@ -1,17 +1,19 @@
-// Specs for winograd.ts (F(2x2, 3x3): wino_pack / wino_scratch_size / wino_conv_f32) against
+// Specs for winograd.ts (F(2x2, 3x3) and F(4x4, 3x3), every case run with both tiles:
+// wino_pack / wino_scratch_size / wino_conv_f32) against
 // conv_ref.ts's direct convolution summed in f64 (conv3x3Ref64 below): output sizes 1..13
 // (partial right/bottom tiles), channel counts with remainders (1, 3, 17, 33), pads 0/1 and asymmetric, batch 2, residual +
 // clamp, channel-slice input/output/residual, untouched channels of a slice, and a 512-channel
 // accuracy case. Inputs, weights and bias are uniform in [-1, 1).
 //
-// Accuracy bound asserted: |y - ref| <= 1e-5 · (1 + |ref|) for C <= 64 and <= 3e-5 · (1 + |ref|)
-// at C = 512 (measured 2.3e-5 there; conv2d_f32's im2col path measures 1.8e-5 on the same case).
-// (F(4x4, 3x3) measured 4e-5 at C = 17, 1e-4 at C = 64 and 1.07e-4 at C = 512 against
-// conv_ref.ts's f32 reference: it is not used.)
+// Accuracy bound asserted, as |y - ref| / (1 + |ref|) with weights uniform in [-1, 1) (not
+// scaled by the fan-in, so |ref| grows with C): F(2x2) 1e-5 for C <= 64 and 3e-5 at C = 512
+// (measured 2.4e-5; conv2d_f32's im2col path 1.8e-5 on the same case); F(4x4) 6e-5 for C <= 64
+// (measured 3.6e-5 at 64 channels) and 2e-4 at C = 512 (measured 1.4e-4): 6x F(2x2)'s error,
+// which is why the host gives F(4x4) only layers with small filters (src/ops/conv.ts).
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR,
   G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
-  G_SIZE, ACT_NONE, ACT_RELU, ACT_CLAMP,
+  G_SIZE, G_FLAGS, ACT_NONE, ACT_RELU, ACT_CLAMP, FLAG_WINO_F4,
 } from '../codes';
 import { wino_packed_size, wino_pack, wino_scratch_size, wino_conv_f32 } from '../winograd';
 import { fillRandom, fill, floats, resetArena, applyAct, countBitDiffs, SPLITS } from './gemm_ref';
@@ -72,6 +74,7 @@ class Case {
   PT: i32 = 1; PL: i32 = 1; PB: i32 = 1; PR: i32 = 1;
   inExtra: i32 = 0; outExtra: i32 = 0; resExtra: i32 = 1;
   act: i32 = ACT_NONE; p0: f32 = 0; p1: f32 = 0; residual: bool = false; bias: bool = true;
+  f4: bool = false;
 
   /** Runs the kernel and the reference over the whole output buffer; returns the worst relative error. */
   run(): f64 {
@@ -88,6 +91,7 @@ class Case {
     fields[G_DH] = 1; fields[G_DW] = 1; fields[G_GROUPS] = 1;
     fields[G_IN_STRIDE] = inS; fields[G_OUT_STRIDE] = outS; fields[G_RES_STRIDE] = resS;
     fields[G_ACT] = this.act; fields[G_ACT_P0] = reinterpret<i32>(this.p0); fields[G_ACT_P1] = reinterpret<i32>(this.p1);
+    fields[G_FLAGS] = this.f4 ? FLAG_WINO_F4 : 0;
     for (let i = 0; i < G_SIZE; i++) store<i32>(g + (<usize>i << 2), fields[i]);
 
     const inFloats = this.N * this.H * this.W * inS;
@@ -127,8 +131,18 @@ class Case {
 }
 
 const TOL: f64 = 1e-5;
+const TOL4: f64 = 6e-5;
+const TOL4_512: f64 = 2e-4;
 
-describe('wino_conv_f32, F(2x2, 3x3)', () => {
+/** Runs the case with F(2x2) and with F(4x4) tiles, each against its bound. */
+function checkBoth(c: Case): void {
+  c.f4 = false;
+  expect<f64>(c.run()).toBeLessThanOrEqual(TOL);
+  c.f4 = true;
+  expect<f64>(c.run()).toBeLessThanOrEqual(TOL4);
+}
+
+describe('wino_conv_f32, F(2x2, 3x3) and F(4x4, 3x3)', () => {
   it('output sizes 1..13 (partial tiles at the right/bottom), pad 1 and pad 0', () => {
     const sizes: i32[] = [1, 2, 3, 4, 5, 6, 7, 9, 11, 13];
     for (let i = 0; i < sizes.length; i++) {
@@ -137,46 +151,50 @@ describe('wino_conv_f32, F(2x2, 3x3)', () => {
           const c = new Case();
           c.H = sizes[i] + 2 - 2 * pad; c.W = sizes[(i + j) % sizes.length] + 2 - 2 * pad;
           c.PT = pad; c.PL = pad; c.PB = pad; c.PR = pad; c.C = 3; c.OC = 5;
-          expect<f64>(c.run()).toBeLessThanOrEqual(TOL);
+          checkBoth(c);
         }
       }
     }
   });
   it('C = 1, OC = 1', () => {
     const c = new Case(); c.H = 7; c.W = 5; c.C = 1; c.OC = 1;
-    expect<f64>(c.run()).toBeLessThanOrEqual(TOL);
+    checkBoth(c);
   });
   it('C = 17, OC = 33, no bias', () => {
     const c = new Case(); c.H = 10; c.W = 13; c.C = 17; c.OC = 33; c.bias = false;
-    expect<f64>(c.run()).toBeLessThanOrEqual(TOL);
+    checkBoth(c);
   });
   it('C = 33, OC = 3', () => {
     const c = new Case(); c.H = 9; c.W = 6; c.C = 33; c.OC = 3;
-    expect<f64>(c.run()).toBeLessThanOrEqual(TOL);
+    checkBoth(c);
   });
   it('asymmetric pads (0,1 / 1,0) and (2,0 / 0,2)', () => {
     const a = new Case(); a.H = 10; a.W = 9; a.C = 5; a.OC = 9; a.PT = 0; a.PL = 1; a.PB = 1; a.PR = 0;
-    expect<f64>(a.run()).toBeLessThanOrEqual(TOL);
+    checkBoth(a);
     const b = new Case(); b.H = 6; b.W = 7; b.C = 4; b.OC = 6; b.PT = 2; b.PL = 0; b.PB = 0; b.PR = 2;
-    expect<f64>(b.run()).toBeLessThanOrEqual(TOL);
+    checkBoth(b);
   });
   it('batch 2, several blocks of tiles, ReLU', () => {
     const c = new Case(); c.N = 2; c.H = 29; c.W = 27; c.C = 17; c.OC = 19; c.act = ACT_RELU;
-    expect<f64>(c.run()).toBeLessThanOrEqual(TOL);
+    checkBoth(c);
   });
   it('batch 2, residual + ReLU6 clamp, channel slices (input, output, residual strides)', () => {
     const c = new Case(); c.N = 2; c.H = 11; c.W = 13; c.C = 33; c.OC = 17;
     c.inExtra = 5; c.outExtra = 3; c.resExtra = 6; c.residual = true; c.act = ACT_CLAMP; c.p0 = 0; c.p1 = 6;
-    expect<f64>(c.run()).toBeLessThanOrEqual(TOL);
+    checkBoth(c);
   });
   it('64 channels, residual', () => {
     const c = new Case(); c.H = 14; c.W = 14; c.C = 64; c.OC = 64; c.residual = true;
-    expect<f64>(c.run()).toBeLessThanOrEqual(TOL);
+    checkBoth(c);
   });
   it('512 input channels (ResNet stage 4)', () => {
     const c = new Case(); c.H = 7; c.W = 7; c.C = 512; c.OC = 16;
     const e = c.run();
     log<string>('F(2x2) max |y - ref| / (1 + |ref|) at C = 512: ' + e.toString());
     expect<f64>(e).toBeLessThanOrEqual(3e-5);
+    c.f4 = true;
+    const e4 = c.run();
+    log<string>('F(4x4) max |y - ref| / (1 + |ref|) at C = 512: ' + e4.toString());
+    expect<f64>(e4).toBeLessThanOrEqual(TOL4_512);
   });
 });

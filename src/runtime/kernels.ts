@@ -20,7 +20,7 @@ export interface Kernels {
   conv2d_pack(w: number, bias: number, g: number, dst: number): void;
   conv2d_scratch_size(g: number): number;
   conv2d_f32(g: number, input: number, packed: number, output: number, res: number, scratch: number, part: number, parts: number): void;
-  // winograd.ts (F(2x2, 3x3): groups 1, 3x3, stride 1, dilation 1; act none / ReLU / clamp)
+  // winograd.ts (F(2x2, 3x3), or F(4x4, 3x3) with FLAG_WINO_F4: groups 1, 3x3, stride 1, dilation 1; act none / ReLU / clamp)
   wino_packed_size(g: number): number;
   wino_pack(w: number, bias: number, g: number, dst: number): void;
   wino_scratch_size(g: number): number;
