@@ -173,19 +173,16 @@ export function wino_scratch_size(g: usize): i32 {
   }
 }
 
-/** Bᵀ d of F(2x2): 4 values at p (16 bytes apart) to 4 values at o (ostep bytes apart). */
-@inline function bt2(p: usize, o: usize, ostep: usize): void {
-  const d0 = v128.load(p), d1 = v128.load(p, 16), d2 = v128.load(p, 32), d3 = v128.load(p, 48);
+/** Bᵀ d of F(2x2) on d0..d3: 4 values to o (ostep bytes apart). */
+@inline function bt2(d0: v128, d1: v128, d2: v128, d3: v128, o: usize, ostep: usize): void {
   v128.store(o, f32x4.sub(d0, d2));
   v128.store(o + ostep, f32x4.add(d1, d2));
   v128.store(o + 2 * ostep, f32x4.sub(d2, d1));
   v128.store(o + 3 * ostep, f32x4.sub(d1, d3));
 }
 
-/** Bᵀ d of F(4x4) (points 0, 1, -1, 2, -1/2): 6 values at p (16 bytes apart) to o (ostep apart). */
-@inline function bt4(p: usize, o: usize, ostep: usize): void {
-  const d0 = v128.load(p), d1 = v128.load(p, 16), d2 = v128.load(p, 32);
-  const d3 = v128.load(p, 48), d4 = v128.load(p, 64), d5 = v128.load(p, 80);
+/** Bᵀ d of F(4x4) (points 0, 1, -1, 2, -1/2) on d0..d5: 6 values to o (ostep bytes apart). */
+@inline function bt4(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, o: usize, ostep: usize): void {
   v128.store(o, f32x4.add(f32x4.add(f32x4.sub(d0, mul(d2, 2)), mul(f32x4.sub(d1, d3), 1.5)), d4));
   v128.store(o + ostep, f32x4.sub(f32x4.sub(d4, d1), f32x4.add(mul(d2, 2.5), mul(d3, 0.5))));
   v128.store(o + 2 * ostep, f32x4.add(f32x4.add(d4, d1), f32x4.sub(mul(d2, 0.5), mul(d3, 2.5))));
@@ -194,26 +191,37 @@ export function wino_scratch_size(g: usize): i32 {
   v128.store(o + 5 * ostep, f32x4.add(f32x4.add(f32x4.sub(d1, mul(d3, 2)), mul(f32x4.sub(d2, d4), 1.5)), d5));
 }
 
+/** Bᵀ of the n = M + 2 values at p (pstep bytes apart) to o (ostep bytes apart). */
+@inline function bt(M: i32, p: usize, pstep: usize, o: usize, ostep: usize): void {
+  const d0 = v128.load(p), d1 = v128.load(p + pstep), d2 = v128.load(p + 2 * pstep), d3 = v128.load(p + 3 * pstep);
+  if (M == 4) bt4(d0, d1, d2, d3, v128.load(p + 4 * pstep), v128.load(p + 5 * pstep), o, ostep);
+  else bt2(d0, d1, d2, d3, o, ostep);
+}
+
 /**
  * Input transform of one tile for channels [c, c + nc): reads the n x n window at (ih0, iw0)
  * of image n (zeros outside), writes V[pos] at v + pos·posStride. The columns' Bᵀ d goes
- * through tbuf (n x n f32x4, row i at i·n·16), then each row's (Bᵀ d) B to V.
+ * through tbuf (n x n f32x4, row i at i·n·16), then each row's (Bᵀ d) B to V. Columns wholly
+ * inside the image are read in place; others through a zero-filled column buffer.
  */
 @inline function inputTile(
   M: i32, img: usize, H: i32, W: i32, inS: i32, ih0: i32, iw0: i32, nc: i32, v: usize, posStride: usize, tbuf: usize,
 ): void {
   const n = M + 2;
   const col = tbuf + (<usize>(n * n) << 4); // one loaded column after the tile
+  const rs = <usize>W * <usize>inS << 2;
+  const rowsInside = ih0 >= 0 && ih0 + n <= H;
   for (let j = 0; j < n; j++) {
-    loadColumn(n, img, H, W, inS, ih0, iw0 + j, nc, col);
-    if (M == 4) bt4(col, tbuf + (<usize>j << 4), <usize>(n << 4));
-    else bt2(col, tbuf + (<usize>j << 4), <usize>(n << 4));
+    const iw = iw0 + j;
+    const t = tbuf + (<usize>j << 4), tstep = <usize>(n << 4);
+    if (rowsInside && nc == 4 && iw >= 0 && iw < W) {
+      bt(M, img + (<usize>(ih0 * W + iw) * <usize>inS << 2), rs, t, tstep);
+    } else {
+      loadColumn(n, img, H, W, inS, ih0, iw, nc, col);
+      bt(M, col, 16, t, tstep);
+    }
   }
-  for (let i = 0; i < n; i++) {
-    const o = v + <usize>(i * n) * posStride;
-    if (M == 4) bt4(tbuf + (<usize>(i * n) << 4), o, posStride);
-    else bt2(tbuf + (<usize>(i * n) << 4), o, posStride);
-  }
+  for (let i = 0; i < n; i++) bt(M, tbuf + (<usize>(i * n) << 4), 16, v + <usize>(i * n) * posStride, posStride);
 }
 
 /**
