@@ -53,22 +53,32 @@ const WINOGRAD_MIN_CHANNELS = 8;
 const WINOGRAD_F4_MAX_FILTER = 192 * 192;
 
 /**
- * F(4x4) for a Winograd layer: small filters, outputs of at least 28x28 pixels (the time saved
- * grows with the pixels, the extra packed weights do not: densenet121's 16 7x7 layers would hold
- * 5 MB more to save 0.4 ms), and 4x4 tiles that waste at most 15% more output than 2x2 tiles
- * (at 14x14 128->32, computing 16x16, F(4x4) took 1.17x F(2x2)'s time).
+ * F(4x4) for a Winograd layer: small filters with at least 48 outputs (with DenseNet's 32, the
+ * GEMMs are too narrow: 56x56 128->32 gained 8% for 2.25x the packed weights, and densenet121 1%
+ * for 11 MB), outputs of at least 28x28 pixels (the time saved grows with the pixels, the extra
+ * packed weights do not), and 4x4 tiles that waste at most 15% more output than 2x2 tiles (at
+ * 14x14 128->32, computing 16x16, F(4x4) took 1.17x F(2x2)'s time).
  */
 function useF4(win: Window, C: number, OC: number): boolean {
   const padded = (n: number, m: number) => Math.ceil(n / m) * m;
-  return C * OC <= WINOGRAD_F4_MAX_FILTER && win.oh * win.ow >= 28 * 28 &&
+  return C * OC <= WINOGRAD_F4_MAX_FILTER && OC >= 48 && win.oh * win.ow >= 28 * 28 &&
     padded(win.oh, 4) * padded(win.ow, 4) <= 1.15 * padded(win.oh, 2) * padded(win.ow, 2);
 }
+
+/**
+ * Winograd's transformed filters (16/9 of the weights) come from memory every run once they are
+ * big; small outputs then cannot pay for them. So a layer with C·OC above this and fewer than
+ * 14x14 output pixels stays on im2col: ResNet-50's 7x7 512->512 layers took 4.9 ms with F(2x2)
+ * against about 4.7 ms with im2col inside the whole model (one thread), and F(2x2) held 15 MB
+ * more; VGG-16's 14x14 and 28x28 512->512 layers are 7% faster with F(2x2).
+ */
+const WINOGRAD_STREAMED_FILTER = 128 * 256;
 
 /** Dense 3x3, stride 1, dilation 1, with a clamp-family epilogue: the Winograd kernel's domain. */
 function useWinograd(win: Window, groups: number, C: number, OC: number, act: number): boolean {
   return groups === 1 && win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 &&
     win.dh === 1 && win.dw === 1 && C >= WINOGRAD_MIN_CHANNELS && OC >= WINOGRAD_MIN_CHANNELS &&
-    act <= Codes.ACT_CLAMP;
+    (C * OC <= WINOGRAD_STREAMED_FILTER || win.oh * win.ow >= 14 * 14) && act <= Codes.ACT_CLAMP;
 }
 
 export const conv: OpDef = {
