@@ -20,7 +20,9 @@ export function packGemm(ctx: PlanCtx, w: Float32Array, N: number, K: number, bi
   const panel = k.gemm_packed_size(8, K);
   const mark = mem.mark();
   const bp = bias ? mem.putF32(bias) : 0;
-  const chunk = Math.max(8, Math.floor((1 << 20) / K / 8) * 8);
+  // 64 Ki floats (256 KiB) of staging: it sits above the packed weights until reset, and a
+  // model's last layer (the classifier) would otherwise keep megabytes of dead memory at the top
+  const chunk = Math.max(8, Math.floor((1 << 16) / K / 8) * 8);
   const stage = mem.alloc(Math.min(chunk, N) * K * 4);
   for (let c0 = 0; c0 < N; c0 += chunk) {
     const rows = Math.min(chunk, N - c0);
