@@ -279,11 +279,13 @@ function summarize(g: Graph): LayerInfo[] {
 }
 
 /**
- * Kernel calls with fewer multiply-accumulates than this run on the calling thread alone. A
- * hand-off to a spinning worker and back measured 10-20 µs (mobilenet_v2's small steps, Node 20,
- * 2-core EPYC), about what half of 500k MACs takes at ~18 GMAC/s.
+ * Kernel calls with fewer multiply-accumulates than this run on the calling thread alone: below
+ * it the hand-off to a spinning worker and back costs more than half the call. Measured on 2
+ * threads, models interleaved in one process (Node 20, 2-core EPYC), this threshold against
+ * 500k: mobilenet_v2 8.45 / 8.68 ms, mobilenet_v3_large 7.51 / 7.82, shufflenet_v2 5.13 / 5.55,
+ * ghostnet 5.75 / 6.19, resnet50 level; 0 and 30k matched 100k, 1.5M and 4M were slower.
  */
-const MIN_PARALLEL_MACS = 500_000;
+const MIN_PARALLEL_MACS = 100_000;
 
 /** Compile a graph (whose inputs have concrete shapes) into a Model. */
 export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
