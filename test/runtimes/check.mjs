@@ -3,7 +3,8 @@
 // model from the conformance data, the same models on 1 and on 2 threads, and prints the
 // results as JSON on one line.
 import { readFileSync } from 'node:fs';
-import { createModel, init, loadOnnx, modelBuilder, syntheticInput, syntheticWeights } from '../../dist/index.js';
+import { createModel, init, loadOnnx } from '../../dist/index.js';
+import { runZoo } from '../threads-zoo.js';
 
 const input = new Float32Array(32 * 32).map((_, i) => ((i * 37) % 101) / 100);
 const x = { data: input, shape: [1, 1, 32, 32] };
@@ -18,25 +19,9 @@ const shape = conv.inputShapes[conv.inputNames[0]];
 const n = shape.reduce((a, b) => a * b, 1);
 const y = Array.from((await conv.predict({ data: new Float32Array(n).map((_, i) => ((i * 13) % 29) / 29 - 0.5), shape })).data);
 
-// Threads: zoo models whose kernel calls are well above the size below which a call stays on
-// one thread (MIN_PARALLEL_MACS in src/model.ts, 500k MACs): LeNet-5 (5x5 convs) at batch 8,
-// MobileNetV2 (depthwise, pointwise, classifier GEMM) and ResNet-18 (Winograd 3x3 convs). Each
-// runs on 1 thread and on 2, with both kernel builds (the -mt.wasm files), and is disposed so
-// that init({ threads: 1 }) can end the workers and the process exits by itself.
-const ZOO = [['lenet5', { batch: 8 }], ['mobilenet_v2', { inputSize: 128 }], ['resnet18', { inputSize: 32 }]].map(([name, o]) => [
-  name,
-  name === 'lenet5' ? o : { ...o, weights: syntheticWeights(modelBuilder(name, o).weightShapes()) },
-]);
-async function runZoo() {
-  const out = {};
-  for (const [name, opts] of ZOO) {
-    const m = await createModel(name, opts);
-    const data = (await m.predict(syntheticInput(m.inputShapes[m.inputNames[0]]))).data;
-    out[name] = { threads: m.threads, data: Array.from(data) };
-    m.dispose();
-  }
-  return out;
-}
+// Threads: the shared zoo set (test/threads-zoo.js) on 1 thread and on 2, with both kernel
+// builds (the -mt.wasm files); its models are disposed so that init({ threads: 1 }) can end the
+// workers and the process exits by itself.
 const threads = {};
 for (const simd of ['baseline', 'auto']) {
   try {
