@@ -25,7 +25,7 @@
 import { ACT_CLAMP, ACT_NONE, ACT_RELU } from './codes';
 import { unary_f32 } from './eltwise';
 import { partStart, splitRows } from './parallel';
-import { loadPart, storePart } from './window';
+import { loadLanes, storeLanes } from './window';
 
 /** Output columns per packed panel: two f32x4 vectors. */
 const NR: i32 = 8;
@@ -73,17 +73,6 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
-/** The first n (1..4) floats at p. */
-@inline function loadCols(p: usize, n: i32): v128 {
-  return n == 4 ? v128.load(p) : loadPart(p, n);
-}
-
-/** Stores the first n (1..4) lanes of v at p. */
-@inline function storeCols(p: usize, v: v128, n: i32): void {
-  if (n == 4) v128.store(p, v);
-  else storePart(p, v, n);
-}
-
 /**
  * Epilogue of one tile row: + residual, activation clamp [lo, hi] (ReLU is [0, +inf]), store
  * the first nr columns of C (never beyond).
@@ -95,8 +84,8 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
       v1 = f32x4.add(v1, v128.load(r, 16));
     } else {
       // nr < 8 columns: read only those (the lanes past them are never stored)
-      v0 = f32x4.add(v0, loadCols(r, min(nr, 4)));
-      if (nr > 4) v1 = f32x4.add(v1, loadCols(r + 16, nr - 4));
+      v0 = f32x4.add(v0, loadLanes(r, min(nr, 4)));
+      if (nr > 4) v1 = f32x4.add(v1, loadLanes(r + 16, nr - 4));
     }
   }
   if (act != ACT_NONE) {
@@ -107,8 +96,8 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
     v128.store(c, v0);
     v128.store(c, v1, 16);
   } else {
-    storeCols(c, v0, min(nr, 4));
-    if (nr > 4) storeCols(c + 16, v1, nr - 4);
+    storeLanes(c, v0, min(nr, 4));
+    if (nr > 4) storeLanes(c + 16, v1, nr - 4);
   }
 }
 

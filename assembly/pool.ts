@@ -15,53 +15,49 @@ import {
   G_IN_STRIDE, G_OUT_STRIDE, G_FLAGS, FLAG_COUNT_INCLUDE_PAD,
 } from './codes';
 import { partStart } from './parallel';
-import { geo, loadPart, storePart, tapHi, tapLo } from './window';
+import { geo, loadLanes, loadPart, storePart, tapHi, tapLo } from './window';
 
-// One output pixel of a max (isMax) or average pool over taps [kh0,kh1) x [kw0,kw1); the
-// average divides the sum by `scale` (the divisor, splatted). ip: the window corner (may lie
-// outside the input; only valid taps are read).
+// One channel tile (nc = 1..4 live lanes at p, the window corner plus the tile's channels) of a
+// max (isMax) or average pool over taps [kh0,kh1) x [kw0,kw1): the max, or the plain sum.
+// Max: pmax(acc, v) (one instruction; f32x4.max is about eight under V8) keeps the earlier tap on
+// ties, as PyTorch does, but drops a NaN tap: NaN lanes are collected apart and set at the end
+// (all bits set: a NaN), so any NaN in the window gives NaN.
+@inline function poolTile(
+  isMax: bool, p: usize, nc: i32, kh0: i32, kh1: i32, kw0: i32, kw1: i32, rowStep: usize, colStep: usize,
+): v128 {
+  let acc = isMax ? f32x4.splat(-Infinity) : f32x4.splat(0);
+  let nan = f32x4.splat(0);
+  for (let kh = kh0; kh < kh1; kh++) {
+    const rp = p + <usize>kh * rowStep;
+    for (let kw = kw0; kw < kw1; kw++) {
+      const v = loadLanes(rp + <usize>kw * colStep, nc);
+      if (isMax) {
+        acc = f32x4.pmax(acc, v);
+        nan = v128.or(nan, f32x4.ne(v, v));
+      } else {
+        acc = f32x4.add(acc, v);
+      }
+    }
+  }
+  return isMax ? v128.or(acc, nan) : acc;
+}
+
+// One output pixel: every full channel tile, then the C % 4 remainder; the average divides the
+// sum by `scale` (the divisor, splatted). ip: the window corner (may lie outside the input; only
+// valid taps are read).
 @inline function poolPixel(
   isMax: bool, ip: usize, op: usize, full: i32, rem: i32,
   kh0: i32, kh1: i32, kw0: i32, kw1: i32, rowStep: usize, colStep: usize, scale: v128,
 ): void {
-  // Max: pmax(acc, v) (one instruction; f32x4.max is about eight under V8) keeps the earlier
-  // tap on ties, as PyTorch does, but drops a NaN tap: NaN lanes are collected apart and set
-  // at the end (all bits set: a NaN), so any NaN in the window gives NaN.
-  const init = isMax ? f32x4.splat(-Infinity) : f32x4.splat(0);
-  const zero = f32x4.splat(0);
   for (let t = 0; t < full; t++) {
     const c = <usize>t << 4;
-    let acc = init, nan = zero;
-    for (let kh = kh0; kh < kh1; kh++) {
-      const rp = ip + c + <usize>kh * rowStep;
-      for (let kw = kw0; kw < kw1; kw++) {
-        const v = v128.load(rp + <usize>kw * colStep);
-        if (isMax) {
-          acc = f32x4.pmax(acc, v);
-          nan = v128.or(nan, f32x4.ne(v, v));
-        } else {
-          acc = f32x4.add(acc, v);
-        }
-      }
-    }
-    v128.store(op + c, isMax ? v128.or(acc, nan) : f32x4.div(acc, scale));
+    const r = poolTile(isMax, ip + c, 4, kh0, kh1, kw0, kw1, rowStep, colStep);
+    v128.store(op + c, isMax ? r : f32x4.div(r, scale));
   }
   if (rem != 0) {
     const c = <usize>full << 4;
-    let acc = init, nan = zero;
-    for (let kh = kh0; kh < kh1; kh++) {
-      const rp = ip + c + <usize>kh * rowStep;
-      for (let kw = kw0; kw < kw1; kw++) {
-        const v = loadPart(rp + <usize>kw * colStep, rem);
-        if (isMax) {
-          acc = f32x4.pmax(acc, v);
-          nan = v128.or(nan, f32x4.ne(v, v));
-        } else {
-          acc = f32x4.add(acc, v);
-        }
-      }
-    }
-    storePart(op + c, isMax ? v128.or(acc, nan) : f32x4.div(acc, scale), rem);
+    const r = poolTile(isMax, ip + c, rem, kh0, kh1, kw0, kw1, rowStep, colStep);
+    storePart(op + c, isMax ? r : f32x4.div(r, scale), rem);
   }
 }
 

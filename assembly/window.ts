@@ -42,6 +42,19 @@
   }
 }
 
+/** The first n (1..4) floats at p; lanes past n are zero. */
+// @ts-ignore: decorator
+@inline export function loadLanes(p: usize, n: i32): v128 {
+  return n == 4 ? v128.load(p) : loadPart(p, n);
+}
+
+/** Stores the first n (1..4) lanes of v at p, nothing past them. */
+// @ts-ignore: decorator
+@inline export function storeLanes(p: usize, v: v128, n: i32): void {
+  if (n == 4) v128.store(p, v);
+  else storePart(p, v, n);
+}
+
 /** dst[0..n) = src[0..n), four floats at a time. */
 // @ts-ignore: decorator
 @inline export function copyFloats(dst: usize, src: usize, n: i32): void {

@@ -26,7 +26,7 @@ import {
 } from './codes';
 import { gemm, gemm_packed_size } from './gemm';
 import { partStart, splitRows } from './parallel';
-import { geo, loadPart, storePart } from './window';
+import { geo, loadLanes, storeLanes } from './window';
 
 /** Output columns per packed panel (gemm.ts's layout). */
 const NR: i32 = 8;
@@ -141,10 +141,6 @@ export function wino_scratch_size(g: usize): i32 {
   return positions(g) * blockTiles(g) * (round4(geo(g, G_C)) + round4(geo(g, G_OC))) * 4 + TBUF_BYTES;
 }
 
-@inline function ld(p: usize, nc: i32): v128 {
-  return nc == 4 ? v128.load(p) : loadPart(p, nc);
-}
-
 @inline function mul(a: v128, k: f32): v128 {
   return f32x4.mul(a, f32x4.splat(k));
 }
@@ -163,13 +159,9 @@ export function wino_scratch_size(g: usize): i32 {
   }
   const rs = <usize>W * <usize>inS << 2;
   const p = img + (<usize>(ih0 * W + iw) * <usize>inS << 2);
-  if (ih0 >= 0 && ih0 + n <= H) {
-    for (let i = 0; i < n; i++) v128.store(out + (<usize>i << 4), ld(p + <usize>i * rs, nc));
-  } else {
-    for (let i = 0; i < n; i++) {
-      const ih = ih0 + i;
-      v128.store(out + (<usize>i << 4), ih >= 0 && ih < H ? ld(p + <usize>i * rs, nc) : z);
-    }
+  for (let i = 0; i < n; i++) {
+    const ih = ih0 + i;
+    v128.store(out + (<usize>i << 4), ih >= 0 && ih < H ? loadLanes(p + <usize>i * rs, nc) : z);
   }
 }
 
@@ -263,10 +255,9 @@ export function wino_scratch_size(g: usize): i32 {
     const rrow = res != 0 ? res + <usize>i * resRow : 0;
     for (let j = 0; j < cols; j++) {
       let v = f32x4.add(v128.load(y + (<usize>j << 4)), bias);
-      if (res != 0) v = f32x4.add(v, ld(rrow + <usize>j * rs, nc));
+      if (res != 0) v = f32x4.add(v, loadLanes(rrow + <usize>j * rs, nc));
       if (act != ACT_NONE) v = f32x4.pmin(f32x4.pmax(v, lo), hi);
-      if (nc == 4) v128.store(orow + <usize>j * os, v);
-      else storePart(orow + <usize>j * os, v, nc);
+      storeLanes(orow + <usize>j * os, v, nc);
     }
   }
 }
