@@ -9,9 +9,9 @@
 //   (and adds the residual / applies the activation in registers). Scratch stays bounded.
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
-  G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
+  G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE, G_FLAGS, FLAG_CONV_DIRECT,
 } from './codes';
-import { gemm, gemm_f32, gemm_packed_size } from './gemm';
+import { gemm, gemm_f32, gemm_packed_size, gemm_segmented } from './gemm';
 import { partStart, splitRows } from './parallel';
 import { copyFloats, geo, zeroFloats } from './window';
 
@@ -168,8 +168,12 @@ export function conv2d_f32(
   }
 
   const rows = blockRows(g);
-  const blocks = (pixels + rows - 1) / rows;
   scratch += <usize>part * <usize>conv2d_scratch_size(g);
+  if (isDirect(g)) {
+    convDirect(g, input, packed, output, res, scratch, rows, part, parts);
+    return;
+  }
+  const blocks = (pixels + rows - 1) / rows;
   // this part's blocks [b0, b1) and output panels [q0, q1)
   const panels = (OCg + NR - 1) / NR;
   let b0 = 0, b1 = blocks, q0 = 0, q1 = panels;
@@ -199,5 +203,72 @@ export function conv2d_f32(
         outBlock + outCh, outS, resBlock != 0 ? resBlock + outCh : 0, resS, act, p0, p1,
       );
     }
+  }
+}
+
+/**
+ * The direct path (FLAG_CONV_DIRECT, set by the host where it wins: few input channels, e.g. a
+ * 3-channel stem): for one group, no dilation across columns and a dense input, the KW·C taps
+ * of one kernel row are adjacent floats of the input, and output pixels SW·C floats apart. So
+ * an output row's interior pixels (every tap inside the image) are a gemm_segmented call that
+ * reads the input in place: KH runs of KW·C floats per pixel, no im2col copy. Pixels whose
+ * window crosses the padding go through im2col blocks as before. Same k order: same bits.
+ */
+function isDirect(g: usize): bool {
+  return (geo(g, G_FLAGS) & FLAG_CONV_DIRECT) != 0 && geo(g, G_GROUPS) == 1 && geo(g, G_DW) == 1 &&
+    geo(g, G_IN_STRIDE) == geo(g, G_C);
+}
+
+function convDirect(
+  g: usize, input: usize, packed: usize, output: usize, res: usize, scratch: usize, rows: i32, part: i32, parts: i32,
+): void {
+  const H = geo(g, G_H), W = geo(g, G_W), C = geo(g, G_C), OH = geo(g, G_OH), OW = geo(g, G_OW), OC = geo(g, G_OC);
+  const KH = geo(g, G_KH), KW = geo(g, G_KW), SH = geo(g, G_SH), SW = geo(g, G_SW);
+  const PT = geo(g, G_PT), PL = geo(g, G_PL), DH = geo(g, G_DH);
+  const outS = geo(g, G_OUT_STRIDE), resS = geo(g, G_RES_STRIDE);
+  const act = geo(g, G_ACT);
+  const p0 = reinterpret<f32>(geo(g, G_ACT_P0)), p1 = reinterpret<f32>(geo(g, G_ACT_P1));
+  // interior outputs: ohLo <= oh < ohHi, owLo <= ow < owHi
+  const ohLo = (PT + SH - 1) / SH, owLo = (PL + SW - 1) / SW;
+  const hLast = H - 1 - (KH - 1) * DH + PT, wLast = W - KW + PL; // last window start inside, + pad
+  const ohHi = hLast < 0 ? ohLo : max(ohLo, min(OH, hLast / SH + 1));
+  const owHi = wLast < 0 ? owLo : max(owLo, min(OW, wLast / SW + 1));
+  // this part's output rows (image-major)
+  const allRows = geo(g, G_N) * OH;
+  const r1 = partStart(allRows, 1, part + 1, parts);
+  for (let row = partStart(allRows, 1, part, parts); row < r1; row++) {
+    const n = row / OH, oh = row % OH;
+    const pix = row * OW;
+    if (oh < ohLo || oh >= ohHi || owLo >= owHi) {
+      im2colRun(g, input, packed, output, res, scratch, rows, pix, OW);
+      continue;
+    }
+    if (owLo > 0) im2colRun(g, input, packed, output, res, scratch, rows, pix, owLo);
+    const a = input + ((<usize>((n * H + oh * SH - PT) * W + owLo * SW - PL) * <usize>C) << 2);
+    const p = pix + owLo;
+    gemm_segmented(
+      owHi - owLo, OC, KH, KW * C, DH * W * C, a, SW * C, packed,
+      output + ((<usize>p * <usize>outS) << 2), outS, res != 0 ? res + ((<usize>p * <usize>resS) << 2) : 0, resS,
+      act, p0, p1,
+    );
+    if (owHi < OW) im2colRun(g, input, packed, output, res, scratch, rows, pix + owHi, OW - owHi);
+  }
+}
+
+/** count output pixels from flat index pix0 through im2col blocks of at most `rows` (one group). */
+function im2colRun(
+  g: usize, input: usize, packed: usize, output: usize, res: usize, scratch: usize, rows: i32, pix0: i32, count: i32,
+): void {
+  const K = groupK(g), OC = geo(g, G_OC);
+  const outS = geo(g, G_OUT_STRIDE), resS = geo(g, G_RES_STRIDE);
+  const act = geo(g, G_ACT);
+  const p0 = reinterpret<f32>(geo(g, G_ACT_P0)), p1 = reinterpret<f32>(geo(g, G_ACT_P1));
+  for (let done = 0; done < count; done += rows) {
+    const pix = pix0 + done, n = min(rows, count - done);
+    im2colBlock(g, input, geo(g, G_C), pix, n, scratch);
+    gemm(
+      n, OC, K, scratch, K, packed, output + ((<usize>pix * <usize>outS) << 2), outS,
+      res != 0 ? res + ((<usize>pix * <usize>resS) << 2) : 0, resS, act, p0, p1,
+    );
   }
 }

@@ -110,7 +110,7 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
  * B is read in place, rows bstep bytes apart, and the bias is zero.
  */
 @inline function tile16(
-  ROWS: i32, PACKED: bool, K: i32, a: usize, lda: usize, b: usize, pst: usize, bstep: usize,
+  ROWS: i32, PACKED: bool, SEG: bool, K: i32, segK: i32, segSkip: usize, a: usize, lda: usize, b: usize, pst: usize, bstep: usize,
   c: usize, ldc: usize, r: usize, ldr: usize, nr2: i32, act: i32, lo: v128, hi: v128,
 ): void {
   let q = b + pst;
@@ -125,16 +125,22 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
   }
   let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
   let a0 = a, a1 = a + lda;
-  for (let k = 0; k < K; k++) {
-    const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(q), b3 = v128.load(q, 16);
-    let x = v128.load32_splat(a0);
-    c00 = madd(c00, x, b0); c01 = madd(c01, x, b1); c02 = madd(c02, x, b2); c03 = madd(c03, x, b3);
-    if (ROWS > 1) {
-      x = v128.load32_splat(a1);
-      c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); c12 = madd(c12, x, b2); c13 = madd(c13, x, b3);
+  // SEG: one pass of the k loop per run of A (a do-while, so without SEG there is no outer loop)
+  let segs = SEG ? K / segK : 1;
+  const inner = SEG ? segK : K;
+  do {
+    for (let k = 0; k < inner; k++) {
+      const b0 = v128.load(b), b1 = v128.load(b, 16), b2 = v128.load(q), b3 = v128.load(q, 16);
+      let x = v128.load32_splat(a0);
+      c00 = madd(c00, x, b0); c01 = madd(c01, x, b1); c02 = madd(c02, x, b2); c03 = madd(c03, x, b3);
+      if (ROWS > 1) {
+        x = v128.load32_splat(a1);
+        c10 = madd(c10, x, b0); c11 = madd(c11, x, b1); c12 = madd(c12, x, b2); c13 = madd(c13, x, b3);
+      }
+      a0 += 4; a1 += 4; b += bstep; q += bstep;
     }
-    a0 += 4; a1 += 4; b += bstep; q += bstep;
-  }
+    if (SEG) { a0 += segSkip; a1 += segSkip; }
+  } while (SEG && --segs > 0);
   finishRow(c00, c01, c, r, NR, act, lo, hi);
   finishRow(c02, c03, c + (NR << 2), r != 0 ? r + (NR << 2) : 0, nr2, act, lo, hi);
   if (ROWS > 1) {
@@ -150,7 +156,7 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
  * (1..8) columns stored. 8 accumulators + 2 B + 4 splats + product = 15 registers.
  */
 @inline function tile8(
-  ROWS: i32, PACKED: bool, K: i32, a: usize, lda: usize, b: usize, bstep: usize,
+  ROWS: i32, PACKED: bool, SEG: bool, K: i32, segK: i32, segSkip: usize, a: usize, lda: usize, b: usize, bstep: usize,
   c: usize, ldc: usize, r: usize, ldr: usize, nr: i32, act: i32, lo: v128, hi: v128,
 ): void {
   let c00: v128, c01: v128;
@@ -162,15 +168,20 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
   }
   let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
   let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-  for (let k = 0; k < K; k++) {
-    const b0 = v128.load(b), b1 = v128.load(b, 16);
-    const x0 = v128.load32_splat(a0);
-    c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
-    if (ROWS > 1) { const x1 = v128.load32_splat(a1); c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1); }
-    if (ROWS > 2) { const x2 = v128.load32_splat(a2); c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1); }
-    if (ROWS > 3) { const x3 = v128.load32_splat(a3); c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1); }
-    a0 += 4; a1 += 4; a2 += 4; a3 += 4; b += bstep;
-  }
+  let segs = SEG ? K / segK : 1;
+  const inner = SEG ? segK : K;
+  do {
+    for (let k = 0; k < inner; k++) {
+      const b0 = v128.load(b), b1 = v128.load(b, 16);
+      const x0 = v128.load32_splat(a0);
+      c00 = madd(c00, x0, b0); c01 = madd(c01, x0, b1);
+      if (ROWS > 1) { const x1 = v128.load32_splat(a1); c10 = madd(c10, x1, b0); c11 = madd(c11, x1, b1); }
+      if (ROWS > 2) { const x2 = v128.load32_splat(a2); c20 = madd(c20, x2, b0); c21 = madd(c21, x2, b1); }
+      if (ROWS > 3) { const x3 = v128.load32_splat(a3); c30 = madd(c30, x3, b0); c31 = madd(c31, x3, b1); }
+      a0 += 4; a1 += 4; a2 += 4; a3 += 4; b += bstep;
+    }
+    if (SEG) { a0 += segSkip; a1 += segSkip; a2 += segSkip; a3 += segSkip; }
+  } while (SEG && --segs > 0);
   finishRow(c00, c01, c, r, nr, act, lo, hi);
   if (ROWS > 1) finishRow(c10, c11, c + ldc, r != 0 ? r + ldr : 0, nr, act, lo, hi);
   if (ROWS > 2) finishRow(c20, c21, c + 2 * ldc, r != 0 ? r + 2 * ldr : 0, nr, act, lo, hi);
@@ -185,7 +196,7 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
  * panels of B, bstep between its rows.
  */
 @inline function gemmDriver(
-  PACKED: bool, M: i32, N: i32, K: i32, panels: i32, a: usize, lda: usize, b: usize, bstep: usize,
+  PACKED: bool, SEG: bool, K: i32, segK: i32, segSkip: usize, M: i32, N: i32, panels: i32, a: usize, lda: usize, b: usize, bstep: usize,
   panelStep: usize, c: usize, ldc: usize, r: usize, ldr: usize, act: i32, lo: v128, hi: v128,
   post: i32, p0: f32, p1: f32,
 ): void {
@@ -207,11 +218,11 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
         let i = 0;
         for (; i + 2 <= rows; i += 2) {
           const rr = rm != 0 ? rm + <usize>i * ldr + col : 0;
-          tile16(2, PACKED, K, am + <usize>i * lda, lda, bp, panelStep, bstep, cm + <usize>i * ldc + col, ldc, rr, ldr, nr2, act, lo, hi);
+          tile16(2, PACKED, SEG, K, segK, segSkip, am + <usize>i * lda, lda, bp, panelStep, bstep, cm + <usize>i * ldc + col, ldc, rr, ldr, nr2, act, lo, hi);
         }
         if (i < rows) {
           const rr = rm != 0 ? rm + <usize>i * ldr + col : 0;
-          tile16(1, PACKED, K, am + <usize>i * lda, lda, bp, panelStep, bstep, cm + <usize>i * ldc + col, ldc, rr, ldr, nr2, act, lo, hi);
+          tile16(1, PACKED, SEG, K, segK, segSkip, am + <usize>i * lda, lda, bp, panelStep, bstep, cm + <usize>i * ldc + col, ldc, rr, ldr, nr2, act, lo, hi);
         }
       }
       if (pairEnd < pe) {
@@ -219,10 +230,10 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
         const bp = b + <usize>pairEnd * panelStep;
         const col = <usize>(pairEnd * NR) << 2;
         const cp = cm + col, rp = rm != 0 ? rm + col : 0;
-        if (rows == 4) tile8(4, PACKED, K, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
-        else if (rows == 3) tile8(3, PACKED, K, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
-        else if (rows == 2) tile8(2, PACKED, K, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
-        else tile8(1, PACKED, K, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
+        if (rows == 4) tile8(4, PACKED, SEG, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
+        else if (rows == 3) tile8(3, PACKED, SEG, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
+        else if (rows == 2) tile8(2, PACKED, SEG, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
+        else tile8(1, PACKED, SEG, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
       }
       if (post != ACT_NONE) {
         const cs = cm + (<usize>(pb * NR) << 2);
@@ -243,12 +254,34 @@ export function gemm(
   M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
   res: usize, ldr: i32, act: i32, p0: f32, p1: f32,
 ): void {
+  packedGemm(false, K, 0, 0, M, N, a, lda, packed, c, ldc, res, ldr, act, p0, p1);
+}
+
+/**
+ * gemm() whose A rows are not stored whole: row m is `segs` runs of K floats, run s starting
+ * segStride floats after run s - 1 (the packed B is segs·K deep). A direct convolution reads
+ * its input this way: one run per kernel row, KW·C floats of adjacent NHWC pixels (conv.ts).
+ * The sums run in the same k order as over a whole row, so the bits equal gemm()'s on the
+ * gathered rows.
+ */
+export function gemm_segmented(
+  M: i32, N: i32, segs: i32, K: i32, segStride: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
+  res: usize, ldr: i32, act: i32, p0: f32, p1: f32,
+): void {
+  packedGemm(true, segs * K, K, <usize>(segStride - K) << 2, M, N, a, lda, packed, c, ldc, res, ldr, act, p0, p1);
+}
+
+/** gemm() and gemm_segmented(): SEG (a compile-time constant) picks the A walk. */
+@inline function packedGemm(
+  SEG: bool, K: i32, segK: i32, segSkip: usize, M: i32, N: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
+  res: usize, ldr: i32, act: i32, p0: f32, p1: f32,
+): void {
   const inRegisters = act <= ACT_CLAMP;
   const lo = f32x4.splat(act == ACT_RELU ? 0 : p0);
   const hi = f32x4.splat(act == ACT_RELU ? Infinity : p1);
   const panels = (N + NR - 1) / NR;
   gemmDriver(
-    true, M, N, K, panels, a, <usize>lda << 2, packed, <usize>(NR << 2), <usize>panelFloats(K) << 2,
+    true, SEG, K, segK, segSkip, M, N, panels, a, <usize>lda << 2, packed, <usize>(NR << 2), <usize>panelFloats(K) << 2,
     c, <usize>ldc << 2, res, <usize>ldr << 2, inRegisters ? act : ACT_NONE, lo, hi,
     inRegisters ? ACT_NONE : act, p0, p1,
   );
@@ -300,7 +333,7 @@ export function matmul_f32(
   const zero = f32x4.splat(0);
   const fullPanels = N / NR;
   gemmDriver(
-    false, M, N, K, fullPanels, a, <usize>lda << 2, b, <usize>ldb << 2, <usize>(NR << 2),
+    false, false, K, 0, 0, M, N, fullPanels, a, <usize>lda << 2, b, <usize>ldb << 2, <usize>(NR << 2),
     c, <usize>ldc << 2, 0, 0, ACT_NONE, zero, zero, ACT_NONE, 0, 0,
   );
   for (let n = fullPanels * NR; n < N; n++) {
@@ -340,7 +373,7 @@ export function gemm_peak_probe(iters: i32): f32 {
   for (let i = 0; i < 4 * NR; i++) store<f32>(probeB + (<usize>i << 2), <f32>(i % 7 + 1) * 1e-3);
   const zero = f32x4.splat(0);
   for (let i = 0; i < iters; i++) {
-    tile16(2, true, PROBE_K, probeA, PROBE_K << 2, probeB, 2 * NR << 2, 0, probeC, 2 * NR << 2, 0, 0, NR, ACT_NONE, zero, zero);
+    tile16(2, true, false, PROBE_K, 0, 0, probeA, PROBE_K << 2, probeB, 2 * NR << 2, 0, probeC, 2 * NR << 2, 0, 0, NR, ACT_NONE, zero, zero);
   }
   let s: f32 = 0;
   for (let i = 0; i < 4 * NR; i++) s += load<f32>(probeC + (<usize>i << 2));

@@ -6,7 +6,7 @@
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR,
   G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
-  G_SIZE, ACT_NONE, ACT_RELU, ACT_CLAMP,
+  G_SIZE, G_FLAGS, FLAG_CONV_DIRECT, ACT_NONE, ACT_RELU, ACT_CLAMP, ACT_SILU, ACT_HARDSWISH,
 } from '../codes';
 import { conv2d_packed_size, conv2d_pack, conv2d_scratch_size, conv2d_f32 } from '../conv';
 import { fillRandom, fill, countMismatches, countBitDiffs, floats, resetArena, SPLITS } from './gemm_ref';
@@ -22,6 +22,8 @@ class Case {
   groups: i32 = 1; inExtra: i32 = 0; outExtra: i32 = 0;
   act: i32 = ACT_NONE; p0: f32 = 0; p1: f32 = 0; residual: bool = false; bias: bool = true;
   expectPointwise: bool = false;
+  /** Also run with FLAG_CONV_DIRECT: the same bits as the im2col path, whole and split. */
+  direct: bool = false;
 
   /** Runs the kernel and the reference; returns the number of wrong floats (output buffer incl. untouched channels). */
   run(): i32 {
@@ -74,6 +76,15 @@ class Case {
       fill(outP, outFloats + 1, SENTINEL);
       for (let part = 0; part < SPLITS[s]; part++) conv2d_f32(g, input, packed, outP, res, scratchP, part, SPLITS[s]);
       bad += countBitDiffs(outP, out, outFloats + 1);
+    }
+    if (this.direct) {
+      store<i32>(g + (<usize>G_FLAGS << 2), FLAG_CONV_DIRECT);
+      for (let s = 0; s <= SPLITS.length; s++) {
+        const parts = s == 0 ? 1 : SPLITS[s - 1];
+        fill(outP, outFloats + 1, SENTINEL);
+        for (let part = 0; part < parts; part++) conv2d_f32(g, input, packed, outP, res, scratchP, part, parts);
+        bad += countBitDiffs(outP, out, outFloats + 1);
+      }
     }
     return bad;
   }
@@ -165,5 +176,54 @@ describe('conv2d_f32, im2col path', () => {
     for (let i = 0; i < G_SIZE; i++) store<i32>(g + (<usize>i << 2), f[i]);
     const bytes = conv2d_scratch_size(g);
     expect<bool>(bytes > 0 && bytes <= 256 * 1024).toBe(true);
+  });
+});
+
+describe('conv2d_f32, direct path (FLAG_CONV_DIRECT): same bits as im2col', () => {
+  it('3x3 stride 2 pad 1, 3 channels (the mobile stem), odd sizes', () => {
+    const c = new Case(); c.H = 15; c.W = 13; c.C = 3; c.OC = 24; c.SH = 2; c.SW = 2;
+    c.PT = 1; c.PL = 1; c.PB = 1; c.PR = 1; c.direct = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('stems with activations applied after the store (SiLU, hard-swish)', () => {
+    const a = new Case(); a.H = 11; a.W = 14; a.C = 3; a.OC = 32; a.SH = 2; a.SW = 2;
+    a.PT = 1; a.PL = 1; a.PB = 1; a.PR = 1; a.act = ACT_SILU; a.direct = true;
+    expect<i32>(a.run()).toBe(0);
+    const b = new Case(); b.H = 12; b.W = 9; b.C = 3; b.OC = 16; b.SH = 2; b.SW = 2;
+    b.PT = 1; b.PL = 1; b.PB = 1; b.PR = 1; b.act = ACT_HARDSWISH; b.direct = true;
+    expect<i32>(b.run()).toBe(0);
+  });
+  it('7x7 stride 2 pad 3, 3 channels, 20 outputs (two panels and a remainder), ReLU', () => {
+    const c = new Case(); c.KH = 7; c.KW = 7; c.SH = 2; c.SW = 2; c.H = 23; c.W = 19; c.C = 3; c.OC = 20;
+    c.PT = 3; c.PL = 3; c.PB = 3; c.PR = 3; c.act = ACT_RELU; c.direct = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('4x4 stride 4 patchify, no padding: every pixel interior', () => {
+    const c = new Case(); c.KH = 4; c.KW = 4; c.SH = 4; c.SW = 4; c.H = 16; c.W = 20; c.C = 3; c.OC = 9; c.direct = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('asymmetric pads, stride 1, non-square kernel, batch 2, residual + ReLU6', () => {
+    const c = new Case(); c.N = 2; c.KH = 2; c.KW = 3; c.H = 9; c.W = 11; c.C = 5; c.OC = 13;
+    c.PT = 0; c.PL = 2; c.PB = 1; c.PR = 0; c.residual = true; c.act = ACT_CLAMP; c.p0 = 0; c.p1 = 6; c.direct = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('dilation 2 down the rows (1 across), channel-slice output', () => {
+    const c = new Case(); c.H = 12; c.W = 9; c.C = 4; c.OC = 7; c.DH = 2; c.PT = 2; c.PL = 1; c.PB = 2; c.PR = 1;
+    c.outExtra = 3; c.direct = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('no interior pixel (kernel wider than the image), and rows longer than an im2col block', () => {
+    const a = new Case(); a.KH = 5; a.KW = 5; a.H = 4; a.W = 3; a.C = 2; a.OC = 5; a.PT = 2; a.PL = 2; a.PB = 2; a.PR = 2; a.direct = true;
+    expect<i32>(a.run()).toBe(0);
+    const b = new Case(); b.H = 3; b.W = 300; b.C = 64; b.OC = 10; b.PT = 1; b.PL = 1; b.PB = 1; b.PR = 1; b.direct = true;
+    expect<i32>(b.run()).toBe(0);
+  });
+  it('falls back to im2col where taps are not adjacent (groups, column dilation, channel-slice input)', () => {
+    const a = new Case(); a.H = 7; a.W = 7; a.C = 8; a.OC = 12; a.groups = 2; a.PT = 1; a.PL = 1; a.PB = 1; a.PR = 1; a.direct = true;
+    expect<i32>(a.run()).toBe(0);
+    const b = new Case(); b.H = 9; b.W = 10; b.C = 6; b.OC = 7; b.DH = 2; b.DW = 2; b.PT = 2; b.PL = 2; b.PB = 2; b.PR = 2; b.direct = true;
+    expect<i32>(b.run()).toBe(0);
+    const d = new Case(); d.H = 8; d.W = 9; d.C = 10; d.OC = 9; d.PT = 1; d.PL = 1; d.PB = 1; d.PR = 1; d.inExtra = 6; d.direct = true;
+    expect<i32>(d.run()).toBe(0);
   });
 });

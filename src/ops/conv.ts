@@ -1,7 +1,8 @@
 // ONNX Conv (2-D): dense, grouped, dilated and depthwise convolution on NHWC activations.
 // Depthwise (group == C == OC) runs the depthwise kernels; dense 3x3 stride-1 layers Winograd
-// F(4x4, 3x3) or F(2x2, 3x3) (assembly/winograd.ts); everything else conv2d (1x1 as a plain GEMM, KxK through
-// im2col + GEMM). Fused epilogue: bias, residual (input 3), clamp-type act.
+// F(4x4, 3x3) or F(2x2, 3x3) (assembly/winograd.ts); everything else conv2d (1x1 as a plain
+// GEMM, KxK through im2col + GEMM, or reading the input in place when it has few channels).
+// Fused epilogue: bias, residual (input 3), clamp-type act.
 import * as Codes from '../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
@@ -81,6 +82,20 @@ function useWinograd(win: Window, groups: number, C: number, OC: number, act: nu
     (C * OC <= WINOGRAD_STREAMED_FILTER || win.oh * win.ow >= 14 * 14) && act <= Codes.ACT_CLAMP;
 }
 
+/**
+ * Input channels up to which conv2d reads the input in place instead of through im2col
+ * (FLAG_CONV_DIRECT, assembly/conv.ts). Direct / im2col time, one thread: 0.61-0.77 on the
+ * 224x224 3-channel 3x3 stride-2 stems (16-32 outputs), 0.91 on ResNet's 7x7 stem, 0.90 on
+ * ConvNeXt's 4x4 patchify, 0.92 at 112x112 32->32 stride 2, 0.95 at 48->48, 1.00-1.05 from 48
+ * to 256 channels, where im2col's copy is a small part of a long GEMM depth.
+ */
+const DIRECT_MAX_CHANNELS = 32;
+
+/** The direct path's domain: one group, adjacent taps along a row, a dense input, few channels. */
+function useDirect(win: Window, groups: number, C: number, inStride: number): boolean {
+  return groups === 1 && win.dw === 1 && inStride === C && C <= DIRECT_MAX_CHANNELS;
+}
+
 export const conv: OpDef = {
   ops: ['Conv'],
   layout: 'nhwc',
@@ -115,10 +130,12 @@ export const conv: OpDef = {
     const a = fusedAct(n);
     const dw = isDepthwise(n, ctx);
     const wino = !dw && useWinograd(win, groups, x[1], w[0], a.act);
+    const inStride = ctx.stride(n.inputs[0]);
+    const direct = !dw && !wino && useDirect(win, groups, x[1], inStride);
     const g = geomBlock(ctx, win, {
       N: x[0], H: x[2], W: x[3], C: x[1], OC: w[0], groups, ...a,
-      inStride: ctx.stride(n.inputs[0]), outStride: ctx.stride(n.outputs[0]), resStride: res ? ctx.stride(res) : w[0],
-      flags: wino && useF4(win, x[1], w[0]) ? Codes.FLAG_WINO_F4 : 0,
+      inStride, outStride: ctx.stride(n.outputs[0]), resStride: res ? ctx.stride(res) : w[0],
+      flags: (wino && useF4(win, x[1], w[0]) ? Codes.FLAG_WINO_F4 : 0) | (direct ? Codes.FLAG_CONV_DIRECT : 0),
     });
     const size = dw ? k.dwconv_packed_size(g) : wino ? k.wino_packed_size(g) : k.conv2d_packed_size(g);
     const scaleName = n.attrs._wscale as string | undefined;
