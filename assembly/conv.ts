@@ -7,6 +7,8 @@
 //   gathered into scratch rows of K = KH·KW·(C/groups) floats in (kh, kw, c) order, taps that
 //   fall into the padding read as zeros, then gemm_f32 writes that block's output pixels
 //   (and adds the residual / applies the activation in registers). Scratch stays bounded.
+// - Direct (FLAG_CONV_DIRECT, few input channels): pixels whose window lies inside the image
+//   read the input in place through gemm_segmented; the border pixels take the im2col path.
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE, G_FLAGS, FLAG_CONV_DIRECT,
