@@ -8,6 +8,7 @@ import { randomFloats, median, now } from './wasm.js';
 export const LAYERS = [
   { name: 'conv 3x3 56x56 64->64 pad 1', kind: 'conv', H: 56, W: 56, C: 64, OC: 64, K: 3, S: 1, P: 1 },
   { name: 'conv 1x1 56x56 144->144', kind: 'conv', H: 56, W: 56, C: 144, OC: 144, K: 1, S: 1, P: 0 },
+  { name: 'conv 3x3 224x224 3->32 s2', kind: 'conv', H: 224, W: 224, C: 3, OC: 32, K: 3, S: 2, P: 1 },
   { name: 'dwconv 3x3 112x112x32 s1', kind: 'dw', H: 112, W: 112, C: 32, OC: 32, K: 3, S: 1, P: 1 },
   { name: 'dwconv 3x3 56x56x144 s2', kind: 'dw', H: 56, W: 56, C: 144, OC: 144, K: 3, S: 2, P: 1 },
 ];
@@ -61,6 +62,8 @@ function setupWasmcnn(wm, l, data) {
   // the host's choice (src/ops/conv.ts): dense 3x3 stride 1 runs Winograd, F(4x4, 3x3) for small filters (C·OC <= 192²) without tile waste
   const wino = !dw && l.K === 3 && l.S === 1 && l.C >= 8 && l.OC >= 8 && typeof k.wino_conv_f32 === 'function';
   if (wino && l.C * l.OC <= 192 * 192) geo[G.FLAGS] = 2;
+  // and the rest with at most 32 input channels reads the input in place (FLAG_CONV_DIRECT)
+  if (!dw && !wino && l.C <= 32) geo[G.FLAGS] = 4;
   i32(g, G_SIZE).set(geo);
   const w = alloc(data.w.length * 4), b = alloc(l.OC * 4);
   f32(w, data.w.length).set(data.w);
