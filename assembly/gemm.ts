@@ -107,7 +107,8 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
  * vectors, one broadcast load per row, 8 multiply-adds. 8 accumulators + 4 B + splat +
  * product = 15 xmm registers: V8 keeps everything in registers (see the file header).
  * PACKED: the panels start with their 8 bias floats and rows are 32 bytes apart; otherwise
- * B is read in place, rows bstep bytes apart, and the bias is zero.
+ * B is read in place, rows bstep bytes apart, and the bias is zero. SEG (gemm_segmented): each
+ * row of A is K / segK runs of segK floats, segSkip bytes between the end of one and the next.
  */
 @inline function tile16(
   ROWS: i32, PACKED: bool, SEG: bool, K: i32, segK: i32, segSkip: usize, a: usize, lda: usize, b: usize, pst: usize, bstep: usize,
@@ -153,7 +154,8 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
 
 /**
  * ROWS (1..4) rows × one 8-column panel (the odd panel left over by the 16-column tiles); nr
- * (1..8) columns stored. 8 accumulators + 2 B + 4 splats + product = 15 registers.
+ * (1..8) columns stored. 8 accumulators + 2 B + 4 splats + product = 15 registers. PACKED and
+ * SEG as for tile16.
  */
 @inline function tile8(
   ROWS: i32, PACKED: bool, SEG: bool, K: i32, segK: i32, segSkip: usize, a: usize, lda: usize, b: usize, bstep: usize,
