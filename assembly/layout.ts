@@ -103,6 +103,24 @@ function transpose2d(dst: usize, src: usize, np: i32, nl: i32, dPb: usize, sLb: 
     }
     return;
   }
+  if (nl == 3 && dPb == 12) {
+    // three planes interleaved into a dense row (an RGB image, NCHW -> NHWC): 4 pixels per step
+    let i = 0;
+    for (; i + 4 <= np; i += 4) {
+      const ps = src + (<usize>i << 2), pd = dst + <usize>i * 12;
+      const r = v128.load(ps), g = v128.load(ps + sLb), b = v128.load(ps + (sLb << 1));
+      const rg01 = v128.shuffle<f32>(r, g, 0, 4, 1, 5); // r0 g0 r1 g1
+      const rg23 = v128.shuffle<f32>(r, g, 2, 6, 3, 7); // r2 g2 r3 g3
+      const gb1 = v128.shuffle<f32>(g, b, 1, 5, 1, 5); // g1 b1 g1 b1
+      v128.store(pd, v128.shuffle<f32>(rg01, b, 0, 1, 4, 2)); // r0 g0 b0 r1
+      v128.store(pd, v128.shuffle<f32>(gb1, rg23, 0, 1, 4, 5), 16); // g1 b1 r2 g2
+      v128.store(pd, v128.shuffle<f32>(rg23, b, 6, 2, 3, 7), 32); // b2 r3 g3 b3
+    }
+    for (; i < np; i++) {
+      for (let j = 0; j < 3; j++) store<f32>(dst + <usize>i * 12 + (<usize>j << 2), load<f32>(src + (<usize>i << 2) + <usize>j * sLb));
+    }
+    return;
+  }
   const np4 = np & ~3;
   const nl4 = nl & ~3;
   // column blocks of 16 dst floats (one cache line per dst row), then 4

@@ -87,10 +87,14 @@ describe('copy_nd_f32', () => {
     expect<i32>(checkPerm(6, ia([2, 3, 2, 5, 3, 4]), ia([5, 0, 3, 1, 4, 2]))).toBe(0);
     // channel shuffle: [N, HW, g, C/g] -> [N, HW, C/g, g]
     expect<i32>(checkPerm(4, ia([2, 15, 3, 8]), ia([0, 1, 3, 2]))).toBe(0);
-    // 2 groups (ShuffleNetV2: the interleaving path), C/g with and without a remainder of 4
+    // 2 groups (ShuffleNetV2: the two-plane interleaving path), C/g with and without a remainder of 4
     expect<i32>(checkPerm(4, ia([1, 9, 2, 58]), ia([0, 1, 3, 2]))).toBe(0);
     expect<i32>(checkPerm(4, ia([2, 5, 2, 8]), ia([0, 1, 3, 2]))).toBe(0);
     expect<i32>(checkPerm(3, ia([7, 2, 3]), ia([0, 2, 1]))).toBe(0);
+    // 3 planes (an RGB image, NCHW -> NHWC: the interleaving path), pixels with and without a remainder of 4
+    expect<i32>(checkPerm(4, ia([2, 3, 5, 7]), ia([0, 2, 3, 1]))).toBe(0);
+    expect<i32>(checkPerm(4, ia([1, 3, 4, 8]), ia([0, 2, 3, 1]))).toBe(0);
+    expect<i32>(checkPerm(4, ia([1, 3, 224, 224]), ia([0, 2, 3, 1]))).toBe(0);
   });
   it('slices and concat pieces (strided src or dst, offsets), odd sizes', () => {
     // channel slice of NHWC: copy channels [3, 3+5) of a 7x9x13 map into a dense 7x9x5
