@@ -6,8 +6,8 @@
 //
 // Hand-off goes through a small SharedArrayBuffer, not messages: the caller writes the kernel
 // and its arguments, bumps SEQ and notifies; each worker spins briefly on SEQ (then blocks in
-// Atomics.wait), runs its part and increments DONE; the caller spins until DONE counts every
-// worker. Workers sit in that loop between jobs, so anything sent by postMessage (a new model's
+// Atomics.wait), runs its part and increments DONE; the caller spins (then blocks) until DONE
+// counts every worker. Workers sit in that loop between jobs, so anything sent by postMessage (a new model's
 // memory, a disposal) is preceded by an EXIT job that returns them to their message loop; they
 // re-enter the job loop after handling the message.
 import { WasmCnnError } from '../errors';
@@ -25,7 +25,7 @@ const SEQ = 0, DONE = 1, MODEL = 2, FN = 3, NARGS = 4, FAILED = 5, PARTS = 6;
 const CTRL_INTS = 8;
 const MAX_ARGS = 16;
 const EXIT = -1;
-/** How long an idle worker keeps spinning for the next job before it blocks (ms). */
+/** How long an idle worker spins for the next job, and the caller for the workers' parts, before blocking (ms). */
 const SPIN_MS = 2;
 /** A worker that has not finished its part after this long is taken for dead (ms). */
 const STALL_MS = 600_000;
@@ -289,11 +289,13 @@ export class Pool {
     for (;;) {
       const d = Atomics.load(c, DONE);
       if (d >= n) return;
-      if (++spins < 4096) continue;
-      const t = Date.now();
+      if ((++spins & 255) !== 0) continue;
+      const t = performance.now();
       if (t0 === 0) t0 = t;
       else if (t - t0 > STALL_MS) throw new WasmCnnError(`a worker thread did not finish within ${STALL_MS / 1000} s`);
-      if (this.block) Atomics.wait(c, DONE, d, 1);
+      // spin as long as an idle worker does before blocking: a thread put to sleep here is woken
+      // late when its part ends (the futex wake-up of a halted core), and that cost every step
+      if (this.block && t - t0 > SPIN_MS) Atomics.wait(c, DONE, d, 1);
     }
   }
 
