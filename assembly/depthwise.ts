@@ -118,6 +118,25 @@ function dwPixel(
 // outputs (stride * pixel bytes), cs / rs: byte step between taps along a row / down a column
 // (dilation included), w: the channel tile's packed filter (bias first).
 
+// One output tile of a 3x3 window: bias then the nine taps in (kh, kw) order, one accumulator
+// (three, with the bias and the nine taps held, left too few of V8's 15 xmm registers).
+// @ts-ignore: decorator
+@inline function dw3x3Sum(
+  b: v128, r0: usize, r1: usize, r2: usize, cs: usize, cs2: usize,
+  w00: v128, w01: v128, w02: v128, w10: v128, w11: v128, w12: v128, w20: v128, w21: v128, w22: v128,
+): v128 {
+  let a = f32x4.add(b, f32x4.mul(v128.load(r0), w00));
+  a = f32x4.add(a, f32x4.mul(v128.load(r0 + cs), w01));
+  a = f32x4.add(a, f32x4.mul(v128.load(r0 + cs2), w02));
+  a = f32x4.add(a, f32x4.mul(v128.load(r1), w10));
+  a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs), w11));
+  a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs2), w12));
+  a = f32x4.add(a, f32x4.mul(v128.load(r2), w20));
+  a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs), w21));
+  return f32x4.add(a, f32x4.mul(v128.load(r2 + cs2), w22));
+}
+
+/** `n` interior pixels of one channel tile: input rows ip, ip + rs, ip + 2rs. */
 function dw3x3Run(
   ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
 ): void {
@@ -127,18 +146,39 @@ function dw3x3Run(
   const cs2 = cs << 1;
   for (let i = 0; i < n; i++) {
     const r1 = ip + rs;
-    const r2 = r1 + rs;
-    let a = f32x4.add(v128.load(w), f32x4.mul(v128.load(ip), w00));
-    a = f32x4.add(a, f32x4.mul(v128.load(ip + cs), w01));
-    a = f32x4.add(a, f32x4.mul(v128.load(ip + cs2), w02));
-    a = f32x4.add(a, f32x4.mul(v128.load(r1), w10));
-    a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs), w11));
-    a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs2), w12));
-    a = f32x4.add(a, f32x4.mul(v128.load(r2), w20));
-    a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs), w21));
-    a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs2), w22));
+    const a = dw3x3Sum(v128.load(w), ip, r1, r1 + rs, cs, cs2, w00, w01, w02, w10, w11, w12, w20, w21, w22);
     v128.store(op, epilogue(a, lo, hi));
     ip += sIn;
+    op += sOut;
+  }
+}
+
+/**
+ * Zeros standing in for the input rows above and below the image: a run on a top or bottom
+ * output row reads a missing row here (the tap adds +-0, as the padding does). 32 KiB covers a
+ * run of 5 pixels up to 960 channels at stride 1 (MobileNets' 7x7 maps); longer rows are cut
+ * into runs.
+ */
+const ZERO_BYTES: i32 = 32 * 1024;
+const zeroRow = memory.data(ZERO_BYTES, 16);
+
+/**
+ * dw3x3Run for a top or bottom output row: rows r0, r1, r2 given apart (a missing one is
+ * zeroRow). Three moving row pointers cost the interior loop ~15%, so it keeps its own.
+ */
+function dw3x3EdgeRun(
+  r0: usize, r1: usize, r2: usize, op: usize, n: i32, sIn: usize, cs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
+): void {
+  const w00 = v128.load(w, 16), w01 = v128.load(w, 32), w02 = v128.load(w, 48);
+  const w10 = v128.load(w, 64), w11 = v128.load(w, 80), w12 = v128.load(w, 96);
+  const w20 = v128.load(w, 112), w21 = v128.load(w, 128), w22 = v128.load(w, 144);
+  const cs2 = cs << 1;
+  for (let i = 0; i < n; i++) {
+    const a = dw3x3Sum(v128.load(w), r0, r1, r2, cs, cs2, w00, w01, w02, w10, w11, w12, w20, w21, w22);
+    v128.store(op, epilogue(a, lo, hi));
+    r0 += sIn;
+    r1 += sIn;
+    r2 += sIn;
     op += sOut;
   }
 }
@@ -268,6 +308,11 @@ export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize,
     if (owLo >= owHi || full == 0) { ohLo = 0; ohHi = 0; }
   }
 
+  // 3x3 top and bottom rows: their interior columns run too, missing input rows read zeroRow,
+  // in runs short enough for the zeros to cover
+  const zmax = K == 3 && owLo < owHi && full > 0 ? (ZERO_BYTES - (full << 4) - 2 * <i32>colStep) / <i32>sIn : 0;
+  const blkB = min(blk, zmax);
+
   // output rows (n·OH + oh) of this part
   const r1 = partStart(N * OH, 1, part + 1, parts);
   for (let r = partStart(N * OH, 1, part, parts); r < r1; r++) {
@@ -279,6 +324,30 @@ export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize,
     const inRow = inImg + <usize>ih0 * rowB; // wraps for ih0 < 0; only valid rows are read
     const outRow = outImg + <usize>oh * <usize>OW * ops;
     const interiorRow = oh >= ohLo && oh < ohHi;
+    if (!interiorRow && blkB > 0 && kh1 > kh0) {
+      // a top or bottom row: left border pixels, the interior columns as 3x3 runs, right border
+      for (let ow = 0; ow < owLo; ow++) dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
+      for (let b0 = owLo; b0 < owHi; b0 += blkB) {
+        const nb = min(blkB, owHi - b0);
+        const ip = inRow + <usize>(b0 * SW - PL) * ps;
+        const op = outRow + <usize>b0 * ops;
+        for (let t = 0; t < full; t++) {
+          const c = <usize>t << 4;
+          const p0 = kh0 == 0 ? ip + c : zeroRow + c;
+          const p1 = kh0 <= 1 && kh1 > 1 ? ip + rowStep + c : zeroRow + c;
+          const p2 = kh1 == 3 ? ip + 2 * rowStep + c : zeroRow + c;
+          dw3x3EdgeRun(p0, p1, p2, op + c, nb, sIn, colStep, ops, packed + <usize>t * tileB, lo, hi);
+        }
+        if (rem != 0) {
+          for (let j = 0; j < nb; j++) {
+            dwPixel(ip + <usize>j * sIn, op + <usize>j * ops, packed, full, full, rem,
+              kh0, kh1, 0, KW, KW, rowStep, colStep, tileB, lo, hi);
+          }
+        }
+      }
+      for (let ow = owHi; ow < OW; ow++) dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
+      continue;
+    }
     for (let ow = 0; ow < OW; ) {
       if (interiorRow && ow == owLo) {
         // Interior block of the row: fast path for full tiles, generic for the remainder.
@@ -303,10 +372,19 @@ export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize,
         ow = owHi;
         continue;
       }
-      const iw0 = ow * SW - PL;
-      dwPixel(inRow + <usize>iw0 * ps, outRow + <usize>ow * ops, packed, 0, full, rem,
-        kh0, kh1, tapLo(iw0, DW), tapHi(iw0, DW, KW, W), KW, rowStep, colStep, tileB, lo, hi);
+      dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
       ow++;
     }
   }
+}
+
+/** Output pixel ow of a row through the generic path, its taps clipped to the input. */
+@inline function dwBorder(
+  inRow: usize, outRow: usize, ow: i32, packed: usize, full: i32, rem: i32, kh0: i32, kh1: i32,
+  SW: i32, PL: i32, W: i32, DW: i32, KW: i32, ps: usize, ops: usize, rowStep: usize, colStep: usize,
+  tileB: usize, lo: v128, hi: v128,
+): void {
+  const iw0 = ow * SW - PL;
+  dwPixel(inRow + <usize>iw0 * ps, outRow + <usize>ow * ops, packed, 0, full, rem,
+    kh0, kh1, tapLo(iw0, DW), tapHi(iw0, DW, KW, W), KW, rowStep, colStep, tileB, lo, hi);
 }
