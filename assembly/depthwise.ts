@@ -118,41 +118,6 @@ function dwPixel(
 // outputs (stride * pixel bytes), cs / rs: byte step between taps along a row / down a column
 // (dilation included), w: the channel tile's packed filter (bias first).
 
-// One output tile of a 3x3 window: bias then the nine taps in (kh, kw) order, one accumulator
-// (three, with the bias and the nine taps held, left too few of V8's 15 xmm registers).
-// @ts-ignore: decorator
-@inline function dw3x3Sum(
-  b: v128, r0: usize, r1: usize, r2: usize, cs: usize, cs2: usize,
-  w00: v128, w01: v128, w02: v128, w10: v128, w11: v128, w12: v128, w20: v128, w21: v128, w22: v128,
-): v128 {
-  let a = f32x4.add(b, f32x4.mul(v128.load(r0), w00));
-  a = f32x4.add(a, f32x4.mul(v128.load(r0 + cs), w01));
-  a = f32x4.add(a, f32x4.mul(v128.load(r0 + cs2), w02));
-  a = f32x4.add(a, f32x4.mul(v128.load(r1), w10));
-  a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs), w11));
-  a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs2), w12));
-  a = f32x4.add(a, f32x4.mul(v128.load(r2), w20));
-  a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs), w21));
-  return f32x4.add(a, f32x4.mul(v128.load(r2 + cs2), w22));
-}
-
-/** `n` interior pixels of one channel tile: input rows ip, ip + rs, ip + 2rs. */
-function dw3x3Run(
-  ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
-): void {
-  const w00 = v128.load(w, 16), w01 = v128.load(w, 32), w02 = v128.load(w, 48);
-  const w10 = v128.load(w, 64), w11 = v128.load(w, 80), w12 = v128.load(w, 96);
-  const w20 = v128.load(w, 112), w21 = v128.load(w, 128), w22 = v128.load(w, 144);
-  const cs2 = cs << 1;
-  for (let i = 0; i < n; i++) {
-    const r1 = ip + rs;
-    const a = dw3x3Sum(v128.load(w), ip, r1, r1 + rs, cs, cs2, w00, w01, w02, w10, w11, w12, w20, w21, w22);
-    v128.store(op, epilogue(a, lo, hi));
-    ip += sIn;
-    op += sOut;
-  }
-}
-
 /**
  * Zeros standing in for the input rows above and below the image: a run on a top or bottom
  * output row reads a missing row here (the tap adds +-0, as the padding does). 32 KiB covers a
@@ -163,24 +128,55 @@ const ZERO_BYTES: i32 = 32 * 1024;
 const zeroRow = memory.data(ZERO_BYTES, 16);
 
 /**
- * dw3x3Run for a top or bottom output row: rows r0, r1, r2 given apart (a missing one is
- * zeroRow). Three moving row pointers cost the interior loop ~15%, so it keeps its own.
+ * `n` pixels of one channel tile, the nine taps held in registers, one accumulator summing the
+ * bias then the taps in (kh, kw) order (three accumulators, with the bias and taps held, left
+ * too few of V8's 15 xmm registers). EDGE false: interior rows r0, r0 + rs, r0 + 2rs; EDGE
+ * true: a top or bottom output row, the three row pointers given apart (a missing row is
+ * zeroRow) and each stepped (three moving pointers cost the interior loop ~15%).
  */
-function dw3x3EdgeRun(
-  r0: usize, r1: usize, r2: usize, op: usize, n: i32, sIn: usize, cs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
+// @ts-ignore: decorator
+@inline function dw3x3Loop(
+  EDGE: bool, r0: usize, r1: usize, r2: usize, rs: usize, op: usize, n: i32, sIn: usize, cs: usize,
+  sOut: usize, w: usize, lo: v128, hi: v128,
 ): void {
   const w00 = v128.load(w, 16), w01 = v128.load(w, 32), w02 = v128.load(w, 48);
   const w10 = v128.load(w, 64), w11 = v128.load(w, 80), w12 = v128.load(w, 96);
   const w20 = v128.load(w, 112), w21 = v128.load(w, 128), w22 = v128.load(w, 144);
   const cs2 = cs << 1;
   for (let i = 0; i < n; i++) {
-    const a = dw3x3Sum(v128.load(w), r0, r1, r2, cs, cs2, w00, w01, w02, w10, w11, w12, w20, w21, w22);
+    if (!EDGE) {
+      r1 = r0 + rs;
+      r2 = r1 + rs;
+    }
+    let a = f32x4.add(v128.load(w), f32x4.mul(v128.load(r0), w00));
+    a = f32x4.add(a, f32x4.mul(v128.load(r0 + cs), w01));
+    a = f32x4.add(a, f32x4.mul(v128.load(r0 + cs2), w02));
+    a = f32x4.add(a, f32x4.mul(v128.load(r1), w10));
+    a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs), w11));
+    a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs2), w12));
+    a = f32x4.add(a, f32x4.mul(v128.load(r2), w20));
+    a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs), w21));
+    a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs2), w22));
     v128.store(op, epilogue(a, lo, hi));
     r0 += sIn;
-    r1 += sIn;
-    r2 += sIn;
+    if (EDGE) {
+      r1 += sIn;
+      r2 += sIn;
+    }
     op += sOut;
   }
+}
+
+function dw3x3Run(
+  ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
+): void {
+  dw3x3Loop(false, ip, 0, 0, rs, op, n, sIn, cs, sOut, w, lo, hi);
+}
+
+function dw3x3EdgeRun(
+  r0: usize, r1: usize, r2: usize, op: usize, n: i32, sIn: usize, cs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
+): void {
+  dw3x3Loop(true, r0, r1, r2, 0, op, n, sIn, cs, sOut, w, lo, hi);
 }
 
 // 5x5 and 7x7: pixel-outer, channel-inner (the taps no longer fit in registers, so each
