@@ -12,3 +12,4 @@ export * from './deform';
 export * from './unpool';
 export * from './resize';
 export * from './winograd';
+export { split_table } from './parallel';

@@ -4,13 +4,34 @@
 // the single-threaded call (K is never split), so results are bit-identical for any thread
 // count. parts = 1 is the single-threaded call.
 
+/** Most parts an uneven split describes (the pool's threads). */
+const SPLIT_MAX: i32 = 16;
+
+/**
+ * The pool's split for its threaded calls, in the one memory every thread's instance shares:
+ * word 0 the number of parts it is for (0: none), word p (1..parts-1) where part p starts, as a
+ * fraction of 2^16. The pool makes the parts uneven when its threads run at uneven speeds
+ * (src/runtime/threads.ts); calls with another part count (single-threaded calls, the specs)
+ * cut evenly.
+ */
+const splitTable = memory.data(4 * (SPLIT_MAX + 1), 16);
+
+/** Address of the split table (the host writes it before a threaded call). */
+export function split_table(): usize {
+  return splitTable;
+}
+
 /**
  * Start of part `part` when `total` items are cut into `parts` contiguous runs whose boundaries
  * are multiples of `unit` (the last run takes the remainder). partStart(.., parts, parts) = total.
+ * Even runs, or the pool's split table when it was written for `parts` parts.
  */
 // @ts-ignore: decorator
 @inline export function partStart(total: i32, unit: i32, part: i32, parts: i32): i32 {
   const units = (total + unit - 1) / unit;
+  if (part > 0 && part < parts && load<i32>(splitTable) == parts) {
+    return min(total, <i32>((<i64>units * <i64>load<i32>(splitTable + (<usize>part << 2))) >> 16) * unit);
+  }
   return min(total, <i32>((<i64>units * <i64>part) / <i64>parts) * unit);
 }
 

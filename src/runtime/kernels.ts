@@ -3,6 +3,8 @@
 
 export interface Kernels {
   heap_base(): number;
+  // parallel.ts: address of the split table the pool writes before a threaded call
+  split_table(): number;
   // gemm.ts
   gemm_packed_size(N: number, K: number): number;
   gemm_pack(w: number, N: number, K: number, ldw: number, bias: number, dst: number): void;

@@ -2,7 +2,9 @@
 // Workers elsewhere), each holding its own instance of the shared-memory kernel build on every
 // threaded model's memory. A parallel step runs one kernel call split n ways: the calling
 // thread computes part 0 while worker i computes part i (the kernels' (part, parts) arguments,
-// assembly/parallel.ts), so the result is bit-identical to the single-threaded call.
+// assembly/parallel.ts), so the result is bit-identical to the single-threaded call. The parts
+// follow the threads' measured speeds (learnSpeeds, written to the kernels' split table before
+// each call): where does not change any output's bits, only who waits for whom.
 //
 // Hand-off goes through a small SharedArrayBuffer, not messages: the caller writes the kernel
 // and its arguments, bumps SEQ and notifies; each worker spins briefly on SEQ (then blocks in
@@ -24,16 +26,22 @@ export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 const SEQ = 0, DONE = 1, MODEL = 2, FN = 3, NARGS = 4, FAILED = 5, PARTS = 6;
 const CTRL_INTS = 8;
 const MAX_ARGS = 16;
+/** Most threads: the kernels' split table holds this many parts (assembly/parallel.ts). */
+const MAX_THREADS = 16;
 const EXIT = -1;
 /** How long an idle worker spins for the next job, and the caller for the workers' parts, before blocking (ms). */
 const SPIN_MS = 2;
+/** Calls whose parts take less than this are not timed for the split (ms). */
+const SPLIT_MIN_MS = 0.02;
+/** How far one call moves the shares towards the measured speeds. */
+const SPLIT_RATE = 0.1;
 /** A worker that has not finished its part after this long is taken for dead (ms). */
 const STALL_MS = 600_000;
 
 // The worker's whole program (plain JS, no imports, so no bundler has to find a second file).
 const WORKER_BODY = `
 const SEQ = ${SEQ}, DONE = ${DONE}, MODEL = ${MODEL}, FN = ${FN}, NARGS = ${NARGS}, FAILED = ${FAILED}, PARTS = ${PARTS};
-let ctrl, args, part, names, spinMs;
+let ctrl, args, times, part, names, spinMs;
 let seen = 0;
 const models = new Map();
 function loop() {
@@ -56,7 +64,9 @@ function loop() {
         for (let i = 0; i < n; i++) a[i] = args[i];
         a[n] = part;
         a[n + 1] = ctrl[PARTS];
+        const t0 = performance.now();
         models.get(ctrl[MODEL])[names[fn]].apply(null, a);
+        times[part] = performance.now() - t0;
       } catch (e) {
         Atomics.store(ctrl, FAILED, part);
       }
@@ -71,7 +81,8 @@ function onMessage(m) {
   try {
     if (m.type === 'init') {
       ctrl = new Int32Array(m.ctrl);
-      args = new Float64Array(m.ctrl, ${CTRL_INTS * 4});
+      args = new Float64Array(m.ctrl, ${CTRL_INTS * 4}, ${MAX_ARGS});
+      times = new Float64Array(m.ctrl, ${CTRL_INTS * 4 + MAX_ARGS * 8}, ${MAX_THREADS});
       part = m.part;
       names = m.names;
       spinMs = m.spinMs;
@@ -172,6 +183,12 @@ export class Pool {
   readonly threads: number;
   private readonly ctrl: Int32Array;
   private readonly args: Float64Array;
+  /** Each thread's part duration in the last call (ms), written by the workers. */
+  private readonly times: Float64Array;
+  /** Each thread's share of a threaded call, following the threads' measured speeds. */
+  private readonly share: number[];
+  /** Per model: a view of its kernels' split table (assembly/parallel.ts). */
+  private readonly tables = new Map<number, Int32Array>();
   private readonly workers: WorkerLike[];
   private readonly waiters = new Map<number, { left: number; errors: string[]; done: () => void; fail: (m: string) => void }>();
   private readonly block = canBlock();
@@ -185,6 +202,8 @@ export class Pool {
     this.threads = workers.length + 1;
     this.ctrl = new Int32Array(ctrl, 0, CTRL_INTS);
     this.args = new Float64Array(ctrl, CTRL_INTS * 4, MAX_ARGS);
+    this.times = new Float64Array(ctrl, CTRL_INTS * 4 + MAX_ARGS * 8, MAX_THREADS);
+    this.share = new Array<number>(this.threads).fill(1 / this.threads);
     for (const w of workers) {
       w.onError((message) => {
         // a worker that cannot start (or crashed) fails whatever is awaited; the pool is unusable
@@ -206,7 +225,8 @@ export class Pool {
 
   /** Starts threads - 1 workers and waits until each is in its job loop. */
   static async create(threads: number): Promise<Pool> {
-    const ctrl = new SharedArrayBuffer(CTRL_INTS * 4 + MAX_ARGS * 8);
+    if (threads > MAX_THREADS) throw new WasmCnnError(`at most ${MAX_THREADS} threads, asked for ${threads}`);
+    const ctrl = new SharedArrayBuffer(CTRL_INTS * 4 + MAX_ARGS * 8 + MAX_THREADS * 8);
     const workers = await Promise.all(Array.from({ length: threads - 1 }, spawn));
     const pool = new Pool(workers, ctrl);
     await pool.broadcast(0, (part) => ({ type: 'init', id: 0, ctrl, part, names: PARALLEL_KERNELS.slice(), spinMs: SPIN_MS }), false);
@@ -214,10 +234,11 @@ export class Pool {
   }
 
   /** Gives every worker an instance of `module` on `memory`; returns the model's id. */
-  async attach(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<number> {
+  async attach(module: WebAssembly.Module, memory: WebAssembly.Memory, splitTable: number): Promise<number> {
     if (this.closed) throw new WasmCnnError('the thread pool has been shut down');
     const id = this.nextId++;
     await this.broadcast(id, () => ({ type: 'model', id, module, memory }));
+    this.tables.set(id, new Int32Array(memory.buffer, splitTable, MAX_THREADS + 1));
     this.users++;
     return id;
   }
@@ -228,6 +249,7 @@ export class Pool {
     this.exitLoops();
     if (--this.users === 0 && this.retired) this.close();
     else for (const w of this.workers) w.postMessage({ type: 'drop', id });
+    this.tables.delete(id);
   }
 
   /** No new models; the workers end once the last model using them is disposed. */
@@ -261,18 +283,59 @@ export class Pool {
     c[FN] = fn;
     c[NARGS] = a.length;
     c[PARTS] = this.threads;
+    const table = this.tables.get(model);
+    if (table) this.writeSplit(table);
     this.signal();
     let failure: unknown;
+    const t0 = performance.now();
     try {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       (k as any)[PARALLEL_KERNELS[fn]](...a, 0, this.threads);
     } catch (e) {
       failure = e;
     }
+    this.times[0] = performance.now() - t0;
     this.waitDone();
+    this.learnSpeeds();
     if (failure) throw failure;
     const part = Atomics.exchange(c, FAILED, 0);
     if (part) throw new WasmCnnError(`kernel ${PARALLEL_KERNELS[fn]} failed in worker thread ${part}`);
+  }
+
+  /** The current shares as the kernels' split table: where parts 1..threads-1 start, of 2^16. */
+  private writeSplit(table: Int32Array): void {
+    let at = 0;
+    for (let p = 1; p < this.threads; p++) {
+      at += this.share[p - 1];
+      table[p] = Math.round(at * 65536);
+    }
+    table[0] = this.threads;
+  }
+
+  /**
+   * Moves the shares a step towards the threads' speeds in the call just done (share / time).
+   * Cores of one machine do not always run at one speed (a busy neighbour on a shared host,
+   * big and little cores): with even parts every call waits for the slowest. Calls too short
+   * to time are skipped, a part 3x off the others (a thread held up once) is not taken for a
+   * speed, and no thread drops below half an even share.
+   */
+  private learnSpeeds(): void {
+    const n = this.threads, t = this.times, s = this.share;
+    let rates = 0, lo = Infinity, hi = 0;
+    for (let i = 0; i < n; i++) {
+      if (!(t[i] > SPLIT_MIN_MS)) return;
+      const r = s[i] / t[i];
+      rates += r;
+      lo = Math.min(lo, r);
+      hi = Math.max(hi, r);
+    }
+    if (hi > 3 * lo) return;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      s[i] = Math.max(0.5 / n, s[i] + SPLIT_RATE * (s[i] / t[i] / rates - s[i]));
+      sum += s[i];
+    }
+    for (let i = 0; i < n; i++) s[i] /= sum;
   }
 
   private signal(): void {

@@ -201,6 +201,6 @@ export async function instantiate(): Promise<ModelRuntime> {
   const mem = new Mem({ shared: true });
   const instance = await WebAssembly.instantiate(module, imports(mem.memory));
   // the workers instantiate (and so copy the static data) before anything else uses the memory
-  const id = await p.attach(module, mem.memory);
+  const id = await p.attach(module, mem.memory, (instance.exports as unknown as Kernels).split_table());
   return { mem, k: instance.exports as unknown as Kernels, pool: p, id };
 }

@@ -1,0 +1,64 @@
+// parallel.ts: even cuts, and the pool's split table (uneven parts for threads of uneven speed):
+// boundaries where the table puts them, only for the part count it was written for, and a
+// kernel cut there gives the whole call's bits.
+import { partStart, split_table } from '../parallel';
+import { ACT_RELU } from '../codes';
+import { gemm_packed_size, gemm_pack, gemm_f32 } from '../gemm';
+import { fillRandom, fill, countBitDiffs, floats, resetArena } from './gemm_ref';
+
+function setSplit(parts: i32, at: f64[]): void {
+  const t = split_table();
+  store<i32>(t, parts);
+  for (let p = 1; p < parts; p++) store<i32>(t + (<usize>p << 2), <i32>Math.round(at[p - 1] * 65536));
+}
+
+function clearSplit(): void {
+  store<i32>(split_table(), 0);
+}
+
+describe('partStart', () => {
+  it('cuts evenly on unit multiples without a table; the last part ends at the total', () => {
+    clearSplit();
+    expect<i32>(partStart(100, 4, 0, 2)).toBe(0);
+    expect<i32>(partStart(100, 4, 1, 2)).toBe(48);
+    expect<i32>(partStart(100, 4, 2, 2)).toBe(100);
+    expect<i32>(partStart(7, 1, 1, 3)).toBe(2);
+  });
+  it('follows the split table written for its part count, on unit multiples', () => {
+    setSplit(2, [0.3]);
+    expect<i32>(partStart(100, 1, 1, 2)).toBe(30);
+    expect<i32>(partStart(100, 4, 1, 2)).toBe(28); // 25 units * 0.3 = 7 units
+    expect<i32>(partStart(100, 4, 2, 2)).toBe(100);
+    setSplit(3, [0.5, 0.875]);
+    expect<i32>(partStart(200, 1, 1, 3)).toBe(100);
+    expect<i32>(partStart(200, 1, 2, 3)).toBe(175);
+    // a call with another part count (single-threaded, or a table for 3) cuts evenly
+    expect<i32>(partStart(200, 1, 1, 2)).toBe(100);
+    expect<i32>(partStart(200, 1, 0, 1)).toBe(0);
+    expect<i32>(partStart(200, 1, 1, 1)).toBe(200);
+    clearSplit();
+  });
+  it('gemm_f32 cut unevenly (rows, and column panels) gives the whole call bits', () => {
+    const shapes: i32[] = [203, 40, 37, 9, 120, 64]; // M, N, K: many rows; few rows, many panels
+    for (let s = 0; s < shapes.length; s += 3) {
+      resetArena();
+      const M = shapes[s], N = shapes[s + 1], K = shapes[s + 2];
+      const a = floats(M * K), w = floats(N * K), bias = floats(N);
+      fillRandom(a, M * K); fillRandom(w, N * K); fillRandom(bias, N);
+      const packed = floats(gemm_packed_size(N, K));
+      gemm_pack(w, N, K, K, bias, packed);
+      const whole = floats(M * N), cut = floats(M * N);
+      clearSplit();
+      gemm_f32(M, N, K, a, K, packed, whole, N, 0, 0, ACT_RELU, 0, 0, 0, 1);
+      const splits: f64[] = [0.2, 0.35, 0.5, 0.71, 0.9];
+      for (let i = 0; i < splits.length; i++) {
+        fill(cut, M * N, -1);
+        setSplit(2, [splits[i]]);
+        gemm_f32(M, N, K, a, K, packed, cut, N, 0, 0, ACT_RELU, 0, 0, 0, 2);
+        gemm_f32(M, N, K, a, K, packed, cut, N, 0, 0, ACT_RELU, 0, 0, 1, 2);
+        expect<i32>(countBitDiffs(cut, whole, M * N)).toBe(0);
+      }
+      clearSplit();
+    }
+  });
+});
