@@ -119,64 +119,63 @@ function dwPixel(
 // (dilation included), w: the channel tile's packed filter (bias first).
 
 /**
- * Zeros standing in for the input rows above and below the image: a run on a top or bottom
- * output row reads a missing row here (the tap adds +-0, as the padding does). 32 KiB covers a
- * run of 5 pixels up to 960 channels at stride 1 (MobileNets' 7x7 maps); longer rows are cut
- * into runs.
- */
-const ZERO_BYTES: i32 = 32 * 1024;
-const zeroRow = memory.data(ZERO_BYTES, 16);
-
-/**
  * `n` pixels of one channel tile, the nine taps held in registers, one accumulator summing the
- * bias then the taps in (kh, kw) order (three accumulators, with the bias and taps held, left
- * too few of V8's 15 xmm registers). EDGE false: interior rows r0, r0 + rs, r0 + 2rs; EDGE
- * true: a top or bottom output row, the three row pointers given apart (a missing row is
- * zeroRow) and each stepped (three moving pointers cost the interior loop ~15%).
+ * bias then the taps of kernel rows [LO, HI) in (kh, kw) order, as the per-pixel path does
+ * (three accumulators, with the bias and taps held, left too few of V8's 15 xmm registers).
+ * Kernel row kh reads input row ip + kh·rs. Interior rows take all three; a top or bottom
+ * output row of the image leaves out the kernel row that falls into the padding (LO, HI are
+ * compile-time, so each variant is its own loop with one moving input pointer).
  */
 // @ts-ignore: decorator
 @inline function dw3x3Loop(
-  EDGE: bool, r0: usize, r1: usize, r2: usize, rs: usize, op: usize, n: i32, sIn: usize, cs: usize,
-  sOut: usize, w: usize, lo: v128, hi: v128,
+  LO: i32, HI: i32, ip: usize, rs: usize, op: usize, n: i32, sIn: usize, cs: usize, sOut: usize,
+  w: usize, lo: v128, hi: v128,
 ): void {
   const w00 = v128.load(w, 16), w01 = v128.load(w, 32), w02 = v128.load(w, 48);
   const w10 = v128.load(w, 64), w11 = v128.load(w, 80), w12 = v128.load(w, 96);
   const w20 = v128.load(w, 112), w21 = v128.load(w, 128), w22 = v128.load(w, 144);
   const cs2 = cs << 1;
   for (let i = 0; i < n; i++) {
-    if (!EDGE) {
-      r1 = r0 + rs;
-      r2 = r1 + rs;
+    let a = v128.load(w);
+    if (LO == 0) {
+      a = f32x4.add(a, f32x4.mul(v128.load(ip), w00));
+      a = f32x4.add(a, f32x4.mul(v128.load(ip + cs), w01));
+      a = f32x4.add(a, f32x4.mul(v128.load(ip + cs2), w02));
     }
-    let a = f32x4.add(v128.load(w), f32x4.mul(v128.load(r0), w00));
-    a = f32x4.add(a, f32x4.mul(v128.load(r0 + cs), w01));
-    a = f32x4.add(a, f32x4.mul(v128.load(r0 + cs2), w02));
+    const r1 = ip + rs;
     a = f32x4.add(a, f32x4.mul(v128.load(r1), w10));
     a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs), w11));
     a = f32x4.add(a, f32x4.mul(v128.load(r1 + cs2), w12));
-    a = f32x4.add(a, f32x4.mul(v128.load(r2), w20));
-    a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs), w21));
-    a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs2), w22));
-    v128.store(op, epilogue(a, lo, hi));
-    r0 += sIn;
-    if (EDGE) {
-      r1 += sIn;
-      r2 += sIn;
+    if (HI == 3) {
+      const r2 = r1 + rs;
+      a = f32x4.add(a, f32x4.mul(v128.load(r2), w20));
+      a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs), w21));
+      a = f32x4.add(a, f32x4.mul(v128.load(r2 + cs2), w22));
     }
+    v128.store(op, epilogue(a, lo, hi));
+    ip += sIn;
     op += sOut;
   }
 }
 
+/** `n` interior pixels of one channel tile: all three kernel rows. */
 function dw3x3Run(
   ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
 ): void {
-  dw3x3Loop(false, ip, 0, 0, rs, op, n, sIn, cs, sOut, w, lo, hi);
+  dw3x3Loop(0, 3, ip, rs, op, n, sIn, cs, sOut, w, lo, hi);
 }
 
+/**
+ * A top or bottom output row's interior pixels: kernel rows [kh0, kh1), kh0 <= 1 < kh1 (its
+ * own function: the interior loop compiled beside these variants ran ~10% slower).
+ */
 function dw3x3EdgeRun(
-  r0: usize, r1: usize, r2: usize, op: usize, n: i32, sIn: usize, cs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
+  ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize, w: usize, lo: v128, hi: v128,
+  kh0: i32, kh1: i32,
 ): void {
-  dw3x3Loop(true, r0, r1, r2, 0, op, n, sIn, cs, sOut, w, lo, hi);
+  if (kh0 == 0) dw3x3Loop(0, 2, ip, rs, op, n, sIn, cs, sOut, w, lo, hi);
+  else if (kh1 == 3) dw3x3Loop(1, 3, ip, rs, op, n, sIn, cs, sOut, w, lo, hi);
+  else dw3x3Loop(1, 2, ip, rs, op, n, sIn, cs, sOut, w, lo, hi);
 }
 
 // 5x5 and 7x7: pixel-outer, channel-inner (the taps no longer fit in registers, so each
@@ -304,11 +303,6 @@ export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize,
     if (owLo >= owHi || full == 0) { ohLo = 0; ohHi = 0; }
   }
 
-  // 3x3 top and bottom rows: their interior columns run too, missing input rows read zeroRow,
-  // in runs short enough for the zeros to cover
-  const zmax = K == 3 && owLo < owHi && full > 0 ? (ZERO_BYTES - (full << 4) - 2 * <i32>colStep) / <i32>sIn : 0;
-  const blkB = min(blk, zmax);
-
   // output rows (n·OH + oh) of this part
   const r1 = partStart(N * OH, 1, part + 1, parts);
   for (let r = partStart(N * OH, 1, part, parts); r < r1; r++) {
@@ -320,19 +314,17 @@ export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize,
     const inRow = inImg + <usize>ih0 * rowB; // wraps for ih0 < 0; only valid rows are read
     const outRow = outImg + <usize>oh * <usize>OW * ops;
     const interiorRow = oh >= ohLo && oh < ohHi;
-    if (!interiorRow && blkB > 0 && kh1 > kh0) {
-      // a top or bottom row: left border pixels, the interior columns as 3x3 runs, right border
+    if (!interiorRow && K == 3 && owLo < owHi && full > 0 && kh0 <= 1 && kh1 > 1) {
+      // a top or bottom row: left border pixels, the interior columns as 3x3 runs without the
+      // kernel row in the padding, the right border pixels
       for (let ow = 0; ow < owLo; ow++) dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
-      for (let b0 = owLo; b0 < owHi; b0 += blkB) {
-        const nb = min(blkB, owHi - b0);
+      for (let b0 = owLo; b0 < owHi; b0 += blk) {
+        const nb = min(blk, owHi - b0);
         const ip = inRow + <usize>(b0 * SW - PL) * ps;
         const op = outRow + <usize>b0 * ops;
         for (let t = 0; t < full; t++) {
           const c = <usize>t << 4;
-          const p0 = kh0 == 0 ? ip + c : zeroRow + c;
-          const p1 = kh0 <= 1 && kh1 > 1 ? ip + rowStep + c : zeroRow + c;
-          const p2 = kh1 == 3 ? ip + 2 * rowStep + c : zeroRow + c;
-          dw3x3EdgeRun(p0, p1, p2, op + c, nb, sIn, colStep, ops, packed + <usize>t * tileB, lo, hi);
+          dw3x3EdgeRun(ip + c, op + c, nb, sIn, colStep, rowStep, ops, packed + <usize>t * tileB, lo, hi, kh0, kh1);
         }
         if (rem != 0) {
           for (let j = 0; j < nb; j++) {
