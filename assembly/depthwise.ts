@@ -314,55 +314,38 @@ export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize,
     const inRow = inImg + <usize>ih0 * rowB; // wraps for ih0 < 0; only valid rows are read
     const outRow = outImg + <usize>oh * <usize>OW * ops;
     const interiorRow = oh >= ohLo && oh < ohHi;
-    if (!interiorRow && K == 3 && owLo < owHi && full > 0 && kh0 <= 1 && kh1 > 1) {
-      // a top or bottom row: left border pixels, the interior columns as 3x3 runs without the
-      // kernel row in the padding, the right border pixels
-      for (let ow = 0; ow < owLo; ow++) dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
-      for (let b0 = owLo; b0 < owHi; b0 += blk) {
-        const nb = min(blk, owHi - b0);
-        const ip = inRow + <usize>(b0 * SW - PL) * ps;
-        const op = outRow + <usize>b0 * ops;
+    // 3x3 top and bottom rows run their interior columns too, without the kernel row in the padding
+    const edgeRow = !interiorRow && K == 3 && owLo < owHi && full > 0 && kh0 <= 1 && kh1 > 1;
+    if (!interiorRow && !edgeRow) {
+      for (let ow = 0; ow < OW; ow++) dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
+      continue;
+    }
+    for (let ow = 0; ow < owLo; ow++) dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
+    // interior columns: fast path for full tiles, generic for the remainder
+    for (let b0 = owLo; b0 < owHi; b0 += blk) {
+      const nb = min(blk, owHi - b0);
+      const ip = inRow + <usize>(b0 * SW - PL) * ps;
+      const op = outRow + <usize>b0 * ops;
+      if (edgeRow) {
         for (let t = 0; t < full; t++) {
           const c = <usize>t << 4;
           dw3x3EdgeRun(ip + c, op + c, nb, sIn, colStep, rowStep, ops, packed + <usize>t * tileB, lo, hi, kh0, kh1);
         }
-        if (rem != 0) {
-          for (let j = 0; j < nb; j++) {
-            dwPixel(ip + <usize>j * sIn, op + <usize>j * ops, packed, full, full, rem,
-              kh0, kh1, 0, KW, KW, rowStep, colStep, tileB, lo, hi);
-          }
+      } else if (K == 3) {
+        for (let t = 0; t < full; t++) {
+          const c = <usize>t << 4;
+          dw3x3Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, packed + <usize>t * tileB, lo, hi);
+        }
+      } else if (K == 5) dwRun(5, ip, op, nb, sIn, colStep, rowStep, ops, packed, full, lo, hi);
+      else dwRun(7, ip, op, nb, sIn, colStep, rowStep, ops, packed, full, lo, hi);
+      if (rem != 0) {
+        for (let j = 0; j < nb; j++) {
+          dwPixel(ip + <usize>j * sIn, op + <usize>j * ops, packed, full, full, rem,
+            kh0, kh1, 0, KW, KW, rowStep, colStep, tileB, lo, hi);
         }
       }
-      for (let ow = owHi; ow < OW; ow++) dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
-      continue;
     }
-    for (let ow = 0; ow < OW; ) {
-      if (interiorRow && ow == owLo) {
-        // Interior block of the row: fast path for full tiles, generic for the remainder.
-        for (let b0 = owLo; b0 < owHi; b0 += blk) {
-          const nb = min(blk, owHi - b0);
-          const ip = inRow + <usize>(b0 * SW - PL) * ps;
-          const op = outRow + <usize>b0 * ops;
-          if (K == 3) {
-            for (let t = 0; t < full; t++) {
-              const c = <usize>t << 4;
-              dw3x3Run(ip + c, op + c, nb, sIn, colStep, rowStep, ops, packed + <usize>t * tileB, lo, hi);
-            }
-          } else if (K == 5) dwRun(5, ip, op, nb, sIn, colStep, rowStep, ops, packed, full, lo, hi);
-          else dwRun(7, ip, op, nb, sIn, colStep, rowStep, ops, packed, full, lo, hi);
-          if (rem != 0) {
-            for (let j = 0; j < nb; j++) {
-              dwPixel(ip + <usize>j * sIn, op + <usize>j * ops, packed, full, full, rem,
-                0, KH, 0, KW, KW, rowStep, colStep, tileB, lo, hi);
-            }
-          }
-        }
-        ow = owHi;
-        continue;
-      }
-      dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
-      ow++;
-    }
+    for (let ow = owHi; ow < OW; ow++) dwBorder(inRow, outRow, ow, packed, full, rem, kh0, kh1, SW, PL, W, DW, KW, ps, ops, rowStep, colStep, tileB, lo, hi);
   }
 }
 
