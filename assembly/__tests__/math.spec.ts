@@ -135,6 +135,16 @@ describe('math: tanh', () => {
   });
 });
 
+/** An erf: exactly 1 from `one` up, -1 from `minusOne` down and at -Inf, 0 at 0, NaN at NaN. */
+function expectErfLimits(f: (x: v128) => v128, one: f32, minusOne: f32): void {
+  expect(at(f, one)).toBe(1);
+  expect(at(f, minusOne)).toBe(-1);
+  expect(at(f, Infinity)).toBe(1);
+  expect(at(f, -Infinity)).toBe(-1);
+  expect(at(f, 0)).toBe(0);
+  expect(isNaN(at(f, NaN))).toBe(true);
+}
+
 describe('math: erf', () => {
   it('<= 2.5 ulp on [-6, 6] and near 0', () => {
     expect(sweep(fErf, erfRef, -6, 6, 100000)).toBeLessThanOrEqual(2.5);
@@ -144,12 +154,7 @@ describe('math: erf', () => {
     expect(sweep(fOnePlusErf, rOnePlusErf, -9, 4, 100000)).toBeLessThanOrEqual(6.0);
   });
   it('exact limits, NaN', () => {
-    expect(at(fErf, 4)).toBe(1);
-    expect(at(fErf, -10)).toBe(-1);
-    expect(at(fErf, Infinity)).toBe(1);
-    expect(at(fErf, -Infinity)).toBe(-1);
-    expect(at(fErf, 0)).toBe(0);
-    expect(isNaN(at(fErf, NaN))).toBe(true);
+    expectErfLimits(fErf, 4, -10);
   });
 });
 
@@ -165,11 +170,6 @@ describe('math: erfFast (GELU)', () => {
     expect(worst).toBeLessThanOrEqual(4.2e-7);
   });
   it('saturates exactly, NaN', () => {
-    expect(at(fErfFast, 3.95)).toBe(1);
-    expect(at(fErfFast, -4)).toBe(-1);
-    expect(at(fErfFast, Infinity)).toBe(1);
-    expect(at(fErfFast, -Infinity)).toBe(-1);
-    expect(at(fErfFast, 0)).toBe(0);
-    expect(isNaN(at(fErfFast, NaN))).toBe(true);
+    expectErfLimits(fErfFast, 3.95, -4);
   });
 });
