@@ -15,7 +15,7 @@ import {
 } from './codes';
 import { gemm, gemm_f32, gemm_packed_size, gemm_segmented } from './gemm';
 import { partStart, splitRows } from './parallel';
-import { copyFloats, geo, zeroFloats } from './window';
+import { copyFloats, geo, interiorHi, interiorLo, zeroFloats } from './window';
 
 /** Output columns per packed panel (gemm.ts's layout: 8 bias floats, then K rows of 8). */
 const NR: i32 = 8;
@@ -195,14 +195,11 @@ export function conv2d_f32(
   for (let b = b0; b < b1; b++) {
     const pix0 = b * rows;
     const count = min(rows, pixels - pix0);
-    const outBlock = output + ((<usize>pix0 * <usize>outS) << 2);
-    const resBlock = res != 0 ? res + ((<usize>pix0 * <usize>resS) << 2) : 0;
     for (let gi = 0; gi < groups; gi++) {
       const outCh = (<usize>(gi * OCg) << 2) + colBytes;
-      im2colBlock(g, input + (<usize>(gi * Cg) << 2), Cg, pix0, count, scratch);
-      gemm(
-        count, nCols, K, scratch, K, packed + <usize>gi * groupPackedBytes + panelOff,
-        outBlock + outCh, outS, resBlock != 0 ? resBlock + outCh : 0, resS, act, p0, p1,
+      im2colRun(
+        g, input + (<usize>(gi * Cg) << 2), Cg, packed + <usize>gi * groupPackedBytes + panelOff, nCols,
+        output + outCh, res != 0 ? res + outCh : 0, scratch, rows, pix0, count,
       );
     }
   }
@@ -231,10 +228,8 @@ function convDirect(
   const act = geo(g, G_ACT);
   const p0 = reinterpret<f32>(geo(g, G_ACT_P0)), p1 = reinterpret<f32>(geo(g, G_ACT_P1));
   // interior outputs: ohLo <= oh < ohHi, owLo <= ow < owHi
-  const ohLo = (PT + SH - 1) / SH, owLo = (PL + SW - 1) / SW;
-  const hLast = H - 1 - (KH - 1) * DH + PT, wLast = W - KW + PL; // last window start inside, + pad
-  const ohHi = hLast < 0 ? ohLo : max(ohLo, min(OH, hLast / SH + 1));
-  const owHi = wLast < 0 ? owLo : max(owLo, min(OW, wLast / SW + 1));
+  const ohLo = interiorLo(PT, SH), owLo = interiorLo(PL, SW);
+  const ohHi = interiorHi(H, PT, KH, DH, SH, OH, ohLo), owHi = interiorHi(W, PL, KW, 1, SW, OW, owLo);
   // this part's output rows (image-major)
   const allRows = geo(g, G_N) * OH;
   const r1 = partStart(allRows, 1, part + 1, parts);
@@ -242,10 +237,10 @@ function convDirect(
     const n = row / OH, oh = row % OH;
     const pix = row * OW;
     if (oh < ohLo || oh >= ohHi || owLo >= owHi) {
-      im2colRun(g, input, packed, output, res, scratch, rows, pix, OW);
+      im2colRun(g, input, C, packed, OC, output, res, scratch, rows, pix, OW);
       continue;
     }
-    if (owLo > 0) im2colRun(g, input, packed, output, res, scratch, rows, pix, owLo);
+    if (owLo > 0) im2colRun(g, input, C, packed, OC, output, res, scratch, rows, pix, owLo);
     const a = input + ((<usize>((n * H + oh * SH - PT) * W + owLo * SW - PL) * <usize>C) << 2);
     const p = pix + owLo;
     gemm_segmented(
@@ -253,23 +248,28 @@ function convDirect(
       output + ((<usize>p * <usize>outS) << 2), outS, res != 0 ? res + ((<usize>p * <usize>resS) << 2) : 0, resS,
       act, p0, p1,
     );
-    if (owHi < OW) im2colRun(g, input, packed, output, res, scratch, rows, pix + owHi, OW - owHi);
+    if (owHi < OW) im2colRun(g, input, C, packed, OC, output, res, scratch, rows, pix + owHi, OW - owHi);
   }
 }
 
-/** count output pixels from flat index pix0 through im2col blocks of at most `rows` (one group). */
+/**
+ * `count` output pixels from flat index pix0 through im2col blocks of at most `rows`, for the
+ * group whose Cg input channels start at `input`, into the nCols output channels at `output`
+ * (and the residual at `res`) of the packed panels at `packed`.
+ */
 function im2colRun(
-  g: usize, input: usize, packed: usize, output: usize, res: usize, scratch: usize, rows: i32, pix0: i32, count: i32,
+  g: usize, input: usize, Cg: i32, packed: usize, nCols: i32, output: usize, res: usize, scratch: usize,
+  rows: i32, pix0: i32, count: i32,
 ): void {
-  const K = groupK(g), OC = geo(g, G_OC);
+  const K = groupK(g);
   const outS = geo(g, G_OUT_STRIDE), resS = geo(g, G_RES_STRIDE);
   const act = geo(g, G_ACT);
   const p0 = reinterpret<f32>(geo(g, G_ACT_P0)), p1 = reinterpret<f32>(geo(g, G_ACT_P1));
   for (let done = 0; done < count; done += rows) {
     const pix = pix0 + done, n = min(rows, count - done);
-    im2colBlock(g, input, geo(g, G_C), pix, n, scratch);
+    im2colBlock(g, input, Cg, pix, n, scratch);
     gemm(
-      n, OC, K, scratch, K, packed, output + ((<usize>pix * <usize>outS) << 2), outS,
+      n, nCols, K, scratch, K, packed, output + ((<usize>pix * <usize>outS) << 2), outS,
       res != 0 ? res + ((<usize>pix * <usize>resS) << 2) : 0, resS, act, p0, p1,
     );
   }

@@ -24,7 +24,7 @@ import {
   G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, ACT_RELU, ACT_CLAMP,
 } from './codes';
 import { partStart } from './parallel';
-import { geo, loadPart, storePart, tapHi, tapLo } from './window';
+import { geo, interiorHi, interiorLo, loadPart, storePart, tapHi, tapLo } from './window';
 
 // Output pixels per block in the interior loop. Each channel tile's pass over a block touches
 // KH rows x (block * stride + (KW-1) * dilation) pixels, one cache line each, and the next three
@@ -292,14 +292,10 @@ export function dwconv_f32(g: usize, input: usize, packed: usize, output: usize,
   // Interior output range: every tap inside the input.
   let ohLo = 0, ohHi = 0, owLo = 0, owHi = 0;
   if (K != 0) {
-    ohLo = (PT + SH - 1) / SH;
-    const nh = H - 1 + PT - (KH - 1) * DH;
-    ohHi = nh >= 0 ? min(OH, nh / SH + 1) : 0;
-    owLo = (PL + SW - 1) / SW;
-    const nw = W - 1 + PL - (KW - 1) * DW;
-    owHi = nw >= 0 ? min(OW, nw / SW + 1) : 0;
-    if (ohLo > ohHi) ohLo = ohHi;
-    if (owLo > owHi) owLo = owHi;
+    ohLo = interiorLo(PT, SH);
+    ohHi = interiorHi(H, PT, KH, DH, SH, OH, ohLo);
+    owLo = interiorLo(PL, SW);
+    owHi = interiorHi(W, PL, KW, DW, SW, OW, owLo);
     if (owLo >= owHi || full == 0) { ohLo = 0; ohHi = 0; }
   }
 

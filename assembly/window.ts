@@ -23,6 +23,22 @@
   return n < K ? n : K;
 }
 
+/**
+ * Interior outputs along one axis (every tap of the window inside the input): from
+ * interiorLo(P, S) up to interiorHi(...). Window o starts at o·S - P; its K taps, D apart, must
+ * land in [0, size). interiorHi never returns less than lo, so lo >= hi means none.
+ */
+// @ts-ignore: decorator
+@inline export function interiorLo(P: i32, S: i32): i32 {
+  return (P + S - 1) / S;
+}
+
+// @ts-ignore: decorator
+@inline export function interiorHi(size: i32, P: i32, K: i32, D: i32, S: i32, O: i32, lo: i32): i32 {
+  const last = size - 1 + P - (K - 1) * D; // the last window start inside, plus the pad
+  return last < 0 ? lo : max(lo, min(O, last / S + 1));
+}
+
 /** Loads the first n (1..3) floats at p into the low lanes; the rest are zero. */
 // @ts-ignore: decorator
 @inline export function loadPart(p: usize, n: i32): v128 {
