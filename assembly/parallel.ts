@@ -5,7 +5,7 @@
 // count. parts = 1 is the single-threaded call.
 
 /** Most parts an uneven split describes (the pool's threads). */
-const SPLIT_MAX: i32 = 16;
+const SPLIT_MAX: i32 = 64;
 
 /**
  * The pool's split for its threaded calls, in the one memory every thread's instance shares:

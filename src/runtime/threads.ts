@@ -26,8 +26,8 @@ export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 const SEQ = 0, DONE = 1, MODEL = 2, FN = 3, NARGS = 4, FAILED = 5, PARTS = 6;
 const CTRL_INTS = 8;
 const MAX_ARGS = 16;
-/** Most threads: the kernels' split table holds this many parts (assembly/parallel.ts). */
-const MAX_THREADS = 16;
+/** Most threads (init allows 64): the kernels' split table holds this many parts (assembly/parallel.ts). */
+const MAX_THREADS = 64;
 const EXIT = -1;
 /** How long an idle worker spins for the next job, and the caller for the workers' parts, before blocking (ms). */
 const SPIN_MS = 2;
