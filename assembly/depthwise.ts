@@ -84,32 +84,60 @@ function dwPixel(
   kh0: i32, kh1: i32, kw0: i32, kw1: i32, KW: i32,
   rowStep: usize, colStep: usize, tileB: usize, lo: v128, hi: v128,
 ): void {
-  for (let t = t0; t < t1; t++) {
-    const w = pk + <usize>t * tileB;
-    const c = <usize>t << 4;
-    let acc = v128.load(w);
-    for (let kh = kh0; kh < kh1; kh++) {
-      const rp = ip + c + <usize>kh * rowStep;
-      const wr = w + 16 + (<usize>(kh * KW) << 4);
-      for (let kw = kw0; kw < kw1; kw++) {
-        acc = f32x4.add(acc, f32x4.mul(v128.load(rp + <usize>kw * colStep), v128.load(wr + (<usize>kw << 4))));
-      }
-    }
-    v128.store(op + c, epilogue(acc, lo, hi));
+  // four tiles at a time: four independent sums instead of one add chain waiting on the last
+  let t = t0;
+  for (; t + 4 <= t1; t += 4) dwPixelTiles(4, ip, op, pk, t, 4, kh0, kh1, kw0, kw1, KW, rowStep, colStep, tileB, lo, hi);
+  if (t + 2 <= t1) {
+    dwPixelTiles(2, ip, op, pk, t, 4, kh0, kh1, kw0, kw1, KW, rowStep, colStep, tileB, lo, hi);
+    t += 2;
   }
-  if (rem != 0) {
-    const t = t1;
-    const w = pk + <usize>t * tileB;
-    const c = <usize>t << 4;
-    let acc = v128.load(w);
-    for (let kh = kh0; kh < kh1; kh++) {
-      const rp = ip + c + <usize>kh * rowStep;
-      const wr = w + 16 + (<usize>(kh * KW) << 4);
-      for (let kw = kw0; kw < kw1; kw++) {
-        acc = f32x4.add(acc, f32x4.mul(loadPart(rp + <usize>kw * colStep, rem), v128.load(wr + (<usize>kw << 4))));
+  if (t < t1) dwPixelTiles(1, ip, op, pk, t, 4, kh0, kh1, kw0, kw1, KW, rowStep, colStep, tileB, lo, hi);
+  if (rem != 0) dwPixelTiles(1, ip, op, pk, t1, rem, kh0, kh1, kw0, kw1, KW, rowStep, colStep, tileB, lo, hi);
+}
+
+/**
+ * TILES (1, 2 or 4) adjacent channel tiles from tile t of one output pixel, taps clipped to
+ * [kh0, kh1) x [kw0, kw1); each tile's sum runs from its bias through the taps in (kh, kw)
+ * order. lanes < 4 (TILES 1 only): the remainder tile, whose loads and store touch only those
+ * lanes. 4 accumulators + 8 loads + product fit V8's 15 xmm registers.
+ */
+// @ts-ignore: decorator
+@inline function dwPixelTiles(
+  TILES: i32, ip: usize, op: usize, pk: usize, t: i32, lanes: i32,
+  kh0: i32, kh1: i32, kw0: i32, kw1: i32, KW: i32,
+  rowStep: usize, colStep: usize, tileB: usize, lo: v128, hi: v128,
+): void {
+  const w = pk + <usize>t * tileB;
+  const c = <usize>t << 4;
+  let a0 = v128.load(w), a1 = a0, a2 = a0, a3 = a0;
+  if (TILES > 1) a1 = v128.load(w + tileB);
+  if (TILES > 2) {
+    a2 = v128.load(w + 2 * tileB);
+    a3 = v128.load(w + 3 * tileB);
+  }
+  for (let kh = kh0; kh < kh1; kh++) {
+    let x = ip + c + <usize>kh * rowStep + <usize>kw0 * colStep;
+    let wk = w + 16 + (<usize>(kh * KW + kw0) << 4);
+    for (let kw = kw0; kw < kw1; kw++) {
+      a0 = f32x4.add(a0, f32x4.mul(lanes == 4 ? v128.load(x) : loadPart(x, lanes), v128.load(wk)));
+      if (TILES > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load(x, 16), v128.load(wk + tileB)));
+      if (TILES > 2) {
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(x, 32), v128.load(wk + 2 * tileB)));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(x, 48), v128.load(wk + 3 * tileB)));
       }
+      x += colStep;
+      wk += 16;
     }
-    storePart(op + c, epilogue(acc, lo, hi), rem);
+  }
+  if (lanes < 4) {
+    storePart(op + c, epilogue(a0, lo, hi), lanes);
+    return;
+  }
+  v128.store(op + c, epilogue(a0, lo, hi));
+  if (TILES > 1) v128.store(op + c, epilogue(a1, lo, hi), 16);
+  if (TILES > 2) {
+    v128.store(op + c, epilogue(a2, lo, hi), 32);
+    v128.store(op + c, epilogue(a3, lo, hi), 48);
   }
 }
 
