@@ -212,47 +212,72 @@ function dw3x3EdgeRun(
 // 56x56x96 7x7 / 28x28x240 5x5): 18.8 / 19.0 -> 23.5 / 21.7; for 3x3 the same structure was
 // 5-10% slower than dw3x3Run with its taps in registers.
 /**
- * Two output pixels × TILES (2 or 1) channel tiles of a KxK window: each tap's weight vector
- * is loaded once for both pixels; 2·TILES accumulators sum the bias, then the taps in (kh, kw)
- * order as dwPixel does. TurboFan loads a step's operands before its arithmetic, so a step's
- * accumulators + loads + product must fit V8's 15 xmm registers: 4 + 6 + 1 here (4 tiles ×
- * 2 pixels, 8 + 12 + 1, spilled and ran 30% slower). `two` false: a lone last pixel (q
- * repeats p, nothing stored for it).
+ * PX (3 or fewer) output pixels × TILES (2 or 1) channel tiles of a KxK window: each tap's
+ * weight vector is loaded once for all pixels; PX·TILES accumulators sum the bias, then the
+ * taps in (kh, kw) order as dwPixel does. npx < PX: only the first npx pixels are real (the
+ * others repeat the first's input, nothing stored for them). TurboFan loads a step's operands
+ * before its arithmetic: 6 accumulators + 8 loads + product = V8's 15 xmm registers (4 tiles ×
+ * 2 pixels, 8 + 12 + 1, spilled and ran 30% slower). Against 2 pixels × 2 tiles, interleaved
+ * GMAC/s: 7x7 56x56x96 12.9 -> 13.6, 5x5 7x7x1152 11.0 -> 12.1, 5x5 14x14x672 s2 10.2 -> 11.4.
  */
 @inline function dwTiles(
-  K: i32, TILES: i32, p: usize, q: usize, o: usize, oq: usize, two: bool, w: usize,
+  K: i32, TILES: i32, PX: i32, p: usize, sIn: usize, o: usize, sOut: usize, npx: i32, w: usize,
   cs: usize, rs: usize, lo: v128, hi: v128,
 ): void {
   const TB = <usize>(1 + K * K) << 4;
-  let a0 = v128.load(w), b0 = a0, a1 = a0, b1 = a0;
+  const s1 = npx > 1 ? sIn : 0, s2 = npx > 2 ? sIn << 1 : 0;
+  let a0 = v128.load(w), b0 = a0, c0 = a0, a1 = a0, b1 = a0, c1 = a0;
   if (TILES > 1) {
     a1 = v128.load(w + TB);
     b1 = a1;
+    c1 = a1;
   }
   let wp = w + 16;
   for (let kh = 0; kh < K; kh++) {
-    let pc = p, qc = q;
+    let pc = p;
     for (let kw = 0; kw < K; kw++) {
       const w0 = v128.load(wp);
       a0 = f32x4.add(a0, f32x4.mul(v128.load(pc), w0));
-      b0 = f32x4.add(b0, f32x4.mul(v128.load(qc), w0));
+      b0 = f32x4.add(b0, f32x4.mul(v128.load(pc + s1), w0));
+      if (PX > 2) c0 = f32x4.add(c0, f32x4.mul(v128.load(pc + s2), w0));
       if (TILES > 1) {
         const w1 = v128.load(wp + TB);
         a1 = f32x4.add(a1, f32x4.mul(v128.load(pc, 16), w1));
-        b1 = f32x4.add(b1, f32x4.mul(v128.load(qc, 16), w1));
+        b1 = f32x4.add(b1, f32x4.mul(v128.load(pc + s1, 16), w1));
+        if (PX > 2) c1 = f32x4.add(c1, f32x4.mul(v128.load(pc + s2, 16), w1));
       }
       wp += 16;
       pc += cs;
-      qc += cs;
     }
     p += rs;
-    q += rs;
   }
   v128.store(o, epilogue(a0, lo, hi));
   if (TILES > 1) v128.store(o, epilogue(a1, lo, hi), 16);
-  if (two) {
-    v128.store(oq, epilogue(b0, lo, hi));
-    if (TILES > 1) v128.store(oq, epilogue(b1, lo, hi), 16);
+  if (npx > 1) {
+    v128.store(o + sOut, epilogue(b0, lo, hi));
+    if (TILES > 1) v128.store(o + sOut, epilogue(b1, lo, hi), 16);
+  }
+  if (PX > 2 && npx > 2) {
+    const o2 = o + (sOut << 1);
+    v128.store(o2, epilogue(c0, lo, hi));
+    if (TILES > 1) v128.store(o2, epilogue(c1, lo, hi), 16);
+  }
+}
+
+/** npx (<= PX) pixels × `full` channel tiles, two tiles at a time. */
+@inline function dwRunTiles(
+  K: i32, PX: i32, ip: usize, op: usize, sIn: usize, sOut: usize, npx: i32, w: usize, full: i32,
+  cs: usize, rs: usize, lo: v128, hi: v128,
+): void {
+  const TB = <usize>(1 + K * K) << 4;
+  let t = 0;
+  for (; t + 2 <= full; t += 2) {
+    const c = <usize>t << 4;
+    dwTiles(K, 2, PX, ip + c, sIn, op + c, sOut, npx, w + <usize>t * TB, cs, rs, lo, hi);
+  }
+  for (; t < full; t++) {
+    const c = <usize>t << 4;
+    dwTiles(K, 1, PX, ip + c, sIn, op + c, sOut, npx, w + <usize>t * TB, cs, rs, lo, hi);
   }
 }
 
@@ -261,20 +286,16 @@ function dw3x3EdgeRun(
   K: i32, ip: usize, op: usize, n: i32, sIn: usize, cs: usize, rs: usize, sOut: usize,
   w: usize, full: i32, lo: v128, hi: v128,
 ): void {
-  const TB = <usize>(1 + K * K) << 4;
-  for (let i = 0; i < n; i += 2) {
-    const two = i + 1 < n;
-    const q = two ? ip + sIn : ip;
-    const oq = op + sOut;
-    let t = 0;
-    for (; t + 2 <= full; t += 2) {
-      const c = <usize>t << 4;
-      dwTiles(K, 2, ip + c, q + c, op + c, oq + c, two, w + <usize>t * TB, cs, rs, lo, hi);
-    }
-    for (; t < full; t++) {
-      const c = <usize>t << 4;
-      dwTiles(K, 1, ip + c, q + c, op + c, oq + c, two, w + <usize>t * TB, cs, rs, lo, hi);
-    }
+  // threes, and the last 2, 4 or 1 pixels in twos (a lone one wastes half a pass, a third
+  // pixel slot a third)
+  let i = 0;
+  for (; n - i >= 3 && n - i != 4; i += 3) {
+    dwRunTiles(K, 3, ip, op, sIn, sOut, 3, w, full, cs, rs, lo, hi);
+    ip += sIn * 3;
+    op += sOut * 3;
+  }
+  for (; i < n; i += 2) {
+    dwRunTiles(K, 2, ip, op, sIn, sOut, min(2, n - i), w, full, cs, rs, lo, hi);
     ip += sIn << 1;
     op += sOut << 1;
   }
