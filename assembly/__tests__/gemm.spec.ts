@@ -102,6 +102,12 @@ describe('gemm_f32', () => {
       }
     }
   });
+  it('splits into bands of panel pairs when B outweighs A (N > M, many panels)', () => {
+    // 17 panels: columns for 2 parts; 42 panels: columns for 2, 3 and 5 parts
+    expect<i32>(gemmCase(13, 130, 17, false, ACT_RELU)).toBe(0);
+    expect<i32>(gemmCase(7, 330, 9, true, ACT_NONE)).toBe(0);
+    expect<i32>(gemmCase(1, 333, 5, false, ACT_CLAMP)).toBe(0);
+  });
   it('applies each activation with and without a residual', () => {
     for (let act = ACT_NONE; act <= ACT_CLAMP; act++) {
       expect<i32>(gemmCase(19, 21, 23, false, act)).toBe(0);
