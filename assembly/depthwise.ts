@@ -12,11 +12,12 @@
 //     run without bounds checks in pixel blocks (blockPixels): 3x3 as [channel tile] x
 //     [pixels] with the taps held in registers and one accumulator summing the bias, then
 //     the taps in (kh, kw) order as the per-pixel path does (three accumulators, with their
-//     three extra live registers, made V8 spill: 10-25% slower), 5x5 / 7x7 as [pixel pairs] x
+//     three extra live registers, made V8 spill: 10-25% slower), 5x5 / 7x7 as [pixel triples] x
 //     [channel tile pairs]; stride and dilation are plain pointer steps, so s1, s2 and dilated
 //     kernels all run at the same speed;
 //   * border pixels, other kernel shapes and the C % 4 remainder channels take the generic
-//     per-pixel path, which clips the tap range once per pixel instead of testing every tap;
+//     per-pixel path, which clips the tap range once per pixel instead of testing every tap
+//     and sums four channel tiles at a time;
 //   * the remainder tile loads and stores only the C % 4 live lanes (never reads or writes
 //     past the tensor's channels).
 import {
@@ -212,7 +213,7 @@ function dw3x3EdgeRun(
 // 56x56x96 7x7 / 28x28x240 5x5): 18.8 / 19.0 -> 23.5 / 21.7; for 3x3 the same structure was
 // 5-10% slower than dw3x3Run with its taps in registers.
 /**
- * PX (3 or fewer) output pixels × TILES (2 or 1) channel tiles of a KxK window: each tap's
+ * PX (2 or 3) output pixels × TILES (2 or 1) channel tiles of a KxK window: each tap's
  * weight vector is loaded once for all pixels; PX·TILES accumulators sum the bias, then the
  * taps in (kh, kw) order as dwPixel does. npx < PX: only the first npx pixels are real (the
  * others repeat the first's input, nothing stored for them). TurboFan loads a step's operands
