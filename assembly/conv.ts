@@ -36,11 +36,16 @@ function isPointwise(g: usize): bool {
   return geo(g, G_KH) * geo(g, G_KW) * (geo(g, G_C) / geo(g, G_GROUPS));
 }
 
-/** Output pixels per im2col block. */
+/**
+ * Output pixels per im2col block: as many as the budget allows, then evened out over the
+ * blocks that takes (49 pixels: 2 blocks of 28 and 21, not 48 and 1, so a cut by blocks is even).
+ */
 function blockRows(g: usize): i32 {
   let rows = IM2COL_BUDGET_BYTES / max(1, groupK(g) << 2);
   rows = min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows / 4 * 4));
-  return min(rows, geo(g, G_N) * geo(g, G_OH) * geo(g, G_OW));
+  const pixels = geo(g, G_N) * geo(g, G_OH) * geo(g, G_OW);
+  const blocks = (pixels + rows - 1) / rows;
+  return min(rows, min(pixels, ((pixels + blocks - 1) / blocks + 3) & ~3));
 }
 
 /** Floats of packed weights: one gemm_pack matrix (OC/groups outputs, K deep) per group. */

@@ -30,7 +30,8 @@ export function split_table(): usize {
 @inline export function partStart(total: i32, unit: i32, part: i32, parts: i32): i32 {
   const units = (total + unit - 1) / unit;
   if (part > 0 && part < parts && load<i32>(splitTable) == parts) {
-    return min(total, <i32>((<i64>units * <i64>load<i32>(splitTable + (<usize>part << 2))) >> 16) * unit);
+    // to the nearest unit: flooring gave a part 0 of 2 units at a share of 0.499
+    return min(total, <i32>((<i64>units * <i64>load<i32>(splitTable + (<usize>part << 2)) + 0x8000) >> 16) * unit);
   }
   return min(total, <i32>((<i64>units * <i64>part) / <i64>parts) * unit);
 }
@@ -38,11 +39,14 @@ export function split_table(): usize {
 /**
  * Whether to cut `rowUnits` row blocks (true) rather than `colUnits` column blocks: rows when
  * there are enough to share evenly (each part then streams its own rows once), otherwise
- * whichever leaves the largest part the smaller share of the work.
+ * whichever leaves the largest part the smaller share of the work, on a tie the finer cut
+ * (uneven shares, split_table, need small units: 2 row blocks against 256 panels left one
+ * thread all the work).
  */
 // @ts-ignore: decorator
 @inline export function splitRows(rowUnits: i32, colUnits: i32, parts: i32): bool {
   if (rowUnits >= 4 * parts) return true;
   const r = (rowUnits + parts - 1) / parts, c = (colUnits + parts - 1) / parts;
-  return <i64>r * <i64>colUnits <= <i64>c * <i64>rowUnits;
+  const rowLoad = <i64>r * <i64>colUnits, colLoad = <i64>c * <i64>rowUnits;
+  return rowLoad < colLoad || (rowLoad == colLoad && rowUnits >= colUnits);
 }

@@ -1,7 +1,7 @@
 // parallel.ts: even cuts, and the pool's split table (uneven parts for threads of uneven speed):
 // boundaries where the table puts them, only for the part count it was written for, and a
 // kernel cut there gives the whole call's bits.
-import { partStart, split_table } from '../parallel';
+import { partStart, splitRows, split_table } from '../parallel';
 import { ACT_RELU } from '../codes';
 import { gemm_packed_size, gemm_pack, gemm_f32 } from '../gemm';
 import { fillRandom, fill, countBitDiffs, floats, resetArena } from './gemm_ref';
@@ -27,8 +27,11 @@ describe('partStart', () => {
   it('follows the split table written for its part count, on unit multiples', () => {
     setSplit(2, [0.3]);
     expect<i32>(partStart(100, 1, 1, 2)).toBe(30);
-    expect<i32>(partStart(100, 4, 1, 2)).toBe(28); // 25 units * 0.3 = 7 units
+    expect<i32>(partStart(100, 4, 1, 2)).toBe(32); // 25 units * 0.3 = 7.5: the nearest, 8 units
     expect<i32>(partStart(100, 4, 2, 2)).toBe(100);
+    // two units at a share just under a half still give each part one (flooring gave part 0 none)
+    setSplit(2, [0.499]);
+    expect<i32>(partStart(2, 1, 1, 2)).toBe(1);
     setSplit(3, [0.5, 0.875]);
     expect<i32>(partStart(200, 1, 1, 3)).toBe(100);
     expect<i32>(partStart(200, 1, 2, 3)).toBe(175);
@@ -37,6 +40,13 @@ describe('partStart', () => {
     expect<i32>(partStart(200, 1, 0, 1)).toBe(0);
     expect<i32>(partStart(200, 1, 1, 1)).toBe(200);
     clearSplit();
+  });
+  it('splitRows: rows when there are enough, else the more even cut, on a tie the finer', () => {
+    expect<bool>(splitRows(8, 2, 2)).toBe(true); // 4 row units a part
+    expect<bool>(splitRows(3, 64, 2)).toBe(false); // rows 2 + 1: the larger part does 2/3
+    expect<bool>(splitRows(3, 1, 2)).toBe(true); // one column unit cannot be shared
+    expect<bool>(splitRows(2, 256, 2)).toBe(false); // both even: 128 panel pairs follow uneven shares
+    expect<bool>(splitRows(2, 2, 2)).toBe(true);
   });
   it('gemm_f32 cut unevenly (rows, and column panels) gives the whole call bits', () => {
     const shapes: i32[] = [203, 40, 37, 9, 120, 64]; // M, N, K: many rows; few rows, many panels
