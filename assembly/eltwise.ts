@@ -292,10 +292,9 @@ export function unary_f32(
 }
 
 // Normalised iteration space (dims of size 1 dropped, contiguous neighbours merged), padded
-// at the front to 6 dims. Static scratch: 3 x 8 i32.
+// at the front to 6 dims: shape, a strides, b strides, 8 i32 apart. Static scratch of
+// binary_f32.
 const BIN_SHAPE: usize = memory.data(96, 16);
-const BIN_SA: usize = BIN_SHAPE + 32;
-const BIN_SB: usize = BIN_SHAPE + 64;
 
 // @ts-ignore: decorator
 @inline function geti(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
@@ -372,54 +371,93 @@ function normalise2(rank: i32, shape: usize, s1: usize, s2: usize, oShape: usize
   }
 }
 
-function binLoop<O>(out: usize, a: usize, b: usize): void {
+/**
+ * Rows [r0, r1) of a binary op's normalised iteration space (params: BIN_SHAPE's layout), a row
+ * being the innermost dim; the outer five are walked as an odometer from row r0.
+ */
+function binLoop<O>(out: usize, a: usize, b: usize, prm: usize, part: i32, parts: i32): void {
   const o = changetype<O>(0);
-  const n0 = geti(BIN_SHAPE, 0), n1 = geti(BIN_SHAPE, 1), n2 = geti(BIN_SHAPE, 2);
-  const n3 = geti(BIN_SHAPE, 3), n4 = geti(BIN_SHAPE, 4), n = geti(BIN_SHAPE, 5);
-  const a0 = <usize>geti(BIN_SA, 0) << 2, a1 = <usize>geti(BIN_SA, 1) << 2, a2 = <usize>geti(BIN_SA, 2) << 2;
-  const a3 = <usize>geti(BIN_SA, 3) << 2, a4 = <usize>geti(BIN_SA, 4) << 2;
-  const b0 = <usize>geti(BIN_SB, 0) << 2, b1 = <usize>geti(BIN_SB, 1) << 2, b2 = <usize>geti(BIN_SB, 2) << 2;
-  const b3 = <usize>geti(BIN_SB, 3) << 2, b4 = <usize>geti(BIN_SB, 4) << 2;
-  const sa = geti(BIN_SA, 5), sb = geti(BIN_SB, 5);
+  const SA = prm + 32, SB = prm + 64;
+  const n0 = geti(prm, 0), n1 = geti(prm, 1), n2 = geti(prm, 2), n3 = geti(prm, 3), n4 = geti(prm, 4);
+  const n = geti(prm, 5);
+  const a0 = <usize>geti(SA, 0) << 2, a1 = <usize>geti(SA, 1) << 2, a2 = <usize>geti(SA, 2) << 2;
+  const a3 = <usize>geti(SA, 3) << 2, a4 = <usize>geti(SA, 4) << 2;
+  const b0 = <usize>geti(SB, 0) << 2, b1 = <usize>geti(SB, 1) << 2, b2 = <usize>geti(SB, 2) << 2;
+  const b3 = <usize>geti(SB, 3) << 2, b4 = <usize>geti(SB, 4) << 2;
+  const sa = geti(SA, 5), sb = geti(SB, 5);
   let mode = MODE_GEN;
   if (sa == 1 && sb == 1) mode = MODE_VV;
   else if (sa == 1 && sb == 0) mode = MODE_VS;
   else if (sa == 0 && sb == 1) mode = MODE_SV;
+  // part / parts: a band of rows (parallel.ts)
+  const rows = n0 * n1 * n2 * n3 * n4;
+  const r0 = partStart(rows, 1, part, parts), r1 = partStart(rows, 1, part + 1, parts);
+  let i4 = r0 % n4, q = r0 / n4;
+  let i3 = q % n3; q /= n3;
+  let i2 = q % n2; q /= n2;
+  let i1 = q % n1;
+  const i0 = q / n1;
+  let pa1 = a + <usize>i0 * a0 + <usize>i1 * a1, pb1 = b + <usize>i0 * b0 + <usize>i1 * b1;
+  let pa2 = pa1 + <usize>i2 * a2, pb2 = pb1 + <usize>i2 * b2;
+  let pa3 = pa2 + <usize>i3 * a3, pb3 = pb2 + <usize>i3 * b3;
+  let pa = pa3 + <usize>i4 * a4, pb = pb3 + <usize>i4 * b4;
   const rowBytes = <usize>n << 2;
-  let po = out;
-  for (let i0 = 0; i0 < n0; i0++) {
-    const pa0 = a + <usize>i0 * a0, pb0 = b + <usize>i0 * b0;
-    for (let i1 = 0; i1 < n1; i1++) {
-      const pa1 = pa0 + <usize>i1 * a1, pb1 = pb0 + <usize>i1 * b1;
-      for (let i2 = 0; i2 < n2; i2++) {
-        const pa2 = pa1 + <usize>i2 * a2, pb2 = pb1 + <usize>i2 * b2;
-        for (let i3 = 0; i3 < n3; i3++) {
-          const pa3 = pa2 + <usize>i3 * a3, pb3 = pb2 + <usize>i3 * b3;
-          for (let i4 = 0; i4 < n4; i4++) {
-            binRow<O>(o, mode, po, pa3 + <usize>i4 * a4, pb3 + <usize>i4 * b4, n, sa, sb);
-            po += rowBytes;
-          }
-        }
+  let po = out + <usize>r0 * rowBytes;
+  for (let r = r0; r < r1; r++) {
+    binRow<O>(o, mode, po, pa, pb, n, sa, sb);
+    po += rowBytes;
+    // next row: carry through the dims that wrap
+    if (++i4 < n4) { pa += a4; pb += b4; continue; }
+    i4 = 0;
+    if (++i3 < n3) { pa3 += a3; pb3 += b3; }
+    else {
+      i3 = 0;
+      if (++i2 < n2) { pa2 += a2; pb2 += b2; }
+      else {
+        i2 = 0;
+        if (++i1 < n1) { pa1 += a1; pb1 += b1; }
+        else { i1 = 0; pa1 += a0 - <usize>(n1 - 1) * a1; pb1 += b0 - <usize>(n1 - 1) * b1; }
+        pa2 = pa1; pb2 = pb1;
       }
+      pa3 = pa2; pb3 = pb2;
     }
+    pa = pa3; pb = pb3;
+  }
+}
+
+/**
+ * Normalises a binary op's iteration space (shape, aStrides, bStrides: rank i32 each) into
+ * params (3 x 8 i32, written once when the step is planned, so threads only read it).
+ * Returns 0 when it is empty.
+ */
+export function binary_prepare(rank: i32, shape: usize, aStrides: usize, bStrides: usize, params: usize): i32 {
+  return normalise2(rank, shape, aStrides, bStrides, params, params + 32, params + 64) ? 1 : 0;
+}
+
+/**
+ * out = a (op) b over params from binary_prepare: out dense row-major, a and b read through
+ * their strides (0 broadcasts). part / parts: a band of rows (the innermost dim's runs).
+ */
+export function binary_rows_f32(op: i32, out: usize, a: usize, b: usize, params: usize, part: i32, parts: i32): void {
+  switch (op) {
+    case BIN_ADD: binLoop<BAdd>(out, a, b, params, part, parts); break;
+    case BIN_SUB: binLoop<BSub>(out, a, b, params, part, parts); break;
+    case BIN_MUL: binLoop<BMul>(out, a, b, params, part, parts); break;
+    case BIN_DIV: binLoop<BDiv>(out, a, b, params, part, parts); break;
+    case BIN_MAX: binLoop<BMax>(out, a, b, params, part, parts); break;
+    case BIN_MIN: binLoop<BMin>(out, a, b, params, part, parts); break;
+    case BIN_POW: binLoop<BPow>(out, a, b, params, part, parts); break;
+    case BIN_PRELU: binLoop<BPrelu>(out, a, b, params, part, parts); break;
+    default: break;
   }
 }
 
 /** out = a (op) b with broadcasting: out dense row-major of shape[0..rank); a, b read at
- *  sum idx_d * stride_d (stride 0 broadcasts). shape/aStrides/bStrides are i32 arrays. */
+ *  sum idx_d * stride_d (stride 0 broadcasts). shape/aStrides/bStrides are i32 arrays.
+ *  Single-threaded (normalises into static scratch); planned steps use binary_prepare once
+ *  and binary_rows_f32. */
 export function binary_f32(op: i32, out: usize, a: usize, b: usize, rank: i32, shape: usize, aStrides: usize, bStrides: usize): void {
-  if (!normalise2(rank, shape, aStrides, bStrides, BIN_SHAPE, BIN_SA, BIN_SB)) return;
-  switch (op) {
-    case BIN_ADD: binLoop<BAdd>(out, a, b); break;
-    case BIN_SUB: binLoop<BSub>(out, a, b); break;
-    case BIN_MUL: binLoop<BMul>(out, a, b); break;
-    case BIN_DIV: binLoop<BDiv>(out, a, b); break;
-    case BIN_MAX: binLoop<BMax>(out, a, b); break;
-    case BIN_MIN: binLoop<BMin>(out, a, b); break;
-    case BIN_POW: binLoop<BPow>(out, a, b); break;
-    case BIN_PRELU: binLoop<BPrelu>(out, a, b); break;
-    default: break;
-  }
+  if (binary_prepare(rank, shape, aStrides, bStrides, BIN_SHAPE) != 0) binary_rows_f32(op, out, a, b, BIN_SHAPE, 0, 1);
 }
 
 // ============================================================================================

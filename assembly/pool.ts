@@ -165,18 +165,22 @@ const GP_BLOCK: i32 = 64;
 
 @inline function globalPool(
   isMax: bool, N: i32, HW: i32, C: i32, input: usize, inStride: i32, output: usize, outStride: i32,
+  part: i32, parts: i32,
 ): void {
   const ps = <usize>inStride << 2;
   const init = isMax ? f32x4.splat(-Infinity) : f32x4.splat(0);
   const div = f32x4.splat(<f32>HW);
   const full = C >> 2;
-  const rem = C & 3;
+  // part / parts: a run of 16-channel groups (each channel's sum is the whole call's)
+  const c0 = partStart(C, 16, part, parts), c1 = partStart(C, 16, part + 1, parts);
+  const tEnd = min(full, c1 >> 2);
+  const rem = c1 == C ? C & 3 : 0;
   for (let n = 0; n < N; n++) {
     const img = input + <usize>n * <usize>HW * ps;
     const op = output + (<usize>n * <usize>outStride << 2);
-    let t = 0;
+    let t = c0 >> 2;
     // Four channel tiles (16 channels, one 64-byte line) per pass over the pixels.
-    for (; t + 4 <= full; t += 4) {
+    for (; t + 4 <= tEnd; t += 4) {
       const c = <usize>t << 4;
       let s0 = init, s1 = init, s2 = init, s3 = init;
       let k0 = f32x4.splat(0), k1 = f32x4.splat(0), k2 = f32x4.splat(0), k3 = f32x4.splat(0);
@@ -214,17 +218,17 @@ const GP_BLOCK: i32 = 64;
       v128.store(op + c, s2, 32);
       v128.store(op + c, s3, 48);
     }
-    for (; t <= full; t++) {
-      if (t == full && rem == 0) break;
+    for (; t <= tEnd; t++) {
+      if (t == tEnd && (t != full || rem == 0)) break;
       const c = <usize>t << 4;
-      const part = t == full;
+      const tail = t == full;
       let s = init;
       let k = f32x4.splat(0);
       for (let p0 = 0; p0 < HW; p0 += GP_BLOCK) {
         const pe = min(HW, p0 + GP_BLOCK);
         let b = init;
         let ip = img + <usize>p0 * ps + c;
-        if (part) {
+        if (tail) {
           for (let p = p0; p < pe; p++) {
             b = reduceOp(isMax, b, loadPart(ip, rem));
             ip += ps;
@@ -244,22 +248,25 @@ const GP_BLOCK: i32 = 64;
         }
       }
       if (!isMax) s = f32x4.div(s, div);
-      if (part) storePart(op + c, s, rem);
+      if (tail) storePart(op + c, s, rem);
       else v128.store(op + c, s);
     }
   }
 }
 
-/** Mean over the HW pixels of each batch item: output pixel n at output + 4 * n * outStride. */
+/**
+ * Mean over the HW pixels of each batch item: output pixel n at output + 4 * n * outStride.
+ * part / parts: a run of 16-channel groups (parallel.ts).
+ */
 export function global_avgpool_f32(
-  N: i32, HW: i32, C: i32, input: usize, inStride: i32, output: usize, outStride: i32,
+  N: i32, HW: i32, C: i32, input: usize, inStride: i32, output: usize, outStride: i32, part: i32, parts: i32,
 ): void {
-  globalPool(false, N, HW, C, input, inStride, output, outStride);
+  globalPool(false, N, HW, C, input, inStride, output, outStride, part, parts);
 }
 
-/** Max over the HW pixels of each batch item. */
+/** Max over the HW pixels of each batch item; part / parts as global_avgpool_f32. */
 export function global_maxpool_f32(
-  N: i32, HW: i32, C: i32, input: usize, inStride: i32, output: usize, outStride: i32,
+  N: i32, HW: i32, C: i32, input: usize, inStride: i32, output: usize, outStride: i32, part: i32, parts: i32,
 ): void {
-  globalPool(true, N, HW, C, input, inStride, output, outStride);
+  globalPool(true, N, HW, C, input, inStride, output, outStride, part, parts);
 }

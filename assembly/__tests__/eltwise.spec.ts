@@ -7,15 +7,16 @@ import {
   ACT_SOFTPLUS, ACT_SOFTSIGN, ACT_MISH, ACT_THRESHOLDED_RELU, ACT_ABS, ACT_NEG, ACT_EXP,
   ACT_LOG, ACT_SQRT, ACT_ERF, ACT_RECIPROCAL, ACT_FLOOR, ACT_CEIL, ACT_SHRINK,
   ACT_SCALE_SHIFT, ACT_SQUARE, ACT_POW_SCALAR, ACT_COUNT, ACT_HARDSHRINK_UNUSED,
-  BIN_COUNT, BIN_POW,
+  BIN_COUNT, BIN_POW, BIN_SUB,
   RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_SUMSQ, RED_L1, RED_L2, RED_LOGSUMEXP, RED_COUNT,
 } from '../codes';
 import {
-  unary_f32, binary_f32, softmax_f32, layernorm_f32, channel_affine_f32, instancenorm_f32,
+  unary_f32, binary_f32, binary_prepare, binary_rows_f32, softmax_f32, layernorm_f32, channel_affine_f32, instancenorm_f32,
   lrn_f32, reduce_f32, fill_f32,
 } from '../eltwise';
 import { unaryRef, binaryRef, close } from './eltwise_ref';
 import { rnd, resetRnd } from './math_ref';
+import { SPLITS } from './gemm_ref';
 
 // @ts-ignore: decorator
 @inline function P(a: StaticArray<f32>): usize { return changetype<usize>(a); }
@@ -194,6 +195,18 @@ function checkBinary(rank: i32, shape: StaticArray<i32>, sa: StaticArray<i32>, s
     }
     if (out[total] != SENT) bad++;
   }
+  // the threads' form: parameters prepared once, bands of rows run in turn give the same bits
+  const prm = new StaticArray<i32>(24);
+  if (binary_prepare(rank, PI(shape), PI(ast), PI(bst), PI(prm)) != 0) {
+    binary_f32(BIN_SUB, P(out), P(a), P(b), rank, PI(shape), PI(ast), PI(bst));
+    const cut = new StaticArray<f32>(total + 1);
+    for (let s = 0; s < SPLITS.length; s++) {
+      for (let i = 0; i <= total; i++) cut[i] = SENT;
+      for (let part = 0; part < SPLITS[s]; part++) binary_rows_f32(BIN_SUB, P(cut), P(a), P(b), PI(prm), part, SPLITS[s]);
+      for (let i = 0; i < total; i++) if (reinterpret<u32>(cut[i]) != reinterpret<u32>(out[i])) bad++;
+      if (cut[total] != SENT) bad++;
+    }
+  }
   return bad;
 }
 
@@ -219,6 +232,11 @@ describe('binary_f32', () => {
   it('NHWC squeeze-excitation channel scale (b [N,1,1,C]) with C 16 and 13', () => {
     expect<i32>(checkBinary(4, arr([2, 3, 5, 16]), arr([2, 3, 5, 16]), arr([2, 1, 1, 16]))).toBe(0);
     expect<i32>(checkBinary(4, arr([2, 3, 5, 13]), arr([2, 3, 5, 13]), arr([2, 1, 1, 13]))).toBe(0);
+  });
+  it('six dims that cannot merge (alternating broadcasts): every carry of the row walk', () => {
+    expect<i32>(checkBinary(6, arr([2, 3, 2, 3, 2, 3]), arr([2, 1, 2, 1, 2, 1]), arr([1, 3, 1, 3, 1, 3]))).toBe(0);
+    expect<i32>(checkBinary(6, arr([2, 3, 2, 3, 2, 3]), arr([1, 3, 1, 3, 1, 3]), arr([2, 1, 2, 1, 2, 1]))).toBe(0);
+    expect<i32>(checkBinary(6, arr([3, 2, 3, 2, 2, 5]), arr([3, 2, 1, 2, 2, 1]), arr([1, 2, 3, 1, 2, 5]))).toBe(0);
   });
   it('broadcast in every position, both sides, random shapes of rank 1..6', () => {
     resetRnd(99);

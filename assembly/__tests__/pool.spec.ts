@@ -103,10 +103,26 @@ function runGlobal(isMax: bool, N: i32, HW: i32, C: i32, IS: i32, OS: i32): i32 
   const out = new StaticArray<f32>(N * OS);
   const ref = new StaticArray<f32>(N * OS);
   for (let i = 0; i < out.length; i++) { out[i] = SENTINEL; ref[i] = SENTINEL; }
-  if (isMax) global_maxpool_f32(N, HW, C, ptr(inp), IS, ptr(out), OS);
-  else global_avgpool_f32(N, HW, C, ptr(inp), IS, ptr(out), OS);
+  if (isMax) global_maxpool_f32(N, HW, C, ptr(inp), IS, ptr(out), OS, 0, 1);
+  else global_avgpool_f32(N, HW, C, ptr(inp), IS, ptr(out), OS, 0, 1);
   globalPoolRef(isMax, N, HW, C, ptr(inp), IS, ptr(ref), OS);
-  return compare(out, ref, OS, C, `global ${isMax ? 'max' : 'avg'} N${N} HW${HW} C${C} IS${IS} OS${OS}`);
+  let bad = compare(out, ref, OS, C, `global ${isMax ? 'max' : 'avg'} N${N} HW${HW} C${C} IS${IS} OS${OS}`);
+  // runs of 16 channels, run in turn, give the whole call's bits
+  const cut = new StaticArray<f32>(N * OS);
+  for (let s = 0; s < SPLITS.length; s++) {
+    for (let i = 0; i < cut.length; i++) cut[i] = SENTINEL;
+    for (let part = 0; part < SPLITS[s]; part++) {
+      if (isMax) global_maxpool_f32(N, HW, C, ptr(inp), IS, ptr(cut), OS, part, SPLITS[s]);
+      else global_avgpool_f32(N, HW, C, ptr(inp), IS, ptr(cut), OS, part, SPLITS[s]);
+    }
+    for (let i = 0; i < cut.length; i++) {
+      if (reinterpret<u32>(cut[i]) != reinterpret<u32>(out[i])) {
+        if (bad == 0) lastError = `global ${isMax ? 'max' : 'avg'} C${C} split ${SPLITS[s]}: float ${i} got ${cut[i]}, whole call ${out[i]}`;
+        bad++;
+      }
+    }
+  }
+  return bad;
 }
 
 function check(bad: i32): void {
@@ -233,7 +249,7 @@ describe('global_avgpool_f32 / global_maxpool_f32', () => {
     for (let i = 0; i < inp.length; i++) inp[i] = i % C == 0 ? 0.1 : rnd() * 100;
     const out = new StaticArray<f32>(C);
     const ref = new StaticArray<f32>(C);
-    global_avgpool_f32(1, HW, C, ptr(inp), C, ptr(out), C);
+    global_avgpool_f32(1, HW, C, ptr(inp), C, ptr(out), C, 0, 1);
     globalPoolRef(false, 1, HW, C, ptr(inp), C, ptr(ref), C);
     expect<bool>(Mathf.abs(out[0] - <f32>0.1) <= <f32>2e-7).toBe(true, `constant: ${out[0]}`);
     for (let c = 1; c < C; c++) {

@@ -8,6 +8,9 @@ import { numel, shapeStr } from '../graph/ir';
 import type { OpDef, PlanCtx, Step } from './types';
 import { broadcast, broadcastStrides, denseStrides, ndParams, physShape, simplifyDims, ELEMENT_MACS } from './util';
 
+/** binary_prepare's parameter block: shape and two stride sets, 8 i32 each. */
+const BINARY_PARAMS_BYTES = 96;
+
 const CODES: Record<string, number> = {
   Add: C.BIN_ADD, Sub: C.BIN_SUB, Mul: C.BIN_MUL, Div: C.BIN_DIV, Pow: C.BIN_POW,
   Max: C.BIN_MAX, Min: C.BIN_MIN, Sum: C.BIN_ADD, Mean: C.BIN_ADD, PRelu: C.BIN_PRELU,
@@ -23,10 +26,11 @@ function binaryStep(ctx: PlanCtx, code: number, out: string, a: string, b: strin
   const simp = simplifyDims(phys, [denseStrides(phys), aSt, bSt]);
   const p = ndParams(ctx, simp.shape, simp.strides[1], simp.strides[2]);
   const k = ctx.k;
-  const o = ctx.ptr(out);
-  const ap = ctx.ptr(a);
-  const bp = ctx.ptr(b);
-  return () => k.binary_f32(code, o, ap, bp, p.rank, p.shape, p.strides[0], p.strides[1]);
+  // normalised once here: the threads of a parallel call only read it
+  const params = ctx.mem.alloc(BINARY_PARAMS_BYTES);
+  if (!k.binary_prepare(p.rank, p.shape, p.strides[0], p.strides[1], params)) return () => {};
+  const count = numel(simp.shape);
+  return ctx.parallel('binary_rows_f32', [code, ctx.ptr(out), ctx.ptr(a), ctx.ptr(b), params], count * ELEMENT_MACS);
 }
 
 export const binary: OpDef = {

@@ -7,7 +7,7 @@ import { UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef } from './types';
-import { attrInt, attrInts } from './util';
+import { attrInt, attrInts, ELEMENT_MACS } from './util';
 import { geomBlock, window2d } from './window';
 
 function withIndices(n: Node): boolean {
@@ -69,9 +69,6 @@ export const globalPool: OpDef = {
     const [N, H, W, Cn] = ctx.phys(n.inputs[0]);
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
-    const k = ctx.k;
-    return n.op === 'GlobalAveragePool'
-      ? () => k.global_avgpool_f32(N, H * W, Cn, xi, Cn, yo, Cn)
-      : () => k.global_maxpool_f32(N, H * W, Cn, xi, Cn, yo, Cn);
+    return ctx.parallel(n.op === 'GlobalAveragePool' ? 'global_avgpool_f32' : 'global_maxpool_f32', [N, H * W, Cn, xi, Cn, yo, Cn], N * H * W * Cn * ELEMENT_MACS);
   },
 };

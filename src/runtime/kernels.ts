@@ -34,11 +34,13 @@ export interface Kernels {
   // pool.ts
   maxpool_f32(g: number, input: number, output: number, part: number, parts: number): void;
   avgpool_f32(g: number, input: number, output: number, part: number, parts: number): void;
-  global_avgpool_f32(N: number, HW: number, C: number, input: number, inStride: number, output: number, outStride: number): void;
-  global_maxpool_f32(N: number, HW: number, C: number, input: number, inStride: number, output: number, outStride: number): void;
+  global_avgpool_f32(N: number, HW: number, C: number, input: number, inStride: number, output: number, outStride: number, part: number, parts: number): void;
+  global_maxpool_f32(N: number, HW: number, C: number, input: number, inStride: number, output: number, outStride: number, part: number, parts: number): void;
   // eltwise.ts
   unary_f32(op: number, x: number, y: number, rows: number, cols: number, ldx: number, ldy: number, p0: number, p1: number, part: number, parts: number): void;
   binary_f32(op: number, out: number, a: number, b: number, rank: number, shape: number, aStrides: number, bStrides: number): void;
+  binary_prepare(rank: number, shape: number, aStrides: number, bStrides: number, params: number): number;
+  binary_rows_f32(op: number, out: number, a: number, b: number, params: number, part: number, parts: number): void;
   softmax_f32(x: number, y: number, outer: number, axis: number, inner: number, log: number): void;
   layernorm_f32(x: number, y: number, rows: number, n: number, gamma: number, beta: number, eps: number): void;
   channel_affine_f32(

@@ -18,7 +18,7 @@ import type { Kernels } from './kernels';
 /** Kernels that take (part, parts) as their last two arguments. */
 export const PARALLEL_KERNELS = [
   'gemm_f32', 'matmul_f32', 'conv2d_f32', 'wino_conv_f32', 'dwconv_f32', 'maxpool_f32', 'avgpool_f32',
-  'unary_f32', 'channel_affine_f32',
+  'unary_f32', 'channel_affine_f32', 'binary_rows_f32', 'global_avgpool_f32', 'global_maxpool_f32',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
