@@ -178,7 +178,8 @@ if (SECTIONS.has('latency')) {
 if (SECTIONS.has('memory')) {
   const mb = (b) => (b / 1e6).toFixed(1);
   console.log('\nmemory while loading (createModel with a state_dict map of synthetic weights), one process per model');
-  console.log(`${pad('model', 16)}${pad('weights MB', 12)}${pad('peak RSS +MB', 14)}${pad('/weights', 10)}${pad('JS heap +MB', 13)}${pad('wasm MB', 10)}run grows`);
+  console.log(`${pad('model', 16)}${pad('weights MB', 12)}${pad('peak RSS +MB', 14)}${pad('/weights', 10)}${pad('JS heap +MB', 13)}${pad('wasm MB', 10)}${pad('wasm/(w+2 act)', 16)}run grows`);
   for (const r of benchMemory(MEMORY_MODELS))
-    console.log(`${pad(r.name, 16)}${pad(mb(r.bytes), 12)}${pad(mb(r.rssGrowth), 14)}${pad(num(r.rssGrowth / r.bytes), 10)}${pad(mb(r.heapGrowth), 13)}${pad(mb(r.wasm), 10)}${r.wasmAfterRun !== r.wasm ? 'wasm memory!' : 'no'}`);
+    console.log(`${pad(r.name, 16)}${pad(mb(r.bytes), 12)}${pad(mb(r.rssGrowth), 14)}${pad(num(r.rssGrowth / r.bytes), 10)}${pad(mb(r.heapGrowth), 13)}${pad(mb(r.wasm), 10)}${pad(num(r.wasm / r.floor), 16)}${r.wasmAfterRun !== r.wasm ? 'wasm memory!' : 'no'}`);
+  console.log('wasm/(w+2 act): the model\'s whole wasm memory over its weights plus its two largest activations (target <= 1.3)');
 }
