@@ -38,7 +38,7 @@ export const ACT_SQUARE = 30; // x * x
 export const ACT_POW_SCALAR = 31; // x ^ p0
 export const ACT_COUNT = 32;
 
-// ---- Binary ops (binary_f32) ----
+// ---- Binary ops (binary_f32, binary_rows_f32) ----
 export const BIN_ADD = 0;
 export const BIN_SUB = 1;
 export const BIN_MUL = 2;

@@ -44,8 +44,8 @@ function blockRows(g: usize): i32 {
   let rows = IM2COL_BUDGET_BYTES / max(1, groupK(g) << 2);
   rows = min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows / 4 * 4));
   const pixels = geo(g, G_N) * geo(g, G_OH) * geo(g, G_OW);
-  const blocks = (pixels + rows - 1) / rows;
-  return min(rows, min(pixels, ((pixels + blocks - 1) / blocks + 3) & ~3));
+  const blocks = max(1, (pixels + rows - 1) / rows);
+  return max(1, min(rows, min(pixels, ((pixels + blocks - 1) / blocks + 3) & ~3))); // 1: no output
 }
 
 /** Floats of packed weights: one gemm_pack matrix (OC/groups outputs, K deep) per group. */
@@ -185,7 +185,7 @@ export function conv2d_f32(
   const panels = (OCg + NR - 1) / NR;
   let b0 = 0, b1 = blocks, q0 = 0, q1 = panels;
   if (parts > 1) {
-    if (groups > 1 || splitRows(blocks, panels, parts)) {
+    if (groups > 1 || splitRows(blocks, (panels + 1) >> 1, parts)) {
       b0 = partStart(blocks, 1, part, parts);
       b1 = partStart(blocks, 1, part + 1, parts);
     } else {

@@ -389,9 +389,20 @@ function binLoop<O>(out: usize, a: usize, b: usize, prm: usize, part: i32, parts
   if (sa == 1 && sb == 1) mode = MODE_VV;
   else if (sa == 1 && sb == 0) mode = MODE_VS;
   else if (sa == 0 && sb == 1) mode = MODE_SV;
-  // part / parts: a band of rows (parallel.ts)
+  // part / parts (parallel.ts): a band of rows, or, with too few rows to share (two same-shape
+  // operands merge into one), a band of 4-float columns of every row; all ops are lane-wise
   const rows = n0 * n1 * n2 * n3 * n4;
-  const r0 = partStart(rows, 1, part, parts), r1 = partStart(rows, 1, part + 1, parts);
+  let r0 = 0, r1 = rows, k0 = 0, k1 = n;
+  if (rows >= 4 * parts || n < 4 * parts) {
+    r0 = partStart(rows, 1, part, parts);
+    r1 = partStart(rows, 1, part + 1, parts);
+  } else {
+    k0 = partStart(n, 4, part, parts);
+    k1 = partStart(n, 4, part + 1, parts);
+  }
+  if (r0 >= r1 || k0 >= k1) return;
+  const cols = k1 - k0;
+  const kOut = <usize>k0 << 2, kA = <usize>(k0 * sa) << 2, kB = <usize>(k0 * sb) << 2;
   let i4 = r0 % n4, q = r0 / n4;
   let i3 = q % n3; q /= n3;
   let i2 = q % n2; q /= n2;
@@ -404,7 +415,7 @@ function binLoop<O>(out: usize, a: usize, b: usize, prm: usize, part: i32, parts
   const rowBytes = <usize>n << 2;
   let po = out + <usize>r0 * rowBytes;
   for (let r = r0; r < r1; r++) {
-    binRow<O>(o, mode, po, pa, pb, n, sa, sb);
+    binRow<O>(o, mode, po + kOut, pa + kA, pb + kB, cols, sa, sb);
     po += rowBytes;
     // next row: carry through the dims that wrap
     if (++i4 < n4) { pa += a4; pb += b4; continue; }
@@ -436,7 +447,8 @@ export function binary_prepare(rank: i32, shape: usize, aStrides: usize, bStride
 
 /**
  * out = a (op) b over params from binary_prepare: out dense row-major, a and b read through
- * their strides (0 broadcasts). part / parts: a band of rows (the innermost dim's runs).
+ * their strides (0 broadcasts). part / parts: a band of rows (the innermost dim's runs), or of
+ * columns when there are few rows.
  */
 export function binary_rows_f32(op: i32, out: usize, a: usize, b: usize, params: usize, part: i32, parts: i32): void {
   switch (op) {

@@ -291,18 +291,18 @@ export function gemm_segmented(
 
 /**
  * gemm() split for the worker pool: part `part` of `parts` computes a band of 16-column panel
- * pairs when B is the larger operand, otherwise a band of 4-row strips or of panel pairs,
- * whichever divides more evenly (parallel.ts).
+ * pairs when B is the larger operand (N > M) and there are at least 4 pairs a part, otherwise
+ * a band of 4-row strips or of panel pairs as splitRows picks (parallel.ts).
  */
 export function gemm_f32(
   M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
   res: usize, ldr: i32, act: i32, p0: f32, p1: f32, part: i32, parts: i32,
 ): void {
   if (parts > 1) {
-    const panels = (N + NR - 1) / NR;
+    const panels = (N + NR - 1) / NR, pairs = (panels + 1) >> 1;
     // A band of rows streams all of B, a band of columns all of A: when B is the larger (N > M,
-    // a 7x7 or 14x14 map's 1x1 conv) and its panel pairs share evenly, cut columns
-    const byRows = (M >= N || panels < 8 * parts) && splitRows((M + MR - 1) / MR, panels, parts);
+    // a 7x7 or 14x14 map's 1x1 conv) and there are 4 panel pairs a part, cut columns
+    const byRows = (M >= N || pairs < 4 * parts) && splitRows((M + MR - 1) / MR, pairs, parts);
     if (byRows) {
       const m0 = partStart(M, MR, part, parts), m1 = partStart(M, MR, part + 1, parts);
       a += (<usize>m0 * <usize>lda) << 2;

@@ -25,7 +25,7 @@ const PD_IST: usize = PD_IDX + 32;
 /**
  * Copies rank dims of shape/s1/s2 (i32 arrays) into oShape/o1/o2, dropping size-1 dims and
  * merging neighbours that are contiguous for both stride sets. Returns the merged rank (1 for a
- * single element), or 0 when some dim is 0 (empty). Shared by copy_nd and binary_f32.
+ * single element), or 0 when some dim is 0 (empty). Shared by copy_nd and binary_prepare.
  */
 export function mergeDims(rank: i32, shape: usize, s1: usize, s2: usize, oShape: usize, o1: usize, o2: usize): i32 {
   let n = 0;

@@ -173,6 +173,7 @@ const GP_BLOCK: i32 = 64;
   const full = C >> 2;
   // part / parts: a run of 16-channel groups (each channel's sum is the whole call's)
   const c0 = partStart(C, 16, part, parts), c1 = partStart(C, 16, part + 1, parts);
+  if (c0 >= c1) return; // an empty part (it would redo the remainder tile of the one before)
   const tEnd = min(full, c1 >> 2);
   const rem = c1 == C ? C & 3 : 0;
   for (let n = 0; n < N; n++) {

@@ -289,7 +289,7 @@ export function wino_scratch_size(g: usize): i32 {
   const panels = (OC + NR - 1) / NR;
   let b0 = 0, b1 = blocks, q0 = 0, q1 = panels;
   if (parts > 1) {
-    if (splitRows(blocks, panels, parts)) {
+    if (splitRows(blocks, (panels + 1) >> 1, parts)) {
       b0 = partStart(blocks, 1, part, parts);
       b1 = partStart(blocks, 1, part + 1, parts);
     } else {

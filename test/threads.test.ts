@@ -44,6 +44,7 @@ describe('threads: bit-identical to one thread', () => {
     ['convnext_tiny', { inputSize: 64 }, 'depthwise 7x7, Gemm with GELU over pixel rows'],
     ['shufflenet_v2_x1_0', { inputSize: 64 }, 'grouped pointwise, strided channel slices'],
     ['mobilenetv4_hybrid_medium', { inputSize: 96 }, 'batched MatMul (Mobile-MQA)'],
+    ['efficientnet_b0', { inputSize: 128 }, 'squeeze-excitation: global average pools and channel-scale Muls, depthwise 5x5'],
   ];
   for (const [name, options, what] of cases) {
     it(`${name} (${what})`, async () => {

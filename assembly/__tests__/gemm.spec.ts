@@ -107,6 +107,8 @@ describe('gemm_f32', () => {
     expect<i32>(gemmCase(13, 130, 17, false, ACT_RELU)).toBe(0);
     expect<i32>(gemmCase(7, 330, 9, true, ACT_NONE)).toBe(0);
     expect<i32>(gemmCase(1, 333, 5, false, ACT_CLAMP)).toBe(0);
+    // 13 row strips would share evenly, but N > M with 13 panel pairs: columns for 2 and 3 parts
+    expect<i32>(gemmCase(49, 200, 9, true, ACT_RELU)).toBe(0);
   });
   it('applies each activation with and without a residual', () => {
     for (let act = ACT_NONE; act <= ACT_CLAMP; act++) {

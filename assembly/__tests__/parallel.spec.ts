@@ -4,6 +4,9 @@
 import { partStart, splitRows, split_table } from '../parallel';
 import { ACT_RELU } from '../codes';
 import { gemm_packed_size, gemm_pack, gemm_f32 } from '../gemm';
+import { global_avgpool_f32 } from '../pool';
+import { binary_prepare, binary_rows_f32 } from '../eltwise';
+import { BIN_MUL } from '../codes';
 import { fillRandom, fill, countBitDiffs, floats, resetArena } from './gemm_ref';
 
 function setSplit(parts: i32, at: f64[]): void {
@@ -47,6 +50,50 @@ describe('partStart', () => {
     expect<bool>(splitRows(3, 1, 2)).toBe(true); // one column unit cannot be shared
     expect<bool>(splitRows(2, 256, 2)).toBe(false); // both even: 128 panel pairs follow uneven shares
     expect<bool>(splitRows(2, 2, 2)).toBe(true);
+  });
+  it('global pooling and binary rows cut unevenly (empty parts included) give the whole call bits', () => {
+    // global average pool over runs of 16 channels: C = 13 leaves part 1 nothing at a 0.9 share
+    const Cs: i32[] = [13, 35, 70];
+    for (let i = 0; i < Cs.length; i++) {
+      resetArena();
+      const C = Cs[i], HW = 9;
+      const x = floats(HW * C), whole = floats(C), cut = floats(C);
+      fillRandom(x, HW * C);
+      clearSplit();
+      global_avgpool_f32(1, HW, C, x, C, whole, C, 0, 1);
+      const splits: f64[] = [0.1, 0.5, 0.9];
+      for (let s = 0; s < splits.length; s++) {
+        fill(cut, C, -1);
+        setSplit(2, [splits[s]]);
+        global_avgpool_f32(1, HW, C, x, C, cut, C, 0, 2);
+        global_avgpool_f32(1, HW, C, x, C, cut, C, 1, 2);
+        expect<i32>(countBitDiffs(cut, whole, C)).toBe(0);
+      }
+    }
+    // x [5][7] * s [7] (rows), and x [1][30] * y [1][30] (one row: columns)
+    const shapes: i32[] = [5, 7, 1, 30];
+    for (let i = 0; i < shapes.length; i += 2) {
+      resetArena();
+      const R = shapes[i], N = shapes[i + 1];
+      const dims = floats(2), sa = floats(2), sb = floats(2), prm = floats(24);
+      store<i32>(dims, R); store<i32>(dims + 4, N);
+      store<i32>(sa, N); store<i32>(sa + 4, 1);
+      store<i32>(sb, R == 1 ? N : 0); store<i32>(sb + 4, 1);
+      const a = floats(R * N), b = floats(R * N), whole = floats(R * N), cut = floats(R * N);
+      fillRandom(a, R * N); fillRandom(b, R * N);
+      expect<i32>(binary_prepare(2, dims, sa, sb, prm)).toBe(1);
+      clearSplit();
+      binary_rows_f32(BIN_MUL, whole, a, b, prm, 0, 1);
+      const splits: f64[] = [0.2, 0.5, 0.95];
+      for (let s = 0; s < splits.length; s++) {
+        fill(cut, R * N, -1);
+        setSplit(2, [splits[s]]);
+        binary_rows_f32(BIN_MUL, cut, a, b, prm, 0, 2);
+        binary_rows_f32(BIN_MUL, cut, a, b, prm, 1, 2);
+        expect<i32>(countBitDiffs(cut, whole, R * N)).toBe(0);
+      }
+    }
+    clearSplit();
   });
   it('gemm_f32 cut unevenly (rows, and column panels) gives the whole call bits', () => {
     const shapes: i32[] = [203, 40, 37, 9, 120, 64]; // M, N, K: many rows; few rows, many panels

@@ -24,11 +24,15 @@ function binaryStep(ctx: PlanCtx, code: number, out: string, a: string, b: strin
   const aSt = broadcastStrides(ctx.shape(a), outShape, layout, ctx.layout(a), pix(a));
   const bSt = broadcastStrides(ctx.shape(b), outShape, layout, ctx.layout(b), pix(b));
   const simp = simplifyDims(phys, [denseStrides(phys), aSt, bSt]);
-  const p = ndParams(ctx, simp.shape, simp.strides[1], simp.strides[2]);
   const k = ctx.k;
-  // normalised once here: the threads of a parallel call only read it
+  // normalised once here, into a block the threads of a parallel call only read; the
+  // shape and strides it came from are planning temporaries
   const params = ctx.mem.alloc(BINARY_PARAMS_BYTES);
-  if (!k.binary_prepare(p.rank, p.shape, p.strides[0], p.strides[1], params)) return () => {};
+  const mark = ctx.mem.mark();
+  const p = ndParams(ctx, simp.shape, simp.strides[1], simp.strides[2]);
+  const live = k.binary_prepare(p.rank, p.shape, p.strides[0], p.strides[1], params);
+  ctx.mem.reset(mark);
+  if (!live) return () => {};
   const count = numel(simp.shape);
   return ctx.parallel('binary_rows_f32', [code, ctx.ptr(out), ctx.ptr(a), ctx.ptr(b), params], count * ELEMENT_MACS);
 }
