@@ -22,7 +22,7 @@ import {
   BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MAX, BIN_MIN, BIN_POW, BIN_PRELU,
   RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_PROD, RED_SUMSQ, RED_L1, RED_L2, RED_LOGSUMEXP,
 } from './codes';
-import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vsigmoidAct, vtanh, verf, verfFast } from './math';
+import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vsigmoidAct, vtanh, verf, vphiFast } from './math';
 import { mergeDims } from './layout';
 import { partStart } from './parallel';
 
@@ -63,11 +63,10 @@ import { partStart } from './parallel';
 @final class USilu { @inline v(x: v128, p0: v128, p1: v128): v128 { return f32x4.mul(x, vsigmoidAct(x)); } }
 @final class UGeluErf {
   @inline v(x: v128, p0: v128, p1: v128): v128 {
-    // h + h erf(x / sqrt 2), h = x / 2; erf to 4.2e-7 absolute (verfFast): GELU is a network
-    // activation, and the accurate erf (verf) costs several times as much. Where erf saturates
-    // to -1, h + h·(-1) is exactly 0 (x = -Inf gives NaN, as PyTorch's formula does).
-    const h = f32x4.mul(x, splat(0.5));
-    return f32x4.add(h, f32x4.mul(h, verfFast(f32x4.mul(x, splat(0.7071067811865476)))));
+    // x Phi(x), Phi to 2.1e-7 absolute (vphiFast): GELU is a network activation, and the
+    // accurate erf (verf) costs several times as much. Where Phi saturates to 0, x·0 is exactly
+    // 0 (x = -Inf gives NaN, as PyTorch's formula does).
+    return f32x4.mul(x, vphiFast(x));
   }
 }
 @final class UGeluTanh {

@@ -1,4 +1,5 @@
-"""Fits the rational erf used by GELU (assembly/math.ts, verfFast).
+"""Fits the rational erf behind GELU's normal CDF (assembly/math.ts, vphiFast, which takes
+these coefficients with u = x / sqrt 2 substituted).
 
 erf(u) ~= u P(u^2) / Q(u^2) on 0 <= u <= 3.92, P and Q of degree 5, Q(0) = 1: linearised least
 squares (u P - erf(u) Q = 0) on Chebyshev nodes, iterated with 1/Q weights (Loeb) and

@@ -1,7 +1,7 @@
 /// <reference types="@as-pect/assembly/types/as-pect" />
 // math.ts approximations against AS Math (f64) / f64 references; errors in f32 ulps of the
 // correctly rounded result. Each sweep: evenly spaced points + random points + special values.
-import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vtanh, verf, vOnePlusErf, verfFast } from '../math';
+import { vexp, vexpm1, vlog, vlog1p, vsigmoid, vtanh, verf, vOnePlusErf, vphiFast } from '../math';
 import { erfRef, erfcRef, sigmoidRef, ulpErr, rnd, resetRnd } from './math_ref';
 
 function fExp(x: v128): v128 { return vexp(x); }
@@ -12,7 +12,7 @@ function fSigmoid(x: v128): v128 { return vsigmoid(x); }
 function fTanh(x: v128): v128 { return vtanh(x); }
 function fErf(x: v128): v128 { return verf(x); }
 function fOnePlusErf(x: v128): v128 { return vOnePlusErf(x); }
-function fErfFast(x: v128): v128 { return verfFast(x); }
+function fPhiFast(x: v128): v128 { return vphiFast(x); }
 
 function rExp(x: f64): f64 { return Math.exp(x); }
 function rExpm1(x: f64): f64 { return Math.expm1(x); }
@@ -135,16 +135,6 @@ describe('math: tanh', () => {
   });
 });
 
-/** An erf: exactly 1 from `one` up, -1 from `minusOne` down and at -Inf, 0 at 0, NaN at NaN. */
-function expectErfLimits(f: (x: v128) => v128, one: f32, minusOne: f32): void {
-  expect(at(f, one)).toBe(1);
-  expect(at(f, minusOne)).toBe(-1);
-  expect(at(f, Infinity)).toBe(1);
-  expect(at(f, -Infinity)).toBe(-1);
-  expect(at(f, 0)).toBe(0);
-  expect(isNaN(at(f, NaN))).toBe(true);
-}
-
 describe('math: erf', () => {
   it('<= 2.5 ulp on [-6, 6] and near 0', () => {
     expect(sweep(fErf, erfRef, -6, 6, 100000)).toBeLessThanOrEqual(2.5);
@@ -154,22 +144,33 @@ describe('math: erf', () => {
     expect(sweep(fOnePlusErf, rOnePlusErf, -9, 4, 100000)).toBeLessThanOrEqual(6.0);
   });
   it('exact limits, NaN', () => {
-    expectErfLimits(fErf, 4, -10);
+    expect(at(fErf, 4)).toBe(1);
+    expect(at(fErf, -10)).toBe(-1);
+    expect(at(fErf, Infinity)).toBe(1);
+    expect(at(fErf, -Infinity)).toBe(-1);
+    expect(at(fErf, 0)).toBe(0);
+    expect(isNaN(at(fErf, NaN))).toBe(true);
   });
 });
 
-describe('math: erfFast (GELU)', () => {
-  it('absolute error <= 4.2e-7 on [-8, 8] (tools/fit_erf.py), odd', () => {
-    let worst: f64 = 0;
-    for (let i = 0; i <= 400000; i++) {
-      const x = <f32>(-8.0 + 16.0 * <f64>i / 400000.0);
-      worst = Math.max(worst, Math.abs(<f64>at(fErfFast, x) - erfRef(<f64>x)));
-      if (at(fErfFast, -x) != -at(fErfFast, x)) worst = Infinity;
+describe('math: phiFast (GELU)', () => {
+  it('absolute error <= 2.2e-7 on [-12, 12] (tools/fit_erf.py), Phi(x) + Phi(-x) = 1', () => {
+    let worst: f64 = 0, asym: f64 = 0;
+    for (let i = 0; i <= 480000; i++) {
+      const x = <f32>(-12.0 + 24.0 * <f64>i / 480000.0);
+      worst = Math.max(worst, Math.abs(<f64>at(fPhiFast, x) - 0.5 * (1 + erfRef(<f64>x * Math.SQRT1_2))));
+      asym = Math.max(asym, Math.abs(<f64>at(fPhiFast, x) + <f64>at(fPhiFast, -x) - 1));
     }
-    log<string>('  erfFast max |error| ' + worst.toString());
-    expect(worst).toBeLessThanOrEqual(4.2e-7);
+    log<string>('  phiFast max |error| ' + worst.toString() + ', max |Phi(x) + Phi(-x) - 1| ' + asym.toString());
+    expect(worst).toBeLessThanOrEqual(2.2e-7);
+    expect(asym).toBeLessThanOrEqual(1.2e-7);
   });
-  it('saturates exactly, NaN', () => {
-    expectErfLimits(fErfFast, 3.95, -4);
+  it('saturates exactly to 0 and 1, 1/2 at 0, NaN', () => {
+    expect(at(fPhiFast, 5.6)).toBe(1);
+    expect(at(fPhiFast, -5.6)).toBe(0);
+    expect(at(fPhiFast, Infinity)).toBe(1);
+    expect(at(fPhiFast, -Infinity)).toBe(0);
+    expect(at(fPhiFast, 0)).toBe(0.5);
+    expect(isNaN(at(fPhiFast, NaN))).toBe(true);
   });
 });
