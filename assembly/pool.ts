@@ -219,8 +219,9 @@ const GP_BLOCK: i32 = 64;
       v128.store(op + c, s2, 32);
       v128.store(op + c, s3, 48);
     }
+    // the tiles left over from the fours, then the remainder tile (rem != 0 only where tEnd == full)
     for (; t <= tEnd; t++) {
-      if (t == tEnd && (t != full || rem == 0)) break;
+      if (t == tEnd && rem == 0) break;
       const c = <usize>t << 4;
       const tail = t == full;
       let s = init;
