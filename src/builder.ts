@@ -12,23 +12,37 @@ import { loadSafetensors } from './weights/safetensors';
 /** Weights as safetensors bytes or a map from state_dict key to tensor. */
 export type WeightsSource = Uint8Array | ArrayBuffer | Map<string, Tensor> | Record<string, Tensor>;
 
+/** Options of {@link GraphBuilder.conv} (torch.nn.Conv2d's arguments). */
 export interface ConvOptions {
+  /** Output channels. */
   out: number;
+  /** Kernel size: square or [height, width]. */
   kernel: number | [number, number];
+  /** Stride (default 1). */
   stride?: number | [number, number];
   /** Symmetric padding per spatial dim, or [top, left, bottom, right]. */
   pad?: number | [number, number] | [number, number, number, number];
+  /** Dilation (default 1): the gap between kernel taps, as in atrous convolution. */
   dilation?: number | [number, number];
+  /** Groups (default 1); equal to the input channels for a depthwise convolution. */
   groups?: number;
+  /** Whether the layer has a `${name}.bias` weight (default true). */
   bias?: boolean;
 }
 
+/** Options of {@link GraphBuilder.maxPool} and {@link GraphBuilder.avgPool} (torch.nn.MaxPool2d / AvgPool2d). */
 export interface PoolOptions {
+  /** Window size: square or [height, width]. */
   kernel: number | [number, number];
+  /** Stride (default: the kernel size, as PyTorch). */
   stride?: number | [number, number];
+  /** Padding: symmetric per spatial dim, or [top, left, bottom, right]. */
   pad?: number | [number, number] | [number, number, number, number];
+  /** Round the output size up instead of down (PyTorch's ceil_mode). */
   ceilMode?: boolean;
+  /** Average pooling: count padded positions in the divisor (PyTorch's count_include_pad). */
   countIncludePad?: boolean;
+  /** Max pooling: dilation of the window. */
   dilation?: number | [number, number];
 }
 
@@ -47,7 +61,12 @@ export function toWeightMap(w: WeightsSource): Map<string, Tensor> {
   return new Map(Object.entries(w));
 }
 
+/**
+ * Builds a network layer by layer with PyTorch module names, then binds weights by those names.
+ * Every method returns the name of the value it produced; shapes are checked as layers are added.
+ */
 export class GraphBuilder {
+  /** The graph built so far (ONNX-semantics nodes, NCHW). */
   readonly graph: Graph = emptyGraph();
   private readonly declared = new Map<string, number[]>();
   private readonly fixed = new Map<string, Tensor>();
@@ -145,6 +164,7 @@ export class GraphBuilder {
 
   // ---- layers with weights (PyTorch module names: `${name}.weight`, `${name}.bias`) ----
 
+  /** nn.Conv2d: weights `${name}.weight` [out, in / groups, kh, kw] and `${name}.bias` [out]. */
   conv(x: string, name: string, o: ConvOptions): string {
     const [kh, kw] = pair(o.kernel, 1);
     const groups = o.groups ?? 1;
@@ -159,6 +179,7 @@ export class GraphBuilder {
     }, 1, name)[0];
   }
 
+  /** nn.BatchNorm2d in eval mode: `${name}.weight`, `.bias`, `.running_mean`, `.running_var`. */
   batchNorm(x: string, name: string, eps = 1e-5): string {
     const C = this.shape(x)[1];
     const p = (s: string) => this.param(`${name}.${s}`, [C]);
@@ -192,16 +213,26 @@ export class GraphBuilder {
     return this.node('Reshape', [y, this.ints([...s.slice(0, -1), out])])[0];
   }
 
+  /** ReLU. */
   relu(x: string): string { return this.node('Relu', [x])[0]; }
+  /** ReLU6: min(max(x, 0), 6). */
   relu6(x: string): string { return this.node('Clip', [x, this.constant([0], []), this.constant([6], [])])[0]; }
+  /** Any one-input ONNX activation by op name (e.g. 'Sigmoid', 'HardSwish', 'LeakyRelu' with { alpha }). */
   act(op: string, x: string, attrs: Record<string, AttrValue> = {}): string { return this.node(op, [x], attrs)[0]; }
 
+  /** nn.MaxPool2d. */
   maxPool(x: string, o: PoolOptions): string { return this.pool('MaxPool', x, o); }
+  /** nn.AvgPool2d. */
   avgPool(x: string, o: PoolOptions): string { return this.pool('AveragePool', x, o); }
+  /** nn.AdaptiveAvgPool2d(1): the mean of each channel. */
   globalAvgPool(x: string): string { return this.node('GlobalAveragePool', [x])[0]; }
+  /** torch.flatten(x, axis). */
   flatten(x: string, axis = 1): string { return this.node('Flatten', [x], { axis })[0]; }
+  /** Element-wise sum with broadcasting (a residual connection). */
   add(a: string, b: string): string { return this.node('Add', [a, b])[0]; }
+  /** Element-wise product with broadcasting (e.g. an attention module's scale). */
   mul(a: string, b: string): string { return this.node('Mul', [a, b])[0]; }
+  /** torch.cat along `axis` (channels by default). */
   concat(xs: string[], axis = 1): string { return this.node('Concat', xs, { axis })[0]; }
 
   private pool(op: string, x: string, o: PoolOptions): string {

@@ -22,14 +22,17 @@ import type { GraphBuilder } from './builder';
 import { ShapeError } from './errors';
 
 /** Options of liftC4 and groupConvC4 (one filter = four output channels). */
+/** Options of the C4 (rotation-equivariant) convolutions {@link liftC4} and {@link groupConvC4}. */
 export interface C4ConvOptions {
   /** number of filters; the output has out·4 channels */
   out: number;
   /** odd sizes keep the rotation about the centre pixel exact */
   kernel: number;
+  /** stride (default 1) */
   stride?: number;
   /** symmetric padding (kernel >> 1 for "same") */
   pad?: number;
+  /** dilation (default 1) */
   dilation?: number;
   /** one bias per filter, shared by its orientations (default true) */
   bias?: boolean;

@@ -41,6 +41,7 @@ import { window2d } from '../ops/window';
 export interface ReceptiveField {
   /** node name (as in Model.layerInfo()) */
   name: string;
+  /** ONNX op of the node */
   op: string;
   /** width of the input box one output position sees, in input pixels */
   size: [number, number];
@@ -151,6 +152,7 @@ function reduceAxes(n: Node, g: Graph, rank: number): number[] {
   return axes.map((a) => normAxis(n, a, rank));
 }
 
+/** Options of {@link receptiveField}. */
 export interface ReceptiveFieldOptions {
   /**
    * Leave out inputs that broadcast over the spatial grid when an elementwise op also has a

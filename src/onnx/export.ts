@@ -16,6 +16,7 @@ import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
 import type { Model } from '../model';
 import { graphToOnnx } from './writer';
 
+/** Options of {@link exportOnnx}. */
 export interface ExportOnnxOptions {
   /** Default-domain opset of the file (13–20; default 17). */
   opset?: number;
