@@ -347,13 +347,14 @@ function decodeInto(r: Reader, c: Compiled, o: Obj, end: number, depth: number):
     const wire = tag & 7;
     if (no === 0) r.fail('field number 0', at);
     const f = c.byNo.get(no);
+    r.field = f ? f.name : `#${no}`;
+    if (wire === Wire.SGROUP || wire === Wire.EGROUP) r.fail(`groups (wire type ${wire}) are not supported`, at);
+    if (wire > Wire.I32) r.fail(`invalid wire type ${wire}`, at);
     if (!f) {
-      r.field = `#${no}`;
       r.skip(wire, end, at);
       if (r.pos > end) r.fail('field runs past the end of its message', at);
       continue;
     }
-    r.field = f.name;
     const expected = KIND_WIRE[f.kind];
     const packedForm = f.repeated && wire === Wire.LEN && expected !== Wire.LEN;
     if (wire !== expected && !packedForm) {
