@@ -274,6 +274,9 @@ describe('malformed bytes → FormatError naming what and where', () => {
   it('lengths past the end of the data or of the enclosing message', () => {
     formatError(() => decodeTensorProto(bytes(key(8, 2), uvar(5), [65, 66])), /length 5 runs past the end of the data/, /TensorProto\.name/, /at byte 1/);
     formatError(() => decodeTensorProto(bytes(key(9, 2), uvar(2 ** 32 - 1))), /length 4294967295/);
+    // A length that only fits in 64 bits is not taken for its low 32 bits (2^32 + 1 → 1).
+    formatError(() => decodeTensorProto(bytes(key(8, 2), uvar(2n ** 32n + 1n), [65])), /length 4294967297 runs past the end/);
+    formatError(() => decodeTensorProto(bytes(key(8, 2), uvar(2n ** 63n), [65])), /runs past the end/);
     // GraphProto.name claims 4 bytes but its GraphProto record holds 2.
     formatError(
       () => decodeModelProto(bytes(ld(7, [...key(2, 2), 4]), [65, 66, 67, 68])),
@@ -311,8 +314,10 @@ describe('malformed bytes → FormatError naming what and where', () => {
     formatError(() => decodeTensorProto(bytes(key(8, 7))), /wire type 7/, /TensorProto\.name/);
   });
 
-  it('field number 0', () => {
+  it('field number 0 and tags beyond 32 bits', () => {
     formatError(() => decodeTensorProto(Uint8Array.of(0x00, 0x01)), /field number 0/, /at byte 0/);
+    // 2^32 + 8 would be field 1, VARINT in its low 32 bits.
+    formatError(() => decodeTensorProto(bytes(uvar(2n ** 32n + 8n), [1])), /invalid tag 4294967304/, /at byte 0/);
   });
 
   it(`nesting is bounded: graphs nested 10^5 deep are refused, ${MAX_DEPTH} levels are fine`, () => {

@@ -1,6 +1,6 @@
 // Protocol Buffers binary wire format: a reader and a writer driven by small message tables,
-// without code generation (so no `eval`/`Function`, and pages with a strict Content-Security-Policy
-// can load ONNX files).
+// without generating code at run time (no string is ever compiled), so pages with a strict
+// Content-Security-Policy (script-src 'self' 'wasm-unsafe-eval') can load ONNX files.
 //
 // Spec: https://protobuf.dev/programming-guides/encoding/ (wire types, varints, packed repeated
 // fields, "last one wins" for scalars, merging of repeated embedded messages) and
@@ -212,10 +212,10 @@ class Reader {
   /** The length prefix of a LEN record; the record must fit in `end`. Returns its end. */
   lenEnd(end: number): number {
     const at = this.pos;
-    const n = this.varint32();
-    // A length ≥ 2^31 is past the end of any buffer this reader gets.
+    // Read all 64 bits: a length of 2^32 + 3 must not pass for 3.
+    const n = this.varint64(true);
     const e = this.pos + n;
-    if (n > 0x7fffffff || e > end) this.fail(`length ${n} runs past the end of the ${end === this.buf.length ? 'data' : 'enclosing message'}`, at);
+    if (e > end) this.fail(`length ${n} runs past the end of the ${end === this.buf.length ? 'data' : 'enclosing message'}`, at);
     return e;
   }
 
@@ -342,7 +342,8 @@ function decodeInto(r: Reader, c: Compiled, o: Obj, end: number, depth: number):
     const at = r.pos;
     r.msg = c.name;
     r.field = '';
-    const tag = r.varint32();
+    const tag = r.varint64(true);
+    if (tag > 0xffffffff) r.fail(`invalid tag ${tag} (more than 32 bits)`, at);
     const no = tag >>> 3;
     const wire = tag & 7;
     if (no === 0) r.fail('field number 0', at);
