@@ -248,6 +248,25 @@ describe('fields', () => {
     expect(dimsOf([...str(2, 'N'), ...vint(1, 3)])).toEqual({ dim_value: 3 });
   });
 
+  it('graphs in attributes (g, graphs) decode fully, for control-flow ops', () => {
+    const sub = (op: string) => [...ld(1, [...str(1, 'x'), ...str(2, 'z'), ...str(4, op)]), ...str(2, `${op}_body`), ...ld(12, str(1, 'z'))];
+    const attrs = [
+      ...ld(5, [...str(1, 'then_branch'), ...vint(20, 5), ...ld(6, sub('Relu'))]),
+      ...ld(5, [...str(1, 'bodies'), ...vint(20, 10), ...ld(11, sub('Sigmoid')), ...ld(11, sub('Tanh'))]),
+    ];
+    const node = [...str(1, 'c'), ...str(2, 'y'), ...str(3, 'if1'), ...str(4, 'If'), ...attrs];
+    const graph = [...ld(1, node), ...ld(11, str(1, 'c')), ...ld(12, str(1, 'y'))];
+    const b = bytes(vint(1, 8), ld(7, graph), ld(8, vint(2, 13)));
+    const m = decodeModelProto(b);
+    const [thenAttr, bodies] = m.graph!.node[0].attribute;
+    expect(thenAttr.g!.name).toBe('Relu_body');
+    expect(thenAttr.g!.node[0]).toMatchObject({ op_type: 'Relu', input: ['x'], output: ['z'] });
+    expect(bodies.graphs.map((g) => g.node[0].op_type)).toEqual(['Sigmoid', 'Tanh']);
+    // The reader itself does not run control flow yet: a typed refusal naming the node.
+    expect(() => parseOnnx(b)).toThrow(UnsupportedOpError);
+    expect(() => parseOnnx(b)).toThrow(/if1.*then_branch/);
+  });
+
   it('a hand-made model parses to the graph it describes', () => {
     const m = parseOnnx(smallModel());
     expect(m.irVersion).toBe(8);
