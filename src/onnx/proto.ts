@@ -240,11 +240,7 @@ class Reader {
         this.need(4, end);
         this.pos += 4;
         return;
-      case Wire.SGROUP:
-      case Wire.EGROUP:
-        this.fail(`groups (wire type ${wire}) are not supported`, at);
-      // eslint-disable-next-line no-fallthrough
-      default:
+      default: // groups and wire types 6, 7 are refused before a field is skipped
         this.fail(`invalid wire type ${wire}`, at);
     }
   }
@@ -337,7 +333,7 @@ function decodeInto(r: Reader, c: Compiled, o: Obj, end: number, depth: number):
     r.field = '';
     r.fail(`messages nested deeper than ${MAX_DEPTH} levels`);
   }
-  let lists: FloatList[] | undefined;
+  let hasLists = false;
   while (r.pos < end) {
     const at = r.pos;
     r.msg = c.name;
@@ -368,7 +364,7 @@ function decodeInto(r: Reader, c: Compiled, o: Obj, end: number, depth: number):
         if (!(list instanceof FloatList)) {
           list = new FloatList(f.kind === Kind.DOUBLE, list as Float32Array | Float64Array, 0);
           o[name] = list;
-          (lists ??= []).push(list as FloatList);
+          hasLists = true;
         }
         const l = list as FloatList;
         if (packedForm) r.packedFloats(l, end);
@@ -413,7 +409,7 @@ function decodeInto(r: Reader, c: Compiled, o: Obj, end: number, depth: number):
       r.fail('field runs past the end of its message', at);
     }
   }
-  if (lists) for (const f of c.floatLists) if (o[f.name] instanceof FloatList) o[f.name] = (o[f.name] as FloatList).done();
+  if (hasLists) for (const f of c.floatLists) if (o[f.name] instanceof FloatList) o[f.name] = (o[f.name] as FloatList).done();
 }
 
 /**
