@@ -46,7 +46,7 @@ export interface HubRef {
   file: string;
 }
 
-const HUB_RE = /^hf:([A-Za-z0-9][\w.-]*)\/([\w.-]+)(?:@([^/\s]+))?(?:\/(\S+))?$/;
+const HUB_RE = /^hf:([A-Za-z0-9][\w.-]*)\/([\w.-]+)(?:@([^/\s]+))?(?:\/(.+))?$/;
 
 /** True for strings that look like a hub reference (`hf:` prefix). */
 export function isHubRef(s: string): boolean {
@@ -61,7 +61,7 @@ export function isHubRef(s: string): boolean {
  */
 export function parseHubRef(ref: string, defaultFile = DEFAULT_HUB_FILE): HubRef {
   const m = HUB_RE.exec(ref);
-  if (!m || (m[4] ?? '').split('/').some((s) => s === '' || s === '.' || s === '..'))
+  if (!m || (m[4] !== undefined && m[4].split('/').some((s) => s === '' || s === '.' || s === '..')))
     throw new ValueError(
       `hub reference ${JSON.stringify(ref)} is not of the form hf:owner/repo[@revision][/file] (e.g. hf:timm/resnet50.a1_in1k)`,
     );
