@@ -280,8 +280,19 @@ describe('readBytes', () => {
     setPlatform({ readFile: undefined });
     try {
       expectLoadError(await rejection(readBytes('ftp://example.org/m.onnx')), 'unsupported', 'ftp://');
-      // Node's fetch cannot resolve a relative URL (there is no page), so this is a network error naming it
-      expectLoadError(await rejection(readBytes('models/m.onnx')), 'network', 'models/m.onnx');
+      // no page to resolve a relative URL against either: say what is missing
+      const e = await rejection(readBytes('models/m.onnx'));
+      expectLoadError(e, 'unsupported', 'models/m.onnx');
+      expect((e as Error).message).toContain('setPlatform({ readFile })');
+      // with a page, a relative string is a URL on the page's origin
+      const g = globalThis as { location?: { href: string } };
+      g.location = { href: `${base}/test/` };
+      try {
+        expectBytes(await readBytes('lenet5-onnx/resolve/main/model.onnx'), ONNX);
+        expectLoadError(await rejection(readBytes('../missing.onnx')), 'http', `${base}/missing.onnx`, 404);
+      } finally {
+        delete g.location;
+      }
       expectBytes(await readBytes(`${base}/test/lenet5-onnx/resolve/main/model.onnx`), ONNX);
     } finally {
       setPlatform({ readFile: async (p) => new Uint8Array(await readFile(p)) });

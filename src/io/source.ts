@@ -92,6 +92,12 @@ function checkAbort(what: string, signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw aborted(what, signal);
 }
 
+/** The base a relative URL resolves against in a page or worker, if there is one. */
+function pageBase(): string | undefined {
+  const g = globalThis as { location?: { href?: string }; document?: { baseURI?: string } };
+  return g.document?.baseURI ?? g.location?.href;
+}
+
 /** A URL scheme we fetch or read (a one-letter "scheme" is a Windows drive letter, i.e. a path). */
 const URL_RE = /^([a-z][a-z0-9+.-]+):/i;
 
@@ -132,14 +138,27 @@ async function fetchUrl(url: string, o: ReadBytesOptions): Promise<Uint8Array> {
     if (o.signal?.aborted) throw aborted(url, o.signal);
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const detail = cause?.code ?? cause?.message ?? (e as Error).message;
-    throw new LoadError(`network error fetching ${url}: ${detail}`, url, 'network', undefined, { cause: e });
+    throw new LoadError(
+      `network error fetching ${url}: ${detail} (offline, host unreachable, or, in a browser, blocked by CORS or the page's connect-src)`,
+      url,
+      'network',
+      undefined,
+      { cause: e },
+    );
   }
   return readResponse(res, o, url);
 }
 
 async function readResponse(res: Response, o: ReadBytesOptions, name?: string): Promise<Uint8Array> {
   const what = name ?? (res.url || 'the response');
-  if (!res.ok && !(res.status === 0 && res.type === 'opaque')) {
+  if (res.type === 'opaque' || res.type === 'opaqueredirect')
+    throw new LoadError(
+      `${what}: the response is opaque (a cross-origin request without CORS, or a redirect fetched with redirect: 'manual'); its bytes cannot be read`,
+      what,
+      'http',
+      res.status,
+    );
+  if (!res.ok) {
     const text = res.statusText ? ` ${res.statusText}` : '';
     const hint = res.status === 404 ? ' (not found: check the path, file name and revision)' : res.status === 401 || res.status === 403 ? ' (not allowed: a gated or private file needs credentials; download it and pass the bytes)' : '';
     try {
@@ -286,7 +305,15 @@ export async function readBytes(source: ByteSource, options: ReadBytesOptions = 
       throw new LoadError(`cannot read ${s}: unsupported URL scheme '${scheme}:' (use http(s):, data:, blob: or hf:)`, s, 'unsupported');
     // A plain string: a local path where the runtime reads files, else a URL relative to the page.
     if (platform.readFile) return readLocal(s, o);
-    return fetchUrl(s, o);
+    const page = pageBase();
+    if (!page)
+      throw new LoadError(
+        `cannot read ${s}: this runtime has no file reader and no page to resolve a relative URL against ` +
+          "(in Node, Deno or Bun import wasmcnn through its package entry, which reads files, or call setPlatform({ readFile }); or pass a full URL or the bytes)",
+        s,
+        'unsupported',
+      );
+    return fetchUrl(new URL(s, page).href, o);
   }
   if (isResponse(source)) return readResponse(source, o);
   if (isBlob(source)) return readStream(source.stream() as ReadableStream<Uint8Array>, source.size, o, 'the Blob');
