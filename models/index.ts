@@ -24,7 +24,7 @@ import { PREPROCESSING, type Preprocessing } from './preprocessing';
 import type { CreateModelOptions, FamilyOption, ZooEntry, ZooFamily } from './registry';
 
 export type { Attention, CreateModelOptions, FamilyOption, ZooEntry } from './registry';
-export type { Interpolation, LabelSet, Preprocessing } from './preprocessing';
+export type { Interpolation, LabelSetName, Preprocessing } from './preprocessing';
 export * from './lenet';
 export * from './resnet';
 export * from './vgg';

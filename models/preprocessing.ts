@@ -16,8 +16,8 @@
 /** Resampling filter of the resize step. */
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic';
 
-/** Label sets shipped as data (src/image labels). */
-export type LabelSet = 'imagenet' | 'coco' | 'voc' | 'mnist';
+/** Label sets shipped as data (the same union as src/labels' LabelSetName; after the merge, import that one). */
+export type LabelSetName = 'imagenet' | 'coco' | 'voc' | 'mnist';
 
 /** How an image is prepared for a model (the reference weights' eval transform). */
 export interface Preprocessing {
@@ -34,7 +34,7 @@ export interface Preprocessing {
   /** Resize filter (antialiased when downscaling, as torchvision's tensors with antialias=True). */
   interpolation: Interpolation;
   /** Names of the output classes, where the reference weights have a standard label set. */
-  labels?: LabelSet;
+  labels?: LabelSetName;
   /** Where these values come from (weights tag). */
   reference: string;
 }
