@@ -3,9 +3,11 @@
 //   torchvision 0.14: `torchvision.models.get_model_weights(name).DEFAULT.transforms()`
 //     (ImageClassification: Resize(resize_size) -> CenterCrop(crop_size) -> Normalize(mean, std);
 //     SemanticSegmentation: Resize(520), no crop), read with /usr/bin/python3 on 2026-12-03.
-//   timm 1.0.x: the default (first) pretrained tag's pretrained_cfg in timm/models/*.py;
-//     timm's eval transform is Resize(floor(input_size / crop_pct)) -> CenterCrop(input_size),
-//     so size = floor(input / crop_pct) and crop = input below.
+//   timm 1.0.29: the default (first) pretrained tag's pretrained_cfg; timm's eval transform is
+//     Resize(floor(input_size / crop_pct)) -> CenterCrop(input_size) (crop_mode 'center'; 'squash'
+//     resizes both sides to that size), so size = floor(input / crop_pct) and crop = input below.
+//   tools/zoo_preprocessing.py reads both libraries' transform objects into
+//     test/fixtures/zoo-preprocessing.json, which test/zoo-options.test.ts checks this table against.
 //   LeNet-5: tools/train_lenet5.py / tools/mnist_data.py: a 28x28 MNIST digit (white on black,
 //     values in [0, 1]) zero-padded by 2 to 32x32, no mean/std normalisation. As torchvision's
 //     CenterCrop does, a crop larger than the image pads it with zeros, so size 28 -> crop 32 is
@@ -51,7 +53,7 @@ const tv = (size: number, crop: number, tag: string, interpolation: Interpolatio
 
 /** A timm ImageNet classifier: input size and crop_pct of its pretrained_cfg. */
 const timm = (input: number, cropPct: number, tag: string, interpolation: Interpolation, mean = IMAGENET_MEAN, std = IMAGENET_STD): Preprocessing => ({
-  size: Math.floor(input / cropPct), crop: input, mean, std, channels: 3, interpolation, labels: 'imagenet', reference: `timm ${tag}`,
+  size: Math.floor(input / cropPct), crop: input, mean, std, channels: 3, interpolation, labels: 'imagenet', reference: `timm 1.0.29 ${tag}`,
 });
 
 /** torchvision's segmentation weights (COCO_WITH_VOC_LABELS_V1): Resize(520), 21 VOC classes. */
@@ -134,7 +136,11 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
   tf_efficientnetv2_b0: timm(192, 0.875, 'tf_efficientnetv2_b0.in1k', 'bicubic'),
   tf_efficientnetv2_b1: timm(192, 0.882, 'tf_efficientnetv2_b1.in1k', 'bicubic'),
   tf_efficientnetv2_b2: timm(208, 0.89, 'tf_efficientnetv2_b2.in1k', 'bicubic'),
-  tf_efficientnetv2_b3: timm(240, 0.904, 'tf_efficientnetv2_b3.in1k', 'bicubic'),
+  // the default tag of b3 is the ImageNet-21k fine-tune: crop_mode 'squash' (both sides to 266), Inception mean/std
+  tf_efficientnetv2_b3: {
+    ...timm(240, 0.9, 'tf_efficientnetv2_b3.in21k_ft_in1k (crop_mode squash)', 'bicubic', INCEPTION_MEAN, INCEPTION_STD),
+    size: [266, 266],
+  },
   // ConvNeXt
   convnext_tiny: tv(236, 224, `convnext_tiny ${V1}`),
   convnext_small: tv(230, 224, `convnext_small ${V1}`),
@@ -150,10 +156,10 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
   shufflenet_v2_x1_0: tv(256, 224, `shufflenet_v2_x1_0 ${V1}`),
   shufflenet_v2_x1_5: tv(232, 224, `shufflenet_v2_x1_5 ${V1}`),
   shufflenet_v2_x2_0: tv(232, 224, `shufflenet_v2_x2_0 ${V1}`),
-  // GhostNet (timm ghostnet: the default _cfg)
-  ghostnet_050: timm(224, 0.875, 'ghostnet_050 (no pretrained weights; the family _cfg)', 'bilinear'),
-  ghostnet_100: timm(224, 0.875, 'ghostnet_100.in1k', 'bilinear'),
-  ghostnet_130: timm(224, 0.875, 'ghostnet_130 (no pretrained weights; the family _cfg)', 'bilinear'),
+  // GhostNet (timm ghostnet: the default _cfg, bicubic in timm 1.0.29)
+  ghostnet_050: timm(224, 0.875, 'ghostnet_050 (no pretrained weights; the family _cfg)', 'bicubic'),
+  ghostnet_100: timm(224, 0.875, 'ghostnet_100.in1k', 'bicubic'),
+  ghostnet_130: timm(224, 0.875, 'ghostnet_130 (no pretrained weights; the family _cfg)', 'bicubic'),
   // Segmentation
   fcn_resnet50: tvSeg('fcn_resnet50'),
   deeplabv3_resnet50: tvSeg('deeplabv3_resnet50'),

@@ -2,6 +2,7 @@
 // first principles say it must (input/output shapes, parameter counts, weight names, node
 // counts), or it is refused with a ValueError naming the model and the option. Also each model's
 // preprocessing agrees with the network it is for (input size, channels, classes).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createModel, listModels, modelBuilder, ValueError } from '../src/index';
 import { modelPreprocessing } from '../models/index';
@@ -38,6 +39,13 @@ const supports = (name: string, option: 'widthMultiplier' | 'attention' | 'deplo
 };
 
 const MODELS = listModels();
+
+/** torchvision's and timm's own eval transforms, read by tools/zoo_preprocessing.py. */
+const REFERENCE = JSON.parse(readFileSync(new URL('./fixtures/zoo-preprocessing.json', import.meta.url), 'utf8')) as Record<
+  string,
+  { size: number | number[]; crop?: number | number[]; mean: number[]; std: number[]; interpolation: string; classes: number; reference: string }
+>;
+const hw = (s: number | number[]) => (typeof s === 'number' ? [s, s] : s);
 const ATTENTIONS = ['se', 'cbam', 'eca', 'coord'] as const;
 
 describe.each(MODELS)('%s', (name) => {
@@ -176,10 +184,28 @@ describe.each(MODELS)('%s', (name) => {
       expect([h, w]).toEqual(baseIn.slice(2));
     }
     expect(p.reference.length).toBeGreaterThan(0);
+    const ref = REFERENCE[name];
+    if (ref) {
+      // the reference library's transform for the default pretrained weights
+      expect(p.size).toEqual(ref.size); // a number (shorter side) stays a number, a pair a pair
+      expect(p.crop === undefined ? undefined : hw(p.crop)).toEqual(ref.crop === undefined ? undefined : hw(ref.crop));
+      expect(p.interpolation).toBe(ref.interpolation);
+      p.mean.forEach((m, i) => expect(m).toBeCloseTo(ref.mean[i], 6));
+      p.std.forEach((v, i) => expect(v).toBeCloseTo(ref.std[i], 6));
+      expect(classes).toBe(ref.classes);
+      expect(ref.reference).toContain(p.reference.replace(/ \(.*\)$/, '').split(' ').pop()!);
+    }
   });
+
 });
 
 describe('zoo options through createModel', () => {
+  it('the preprocessing reference covers registered models only', () => {
+    // every name in the fixture (the models with torchvision / timm pretrained weights) is registered
+    for (const n of Object.keys(REFERENCE)) expect(MODELS).toContain(n);
+    expect(Object.keys(REFERENCE).length).toBe(70);
+  });
+
   it("lenet5's inputSize 28 is refused (it was silently ignored)", async () => {
     await expect(createModel('lenet5', { inputSize: 28 })).rejects.toThrow(/lenet5.*inputSize 28x28.*32x32/);
   });
