@@ -68,6 +68,9 @@ const requests: string[] = [];
 function serve(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://x');
   requests.push(url.pathname + url.search);
+  // no keep-alive: on a loaded machine the server's idle timeout (5 s) can close a socket just as
+  // the client reuses it (ECONNRESET); one connection per request keeps the tests deterministic
+  res.setHeader('connection', 'close');
   const mode = url.searchParams.get('mode') ?? 'length';
   const body = FILES[url.pathname];
   if (!body) {
@@ -261,6 +264,15 @@ describe('readBytes', () => {
     const b = recorder();
     expectBytes(await readBytes(new Blob([ST]), b), ST);
     expectMonotonic(b.calls, ST.length, ST.length);
+  });
+
+  it('reads empty bodies (reporting once) and refuses a used Response', async () => {
+    const p = recorder();
+    expect((await readBytes(new Blob([]), p)).length).toBe(0);
+    expect(p.calls).toEqual([[0, 0]]);
+    const r = new Response(ST);
+    await r.arrayBuffer();
+    await expect(readBytes(r)).rejects.toThrow(/already read/);
   });
 
   it('names the status of a failed Response', async () => {

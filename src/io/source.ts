@@ -151,6 +151,7 @@ async function fetchUrl(url: string, o: ReadBytesOptions): Promise<Uint8Array> {
 
 async function readResponse(res: Response, o: ReadBytesOptions, name?: string): Promise<Uint8Array> {
   const what = name ?? (res.url || 'the response');
+  if (res.bodyUsed) throw new ValueError(`${what}: the Response body was already read; pass a fresh Response (or response.clone())`);
   if (res.type === 'opaque' || res.type === 'opaqueredirect')
     throw new LoadError(
       `${what}: the response is opaque (a cross-origin request without CORS, or a redirect fetched with redirect: 'manual'); its bytes cannot be read`,
@@ -254,6 +255,7 @@ async function readStream(
   }
 
   if (buf) {
+    if (loaded === 0) o.onProgress?.(0, total); // an empty body still reports once
     if (total !== undefined && loaded < total)
       throw new LoadError(`${what} ended after ${loaded} of ${total} bytes (truncated download?)`, what, 'network');
     return loaded === buf.length ? buf : buf.subarray(0, loaded);
