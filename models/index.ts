@@ -1,6 +1,10 @@
-// The model zoo registry: every name createModel() accepts, gathered from the family files.
-import { type GraphBuilder, toWeightMap } from '../src/builder';
-import { ValueError, WeightsError } from '../src/errors';
+// The model zoo registry: every name createModel() accepts, gathered from the family files; the
+// check that every option given either takes effect on that model or is refused by name; weights
+// read from any source src/io reads (path, URL, hf: reference, Response, stream, Blob); and each
+// model's preprocessing (models/preprocessing.ts).
+import { type GraphBuilder, type WeightsSource, toWeightMap } from '../src/builder';
+import { ShapeError, ValueError, WeightsError } from '../src/errors';
+import { type ByteSource, isByteSource, readBytes } from '../src/io/source';
 import type { Model } from '../src/model';
 import { LENET } from './lenet';
 import { RESNET } from './resnet';
@@ -16,9 +20,11 @@ import { SHUFFLENET } from './shufflenet';
 import { GHOSTNET } from './ghostnet';
 import { MOBILENETV4 } from './mobilenetv4';
 import { SEGMENTATION } from './segmentation';
-import type { CreateModelOptions, ZooFamily } from './registry';
+import { PREPROCESSING, type Preprocessing } from './preprocessing';
+import type { CreateModelOptions, FamilyOption, ZooEntry, ZooFamily } from './registry';
 
-export type { Attention, CreateModelOptions, ZooEntry } from './registry';
+export type { Attention, CreateModelOptions, FamilyOption, ZooEntry } from './registry';
+export type { Interpolation, LabelSetName, Preprocessing } from './preprocessing';
 export * from './lenet';
 export * from './resnet';
 export * from './vgg';
@@ -46,17 +52,100 @@ export function listModels(): string[] {
   return Object.keys(ZOO).sort();
 }
 
-/** The GraphBuilder of a zoo model (to inspect its weight names or extend it before building). */
-export function modelBuilder(name: string, options: CreateModelOptions = {}): GraphBuilder {
-  const e = ZOO[name];
+/** Options every model takes (LeNet-5's inputSize only as 32). */
+const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'onProgress', 'signal', 'hubTemplate']);
+const FAMILY_OPTIONS: readonly FamilyOption[] = ['widthMultiplier', 'attention', 'deploy'];
+const ATTENTIONS = ['se', 'cbam', 'eca', 'coord'];
+
+const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+
+function entry(name: string): ZooEntry {
+  const e = Object.hasOwn(ZOO, name) ? ZOO[name] : undefined;
   if (!e) throw new ValueError(`unknown model '${name}'; available: ${listModels().join(', ')}`);
-  return e.build(options);
+  return e;
 }
 
-/** Build a zoo model with the given (or bundled) weights. */
+/**
+ * Refuses, with a ValueError naming the model and the option, every option this model would not
+ * honour (unknown keys, family options of other families, values out of range).
+ */
+function checkOptions(name: string, e: ZooEntry, o: CreateModelOptions): void {
+  const bad = (option: string, why: string): never => {
+    throw new ValueError(`${name}: option ${option} ${why}`);
+  };
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    if ((FAMILY_OPTIONS as readonly string[]).includes(k)) {
+      if (!e.supports?.includes(k as FamilyOption)) {
+        const having = listModels().filter((n) => ZOO[n].supports?.includes(k as FamilyOption));
+        bad(k, `is not supported by this model (models that have it: ${having.join(', ')})`);
+      }
+    } else if (!COMMON_OPTIONS.has(k)) {
+      bad(`'${k}'`, `is not a createModel option (options: ${[...COMMON_OPTIONS, ...FAMILY_OPTIONS].join(', ')})`);
+    }
+  }
+  if (o.numClasses !== undefined && !isPositiveInt(o.numClasses)) bad('numClasses', `must be a positive integer, got ${show(o.numClasses)}`);
+  if (o.batch !== undefined && !isPositiveInt(o.batch)) bad('batch', `must be a positive integer, got ${show(o.batch)}`);
+  const s = o.inputSize;
+  if (s !== undefined && !isPositiveInt(s) && !(Array.isArray(s) && s.length === 2 && s.every(isPositiveInt)))
+    bad('inputSize', `must be a positive integer or [height, width] of positive integers, got ${show(s)}`);
+  const w = o.widthMultiplier;
+  if (w !== undefined && !(typeof w === 'number' && Number.isFinite(w) && w > 0)) bad('widthMultiplier', `must be a positive number, got ${show(w)}`);
+  if (o.attention !== undefined && !ATTENTIONS.includes(o.attention)) bad('attention', `must be one of ${ATTENTIONS.join(', ')}, got ${show(o.attention)}`);
+  if (o.deploy !== undefined && typeof o.deploy !== 'boolean') bad('deploy', `must be true or false, got ${show(o.deploy)}`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') bad('onProgress', 'must be a function (loaded, total) => void');
+}
+
+/**
+ * The GraphBuilder of a zoo model (to inspect its weight names or extend it before building).
+ *
+ * @throws ValueError for an unknown model, or naming the model and the option for an option the
+ *   model does not honour (e.g. `widthMultiplier` on a ResNet, `inputSize: 28` on lenet5).
+ */
+export function modelBuilder(name: string, options: CreateModelOptions = {}): GraphBuilder {
+  const e = entry(name);
+  checkOptions(name, e, options);
+  try {
+    return e.build(options);
+  } catch (err) {
+    // an input too small for the network's downsampling surfaces as a shape error deep inside
+    if (err instanceof ShapeError && options.inputSize !== undefined)
+      throw new ValueError(`${name}: option inputSize ${show(options.inputSize)} does not fit the network: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * The preprocessing the reference weights of a zoo model expect (resize, center crop, mean/std,
+ * channels, interpolation, label set), with the field names fromImage() takes.
+ *
+ * @throws ValueError for an unknown model.
+ */
+export function modelPreprocessing(name: string): Preprocessing {
+  entry(name);
+  const p = PREPROCESSING[name];
+  if (!p) throw new ValueError(`model '${name}' has no preprocessing entry`);
+  return structuredClone(p);
+}
+
+async function weightsOf(w: WeightsSource | ByteSource, o: CreateModelOptions): Promise<WeightsSource> {
+  if (w instanceof Uint8Array || w instanceof ArrayBuffer || w instanceof Map) return w;
+  if (isByteSource(w)) return readBytes(w, { ...o, defaultFile: 'model.safetensors' });
+  return w;
+}
+
+/**
+ * Build a zoo model with the given (or bundled) weights. `weights` may be safetensors bytes, a
+ * state_dict map, or any source loadSafetensors reads (local path, URL, `hf:owner/repo`
+ * reference, Response, ReadableStream, Blob), read with `onProgress` and `signal`.
+ *
+ * @throws ValueError for an unknown model or an option it does not honour; LoadError when the
+ *   weights cannot be read; FormatError / WeightsError when they are not this model's weights.
+ */
 export async function createModel(name: string, options: CreateModelOptions = {}): Promise<Model> {
   const builder = modelBuilder(name, options);
   const w = options.weights ?? ZOO[name].bundled?.();
-  if (!w) throw new WeightsError(`model '${name}' ships no weights: pass { weights } (safetensors bytes or a state_dict map)`);
-  return builder.build(toWeightMap(w));
+  if (!w) throw new WeightsError(`model '${name}' ships no weights: pass { weights } (safetensors bytes, a path, URL or hf: reference, or a state_dict map)`);
+  return builder.build(toWeightMap(await weightsOf(w, options)));
 }

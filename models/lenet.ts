@@ -2,10 +2,22 @@
 // recognition"), with ReLU and max pooling: 32x32 input, conv 5x5 x6, pool, conv 5x5 x16, pool,
 // fully connected 120, 84, 10. Names follow torchvision's features/classifier convention.
 import { GraphBuilder } from '../src/builder';
-import type { CreateModelOptions, ZooFamily } from './registry';
+import { ValueError } from '../src/errors';
+import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 import { LENET5_SAFETENSORS_BASE64 } from './weights/lenet5.generated';
 
+/**
+ * LeNet-5 on a 32x32 grey image (a 28x28 MNIST digit zero-padded by 2; see modelPreprocessing).
+ * `inputSize` can only be 32: the first fully connected layer takes the 16x5x5 features that a
+ * 32x32 input leaves, so any other size is a ValueError.
+ */
 export function lenet5(o: CreateModelOptions = {}): GraphBuilder {
+  const [H, W] = inputHW(o, 32);
+  if (H !== 32 || W !== 32)
+    throw new ValueError(
+      `lenet5: option inputSize ${H}x${W} is not supported: the classifier takes 16*5*5 features, which only a 32x32 input gives; ` +
+        'pad 28x28 MNIST digits by 2 to 32x32 (fromImage with modelPreprocessing(\'lenet5\') does)',
+    );
   const b = new GraphBuilder();
   let x = b.input('input', [o.batch ?? 1, 1, 32, 32]);
   x = b.relu(b.conv(x, 'features.0', { out: 6, kernel: 5 }));

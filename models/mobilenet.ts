@@ -235,8 +235,8 @@ export function mobilenet_v3_small(o: CreateModelOptions = {}): GraphBuilder {
 }
 
 export const MOBILENET: ZooFamily = {
-  mobilenetv1_100: { build: mobilenetv1_100 },
-  mobilenet_v2: { build: mobilenet_v2 },
-  mobilenet_v3_large: { build: mobilenet_v3_large },
-  mobilenet_v3_small: { build: mobilenet_v3_small },
+  mobilenetv1_100: { build: mobilenetv1_100, supports: ['widthMultiplier'] },
+  mobilenet_v2: { build: mobilenet_v2, supports: ['widthMultiplier'] },
+  mobilenet_v3_large: { build: mobilenet_v3_large, supports: ['widthMultiplier'] },
+  mobilenet_v3_small: { build: mobilenet_v3_small, supports: ['widthMultiplier'] },
 };

@@ -290,9 +290,9 @@ export function mobilenetv4_hybrid_large(o: CreateModelOptions = {}): GraphBuild
 }
 
 export const MOBILENETV4: ZooFamily = {
-  mobilenetv4_conv_small: { build: mobilenetv4_conv_small },
-  mobilenetv4_conv_medium: { build: mobilenetv4_conv_medium },
-  mobilenetv4_conv_large: { build: mobilenetv4_conv_large },
-  mobilenetv4_hybrid_medium: { build: mobilenetv4_hybrid_medium },
-  mobilenetv4_hybrid_large: { build: mobilenetv4_hybrid_large },
+  mobilenetv4_conv_small: { build: mobilenetv4_conv_small, supports: ['widthMultiplier'] },
+  mobilenetv4_conv_medium: { build: mobilenetv4_conv_medium, supports: ['widthMultiplier'] },
+  mobilenetv4_conv_large: { build: mobilenetv4_conv_large, supports: ['widthMultiplier'] },
+  mobilenetv4_hybrid_medium: { build: mobilenetv4_hybrid_medium, supports: ['widthMultiplier'] },
+  mobilenetv4_hybrid_large: { build: mobilenetv4_hybrid_large, supports: ['widthMultiplier'] },
 };

@@ -1,17 +1,32 @@
-// What a zoo family file exports: its model names and how to build each.
+// What a zoo family file exports: its model names, how to build each, and which of the optional
+// createModel() settings each model honours (the rest are refused by name, see models/index.ts).
 import type { GraphBuilder, WeightsSource } from '../src/builder';
+import type { ByteSource, ReadOptions } from '../src/io/source';
 
 export type Attention = 'se' | 'cbam' | 'eca' | 'coord';
 
-export interface CreateModelOptions {
-  /** safetensors bytes or a state_dict-keyed map; optional where the zoo bundles weights. */
-  weights?: WeightsSource;
+/**
+ * Options of createModel() and modelBuilder(). `weights`, `numClasses`, `batch` and `inputSize`
+ * apply to every model (LeNet-5 takes 32x32 only); `widthMultiplier`, `attention` and `deploy` only
+ * where the family has them (see each builder's doc). An option a model does not honour is a
+ * ValueError naming the model and the option, never silently ignored. `onProgress`, `signal`
+ * and `hubTemplate` apply when `weights` is read from a path, URL, hub reference or stream.
+ */
+export interface CreateModelOptions extends ReadOptions {
+  /**
+   * The weights: safetensors bytes or a state_dict-keyed map of tensors, or a source to read
+   * safetensors from: a local path (Node, Deno, Bun), an http(s)/file/data/blob URL, a hub
+   * reference `hf:owner/repo[@revision][/file]` (file default model.safetensors), a fetch
+   * Response, a ReadableStream or a Blob. Optional where the zoo bundles weights (lenet5).
+   */
+  weights?: WeightsSource | ByteSource;
+  /** Number of output classes (the size of the last layer). */
   numClasses?: number;
   /** Batch size the model is planned for (default 1). */
   batch?: number;
   /** Input resolution (square or [H, W]); defaults to the model's native size. */
   inputSize?: number | [number, number];
-  /** Channel width multiplier where the family has one (MobileNets). */
+  /** Channel width multiplier where the family has one (MobileNet V1-V4). */
   widthMultiplier?: number;
   /** Attention module inserted in each block where the family supports it (ResNets). */
   attention?: Attention;
@@ -19,10 +34,15 @@ export interface CreateModelOptions {
   deploy?: boolean;
 }
 
+/** The options that only some families honour. */
+export type FamilyOption = 'widthMultiplier' | 'attention' | 'deploy';
+
 export interface ZooEntry {
   build(o: CreateModelOptions): GraphBuilder;
   /** Weights shipped with the package, if any. */
   bundled?(): Uint8Array;
+  /** The family-specific options this model honours (every other one is refused). */
+  supports?: readonly FamilyOption[];
 }
 
 export type ZooFamily = Record<string, ZooEntry>;

@@ -163,14 +163,14 @@ export const repvgg_b3 = (o: CreateModelOptions = {}): GraphBuilder => _repvgg(C
 export const repvgg_b3g4 = (o: CreateModelOptions = {}): GraphBuilder => _repvgg(CONFIGS.repvgg_b3g4, o);
 
 export const REPVGG: ZooFamily = {
-  repvgg_a0: { build: repvgg_a0 },
-  repvgg_a1: { build: repvgg_a1 },
-  repvgg_a2: { build: repvgg_a2 },
-  repvgg_b0: { build: repvgg_b0 },
-  repvgg_b1: { build: repvgg_b1 },
-  repvgg_b1g4: { build: repvgg_b1g4 },
-  repvgg_b2: { build: repvgg_b2 },
-  repvgg_b2g4: { build: repvgg_b2g4 },
-  repvgg_b3: { build: repvgg_b3 },
-  repvgg_b3g4: { build: repvgg_b3g4 },
+  repvgg_a0: { build: repvgg_a0, supports: ['deploy'] },
+  repvgg_a1: { build: repvgg_a1, supports: ['deploy'] },
+  repvgg_a2: { build: repvgg_a2, supports: ['deploy'] },
+  repvgg_b0: { build: repvgg_b0, supports: ['deploy'] },
+  repvgg_b1: { build: repvgg_b1, supports: ['deploy'] },
+  repvgg_b1g4: { build: repvgg_b1g4, supports: ['deploy'] },
+  repvgg_b2: { build: repvgg_b2, supports: ['deploy'] },
+  repvgg_b2g4: { build: repvgg_b2g4, supports: ['deploy'] },
+  repvgg_b3: { build: repvgg_b3, supports: ['deploy'] },
+  repvgg_b3g4: { build: repvgg_b3g4, supports: ['deploy'] },
 };

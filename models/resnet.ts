@@ -190,5 +190,5 @@ export const seresnet50: (o?: CreateModelOptions) => GraphBuilder = variant('ser
 export const ecaresnet50d: (o?: CreateModelOptions) => GraphBuilder = variant('ecaresnet50d');
 
 export const RESNET: ZooFamily = Object.fromEntries(
-  (Object.keys(CONFIGS) as Variant[]).map((n) => [n, { build: variant(n) }]),
+  (Object.keys(CONFIGS) as Variant[]).map((n) => [n, { build: variant(n), supports: ['attention'] }]),
 );

@@ -162,7 +162,7 @@ const SEGNET_DECODER: number[][] = [
 ];
 
 function checkMultiple(model: string, H: number, W: number, m: number): void {
-  if (H % m !== 0 || W % m !== 0) throw new ValueError(`${model}: input height and width must be multiples of ${m}, got ${H}x${W}`);
+  if (H % m !== 0 || W % m !== 0) throw new ValueError(`${model}: option inputSize: height and width must be multiples of ${m}, got ${H}x${W}`);
 }
 
 /** Flat float32 pooling indices are exact below 2^24 elements (the engine's MaxPool limit). */

@@ -3,7 +3,7 @@
 // every conv. Reference implementation: torchvision 0.14 `torchvision.models.vgg` — weight
 // names are its state_dict keys (`features.N` in nn.Sequential order, `classifier.0/3/6`).
 import { GraphBuilder } from '../src/builder';
-import { ShapeError } from '../src/errors';
+import { ValueError } from '../src/errors';
 import type { CreateModelOptions, ZooFamily } from './registry';
 import { inputHW } from './registry';
 
@@ -55,7 +55,7 @@ function _vgg(depth: 11 | 13 | 16 | 19, batchNorm: boolean, o: CreateModelOption
   const b = new GraphBuilder();
   const [H, W] = inputHW(o, 224);
   if (H < 32 || W < 32)
-    throw new ShapeError(`vgg${depth}${batchNorm ? '_bn' : ''}: input ${H}x${W} is smaller than 32x32 (five 2x2 poolings)`);
+    throw new ValueError(`vgg${depth}${batchNorm ? '_bn' : ''}: option inputSize ${H}x${W} is smaller than 32x32 (five 2x2 poolings)`);
   let x = b.input('input', [o.batch ?? 1, 3, H, W]);
   let i = 0; // index in torchvision's features nn.Sequential
   for (const [convs, width] of CFGS[depth]) {

@@ -34,3 +34,23 @@ export class WeightsError extends WasmCnnError {}
 
 /** A value that makes no sense (NaN in a feed where refused, a bad option). */
 export class ValueError extends WasmCnnError {}
+
+/**
+ * Bytes that could not be read from where they were asked for: a missing local file, an HTTP
+ * error status, a network failure, or a read cancelled through an AbortSignal. `source` names
+ * the path or URL, `status` the HTTP status when there was one, `reason` the kind of failure.
+ */
+export class LoadError extends WasmCnnError {
+  constructor(
+    message: string,
+    readonly source: string,
+    readonly reason: 'not-found' | 'http' | 'network' | 'aborted' | 'io' | 'unsupported',
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message);
+    // set by hand, not from the constructor's name, so it survives minification
+    this.name = 'LoadError';
+    if (options && 'cause' in options) (this as { cause?: unknown }).cause = options.cause;
+  }
+}

@@ -1,10 +1,12 @@
-// loadOnnx: ONNX bytes to a runnable Model (reader, then the common compile path).
+// loadOnnx: ONNX bytes (or any source src/io reads: path, URL, hf: reference, Response, stream,
+// Blob) to a runnable Model (reader, then the common compile path).
 import { ShapeError } from '../errors';
+import { type ByteSource, type ReadOptions, readBytes } from '../io/source';
 import { compileGraph, type CompileOptions, type Model } from '../model';
 import { parseOnnx } from './reader';
 import type { IntTensor, Tensor } from '../graph/ir';
 
-export interface LoadOnnxOptions extends CompileOptions {
+export interface LoadOnnxOptions extends CompileOptions, ReadOptions {
   /** Concrete shapes for inputs with symbolic or missing dims (e.g. the batch). */
   inputShapes?: Record<string, number[]>;
   /**
@@ -14,8 +16,17 @@ export interface LoadOnnxOptions extends CompileOptions {
   constantInputs?: Record<string, Tensor | IntTensor>;
 }
 
-/** Load an ONNX model (opset 7+; float32 CNN operators). */
-export async function loadOnnx(bytes: Uint8Array | ArrayBuffer, options: LoadOnnxOptions = {}): Promise<Model> {
+/**
+ * Load an ONNX model (opset 7+; float32 CNN operators) from its bytes, a local path (Node, Deno,
+ * Bun), a URL (`http(s):`, `file:`, `data:`, `blob:`; in a browser a relative string too), an
+ * `hf:owner/repo[@revision][/file]` hub reference (file default `model.onnx`), a fetch Response, a
+ * ReadableStream or a Blob. `onProgress(loaded, total)` reports the download; `signal` cancels it.
+ *
+ * @throws LoadError when the bytes cannot be read (missing file, HTTP status, network, aborted);
+ *   FormatError when they are not a valid ONNX model.
+ */
+export async function loadOnnx(source: ByteSource, options: LoadOnnxOptions = {}): Promise<Model> {
+  const bytes = await readBytes(source, { ...options, defaultFile: 'model.onnx' });
   const { graph, opset } = parseOnnx(bytes);
   graph.opset = opset;
   for (const [name, t] of Object.entries(options.constantInputs ?? {})) {

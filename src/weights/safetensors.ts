@@ -16,6 +16,7 @@
 
 import { FormatError, ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
+import { type ByteSource, type ReadOptions, readBytes } from '../io/source';
 
 /** The header key that holds free-form string metadata instead of a tensor. */
 const METADATA_KEY = '__metadata__';
@@ -176,7 +177,7 @@ function checkEntry(name: string, raw: unknown, bufferLength: number): Entry {
  *
  * @throws FormatError naming the tensor and the problem for a malformed or truncated file.
  */
-export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): Map<string, Tensor> {
+export function parseSafetensors(bytes: Uint8Array | ArrayBuffer): Map<string, Tensor> {
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (u8.length < 8) {
     throw new FormatError(`safetensors: file is ${u8.length} bytes, too short for the 8-byte header length`);
@@ -228,6 +229,27 @@ export function loadSafetensors(bytes: Uint8Array | ArrayBuffer): Map<string, Te
     out.set(e.name, { data: decode(tv, e.dtype, count), shape: e.shape });
   }
   return out;
+}
+
+/**
+ * Read a safetensors file into f32 tensors, keyed by tensor name in header order (see
+ * {@link parseSafetensors} for the dtypes and checks).
+ *
+ * Given the bytes (Uint8Array or ArrayBuffer) it parses them synchronously and returns the Map.
+ * Given any other source (a local path in Node/Deno/Bun, an http(s)/file/data/blob URL, an
+ * `hf:owner/repo[@revision][/file]` hub reference, a fetch Response, a ReadableStream or a Blob)
+ * it returns a Promise of the Map, reading with `onProgress` and `signal` from `options`.
+ * `await` works on either form.
+ *
+ * @throws FormatError for a malformed or truncated file; LoadError (rejected) when the source
+ *   cannot be read.
+ */
+export function loadSafetensors(bytes: Uint8Array | ArrayBuffer, options?: ReadOptions): Map<string, Tensor>;
+export function loadSafetensors(source: Exclude<ByteSource, Uint8Array | ArrayBuffer>, options?: ReadOptions): Promise<Map<string, Tensor>>;
+export function loadSafetensors(source: ByteSource, options?: ReadOptions): Map<string, Tensor> | Promise<Map<string, Tensor>>;
+export function loadSafetensors(source: ByteSource, options: ReadOptions = {}): Map<string, Tensor> | Promise<Map<string, Tensor>> {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return parseSafetensors(source);
+  return readBytes(source, options).then(parseSafetensors);
 }
 
 /**

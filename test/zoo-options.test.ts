@@ -1,0 +1,231 @@
+// Every zoo model x every createModel option: the option either shows in the built graph the way
+// first principles say it must (input/output shapes, parameter counts, weight names, node
+// counts), or it is refused with a ValueError naming the model and the option. Also each model's
+// preprocessing agrees with the network it is for (input size, channels, classes).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createModel, listModels, modelBuilder, ValueError } from '../src/index';
+import { modelPreprocessing } from '../models/index';
+import type { GraphBuilder } from '../src/builder';
+
+const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
+const params = (b: GraphBuilder) => [...b.weightShapes().values()].reduce((a, s) => a + numel(s), 0);
+const inShape = (b: GraphBuilder) => b.graph.inputs[0].shape!;
+const outShape = (b: GraphBuilder) => b.shape(b.graph.outputs[0].name);
+const convCount = (b: GraphBuilder) => b.graph.nodes.filter((n) => n.op === 'Conv').length;
+
+/** The builder call throws a ValueError whose message names the model and the option. */
+function expectRefused(name: string, option: string, o: Record<string, unknown>): void {
+  let err: unknown;
+  try {
+    modelBuilder(name, o);
+  } catch (e) {
+    err = e;
+  }
+  expect(err, `${name} ${JSON.stringify(o)} should be refused`).toBeInstanceOf(ValueError);
+  expect((err as Error).message).toContain(name);
+  expect((err as Error).message).toContain(option);
+}
+
+const supports = (name: string, option: 'widthMultiplier' | 'attention' | 'deploy') => {
+  // the answer is read from the model, not from the registry: does building with it throw?
+  try {
+    modelBuilder(name, option === 'widthMultiplier' ? { widthMultiplier: 0.5 } : option === 'attention' ? { attention: 'eca' } : { deploy: true });
+    return true;
+  } catch (e) {
+    if (!(e instanceof ValueError)) throw e;
+    return false;
+  }
+};
+
+const MODELS = listModels();
+
+/** torchvision's and timm's own eval transforms, read by tools/zoo_preprocessing.py. */
+const REFERENCE = JSON.parse(readFileSync(new URL('./fixtures/zoo-preprocessing.json', import.meta.url), 'utf8')) as Record<
+  string,
+  { size: number | number[]; crop?: number | number[]; mean: number[]; std: number[]; interpolation: string; classes: number; reference: string }
+>;
+const hw = (s: number | number[]) => (typeof s === 'number' ? [s, s] : s);
+const ATTENTIONS = ['se', 'cbam', 'eca', 'coord'] as const;
+
+describe.each(MODELS)('%s', (name) => {
+  const base = modelBuilder(name);
+  const baseIn = inShape(base);
+  const baseOut = outShape(base);
+  const baseParams = params(base);
+  const classes = baseOut[1]; // [N, classes] or [N, classes, H, W]
+
+  it('numClasses sets the class axis; the last layer grows by the same count of weights per class', () => {
+    const p: number[] = [];
+    for (const nc of [7, 9]) {
+      const b = modelBuilder(name, { numClasses: nc });
+      expect(outShape(b)).toEqual([baseOut[0], nc, ...baseOut.slice(2)]);
+      expect(inShape(b)).toEqual(baseIn);
+      p.push(params(b));
+    }
+    const perClass = (p[1] - p[0]) / 2;
+    expect(perClass).toBeGreaterThan(0);
+    expect(Number.isInteger(perClass)).toBe(true);
+    expect(baseParams - p[0]).toBe(perClass * (classes - 7));
+    expectRefused(name, 'numClasses', { numClasses: 0 });
+    expectRefused(name, 'numClasses', { numClasses: 2.5 });
+  });
+
+  it('batch sets the batch axis of input and output and leaves the weights alone', () => {
+    const b = modelBuilder(name, { batch: 3 });
+    expect(inShape(b)).toEqual([3, ...baseIn.slice(1)]);
+    expect(outShape(b)).toEqual([3, ...baseOut.slice(1)]);
+    expect(params(b)).toBe(baseParams);
+    expectRefused(name, 'batch', { batch: -1 });
+  });
+
+  it('inputSize sets the input resolution (or is refused by name)', () => {
+    const [H, W] = [baseIn[2] + 32, baseIn[3] + 64];
+    if (name === 'lenet5') {
+      // the classifier takes 16*5*5 features: only 32x32 fits
+      expectRefused(name, 'inputSize', { inputSize: 28 });
+      expectRefused(name, 'inputSize', { inputSize: [H, W] });
+      expect(inShape(modelBuilder(name, { inputSize: 32 }))).toEqual(baseIn);
+    } else {
+      const b = modelBuilder(name, { inputSize: [H, W] });
+      expect(inShape(b)).toEqual([baseIn[0], baseIn[1], H, W]);
+      // classifiers pool globally (or adaptively) before the head; segmentation outputs follow the input
+      expect(outShape(b)).toEqual(baseOut.length === 4 ? [baseOut[0], classes, H, W] : baseOut);
+      expect(params(b)).toBe(baseParams);
+      const square = modelBuilder(name, { inputSize: H });
+      expect(inShape(square)).toEqual([baseIn[0], baseIn[1], H, H]);
+    }
+    // far too small: builds at that size or is refused naming the model and the option
+    try {
+      expect(inShape(modelBuilder(name, { inputSize: 8 }))).toEqual([baseIn[0], baseIn[1], 8, 8]);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ValueError);
+      expect((e as Error).message).toContain(name);
+      expect((e as Error).message).toContain('inputSize');
+    }
+    expectRefused(name, 'inputSize', { inputSize: 0 });
+    expectRefused(name, 'inputSize', { inputSize: [224] });
+  });
+
+  it('widthMultiplier scales the channels where the family has one, else is refused', () => {
+    if (!supports(name, 'widthMultiplier')) {
+      expectRefused(name, 'widthMultiplier', { widthMultiplier: 0.5 });
+      expectRefused(name, 'widthMultiplier', { widthMultiplier: 1 });
+      return;
+    }
+    const narrow = modelBuilder(name, { widthMultiplier: 0.5 });
+    const wide = modelBuilder(name, { widthMultiplier: 1.5 });
+    // the same layers with scaled channels: most conv weights get fewer (more) output channels
+    // (not all: timm keeps MobileNetV4's stem at 1.0 below 1.0, and rounding to 8 can tie)
+    const ws = (b: GraphBuilder) => [...b.weightShapes()].filter(([, sh]) => sh.length === 4);
+    expect(ws(narrow).map(([k]) => k)).toEqual(ws(base).map(([k]) => k));
+    const fewer = ws(narrow).filter(([, sh], i) => sh[0] < ws(base)[i][1][0]).length;
+    const more = ws(wide).filter(([, sh], i) => sh[0] > ws(base)[i][1][0]).length;
+    expect(fewer).toBeGreaterThan(ws(base).length / 2);
+    expect(more).toBeGreaterThan(ws(base).length / 2);
+    expect(params(narrow)).toBeLessThan(baseParams);
+    expect(params(wide)).toBeGreaterThan(baseParams);
+    expect(outShape(narrow)).toEqual(baseOut);
+    expectRefused(name, 'widthMultiplier', { widthMultiplier: 0 });
+  });
+
+  it('attention adds that module to every block where the family has it, else is refused', () => {
+    if (!supports(name, 'attention')) {
+      for (const a of ATTENTIONS) expectRefused(name, 'attention', { attention: a });
+      return;
+    }
+    const blocks = [...base.weightShapes().keys()].filter((k) => /^layer\d\.\d+\.conv1\.weight$/.test(k)).length;
+    expect(blocks).toBeGreaterThan(0);
+    const signatures = new Set<string>();
+    for (const a of ATTENTIONS) {
+      const b = modelBuilder(name, { attention: a });
+      const se = [...b.weightShapes()].filter(([k]) => k.includes('.se.'));
+      // one module per block, under layerI.J.se
+      const withModule = new Set(se.map(([k]) => k.replace(/\.se\..*/, '')));
+      expect(withModule.size, a).toBe(blocks);
+      signatures.add(JSON.stringify(se));
+      expect(outShape(b)).toEqual(baseOut);
+    }
+    expect(signatures.size).toBe(ATTENTIONS.length); // four different modules
+    expectRefused(name, 'attention', { attention: 'bogus' });
+  });
+
+  it('deploy builds the single-conv inference form where the model has one, else is refused', () => {
+    if (!supports(name, 'deploy')) {
+      expectRefused(name, 'deploy', { deploy: true });
+      expectRefused(name, 'deploy', { deploy: false });
+      return;
+    }
+    const d = modelBuilder(name, { deploy: true });
+    // one 3x3 conv per block instead of 3x3 + 1x1 branches, from the same training-time state_dict
+    expect(convCount(d)).toBeLessThan(convCount(base));
+    expect(d.weightShapes()).toEqual(base.weightShapes());
+    expect(outShape(d)).toEqual(baseOut);
+    expectRefused(name, 'deploy', { deploy: 'yes' });
+  });
+
+  it('an unknown option is refused by name', () => {
+    expectRefused(name, 'inputsize', { inputsize: 28 });
+  });
+
+  it('has preprocessing that fits the network', () => {
+    const p = modelPreprocessing(name);
+    expect(p.channels).toBe(baseIn[1]);
+    expect(p.mean.length).toBe(p.channels);
+    expect(p.std.length).toBe(p.channels);
+    for (const s of p.std) expect(s).toBeGreaterThan(0);
+    expect(['nearest', 'bilinear', 'bicubic']).toContain(p.interpolation);
+    const classesOf = { imagenet: 1000, voc: 21, coco: 91, mnist: 10 } as const;
+    if (p.labels) expect(classes).toBe(classesOf[p.labels]);
+    // the prepared image is the network's native input where its size is fixed by a crop or an exact resize
+    const crop = p.crop ?? (Array.isArray(p.size) ? p.size : undefined);
+    if (crop !== undefined) {
+      const [h, w] = typeof crop === 'number' ? [crop, crop] : crop;
+      expect([h, w]).toEqual(baseIn.slice(2));
+    }
+    expect(p.reference.length).toBeGreaterThan(0);
+    const ref = REFERENCE[name];
+    if (ref) {
+      // the reference library's transform for the default pretrained weights
+      expect(p.size).toEqual(ref.size); // a number (shorter side) stays a number, a pair a pair
+      expect(p.crop === undefined ? undefined : hw(p.crop)).toEqual(ref.crop === undefined ? undefined : hw(ref.crop));
+      expect(p.interpolation).toBe(ref.interpolation);
+      p.mean.forEach((m, i) => expect(m).toBeCloseTo(ref.mean[i], 6));
+      p.std.forEach((v, i) => expect(v).toBeCloseTo(ref.std[i], 6));
+      expect(classes).toBe(ref.classes);
+      expect(ref.reference).toContain(p.reference.replace(/ \(.*\)$/, '').split(' ').pop()!);
+    }
+  });
+
+});
+
+describe('zoo options through createModel', () => {
+  it('the preprocessing reference covers registered models only', () => {
+    // every name in the fixture (the models with torchvision / timm pretrained weights) is registered
+    for (const n of Object.keys(REFERENCE)) expect(MODELS).toContain(n);
+    expect(Object.keys(REFERENCE).length).toBe(70);
+  });
+
+  it("lenet5's inputSize 28 is refused (it was silently ignored)", async () => {
+    await expect(createModel('lenet5', { inputSize: 28 })).rejects.toThrow(/lenet5.*inputSize 28x28.*32x32/);
+  });
+
+  it('widthMultiplier on a ResNet and attention on a MobileNet name the model and the option', async () => {
+    await expect(createModel('resnet18', { widthMultiplier: 0.5 })).rejects.toThrow(/resnet18: option widthMultiplier is not supported.*mobilenet_v2/);
+    await expect(createModel('mobilenet_v2', { attention: 'se' })).rejects.toThrow(/mobilenet_v2: option attention is not supported.*resnet50/);
+    await expect(createModel('efficientnet_b0', { widthMultiplier: 1.2 })).rejects.toBeInstanceOf(ValueError);
+  });
+
+  it('an unknown model is a ValueError listing the names', () => {
+    expect(() => modelBuilder('resnet5')).toThrow(/unknown model 'resnet5'.*resnet50/);
+    expect(() => modelPreprocessing('toString')).toThrow(ValueError);
+  });
+
+  it("lenet5's preprocessing pads a 28x28 MNIST digit to 32 without normalising", () => {
+    const p = modelPreprocessing('lenet5');
+    expect(p).toMatchObject({ size: 28, crop: 32, mean: [0], std: [1], channels: 1, labels: 'mnist' });
+    // a copy: changing it does not change the table
+    p.mean[0] = 5;
+    expect(modelPreprocessing('lenet5').mean).toEqual([0]);
+  });
+});
