@@ -1,21 +1,21 @@
 // Scalar reference for image.ts (image_resample_h / image_resample_v): the same tables evaluated
-// one channel at a time with plain f32 loops, in the kernels' order (x / 255, taps k = 0..count−1,
-// then grey, then (x − mean) / std), so results must match bit for bit.
+// one channel at a time with plain f32 loops, in the kernels' order (taps k = 0..count−1 on the
+// 0..255 samples, then / 255, then grey, then (x − mean) / std), so results must match bit for bit.
 
-/** Source value of channel ch (0..3) at pixel x of an 8-bit row with srcC channels, in [0, 1]. */
+/** Sample of channel ch (0..3) at pixel x of an 8-bit row with srcC channels (0..255). */
 function px(row: usize, x: i32, srcC: i32, ch: i32): f32 {
-  if (srcC == 1) return <f32>load<u8>(row + <usize>x) / <f32>255;
+  if (srcC == 1) return <f32>load<u8>(row + <usize>x);
   if (ch == 3 && srcC == 3) return 0;
-  return <f32>load<u8>(row + <usize>(x * srcC + ch)) / <f32>255;
+  return <f32>load<u8>(row + <usize>(x * srcC + ch));
 }
 
 /**
- * The whole preprocessing of a W-wide, srcC-channel 8-bit image (rows `stride` bytes apart):
- * rows r0.. feed the vertical table (its starts are relative to r0), columns by the horizontal
- * table; output outC planes of OH × OW floats at dst.
+ * The whole preprocessing of an srcC-channel 8-bit image (rows `stride` bytes apart): the
+ * vertical table's starts index the row list at `rows`; columns by the horizontal table;
+ * output outC planes of OH × OW floats at dst.
  */
 export function imageRef(
-  src: usize, stride: i32, srcC: i32, r0: i32,
+  src: usize, stride: i32, srcC: i32, rows: usize,
   OW: i32, hs: usize, hc: usize, hw: usize, HK: i32,
   OH: i32, vs: usize, vc: usize, vw: usize, VK: i32,
   gray: i32, mean: usize, std: usize, outC: i32, dst: usize,
@@ -28,7 +28,7 @@ export function imageRef(
       for (let ch = 0; ch < 4; ch++) {
         let acc: f32 = 0;
         for (let k = 0; k < yn; k++) {
-          const row = src + <usize>(r0 + ys + k) * <usize>stride;
+          const row = src + <usize>load<i32>(rows + (<usize>(ys + k) << 2)) * <usize>stride;
           let h: f32 = 0;
           for (let j = 0; j < xn; j++) {
             const t = px(row, xs + j, srcC, ch) * load<f32>(hw + (<usize>(x * HK + j) << 2));
@@ -37,7 +37,7 @@ export function imageRef(
           const t = h * load<f32>(vw + (<usize>(o * VK + k) << 2));
           acc = k == 0 ? t : acc + t;
         }
-        v[ch] = acc;
+        v[ch] = acc / <f32>255;
       }
       if (gray != 0) {
         const l: f32 = <f32>0.2989 * v[0] + <f32>0.587 * v[1] + <f32>0.114 * v[2];

@@ -8,7 +8,9 @@
 // padding when the crop is larger, offsets rounded half to even as Python's round).
 //
 // The host turns these rules into per-axis tables (start, count, weights) for the crop window
-// only; assembly/image.ts runs the two passes and the normalisation in one wasm instance that is
+// only, and lists the source rows the vertical windows read (all of them when antialiasing, a
+// few when nearest-sampling a large image); assembly/image.ts runs the two passes and the
+// normalisation in one wasm instance that is
 // created on first use, reused, and grows to the largest image seen (memory is never returned
 // to the engine, but a call allocates nothing once it has seen a larger image).
 import { ShapeError, ValueError } from '../errors';
@@ -247,28 +249,28 @@ function preprocessWith(rt: { mem: Mem; k: Kernels; base: number }, img: RawImag
   const stride = checkRawImage(img);
   const p = plan(img, options);
   const { mem, k } = rt;
-  // source rows the vertical windows read
-  let r0 = img.height;
-  let r1 = 0;
-  for (let i = 0; i < p.outH; i++) {
-    if (p.y.count[i] === 0) continue;
-    r0 = Math.min(r0, p.y.start[i]);
-    r1 = Math.max(r1, p.y.start[i] + p.y.count[i]);
-  }
-  if (r1 <= r0) r0 = r1 = 0;
-  const vStart = p.y.start.map((s, i) => (p.y.count[i] ? s - r0 : 0));
+  // the source rows some vertical window reads, in order (a window's rows stay consecutive in
+  // the list, so its start becomes the list position of its first row)
+  const used = new Int32Array(img.height).fill(-1);
+  for (let i = 0; i < p.outH; i++) for (let r = 0; r < p.y.count[i]; r++) used[p.y.start[i] + r] = 0;
+  const rows: number[] = [];
+  used.forEach((u, r) => {
+    if (u === 0) used[r] = rows.push(r) - 1;
+  });
+  const vStart = p.y.start.map((s, i) => (p.y.count[i] ? used[s] : 0));
   mem.reset(rt.base);
   const srcBytes = img.height * stride;
   const src = mem.alloc(srcBytes + 4); // + 4: a 3-byte pixel is read as 4 bytes
   const xs = mem.alloc(p.outW * 4);
   const xc = mem.alloc(p.outW * 4);
   const xw = mem.alloc(p.outW * p.x.K * 4);
+  const rowList = mem.alloc(rows.length * 4);
   const ys = mem.alloc(p.outH * 4);
   const yc = mem.alloc(p.outH * 4);
   const yw = mem.alloc(p.outH * p.y.K * 4);
   const mean = mem.alloc(16);
   const std = mem.alloc(16);
-  const mid = mem.alloc((r1 - r0) * p.outW * 16);
+  const mid = mem.alloc(rows.length * p.outW * 16);
   const out = mem.alloc(p.C * p.outH * p.outW * 4);
   const u8 = new Uint8Array(mem.memory.buffer);
   u8.set(img.data.subarray(0, srcBytes), src);
@@ -278,6 +280,7 @@ function preprocessWith(rt: { mem: Mem; k: Kernels; base: number }, img: RawImag
   i32.set(p.x.start, xs >> 2);
   i32.set(p.x.count, xc >> 2);
   f32.set(p.x.weights, xw >> 2);
+  i32.set(rows, rowList >> 2);
   i32.set(vStart, ys >> 2);
   i32.set(p.y.count, yc >> 2);
   f32.set(p.y.weights, yw >> 2);
@@ -285,7 +288,7 @@ function preprocessWith(rt: { mem: Mem; k: Kernels; base: number }, img: RawImag
   const lanes = (v: number[]) => [0, 1, 2, 3].map((c) => (c < p.C ? v[c] : p.C === 1 ? v[0] : 1));
   f32.set(lanes(p.mean), mean >> 2);
   f32.set(lanes(p.std), std >> 2);
-  k.image_resample_h(src, stride, img.channels, r0, r1, p.outW, xs, xc, xw, p.x.K, mid);
+  k.image_resample_h(src, stride, img.channels, rowList, rows.length, p.outW, xs, xc, xw, p.x.K, mid);
   k.image_resample_v(mid, p.outW, p.outH, ys, yc, yw, p.y.K, p.gray ? 1 : 0, mean, std, p.C, out);
   const n = p.C * p.outH * p.outW;
   const data = mem.f32.slice(out >> 2, (out >> 2) + n);

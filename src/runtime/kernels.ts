@@ -76,7 +76,7 @@ export interface Kernels {
   ): void;
   // image.ts (preprocessing: 8-bit pixels -> resized, cropped, normalised NCHW floats)
   image_resample_h(
-    src: number, stride: number, srcC: number, r0: number, r1: number,
+    src: number, stride: number, srcC: number, rows: number, nRows: number,
     OW: number, start: number, count: number, weights: number, K: number, dst: number,
   ): void;
   image_resample_v(
