@@ -100,6 +100,15 @@ describe('fromImage equals torchvision (Resize → CenterCrop → Normalize on t
     expect(Array.from(t.data)).toEqual([0, 1, 51 / 255, 102 / 255, 1, 1 / 255].map(Math.fround));
   });
 
+  it("LeNet-5's input from a 28x28 MNIST-style digit: { channels: 1, crop: 32 } zero-pads 2 pixels on every side", async () => {
+    const digit = new Uint8Array(28 * 28).map((_, i) => (i * 97) % 256);
+    const t = await fromImage({ data: digit, width: 28, height: 28, channels: 1 }, { channels: 1, size: [28, 28], crop: 32 });
+    expect(t.shape).toEqual([1, 1, 32, 32]);
+    const want = new Float32Array(32 * 32);
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) want[(y + 2) * 32 + x + 2] = Math.fround(digit[y * 28 + x] / 255);
+    expect(Array.from(t.data)).toEqual(Array.from(want));
+  });
+
   it('grey output of a grey image is its values; RGB output repeats them', async () => {
     const img: RawImage = { data: new Uint8Array([10, 20, 30, 40]), width: 2, height: 2, channels: 1 };
     const g = await fromImage(img, { channels: 1, mean: [0.5], std: [0.5] });
