@@ -163,6 +163,7 @@ describe('fromImage errors and reuse', () => {
     await expect(fromImage(null as never)).rejects.toBeInstanceOf(ValueError);
     await expect(fromImage(new Float32Array(4) as never)).rejects.toThrow(/Uint8Array/);
     await expect(fromImage({ width: 0, height: 0 } as never)).rejects.toBeInstanceOf(ValueError);
+    await expect(fromImage({ data: new Uint8Array(12), width: 2, height: 2 } as never)).rejects.toThrow(/channels: 1 \| 3 \| 4/);
   });
 
   it('without a decoder, encoded bytes say what is missing', async () => {

@@ -184,6 +184,10 @@ export async function toRawImage(src: ImageSource, what = 'the image'): Promise<
     return { data: src.data, width: src.width, height: src.height, channels: 4 };
   }
   if (ArrayBuffer.isView(src)) throw new ValueError(`fromImage: ${what} is a ${src.constructor.name}; encoded image bytes must be a Uint8Array`);
+  if ('data' in src)
+    throw new ValueError(
+      `fromImage: ${what} looks like raw pixels but is neither a RawImage ({ data: Uint8Array, width, height, channels: 1 | 3 | 4 }) nor an ImageData (RGBA in a Uint8ClampedArray)`,
+    );
   return drawToRaw(src as DrawableLike, what);
 }
 
