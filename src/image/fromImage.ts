@@ -1,6 +1,8 @@
 // fromImage: any image a user holds → the NCHW float tensor a zoo model takes. Browser image
 // objects are drawn onto a 2D canvas and read back as RGBA (the HTML canvas spec's
-// drawImage / getImageData); encoded JPEG/PNG/WebP bytes and file paths are decoded through
+// drawImage / getImageData); images and ImageBitmaps go through a WebGL2 texture instead where
+// it exists (UNPACK_PREMULTIPLY_ALPHA false + readPixels), which keeps the colour of translucent
+// pixels as the file stores it (a 2D canvas premultiplies); encoded JPEG/PNG/WebP bytes and file paths are decoded through
 // platform.decodeImage (the Node entry registers sharp) or, in browsers, createImageBitmap;
 // raw pixels are taken as they are. Preprocessing (resize, crop, normalise) is preprocess.ts.
 // Browser globals are feature-tested, never assumed, so this module loads in every runtime.
@@ -41,6 +43,11 @@ export type DrawableLike =
  * - a file path (Node, Deno, Bun), or a URL (fetched; a `file:` URL is read as a path);
  * - in browsers: `HTMLImageElement`, `HTMLCanvasElement`, `OffscreenCanvas`, `ImageBitmap`,
  *   `VideoFrame`, `HTMLVideoElement` (its current frame).
+ *
+ * The alpha channel is dropped, keeping the colour samples as stored (as PIL's `convert('RGB')`).
+ * Encoded bytes, image elements and ImageBitmaps keep the exact colour of translucent pixels
+ * (read through WebGL2 where available); a canvas, its ImageData and video frames hold
+ * premultiplied colour, so translucent pixels come out as the canvas rounds them.
  */
 export type ImageSource = RawImage | ImageDataLike | Uint8Array | ArrayBuffer | string | URL | BlobLike | DrawableLike;
 
@@ -72,6 +79,61 @@ function canvas2d(w: number, h: number): Canvas2D {
   return ctx;
 }
 
+/** One WebGL2 context reused for straight-alpha reads (undefined: not tried yet; null: unavailable). */
+let glReader: { gl: WebGL2RenderingContext; tex: WebGLTexture; fb: WebGLFramebuffer } | null | undefined;
+
+function webgl2(): typeof glReader {
+  if (glReader !== undefined && !(glReader && glReader.gl.isContextLost())) return glReader;
+  glReader = null;
+  try {
+    let canvas: { getContext(kind: 'webgl2', o: object): unknown } | undefined;
+    if (typeof g.OffscreenCanvas === 'function') canvas = new (g.OffscreenCanvas as new (w: number, h: number) => typeof canvas & object)(1, 1);
+    else if (typeof g.document === 'object' && g.document)
+      canvas = (g.document as { createElement(t: 'canvas'): typeof canvas & object }).createElement('canvas');
+    const gl = canvas?.getContext('webgl2', { premultipliedAlpha: false, antialias: false, depth: false, stencil: false }) as WebGL2RenderingContext | null;
+    const tex = gl?.createTexture();
+    const fb = gl?.createFramebuffer();
+    if (gl && tex && fb) glReader = { gl, tex, fb };
+  } catch {
+    glReader = null;
+  }
+  return glReader;
+}
+
+/**
+ * RGBA of an image element or ImageBitmap with its colour samples as stored, through a WebGL2
+ * texture upload without premultiplication and a readPixels. A 2D canvas premultiplies alpha,
+ * so it loses the colour of translucent pixels that PIL / sharp (and torchvision) keep.
+ * Undefined where WebGL2 is missing or refuses (then the 2D canvas path is used).
+ */
+function readStraightAlpha(src: unknown, w: number, h: number): Uint8Array | undefined {
+  const r = webgl2();
+  if (!r) return undefined;
+  const { gl, tex, fb } = r;
+  try {
+    const max = gl.getParameter(gl.MAX_TEXTURE_SIZE) as number;
+    if (w > max || h > max) return undefined;
+    gl.bindTexture(gl.TEXTURE_2D, tex);
+    gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
+    gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
+    gl.pixelStorei(gl.UNPACK_COLORSPACE_CONVERSION_WEBGL, gl.NONE);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, src as TexImageSource);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0);
+    let px: Uint8Array | undefined;
+    if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) === gl.FRAMEBUFFER_COMPLETE) {
+      px = new Uint8Array(w * h * 4);
+      gl.pixelStorei(gl.PACK_ALIGNMENT, 1);
+      gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
+    }
+    // give the texture's memory back
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, 1, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+    return gl.getError() === gl.NO_ERROR ? px : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The RGBA pixels of a drawable browser object at its natural size. */
 async function drawToRaw(src: DrawableLike, what: string): Promise<RawImage> {
   let w: number;
@@ -99,6 +161,10 @@ async function drawToRaw(src: DrawableLike, what: string): Promise<RawImage> {
     throw new ValueError(`fromImage: ${what} is not an image source wasmcnn can read`);
   }
   if (!(w > 0 && h > 0)) throw new ValueError(`fromImage: ${what} has no pixels (${w}x${h})`);
+  if (isInstance(src, 'HTMLImageElement') || isInstance(src, 'ImageBitmap')) {
+    const px = readStraightAlpha(src, w, h);
+    if (px) return { data: px, width: w, height: h, channels: 4 };
+  }
   const ctx = canvas2d(w, h);
   try {
     ctx.drawImage(src, 0, 0, w, h);
