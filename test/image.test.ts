@@ -221,6 +221,28 @@ describe('decodeImageNode', () => {
   });
 });
 
+describe('decodeImageNode colour management', () => {
+  it('returns the samples as stored, ignoring an embedded ICC profile (as PIL, so torchvision, does)', async () => {
+    const sharp = (await import('sharp')).default;
+    const raw = Buffer.alloc(8 * 4 * 3).map((_, i) => (i * 37) % 256);
+    const tagged = await sharp(raw, { raw: { width: 8, height: 4, channels: 3 } }).withIccProfile('p3').png().toBuffer();
+    // the same file without its iCCP chunk: chunks are [length u32 BE][type][data][crc]
+    const parts: Buffer[] = [tagged.subarray(0, 8)];
+    let hadIcc = false;
+    for (let p = 8; p < tagged.length; ) {
+      const len = tagged.readUInt32BE(p);
+      const type = tagged.toString('latin1', p + 4, p + 8);
+      if (type === 'iCCP') hadIcc = true;
+      else parts.push(tagged.subarray(p, p + 12 + len));
+      p += 12 + len;
+    }
+    expect(hadIcc).toBe(true);
+    const plain = await decodeImageNode(Buffer.concat(parts));
+    const withIcc = await decodeImageNode(tagged);
+    expect(Array.from(withIcc.data)).toEqual(Array.from(plain.data));
+  });
+});
+
 describe('softmax', () => {
   const fx = JSON.parse(readFileSync(new URL('softmax.json', DIR), 'utf8'));
   it('equals torch.softmax over the class axis, with a logit of 1000 (no overflow)', () => {

@@ -1,8 +1,9 @@
 // Node image decoding for fromImage: JPEG, PNG, WebP (and whatever else libvips reads) through
 // sharp, an optional dependency loaded on first use. The Node entry registers decodeImageNode
 // as platform.decodeImage; browser bundles never import this file. Pixels are returned as
-// stored: 8-bit, no EXIF rotation, no colour conversion beyond what libvips does to reach 8-bit
-// sRGB (as PIL's Image.open + convert('RGB') gives torchvision).
+// stored, as PIL's Image.open gives them to torchvision: 8-bit, no EXIF rotation, an embedded
+// ICC profile ignored (browsers' fromImage reads with colorSpaceConversion 'none' to match);
+// 16-bit and CMYK files are reduced to 8-bit RGB / grey by libvips.
 import { FormatError, WasmCnnError } from '../errors';
 import type { RawImage } from '../runtime/platform';
 
@@ -45,7 +46,7 @@ export async function decodeImageNode(source: Uint8Array | string): Promise<RawI
     // grey (with or without alpha) stays 1 channel; colour becomes 8-bit sRGB, alpha kept
     const meta = await sharp(source).metadata();
     const grey = meta.space === 'b-w' || meta.space === 'grey16' || meta.channels === 1 || meta.channels === 2;
-    let s = sharp(source, { failOn: 'error' });
+    let s = sharp(source, { failOn: 'error', ignoreIcc: true });
     s = grey ? s.toColourspace('b-w').removeAlpha() : s.toColourspace('srgb');
     const { data, info } = await s.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const { width, height, channels } = info;
