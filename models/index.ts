@@ -56,7 +56,7 @@ export function modelBuilder(name: string, options: CreateModelOptions = {}): Gr
 /** Build a zoo model with the given (or bundled) weights. */
 export async function createModel(name: string, options: CreateModelOptions = {}): Promise<Model> {
   const builder = modelBuilder(name, options);
-  const w = options.weights ?? ZOO[name].bundled?.();
+  const w = options.weights ?? (await ZOO[name].bundled?.());
   if (!w) throw new WeightsError(`model '${name}' ships no weights: pass { weights } (safetensors bytes or a state_dict map)`);
   return builder.build(toWeightMap(w));
 }

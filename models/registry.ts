@@ -21,8 +21,8 @@ export interface CreateModelOptions {
 
 export interface ZooEntry {
   build(o: CreateModelOptions): GraphBuilder;
-  /** Weights shipped with the package, if any. */
-  bundled?(): Uint8Array;
+  /** Weights shipped with the package, if any (loaded on demand). */
+  bundled?(): Uint8Array | Promise<Uint8Array>;
 }
 
 export type ZooFamily = Record<string, ZooEntry>;
