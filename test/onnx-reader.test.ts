@@ -1,12 +1,13 @@
 // Tests of the ONNX reader (src/onnx/reader.ts) against the ONNX backend test files, synthetic
-// models encoded with the schema, hand-encoded protobuf bytes, and corrupted inputs.
+// models encoded with the schema's encoder (src/onnx/schema.ts), hand-encoded protobuf bytes, and
+// corrupted inputs. Wire-level tests of the codec itself are in test/onnx-wire.test.ts.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FormatError, UnsupportedOpError } from '../src/errors';
 import type { IntTensor, Tensor } from '../src/graph/ir';
-import { int64ToNumber, parseOnnx, readTensorProto } from '../src/onnx/reader';
-import { ModelProto, TensorProto } from '../src/onnx/schema';
+import { parseOnnx, readTensorProto } from '../src/onnx/reader';
+import { AttributeType, encodeModelProto, encodeTensorProto } from '../src/onnx/schema';
 import { saveSafetensors } from '../src/weights/safetensors';
 
 const SHARED = new URL('../../shared/onnx-backend-tests/', import.meta.url);
@@ -44,7 +45,7 @@ function encodeModel(graph: Record<string, unknown> | undefined, extra: Record<s
     ...extra,
   };
   if (graph) obj.graph = graph;
-  return ModelProto.encode(ModelProto.fromObject(obj)).finish();
+  return encodeModelProto(obj);
 }
 
 const f32Input = (name: string, dims: (number | string)[]) => ({
@@ -233,7 +234,7 @@ describe('synthetic models', () => {
         {
           op_type: 'Constant',
           output: ['starts'],
-          attribute: [{ name: 'value_ints', type: 'INTS', ints: [0, -1] }],
+          attribute: [{ name: 'value_ints', type: AttributeType.INTS, ints: [0, -1] }],
         },
         {
           op_type: 'Constant',
@@ -241,7 +242,7 @@ describe('synthetic models', () => {
           attribute: [
             {
               name: 'value',
-              type: 'TENSOR',
+              type: AttributeType.TENSOR,
               t: {
                 dims: [2],
                 data_type: 7,
@@ -253,15 +254,15 @@ describe('synthetic models', () => {
         {
           op_type: 'Constant',
           output: ['axes'],
-          attribute: [{ name: 'value', type: 'TENSOR', t: { dims: [2], data_type: 7, int64_data: ['-9223372036854775808', 3] } }],
+          attribute: [{ name: 'value', type: AttributeType.TENSOR, t: { dims: [2], data_type: 7, int64_data: [-9223372036854775808n, 3] } }],
         },
-        { op_type: 'Constant', output: ['alpha'], attribute: [{ name: 'value_float', type: 'FLOAT', f: 0.5 }] },
-        { op_type: 'Constant', output: ['k'], attribute: [{ name: 'value_int', type: 'INT', i: 7 }] },
-        { op_type: 'Constant', output: ['fs'], attribute: [{ name: 'value_floats', type: 'FLOATS', floats: [1, 2] }] },
+        { op_type: 'Constant', output: ['alpha'], attribute: [{ name: 'value_float', type: AttributeType.FLOAT, f: 0.5 }] },
+        { op_type: 'Constant', output: ['k'], attribute: [{ name: 'value_int', type: AttributeType.INT, i: 7 }] },
+        { op_type: 'Constant', output: ['fs'], attribute: [{ name: 'value_floats', type: AttributeType.FLOATS, floats: [1, 2] }] },
         {
           op_type: 'Constant',
           output: ['w'],
-          attribute: [{ name: 'value', type: 'TENSOR', t: { dims: [2, 1], data_type: 1, float_data: [3, 4] } }],
+          attribute: [{ name: 'value', type: AttributeType.TENSOR, t: { dims: [2, 1], data_type: 1, float_data: [3, 4] } }],
         },
         { op_type: 'Slice', input: ['x', 'starts', 'ends', 'axes'], output: ['y'] },
       ],
@@ -284,11 +285,6 @@ describe('synthetic models', () => {
   });
 
   it('int64 attributes beyond 2^53 clamp instead of wrapping', () => {
-    expect(int64ToNumber({ low: -1, high: 0x7fffffff })).toBe(Number.MAX_SAFE_INTEGER);
-    expect(int64ToNumber({ low: 0, high: -0x80000000 })).toBe(-Number.MAX_SAFE_INTEGER);
-    expect(int64ToNumber({ low: -1, high: -1, unsigned: true })).toBe(Number.MAX_SAFE_INTEGER);
-    expect(int64ToNumber({ low: -1, high: -1 })).toBe(-1);
-    expect(int64ToNumber({ low: 5, high: 1 })).toBe(4294967301);
     const m = parseOnnx(
       encodeModel({
         input: [f32Input('x', [4])],
@@ -300,8 +296,8 @@ describe('synthetic models', () => {
             output: ['y'],
             name: 'n',
             attribute: [
-              { name: 'big', type: 'INT', i: '9223372036854775807' },
-              { name: 'small', type: 'INTS', ints: ['-9223372036854775807', -5, '9007199254740993'] },
+              { name: 'big', type: AttributeType.INT, i: 9223372036854775807n },
+              { name: 'small', type: AttributeType.INTS, ints: [-9223372036854775807n, -5, 9007199254740993n] },
             ],
           },
         ],
@@ -323,12 +319,12 @@ describe('synthetic models', () => {
             input: ['x', '', 's'],
             output: ['y'],
             attribute: [
-              { name: 'mode', type: 'STRING', s: new TextEncoder().encode('linéar') },
-              { name: 'alpha', type: 'FLOAT', f: 0.25 },
-              { name: 'names', type: 'STRINGS', strings: [new TextEncoder().encode('a'), new TextEncoder().encode('b')] },
-              { name: 'fl', type: 'FLOATS', floats: [1.5, -2] },
-              { name: 'tt', type: 'TENSOR', t: { dims: [], data_type: 9, int32_data: [1] } },
-              { name: 'emptyints', type: 'INTS' },
+              { name: 'mode', type: AttributeType.STRING, s: new TextEncoder().encode('linéar') },
+              { name: 'alpha', type: AttributeType.FLOAT, f: 0.25 },
+              { name: 'names', type: AttributeType.STRINGS, strings: [new TextEncoder().encode('a'), new TextEncoder().encode('b')] },
+              { name: 'fl', type: AttributeType.FLOATS, floats: [1.5, -2] },
+              { name: 'tt', type: AttributeType.TENSOR, t: { dims: [], data_type: 9, int32_data: [1] } },
+              { name: 'emptyints', type: AttributeType.INTS },
             ],
           },
           { op_type: 'Relu', name: 'r', input: ['y'], output: ['z'] },
@@ -505,7 +501,7 @@ describe('errors', () => {
           name: 'branch',
           input: ['x'],
           output: ['y'],
-          attribute: [{ name: 'then_branch', type: 'GRAPH', g: { name: 'sub' } }],
+          attribute: [{ name: 'then_branch', type: AttributeType.GRAPH, g: { name: 'sub' } }],
         },
       ],
     };
@@ -541,7 +537,7 @@ describe('errors', () => {
     for (const cut of [1, 2, 5, 10, bytes.length - 1]) {
       expectThrow(() => readTensorProto(bytes.subarray(0, cut)), FormatError);
     }
-    const tp = TensorProto.encode(TensorProto.fromObject({ dims: [2], data_type: 1, float_data: [1, 2] })).finish();
+    const tp = encodeTensorProto({ dims: [2], data_type: 1, float_data: [1, 2] });
     expect(readTensorProto(tp).tensor).toEqual({ data: Float32Array.of(1, 2), shape: [2] });
   });
 });

@@ -11,7 +11,11 @@
 // - Float tensors (FLOAT, FLOAT16, BFLOAT16, DOUBLE) → Tensor (Float32Array; f16/bf16 widened
 //   exactly, f64 rounded to nearest f32). Integer and BOOL tensors → IntTensor (number[]; BOOL as
 //   0/1). int64/uint64 values beyond ±(2^53 − 1) clamp to ±Number.MAX_SAFE_INTEGER (e.g. Slice's
-//   INT64_MAX "to the end" stays a huge positive number), never wrap.
+//   INT64_MAX "to the end" stays a huge positive number), never wrap: the wire decoder
+//   (proto.ts) clamps varints, decodeRaw clamps raw_data.
+// - The protobuf decoding itself is schema.ts's tables over proto.ts's wire codec (no generated
+//   code, so strict Content-Security-Policy pages can load models); raw_data arrives as a view of
+//   the file's bytes and is copied once, into the tensor's Float32Array.
 // - Initializers and Constant nodes go to `graph.initializers` (float) or `graph.intConstants`
 //   (int/bool); Constant nodes are dropped from `graph.nodes`.
 // - Attributes: FLOAT/INT → number, STRING → string (UTF-8), FLOATS/INTS → number[],
@@ -22,15 +26,15 @@
 import { FormatError, UnsupportedOpError, WasmCnnError } from '../errors';
 import { emptyGraph, type AttrValue, type Graph, type IntTensor, type Node, type Tensor, type ValueInfo } from '../graph/ir';
 import { bfloat16ToFloat, halfToFloat } from '../weights/safetensors';
+import { int64FromHalves } from './proto';
 import {
   AttributeType,
   DataLocation,
   DataType,
-  ModelProto,
-  TensorProto,
+  decodeModelProto,
+  decodeTensorProto,
   type AttributeMsg,
   type GraphMsg,
-  type Int64,
   type ModelMsg,
   type NodeMsg,
   type TensorMsg,
@@ -50,32 +54,14 @@ export interface OnnxModel {
 export type TensorKind = 'float' | 'int' | 'bool';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const TWO32 = 4294967296;
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8Decoder = new TextDecoder('utf-8');
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
-/** Clamp to the safe-integer range (int64 values outside it cannot be represented exactly). */
-function clampSafe(x: number): number {
-  return x > MAX_SAFE ? MAX_SAFE : x < -MAX_SAFE ? -MAX_SAFE : x;
-}
-
-/**
- * An int64/uint64 protobuf value (number or Long-like {low, high, unsigned}) → number, clamped
- * to ±Number.MAX_SAFE_INTEGER.
- */
-export function int64ToNumber(v: Int64): number {
-  if (typeof v === 'number') return clampSafe(v);
-  const lo = v.low >>> 0;
-  const hi = v.unsigned ? v.high >>> 0 : v.high | 0;
-  // hi * 2^32 + lo is exact whenever the true value is within ±2^53; beyond, it is clamped anyway.
-  return clampSafe(hi * TWO32 + lo);
-}
-
-function utf8(b: Uint8Array | ArrayLike<number> | undefined | null): string {
+function utf8(b: Uint8Array | undefined): string {
   if (!b || b.length === 0) return '';
-  return utf8Decoder.decode(b instanceof Uint8Array ? b : Uint8Array.from(b));
+  return utf8Decoder.decode(b);
 }
 
 /** Set an own enumerable property (safe for keys like `__proto__`). */
@@ -142,10 +128,10 @@ function decodeRaw(raw: Uint8Array, dt: number, count: number): Float32Array | n
   const out = new Array<number>(count);
   switch (dt) {
     case DataType.INT64:
-      for (let i = 0; i < count; i++) out[i] = clampSafe(v.getInt32(i * 8 + 4, true) * TWO32 + v.getUint32(i * 8, true));
+      for (let i = 0; i < count; i++) out[i] = int64FromHalves(v.getUint32(i * 8, true), v.getUint32(i * 8 + 4, true), false);
       break;
     case DataType.UINT64:
-      for (let i = 0; i < count; i++) out[i] = clampSafe(v.getUint32(i * 8 + 4, true) * TWO32 + v.getUint32(i * 8, true));
+      for (let i = 0; i < count; i++) out[i] = int64FromHalves(v.getUint32(i * 8, true), v.getUint32(i * 8 + 4, true), true);
       break;
     case DataType.INT32:
       for (let i = 0; i < count; i++) out[i] = v.getInt32(i * 4, true);
@@ -173,25 +159,24 @@ function decodeRaw(raw: Uint8Array, dt: number, count: number): Float32Array | n
 }
 
 /** The typed field that holds `dt`'s values when raw_data is absent, and how to read one entry. */
-function typedField(t: TensorMsg, dt: number): { field: string; values: ArrayLike<unknown>; get: (x: unknown) => number } {
-  const num = (x: unknown): number => Number(x);
-  const i64 = (x: unknown): number => int64ToNumber(x as Int64);
+function typedField(t: TensorMsg, dt: number): { field: string; values: ArrayLike<number>; get: (x: number) => number } {
+  const num = (x: number): number => x;
   switch (dt) {
     case DataType.FLOAT:
       return { field: 'float_data', values: t.float_data, get: num };
     case DataType.DOUBLE:
       return { field: 'double_data', values: t.double_data, get: num };
     case DataType.FLOAT16:
-      return { field: 'int32_data', values: t.int32_data, get: (x) => halfToFloat(Number(x) & 0xffff) };
+      return { field: 'int32_data', values: t.int32_data, get: (x) => halfToFloat(x & 0xffff) };
     case DataType.BFLOAT16:
-      return { field: 'int32_data', values: t.int32_data, get: (x) => bfloat16ToFloat(Number(x) & 0xffff) };
+      return { field: 'int32_data', values: t.int32_data, get: (x) => bfloat16ToFloat(x & 0xffff) };
     case DataType.INT64:
-      return { field: 'int64_data', values: t.int64_data, get: i64 };
+      return { field: 'int64_data', values: t.int64_data, get: num };
     case DataType.UINT32:
     case DataType.UINT64:
-      return { field: 'uint64_data', values: t.uint64_data, get: i64 };
+      return { field: 'uint64_data', values: t.uint64_data, get: num };
     case DataType.BOOL:
-      return { field: 'int32_data', values: t.int32_data, get: (x) => (Number(x) !== 0 ? 1 : 0) };
+      return { field: 'int32_data', values: t.int32_data, get: (x) => (x !== 0 ? 1 : 0) };
     default: // INT32, INT16, INT8, UINT16, UINT8
       return { field: 'int32_data', values: t.int32_data, get: num };
   }
@@ -206,7 +191,7 @@ function decodeTensor(t: TensorMsg, what: string): Decoded {
     throw new FormatError(`${what} uses external data, which is not supported: save the model with its weights embedded in the .onnx file`);
   }
   if (t.segment) throw new FormatError(`${what} is a segment of a larger tensor, which is not supported`);
-  const dt = t.data_type;
+  const dt = t.data_type ?? DataType.UNDEFINED;
   const info = DTYPES.get(dt);
   if (!info) {
     throw new FormatError(
@@ -215,8 +200,7 @@ function decodeTensor(t: TensorMsg, what: string): Decoded {
   }
   const shape: number[] = [];
   let count = 1;
-  for (const d of t.dims ?? []) {
-    const n = int64ToNumber(d);
+  for (const n of t.dims) {
     if (n < 0 || n >= MAX_SAFE) throw new FormatError(`${what} has an invalid dimension ${n} in its dims`);
     shape.push(n);
     count *= n;
@@ -241,7 +225,9 @@ function decodeTensor(t: TensorMsg, what: string): Decoded {
           : `${what}: ${field} holds ${n} values, but ${info.name} ${shapeText} needs ${count}`,
       );
     }
-    if (info.kind === 'float') {
+    if (dt === DataType.FLOAT) {
+      data = t.float_data; // already a Float32Array of its own, decoded once
+    } else if (info.kind === 'float') {
       const out = new Float32Array(count);
       for (let i = 0; i < count; i++) out[i] = get(values[i]);
       data = out;
@@ -260,44 +246,44 @@ function decodeTensor(t: TensorMsg, what: string): Decoded {
 /** The attribute's type, inferred from the fields present when the file leaves it UNDEFINED. */
 function attrType(a: AttributeMsg): number {
   if (a.type) return a.type;
-  if (a.floats?.length) return AttributeType.FLOATS;
-  if (a.ints?.length) return AttributeType.INTS;
-  if (a.strings?.length) return AttributeType.STRINGS;
-  if (a.tensors?.length) return AttributeType.TENSORS;
-  if (a.graphs?.length) return AttributeType.GRAPHS;
+  if (a.floats.length) return AttributeType.FLOATS;
+  if (a.ints.length) return AttributeType.INTS;
+  if (a.strings.length) return AttributeType.STRINGS;
+  if (a.tensors.length) return AttributeType.TENSORS;
+  if (a.graphs.length) return AttributeType.GRAPHS;
   if (a.t) return AttributeType.TENSOR;
   if (a.g) return AttributeType.GRAPH;
-  if (hasOwn(a, 's')) return AttributeType.STRING;
-  if (hasOwn(a, 'i')) return AttributeType.INT;
-  if (hasOwn(a, 'f')) return AttributeType.FLOAT;
+  if (a.s !== undefined) return AttributeType.STRING;
+  if (a.i !== undefined) return AttributeType.INT;
+  if (a.f !== undefined) return AttributeType.FLOAT;
   return AttributeType.UNDEFINED;
 }
 
 function decodeAttr(a: AttributeMsg, node: string, op: string): AttrValue {
-  const what = `attribute '${a.name}' of node '${node}'`;
+  const what = `attribute '${a.name ?? ''}' of node '${node}'`;
   if (a.ref_attr_name) {
     throw new UnsupportedOpError(op, node, `attribute '${a.name}' refers to function attribute '${a.ref_attr_name}'`);
   }
   const type = attrType(a);
   switch (type) {
     case AttributeType.FLOAT:
-      return Number(a.f);
+      return a.f ?? 0;
     case AttributeType.INT:
-      return int64ToNumber(a.i);
+      return a.i ?? 0;
     case AttributeType.STRING:
       return utf8(a.s);
     case AttributeType.TENSOR:
       if (!a.t) throw new FormatError(`${what} is of type TENSOR but holds no tensor`);
       return decodeTensor(a.t, `tensor ${what}`).tensor;
     case AttributeType.FLOATS:
-      return Array.from(a.floats ?? [], Number);
+      return Array.from(a.floats);
     case AttributeType.INTS:
-      return Array.from(a.ints ?? [], int64ToNumber);
+      return a.ints.slice();
     case AttributeType.STRINGS:
-      return Array.from(a.strings ?? [], utf8);
+      return a.strings.map(utf8);
     case AttributeType.GRAPH:
     case AttributeType.GRAPHS:
-      if (type === AttributeType.GRAPH ? !a.g : !a.graphs?.length) {
+      if (type === AttributeType.GRAPH ? !a.g : !a.graphs.length) {
         throw new FormatError(`${what} is of type ${type === AttributeType.GRAPH ? 'GRAPH' : 'GRAPHS'} but holds no graph`);
       }
       throw new UnsupportedOpError(op, node, `graph attribute '${a.name}' (control flow) is not supported`);
@@ -323,14 +309,10 @@ function valueInfo(v: ValueInfoMsg, role: string): ValueInfo {
   const info: ValueInfo = { name: v.name };
   const tt = v.type?.tensor_type;
   if (tt) {
-    const kind = kindOf(tt.elem_type);
+    const kind = kindOf(tt.elem_type ?? DataType.UNDEFINED);
     if (kind) info.dtype = kind;
     if (tt.shape) {
-      info.shape = (tt.shape.dim ?? []).map((d) => {
-        if (!hasOwn(d, 'dim_value')) return -1;
-        const n = int64ToNumber(d.dim_value);
-        return n >= 0 ? n : -1;
-      });
+      info.shape = tt.shape.dim.map((d) => (d.dim_value !== undefined && d.dim_value >= 0 ? d.dim_value : -1));
     }
   }
   return info;
@@ -338,7 +320,7 @@ function valueInfo(v: ValueInfoMsg, role: string): ValueInfo {
 
 /** The Constant node's value, per the Constant operator spec (exactly one value attribute). */
 function constantValue(n: NodeMsg, name: string): Decoded {
-  const attrs = n.attribute ?? [];
+  const attrs = n.attribute;
   if (attrs.length !== 1) {
     throw new FormatError(`Constant node '${name}' must have exactly one value attribute, has ${attrs.length}`);
   }
@@ -425,17 +407,18 @@ function buildGraph(gm: GraphMsg, opset: number): Graph {
     else g.intConstants.set(name, d.tensor as IntTensor);
   };
 
-  for (const t of gm.initializer ?? []) {
-    addConstant(t.name, decodeTensor(t, `initializer '${t.name}'`), 'an initializer');
+  for (const t of gm.initializer) {
+    const name = t.name ?? '';
+    addConstant(name, decodeTensor(t, `initializer '${name}'`), 'an initializer');
   }
-  const sparse = new Set((gm.sparse_initializer ?? []).map((s) => s.values?.name ?? ''));
+  const sparse = new Set(gm.sparse_initializer.map((s) => s.values?.name ?? ''));
 
-  for (const v of gm.input ?? []) {
-    if (constants.has(v.name)) continue; // an initializer with a default: a constant for wasmcnn
+  for (const v of gm.input) {
+    if (v.name !== undefined && constants.has(v.name)) continue; // an initializer with a default: a constant for wasmcnn
     const info = valueInfo(v, 'input');
     g.inputs.push(info);
   }
-  for (const v of gm.output ?? []) g.outputs.push(valueInfo(v, 'output'));
+  for (const v of gm.output) g.outputs.push(valueInfo(v, 'output'));
   if (g.outputs.length === 0) throw new FormatError('ONNX graph has no outputs');
   for (const v of [...g.inputs, ...g.outputs]) {
     if (v.shape && v.shape.every((d) => d >= 0)) g.shapes.set(v.name, v.shape.slice());
@@ -443,10 +426,10 @@ function buildGraph(gm: GraphMsg, opset: number): Graph {
 
   const usedNames = new Set<string>();
   const nodes: Node[] = [];
-  (gm.node ?? []).forEach((n, index) => {
+  gm.node.forEach((n, index) => {
     const op = n.op_type;
     if (!op) throw new FormatError(`node #${index}${n.name ? ` '${n.name}'` : ''} has no op_type`);
-    let name = n.name;
+    let name = n.name ?? '';
     if (!name || usedNames.has(name)) {
       const base = name ? `${name}_${index}` : `${op}_${index}`;
       name = base;
@@ -457,18 +440,18 @@ function buildGraph(gm: GraphMsg, opset: number): Graph {
       throw new UnsupportedOpError(op, name, `operator domain '${n.domain}' is not supported (only the default ONNX domain)`);
     }
     if (op === 'Constant') {
-      const outs = (n.output ?? []).filter((o) => o !== '');
+      const outs = n.output.filter((o) => o !== '');
       if (outs.length !== 1) throw new FormatError(`Constant node '${name}' must have exactly one output`);
       addConstant(outs[0], constantValue(n, name), `output of Constant node '${name}'`);
       return;
     }
     const attrs: Record<string, AttrValue> = {};
-    for (const a of n.attribute ?? []) {
+    for (const a of n.attribute) {
       if (!a.name) throw new FormatError(`node '${name}' (${op}) has an attribute without a name`);
       if (hasOwn(attrs, a.name)) throw new FormatError(`node '${name}' (${op}) has attribute '${a.name}' twice`);
       setOwn(attrs, a.name, decodeAttr(a, name, op));
     }
-    nodes.push({ name, op, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs });
+    nodes.push({ name, op, inputs: n.input, outputs: n.output, attrs });
   });
 
   // Every value has exactly one producer, and everything read is produced somewhere.
@@ -554,21 +537,22 @@ export function parseOnnx(bytes: Uint8Array | ArrayBuffer): OnnxModel {
   if (!startsLikeModel(b)) throw new FormatError('not an ONNX model: the bytes do not start with a ModelProto field');
   let m: ModelMsg;
   try {
-    m = ModelProto.decode(b) as unknown as ModelMsg;
+    m = decodeModelProto(b);
   } catch (e) {
+    if (e instanceof WasmCnnError) throw e;
     throw corrupted('ONNX file', e);
   }
   if (!m.graph) throw new FormatError('not an ONNX model: it has no graph (ModelProto.graph is missing)');
   try {
     let opset = 1;
-    for (const o of m.opset_import ?? []) {
-      if (!o.domain || o.domain === 'ai.onnx') opset = int64ToNumber(o.version);
+    for (const o of m.opset_import) {
+      if (!o.domain || o.domain === 'ai.onnx') opset = o.version ?? 1;
     }
     return {
       graph: buildGraph(m.graph, opset),
       opset,
-      irVersion: int64ToNumber(m.ir_version),
-      producer: m.producer_version ? `${m.producer_name} ${m.producer_version}` : m.producer_name ?? '',
+      irVersion: m.ir_version ?? 0,
+      producer: m.producer_version ? `${m.producer_name ?? ''} ${m.producer_version}` : m.producer_name ?? '',
     };
   } catch (e) {
     if (e instanceof WasmCnnError) throw e;
@@ -587,8 +571,9 @@ export function readTensorProto(bytes: Uint8Array | ArrayBuffer): { name: string
   const b = toBytes(bytes, 'readTensorProto');
   let t: TensorMsg;
   try {
-    t = TensorProto.decode(b) as unknown as TensorMsg;
+    t = decodeTensorProto(b);
   } catch (e) {
+    if (e instanceof WasmCnnError) throw e;
     throw corrupted('TensorProto file', e);
   }
   try {

@@ -1,19 +1,26 @@
 // Writes a graph IR as an ONNX ModelProto (onnx.proto, IR version 8): float initializers as
-// raw little-endian FLOAT, integer constants as INT64, attributes by their JS type.
+// raw little-endian FLOAT, integer constants as INT64, attributes by their JS type. Encoding is
+// schema.ts's tables over proto.ts's wire writer (sizes first, then one exactly-sized buffer).
 import type { AttrValue, Graph, IntTensor, Tensor } from '../graph/ir';
-import { AttributeType, DataType, ModelProto } from './schema';
+import { AttributeType, DataType, encodeModelProto, type AttributeMsg, type Init, type TensorMsg, type ValueInfoMsg } from './schema';
 
-function tensorMsg(name: string, t: Tensor | IntTensor) {
-  if ('data' in t) {
-    const bytes = new Uint8Array(t.data.length * 4);
-    const dv = new DataView(bytes.buffer);
-    t.data.forEach((v, i) => dv.setFloat32(i * 4, v, true));
-    return { name, dims: t.shape, data_type: DataType.FLOAT, raw_data: bytes };
-  }
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A float32 array's little-endian bytes: a view of it on little-endian hosts (no copy). */
+function f32Bytes(data: Float32Array): Uint8Array {
+  if (HOST_LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const bytes = new Uint8Array(data.length * 4);
+  const dv = new DataView(bytes.buffer);
+  for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i], true);
+  return bytes;
+}
+
+function tensorMsg(name: string, t: Tensor | IntTensor): Init<TensorMsg> {
+  if ('data' in t) return { name, dims: t.shape, data_type: DataType.FLOAT, raw_data: f32Bytes(t.data) };
   return { name, dims: t.shape, data_type: DataType.INT64, int64_data: t.ints };
 }
 
-function attrMsg(name: string, v: AttrValue) {
+function attrMsg(name: string, v: AttrValue): Init<AttributeMsg> {
   if (typeof v === 'number')
     return Number.isInteger(v) && !Object.is(v, -0) ? { name, type: AttributeType.INT, i: v } : { name, type: AttributeType.FLOAT, f: v };
   if (typeof v === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
@@ -28,7 +35,7 @@ function attrMsg(name: string, v: AttrValue) {
   return { name, type: AttributeType.TENSOR, t: tensorMsg('', v) };
 }
 
-function valueInfo(name: string, shape: number[] | undefined, elemType: number = DataType.FLOAT) {
+function valueInfo(name: string, shape: number[] | undefined, elemType: number = DataType.FLOAT): Init<ValueInfoMsg> {
   return {
     name,
     type: { tensor_type: { elem_type: elemType, shape: shape ? { dim: shape.map((d) => ({ dim_value: d })) } : undefined } },
@@ -37,7 +44,7 @@ function valueInfo(name: string, shape: number[] | undefined, elemType: number =
 
 /** Encode a graph (nodes in ONNX semantics, no wasmcnn-internal ops) as ONNX bytes. */
 export function graphToOnnx(g: Graph, producer = 'wasmcnn'): Uint8Array {
-  const msg = {
+  return encodeModelProto({
     ir_version: 8,
     producer_name: producer,
     opset_import: [{ domain: '', version: g.opset }],
@@ -57,8 +64,5 @@ export function graphToOnnx(g: Graph, producer = 'wasmcnn'): Uint8Array {
       input: g.inputs.map((i) => valueInfo(i.name, i.shape)),
       output: g.outputs.map((o) => valueInfo(o.name, o.shape ?? g.shapes.get(o.name))),
     },
-  };
-  const err = ModelProto.verify(msg);
-  if (err) throw new Error(`internal: cannot encode ONNX (${err})`);
-  return ModelProto.encode(ModelProto.fromObject(msg)).finish();
+  });
 }
