@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { init } from '../src/index';
 import { useNodePlatform } from '../src/node';
 
-// Node's hooks (file reading; worker threads on the built dist/worker-node.js)
-useNodePlatform(new URL('../dist/', import.meta.url));
+// Node's hooks (file reading; worker threads on the built dist/src/runtime/worker-node.js)
+useNodePlatform(new URL('../dist/src/runtime/', import.meta.url));
 
 await init({ wasm: readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url)) });

@@ -38,7 +38,7 @@ const isNode =
 
 /**
  * A pool worker: a Web Worker on the module file worker.ts (browsers, Deno, Bun), unless the
- * entry file set platform.spawnWorker (Node: worker_threads on dist/worker-node.js; the inline
+ * entry file set platform.spawnWorker (Node: worker_threads on dist/src/runtime/worker-node.js; the inline
  * entry: a worker from its embedded copy of worker.js).
  */
 async function spawn(): Promise<PoolWorker> {
@@ -73,7 +73,7 @@ export function webWorker(w: Worker, cleanup?: () => void): PoolWorker {
 }
 
 const workerHint =
-  "it ships as dist/worker.js next to the package's other files: a bundler that does not follow new Worker(new URL('./worker.js', import.meta.url)) must copy it next to the bundle";
+  "it ships as dist/src/runtime/worker.js in the package (export 'wasmcnn/worker.js'): a bundler that does not follow new Worker(new URL('./worker.js', import.meta.url)) must copy it next to the bundle, or use 'wasmcnn/inline'";
 
 /** Why this runtime cannot run threads, or undefined when it can. */
 export function threadsUnavailable(): string | undefined {

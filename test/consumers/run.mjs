@@ -239,7 +239,7 @@ async function bundler(name, entry, build, extra = async () => {}) {
 function sizeBuild(name, dir) {
   const o = join(dir, 'out');
   const html = existsSync(join(o, 'index.html')) ? readFileSync(join(o, 'index.html'), 'utf8') : '';
-  const src = html.match(/<script[^>]*src="([^"]+)"/)?.[1];
+  const src = html.match(/<script[^>]*\ssrc=(?:"([^"]+)"|([^\s>"]+))/)?.slice(1).find(Boolean);
   const main = src ? join(o, normalize(src.replace(/^\//, ''))) : join(o, 'size.js');
   return { dir: o, main };
 }
@@ -296,7 +296,7 @@ try {
     writeFileSync(join(dir, 'rollup.config.mjs'), `import resolve from ${JSON.stringify(plugin)};\nexport default { input: './${app}.js', plugins: [resolve({ browser: true })], output: { dir: ${JSON.stringify(out)}, format: 'es' } };\n`);
     run(bin('rollup'), ['-c', '--silent'], dir);
     // Rollup has no minifier of its own: the size is measured after esbuild's
-    if (app === 'size') run(bin('esbuild'), [join(out, 'size.js'), '--minify', `--outfile=${join(out, 'size.js')}`, '--allow-overwrite', '--log-level=error'], dir);
+    if (app === 'size') run(bin('esbuild'), [join(out, 'size.js'), '--minify', '--format=esm', `--outfile=${join(out, 'size.js')}`, '--allow-overwrite', '--log-level=error'], dir);
     page(out, `${app}.js`);
     return out;
   });
