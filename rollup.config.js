@@ -59,6 +59,22 @@ function besideModules(ext) {
   };
 }
 
+/**
+ * WebAssembly's and BufferSource's shapes as far as the declarations use them. A TypeScript
+ * project for Node (lib without "dom") has no WebAssembly types at all; declared at the top of a
+ * module file these are local to it (they shadow, never clash with, the DOM lib's globals), and
+ * the DOM's real types are assignable to them.
+ */
+const WASM_TYPES = `// The parts of WebAssembly's types this API names, local to this file, for projects without the DOM lib.
+declare namespace WebAssembly {
+  interface Module {}
+  interface Memory {
+    readonly buffer: ArrayBuffer | SharedArrayBuffer;
+    grow(delta: number): number;
+  }
+}
+type BufferSource = ArrayBufferView | ArrayBuffer;`;
+
 /** After the declaration bundle: the same declarations for require (a .d.cts beside the .d.ts). */
 function ctsCopy() {
   return { name: 'cts-copy', writeBundle: () => copyFileSync('dist/index.d.ts', 'dist/index.d.cts') };
@@ -93,6 +109,6 @@ export default [
   {
     input: 'build/types/src/index.d.ts',
     plugins: [dts(), ctsCopy()],
-    output: { file: 'dist/index.d.ts', format: 'es' },
+    output: { file: 'dist/index.d.ts', format: 'es', banner: WASM_TYPES },
   },
 ];
