@@ -52,7 +52,7 @@ const work = mkdtempSync(join(tmpdir(), 'wasmcnn-consumers-'));
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', BROWSERSLIST_IGNORE_OLD_DATA: '1' } });
 
 // 1. the tarball, as `npm publish` would upload it
-const tarball = join(work, run('npm', ['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop());
+const tarball = join(work, run('npm', ['pack', '--silent', ROOT], work).trim().split('\n').pop());
 check(existsSync(tarball), `npm pack: ${tarball.split('/').pop()} (${kb(statSync(tarball).size)})`);
 
 // 2. the inputs: eight held-out MNIST digits (the split of src/data/mnist.ts), LeNet-5 exported as ONNX

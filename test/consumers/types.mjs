@@ -3,6 +3,8 @@
 // bundler (ESM, browser lib), node16 and nodenext (ESM, Node types) and a CommonJS project
 // (node16, require). The file asserts that the names resolve to real types, not `any`
 // (each @ts-expect-error must be needed), so a declaration that silently became `any` fails.
+// (npm pack is given the folder and run in the temp one: inside npm scripts `npm` may be the npm 6
+// that a dev dependency installs into node_modules/.bin, which has no --pack-destination.)
 // Then @arethetypeswrong/cli checks the tarball (the Node 16+ and bundler resolutions; the
 // .wasm and worker.js exports are assets, not modules, and are left out of its check).
 import { execFileSync } from 'node:child_process';
@@ -28,7 +30,7 @@ const run = (cmd, args, cwd) => {
 };
 
 const work = mkdtempSync(join(tmpdir(), 'wasmcnn-types-'));
-const packed = run('npm', ['pack', '--silent', '--pack-destination', work], ROOT);
+const packed = run('npm', ['pack', '--silent', ROOT], work);
 const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz')) ?? 'missing.tgz');
 check(packed.ok, 'npm pack', packed.out);
 
