@@ -1,7 +1,7 @@
 // wasmcnn-only latency of zoo models (batch 1, one thread, synthetic weights): the numbers the
 // issues' closing notes quote. Entries: `name`, `name:deploy` (RepVGG inference form),
 // `name@512` (input size). Median of `runs` after 2 warm-up runs; models run one after another.
-import { init, createModel, modelBuilder, syntheticWeights, syntheticInput } from '../dist/index.js';
+import { init, createModel, modelBuilder, syntheticWeights, syntheticInput } from '../dist/node.js';
 import { median, now } from './wasm.js';
 
 export const LATENCY_MODELS = [

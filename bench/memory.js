@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const MEMORY_MODELS = ['resnet50', 'densenet121', 'vgg16', 'mobilenet_v2', 'convnext_tiny'];
 
 const CHILD = `
-import { createModel, modelBuilder, syntheticWeights, syntheticInput } from '../dist/index.js';
+import { createModel, modelBuilder, syntheticWeights, syntheticInput } from '../dist/node.js';
 const name = process.argv[1];
 const w = syntheticWeights(modelBuilder(name).weightShapes());
 let bytes = 0;

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { init, createModel, modelBuilder, exportOnnx, syntheticWeights } from '../dist/index.js';
+import { init, createModel, modelBuilder, exportOnnx, syntheticWeights } from '../dist/node.js';
 import { median, now, randomFloats } from './wasm.js';
 
 /** Zoo models of the default run, with the options each is built with. */

@@ -1,6 +1,6 @@
 // Per-step profile of one zoo model with model.profile(): each executed step (one node after
 // fusion) timed on its own over many runs, then grouped by op and listed slowest first.
-import { createModel, modelBuilder, init, syntheticWeights } from '../dist/index.js';
+import { createModel, modelBuilder, init, syntheticWeights } from '../dist/node.js';
 import { randomFloats } from './wasm.js';
 
 export async function profileModel(name, { runs = 10, log = console.log } = {}) {

@@ -1,7 +1,7 @@
 // Threads: the same zoo model on 1 and on 2 threads (init({ threads })), interleaved in one
 // process, baseline SIMD; reports each median and the 2-thread / 1-thread ratio, and checks the
 // two outputs are bit-identical.
-import { createModel, init, modelBuilder, syntheticWeights } from '../dist/index.js';
+import { createModel, init, modelBuilder, syntheticWeights } from '../dist/node.js';
 import { median, now, randomFloats } from './wasm.js';
 
 export const THREAD_MODELS = ['resnet50', 'mobilenet_v2'];

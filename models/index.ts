@@ -24,7 +24,7 @@ import { PREPROCESSING, type Preprocessing } from './preprocessing';
 import type { CreateModelOptions, FamilyOption, ZooEntry, ZooFamily } from './registry';
 
 export type { Attention, CreateModelOptions, FamilyOption, ZooEntry } from './registry';
-export type { Interpolation, LabelSetName, Preprocessing } from './preprocessing';
+export type { Interpolation, Preprocessing } from './preprocessing';
 export * from './lenet';
 export * from './resnet';
 export * from './vgg';
@@ -145,7 +145,7 @@ async function weightsOf(w: WeightsSource | ByteSource, o: CreateModelOptions): 
  */
 export async function createModel(name: string, options: CreateModelOptions = {}): Promise<Model> {
   const builder = modelBuilder(name, options);
-  const w = options.weights ?? ZOO[name].bundled?.();
+  const w = options.weights ?? (await ZOO[name].bundled?.());
   if (!w) throw new WeightsError(`model '${name}' ships no weights: pass { weights } (safetensors bytes, a path, URL or hf: reference, or a state_dict map)`);
   return builder.build(toWeightMap(await weightsOf(w, options)));
 }

@@ -4,7 +4,7 @@
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
 import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
-import { LENET5_SAFETENSORS_BASE64 } from './weights/lenet5.generated';
+import { base64Bytes } from '../src/runtime/base64';
 
 /**
  * LeNet-5 on a 32x32 grey image (a 28x28 MNIST digit zero-padded by 2; see modelPreprocessing).
@@ -32,11 +32,11 @@ export function lenet5(o: CreateModelOptions = {}): GraphBuilder {
   return b;
 }
 
-function base64(s: string): Uint8Array {
-  if (typeof atob === 'function') return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-  return new Uint8Array(Buffer.from(s, 'base64'));
-}
-
+// The bundled weights (240 KB of base64) are a dynamic import: bundlers put them in a chunk of
+// their own, loaded by the first createModel('lenet5'), not by every page that imports wasmcnn.
 export const LENET: ZooFamily = {
-  lenet5: { build: lenet5, bundled: () => base64(LENET5_SAFETENSORS_BASE64) },
+  lenet5: {
+    build: lenet5,
+    bundled: async () => base64Bytes((await import('./weights/lenet5.generated')).LENET5_SAFETENSORS_BASE64),
+  },
 };

@@ -14,12 +14,11 @@
 //     exactly that padding.
 // Field names match fromImage()'s options (src/image), so `fromImage(img, modelPreprocessing(name))`
 // prepares an image for a model.
+import type { LabelSetName } from '../src/labels/index';
 
 /** Resampling filter of the resize step. */
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic';
 
-/** Label sets shipped as data (the same union as src/labels' LabelSetName; after the merge, import that one). */
-export type LabelSetName = 'imagenet' | 'coco' | 'voc' | 'mnist';
 
 /** How an image is prepared for a model (the reference weights' eval transform). */
 export interface Preprocessing {

@@ -39,8 +39,8 @@ export type FamilyOption = 'widthMultiplier' | 'attention' | 'deploy';
 
 export interface ZooEntry {
   build(o: CreateModelOptions): GraphBuilder;
-  /** Weights shipped with the package, if any. */
-  bundled?(): Uint8Array;
+  /** Weights shipped with the package, if any (loaded on demand). */
+  bundled?(): Uint8Array | Promise<Uint8Array>;
   /** The family-specific options this model honours (every other one is refused). */
   supports?: readonly FamilyOption[];
 }

@@ -1,19 +1,21 @@
 // Typed errors. Every failure a user can cause (a bad file, a wrong shape, an unsupported op)
-// surfaces as one of these, naming what was wrong and where.
+// surfaces as one of these, naming what was wrong and where. Each class sets `name` to a string
+// literal (not new.target.name), so `err.name` stays 'ShapeError' etc. in minified bundles,
+// where class names are mangled.
 
 /** Base class of every error wasmcnn throws on purpose. */
 export class WasmCnnError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
+  override name = 'WasmCnnError';
 }
 
 /** A file (ONNX, safetensors) is truncated, corrupted or not what it claims to be. */
-export class FormatError extends WasmCnnError {}
+export class FormatError extends WasmCnnError {
+  override name = 'FormatError';
+}
 
 /** An operator (or an attribute value of one) that wasmcnn does not implement. */
 export class UnsupportedOpError extends WasmCnnError {
+  override name = 'UnsupportedOpError';
   constructor(
     readonly op: string,
     readonly node: string,
@@ -24,16 +26,24 @@ export class UnsupportedOpError extends WasmCnnError {
 }
 
 /** Shapes that do not fit: an input fed with the wrong shape, or a graph whose shapes disagree. */
-export class ShapeError extends WasmCnnError {}
+export class ShapeError extends WasmCnnError {
+  override name = 'ShapeError';
+}
 
 /** A graph that refers to something that is not there (missing initializer, unknown input). */
-export class GraphError extends WasmCnnError {}
+export class GraphError extends WasmCnnError {
+  override name = 'GraphError';
+}
 
 /** Weights for a zoo model or GraphBuilder network that are missing, extra or mis-shaped. */
-export class WeightsError extends WasmCnnError {}
+export class WeightsError extends WasmCnnError {
+  override name = 'WeightsError';
+}
 
 /** A value that makes no sense (NaN in a feed where refused, a bad option). */
-export class ValueError extends WasmCnnError {}
+export class ValueError extends WasmCnnError {
+  override name = 'ValueError';
+}
 
 /**
  * Bytes that could not be read from where they were asked for: a missing local file, an HTTP
@@ -41,6 +51,7 @@ export class ValueError extends WasmCnnError {}
  * the path or URL, `status` the HTTP status when there was one, `reason` the kind of failure.
  */
 export class LoadError extends WasmCnnError {
+  override name = 'LoadError';
   constructor(
     message: string,
     readonly source: string,
@@ -49,8 +60,6 @@ export class LoadError extends WasmCnnError {
     options?: { cause?: unknown },
   ) {
     super(message);
-    // set by hand, not from the constructor's name, so it survives minification
-    this.name = 'LoadError';
     if (options && 'cause' in options) (this as { cause?: unknown }).cause = options.cause;
   }
 }

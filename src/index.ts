@@ -1,4 +1,5 @@
-// wasmcnn public API.
+// wasmcnn public API: what every entry exposes (the browser/default entry is this file; the
+// node and inline entries set runtime hooks and re-export it). Browser-safe: no node: modules.
 export { init } from './runtime/wasm';
 export type { InitOptions, WasmSource } from './runtime/wasm';
 export { loadOnnx } from './onnx/load';
@@ -10,11 +11,14 @@ export { GraphBuilder } from './builder';
 export type { ConvOptions, PoolOptions, WeightsSource } from './builder';
 export { Model } from './model';
 export type { LayerInfo, StepProfile, CompileOptions, Tensor } from './model';
-export { createModel, listModels, modelBuilder } from '../models/index';
-export type { CreateModelOptions } from '../models/index';
+export * from '../models/index';
 export * from './errors';
 export { liftC4, groupConvC4, orientationPoolC4 } from './equivariant';
 export type { C4ConvOptions } from './equivariant';
 export { receptiveField, receptiveFieldTable } from './analysis/receptiveField';
 export type { ReceptiveField, ReceptiveFieldOptions } from './analysis/receptiveField';
 export { syntheticWeights, syntheticInput } from './weights/synthetic';
+export { readBytes } from './io/source';
+export type { ByteSource, ReadOptions, ProgressCallback } from './io/source';
+export { setHubTemplate, resolveHubUrl, DEFAULT_HUB_TEMPLATE } from './io/hub';
+export * from './image/index';

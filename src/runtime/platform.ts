@@ -1,6 +1,7 @@
 // What differs between runtimes, behind one object. The browser-safe code (src/index.ts and
-// everything it imports) never names a `node:` module; the Node entry fills these hooks in with
-// node:fs, node:worker_threads and a native image decoder, so browser bundles never see them.
+// everything it imports) never names a `node:` module; the Node entry (src/node.ts) fills these
+// hooks in with node:fs, node:worker_threads and a native image decoder, so browser bundles
+// never see them; the inline entry (src/inline.ts) supplies the kernels from the bundle itself.
 // Every hook is optional: code that needs one and finds it missing throws a WasmCnnError that
 // names what is missing in this runtime.
 
@@ -12,11 +13,32 @@ export interface RawImage {
   channels: 1 | 3 | 4;
 }
 
+/** One worker of the thread pool (src/runtime/threads.ts), whatever the runtime's worker API. */
+export interface PoolWorker {
+  postMessage(m: unknown): void;
+  terminate(): unknown;
+  onAck(f: (m: { id: number; error?: string }) => void): void;
+  /** Node: keep the process alive while awaiting this worker (true), or let it exit (false). */
+  hold(on: boolean): void;
+  /** The worker failed to start or crashed. */
+  onError(f: (message: string) => void): void;
+}
+
+/** The four kernel builds: baseline or relaxed SIMD, private or shared memory. */
+export type KernelBuild = 'wasmcnn' | 'wasmcnn-relaxed' | 'wasmcnn-mt' | 'wasmcnn-relaxed-mt';
+
 export interface Platform {
-  /** Reads a local file by path (Node, Deno, Bun). */
-  readFile?: (path: string) => Promise<Uint8Array>;
+  /** Reads a local file by path or file: URL (Node, Deno, Bun). */
+  readFile?: (path: string | URL) => Promise<Uint8Array>;
   /** Decodes an encoded image (JPEG, PNG, WebP), or reads and decodes a local image file by path. */
   decodeImage?: (source: Uint8Array | string) => Promise<RawImage>;
+  /** Starts one thread-pool worker; without it (or when it returns undefined), a module Web Worker on worker.js. */
+  spawnWorker?: () => PoolWorker | undefined | Promise<PoolWorker | undefined>;
+  /**
+   * The bytes of a kernel build carried in the bundle (the inline entry), or undefined for a
+   * build it does not carry; consulted before the .wasm files when init() is given no `wasm`.
+   */
+  embeddedKernels?: (build: KernelBuild) => Promise<Uint8Array | undefined>;
 }
 
 /** The hooks in force; entry files fill them in once, at load. */

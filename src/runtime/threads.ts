@@ -1,5 +1,5 @@
 // The worker pool behind init({ threads: n }): n - 1 workers (worker_threads in Node, Web
-// Workers elsewhere), each holding its own instance of the shared-memory kernel build on every
+// Workers elsewhere, both running worker-body.ts from a real module file), each holding its own instance of the shared-memory kernel build on every
 // threaded model's memory. A parallel step runs one kernel call split n ways: the calling
 // thread computes part 0 while worker i computes part i (the kernels' (part, parts) arguments,
 // assembly/parallel.ts), so the result is bit-identical to the single-threaded call. The parts
@@ -14,6 +14,8 @@
 // re-enter the job loop after handling the message.
 import { WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
+import { platform, type PoolWorker } from './platform';
+import { CTRL_INTS, DONE, EXIT, FAILED, FN, MAX_ARGS, MAX_THREADS, MODEL, NARGS, PARTS, SEQ } from './worker-body';
 
 /** Kernels that take (part, parts) as their last two arguments. */
 export const PARALLEL_KERNELS = [
@@ -22,13 +24,6 @@ export const PARALLEL_KERNELS = [
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
-// Int32 slots of the control block; the arguments follow as float64 (exact for i32 and f32).
-const SEQ = 0, DONE = 1, MODEL = 2, FN = 3, NARGS = 4, FAILED = 5, PARTS = 6;
-const CTRL_INTS = 8;
-const MAX_ARGS = 16;
-/** Most threads (init allows 64): the kernels' split table holds this many parts (assembly/parallel.ts). */
-const MAX_THREADS = 64;
-const EXIT = -1;
 /** How long an idle worker spins for the next job, and the caller for the workers' parts, before blocking (ms). */
 const SPIN_MS = 2;
 /** Calls whose parts take less than this are not timed for the split (ms). */
@@ -38,124 +33,47 @@ const SPLIT_RATE = 0.1;
 /** A worker that has not finished its part after this long is taken for dead (ms). */
 const STALL_MS = 600_000;
 
-// The worker's whole program (plain JS, no imports, so no bundler has to find a second file).
-const WORKER_BODY = `
-const SEQ = ${SEQ}, DONE = ${DONE}, MODEL = ${MODEL}, FN = ${FN}, NARGS = ${NARGS}, FAILED = ${FAILED}, PARTS = ${PARTS};
-let ctrl, args, times, part, names, spinMs;
-let seen = 0;
-const models = new Map();
-function loop() {
-  for (;;) {
-    let s = Atomics.load(ctrl, SEQ);
-    if (s === seen) {
-      const t0 = performance.now();
-      while ((s = Atomics.load(ctrl, SEQ)) === seen && performance.now() - t0 < spinMs);
-      while (s === seen) {
-        Atomics.wait(ctrl, SEQ, seen);
-        s = Atomics.load(ctrl, SEQ);
-      }
-    }
-    seen = s;
-    const fn = ctrl[FN];
-    if (fn >= 0 && part < ctrl[PARTS]) {
-      try {
-        const n = ctrl[NARGS];
-        const a = new Array(n + 2);
-        for (let i = 0; i < n; i++) a[i] = args[i];
-        a[n] = part;
-        a[n + 1] = ctrl[PARTS];
-        const t0 = performance.now();
-        models.get(ctrl[MODEL])[names[fn]].apply(null, a);
-        times[part] = performance.now() - t0;
-      } catch (e) {
-        Atomics.store(ctrl, FAILED, part);
-      }
-    }
-    Atomics.add(ctrl, DONE, 1);
-    Atomics.notify(ctrl, DONE);
-    if (fn < 0) return;
-  }
-}
-function onMessage(m) {
-  let error;
-  try {
-    if (m.type === 'init') {
-      ctrl = new Int32Array(m.ctrl);
-      args = new Float64Array(m.ctrl, ${CTRL_INTS * 4}, ${MAX_ARGS});
-      times = new Float64Array(m.ctrl, ${CTRL_INTS * 4 + MAX_ARGS * 8}, ${MAX_THREADS});
-      part = m.part;
-      names = m.names;
-      spinMs = m.spinMs;
-    } else if (m.type === 'model') {
-      const abort = () => { throw new Error('wasm kernel aborted'); };
-      const inst = new WebAssembly.Instance(m.module, { env: { memory: m.memory, abort } });
-      models.set(m.id, inst.exports);
-    } else if (m.type === 'drop') {
-      models.delete(m.id);
-    }
-  } catch (e) {
-    error = String(e && e.message || e);
-  }
-  post({ type: 'ack', id: m.id, error });
-  loop();
-}
-`;
-
 const isNode =
   typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
 
-interface WorkerLike {
-  postMessage(m: unknown): void;
-  terminate(): unknown;
-  onAck(f: (m: { id: number; error?: string }) => void): void;
-  /** Node: keep the process alive while awaiting this worker (true), or let it exit (false). */
-  hold(on: boolean): void;
-  /** The worker failed to start or crashed. */
-  onError(f: (message: string) => void): void;
-}
-
 /**
- * Plain Node (not Deno or Bun, which also report process.versions.node): worker_threads, even
- * when a library has put a Worker polyfill on globalThis (one of the benchmark's peers does).
+ * A pool worker: a Web Worker on the module file worker.ts (browsers, Deno, Bun), unless the
+ * entry file set platform.spawnWorker (Node: worker_threads on dist/src/runtime/worker-node.js; the inline
+ * entry: a worker from its embedded copy of worker.js).
  */
-function isPlainNode(): boolean {
-  return isNode && typeof (globalThis as { Deno?: unknown }).Deno === 'undefined' && !(process.versions as { bun?: string }).bun;
+async function spawn(): Promise<PoolWorker> {
+  const own = await platform.spawnWorker?.();
+  if (own) return own;
+  const why = threadsUnavailable();
+  if (why) throw new WasmCnnError(why);
+  return webWorker(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
 }
 
-async function spawn(): Promise<WorkerLike> {
-  if (!isPlainNode() && typeof Worker !== 'undefined') {
-    // browsers, Deno, Bun: a module worker from a Blob
-    const src = `const post = (m) => self.postMessage(m);\nself.onmessage = (e) => onMessage(e.data);\n${WORKER_BODY}`;
-    const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
-    const w = new Worker(url, { type: 'module' });
-    return {
-      postMessage: (m) => w.postMessage(m),
-      terminate: () => {
-        w.terminate();
-        URL.revokeObjectURL(url);
-      },
-      onAck: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
-      // Bun's workers can be unref'd like Node's; browsers' and Deno's cannot (nor need it in browsers)
-      hold: (on) => {
-        const r = w as unknown as { ref?(): void; unref?(): void };
-        if (on) r.ref?.();
-        else r.unref?.();
-      },
-      onError: (f) => w.addEventListener('error', (e: Event) => f((e as ErrorEvent).message || 'worker error')),
-    };
-  }
-  if (!isPlainNode()) throw new WasmCnnError('this runtime has neither Web Workers nor node:worker_threads');
-  const wt = await import(/* @vite-ignore */ 'node:worker_threads');
-  const src = `const { parentPort } = require('node:worker_threads');\nconst post = (m) => parentPort.postMessage(m);\nparentPort.on('message', onMessage);\n${WORKER_BODY}`;
-  const w = new wt.Worker(src, { eval: true });
+/** A Web Worker (module worker running worker.ts's program) as a PoolWorker. */
+export function webWorker(w: Worker, cleanup?: () => void): PoolWorker {
   return {
     postMessage: (m) => w.postMessage(m),
-    terminate: () => w.terminate(),
-    onAck: (f) => w.on('message', f),
-    hold: (on) => (on ? w.ref() : w.unref()),
-    onError: (f) => w.on('error', (e: Error) => f(e.message)),
+    terminate: () => {
+      w.terminate();
+      cleanup?.();
+    },
+    onAck: (f) => w.addEventListener('message', (e: MessageEvent) => f(e.data)),
+    // Bun's workers can be unref'd like Node's; browsers' and Deno's cannot (nor need it in browsers)
+    hold: (on) => {
+      const r = w as unknown as { ref?(): void; unref?(): void };
+      if (on) r.ref?.();
+      else r.unref?.();
+    },
+    onError: (f) =>
+      w.addEventListener('error', (e: Event) => {
+        const ev = e as ErrorEvent;
+        f(ev.message || `the worker script could not be loaded (${workerHint})`);
+      }),
   };
 }
+
+const workerHint =
+  "it ships as dist/src/runtime/worker.js in the package (export 'wasmcnn/worker.js'): a bundler that does not follow new Worker(new URL('./worker.js', import.meta.url)) must copy it next to the bundle, or use 'wasmcnn/inline'";
 
 /** Why this runtime cannot run threads, or undefined when it can. */
 export function threadsUnavailable(): string | undefined {
@@ -164,7 +82,10 @@ export function threadsUnavailable(): string | undefined {
   if (g.crossOriginIsolated === false)
     return 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
   if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
-  if (typeof Worker === 'undefined' && !isNode) return 'this runtime has no Web Workers';
+  if (typeof Worker === 'undefined' && !(isNode && platform.spawnWorker))
+    return isNode
+      ? "Node's worker threads are set up by the 'node' entry: import 'wasmcnn' by its package name, not a file inside dist/"
+      : 'this runtime has no Web Workers';
   return undefined;
 }
 
@@ -189,7 +110,7 @@ export class Pool {
   private readonly share: number[];
   /** Per model: a view of its kernels' split table (assembly/parallel.ts). */
   private readonly tables = new Map<number, Int32Array>();
-  private readonly workers: WorkerLike[];
+  private readonly workers: PoolWorker[];
   private readonly waiters = new Map<number, { left: number; errors: string[]; done: () => void; fail: (m: string) => void }>();
   private readonly block = canBlock();
   private nextId = 1;
@@ -197,7 +118,7 @@ export class Pool {
   private retired = false;
   private closed = false;
 
-  private constructor(workers: WorkerLike[], ctrl: SharedArrayBuffer) {
+  private constructor(workers: PoolWorker[], ctrl: SharedArrayBuffer) {
     this.workers = workers;
     this.threads = workers.length + 1;
     this.ctrl = new Int32Array(ctrl, 0, CTRL_INTS);

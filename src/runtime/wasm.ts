@@ -1,6 +1,9 @@
 // Finding, compiling and instantiating dist/wasmcnn.wasm: one path for every runtime.
-// Node reads the file next to the module; browsers and bundlers resolve
-// new URL('./wasmcnn.wasm', import.meta.url); init({ wasm }) overrides either.
+// The file is new URL('./wasmcnn.wasm', import.meta.url): Node (through platform.readFile, set
+// by the node entry) reads it next to the module, browsers fetch it, bundlers that follow that
+// form emit it; the inline entry carries the bytes in the bundle (platform.embeddedKernels);
+// init({ wasm }) overrides all of these. Bytes that are not wasm (an HTML 404 page) or a file
+// that is not there are WasmCnnErrors naming the location and the fix.
 // dist/wasmcnn-relaxed.wasm (same sources, GEMM multiply-adds as f32x4.relaxed_madd) sits next
 // to it; init({ simd: 'auto' }) picks it when the engine validates a tiny relaxed-SIMD module.
 // init({ threads: n }) adds the shared-memory builds (wasmcnn-mt.wasm, wasmcnn-relaxed-mt.wasm:
@@ -8,6 +11,7 @@
 import { ValueError, WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
 import { Mem } from './memory';
+import { platform, type KernelBuild } from './platform';
 import { Pool, threadsUnavailable } from './threads';
 
 export type WasmSource = URL | string | BufferSource | WebAssembly.Module;
@@ -67,24 +71,119 @@ export function relaxedSimdSupported(): boolean {
 const isNode =
   typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
 
-async function readSource(src: URL | string): Promise<BufferSource> {
-  const url = typeof src === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(src) ? undefined : new URL(src);
-  if (isNode && (!url || url.protocol === 'file:')) {
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
-    return fs.readFile(url ?? (src as string));
+/**
+ * Where each build is looked for when init() is given no `wasm`: next to this module. Each is
+ * a literal new URL('./x.wasm', import.meta.url), the form Vite, webpack 5 and Parcel turn into
+ * an emitted asset (a template literal would not be followed).
+ */
+function defaultUrl(build: KernelBuild): URL {
+  switch (build) {
+    case 'wasmcnn':
+      return new URL('./wasmcnn.wasm', import.meta.url);
+    case 'wasmcnn-relaxed':
+      return new URL('./wasmcnn-relaxed.wasm', import.meta.url);
+    case 'wasmcnn-mt':
+      return new URL('./wasmcnn-mt.wasm', import.meta.url);
+    case 'wasmcnn-relaxed-mt':
+      return new URL('./wasmcnn-relaxed-mt.wasm', import.meta.url);
   }
-  const res = await fetch(url ?? (src as string));
-  if (!res.ok) throw new WasmCnnError(`cannot load the kernels from ${String(src)}: HTTP ${res.status}`);
-  return res.arrayBuffer();
+}
+
+/** What to do when the default .wasm is not where wasmcnn looks for it. */
+function defaultFix(build: KernelBuild): string {
+  return (
+    `${build}.wasm ships in wasmcnn's dist/ folder and is looked for next to wasmcnn's module file. ` +
+    'Bundlers that follow new URL(..., import.meta.url) (Vite, webpack 5, Parcel) emit it by themselves; ' +
+    `with esbuild or Rollup copy node_modules/wasmcnn/dist/*.wasm next to the bundle, import from 'wasmcnn/inline' (kernels inside the bundle), ` +
+    'or say where it is with init({ wasm: url | path | bytes })'
+  );
+}
+
+/** A URL string ('https://…', 'file:…', 'blob:…'), as opposed to a file path (a Windows drive letter is a path). */
+function isUrlString(s: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s);
+}
+
+/** Reads the bytes at a path or URL; `fix` says what to do when they are not there. */
+async function readSource(src: URL | string, fix: string): Promise<Uint8Array> {
+  const url = src instanceof URL ? src : isUrlString(src) ? new URL(src) : undefined;
+  const where = url ? url.href : src;
+  if (!url || url.protocol === 'file:') {
+    if (platform.readFile) {
+      try {
+        return await platform.readFile(url ?? (src as string));
+      } catch (e) {
+        throw new WasmCnnError(`cannot read the kernels at ${where} (${(e as Error).message}); ${fix}`);
+      }
+    }
+    if (isNode)
+      throw new WasmCnnError(
+        `cannot read the kernels at ${where}: file access in Node is set up by wasmcnn's 'node' entry (import 'wasmcnn' by its package name, not a file inside dist/), or pass init({ wasm: bytes })`,
+      );
+  }
+  let res: Response;
+  try {
+    res = await fetch(url ?? (src as string));
+  } catch (e) {
+    throw new WasmCnnError(`cannot fetch the kernels from ${where} (${(e as Error).message}); ${fix}`);
+  }
+  if (!res.ok) throw new WasmCnnError(`cannot load the kernels from ${where}: HTTP ${res.status}; ${fix}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+function asBytes(b: BufferSource | Uint8Array): Uint8Array {
+  return ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
+}
+
+/** Refuses bytes that are not a wasm module, saying what they look like (text: an error page, a wrong file). */
+function checkMagic(bytes: Uint8Array, where: string): void {
+  const magic = [0x00, 0x61, 0x73, 0x6d];
+  if (bytes.length >= 8 && magic.every((v, i) => bytes[i] === v)) return;
+  const head = bytes.subarray(0, 64);
+  const text = head.length > 0 && head.every((c) => c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 0x80);
+  const what = text
+    ? `it is text ("${String.fromCharCode(...head.subarray(0, 40)).replace(/\s+/g, ' ').trim()}…"), e.g. an HTML error page served where the .wasm file should be`
+    : bytes.length < 8
+      ? `it is ${bytes.length} bytes long, shorter than any wasm module`
+      : `it does not start with the wasm magic bytes 00 61 73 6d (got ${Array.from(head.subarray(0, 4), (c) => c.toString(16).padStart(2, '0')).join(' ')})`;
+  throw new WasmCnnError(`the kernels from ${where} are not WebAssembly: ${what}`);
+}
+
+async function compileBytes(src: BufferSource | Uint8Array, where: string): Promise<WebAssembly.Module> {
+  const bytes = asBytes(src);
+  checkMagic(bytes, where);
+  try {
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new WasmCnnError(
+      `cannot compile the kernels from ${where} (${(e as Error).message}); this engine needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4, Node 16.4 or later)`,
+    );
+  }
+}
+
+/** A build of the package's own kernels: carried in the bundle (inline entry) or the file next to this module. */
+async function builtin(build: KernelBuild, required: boolean): Promise<WebAssembly.Module | undefined> {
+  if (platform.embeddedKernels) {
+    const bytes = await platform.embeddedKernels(build);
+    if (bytes) return compileBytes(bytes, `the ${build}.wasm carried in the bundle`);
+    if (!required) return undefined;
+  }
+  const url = defaultUrl(build);
+  return compileBytes(await readSource(url, defaultFix(build)), url.href);
 }
 
 async function compile(src: WasmSource | undefined, simd: SimdLevel, shared = false): Promise<WebAssembly.Module> {
   if (src instanceof WebAssembly.Module) return src;
-  const suffix = shared ? '-mt' : '';
-  if (src === undefined && simd !== 'baseline') {
+  if (src !== undefined) {
+    const where = src instanceof URL || typeof src === 'string' ? String(src) : 'init({ wasm })';
+    const fix = 'check the location given to init({ wasm }) (and wasmThreads)';
+    return compileBytes(src instanceof URL || typeof src === 'string' ? await readSource(src, fix) : src, where);
+  }
+  if (simd !== 'baseline') {
     if (relaxedSimdSupported()) {
       try {
-        return await compile(new URL(`./wasmcnn-relaxed${suffix}.wasm`, import.meta.url), simd);
+        const m = await builtin(shared ? 'wasmcnn-relaxed-mt' : 'wasmcnn-relaxed', simd === 'relaxed');
+        if (m) return m;
       } catch (e) {
         if (simd === 'relaxed') throw e;
       }
@@ -94,15 +193,7 @@ async function compile(src: WasmSource | undefined, simd: SimdLevel, shared = fa
       );
     }
   }
-  const where = src ?? new URL(`./wasmcnn${suffix}.wasm`, import.meta.url);
-  const bytes = where instanceof URL || typeof where === 'string' ? await readSource(where) : where;
-  try {
-    return await WebAssembly.compile(bytes);
-  } catch (e) {
-    throw new WasmCnnError(
-      `cannot compile wasmcnn.wasm (${(e as Error).message}); this engine needs WebAssembly SIMD`,
-    );
-  }
+  return (await builtin(shared ? 'wasmcnn-mt' : 'wasmcnn', true))!;
 }
 
 function track(p: Promise<WebAssembly.Module>, clear: () => void): Promise<WebAssembly.Module> {

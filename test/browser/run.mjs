@@ -97,7 +97,7 @@ try {
   else {
     check(result.ok, `page loaded the wasm and ran both models${result.ok ? '' : `: ${result.error}`}`);
     if (result.ok) {
-      const { createModel, loadOnnx } = await import('../../dist/index.js');
+      const { createModel, loadOnnx } = await import('../../dist/node.js');
       const input = new Float32Array(32 * 32).map((_, i) => ((i * 37) % 101) / 100);
       const lenet = await createModel('lenet5');
       const want = (await lenet.predict({ data: input, shape: [1, 1, 32, 32] })).data;

@@ -3,7 +3,8 @@
 // model from the conformance data, the same models on 1 and on 2 threads, and prints the
 // results as JSON on one line.
 import { readFileSync } from 'node:fs';
-import { createModel, init, loadOnnx } from '../../dist/index.js';
+// the file the package's 'node' condition (which Deno and Bun match too) points at
+import { createModel, init, loadOnnx } from '../../dist/node.js';
 import { runZoo } from '../threads-zoo.js';
 
 const input = new Float32Array(32 * 32).map((_, i) => ((i * 37) % 101) / 100);

@@ -1,0 +1,11 @@
+// The pool worker as a Web Worker module file (browsers, Deno, Bun): threads.ts starts it with
+// new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), the form Vite,
+// webpack 5 and Parcel follow and emit, and a page whose CSP says `worker-src 'self'` allows.
+import { startWorker, type WorkerMessage } from './worker-body';
+
+const scope = globalThis as unknown as {
+  postMessage(m: unknown): void;
+  onmessage: ((e: MessageEvent<WorkerMessage>) => void) | null;
+};
+const handle = startWorker((m) => scope.postMessage(m));
+scope.onmessage = (e) => handle(e.data);
