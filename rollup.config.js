@@ -24,7 +24,8 @@ for (const f of existsSync('dist') ? readdirSync('dist', { withFileTypes: true }
 for (const d of ['dist/src', 'dist/models', 'dist/types']) rmSync(d, { recursive: true, force: true });
 
 const input = ENTRIES.map((e) => `build/tsc/src/${e}.js`);
-const external = (id) => id.startsWith('node:');
+// node: modules and sharp (the optional image decoder, imported on demand by the Node entry) stay imports
+const external = (id) => id.startsWith('node:') || id === 'sharp';
 // tsc's output keeps extensionless specifiers ('./ops' for ./ops/index.js): node-resolve finds them
 const plugins = () => [resolve({ preferBuiltins: true, browser: false })];
 
@@ -88,7 +89,8 @@ const worker = (name) => ({
 });
 
 const modules = (format, ext) => ({
-  input,
+  // the CLI (package.json bin) is an ES module only
+  input: format === 'es' ? [...input, 'build/tsc/src/cli/bin.js'] : input,
   external,
   plugins: [inlineAssets(), ...plugins(), besideModules(ext)],
   output: {
