@@ -17,8 +17,11 @@ export async function buildDemo({ minify = true } = {}) {
   mkdirSync(OUT, { recursive: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: ['demo/src/main.js'],
-    outfile: `${OUT}demo.js`,
+    entryPoints: { demo: 'demo/src/main.js' },
+    outdir: OUT,
+    // the package's dynamic imports (LeNet-5's bundled weights) stay chunks loaded on demand
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     format: 'esm',
     platform: 'browser',

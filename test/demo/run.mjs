@@ -206,14 +206,12 @@ try {
     await page.check('#threads');
     await page.waitForSelector('body[data-ready="2"]', { timeout: 60_000 }).catch(() => {});
     const status = await page.textContent('#runtime-status');
-    const total = await page.textContent('#latency-total');
     const d = DIGITS[3];
     const got = await drawDigit(page, d.pixels);
-    const two = (await page.textContent('#latency-total')).includes('on 2 threads');
+    const two = (await page.evaluate(() => document.body.dataset.threads)) === '2';
     check(two && got === String(d.label), `2 threads toggle: status "${status}", model on ${two ? 2 : 1} thread(s), digit ${d.label} predicted ${got}`);
     const after = await page.evaluate(() => window.__csp);
     check(csp.length === 0 && after.length === 0, `no CSP violations${after.length ? `: ${after.join('; ')}` : ''}`);
-    void total;
   }
 } finally {
   await browser.close();
