@@ -13,3 +13,4 @@ export * from './unpool';
 export * from './resize';
 export * from './winograd';
 export { split_table } from './parallel';
+export * from './image';

@@ -74,4 +74,13 @@ export interface Kernels {
     N: number, H: number, W: number, C: number, OH: number, OW: number,
     input: number, output: number, tabY: number, tabX: number, linear: number,
   ): void;
+  // image.ts (preprocessing: 8-bit pixels -> resized, cropped, normalised NCHW floats)
+  image_resample_h(
+    src: number, stride: number, srcC: number, r0: number, r1: number,
+    OW: number, start: number, count: number, weights: number, K: number, dst: number,
+  ): void;
+  image_resample_v(
+    src: number, OW: number, OH: number, start: number, count: number, weights: number, K: number,
+    gray: number, mean: number, std: number, outC: number, dst: number,
+  ): void;
 }
