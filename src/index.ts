@@ -18,3 +18,4 @@ export type { C4ConvOptions } from './equivariant';
 export { receptiveField, receptiveFieldTable } from './analysis/receptiveField';
 export type { ReceptiveField, ReceptiveFieldOptions } from './analysis/receptiveField';
 export { syntheticWeights, syntheticInput } from './weights/synthetic';
+export * from './image/index';
