@@ -4,7 +4,7 @@
 // Hovering a feature-map pixel outlines its receptive field (Araujo, Norris & Sim 2019,
 // "Computing Receptive Fields of Convolutional Neural Networks"): size, jump and start per layer
 // from receptiveField(model), position o seeing the box centred at start + o * jump.
-import { createModel, modelBuilder, receptiveField } from 'wasmcnn';
+import { createModel, modelBuilder, receptiveField, softmax } from 'wasmcnn';
 import { digitToInput } from './mnist-input.js';
 
 const $ = (id) => document.getElementById(id);
@@ -34,13 +34,6 @@ export async function lenetWithFeatureMaps() {
   const model = await b.build(weights);
   const rf = Object.fromEntries(receptiveField(model).filter((r) => LAYERS.some((l) => l.name === r.name)).map((r) => [r.name, r]));
   return { model, rf };
-}
-
-function softmax(logits) {
-  const m = Math.max(...logits);
-  const e = Array.from(logits, (v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
 }
 
 export class DigitsTab {
@@ -147,7 +140,7 @@ export class DigitsTab {
     this.drawInput();
     const feeds = { input: { data: this.input.data, shape: [1, 1, INPUT, INPUT] } };
     const out = this.lenet.model.runSync(feeds);
-    const p = softmax(out.logits.data);
+    const p = Array.from(softmax(out.logits).data);
     const best = p.indexOf(Math.max(...p));
     $('prediction').textContent = String(best);
     document.body.dataset.prediction = String(best);

@@ -153,6 +153,38 @@ async function hover(page, layer, map, y, x) {
   });
 }
 
+/**
+ * Tab 2: a PNG and a safetensors file (MobileNetV2 with the library's synthetic weights: the
+ * classes mean nothing, the numbers are checkable) dropped on the page; its top 5 must be Node's
+ * top 5 for the same pixels (decoded by sharp) through the same preprocessing and model.
+ */
+async function checkFilesTab(page) {
+  const w = await import('../../dist/index.js');
+  const sharp = (await import('sharp')).default;
+  const png = `${ROOT}test/fixtures/image/photo.png`;
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const raw = { data: new Uint8Array(data), width: info.width, height: info.height, channels: info.channels };
+  const weights = w.saveSafetensors(w.syntheticWeights(w.modelBuilder('mobilenet_v2').weightShapes()));
+  const model = await w.createModel('mobilenet_v2', { weights });
+  const x = await w.fromImage(raw, { size: 256, crop: [224, 224], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+  const probs = w.softmax(await model.predict(x));
+  const [want] = w.topK(probs, 5, w.IMAGENET_LABELS);
+  await page.click('#tab-files');
+  await page.setInputFiles('#image-file', png);
+  await page.setInputFiles('#model-file', { name: 'mobilenet_v2.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(weights) });
+  await page.selectOption('#arch', 'mobilenet_v2');
+  await page.waitForSelector('#run:not([disabled])', { timeout: 120_000 });
+  await page.click('#run');
+  await page.waitForSelector('body[data-result="classify"]', { timeout: 120_000 }).catch(() => {});
+  const got = await page.$$eval('#top5 li', (lis) => lis.map((li) => [li.querySelector('.lab').textContent, li.querySelector('.val').textContent]));
+  const status = await page.textContent('#run-status');
+  const same = got.length === 5 && got.every(([lab, val], i) => lab === `${want[i].index} · ${want[i].label}` && Math.abs(parseFloat(val) - 100 * want[i].score) <= 0.051);
+  check(same, `tab 2: photo.png + mobilenet_v2.safetensors -> top 5 ${JSON.stringify(got)}; Node: ${want.map((p) => `${p.index} ${p.label} ${(100 * p.score).toFixed(1)}%`).join(', ')} (${status})`);
+  mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: `${OUT}demo-files.png`, fullPage: true });
+  model.dispose();
+}
+
 let servers = [strict];
 try {
   let { page, error } = await open(strict, 'strict CSP');
@@ -199,6 +231,9 @@ try {
     await hover(page, 'conv2', 5, 4, 4);
     await page.screenshot({ path: `${OUT}demo.png`, fullPage: true });
     console.log(`screenshot: ${OUT}demo.png`);
+
+    await checkFilesTab(page);
+    await page.click('#tab-digits');
 
     // threads: the toggle calls init({ threads: 2 }) and rebuilds the model
     const isolated = await page.evaluate(() => globalThis.crossOriginIsolated);
