@@ -180,9 +180,31 @@ async function checkFilesTab(page) {
   const status = await page.textContent('#run-status');
   const same = got.length === 5 && got.every(([lab, val], i) => lab === `${want[i].index} · ${want[i].label}` && Math.abs(parseFloat(val) - 100 * want[i].score) <= 0.051);
   check(same, `tab 2: photo.png + mobilenet_v2.safetensors -> top 5 ${JSON.stringify(got)}; Node: ${want.map((p) => `${p.index} ${p.label} ${(100 * p.score).toFixed(1)}%`).join(', ')} (${status})`);
+  model.dispose();
+
+  // segmentation: LR-ASPP MobileNetV3 (synthetic weights) on the same image, stretched to 520x520;
+  // the legend's classes and areas must be Node's (a few pixels may differ: Chromium runs the
+  // relaxed-SIMD build, whose fused multiply-adds round differently)
+  const segWeights = w.saveSafetensors(w.syntheticWeights(w.modelBuilder('lraspp_mobilenet_v3_large').weightShapes()));
+  const seg = await w.createModel('lraspp_mobilenet_v3_large', { weights: segWeights });
+  const sx = await w.fromImage(raw, { size: [520, 520], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+  const map = w.segmentationMap(await seg.predict(sx));
+  seg.dispose();
+  const area = new Map();
+  for (const c of map.data) area.set(c, (area.get(c) ?? 0) + 100 / map.data.length);
+  await page.selectOption('#arch', 'lraspp_mobilenet_v3_large');
+  await page.setInputFiles('#model-file', { name: 'lraspp.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(segWeights) });
+  await page.waitForSelector('input[name=task][value=segment]:checked', { timeout: 120_000 }).catch(() => {});
+  await page.waitForSelector('#run:not([disabled])', { timeout: 120_000 });
+  await page.click('#run');
+  await page.waitForSelector('body[data-result="segment"]', { timeout: 180_000 }).catch(() => {});
+  const legend = await page.$$eval('#legend li', (lis) => lis.map((li) => [Number(li.dataset.class), parseFloat(li.textContent.split(' ').pop())]));
+  const overlay = await page.$eval('#overlay', (c) => ({ w: c.width, h: c.height, hidden: c.hidden }));
+  const segOk = legend.length > 0 && legend.every(([c, pct]) => Math.abs(pct - (area.get(c) ?? 0)) <= 0.5) && [...area].every(([c, pct]) => pct < 0.5 || legend.some(([d]) => d === c));
+  check(segOk && !overlay.hidden && overlay.w === raw.width && overlay.h === raw.height,
+    `tab 2 segmentation: overlay ${overlay.w}x${overlay.h} (image ${raw.width}x${raw.height}), legend ${JSON.stringify(legend)}; Node: ${JSON.stringify([...area].map(([c, p]) => [c, +p.toFixed(1)]))}`);
   mkdirSync(OUT, { recursive: true });
   await page.screenshot({ path: `${OUT}demo-files.png`, fullPage: true });
-  model.dispose();
 }
 
 let servers = [strict];
