@@ -63,6 +63,11 @@ export class DigitsTab {
     if (this.input) this.predict();
   }
 
+  /** Threads the model runs on. */
+  get threads() {
+    return this.lenet?.model.threads ?? 1;
+  }
+
   clear() {
     this.ctx.fillStyle = '#000';
     this.ctx.fillRect(0, 0, PAD, PAD);

@@ -38,7 +38,9 @@ async function start() {
     await init({ threads });
     await digits.load();
     files.reset();
-    status.textContent = `${threads} thread${threads > 1 ? 's' : ''} · ${globalThis.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated'}`;
+    // what the model got: init warns and falls back to 1 thread when workers cannot start
+    const got = digits.threads;
+    status.textContent = `${got} thread${got > 1 ? 's' : ''}${got !== threads ? ` (asked for ${threads}: see the console)` : ''} · ${globalThis.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated'}`;
     document.body.dataset.ready = String(threads);
   };
   box.addEventListener('change', () => apply(box.checked ? 2 : 1).catch(showError));
