@@ -72,6 +72,7 @@ export class DigitsTab {
     this.ctx.fillStyle = '#000';
     this.ctx.fillRect(0, 0, PAD, PAD);
     this.input = undefined;
+    this.pad.parentElement.classList.add('empty');
     this.inputView.getContext('2d').clearRect(0, 0, INPUT, INPUT);
     $('prediction').textContent = '–';
     document.body.dataset.prediction = '';
@@ -107,6 +108,7 @@ export class DigitsTab {
     };
     this.pad.addEventListener('pointerdown', (e) => {
       e.preventDefault();
+      this.pad.parentElement.classList.remove('empty');
       this.pad.setPointerCapture(e.pointerId);
       last = at(e);
       stroke(last, last, e.pressure);
@@ -141,6 +143,7 @@ export class DigitsTab {
     const ink = new Float32Array(PAD * PAD);
     for (let i = 0; i < ink.length; i++) ink[i] = px[i * 4] / 255;
     this.input = digitToInput(ink, PAD, PAD);
+    this.pad.parentElement.classList.toggle('empty', !this.input);
     if (!this.input) return this.clear();
     this.drawInput();
     const feeds = { input: { data: this.input.data, shape: [1, 1, INPUT, INPUT] } };
