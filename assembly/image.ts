@@ -1,6 +1,6 @@
 // Image preprocessing for CNN inputs: 8-bit pixels → resized, center-cropped, normalised NCHW
 // floats, the way torchvision prepares a tensor: to_tensor (x / 255), Resize (PyTorch's
-// interpolate, bilinear with or without antialias, or legacy nearest), CenterCrop (zero padding
+// interpolate, bilinear or bicubic with or without antialias, or legacy nearest), CenterCrop (zero padding
 // where the crop is larger), optional Grayscale (ITU-R 601-2 luma, 0.2989 / 0.587 / 0.114),
 // Normalize ((x − mean) / std).
 //
@@ -8,8 +8,10 @@
 // orders them). The host turns every coordinate rule into one table per axis: output index o
 // reads `count[o]` consecutive inputs from `start[o]` with weights `weights[o·K .. o·K+count)`
 // (K = the widest window on that axis). Antialiased bilinear is the triangle filter whose support
-// grows with the downsampling factor (PIL / torch `antialias=True`); plain bilinear is a 2-tap
-// window; nearest a 1-tap window of weight 1; a crop position outside the resized image has
+// grows with the downsampling factor (PIL / torch `antialias=True`), antialiased bicubic the same
+// with Keys' cubic kernel (a = −0.5); plain bilinear is a 2-tap window, plain bicubic a window of
+// up to 4 taps (a = −0.75, border taps merged); nearest a 1-tap window of weight 1. K has no
+// fixed limit (antialiased windows widen with the factor). A crop position outside the resized image has
 // count 0 (value 0 before normalisation, as torchvision's zero padding).
 //
 // Every pixel travels as one f32x4 ([r, g, b, a|junk] or a grey value in every lane), so both

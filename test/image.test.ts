@@ -1,6 +1,7 @@
 // Images in, answers out (src/image, src/labels): fromImage against torchvision 0.14's tensor
 // pipeline (fixtures by tools/image_fixtures.py: same PNG pixels, to_tensor → [Grayscale] →
-// Resize(antialias) → CenterCrop → Normalize, every element within 1e-5), the decoders and
+// Resize(bilinear / bicubic / nearest, antialias or not) → CenterCrop → Normalize, every element
+// within 1e-5), the decoders and
 // source kinds, option errors, softmax against torch, topK / segmentation / palette from first
 // principles, label sets against torchvision's counts and known entries.
 import { readFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ import {
   type ImageOptions,
 } from '../src/image/index';
 import { cropOffset, resizedSize } from '../src/image/preprocess';
+import { modelPreprocessing } from '../models/index';
+import { PREPROCESSING } from '../models/preprocessing';
 import { platform, setPlatform, type RawImage } from '../src/runtime/platform';
 
 const DIR = new URL('./fixtures/image/', import.meta.url);
@@ -35,12 +38,24 @@ interface Case {
   options: ImageOptions;
   shape: number[];
   file: string;
+  /** The fixture keeps only these output rows of every channel. */
+  rows?: number[];
 }
 const cases: Case[] = JSON.parse(readFileSync(new URL('cases.json', DIR), 'utf8'));
 
 function expected(c: Case): Float32Array {
   const b = readFileSync(new URL(c.file, DIR));
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/** The given rows of every channel of an NCHW batch-1 tensor (all of it without rows). */
+function keepRows(data: Float32Array, shape: number[], rows?: number[]): Float32Array {
+  if (!rows) return data;
+  const [, C, H, W] = shape;
+  const out = new Float32Array(C * rows.length * W);
+  for (let c = 0; c < C; c++)
+    rows.forEach((r, i) => out.set(data.subarray((c * H + r) * W, (c * H + r + 1) * W), (c * rows.length + i) * W));
+  return out;
 }
 
 /** Largest |a − b| (Infinity when lengths differ or a value is NaN). */
@@ -63,8 +78,9 @@ describe('fromImage equals torchvision (Resize → CenterCrop → Normalize on t
     it(`${c.name}: ${c.image} ${JSON.stringify(c.options)}`, async () => {
       const t = await fromImage(path(c.image), c.options);
       expect(t.shape).toEqual(c.shape);
-      const d = maxDiff(t.data, expected(c));
-      console.log(`image fixture ${c.name} [${c.shape.join(', ')}]: max |diff| vs torchvision ${d.toExponential(2)}`);
+      const d = maxDiff(keepRows(t.data, c.shape, c.rows), expected(c));
+      const part = c.rows ? ` (${c.rows.length} of ${c.shape[2]} rows)` : '';
+      console.log(`image fixture ${c.name} [${c.shape.join(', ')}]${part}: max |diff| vs torchvision ${d.toExponential(2)}`);
       expect(d).toBeLessThanOrEqual(1e-5);
     });
   }
@@ -75,6 +91,53 @@ describe('fromImage equals torchvision (Resize → CenterCrop → Normalize on t
     const near = await fromImage(path('landscape.png'), { size: 64, crop: 56, interpolation: 'nearest' });
     expect(maxDiff(aa.data, plain.data)).toBeGreaterThan(0.05);
     expect(maxDiff(aa.data, near.data)).toBeGreaterThan(0.05);
+  });
+
+  it('the bicubic fixtures tell bicubic from bilinear and its antialiased (a = -0.5) from its plain (a = -0.75) form', async () => {
+    const opts = (interpolation: 'bilinear' | 'bicubic', antialias: boolean): ImageOptions => ({ size: 64, crop: 56, interpolation, antialias });
+    const img = path('landscape.png');
+    const cubicAA = await fromImage(img, opts('bicubic', true));
+    expect(maxDiff(cubicAA.data, (await fromImage(img, opts('bilinear', true))).data)).toBeGreaterThan(0.01);
+    expect(maxDiff(cubicAA.data, (await fromImage(img, opts('bicubic', false))).data)).toBeGreaterThan(0.05);
+    // up-sampling: the antialiased path still uses a = -0.5, the plain one a = -0.75
+    const up = (antialias: boolean) => fromImage(path('small.png'), { size: 64, interpolation: 'bicubic', antialias });
+    expect(maxDiff((await up(true)).data, (await up(false)).data)).toBeGreaterThan(0.01);
+  });
+
+  it('bicubic overshoots [0, 1] at a hard edge, as torch on float tensors (no clamping)', async () => {
+    // a 0 | 255 step up-sampled 4x: Keys' kernel rings below 0 and above 1 next to the edge
+    const step = new Uint8Array(8 * 2).map((_, i) => (i % 8 < 4 ? 0 : 255));
+    for (const antialias of [true, false]) {
+      const t = await fromImage({ data: step, width: 8, height: 2, channels: 1 }, { size: [2, 32], channels: 1, interpolation: 'bicubic', antialias });
+      expect(Math.min(...t.data)).toBeLessThan(-0.01);
+      expect(Math.max(...t.data)).toBeGreaterThan(1.01);
+    }
+  });
+
+  it("a zoo model's modelPreprocessing(name) passes to fromImage as it is (bicubic efficientnet_b0 equals torchvision's Resize(256, BICUBIC) -> CenterCrop(224))", async () => {
+    const p = modelPreprocessing('efficientnet_b0');
+    expect(p).toMatchObject({ size: 256, crop: 224, interpolation: 'bicubic' });
+    const c = cases.find((x) => x.name === 'photo_bicubic_256_224')!;
+    const t = await fromImage(path(c.image), p);
+    expect(t.shape).toEqual(c.shape);
+    expect(maxDiff(keepRows(t.data, c.shape, c.rows), expected(c))).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("every zoo model's preprocessing is accepted by fromImage and gives the model's input size", async () => {
+    const img: RawImage = { data: new Uint8Array(9 * 7 * 3).map((_, i) => (i * 37) % 256), width: 9, height: 7, channels: 3 };
+    const names = Object.keys(PREPROCESSING);
+    let bicubic = 0;
+    for (const name of names) {
+      const p = modelPreprocessing(name);
+      if (p.interpolation === 'bicubic') bicubic++;
+      const t = await fromImage(img, p);
+      const hw = p.crop ?? p.size;
+      const [h, w] = typeof hw === 'number' ? (p.crop !== undefined ? [hw, hw] : resizedSize(7, 9, hw)) : hw;
+      expect(t.shape, name).toEqual([1, p.channels, h, w]);
+      expect(t.data.every(Number.isFinite), name).toBe(true);
+    }
+    console.log(`fromImage accepted the preprocessing of ${names.length} zoo models, ${bicubic} of them bicubic`);
+    expect(bicubic).toBeGreaterThan(0);
   });
 
   it('same pixels from bytes, from a RawImage, from an ImageData-like RGBA buffer and from a file: URL', async () => {
@@ -146,7 +209,7 @@ describe('fromImage errors and reuse', () => {
       [{ mean: [1, 2] }, /mean/],
       [{ std: [0] }, /std/],
       [{ channels: 2 as never }, /channels/],
-      [{ interpolation: 'bicubic' as never }, /interpolation/],
+      [{ interpolation: 'lanczos' as never }, /interpolation must be 'bilinear', 'bicubic' or 'nearest'/],
       [{ antialias: 'yes' as never }, /antialias/],
       [{ resize: 3 } as never, /unknown option 'resize'/],
     ];

@@ -3,7 +3,8 @@ high-frequency content at odd sizes, and what torchvision 0.14 makes of them on 
 to_tensor -> [Grayscale] -> Resize(size, interpolation, antialias) -> CenterCrop -> Normalize.
 
 Writes test/fixtures/image/<name>.png, <case>.f32 (float32 little-endian, NCHW, batch 1) and
-cases.json (one entry per case: image, options as fromImage takes them, shape, file).
+cases.json (one entry per case: image, options as fromImage takes them, shape, file; `rows`
+when the file keeps only those output rows of every channel).
 Also the softmax fixture (softmax.json: logits and torch.softmax of them).
 
 Run with /usr/bin/python3 (torch 1.13, torchvision 0.14). PNG is lossless, so the decoded pixels
@@ -51,7 +52,11 @@ IMAGES = {
     'photo': (333, 271, 3, 5),  # the ImageNet 256 -> 224 case
 }
 
-INTERP = {'bilinear': InterpolationMode.BILINEAR, 'nearest': InterpolationMode.NEAREST}
+INTERP = {'bilinear': InterpolationMode.BILINEAR, 'bicubic': InterpolationMode.BICUBIC, 'nearest': InterpolationMode.NEAREST}
+
+# rows kept of the large bicubic 256 -> 224 case (every 5th and the last, of each channel): the
+# fixture stays small and still covers both borders and the middle
+PHOTO_ROWS = list(range(0, 224, 5)) + [223]
 
 # name, image, options (fromImage's), channels of the expected tensor
 CASES = [
@@ -67,7 +72,20 @@ CASES = [
     ('grey_rgb', 'grey', dict(size=36, crop=32, channels=3, mean=IMAGENET_MEAN, std=IMAGENET_STD)),
     ('grey_28', 'grey', dict(size=[28, 28], channels=1)),
     ('photo_256_224', 'photo', dict(size=256, crop=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)),
+    # bicubic: antialiased down-sampling (a = -0.5, widened support), plain (a = -0.75, 4 taps,
+    # clamped borders) both ways, up-sampling (the antialiased path up-samples with a = -0.5 too),
+    # an [h, w] size that shrinks one axis and grows the other, and a timm-style 256 -> 224
+    ('landscape_bicubic', 'landscape', dict(size=64, crop=56, interpolation='bicubic', mean=IMAGENET_MEAN, std=IMAGENET_STD)),
+    ('portrait_bicubic_noaa', 'portrait', dict(size=48, crop=[40, 44], interpolation='bicubic', antialias=False, mean=IMAGENET_MEAN, std=IMAGENET_STD)),
+    ('small_bicubic', 'small', dict(size=64, crop=56, interpolation='bicubic', mean=IMAGENET_MEAN, std=IMAGENET_STD)),
+    ('small_bicubic_noaa', 'small', dict(size=[45, 71], interpolation='bicubic', antialias=False)),
+    ('small_bicubic_hw', 'small', dict(size=[20, 60], crop=[22, 58], interpolation='bicubic')),
+    ('grey_bicubic', 'grey', dict(size=[7, 5], channels=1, interpolation='bicubic', mean=[0.5], std=[0.5])),
+    ('photo_bicubic_256_224', 'photo', dict(size=256, crop=224, interpolation='bicubic', mean=IMAGENET_MEAN, std=IMAGENET_STD)),
 ]
+
+# cases whose fixture keeps only some output rows (the test compares those rows)
+ROWS = {'photo_bicubic_256_224': PHOTO_ROWS}
 
 
 def reference(img, o):
@@ -81,8 +99,9 @@ def reference(img, o):
     elif channels == 3 and x.shape[0] == 1:
         x = x.expand(3, -1, -1)
     size = o['size']
-    x = F.resize(x, size if isinstance(size, int) else list(size), interpolation=INTERP[o.get('interpolation', 'bilinear')],
-                 antialias=o.get('antialias', True) if o.get('interpolation', 'bilinear') == 'bilinear' else None)
+    interp = o.get('interpolation', 'bilinear')
+    x = F.resize(x, size if isinstance(size, int) else list(size), interpolation=INTERP[interp],
+                 antialias=o.get('antialias', True) if interp in ('bilinear', 'bicubic') else None)
     if 'crop' in o:
         x = F.center_crop(x, o['crop'])
     if 'mean' in o:
@@ -101,8 +120,12 @@ def main():
     cases = []
     for name, image, o in CASES:
         y = reference(images[image], o)
+        case = dict(name=name, image=f'{image}.png', options=o, shape=list(y.shape), file=f'{name}.f32')
+        if name in ROWS:
+            case['rows'] = ROWS[name]
+            y = y[:, :, ROWS[name], :].contiguous()
         y.numpy().astype('<f4').tofile(os.path.join(OUT, f'{name}.f32'))
-        cases.append(dict(name=name, image=f'{image}.png', options=o, shape=list(y.shape), file=f'{name}.f32'))
+        cases.append(case)
     with open(os.path.join(OUT, 'cases.json'), 'w') as f:
         json.dump(cases, f, indent=1)
         f.write('\n')

@@ -3,7 +3,10 @@
 // CenterCrop(crop) → Normalize(mean, std). The coordinate rules are PyTorch's (torch 1.13
 // `interpolate`, align_corners=False): antialiased bilinear is the separable triangle filter of
 // `_upsample_bilinear2d_aa` (PIL's), whose support scales with the downsampling factor; plain
-// bilinear the 2-tap `upsample_bilinear2d`; nearest the legacy 'nearest' (floor(o · in/out)).
+// bilinear the 2-tap `upsample_bilinear2d`; antialiased bicubic the same separable filter with
+// Keys' cubic kernel (a = −0.5, `_upsample_bicubic2d_aa`); plain bicubic the 4-tap
+// `upsample_bicubic2d` (a = −0.75, border samples repeated); nearest the legacy 'nearest'
+// (floor(o · in/out)).
 // Output sizes follow torchvision 0.14's `_compute_resized_output_size` and `center_crop` (zero
 // padding when the crop is larger, offsets rounded half to even as Python's round).
 //
@@ -43,13 +46,34 @@ export interface ImageOptions {
    * An alpha channel is always dropped. Default 3.
    */
   channels?: 1 | 3;
-  /** Resampling for `size`: 'bilinear' (default) or 'nearest' (PyTorch's legacy 'nearest'). */
-  interpolation?: 'bilinear' | 'nearest';
   /**
-   * Bilinear only: low-pass filter when down-sampling (PIL, torchvision >= 0.17 default,
-   * `antialias=True`). Default true; false gives plain 2-tap bilinear (torch `interpolate`).
+   * Resampling for `size`, as torch 1.13's `interpolate(align_corners=False)` on the float tensor
+   * (torchvision 0.14's `Resize(size, interpolation, antialias)` on a tensor):
+   * - 'bilinear' (default): with `antialias`, the triangle filter widened by the down-sampling
+   *   factor (PIL's); without, 2-tap bilinear.
+   * - 'bicubic': with `antialias`, Keys' cubic convolution with a = −0.5 widened by the
+   *   down-sampling factor, weights normalised per output (PIL's BICUBIC; up-sampling uses the
+   *   same 4-tap a = −0.5 filter); without, 4-tap cubic convolution with a = −0.75 and samples
+   *   past the border repeated (torch's plain bicubic). Values may overshoot [0, 1] before
+   *   normalisation, as torchvision's on float tensors (no clamping).
+   * - 'nearest': PyTorch's legacy 'nearest' (source = floor(o · in / out)); `antialias` is ignored.
+   *
+   * The `interpolation` of a zoo model's `modelPreprocessing(name)` is one of these.
+   */
+  interpolation?: 'bilinear' | 'bicubic' | 'nearest';
+  /**
+   * Bilinear and bicubic: low-pass filter when down-sampling (PIL, torchvision >= 0.17 default,
+   * `antialias=True`). Default true; false gives torch `interpolate`'s plain 2-tap bilinear or
+   * 4-tap bicubic.
    */
   antialias?: boolean;
+  /**
+   * Not used here: a zoo model's `modelPreprocessing(name)` carries its label set, and passes to
+   * `fromImage` as it is.
+   */
+  labels?: string;
+  /** Not used here: where a zoo model's preprocessing comes from (see `labels`). */
+  reference?: string;
 }
 
 /** An output axis of the pipeline: `out` values read through a (start, count, weights) table. */
@@ -97,11 +121,36 @@ export function cropOffset(size: number, crop: number): number {
   return crop > size ? -Math.floor((crop - size) / 2) : halfRoundEven(size - crop);
 }
 
+/** Resampling rule of an axis: antialiased or plain bilinear, antialiased or plain bicubic, legacy nearest. */
+type Mode = 'aa' | 'linear' | 'cubic-aa' | 'cubic' | 'nearest';
+
+/** aten's antialiasing triangle filter (bilinear, interp_size 2), in float. */
+const triangle = (x: number): number => (x < 1 ? f(1 - x) : 0);
+
+/**
+ * aten's antialiasing cubic filter (bicubic, interp_size 4): Keys' cubic convolution with
+ * a = −0.5 (PIL's), formed in double from the float distance and rounded.
+ */
+function keysHalf(x: number): number {
+  const a = -0.5;
+  if (x < 1) return f(((a + 2) * x - (a + 3)) * x * x + 1);
+  if (x < 2) return f((((x - 5) * x + 8) * x - 4) * a);
+  return 0;
+}
+
+/** Keys' cubic convolution with a = −0.75, the four taps of aten's plain bicubic at fraction t. */
+function cubicCoefficients(t: number): [number, number, number, number] {
+  const A = -0.75;
+  const near = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1; // |x| <= 1
+  const far = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A; // 1 < |x| < 2
+  return [far(t + 1), near(t), near(1 - t), far(2 - t)];
+}
+
 /**
  * Table for output indices lo .. lo + n − 1 of an axis resized from `inSize` to `outSize`
  * (indices outside 0 .. outSize − 1 are padding: count 0).
  */
-function axisTable(inSize: number, outSize: number, lo: number, n: number, mode: 'aa' | 'linear' | 'nearest'): AxisTable {
+function axisTable(inSize: number, outSize: number, lo: number, n: number, mode: Mode): AxisTable {
   const windows: { s: number; w: number[] }[] = [];
   const scale = f(inSize / outSize);
   for (let c = 0; c < n; c++) {
@@ -125,9 +174,28 @@ function axisTable(inSize: number, outSize: number, lo: number, n: number, mode:
       const l1 = Math.min(Math.max(src - i0, 0), 1);
       if (i0 < inSize - 1) windows.push({ s: i0, w: [f(1 - l1), f(l1)] });
       else windows.push({ s: i0, w: [f(f(1 - l1) + f(l1))] });
+    } else if (mode === 'cubic') {
+      // aten upsample_bicubic2d, align_corners=False: src = scale (o + 0.5) − 0.5, not clamped;
+      // taps floor(src) − 1 .. floor(src) + 2 at fraction t = src − floor(src), each index
+      // clamped into the image (scale in float, src and the weights in double, as for bilinear).
+      // Clamped taps that land on the same border sample are merged, so the window stays a run
+      // of consecutive samples.
+      const src = scale * (o + 0.5) - 0.5;
+      const i0 = Math.floor(src);
+      const taps = cubicCoefficients(src - i0);
+      const at = (k: number) => Math.min(Math.max(i0 - 1 + k, 0), inSize - 1);
+      const s = at(0);
+      const w = new Array<number>(at(3) - s + 1).fill(0);
+      for (let k = 0; k < 4; k++) w[at(k) - s] += taps[k];
+      windows.push({ s, w: w.map(f) });
     } else {
-      // aten _compute_weights_aa (bilinear: triangle filter, interp_size 2), in float as aten does
-      const support = scale >= 1 ? scale : 1;
+      // aten _compute_weights_aa, in float as aten does: the filter (triangle for bilinear,
+      // interp_size 2; cubic a = −0.5 for bicubic, interp_size 4) stretched by the
+      // down-sampling factor, centred on scale (o + 0.5), weights normalised to sum 1
+      const cubic = mode === 'cubic-aa';
+      const filter = cubic ? keysHalf : triangle;
+      const half = cubic ? 2 : 1; // interp_size / 2
+      const support = scale >= 1 ? f(half * scale) : half;
       const invscale = scale >= 1 ? f(1 / scale) : 1;
       const center = f(scale * (o + 0.5));
       const xmin = Math.max(Math.trunc(f(center - support) + 0.5), 0);
@@ -135,8 +203,7 @@ function axisTable(inSize: number, outSize: number, lo: number, n: number, mode:
       const w: number[] = [];
       let total = 0;
       for (let j = 0; j < xsize; j++) {
-        const x = Math.abs(f((f(j + xmin - center) + 0.5) * invscale));
-        const v = x < 1 ? f(1 - x) : 0;
+        const v = filter(Math.abs(f((f(j + xmin - center) + 0.5) * invscale)));
         w.push(v);
         total = f(total + v);
       }
@@ -192,17 +259,18 @@ interface Plan {
 
 function plan(img: RawImage, o: ImageOptions): Plan {
   if (o === null || typeof o !== 'object') throw new ValueError('fromImage: options must be an object');
-  const known = ['size', 'crop', 'mean', 'std', 'channels', 'interpolation', 'antialias'];
+  const known = ['size', 'crop', 'mean', 'std', 'channels', 'interpolation', 'antialias', 'labels', 'reference'];
   for (const key of Object.keys(o))
     if (!known.includes(key)) throw new ValueError(`fromImage: unknown option '${key}' (known: ${known.join(', ')})`);
   const C = o.channels ?? 3;
   if (C !== 1 && C !== 3) throw new ValueError(`fromImage: channels must be 1 or 3, got ${String(C)}`);
   const interp = o.interpolation ?? 'bilinear';
-  if (interp !== 'bilinear' && interp !== 'nearest')
-    throw new ValueError(`fromImage: interpolation must be 'bilinear' or 'nearest', got '${String(interp)}'`);
+  if (interp !== 'bilinear' && interp !== 'bicubic' && interp !== 'nearest')
+    throw new ValueError(`fromImage: interpolation must be 'bilinear', 'bicubic' or 'nearest', got '${String(interp)}'`);
   if (o.antialias !== undefined && typeof o.antialias !== 'boolean')
     throw new ValueError(`fromImage: antialias must be true or false, got ${String(o.antialias)}`);
-  const mode = interp === 'nearest' ? 'nearest' : o.antialias === false ? 'linear' : 'aa';
+  const aa = o.antialias !== false;
+  const mode: Mode = interp === 'nearest' ? 'nearest' : interp === 'bicubic' ? (aa ? 'cubic-aa' : 'cubic') : aa ? 'aa' : 'linear';
   const [rh, rw] = o.size === undefined ? [img.height, img.width] : resizedSize(img.height, img.width, o.size);
   const [outH, outW] = o.crop === undefined ? [rh, rw] : pair(o.crop, 'crop');
   return {
