@@ -289,7 +289,7 @@ export async function toRawImage(src: ImageSource, what = 'the image'): Promise<
  *
  * ```ts
  * const x = await fromImage(img, { size: 256, crop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
- * const [top] = topK(softmax(await model.run(x)), 5, 'imagenet');
+ * const [top] = topK(softmax(await model.predict(x)), 5, 'imagenet');
  * ```
  * Without options the tensor is the image at its own size, 3 channels, values in [0, 1].
  */
