@@ -85,6 +85,7 @@ export const alexnet = (o: CreateModelOptions = {}) => _alexnet(TORCHVISION, 224
 /** The 2012 paper's AlexNet as one tower (96/256/384/384/256 filters, LRN), 62.4M parameters, 227x227. */
 export const alexnet_lrn = (o: CreateModelOptions = {}) => _alexnet(PAPER, 227, o);
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const ALEXNET: ZooFamily = {
   alexnet: { build: alexnet },
   alexnet_lrn: { build: alexnet_lrn },

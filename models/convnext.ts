@@ -94,6 +94,7 @@ export function convnext_large(o: CreateModelOptions = {}): GraphBuilder {
   return _convnext(stages([192, 384, 768, 1536], [3, 3, 27, 3]), o);
 }
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const CONVNEXT: ZooFamily = {
   convnext_tiny: { build: convnext_tiny },
   convnext_small: { build: convnext_small },

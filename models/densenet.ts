@@ -79,6 +79,7 @@ export const densenet169 = (o: CreateModelOptions = {}) => _densenet(169, o);
 /** DenseNet-201 (k = 32, blocks 6/12/48/32), 20.0M parameters. */
 export const densenet201 = (o: CreateModelOptions = {}) => _densenet(201, o);
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const DENSENET: ZooFamily = {
   densenet121: { build: densenet121 },
   densenet161: { build: densenet161 },

@@ -262,6 +262,7 @@ export const tf_efficientnetv2_b2 = (o: CreateModelOptions = {}) => _tfEfficient
 /** EfficientNetV2-B3, TF port (timm `tf_efficientnetv2_b3`), 240x240. */
 export const tf_efficientnetv2_b3 = (o: CreateModelOptions = {}) => _tfEfficientnetV2(o, 1.2, 1.4, 240);
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const EFFICIENTNET: ZooFamily = {
   efficientnet_b0: { build: efficientnet_b0 },
   efficientnet_b1: { build: efficientnet_b1 },

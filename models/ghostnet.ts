@@ -96,6 +96,7 @@ export function ghostnet_100(o: CreateModelOptions = {}): GraphBuilder { return 
 /** GhostNet V1 1.3x (timm ghostnet_130). */
 export function ghostnet_130(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, 1.3, o); }
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const GHOSTNET: ZooFamily = {
   ghostnet_050: { build: ghostnet_050 },
   ghostnet_100: { build: ghostnet_100 },

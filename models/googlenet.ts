@@ -70,6 +70,7 @@ export function googlenet(o: CreateModelOptions = {}): GraphBuilder {
   return b;
 }
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const GOOGLENET: ZooFamily = {
   googlenet: { build: googlenet },
 };

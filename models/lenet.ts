@@ -34,6 +34,7 @@ export function lenet5(o: CreateModelOptions = {}): GraphBuilder {
 
 // The bundled weights (240 KB of base64) are a dynamic import: bundlers put them in a chunk of
 // their own, loaded by the first createModel('lenet5'), not by every page that imports wasmcnn.
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const LENET: ZooFamily = {
   lenet5: {
     build: lenet5,

@@ -181,6 +181,7 @@ function invertedResidualV3(b: GraphBuilder, x: string, p: string, row: V3Row, w
   return stride === 1 && inp === out ? b.add(y, x) : y;
 }
 
+/** Options of {@link mobilenetV3Features}. */
 export interface MobileNetV3FeatureOptions {
   /** state_dict prefix of the feature modules: 'features' (classifier) or 'backbone' (segmentation) */
   prefix?: string;
@@ -189,6 +190,7 @@ export interface MobileNetV3FeatureOptions {
    * blocks after it dilate their depthwise convs by 2 (output stride 16 instead of 32).
    */
   dilated?: boolean;
+  /** torchvision's `width_mult`: every layer's channels times this, rounded to a multiple of 8 (default 1). */
   widthMultiplier?: number;
 }
 
@@ -234,6 +236,7 @@ export function mobilenet_v3_small(o: CreateModelOptions = {}): GraphBuilder {
   return _mobilenetV3(o, 'mobilenet_v3_small', V3_SMALL, 1024);
 }
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const MOBILENET: ZooFamily = {
   mobilenetv1_100: { build: mobilenetv1_100, supports: ['widthMultiplier'] },
   mobilenet_v2: { build: mobilenet_v2, supports: ['widthMultiplier'] },

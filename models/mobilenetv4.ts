@@ -289,6 +289,7 @@ export function mobilenetv4_hybrid_large(o: CreateModelOptions = {}): GraphBuild
   return _mobilenetv4({ name: 'mobilenetv4_hybrid_large', native: 384, stem: 24, act: 'gelu', layerScale: true, stages: HYBRID_LARGE }, o);
 }
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const MOBILENETV4: ZooFamily = {
   mobilenetv4_conv_small: { build: mobilenetv4_conv_small, supports: ['widthMultiplier'] },
   mobilenetv4_conv_medium: { build: mobilenetv4_conv_medium, supports: ['widthMultiplier'] },

@@ -3,6 +3,7 @@
 import type { GraphBuilder, WeightsSource } from '../src/builder';
 import type { ByteSource, ReadOptions } from '../src/io/source';
 
+/** Attention module a ResNet block can carry: squeeze-excitation, CBAM, ECA or coordinate attention (see models/layers.ts). */
 export type Attention = 'se' | 'cbam' | 'eca' | 'coord';
 
 /**
@@ -37,7 +38,9 @@ export interface CreateModelOptions extends ReadOptions {
 /** The options that only some families honour. */
 export type FamilyOption = 'widthMultiplier' | 'attention' | 'deploy';
 
+/** @internal One model of the zoo registry: how to build it and what it honours. */
 export interface ZooEntry {
+  /** Builds the network for these options (weights are bound by createModel). */
   build(o: CreateModelOptions): GraphBuilder;
   /** Weights shipped with the package, if any (loaded on demand). */
   bundled?(): Uint8Array | Promise<Uint8Array>;
@@ -45,6 +48,7 @@ export interface ZooEntry {
   supports?: readonly FamilyOption[];
 }
 
+/** @internal A family file's models by name. */
 export type ZooFamily = Record<string, ZooEntry>;
 
 /** [H, W] from the inputSize option or the model's default. */

@@ -162,6 +162,7 @@ export const repvgg_b3 = (o: CreateModelOptions = {}): GraphBuilder => _repvgg(C
 /** RepVGG-B3g4: B3 with 4-group convs in the odd blocks of every stage. */
 export const repvgg_b3g4 = (o: CreateModelOptions = {}): GraphBuilder => _repvgg(CONFIGS.repvgg_b3g4, o);
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const REPVGG: ZooFamily = {
   repvgg_a0: { build: repvgg_a0, supports: ['deploy'] },
   repvgg_a1: { build: repvgg_a1, supports: ['deploy'] },

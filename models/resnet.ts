@@ -104,6 +104,7 @@ function stem(b: GraphBuilder, x: string, cfg: ResNetConfig, prefix = ''): strin
   return b.maxPool(y, { kernel: 3, stride: 2, pad: 1 });
 }
 
+/** Options of {@link resnetFeatures}. */
 export interface ResNetFeatureOptions {
   /** state_dict prefix of every backbone weight (e.g. 'backbone.' inside a segmentation model) */
   prefix?: string;
@@ -113,6 +114,7 @@ export interface ResNetFeatureOptions {
    * the others with dilation x stride), so the output stride stays 8 or 16.
    */
   replaceStrideWithDilation?: [boolean, boolean, boolean];
+  /** Attention module added to every block; default the variant's own (se for seresnet50, eca for ecaresnet50d, else none). */
   attention?: Attention;
 }
 
@@ -151,6 +153,18 @@ function _resnet(name: ResNetVariant, o: CreateModelOptions): GraphBuilder {
   return b;
 }
 
+/** Names of the registered ResNet variants (each also a createModel() name). */
+export type ResNetVariant =
+  | 'resnet18'
+  | 'resnet34'
+  | 'resnet50'
+  | 'resnet101'
+  | 'resnet152'
+  | 'resnext50_32x4d'
+  | 'wide_resnet50_2'
+  | 'seresnet50'
+  | 'ecaresnet50d';
+
 // Variants: [block, blocks per stage, extra settings] (He et al. 2016 Table 1; Xie et al. 2017;
 // Zagoruyko & Komodakis 2016; timm's seresnet50 / ecaresnet50d).
 const CONFIGS = {
@@ -163,10 +177,7 @@ const CONFIGS = {
   wide_resnet50_2: { block: 'bottleneck', layers: [3, 4, 6, 3], widthPerGroup: 128 }, //  68.9 M (3x3 width x2)
   seresnet50: { block: 'bottleneck', layers: [3, 4, 6, 3], attention: 'se' }, //          28.1 M
   ecaresnet50d: { block: 'bottleneck', layers: [3, 4, 6, 3], stem: 'deep', avgDown: true, attention: 'eca' }, // 25.6 M
-} satisfies Record<string, ResNetConfig>;
-
-/** Names of the registered ResNet variants. */
-export type ResNetVariant = keyof typeof CONFIGS;
+} satisfies Record<ResNetVariant, ResNetConfig>;
 type Variant = ResNetVariant;
 const variant = (name: Variant) => (o: CreateModelOptions = {}) => _resnet(name, o);
 
@@ -189,6 +200,7 @@ export const seresnet50: (o?: CreateModelOptions) => GraphBuilder = variant('ser
 /** ECA-ResNet-50-D (timm): deep 3x3 stem, average-pool shortcuts, ECA in every block. */
 export const ecaresnet50d: (o?: CreateModelOptions) => GraphBuilder = variant('ecaresnet50d');
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const RESNET: ZooFamily = Object.fromEntries(
   (Object.keys(CONFIGS) as Variant[]).map((n) => [n, { build: variant(n), supports: ['attention'] }]),
 );

@@ -270,6 +270,7 @@ export function unet(o: CreateModelOptions = {}): GraphBuilder {
   return b;
 }
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const SEGMENTATION: ZooFamily = {
   fcn_resnet50: { build: fcn_resnet50 },
   deeplabv3_resnet50: { build: deeplabv3_resnet50 },

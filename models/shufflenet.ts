@@ -134,6 +134,7 @@ export function shufflenet_v1_g4(o: CreateModelOptions = {}): GraphBuilder { ret
 /** ShuffleNet V1 1.0x, g = 8 (stages 384/768/1536). */
 export function shufflenet_v1_g8(o: CreateModelOptions = {}): GraphBuilder { return _shufflenetv1(8, o); }
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const SHUFFLENET: ZooFamily = {
   shufflenet_v1_g1: { build: shufflenet_v1_g1 },
   shufflenet_v1_g2: { build: shufflenet_v1_g2 },

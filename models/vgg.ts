@@ -94,6 +94,7 @@ export const vgg19 = (o: CreateModelOptions = {}) => _vgg(19, false, o);
 /** VGG-19 with BatchNorm after every conv. */
 export const vgg19_bn = (o: CreateModelOptions = {}) => _vgg(19, true, o);
 
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const VGG: ZooFamily = {
   vgg11: { build: vgg11 },
   vgg11_bn: { build: vgg11_bn },

@@ -1,7 +1,7 @@
 // wasmcnn public API: what every entry exposes (the browser/default entry is this file; the
 // node and inline entries set runtime hooks and re-export it). Browser-safe: no node: modules.
 export { init } from './runtime/wasm';
-export type { InitOptions, WasmSource } from './runtime/wasm';
+export type { InitOptions, WasmSource, SimdLevel } from './runtime/wasm';
 export { loadOnnx } from './onnx/load';
 export { exportOnnx } from './onnx/export';
 export type { ExportOnnxOptions } from './onnx/export';
@@ -11,6 +11,8 @@ export { GraphBuilder } from './builder';
 export type { ConvOptions, PoolOptions, WeightsSource } from './builder';
 export { Model } from './model';
 export type { LayerInfo, StepProfile, CompileOptions, Tensor } from './model';
+// The graph IR, named by GraphBuilder.graph, GraphBuilder.node()'s attrs and LoadOnnxOptions.constantInputs.
+export type { Graph, Node, ValueInfo, AttrValue, IntTensor } from './graph/ir';
 export * from '../models/index';
 export * from './errors';
 export { liftC4, groupConvC4, orientationPoolC4 } from './equivariant';
@@ -19,6 +21,6 @@ export { receptiveField, receptiveFieldTable } from './analysis/receptiveField';
 export type { ReceptiveField, ReceptiveFieldOptions } from './analysis/receptiveField';
 export { syntheticWeights, syntheticInput } from './weights/synthetic';
 export { readBytes } from './io/source';
-export type { ByteSource, ReadOptions, ProgressCallback } from './io/source';
+export type { ByteSource, ReadOptions, ReadBytesOptions, ProgressCallback } from './io/source';
 export { setHubTemplate, resolveHubUrl, DEFAULT_HUB_TEMPLATE } from './io/hub';
 export * from './image/index';

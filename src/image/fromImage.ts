@@ -13,15 +13,21 @@ import { concatBatch, preprocess, preprocessRuntime, type ImageOptions } from '.
 
 /** Something with the shape of a DOM `Blob` (a `File` from a drop or an `<input type=file>`). */
 export interface BlobLike {
+  /** Size in bytes. */
   readonly size: number;
+  /** MIME type, e.g. 'image/png' (may be empty). */
   readonly type: string;
+  /** Reads the encoded bytes. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 /** `ImageData` (canvas `getImageData`): RGBA pixels, 4 bytes each. */
 export interface ImageDataLike {
+  /** RGBA samples, row-major, `width * height * 4` bytes. */
   readonly data: Uint8ClampedArray;
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
 }
 
@@ -31,10 +37,30 @@ export interface ImageDataLike {
  * (displayWidth), `HTMLCanvasElement`, `OffscreenCanvas` and `ImageBitmap` (width).
  */
 export type DrawableLike =
-  | { readonly naturalWidth: number; readonly naturalHeight: number }
-  | { readonly videoWidth: number; readonly videoHeight: number }
-  | { readonly displayWidth: number; readonly displayHeight: number }
-  | { readonly width: number; readonly height: number };
+  | {
+      /** `HTMLImageElement`: the image's intrinsic width in pixels. */
+      readonly naturalWidth: number;
+      /** `HTMLImageElement`: the image's intrinsic height in pixels. */
+      readonly naturalHeight: number;
+    }
+  | {
+      /** `HTMLVideoElement`: the video's intrinsic width in pixels. */
+      readonly videoWidth: number;
+      /** `HTMLVideoElement`: the video's intrinsic height in pixels. */
+      readonly videoHeight: number;
+    }
+  | {
+      /** `VideoFrame`: the frame's display width in pixels. */
+      readonly displayWidth: number;
+      /** `VideoFrame`: the frame's display height in pixels. */
+      readonly displayHeight: number;
+    }
+  | {
+      /** Canvas or `ImageBitmap`: width in pixels. */
+      readonly width: number;
+      /** Canvas or `ImageBitmap`: height in pixels. */
+      readonly height: number;
+    };
 
 /**
  * What `fromImage` reads:
@@ -263,7 +289,7 @@ export async function toRawImage(src: ImageSource, what = 'the image'): Promise<
  *
  * ```ts
  * const x = await fromImage(img, { size: 256, crop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
- * const [top] = topK(softmax(await model.run(x)), 5, 'imagenet');
+ * const [top] = topK(softmax(await model.predict(x)), 5, 'imagenet');
  * ```
  * Without options the tensor is the image at its own size, 3 channels, values in [0, 1].
  */

@@ -107,7 +107,9 @@ export function topK(
 export interface ClassMap {
   /** Class index per pixel, row-major. */
   data: Int32Array;
+  /** Width in pixels (the logits' W). */
   width: number;
+  /** Height in pixels (the logits' H). */
   height: number;
   /** Number of classes in the logits. */
   classes: number;

@@ -38,7 +38,7 @@ export interface ReadOptions {
   hubTemplate?: string;
 }
 
-/** Internal: what a loader fills in for hub references that name no file. */
+/** Options of {@link readBytes}: those of every load, plus the file a bare hub reference means. */
 export interface ReadBytesOptions extends ReadOptions {
   /** File a bare `hf:owner/repo` reference resolves to (default model.safetensors). */
   defaultFile?: string;

@@ -7,9 +7,13 @@
 
 /** Decoded pixels, row-major, interleaved channels (1 = grey, 3 = RGB, 4 = RGBA), 8 bits each. */
 export interface RawImage {
+  /** The samples, `width * channels` bytes per row with no padding (at least `width * height * channels` bytes). */
   data: Uint8Array | Uint8ClampedArray;
+  /** Width in pixels (a positive integer). */
   width: number;
+  /** Height in pixels (a positive integer). */
   height: number;
+  /** Samples per pixel: 1 (grey), 3 (RGB) or 4 (RGBA; alpha is dropped by fromImage). */
   channels: 1 | 3 | 4;
 }
 

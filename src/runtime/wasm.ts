@@ -14,11 +14,16 @@ import { Mem } from './memory';
 import { platform, type KernelBuild } from './platform';
 import { Pool, threadsUnavailable } from './threads';
 
+/**
+ * Where `init()` takes the kernels from: a URL (or URL string, resolved like `fetch` in browsers),
+ * a file path (Node, Deno, Bun), the `.wasm` bytes, or an already compiled `WebAssembly.Module`.
+ */
 export type WasmSource = URL | string | BufferSource | WebAssembly.Module;
 
 /** Which kernel build to load: baseline SIMD128, relaxed SIMD (FMA), or relaxed where supported. */
 export type SimdLevel = 'baseline' | 'relaxed' | 'auto';
 
+/** Options of {@link init}. Every field is optional; `init()` with none loads the default build. */
 export interface InitOptions {
   /** Where the kernels come from: a URL or path, the bytes, or a compiled module (then `simd` is not consulted). */
   wasm?: WasmSource;
