@@ -118,10 +118,9 @@ export function modelBuilder(name: string, options: CreateModelOptions = {}): Gr
 
 /**
  * The preprocessing the reference weights of a zoo model expect (resize, center crop, mean/std,
- * channels, interpolation, label set). Its resize, crop and normalise fields have fromImage()'s
- * names, but fromImage refuses unknown keys (`labels`, `reference`), so pick them:
- * `const { size, crop, mean, std, channels } = modelPreprocessing(name)`. fromImage resamples
- * bilinear or nearest only; models whose reference uses 'bicubic' get bilinear from the picked fields.
+ * channels, interpolation, label set), in fromImage()'s option names: `fromImage(img,
+ * modelPreprocessing(name))` prepares an image as the reference does (labels and reference are
+ * ignored there).
  *
  * @throws ValueError for an unknown model.
  */

@@ -16,7 +16,7 @@ export function lenet5(o: CreateModelOptions = {}): GraphBuilder {
   if (H !== 32 || W !== 32)
     throw new ValueError(
       `lenet5: option inputSize ${H}x${W} is not supported: the classifier takes 16*5*5 features, which only a 32x32 input gives; ` +
-        'pad 28x28 MNIST digits by 2 to 32x32 (fromImage with modelPreprocessing(\'lenet5\') does)',
+        'pad 28x28 MNIST digits by 2 to 32x32 (fromImage(digit, modelPreprocessing(\'lenet5\')) does)',
     );
   const b = new GraphBuilder();
   let x = b.input('input', [o.batch ?? 1, 1, 32, 32]);

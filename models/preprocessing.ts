@@ -12,8 +12,8 @@
 //     values in [0, 1]) zero-padded by 2 to 32x32, no mean/std normalisation. As torchvision's
 //     CenterCrop does, a crop larger than the image pads it with zeros, so size 28 -> crop 32 is
 //     exactly that padding.
-// Field names match fromImage()'s options (src/image) where they overlap; fromImage refuses the
-// other keys (labels, reference), so callers pick { size, crop, mean, std, channels } from it.
+// Field names match fromImage()'s options (src/image), which takes an entry as it is (it ignores
+// labels and reference).
 import type { LabelSetName } from '../src/labels/index';
 
 /** Resampling filter of the resize step. */

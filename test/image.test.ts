@@ -223,6 +223,7 @@ describe('fromImage errors and reuse', () => {
     await expect(fromImage({ data: new Float32Array(12) as never, width: 2, height: 2, channels: 3 })).rejects.toBeInstanceOf(ValueError);
     await expect(fromImage(new TextEncoder().encode('this is text, not a PNG'))).rejects.toBeInstanceOf(FormatError);
     await expect(fromImage(path('no-such-image.png'))).rejects.toThrow(/no-such-image\.png.*no such file/);
+    await expect(fromImage(path('no-such-image.png'))).rejects.toMatchObject({ name: 'LoadError', reason: 'not-found' });
     await expect(fromImage(null as never)).rejects.toBeInstanceOf(ValueError);
     await expect(fromImage(new Float32Array(4) as never)).rejects.toThrow(/Uint8Array/);
     await expect(fromImage({ width: 0, height: 0 } as never)).rejects.toBeInstanceOf(ValueError);

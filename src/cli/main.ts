@@ -77,8 +77,7 @@ function parseList(v: unknown, what: string): number[] | undefined {
 function preprocessing(ref: string, model: Model | undefined, o: Record<string, string | number | boolean>): ImageOptions & { labels?: LabelSetName } {
   let p: ImageOptions & { labels?: LabelSetName };
   if (!isOnnx(ref)) {
-    const { size, crop, mean, std, channels, interpolation, labels } = modelPreprocessing(ref);
-    p = { size, crop, mean, std, channels, interpolation: interpolation as ImageOptions["interpolation"], labels };
+    p = modelPreprocessing(ref);
   } else {
     if (!model) throw new UsageError('an ONNX model is needed to derive its preprocessing');
     const shape = model.inputShapes[model.inputNames[0]];
@@ -161,7 +160,7 @@ const COMMANDS: Record<string, Command> = {
         const labels = pre.labels ? labelSet(pre.labels) : undefined;
         const results = [];
         for (const file of pos) {
-          const x = await fromImage(file, withoutLabels(pre));
+          const x = await fromImage(file, pre);
           const y = await m.predict(x);
           results.push(topK(softmax(y), k, labels)[0]);
         }
@@ -200,13 +199,13 @@ const COMMANDS: Record<string, Command> = {
       // shorter side and keeps the aspect); an ONNX file's input shape decides the size instead
       let pre = isOnnx(ref) ? undefined : preprocessing(ref, undefined, o);
       const image = await toRawImage(pos[0]);
-      let x = pre ? await fromImage(image, withoutLabels(pre)) : undefined;
+      let x = pre ? await fromImage(image, pre) : undefined;
       const m = await loadModel(o, ref, x ? [x.shape[2], x.shape[3]] : undefined);
       try {
         if (!pre) {
           pre = preprocessing(ref, m, o);
           const [, , h, w] = m.inputShapes[m.inputNames[0]];
-          x = await fromImage(image, { ...withoutLabels(pre), size: [h, w], crop: undefined });
+          x = await fromImage(image, { ...pre, size: [h, w], crop: undefined });
         }
         const labels = labelSet(pre.labels ?? 'voc');
         const y = await m.run({ [m.inputNames[0]]: x! });
@@ -339,11 +338,6 @@ async function loadSharp(): Promise<(input: Buffer, o: object) => { png(): { toF
   } catch {
     throw new WasmCnnError('writing PNG files needs the optional dependency sharp: npm install sharp');
   }
-}
-
-function withoutLabels(p: ImageOptions & { labels?: LabelSetName }): ImageOptions {
-  const { labels: _, ...image } = p;
-  return image;
 }
 
 function help(): string {

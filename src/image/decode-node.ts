@@ -4,7 +4,7 @@
 // stored, as PIL's Image.open gives them to torchvision: 8-bit, no EXIF rotation, an embedded
 // ICC profile ignored (browsers' fromImage reads with colorSpaceConversion 'none' to match);
 // 16-bit and CMYK files are reduced to 8-bit RGB / grey by libvips.
-import { FormatError, WasmCnnError } from '../errors';
+import { FormatError, LoadError, WasmCnnError } from '../errors';
 import type { RawImage } from '../runtime/platform';
 
 type SharpFn = (input: Uint8Array | string, options?: object) => {
@@ -37,7 +37,7 @@ function loadSharp(): Promise<SharpFn> {
 /**
  * Decodes an encoded image (bytes) or reads and decodes an image file (path) into 8-bit pixels:
  * grey images stay 1 channel, colour images are RGB or RGBA. Errors: a WasmCnnError when sharp
- * is missing or the file cannot be read, a FormatError when the bytes are not an image.
+ * is missing, a LoadError when the file does not exist, a FormatError when the bytes are not an image.
  */
 export async function decodeImageNode(source: Uint8Array | string): Promise<RawImage> {
   const sharp = await loadSharp();
@@ -57,7 +57,7 @@ export async function decodeImageNode(source: Uint8Array | string): Promise<RawI
     if (e instanceof WasmCnnError) throw e;
     const msg = (e as Error).message;
     if (typeof source === 'string' && /missing|ENOENT|no such file/i.test(msg))
-      throw new WasmCnnError(`cannot read the image file ${what}: no such file`);
+      throw new LoadError(`cannot read the image file ${what}: no such file`, source, 'not-found', undefined, { cause: e });
     throw new FormatError(`cannot decode ${what} as an image (JPEG, PNG, WebP...): ${msg}`);
   }
 }
