@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnistSplit } from '../src/data/mnist';
+import { modelBuilder, saveSafetensors, syntheticWeights, VOC_LABELS } from '../src/index';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 // the npm and npx installed beside this node: inside npm scripts, node_modules/.bin's npm 6 (a
@@ -108,6 +109,29 @@ describe('wasmcnn CLI from the packed tarball', () => {
     for (const k of ['loadMs', 'firstRunMs', 'medianMs', 'minMs']) expect(b[k]).toBeGreaterThan(0);
     expect(b.minMs).toBeLessThanOrEqual(b.medianMs);
     expect(b.profile.map((p: { op: string }) => p.op)).toContain('Conv');
+  });
+
+  it('segment writes an overlay the size of the image and the classes found (a zoo segmenter with weights from a file)', async () => {
+    const weights = join(dir, 'lraspp.safetensors');
+    writeFileSync(weights, saveSafetensors(syntheticWeights(modelBuilder('lraspp_mobilenet_v3_large').weightShapes())));
+    // a 150x97 picture: the segmenter runs on it at its own aspect (shorter side 520)
+    const px = Buffer.alloc(150 * 97 * 3);
+    for (let i = 0; i < px.length; i++) px[i] = (i * 37) % 251;
+    const image = join(dir, 'scene.png');
+    await sharp(px, { raw: { width: 150, height: 97, channels: 3 } }).png().toFile(image);
+    const out = join(dir, 'overlay.png');
+    const r = cli(['segment', image, '--model', 'lraspp_mobilenet_v3_large', '--weights', weights, '--out', out, '--json', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height]).toEqual([150, 97]);
+    const found = JSON.parse(r.stdout) as { index: number; label: string; share: number }[];
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.reduce((a, f) => a + f.share, 0)).toBeCloseTo(1, 9);
+    for (const f of found) expect(f.label).toBe(VOC_LABELS[f.index]);
+    // class 0 (background) is left uncoloured: the overlay differs from the picture iff another class was found
+    const overlay = await sharp(out).removeAlpha().raw().toBuffer();
+    expect(!overlay.equals(px)).toBe(found.some((f) => f.index !== 0));
   });
 
   it('usage mistakes exit 2 and name the problem', () => {
