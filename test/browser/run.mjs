@@ -7,22 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, requireChromium, tally } from '../harness.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ONNX = fileURLToPath(new URL('../../../shared/onnx-backend-tests/pytorch-converted/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
 
-if (!existsSync(CHROMIUM)) {
-  const msg = `browser test: Chromium not found at ${CHROMIUM} (apt-get install chromium)`;
-  if (process.env.CI) {
-    console.error(msg);
-    process.exit(1);
-  }
-  console.log(`${msg}; skipped`);
-  console.log('browser: 0 passed, 0 failed, 1 skipped');
-  process.exit(0);
-}
+requireChromium('browser');
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
@@ -39,18 +30,8 @@ const server = createServer((req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const port = server.address().port;
 
-const { chromium } = await import('playwright-core');
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-});
-let failed = 0;
-let passed = 0;
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (ok) passed++;
-  else failed++;
-};
+const browser = await launchChromium();
+const { check, finish } = tally('browser');
 const same = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
 // Opens the page in a fresh context and waits for both of its reports.
@@ -122,5 +103,4 @@ try {
   await browser.close();
   server.close();
 }
-console.log(`browser: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

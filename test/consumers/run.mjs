@@ -17,10 +17,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, requireChromium, tally } from '../harness.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HERE = fileURLToPath(new URL('./', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const bin = (name) => join(ROOT, 'node_modules/.bin', name);
 /** Budget for `import { init, loadOnnx }`, minified (issue 13). */
 const SIZE_BUDGET = 120 * 1024;
@@ -28,24 +28,11 @@ const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-e
 const CSP = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
 
-let passed = 0;
-let failed = 0;
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  ok ? passed++ : failed++;
-};
+const { check, finish } = tally('consumers');
 const same = (a, b) => Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 
-if (!existsSync(CHROMIUM)) {
-  const msg = `consumers: Chromium not found at ${CHROMIUM} (apt-get install chromium)`;
-  if (process.env.CI) {
-    console.error(msg);
-    process.exit(1);
-  }
-  console.log(`${msg}; skipped`);
-  process.exit(0);
-}
+requireChromium('consumers');
 
 const t0 = Date.now();
 const work = mkdtempSync(join(tmpdir(), 'wasmcnn-consumers-'));
@@ -156,11 +143,7 @@ const headers = (url) => ({
   ...(url.searchParams.has('csp') ? { 'content-security-policy': CSP } : {}),
 });
 
-const { chromium } = await import('playwright-core');
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 /** Opens a page and returns its window.result (and CSP violations / page errors seen). */
 async function open(url) {
@@ -322,5 +305,4 @@ try {
 
 console.log('\nbundle sizes, import { init, loadOnnx } (minified JS loaded up front):');
 for (const [b, n] of sizes) console.log(`  ${b.padEnd(8)} ${kb(n).padStart(9)}`);
-console.log(`consumers: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-process.exit(failed ? 1 : 0);
+finish(` (${((Date.now() - t0) / 1000).toFixed(0)} s)`);

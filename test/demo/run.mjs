@@ -11,33 +11,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildDemo } from '../../demo/build.mjs';
 import { serveDemo, STRICT_CSP } from '../../demo/serve.mjs';
+import { launchChromium, requireChromium, tally } from '../harness.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = `${ROOT}test-output/`;
 
-let passed = 0;
-let failed = 0;
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (ok) passed++;
-  else failed++;
-};
-const finish = () => {
-  console.log(`demo: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-};
-
-if (!existsSync(CHROMIUM)) {
-  const msg = `demo test: Chromium not found at ${CHROMIUM} (apt-get install chromium)`;
-  if (process.env.CI) {
-    console.error(msg);
-    process.exit(1);
-  }
-  console.log(`${msg}; skipped`);
-  console.log('demo: 0 passed, 0 failed, 1 skipped');
-  process.exit(0);
-}
+const { check, finish } = tally('demo');
+requireChromium('demo');
 
 // ---- MNIST digits: the held-out split of tools/mnist_data.py, first digit of each class ----
 const perClass = [];
@@ -73,11 +53,7 @@ const EXPECT_RF = { conv1: RF1, conv2: RF2 };
 
 await buildDemo();
 const strict = await serveDemo({ port: 0, csp: STRICT_CSP });
-const { chromium } = await import('playwright-core');
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-});
+const browser = await launchChromium();
 
 /** Opens the page; resolves once it reports ready on 1 thread, or with the reason it did not. */
 async function open(server, what) {

@@ -10,35 +10,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { launchChromium, requireChromium, tally } from '../harness.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/image');
 const WASM = join(ROOT, 'dist/wasmcnn.wasm');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.png': 'image/png' };
 
-let passed = 0;
-let failed = 0;
-const check = (ok, what) => {
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
-  if (ok) passed++;
-  else failed++;
-};
-const finish = () => {
-  console.log(`image-browser: ${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-};
+const { check, finish } = tally('image-browser');
 
-if (!existsSync(CHROMIUM)) {
-  const msg = `image browser check: Chromium not found at ${CHROMIUM} (apt-get install chromium)`;
-  if (process.env.CI) {
-    console.error(msg);
-    failed++;
-    finish();
-  }
-  console.log(`${msg}; skipped`);
-  finish();
-}
+requireChromium('image-browser');
 if (!existsSync(WASM)) {
   check(false, `dist/wasmcnn.wasm is missing: run npm run build first`);
   finish();
@@ -182,11 +163,7 @@ const port = server.address().port;
 
 const maxDiff = (a, b) => (a.length !== b.length ? Infinity : a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]) || (Number.isNaN(v - b[i]) ? Infinity : 0)), 0));
 
-const { chromium } = await import('playwright-core');
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-});
+const browser = await launchChromium();
 try {
   const node = await import(pathToFileURL(join(tmp, 'node.mjs')).href);
   await node.init({ wasm: readFileSync(WASM), simd: 'baseline' });
