@@ -58,11 +58,26 @@ function bIndex(i: number, out: number[], outSt: number[], shape: number[]): num
   return idx;
 }
 
+/**
+ * Most elements a constant folded at load may have (16M: 64 MB as float32, more as a JS array).
+ * Shape arithmetic never comes near it; a ConstantOfShape or Range of absurd size would
+ * otherwise allocate until the process dies or hangs.
+ */
+const MAX_FOLD = 1 << 24;
+
+/** Elements of a folded constant's shape, refusing dims that are not counts or totals past MAX_FOLD. */
+function foldSize(shape: number[]): number {
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new Error(`shape [${shape}] is not a list of sizes`);
+  const n = numel(shape);
+  if (n > MAX_FOLD) throw new Error(`a constant of shape [${shape}] (${n} elements) is larger than the ${MAX_FOLD} folded at load`);
+  return n;
+}
+
 function elementwise(ins: Const[], f: (...x: number[]) => number, kind: 'float' | 'int'): Const {
   let out: number[] = [];
   for (const c of ins) out = bcastShape(out, c.shape);
   const st = strides(out);
-  const n = numel(out);
+  const n = foldSize(out);
   const v: number[] = new Array(n);
   for (let i = 0; i < n; i++) v[i] = f(...ins.map((c) => c.v[bIndex(i, out, st, c.shape)]));
   return { v: kind === 'float' ? Float32Array.from(v) : v, shape: out, kind };
@@ -81,6 +96,7 @@ function takeAlong(c: Const, axis: number, indices: number[]): Const {
   const outer = numel(shape.slice(0, axis));
   const inner = numel(shape.slice(axis + 1));
   const dim = shape[axis];
+  foldSize([outer, indices.length, inner]);
   const v: number[] = [];
   for (let o = 0; o < outer; o++)
     for (const raw of indices) {
@@ -96,7 +112,7 @@ function transpose(c: Const, perm: number[]): Const {
   const shape = perm.map((p) => c.shape[p]);
   const inSt = strides(c.shape);
   const outSt = strides(shape);
-  const n = numel(shape);
+  const n = foldSize(shape);
   const v: number[] = new Array(n);
   for (let i = 0; i < n; i++) {
     let src = 0;
@@ -278,7 +294,7 @@ function evalInner(n: Node, ins: (Const | undefined)[], shapeOf: (name: string) 
       const shape = r.map((q) => q.count);
       const st = strides(x.shape);
       const ost = strides(shape);
-      const total = numel(shape);
+      const total = foldSize(shape);
       const v: number[] = new Array(total);
       for (let i = 0; i < total; i++) {
         let src = 0;
@@ -296,12 +312,14 @@ function evalInner(n: Node, ins: (Const | undefined)[], shapeOf: (name: string) 
       const val = n.attrs.value as { data?: Float32Array; ints?: number[] } | undefined;
       const fill = val ? (val.data ? val.data[0] : val.ints![0]) : 0;
       const kind = val && !val.data ? 'int' : 'float';
-      const total = numel(shape);
+      const total = foldSize(shape);
       return [{ v: kind === 'float' ? new Float32Array(total).fill(fill) : new Array(total).fill(fill), shape, kind }];
     }
     case 'Range': {
       const [s, l, d] = [x.v[0], c[1]!.v[0], c[2]!.v[0]];
       const count = Math.max(Math.ceil((l - s) / d), 0);
+      if (!Number.isFinite(count)) throw new Error(`Range(${s}, ${l}, ${d}) has no finite length`);
+      foldSize([count]);
       const v = Array.from({ length: count }, (_, i) => s + i * d);
       return [{ v: x.kind === 'float' ? Float32Array.from(v) : v, shape: [count], kind: x.kind }];
     }
@@ -331,7 +349,7 @@ function evalInner(n: Node, ins: (Const | undefined)[], shapeOf: (name: string) 
 
 function expandTo(x: Const, shape: number[]): Const {
   const st = strides(shape);
-  const n = numel(shape);
+  const n = foldSize(shape);
   const v: number[] = new Array(n);
   for (let i = 0; i < n; i++) v[i] = x.v[bIndex(i, shape, st, x.shape)];
   return { v: x.kind === 'float' ? Float32Array.from(v) : v, shape, kind: x.kind };

@@ -5,7 +5,7 @@ import { UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel } from '../graph/ir';
 import type { InferCtx, OpDef } from './types';
-import { attrFloat, attrString, input, intOf, ELEMENT_MACS } from './util';
+import { attrFloat, attrString, floatsOf, input, ELEMENT_MACS } from './util';
 
 const SIMPLE: Record<string, number> = {
   Relu: C.ACT_RELU, Sigmoid: C.ACT_SIGMOID, Tanh: C.ACT_TANH, HardSwish: C.ACT_HARDSWISH,
@@ -51,8 +51,8 @@ export function unaryCode(n: Node, ctx: InferCtx): { act: number; p0: number; p1
         lo = attrFloat(n, 'min', -Infinity);
         hi = attrFloat(n, 'max', Infinity);
       } else {
-        const mn = intOf(ctx, n, input(n, 1), 'min');
-        const mx = intOf(ctx, n, input(n, 2), 'max');
+        const mn = floatsOf(ctx, n, input(n, 1), 'min');
+        const mx = floatsOf(ctx, n, input(n, 2), 'max');
         if (mn) lo = mn[0];
         if (mx) hi = mx[0];
       }
