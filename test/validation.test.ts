@@ -304,3 +304,23 @@ describe('model lifecycle', () => {
     expect(() => m.profile(x)).toThrow(/disposed/);
   });
 });
+
+describe('slices and normalisations', () => {
+  it('Slice axes out of range or repeated are ShapeErrors; a huge step over one element runs', async () => {
+    const sl = (ints: Record<string, number[]>) => graph([node('Slice', ['x', 'st', 'en', 'ax', 'sp'])], [1, 2, 4, 4], {}, ints);
+    await expectError(sl({ st: [0], en: [1], ax: [2 ** 31 - 1], sp: [1] }), ShapeError, /slice1/, /out of range/);
+    await expectError(sl({ st: [0, 0], en: [1, 1], ax: [2, -2], sp: [1, 1] }), ShapeError, /repeated/);
+    await expectError(sl({ st: [0, 0], en: [1], ax: [2, 3], sp: [1, 1] }), ShapeError, /differ in length/);
+    const m = await load(sl({ st: [1], en: [4], ax: [3], sp: [2 ** 40] }));
+    if (m instanceof Error) throw m;
+    expect(m.outputShapes.y).toEqual([1, 2, 4, 1]);
+    const x = ramp(32);
+    const want = Array.from({ length: 8 }, (_, r) => x[r * 4 + 1]);
+    expect(Array.from((await m.run({ x: { data: x, shape: [1, 2, 4, 4] } })).y.data)).toEqual(want);
+  });
+
+  it('InstanceNormalization scale and bias must have one value per channel', async () => {
+    const g = graph([node('InstanceNormalization', ['x', 's', 'b'])], [1, 3, 2, 2], { s: { data: [1, 1], shape: [2] }, b: { data: [0, 0, 0], shape: [3] } });
+    await expectError(g, ShapeError, /instancenormalization1/, /'s' has 2/);
+  });
+});

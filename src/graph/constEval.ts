@@ -157,11 +157,17 @@ export function sliceRanges(shape: number[], starts: number[], ends: number[], a
   const rank = shape.length;
   const r = shape.map((d) => ({ start: 0, count: d, step: 1 }));
   const ax = axes ?? starts.map((_, i) => i);
+  if (starts.length !== ax.length || ends.length !== ax.length || (steps && steps.length !== ax.length))
+    throw new Error(`starts, ends, axes and steps differ in length (${starts.length}, ${ends.length}, ${ax.length}, ${steps ? steps.length : '-'})`);
+  const seen = new Set<number>();
   for (let i = 0; i < ax.length; i++) {
     const a = axisOf(ax[i], rank);
+    if (!Number.isInteger(a) || a < 0 || a >= rank || seen.has(a)) throw new Error(`axis ${ax[i]} is out of range for rank ${rank} or repeated`);
+    seen.add(a);
     const d = shape[a];
     const step = steps ? steps[i] : 1;
     if (step === 0) throw new Error('slice step 0');
+    if (![starts[i], ends[i], step].every((v) => typeof v === 'number' && !Number.isNaN(v))) throw new Error(`starts/ends/steps [${starts[i]}, ${ends[i]}, ${step}] are not numbers`);
     let s = starts[i];
     let e = ends[i];
     if (s < 0) s += d;
@@ -175,6 +181,8 @@ export function sliceRanges(shape: number[], starts: number[], ends: number[], a
       e = Math.min(Math.max(e, -1), d - 1);
       r[a] = { start: s, count: Math.max(0, Math.ceil((s - e) / -step)), step };
     }
+    // one element taken: the step is never applied, so keep it small for the kernels' i32 strides
+    if (r[a].count <= 1) r[a].step = 1;
   }
   return r;
 }

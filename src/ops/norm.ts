@@ -88,6 +88,10 @@ export const instancenorm: OpDef = {
     const x = ctx.shape(n.inputs[0]);
     requireConst(ctx, n, [1, 2]);
     if (x.length !== 4) throw new UnsupportedOpError('InstanceNormalization', n.name, `input ${shapeStr(x)} is not 4-D`);
+    for (const p of n.inputs.slice(1, 3))
+      if (!p || numel(ctx.shape(p)) !== x[1])
+        throw new ShapeError(`InstanceNormalization node '${n.name}': scale and bias need ${x[1]} values each${p ? `, '${p}' has ${numel(ctx.shape(p))}` : ''}`);
+    attrFinite(n, 'epsilon', 1e-5);
     return [x];
   },
   plan(n, ctx) {
