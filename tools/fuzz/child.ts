@@ -1,0 +1,77 @@
+// One fuzzing child process: loads the kernels once, then runs the cases its parent sends
+// through the public API only (loadOnnx, loadSafetensors, createModel, Model.run, dispose) and
+// reports how each ended: a typed WasmCnnError, a clean run, or a defect (a wasm trap or any
+// other error). The parent enforces the time limit (it kills a child that stops answering) and
+// starts it with a heap limit (--max-old-space-size).
+import { readFileSync } from 'node:fs';
+import { createModel, init, loadOnnx, loadSafetensors, WasmCnnError, type Model } from '../../src/index';
+import { Rng } from './mutate';
+
+export interface CaseMessage {
+  i: number;
+  kind: 'onnx' | 'safetensors';
+  bytes: Uint8Array;
+  feedSeed: number;
+}
+
+export interface ResultMessage {
+  i: number;
+  outcome: 'typed' | 'ran' | 'trap' | 'untyped';
+  stage: 'load' | 'run';
+  error?: string;
+  ms: number;
+}
+
+/** Feeds for a model: random values, sometimes non-finite entries or a wrong shape. */
+function feeds(m: Model, seed: number): Record<string, { data: Float32Array; shape: number[] }> {
+  const r = new Rng(seed);
+  const out: Record<string, { data: Float32Array; shape: number[] }> = {};
+  for (const name of m.inputNames) {
+    const shape = m.inputShapes[name].slice();
+    const count = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(count);
+    for (let i = 0; i < count; i++) data[i] = r.next() * 4 - 2;
+    if (r.chance(0.08) && count) data[r.int(count)] = r.pick([NaN, Infinity, -Infinity]);
+    if (r.chance(0.05)) data[r.int(Math.max(count, 1))] = r.pick([3e38, -3e38]);
+    if (r.chance(0.04)) shape[r.int(shape.length)] += 1;
+    out[name] = { data, shape };
+  }
+  return out;
+}
+
+async function runCase(c: CaseMessage): Promise<Omit<ResultMessage, 'i' | 'ms'>> {
+  let stage: 'load' | 'run' = 'load';
+  try {
+    let m: Model;
+    if (c.kind === 'onnx') {
+      m = await loadOnnx(c.bytes);
+    } else {
+      const weights = loadSafetensors(c.bytes);
+      m = await createModel('lenet5', { weights });
+    }
+    stage = 'run';
+    try {
+      await m.run(feeds(m, c.feedSeed));
+      m.summary();
+    } finally {
+      m.dispose();
+      m.dispose();
+    }
+    return { outcome: 'ran', stage };
+  } catch (e) {
+    if (e instanceof WasmCnnError) return { outcome: 'typed', stage, error: `${e.name}: ${e.message}` };
+    const err = e as Error;
+    const trap = typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError;
+    return { outcome: trap ? 'trap' : 'untyped', stage, error: `${err?.constructor?.name ?? typeof e}: ${err?.message ?? String(e)}\n${err?.stack ?? ''}` };
+  }
+}
+
+const wasmPath = process.env.WASMCNN_FUZZ_WASM;
+if (!wasmPath || !process.send) throw new Error('tools/fuzz/child.ts runs as a child of tools/fuzz/run.ts');
+await init({ wasm: readFileSync(wasmPath), simd: 'baseline' });
+process.on('message', async (c: CaseMessage) => {
+  const t = performance.now();
+  const r = await runCase({ ...c, bytes: new Uint8Array(c.bytes) });
+  process.send!({ i: c.i, ms: performance.now() - t, ...r } satisfies ResultMessage);
+});
+process.send({ ready: true });
