@@ -33,6 +33,8 @@ export interface FuzzOptions {
 export interface FuzzCounts {
   typed: number;
   ran: number;
+  /** Loaded without error; inputs too large to run within the time limit (child.ts MAX_RUN_FLOATS). */
+  loaded: number;
   trap: number;
   untyped: number;
   hang: number;
@@ -92,7 +94,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const files = seedFiles();
   const lenet = join(ROOT, 'models/weights/lenet5.safetensors');
   const st = [seedSafetensors(), ...(existsSync(lenet) ? [new Uint8Array(readFileSync(lenet))] : [])];
-  const counts: FuzzCounts = { typed: 0, ran: 0, trap: 0, untyped: 0, hang: 0, crash: 0 };
+  const counts: FuzzCounts = { typed: 0, ran: 0, loaded: 0, trap: 0, untyped: 0, hang: 0, crash: 0 };
   const typedByClass: Record<string, number> = {};
   const defects: FuzzDefect[] = [];
   const t0 = performance.now();
@@ -163,7 +165,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
         if (r.outcome === 'typed') {
           const cls = (r as ResultMessage).error?.split(':')[0] ?? '?';
           typedByClass[cls] = (typedByClass[cls] ?? 0) + 1;
-        } else if (r.outcome !== 'ran') {
+        } else if (r.outcome !== 'ran' && r.outcome !== 'loaded') {
           save(c, i, r.outcome, r.error ?? '');
         }
         if (++done % 500 === 0) o.onProgress?.(done, counts);
