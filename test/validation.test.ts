@@ -324,3 +324,13 @@ describe('slices and normalisations', () => {
     await expectError(g, ShapeError, /instancenormalization1/, /'s' has 2/);
   });
 });
+
+describe('reshapes', () => {
+  it('Unsqueeze axes out of range or repeated are ShapeErrors, not a silently appended dim', async () => {
+    for (const axes of [[2 ** 31], [5], [-6], [0, 0]])
+      await expectError(graph([node('Unsqueeze', ['x', 'a'])], [1, 4], {}, { a: axes }), ShapeError, /unsqueeze1/, /out of range .* or repeated/);
+    const m = await load(graph([node('Unsqueeze', ['x', 'a'])], [1, 4], {}, { a: [-1, 1] }));
+    if (m instanceof Error) throw m;
+    expect(m.outputShapes.y).toEqual([1, 1, 4, 1]);
+  });
+});

@@ -147,6 +147,8 @@ export function squeezeShape(shape: number[], axes: number[] | undefined): numbe
 export function unsqueezeShape(shape: number[], axes: number[]): number[] {
   const r = shape.length + axes.length;
   const a = axes.map((x) => axisOf(x, r)).sort((x, y) => x - y);
+  if (a.some((x, i) => !Number.isInteger(x) || x < 0 || x >= r || x === a[i - 1]))
+    throw new Error(`unsqueeze axes [${axes}] are out of range for rank ${r} or repeated`);
   const out = shape.slice();
   for (const x of a) out.splice(x, 0, 1);
   return out;
