@@ -5,7 +5,7 @@ import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node, Tensor } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { PlanCtx } from './types';
-import { attrInt, attrInts, attrString, MAX_I32 } from './util';
+import { attrFloat, attrInt, attrInts, attrString, MAX_I32 } from './util';
 
 export interface Window {
   kh: number; kw: number;
@@ -121,7 +121,7 @@ export function geomBlock(ctx: PlanCtx, w: Window, a: GeomArgs): number {
 
 /** The clamp-family activation fused into a node by the epilogue pass (attrs _act/_p0/_p1). */
 export function fusedAct(n: Node): { act: number; p0: number; p1: number } {
-  return { act: attrInt(n, '_act', C.ACT_NONE), p0: attrInt(n, '_p0', 0), p1: attrInt(n, '_p1', 0) };
+  return { act: attrInt(n, '_act', C.ACT_NONE), p0: attrFloat(n, '_p0', 0), p1: attrFloat(n, '_p1', 0) };
 }
 
 /**
