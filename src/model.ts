@@ -325,9 +325,10 @@ function checkWeights(g: Graph): void {
       seen.add(name);
       const infOk = INFINITY_ALLOWED.has(n.op);
       const d = t.data;
-      const bits = new Int32Array(d.buffer, d.byteOffset, d.length);
-      for (let j = 0; j < bits.length; j++) {
-        if ((bits[j] & 0x7f800000) !== 0x7f800000) continue;
+      // float32 bits: an all-ones exponent is NaN or ±Infinity (a fast scan of large weights)
+      const bits = d instanceof Float32Array ? new Int32Array(d.buffer, d.byteOffset, d.length) : undefined;
+      for (let j = 0; j < d.length; j++) {
+        if (bits ? (bits[j] & 0x7f800000) !== 0x7f800000 : Number.isFinite(d[j])) continue;
         if (infOk && !Number.isNaN(d[j])) continue;
         throw new WeightsError(`weight '${name}' (read by ${n.op} node '${n.name}') holds ${d[j]} at index ${j}`);
       }

@@ -197,10 +197,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     out: outIdx > 0 ? process.argv[outIdx + 1] : undefined,
   };
   console.log(`fuzz: ${opts.cases} cases, seed ${opts.seed}, ${opts.workers} children, ${opts.timeoutMs} ms and ${opts.memoryMb} MiB heap each`);
+  const started = performance.now();
   const report = await fuzz({
     ...opts,
     onProgress: (d, c) => {
-      if (d % 10_000 === 0 || d === 500) console.log(`${d} cases: ${JSON.stringify(c)}`);
+      // one line per 1000 cases, with the elapsed time, so a run cut short still leaves its figures
+      if (d % 1000 === 0 || d === 500) console.log(`${d} cases, ${((performance.now() - started) / 1000).toFixed(0)} s: ${JSON.stringify(c)}`);
     },
   });
   console.log(JSON.stringify({ ...report, defects: report.defects.length }, null, 2));
