@@ -66,6 +66,13 @@ describe('tensor sizes against wasm32', () => {
     expect(err).toBeInstanceOf(WasmCnnError);
     expect((err as Error).message).toBe('the model needs 5120 MiB of wasm memory; wasm32 addresses at most 4096 MiB');
     expect(() => mem.ensure(Infinity)).toThrow(WasmCnnError);
+    // an engine that refuses to grow (here a memory declared with a 2-page maximum): the message
+    // gives the real sizes, not "past 0 MiB" (64 KiB rounded down)
+    const small = new Mem();
+    Object.defineProperty(small, 'memory', { value: new WebAssembly.Memory({ initial: 1, maximum: 2 }) });
+    expect(() => small.ensure(3 * 65536)).toThrow(
+      'the model needs 0.19 MiB of wasm memory; the engine refused to grow it from 0.06 MiB (its limit, or the machine\'s memory, is lower)',
+    );
   });
 
   it('kernel parameters that do not fit 32 bits are refused before they reach the kernels', () => {
