@@ -16,7 +16,7 @@ export interface CaseMessage {
 
 export interface ResultMessage {
   i: number;
-  /** loaded: valid and loaded, but with more than MAX_RUN_FLOATS input floats it is not run. */
+  /** loaded: valid and loaded, but past MAX_RUN_FLOATS input floats or MAX_RUN_BYTES of memory it is not run. */
   outcome: 'typed' | 'ran' | 'loaded' | 'trap' | 'untyped';
   stage: 'load' | 'run';
   error?: string;
@@ -25,6 +25,12 @@ export interface ResultMessage {
 
 /** Inputs larger than this (floats, all inputs together) are loaded but not run. */
 const MAX_RUN_FLOATS = 1 << 22;
+
+/**
+ * Models holding more wasm memory than this are loaded but not run: a Pad of a 1x2x4x4 input to
+ * 3.3 GB is legal and correct, and its run spends over 20 s faulting in pages (counted as a hang).
+ */
+const MAX_RUN_BYTES = 256 * 2 ** 20;
 
 /** Feeds for a model: random values, sometimes non-finite entries or a wrong shape. */
 function feeds(m: Model, seed: number): Record<string, { data: Float32Array; shape: number[] }> {
@@ -55,8 +61,8 @@ async function runCase(c: CaseMessage): Promise<Omit<ResultMessage, 'i' | 'ms'>>
     }
     stage = 'run';
     const floats = m.inputNames.reduce((a, n) => a + m.inputShapes[n].reduce((p, q) => p * q, 1), 0);
-    if (floats > MAX_RUN_FLOATS) {
-      // legal but large: running it would measure memory bandwidth, not the loader
+    if (floats > MAX_RUN_FLOATS || m.memoryBytes > MAX_RUN_BYTES) {
+      // legal but large: running it would measure memory bandwidth and page faults, not the loader
       m.dispose();
       return { outcome: 'loaded', stage };
     }

@@ -33,7 +33,7 @@ export interface FuzzOptions {
 export interface FuzzCounts {
   typed: number;
   ran: number;
-  /** Loaded without error; inputs too large to run within the time limit (child.ts MAX_RUN_FLOATS). */
+  /** Loaded without error; too large to run within the time limit (child.ts MAX_RUN_FLOATS, MAX_RUN_BYTES). */
   loaded: number;
   trap: number;
   untyped: number;
