@@ -422,6 +422,9 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
     },
     threads: pool?.threads ?? 1,
     parallel(kernel, args, macs) {
+      // a kernel argument that is not a number would reach the wasm as 0 or NaN: a bug upstream
+      if (args.some((v) => (typeof v === 'number' ? Number.isNaN(v) : typeof v !== 'object' || v === null)))
+        throw new WasmCnnError(`internal: ${kernel} planned with a missing argument (${args.map((v) => (typeof v === 'object' && v ? 'scratch' : String(v))).join(', ')})`);
       let a: number[] | undefined;
       const bound = () => (a = args.map((v) => (typeof v === 'number' ? v : v.ptr)));
       const f = (k as unknown as Record<ParallelKernel, (...a: number[]) => void>)[kernel];

@@ -341,3 +341,19 @@ describe('reshapes', () => {
     expect(m.outputShapes.y).toEqual([1, 1, 4, 1]);
   });
 });
+
+describe('activations', () => {
+  it('Clip bounds must be scalars (an empty min left the kernel argument undefined)', async () => {
+    const clip = (lo: number[], hi: number[]) =>
+      graph([node('LeakyRelu', ['x'], { alpha: 0.1 }, ['a'], 'lr'), node('Clip', ['a', 'lo', 'hi'], {}, ['y'], 'clip3')], [1, 3, 3, 3],
+        { lo: { data: lo, shape: [lo.length] }, hi: { data: hi, shape: [hi.length] } });
+    await expectError(clip([], [1]), ShapeError, /Clip node 'clip3': min must hold one value, got 0/);
+    await expectError(clip([0], [1, 2]), ShapeError, /max must hold one value, got 2/);
+    const m = await load(clip([-0.05], [1]));
+    if (m instanceof Error) throw m;
+    const x = ramp(27);
+    const want = Array.from(x, (v) => Math.min(1, Math.max(-0.05, v > 0 ? v : Math.fround(0.1) * v)));
+    const got = (await m.run({ x: { data: x, shape: [1, 3, 3, 3] } })).y.data;
+    want.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
+  });
+});

@@ -1,7 +1,7 @@
 // Element-wise unary ONNX ops and activations (Relu, Clip, LeakyRelu, Sigmoid, HardSwish, Gelu,
 // Exp, Sqrt, ...): one strided kernel, the op code and its float parameters chosen here.
 import * as C from '../../assembly/codes';
-import { UnsupportedOpError } from '../errors';
+import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel } from '../graph/ir';
 import type { InferCtx, OpDef } from './types';
@@ -53,6 +53,9 @@ export function unaryCode(n: Node, ctx: InferCtx): { act: number; p0: number; p1
       } else {
         const mn = floatsOf(ctx, n, input(n, 1), 'min');
         const mx = floatsOf(ctx, n, input(n, 2), 'max');
+        // ONNX: min and max are scalars; an empty tensor left the bound undefined in the kernel call
+        for (const [what, v] of [['min', mn], ['max', mx]] as const)
+          if (v && v.length !== 1) throw new ShapeError(`Clip node '${n.name}': ${what} must hold one value, got ${v.length}`);
         if (mn) lo = mn[0];
         if (mx) hi = mx[0];
       }
