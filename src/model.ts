@@ -1,7 +1,7 @@
 // From a Graph to a runnable Model: shape inference, passes, layouts, the arena, then one
 // plan step per node with every address bound. run() copies inputs in, calls the steps in
 // order and copies outputs out; it never allocates wasm memory.
-import { GraphError, ShapeError, ValueError, WasmCnnError } from './errors';
+import { GraphError, ShapeError, ValueError, WasmCnnError, WeightsError } from './errors';
 import { receptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
@@ -42,6 +42,31 @@ export interface LayerInfo {
   outputShape: number[];
   params: number;
   macs: number;
+}
+
+/** Options of one `run()`. */
+export interface RunOptions {
+  /**
+   * Compute with NaN or ±Infinity in the feeds instead of refusing them (default false: a
+   * ValueError names the input and the first such index).
+   */
+  allowNonFinite?: boolean;
+}
+
+/** Index of the first NaN or ±Infinity among `n` floats at `at` of a float32 memory seen as int32 bits, or -1. */
+function findNonFinite(bits: Int32Array, at: number, n: number): number {
+  const end = at + n;
+  for (let i = at; i < end; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i - at;
+  return -1;
+}
+
+/** A short description of a value the caller passed where a tensor or feeds belonged. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `[${v.slice(0, 6).map((x) => (typeof x === 'number' ? String(x) : typeof x)).join(', ')}${v.length > 6 ? ', ...' : ''}]`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 30 ? `${v.slice(0, 30)}...` : v)}`;
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return `${typeof v} ${String(v)}`;
 }
 
 export interface CompileOptions {
@@ -99,20 +124,27 @@ export class Model {
     this.memoryBytes = p.mem.memory.buffer.byteLength;
   }
 
-  /** Run on named NCHW inputs; returns every graph output by name. */
-  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-    return this.runSync(feeds);
+  /**
+   * Run on named NCHW inputs; returns every graph output by name. Each feed must be a
+   * `{ data: Float32Array, shape: number[] }` with the planned shape; NaN or ±Infinity in a feed
+   * is a ValueError naming the input and the index (pass `{ allowNonFinite: true }` to compute
+   * with them anyway). Finite inputs can still overflow float32 inside the network (±3e38 through
+   * a convolution), which gives Infinity or NaN outputs as in PyTorch. Throws WasmCnnError once
+   * the model is disposed.
+   */
+  async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+    return this.runSync(feeds, options);
   }
 
   /** Synchronous form of run(). */
-  runSync(feeds: Record<string, Tensor>): Record<string, Tensor> {
-    const mem = this.feed(feeds);
+  runSync(feeds: Record<string, Tensor>, options: RunOptions = {}): Record<string, Tensor> {
+    const mem = this.feed(feeds, options);
     for (const s of this.steps) s();
     const out: Record<string, Tensor> = {};
     const f = mem.f32;
     for (const name of this.outputNames) {
       const shape = this.outputShapes[name];
-      const p = this.outPtr.get(name)! >> 2;
+      const p = this.outPtr.get(name)! >>> 2;
       out[name] = { data: f.slice(p, p + numel(shape)), shape: shape.slice() };
     }
     return out;
@@ -150,25 +182,29 @@ export class Model {
   }
 
   /** Checks the feeds and copies them into the model's input buffers. */
-  private feed(feeds: Record<string, Tensor>): Mem {
+  private feed(feeds: Record<string, Tensor>, options: RunOptions = {}): Mem {
     const mem = this.mem;
     if (!mem) throw new WasmCnnError('this model has been disposed');
+    if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds))
+      throw new ValueError(`run() takes an object of named tensors ({ ${this.inputNames.map((n) => `'${n}': { data, shape }`).join(', ')} }), got ${describeValue(feeds)}`);
     for (const name of Object.keys(feeds))
       if (!this.inPtr.has(name)) throw new ValueError(`unknown input '${name}'; the model's inputs are ${this.inputNames.join(', ')}`);
-    const f32 = mem.f32;
+    const allow = options?.allowNonFinite === true;
     for (const name of this.inputNames) {
       const t = feeds[name];
-      if (!t) throw new ValueError(`missing input '${name}'`);
+      if (t === undefined) throw new ValueError(`missing input '${name}'`);
+      if (typeof t !== 'object' || t === null) throw new ValueError(`input '${name}' must be { data: Float32Array, shape: number[] }, got ${describeValue(t)}`);
       const want = this.inputShapes[name];
-      if (!t.data || !(t.data instanceof Float32Array)) throw new ValueError(`input '${name}': data must be a Float32Array`);
-      if (!Array.isArray(t.shape) || t.shape.join() !== want.join())
-        throw new ShapeError(`input '${name}': expected shape ${shapeStr(want)}, got ${shapeStr(t.shape)}`);
+      if (!(t.data instanceof Float32Array)) throw new ValueError(`input '${name}': data must be a Float32Array, got ${describeValue(t.data)}`);
+      if (!Array.isArray(t.shape) || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i]))
+        throw new ShapeError(`input '${name}': expected shape ${shapeStr(want)}, got ${describeValue(t.shape)}`);
       if (t.data.length !== numel(want))
         throw new ShapeError(`input '${name}': ${t.data.length} values for shape ${shapeStr(want)} (${numel(want)})`);
       const p = this.inPtr.get(name)!;
-      f32.set(t.data, p >> 2);
-      const nan = this.k.find_nan_f32(p, t.data.length);
-      if (nan >= 0) throw new ValueError(`input '${name}' holds NaN at index ${nan}`);
+      mem.f32.set(t.data, p >>> 2);
+      if (allow) continue;
+      const bad = findNonFinite(mem.i32, p >>> 2, t.data.length);
+      if (bad >= 0) throw new ValueError(`input '${name}' holds ${t.data[bad]} at index ${bad}`);
     }
     return mem;
   }
@@ -180,7 +216,7 @@ export class Model {
     return out[this.outputNames[0]];
   }
 
-  /** Layers with output shapes, parameter counts and multiply-accumulates. */
+  /** Layers with output shapes, parameter counts and multiply-accumulates (also after dispose()). */
   layerInfo(): LayerInfo[] {
     return this.layers.map((l) => ({ ...l, outputShape: l.outputShape.slice() }));
   }
@@ -193,6 +229,7 @@ export class Model {
   /**
    * A printable table of layers: output shape, parameters, multiply-accumulates, and the
    * receptive field (size and jump in input pixels; 'all' where a layer sees the whole input).
+   * Available after dispose(): it reads only the graph, not the wasm memory.
    */
   summary(): string {
     let rf = new Map<string, string[]>();
@@ -224,8 +261,20 @@ export class Model {
     ].join('\n');
   }
 
-  /** Release the wasm memory. The model cannot run afterwards. */
+  /** True once dispose() has been called. */
+  get disposed(): boolean {
+    return this.mem === undefined;
+  }
+
+  /**
+   * Release the wasm memory (and this model's share of the thread pool). Afterwards run(),
+   * runSync(), predict() and profile() throw a WasmCnnError saying the model is disposed;
+   * summary(), layerInfo(), paramCount and the shape fields keep working, since they describe
+   * the network and hold no wasm memory. Calling dispose() again does nothing (it is idempotent,
+   * like the `using` declaration's Symbol.dispose contract).
+   */
   dispose(): void {
+    if (!this.mem) return;
     if (this.pool) this.pool.pool.detach(this.pool.id);
     this.pool = undefined;
     this.mem = undefined;
@@ -252,6 +301,40 @@ const NOT_PARAMS: Record<string, number[]> = {
   BatchNormalization: [3, 4], Clip: [1, 2], Pad: [1, 2, 3], Resize: [1, 2, 3], Upsample: [1],
   DeformConv: [2, 4], MaxUnpool: [1, 2],
 };
+
+/**
+ * Elementwise ops whose constant operand may hold ±Infinity on purpose (an attention mask of
+ * -Infinity added before a softmax, a Min/Max bound); NaN is refused there too.
+ */
+const INFINITY_ALLOWED = new Set(['Add', 'Sub', 'Mul', 'Div', 'Min', 'Max', 'Sum', 'Mean', 'Where', 'Pow']);
+
+/**
+ * The weights policy: a float initializer that a node reads as a parameter holds only finite
+ * values (NaN or ±Infinity there is a WeightsError naming the tensor, the node and the index).
+ * Settings inputs (Clip bounds, Pad's value, Resize scales: NOT_PARAMS) may be infinite, as may
+ * the constant operand of an elementwise op (INFINITY_ALLOWED), where NaN is still refused.
+ * Runs once at load on the graph as given, before constants are folded.
+ */
+function checkWeights(g: Graph): void {
+  const seen = new Set<string>();
+  for (const n of g.nodes) {
+    const skip = NOT_PARAMS[n.op] ?? [];
+    n.inputs.forEach((name, i) => {
+      const t = name && !skip.includes(i) ? g.initializers.get(name) : undefined;
+      if (!t || seen.has(name)) return;
+      seen.add(name);
+      const infOk = INFINITY_ALLOWED.has(n.op);
+      const d = t.data;
+      // float32 bits: an all-ones exponent is NaN or ±Infinity (a fast scan of large weights)
+      const bits = d instanceof Float32Array ? new Int32Array(d.buffer, d.byteOffset, d.length) : undefined;
+      for (let j = 0; j < d.length; j++) {
+        if (bits ? (bits[j] & 0x7f800000) !== 0x7f800000 : Number.isFinite(d[j])) continue;
+        if (infOk && !Number.isNaN(d[j])) continue;
+        throw new WeightsError(`weight '${name}' (read by ${n.op} node '${n.name}') holds ${d[j]} at index ${j}`);
+      }
+    });
+  }
+}
 
 function summarize(g: Graph): LayerInfo[] {
   const ctx = makeInferCtx(g);
@@ -290,6 +373,7 @@ const MIN_PARALLEL_MACS = 100_000;
 /** Compile a graph (whose inputs have concrete shapes) into a Model. */
 export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
   if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
+  checkWeights(g);
   inferShapes(g);
   removeIdentities(g);
   const layers = summarize(g);
@@ -338,6 +422,9 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
     },
     threads: pool?.threads ?? 1,
     parallel(kernel, args, macs) {
+      // a kernel argument that is not a number would reach the wasm as 0 or NaN: a bug upstream
+      if (args.some((v) => (typeof v === 'number' ? Number.isNaN(v) : typeof v !== 'object' || v === null)))
+        throw new WasmCnnError(`internal: ${kernel} planned with a missing argument (${args.map((v) => (typeof v === 'object' && v ? 'scratch' : String(v))).join(', ')})`);
       let a: number[] | undefined;
       const bound = () => (a = args.map((v) => (typeof v === 'number' ? v : v.ptr)));
       const f = (k as unknown as Record<ParallelKernel, (...a: number[]) => void>)[kernel];

@@ -97,12 +97,17 @@ describe('typed errors', () => {
   });
 
   it('a model larger than wasm32 memory is a WasmCnnError naming the size, not a RangeError', async () => {
-    // 1 x 16 x 20000 x 20000 floats: 25.6 GB of activations
-    const g = graph([{ name: 'r', op: 'Relu', inputs: ['x'], outputs: ['y'], attrs: {} }], [1, 16, 20000, 20000]);
     const { compileGraph } = await import('../src/model');
-    const err = await compileGraph(g).catch((e) => e);
-    expect(err).toBeInstanceOf(WasmCnnError);
-    expect(String(err.message)).toMatch(/needs \d+ MiB of wasm memory/);
+    // 1 x 16 x 20000 x 20000 floats: one tensor of 25.6 GB, refused by shape inference
+    const big = graph([{ name: 'r', op: 'Relu', inputs: ['x'], outputs: ['y'], attrs: {} }], [1, 16, 20000, 20000]);
+    const err = await compileGraph(big).catch((e) => e);
+    expect(err).toBeInstanceOf(ShapeError);
+    expect(String(err.message)).toMatch(/input 'x' has shape \[1, 16, 20000, 20000\]: .*23\.8 GiB.* 4 GiB/);
+    // each tensor fits (3.8 GiB) but input + output do not: refused by the allocator, before any grow
+    const two = graph([{ name: 'r', op: 'Relu', inputs: ['x'], outputs: ['y'], attrs: {} }], [1, 16, 8000, 8000]);
+    const err2 = await compileGraph(two).catch((e) => e);
+    expect(err2).toBeInstanceOf(WasmCnnError);
+    expect(String(err2.message)).toMatch(/needs \d+ MiB of wasm memory; wasm32 addresses at most 4096 MiB/);
   });
 
   it('symbolic dims need inputShapes', async () => {

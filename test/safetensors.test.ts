@@ -121,8 +121,8 @@ describe('dtype widening', () => {
   });
 
   it('F64 narrows to f32; integer dtypes become f32 values', () => {
-    const f64 = new Uint8Array(new Float64Array([0.1, -1e300]).buffer);
-    const i64 = new Uint8Array(new BigInt64Array([-3n, 1n << 40n]).buffer);
+    const f64 = new Uint8Array(new Float64Array([0.1, -Infinity]).buffer);
+    const i64 = new Uint8Array(new BigInt64Array([-3n, 1n << 24n]).buffer);
     const i8 = Uint8Array.of(0xff, 0x7f);
     const u8 = Uint8Array.of(0xff, 0);
     const bool = Uint8Array.of(0, 1);
@@ -141,12 +141,30 @@ describe('dtype widening', () => {
     };
     const m = loadSafetensors(build(header, data));
     expect(Array.from(m.get('f64')!.data)).toEqual([Math.fround(0.1), -Infinity]);
-    expect(Array.from(m.get('i64')!.data)).toEqual([-3, 2 ** 40]);
+    expect(Array.from(m.get('i64')!.data)).toEqual([-3, 2 ** 24]);
     expect(Array.from(m.get('i8')!.data)).toEqual([-1, 127]);
     expect(Array.from(m.get('u8')!.data)).toEqual([255, 0]);
     expect(Array.from(m.get('bool')!.data)).toEqual([0, 1]);
     expect(Array.from(m.get('i32')!.data)).toEqual([-100000]);
     expect(m.has('__metadata__')).toBe(false);
+  });
+
+  it('a dtype is honoured by value, never reinterpreted: conversions that are not exact are refused', () => {
+    // the bytes of float32 [1.0, -2.5] relabelled I32 read as 1065353216 and -1071644672: no exact f32
+    const floats = new Uint8Array(new Float32Array([1, -2.5]).buffer);
+    expectFormatError(() => loadSafetensors(build({ w: { dtype: 'I32', shape: [2], data_offsets: [0, 8] } }, floats)),
+      /'w'/, /I32 value 1065353216 at index 0/, /2\^24/);
+    expectFormatError(() => loadSafetensors(build({ w: { dtype: 'U32', shape: [2], data_offsets: [0, 8] } }, floats)), /'w'/, /U32 value 1065353216/);
+    const i64 = new Uint8Array(new BigInt64Array([5n, (1n << 24n) + 1n]).buffer);
+    expectFormatError(() => loadSafetensors(build({ n: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, i64)), /'n'/, /I64 value 16777217 at index 1/);
+    const u64 = new Uint8Array(new BigUint64Array([1n << 63n]).buffer);
+    expectFormatError(() => loadSafetensors(build({ n: { dtype: 'U64', shape: [1], data_offsets: [0, 8] } }, u64)), /U64 value 9223372036854775808/);
+    // a finite F64 beyond float32's range would turn into Infinity
+    const big = new Uint8Array(new Float64Array([1, -1e300]).buffer);
+    expectFormatError(() => loadSafetensors(build({ d: { dtype: 'F64', shape: [2], data_offsets: [0, 16] } }, big)), /'d'/, /F64 value -1e\+300 at index 1/);
+    // the largest exact magnitudes still load, with their sign
+    const edge = new Uint8Array(new Int32Array([-(2 ** 24), 2 ** 24]).buffer);
+    expect(Array.from(loadSafetensors(build({ e: { dtype: 'I32', shape: [2], data_offsets: [0, 8] } }, edge)).get('e')!.data)).toEqual([-(2 ** 24), 2 ** 24]);
   });
 });
 

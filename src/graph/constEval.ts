@@ -58,11 +58,26 @@ function bIndex(i: number, out: number[], outSt: number[], shape: number[]): num
   return idx;
 }
 
+/**
+ * Most elements a constant folded at load may have (16M: 64 MB as float32, more as a JS array).
+ * Shape arithmetic never comes near it; a ConstantOfShape or Range of absurd size would
+ * otherwise allocate until the process dies or hangs.
+ */
+const MAX_FOLD = 1 << 24;
+
+/** Elements of a folded constant's shape, refusing dims that are not counts or totals past MAX_FOLD. */
+function foldSize(shape: number[]): number {
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new Error(`shape [${shape}] is not a list of sizes`);
+  const n = numel(shape);
+  if (n > MAX_FOLD) throw new Error(`a constant of shape [${shape}] (${n} elements) is larger than the ${MAX_FOLD} folded at load`);
+  return n;
+}
+
 function elementwise(ins: Const[], f: (...x: number[]) => number, kind: 'float' | 'int'): Const {
   let out: number[] = [];
   for (const c of ins) out = bcastShape(out, c.shape);
   const st = strides(out);
-  const n = numel(out);
+  const n = foldSize(out);
   const v: number[] = new Array(n);
   for (let i = 0; i < n; i++) v[i] = f(...ins.map((c) => c.v[bIndex(i, out, st, c.shape)]));
   return { v: kind === 'float' ? Float32Array.from(v) : v, shape: out, kind };
@@ -81,6 +96,7 @@ function takeAlong(c: Const, axis: number, indices: number[]): Const {
   const outer = numel(shape.slice(0, axis));
   const inner = numel(shape.slice(axis + 1));
   const dim = shape[axis];
+  foldSize([outer, indices.length, inner]);
   const v: number[] = [];
   for (let o = 0; o < outer; o++)
     for (const raw of indices) {
@@ -96,7 +112,7 @@ function transpose(c: Const, perm: number[]): Const {
   const shape = perm.map((p) => c.shape[p]);
   const inSt = strides(c.shape);
   const outSt = strides(shape);
-  const n = numel(shape);
+  const n = foldSize(shape);
   const v: number[] = new Array(n);
   for (let i = 0; i < n; i++) {
     let src = 0;
@@ -131,6 +147,8 @@ export function squeezeShape(shape: number[], axes: number[] | undefined): numbe
 export function unsqueezeShape(shape: number[], axes: number[]): number[] {
   const r = shape.length + axes.length;
   const a = axes.map((x) => axisOf(x, r)).sort((x, y) => x - y);
+  if (a.some((x, i) => !Number.isInteger(x) || x < 0 || x >= r || x === a[i - 1]))
+    throw new Error(`unsqueeze axes [${axes}] are out of range for rank ${r} or repeated`);
   const out = shape.slice();
   for (const x of a) out.splice(x, 0, 1);
   return out;
@@ -141,11 +159,17 @@ export function sliceRanges(shape: number[], starts: number[], ends: number[], a
   const rank = shape.length;
   const r = shape.map((d) => ({ start: 0, count: d, step: 1 }));
   const ax = axes ?? starts.map((_, i) => i);
+  if (starts.length !== ax.length || ends.length !== ax.length || (steps && steps.length !== ax.length))
+    throw new Error(`starts, ends, axes and steps differ in length (${starts.length}, ${ends.length}, ${ax.length}, ${steps ? steps.length : '-'})`);
+  const seen = new Set<number>();
   for (let i = 0; i < ax.length; i++) {
     const a = axisOf(ax[i], rank);
+    if (!Number.isInteger(a) || a < 0 || a >= rank || seen.has(a)) throw new Error(`axis ${ax[i]} is out of range for rank ${rank} or repeated`);
+    seen.add(a);
     const d = shape[a];
     const step = steps ? steps[i] : 1;
     if (step === 0) throw new Error('slice step 0');
+    if (![starts[i], ends[i], step].every((v) => typeof v === 'number' && !Number.isNaN(v))) throw new Error(`starts/ends/steps [${starts[i]}, ${ends[i]}, ${step}] are not numbers`);
     let s = starts[i];
     let e = ends[i];
     if (s < 0) s += d;
@@ -159,6 +183,8 @@ export function sliceRanges(shape: number[], starts: number[], ends: number[], a
       e = Math.min(Math.max(e, -1), d - 1);
       r[a] = { start: s, count: Math.max(0, Math.ceil((s - e) / -step)), step };
     }
+    // one element taken: the step is never applied, so keep it small for the kernels' i32 strides
+    if (r[a].count <= 1) r[a].step = 1;
   }
   return r;
 }
@@ -278,7 +304,7 @@ function evalInner(n: Node, ins: (Const | undefined)[], shapeOf: (name: string) 
       const shape = r.map((q) => q.count);
       const st = strides(x.shape);
       const ost = strides(shape);
-      const total = numel(shape);
+      const total = foldSize(shape);
       const v: number[] = new Array(total);
       for (let i = 0; i < total; i++) {
         let src = 0;
@@ -296,12 +322,14 @@ function evalInner(n: Node, ins: (Const | undefined)[], shapeOf: (name: string) 
       const val = n.attrs.value as { data?: Float32Array; ints?: number[] } | undefined;
       const fill = val ? (val.data ? val.data[0] : val.ints![0]) : 0;
       const kind = val && !val.data ? 'int' : 'float';
-      const total = numel(shape);
+      const total = foldSize(shape);
       return [{ v: kind === 'float' ? new Float32Array(total).fill(fill) : new Array(total).fill(fill), shape, kind }];
     }
     case 'Range': {
       const [s, l, d] = [x.v[0], c[1]!.v[0], c[2]!.v[0]];
       const count = Math.max(Math.ceil((l - s) / d), 0);
+      if (!Number.isFinite(count)) throw new Error(`Range(${s}, ${l}, ${d}) has no finite length`);
+      foldSize([count]);
       const v = Array.from({ length: count }, (_, i) => s + i * d);
       return [{ v: x.kind === 'float' ? Float32Array.from(v) : v, shape: [count], kind: x.kind }];
     }
@@ -331,7 +359,7 @@ function evalInner(n: Node, ins: (Const | undefined)[], shapeOf: (name: string) 
 
 function expandTo(x: Const, shape: number[]): Const {
   const st = strides(shape);
-  const n = numel(shape);
+  const n = foldSize(shape);
   const v: number[] = new Array(n);
   for (let i = 0; i < n; i++) v[i] = x.v[bIndex(i, shape, st, x.shape)];
   return { v: x.kind === 'float' ? Float32Array.from(v) : v, shape, kind: x.kind };

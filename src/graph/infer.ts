@@ -5,7 +5,8 @@ import { opDef } from '../ops';
 import type { InferCtx } from '../ops/types';
 import { evalConst, fromFloat, fromInt, toStored, type Const } from './constEval';
 import type { Graph } from './ir';
-import { shapeStr } from './ir';
+import { numel, shapeStr } from './ir';
+import { MAX_ELEMENTS } from '../ops/util';
 import { removeDeadNodes } from './util';
 
 export function makeInferCtx(g: Graph): InferCtx {
@@ -22,6 +23,38 @@ export function makeInferCtx(g: Graph): InferCtx {
   };
 }
 
+/**
+ * A tensor's shape against wasm32: integer dims whose product, as float32 bytes, fits the 4 GiB
+ * address space (kernels take element counts as i32).
+ */
+function checkSize(what: string, shape: number[]): void {
+  if (shape.some((d) => !Number.isSafeInteger(d))) throw new ShapeError(`${what} has shape ${shapeStr(shape)}: dims must be integers`);
+  const n = numel(shape);
+  if (n > MAX_ELEMENTS)
+    throw new ShapeError(`${what} has shape ${shapeStr(shape)}: ${n.toExponential(3)} floats (${(n / 2 ** 28).toFixed(1)} GiB) do not fit wasm32's 4 GiB memory`);
+}
+
+/**
+ * Structure before any shape rule runs: ops and attributes named with a leading '_' belong to
+ * wasmcnn's own passes (fusion codes, layout changes) and are refused from a file; every value is
+ * produced once (by one node, never also an input or initializer). Nodes must come in an order
+ * where each reads only values made before it, which the walk in inferShapes enforces, so a
+ * cycle is a GraphError there.
+ */
+function checkNodes(g: Graph): void {
+  const made = new Set<string>([...g.inputs.map((i) => i.name), ...g.initializers.keys(), ...g.intConstants.keys()]);
+  for (const n of g.nodes) {
+    if (n.op.startsWith('_')) throw new UnsupportedOpError(n.op, n.name, 'an op reserved for wasmcnn\'s own passes');
+    for (const k of Object.keys(n.attrs))
+      if (k.startsWith('_')) throw new UnsupportedOpError(n.op, n.name, `attribute '${k}' is reserved for wasmcnn's own passes`);
+    for (const o of n.outputs) {
+      if (!o) continue;
+      if (made.has(o)) throw new GraphError(`node '${n.name}' (${n.op}) writes '${o}', which is already an input, an initializer or another node's output`);
+      made.add(o);
+    }
+  }
+}
+
 /** Fill g.shapes for every value, folding constant subgraphs away. */
 export function inferShapes(g: Graph): void {
   g.shapes.clear();
@@ -30,8 +63,11 @@ export function inferShapes(g: Graph): void {
       throw new UnsupportedOpError('Input', i.name, `${i.dtype} graph inputs: wasmcnn computes in float32`);
     if (!i.shape || i.shape.some((d) => !(d >= 1)))
       throw new ShapeError(`input '${i.name}' has shape ${shapeStr(i.shape)}; give a concrete shape (inputShapes option)`);
+    checkSize(`input '${i.name}'`, i.shape);
+    if (g.shapes.has(i.name)) throw new GraphError(`input '${i.name}' is declared twice`);
     g.shapes.set(i.name, i.shape.slice());
   }
+  checkNodes(g);
   for (const [k, t] of g.initializers) g.shapes.set(k, t.shape);
   for (const [k, t] of g.intConstants) g.shapes.set(k, t.shape);
   const ctx = makeInferCtx(g);
@@ -76,6 +112,7 @@ export function inferShapes(g: Graph): void {
         throw new ShapeError(`${n.op} node '${n.name}': computed output shape ${shapeStr(s)} is invalid`);
       if (s.some((d) => d === 0))
         throw new UnsupportedOpError(n.op, n.name, `zero-sized tensor '${o}' ${shapeStr(s)}`);
+      checkSize(`${n.op} node '${n.name}': output '${o}'`, s);
       g.shapes.set(o, s);
     });
     kept.push(n);

@@ -11,7 +11,7 @@ import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
-import { attrInt, attrInts, attrString, input, requireConst } from './util';
+import { attrInt, attrInts, attrString, input, MAX_ELEMENTS, MAX_I32, requireConst } from './util';
 import { geomBlock, packWeights, type Window } from './window';
 
 interface Geometry { x: number[]; w: number[]; win: Window; groups: number; oc: number }
@@ -35,8 +35,8 @@ function geometry(n: Node, ctx: InferCtx): Geometry {
   const [sh, sw] = attrInts(n, 'strides', [1, 1])!;
   const [dh, dw] = attrInts(n, 'dilations', [1, 1])!;
   const [oph, opw] = attrInts(n, 'output_padding', [0, 0])!;
-  if ([sh, sw, dh, dw].some((v) => !(v >= 1)))
-    throw new ShapeError(`ConvTranspose node '${n.name}': strides and dilations must be >= 1`);
+  if ([sh, sw, dh, dw].some((v) => !(v >= 1 && v <= MAX_I32)) || attrInts(n, 'strides', [1, 1])!.length !== 2 || attrInts(n, 'dilations', [1, 1])!.length !== 2)
+    throw new ShapeError(`ConvTranspose node '${n.name}': strides and dilations must be 2 values in [1, ${MAX_I32}]`);
   if (oph < 0 || opw < 0 || oph >= Math.max(sh, dh) || opw >= Math.max(sw, dw))
     throw new ShapeError(`ConvTranspose node '${n.name}': output_padding ${[oph, opw]} must be smaller than the stride or dilation`);
   const autoPad = attrString(n, 'auto_pad', 'NOTSET');
@@ -59,14 +59,20 @@ function geometry(n: Node, ctx: InferCtx): Geometry {
     pl = upper ? Math.floor(tw / 2) : tw - Math.floor(tw / 2);
     pb = th - pt;
     pr = tw - pl;
+    // output_shape may exceed the full size (negative total padding: ONNX's reference pads the
+    // output with zeros there); it is bounded by the element limit below
+    if (![oh, ow, th, tw].every((v) => Number.isSafeInteger(v)))
+      throw new ShapeError(`ConvTranspose node '${n.name}': output_shape ${shapeStr(outShape)} is not a pair of sizes`);
   } else {
     [pt, pl, pb, pr] = autoPad === 'VALID' ? [0, 0, 0, 0] : attrInts(n, 'pads', [0, 0, 0, 0])!;
+    if (attrInts(n, 'pads', [0, 0, 0, 0])!.length !== 4 || [pt, pl, pb, pr].some((p) => p > MAX_I32))
+      throw new ShapeError(`ConvTranspose node '${n.name}': pads must be 4 values up to ${MAX_I32}`);
     if ([pt, pl, pb, pr].some((p) => p < 0))
       throw new UnsupportedOpError('ConvTranspose', n.name, `negative pads ${[pt, pl, pb, pr]}`);
     oh = full(H, sh, oph, kh, dh) - pt - pb;
     ow = full(W, sw, opw, kw, dw) - pl - pr;
   }
-  if (!(oh >= 1 && ow >= 1))
+  if (!(oh >= 1 && ow >= 1) || oh * ow > MAX_ELEMENTS)
     throw new ShapeError(`ConvTranspose node '${n.name}': output would be ${oh}x${ow} (input ${H}x${W}, pads ${[pt, pl, pb, pr]})`);
   return { x, w, groups, oc: w[1] * groups, win: { kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oh, ow } };
 }

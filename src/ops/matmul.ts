@@ -27,7 +27,7 @@ export function packGemm(ctx: PlanCtx, w: Float32Array, N: number, K: number, bi
   for (let c0 = 0; c0 < N; c0 += chunk) {
     const rows = Math.min(chunk, N - c0);
     const f = mem.f32;
-    const s = stage >> 2;
+    const s = stage >>> 2;
     if (!kn) f.set(w.subarray(c0 * K, (c0 + rows) * K), s);
     else for (let r = 0; r < rows; r++) for (let j = 0; j < K; j++) f[s + r * K + j] = w[j * N + c0 + r];
     if (scale !== 1) for (let i = s, e = s + rows * K; i < e; i++) f[i] *= scale;

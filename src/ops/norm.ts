@@ -4,7 +4,7 @@ import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef } from './types';
-import { attrFloat, attrInt, input, normAxis, requireConst } from './util';
+import { attrFinite, attrFloat, attrInt, input, normAxis, requireConst } from './util';
 
 function lnAxis(n: Node, ctx: InferCtx): number {
   const x = ctx.shape(n.inputs[0]);
@@ -88,6 +88,10 @@ export const instancenorm: OpDef = {
     const x = ctx.shape(n.inputs[0]);
     requireConst(ctx, n, [1, 2]);
     if (x.length !== 4) throw new UnsupportedOpError('InstanceNormalization', n.name, `input ${shapeStr(x)} is not 4-D`);
+    for (const p of n.inputs.slice(1, 3))
+      if (!p || numel(ctx.shape(p)) !== x[1])
+        throw new ShapeError(`InstanceNormalization node '${n.name}': scale and bias need ${x[1]} values each${p ? `, '${p}' has ${numel(ctx.shape(p))}` : ''}`);
+    attrFinite(n, 'epsilon', 1e-5);
     return [x];
   },
   plan(n, ctx) {
@@ -102,18 +106,36 @@ export const instancenorm: OpDef = {
   },
 };
 
+/**
+ * Widest LRN window the kernel's square buffer holds (assembly/eltwise.ts: size < LRN_CAP / 2).
+ * Windows wider than the channels are legal ONNX (they change alpha / size) and stay allowed.
+ */
+const LRN_MAX_SIZE = 1023;
+
+/** LRN's `size`: required, odd (centred on the channel, as onnxruntime requires), at most LRN_MAX_SIZE. */
+function lrnSize(n: Node): number {
+  if (n.attrs.size === undefined) throw new ShapeError(`LRN node '${n.name}': the size attribute is required`);
+  const size = attrInt(n, 'size', 1);
+  if (size < 1 || size % 2 === 0 || size > LRN_MAX_SIZE)
+    throw new ShapeError(`LRN node '${n.name}': size=${size} must be odd and within [1, ${LRN_MAX_SIZE}]`);
+  return size;
+}
+
 export const lrn: OpDef = {
   ops: ['LRN'],
   layout: 'nhwc',
   infer(n, ctx) {
     const x = ctx.shape(n.inputs[0]);
     if (x.length !== 4) throw new UnsupportedOpError('LRN', n.name, `input ${shapeStr(x)} is not 4-D`);
-    if (attrInt(n, 'size', 0) < 1) throw new ShapeError(`LRN node '${n.name}': size must be >= 1`);
+    lrnSize(n);
+    attrFinite(n, 'alpha', 1e-4);
+    attrFinite(n, 'beta', 0.75);
+    attrFinite(n, 'bias', 1);
     return [x];
   },
   plan(n, ctx) {
     const [N, H, W, Cn] = ctx.phys(n.inputs[0]);
-    const size = attrInt(n, 'size', 1);
+    const size = lrnSize(n);
     const alpha = attrFloat(n, 'alpha', 1e-4);
     const beta = attrFloat(n, 'beta', 0.75);
     const bias = attrFloat(n, 'bias', 1);

@@ -4,7 +4,7 @@ import * as C from '../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import type { InferCtx, OpDef } from './types';
-import { attrFloat, attrInts, attrString, input, intOf, NHWC_PERM, normAxis } from './util';
+import { attrFloat, attrInts, attrString, floatsOf, input, intOf, MAX_I32, NHWC_PERM, normAxis } from './util';
 
 function pads(n: Node, ctx: InferCtx): { begin: number[]; end: number[]; mode: number; value: number } {
   const x = ctx.shape(n.inputs[0]);
@@ -15,6 +15,8 @@ function pads(n: Node, ctx: InferCtx): { begin: number[]; end: number[]; mode: n
   const axes = axesIn ? axesIn.map((a) => normAxis(n, a, rank)) : x.map((_, i) => i);
   if (raw.length !== 2 * axes.length)
     throw new ShapeError(`Pad node '${n.name}': ${raw.length} pads for ${axes.length} axes`);
+  if (new Set(axes).size !== axes.length) throw new ShapeError(`Pad node '${n.name}': axes [${axesIn}] repeat an axis`);
+  if (raw.some((p) => Math.abs(p) > MAX_I32)) throw new ShapeError(`Pad node '${n.name}': pads [${raw}] exceed ${MAX_I32}`);
   const begin = new Array<number>(rank).fill(0);
   const end = new Array<number>(rank).fill(0);
   axes.forEach((a, i) => {
@@ -24,7 +26,7 @@ function pads(n: Node, ctx: InferCtx): { begin: number[]; end: number[]; mode: n
   const modeName = attrString(n, 'mode', 'constant');
   const mode = { constant: C.PAD_CONSTANT, reflect: C.PAD_REFLECT, edge: C.PAD_EDGE }[modeName];
   if (mode === undefined) throw new UnsupportedOpError('Pad', n.name, `mode '${modeName}'`);
-  const value = ctx.opset < 11 ? attrFloat(n, 'value', 0) : intOf(ctx, n, input(n, 2), 'constant_value')?.[0] ?? 0;
+  const value = ctx.opset < 11 ? attrFloat(n, 'value', 0) : floatsOf(ctx, n, input(n, 2), 'constant_value')?.[0] ?? 0;
   if (mode === C.PAD_REFLECT)
     x.forEach((d, i) => {
       if (begin[i] >= d || end[i] >= d)

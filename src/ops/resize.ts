@@ -12,7 +12,7 @@ import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
-import { attrInt, attrInts, attrString, input, intOf } from './util';
+import { attrFloats, attrInt, attrInts, attrString, floatsOf, input, intOf, MAX_ELEMENTS, normAxis } from './util';
 import { floatBits } from './window';
 
 interface Plan {
@@ -51,18 +51,19 @@ function resolve(n: Node, ctx: InferCtx): Plan {
   let scales: number[] | undefined;
   let sizes: number[] | undefined;
   if (n.op === 'Upsample') {
-    scales = ctx.opset < 9 ? attrInts(n, 'scales') : intOf(ctx, n, input(n, 1), 'scales');
+    scales = ctx.opset < 9 ? attrFloats(n, 'scales') : floatsOf(ctx, n, input(n, 1), 'scales');
     if (!scales) unsupported(n, 'scales are required');
   } else if (ctx.opset < 11) {
-    scales = intOf(ctx, n, input(n, 1), 'scales');
+    scales = floatsOf(ctx, n, input(n, 1), 'scales');
   } else {
-    scales = intOf(ctx, n, input(n, 2), 'scales');
+    scales = floatsOf(ctx, n, input(n, 2), 'scales');
     sizes = intOf(ctx, n, input(n, 3), 'sizes');
   }
   if (scales && scales.length === 0) scales = undefined;
   if (sizes && sizes.length === 0) sizes = undefined;
   if (!scales === !sizes) throw new ShapeError(`${n.op} node '${n.name}': exactly one of scales and sizes must be given`);
-  const axes = (attrInts(n, 'axes') ?? [0, 1, 2, 3]).map((a) => (a < 0 ? a + 4 : a));
+  const axes = (attrInts(n, 'axes') ?? [0, 1, 2, 3]).map((a) => normAxis(n, a, 4));
+  if (new Set(axes).size !== axes.length) throw new ShapeError(`${n.op} node '${n.name}': axes ${shapeStr(axes)} repeat an axis`);
   const given = (scales ?? sizes)!;
   if (given.length !== axes.length)
     throw new ShapeError(`${n.op} node '${n.name}': ${scales ? 'scales' : 'sizes'} ${shapeStr(given)} do not match axes ${shapeStr(axes)}`);
@@ -70,11 +71,14 @@ function resolve(n: Node, ctx: InferCtx): Plan {
   const out = x.slice();
   if (scales) {
     axes.forEach((a, i) => {
-      if (!(scales![i] > 0)) throw new ShapeError(`${n.op} node '${n.name}': scale ${scales![i]} must be positive`);
+      if (!(scales![i] > 0) || !Number.isFinite(scales![i]))
+        throw new ShapeError(`${n.op} node '${n.name}': scale ${scales![i]} must be positive and finite`);
       scale[a] = scales![i];
       out[a] = Math.floor(x[a] * scales![i]);
     });
   } else {
+    if (sizes!.some((d) => !(d >= 1 && d <= MAX_ELEMENTS)))
+      throw new ShapeError(`${n.op} node '${n.name}': sizes ${shapeStr(sizes!)} must be positive and at most ${MAX_ELEMENTS}`);
     const policy = attrString(n, 'keep_aspect_ratio_policy', 'stretch');
     if (policy === 'stretch') {
       axes.forEach((a, i) => {
@@ -94,6 +98,9 @@ function resolve(n: Node, ctx: InferCtx): Plan {
   }
   if (out[0] !== x[0] || out[1] !== x[1]) unsupported(n, `resizing the batch or channel axis (${shapeStr(x)} -> ${shapeStr(out)})`);
   if (out.some((d) => !(d >= 1))) throw new ShapeError(`${n.op} node '${n.name}': output shape ${shapeStr(out)} is empty`);
+  // the coordinate tables hold 3 ints per output row and column: bound them before they are built
+  if (out[2] * out[3] > MAX_ELEMENTS || out.some((d) => !Number.isSafeInteger(d)))
+    throw new ShapeError(`${n.op} node '${n.name}': output ${shapeStr(out)} is larger than wasm32 memory holds`);
   return { x, out, scale: [scale[2], scale[3]], linear: mode === 'linear', coord, nearestMode };
 }
 

@@ -1,11 +1,11 @@
 // Element-wise unary ONNX ops and activations (Relu, Clip, LeakyRelu, Sigmoid, HardSwish, Gelu,
 // Exp, Sqrt, ...): one strided kernel, the op code and its float parameters chosen here.
 import * as C from '../../assembly/codes';
-import { UnsupportedOpError } from '../errors';
+import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel } from '../graph/ir';
 import type { InferCtx, OpDef } from './types';
-import { attrFloat, attrString, input, intOf, ELEMENT_MACS } from './util';
+import { attrFloat, attrString, floatsOf, input, ELEMENT_MACS } from './util';
 
 const SIMPLE: Record<string, number> = {
   Relu: C.ACT_RELU, Sigmoid: C.ACT_SIGMOID, Tanh: C.ACT_TANH, HardSwish: C.ACT_HARDSWISH,
@@ -51,8 +51,11 @@ export function unaryCode(n: Node, ctx: InferCtx): { act: number; p0: number; p1
         lo = attrFloat(n, 'min', -Infinity);
         hi = attrFloat(n, 'max', Infinity);
       } else {
-        const mn = intOf(ctx, n, input(n, 1), 'min');
-        const mx = intOf(ctx, n, input(n, 2), 'max');
+        const mn = floatsOf(ctx, n, input(n, 1), 'min');
+        const mx = floatsOf(ctx, n, input(n, 2), 'max');
+        // ONNX: min and max are scalars; an empty tensor left the bound undefined in the kernel call
+        for (const [what, v] of [['min', mn], ['max', mx]] as const)
+          if (v && v.length !== 1) throw new ShapeError(`Clip node '${n.name}': ${what} must hold one value, got ${v.length}`);
         if (mn) lo = mn[0];
         if (mx) hi = mx[0];
       }

@@ -9,7 +9,7 @@ import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
-import { attrInts, input, intOf } from './util';
+import { attrInts, attrIntsIn, input, intOf, MAX_ELEMENTS, MAX_I32 } from './util';
 import { geomBlock } from './window';
 
 const EXACT = 1 << 24;
@@ -20,8 +20,9 @@ function shapes(n: Node, ctx: InferCtx): { out: number[]; grid: number[] } {
     throw new UnsupportedOpError('MaxUnpool', n.name, `only 2-D unpooling (4-D input) is supported, got ${shapeStr(x)}`);
   const ks = attrInts(n, 'kernel_shape');
   if (!ks || ks.length !== 2) throw new UnsupportedOpError('MaxUnpool', n.name, 'a 2-D kernel_shape is required');
-  const [sh, sw] = attrInts(n, 'strides', [1, 1])!;
-  const [pt, pl, pb, pr] = attrInts(n, 'pads', [0, 0, 0, 0])!;
+  if (ks.some((k) => k < 1 || k > MAX_I32)) throw new ShapeError(`MaxUnpool node '${n.name}': kernel_shape ${shapeStr(ks)} must be in [1, ${MAX_I32}]`);
+  const [sh, sw] = attrIntsIn(n, 'strides', [1, 1], 2, 1, MAX_I32);
+  const [pt, pl, pb, pr] = attrIntsIn(n, 'pads', [0, 0, 0, 0], 4, 0, MAX_I32);
   const i = ctx.shape(n.inputs[1]);
   if (i.join() !== x.join())
     throw new ShapeError(`MaxUnpool node '${n.name}': indices ${shapeStr(i)} must have the input's shape ${shapeStr(x)}`);
@@ -33,6 +34,8 @@ function shapes(n: Node, ctx: InferCtx): { out: number[]; grid: number[] } {
       throw new ShapeError(`MaxUnpool node '${n.name}': output_shape ${shapeStr(given)} must be [${x[0]}, ${x[1]}, H, W]`);
     out = given.slice();
   }
+  if (out.some((d) => d > MAX_ELEMENTS) || numel(out) > MAX_ELEMENTS)
+    throw new ShapeError(`MaxUnpool node '${n.name}': output shape ${shapeStr(out)} is larger than wasm32 memory holds`);
   if (out.some((d) => !(d >= 1))) throw new ShapeError(`MaxUnpool node '${n.name}': output shape ${shapeStr(out)} is empty`);
   if (grid.some((d) => !(d >= 1))) throw new ShapeError(`MaxUnpool node '${n.name}': unpooled shape ${shapeStr(grid)} is empty`);
   if (numel(grid) >= EXACT)

@@ -58,15 +58,23 @@ export class Mem {
     this.top = mark;
   }
 
+  /**
+   * Grow the memory to hold `bytes`. Past wasm32's 4 GiB (65536 pages), or when the engine
+   * refuses to grow, a WasmCnnError names the size wanted and the limit met.
+   */
   ensure(bytes: number): void {
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return;
+    const pages = Math.ceil((bytes - have) / PAGE);
+    const need = mib(bytes);
+    if (!Number.isFinite(bytes) || have / PAGE + pages > MAX_PAGES)
+      throw new WasmCnnError(`the model needs ${need} of wasm memory; wasm32 addresses at most 4096 MiB`);
     try {
-      this.memory.grow(Math.ceil((bytes - have) / PAGE));
+      this.memory.grow(pages);
     } catch (e) {
       if (!(e instanceof RangeError)) throw e;
       throw new WasmCnnError(
-        `the model needs ${(bytes / 2 ** 20).toFixed(0)} MiB of wasm memory; the engine refused to grow past ${(have / 2 ** 20).toFixed(0)} MiB`,
+        `the model needs ${need} of wasm memory; the engine refused to grow it from ${mib(have)} (its limit, or the machine's memory, is lower)`,
       );
     }
   }
@@ -84,16 +92,28 @@ export class Mem {
   /** Copy floats in and return their address (plan time). */
   putF32(data: ArrayLike<number>): number {
     const p = this.alloc(data.length * 4);
-    this.f32.set(data, p >> 2);
+    this.f32.set(data, p >>> 2);
     return p;
   }
 
   /** Copy ints in and return their address (plan time: shapes, strides, params blocks). */
   putI32(data: ArrayLike<number>): number {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      // a kernel parameter reads this as i32 (or as u32 when it is an address): anything else is a bug upstream
+      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32)
+        throw new WasmCnnError(`internal: kernel parameter ${v} at position ${i} does not fit 32 bits (an attribute escaped validation)`);
+    }
     const p = this.alloc(data.length * 4);
-    this.i32.set(data, p >> 2);
+    this.i32.set(data, p >>> 2);
     return p;
   }
+}
+
+/** Bytes as MiB for messages: "0.06 MiB", "12 MiB", "4097 MiB". */
+function mib(bytes: number): string {
+  const m = bytes / 2 ** 20;
+  return `${m < 10 ? m.toFixed(2).replace(/\.?0+$/, '') : Math.ceil(m).toFixed(0)} MiB`;
 }
 
 export function align(n: number, a: number): number {

@@ -7,10 +7,13 @@
 //   rest      the byte buffer; [b, e) are byte offsets relative to its start, data little-endian,
 //             row-major (C order)
 //
-// Dtypes read: F32, F64, F16, BF16 (widened exactly to f32; F64 rounded to nearest f32) and the
-// integer dtypes I64, I32, I16, I8, U64, U32, U16, U8, BOOL, whose values are converted to f32
-// as well (exact up to 2^24 in magnitude; larger I64/U64/I32/U32 values round to the nearest f32).
-// wasmcnn computes in f32 only, and integer tensors in checkpoints (BatchNorm's
+// Dtypes read, each honoured by value (never by reinterpreting its bytes as another dtype):
+// F32; F16 and BF16 (widened exactly to f32); F64 (rounded to the nearest f32; a finite value
+// beyond f32's range is refused, it would become Infinity); the integer dtypes I64, I32, I16,
+// I8, U64, U32, U16, U8 and BOOL, converted to f32 where that is exact: an I64/U64/I32/U32 value
+// above 2^24 in magnitude is refused with a FormatError naming the tensor and the value (f32
+// cannot hold it, and such values in a checkpoint usually mean float bytes under an integer
+// dtype). wasmcnn computes in f32 only, and integer tensors in checkpoints (BatchNorm's
 // num_batches_tracked, index buffers) are either unused or small. FP8 and other dtypes are
 // rejected with a FormatError naming the tensor.
 
@@ -70,8 +73,41 @@ function fail(name: string, problem: string): never {
   throw new FormatError(`safetensors: tensor '${name}': ${problem}`);
 }
 
-/** Decode `count` elements of `dtype` from `view` (little-endian, any alignment) into f32. */
-function decode(view: DataView, dtype: string, count: number): Float32Array {
+/** Largest integer magnitude every integer below it converts to f32 exactly. */
+const EXACT_INT = 2 ** 24;
+
+/** Largest finite f32. */
+const F32_MAX = 3.4028234663852886e38;
+
+/** Decode `count` elements of `dtype` from `view` (little-endian, any alignment) into f32, by value. */
+function decode(name: string, view: DataView, dtype: string, count: number): Float32Array {
+  const out = decodeRaw(view, dtype, count);
+  if (dtype === 'F64') {
+    for (let i = 0; i < count; i++) {
+      const v = view.getFloat64(i * 8, true);
+      if (Number.isFinite(v) && Math.abs(v) > F32_MAX) fail(name, `F64 value ${v} at index ${i} is beyond float32's range`);
+    }
+  } else if (dtype === 'I64' || dtype === 'U64' || dtype === 'I32' || dtype === 'U32') {
+    const step = dtype === 'I64' || dtype === 'U64' ? 8 : 4;
+    for (let i = 0; i < count; i++) {
+      // the value before rounding (a double holds every I32/U32 exactly and I64/U64 to 2^53)
+      const hi = step === 8 ? (dtype === 'I64' ? view.getInt32(i * 8 + 4, true) : view.getUint32(i * 8 + 4, true)) : 0;
+      const v = step === 8 ? hi * 4294967296 + view.getUint32(i * 8, true) : dtype === 'I32' ? view.getInt32(i * 4, true) : view.getUint32(i * 4, true);
+      if (Math.abs(v) > EXACT_INT)
+        fail(name, `${dtype} value ${exactInt(view, dtype, i)} at index ${i} has no exact float32 form (beyond 2^24); float data stored under an integer dtype?`);
+    }
+  }
+  return out;
+}
+
+/** The integer at index i exactly, for messages. */
+function exactInt(view: DataView, dtype: string, i: number): string {
+  if (dtype === 'I64') return view.getBigInt64(i * 8, true).toString();
+  if (dtype === 'U64') return view.getBigUint64(i * 8, true).toString();
+  return String(dtype === 'I32' ? view.getInt32(i * 4, true) : view.getUint32(i * 4, true));
+}
+
+function decodeRaw(view: DataView, dtype: string, count: number): Float32Array {
   const out = new Float32Array(count);
   switch (dtype) {
     case 'F32':
@@ -226,7 +262,7 @@ export function parseSafetensors(bytes: Uint8Array | ArrayBuffer): Map<string, T
   for (const e of entries) {
     const count = (e.end - e.begin) / DTYPE_SIZE[e.dtype];
     const tv = new DataView(u8.buffer, u8.byteOffset + dataStart + e.begin, e.end - e.begin);
-    out.set(e.name, { data: decode(tv, e.dtype, count), shape: e.shape });
+    out.set(e.name, { data: decode(e.name, tv, e.dtype, count), shape: e.shape });
   }
   return out;
 }
