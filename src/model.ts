@@ -28,6 +28,7 @@ export type { Tensor } from './graph/ir';
 export interface StepProfile {
   /** Node name as executed; fused activations, BatchNorms and residual adds run inside it. */
   node: string;
+  /** ONNX operator type as executed (e.g. Conv with its fused activation). */
   op: string;
   /** Median milliseconds of this step over the profiled runs. */
   ms: number;
@@ -37,10 +38,15 @@ export interface StepProfile {
 
 /** One row of `summary()`: a layer as the user built or imported it (before fusion). */
 export interface LayerInfo {
+  /** Node name (the PyTorch module name for zoo and GraphBuilder models). */
   name: string;
+  /** ONNX operator type. */
   op: string;
+  /** Output shape (NCHW for image tensors). */
   outputShape: number[];
+  /** Trainable parameters of this layer (BatchNorm running statistics excluded). */
   params: number;
+  /** Multiply-accumulates of one run (0 for data movement and element-wise ops). */
   macs: number;
 }
 
@@ -69,6 +75,7 @@ function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/** Options of compiling a graph into a model (GraphBuilder.build, loadOnnx). */
 export interface CompileOptions {
   /** Fold BatchNorm, fuse activations and residuals, recognise decomposed forms (default true). */
   optimize?: boolean;
@@ -76,10 +83,13 @@ export interface CompileOptions {
 
 /** A loaded network, ready to run. */
 export class Model {
+  /** Names of the inputs run() takes, in order. */
   readonly inputNames: string[];
+  /** Names of the outputs run() returns, in order. */
   readonly outputNames: string[];
   /** Planned input shapes (NCHW). */
   readonly inputShapes: Record<string, number[]>;
+  /** Output shapes (NCHW) by output name. */
   readonly outputShapes: Record<string, number[]>;
   /** The graph as executed (after fusion and layout passes); for inspection. */
   readonly graph: Graph;

@@ -4,7 +4,9 @@
 
 /** A dense f32 tensor at the public API: NCHW, row-major. */
 export interface Tensor {
+  /** The values, row-major (the last axis varies fastest). */
   data: Float32Array;
+  /** Dimensions; their product is `data.length`. */
   shape: number[];
 }
 
@@ -13,10 +15,13 @@ export type AttrValue = number | string | number[] | string[] | Tensor | IntTens
 
 /** Integer data travels as float-free int arrays (shape arithmetic, Gather indices). */
 export interface IntTensor {
+  /** The values, row-major. */
   ints: number[];
+  /** Dimensions; their product is `ints.length`. */
   shape: number[];
 }
 
+/** One operator application: ONNX op name, named inputs and outputs, ONNX attributes. */
 export interface Node {
   /** Unique within the graph; used in every error message about this node. */
   name: string;
@@ -24,22 +29,29 @@ export interface Node {
   op: string;
   /** Tensor names; '' marks an omitted optional input. */
   inputs: string[];
+  /** Names of the values it produces, each produced by no other node. */
   outputs: string[];
+  /** ONNX attributes by name (kernel_shape, strides, ...). */
   attrs: Record<string, AttrValue>;
 }
 
 /** What the graph knows of a value: its logical shape and, once folded, its constant data. */
 export interface ValueInfo {
+  /** The value's name (an input, an output or a node output). */
   name: string;
+  /** Logical (NCHW) shape, when known. */
   shape?: number[];
   /** 'float' for activations and weights; 'int' for shape arithmetic folded at load. */
   dtype?: 'float' | 'int' | 'bool';
 }
 
+/** A network: inputs, outputs, nodes in topological order, weights and known shapes. */
 export interface Graph {
   /** Graph inputs fed at run time, in order. */
   inputs: ValueInfo[];
+  /** Graph outputs returned by run(), in order. */
   outputs: ValueInfo[];
+  /** The nodes, each after the producers of its inputs. */
   nodes: Node[];
   /** Float constants (weights) by name. */
   initializers: Map<string, Tensor>;

@@ -269,7 +269,7 @@ export function parseSafetensors(bytes: Uint8Array | ArrayBuffer): Map<string, T
 
 /**
  * Read a safetensors file into f32 tensors, keyed by tensor name in header order (see
- * {@link parseSafetensors} for the dtypes and checks).
+ * the synchronous form for the dtypes and checks).
  *
  * Given the bytes (Uint8Array or ArrayBuffer) it parses them synchronously and returns the Map.
  * Given any other source (a local path in Node/Deno/Bun, an http(s)/file/data/blob URL, an
