@@ -4,7 +4,7 @@
 // model's preprocessing (models/preprocessing.ts).
 import { type GraphBuilder, type WeightsSource, toWeightMap } from '../src/builder';
 import { ShapeError, ValueError, WeightsError } from '../src/errors';
-import { type ByteSource, isByteSource, readBytes } from '../src/io/source';
+import type { ByteSource } from '../src/io/source';
 import type { Model } from '../src/model';
 import { LENET } from './lenet';
 import { RESNET } from './resnet';
@@ -133,6 +133,8 @@ export function modelPreprocessing(name: string): Preprocessing {
 
 async function weightsOf(w: WeightsSource | ByteSource, o: CreateModelOptions): Promise<WeightsSource> {
   if (w instanceof Uint8Array || w instanceof ArrayBuffer || w instanceof Map) return w;
+  // everything else is a state_dict record or a source to read (src/io/source.ts, loaded on demand)
+  const { isByteSource, readBytes } = await import('../src/io/source');
   if (isByteSource(w)) return readBytes(w, { ...o, defaultFile: 'model.safetensors' });
   return w;
 }

@@ -20,7 +20,7 @@ export type { C4ConvOptions } from './equivariant';
 export { receptiveField, receptiveFieldTable } from './analysis/receptiveField';
 export type { ReceptiveField, ReceptiveFieldOptions } from './analysis/receptiveField';
 export { syntheticWeights, syntheticInput } from './weights/synthetic';
-export { readBytes } from './io/source';
+export { readSource as readBytes } from './io/read';
 export type { ByteSource, ReadOptions, ReadBytesOptions, ProgressCallback } from './io/source';
 export { setHubTemplate, resolveHubUrl, DEFAULT_HUB_TEMPLATE } from './io/hub';
 export * from './image/index';

@@ -19,7 +19,8 @@ import type { Layout, PlanCtx, Step } from './ops/types';
 import { physShape } from './ops/util';
 import type { Kernels } from './runtime/kernels';
 import { Mem } from './runtime/memory';
-import { PARALLEL_KERNELS, type ParallelKernel, type Pool } from './runtime/threads';
+import { PARALLEL_KERNELS, type ParallelKernel } from './runtime/kernels';
+import type { Pool } from './runtime/threads';
 import { instantiate } from './runtime/wasm';
 
 export type { Tensor } from './graph/ir';

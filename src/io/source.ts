@@ -282,15 +282,11 @@ async function readStream(
  */
 export async function readBytes(source: ByteSource, options: ReadBytesOptions = {}): Promise<Uint8Array> {
   const o = options;
-  if (source instanceof Uint8Array) {
+  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
     checkAbort('the given bytes', o.signal);
-    o.onProgress?.(source.length, source.length);
-    return source;
-  }
-  if (source instanceof ArrayBuffer) {
-    checkAbort('the given bytes', o.signal);
-    o.onProgress?.(source.byteLength, source.byteLength);
-    return new Uint8Array(source);
+    const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+    o.onProgress?.(bytes.length, bytes.length);
+    return bytes;
   }
   if (typeof source === 'string' || source instanceof URL) {
     let s = typeof source === 'string' ? source : source.href;

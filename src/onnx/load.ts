@@ -1,7 +1,8 @@
 // loadOnnx: ONNX bytes (or any source src/io reads: path, URL, hf: reference, Response, stream,
 // Blob) to a runnable Model (reader, then the common compile path).
 import { ShapeError } from '../errors';
-import { type ByteSource, type ReadOptions, readBytes } from '../io/source';
+import { readSource } from '../io/read';
+import type { ByteSource, ReadOptions } from '../io/source';
 import { compileGraph, type CompileOptions, type Model } from '../model';
 import { parseOnnx } from './reader';
 import type { IntTensor, Tensor } from '../graph/ir';
@@ -26,7 +27,7 @@ export interface LoadOnnxOptions extends CompileOptions, ReadOptions {
  *   FormatError when they are not a valid ONNX model.
  */
 export async function loadOnnx(source: ByteSource, options: LoadOnnxOptions = {}): Promise<Model> {
-  const bytes = await readBytes(source, { ...options, defaultFile: 'model.onnx' });
+  const bytes = await readSource(source, { ...options, defaultFile: 'model.onnx' });
   const { graph, opset } = parseOnnx(bytes);
   graph.opset = opset;
   for (const [name, t] of Object.entries(options.constantInputs ?? {})) {

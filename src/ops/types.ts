@@ -3,7 +3,7 @@
 import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
 
 import type { Kernels } from '../runtime/kernels';
-import type { ParallelKernel } from '../runtime/threads';
+import type { ParallelKernel } from '../runtime/kernels';
 import type { Mem } from '../runtime/memory';
 
 /** Physical layout of an activation: 'plain' is logical row-major; 'nhwc' is a 4-D NCHW value stored NHWC. */

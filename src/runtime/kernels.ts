@@ -84,3 +84,14 @@ export interface Kernels {
     gray: number, mean: number, std: number, outC: number, dst: number,
   ): void;
 }
+
+/**
+ * Kernels that take (part, parts) as their last two arguments: the thread pool (threads.ts) splits
+ * these; the plan (model.ts) names them by index. Here, not in threads.ts, so a model that never
+ * runs threaded does not load the pool's code.
+ */
+export const PARALLEL_KERNELS = [
+  'gemm_f32', 'matmul_f32', 'conv2d_f32', 'wino_conv_f32', 'dwconv_f32', 'maxpool_f32', 'avgpool_f32',
+  'unary_f32', 'channel_affine_f32', 'binary_rows_f32', 'global_avgpool_f32', 'global_maxpool_f32',
+] as const;
+export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];

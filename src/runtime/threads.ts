@@ -13,16 +13,10 @@
 // memory, a disposal) is preceded by an EXIT job that returns them to their message loop; they
 // re-enter the job loop after handling the message.
 import { WasmCnnError } from '../errors';
-import type { Kernels } from './kernels';
+import { PARALLEL_KERNELS, type Kernels } from './kernels';
 import { platform, type PoolWorker } from './platform';
 import { CTRL_INTS, DONE, EXIT, FAILED, FN, MAX_ARGS, MAX_THREADS, MODEL, NARGS, PARTS, SEQ } from './worker-body';
 
-/** Kernels that take (part, parts) as their last two arguments. */
-export const PARALLEL_KERNELS = [
-  'gemm_f32', 'matmul_f32', 'conv2d_f32', 'wino_conv_f32', 'dwconv_f32', 'maxpool_f32', 'avgpool_f32',
-  'unary_f32', 'channel_affine_f32', 'binary_rows_f32', 'global_avgpool_f32', 'global_maxpool_f32',
-] as const;
-export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 
 /** How long an idle worker spins for the next job, and the caller for the workers' parts, before blocking (ms). */
 const SPIN_MS = 2;

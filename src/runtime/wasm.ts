@@ -12,7 +12,7 @@ import { ValueError, WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
 import { Mem } from './memory';
 import { platform, type KernelBuild } from './platform';
-import { Pool, threadsUnavailable } from './threads';
+import type { Pool } from './threads';
 
 /**
  * Where `init()` takes the kernels from: a URL (or URL string, resolved like `fetch` in browsers),
@@ -229,7 +229,10 @@ export async function init(options: InitOptions = {}): Promise<void> {
 }
 
 async function setThreads(n: number): Promise<void> {
+  let next: Pool | undefined;
   if (n > 1) {
+    // the pool's code is loaded only by a program that asks for threads
+    const { Pool, threadsUnavailable } = await import('./threads');
     const why = threadsUnavailable();
     if (why) {
       console.warn(`wasmcnn: running on 1 thread instead of ${n}: ${why}`);
@@ -237,19 +240,18 @@ async function setThreads(n: number): Promise<void> {
     } else if (source.wasm !== undefined && source.wasmThreads === undefined) {
       console.warn('wasmcnn: running on 1 thread: init({ wasm }) was given without wasmThreads (the shared-memory build)');
       n = 1;
+    } else {
+      await sharedModule();
+      if (n === threads && pool) return;
+      try {
+        next = await Pool.create(n);
+      } catch (e) {
+        console.warn(`wasmcnn: running on 1 thread instead of ${n}: cannot start worker threads (${(e as Error).message})`);
+        n = 1;
+      }
     }
   }
-  if (n > 1) await sharedModule();
-  if (n === threads && (n === 1 || pool)) return;
-  let next: Pool | undefined;
-  if (n > 1) {
-    try {
-      next = await Pool.create(n);
-    } catch (e) {
-      console.warn(`wasmcnn: running on 1 thread instead of ${n}: cannot start worker threads (${(e as Error).message})`);
-      n = 1;
-    }
-  }
+  if (n === 1 && threads === 1) return;
   pool?.retire();
   pool = next;
   threads = n;

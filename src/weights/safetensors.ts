@@ -19,7 +19,8 @@
 
 import { FormatError, ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
-import { type ByteSource, type ReadOptions, readBytes } from '../io/source';
+import { readSource } from '../io/read';
+import type { ByteSource, ReadOptions } from '../io/source';
 
 /** The header key that holds free-form string metadata instead of a tensor. */
 const METADATA_KEY = '__metadata__';
@@ -285,7 +286,7 @@ export function loadSafetensors(source: Exclude<ByteSource, Uint8Array | ArrayBu
 export function loadSafetensors(source: ByteSource, options?: ReadOptions): Map<string, Tensor> | Promise<Map<string, Tensor>>;
 export function loadSafetensors(source: ByteSource, options: ReadOptions = {}): Map<string, Tensor> | Promise<Map<string, Tensor>> {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return parseSafetensors(source);
-  return readBytes(source, options).then(parseSafetensors);
+  return readSource(source, options).then(parseSafetensors);
 }
 
 /**
