@@ -9,6 +9,7 @@ import type { IntTensor, Tensor } from '../src/graph/ir';
 import { parseOnnx, readTensorProto } from '../src/onnx/reader';
 import { AttributeType, encodeModelProto, encodeTensorProto } from '../src/onnx/schema';
 import { saveSafetensors } from '../src/weights/safetensors';
+import { expectThrow } from './throws';
 
 const SHARED = new URL('../../shared/onnx-backend-tests/', import.meta.url);
 const SUITES = ['node', 'pytorch-converted'] as const;
@@ -66,18 +67,6 @@ function le(bytesPerValue: number, values: number[], write: (v: DataView, off: n
   return out;
 }
 
-/** Expect `fn` to throw `cls` with a message matching every pattern. */
-function expectThrow(fn: () => unknown, cls: abstract new (...a: never[]) => Error, ...patterns: RegExp[]): Error {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an exception').toBeInstanceOf(cls);
-  for (const p of patterns) expect((err as Error).message).toMatch(p);
-  return err as Error;
-}
 
 // ---- Minimal protobuf writer for hand-encoded messages (independent of the schema) ------------
 

@@ -20,6 +20,7 @@ import {
   type AttributeMsg,
   type GraphMsg,
 } from '../src/onnx/schema';
+import { expectThrow } from './throws';
 
 // ---- A hand encoder, straight from the encoding spec --------------------------------------------
 
@@ -48,17 +49,7 @@ const bytes = (...parts: number[][]) => Uint8Array.from(parts.flat());
 const MAX = Number.MAX_SAFE_INTEGER;
 
 /** Expect a FormatError whose message matches every pattern. */
-function formatError(fn: () => unknown, ...patterns: RegExp[]): FormatError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a FormatError').toBeInstanceOf(FormatError);
-  for (const p of patterns) expect((err as Error).message).toMatch(p);
-  return err as FormatError;
-}
+const formatError = (fn: () => unknown, ...patterns: RegExp[]): FormatError => expectThrow(fn, FormatError, ...patterns);
 
 /** Outcome of parsing: 'ok', or the error class name (anything but FormatError/UnsupportedOpError fails the caller). */
 function outcome(fn: () => unknown): string {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FormatError, ShapeError, ValueError } from '../src/errors';
 import { bfloat16ToFloat, halfToFloat, loadSafetensors, saveSafetensors } from '../src/weights/safetensors';
+import { expectThrow } from './throws';
 
 /** Assemble a safetensors file from a header object (or raw header text) and a data buffer. */
 function build(header: unknown, data: Uint8Array, opts: { headerLen?: number; pad?: number } = {}): Uint8Array {
@@ -29,14 +30,7 @@ function u16(values: number[]): Uint8Array {
 }
 
 function expectFormatError(fn: () => unknown, ...patterns: RegExp[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a FormatError').toBeInstanceOf(FormatError);
-  for (const p of patterns) expect((err as Error).message).toMatch(p);
+  expectThrow(fn, FormatError, ...patterns);
 }
 
 describe('safetensors round trip', () => {
