@@ -291,9 +291,8 @@ let runtime: Promise<{ mem: Mem; k: Kernels; base: number }> | undefined;
 /** The kernel instance preprocessing runs on (created once; a failed creation is retried next call). */
 export function preprocessRuntime(): Promise<{ mem: Mem; k: Kernels; base: number }> {
   if (!runtime) {
-    const p = (runtime = instantiate().then((rt) => {
-      // the instance only needs this thread: give back the workers' copies if a pool attached it
-      if (rt.pool) rt.pool.detach(rt.id);
+    // the instance only needs this thread: no copies in the pool's workers
+    const p = (runtime = instantiate({ threaded: false }).then((rt) => {
       rt.mem.setBase(rt.k.heap_base());
       return { mem: rt.mem, k: rt.k, base: rt.mem.mark() };
     }));

@@ -287,9 +287,10 @@ function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
 }
 
 /** A fresh memory with kernel instances on it (one per model; on every thread when threaded). */
-export async function instantiate(): Promise<ModelRuntime> {
+export async function instantiate(options: { threaded?: boolean } = {}): Promise<ModelRuntime> {
   if (!compiled) await init();
-  const p = pool;
+  // threaded: false gives a one-thread instance even when init({ threads }) started a pool
+  const p = options.threaded === false ? undefined : pool;
   if (!p) {
     const mem = new Mem();
     const instance = await WebAssembly.instantiate(await compiled!, imports(mem.memory));
