@@ -1033,18 +1033,23 @@ export function fill_f32(dst: usize, n: i32, value: f32): void {
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), value);
 }
 
-/** Index of the first NaN in x[0..n), or -1 (the host's check of every input feed). */
-export function find_nan_f32(x: usize, n: i32): i32 {
+/**
+ * Index of the first NaN or ±Infinity in x[0..n), or -1 (the host's check of every input feed):
+ * x - x is NaN exactly for those (Infinity - Infinity is NaN), 0 for every finite x.
+ */
+export function find_nonfinite_f32(x: usize, n: i32): i32 {
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const p = x + (<usize>i << 2);
     const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
-    const nan = v128.or(v128.or(f32x4.ne(a, a), f32x4.ne(b, b)), v128.or(f32x4.ne(c, c), f32x4.ne(d, d)));
-    if (v128.any_true(nan)) break;
+    const za = f32x4.sub(a, a), zb = f32x4.sub(b, b), zc = f32x4.sub(c, c), zd = f32x4.sub(d, d);
+    const bad = v128.or(v128.or(f32x4.ne(za, za), f32x4.ne(zb, zb)), v128.or(f32x4.ne(zc, zc), f32x4.ne(zd, zd)));
+    if (v128.any_true(bad)) break;
   }
   for (; i < n; i++) {
     const v = load<f32>(x + (<usize>i << 2));
-    if (v != v) return i;
+    const z = v - v;
+    if (z != z) return i;
   }
   return -1;
 }

@@ -60,13 +60,6 @@ export interface RunOptions {
   allowNonFinite?: boolean;
 }
 
-/** Index of the first NaN or ±Infinity among `n` floats at `at` of a float32 memory seen as int32 bits, or -1. */
-function findNonFinite(bits: Int32Array, at: number, n: number): number {
-  const end = at + n;
-  for (let i = at; i < end; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i - at;
-  return -1;
-}
-
 /** A short description of a value the caller passed where a tensor or feeds belonged. */
 function describeValue(v: unknown): string {
   if (v === null) return 'null';
@@ -214,7 +207,7 @@ export class Model {
       const p = this.inPtr.get(name)!;
       mem.f32.set(t.data, p >>> 2);
       if (allow) continue;
-      const bad = findNonFinite(mem.i32, p >>> 2, t.data.length);
+      const bad = this.k.find_nonfinite_f32(p, t.data.length);
       if (bad >= 0) throw new ValueError(`input '${name}' holds ${t.data[bad]} at index ${bad}`);
     }
     return mem;

@@ -12,7 +12,7 @@ import {
 } from '../codes';
 import {
   unary_f32, binary_f32, binary_prepare, binary_rows_f32, softmax_f32, layernorm_f32, channel_affine_f32, instancenorm_f32,
-  lrn_f32, reduce_f32, fill_f32,
+  lrn_f32, reduce_f32, fill_f32, find_nonfinite_f32,
 } from '../eltwise';
 import { unaryRef, binaryRef, close } from './eltwise_ref';
 import { rnd, resetRnd } from './math_ref';
@@ -108,6 +108,27 @@ function checkUnary(op: i32, p0: f32, p1: f32, rows: i32, cols: i32, ldx: i32, l
   }
   return bad;
 }
+
+describe('find_nonfinite_f32', () => {
+  it('finds the first NaN or ±Infinity at every position of odd lengths, and nothing in finite data', () => {
+    const bad: f32[] = [NaN, Infinity, -Infinity];
+    for (let n = 1; n <= 37; n += 6) {
+      const x = new StaticArray<f32>(n);
+      // finite extremes included: the largest float, the smallest subnormal, -0
+      for (let i = 0; i < n; i++) x[i] = i % 4 == 0 ? f32.MAX_VALUE : i % 4 == 1 ? -f32.MAX_VALUE : i % 4 == 2 ? f32.MIN_VALUE : -0.0;
+      expect(find_nonfinite_f32(P(x), n)).toBe(-1);
+      for (let k = 0; k < n; k++)
+        for (let b = 0; b < bad.length; b++) {
+          const keep = x[k];
+          x[k] = bad[b];
+          if (k + 1 < n) x[n - 1] = bad[(b + 1) % 3]; // a later bad value must not be reported instead
+          expect(find_nonfinite_f32(P(x), n)).toBe(k);
+          x[k] = keep;
+          if (k + 1 < n) x[n - 1] = (n - 1) % 4 == 0 ? f32.MAX_VALUE : (n - 1) % 4 == 1 ? -f32.MAX_VALUE : (n - 1) % 4 == 2 ? f32.MIN_VALUE : -0.0;
+        }
+    }
+  });
+});
 
 describe('unary_f32', () => {
   it('every ACT_* op on a contiguous sweep (0, +-tiny, +-large, +-Inf, NaN, -12..12); rtol per op class (1.2e-7 exact ops, 3e-7 primitives, 2e-6 + 1e-7 abs composites)', () => {

@@ -51,7 +51,7 @@ export interface Kernels {
   lrn_f32(x: number, y: number, rows: number, C: number, size: number, alpha: number, beta: number, bias: number): void;
   reduce_f32(op: number, x: number, y: number, outer: number, r: number, inner: number): void;
   fill_f32(dst: number, n: number, value: number): void;
-  find_nan_f32(x: number, n: number): number;
+  find_nonfinite_f32(x: number, n: number): number;
   // layout.ts
   copy_nd_f32(dst: number, src: number, rank: number, shape: number, dstStrides: number, srcStrides: number): void;
   pad_nd_f32(dst: number, src: number, rank: number, outShape: number, inShape: number, padBegin: number, mode: number, value: number): void;
