@@ -1,7 +1,7 @@
 // wasmcnn public API: what every entry exposes (the browser/default entry is this file; the
 // node and inline entries set runtime hooks and re-export it). Browser-safe: no node: modules.
 export { init } from './runtime/wasm';
-export type { InitOptions, WasmSource, SimdLevel } from './runtime/wasm';
+export type { InitOptions, WasmSource, WasmFile, SimdLevel } from './runtime/wasm';
 export { loadOnnx } from './onnx/load';
 export { exportOnnx } from './onnx/export';
 export type { ExportOnnxOptions } from './onnx/export';

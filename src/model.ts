@@ -134,13 +134,19 @@ export class Model {
    * is a ValueError naming the input and the index (pass `{ allowNonFinite: true }` to compute
    * with them anyway). Finite inputs can still overflow float32 inside the network (±3e38 through
    * a convolution), which gives Infinity or NaN outputs as in PyTorch. Throws WasmCnnError once
-   * the model is disposed.
+   * the model is disposed, or when its worker threads failed and cannot be restarted.
    */
   async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+    // threaded: the workers may be restarting (after another model's disposal, or a failure)
+    if (this.pool) await this.pool.pool.ready(this.pool.id);
     return this.runSync(feeds, options);
   }
 
-  /** Synchronous form of run(). */
+  /**
+   * Synchronous form of run(). On a threaded model it does not wait for worker threads that
+   * are restarting (after another model's disposal): it then computes on the calling thread,
+   * with the same results; after a worker failure it throws until they are replaced.
+   */
   runSync(feeds: Record<string, Tensor>, options: RunOptions = {}): Record<string, Tensor> {
     const mem = this.feed(feeds, options);
     for (const s of this.steps) s();
@@ -216,7 +222,7 @@ export class Model {
   /** Single input, single output convenience. */
   async predict(x: Tensor): Promise<Tensor> {
     if (this.inputNames.length !== 1) throw new ValueError(`predict() needs a single-input model; this one has ${this.inputNames.length}`);
-    const out = this.runSync({ [this.inputNames[0]]: x });
+    const out = await this.run({ [this.inputNames[0]]: x });
     return out[this.outputNames[0]];
   }
 

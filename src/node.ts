@@ -28,7 +28,10 @@ function spawnNodeWorker(): PoolWorker | undefined {
     terminate: () => w.terminate(),
     onAck: (f) => w.on('message', f),
     hold: (on) => (on ? w.ref() : w.unref()),
-    onError: (f) => w.on('error', (e: Error) => f(`${e.message} (worker file ${workerFile.href})`)),
+    onError: (f) => {
+      w.on('error', (e: Error) => f(`${e.message} (worker file ${workerFile.href})`));
+      w.on('exit', (code: number) => f(`the worker thread exited (code ${code})`));
+    },
   };
 }
 

@@ -20,11 +20,12 @@ export interface RawImage {
 /** One worker of the thread pool (src/runtime/threads.ts), whatever the runtime's worker API. */
 export interface PoolWorker {
   postMessage(m: unknown): void;
+  /** Ends the worker; may return a promise that settles once its thread has stopped (Node). */
   terminate(): unknown;
-  onAck(f: (m: { id: number; error?: string }) => void): void;
+  onAck(f: (m: { seq: number; error?: string }) => void): void;
   /** Node: keep the process alive while awaiting this worker (true), or let it exit (false). */
   hold(on: boolean): void;
-  /** The worker failed to start or crashed. */
+  /** The worker failed to start, crashed or ended (the pool ignores this for workers it stopped). */
   onError(f: (message: string) => void): void;
 }
 

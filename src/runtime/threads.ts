@@ -10,12 +10,22 @@
 // and its arguments, bumps SEQ and notifies; each worker spins briefly on SEQ (then blocks in
 // Atomics.wait), runs its part and increments DONE; the caller spins (then blocks) until DONE
 // counts every worker. Workers sit in that loop between jobs, so anything sent by postMessage (a new model's
-// memory, a disposal) is preceded by an EXIT job that returns them to their message loop; they
-// re-enter the job loop after handling the message.
+// memory) is preceded by an EXIT job that returns them to their message loop; they re-enter
+// the job loop after handling the message.
+//
+// Lifecycle. The workers of a pool form a crew, started together and stopped together. A
+// worker blocked in its job loop never collects garbage, so an instance it holds on a disposed
+// model's memory would keep that memory forever: instead of dropping instances, a disposal
+// stops the crew, and when models remain a new crew starts in the background and instantiates
+// them (a crew with no model is not kept: the process can exit). A worker that dies or fails
+// mid-call fails that call with a WasmCnnError and its crew is replaced the same way. While no
+// crew is up, split calls run whole on the calling thread (the same bits, parts = 1); run()
+// waits for the crew instead. Instantiating writes nothing into the memory (the shared build's
+// static data is placed by the host, segments.ts), so a crew may start while models run.
 import { WasmCnnError } from '../errors';
 import { PARALLEL_KERNELS, type Kernels } from './kernels';
 import { platform, type PoolWorker } from './platform';
-import { CTRL_INTS, DONE, EXIT, FAILED, FN, MAX_ARGS, MAX_THREADS, MODEL, NARGS, PARTS, SEQ } from './worker-body';
+import { CTRL_INTS, DONE, EXIT, FAILED, FN, GONE, MAX_ARGS, MAX_THREADS, MODEL, NARGS, PARTS, SEQ, type WorkerAck, type WorkerMessage } from './worker-body';
 
 
 /** How long an idle worker spins for the next job, and the caller for the workers' parts, before blocking (ms). */
@@ -24,8 +34,13 @@ const SPIN_MS = 2;
 const SPLIT_MIN_MS = 0.02;
 /** How far one call moves the shares towards the measured speeds. */
 const SPLIT_RATE = 0.1;
-/** A worker that has not finished its part after this long is taken for dead (ms). */
-const STALL_MS = 600_000;
+/**
+ * A worker that has not finished its part this long after the call started is taken for
+ * stalled: STALL_MS, or STALL_FACTOR times the calling thread's own part if that is longer
+ * (parts are balanced, so a healthy worker is never far behind).
+ */
+const STALL_MS = 30_000;
+const STALL_FACTOR = 100;
 
 const isNode =
   typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
@@ -93,128 +108,277 @@ function canBlock(): boolean {
   }
 }
 
+/** One generation of workers, started together and stopped together. */
+interface Crew {
+  workers: PoolWorker[];
+  ctrl: Int32Array;
+  args: Float64Array;
+  /** Each thread's part duration in the last call (ms), written by the workers. */
+  times: Float64Array;
+  /** Models instantiated on every worker of this crew. */
+  models: Set<number>;
+  stopped: boolean;
+}
+
+/** A message awaiting every worker of a crew's acknowledgement. */
+interface Waiter {
+  crew: Crew;
+  left: number;
+  errors: string[];
+  done: () => void;
+  fail: (message: string) => void;
+}
+
+/** Whether idle workers keep this runtime's process from exiting (Deno cannot unref a worker). */
+const idleWorkersHoldExit = (): boolean => typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+
 export class Pool {
   /** Threads a split call runs on: the caller plus the workers. */
   readonly threads: number;
-  private readonly ctrl: Int32Array;
-  private readonly args: Float64Array;
-  /** Each thread's part duration in the last call (ms), written by the workers. */
-  private readonly times: Float64Array;
   /** Each thread's share of a threaded call, following the threads' measured speeds. */
   private readonly share: number[];
-  /** Per model: a view of its kernels' split table (assembly/parallel.ts). */
-  private readonly tables = new Map<number, Int32Array>();
-  private readonly workers: PoolWorker[];
-  private readonly waiters = new Map<number, { left: number; errors: string[]; done: () => void; fail: (m: string) => void }>();
+  /** Models using the pool: what a new crew instantiates. */
+  private readonly models = new Map<number, { module: WebAssembly.Module; memory: WebAssembly.Memory; table: Int32Array }>();
+  private crew: Crew | undefined;
+  private starting: Promise<Crew> | undefined;
+  /** The end of a failed crew's workers (one may still be in a part): a new crew waits for it. */
+  private draining: Promise<unknown> | undefined;
+  /** Why no crew can be started any more (a restart failed): runs are refused with this. */
+  private broken: string | undefined;
+  private readonly waiters = new Map<number, Waiter>();
   private readonly block = canBlock();
   private nextId = 1;
-  private users = 0;
+  private nextSeq = 1;
   private retired = false;
-  private closed = false;
 
-  private constructor(workers: PoolWorker[], ctrl: SharedArrayBuffer) {
-    this.workers = workers;
-    this.threads = workers.length + 1;
-    this.ctrl = new Int32Array(ctrl, 0, CTRL_INTS);
-    this.args = new Float64Array(ctrl, CTRL_INTS * 4, MAX_ARGS);
-    this.times = new Float64Array(ctrl, CTRL_INTS * 4 + MAX_ARGS * 8, MAX_THREADS);
-    this.share = new Array<number>(this.threads).fill(1 / this.threads);
-    for (const w of workers) {
-      w.onError((message) => {
-        // a worker that cannot start (or crashed) fails whatever is awaited; the pool is unusable
-        for (const wait of this.waiters.values()) wait.fail(message);
-        this.waiters.clear();
-        if (!this.closed) this.close();
-      });
-      w.onAck((m) => {
-        const wait = this.waiters.get(m.id);
-        if (!wait) return;
-        if (m.error) wait.errors.push(m.error);
-        if (--wait.left === 0) {
-          this.waiters.delete(m.id);
-          wait.done();
-        }
-      });
-    }
+  private constructor(threads: number) {
+    this.threads = threads;
+    this.share = new Array<number>(threads).fill(1 / threads);
   }
 
-  /** Starts threads - 1 workers and waits until each is in its job loop. */
+  /**
+   * A pool of threads - 1 workers. The first crew starts here, so that a runtime that cannot
+   * start workers is found at init(); it serves the first models (in Deno, where idle workers
+   * would keep the process alive, it is stopped and the first model starts another).
+   */
   static async create(threads: number): Promise<Pool> {
     if (threads > MAX_THREADS) throw new WasmCnnError(`at most ${MAX_THREADS} threads, asked for ${threads}`);
-    const ctrl = new SharedArrayBuffer(CTRL_INTS * 4 + MAX_ARGS * 8 + MAX_THREADS * 8);
-    const workers = await Promise.all(Array.from({ length: threads - 1 }, spawn));
-    const pool = new Pool(workers, ctrl);
-    await pool.broadcast(0, (part) => ({ type: 'init', id: 0, ctrl, part, names: PARALLEL_KERNELS.slice(), spinMs: SPIN_MS }), false);
+    const pool = new Pool(threads);
+    const crew = await pool.start();
+    if (idleWorkersHoldExit() && pool.models.size === 0) pool.stopCrew(crew);
     return pool;
   }
 
-  /** Gives every worker an instance of `module` on `memory`; returns the model's id. */
+  /** Gives the workers an instance of `module` on `memory` (whose static data is in place); returns the model's id. */
   async attach(module: WebAssembly.Module, memory: WebAssembly.Memory, splitTable: number): Promise<number> {
-    if (this.closed) throw new WasmCnnError('the thread pool has been shut down');
+    if (this.retired) throw new WasmCnnError('internal: a model attached to a retired thread pool');
     const id = this.nextId++;
-    await this.broadcast(id, () => ({ type: 'model', id, module, memory }));
-    this.tables.set(id, new Int32Array(memory.buffer, splitTable, MAX_THREADS + 1));
-    this.users++;
+    this.models.set(id, { module, memory, table: new Int32Array(memory.buffer, splitTable, MAX_THREADS + 1) });
+    try {
+      await this.ready(id);
+    } catch (e) {
+      this.detach(id);
+      throw e;
+    }
     return id;
   }
 
-  /** Drops a model's worker instances (its memory can then be collected). */
+  /** Resolves once a crew is up with model `id` instantiated; rejects when none can be started. */
+  async ready(id: number): Promise<void> {
+    for (;;) {
+      const crew = await this.start();
+      if (crew.stopped) continue;
+      if (!crew.models.has(id)) {
+        if (!this.models.has(id)) return;
+        await this.instantiateOn(crew, id);
+        if (crew.stopped) continue;
+      }
+      return;
+    }
+  }
+
+  /**
+   * A model no longer uses the pool: its workers' instances go with the crew, which is stopped
+   * (a worker would not free them, see the header); a new crew serves the models that remain.
+   */
   detach(id: number): void {
-    if (this.closed) return;
-    this.exitLoops();
-    if (--this.users === 0 && this.retired) this.close();
-    else for (const w of this.workers) w.postMessage({ type: 'drop', id });
-    this.tables.delete(id);
+    if (!this.models.delete(id)) return;
+    if (this.crew) this.stopCrew(this.crew);
+    if (this.models.size > 0) this.restart();
+    // the next model tries afresh
+    else this.broken = undefined;
   }
 
   /** No new models; the workers end once the last model using them is disposed. */
   retire(): void {
     this.retired = true;
-    if (this.users === 0 && !this.closed) {
-      this.exitLoops();
-      this.close();
-    }
-  }
-
-  /**
-   * Terminates the workers. On the normal path they have just left their job loop (exitLoops)
-   * with nothing posted after: Deno's terminate() cannot stop a worker spinning or blocked in
-   * Atomics.wait.
-   */
-  private close(): void {
-    this.closed = true;
-    for (const w of this.workers) w.terminate();
+    if (this.models.size === 0 && this.crew) this.stopCrew(this.crew);
   }
 
   /**
    * Runs kernel `fn` split over every thread: part 0 here, part i on worker i. Returns when all
-   * parts are done; rethrows a failure of any part.
+   * parts are done; rethrows a failure of any part. With no crew up (between a disposal and
+   * the next crew), the whole call runs here, with the same result.
    */
   run(k: Kernels, model: number, fn: number, a: number[]): void {
-    if (this.closed) throw new WasmCnnError('the worker threads of this model have stopped (a worker crashed or the pool was shut down)');
-    const c = this.ctrl;
-    for (let i = 0; i < a.length; i++) this.args[i] = a[i];
+    const crew = this.crew;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const kernel = (k as any)[PARALLEL_KERNELS[fn]] as (...v: number[]) => void;
+    if (!crew || !crew.models.has(model)) {
+      if (this.broken) throw new WasmCnnError(this.broken);
+      if (this.draining)
+        throw new WasmCnnError('a worker thread failed and is being replaced; run() waits for the replacement, runSync() cannot');
+      this.restart();
+      kernel(...a, 0, 1);
+      return;
+    }
+    const c = crew.ctrl;
+    for (let i = 0; i < a.length; i++) crew.args[i] = a[i];
     c[MODEL] = model;
     c[FN] = fn;
     c[NARGS] = a.length;
     c[PARTS] = this.threads;
-    const table = this.tables.get(model);
+    const table = this.models.get(model)?.table;
     if (table) this.writeSplit(table);
-    this.signal();
+    this.signal(crew);
     let failure: unknown;
     const t0 = performance.now();
     try {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      (k as any)[PARALLEL_KERNELS[fn]](...a, 0, this.threads);
+      kernel(...a, 0, this.threads);
     } catch (e) {
       failure = e;
     }
-    this.times[0] = performance.now() - t0;
-    this.waitDone();
-    this.learnSpeeds();
+    const own = (crew.times[0] = performance.now() - t0);
+    const stalled = this.waitDone(crew, Math.max(STALL_MS, STALL_FACTOR * own));
+    if (stalled) {
+      this.fail(crew, stalled);
+      throw new WasmCnnError(`kernel ${PARALLEL_KERNELS[fn]}: ${stalled}; its workers are being replaced`);
+    }
+    this.learnSpeeds(crew.times);
     if (failure) throw failure;
     const part = Atomics.exchange(c, FAILED, 0);
     if (part) throw new WasmCnnError(`kernel ${PARALLEL_KERNELS[fn]} failed in worker thread ${part}`);
+  }
+
+  /** The running crew, or a new one (which instantiates every model using the pool). */
+  private start(): Promise<Crew> {
+    if (this.crew) return Promise.resolve(this.crew);
+    if (this.broken) return Promise.reject(new WasmCnnError(this.broken));
+    this.starting ??= this.startCrew().then(
+      (crew) => {
+        this.starting = undefined;
+        this.crew = crew;
+        return crew;
+      },
+      (e: unknown) => {
+        this.starting = undefined;
+        // models are waiting on this pool: no crew can serve them, say so to each run
+        if (this.models.size === 0) throw e;
+        this.broken = `the worker threads could not be restarted (${(e as Error).message})`;
+        throw new WasmCnnError(this.broken);
+      },
+    );
+    return this.starting;
+  }
+
+  /** Starts a crew in the background for the models that remain (failures are kept in `broken`). */
+  private restart(): void {
+    if (this.models.size > 0 && !this.crew && !this.broken) this.start().catch(() => {});
+  }
+
+  private async startCrew(): Promise<Crew> {
+    while (this.draining) await this.draining;
+    const block = new SharedArrayBuffer(CTRL_INTS * 4 + MAX_ARGS * 8 + MAX_THREADS * 8);
+    const spawned = await Promise.allSettled(Array.from({ length: this.threads - 1 }, spawn));
+    const workers = spawned.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const crew: Crew = {
+      workers,
+      ctrl: new Int32Array(block, 0, CTRL_INTS),
+      args: new Float64Array(block, CTRL_INTS * 4, MAX_ARGS),
+      times: new Float64Array(block, CTRL_INTS * 4 + MAX_ARGS * 8, MAX_THREADS),
+      models: new Set(),
+      stopped: false,
+    };
+    const refused = spawned.find((r) => r.status === 'rejected');
+    if (refused) {
+      crew.stopped = true;
+      for (const w of workers) w.terminate();
+      const e = refused.reason as Error;
+      throw e instanceof WasmCnnError ? e : new WasmCnnError(String(e?.message ?? e));
+    }
+    for (const w of workers) {
+      w.onError((message) => this.lost(crew, message));
+      w.onAck((m) => this.ack(m));
+    }
+    try {
+      await this.post(crew, (part, seq) => ({ type: 'init', seq, ctrl: block, part, names: PARALLEL_KERNELS.slice(), spinMs: SPIN_MS }), false);
+      for (const id of [...this.models.keys()]) await this.instantiateOn(crew, id);
+    } catch (e) {
+      this.stopCrew(crew);
+      throw e;
+    }
+    return crew;
+  }
+
+  private async instantiateOn(crew: Crew, id: number): Promise<void> {
+    const m = this.models.get(id);
+    if (!m) return;
+    await this.post(crew, (_part, seq) => ({ type: 'model', seq, id, module: m.module, memory: m.memory }));
+    crew.models.add(id);
+  }
+
+  /**
+   * Ends a crew on the normal path: its workers leave their job loop (Deno's terminate() cannot
+   * stop a worker spinning or blocked in Atomics.wait), then are terminated.
+   */
+  private stopCrew(crew: Crew): void {
+    if (crew.stopped) return;
+    crew.stopped = true;
+    if (this.crew === crew) this.crew = undefined;
+    this.exitLoops(crew);
+    for (const w of crew.workers) w.terminate();
+    this.failWaiters(crew, 'the worker threads were stopped');
+  }
+
+  /**
+   * Ends a crew that failed (a worker died or stalled): the live workers are told to leave their
+   * loop, all are terminated without waiting, and the next crew starts once they have ended.
+   */
+  private fail(crew: Crew, why: string): void {
+    if (crew.stopped) return;
+    crew.stopped = true;
+    if (this.crew === crew) this.crew = undefined;
+    crew.ctrl[FN] = EXIT;
+    this.signal(crew);
+    const ends = crew.workers.map((w) => Promise.resolve(w.terminate()).catch(() => {}));
+    const draining = (this.draining = Promise.all(ends).then(() => {
+      if (this.draining === draining) this.draining = undefined;
+    }));
+    this.failWaiters(crew, why);
+    this.restart();
+  }
+
+  /** A worker of `crew` reported an error or ended. */
+  private lost(crew: Crew, message: string): void {
+    if (!crew.stopped) this.fail(crew, message);
+  }
+
+  private failWaiters(crew: Crew, why: string): void {
+    for (const [seq, w] of this.waiters) {
+      if (w.crew !== crew) continue;
+      this.waiters.delete(seq);
+      w.fail(why);
+    }
+  }
+
+  private ack(m: Pick<WorkerAck, 'seq' | 'error'>): void {
+    const wait = this.waiters.get(m.seq);
+    if (!wait) return;
+    if (m.error) wait.errors.push(m.error);
+    if (--wait.left === 0) {
+      this.waiters.delete(m.seq);
+      wait.done();
+    }
   }
 
   /** The current shares as the kernels' split table: where parts 1..threads-1 start, of 2^16. */
@@ -234,8 +398,8 @@ export class Pool {
    * to time are skipped, a part 3x off the others (a thread held up once) is not taken for a
    * speed, and no thread drops below half an even share.
    */
-  private learnSpeeds(): void {
-    const n = this.threads, t = this.times, s = this.share;
+  private learnSpeeds(t: Float64Array): void {
+    const n = this.threads, s = this.share;
     let rates = 0, lo = Infinity, hi = 0;
     for (let i = 0; i < n; i++) {
       if (!(t[i] > SPLIT_MIN_MS)) return;
@@ -253,54 +417,69 @@ export class Pool {
     for (let i = 0; i < n; i++) s[i] /= sum;
   }
 
-  private signal(): void {
-    Atomics.store(this.ctrl, DONE, 0);
-    Atomics.add(this.ctrl, SEQ, 1);
-    Atomics.notify(this.ctrl, SEQ);
+  private signal(crew: Crew): void {
+    Atomics.store(crew.ctrl, DONE, 0);
+    Atomics.add(crew.ctrl, SEQ, 1);
+    Atomics.notify(crew.ctrl, SEQ);
   }
 
-  private waitDone(): void {
-    const c = this.ctrl;
-    const n = this.workers.length;
+  /**
+   * Waits until every worker of the crew has counted DONE. Returns why it stopped waiting
+   * otherwise: a worker's thread ended (GONE), or `limitMs` passed.
+   */
+  private waitDone(crew: Crew, limitMs: number): string | undefined {
+    const c = crew.ctrl;
+    const n = crew.workers.length;
     let spins = 0;
     let t0 = 0;
     for (;;) {
       const d = Atomics.load(c, DONE);
-      if (d >= n) return;
+      if (d >= n) return undefined;
       if ((++spins & 255) !== 0) continue;
+      const gone = Atomics.load(c, GONE);
+      if (gone) return `worker thread ${gone} ended during the call`;
       const t = performance.now();
       if (t0 === 0) t0 = t;
-      else if (t - t0 > STALL_MS) throw new WasmCnnError(`a worker thread did not finish within ${STALL_MS / 1000} s`);
+      else if (t - t0 > limitMs) return `a worker thread did not finish its part within ${(limitMs / 1000).toFixed(0)} s`;
       // spin as long as an idle worker does before blocking: a thread put to sleep here is woken
       // late when its part ends (the futex wake-up of a halted core), and that cost every step
       if (this.block && t - t0 > SPIN_MS) Atomics.wait(c, DONE, d, 1);
     }
   }
 
-  /** Sends every worker back to its message loop (so that it reads what is posted next). */
-  private exitLoops(): void {
-    this.ctrl[FN] = EXIT;
-    this.signal();
-    this.waitDone();
+  /** Sends every worker of the crew back to its message loop (so that it reads what is posted next). */
+  private exitLoops(crew: Crew): void {
+    crew.ctrl[FN] = EXIT;
+    this.signal(crew);
+    const stalled = this.waitDone(crew, STALL_MS);
+    if (stalled) this.fail(crew, stalled);
   }
 
-  private broadcast(id: number, msg: (part: number) => unknown, exit = true): Promise<void> {
+  /** Posts a message to every worker of the crew (after sending them to their message loop) and awaits their acknowledgements. */
+  private post(crew: Crew, msg: (part: number, seq: number) => WorkerMessage, exit = true): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (crew.stopped) return reject(new WasmCnnError('internal: a message to stopped worker threads'));
+      const seq = this.nextSeq++;
       const errors: string[] = [];
-      this.waiters.set(id, {
-        left: this.workers.length,
+      this.waiters.set(seq, {
+        crew,
+        left: crew.workers.length,
         errors,
         done: () => {
           // an idle pool never keeps the process alive
-          for (const w of this.workers) w.hold(false);
+          for (const w of crew.workers) w.hold(false);
           if (errors.length) reject(new WasmCnnError(`worker thread: ${errors[0]}`));
           else resolve();
         },
-        fail: (message) => reject(new WasmCnnError(`worker thread: ${message}`)),
+        fail: (message) => {
+          for (const w of crew.workers) w.hold(false);
+          reject(new WasmCnnError(`worker thread: ${message}`));
+        },
       });
-      for (const w of this.workers) w.hold(true);
-      if (exit) this.exitLoops();
-      this.workers.forEach((w, i) => w.postMessage(msg(i + 1)));
+      for (const w of crew.workers) w.hold(true);
+      if (exit) this.exitLoops(crew);
+      if (crew.stopped) return;
+      crew.workers.forEach((w, i) => w.postMessage(msg(i + 1, seq)));
     });
   }
 }

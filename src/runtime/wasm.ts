@@ -12,6 +12,7 @@ import { ValueError, WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
 import { Mem } from './memory';
 import { platform, type KernelBuild } from './platform';
+import { splitDataSegments, type Segment } from './segments';
 import type { Pool } from './threads';
 
 /**
@@ -19,6 +20,9 @@ import type { Pool } from './threads';
  * a file path (Node, Deno, Bun), the `.wasm` bytes, or an already compiled `WebAssembly.Module`.
  */
 export type WasmSource = URL | string | BufferSource | WebAssembly.Module;
+
+/** A WasmSource that is not compiled yet: a URL, a path or the bytes. */
+export type WasmFile = URL | string | BufferSource;
 
 /** Which kernel build to load: baseline SIMD128, relaxed SIMD (FMA), or relaxed where supported. */
 export type SimdLevel = 'baseline' | 'relaxed' | 'auto';
@@ -42,15 +46,25 @@ export interface InitOptions {
    * Models already created keep the threads they were created with.
    */
   threads?: number;
-  /** With `wasm` and threads > 1: the matching shared-memory build (wasmcnn-mt.wasm). */
-  wasmThreads?: WasmSource;
+  /**
+   * With `wasm` and threads > 1: the matching shared-memory build (wasmcnn-mt.wasm), as a URL,
+   * path or bytes (not a compiled module: wasmcnn takes its static data out so that worker
+   * threads can be replaced while models run).
+   */
+  wasmThreads?: WasmFile;
+}
+
+/** A compiled shared-memory build and the static data each new memory gets (segments.ts). */
+interface SharedKernels {
+  module: WebAssembly.Module;
+  segments: Segment[];
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;
-let compiledShared: Promise<WebAssembly.Module> | undefined;
+let compiledShared: Promise<SharedKernels> | undefined;
 let pool: Pool | undefined;
 let threads = 1;
-let source: { wasm?: WasmSource; wasmThreads?: WasmSource; simd: SimdLevel } = { simd: 'auto' };
+let source: { wasm?: WasmSource; wasmThreads?: WasmFile; simd: SimdLevel } = { simd: 'auto' };
 
 /** A module whose one function computes f32x4.relaxed_madd of three v128 constants. */
 function relaxedProbe(): Uint8Array<ArrayBuffer> {
@@ -157,6 +171,18 @@ function checkMagic(bytes: Uint8Array, where: string): void {
 async function compileBytes(src: BufferSource | Uint8Array, where: string): Promise<WebAssembly.Module> {
   const bytes = asBytes(src);
   checkMagic(bytes, where);
+  return compileChecked(bytes, where);
+}
+
+/** The shared-memory build: its data segments split off (segments.ts), the rest compiled. */
+async function compileShared(src: BufferSource | Uint8Array, where: string): Promise<SharedKernels> {
+  const bytes = asBytes(src);
+  checkMagic(bytes, where);
+  const split = splitDataSegments(bytes);
+  return { module: await compileChecked(split.bytes, where), segments: split.segments };
+}
+
+async function compileChecked(bytes: Uint8Array, where: string): Promise<WebAssembly.Module> {
   try {
     return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (e) {
@@ -167,27 +193,30 @@ async function compileBytes(src: BufferSource | Uint8Array, where: string): Prom
 }
 
 /** A build of the package's own kernels: carried in the bundle (inline entry) or the file next to this module. */
-async function builtin(build: KernelBuild, required: boolean): Promise<WebAssembly.Module | undefined> {
+async function builtin<T>(build: KernelBuild, required: boolean, make: Maker<T>): Promise<T | undefined> {
   if (platform.embeddedKernels) {
     const bytes = await platform.embeddedKernels(build);
-    if (bytes) return compileBytes(bytes, `the ${build}.wasm carried in the bundle`);
+    if (bytes) return make(bytes, `the ${build}.wasm carried in the bundle`);
     if (!required) return undefined;
   }
   const url = defaultUrl(build);
-  return compileBytes(await readSource(url, defaultFix(build)), url.href);
+  return make(await readSource(url, defaultFix(build)), url.href);
 }
 
-async function compile(src: WasmSource | undefined, simd: SimdLevel, shared = false): Promise<WebAssembly.Module> {
-  if (src instanceof WebAssembly.Module) return src;
+/** Compiles a build's bytes (compileBytes, or compileShared for the shared-memory builds). */
+type Maker<T> = (bytes: BufferSource | Uint8Array, where: string) => Promise<T>;
+
+/** The kernels from init()'s source, else the package's builds (relaxed SIMD where asked and supported). */
+async function compile<T>(src: WasmFile | undefined, simd: SimdLevel, shared: boolean, make: Maker<T>): Promise<T> {
   if (src !== undefined) {
     const where = src instanceof URL || typeof src === 'string' ? String(src) : 'init({ wasm })';
     const fix = 'check the location given to init({ wasm }) (and wasmThreads)';
-    return compileBytes(src instanceof URL || typeof src === 'string' ? await readSource(src, fix) : src, where);
+    return make(src instanceof URL || typeof src === 'string' ? await readSource(src, fix) : src, where);
   }
   if (simd !== 'baseline') {
     if (relaxedSimdSupported()) {
       try {
-        const m = await builtin(shared ? 'wasmcnn-relaxed-mt' : 'wasmcnn-relaxed', simd === 'relaxed');
+        const m = await builtin(shared ? 'wasmcnn-relaxed-mt' : 'wasmcnn-relaxed', simd === 'relaxed', make);
         if (m) return m;
       } catch (e) {
         if (simd === 'relaxed') throw e;
@@ -198,10 +227,10 @@ async function compile(src: WasmSource | undefined, simd: SimdLevel, shared = fa
       );
     }
   }
-  return (await builtin(shared ? 'wasmcnn-mt' : 'wasmcnn', true))!;
+  return (await builtin(shared ? 'wasmcnn-mt' : 'wasmcnn', true, make))!;
 }
 
-function track(p: Promise<WebAssembly.Module>, clear: () => void): Promise<WebAssembly.Module> {
+function track<T>(p: Promise<T>, clear: () => void): Promise<T> {
   p.catch(clear);
   return p;
 }
@@ -217,9 +246,14 @@ export async function init(options: InitOptions = {}): Promise<void> {
   const n = options.threads;
   if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 64))
     throw new ValueError(`init: threads must be an integer from 1 to 64, got ${String(n)}`);
+  if ((options.wasmThreads as unknown) instanceof WebAssembly.Module)
+    throw new ValueError(
+      'init: wasmThreads must be the URL, path or bytes of wasmcnn-mt.wasm, not a compiled module (wasmcnn takes out its static data so that worker threads can be replaced)',
+    );
   if (options.wasm !== undefined || options.simd !== undefined || options.wasmThreads !== undefined || !compiled) {
     source = { wasm: options.wasm, wasmThreads: options.wasmThreads, simd };
-    const p = (compiled = track(compile(options.wasm, simd), () => {
+    const w = options.wasm;
+    const p = (compiled = track(w instanceof WebAssembly.Module ? Promise.resolve(w) : compile(w, simd, false, compileBytes), () => {
       if (compiled === p) compiled = undefined;
     }));
     compiledShared = undefined;
@@ -257,9 +291,9 @@ async function setThreads(n: number): Promise<void> {
   threads = n;
 }
 
-function sharedModule(): Promise<WebAssembly.Module> {
+function sharedModule(): Promise<SharedKernels> {
   if (!compiledShared) {
-    const p = (compiledShared = track(compile(source.wasmThreads, source.simd, true), () => {
+    const p = (compiledShared = track(compile(source.wasmThreads, source.simd, true, compileShared), () => {
       if (compiledShared === p) compiledShared = undefined;
     }));
   }
@@ -296,10 +330,21 @@ export async function instantiate(options: { threaded?: boolean } = {}): Promise
     const instance = await WebAssembly.instantiate(await compiled!, imports(mem.memory));
     return { mem, k: instance.exports as unknown as Kernels, id: 0 };
   }
-  const module = await sharedModule();
+  const { module, segments } = await sharedModule();
   const mem = new Mem({ shared: true });
+  // the static data, once: no instance writes it (segments.ts), so workers may instantiate at any time
+  for (const seg of segments) {
+    mem.ensure(seg.offset + seg.bytes.length);
+    new Uint8Array(mem.memory.buffer).set(seg.bytes, seg.offset);
+  }
   const instance = await WebAssembly.instantiate(module, imports(mem.memory));
-  // the workers instantiate (and so copy the static data) before anything else uses the memory
-  const id = await p.attach(module, mem.memory, (instance.exports as unknown as Kernels).split_table());
-  return { mem, k: instance.exports as unknown as Kernels, pool: p, id };
+  const k = instance.exports as unknown as Kernels;
+  try {
+    const id = await p.attach(module, mem.memory, k.split_table());
+    return { mem, k, pool: p, id };
+  } catch (e) {
+    if (!(e instanceof WasmCnnError)) throw e;
+    console.warn(`wasmcnn: this model runs on 1 thread instead of ${p.threads}: cannot start worker threads (${e.message})`);
+    return instantiate({ threaded: false });
+  }
 }

@@ -9,38 +9,51 @@
 // its message loop, where it reads what was posted (a new model's memory, a disposal).
 
 // Int32 slots of the control block; the arguments follow as float64 (exact for i32 and f32).
-export const SEQ = 0, DONE = 1, MODEL = 2, FN = 3, NARGS = 4, FAILED = 5, PARTS = 6;
+// GONE: the part of a worker whose thread is ending (0: none), so that a caller waiting for its
+// part stops waiting.
+export const SEQ = 0, DONE = 1, MODEL = 2, FN = 3, NARGS = 4, FAILED = 5, PARTS = 6, GONE = 7;
 export const CTRL_INTS = 8;
 export const MAX_ARGS = 16;
 /** Most threads (init allows 64): the kernels' split table holds this many parts (assembly/parallel.ts). */
 export const MAX_THREADS = 64;
 export const EXIT = -1;
 
-/** What the pool posts to a worker. */
+/**
+ * What the pool posts to a worker; `seq` numbers the message (the worker's acknowledgement
+ * carries it back). A model's instance is never dropped one by one: the pool replaces its
+ * workers instead (an idle worker never collects garbage, see threads.ts).
+ */
 export type WorkerMessage =
-  | { type: 'init'; id: number; ctrl: SharedArrayBuffer; part: number; names: string[]; spinMs: number }
-  | { type: 'model'; id: number; module: WebAssembly.Module; memory: WebAssembly.Memory }
-  | { type: 'drop'; id: number };
+  | { type: 'init'; seq: number; ctrl: SharedArrayBuffer; part: number; names: string[]; spinMs: number }
+  | { type: 'model'; seq: number; id: number; module: WebAssembly.Module; memory: WebAssembly.Memory };
 
 /** What a worker posts back after each message. */
 export interface WorkerAck {
   type: 'ack';
-  id: number;
+  seq: number;
   error?: string;
+}
+
+/** The worker program: its message handler, and what its file calls when the thread is ending. */
+export interface WorkerProgram {
+  onMessage(m: WorkerMessage): void;
+  /** Marks this worker's part as gone (GONE), waking a caller that waits for it. */
+  onExit(): void;
 }
 
 type KernelFn = (...a: number[]) => unknown;
 
 /**
- * Starts the worker program; `post` sends to the pool. Returns the handler for the pool's
- * messages (the worker file wires it to its runtime's message event).
+ * Starts the worker program; `post` sends to the pool. The worker file wires onMessage to its
+ * runtime's message event and onExit to its thread's end, where the runtime tells it.
  */
-export function startWorker(post: (m: WorkerAck) => void): (m: WorkerMessage) => void {
+export function startWorker(post: (m: WorkerAck) => void): WorkerProgram {
   let ctrl: Int32Array, args: Float64Array, times: Float64Array;
   let part = 0, spinMs = 0;
   let names: string[] = [];
   let seen = 0;
   const models = new Map<number, Record<string, KernelFn>>();
+  const argLists: number[][] = [];
 
   function loop(): void {
     for (;;) {
@@ -58,7 +71,8 @@ export function startWorker(post: (m: WorkerAck) => void): (m: WorkerMessage) =>
       if (fn >= 0 && part < ctrl[PARTS]) {
         try {
           const n = ctrl[NARGS];
-          const a = new Array<number>(n + 2);
+          // one argument array per count, reused: a worker that allocates on every job grows its heap for nothing
+          const a = (argLists[n] ??= new Array<number>(n + 2));
           for (let i = 0; i < n; i++) a[i] = args[i];
           a[n] = part;
           a[n + 1] = ctrl[PARTS];
@@ -75,7 +89,7 @@ export function startWorker(post: (m: WorkerAck) => void): (m: WorkerMessage) =>
     }
   }
 
-  return (m) => {
+  const onMessage = (m: WorkerMessage): void => {
     let error: string | undefined;
     try {
       if (m.type === 'init') {
@@ -91,13 +105,17 @@ export function startWorker(post: (m: WorkerAck) => void): (m: WorkerMessage) =>
         };
         const inst = new WebAssembly.Instance(m.module, { env: { memory: m.memory, abort } });
         models.set(m.id, inst.exports as unknown as Record<string, KernelFn>);
-      } else if (m.type === 'drop') {
-        models.delete(m.id);
       }
     } catch (e) {
       error = String((e as Error)?.message ?? e);
     }
-    post({ type: 'ack', id: m.id, error });
+    post({ type: 'ack', seq: m.seq, error });
     loop();
   };
+  const onExit = (): void => {
+    if (!ctrl) return;
+    Atomics.store(ctrl, GONE, part);
+    Atomics.notify(ctrl, DONE);
+  };
+  return { onMessage, onExit };
 }

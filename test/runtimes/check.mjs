@@ -21,8 +21,9 @@ const n = shape.reduce((a, b) => a * b, 1);
 const y = Array.from((await conv.predict({ data: new Float32Array(n).map((_, i) => ((i * 13) % 29) / 29 - 0.5), shape })).data);
 
 // Threads: the shared zoo set (test/threads-zoo.js) on 1 thread and on 2, with both kernel
-// builds (the -mt.wasm files); its models are disposed so that init({ threads: 1 }) can end the
-// workers and the process exits by itself.
+// builds (the -mt.wasm files). Its models are disposed, which ends the workers: the process
+// must exit by itself (Deno cannot let a process with live workers exit), with no
+// init({ threads: 1 }) to stop the pool.
 const threads = {};
 for (const simd of ['baseline', 'auto']) {
   try {
@@ -34,5 +35,4 @@ for (const simd of ['baseline', 'auto']) {
     threads[simd] = { error: String((e && e.message) || e) };
   }
 }
-await init({ threads: 1 });
 console.log(JSON.stringify({ auto, baseline, conv: y, threads }));
