@@ -87,6 +87,12 @@ describe('memory and lifecycle', () => {
       expect(bits(now)).toEqual(bits(reference));
       expect(bits(await out(a))).toEqual(bits(reference));
     }
+    // two disposals back to back: the second lands while the workers for the first are starting
+    const [c, d] = [await modelBuilder('mobilenet_v2', OPTIONS).build(WEIGHTS), await modelBuilder('mobilenet_v2', OPTIONS).build(WEIGHTS)];
+    c.dispose();
+    await Promise.resolve();
+    d.dispose();
+    expect(bits(await out(a))).toEqual(bits(reference));
     a.dispose();
   });
 });

@@ -185,15 +185,11 @@ export class Pool {
 
   /** Resolves once a crew is up with model `id` instantiated; rejects when none can be started. */
   async ready(id: number): Promise<void> {
-    for (;;) {
+    while (this.models.has(id)) {
       const crew = await this.start();
       if (crew.stopped) continue;
-      if (!crew.models.has(id)) {
-        if (!this.models.has(id)) return;
-        await this.instantiateOn(crew, id);
-        if (crew.stopped) continue;
-      }
-      return;
+      if (!crew.models.has(id)) await this.instantiateOn(crew, id);
+      if (!crew.stopped) return;
     }
   }
 
@@ -267,6 +263,11 @@ export class Pool {
     this.starting ??= this.startCrew().then(
       (crew) => {
         this.starting = undefined;
+        // a model disposed while the crew was starting may have been instantiated on it: not kept
+        if ([...crew.models].some((id) => !this.models.has(id))) {
+          this.stopCrew(crew);
+          return this.models.size > 0 ? this.start() : crew;
+        }
         this.crew = crew;
         return crew;
       },
