@@ -101,7 +101,8 @@ export class Mem {
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
       // a kernel parameter reads this as i32 (or as u32 when it is an address): anything else is a bug upstream
-      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32)
+      // an i32 or a u32 (NaN and fractions fail both): a cheap test, tables reach tens of millions
+      if ((v | 0) !== v && v >>> 0 !== v)
         throw new WasmCnnError(`internal: kernel parameter ${v} at position ${i} does not fit 32 bits (an attribute escaped validation)`);
     }
     const p = this.alloc(data.length * 4);
