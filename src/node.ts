@@ -22,14 +22,21 @@ let workerFile = new URL('./runtime/worker-node.js', import.meta.url);
 /** In plain Node, a worker_threads worker running worker-node.js, as a pool worker; elsewhere undefined (Web Workers). */
 function spawnNodeWorker(): PoolWorker | undefined {
   if (!plainNode()) return undefined;
-  const w = new Worker(workerFile);
+  return nodePoolWorker(new Worker(workerFile), ` (worker file ${workerFile.href})`);
+}
+
+/**
+ * A worker_threads Worker as a pool worker; `where` is appended to its error messages.
+ * @internal For tests that start pool workers of their own.
+ */
+export function nodePoolWorker(w: Worker, where = ''): PoolWorker {
   return {
     postMessage: (m) => w.postMessage(m),
     terminate: () => w.terminate(),
     onAck: (f) => w.on('message', f),
     hold: (on) => (on ? w.ref() : w.unref()),
     onError: (f) => {
-      w.on('error', (e: Error) => f(`${e.message} (worker file ${workerFile.href})`));
+      w.on('error', (e: Error) => f(`${e.message}${where}`));
       w.on('exit', (code: number) => f(`the worker thread exited (code ${code})`));
     },
   };

@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { init, modelBuilder, ValueError, WasmCnnError, type Model, type Tensor } from '../src/index';
 import { platform, setPlatform, type PoolWorker } from '../src/runtime/platform';
 import { splitDataSegments } from '../src/runtime/segments';
+import { nodePoolWorker } from '../src/node';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
 
 const wasm = readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url));
@@ -36,17 +37,7 @@ function bits(t: Float32Array | Tensor): number[] {
 
 /** A pool worker running test/fixtures/faulty-worker.mjs: its `dieAt`-th kernel call ends the thread or throws, once per `once` flag. */
 function faultyWorker(how: 'exit' | 'throw', dieAt: number, once: SharedArrayBuffer): PoolWorker {
-  const w = new Worker(new URL('./fixtures/faulty-worker.mjs', import.meta.url), { workerData: { how, dieAt, once } });
-  return {
-    postMessage: (m) => w.postMessage(m),
-    terminate: () => w.terminate(),
-    onAck: (f) => w.on('message', f),
-    hold: (on) => (on ? w.ref() : w.unref()),
-    onError: (f) => {
-      w.on('error', (e: Error) => f(e.message));
-      w.on('exit', (code: number) => f(`the worker thread exited (code ${code})`));
-    },
-  };
+  return nodePoolWorker(new Worker(new URL('./fixtures/faulty-worker.mjs', import.meta.url), { workerData: { how, dieAt, once } }));
 }
 
 let reference: Float32Array;
