@@ -39,6 +39,7 @@ export * from './shufflenet';
 export * from './ghostnet';
 export * from './mobilenetv4';
 export * from './segmentation';
+export * from './detection';
 
 
 const FAMILIES: ZooFamily[] = [

@@ -28,6 +28,11 @@ export interface ConvOptions {
   groups?: number;
   /** Whether the layer has a `${name}.bias` weight (default true). */
   bias?: boolean;
+  /**
+   * Name of the graph node, when the same weights serve several places (a detection head shared
+   * by every pyramid level); default: the weight name.
+   */
+  node?: string;
 }
 
 /** Options of {@link GraphBuilder.maxPool} and {@link GraphBuilder.avgPool} (torch.nn.MaxPool2d / AvgPool2d). */
@@ -176,7 +181,7 @@ export class GraphBuilder {
     if (o.bias ?? true) ins.push(this.param(`${name}.bias`, [o.out]));
     return this.node('Conv', ins, {
       kernel_shape: [kh, kw], strides: pair(o.stride, 1), pads: pads(o.pad), dilations: pair(o.dilation, 1), group: groups,
-    }, 1, name)[0];
+    }, 1, o.node ?? name)[0];
   }
 
   /** nn.BatchNorm2d in eval mode: `${name}.weight`, `.bias`, `.running_mean`, `.running_var`. */

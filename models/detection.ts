@@ -1,0 +1,112 @@
+// Object detection building blocks, as torchvision 0.14 defines them (weight names are its
+// state_dict keys under the prefix given):
+//   Feature Pyramid Network (Lin et al. 2017, "Feature Pyramid Networks for Object Detection"),
+//       torchvision.ops.FeaturePyramidNetwork: a 1x1 lateral conv per backbone stage
+//       (`inner_blocks.<i>.0`), a top-down path that up-samples the coarser merged map by
+//       nearest neighbour to the lateral's size and adds it, and a 3x3 conv per level
+//       (`layer_blocks.<i>.0`); extra levels by LastLevelMaxPool (max pool, kernel 1, stride 2,
+//       on the last output) or LastLevelP6P7 (RetinaNet: 3x3 stride-2 convs `extra_blocks.p6`,
+//       then ReLU and `extra_blocks.p7`). Deep low-resolution features up-sampled and fused with
+//       shallow ones: every level sees both what and where.
+//   RetinaNet head (Lin et al. 2017, "Focal Loss for Dense Object Detection"),
+//       torchvision RetinaNetHead: one classification and one box-regression subnet (four 3x3
+//       conv + ReLU, then a 3x3 conv to anchors x classes or anchors x 4) shared by every level,
+//       whose outputs are laid out as torchvision does: [N, sum over levels of H*W*A, K], the
+//       anchor index fastest within a pixel, pixels in row-major order, levels concatenated.
+import type { GraphBuilder } from '../src/builder';
+import { ValueError } from '../src/errors';
+
+/** Extra pyramid levels after the backbone's: none, P6 by max pool (Faster R-CNN, FCOS), or P6 and P7 by strided convs (RetinaNet). */
+export type FpnExtra = 'none' | 'maxpool' | 'p6p7';
+
+/** Options of {@link featurePyramid}. */
+export interface FeaturePyramidOptions {
+  /** Channels of every pyramid level (default 256). */
+  channels?: number;
+  /** Extra levels (default 'none'). */
+  extra?: FpnExtra;
+  /**
+   * For 'p6p7': P6 is computed from P5 (torchvision's LastLevelP6P7 when its in_channels equals
+   * the pyramid's, as in retinanet_resnet50_fpn), else from the last backbone map C5.
+   */
+  p6FromP5?: boolean;
+}
+
+/**
+ * torchvision's FeaturePyramidNetwork (plus its extra block) on backbone maps `features`, finest
+ * first; weights under `prefix` (e.g. 'backbone.fpn.'). Returns the pyramid levels, finest first.
+ */
+export function featurePyramid(b: GraphBuilder, features: string[], prefix: string, o: FeaturePyramidOptions = {}): string[] {
+  if (features.length === 0) throw new ValueError('featurePyramid: no backbone features');
+  const ch = o.channels ?? 256;
+  const last = features.length - 1;
+  const lateral = (i: number) => b.conv(features[i], `${prefix}inner_blocks.${i}.0`, { out: ch, kernel: 1 });
+  const output = (x: string, i: number) => b.conv(x, `${prefix}layer_blocks.${i}.0`, { out: ch, kernel: 3, pad: 1 });
+  let inner = lateral(last);
+  const levels = [output(inner, last)];
+  for (let i = last - 1; i >= 0; i--) {
+    const l = lateral(i);
+    const [N, C, H, W] = b.shape(l);
+    // F.interpolate(size=(H, W), mode='nearest'): source index floor(dst * in / out)
+    const up = b.node('Resize', [inner, '', '', b.ints([N, C, H, W])], {
+      mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor',
+    })[0];
+    inner = b.add(l, up);
+    levels.unshift(output(inner, i));
+  }
+  const extra = o.extra ?? 'none';
+  if (extra === 'maxpool') levels.push(b.maxPool(levels[levels.length - 1], { kernel: 1, stride: 2 }));
+  else if (extra === 'p6p7') {
+    const p6 = b.conv(o.p6FromP5 ? levels[levels.length - 1] : features[last], `${prefix}extra_blocks.p6`, { out: ch, kernel: 3, stride: 2, pad: 1 });
+    const p7 = b.conv(b.relu(p6), `${prefix}extra_blocks.p7`, { out: ch, kernel: 3, stride: 2, pad: 1 });
+    levels.push(p6, p7);
+  }
+  return levels;
+}
+
+/** Options of {@link retinaNetHead}. */
+export interface RetinaNetHeadOptions {
+  /** Anchors per location (default 9: three sizes by three aspect ratios). */
+  anchors?: number;
+  /** Classes, background included as torchvision counts them (default 91, COCO). */
+  classes?: number;
+}
+
+/**
+ * [N, A*K, H, W] per level to [N, H*W*A, K] (torchvision's view(N, A, K, H, W).permute(0, 3, 4,
+ * 1, 2).reshape(N, -1, K)), as a transpose to channels-last and a reshape.
+ */
+function perAnchor(b: GraphBuilder, x: string, k: number): string {
+  const [N, AK, H, W] = b.shape(x);
+  const t = b.node('Transpose', [x], { perm: [0, 2, 3, 1] })[0];
+  return b.node('Reshape', [t, b.ints([N, (H * W * AK) / k, k])])[0];
+}
+
+/** One subnet of the head: four 3x3 conv + ReLU and a last 3x3 conv, on every level with the same weights. */
+function subnet(b: GraphBuilder, levels: string[], p: string, last: string, out: number, k: number): string {
+  const per = levels.map((x, l) => {
+    const C = b.shape(x)[1];
+    let y = x;
+    for (let i = 0; i < 4; i++) y = b.relu(b.conv(y, `${p}.conv.${i}.0`, { out: C, kernel: 3, pad: 1, node: `${p}.conv.${i}.0@${l}` }));
+    return perAnchor(b, b.conv(y, `${p}.${last}`, { out, kernel: 3, pad: 1, node: `${p}.${last}@${l}` }), k);
+  });
+  return per.length === 1 ? per[0] : b.concat(per, 1);
+}
+
+/** The values a detection head adds to the graph. */
+export interface DetectionHeadOutputs {
+  /** Class logits [N, sum over levels of H*W*A, classes]. */
+  logits: string;
+  /** Box deltas [N, sum over levels of H*W*A, 4], to be decoded against the anchors. */
+  boxes: string;
+}
+
+/** torchvision's RetinaNetHead on pyramid `levels` (weights under `prefix`, e.g. 'head.'). */
+export function retinaNetHead(b: GraphBuilder, levels: string[], prefix: string, o: RetinaNetHeadOptions = {}): DetectionHeadOutputs {
+  const A = o.anchors ?? 9;
+  const K = o.classes ?? 91;
+  return {
+    logits: subnet(b, levels, `${prefix}classification_head`, 'cls_logits', A * K, K),
+    boxes: subnet(b, levels, `${prefix}regression_head`, 'bbox_reg', A * 4, 4),
+  };
+}

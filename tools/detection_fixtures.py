@@ -1,0 +1,69 @@
+"""Detection fixtures: torchvision 0.14's detectors with the synthetic weights of
+tools/synthetic.py (keyed by state_dict name, identical to src/weights/synthetic.ts), run on a
+synthetic input, storing the raw head outputs PyTorch computes before post-processing
+(model.backbone(x) then model.head(features)), so that test/detection.test.ts can check the
+GraphBuilder blocks of models/detection.ts against them without committing any weights.
+
+    /usr/bin/python3 tools/detection_fixtures.py   -> test/fixtures/detection/*.json
+"""
+import json
+import os
+import sys
+
+import torch
+import torchvision
+
+sys.path.insert(0, os.path.dirname(__file__))
+from synthetic import synthetic_input, synthetic_tensor  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "detection")
+
+
+def fill_synthetic(model):
+    new = {}
+    keys = {}
+    for k, v in model.state_dict().items():
+        if v.is_floating_point():
+            new[k] = torch.from_numpy(synthetic_tensor(k, list(v.shape)))
+            keys[k] = list(v.shape)
+        else:
+            new[k] = v
+    model.load_state_dict(new)
+    return keys
+
+
+def sample(t, step):
+    flat = t.reshape(-1).double().tolist()
+    return {"shape": list(t.shape), "step": step, "maxAbs": max(abs(v) for v in flat),
+            "values": [float("%.9g" % v) for v in flat[::step]]}
+
+
+@torch.no_grad()
+def retinanet(name, shape):
+    torch.manual_seed(0)
+    model = torchvision.models.detection.retinanet_resnet50_fpn(weights=None, weights_backbone=None)
+    keys = fill_synthetic(model)
+    model.eval()
+    x = torch.from_numpy(synthetic_input(shape))
+    feats = list(model.backbone(x).values())
+    head = model.head(feats)
+    fixture = {
+        "name": name,
+        "reference": "torchvision 0.14 retinanet_resnet50_fpn: model.head(model.backbone(x)) (no transform, no post-processing)",
+        "inputShape": shape,
+        "keys": keys,
+        "levels": [list(f.shape) for f in feats],
+        "logits": sample(head["cls_logits"], 97),
+        "boxes": sample(head["bbox_regression"], 13),
+        "torch": torch.__version__,
+    }
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(fixture, f, separators=(",", ":"))
+    print(name, fixture["levels"], head["cls_logits"].shape, head["bbox_regression"].shape,
+          fixture["logits"]["maxAbs"], fixture["boxes"]["maxAbs"])
+
+
+if __name__ == "__main__":
+    # an odd size: the top-down path up-samples 10 -> 19 and 5 -> 10 (nearest, floor)
+    retinanet("retinanet_resnet50_fpn_heads_150x200", [1, 3, 150, 200])
