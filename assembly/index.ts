@@ -7,6 +7,7 @@ export * from './depthwise';
 export * from './pool';
 export * from './eltwise';
 export * from './layout';
+export * from './shuffle';
 export * from './transposed';
 export * from './deform';
 export * from './unpool';

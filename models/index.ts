@@ -20,6 +20,7 @@ import { SHUFFLENET } from './shufflenet';
 import { GHOSTNET } from './ghostnet';
 import { MOBILENETV4 } from './mobilenetv4';
 import { SEGMENTATION } from './segmentation';
+import { SUPERRES } from './superres';
 import { PREPROCESSING, type Preprocessing } from './preprocessing';
 import type { CreateModelOptions, FamilyOption, ZooEntry, ZooFamily } from './registry';
 
@@ -40,11 +41,12 @@ export * from './ghostnet';
 export * from './mobilenetv4';
 export * from './segmentation';
 export * from './detection';
+export * from './superres';
 
 
 const FAMILIES: ZooFamily[] = [
   LENET, RESNET, VGG, ALEXNET, GOOGLENET, DENSENET, REPVGG, MOBILENET, EFFICIENTNET, CONVNEXT, SHUFFLENET, GHOSTNET,
-  MOBILENETV4, SEGMENTATION,
+  MOBILENETV4, SEGMENTATION, SUPERRES,
 ];
 const ZOO: ZooFamily = Object.assign({}, ...FAMILIES);
 
@@ -55,7 +57,7 @@ export function listModels(): string[] {
 
 /** Options every model takes (LeNet-5's inputSize only as 32). */
 const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'onProgress', 'signal', 'hubTemplate']);
-const FAMILY_OPTIONS: readonly FamilyOption[] = ['widthMultiplier', 'attention', 'deploy'];
+const FAMILY_OPTIONS: readonly FamilyOption[] = ['widthMultiplier', 'attention', 'deploy', 'scale', 'channels'];
 const ATTENTIONS = ['se', 'cbam', 'eca', 'coord'];
 
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
@@ -95,6 +97,8 @@ function checkOptions(name: string, e: ZooEntry, o: CreateModelOptions): void {
   if (w !== undefined && !(typeof w === 'number' && Number.isFinite(w) && w > 0)) bad('widthMultiplier', `must be a positive number, got ${show(w)}`);
   if (o.attention !== undefined && !ATTENTIONS.includes(o.attention)) bad('attention', `must be one of ${ATTENTIONS.join(', ')}, got ${show(o.attention)}`);
   if (o.deploy !== undefined && typeof o.deploy !== 'boolean') bad('deploy', `must be true or false, got ${show(o.deploy)}`);
+  if (o.scale !== undefined && ![2, 3, 4].includes(o.scale)) bad('scale', `must be 2, 3 or 4, got ${show(o.scale)}`);
+  if (o.channels !== undefined && o.channels !== 1 && o.channels !== 3) bad('channels', `must be 1 or 3, got ${show(o.channels)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') bad('onProgress', 'must be a function (loaded, total) => void');
 }
 

@@ -61,6 +61,19 @@ const tvSeg = (name: string): Preprocessing => ({
   reference: `torchvision 0.14 ${name} COCO_WITH_VOC_LABELS_V1`,
 });
 
+/**
+ * A super-resolution model on the Y of YCbCr (ITU-R BT.601 as MATLAB's rgb2ycbcr, which both
+ * papers evaluate with: Y = (16 + 65.481 R + 128.553 G + 24.966 B) / 255 for R, G, B in [0, 1]):
+ * fromImage's grey (0.2989 R + 0.587 G + 0.114 B) scaled by 219/255 and offset by 16/255 is
+ * (grey − mean) / std with mean = −16/219, std = 255/219 (grey's 0.2989 against BT.601's 0.299
+ * moves Y by at most 1e-4). The image is taken at the model's planned size; `upscale` (src/image)
+ * does the whole round trip, colour included, on the image as it is.
+ */
+const srY = (name: string): Preprocessing => ({
+  size: [256, 256], mean: [-16 / 219], std: [255 / 219], channels: 1, interpolation: 'bicubic',
+  reference: `${name} (Y of BT.601 YCbCr at the native 256x256 low-resolution size); no pretrained weights (tools/zoo/superres.py)`,
+});
+
 const V1 = 'IMAGENET1K_V1';
 const V2 = 'IMAGENET1K_V2';
 
@@ -172,4 +185,7 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
     size: [256, 256], mean: IMAGENET_MEAN, std: IMAGENET_STD, channels: 3, interpolation: 'bilinear',
     reference: 'tools/zoo/segmentation.py UNet (2 classes); no pretrained weights: native 256x256, ImageNet mean/std',
   },
+  // Super-resolution
+  espcn: srY('espcn'),
+  fsrcnn: srY('fsrcnn'),
 };

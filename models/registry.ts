@@ -8,7 +8,8 @@ export type Attention = 'se' | 'cbam' | 'eca' | 'coord';
 
 /**
  * Options of createModel() and modelBuilder(). `weights`, `numClasses`, `batch` and `inputSize`
- * apply to every model (LeNet-5 takes 32x32 only); `widthMultiplier`, `attention` and `deploy` only
+ * apply to every model (LeNet-5 takes 32x32 only; super-resolution models have no classes);
+ * `widthMultiplier`, `attention`, `deploy`, `scale` and `channels` only
  * where the family has them (see each builder's doc). An option a model does not honour is a
  * ValueError naming the model and the option, never silently ignored. `onProgress`, `signal`
  * and `hubTemplate` apply when `weights` is read from a path, URL, hub reference or stream.
@@ -33,10 +34,14 @@ export interface CreateModelOptions extends ReadOptions {
   attention?: Attention;
   /** Build the inference form of re-parameterisable models (RepVGG: one 3x3 conv per block). */
   deploy?: boolean;
+  /** Up-scaling factor of the super-resolution models (espcn, fsrcnn): 2, 3 or 4 (default 3). */
+  scale?: 2 | 3 | 4;
+  /** Image channels of the super-resolution models: 1 (the Y of YCbCr, default) or 3 (RGB). */
+  channels?: 1 | 3;
 }
 
 /** The options that only some families honour. */
-export type FamilyOption = 'widthMultiplier' | 'attention' | 'deploy';
+export type FamilyOption = 'widthMultiplier' | 'attention' | 'deploy' | 'scale' | 'channels';
 
 /** @internal One model of the zoo registry: how to build it and what it honours. */
 export interface ZooEntry {

@@ -239,6 +239,21 @@ export class GraphBuilder {
   mul(a: string, b: string): string { return this.node('Mul', [a, b])[0]; }
   /** torch.cat along `axis` (channels by default). */
   concat(xs: string[], axis = 1): string { return this.node('Concat', xs, { axis })[0]; }
+  /**
+   * nn.PixelShuffle(r): [N, C·r², H, W] → [N, C, H·r, W·r], channel c·r² + i·r + j moving to
+   * offset (i, j) of each r×r block (ONNX DepthToSpace, mode CRD; the sub-pixel convolution's shuffle).
+   */
+  pixelShuffle(x: string, r: number): string { return this.node('DepthToSpace', [x], { blocksize: r, mode: 'CRD' })[0]; }
+  /**
+   * nn.PixelUnshuffle(r), the inverse of {@link GraphBuilder.pixelShuffle}: [N, C, H·r, W·r] →
+   * [N, C·r², H, W]. ONNX SpaceToDepth orders the channels (i·r + j)·C + c, so for C > 1 a channel
+   * shuffle of r² groups follows it to give torch's c·r² + i·r + j.
+   */
+  pixelUnshuffle(x: string, r: number): string {
+    const C = this.shape(x)[1];
+    const y = this.node('SpaceToDepth', [x], { blocksize: r })[0];
+    return C > 1 && r > 1 ? this.node('ChannelShuffle', [y], { groups: r * r })[0] : y;
+  }
 
   private pool(op: string, x: string, o: PoolOptions): string {
     const k = pair(o.kernel, 1);

@@ -55,7 +55,14 @@ describe.each(MODELS)('%s', (name) => {
   const baseParams = params(base);
   const classes = baseOut[1]; // [N, classes] or [N, classes, H, W]
 
+  // an image-to-image model (an output image with the input's channels, larger: super-resolution) has no classes
+  const imageOut = baseOut.length === 4 && baseOut[1] === baseIn[1] && baseOut[2] > baseIn[2] && baseOut[3] > baseIn[3];
+
   it('numClasses sets the class axis; the last layer grows by the same count of weights per class', () => {
+    if (imageOut) {
+      expectRefused(name, 'numClasses', { numClasses: 7 });
+      return;
+    }
     const p: number[] = [];
     for (const nc of [7, 9]) {
       const b = modelBuilder(name, { numClasses: nc });
@@ -89,8 +96,11 @@ describe.each(MODELS)('%s', (name) => {
     } else {
       const b = modelBuilder(name, { inputSize: [H, W] });
       expect(inShape(b)).toEqual([baseIn[0], baseIn[1], H, W]);
-      // classifiers pool globally (or adaptively) before the head; segmentation outputs follow the input
-      expect(outShape(b)).toEqual(baseOut.length === 4 ? [baseOut[0], classes, H, W] : baseOut);
+      // classifiers pool globally (or adaptively) before the head; segmentation outputs follow the
+      // input, super-resolution outputs follow it at the model's scale
+      const up = baseOut.length === 4 ? baseOut[2] / baseIn[2] : 1;
+      if (baseOut.length === 4) expect(Number.isInteger(up) && baseOut[3] === up * baseIn[3]).toBe(true);
+      expect(outShape(b)).toEqual(baseOut.length === 4 ? [baseOut[0], classes, H * up, W * up] : baseOut);
       expect(params(b)).toBe(baseParams);
       const square = modelBuilder(name, { inputSize: H });
       expect(inShape(square)).toEqual([baseIn[0], baseIn[1], H, H]);
@@ -162,6 +172,22 @@ describe.each(MODELS)('%s', (name) => {
     expect(d.weightShapes()).toEqual(base.weightShapes());
     expect(outShape(d)).toEqual(baseOut);
     expectRefused(name, 'deploy', { deploy: 'yes' });
+  });
+
+  it('scale and channels set a super-resolution model\'s factor and image channels, else are refused', () => {
+    if (!imageOut) {
+      expectRefused(name, 'scale', { scale: 2 });
+      expectRefused(name, 'channels', { channels: 3 });
+      return;
+    }
+    for (const r of [2, 3, 4] as const) {
+      const b = modelBuilder(name, { scale: r, channels: 3 });
+      expect(inShape(b)).toEqual([baseIn[0], 3, ...baseIn.slice(2)]);
+      expect(outShape(b)).toEqual([baseOut[0], 3, r * baseIn[2], r * baseIn[3]]);
+    }
+    expectRefused(name, 'scale', { scale: 5 });
+    expectRefused(name, 'scale', { scale: 1.5 });
+    expectRefused(name, 'channels', { channels: 2 });
   });
 
   it('an unknown option is refused by name', () => {

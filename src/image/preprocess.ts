@@ -77,7 +77,7 @@ export interface ImageOptions {
 }
 
 /** An output axis of the pipeline: `out` values read through a (start, count, weights) table. */
-interface AxisTable {
+export interface AxisTable {
   start: Int32Array;
   count: Int32Array;
   weights: Float32Array;
@@ -122,7 +122,7 @@ export function cropOffset(size: number, crop: number): number {
 }
 
 /** Resampling rule of an axis: antialiased or plain bilinear, antialiased or plain bicubic, legacy nearest. */
-type Mode = 'aa' | 'linear' | 'cubic-aa' | 'cubic' | 'nearest';
+export type Mode = 'aa' | 'linear' | 'cubic-aa' | 'cubic' | 'nearest';
 
 /** aten's antialiasing triangle filter (bilinear, interp_size 2), in float. */
 const triangle = (x: number): number => (x < 1 ? f(1 - x) : 0);
@@ -150,7 +150,7 @@ function cubicCoefficients(t: number): [number, number, number, number] {
  * Table for output indices lo .. lo + n − 1 of an axis resized from `inSize` to `outSize`
  * (indices outside 0 .. outSize − 1 are padding: count 0).
  */
-function axisTable(inSize: number, outSize: number, lo: number, n: number, mode: Mode): AxisTable {
+export function axisTable(inSize: number, outSize: number, lo: number, n: number, mode: Mode): AxisTable {
   const windows: { s: number; w: number[] }[] = [];
   const scale = f(inSize / outSize);
   for (let c = 0; c < n; c++) {

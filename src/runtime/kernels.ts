@@ -55,6 +55,9 @@ export interface Kernels {
   // layout.ts
   copy_nd_f32(dst: number, src: number, rank: number, shape: number, dstStrides: number, srcStrides: number): void;
   pad_nd_f32(dst: number, src: number, rank: number, outShape: number, inShape: number, padBegin: number, mode: number, value: number): void;
+  // shuffle.ts (H, W: the small map's size; C: the large map's channels; crd 0 = DCR, 1 = CRD)
+  depth_to_space_f32(dst: number, src: number, N: number, H: number, W: number, C: number, r: number, crd: number): void;
+  space_to_depth_f32(dst: number, src: number, N: number, H: number, W: number, C: number, r: number, crd: number): void;
   // transposed.ts
   convt_packed_size(g: number): number;
   convt_pack(w: number, bias: number, g: number, dst: number): void;
