@@ -8,6 +8,12 @@
 //       on the last output) or LastLevelP6P7 (RetinaNet: 3x3 stride-2 convs `extra_blocks.p6`,
 //       then ReLU and `extra_blocks.p7`). Deep low-resolution features up-sampled and fused with
 //       shallow ones: every level sees both what and where.
+//   SSDLite (Sandler et al. 2018, "MobileNetV2", section 6.2; Howard et al. 2019,
+//       "Searching for MobileNetV3", section 6.3), torchvision ssdlite320_mobilenet_v3_large:
+//       MobileNet V3 Large with reduced tail, tapped at the C4 bneck's expansion conv (stride 16)
+//       and at the last 1x1 conv (stride 32), four extra blocks (1x1 conv, depthwise 3x3 stride
+//       2, 1x1 conv, each with BN and ReLU6) and per-level prediction blocks (depthwise 3x3 +
+//       BN + ReLU6, then a 1x1 conv with bias), BN eps 0.001 throughout.
 //   RetinaNet head (Lin et al. 2017, "Focal Loss for Dense Object Detection"),
 //       torchvision RetinaNetHead: one classification and one box-regression subnet (four 3x3
 //       conv + ReLU, then a 3x3 conv to anchors x classes or anchors x 4) shared by every level,
@@ -15,6 +21,8 @@
 //       anchor index fastest within a pixel, pixels in row-major order, levels concatenated.
 import type { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
+import { convBnAct } from './layers';
+import { mobilenetV3Features } from './mobilenet';
 
 /** Extra pyramid levels after the backbone's: none, P6 by max pool (Faster R-CNN, FCOS), or P6 and P7 by strided convs (RetinaNet). */
 export type FpnExtra = 'none' | 'maxpool' | 'p6p7';
@@ -109,4 +117,64 @@ export function retinaNetHead(b: GraphBuilder, levels: string[], prefix: string,
     logits: subnet(b, levels, `${prefix}classification_head`, 'cls_logits', A * K, K),
     boxes: subnet(b, levels, `${prefix}regression_head`, 'bbox_reg', A * 4, 4),
   };
+}
+
+/** BatchNorm eps of torchvision's SSDLite (norm_layer = BatchNorm2d(eps=0.001, momentum=0.03)). */
+const SSDLITE_EPS = 1e-3;
+/** Index of MobileNet V3 Large's C4 bneck in `features` (its last strided block). */
+const V3_LARGE_C4 = 13;
+
+/**
+ * torchvision's SSDLiteFeatureExtractorMobileNet on MobileNet V3 Large (reduced tail), weights
+ * under `prefix` (e.g. 'backbone.'): the six feature maps the SSDLite head reads, finest first
+ * (strides 16, 32, 64, 128, 256, 512 of the input).
+ */
+export function ssdliteFeatures(b: GraphBuilder, x: string, prefix: string): string[] {
+  // features.0 = features[:13] + the C4 block's expansion conv; features.1 = the rest of the C4
+  // block (its sub-modules keep their indices) + features[14:]
+  const name = (i: number, j: number): string => {
+    if (i < V3_LARGE_C4) return j < 0 ? `${prefix}features.0.${i}` : `${prefix}features.0.${i}.block.${j}`;
+    if (i === V3_LARGE_C4) return j === 0 ? `${prefix}features.0.${i}` : `${prefix}features.1.0.${j}`;
+    return j < 0 ? `${prefix}features.1.${i - V3_LARGE_C4}` : `${prefix}features.1.${i - V3_LARGE_C4}.block.${j}`;
+  };
+  const outs = mobilenetV3Features(b, x, 'large', { reducedTail: true, moduleName: name, tapExpansion: V3_LARGE_C4 });
+  const c4 = outs[outs.length - 1];
+  let y = outs[outs.length - 2];
+  const maps = [c4, y];
+  [512, 256, 256, 128].forEach((out, i) => {
+    const p = `${prefix}extra.${i}`;
+    const mid = out / 2;
+    y = convBnAct(b, y, { conv: `${p}.0.0`, bn: `${p}.0.1` }, { out: mid, kernel: 1 }, 'relu6', SSDLITE_EPS);
+    y = convBnAct(b, y, { conv: `${p}.1.0`, bn: `${p}.1.1` }, { out: mid, kernel: 3, stride: 2, pad: 1, groups: mid }, 'relu6', SSDLITE_EPS);
+    y = convBnAct(b, y, { conv: `${p}.2.0`, bn: `${p}.2.1` }, { out, kernel: 1 }, 'relu6', SSDLITE_EPS);
+    maps.push(y);
+  });
+  return maps;
+}
+
+/** Options of {@link ssdliteHead}. */
+export interface SsdliteHeadOptions {
+  /** Default boxes per location on every level (default 6: aspect ratios 2 and 3 as torchvision's DefaultBoxGenerator([[2, 3]] * 6)). */
+  anchors?: number;
+  /** Classes, background included (default 91, COCO). */
+  classes?: number;
+}
+
+/**
+ * torchvision's SSDLiteHead on `maps` (weights under `prefix`, e.g. 'head.'): a prediction
+ * block per level (no sharing), outputs laid out as {@link retinaNetHead}'s.
+ */
+export function ssdliteHead(b: GraphBuilder, maps: string[], prefix: string, o: SsdliteHeadOptions = {}): DetectionHeadOutputs {
+  const A = o.anchors ?? 6;
+  const K = o.classes ?? 91;
+  const branch = (p: string, out: number, k: number): string => {
+    const per = maps.map((x, l) => {
+      const C = b.shape(x)[1];
+      const m = `${p}.module_list.${l}`;
+      const y = convBnAct(b, x, { conv: `${m}.0.0`, bn: `${m}.0.1` }, { out: C, kernel: 3, pad: 1, groups: C }, 'relu6', SSDLITE_EPS);
+      return perAnchor(b, b.conv(y, `${m}.1`, { out, kernel: 1 }), k);
+    });
+    return b.concat(per, 1);
+  };
+  return { logits: branch(`${prefix}classification_head`, A * K, K), boxes: branch(`${prefix}regression_head`, A * 4, 4) };
 }

@@ -164,7 +164,7 @@ const V3_EPS = 1e-3;
  * V3 bneck: 1x1 expand (if widened), kxk depthwise, optional SE (hard-sigmoid gate), linear 1x1.
  * With dilation > 1 the depthwise conv keeps stride 1 and dilates (torchvision `dilated=True`).
  */
-function invertedResidualV3(b: GraphBuilder, x: string, p: string, row: V3Row, w: number, dilation = 1): string {
+function invertedResidualV3(b: GraphBuilder, x: string, at: (j: number) => string, row: V3Row, w: number, dilation = 1, tap?: (y: string) => void): string {
   const [, k, e, c, se, a, stride] = row;
   const inp = b.shape(x)[1];
   const exp = makeDivisible(e * w, 8);
@@ -172,11 +172,16 @@ function invertedResidualV3(b: GraphBuilder, x: string, p: string, row: V3Row, w
   const kind: Act = a === 'HS' ? 'hardswish' : 'relu';
   let y = x;
   let j = 0;
-  const cba = (z: string, opts: Parameters<typeof convBnAct>[3], f: Act) =>
-    convBnAct(b, z, { conv: `${p}.block.${j}.0`, bn: `${p}.block.${j++}.1` }, opts, f, V3_EPS);
-  if (exp !== inp) y = cba(y, { out: exp, kernel: 1 }, kind);
+  const cba = (z: string, opts: Parameters<typeof convBnAct>[3], f: Act) => {
+    const m = at(j++);
+    return convBnAct(b, z, { conv: `${m}.0`, bn: `${m}.1` }, opts, f, V3_EPS);
+  };
+  if (exp !== inp) {
+    y = cba(y, { out: exp, kernel: 1 }, kind);
+    tap?.(y);
+  }
   y = cba(y, { out: exp, kernel: k, stride: dilation > 1 ? 1 : stride, pad: ((k - 1) >> 1) * dilation, dilation, groups: exp }, kind);
-  if (se) y = squeezeExcite(b, y, `${p}.block.${j++}`, { reduced: makeDivisible(Math.floor(exp / 4), 8), act: 'relu', gate: 'hardsigmoid' });
+  if (se) y = squeezeExcite(b, y, at(j++), { reduced: makeDivisible(Math.floor(exp / 4), 8), act: 'relu', gate: 'hardsigmoid' });
   y = cba(y, { out, kernel: 1 }, 'none');
   return stride === 1 && inp === out ? b.add(y, x) : y;
 }
@@ -192,6 +197,22 @@ export interface MobileNetV3FeatureOptions {
   dilated?: boolean;
   /** torchvision's `width_mult`: every layer's channels times this, rounded to a multiple of 8 (default 1). */
   widthMultiplier?: number;
+  /**
+   * torchvision's `reduced_tail` (Large only): the C4 bneck and the blocks after it have half
+   * the channels (SSDLite's backbone).
+   */
+  reducedTail?: boolean;
+  /**
+   * Where the weights of features.<i> live: sub-layer j of its block (j = -1 for the stem and the
+   * last 1x1 conv, which have no block) to a module path. Default `${prefix}.${i}.block.${j}`
+   * (`${prefix}.${i}` for j = -1). SSDLite's extractor regroups the modules this way.
+   */
+  moduleName?: (i: number, j: number) => string;
+  /**
+   * Also return, last, the output of the 1x1 expansion conv (with its BN and activation) of
+   * features.<tapExpansion>: SSDLite's C4 feature map (MobileNetV3 paper, section 6.3).
+   */
+  tapExpansion?: number;
 }
 
 /**
@@ -200,20 +221,32 @@ export interface MobileNetV3FeatureOptions {
  * Segmentation heads (DeepLabV3, LR-ASPP) build on it.
  */
 export function mobilenetV3Features(b: GraphBuilder, x: string, variant: 'large' | 'small', o: MobileNetV3FeatureOptions = {}): string[] {
-  const rows = variant === 'large' ? V3_LARGE : V3_SMALL;
+  const base = variant === 'large' ? V3_LARGE : V3_SMALL;
   const w = o.widthMultiplier ?? 1;
   const f = o.prefix ?? 'features';
-  const lastStrided = rows.reduce((last, r, i) => (r[6] > 1 ? i : last), -1);
+  const name = o.moduleName ?? ((i: number, j: number) => (j < 0 ? `${f}.${i}` : `${f}.${i}.block.${j}`));
+  const lastStrided = base.reduce((last, r, i) => (r[6] > 1 ? i : last), -1);
+  // reduced_tail: torchvision divides the C4 bneck's output and the later blocks' widths by 2
+  const rows = o.reducedTail
+    ? base.map((r, i): V3Row => (i < lastStrided ? r : [r[0], r[1], i === lastStrided ? r[2] : r[2] / 2, r[3] / 2, r[4], r[5], r[6]]))
+    : base;
   const outs: string[] = [];
-  x = convBnAct(b, x, { conv: `${f}.0.0`, bn: `${f}.0.1` }, { out: makeDivisible(rows[0][0] * w, 8), kernel: 3, stride: 2, pad: 1 }, 'hardswish', V3_EPS);
+  let tapped: string | undefined;
+  const stem = name(0, -1);
+  x = convBnAct(b, x, { conv: `${stem}.0`, bn: `${stem}.1` }, { out: makeDivisible(rows[0][0] * w, 8), kernel: 3, stride: 2, pad: 1 }, 'hardswish', V3_EPS);
   outs.push(x);
   rows.forEach((r, i) => {
-    x = invertedResidualV3(b, x, `${f}.${i + 1}`, r, w, o.dilated && i >= lastStrided ? 2 : 1);
+    const tap = o.tapExpansion === i + 1 ? (y: string) => (tapped = y) : undefined;
+    x = invertedResidualV3(b, x, (j) => name(i + 1, j), r, w, o.dilated && i >= lastStrided ? 2 : 1, tap);
     outs.push(x);
   });
-  const n = rows.length + 1;
-  x = convBnAct(b, x, { conv: `${f}.${n}.0`, bn: `${f}.${n}.1` }, { out: 6 * b.shape(x)[1], kernel: 1 }, 'hardswish', V3_EPS);
+  const last = name(rows.length + 1, -1);
+  x = convBnAct(b, x, { conv: `${last}.0`, bn: `${last}.1` }, { out: 6 * b.shape(x)[1], kernel: 1 }, 'hardswish', V3_EPS);
   outs.push(x);
+  if (o.tapExpansion !== undefined) {
+    if (!tapped) throw new ValueError(`mobilenetV3Features: features.${o.tapExpansion} has no expansion conv to tap`);
+    outs.push(tapped);
+  }
   return outs;
 }
 

@@ -39,9 +39,9 @@ def sample(t, step):
 
 
 @torch.no_grad()
-def retinanet(name, shape):
+def heads(name, build, shape):
     torch.manual_seed(0)
-    model = torchvision.models.detection.retinanet_resnet50_fpn(weights=None, weights_backbone=None)
+    model = build(weights=None, weights_backbone=None)
     keys = fill_synthetic(model)
     model.eval()
     x = torch.from_numpy(synthetic_input(shape))
@@ -49,7 +49,7 @@ def retinanet(name, shape):
     head = model.head(feats)
     fixture = {
         "name": name,
-        "reference": "torchvision 0.14 retinanet_resnet50_fpn: model.head(model.backbone(x)) (no transform, no post-processing)",
+        "reference": f"torchvision 0.14 {build.__name__}: model.head(model.backbone(x)) (no transform, no post-processing)",
         "inputShape": shape,
         "keys": keys,
         "levels": [list(f.shape) for f in feats],
@@ -65,5 +65,8 @@ def retinanet(name, shape):
 
 
 if __name__ == "__main__":
+    det = torchvision.models.detection
     # an odd size: the top-down path up-samples 10 -> 19 and 5 -> 10 (nearest, floor)
-    retinanet("retinanet_resnet50_fpn_heads_150x200", [1, 3, 150, 200])
+    heads("retinanet_resnet50_fpn_heads_150x200", det.retinanet_resnet50_fpn, [1, 3, 150, 200])
+    # not the native 320x320: every extra level halves an odd or even size (16x14 ... 1x1)
+    heads("ssdlite320_mobilenet_v3_large_heads_250x210", det.ssdlite320_mobilenet_v3_large, [1, 3, 250, 210])
