@@ -71,7 +71,12 @@ describe('nonMaxSuppression = torchvision.ops.nms / batched_nms', () => {
     it(`${c.name}: ${c.boxes.shape[0]} boxes, IoU > ${c.iouThreshold}${c.classes ? ', class-aware' : ''}`, async () => {
       const boxes = f32(c.boxes), scores = f32(c.scores);
       const keep = await nonMaxSuppression(boxes, scores, { iouThreshold: c.iouThreshold, classes: c.classes ? i32(c.classes) : undefined });
-      expect(Array.from(keep)).toEqual(c.keep);
+      if (c.tiesUnordered) {
+        // torchvision's order among equal scores is torch.sort(stable=False)'s here: same set, same scores in order
+        expect(Array.from(keep).sort((a, b) => a - b)).toEqual([...c.keep].sort((a: number, b: number) => a - b));
+        expect(Array.from(keep, (i) => scores[i])).toEqual(c.keep.map((i: number) => scores[i]));
+        expect(Array.from(keep)).not.toEqual(c.keep); // (else the case would not need this branch)
+      } else expect(Array.from(keep)).toEqual(c.keep);
       // the fixture suppresses something (except at threshold 1, where nothing can be)
       if (c.iouThreshold < 1) expect(c.keep.length).toBeLessThan(scores.length);
       else expect(c.keep.length).toBe(scores.length);
@@ -105,9 +110,15 @@ describe('nonMaxSuppression = torchvision.ops.nms / batched_nms', () => {
   });
 
   it('prints its speed against a plain-JS greedy loop (1,000 and 10,000 boxes)', async () => {
-    let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     for (const n of [1000, 10000]) {
+      // xorshift32 from seed 7 for each n: tools/detect_fixtures.py --bench times torchvision on these same boxes
+      let seed = 7;
+      const rnd = () => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) / 2 ** 32;
+      };
       const boxes = new Float32Array(n * 4), scores = new Float32Array(n);
       const centres = Array.from({ length: n / 25 }, () => [rnd() * 1000, rnd() * 1000]);
       for (let i = 0; i < n; i++) {
