@@ -1,7 +1,9 @@
 // Detection kernels: greedy non-maximum suppression (Neubeck & Van Gool 2006, in the form of
 // torchvision.ops.nms / batched_nms, CPU kernel of torchvision 0.14) and RoIAlign (He et al.,
 // "Mask R-CNN", 2017; torchvision.ops.roi_align's CPU kernel, = ONNX RoiAlign mode 'avg' with
-// coordinate_transformation_mode 'output_half_pixel' (aligned=False) or 'half_pixel' (aligned=True)).
+// coordinate_transformation_mode 'output_half_pixel' (aligned=False) or 'half_pixel' (aligned=True);
+// ONNX's mode 'max' as onnxruntime computes it: per sample the largest of the four weighted
+// corners w_i·v_i, then the largest over the bin's samples, a sample off the map counting as 0).
 //
 // Both follow torchvision's float32 arithmetic operation by operation, so their results are the
 // same bits: IoU = inter / ((area_i + area_j) − inter), suppression when IoU > threshold (a NaN IoU,
@@ -62,15 +64,20 @@ export function nms_f32(
   return kept;
 }
 
+/** C++ std::max(a, b): a < b ? b : a (a NaN a is kept, a NaN b is not). */
+@inline function fmaxStd(a: f32, b: f32): f32 {
+  return a < b ? b : a;
+}
+
 /**
- * RoIAlign, average mode. input: (N, H, W, C) NHWC; rois: K rows of 5 f32 (batch index, x1, y1,
+ * RoIAlign, average (maxMode = 0) or ONNX max (maxMode = 1) mode. input: (N, H, W, C) NHWC; rois: K rows of 5 f32 (batch index, x1, y1,
  * x2, y2) in input-image coordinates, batch index already checked by the host to be an integer in
  * [0, N); output: (K, OH, OW, C) NHWC. sampling > 0: that many samples per bin and axis; <= 0:
  * ceil(roi side / bins) (torchvision's adaptive grid). aligned != 0 shifts by half a pixel.
  */
 export function roi_align_f32(
   N: i32, H: i32, W: i32, C: i32, input: usize, K: i32, rois: usize,
-  OH: i32, OW: i32, scale: f32, sampling: i32, aligned: i32, output: usize,
+  OH: i32, OW: i32, scale: f32, sampling: i32, aligned: i32, maxMode: i32, output: usize,
 ): void {
   const pixB = <usize>C << 2;
   const full = C & ~3;
@@ -95,12 +102,23 @@ export function roi_align_f32(
     for (let ph = 0; ph < OH; ph++) {
       for (let pw = 0; pw < OW; pw++) {
         for (let c = 0; c < C; c++) store<f32>(out + (<usize>c << 2), 0);
+        let first = true;
         for (let iy = 0; iy < gridH; iy++) {
           let y = startH + <f32>ph * binH + (<f32>iy + 0.5) * binH / <f32>gridH;
           for (let ix = 0; ix < gridW; ix++) {
             let x = startW + <f32>pw * binW + (<f32>ix + 0.5) * binW / <f32>gridW;
             let yy = y;
-            if (yy < -1.0 || yy > <f32>H || x < -1.0 || x > <f32>W) continue; // an empty sample adds 0
+            if (yy < -1.0 || yy > <f32>H || x < -1.0 || x > <f32>W) {
+              // a sample off the map adds 0 to the sum, or is a 0 among the maxima
+              if (maxMode != 0) {
+                for (let c = 0; c < C; c++) {
+                  const o = <usize>c << 2;
+                  store<f32>(out + o, first ? 0 : fmaxStd(load<f32>(out + o), 0));
+                }
+                first = false;
+              }
+              continue;
+            }
             if (yy <= 0) yy = 0;
             if (x <= 0) x = 0;
             let yLow = <i32>yy, xLow = <i32>x;
@@ -122,6 +140,25 @@ export function roi_align_f32(
             const p4 = img + (<usize>yHigh * <usize>W + <usize>xHigh) * pixB;
             const v1 = f32x4.splat(w1), v2 = f32x4.splat(w2), v3 = f32x4.splat(w3), v4 = f32x4.splat(w4);
             let c = 0;
+            if (maxMode != 0) {
+              // std::max(a, b) = a < b ? b : a is wasm's pmax
+              for (; c < full; c += 4) {
+                const o = <usize>c << 2;
+                let m = f32x4.pmax(f32x4.mul(v1, v128.load(p1 + o)), f32x4.mul(v2, v128.load(p2 + o)));
+                m = f32x4.pmax(m, f32x4.mul(v3, v128.load(p3 + o)));
+                m = f32x4.pmax(m, f32x4.mul(v4, v128.load(p4 + o)));
+                v128.store(out + o, first ? m : f32x4.pmax(v128.load(out + o), m));
+              }
+              for (; c < C; c++) {
+                const o = <usize>c << 2;
+                let m = fmaxStd(w1 * load<f32>(p1 + o), w2 * load<f32>(p2 + o));
+                m = fmaxStd(m, w3 * load<f32>(p3 + o));
+                m = fmaxStd(m, w4 * load<f32>(p4 + o));
+                store<f32>(out + o, first ? m : fmaxStd(load<f32>(out + o), m));
+              }
+              first = false;
+              continue;
+            }
             for (; c < full; c += 4) {
               const o = <usize>c << 2;
               let s = f32x4.add(f32x4.mul(v1, v128.load(p1 + o)), f32x4.mul(v2, v128.load(p2 + o)));
@@ -136,9 +173,11 @@ export function roi_align_f32(
             }
           }
         }
-        let c = 0;
-        for (; c < full; c += 4) v128.store(out + (<usize>c << 2), f32x4.div(v128.load(out + (<usize>c << 2)), vcount));
-        for (; c < C; c++) store<f32>(out + (<usize>c << 2), load<f32>(out + (<usize>c << 2)) / count);
+        if (maxMode == 0) {
+          let c = 0;
+          for (; c < full; c += 4) v128.store(out + (<usize>c << 2), f32x4.div(v128.load(out + (<usize>c << 2)), vcount));
+          for (; c < C; c++) store<f32>(out + (<usize>c << 2), load<f32>(out + (<usize>c << 2)) / count);
+        }
         out += pixB;
       }
     }

@@ -3,11 +3,14 @@
 // batched_nms (same indices in the same order), decodeYoloHead = numpy + batched_nms, roiAlign =
 // torchvision.ops.roi_align, multiScaleRoIAlign = MultiScaleRoIAlign over 4 FPN levels,
 // gridAnchors = AnchorGenerator, defaultBoxes = DefaultBoxGenerator, decodeBoxes = BoxCoder.decode,
-// clipBoxesToImage / removeSmallBoxes = torchvision.ops; and typed errors for bad input.
+// clipBoxesToImage / removeSmallBoxes = torchvision.ops; roiAlign = onnxruntime-node's ONNX
+// RoiAlign (opset 16, both coordinate modes, avg and max); and typed errors for bad input.
 import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ShapeError, ValueError } from '../src/errors';
-import type { Tensor } from '../src/graph/ir';
+import { emptyGraph, type Tensor } from '../src/graph/ir';
+import { graphToOnnx } from '../src/onnx/writer';
 import {
   SSD300_DEFAULT_BOXES,
   SSDLITE320_DEFAULT_BOXES,
@@ -194,6 +197,41 @@ describe('roiAlign = torchvision.ops.roi_align', () => {
   });
 });
 
+describe('roiAlign = onnxruntime-node RoiAlign (opset 16)', () => {
+  // onnxruntime warns that its max mode differs from the ONNX reference; the test pins its behaviour
+  ort.env.logLevel = 'error';
+  const feature = tensor(fixture.roiAlign.feature);
+  const rois = f32(fixture.roiAlign.rois);
+  const K = rois.length / 5;
+  const boxes = new Float32Array(K * 4);
+  for (let k = 0; k < K; k++) boxes.set(rois.subarray(k * 5 + 1, k * 5 + 5), k * 4);
+  const batch = Array.from({ length: K }, (_, k) => rois[k * 5]);
+  for (const mode of ['avg', 'max'] as const)
+    for (const ctm of ['output_half_pixel', 'half_pixel'])
+      for (const [sampling, OH, OW] of [[2, 3, 4], [0, 5, 2]]) {
+        it(`mode ${mode}, ${ctm}, sampling ${sampling}, ${OH}x${OW}`, async () => {
+          const g = emptyGraph();
+          g.opset = 16;
+          g.inputs = [{ name: 'X', shape: feature.shape }];
+          g.initializers.set('rois', { data: boxes, shape: [K, 4] });
+          g.intConstants.set('batch', { ints: batch, shape: [K] });
+          g.nodes = [{ name: 'roi', op: 'RoiAlign', inputs: ['X', 'rois', 'batch'], outputs: ['Y'], attrs: {
+            mode, coordinate_transformation_mode: ctm, output_height: OH, output_width: OW, sampling_ratio: sampling, spatial_scale: 0.5,
+          } }];
+          g.outputs = [{ name: 'Y', shape: [K, feature.shape[1], OH, OW] }];
+          const session = await ort.InferenceSession.create(graphToOnnx(g), { intraOpNumThreads: 1, logSeverityLevel: 3 });
+          const want = (await session.run({ X: new ort.Tensor('float32', feature.data, feature.shape) })).Y.data as Float32Array;
+          const got = await roiAlign(feature, rois, { outputSize: [OH, OW], spatialScale: 0.5, samplingRatio: sampling, aligned: ctm === 'half_pixel', mode });
+          expect(maxRelErr(got.data, want)).toBeLessThan(1e-6);
+          if (mode === 'max') {
+            // max differs from avg on these inputs (the case tells the modes apart)
+            const avg = await roiAlign(feature, rois, { outputSize: [OH, OW], spatialScale: 0.5, samplingRatio: sampling, aligned: ctm === 'half_pixel' });
+            expect(maxRelErr(avg.data, want)).toBeGreaterThan(0.01);
+          }
+        });
+      }
+});
+
 describe('multiScaleRoIAlign = torchvision MultiScaleRoIAlign (4 FPN levels)', () => {
   const ms = fixture.multiScale;
   // the fixture's features: (x·7 + y·13 + c·5 + n·11 + level·3) mod 17 / 4 − 2, exact in float32
@@ -294,6 +332,7 @@ describe('bad input gets typed errors naming the argument', () => {
     await expect(roiAlign(feat, new Float32Array([0, 0, 0, 1, 1]), { outputSize: 2, spatialScale: -1 })).rejects.toThrow(/spatialScale/);
     await expect(roiAlign({ data: new Float32Array(5), shape: [1, 5] }, new Float32Array(0), { outputSize: 2 })).rejects.toThrow(ShapeError);
     await expect(roiAlign(feat, new Float32Array([0, 0, 0, 1e30, 1e30]), { outputSize: 2 })).rejects.toThrow(/too large/);
+    await expect(roiAlign(feat, new Float32Array([0, 0, 0, 1, 1]), { outputSize: 2, mode: 'min' as 'max' })).rejects.toThrow(/mode must be/);
     await expect(multiScaleRoIAlign([feat, { data: new Float32Array(1 * 3 * 2 * 3), shape: [1, 3, 2, 3] }], [new Float32Array(4)], [8, 10], { outputSize: 2 })).rejects.toThrow(/batch and channels must agree/);
   });
   it('anchors and box coding', () => {

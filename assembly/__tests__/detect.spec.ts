@@ -3,7 +3,7 @@
 // NMS as an all-pairs IoU in double-free float32 with boxes visited in order, RoIAlign on NCHW
 // with one sample at a time (the kernel runs NHWC, vectorised over channels). Covers SIMD tails
 // (n and C not multiples of 4), class-aware suppression, zero-area and duplicate boxes, maxKeep,
-// boxes leaving the map, aligned and not, fixed and adaptive sampling, batch index > 0.
+// boxes leaving the map, aligned and not, fixed and adaptive sampling, batch index > 0, ONNX max mode.
 import { nms_f32, roi_align_f32 } from '../detect';
 import { fillRandom, countMismatches, floats, resetArena } from './gemm_ref';
 
@@ -82,7 +82,7 @@ class NmsCase {
 /** Scalar RoIAlign (avg) on NCHW input, one output value at a time, torchvision's sampling rule. */
 function roiAlignRef(
   N: i32, C: i32, H: i32, W: i32, input: usize, K: i32, rois: usize,
-  OH: i32, OW: i32, scale: f32, sampling: i32, aligned: bool, output: usize,
+  OH: i32, OW: i32, scale: f32, sampling: i32, aligned: bool, maxMode: bool, output: usize,
 ): void {
   const off: f32 = aligned ? 0.5 : 0;
   for (let k = 0; k < K; k++) {
@@ -96,10 +96,14 @@ function roiAlignRef(
     const cnt = <f32>max(gh * gw, 1);
     for (let c = 0; c < C; c++) for (let ph = 0; ph < OH; ph++) for (let pw = 0; pw < OW; pw++) {
       let acc: f32 = 0;
+      let best: f32 = -Infinity;
       for (let iy = 0; iy < gh; iy++) for (let ix = 0; ix < gw; ix++) {
         let y = sy + <f32>ph * bh + (<f32>iy + 0.5) * bh / <f32>gh;
         let x = sx + <f32>pw * bw + (<f32>ix + 0.5) * bw / <f32>gw;
-        if (y < -1 || y > <f32>H || x < -1 || x > <f32>W) continue;
+        if (y < -1 || y > <f32>H || x < -1 || x > <f32>W) {
+          best = max<f32>(best, 0); // ONNX max: a sample off the map is a 0
+          continue;
+        }
         y = max<f32>(y, 0); x = max<f32>(x, 0);
         const y0 = min<i32>(<i32>y, H - 1), x0 = min<i32>(<i32>x, W - 1);
         const y1 = min<i32>(y0 + 1, H - 1), x1 = min<i32>(x0 + 1, W - 1);
@@ -110,8 +114,9 @@ function roiAlignRef(
         const v00 = load<f32>(at(input, (plane + y0) * W + x0)), v01 = load<f32>(at(input, (plane + y0) * W + x1));
         const v10 = load<f32>(at(input, (plane + y1) * W + x0)), v11 = load<f32>(at(input, (plane + y1) * W + x1));
         acc += (1 - ly) * (1 - lx) * v00 + (1 - ly) * lx * v01 + ly * (1 - lx) * v10 + ly * lx * v11;
+        best = max<f32>(best, max<f32>(max<f32>((1 - ly) * (1 - lx) * v00, (1 - ly) * lx * v01), max<f32>(ly * (1 - lx) * v10, ly * lx * v11)));
       }
-      store<f32>(at(output, ((k * C + c) * OH + ph) * OW + pw), acc / cnt);
+      store<f32>(at(output, ((k * C + c) * OH + ph) * OW + pw), maxMode ? (gh * gw == 0 ? 0 : best) : acc / cnt);
     }
   }
 }
@@ -122,6 +127,7 @@ class RoiCase {
   scale: f32 = 0.5;
   sampling: i32 = 2;
   aligned: bool = false;
+  maxMode: bool = false;
   /** Outputs differing from the reference by more than 1e-5·(1 + |ref|). */
   run(): i32 {
     resetArena();
@@ -146,8 +152,8 @@ class RoiCase {
     ];
     for (let i = 0; i < 5 * K; i++) store<f32>(at(rois, i), spec[i]);
     const got = floats(K * OH * OW * C), ref = floats(K * C * OH * OW), back = floats(K * C * OH * OW);
-    roi_align_f32(N, H, W, C, nhwc, K, rois, OH, OW, this.scale, this.sampling, this.aligned ? 1 : 0, got);
-    roiAlignRef(N, C, H, W, nchw, K, rois, OH, OW, this.scale, this.sampling, this.aligned, ref);
+    roi_align_f32(N, H, W, C, nhwc, K, rois, OH, OW, this.scale, this.sampling, this.aligned ? 1 : 0, this.maxMode ? 1 : 0, got);
+    roiAlignRef(N, C, H, W, nchw, K, rois, OH, OW, this.scale, this.sampling, this.aligned, this.maxMode, ref);
     for (let k = 0; k < K; k++) for (let c = 0; c < C; c++) for (let p = 0; p < OH * OW; p++)
       store<f32>(at(back, (k * C + c) * OH * OW + p), load<f32>(at(got, (k * OH * OW + p) * C + c)));
     let nonzero = 0;
@@ -196,6 +202,12 @@ describe('roi_align_f32', () => {
   it('aligned=False, adaptive sampling, C = 3, odd map 13x6', () => {
     const c = new RoiCase(); c.sampling = -1; c.C = 3; c.H = 13; c.W = 6; c.OH = 2; c.OW = 3;
     expect<i32>(c.run()).toBe(0);
+  });
+  it('max mode: aligned=False sampling 2 C = 7, aligned=True adaptive C = 8', () => {
+    const a = new RoiCase(); a.maxMode = true;
+    expect<i32>(a.run()).toBe(0);
+    const b = new RoiCase(); b.maxMode = true; b.aligned = true; b.sampling = 0; b.C = 8; b.scale = 0.25; b.OH = 4; b.OW = 5;
+    expect<i32>(b.run()).toBe(0);
   });
   it('aligned=True, sampling 1, C = 1, map 1x1', () => {
     const c = new RoiCase(); c.aligned = true; c.sampling = 1; c.C = 1; c.H = 1; c.W = 1; c.OH = 2; c.OW = 2; c.scale = 1;

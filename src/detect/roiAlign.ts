@@ -2,7 +2,8 @@
 // average of bilinear samples on a grid of sampling_ratio² points per output bin (adaptive:
 // ceil(roi side / bins) per axis), samples more than one pixel outside the map adding zero.
 // aligned=false is ONNX RoiAlign's coordinate_transformation_mode 'output_half_pixel' (rois at
-// least 1 pixel wide), aligned=true its 'half_pixel' (shifted by half a pixel); mode 'avg'.
+// least 1 pixel wide), aligned=true its 'half_pixel' (shifted by half a pixel); mode 'avg', or
+// ONNX's mode 'max' as onnxruntime computes it (the largest weighted corner w_i·v_i of any sample).
 // The kernel (assembly/detect.ts roi_align_f32) reads the engine's NHWC layout and vectorises over
 // channels; the NCHW tensors of the public API are transposed around it.
 import { ShapeError, ValueError } from '../errors';
@@ -20,6 +21,12 @@ export interface RoiAlignOptions {
   samplingRatio?: number;
   /** Shift the box by -0.5 pixel (torchvision `aligned=True`, ONNX 'half_pixel'). Default false. */
   aligned?: boolean;
+  /**
+   * 'avg' (default; torchvision's only mode): the mean of the bin's bilinear samples. 'max': ONNX
+   * RoiAlign's max mode as onnxruntime computes it: per sample the largest of the four weighted
+   * corners w_i·v_i, then the largest over the bin (a sample off the map counts as 0).
+   */
+  mode?: 'avg' | 'max';
   /**
    * Layout of `feature` and of the result: 'nchw' (default; feature [N, C, H, W], result [K, C, OH, OW])
    * or 'nhwc' (feature [N, H, W, C], result [K, OH, OW, C], the engine's internal layout: no transposes).
@@ -82,6 +89,7 @@ export interface RoiParams {
   scale: number;
   sampling: number;
   aligned: boolean;
+  max: boolean;
 }
 
 export function roiParams(options: Omit<RoiAlignOptions, 'layout'>, what: string): RoiParams {
@@ -90,7 +98,9 @@ export function roiParams(options: Omit<RoiAlignOptions, 'layout'>, what: string
   const scale = options.spatialScale === undefined ? 1 : positive(options.spatialScale, `${what}: spatialScale`);
   const sampling = integer(options.samplingRatio, -1, -(2 ** 31), `${what}: samplingRatio`);
   if (sampling > 64) throw new ValueError(`${what}: samplingRatio ${sampling} is more than 64 samples per bin and axis`);
-  return { OH, OW, scale, sampling, aligned: !!options.aligned };
+  if (options.mode !== undefined && options.mode !== 'avg' && options.mode !== 'max')
+    throw new ValueError(`${what}: mode must be 'avg' or 'max', got ${String(options.mode)}`);
+  return { OH, OW, scale, sampling, aligned: !!options.aligned, max: options.mode === 'max' };
 }
 
 /**
@@ -117,14 +127,15 @@ export async function roiAlignNhwc(data: Float32Array, N: number, H: number, W: 
   const f = mem.f32;
   f.set(data, input >> 2);
   f.set(rois, r >> 2);
-  k.roi_align_f32(N, H, W, C, input, K, r, p.OH, p.OW, p.scale, p.sampling, p.aligned ? 1 : 0, out);
+  k.roi_align_f32(N, H, W, C, input, K, r, p.OH, p.OW, p.scale, p.sampling, p.aligned ? 1 : 0, p.max ? 1 : 0, out);
   return mem.f32.slice(out >> 2, (out >> 2) + outLen);
 }
 
 /**
  * RoIAlign, equal to `torchvision.ops.roi_align(input, boxes, output_size, spatial_scale,
  * sampling_ratio, aligned)` (and to ONNX RoiAlign, mode 'avg', with coordinate_transformation_mode
- * 'output_half_pixel' for aligned=false and 'half_pixel' for aligned=true).
+ * 'output_half_pixel' for aligned=false and 'half_pixel' for aligned=true; `mode: 'max'` is ONNX's
+ * max mode as onnxruntime computes it).
  *
  * @param feature The feature map, [N, C, H, W] (or [N, H, W, C] with `layout: 'nhwc'`).
  * @param rois The regions, in the coordinates of the image (`spatialScale` maps them onto the map).

@@ -15,7 +15,7 @@ export interface DetectKernels {
   ): number;
   roi_align_f32(
     N: number, H: number, W: number, C: number, input: number, K: number, rois: number,
-    OH: number, OW: number, scale: number, sampling: number, aligned: number, output: number,
+    OH: number, OW: number, scale: number, sampling: number, aligned: number, maxMode: number, output: number,
   ): void;
 }
 
