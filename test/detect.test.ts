@@ -333,6 +333,7 @@ describe('bad input gets typed errors naming the argument', () => {
     await expect(roiAlign({ data: new Float32Array(5), shape: [1, 5] }, new Float32Array(0), { outputSize: 2 })).rejects.toThrow(ShapeError);
     await expect(roiAlign(feat, new Float32Array([0, 0, 0, 1e30, 1e30]), { outputSize: 2 })).rejects.toThrow(/too large/);
     await expect(roiAlign(feat, new Float32Array([0, 0, 0, 1, 1]), { outputSize: 2, mode: 'min' as 'max' })).rejects.toThrow(/mode must be/);
+    await expect(multiScaleRoIAlign([feat], [new Float32Array([5, 5, 1, 9])], [8, 10], { outputSize: 2 })).rejects.toThrow(/box 0 \(5, 5, 1, 9\) has a negative area/);
     await expect(multiScaleRoIAlign([feat, { data: new Float32Array(1 * 3 * 2 * 3), shape: [1, 3, 2, 3] }], [new Float32Array(4)], [8, 10], { outputSize: 2 })).rejects.toThrow(/batch and channels must agree/);
   });
   it('anchors and box coding', () => {

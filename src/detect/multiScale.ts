@@ -39,9 +39,12 @@ export function fpnLevels(boxes: Float32Array, kMin: number, kMax: number, canon
   for (let i = 0; i < n; i++) {
     const area = f(f(boxes[i * 4 + 2] - boxes[i * 4]) * f(boxes[i * 4 + 3] - boxes[i * 4 + 1]));
     const s = f(Math.sqrt(area));
+    // a negative area (one inverted axis) has no level: torchvision's NaN level matches none and
+    // leaves the box's output at zero, silently; here it is an error
+    if (area < 0)
+      throw new ValueError(`multiScaleRoIAlign: box ${i} (${Array.from(boxes.subarray(i * 4, i * 4 + 4)).join(', ')}) has a negative area (x2 < x1 or y2 < y1)`);
     const lvl = Math.floor(f(f(canonicalLevel + f(Math.log2(f(s / s0)))) + e));
-    // NaN (a box of negative area) clamps like torch.clamp leaves it: to kMin after the int cast of NaN
-    out[i] = (Number.isNaN(lvl) ? kMin : Math.min(Math.max(lvl, kMin), kMax)) - kMin;
+    out[i] = Math.min(Math.max(lvl, kMin), kMax) - kMin; // a zero-area box (log2(0) = -Infinity) goes to the finest level
   }
   return out;
 }
@@ -58,7 +61,8 @@ export function fpnLevels(boxes: Float32Array, kMin: number, kMax: number, canon
  *   are inferred from the largest, as torchvision does.
  * @returns [K, C, OH, OW] for all boxes, image after image, in the order given.
  * @throws ShapeError for maps of different batch or channel counts, or more box lists than images;
- *   ValueError for non-finite boxes, bad sizes or a level scale that is not a power of two apart.
+ *   ValueError for non-finite boxes, a box of negative area (torchvision leaves its output at zero),
+ *   bad sizes, or level scales that are not successive powers of two.
  */
 export async function multiScaleRoIAlign(
   features: readonly Tensor[],
