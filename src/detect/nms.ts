@@ -1,8 +1,11 @@
 // Non-maximum suppression: greedy NMS as torchvision.ops.nms and its class-aware form
 // torchvision.ops.batched_nms (torchvision 0.14). Boxes are visited in decreasing score order
-// (ties: the lower index first, the order of the stable sort torchvision's CPU kernel gets from
+// (ties: the lower index first, the order of the stable sort torchvision's nms kernel asks of
 // torch.sort); a box is dropped when its IoU with an already kept box of the same class is
-// strictly greater than the threshold. The sort runs here (one native Float64Array sort of
+// strictly greater than the threshold. batched_nms computes the same kept set (up to 1,000 boxes
+// by offsetting each class's coordinates, above by one nms per class); above 1,000 boxes it
+// re-sorts the kept boxes with torch.sort(stable=False), whose order among equal scores is
+// arbitrary, so only there can the order of tied detections differ from torchvision's. The sort runs here (one native Float64Array sort of
 // packed (score, index) keys); IoU and the suppression loop run in wasm (assembly/detect.ts,
 // vectorised over the later boxes), in float32 exactly as torchvision computes them.
 import { ShapeError, ValueError } from '../errors';
@@ -30,8 +33,6 @@ export interface NmsOptions {
   maxDetections?: number;
 }
 
-const bits = /*#__PURE__*/ new Float32Array(1);
-const bitsU = /*#__PURE__*/ new Uint32Array(bits.buffer);
 /** Positions up to 2^21 fit beside a 32-bit score key in a double's 53-bit mantissa. */
 const POS_BITS = 2 ** 21;
 
@@ -49,6 +50,9 @@ export function sortByScore(scores: Float32Array, candidates: Int32Array): Int32
     return out;
   }
   const keys = new Float64Array(m);
+  // made here, not at module level, so that bundles which never call this drop the module whole
+  const bits = new Float32Array(1);
+  const bitsU = new Uint32Array(bits.buffer);
   for (let i = 0; i < m; i++) {
     bits[0] = scores[candidates[i]] + 0; // -0 + 0 = +0: both zeros tie, as in torch.sort
     const u = bitsU[0];
