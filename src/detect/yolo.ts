@@ -2,7 +2,11 @@
 // Ultralytics YOLOv5u/v8 ONNX export: one tensor [batch, 4 + classes, anchors] of (cx, cy, w, h)
 // in input pixels followed by per-class scores): each anchor takes its best class (the first
 // on ties) and that class's score, anchors scoring above the threshold become (x1, y1, x2, y2)
-// boxes, and class-aware NMS (torchvision's batched_nms rule) keeps the detections.
+// boxes, and class-aware NMS (torchvision's batched_nms rule) keeps the detections. This is
+// Ultralytics' non_max_suppression with multi_label=False, agnostic=False, except that Ultralytics
+// separates classes by offsetting coordinates by class · 7680 (which can round an IoU at the
+// threshold differently) and keeps only the 30,000 best candidates before NMS; here classes are
+// compared exactly and every candidate takes part.
 import { ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
 import { integer, unitInterval } from './args';
