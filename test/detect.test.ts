@@ -3,6 +3,7 @@
 // batched_nms (same indices in the same order), decodeYoloHead = numpy + batched_nms, roiAlign =
 // torchvision.ops.roi_align, multiScaleRoIAlign = MultiScaleRoIAlign over 4 FPN levels,
 // gridAnchors = AnchorGenerator, defaultBoxes = DefaultBoxGenerator, decodeBoxes = BoxCoder.decode,
+// decodeBoxesLinear = BoxLinearCoder.decode,
 // clipBoxesToImage / removeSmallBoxes = torchvision.ops; roiAlign = onnxruntime-node's ONNX
 // RoiAlign (opset 16, both coordinate modes, avg and max); and typed errors for bad input.
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import {
   baseAnchors,
   clipBoxesToImage,
   decodeBoxes,
+  decodeBoxesLinear,
   decodeYoloHead,
   defaultBoxes,
   gridAnchors,
@@ -294,6 +296,12 @@ describe('box coding = torchvision BoxCoder.decode, clip_boxes_to_image, remove_
       expect(maxRelErr(got, f32(c.expected))).toBeLessThan(2e-6);
     });
   }
+  for (const c of fixture.boxCoder.linear) {
+    it(`BoxLinearCoder decode (FCOS), normalize_by_size=${c.normalizeBySize}`, () => {
+      const got = decodeBoxesLinear(tensor(c.codes), f32(c.boxes), { normalizeBySize: c.normalizeBySize });
+      expect(Array.from(got)).toEqual(Array.from(f32(c.expected)));
+    });
+  }
   it('clipBoxesToImage and removeSmallBoxes', () => {
     const c = fixture.boxCoder.clip;
     const clipped = clipBoxesToImage(f32(c.boxes), c.imageSize);
@@ -344,6 +352,7 @@ describe('bad input gets typed errors naming the argument', () => {
     expect(() => defaultBoxes(300, [38], { aspectRatios: [[2]], scales: [0.1] })).toThrow(/levels \+ 1/);
     expect(() => decodeBoxes(new Float32Array(6), boxes)).toThrow(ShapeError);
     expect(() => decodeBoxes(new Float32Array(8), boxes, { weights: [1, 1, 0, 1] })).toThrow(/weights/);
+    expect(() => decodeBoxesLinear(new Float32Array(4), boxes)).toThrow(/1 delta rows for 2 reference boxes/);
     expect(() => clipBoxesToImage(boxes, [0, 5])).toThrow(/imageSize/);
     expect(() => removeSmallBoxes(boxes, NaN)).toThrow(/minSize/);
   });

@@ -6,7 +6,8 @@ makes of the same inputs in
 - torchvision.ops.roi_align (aligned False/True, sampling_ratio fixed and adaptive, boxes leaving
   the image, odd sizes) and MultiScaleRoIAlign over 4 FPN levels,
 - AnchorGenerator (RetinaNet / Faster R-CNN settings), DefaultBoxGenerator (ssdlite320, ssd300),
-  BoxCoder.decode ((1,1,1,1) and (10,10,5,5)), clip_boxes_to_image, remove_small_boxes.
+  BoxCoder.decode ((1,1,1,1) and (10,10,5,5)), BoxLinearCoder.decode (FCOS), clip_boxes_to_image,
+  remove_small_boxes.
 
 Writes test/fixtures/detect/cases.json: arrays of more than a few numbers are base64 of their
 little-endian bytes, tagged {"f32": ...} / {"i32": ...}. Anchors and default boxes keep every
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 import torchvision
 from torchvision.models.detection.anchor_utils import AnchorGenerator, DefaultBoxGenerator
-from torchvision.models.detection._utils import BoxCoder
+from torchvision.models.detection._utils import BoxCoder, BoxLinearCoder
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import MultiScaleRoIAlign, batched_nms, nms, roi_align, clip_boxes_to_image, remove_small_boxes
 
@@ -250,11 +251,17 @@ def box_coder_cases(rng):
         coder = BoxCoder(weights)
         out = coder.decode(torch.from_numpy(codes), [torch.from_numpy(ref)]).reshape(n, 4 * per)
         cases.append({'weights': list(weights), 'boxes': f32(ref), 'codes': f32(codes), 'expected': f32(out.numpy())})
+    # FCOS's BoxLinearCoder (distances from the reference centre to the four edges)
+    linear = []
+    for normalize in (True, False):
+        codes = np.abs(rng.normal(0, 2 if normalize else 40, (n, 4))).astype(np.float32)
+        out = BoxLinearCoder(normalize).decode(torch.from_numpy(codes), torch.from_numpy(ref))
+        linear.append({'normalizeBySize': normalize, 'boxes': f32(ref), 'codes': f32(codes), 'expected': f32(out.numpy())})
     # clip and remove_small_boxes
     b = random_boxes(rng, 80, 140, 0.5, 60)
     clipped = clip_boxes_to_image(torch.from_numpy(b), (97, 121))
     small = remove_small_boxes(clipped, 3.5)
-    return {'decode': cases, 'clip': {'boxes': f32(b), 'imageSize': [97, 121], 'expected': f32(clipped.numpy()),
+    return {'decode': cases, 'linear': linear, 'clip': {'boxes': f32(b), 'imageSize': [97, 121], 'expected': f32(clipped.numpy()),
                                       'minSize': 3.5, 'keep': small.tolist()}}
 
 

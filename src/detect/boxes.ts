@@ -1,8 +1,10 @@
 // Box coding and box utilities of torchvision 0.14's detection models (Girshick et al., "Rich
 // feature hierarchies…", 2014, appendix C; Faster R-CNN's parameterisation): BoxCoder.decode
 // (deltas (dx, dy, dw, dh) divided by the weights, dw and dh clamped to log(1000/16), applied to
-// reference boxes' centres and sizes), clip_boxes_to_image and remove_small_boxes, in float32
-// operation by operation as torchvision computes them.
+// reference boxes' centres and sizes), BoxLinearCoder.decode (FCOS, Tian et al. 2019: distances
+// from the reference centre to the four edges, optionally in units of the reference size),
+// clip_boxes_to_image and remove_small_boxes, in float32 operation by operation as torchvision
+// computes them.
 import { ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
 import { type BoxesInput, boxArray, sizePair } from './args';
@@ -61,6 +63,39 @@ export function decodeBoxes(deltas: Float32Array | Tensor, reference: BoxesInput
       out[j + 2] = px + hw;
       out[j + 3] = py + hh;
     }
+  }
+  return out;
+}
+
+/** Options of {@link decodeBoxesLinear}: torchvision `BoxLinearCoder(normalize_by_size)`. */
+export interface BoxLinearCoderOptions {
+  /** The distances are in units of the reference box's width / height (FCOS's setting). Default true. */
+  normalizeBySize?: boolean;
+}
+
+/**
+ * `torchvision.models.detection._utils.BoxLinearCoder(normalize_by_size).decode` (FCOS): each
+ * reference box's centre minus (l, t) and plus (r, b), the distances scaled by the reference
+ * box's width and height when `normalizeBySize`.
+ *
+ * @param deltas N rows of (l, t, r, b), flat or [N, 4].
+ * @param reference N (x1, y1, x2, y2) reference boxes (anchors), flat or [N, 4].
+ * @returns N decoded (x1, y1, x2, y2) boxes.
+ * @throws ShapeError when deltas and reference boxes differ in count; ValueError for non-finite values.
+ */
+export function decodeBoxesLinear(deltas: BoxesInput, reference: BoxesInput, options: BoxLinearCoderOptions = {}): Float32Array {
+  const ref = boxArray(reference, 'decodeBoxesLinear: reference');
+  const d = boxArray(deltas, 'decodeBoxesLinear: deltas');
+  if (d.length !== ref.length) throw new ShapeError(`decodeBoxesLinear: ${d.length / 4} delta rows for ${ref.length / 4} reference boxes`);
+  const norm = options.normalizeBySize ?? true;
+  const out = new Float32Array(d.length);
+  for (let i = 0; i < d.length; i += 4) {
+    const cx = f(0.5 * f(ref[i] + ref[i + 2])), cy = f(0.5 * f(ref[i + 1] + ref[i + 3]));
+    const w = norm ? f(ref[i + 2] - ref[i]) : 1, h = norm ? f(ref[i + 3] - ref[i + 1]) : 1;
+    out[i] = cx - f(d[i] * w);
+    out[i + 1] = cy - f(d[i + 1] * h);
+    out[i + 2] = cx + f(d[i + 2] * w);
+    out[i + 3] = cy + f(d[i + 3] * h);
   }
   return out;
 }

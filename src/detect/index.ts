@@ -13,5 +13,5 @@ export { multiScaleRoIAlign } from './multiScale';
 export type { MultiScaleRoIAlignOptions } from './multiScale';
 export { baseAnchors, gridAnchors, defaultBoxes, SSDLITE320_DEFAULT_BOXES, SSD300_DEFAULT_BOXES } from './anchors';
 export type { AnchorOptions, DefaultBoxOptions } from './anchors';
-export { decodeBoxes, clipBoxesToImage, removeSmallBoxes, BBOX_XFORM_CLIP } from './boxes';
-export type { BoxCoderOptions } from './boxes';
+export { decodeBoxes, decodeBoxesLinear, clipBoxesToImage, removeSmallBoxes, BBOX_XFORM_CLIP } from './boxes';
+export type { BoxCoderOptions, BoxLinearCoderOptions } from './boxes';
