@@ -250,6 +250,18 @@ describe('multiScaleRoIAlign = torchvision MultiScaleRoIAlign (4 FPN levels)', (
       const y = await multiScaleRoIAlign(features, boxes, ms.imageSizes, { outputSize: c.outputSize, samplingRatio: c.samplingRatio });
       expect(y.shape).toEqual(c.expected.shape);
       expect(maxRelErr(y.data, f32(c.expected))).toBeLessThan(1e-6);
+      // the engine's layout: NHWC maps in, [K, OH, OW, C] out, the same numbers
+      const nhwc = features.map(({ data, shape: [n, ch, h, w] }: Tensor) => {
+        const t = new Float32Array(data.length);
+        for (let b = 0; b < n; b++) for (let q = 0; q < ch; q++) for (let p = 0; p < h * w; p++) t[(b * h * w + p) * ch + q] = data[(b * ch + q) * h * w + p];
+        return { data: t, shape: [n, h, w, ch] };
+      });
+      const z = await multiScaleRoIAlign(nhwc, boxes, ms.imageSizes, { outputSize: c.outputSize, samplingRatio: c.samplingRatio, layout: 'nhwc' });
+      const [K, C, OH, OW] = y.shape;
+      expect(z.shape).toEqual([K, OH, OW, C]);
+      let same = 0;
+      for (let k = 0; k < K; k++) for (let q = 0; q < C; q++) for (let p = 0; p < OH * OW; p++) same += +(z.data[(k * OH * OW + p) * C + q] === y.data[(k * C + q) * OH * OW + p]);
+      expect(same).toBe(y.data.length);
     });
   }
 });

@@ -7,7 +7,8 @@
 import { ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
 import { boxArray, integer, positive } from './args';
-import { roiAlignNhwc, roiParams, transposeNchw } from './roiAlign';
+import { roiAlignRun, roiParams } from './roiAlign';
+import { detectRuntime } from './runtime';
 
 /** Options of {@link multiScaleRoIAlign}. */
 export interface MultiScaleRoIAlignOptions {
@@ -21,6 +22,11 @@ export interface MultiScaleRoIAlignOptions {
   canonicalLevel?: number;
   /** Added before flooring the level (torchvision's LevelMapper eps). Default 1e-6. */
   eps?: number;
+  /**
+   * Layout of the maps and of the result: 'nchw' (default; maps [N, C, H, W], result [K, C, OH, OW])
+   * or 'nhwc' (maps [N, H, W, C], result [K, OH, OW, C]: the engine's layout, no transposes).
+   */
+  layout?: 'nchw' | 'nhwc';
 }
 
 const f = Math.fround;
@@ -54,12 +60,14 @@ export function fpnLevels(boxes: Float32Array, kMin: number, kMax: number, canon
  * `MultiScaleRoIAlign(featmap_names, output_size, sampling_ratio)(features, boxes, image_shapes)`:
  * each box is pooled from the level its size maps to (FPN eq. 1, k0 = 4, canonical 224).
  *
- * @param features The pyramid's maps, finest first, each [N, C, H, W] (same N and C).
+ * @param features The pyramid's maps, finest first, each [N, C, H, W] (or [N, H, W, C] with
+ *   `layout: 'nhwc'`), all of the same N and C.
  * @param boxes (x1, y1, x2, y2) rows in image pixels: one Float32Array (or [K, 4] tensor) per image
  *   of the batch, or a single one for a batch of one.
  * @param imageSize The (unpadded) image size [height, width], or one per image; the level scales
  *   are inferred from the largest, as torchvision does.
- * @returns [K, C, OH, OW] for all boxes, image after image, in the order given.
+ * @returns [K, C, OH, OW] (or [K, OH, OW, C] with `layout: 'nhwc'`) for all boxes, image after
+ *   image, in the order given.
  * @throws ShapeError for maps of different batch or channel counts, or more box lists than images;
  *   ValueError for non-finite boxes, a box of negative area (torchvision leaves its output at zero),
  *   bad sizes, or level scales that are not successive powers of two.
@@ -71,13 +79,19 @@ export async function multiScaleRoIAlign(
   options: MultiScaleRoIAlignOptions,
 ): Promise<Tensor> {
   const what = 'multiScaleRoIAlign';
-  if (!Array.isArray(features) || features.length === 0) throw new ValueError(`${what}: features must be a non-empty array of [N, C, H, W] tensors`);
+  const layout = options?.layout ?? 'nchw';
+  if (layout !== 'nchw' && layout !== 'nhwc') throw new ValueError(`${what}: layout must be 'nchw' or 'nhwc', got ${String(layout)}`);
+  const nhwc = layout === 'nhwc';
+  const form = nhwc ? '[N, H, W, C]' : '[N, C, H, W]';
+  if (!Array.isArray(features) || features.length === 0) throw new ValueError(`${what}: features must be a non-empty array of ${form} tensors`);
+  // [N, C, H, W] of every map, whatever the layout
   const shapes = features.map((t: Tensor, i: number): number[] => {
     if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape) || t.shape.length !== 4 || t.shape.some((d: number) => !Number.isInteger(d) || d < 1) || t.shape.reduce((a: number, b: number) => a * b, 1) !== t.data.length)
-      throw new ShapeError(`${what}: features[${i}] must be an [N, C, H, W] tensor with matching data`);
-    if (t.shape[0] !== features[0].shape[0] || t.shape[1] !== features[0].shape[1])
+      throw new ShapeError(`${what}: features[${i}] must be an ${form} tensor with matching data`);
+    const cAxis = nhwc ? 3 : 1;
+    if (t.shape[0] !== features[0].shape[0] || t.shape[cAxis] !== features[0].shape[cAxis])
       throw new ShapeError(`${what}: features[${i}] has shape [${t.shape.join(', ')}], features[0] [${features[0].shape.join(', ')}]: batch and channels must agree`);
-    return t.shape;
+    return nhwc ? [t.shape[0], t.shape[3], t.shape[1], t.shape[2]] : t.shape;
   });
   const [N, C] = shapes[0];
   const p = roiParams({ outputSize: options?.outputSize, samplingRatio: options?.samplingRatio ?? 2, aligned: false }, what);
@@ -115,6 +129,8 @@ export async function multiScaleRoIAlign(
   const levels = fpnLevels(all, kMin, kMax, canonicalScale, canonicalLevel, eps);
   const bin = p.OH * p.OW;
   const out = new Float32Array(K * C * bin);
+  const rt = await detectRuntime();
+  // no await from here on: each level's result is a view of the instance's memory
   for (let l = 0; l < features.length; l++) {
     const idx: number[] = [];
     for (let i = 0; i < K; i++) if (levels[i] === l) idx.push(i);
@@ -125,13 +141,12 @@ export async function multiScaleRoIAlign(
       rois.set(all.subarray(i * 4, i * 4 + 4), r * 5 + 1);
     });
     const [, , H, W] = shapes[l];
-    const nhwc = new Float32Array(features[l].data.length);
-    transposeNchw(features[l].data, N, C, H * W, nhwc, 0, false);
-    const y = await roiAlignNhwc(nhwc, N, H, W, C, rois, { ...p, scale: scales[l] });
-    // y: [k, OH, OW, C] → rows idx[r] of [K, C, OH, OW]
+    const y = roiAlignRun(rt, features[l].data, !nhwc, N, H, W, C, rois, { ...p, scale: scales[l] });
+    // y: [k, OH, OW, C] → rows idx[r] of the result
     idx.forEach((i, r) => {
-      for (let c = 0; c < C; c++) for (let q = 0; q < bin; q++) out[(i * C + c) * bin + q] = y[(r * bin + q) * C + c];
+      if (nhwc) out.set(y.subarray(r * bin * C, (r + 1) * bin * C), i * bin * C);
+      else for (let c = 0; c < C; c++) for (let q = 0; q < bin; q++) out[(i * C + c) * bin + q] = y[(r * bin + q) * C + c];
     });
   }
-  return { data: out, shape: [K, C, p.OH, p.OW] };
+  return { data: out, shape: nhwc ? [K, p.OH, p.OW, C] : [K, C, p.OH, p.OW] };
 }

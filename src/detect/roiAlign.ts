@@ -9,7 +9,7 @@
 import { ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
 import { boxArray, integer, positive, sizePair } from './args';
-import { detectRuntime } from './runtime';
+import { type DetectRuntime, detectRuntime } from './runtime';
 
 /** Options of {@link roiAlign}. */
 export interface RoiAlignOptions {
@@ -104,12 +104,15 @@ export function roiParams(options: Omit<RoiAlignOptions, 'layout'>, what: string
 }
 
 /**
- * Run the kernel on an NHWC feature held in `data` for rois (K·5), returning the NHWC result
- * [K, OH, OW, C]. The shared step of roiAlign and multiScaleRoIAlign.
+ * Run the kernel on one map for rois (K·5): the map is copied into the detection instance's memory
+ * (transposed to NHWC on the way when `nchw`), and the result [K, OH, OW, C] is returned as a view
+ * of that memory, valid until the next call on the instance: read it before any await. The shared
+ * step of roiAlign and multiScaleRoIAlign.
  */
-export async function roiAlignNhwc(data: Float32Array, N: number, H: number, W: number, C: number, rois: Float32Array, p: RoiParams): Promise<Float32Array> {
+export function roiAlignRun(
+  rt: DetectRuntime, map: Float32Array, nchw: boolean, N: number, H: number, W: number, C: number, rois: Float32Array, p: RoiParams,
+): Float32Array {
   const K = rois.length / 5;
-  const outLen = K * p.OH * p.OW * C;
   if (K === 0) return new Float32Array(0);
   // the adaptive grid of a huge box (e.g. 1e30 wide) would loop for ever: bound the samples
   if (p.sampling <= 0) {
@@ -119,16 +122,18 @@ export async function roiAlignNhwc(data: Float32Array, N: number, H: number, W: 
         throw new ValueError(`roiAlign: roi ${i / 5} (${Array.from(rois.subarray(i + 1, i + 5)).join(', ')}) is too large for the adaptive sampling grid`);
     }
   }
-  const { mem, k, base } = await detectRuntime();
+  const { mem, k, base } = rt;
+  const outLen = K * p.OH * p.OW * C;
   mem.reset(base);
-  const input = mem.alloc(data.length * 4);
+  const input = mem.alloc(map.length * 4);
   const r = mem.alloc(rois.length * 4);
   const out = mem.alloc(outLen * 4);
   const f = mem.f32;
-  f.set(data, input >> 2);
+  if (nchw) transpose(map, N, C, H * W, f, input >> 2, false);
+  else f.set(map, input >> 2);
   f.set(rois, r >> 2);
   k.roi_align_f32(N, H, W, C, input, K, r, p.OH, p.OW, p.scale, p.sampling, p.aligned ? 1 : 0, p.max ? 1 : 0, out);
-  return mem.f32.slice(out >> 2, (out >> 2) + outLen);
+  return mem.f32.subarray(out >> 2, (out >> 2) + outLen);
 }
 
 /**
@@ -151,16 +156,12 @@ export async function roiAlign(feature: Tensor, rois: RoisInput, options: RoiAli
   const p = roiParams(options, 'roiAlign');
   const r = roiRows(rois, N, 'roiAlign: rois');
   const K = r.length / 5;
-  let data = feature.data;
-  if (!nhwc) {
-    data = new Float32Array(data.length);
-    transpose(feature.data, N, C, H * W, data, 0, false);
-  }
-  const y = await roiAlignNhwc(data, N, H, W, C, r, p);
-  if (nhwc) return { data: y, shape: [K, p.OH, p.OW, C] };
+  const rt = await detectRuntime();
+  // no await from here on: y is a view of the instance's memory
+  const y = roiAlignRun(rt, feature.data, !nhwc, N, H, W, C, r, p);
+  if (nhwc) return { data: y.slice(), shape: [K, p.OH, p.OW, C] };
   const out = new Float32Array(y.length);
   transpose(y, K, C, p.OH * p.OW, out, 0, true);
   return { data: out, shape: [K, C, p.OH, p.OW] };
 }
 
-export { transpose as transposeNchw };
