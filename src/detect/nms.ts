@@ -71,7 +71,8 @@ export function sortByScore(scores: Float32Array, candidates: Int32Array): Int32
  * @param boxes (x1, y1, x2, y2) per box: a Float32Array of N·4 values or a `{ data, shape: [N, 4] }`
  *   tensor. Values must be finite; zero-area and inverted boxes are taken as torchvision takes them
  *   (a zero-area box suppresses nothing and is suppressed by nothing).
- * @param scores One score per box (N finite numbers; any range, e.g. logits).
+ * @param scores One score per box (N finite numbers; any range, e.g. logits), compared as float32
+ *   (as torchvision's float tensors): plain numbers are rounded to float32 first.
  * @returns The indices of the kept boxes (into `boxes`), in decreasing score order; equal scores
  *   keep their index order (torchvision's order on CPU).
  * @throws ShapeError when the counts of boxes, scores and classes differ; ValueError for
