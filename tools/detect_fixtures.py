@@ -89,20 +89,20 @@ def nms_cases(rng):
     add('degenerate-iou0', b, s, 0.0)
     add('degenerate-iou1', b, s, 1.0)
     # thousands of boxes
-    b = random_boxes(rng, 3000, 800, 10, 120, clusters=40)
-    add('thousands', b, rng.random(3000, dtype=np.float32), 0.7)
+    b = random_boxes(rng, 2000, 800, 10, 120, clusters=30)
+    add('thousands', b, rng.random(2000, dtype=np.float32), 0.7)
     # class-aware: 800 boxes (3200 coordinates: torchvision takes its coordinate-offset path) and
-    # 2000 boxes (8000 coordinates: its per-class loop), 7 classes, some tied scores
+    # 1200 boxes (4800 coordinates: its per-class loop), 7 classes, some tied scores
     b = random_boxes(rng, 800, 300, 20, 60, clusters=10)
     s = (rng.integers(0, 50, 800) / 50).astype(np.float32)
     add('batched-800', b, s, 0.5, rng.integers(0, 7, 800).astype(np.int32))
-    b = random_boxes(rng, 2000, 500, 15, 80, clusters=25)
-    add('batched-2000', b, rng.random(2000, dtype=np.float32), 0.45, rng.integers(0, 7, 2000).astype(np.int32))
+    b = random_boxes(rng, 1200, 500, 15, 80, clusters=20)
+    add('batched-1200', b, rng.random(1200, dtype=np.float32), 0.45, rng.integers(0, 7, 1200).astype(np.int32))
     # batched_nms' per-class path with tied scores: torchvision's nms sorts stably (ties: lower
     # index first), but this path re-sorts the kept boxes with torch.sort(stable=False), which
     # orders equal scores arbitrarily: the kept set and the score sequence are what to compare
-    b = random_boxes(rng, 1500, 500, 15, 80, clusters=30)
-    add('batched-1500-ties', b, (rng.integers(0, 20, 1500) / 20).astype(np.float32), 0.5, rng.integers(0, 4, 1500).astype(np.int32))
+    b = random_boxes(rng, 1100, 500, 15, 80, clusters=25)
+    add('batched-1100-ties', b, (rng.integers(0, 20, 1100) / 20).astype(np.float32), 0.5, rng.integers(0, 4, 1100).astype(np.int32))
     cases[-1]['tiesUnordered'] = True
     return cases
 
