@@ -15,3 +15,4 @@ export * from './resize';
 export * from './winograd';
 export { split_table } from './parallel';
 export * from './image';
+export * from './detect';

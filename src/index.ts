@@ -24,3 +24,4 @@ export { readSource as readBytes } from './io/read';
 export type { ByteSource, ReadOptions, ReadBytesOptions, ProgressCallback } from './io/source';
 export { setHubTemplate, resolveHubUrl, DEFAULT_HUB_TEMPLATE } from './io/hub';
 export * from './image/index';
+export * from './detect/index';
