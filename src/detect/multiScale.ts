@@ -8,7 +8,7 @@ import { ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
 import { boxArray, integer, positive } from './args';
 import { roiAlignRun, roiParams } from './roiAlign';
-import { detectRuntime } from './runtime';
+import { hostRuntime } from '../runtime/host';
 
 /** Options of {@link multiScaleRoIAlign}. */
 export interface MultiScaleRoIAlignOptions {
@@ -129,7 +129,7 @@ export async function multiScaleRoIAlign(
   const levels = fpnLevels(all, kMin, kMax, canonicalScale, canonicalLevel, eps);
   const bin = p.OH * p.OW;
   const out = new Float32Array(K * C * bin);
-  const rt = await detectRuntime();
+  const rt = await hostRuntime();
   // no await from here on: each level's result is a view of the instance's memory
   for (let l = 0; l < features.length; l++) {
     const idx: number[] = [];

@@ -12,7 +12,7 @@
 // (assembly/detect.ts, vectorised over the later boxes), in float32 exactly as torchvision.
 import { ShapeError, ValueError } from '../errors';
 import { type BoxesInput, boxArray, integer, unitInterval } from './args';
-import { detectRuntime } from './runtime';
+import { hostRuntime } from '../runtime/host';
 
 /** Options of {@link nonMaxSuppression}. */
 export interface NmsOptions {
@@ -121,7 +121,7 @@ export async function nonMaxSuppression(boxes: BoxesInput, scores: Float32Array 
 export async function suppress(boxes: Float32Array, order: Int32Array, classes: Int32Array | undefined, iou: number, maxKeep: number): Promise<Int32Array> {
   const m = order.length;
   if (m === 0) return new Int32Array(0);
-  const { mem, k, base } = await detectRuntime();
+  const { mem, k, base } = await hostRuntime();
   mem.reset(base);
   const x1 = mem.alloc(m * 4), y1 = mem.alloc(m * 4), x2 = mem.alloc(m * 4), y2 = mem.alloc(m * 4);
   const area = mem.alloc(m * 4), dead = mem.alloc(m * 4), keep = mem.alloc(m * 4);

@@ -9,7 +9,7 @@
 import { ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
 import { boxArray, integer, positive, sizePair } from './args';
-import { type DetectRuntime, detectRuntime } from './runtime';
+import { type HostRuntime, hostRuntime } from '../runtime/host';
 
 /** Options of {@link roiAlign}. */
 export interface RoiAlignOptions {
@@ -110,7 +110,7 @@ export function roiParams(options: Omit<RoiAlignOptions, 'layout'>, what: string
  * step of roiAlign and multiScaleRoIAlign.
  */
 export function roiAlignRun(
-  rt: DetectRuntime, map: Float32Array, nchw: boolean, N: number, H: number, W: number, C: number, rois: Float32Array, p: RoiParams,
+  rt: HostRuntime, map: Float32Array, nchw: boolean, N: number, H: number, W: number, C: number, rois: Float32Array, p: RoiParams,
 ): Float32Array {
   const K = rois.length / 5;
   if (K === 0) return new Float32Array(0);
@@ -156,7 +156,7 @@ export async function roiAlign(feature: Tensor, rois: RoisInput, options: RoiAli
   const p = roiParams(options, 'roiAlign');
   const r = roiRows(rois, N, 'roiAlign: rois');
   const K = r.length / 5;
-  const rt = await detectRuntime();
+  const rt = await hostRuntime();
   // no await from here on: y is a view of the instance's memory
   const y = roiAlignRun(rt, feature.data, !nhwc, N, H, W, C, r, p);
   if (nhwc) return { data: y.slice(), shape: [K, p.OH, p.OW, C] };

@@ -21,7 +21,7 @@ import type { Tensor } from '../graph/ir';
 import type { Kernels } from '../runtime/kernels';
 import type { Mem } from '../runtime/memory';
 import type { RawImage } from '../runtime/platform';
-import { instantiate } from '../runtime/wasm';
+import { hostRuntime, type HostRuntime } from '../runtime/host';
 
 /** Options of `fromImage`: torchvision's Resize → CenterCrop → Normalize, in that order. */
 export interface ImageOptions {
@@ -285,23 +285,8 @@ function plan(img: RawImage, o: ImageOptions): Plan {
   };
 }
 
-/** The preprocessing instance: created on first use, shared by every call. */
-let runtime: Promise<{ mem: Mem; k: Kernels; base: number }> | undefined;
-
-/** The kernel instance preprocessing runs on (created once; a failed creation is retried next call). */
-export function preprocessRuntime(): Promise<{ mem: Mem; k: Kernels; base: number }> {
-  if (!runtime) {
-    // the instance only needs this thread: no copies in the pool's workers
-    const p = (runtime = instantiate({ threaded: false }).then((rt) => {
-      rt.mem.setBase(rt.k.heap_base());
-      return { mem: rt.mem, k: rt.k, base: rt.mem.mark() };
-    }));
-    p.catch(() => {
-      if (runtime === p) runtime = undefined;
-    });
-  }
-  return runtime;
-}
+/** The kernel instance preprocessing runs on: the shared host instance (src/runtime/host.ts). */
+export const preprocessRuntime = hostRuntime;
 
 /**
  * Decoded pixels → NCHW float tensor [1, C, H, W] (see ImageOptions), on the wasm kernels.
@@ -312,7 +297,7 @@ export async function preprocess(img: RawImage, options: ImageOptions = {}): Pro
   return preprocessWith(rt, img, options);
 }
 
-function preprocessWith(rt: { mem: Mem; k: Kernels; base: number }, img: RawImage, options: ImageOptions): Tensor {
+function preprocessWith(rt: HostRuntime, img: RawImage, options: ImageOptions): Tensor {
   const stride = checkRawImage(img);
   const p = plan(img, options);
   const { mem, k } = rt;

@@ -56,6 +56,15 @@ export interface Kernels {
   copy_nd_f32(dst: number, src: number, rank: number, shape: number, dstStrides: number, srcStrides: number): void;
   pad_nd_f32(dst: number, src: number, rank: number, outShape: number, inShape: number, padBegin: number, mode: number, value: number): void;
   // shuffle.ts (H, W: the small map's size; C: the large map's channels; crd 0 = DCR, 1 = CRD)
+  // detection building blocks (assembly/detect.ts; pointers are byte offsets, sizes in elements)
+  nms_f32(
+    n: number, x1: number, y1: number, x2: number, y2: number, area: number, cls: number,
+    iou: number, maxKeep: number, dead: number, keep: number,
+  ): number;
+  roi_align_f32(
+    N: number, H: number, W: number, C: number, input: number, K: number, rois: number,
+    OH: number, OW: number, scale: number, sampling: number, aligned: number, maxMode: number, output: number,
+  ): void;
   depth_to_space_f32(dst: number, src: number, N: number, H: number, W: number, C: number, r: number, crd: number): void;
   space_to_depth_f32(dst: number, src: number, N: number, H: number, W: number, C: number, r: number, crd: number): void;
   // transposed.ts
