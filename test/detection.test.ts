@@ -6,8 +6,8 @@
 // top-down path up-samples 10 -> 19 and 5 -> 10 rows).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { featurePyramid, GraphBuilder, resnetFeatures, retinaNetHead, ssdliteFeatures, ssdliteHead } from '../src/index';
-import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
+import { featurePyramid, GraphBuilder, resnetFeatures, retinaNetHead, SSDLITE320_DEFAULT_BOXES, ssdDetections, ssdliteFeatures, ssdliteHead } from '../src/index';
+import { syntheticInput, syntheticWeights, uniformStream } from '../src/weights/synthetic';
 
 interface Sampled {
   shape: number[];
@@ -72,5 +72,46 @@ describe('RetinaNet ResNet-50 FPN body and head (torchvision 0.14)', () => {
       expect(levels.map((l) => b.shape(l))).toEqual(f.levels);
       return retinaNetHead(b, levels, 'head.');
     });
+  });
+});
+
+describe('SSDLite320 detections (torchvision 0.14 eval forward)', () => {
+  interface Dets {
+    imageShape: number[];
+    boxes: number[][];
+    scores: number[];
+    labels: number[];
+  }
+  const f = JSON.parse(readFileSync(new URL('./fixtures/detection/ssdlite320_mobilenet_v3_large_detect_240x300.json', import.meta.url), 'utf8')) as Dets;
+
+  it('normalise, resize to 320x320, head, softmax, per-class top-k, batched NMS and boxes back to the image equal torchvision', async () => {
+    const [, , H, W] = f.imageShape;
+    const b = new GraphBuilder();
+    const x = b.input('image', f.imageShape);
+    // GeneralizedRCNNTransform: (x - mean) / std, then F.interpolate(size=(320, 320), bilinear, align_corners=False)
+    const norm = b.node('Div', [b.node('Sub', [x, b.constant([0.5], [])])[0], b.constant([0.5], [])])[0];
+    const sized = b.node('Resize', [norm, '', '', b.ints([1, 3, 320, 320])], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' })[0];
+    const maps = ssdliteFeatures(b, sized, 'backbone.');
+    const head = ssdliteHead(b, maps, 'head.');
+    b.output(b.node('Softmax', [head.logits], { axis: -1 })[0], 'scores');
+    b.output(head.boxes, 'deltas');
+    const m = await b.build(syntheticWeights(b.weightShapes()));
+    // the fixture's image: (uniform stream 'image' + 1) / 2, in [0, 1]
+    const image = { data: uniformStream('image', H * W * 3).map((v) => (v + 1) / 2), shape: f.imageShape };
+    const out = await m.run({ image });
+    const sizes = maps.map((l) => b.shape(l).slice(2) as [number, number]);
+    const d = await ssdDetections(
+      { data: out.scores.data, shape: out.scores.shape.slice(1) },
+      { data: out.deltas.data, shape: out.deltas.shape.slice(1) },
+      { transformSize: 320, imageSize: [H, W], featureSizes: sizes, defaultBoxes: SSDLITE320_DEFAULT_BOXES },
+    );
+    expect(d.labels.length).toBe(f.labels.length);
+    expect(Array.from(d.labels)).toEqual(f.labels);
+    let worstScore = 0, worstBox = 0;
+    f.scores.forEach((s, i) => (worstScore = Math.max(worstScore, Math.abs(d.scores[i] - s))));
+    f.boxes.forEach((bx, i) => bx.forEach((v, j) => (worstBox = Math.max(worstBox, Math.abs(d.boxes[i * 4 + j] - v)))));
+    expect(worstScore).toBeLessThan(1e-6);
+    expect(worstBox).toBeLessThan(1e-3);
+    m.dispose();
   });
 });

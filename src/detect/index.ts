@@ -15,3 +15,5 @@ export { baseAnchors, gridAnchors, defaultBoxes, SSDLITE320_DEFAULT_BOXES, SSD30
 export type { AnchorOptions, DefaultBoxOptions } from './anchors';
 export { decodeBoxes, decodeBoxesLinear, clipBoxesToImage, removeSmallBoxes, BBOX_XFORM_CLIP } from './boxes';
 export type { BoxCoderOptions, BoxLinearCoderOptions } from './boxes';
+export { ssdDetections } from './ssd';
+export type { SsdPostprocessOptions } from './ssd';
