@@ -128,6 +128,8 @@ interface Dynamic {
   nextOwner: number;
   /** Times a weight was packed (a test hook: a cached variant is never packed again). */
   packs: number;
+  /** Input shapes planned so far, evicted ones included (a test hook). */
+  plans: number;
   /** Interned small arrays (by content) and identity ids of large ones, for shared keys. */
   ids: WeakMap<Float32Array, number>;
   interned: Map<string, Float32Array[]>;
@@ -327,7 +329,7 @@ export class Model {
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds))
       throw new ValueError(`run() takes an object of named tensors ({ ${this.inputNames.map((n) => `'${n}': { data, shape }`).join(', ')} }), got ${describeValue(feeds)}`);
     for (const name of Object.keys(feeds))
-      if (!this.inPtr.has(name)) throw new ValueError(`unknown input '${name}'; the model's inputs are ${this.inputNames.join(', ')}`);
+      if (!Object.hasOwn(this.inputShapes, name)) throw new ValueError(`unknown input '${name}'; the model's inputs are ${this.inputNames.join(', ')}`);
     const allow = options?.allowNonFinite === true;
     let fits = true;
     for (const name of this.inputNames) {
@@ -409,6 +411,23 @@ export class Model {
       `total params: ${this.paramCount.toLocaleString('en-US')}`,
       `total MACs:   ${total.toLocaleString('en-US')}`,
     ].join('\n');
+  }
+
+  /**
+   * @internal Plan cache state of a dynamic model (tests, bench): cached shapes least recently
+   * used first, plans made and weights packed so far, bytes held by the shared packed weights
+   * and by each cached plan (arena, kernel parameters, scratch).
+   */
+  planStats(): { shapes: string[]; plans: number; packs: number; sharedBytes: number; planBytes: number[] } | undefined {
+    const dyn = this.dyn;
+    const mem = this.mem;
+    if (!dyn || !mem) return undefined;
+    let sharedBytes = 0;
+    for (const e of dyn.shared.values()) sharedBytes += mem.held(e.owner);
+    return {
+      shapes: [...dyn.cache.keys()], plans: dyn.plans, packs: dyn.packs, sharedBytes,
+      planBytes: [...dyn.cache.values()].map((p) => mem.held(p.owner)),
+    };
   }
 
   /** A dynamic model describes its layers once it has planned an input shape. */
@@ -563,7 +582,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   mem.enableTracking();
   const backing = { mem, k, pool, id };
   const dyn: Dynamic = {
-    template, options, cache: new Map(), size: cache, shared: new Map(), nextOwner: 1, packs: 0,
+    template, options, cache: new Map(), size: cache, shared: new Map(), nextOwner: 1, packs: 0, plans: 0,
     ids: new WeakMap(), interned: new Map(), nextId: 1,
   };
   if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn });
@@ -587,6 +606,7 @@ function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): P
   try {
     inferShapes(g);
     plan = planGraph(g, dyn.options, backing, dyn, owner);
+    dyn.plans++;
     return plan;
   } catch (e) {
     if (what && (e instanceof ShapeError || e instanceof GraphError)) throw new ShapeError(`${what}: ${e.message}`);
