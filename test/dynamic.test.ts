@@ -13,7 +13,7 @@ import type { Model, Tensor } from '../src/model';
 import { modelBuilder } from '../models/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
 
-const DIR = new URL('./fixtures/onnx/dynamic_fpn/', import.meta.url);
+const DIR = new URL('./fixtures/dynamic_fpn/', import.meta.url);
 const BYTES = readFileSync(new URL('model.onnx', DIR));
 const META = JSON.parse(readFileSync(new URL('meta.json', DIR), 'utf8')) as {
   runs: { input: number[]; prob: number[]; pooled: number[] }[];

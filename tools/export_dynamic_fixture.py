@@ -7,7 +7,7 @@ The export keeps the shape arithmetic a real dynamic export has: F.interpolate t
 feature map's size (Shape, Slice, Concat, Resize with sizes) and x.view(n, c, -1) (Shape,
 Gather, Unsqueeze, Concat, Reshape).
 
-Files (test/fixtures/onnx/dynamic_fpn/): model.onnx; for each shape in SHAPES, input_<i>.bin
+Files (test/fixtures/dynamic_fpn/): model.onnx; for each shape in SHAPES, input_<i>.bin
 and prob_<i>.bin / pooled_<i>.bin (raw little-endian float32, NCHW); meta.json (shapes,
 versions). Deterministic: torch.manual_seed(0) for the weights, BatchNorm statistics re-drawn
 from a seeded generator, inputs N(0, 1) from torch.Generator().manual_seed(1 + i).
@@ -23,7 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(os.path.dirname(HERE), "test", "fixtures", "onnx", "dynamic_fpn")
+OUT = os.path.join(os.path.dirname(HERE), "test", "fixtures", "dynamic_fpn")
 # batch, height, width of the reference runs (odd sizes: the up-sampled map must match the
 # lateral one through F.interpolate(size=...), not a fixed scale factor)
 SHAPES = [(1, 64, 64), (2, 48, 80), (1, 37, 53), (1, 96, 72)]
