@@ -54,7 +54,7 @@ export function listModels(): string[] {
 }
 
 /** Options every model takes (LeNet-5's inputSize only as 32). */
-const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'onProgress', 'signal', 'hubTemplate']);
+const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'planCache', 'onProgress', 'signal', 'hubTemplate']);
 const FAMILY_OPTIONS: readonly FamilyOption[] = ['widthMultiplier', 'attention', 'deploy'];
 const ATTENTIONS = ['se', 'cbam', 'eca', 'coord'];
 
@@ -91,6 +91,8 @@ function checkOptions(name: string, e: ZooEntry, o: CreateModelOptions): void {
   const s = o.inputSize;
   if (s !== undefined && s !== 'dynamic' && !isPositiveInt(s) && !(Array.isArray(s) && s.length === 2 && s.every(isPositiveInt)))
     bad('inputSize', `must be a positive integer, [height, width] of positive integers or 'dynamic', got ${show(s)}`);
+  if (o.planCache !== undefined && !isPositiveInt(o.planCache)) bad('planCache', `must be a positive integer, got ${show(o.planCache)}`);
+  if (o.planCache !== undefined && s !== 'dynamic') bad('planCache', "applies to inputSize: 'dynamic' only (a fixed-size model has one plan)");
   const w = o.widthMultiplier;
   if (w !== undefined && !(typeof w === 'number' && Number.isFinite(w) && w > 0)) bad('widthMultiplier', `must be a positive number, got ${show(w)}`);
   if (o.attention !== undefined && !ATTENTIONS.includes(o.attention)) bad('attention', `must be one of ${ATTENTIONS.join(', ')}, got ${show(o.attention)}`);
@@ -210,5 +212,5 @@ export async function createModel(name: string, options: CreateModelOptions = {}
   const w = options.weights ?? (await ZOO[name].bundled?.());
   if (!w) throw new WeightsError(`model '${name}' ships no weights: pass { weights } (safetensors bytes, a path, URL or hf: reference, or a state_dict map)`);
   const dynamicAxes = axes && { [builder.graph.inputs[0].name]: axes };
-  return builder.build(toWeightMap(await weightsOf(w, options)), { dynamicAxes });
+  return builder.build(toWeightMap(await weightsOf(w, options)), { dynamicAxes, planCache: options.planCache });
 }

@@ -32,6 +32,8 @@ export interface CreateModelOptions extends ReadOptions {
    * (a classifier's adaptive pool built for one feature-map size, LeNet-5's fixed classifier).
    */
   inputSize?: number | [number, number] | 'dynamic';
+  /** With `inputSize: 'dynamic'`: input shapes kept planned at once (default 4, CompileOptions.planCache). */
+  planCache?: number;
   /** Channel width multiplier where the family has one (MobileNet V1-V4). */
   widthMultiplier?: number;
   /** Attention module inserted in each block where the family supports it (ResNets). */

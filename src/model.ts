@@ -123,8 +123,15 @@ interface Dynamic {
   /** Planned shapes, least recently used first (Map insertion order). */
   cache: Map<string, Plan>;
   size: number;
-  /** Packed weights shared by plans: address, memory owner, plans using them. */
-  shared: Map<string, { ptr: number; owner: number; users: Set<number> }>;
+  /**
+   * Packed weights shared by plans: address, memory owner, plans using them, and whether they
+   * are made from the loaded weights alone (kept for the model's life, so a shape coming back
+   * never re-packs; bounded by weights x packing variants) or from a plan's own derived tensor
+   * (freed with the last plan using them).
+   */
+  shared: Map<string, { ptr: number; owner: number; users: Set<number>; stable: boolean }>;
+  /** The loaded weights' arrays (a shared packing made from these is kept). */
+  weights: WeakSet<Float32Array>;
   nextOwner: number;
   /** Times a weight was packed (a test hook: a cached variant is never packed again). */
   packs: number;
@@ -583,7 +590,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   const backing = { mem, k, pool, id };
   const dyn: Dynamic = {
     template, options, cache: new Map(), size: cache, shared: new Map(), nextOwner: 1, packs: 0, plans: 0,
-    ids: new WeakMap(), interned: new Map(), nextId: 1,
+    ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)),
   };
   if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn });
   g.inputs.forEach((i, j) => (i.shape = first[j]));
@@ -617,7 +624,7 @@ function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): P
       mem.free(owner);
       // weights packed for the failed plan alone are dropped too
       for (const [key, e] of dyn.shared)
-        if (e.users.delete(owner) && e.users.size === 0) {
+        if (e.users.delete(owner) && e.users.size === 0 && !e.stable) {
           mem.free(e.owner);
           dyn.shared.delete(key);
         }
@@ -625,14 +632,14 @@ function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): P
   }
 }
 
-/** Give back an evicted plan's blocks, and the packed weights no cached plan uses any more. */
+/** Give back an evicted plan's blocks, and packed tensors of its own that no cached plan uses any more. */
 function evict(dyn: Dynamic, mem: Mem, plan: Plan): void {
   mem.free(plan.owner);
   for (const key of plan.uses) {
     const e = dyn.shared.get(key);
     if (!e) continue;
     e.users.delete(plan.owner);
-    if (e.users.size === 0) {
+    if (e.users.size === 0 && !e.stable) {
       mem.free(e.owner);
       dyn.shared.delete(key);
     }
@@ -694,8 +701,12 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
     if (!e) {
       const own = dyn.nextOwner++;
       const prev = mem.setOwner(own);
+      // made from the loaded weights (small arrays such as folded BatchNorm scales are remade
+      // per plan but keyed by content): kept; from a large tensor of this plan's own: not
+      const arrays = key.filter((v): v is Float32Array => v instanceof Float32Array);
+      const stable = arrays.some((v) => dyn.weights.has(v)) && arrays.every((v) => dyn.weights.has(v) || v.length <= INTERN_FLOATS);
       try {
-        e = { ptr: make(), owner: own, users: new Set() };
+        e = { ptr: make(), owner: own, users: new Set(), stable };
       } finally {
         mem.setOwner(prev);
       }
