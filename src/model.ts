@@ -107,6 +107,20 @@ interface Plan {
   uses: Set<string>;
 }
 
+/**
+ * A block of memory every plan of a dynamic model runs its activations (or scratch) in: runs
+ * never overlap, and nothing in it outlives a run, so plans share it. It is replaced by a larger
+ * one when a shape needs more, the old one freed once no cached plan runs in it. One region of
+ * the largest size seen means a new shape's first run writes to memory already touched (fresh
+ * pages cost a page fault each on first write, which made such runs 3x slower).
+ */
+interface Region {
+  ptr: number;
+  size: number;
+  owner: number;
+  users: Set<number>;
+}
+
 /** The wasm side of a model: ONE memory and ONE kernel instance for all of its plans. */
 interface Backing {
   mem: Mem;
@@ -132,6 +146,8 @@ interface Dynamic {
   shared: Map<string, { ptr: number; owner: number; users: Set<number>; stable: boolean }>;
   /** The loaded weights' arrays (a shared packing made from these is kept). */
   weights: WeakSet<Float32Array>;
+  /** Shared regions by kind ('arena', 'scratch'), the current (largest) one last. */
+  regions: Map<string, Region[]>;
   nextOwner: number;
   /** Times a weight was packed (a test hook: a cached variant is never packed again). */
   packs: number;
@@ -422,17 +438,19 @@ export class Model {
 
   /**
    * @internal Plan cache state of a dynamic model (tests, bench): cached shapes least recently
-   * used first, plans made and weights packed so far, bytes held by the shared packed weights
-   * and by each cached plan (arena, kernel parameters, scratch).
+   * used first, plans made and weights packed so far, bytes held by the shared packed weights,
+   * by each cached plan (kernel parameters) and by the shared activation and scratch regions.
    */
-  planStats(): { shapes: string[]; plans: number; packs: number; sharedBytes: number; planBytes: number[] } | undefined {
+  planStats(): { shapes: string[]; plans: number; packs: number; sharedBytes: number; planBytes: number[]; regionBytes: number } | undefined {
     const dyn = this.dyn;
     const mem = this.mem;
     if (!dyn || !mem) return undefined;
     let sharedBytes = 0;
     for (const e of dyn.shared.values()) sharedBytes += mem.held(e.owner);
+    let regionBytes = 0;
+    for (const list of dyn.regions.values()) for (const r of list) regionBytes += mem.held(r.owner);
     return {
-      shapes: [...dyn.cache.keys()], plans: dyn.plans, packs: dyn.packs, sharedBytes,
+      shapes: [...dyn.cache.keys()], plans: dyn.plans, packs: dyn.packs, sharedBytes, regionBytes,
       planBytes: [...dyn.cache.values()].map((p) => mem.held(p.owner)),
     };
   }
@@ -591,6 +609,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   const dyn: Dynamic = {
     template, options, cache: new Map(), size: cache, shared: new Map(), nextOwner: 1, packs: 0, plans: 0,
     ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)),
+    regions: new Map(),
   };
   if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn });
   g.inputs.forEach((i, j) => (i.shape = first[j]));
@@ -622,6 +641,7 @@ function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): P
     mem.setOwner(prev);
     if (!plan) {
       mem.free(owner);
+      releaseRegions(dyn, mem, owner);
       // weights packed for the failed plan alone are dropped too
       for (const [key, e] of dyn.shared)
         if (e.users.delete(owner) && e.users.size === 0 && !e.stable) {
@@ -635,6 +655,7 @@ function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): P
 /** Give back an evicted plan's blocks, and packed tensors of its own that no cached plan uses any more. */
 function evict(dyn: Dynamic, mem: Mem, plan: Plan): void {
   mem.free(plan.owner);
+  releaseRegions(dyn, mem, plan.owner);
   for (const key of plan.uses) {
     const e = dyn.shared.get(key);
     if (!e) continue;
@@ -644,6 +665,44 @@ function evict(dyn: Dynamic, mem: Mem, plan: Plan): void {
       dyn.shared.delete(key);
     }
   }
+}
+
+/** A shared region of at least `bytes` for the plan of memory owner `user` (see Region). */
+function region(dyn: Dynamic, mem: Mem, kind: string, bytes: number, user: number): number {
+  const list = dyn.regions.get(kind) ?? [];
+  dyn.regions.set(kind, list);
+  let r = list[list.length - 1];
+  if (!r || r.size < bytes) {
+    // an unused smaller region goes first, so its bytes can be part of the larger one
+    if (r && r.users.size === 0) {
+      mem.free(r.owner);
+      list.pop();
+    }
+    const owner = dyn.nextOwner++;
+    const prev = mem.setOwner(owner);
+    try {
+      r = { ptr: mem.alloc(bytes), size: bytes, owner, users: new Set() };
+    } finally {
+      mem.setOwner(prev);
+    }
+    list.push(r);
+  }
+  r.users.add(user);
+  return r.ptr;
+}
+
+/** The plan of memory owner `user` no longer runs: free the outgrown regions nobody uses. */
+function releaseRegions(dyn: Dynamic, mem: Mem, user: number): void {
+  for (const list of dyn.regions.values())
+    for (let i = list.length - 1; i >= 0; i--) {
+      const r = list[i];
+      r.users.delete(user);
+      // the current region stays for the next plan even when unused
+      if (r.users.size === 0 && i < list.length - 1) {
+        mem.free(r.owner);
+        list.splice(i, 1);
+      }
+    }
 }
 
 /** Arrays up to this many floats are keyed by content (folded BatchNorm scales are remade per plan). */
@@ -688,7 +747,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   const arena = planArena(g, aliases, views);
 
   const { mem, k, pool, id } = backing;
-  const arenaBase = mem.alloc(arena.size);
+  const arenaBase = dyn ? region(dyn, mem, 'arena', arena.size, owner) : mem.alloc(arena.size);
   const constPtr = new Map<string, number>();
   const scratch = { ptr: 0 };
   let scratchBytes = 0;
@@ -766,7 +825,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
       plan.stepNodes.push(n);
     }
   }
-  scratch.ptr = mem.alloc(scratchBytes);
+  scratch.ptr = dyn ? region(dyn, mem, 'scratch', scratchBytes, owner) : mem.alloc(scratchBytes);
   for (const i of g.inputs) plan.inPtr.set(i.name, ctx.ptr(i.name));
   for (const o of g.outputs) plan.outPtr.set(o.name, ctx.ptr(o.name));
   return plan;
