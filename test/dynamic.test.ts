@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/builder';
-import { createModel, loadOnnx, ShapeError, ValueError } from '../src/index';
+import { createModel, init, loadOnnx, ShapeError, ValueError } from '../src/index';
 import type { Model, Tensor } from '../src/model';
 import { modelBuilder } from '../models/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
@@ -223,5 +223,29 @@ describe('dynamic input shapes', () => {
     const y = o.runSync({ x: syntheticInput([2, 3, 32, 32]) });
     expect(y.prob.shape).toEqual([2, 1, 16, 16]);
     await expect(loadOnnx(BYTES, { planCache: 0 })).rejects.toThrow(ValueError);
+  });
+
+  it('on 2 threads, every plan of a dynamic model runs on the one pool and memory it was created with: bit-identical to 1 thread', async () => {
+    const wasm = readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url));
+    const wasmThreads = readFileSync(new URL('../dist/wasmcnn-mt.wasm', import.meta.url));
+    try {
+      await init({ wasm, threads: 1 });
+      const one = await loadOnnx(BYTES, { planCache: 2 });
+      await init({ wasm, wasmThreads, threads: 2 });
+      const two = await loadOnnx(BYTES, { planCache: 2 });
+      expect(two.threads).toBe(2);
+      for (const s of [[1, 3, 64, 64], [2, 3, 96, 128], [1, 3, 37, 53], [1, 3, 64, 64], [1, 3, 200, 160]]) {
+        const x = syntheticInput(s, `t${s}`);
+        const a = await one.run({ x });
+        const b = await two.run({ x });
+        expect(b.prob.data).toEqual(a.prob.data);
+        expect(b.pooled.data).toEqual(a.pooled.data);
+      }
+      expect(stats(two).shapes).toEqual(['1x3x64x64', '1x3x200x160']);
+      one.dispose();
+      two.dispose();
+    } finally {
+      await init({ wasm, threads: 1 });
+    }
   });
 });
