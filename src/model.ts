@@ -766,6 +766,9 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
       const stable = arrays.some((v) => dyn.weights.has(v)) && arrays.every((v) => dyn.weights.has(v) || v.length <= INTERN_FLOATS);
       try {
         e = { ptr: make(), owner: own, users: new Set(), stable };
+      } catch (err) {
+        mem.free(own); // a packing that failed (memory refused to grow) keeps nothing
+        throw err;
       } finally {
         mem.setOwner(prev);
       }
