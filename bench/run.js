@@ -6,6 +6,8 @@
 //   (threads: each of --thread-models on 1 and 2 threads, interleaved)
 //   (latency: wasmcnn alone on the models of bench/latency.js, or --latency-models a,b:deploy,c@512;
 //    memory: peak memory while loading and running, bench/memory.js)
+//   (dynamic: a new input shape's first run and a cached shape's run against steady runs, --dynamic-models,
+//    default resnet50 and a PaddleOCR-det-like graph; bench/dynamic.js)
 //   node --experimental-wasm-relaxed-simd bench/run.js     (adds the relaxed-SIMD build)
 // Environment equivalents: BENCH_MODELS, BENCH_RUNS, BENCH_SECTIONS, BENCH_PROFILE (model name).
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,6 +20,7 @@ import { writeReport, writeThreadsReport } from './report.js';
 import { LATENCY_MODELS, benchLatency } from './latency.js';
 import { MEMORY_MODELS, benchMemory } from './memory.js';
 import { THREAD_MODELS, benchThreads } from './threads.js';
+import { DYNAMIC_MODELS, benchDynamic } from './dynamic.js';
 
 function arg(name, env, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,7 +31,8 @@ function arg(name, env, dflt) {
 }
 const MODELS = arg('models', 'BENCH_MODELS', DEFAULT_MODELS.join(',')).split(',').filter(Boolean);
 const RUNS = Math.max(1, Number(arg('runs', 'BENCH_RUNS', '10')));
-const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,threads,profile').split(','));
+const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,threads,profile,dynamic').split(','));
+const DYNAMIC = arg('dynamic-models', 'BENCH_DYNAMIC_MODELS', DYNAMIC_MODELS.join(',')).split(',').filter(Boolean);
 const THREADED = arg('thread-models', 'BENCH_THREAD_MODELS', THREAD_MODELS.join(',')).split(',').filter(Boolean);
 const PROFILE = arg('profile', 'BENCH_PROFILE', 'resnet50');
 const LATENCY = arg('latency-models', 'BENCH_LATENCY_MODELS', LATENCY_MODELS.join(',')).split(',').filter(Boolean);
@@ -172,6 +176,21 @@ if (SECTIONS.has('latency')) {
   console.log(`${pad('model', 36)}${pad('input', 18)}${pad('median ms', 12)}best ms`);
   for (const r of await benchLatency(LATENCY, RUNS))
     console.log(`${pad(r.entry, 36)}${pad(r.shape.join('x'), 18)}${pad(num(r.ms, 1), 12)}${num(r.best, 1)}`);
+}
+
+// 5b. dynamic input shapes: the cost of a new shape and of a cached one
+if (SECTIONS.has('dynamic')) {
+  console.log(`\ndynamic input shapes (1 thread, baseline SIMD, synthetic weights; steady = median of ${RUNS} runs at that shape)`);
+  console.log(`${pad('model', 10)}${pad('shape', 12)}${pad('first ms', 10)}${pad('steady ms', 11)}${pad('first/steady', 14)}weights packed`);
+  for (const r of await benchDynamic(DYNAMIC, RUNS)) {
+    console.log(`${pad(r.name, 10)}${pad(r.shapes[0].join('x'), 12)}${pad('(at load)', 10)}${pad(num(r.steady0, 1), 11)}`);
+    for (const f of r.fresh)
+      console.log(`${pad(r.name, 10)}${pad(f.shape.join('x'), 12)}${pad(num(f.first, 1), 10)}${pad(num(f.steady, 1), 11)}${pad(`${num(f.first / f.steady)}x`, 14)}${f.packed ? `${f.packed} new variants` : 'none'}`);
+    const b = r.shapes[1].join('x');
+    console.log(`${pad(r.name, 10)}${pad(b, 12)}re-plan every run (planCache 1, ${r.shapes[0].join('x')} and ${b} alternating): ${num(r.replan, 1)} ms = ${num(r.replan / r.steadyB)}x steady (${r.plansMade} plans made)`);
+    console.log(`${pad(r.name, 10)}${pad(b, 12)}cached, plan switched every run (planCache 2): ${num(r.cached, 1)} ms = ${num(r.cached / r.steadyB)}x steady (${r.cachedPlans} plans made)`);
+  }
+  console.log('first/steady: the first run at a new shape (planning included) over steady runs at it (target <= 1.3); cached: 1.0x expected');
 }
 
 // 6. memory while loading (not in the default sections)

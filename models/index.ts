@@ -5,6 +5,7 @@
 import { type GraphBuilder, type WeightsSource, toWeightMap } from '../src/builder';
 import { ShapeError, ValueError, WeightsError } from '../src/errors';
 import type { ByteSource } from '../src/io/source';
+import type { Graph } from '../src/graph/ir';
 import type { Model } from '../src/model';
 import { LENET } from './lenet';
 import { RESNET } from './resnet';
@@ -56,7 +57,7 @@ export function listModels(): string[] {
 }
 
 /** Options every model takes (LeNet-5's inputSize only as 32). */
-const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'onProgress', 'signal', 'hubTemplate']);
+const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'planCache', 'onProgress', 'signal', 'hubTemplate']);
 const FAMILY_OPTIONS: readonly FamilyOption[] = ['widthMultiplier', 'attention', 'deploy', 'scale', 'channels'];
 const ATTENTIONS = ['se', 'cbam', 'eca', 'coord'];
 
@@ -91,8 +92,10 @@ function checkOptions(name: string, e: ZooEntry, o: CreateModelOptions): void {
   if (o.numClasses !== undefined && !isPositiveInt(o.numClasses)) bad('numClasses', `must be a positive integer, got ${show(o.numClasses)}`);
   if (o.batch !== undefined && !isPositiveInt(o.batch)) bad('batch', `must be a positive integer, got ${show(o.batch)}`);
   const s = o.inputSize;
-  if (s !== undefined && !isPositiveInt(s) && !(Array.isArray(s) && s.length === 2 && s.every(isPositiveInt)))
-    bad('inputSize', `must be a positive integer or [height, width] of positive integers, got ${show(s)}`);
+  if (s !== undefined && s !== 'dynamic' && !isPositiveInt(s) && !(Array.isArray(s) && s.length === 2 && s.every(isPositiveInt)))
+    bad('inputSize', `must be a positive integer, [height, width] of positive integers or 'dynamic', got ${show(s)}`);
+  if (o.planCache !== undefined && !isPositiveInt(o.planCache)) bad('planCache', `must be a positive integer, got ${show(o.planCache)}`);
+  if (o.planCache !== undefined && s !== 'dynamic') bad('planCache', "applies to inputSize: 'dynamic' only (a fixed-size model has one plan)");
   const w = o.widthMultiplier;
   if (w !== undefined && !(typeof w === 'number' && Number.isFinite(w) && w > 0)) bad('widthMultiplier', `must be a positive number, got ${show(w)}`);
   if (o.attention !== undefined && !ATTENTIONS.includes(o.attention)) bad('attention', `must be one of ${ATTENTIONS.join(', ')}, got ${show(o.attention)}`);
@@ -109,8 +112,65 @@ function checkOptions(name: string, e: ZooEntry, o: CreateModelOptions): void {
  *   model does not honour (e.g. `widthMultiplier` on a ResNet, `inputSize: 28` on lenet5).
  */
 export function modelBuilder(name: string, options: CreateModelOptions = {}): GraphBuilder {
+  return builderAndAxes(name, options).builder;
+}
+
+/**
+ * The structure of a built graph with its sizes left out: node ops, attributes and wiring, and the
+ * values of its fixed constants. Two builds at different input sizes with the same structure
+ * compute the same function of any input size (every shape is then derived at plan time).
+ */
+function structure(g: Graph): string {
+  const attrs = (a: Record<string, unknown>) => JSON.stringify(a, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
+  const consts = [...g.initializers].map(([k, t]) => `${k}=${Array.from(t.data).join()}`);
+  const ints = [...g.intConstants].map(([k, t]) => `${k}=${t.ints.join()}`);
+  return [...g.nodes.map((n) => `${n.name}:${n.op}(${n.inputs})->${n.outputs}${attrs(n.attrs)}`), ...consts, ...ints].join('\n');
+}
+
+/** The first node where two structures differ (the first reader of a differing constant). */
+function firstDifference(g: Graph, a: string, b: string): string {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  const i = x.findIndex((l, j) => l !== y[j]);
+  const what = (x[i] ?? y[i] ?? '').split(/[:=]/)[0];
+  return g.nodes.find((n) => n.inputs.includes(what))?.name ?? what;
+}
+
+/**
+ * The builder for these options and, for `inputSize: 'dynamic'`, the input axes that may vary:
+ * the model is built at its native size and at larger ones (and another batch); height and
+ * width are dynamic when the graphs agree, else the option is refused naming the node that
+ * depends on the size; the batch axis too when a batch change alters nothing.
+ */
+function builderAndAxes(name: string, options: CreateModelOptions): { builder: GraphBuilder; axes?: number[] } {
   const e = entry(name);
   checkOptions(name, e, options);
+  if (options.inputSize === 'dynamic') {
+    const o = { ...options, inputSize: undefined };
+    const builder = build(name, e, o);
+    const [N, , H, W] = builder.graph.inputs[0].shape!;
+    const base = structure(builder.graph);
+    for (const [h, w] of [[H + 32, W + 32], [H * 2, W + 64]]) {
+      let other: GraphBuilder;
+      try {
+        other = build(name, e, { ...o, inputSize: [h, w] });
+      } catch (err) {
+        if (!(err instanceof ValueError)) throw err;
+        throw new ValueError(`${name}: option inputSize 'dynamic' is not supported: ${err.message}`);
+      }
+      const s = structure(other.graph);
+      if (s !== base)
+        throw new ValueError(
+          `${name}: option inputSize 'dynamic' is not supported: node '${firstDifference(builder.graph, base, s)}' is built for one input size (${H}x${W}), so the network does not compute the same function at others (e.g. a classifier's adaptive pool); give a fixed inputSize`,
+        );
+    }
+    const batchFree = structure(build(name, e, { ...o, batch: N + 1 }).graph) === base;
+    return { builder, axes: batchFree ? [0, 2, 3] : [2, 3] };
+  }
+  return { builder: build(name, e, options) };
+}
+
+function build(name: string, e: ZooEntry, options: CreateModelOptions): GraphBuilder {
   try {
     return e.build(options);
   } catch (err) {
@@ -153,8 +213,9 @@ async function weightsOf(w: WeightsSource | ByteSource, o: CreateModelOptions): 
  *   weights cannot be read; FormatError / WeightsError when they are not this model's weights.
  */
 export async function createModel(name: string, options: CreateModelOptions = {}): Promise<Model> {
-  const builder = modelBuilder(name, options);
+  const { builder, axes } = builderAndAxes(name, options);
   const w = options.weights ?? (await ZOO[name].bundled?.());
   if (!w) throw new WeightsError(`model '${name}' ships no weights: pass { weights } (safetensors bytes, a path, URL or hf: reference, or a state_dict map)`);
-  return builder.build(toWeightMap(await weightsOf(w, options)));
+  const dynamicAxes = axes && { [builder.graph.inputs[0].name]: axes };
+  return builder.build(toWeightMap(await weightsOf(w, options)), { dynamicAxes, planCache: options.planCache });
 }

@@ -26,8 +26,15 @@ export interface CreateModelOptions extends ReadOptions {
   numClasses?: number;
   /** Batch size the model is planned for (default 1). */
   batch?: number;
-  /** Input resolution (square or [H, W]); defaults to the model's native size. */
-  inputSize?: number | [number, number];
+  /**
+   * Input resolution (square or [H, W]); defaults to the model's native size. `'dynamic'`: the
+   * model runs on any batch and height x width given to run() (planned per shape and cached,
+   * first planned at the native size); refused by models whose graph depends on the input size
+   * (a classifier's adaptive pool built for one feature-map size, LeNet-5's fixed classifier).
+   */
+  inputSize?: number | [number, number] | 'dynamic';
+  /** With `inputSize: 'dynamic'`: input shapes kept planned at once (default 4, CompileOptions.planCache). */
+  planCache?: number;
   /** Channel width multiplier where the family has one (MobileNet V1-V4). */
   widthMultiplier?: number;
   /** Attention module inserted in each block where the family supports it (ResNets). */
@@ -58,6 +65,7 @@ export type ZooFamily = Record<string, ZooEntry>;
 
 /** [H, W] from the inputSize option or the model's default. */
 export function inputHW(o: CreateModelOptions, dflt: number): [number, number] {
-  const s = o.inputSize ?? dflt;
+  // 'dynamic' is resolved by models/index.ts (built at the native size) before a family builds
+  const s = o.inputSize === undefined || o.inputSize === 'dynamic' ? dflt : o.inputSize;
   return typeof s === 'number' ? [s, s] : [s[0], s[1]];
 }

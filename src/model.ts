@@ -1,6 +1,8 @@
 // From a Graph to a runnable Model: shape inference, passes, layouts, the arena, then one
 // plan step per node with every address bound. run() copies inputs in, calls the steps in
-// order and copies outputs out; it never allocates wasm memory.
+// order and copies outputs out; it never allocates wasm memory. A graph with dynamic input dims
+// is planned per input shape on first sight; plans are kept in a small LRU (the weights they pack
+// shared between them, src/runtime/memory.ts owner tracking gives an evicted plan's bytes back).
 import { GraphError, ShapeError, ValueError, WasmCnnError, WeightsError } from './errors';
 import { receptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
@@ -73,6 +75,88 @@ function describeValue(v: unknown): string {
 export interface CompileOptions {
   /** Fold BatchNorm, fuse activations and residuals, recognise decomposed forms (default true). */
   optimize?: boolean;
+  /**
+   * Input axes that may change from run to run, by input name (e.g. `{ image: [0, 2, 3] }`):
+   * the graph's shape for them is only the first one planned. Dims declared as -1 or 0 (an ONNX
+   * `dim_param`) are dynamic without being listed.
+   */
+  dynamicAxes?: Record<string, number[]>;
+  /**
+   * Plans a model with dynamic input dims keeps, one per input shape, least recently used
+   * evicted first (default 4). A cached shape runs at no extra cost; a new one costs planning
+   * and its activation arena, never re-packing weights a cached plan already packed.
+   */
+  planCache?: number;
+}
+
+/** Default number of input shapes a dynamic model keeps planned (CompileOptions.planCache). */
+export const DEFAULT_PLAN_CACHE = 4;
+
+/** One input shape's executable plan: steps bound to addresses, and what introspection reports. */
+interface Plan {
+  graph: Graph;
+  sourceGraph: Graph;
+  steps: Step[];
+  stepNodes: Node[];
+  inPtr: Map<string, number>;
+  outPtr: Map<string, number>;
+  layers: LayerInfo[];
+  /** Memory owner of the plan's own blocks (arena, kernel parameters, scratch); dynamic models. */
+  owner: number;
+  /** Keys of the shared packed weights the plan uses (dynamic models). */
+  uses: Set<string>;
+}
+
+/**
+ * A block of memory every plan of a dynamic model runs its activations (or scratch) in: runs
+ * never overlap, and nothing in it outlives a run, so plans share it. It is replaced by a larger
+ * one when a shape needs more, the old one freed once no cached plan runs in it. One region of
+ * the largest size seen means a new shape's first run writes to memory already touched (fresh
+ * pages cost a page fault each on first write, which made such runs 3x slower).
+ */
+interface Region {
+  ptr: number;
+  size: number;
+  owner: number;
+  users: Set<number>;
+}
+
+/** The wasm side of a model: ONE memory and ONE kernel instance for all of its plans. */
+interface Backing {
+  mem: Mem;
+  k: Kernels;
+  pool: Pool | undefined;
+  id: number;
+}
+
+/** Planning state of a model with dynamic input dims. */
+interface Dynamic {
+  /** The graph as loaded, before shape inference; inputs carry -1 on their dynamic axes. */
+  template: Graph;
+  options: CompileOptions;
+  /** Planned shapes, least recently used first (Map insertion order). */
+  cache: Map<string, Plan>;
+  size: number;
+  /**
+   * Packed weights shared by plans: address, memory owner, plans using them, and whether they
+   * are made from the loaded weights alone (kept for the model's life, so a shape coming back
+   * never re-packs; bounded by weights x packing variants) or from a plan's own derived tensor
+   * (freed with the last plan using them).
+   */
+  shared: Map<string, { ptr: number; owner: number; users: Set<number>; stable: boolean }>;
+  /** The loaded weights' arrays (a shared packing made from these is kept). */
+  weights: WeakSet<Float32Array>;
+  /** Shared regions by kind ('arena', 'scratch'), the current (largest) one last. */
+  regions: Map<string, Region[]>;
+  nextOwner: number;
+  /** Times a weight was packed (a test hook: a cached variant is never packed again). */
+  packs: number;
+  /** Input shapes planned so far, evicted ones included (a test hook). */
+  plans: number;
+  /** Interned small arrays (by content) and identity ids of large ones, for shared keys. */
+  ids: WeakMap<Float32Array, number>;
+  interned: Map<string, Float32Array[]>;
+  nextId: number;
 }
 
 /** A loaded network, ready to run. */
@@ -81,51 +165,127 @@ export class Model {
   readonly inputNames: string[];
   /** Names of the outputs run() returns, in order. */
   readonly outputNames: string[];
-  /** Planned input shapes (NCHW). */
+  /**
+   * Planned input shapes (NCHW). For a dynamic model: the shapes of the last run (or of the
+   * first plan made at load), -1 on dynamic axes until a shape has been planned.
+   */
   readonly inputShapes: Record<string, number[]>;
-  /** Output shapes (NCHW) by output name. */
+  /**
+   * Output shapes (NCHW) by output name. For a dynamic model: those of the last planned input
+   * shape (`[]` before any, when the file does not declare them).
+   */
   readonly outputShapes: Record<string, number[]>;
-  /** The graph as executed (after fusion and layout passes); for inspection. */
+  /**
+   * Input shapes as declared, -1 on every axis that may change between runs (ONNX `dim_param`
+   * or unknown dims, CompileOptions.dynamicAxes, zoo `inputSize: 'dynamic'`). Equal to
+   * inputShapes for a model planned for one shape.
+   */
+  readonly inputSignature: Record<string, number[]>;
+  /** True when some input dim may change between runs (see inputSignature). */
+  readonly dynamic: boolean;
+  /**
+   * The graph as executed (after fusion and layout passes); for inspection. For a dynamic model,
+   * that of the last planned shape (before any, the graph as loaded).
+   */
   readonly graph: Graph;
   /**
    * The network as built or imported, after shape inference and constant folding but before
    * fusion: ONNX ops plus wasmcnn's few internal ones (Silu, ChannelShuffle, ChannelLayerNorm).
+   * For a dynamic model, that of the last planned shape.
    */
   readonly sourceGraph: Graph;
-  /** Bytes of wasm memory the model holds (weights, arena, scratch). */
+  /**
+   * Bytes of wasm memory the model holds (weights, arena, scratch). A dynamic model grows it
+   * when a new input shape needs more than its free space; it stays below the weights plus
+   * about planCache + 1 of its largest plans (evicted plans' bytes are reused).
+   */
   readonly memoryBytes: number;
   /** Threads this model's convolutions and GEMMs are split over (init({ threads }) when created). */
   readonly threads: number;
-  private steps: Step[];
-  private stepNodes: Node[];
+  private steps: Step[] = [];
+  private stepNodes: Node[] = [];
   private mem: Mem | undefined;
   private k: Kernels;
   private pool: { pool: Pool; id: number } | undefined;
-  private inPtr: Map<string, number>;
-  private outPtr: Map<string, number>;
-  private layers: LayerInfo[];
+  private inPtr = new Map<string, number>();
+  private outPtr = new Map<string, number>();
+  private layers: LayerInfo[] = [];
+  private backing: Backing;
+  private dyn: Dynamic | undefined;
+  /** True once a plan exists (always for a fixed-shape model). */
+  private planned = false;
 
   /** @internal use loadOnnx, createModel or GraphBuilder.build */
-  constructor(p: {
-    graph: Graph; sourceGraph: Graph; steps: Step[]; stepNodes: Node[]; mem: Mem; k: Kernels; inPtr: Map<string, number>;
-    outPtr: Map<string, number>; layers: LayerInfo[]; pool?: { pool: Pool; id: number };
-  }) {
-    this.k = p.k;
-    this.stepNodes = p.stepNodes;
-    this.pool = p.pool;
-    this.threads = p.pool?.pool.threads ?? 1;
-    this.graph = p.graph;
-    this.sourceGraph = p.sourceGraph;
-    this.steps = p.steps;
-    this.mem = p.mem;
-    this.inPtr = p.inPtr;
-    this.outPtr = p.outPtr;
-    this.layers = p.layers;
-    this.inputNames = p.graph.inputs.map((i) => i.name);
-    this.outputNames = p.graph.outputs.map((o) => o.name);
-    this.inputShapes = Object.fromEntries(p.graph.inputs.map((i) => [i.name, i.shape!.slice()]));
-    this.outputShapes = Object.fromEntries(p.graph.outputs.map((o) => [o.name, p.graph.shapes.get(o.name)!.slice()]));
-    this.memoryBytes = p.mem.memory.buffer.byteLength;
+  constructor(p: { backing: Backing; plan?: Plan; dyn?: Dynamic }) {
+    const { mem, k, pool, id } = p.backing;
+    this.backing = p.backing;
+    this.k = k;
+    this.mem = mem;
+    this.pool = pool && { pool, id };
+    this.threads = pool?.threads ?? 1;
+    this.dyn = p.dyn;
+    this.dynamic = p.dyn !== undefined;
+    const g = p.plan?.graph ?? p.dyn!.template;
+    this.inputNames = g.inputs.map((i) => i.name);
+    this.outputNames = g.outputs.map((o) => o.name);
+    this.inputSignature = Object.fromEntries((p.dyn?.template ?? g).inputs.map((i) => [i.name, i.shape!.slice()]));
+    this.graph = g;
+    this.sourceGraph = g;
+    this.inputShapes = Object.fromEntries(g.inputs.map((i) => [i.name, i.shape!.slice()]));
+    this.outputShapes = Object.fromEntries(g.outputs.map((o) => [o.name, o.shape?.slice() ?? []]));
+    this.memoryBytes = mem.memory.buffer.byteLength;
+    if (p.plan) this.adopt(p.plan);
+  }
+
+  /** Make `plan` the one run() executes and introspection describes. */
+  private adopt(plan: Plan): void {
+    const self = this as unknown as Record<string, unknown>;
+    self.graph = plan.graph;
+    self.sourceGraph = plan.sourceGraph;
+    self.inputShapes = Object.fromEntries(plan.graph.inputs.map((i) => [i.name, i.shape!.slice()]));
+    self.outputShapes = Object.fromEntries(plan.graph.outputs.map((o) => [o.name, plan.graph.shapes.get(o.name)!.slice()]));
+    self.memoryBytes = this.backing.mem.memory.buffer.byteLength;
+    this.steps = plan.steps;
+    this.stepNodes = plan.stepNodes;
+    this.inPtr = plan.inPtr;
+    this.outPtr = plan.outPtr;
+    this.layers = plan.layers;
+    this.planned = true;
+  }
+
+  /**
+   * A dynamic model's plan for the feeds' shapes: the cached one (moved to most recent) or a new
+   * one, evicting the least recently used past the cache size. A shape the graph cannot take is
+   * a ShapeError naming the input shapes and the node; the current plan stays in place.
+   */
+  private select(dyn: Dynamic, feeds: Record<string, Tensor>): void {
+    const shapes: number[][] = [];
+    for (const i of dyn.template.inputs) {
+      const t = feeds[i.name];
+      const sig = i.shape!;
+      const s = t?.shape;
+      if (!Array.isArray(s) || s.length !== sig.length || s.some((d, j) => !Number.isSafeInteger(d) || d < 1 || (sig[j] >= 1 && d !== sig[j])))
+        throw new ShapeError(`input '${i.name}': expected shape ${shapeStr(sig)} (-1: any size), got ${describeValue(s)}`);
+      if (t.data.length !== numel(s)) throw new ShapeError(`input '${i.name}': ${t.data.length} values for shape ${shapeStr(s)} (${numel(s)})`);
+      shapes.push(s.slice());
+    }
+    const key = shapes.map((s) => s.join('x')).join(',');
+    let plan = dyn.cache.get(key);
+    if (plan) {
+      dyn.cache.delete(key);
+      dyn.cache.set(key, plan);
+    } else {
+      const g = cloneGraph(dyn.template);
+      g.inputs.forEach((i, j) => (i.shape = shapes[j]));
+      plan = planDynamic(g, this.backing, dyn, `input shape ${dyn.template.inputs.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`);
+      dyn.cache.set(key, plan);
+      for (const [k, old] of dyn.cache) {
+        if (dyn.cache.size <= dyn.size) break;
+        dyn.cache.delete(k);
+        evict(dyn, this.backing.mem, old);
+      }
+    }
+    this.adopt(plan);
   }
 
   /**
@@ -198,16 +358,25 @@ export class Model {
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds))
       throw new ValueError(`run() takes an object of named tensors ({ ${this.inputNames.map((n) => `'${n}': { data, shape }`).join(', ')} }), got ${describeValue(feeds)}`);
     for (const name of Object.keys(feeds))
-      if (!this.inPtr.has(name)) throw new ValueError(`unknown input '${name}'; the model's inputs are ${this.inputNames.join(', ')}`);
+      if (!Object.hasOwn(this.inputShapes, name)) throw new ValueError(`unknown input '${name}'; the model's inputs are ${this.inputNames.join(', ')}`);
     const allow = options?.allowNonFinite === true;
+    let fits = true;
     for (const name of this.inputNames) {
       const t = feeds[name];
       if (t === undefined) throw new ValueError(`missing input '${name}'`);
       if (typeof t !== 'object' || t === null) throw new ValueError(`input '${name}' must be { data: Float32Array, shape: number[] }, got ${describeValue(t)}`);
       const want = this.inputShapes[name];
       if (!(t.data instanceof Float32Array)) throw new ValueError(`input '${name}': data must be a Float32Array, got ${describeValue(t.data)}`);
-      if (!Array.isArray(t.shape) || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i]))
-        throw new ShapeError(`input '${name}': expected shape ${shapeStr(want)}, got ${describeValue(t.shape)}`);
+      if (!Array.isArray(t.shape) || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+        if (!this.dyn) throw new ShapeError(`input '${name}': expected shape ${shapeStr(want)}, got ${describeValue(t.shape)}`);
+        fits = false;
+      }
+    }
+    // a dynamic model switches to (or plans) the feeds' shapes before anything is copied
+    if (!fits) this.select(this.dyn!, feeds);
+    for (const name of this.inputNames) {
+      const t = feeds[name];
+      const want = this.inputShapes[name];
       if (t.data.length !== numel(want))
         throw new ShapeError(`input '${name}': ${t.data.length} values for shape ${shapeStr(want)} (${numel(want)})`);
       const p = this.inPtr.get(name)!;
@@ -228,12 +397,13 @@ export class Model {
 
   /** Layers with output shapes, parameter counts and multiply-accumulates (also after dispose()). */
   layerInfo(): LayerInfo[] {
+    this.needPlan('layerInfo()');
     return this.layers.map((l) => ({ ...l, outputShape: l.outputShape.slice() }));
   }
 
   /** Total trainable parameters (BatchNorm running statistics excluded, as PyTorch counts). */
   get paramCount(): number {
-    return this.layers.reduce((a, l) => a + l.params, 0);
+    return (this.planned ? this.layers : summarize(this.dyn!.template)).reduce((a, l) => a + l.params, 0);
   }
 
   /**
@@ -242,6 +412,7 @@ export class Model {
    * Available after dispose(): it reads only the graph, not the wasm memory.
    */
   summary(): string {
+    this.needPlan('summary()');
     let rf = new Map<string, string[]>();
     try {
       rf = new Map(
@@ -269,6 +440,31 @@ export class Model {
       `total params: ${this.paramCount.toLocaleString('en-US')}`,
       `total MACs:   ${total.toLocaleString('en-US')}`,
     ].join('\n');
+  }
+
+  /**
+   * @internal Plan cache state of a dynamic model (tests, bench): cached shapes least recently
+   * used first, plans made and weights packed so far, bytes held by the shared packed weights,
+   * by each cached plan (kernel parameters) and by the shared activation and scratch regions.
+   */
+  planStats(): { shapes: string[]; plans: number; packs: number; sharedBytes: number; planBytes: number[]; regionBytes: number } | undefined {
+    const dyn = this.dyn;
+    const mem = this.mem;
+    if (!dyn || !mem) return undefined;
+    let sharedBytes = 0;
+    for (const e of dyn.shared.values()) sharedBytes += mem.held(e.owner);
+    let regionBytes = 0;
+    for (const list of dyn.regions.values()) for (const r of list) regionBytes += mem.held(r.owner);
+    return {
+      shapes: [...dyn.cache.keys()], plans: dyn.plans, packs: dyn.packs, sharedBytes, regionBytes,
+      planBytes: [...dyn.cache.values()].map((p) => mem.held(p.owner)),
+    };
+  }
+
+  /** A dynamic model describes its layers once it has planned an input shape. */
+  private needPlan(what: string): void {
+    if (!this.planned)
+      throw new ValueError(`${what} describes a planned input shape; this model's inputs are dynamic (${Object.entries(this.inputSignature).map(([k, v]) => `'${k}' ${shapeStr(v)}`).join(', ')}) and none has run yet`);
   }
 
   /** True once dispose() has been called. */
@@ -380,11 +576,169 @@ function summarize(g: Graph): LayerInfo[] {
  */
 const MIN_PARALLEL_MACS = 100_000;
 
-/** Compile a graph (whose inputs have concrete shapes) into a Model. */
+/**
+ * Compile a graph into a Model. Inputs with every dim concrete and no dynamicAxes give a model
+ * planned once, here; dims of -1 or 0, or axes listed in options.dynamicAxes, give a dynamic
+ * model, planned here too when the only unknown dim is a batch (planned as 1, the form ONNX
+ * exports declare), else at its first run.
+ */
 export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
   if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
   checkWeights(g);
-  inferShapes(g);
+  const dynamicAxes = options.dynamicAxes ?? {};
+  for (const [name, axes] of Object.entries(dynamicAxes)) {
+    const i = g.inputs.find((v) => v.name === name);
+    if (!i) throw new ShapeError(`dynamicAxes names '${name}', which is not an input (inputs: ${g.inputs.map((v) => v.name).join(', ')})`);
+    if (!Array.isArray(axes) || axes.some((a) => !Number.isInteger(a) || a < 0 || a >= (i.shape?.length ?? 0)))
+      throw new ShapeError(`dynamicAxes['${name}'] must list axes of its shape ${shapeStr(i.shape)}, got ${describeValue(axes)}`);
+  }
+  const dynamic = g.inputs.some((i) => i.shape?.some((d) => d < 1) || (dynamicAxes[i.name]?.length ?? 0) > 0);
+  const cache = options.planCache ?? DEFAULT_PLAN_CACHE;
+  if (!Number.isSafeInteger(cache) || cache < 1) throw new ValueError(`planCache must be a positive integer, got ${describeValue(cache)}`);
+  if (!dynamic) {
+    inferShapes(g);
+    const { mem, k, pool, id } = await instantiate();
+    mem.setBase(k.heap_base());
+    const backing = { mem, k, pool, id };
+    return new Model({ backing, plan: planGraph(g, options, backing) });
+  }
+  for (const i of g.inputs)
+    if (!i.shape) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
+  // the first plan: every dim as given, an unknown batch as 1; none if another dim is unknown
+  const first = g.inputs.map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
+  const template = cloneGraph(g);
+  template.inputs.forEach((i) => (i.shape = i.shape!.map((d, j) => (d < 1 || dynamicAxes[i.name]?.includes(j) ? -1 : d))));
+  const { mem, k, pool, id } = await instantiate();
+  mem.setBase(k.heap_base());
+  mem.enableTracking();
+  const backing = { mem, k, pool, id };
+  const dyn: Dynamic = {
+    template, options, cache: new Map(), size: cache, shared: new Map(), nextOwner: 1, packs: 0, plans: 0,
+    ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)),
+    regions: new Map(),
+  };
+  if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn });
+  g.inputs.forEach((i, j) => (i.shape = first[j]));
+  const plan = planDynamic(g, backing, dyn);
+  dyn.cache.set(first.map((s) => s.join('x')).join(','), plan);
+  return new Model({ backing, plan, dyn });
+}
+
+/**
+ * Plan one input shape of a dynamic model (g: a copy of the template with concrete inputs).
+ * Its blocks belong to a fresh memory owner, freed if planning fails; `what` names the shape in
+ * the ShapeError of a shape the graph cannot take (undefined: the first plan at load, whose
+ * errors pass through as they are).
+ */
+function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): Plan {
+  const { mem } = backing;
+  const owner = dyn.nextOwner++;
+  const prev = mem.setOwner(owner);
+  let plan: Plan | undefined;
+  try {
+    inferShapes(g);
+    plan = planGraph(g, dyn.options, backing, dyn, owner);
+    dyn.plans++;
+    return plan;
+  } catch (e) {
+    if (what && (e instanceof ShapeError || e instanceof GraphError)) throw new ShapeError(`${what}: ${e.message}`);
+    throw e;
+  } finally {
+    mem.setOwner(prev);
+    if (!plan) {
+      mem.free(owner);
+      releaseRegions(dyn, mem, owner);
+      // weights packed for the failed plan alone are dropped too
+      for (const [key, e] of dyn.shared)
+        if (e.users.delete(owner) && e.users.size === 0 && !e.stable) {
+          mem.free(e.owner);
+          dyn.shared.delete(key);
+        }
+    }
+  }
+}
+
+/** Give back an evicted plan's blocks, and packed tensors of its own that no cached plan uses any more. */
+function evict(dyn: Dynamic, mem: Mem, plan: Plan): void {
+  mem.free(plan.owner);
+  releaseRegions(dyn, mem, plan.owner);
+  for (const key of plan.uses) {
+    const e = dyn.shared.get(key);
+    if (!e) continue;
+    e.users.delete(plan.owner);
+    if (e.users.size === 0 && !e.stable) {
+      mem.free(e.owner);
+      dyn.shared.delete(key);
+    }
+  }
+}
+
+/** A shared region of at least `bytes` for the plan of memory owner `user` (see Region). */
+function region(dyn: Dynamic, mem: Mem, kind: string, bytes: number, user: number): number {
+  const list = dyn.regions.get(kind) ?? [];
+  dyn.regions.set(kind, list);
+  let r = list[list.length - 1];
+  if (!r || r.size < bytes) {
+    // an unused smaller region goes first, so its bytes can be part of the larger one
+    if (r && r.users.size === 0) {
+      mem.free(r.owner);
+      list.pop();
+    }
+    const owner = dyn.nextOwner++;
+    const prev = mem.setOwner(owner);
+    try {
+      r = { ptr: mem.alloc(bytes), size: bytes, owner, users: new Set() };
+    } finally {
+      mem.setOwner(prev);
+    }
+    list.push(r);
+  }
+  r.users.add(user);
+  return r.ptr;
+}
+
+/** The plan of memory owner `user` no longer runs: free the outgrown regions nobody uses. */
+function releaseRegions(dyn: Dynamic, mem: Mem, user: number): void {
+  for (const list of dyn.regions.values())
+    for (let i = list.length - 1; i >= 0; i--) {
+      const r = list[i];
+      r.users.delete(user);
+      // the current region stays for the next plan even when unused
+      if (r.users.size === 0 && i < list.length - 1) {
+        mem.free(r.owner);
+        list.splice(i, 1);
+      }
+    }
+}
+
+/** Arrays up to this many floats are keyed by content (folded BatchNorm scales are remade per plan). */
+const INTERN_FLOATS = 4096;
+
+/** A key part for a shared packing: small arrays by content, large ones by identity. */
+function keyOf(dyn: Dynamic, v: Float32Array | string | number | boolean | undefined): string {
+  if (!(v instanceof Float32Array)) return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  let id = dyn.ids.get(v);
+  if (id !== undefined) return `#${id}`;
+  if (v.length <= INTERN_FLOATS) {
+    const bits = new Int32Array(v.buffer, v.byteOffset, v.length);
+    let h = 0x811c9dc5;
+    for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i], 0x01000193);
+    const hk = `${v.length}:${h >>> 0}`;
+    const same = dyn.interned.get(hk) ?? [];
+    const hit = same.find((u) => u.length === v.length && new Int32Array(u.buffer, u.byteOffset, u.length).every((b, i) => b === bits[i]));
+    if (hit) id = dyn.ids.get(hit)!;
+    else {
+      same.push(v);
+      dyn.interned.set(hk, same);
+    }
+  }
+  id ??= dyn.nextId++;
+  dyn.ids.set(v, id);
+  return `#${id}`;
+}
+
+/** Plan a graph whose shapes are inferred: passes, layouts, arena, then one step per node. */
+function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dynamic, owner = 0): Plan {
   removeIdentities(g);
   const layers = summarize(g);
   const sourceGraph = cloneGraph(g);
@@ -398,12 +752,39 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   const { views, noops } = options.optimize === false ? { views: new Map(), noops: new Set<Node>() } : planViews(g, layouts, aliases);
   const arena = planArena(g, aliases, views);
 
-  const { mem, k, pool, id } = await instantiate();
-  mem.setBase(k.heap_base());
-  const arenaBase = mem.alloc(arena.size);
+  const { mem, k, pool, id } = backing;
+  const arenaBase = dyn ? region(dyn, mem, 'arena', arena.size, owner) : mem.alloc(arena.size);
   const constPtr = new Map<string, number>();
   const scratch = { ptr: 0 };
   let scratchBytes = 0;
+  const uses = new Set<string>();
+  const plan: Plan = { graph: g, sourceGraph, steps: [], stepNodes: [], inPtr: new Map(), outPtr: new Map(), layers, owner, uses };
+  // packed once per model: the first plan to need a key packs it under its own memory owner
+  const shared = dyn && ((key: Parameters<NonNullable<PlanCtx['shared']>>[0], make: () => number): number => {
+    const name = key.map((v) => keyOf(dyn, v)).join('|');
+    let e = dyn.shared.get(name);
+    if (!e) {
+      const own = dyn.nextOwner++;
+      const prev = mem.setOwner(own);
+      // made from the loaded weights (small arrays such as folded BatchNorm scales are remade
+      // per plan but keyed by content): kept; from a large tensor of this plan's own: not
+      const arrays = key.filter((v): v is Float32Array => v instanceof Float32Array);
+      const stable = arrays.some((v) => dyn.weights.has(v)) && arrays.every((v) => dyn.weights.has(v) || v.length <= INTERN_FLOATS);
+      try {
+        e = { ptr: make(), owner: own, users: new Set(), stable };
+      } catch (err) {
+        mem.free(own); // a packing that failed (memory refused to grow) keeps nothing
+        throw err;
+      } finally {
+        mem.setOwner(prev);
+      }
+      dyn.packs++;
+      dyn.shared.set(name, e);
+    }
+    e.users.add(owner);
+    uses.add(name);
+    return e.ptr;
+  });
   const base = makeInferCtx(g);
   const ctx: PlanCtx = {
     ...base,
@@ -415,7 +796,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
       const t = g.initializers.get(name);
       if (!t) throw new GraphError(`value '${name}' has no buffer`);
       let p = constPtr.get(name);
-      if (p === undefined) constPtr.set(name, (p = mem.putF32(t.data)));
+      if (p === undefined) constPtr.set(name, (p = shared ? shared(['const', t.data], () => mem.putF32(t.data)) : mem.putF32(t.data)));
       return p;
     },
     layout: (name) => layouts.get(name) ?? 'plain',
@@ -443,19 +824,18 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
       return () => pool.run(k, id, fn, a ?? bound());
     },
   };
-  const steps: Step[] = [];
-  const stepNodes: Node[] = [];
+  if (shared) ctx.shared = shared;
   for (const n of g.nodes) {
     // views and aliases (reshapes, free transposes, trivial layout changes) compute nothing
     if (noops.has(n) || aliases.has(n.outputs[0])) continue;
     const s = opDef(n.op)!.plan(n, ctx);
     if (s) {
-      steps.push(s);
-      stepNodes.push(n);
+      plan.steps.push(s);
+      plan.stepNodes.push(n);
     }
   }
-  scratch.ptr = mem.alloc(scratchBytes);
-  const inPtr = new Map(g.inputs.map((i) => [i.name, ctx.ptr(i.name)]));
-  const outPtr = new Map(g.outputs.map((o) => [o.name, ctx.ptr(o.name)]));
-  return new Model({ graph: g, sourceGraph, steps, stepNodes, mem, k, inPtr, outPtr, layers, pool: pool && { pool, id } });
+  scratch.ptr = dyn ? region(dyn, mem, 'scratch', scratchBytes, owner) : mem.alloc(scratchBytes);
+  for (const i of g.inputs) plan.inPtr.set(i.name, ctx.ptr(i.name));
+  for (const o of g.outputs) plan.outPtr.set(o.name, ctx.ptr(o.name));
+  return plan;
 }

@@ -190,6 +190,27 @@ describe.each(MODELS)('%s', (name) => {
     expectRefused(name, 'channels', { channels: 2 });
   });
 
+  it("inputSize 'dynamic' builds the native-size network (sizes vary at run time) or is refused by name", () => {
+    let b: GraphBuilder | undefined;
+    try {
+      b = modelBuilder(name, { inputSize: 'dynamic' });
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      expect(e.message).toContain(name);
+      expect(e.message).toContain("inputSize 'dynamic'");
+    }
+    if (b) {
+      // the first plan is the native one; test/dynamic.test.ts runs such models at other sizes
+      expect(inShape(b)).toEqual(baseIn);
+      expect(b.weightShapes()).toEqual(base.weightShapes());
+      expect(b.graph.nodes.length).toBe(base.graph.nodes.length);
+      expect(modelBuilder(name, { inputSize: 'dynamic', planCache: 2 }).graph.nodes.length).toBe(base.graph.nodes.length);
+    }
+    expectRefused(name, 'planCache', { planCache: 2 }); // one plan without 'dynamic'
+    expectRefused(name, 'planCache', { inputSize: 'dynamic', planCache: 0 });
+    expectRefused(name, 'inputSize', { inputSize: 'dyn' });
+  });
+
   it('an unknown option is refused by name', () => {
     expectRefused(name, 'inputsize', { inputsize: 28 });
   });

@@ -22,7 +22,7 @@ const MODEL_OPTS: Record<string, OptionSpec> = {
   model: { kind: 'string', short: 'm', help: 'an ONNX file/URL or a zoo name (see `wasmcnn models`)' },
   weights: { kind: 'string', short: 'w', help: 'safetensors path, URL or hf:owner/repo for a zoo model' },
   threads: { kind: 'int', help: 'threads to run on (default 1)' },
-  'input-size': { kind: 'int', help: "input resolution for zoo models that take one" },
+  'input-size': { kind: 'int', help: "input resolution for zoo models that take one, or for an ONNX file with dynamic sizes" },
   quiet: { kind: 'flag', short: 'q', help: 'no progress bars' },
 };
 
@@ -48,7 +48,16 @@ async function loadModel(
   try {
     if (isOnnx(ref)) {
       if (o.weights) throw new UsageError('--weights is for zoo models; an ONNX file carries its own');
-      return await loadOnnx(ref, { onProgress: bar });
+      const m = await loadOnnx(ref, { onProgress: bar });
+      // a file with dynamic sizes: the commands need one shape, from --input-size
+      const name = m.inputNames[0];
+      const sig = m.inputShapes[name];
+      if (!sig.some((d) => d < 1)) return m;
+      m.dispose();
+      const s = inputSize ?? (o['input-size'] ? [o['input-size'] as number, o['input-size'] as number] : undefined);
+      if (!s || sig.length !== 4 || sig[1] < 1)
+        throw new UsageError(`the model's input '${name}' has dynamic dims [${sig}] (-1): give --input-size`);
+      return await loadOnnx(ref, { inputShapes: { [name]: [sig[0] > 0 ? sig[0] : 1, sig[1], s[0], s[1]] } });
     }
     if (!listModels().includes(ref))
       throw new UsageError(`'${ref}' is neither an .onnx file nor a zoo model (see \`wasmcnn models\`)`);

@@ -35,7 +35,7 @@ function affineOf(g: Graph, n: Node, x: string, OC: number, ctx: ReturnType<type
 export function foldBatchNorm(g: Graph): void {
   const ctx = makeInferCtx(g);
   const prod = producers(g);
-  let uses = consumers(g);
+  const uses = consumers(g);
   for (const n of [...g.nodes]) {
     if (n.op !== 'BatchNormalization' && n.op !== 'Mul' && n.op !== 'Add') continue;
     const x = n.inputs.find((i) => prod.get(i)?.op === 'Conv');
@@ -70,6 +70,7 @@ export function foldBatchNorm(g: Graph): void {
     conv.outputs = [n.outputs[0]];
     g.nodes.splice(g.nodes.indexOf(n), 1);
     prod.set(n.outputs[0], conv);
-    uses = consumers(g);
+    // x is gone; the conv's new output keeps n's readers, so no other entry changes
+    uses.delete(x);
   }
 }

@@ -47,10 +47,27 @@ function actOf(g: Graph, n: Node, clampOnly: boolean): { act: number; p0: number
 export function fuseEpilogue(g: Graph): void {
   const ctx = makeInferCtx(g);
   let changed = true;
+  // Each sweep rewrites as it goes, keeping the reader and producer maps current, and sweeps
+  // repeat until one changes nothing (a node that just took its successor in is looked at again
+  // by the next sweep: Conv, then its residual Add, then the Relu after it).
   while (changed) {
     changed = false;
     const uses = consumers(g);
     const prod = producers(g);
+    /** `n` took in `gone` (removed), which read `was` (no longer produced): update the maps. */
+    const absorbed = (n: Node, gone: Node, was: string) => {
+      changed = true;
+      uses.delete(was);
+      for (const i of gone.inputs) {
+        const l = i ? uses.get(i) : undefined;
+        if (!l) continue;
+        const j = l.indexOf(gone);
+        if (j < 0) continue;
+        if (l.includes(n) || !n.inputs.includes(i)) l.splice(j, 1);
+        else l[j] = n;
+      }
+      for (const o of n.outputs) if (o) prod.set(o, n);
+    };
     for (const n of g.nodes) {
       if (!FUSABLE.has(n.op) || !constB(g, n) || n.attrs._act !== undefined) continue;
       const out = n.outputs[0];
@@ -68,8 +85,8 @@ export function fuseEpilogue(g: Graph): void {
           n.inputs = [n.inputs[0], n.inputs[1], other];
           n.outputs = [next.outputs[0]];
           g.nodes.splice(g.nodes.indexOf(next), 1);
-          changed = true;
-          break;
+          absorbed(n, next, out);
+          continue;
         }
       }
       // residual add
@@ -82,8 +99,8 @@ export function fuseEpilogue(g: Graph): void {
           n.inputs = [n.inputs[0], n.inputs[1], n.inputs[2] ?? '', other];
           n.outputs = [next.outputs[0]];
           g.nodes.splice(g.nodes.indexOf(next), 1);
-          changed = true;
-          break;
+          absorbed(n, next, out);
+          continue;
         }
       }
       // an element-wise activation commutes with a reshape: look through one (Linear on N-D input)
@@ -92,10 +109,11 @@ export function fuseEpilogue(g: Graph): void {
         const act2 = after.length === 1 && !isGraphOutput(g, next.outputs[0]) ? actOf(g, after[0], n.op === 'Conv' || n.op === 'BatchNormalization') : undefined;
         if (act2 && after[0].inputs[0] === next.outputs[0]) {
           n.attrs = { ...n.attrs, _act: act2.act, _p0: act2.p0, _p1: act2.p1 };
+          const was = next.outputs[0];
           next.outputs = [after[0].outputs[0]];
           g.nodes.splice(g.nodes.indexOf(after[0]), 1);
-          changed = true;
-          break;
+          absorbed(next, after[0], was);
+          continue;
         }
       }
       const act = actOf(g, next, n.op === 'BatchNormalization' || (n.op === 'Conv' && isDepthwise(n, ctx)));
@@ -103,8 +121,7 @@ export function fuseEpilogue(g: Graph): void {
         n.attrs = { ...n.attrs, _act: act.act, _p0: act.p0, _p1: act.p1 };
         n.outputs = [next.outputs[0]];
         g.nodes.splice(g.nodes.indexOf(next), 1);
-        changed = true;
-        break;
+        absorbed(n, next, out);
       }
     }
   }

@@ -8,7 +8,11 @@ import { parseOnnx } from './reader';
 import type { IntTensor, Tensor } from '../graph/ir';
 
 export interface LoadOnnxOptions extends CompileOptions, ReadOptions {
-  /** Concrete shapes for inputs with symbolic or missing dims (e.g. the batch). */
+  /**
+   * Shapes to plan inputs for, fixing dims the file leaves symbolic. Without it (or with -1 for
+   * a dim), a symbolic or unknown dim (`dim_param`, `dim_value` 0 or absent) stays dynamic: the
+   * model runs on whatever size run() is given, planning each new shape once (see planCache).
+   */
   inputShapes?: Record<string, number[]>;
   /**
    * Inputs to freeze as constants at load time (e.g. a reshape target or clip bounds that a
@@ -44,12 +48,14 @@ export async function loadOnnx(source: ByteSource, options: LoadOnnxOptions = {}
   for (const i of graph.inputs) {
     const s = given[i.name];
     if (s) {
-      if (i.shape && i.shape.length && (s.length !== i.shape.length || s.some((d, j) => i.shape![j] > 0 && i.shape![j] !== d)))
+      if (!Array.isArray(s) || s.some((d) => !Number.isSafeInteger(d) || (d < 1 && d !== -1)))
+        throw new ShapeError(`input '${i.name}': inputShapes gives ${JSON.stringify(s)}; dims must be positive integers (or -1 to leave one dynamic)`);
+      if (i.shape && i.shape.length && (s.length !== i.shape.length || s.some((d, j) => i.shape![j] > 0 && d > 0 && i.shape![j] !== d)))
         throw new ShapeError(`input '${i.name}': inputShapes gives [${s}], the file declares [${i.shape}]`);
-      i.shape = s.slice();
-    } else if (i.shape && i.shape.some((d) => d < 1)) {
-      // a symbolic batch dim defaults to 1
-      i.shape = i.shape.map((d, j) => (d < 1 && j === 0 ? 1 : d));
+      i.shape = s.map((d, j) => (d > 0 ? d : i.shape?.[j] && i.shape[j] > 0 ? i.shape[j] : -1));
+    } else if (i.shape) {
+      // symbolic dims stay dynamic (compileGraph plans an unknown batch as 1 at load)
+      i.shape = i.shape.map((d) => (d > 0 ? d : -1));
     }
   }
   return compileGraph(graph, options);

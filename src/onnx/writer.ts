@@ -38,7 +38,8 @@ function attrMsg(name: string, v: AttrValue): Init<AttributeMsg> {
 function valueInfo(name: string, shape: number[] | undefined, elemType: number = DataType.FLOAT): Init<ValueInfoMsg> {
   return {
     name,
-    type: { tensor_type: { elem_type: elemType, shape: shape ? { dim: shape.map((d) => ({ dim_value: d })) } : undefined } },
+    // a dim of -1 (dynamic) is written as a symbolic dim_param
+    type: { tensor_type: { elem_type: elemType, shape: shape ? { dim: shape.map((d, j) => (d >= 0 ? { dim_value: d } : { dim_param: `${name}_dim${j}` })) } : undefined } },
   };
 }
 

@@ -145,7 +145,7 @@ export const conv: OpDef = {
       if (dw) k.dwconv_pack(wp, bp, g, dst);
       else if (wino) k.wino_pack(wp, bp, g, dst);
       else k.conv2d_pack(wp, bp, g, dst);
-    }, scale);
+    }, scale, `${dw ? 'dw' : wino ? 'wino' : 'gemm'}:${groups}:${wino && useF4(win, x[1], w[0]) ? 'f4' : ''}`);
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
     const macs = this.macs!(n, ctx);

@@ -102,7 +102,7 @@ export const convTranspose: OpDef = {
     const biasName = input(n, 2);
     const bias = biasName ? ctx.weight(biasName) : undefined;
     const g = geomBlock(ctx, win, { N: x[0], H: x[2], W: x[3], C: x[1], OC: oc, groups });
-    const packed = packWeights(ctx, k.convt_packed_size(g), weight, bias, (wp, bp, dst) => k.convt_pack(wp, bp, g, dst));
+    const packed = packWeights(ctx, k.convt_packed_size(g), weight, bias, (wp, bp, dst) => k.convt_pack(wp, bp, g, dst), undefined, `convt:${groups}`);
     const s = ctx.scratch(k.convt_scratch_size(g));
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);

@@ -15,26 +15,29 @@ import { fusedAct } from './window';
  * fully connected layer never needs a second full-size copy in JS or in wasm memory.
  */
 export function packGemm(ctx: PlanCtx, w: Float32Array, N: number, K: number, bias?: Float32Array, kn = false, scale = 1): number {
-  const { k, mem } = ctx;
-  const packed = mem.alloc(k.gemm_packed_size(N, K) * 4);
-  const panel = k.gemm_packed_size(8, K);
-  const mark = mem.mark();
-  const bp = bias ? mem.putF32(bias) : 0;
-  // 64 Ki floats (256 KiB) of staging: it sits above the packed weights until reset, and a
-  // model's last layer (the classifier) would otherwise keep megabytes of dead memory at the top
-  const chunk = Math.max(8, Math.floor((1 << 16) / K / 8) * 8);
-  const stage = mem.alloc(Math.min(chunk, N) * K * 4);
-  for (let c0 = 0; c0 < N; c0 += chunk) {
-    const rows = Math.min(chunk, N - c0);
-    const f = mem.f32;
-    const s = stage >>> 2;
-    if (!kn) f.set(w.subarray(c0 * K, (c0 + rows) * K), s);
-    else for (let r = 0; r < rows; r++) for (let j = 0; j < K; j++) f[s + r * K + j] = w[j * N + c0 + r];
-    if (scale !== 1) for (let i = s, e = s + rows * K; i < e; i++) f[i] *= scale;
-    k.gemm_pack(stage, rows, K, K, bp ? bp + c0 * 4 : 0, packed + (c0 / 8) * panel * 4);
+  return ctx.shared ? ctx.shared(['gemm', w, bias, N, K, kn, scale], make) : make();
+  function make(): number {
+    const { k, mem } = ctx;
+    const packed = mem.alloc(k.gemm_packed_size(N, K) * 4);
+    const panel = k.gemm_packed_size(8, K);
+    const mark = mem.mark();
+    const bp = bias ? mem.putF32(bias) : 0;
+    // 64 Ki floats (256 KiB) of staging: it sits above the packed weights until reset, and a
+    // model's last layer (the classifier) would otherwise keep megabytes of dead memory at the top
+    const chunk = Math.max(8, Math.floor((1 << 16) / K / 8) * 8);
+    const stage = mem.alloc(Math.min(chunk, N) * K * 4);
+    for (let c0 = 0; c0 < N; c0 += chunk) {
+      const rows = Math.min(chunk, N - c0);
+      const f = mem.f32;
+      const s = stage >>> 2;
+      if (!kn) f.set(w.subarray(c0 * K, (c0 + rows) * K), s);
+      else for (let r = 0; r < rows; r++) for (let j = 0; j < K; j++) f[s + r * K + j] = w[j * N + c0 + r];
+      if (scale !== 1) for (let i = s, e = s + rows * K; i < e; i++) f[i] *= scale;
+      k.gemm_pack(stage, rows, K, K, bp ? bp + c0 * 4 : 0, packed + (c0 / 8) * panel * 4);
+    }
+    mem.reset(mark);
+    return packed;
   }
-  mem.reset(mark);
-  return packed;
 }
 
 function shapes(n: Node, ctx: InferCtx) {

@@ -42,6 +42,13 @@ export interface PlanCtx extends InferCtx {
    * Arguments may be scratch handles (read once planning has ended).
    */
   parallel(kernel: ParallelKernel, args: (number | { ptr: number })[], macs: number): Step;
+  /**
+   * Constant data (packed weights) shared by every plan of a model with dynamic input shapes:
+   * `make` packs it with ctx.mem and returns its address, and runs only when no live plan holds
+   * data made from the same key (Float32Arrays by identity, small ones by content; strings and
+   * numbers name the packing variant). Absent for fixed-shape models: call `make` directly.
+   */
+  shared?(key: (Float32Array | string | number | boolean | undefined)[], make: () => number): number;
 }
 
 export type Step = () => void;

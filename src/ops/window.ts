@@ -128,25 +128,30 @@ export function fusedAct(n: Node): { act: number; p0: number; p1: number } {
  * Packs a conv-family weight once: stages the PyTorch/ONNX-layout weight (each output channel's
  * kernel times scale[o] when a folded BatchNorm / layer scale is given) and bias in wasm
  * memory, calls `pack(w, bias, dst)` into `floats` freshly reserved floats, and gives the
- * staging space back. Returns the packed weights' address.
+ * staging space back. Returns the packed weights' address. `variant` names the packing (kernel
+ * family and flags): with it, the plans of a model with dynamic input shapes share the result.
  */
 export function packWeights(
   ctx: PlanCtx, floats: number, weight: Tensor, bias: Tensor | undefined,
-  pack: (w: number, bias: number, dst: number) => void, scale?: Float32Array,
+  pack: (w: number, bias: number, dst: number) => void, scale?: Float32Array, variant = '',
 ): number {
   const { mem } = ctx;
-  const packed = mem.alloc(floats * 4);
-  const mark = mem.mark();
-  const wp = mem.putF32(weight.data);
-  if (scale) {
-    const f = mem.f32;
-    const per = weight.data.length / scale.length;
-    for (let o = 0; o < scale.length; o++) {
-      const base = (wp >>> 2) + o * per;
-      for (let j = 0; j < per; j++) f[base + j] *= scale[o];
+  const make = () => {
+    const packed = mem.alloc(floats * 4);
+    const mark = mem.mark();
+    const wp = mem.putF32(weight.data);
+    if (scale) {
+      const f = mem.f32;
+      const per = weight.data.length / scale.length;
+      for (let o = 0; o < scale.length; o++) {
+        const base = (wp >>> 2) + o * per;
+        for (let j = 0; j < per; j++) f[base + j] *= scale[o];
+      }
     }
-  }
-  pack(wp, bias ? mem.putF32(bias.data) : 0, packed);
-  mem.reset(mark);
-  return packed;
+    pack(wp, bias ? mem.putF32(bias.data) : 0, packed);
+    mem.reset(mark);
+    return packed;
+  };
+  // shared between the plans of a dynamic model only when the caller names its packing variant
+  return ctx.shared && variant ? ctx.shared(['conv', variant, floats, weight.data, weight.shape.join(), bias?.data, scale], make) : make();
 }

@@ -1,6 +1,9 @@
 // One WebAssembly.Memory per model: [static data | activation arena | weights, params | scratch].
 // Memory grows only while a model is being planned; `run` never grows it. Typed-array views
-// are re-created whenever a grow has detached the old buffer.
+// are re-created whenever a grow has detached the old buffer. A model with dynamic input shapes
+// turns on owner tracking: each allocation belongs to a plan (or to the shared weights), an
+// evicted plan's blocks go back to a first-fit free list (address-ordered, coalesced), so the
+// memory of many shapes is bounded by the weights plus the plans cached at once.
 import { WasmCnnError } from '../errors';
 
 const PAGE = 65536;
@@ -12,6 +15,8 @@ export class Mem {
   private top = 0;
   private f32view = new Float32Array(0);
   private i32view = new Int32Array(0);
+  /** Owner tracking (dynamic models): the allocation log and the free list; undefined when off. */
+  private track: { log: { p: number; size: number; owner: number }[]; free: { p: number; size: number }[]; owner: number } | undefined;
 
   /**
    * shared: a SharedArrayBuffer-backed memory (threads). It must declare its maximum up front:
@@ -42,20 +47,114 @@ export class Mem {
 
   /** Reserve `bytes` (64-byte aligned) at plan time, growing the memory if needed. */
   alloc(bytes: number): number {
+    const t = this.track;
+    if (t) return this.allocTracked(t, align(Math.max(bytes, 0), 64));
     const p = this.top;
     this.top = align(p + Math.max(bytes, 0), 64);
     this.ensure(this.top);
     return p;
   }
 
-  /** Current bump position, to give back temporary space with `reset`. */
+  /** Current bump position (or allocation count when tracking), to give back temporary space with `reset`. */
   mark(): number {
-    return this.top;
+    return this.track ? this.track.log.length : this.top;
   }
 
   /** Drop every allocation made since `mark` (plan-time temporaries). */
   reset(mark: number): void {
-    this.top = mark;
+    const t = this.track;
+    if (!t) {
+      this.top = mark;
+      return;
+    }
+    while (t.log.length > mark) this.release(t, t.log.pop()!);
+  }
+
+  /**
+   * Turn on owner tracking (before the first allocation that may be freed): from now on every
+   * allocation belongs to the current owner (see `owner`) and `free(owner)` gives its blocks back.
+   */
+  enableTracking(): void {
+    this.track ??= { log: [], free: [], owner: 0 };
+  }
+
+  /** The owner new allocations are charged to (tracking on); returns the previous one. */
+  setOwner(owner: number): number {
+    const t = this.track;
+    if (!t) throw new WasmCnnError('internal: Mem.setOwner without tracking');
+    const prev = t.owner;
+    t.owner = owner;
+    return prev;
+  }
+
+  /** Give back every block of `owner` (tracking on); returns the bytes freed. */
+  free(owner: number): number {
+    const t = this.track;
+    if (!t) throw new WasmCnnError('internal: Mem.free without tracking');
+    let bytes = 0;
+    const kept = [];
+    for (const b of t.log) {
+      if (b.owner !== owner) kept.push(b);
+      else {
+        bytes += b.size;
+        this.release(t, b);
+      }
+    }
+    t.log = kept;
+    return bytes;
+  }
+
+  /** Bytes currently held by `owner` (tracking on). */
+  held(owner: number): number {
+    let n = 0;
+    for (const b of this.track?.log ?? []) if (b.owner === owner) n += b.size;
+    return n;
+  }
+
+  private allocTracked(t: NonNullable<Mem['track']>, size: number): number {
+    let p = -1;
+    if (size > 0)
+      for (let i = 0; i < t.free.length; i++) {
+        const f = t.free[i];
+        if (f.size < size) continue;
+        p = f.p;
+        if (f.size === size) t.free.splice(i, 1);
+        else {
+          f.p += size;
+          f.size -= size;
+        }
+        break;
+      }
+    if (p < 0) {
+      p = this.top;
+      this.ensure(p + size);
+      this.top = p + size;
+    }
+    t.log.push({ p, size, owner: t.owner });
+    return p;
+  }
+
+  /** Put a block on the free list (address order, merged with neighbours; the top one lowers `top`). */
+  private release(t: NonNullable<Mem['track']>, b: { p: number; size: number }): void {
+    if (b.size === 0) return;
+    const free = t.free;
+    let i = 0;
+    while (i < free.length && free[i].p < b.p) i++;
+    free.splice(i, 0, { p: b.p, size: b.size });
+    if (i + 1 < free.length && free[i].p + free[i].size === free[i + 1].p) {
+      free[i].size += free[i + 1].size;
+      free.splice(i + 1, 1);
+    }
+    if (i > 0 && free[i - 1].p + free[i - 1].size === free[i].p) {
+      free[i - 1].size += free[i].size;
+      free.splice(i, 1);
+      i--;
+    }
+    const last = free[free.length - 1];
+    if (last.p + last.size === this.top) {
+      this.top = last.p;
+      free.pop();
+    }
   }
 
   /**

@@ -37,7 +37,8 @@ function feeds(m: Model, seed: number): Record<string, { data: Float32Array; sha
   const r = new Rng(seed);
   const out: Record<string, { data: Float32Array; shape: number[] }> = {};
   for (const name of m.inputNames) {
-    const shape = m.inputShapes[name].slice();
+    // a dynamic dim (-1: the file's dim_param or unknown dim) gets a size of its own
+    const shape = m.inputShapes[name].map((d) => (d > 0 ? d : 1 + r.int(16)));
     const count = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = r.next() * 4 - 2;
@@ -60,7 +61,8 @@ async function runCase(c: CaseMessage): Promise<Omit<ResultMessage, 'i' | 'ms'>>
       m = await createModel('lenet5', { weights });
     }
     stage = 'run';
-    const floats = m.inputNames.reduce((a, n) => a + m.inputShapes[n].reduce((p, q) => p * q, 1), 0);
+    // dynamic dims (-1) count as their largest size in feeds()
+    const floats = m.inputNames.reduce((a, n) => a + m.inputShapes[n].reduce((p, q) => p * (q > 0 ? q : 16), 1), 0);
     if (floats > MAX_RUN_FLOATS || m.memoryBytes > MAX_RUN_BYTES) {
       // legal but large: running it would measure memory bandwidth and page faults, not the loader
       m.dispose();
