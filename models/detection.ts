@@ -19,10 +19,12 @@
 //       conv + ReLU, then a 3x3 conv to anchors x classes or anchors x 4) shared by every level,
 //       whose outputs are laid out as torchvision does: [N, sum over levels of H*W*A, K], the
 //       anchor index fastest within a pixel, pixels in row-major order, levels concatenated.
-import type { GraphBuilder } from '../src/builder';
+import { GraphBuilder } from '../src/builder';
+import { SSDLITE320_DEFAULT_BOXES } from '../src/detect/anchors';
 import { ValueError } from '../src/errors';
 import { convBnAct } from './layers';
 import { mobilenetV3Features } from './mobilenet';
+import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
 /** Extra pyramid levels after the backbone's: none, P6 by max pool (Faster R-CNN, FCOS), or P6 and P7 by strided convs (RetinaNet). */
 export type FpnExtra = 'none' | 'maxpool' | 'p6p7';
@@ -85,9 +87,9 @@ export interface RetinaNetHeadOptions {
  * 1, 2).reshape(N, -1, K)), as a transpose to channels-last and a reshape.
  */
 function perAnchor(b: GraphBuilder, x: string, k: number): string {
-  const [N, AK, H, W] = b.shape(x);
   const t = b.node('Transpose', [x], { perm: [0, 2, 3, 1] })[0];
-  return b.node('Reshape', [t, b.ints([N, (H * W * AK) / k, k])])[0];
+  // [0, -1, k]: the batch as it comes (a detector's batch may change between runs)
+  return b.node('Reshape', [t, b.ints([0, -1, k])])[0];
 }
 
 /** One subnet of the head: four 3x3 conv + ReLU and a last 3x3 conv, on every level with the same weights. */
@@ -178,3 +180,58 @@ export function ssdliteHead(b: GraphBuilder, maps: string[], prefix: string, o: 
   };
   return { logits: branch(`${prefix}classification_head`, A * K, K), boxes: branch(`${prefix}regression_head`, A * 4, 4) };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Detectors of the zoo: torchvision's transform in the network, then model.detect()
+
+/**
+ * torchvision's GeneralizedRCNNTransform for a fixed size, inside the network: (x - mean) / std,
+ * then F.interpolate(size, mode='bilinear', align_corners=False) to the transform's [H, W].
+ */
+function fixedTransform(b: GraphBuilder, x: string, mean: number, std: number, H: number, W: number): string {
+  const norm = b.node('Div', [b.node('Sub', [x, b.constant([mean], [])])[0], b.constant([std], [])])[0];
+  // sizes of the spatial axes only: any batch, any image size in
+  return b.node('Resize', [norm, '', '', b.ints([H, W])], { axes: [2, 3], mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' })[0];
+}
+
+/**
+ * SSDLite320 with a MobileNet V3 Large backbone (torchvision `ssdlite320_mobilenet_v3_large`):
+ * the input 'image' is [N, 3, H, W] RGB in [0, 1] at any size, resized inside to `inputSize`
+ * (default 320, the transform's fixed size); outputs 'scores' (softmax over the classes,
+ * background first) and 'deltas' per default box. `model.detect()` turns them into boxes.
+ */
+export function ssdlite320_mobilenet_v3_large(o: CreateModelOptions = {}): GraphBuilder {
+  const b = new GraphBuilder();
+  const [H, W] = inputHW(o, 320);
+  const x = b.input('image', [o.batch ?? 1, 3, H, W]);
+  const maps = ssdliteFeatures(b, fixedTransform(b, x, 0.5, 0.5, H, W), 'backbone.');
+  const head = ssdliteHead(b, maps, 'head.', { classes: o.numClasses ?? 91 });
+  b.output(b.node('Softmax', [head.logits], { axis: -1 })[0], 'scores');
+  b.output(head.boxes, 'deltas');
+  return b;
+}
+
+/** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
+export const DETECTION: ZooFamily = {
+  ssdlite320_mobilenet_v3_large: {
+    build: ssdlite320_mobilenet_v3_large,
+    detector: (o, b) => {
+      const [H, W] = inputHW(o, 320);
+      // the head's six maps: the inputs of its per-level prediction blocks
+      const levels = b.graph.nodes.filter((n) => /^head\.classification_head\.module_list\.\d+\.0\.0$/.test(n.name));
+      return {
+        kind: 'ssd',
+        transformSize: [H, W],
+        featureSizes: levels.map((n) => b.shape(n.inputs[0]).slice(2) as [number, number]),
+        defaultBoxes: SSDLITE320_DEFAULT_BOXES,
+        scores: 'scores',
+        deltas: 'deltas',
+        // torchvision's ssdlite320 defaults
+        scoreThreshold: 0.001,
+        iouThreshold: 0.55,
+        topkCandidates: 300,
+        maxDetections: 300,
+      };
+    },
+  },
+};

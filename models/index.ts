@@ -22,6 +22,7 @@ import { GHOSTNET } from './ghostnet';
 import { MOBILENETV4 } from './mobilenetv4';
 import { SEGMENTATION } from './segmentation';
 import { SUPERRES } from './superres';
+import { DETECTION } from './detection';
 import { PREPROCESSING, type Preprocessing } from './preprocessing';
 import type { CreateModelOptions, FamilyOption, ZooEntry, ZooFamily } from './registry';
 
@@ -47,7 +48,7 @@ export * from './superres';
 
 const FAMILIES: ZooFamily[] = [
   LENET, RESNET, VGG, ALEXNET, GOOGLENET, DENSENET, REPVGG, MOBILENET, EFFICIENTNET, CONVNEXT, SHUFFLENET, GHOSTNET,
-  MOBILENETV4, SEGMENTATION, SUPERRES,
+  MOBILENETV4, SEGMENTATION, SUPERRES, DETECTION,
 ];
 const ZOO: ZooFamily = Object.assign({}, ...FAMILIES);
 
@@ -95,7 +96,10 @@ function checkOptions(name: string, e: ZooEntry, o: CreateModelOptions): void {
   if (s !== undefined && s !== 'dynamic' && !isPositiveInt(s) && !(Array.isArray(s) && s.length === 2 && s.every(isPositiveInt)))
     bad('inputSize', `must be a positive integer, [height, width] of positive integers or 'dynamic', got ${show(s)}`);
   if (o.planCache !== undefined && !isPositiveInt(o.planCache)) bad('planCache', `must be a positive integer, got ${show(o.planCache)}`);
-  if (o.planCache !== undefined && s !== 'dynamic') bad('planCache', "applies to inputSize: 'dynamic' only (a fixed-size model has one plan)");
+  if (e.detector && s === 'dynamic')
+    bad('inputSize', "'dynamic' does not apply: a detector takes images of any size (inputSize is its transform's size)");
+  if (o.planCache !== undefined && s !== 'dynamic' && !e.detector)
+    bad('planCache', "applies to inputSize: 'dynamic' only (a fixed-size model has one plan)");
   const w = o.widthMultiplier;
   if (w !== undefined && !(typeof w === 'number' && Number.isFinite(w) && w > 0)) bad('widthMultiplier', `must be a positive number, got ${show(w)}`);
   if (o.attention !== undefined && !ATTENTIONS.includes(o.attention)) bad('attention', `must be one of ${ATTENTIONS.join(', ')}, got ${show(o.attention)}`);
@@ -216,6 +220,11 @@ export async function createModel(name: string, options: CreateModelOptions = {}
   const { builder, axes } = builderAndAxes(name, options);
   const w = options.weights ?? (await ZOO[name].bundled?.());
   if (!w) throw new WeightsError(`model '${name}' ships no weights: pass { weights } (safetensors bytes, a path, URL or hf: reference, or a state_dict map)`);
-  const dynamicAxes = axes && { [builder.graph.inputs[0].name]: axes };
-  return builder.build(toWeightMap(await weightsOf(w, options)), { dynamicAxes, planCache: options.planCache });
+  const e = ZOO[name];
+  // a detector's images may have any size and count: its transform resizes them inside the network
+  const varying = e.detector ? [0, 2, 3] : axes;
+  const dynamicAxes = varying && { [builder.graph.inputs[0].name]: varying };
+  const model = await builder.build(toWeightMap(await weightsOf(w, options)), { dynamicAxes, planCache: options.planCache });
+  if (e.detector) model.detector = e.detector(options, builder);
+  return model;
 }

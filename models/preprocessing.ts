@@ -22,8 +22,12 @@ export type Interpolation = 'nearest' | 'bilinear' | 'bicubic';
 
 /** How an image is prepared for a model (the reference weights' eval transform). */
 export interface Preprocessing {
-  /** Resize: a number scales the shorter side to it (aspect kept); [H, W] resizes to exactly that. */
-  size: number | [number, number];
+  /**
+   * Resize: a number scales the shorter side to it (aspect kept); [H, W] resizes to exactly that.
+   * Absent for models that take the image at its own size (detectors, whose transform is inside
+   * the network).
+   */
+  size?: number | [number, number];
   /** Center crop after the resize ([H, W] or square); absent for models that take the whole resized image. */
   crop?: number | [number, number];
   /** Per-channel mean subtracted from pixel values scaled to [0, 1]. */
@@ -188,4 +192,9 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
   // Super-resolution
   espcn: srY('espcn'),
   fsrcnn: srY('fsrcnn'),
+  // torchvision's detectors take RGB in [0, 1] at any size; normalisation and resize are inside
+  ssdlite320_mobilenet_v3_large: {
+    mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
+    reference: 'torchvision 0.14 SSDLite320_MobileNet_V3_Large_Weights.COCO_V1 (transform inside the network)',
+  },
 };

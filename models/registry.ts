@@ -1,5 +1,6 @@
 // What a zoo family file exports: its model names, how to build each, and which of the optional
 // createModel() settings each model honours (the rest are refused by name, see models/index.ts).
+import type { DetectorSpec } from '../src/detect/detector';
 import type { GraphBuilder, WeightsSource } from '../src/builder';
 import type { ByteSource, ReadOptions } from '../src/io/source';
 
@@ -58,6 +59,11 @@ export interface ZooEntry {
   bundled?(): Uint8Array | Promise<Uint8Array>;
   /** The family-specific options this model honours (every other one is refused). */
   supports?: readonly FamilyOption[];
+  /**
+   * Detectors: the post-processing model.detect() runs, for the network built with these
+   * options. A detector takes images of any size (its transform resizes them inside the network).
+   */
+  detector?(o: CreateModelOptions, b: GraphBuilder): DetectorSpec;
 }
 
 /** @internal A family file's models by name. */

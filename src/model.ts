@@ -4,6 +4,9 @@
 // is planned per input shape on first sight; plans are kept in a small LRU (the weights they pack
 // shared between them, src/runtime/memory.ts owner tracking gives an evicted plan's bytes back).
 import { GraphError, ShapeError, ValueError, WasmCnnError, WeightsError } from './errors';
+import type { DetectOptions, DetectorSpec } from './detect/detector';
+import type { Detections } from './detect/yolo';
+import type { ImageSource } from './image/fromImage';
 import { receptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
@@ -465,6 +468,29 @@ export class Model {
   private needPlan(what: string): void {
     if (!this.planned)
       throw new ValueError(`${what} describes a planned input shape; this model's inputs are dynamic (${Object.entries(this.inputSignature).map(([k, v]) => `'${k}' ${shapeStr(v)}`).join(', ')}) and none has run yet`);
+  }
+
+  /** @internal A detection model's post-processing, attached by the zoo (src/detect/detector.ts). */
+  detector?: DetectorSpec;
+
+  /**
+   * Detect objects, as torchvision's detector does in eval mode (its transform, head and
+   * post-processing): `input` is an image (anything fromImage takes) or a `[N, 3, H, W]` tensor
+   * of RGB in [0, 1] at any size. Returns `{ boxes, scores, labels }` (boxes as (x1, y1, x2, y2)
+   * rows in the input's pixels, labels as torchvision numbers COCO's classes), or one per image
+   * for a batch of more than one.
+   *
+   * @throws ValueError when the model is not a detector or an option is unknown; ShapeError for
+   *   a tensor that is not [N, 3, H, W].
+   */
+  async detect(input: ImageSource | Tensor, options: DetectOptions = {}): Promise<Detections | Detections[]> {
+    if (!this.detector)
+      throw new ValueError("detect() needs a detection model, e.g. createModel('ssdlite320_mobilenet_v3_large', { weights })");
+    const isTensor = typeof input === 'object' && input !== null && 'shape' in input && (input as Tensor).data instanceof Float32Array;
+    const x = isTensor ? (input as Tensor) : await (await import('./image/fromImage')).fromImage(input as ImageSource);
+    const { runDetector } = await import('./detect/detector');
+    const dets = await runDetector(this, this.detector, x, options);
+    return dets.length === 1 ? dets[0] : dets;
   }
 
   /** True once dispose() has been called. */

@@ -6,7 +6,7 @@
 // top-down path up-samples 10 -> 19 and 5 -> 10 rows).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { featurePyramid, GraphBuilder, resnetFeatures, retinaNetHead, SSDLITE320_DEFAULT_BOXES, ssdDetections, ssdliteFeatures, ssdliteHead } from '../src/index';
+import { createModel, featurePyramid, GraphBuilder, modelBuilder, resnetFeatures, retinaNetHead, ShapeError, ssdliteFeatures, ssdliteHead, ValueError } from '../src/index';
 import { syntheticInput, syntheticWeights, uniformStream } from '../src/weights/synthetic';
 
 interface Sampled {
@@ -84,34 +84,37 @@ describe('SSDLite320 detections (torchvision 0.14 eval forward)', () => {
   }
   const f = JSON.parse(readFileSync(new URL('./fixtures/detection/ssdlite320_mobilenet_v3_large_detect_240x300.json', import.meta.url), 'utf8')) as Dets;
 
-  it('normalise, resize to 320x320, head, softmax, per-class top-k, batched NMS and boxes back to the image equal torchvision', async () => {
+  it("the zoo's ssdlite320_mobilenet_v3_large: model.detect() on images of any size equals torchvision", async () => {
+    const name = 'ssdlite320_mobilenet_v3_large';
+    const m = await createModel(name, { weights: syntheticWeights(modelBuilder(name).weightShapes()) });
     const [, , H, W] = f.imageShape;
-    const b = new GraphBuilder();
-    const x = b.input('image', f.imageShape);
-    // GeneralizedRCNNTransform: (x - mean) / std, then F.interpolate(size=(320, 320), bilinear, align_corners=False)
-    const norm = b.node('Div', [b.node('Sub', [x, b.constant([0.5], [])])[0], b.constant([0.5], [])])[0];
-    const sized = b.node('Resize', [norm, '', '', b.ints([1, 3, 320, 320])], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' })[0];
-    const maps = ssdliteFeatures(b, sized, 'backbone.');
-    const head = ssdliteHead(b, maps, 'head.');
-    b.output(b.node('Softmax', [head.logits], { axis: -1 })[0], 'scores');
-    b.output(head.boxes, 'deltas');
-    const m = await b.build(syntheticWeights(b.weightShapes()));
-    // the fixture's image: (uniform stream 'image' + 1) / 2, in [0, 1]
+    // first another size (planned on first sight), then the fixture's
+    const other = await m.detect({ data: uniformStream('other', 3 * 200 * 260).map((v) => (v + 1) / 2), shape: [1, 3, 200, 260] });
+    if (Array.isArray(other)) throw new Error('one image gives one result');
+    expect(other.labels.length).toBe(300);
+    for (let i = 0; i < other.boxes.length; i += 4) {
+      expect(other.boxes[i]).toBeGreaterThanOrEqual(0);
+      expect(other.boxes[i + 2]).toBeLessThanOrEqual(260 + 1e-3);
+      expect(other.boxes[i + 3]).toBeLessThanOrEqual(200 + 1e-3);
+    }
     const image = { data: uniformStream('image', H * W * 3).map((v) => (v + 1) / 2), shape: f.imageShape };
-    const out = await m.run({ image });
-    const sizes = maps.map((l) => b.shape(l).slice(2) as [number, number]);
-    const d = await ssdDetections(
-      { data: out.scores.data, shape: out.scores.shape.slice(1) },
-      { data: out.deltas.data, shape: out.deltas.shape.slice(1) },
-      { transformSize: 320, imageSize: [H, W], featureSizes: sizes, defaultBoxes: SSDLITE320_DEFAULT_BOXES },
-    );
-    expect(d.labels.length).toBe(f.labels.length);
+    const d = await m.detect(image);
+    if (Array.isArray(d)) throw new Error('one image gives one result');
     expect(Array.from(d.labels)).toEqual(f.labels);
-    let worstScore = 0, worstBox = 0;
-    f.scores.forEach((s, i) => (worstScore = Math.max(worstScore, Math.abs(d.scores[i] - s))));
-    f.boxes.forEach((bx, i) => bx.forEach((v, j) => (worstBox = Math.max(worstBox, Math.abs(d.boxes[i * 4 + j] - v)))));
-    expect(worstScore).toBeLessThan(1e-6);
-    expect(worstBox).toBeLessThan(1e-3);
+    f.scores.forEach((s, i) => expect(Math.abs(d.scores[i] - s)).toBeLessThan(1e-6));
+    f.boxes.forEach((bx, i) => bx.forEach((v, j) => expect(Math.abs(d.boxes[i * 4 + j] - v)).toBeLessThan(1e-3)));
+    // the options override torchvision's defaults
+    const few = await m.detect(image, { maxDetections: 5, scoreThreshold: 0.0185 });
+    if (Array.isArray(few)) throw new Error('one image gives one result');
+    expect(Array.from(few.labels)).toEqual(f.labels.filter((_, i) => f.scores[i] > 0.0185).slice(0, 5));
+    // a batch of two gives one result per image
+    const two = await m.detect({ data: Float32Array.from([...image.data, ...image.data]), shape: [2, 3, H, W] });
+    expect(Array.isArray(two) && two.length === 2 && Array.from(two[1].labels).join() === f.labels.join()).toBe(true);
+    await expect(m.detect({ data: new Float32Array(12), shape: [1, 4, 3] })).rejects.toThrow(ShapeError);
+    await expect(m.detect(image, { iou: 0.5 } as never)).rejects.toThrow(ValueError);
     m.dispose();
+    const classifier = await createModel('mobilenet_v3_small', { weights: syntheticWeights(modelBuilder('mobilenet_v3_small').weightShapes()) });
+    await expect(classifier.detect(image)).rejects.toThrow(/needs a detection model/);
+    classifier.dispose();
   });
 });

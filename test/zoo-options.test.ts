@@ -53,7 +53,10 @@ describe.each(MODELS)('%s', (name) => {
   const baseIn = inShape(base);
   const baseOut = outShape(base);
   const baseParams = params(base);
-  const classes = baseOut[1]; // [N, classes] or [N, classes, H, W]
+  // a detector's first output is its class scores per box [N, boxes, classes]
+  const detector = baseOut.length === 3;
+  const classAxis = detector ? 2 : 1;
+  const classes = baseOut[classAxis]; // [N, classes], [N, classes, H, W] or [N, boxes, classes]
 
   // an image-to-image model (an output image with the input's channels, larger: super-resolution) has no classes
   const imageOut = baseOut.length === 4 && baseOut[1] === baseIn[1] && baseOut[2] > baseIn[2] && baseOut[3] > baseIn[3];
@@ -66,7 +69,9 @@ describe.each(MODELS)('%s', (name) => {
     const p: number[] = [];
     for (const nc of [7, 9]) {
       const b = modelBuilder(name, { numClasses: nc });
-      expect(outShape(b)).toEqual([baseOut[0], nc, ...baseOut.slice(2)]);
+      const want = baseOut.slice();
+      want[classAxis] = nc;
+      expect(outShape(b)).toEqual(want);
       expect(inShape(b)).toEqual(baseIn);
       p.push(params(b));
     }
@@ -100,7 +105,10 @@ describe.each(MODELS)('%s', (name) => {
       // input, super-resolution outputs follow it at the model's scale
       const up = baseOut.length === 4 ? baseOut[2] / baseIn[2] : 1;
       if (baseOut.length === 4) expect(Number.isInteger(up) && baseOut[3] === up * baseIn[3]).toBe(true);
-      expect(outShape(b)).toEqual(baseOut.length === 4 ? [baseOut[0], classes, H * up, W * up] : baseOut);
+      // a detector's inputSize is its transform's size: more pixels, more default boxes, same classes
+      if (detector) expect([outShape(b)[0], outShape(b)[2]]).toEqual([baseOut[0], classes]);
+      if (detector) expect(outShape(b)[1]).toBeGreaterThan(baseOut[1]);
+      else expect(outShape(b)).toEqual(baseOut.length === 4 ? [baseOut[0], classes, H * up, W * up] : baseOut);
       expect(params(b)).toBe(baseParams);
       const square = modelBuilder(name, { inputSize: H });
       expect(inShape(square)).toEqual([baseIn[0], baseIn[1], H, H]);
@@ -206,7 +214,8 @@ describe.each(MODELS)('%s', (name) => {
       expect(b.graph.nodes.length).toBe(base.graph.nodes.length);
       expect(modelBuilder(name, { inputSize: 'dynamic', planCache: 2 }).graph.nodes.length).toBe(base.graph.nodes.length);
     }
-    expectRefused(name, 'planCache', { planCache: 2 }); // one plan without 'dynamic'
+    // one plan without 'dynamic' (detectors take images of any size: planCache applies to them)
+    if (!detector) expectRefused(name, 'planCache', { planCache: 2 });
     expectRefused(name, 'planCache', { inputSize: 'dynamic', planCache: 0 });
     expectRefused(name, 'inputSize', { inputSize: 'dyn' });
   });

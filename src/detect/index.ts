@@ -17,3 +17,4 @@ export { decodeBoxes, decodeBoxesLinear, clipBoxesToImage, removeSmallBoxes, BBO
 export type { BoxCoderOptions, BoxLinearCoderOptions } from './boxes';
 export { ssdDetections } from './ssd';
 export type { SsdPostprocessOptions } from './ssd';
+export type { DetectOptions } from './detector';

@@ -1,0 +1,73 @@
+// model.detect(): a detection zoo model's post-processing, run on its raw outputs. The network
+// itself holds torchvision's transform (normalisation and the resize to the transform's size)
+// and the head; this file turns the head's outputs into boxes in the input image's pixels
+// (src/detect/ssd.ts for SSD). Loaded on the first detect() call, so bundles that never detect
+// carry none of it.
+import type { Tensor } from '../graph/ir';
+import { ShapeError, ValueError } from '../errors';
+import type { Model } from '../model';
+import type { DefaultBoxOptions } from './anchors';
+import { ssdDetections } from './ssd';
+import type { Detections } from './yolo';
+
+/**
+ * What a detection model's post-processing needs (attached by the zoo). @internal
+ */
+export interface DetectorSpec {
+  kind: 'ssd';
+  /** The transform's fixed [height, width] (the head's input size). */
+  transformSize: [number, number];
+  /** Each head level's [height, width] at the transform's size, finest first. */
+  featureSizes: [number, number][];
+  defaultBoxes: DefaultBoxOptions;
+  /** Output names: softmax class scores [N, A, K] and box deltas [N, A, 4]. */
+  scores: string;
+  deltas: string;
+  scoreThreshold: number;
+  iouThreshold: number;
+  topkCandidates: number;
+  maxDetections: number;
+}
+
+/** Options of {@link Model.detect}: each overrides the model's torchvision default. */
+export interface DetectOptions {
+  /** Class scores must be strictly above this (ssdlite320: 0.001). */
+  scoreThreshold?: number;
+  /** Class-aware NMS IoU threshold (ssdlite320: 0.55). */
+  iouThreshold?: number;
+  /** Detections kept per image (ssdlite320: 300). */
+  maxDetections?: number;
+}
+
+/** Runs `model` on images `x` ([N, 3, H, W] in [0, 1]) and post-processes each image. */
+export async function runDetector(model: Model, spec: DetectorSpec, x: Tensor, o: DetectOptions): Promise<Detections[]> {
+  if (!(x?.data instanceof Float32Array) || !Array.isArray(x.shape) || x.shape.length !== 4 || x.shape[1] !== 3)
+    throw new ShapeError(`detect() takes images as [N, 3, H, W] (RGB in [0, 1]), got [${(x?.shape ?? []).join(', ')}]`);
+  for (const [k, v] of Object.entries(o ?? {}))
+    if (v !== undefined && !['scoreThreshold', 'iouThreshold', 'maxDetections'].includes(k))
+      throw new ValueError(`detect(): unknown option '${k}' (options: scoreThreshold, iouThreshold, maxDetections)`);
+  const [N, , H, W] = x.shape;
+  const out = await model.run({ [model.inputNames[0]]: x });
+  const scores = out[spec.scores], deltas = out[spec.deltas];
+  const A = deltas.shape[1], K = scores.shape[2];
+  const dets: Detections[] = [];
+  for (let n = 0; n < N; n++) {
+    dets.push(
+      await ssdDetections(
+        { data: scores.data.subarray(n * A * K, (n + 1) * A * K), shape: [A, K] },
+        { data: deltas.data.subarray(n * A * 4, (n + 1) * A * 4), shape: [A, 4] },
+        {
+          transformSize: spec.transformSize,
+          imageSize: [H, W],
+          featureSizes: spec.featureSizes,
+          defaultBoxes: spec.defaultBoxes,
+          scoreThreshold: o.scoreThreshold ?? spec.scoreThreshold,
+          iouThreshold: o.iouThreshold ?? spec.iouThreshold,
+          topkCandidates: spec.topkCandidates,
+          maxDetections: o.maxDetections ?? spec.maxDetections,
+        },
+      ),
+    );
+  }
+  return dets;
+}
