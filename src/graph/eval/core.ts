@@ -1,0 +1,158 @@
+// Host evaluator core: the value type every host-evaluated op reads and writes (float32, int64
+// as exact JS numbers, bool as 0/1), shape and broadcasting helpers (ONNX docs/Broadcasting.md,
+// multidirectional), the element cap, and the typed-error conventions of the evaluator.
+import { ShapeError, ValueError } from '../../errors';
+import type { Node } from '../ir';
+import { numel } from '../ir';
+
+/** Element kind of a host value: float32, integer (exact within ±2^53), or bool (0/1). */
+export type Kind = 'float' | 'int' | 'bool';
+
+/**
+ * A tensor as the host evaluator sees it: row-major values with a shape and a kind. Floats are a
+ * Float32Array; ints and bools are plain number arrays (bools hold 0 and 1). `dt` is the ONNX
+ * element type (TensorProto.DataType) of an int value when it is not int64 (Cast to int32,
+ * ArgMax's int64, ...), so narrow integer types keep their wrap-around range.
+ */
+export interface Const {
+  v: number[] | Float32Array;
+  shape: number[];
+  kind: Kind;
+  dt?: number;
+}
+
+/**
+ * Most elements a host-evaluated tensor may have (16M: 64 MB as float32, more as a JS array).
+ * Shape arithmetic never comes near it; a ConstantOfShape, Tile or Range of absurd size would
+ * otherwise allocate until the process dies or hangs.
+ */
+export const MAX_FOLD = 1 << 24;
+
+/** Largest magnitude an int64 value may have here: JS numbers are exact up to 2^53 - 1. */
+export const MAX_INT = Number.MAX_SAFE_INTEGER;
+
+/** Elements of a result's shape, refusing dims that are not counts and totals past MAX_FOLD. */
+export function foldSize(shape: readonly number[]): number {
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new ShapeError(`shape [${shape}] is not a list of sizes`);
+  const n = numel(shape);
+  if (n > MAX_FOLD) throw new ShapeError(`a tensor of shape [${shape}] (${n} elements) is larger than the ${MAX_FOLD} the host evaluator computes`);
+  return n;
+}
+
+/** A new value array for `n` elements of `kind`. */
+export function alloc(kind: Kind, n: number): number[] | Float32Array {
+  return kind === 'float' ? new Float32Array(n) : new Array<number>(n).fill(0);
+}
+
+/** A value of `kind` from plain numbers (floats rounded to float32). */
+export function make(kind: Kind, v: ArrayLike<number>, shape: number[], dt?: number): Const {
+  const c: Const = { v: kind === 'float' ? (v instanceof Float32Array ? v : Float32Array.from(v)) : Array.isArray(v) ? v : Array.from(v), shape, kind };
+  if (dt !== undefined && kind === 'int' && dt !== 7) c.dt = dt;
+  return c;
+}
+
+/** Same kind (and int type) as `like`, new values and shape. */
+export function like(c: Const, v: number[] | Float32Array, shape: number[]): Const {
+  const o: Const = { v, shape, kind: c.kind };
+  if (c.dt !== undefined) o.dt = c.dt;
+  return o;
+}
+
+export function strides(shape: readonly number[]): number[] {
+  const s: number[] = new Array(shape.length);
+  let a = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = a;
+    a *= shape[i];
+  }
+  return s;
+}
+
+/** Multidirectional (numpy) broadcast of shapes. */
+export function bcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const r = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const x = a[a.length - r + i] ?? 1;
+    const y = b[b.length - r + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw new ShapeError(`shapes [${a}] and [${b}] do not broadcast`);
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+/**
+ * For each element of `out` (row-major), the flat index of the element of an operand of shape
+ * `shape` broadcast to it; undefined when the shapes are equal (the identity). An odometer walk:
+ * no division per element.
+ */
+export function bcastIndex(out: readonly number[], shape: readonly number[]): Int32Array | undefined {
+  if (out.length === shape.length && out.every((d, i) => d === shape[i])) return undefined;
+  const n = numel(out);
+  const idx = new Int32Array(n);
+  if (numel(shape) === 1 || n === 0) return idx;
+  const r = out.length;
+  const st = strides(shape);
+  const bst: number[] = new Array(r).fill(0);
+  for (let d = 0; d < r; d++) {
+    const s = d - (r - shape.length);
+    if (s >= 0 && shape[s] !== 1) bst[d] = st[s];
+  }
+  const coord = new Array(r).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    idx[i] = off;
+    for (let d = r - 1; d >= 0; d--) {
+      coord[d]++;
+      off += bst[d];
+      if (coord[d] < out[d]) break;
+      off -= bst[d] * coord[d];
+      coord[d] = 0;
+    }
+  }
+  return idx;
+}
+
+/** Normalise a possibly negative axis for `rank`, refusing one out of range. */
+export function axisOf(a: number, rank: number, what = 'axis'): number {
+  const x = a < 0 ? a + rank : a;
+  if (!Number.isInteger(x) || x < 0 || x >= Math.max(rank, 1)) throw new ShapeError(`${what} ${a} is out of range for rank ${rank}`);
+  return x;
+}
+
+/** Check that every value of an int result is exactly representable (|v| ≤ 2^53 - 1). */
+export function checkInts(v: ArrayLike<number>, what: string): void {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (!(x <= MAX_INT && x >= -MAX_INT))
+      throw new ValueError(`${what}: int64 result ${x} is beyond ±2^53, which the host evaluator cannot hold exactly`);
+  }
+}
+
+/** Normalise index `raw` into [0, dim), refusing one outside [-dim, dim). */
+export function indexIn(raw: number, dim: number, what: string): number {
+  const i = raw < 0 ? raw + dim : raw;
+  if (!(i >= 0 && i < dim)) throw new ValueError(`${what} ${raw} is out of range for a dim of size ${dim}`);
+  return i;
+}
+
+export function attrNum(n: Node, k: string, def: number): number {
+  const v = n.attrs[k];
+  return typeof v === 'number' ? v : def;
+}
+
+export function attrInts(n: Node, k: string): number[] | undefined {
+  const v = n.attrs[k];
+  return Array.isArray(v) ? (v as number[]) : undefined;
+}
+
+/** The values of an int input as numbers (undefined when the input is omitted). */
+export function intsOf(c: Const | null | undefined): number[] | undefined {
+  return c ? Array.from(c.v) : undefined;
+}
+
+/** A scalar's value (a one-element tensor of any rank). */
+export function scalarOf(c: Const, what: string): number {
+  if (c.v.length !== 1) throw new ShapeError(`${what} must hold one value, has shape [${c.shape}]`);
+  return c.v[0];
+}
