@@ -80,7 +80,8 @@ export function unary(n: Node, x: Const): Const {
   const len = x.v.length;
   const out = alloc(kind, len);
   const v = x.v;
-  for (let i = 0; i < len; i++) out[i] = f(v[i]);
+  if (kind === 'float') for (let i = 0; i < len; i++) out[i] = f(v[i]);
+  else for (let i = 0; i < len; i++) out[i] = f(v[i]) + 0; // ints have no -0
   const r: Const = { v: out, shape: x.shape.slice(), kind };
   if (kind === 'int' && x.dt !== undefined) r.dt = x.dt;
   return r;
