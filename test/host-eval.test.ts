@@ -287,6 +287,8 @@ describe('indexing ops match onnxruntime', () => {
     await check('TopK', [t, I([2], [1])], { axis: 0 }, { outputs: 2 });
     await check('TopK', [t, I([4], [1])], { axis: -1, largest: 0 }, { outputs: 2 });
     await check('TopK', [I([5, 1, 5, 9, 1, 5], [6]), I([4], [1])], {}, { outputs: 2 });
+    await check('TopK', [F([1, NaN, 3, -Infinity, Infinity, 0], [6]), I([3], [1])], {}, { outputs: 2 });
+    await check('TopK', [F([1, NaN, 3, -Infinity, Infinity, 0], [6]), I([3], [1])], { largest: 0 }, { outputs: 2 });
     const big = F(rnd(5000, 18, 4, 0.25), [5000]);
     await check('TopK', [big, I([300], [1])], {}, { outputs: 2 });
   });

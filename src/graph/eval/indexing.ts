@@ -180,8 +180,8 @@ export function nonZero(x: Const): Const {
 /**
  * TopK along `axis`: the k largest (or smallest) values and their int64 indices. Each row is
  * scanned once keeping the best k in a binary heap whose root is the worst kept (ties: the
- * higher index is worse), then the k are sorted best first. NaN counts as larger than any
- * number, as onnxruntime orders it.
+ * higher index is worse), then the k are sorted best first. NaN ranks first both for largest and
+ * smallest, as onnxruntime orders it.
  */
 export function topK(n: Node, x: Const, kIn: Const): [Const, Const] {
   const r = x.shape.length;
@@ -206,8 +206,8 @@ export function topK(n: Node, x: Const, kIn: Const): [Const, Const] {
     const p = row[i];
     const q = row[j];
     if (p === q || (p !== p && q !== q)) return i > j;
-    if (p !== p) return !largest;
-    if (q !== q) return largest;
+    if (p !== p) return false;
+    if (q !== q) return true;
     return sgn * p < sgn * q;
   };
   for (let o = 0; o < outer; o++)
@@ -229,7 +229,11 @@ export function topK(n: Node, x: Const, kIn: Const): [Const, Const] {
               heap[c] = tmp;
               c = p;
             }
-          } else if (worse(heap[0], j)) {
+          } else {
+            // fast rejection (the common case once the heap holds good values): not better than the root
+            const y = row[j];
+            const rt = row[heap[0]];
+            if (y === y && rt === rt ? sgn * y <= sgn * rt : !worse(heap[0], j)) continue;
             heap[0] = j;
             let c = 0;
             for (;;) {
