@@ -2,12 +2,14 @@
 // ONNX model with the repo's writer (src/onnx/writer.ts), runs it in onnxruntime on the same
 // inputs, and requires equal shapes and values (exact for int/bool, 1e-6 relative for float).
 // If/Loop run small subgraphs the same way. Bad input must give typed errors naming the node.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../src/errors';
 import { evalConst } from '../src/graph/constEval';
-import { evalGraph, evalNode, type Const, type HostGraph } from '../src/graph/eval/index';
+import { evalGraph, evalNode, HOST_OPS, type Const, type HostGraph } from '../src/graph/eval/index';
 import { emptyGraph, type AttrValue, type Node, type ValueInfo } from '../src/graph/ir';
+import { parseOnnx, readTensorProto } from '../src/onnx/reader';
 import { graphToOnnx } from '../src/onnx/writer';
 
 const F = (v: number[], shape: number[]): Const => ({ v: Float32Array.from(v), shape, kind: 'float' });
@@ -495,5 +497,56 @@ describe('speed on detector-sized tensors', () => {
     expect(vals.v[999]).toBe(sorted[999]);
     expect(idx.v.length).toBe(1000);
     expect(g.shape[0]).toBe(Array.from(scores.v).filter((s) => s > 0.5).length);
+  });
+});
+
+// ---- ONNX backend conformance cases of host ops, run on the evaluator directly ------------------
+
+describe('ONNX conformance cases whose nodes are all host ops', () => {
+  const root = new URL('../../shared/onnx-backend-tests/node/', import.meta.url);
+  const dirs = existsSync(root) ? readdirSync(root).sort() : [];
+  const ran: string[] = [];
+  const notRun: string[] = [];
+  it('finds the shared conformance data', () => {
+    expect(dirs.length, `no cases under ${root.pathname}`).toBeGreaterThan(100);
+  });
+  for (const name of dirs) {
+    const dir = new URL(`${name}/`, root);
+    let graph;
+    try {
+      graph = parseOnnx(readFileSync(new URL('model.onnx', dir))).graph;
+    } catch (e) {
+      notRun.push(`${name}: the reader refuses it (${(e as Error).message.slice(0, 80)})`);
+      continue;
+    }
+    const ops = graph.nodes.map((q) => q.op);
+    if (!ops.length || !ops.every((op) => HOST_OPS.has(op))) continue;
+    if (graph.inputs.some((i) => i.dtype === undefined)) {
+      notRun.push(`${name}: non-tensor (sequence) inputs are out of scope`);
+      continue;
+    }
+    it(name, () => {
+      const set = new URL('test_data_set_0/', dir);
+      const read = (kind: string) =>
+        readdirSync(set)
+          .filter((f) => f.startsWith(`${kind}_`))
+          .sort((a, b) => parseInt(a.slice(kind.length + 1)) - parseInt(b.slice(kind.length + 1)))
+          .map((f) => readTensorProto(readFileSync(new URL(f, set))));
+      const toConst = (t: ReturnType<typeof readTensorProto>): Const =>
+        'data' in t.tensor ? F(Array.from(t.tensor.data), t.tensor.shape) : { v: t.tensor.ints, shape: t.tensor.shape, kind: t.dtype };
+      const ins = read('input').map(toConst);
+      const want = read('output').map(toConst);
+      const got = evalGraph(graph, new Map(graph.inputs.map((i, k) => [i.name, ins[k]])));
+      want.forEach((w, k) => {
+        expect(got[k].shape, `output ${k} shape`).toEqual(w.shape);
+        if (w.kind !== 'float') expect(Array.from(got[k].v)).toEqual(Array.from(w.v));
+        else for (let i = 0; i < w.v.length; i++) expect(Math.abs(got[k].v[i] - w.v[i]) <= 1e-6 * Math.abs(w.v[i]) + 1e-7, `output ${k}[${i}]`).toBe(true);
+      });
+      ran.push(name);
+    });
+  }
+  afterAll(() => {
+    console.log(`\nhost evaluator on ONNX conformance cases: ${ran.length} passed`);
+    for (const s of notRun) console.log(`  not run ${s}`);
   });
 });
