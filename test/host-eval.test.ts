@@ -69,7 +69,8 @@ async function runOrt(node: Node, ins: (Const | null)[], outs: Const[], opset: n
   return g.outputs.map((o) => fromOrt(r[o.name]));
 }
 
-function same(mine: Const, ref: ReturnType<typeof fromOrt>, what: string): void {
+/** `atol` only where float32 cancellation makes relative error meaningless near 0 (LogSoftmax). */
+function same(mine: Const, ref: ReturnType<typeof fromOrt>, what: string, atol = 0): void {
   expect(mine.shape, `${what}: shape`).toEqual(ref.shape);
   expect(ORT_TYPE[mine.kind], `${what}: type`).toBe(ref.type === 'int32' ? 'int64' : ref.type);
   expect(mine.v.length, `${what}: length`).toBe(ref.v.length);
@@ -81,18 +82,19 @@ function same(mine: Const, ref: ReturnType<typeof fromOrt>, what: string): void 
     const a = mine.v[i];
     const b = ref.v[i];
     if (Number.isNaN(b) || !Number.isFinite(b)) expect(Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)), `${what}[${i}]: ${a} vs ${b}`).toBe(true);
-    else expect(Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(b), 1e-30) || a === b, `${what}[${i}]: ${a} vs ${b}`).toBe(true);
+    else expect(Math.abs(a - b) <= 1e-6 * Math.abs(b) + atol || a === b, `${what}[${i}]: ${a} vs ${b}`).toBe(true);
   }
 }
 
 /** Evaluate `op` on `ins` and compare every output with onnxruntime's. */
-async function check(op: string, ins: (Const | null)[], attrs: Record<string, AttrValue> = {}, opts: { opset?: number; outputs?: number } = {}): Promise<Const[]> {
+async function check(op: string, ins: (Const | null)[], attrs: Record<string, AttrValue> = {}, opts: { opset?: number; outputs?: number; atol?: number } = {}): Promise<Const[]> {
   const k = opts.outputs ?? 1;
   const node: Node = { name: `${op.toLowerCase()}_1`, op, inputs: ins.map((c, i) => (c ? `x${i}` : '')), outputs: Array.from({ length: k }, (_, j) => `y${j}`), attrs };
-  const mine = evalNode(node, ins);
+  const opset = opts.opset ?? 18;
+  const mine = evalNode(node, ins, { opset });
   expect(mine.length).toBe(k);
-  const ref = await runOrt(node, ins, mine, opts.opset ?? 18);
-  mine.forEach((m, j) => same(m, ref[j], `${op} output ${j}`));
+  const ref = await runOrt(node, ins, mine, opset);
+  mine.forEach((m, j) => same(m, ref[j], `${op} output ${j}`, opts.atol));
   return mine;
 }
 
@@ -131,6 +133,7 @@ describe('element-wise ops match onnxruntime', () => {
     await check('Mod', [a, b]);
     await check('Mod', [a, b], { fmod: 1 });
     await check('Mod', [F([7.5, -7.5, 7.5, -7.5], [4]), F([2, 2, -2, -2], [4])], { fmod: 1 });
+    await check('Mod', [I([9, -9], [2]), I([4], [])], { fmod: 1 });
   });
   it('comparisons to bool, on ints and floats', async () => {
     const a = I([1, 2, 3, 4, 5, 6], [2, 3]);
@@ -163,6 +166,27 @@ describe('element-wise ops match onnxruntime', () => {
     }
     await check('Max', [I([1, 9, -3], [3]), I([4], [1]), I([2, 2, 2, 2, 2, 2], [2, 3])]);
     await check('Min', [I([1, 9, -3], [3]), I([4], [1])]);
+  });
+  it('Pow with an int base and a float exponent keeps the int type (truncated)', async () => {
+    await check('Pow', [I([2, 3, 10, -2], [4]), F([0.5, 2, 1.5, 3], [4])]);
+  });
+  it('Clip with input bounds (one omitted) and with attribute bounds (opset 10)', async () => {
+    const t = F(rnd(12, 30), [3, 4]);
+    await check('Clip', [t, F([-1.5], []), F([2], [])]);
+    await check('Clip', [t, null, F([0.5], [])]);
+    await check('Clip', [I([-5, 0, 5, 9], [4]), I([-2], []), I([6], [])]);
+    await check('Clip', [t], { min: -1.5, max: 1.25 }, { opset: 10 });
+  });
+  it('Softmax and LogSoftmax: one axis (opset 13), flattened from axis (opset 11)', async () => {
+    const t = F(rnd(24, 31), [2, 3, 4]);
+    for (const op of ['Softmax', 'LogSoftmax']) {
+      // log-probabilities near 0 are differences of O(1) float32 values: half an ulp of 1 absolute
+      const atol = op === 'LogSoftmax' ? 6e-8 : 0;
+      await check(op, [t], {}, { atol });
+      await check(op, [t], { axis: 1 }, { atol });
+      await check(op, [t], { axis: 1 }, { opset: 11, atol });
+      await check(op, [t], {}, { opset: 11, atol });
+    }
   });
   it('Where broadcasts condition and branches, int and float', async () => {
     const cond = B([1, 0, 0, 1, 1, 0], [2, 3]);
@@ -234,6 +258,14 @@ describe('shape and layout ops match onnxruntime', () => {
     await check('Slice', [x, I([-1], [1]), I([-big], [1]), I([2], [1]), I([-2], [1])]);
     await check('Slice', [x, I([0, 3], [2]), I([2, 0], [2]), I([0, 2], [2]), I([1, -2], [2])]);
     await check('Slice', [I([1, 2, 3, 4, 5], [5]), I([10], [1]), I([20], [1])]);
+  });
+  it('opset 11 attribute forms: Squeeze/Unsqueeze axes, Split sizes, Slice inputs', async () => {
+    const y = F(rnd(6, 32), [1, 3, 1, 2]);
+    await check('Squeeze', [y], { axes: [0, -2] }, { opset: 11 });
+    await check('Unsqueeze', [y], { axes: [-1, 1] }, { opset: 11 });
+    await check('Split', [x], { axis: -1, split: [3, 1] }, { opset: 11, outputs: 2 });
+    await check('Slice', [x, I([2], [1]), I([0], [1]), I([2], [1]), I([-1], [1])], {}, { opset: 11 });
+    await check('ReduceSum', [x], { axes: [1], keepdims: 0 }, { opset: 11 });
   });
   it('Transpose with and without perm', async () => {
     await check('Transpose', [x], { perm: [1, 2, 0] });
@@ -414,6 +446,35 @@ describe('If and Loop match onnxruntime', () => {
     expect(s1.shape).toEqual([3, 2]);
     const [, s2] = await checkGraph(loopGraph(false), [['c0', B([1], [])], ['x', x], ['limit', I([5], [])], ['a0', a0]]);
     expect(s2.shape).toEqual([6, 2]);
+  });
+  it('Loop with an int counter carried, an If inside the body reading the outermost scope, int scan output', async () => {
+    // body: k' = k + step (step from the outermost graph); scan = If (i is even) then k' else -k'
+    const thenB = sub([], [{ name: 'tv', dtype: 'int' }], [n('t_id', 'Identity', ['k2'], ['tv'])]);
+    const elseB = sub([], [{ name: 'ev', dtype: 'int' }], [n('e_neg', 'Neg', ['k2'], ['ev'])]);
+    const body2 = sub(
+      [{ name: 'i', dtype: 'int', shape: [] }, { name: 'cin', dtype: 'bool', shape: [] }, { name: 'k', dtype: 'int', shape: [1] }],
+      [{ name: 'cin2', dtype: 'bool' }, { name: 'k2', dtype: 'int' }, { name: 'sv', dtype: 'int', shape: [1] }],
+      [
+        n('b2_add', 'Add', ['k', 'step'], ['k2']),
+        n('b2_mod', 'Mod', ['i', 'two'], ['r']),
+        n('b2_eq', 'Equal', ['r', 'zero'], ['even']),
+        n('b2_if', 'If', ['even'], ['sv'], { then_branch: thenB, else_branch: elseB }),
+        n('b2_c', 'Identity', ['cin'], ['cin2']),
+      ],
+    );
+    body2.intConstants!.set('two', { ints: [2], shape: [] });
+    body2.intConstants!.set('zero', { ints: [0], shape: [] });
+    const g = sub(
+      [{ name: 'M', dtype: 'int', shape: [] }, { name: 'c0', dtype: 'bool', shape: [] }, { name: 'k0', dtype: 'int', shape: [1] }, { name: 'step', dtype: 'int', shape: [1] }],
+      [{ name: 'kf', dtype: 'int' }, { name: 'ss', dtype: 'int' }],
+      [n('loop_2', 'Loop', ['M', 'c0', 'k0'], ['kf', 'ss'], { body: body2 })],
+    );
+    const [kf, ss] = await checkGraph(g, [['M', I([5], [])], ['c0', B([1], [])], ['k0', I([100], [1])], ['step', I([-3], [1])]]);
+    expect(Array.from(kf.v)).toEqual([85]);
+    expect(Array.from(ss.v)).toEqual([97, -94, 91, -88, 85]);
+    const [kz, sz] = await checkGraph(g, [['M', I([0], [])], ['c0', B([1], [])], ['k0', I([100], [1])], ['step', I([-3], [1])]]);
+    expect(Array.from(kz.v)).toEqual([100]);
+    expect(sz.shape).toEqual([0, 1]);
   });
   it('Loop that never ends is stopped at the cap with a ValueError naming the node', () => {
     const feeds = new Map<string, Const>([['c0', B([1], [])], ['x', x], ['limit', I([1e9], [])], ['a0', a0]]);

@@ -11,6 +11,8 @@ import { shapeSlice } from './eval/shape';
 export { fromFloat, fromInt, toStored, type Const } from './eval/index';
 export { reshapeTarget, sliceRanges, squeezeShape, unsqueezeShape } from './eval/shape';
 
+const NOT_FOLDED = new Set(['If', 'Loop', 'Constant', 'Softmax', 'LogSoftmax']);
+
 /**
  * Evaluate `n` on constant inputs (missing entries in `ins` are non-constant). `shapeOf` gives
  * known shapes for Shape/Size. Returns undefined when the node must run at inference time.
@@ -24,7 +26,8 @@ export function evalConst(n: Node, ins: (Const | undefined)[], shapeOf: (name: s
       return [shapeSlice(n, s)];
     }
     // control flow needs its subgraphs, which only run at inference time
-    if (!HOST_OPS.has(n.op) || n.op === 'If' || n.op === 'Loop' || n.op === 'Constant') return undefined;
+    // (and Softmax, whose axis semantics depend on the opset, which this entry point is not given)
+    if (!HOST_OPS.has(n.op) || NOT_FOLDED.has(n.op)) return undefined;
     const present = n.inputs.map((name, i) => (name ? ins[i] : null));
     if (present.some((c) => c === undefined)) return undefined;
     return evalNode(n, present as (Const | null)[]);

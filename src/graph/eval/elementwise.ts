@@ -1,9 +1,10 @@
 // Element-wise ops of the host evaluator with ONNX semantics (docs/Operators.md): unary math
 // (Floor, Ceil, Round half to even, Exp, Log, Sqrt, Reciprocal, Neg, Abs, Sign, ...), binary
 // arithmetic with multidirectional broadcasting (integer Div truncates, Mod with fmod 0/1),
-// comparisons and logical ops to bool, variadic Min/Max/Sum/Mean, Where, and Cast between
-// float32, integer types and bool.
-import { UnsupportedOpError, ValueError } from '../../errors';
+// comparisons and logical ops to bool, variadic Min/Max/Sum/Mean, Where, Clip, Softmax and
+// LogSoftmax (opset < 13 flattening and opset 13 single-axis forms), and Cast between float32,
+// integer types and bool.
+import { ShapeError, UnsupportedOpError, ValueError } from '../../errors';
 import type { Node } from '../ir';
 import { alloc, attrNum, bcastIndex, bcastShape, checkInts, foldSize, make, MAX_INT, type Const, type Kind } from './core';
 
@@ -96,9 +97,10 @@ const ARITH_INT: Record<string, F2> = {
   Sub: (a, b) => a - b,
   Mul: (a, b) => a * b,
   Div: intDiv,
+  // an int base keeps its type: a float exponent's result truncates, as a C cast of pow()
   Pow: (a, b) => {
-    if (b < 0) return a === 1 ? 1 : a === -1 ? (b % 2 ? -1 : 1) : a === 0 ? intDiv(1, 0) : 0;
-    return a ** b;
+    if (b < 0 && a === 0) return intDiv(1, 0);
+    return Math.trunc(a ** b) + 0;
   },
 };
 const ARITH_FLOAT: Record<string, F2> = {
@@ -131,6 +133,10 @@ const modFloat: F2 = (a, b) => {
 };
 /** C fmod: the result takes the dividend's sign (fmod = 1). */
 const fmod: F2 = (a, b) => a % b;
+const fmodInt: F2 = (a, b) => {
+  if (b === 0) throw new ValueError(`integer Mod by zero`);
+  return (a % b) + 0;
+};
 const minF: F2 = (a, b) => (a < b || Number.isNaN(a) ? a : b);
 const maxF: F2 = (a, b) => (a > b || Number.isNaN(a) ? a : b);
 
@@ -168,7 +174,7 @@ export function binary(n: Node, a: Const, b: Const): Const {
   // Pow's result has the base's type; the others need equal types (float wins if mixed)
   const kind = op === 'Pow' ? (a.kind === 'float' ? 'float' : 'int') : numKind(a, b);
   let f: F2;
-  if (op === 'Mod') f = attrNum(n, 'fmod', 0) ? fmod : kind === 'float' ? modFloat : modInt;
+  if (op === 'Mod') f = attrNum(n, 'fmod', 0) ? (kind === 'float' ? fmod : fmodInt) : kind === 'float' ? modFloat : modInt;
   else f = kind === 'float' ? ARITH_FLOAT[op] : ARITH_INT[op];
   const r = bcastApply(a, b, f, kind);
   if (kind === 'int') {
@@ -194,6 +200,61 @@ export function variadic(n: Node, parts: Const[]): Const {
   }
   if (kind === 'int') checkInts(acc.v, op);
   return acc;
+}
+
+/** Clip to [min, max] (inputs from opset 11, attributes before); NaN stays NaN. */
+export function clip(n: Node, x: Const, lo: Const | null, hi: Const | null): Const {
+  const min = lo ? lo.v[0] : attrNum(n, 'min', -Infinity);
+  const max = hi ? hi.v[0] : attrNum(n, 'max', Infinity);
+  const v = x.v;
+  const out = alloc(x.kind, v.length);
+  for (let i = 0; i < v.length; i++) {
+    const y = v[i] < min ? min : v[i];
+    out[i] = y > max ? max : y; // min > max gives max, as the spec says
+  }
+  const r: Const = { v: out, shape: x.shape.slice(), kind: x.kind };
+  if (x.dt !== undefined) r.dt = x.dt;
+  return r;
+}
+
+/**
+ * Softmax / LogSoftmax. From opset 13 along one axis (default -1); before, over the flattened
+ * dims from `axis` (default 1) on, as those opsets define it.
+ */
+export function softmax(n: Node, x: Const, opset: number): Const {
+  const r = x.shape.length;
+  const a0 = attrNum(n, 'axis', opset >= 13 ? -1 : 1);
+  const a = a0 < 0 ? a0 + r : a0;
+  if (!(a >= 0 && a < Math.max(r, 1))) throw new ShapeError(`axis ${a0} is out of range for rank ${r}`);
+  let outer: number;
+  let dim: number;
+  let inner: number;
+  if (opset >= 13) {
+    outer = x.shape.slice(0, a).reduce((p, q) => p * q, 1);
+    dim = x.shape[a] ?? 1;
+    inner = x.shape.slice(a + 1).reduce((p, q) => p * q, 1);
+  } else {
+    outer = x.shape.slice(0, a).reduce((p, q) => p * q, 1);
+    dim = x.shape.slice(a).reduce((p, q) => p * q, 1);
+    inner = 1;
+  }
+  const log = n.op === 'LogSoftmax';
+  const v = x.v;
+  const out = new Float32Array(v.length);
+  for (let o = 0; o < outer; o++)
+    for (let t = 0; t < inner; t++) {
+      const base = o * dim * inner + t;
+      let m = -Infinity;
+      for (let j = 0; j < dim; j++) m = Math.max(m, v[base + j * inner]);
+      let sum = 0;
+      for (let j = 0; j < dim; j++) sum += Math.exp(v[base + j * inner] - m);
+      const ls = Math.log(sum);
+      for (let j = 0; j < dim; j++) {
+        const p = base + j * inner;
+        out[p] = log ? v[p] - m - ls : Math.exp(v[p] - m) / sum;
+      }
+    }
+  return { v: out, shape: x.shape.slice(), kind: 'float' };
 }
 
 export function where(c: Const, a: Const, b: Const): Const {

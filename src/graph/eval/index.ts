@@ -8,7 +8,7 @@ import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } 
 import type { IntTensor, Node, Tensor, ValueInfo } from '../ir';
 import { numel } from '../ir';
 import { attrInts, attrNum, foldSize, intsOf, make, scalarOf, type Const, type Kind } from './core';
-import { BINARY_OPS, binary, cast, UNARY_OPS, unary, variadic, VARIADIC_OPS, where } from './elementwise';
+import { BINARY_OPS, binary, cast, clip, softmax, UNARY_OPS, unary, variadic, VARIADIC_OPS, where } from './elementwise';
 import { argMinMax, cumSum, gather, gatherElements, gatherND, nonZero, scatterElements, scatterND, topK } from './indexing';
 import { reduce, REDUCE_OPS } from './reduce';
 import {
@@ -42,6 +42,8 @@ export interface EvalOptions {
   maxLoopIterations?: number;
   /** The enclosing scope, for subgraphs that read outer values. */
   outer?: Scope;
+  /** Default-domain opset of the model (Softmax's axis semantics changed at 13); default 13. */
+  opset?: number;
 }
 
 /** Default bound on the iterations of one Loop node. */
@@ -51,7 +53,8 @@ export const MAX_LOOP_ITERATIONS = 100_000;
 export const HOST_OPS: ReadonlySet<string> = new Set([
   'Identity', 'Dropout', 'Constant', 'Cast', 'CastLike', 'Shape', 'Size', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat',
   'Split', 'Slice', 'Transpose', 'Expand', 'Tile', 'ConstantOfShape', 'Range', 'Gather', 'GatherElements', 'GatherND',
-  'ScatterND', 'ScatterElements', 'NonZero', 'Where', 'TopK', 'ArgMax', 'ArgMin', 'CumSum', 'If', 'Loop',
+  'ScatterND', 'ScatterElements', 'Scatter', 'NonZero', 'Where', 'TopK', 'ArgMax', 'ArgMin', 'CumSum', 'Clip', 'Softmax',
+  'LogSoftmax', 'If', 'Loop',
   ...UNARY_OPS, ...BINARY_OPS, ...VARIADIC_OPS, ...REDUCE_OPS,
 ]);
 
@@ -187,6 +190,11 @@ function evalInner(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
       return [argMinMax(n, x())];
     case 'CumSum':
       return [cumSum(n, x(), at(1))];
+    case 'Clip':
+      return [clip(n, x(), c[1] ?? null, c[2] ?? null)];
+    case 'Softmax':
+    case 'LogSoftmax':
+      return [softmax(n, x(), opts.opset ?? 13)];
     case 'If':
       return evalIf(n, x(), opts);
     case 'Loop':
@@ -268,10 +276,6 @@ function evalIf(n: Node, cond: Const, opts: EvalOptions): Const[] {
   return outs;
 }
 
-function kindOfInfo(i: ValueInfo | undefined): Kind {
-  return i?.dtype ?? 'float';
-}
-
 function evalLoop(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
   const body = subgraph(n, 'body');
   const cap = opts.maxLoopIterations ?? MAX_LOOP_ITERATIONS;
@@ -297,13 +301,19 @@ function evalLoop(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
     carried = outs.slice(1, 1 + nCarried);
     for (let j = 0; j < nScan; j++) scans[j].push(outs[1 + nCarried + j]);
   }
-  const scanOut = scans.map((parts, j) => stack(parts, kindOfInfo(body.outputs[1 + nCarried + j])));
+  const scanOut = scans.map((parts, j) => stack(parts, body.outputs[1 + nCarried + j]));
   return [...(carried as Const[]), ...scanOut];
 }
 
-/** Scan outputs: the per-iteration values stacked along a new first axis. */
-function stack(parts: Const[], kind: Kind): Const {
-  if (!parts.length) return make(kind, [], [0]);
+/**
+ * Scan outputs: the per-iteration values stacked along a new first axis. After no iteration the
+ * result is empty, shaped [0, ...declared shape] when the body declares one, else [0].
+ */
+function stack(parts: Const[], info: ValueInfo | undefined): Const {
+  if (!parts.length) {
+    const s = info?.shape && info.shape.every((d) => d >= 0) ? info.shape : [];
+    return make(info?.dtype ?? 'float', [], [0, ...s]);
+  }
   const s = parts[0].shape;
   for (const p of parts)
     if (p.shape.length !== s.length || p.shape.some((d, i) => d !== s[i]))

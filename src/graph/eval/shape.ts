@@ -210,7 +210,9 @@ export function range(s: Const, l: Const, d: Const): Const {
   const limit = scalarOf(l, 'limit');
   const delta = scalarOf(d, 'delta');
   if (delta === 0) throw new ValueError('Range delta is 0');
-  const count = Math.max(Math.ceil((limit - start) / delta), 0);
+  // floats: the difference in float32 first, as onnxruntime computes it
+  const diff = s.kind === 'float' ? Math.fround(limit - start) : limit - start;
+  const count = Math.max(Math.ceil(diff / delta), 0);
   if (!Number.isFinite(count)) throw new ValueError(`Range(${start}, ${limit}, ${delta}) has no finite length`);
   foldSize([count]);
   if (s.kind === 'float') {
