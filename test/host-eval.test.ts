@@ -402,6 +402,20 @@ describe('If and Loop match onnxruntime', () => {
     [{ name: 'y', dtype: 'float' }],
     [n('if_1', 'If', ['c'], ['y'], { then_branch: thenB, else_branch: elseB })],
   );
+  it('Cast to float16 and bfloat16 rounds to that type (ties to even, overflow to infinity)', async () => {
+    const g = sub(
+      [{ name: 'x', dtype: 'float', shape: [10] }],
+      [{ name: 'h', dtype: 'float' }, { name: 'b', dtype: 'float' }],
+      [
+        n('to_h', 'Cast', ['x'], ['xh'], { to: 10 }),
+        n('from_h', 'Cast', ['xh'], ['h'], { to: 1 }),
+        n('to_b', 'Cast', ['x'], ['xb'], { to: 16 }),
+        n('from_b', 'Cast', ['xb'], ['b'], { to: 1 }),
+      ],
+    );
+    // 1 + 2^-11 is a half tie (rounds to 1), 1 + 3·2^-11 rounds up to even; 65519 stays, 65520 overflows; 1e-7 is subnormal
+    await checkGraph(g, [['x', F([1 + 2 ** -11, 1 + 3 * 2 ** -11, 65519, 65520, -70000, 1e-7, 3.14159, -0, 1e30, 2 ** -25], [10])]]);
+  });
   it('If takes the branch its condition names; branches read outer values', async () => {
     const [a] = await checkGraph(ifGraph, [['c', B([1], [])], ['x', F([1, -2, 3], [3])]]);
     expect(Array.from(a.v)).toEqual([2, -4, 6]);

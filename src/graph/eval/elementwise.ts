@@ -290,6 +290,29 @@ const INT_RANGE: Record<number, [number, number, number, boolean]> = {
   13: [0, MAX_INT, 64, false],
 };
 
+/** Round to the nearest IEEE half (ties to even; overflow to ±Infinity), returned widened. */
+export function f16Round(x: number): number {
+  const ax = Math.abs(x);
+  if (!(ax > 0) || ax === Infinity) return x; // 0, -0, NaN, ±Infinity
+  if (ax >= 65520) return x > 0 ? Infinity : -Infinity; // past the largest half plus half an ulp
+  let e = Math.floor(Math.log2(ax));
+  if (2 ** e > ax) e--;
+  else if (2 ** (e + 1) <= ax) e++;
+  const ulp = 2 ** (Math.max(e, -14) - 10); // subnormal halves share the 2^-24 spacing
+  return roundHalfEven(x / ulp) * ulp;
+}
+
+const bfF32 = new Float32Array(1);
+const bfU32 = new Uint32Array(bfF32.buffer);
+/** Round a float32 to the nearest bfloat16 (ties to even), returned widened. */
+export function bf16Round(x: number): number {
+  bfF32[0] = x;
+  const b = bfU32[0];
+  if (x !== x) return x;
+  bfU32[0] = ((b + 0x7fff + ((b >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return bfF32[0];
+}
+
 /** Wrap an exact integer into an integer type of `bits` (two's complement), as ONNX Cast does. */
 function wrapInt(x: number, bits: number, signed: boolean): number {
   const m = 2 ** bits;
@@ -299,7 +322,8 @@ function wrapInt(x: number, bits: number, signed: boolean): number {
 }
 
 /**
- * ONNX Cast. float → int truncates toward zero; NaN, infinities and values outside the target
+ * ONNX Cast. To float16/bfloat16 the value is rounded to that type (ties to even) and kept
+ * widened in float32. float → int truncates toward zero; NaN, infinities and values outside the target
  * type are refused (ONNX leaves them undefined). int → narrower int wraps (two's complement).
  * int → float is refused for values float32 cannot hold exactly (|v| > 2^24 and not
  * representable), rather than rounded silently. Anything → bool is `v != 0` (NaN is true).
@@ -315,7 +339,9 @@ export function cast(n: Node, x: Const): Const {
   }
   if (FLOAT_TYPES.has(to)) {
     const out = new Float32Array(len);
-    for (let i = 0; i < len; i++) out[i] = v[i];
+    const narrow = to === 10 ? f16Round : to === 16 ? bf16Round : undefined;
+    if (narrow) for (let i = 0; i < len; i++) out[i] = narrow(v[i]);
+    else for (let i = 0; i < len; i++) out[i] = v[i];
     if (x.kind !== 'float')
       for (let i = 0; i < len; i++)
         if (out[i] !== v[i])
