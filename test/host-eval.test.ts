@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../src/errors';
 import { evalConst } from '../src/graph/constEval';
-import { evalGraph, evalNode, HOST_OPS, type Const, type HostGraph } from '../src/graph/eval/index';
+import { evalGraph, evalNode, fromTyped, HOST_OPS, toTyped, type Const, type HostGraph } from '../src/graph/eval/index';
 import { emptyGraph, type AttrValue, type Node, type ValueInfo } from '../src/graph/ir';
 import { parseOnnx, readTensorProto } from '../src/onnx/reader';
 import { graphToOnnx } from '../src/onnx/writer';
@@ -536,6 +536,23 @@ describe('typed errors name the node', () => {
     const g = sub([], [{ name: 'y' }], [n('lost', 'Neg', ['nowhere'], ['y'])]);
     expect(() => evalGraph(g, new Map())).toThrow(GraphError);
     throwsTyped(() => evalNode(node('Conv', 2), [F([1], [1]), F([1], [1])]), UnsupportedOpError);
+  });
+});
+
+describe('typed-array feeds and results', () => {
+  it('int64 feeds convert exactly and refuse values beyond ±2^53; results convert back', () => {
+    const ok = BigInt64Array.of(-(2n ** 53n) + 1n, 0n, 2n ** 53n - 1n);
+    const c = fromTyped(ok, [3], 'feed boxes');
+    expect(c.kind).toBe('int');
+    expect(toTyped(c)).toEqual(ok);
+    expect(() => fromTyped(BigInt64Array.of(1n, 2n ** 53n), [2], 'feed boxes')).toThrow(/feed boxes.*9007199254740992.*element 1/);
+    expect(() => fromTyped(BigInt64Array.of(1n, 2n ** 53n), [2], 'feed boxes')).toThrow(ValueError);
+    expect(() => fromTyped(Float32Array.of(1, 2), [3], 'feed x')).toThrow(ShapeError);
+    const b = fromTyped(Uint8Array.of(0, 7, 1), [3], 'mask', true);
+    expect({ kind: b.kind, v: Array.from(b.v) }).toEqual({ kind: 'bool', v: [0, 1, 1] });
+    expect(toTyped(b)).toEqual(Uint8Array.of(0, 1, 1));
+    const i32 = fromTyped(Int32Array.of(-5, 2 ** 31 - 1), [2], 'ids');
+    expect(i32.dt).toBe(6);
   });
 });
 

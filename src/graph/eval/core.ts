@@ -156,3 +156,41 @@ export function scalarOf(c: Const, what: string): number {
   if (c.v.length !== 1) throw new ShapeError(`${what} must hold one value, has shape [${c.shape}]`);
   return c.v[0];
 }
+
+/** Typed arrays a host value is read from (a run's feed) or written to (a run's result). */
+export type HostArray = Float32Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array;
+
+/**
+ * A host value from a typed array: Float32Array as float; BigInt64Array as int64, refusing
+ * (ValueError naming `what`) any value beyond ±(2^53 - 1), which a JS number would round;
+ * other integer arrays as ints, or as bools (non-zero → 1) when `bool` is set.
+ */
+export function fromTyped(data: HostArray, shape: number[], what: string, bool = false): Const {
+  const n = foldSize(shape);
+  if (data.length !== n) throw new ShapeError(`${what}: ${data.length} values for shape [${shape}]`);
+  if (data instanceof Float32Array) return { v: data, shape: shape.slice(), kind: 'float' };
+  const v = new Array<number>(n);
+  if (data instanceof BigInt64Array) {
+    const lim = BigInt(MAX_INT);
+    for (let i = 0; i < n; i++) {
+      const b = data[i];
+      if (b > lim || b < -lim) throw new ValueError(`${what}: int64 value ${b} (element ${i}) is beyond ±2^53, which the host evaluator cannot hold exactly`);
+      v[i] = Number(b);
+    }
+  } else for (let i = 0; i < n; i++) v[i] = data[i];
+  if (bool) {
+    for (let i = 0; i < n; i++) v[i] = v[i] !== 0 ? 1 : 0;
+    return { v, shape: shape.slice(), kind: 'bool' };
+  }
+  const dt = data instanceof Int32Array ? 6 : data instanceof Int16Array ? 5 : data instanceof Int8Array ? 3 : data instanceof Uint8Array ? 2 : data instanceof Uint16Array ? 4 : data instanceof Uint32Array ? 12 : 7;
+  return make('int', v, shape.slice(), dt);
+}
+
+/** A host value as a typed array: float → Float32Array, int → BigInt64Array, bool → Uint8Array. */
+export function toTyped(c: Const): Float32Array | BigInt64Array | Uint8Array {
+  if (c.kind === 'float') return c.v instanceof Float32Array ? c.v : Float32Array.from(c.v);
+  if (c.kind === 'bool') return Uint8Array.from(c.v);
+  const out = new BigInt64Array(c.v.length);
+  for (let i = 0; i < out.length; i++) out[i] = BigInt(c.v[i]);
+  return out;
+}

@@ -15,7 +15,7 @@ import {
   concat, constantOfShape, expand, range, reshapeTarget, shapeSlice, slice, split, squeezeShape, tile, transpose, unsqueezeShape,
 } from './shape';
 
-export { MAX_FOLD, type Const, type Kind } from './core';
+export { fromTyped, MAX_FOLD, toTyped, type Const, type HostArray, type Kind } from './core';
 
 /** A subgraph (If's branches, Loop's body) or a host-evaluated graph: the parts evalGraph reads. */
 export interface HostGraph {
