@@ -258,6 +258,8 @@ describe('shape and layout ops match onnxruntime', () => {
     await check('Slice', [x, I([-1], [1]), I([-big], [1]), I([2], [1]), I([-2], [1])]);
     await check('Slice', [x, I([0, 3], [2]), I([2, 0], [2]), I([0, 2], [2]), I([1, -2], [2])]);
     await check('Slice', [I([1, 2, 3, 4, 5], [5]), I([10], [1]), I([20], [1])]);
+    // a backward start before the first element clamps to the first (found by the random cases)
+    await check('Slice', [F([1, 2, 3, 4, 5, 6], [2, 3]), I([-3], [1]), I([-4], [1]), I([-2], [1]), I([-1], [1])]);
   });
   it('opset 11 attribute forms: Squeeze/Unsqueeze axes, Split sizes, Slice inputs', async () => {
     const y = F(rnd(6, 32), [1, 3, 1, 2]);
@@ -640,5 +642,109 @@ describe('ONNX conformance cases whose nodes are all host ops', () => {
   afterAll(() => {
     console.log(`\nhost evaluator on ONNX conformance cases: ${ran.length} passed`);
     for (const s of notRun) console.log(`  not run ${s}`);
+  });
+});
+
+// ---- Seeded differential cases: random shapes and attributes, each against onnxruntime ----------
+
+describe('random shapes and attributes match onnxruntime', () => {
+  let seed = 12345;
+  const rand = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const ri = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  const shapeOf = (r: number, lo = 1, hi = 4) => Array.from({ length: r }, () => ri(lo, hi));
+  const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  const floats = (s: number[]) => F(rnd(size(s), ri(1, 1e6), 3, 0.5), s);
+  const intsIn = (s: number[], lo: number, hi: number) => I(Array.from({ length: size(s) }, () => ri(lo, hi)), s);
+  /** A shape that broadcasts with `s`: some dims 1, some leading dims dropped. */
+  const bshape = (s: number[]) => s.slice(ri(0, s.length)).map((d) => (rand() < 0.4 ? 1 : d));
+  const perm = (r: number) => {
+    const p = Array.from({ length: r }, (_, i) => i);
+    for (let i = r - 1; i > 0; i--) {
+      const j = ri(0, i);
+      [p[i], p[j]] = [p[j], p[i]];
+    }
+    return p;
+  };
+  const CASES = 12;
+
+  it('broadcast binary, comparison and Where', async () => {
+    for (let t = 0; t < CASES; t++) {
+      const s = shapeOf(ri(1, 4));
+      const a = floats(s);
+      const b = floats(bshape(s));
+      await check(['Add', 'Sub', 'Mul', 'Max'][t % 4], rand() < 0.5 ? [a, b] : [b, a]);
+      await check(['Less', 'Equal', 'GreaterOrEqual'][t % 3], [intsIn(s, -2, 2), intsIn(bshape(s), -2, 2)]);
+      const cs = bshape(s);
+      await check('Where', [B(intsIn(cs, 0, 1).v as number[], cs), a, b]);
+    }
+  });
+  it('Slice, Transpose, Tile, Expand', async () => {
+    for (let t = 0; t < CASES; t++) {
+      const r = ri(1, 4);
+      const s = shapeOf(r, 1, 6);
+      const x = floats(s);
+      const axes = perm(r).slice(0, ri(1, r));
+      const starts = axes.map(() => ri(-7, 7));
+      const ends = axes.map(() => ri(-7, 7));
+      const steps = axes.map(() => (rand() < 0.5 ? -1 : 1) * ri(1, 3));
+      const neg = axes.map((a) => (rand() < 0.5 ? a - r : a));
+      await check('Slice', [x, I(starts, [axes.length]), I(ends, [axes.length]), I(neg, [axes.length]), I(steps, [axes.length])]);
+      await check('Transpose', [x], { perm: perm(r) });
+      await check('Tile', [x, I(shapeOf(r, 1, 3), [r])]);
+      await check('Expand', [floats(bshape(s)), I(s, [r])]);
+    }
+  });
+  it('reductions, ArgMax, CumSum, TopK over random axes', async () => {
+    for (let t = 0; t < CASES; t++) {
+      const r = ri(1, 4);
+      const s = shapeOf(r, 1, 5);
+      const x = floats(s);
+      const axes = perm(r).slice(0, ri(1, r)).map((a) => (rand() < 0.5 ? a - r : a));
+      const keepdims = ri(0, 1);
+      await check(['ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceMean'][t % 5], [x, I(axes, [axes.length])], { keepdims });
+      await check('ReduceSum', [intsIn(s, -9, 9), I(axes, [axes.length])], { keepdims });
+      const axis = ri(-r, r - 1);
+      await check(t % 2 ? 'ArgMax' : 'ArgMin', [x], { axis, keepdims, select_last_index: ri(0, 1) });
+      await check('CumSum', [x, I([axis], [])], { exclusive: ri(0, 1), reverse: ri(0, 1) });
+      const dim = s[axis < 0 ? axis + r : axis];
+      await check('TopK', [x, I([ri(0, dim)], [1])], { axis, largest: ri(0, 1) }, { outputs: 2 });
+    }
+  });
+  it('Gather, GatherElements, GatherND, ScatterElements, ScatterND', async () => {
+    for (let t = 0; t < CASES; t++) {
+      const r = ri(1, 4);
+      const s = shapeOf(r, 1, 5);
+      const x = floats(s);
+      const axis = ri(-r, r - 1);
+      const a = axis < 0 ? axis + r : axis;
+      const d = s[a];
+      await check('Gather', [x, intsIn(shapeOf(ri(0, 2)), -d, d - 1)], { axis });
+      const is = s.map((q, i) => (i === a ? ri(1, 4) : ri(1, q)));
+      const idx = intsIn(is, -d, d - 1);
+      await check('GatherElements', [x, idx], { axis });
+      // unique positions along the axis per slice keep ScatterElements with reduction 'none' well defined
+      const uniq = I(Array.from(idx.v), is);
+      if (is[a] <= d) {
+        const outer = size(is.slice(0, a));
+        const inner = size(is.slice(a + 1));
+        for (let o = 0; o < outer; o++)
+          for (let k = 0; k < inner; k++) {
+            const p = perm(d);
+            for (let j = 0; j < is[a]; j++) (uniq.v as number[])[(o * is[a] + j) * inner + k] = p[j] - (rand() < 0.5 ? d : 0);
+          }
+        await check('ScatterElements', [x, uniq, floats(is)], { axis });
+      }
+      await check('ScatterElements', [x, idx, floats(is)], { axis, reduction: ['add', 'mul', 'max', 'min'][t % 4] });
+      const b = r > 1 && rand() < 0.5 ? 1 : 0;
+      const k = ri(1, r - b);
+      const lead = [...s.slice(0, b), ...shapeOf(ri(0, 2), 1, 3)];
+      const tuples = Array.from({ length: size(lead) }, () => Array.from({ length: k }, (_, j) => ri(-s[b + j], s[b + j] - 1))).flat();
+      const nd = I(tuples, [...lead, k]);
+      await check('GatherND', [x, nd], { batch_dims: b });
+      if (b === 0) await check('ScatterND', [x, nd, floats([...lead, ...s.slice(k)])], { reduction: ['add', 'mul', 'max', 'min'][t % 4] });
+    }
   });
 });

@@ -66,7 +66,9 @@ export function sliceRanges(shape: number[], starts: number[], ends: number[], a
       e = Math.min(Math.max(e, 0), d);
       r[a] = { start: s, count: Math.max(0, Math.ceil((e - s) / step)), step };
     } else {
-      s = Math.min(Math.max(s, -1), d - 1);
+      // the spec clamps a backward start to [0, d - 1] (a start before the first element takes
+      // the first), the end to [-1, d - 1]
+      s = Math.min(Math.max(s, 0), d - 1);
       e = Math.min(Math.max(e, -1), d - 1);
       r[a] = { start: s, count: Math.max(0, Math.ceil((s - e) / -step)), step };
     }
