@@ -8,14 +8,18 @@ import { numel } from '../ir';
 /** Element kind of a host value: float32, integer (exact within ±2^53), or bool (0/1). */
 export type Kind = 'float' | 'int' | 'bool';
 
+/** Value storage: Float32Array for floats; Float64Array (or a number[] from a folded constant) for ints; Uint8Array (or number[]) for bools. */
+export type Values = number[] | Float32Array | Float64Array | Uint8Array;
+
 /**
- * A tensor as the host evaluator sees it: row-major values with a shape and a kind. Floats are a
- * Float32Array; ints and bools are plain number arrays (bools hold 0 and 1). `dt` is the ONNX
+ * A tensor as the host evaluator sees it: row-major values with a shape and a kind. Results are
+ * typed arrays: Float32Array for floats, Float64Array for ints (exact to 2^53), Uint8Array for
+ * bools (0/1); inputs may also hold ints and bools as plain number arrays. `dt` is the ONNX
  * element type (TensorProto.DataType) of an int value when it is not int64 (Cast to int32,
  * ArgMax's int64, ...), so narrow integer types keep their wrap-around range.
  */
 export interface Const {
-  v: number[] | Float32Array;
+  v: Values;
   shape: number[];
   kind: Kind;
   dt?: number;
@@ -40,19 +44,24 @@ export function foldSize(shape: readonly number[]): number {
 }
 
 /** A new value array for `n` elements of `kind`. */
-export function alloc(kind: Kind, n: number): number[] | Float32Array {
-  return kind === 'float' ? new Float32Array(n) : new Array<number>(n).fill(0);
+export function alloc(kind: Kind, n: number): Float32Array | Float64Array | Uint8Array {
+  return kind === 'float' ? new Float32Array(n) : kind === 'int' ? new Float64Array(n) : new Uint8Array(n);
 }
 
 /** A value of `kind` from plain numbers (floats rounded to float32). */
 export function make(kind: Kind, v: ArrayLike<number>, shape: number[], dt?: number): Const {
-  const c: Const = { v: kind === 'float' ? (v instanceof Float32Array ? v : Float32Array.from(v)) : Array.isArray(v) ? v : Array.from(v), shape, kind };
+  const keep = Array.isArray(v) || v instanceof Float64Array || (kind === 'bool' && v instanceof Uint8Array);
+  const c: Const = {
+    v: kind === 'float' ? (v instanceof Float32Array ? v : Float32Array.from(v)) : keep ? (v as Values) : kind === 'int' ? Float64Array.from(v) : Uint8Array.from(v),
+    shape,
+    kind,
+  };
   if (dt !== undefined && kind === 'int' && dt !== 7) c.dt = dt;
   return c;
 }
 
 /** Same kind (and int type) as `like`, new values and shape. */
-export function like(c: Const, v: number[] | Float32Array, shape: number[]): Const {
+export function like(c: Const, v: Values, shape: number[]): Const {
   const o: Const = { v, shape, kind: c.kind };
   if (c.dt !== undefined) o.dt = c.dt;
   return o;
@@ -120,12 +129,13 @@ export function axisOf(a: number, rank: number, what = 'axis'): number {
   return x;
 }
 
-/** Check that every value of an int result is exactly representable (|v| ≤ 2^53 - 1). */
-export function checkInts(v: ArrayLike<number>, what: string): void {
+/** Check that every value of an int result is exactly representable (|v| ≤ 2^53 - 1); turns -0 into 0. */
+export function checkInts(v: Values, what: string): void {
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     if (!(x <= MAX_INT && x >= -MAX_INT))
       throw new ValueError(`${what}: int64 result ${x} is beyond ±2^53, which the host evaluator cannot hold exactly`);
+    if (x === 0) v[i] = 0;
   }
 }
 
@@ -169,7 +179,7 @@ export function fromTyped(data: HostArray, shape: number[], what: string, bool =
   const n = foldSize(shape);
   if (data.length !== n) throw new ShapeError(`${what}: ${data.length} values for shape [${shape}]`);
   if (data instanceof Float32Array) return { v: data, shape: shape.slice(), kind: 'float' };
-  const v = new Array<number>(n);
+  const v = bool ? new Uint8Array(n) : new Float64Array(n);
   if (data instanceof BigInt64Array) {
     const lim = BigInt(MAX_INT);
     for (let i = 0; i < n; i++) {
@@ -179,7 +189,7 @@ export function fromTyped(data: HostArray, shape: number[], what: string, bool =
     }
   } else for (let i = 0; i < n; i++) v[i] = data[i];
   if (bool) {
-    for (let i = 0; i < n; i++) v[i] = v[i] !== 0 ? 1 : 0;
+    for (let i = 0; i < n; i++) v[i] = data[i] !== 0 && data[i] !== 0n ? 1 : 0;
     return { v, shape: shape.slice(), kind: 'bool' };
   }
   const dt = data instanceof Int32Array ? 6 : data instanceof Int16Array ? 5 : data instanceof Int8Array ? 3 : data instanceof Uint8Array ? 2 : data instanceof Uint16Array ? 4 : data instanceof Uint32Array ? 12 : 7;

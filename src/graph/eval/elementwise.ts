@@ -333,7 +333,7 @@ export function cast(n: Node, x: Const): Const {
   const v = x.v;
   const len = v.length;
   if (to === 9) {
-    const out = new Array<number>(len);
+    const out = new Uint8Array(len);
     for (let i = 0; i < len; i++) out[i] = v[i] !== 0 ? 1 : 0;
     return { v: out, shape: x.shape.slice(), kind: 'bool' };
   }
@@ -351,7 +351,7 @@ export function cast(n: Node, x: Const): Const {
   const range = INT_RANGE[to];
   if (!range) throw new UnsupportedOpError('Cast', n.name, `cast to data type ${to}`);
   const [lo, hi, bits, signed] = range;
-  const out = new Array<number>(len);
+  const out = new Float64Array(len);
   if (x.kind === 'float') {
     for (let i = 0; i < len; i++) {
       const t = Math.trunc(v[i]);

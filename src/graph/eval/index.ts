@@ -7,7 +7,7 @@
 import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../../errors';
 import type { IntTensor, Node, Tensor, ValueInfo } from '../ir';
 import { numel } from '../ir';
-import { attrInts, attrNum, foldSize, intsOf, make, scalarOf, type Const, type Kind } from './core';
+import { alloc, attrInts, attrNum, foldSize, intsOf, make, scalarOf, type Const, type Kind } from './core';
 import { BINARY_OPS, binary, cast, clip, softmax, UNARY_OPS, unary, variadic, VARIADIC_OPS, where } from './elementwise';
 import { argMinMax, cumSum, gather, gatherElements, gatherND, nonZero, scatterElements, scatterND, topK } from './indexing';
 import { reduce, REDUCE_OPS } from './reduce';
@@ -110,7 +110,7 @@ function evalInner(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
       return [x()];
     case 'Dropout': {
       const out = [x()];
-      if (n.outputs[1]) out.push({ v: new Array<number>(x().v.length).fill(1), shape: x().shape.slice(), kind: 'bool' });
+      if (n.outputs[1]) out.push({ v: new Uint8Array(x().v.length).fill(1), shape: x().shape.slice(), kind: 'bool' });
       return out;
     }
     case 'Constant':
@@ -322,7 +322,7 @@ function stack(parts: Const[], info: ValueInfo | undefined): Const {
   const shape = [parts.length, ...s];
   const len = foldSize(shape);
   const k = parts[0].kind;
-  const out: number[] | Float32Array = k === 'float' ? new Float32Array(len) : new Array<number>(len);
+  const out = alloc(k, len);
   for (let j = 0; j < parts.length; j++) {
     const v = parts[j].v;
     for (let t = 0; t < per; t++) out[j * per + t] = v[t];

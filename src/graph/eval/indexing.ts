@@ -7,7 +7,7 @@
 import { ShapeError, ValueError } from '../../errors';
 import type { Node } from '../ir';
 import { numel } from '../ir';
-import { alloc, attrNum, axisOf, checkInts, foldSize, indexIn, like, scalarOf, strides, type Const } from './core';
+import { alloc, attrNum, axisOf, checkInts, foldSize, indexIn, like, scalarOf, strides, type Const, type Values } from './core';
 
 export function gather(n: Node, x: Const, idx: Const): Const {
   const a = axisOf(attrNum(n, 'axis', 0), x.shape.length);
@@ -107,7 +107,7 @@ function reductionOf(n: Node): Reduce | undefined {
   return SCATTER[r];
 }
 
-function finish(x: Const, out: number[] | Float32Array, what: string): Const {
+function finish(x: Const, out: Values, what: string): Const {
   if (x.kind === 'int') checkInts(out, what);
   return like(x, out, x.shape.slice());
 }
@@ -161,7 +161,7 @@ export function nonZero(x: Const): Const {
   const v = x.v;
   let count = 0;
   for (let i = 0; i < v.length; i++) if (v[i] !== 0) count++;
-  const out = new Array<number>(r * count);
+  const out = new Float64Array(r * count);
   const coord = new Array(r).fill(0);
   let c = 0;
   for (let i = 0; i < v.length; i++) {
@@ -196,7 +196,7 @@ export function topK(n: Node, x: Const, kIn: Const): [Const, Const] {
   shape[a] = k;
   const len = foldSize(shape);
   const vals = alloc(x.kind, len);
-  const inds = new Array<number>(len);
+  const inds = new Float64Array(len);
   const v = x.v;
   const row = new Float64Array(dim);
   const heap = new Int32Array(k);
@@ -268,7 +268,7 @@ export function argMinMax(n: Node, x: Const): Const {
   if (dim === 0) throw new ShapeError(`${n.op} over an empty axis ${a}`);
   const outer = numel(x.shape.slice(0, a));
   const inner = numel(x.shape.slice(a + 1));
-  const out = new Array<number>(outer * inner);
+  const out = new Float64Array(outer * inner);
   const v = x.v;
   for (let o = 0; o < outer; o++)
     for (let t = 0; t < inner; t++) {

@@ -87,9 +87,8 @@ export function reduce(n: Node, x: Const, axesIn: Const | null): Const {
     else if (op === 'ReduceLogSum' || op === 'ReduceLogSumExp') acc[j] = Math.log(acc[j]);
   }
   if (isInt && op !== 'ReduceL2' && op !== 'ReduceLogSum' && op !== 'ReduceLogSumExp') {
-    const out = Array.from(acc);
-    checkInts(out, op);
-    return make('int', out, shape, x.dt);
+    checkInts(acc, op);
+    return make('int', acc, shape, x.dt);
   }
   return make('float', acc, shape);
 }

@@ -203,7 +203,7 @@ export function constantOfShape(n: Node, shapeIn: Const): Const {
   const val = n.attrs.value as { data?: Float32Array; ints?: number[] } | undefined;
   if (!val) return { v: new Float32Array(len), shape, kind: 'float' };
   if (val.data) return { v: new Float32Array(len).fill(val.data[0]), shape, kind: 'float' };
-  return { v: new Array<number>(len).fill(val.ints![0]), shape, kind: 'int' };
+  return { v: new Float64Array(len).fill(val.ints![0]), shape, kind: 'int' };
 }
 
 /** ONNX Range: ceil((limit - start) / delta) values start, start + delta, ... (accumulated in float32 for floats, as onnxruntime). */
@@ -226,7 +226,7 @@ export function range(s: Const, l: Const, d: Const): Const {
     }
     return { v: out, shape: [count], kind: 'float' };
   }
-  const out = new Array<number>(count);
+  const out = new Float64Array(count);
   for (let i = 0; i < count; i++) out[i] = start + i * delta;
   checkInts(out, 'Range');
   return make('int', out, [count], s.dt);
