@@ -204,6 +204,21 @@ describe('element-wise ops match onnxruntime', () => {
     await check('Cast', [I([16777216, -16777216, 3], [3])], { to: 1 });
     await check('CastLike', [I([5, -3], [2]), F([0], [1])]);
   });
+  it('int32 arithmetic wraps on overflow (two\'s complement)', async () => {
+    const g = sub(
+      [{ name: 'a', dtype: 'int', shape: [3] }, { name: 'b', dtype: 'int', shape: [3] }],
+      [{ name: 'y', dtype: 'int' }],
+      [
+        n('ca', 'Cast', ['a'], ['a32'], { to: 6 }),
+        n('cb', 'Cast', ['b'], ['b32'], { to: 6 }),
+        n('m', 'Mul', ['a32', 'b32'], ['p32']),
+        n('ad', 'Add', ['p32', 'a32'], ['s32']),
+        n('cy', 'Cast', ['s32'], ['y'], { to: 7 }),
+      ],
+    );
+    const [y] = await checkGraph(g, [['a', I([65536, -70000, 7], [3])], ['b', I([65536, 70000, -3], [3])]]);
+    expect(Array.from(y.v)).toEqual([65536, -605032704 - 70000, -14]);
+  });
 });
 
 describe('shape and layout ops match onnxruntime', () => {

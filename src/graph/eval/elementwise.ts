@@ -179,7 +179,15 @@ export function binary(n: Node, a: Const, b: Const): Const {
   const r = bcastApply(a, b, f, kind);
   if (kind === 'int') {
     checkInts(r.v, op);
-    if (a.dt !== undefined) r.dt = a.dt;
+    if (a.dt !== undefined) {
+      // a narrow integer type wraps on overflow (two's complement), as onnxruntime's C++ arithmetic
+      r.dt = a.dt;
+      const range = INT_RANGE[a.dt];
+      if (range && range[2] < 64) {
+        const v = r.v;
+        for (let i = 0; i < v.length; i++) if (v[i] < range[0] || v[i] > range[1]) v[i] = wrapInt(v[i], range[2], range[3]);
+      }
+    }
   }
   return r;
 }
