@@ -168,7 +168,13 @@ export function binary(n: Node, a: Const, b: Const): Const {
   if (op === 'BitShift') {
     const left = n.attrs.direction === 'LEFT';
     const r = bcastApply(a, b, left ? (x, y) => x * 2 ** y : (x, y) => Math.floor(x / 2 ** y), 'int');
-    checkInts(r.v, 'BitShift');
+    const range = a.dt !== undefined ? INT_RANGE[a.dt] : undefined;
+    if (range && range[2] < 64) {
+      // the unsigned types BitShift takes: bits shifted past the top are lost
+      r.dt = a.dt;
+      const v = r.v;
+      for (let i = 0; i < v.length; i++) v[i] = wrapInt(v[i], range[2], range[3]);
+    } else checkInts(r.v, 'BitShift');
     return r;
   }
   // Pow's result has the base's type; the others need equal types (float wins if mixed)
