@@ -526,6 +526,18 @@ describe('If and Loop match onnxruntime', () => {
     expect(Array.from(kz.v)).toEqual([100]);
     expect(sz.shape).toEqual([0, 1]);
   });
+  it('Loop whose scan output would pass the element cap stops early with a ShapeError', () => {
+    const big = sub(
+      [{ name: 'i', dtype: 'int', shape: [] }, { name: 'cin', dtype: 'bool', shape: [] }],
+      [{ name: 'cout', dtype: 'bool' }, { name: 'blk', dtype: 'float' }],
+      [n('bz', 'ConstantOfShape', ['sz'], ['blk']), n('bc', 'Identity', ['cin'], ['cout'])],
+    );
+    big.intConstants!.set('sz', { ints: [1 << 22], shape: [1] });
+    const g = sub([{ name: 'M', dtype: 'int', shape: [] }], [{ name: 's', dtype: 'float' }], [n('loop_big', 'Loop', ['M', ''], ['s'], { body: big })]);
+    const t0 = performance.now();
+    expect(() => evalGraph(g, new Map([['M', I([1000], [])]]))).toThrow(/loop_big.*after 5 iterations/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
   it('Loop that never ends is stopped at the cap with a ValueError naming the node', () => {
     const feeds = new Map<string, Const>([['c0', B([1], [])], ['x', x], ['limit', I([1e9], [])], ['a0', a0]]);
     let err: unknown;

@@ -7,7 +7,7 @@
 import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../../errors';
 import type { IntTensor, Node, Tensor, ValueInfo } from '../ir';
 import { numel } from '../ir';
-import { alloc, attrInts, attrNum, foldSize, intsOf, make, scalarOf, type Const, type Kind } from './core';
+import { alloc, attrInts, attrNum, foldSize, intsOf, make, MAX_FOLD, scalarOf, type Const, type Kind } from './core';
 import { BINARY_OPS, binary, cast, clip, softmax, UNARY_OPS, unary, variadic, VARIADIC_OPS, where } from './elementwise';
 import { argMinMax, cumSum, gather, gatherElements, gatherND, nonZero, scatterElements, scatterND, topK } from './indexing';
 import { reduce, REDUCE_OPS } from './reduce';
@@ -288,6 +288,7 @@ function evalLoop(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
   if (nScan < 0 || n.outputs.length > nCarried + nScan) throw new GraphError(`the body's ${body.outputs.length} outputs do not match ${nCarried} carried values`);
   if (m !== undefined && !(m >= 0)) throw new ValueError(`trip count M = ${m}`);
   const scans: Const[][] = Array.from({ length: nScan }, () => []);
+  const scanSize = new Array<number>(nScan).fill(0);
   let i = 0;
   for (; (m === undefined || i < m) && cond; i++) {
     if (i >= cap)
@@ -299,7 +300,13 @@ function evalLoop(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
     const outs = evalGraph(body, feeds, opts);
     cond = !!scalarOf(outs[0], 'cond_out');
     carried = outs.slice(1, 1 + nCarried);
-    for (let j = 0; j < nScan; j++) scans[j].push(outs[1 + nCarried + j]);
+    for (let j = 0; j < nScan; j++) {
+      const part = outs[1 + nCarried + j];
+      scanSize[j] += part.v.length;
+      // refuse as soon as the stacked result would pass the cap, not after collecting it all
+      if (scanSize[j] > MAX_FOLD) throw new ShapeError(`scan output ${j} grows past ${MAX_FOLD} elements after ${i + 1} iterations`);
+      scans[j].push(part);
+    }
   }
   const scanOut = scans.map((parts, j) => stack(parts, body.outputs[1 + nCarried + j]));
   return [...(carried as Const[]), ...scanOut];
