@@ -357,6 +357,14 @@ describe('indexing ops match onnxruntime', () => {
     await check('TopK', [t, I([2], [1])], { axis: 0 }, { outputs: 2 });
     await check('TopK', [t, I([4], [1])], { axis: -1, largest: 0 }, { outputs: 2 });
     await check('TopK', [I([5, 1, 5, 9, 1, 5], [6]), I([4], [1])], {}, { outputs: 2 });
+    // sorted = 0 leaves the order unspecified (onnxruntime returns its heap order): compare each row's set of (index, value)
+    const nd: Node = { name: 'topk_unsorted', op: 'TopK', inputs: ['x0', 'x1'], outputs: ['y0', 'y1'], attrs: { sorted: 0 } };
+    const ins = [t, I([3], [1])];
+    const mine = evalNode(nd, ins);
+    const ref = await runOrt(nd, ins, mine, 18);
+    const rows = (v: ArrayLike<number>, ix: ArrayLike<number>) =>
+      [0, 1, 2].map((r) => [0, 1, 2].map((j) => `${ix[r * 3 + j]}:${v[r * 3 + j]}`).sort());
+    expect(rows(mine[0].v, mine[1].v)).toEqual(rows(ref[0].v, ref[1].v));
     await check('TopK', [F([1, NaN, 3, -Infinity, Infinity, 0], [6]), I([3], [1])], {}, { outputs: 2 });
     await check('TopK', [F([1, NaN, 3, -Infinity, Infinity, 0], [6]), I([3], [1])], { largest: 0 }, { outputs: 2 });
     const big = F(rnd(5000, 18, 4, 0.25), [5000]);
