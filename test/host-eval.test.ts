@@ -631,15 +631,24 @@ describe('load-time folding (evalConst) goes through the same evaluator', () => 
 describe('speed on detector-sized tensors', () => {
   it('TopK 1000 of 100k scores, NonZero and a Gather on them', () => {
     const scores = F(rnd(100_000, 21, 1, 1e-6), [100_000]);
-    const t0 = performance.now();
-    const [vals, idx] = evalNode(node('TopK', 2, {}, 'topk'), [scores, I([1000], [1])]);
-    const t1 = performance.now();
-    const mask = evalNode(node('Greater', 2), [scores, F([0.5], [])])[0];
-    const nz = evalNode(node('NonZero', 1), [mask])[0];
-    const t2 = performance.now();
-    const g = evalNode(node('Gather', 2), [scores, { ...nz, shape: [nz.shape[1]] }])[0];
-    const t3 = performance.now();
-    console.log(`host eval, 100k scores: TopK(1000) ${(t1 - t0).toFixed(1)} ms, Greater+NonZero ${(t2 - t1).toFixed(1)} ms (${nz.shape[1]} kept), Gather ${(t3 - t2).toFixed(1)} ms`);
+    // best of 5 (the first runs are cold JIT); printed for the report, not asserted (shared machine)
+    const best = [Infinity, Infinity, Infinity];
+    let vals!: Const;
+    let idx!: Const;
+    let nz!: Const;
+    let g!: Const;
+    for (let rep = 0; rep < 5; rep++) {
+      const t0 = performance.now();
+      [vals, idx] = evalNode(node('TopK', 2, {}, 'topk'), [scores, I([1000], [1])]);
+      const t1 = performance.now();
+      const mask = evalNode(node('Greater', 2), [scores, F([0.5], [])])[0];
+      nz = evalNode(node('NonZero', 1), [mask])[0];
+      const t2 = performance.now();
+      g = evalNode(node('Gather', 2), [scores, { ...nz, shape: [nz.shape[1]] }])[0];
+      const t3 = performance.now();
+      [t1 - t0, t2 - t1, t3 - t2].forEach((t, i) => (best[i] = Math.min(best[i], t)));
+    }
+    console.log(`host eval, 100k scores (best of 5): TopK(1000) ${best[0].toFixed(2)} ms, Greater+NonZero ${best[1].toFixed(2)} ms (${nz.shape[1]} kept), Gather ${best[2].toFixed(2)} ms`);
     // independent check: the k-th value equals the k-th of a full descending sort
     const sorted = Float32Array.from(scores.v).sort().reverse();
     expect(vals.v[999]).toBe(sorted[999]);
