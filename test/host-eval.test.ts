@@ -811,3 +811,32 @@ describe('random shapes and attributes match onnxruntime', () => {
     }
   });
 });
+
+// ---- A real PyTorch export of a detector's post-processing tail ---------------------------------
+
+describe('a torch.onnx export of a detection post-processing tail (tools/host_eval_fixtures.py)', () => {
+  for (const opset of [11, 17]) {
+    it(`opset ${opset}: the whole graph equals onnxruntime at two anchor counts`, async () => {
+      const bytes = readFileSync(new URL(`fixtures/host-eval/tail_opset${opset}.onnx`, import.meta.url));
+      const model = parseOnnx(bytes);
+      expect(model.opset).toBe(opset);
+      const ops = new Set(model.graph.nodes.map((q) => q.op));
+      for (const op of ['NonZero', 'TopK', 'Softmax', 'Where', 'Mod', 'Clip']) expect(ops.has(op), op).toBe(true);
+      const session = await ort.InferenceSession.create(bytes);
+      for (const [count, seed] of [[200, 1], [57, 2]]) {
+        const logits = F(rnd(count * 6, seed, 4, 1 / 64), [count, 6]);
+        const deltas = F(rnd(count * 4, seed + 10, 2, 1 / 64), [count, 4]);
+        const xy = rnd(count * 2, seed + 20, 140, 1 / 8).map((v) => v + 140);
+        const wh = rnd(count * 2, seed + 30, 30, 1 / 8).map((v) => v + 40);
+        const a: number[] = [];
+        for (let i = 0; i < count; i++) a.push(xy[2 * i], xy[2 * i + 1], xy[2 * i] + wh[2 * i], xy[2 * i + 1] + wh[2 * i + 1]);
+        const anchors = F(a, [count, 4]);
+        const feeds: [string, Const][] = [['logits', logits], ['deltas', deltas], ['anchors', anchors]];
+        const mine = evalGraph(model.graph, new Map(feeds), { opset });
+        const r = await session.run(Object.fromEntries(feeds.map(([k, c]) => [k, ortTensor(c)])));
+        model.graph.outputs.forEach((o, j) => same(mine[j], fromOrt(r[o.name]), `${o.name} (${count} anchors)`));
+        expect(mine[1].shape[0], 'some detections pass the threshold').toBeGreaterThan(10);
+      }
+    });
+  }
+});
