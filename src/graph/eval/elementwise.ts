@@ -255,17 +255,22 @@ export function softmax(n: Node, x: Const, opset: number): Const {
   const log = n.op === 'LogSoftmax';
   const v = x.v;
   const out = new Float32Array(v.length);
+  const ex = new Float64Array(dim);
   for (let o = 0; o < outer; o++)
     for (let t = 0; t < inner; t++) {
       const base = o * dim * inner + t;
       let m = -Infinity;
       for (let j = 0; j < dim; j++) m = Math.max(m, v[base + j * inner]);
       let sum = 0;
-      for (let j = 0; j < dim; j++) sum += Math.exp(v[base + j * inner] - m);
+      for (let j = 0; j < dim; j++) {
+        const e = Math.exp(v[base + j * inner] - m);
+        ex[j] = e;
+        sum += e;
+      }
       const ls = Math.log(sum);
       for (let j = 0; j < dim; j++) {
         const p = base + j * inner;
-        out[p] = log ? v[p] - m - ls : Math.exp(v[p] - m) / sum;
+        out[p] = log ? v[p] - m - ls : ex[j] / sum;
       }
     }
   return { v: out, shape: x.shape.slice(), kind: 'float' };

@@ -79,24 +79,37 @@ export function sliceRanges(shape: number[], starts: number[], ends: number[], a
 }
 
 /** out[i] = x[base + Σ coord_d · st_d] over the output's coordinates (an odometer walk). */
-export function strided(x: Const, shape: number[], base: number, st: number[]): Const {
-  const len = foldSize(shape);
+export function strided(x: Const, shape0: number[], base: number, st0: number[]): Const {
+  const len = foldSize(shape0);
   const out = alloc(x.kind, len);
   const v = x.v;
+  // size-1 dims never advance: drop them so the walk's inner dim is a real one
+  const keep = shape0.map((d) => d !== 1);
+  const shape = shape0.filter((_, i) => keep[i]);
+  const st = st0.filter((_, i) => keep[i]);
   const r = shape.length;
-  const coord = new Array(r).fill(0);
-  let off = base;
-  for (let i = 0; i < len; i++) {
-    out[i] = v[off];
-    for (let d = r - 1; d >= 0; d--) {
-      coord[d]++;
-      off += st[d];
-      if (coord[d] < shape[d]) break;
-      off -= st[d] * coord[d];
-      coord[d] = 0;
+  if (r === 0) {
+    if (len) out[0] = v[base];
+    return like(x, out, shape0);
+  }
+  const inner = shape[r - 1];
+  const ist = st[r - 1];
+  if (len > 0) {
+    // rows along the last dim in a tight loop, the odometer over the rest
+    const coord = new Array(r).fill(0);
+    let off = base;
+    for (let i = 0; i < len; i += inner) {
+      for (let j = 0, p = off; j < inner; j++, p += ist) out[i + j] = v[p];
+      for (let d = r - 2; d >= 0; d--) {
+        coord[d]++;
+        off += st[d];
+        if (coord[d] < shape[d]) break;
+        off -= st[d] * coord[d];
+        coord[d] = 0;
+      }
     }
   }
-  return like(x, out, shape);
+  return like(x, out, shape0);
 }
 
 export function transpose(x: Const, perm: number[]): Const {
@@ -128,11 +141,12 @@ export function concat(parts: Const[], axis: number): Const {
   const kind = parts.some((p) => p.kind === 'float') ? 'float' : parts[0].kind;
   const out = alloc(kind, len);
   const outer = numel(shape.slice(0, a));
+  const chunks = parts.map((p) => numel(p.shape.slice(a)));
   let k = 0;
   for (let o = 0; o < outer; o++)
-    for (const p of parts) {
-      const chunk = numel(p.shape.slice(a));
-      const v = p.v;
+    for (let q = 0; q < parts.length; q++) {
+      const chunk = chunks[q];
+      const v = parts[q].v;
       for (let j = 0, s = o * chunk; j < chunk; j++) out[k++] = v[s + j];
     }
   return { ...like(parts[0], out, shape), kind };
