@@ -146,11 +146,22 @@ export const VARIADIC_OPS = new Set(['Min', 'Max', 'Sum', 'Mean']);
 function bcastApply(a: Const, b: Const, f: F2, kind: Kind): Const {
   const shape = bcastShape(a.shape, b.shape);
   const len = foldSize(shape);
-  const ia = bcastIndex(shape, a.shape);
-  const ib = bcastIndex(shape, b.shape);
   const av = a.v;
   const bv = b.v;
   const out = alloc(kind, len);
+  // one side a single value (a threshold, a constant): no index table
+  if (bv.length === 1 && av.length === len) {
+    const y = bv[0];
+    for (let i = 0; i < len; i++) out[i] = f(av[i], y);
+    return { v: out, shape, kind };
+  }
+  if (av.length === 1 && bv.length === len) {
+    const x = av[0];
+    for (let i = 0; i < len; i++) out[i] = f(x, bv[i]);
+    return { v: out, shape, kind };
+  }
+  const ia = bcastIndex(shape, a.shape);
+  const ib = bcastIndex(shape, b.shape);
   if (!ia && !ib) for (let i = 0; i < len; i++) out[i] = f(av[i], bv[i]);
   else if (!ia) for (let i = 0; i < len; i++) out[i] = f(av[i], bv[ib![i]]);
   else if (!ib) for (let i = 0; i < len; i++) out[i] = f(av[ia[i]], bv[i]);
