@@ -1,8 +1,13 @@
 // Writes a graph IR as an ONNX ModelProto (onnx.proto, IR version 8): float initializers as
-// raw little-endian FLOAT, integer constants as INT64, attributes by their JS type. Encoding is
+// raw little-endian FLOAT, integer constants as INT64, attributes by their JS type (a graph
+// object, as If/Loop carry, as a GRAPH attribute), inputs and outputs typed by their dtype
+// (float → FLOAT, int → INT64, bool → BOOL). Encoding is
 // schema.ts's tables over proto.ts's wire writer (sizes first, then one exactly-sized buffer).
-import type { AttrValue, Graph, IntTensor, Tensor } from '../graph/ir';
-import { AttributeType, DataType, encodeModelProto, type AttributeMsg, type Init, type TensorMsg, type ValueInfoMsg } from './schema';
+import type { AttrValue, Graph, IntTensor, Tensor, ValueInfo } from '../graph/ir';
+import { AttributeType, DataType, encodeModelProto, type AttributeMsg, type GraphMsg, type Init, type TensorMsg, type ValueInfoMsg } from './schema';
+
+/** The parts of a graph a subgraph attribute (If's branches, Loop's body) is written from. */
+type SubGraph = Pick<Graph, 'inputs' | 'outputs' | 'nodes'> & Partial<Pick<Graph, 'initializers' | 'intConstants' | 'shapes'>>;
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -20,7 +25,8 @@ function tensorMsg(name: string, t: Tensor | IntTensor): Init<TensorMsg> {
   return { name, dims: t.shape, data_type: DataType.INT64, int64_data: t.ints };
 }
 
-function attrMsg(name: string, v: AttrValue): Init<AttributeMsg> {
+function attrMsg(name: string, v: AttrValue | SubGraph): Init<AttributeMsg> {
+  if (typeof v === 'object' && !Array.isArray(v) && 'nodes' in v) return { name, type: AttributeType.GRAPH, g: graphMsg(v, name) };
   if (typeof v === 'number')
     return Number.isInteger(v) && !Object.is(v, -0) ? { name, type: AttributeType.INT, i: v } : { name, type: AttributeType.FLOAT, f: v };
   if (typeof v === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
@@ -35,11 +41,33 @@ function attrMsg(name: string, v: AttrValue): Init<AttributeMsg> {
   return { name, type: AttributeType.TENSOR, t: tensorMsg('', v) };
 }
 
-function valueInfo(name: string, shape: number[] | undefined, elemType: number = DataType.FLOAT): Init<ValueInfoMsg> {
+const ELEM_TYPE = { float: DataType.FLOAT, int: DataType.INT64, bool: DataType.BOOL } as const;
+
+function valueInfo(name: string, shape: number[] | undefined, dtype: ValueInfo['dtype'] = 'float'): Init<ValueInfoMsg> {
+  const elemType = ELEM_TYPE[dtype];
   return {
     name,
     // a dim of -1 (dynamic) is written as a symbolic dim_param
     type: { tensor_type: { elem_type: elemType, shape: shape ? { dim: shape.map((d, j) => (d >= 0 ? { dim_value: d } : { dim_param: `${name}_dim${j}` })) } : undefined } },
+  };
+}
+
+function graphMsg(g: SubGraph, name: string): Init<GraphMsg> {
+  return {
+    name,
+    node: g.nodes.map((n) => ({
+      name: n.name,
+      op_type: n.op,
+      input: n.inputs,
+      output: n.outputs,
+      attribute: Object.entries(n.attrs).map(([k, v]) => attrMsg(k, v)),
+    })),
+    initializer: [
+      ...[...(g.initializers ?? [])].map(([k, t]) => tensorMsg(k, t)),
+      ...[...(g.intConstants ?? [])].map(([k, t]) => tensorMsg(k, t)),
+    ],
+    input: g.inputs.map((i) => valueInfo(i.name, i.shape, i.dtype)),
+    output: g.outputs.map((o) => valueInfo(o.name, o.shape ?? g.shapes?.get(o.name), o.dtype)),
   };
 }
 
@@ -49,21 +77,6 @@ export function graphToOnnx(g: Graph, producer = 'wasmcnn'): Uint8Array {
     ir_version: 8,
     producer_name: producer,
     opset_import: [{ domain: '', version: g.opset }],
-    graph: {
-      name: 'wasmcnn',
-      node: g.nodes.map((n) => ({
-        name: n.name,
-        op_type: n.op,
-        input: n.inputs,
-        output: n.outputs,
-        attribute: Object.entries(n.attrs).map(([k, v]) => attrMsg(k, v)),
-      })),
-      initializer: [
-        ...[...g.initializers].map(([k, t]) => tensorMsg(k, t)),
-        ...[...g.intConstants].map(([k, t]) => tensorMsg(k, t)),
-      ],
-      input: g.inputs.map((i) => valueInfo(i.name, i.shape)),
-      output: g.outputs.map((o) => valueInfo(o.name, o.shape ?? g.shapes.get(o.name))),
-    },
+    graph: graphMsg(g, 'wasmcnn'),
   });
 }
