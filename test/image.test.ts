@@ -131,7 +131,8 @@ describe('fromImage equals torchvision (Resize → CenterCrop → Normalize on t
       const p = modelPreprocessing(name);
       if (p.interpolation === 'bicubic') bicubic++;
       const t = await fromImage(img, p);
-      const hw = p.crop ?? p.size;
+      // no size and no crop (detectors): the image at its own size
+      const hw = p.crop ?? p.size ?? [7, 9];
       const [h, w] = typeof hw === 'number' ? (p.crop !== undefined ? [hw, hw] : resizedSize(7, 9, hw)) : hw;
       expect(t.shape, name).toEqual([1, p.channels, h, w]);
       expect(t.data.every(Number.isFinite), name).toBe(true);
