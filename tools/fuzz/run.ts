@@ -6,6 +6,10 @@
 // file with a JSON note beside it. Deterministic: the same --seed gives the same cases.
 //
 //   tsx tools/fuzz/run.ts [--cases N] [--seed S] [--workers W] [--timeout MS] [--memory MB] [--out DIR]
+//   tsx tools/fuzz/run.ts --replay FILE... (saved reproducers, each with its .json note, same limits)
+//
+// A case that does not answer within --timeout counts as a hang only if it used that much CPU
+// (an endless loop does): on a busy machine a starved child gets up to 5x the time in wall clock.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +30,8 @@ export interface FuzzOptions {
   memoryMb?: number;
   /** Where defects are saved (default build/fuzz). */
   out?: string;
+  /** Run these cases (saved reproducers) instead of generating `cases` from `seed`. */
+  replay?: FuzzCase[];
   /** Progress callback every 500 cases. */
   onProgress?: (done: number, counts: FuzzCounts) => void;
 }
@@ -84,6 +90,21 @@ function spawnChild(memoryMb: number): ChildProcess {
   });
 }
 
+/** Wall time a starved child may take, as a multiple of the time limit, before it counts as a hang. */
+const WALL_FACTOR = 5;
+
+/** CPU time (user + system, ms) a process has used, from Linux's /proc; Infinity where unknown (then wall time decides). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 (utime, stime) in clock ticks, 100 per second on Linux
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return Infinity;
+  }
+}
+
 /** Run `cases` cases from `seed`; resolves with the counts and the saved defects. */
 export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
   const workers = o.workers ?? 2;
@@ -129,16 +150,25 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     try {
       for (;;) {
         const i = next++;
-        if (i >= o.cases) return;
-        const c = makeCase(o.seed, i, graphs, files, st);
+        if (i >= (o.replay?.length ?? o.cases)) return;
+        const c = o.replay ? o.replay[i] : makeCase(o.seed, i, graphs, files, st);
         if (!child) child = await start();
         const ch = child;
         const r = await new Promise<ResultMessage | { outcome: 'hang' | 'crash'; error: string }>((res) => {
-          const timer = setTimeout(() => {
-            cleanup();
-            ch.kill('SIGKILL');
-            res({ outcome: 'hang', error: `no answer within ${timeoutMs} ms` });
-          }, timeoutMs);
+          const sent = performance.now();
+          const cpu0 = cpuMs(ch.pid);
+          // a hang burns its time limit in CPU; a child that a busy machine starved of CPU gets
+          // more wall time (up to WALL_FACTOR times the limit) before it counts as one
+          const check = () => {
+            const used = cpuMs(ch.pid) - cpu0;
+            const wall = performance.now() - sent;
+            if (!(used < timeoutMs) || wall >= WALL_FACTOR * timeoutMs) {
+              cleanup();
+              ch.kill('SIGKILL');
+              res({ outcome: 'hang', error: `no answer within ${Math.round(wall)} ms (${Number.isFinite(used) ? `${Math.round(used)} ms of CPU` : 'CPU time unknown'})` });
+            } else timer = setTimeout(check, Math.max(100, timeoutMs - used));
+          };
+          let timer = setTimeout(check, timeoutMs);
           const onMsg = (m: ResultMessage) => {
             if (m.i !== i) return;
             cleanup();
@@ -175,7 +205,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzReport> {
     }
   };
   await Promise.all(Array.from({ length: workers }, lane));
-  return { cases: o.cases, seed: o.seed, seconds: (performance.now() - t0) / 1000, counts, defects, typedByClass };
+  return { cases: o.replay?.length ?? o.cases, seed: o.seed, seconds: (performance.now() - t0) / 1000, counts, defects, typedByClass };
 }
 
 function arg(name: string, dflt: number): number {
@@ -186,8 +216,20 @@ function arg(name: string, dflt: number): number {
   return v;
 }
 
+/** Saved reproducers (and the JSON notes beside them) as cases to replay. */
+function readReproducers(files: string[]): FuzzCase[] {
+  return files.map((file) => {
+    const note = JSON.parse(readFileSync(`${file}.json`, 'utf8')) as { kind: FuzzCase['kind']; feedSeed: number; origin: string };
+    return { kind: note.kind, bytes: new Uint8Array(readFileSync(file)), feedSeed: note.feedSeed, origin: `replay of ${file} (${note.origin})` };
+  });
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const outIdx = process.argv.indexOf('--out');
+  const replayIdx = process.argv.indexOf('--replay');
+  const after = replayIdx > 0 ? process.argv.slice(replayIdx + 1) : [];
+  const stop = after.findIndex((a) => a.startsWith('--'));
+  const replay = replayIdx > 0 ? readReproducers(stop < 0 ? after : after.slice(0, stop)) : undefined;
   const opts: FuzzOptions = {
     cases: arg('cases', 10_000),
     seed: arg('seed', Date.now() % 2 ** 31),
@@ -195,8 +237,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     timeoutMs: arg('timeout', 20_000),
     memoryMb: arg('memory', 1024),
     out: outIdx > 0 ? process.argv[outIdx + 1] : undefined,
+    replay,
   };
-  console.log(`fuzz: ${opts.cases} cases, seed ${opts.seed}, ${opts.workers} children, ${opts.timeoutMs} ms and ${opts.memoryMb} MiB heap each`);
+  console.log(`fuzz: ${replay ? `${replay.length} saved cases` : `${opts.cases} cases, seed ${opts.seed}`}, ${opts.workers} children, ${opts.timeoutMs} ms and ${opts.memoryMb} MiB heap each`);
   const started = performance.now();
   const report = await fuzz({
     ...opts,
