@@ -21,6 +21,7 @@
 //       anchor index fastest within a pixel, pixels in row-major order, levels concatenated.
 import { GraphBuilder } from '../src/builder';
 import { SSDLITE320_DEFAULT_BOXES } from '../src/detect/anchors';
+import { detectImages } from '../src/detect/detector';
 import { ValueError } from '../src/errors';
 import { convBnAct } from './layers';
 import { mobilenetV3Features } from './mobilenet';
@@ -231,6 +232,7 @@ export const DETECTION: ZooFamily = {
         iouThreshold: 0.55,
         topkCandidates: 300,
         maxDetections: 300,
+        run: detectImages,
       };
     },
   },

@@ -7,10 +7,10 @@ import { GraphError, ShapeError, ValueError, WasmCnnError, WeightsError } from '
 import type { DetectOptions, DetectorSpec } from './detect/detector';
 import type { Detections } from './detect/yolo';
 import type { ImageSource } from './image/fromImage';
-import { receptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
 import { fuseEpilogue } from './graph/fuseEpilogue';
+import { loadEvaluator } from './graph/constEval';
 import { inferShapes, makeInferCtx } from './graph/infer';
 import type { Graph, Node, Tensor } from './graph/ir';
 import { numel, shapeStr } from './graph/ir';
@@ -419,7 +419,7 @@ export class Model {
     let rf = new Map<string, string[]>();
     try {
       rf = new Map(
-        receptiveField(this).map((r) => [
+        analysisModule!.receptiveField(this).map((r) => [
           r.name,
           r.global ? ['all', '-'] : [`${r.size[0]}x${r.size[1]}`, `${r.jump[0]}x${r.jump[1]}`],
         ]),
@@ -486,10 +486,7 @@ export class Model {
   async detect(input: ImageSource | Tensor, options: DetectOptions = {}): Promise<Detections | Detections[]> {
     if (!this.detector)
       throw new ValueError("detect() needs a detection model, e.g. createModel('ssdlite320_mobilenet_v3_large', { weights })");
-    const isTensor = typeof input === 'object' && input !== null && 'shape' in input && (input as Tensor).data instanceof Float32Array;
-    const x = isTensor ? (input as Tensor) : await (await import('./image/fromImage')).fromImage(input as ImageSource);
-    const { runDetector } = await import('./detect/detector');
-    const dets = await runDetector(this, this.detector, x, options);
+    const dets = await this.detector.run(this, this.detector, input, options);
     return dets.length === 1 ? dets[0] : dets;
   }
 
@@ -602,6 +599,10 @@ function summarize(g: Graph): LayerInfo[] {
  */
 const MIN_PARALLEL_MACS = 100_000;
 
+/** The receptive-field analysis summary() shows, loaded by the first compileGraph. */
+let analysis: Promise<typeof import('./analysis/receptiveField')> | undefined;
+let analysisModule: typeof import('./analysis/receptiveField') | undefined;
+
 /**
  * Compile a graph into a Model. Inputs with every dim concrete and no dynamicAxes give a model
  * planned once, here; dims of -1 or 0, or axes listed in options.dynamicAxes, give a dynamic
@@ -611,6 +612,9 @@ const MIN_PARALLEL_MACS = 100_000;
 export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
   if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
   checkWeights(g);
+  // constant folding in shape inference (here and in later per-shape plans) runs on the host
+  // evaluator; summary() reads receptive fields: both load with the first model, not up front
+  [, analysisModule] = await Promise.all([loadEvaluator(), (analysis ??= import('./analysis/receptiveField'))]);
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);

@@ -32,10 +32,10 @@
 //   * Slice/Split/Pad on a spatial axis shift the start (and Slice's step multiplies the jump).
 //   * DeformConv reports its nominal sampling grid (learned offsets can look anywhere).
 import type { Graph, Node } from '../graph/ir';
-import { sliceRanges } from '../graph/constEval';
+import { sliceRanges } from '../graph/shapes';
 import type { Model } from '../model';
-import { attrInt, attrInts, attrString, input, normAxis } from '../ops/util';
-import { window2d } from '../ops/window';
+import { attrInt, attrInts, attrString, input, normAxis } from '../ops/attrs';
+import { window2d } from '../ops/geometry';
 
 /** Receptive field of one layer (its first output), per spatial axis [height, width]. */
 export interface ReceptiveField {

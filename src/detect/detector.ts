@@ -1,10 +1,13 @@
 // model.detect(): a detection zoo model's post-processing, run on its raw outputs. The network
 // itself holds torchvision's transform (normalisation and the resize to the transform's size)
 // and the head; this file turns the head's outputs into boxes in the input image's pixels
-// (src/detect/ssd.ts for SSD). Loaded on the first detect() call, so bundles that never detect
-// carry none of it.
+// (src/detect/ssd.ts for SSD). The zoo entry that builds a detector hands this code to the model
+// (DetectorSpec.run): a program that never creates a detector bundles none of it, and no
+// dynamic import is needed (a module both imported and lazily loaded lands in esbuild's eager
+// shared chunks).
 import type { Tensor } from '../graph/ir';
 import { ShapeError, ValueError } from '../errors';
+import { fromImage, type ImageSource } from '../image/fromImage';
 import type { Model } from '../model';
 import type { DefaultBoxOptions } from './anchors';
 import { ssdDetections } from './ssd';
@@ -27,6 +30,8 @@ export interface DetectorSpec {
   iouThreshold: number;
   topkCandidates: number;
   maxDetections: number;
+  /** The post-processing: detectImages, set by the zoo. */
+  run: (model: Model, spec: DetectorSpec, input: ImageSource | Tensor, options: DetectOptions) => Promise<Detections[]>;
 }
 
 /** Options of {@link Model.detect}: each overrides the model's torchvision default. */
@@ -70,4 +75,10 @@ export async function runDetector(model: Model, spec: DetectorSpec, x: Tensor, o
     );
   }
   return dets;
+}
+
+/** An image (anything fromImage takes) or an [N, 3, H, W] tensor in [0, 1], detected image by image. */
+export async function detectImages(model: Model, spec: DetectorSpec, input: ImageSource | Tensor, options: DetectOptions): Promise<Detections[]> {
+  const isTensor = typeof input === 'object' && input !== null && 'shape' in input && (input as Tensor).data instanceof Float32Array;
+  return runDetector(model, spec, isTensor ? (input as Tensor) : await fromImage(input as ImageSource), options);
 }

@@ -3,13 +3,39 @@
 // (a Reshape or Transpose of a weight). The evaluation itself is the host evaluator's
 // (src/graph/eval/), which also runs data-dependent ops at inference time; this file keeps the
 // load-time entry point and re-exports its helpers for their existing callers.
-import { UnsupportedOpError } from '../errors';
-import { evalNode, HOST_OPS, type Const } from './eval/index';
-import type { Node } from './ir';
-import { shapeSlice } from './eval/shape';
+//
+// The evaluator is loaded on first use (loadEvaluator, which compileGraph awaits before any
+// shape inference): most programs fold a few shape chains and never run a data-dependent op,
+// and a bundle of `import { init, loadOnnx }` should not carry every host op up front.
+import { UnsupportedOpError, WasmCnnError } from '../errors';
+import type { Const } from './eval/core';
+import type { IntTensor, Node, Tensor } from './ir';
+import { shapeSlice } from './shapes';
 
-export { fromFloat, fromInt, toStored, type Const } from './eval/index';
-export { reshapeTarget, sliceRanges, squeezeShape, unsqueezeShape } from './eval/shape';
+export type { Const } from './eval/core';
+export { reshapeTarget, sliceRanges, squeezeShape, unsqueezeShape } from './shapes';
+
+/** A stored int constant as the evaluator's value. */
+export function fromInt(t: IntTensor): Const {
+  return { v: t.ints, shape: t.shape, kind: 'int' };
+}
+/** A float initializer as the evaluator's value. */
+export function fromFloat(t: Tensor): Const {
+  return { v: t.data, shape: t.shape, kind: 'float' };
+}
+/** An evaluated value as the graph stores constants: a float initializer or an int constant. */
+export function toStored(c: Const): { float?: Tensor; int?: IntTensor } {
+  return c.kind === 'float'
+    ? { float: { data: c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), shape: c.shape } }
+    : { int: { ints: Array.from(c.v), shape: c.shape } };
+}
+
+let evaluator: typeof import('./eval/index') | undefined;
+
+/** Loads the host evaluator (src/graph/eval/); evalConst needs it. */
+export async function loadEvaluator(): Promise<void> {
+  evaluator ??= await import('./eval/index');
+}
 
 const NOT_FOLDED = new Set(['If', 'Loop', 'Constant', 'Softmax', 'LogSoftmax']);
 
@@ -27,12 +53,13 @@ export function evalConst(n: Node, ins: (Const | undefined)[], shapeOf: (name: s
     }
     // control flow needs its subgraphs, which only run at inference time
     // (and Softmax, whose axis semantics depend on the opset, which this entry point is not given)
-    if (!HOST_OPS.has(n.op) || NOT_FOLDED.has(n.op)) return undefined;
+    if (!evaluator) throw new WasmCnnError('internal: constant folding before loadEvaluator()');
+    if (!evaluator.HOST_OPS.has(n.op) || NOT_FOLDED.has(n.op)) return undefined;
     const present = n.inputs.map((name, i) => (name ? ins[i] : null));
     if (present.some((c) => c === undefined)) return undefined;
-    return evalNode(n, present as (Const | null)[]);
+    return evaluator.evalNode(n, present as (Const | null)[]);
   } catch (e) {
-    if (e instanceof UnsupportedOpError) throw e;
+    if (e instanceof UnsupportedOpError || (e instanceof WasmCnnError && e.message.startsWith('internal:'))) throw e;
     throw new UnsupportedOpError(n.op, n.name, `cannot evaluate constant inputs: ${(e as Error).message}`);
   }
 }

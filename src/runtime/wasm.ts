@@ -12,7 +12,7 @@ import { ValueError, WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
 import { Mem } from './memory';
 import { platform, type KernelBuild } from './platform';
-import { splitDataSegments, type Segment } from './segments';
+import type { Segment } from './segments';
 import type { Pool } from './threads';
 
 /**
@@ -178,6 +178,8 @@ async function compileBytes(src: BufferSource | Uint8Array, where: string): Prom
 async function compileShared(src: BufferSource | Uint8Array, where: string): Promise<SharedKernels> {
   const bytes = asBytes(src);
   checkMagic(bytes, where);
+  // loaded with the threads: a one-thread program never needs it
+  const { splitDataSegments } = await import('./segments');
   const split = splitDataSegments(bytes);
   return { module: await compileChecked(split.bytes, where), segments: split.segments };
 }

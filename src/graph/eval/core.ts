@@ -204,3 +204,4 @@ export function toTyped(c: Const): Float32Array | BigInt64Array | Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = BigInt(c.v[i]);
   return out;
 }
+

@@ -7,6 +7,7 @@
 import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../../errors';
 import type { IntTensor, Node, Tensor, ValueInfo } from '../ir';
 import { numel } from '../ir';
+import { fromFloat, fromInt } from '../constEval';
 import { alloc, attrInts, attrNum, foldSize, intsOf, make, MAX_FOLD, scalarOf, type Const, type Kind } from './core';
 import { BINARY_OPS, binary, cast, clip, softmax, UNARY_OPS, unary, variadic, VARIADIC_OPS, where } from './elementwise';
 import { argMinMax, cumSum, gather, gatherElements, gatherND, nonZero, scatterElements, scatterND, topK } from './indexing';
@@ -16,6 +17,7 @@ import {
 } from './shape';
 
 export { fromTyped, MAX_FOLD, toTyped, type Const, type HostArray, type Kind } from './core';
+export { fromFloat, fromInt, toStored } from '../constEval';
 
 /** A subgraph (If's branches, Loop's body) or a host-evaluated graph: the parts evalGraph reads. */
 export interface HostGraph {
@@ -58,17 +60,6 @@ export const HOST_OPS: ReadonlySet<string> = new Set([
   ...UNARY_OPS, ...BINARY_OPS, ...VARIADIC_OPS, ...REDUCE_OPS,
 ]);
 
-export function fromInt(t: IntTensor): Const {
-  return { v: t.ints, shape: t.shape, kind: 'int' };
-}
-export function fromFloat(t: Tensor): Const {
-  return { v: t.data, shape: t.shape, kind: 'float' };
-}
-export function toStored(c: Const): { float?: Tensor; int?: IntTensor } {
-  return c.kind === 'float'
-    ? { float: { data: c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), shape: c.shape } }
-    : { int: { ints: Array.from(c.v), shape: c.shape } };
-}
 
 /** Name the node in an evaluator error, keeping its class; JS errors become Shape/GraphErrors. */
 function located(n: Node, e: unknown): Error {
