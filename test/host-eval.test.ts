@@ -4,9 +4,9 @@
 // If/Loop run small subgraphs the same way. Bad input must give typed errors naming the node.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../src/errors';
-import { evalConst } from '../src/graph/constEval';
+import { evalConst, loadEvaluator } from '../src/graph/constEval';
 import { evalGraph, evalNode, fromTyped, HOST_OPS, toTyped, type Const, type HostGraph } from '../src/graph/eval/index';
 import { emptyGraph, type AttrValue, type Node, type ValueInfo } from '../src/graph/ir';
 import { parseOnnx, readTensorProto } from '../src/onnx/reader';
@@ -613,6 +613,8 @@ describe('typed-array feeds and results', () => {
 });
 
 describe('load-time folding (evalConst) goes through the same evaluator', () => {
+  // compileGraph loads the evaluator before any folding; called directly, the test does
+  beforeAll(() => loadEvaluator());
   it('folds a Shape→Gather→Unsqueeze→Concat chain and leaves non-constant nodes alone', () => {
     const shapeOf = (name: string) => (name === 'img' ? [1, 3, 224, 224] : undefined);
     const [s] = evalConst(n('s', 'Shape', ['img'], ['s']), [undefined], shapeOf)!;
