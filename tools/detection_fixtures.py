@@ -14,22 +14,10 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(__file__))
-from synthetic import synthetic_input, synthetic_tensor  # noqa: E402
+from synthetic import synthetic_input  # noqa: E402
+from zoo_fixtures import fill_synthetic  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "detection")
-
-
-def fill_synthetic(model):
-    new = {}
-    keys = {}
-    for k, v in model.state_dict().items():
-        if v.is_floating_point():
-            new[k] = torch.from_numpy(synthetic_tensor(k, list(v.shape)))
-            keys[k] = list(v.shape)
-        else:
-            new[k] = v
-    model.load_state_dict(new)
-    return keys
 
 
 def sample(t, step):
