@@ -146,7 +146,7 @@ function firstDifference(g: Graph, a: string, b: string): string {
  * width are dynamic when the graphs agree, else the option is refused naming the node that
  * depends on the size; the batch axis too when a batch change alters nothing.
  */
-function builderAndAxes(name: string, options: CreateModelOptions): { builder: GraphBuilder; axes?: number[] } {
+function builderAndAxes(name: string, options: CreateModelOptions): { builder: GraphBuilder; axes?: number[]; e: ZooEntry } {
   const e = entry(name);
   checkOptions(name, e, options);
   if (options.inputSize === 'dynamic') {
@@ -169,9 +169,9 @@ function builderAndAxes(name: string, options: CreateModelOptions): { builder: G
         );
     }
     const batchFree = structure(build(name, e, { ...o, batch: N + 1 }).graph) === base;
-    return { builder, axes: batchFree ? [0, 2, 3] : [2, 3] };
+    return { builder, axes: batchFree ? [0, 2, 3] : [2, 3], e };
   }
-  return { builder: build(name, e, options) };
+  return { builder: build(name, e, options), e };
 }
 
 function build(name: string, e: ZooEntry, options: CreateModelOptions): GraphBuilder {
@@ -217,10 +217,9 @@ async function weightsOf(w: WeightsSource | ByteSource, o: CreateModelOptions): 
  *   weights cannot be read; FormatError / WeightsError when they are not this model's weights.
  */
 export async function createModel(name: string, options: CreateModelOptions = {}): Promise<Model> {
-  const { builder, axes } = builderAndAxes(name, options);
-  const w = options.weights ?? (await ZOO[name].bundled?.());
+  const { builder, axes, e } = builderAndAxes(name, options);
+  const w = options.weights ?? (await e.bundled?.());
   if (!w) throw new WeightsError(`model '${name}' ships no weights: pass { weights } (safetensors bytes, a path, URL or hf: reference, or a state_dict map)`);
-  const e = ZOO[name];
   // a detector's images may have any size and count: its transform resizes them inside the network
   const varying = e.detector ? [0, 2, 3] : axes;
   const dynamicAxes = varying && { [builder.graph.inputs[0].name]: varying };

@@ -301,7 +301,7 @@ export class Model {
    */
   async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
     // threaded: the workers may be restarting (after another model's disposal, or a failure)
-    if (this.pool) await this.pool.pool.ready(this.pool.id);
+    if (this.pool && !this.pool.pool.serves(this.pool.id)) await this.pool.pool.ready(this.pool.id);
     return this.runSync(feeds, options);
   }
 

@@ -183,6 +183,11 @@ export class Pool {
     return id;
   }
 
+  /** Whether a crew is up with model `id` instantiated (run() then has nothing to wait for). */
+  serves(id: number): boolean {
+    return this.crew?.models.has(id) === true;
+  }
+
   /** Resolves once a crew is up with model `id` instantiated; rejects when none can be started. */
   async ready(id: number): Promise<void> {
     while (this.models.has(id)) {
@@ -220,7 +225,7 @@ export class Pool {
     const crew = this.crew;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const kernel = (k as any)[PARALLEL_KERNELS[fn]] as (...v: number[]) => void;
-    if (!crew || !crew.models.has(model)) {
+    if (!crew?.models.has(model)) {
       if (this.broken) throw new WasmCnnError(this.broken);
       if (this.draining)
         throw new WasmCnnError('a worker thread failed and is being replaced; run() waits for the replacement, runSync() cannot');
