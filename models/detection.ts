@@ -41,6 +41,13 @@ export interface FeaturePyramidOptions {
    * the pyramid's, as in retinanet_resnet50_fpn), else from the last backbone map C5.
    */
   p6FromP5?: boolean;
+  /**
+   * Up-sample the top-down path by the build-time ratio of the two maps' sizes (Resize scales, an
+   * integer ratio) instead of to the lateral's size: equal to F.interpolate(size=lateral) at every
+   * input size whose sides are multiples of the coarsest stride (Faster R-CNN pads its batch to
+   * multiples of 32), where the graph then takes any such size. Default false.
+   */
+  upsampleByScale?: boolean;
 }
 
 /**
@@ -59,9 +66,14 @@ export function featurePyramid(b: GraphBuilder, features: string[], prefix: stri
     const l = lateral(i);
     const [N, C, H, W] = b.shape(l);
     // F.interpolate(size=(H, W), mode='nearest'): source index floor(dst * in / out)
-    const up = b.node('Resize', [inner, '', '', b.ints([N, C, H, W])], {
-      mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor',
-    })[0];
+    const nearest = { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' };
+    let up: string;
+    if (o.upsampleByScale) {
+      const [, , h, w] = b.shape(inner);
+      if (H % h !== 0 || W % w !== 0)
+        throw new ValueError(`featurePyramid: upsampleByScale needs each map's size to be a multiple of the next coarser one's, got ${H}x${W} over ${h}x${w} (pad the input to a multiple of the coarsest stride)`);
+      up = b.node('Resize', [inner, '', b.constant([1, 1, H / h, W / w], [4])], nearest)[0];
+    } else up = b.node('Resize', [inner, '', '', b.ints([N, C, H, W])], nearest)[0];
     inner = b.add(l, up);
     levels.unshift(output(inner, i));
   }
@@ -84,10 +96,10 @@ export interface RetinaNetHeadOptions {
 }
 
 /**
- * [N, A*K, H, W] per level to [N, H*W*A, K] (torchvision's view(N, A, K, H, W).permute(0, 3, 4,
+ * @internal [N, A*K, H, W] per level to [N, H*W*A, K] (torchvision's view(N, A, K, H, W).permute(0, 3, 4,
  * 1, 2).reshape(N, -1, K)), as a transpose to channels-last and a reshape.
  */
-function perAnchor(b: GraphBuilder, x: string, k: number): string {
+export function perAnchor(b: GraphBuilder, x: string, k: number): string {
   const t = b.node('Transpose', [x], { perm: [0, 2, 3, 1] })[0];
   // [0, -1, k]: the batch as it comes (a detector's batch may change between runs)
   return b.node('Reshape', [t, b.ints([0, -1, k])])[0];

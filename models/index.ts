@@ -23,6 +23,7 @@ import { MOBILENETV4 } from './mobilenetv4';
 import { SEGMENTATION } from './segmentation';
 import { SUPERRES } from './superres';
 import { DETECTION } from './detection';
+import { RCNN } from './rcnn';
 import { PREPROCESSING, type Preprocessing } from './preprocessing';
 import type { CreateModelOptions, FamilyOption, ZooEntry, ZooFamily } from './registry';
 
@@ -43,12 +44,13 @@ export * from './ghostnet';
 export * from './mobilenetv4';
 export * from './segmentation';
 export * from './detection';
+export * from './rcnn';
 export * from './superres';
 
 
 const FAMILIES: ZooFamily[] = [
   LENET, RESNET, VGG, ALEXNET, GOOGLENET, DENSENET, REPVGG, MOBILENET, EFFICIENTNET, CONVNEXT, SHUFFLENET, GHOSTNET,
-  MOBILENETV4, SEGMENTATION, SUPERRES, DETECTION,
+  MOBILENETV4, SEGMENTATION, SUPERRES, DETECTION, RCNN,
 ];
 const ZOO: ZooFamily = Object.assign({}, ...FAMILIES);
 
@@ -223,7 +225,15 @@ export async function createModel(name: string, options: CreateModelOptions = {}
   // a detector's images may have any size and count: its transform resizes them inside the network
   const varying = e.detector ? [0, 2, 3] : axes;
   const dynamicAxes = varying && { [builder.graph.inputs[0].name]: varying };
-  const model = await builder.build(toWeightMap(await weightsOf(w, options)), { dynamicAxes, planCache: options.planCache });
-  if (e.detector) model.detector = e.detector(options, builder);
+  const weights = toWeightMap(await weightsOf(w, options));
+  const model = await builder.build(weights, { dynamicAxes, planCache: options.planCache });
+  if (e.detector) {
+    try {
+      model.detector = await e.detector(options, builder, weights);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
   return model;
 }

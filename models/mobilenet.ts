@@ -164,7 +164,7 @@ const V3_EPS = 1e-3;
  * V3 bneck: 1x1 expand (if widened), kxk depthwise, optional SE (hard-sigmoid gate), linear 1x1.
  * With dilation > 1 the depthwise conv keeps stride 1 and dilates (torchvision `dilated=True`).
  */
-function invertedResidualV3(b: GraphBuilder, x: string, at: (j: number) => string, row: V3Row, w: number, dilation = 1, tap?: (y: string) => void): string {
+function invertedResidualV3(b: GraphBuilder, x: string, at: (j: number) => string, row: V3Row, w: number, dilation = 1, tap?: (y: string) => void, eps = V3_EPS): string {
   const [, k, e, c, se, a, stride] = row;
   const inp = b.shape(x)[1];
   const exp = makeDivisible(e * w, 8);
@@ -174,7 +174,7 @@ function invertedResidualV3(b: GraphBuilder, x: string, at: (j: number) => strin
   let j = 0;
   const cba = (z: string, opts: Parameters<typeof convBnAct>[3], f: Act) => {
     const m = at(j++);
-    return convBnAct(b, z, { conv: `${m}.0`, bn: `${m}.1` }, opts, f, V3_EPS);
+    return convBnAct(b, z, { conv: `${m}.0`, bn: `${m}.1` }, opts, f, eps);
   };
   if (exp !== inp) {
     y = cba(y, { out: exp, kernel: 1 }, kind);
@@ -213,6 +213,11 @@ export interface MobileNetV3FeatureOptions {
    * features.<tapExpansion>: SSDLite's C4 feature map (MobileNetV3 paper, section 6.3).
    */
   tapExpansion?: number;
+  /**
+   * BatchNorm eps (default 0.001, torchvision's MobileNet V3). The Faster R-CNN builders pass their
+   * own norm_layer (BatchNorm2d or FrozenBatchNorm2d), whose eps is 1e-5.
+   */
+  eps?: number;
 }
 
 /**
@@ -233,15 +238,16 @@ export function mobilenetV3Features(b: GraphBuilder, x: string, variant: 'large'
   const outs: string[] = [];
   let tapped: string | undefined;
   const stem = name(0, -1);
-  x = convBnAct(b, x, { conv: `${stem}.0`, bn: `${stem}.1` }, { out: makeDivisible(rows[0][0] * w, 8), kernel: 3, stride: 2, pad: 1 }, 'hardswish', V3_EPS);
+  const eps = o.eps ?? V3_EPS;
+  x = convBnAct(b, x, { conv: `${stem}.0`, bn: `${stem}.1` }, { out: makeDivisible(rows[0][0] * w, 8), kernel: 3, stride: 2, pad: 1 }, 'hardswish', eps);
   outs.push(x);
   rows.forEach((r, i) => {
     const tap = o.tapExpansion === i + 1 ? (y: string) => (tapped = y) : undefined;
-    x = invertedResidualV3(b, x, (j) => name(i + 1, j), r, w, o.dilated && i >= lastStrided ? 2 : 1, tap);
+    x = invertedResidualV3(b, x, (j) => name(i + 1, j), r, w, o.dilated && i >= lastStrided ? 2 : 1, tap, eps);
     outs.push(x);
   });
   const last = name(rows.length + 1, -1);
-  x = convBnAct(b, x, { conv: `${last}.0`, bn: `${last}.1` }, { out: 6 * b.shape(x)[1], kernel: 1 }, 'hardswish', V3_EPS);
+  x = convBnAct(b, x, { conv: `${last}.0`, bn: `${last}.1` }, { out: 6 * b.shape(x)[1], kernel: 1 }, 'hardswish', eps);
   outs.push(x);
   if (o.tapExpansion !== undefined) {
     if (!tapped) throw new ValueError(`mobilenetV3Features: features.${o.tapExpansion} has no expansion conv to tap`);

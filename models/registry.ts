@@ -3,6 +3,7 @@
 import type { DetectorSpec } from '../src/detect/detector';
 import type { GraphBuilder, WeightsSource } from '../src/builder';
 import type { ByteSource, ReadOptions } from '../src/io/source';
+import type { Tensor } from '../src/graph/ir';
 
 /** Attention module a ResNet block can carry: squeeze-excitation, CBAM, ECA or coordinate attention (see models/layers.ts). */
 export type Attention = 'se' | 'cbam' | 'eca' | 'coord';
@@ -61,9 +62,10 @@ export interface ZooEntry {
   supports?: readonly FamilyOption[];
   /**
    * Detectors: the post-processing model.detect() runs, for the network built with these
-   * options. A detector takes images of any size (its transform resizes them inside the network).
+   * options and the weights bound to it (a detector may build a second network on them, as Faster
+   * R-CNN's box head). A detector takes images of any size (its transform resizes them).
    */
-  detector?(o: CreateModelOptions, b: GraphBuilder): DetectorSpec;
+  detector?(o: CreateModelOptions, b: GraphBuilder, weights: Map<string, Tensor>): DetectorSpec | Promise<DetectorSpec>;
 }
 
 /** @internal A family file's models by name. */

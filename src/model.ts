@@ -504,6 +504,8 @@ export class Model {
    */
   dispose(): void {
     if (!this.mem) return;
+    // a detector's second network (Faster R-CNN's box head)
+    if (this.detector?.kind === 'fasterrcnn') this.detector.dispose();
     if (this.pool) this.pool.pool.detach(this.pool.id);
     this.pool = undefined;
     this.mem = undefined;

@@ -10,13 +10,17 @@ import { ShapeError, ValueError } from '../errors';
 import { fromImage, type ImageSource } from '../image/fromImage';
 import type { Model } from '../model';
 import type { DefaultBoxOptions } from './anchors';
+import type { FasterRcnnSpec } from './rcnn';
 import { ssdDetections } from './ssd';
 import type { Detections } from './yolo';
 
 /**
- * What a detection model's post-processing needs (attached by the zoo). @internal
+ * What a detection model's post-processing needs (attached by the zoo), by kind. @internal
  */
-export interface DetectorSpec {
+export type DetectorSpec = SsdDetectorSpec | FasterRcnnSpec;
+
+/** An SSD's post-processing settings. @internal */
+export interface SsdDetectorSpec {
   kind: 'ssd';
   /** The transform's fixed [height, width] (the head's input size). */
   transformSize: [number, number];
@@ -51,6 +55,7 @@ export async function runDetector(model: Model, spec: DetectorSpec, x: Tensor, o
   for (const [k, v] of Object.entries(o ?? {}))
     if (v !== undefined && !['scoreThreshold', 'iouThreshold', 'maxDetections'].includes(k))
       throw new ValueError(`detect(): unknown option '${k}' (options: scoreThreshold, iouThreshold, maxDetections)`);
+  if (spec.kind !== 'ssd') throw new ValueError(`runDetector: a '${spec.kind}' detector`);
   const [N, , H, W] = x.shape;
   const out = await model.run({ [model.inputNames[0]]: x });
   const scores = out[spec.scores], deltas = out[spec.deltas];
