@@ -82,6 +82,14 @@ const V1 = 'IMAGENET1K_V1';
 const V2 = 'IMAGENET1K_V2';
 
 /** Every zoo model's preprocessing, by createModel() name. */
+/** A Faster R-CNN's input: RGB in [0, 1] at any size (its transform runs in model.detect()). */
+function rcnn(weights: string): Preprocessing {
+  return {
+    mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
+    reference: `torchvision 0.14 ${weights}.COCO_V1 (transform in model.detect())`,
+  };
+}
+
 export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
   lenet5: {
     size: 28, crop: 32, mean: [0], std: [1], channels: 1, interpolation: 'bilinear', labels: 'mnist',
@@ -197,4 +205,8 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
     mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
     reference: 'torchvision 0.14 SSDLite320_MobileNet_V3_Large_Weights.COCO_V1 (transform inside the network)',
   },
+  // Faster R-CNN: model.detect() normalises, resizes (min_size / max_size) and pads on the host
+  fasterrcnn_resnet50_fpn: rcnn('FasterRCNN_ResNet50_FPN_Weights'),
+  fasterrcnn_mobilenet_v3_large_fpn: rcnn('FasterRCNN_MobileNet_V3_Large_FPN_Weights'),
+  fasterrcnn_mobilenet_v3_large_320_fpn: rcnn('FasterRCNN_MobileNet_V3_Large_320_FPN_Weights'),
 };

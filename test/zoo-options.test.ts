@@ -53,8 +53,12 @@ describe.each(MODELS)('%s', (name) => {
   const baseIn = inShape(base);
   const baseOut = outShape(base);
   const baseParams = params(base);
+  // a two-stage detector (Faster R-CNN): its first network ends at the RPN ('objectness.0' first);
+  // its classes live in the box head, a second network createModel builds (numClasses and
+  // inputSize as [min_size, max_size] are checked end to end by test/rcnn.test.ts)
+  const twoStage = base.graph.outputs[0].name === 'objectness.0';
   // a detector's first output is its class scores per box [N, boxes, classes]
-  const detector = baseOut.length === 3;
+  const detector = baseOut.length === 3 || twoStage;
   const classAxis = detector ? 2 : 1;
   const classes = baseOut[classAxis]; // [N, classes], [N, classes, H, W] or [N, boxes, classes]
 
@@ -64,6 +68,11 @@ describe.each(MODELS)('%s', (name) => {
   it('numClasses sets the class axis; the last layer grows by the same count of weights per class', () => {
     if (imageOut) {
       expectRefused(name, 'numClasses', { numClasses: 7 });
+      return;
+    }
+    if (twoStage) {
+      console.log(`${name}: numClasses sizes the box head, a second network (checked by test/rcnn.test.ts)`);
+      expectRefused(name, 'numClasses', { numClasses: 0 });
       return;
     }
     const p: number[] = [];
@@ -98,6 +107,13 @@ describe.each(MODELS)('%s', (name) => {
       expectRefused(name, 'inputSize', { inputSize: 28 });
       expectRefused(name, 'inputSize', { inputSize: [H, W] });
       expect(inShape(modelBuilder(name, { inputSize: 32 }))).toEqual(baseIn);
+    } else if (twoStage) {
+      // inputSize is the transform's min_size (or [min_size, max_size]): the first plan is a
+      // min_size square padded to a multiple of 32, the weights do not change
+      const pad = (v: number) => Math.ceil(v / 32) * 32;
+      expect(inShape(modelBuilder(name, { inputSize: [H, W] }))).toEqual([baseIn[0], 3, pad(H), pad(H)]);
+      expect(inShape(modelBuilder(name, { inputSize: H + 1 }))).toEqual([baseIn[0], 3, pad(H + 1), pad(H + 1)]);
+      expect(params(modelBuilder(name, { inputSize: H }))).toBe(baseParams);
     } else {
       const b = modelBuilder(name, { inputSize: [H, W] });
       expect(inShape(b)).toEqual([baseIn[0], baseIn[1], H, W]);
@@ -113,9 +129,11 @@ describe.each(MODELS)('%s', (name) => {
       const square = modelBuilder(name, { inputSize: H });
       expect(inShape(square)).toEqual([baseIn[0], baseIn[1], H, H]);
     }
-    // far too small: builds at that size or is refused naming the model and the option
+    // far too small: builds at that size (a two-stage detector's min_size 8: padded to 32) or is
+    // refused naming the model and the option
     try {
-      expect(inShape(modelBuilder(name, { inputSize: 8 }))).toEqual([baseIn[0], baseIn[1], 8, 8]);
+      const side = twoStage ? 32 : 8;
+      expect(inShape(modelBuilder(name, { inputSize: 8 }))).toEqual([baseIn[0], baseIn[1], side, side]);
     } catch (e) {
       expect(e).toBeInstanceOf(ValueError);
       expect((e as Error).message).toContain(name);
@@ -232,7 +250,7 @@ describe.each(MODELS)('%s', (name) => {
     for (const s of p.std) expect(s).toBeGreaterThan(0);
     expect(['nearest', 'bilinear', 'bicubic']).toContain(p.interpolation);
     const classesOf = { imagenet: 1000, voc: 21, coco: 91, mnist: 10 } as const;
-    if (p.labels) expect(classes).toBe(classesOf[p.labels]);
+    if (p.labels && !twoStage) expect(classes).toBe(classesOf[p.labels]);
     // the prepared image is the network's native input where its size is fixed by a crop or an exact resize
     const crop = p.crop ?? (Array.isArray(p.size) ? p.size : undefined);
     if (crop !== undefined) {

@@ -33,7 +33,9 @@ describe('zoo parity with the reference implementations', () => {
   it('every registered model has a fixture', () => {
     // detectors are checked end to end (transform, head, post-processing) by test/detection.test.ts
     const detectors = readdirSync(new URL('./fixtures/detection/', import.meta.url)).filter((f) => f.includes('_detect_')).map((f) => f.replace(/_detect_.*/, ''));
-    const covered = new Set([...fixtures.map(baseName), ...detectors]);
+    // and the Faster R-CNN family by test/rcnn.test.ts
+    const rcnn = readdirSync(new URL('./fixtures/rcnn/', import.meta.url)).map((f) => f.replace(/\.json$/, ''));
+    const covered = new Set([...fixtures.map(baseName), ...detectors, ...rcnn]);
     expect(listModels().filter((n) => !covered.has(n))).toEqual([]);
   });
 
