@@ -18,3 +18,5 @@ export type { BoxCoderOptions, BoxLinearCoderOptions } from './boxes';
 export { ssdDetections } from './ssd';
 export type { SsdPostprocessOptions } from './ssd';
 export type { DetectOptions } from './detector';
+export { rpnProposals } from './rpn';
+export type { RpnOptions, Proposals } from './rpn';

@@ -28,7 +28,9 @@ export interface RpnOptions {
 
 /** One image's proposals: (x1, y1, x2, y2) rows and their objectness probabilities, best first. */
 export interface Proposals {
+  /** (x1, y1, x2, y2) per proposal, in the resized image's pixels. */
   boxes: Float32Array;
+  /** Objectness probability (sigmoid of the logit) per proposal, decreasing. */
   scores: Float32Array;
 }
 
