@@ -181,6 +181,8 @@ describe('Faster R-CNN (torchvision 0.14 eval forward)', () => {
     if (!Array.isArray(two)) throw new Error('a batch of two gives two results');
     for (const d of two) expectDetections(d, c);
     await expect(m.detect({ data: new Float32Array(12), shape: [1, 4, 3] })).rejects.toThrow(ShapeError);
+    // 640 / 4000 * 1 rounds the short side to 0 pixels
+    await expect(m.detect({ data: new Float32Array(3 * 4000), shape: [1, 3, 1, 4000] })).rejects.toThrow(/1x4000 image resizes to 0x640/);
     await expect(m.detect(image, { iou: 0.5 } as never)).rejects.toThrow(ValueError);
     await expect(m.detect(image, { iouThreshold: 2 })).rejects.toThrow(ValueError);
     m.dispose();

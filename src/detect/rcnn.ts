@@ -99,6 +99,8 @@ function axisWeights(inSize: number, outSize: number): { i0: Int32Array; i1: Int
 export function rcnnTransform(x: Tensor, spec: Pick<FasterRcnnSpec, 'minSize' | 'maxSize' | 'mean' | 'std' | 'sizeDivisible'>): { batch: Tensor; resized: [number, number] } {
   const [N, C, H, W] = x.shape;
   const [h, w] = transformSize([H, W], spec.minSize, spec.maxSize);
+  if (h < 1 || w < 1)
+    throw new ShapeError(`Faster R-CNN transform: a ${H}x${W} image resizes to ${h}x${w} (min_size ${spec.minSize}, max_size ${spec.maxSize}); its aspect ratio is too extreme`);
   const d = spec.sizeDivisible;
   const ph = Math.ceil(h / d) * d, pw = Math.ceil(w / d) * d;
   const out = new Float32Array(N * C * ph * pw);
