@@ -3,15 +3,17 @@
 // order and copies outputs out; it never allocates wasm memory. A graph with dynamic input dims
 // is planned per input shape on first sight; plans are kept in a small LRU (the weights they pack
 // shared between them, src/runtime/memory.ts owner tracking gives an evicted plan's bytes back).
-import { GraphError, ShapeError, ValueError, WasmCnnError, WeightsError } from './errors';
+import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError, WeightsError } from './errors';
 import type { DetectOptions, DetectorSpec } from './detect/detector';
 import type { Detections } from './detect/yolo';
 import type { ImageSource } from './image/fromImage';
 import { removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
 import { fuseEpilogue } from './graph/fuseEpilogue';
-import { loadEvaluator } from './graph/constEval';
-import { inferShapes, makeInferCtx } from './graph/infer';
+import { evaluatorModule, loadEvaluator } from './graph/constEval';
+import type { Const } from './graph/eval/core';
+import type { Island, TailProgram } from './graph/eval/tail';
+import { inferShapes, makeInferCtx, type SplitTail } from './graph/infer';
 import type { Graph, Node, Tensor } from './graph/ir';
 import { numel, shapeStr } from './graph/ir';
 import { assignLayouts } from './graph/layout';
@@ -108,6 +110,8 @@ interface Plan {
   owner: number;
   /** Keys of the shared packed weights the plan uses (dynamic models). */
   uses: Set<string>;
+  /** What runs after the wasm steps when the graph has a data-dependent part (src/graph/eval/tail.ts). */
+  tail?: TailProgram;
 }
 
 /**
@@ -151,7 +155,6 @@ interface Dynamic {
   weights: WeakSet<Float32Array>;
   /** Shared regions by kind ('arena', 'scratch'), the current (largest) one last. */
   regions: Map<string, Region[]>;
-  nextOwner: number;
   /** Times a weight was packed (a test hook: a cached variant is never packed again). */
   packs: number;
   /** Input shapes planned so far, evicted ones included (a test hook). */
@@ -215,6 +218,9 @@ export class Model {
   private layers: LayerInfo[] = [];
   private backing: Backing;
   private dyn: Dynamic | undefined;
+  private tail: TailProgram | undefined;
+  /** Plans of the tail's wasm islands, by island (see Island), sharing this model's memory. */
+  private islands = new Map<string, Dynamic>();
   /** True once a plan exists (always for a fixed-shape model). */
   private planned = false;
 
@@ -230,12 +236,12 @@ export class Model {
     this.dynamic = p.dyn !== undefined;
     const g = p.plan?.graph ?? p.dyn!.template;
     this.inputNames = g.inputs.map((i) => i.name);
-    this.outputNames = g.outputs.map((o) => o.name);
+    this.outputNames = (p.plan?.tail?.split.outputs ?? g.outputs).map((o) => o.name);
     this.inputSignature = Object.fromEntries((p.dyn?.template ?? g).inputs.map((i) => [i.name, i.shape!.slice()]));
     this.graph = g;
     this.sourceGraph = g;
     this.inputShapes = Object.fromEntries(g.inputs.map((i) => [i.name, i.shape!.slice()]));
-    this.outputShapes = Object.fromEntries(g.outputs.map((o) => [o.name, o.shape?.slice() ?? []]));
+    this.outputShapes = Object.fromEntries((p.plan?.tail?.split.outputs ?? g.outputs).map((o) => [o.name, o.shape?.slice() ?? []]));
     this.memoryBytes = mem.memory.buffer.byteLength;
     if (p.plan) this.adopt(p.plan);
   }
@@ -246,13 +252,16 @@ export class Model {
     self.graph = plan.graph;
     self.sourceGraph = plan.sourceGraph;
     self.inputShapes = Object.fromEntries(plan.graph.inputs.map((i) => [i.name, i.shape!.slice()]));
-    self.outputShapes = Object.fromEntries(plan.graph.outputs.map((o) => [o.name, plan.graph.shapes.get(o.name)!.slice()]));
+    self.outputShapes = plan.tail
+      ? Object.fromEntries(plan.tail.split.outputs.map((o) => [o.name, (plan.graph.shapes.get(o.name) ?? o.shape ?? []).slice()]))
+      : Object.fromEntries(plan.graph.outputs.map((o) => [o.name, plan.graph.shapes.get(o.name)!.slice()]));
     self.memoryBytes = this.backing.mem.memory.buffer.byteLength;
     this.steps = plan.steps;
     this.stepNodes = plan.stepNodes;
     this.inPtr = plan.inPtr;
     this.outPtr = plan.outPtr;
     this.layers = plan.layers;
+    this.tail = plan.tail;
     this.planned = true;
   }
 
@@ -313,6 +322,7 @@ export class Model {
   runSync(feeds: Record<string, Tensor>, options: RunOptions = {}): Record<string, Tensor> {
     const mem = this.feed(feeds, options);
     for (const s of this.steps) s();
+    if (this.tail) return this.runTail(this.tail);
     const out: Record<string, Tensor> = {};
     const f = mem.f32;
     for (const name of this.outputNames) {
@@ -321,6 +331,82 @@ export class Model {
       out[name] = { data: f.slice(p, p + numel(shape)), shape: shape.slice() };
     }
     return out;
+  }
+
+  /**
+   * After the wasm steps of a graph with a data-dependent part: read the values it needs from
+   * the body and run it (host ops and wasm islands); `times` receives each tail step's ms.
+   */
+  private runTail(tail: TailProgram, times?: number[]): Record<string, Tensor> {
+    const ev = evaluatorModule();
+    const f = this.mem!.f32;
+    const values = new Map<string, Const>();
+    for (const name of tail.split.boundary) {
+      const shape = this.graph.shapes.get(name)!;
+      const p = this.outPtr.get(name)! >>> 2;
+      values.set(name, { v: f.slice(p, p + numel(shape)), shape: shape.slice(), kind: 'float' });
+    }
+    const outs = ev.runTail(tail, values, (isl, ins) => this.runIsland(isl, ins), times);
+    const out: Record<string, Tensor> = {};
+    for (const [name, c] of outs) {
+      out[name] = ev.toTensor(name, c);
+      this.outputShapes[name] = c.shape.slice();
+    }
+    return out;
+  }
+
+  /**
+   * Run one of the tail's wasm islands on run-time values: float inputs are fed, integer ones
+   * (a Resize's computed sizes, a Reshape's target) become constants of the plan, which is made
+   * once per input shapes and integer values and cached (least recently used evicted), its
+   * weights packed once for all of them.
+   */
+  private runIsland(isl: Island, ins: Const[]): Const[] {
+    const { mem } = this.backing;
+    if (ins.some((c) => c.kind === 'float' && c.shape.includes(0))) return emptyIsland(isl, ins, this.tail!.split, this.graph.opset);
+    const key = ins.map((c) => (c.kind === 'float' ? c.shape.join('x') : `${c.shape.join('x')}=${Array.from(c.v).join(',')}`)).join(';');
+    let dyn = this.islands.get(isl.key);
+    if (!dyn) {
+      mem.enableTracking();
+      const split = this.tail!.split;
+      const template = islandGraph(isl, split, this.graph.opset);
+      dyn = {
+        template, options: this.dyn?.options ?? {}, cache: new Map(), size: this.dyn?.size ?? DEFAULT_PLAN_CACHE, shared: new Map(), packs: 0, plans: 0,
+        ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)), regions: new Map(),
+      };
+      this.islands.set(isl.key, dyn);
+    }
+    let plan = dyn.cache.get(key);
+    if (plan) {
+      dyn.cache.delete(key);
+      dyn.cache.set(key, plan);
+    } else {
+      const g = cloneGraph(dyn.template);
+      g.inputs = [];
+      isl.inputs.forEach((name, j) => {
+        const c = ins[j];
+        if (c.kind === 'float') g.inputs.push({ name, shape: c.shape.slice(), dtype: 'float' });
+        else g.intConstants.set(name, { ints: Array.from(c.v), shape: c.shape.slice() });
+      });
+      plan = planDynamic(g, this.backing, dyn, `${isl.nodes[0].op} node '${isl.nodes[0].name}' on ${ins.map((c) => shapeStr(c.shape)).join(', ')}`);
+      dyn.cache.set(key, plan);
+      for (const [k, old] of dyn.cache) {
+        if (dyn.cache.size <= dyn.size) break;
+        dyn.cache.delete(k);
+        evict(dyn, mem, old);
+      }
+    }
+    isl.inputs.forEach((name, j) => {
+      const c = ins[j];
+      if (c.kind === 'float') mem.f32.set(c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), plan.inPtr.get(name)! >>> 2);
+    });
+    for (const s of plan.steps) s();
+    const f = mem.f32;
+    return isl.outputs.map((name) => {
+      const shape = plan.graph.shapes.get(name)!;
+      const p = plan.outPtr.get(name)! >>> 2;
+      return { v: f.slice(p, p + numel(shape)), shape: shape.slice(), kind: 'float' as const };
+    });
   }
 
   /**
@@ -334,24 +420,41 @@ export class Model {
     this.runSync(feeds);
     this.feed(feeds);
     const times = this.steps.map(() => new Array<number>(runs));
-    for (let r = 0; r < runs; r++)
+    const tail = this.tail;
+    const tailTimes = tail ? tail.steps.map(() => new Array<number>(runs)) : [];
+    for (let r = 0; r < runs; r++) {
       for (let i = 0; i < this.steps.length; i++) {
         const t = performance.now();
         this.steps[i]();
         times[i][r] = performance.now() - t;
       }
-    const ctx = makeInferCtx(this.graph);
-    return this.stepNodes.map((n, i) => {
-      const sorted = times[i].sort((a, b) => a - b);
+      if (!tail) continue;
+      const t: number[] = [];
+      this.runTail(tail, t);
+      t.forEach((ms, i) => (tailTimes[i][r] = ms));
+    }
+    const median = (v: number[]) => {
+      const sorted = v.sort((a, b) => a - b);
       const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    };
+    const ctx = makeInferCtx(this.graph);
+    const rows = this.stepNodes.map((n, i) => {
       let macs = 0;
       try {
         macs = opDef(n.op)?.macs?.(n, ctx) ?? 0;
       } catch {
         macs = 0;
       }
-      return { node: n.name, op: n.op, ms: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, macs };
+      return { node: n.name, op: n.op, ms: median(times[i]), macs };
     });
+    // the data-dependent tail: host-evaluated nodes, and wasm islands planned per run-time shape
+    tail?.steps.forEach((s, i) => {
+      const n = 'host' in s ? s.host : s.island.nodes[0];
+      const op = 'host' in s ? `${n.op} (host)` : s.island.nodes.map((m) => m.op).join('+');
+      rows.push({ node: n.name, op, ms: median(tailTimes[i]), macs: 0 });
+    });
+    return rows;
   }
 
   /** Checks the feeds and copies them into the model's input buffers. */
@@ -626,11 +729,10 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   const cache = options.planCache ?? DEFAULT_PLAN_CACHE;
   if (!Number.isSafeInteger(cache) || cache < 1) throw new ValueError(`planCache must be a positive integer, got ${describeValue(cache)}`);
   if (!dynamic) {
-    inferShapes(g);
     const { mem, k, pool, id } = await instantiate();
     mem.setBase(k.heap_base());
     const backing = { mem, k, pool, id };
-    return new Model({ backing, plan: planGraph(g, options, backing) });
+    return new Model({ backing, plan: planSplit(g, options, backing) });
   }
   for (const i of g.inputs)
     if (!i.shape) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
@@ -643,7 +745,7 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   mem.enableTracking();
   const backing = { mem, k, pool, id };
   const dyn: Dynamic = {
-    template, options, cache: new Map(), size: cache, shared: new Map(), nextOwner: 1, packs: 0, plans: 0,
+    template, options, cache: new Map(), size: cache, shared: new Map(), packs: 0, plans: 0,
     ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)),
     regions: new Map(),
   };
@@ -662,12 +764,11 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
  */
 function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): Plan {
   const { mem } = backing;
-  const owner = dyn.nextOwner++;
+  const owner = mem.newOwner();
   const prev = mem.setOwner(owner);
   let plan: Plan | undefined;
   try {
-    inferShapes(g);
-    plan = planGraph(g, dyn.options, backing, dyn, owner);
+    plan = planSplit(g, dyn.options, backing, dyn, owner);
     dyn.plans++;
     return plan;
   } catch (e) {
@@ -714,7 +815,7 @@ function region(dyn: Dynamic, mem: Mem, kind: string, bytes: number, user: numbe
       mem.free(r.owner);
       list.pop();
     }
-    const owner = dyn.nextOwner++;
+    const owner = mem.newOwner();
     const prev = mem.setOwner(owner);
     try {
       r = { ptr: mem.alloc(bytes), size: bytes, owner, users: new Set() };
@@ -767,6 +868,84 @@ function keyOf(dyn: Dynamic, v: Float32Array | string | number | boolean | undef
   return `#${id}`;
 }
 
+/**
+ * Infer shapes and plan: the wasm steps of everything plannable for these input shapes, and
+ * the tail program of what depends on run-time values (data-dependent ops and their readers).
+ */
+function planSplit(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dynamic, owner = 0): Plan {
+  const split = inferShapes(g, { split: true });
+  const plan = planGraph(g, options, backing, dyn, owner);
+  if (split) {
+    plan.tail = evaluatorModule().tailProgram(split, g.opset, (op) => opDef(op) !== undefined);
+    plan.layers.push(...tailLayers(split, plan.layers));
+  }
+  return plan;
+}
+
+/** summary() rows of a tail's nodes (output shapes are known only once they run). */
+function tailLayers(split: SplitTail, body: LayerInfo[]): LayerInfo[] {
+  const counted = new Set(body.map((l) => l.name));
+  return split.nodes.map((n) => {
+    let params = 0;
+    const skip = NOT_PARAMS[n.op] ?? [];
+    n.inputs.forEach((name, i) => {
+      const t = split.initializers.get(name);
+      if (t && !skip.includes(i) && !counted.has(name)) {
+        counted.add(name);
+        params += t.data.length;
+      }
+    });
+    return { name: n.name, op: n.op, outputShape: [], params, macs: 0 };
+  });
+}
+
+/** The graph an island of a tail plans: its nodes, the constants they read; inputs set per plan. */
+function islandGraph(isl: Island, split: SplitTail, opset: number): Graph {
+  const g: Graph = {
+    inputs: isl.inputs.map((name) => ({ name, dtype: 'float' })),
+    outputs: isl.outputs.map((name) => ({ name })),
+    nodes: isl.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
+    initializers: new Map(),
+    intConstants: new Map(),
+    shapes: new Map(),
+    opset,
+  };
+  for (const n of isl.nodes)
+    for (const r of n.inputs) {
+      const f = split.initializers.get(r);
+      const k = split.intConstants.get(r);
+      if (f) g.initializers.set(r, f);
+      if (k) g.intConstants.set(r, k);
+    }
+  return g;
+}
+
+/**
+ * An island fed an empty tensor (a detector with no candidate left): its outputs' shapes by the
+ * ops' shape rules, with no kernel run. An output that would not be empty is refused.
+ */
+function emptyIsland(isl: Island, ins: Const[], split: SplitTail, opset: number): Const[] {
+  const g = islandGraph(isl, split, opset);
+  for (const [k, t] of g.initializers) g.shapes.set(k, t.shape);
+  for (const [k, t] of g.intConstants) g.shapes.set(k, t.shape);
+  isl.inputs.forEach((name, j) => {
+    const c = ins[j];
+    if (c.kind !== 'float') g.intConstants.set(name, { ints: Array.from(c.v), shape: c.shape.slice() });
+    g.shapes.set(name, c.shape.slice());
+  });
+  const ctx = makeInferCtx(g);
+  for (const n of g.nodes) {
+    const shapes = opDef(n.op)!.infer(n, ctx);
+    n.outputs.forEach((o, j) => o && g.shapes.set(o, shapes[j]));
+  }
+  return isl.outputs.map((name) => {
+    const shape = g.shapes.get(name)!;
+    if (numel(shape) !== 0)
+      throw new UnsupportedOpError(isl.nodes[0].op, isl.nodes[0].name, `an empty input giving the non-empty output '${name}' ${shapeStr(shape)}`);
+    return { v: new Float32Array(0), shape, kind: 'float' as const };
+  });
+}
+
 /** Plan a graph whose shapes are inferred: passes, layouts, arena, then one step per node. */
 function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dynamic, owner = 0): Plan {
   removeIdentities(g);
@@ -794,7 +973,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
     const name = key.map((v) => keyOf(dyn, v)).join('|');
     let e = dyn.shared.get(name);
     if (!e) {
-      const own = dyn.nextOwner++;
+      const own = mem.newOwner();
       const prev = mem.setOwner(own);
       // made from the loaded weights (small arrays such as folded BatchNorm scales are remade
       // per plan but keyed by content): kept; from a large tensor of this plan's own: not

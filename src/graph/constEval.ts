@@ -37,6 +37,17 @@ export async function loadEvaluator(): Promise<void> {
   evaluator ??= await import('./eval/index');
 }
 
+/** The loaded host evaluator (loadEvaluator first). */
+export function evaluatorModule(): typeof import('./eval/index') {
+  if (!evaluator) throw new WasmCnnError('internal: host evaluator used before loadEvaluator()');
+  return evaluator;
+}
+
+/** True when the host evaluator runs `op` (at inference time, for a graph's data-dependent tail). */
+export function hostOp(op: string): boolean {
+  return evaluatorModule().HOST_OPS.has(op);
+}
+
 const NOT_FOLDED = new Set(['If', 'Loop', 'Constant', 'Softmax', 'LogSoftmax']);
 
 /**

@@ -3,8 +3,8 @@
 import { GraphError, ShapeError, UnsupportedOpError } from '../errors';
 import { opDef } from '../ops';
 import type { InferCtx } from '../ops/types';
-import { evalConst, fromFloat, fromInt, toStored, type Const } from './constEval';
-import type { Graph } from './ir';
+import { evalConst, fromFloat, fromInt, hostOp, toStored, type Const } from './constEval';
+import type { Graph, IntTensor, Node, Tensor, ValueInfo } from './ir';
 import { numel, shapeStr } from './ir';
 import { MAX_ELEMENTS } from '../ops/util';
 import { removeDeadNodes } from './util';
@@ -55,12 +55,63 @@ function checkNodes(g: Graph): void {
   }
 }
 
-/** Fill g.shapes for every value, folding constant subgraphs away. */
-export function inferShapes(g: Graph): void {
+/**
+ * The run-time part of a graph split by inferShapes({ split: true }): the nodes that cannot be
+ * planned in wasm for this input shape (data-dependent ops such as NonZero, TopK, If, and every
+ * node reading their results), in order, and the values they read from the planned body.
+ */
+export interface SplitTail {
+  /** Nodes run at inference time after the body, in topological order. */
+  nodes: Node[];
+  /** Body values (or float graph inputs) the tail reads: the body graph's outputs. */
+  boundary: string[];
+  /** The graph's outputs as declared (the body graph's outputs become `boundary`). */
+  outputs: ValueInfo[];
+  /** Constants the tail reads (loaded or folded for this shape). */
+  initializers: Map<string, Tensor>;
+  intConstants: Map<string, IntTensor>;
+}
+
+/** Values a node reads, including those its subgraphs (If branches, Loop body) read from outer scopes. */
+export function nodeReads(n: Node): string[] {
+  const reads = n.inputs.filter((i) => i);
+  for (const a of Object.values(n.attrs))
+    if (a && typeof a === 'object' && 'nodes' in a && Array.isArray((a as { nodes: unknown }).nodes)) reads.push(...outerReads(a as unknown as SubgraphLike));
+  return reads;
+}
+
+interface SubgraphLike {
+  inputs: { name: string }[];
+  nodes: Node[];
+  initializers?: Map<string, unknown>;
+  intConstants?: Map<string, unknown>;
+}
+
+function outerReads(sg: SubgraphLike): string[] {
+  const own = new Set<string>([...sg.inputs.map((i) => i.name), ...(sg.initializers?.keys() ?? []), ...(sg.intConstants?.keys() ?? [])]);
+  const out: string[] = [];
+  for (const n of sg.nodes) {
+    for (const r of nodeReads(n)) if (!own.has(r)) out.push(r);
+    for (const o of n.outputs) if (o) own.add(o);
+  }
+  return out;
+}
+
+/**
+ * Fill g.shapes for every value, folding constant subgraphs away. With `split`, a node that the
+ * wasm path cannot plan for these shapes but the host evaluator runs (a data-dependent op, an
+ * integer or comparison op on run-time values, control flow) does not stop the load: it and
+ * every node reading its results become the returned tail, and g keeps the plannable body with
+ * the values the tail reads as its outputs. Without a tail (or without `split`), undefined.
+ */
+export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitTail | undefined {
+  const split = options.split === true;
+  const runtime = new Set<string>();
+  const tail: Node[] = [];
   g.shapes.clear();
   for (const i of g.inputs) {
     if (i.dtype && i.dtype !== 'float')
-      throw new UnsupportedOpError('Input', i.name, `${i.dtype} graph inputs: wasmcnn computes in float32`);
+      throw new UnsupportedOpError('Input', i.name, `${i.dtype} graph inputs: wasmcnn computes in float32 (freeze it with constantInputs)`);
     if (!i.shape || i.shape.some((d) => !(d >= 1)))
       throw new ShapeError(`input '${i.name}' has shape ${shapeStr(i.shape)}; give a concrete shape (inputShapes option)`);
     checkSize(`input '${i.name}'`, i.shape);
@@ -73,6 +124,11 @@ export function inferShapes(g: Graph): void {
   const ctx = makeInferCtx(g);
   const kept = [];
   for (const n of g.nodes) {
+    if (split && nodeReads(n).some((i) => runtime.has(i))) {
+      tail.push(n);
+      for (const o of n.outputs) if (o) runtime.add(o);
+      continue;
+    }
     for (const i of n.inputs)
       if (i && !g.shapes.has(i))
         throw new GraphError(`node '${n.name}' (${n.op}) reads '${i}', which is neither an input, an initializer nor an earlier node's output`);
@@ -95,6 +151,11 @@ export function inferShapes(g: Graph): void {
       continue;
     }
     const def = opDef(n.op);
+    if ((!def || RUNTIME_OPS.has(n.op)) && split && hostOp(n.op)) {
+      tail.push(n);
+      for (const o of n.outputs) if (o) runtime.add(o);
+      continue;
+    }
     if (!def) throw new UnsupportedOpError(n.op, n.name);
     let shapes: number[][];
     try {
@@ -118,6 +179,7 @@ export function inferShapes(g: Graph): void {
     kept.push(n);
   }
   g.nodes = kept;
+  if (tail.length) return splitOff(g, tail, runtime);
   for (const o of g.outputs) {
     if (!g.shapes.has(o.name)) throw new GraphError(`graph output '${o.name}' is never produced`);
     if (g.initializers.has(o.name) || g.intConstants.has(o.name))
@@ -125,4 +187,38 @@ export function inferShapes(g: Graph): void {
     o.shape = g.shapes.get(o.name);
   }
   removeDeadNodes(g);
+  return undefined;
+}
+
+/**
+ * Ops planned in wasm when their inputs are known at plan time but whose ONNX definition the
+ * wasm kernels do not cover in general (none yet: every op with a kernel and plan-time inputs
+ * is planned; run-time inputs send any op to the tail).
+ */
+const RUNTIME_OPS: ReadonlySet<string> = new Set<string>();
+
+/** The body/tail split of inferShapes: g keeps the body, whose outputs become what the tail reads. */
+function splitOff(g: Graph, tail: Node[], runtime: Set<string>): SplitTail {
+  const outputs = g.outputs.map((o) => ({ ...o, shape: o.shape?.slice() }));
+  const reads = new Set<string>(outputs.map((o) => o.name));
+  for (const n of tail) for (const r of nodeReads(n)) reads.add(r);
+  const initializers = new Map<string, Tensor>();
+  const intConstants = new Map<string, IntTensor>();
+  const boundary: string[] = [];
+  for (const r of reads) {
+    if (runtime.has(r)) continue;
+    const f = g.initializers.get(r);
+    const k = g.intConstants.get(r);
+    if (f) initializers.set(r, f);
+    else if (k) intConstants.set(r, k);
+    else if (g.shapes.has(r)) boundary.push(r);
+    else if (outputs.some((o) => o.name === r)) throw new GraphError(`graph output '${r}' is never produced`);
+    else {
+      const n = tail.find((t) => nodeReads(t).includes(r))!;
+      throw new GraphError(`node '${n.name}' (${n.op}) reads '${r}', which is neither an input, an initializer nor an earlier node's output`);
+    }
+  }
+  g.outputs = boundary.map((name) => ({ name, shape: g.shapes.get(name)!.slice(), dtype: 'float' }));
+  removeDeadNodes(g);
+  return { nodes: tail, boundary, outputs, initializers, intConstants };
 }

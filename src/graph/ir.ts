@@ -8,6 +8,11 @@ export interface Tensor {
   data: Float32Array;
   /** Dimensions; their product is `data.length`. */
   shape: number[];
+  /**
+   * Set on an output a graph computes as integers or booleans at run time ('int64', 'int32',
+   * 'bool', ...; a detector's labels, NonZero's indices): `data` then holds their exact values.
+   */
+  dtype?: string;
 }
 
 /** Attribute values, as ONNX has them (tensors only for Constant/ConstantOfShape). */
