@@ -179,7 +179,8 @@ export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitT
     kept.push(n);
   }
   g.nodes = kept;
-  if (tail.length) return splitOff(g, tail, runtime);
+  // with split, an output folded to a constant (every input frozen) is returned by an empty tail
+  if (tail.length || (split && g.outputs.some((o) => g.initializers.has(o.name) || g.intConstants.has(o.name)))) return splitOff(g, tail, runtime);
   for (const o of g.outputs) {
     if (!g.shapes.has(o.name)) throw new GraphError(`graph output '${o.name}' is never produced`);
     if (g.initializers.has(o.name) || g.intConstants.has(o.name))
