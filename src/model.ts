@@ -3,17 +3,18 @@
 // order and copies outputs out; it never allocates wasm memory. A graph with dynamic input dims
 // is planned per input shape on first sight; plans are kept in a small LRU (the weights they pack
 // shared between them, src/runtime/memory.ts owner tracking gives an evicted plan's bytes back).
-import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError, WeightsError } from './errors';
+import { GraphError, ShapeError, ValueError, WasmCnnError, WeightsError } from './errors';
 import type { DetectOptions, DetectorSpec } from './detect/detector';
 import type { Detections } from './detect/yolo';
 import type { ImageSource } from './image/fromImage';
+import type { ReceptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
 import { fuseEpilogue } from './graph/fuseEpilogue';
 import { evaluatorModule, loadEvaluator } from './graph/constEval';
 import type { Const } from './graph/eval/core';
 import type { Island, TailProgram } from './graph/eval/tail';
-import { inferShapes, makeInferCtx, type SplitTail } from './graph/infer';
+import { inferShapes, makeInferCtx } from './graph/infer';
 import type { Graph, Node, Tensor } from './graph/ir';
 import { numel, shapeStr } from './graph/ir';
 import { assignLayouts } from './graph/layout';
@@ -363,49 +364,21 @@ export class Model {
    */
   private runIsland(isl: Island, ins: Const[]): Const[] {
     const { mem } = this.backing;
-    if (ins.some((c) => c.kind === 'float' && c.shape.includes(0))) return emptyIsland(isl, ins, this.tail!.split, this.graph.opset);
-    const key = ins.map((c) => (c.kind === 'float' ? c.shape.join('x') : `${c.shape.join('x')}=${Array.from(c.v).join(',')}`)).join(';');
-    let dyn = this.islands.get(isl.key);
-    if (!dyn) {
-      mem.enableTracking();
-      const split = this.tail!.split;
-      const template = islandGraph(isl, split, this.graph.opset);
-      dyn = {
-        template, options: this.dyn?.options ?? {}, cache: new Map(), size: this.dyn?.size ?? DEFAULT_PLAN_CACHE, shared: new Map(), packs: 0, plans: 0,
-        ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)), regions: new Map(),
-      };
-      this.islands.set(isl.key, dyn);
-    }
-    let plan = dyn.cache.get(key);
-    if (plan) {
-      dyn.cache.delete(key);
-      dyn.cache.set(key, plan);
-    } else {
-      const g = cloneGraph(dyn.template);
-      g.inputs = [];
-      isl.inputs.forEach((name, j) => {
-        const c = ins[j];
-        if (c.kind === 'float') g.inputs.push({ name, shape: c.shape.slice(), dtype: 'float' });
-        else g.intConstants.set(name, { ints: Array.from(c.v), shape: c.shape.slice() });
-      });
-      plan = planDynamic(g, this.backing, dyn, `${isl.nodes[0].op} node '${isl.nodes[0].name}' on ${ins.map((c) => shapeStr(c.shape)).join(', ')}`);
-      dyn.cache.set(key, plan);
-      for (const [k, old] of dyn.cache) {
-        if (dyn.cache.size <= dyn.size) break;
-        dyn.cache.delete(k);
-        evict(dyn, mem, old);
-      }
-    }
-    isl.inputs.forEach((name, j) => {
-      const c = ins[j];
-      if (c.kind === 'float') mem.f32.set(c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), plan.inPtr.get(name)! >>> 2);
-    });
-    for (const s of plan.steps) s();
-    const f = mem.f32;
-    return isl.outputs.map((name) => {
-      const shape = plan.graph.shapes.get(name)!;
-      const p = plan.outPtr.get(name)! >>> 2;
-      return { v: f.slice(p, p + numel(shape)), shape: shape.slice(), kind: 'float' as const };
+    return evaluatorModule().runIsland(isl, ins, this.tail!.split, this.graph.opset, {
+      mem,
+      dynamic: (template) => {
+        let d = this.islands.get(isl.key);
+        if (!d) {
+          mem.enableTracking();
+          this.islands.set(isl.key, (d = newDynamic(template, this.dyn?.options ?? {}, this.dyn?.size ?? DEFAULT_PLAN_CACHE)));
+        }
+        return d;
+      },
+      plan: (dyn, g, what) => planDynamic(g, this.backing, dyn as Dynamic, what),
+      evict: (dyn, plan) => evict(dyn as Dynamic, mem, plan as Plan),
+      cloneGraph,
+      opDef,
+      makeInferCtx,
     });
   }
 
@@ -522,7 +495,7 @@ export class Model {
     let rf = new Map<string, string[]>();
     try {
       rf = new Map(
-        analysisModule!.receptiveField(this).map((r) => [
+        (analysis?.(this) ?? []).map((r) => [
           r.name,
           r.global ? ['all', '-'] : [`${r.size[0]}x${r.size[1]}`, `${r.jump[0]}x${r.jump[1]}`],
         ]),
@@ -702,9 +675,18 @@ function summarize(g: Graph): LayerInfo[] {
  */
 const MIN_PARALLEL_MACS = 100_000;
 
-/** The receptive-field analysis summary() shows, loaded by the first compileGraph. */
-let analysis: Promise<typeof import('./analysis/receptiveField')> | undefined;
-let analysisModule: typeof import('./analysis/receptiveField') | undefined;
+/**
+ * The receptive-field analysis summary() shows, set by src/analysis/receptiveField.ts when that
+ * module loads: always with 'wasmcnn' in Node, Deno and Bun; in a bundle, wherever the app
+ * imports `receptiveField`. Then `import { init, loadOnnx }` does not carry it (esbuild would
+ * put a module both exported and lazily imported in the main chunk).
+ */
+let analysis: ((model: Model) => ReceptiveField[]) | undefined;
+
+/** @internal Called by src/analysis/receptiveField.ts. */
+export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void {
+  analysis = f;
+}
 
 /**
  * Compile a graph into a Model. Inputs with every dim concrete and no dynamicAxes give a model
@@ -715,9 +697,9 @@ let analysisModule: typeof import('./analysis/receptiveField') | undefined;
 export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
   if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
   checkWeights(g);
-  // constant folding in shape inference (here and in later per-shape plans) runs on the host
-  // evaluator; summary() reads receptive fields: both load with the first model, not up front
-  [, analysisModule] = await Promise.all([loadEvaluator(), (analysis ??= import('./analysis/receptiveField'))]);
+  // constant folding in shape inference (here and in later per-shape plans) and a graph's
+  // data-dependent tail run on the host evaluator: it loads with the first model, not up front
+  await loadEvaluator();
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);
@@ -744,16 +726,21 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   mem.setBase(k.heap_base());
   mem.enableTracking();
   const backing = { mem, k, pool, id };
-  const dyn: Dynamic = {
-    template, options, cache: new Map(), size: cache, shared: new Map(), packs: 0, plans: 0,
-    ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)),
-    regions: new Map(),
-  };
+  const dyn = newDynamic(template, options, cache);
   if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn });
   g.inputs.forEach((i, j) => (i.shape = first[j]));
   const plan = planDynamic(g, backing, dyn);
   dyn.cache.set(first.map((s) => s.join('x')).join(','), plan);
   return new Model({ backing, plan, dyn });
+}
+
+/** Planning state for a graph whose input shapes come with each run (a dynamic model, a tail's island). */
+function newDynamic(template: Graph, options: CompileOptions, size: number): Dynamic {
+  return {
+    template, options, cache: new Map(), size, shared: new Map(), packs: 0, plans: 0,
+    ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)),
+    regions: new Map(),
+  };
 }
 
 /**
@@ -877,73 +864,9 @@ function planSplit(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   const plan = planGraph(g, options, backing, dyn, owner);
   if (split) {
     plan.tail = evaluatorModule().tailProgram(split, g.opset, (op) => opDef(op) !== undefined);
-    plan.layers.push(...tailLayers(split, plan.layers));
+    plan.layers.push(...evaluatorModule().tailLayers(split, plan.layers, NOT_PARAMS));
   }
   return plan;
-}
-
-/** summary() rows of a tail's nodes (output shapes are known only once they run). */
-function tailLayers(split: SplitTail, body: LayerInfo[]): LayerInfo[] {
-  const counted = new Set(body.map((l) => l.name));
-  return split.nodes.map((n) => {
-    let params = 0;
-    const skip = NOT_PARAMS[n.op] ?? [];
-    n.inputs.forEach((name, i) => {
-      const t = split.initializers.get(name);
-      if (t && !skip.includes(i) && !counted.has(name)) {
-        counted.add(name);
-        params += t.data.length;
-      }
-    });
-    return { name: n.name, op: n.op, outputShape: [], params, macs: 0 };
-  });
-}
-
-/** The graph an island of a tail plans: its nodes, the constants they read; inputs set per plan. */
-function islandGraph(isl: Island, split: SplitTail, opset: number): Graph {
-  const g: Graph = {
-    inputs: isl.inputs.map((name) => ({ name, dtype: 'float' })),
-    outputs: isl.outputs.map((name) => ({ name })),
-    nodes: isl.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
-    initializers: new Map(),
-    intConstants: new Map(),
-    shapes: new Map(),
-    opset,
-  };
-  for (const n of isl.nodes)
-    for (const r of n.inputs) {
-      const f = split.initializers.get(r);
-      const k = split.intConstants.get(r);
-      if (f) g.initializers.set(r, f);
-      if (k) g.intConstants.set(r, k);
-    }
-  return g;
-}
-
-/**
- * An island fed an empty tensor (a detector with no candidate left): its outputs' shapes by the
- * ops' shape rules, with no kernel run. An output that would not be empty is refused.
- */
-function emptyIsland(isl: Island, ins: Const[], split: SplitTail, opset: number): Const[] {
-  const g = islandGraph(isl, split, opset);
-  for (const [k, t] of g.initializers) g.shapes.set(k, t.shape);
-  for (const [k, t] of g.intConstants) g.shapes.set(k, t.shape);
-  isl.inputs.forEach((name, j) => {
-    const c = ins[j];
-    if (c.kind !== 'float') g.intConstants.set(name, { ints: Array.from(c.v), shape: c.shape.slice() });
-    g.shapes.set(name, c.shape.slice());
-  });
-  const ctx = makeInferCtx(g);
-  for (const n of g.nodes) {
-    const shapes = opDef(n.op)!.infer(n, ctx);
-    n.outputs.forEach((o, j) => o && g.shapes.set(o, shapes[j]));
-  }
-  return isl.outputs.map((name) => {
-    const shape = g.shapes.get(name)!;
-    if (numel(shape) !== 0)
-      throw new UnsupportedOpError(isl.nodes[0].op, isl.nodes[0].name, `an empty input giving the non-empty output '${name}' ${shapeStr(shape)}`);
-    return { v: new Float32Array(0), shape, kind: 'float' as const };
-  });
 }
 
 /** Plan a graph whose shapes are inferred: passes, layouts, arena, then one step per node. */

@@ -3,7 +3,7 @@
 import { GraphError, ShapeError, UnsupportedOpError } from '../errors';
 import { opDef } from '../ops';
 import type { InferCtx } from '../ops/types';
-import { evalConst, fromFloat, fromInt, hostOp, toStored, type Const } from './constEval';
+import { evalConst, evaluatorModule, fromFloat, fromInt, hostOp, toStored, type Const } from './constEval';
 import type { Graph, IntTensor, Node, Tensor, ValueInfo } from './ir';
 import { numel, shapeStr } from './ir';
 import { MAX_ELEMENTS } from '../ops/util';
@@ -151,7 +151,7 @@ export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitT
       continue;
     }
     const def = opDef(n.op);
-    if ((!def || RUNTIME_OPS.has(n.op)) && split && hostOp(n.op)) {
+    if (!def && split && hostOp(n.op)) {
       tail.push(n);
       for (const o of n.outputs) if (o) runtime.add(o);
       continue;
@@ -180,7 +180,7 @@ export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitT
   }
   g.nodes = kept;
   // with split, an output folded to a constant (every input frozen) is returned by an empty tail
-  if (tail.length || (split && g.outputs.some((o) => g.initializers.has(o.name) || g.intConstants.has(o.name)))) return splitOff(g, tail, runtime);
+  if (tail.length || (split && g.outputs.some((o) => g.initializers.has(o.name) || g.intConstants.has(o.name)))) return evaluatorModule().splitOff(g, tail, runtime);
   for (const o of g.outputs) {
     if (!g.shapes.has(o.name)) throw new GraphError(`graph output '${o.name}' is never produced`);
     if (g.initializers.has(o.name) || g.intConstants.has(o.name))
@@ -191,35 +191,3 @@ export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitT
   return undefined;
 }
 
-/**
- * Ops planned in wasm when their inputs are known at plan time but whose ONNX definition the
- * wasm kernels do not cover in general (none yet: every op with a kernel and plan-time inputs
- * is planned; run-time inputs send any op to the tail).
- */
-const RUNTIME_OPS: ReadonlySet<string> = new Set<string>();
-
-/** The body/tail split of inferShapes: g keeps the body, whose outputs become what the tail reads. */
-function splitOff(g: Graph, tail: Node[], runtime: Set<string>): SplitTail {
-  const outputs = g.outputs.map((o) => ({ ...o, shape: o.shape?.slice() }));
-  const reads = new Set<string>(outputs.map((o) => o.name));
-  for (const n of tail) for (const r of nodeReads(n)) reads.add(r);
-  const initializers = new Map<string, Tensor>();
-  const intConstants = new Map<string, IntTensor>();
-  const boundary: string[] = [];
-  for (const r of reads) {
-    if (runtime.has(r)) continue;
-    const f = g.initializers.get(r);
-    const k = g.intConstants.get(r);
-    if (f) initializers.set(r, f);
-    else if (k) intConstants.set(r, k);
-    else if (g.shapes.has(r)) boundary.push(r);
-    else if (outputs.some((o) => o.name === r)) throw new GraphError(`graph output '${r}' is never produced`);
-    else {
-      const n = tail.find((t) => nodeReads(t).includes(r))!;
-      throw new GraphError(`node '${n.name}' (${n.op}) reads '${r}', which is neither an input, an initializer nor an earlier node's output`);
-    }
-  }
-  g.outputs = boundary.map((name) => ({ name, shape: g.shapes.get(name)!.slice(), dtype: 'float' }));
-  removeDeadNodes(g);
-  return { nodes: tail, boundary, outputs, initializers, intConstants };
-}

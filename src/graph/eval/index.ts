@@ -327,4 +327,4 @@ function stack(parts: Const[], info: ValueInfo | undefined): Const {
   }
   return make(k, out, shape, parts[0].dt);
 }
-export { runTail, tailProgram, toTensor, type Island, type TailProgram, type TailStep } from './tail';
+export { runIsland, runTail, splitOff, tailLayers, tailProgram, toTensor, type Island, type IslandHost, type TailProgram, type TailStep } from './tail';

@@ -4,10 +4,14 @@
 // runs of consecutive ops it does not (Conv, Gemm, MatMul, pooling, Resize: the heavy float ops
 // of a detector's second stage) as "islands" that the model plans in wasm for the shapes each
 // run brings (src/model.ts). Part of the lazily loaded evaluator, like the ops it runs.
-import { GraphError, ValueError } from '../../errors';
-import type { Node, Tensor } from '../ir';
+import { GraphError, UnsupportedOpError, ValueError } from '../../errors';
+import type { Graph, IntTensor, Node, Tensor } from '../ir';
+import { numel, shapeStr } from '../ir';
 import { fromFloat, fromInt } from '../constEval';
 import { nodeReads, type SplitTail } from '../infer';
+import { removeDeadNodes } from '../util';
+import type { OpDef } from '../../ops/types';
+import type { InferCtx } from '../../ops/types';
 import type { Const } from './core';
 import { evalNode, HOST_OPS, type Scope } from './index';
 
@@ -128,4 +132,169 @@ export function toTensor(name: string, c: Const): Tensor {
     if (Math.abs(v[i]) > EXACT_F32)
       throw new ValueError(`output '${name}' holds the integer ${v[i]} at index ${i}, which float32 cannot represent exactly (beyond ±2^24)`);
   return { data: Float32Array.from(v), shape: c.shape.slice(), dtype: c.kind === 'bool' ? 'bool' : INT_TYPES[c.dt ?? 7] ?? 'int64' };
+}
+
+/** The body/tail split of inferShapes: g keeps the body, whose outputs become what the tail reads. */
+export function splitOff(g: Graph, tail: Node[], runtime: Set<string>): SplitTail {
+  const outputs = g.outputs.map((o) => ({ ...o, shape: o.shape?.slice() }));
+  const reads = new Set<string>(outputs.map((o) => o.name));
+  for (const n of tail) for (const r of nodeReads(n)) reads.add(r);
+  const initializers = new Map<string, Tensor>();
+  const intConstants = new Map<string, IntTensor>();
+  const boundary: string[] = [];
+  for (const r of reads) {
+    if (runtime.has(r)) continue;
+    const f = g.initializers.get(r);
+    const k = g.intConstants.get(r);
+    if (f) initializers.set(r, f);
+    else if (k) intConstants.set(r, k);
+    else if (g.shapes.has(r)) boundary.push(r);
+    else if (outputs.some((o) => o.name === r)) throw new GraphError(`graph output '${r}' is never produced`);
+    else {
+      const n = tail.find((t) => nodeReads(t).includes(r))!;
+      throw new GraphError(`node '${n.name}' (${n.op}) reads '${r}', which is neither an input, an initializer nor an earlier node's output`);
+    }
+  }
+  g.outputs = boundary.map((name) => ({ name, shape: g.shapes.get(name)!.slice(), dtype: 'float' }));
+  removeDeadNodes(g);
+  return { nodes: tail, boundary, outputs, initializers, intConstants };
+}
+
+/** A plan of an island as the model makes it (src/model.ts Plan). */
+interface IslandPlan {
+  graph: Graph;
+  steps: (() => void)[];
+  inPtr: Map<string, number>;
+  outPtr: Map<string, number>;
+}
+
+/** An island's planning state (src/model.ts Dynamic): its graph and its plans by input key, least recently used first. */
+interface IslandPlans {
+  template: Graph;
+  cache: Map<string, IslandPlan>;
+  size: number;
+}
+
+/** What runIsland needs from the model (passed in, so the model's module stays small). */
+export interface IslandHost {
+  mem: { f32: Float32Array };
+  /** The island's planning state, made from `template` on first use. */
+  dynamic(template: Graph): IslandPlans;
+  /** Plan `g` (the template with input shapes set) under `dyn`; a shape it cannot take is a ShapeError naming `what`. */
+  plan(dyn: IslandPlans, g: Graph, what: string): IslandPlan;
+  evict(dyn: IslandPlans, plan: IslandPlan): void;
+  cloneGraph(g: Graph): Graph;
+  opDef(op: string): OpDef | undefined;
+  makeInferCtx(g: Graph): InferCtx;
+}
+
+/**
+ * Run one island on run-time values: float inputs are fed; integer ones (a Resize's computed
+ * sizes, a Reshape's target) become constants of the plan, which is made once per input shapes
+ * and integer values and cached (least recently used evicted), its weights packed once for all.
+ */
+export function runIsland(isl: Island, ins: Const[], split: SplitTail, opset: number, host: IslandHost): Const[] {
+  if (ins.some((c) => c.kind === 'float' && c.shape.includes(0))) return emptyIsland(isl, ins, split, opset, host);
+  const key = ins.map((c) => (c.kind === 'float' ? c.shape.join('x') : `${c.shape.join('x')}=${Array.from(c.v).join(',')}`)).join(';');
+  const dyn = host.dynamic(islandGraph(isl, split, opset));
+  let plan = dyn.cache.get(key);
+  if (plan) {
+    dyn.cache.delete(key);
+    dyn.cache.set(key, plan);
+  } else {
+    const g = host.cloneGraph(dyn.template);
+    g.inputs = [];
+    isl.inputs.forEach((name, j) => {
+      const c = ins[j];
+      if (c.kind === 'float') g.inputs.push({ name, shape: c.shape.slice(), dtype: 'float' });
+      else g.intConstants.set(name, { ints: Array.from(c.v), shape: c.shape.slice() });
+    });
+    plan = host.plan(dyn, g, `${isl.nodes[0].op} node '${isl.nodes[0].name}' on ${ins.map((c) => shapeStr(c.shape)).join(', ')}`);
+    dyn.cache.set(key, plan);
+    for (const [k, old] of dyn.cache) {
+      if (dyn.cache.size <= dyn.size) break;
+      dyn.cache.delete(k);
+      host.evict(dyn, old);
+    }
+  }
+  const p = plan;
+  isl.inputs.forEach((name, j) => {
+    const c = ins[j];
+    if (c.kind === 'float') host.mem.f32.set(c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), p.inPtr.get(name)! >>> 2);
+  });
+  for (const s of p.steps) s();
+  const f = host.mem.f32;
+  return isl.outputs.map((name) => {
+    const shape = p.graph.shapes.get(name)!;
+    const at = p.outPtr.get(name)! >>> 2;
+    return { v: f.slice(at, at + numel(shape)), shape: shape.slice(), kind: 'float' as const };
+  });
+}
+
+/** The graph an island plans: its nodes and the constants they read; inputs are set per plan. */
+function islandGraph(isl: Island, split: SplitTail, opset: number): Graph {
+  const g: Graph = {
+    inputs: isl.inputs.map((name) => ({ name, dtype: 'float' })),
+    outputs: isl.outputs.map((name) => ({ name })),
+    nodes: isl.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
+    initializers: new Map(),
+    intConstants: new Map(),
+    shapes: new Map(),
+    opset,
+  };
+  for (const n of isl.nodes)
+    for (const r of n.inputs) {
+      const f = split.initializers.get(r);
+      const k = split.intConstants.get(r);
+      if (f) g.initializers.set(r, f);
+      if (k) g.intConstants.set(r, k);
+    }
+  return g;
+}
+
+/**
+ * An island fed an empty tensor (a detector with no candidate left): its outputs' shapes by the
+ * ops' shape rules, with no kernel run. An output that would not be empty is refused.
+ */
+function emptyIsland(isl: Island, ins: Const[], split: SplitTail, opset: number, host: IslandHost): Const[] {
+  const g = islandGraph(isl, split, opset);
+  for (const [k, t] of g.initializers) g.shapes.set(k, t.shape);
+  for (const [k, t] of g.intConstants) g.shapes.set(k, t.shape);
+  isl.inputs.forEach((name, j) => {
+    const c = ins[j];
+    if (c.kind !== 'float') g.intConstants.set(name, { ints: Array.from(c.v), shape: c.shape.slice() });
+    g.shapes.set(name, c.shape.slice());
+  });
+  const ctx = host.makeInferCtx(g);
+  for (const n of g.nodes) {
+    const shapes = host.opDef(n.op)!.infer(n, ctx);
+    n.outputs.forEach((o, j) => o && g.shapes.set(o, shapes[j]));
+  }
+  return isl.outputs.map((name) => {
+    const shape = g.shapes.get(name)!;
+    if (numel(shape) !== 0)
+      throw new UnsupportedOpError(isl.nodes[0].op, isl.nodes[0].name, `an empty input giving the non-empty output '${name}' ${shapeStr(shape)}`);
+    return { v: new Float32Array(0), shape, kind: 'float' as const };
+  });
+}
+
+/** summary() rows of a tail's nodes (their output shapes are known only once they run). */
+export function tailLayers(
+  split: SplitTail,
+  body: { name: string }[],
+  notParams: Record<string, number[]>,
+): { name: string; op: string; outputShape: number[]; params: number; macs: number }[] {
+  const counted = new Set(body.map((l) => l.name));
+  return split.nodes.map((n) => {
+    let params = 0;
+    const skip = notParams[n.op] ?? [];
+    n.inputs.forEach((name, i) => {
+      const t = split.initializers.get(name);
+      if (t && !skip.includes(i) && !counted.has(name)) {
+        counted.add(name);
+        params += t.data.length;
+      }
+    });
+    return { name: n.name, op: n.op, outputShape: [], params, macs: 0 };
+  });
 }
