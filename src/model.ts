@@ -15,7 +15,7 @@ import { evaluatorModule, loadEvaluator } from './graph/constEval';
 import type { Const } from './graph/eval/core';
 import type { Island, TailProgram } from './graph/eval/tail';
 import { inferShapes, makeInferCtx } from './graph/infer';
-import type { Graph, Node, Tensor } from './graph/ir';
+import type { Graph, Node, Tensor, ValueInfo } from './graph/ir';
 import { numel, shapeStr } from './graph/ir';
 import { assignLayouts } from './graph/layout';
 import { planArena } from './graph/memory';
@@ -58,6 +58,18 @@ export interface LayerInfo {
   /** Multiply-accumulates of one run (0 for data movement and element-wise ops). */
   macs: number;
 }
+
+/**
+ * An integer or boolean input of a graph that takes one (token ids, indices, a threshold), fed
+ * as a typed array of its values; exact up to 2^53.
+ */
+export interface IntegerTensor {
+  data: Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Float32Array | Float64Array;
+  shape: number[];
+}
+
+/** Inputs of run(): float tensors by name, and integer tensors for a graph's int/bool inputs. */
+export type Feeds = Record<string, Tensor | IntegerTensor>;
 
 /** Options of one `run()`. */
 export interface RunOptions {
@@ -220,13 +232,16 @@ export class Model {
   private backing: Backing;
   private dyn: Dynamic | undefined;
   private tail: TailProgram | undefined;
+  /** Integer/bool graph inputs (read by the tail on the host), and their values of this run. */
+  private intInputs = new Map<string, ValueInfo>();
+  private intValues = new Map<string, Const>();
   /** Plans of the tail's wasm islands, by island (see Island), sharing this model's memory. */
   private islands = new Map<string, Dynamic>();
   /** True once a plan exists (always for a fixed-shape model). */
   private planned = false;
 
   /** @internal use loadOnnx, createModel or GraphBuilder.build */
-  constructor(p: { backing: Backing; plan?: Plan; dyn?: Dynamic }) {
+  constructor(p: { backing: Backing; plan?: Plan; dyn?: Dynamic; inputs: ValueInfo[] }) {
     const { mem, k, pool, id } = p.backing;
     this.backing = p.backing;
     this.k = k;
@@ -236,12 +251,13 @@ export class Model {
     this.dyn = p.dyn;
     this.dynamic = p.dyn !== undefined;
     const g = p.plan?.graph ?? p.dyn!.template;
-    this.inputNames = g.inputs.map((i) => i.name);
+    this.inputNames = p.inputs.map((i) => i.name);
+    for (const i of p.inputs) if (i.dtype && i.dtype !== 'float') this.intInputs.set(i.name, i);
     this.outputNames = (p.plan?.tail?.split.outputs ?? g.outputs).map((o) => o.name);
-    this.inputSignature = Object.fromEntries((p.dyn?.template ?? g).inputs.map((i) => [i.name, i.shape!.slice()]));
+    this.inputSignature = Object.fromEntries((p.dyn?.template.inputs ?? p.inputs).map((i) => [i.name, i.shape!.slice()]));
     this.graph = g;
     this.sourceGraph = g;
-    this.inputShapes = Object.fromEntries(g.inputs.map((i) => [i.name, i.shape!.slice()]));
+    this.inputShapes = Object.fromEntries(p.inputs.map((i) => [i.name, i.shape!.slice()]));
     this.outputShapes = Object.fromEntries((p.plan?.tail?.split.outputs ?? g.outputs).map((o) => [o.name, o.shape?.slice() ?? []]));
     this.memoryBytes = mem.memory.buffer.byteLength;
     if (p.plan) this.adopt(p.plan);
@@ -252,7 +268,7 @@ export class Model {
     const self = this as unknown as Record<string, unknown>;
     self.graph = plan.graph;
     self.sourceGraph = plan.sourceGraph;
-    self.inputShapes = Object.fromEntries(plan.graph.inputs.map((i) => [i.name, i.shape!.slice()]));
+    Object.assign(this.inputShapes, Object.fromEntries(plan.graph.inputs.map((i) => [i.name, i.shape!.slice()])));
     self.outputShapes = plan.tail
       ? Object.fromEntries(plan.tail.split.outputs.map((o) => [o.name, (plan.graph.shapes.get(o.name) ?? o.shape ?? []).slice()]))
       : Object.fromEntries(plan.graph.outputs.map((o) => [o.name, plan.graph.shapes.get(o.name)!.slice()]));
@@ -271,9 +287,10 @@ export class Model {
    * one, evicting the least recently used past the cache size. A shape the graph cannot take is
    * a ShapeError naming the input shapes and the node; the current plan stays in place.
    */
-  private select(dyn: Dynamic, feeds: Record<string, Tensor>): void {
+  private select(dyn: Dynamic, feeds: Feeds): void {
     const shapes: number[][] = [];
     for (const i of dyn.template.inputs) {
+      if (this.intInputs.has(i.name)) continue;
       const t = feeds[i.name];
       const sig = i.shape!;
       const s = t?.shape;
@@ -289,8 +306,9 @@ export class Model {
       dyn.cache.set(key, plan);
     } else {
       const g = cloneGraph(dyn.template);
-      g.inputs.forEach((i, j) => (i.shape = shapes[j]));
-      plan = planDynamic(g, this.backing, dyn, `input shape ${dyn.template.inputs.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`);
+      g.inputs.filter((i) => !this.intInputs.has(i.name)).forEach((i, j) => (i.shape = shapes[j]));
+      const floats = dyn.template.inputs.filter((i) => !this.intInputs.has(i.name));
+      plan = planDynamic(g, this.backing, dyn, `input shape ${floats.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`);
       dyn.cache.set(key, plan);
       for (const [k, old] of dyn.cache) {
         if (dyn.cache.size <= dyn.size) break;
@@ -309,7 +327,7 @@ export class Model {
    * a convolution), which gives Infinity or NaN outputs as in PyTorch. Throws WasmCnnError once
    * the model is disposed, or when its worker threads failed and cannot be restarted.
    */
-  async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+  async run(feeds: Feeds, options: RunOptions = {}): Promise<Record<string, Tensor>> {
     // threaded: the workers may be restarting (after another model's disposal, or a failure)
     if (this.pool && !this.pool.pool.serves(this.pool.id)) await this.pool.pool.ready(this.pool.id);
     return this.runSync(feeds, options);
@@ -320,7 +338,7 @@ export class Model {
    * are restarting (after another model's disposal): it then computes on the calling thread,
    * with the same results; after a worker failure it throws until they are replaced.
    */
-  runSync(feeds: Record<string, Tensor>, options: RunOptions = {}): Record<string, Tensor> {
+  runSync(feeds: Feeds, options: RunOptions = {}): Record<string, Tensor> {
     const mem = this.feed(feeds, options);
     for (const s of this.steps) s();
     if (this.tail) return this.runTail(this.tail);
@@ -341,7 +359,7 @@ export class Model {
   private runTail(tail: TailProgram, times?: number[]): Record<string, Tensor> {
     const ev = evaluatorModule();
     const f = this.mem!.f32;
-    const values = new Map<string, Const>();
+    const values = new Map<string, Const>(this.intValues);
     for (const name of tail.split.boundary) {
       const shape = this.graph.shapes.get(name)!;
       const p = this.outPtr.get(name)! >>> 2;
@@ -387,7 +405,7 @@ export class Model {
    * and residual add folded in) on these inputs: one warm-up run, then `runs` runs (default 10)
    * with each step timed on its own; returns the steps in execution order with median times.
    */
-  profile(feeds: Record<string, Tensor>, options: { runs?: number } = {}): StepProfile[] {
+  profile(feeds: Feeds, options: { runs?: number } = {}): StepProfile[] {
     const runs = options.runs ?? 10;
     if (!Number.isInteger(runs) || runs < 1) throw new ValueError(`profile: runs must be a positive integer, got ${String(runs)}`);
     this.runSync(feeds);
@@ -431,7 +449,7 @@ export class Model {
   }
 
   /** Checks the feeds and copies them into the model's input buffers. */
-  private feed(feeds: Record<string, Tensor>, options: RunOptions = {}): Mem {
+  private feed(feeds: Feeds, options: RunOptions = {}): Mem {
     const mem = this.mem;
     if (!mem) throw new WasmCnnError('this model has been disposed');
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds))
@@ -445,6 +463,11 @@ export class Model {
       if (t === undefined) throw new ValueError(`missing input '${name}'`);
       if (typeof t !== 'object' || t === null) throw new ValueError(`input '${name}' must be { data: Float32Array, shape: number[] }, got ${describeValue(t)}`);
       const want = this.inputShapes[name];
+      const int = this.intInputs.get(name);
+      if (int) {
+        this.intValues.set(name, intFeed(name, t, want, int.dtype === 'bool'));
+        continue;
+      }
       if (!(t.data instanceof Float32Array)) throw new ValueError(`input '${name}': data must be a Float32Array, got ${describeValue(t.data)}`);
       if (!Array.isArray(t.shape) || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
         if (!this.dyn) throw new ShapeError(`input '${name}': expected shape ${shapeStr(want)}, got ${describeValue(t.shape)}`);
@@ -454,7 +477,8 @@ export class Model {
     // a dynamic model switches to (or plans) the feeds' shapes before anything is copied
     if (!fits) this.select(this.dyn!, feeds);
     for (const name of this.inputNames) {
-      const t = feeds[name];
+      if (this.intInputs.has(name)) continue;
+      const t = feeds[name] as Tensor;
       const want = this.inputShapes[name];
       if (t.data.length !== numel(want))
         throw new ShapeError(`input '${name}': ${t.data.length} values for shape ${shapeStr(want)} (${numel(want)})`);
@@ -588,6 +612,20 @@ export class Model {
   }
 }
 
+/** An integer input's feed as the host evaluator's value (integer-valued, of the declared shape). */
+function intFeed(name: string, t: Tensor | IntegerTensor, want: number[], bool: boolean): Const {
+  const d = t.data as ArrayLike<number | bigint>;
+  if (!ArrayBuffer.isView(d) || !Array.isArray(t.shape) || t.shape.length !== want.length || t.shape.some((x, i) => x !== want[i] && want[i] >= 0) || d.length !== numel(t.shape))
+    throw new ShapeError(`input '${name}': expected a typed array of shape ${shapeStr(want)} (-1: any size), got ${describeValue(t.shape)}`);
+  const v = new Float64Array(d.length);
+  for (let i = 0; i < d.length; i++) {
+    const x = Number(d[i]);
+    if (!Number.isSafeInteger(x)) throw new ValueError(`input '${name}' holds ${String(d[i])} at index ${i}, which is not an integer within ±2^53`);
+    v[i] = bool ? +(x !== 0) : x;
+  }
+  return { v, shape: t.shape.slice(), kind: bool ? 'bool' : 'int' };
+}
+
 /** A copy of a graph's structure; tensors are shared (they are never mutated in place). */
 function cloneGraph(g: Graph): Graph {
   return {
@@ -707,19 +745,21 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
     if (!Array.isArray(axes) || axes.some((a) => !Number.isInteger(a) || a < 0 || a >= (i.shape?.length ?? 0)))
       throw new ShapeError(`dynamicAxes['${name}'] must list axes of its shape ${shapeStr(i.shape)}, got ${describeValue(axes)}`);
   }
-  const dynamic = g.inputs.some((i) => i.shape?.some((d) => d < 1) || (dynamicAxes[i.name]?.length ?? 0) > 0);
+  const inputs = g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() }));
+  const floats = (list: ValueInfo[]) => list.filter((i) => !i.dtype || i.dtype === 'float');
+  const dynamic = floats(g.inputs).some((i) => i.shape?.some((d) => d < 1) || (dynamicAxes[i.name]?.length ?? 0) > 0);
   const cache = options.planCache ?? DEFAULT_PLAN_CACHE;
   if (!Number.isSafeInteger(cache) || cache < 1) throw new ValueError(`planCache must be a positive integer, got ${describeValue(cache)}`);
   if (!dynamic) {
     const { mem, k, pool, id } = await instantiate();
     mem.setBase(k.heap_base());
     const backing = { mem, k, pool, id };
-    return new Model({ backing, plan: planSplit(g, options, backing) });
+    return new Model({ backing, plan: planSplit(g, options, backing), inputs });
   }
   for (const i of g.inputs)
     if (!i.shape) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
   // the first plan: every dim as given, an unknown batch as 1; none if another dim is unknown
-  const first = g.inputs.map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
+  const first = floats(g.inputs).map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
   const template = cloneGraph(g);
   template.inputs.forEach((i) => (i.shape = i.shape!.map((d, j) => (d < 1 || dynamicAxes[i.name]?.includes(j) ? -1 : d))));
   const { mem, k, pool, id } = await instantiate();
@@ -727,11 +767,11 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
   mem.enableTracking();
   const backing = { mem, k, pool, id };
   const dyn = newDynamic(template, options, cache);
-  if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn });
-  g.inputs.forEach((i, j) => (i.shape = first[j]));
+  if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn, inputs: template.inputs });
+  floats(g.inputs).forEach((i, j) => (i.shape = first[j]));
   const plan = planDynamic(g, backing, dyn);
   dyn.cache.set(first.map((s) => s.join('x')).join(','), plan);
-  return new Model({ backing, plan, dyn });
+  return new Model({ backing, plan, dyn, inputs: template.inputs });
 }
 
 /** Planning state for a graph whose input shapes come with each run (a dynamic model, a tail's island). */

@@ -179,6 +179,34 @@ describe('a graph with a data-dependent tail', () => {
     model.dispose();
   });
 
+  it('takes integer inputs at run time (an embedding lookup: Gather of a weight by fed indices)', async () => {
+    const g = emptyGraph();
+    g.inputs = [{ name: 'ids', shape: [-1], dtype: 'int' }, { name: 'x', shape: [1, 4], dtype: 'float' }];
+    g.outputs = [{ name: 'y', dtype: 'float' }];
+    g.initializers.set('emb', { data: rnd(5 * 4, 7), shape: [5, 4] });
+    g.nodes.push({ name: 'lookup', op: 'Gather', inputs: ['emb', 'ids'], outputs: ['e'], attrs: { axis: 0 } });
+    g.nodes.push({ name: 'relu', op: 'Relu', inputs: ['x'], outputs: ['r'], attrs: {} });
+    g.nodes.push({ name: 'add', op: 'Add', inputs: ['e', 'r'], outputs: ['y'], attrs: {} });
+    const bytes = graphToOnnx(g);
+    const model = await loadOnnx(bytes);
+    expect(model.inputNames).toEqual(['ids', 'x']);
+    expect(model.inputSignature.ids).toEqual([-1]);
+    const s = await ort.InferenceSession.create(bytes);
+    for (const ids of [[4, 0, 2], [1]]) {
+      const x = rnd(4, ids.length, 2);
+      const got = await model.run({ ids: { data: BigInt64Array.from(ids.map(BigInt)), shape: [ids.length] }, x: { data: x, shape: [1, 4] } });
+      const r = await s.run({ ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [ids.length]), x: new ort.Tensor('float32', x, [1, 4]) });
+      expect(got.y.shape).toEqual(Array.from(r.y.dims));
+      Array.from(r.y.data as Float32Array).forEach((v, i) => expect(got.y.data[i]).toBeCloseTo(v, 6));
+    }
+    // Int32Array works too; an index out of range is a typed error naming the node
+    expect((await model.run({ ids: { data: Int32Array.of(3), shape: [1] }, x: { data: rnd(4, 1), shape: [1, 4] } })).y.shape).toEqual([1, 4]);
+    await expect(model.run({ ids: { data: Int32Array.of(9), shape: [1] }, x: { data: rnd(4, 1), shape: [1, 4] } })).rejects.toThrow(/Gather node 'lookup'/);
+    await expect(model.run({ ids: { data: Float32Array.of(1.5), shape: [1] }, x: { data: rnd(4, 1), shape: [1, 4] } })).rejects.toThrow(ValueError);
+    await expect(model.run({ ids: { data: Int32Array.of(1, 2), shape: [3] }, x: { data: rnd(4, 1), shape: [1, 4] } })).rejects.toThrow(ShapeError);
+    model.dispose();
+  });
+
   it('refuses a tail that reads a value nothing makes', async () => {
     const graph = () => {
       const g = emptyGraph();

@@ -110,8 +110,12 @@ export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitT
   const tail: Node[] = [];
   g.shapes.clear();
   for (const i of g.inputs) {
-    if (i.dtype && i.dtype !== 'float')
-      throw new UnsupportedOpError('Input', i.name, `${i.dtype} graph inputs: wasmcnn computes in float32 (freeze it with constantInputs)`);
+    if (i.dtype && i.dtype !== 'float') {
+      // integer inputs are read on the host, by the tail (each of their readers is in it)
+      if (!split) throw new UnsupportedOpError('Input', i.name, `${i.dtype} graph inputs: wasmcnn computes in float32`);
+      runtime.add(i.name);
+      continue;
+    }
     if (!i.shape || i.shape.some((d) => !(d >= 1)))
       throw new ShapeError(`input '${i.name}' has shape ${shapeStr(i.shape)}; give a concrete shape (inputShapes option)`);
     checkSize(`input '${i.name}'`, i.shape);
@@ -180,7 +184,7 @@ export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitT
   }
   g.nodes = kept;
   // with split, an output folded to a constant (every input frozen) is returned by an empty tail
-  if (tail.length || (split && g.outputs.some((o) => g.initializers.has(o.name) || g.intConstants.has(o.name)))) return evaluatorModule().splitOff(g, tail, runtime);
+  if (tail.length || runtime.size || (split && g.outputs.some((o) => g.initializers.has(o.name) || g.intConstants.has(o.name)))) return evaluatorModule().splitOff(g, tail, runtime);
   for (const o of g.outputs) {
     if (!g.shapes.has(o.name)) throw new GraphError(`graph output '${o.name}' is never produced`);
     if (g.initializers.has(o.name) || g.intConstants.has(o.name))

@@ -155,6 +155,7 @@ export function splitOff(g: Graph, tail: Node[], runtime: Set<string>): SplitTai
       throw new GraphError(`node '${n.name}' (${n.op}) reads '${r}', which is neither an input, an initializer nor an earlier node's output`);
     }
   }
+  g.inputs = g.inputs.filter((i) => !runtime.has(i.name));
   g.outputs = boundary.map((name) => ({ name, shape: g.shapes.get(name)!.slice(), dtype: 'float' }));
   removeDeadNodes(g);
   return { nodes: tail, boundary, outputs, initializers, intConstants };
