@@ -7,7 +7,7 @@ import { evalConst, evaluatorModule, fromFloat, fromInt, hostOp, toStored, type 
 import type { Graph, IntTensor, Node, Tensor, ValueInfo } from './ir';
 import { numel, shapeStr } from './ir';
 import { MAX_ELEMENTS } from '../ops/util';
-import { removeDeadNodes } from './util';
+import { nodeReads, removeDeadNodes } from './util';
 
 export function makeInferCtx(g: Graph): InferCtx {
   return {
@@ -70,31 +70,6 @@ export interface SplitTail {
   /** Constants the tail reads (loaded or folded for this shape). */
   initializers: Map<string, Tensor>;
   intConstants: Map<string, IntTensor>;
-}
-
-/** Values a node reads, including those its subgraphs (If branches, Loop body) read from outer scopes. */
-export function nodeReads(n: Node): string[] {
-  const reads = n.inputs.filter((i) => i);
-  for (const a of Object.values(n.attrs))
-    if (a && typeof a === 'object' && 'nodes' in a && Array.isArray((a as { nodes: unknown }).nodes)) reads.push(...outerReads(a as unknown as SubgraphLike));
-  return reads;
-}
-
-interface SubgraphLike {
-  inputs: { name: string }[];
-  nodes: Node[];
-  initializers?: Map<string, unknown>;
-  intConstants?: Map<string, unknown>;
-}
-
-function outerReads(sg: SubgraphLike): string[] {
-  const own = new Set<string>([...sg.inputs.map((i) => i.name), ...(sg.initializers?.keys() ?? []), ...(sg.intConstants?.keys() ?? [])]);
-  const out: string[] = [];
-  for (const n of sg.nodes) {
-    for (const r of nodeReads(n)) if (!own.has(r)) out.push(r);
-    for (const o of n.outputs) if (o) own.add(o);
-  }
-  return out;
 }
 
 /**
