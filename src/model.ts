@@ -357,21 +357,12 @@ export class Model {
    * the body and run it (host ops and wasm islands); `times` receives each tail step's ms.
    */
   private runTail(tail: TailProgram, times?: number[]): Record<string, Tensor> {
-    const ev = evaluatorModule();
     const f = this.mem!.f32;
-    const values = new Map<string, Const>(this.intValues);
-    for (const name of tail.split.boundary) {
-      const shape = this.graph.shapes.get(name)!;
+    const read = (name: string) => {
       const p = this.outPtr.get(name)! >>> 2;
-      values.set(name, { v: f.slice(p, p + numel(shape)), shape: shape.slice(), kind: 'float' });
-    }
-    const outs = ev.runTail(tail, values, (isl, ins) => this.runIsland(isl, ins), times);
-    const out: Record<string, Tensor> = {};
-    for (const [name, c] of outs) {
-      out[name] = ev.toTensor(name, c);
-      this.outputShapes[name] = c.shape.slice();
-    }
-    return out;
+      return f.slice(p, p + numel(this.graph.shapes.get(name)!));
+    };
+    return evaluatorModule().runTail(tail, this.graph.shapes, read, this.intValues, (isl, ins) => this.runIsland(isl, ins), this.outputShapes, times);
   }
 
   /**
@@ -414,6 +405,8 @@ export class Model {
     const tail = this.tail;
     const tailTimes = tail ? tail.steps.map(() => new Array<number>(runs)) : [];
     for (let r = 0; r < runs; r++) {
+      // the arena may reuse an input's buffer once read: each round starts from the feeds
+      if (r) this.feed(feeds);
       for (let i = 0; i < this.steps.length; i++) {
         const t = performance.now();
         this.steps[i]();
@@ -440,11 +433,7 @@ export class Model {
       return { node: n.name, op: n.op, ms: median(times[i]), macs };
     });
     // the data-dependent tail: host-evaluated nodes, and wasm islands planned per run-time shape
-    tail?.steps.forEach((s, i) => {
-      const n = 'host' in s ? s.host : s.island.nodes[0];
-      const op = 'host' in s ? `${n.op} (host)` : s.island.nodes.map((m) => m.op).join('+');
-      rows.push({ node: n.name, op, ms: median(tailTimes[i]), macs: 0 });
-    });
+    if (tail) rows.push(...evaluatorModule().tailProfile(tail, tailTimes.map(median)));
     return rows;
   }
 
@@ -465,7 +454,7 @@ export class Model {
       const want = this.inputShapes[name];
       const int = this.intInputs.get(name);
       if (int) {
-        this.intValues.set(name, intFeed(name, t, want, int.dtype === 'bool'));
+        this.intValues.set(name, evaluatorModule().intFeed(name, t, want, int.dtype === 'bool'));
         continue;
       }
       if (!(t.data instanceof Float32Array)) throw new ValueError(`input '${name}': data must be a Float32Array, got ${describeValue(t.data)}`);
@@ -610,20 +599,6 @@ export class Model {
     this.steps = [];
     this.stepNodes = [];
   }
-}
-
-/** An integer input's feed as the host evaluator's value (integer-valued, of the declared shape). */
-function intFeed(name: string, t: Tensor | IntegerTensor, want: number[], bool: boolean): Const {
-  const d = t.data as ArrayLike<number | bigint>;
-  if (!ArrayBuffer.isView(d) || !Array.isArray(t.shape) || t.shape.length !== want.length || t.shape.some((x, i) => x !== want[i] && want[i] >= 0) || d.length !== numel(t.shape))
-    throw new ShapeError(`input '${name}': expected a typed array of shape ${shapeStr(want)} (-1: any size), got ${describeValue(t.shape)}`);
-  const v = new Float64Array(d.length);
-  for (let i = 0; i < d.length; i++) {
-    const x = Number(d[i]);
-    if (!Number.isSafeInteger(x)) throw new ValueError(`input '${name}' holds ${String(d[i])} at index ${i}, which is not an integer within ±2^53`);
-    v[i] = bool ? +(x !== 0) : x;
-  }
-  return { v, shape: t.shape.slice(), kind: bool ? 'bool' : 'int' };
 }
 
 /** A copy of a graph's structure; tensors are shared (they are never mutated in place). */

@@ -327,4 +327,4 @@ function stack(parts: Const[], info: ValueInfo | undefined): Const {
   }
   return make(k, out, shape, parts[0].dt);
 }
-export { runIsland, runTail, splitOff, tailLayers, tailProgram, toTensor, type Island, type IslandHost, type TailProgram, type TailStep } from './tail';
+export { intFeed, runIsland, runTail, splitOff, tailLayers, tailProfile, tailProgram, type Island, type IslandHost, type TailProgram, type TailStep } from './tail';

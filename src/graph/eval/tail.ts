@@ -4,7 +4,7 @@
 // runs of consecutive ops it does not (Conv, Gemm, MatMul, pooling, Resize: the heavy float ops
 // of a detector's second stage) as "islands" that the model plans in wasm for the shapes each
 // run brings (src/model.ts). Part of the lazily loaded evaluator, like the ops it runs.
-import { GraphError, UnsupportedOpError, ValueError } from '../../errors';
+import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../../errors';
 import type { Graph, IntTensor, Node, Tensor } from '../ir';
 import { numel, shapeStr } from '../ir';
 import { fromFloat, fromInt } from '../constEval';
@@ -69,17 +69,23 @@ function isConst(split: SplitTail, name: string): boolean {
 }
 
 /**
- * Run a tail: `values` holds the body's outputs (the split's boundary) and receives every value
- * made; `island` runs an island on its inputs' values. `times`, when given, receives each step's
- * milliseconds. Returns the graph's outputs.
+ * Run a tail after the body: `read(name)` copies a body output (the split's boundary, of the
+ * shapes in `shapes`) out of wasm memory; `ints` holds the integer graph inputs of this run;
+ * `island` runs an island on its inputs' values; `outputShapes` receives the outputs' shapes;
+ * `times`, when given, each step's milliseconds. Returns the graph's outputs as run() does.
  */
 export function runTail(
   prog: TailProgram,
-  values: Map<string, Const>,
+  shapes: Map<string, number[]>,
+  read: (name: string) => Float32Array,
+  ints: Map<string, Const>,
   island: (isl: Island, ins: Const[]) => Const[],
+  outputShapes: Record<string, number[]>,
   times?: number[],
-): Map<string, Const> {
+): Record<string, Tensor> {
   const { split } = prog;
+  const values = new Map<string, Const>(ints);
+  for (const name of split.boundary) values.set(name, { v: read(name), shape: shapes.get(name)!.slice(), kind: 'float' });
   const scope: Scope = {
     get(name) {
       const v = values.get(name);
@@ -109,10 +115,23 @@ export function runTail(
     }
     if (times) times[i] = performance.now() - t0;
   });
-  const out = new Map<string, Const>();
-  for (const o of split.outputs) out.set(o.name, get(o.name, `graph output '${o.name}'`));
+  const out: Record<string, Tensor> = {};
+  for (const o of split.outputs) {
+    const c = get(o.name, `graph output '${o.name}'`);
+    out[o.name] = toTensor(o.name, c);
+    outputShapes[o.name] = c.shape.slice();
+  }
   return out;
 }
+
+/** profile() rows of a tail's steps, given each one's median milliseconds. */
+export function tailProfile(prog: TailProgram, ms: number[]): { node: string; op: string; ms: number; macs: number }[] {
+  return prog.steps.map((s, i) => {
+    const n = 'host' in s ? s.host : s.island.nodes[0];
+    return { node: n.name, op: 'host' in s ? `${n.op} (host)` : s.island.nodes.map((m) => m.op).join('+'), ms: ms[i], macs: 0 };
+  });
+}
+
 
 /** ONNX element type names of integer values (TensorProto.DataType). */
 const INT_TYPES: Record<number, string> = { 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 12: 'uint32', 13: 'uint64' };
@@ -125,7 +144,7 @@ const EXACT_F32 = 16_777_216;
  * float32 values with `dtype` naming the type. An integer float32 cannot hold exactly is a
  * ValueError naming the output, never a rounded value.
  */
-export function toTensor(name: string, c: Const): Tensor {
+function toTensor(name: string, c: Const): Tensor {
   if (c.kind === 'float') return { data: c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), shape: c.shape.slice() };
   const v = c.v;
   for (let i = 0; i < v.length; i++)
@@ -298,4 +317,18 @@ export function tailLayers(
     });
     return { name: n.name, op: n.op, outputShape: [], params, macs: 0 };
   });
+}
+
+/** An integer input's feed as the host evaluator's value (integer-valued, of the declared shape). */
+export function intFeed(name: string, t: { data: ArrayLike<number | bigint>; shape: number[] }, want: number[], bool: boolean): Const {
+  const d = t.data;
+  if (!ArrayBuffer.isView(d) || !Array.isArray(t.shape) || t.shape.length !== want.length || t.shape.some((x, i) => x !== want[i] && want[i] >= 0) || d.length !== numel(t.shape))
+    throw new ShapeError(`input '${name}': expected a typed array of shape ${shapeStr(want)} (-1: any size), got ${Array.isArray(t.shape) ? shapeStr(t.shape) : String(t.shape)}`);
+  const v = new Float64Array(d.length);
+  for (let i = 0; i < d.length; i++) {
+    const x = Number(d[i]);
+    if (!Number.isSafeInteger(x)) throw new ValueError(`input '${name}' holds ${String(d[i])} at index ${i}, which is not an integer within ±2^53`);
+    v[i] = bool ? +(x !== 0) : x;
+  }
+  return { v, shape: t.shape.slice(), kind: bool ? 'bool' : 'int' };
 }
