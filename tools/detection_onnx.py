@@ -2,18 +2,23 @@
 decoding, score threshold, top-k, class-aware NMS, rescaling to the input size), the way a user
 exports them, stripped of their large weights so the graphs can be committed as test fixtures.
 
-Each model is built in eval mode with random weights (weights=None, weights_backbone=None) and
-exported with torch.onnx.export on a list holding one [3, H, W] image in [0, 1], with dynamic H and
-W (dynamic_axes), so the same file runs at any image size. The RetinaNet / FCOS / Faster R-CNN
-transforms get min_size 320 / max_size 512 so the tests stay fast; SSDlite keeps its fixed 320x320.
+Each model is built in eval mode with random weights (weights=None, weights_backbone=None),
+re-initialised by reinit() so that an untrained network still gives tens of detections with
+distinct scores (see there), and exported with torch.onnx.export (default constant folding, which
+folds each batch norm into its convolution) on a list holding one [3, H, W] image in [0, 1], with
+dynamic H and W (dynamic_axes), so the same file runs at any image size. The RetinaNet / FCOS /
+Faster R-CNN transforms get min_size 320 / max_size 512 so the tests stay fast; SSDlite keeps its
+fixed 320x320.
 
 The full files are 14-136 MB. Stripping replaces every float initializer with more than
-STRIP_ABOVE elements by an empty tensor of the same name, dims and type (raw_data cleared): all
-integer initializers, the small float ones (biases, frozen-BN scales, cell anchors, the
-normalisation mean/std) keep their exported values. test/detection-onnx.ts (fillStripped) puts
-deterministic values back in memory; test/detection-onnx.test.ts then compares wasmcnn with
-onnxruntime-node on the filled graph, and bench/detection.js times wasmcnn against
-onnxruntime-web on it. The stripped graphs are gzipped.
+STRIP_ABOVE elements by an empty tensor of the same name, dims and type (raw_data cleared) and
+records the standard deviation of its values in the manifest (`scales`); the small float
+initializers (folded biases, squeeze-excitation and other small convolutions) keep their exported
+values, and the integer constants and anchors, which the exporter writes as Constant nodes, stay
+as they are. test/detection-onnx.ts (fillStripped) puts deterministic values of the recorded
+scale back in memory; test/detection-onnx.test.ts then compares wasmcnn with onnxruntime-node on
+the filled graph, and bench/detection.js times wasmcnn against onnxruntime-web on it. The
+stripped graphs are gzipped (about 1.1 MB for the six files).
 
     /usr/bin/python3 tools/detection_onnx.py [--keep-full DIR] [name ...]
         -> test/fixtures/detection-onnx/<name>_opset<N>.onnx.gz  and  manifest.json
