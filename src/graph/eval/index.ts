@@ -5,7 +5,7 @@
 // and the run-time data-dependent tail of detectors both run on it. Op families live in the
 // sibling files; this one dispatches and names the node in every error.
 import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../../errors';
-import type { IntTensor, Node, Tensor, ValueInfo } from '../ir';
+import type { Node, SubGraph, ValueInfo } from '../ir';
 import { numel } from '../ir';
 import { fromFloat, fromInt } from '../constEval';
 import { alloc, attrInts, attrNum, foldSize, intsOf, make, MAX_FOLD, scalarOf, type Const, type Kind } from './core';
@@ -19,19 +19,8 @@ import {
 export { fromTyped, MAX_FOLD, toTyped, type Const, type HostArray, type Kind } from './core';
 export { fromFloat, fromInt, toStored } from '../constEval';
 
-/** A subgraph (If's branches, Loop's body) or a host-evaluated graph: the parts evalGraph reads. */
-export interface HostGraph {
-  /** Values fed by the caller, in order (a Loop body: iteration number, condition, carried values). */
-  inputs: ValueInfo[];
-  /** Values returned, in order. */
-  outputs: ValueInfo[];
-  /** Nodes in topological order. */
-  nodes: Node[];
-  /** Float constants by name. */
-  initializers?: Map<string, Tensor>;
-  /** Integer (and bool, as 0/1) constants by name. */
-  intConstants?: Map<string, IntTensor>;
-}
+/** A subgraph (If's branches, Loop's body) or a host-evaluated graph: the parts evalGraph reads (the reader's GRAPH attribute form). */
+export type HostGraph = SubGraph;
 
 /** Where a graph's node inputs are looked up: its own values, then the enclosing graphs'. */
 export interface Scope {
@@ -203,7 +192,7 @@ function constantAttr(n: Node): Const {
   const t = a.value;
   if (t && typeof t === 'object' && !Array.isArray(t)) {
     if ('data' in t) return fromFloat(t);
-    return fromInt(t);
+    if ('ints' in t) return fromInt(t);
   }
   if (typeof a.value_float === 'number') return { v: Float32Array.of(a.value_float), shape: [], kind: 'float' };
   if (typeof a.value_int === 'number') return { v: [a.value_int], shape: [], kind: 'int' };
