@@ -13,8 +13,9 @@ import { BINARY_OPS, binary, cast, clip, softmax, UNARY_OPS, unary, variadic, VA
 import { argMinMax, cumSum, gather, gatherElements, gatherND, nonZero, scatterElements, scatterND, topK } from './indexing';
 import { reduce, REDUCE_OPS } from './reduce';
 import {
-  concat, constantOfShape, expand, range, reshapeTarget, shapeSlice, slice, split, squeezeShape, tile, transpose, unsqueezeShape,
+  concat, constantOfShape, depthSpace, expand, pad, range, reshapeTarget, shapeSlice, slice, split, squeezeShape, tile, transpose, unsqueezeShape,
 } from './shape';
+import { nonMaxSuppression, roiAlign } from './detection';
 
 export { fromTyped, MAX_FOLD, toTyped, type Const, type HostArray, type Kind } from './core';
 export { fromFloat, fromInt, toStored } from '../constEval';
@@ -45,7 +46,7 @@ export const HOST_OPS: ReadonlySet<string> = new Set([
   'Identity', 'Dropout', 'Constant', 'Cast', 'CastLike', 'Shape', 'Size', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat',
   'Split', 'Slice', 'Transpose', 'Expand', 'Tile', 'ConstantOfShape', 'Range', 'Gather', 'GatherElements', 'GatherND',
   'ScatterND', 'ScatterElements', 'Scatter', 'NonZero', 'Where', 'TopK', 'ArgMax', 'ArgMin', 'CumSum', 'Clip', 'Softmax',
-  'LogSoftmax', 'If', 'Loop',
+  'LogSoftmax', 'If', 'Loop', 'NonMaxSuppression', 'RoiAlign', 'DepthToSpace', 'SpaceToDepth', 'Pad',
   ...UNARY_OPS, ...BINARY_OPS, ...VARIADIC_OPS, ...REDUCE_OPS,
 ]);
 
@@ -175,6 +176,15 @@ function evalInner(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
     case 'Softmax':
     case 'LogSoftmax':
       return [softmax(n, x(), opts.opset ?? 13)];
+    case 'NonMaxSuppression':
+      return [nonMaxSuppression(n, x(), at(1), c[2] ?? null, c[3] ?? null, c[4] ?? null)];
+    case 'RoiAlign':
+      return [roiAlign(n, x(), at(1), at(2), opts.opset ?? 13)];
+    case 'DepthToSpace':
+    case 'SpaceToDepth':
+      return [depthSpace(n, x())];
+    case 'Pad':
+      return [pad(n, x(), c[1] ?? null, c[2] ?? null, c[3] ?? null)];
     case 'If':
       return evalIf(n, x(), opts);
     case 'Loop':
