@@ -1074,3 +1074,27 @@ describe('a torch.onnx export of a detection post-processing tail (tools/host_ev
     });
   }
 });
+
+describe('a scripted torch.onnx export with If and Loop (tools/host_eval_fixtures.py, Flow)', () => {
+  for (const opset of [11, 17]) {
+    it(`opset ${opset}: parsed subgraphs run on evalGraph and equal onnxruntime, empty results included`, async () => {
+      const bytes = readFileSync(new URL(`fixtures/host-eval/flow_opset${opset}.onnx`, import.meta.url));
+      const model = parseOnnx(bytes);
+      const ops = model.graph.nodes.map((q) => q.op);
+      expect(ops.filter((op) => op === 'Loop').length, 'two loops').toBe(2);
+      expect(ops).toContain('If');
+      const body = model.graph.nodes.find((q) => q.op === 'Loop')!.attrs.body as HostGraph;
+      expect(body.inputs.length).toBeGreaterThanOrEqual(2);
+      const session = await ort.InferenceSession.create(bytes);
+      // sizes 5, 1 and 0 (no iteration of the for-loop, the while-loop runs to its bound of 20, an empty selection)
+      const cases: [number[], number][] = [[rnd(5, 81, 2, 1 / 8), 3], [[0.5, -1, 2, -0.25, 1], 100], [[-0.125], 0.5], [[], 3], [[1, 2], -1]];
+      for (const [xs, t] of cases) {
+        const feeds: [string, Const][] = [['x', F(xs, [xs.length])], ['t', F([t], [])]];
+        const mine = evalGraph(model.graph, new Map(feeds), { opset });
+        const r = await session.run(Object.fromEntries(feeds.map(([k, c]) => [k, ortTensor(c)])));
+        model.graph.outputs.forEach((o, j) => same(mine[j], fromOrt(r[o.name]), `${o.name} (x = [${xs}], t = ${t})`));
+        if (!xs.length) expect(mine[0].shape).toEqual([0]);
+      }
+    });
+  }
+});
