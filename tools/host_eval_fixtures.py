@@ -10,8 +10,13 @@ top-k capped by the number of candidates (torchvision's _topk_min: TopK with a r
 labels and box rows recovered from the flat candidate index (integer Div and Mod) and gathered.
 Exported with a dynamic anchor count, as a real export is.
 
+Also a scripted module with data-dependent control flow (torch.jit.script, so the export keeps
+it): a for-loop over a dynamic dim and a while-loop on a data condition (ONNX Loop, the second
+with an If in its condition from the short-circuit `and`), and an if on the data whose branches
+select with a boolean mask (If around NonZero/GatherND, empty results possible).
+
 Run:  /usr/bin/python3 tools/host_eval_fixtures.py
-Writes test/fixtures/host-eval/tail_opset11.onnx and tail_opset17.onnx (a few kB each).
+Writes test/fixtures/host-eval/tail_opset{11,17}.onnx and flow_opset{11,17}.onnx (a few kB each).
 """
 
 import math
@@ -60,6 +65,22 @@ class Tail(nn.Module):
         return boxes[rows], top, labels
 
 
+class Flow(nn.Module):
+    def forward(self, x, t):
+        acc = torch.zeros_like(x)
+        for i in range(x.size(0)):
+            acc = acc + x * float(i)
+        n = torch.zeros([1], dtype=torch.long)
+        while bool(acc.abs().max() < t) and bool(n[0] < 20):
+            acc = acc * 2.0
+            n = n + 1
+        if bool(acc.sum() > 0):
+            y = acc[acc > t]
+        else:
+            y = -acc[acc < -t]
+        return y, acc, n
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
@@ -79,6 +100,12 @@ def main():
         import onnx
         ops = sorted({node.op_type for node in onnx.load(path).graph.node})
         print(path, os.path.getsize(path), 'bytes:', ' '.join(ops))
+        path = os.path.join(OUT, f'flow_opset{opset}.onnx')
+        torch.onnx.export(
+            torch.jit.script(Flow()), (torch.randn(5), torch.tensor(3.0)), path, opset_version=opset,
+            input_names=['x', 't'], output_names=['y', 'acc', 'n'], dynamic_axes={'x': {0: 'n'}, 'y': {0: 'k'}, 'acc': {0: 'n'}},
+        )
+        print(path, os.path.getsize(path), 'bytes')
 
 
 if __name__ == '__main__':

@@ -162,17 +162,18 @@ export function nonZero(x: Const): Const {
   let count = 0;
   for (let i = 0; i < v.length; i++) if (v[i] !== 0) count++;
   const out = new Float64Array(r * count);
-  const coord = new Array(r).fill(0);
-  let c = 0;
-  for (let i = 0; i < v.length; i++) {
-    if (v[i] !== 0) {
-      for (let d = 0; d < r; d++) out[d * count + c] = coord[d];
-      c++;
+  // coordinates of the non-zeros only, from their flat index (scores past a threshold are few)
+  for (let i = 0, c = 0; c < count; i++) {
+    if (v[i] === 0) continue;
+    let q = i;
+    for (let d = r - 1; d > 0; d--) {
+      const dim = shape[d];
+      const t = Math.floor(q / dim);
+      out[d * count + c] = q - t * dim;
+      q = t;
     }
-    for (let d = r - 1; d >= 0; d--) {
-      if (++coord[d] < shape[d]) break;
-      coord[d] = 0;
-    }
+    out[c] = q;
+    c++;
   }
   return { v: out, shape: [r, count], kind: 'int' };
 }
