@@ -21,7 +21,6 @@ const SKIP: [RegExp, string][] = [
   [/PoissonNLLLLoss/, 'losses are training-only'],
   [/zero_size_splits|reshape_allowzero/, 'zero-sized tensors are out of scope'],
   [/swish$/, 'Swish with alpha (opset 24) is not in scope yet; SiLU is'],
-  [/edge_pad|reflect_pad/, 'int32 data tensors: wasmcnn computes in float32 (float Pad modes run in pytorch-converted/test_ReflectionPad2d, test_ReplicationPad2d)'],
   [/layer_normalization/, 'these cases also request the Mean/InvStdDev training outputs; inference LayerNorm is tested by the zoo and ONNX model tests'],
 ];
 
