@@ -3,6 +3,7 @@
 // inputs, and requires equal shapes and values (exact for int/bool, 1e-6 relative for float).
 // If/Loop run small subgraphs the same way. Bad input must give typed errors naming the node.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../src/errors';
@@ -1097,4 +1098,37 @@ describe('a scripted torch.onnx export with If and Loop (tools/host_eval_fixture
       }
     });
   }
+});
+
+describe("torchvision's detectors exported whole (tiny FasterRCNN and RetinaNet, tools/host_eval_fixtures.py)", () => {
+  // onnxruntime runs the file (whose outputs also list every Conv/Resize/Gemm output, the wasm
+  // body's part); every other node, the data-dependent tail with its If subgraphs, NMS and
+  // RoiAlign included, runs on evalGraph fed with those, and must give the same detections
+  for (const name of ['fasterrcnn_tiny', 'retinanet_tiny'])
+    for (const opset of [11, 17])
+      it(`${name}, opset ${opset}: the same boxes, scores and labels at two image sizes`, async () => {
+        const bytes = gunzipSync(readFileSync(new URL(`fixtures/host-eval/${name}_opset${opset}.onnx.gz`, import.meta.url)));
+        const model = parseOnnx(bytes);
+        const g = model.graph;
+        const all = (nodes: Node[]): string[] =>
+          nodes.flatMap((q) => [q.op, ...Object.values(q.attrs).flatMap((a) => (a && typeof a === 'object' && 'nodes' in a ? all(a.nodes) : []))]);
+        const ops = new Set(all(g.nodes));
+        for (const op of ['If', 'NonMaxSuppression', 'TopK', ...(name === 'fasterrcnn_tiny' ? ['RoiAlign'] : [])]) expect(ops.has(op), op).toBe(true);
+        const body = g.nodes.filter((q) => !HOST_OPS.has(q.op));
+        const host: HostGraph = { ...g, outputs: g.outputs.slice(0, 3), nodes: g.nodes.filter((q) => HOST_OPS.has(q.op)) };
+        const session = await ort.InferenceSession.create(bytes);
+        for (const [h, w, seed] of [[80, 72, 1], [50, 120, 2]]) {
+          const image = F(rnd(3 * h * w, seed, 0.5, 1 / 256).map((v) => v + 0.5), [3, h, w]);
+          const r = await session.run({ image: ortTensor(image) });
+          const feeds = new Map<string, Const>([['image', image]]);
+          for (const q of body)
+            for (const o of q.outputs) {
+              expect(r[o], `${q.op} output '${o}' fed from onnxruntime`).toBeDefined();
+              feeds.set(o, fromTyped(r[o].data as Float32Array, Array.from(r[o].dims), o));
+            }
+          const mine = evalGraph(host, feeds, { opset });
+          ['boxes', 'scores', 'labels'].forEach((o, j) => same(mine[j], fromOrt(r[o]), `${o} (${h}x${w})`));
+          expect(mine[0].shape[0], 'detections').toBeGreaterThan(3);
+        }
+      });
 });
