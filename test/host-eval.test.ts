@@ -638,6 +638,9 @@ describe('RoiAlign matches onnxruntime', () => {
     throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1, 1], [1, 4]), I([-1], [1])]), ValueError);
     throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1], [1, 3]), I([0], [1])]), ShapeError);
     throwsTyped(() => evalNode(node('RoiAlign', 3, { mode: 'min' }), [X, F([0, 0, 1, 1], [1, 4]), I([0], [1])]), ValueError);
+    // a roi that is not finite, or would take more samples than the cap, is refused rather than sampled as garbage
+    throwsTyped(() => evalNode(node('RoiAlign', 3, { sampling_ratio: 2 }), [X, F([0, 0, NaN, 1], [1, 4]), I([0], [1])]), ValueError);
+    throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1e30, 1e30], [1, 4]), I([0], [1])]), ValueError);
   });
 });
 
@@ -787,6 +790,16 @@ describe('speed of detector tails', () => {
     times.push(`RoiAlign 1000x256x7x7 (sampling 2) ${ms.toFixed(1)} ms`);
     const ms0 = t(() => ([y] = evalNode(node('RoiAlign', 3, { ...attrs, sampling_ratio: 0 }), [fm, rois, bi], { opset: 16 })));
     times.push(`RoiAlign adaptive ${ms0.toFixed(1)} ms`);
+    // as MultiScaleRoIAlign assigns them: rois of 7-14 feature pixels on their level (bins of 1-2 pixels)
+    const small: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const x0 = q[4 * i] * 0.9;
+      const y0 = q[4 * i + 1] * 0.9;
+      const side = 56 + (q[4 * i + 2] / 380) * 56;
+      small.push(x0, y0, x0 + side, y0 + side * (0.5 + q[4 * i + 3] / 380));
+    }
+    const ms1 = t(() => ([y] = evalNode(node('RoiAlign', 3, attrs), [fm, F(small, [1000, 4]), bi], { opset: 16 })));
+    times.push(`RoiAlign FPN-sized rois ${ms1.toFixed(1)} ms`);
     expect(y.shape).toEqual([1000, 256, 7, 7]);
     console.log(`host eval (best of 3): ${times.join('; ')}`);
   });
