@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../src/errors';
 import { evalConst, loadEvaluator } from '../src/graph/constEval';
-import { evalGraph, evalNode, fromTyped, HOST_OPS, toTyped, type Const, type HostGraph } from '../src/graph/eval/index';
+import { evalGraph, evalNode, fromTyped, HOST_OPS, nodeReads, toTyped, type Const, type HostGraph } from '../src/graph/eval/index';
 import { emptyGraph, type AttrValue, type Node, type ValueInfo } from '../src/graph/ir';
 import { parseOnnx, readTensorProto } from '../src/onnx/reader';
 import { graphToOnnx } from '../src/onnx/writer';
@@ -534,6 +534,14 @@ describe('If and Loop match onnxruntime', () => {
     const [kz, sz] = await checkGraph(g, [['M', I([0], [])], ['c0', B([1], [])], ['k0', I([100], [1])], ['step', I([-3], [1])]]);
     expect(Array.from(kz.v)).toEqual([100]);
     expect(sz.shape).toEqual([0, 1]);
+  });
+  it('nodeReads lists the outer values subgraphs read, nested ones and returned-as-is ones included', () => {
+    expect(nodeReads(ifGraph.nodes[0])).toEqual(['c', 'x']);
+    // loop_1's body reads x and limit from outside; its own i, cin, acc and products are not listed
+    expect(nodeReads(loopGraph(true).nodes[0])).toEqual(['M', 'c0', 'a0', 'x', 'limit']);
+    const passThrough = sub([], [{ name: 'outer_v' }], []);
+    const nested = sub([], [{ name: 'o' }], [n('in_if', 'If', ['c2'], ['o'], { then_branch: passThrough, else_branch: passThrough })]);
+    expect(nodeReads(n('top', 'If', ['c'], ['y'], { then_branch: nested, else_branch: sub([], [{ name: 'c' }], []) }))).toEqual(['c', 'c2', 'outer_v']);
   });
   it('Loop whose scan output would pass the element cap stops early with a ShapeError', () => {
     const big = sub(
