@@ -3,11 +3,12 @@
 // inputs, and requires equal shapes and values (exact for int/bool, 1e-6 relative for float).
 // If/Loop run small subgraphs the same way. Bad input must give typed errors naming the node.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../src/errors';
 import { evalConst, loadEvaluator } from '../src/graph/constEval';
-import { evalGraph, evalNode, fromTyped, HOST_OPS, toTyped, type Const, type HostGraph } from '../src/graph/eval/index';
+import { evalGraph, evalNode, fromTyped, HOST_OPS, nodeReads, toTyped, type Const, type HostGraph } from '../src/graph/eval/index';
 import { emptyGraph, type AttrValue, type Node, type ValueInfo } from '../src/graph/ir';
 import { parseOnnx, readTensorProto } from '../src/onnx/reader';
 import { graphToOnnx } from '../src/onnx/writer';
@@ -534,6 +535,14 @@ describe('If and Loop match onnxruntime', () => {
     expect(Array.from(kz.v)).toEqual([100]);
     expect(sz.shape).toEqual([0, 1]);
   });
+  it('nodeReads lists the outer values subgraphs read, nested ones and returned-as-is ones included', () => {
+    expect(nodeReads(ifGraph.nodes[0])).toEqual(['c', 'x']);
+    // loop_1's body reads x and limit from outside; its own i, cin, acc and products are not listed
+    expect(nodeReads(loopGraph(true).nodes[0])).toEqual(['M', 'c0', 'a0', 'x', 'limit']);
+    const passThrough = sub([], [{ name: 'outer_v' }], []);
+    const nested = sub([], [{ name: 'o' }], [n('in_if', 'If', ['c2'], ['o'], { then_branch: passThrough, else_branch: passThrough })]);
+    expect(nodeReads(n('top', 'If', ['c'], ['y'], { then_branch: nested, else_branch: sub([], [{ name: 'c' }], []) }))).toEqual(['c', 'c2', 'outer_v']);
+  });
   it('Loop whose scan output would pass the element cap stops early with a ShapeError', () => {
     const big = sub(
       [{ name: 'i', dtype: 'int', shape: [] }, { name: 'cin', dtype: 'bool', shape: [] }],
@@ -637,6 +646,9 @@ describe('RoiAlign matches onnxruntime', () => {
     throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1, 1], [1, 4]), I([-1], [1])]), ValueError);
     throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1], [1, 3]), I([0], [1])]), ShapeError);
     throwsTyped(() => evalNode(node('RoiAlign', 3, { mode: 'min' }), [X, F([0, 0, 1, 1], [1, 4]), I([0], [1])]), ValueError);
+    // a roi that is not finite, or would take more samples than the cap, is refused rather than sampled as garbage
+    throwsTyped(() => evalNode(node('RoiAlign', 3, { sampling_ratio: 2 }), [X, F([0, 0, NaN, 1], [1, 4]), I([0], [1])]), ValueError);
+    throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1e30, 1e30], [1, 4]), I([0], [1])]), ValueError);
   });
 });
 
@@ -786,6 +798,16 @@ describe('speed of detector tails', () => {
     times.push(`RoiAlign 1000x256x7x7 (sampling 2) ${ms.toFixed(1)} ms`);
     const ms0 = t(() => ([y] = evalNode(node('RoiAlign', 3, { ...attrs, sampling_ratio: 0 }), [fm, rois, bi], { opset: 16 })));
     times.push(`RoiAlign adaptive ${ms0.toFixed(1)} ms`);
+    // as MultiScaleRoIAlign assigns them: rois of 7-14 feature pixels on their level (bins of 1-2 pixels)
+    const small: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const x0 = q[4 * i] * 0.9;
+      const y0 = q[4 * i + 1] * 0.9;
+      const side = 56 + (q[4 * i + 2] / 380) * 56;
+      small.push(x0, y0, x0 + side, y0 + side * (0.5 + q[4 * i + 3] / 380));
+    }
+    const ms1 = t(() => ([y] = evalNode(node('RoiAlign', 3, attrs), [fm, F(small, [1000, 4]), bi], { opset: 16 })));
+    times.push(`RoiAlign FPN-sized rois ${ms1.toFixed(1)} ms`);
     expect(y.shape).toEqual([1000, 256, 7, 7]);
     console.log(`host eval (best of 3): ${times.join('; ')}`);
   });
@@ -1097,4 +1119,37 @@ describe('a scripted torch.onnx export with If and Loop (tools/host_eval_fixture
       }
     });
   }
+});
+
+describe("torchvision's detectors exported whole (tiny FasterRCNN and RetinaNet, tools/host_eval_fixtures.py)", () => {
+  // onnxruntime runs the file (whose outputs also list every Conv/Resize/Gemm output, the wasm
+  // body's part); every other node, the data-dependent tail with its If subgraphs, NMS and
+  // RoiAlign included, runs on evalGraph fed with those, and must give the same detections
+  for (const name of ['fasterrcnn_tiny', 'retinanet_tiny'])
+    for (const opset of [11, 17])
+      it(`${name}, opset ${opset}: the same boxes, scores and labels at two image sizes`, async () => {
+        const bytes = gunzipSync(readFileSync(new URL(`fixtures/host-eval/${name}_opset${opset}.onnx.gz`, import.meta.url)));
+        const model = parseOnnx(bytes);
+        const g = model.graph;
+        const all = (nodes: Node[]): string[] =>
+          nodes.flatMap((q) => [q.op, ...Object.values(q.attrs).flatMap((a) => (a && typeof a === 'object' && 'nodes' in a ? all(a.nodes) : []))]);
+        const ops = new Set(all(g.nodes));
+        for (const op of ['If', 'NonMaxSuppression', 'TopK', ...(name === 'fasterrcnn_tiny' ? ['RoiAlign'] : [])]) expect(ops.has(op), op).toBe(true);
+        const body = g.nodes.filter((q) => !HOST_OPS.has(q.op));
+        const host: HostGraph = { ...g, outputs: g.outputs.slice(0, 3), nodes: g.nodes.filter((q) => HOST_OPS.has(q.op)) };
+        const session = await ort.InferenceSession.create(bytes);
+        for (const [h, w, seed] of [[80, 72, 1], [50, 120, 2]]) {
+          const image = F(rnd(3 * h * w, seed, 0.5, 1 / 256).map((v) => v + 0.5), [3, h, w]);
+          const r = await session.run({ image: ortTensor(image) });
+          const feeds = new Map<string, Const>([['image', image]]);
+          for (const q of body)
+            for (const o of q.outputs) {
+              expect(r[o], `${q.op} output '${o}' fed from onnxruntime`).toBeDefined();
+              feeds.set(o, fromTyped(r[o].data as Float32Array, Array.from(r[o].dims), o));
+            }
+          const mine = evalGraph(host, feeds, { opset });
+          ['boxes', 'scores', 'labels'].forEach((o, j) => same(mine[j], fromOrt(r[o]), `${o} (${h}x${w})`));
+          expect(mine[0].shape[0], 'detections').toBeGreaterThan(3);
+        }
+      });
 });

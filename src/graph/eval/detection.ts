@@ -5,7 +5,7 @@
 // positions, bilinear weights), so the same boxes are kept and the same pixels sampled.
 import { ShapeError, ValueError } from '../../errors';
 import type { Node } from '../ir';
-import { attrNum, foldSize, scalarOf, type Const } from './core';
+import { attrNum, foldSize, MAX_FOLD, scalarOf, type Const } from './core';
 
 const f = Math.fround;
 
@@ -224,6 +224,7 @@ export function roiAlign(n: Node, x: Const, rois: Const, bi: Const, opset: numbe
     const sy = f(f(rv[r * 4 + 1] * scale) - off);
     const ex = f(f(rv[r * 4 + 2] * scale) - off);
     const ey = f(f(rv[r * 4 + 3] * scale) - off);
+    if (!Number.isFinite(sx + sy + ex + ey)) throw new ValueError(`roi ${r} [${Array.from(rv.slice(r * 4, r * 4 + 4))}] is not finite`);
     let rw = f(ex - sx);
     let rh = f(ey - sy);
     if (!half) {
@@ -234,7 +235,8 @@ export function roiAlign(n: Node, x: Const, rois: Const, bi: Const, opset: numbe
     const bw = f(rw / pw);
     const gh = ratio > 0 ? ratio : Math.ceil(f(rh / ph));
     const gw = ratio > 0 ? ratio : Math.ceil(f(rw / pw));
-    if (!(gh * gw <= MAX_SAMPLES)) throw new ValueError(`roi ${r} needs ${gh}x${gw} samples per bin (more than ${MAX_SAMPLES})`);
+    if (!(gh * gw <= MAX_SAMPLES) || ph * pw * gh * gw > MAX_FOLD)
+      throw new ValueError(`roi ${r} needs ${gh}x${gw} samples in each of ${ph}x${pw} bins (at most ${MAX_SAMPLES} per bin, ${MAX_FOLD} in all)`);
     const count = Math.max(gh * gw, 1);
     // the samples' four taps and weights, shared by every channel (onnxruntime's pre_calc)
     const ns = ph * pw * gh * gw;

@@ -22,11 +22,15 @@ export function gather(n: Node, x: Const, idx: Const): Const {
   const norm = new Int32Array(m);
   for (let j = 0; j < m; j++) norm[j] = indexIn(iv[j], dim, 'Gather index');
   const v = x.v;
+  const block = inner >= 16 && v.constructor === out.constructor;
   let k = 0;
   for (let o = 0; o < outer; o++)
     for (let j = 0; j < m; j++) {
       const s = (o * dim + norm[j]) * inner;
-      for (let t = 0; t < inner; t++) out[k++] = v[s + t];
+      if (block) {
+        out.set((v as Float32Array).subarray(s, s + inner), k);
+        k += inner;
+      } else for (let t = 0; t < inner; t++) out[k++] = v[s + t];
     }
   return like(x, out, shape);
 }

@@ -26,11 +26,13 @@ export function strided(x: Const, shape0: number[], base: number, st0: number[])
   const inner = shape[r - 1];
   const ist = st[r - 1];
   if (len > 0) {
-    // rows along the last dim in a tight loop, the odometer over the rest
+    // rows along the last dim in a tight loop (a block copy when contiguous), the odometer over the rest
+    const fast = ist === 1 && inner >= 16 && v.constructor === out.constructor;
     const coord = new Array(r).fill(0);
     let off = base;
     for (let i = 0; i < len; i += inner) {
-      for (let j = 0, p = off; j < inner; j++, p += ist) out[i + j] = v[p];
+      if (fast) out.set((v as Float32Array).subarray(off, off + inner), i);
+      else for (let j = 0, p = off; j < inner; j++, p += ist) out[i + j] = v[p];
       for (let d = r - 2; d >= 0; d--) {
         coord[d]++;
         off += st[d];
@@ -78,7 +80,10 @@ export function concat(parts: Const[], axis: number): Const {
     for (let q = 0; q < parts.length; q++) {
       const chunk = chunks[q];
       const v = parts[q].v;
-      for (let j = 0, s = o * chunk; j < chunk; j++) out[k++] = v[s + j];
+      if (chunk >= 16 && v.constructor === out.constructor) {
+        out.set((v as Float32Array).subarray(o * chunk, (o + 1) * chunk), k);
+        k += chunk;
+      } else for (let j = 0, s = o * chunk; j < chunk; j++) out[k++] = v[s + j];
     }
   return { ...like(parts[0], out, shape), kind };
 }
