@@ -1,5 +1,5 @@
 // Small graph queries shared by the passes.
-import type { Graph, Node } from './ir';
+import type { Graph, Node, SubGraph } from './ir';
 
 /** For each value, the nodes that read it. */
 export function consumers(g: Graph): Map<string, Node[]> {
@@ -38,7 +38,7 @@ export function removeDeadNodes(g: Graph): void {
     const n = g.nodes[i];
     if (n.outputs.some((o) => o && live.has(o))) {
       kept.push(n);
-      for (const x of n.inputs) if (x) live.add(x);
+      for (const x of nodeReads(n)) live.add(x);
     }
   }
   g.nodes = kept.reverse();
@@ -51,27 +51,27 @@ export function freshName(base: string): string {
   return `${base}__wc${++counter}`;
 }
 
-/** Values a node reads, including those its subgraphs (If branches, Loop body) read from outer scopes. */
+/**
+ * Every value node `n` reads: its inputs, then the enclosing-scope values its subgraphs (If's
+ * branches, Loop's body, nested ones included) read without defining them. Passes that find a
+ * value's consumers (dead-node removal, splitting a graph into stages) must use this rather than
+ * `n.inputs`, or they lose the values only a branch reads.
+ */
 export function nodeReads(n: Node): string[] {
-  const reads = n.inputs.filter((i) => i);
-  for (const a of Object.values(n.attrs))
-    if (a && typeof a === 'object' && 'nodes' in a && Array.isArray((a as { nodes: unknown }).nodes)) reads.push(...outerReads(a as unknown as SubgraphLike));
-  return reads;
+  const out = n.inputs.filter((i) => i !== '');
+  for (const a of Object.values(n.attrs)) if (a && typeof a === 'object' && 'nodes' in a) out.push(...outerReads(a));
+  return [...new Set(out)];
 }
 
-interface SubgraphLike {
-  inputs: { name: string }[];
-  nodes: Node[];
-  initializers?: Map<string, unknown>;
-  intConstants?: Map<string, unknown>;
-}
-
-function outerReads(sg: SubgraphLike): string[] {
-  const own = new Set<string>([...sg.inputs.map((i) => i.name), ...(sg.initializers?.keys() ?? []), ...(sg.intConstants?.keys() ?? [])]);
+function outerReads(g: SubGraph): string[] {
+  const own = new Set<string>(g.inputs.map((i) => i.name));
+  for (const k of g.initializers?.keys() ?? []) own.add(k);
+  for (const k of g.intConstants?.keys() ?? []) own.add(k);
   const out: string[] = [];
-  for (const n of sg.nodes) {
+  for (const n of g.nodes) {
     for (const r of nodeReads(n)) if (!own.has(r)) out.push(r);
-    for (const o of n.outputs) if (o) own.add(o);
+    for (const o of n.outputs) own.add(o);
   }
+  for (const o of g.outputs) if (!own.has(o.name)) out.push(o.name);
   return out;
 }

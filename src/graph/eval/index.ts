@@ -213,31 +213,6 @@ function constantAttr(n: Node): Const {
 
 // ---- Graphs and control flow ------------------------------------------------------------------
 
-/**
- * Every value node `n` reads: its inputs, then the enclosing-scope values its subgraphs (If's
- * branches, Loop's body, nested ones included) read without defining them. Passes that find a
- * value's consumers (dead-node removal, splitting a graph into stages) must use this rather than
- * `n.inputs`, or they lose the values only a branch reads.
- */
-export function nodeReads(n: Node): string[] {
-  const out = n.inputs.filter((i) => i !== '');
-  for (const a of Object.values(n.attrs)) if (a && typeof a === 'object' && 'nodes' in a) out.push(...outerReads(a));
-  return [...new Set(out)];
-}
-
-function outerReads(g: HostGraph): string[] {
-  const own = new Set<string>(g.inputs.map((i) => i.name));
-  for (const k of g.initializers?.keys() ?? []) own.add(k);
-  for (const k of g.intConstants?.keys() ?? []) own.add(k);
-  const out: string[] = [];
-  for (const n of g.nodes) {
-    for (const r of nodeReads(n)) if (!own.has(r)) out.push(r);
-    for (const o of n.outputs) own.add(o);
-  }
-  for (const o of g.outputs) if (!own.has(o.name)) out.push(o.name);
-  return out;
-}
-
 /** A node's subgraph attribute (the reader stores GRAPH attributes as HostGraph objects). */
 function subgraph(n: Node, k: string): HostGraph {
   const g = (n.attrs as Record<string, unknown>)[k] as HostGraph | undefined;
@@ -352,3 +327,4 @@ function stack(parts: Const[], info: ValueInfo | undefined): Const {
   return make(k, out, shape, parts[0].dt);
 }
 export { intFeed, runIsland, runTail, splitOff, tailLayers, tailProfile, tailProgram, type Island, type IslandHost, type TailProgram, type TailStep } from './tail';
+export { nodeReads } from '../util';
