@@ -343,6 +343,7 @@ export function softmax(n: Node, x: Const, opset: number): Const {
     inner = 1;
   }
   const log = n.op === 'LogSoftmax';
+  const hard = n.op === 'Hardmax';
   const v = x.v;
   const out = new Float32Array(v.length);
   const ex = new Float64Array(dim);
@@ -351,6 +352,13 @@ export function softmax(n: Node, x: Const, opset: number): Const {
       const base = o * dim * inner + t;
       let m = -Infinity;
       for (let j = 0; j < dim; j++) m = Math.max(m, v[base + j * inner]);
+      if (hard) {
+        // Hardmax: 1 at the first maximum along the axis (onnx.ai Hardmax), 0 elsewhere
+        let j = 0;
+        while (j < dim - 1 && !(v[base + j * inner] === m)) j++;
+        out[base + j * inner] = 1;
+        continue;
+      }
       let sum = 0;
       for (let j = 0; j < dim; j++) {
         const e = Math.exp(v[base + j * inner] - m);

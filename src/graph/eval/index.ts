@@ -45,7 +45,7 @@ export const MAX_LOOP_ITERATIONS = 100_000;
 export const HOST_OPS: ReadonlySet<string> = new Set([
   'Identity', 'Dropout', 'Constant', 'Cast', 'CastLike', 'Shape', 'Size', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat',
   'Split', 'Slice', 'Transpose', 'Expand', 'Tile', 'ConstantOfShape', 'Range', 'Gather', 'GatherElements', 'GatherND',
-  'ScatterND', 'ScatterElements', 'Scatter', 'NonZero', 'Where', 'TopK', 'ArgMax', 'ArgMin', 'CumSum', 'Clip', 'Softmax',
+  'ScatterND', 'ScatterElements', 'Scatter', 'NonZero', 'Where', 'TopK', 'ArgMax', 'ArgMin', 'CumSum', 'Clip', 'Softmax', 'Hardmax',
   'LogSoftmax', 'If', 'Loop', 'NonMaxSuppression', 'RoiAlign', 'DepthToSpace', 'SpaceToDepth', 'Pad',
   ...UNARY_OPS, ...BINARY_OPS, ...VARIADIC_OPS, ...REDUCE_OPS,
 ]);
@@ -174,6 +174,7 @@ function evalInner(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
     case 'Clip':
       return [clip(n, x(), c[1] ?? null, c[2] ?? null)];
     case 'Softmax':
+    case 'Hardmax':
     case 'LogSoftmax':
       return [softmax(n, x(), opts.opset ?? 13)];
     case 'NonMaxSuppression':
