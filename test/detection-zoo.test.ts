@@ -1,0 +1,139 @@
+// The detection zoo's ssd300_vgg16, retinanet_resnet50_fpn and fcos_resnet50_fpn against
+// torchvision 0.14 (tools/detection_fixtures.py, synthetic weights keyed by its state_dict names):
+// weight names and shapes, raw head outputs (SSD300's VGG16 with L2Norm and dilated fc6; FCOS's
+// GroupNorm towers and centerness), the min_size / max_size transform's sizes, and model.detect()
+// equal to the eval forward (same detections in the same order, scores within 1e-6 relative,
+// boxes within 1e-3 px).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createModel, fcosHead, featurePyramid, GraphBuilder, modelBuilder, resnetFeatures, ShapeError, ssdHead, ssdVgg16Features, ValueError } from '../src/index';
+import { minMaxResizedSize } from '../src/detect/transform';
+import type { Detections } from '../src/detect/yolo';
+import { syntheticInput, syntheticWeights, uniformStream } from '../src/weights/synthetic';
+
+interface Sampled {
+  shape: number[];
+  step: number;
+  maxAbs: number;
+  values: number[];
+}
+interface Heads {
+  inputShape: number[];
+  keys: Record<string, number[]>;
+  levels: number[][];
+  logits: Sampled;
+  boxes: Sampled;
+  ctrness?: Sampled;
+}
+interface Dets {
+  imageShape: number[];
+  options: { min_size?: number; max_size?: number };
+  transformed: number[];
+  imageSizes: number[][];
+  boxes: number[][];
+  scores: number[];
+  labels: number[];
+}
+
+const read = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./fixtures/detection/${name}.json`, import.meta.url), 'utf8')) as T;
+
+/** Worst |got - want| over the sampled entries, relative to the largest reference magnitude. */
+function worst(got: Float32Array, want: Sampled): number {
+  let w = 0;
+  want.values.forEach((v, i) => {
+    w = Math.max(w, Math.abs(got[i * want.step] - v));
+  });
+  return w / want.maxAbs;
+}
+
+async function checkHeads(f: Heads, body: (b: GraphBuilder, x: string) => Record<string, string>): Promise<void> {
+  const b = new GraphBuilder();
+  const outs = body(b, b.input('input', f.inputShape));
+  for (const [k, v] of Object.entries(outs)) b.output(v, k);
+  const shapes = b.weightShapes();
+  expect(Object.fromEntries([...shapes].sort())).toEqual(Object.fromEntries(Object.entries(f.keys).sort()));
+  const m = await b.build(syntheticWeights(shapes));
+  const out = await m.run({ input: syntheticInput(f.inputShape) });
+  const want: Record<string, Sampled | undefined> = { logits: f.logits, boxes: f.boxes, ctrness: f.ctrness };
+  for (const k of Object.keys(outs)) {
+    expect(out[k].shape).toEqual(want[k]!.shape);
+    expect(worst(out[k].data, want[k]!), k).toBeLessThan(1e-4);
+  }
+  m.dispose();
+}
+
+/**
+ * The same detections in the same order as torchvision's: labels, scores within 1e-6 (relative)
+ * and boxes within 1e-3 px; detections whose reference scores tie (float32-equal) may come in
+ * either order among themselves.
+ */
+function expectSame(d: Detections, f: Dets): void {
+  expect(d.labels.length).toBe(f.labels.length);
+  const n = f.labels.length;
+  let i = 0;
+  while (i < n) {
+    let j = i + 1;
+    while (j < n && f.scores[j] === f.scores[i]) j++;
+    // the run [i, j) of tied reference scores: matched as a set
+    const got = [...Array(j - i).keys()].map((k) => i + k);
+    for (const gi of got) {
+      const match = got.find((fi) => d.labels[gi] === f.labels[fi] && f.boxes[fi].every((v, c) => Math.abs(d.boxes[gi * 4 + c] - v) < 1e-3));
+      expect(match, `detection ${gi}: label ${d.labels[gi]} box ${Array.from(d.boxes.subarray(gi * 4, gi * 4 + 4)).join(', ')} (reference: label ${f.labels[gi]} box ${f.boxes[gi].join(', ')})`).toBeDefined();
+      expect(Math.abs(d.scores[gi] - f.scores[match!])).toBeLessThan(1e-6 * Math.max(1, f.scores[match!]));
+    }
+    i = j;
+  }
+}
+
+const image = (f: Dets) => ({ data: uniformStream('image', f.imageShape.reduce((a, b) => a * b, 1)).map((v) => (v + 1) / 2), shape: f.imageShape });
+const one = (d: Detections | Detections[]): Detections => {
+  if (Array.isArray(d)) throw new Error('one image gives one result');
+  return d;
+};
+
+describe('SSD300 VGG16 (torchvision 0.14)', () => {
+  it("has torchvision's weight names and shapes, its six maps and raw head outputs", async () => {
+    const f = read<Heads>('ssd300_vgg16_heads_300x300');
+    await checkHeads(f, (b, x) => {
+      const maps = ssdVgg16Features(b, x, 'backbone.');
+      expect(maps.map((l) => b.shape(l))).toEqual(f.levels);
+      return { ...ssdHead(b, maps, 'head.', { anchors: [4, 6, 6, 6, 4, 4] }) };
+    });
+  }, 60_000);
+
+  it('detect() equals the eval forward (transform to 300x300, per-class top 400, NMS 0.45, 200 detections)', async () => {
+    const f = read<Dets>('ssd300_vgg16_detect_200x260');
+    const m = await createModel('ssd300_vgg16', { weights: syntheticWeights(modelBuilder('ssd300_vgg16').weightShapes()) });
+    expectSame(one(await m.detect(image(f))), f);
+    m.dispose();
+  }, 60_000);
+});
+
+describe('FCOS ResNet-50 FPN head (torchvision 0.14)', () => {
+  it("has torchvision's weight names and shapes and raw head outputs (GroupNorm towers, centerness)", async () => {
+    const f = read<Heads>('fcos_resnet50_fpn_heads_130x170');
+    await checkHeads(f, (b, x) => {
+      const [, c3, c4, c5] = resnetFeatures(b, x, 'resnet50', { prefix: 'backbone.body.' });
+      const levels = featurePyramid(b, [c3, c4, c5], 'backbone.fpn.', { extra: 'p6p7', p6FromP5: true });
+      expect(levels.map((l) => b.shape(l))).toEqual(f.levels);
+      return { ...fcosHead(b, levels, 'head.') };
+    });
+  }, 60_000);
+});
+
+describe('RetinaNet and FCOS detect() (torchvision 0.14 eval forward, min_size / max_size transform)', () => {
+  for (const [name, fixture] of [
+    ['retinanet_resnet50_fpn', 'retinanet_resnet50_fpn_detect_150x190'],
+    ['fcos_resnet50_fpn', 'fcos_resnet50_fpn_detect_140x230'],
+  ] as const) {
+    it(`${name}: the transform's sizes and the detections equal torchvision's`, async () => {
+      const f = read<Dets>(fixture);
+      const [, , H, W] = f.imageShape;
+      expect(minMaxResizedSize(H, W, f.options.min_size!, f.options.max_size!)).toEqual(f.imageSizes[0]);
+      const inputSize: [number, number] = [f.options.min_size!, f.options.max_size!];
+      const m = await createModel(name, { weights: syntheticWeights(modelBuilder(name, { inputSize }).weightShapes()), inputSize });
+      expectSame(one(await m.detect(image(f))), f);
+      m.dispose();
+    }, 60_000);
+  }
+});
