@@ -14,6 +14,13 @@
 //       and at the last 1x1 conv (stride 32), four extra blocks (1x1 conv, depthwise 3x3 stride
 //       2, 1x1 conv, each with BN and ReLU6) and per-level prediction blocks (depthwise 3x3 +
 //       BN + ReLU6, then a 1x1 conv with bias), BN eps 0.001 throughout.
+//   SSD300 (Liu et al. 2016, "SSD: Single Shot MultiBox Detector"), torchvision ssd300_vgg16:
+//       VGG16 to conv4_3 (pool3 in ceil mode) whose map is L2-normalised over the channels and
+//       scaled by `scale_weight`, then pool4, conv5, pool5 as 3x3 stride 1, fc6 as a 3x3 conv
+//       dilated 6 and fc7 as 1x1, four extra blocks; SSDHead: one 3x3 conv per level and task.
+//   FCOS head (Tian et al. 2019, "FCOS: Fully Convolutional One-Stage Object Detection"),
+//       torchvision FCOSHead: RetinaNet-like towers with GroupNorm(32) (Wu and He 2018) after
+//       each conv, one location one anchor, class logits, ReLU'd edge distances and centerness.
 //   RetinaNet head (Lin et al. 2017, "Focal Loss for Dense Object Detection"),
 //       torchvision RetinaNetHead: one classification and one box-regression subnet (four 3x3
 //       conv + ReLU, then a 3x3 conv to anchors x classes or anchors x 4) shared by every level,
@@ -29,7 +36,7 @@ import { mobilenetV3Features } from './mobilenet';
 import { resnetFeatures } from './resnet';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
-/** Extra pyramid levels after the backbone's: none, P6 by max pool (Faster R-CNN, FCOS), or P6 and P7 by strided convs (RetinaNet). */
+/** Extra pyramid levels after the backbone's: none, P6 by max pool (Faster R-CNN), or P6 and P7 by strided convs (RetinaNet, FCOS). */
 export type FpnExtra = 'none' | 'maxpool' | 'p6p7';
 
 /** Options of {@link featurePyramid}. */
@@ -401,14 +408,24 @@ function minMaxSize(o: CreateModelOptions): [number, number] {
   return typeof s === 'number' ? [s, 1333] : [s[0], s[1]];
 }
 
+/** The padded batch's multiple (GeneralizedRCNNTransform's size_divisible). */
+const SIZE_DIVISIBLE = 32;
+const padded = (v: number) => Math.ceil(v / SIZE_DIVISIBLE) * SIZE_DIVISIBLE;
+
 /**
  * The ResNet-50 FPN body of torchvision's RetinaNet and FCOS on the padded batch 'images': C3 …
  * C5 of `backbone.body`, the FPN with P6 and P7 from P5 (LastLevelP6P7(256, 256)). With
  * pretrained weights torchvision's body has FrozenBatchNorm2d (eps `bnEps`).
  */
-function resnet50FpnP3P7(b: GraphBuilder, o: CreateModelOptions, bnEps: number): string[] {
-  const side = Math.ceil(minMaxSize(o)[0] / 32) * 32;
-  const x = b.input('images', [o.batch ?? 1, 3, side, side]);
+function resnet50FpnP3P7(b: GraphBuilder, name: string, o: CreateModelOptions, bnEps: number): string[] {
+  const [minSize, maxSize] = minMaxSize(o);
+  if (minSize < SIZE_DIVISIBLE || maxSize < SIZE_DIVISIBLE)
+    throw new ValueError(`${name}: option inputSize: min_size and max_size must be at least ${SIZE_DIVISIBLE} (the padded batch's multiple), got ${minSize} and ${maxSize}`);
+  // built (and first planned) for the padded batch of an image of min_size x max_size (or a
+  // square of inputSize); every other padded size is planned when it first comes
+  const s = o.inputSize;
+  const [h, w] = typeof s === 'number' ? [s, s] : [minSize, maxSize];
+  const x = b.input('images', [o.batch ?? 1, 3, padded(h), padded(w)]);
   const [, c3, c4, c5] = resnetFeatures(b, x, 'resnet50', { prefix: 'backbone.body.' });
   for (const n of b.graph.nodes) if (n.op === 'BatchNormalization' && n.name.startsWith('backbone.body.')) n.attrs.epsilon = bnEps;
   return featurePyramid(b, [c3, c4, c5], 'backbone.fpn.', { extra: 'p6p7', p6FromP5: true });
@@ -424,7 +441,7 @@ function resnet50FpnP3P7(b: GraphBuilder, o: CreateModelOptions, bnEps: number):
  */
 export function retinanet_resnet50_fpn(o: CreateModelOptions = {}): GraphBuilder {
   const b = new GraphBuilder();
-  const head = retinaNetHead(b, resnet50FpnP3P7(b, o, 0), 'head.', { classes: o.numClasses ?? 91 });
+  const head = retinaNetHead(b, resnet50FpnP3P7(b, 'retinanet_resnet50_fpn', o, 0), 'head.', { classes: o.numClasses ?? 91 });
   b.output(head.logits, 'cls_logits');
   b.output(head.boxes, 'bbox_regression');
   return b;
@@ -438,7 +455,7 @@ export function retinanet_resnet50_fpn(o: CreateModelOptions = {}): GraphBuilder
  */
 export function fcos_resnet50_fpn(o: CreateModelOptions = {}): GraphBuilder {
   const b = new GraphBuilder();
-  const head = fcosHead(b, resnet50FpnP3P7(b, o, 1e-5), 'head.', { classes: o.numClasses ?? 91 });
+  const head = fcosHead(b, resnet50FpnP3P7(b, 'fcos_resnet50_fpn', o, 1e-5), 'head.', { classes: o.numClasses ?? 91 });
   b.output(head.logits, 'cls_logits');
   b.output(head.boxes, 'bbox_regression');
   b.output(head.ctrness, 'bbox_ctrness');
@@ -448,7 +465,7 @@ export function fcos_resnet50_fpn(o: CreateModelOptions = {}): GraphBuilder {
 /** The dense detectors' transform settings for these options. */
 function denseTransform(o: CreateModelOptions) {
   const [minSize, maxSize] = minMaxSize(o);
-  return { minSize, maxSize, mean: RCNN_MEAN, std: RCNN_STD, sizeDivisible: 32, firstLevel: 3 };
+  return { minSize, maxSize, mean: RCNN_MEAN, std: RCNN_STD, sizeDivisible: SIZE_DIVISIBLE, firstLevel: 3 };
 }
 
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createModel, fcosHead, featurePyramid, GraphBuilder, modelBuilder, resnetFeatures, ShapeError, ssdHead, ssdVgg16Features, ValueError } from '../src/index';
-import { minMaxResizedSize } from '../src/detect/transform';
+import { generalizedRcnnTransform, minMaxResizedSize } from '../src/detect/transform';
 import type { Detections } from '../src/detect/yolo';
 import { syntheticInput, syntheticWeights, uniformStream } from '../src/weights/synthetic';
 
@@ -121,19 +121,61 @@ describe('FCOS ResNet-50 FPN head (torchvision 0.14)', () => {
   }, 60_000);
 });
 
+describe('GeneralizedRCNNTransform on the host (min_size / max_size resize, padding to 32)', () => {
+  it("gives torchvision's resized size for random image sizes and bounds", () => {
+    const { rows } = read<{ rows: number[][] }>('detection_transform_sizes');
+    expect(rows.length).toBeGreaterThan(50);
+    for (const [h, w, lo, hi, oh, ow] of rows) expect(minMaxResizedSize(h, w, lo, hi), `${h}x${w} min ${lo} max ${hi}`).toEqual([oh, ow]);
+  });
+
+  it("gives torchvision's normalised, resized, padded batch", () => {
+    for (const name of ['retinanet_resnet50_fpn_detect_150x190', 'retinanet_resnet50_fpn_detect_190x140', 'fcos_resnet50_fpn_detect_140x230']) {
+      const f = read<Dets & { transformedSample: Sampled }>(name);
+      const t = generalizedRcnnTransform(image(f), { minSize: f.options.min_size!, maxSize: f.options.max_size!, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], sizeDivisible: 32 });
+      expect(t.images.shape).toEqual(f.transformed);
+      expect(t.imageSize).toEqual(f.imageSizes[0]);
+      expect(worst(t.images.data, f.transformedSample), name).toBeLessThan(1e-6);
+    }
+  });
+});
+
 describe('RetinaNet and FCOS detect() (torchvision 0.14 eval forward, min_size / max_size transform)', () => {
-  for (const [name, fixture] of [
-    ['retinanet_resnet50_fpn', 'retinanet_resnet50_fpn_detect_150x190'],
-    ['fcos_resnet50_fpn', 'fcos_resnet50_fpn_detect_140x230'],
-  ] as const) {
-    it(`${name}: the transform's sizes and the detections equal torchvision's`, async () => {
-      const f = read<Dets>(fixture);
-      const [, , H, W] = f.imageShape;
-      expect(minMaxResizedSize(H, W, f.options.min_size!, f.options.max_size!)).toEqual(f.imageSizes[0]);
-      const inputSize: [number, number] = [f.options.min_size!, f.options.max_size!];
-      const m = await createModel(name, { weights: syntheticWeights(modelBuilder(name, { inputSize }).weightShapes()), inputSize });
-      expectSame(one(await m.detect(image(f))), f);
-      m.dispose();
-    }, 60_000);
-  }
+  it('retinanet_resnet50_fpn: equals torchvision on images whose size changes between runs, per image of a batch, with options', async () => {
+    const f = read<Dets>('retinanet_resnet50_fpn_detect_150x190');
+    const g = read<Dets>('retinanet_resnet50_fpn_detect_190x140');
+    const inputSize: [number, number] = [f.options.min_size!, f.options.max_size!];
+    const name = 'retinanet_resnet50_fpn';
+    const m = await createModel(name, { weights: syntheticWeights(modelBuilder(name, { inputSize }).weightShapes()), inputSize });
+    // 150x190 pads to 128x160, 190x140 to 192x128: each planned when it first comes
+    expectSame(one(await m.detect(image(f))), f);
+    expectSame(one(await m.detect(image(g))), g);
+    expectSame(one(await m.detect(image(f))), f);
+    const x = image(f);
+    const two = await m.detect({ data: Float32Array.from([...x.data, ...x.data]), shape: [2, ...f.imageShape.slice(1)] });
+    expect(Array.isArray(two) && two.length).toBe(2);
+    for (const d of two as Detections[]) expectSame(d, f);
+    // the options override torchvision's defaults
+    const few = one(await m.detect(x, { maxDetections: 5, scoreThreshold: 0.93 }));
+    expect(Array.from(few.labels)).toEqual(f.labels.filter((_, i) => f.scores[i] > 0.93).slice(0, 5));
+    await expect(m.detect({ data: new Float32Array(12), shape: [1, 4, 3] })).rejects.toThrow(ShapeError);
+    await expect(m.detect(x, { iou: 0.5 } as never)).rejects.toThrow(ValueError);
+    await expect(m.detect(x, { scoreThreshold: 2 })).rejects.toThrow(ValueError);
+    m.dispose();
+  }, 60_000);
+
+  it("fcos_resnet50_fpn: the transform's sizes and the detections equal torchvision's", async () => {
+    const f = read<Dets>('fcos_resnet50_fpn_detect_140x230');
+    const [, , H, W] = f.imageShape;
+    expect(minMaxResizedSize(H, W, f.options.min_size!, f.options.max_size!)).toEqual(f.imageSizes[0]);
+    const inputSize: [number, number] = [f.options.min_size!, f.options.max_size!];
+    const name = 'fcos_resnet50_fpn';
+    const m = await createModel(name, { weights: syntheticWeights(modelBuilder(name, { inputSize }).weightShapes()), inputSize });
+    expectSame(one(await m.detect(image(f))), f);
+    m.dispose();
+  }, 60_000);
+
+  it('refuses a min_size or max_size below the padded multiple, naming the model', () => {
+    expect(() => modelBuilder('fcos_resnet50_fpn', { inputSize: 16 })).toThrow(/fcos_resnet50_fpn: option inputSize/);
+    expect(() => modelBuilder('retinanet_resnet50_fpn', { inputSize: [600, 8] })).toThrow(ValueError);
+  });
 });

@@ -8,10 +8,12 @@ GraphBuilder blocks of models/detection.ts against them without committing any w
 """
 import json
 import os
+import random
 import sys
 
 import torch
 import torchvision
+from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
 sys.path.insert(0, os.path.dirname(__file__))
 from synthetic import synthetic_input  # noqa: E402
@@ -95,6 +97,7 @@ def detections(name, build, shape, bn_eps=None, **kwargs):
         "bnEps": bn_eps,
         "transformed": list(images.tensors.shape),
         "imageSizes": [list(s) for s in images.image_sizes],
+        "transformedSample": sample(images.tensors, 101),
         "boxes": [[float("%.9g" % v) for v in b] for b in out["boxes"].tolist()],
         "scores": [float("%.9g" % v) for v in out["scores"].tolist()],
         "labels": out["labels"].tolist(),
@@ -103,6 +106,27 @@ def detections(name, build, shape, bn_eps=None, **kwargs):
     with open(os.path.join(OUT, f"{name}.json"), "w") as f:
         json.dump(fixture, f, separators=(",", ":"))
     print(name, len(fixture["labels"]), "detections; top", fixture["scores"][:3], fixture["labels"][:3])
+
+
+def transform_sizes(name, count=80):
+    """GeneralizedRCNNTransform's resized size (the float32 scale torch forms, F.interpolate's
+    floor(side * scale)) for random image sizes, min_size and max_size."""
+    if ONLY and not any(name.startswith(o) for o in ONLY):
+        return
+    rng = random.Random(15)
+    rows = []
+    for _ in range(count):
+        h, w = rng.randint(16, 2400), rng.randint(16, 2400)
+        lo = rng.choice([320, 480, 512, 600, 800, 1024, rng.randint(32, 1400)])
+        hi = rng.choice([1333, 1000, 640, rng.randint(lo, 2400)])
+        t = GeneralizedRCNNTransform(lo, hi, [0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+        t.eval()
+        out = t.resize(torch.zeros(1, h, w))[0]
+        rows.append([h, w, lo, hi] + list(out.shape[-2:]))
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump({"name": name, "reference": "torchvision 0.14 GeneralizedRCNNTransform.resize (eval): [h, w, min_size, max_size, out_h, out_w]",
+                   "rows": rows, "torch": torch.__version__}, f, separators=(",", ":"))
+    print(name, len(rows), "sizes")
 
 
 if __name__ == "__main__":
@@ -123,6 +147,10 @@ if __name__ == "__main__":
                min_size=120, max_size=170)
     # FCOS: the same body (FrozenBatchNorm2d, eps 1e-5) and FPN, GroupNorm(32) conv towers,
     # centerness; the max_size bound decides here: 140x230 -> 103x170 (scale 170/230), padded to 128x192
+    # portrait, the min_size bound decides: 190x140 -> 162x120 (scale 120/140), padded to 192x128
+    detections("retinanet_resnet50_fpn_detect_190x140", det.retinanet_resnet50_fpn, [1, 3, 190, 140], bn_eps=0.0,
+               min_size=120, max_size=170)
+    transform_sizes("detection_transform_sizes")
     heads("fcos_resnet50_fpn_heads_130x170", det.fcos_resnet50_fpn, [1, 3, 130, 170], bn_eps=1e-5)
     detections("fcos_resnet50_fpn_detect_140x230", det.fcos_resnet50_fpn, [1, 3, 140, 230], bn_eps=1e-5,
                min_size=160, max_size=170)
