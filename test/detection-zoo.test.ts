@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createModel, fcosHead, featurePyramid, GraphBuilder, modelBuilder, resnetFeatures, ShapeError, ssdHead, ssdVgg16Features, ValueError } from '../src/index';
+import { topkByScore } from '../src/detect/nms';
 import { generalizedRcnnTransform, minMaxResizedSize } from '../src/detect/transform';
 import type { Detections } from '../src/detect/yolo';
 import { syntheticInput, syntheticWeights, uniformStream } from '../src/weights/synthetic';
@@ -119,6 +120,18 @@ describe('FCOS ResNet-50 FPN head (torchvision 0.14)', () => {
       return { ...fcosHead(b, levels, 'head.') };
     });
   }, 60_000);
+});
+
+describe('topkByScore (a dense head\'s top-k candidates)', () => {
+  it('equals a full sort by decreasing score (ties by position) cut at k, with many ties', () => {
+    for (const [n, k, levels] of [[5000, 1000, 37], [5000, 1000, 5000], [300, 1000, 10], [2000, 1, 3], [2000, 1999, 2], [1000, 0, 5]]) {
+      const u = uniformStream(`topk${n}_${k}_${levels}`, n);
+      // few distinct values: the k-th score is tied many times
+      const s = Float32Array.from(u, (v) => Math.floor(((v + 1) / 2) * levels) / levels);
+      const want = [...s.keys()].sort((a, b) => s[b] - s[a] || a - b).slice(0, k);
+      expect(Array.from(topkByScore(s, k))).toEqual(want);
+    }
+  });
 });
 
 describe('GeneralizedRCNNTransform on the host (min_size / max_size resize, padding to 32)', () => {

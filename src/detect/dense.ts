@@ -17,7 +17,7 @@ import { gridAnchors } from './anchors';
 import { integer, unitInterval } from './args';
 import { clipBoxesToImage, decodeBoxes, decodeBoxesLinear } from './boxes';
 import { checkDetectOptions, type DenseDetectorSpec, type DetectOptions, type DetectorSpec } from './detector';
-import { nonMaxSuppression, sortByScore } from './nms';
+import { nonMaxSuppression, topkByScore } from './nms';
 import { generalizedRcnnTransform } from './transform';
 import type { Detections } from './yolo';
 
@@ -59,10 +59,12 @@ export async function denseDetections(logits: Float32Array, deltas: Float32Array
   const boxes: number[] = [];
   const scores: number[] = [];
   const labels: number[] = [];
+  // candidates of a level (positions anchor · K + class, and scores), grown as needed
+  let idx = new Int32Array(1024);
+  let sc = new Float32Array(1024);
   let start = 0;
   for (const n of o.levelAnchors) {
-    const idx: number[] = [];
-    const sc: number[] = [];
+    let m = 0;
     for (let a = start; a < start + n; a++) {
       let cut: number;
       let ctr = 1;
@@ -76,17 +78,24 @@ export async function denseDetections(logits: Float32Array, deltas: Float32Array
         const x = logits[a * K + k];
         if (!(x > cut)) continue;
         const s = o.kind === 'fcos' ? f(Math.sqrt(f(sigmoid(x) * ctr))) : sigmoid(x);
-        if (s > thr) {
-          idx.push((a - start) * K + k);
-          sc.push(s);
+        if (!(s > thr)) continue;
+        if (m === idx.length) {
+          const i2 = new Int32Array(m * 2), s2 = new Float32Array(m * 2);
+          i2.set(idx);
+          s2.set(sc);
+          idx = i2;
+          sc = s2;
         }
+        idx[m] = (a - start) * K + k;
+        sc[m++] = s;
       }
     }
-    const order = sortByScore(Float32Array.from(sc), Int32Array.from(sc.keys()));
-    const m = Math.min(o.topkCandidates, order.length);
-    const ref = new Float32Array(m * 4);
-    const d = new Float32Array(m * 4);
-    for (let i = 0; i < m; i++) {
+    // torch's scores.topk(min(topk_candidates, count)): the best, by decreasing score
+    const order = topkByScore(sc.subarray(0, m), o.topkCandidates);
+    const c = order.length;
+    const ref = new Float32Array(c * 4);
+    const d = new Float32Array(c * 4);
+    for (let i = 0; i < c; i++) {
       const a = start + Math.floor(idx[order[i]] / K);
       ref.set(o.anchors.subarray(a * 4, a * 4 + 4), i * 4);
       d.set(deltas.subarray(a * 4, a * 4 + 4), i * 4);
