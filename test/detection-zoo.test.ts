@@ -6,7 +6,7 @@
 // boxes within 1e-3 px).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createModel, fcosHead, featurePyramid, GraphBuilder, modelBuilder, resnetFeatures, ShapeError, ssdHead, ssdVgg16Features, ValueError } from '../src/index';
+import { createModel, denseDetections, fcosHead, featurePyramid, GraphBuilder, modelBuilder, resnetFeatures, ShapeError, ssdHead, ssdVgg16Features, ValueError } from '../src/index';
 import { topkByScore } from '../src/detect/nms';
 import { generalizedRcnnTransform, minMaxResizedSize } from '../src/detect/transform';
 import type { Detections } from '../src/detect/yolo';
@@ -131,6 +131,36 @@ describe('topkByScore (a dense head\'s top-k candidates)', () => {
       const want = [...s.keys()].sort((a, b) => s[b] - s[a] || a - b).slice(0, k);
       expect(Array.from(topkByScore(s, k))).toEqual(want);
     }
+  });
+});
+
+describe('denseDetections', () => {
+  const anchors = Float32Array.from([0, 0, 10, 10, 10, 10, 30, 30]);
+  const base = { kind: 'retinanet' as const, anchors, levelAnchors: [2], imageSize: [20, 20] as [number, number], originalSize: [40, 40] as [number, number], scoreThreshold: 0.05, iouThreshold: 0.5, topkCandidates: 1000, maxDetections: 100 };
+  const logits = Float32Array.from([2, -5, -5, 0.5]);
+  const sig = (x: number) => Math.fround(1 / (1 + Math.exp(-x)));
+
+  it('scores by sigmoid above the threshold, zero deltas give the anchors, clipped to the resized image and scaled back', async () => {
+    const d = await denseDetections(logits, new Float32Array(8), undefined, base);
+    expect(Array.from(d.labels)).toEqual([0, 1]);
+    expect(Array.from(d.scores)).toEqual([sig(2), sig(0.5)]);
+    // anchor 1 clipped to 20x20, then everything x2 (40 / 20)
+    expect(Array.from(d.boxes)).toEqual([0, 0, 20, 20, 20, 20, 40, 40]);
+    // FCOS: sqrt(sigmoid(logit) * sigmoid(centerness)), boxes from edge distances in anchor sizes
+    const ctr = Float32Array.from([0, -20]);
+    const f = await denseDetections(logits, Float32Array.from([0.1, 0.2, 0.3, 0.4, 0, 0, 0, 0]), ctr, { ...base, kind: 'fcos', scoreThreshold: 0.2 });
+    expect(Array.from(f.labels)).toEqual([0]);
+    expect(f.scores[0]).toBeCloseTo(Math.sqrt(sig(2) * 0.5), 6);
+    // centre (5, 5), size 10: (5 - 1, 5 - 2, 5 + 3, 5 + 4), x2
+    Array.from(f.boxes).forEach((v, i) => expect(v).toBeCloseTo([8, 6, 16, 18][i], 5));
+  });
+
+  it('refuses outputs that do not fit the anchors and bad options', async () => {
+    await expect(denseDetections(logits, new Float32Array(4), undefined, base)).rejects.toThrow(ShapeError);
+    await expect(denseDetections(logits, new Float32Array(8), undefined, { ...base, levelAnchors: [1] })).rejects.toThrow(ShapeError);
+    await expect(denseDetections(logits, new Float32Array(8), undefined, { ...base, kind: 'fcos' })).rejects.toThrow(/centerness/);
+    await expect(denseDetections(logits, new Float32Array(8), undefined, { ...base, kind: 'yolo' as never })).rejects.toThrow(ValueError);
+    await expect(denseDetections(logits, new Float32Array(8), undefined, { ...base, iouThreshold: 1.5 })).rejects.toThrow(ValueError);
   });
 });
 

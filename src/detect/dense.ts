@@ -10,11 +10,11 @@
 // postprocess). detectDense runs the whole detector: the transform (src/detect/transform.ts), the
 // network, this post-processing.
 import type { Tensor } from '../graph/ir';
-import { ShapeError } from '../errors';
+import { ShapeError, ValueError } from '../errors';
 import { fromImage, type ImageSource } from '../image/fromImage';
 import type { Model } from '../model';
 import { gridAnchors } from './anchors';
-import { integer, unitInterval } from './args';
+import { boxArray, integer, sizePair, unitInterval } from './args';
 import { clipBoxesToImage, decodeBoxes, decodeBoxesLinear } from './boxes';
 import { checkDetectOptions, type DenseDetectorSpec, type DetectOptions, type DetectorSpec } from './detector';
 import { nonMaxSuppression, topkByScore } from './nms';
@@ -38,22 +38,41 @@ export interface DensePostprocessOptions {
   imageSize: readonly [number, number];
   /** The input image's [height, width] (boxes are mapped back to it). */
   originalSize: readonly [number, number];
+  /** Scores must be strictly above this (RetinaNet 0.05, FCOS 0.2). */
   scoreThreshold: number;
+  /** Class-aware NMS IoU threshold (RetinaNet 0.5, FCOS 0.6). */
   iouThreshold: number;
+  /** Candidates kept per level before NMS (1000). */
   topkCandidates: number;
+  /** Detections kept (RetinaNet 300, FCOS 100). */
   maxDetections: number;
 }
 
 /**
  * Detections of one image from a RetinaNet or FCOS head: `logits` [anchors, classes], `deltas`
- * [anchors, 4] and, for FCOS, `ctrness` [anchors] (all raw head outputs, levels concatenated).
+ * [anchors, 4] and, for FCOS, `ctrness` [anchors] (all raw head outputs, levels concatenated,
+ * as torchvision's heads lay them out), equal to torchvision's postprocess_detections followed
+ * by the transform's postprocess (boxes in the original image's pixels).
+ *
+ * @throws ShapeError when the outputs, anchors and level counts disagree; ValueError for bad
+ *   options or non-finite anchors.
  */
 export async function denseDetections(logits: Float32Array, deltas: Float32Array, ctrness: Float32Array | undefined, o: DensePostprocessOptions): Promise<Detections> {
-  const A = o.anchors.length / 4;
-  const K = logits.length / A;
-  if (!Number.isInteger(K) || K < 1 || deltas.length !== A * 4 || (o.kind === 'fcos' && ctrness?.length !== A))
-    throw new ShapeError(`detect(): the head's outputs (${logits.length} logits, ${deltas.length} deltas${ctrness ? `, ${ctrness.length} centerness` : ''}) do not fit ${A} anchors`);
-  const thr = o.scoreThreshold;
+  const what = 'denseDetections';
+  if (o?.kind !== 'retinanet' && o?.kind !== 'fcos') throw new ValueError(`${what}: kind must be 'retinanet' or 'fcos', got ${String(o?.kind)}`);
+  const anchors = boxArray(o.anchors, `${what}: anchors`);
+  const A = anchors.length / 4;
+  if (!Array.isArray(o.levelAnchors) || !o.levelAnchors.every((n) => Number.isInteger(n) && n >= 0) || o.levelAnchors.reduce((t, n) => t + n, 0) !== A)
+    throw new ShapeError(`${what}: levelAnchors ${JSON.stringify(o.levelAnchors)} must be counts that add up to the ${A} anchors`);
+  const imageSize = sizePair(o.imageSize, `${what}: imageSize`);
+  const originalSize = sizePair(o.originalSize, `${what}: originalSize`);
+  const thr = unitInterval(o.scoreThreshold, 0, `${what}: scoreThreshold`);
+  const iou = unitInterval(o.iouThreshold, 0.5, `${what}: iouThreshold`);
+  const topk = integer(o.topkCandidates, 1000, 1, `${what}: topkCandidates`);
+  const maxDet = integer(o.maxDetections, 100, 1, `${what}: maxDetections`);
+  const K = logits?.length / A;
+  if (!(logits instanceof Float32Array) || !(deltas instanceof Float32Array) || !Number.isInteger(K) || K < 1 || deltas.length !== A * 4 || (o.kind === 'fcos' && !(ctrness instanceof Float32Array && ctrness.length === A)))
+    throw new ShapeError(`${what}: the head's outputs (${logits?.length} logits, ${deltas?.length} deltas${ctrness ? `, ${ctrness.length} centerness` : ''}) do not fit ${A} anchors${o.kind === 'fcos' ? ' (FCOS needs one centerness a location)' : ''}`);
   // sigmoid(x) > t only if x > logit(t): a cheap pre-filter (with a margin) before the exact test
   const logitOf = (t: number) => (t <= 0 ? -Infinity : t >= 1 ? Infinity : Math.log(t / (1 - t)) - 1e-3);
   const boxes: number[] = [];
@@ -91,25 +110,25 @@ export async function denseDetections(logits: Float32Array, deltas: Float32Array
       }
     }
     // torch's scores.topk(min(topk_candidates, count)): the best, by decreasing score
-    const order = topkByScore(sc.subarray(0, m), o.topkCandidates);
+    const order = topkByScore(sc.subarray(0, m), topk);
     const c = order.length;
     const ref = new Float32Array(c * 4);
     const d = new Float32Array(c * 4);
     for (let i = 0; i < c; i++) {
       const a = start + Math.floor(idx[order[i]] / K);
-      ref.set(o.anchors.subarray(a * 4, a * 4 + 4), i * 4);
+      ref.set(anchors.subarray(a * 4, a * 4 + 4), i * 4);
       d.set(deltas.subarray(a * 4, a * 4 + 4), i * 4);
       scores.push(sc[order[i]]);
       labels.push(idx[order[i]] % K);
     }
     const decoded = o.kind === 'fcos' ? decodeBoxesLinear(d, ref, { normalizeBySize: true }) : decodeBoxes(d, ref, { weights: [1, 1, 1, 1] });
-    for (const v of clipBoxesToImage(decoded, o.imageSize as [number, number])) boxes.push(v);
+    for (const v of clipBoxesToImage(decoded, imageSize)) boxes.push(v);
     start += n;
   }
   const cb = Float32Array.from(boxes);
-  const keep = await nonMaxSuppression(cb, Float32Array.from(scores), { iouThreshold: o.iouThreshold, classes: labels, maxDetections: o.maxDetections });
+  const keep = await nonMaxSuppression(cb, Float32Array.from(scores), { iouThreshold: iou, classes: labels, maxDetections: maxDet });
   // GeneralizedRCNNTransform.postprocess: resize_boxes by float32 ratios original / resized
-  const rh = f(f(o.originalSize[0]) / f(o.imageSize[0])), rw = f(f(o.originalSize[1]) / f(o.imageSize[1]));
+  const rh = f(f(originalSize[0]) / f(imageSize[0])), rw = f(f(originalSize[1]) / f(imageSize[1]));
   const out: Detections = { boxes: new Float32Array(keep.length * 4), scores: new Float32Array(keep.length), labels: new Int32Array(keep.length) };
   keep.forEach((k, i) => {
     out.boxes[i * 4] = f(cb[k * 4] * rw);

@@ -28,7 +28,7 @@ export interface RcnnTransformOptions {
 
 /** What {@link generalizedRcnnTransform} gives: the padded batch and the resized (unpadded) size. */
 export interface RcnnTransformed {
-  /** [N, C, Hp, Wp]: normalised, resized images, zero-padded to multiples of sizeDivisible. */
+  /** Normalised, resized images, zero-padded to multiples of sizeDivisible: [N, C, Hp, Wp]. */
   images: Tensor;
   /** The resized image's [height, width] before padding (torchvision's image_sizes). */
   imageSize: [number, number];
