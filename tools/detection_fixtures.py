@@ -97,12 +97,14 @@ def detections(name, build, shape, bn_eps=None, **kwargs):
         "bnEps": bn_eps,
         "transformed": list(images.tensors.shape),
         "imageSizes": [list(s) for s in images.image_sizes],
-        "transformedSample": sample(images.tensors, 101),
         "boxes": [[float("%.9g" % v) for v in b] for b in out["boxes"].tolist()],
         "scores": [float("%.9g" % v) for v in out["scores"].tolist()],
         "labels": out["labels"].tolist(),
         "torch": torch.__version__,
     }
+    if model.transform.fixed_size is None:
+        # the min_size / max_size transform runs on the host in wasmcnn: its output is checked too
+        fixture["transformedSample"] = sample(images.tensors, 101)
     with open(os.path.join(OUT, f"{name}.json"), "w") as f:
         json.dump(fixture, f, separators=(",", ":"))
     print(name, len(fixture["labels"]), "detections; top", fixture["scores"][:3], fixture["labels"][:3])
