@@ -197,6 +197,16 @@ describe('RetinaNet and FCOS detect() (torchvision 0.14 eval forward, min_size /
     const two = await m.detect({ data: Float32Array.from([...x.data, ...x.data]), shape: [2, ...f.imageShape.slice(1)] });
     expect(Array.isArray(two) && two.length).toBe(2);
     for (const d of two as Detections[]) expectSame(d, f);
+    // an image (RawImage, 8-bit RGB) gives the detections of its tensor (samples / 255)
+    const [, , H, W] = f.imageShape;
+    const rgb = Uint8Array.from(uniformStream('rgb', H * W * 3), (v) => Math.floor(((v + 1) / 2) * 256) % 256);
+    const planar = new Float32Array(3 * H * W);
+    for (let p = 0; p < H * W; p++) for (let c = 0; c < 3; c++) planar[c * H * W + p] = Math.fround(rgb[p * 3 + c] / 255);
+    const fromRaw = one(await m.detect({ data: rgb, width: W, height: H, channels: 3 }));
+    const fromTensor = one(await m.detect({ data: planar, shape: [1, 3, H, W] }));
+    expect(fromRaw.labels.length).toBeGreaterThan(0);
+    expect(Array.from(fromRaw.labels)).toEqual(Array.from(fromTensor.labels));
+    fromRaw.boxes.forEach((v, i) => expect(Math.abs(v - fromTensor.boxes[i])).toBeLessThan(1e-3));
     // the options override torchvision's defaults
     const few = one(await m.detect(x, { maxDetections: 5, scoreThreshold: 0.93 }));
     expect(Array.from(few.labels)).toEqual(f.labels.filter((_, i) => f.scores[i] > 0.93).slice(0, 5));
