@@ -155,6 +155,16 @@ describe('denseDetections', () => {
     Array.from(f.boxes).forEach((v, i) => expect(v).toBeCloseTo([8, 6, 16, 18][i], 5));
   });
 
+  it('compares scores with the threshold in float32, as torch does (a score equal to float32(0.05) is not above 0.05)', async () => {
+    // sigmoid(-2.944438934326172) rounds to float32(0.05) = 0.0500000007…, above the double 0.05
+    const x = Math.fround(-2.944438934326172);
+    expect(sig(x)).toBe(Math.fround(0.05));
+    const at = await denseDetections(Float32Array.from([x, -9, -9, -9]), new Float32Array(8), undefined, base);
+    expect(at.labels.length).toBe(0);
+    const above = await denseDetections(Float32Array.from([x + 1e-6, -9, -9, -9]), new Float32Array(8), undefined, base);
+    expect(Array.from(above.labels)).toEqual([0]);
+  });
+
   it('refuses outputs that do not fit the anchors and bad options', async () => {
     await expect(denseDetections(logits, new Float32Array(4), undefined, base)).rejects.toThrow(ShapeError);
     await expect(denseDetections(logits, new Float32Array(8), undefined, { ...base, levelAnchors: [1] })).rejects.toThrow(ShapeError);

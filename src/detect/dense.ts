@@ -67,6 +67,8 @@ export async function denseDetections(logits: Float32Array, deltas: Float32Array
   const imageSize = sizePair(o.imageSize, `${what}: imageSize`);
   const originalSize = sizePair(o.originalSize, `${what}: originalSize`);
   const thr = unitInterval(o.scoreThreshold, 0, `${what}: scoreThreshold`);
+  // torch compares a float32 tensor with a Python number in float32
+  const thr32 = f(thr);
   const iou = unitInterval(o.iouThreshold, 0.5, `${what}: iouThreshold`);
   const topk = integer(o.topkCandidates, 1000, 1, `${what}: topkCandidates`);
   const maxDet = integer(o.maxDetections, 100, 1, `${what}: maxDetections`);
@@ -97,7 +99,7 @@ export async function denseDetections(logits: Float32Array, deltas: Float32Array
         const x = logits[a * K + k];
         if (!(x > cut)) continue;
         const s = o.kind === 'fcos' ? f(Math.sqrt(f(sigmoid(x) * ctr))) : sigmoid(x);
-        if (!(s > thr)) continue;
+        if (!(s > thr32)) continue;
         if (m === idx.length) {
           const i2 = new Int32Array(m * 2), s2 = new Float32Array(m * 2);
           i2.set(idx);
