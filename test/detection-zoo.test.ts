@@ -234,6 +234,9 @@ describe('RetinaNet and FCOS detect() (torchvision 0.14 eval forward, min_size /
     const name = 'fcos_resnet50_fpn';
     const m = await createModel(name, { weights: syntheticWeights(modelBuilder(name, { inputSize }).weightShapes()), inputSize });
     expectSame(one(await m.detect(image(f))), f);
+    // run() itself takes the padded batch: a side that is not a multiple of 32 does not halve
+    // evenly down the pyramid, a ShapeError naming the node and the shapes
+    await expect(m.run({ images: { data: new Float32Array(3 * 100 * 100), shape: [1, 3, 100, 100] } })).rejects.toThrow(/Add node .*do not broadcast/);
     m.dispose();
   }, 60_000);
 
