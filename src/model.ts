@@ -269,9 +269,8 @@ export class Model {
     self.graph = plan.graph;
     self.sourceGraph = plan.sourceGraph;
     Object.assign(this.inputShapes, Object.fromEntries(plan.graph.inputs.map((i) => [i.name, i.shape!.slice()])));
-    self.outputShapes = plan.tail
-      ? Object.fromEntries(plan.tail.split.outputs.map((o) => [o.name, (plan.graph.shapes.get(o.name) ?? o.shape ?? []).slice()]))
-      : Object.fromEntries(plan.graph.outputs.map((o) => [o.name, plan.graph.shapes.get(o.name)!.slice()]));
+    // a tail's outputs have their shapes once they run: until then, as the file declares them
+    self.outputShapes = Object.fromEntries((plan.tail?.split.outputs ?? plan.graph.outputs).map((o) => [o.name, (plan.graph.shapes.get(o.name) ?? o.shape ?? []).slice()]));
     self.memoryBytes = this.backing.mem.memory.buffer.byteLength;
     this.steps = plan.steps;
     this.stepNodes = plan.stepNodes;

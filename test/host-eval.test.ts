@@ -535,7 +535,8 @@ describe('If and Loop match onnxruntime', () => {
     expect(Array.from(kz.v)).toEqual([100]);
     expect(sz.shape).toEqual([0, 1]);
   });
-  it('nodeReads lists the outer values subgraphs read, nested ones and returned-as-is ones included', () => {
+  it('nodeReads lists the outer values subgraphs read, nested ones and returned-as-is ones included', async () => {
+    await loadEvaluator(); // the subgraph walk is loaded with the evaluator
     expect(nodeReads(ifGraph.nodes[0])).toEqual(['c', 'x']);
     // loop_1's body reads x and limit from outside; its own i, cin, acc and products are not listed
     expect(nodeReads(loopGraph(true).nodes[0])).toEqual(['M', 'c0', 'a0', 'x', 'limit']);

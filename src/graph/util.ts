@@ -1,5 +1,6 @@
 // Small graph queries shared by the passes.
-import type { Graph, Node, SubGraph } from './ir';
+import type { Graph, Node } from './ir';
+import { evaluatorModule } from './constEval';
 
 /** For each value, the nodes that read it. */
 export function consumers(g: Graph): Map<string, Node[]> {
@@ -55,23 +56,11 @@ export function freshName(base: string): string {
  * Every value node `n` reads: its inputs, then the enclosing-scope values its subgraphs (If's
  * branches, Loop's body, nested ones included) read without defining them. Passes that find a
  * value's consumers (dead-node removal, splitting a graph into stages) must use this rather than
- * `n.inputs`, or they lose the values only a branch reads.
+ * `n.inputs`, or they lose the values only a branch reads. (Only graphs with If/Loop have
+ * subgraphs, and they are read once the evaluator is loaded: compileGraph loads it first.)
  */
 export function nodeReads(n: Node): string[] {
   const out = n.inputs.filter((i) => i !== '');
-  for (const a of Object.values(n.attrs)) if (a && typeof a === 'object' && 'nodes' in a) out.push(...outerReads(a));
+  for (const a of Object.values(n.attrs)) if (a && typeof a === 'object' && 'nodes' in a) out.push(...evaluatorModule().outerReads(a));
   return [...new Set(out)];
-}
-
-function outerReads(g: SubGraph): string[] {
-  const own = new Set<string>(g.inputs.map((i) => i.name));
-  for (const k of g.initializers?.keys() ?? []) own.add(k);
-  for (const k of g.intConstants?.keys() ?? []) own.add(k);
-  const out: string[] = [];
-  for (const n of g.nodes) {
-    for (const r of nodeReads(n)) if (!own.has(r)) out.push(r);
-    for (const o of n.outputs) own.add(o);
-  }
-  for (const o of g.outputs) if (!own.has(o.name)) out.push(o.name);
-  return out;
 }

@@ -8,6 +8,7 @@ import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } 
 import type { Node, SubGraph, ValueInfo } from '../ir';
 import { numel } from '../ir';
 import { fromFloat, fromInt } from '../constEval';
+import { nodeReads } from '../util';
 import { alloc, attrInts, attrNum, foldSize, intsOf, make, MAX_FOLD, scalarOf, type Const, type Kind } from './core';
 import { BINARY_OPS, binary, cast, clip, softmax, UNARY_OPS, unary, variadic, VARIADIC_OPS, where } from './elementwise';
 import { argMinMax, cumSum, gather, gatherElements, gatherND, nonZero, scatterElements, scatterND, topK } from './indexing';
@@ -329,3 +330,21 @@ function stack(parts: Const[], info: ValueInfo | undefined): Const {
 }
 export { intFeed, runIsland, runTail, splitOff, tailLayers, tailProfile, tailProgram, type Island, type IslandHost, type TailProgram, type TailStep } from './tail';
 export { nodeReads } from '../util';
+
+/**
+ * The enclosing-scope values subgraph `g` (an If branch, a Loop body) reads without defining
+ * them, nested subgraphs included, and those it returns as they are (nodeReads' part for
+ * subgraph attributes; it lives here, loaded with the evaluator, as only If/Loop have them).
+ */
+export function outerReads(g: HostGraph): string[] {
+  const own = new Set<string>(g.inputs.map((i) => i.name));
+  for (const k of g.initializers?.keys() ?? []) own.add(k);
+  for (const k of g.intConstants?.keys() ?? []) own.add(k);
+  const out: string[] = [];
+  for (const n of g.nodes) {
+    for (const r of nodeReads(n)) if (!own.has(r)) out.push(r);
+    for (const o of n.outputs) own.add(o);
+  }
+  for (const o of g.outputs) if (!own.has(o.name)) out.push(o.name);
+  return out;
+}
