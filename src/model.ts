@@ -64,7 +64,9 @@ export interface LayerInfo {
  * as a typed array of its values; exact up to 2^53.
  */
 export interface IntegerTensor {
+  /** The values, row-major; each must be an integer (a bool input reads nonzero as true). */
   data: Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Float32Array | Float64Array;
+  /** Dimensions; their product is `data.length`. */
   shape: number[];
 }
 
