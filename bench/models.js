@@ -40,7 +40,8 @@ export async function setupTfjs() {
 }
 
 let ortWebReady = false;
-function setupOrtWeb() {
+/** onnxruntime-web from node_modules: wasm SIMD, 1 thread (idempotent). */
+export function setupOrtWeb() {
   if (ortWebReady) return;
   const dist = fileURLToPath(new URL('../node_modules/onnxruntime-web/dist/', import.meta.url));
   ortWeb.env.wasm.numThreads = 1;

@@ -8,6 +8,9 @@
 //    memory: peak memory while loading and running, bench/memory.js)
 //   (dynamic: a new input shape's first run and a cached shape's run against steady runs, --dynamic-models,
 //    default resnet50 and a PaddleOCR-det-like graph; bench/dynamic.js)
+//   (detection: whole detector ONNX exports and the PaddleOCR-det-like graph at two page sizes,
+//    wasmcnn against onnxruntime-web, --detection-models; bench/detection.js. Just this part:
+//    npm run bench -- --sections detection)
 //   node --experimental-wasm-relaxed-simd bench/run.js     (adds the relaxed-SIMD build)
 // Environment equivalents: BENCH_MODELS, BENCH_RUNS, BENCH_SECTIONS, BENCH_PROFILE (model name).
 import * as tf from '@tensorflow/tfjs-core';
@@ -21,6 +24,7 @@ import { LATENCY_MODELS, benchLatency } from './latency.js';
 import { MEMORY_MODELS, benchMemory } from './memory.js';
 import { THREAD_MODELS, benchThreads } from './threads.js';
 import { DYNAMIC_MODELS, benchDynamic } from './dynamic.js';
+import { DETECTION_MODELS, benchDetection, printDetection } from './detection.js';
 
 function arg(name, env, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,7 +35,8 @@ function arg(name, env, dflt) {
 }
 const MODELS = arg('models', 'BENCH_MODELS', DEFAULT_MODELS.join(',')).split(',').filter(Boolean);
 const RUNS = Math.max(1, Number(arg('runs', 'BENCH_RUNS', '10')));
-const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,threads,profile,dynamic').split(','));
+const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,threads,profile,dynamic,detection').split(','));
+const DETECTION = arg('detection-models', 'BENCH_DETECTION_MODELS', DETECTION_MODELS.join(',')).split(',').filter(Boolean);
 const DYNAMIC = arg('dynamic-models', 'BENCH_DYNAMIC_MODELS', DYNAMIC_MODELS.join(',')).split(',').filter(Boolean);
 const THREADED = arg('thread-models', 'BENCH_THREAD_MODELS', THREAD_MODELS.join(',')).split(',').filter(Boolean);
 const PROFILE = arg('profile', 'BENCH_PROFILE', 'resnet50');
@@ -191,6 +196,12 @@ if (SECTIONS.has('dynamic')) {
     console.log(`${pad(r.name, 10)}${pad(b, 12)}cached, plan switched every run (planCache 2): ${num(r.cached, 1)} ms = ${num(r.cached / r.steadyB)}x steady (${r.cachedPlans} plans made)`);
   }
   console.log('first/steady: the first run at a new shape (planning included) over steady runs at it (target <= 1.3); cached: 1.0x expected');
+}
+
+// 5c. object detection: whole ONNX exports (post-processing included) against onnxruntime-web
+if (SECTIONS.has('detection')) {
+  console.log(`\nobject detection, whole ONNX exports (torchvision opset 11, post-processing included; ocr_det: exportOnnx, dynamic H/W), 1 thread each; median of ${RUNS} interleaved rounds (2 warm-up rounds excluded)`);
+  printDetection(await benchDetection(DETECTION, RUNS));
 }
 
 // 6. memory while loading (not in the default sections)

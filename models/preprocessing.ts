@@ -205,6 +205,18 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
     mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
     reference: 'torchvision 0.14 SSDLite320_MobileNet_V3_Large_Weights.COCO_V1 (transform inside the network)',
   },
+  ssd300_vgg16: {
+    mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
+    reference: 'torchvision 0.14 SSD300_VGG16_Weights.COCO_V1 (transform inside the network)',
+  },
+  retinanet_resnet50_fpn: {
+    mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
+    reference: 'torchvision 0.14 RetinaNet_ResNet50_FPN_Weights.COCO_V1 (transform in model.detect())',
+  },
+  fcos_resnet50_fpn: {
+    mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
+    reference: 'torchvision 0.14 FCOS_ResNet50_FPN_Weights.COCO_V1 (transform in model.detect())',
+  },
   // Faster R-CNN: model.detect() normalises, resizes (min_size / max_size) and pads on the host
   fasterrcnn_resnet50_fpn: rcnn('FasterRCNN_ResNet50_FPN_Weights'),
   fasterrcnn_mobilenet_v3_large_fpn: rcnn('FasterRCNN_MobileNet_V3_Large_FPN_Weights'),

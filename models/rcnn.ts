@@ -18,7 +18,7 @@
 // and NMS run between and after the two networks in src/detect (model.detect()).
 import { GraphBuilder } from '../src/builder';
 import type { Tensor } from '../src/graph/ir';
-import { detectFasterRcnn, type FasterRcnnSpec, transformSize } from '../src/detect/rcnn';
+import { detectFasterRcnn, type FasterRcnnSpec } from '../src/detect/rcnn';
 import { ValueError } from '../src/errors';
 import { featurePyramid, perAnchor } from './detection';
 import { mobilenetV3Features } from './mobilenet';
@@ -123,7 +123,7 @@ function fasterRcnn(name: string, o: CreateModelOptions): GraphBuilder {
     const f = mobilenetV3Features(b, x, 'large', { prefix: 'backbone.body', eps: 1e-5 });
     maps = [f[13], f[16]];
   }
-  const levels = featurePyramid(b, maps, 'backbone.fpn.', { channels: FPN_CHANNELS, extra: 'maxpool', upsampleByScale: true });
+  const levels = featurePyramid(b, maps, 'backbone.fpn.', { channels: FPN_CHANNELS, extra: 'maxpool' });
   const rpn = rpnHead(b, levels, 'rpn.head.', { anchors: c.backbone === 'resnet50' ? 3 : 15 });
   levels.forEach((_, l) => {
     b.output(rpn.objectness[l], `objectness.${l}`);
@@ -140,7 +140,6 @@ function fasterRcnn(name: string, o: CreateModelOptions): GraphBuilder {
 async function spec(name: string, o: CreateModelOptions, b: GraphBuilder, weights: Map<string, Tensor>): Promise<FasterRcnnSpec> {
   const c = CONFIGS[name];
   const [minSize, maxSize] = sizes(o, c, name);
-  transformSize([1, 1], minSize, maxSize); // checks the sizes
   const classes = o.numClasses ?? 91;
   const head = fasterRcnnBoxHead(c.postNmsTopN, 'roi_heads.', { classes });
   const own = new Map([...weights].filter(([k]) => k.startsWith('roi_heads.')));

@@ -29,7 +29,10 @@ export interface CreateModelOptions extends ReadOptions {
   /** Batch size the model is planned for (default 1). */
   batch?: number;
   /**
-   * Input resolution (square or [H, W]); defaults to the model's native size. `'dynamic'`: the
+   * Input resolution (square or [H, W]); defaults to the model's native size. Detectors take
+   * images of any size and read it as their transform's size: SSD's fixed resize (ssdlite320:
+   * 320, ssd300_vgg16: 300); RetinaNet's and FCOS's min_size (a number, max_size staying 1333)
+   * or [min_size, max_size] (default [800, 1333]). `'dynamic'`: the
    * model runs on any batch and height x width given to run() (planned per shape and cached,
    * first planned at the native size); refused by models whose graph depends on the input size
    * (a classifier's adaptive pool built for one feature-map size, LeNet-5's fixed classifier).

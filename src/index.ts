@@ -10,9 +10,9 @@ export { loadSafetensors, saveSafetensors } from './weights/safetensors';
 export { GraphBuilder } from './builder';
 export type { ConvOptions, PoolOptions, WeightsSource } from './builder';
 export { Model } from './model';
-export type { LayerInfo, StepProfile, CompileOptions, RunOptions, Tensor } from './model';
+export type { LayerInfo, StepProfile, CompileOptions, RunOptions, Tensor, IntegerTensor, Feeds } from './model';
 // The graph IR, named by GraphBuilder.graph, GraphBuilder.node()'s attrs and LoadOnnxOptions.constantInputs.
-export type { Graph, Node, ValueInfo, AttrValue, IntTensor } from './graph/ir';
+export type { Graph, Node, ValueInfo, AttrValue, IntTensor, SubGraph } from './graph/ir';
 export * from '../models/index';
 export * from './errors';
 export { liftC4, groupConvC4, orientationPoolC4 } from './equivariant';

@@ -7,12 +7,15 @@ import { GraphError, ShapeError, ValueError, WasmCnnError, WeightsError } from '
 import type { DetectOptions, DetectorSpec } from './detect/detector';
 import type { Detections } from './detect/yolo';
 import type { ImageSource } from './image/fromImage';
+import type { ReceptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
 import { fuseEpilogue } from './graph/fuseEpilogue';
-import { loadEvaluator } from './graph/constEval';
+import { evaluatorModule, loadEvaluator } from './graph/constEval';
+import type { Const } from './graph/eval/core';
+import type { Island, TailProgram } from './graph/eval/tail';
 import { inferShapes, makeInferCtx } from './graph/infer';
-import type { Graph, Node, Tensor } from './graph/ir';
+import type { Graph, Node, Tensor, ValueInfo } from './graph/ir';
 import { numel, shapeStr } from './graph/ir';
 import { assignLayouts } from './graph/layout';
 import { planArena } from './graph/memory';
@@ -55,6 +58,20 @@ export interface LayerInfo {
   /** Multiply-accumulates of one run (0 for data movement and element-wise ops). */
   macs: number;
 }
+
+/**
+ * An integer or boolean input of a graph that takes one (token ids, indices, a threshold), fed
+ * as a typed array of its values; exact up to 2^53.
+ */
+export interface IntegerTensor {
+  /** The values, row-major; each must be an integer (a bool input reads nonzero as true). */
+  data: Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Float32Array | Float64Array;
+  /** Dimensions; their product is `data.length`. */
+  shape: number[];
+}
+
+/** Inputs of run(): float tensors by name, and integer tensors for a graph's int/bool inputs. */
+export type Feeds = Record<string, Tensor | IntegerTensor>;
 
 /** Options of one `run()`. */
 export interface RunOptions {
@@ -108,6 +125,8 @@ interface Plan {
   owner: number;
   /** Keys of the shared packed weights the plan uses (dynamic models). */
   uses: Set<string>;
+  /** What runs after the wasm steps when the graph has a data-dependent part (src/graph/eval/tail.ts). */
+  tail?: TailProgram;
 }
 
 /**
@@ -151,7 +170,6 @@ interface Dynamic {
   weights: WeakSet<Float32Array>;
   /** Shared regions by kind ('arena', 'scratch'), the current (largest) one last. */
   regions: Map<string, Region[]>;
-  nextOwner: number;
   /** Times a weight was packed (a test hook: a cached variant is never packed again). */
   packs: number;
   /** Input shapes planned so far, evicted ones included (a test hook). */
@@ -215,11 +233,17 @@ export class Model {
   private layers: LayerInfo[] = [];
   private backing: Backing;
   private dyn: Dynamic | undefined;
+  private tail: TailProgram | undefined;
+  /** Integer/bool graph inputs (read by the tail on the host), and their values of this run. */
+  private intInputs = new Map<string, ValueInfo>();
+  private intValues = new Map<string, Const>();
+  /** Plans of the tail's wasm islands, by island (see Island), sharing this model's memory. */
+  private islands = new Map<string, Dynamic>();
   /** True once a plan exists (always for a fixed-shape model). */
   private planned = false;
 
   /** @internal use loadOnnx, createModel or GraphBuilder.build */
-  constructor(p: { backing: Backing; plan?: Plan; dyn?: Dynamic }) {
+  constructor(p: { backing: Backing; plan?: Plan; dyn?: Dynamic; inputs: ValueInfo[] }) {
     const { mem, k, pool, id } = p.backing;
     this.backing = p.backing;
     this.k = k;
@@ -229,13 +253,14 @@ export class Model {
     this.dyn = p.dyn;
     this.dynamic = p.dyn !== undefined;
     const g = p.plan?.graph ?? p.dyn!.template;
-    this.inputNames = g.inputs.map((i) => i.name);
-    this.outputNames = g.outputs.map((o) => o.name);
-    this.inputSignature = Object.fromEntries((p.dyn?.template ?? g).inputs.map((i) => [i.name, i.shape!.slice()]));
+    this.inputNames = p.inputs.map((i) => i.name);
+    for (const i of p.inputs) if (i.dtype && i.dtype !== 'float') this.intInputs.set(i.name, i);
+    this.outputNames = (p.plan?.tail?.split.outputs ?? g.outputs).map((o) => o.name);
+    this.inputSignature = Object.fromEntries((p.dyn?.template.inputs ?? p.inputs).map((i) => [i.name, i.shape!.slice()]));
     this.graph = g;
     this.sourceGraph = g;
-    this.inputShapes = Object.fromEntries(g.inputs.map((i) => [i.name, i.shape!.slice()]));
-    this.outputShapes = Object.fromEntries(g.outputs.map((o) => [o.name, o.shape?.slice() ?? []]));
+    this.inputShapes = Object.fromEntries(p.inputs.map((i) => [i.name, i.shape!.slice()]));
+    this.outputShapes = Object.fromEntries((p.plan?.tail?.split.outputs ?? g.outputs).map((o) => [o.name, o.shape?.slice() ?? []]));
     this.memoryBytes = mem.memory.buffer.byteLength;
     if (p.plan) this.adopt(p.plan);
   }
@@ -245,14 +270,16 @@ export class Model {
     const self = this as unknown as Record<string, unknown>;
     self.graph = plan.graph;
     self.sourceGraph = plan.sourceGraph;
-    self.inputShapes = Object.fromEntries(plan.graph.inputs.map((i) => [i.name, i.shape!.slice()]));
-    self.outputShapes = Object.fromEntries(plan.graph.outputs.map((o) => [o.name, plan.graph.shapes.get(o.name)!.slice()]));
+    Object.assign(this.inputShapes, Object.fromEntries(plan.graph.inputs.map((i) => [i.name, i.shape!.slice()])));
+    // a tail's outputs have their shapes once they run: until then, as the file declares them
+    self.outputShapes = Object.fromEntries((plan.tail?.split.outputs ?? plan.graph.outputs).map((o) => [o.name, (plan.graph.shapes.get(o.name) ?? o.shape ?? []).slice()]));
     self.memoryBytes = this.backing.mem.memory.buffer.byteLength;
     this.steps = plan.steps;
     this.stepNodes = plan.stepNodes;
     this.inPtr = plan.inPtr;
     this.outPtr = plan.outPtr;
     this.layers = plan.layers;
+    this.tail = plan.tail;
     this.planned = true;
   }
 
@@ -261,9 +288,10 @@ export class Model {
    * one, evicting the least recently used past the cache size. A shape the graph cannot take is
    * a ShapeError naming the input shapes and the node; the current plan stays in place.
    */
-  private select(dyn: Dynamic, feeds: Record<string, Tensor>): void {
+  private select(dyn: Dynamic, feeds: Feeds): void {
     const shapes: number[][] = [];
     for (const i of dyn.template.inputs) {
+      if (this.intInputs.has(i.name)) continue;
       const t = feeds[i.name];
       const sig = i.shape!;
       const s = t?.shape;
@@ -279,8 +307,9 @@ export class Model {
       dyn.cache.set(key, plan);
     } else {
       const g = cloneGraph(dyn.template);
-      g.inputs.forEach((i, j) => (i.shape = shapes[j]));
-      plan = planDynamic(g, this.backing, dyn, `input shape ${dyn.template.inputs.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`);
+      g.inputs.filter((i) => !this.intInputs.has(i.name)).forEach((i, j) => (i.shape = shapes[j]));
+      const floats = dyn.template.inputs.filter((i) => !this.intInputs.has(i.name));
+      plan = planDynamic(g, this.backing, dyn, `input shape ${floats.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`);
       dyn.cache.set(key, plan);
       for (const [k, old] of dyn.cache) {
         if (dyn.cache.size <= dyn.size) break;
@@ -299,7 +328,7 @@ export class Model {
    * a convolution), which gives Infinity or NaN outputs as in PyTorch. Throws WasmCnnError once
    * the model is disposed, or when its worker threads failed and cannot be restarted.
    */
-  async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+  async run(feeds: Feeds, options: RunOptions = {}): Promise<Record<string, Tensor>> {
     // threaded: the workers may be restarting (after another model's disposal, or a failure)
     if (this.pool && !this.pool.pool.serves(this.pool.id)) await this.pool.pool.ready(this.pool.id);
     return this.runSync(feeds, options);
@@ -310,9 +339,10 @@ export class Model {
    * are restarting (after another model's disposal): it then computes on the calling thread,
    * with the same results; after a worker failure it throws until they are replaced.
    */
-  runSync(feeds: Record<string, Tensor>, options: RunOptions = {}): Record<string, Tensor> {
+  runSync(feeds: Feeds, options: RunOptions = {}): Record<string, Tensor> {
     const mem = this.feed(feeds, options);
     for (const s of this.steps) s();
+    if (this.tail) return this.runTail(this.tail);
     const out: Record<string, Tensor> = {};
     const f = mem.f32;
     for (const name of this.outputNames) {
@@ -324,38 +354,92 @@ export class Model {
   }
 
   /**
+   * After the wasm steps of a graph with a data-dependent part: read the values it needs from
+   * the body and run it (host ops and wasm islands); `times` receives each tail step's ms.
+   */
+  private runTail(tail: TailProgram, times?: number[]): Record<string, Tensor> {
+    const f = this.mem!.f32;
+    const read = (name: string) => {
+      const p = this.outPtr.get(name)! >>> 2;
+      return f.slice(p, p + numel(this.graph.shapes.get(name)!));
+    };
+    return evaluatorModule().runTail(tail, this.graph.shapes, read, this.intValues, (isl, ins) => this.runIsland(isl, ins), this.outputShapes, times);
+  }
+
+  /**
+   * Run one of the tail's wasm islands on run-time values: float inputs are fed, integer ones
+   * (a Resize's computed sizes, a Reshape's target) become constants of the plan, which is made
+   * once per input shapes and integer values and cached (least recently used evicted), its
+   * weights packed once for all of them.
+   */
+  private runIsland(isl: Island, ins: Const[]): Const[] {
+    const { mem } = this.backing;
+    return evaluatorModule().runIsland(isl, ins, this.tail!.split, this.graph.opset, {
+      mem,
+      dynamic: (template) => {
+        let d = this.islands.get(isl.key);
+        if (!d) {
+          mem.enableTracking();
+          this.islands.set(isl.key, (d = newDynamic(template, this.dyn?.options ?? {}, this.dyn?.size ?? DEFAULT_PLAN_CACHE)));
+        }
+        return d;
+      },
+      plan: (dyn, g, what) => planDynamic(g, this.backing, dyn as Dynamic, what),
+      evict: (dyn, plan) => evict(dyn as Dynamic, mem, plan as Plan),
+      cloneGraph,
+      opDef,
+      makeInferCtx,
+    });
+  }
+
+  /**
    * Times every executed step (one node after fusion, e.g. a Conv with its BatchNorm, activation
    * and residual add folded in) on these inputs: one warm-up run, then `runs` runs (default 10)
    * with each step timed on its own; returns the steps in execution order with median times.
    */
-  profile(feeds: Record<string, Tensor>, options: { runs?: number } = {}): StepProfile[] {
+  profile(feeds: Feeds, options: { runs?: number } = {}): StepProfile[] {
     const runs = options.runs ?? 10;
     if (!Number.isInteger(runs) || runs < 1) throw new ValueError(`profile: runs must be a positive integer, got ${String(runs)}`);
     this.runSync(feeds);
     this.feed(feeds);
     const times = this.steps.map(() => new Array<number>(runs));
-    for (let r = 0; r < runs; r++)
+    const tail = this.tail;
+    const tailTimes = tail ? tail.steps.map(() => new Array<number>(runs)) : [];
+    for (let r = 0; r < runs; r++) {
+      // the arena may reuse an input's buffer once read: each round starts from the feeds
+      if (r) this.feed(feeds);
       for (let i = 0; i < this.steps.length; i++) {
         const t = performance.now();
         this.steps[i]();
         times[i][r] = performance.now() - t;
       }
-    const ctx = makeInferCtx(this.graph);
-    return this.stepNodes.map((n, i) => {
-      const sorted = times[i].sort((a, b) => a - b);
+      if (!tail) continue;
+      const t: number[] = [];
+      this.runTail(tail, t);
+      t.forEach((ms, i) => (tailTimes[i][r] = ms));
+    }
+    const median = (v: number[]) => {
+      const sorted = v.sort((a, b) => a - b);
       const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    };
+    const ctx = makeInferCtx(this.graph);
+    const rows = this.stepNodes.map((n, i) => {
       let macs = 0;
       try {
         macs = opDef(n.op)?.macs?.(n, ctx) ?? 0;
       } catch {
         macs = 0;
       }
-      return { node: n.name, op: n.op, ms: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, macs };
+      return { node: n.name, op: n.op, ms: median(times[i]), macs };
     });
+    // the data-dependent tail: host-evaluated nodes, and wasm islands planned per run-time shape
+    if (tail) rows.push(...evaluatorModule().tailProfile(tail, tailTimes.map(median)));
+    return rows;
   }
 
   /** Checks the feeds and copies them into the model's input buffers. */
-  private feed(feeds: Record<string, Tensor>, options: RunOptions = {}): Mem {
+  private feed(feeds: Feeds, options: RunOptions = {}): Mem {
     const mem = this.mem;
     if (!mem) throw new WasmCnnError('this model has been disposed');
     if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds))
@@ -369,6 +453,11 @@ export class Model {
       if (t === undefined) throw new ValueError(`missing input '${name}'`);
       if (typeof t !== 'object' || t === null) throw new ValueError(`input '${name}' must be { data: Float32Array, shape: number[] }, got ${describeValue(t)}`);
       const want = this.inputShapes[name];
+      const int = this.intInputs.get(name);
+      if (int) {
+        this.intValues.set(name, evaluatorModule().intFeed(name, t, want, int.dtype === 'bool'));
+        continue;
+      }
       if (!(t.data instanceof Float32Array)) throw new ValueError(`input '${name}': data must be a Float32Array, got ${describeValue(t.data)}`);
       if (!Array.isArray(t.shape) || t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
         if (!this.dyn) throw new ShapeError(`input '${name}': expected shape ${shapeStr(want)}, got ${describeValue(t.shape)}`);
@@ -378,7 +467,8 @@ export class Model {
     // a dynamic model switches to (or plans) the feeds' shapes before anything is copied
     if (!fits) this.select(this.dyn!, feeds);
     for (const name of this.inputNames) {
-      const t = feeds[name];
+      if (this.intInputs.has(name)) continue;
+      const t = feeds[name] as Tensor;
       const want = this.inputShapes[name];
       if (t.data.length !== numel(want))
         throw new ShapeError(`input '${name}': ${t.data.length} values for shape ${shapeStr(want)} (${numel(want)})`);
@@ -419,7 +509,7 @@ export class Model {
     let rf = new Map<string, string[]>();
     try {
       rf = new Map(
-        analysisModule!.receptiveField(this).map((r) => [
+        (analysis?.(this) ?? []).map((r) => [
           r.name,
           r.global ? ['all', '-'] : [`${r.size[0]}x${r.size[1]}`, `${r.jump[0]}x${r.jump[1]}`],
         ]),
@@ -601,9 +691,18 @@ function summarize(g: Graph): LayerInfo[] {
  */
 const MIN_PARALLEL_MACS = 100_000;
 
-/** The receptive-field analysis summary() shows, loaded by the first compileGraph. */
-let analysis: Promise<typeof import('./analysis/receptiveField')> | undefined;
-let analysisModule: typeof import('./analysis/receptiveField') | undefined;
+/**
+ * The receptive-field analysis summary() shows, set by src/analysis/receptiveField.ts when that
+ * module loads: always with 'wasmcnn' in Node, Deno and Bun; in a bundle, wherever the app
+ * imports `receptiveField`. Then `import { init, loadOnnx }` does not carry it (esbuild would
+ * put a module both exported and lazily imported in the main chunk).
+ */
+let analysis: ((model: Model) => ReceptiveField[]) | undefined;
+
+/** @internal Called by src/analysis/receptiveField.ts. */
+export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void {
+  analysis = f;
+}
 
 /**
  * Compile a graph into a Model. Inputs with every dim concrete and no dynamicAxes give a model
@@ -614,9 +713,9 @@ let analysisModule: typeof import('./analysis/receptiveField') | undefined;
 export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
   if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
   checkWeights(g);
-  // constant folding in shape inference (here and in later per-shape plans) runs on the host
-  // evaluator; summary() reads receptive fields: both load with the first model, not up front
-  [, analysisModule] = await Promise.all([loadEvaluator(), (analysis ??= import('./analysis/receptiveField'))]);
+  // constant folding in shape inference (here and in later per-shape plans) and a graph's
+  // data-dependent tail run on the host evaluator: it loads with the first model, not up front
+  await loadEvaluator();
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);
@@ -624,36 +723,42 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
     if (!Array.isArray(axes) || axes.some((a) => !Number.isInteger(a) || a < 0 || a >= (i.shape?.length ?? 0)))
       throw new ShapeError(`dynamicAxes['${name}'] must list axes of its shape ${shapeStr(i.shape)}, got ${describeValue(axes)}`);
   }
-  const dynamic = g.inputs.some((i) => i.shape?.some((d) => d < 1) || (dynamicAxes[i.name]?.length ?? 0) > 0);
+  const inputs = g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() }));
+  const floats = (list: ValueInfo[]) => list.filter((i) => !i.dtype || i.dtype === 'float');
+  const dynamic = floats(g.inputs).some((i) => i.shape?.some((d) => d < 1) || (dynamicAxes[i.name]?.length ?? 0) > 0);
   const cache = options.planCache ?? DEFAULT_PLAN_CACHE;
   if (!Number.isSafeInteger(cache) || cache < 1) throw new ValueError(`planCache must be a positive integer, got ${describeValue(cache)}`);
   if (!dynamic) {
-    inferShapes(g);
     const { mem, k, pool, id } = await instantiate();
     mem.setBase(k.heap_base());
     const backing = { mem, k, pool, id };
-    return new Model({ backing, plan: planGraph(g, options, backing) });
+    return new Model({ backing, plan: planSplit(g, options, backing), inputs });
   }
   for (const i of g.inputs)
     if (!i.shape) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
   // the first plan: every dim as given, an unknown batch as 1; none if another dim is unknown
-  const first = g.inputs.map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
+  const first = floats(g.inputs).map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
   const template = cloneGraph(g);
   template.inputs.forEach((i) => (i.shape = i.shape!.map((d, j) => (d < 1 || dynamicAxes[i.name]?.includes(j) ? -1 : d))));
   const { mem, k, pool, id } = await instantiate();
   mem.setBase(k.heap_base());
   mem.enableTracking();
   const backing = { mem, k, pool, id };
-  const dyn: Dynamic = {
-    template, options, cache: new Map(), size: cache, shared: new Map(), nextOwner: 1, packs: 0, plans: 0,
+  const dyn = newDynamic(template, options, cache);
+  if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn, inputs: template.inputs });
+  floats(g.inputs).forEach((i, j) => (i.shape = first[j]));
+  const plan = planDynamic(g, backing, dyn);
+  dyn.cache.set(first.map((s) => s.join('x')).join(','), plan);
+  return new Model({ backing, plan, dyn, inputs: template.inputs });
+}
+
+/** Planning state for a graph whose input shapes come with each run (a dynamic model, a tail's island). */
+function newDynamic(template: Graph, options: CompileOptions, size: number): Dynamic {
+  return {
+    template, options, cache: new Map(), size, shared: new Map(), packs: 0, plans: 0,
     ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)),
     regions: new Map(),
   };
-  if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn });
-  g.inputs.forEach((i, j) => (i.shape = first[j]));
-  const plan = planDynamic(g, backing, dyn);
-  dyn.cache.set(first.map((s) => s.join('x')).join(','), plan);
-  return new Model({ backing, plan, dyn });
 }
 
 /**
@@ -664,12 +769,11 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
  */
 function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): Plan {
   const { mem } = backing;
-  const owner = dyn.nextOwner++;
+  const owner = mem.newOwner();
   const prev = mem.setOwner(owner);
   let plan: Plan | undefined;
   try {
-    inferShapes(g);
-    plan = planGraph(g, dyn.options, backing, dyn, owner);
+    plan = planSplit(g, dyn.options, backing, dyn, owner);
     dyn.plans++;
     return plan;
   } catch (e) {
@@ -716,7 +820,7 @@ function region(dyn: Dynamic, mem: Mem, kind: string, bytes: number, user: numbe
       mem.free(r.owner);
       list.pop();
     }
-    const owner = dyn.nextOwner++;
+    const owner = mem.newOwner();
     const prev = mem.setOwner(owner);
     try {
       r = { ptr: mem.alloc(bytes), size: bytes, owner, users: new Set() };
@@ -769,6 +873,20 @@ function keyOf(dyn: Dynamic, v: Float32Array | string | number | boolean | undef
   return `#${id}`;
 }
 
+/**
+ * Infer shapes and plan: the wasm steps of everything plannable for these input shapes, and
+ * the tail program of what depends on run-time values (data-dependent ops and their readers).
+ */
+function planSplit(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dynamic, owner = 0): Plan {
+  const split = inferShapes(g, { split: true });
+  const plan = planGraph(g, options, backing, dyn, owner);
+  if (split) {
+    plan.tail = evaluatorModule().tailProgram(split, g.opset, (op) => opDef(op) !== undefined);
+    plan.layers.push(...evaluatorModule().tailLayers(split, plan.layers, NOT_PARAMS));
+  }
+  return plan;
+}
+
 /** Plan a graph whose shapes are inferred: passes, layouts, arena, then one step per node. */
 function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dynamic, owner = 0): Plan {
   removeIdentities(g);
@@ -796,7 +914,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
     const name = key.map((v) => keyOf(dyn, v)).join('|');
     let e = dyn.shared.get(name);
     if (!e) {
-      const own = dyn.nextOwner++;
+      const own = mem.newOwner();
       const prev = mem.setOwner(own);
       // made from the loaded weights (small arrays such as folded BatchNorm scales are remade
       // per plan but keyed by content): kept; from a large tensor of this plan's own: not

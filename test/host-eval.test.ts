@@ -3,11 +3,12 @@
 // inputs, and requires equal shapes and values (exact for int/bool, 1e-6 relative for float).
 // If/Loop run small subgraphs the same way. Bad input must give typed errors naming the node.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../src/errors';
 import { evalConst, loadEvaluator } from '../src/graph/constEval';
-import { evalGraph, evalNode, fromTyped, HOST_OPS, toTyped, type Const, type HostGraph } from '../src/graph/eval/index';
+import { evalGraph, evalNode, fromTyped, HOST_OPS, nodeReads, toTyped, type Const, type HostGraph } from '../src/graph/eval/index';
 import { emptyGraph, type AttrValue, type Node, type ValueInfo } from '../src/graph/ir';
 import { parseOnnx, readTensorProto } from '../src/onnx/reader';
 import { graphToOnnx } from '../src/onnx/writer';
@@ -534,6 +535,15 @@ describe('If and Loop match onnxruntime', () => {
     expect(Array.from(kz.v)).toEqual([100]);
     expect(sz.shape).toEqual([0, 1]);
   });
+  it('nodeReads lists the outer values subgraphs read, nested ones and returned-as-is ones included', async () => {
+    await loadEvaluator(); // the subgraph walk is loaded with the evaluator
+    expect(nodeReads(ifGraph.nodes[0])).toEqual(['c', 'x']);
+    // loop_1's body reads x and limit from outside; its own i, cin, acc and products are not listed
+    expect(nodeReads(loopGraph(true).nodes[0])).toEqual(['M', 'c0', 'a0', 'x', 'limit']);
+    const passThrough = sub([], [{ name: 'outer_v' }], []);
+    const nested = sub([], [{ name: 'o' }], [n('in_if', 'If', ['c2'], ['o'], { then_branch: passThrough, else_branch: passThrough })]);
+    expect(nodeReads(n('top', 'If', ['c'], ['y'], { then_branch: nested, else_branch: sub([], [{ name: 'c' }], []) }))).toEqual(['c', 'c2', 'outer_v']);
+  });
   it('Loop whose scan output would pass the element cap stops early with a ShapeError', () => {
     const big = sub(
       [{ name: 'i', dtype: 'int', shape: [] }, { name: 'cin', dtype: 'bool', shape: [] }],
@@ -556,6 +566,251 @@ describe('If and Loop match onnxruntime', () => {
     }
     expect(err).toBeInstanceOf(ValueError);
     expect((err as Error).message).toMatch(/loop_1.*50 iterations/);
+  });
+});
+
+// ---- Detection ops, depth/space, Pad ------------------------------------------------------------
+
+/** `count` boxes [y1, x1, y2, x2] (corners sometimes swapped) or [cx, cy, w, h], on a grid of 1/4 pixel so IoUs tie exactly. */
+function randomBoxes(count: number, seed: number, center: boolean): number[] {
+  const p = rnd(count * 4, seed, 16, 0.25);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const [a, b, c, d] = p.slice(i * 4, i * 4 + 4);
+    if (center) out.push(a + 16, b + 16, Math.abs(c) + 0.25, Math.abs(d) + 0.25);
+    else if (i % 5 === 0) out.push(a + Math.abs(c), b + Math.abs(d), a, b); // corners given in the other order
+    else out.push(a, b, a + Math.abs(c) * (i % 7 === 0 ? 0 : 1), b + Math.abs(d));
+  }
+  return out;
+}
+
+describe('NonMaxSuppression matches onnxruntime', () => {
+  const nmsNode = (center: number): Record<string, AttrValue> => ({ center_point_box: center });
+  it('IoU exactly at the threshold is kept (the test is >), one box above is suppressed; equal scores keep the lower index', async () => {
+    // A = [0,0,2,2] (area 4); B = [0,0,2,1] (area 2): IoU = 2/4 = 0.5; C equals A with the same score as A
+    const boxes = F([0, 0, 2, 2, 0, 0, 2, 1, 0, 0, 2, 2, 5, 5, 6, 6], [1, 4, 4]);
+    const scores = F([0.9, 0.8, 0.9, 0.1], [1, 1, 4]);
+    const [keepAll] = await check('NonMaxSuppression', [boxes, scores, I([10], [1]), F([0.5], [1]), null], nmsNode(0));
+    expect(Array.from(keepAll.v)).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 3]); // C (IoU 1 with A) goes, B (0.5) stays
+    const [tight] = await check('NonMaxSuppression', [boxes, scores, I([10], [1]), F([0.49], [1]), F([0.1], [1])], nmsNode(0));
+    expect(Array.from(tight.v)).toEqual([0, 0, 0]); // D's score 0.1 is not > 0.1
+  });
+  for (const center of [0, 1])
+    it(`random boxes, center_point_box ${center}: batches, classes, thresholds, max per class`, async () => {
+      const nb = 2;
+      const nc = 3;
+      const count = 120;
+      const boxes = F([...randomBoxes(count, 5 + center, center === 1), ...randomBoxes(count, 9 + center, center === 1)], [nb, count, 4]);
+      // coarse scores: many exact ties
+      const scores = F(rnd(nb * nc * count, 13 + center, 1, 0.125), [nb, nc, count]);
+      for (const [max, iou, thr] of [[1000, 0.5, null], [7, 0.3, 0.25], [3, 0, -1], [1000, 1, 0.5], [0, 0.5, null]] as const) {
+        const [sel] = await check('NonMaxSuppression', [boxes, scores, I([max], [1]), F([iou], [1]), thr === null ? null : F([thr], [1])], nmsNode(center), { opset: 11 });
+        if (max > 0) expect(sel.shape[0]).toBeGreaterThan(0);
+      }
+      // omitted max_output_boxes_per_class: nothing selected
+      await check('NonMaxSuppression', [boxes, scores], nmsNode(center));
+    });
+  it('zero boxes, zero classes, zero batches give [0, 3]', async () => {
+    for (const [b, c, n] of [[1, 2, 0], [1, 0, 5], [0, 2, 5]]) {
+      const [r] = await check('NonMaxSuppression', [F(rnd(b * n * 4, 3), [b, n, 4]), F(rnd(b * c * n, 4), [b, c, n]), I([5], [1]), F([0.5], [1]), F([0], [1])], {}, { opset: 11 });
+      expect(r.shape).toEqual([0, 3]);
+    }
+  });
+  it('bad shapes and attributes are typed errors naming the node', () => {
+    const b = F(new Array(8).fill(0), [1, 2, 4]);
+    throwsTyped(() => evalNode(node('NonMaxSuppression', 2), [F([0, 0, 1, 1], [1, 4]), F([1], [1, 1, 1])]), ShapeError);
+    throwsTyped(() => evalNode(node('NonMaxSuppression', 2), [b, F([1, 2, 3], [1, 1, 3])]), ShapeError);
+    throwsTyped(() => evalNode(node('NonMaxSuppression', 4, { center_point_box: 2 }), [b, F([1, 2], [1, 1, 2]), I([1], [1]), F([0.5], [1])]), ValueError);
+    throwsTyped(() => evalNode(node('NonMaxSuppression', 4), [b, F([1, 2], [1, 1, 2]), I([1], [1]), F([1.5], [1])]), ValueError);
+  });
+});
+
+describe('RoiAlign matches onnxruntime', () => {
+  const X = F(rnd(2 * 3 * 9 * 11, 31, 2, 1 / 64), [2, 3, 9, 11]);
+  // rois inside, across the border, degenerate (zero size), reversed, far outside
+  const rois = F([0, 0, 10, 8, 1.3, 2.7, 6.1, 5.2, -3, -2, 4, 3, 5, 5, 5, 5, 8, 7, 2, 1, 30, 30, 40, 40, 0.5, 0.5, 1.25, 9.75], [7, 4]);
+  const bi = I([0, 1, 1, 0, 1, 0, 1], [7]);
+  for (const mode of ['avg', 'max'])
+    for (const [opset, ctm] of [[10, undefined], [16, 'half_pixel'], [16, 'output_half_pixel'], [16, undefined]] as const)
+      it(`mode ${mode}, opset ${opset}, coordinate_transformation_mode ${ctm ?? '(default)'}, fixed and adaptive sampling`, async () => {
+        // spatial scales are not integers: the writer would type them INT
+        for (const [ratio, oh, ow, scale] of [[0, 3, 4, 0.75], [2, 7, 7, 0.5], [1, 2, 1, 1.5]]) {
+          const attrs: Record<string, AttrValue> = { mode, sampling_ratio: ratio, output_height: oh, output_width: ow, spatial_scale: scale };
+          if (ctm) attrs.coordinate_transformation_mode = ctm;
+          await check('RoiAlign', [X, rois, bi], attrs, { opset, atol: 1e-6, rtol: 1e-5 });
+        }
+      });
+  it('zero rois give [0, C, h, w]; bad batch indices and shapes are typed errors', async () => {
+    const [r] = await check('RoiAlign', [X, F([], [0, 4]), I([], [0])], { output_height: 2, output_width: 2 }, { opset: 16 });
+    expect(r.shape).toEqual([0, 3, 2, 2]);
+    throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1, 1], [1, 4]), I([2], [1])]), ValueError);
+    throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1, 1], [1, 4]), I([-1], [1])]), ValueError);
+    throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1], [1, 3]), I([0], [1])]), ShapeError);
+    throwsTyped(() => evalNode(node('RoiAlign', 3, { mode: 'min' }), [X, F([0, 0, 1, 1], [1, 4]), I([0], [1])]), ValueError);
+    // a roi that is not finite, or would take more samples than the cap, is refused rather than sampled as garbage
+    throwsTyped(() => evalNode(node('RoiAlign', 3, { sampling_ratio: 2 }), [X, F([0, 0, NaN, 1], [1, 4]), I([0], [1])]), ValueError);
+    throwsTyped(() => evalNode(node('RoiAlign', 3), [X, F([0, 0, 1e30, 1e30], [1, 4]), I([0], [1])]), ValueError);
+  });
+});
+
+describe('DepthToSpace, SpaceToDepth and Pad match onnxruntime', () => {
+  it('DepthToSpace DCR and CRD (opset 11 and 13), SpaceToDepth, odd sizes, empty batch', async () => {
+    const x = F(rnd(2 * 18 * 3 * 5, 41), [2, 18, 3, 5]);
+    for (const b of [1, 3]) {
+      await check('DepthToSpace', [x], { blocksize: b });
+      await check('DepthToSpace', [x], { blocksize: b, mode: 'CRD' });
+    }
+    await check('DepthToSpace', [F(rnd(32, 45), [1, 8, 2, 2])], { blocksize: 2, mode: 'CRD' }, { opset: 11 });
+    await check('SpaceToDepth', [F(rnd(2 * 3 * 6 * 9, 43), [2, 3, 6, 9])], { blocksize: 3 });
+    await check('DepthToSpace', [F([], [0, 4, 3, 3])], { blocksize: 2 });
+    throwsTyped(() => evalNode(node('DepthToSpace', 1, { blocksize: 2 }), [F(rnd(18, 1), [1, 2, 3, 3])]), ShapeError);
+    throwsTyped(() => evalNode(node('SpaceToDepth', 1, { blocksize: 2 }), [F(rnd(18, 1), [1, 2, 3, 3])]), ShapeError);
+  });
+  it('Pad: constant (with and without a value), reflect, edge, wrap, negative pads, axes, ints', async () => {
+    const x = F(rnd(2 * 3 * 4, 51), [2, 3, 4]);
+    for (const mode of ['constant', 'reflect', 'edge', 'wrap']) {
+      await check('Pad', [x, I([0, 1, 2, 1, 2, 3], [6]), mode === 'constant' ? F([1.5], []) : null], { mode }, { opset: 19 });
+      await check('Pad', [x, I([1, -1, 1, 0, 1, -2], [6])], { mode }, { opset: 19 });
+      await check('Pad', [x, I([2, 1, 1, 2], [4]), null, I([-1, 1], [2])], { mode }, { opset: 19 });
+    }
+    await check('Pad', [I([1, 2, 3, 4, 5, 6], [2, 3]), I([1, 2, 0, 1], [4]), I([-9], [])], {}, { opset: 13 });
+    await check('Pad', [x], { pads: [1, 0, 0, 0, 1, 2], value: -2.5 }, { opset: 10 });
+    await check('Pad', [x, I([0, 0, 0, 0, 0, 0], [6])], { mode: 'reflect' }, { opset: 13 });
+    throwsTyped(() => evalNode(node('Pad', 2, { mode: 'reflect' }), [x, I([0, 0, 4, 0, 0, 0], [6])]), ShapeError);
+    throwsTyped(() => evalNode(node('Pad', 2), [x, I([0, 0, -5, 0, 0, 0], [6])]), ShapeError);
+    throwsTyped(() => evalNode(node('Pad', 2), [x, I([0, 0], [2])]), ShapeError);
+  });
+});
+
+// ---- Zero-size tensors ------------------------------------------------------------------------
+
+describe('zero-size tensors match onnxruntime', () => {
+  const none = B([0, 0, 0, 0, 0, 0], [2, 3]);
+  const empty2 = F([], [0, 4]);
+  it('NonZero of nothing, then Gather / GatherND / GatherElements with empty indices', async () => {
+    const [nz] = await check('NonZero', [none]);
+    expect(nz.shape).toEqual([2, 0]);
+    const data = F(rnd(12, 3), [3, 4]);
+    await check('Gather', [data, I([], [0])], { axis: 0 });
+    await check('Gather', [data, I([], [2, 0])], { axis: 1 });
+    await check('Gather', [empty2, I([], [0])], { axis: 0 });
+    await check('GatherND', [data, I([], [0, 2])]);
+    await check('GatherND', [data, I([], [0, 1])]);
+    await check('GatherElements', [data, I([], [0, 4])], { axis: 0 });
+    await check('ScatterND', [data, I([], [0, 2]), F([], [0])]);
+    await check('ScatterElements', [data, I([], [3, 0]), F([], [3, 0])], { axis: 1 });
+  });
+  it('TopK with k = 0 and on an empty row set; ArgMax over a non-empty axis of an empty tensor', async () => {
+    await check('TopK', [F(rnd(10, 4), [2, 5]), I([0], [1])], {}, { outputs: 2 });
+    // onnxruntime 1.30 dies (SIGFPE) on TopK along a non-empty axis of a tensor with no rows: first principles instead
+    const [tv, ti] = evalNode(node('TopK', 2, { axis: 1 }), [empty2, I([2], [1])]);
+    expect([tv.shape, ti.shape, tv.v.length, ti.kind]).toEqual([[0, 2], [0, 2], 0, 'int']);
+    await check('TopK', [F([], [3, 0]), I([0], [1])], {}, { outputs: 2 });
+    await check('ArgMax', [empty2], { axis: 1 });
+  });
+  it('Concat with empty parts, Reshape, Slice, Squeeze, Unsqueeze, Transpose, Flatten, Split of empties', async () => {
+    await check('Concat', [F([], [0, 4]), F(rnd(8, 5), [2, 4]), F([], [0, 4])], { axis: 0 });
+    await check('Concat', [F([], [0, 4]), F([], [0, 4])], { axis: 0 });
+    await check('Concat', [I([], [3, 0]), I([1, 2, 3], [3, 1])], { axis: 1 });
+    await check('Reshape', [empty2, I([-1, 2], [2])]);
+    await check('Reshape', [empty2, I([2, 0, 2], [3])], { allowzero: 1 });
+    await check('Slice', [empty2, I([0, 1], [2]), I([10, 3], [2])]);
+    await check('Slice', [F(rnd(8, 6), [2, 4]), I([1], [1]), I([1], [1])]);
+    await check('Squeeze', [F([], [0, 1, 4]), I([1], [1])]);
+    await check('Unsqueeze', [empty2, I([0, 3], [2])]);
+    await check('Transpose', [F([], [0, 2, 3])], { perm: [2, 0, 1] });
+    await check('Flatten', [F([], [2, 0, 3])], { axis: 2 });
+    await check('Split', [F([], [4, 0]), I([1, 3], [2])], { axis: 0 }, { outputs: 2 });
+  });
+  it('Expand and Tile to zero dims, ConstantOfShape and Range with empty results, Where and arithmetic on empties', async () => {
+    await check('Expand', [F([1, 2], [2, 1]), I([0, 2, 3], [3])]);
+    await check('Expand', [empty2, I([3, 1, 4], [3])]);
+    await check('Tile', [F(rnd(6, 7), [2, 3]), I([0, 2], [2])]);
+    await check('Tile', [empty2, I([3, 2], [2])]);
+    await check('Range', [I([5], []), I([5], []), I([1], [])]);
+    await check('Range', [F([0], []), F([-1], []), F([0.5], [])]);
+    await check('Where', [B([], [0, 4]), empty2, F([1], [])]);
+    await check('Add', [empty2, F([1, 2, 3, 4], [4])]);
+    await check('Greater', [empty2, F([0.5], [])]);
+    await check('Cast', [empty2], { to: 7 });
+    await check('Shape', [empty2]);
+    await check('Size', [empty2]);
+  });
+  it('reductions over empty axes: the identity element (Sum 0, Prod 1, Max -inf, Min +inf), as onnxruntime', async () => {
+    for (const op of ['ReduceSum', 'ReduceProd', 'ReduceMax', 'ReduceMin', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2', 'ReduceLogSumExp', 'ReduceMean'])
+      await check(op, [empty2, I([0], [1])], { keepdims: 1 });
+    await check('ReduceMax', [F([], [3, 0]), I([1], [1])], { keepdims: 0 });
+    await check('ReduceSum', [I([], [0, 4]), I([0], [1])], { keepdims: 0 });
+    await check('ReduceMax', [empty2, I([1], [1])], { keepdims: 1 });
+    // ints: onnxruntime gives INT64_MIN/MAX, which no JS number holds exactly: refused
+    throwsTyped(() => evalNode(node('ReduceMax', 2), [I([], [0, 4]), I([0], [1])]), ValueError);
+  });
+  it('If whose taken branch returns an empty tensor', async () => {
+    const thenB = sub([], [{ name: 'te', dtype: 'float' }], [n('t_nz', 'NonZero', ['m'], ['idx']), n('t_sq', 'Squeeze', ['idx', 'zero'], ['flat']), n('t_g', 'Gather', ['x', 'flat'], ['te'])]);
+    thenB.intConstants!.set('zero', { ints: [0], shape: [1] });
+    const elseB = sub([], [{ name: 'ee', dtype: 'float' }], [n('e_id', 'Identity', ['x'], ['ee'])]);
+    const g = sub(
+      [{ name: 'c', dtype: 'bool', shape: [] }, { name: 'm', dtype: 'bool', shape: [4] }, { name: 'x', dtype: 'float', shape: [4] }],
+      [{ name: 'y', dtype: 'float' }],
+      [n('if_e', 'If', ['c'], ['y'], { then_branch: thenB, else_branch: elseB })],
+    );
+    const [y] = await checkGraph(g, [['c', B([1], [])], ['m', B([0, 0, 0, 0], [4])], ['x', F([1, 2, 3, 4], [4])]]);
+    expect(y.shape).toEqual([0]);
+  });
+});
+
+describe('speed of detector tails', () => {
+  it('NonMaxSuppression over 3k / 20k boxes, RoiAlign 1000 rois x 256 channels x 7x7', () => {
+    const t = (fn: () => unknown) => {
+      let best = Infinity;
+      for (let rep = 0; rep < 3; rep++) {
+        const t0 = performance.now();
+        fn();
+        best = Math.min(best, performance.now() - t0);
+      }
+      return best;
+    };
+    const times: string[] = [];
+    for (const count of [3000, 20000]) {
+      // boxes spread over an 800x800 image, sizes 8..136 px: overlapping clusters as a detector produces
+      const p = rnd(count * 4, 61, 1, 1e-4).map((v) => (v + 1) / 2);
+      const b: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const x0 = p[4 * i] * 700;
+        const y0 = p[4 * i + 1] * 700;
+        b.push(y0, x0, y0 + 8 + p[4 * i + 2] * 128, x0 + 8 + p[4 * i + 3] * 128);
+      }
+      const boxes = F(b, [1, count, 4]);
+      const scores = F(rnd(count, 67, 1, 1e-5).map((v) => (v + 1) / 2), [1, 1, count]);
+      let sel!: Const;
+      const ms = t(() => ([sel] = evalNode(node('NonMaxSuppression', 5), [boxes, scores, I([count], [1]), F([0.5], [1]), F([0.05], [1])])));
+      times.push(`NMS ${count} boxes ${ms.toFixed(1)} ms (${sel.shape[0]} kept)`);
+      expect(sel.shape[0]).toBeGreaterThan(10);
+    }
+    const fm = F(rnd(256 * 50 * 50, 71, 1, 1e-3), [1, 256, 50, 50]);
+    const r: number[] = [];
+    const q = rnd(4000, 73, 1, 1e-3).map((v) => (v + 1) * 190);
+    for (let i = 0; i < 1000; i++) r.push(Math.min(q[4 * i], q[4 * i + 2]), Math.min(q[4 * i + 1], q[4 * i + 3]), Math.max(q[4 * i], q[4 * i + 2]) + 4, Math.max(q[4 * i + 1], q[4 * i + 3]) + 4);
+    const rois = F(r, [1000, 4]);
+    const bi = I(new Array(1000).fill(0), [1000]);
+    let y!: Const;
+    const attrs = { output_height: 7, output_width: 7, sampling_ratio: 2, spatial_scale: 0.125, coordinate_transformation_mode: 'half_pixel' };
+    const ms = t(() => ([y] = evalNode(node('RoiAlign', 3, attrs), [fm, rois, bi], { opset: 16 })));
+    times.push(`RoiAlign 1000x256x7x7 (sampling 2) ${ms.toFixed(1)} ms`);
+    const ms0 = t(() => ([y] = evalNode(node('RoiAlign', 3, { ...attrs, sampling_ratio: 0 }), [fm, rois, bi], { opset: 16 })));
+    times.push(`RoiAlign adaptive ${ms0.toFixed(1)} ms`);
+    // as MultiScaleRoIAlign assigns them: rois of 7-14 feature pixels on their level (bins of 1-2 pixels)
+    const small: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const x0 = q[4 * i] * 0.9;
+      const y0 = q[4 * i + 1] * 0.9;
+      const side = 56 + (q[4 * i + 2] / 380) * 56;
+      small.push(x0, y0, x0 + side, y0 + side * (0.5 + q[4 * i + 3] / 380));
+    }
+    const ms1 = t(() => ([y] = evalNode(node('RoiAlign', 3, attrs), [fm, F(small, [1000, 4]), bi], { opset: 16 })));
+    times.push(`RoiAlign FPN-sized rois ${ms1.toFixed(1)} ms`);
+    expect(y.shape).toEqual([1000, 256, 7, 7]);
+    console.log(`host eval (best of 3): ${times.join('; ')}`);
   });
 });
 
@@ -841,4 +1096,61 @@ describe('a torch.onnx export of a detection post-processing tail (tools/host_ev
       }
     });
   }
+});
+
+describe('a scripted torch.onnx export with If and Loop (tools/host_eval_fixtures.py, Flow)', () => {
+  for (const opset of [11, 17]) {
+    it(`opset ${opset}: parsed subgraphs run on evalGraph and equal onnxruntime, empty results included`, async () => {
+      const bytes = readFileSync(new URL(`fixtures/host-eval/flow_opset${opset}.onnx`, import.meta.url));
+      const model = parseOnnx(bytes);
+      const ops = model.graph.nodes.map((q) => q.op);
+      expect(ops.filter((op) => op === 'Loop').length, 'two loops').toBe(2);
+      expect(ops).toContain('If');
+      const body = model.graph.nodes.find((q) => q.op === 'Loop')!.attrs.body as HostGraph;
+      expect(body.inputs.length).toBeGreaterThanOrEqual(2);
+      const session = await ort.InferenceSession.create(bytes);
+      // sizes 5, 1 and 0 (no iteration of the for-loop, the while-loop runs to its bound of 20, an empty selection)
+      const cases: [number[], number][] = [[rnd(5, 81, 2, 1 / 8), 3], [[0.5, -1, 2, -0.25, 1], 100], [[-0.125], 0.5], [[], 3], [[1, 2], -1]];
+      for (const [xs, t] of cases) {
+        const feeds: [string, Const][] = [['x', F(xs, [xs.length])], ['t', F([t], [])]];
+        const mine = evalGraph(model.graph, new Map(feeds), { opset });
+        const r = await session.run(Object.fromEntries(feeds.map(([k, c]) => [k, ortTensor(c)])));
+        model.graph.outputs.forEach((o, j) => same(mine[j], fromOrt(r[o.name]), `${o.name} (x = [${xs}], t = ${t})`));
+        if (!xs.length) expect(mine[0].shape).toEqual([0]);
+      }
+    });
+  }
+});
+
+describe("torchvision's detectors exported whole (tiny FasterRCNN and RetinaNet, tools/host_eval_fixtures.py)", () => {
+  // onnxruntime runs the file (whose outputs also list every Conv/Resize/Gemm output, the wasm
+  // body's part); every other node, the data-dependent tail with its If subgraphs, NMS and
+  // RoiAlign included, runs on evalGraph fed with those, and must give the same detections
+  for (const name of ['fasterrcnn_tiny', 'retinanet_tiny'])
+    for (const opset of [11, 17])
+      it(`${name}, opset ${opset}: the same boxes, scores and labels at two image sizes`, async () => {
+        const bytes = gunzipSync(readFileSync(new URL(`fixtures/host-eval/${name}_opset${opset}.onnx.gz`, import.meta.url)));
+        const model = parseOnnx(bytes);
+        const g = model.graph;
+        const all = (nodes: Node[]): string[] =>
+          nodes.flatMap((q) => [q.op, ...Object.values(q.attrs).flatMap((a) => (a && typeof a === 'object' && 'nodes' in a ? all(a.nodes) : []))]);
+        const ops = new Set(all(g.nodes));
+        for (const op of ['If', 'NonMaxSuppression', 'TopK', ...(name === 'fasterrcnn_tiny' ? ['RoiAlign'] : [])]) expect(ops.has(op), op).toBe(true);
+        const body = g.nodes.filter((q) => !HOST_OPS.has(q.op));
+        const host: HostGraph = { ...g, outputs: g.outputs.slice(0, 3), nodes: g.nodes.filter((q) => HOST_OPS.has(q.op)) };
+        const session = await ort.InferenceSession.create(bytes);
+        for (const [h, w, seed] of [[80, 72, 1], [50, 120, 2]]) {
+          const image = F(rnd(3 * h * w, seed, 0.5, 1 / 256).map((v) => v + 0.5), [3, h, w]);
+          const r = await session.run({ image: ortTensor(image) });
+          const feeds = new Map<string, Const>([['image', image]]);
+          for (const q of body)
+            for (const o of q.outputs) {
+              expect(r[o], `${q.op} output '${o}' fed from onnxruntime`).toBeDefined();
+              feeds.set(o, fromTyped(r[o].data as Float32Array, Array.from(r[o].dims), o));
+            }
+          const mine = evalGraph(host, feeds, { opset });
+          ['boxes', 'scores', 'labels'].forEach((o, j) => same(mine[j], fromOrt(r[o]), `${o} (${h}x${w})`));
+          expect(mine[0].shape[0], 'detections').toBeGreaterThan(3);
+        }
+      });
 });

@@ -4,7 +4,7 @@
 // transcendental approximations; the ONNX suite itself defaults to rtol 1e-3).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadOnnx, UnsupportedOpError } from '../src/index';
+import { loadOnnx, UnsupportedOpError, type Feeds } from '../src/index';
 import type { IntTensor, Tensor } from '../src/graph/ir';
 import { parseOnnx, readTensorProto } from '../src/onnx/reader';
 
@@ -15,15 +15,11 @@ const SKIP: [RegExp, string][] = [
   [/resize_.*antialias/, 'Resize antialias=1 is not supported (UnsupportedOpError)'],
   [/_3d$|_1d$|Conv1d|Conv3d/, 'only 2-D convolution and pooling are in scope'],
   [/training_mode/, 'batch norm in training mode is not inference'],
-  [/float64/, 'float64 tensors: wasmcnn computes in float32'],
   [/split_to_sequence/, 'sequence types are out of scope'],
-  [/hardmax/, 'Hardmax (one-hot argmax) is not a CNN operator'],
   [/matmulinteger/, 'integer matmul: wasmcnn computes in float32'],
-  [/Embedding/, 'integer index inputs (embedding lookup) are out of scope'],
   [/PoissonNLLLLoss/, 'losses are training-only'],
   [/zero_size_splits|reshape_allowzero/, 'zero-sized tensors are out of scope'],
   [/swish$/, 'Swish with alpha (opset 24) is not in scope yet; SiLU is'],
-  [/edge_pad|reflect_pad/, 'int32 data tensors: wasmcnn computes in float32 (float Pad modes run in pytorch-converted/test_ReflectionPad2d, test_ReplicationPad2d)'],
   [/layer_normalization/, 'these cases also request the Mean/InvStdDev training outputs; inference LayerNorm is tested by the zoo and ONNX model tests'],
 ];
 
@@ -83,12 +79,16 @@ describe('ONNX backend conformance', () => {
       const outputs = readSet(c.dir, 'output');
       const { graph } = parseOnnx(bytes);
       const names = graph.inputs.map((i) => i.name);
-      const feeds: Record<string, Tensor> = {};
+      const feeds: Feeds = {};
       const constants: Record<string, Tensor | IntTensor> = {};
+      // integer inputs are frozen as constants (the wasm path plans with them), unless the
+      // graph has no float input: then they are fed at run time (host-evaluated)
+      const anyFloat = inputs.some((t) => t.dtype === 'float');
       names.forEach((n, i) => {
         const t = inputs[i];
-        if (t.dtype !== 'float') constants[n] = t.tensor;
-        else feeds[n] = t.tensor as Tensor;
+        if (t.dtype === 'float') feeds[n] = t.tensor as Tensor;
+        else if (anyFloat) constants[n] = t.tensor;
+        else feeds[n] = { data: Float64Array.from((t.tensor as IntTensor).ints), shape: t.tensor.shape };
       });
       let model;
       try {

@@ -5,8 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FormatError, UnsupportedOpError } from '../src/errors';
-import type { IntTensor, Tensor } from '../src/graph/ir';
-import { parseOnnx, readTensorProto } from '../src/onnx/reader';
+import type { IntTensor, SubGraph, Tensor } from '../src/graph/ir';
+import { MAX_SUBGRAPH_DEPTH, parseOnnx, readTensorProto } from '../src/onnx/reader';
 import { AttributeType, encodeModelProto, encodeTensorProto } from '../src/onnx/schema';
 import { saveSafetensors } from '../src/weights/safetensors';
 import { expectThrow } from './throws';
@@ -481,21 +481,109 @@ describe('errors', () => {
     expectThrow(() => parseOnnx(encodeModel(str8)), FormatError, /w5/, /STRING/);
   });
 
-  it('graph attribute (control flow) → UnsupportedOpError naming the node', () => {
-    const g = {
-      ...base(),
+  const graphAttr = (name: string, g: Record<string, unknown>) => ({ name, type: AttributeType.GRAPH, g });
+  const boolInput = (name: string) => ({ name, type: { tensor_type: { elem_type: 9, shape: { dim: [] } } } });
+  /** y = If(c) then Relu(x) else Neg(x): both branches read the outer 'x'. */
+  const ifModel = (nodes: Record<string, unknown>[] = []) => ({
+    input: [boolInput('c'), f32Input('x', [3])],
+    output: [anyOutput('y')],
+    node: [
+      {
+        op_type: 'If',
+        name: 'branch',
+        input: ['c'],
+        output: ['y'],
+        attribute: [
+          graphAttr('then_branch', { name: 't', node: [{ op_type: 'Relu', input: ['x'], output: ['t_out'] }], output: [anyOutput('t_out')] }),
+          graphAttr('else_branch', { name: 'e', node: [{ op_type: 'Neg', input: ['x2'], output: ['e_out'] }], output: [anyOutput('e_out')] }),
+        ],
+      },
+      ...nodes,
+    ],
+  });
+
+  it('graph attributes (If, Loop) parse into subgraphs that read outer values', async () => {
+    // else_branch reads 'x2', produced by a node the file lists after the If: the If is moved after it
+    const m = parseOnnx(encodeModel(ifModel([{ op_type: 'Identity', name: 'copy', input: ['x'], output: ['x2'] }])));
+    expect(m.graph.nodes.map((q) => q.name)).toEqual(['copy', 'branch']);
+    const t = m.graph.nodes[1].attrs.then_branch as SubGraph;
+    const e = m.graph.nodes[1].attrs.else_branch as SubGraph;
+    expect(t.inputs).toEqual([]);
+    expect(t.outputs).toEqual([{ name: 't_out', dtype: 'float' }]);
+    expect(t.nodes).toEqual([{ name: 'Relu_0', op: 'Relu', inputs: ['x'], outputs: ['t_out'], attrs: {} }]);
+    expect(e.nodes[0].op).toBe('Neg');
+    // the parsed graph runs on the host evaluator, each branch reading the outer scope
+    const { evalGraph } = await import('../src/graph/eval/index');
+    const x = { v: Float32Array.of(1, -2, 3), shape: [3], kind: 'float' as const };
+    const run = (c: number) => Array.from(evalGraph(m.graph, new Map([['c', { v: [c], shape: [], kind: 'bool' as const }], ['x', x]]))[0].v);
+    expect(run(1)).toEqual([1, 0, 3]);
+    expect(run(0)).toEqual([-1, 2, -3]);
+    // a Loop body: its own inputs, an initializer of its own, a nested If reading two scopes up
+    const body = {
+      name: 'body',
+      input: [{ name: 'i', type: { tensor_type: { elem_type: 7, shape: { dim: [] } } } }, boolInput('cin'), f32Input('acc', [3])],
+      output: [boolInput('cout'), anyOutput('acc2')],
+      initializer: [{ name: 'one', dims: [], data_type: 1, float_data: [1] }],
       node: [
+        { op_type: 'Identity', input: ['cin'], output: ['cout'] },
+        { op_type: 'Add', input: ['acc', 'one'], output: ['s'] },
         {
           op_type: 'If',
-          name: 'branch',
-          input: ['x'],
-          output: ['y'],
-          attribute: [{ name: 'then_branch', type: AttributeType.GRAPH, g: { name: 'sub' } }],
+          name: 'inner_if',
+          input: ['c'],
+          output: ['acc2'],
+          attribute: [
+            graphAttr('then_branch', { node: [{ op_type: 'Add', input: ['s', 'x'], output: ['o1'] }], output: [anyOutput('o1')] }),
+            graphAttr('else_branch', { node: [], output: [anyOutput('s')] }), // an outer value returned as is
+          ],
         },
       ],
     };
-    const e = expectThrow(() => parseOnnx(encodeModel(g)), UnsupportedOpError, /branch/, /then_branch/);
-    expect((e as UnsupportedOpError).op).toBe('If');
+    const loop = {
+      input: [boolInput('c'), f32Input('x', [3])],
+      output: [anyOutput('r')],
+      initializer: [{ name: 'M', dims: [], data_type: 7, int64_data: [3] }],
+      node: [{ op_type: 'Loop', name: 'loop', input: ['M', '', 'x'], output: ['r'], attribute: [graphAttr('body', body)] }],
+    };
+    const lm = parseOnnx(encodeModel(loop));
+    const b = lm.graph.nodes[0].attrs.body as SubGraph;
+    expect(b.inputs.map((v) => v.name)).toEqual(['i', 'cin', 'acc']);
+    expect(b.initializers!.get('one')).toEqual({ data: Float32Array.of(1), shape: [] });
+    expect((b.nodes[2].attrs.else_branch as SubGraph).nodes).toEqual([]);
+    const out = (c: number) => Array.from(evalGraph(lm.graph, new Map([['c', { v: [c], shape: [], kind: 'bool' as const }], ['x', x]]))[0].v);
+    expect(out(1)).toEqual([4 + 3, -8 + 3, 12 + 3]); // acc ← acc + 1 + x, three times
+    expect(out(0)).toEqual([4, 1, 6]); // acc ← acc + 1
+  });
+
+  it('malformed subgraphs → FormatError naming the node and the value; GRAPHS → UnsupportedOpError', () => {
+    // a branch reading a value no enclosing graph defines
+    const ghost = ifModel();
+    expectThrow(() => parseOnnx(encodeModel(ghost)), FormatError, /branch/, /'x2'/);
+    // a value produced twice inside a branch
+    const twice = ifModel([{ op_type: 'Identity', input: ['x'], output: ['x2'] }]);
+    (twice.node[0].attribute as { g: { node: unknown[] } }[])[0].g.node.push({ op_type: 'Relu', input: ['x'], output: ['t_out'] });
+    expectThrow(() => parseOnnx(encodeModel(twice)), FormatError, /produced twice/, /t_out/);
+    // a branch with no op_type, an empty GRAPH attribute
+    const noOp = { ...base(), node: [{ op_type: 'If', name: 'b2', input: ['x'], output: ['y'], attribute: [graphAttr('then_branch', { node: [{ input: ['x'], output: ['z'] }] })] }] };
+    expectThrow(() => parseOnnx(encodeModel(noOp)), FormatError, /no op_type/);
+    const empty = { ...base(), node: [{ op_type: 'If', name: 'b3', input: ['x'], output: ['y'], attribute: [{ name: 'then_branch', type: AttributeType.GRAPH }] }] };
+    expectThrow(() => parseOnnx(encodeModel(empty)), FormatError, /then_branch/, /holds no graph/);
+    // a cycle through a subgraph's outer read: A reads (in its branch) what B makes from A's output
+    const cyc = ifModel([{ op_type: 'Identity', name: 'copy', input: ['y'], output: ['x2'] }]);
+    expectThrow(() => parseOnnx(encodeModel(cyc)), FormatError, /cycle/);
+    const graphs = { ...base(), node: [{ op_type: 'Scan', name: 'sc', input: ['x'], output: ['y'], attribute: [{ name: 'bodies', type: AttributeType.GRAPHS, graphs: [{ name: 'a' }] }] }] };
+    expectThrow(() => parseOnnx(encodeModel(graphs)), UnsupportedOpError, /sc/, /GRAPHS/);
+  });
+
+  it(`subgraphs nested deeper than ${MAX_SUBGRAPH_DEPTH} levels → FormatError`, () => {
+    const nest = (depth: number): Record<string, unknown> => {
+      let g: Record<string, unknown> = { node: [{ op_type: 'Identity', input: ['x'], output: ['o'] }], output: [anyOutput('o')] };
+      for (let d = 0; d < depth; d++)
+        g = { node: [{ op_type: 'If', input: ['c'], output: [`o${d}`], attribute: [graphAttr('then_branch', g), graphAttr('else_branch', { output: [anyOutput('x')] })] }], output: [anyOutput(`o${d}`)] };
+      return { input: [boolInput('c'), f32Input('x', [1])], output: g.output, node: g.node };
+    };
+    expect(parseOnnx(encodeModel(nest(MAX_SUBGRAPH_DEPTH))).graph.nodes[0].op).toBe('If');
+    expectThrow(() => parseOnnx(encodeModel(nest(MAX_SUBGRAPH_DEPTH + 1))), FormatError, new RegExp(`nested deeper than ${MAX_SUBGRAPH_DEPTH}`));
   });
 
   it('non-default domain → UnsupportedOpError naming the domain', () => {

@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FormatError, UnsupportedOpError } from '../src/errors';
+import type { SubGraph } from '../src/graph/ir';
 import { parseOnnx, readTensorProto } from '../src/onnx/reader';
 import { decodeMessage, MAX_DEPTH } from '../src/onnx/proto';
 import {
@@ -253,9 +254,19 @@ describe('fields', () => {
     expect(thenAttr.g!.name).toBe('Relu_body');
     expect(thenAttr.g!.node[0]).toMatchObject({ op_type: 'Relu', input: ['x'], output: ['z'] });
     expect(bodies.graphs.map((g) => g.node[0].op_type)).toEqual(['Sigmoid', 'Tanh']);
-    // The reader itself does not run control flow yet: a typed refusal naming the node.
+    // The reader parses GRAPH attributes into subgraphs; GRAPHS (no ONNX op takes one) stay a typed refusal.
     expect(() => parseOnnx(b)).toThrow(UnsupportedOpError);
-    expect(() => parseOnnx(b)).toThrow(/if1.*then_branch/);
+    expect(() => parseOnnx(b)).toThrow(/if1.*bodies.*GRAPHS/);
+    const thenOnly = ld(5, [...str(1, 'then_branch'), ...vint(20, 5), ...ld(6, sub('Relu'))]);
+    const one = (inputs: number[]) =>
+      bytes(vint(1, 8), ld(7, [...ld(1, [...str(1, 'c'), ...str(2, 'y'), ...str(3, 'if1'), ...str(4, 'If'), ...thenOnly]), ...inputs, ...ld(12, str(1, 'y'))]), ld(8, vint(2, 13)));
+    // the branch reads 'x' from the enclosing graph: defined there or the file is malformed
+    formatError(() => parseOnnx(one(ld(11, str(1, 'c')))), /if1/, /'x'/);
+    const g = parseOnnx(one([...ld(11, str(1, 'c')), ...ld(11, str(1, 'x'))])).graph;
+    const branch = g.nodes[0].attrs.then_branch as SubGraph;
+    expect(branch.nodes).toEqual([{ name: 'Relu_0', op: 'Relu', inputs: ['x'], outputs: ['z'], attrs: {} }]);
+    expect(branch.outputs).toEqual([{ name: 'z' }]);
+    expect(branch.inputs).toEqual([]);
   });
 
   it('a hand-made model parses to the graph it describes', () => {

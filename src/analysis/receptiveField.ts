@@ -33,7 +33,7 @@
 //   * DeformConv reports its nominal sampling grid (learned offsets can look anywhere).
 import type { Graph, Node } from '../graph/ir';
 import { sliceRanges } from '../graph/shapes';
-import type { Model } from '../model';
+import { setSummaryAnalysis, type Model } from '../model';
 import { attrInt, attrInts, attrString, input, normAxis } from '../ops/attrs';
 import { window2d } from '../ops/geometry';
 
@@ -418,3 +418,6 @@ export function receptiveFieldTable(model: Model | Graph, options: ReceptiveFiel
   const line = (r: string[]) => r.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+// Model.summary() shows these columns once this module is loaded
+setSummaryAnalysis(receptiveField);

@@ -17,6 +17,10 @@ export { decodeBoxes, decodeBoxesLinear, clipBoxesToImage, removeSmallBoxes, BBO
 export type { BoxCoderOptions, BoxLinearCoderOptions } from './boxes';
 export { ssdDetections } from './ssd';
 export type { SsdPostprocessOptions } from './ssd';
+export { denseDetections } from './dense';
+export type { DensePostprocessOptions } from './dense';
+export { generalizedRcnnTransform, minMaxResizedSize } from './transform';
+export type { RcnnTransformOptions, RcnnTransformed } from './transform';
 export type { DetectOptions } from './detector';
 export { rpnProposals } from './rpn';
 export type { RpnOptions, Proposals } from './rpn';

@@ -67,6 +67,53 @@ export function sortByScore(scores: Float32Array, candidates: Int32Array): Int32
 }
 
 /**
+ * The `k` best of `scores` (positions), in {@link sortByScore}'s order: decreasing score, ties by
+ * increasing position; equal to sorting them all and keeping the first k (torch's
+ * `scores.topk(k)` up to the order of equal scores), in linear time plus a sort of the k: a
+ * quickselect finds the k-th score, then the positions above it and the first ones at it are
+ * sorted. For heads whose candidates run into millions (a dense detector's anchors × classes).
+ */
+export function topkByScore(scores: Float32Array, k: number): Int32Array {
+  const n = scores.length;
+  if (n <= k) return sortByScore(scores, Int32Array.from(scores.keys()));
+  if (k <= 0) return new Int32Array(0);
+  const a = scores.slice();
+  // quickselect (Hoare partition, median of three, decreasing order) for the k-th largest
+  let lo = 0, hi = n - 1;
+  const t = k - 1;
+  let kth = NaN;
+  while (Number.isNaN(kth)) {
+    if (lo >= hi) {
+      kth = a[t];
+      break;
+    }
+    const mid = (lo + hi) >> 1;
+    const x = a[lo], y = a[mid], z = a[hi];
+    const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const v = a[i];
+        a[i] = a[j];
+        a[j] = v;
+        i++;
+        j--;
+      }
+    }
+    if (t <= j) hi = j;
+    else if (t >= i) lo = i;
+    else kth = a[t];
+  }
+  const picked = new Int32Array(k);
+  let m = 0;
+  for (let i = 0; i < n; i++) if (scores[i] > kth) picked[m++] = i;
+  for (let i = 0; i < n && m < k; i++) if (scores[i] === kth) picked[m++] = i;
+  return sortByScore(scores, picked);
+}
+
+/**
  * Greedy non-maximum suppression, equal to `torchvision.ops.nms(boxes, scores, iou_threshold)`,
  * or with `classes` to `torchvision.ops.batched_nms(boxes, scores, classes, iou_threshold)`.
  *

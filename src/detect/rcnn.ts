@@ -4,7 +4,8 @@
 //       is min_size unless the long side would pass max_size (scale in float32, as PyTorch's
 //       reciprocal-then-multiply, output size floor(side · scale), F.interpolate bilinear, align_corners=False, recompute_scale_factor,
 //       computed here as PyTorch's CPU upsample_bilinear2d does in float32); zero padding of the
-//       batch to multiples of 32. On the host: the output size depends on the image's.
+//       batch to multiples of 32. On the host (src/detect/transform.ts): the output size depends
+//       on the image's.
 //   the first network (backbone, FPN, RPN head), then per image the RPN's proposals
 //       (src/detect/rpn.ts) with AnchorGenerator's anchors on the padded size;
 //   MultiScaleRoIAlign (7x7, sampling ratio 2, canonical LevelMapper: src/detect/multiScale.ts);
@@ -20,10 +21,11 @@ import type { Model } from '../model';
 import { type AnchorOptions, gridAnchors } from './anchors';
 import { integer, unitInterval } from './args';
 import { clipBoxesToImage, decodeBoxes, removeSmallBoxes } from './boxes';
-import type { DetectOptions, DetectorSpec } from './detector';
+import { checkDetectOptions, type DetectOptions, type DetectorSpec } from './detector';
 import { multiScaleRoIAlign } from './multiScale';
 import { nonMaxSuppression } from './nms';
 import { type Proposals, rpnProposals } from './rpn';
+import { generalizedRcnnTransform } from './transform';
 import type { Detections } from './yolo';
 
 /** What a Faster R-CNN model's detect() needs (attached by the zoo, models/rcnn.ts). @internal */
@@ -58,74 +60,6 @@ export interface FasterRcnnSpec {
 
 const f = Math.fround;
 
-/**
- * The resized [height, width] of an image of [h, w] (torchvision's _resize_image_and_masks):
- * scale = min(min_size / short side, max_size / long side) in float32, each side floor(side · scale).
- */
-export function transformSize([h, w]: readonly [number, number], minSize: number, maxSize: number): [number, number] {
-  integer(minSize, 0, 1, 'Faster R-CNN: min_size');
-  integer(maxSize, 0, 1, 'Faster R-CNN: max_size');
-  // python float / float32 tensor is reciprocal then multiply in PyTorch: 160 / 100 → 1.5999999
-  const scale = Math.min(f(f(1 / Math.min(h, w)) * minSize), f(f(1 / Math.max(h, w)) * maxSize));
-  return [Math.floor(h * scale), Math.floor(w * scale)];
-}
-
-/**
- * Source indices and weights of one axis of PyTorch's CPU bilinear interpolation (align_corners
- * False, output size given): scale in/out in float32, the source position scale·(o + 0.5) − 0.5
- * (at least 0) and its fraction in double, the two weights rounded to float32.
- */
-function axisWeights(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array } {
-  const scale = f(inSize / outSize);
-  const i0 = new Int32Array(outSize), i1 = new Int32Array(outSize);
-  const w0 = new Float32Array(outSize), w1 = new Float32Array(outSize);
-  for (let o = 0; o < outSize; o++) {
-    const real = Math.max(scale * (o + 0.5) - 0.5, 0);
-    const i = Math.min(Math.floor(real), inSize - 1);
-    const l = Math.min(Math.max(real - i, 0), 1);
-    i0[o] = i;
-    i1[o] = i + (i < inSize - 1 ? 1 : 0);
-    w1[o] = l;
-    w0[o] = 1 - l;
-  }
-  return { i0, i1, w0, w1 };
-}
-
-/**
- * torchvision's GeneralizedRCNNTransform on a batch of images `x` [N, 3, H, W] in [0, 1] (all of
- * one size): normalised, resized and zero-padded to multiples of `sizeDivisible`.
- * Returns the batch tensor and the resized (unpadded) size.
- */
-export function rcnnTransform(x: Tensor, spec: Pick<FasterRcnnSpec, 'minSize' | 'maxSize' | 'mean' | 'std' | 'sizeDivisible'>): { batch: Tensor; resized: [number, number] } {
-  const [N, C, H, W] = x.shape;
-  const [h, w] = transformSize([H, W], spec.minSize, spec.maxSize);
-  if (h < 1 || w < 1)
-    throw new ShapeError(`Faster R-CNN transform: a ${H}x${W} image resizes to ${h}x${w} (min_size ${spec.minSize}, max_size ${spec.maxSize}); its aspect ratio is too extreme`);
-  const d = spec.sizeDivisible;
-  const ph = Math.ceil(h / d) * d, pw = Math.ceil(w / d) * d;
-  const out = new Float32Array(N * C * ph * pw);
-  const ys = axisWeights(H, h), xs = axisWeights(W, w);
-  const plane = new Float32Array(H * W);
-  for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++) {
-      const src = x.data.subarray((n * C + c) * H * W, (n * C + c + 1) * H * W);
-      const m = f(spec.mean[c]), s = f(spec.std[c]);
-      for (let i = 0; i < H * W; i++) plane[i] = f(f(src[i] - m) / s);
-      const o = (n * C + c) * ph * pw;
-      for (let y = 0; y < h; y++) {
-        const r0 = ys.i0[y] * W, r1 = ys.i1[y] * W, h0 = ys.w0[y], h1 = ys.w1[y];
-        for (let xx = 0; xx < w; xx++) {
-          const c0 = xs.i0[xx], c1 = xs.i1[xx], v0 = xs.w0[xx], v1 = xs.w1[xx];
-          // a · w + b · w' with the first product fused (as PyTorch's compiled kernel computes it)
-          const t0 = f(plane[r0 + c0] * v0 + f(plane[r0 + c1] * v1));
-          const t1 = f(plane[r1 + c0] * v0 + f(plane[r1 + c1] * v1));
-          out[o + y * pw + xx] = f(t0 * h0 + f(t1 * h1));
-        }
-      }
-    }
-  return { batch: { data: out, shape: [N, C, ph, pw] }, resized: [h, w] };
-}
-
 /** Everything a Faster R-CNN computes for one image of a batch (test hooks and detect()). @internal */
 export interface FasterRcnnImage {
   proposals: Proposals;
@@ -143,7 +77,7 @@ export async function fasterRcnnStages(model: Model, spec: FasterRcnnSpec, x: Te
   const iou = unitInterval(o.iouThreshold, spec.iouThreshold, 'detect(): iouThreshold');
   const maxDet = integer(o.maxDetections, spec.maxDetections, 1, 'detect(): maxDetections');
   const [N, , H, W] = x.shape;
-  const { batch, resized } = rcnnTransform(x, spec);
+  const { images: batch, imageSize: resized } = generalizedRcnnTransform(x, spec);
   const [, , ph, pw] = batch.shape;
   const out = await model.run({ [model.inputNames[0]]: batch });
   const objectness: Tensor[] = [], deltas: Tensor[] = [], sizes: [number, number][] = [];
@@ -241,9 +175,7 @@ async function boxDetections(
 /** Model.detect() of a Faster R-CNN: an image (anything fromImage takes) or an [N, 3, H, W] tensor in [0, 1]. */
 export async function detectFasterRcnn(model: Model, spec: DetectorSpec, input: ImageSource | Tensor, options: DetectOptions): Promise<Detections[]> {
   if (spec.kind !== 'fasterrcnn') throw new ValueError(`detectFasterRcnn: a '${spec.kind}' detector`);
-  for (const [k, v] of Object.entries(options ?? {}))
-    if (v !== undefined && !['scoreThreshold', 'iouThreshold', 'maxDetections'].includes(k))
-      throw new ValueError(`detect(): unknown option '${k}' (options: scoreThreshold, iouThreshold, maxDetections)`);
+  checkDetectOptions(options);
   const isTensor = typeof input === 'object' && input !== null && 'shape' in input && (input as Tensor).data instanceof Float32Array;
   const x = isTensor ? (input as Tensor) : await fromImage(input as ImageSource);
   return (await fasterRcnnStages(model, spec, x, options)).images.map((i) => i.detections);

@@ -48,6 +48,8 @@ export async function ssdDetections(scores: Tensor, deltas: Tensor, o: SsdPostpr
   const iou = unitInterval(o.iouThreshold, 0.55, 'ssdDetections: iouThreshold');
   const topk = integer(o.topkCandidates, 300, 1, 'ssdDetections: topkCandidates');
   const maxDet = integer(o.maxDetections, 300, 1, 'ssdDetections: maxDetections');
+  // torch compares the float32 scores with the Python threshold in float32
+  const thr32 = f(scoreThr);
   const anchors = defaultBoxes([th, tw], o.featureSizes, o.defaultBoxes);
   const A = anchors.length / 4;
   const sShape = scores?.shape ?? [];
@@ -65,7 +67,7 @@ export async function ssdDetections(scores: Tensor, deltas: Tensor, o: SsdPostpr
   const above: number[] = [];
   for (let c = 1; c < K; c++) {
     above.length = 0;
-    for (let a = 0; a < A; a++) if (s[a * K + c] > scoreThr) above.push(a);
+    for (let a = 0; a < A; a++) if (s[a * K + c] > thr32) above.push(a);
     if (above.length === 0) continue;
     const cs = new Float32Array(above.length);
     above.forEach((a, i) => (cs[i] = s[a * K + c]));

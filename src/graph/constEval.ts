@@ -37,7 +37,18 @@ export async function loadEvaluator(): Promise<void> {
   evaluator ??= await import('./eval/index');
 }
 
-const NOT_FOLDED = new Set(['If', 'Loop', 'Constant', 'Softmax', 'LogSoftmax']);
+/** The loaded host evaluator (loadEvaluator first). */
+export function evaluatorModule(): typeof import('./eval/index') {
+  if (!evaluator) throw new WasmCnnError('internal: host evaluator used before loadEvaluator()');
+  return evaluator;
+}
+
+/** True when the host evaluator runs `op` (at inference time, for a graph's data-dependent tail). */
+export function hostOp(op: string): boolean {
+  return evaluatorModule().HOST_OPS.has(op);
+}
+
+const NOT_FOLDED = new Set(['If', 'Loop', 'Constant', 'Softmax', 'LogSoftmax', 'Hardmax', 'RoiAlign']);
 
 /**
  * Evaluate `n` on constant inputs (missing entries in `ins` are non-constant). `shapeOf` gives
@@ -52,7 +63,7 @@ export function evalConst(n: Node, ins: (Const | undefined)[], shapeOf: (name: s
       return [shapeSlice(n, s)];
     }
     // control flow needs its subgraphs, which only run at inference time
-    // (and Softmax, whose axis semantics depend on the opset, which this entry point is not given)
+    // (and Softmax, Hardmax and RoiAlign, whose semantics depend on the opset, which this entry point is not given)
     if (!evaluator) throw new WasmCnnError('internal: constant folding before loadEvaluator()');
     if (!evaluator.HOST_OPS.has(n.op) || NOT_FOLDED.has(n.op)) return undefined;
     const present = n.inputs.map((name, i) => (name ? ins[i] : null));

@@ -3,11 +3,11 @@
 import { GraphError, ShapeError, UnsupportedOpError } from '../errors';
 import { opDef } from '../ops';
 import type { InferCtx } from '../ops/types';
-import { evalConst, fromFloat, fromInt, toStored, type Const } from './constEval';
-import type { Graph } from './ir';
+import { evalConst, evaluatorModule, fromFloat, fromInt, hostOp, toStored, type Const } from './constEval';
+import type { Graph, IntTensor, Node, Tensor, ValueInfo } from './ir';
 import { numel, shapeStr } from './ir';
 import { MAX_ELEMENTS } from '../ops/util';
-import { removeDeadNodes } from './util';
+import { nodeReads, removeDeadNodes } from './util';
 
 export function makeInferCtx(g: Graph): InferCtx {
   return {
@@ -55,12 +55,42 @@ function checkNodes(g: Graph): void {
   }
 }
 
-/** Fill g.shapes for every value, folding constant subgraphs away. */
-export function inferShapes(g: Graph): void {
+/**
+ * The run-time part of a graph split by inferShapes({ split: true }): the nodes that cannot be
+ * planned in wasm for this input shape (data-dependent ops such as NonZero, TopK, If, and every
+ * node reading their results), in order, and the values they read from the planned body.
+ */
+export interface SplitTail {
+  /** Nodes run at inference time after the body, in topological order. */
+  nodes: Node[];
+  /** Body values (or float graph inputs) the tail reads: the body graph's outputs. */
+  boundary: string[];
+  /** The graph's outputs as declared (the body graph's outputs become `boundary`). */
+  outputs: ValueInfo[];
+  /** Constants the tail reads (loaded or folded for this shape). */
+  initializers: Map<string, Tensor>;
+  intConstants: Map<string, IntTensor>;
+}
+
+/**
+ * Fill g.shapes for every value, folding constant subgraphs away. With `split`, a node that the
+ * wasm path cannot plan for these shapes but the host evaluator runs (a data-dependent op, an
+ * integer or comparison op on run-time values, control flow) does not stop the load: it and
+ * every node reading its results become the returned tail, and g keeps the plannable body with
+ * the values the tail reads as its outputs. Without a tail (or without `split`), undefined.
+ */
+export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitTail | undefined {
+  const split = options.split === true;
+  const runtime = new Set<string>();
+  const tail: Node[] = [];
   g.shapes.clear();
   for (const i of g.inputs) {
-    if (i.dtype && i.dtype !== 'float')
-      throw new UnsupportedOpError('Input', i.name, `${i.dtype} graph inputs: wasmcnn computes in float32`);
+    if (i.dtype && i.dtype !== 'float') {
+      // integer inputs are read on the host, by the tail (each of their readers is in it)
+      if (!split) throw new UnsupportedOpError('Input', i.name, `${i.dtype} graph inputs: wasmcnn computes in float32`);
+      runtime.add(i.name);
+      continue;
+    }
     if (!i.shape || i.shape.some((d) => !(d >= 1)))
       throw new ShapeError(`input '${i.name}' has shape ${shapeStr(i.shape)}; give a concrete shape (inputShapes option)`);
     checkSize(`input '${i.name}'`, i.shape);
@@ -73,6 +103,11 @@ export function inferShapes(g: Graph): void {
   const ctx = makeInferCtx(g);
   const kept = [];
   for (const n of g.nodes) {
+    if (split && nodeReads(n).some((i) => runtime.has(i))) {
+      tail.push(n);
+      for (const o of n.outputs) if (o) runtime.add(o);
+      continue;
+    }
     for (const i of n.inputs)
       if (i && !g.shapes.has(i))
         throw new GraphError(`node '${n.name}' (${n.op}) reads '${i}', which is neither an input, an initializer nor an earlier node's output`);
@@ -95,6 +130,11 @@ export function inferShapes(g: Graph): void {
       continue;
     }
     const def = opDef(n.op);
+    if (!def && split && hostOp(n.op)) {
+      tail.push(n);
+      for (const o of n.outputs) if (o) runtime.add(o);
+      continue;
+    }
     if (!def) throw new UnsupportedOpError(n.op, n.name);
     let shapes: number[][];
     try {
@@ -118,6 +158,8 @@ export function inferShapes(g: Graph): void {
     kept.push(n);
   }
   g.nodes = kept;
+  // with split, an output folded to a constant (every input frozen) is returned by an empty tail
+  if (tail.length || runtime.size || (split && g.outputs.some((o) => g.initializers.has(o.name) || g.intConstants.has(o.name)))) return evaluatorModule().splitOff(g, tail, runtime);
   for (const o of g.outputs) {
     if (!g.shapes.has(o.name)) throw new GraphError(`graph output '${o.name}' is never produced`);
     if (g.initializers.has(o.name) || g.intConstants.has(o.name))
@@ -125,4 +167,6 @@ export function inferShapes(g: Graph): void {
     o.shape = g.shapes.get(o.name);
   }
   removeDeadNodes(g);
+  return undefined;
 }
+

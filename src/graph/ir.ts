@@ -8,10 +8,32 @@ export interface Tensor {
   data: Float32Array;
   /** Dimensions; their product is `data.length`. */
   shape: number[];
+  /**
+   * Set on an output a graph computes as integers or booleans at run time ('int64', 'int32',
+   * 'bool', ...; a detector's labels, NonZero's indices): `data` then holds their exact values.
+   */
+  dtype?: string;
 }
 
-/** Attribute values, as ONNX has them (tensors only for Constant/ConstantOfShape). */
-export type AttrValue = number | string | number[] | string[] | Tensor | IntTensor;
+/** Attribute values, as ONNX has them (tensors only for Constant/ConstantOfShape; subgraphs for If and Loop). */
+export type AttrValue = number | string | number[] | string[] | Tensor | IntTensor | SubGraph;
+
+/**
+ * A GRAPH attribute (If's `then_branch`/`else_branch`, Loop's `body`): its inputs, outputs,
+ * nodes and constants. Its nodes may read values of the enclosing graphs by name.
+ */
+export interface SubGraph {
+  /** Values fed by the node that runs it, in order (a Loop body: iteration number, condition, carried values). */
+  inputs: ValueInfo[];
+  /** Values returned, in order. */
+  outputs: ValueInfo[];
+  /** Nodes in topological order. */
+  nodes: Node[];
+  /** Float constants by name. */
+  initializers?: Map<string, Tensor>;
+  /** Integer (and bool, as 0/1) constants by name. */
+  intConstants?: Map<string, IntTensor>;
+}
 
 /** Integer data travels as float-free int arrays (shape arithmetic, Gather indices). */
 export interface IntTensor {

@@ -1,5 +1,6 @@
 // Small graph queries shared by the passes.
 import type { Graph, Node } from './ir';
+import { evaluatorModule } from './constEval';
 
 /** For each value, the nodes that read it. */
 export function consumers(g: Graph): Map<string, Node[]> {
@@ -38,7 +39,7 @@ export function removeDeadNodes(g: Graph): void {
     const n = g.nodes[i];
     if (n.outputs.some((o) => o && live.has(o))) {
       kept.push(n);
-      for (const x of n.inputs) if (x) live.add(x);
+      for (const x of nodeReads(n)) live.add(x);
     }
   }
   g.nodes = kept.reverse();
@@ -49,4 +50,17 @@ let counter = 0;
 /** A value or node name no front-end produces. */
 export function freshName(base: string): string {
   return `${base}__wc${++counter}`;
+}
+
+/**
+ * Every value node `n` reads: its inputs, then the enclosing-scope values its subgraphs (If's
+ * branches, Loop's body, nested ones included) read without defining them. Passes that find a
+ * value's consumers (dead-node removal, splitting a graph into stages) must use this rather than
+ * `n.inputs`, or they lose the values only a branch reads. (Only graphs with If/Loop have
+ * subgraphs, and they are read once the evaluator is loaded: compileGraph loads it first.)
+ */
+export function nodeReads(n: Node): string[] {
+  const out = n.inputs.filter((i) => i !== '');
+  for (const a of Object.values(n.attrs)) if (a && typeof a === 'object' && 'nodes' in a) out.push(...evaluatorModule().outerReads(a));
+  return [...new Set(out)];
 }

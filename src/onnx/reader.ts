@@ -19,12 +19,16 @@
 // - Initializers and Constant nodes go to `graph.initializers` (float) or `graph.intConstants`
 //   (int/bool); Constant nodes are dropped from `graph.nodes`.
 // - Attributes: FLOAT/INT → number, STRING → string (UTF-8), FLOATS/INTS → number[],
-//   STRINGS → string[], TENSOR → Tensor | IntTensor. GRAPH(S) (control flow), TENSORS,
-//   SPARSE_TENSOR(S), TYPE_PROTO(S) and function attribute references → UnsupportedOpError.
-// - Nodes are returned in a topological order (the file's order when it already is one).
+//   STRINGS → string[], TENSOR → Tensor | IntTensor, GRAPH (If's branches, Loop's body) →
+//   SubGraph, parsed and checked like the main graph, recursively (at most MAX_SUBGRAPH_DEPTH
+//   deep); its nodes may read the enclosing graphs' values (docs/IR.md, "Names Within a
+//   Graph": outer names must be defined before the node). GRAPHS, TENSORS, SPARSE_TENSOR(S),
+//   TYPE_PROTO(S) and function attribute references → UnsupportedOpError.
+// - Nodes are returned in a topological order (the file's order when it already is one); a node
+//   with subgraphs is ordered after the producers of the outer values they read.
 
 import { FormatError, UnsupportedOpError, WasmCnnError } from '../errors';
-import { emptyGraph, type AttrValue, type Graph, type IntTensor, type Node, type Tensor, type ValueInfo } from '../graph/ir';
+import { emptyGraph, type AttrValue, type Graph, type IntTensor, type Node, type SubGraph, type Tensor, type ValueInfo } from '../graph/ir';
 import { bfloat16ToFloat, halfToFloat } from '../weights/safetensors';
 import { int64FromHalves } from './proto';
 import {
@@ -259,7 +263,13 @@ function attrType(a: AttributeMsg): number {
   return AttributeType.UNDEFINED;
 }
 
-function decodeAttr(a: AttributeMsg, node: string, op: string): AttrValue {
+/** Subgraphs nested deeper than this (If inside Loop inside If ...) are refused. */
+export const MAX_SUBGRAPH_DEPTH = 16;
+
+/** Values a subgraph reads from its enclosing graphs (its free names), by the SubGraph object. */
+type Free = Map<SubGraph, Set<string>>;
+
+function decodeAttr(a: AttributeMsg, node: string, op: string, opset = 0, depth = 0, free: Free = new Map()): AttrValue {
   const what = `attribute '${a.name ?? ''}' of node '${node}'`;
   if (a.ref_attr_name) {
     throw new UnsupportedOpError(op, node, `attribute '${a.name}' refers to function attribute '${a.ref_attr_name}'`);
@@ -281,12 +291,15 @@ function decodeAttr(a: AttributeMsg, node: string, op: string): AttrValue {
       return a.ints.slice();
     case AttributeType.STRINGS:
       return a.strings.map(utf8);
-    case AttributeType.GRAPH:
+    case AttributeType.GRAPH: {
+      if (!a.g) throw new FormatError(`${what} is of type GRAPH but holds no graph`);
+      if (depth >= MAX_SUBGRAPH_DEPTH) throw new FormatError(`${what}: subgraphs nested deeper than ${MAX_SUBGRAPH_DEPTH} levels`);
+      const { g, outer } = buildGraph(a.g, opset, depth + 1);
+      const sg: SubGraph = { inputs: g.inputs, outputs: g.outputs, nodes: g.nodes, initializers: g.initializers, intConstants: g.intConstants };
+      free.set(sg, outer);
+      return sg;
+    }
     case AttributeType.GRAPHS:
-      if (type === AttributeType.GRAPH ? !a.g : !a.graphs.length) {
-        throw new FormatError(`${what} is of type ${type === AttributeType.GRAPH ? 'GRAPH' : 'GRAPHS'} but holds no graph`);
-      }
-      throw new UnsupportedOpError(op, node, `graph attribute '${a.name}' (control flow) is not supported`);
     case AttributeType.TENSORS:
     case AttributeType.SPARSE_TENSOR:
     case AttributeType.SPARSE_TENSORS:
@@ -329,7 +342,7 @@ function constantValue(n: NodeMsg, name: string): Decoded {
   switch (a.name) {
     case 'value':
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        return 'data' in v ? { tensor: v, dtype: 'float' } : { tensor: v, dtype: a.t?.data_type === DataType.BOOL ? 'bool' : 'int' };
+        return 'data' in v ? { tensor: v, dtype: 'float' } : { tensor: v as IntTensor, dtype: a.t?.data_type === DataType.BOOL ? 'bool' : 'int' };
       }
       break;
     case 'value_float':
@@ -355,11 +368,11 @@ function constantValue(n: NodeMsg, name: string): Decoded {
 }
 
 /** Order nodes so every node follows the producers of its inputs (stable when already sorted). */
-function topoSort(nodes: Node[], available: Set<string>): Node[] {
+function topoSort(nodes: Node[], available: Set<string>, reads: (n: Node) => string[]): Node[] {
   const known = new Set(available);
   let sorted = true;
   for (const n of nodes) {
-    if (n.inputs.some((i) => i !== '' && !known.has(i))) {
+    if (reads(n).some((i) => i !== '' && !known.has(i))) {
       sorted = false;
       break;
     }
@@ -372,7 +385,7 @@ function topoSort(nodes: Node[], available: Set<string>): Node[] {
   const pending = new Array<number>(nodes.length).fill(0);
   const consumers: number[][] = nodes.map(() => []);
   nodes.forEach((n, i) => {
-    for (const inp of n.inputs) {
+    for (const inp of reads(n)) {
       const p = inp === '' || available.has(inp) ? undefined : producer.get(inp);
       if (p !== undefined) {
         pending[i]++;
@@ -395,7 +408,12 @@ function topoSort(nodes: Node[], available: Set<string>): Node[] {
   return out;
 }
 
-function buildGraph(gm: GraphMsg, opset: number): Graph {
+/**
+ * The graph of `gm`, checked. At depth 0 (the model's graph) every value read must be defined in
+ * it; in a subgraph (depth > 0) the names read but not defined are returned as `outer`, for the
+ * enclosing graph to check and order by.
+ */
+function buildGraph(gm: GraphMsg, opset: number, depth = 0): { g: Graph; outer: Set<string> } {
   const g = emptyGraph();
   g.opset = opset;
   const constants = new Set<string>();
@@ -419,13 +437,23 @@ function buildGraph(gm: GraphMsg, opset: number): Graph {
     g.inputs.push(info);
   }
   for (const v of gm.output) g.outputs.push(valueInfo(v, 'output'));
-  if (g.outputs.length === 0) throw new FormatError('ONNX graph has no outputs');
+  if (g.outputs.length === 0 && !depth) throw new FormatError('ONNX graph has no outputs');
   for (const v of [...g.inputs, ...g.outputs]) {
     if (v.shape && v.shape.every((d) => d >= 0)) g.shapes.set(v.name, v.shape.slice());
   }
 
   const usedNames = new Set<string>();
   const nodes: Node[] = [];
+  const free: Free = new Map();
+  // what a node reads: its inputs, and the outer values its subgraphs read
+  const reads = (n: Node): string[] => {
+    const r = n.inputs.slice();
+    for (const v of Object.values(n.attrs)) {
+      const f = free.get(v as SubGraph);
+      if (f) r.push(...f);
+    }
+    return r;
+  };
   gm.node.forEach((n, index) => {
     const op = n.op_type;
     if (!op) throw new FormatError(`node #${index}${n.name ? ` '${n.name}'` : ''} has no op_type`);
@@ -449,7 +477,7 @@ function buildGraph(gm: GraphMsg, opset: number): Graph {
     for (const a of n.attribute) {
       if (!a.name) throw new FormatError(`node '${name}' (${op}) has an attribute without a name`);
       if (hasOwn(attrs, a.name)) throw new FormatError(`node '${name}' (${op}) has attribute '${a.name}' twice`);
-      setOwn(attrs, a.name, decodeAttr(a, name, op));
+      setOwn(attrs, a.name, decodeAttr(a, name, op, opset, depth, free));
     }
     nodes.push({ name, op, inputs: n.input, outputs: n.output, attrs });
   });
@@ -469,20 +497,24 @@ function buildGraph(gm: GraphMsg, opset: number): Graph {
       produced.add(o);
     }
   }
+  const outer = new Set<string>();
   for (const n of nodes) {
-    for (const i of n.inputs) {
+    for (const i of reads(n)) {
       if (i === '' || produced.has(i)) continue;
       if (sparse.has(i)) {
         throw new FormatError(`node '${n.name}' (${n.op}) reads sparse initializer '${i}'; sparse initializers are not supported`);
       }
-      throw new FormatError(`node '${n.name}' (${n.op}) reads '${i}', which no node, graph input or initializer produces`);
+      if (depth) outer.add(i);
+      else throw new FormatError(`node '${n.name}' (${n.op}) reads '${i}', which no node, graph input or initializer produces`);
     }
   }
   for (const o of g.outputs) {
-    if (!produced.has(o.name)) throw new FormatError(`graph output '${o.name}' is not produced by any node, input or initializer`);
+    if (produced.has(o.name)) continue;
+    if (depth) outer.add(o.name); // a branch may return an outer value as it is
+    else throw new FormatError(`graph output '${o.name}' is not produced by any node, input or initializer`);
   }
-  g.nodes = topoSort(nodes, available);
-  return g;
+  g.nodes = topoSort(nodes, available, reads);
+  return { g, outer };
 }
 
 // ---- Entry points -----------------------------------------------------------------------------
@@ -525,8 +557,8 @@ function toBytes(bytes: Uint8Array | ArrayBuffer, what: string): Uint8Array {
  * @throws FormatError for anything that is not a well-formed, self-consistent ONNX model
  *   (with "not an ONNX model" for empty/foreign files, "ONNX file is truncated or corrupted"
  *   for protobuf damage, or a message naming the offending tensor/node/value).
- * @throws UnsupportedOpError for nodes outside the default domain and control-flow (graph)
- *   attributes or other attribute kinds wasmcnn does not represent.
+ * @throws UnsupportedOpError for nodes outside the default domain and attribute kinds wasmcnn
+ *   does not represent (GRAPHS, TENSORS, sparse tensors, type protos).
  */
 export function parseOnnx(bytes: Uint8Array | ArrayBuffer): OnnxModel {
   const b = toBytes(bytes, 'parseOnnx');
@@ -549,7 +581,7 @@ export function parseOnnx(bytes: Uint8Array | ArrayBuffer): OnnxModel {
       if (!o.domain || o.domain === 'ai.onnx') opset = o.version ?? 1;
     }
     return {
-      graph: buildGraph(m.graph, opset),
+      graph: buildGraph(m.graph, opset).g,
       opset,
       irVersion: m.ir_version ?? 0,
       producer: m.producer_version ? `${m.producer_name ?? ''} ${m.producer_version}` : m.producer_name ?? '',

@@ -87,7 +87,8 @@ export const instancenorm: OpDef = {
   infer(n, ctx) {
     const x = ctx.shape(n.inputs[0]);
     requireConst(ctx, n, [1, 2]);
-    if (x.length !== 4) throw new UnsupportedOpError('InstanceNormalization', n.name, `input ${shapeStr(x)} is not 4-D`);
+    // 3-D [N, C, L]: how torch.onnx exports GroupNorm (reshaped to [N, groups, -1], unit scale)
+    if (x.length !== 4 && x.length !== 3) throw new UnsupportedOpError('InstanceNormalization', n.name, `input ${shapeStr(x)} is not 3-D or 4-D`);
     for (const p of n.inputs.slice(1, 3))
       if (!p || numel(ctx.shape(p)) !== x[1])
         throw new ShapeError(`InstanceNormalization node '${n.name}': scale and bias need ${x[1]} values each${p ? `, '${p}' has ${numel(ctx.shape(p))}` : ''}`);
@@ -95,13 +96,21 @@ export const instancenorm: OpDef = {
     return [x];
   },
   plan(n, ctx) {
-    const [N, H, W, Cn] = ctx.phys(n.inputs[0]);
     const s = ctx.mem.putF32(ctx.weight(n.inputs[1]).data);
     const b = ctx.mem.putF32(ctx.weight(n.inputs[2]).data);
     const eps = attrFloat(n, 'epsilon', 1e-5);
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
     const k = ctx.k;
+    const x = ctx.phys(n.inputs[0]);
+    if (x.length === 3) {
+      // plain [N, C, L]: each (n, c) row is one instance of L values with one channel, its own scale and bias
+      const [N, C, L] = x;
+      return () => {
+        for (let r = 0; r < N * C; r++) k.instancenorm_f32(xi + 4 * r * L, yo + 4 * r * L, 1, L, 1, s + 4 * (r % C), b + 4 * (r % C), eps);
+      };
+    }
+    const [N, H, W, Cn] = x;
     return () => k.instancenorm_f32(xi, yo, N, H * W, Cn, s, b, eps);
   },
 };

@@ -79,6 +79,13 @@ export class Mem {
   }
 
   /** The owner new allocations are charged to (tracking on); returns the previous one. */
+  /** A memory owner id no other caller holds (for setOwner/free). */
+  newOwner(): number {
+    return this.nextOwner++;
+  }
+
+  private nextOwner = 1;
+
   setOwner(owner: number): number {
     const t = this.track;
     if (!t) throw new WasmCnnError('internal: Mem.setOwner without tracking');

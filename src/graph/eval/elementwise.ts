@@ -6,7 +6,7 @@
 // integer types and bool.
 import { ShapeError, UnsupportedOpError, ValueError } from '../../errors';
 import type { Node } from '../ir';
-import { alloc, attrNum, bcastIndex, bcastShape, checkInts, foldSize, make, MAX_INT, type Const, type Kind } from './core';
+import { alloc, attrNum, bcastIndex, bcastShape, checkInts, foldSize, make, MAX_INT, type Const, type Kind, type Values } from './core';
 
 type F1 = (a: number) => number;
 type F2 = (a: number, b: number) => number;
@@ -81,7 +81,9 @@ export function unary(n: Node, x: Const): Const {
   const len = x.v.length;
   const out = alloc(kind, len);
   const v = x.v;
-  if (kind === 'float') for (let i = 0; i < len; i++) out[i] = f(v[i]);
+  if (kind === 'float') {
+    if (!unaryFast(n.op, v, out as Float32Array)) for (let i = 0; i < len; i++) out[i] = f(v[i]);
+  }
   else for (let i = 0; i < len; i++) out[i] = f(v[i]) + 0; // ints have no -0
   const r: Const = { v: out, shape: x.shape.slice(), kind };
   if (kind === 'int' && x.dt !== undefined) r.dt = x.dt;
@@ -143,12 +145,89 @@ const maxF: F2 = (a, b) => (a > b || Number.isNaN(a) ? a : b);
 export const BINARY_OPS = new Set([...Object.keys(ARITH_INT), ...Object.keys(COMPARE), 'Mod', 'BitShift']);
 export const VARIADIC_OPS = new Set(['Min', 'Max', 'Sum', 'Mean']);
 
-function bcastApply(a: Const, b: Const, f: F2, kind: Kind): Const {
+/**
+ * The float ops detector tails run on whole score maps, as plain loops (calling the op's function
+ * per element costs several times more once many ops share the call site). False: not one of them.
+ */
+function unaryFast(op: string, v: Values, out: Float32Array): boolean {
+  const len = out.length;
+  switch (op) {
+    case 'Sigmoid':
+      for (let i = 0; i < len; i++) out[i] = 1 / (1 + Math.exp(-v[i]));
+      return true;
+    case 'Exp':
+      for (let i = 0; i < len; i++) out[i] = Math.exp(v[i]);
+      return true;
+    case 'Relu':
+      for (let i = 0; i < len; i++) out[i] = v[i] > 0 ? v[i] : 0;
+      return true;
+    case 'Neg':
+      for (let i = 0; i < len; i++) out[i] = -v[i];
+      return true;
+    case 'Sqrt':
+      for (let i = 0; i < len; i++) out[i] = Math.sqrt(v[i]);
+      return true;
+    case 'Log':
+      for (let i = 0; i < len; i++) out[i] = Math.log(v[i]);
+      return true;
+  }
+  return false;
+}
+
+/**
+ * Same-shape or one-scalar-side float arithmetic and comparisons as plain loops (see unaryFast).
+ * `s` is 0 for equal lengths, 1 when b is a single value, 2 when a is. False: not one of them.
+ */
+function binaryFast(op: string, av: Values, bv: Values, out: Float32Array | Uint8Array, s: number): boolean {
+  const len = out.length;
+  const y = bv[0];
+  const x = av[0];
+  switch (op) {
+    case 'Add':
+      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] + bv[i];
+      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] + y;
+      else for (let i = 0; i < len; i++) out[i] = x + bv[i];
+      return true;
+    case 'Sub':
+      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] - bv[i];
+      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] - y;
+      else for (let i = 0; i < len; i++) out[i] = x - bv[i];
+      return true;
+    case 'Mul':
+      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] * bv[i];
+      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] * y;
+      else for (let i = 0; i < len; i++) out[i] = x * bv[i];
+      return true;
+    case 'Div':
+      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] / bv[i];
+      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] / y;
+      else for (let i = 0; i < len; i++) out[i] = x / bv[i];
+      return true;
+    case 'Greater':
+      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] > bv[i] ? 1 : 0;
+      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] > y ? 1 : 0;
+      else for (let i = 0; i < len; i++) out[i] = x > bv[i] ? 1 : 0;
+      return true;
+    case 'Less':
+      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] < bv[i] ? 1 : 0;
+      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] < y ? 1 : 0;
+      else for (let i = 0; i < len; i++) out[i] = x < bv[i] ? 1 : 0;
+      return true;
+  }
+  return false;
+}
+
+function bcastApply(a: Const, b: Const, f: F2, kind: Kind, op = ''): Const {
   const shape = bcastShape(a.shape, b.shape);
   const len = foldSize(shape);
   const av = a.v;
   const bv = b.v;
   const out = alloc(kind, len);
+  // float arithmetic (float32 results) and comparisons (of floats or ints) without per-element calls
+  if (op && (kind !== 'int' || !(op in ARITH_INT)) && (kind !== 'float' || a.kind === 'float' || b.kind === 'float')) {
+    const s = av.length === len && bv.length === len ? 0 : bv.length === 1 && av.length === len ? 1 : av.length === 1 && bv.length === len ? 2 : -1;
+    if (s >= 0 && binaryFast(op, av, bv, out as Float32Array | Uint8Array, s)) return { v: out, shape, kind };
+  }
   // one side a single value (a threshold, a constant): no index table
   if (bv.length === 1 && av.length === len) {
     const y = bv[0];
@@ -175,7 +254,7 @@ function numKind(a: Const, b: Const): Kind {
 
 export function binary(n: Node, a: Const, b: Const): Const {
   const op = n.op;
-  if (op in COMPARE) return bcastApply(a, b, COMPARE[op], 'bool');
+  if (op in COMPARE) return bcastApply(a, b, COMPARE[op], 'bool', op);
   if (op === 'BitShift') {
     const left = n.attrs.direction === 'LEFT';
     const r = bcastApply(a, b, left ? (x, y) => x * 2 ** y : (x, y) => Math.floor(x / 2 ** y), 'int');
@@ -193,7 +272,7 @@ export function binary(n: Node, a: Const, b: Const): Const {
   let f: F2;
   if (op === 'Mod') f = attrNum(n, 'fmod', 0) ? (kind === 'float' ? fmod : fmodInt) : kind === 'float' ? modFloat : modInt;
   else f = kind === 'float' ? ARITH_FLOAT[op] : ARITH_INT[op];
-  const r = bcastApply(a, b, f, kind);
+  const r = bcastApply(a, b, f, kind, op === 'Pow' || op === 'Mod' ? '' : op);
   if (kind === 'int') {
     checkInts(r.v, op);
     if (a.dt !== undefined) {
@@ -264,6 +343,7 @@ export function softmax(n: Node, x: Const, opset: number): Const {
     inner = 1;
   }
   const log = n.op === 'LogSoftmax';
+  const hard = n.op === 'Hardmax';
   const v = x.v;
   const out = new Float32Array(v.length);
   const ex = new Float64Array(dim);
@@ -272,6 +352,13 @@ export function softmax(n: Node, x: Const, opset: number): Const {
       const base = o * dim * inner + t;
       let m = -Infinity;
       for (let j = 0; j < dim; j++) m = Math.max(m, v[base + j * inner]);
+      if (hard) {
+        // Hardmax: 1 at the first maximum along the axis (onnx.ai Hardmax), 0 elsewhere
+        let j = 0;
+        while (j < dim - 1 && !(v[base + j * inner] === m)) j++;
+        out[base + j * inner] = 1;
+        continue;
+      }
       let sum = 0;
       for (let j = 0; j < dim; j++) {
         const e = Math.exp(v[base + j * inner] - m);

@@ -5,33 +5,24 @@
 // and the run-time data-dependent tail of detectors both run on it. Op families live in the
 // sibling files; this one dispatches and names the node in every error.
 import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../../errors';
-import type { IntTensor, Node, Tensor, ValueInfo } from '../ir';
+import type { Node, SubGraph, ValueInfo } from '../ir';
 import { numel } from '../ir';
 import { fromFloat, fromInt } from '../constEval';
+import { nodeReads } from '../util';
 import { alloc, attrInts, attrNum, foldSize, intsOf, make, MAX_FOLD, scalarOf, type Const, type Kind } from './core';
 import { BINARY_OPS, binary, cast, clip, softmax, UNARY_OPS, unary, variadic, VARIADIC_OPS, where } from './elementwise';
 import { argMinMax, cumSum, gather, gatherElements, gatherND, nonZero, scatterElements, scatterND, topK } from './indexing';
 import { reduce, REDUCE_OPS } from './reduce';
 import {
-  concat, constantOfShape, expand, range, reshapeTarget, shapeSlice, slice, split, squeezeShape, tile, transpose, unsqueezeShape,
+  concat, constantOfShape, depthSpace, expand, pad, range, reshapeTarget, shapeSlice, slice, split, squeezeShape, tile, transpose, unsqueezeShape,
 } from './shape';
+import { nonMaxSuppression, roiAlign } from './detection';
 
 export { fromTyped, MAX_FOLD, toTyped, type Const, type HostArray, type Kind } from './core';
 export { fromFloat, fromInt, toStored } from '../constEval';
 
-/** A subgraph (If's branches, Loop's body) or a host-evaluated graph: the parts evalGraph reads. */
-export interface HostGraph {
-  /** Values fed by the caller, in order (a Loop body: iteration number, condition, carried values). */
-  inputs: ValueInfo[];
-  /** Values returned, in order. */
-  outputs: ValueInfo[];
-  /** Nodes in topological order. */
-  nodes: Node[];
-  /** Float constants by name. */
-  initializers?: Map<string, Tensor>;
-  /** Integer (and bool, as 0/1) constants by name. */
-  intConstants?: Map<string, IntTensor>;
-}
+/** A subgraph (If's branches, Loop's body) or a host-evaluated graph: the parts evalGraph reads (the reader's GRAPH attribute form). */
+export type HostGraph = SubGraph;
 
 /** Where a graph's node inputs are looked up: its own values, then the enclosing graphs'. */
 export interface Scope {
@@ -55,8 +46,8 @@ export const MAX_LOOP_ITERATIONS = 100_000;
 export const HOST_OPS: ReadonlySet<string> = new Set([
   'Identity', 'Dropout', 'Constant', 'Cast', 'CastLike', 'Shape', 'Size', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat',
   'Split', 'Slice', 'Transpose', 'Expand', 'Tile', 'ConstantOfShape', 'Range', 'Gather', 'GatherElements', 'GatherND',
-  'ScatterND', 'ScatterElements', 'Scatter', 'NonZero', 'Where', 'TopK', 'ArgMax', 'ArgMin', 'CumSum', 'Clip', 'Softmax',
-  'LogSoftmax', 'If', 'Loop',
+  'ScatterND', 'ScatterElements', 'Scatter', 'NonZero', 'Where', 'TopK', 'ArgMax', 'ArgMin', 'CumSum', 'Clip', 'Softmax', 'Hardmax',
+  'LogSoftmax', 'If', 'Loop', 'NonMaxSuppression', 'RoiAlign', 'DepthToSpace', 'SpaceToDepth', 'Pad',
   ...UNARY_OPS, ...BINARY_OPS, ...VARIADIC_OPS, ...REDUCE_OPS,
 ]);
 
@@ -184,8 +175,18 @@ function evalInner(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
     case 'Clip':
       return [clip(n, x(), c[1] ?? null, c[2] ?? null)];
     case 'Softmax':
+    case 'Hardmax':
     case 'LogSoftmax':
       return [softmax(n, x(), opts.opset ?? 13)];
+    case 'NonMaxSuppression':
+      return [nonMaxSuppression(n, x(), at(1), c[2] ?? null, c[3] ?? null, c[4] ?? null)];
+    case 'RoiAlign':
+      return [roiAlign(n, x(), at(1), at(2), opts.opset ?? 13)];
+    case 'DepthToSpace':
+    case 'SpaceToDepth':
+      return [depthSpace(n, x())];
+    case 'Pad':
+      return [pad(n, x(), c[1] ?? null, c[2] ?? null, c[3] ?? null)];
     case 'If':
       return evalIf(n, x(), opts);
     case 'Loop':
@@ -203,7 +204,7 @@ function constantAttr(n: Node): Const {
   const t = a.value;
   if (t && typeof t === 'object' && !Array.isArray(t)) {
     if ('data' in t) return fromFloat(t);
-    return fromInt(t);
+    if ('ints' in t) return fromInt(t);
   }
   if (typeof a.value_float === 'number') return { v: Float32Array.of(a.value_float), shape: [], kind: 'float' };
   if (typeof a.value_int === 'number') return { v: [a.value_int], shape: [], kind: 'int' };
@@ -326,4 +327,24 @@ function stack(parts: Const[], info: ValueInfo | undefined): Const {
     for (let t = 0; t < per; t++) out[j * per + t] = v[t];
   }
   return make(k, out, shape, parts[0].dt);
+}
+export { intFeed, runIsland, runTail, splitOff, tailLayers, tailProfile, tailProgram, type Island, type IslandHost, type TailProgram, type TailStep } from './tail';
+export { nodeReads } from '../util';
+
+/**
+ * The enclosing-scope values subgraph `g` (an If branch, a Loop body) reads without defining
+ * them, nested subgraphs included, and those it returns as they are (nodeReads' part for
+ * subgraph attributes; it lives here, loaded with the evaluator, as only If/Loop have them).
+ */
+export function outerReads(g: HostGraph): string[] {
+  const own = new Set<string>(g.inputs.map((i) => i.name));
+  for (const k of g.initializers?.keys() ?? []) own.add(k);
+  for (const k of g.intConstants?.keys() ?? []) own.add(k);
+  const out: string[] = [];
+  for (const n of g.nodes) {
+    for (const r of nodeReads(n)) if (!own.has(r)) out.push(r);
+    for (const o of n.outputs) own.add(o);
+  }
+  for (const o of g.outputs) if (!own.has(o.name)) out.push(o.name);
+  return out;
 }

@@ -22,11 +22,15 @@ export function gather(n: Node, x: Const, idx: Const): Const {
   const norm = new Int32Array(m);
   for (let j = 0; j < m; j++) norm[j] = indexIn(iv[j], dim, 'Gather index');
   const v = x.v;
+  const block = inner >= 16 && v.constructor === out.constructor;
   let k = 0;
   for (let o = 0; o < outer; o++)
     for (let j = 0; j < m; j++) {
       const s = (o * dim + norm[j]) * inner;
-      for (let t = 0; t < inner; t++) out[k++] = v[s + t];
+      if (block) {
+        out.set((v as Float32Array).subarray(s, s + inner), k);
+        k += inner;
+      } else for (let t = 0; t < inner; t++) out[k++] = v[s + t];
     }
   return like(x, out, shape);
 }
@@ -162,17 +166,18 @@ export function nonZero(x: Const): Const {
   let count = 0;
   for (let i = 0; i < v.length; i++) if (v[i] !== 0) count++;
   const out = new Float64Array(r * count);
-  const coord = new Array(r).fill(0);
-  let c = 0;
-  for (let i = 0; i < v.length; i++) {
-    if (v[i] !== 0) {
-      for (let d = 0; d < r; d++) out[d * count + c] = coord[d];
-      c++;
+  // coordinates of the non-zeros only, from their flat index (scores past a threshold are few)
+  for (let i = 0, c = 0; c < count; i++) {
+    if (v[i] === 0) continue;
+    let q = i;
+    for (let d = r - 1; d > 0; d--) {
+      const dim = shape[d];
+      const t = Math.floor(q / dim);
+      out[d * count + c] = q - t * dim;
+      q = t;
     }
-    for (let d = r - 1; d >= 0; d--) {
-      if (++coord[d] < shape[d]) break;
-      coord[d] = 0;
-    }
+    out[c] = q;
+    c++;
   }
   return { v: out, shape: [r, count], kind: 'int' };
 }

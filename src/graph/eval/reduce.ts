@@ -35,6 +35,8 @@ export function reduce(n: Node, x: Const, axesIn: Const | null): Const {
   const count = x.shape.reduce((p, d, i) => (red[i] ? p * d : p), 1);
   const isMin = op === 'ReduceMin';
   const isMax = op === 'ReduceMax';
+  // over nothing, floats reduce to the identity (±Infinity for Min/Max, as onnxruntime); ints
+  // would reduce to onnxruntime's INT64_MAX/MIN, beyond the exact range: refused
   if ((isMin || isMax) && count === 0 && x.kind !== 'float') throw new ValueError(`${op} of ints over an empty set has no value`);
   const init = op === 'ReduceProd' ? 1 : isMin ? Infinity : isMax ? -Infinity : 0;
   const acc = new Float64Array(olen).fill(init);
@@ -82,7 +84,8 @@ export function reduce(n: Node, x: Const, axesIn: Const | null): Const {
   }
   const isInt = x.kind !== 'float';
   for (let j = 0; j < olen; j++) {
-    if (op === 'ReduceMean') acc[j] = isInt ? Math.trunc(acc[j] / count) : acc[j] / count;
+    // the mean of nothing is 0, as onnxruntime returns it (not 0/0)
+    if (op === 'ReduceMean') acc[j] = count === 0 ? 0 : isInt ? Math.trunc(acc[j] / count) : acc[j] / count;
     else if (op === 'ReduceL2') acc[j] = Math.sqrt(acc[j]);
     else if (op === 'ReduceLogSum' || op === 'ReduceLogSumExp') acc[j] = Math.log(acc[j]);
   }

@@ -1,7 +1,8 @@
 // Shape and layout ops of the host evaluator with ONNX semantics (docs/Operators.md): Shape
 // (start/end), Size, Reshape (allowzero), Flatten, Squeeze/Unsqueeze (axes as attribute or
 // input), Concat, Split (split input/attribute, num_outputs), Slice (negative and clamped
-// starts/ends, negative steps), Transpose, Expand, Tile, ConstantOfShape, Range, Identity.
+// starts/ends, negative steps), Transpose, Expand, Tile, ConstantOfShape, Range, Identity,
+// DepthToSpace/SpaceToDepth (DCR and CRD) and Pad (constant, reflect, edge, wrap).
 import { ShapeError, ValueError } from '../../errors';
 import type { Node } from '../ir';
 import { numel } from '../ir';
@@ -25,11 +26,13 @@ export function strided(x: Const, shape0: number[], base: number, st0: number[])
   const inner = shape[r - 1];
   const ist = st[r - 1];
   if (len > 0) {
-    // rows along the last dim in a tight loop, the odometer over the rest
+    // rows along the last dim in a tight loop (a block copy when contiguous), the odometer over the rest
+    const fast = ist === 1 && inner >= 16 && v.constructor === out.constructor;
     const coord = new Array(r).fill(0);
     let off = base;
     for (let i = 0; i < len; i += inner) {
-      for (let j = 0, p = off; j < inner; j++, p += ist) out[i + j] = v[p];
+      if (fast) out.set((v as Float32Array).subarray(off, off + inner), i);
+      else for (let j = 0, p = off; j < inner; j++, p += ist) out[i + j] = v[p];
       for (let d = r - 2; d >= 0; d--) {
         coord[d]++;
         off += st[d];
@@ -77,7 +80,10 @@ export function concat(parts: Const[], axis: number): Const {
     for (let q = 0; q < parts.length; q++) {
       const chunk = chunks[q];
       const v = parts[q].v;
-      for (let j = 0, s = o * chunk; j < chunk; j++) out[k++] = v[s + j];
+      if (chunk >= 16 && v.constructor === out.constructor) {
+        out.set((v as Float32Array).subarray(o * chunk, (o + 1) * chunk), k);
+        k += chunk;
+      } else for (let j = 0, s = o * chunk; j < chunk; j++) out[k++] = v[s + j];
     }
   return { ...like(parts[0], out, shape), kind };
 }
@@ -177,3 +183,106 @@ export function range(s: Const, l: Const, d: Const): Const {
 }
 
 export { reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape };
+
+/**
+ * DepthToSpace (mode DCR: depth as [block, block, C']; CRD: as [C', block, block]) and
+ * SpaceToDepth (the inverse of DCR) on NCHW, as a reshape, a transpose and a reshape (the
+ * decomposition the operator spec gives).
+ */
+export function depthSpace(n: Node, x: Const): Const {
+  const b = attrNum(n, 'blocksize', 0);
+  if (x.shape.length !== 4) throw new ShapeError(`input of shape [${x.shape}] is not NCHW`);
+  if (!(Number.isInteger(b) && b >= 1)) throw new ValueError(`blocksize ${b} is not a positive integer`);
+  const [N, C, H, W] = x.shape;
+  if (n.op === 'SpaceToDepth') {
+    if (H % b || W % b) throw new ShapeError(`spatial size ${H}x${W} is not a multiple of blocksize ${b}`);
+    const t = transpose({ ...x, shape: [N, C, H / b, b, W / b, b] }, [0, 3, 5, 1, 2, 4]);
+    return { ...t, shape: [N, C * b * b, H / b, W / b] };
+  }
+  if (C % (b * b)) throw new ShapeError(`${C} channels are not a multiple of blocksize² ${b * b}`);
+  const c = C / (b * b);
+  const crd = n.attrs.mode === 'CRD';
+  if (!crd && (n.attrs.mode ?? 'DCR') !== 'DCR') throw new ValueError(`mode '${n.attrs.mode}' is neither DCR nor CRD`);
+  const t = crd
+    ? transpose({ ...x, shape: [N, c, b, b, H, W] }, [0, 1, 4, 2, 5, 3])
+    : transpose({ ...x, shape: [N, b, b, c, H, W] }, [0, 3, 4, 1, 5, 2]);
+  return { ...t, shape: [N, c, H * b, W * b] };
+}
+
+/**
+ * Pad (modes constant, reflect, edge, wrap) with pads as input (opset 11+, optionally for
+ * `axes`, opset 18) or attribute (before 11). Negative pads remove elements first; the
+ * positive ones then pad what is left. reflect needs pads smaller than the dim, edge and reflect
+ * a non-empty dim, as onnxruntime refuses them.
+ */
+export function pad(n: Node, x: Const, padsIn: Const | null, valIn: Const | null, axesIn: Const | null): Const {
+  const r = x.shape.length;
+  const mode = (n.attrs.mode as string | undefined) ?? 'constant';
+  if (!['constant', 'reflect', 'edge', 'wrap'].includes(mode)) throw new ValueError(`mode '${mode}' is unknown`);
+  const raw = intsOf(padsIn) ?? attrInts(n, 'pads');
+  if (!raw) throw new ShapeError('no pads given');
+  const axes = (intsOf(axesIn) ?? x.shape.map((_, i) => i)).map((a) => axisOf(a, r, 'pad axis'));
+  if (raw.length !== 2 * axes.length) throw new ShapeError(`${raw.length} pads for ${axes.length} axes (want ${2 * axes.length})`);
+  const begin = new Array<number>(r).fill(0);
+  const end = new Array<number>(r).fill(0);
+  axes.forEach((a, i) => {
+    begin[a] = raw[i];
+    end[a] = raw[i + axes.length];
+  });
+  const value = valIn && valIn.v.length ? valIn.v[0] : attrNum(n, 'value', 0);
+  // per axis: the cropped source range [lo, lo + d), then for each output index its source or -1
+  const shape: number[] = [];
+  const maps: Int32Array[] = [];
+  for (let a = 0; a < r; a++) {
+    const lo = Math.max(-begin[a], 0);
+    const d = x.shape[a] - lo - Math.max(-end[a], 0);
+    const pb = Math.max(begin[a], 0);
+    const pe = Math.max(end[a], 0);
+    if (d < 0) throw new ShapeError(`pads [${begin[a]}, ${end[a]}] remove more than the ${x.shape[a]} elements of axis ${a}`);
+    const len = d + pb + pe;
+    if ((pb || pe) && mode !== 'constant') {
+      if (d === 0) throw new ShapeError(`${mode} padding of an empty axis ${a}`);
+      if (mode === 'reflect' && (pb >= d || pe >= d)) throw new ShapeError(`reflect pads [${pb}, ${pe}] are not smaller than the size ${d} of axis ${a}`);
+    }
+    const m = new Int32Array(len);
+    for (let i = 0; i < len; i++) {
+      let s = i - pb;
+      if (s < 0 || s >= d) {
+        if (mode === 'constant') s = -1;
+        else if (mode === 'edge') s = s < 0 ? 0 : d - 1;
+        else if (mode === 'reflect') s = s < 0 ? -s : 2 * (d - 1) - s;
+        else s = ((s % d) + d) % d;
+      }
+      m[i] = s < 0 ? -1 : s + lo;
+    }
+    shape.push(len);
+    maps.push(m);
+  }
+  const total = foldSize(shape);
+  const out = alloc(x.kind, total);
+  if (!total) return like(x, out, shape);
+  const st = strides(x.shape);
+  const v = x.v;
+  const inner = r ? maps[r - 1] : new Int32Array(1);
+  const innerSt = r ? st[r - 1] : 0;
+  const coord = new Array(Math.max(r - 1, 0)).fill(0);
+  for (let o = 0; o < total; o += inner.length) {
+    // the row's base offset, or -1 when an outer coordinate falls in constant padding
+    let base = 0;
+    for (let a = 0; a < r - 1; a++) {
+      const s = maps[a][coord[a]];
+      if (s < 0) {
+        base = -1;
+        break;
+      }
+      base += s * st[a];
+    }
+    for (let j = 0; j < inner.length; j++) out[o + j] = base < 0 || inner[j] < 0 ? value : v[base + inner[j] * innerSt];
+    for (let a = r - 2; a >= 0; a--) {
+      if (++coord[a] < shape[a]) break;
+      coord[a] = 0;
+    }
+  }
+  if (x.kind === 'int') checkInts(out, 'Pad');
+  return like(x, out, shape);
+}

@@ -1,0 +1,334 @@
+// The run-time tail of a graph split by inferShapes({ split: true }): what follows the first
+// data-dependent op (NonZero, TopK, NonMaxSuppression, If, Gather on computed indices, ...).
+// Its nodes run in order at inference time: ops the host evaluator implements on the host, and
+// runs of consecutive ops it does not (Conv, Gemm, MatMul, pooling, Resize: the heavy float ops
+// of a detector's second stage) as "islands" that the model plans in wasm for the shapes each
+// run brings (src/model.ts). Part of the lazily loaded evaluator, like the ops it runs.
+import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../../errors';
+import type { Graph, IntTensor, Node, Tensor } from '../ir';
+import { numel, shapeStr } from '../ir';
+import { fromFloat, fromInt } from '../constEval';
+import type { SplitTail } from '../infer';
+import { nodeReads, removeDeadNodes } from '../util';
+import type { OpDef } from '../../ops/types';
+import type { InferCtx } from '../../ops/types';
+import type { Const } from './core';
+import { evalNode, HOST_OPS, type Scope } from './index';
+
+/** Consecutive tail nodes planned and run in wasm as one graph. */
+export interface Island {
+  /** Names its plans are cached under (its first node's name). */
+  key: string;
+  nodes: Node[];
+  /** Values read from outside the island, in first-use order. */
+  inputs: string[];
+  /** Values it makes that later steps or the graph's outputs read. */
+  outputs: string[];
+}
+
+/** One step of a tail: a node on the host or an island in wasm. */
+export type TailStep = { host: Node } | { island: Island };
+
+/** A split graph's tail, ready to run. */
+export interface TailProgram {
+  split: SplitTail;
+  steps: TailStep[];
+  opset: number;
+}
+
+/** Group the tail's nodes into host steps and wasm islands (`plannable`: ops with a wasm kernel). */
+export function tailProgram(split: SplitTail, opset: number, plannable: (op: string) => boolean): TailProgram {
+  const steps: TailStep[] = [];
+  for (const n of split.nodes) {
+    if (HOST_OPS.has(n.op) || !plannable(n.op)) {
+      steps.push({ host: n });
+      continue;
+    }
+    const last = steps[steps.length - 1];
+    if (last && 'island' in last) last.island.nodes.push(n);
+    else steps.push({ island: { key: n.name, nodes: [n], inputs: [], outputs: [] } });
+  }
+  const graphOutputs = new Set(split.outputs.map((o) => o.name));
+  steps.forEach((s, i) => {
+    if (!('island' in s)) return;
+    const isl = s.island;
+    const made = new Set<string>();
+    for (const n of isl.nodes) {
+      for (const r of nodeReads(n)) if (!made.has(r) && !isl.inputs.includes(r) && !isConst(split, r)) isl.inputs.push(r);
+      for (const o of n.outputs) if (o) made.add(o);
+    }
+    const later = new Set<string>();
+    for (const t of steps.slice(i + 1)) for (const n of 'host' in t ? [t.host] : t.island.nodes) for (const r of nodeReads(n)) later.add(r);
+    isl.outputs = [...made].filter((v) => later.has(v) || graphOutputs.has(v));
+  });
+  return { split, steps, opset };
+}
+
+function isConst(split: SplitTail, name: string): boolean {
+  return split.initializers.has(name) || split.intConstants.has(name);
+}
+
+/**
+ * Run a tail after the body: `read(name)` copies a body output (the split's boundary, of the
+ * shapes in `shapes`) out of wasm memory; `ints` holds the integer graph inputs of this run;
+ * `island` runs an island on its inputs' values; `outputShapes` receives the outputs' shapes;
+ * `times`, when given, each step's milliseconds. Returns the graph's outputs as run() does.
+ */
+export function runTail(
+  prog: TailProgram,
+  shapes: Map<string, number[]>,
+  read: (name: string) => Float32Array,
+  ints: Map<string, Const>,
+  island: (isl: Island, ins: Const[]) => Const[],
+  outputShapes: Record<string, number[]>,
+  times?: number[],
+): Record<string, Tensor> {
+  const { split } = prog;
+  const values = new Map<string, Const>(ints);
+  for (const name of split.boundary) values.set(name, { v: read(name), shape: shapes.get(name)!.slice(), kind: 'float' });
+  const scope: Scope = {
+    get(name) {
+      const v = values.get(name);
+      if (v) return v;
+      const f = split.initializers.get(name);
+      if (f) return fromFloat(f);
+      const k = split.intConstants.get(name);
+      return k ? fromInt(k) : undefined;
+    },
+  };
+  const get = (name: string, by: string): Const => {
+    const v = scope.get(name);
+    if (!v) throw new GraphError(`${by} reads '${name}', which no earlier step made`);
+    return v;
+  };
+  const opts = { opset: prog.opset, outer: scope };
+  prog.steps.forEach((s, i) => {
+    const t0 = times ? performance.now() : 0;
+    if ('host' in s) {
+      const n = s.host;
+      const outs = evalNode(n, n.inputs.map((name) => (name ? get(name, `${n.op} node '${n.name}'`) : null)), opts);
+      n.outputs.forEach((o, j) => o && outs[j] && values.set(o, outs[j]));
+    } else {
+      const isl = s.island;
+      const outs = island(isl, isl.inputs.map((name) => get(name, `${isl.nodes[0].op} node '${isl.nodes[0].name}'`)));
+      isl.outputs.forEach((o, j) => values.set(o, outs[j]));
+    }
+    if (times) times[i] = performance.now() - t0;
+  });
+  const out: Record<string, Tensor> = {};
+  for (const o of split.outputs) {
+    const c = get(o.name, `graph output '${o.name}'`);
+    out[o.name] = toTensor(o.name, c);
+    outputShapes[o.name] = c.shape.slice();
+  }
+  return out;
+}
+
+/** profile() rows of a tail's steps, given each one's median milliseconds. */
+export function tailProfile(prog: TailProgram, ms: number[]): { node: string; op: string; ms: number; macs: number }[] {
+  return prog.steps.map((s, i) => {
+    const n = 'host' in s ? s.host : s.island.nodes[0];
+    return { node: n.name, op: 'host' in s ? `${n.op} (host)` : s.island.nodes.map((m) => m.op).join('+'), ms: ms[i], macs: 0 };
+  });
+}
+
+
+/** ONNX element type names of integer values (TensorProto.DataType). */
+const INT_TYPES: Record<number, string> = { 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 12: 'uint32', 13: 'uint64' };
+
+/** Largest integer float32 holds exactly (2^24). */
+const EXACT_F32 = 16_777_216;
+
+/**
+ * A run-time value as run() returns it: floats as they are; integers and booleans as exact
+ * float32 values with `dtype` naming the type. An integer float32 cannot hold exactly is a
+ * ValueError naming the output, never a rounded value.
+ */
+function toTensor(name: string, c: Const): Tensor {
+  if (c.kind === 'float') return { data: c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), shape: c.shape.slice() };
+  const v = c.v;
+  for (let i = 0; i < v.length; i++)
+    if (Math.abs(v[i]) > EXACT_F32)
+      throw new ValueError(`output '${name}' holds the integer ${v[i]} at index ${i}, which float32 cannot represent exactly (beyond ±2^24)`);
+  return { data: Float32Array.from(v), shape: c.shape.slice(), dtype: c.kind === 'bool' ? 'bool' : INT_TYPES[c.dt ?? 7] ?? 'int64' };
+}
+
+/** The body/tail split of inferShapes: g keeps the body, whose outputs become what the tail reads. */
+export function splitOff(g: Graph, tail: Node[], runtime: Set<string>): SplitTail {
+  const outputs = g.outputs.map((o) => ({ ...o, shape: o.shape?.slice() }));
+  const reads = new Set<string>(outputs.map((o) => o.name));
+  for (const n of tail) for (const r of nodeReads(n)) reads.add(r);
+  const initializers = new Map<string, Tensor>();
+  const intConstants = new Map<string, IntTensor>();
+  const boundary: string[] = [];
+  for (const r of reads) {
+    if (runtime.has(r)) continue;
+    const f = g.initializers.get(r);
+    const k = g.intConstants.get(r);
+    if (f) initializers.set(r, f);
+    else if (k) intConstants.set(r, k);
+    else if (g.shapes.has(r)) boundary.push(r);
+    else if (outputs.some((o) => o.name === r)) throw new GraphError(`graph output '${r}' is never produced`);
+    else {
+      const n = tail.find((t) => nodeReads(t).includes(r))!;
+      throw new GraphError(`node '${n.name}' (${n.op}) reads '${r}', which is neither an input, an initializer nor an earlier node's output`);
+    }
+  }
+  g.inputs = g.inputs.filter((i) => !runtime.has(i.name));
+  g.outputs = boundary.map((name) => ({ name, shape: g.shapes.get(name)!.slice(), dtype: 'float' }));
+  removeDeadNodes(g);
+  return { nodes: tail, boundary, outputs, initializers, intConstants };
+}
+
+/** A plan of an island as the model makes it (src/model.ts Plan). */
+interface IslandPlan {
+  graph: Graph;
+  steps: (() => void)[];
+  inPtr: Map<string, number>;
+  outPtr: Map<string, number>;
+}
+
+/** An island's planning state (src/model.ts Dynamic): its graph and its plans by input key, least recently used first. */
+interface IslandPlans {
+  template: Graph;
+  cache: Map<string, IslandPlan>;
+  size: number;
+}
+
+/** What runIsland needs from the model (passed in, so the model's module stays small). */
+export interface IslandHost {
+  mem: { f32: Float32Array };
+  /** The island's planning state, made from `template` on first use. */
+  dynamic(template: Graph): IslandPlans;
+  /** Plan `g` (the template with input shapes set) under `dyn`; a shape it cannot take is a ShapeError naming `what`. */
+  plan(dyn: IslandPlans, g: Graph, what: string): IslandPlan;
+  evict(dyn: IslandPlans, plan: IslandPlan): void;
+  cloneGraph(g: Graph): Graph;
+  opDef(op: string): OpDef | undefined;
+  makeInferCtx(g: Graph): InferCtx;
+}
+
+/**
+ * Run one island on run-time values: float inputs are fed; integer ones (a Resize's computed
+ * sizes, a Reshape's target) become constants of the plan, which is made once per input shapes
+ * and integer values and cached (least recently used evicted), its weights packed once for all.
+ */
+export function runIsland(isl: Island, ins: Const[], split: SplitTail, opset: number, host: IslandHost): Const[] {
+  if (ins.some((c) => c.kind === 'float' && c.shape.includes(0))) return emptyIsland(isl, ins, split, opset, host);
+  const key = ins.map((c) => (c.kind === 'float' ? c.shape.join('x') : `${c.shape.join('x')}=${Array.from(c.v).join(',')}`)).join(';');
+  const dyn = host.dynamic(islandGraph(isl, split, opset));
+  let plan = dyn.cache.get(key);
+  if (plan) {
+    dyn.cache.delete(key);
+    dyn.cache.set(key, plan);
+  } else {
+    const g = host.cloneGraph(dyn.template);
+    g.inputs = [];
+    isl.inputs.forEach((name, j) => {
+      const c = ins[j];
+      if (c.kind === 'float') g.inputs.push({ name, shape: c.shape.slice(), dtype: 'float' });
+      else g.intConstants.set(name, { ints: Array.from(c.v), shape: c.shape.slice() });
+    });
+    plan = host.plan(dyn, g, `${isl.nodes[0].op} node '${isl.nodes[0].name}' on ${ins.map((c) => shapeStr(c.shape)).join(', ')}`);
+    dyn.cache.set(key, plan);
+    for (const [k, old] of dyn.cache) {
+      if (dyn.cache.size <= dyn.size) break;
+      dyn.cache.delete(k);
+      host.evict(dyn, old);
+    }
+  }
+  const p = plan;
+  isl.inputs.forEach((name, j) => {
+    const c = ins[j];
+    if (c.kind === 'float') host.mem.f32.set(c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), p.inPtr.get(name)! >>> 2);
+  });
+  for (const s of p.steps) s();
+  const f = host.mem.f32;
+  return isl.outputs.map((name) => {
+    const shape = p.graph.shapes.get(name)!;
+    const at = p.outPtr.get(name)! >>> 2;
+    return { v: f.slice(at, at + numel(shape)), shape: shape.slice(), kind: 'float' as const };
+  });
+}
+
+/** The graph an island plans: its nodes and the constants they read; inputs are set per plan. */
+function islandGraph(isl: Island, split: SplitTail, opset: number): Graph {
+  const g: Graph = {
+    inputs: isl.inputs.map((name) => ({ name, dtype: 'float' })),
+    outputs: isl.outputs.map((name) => ({ name })),
+    nodes: isl.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
+    initializers: new Map(),
+    intConstants: new Map(),
+    shapes: new Map(),
+    opset,
+  };
+  for (const n of isl.nodes)
+    for (const r of n.inputs) {
+      const f = split.initializers.get(r);
+      const k = split.intConstants.get(r);
+      if (f) g.initializers.set(r, f);
+      if (k) g.intConstants.set(r, k);
+    }
+  return g;
+}
+
+/**
+ * An island fed an empty tensor (a detector with no candidate left): its outputs' shapes by the
+ * ops' shape rules, with no kernel run. An output that would not be empty is refused.
+ */
+function emptyIsland(isl: Island, ins: Const[], split: SplitTail, opset: number, host: IslandHost): Const[] {
+  const g = islandGraph(isl, split, opset);
+  for (const [k, t] of g.initializers) g.shapes.set(k, t.shape);
+  for (const [k, t] of g.intConstants) g.shapes.set(k, t.shape);
+  isl.inputs.forEach((name, j) => {
+    const c = ins[j];
+    if (c.kind !== 'float') g.intConstants.set(name, { ints: Array.from(c.v), shape: c.shape.slice() });
+    g.shapes.set(name, c.shape.slice());
+  });
+  const ctx = host.makeInferCtx(g);
+  for (const n of g.nodes) {
+    const shapes = host.opDef(n.op)!.infer(n, ctx);
+    n.outputs.forEach((o, j) => o && g.shapes.set(o, shapes[j]));
+  }
+  return isl.outputs.map((name) => {
+    const shape = g.shapes.get(name)!;
+    if (numel(shape) !== 0)
+      throw new UnsupportedOpError(isl.nodes[0].op, isl.nodes[0].name, `an empty input giving the non-empty output '${name}' ${shapeStr(shape)}`);
+    return { v: new Float32Array(0), shape, kind: 'float' as const };
+  });
+}
+
+/** summary() rows of a tail's nodes (their output shapes are known only once they run). */
+export function tailLayers(
+  split: SplitTail,
+  body: { name: string }[],
+  notParams: Record<string, number[]>,
+): { name: string; op: string; outputShape: number[]; params: number; macs: number }[] {
+  const counted = new Set(body.map((l) => l.name));
+  return split.nodes.map((n) => {
+    let params = 0;
+    const skip = notParams[n.op] ?? [];
+    n.inputs.forEach((name, i) => {
+      const t = split.initializers.get(name);
+      if (t && !skip.includes(i) && !counted.has(name)) {
+        counted.add(name);
+        params += t.data.length;
+      }
+    });
+    return { name: n.name, op: n.op, outputShape: [], params, macs: 0 };
+  });
+}
+
+/** An integer input's feed as the host evaluator's value (integer-valued, of the declared shape). */
+export function intFeed(name: string, t: { data: ArrayLike<number | bigint>; shape: number[] }, want: number[], bool: boolean): Const {
+  const d = t.data;
+  if (!ArrayBuffer.isView(d) || !Array.isArray(t.shape) || t.shape.length !== want.length || t.shape.some((x, i) => x !== want[i] && want[i] >= 0) || d.length !== numel(t.shape))
+    throw new ShapeError(`input '${name}': expected a typed array of shape ${shapeStr(want)} (-1: any size), got ${Array.isArray(t.shape) ? shapeStr(t.shape) : String(t.shape)}`);
+  const v = new Float64Array(d.length);
+  for (let i = 0; i < d.length; i++) {
+    const x = Number(d[i]);
+    if (!Number.isSafeInteger(x)) throw new ValueError(`input '${name}' holds ${String(d[i])} at index ${i}, which is not an integer within ±2^53`);
+    v[i] = bool ? +(x !== 0) : x;
+  }
+  return { v, shape: t.shape.slice(), kind: bool ? 'bool' : 'int' };
+}

@@ -1,0 +1,223 @@
+// Graphs with a data-dependent part (src/graph/infer.ts split, src/graph/eval/tail.ts): the wasm
+// body runs first, then NonZero/TopK/comparisons and everything reading them on the host, with
+// runs of Gemm/MatMul/Conv in that tail planned in wasm per run-time shape ("islands"). Each
+// case is an ONNX model written with the repo's writer and run in onnxruntime-node on the same
+// inputs (the reference): equal shapes, exact integers, floats within 1e-5.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { GraphError, loadOnnx, ShapeError, ValueError } from '../src/index';
+import { emptyGraph, type Graph, type Tensor } from '../src/graph/ir';
+import { graphToOnnx } from '../src/onnx/writer';
+import { compileGraph } from '../src/model';
+
+/** Deterministic values in [-scale, scale). */
+function rnd(n: number, seed: number, scale = 1): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return ((s / 2 ** 32) * 2 - 1) * scale;
+  });
+}
+
+async function ortRun(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, { data: number[]; dims: number[]; type: string }>> {
+  const s = await ort.InferenceSession.create(bytes);
+  const r = await s.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.shape)])));
+  return Object.fromEntries(Object.entries(r).map(([k, t]) => [k, { data: Array.from(t.data as ArrayLike<number | bigint>, Number), dims: Array.from(t.dims), type: t.type }]));
+}
+
+function expectSame(got: Record<string, Tensor>, want: Awaited<ReturnType<typeof ortRun>>, what: string): void {
+  for (const [k, w] of Object.entries(want)) {
+    const g = got[k];
+    expect(g.shape, `${what}: ${k} shape`).toEqual(w.dims);
+    if (w.type === 'int64' || w.type === 'bool') {
+      expect(g.dtype, `${what}: ${k} dtype`).toBe(w.type);
+      expect(Array.from(g.data), `${what}: ${k}`).toEqual(w.data);
+    } else {
+      expect(g.dtype).toBeUndefined();
+      w.data.forEach((v, i) => expect(Math.abs(g.data[i] - v), `${what}: ${k}[${i}]`).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(v)));
+    }
+  }
+}
+
+/**
+ * A detector-like graph: a convolution and a sigmoid (the body), per-position best score, the
+ * positions above a threshold (NonZero: data-dependent count), their rows gathered, then a Gemm
+ * and a MatMul on those rows (wasm islands) with a Relu between (host).
+ */
+function detectorLike(shape: number[], threshold: number): Graph {
+  const g = emptyGraph();
+  g.opset = 17;
+  g.inputs = [{ name: 'x', shape, dtype: 'float' }];
+  g.outputs = [{ name: 'y', dtype: 'float' }, { name: 'ids', dtype: 'int' }, { name: 'best', dtype: 'float' }];
+  g.initializers.set('w', { data: rnd(4 * 3 * 9, 1, 0.5), shape: [4, 3, 3, 3] });
+  g.initializers.set('b', { data: rnd(4, 2, 0.2), shape: [4] });
+  g.initializers.set('thr', { data: Float32Array.of(threshold), shape: [] });
+  g.initializers.set('w2', { data: rnd(4 * 5, 3), shape: [4, 5] });
+  g.initializers.set('b2', { data: rnd(5, 4, 0.1), shape: [5] });
+  g.initializers.set('w3', { data: rnd(5 * 3, 5), shape: [5, 3] });
+  g.intConstants.set('flat', { ints: [4, -1], shape: [2] });
+  g.intConstants.set('ax0', { ints: [0], shape: [1] });
+  const node = (name: string, op: string, inputs: string[], outputs: string[], attrs = {}) => g.nodes.push({ name, op, inputs, outputs, attrs });
+  node('conv', 'Conv', ['x', 'w', 'b'], ['c'], { pads: [1, 1, 1, 1] });
+  node('sig', 'Sigmoid', ['c'], ['s']);
+  node('flat', 'Reshape', ['s', 'flat'], ['r']);
+  node('tr', 'Transpose', ['r'], ['t'], { perm: [1, 0] });
+  node('best', 'ReduceMax', ['t'], ['best'], { axes: [1], keepdims: 0 });
+  node('gt', 'Greater', ['best', 'thr'], ['mask']);
+  node('nz', 'NonZero', ['mask'], ['idx']);
+  node('sq', 'Squeeze', ['idx', 'ax0'], ['ids']);
+  node('rows', 'Gather', ['t', 'ids'], ['rows'], { axis: 0 });
+  node('fc', 'Gemm', ['rows', 'w2', 'b2'], ['h']);
+  node('act', 'Relu', ['h'], ['a']);
+  node('proj', 'MatMul', ['a', 'w3'], ['y']);
+  return g;
+}
+
+describe('a graph with a data-dependent tail', () => {
+  it('equals onnxruntime: body in wasm, NonZero on the host, Gemm/MatMul islands at each run-time row count', async () => {
+    const bytes = graphToOnnx(detectorLike([1, 3, -1, -1], 0.7));
+    const model = await loadOnnx(bytes);
+    expect(model.dynamic).toBe(true);
+    const counts = new Set<number>();
+    for (const [h, w, seed] of [[8, 10, 1], [9, 7, 2], [8, 10, 3]]) {
+      const feeds = { x: { data: rnd(3 * h * w, seed, 2), shape: [1, 3, h, w] } };
+      const got = await model.run(feeds);
+      expectSame(got, await ortRun(bytes, feeds), `${h}x${w} seed ${seed}`);
+      counts.add(got.ids.shape[0]);
+    }
+    // the threshold keeps a data-dependent number of rows: the islands planned several shapes
+    expect(counts.size).toBeGreaterThan(1);
+    expect(Math.min(...counts)).toBeGreaterThan(0);
+    // profile() reports the tail: host nodes and wasm islands, after the body's steps
+    const rows = model.profile({ x: { data: rnd(3 * 80, 9, 2), shape: [1, 3, 8, 10] } }, { runs: 2 });
+    expect(rows.map((r) => r.op)).toEqual(expect.arrayContaining(['NonZero (host)', 'Gemm', 'MatMul', 'Relu (host)']));
+    expect(rows.findIndex((r) => r.op === 'Gemm')).toBeGreaterThan(rows.findIndex((r) => r.op.startsWith('Conv')));
+    model.dispose();
+  });
+
+  it('returns empty results when nothing passes the threshold (islands on zero rows)', async () => {
+    const bytes = graphToOnnx(detectorLike([1, 3, 6, 6], 2));
+    const model = await loadOnnx(bytes);
+    const feeds = { x: { data: rnd(3 * 36, 4, 2), shape: [1, 3, 6, 6] } };
+    const got = await model.run(feeds);
+    expect(got.y.shape).toEqual([0, 3]);
+    expect(got.ids.shape).toEqual([0]);
+    expectSame(got, await ortRun(bytes, feeds), 'empty');
+    model.dispose();
+  });
+
+  it('runs a torch.onnx export of detection post-processing (TopK, NonZero, Where, Mod) at two anchor counts', async () => {
+    for (const opset of [11, 17]) {
+      const bytes = readFileSync(new URL(`fixtures/host-eval/tail_opset${opset}.onnx`, import.meta.url));
+      const model = await loadOnnx(bytes);
+      for (const count of [200, 57]) {
+        const a = new Float32Array(count * 4);
+        for (let i = 0; i < count; i++) {
+          const x = 100 + 80 * Math.sin(i), y = 100 + 80 * Math.cos(i * 1.3);
+          a.set([x, y, x + 30 + 10 * Math.sin(i * 7), y + 40], i * 4);
+        }
+        const feeds = {
+          logits: { data: rnd(count * 6, count, 4), shape: [count, 6] },
+          deltas: { data: rnd(count * 4, count + 1), shape: [count, 4] },
+          anchors: { data: a, shape: [count, 4] },
+        };
+        const got = await model.run(feeds);
+        expectSame(got, await ortRun(bytes, feeds), `opset ${opset}, ${count} anchors`);
+        expect(got.labels.dtype).toBe('int64');
+      }
+      model.dispose();
+    }
+  });
+
+  it('refuses an integer output float32 cannot hold exactly, naming it', async () => {
+    const g = emptyGraph();
+    g.inputs = [{ name: 'x', shape: [2], dtype: 'float' }];
+    g.outputs = [{ name: 'n', dtype: 'int' }];
+    g.nodes.push({ name: 'cast', op: 'Cast', inputs: ['x'], outputs: ['n'], attrs: { to: 7 } });
+    const model = await loadOnnx(graphToOnnx(g));
+    const ok = await model.run({ x: { data: Float32Array.of(3.7, -16777216), shape: [2] } });
+    expect(Array.from(ok.n.data)).toEqual([3, -16777216]);
+    await expect(model.run({ x: { data: Float32Array.of(1, 33554432), shape: [2] } })).rejects.toThrow(ValueError);
+    await expect(model.run({ x: { data: Float32Array.of(1, 33554432), shape: [2] } })).rejects.toThrow(/output 'n'.*33554432.*index 1/);
+    model.dispose();
+  });
+
+  it('names the node when a tail op meets a shape it cannot take', async () => {
+    const g = emptyGraph();
+    g.inputs = [{ name: 'x', shape: [-1], dtype: 'float' }];
+    g.outputs = [{ name: 'y', dtype: 'float' }];
+    g.initializers.set('zero', { data: Float32Array.of(0), shape: [] });
+    g.initializers.set('w', { data: rnd(6, 1), shape: [3, 2] });
+    g.nodes.push({ name: 'pos', op: 'Greater', inputs: ['x', 'zero'], outputs: ['m'], attrs: {} });
+    g.nodes.push({ name: 'nz', op: 'NonZero', inputs: ['m'], outputs: ['i'], attrs: {} });
+    g.nodes.push({ name: 'asf', op: 'Cast', inputs: ['i'], outputs: ['f'], attrs: { to: 1 } });
+    g.nodes.push({ name: 'mm', op: 'MatMul', inputs: ['f', 'w'], outputs: ['y'], attrs: {} });
+    const model = await loadOnnx(graphToOnnx(g));
+    // [1, k] @ [3, 2]: k must be 3
+    const ok = await model.run({ x: { data: Float32Array.of(1, -1, 2, 3), shape: [4] } });
+    expect(ok.y.shape).toEqual([1, 2]);
+    const bad = model.run({ x: { data: Float32Array.of(1, 2), shape: [2] } });
+    await expect(bad).rejects.toThrow(ShapeError);
+    await expect(model.run({ x: { data: Float32Array.of(1, 2), shape: [2] } })).rejects.toThrow(/MatMul node 'mm'/);
+    model.dispose();
+  });
+
+  it('returns outputs that are constants for the input shape (Shape of a dynamic input)', async () => {
+    const g = emptyGraph();
+    g.inputs = [{ name: 'x', shape: [1, -1, -1], dtype: 'float' }];
+    g.outputs = [{ name: 's', dtype: 'int' }, { name: 'y', dtype: 'float' }];
+    g.nodes.push({ name: 'shape', op: 'Shape', inputs: ['x'], outputs: ['s'], attrs: {} });
+    g.nodes.push({ name: 'relu', op: 'Relu', inputs: ['x'], outputs: ['y'], attrs: {} });
+    const model = await loadOnnx(graphToOnnx(g));
+    for (const [h, w] of [[2, 3], [5, 1]]) {
+      const got = await model.run({ x: { data: rnd(h * w, h), shape: [1, h, w] } });
+      expect(got.s.dtype).toBe('int64');
+      expect(Array.from(got.s.data)).toEqual([1, h, w]);
+      expect(got.y.shape).toEqual([1, h, w]);
+    }
+    model.dispose();
+  });
+
+  it('takes integer inputs at run time (an embedding lookup: Gather of a weight by fed indices)', async () => {
+    const g = emptyGraph();
+    g.inputs = [{ name: 'ids', shape: [-1], dtype: 'int' }, { name: 'x', shape: [1, 4], dtype: 'float' }];
+    g.outputs = [{ name: 'y', dtype: 'float' }];
+    g.initializers.set('emb', { data: rnd(5 * 4, 7), shape: [5, 4] });
+    g.nodes.push({ name: 'lookup', op: 'Gather', inputs: ['emb', 'ids'], outputs: ['e'], attrs: { axis: 0 } });
+    g.nodes.push({ name: 'relu', op: 'Relu', inputs: ['x'], outputs: ['r'], attrs: {} });
+    g.nodes.push({ name: 'add', op: 'Add', inputs: ['e', 'r'], outputs: ['y'], attrs: {} });
+    const bytes = graphToOnnx(g);
+    const model = await loadOnnx(bytes);
+    expect(model.inputNames).toEqual(['ids', 'x']);
+    expect(model.inputSignature.ids).toEqual([-1]);
+    const s = await ort.InferenceSession.create(bytes);
+    for (const ids of [[4, 0, 2], [1]]) {
+      const x = rnd(4, ids.length, 2);
+      const got = await model.run({ ids: { data: BigInt64Array.from(ids.map(BigInt)), shape: [ids.length] }, x: { data: x, shape: [1, 4] } });
+      const r = await s.run({ ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [ids.length]), x: new ort.Tensor('float32', x, [1, 4]) });
+      expect(got.y.shape).toEqual(Array.from(r.y.dims));
+      Array.from(r.y.data as Float32Array).forEach((v, i) => expect(got.y.data[i]).toBeCloseTo(v, 6));
+    }
+    // Int32Array works too; an index out of range is a typed error naming the node
+    expect((await model.run({ ids: { data: Int32Array.of(3), shape: [1] }, x: { data: rnd(4, 1), shape: [1, 4] } })).y.shape).toEqual([1, 4]);
+    await expect(model.run({ ids: { data: Int32Array.of(9), shape: [1] }, x: { data: rnd(4, 1), shape: [1, 4] } })).rejects.toThrow(/Gather node 'lookup'/);
+    await expect(model.run({ ids: { data: Float32Array.of(1.5), shape: [1] }, x: { data: rnd(4, 1), shape: [1, 4] } })).rejects.toThrow(ValueError);
+    await expect(model.run({ ids: { data: Int32Array.of(1, 2), shape: [3] }, x: { data: rnd(4, 1), shape: [1, 4] } })).rejects.toThrow(ShapeError);
+    model.dispose();
+  });
+
+  it('refuses a tail that reads a value nothing makes', async () => {
+    const graph = () => {
+      const g = emptyGraph();
+      g.inputs = [{ name: 'x', shape: [4], dtype: 'float' }];
+      g.outputs = [{ name: 'i', dtype: 'int' }];
+      g.nodes.push({ name: 'nz', op: 'NonZero', inputs: ['x'], outputs: ['k'], attrs: {} });
+      g.nodes.push({ name: 'add', op: 'Add', inputs: ['k', 'ghost'], outputs: ['i'], attrs: {} });
+      return g;
+    };
+    // (the ONNX reader refuses such a file first: this is the compile path GraphBuilder and the zoo use)
+    await expect(compileGraph(graph())).rejects.toThrow(GraphError);
+    await expect(compileGraph(graph())).rejects.toThrow(/node 'add' \(Add\) reads 'ghost'/);
+  });
+});
