@@ -53,8 +53,8 @@ TRACE_SIZE = (240, 320)
 MODELS = {
     # name: (builder, builder kwargs, opsets)
     "ssdlite320_mobilenet_v3_large": (detection.ssdlite320_mobilenet_v3_large, {}, [11, 17]),
-    "retinanet_resnet50_fpn": (detection.retinanet_resnet50_fpn, {"min_size": 320, "max_size": 512}, [11]),
-    "fcos_resnet50_fpn": (detection.fcos_resnet50_fpn, {"min_size": 320, "max_size": 512}, [11]),
+    "retinanet_resnet50_fpn": (detection.retinanet_resnet50_fpn, {"min_size": 320, "max_size": 512}, [11, 17]),
+    "fcos_resnet50_fpn": (detection.fcos_resnet50_fpn, {"min_size": 320, "max_size": 512}, [11, 17]),
     "fasterrcnn_mobilenet_v3_large_320_fpn": (detection.fasterrcnn_mobilenet_v3_large_320_fpn, {}, [11, 17]),
 }
 
