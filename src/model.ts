@@ -724,6 +724,8 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
       throw new ShapeError(`dynamicAxes['${name}'] must list axes of its shape ${shapeStr(i.shape)}, got ${describeValue(axes)}`);
   }
   const inputs = g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() }));
+  for (const i of inputs)
+    if (!i.shape && i.dtype && i.dtype !== 'float') throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
   const floats = (list: ValueInfo[]) => list.filter((i) => !i.dtype || i.dtype === 'float');
   const dynamic = floats(g.inputs).some((i) => i.shape?.some((d) => d < 1) || (dynamicAxes[i.name]?.length ?? 0) > 0);
   const cache = options.planCache ?? DEFAULT_PLAN_CACHE;

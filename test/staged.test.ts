@@ -207,6 +207,14 @@ describe('a graph with a data-dependent tail', () => {
     model.dispose();
   });
 
+  it('refuses an integer input of unknown rank with a ShapeError naming it (found by the fuzzer)', async () => {
+    const g = emptyGraph();
+    g.inputs = [{ name: 'ids', dtype: 'int' }, { name: 'x', shape: [3], dtype: 'float' }];
+    g.outputs = [{ name: 'y', dtype: 'float' }];
+    g.nodes.push({ name: 'sum', op: 'Sum', inputs: ['ids', 'x'], outputs: ['y'], attrs: {} });
+    await expect(loadOnnx(graphToOnnx(g))).rejects.toThrow(/input 'ids' has no declared rank/);
+  });
+
   it('refuses a tail that reads a value nothing makes', async () => {
     const graph = () => {
       const g = emptyGraph();

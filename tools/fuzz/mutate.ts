@@ -111,6 +111,25 @@ export function seedGraphs(): Graph[] {
     mk([1, 4, 2, 2], [n('Unsqueeze', ['x', 'a'], {}, ['u']), n('Squeeze', ['u', 'a'])], {}, { a: [0] }),
     mk([1, 2, 4, 4], [n('DeformConv', ['x', 'W', 'off'], { kernel_shape: [2, 2] })], { W: w([2, 2, 2, 2]), off: w([1, 8, 3, 3]) }, {}, 19),
     mk([1, 4, 2, 2], [n('ChannelShuffle', ['x'], { groups: 2 })]),
+    // data-dependent tails (run on the host evaluator after the wasm body, issue 15)
+    mk([1, 2, 4, 4], [
+      n('Relu', ['x'], {}, ['a']), n('Reshape', ['a', 'flat'], {}, ['f']), n('Greater', ['f', 'thr'], {}, ['m']),
+      n('NonZero', ['m'], {}, ['nz']), n('Squeeze', ['nz', 'ax'], {}, ['idx']), n('Gather', ['f', 'idx'], { axis: 0 }, ['g']),
+      n('Unsqueeze', ['g', 'ax'], {}, ['row']), n('MatMul', ['row', 'col']),
+    ], { thr: { data: Float32Array.of(0.1), shape: [] }, col: w([32, 1]) }, { flat: [-1], ax: [0] }),
+    mk([2, 16], [n('TopK', ['x', 'k'], { axis: 1, largest: 1, sorted: 1 }, ['y', 'i'])], {}, { k: [5] }),
+    mk([1, 6, 4], [n('NonMaxSuppression', ['x', 'sc', 'mo', 'iou', 'st'], { center_point_box: 0 })],
+      { sc: w([1, 2, 6]), iou: { data: Float32Array.of(0.3), shape: [] }, st: { data: Float32Array.of(-0.2), shape: [] } }, { mo: [3] }),
+    mk([1, 2, 6, 6], [n('RoiAlign', ['x', 'rois', 'bi'], { output_height: 2, output_width: 3, sampling_ratio: 0, spatial_scale: 0.5 })],
+      { rois: { data: Float32Array.of(0, 0, 8, 6, 2, 1, 11, 11), shape: [2, 4] } }, { bi: [0, 0] }, 16),
+    mk([6], [n('ScatterElements', ['x', 'si', 'x'], { axis: 0 })], {}, { si: [5, 0, 1, 3, 2, 4] }),
+    mk([1, 2, 3, 3], [
+      n('ReduceMax', ['x'], { keepdims: 0 }, ['mx']), n('Greater', ['mx', 'zero'], {}, ['c']),
+      n('If', ['c'], {
+        then_branch: { inputs: [], outputs: [{ name: 't' }], nodes: [n('Relu', ['x'], {}, ['t'])] },
+        else_branch: { inputs: [], outputs: [{ name: 'e' }], nodes: [n('Neg', ['x'], {}, ['e'])] },
+      }),
+    ], { zero: { data: Float32Array.of(0), shape: [] } }),
   ];
 }
 
