@@ -146,6 +146,8 @@ export function scatterElements(n: Node, x: Const, idx: Const, upd: Const): Cons
   const coord = new Array(r).fill(0);
   const len = idx.v.length;
   const dim = x.shape[a];
+  // whole rows along axis 0 (each index row one value, as an expanded row index): row copies
+  if (a === 0 && !red && r > 1 && idx.shape.every((d, i) => i === 0 || d === x.shape[i]) && rowScatter(out, idx, upd, dim)) return finish(x, out, 'ScatterElements');
   for (let i = 0; i < len; i++) {
     let off = 0;
     for (let d = 0; d < r; d++) off += (d === a ? indexIn(idx.v[i], dim, 'ScatterElements index') : coord[d]) * st[d];
@@ -156,6 +158,26 @@ export function scatterElements(n: Node, x: Const, idx: Const, upd: Const): Cons
     }
   }
   return finish(x, out, 'ScatterElements');
+}
+
+/**
+ * ScatterElements on axis 0 when every row of `idx` holds one index: copy each update row to its
+ * data row. False (nothing written) when some row's indices differ; the caller scatters per element.
+ */
+function rowScatter(out: Values, idx: Const, upd: Const, dim: number): boolean {
+  const rows = idx.shape[0];
+  const inner = rows ? idx.v.length / rows : 0;
+  const iv = idx.v;
+  for (let q = 0; q < rows; q++) {
+    const v0 = iv[q * inner];
+    for (let j = 1; j < inner; j++) if (iv[q * inner + j] !== v0) return false;
+  }
+  const uv = upd.v;
+  for (let q = 0; q < rows; q++) {
+    const t = indexIn(iv[q * inner], dim, 'ScatterElements index') * inner;
+    for (let j = 0; j < inner; j++) out[t + j] = uv[q * inner + j];
+  }
+  return true;
 }
 
 /** NonZero: int64 [rank, count] of the coordinates of non-zero elements, row-major. */

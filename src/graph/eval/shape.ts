@@ -115,10 +115,20 @@ export function split(n: Node, x: Const, splitIn: Const | null): Const[] {
 export function expand(x: Const, target: number[]): Const {
   const shape = bcastShape(x.shape, target);
   const len = foldSize(shape);
-  const idx = bcastIndex(shape, x.shape);
-  if (!idx) return x;
+  if (shape.length === x.shape.length && shape.every((d, i) => d === x.shape[i])) return x;
   const out = alloc(x.kind, len);
   const v = x.v;
+  // each element repeated over trailing broadcast dims (an index [k, 1, 1, 1] expanded to
+  // [k, C, 7, 7], as MultiScaleRoIAlign's export does): contiguous fills
+  const pad = shape.length - x.shape.length;
+  let cut = shape.length;
+  while (cut > 0 && (cut - 1 < pad || x.shape[cut - 1 - pad] === 1)) cut--;
+  if (shape.slice(0, cut).every((d, i) => (i < pad ? 1 : x.shape[i - pad]) === d)) {
+    const inner = len / Math.max(v.length, 1);
+    for (let i = 0; i < v.length && inner > 0; i++) out.fill(v[i], i * inner, (i + 1) * inner);
+    return like(x, out, shape);
+  }
+  const idx = bcastIndex(shape, x.shape)!;
   for (let i = 0; i < len; i++) out[i] = v[idx[i]];
   return like(x, out, shape);
 }
