@@ -363,7 +363,7 @@ export class Model {
       const p = this.outPtr.get(name)! >>> 2;
       return f.slice(p, p + numel(this.graph.shapes.get(name)!));
     };
-    return evaluatorModule().runTail(tail, this.graph.shapes, read, this.intValues, (isl, ins) => this.runIsland(isl, ins), this.outputShapes, times);
+    return evaluatorModule().runTail(tail, this.graph.shapes, read, this.intValues, (isl, ins) => this.runIsland(isl, ins), this.outputShapes, times, this.backing);
   }
 
   /**

@@ -207,6 +207,26 @@ describe('a graph with a data-dependent tail', () => {
     model.dispose();
   });
 
+  it('RoiAlign in a tail runs on the wasm kernel and equals onnxruntime (avg and max, both coordinate modes, fixed and adaptive sampling)', async () => {
+    const rois = Float32Array.of(0, 0, 8, 6, 2.5, 1.25, 15, 11, -3, 4, 5, 30, 7, 7, 7.5, 7.2, 1, 2, 40, 3);
+    for (const [mode, ctm, ratio, opset] of [['avg', 'half_pixel', 2, 16], ['max', 'output_half_pixel', 0, 16], ['avg', undefined, 0, 10], ['max', 'half_pixel', 3, 16]] as const) {
+      const g = emptyGraph();
+      g.opset = opset;
+      g.inputs = [{ name: 'x', shape: [2, 5, 9, 11], dtype: 'float' }];
+      g.outputs = [{ name: 'y', dtype: 'float' }];
+      g.initializers.set('rois', { data: rois, shape: [5, 4] });
+      g.intConstants.set('bi', { ints: [0, 1, 1, 0, 1], shape: [5] });
+      const attrs: Record<string, number | string> = { mode, output_height: 3, output_width: 4, sampling_ratio: ratio, spatial_scale: 0.5 };
+      if (ctm) attrs.coordinate_transformation_mode = ctm;
+      g.nodes.push({ name: 'roi', op: 'RoiAlign', inputs: ['x', 'rois', 'bi'], outputs: ['y'], attrs });
+      const bytes = graphToOnnx(g);
+      const model = await loadOnnx(bytes);
+      const feeds = { x: { data: rnd(2 * 5 * 9 * 11, 3, 2), shape: [2, 5, 9, 11] } };
+      expectSame(await model.run(feeds), await ortRun(bytes, feeds), `${mode} ${ctm} sampling ${ratio} opset ${opset}`);
+      model.dispose();
+    }
+  });
+
   it('refuses an integer input of unknown rank with a ShapeError naming it (found by the fuzzer)', async () => {
     const g = emptyGraph();
     g.inputs = [{ name: 'ids', dtype: 'int' }, { name: 'x', shape: [3], dtype: 'float' }];

@@ -339,4 +339,4 @@ export function roiAlign(n: Node, x: Const, rois: Const, bi: Const, opset: numbe
 }
 
 /** Most samples one RoiAlign bin may take (an adaptive grid over a huge roi would otherwise run for hours). */
-const MAX_SAMPLES = 1 << 16;
+export const MAX_SAMPLES = 1 << 16;
