@@ -227,6 +227,22 @@ describe('a graph with a data-dependent tail', () => {
     }
   });
 
+  it('a RoiAlign whose output would be huge is the evaluator\'s typed error, not a giant allocation', async () => {
+    const g = emptyGraph();
+    g.opset = 16;
+    g.inputs = [{ name: 'x', shape: [1, 4, 5, 5], dtype: 'float' }];
+    g.outputs = [{ name: 'y', dtype: 'float' }];
+    g.initializers.set('rois', { data: Float32Array.of(0, 0, 4, 4), shape: [1, 4] });
+    g.intConstants.set('bi', { ints: [0], shape: [1] });
+    g.nodes.push({ name: 'roi', op: 'RoiAlign', inputs: ['x', 'rois', 'bi'], outputs: ['y'], attrs: { output_height: 30000, output_width: 30000 } });
+    const model = await loadOnnx(graphToOnnx(g));
+    const wasmBytes = () => (model as unknown as { backing: { mem: { memory: WebAssembly.Memory } } }).backing.mem.memory.buffer.byteLength;
+    const before = wasmBytes();
+    await expect(model.run({ x: { data: rnd(100, 1), shape: [1, 4, 5, 5] } })).rejects.toThrow(/RoiAlign node 'roi'/);
+    expect(wasmBytes()).toBe(before);
+    model.dispose();
+  });
+
   it('refuses an integer input of unknown rank with a ShapeError naming it (found by the fuzzer)', async () => {
     const g = emptyGraph();
     g.inputs = [{ name: 'ids', dtype: 'int' }, { name: 'x', shape: [3], dtype: 'float' }];

@@ -12,7 +12,7 @@ import type { SplitTail } from '../infer';
 import { nodeReads, removeDeadNodes } from '../util';
 import type { OpDef } from '../../ops/types';
 import type { InferCtx } from '../../ops/types';
-import type { Const } from './core';
+import { MAX_FOLD, type Const } from './core';
 import { evalNode, HOST_OPS, type Scope } from './index';
 import { MAX_SAMPLES } from './detection';
 
@@ -176,6 +176,7 @@ function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAcce
   const OH = num(a.output_height, 1), OW = num(a.output_width, 1), ratio = num(a.sampling_ratio, 0), scale = num(a.spatial_scale, 1);
   if ((mode !== 'avg' && mode !== 'max') || (ctm !== 'half_pixel' && ctm !== 'output_half_pixel')) return undefined;
   if (!Number.isInteger(OH) || !Number.isInteger(OW) || !Number.isInteger(ratio) || !Number.isFinite(scale) || OH < 1 || OW < 1 || ratio < 0) return undefined;
+  if (K * C * OH * OW > MAX_FOLD) return undefined;
   const half = ctm === 'half_pixel' ? 0.5 : 0;
   const f = Math.fround;
   const rv = rois.v;
@@ -187,7 +188,7 @@ function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAcce
     if (!Number.isFinite(sx + sy + ex + ey)) return undefined;
     const gh = ratio ? ratio : Math.ceil(Math.max(ey - sy, half ? 0 : 1) / OH);
     const gw = ratio ? ratio : Math.ceil(Math.max(ex - sx, half ? 0 : 1) / OW);
-    if (!(gh * gw <= MAX_SAMPLES / 2)) return undefined;
+    if (!(gh * gw <= MAX_SAMPLES / 2) || OH * OW * gh * gw > MAX_FOLD) return undefined;
   }
   const { mem, k } = w;
   mem.enableTracking();
