@@ -148,8 +148,14 @@ async function benchFile(name, { bytes, inputs }, runs, warmup, log) {
   return rows;
 }
 
-/** Every model of `names` (DETECTION_MODELS' names): rows as benchFile returns them. */
-export async function benchDetection(names, runs = 10, { warmup = 2, log } = {}) {
+/**
+ * Every model of `names` (DETECTION_MODELS' names): rows as benchFile returns them. Warm-up is 8
+ * rounds: both engines run these graphs 2-10x slower for their first ~7 runs while V8 tiers up
+ * their wasm and JS (measured on fasterrcnn_320: wasmcnn 1925, 408, 257, 182, 208, 170, 212, then
+ * ~82 ms; onnxruntime-web 918, 222, 424, 332, 332, 303, 187, then ~121 ms); "first" reports the
+ * cold start separately.
+ */
+export async function benchDetection(names, runs = 10, { warmup = 8, log } = {}) {
   await init({ simd: 'baseline' });
   // both runtimes initialised before any timing (onnxruntime-web instantiates its wasm on the first session)
   setupOrtWeb();

@@ -200,7 +200,7 @@ if (SECTIONS.has('dynamic')) {
 
 // 5c. object detection: whole ONNX exports (post-processing included) against onnxruntime-web
 if (SECTIONS.has('detection')) {
-  console.log(`\nobject detection, whole ONNX exports (torchvision opset 11, post-processing included; ocr_det: exportOnnx, dynamic H/W), 1 thread each; median of ${RUNS} interleaved rounds (2 warm-up rounds excluded)`);
+  console.log(`\nobject detection, whole ONNX exports (torchvision opset 11, post-processing included; ocr_det: exportOnnx, dynamic H/W), 1 thread each; median of ${RUNS} interleaved rounds (8 warm-up rounds excluded: both engines tier up for ~7 runs)`);
   printDetection(await benchDetection(DETECTION, RUNS));
 }
 
