@@ -8,6 +8,7 @@
 import { ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
 import { type BoxesInput, boxArray, sizePair } from './args';
+import type { Detections } from './yolo';
 
 const f = Math.fround;
 
@@ -136,4 +137,27 @@ export function removeSmallBoxes(boxes: BoxesInput, minSize: number): Int32Array
   const m = f(minSize);
   for (let i = 0; i < b.length; i += 4) if (f(b[i + 2] - b[i]) >= m && f(b[i + 3] - b[i + 1]) >= m) keep.push(i / 4);
   return Int32Array.from(keep);
+}
+
+/**
+ * The detections kept by NMS (`keep`: indices into the candidates, best first) mapped back to
+ * the input image as torchvision's GeneralizedRCNNTransform.postprocess does: resize_boxes
+ * multiplies x by the float32 ratio original / resized width, y by the height ratio.
+ */
+export function keptDetections(
+  boxes: Float32Array, scores: ArrayLike<number>, labels: ArrayLike<number>, keep: ArrayLike<number>,
+  original: readonly [number, number], resized: readonly [number, number],
+): Detections {
+  const rh = f(f(original[0]) / f(resized[0])), rw = f(f(original[1]) / f(resized[1]));
+  const out: Detections = { boxes: new Float32Array(keep.length * 4), scores: new Float32Array(keep.length), labels: new Int32Array(keep.length) };
+  for (let i = 0; i < keep.length; i++) {
+    const k = keep[i];
+    out.boxes[i * 4] = f(boxes[k * 4] * rw);
+    out.boxes[i * 4 + 1] = f(boxes[k * 4 + 1] * rh);
+    out.boxes[i * 4 + 2] = f(boxes[k * 4 + 2] * rw);
+    out.boxes[i * 4 + 3] = f(boxes[k * 4 + 3] * rh);
+    out.scores[i] = scores[k];
+    out.labels[i] = labels[k];
+  }
+  return out;
 }

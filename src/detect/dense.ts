@@ -15,7 +15,7 @@ import { fromImage, type ImageSource } from '../image/fromImage';
 import type { Model } from '../model';
 import { gridAnchors } from './anchors';
 import { boxArray, integer, sizePair, unitInterval } from './args';
-import { clipBoxesToImage, decodeBoxes, decodeBoxesLinear } from './boxes';
+import { clipBoxesToImage, decodeBoxes, decodeBoxesLinear, keptDetections } from './boxes';
 import { checkDetectOptions, type DenseDetectorSpec, type DetectOptions, type DetectorSpec } from './detector';
 import { nonMaxSuppression, topkByScore } from './nms';
 import { generalizedRcnnTransform } from './transform';
@@ -129,18 +129,7 @@ export async function denseDetections(logits: Float32Array, deltas: Float32Array
   }
   const cb = Float32Array.from(boxes);
   const keep = await nonMaxSuppression(cb, Float32Array.from(scores), { iouThreshold: iou, classes: labels, maxDetections: maxDet });
-  // GeneralizedRCNNTransform.postprocess: resize_boxes by float32 ratios original / resized
-  const rh = f(f(originalSize[0]) / f(imageSize[0])), rw = f(f(originalSize[1]) / f(imageSize[1]));
-  const out: Detections = { boxes: new Float32Array(keep.length * 4), scores: new Float32Array(keep.length), labels: new Int32Array(keep.length) };
-  keep.forEach((k, i) => {
-    out.boxes[i * 4] = f(cb[k * 4] * rw);
-    out.boxes[i * 4 + 1] = f(cb[k * 4 + 1] * rh);
-    out.boxes[i * 4 + 2] = f(cb[k * 4 + 2] * rw);
-    out.boxes[i * 4 + 3] = f(cb[k * 4 + 3] * rh);
-    out.scores[i] = scores[k];
-    out.labels[i] = labels[k];
-  });
-  return out;
+  return keptDetections(cb, scores, labels, keep, originalSize, imageSize);
 }
 
 /** A side after the backbone's stride-2 steps (3x3/7x7 convs and pools with "same" padding: ceil(x / 2) each). */

@@ -20,7 +20,7 @@ import { fromImage, type ImageSource } from '../image/fromImage';
 import type { Model } from '../model';
 import { type AnchorOptions, gridAnchors } from './anchors';
 import { integer, unitInterval } from './args';
-import { clipBoxesToImage, decodeBoxes, removeSmallBoxes } from './boxes';
+import { clipBoxesToImage, decodeBoxes, keptDetections, removeSmallBoxes } from './boxes';
 import { checkDetectOptions, type DetectOptions, type DetectorSpec } from './detector';
 import { multiScaleRoIAlign } from './multiScale';
 import { nonMaxSuppression } from './nms';
@@ -57,8 +57,6 @@ export interface FasterRcnnSpec {
   /** Frees the second network (called by Model.dispose). */
   dispose: () => void;
 }
-
-const f = Math.fround;
 
 /** Everything a Faster R-CNN computes for one image of a batch (test hooks and detect()). @internal */
 export interface FasterRcnnImage {
@@ -158,18 +156,7 @@ async function boxDetections(
   const ks = Float32Array.from(small, (i) => scores[cand[i]]);
   const kl = Int32Array.from(small, (i) => cand[i] % K);
   const keep = await nonMaxSuppression(kb, ks, { iouThreshold: iou, classes: kl, maxDetections: maxDet });
-  // back to the input's pixels: torchvision's resize_boxes multiplies by float32 ratios
-  const rh = f(f(original[0]) / f(resized[0])), rw = f(f(original[1]) / f(resized[1]));
-  const out: Detections = { boxes: new Float32Array(keep.length * 4), scores: new Float32Array(keep.length), labels: new Int32Array(keep.length) };
-  keep.forEach((k, i) => {
-    out.boxes[i * 4] = f(kb[k * 4] * rw);
-    out.boxes[i * 4 + 1] = f(kb[k * 4 + 1] * rh);
-    out.boxes[i * 4 + 2] = f(kb[k * 4 + 2] * rw);
-    out.boxes[i * 4 + 3] = f(kb[k * 4 + 3] * rh);
-    out.scores[i] = ks[k];
-    out.labels[i] = kl[k];
-  });
-  return out;
+  return keptDetections(kb, ks, kl, keep, original, resized);
 }
 
 /** Model.detect() of a Faster R-CNN: an image (anything fromImage takes) or an [N, 3, H, W] tensor in [0, 1]. */

@@ -8,7 +8,7 @@ import type { Tensor } from '../graph/ir';
 import { ShapeError } from '../errors';
 import { defaultBoxes, type DefaultBoxOptions } from './anchors';
 import { integer, sizePair, unitInterval } from './args';
-import { clipBoxesToImage, decodeBoxes } from './boxes';
+import { clipBoxesToImage, decodeBoxes, keptDetections } from './boxes';
 import { nonMaxSuppression, sortByScore } from './nms';
 import type { Detections } from './yolo';
 
@@ -82,16 +82,5 @@ export async function ssdDetections(scores: Tensor, deltas: Tensor, o: SsdPostpr
   const cb = new Float32Array(cand.length * 4);
   cand.forEach((a, i) => cb.set(boxes.subarray(a * 4, a * 4 + 4), i * 4));
   const keep = await nonMaxSuppression(cb, Float32Array.from(candScore), { iouThreshold: iou, classes: candLabel, maxDetections: maxDet });
-  // back to the image: torchvision's resize_boxes multiplies by float32 ratios
-  const rh = f(f(ih) / f(th)), rw = f(f(iw) / f(tw));
-  const out: Detections = { boxes: new Float32Array(keep.length * 4), scores: new Float32Array(keep.length), labels: new Int32Array(keep.length) };
-  keep.forEach((k, i) => {
-    out.boxes[i * 4] = f(cb[k * 4] * rw);
-    out.boxes[i * 4 + 1] = f(cb[k * 4 + 1] * rh);
-    out.boxes[i * 4 + 2] = f(cb[k * 4 + 2] * rw);
-    out.boxes[i * 4 + 3] = f(cb[k * 4 + 3] * rh);
-    out.scores[i] = candScore[k];
-    out.labels[i] = candLabel[k];
-  });
-  return out;
+  return keptDetections(cb, candScore, candLabel, keep, [ih, iw], [th, tw]);
 }
