@@ -724,10 +724,10 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
       throw new ShapeError(`dynamicAxes['${name}'] must list axes of its shape ${shapeStr(i.shape)}, got ${describeValue(axes)}`);
   }
   const inputs = g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() }));
-  for (const i of inputs)
-    if (!i.shape && i.dtype && i.dtype !== 'float') throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
   const floats = (list: ValueInfo[]) => list.filter((i) => !i.dtype || i.dtype === 'float');
   const dynamic = floats(g.inputs).some((i) => i.shape?.some((d) => d < 1) || (dynamicAxes[i.name]?.length ?? 0) > 0);
+  for (const i of inputs)
+    if (!i.shape && (dynamic || !floats([i]).length)) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
   const cache = options.planCache ?? DEFAULT_PLAN_CACHE;
   if (!Number.isSafeInteger(cache) || cache < 1) throw new ValueError(`planCache must be a positive integer, got ${describeValue(cache)}`);
   if (!dynamic) {
@@ -736,8 +736,6 @@ export async function compileGraph(g: Graph, options: CompileOptions = {}): Prom
     const backing = { mem, k, pool, id };
     return new Model({ backing, plan: planSplit(g, options, backing), inputs });
   }
-  for (const i of g.inputs)
-    if (!i.shape) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
   // the first plan: every dim as given, an unknown batch as 1; none if another dim is unknown
   const first = floats(g.inputs).map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
   const template = cloneGraph(g);
@@ -880,7 +878,7 @@ function keyOf(dyn: Dynamic, v: Float32Array | string | number | boolean | undef
  * the tail program of what depends on run-time values (data-dependent ops and their readers).
  */
 function planSplit(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dynamic, owner = 0): Plan {
-  const split = inferShapes(g, { split: true });
+  const split = inferShapes(g);
   const plan = planGraph(g, options, backing, dyn, owner);
   if (split) {
     plan.tail = evaluatorModule().tailProgram(split, g.opset, (op) => opDef(op) !== undefined);

@@ -56,7 +56,7 @@ function checkNodes(g: Graph): void {
 }
 
 /**
- * The run-time part of a graph split by inferShapes({ split: true }): the nodes that cannot be
+ * The run-time part of a graph split by inferShapes: the nodes that cannot be
  * planned in wasm for this input shape (data-dependent ops such as NonZero, TopK, If, and every
  * node reading their results), in order, and the values they read from the planned body.
  */
@@ -73,21 +73,19 @@ export interface SplitTail {
 }
 
 /**
- * Fill g.shapes for every value, folding constant subgraphs away. With `split`, a node that the
- * wasm path cannot plan for these shapes but the host evaluator runs (a data-dependent op, an
- * integer or comparison op on run-time values, control flow) does not stop the load: it and
- * every node reading its results become the returned tail, and g keeps the plannable body with
- * the values the tail reads as its outputs. Without a tail (or without `split`), undefined.
+ * Fill g.shapes for every value, folding constant subgraphs away. A node that the wasm path
+ * cannot plan for these shapes but the host evaluator runs (a data-dependent op, an integer or
+ * comparison op on run-time values, control flow, an integer input) does not stop the load: it
+ * and every node reading its results become the returned tail, and g keeps the plannable body
+ * with the values the tail reads as its outputs. Without a tail, undefined.
  */
-export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitTail | undefined {
-  const split = options.split === true;
+export function inferShapes(g: Graph): SplitTail | undefined {
   const runtime = new Set<string>();
   const tail: Node[] = [];
   g.shapes.clear();
   for (const i of g.inputs) {
     if (i.dtype && i.dtype !== 'float') {
       // integer inputs are read on the host, by the tail (each of their readers is in it)
-      if (!split) throw new UnsupportedOpError('Input', i.name, `${i.dtype} graph inputs: wasmcnn computes in float32`);
       runtime.add(i.name);
       continue;
     }
@@ -103,7 +101,7 @@ export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitT
   const ctx = makeInferCtx(g);
   const kept = [];
   for (const n of g.nodes) {
-    if (split && nodeReads(n).some((i) => runtime.has(i))) {
+    if (nodeReads(n).some((i) => runtime.has(i))) {
       tail.push(n);
       for (const o of n.outputs) if (o) runtime.add(o);
       continue;
@@ -130,7 +128,7 @@ export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitT
       continue;
     }
     const def = opDef(n.op);
-    if (!def && split && hostOp(n.op)) {
+    if (!def && hostOp(n.op)) {
       tail.push(n);
       for (const o of n.outputs) if (o) runtime.add(o);
       continue;
@@ -158,12 +156,10 @@ export function inferShapes(g: Graph, options: { split?: boolean } = {}): SplitT
     kept.push(n);
   }
   g.nodes = kept;
-  // with split, an output folded to a constant (every input frozen) is returned by an empty tail
-  if (tail.length || runtime.size || (split && g.outputs.some((o) => g.initializers.has(o.name) || g.intConstants.has(o.name)))) return evaluatorModule().splitOff(g, tail, runtime);
+  // an output folded to a constant (every input frozen) is returned by an empty tail
+  if (tail.length || runtime.size || g.outputs.some((o) => g.initializers.has(o.name) || g.intConstants.has(o.name))) return evaluatorModule().splitOff(g, tail, runtime);
   for (const o of g.outputs) {
     if (!g.shapes.has(o.name)) throw new GraphError(`graph output '${o.name}' is never produced`);
-    if (g.initializers.has(o.name) || g.intConstants.has(o.name))
-      throw new UnsupportedOpError('Constant', o.name, 'a graph output that is a constant');
     o.shape = g.shapes.get(o.name);
   }
   removeDeadNodes(g);

@@ -1,4 +1,4 @@
-// The run-time tail of a graph split by inferShapes({ split: true }): what follows the first
+// The run-time tail of a graph split by inferShapes: what follows the first
 // data-dependent op (NonZero, TopK, NonMaxSuppression, If, Gather on computed indices, ...).
 // Its nodes run in order at inference time: ops the host evaluator implements on the host, and
 // runs of consecutive ops it does not (Conv, Gemm, MatMul, pooling, Resize: the heavy float ops
