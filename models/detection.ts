@@ -27,9 +27,9 @@
 //       whose outputs are laid out as torchvision does: [N, sum over levels of H*W*A, K], the
 //       anchor index fastest within a pixel, pixels in row-major order, levels concatenated.
 import { GraphBuilder } from '../src/builder';
-import { SSD300_DEFAULT_BOXES, SSDLITE320_DEFAULT_BOXES } from '../src/detect/anchors';
+import { type DefaultBoxOptions, SSD300_DEFAULT_BOXES, SSDLITE320_DEFAULT_BOXES } from '../src/detect/anchors';
 import { detectDense } from '../src/detect/dense';
-import { detectImages } from '../src/detect/detector';
+import { detectImages, type DetectorSpec, type SsdDetectorSpec } from '../src/detect/detector';
 import { ValueError } from '../src/errors';
 import { convBnAct } from './layers';
 import { mobilenetV3Features } from './mobilenet';
@@ -469,50 +469,46 @@ function denseTransform(o: CreateModelOptions) {
   return { minSize, maxSize, mean: RCNN_MEAN, std: RCNN_STD, sizeDivisible: SIZE_DIVISIBLE, firstLevel: 3 };
 }
 
+/**
+ * An SSD zoo entry's post-processing spec: the transform's size (inputSize, default `size`), the
+ * head levels' map sizes (the inputs of the nodes named by `level`), default boxes, torchvision's
+ * thresholds and counts.
+ */
+function ssdDetector(
+  size: number, level: RegExp, defaultBoxes: DefaultBoxOptions,
+  defaults: Pick<SsdDetectorSpec, 'scoreThreshold' | 'iouThreshold' | 'topkCandidates' | 'maxDetections'>,
+): (o: CreateModelOptions, b: GraphBuilder) => DetectorSpec {
+  return (o, b) => {
+    const [H, W] = inputHW(o, size);
+    const levels = b.graph.nodes.filter((n) => level.test(n.name));
+    return {
+      kind: 'ssd',
+      transformSize: [H, W],
+      featureSizes: levels.map((n) => b.shape(n.inputs[0]).slice(2) as [number, number]),
+      defaultBoxes,
+      scores: 'scores',
+      deltas: 'deltas',
+      ...defaults,
+      run: detectImages,
+    };
+  };
+}
+
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const DETECTION: ZooFamily = {
   ssdlite320_mobilenet_v3_large: {
     build: ssdlite320_mobilenet_v3_large,
-    detector: (o, b) => {
-      const [H, W] = inputHW(o, 320);
-      // the head's six maps: the inputs of its per-level prediction blocks
-      const levels = b.graph.nodes.filter((n) => /^head\.classification_head\.module_list\.\d+\.0\.0$/.test(n.name));
-      return {
-        kind: 'ssd',
-        transformSize: [H, W],
-        featureSizes: levels.map((n) => b.shape(n.inputs[0]).slice(2) as [number, number]),
-        defaultBoxes: SSDLITE320_DEFAULT_BOXES,
-        scores: 'scores',
-        deltas: 'deltas',
-        // torchvision's ssdlite320 defaults
-        scoreThreshold: 0.001,
-        iouThreshold: 0.55,
-        topkCandidates: 300,
-        maxDetections: 300,
-        run: detectImages,
-      };
-    },
+    // torchvision's ssdlite320 defaults; the head's six maps are the inputs of its per-level blocks
+    detector: ssdDetector(320, /^head\.classification_head\.module_list\.\d+\.0\.0$/, SSDLITE320_DEFAULT_BOXES, {
+      scoreThreshold: 0.001, iouThreshold: 0.55, topkCandidates: 300, maxDetections: 300,
+    }),
   },
   // ssd300_vgg16, retinanet_resnet50_fpn, fcos_resnet50_fpn: torchvision 0.14's eval defaults
   ssd300_vgg16: {
     build: ssd300_vgg16,
-    detector: (o, b) => {
-      const [H, W] = inputHW(o, 300);
-      const levels = b.graph.nodes.filter((n) => /^head\.classification_head\.module_list\.\d+$/.test(n.name));
-      return {
-        kind: 'ssd',
-        transformSize: [H, W],
-        featureSizes: levels.map((n) => b.shape(n.inputs[0]).slice(2) as [number, number]),
-        defaultBoxes: SSD300_DEFAULT_BOXES,
-        scores: 'scores',
-        deltas: 'deltas',
-        scoreThreshold: 0.01,
-        iouThreshold: 0.45,
-        topkCandidates: 400,
-        maxDetections: 200,
-        run: detectImages,
-      };
-    },
+    detector: ssdDetector(300, /^head\.classification_head\.module_list\.\d+$/, SSD300_DEFAULT_BOXES, {
+      scoreThreshold: 0.01, iouThreshold: 0.45, topkCandidates: 400, maxDetections: 200,
+    }),
   },
   retinanet_resnet50_fpn: {
     build: retinanet_resnet50_fpn,

@@ -83,10 +83,14 @@ const V2 = 'IMAGENET1K_V2';
 
 /** Every zoo model's preprocessing, by createModel() name. */
 /** A Faster R-CNN's input: RGB in [0, 1] at any size (its transform runs in model.detect()). */
-function rcnn(weights: string): Preprocessing {
+/**
+ * torchvision's detectors take RGB in [0, 1] at any size; `where` their normalisation and resize
+ * run: inside the network (SSD) or on the host in model.detect() (RetinaNet, FCOS, Faster R-CNN).
+ */
+function detectorInput(weights: string, where = 'transform in model.detect()'): Preprocessing {
   return {
     mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
-    reference: `torchvision 0.14 ${weights}.COCO_V1 (transform in model.detect())`,
+    reference: `torchvision 0.14 ${weights}.COCO_V1 (${where})`,
   };
 }
 
@@ -200,25 +204,12 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
   // Super-resolution
   espcn: srY('espcn'),
   fsrcnn: srY('fsrcnn'),
-  // torchvision's detectors take RGB in [0, 1] at any size; normalisation and resize are inside
-  ssdlite320_mobilenet_v3_large: {
-    mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
-    reference: 'torchvision 0.14 SSDLite320_MobileNet_V3_Large_Weights.COCO_V1 (transform inside the network)',
-  },
-  ssd300_vgg16: {
-    mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
-    reference: 'torchvision 0.14 SSD300_VGG16_Weights.COCO_V1 (transform inside the network)',
-  },
-  retinanet_resnet50_fpn: {
-    mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
-    reference: 'torchvision 0.14 RetinaNet_ResNet50_FPN_Weights.COCO_V1 (transform in model.detect())',
-  },
-  fcos_resnet50_fpn: {
-    mean: [0, 0, 0], std: [1, 1, 1], channels: 3, interpolation: 'bilinear', labels: 'coco',
-    reference: 'torchvision 0.14 FCOS_ResNet50_FPN_Weights.COCO_V1 (transform in model.detect())',
-  },
-  // Faster R-CNN: model.detect() normalises, resizes (min_size / max_size) and pads on the host
-  fasterrcnn_resnet50_fpn: rcnn('FasterRCNN_ResNet50_FPN_Weights'),
-  fasterrcnn_mobilenet_v3_large_fpn: rcnn('FasterRCNN_MobileNet_V3_Large_FPN_Weights'),
-  fasterrcnn_mobilenet_v3_large_320_fpn: rcnn('FasterRCNN_MobileNet_V3_Large_320_FPN_Weights'),
+  // Detection
+  ssdlite320_mobilenet_v3_large: detectorInput('SSDLite320_MobileNet_V3_Large_Weights', 'transform inside the network'),
+  ssd300_vgg16: detectorInput('SSD300_VGG16_Weights', 'transform inside the network'),
+  retinanet_resnet50_fpn: detectorInput('RetinaNet_ResNet50_FPN_Weights'),
+  fcos_resnet50_fpn: detectorInput('FCOS_ResNet50_FPN_Weights'),
+  fasterrcnn_resnet50_fpn: detectorInput('FasterRCNN_ResNet50_FPN_Weights'),
+  fasterrcnn_mobilenet_v3_large_fpn: detectorInput('FasterRCNN_MobileNet_V3_Large_FPN_Weights'),
+  fasterrcnn_mobilenet_v3_large_320_fpn: detectorInput('FasterRCNN_MobileNet_V3_Large_320_FPN_Weights'),
 };
