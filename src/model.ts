@@ -289,9 +289,10 @@ export class Model {
    * a ShapeError naming the input shapes and the node; the current plan stays in place.
    */
   private select(dyn: Dynamic, feeds: Feeds): void {
+    // integer inputs do not shape the plan (the tail reads them on the host)
+    const floats = dyn.template.inputs.filter((i) => !this.intInputs.has(i.name));
     const shapes: number[][] = [];
-    for (const i of dyn.template.inputs) {
-      if (this.intInputs.has(i.name)) continue;
+    for (const i of floats) {
       const t = feeds[i.name];
       const sig = i.shape!;
       const s = t?.shape;
@@ -307,8 +308,7 @@ export class Model {
       dyn.cache.set(key, plan);
     } else {
       const g = cloneGraph(dyn.template);
-      g.inputs.filter((i) => !this.intInputs.has(i.name)).forEach((i, j) => (i.shape = shapes[j]));
-      const floats = dyn.template.inputs.filter((i) => !this.intInputs.has(i.name));
+      floats.forEach((i, j) => (g.inputs.find((c) => c.name === i.name)!.shape = shapes[j]));
       plan = planDynamic(g, this.backing, dyn, `input shape ${floats.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`);
       dyn.cache.set(key, plan);
       for (const [k, old] of dyn.cache) {

@@ -82,6 +82,11 @@ export interface SplitTail {
 export function inferShapes(g: Graph): SplitTail | undefined {
   const runtime = new Set<string>();
   const tail: Node[] = [];
+  // a node computed at run time, whose outputs every later reader must wait for
+  const toTail = (n: Node) => {
+    tail.push(n);
+    for (const o of n.outputs) if (o) runtime.add(o);
+  };
   g.shapes.clear();
   for (const i of g.inputs) {
     if (i.dtype && i.dtype !== 'float') {
@@ -101,9 +106,8 @@ export function inferShapes(g: Graph): SplitTail | undefined {
   const ctx = makeInferCtx(g);
   const kept = [];
   for (const n of g.nodes) {
-    if (nodeReads(n).some((i) => runtime.has(i))) {
-      tail.push(n);
-      for (const o of n.outputs) if (o) runtime.add(o);
+    if (runtime.size && nodeReads(n).some((i) => runtime.has(i))) {
+      toTail(n);
       continue;
     }
     for (const i of n.inputs)
@@ -129,8 +133,7 @@ export function inferShapes(g: Graph): SplitTail | undefined {
     }
     const def = opDef(n.op);
     if (!def && hostOp(n.op)) {
-      tail.push(n);
-      for (const o of n.outputs) if (o) runtime.add(o);
+      toTail(n);
       continue;
     }
     if (!def) throw new UnsupportedOpError(n.op, n.name);

@@ -49,19 +49,22 @@ export function tailProgram(split: SplitTail, opset: number, plannable: (op: str
     if (last && 'island' in last) last.island.nodes.push(n);
     else steps.push({ island: { key: n.name, nodes: [n], inputs: [], outputs: [] } });
   }
-  const graphOutputs = new Set(split.outputs.map((o) => o.name));
-  steps.forEach((s, i) => {
-    if (!('island' in s)) return;
-    const isl = s.island;
-    const made = new Set<string>();
-    for (const n of isl.nodes) {
-      for (const r of nodeReads(n)) if (!made.has(r) && !isl.inputs.includes(r) && !isConst(split, r)) isl.inputs.push(r);
-      for (const o of n.outputs) if (o) made.add(o);
+  // backwards: `later` holds what the steps after this one (and the graph's outputs) read
+  const later = new Set(split.outputs.map((o) => o.name));
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i];
+    const nodes = 'host' in s ? [s.host] : s.island.nodes;
+    if ('island' in s) {
+      const isl = s.island;
+      const made = new Set<string>();
+      for (const n of nodes) {
+        for (const r of nodeReads(n)) if (!made.has(r) && !isl.inputs.includes(r) && !isConst(split, r)) isl.inputs.push(r);
+        for (const o of n.outputs) if (o) made.add(o);
+      }
+      isl.outputs = [...made].filter((v) => later.has(v));
     }
-    const later = new Set<string>();
-    for (const t of steps.slice(i + 1)) for (const n of 'host' in t ? [t.host] : t.island.nodes) for (const r of nodeReads(n)) later.add(r);
-    isl.outputs = [...made].filter((v) => later.has(v) || graphOutputs.has(v));
-  });
+    for (const n of nodes) for (const r of nodeReads(n)) later.add(r);
+  }
   return { split, steps, opset };
 }
 
