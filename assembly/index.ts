@@ -16,3 +16,5 @@ export * from './winograd';
 export { split_table } from './parallel';
 export * from './image';
 export * from './detect';
+export * from './convGrad';
+export * from './poolGrad';

@@ -95,6 +95,47 @@ export interface Kernels {
     src: number, OW: number, OH: number, start: number, count: number, weights: number, K: number,
     gray: number, mean: number, std: number, outC: number, dst: number,
   ): void;
+  // training: convGrad.ts / poolGrad.ts
+  mm_scratch_bytes(M: number, N: number, K: number, transA: number, transB: number, parts: number): number;
+  mm_f32(
+    transA: number, transB: number, M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
+    c: number, ldc: number, accumulate: number, scratch: number, part: number, parts: number,
+  ): void;
+  im2col_f32(
+    x: number, C: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+    PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, cols: number,
+  ): void;
+  col2im_f32(
+    cols: number, C: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+    PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, x: number,
+  ): void;
+  dw_fwd_f32(
+    x: number, w: number, bias: number, y: number, N: number, C: number, H: number, W: number, KH: number, KW: number,
+    SH: number, SW: number, PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, part: number, parts: number,
+  ): void;
+  dw_grad_input_f32(
+    dy: number, w: number, dx: number, N: number, C: number, H: number, W: number, KH: number, KW: number,
+    SH: number, SW: number, PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, part: number, parts: number,
+  ): void;
+  dw_grad_weight_f32(
+    x: number, dy: number, dw: number, N: number, C: number, H: number, W: number, KH: number, KW: number,
+    SH: number, SW: number, PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, part: number, parts: number,
+  ): void;
+  bias_grad_f32(dy: number, N: number, C: number, HW: number, db: number): void;
+  maxpool_fwd_f32(
+    x: number, y: number, idx: number, NC: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+    PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, part: number, parts: number,
+  ): void;
+  maxpool_grad_f32(dy: number, idx: number, dx: number, NC: number, HW: number, OHW: number, part: number, parts: number): void;
+  avgpool_fwd_f32(
+    x: number, y: number, NC: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+    PT: number, PL: number, PB: number, PR: number, OH: number, OW: number, countIncludePad: number, part: number, parts: number,
+  ): void;
+  avgpool_grad_f32(
+    dy: number, dx: number, NC: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+    PT: number, PL: number, PB: number, PR: number, OH: number, OW: number, countIncludePad: number, part: number, parts: number,
+  ): void;
+  global_avgpool_grad_f32(dy: number, dx: number, NC: number, HW: number): void;
 }
 
 /**
