@@ -14,7 +14,7 @@
 // each tile's store). Every C element is the k-ordered sum from 0, then + C: any split of the
 // rows or columns gives the same bits.
 import { ACT_NONE } from './codes';
-import { gemm, gemm_pack, gemm_packed_size } from './gemm';
+import { gemm, gemm_packed_size } from './gemm';
 import { partStart, splitRows } from './parallel';
 import { copyFloats, loadLanes, zeroFloats } from './window';
 
@@ -63,6 +63,54 @@ function packRowsB(b: usize, N: i32, K: i32, ldb: i32, dst: usize): void {
         out += NR << 2;
         src += rowBytes;
       }
+    }
+  }
+}
+
+/**
+ * Packs B stored [N][K] (row stride ldb floats: op(B) = Bᵀ) into gemm_pack's panels (zero bias,
+ * zero-padded columns): the same layout as gemm_pack(b, N, K, ldb, 0, dst), built from 4x4
+ * transposes of two groups of four rows where a panel is full.
+ */
+function packColsB(b: usize, N: i32, K: i32, ldb: i32, dst: usize): void {
+  const panels = (N + NR - 1) / NR;
+  const zero = f32x4.splat(0);
+  const rowBytes = <usize>ldb << 2;
+  for (let p = 0; p < panels; p++) {
+    let out = dst + ((<usize>p * <usize>(NR * (K + 1))) << 2);
+    v128.store(out, zero);
+    v128.store(out, zero, 16);
+    out += NR << 2;
+    const n = p * NR, nv = min(NR, N - n);
+    const r0 = b + <usize>n * rowBytes;
+    let k = 0;
+    if (nv == NR) {
+      for (; k + 4 <= K; k += 4) {
+        const kb = <usize>k << 2;
+        const x0 = v128.load(r0 + kb), x1 = v128.load(r0 + rowBytes + kb);
+        const x2 = v128.load(r0 + 2 * rowBytes + kb), x3 = v128.load(r0 + 3 * rowBytes + kb);
+        const y0 = v128.load(r0 + 4 * rowBytes + kb), y1 = v128.load(r0 + 5 * rowBytes + kb);
+        const y2 = v128.load(r0 + 6 * rowBytes + kb), y3 = v128.load(r0 + 7 * rowBytes + kb);
+        const a0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), a1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+        const a2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7), a3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+        const b0 = i32x4.shuffle(y0, y1, 0, 4, 1, 5), b1 = i32x4.shuffle(y2, y3, 0, 4, 1, 5);
+        const b2 = i32x4.shuffle(y0, y1, 2, 6, 3, 7), b3 = i32x4.shuffle(y2, y3, 2, 6, 3, 7);
+        v128.store(out, i32x4.shuffle(a0, a1, 0, 1, 4, 5));
+        v128.store(out, i32x4.shuffle(b0, b1, 0, 1, 4, 5), 16);
+        v128.store(out, i32x4.shuffle(a0, a1, 2, 3, 6, 7), 32);
+        v128.store(out, i32x4.shuffle(b0, b1, 2, 3, 6, 7), 48);
+        v128.store(out, i32x4.shuffle(a2, a3, 0, 1, 4, 5), 64);
+        v128.store(out, i32x4.shuffle(b2, b3, 0, 1, 4, 5), 80);
+        v128.store(out, i32x4.shuffle(a2, a3, 2, 3, 6, 7), 96);
+        v128.store(out, i32x4.shuffle(b2, b3, 2, 3, 6, 7), 112);
+        out += 4 * (NR << 2);
+      }
+    }
+    for (; k < K; k++) {
+      for (let j = 0; j < NR; j++) {
+        store<f32>(out + (<usize>j << 2), j < nv ? load<f32>(r0 + <usize>j * rowBytes + (<usize>k << 2)) : 0);
+      }
+      out += NR << 2;
     }
   }
 }
@@ -129,7 +177,7 @@ export function mm_f32(
   }
   const region = scratch + <usize>max(0, part) * (<usize>mmPartFloats(M, N, K, transA) << 2);
   const packed = region;
-  if (transB != 0) gemm_pack(b + ((<usize>n0 * <usize>ldb) << 2), cols, K, ldb, 0, packed);
+  if (transB != 0) packColsB(b + ((<usize>n0 * <usize>ldb) << 2), cols, K, ldb, packed);
   else packRowsB(b + (<usize>n0 << 2), cols, K, ldb, packed);
   let ap = a + ((<usize>m0 * <usize>lda) << 2);
   let ald = lda;
