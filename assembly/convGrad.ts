@@ -8,13 +8,13 @@
 // slow_conv2d); depthwise convolution (groups = C, A. Howard et al., "MobileNets", 2017) and its
 // gradients written directly from y[oh][ow] = b + Σ_{kh,kw} w[kh][kw]·x[oh·SH-PT+kh·DH][ow·SW-PL+kw·DW].
 //
-// mm_f32 reuses gemm.ts's packed-panel driver: op(B) is packed into gemm_pack's 8-column panels
-// (zero bias) in the caller's scratch, op(A) is packed row-major when transposed, and gemm()
+// mm_f32 reuses gemm.ts's packed-panel driver: op(B) is packed, one L2-sized block of columns at
+// a time, into gemm_pack's 8-column panels (zero bias) in the caller's scratch, op(A) is packed row-major when transposed, and gemm()
 // runs its 2x16 / 4x8 micro-kernels; accumulation uses gemm()'s residual (R = C, read before
 // each tile's store). Every C element is the k-ordered sum from 0, then + C: any split of the
 // rows or columns gives the same bits.
 import { ACT_NONE } from './codes';
-import { gemm, gemm_packed_size } from './gemm';
+import { gemm } from './gemm';
 import { partStart, splitRows } from './parallel';
 import { copyFloats, loadLanes, zeroFloats } from './window';
 
@@ -23,15 +23,25 @@ const NR: i32 = 8;
 /** Rows of C per strip (gemm.ts MR). */
 const MR: i32 = 4;
 
-/** Floats of one part's scratch: the packed op(B) (all of it, the most any part packs) and, if transA, op(A). */
+/** Bytes of packed B per column block: half of a 512 KiB L2, as gemm.ts blocks its panels. */
+const L2_BLOCK_BYTES: i32 = 256 * 1024;
+
+/** 8-column panels per column block for depth K (even, at least 2): one block of packed op(B) stays in L2. */
+function blockPanels(K: i32): i32 {
+  return max(2, L2_BLOCK_BYTES / (NR * (K + 1) * 4)) & ~1;
+}
+
+/** Floats of one part's scratch: one column block of packed op(B) and, if transA, op(A) packed [M][K]. */
 function mmPartFloats(M: i32, N: i32, K: i32, transA: i32): i32 {
-  const f = gemm_packed_size(N, K) + (transA != 0 ? M * K : 0);
+  const panels = min((N + NR - 1) / NR, blockPanels(K));
+  const f = panels * NR * (K + 1) + (transA != 0 ? M * K : 0);
   return (f + 3) & ~3;
 }
 
 /**
- * Bytes of scratch mm_f32 needs for these sizes and `parts` parts (each part packs into its own
- * slice, so the parts may run concurrently).
+ * Bytes of scratch mm_f32 needs for these sizes and `parts` parts: per part about 256 KiB of
+ * packed op(B) (one L2 block of columns) plus M·K floats when transA; each part packs into its
+ * own slice, so the parts may run concurrently.
  */
 export function mm_scratch_bytes(M: i32, N: i32, K: i32, transA: i32, transB: i32, parts: i32): i32 {
   return max(1, parts) * mmPartFloats(M, N, K, transA) * 4;
@@ -177,16 +187,22 @@ export function mm_f32(
   }
   const region = scratch + <usize>max(0, part) * (<usize>mmPartFloats(M, N, K, transA) << 2);
   const packed = region;
-  if (transB != 0) packColsB(b + ((<usize>n0 * <usize>ldb) << 2), cols, K, ldb, packed);
-  else packRowsB(b + (<usize>n0 << 2), cols, K, ldb, packed);
+  const blockCols = blockPanels(K) * NR;
   let ap = a + ((<usize>m0 * <usize>lda) << 2);
   let ald = lda;
   if (transA != 0) {
-    ap = region + (<usize>gemm_packed_size(cols, K) << 2);
+    ap = region + (<usize>(min((N + NR - 1) / NR, blockPanels(K)) * NR * (K + 1)) << 2);
     packTransA(a + (<usize>m0 << 2), rows, K, lda, ap);
     ald = K;
   }
-  gemm(rows, cols, K, ap, ald, packed, cp, ldc, accumulate != 0 ? cp : 0, ldc, ACT_NONE, 0, 0);
+  // one L2 block of columns at a time: pack it (it stays in cache), then every row strip sweeps it
+  for (let nb = 0; nb < cols; nb += blockCols) {
+    const nc = min(blockCols, cols - nb), n = n0 + nb;
+    if (transB != 0) packColsB(b + ((<usize>n * <usize>ldb) << 2), nc, K, ldb, packed);
+    else packRowsB(b + (<usize>n << 2), nc, K, ldb, packed);
+    const cb = cp + (<usize>nb << 2);
+    gemm(rows, nc, K, ap, ald, packed, cb, ldc, accumulate != 0 ? cb : 0, ldc, ACT_NONE, 0, 0);
+  }
 }
 
 /** First output index o (0..O) whose tap o·S + off lands at or after 0. */

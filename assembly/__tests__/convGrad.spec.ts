@@ -100,6 +100,14 @@ describe('mm_f32', () => {
     bad += mmCase(0, 1, 2, 200, 9, 1) + mmCase(1, 0, 5, 131, 3, 0);
     check(bad);
   });
+  it('deep K: op(B) packed in several L2 column blocks (the last one partial), every transpose pair', () => {
+    let bad = 0;
+    for (let t = 0; t < 4; t++) {
+      bad += mmCase(t & 1, t >> 1, 5, 131, 1100, t & 1); // 6-panel blocks: 48 + 48 + 35 columns
+      bad += mmCase(t & 1, t >> 1, 9, 37, 3001, (t >> 1) ^ 1); // 2-panel blocks: 16 + 16 + 5
+    }
+    check(bad);
+  });
 });
 
 /** im2col / col2im for one geometry: references (exact), adjoint identity (f64). */
