@@ -16,3 +16,8 @@ export * from './winograd';
 export { split_table } from './parallel';
 export * from './image';
 export * from './detect';
+// training: activation gradients, normalisation forward/backward, losses, optimizers, dropout
+export * from './eltwiseGrad';
+export * from './normGrad';
+export * from './loss';
+export { sgd_step_f32, adam_step_f32, rmsprop_step_f32, sumsq_f32, scale_f32, dropout_mask_f32 } from './optim';
