@@ -18,3 +18,8 @@ export * from './image';
 export * from './detect';
 export * from './convGrad';
 export * from './poolGrad';
+// training: activation gradients, normalisation forward/backward, losses, optimizers, dropout
+export * from './eltwiseGrad';
+export * from './normGrad';
+export * from './loss';
+export { sgd_step_f32, adam_step_f32, rmsprop_step_f32, sumsq_f32, scale_f32, dropout_mask_f32 } from './optim';

@@ -136,6 +136,43 @@ export interface Kernels {
     PT: number, PL: number, PB: number, PR: number, OH: number, OW: number, countIncludePad: number, part: number, parts: number,
   ): void;
   global_avgpool_grad_f32(dy: number, dx: number, NC: number, HW: number): void;
+  // training: eltwiseGrad.ts / normGrad.ts / loss.ts / optim.ts
+  unary_grad_f32(op: number, x: number, y: number, dy: number, dx: number, n: number, p0: number, p1: number, part: number, parts: number): void;
+  bn_train_fwd_f32(
+    x: number, y: number, N: number, C: number, HW: number, gamma: number, beta: number, eps: number, momentum: number,
+    mean: number, invstd: number, runMean: number, runVar: number,
+  ): void;
+  bn_train_bwd_f32(
+    x: number, dy: number, dx: number, N: number, C: number, HW: number, gamma: number, mean: number, invstd: number,
+    dgamma: number, dbeta: number,
+  ): void;
+  bn_eval_bwd_f32(dy: number, dx: number, N: number, C: number, HW: number, gamma: number, runVar: number, eps: number): void;
+  layernorm_train_fwd_f32(
+    x: number, y: number, rows: number, n: number, gamma: number, beta: number, eps: number, mean: number, invstd: number,
+  ): void;
+  layernorm_bwd_f32(
+    x: number, dy: number, dx: number, rows: number, n: number, gamma: number, mean: number, invstd: number,
+    dgamma: number, dbeta: number,
+  ): void;
+  softmax_xent_f32(logits: number, N: number, C: number, targets: number, weights: number, smoothing: number, dlogits: number): number;
+  bce_logits_f32(x: number, t: number, n: number, posWeight: number, dx: number): number;
+  mse_f32(x: number, t: number, n: number, dx: number): number;
+  smooth_l1_f32(x: number, t: number, n: number, beta: number, dx: number): number;
+  sgd_step_f32(
+    n: number, w: number, g: number, buf: number, lr: number, momentum: number, dampening: number, weightDecay: number,
+    nesterov: number, first: number,
+  ): void;
+  adam_step_f32(
+    n: number, w: number, g: number, m: number, v: number, vmax: number, lr: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, decoupled: number, amsgrad: number, step: number,
+  ): void;
+  rmsprop_step_f32(
+    n: number, w: number, g: number, sq: number, buf: number, gavg: number, lr: number, alpha: number, eps: number,
+    weightDecay: number, momentum: number, centered: number,
+  ): void;
+  sumsq_f32(x: number, n: number): number;
+  scale_f32(x: number, n: number, s: number): void;
+  dropout_mask_f32(mask: number, n: number, p: number, seed: number, offset: number): void;
 }
 
 /**
