@@ -16,3 +16,4 @@ export * from './winograd';
 export { split_table } from './parallel';
 export * from './image';
 export * from './detect';
+export * from './augment';
