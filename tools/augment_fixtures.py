@@ -1,7 +1,7 @@
 """Fixture for the training augmentation (src/train/augment.ts, assembly/augment.ts): an odd-sized
 random batch (2x3x13x17, values in [0, 1] with a few hand-set pixels: grey, pure colours, 0 and 1)
 and what torchvision 0.14's tensor functional forms make of it for explicit parameters:
-F.affine (BILINEAR, fill), F.resized_crop (BILINEAR, antialias=False), F.hflip,
+F.affine (BILINEAR, fill), F.rotate (BILINEAR, fill 0), F.resized_crop (BILINEAR, antialias=False), F.hflip,
 F.adjust_brightness / adjust_contrast / adjust_saturation / adjust_hue, F.normalize.
 Brightness and contrast also on the one-channel batch (the first channel).
 
@@ -63,6 +63,10 @@ def main():
     ]:
         y = F.affine(x, angle=angle, translate=translate, scale=scale, shear=shear, interpolation=bil, fill=fill)
         add('affine', {'angle': angle, 'translate': translate, 'scale': scale, 'shear': shear, 'fill': fill}, y)
+
+    # F.rotate turns counter-clockwise: affine with -angle (torchvision's own note)
+    for angle in [33.0, 90.0, -71.5]:
+        add('rotate', {'angle': angle}, F.rotate(x, angle, interpolation=bil, fill=0.0))
 
     for top, left, h, w, size in [
         (2, 3, 8, 9, [13, 17]),
