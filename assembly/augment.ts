@@ -16,12 +16,13 @@
 //   aug_contrast_f32       adjust_contrast: clamp(f·x + (1 − f)·mean(gray), 0, 1), mean per image.
 //   aug_saturation_f32     adjust_saturation: clamp(f·x + (1 − f)·gray, 0, 1).
 //   aug_hue_f32            adjust_hue: _rgb2hsv, h = (h + f) mod 1, _hsv2rgb.
-//   aug_noise_f32          x + std·z, z standard normal from a counter-based hash (below).
+//   aug_noise_f32          x + std·z, z standard normal from a counter-based hash and Box–Muller (below).
 //   aug_normalize_f32      F.normalize: (x − mean[c]) / std[c].
 //
 // Grayscale is ITU-R 601-2 luma as torchvision writes it: 0.2989·r + 0.587·g + 0.114·b.
 // Pointers are byte offsets into the one linear memory, sizes in elements; nothing allocates.
 // Element-wise kernels accept y == x (in place); the affine warp and the resized crop do not.
+import { vlog } from './math';
 import { partStart } from './parallel';
 
 const GRAY_R: f32 = 0.2989;
@@ -303,14 +304,11 @@ export function aug_hue_f32(N: i32, HW: i32, x: usize, y: usize, factors: usize)
 /**
  * Counter-based 32-bit hash of (seed, counter): the counter is mixed with a Weyl step of the
  * seed, then two rounds of the "lowbias32" integer finaliser (xor-shift 16, × 0x7feb352d,
- * xor-shift 15, × 0x846ca68b, xor-shift 16; C. Wellons' hash-prospector). Exported for the host
- * and the tests, which recompute the same stream.
+ * xor-shift 15, × 0x846ca68b, xor-shift 16; C. Wellons' hash-prospector), the second after
+ * xoring the seed in again. Exported for the host and the tests, which recompute the stream.
  */
 export function aug_hash_u32(seed: u32, counter: u32): u32 {
-  let h = counter ^ (seed * 0x9e3779b9);
-  h = lowbias32(h);
-  h = lowbias32(h ^ seed);
-  return h;
+  return lowbias32(lowbias32(counter ^ (seed * 0x9e3779b9)) ^ seed);
 }
 
 // @ts-ignore: decorator
@@ -323,53 +321,107 @@ export function aug_hash_u32(seed: u32, counter: u32): u32 {
   return v;
 }
 
-/** Top 24 bits of a hash as a uniform float in (0, 1): (h >> 8) + 0.5, over 2^24. */
+/** lowbias32 on four lanes. */
 // @ts-ignore: decorator
-@inline function uniform(h: u32): f64 {
-  return (<f64>(h >> 8) + 0.5) * (1.0 / 16777216.0);
+@inline function vlowbias32(v: v128): v128 {
+  v = v128.xor(v, i32x4.shr_u(v, 16));
+  v = i32x4.mul(v, i32x4.splat(0x7feb352d));
+  v = v128.xor(v, i32x4.shr_u(v, 15));
+  v = i32x4.mul(v, i32x4.splat(<i32>0x846ca68b));
+  return v128.xor(v, i32x4.shr_u(v, 16));
+}
+
+/** aug_hash_u32 on four counters. */
+// @ts-ignore: decorator
+@inline function vhash(seed: u32, counter: v128): v128 {
+  const s = i32x4.splat(<i32>seed);
+  return vlowbias32(v128.xor(vlowbias32(v128.xor(counter, i32x4.splat(<i32>(seed * 0x9e3779b9)))), s));
+}
+
+/** Top 23 bits of four hashes as uniforms in (0, 1): ((h >> 9) + 0.5) / 2^23, exact in f32. */
+// @ts-ignore: decorator
+@inline function vuniform(h: v128): v128 {
+  return f32x4.mul(f32x4.add(f32x4.convert_i32x4_s(i32x4.shr_u(h, 9)), f32x4.splat(0.5)), f32x4.splat(1.0 / 8388608.0));
+}
+
+// Cephes sinf.c / cosf.c minimax polynomials on [−π/4, π/4] (S. L. Moshier)
+const SIN_P0: f32 = -1.9515295891e-4, SIN_P1: f32 = 8.3321608736e-3, SIN_P2: f32 = -1.6666654611e-1;
+const COS_P0: f32 = 2.443315711809948e-5, COS_P1: f32 = -1.388731625493765e-3, COS_P2: f32 = 4.166664568298827e-2;
+
+// the two halves of one Box–Muller step, left by vnormalPairs (AssemblyScript returns one value)
+let zEven: v128 = i32x4.splat(0);
+let zOdd: v128 = i32x4.splat(0);
+
+/**
+ * Box–Muller for the four pairs j (lanes of `pairs`) of stream `seed`: u1 = uniform(hash(seed, 2j)),
+ * u2 = uniform(hash(seed, 2j + 1)), r = √(−2 ln u1), θ = 2π·u2; z(2j) = r·cos θ, z(2j + 1) = r·sin θ
+ * (into zEven, zOdd). All f32: ln by math.ts's vlog, sin/cos by quadrant reduction of u2 and the
+ * Cephes polynomials, so values are within ~1e-6 of the exact formula.
+ */
+// @ts-ignore: decorator
+@inline function vnormalPairs(seed: u32, pairs: v128): void {
+  const k0 = i32x4.shl(pairs, 1);
+  const u1 = vuniform(vhash(seed, k0));
+  const u2 = vuniform(vhash(seed, v128.or(k0, i32x4.splat(1))));
+  const r = f32x4.sqrt(f32x4.mul(f32x4.splat(-2), vlog(u1)));
+  // θ = 2π·u2 = 2π·(v + q/4) with v = u2 − q/4 in [−1/8, 1/8]: q = nearest(4·u2) in 0..4
+  const qf = f32x4.nearest(f32x4.mul(u2, f32x4.splat(4)));
+  const x = f32x4.mul(f32x4.sub(u2, f32x4.mul(qf, f32x4.splat(0.25))), f32x4.splat(<f32>(2 * Math.PI)));
+  const z = f32x4.mul(x, x);
+  let sp = f32x4.add(f32x4.mul(f32x4.splat(SIN_P0), z), f32x4.splat(SIN_P1));
+  sp = f32x4.add(f32x4.mul(sp, z), f32x4.splat(SIN_P2));
+  const sn = f32x4.add(f32x4.mul(f32x4.mul(sp, z), x), x);
+  let cp = f32x4.add(f32x4.mul(f32x4.splat(COS_P0), z), f32x4.splat(COS_P1));
+  cp = f32x4.add(f32x4.mul(cp, z), f32x4.splat(COS_P2));
+  const cs = f32x4.add(f32x4.sub(f32x4.mul(f32x4.mul(cp, z), z), f32x4.mul(z, f32x4.splat(0.5))), f32x4.splat(1));
+  // rotate by q quarter turns: q = 1: (sin, cos) = (c, −s); 2: (−s, −c); 3: (−c, s)
+  const q = v128.and(i32x4.trunc_sat_f32x4_s(qf), i32x4.splat(3));
+  const odd = i32x4.eq(v128.and(q, i32x4.splat(1)), i32x4.splat(1));
+  const sinv = v128.bitselect(cs, sn, odd), cosv = v128.bitselect(sn, cs, odd);
+  const sinNeg = i32x4.ge_s(q, i32x4.splat(2));
+  const cosNeg = v128.or(i32x4.eq(q, i32x4.splat(1)), i32x4.eq(q, i32x4.splat(2)));
+  const sign = i32x4.splat(0x80000000);
+  zEven = f32x4.mul(r, v128.xor(cosv, v128.and(cosNeg, sign)));
+  zOdd = f32x4.mul(r, v128.xor(sinv, v128.and(sinNeg, sign)));
 }
 
 /**
- * The standard normal value number `k` of the stream `seed` (Box–Muller): pair j = ⌊k/2⌋ takes
- * u1 = uniform(hash(seed, 2j)), u2 = uniform(hash(seed, 2j + 1)), r = √(−2 ln u1), θ = 2π·u2;
- * even k gives r·cos θ, odd k r·sin θ. Computed in f64, rounded to f32.
+ * The standard normal value number `k` of the stream `seed` (see vnormalPairs: pair ⌊k/2⌋, even k
+ * the cosine half, odd k the sine half). The same instructions as aug_noise_f32 uses, so equal to it bit for bit.
  */
 export function aug_normal_f32(seed: u32, k: u32): f32 {
-  const j = k >> 1;
-  const u1 = uniform(aug_hash_u32(seed, j << 1)), u2 = uniform(aug_hash_u32(seed, (j << 1) | 1));
-  const r = Math.sqrt(-2 * Math.log(u1)), t = 2 * Math.PI * u2;
-  return <f32>((k & 1) == 0 ? r * Math.cos(t) : r * Math.sin(t));
+  vnormalPairs(seed, i32x4.splat(<i32>(k >> 1)));
+  return (k & 1) == 0 ? f32x4.extract_lane(zEven, 0) : f32x4.extract_lane(zOdd, 0);
 }
 
 /**
  * Gaussian noise: y = x + std[n]·z_k with z_k = aug_normal_f32(seed, k), k the element's index
  * in the batch (n·CHW + i), so a value depends only on (seed, position). clip ≠ 0 clamps to [0, 1].
- * stds: N f32.
+ * stds: N f32. Eight elements (four pairs) per step.
  */
 export function aug_noise_f32(N: i32, CHW: i32, x: usize, y: usize, stds: usize, seed: u32, clip: i32): void {
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
   for (let n = 0; n < N; n++) {
     const sd = load<f32>(at(stds, n));
-    const base = n * CHW;
-    for (let i = 0; i < CHW; ) {
-      const k = base + i;
-      if ((k & 1) != 0 || i + 1 >= CHW) {
-        noiseOne(x, y, k, sd, seed, clip);
-        i++;
-        continue;
-      }
-      // k even with its partner in this image: one Box–Muller pair gives both
-      const u1 = uniform(aug_hash_u32(seed, <u32>k)), u2 = uniform(aug_hash_u32(seed, <u32>k | 1));
-      const rr = Math.sqrt(-2 * Math.log(u1)), t = 2 * Math.PI * u2;
-      let a = load<f32>(at(x, k)) + sd * <f32>(rr * Math.cos(t));
-      let b = load<f32>(at(x, k + 1)) + sd * <f32>(rr * Math.sin(t));
-      if (clip != 0) {
-        a = clamp01(a);
-        b = clamp01(b);
-      }
-      store<f32>(at(y, k), a);
-      store<f32>(at(y, k + 1), b);
-      i += 2;
+    const vs = f32x4.splat(sd);
+    const base = n * CHW, end = base + CHW;
+    let k = base;
+    if ((k & 1) != 0 && k < end) {
+      noiseOne(x, y, k, sd, seed, clip);
+      k++;
     }
+    for (; k + 8 <= end; k += 8) {
+      vnormalPairs(seed, i32x4.add(i32x4.splat(k >> 1), i32x4(0, 1, 2, 3)));
+      let a = f32x4.add(v128.load(at(x, k)), f32x4.mul(vs, v128.shuffle<f32>(zEven, zOdd, 0, 4, 1, 5)));
+      let b = f32x4.add(v128.load(at(x, k + 4)), f32x4.mul(vs, v128.shuffle<f32>(zEven, zOdd, 2, 6, 3, 7)));
+      if (clip != 0) {
+        a = f32x4.pmin(f32x4.pmax(a, zero), one);
+        b = f32x4.pmin(f32x4.pmax(b, zero), one);
+      }
+      v128.store(at(y, k), a);
+      v128.store(at(y, k + 4), b);
+    }
+    for (; k < end; k++) noiseOne(x, y, k, sd, seed, clip);
   }
 }
 

@@ -281,7 +281,7 @@ export function adjustHue(batch: Tensor, factor: number | readonly number[]): Te
 
 /**
  * x + std·z, z standard normal from the stream `seed` (value k of the batch from
- * aug_normal_f32(seed, k): a lowbias32 hash of (seed, k), 24-bit uniforms, Box–Muller), so the
+ * aug_normal_f32(seed, k): a lowbias32 hash of (seed, k), 23-bit uniforms, Box–Muller in f32), so the
  * noise depends only on the seed and the element's position. clip (default true, as torchvision
  * v2's GaussianNoise) clamps the result to [0, 1].
  */
