@@ -39,6 +39,15 @@ const GRAY_B: f32 = 0.114;
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
+/** Four floats at p + four byte offsets (taken out of their vector once, outside the channel loops). */
+// @ts-ignore: decorator
+@inline function gather4(p: usize, o0: usize, o1: usize, o2: usize, o3: usize): v128 {
+  let v = v128.load32_zero(p + o0);
+  v = v128.load32_lane(p + o1, v, 1);
+  v = v128.load32_lane(p + o2, v, 2);
+  return v128.load32_lane(p + o3, v, 3);
+}
+
 /**
  * Affine warp with bilinear sampling (torchvision F.affine, tensor path, BILINEAR, fill).
  * mats: N × 6 f32 per image [a, b, c, d, e, f]: output pixel (ox, oy) samples the input at
@@ -64,7 +73,51 @@ export function aug_affine_f32(
     const bx = b * fy + c, by = e * fy + f;
     const src = x + (<usize>(n * C * inPlane) << 2);
     const dst = y + (<usize>(n * C * outPlane + oy * OW) << 2);
-    for (let ox = 0; ox < OW; ox++) {
+    let ox = 0;
+    // four output pixels at a time: coordinates, weights and offsets in SIMD (the same operations
+    // as the scalar loop below, so the same values), the 16 corner reads per channel gathered
+    const va = f32x4.splat(a), vd = f32x4.splat(d), vbx = f32x4.splat(bx), vby = f32x4.splat(by);
+    const vxLo = f32x4.splat(xLo), vxHi = f32x4.splat(xHi), vyLo = f32x4.splat(yLo), vyHi = f32x4.splat(yHi);
+    const zero = f32x4.splat(0), one = f32x4.splat(1), vfill = f32x4.splat(fill);
+    const wLast = f32x4.splat(<f32>(W - 1)), hLast = f32x4.splat(<f32>(H - 1)), minus1 = f32x4.splat(-1);
+    const vW = i32x4.splat(W);
+    for (; ox + 4 <= OW; ox += 4) {
+      const fx = f32x4.add(f32x4.splat(<f32>ox), f32x4(0, 1, 2, 3));
+      const sx = f32x4.min(f32x4.max(f32x4.add(f32x4.mul(va, fx), vbx), vxLo), vxHi);
+      const sy = f32x4.min(f32x4.max(f32x4.add(f32x4.mul(vd, fx), vby), vyLo), vyHi);
+      const x0f = f32x4.floor(sx), y0f = f32x4.floor(sy);
+      const wx1 = f32x4.sub(sx, x0f), wy1 = f32x4.sub(sy, y0f);
+      const wx0 = f32x4.sub(one, wx1), wy0 = f32x4.sub(one, wy1);
+      const inX0 = v128.and(f32x4.ge(x0f, zero), f32x4.le(x0f, wLast));
+      const inX1 = v128.and(f32x4.ge(x0f, minus1), f32x4.lt(x0f, wLast));
+      const inY0 = v128.and(f32x4.ge(y0f, zero), f32x4.le(y0f, hLast));
+      const inY1 = v128.and(f32x4.ge(y0f, minus1), f32x4.lt(y0f, hLast));
+      const w00 = v128.and(f32x4.mul(wx0, wy0), v128.and(inX0, inY0));
+      const w01 = v128.and(f32x4.mul(wx1, wy0), v128.and(inX1, inY0));
+      const w10 = v128.and(f32x4.mul(wx0, wy1), v128.and(inX0, inY1));
+      const w11 = v128.and(f32x4.mul(wx1, wy1), v128.and(inX1, inY1));
+      const mask = f32x4.add(f32x4.add(f32x4.add(w00, w01), w10), w11);
+      const rest = f32x4.mul(f32x4.sub(one, mask), vfill);
+      const cx0 = i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(x0f, zero), wLast));
+      const cx1 = i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(f32x4.add(x0f, one), zero), wLast));
+      const cy0 = i32x4.mul(i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(y0f, zero), hLast)), vW);
+      const cy1 = i32x4.mul(i32x4.trunc_sat_f32x4_s(f32x4.min(f32x4.max(f32x4.add(y0f, one), zero), hLast)), vW);
+      // byte offsets of the four corners of the four pixels
+      const b00 = i32x4.shl(i32x4.add(cy0, cx0), 2), b01 = i32x4.shl(i32x4.add(cy0, cx1), 2);
+      const b10 = i32x4.shl(i32x4.add(cy1, cx0), 2), b11 = i32x4.shl(i32x4.add(cy1, cx1), 2);
+      const a0 = <usize>i32x4.extract_lane(b00, 0), a1 = <usize>i32x4.extract_lane(b00, 1), a2 = <usize>i32x4.extract_lane(b00, 2), a3 = <usize>i32x4.extract_lane(b00, 3);
+      const c0 = <usize>i32x4.extract_lane(b01, 0), c1 = <usize>i32x4.extract_lane(b01, 1), c2 = <usize>i32x4.extract_lane(b01, 2), c3 = <usize>i32x4.extract_lane(b01, 3);
+      const e0 = <usize>i32x4.extract_lane(b10, 0), e1 = <usize>i32x4.extract_lane(b10, 1), e2 = <usize>i32x4.extract_lane(b10, 2), e3 = <usize>i32x4.extract_lane(b10, 3);
+      const g0 = <usize>i32x4.extract_lane(b11, 0), g1 = <usize>i32x4.extract_lane(b11, 1), g2 = <usize>i32x4.extract_lane(b11, 2), g3 = <usize>i32x4.extract_lane(b11, 3);
+      for (let ch = 0; ch < C; ch++) {
+        const p = src + (<usize>(ch * inPlane) << 2);
+        const v00 = gather4(p, a0, a1, a2, a3), v01 = gather4(p, c0, c1, c2, c3);
+        const v10 = gather4(p, e0, e1, e2, e3), v11 = gather4(p, g0, g1, g2, g3);
+        const v = f32x4.add(f32x4.add(f32x4.add(f32x4.mul(w00, v00), f32x4.mul(w01, v01)), f32x4.mul(w10, v10)), f32x4.mul(w11, v11));
+        v128.store(at(dst, ch * outPlane + ox), f32x4.add(f32x4.mul(v, mask), rest));
+      }
+    }
+    for (; ox < OW; ox++) {
       const fx = <f32>ox;
       let sx = a * fx + bx, sy = d * fx + by;
       sx = min(max(sx, xLo), xHi);
@@ -122,7 +175,40 @@ export function aug_resized_crop_f32(
     const inY0 = gy0 >= 0 && gy0 < H, inY1 = gy1 >= 0 && gy1 < H;
     const src = x + (<usize>(n * C * inPlane) << 2);
     const dst = y + (<usize>(n * C * outPlane + oy * OW) << 2);
-    for (let ox = 0; ox < OW; ox++) {
+    let ox = 0;
+    // four output columns at a time (the scalar loop's operations in SIMD); rows outside the
+    // image and columns outside it are masked to 0
+    const vsw = f32x4.splat(sw), half = f32x4.splat(0.5), zero = f32x4.splat(0), one = f32x4.splat(1);
+    const vly0 = f32x4.splat(ly0), vly1 = f32x4.splat(ly1);
+    const lastCol = i32x4.splat(bw - 1), vleft = i32x4.splat(left), vW = i32x4.splat(W), wMax = i32x4.splat(W - 1);
+    const izero = i32x4.splat(0);
+    const rowIn0 = i32x4.splat(inY0 ? -1 : 0), rowIn1 = i32x4.splat(inY1 ? -1 : 0);
+    const cy0 = min(max(gy0, 0), H - 1), cy1 = min(max(gy1, 0), H - 1);
+    for (; ox + 4 <= OW; ox += 4) {
+      const fx = f32x4.add(f32x4.splat(<f32>ox), f32x4(0, 1, 2, 3));
+      const sxf = f32x4.max(f32x4.sub(f32x4.mul(vsw, f32x4.add(fx, half)), half), zero);
+      const ix0 = i32x4.trunc_sat_f32x4_s(sxf);
+      const ix1 = i32x4.sub(ix0, i32x4.lt_s(ix0, lastCol)); // + 1 where ix0 < bw − 1
+      const lx1 = f32x4.sub(sxf, f32x4.convert_i32x4_s(ix0)), lx0 = f32x4.sub(one, lx1);
+      const gx0 = i32x4.add(vleft, ix0), gx1 = i32x4.add(vleft, ix1);
+      const inX0 = v128.and(i32x4.ge_s(gx0, izero), i32x4.lt_s(gx0, vW));
+      const inX1 = v128.and(i32x4.ge_s(gx1, izero), i32x4.lt_s(gx1, vW));
+      const b0 = i32x4.shl(i32x4.min_s(i32x4.max_s(gx0, izero), wMax), 2);
+      const b1 = i32x4.shl(i32x4.min_s(i32x4.max_s(gx1, izero), wMax), 2);
+      const m00 = v128.and(inX0, rowIn0), m01 = v128.and(inX1, rowIn0), m10 = v128.and(inX0, rowIn1), m11 = v128.and(inX1, rowIn1);
+      const a0 = <usize>i32x4.extract_lane(b0, 0), a1 = <usize>i32x4.extract_lane(b0, 1), a2 = <usize>i32x4.extract_lane(b0, 2), a3 = <usize>i32x4.extract_lane(b0, 3);
+      const c0 = <usize>i32x4.extract_lane(b1, 0), c1 = <usize>i32x4.extract_lane(b1, 1), c2 = <usize>i32x4.extract_lane(b1, 2), c3 = <usize>i32x4.extract_lane(b1, 3);
+      for (let ch = 0; ch < C; ch++) {
+        const p = src + (<usize>(ch * inPlane) << 2);
+        const p0 = p + (<usize>(cy0 * W) << 2), p1 = p + (<usize>(cy1 * W) << 2);
+        const v00 = v128.and(gather4(p0, a0, a1, a2, a3), m00), v01 = v128.and(gather4(p0, c0, c1, c2, c3), m01);
+        const v10 = v128.and(gather4(p1, a0, a1, a2, a3), m10), v11 = v128.and(gather4(p1, c0, c1, c2, c3), m11);
+        const top = f32x4.add(f32x4.mul(lx0, v00), f32x4.mul(lx1, v01));
+        const bot = f32x4.add(f32x4.mul(lx0, v10), f32x4.mul(lx1, v11));
+        v128.store(at(dst, ch * outPlane + ox), f32x4.add(f32x4.mul(vly0, top), f32x4.mul(vly1, bot)));
+      }
+    }
+    for (; ox < OW; ox++) {
       let sxf = sw * (<f32>ox + 0.5) - 0.5;
       if (sxf < 0) sxf = 0;
       const ix0 = <i32>sxf;
@@ -131,7 +217,6 @@ export function aug_resized_crop_f32(
       const gx0 = left + ix0, gx1 = left + ix1;
       const inX0 = gx0 >= 0 && gx0 < W, inX1 = gx1 >= 0 && gx1 < W;
       const cx0 = min(max(gx0, 0), W - 1), cx1 = min(max(gx1, 0), W - 1);
-      const cy0 = min(max(gy0, 0), H - 1), cy1 = min(max(gy1, 0), H - 1);
       const o00 = cy0 * W + cx0, o01 = cy0 * W + cx1, o10 = cy1 * W + cx0, o11 = cy1 * W + cx1;
       for (let ch = 0; ch < C; ch++) {
         const p = src + (<usize>(ch * inPlane) << 2);

@@ -164,6 +164,8 @@ describe('aug_resized_crop_f32', () => {
   });
   it('boxes reaching outside the image (zero padded)', () => {
     expect<i32>(runCrop(2, 3, 9, 11, 10, 6, -2, 8, 7, 5)).toBe(0);
+    expect<i32>(runCrop(2, 3, 9, 11, 9, 10, 1, -3, 6, 8)).toBe(0);
+    expect<i32>(runCrop(1, 2, 6, 7, 8, 12, -4, -5, 14, 16)).toBe(0);
   });
   it('one output pixel, one input pixel', () => {
     expect<i32>(runCrop(2, 2, 5, 5, 1, 1, 1, 1, 3, 3)).toBe(0);
