@@ -173,6 +173,24 @@ export interface Kernels {
   sumsq_f32(x: number, n: number): number;
   scale_f32(x: number, n: number, s: number): void;
   dropout_mask_f32(mask: number, n: number, p: number, seed: number, offset: number): void;
+  // training: augment.ts (NCHW float batches; per-image parameter arrays of N entries; byte pointers)
+  aug_affine_f32(
+    N: number, C: number, H: number, W: number, OH: number, OW: number,
+    x: number, y: number, mats: number, fill: number, part: number, parts: number,
+  ): void;
+  aug_resized_crop_f32(
+    N: number, C: number, H: number, W: number, OH: number, OW: number,
+    x: number, y: number, boxes: number, part: number, parts: number,
+  ): void;
+  aug_hflip_f32(N: number, C: number, H: number, W: number, x: number, y: number, flags: number): void;
+  aug_brightness_f32(N: number, CHW: number, x: number, y: number, factors: number): void;
+  aug_contrast_f32(N: number, C: number, HW: number, x: number, y: number, factors: number): void;
+  aug_saturation_f32(N: number, HW: number, x: number, y: number, factors: number): void;
+  aug_hue_f32(N: number, HW: number, x: number, y: number, factors: number): void;
+  aug_hash_u32(seed: number, counter: number): number;
+  aug_normal_f32(seed: number, k: number): number;
+  aug_noise_f32(N: number, CHW: number, x: number, y: number, stds: number, seed: number, clip: number): void;
+  aug_normalize_f32(N: number, C: number, HW: number, x: number, y: number, mean: number, std: number): void;
 }
 
 /**
