@@ -25,3 +25,9 @@ export type { ByteSource, ReadOptions, ReadBytesOptions, ProgressCallback } from
 export { setHubTemplate, resolveHubUrl, DEFAULT_HUB_TEMPLATE } from './io/hub';
 export * from './image/index';
 export * from './detect/index';
+export { sgd, adam, adamw, rmsprop, stepLR, cosineLR, warmup } from './train/optim';
+export type { Optimizer, SgdOptimizer, AdamOptimizer, RmspropOptimizer, ParamGroup, Schedule } from './train/optim';
+export type { TrainStepOptions, Loss } from './train/trainer';
+export { fit, accuracy } from './train/fit';
+export type { Dataset, FitOptions, FitProgress, EpochResult } from './train/fit';
+export { initWeights } from './train/init';

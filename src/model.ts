@@ -30,6 +30,8 @@ import { Mem } from './runtime/memory';
 import { PARALLEL_KERNELS, type ParallelKernel } from './runtime/kernels';
 import type { Pool } from './runtime/threads';
 import { instantiate } from './runtime/wasm';
+import type { Optimizer } from './train/optim';
+import type { Trainer, TrainStepOptions } from './train/trainer';
 
 export type { Tensor } from './graph/ir';
 
@@ -241,6 +243,12 @@ export class Model {
   private islands = new Map<string, Dynamic>();
   /** True once a plan exists (always for a fixed-shape model). */
   private planned = false;
+  /** The graph as given to compileGraph (before any pass) and its options: what training starts from. */
+  private source: { graph: Graph; options: CompileOptions } | undefined;
+  /** Training state: mode, frozen prefixes, the trainer once made, and whether run() must take its weights. */
+  private tr: { training: boolean; frozen: string[]; trainer?: Promise<Trainer>; made?: Trainer; stale: boolean; seed: number } = {
+    training: false, frozen: [], stale: false, seed: 0,
+  };
 
   /** @internal use loadOnnx, createModel or GraphBuilder.build */
   constructor(p: { backing: Backing; plan?: Plan; dyn?: Dynamic; inputs: ValueInfo[] }) {
@@ -329,6 +337,7 @@ export class Model {
    * the model is disposed, or when its worker threads failed and cannot be restarted.
    */
   async run(feeds: Feeds, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+    if (this.tr.stale) await this.syncWeights();
     // threaded: the workers may be restarting (after another model's disposal, or a failure)
     if (this.pool && !this.pool.pool.serves(this.pool.id)) await this.pool.pool.ready(this.pool.id);
     return this.runSync(feeds, options);
@@ -340,6 +349,7 @@ export class Model {
    * with the same results; after a worker failure it throws until they are replaced.
    */
   runSync(feeds: Feeds, options: RunOptions = {}): Record<string, Tensor> {
+    if (this.tr.stale) throw new ValueError('runSync: training changed the weights; await model.run() (or model.syncWeights()) once to plan them');
     const mem = this.feed(feeds, options);
     for (const s of this.steps) s();
     if (this.tail) return this.runTail(this.tail);
@@ -585,6 +595,103 @@ export class Model {
     return this.mem === undefined;
   }
 
+  /** True between train() and eval(): trainStep() uses batch statistics and Dropout (run() always infers). */
+  get training(): boolean {
+    return this.tr.training;
+  }
+
+  /**
+   * Training mode, as PyTorch's `module.train()`: trainStep() then normalises BatchNorm with the
+   * batch's statistics (updating the running ones) and applies Dropout. run() and predict()
+   * always compute the inference form, with the weights training has reached.
+   */
+  train(mode = true): this {
+    this.tr.training = mode;
+    return this;
+  }
+
+  /** Evaluation mode, as PyTorch's `module.eval()`: trainStep() uses running statistics and no Dropout. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /**
+   * Keep parameters whose state_dict name starts with one of `prefixes` fixed (transfer learning:
+   * `model.freeze('features.')`); no gradient is computed where nothing trainable needs it.
+   * Calls add to the frozen set; `unfreeze()` clears it.
+   */
+  freeze(...prefixes: string[]): this {
+    if (prefixes.some((p) => typeof p !== 'string' || !p)) throw new ValueError('freeze() takes parameter-name prefixes (non-empty strings)');
+    this.tr.frozen.push(...prefixes);
+    this.tr.made?.freeze(this.tr.frozen);
+    return this;
+  }
+
+  /** Make every parameter trainable again. */
+  unfreeze(): this {
+    this.tr.frozen = [];
+    this.tr.made?.freeze([]);
+    return this;
+  }
+
+  /**
+   * One training step on a batch: forward (in the mode train()/eval() set), the loss on the
+   * first output against `targets`, backward, and the optimizer's update of every trainable
+   * parameter. `targets`: class indices as an Int32Array (softmax cross-entropy), or a tensor
+   * shaped like the output (MSE by default; options.loss picks BCE with logits or smooth L1).
+   * The batch size may differ from the one the model was loaded with. Returns the loss.
+   */
+  async trainStep(feeds: Feeds, targets: Int32Array | Tensor, optimizer: Optimizer, options: TrainStepOptions = {}): Promise<number> {
+    if (!this.mem) throw new WasmCnnError('this model has been disposed');
+    if (!optimizer || typeof optimizer !== 'object' || !('kind' in optimizer))
+      throw new ValueError('trainStep: the optimizer comes from sgd(), adam(), adamw() or rmsprop()');
+    const t = await this.trainer();
+    t.state.training = this.tr.training;
+    this.tr.stale = true;
+    return t.step(feeds as Record<string, Tensor>, targets, optimizer, options);
+  }
+
+  /**
+   * The weights by PyTorch state_dict name (parameters and BatchNorm running statistics), as
+   * trained so far: copies, in the graph's order.
+   */
+  stateDict(): Map<string, Tensor> {
+    const g = this.source?.graph ?? this.sourceGraph;
+    const t = this.tr.made;
+    const out = new Map<string, Tensor>();
+    for (const [name, w] of g.initializers) {
+      const v = t?.tensor(name) ?? w;
+      out.set(name, { data: v.data.slice(), shape: v.shape.slice() });
+    }
+    return out;
+  }
+
+  /** Plan run() with the weights training has reached (run() does this itself when needed). */
+  async syncWeights(): Promise<void> {
+    const t = this.tr.made;
+    if (!t || !this.tr.stale || !this.source) return;
+    const g = cloneGraph(this.source.graph);
+    for (const name of [...t.params.keys(), ...t.buffers.keys()]) g.initializers.set(name, t.tensor(name)!);
+    const fresh = await compileGraph(g, this.source.options);
+    const keep = { tr: this.tr, source: this.source, detector: this.detector };
+    if (this.pool) this.pool.pool.detach(this.pool.id);
+    Object.assign(this, fresh, keep);
+    this.tr.stale = false;
+  }
+
+  /** The trainer (made on first use, from the graph as loaded and the current weights). */
+  private trainer(): Promise<Trainer> {
+    if (!this.source) throw new ValueError('this model cannot train: it was not made by compileGraph');
+    const src = this.source;
+    this.tr.trainer ??= import('./train/trainer').then(async ({ Trainer }) => {
+      const t = await Trainer.create(src.graph, { runtime: () => instantiate({ threaded: false }), cloneGraph, inferShapes, notParams: NOT_PARAMS }, this.tr.seed);
+      t.freeze(this.tr.frozen);
+      this.tr.made = t;
+      return t;
+    });
+    return this.tr.trainer;
+  }
+
   /**
    * Release the wasm memory (and this model's share of the thread pool). Afterwards run(),
    * runSync(), predict() and profile() throw a WasmCnnError saying the model is disposed;
@@ -711,6 +818,13 @@ export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void 
  * exports declare), else at its first run.
  */
 export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
+  const source = { graph: cloneGraph(g), options };
+  const model = await compileModel(g, options);
+  (model as unknown as { source: typeof source }).source = source;
+  return model;
+}
+
+async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
   checkWeights(g);
   // constant folding in shape inference (here and in later per-shape plans) and a graph's

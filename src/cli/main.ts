@@ -10,6 +10,7 @@ import {
 } from '../node';
 import { optionHelp, parseArgs, UsageError, type OptionSpec } from './args';
 import { progressBar } from './progress';
+import { runTrain, TRAIN_OPTS } from './train';
 
 // the Node entry's hooks (file reading, image decoding, worker_threads), installed by a call: the
 // build resolves the names above to the modules that define them, so the entry's own top-level
@@ -326,6 +327,13 @@ const COMMANDS: Record<string, Command> = {
         m.dispose();
       }
     },
+  },
+
+  train: {
+    usage: 'train lenet5 [--epochs 60] [--batch 64] [--lr 0.001] [--augment affine|none] [-o lenet5.safetensors]',
+    about: 'train LeNet-5 from scratch on MNIST in the wasm and save its weights',
+    options: TRAIN_OPTS,
+    run: (pos, o) => runTrain(pos, o, out),
   },
 
   models: {

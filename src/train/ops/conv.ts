@@ -1,0 +1,107 @@
+// Training rules for Conv (dense, grouped, dilated, strided, padded) and depthwise Conv, NCHW.
+// Per image and group: im2col, then Y = W·cols (mm_f32); backward dW += dY·colsᵀ,
+// dcols = Wᵀ·dY scattered back by col2im, db = Σ dY. A 1x1 stride-1 unpadded layer reads the
+// input as its own cols. Depthwise layers run the direct dw_* kernels.
+import { BIN_ADD } from '../../../assembly/codes';
+import { ShapeError, UnsupportedOpError } from '../../errors';
+import type { Node } from '../../graph/ir';
+import { shapeStr } from '../../graph/ir';
+import { attrInt, attrInts } from '../../ops/attrs';
+import { window2d } from '../../ops/geometry';
+import type { TrainCtx, TrainStep } from '../program';
+import { accumulateSink, binaryStep, overwriteSink } from './util';
+
+export function conv(n: Node, ctx: TrainCtx): TrainStep {
+  const x = ctx.shape(n.inputs[0]);
+  const w = ctx.shape(n.inputs[1]);
+  const y = ctx.shape(n.outputs[0]);
+  if (x.length !== 4) throw new UnsupportedOpError('Conv', n.name, `training supports 2-D convolution only, got input ${shapeStr(x)}`);
+  const groups = attrInt(n, 'group', 1);
+  const [N, C, H, W] = x;
+  const OC = w[0];
+  if (C % groups || OC % groups || w[1] * groups !== C) throw new ShapeError(`Conv node '${n.name}': input ${shapeStr(x)}, group ${groups}, weight ${shapeStr(w)} do not fit`);
+  const ks = attrInts(n, 'kernel_shape', [w[2], w[3]])!;
+  const win = window2d(n, H, W, ks);
+  const { kh: KH, kw: KW, sh: SH, sw: SW, pt: PT, pl: PL, dh: DH, dw: DW, oh: OH, ow: OW } = win;
+  const k = ctx.k;
+  const xp = ctx.ptr(n.inputs[0]);
+  const wp = ctx.ptr(n.inputs[1]);
+  const bName = n.inputs[2] || undefined;
+  const bp = bName ? ctx.ptr(bName) : 0;
+  const yp = ctx.ptr(n.outputs[0]);
+  const OHW = OH * OW;
+  const geo = [KH, KW, SH, SW, PT, PL, DH, DW, OH, OW] as const;
+
+  if (groups === C && OC === C && C > 1) {
+    // depthwise
+    const forward = () => k.dw_fwd_f32(xp, wp, bp, yp, N, C, H, W, ...geo, 0, 1);
+    const steps: (() => void)[] = [];
+    if (ctx.needsGrad(n.outputs[0])) {
+      const dy = ctx.grad(n.outputs[0]);
+      if (bName && ctx.needsGrad(bName)) steps.push(() => k.bias_grad_f32(dy, N, C, OHW, ctx.grad(bName)));
+      if (ctx.needsGrad(n.inputs[1])) {
+        const gw = ctx.grad(n.inputs[1]);
+        steps.push(() => k.dw_grad_weight_f32(xp, dy, gw, N, C, H, W, ...geo, 0, 1));
+      }
+      if (ctx.needsGrad(n.inputs[0])) {
+        const s = overwriteSink(ctx, n.inputs[0]);
+        steps.push(() => k.dw_grad_input_f32(dy, wp, s.dst(), N, C, H, W, ...geo, 0, 1), s.after);
+      }
+    }
+    return { forward, backward: () => steps.forEach((s) => s()) };
+  }
+
+  const Cg = C / groups;
+  const OCg = OC / groups;
+  const CKK = Cg * KH * KW;
+  const pointwise = KH === 1 && KW === 1 && SH === 1 && SW === 1 && PT === 0 && PL === 0 && win.pb === 0 && win.pr === 0;
+  const cols = ctx.scratch(pointwise ? 0 : CKK * OHW * 4, 0);
+  const dcols = ctx.scratch(pointwise ? 0 : CKK * OHW * 4, 1);
+  // mm's packing scratch: the largest of the three products' needs
+  const mmBytes = Math.max(
+    k.mm_scratch_bytes(OCg, OHW, CKK, 0, 0, 1), k.mm_scratch_bytes(OCg, CKK, OHW, 0, 1, 1), k.mm_scratch_bytes(CKK, OHW, OCg, 1, 0, 1),
+  );
+  const mms = ctx.scratch(mmBytes, 2);
+  const plane = H * W * 4;
+  const colsOf = (ni: number, g: number): number => {
+    const xg = xp + (ni * C + g * Cg) * plane;
+    if (pointwise) return xg;
+    k.im2col_f32(xg, Cg, H, W, ...geo, cols.ptr);
+    return cols.ptr;
+  };
+  const biasAdd = bName ? binaryStep(ctx, BIN_ADD, yp, yp, [N, OC, OHW], bp, [OC, 1], [N, OC, OHW]) : undefined;
+  const forward = () => {
+    for (let ni = 0; ni < N; ni++)
+      for (let g = 0; g < groups; g++) {
+        const c = colsOf(ni, g);
+        k.mm_f32(0, 0, OCg, OHW, CKK, wp + g * OCg * CKK * 4, CKK, c, OHW, yp + (ni * OC + g * OCg) * OHW * 4, OHW, 0, mms.ptr, 0, 1);
+      }
+    biasAdd?.();
+  };
+  if (!ctx.needsGrad(n.outputs[0])) return { forward };
+  const dy = ctx.grad(n.outputs[0]);
+  const wantX = ctx.needsGrad(n.inputs[0]);
+  const wantW = ctx.needsGrad(n.inputs[1]);
+  const wantB = !!bName && ctx.needsGrad(bName);
+  const gw = wantW ? ctx.grad(n.inputs[1]) : 0;
+  const gb = wantB ? ctx.grad(bName!) : 0;
+  const sx = wantX ? accumulateSink(ctx, n.inputs[0]) : undefined;
+  const backward = () => {
+    if (wantB) k.bias_grad_f32(dy, N, OC, OHW, gb);
+    sx?.before();
+    for (let ni = 0; ni < N; ni++)
+      for (let g = 0; g < groups; g++) {
+        const dyg = dy + (ni * OC + g * OCg) * OHW * 4;
+        const wg = wp + g * OCg * CKK * 4;
+        if (wantW) k.mm_f32(0, 1, OCg, CKK, OHW, dyg, OHW, colsOf(ni, g), OHW, gw + g * OCg * CKK * 4, CKK, 1, mms.ptr, 0, 1);
+        if (!sx) continue;
+        const dxg = sx.ptr + (ni * C + g * Cg) * plane;
+        if (pointwise) k.mm_f32(1, 0, Cg, OHW, OCg, wg, CKK, dyg, OHW, dxg, OHW, 1, mms.ptr, 0, 1);
+        else {
+          k.mm_f32(1, 0, CKK, OHW, OCg, wg, CKK, dyg, OHW, dcols.ptr, OHW, 0, mms.ptr, 0, 1);
+          k.col2im_f32(dcols.ptr, Cg, H, W, ...geo, dxg);
+        }
+      }
+  };
+  return { forward, backward };
+}

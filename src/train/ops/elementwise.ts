@@ -1,0 +1,70 @@
+// Training rules for activations (the forward kernel unary_f32 and its derivative
+// unary_grad_f32 with the same op codes) and broadcasting Add / Sub / Mul.
+import * as C from '../../../assembly/codes';
+import { UnsupportedOpError } from '../../errors';
+import type { Node } from '../../graph/ir';
+import { numel } from '../../graph/ir';
+import type { InferCtx } from '../../ops/types';
+import { unaryCode } from '../../ops/unary';
+import type { TrainCtx, TrainStep } from '../program';
+import { type Addr, binaryStep, overwriteSink, reduceToStep, sinkFrom } from './util';
+
+/** Activations with a derivative kernel (unary_grad_f32). */
+const DIFFERENTIABLE = new Set([
+  C.ACT_RELU, C.ACT_CLAMP, C.ACT_LEAKY, C.ACT_SIGMOID, C.ACT_TANH, C.ACT_HARDSIGMOID, C.ACT_HARDSWISH, C.ACT_SILU,
+  C.ACT_GELU_ERF, C.ACT_GELU_TANH, C.ACT_ELU,
+]);
+
+export function unary(n: Node, ctx: TrainCtx): TrainStep {
+  const infer: InferCtx = { graph: ctx.graph, opset: ctx.graph.opset, shape: ctx.shape, int: (v) => ctx.graph.intConstants.get(v), float: (v) => ctx.graph.initializers.get(v) };
+  const { act, p0, p1 } = unaryCode(n, infer);
+  const count = numel(ctx.shape(n.inputs[0]));
+  const k = ctx.k;
+  const xp = ctx.ptr(n.inputs[0]);
+  const yp = ctx.ptr(n.outputs[0]);
+  const forward = () => k.unary_f32(act, xp, yp, 1, count, count, count, p0, p1, 0, 1);
+  if (!ctx.needsGrad(n.inputs[0])) return { forward };
+  if (!DIFFERENTIABLE.has(act)) throw new UnsupportedOpError(n.op, n.name, 'no gradient rule for this activation yet');
+  const dy = ctx.grad(n.outputs[0]);
+  const s = overwriteSink(ctx, n.inputs[0]);
+  return { forward, backward: () => (k.unary_grad_f32(act, xp, yp, dy, s.dst(), count, p0, p1, 0, 1), s.after()) };
+}
+
+const BINARY: Record<string, number> = { Add: C.BIN_ADD, Sub: C.BIN_SUB, Mul: C.BIN_MUL };
+
+export function binary(n: Node, ctx: TrainCtx): TrainStep {
+  const [an, bn] = n.inputs;
+  const a = ctx.shape(an);
+  const b = ctx.shape(bn);
+  const y = ctx.shape(n.outputs[0]);
+  const ap = ctx.ptr(an);
+  const bp = ctx.ptr(bn);
+  const yp = ctx.ptr(n.outputs[0]);
+  const forward = binaryStep(ctx, BINARY[n.op], yp, ap, a, bp, b, y);
+  if (!ctx.needsGrad(n.outputs[0])) return { forward };
+  const dy = ctx.grad(n.outputs[0]);
+  const ny = numel(y);
+  const steps: (() => void)[] = [];
+  const tmp = ctx.scratch(ny * 4, 0);
+  const red = ctx.scratch(ny * 4, 1);
+  // the share of input `name` (shape s): the ny floats at src summed back to s
+  const share = (name: string, s: number[], src: Addr) => {
+    const n2 = numel(s);
+    if (n2 === ny) return steps.push(sinkFrom(ctx, name, src, ny));
+    steps.push(reduceToStep(ctx, src, y, s, red), sinkFrom(ctx, name, red, n2));
+  };
+  for (const [i, name, s] of [[0, an, a], [1, bn, b]] as const) {
+    if (!ctx.needsGrad(name)) continue;
+    if (n.op === 'Add' || (n.op === 'Sub' && i === 0)) share(name, s, dy);
+    else if (n.op === 'Sub') {
+      steps.push(binaryStep(ctx, C.BIN_MUL, tmp, dy, y, ctx.mem.putF32([-1]), [1], y));
+      share(name, s, tmp);
+    } else {
+      const other = i === 0 ? bp : ap;
+      steps.push(binaryStep(ctx, C.BIN_MUL, tmp, dy, y, other, i === 0 ? b : a, y));
+      share(name, s, tmp);
+    }
+  }
+  return { forward, backward: () => steps.forEach((s) => s()) };
+}
+

@@ -1,0 +1,29 @@
+// The training rules by ONNX op type: every op a network must contain to be trained here.
+import type { TrainRule } from '../program';
+import { conv } from './conv';
+import { gemm } from './dense';
+import { binary, unary } from './elementwise';
+import { batchNorm, channelLayerNorm, layerNorm } from './norm';
+import { globalAvgPool, pool } from './pool';
+import { channelShuffle, concat, dropout, passThrough, split, transpose } from './shape';
+
+export const RULES: Record<string, TrainRule> = {
+  Conv: conv,
+  Gemm: gemm,
+  MatMul: gemm,
+  BatchNormalization: batchNorm,
+  MaxPool: pool,
+  AveragePool: pool,
+  GlobalAveragePool: globalAvgPool,
+  Relu: unary, Clip: unary, LeakyRelu: unary, Sigmoid: unary, Tanh: unary, HardSigmoid: unary,
+  HardSwish: unary, Silu: unary, Gelu: unary, Elu: unary,
+  Add: binary, Sub: binary, Mul: binary,
+  Reshape: passThrough, Flatten: passThrough, Squeeze: passThrough, Unsqueeze: passThrough, Identity: passThrough,
+  Dropout: dropout,
+  Concat: concat,
+  Split: split,
+  Transpose: transpose,
+  ChannelShuffle: channelShuffle,
+  LayerNormalization: layerNorm,
+  ChannelLayerNorm: channelLayerNorm,
+};

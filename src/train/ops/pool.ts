@@ -1,0 +1,53 @@
+// Training rules for MaxPool (argmax indices kept for backward), AveragePool (PyTorch's divisor
+// rules, ceil_mode, count_include_pad) and GlobalAveragePool, NCHW planes.
+import { RED_MEAN } from '../../../assembly/codes';
+import { UnsupportedOpError } from '../../errors';
+import type { Node } from '../../graph/ir';
+import { numel, shapeStr } from '../../graph/ir';
+import { attrInt, attrInts } from '../../ops/attrs';
+import { window2d } from '../../ops/geometry';
+import type { TrainCtx, TrainStep } from '../program';
+import { overwriteSink } from './util';
+
+export function pool(n: Node, ctx: TrainCtx): TrainStep {
+  const x = ctx.shape(n.inputs[0]);
+  if (x.length !== 4) throw new UnsupportedOpError(n.op, n.name, `training supports 2-D pooling only, got ${shapeStr(x)}`);
+  if (n.outputs.length > 1 && n.outputs[1]) throw new UnsupportedOpError(n.op, n.name, 'training with the Indices output');
+  const [N, C, H, W] = x;
+  const win = window2d(n, H, W, attrInts(n, 'kernel_shape')!, attrInt(n, 'ceil_mode', 0) === 1);
+  const { kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, oh, ow } = win;
+  const k = ctx.k;
+  const xp = ctx.ptr(n.inputs[0]);
+  const yp = ctx.ptr(n.outputs[0]);
+  const NC = N * C;
+  const want = ctx.needsGrad(n.inputs[0]);
+  if (n.op === 'MaxPool') {
+    const idx = ctx.keep(NC * oh * ow * 4);
+    const forward = () => k.maxpool_fwd_f32(xp, yp, idx, NC, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, 0, 1);
+    if (!want) return { forward };
+    const dy = ctx.grad(n.outputs[0]);
+    const s = overwriteSink(ctx, n.inputs[0]);
+    return { forward, backward: () => (k.maxpool_grad_f32(dy, idx, s.dst(), NC, H * W, oh * ow, 0, 1), s.after()) };
+  }
+  if (dh !== 1 || dw !== 1) throw new UnsupportedOpError(n.op, n.name, 'dilated average pooling');
+  const cip = attrInt(n, 'count_include_pad', 0);
+  const forward = () => k.avgpool_fwd_f32(xp, yp, NC, H, W, kh, kw, sh, sw, pt, pl, pb, pr, oh, ow, cip, 0, 1);
+  if (!want) return { forward };
+  const dy = ctx.grad(n.outputs[0]);
+  const s = overwriteSink(ctx, n.inputs[0]);
+  return { forward, backward: () => (k.avgpool_grad_f32(dy, s.dst(), NC, H, W, kh, kw, sh, sw, pt, pl, pb, pr, oh, ow, cip, 0, 1), s.after()) };
+}
+
+export function globalAvgPool(n: Node, ctx: TrainCtx): TrainStep {
+  const x = ctx.shape(n.inputs[0]);
+  const NC = x[0] * x[1];
+  const HW = numel(x) / NC;
+  const k = ctx.k;
+  const xp = ctx.ptr(n.inputs[0]);
+  const yp = ctx.ptr(n.outputs[0]);
+  const forward = () => k.reduce_f32(RED_MEAN, xp, yp, NC, HW, 1);
+  if (!ctx.needsGrad(n.inputs[0])) return { forward };
+  const dy = ctx.grad(n.outputs[0]);
+  const s = overwriteSink(ctx, n.inputs[0]);
+  return { forward, backward: () => (k.global_avgpool_grad_f32(dy, s.dst(), NC, HW), s.after()) };
+}

@@ -1,0 +1,182 @@
+// A training program for one input shape: every node of the network as built (BatchNorm not
+// folded, nothing fused, activations NCHW as PyTorch keeps them) gets a forward step that keeps
+// what its backward needs, and a backward step; the backward steps run in reverse order. Each
+// activation keeps its own buffer (the forward's saved values) and, where a gradient reaches it,
+// a gradient buffer. Rules per op family live in src/train/ops/.
+import { GraphError, UnsupportedOpError } from '../errors';
+import type { Graph, Node } from '../graph/ir';
+import { numel } from '../graph/ir';
+import type { Kernels } from '../runtime/kernels';
+import type { Mem } from '../runtime/memory';
+import { RULES } from './ops';
+
+/** A forward step and its backward (absent when no input of the node needs a gradient). */
+export interface TrainStep {
+  forward: () => void;
+  backward?: () => void;
+}
+
+/** Where a backward step writes the gradient of one of its inputs. */
+export interface Sink {
+  /** The gradient buffer. */
+  ptr: number;
+  /** True when another consumer's gradient is already there (add into it); false: overwrite. */
+  add: boolean;
+}
+
+/** What an op's training rule sees while it plans its steps. */
+export interface TrainCtx {
+  readonly k: Kernels;
+  readonly mem: Mem;
+  readonly graph: Graph;
+  shape(name: string): number[];
+  /** Buffer of a value (activation, graph input or parameter). */
+  ptr(name: string): number;
+  /** True when the loss's gradient must reach this value (a trainable parameter or a value made from one). */
+  needsGrad(name: string): boolean;
+  /** Gradient buffer of the node's output (or of a parameter: accumulate into it). */
+  grad(name: string): number;
+  /** The gradient buffer of input `name` and whether it already holds another consumer's share. */
+  sink(name: string): Sink;
+  /** Bytes kept by this program (saved statistics, indices), zeroed. */
+  keep(bytes: number): number;
+  /**
+   * Scratch shared by all steps (valid once planning ends: read `.ptr` inside steps). Slots
+   * 0..2 are separate areas for steps that need several at once; SINK_SLOT is overwriteSink's.
+   */
+  scratch(bytes: number, slot?: number): { ptr: number };
+  /** Run-time state: training mode (BatchNorm batch statistics, Dropout masks) and the step's seed. */
+  readonly state: { training: boolean; seed: number; step: number };
+  /** A constant float tensor the node reads as a setting (Clip bounds, Dropout ratio), if it is one. */
+  constant(name: string): Float32Array | undefined;
+}
+
+/** Scratch slots: 0..2 for rules, 3 for the gradient share a rule adds into an input's gradient. */
+const SLOTS = 4;
+export const SINK_SLOT = 3;
+
+export type TrainRule = (n: Node, ctx: TrainCtx) => TrainStep;
+
+/** Forward and backward steps, and the buffers of inputs and outputs, for one input shape. */
+export interface Program {
+  key: string;
+  forward: (() => void)[];
+  backward: (() => void)[];
+  inPtr: Map<string, number>;
+  outPtr: Map<string, number>;
+  /** Gradient buffers of the graph outputs (the loss writes them). */
+  outGrad: Map<string, number>;
+  /** Memory owner of the program's buffers. */
+  owner: number;
+  /** Every value's shape for this input shape. */
+  shapes: Map<string, number[]>;
+  /** Buffers of every value (forward) and of the gradients that reach them (tests, memory reports). */
+  values: Map<string, number>;
+  grads: Map<string, number>;
+}
+
+/**
+ * Plan `g` (shapes inferred for one input shape): buffers for every value, then one step per
+ * node. `params` maps trainable names to their buffers; `trainable` says which get gradients.
+ */
+export function planProgram(
+  g: Graph, k: Kernels, mem: Mem, key: string, owner: number,
+  params: Map<string, { ptr: number; grad: number }>, trainable: (name: string) => boolean,
+  state: TrainCtx['state'],
+): Program {
+  const shape = (name: string) => {
+    const s = g.shapes.get(name);
+    if (!s) throw new GraphError(`value '${name}' has no shape`);
+    return s;
+  };
+  // which values the loss's gradient reaches
+  const reach = new Set<string>();
+  for (const name of params.keys()) if (trainable(name)) reach.add(name);
+  for (const n of g.nodes) if (n.inputs.some((i) => reach.has(i))) for (const o of n.outputs) if (o) reach.add(o);
+  const needsGrad = (name: string) => reach.has(name);
+
+  const ptrs = new Map<string, number>();
+  const grads = new Map<string, number>();
+  const alloc = (floats: number) => mem.alloc(Math.max(floats, 1) * 4);
+  for (const i of g.inputs) ptrs.set(i.name, alloc(numel(shape(i.name))));
+  for (const [name, p] of params) {
+    ptrs.set(name, p.ptr);
+    grads.set(name, p.grad);
+  }
+  // constants that are not parameters (folded values, settings): copied once
+  const constPtr = (name: string) => {
+    const t = g.initializers.get(name);
+    if (!t) return undefined;
+    const p = mem.putF32(t.data);
+    ptrs.set(name, p);
+    return p;
+  };
+  for (const n of g.nodes)
+    for (const o of n.outputs) {
+      if (!o) continue;
+      ptrs.set(o, alloc(numel(shape(o))));
+      if (reach.has(o)) grads.set(o, alloc(numel(shape(o))));
+    }
+  // the first backward step to write an input's gradient (its last consumer) overwrites it
+  const written = new Set<string>();
+  const sinkOrder = new Map<Node, Set<string>>();
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    const adds = new Set<string>();
+    for (const x of n.inputs) {
+      if (!x || !reach.has(x) || params.has(x)) continue;
+      if (written.has(x)) adds.add(x);
+      written.add(x);
+    }
+    sinkOrder.set(n, adds);
+  }
+  const slots = Array.from({ length: SLOTS }, () => ({ ptr: 0, bytes: 0 }));
+  const prog: Program = { key, forward: [], backward: [], inPtr: new Map(), outPtr: new Map(), outGrad: new Map(), owner, shapes: g.shapes, values: ptrs, grads };
+  let current: Node | undefined;
+  const ctx: TrainCtx = {
+    k, mem, graph: g, state, shape, needsGrad,
+    ptr(name) {
+      const p = ptrs.get(name) ?? constPtr(name);
+      if (p === undefined) throw new GraphError(`value '${name}' has no buffer`);
+      return p;
+    },
+    grad(name) {
+      const p = grads.get(name);
+      if (p === undefined) throw new GraphError(`internal: value '${name}' has no gradient buffer`);
+      return p;
+    },
+    sink(name) {
+      if (params.has(name)) return { ptr: ctx.grad(name), add: true };
+      return { ptr: ctx.grad(name), add: sinkOrder.get(current!)!.has(name) };
+    },
+    keep(bytes) {
+      const p = mem.alloc(bytes);
+      mem.f32.fill(0, p >>> 2, (p + bytes) >>> 2);
+      return p;
+    },
+    scratch(bytes, slot = 0) {
+      const s = slots[slot];
+      s.bytes = Math.max(s.bytes, bytes);
+      return s;
+    },
+    constant(name) {
+      return g.initializers.get(name)?.data;
+    },
+  };
+  for (const n of g.nodes) {
+    const rule = RULES[n.op];
+    if (!rule) throw new UnsupportedOpError(n.op, n.name, 'no training rule yet (the training ops are listed in src/train/ops)');
+    current = n;
+    const s = rule(n, ctx);
+    prog.forward.push(s.forward);
+    if (s.backward && n.outputs.some((o) => o && reach.has(o))) prog.backward.push(s.backward);
+  }
+  prog.backward.reverse();
+  for (const s of slots) s.ptr = mem.alloc(s.bytes);
+  for (const i of g.inputs) prog.inPtr.set(i.name, ptrs.get(i.name)!);
+  for (const o of g.outputs) {
+    prog.outPtr.set(o.name, ctx.ptr(o.name));
+    if (grads.has(o.name)) prog.outGrad.set(o.name, grads.get(o.name)!);
+  }
+  return prog;
+}

@@ -1,0 +1,97 @@
+// Training parity with PyTorch (issue 16, item 7): each zoo network in its training form takes
+// two SGD steps (momentum 0.9, weight decay 1e-4) with softmax cross-entropy on a synthetic
+// batch, from the synthetic weights both sides regenerate bit-identically; the losses, every
+// parameter's step-1 gradient (norm and samples), its values after steps 1 and 2, and the
+// BatchNorm running statistics equal PyTorch's (tools/train_fixtures.py) within 1e-4 relative
+// to each tensor's scale.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { modelBuilder, sgd } from '../src/index';
+import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
+
+interface Rec {
+  shape: number[];
+  idx: number[];
+  gradNorm: number;
+  grad: number[];
+  after1: number[];
+  after2: number[];
+}
+interface Fixture {
+  name: string;
+  inputShape: number[];
+  targets: number[];
+  losses: number[];
+  optimizer: { lr: number; momentum: number; weightDecay: number };
+  params: Record<string, Rec>;
+  buffers: Record<string, { idx: number[]; after2: number[] }>;
+}
+
+const DIR = new URL('./fixtures/train/', import.meta.url);
+const fixtures: Fixture[] = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json') && !f.startsWith('optim') && !f.startsWith('augment') && !f.startsWith('loss'))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')));
+void existsSync;
+
+/**
+ * Largest |a_i - b_i| over the samples, relative to the largest |b_i| or `floor` if that is larger.
+ * Gradients use a floor of 1% of the network's largest gradient: some are zero analytically (a
+ * BatchNorm's bias feeding a convolution and another BatchNorm in training mode, which subtracts
+ * any per-channel constant again), and both sides then hold float32 rounding noise (~1e-6).
+ */
+function relErr(a: ArrayLike<number>, idx: number[], b: number[], floor = 1e-6): number {
+  let worst = 0;
+  let scale = floor;
+  idx.forEach((i, j) => {
+    worst = Math.max(worst, Math.abs(a[i] - b[j]));
+    scale = Math.max(scale, Math.abs(b[j]));
+  });
+  return worst / scale;
+}
+
+describe('one training step equals PyTorch', () => {
+  for (const f of fixtures) {
+    it(`${f.name}`, async () => {
+      const [, , H, W] = f.inputShape;
+      const b = modelBuilder(f.name, { inputSize: [H, W], batch: f.inputShape[0] });
+      const m = await b.build(syntheticWeights(b.weightShapes()));
+      m.train();
+      const opt = sgd(f.optimizer);
+      const x = syntheticInput(f.inputShape);
+      const t = Int32Array.from(f.targets);
+      const grads = new Map<string, Float32Array>();
+      const after1 = new Map<string, Float32Array>();
+      const l1 = await m.trainStep({ [m.inputNames[0]]: x }, t, opt);
+      const trainer = (m as unknown as { tr: { made: { gradient(n: string): { data: Float32Array }; tensor(n: string): { data: Float32Array } } } }).tr.made;
+      for (const name of Object.keys(f.params)) {
+        grads.set(name, trainer.gradient(name)!.data);
+        after1.set(name, trainer.tensor(name)!.data);
+      }
+      const l2 = await m.trainStep({ [m.inputNames[0]]: x }, t, opt);
+      const sd = m.stateDict();
+      const bad: string[] = [];
+      const gmax = Math.max(...Object.values(f.params).flatMap((r) => r.grad.map(Math.abs)));
+      for (const [name, r] of Object.entries(f.params)) {
+        const g = grads.get(name)!;
+        let sq = 0;
+        for (const v of g) sq += v * v;
+        const errs = {
+          norm: Math.abs(Math.sqrt(sq) - r.gradNorm) / Math.max(r.gradNorm, 1e-2 * gmax),
+          grad: relErr(g, r.idx, r.grad, 1e-2 * gmax),
+          after1: relErr(after1.get(name)!, r.idx, r.after1),
+          after2: relErr(sd.get(name)!.data, r.idx, r.after2),
+        };
+        for (const [k, e] of Object.entries(errs)) if (!(e <= 1e-4)) bad.push(`${name} ${k} ${e.toExponential(2)}`);
+      }
+      for (const [name, r] of Object.entries(f.buffers)) {
+        const e = relErr(sd.get(name)!.data, r.idx, r.after2);
+        if (!(e <= 1e-4)) bad.push(`${name} ${e.toExponential(2)}`);
+      }
+      const lossErr = [Math.abs(l1 - f.losses[0]) / Math.abs(f.losses[0]), Math.abs(l2 - f.losses[1]) / Math.abs(f.losses[1])];
+      lossErr.forEach((e, i) => { if (!(e <= 1e-4)) bad.push(`loss ${i + 1}: ${[l1, l2][i]} vs ${f.losses[i]} (${e.toExponential(2)})`); });
+      expect(bad).toEqual([]);
+      m.dispose();
+    }, 120_000);
+  }
+});
