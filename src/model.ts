@@ -672,7 +672,10 @@ export class Model {
     if (!t || !this.tr.stale || !this.source) return;
     const g = cloneGraph(this.source.graph);
     for (const name of [...t.params.keys(), ...t.buffers.keys()]) g.initializers.set(name, t.tensor(name)!);
-    const fresh = await compileGraph(g, this.source.options);
+    // trained on batches: run() takes any batch size from now on
+    const batch = Object.fromEntries(g.inputs.filter((i) => (i.shape?.length ?? 0) > 0 && (!i.dtype || i.dtype === 'float')).map((i) => [i.name, [0]]));
+    const options = { ...this.source.options, dynamicAxes: { ...batch, ...this.source.options.dynamicAxes } };
+    const fresh = await compileGraph(g, options);
     const keep = { tr: this.tr, source: this.source, detector: this.detector };
     if (this.pool) this.pool.pool.detach(this.pool.id);
     Object.assign(this, fresh, keep);
