@@ -116,7 +116,26 @@ export function avgpool_fwd_f32(
       const ph = he - hs;
       hs = max(hs, 0);
       he = min(he, H);
-      for (let ow = 0; ow < OW; ow++) {
+      const div = f32x4.splat(<f32>(countIncludePad != 0 ? ph * KW : (he - hs) * KW));
+      let ow = 0;
+      while (ow < OW) {
+        const ws0 = ow * SW - PL;
+        // four outputs a lane each where their windows (and, at stride 2, the eight floats each
+        // load reads) lie inside the row: same taps, same order, same divisor as the scalar path
+        if (SW <= 2 && hs < he && ws0 >= 0 && ow + 4 <= OW && (SW == 1 ? ws0 + 3 + KW : ws0 + 7 + KW) <= W) {
+          let sum = f32x4.splat(0);
+          for (let h = hs; h < he; h++) {
+            const row = xp + ((<usize>h * <usize>W + <usize>ws0) << 2);
+            for (let kw = 0; kw < KW; kw++) {
+              const q = row + (<usize>kw << 2);
+              sum = f32x4.add(sum, SW == 1 ? v128.load(q) : i32x4.shuffle(v128.load(q), v128.load(q, 16), 0, 2, 4, 6));
+            }
+          }
+          v128.store(yo, f32x4.div(sum, div));
+          yo += 16;
+          ow += 4;
+          continue;
+        }
         let ws = ow * SW - PL;
         let we = min(ws + KW, W + PR);
         const pw = we - ws;
@@ -133,6 +152,7 @@ export function avgpool_fwd_f32(
         }
         store<f32>(yo, out);
         yo += 4;
+        ow++;
       }
     }
   }
