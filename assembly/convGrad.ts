@@ -300,9 +300,9 @@ export function col2im_f32(
   }
 }
 
-/** y[o] += wv · x[o + off·] for o in [lo, hi) of one row (SW = 1: contiguous, 4 at a time). */
+/** y[o] += wv · x[o·SW + off] for o in [lo, hi) of one row of width W (SW = 1 or 2: 4 at a time). */
 // @ts-ignore: decorator
-@inline function rowMadd(y: usize, x: usize, wv: f32, lo: i32, hi: i32, SW: i32, off: i32): void {
+@inline function rowMadd(y: usize, x: usize, wv: f32, lo: i32, hi: i32, SW: i32, off: i32, W: i32): void {
   if (SW == 1) {
     const w4 = f32x4.splat(wv);
     let d = y + (<usize>lo << 2), s = x + (<usize>(lo + off) << 2);
@@ -316,11 +316,26 @@ export function col2im_f32(
       d += 4; s += 4;
     }
   } else {
-    for (let o = lo; o < hi; o++) {
+    let o = lo;
+    if (SW == 2) {
+      // four outputs from the even lanes of eight inputs, while the eighth is inside the row
+      const w4 = f32x4.splat(wv);
+      for (; o + 4 <= hi && 2 * (o + 4) + off <= W; o += 4) {
+        const d = y + (<usize>o << 2);
+        v128.store(d, f32x4.add(v128.load(d), f32x4.mul(w4, evenLanes(x + (<usize>(2 * o + off) << 2)))));
+      }
+    }
+    for (; o < hi; o++) {
       const d = y + (<usize>o << 2);
       store<f32>(d, load<f32>(d) + wv * load<f32>(x + (<usize>(o * SW + off) << 2)));
     }
   }
+}
+
+/** Floats 0, 2, 4, 6 at p (a stride-2 row's taps for four outputs); reads eight floats. */
+// @ts-ignore: decorator
+@inline function evenLanes(p: usize): v128 {
+  return i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
 }
 
 /**
@@ -352,7 +367,7 @@ export function dw_fwd_f32(
         for (let kw = 0; kw < KW; kw++) {
           const off = kw * DW - PL;
           const lo = outLo(off, SW, OW), hi = outHi(off, SW, OW, W, lo);
-          rowMadd(yrow, xrow, load<f32>(wp + (<usize>(kh * KW + kw) << 2)), lo, hi, SW, off);
+          rowMadd(yrow, xrow, load<f32>(wp + (<usize>(kh * KW + kw) << 2)), lo, hi, SW, off, W);
         }
       }
     }
@@ -448,6 +463,10 @@ export function dw_grad_weight_f32(
               for (; o + 4 <= hi; o += 4) {
                 acc = f32x4.add(acc, f32x4.mul(v128.load(s), v128.load(g)));
                 s += 16; g += 16;
+              }
+            } else if (SW == 2) {
+              for (; o + 4 <= hi && 2 * (o + 4) + off <= W; o += 4) {
+                acc = f32x4.add(acc, f32x4.mul(evenLanes(xrow + (<usize>(2 * o + off) << 2)), v128.load(yrow + (<usize>o << 2))));
               }
             }
             for (; o < hi; o++) {

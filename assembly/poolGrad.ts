@@ -26,9 +26,36 @@ export function maxpool_fwd_f32(
       let hs = oh * SH - PT;
       const he = min(hs + (KH - 1) * DH + 1, H);
       while (hs < 0) hs += DH;
-      for (let ow = 0; ow < OW; ow++) {
-        let ws = ow * SW - PL;
-        const we = min(ws + (KW - 1) * DW + 1, W);
+      const span = (KW - 1) * DW;
+      let ow = 0;
+      while (ow < OW) {
+        const ws0 = ow * SW - PL;
+        // four outputs at once, one per lane, when all their taps are inside the row (and, at
+        // stride 2, the eight floats each load reads): every lane scans its window in the
+        // scalar order, so values and indices are the same
+        if (SW <= 2 && ws0 >= 0 && ow + 4 <= OW && (SW == 1 ? ws0 + 3 + span : ws0 + 7 + span) < W) {
+          let best = f32x4.splat(-Infinity);
+          const lane = i32x4(0, SW, 2 * SW, 3 * SW);
+          let at = i32x4.add(i32x4.splat(hs * W + ws0), lane);
+          for (let h = hs; h < he; h += DH) {
+            const row = xp + ((<usize>h * <usize>W + <usize>ws0) << 2);
+            for (let kw = 0; kw < KW; kw++) {
+              const q = row + (<usize>(kw * DW) << 2);
+              const v = SW == 1 ? v128.load(q) : i32x4.shuffle(v128.load(q), v128.load(q, 16), 0, 2, 4, 6);
+              const take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+              best = v128.bitselect(v, best, take);
+              at = v128.bitselect(i32x4.add(i32x4.splat(h * W + ws0 + kw * DW), lane), at, take);
+            }
+          }
+          v128.store(yo, best);
+          v128.store(io, at);
+          yo += 16;
+          io += 16;
+          ow += 4;
+          continue;
+        }
+        let ws = ws0;
+        const we = min(ws + span + 1, W);
         while (ws < 0) ws += DW;
         let best: f32 = -Infinity;
         let at = hs * W + ws;
@@ -46,6 +73,7 @@ export function maxpool_fwd_f32(
         store<i32>(io, at);
         yo += 4;
         io += 4;
+        ow++;
       }
     }
   }
@@ -88,7 +116,26 @@ export function avgpool_fwd_f32(
       const ph = he - hs;
       hs = max(hs, 0);
       he = min(he, H);
-      for (let ow = 0; ow < OW; ow++) {
+      const div = f32x4.splat(<f32>(countIncludePad != 0 ? ph * KW : (he - hs) * KW));
+      let ow = 0;
+      while (ow < OW) {
+        const ws0 = ow * SW - PL;
+        // four outputs a lane each where their windows (and, at stride 2, the eight floats each
+        // load reads) lie inside the row: same taps, same order, same divisor as the scalar path
+        if (SW <= 2 && hs < he && ws0 >= 0 && ow + 4 <= OW && (SW == 1 ? ws0 + 3 + KW : ws0 + 7 + KW) <= W) {
+          let sum = f32x4.splat(0);
+          for (let h = hs; h < he; h++) {
+            const row = xp + ((<usize>h * <usize>W + <usize>ws0) << 2);
+            for (let kw = 0; kw < KW; kw++) {
+              const q = row + (<usize>kw << 2);
+              sum = f32x4.add(sum, SW == 1 ? v128.load(q) : i32x4.shuffle(v128.load(q), v128.load(q, 16), 0, 2, 4, 6));
+            }
+          }
+          v128.store(yo, f32x4.div(sum, div));
+          yo += 16;
+          ow += 4;
+          continue;
+        }
         let ws = ow * SW - PL;
         let we = min(ws + KW, W + PR);
         const pw = we - ws;
@@ -105,6 +152,7 @@ export function avgpool_fwd_f32(
         }
         store<f32>(yo, out);
         yo += 4;
+        ow++;
       }
     }
   }

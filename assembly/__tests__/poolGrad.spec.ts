@@ -226,6 +226,13 @@ describe('avgpool_fwd_f32 / avgpool_grad_f32', () => {
     avgpool_fwd_f32(x, y, 1, 1, 4, 1, 3, 1, 2, 0, 0, 0, 0, 1, 2, 1, 0, 1);
     expect<f32>(ld(y, 0)).toBe(2);
     expect<f32>(ld(y, 1)).toBe(4);
+    // the same row with PL = PR = 1, count_include_pad: 3 outputs, the last window [3, 5) cut
+    // at W + PR = 5 has pool_size 2 (PyTorch 1.13 gives [1, 3.3333, 2.5])
+    const z = floats(3);
+    avgpool_fwd_f32(x, z, 1, 1, 4, 1, 3, 1, 2, 0, 1, 0, 1, 1, 3, 1, 0, 1);
+    expect<f32>(ld(z, 0)).toBe(1);
+    expect<f32>(ld(z, 1)).toBe(<f32>10 / <f32>3);
+    expect<f32>(ld(z, 2)).toBe(2.5);
   });
 });
 
