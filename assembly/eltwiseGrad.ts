@@ -4,9 +4,11 @@
 // Activation.cpp, BinaryOpsKernel.cpp; tools/autograd/derivatives.yaml), including the value
 // chosen at each kink: relu 0 at x <= 0, hardtanh/clamp 1 only for p0 < x < p1, leaky_relu the
 // slope p0 at x <= 0, hardsigmoid p0 only strictly inside (0, 1), hardswish (x < -3: 0,
-// x <= 3: x/3 + 1/2, else 1), elu alpha*exp(x) at x <= 0. The smooth ones are differentiated
-// from the very approximations the forward kernels (eltwise.ts, math.ts) use: SiLU through
-// vsigmoidAct, GELU (erf) through vphiFast, GELU (tanh) as x * sigmoid(2u) through vsigmoid.
+// x <= 3: x/3 + 1/2, else 1), elu alpha*exp(x) at x <= 0. (At x = 3 exactly PyTorch 1.13's CPU
+// hardswish backward disagrees with itself: its vector path gives 1, its scalar tail 1.5; this
+// follows the scalar rule.) The smooth ones are differentiated from the very approximations
+// the forward kernels (eltwise.ts, math.ts) use: SiLU through vsigmoidAct, GELU (erf) through
+// vphiFast, GELU (tanh) as x * sigmoid(2u) through vsigmoid.
 // Sigmoid and tanh use the saved output y: y (1 - y) and 1 - y^2, as PyTorch does.
 
 import {

@@ -242,9 +242,8 @@ export function layernorm_train_fwd_f32(
 /**
  * LayerNorm backward over `rows` rows of n floats, with mean / invstd from
  * layernorm_train_fwd_f32: g = dy * gamma (gamma 0 = none), xhat = (x - mean) invstd,
- * dx = invstd / n * (n g - sum(g) - xhat sum(g xhat)) (OVERWRITTEN; may alias dy only when
- * dgamma and dbeta are 0), dgamma[i] += sum_rows dy xhat, dbeta[i] += sum_rows dy
- * (ACCUMULATED; 0 = skip).
+ * dx = invstd / n * (n g - sum(g) - xhat sum(g xhat)) (OVERWRITTEN; may alias dy),
+ * dgamma[i] += sum_rows dy xhat, dbeta[i] += sum_rows dy (ACCUMULATED; 0 = skip).
  */
 export function layernorm_bwd_f32(
   x: usize, dy: usize, dx: usize, rows: i32, n: i32, gamma: usize, mean: usize, invstd: usize,

@@ -242,6 +242,13 @@ describe('layernorm_train_fwd_f32 / layernorm_bwd_f32', () => {
         }
         expect(countBad(dgd, fg, 1e-4, 1e-5, 'ln dgamma')).toBe(0);
         expect(countBad(dbd, fb, 1e-4, 1e-5, 'ln dbeta')).toBe(0);
+        // in place over dy with parameter gradients: the same dx and the same increments
+        const b = copy(r), dg2 = copy(dg0), db2 = copy(db0);
+        layernorm_bwd_f32(P(x), P(b), P(b), rows, n, gp, P(mean), P(invstd), P(dg2), P(db2));
+        let diff = 0;
+        for (let k = 0; k < T; k++) if (b[k] != dx[k]) diff++;
+        for (let i = 0; i < n; i++) if (dg2[i] != dg[i] || db2[i] != db[i]) diff++;
+        expect(diff).toBe(0);
       } else {
         // in place over dy (no parameter gradients)
         const b = copy(r);
