@@ -57,7 +57,7 @@ function run(c: Case): Tensor {
   const p = c.params as Record<string, never>;
   switch (c.op) {
     case 'affine':
-      return affine(x, p as AffineParams);
+      return affine(x, p as unknown as AffineParams);
     case 'rotate':
       return rotate(x, p.angle);
     case 'resizedCrop':
@@ -255,7 +255,7 @@ describe('random transforms', () => {
     const orders = new Set<string>();
     for (let rep = 0; rep < 25; rep++) {
       aug.apply(batch);
-      const [aff, rot, jit, flip] = aug.params().map((d) => d.perImage as Record<string, never>[]);
+      const [aff, rot, jit, flip] = aug.params().map((d) => d.perImage);
       for (let i = 0; i < 8; i++) {
         const a = aff[i] as unknown as Required<AffineParams> & { shear: number[]; translate: number[] };
         expect(a.angle).toBeGreaterThanOrEqual(-10);
