@@ -347,7 +347,48 @@ export function aug_hue_f32(N: i32, HW: i32, x: usize, y: usize, factors: usize)
   for (let n = 0; n < N; n++) {
     const p = x + (<usize>(n * 3 * HW) << 2), q = y + (<usize>(n * 3 * HW) << 2);
     const hf = load<f32>(at(factors, n));
-    for (let i = 0; i < HW; i++) {
+    const pg = p + (<usize>HW << 2), pb = p + (<usize>(2 * HW) << 2);
+    const qg = q + (<usize>HW << 2), qb = q + (<usize>(2 * HW) << 2);
+    const one = f32x4.splat(1), zero = f32x4.splat(0), six = f32x4.splat(6), vhf = f32x4.splat(hf);
+    let i = 0;
+    // four pixels at a time: the scalar loop's operations, branches as lane selects
+    for (; i + 4 <= HW; i += 4) {
+      const r = v128.load(at(p, i)), g = v128.load(at(pg, i)), b = v128.load(at(pb, i));
+      const maxc = f32x4.max(f32x4.max(r, g), b), minc = f32x4.min(f32x4.min(r, g), b);
+      const eq = f32x4.eq(maxc, minc);
+      const cr = f32x4.sub(maxc, minc);
+      const s = f32x4.div(cr, v128.bitselect(one, maxc, eq));
+      const div = v128.bitselect(one, cr, eq);
+      const rc = f32x4.div(f32x4.sub(maxc, r), div), gc = f32x4.div(f32x4.sub(maxc, g), div), bc = f32x4.div(f32x4.sub(maxc, b), div);
+      const isR = f32x4.eq(maxc, r), isG = f32x4.eq(maxc, g);
+      const hR = f32x4.sub(bc, gc);
+      const hG = f32x4.sub(f32x4.add(f32x4.splat(2), rc), bc);
+      const hB = f32x4.sub(f32x4.add(f32x4.splat(4), gc), rc);
+      let h = v128.bitselect(hR, v128.bitselect(hG, hB, isG), isR);
+      h = f32x4.add(f32x4.div(h, six), one);
+      h = f32x4.sub(h, f32x4.trunc(h));
+      h = f32x4.add(h, vhf);
+      h = f32x4.sub(h, f32x4.floor(h));
+      const h6 = f32x4.mul(h, six);
+      const fi = f32x4.floor(h6);
+      const fr = f32x4.sub(h6, fi);
+      let sector = i32x4.trunc_sat_f32x4_s(fi);
+      sector = i32x4.sub(sector, v128.and(i32x4.eq(sector, i32x4.splat(6)), i32x4.splat(6)));
+      const v = maxc;
+      const pp = f32x4.pmin(f32x4.pmax(f32x4.mul(v, f32x4.sub(one, s)), zero), one);
+      const qq = f32x4.pmin(f32x4.pmax(f32x4.mul(v, f32x4.sub(one, f32x4.mul(s, fr))), zero), one);
+      const tt = f32x4.pmin(f32x4.pmax(f32x4.mul(v, f32x4.sub(one, f32x4.mul(s, f32x4.sub(one, fr)))), zero), one);
+      const s0 = i32x4.eq(sector, i32x4.splat(0)), s1 = i32x4.eq(sector, i32x4.splat(1)), s2 = i32x4.eq(sector, i32x4.splat(2));
+      const s3 = i32x4.eq(sector, i32x4.splat(3)), s4 = i32x4.eq(sector, i32x4.splat(4));
+      // sectors 0..5: r = v q p p t v, g = t v v q p p, b = p p t v v q
+      const ro = v128.bitselect(v, v128.bitselect(qq, v128.bitselect(pp, v128.bitselect(tt, v, s4), v128.or(s2, s3)), s1), s0);
+      const go = v128.bitselect(tt, v128.bitselect(v, v128.bitselect(qq, pp, s3), v128.or(s1, s2)), s0);
+      const bo = v128.bitselect(pp, v128.bitselect(tt, v128.bitselect(v, qq, v128.or(s3, s4)), s2), v128.or(s0, s1));
+      v128.store(at(q, i), ro);
+      v128.store(at(qg, i), go);
+      v128.store(at(qb, i), bo);
+    }
+    for (; i < HW; i++) {
       const r = load<f32>(at(p, i)), g = load<f32>(at(p, HW + i)), b = load<f32>(at(p, 2 * HW + i));
       const maxc = max(max(r, g), b), minc = min(min(r, g), b);
       const eq = maxc == minc;

@@ -57,7 +57,7 @@ function run(c: Case): Tensor {
   const p = c.params as Record<string, never>;
   switch (c.op) {
     case 'affine':
-      return affine(x, p as AffineParams);
+      return affine(x, p as unknown as AffineParams);
     case 'rotate':
       return rotate(x, p.angle);
     case 'resizedCrop':
@@ -173,6 +173,27 @@ describe('gaussian noise', () => {
     expect(maxDiff(addGaussianNoise(big, [0.05, 0.1], 8, { clip: false }).data, y.data)).toBeGreaterThan(0.1);
   });
 
+  it('follows the documented stream (lowbias32 hash of (seed, k), 23-bit uniforms, Box–Muller)', () => {
+    const lowbias = (v: number) => {
+      v = (v ^ (v >>> 16)) >>> 0;
+      v = Math.imul(v, 0x7feb352d) >>> 0;
+      v = (v ^ (v >>> 15)) >>> 0;
+      v = Math.imul(v, 0x846ca68b) >>> 0;
+      return (v ^ (v >>> 16)) >>> 0;
+    };
+    const hash = (seed: number, k: number) => lowbias((lowbias((k ^ Math.imul(seed, 0x9e3779b9)) >>> 0) ^ seed) >>> 0);
+    const normal = (seed: number, k: number) => {
+      const j = k - (k % 2);
+      const u1 = ((hash(seed, j) >>> 9) + 0.5) / 8388608, u2 = ((hash(seed, j + 1) >>> 9) + 0.5) / 8388608;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      return k % 2 === 0 ? r * Math.cos(2 * Math.PI * u2) : r * Math.sin(2 * Math.PI * u2);
+    };
+    const zeros: Tensor = { data: new Float32Array(3 * 1 * 5 * 7), shape: [3, 1, 5, 7] };
+    const seed = 0xfeedbeef;
+    const y = addGaussianNoise(zeros, 1, seed, { clip: false });
+    for (let k = 0; k < y.data.length; k++) expect(Math.abs(y.data[k] - normal(seed, k))).toBeLessThan(2e-6);
+  });
+
   it('clips to [0, 1] by default', () => {
     const y = addGaussianNoise(big, 2, 3);
     expect(Math.min(...y.data)).toBe(0);
@@ -234,7 +255,7 @@ describe('random transforms', () => {
     const orders = new Set<string>();
     for (let rep = 0; rep < 25; rep++) {
       aug.apply(batch);
-      const [aff, rot, jit, flip] = aug.params().map((d) => d.perImage as Record<string, never>[]);
+      const [aff, rot, jit, flip] = aug.params().map((d) => d.perImage);
       for (let i = 0; i < 8; i++) {
         const a = aff[i] as unknown as Required<AffineParams> & { shear: number[]; translate: number[] };
         expect(a.angle).toBeGreaterThanOrEqual(-10);

@@ -187,6 +187,7 @@ export interface Kernels {
   aug_contrast_f32(N: number, C: number, HW: number, x: number, y: number, factors: number): void;
   aug_saturation_f32(N: number, HW: number, x: number, y: number, factors: number): void;
   aug_hue_f32(N: number, HW: number, x: number, y: number, factors: number): void;
+  // the noise stream: hash (returned as a signed i32; >>> 0 for the unsigned value) and value k of stream `seed`
   aug_hash_u32(seed: number, counter: number): number;
   aug_normal_f32(seed: number, k: number): number;
   aug_noise_f32(N: number, CHW: number, x: number, y: number, stds: number, seed: number, clip: number): void;
