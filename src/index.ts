@@ -31,3 +31,11 @@ export type { TrainStepOptions, Loss } from './train/trainer';
 export { fit, accuracy } from './train/fit';
 export type { Dataset, FitOptions, FitProgress, EpochResult } from './train/fit';
 export { initWeights } from './train/init';
+export {
+  ready as initAugmentation, augmentation, randomAffine, randomRotation, randomHorizontalFlip, randomResizedCrop, colorJitter,
+  gaussianNoise, normalize, affine, rotate, hflip, resizedCrop, adjustBrightness, adjustContrast, adjustSaturation, adjustHue,
+  addGaussianNoise,
+} from './train/augment';
+export type {
+  Augmentation, AugmentationOptions, Transform, AffineParams, CropBox, RandomAffineOptions, RandomResizedCropOptions, ColorJitterOptions,
+} from './train/augment';

@@ -646,6 +646,7 @@ export class Model {
     if (!optimizer || typeof optimizer !== 'object' || !('kind' in optimizer))
       throw new ValueError('trainStep: the optimizer comes from sgd(), adam(), adamw() or rmsprop()');
     const t = await this.trainer();
+    await t.ready();
     t.state.training = this.tr.training;
     this.tr.stale = true;
     return t.step(feeds as Record<string, Tensor>, targets, optimizer, options);
@@ -653,17 +654,33 @@ export class Model {
 
   /**
    * The weights by PyTorch state_dict name (parameters and BatchNorm running statistics), as
-   * trained so far: copies, in the graph's order.
+   * trained so far: copies, in the graph's order. `{ optimizer: true }` adds the optimizer's
+   * per-parameter state (`optimizer.<param>.exp_avg`, `.momentum_buffer`, `.step`, ...).
    */
-  stateDict(): Map<string, Tensor> {
+  stateDict(options: { optimizer?: boolean } = {}): Map<string, Tensor> {
     const g = this.source?.graph ?? this.sourceGraph;
     const t = this.tr.made;
     const out = new Map<string, Tensor>();
+    const { params, buffers } = stateEntries(g);
     for (const [name, w] of g.initializers) {
+      if (!params.has(name) && !buffers.has(name)) continue;
       const v = t?.tensor(name) ?? w;
       out.set(name, { data: v.data.slice(), shape: v.shape.slice() });
     }
+    if (options.optimizer && t) for (const [k, v] of t.optimizerState()) out.set(k, v);
     return out;
+  }
+
+  /**
+   * Load weights (and optimizer state, `optimizer.*` entries) by state_dict name, as saved by
+   * stateDict() or saveSafetensors(model): every parameter and buffer named must exist and match
+   * its shape; names not given keep their values.
+   */
+  async loadStateDict(state: Map<string, Tensor>): Promise<void> {
+    const t = await this.trainer();
+    for (const [name, v] of state) if (!name.startsWith('optimizer.')) t.load(name, v);
+    t.loadOptimizerState(state);
+    this.tr.stale = true;
   }
 
   /** Plan run() with the weights training has reached (run() does this itself when needed). */
@@ -672,6 +689,7 @@ export class Model {
     if (!t || !this.tr.stale || !this.source) return;
     const g = cloneGraph(this.source.graph);
     for (const name of [...t.params.keys(), ...t.buffers.keys()]) g.initializers.set(name, t.tensor(name)!);
+    for (const d of g.derived ?? []) g.initializers.set(d.name, { data: d.fn(d.from.map((f) => g.initializers.get(f)!)), shape: d.shape.slice() });
     // trained on batches: run() takes any batch size from now on
     const batch = Object.fromEntries(g.inputs.filter((i) => (i.shape?.length ?? 0) > 0 && (!i.dtype || i.dtype === 'float')).map((i) => [i.name, [0]]));
     const options = { ...this.source.options, dynamicAxes: { ...batch, ...this.source.options.dynamicAxes } };
@@ -687,7 +705,7 @@ export class Model {
     if (!this.source) throw new ValueError('this model cannot train: it was not made by compileGraph');
     const src = this.source;
     this.tr.trainer ??= import('./train/trainer').then(async ({ Trainer }) => {
-      const t = await Trainer.create(src.graph, { runtime: () => instantiate({ threaded: false }), cloneGraph, inferShapes, notParams: NOT_PARAMS }, this.tr.seed);
+      const t = await Trainer.create(src.graph, { runtime: () => instantiate(), cloneGraph, inferShapes, stateEntries }, this.tr.seed);
       t.freeze(this.tr.frozen);
       this.tr.made = t;
       return t;
@@ -704,6 +722,7 @@ export class Model {
    */
   dispose(): void {
     if (!this.mem) return;
+    this.tr.made?.dispose();
     // a detector's second network (Faster R-CNN's box head)
     if (this.detector?.kind === 'fasterrcnn') this.detector.dispose();
     if (this.pool) this.pool.pool.detach(this.pool.id);
@@ -732,6 +751,26 @@ const NOT_PARAMS: Record<string, number[]> = {
   BatchNormalization: [3, 4], Clip: [1, 2], Pad: [1, 2, 3], Resize: [1, 2, 3], Upsample: [1],
   DeformConv: [2, 4], MaxUnpool: [1, 2],
 };
+
+/**
+ * The initializers that make up a state_dict, as PyTorch has them: trainable parameters (read
+ * by a node as anything but a setting, NOT_PARAMS) and buffers (BatchNorm running statistics).
+ */
+function stateEntries(g: Graph): { params: Set<string>; buffers: Set<string> } {
+  const params = new Set<string>();
+  const buffers = new Set<string>();
+  for (const n of g.nodes)
+    n.inputs.forEach((i, j) => {
+      if (!i || !g.initializers.has(i)) return;
+      if (n.op === 'BatchNormalization' && (j === 3 || j === 4)) buffers.add(i);
+      else if (!NOT_PARAMS[n.op]?.includes(j) && !(n.op === 'Dropout' && j > 0)) params.add(i);
+    });
+  for (const b of buffers) params.delete(b);
+  // a derived weight stands for the declared ones it is computed from
+  for (const d of g.derived ?? [])
+    if (params.delete(d.name)) for (const f of d.from) params.add(f);
+  return { params, buffers };
+}
 
 /**
  * Elementwise ops whose constant operand may hold ±Infinity on purpose (an attention mask of

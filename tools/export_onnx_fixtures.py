@@ -7,7 +7,7 @@ VGG (Simonyan & Zisserman 2014), GoogLeNet (Szegedy 2014), ResNet/ResNeXt (He 20
 DenseNet (Huang 2016), SqueezeNet (Iandola 2016), MobileNetV2 (Sandler 2018), MobileNetV3
 (Howard 2019), ShuffleNetV2 (Ma 2018), EfficientNet (Tan & Le 2019), EfficientNetV2 (Tan & Le
 2021), RegNet (Radosavovic 2020), ConvNeXt (Liu 2022); LeNet-5 (LeCun 1998) from
-tools/train_lenet5.py with its trained weights.
+tools/lenet5_reference.py with the bundled weights.
 
 Two tiers:
   default   small configurations of the same classes (num_classes=10, 64..96 px inputs) so
@@ -90,7 +90,7 @@ class SmallResNet(ResNet):
 
 
 def lenet5():
-    from train_lenet5 import LeNet5
+    from lenet5_reference import LeNet5
     import safetensors_io
     m = LeNet5()
     sd, _ = safetensors_io.load_f32(os.path.join(REPO, "models", "weights", "lenet5.safetensors"))
@@ -122,7 +122,7 @@ def small_models():
     v3s, v3s_last = None, None
     M = {}
     M["lenet5"] = (lenet5, (4, 1, 32, 32),
-                   "tools/train_lenet5.py LeNet5 with models/weights/lenet5.safetensors; input = held-out digits 0..3")
+                   "tools/lenet5_reference.py LeNet5 with models/weights/lenet5.safetensors; input = held-out digits 0..3")
     M["resnet_basic"] = (lambda: SmallResNet(BasicBlock, [1, 1, 1, 1], [16, 32, 64, 128]), (1, 3, 64, 80),
                          "SmallResNet(BasicBlock, [1,1,1,1], widths [16,32,64,128], num_classes=10) (torchvision ResNet subclass)")
     M["resnet_bottleneck"] = (lambda: SmallResNet(Bottleneck, [1, 2, 1, 1], [16, 32, 48, 64]), (1, 3, 64, 64),

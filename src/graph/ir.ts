@@ -83,6 +83,19 @@ export interface Graph {
   shapes: Map<string, number[]>;
   /** Default-domain opset the attributes follow (ONNX semantics changed across opsets). */
   opset: number;
+  /**
+   * Weights a GraphBuilder computes from declared ones at build() (GraphBuilder.derive): the
+   * state_dict holds `from`, the graph reads `name`. Training maps gradients back through them.
+   */
+  derived?: DerivedWeight[];
+}
+
+/** A weight computed from others (e.g. a C4 filter bank from its learned filters). */
+export interface DerivedWeight {
+  name: string;
+  shape: number[];
+  from: string[];
+  fn: (ts: Tensor[]) => Float32Array;
 }
 
 export function emptyGraph(): Graph {

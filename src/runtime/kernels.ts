@@ -202,5 +202,8 @@ export interface Kernels {
 export const PARALLEL_KERNELS = [
   'gemm_f32', 'matmul_f32', 'conv2d_f32', 'wino_conv_f32', 'dwconv_f32', 'maxpool_f32', 'avgpool_f32',
   'unary_f32', 'channel_affine_f32', 'binary_rows_f32', 'global_avgpool_f32', 'global_maxpool_f32',
+  // training (src/train): each splits rows or channels of its output only, so any thread count gives the same bits
+  'mm_f32', 'dw_fwd_f32', 'dw_grad_input_f32', 'dw_grad_weight_f32', 'maxpool_fwd_f32', 'maxpool_grad_f32',
+  'avgpool_fwd_f32', 'avgpool_grad_f32', 'unary_grad_f32',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];

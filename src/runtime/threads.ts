@@ -234,6 +234,8 @@ export class Pool {
       return;
     }
     const c = crew.ctrl;
+    // a longer argument list would be cut short silently by the shared block
+    if (a.length > MAX_ARGS) throw new WasmCnnError(`internal: kernel ${PARALLEL_KERNELS[fn]} takes ${a.length} arguments, the pool carries ${MAX_ARGS}`);
     for (let i = 0; i < a.length; i++) crew.args[i] = a[i];
     c[MODEL] = model;
     c[FN] = fn;

@@ -13,7 +13,8 @@
 // part stops waiting.
 export const SEQ = 0, DONE = 1, MODEL = 2, FN = 3, NARGS = 4, FAILED = 5, PARTS = 6, GONE = 7;
 export const CTRL_INTS = 8;
-export const MAX_ARGS = 16;
+/** Arguments a pooled kernel call carries before (part, parts): the training kernels take up to 18. */
+export const MAX_ARGS = 24;
 /** Most threads (init allows 64): the kernels' split table holds this many parts (assembly/parallel.ts). */
 export const MAX_THREADS = 64;
 export const EXIT = -1;

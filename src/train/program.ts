@@ -6,7 +6,8 @@
 import { GraphError, UnsupportedOpError } from '../errors';
 import type { Graph, Node } from '../graph/ir';
 import { numel } from '../graph/ir';
-import type { Kernels } from '../runtime/kernels';
+import { PARALLEL_KERNELS, type Kernels, type ParallelKernel } from '../runtime/kernels';
+import type { Pool } from '../runtime/threads';
 import type { Mem } from '../runtime/memory';
 import { RULES } from './ops';
 
@@ -27,6 +28,13 @@ export interface Sink {
 /** What an op's training rule sees while it plans its steps. */
 export interface TrainCtx {
   readonly k: Kernels;
+  /** Threads the kernels split over (1 without a pool). */
+  readonly threads: number;
+  /**
+   * Call a kernel taking (part, parts) last: over the thread pool when `macs` (its work) is
+   * large enough to share, else as one call. The split never changes the result's bits.
+   */
+  call(kernel: ParallelKernel, macs: number, ...args: number[]): void;
   readonly mem: Mem;
   readonly graph: Graph;
   shape(name: string): number[];
@@ -79,8 +87,11 @@ export interface Program {
  * Plan `g` (shapes inferred for one input shape): buffers for every value, then one step per
  * node. `params` maps trainable names to their buffers; `trainable` says which get gradients.
  */
+/** Below this many multiply-accumulates a kernel call runs on the calling thread (as inference plans do). */
+const MIN_PARALLEL_MACS = 100_000;
+
 export function planProgram(
-  g: Graph, k: Kernels, mem: Mem, key: string, owner: number,
+  g: Graph, k: Kernels, pool: { pool: Pool; id: number } | undefined, mem: Mem, key: string, owner: number,
   params: Map<string, { ptr: number; grad: number }>, trainable: (name: string) => boolean,
   state: TrainCtx['state'],
 ): Program {
@@ -133,8 +144,14 @@ export function planProgram(
   const slots = Array.from({ length: SLOTS }, () => ({ ptr: 0, bytes: 0 }));
   const prog: Program = { key, forward: [], backward: [], inPtr: new Map(), outPtr: new Map(), outGrad: new Map(), owner, shapes: g.shapes, values: ptrs, grads };
   let current: Node | undefined;
+  const kernels = k as unknown as Record<ParallelKernel, (...a: number[]) => void>;
   const ctx: TrainCtx = {
     k, mem, graph: g, state, shape, needsGrad,
+    threads: pool?.pool.threads ?? 1,
+    call(kernel, macs, ...args) {
+      if (!pool || macs < MIN_PARALLEL_MACS) kernels[kernel](...args, 0, 1);
+      else pool.pool.run(k, pool.id, PARALLEL_KERNELS.indexOf(kernel), args);
+    },
     ptr(name) {
       const p = ptrs.get(name) ?? constPtr(name);
       if (p === undefined) throw new GraphError(`value '${name}' has no buffer`);

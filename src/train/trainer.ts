@@ -9,16 +9,18 @@ import type { Graph, Tensor } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
 import type { Kernels } from '../runtime/kernels';
 import type { Mem } from '../runtime/memory';
+import type { Pool } from '../runtime/threads';
 import type { Optimizer } from './optim';
 import { planProgram, type Program } from './program';
 
 /** What the model hands the trainer (so this lazily loaded chunk imports no engine internals). */
 export interface TrainHost {
-  runtime: () => Promise<{ mem: Mem; k: Kernels }>;
+  /** The trainer's own wasm instance and memory (with the model's thread pool, if any). */
+  runtime: () => Promise<{ mem: Mem; k: Kernels; pool?: Pool; id: number }>;
   cloneGraph: (g: Graph) => Graph;
   inferShapes: (g: Graph) => unknown;
-  /** Inputs of each op that are settings or buffers rather than trainable parameters. */
-  notParams: Record<string, number[]>;
+  /** The graph's trainable parameters and its buffers (BatchNorm running statistics). */
+  stateEntries: (g: Graph) => { params: Set<string>; buffers: Set<string> };
 }
 
 /** Which loss trainStep computes on the model's first output. */
@@ -51,24 +53,86 @@ interface Param {
   state?: { kind: string; bufs: number[]; step: number };
 }
 
-/** How each float initializer is used: trained, updated as a buffer (running statistics), or read as a constant. */
-function classify(g: Graph, notParams: Record<string, number[]>): { params: Set<string>; buffers: Set<string> } {
-  const params = new Set<string>();
-  const buffers = new Set<string>();
-  const settings = new Set<string>();
-  for (const n of g.nodes)
-    n.inputs.forEach((i, j) => {
-      if (!i || !g.initializers.has(i)) return;
-      if (n.op === 'BatchNormalization' && (j === 3 || j === 4)) buffers.add(i);
-      else if (notParams[n.op]?.includes(j) || (n.op === 'Dropout' && j > 0)) settings.add(i);
-      else params.add(i);
-    });
-  for (const b of buffers) params.delete(b);
-  return { params, buffers };
+/** Per-parameter state buffers of each optimizer layout, by PyTorch's state names ('' = not kept). */
+const LAYOUTS: string[][] = [
+  [],
+  ['momentum_buffer'],
+  ['exp_avg', 'exp_avg_sq', ''],
+  ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
+  ['square_avg', '', ''],
+  ['square_avg', 'momentum_buffer', ''],
+  ['square_avg', '', 'grad_avg'],
+  ['square_avg', 'momentum_buffer', 'grad_avg'],
+];
+const STATE_KEYS = ['momentum_buffer', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'square_avg', 'grad_avg'];
+
+/** The state layout an optimizer's settings need (Adam and AdamW share theirs). */
+function stateNames(o: Optimizer): string[] {
+  if (o.kind === 'sgd') return LAYOUTS[o.momentum > 0 ? 1 : 0];
+  if (o.kind === 'rmsprop') return LAYOUTS[4 + (o.momentum > 0 ? 1 : 0) + (o.centered ? 2 : 0)];
+  return LAYOUTS[o.amsgrad ? 3 : 2];
+}
+
+/**
+ * A derived weight the graph reads that is a gather of its sources (each element one source
+ * element, or 0), like a C4 filter bank: filled from the sources before each forward, its
+ * gradient summed back into theirs after each backward.
+ */
+interface Tied {
+  name: string;
+  ptr: number;
+  grad: number;
+  count: number;
+  /** Source element of each element: a parameter and an index into it (p = -1: constant 0). */
+  src: Int32Array;
+  idx: Int32Array;
+  sources: Param[];
+}
+
+/**
+ * Whether derived weight `d` is a gather of its sources, found by probing its function: fed
+ * each source element's 1-based position it must return positions (or 0), and fed random
+ * values exactly the values at those positions. Undefined when it is not (e.g. RepVGG's sums).
+ */
+function gatherMap(d: NonNullable<Graph['derived']>[number], sources: Param[]): { src: Int32Array; idx: Int32Array } | undefined {
+  const total = sources.reduce((a, p) => a + p.count, 0);
+  if (total >= 1 << 24) return undefined;
+  let offset = 0;
+  const probe = sources.map((p) => {
+    const data = Float32Array.from({ length: p.count }, (_, i) => offset + i + 1);
+    offset += p.count;
+    return { data, shape: p.shape.slice() };
+  });
+  const out = d.fn(probe);
+  const n = numel(d.shape);
+  if (out.length !== n) return undefined;
+  const starts: number[] = [];
+  offset = 0;
+  for (const p of sources) starts.push((offset += p.count) - p.count);
+  const src = new Int32Array(n);
+  const idx = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    const v = out[j];
+    if (!Number.isInteger(v) || v < 0 || v > total) return undefined;
+    if (v === 0) {
+      src[j] = -1;
+      continue;
+    }
+    let s = starts.length - 1;
+    while (starts[s] > v - 1) s--;
+    src[j] = s;
+    idx[j] = v - 1 - starts[s];
+  }
+  // the same positions must carry arbitrary values through unchanged
+  const rand = sources.map((p, k) => ({ data: Float32Array.from({ length: p.count }, (_, i) => Math.sin(i * 12.9898 + k * 78.233) * 43758.5453 % 1), shape: p.shape.slice() }));
+  const out2 = d.fn(rand);
+  for (let j = 0; j < n; j++) if (out2[j] !== (src[j] < 0 ? 0 : rand[src[j]].data[idx[j]])) return undefined;
+  return { src, idx };
 }
 
 export class Trainer {
   readonly params = new Map<string, Param>();
+  private readonly tied: Tied[] = [];
   readonly buffers = new Map<string, { ptr: number; shape: number[] }>();
   readonly state = { training: true, seed: 0, step: 0 };
   private frozen: string[] = [];
@@ -83,6 +147,7 @@ export class Trainer {
     private readonly host: TrainHost,
     private readonly mem: Mem,
     private readonly k: Kernels,
+    private readonly pool: { pool: Pool; id: number } | undefined,
     seed: number,
   ) {
     this.seed = seed;
@@ -90,7 +155,7 @@ export class Trainer {
     mem.enableTracking();
     this.persistent = mem.newOwner();
     mem.setOwner(this.persistent);
-    const { params, buffers } = classify(graph, host.notParams);
+    const { params, buffers } = host.stateEntries(graph);
     for (const name of params) {
       const t = graph.initializers.get(name)!;
       const ptr = mem.putF32(t.data);
@@ -101,12 +166,20 @@ export class Trainer {
       const t = graph.initializers.get(name)!;
       this.buffers.set(name, { ptr: mem.putF32(t.data), shape: t.shape.slice() });
     }
+    for (const d of graph.derived ?? []) {
+      const sources = d.from.map((f) => this.params.get(f));
+      if (sources.some((p) => !p)) continue;
+      const map = gatherMap(d, sources as Param[]);
+      if (!map) continue;
+      const count = numel(d.shape);
+      this.tied.push({ name: d.name, ptr: mem.alloc(count * 4), grad: mem.alloc(count * 4), count, ...map, sources: sources as Param[] });
+    }
   }
 
   /** A trainer for `graph` (as built or imported, before fusion) with its current weights. */
   static async create(graph: Graph, host: TrainHost, seed = 0): Promise<Trainer> {
-    const { mem, k } = await host.runtime();
-    return new Trainer(host.cloneGraph(graph), host, mem, k, seed);
+    const { mem, k, pool, id } = await host.runtime();
+    return new Trainer(host.cloneGraph(graph), host, mem, k, pool && { pool, id }, seed);
   }
 
   /** Exclude parameters whose name starts with a prefix from updates (and from gradients where nothing else needs them). */
@@ -115,7 +188,11 @@ export class Trainer {
     this.program = undefined;
   }
 
-  private trainable = (name: string): boolean => this.params.has(name) && !this.frozen.some((p) => name === p || name.startsWith(p));
+  private trainable = (name: string): boolean => {
+    const t = this.tied.find((x) => x.name === name);
+    if (t) return t.sources.some((p) => this.trainable(p.name));
+    return this.params.has(name) && !this.frozen.some((p) => name === p || name.startsWith(p));
+  };
 
   /** The program for these input shapes (planned on first use; one is kept). */
   private programFor(feeds: Record<string, Tensor>): Program {
@@ -133,6 +210,7 @@ export class Trainer {
     this.program = undefined;
     if (this.host.inferShapes(g)) throw new UnsupportedOpError('training', g.nodes[0]?.name ?? '', 'a graph with data-dependent ops (a run-time tail)');
     const read = new Set(g.nodes.flatMap((n) => n.inputs));
+    for (const t of this.tied) if (read.has(t.name)) for (const p of t.sources) read.add(p.name);
     for (const name of this.params.keys())
       if (this.trainable(name) && !read.has(name))
         throw new UnsupportedOpError('training', name, `parameter '${name}' reaches the network only through constant-folded nodes; it cannot be trained here`);
@@ -142,7 +220,8 @@ export class Trainer {
       const slots = new Map<string, { ptr: number; grad: number }>();
       for (const [name, p] of this.params) slots.set(name, { ptr: p.ptr, grad: p.grad });
       for (const [name, b] of this.buffers) slots.set(name, { ptr: b.ptr, grad: 0 });
-      this.program = planProgram(g, this.k, this.mem, key, owner, slots, this.trainable, this.state);
+      for (const t of this.tied) slots.set(t.name, { ptr: t.ptr, grad: t.grad });
+      this.program = planProgram(g, this.k, this.pool, this.mem, key, owner, slots, this.trainable, this.state);
     } catch (e) {
       this.mem.free(owner);
       throw e;
@@ -163,6 +242,7 @@ export class Trainer {
       const bad = k.find_nonfinite_f32(p, t.data.length);
       if (bad >= 0) throw new ValueError(`trainStep: input '${name}' holds ${t.data[bad]} at index ${bad}`);
     }
+    this.gatherTied();
     this.state.step++;
     this.state.seed = (Math.imul(this.seed ^ 0x5bd1e995, 0x9e3779b1) + Math.imul(this.state.step, 0x85ebca6b)) | 0;
     for (const f of prog.forward) f();
@@ -173,7 +253,9 @@ export class Trainer {
     const loss = this.loss(yp, prog.shapes.get(out)!, dy, targets, o);
     if (!Number.isFinite(loss)) throw new ValueError(`trainStep: the loss is ${loss} (diverged, or targets outside the classes)`);
     for (const p of this.params.values()) if (this.trainable(p.name)) k.fill_f32(p.grad, p.count, 0);
+    for (const t of this.tied) k.fill_f32(t.grad, t.count, 0);
     for (const b of prog.backward) b();
+    this.scatterTied();
     if (o.clipGradNorm !== undefined) this.clip(o.clipGradNorm);
     this.update(opt, o.lrScale ?? 1);
     return loss;
@@ -211,6 +293,24 @@ export class Trainer {
     if (kind === 'smooth-l1') return k.smooth_l1_f32(yp, tp, n, o.beta ?? 1, dy);
     if (kind === 'bce-with-logits') return k.bce_logits_f32(yp, tp, n, o.posWeight ?? 1, dy);
     throw new ValueError(`trainStep: unknown loss '${String(kind)}' (cross-entropy, bce-with-logits, mse, smooth-l1)`);
+  }
+
+  /** Derived weights from their sources (before a forward). */
+  private gatherTied(): void {
+    const f = this.mem.f32;
+    for (const t of this.tied) {
+      const base = t.ptr >>> 2;
+      for (let j = 0; j < t.count; j++) f[base + j] = t.src[j] < 0 ? 0 : f[(t.sources[t.src[j]].ptr >>> 2) + t.idx[j]];
+    }
+  }
+
+  /** Derived weights' gradients summed into their sources' (after a backward). */
+  private scatterTied(): void {
+    const f = this.mem.f32;
+    for (const t of this.tied) {
+      const base = t.grad >>> 2;
+      for (let j = 0; j < t.count; j++) if (t.src[j] >= 0) f[(t.sources[t.src[j]].grad >>> 2) + t.idx[j]] += f[base + j];
+    }
   }
 
   private scratchTargets(floats: number): number {
@@ -256,29 +356,60 @@ export class Trainer {
     }
   }
 
-  /** A parameter's optimizer state for this optimizer kind (made, zeroed, on first use or when the kind changes). */
+  /** A parameter's optimizer state for this optimizer's layout (made, zeroed, on first use or when the layout changes). */
   private stateOf(p: Param, opt: Optimizer): NonNullable<Param['state']> {
-    const sig = opt.kind + (opt.kind === 'sgd' ? (opt.momentum > 0 ? 'm' : '') : opt.kind === 'rmsprop' ? `${opt.momentum > 0 ? 'm' : ''}${opt.centered ? 'c' : ''}` : opt.amsgrad ? 'a' : '');
+    const names = stateNames(opt);
+    const sig = names.join(',');
     if (p.state?.kind === sig) return p.state;
-    const count =
-      opt.kind === 'sgd' ? (opt.momentum > 0 ? 1 : 0)
-        : opt.kind === 'rmsprop' ? 1 + (opt.momentum > 0 || opt.centered ? 2 : 0)
-          : opt.amsgrad ? 3 : 2;
     const prev = this.mem.setOwner(this.persistent);
-    const bufs: number[] = [];
-    for (let i = 0; i < count; i++) {
+    const bufs = names.map((n) => {
+      if (!n) return 0;
       const b = this.mem.alloc(p.count * 4);
       this.k.fill_f32(b, p.count, 0);
-      bufs.push(b);
-    }
+      return b;
+    });
     this.mem.setOwner(prev);
-    // rmsprop's buffers: square average, momentum buffer (0 = none), gradient average (0 = none)
-    if (opt.kind === 'rmsprop' && count === 3) {
-      if (!(opt.momentum > 0)) bufs[1] = 0;
-      if (!opt.centered) bufs[2] = 0;
-    }
     p.state = { kind: sig, bufs, step: 0 };
     return p.state;
+  }
+
+  /**
+   * The optimizer state by name, as PyTorch's optimizers name it per parameter:
+   * `optimizer.<param>.momentum_buffer`, `.exp_avg`, `.exp_avg_sq`, `.max_exp_avg_sq`,
+   * `.square_avg`, `.grad_avg`, and `.step` (one value). Empty before the first step.
+   */
+  optimizerState(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const p of this.params.values()) {
+      if (!p.state) continue;
+      const names = p.state.kind.split(',');
+      names.forEach((n, i) => {
+        if (!n) return;
+        const b = p.state!.bufs[i] >>> 2;
+        out.set(`optimizer.${p.name}.${n}`, { data: this.mem.f32.slice(b, b + p.count), shape: p.shape.slice() });
+      });
+      out.set(`optimizer.${p.name}.step`, { data: Float32Array.of(p.state.step), shape: [1] });
+    }
+    return out;
+  }
+
+  /** Restore optimizer state saved by optimizerState() (the buffers present say which optimizer layout it is). */
+  loadOptimizerState(state: Map<string, Tensor>): void {
+    for (const p of this.params.values()) {
+      const step = state.get(`optimizer.${p.name}.step`);
+      if (!step) continue;
+      const layout = LAYOUTS.find((l) => l.every((n) => !n || state.has(`optimizer.${p.name}.${n}`)) && l.filter(Boolean).length === STATE_KEYS.filter((k) => state.has(`optimizer.${p.name}.${k}`)).length);
+      if (!layout) throw new ValueError(`optimizer state of '${p.name}' does not match any optimizer's buffers`);
+      const prev = this.mem.setOwner(this.persistent);
+      const bufs = layout.map((n) => {
+        if (!n) return 0;
+        const t = state.get(`optimizer.${p.name}.${n}`)!;
+        if (t.data.length !== p.count) throw new ShapeError(`optimizer.${p.name}.${n}: ${t.data.length} values for ${p.count}`);
+        return this.mem.putF32(t.data);
+      });
+      this.mem.setOwner(prev);
+      p.state = { kind: layout.join(','), bufs, step: step.data[0] };
+    }
   }
 
   /** The current value of a parameter or buffer, copied out (undefined for other names). */
@@ -294,6 +425,23 @@ export class Trainer {
     const p = this.params.get(name);
     if (!p) return undefined;
     return { data: this.mem.f32.slice(p.grad >>> 2, (p.grad >>> 2) + p.count), shape: p.shape.slice() };
+  }
+
+  /** Waits for the thread pool's workers (restarting after another model's disposal, say). */
+  async ready(): Promise<void> {
+    const p = this.pool;
+    if (p && !p.pool.serves(p.id)) await p.pool.ready(p.id);
+  }
+
+  /** Threads the trainer's kernels split over. */
+  get threads(): number {
+    return this.pool?.pool.threads ?? 1;
+  }
+
+  /** Give the trainer's share of the thread pool back (its memory goes with the object). */
+  dispose(): void {
+    if (this.pool) this.pool.pool.detach(this.pool.id);
+    this.program = undefined;
   }
 
   /** Overwrite a parameter or buffer (loading a state_dict). */

@@ -289,17 +289,36 @@ export function loadSafetensors(source: ByteSource, options: ReadOptions = {}): 
   return readSource(source, options).then(parseSafetensors);
 }
 
+/** Anything with a state_dict (a Model): saveSafetensors(model) writes its weights. */
+export interface HasStateDict {
+  stateDict(options?: { optimizer?: boolean }): Map<string, Tensor>;
+}
+
 /**
  * Serialize f32 tensors as a safetensors file (dtype F32, tensors laid out contiguously in the
- * given order). The header is padded with spaces so the data starts 8-byte aligned.
+ * given order). The header is padded with spaces so the data starts 8-byte aligned. Given a
+ * model, its `stateDict()` (the weights as trained, by PyTorch name); `{ optimizer: true }` adds
+ * the optimizer's state (`optimizer.<param>.<buffer>`), which `model.loadStateDict()` restores.
  *
  * @throws ShapeError if a tensor's data length is not the product of its shape;
  *   ValueError for a tensor named `__metadata__` or a bad shape.
  */
+export function saveSafetensors(tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array;
+export function saveSafetensors(model: HasStateDict, options?: { optimizer?: boolean; metadata?: Record<string, string> }): Uint8Array;
 export function saveSafetensors(
-  tensors: Map<string, Tensor> | Record<string, Tensor>,
-  metadata?: Record<string, string>,
+  source: Map<string, Tensor> | Record<string, Tensor> | HasStateDict,
+  second?: Record<string, string> | { optimizer?: boolean; metadata?: Record<string, string> },
 ): Uint8Array {
+  let tensors: Map<string, Tensor> | Record<string, Tensor>;
+  let metadata: Record<string, string> | undefined;
+  if (typeof (source as HasStateDict).stateDict === 'function') {
+    const o = (second ?? {}) as { optimizer?: boolean; metadata?: Record<string, string> };
+    tensors = (source as HasStateDict).stateDict({ optimizer: o.optimizer === true });
+    metadata = o.metadata;
+  } else {
+    tensors = source as Map<string, Tensor> | Record<string, Tensor>;
+    metadata = second as Record<string, string> | undefined;
+  }
   const list: [string, Tensor][] = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   if (metadata) {

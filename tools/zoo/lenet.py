@@ -1,4 +1,4 @@
-"""LeNet-5 reference module for the zoo harness (same layers as tools/train_lenet5.py)."""
+"""LeNet-5 reference module for the zoo harness (same layers as tools/lenet5_reference.py)."""
 import torch.nn as nn
 
 

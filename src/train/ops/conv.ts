@@ -34,18 +34,19 @@ export function conv(n: Node, ctx: TrainCtx): TrainStep {
 
   if (groups === C && OC === C && C > 1) {
     // depthwise
-    const forward = () => k.dw_fwd_f32(xp, wp, bp, yp, N, C, H, W, ...geo, 0, 1);
+    const dwMacs = N * C * OH * OW * KH * KW;
+    const forward = () => ctx.call('dw_fwd_f32', dwMacs, xp, wp, bp, yp, N, C, H, W, ...geo);
     const steps: (() => void)[] = [];
     if (ctx.needsGrad(n.outputs[0])) {
       const dy = ctx.grad(n.outputs[0]);
       if (bName && ctx.needsGrad(bName)) steps.push(() => k.bias_grad_f32(dy, N, C, OHW, ctx.grad(bName)));
       if (ctx.needsGrad(n.inputs[1])) {
         const gw = ctx.grad(n.inputs[1]);
-        steps.push(() => k.dw_grad_weight_f32(xp, dy, gw, N, C, H, W, ...geo, 0, 1));
+        steps.push(() => ctx.call('dw_grad_weight_f32', dwMacs, xp, dy, gw, N, C, H, W, ...geo));
       }
       if (ctx.needsGrad(n.inputs[0])) {
         const s = overwriteSink(ctx, n.inputs[0]);
-        steps.push(() => k.dw_grad_input_f32(dy, wp, s.dst(), N, C, H, W, ...geo, 0, 1), s.after);
+        steps.push(() => ctx.call('dw_grad_input_f32', dwMacs, dy, wp, s.dst(), N, C, H, W, ...geo), s.after);
       }
     }
     return { forward, backward: () => steps.forEach((s) => s()) };
@@ -59,9 +60,12 @@ export function conv(n: Node, ctx: TrainCtx): TrainStep {
   const dcols = ctx.scratch(pointwise ? 0 : CKK * OHW * 4, 1);
   // mm's packing scratch: the largest of the three products' needs
   const mmBytes = Math.max(
-    k.mm_scratch_bytes(OCg, OHW, CKK, 0, 0, 1), k.mm_scratch_bytes(OCg, CKK, OHW, 0, 1, 1), k.mm_scratch_bytes(CKK, OHW, OCg, 1, 0, 1),
+    k.mm_scratch_bytes(OCg, OHW, CKK, 0, 0, ctx.threads), k.mm_scratch_bytes(OCg, CKK, OHW, 0, 1, ctx.threads),
+    k.mm_scratch_bytes(CKK, OHW, OCg, 1, 0, ctx.threads),
   );
   const mms = ctx.scratch(mmBytes, 2);
+  /** Multiply-accumulates of one image's, one group's product. */
+  const macs = OCg * OHW * CKK;
   const plane = H * W * 4;
   const colsOf = (ni: number, g: number): number => {
     const xg = xp + (ni * C + g * Cg) * plane;
@@ -74,7 +78,7 @@ export function conv(n: Node, ctx: TrainCtx): TrainStep {
     for (let ni = 0; ni < N; ni++)
       for (let g = 0; g < groups; g++) {
         const c = colsOf(ni, g);
-        k.mm_f32(0, 0, OCg, OHW, CKK, wp + g * OCg * CKK * 4, CKK, c, OHW, yp + (ni * OC + g * OCg) * OHW * 4, OHW, 0, mms.ptr, 0, 1);
+        ctx.call('mm_f32', macs, 0, 0, OCg, OHW, CKK, wp + g * OCg * CKK * 4, CKK, c, OHW, yp + (ni * OC + g * OCg) * OHW * 4, OHW, 0, mms.ptr);
       }
     biasAdd?.();
   };
@@ -93,12 +97,12 @@ export function conv(n: Node, ctx: TrainCtx): TrainStep {
       for (let g = 0; g < groups; g++) {
         const dyg = dy + (ni * OC + g * OCg) * OHW * 4;
         const wg = wp + g * OCg * CKK * 4;
-        if (wantW) k.mm_f32(0, 1, OCg, CKK, OHW, dyg, OHW, colsOf(ni, g), OHW, gw + g * OCg * CKK * 4, CKK, 1, mms.ptr, 0, 1);
+        if (wantW) ctx.call('mm_f32', macs, 0, 1, OCg, CKK, OHW, dyg, OHW, colsOf(ni, g), OHW, gw + g * OCg * CKK * 4, CKK, 1, mms.ptr);
         if (!sx) continue;
         const dxg = sx.ptr + (ni * C + g * Cg) * plane;
-        if (pointwise) k.mm_f32(1, 0, Cg, OHW, OCg, wg, CKK, dyg, OHW, dxg, OHW, 1, mms.ptr, 0, 1);
+        if (pointwise) ctx.call('mm_f32', macs, 1, 0, Cg, OHW, OCg, wg, CKK, dyg, OHW, dxg, OHW, 1, mms.ptr);
         else {
-          k.mm_f32(1, 0, CKK, OHW, OCg, wg, CKK, dyg, OHW, dcols.ptr, OHW, 0, mms.ptr, 0, 1);
+          ctx.call('mm_f32', macs, 1, 0, CKK, OHW, OCg, wg, CKK, dyg, OHW, dcols.ptr, OHW, 0, mms.ptr);
           k.col2im_f32(dcols.ptr, Cg, H, W, ...geo, dxg);
         }
       }

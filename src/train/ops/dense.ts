@@ -30,12 +30,14 @@ export function gemm(n: Node, ctx: TrainCtx): TrainStep {
   const lda = transA ? M : K;
   const ldb = transB ? K : N;
   const mms = ctx.scratch(Math.max(
-    k.mm_scratch_bytes(M, N, K, transA, transB, 1), k.mm_scratch_bytes(M, K, N, 0, transB ? 0 : 1, 1), k.mm_scratch_bytes(K, N, M, 1, 0, 1),
+    k.mm_scratch_bytes(M, N, K, transA, transB, ctx.threads), k.mm_scratch_bytes(M, K, N, 0, transB ? 0 : 1, ctx.threads),
+    k.mm_scratch_bytes(K, N, M, 1, 0, ctx.threads),
   ), 2);
+  const macs = M * N * K;
   const cShape = cName ? ctx.shape(cName) : [];
   const biasAdd = cName ? binaryStep(ctx, BIN_ADD, yp, yp, [M, N], ctx.ptr(cName), cShape, [M, N]) : undefined;
   const forward = () => {
-    k.mm_f32(transA, transB, M, N, K, ap, lda, bp, ldb, yp, N, 0, mms.ptr, 0, 1);
+    ctx.call('mm_f32', macs, transA, transB, M, N, K, ap, lda, bp, ldb, yp, N, 0, mms.ptr);
     biasAdd?.();
   };
   if (!ctx.needsGrad(n.outputs[0])) return { forward };
@@ -54,13 +56,13 @@ export function gemm(n: Node, ctx: TrainCtx): TrainStep {
     // dB += Aᵀ·dY ([K][N]), or dY ᵀ·A ([N][K]) when B is stored transposed
     const gb = ctx.grad(n.inputs[1]);
     steps.push(transB
-      ? () => k.mm_f32(1, 0, N, K, M, dy, N, ap, K, gb, K, 1, mms.ptr, 0, 1)
-      : () => k.mm_f32(1, 0, K, N, M, ap, K, dy, N, gb, N, 1, mms.ptr, 0, 1));
+      ? () => ctx.call('mm_f32', macs, 1, 0, N, K, M, dy, N, ap, K, gb, K, 1, mms.ptr)
+      : () => ctx.call('mm_f32', macs, 1, 0, K, N, M, ap, K, dy, N, gb, N, 1, mms.ptr));
   }
   if (ctx.needsGrad(n.inputs[0])) {
     // dA = dY·op(B)ᵀ
     const s = accumulateSink(ctx, n.inputs[0]);
-    steps.push(s.before, () => k.mm_f32(0, transB ? 0 : 1, M, K, N, dy, N, bp, ldb, s.ptr, K, 1, mms.ptr, 0, 1));
+    steps.push(s.before, () => ctx.call('mm_f32', macs, 0, transB ? 0 : 1, M, K, N, dy, N, bp, ldb, s.ptr, K, 1, mms.ptr));
   }
   return { forward, backward: () => steps.forEach((s) => s()) };
 }

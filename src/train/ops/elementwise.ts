@@ -19,15 +19,14 @@ export function unary(n: Node, ctx: TrainCtx): TrainStep {
   const infer: InferCtx = { graph: ctx.graph, opset: ctx.graph.opset, shape: ctx.shape, int: (v) => ctx.graph.intConstants.get(v), float: (v) => ctx.graph.initializers.get(v) };
   const { act, p0, p1 } = unaryCode(n, infer);
   const count = numel(ctx.shape(n.inputs[0]));
-  const k = ctx.k;
   const xp = ctx.ptr(n.inputs[0]);
   const yp = ctx.ptr(n.outputs[0]);
-  const forward = () => k.unary_f32(act, xp, yp, 1, count, count, count, p0, p1, 0, 1);
+  const forward = () => ctx.call('unary_f32', count, act, xp, yp, 1, count, count, count, p0, p1);
   if (!ctx.needsGrad(n.inputs[0])) return { forward };
   if (!DIFFERENTIABLE.has(act)) throw new UnsupportedOpError(n.op, n.name, 'no gradient rule for this activation yet');
   const dy = ctx.grad(n.outputs[0]);
   const s = overwriteSink(ctx, n.inputs[0]);
-  return { forward, backward: () => (k.unary_grad_f32(act, xp, yp, dy, s.dst(), count, p0, p1, 0, 1), s.after()) };
+  return { forward, backward: () => (ctx.call('unary_grad_f32', count, act, xp, yp, dy, s.dst(), count, p0, p1), s.after()) };
 }
 
 const BINARY: Record<string, number> = { Add: C.BIN_ADD, Sub: C.BIN_SUB, Mul: C.BIN_MUL };

@@ -5,6 +5,7 @@ import { gemm } from './dense';
 import { binary, unary } from './elementwise';
 import { batchNorm, channelLayerNorm, layerNorm } from './norm';
 import { globalAvgPool, pool } from './pool';
+import { reduce } from './reduce';
 import { channelShuffle, concat, dropout, passThrough, split, transpose } from './shape';
 
 export const RULES: Record<string, TrainRule> = {
@@ -26,4 +27,7 @@ export const RULES: Record<string, TrainRule> = {
   ChannelShuffle: channelShuffle,
   LayerNormalization: layerNorm,
   ChannelLayerNorm: channelLayerNorm,
+  ReduceMean: reduce,
+  ReduceSum: reduce,
+  ReduceMax: reduce,
 };

@@ -16,26 +16,27 @@ export function pool(n: Node, ctx: TrainCtx): TrainStep {
   const [N, C, H, W] = x;
   const win = window2d(n, H, W, attrInts(n, 'kernel_shape')!, attrInt(n, 'ceil_mode', 0) === 1);
   const { kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, oh, ow } = win;
-  const k = ctx.k;
   const xp = ctx.ptr(n.inputs[0]);
   const yp = ctx.ptr(n.outputs[0]);
   const NC = N * C;
   const want = ctx.needsGrad(n.inputs[0]);
   if (n.op === 'MaxPool') {
     const idx = ctx.keep(NC * oh * ow * 4);
-    const forward = () => k.maxpool_fwd_f32(xp, yp, idx, NC, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, 0, 1);
+    const macs = NC * oh * ow * kh * kw;
+    const forward = () => ctx.call('maxpool_fwd_f32', macs, xp, yp, idx, NC, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow);
     if (!want) return { forward };
     const dy = ctx.grad(n.outputs[0]);
     const s = overwriteSink(ctx, n.inputs[0]);
-    return { forward, backward: () => (k.maxpool_grad_f32(dy, idx, s.dst(), NC, H * W, oh * ow, 0, 1), s.after()) };
+    return { forward, backward: () => (ctx.call('maxpool_grad_f32', NC * (H * W + oh * ow), dy, idx, s.dst(), NC, H * W, oh * ow), s.after()) };
   }
   if (dh !== 1 || dw !== 1) throw new UnsupportedOpError(n.op, n.name, 'dilated average pooling');
   const cip = attrInt(n, 'count_include_pad', 0);
-  const forward = () => k.avgpool_fwd_f32(xp, yp, NC, H, W, kh, kw, sh, sw, pt, pl, pb, pr, oh, ow, cip, 0, 1);
+  const macs = NC * oh * ow * kh * kw;
+  const forward = () => ctx.call('avgpool_fwd_f32', macs, xp, yp, NC, H, W, kh, kw, sh, sw, pt, pl, pb, pr, oh, ow, cip);
   if (!want) return { forward };
   const dy = ctx.grad(n.outputs[0]);
   const s = overwriteSink(ctx, n.inputs[0]);
-  return { forward, backward: () => (k.avgpool_grad_f32(dy, s.dst(), NC, H, W, kh, kw, sh, sw, pt, pl, pb, pr, oh, ow, cip, 0, 1), s.after()) };
+  return { forward, backward: () => (ctx.call('avgpool_grad_f32', macs, dy, s.dst(), NC, H, W, kh, kw, sh, sw, pt, pl, pb, pr, oh, ow, cip), s.after()) };
 }
 
 export function globalAvgPool(n: Node, ctx: TrainCtx): TrainStep {
