@@ -3,7 +3,12 @@
 // batch, from the synthetic weights both sides regenerate bit-identically; the losses, every
 // parameter's step-1 gradient (norm and samples), its values after steps 1 and 2, and the
 // BatchNorm running statistics equal PyTorch's (tools/train_fixtures.py) within 1e-4 relative
-// to each tensor's scale.
+// to each tensor's scale. ReLU/ReLU6 are not differentiable at their kinks, and a pre-activation
+// within float32 rounding of a kink may fall on either side in any two engines (with 3x3 maps one
+// such pixel moves earlier gradients by ~1e-2), so the generator shifts the producing BatchNorm's
+// bias of each channel that has a step-1 value within a margin tau (50x PyTorch's own float32
+// deviation of that tensor) of a kink; the fixture stores those biases as `overrides`, applied
+// here on top of the synthetic weights.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { modelBuilder, sgd } from '../src/index';
@@ -25,6 +30,8 @@ interface Fixture {
   optimizer: { lr: number; momentum: number; weightDecay: number };
   params: Record<string, Rec>;
   buffers: Record<string, { idx: number[]; after2: number[] }>;
+  /** full float32 tensors (flattened) replacing synthetic weights: biases shifted off ReLU kinks */
+  overrides?: Record<string, number[]>;
 }
 
 const DIR = new URL('./fixtures/train/', import.meta.url);
@@ -55,7 +62,13 @@ describe('one training step equals PyTorch', () => {
     it(`${f.name}`, async () => {
       const [, , H, W] = f.inputShape;
       const b = modelBuilder(f.name, { inputSize: [H, W], batch: f.inputShape[0] });
-      const m = await b.build(syntheticWeights(b.weightShapes()));
+      const weights = syntheticWeights(b.weightShapes());
+      for (const [name, v] of Object.entries(f.overrides ?? {})) {
+        const t = weights.get(name)!;
+        expect(t.data.length).toBe(v.length);
+        t.data.set(v);
+      }
+      const m = await b.build(weights);
       m.train();
       const opt = sgd(f.optimizer);
       const x = syntheticInput(f.inputShape);

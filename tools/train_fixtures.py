@@ -6,11 +6,37 @@ softmax cross-entropy on a synthetic batch. Stored: both losses, and per paramet
 of step 1 (its L2 norm and up to 48 samples) and the values after steps 1 and 2 at the same
 positions; per BatchNorm buffer the running statistics after step 2.
 
+Kink margin. ReLU, ReLU6 and max pooling are not differentiable where an input sits on a kink
+(0 or 6, or two window values tied), and any two float32 implementations place a value that
+lies within their rounding noise of a kink on either side of it: with 3x3 maps (36 values per
+BatchNorm channel) one such pixel moves every earlier gradient by ~1e-2, so the comparison
+would test which side rounding fell on rather than the engine. Before writing a fixture we
+therefore run both steps in float64 and in float32 with forward hooks on every ReLU / ReLU6
+(Hardtanh) / MaxPool2d call, and take as the margin of each such input tensor
+tau = KINK_K x (largest |float32 - float64| of PyTorch's own value of that tensor in either
+step), floored at 1e-6 x its largest |value|: the measured rounding deviation (2e-7 of the
+tensor's range after the stem, 2.5e-5 at 3x3 maps) scaled so that an engine rounding KINK_K/2
+times worse than PyTorch still takes PyTorch's branch everywhere. (A fixed 1e-3 x max|x| is
+about KINK_K x the deviation at 3x3 maps but ~5000x it at 48x48 maps, where a channel of 9216
+values has no zero-free gap that wide near 0.) Every channel with a value (in the float64
+forward of step 1 or 2) within tau of a kink gets the bias of the layer producing it shifted:
+the BatchNorm beta (for a ReLU after a residual Add, the BN of a summand; both shift the sum
+alike), or a convolution / linear bias where no BatchNorm precedes it (lenet5), by the
+smallest shift that clears 2 tau for all of that channel's values in both steps (2 tau so that
+the small changes the other shifts cause downstream do not bring it back); then the analysis
+runs again until no value is within tau. The shifted biases (full tensors, float32) are stored
+as `overrides`, which the test applies on top of the synthetic weights, with `shifted`, the
+number of shifted channels. Max-pool windows whose two largest values are within tau are
+counted (`poolTies`); the generator fails if one remains.
+
     /usr/bin/python3 tools/train_fixtures.py [name ...]
 """
+import copy
 import json
 import os
 import sys
+
+import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -24,6 +50,7 @@ from zoo_fixtures import fill_synthetic  # noqa: E402
 OUT = os.path.join(HERE, "..", "test", "fixtures", "train")
 LR, MOMENTUM, WD = 0.01, 0.9, 1e-4
 SAMPLES = 48
+KINK_K = 50
 
 # name -> input shape. Small images keep the fixture quick, but BatchNorm over few values per
 # channel is ill-conditioned: at [2, 3, 64, 64] (2x2 maps at the end, 8 values per channel)
@@ -59,22 +86,204 @@ def no_dropout(model):
             m.p = 0.0
 
 
-def make(name, spec, shape):
+def fresh(spec, overrides):
     torch.manual_seed(0)
     model = spec["build"]()
     fill_synthetic(model)
     no_dropout(model)
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for n, v in overrides.items():
+            params[n].copy_(torch.tensor(v, dtype=torch.float32).reshape(params[n].shape))
     model.train()
+    return model
+
+
+KINKED = (torch.nn.ReLU, torch.nn.Hardtanh, torch.nn.MaxPool2d)  # ReLU6 is a Hardtanh
+
+
+def kinks_of(mod):
+    return [0.0] if isinstance(mod, torch.nn.ReLU) else [float(mod.min_val), float(mod.max_val)]
+
+
+def channels(v):
+    """[N, C, ...] -> [C, N*...] as numpy"""
+    return v.transpose(0, 1).reshape(v.shape[1], -1).numpy()
+
+
+def clearing_shift(values, kinks, margin, keep=None):
+    """Smallest |d| such that no value + d (nor keep + d) lies within `margin` of a kink and,
+    if possible, no `keep` value crosses a kink (changes branch)."""
+    big = 1e30
+    lo = [k - margin - values for k in kinks]
+    hi = [k + margin - values for k in kinks]
+    if keep is not None:
+        for k in kinks:
+            below = keep < k
+            lo.append(np.where(below, k - margin - keep, -big))
+            hi.append(np.where(below, big, k + margin - keep))
+    lo, hi = np.concatenate(lo), np.concatenate(hi)
+    order = np.argsort(lo)
+    lo, hi = lo[order], hi[order]
+    # merge the forbidden intervals and find the one holding 0 (if any)
+    a, b = lo[0], hi[0]
+    for l, h in zip(lo[1:], hi[1:]):
+        if l <= b:
+            b = max(b, h)
+            continue
+        if a <= 0 <= b:
+            break
+        a, b = l, h
+    if not (a <= 0 <= b):
+        return 0.0
+    if a <= -big and b >= big:
+        return clearing_shift(np.concatenate([values, keep]), kinks, margin)  # must cross
+    if a <= -big:
+        return b
+    if b >= big:
+        return a
+    return a if -a < b else b
+
+
+def pool_ties(mod, v, tau):
+    """Windows of max pool `mod` over input v whose largest value is positive and leads the
+    second largest by less than tau."""
+    k, s, p = (t if isinstance(t, int) else t[0] for t in (mod.kernel_size, mod.stride, mod.padding))
+    v = F.pad(v, (p, p, p, p), value=float("-inf"))
+    n, c, h, w = v.shape
+    cols = F.unfold(v.reshape(n * c, 1, h, w), k, stride=s)  # [n*c, k*k, L]
+    top = cols.topk(2, dim=1).values
+    return int(((top[:, 0] > 0) & (top[:, 0] - top[:, 1] < tau)).sum())
+
+
+class KinkPass:
+    """One float64 run of both steps from `overrides` with forward hooks on every kinked call.
+    In step 1 (unless `measure`), a channel with a value, or a predicted step-2 value (its step-1
+    value plus the step-2 change seen in the previous pass), within tau of a kink is cleared on
+    the spot: the hook adds the shift d to that channel of the activation's input, which is
+    exactly what shifting the producing bias by d gives (the gradient of a bias does not depend
+    on its value), and the bias itself is shifted before the optimizer step. Step 2 only
+    records. With `measure`, each step also runs a float32 copy of the model to measure
+    PyTorch's own rounding deviation per call."""
+
+    def __init__(self, spec, overrides, x, targets, lr, tau=None, drift=None):
+        self.model = model = fresh(spec, overrides).double()
+        self.params = dict(model.named_parameters())
+        self.overrides = {n: list(v) for n, v in overrides.items()}
+        self.tau, self.drift = tau, drift or {}
+        self.step = 0
+        self.calls = []
+        self.last = None
+        self.shifts = {}  # (bias, channel) -> total shift this pass
+        self.near = set()  # (call, channel) within tau in step 2
+        self.ties = 0
+        for n, mod in model.named_modules():
+            mod._kink_name = n
+            if isinstance(mod, KINKED):
+                mod.register_forward_pre_hook(lambda m, i: self.before(m, i))
+            elif isinstance(mod, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.Conv2d, torch.nn.Linear)) \
+                    and getattr(mod, "bias", None) is not None:
+                mod.register_forward_hook(lambda m, i, o: self.after(m, i, o))
+        self.values = [[], []]  # per step, per call: the (shifted) input
+        dev, peak = [[], []], []
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM, weight_decay=WD)
+        for step in range(2):
+            self.step = step
+            if tau is None:
+                self.calls, self.last, self.active = [], None, False
+                with torch.no_grad():
+                    copy.deepcopy(model).float()(x.float())  # the copy shares the hooks (plain functions)
+                f32 = self.calls
+            self.calls, self.last, self.active = [], None, tau is not None
+            opt.zero_grad()
+            F.cross_entropy(model(x.double()), targets).backward()
+            if tau is None:
+                dev[step] = [float((v - w.double()).abs().max()) for v, w in zip(self.calls, f32)]
+                if step == 0:
+                    peak = [float(v.abs().max()) for v in self.calls]
+            with torch.no_grad():
+                for (bias, ch), d in self.shifts.items():
+                    if step == 0:
+                        self.params[bias].view(-1)[ch] += d
+            opt.step()
+        if tau is None:
+            self.tau = [max(KINK_K * max(a, b), 1e-6 * v)
+                        for a, b, v in zip(dev[0], dev[1], peak)]
+
+    def after(self, mod, inp, out):
+        self.last = mod._kink_name
+
+    def before(self, mod, inp):
+        v = inp[0]
+        j = len(self.calls)
+        self.calls.append(v.detach().clone())
+        if not self.active:
+            return None
+        self.values[self.step].append(None)
+        tau = self.tau[j]
+        if isinstance(mod, torch.nn.MaxPool2d):
+            self.ties += pool_ties(mod, v.detach(), tau)
+            return None
+        kinks = kinks_of(mod)
+        per = channels(v.detach())
+        if self.step == 1:
+            self.values[1][j] = per
+            for k in kinks:
+                for ch in np.nonzero((np.abs(per - k) < tau).any(axis=1))[0].tolist():
+                    self.near.add((j, ch))
+            return None
+        self.values[0][j] = per
+        drift = self.drift.get(j)
+        bad = np.zeros(per.shape[0], bool)
+        for k in kinks:
+            bad |= (np.abs(per - k) < tau).any(axis=1)
+            if drift is not None:
+                bad |= (np.abs(per + drift - k) < tau).any(axis=1)
+        if not bad.any():
+            return None
+        if self.last is None:
+            raise SystemExit(f"{mod._kink_name} has a value near a kink but no biased layer before it")
+        bias = f"{self.last}.bias"
+        cur = self.overrides.setdefault(bias, self.params[bias].detach().reshape(-1).tolist())
+        assert len(cur) == per.shape[0], (mod._kink_name, bias)
+        add = torch.zeros(per.shape[0], dtype=v.dtype)
+        for ch in np.nonzero(bad)[0].tolist():
+            d = clearing_shift(np.zeros(0) if drift is None else per[ch] + drift[ch], kinks, 2 * tau, per[ch])
+            new = float(np.float32(cur[ch] + d))
+            add[ch] = new - cur[ch]
+            cur[ch] = new
+            self.shifts[(bias, ch)] = self.shifts.get((bias, ch), 0.0) + float(add[ch])
+        self.values[0][j] = per + add.numpy()[:, None]
+        shape = [1, -1] + [1] * (v.dim() - 2)
+        return (v + add.reshape(shape),) + tuple(inp[1:])
+
+
+def kink_overrides(name, spec, x, targets, lr, log=print):
+    """Bias shifts (full float32 tensors by name) that keep every ReLU/ReLU6 input of step 1 at
+    least tau from its kink; returns them with the number of shifted channels, of channels still
+    within tau in step 2 and of max-pool ties."""
+    tau = KinkPass(spec, {}, x, targets, lr).tau
+    overrides, shifted = {}, set()
+    for it in range(10):
+        p = KinkPass(spec, overrides, x, targets, lr, tau)
+        log(f"{name}: pass {it}: {len(p.shifts)} channels shifted in step 1, {len(p.near)} within tau "
+            f"in step 2, {p.ties} max-pool ties")
+        if not p.shifts:
+            return overrides, len(shifted), len(p.near), p.ties
+        overrides = p.overrides
+        shifted |= set(p.shifts)
+    raise SystemExit(f"{name}: kink shifts did not settle")
+
+
+def make(name, spec, shape):
     x = torch.from_numpy(synthetic_input(shape))
-    out0 = model(x)
+    out0 = fresh(spec, {})(x)
     classes = out0.shape[1]
     targets = torch.tensor([(i * 7 + 3) % classes for i in range(shape[0])], dtype=torch.long)
-    # fresh model again (the forward above updated running statistics)
-    model = spec["build"]()
-    fill_synthetic(model)
-    no_dropout(model)
-    model.train()
     lr = LR_OF.get(name, LR)
+    overrides, shifted, near2, ties = kink_overrides(name, spec, x, targets, lr)
+    # fresh model again (the forwards above updated running statistics)
+    model = fresh(spec, overrides)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM, weight_decay=WD)
     names = [n for n, _ in model.named_parameters()]
     params = dict(model.named_parameters())
@@ -105,11 +314,14 @@ def make(name, spec, shape):
         "name": name, "inputShape": shape, "targets": targets.tolist(), "losses": losses,
         "optimizer": {"lr": lr, "momentum": MOMENTUM, "weightDecay": WD}, "order": names,
         "params": rec, "buffers": buffers, "torch": torch.__version__,
+        "kinkK": KINK_K, "shifted": shifted, "nearInStep2": near2, "poolTies": ties,
+        "overrides": {n: [g9(v) for v in vs] for n, vs in overrides.items()},
     }
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, f"{name}.json"), "w") as f:
         json.dump(fixture, f, separators=(",", ":"))
-    print(f"{name}: losses {losses[0]:.6f} {losses[1]:.6f}, {len(names)} parameters")
+    print(f"{name}: losses {losses[0]:.6f} {losses[1]:.6f}, {len(names)} parameters, "
+          f"{shifted} channels shifted in {len(overrides)} biases")
 
 
 def registry():
