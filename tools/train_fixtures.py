@@ -51,6 +51,7 @@ OUT = os.path.join(HERE, "..", "test", "fixtures", "train")
 LR, MOMENTUM, WD = 0.01, 0.9, 1e-4
 SAMPLES = 48
 KINK_K = 50
+PASSES = 12
 
 # name -> input shape. Small images keep the fixture quick, but BatchNorm over few values per
 # channel is ill-conditioned: at [2, 3, 64, 64] (2x2 maps at the end, 8 values per channel)
@@ -157,25 +158,27 @@ def pool_ties(mod, v, tau):
 
 
 class KinkPass:
-    """One float64 run of both steps from `overrides` with forward hooks on every kinked call.
-    In step 1 (unless `measure`), a channel with a value, or a predicted step-2 value (its step-1
-    value plus the step-2 change seen in the previous pass), within tau of a kink is cleared on
-    the spot: the hook adds the shift d to that channel of the activation's input, which is
-    exactly what shifting the producing bias by d gives (the gradient of a bias does not depend
-    on its value), and the bias itself is shifted before the optimizer step. Step 2 only
-    records. With `measure`, each step also runs a float32 copy of the model to measure
-    PyTorch's own rounding deviation per call."""
+    """One float64 run of both steps from initial biases `overrides` and step-2 bias deltas
+    `shift2` (added after the step-1 update), with forward hooks on every kinked call. Without
+    `tau` (the measuring run), each step also runs a float32 copy of the model at that step's
+    weights to measure PyTorch's own rounding deviation per call, and sets `tau`. With it, a
+    channel with a value within tau of a kink is cleared on the spot: the hook adds the shift d
+    (the smallest that clears 2 tau, preferring one that moves no value across a kink) to that
+    channel of the activation's input, which is exactly what moving the producing bias by d gives
+    (a bias's gradient does not depend on its value), and the bias itself is moved before the
+    optimizer update (in step 1 that is the initial bias, recorded in `overrides`; in step 2 the
+    delta is recorded in `shift2`). Done when a run shifts nothing."""
 
-    def __init__(self, spec, overrides, x, targets, lr, tau=None, drift=None):
+    def __init__(self, spec, overrides, shift2, x, targets, lr, tau=None):
         self.model = model = fresh(spec, overrides).double()
         self.params = dict(model.named_parameters())
         self.overrides = {n: list(v) for n, v in overrides.items()}
-        self.tau, self.drift = tau, drift or {}
+        self.shift2 = {n: list(v) for n, v in shift2.items()}
+        self.tau = tau
         self.step = 0
         self.calls = []
         self.last = None
-        self.shifts = {}  # (bias, channel) -> total shift this pass
-        self.near = set()  # (call, channel) within tau in step 2
+        self.shifts = [{}, {}]  # per step: (bias, channel) -> shift made in this run
         self.ties = 0
         for n, mod in model.named_modules():
             mod._kink_name = n
@@ -184,7 +187,6 @@ class KinkPass:
             elif isinstance(mod, (torch.nn.modules.batchnorm._BatchNorm, torch.nn.Conv2d, torch.nn.Linear)) \
                     and getattr(mod, "bias", None) is not None:
                 mod.register_forward_hook(lambda m, i, o: self.after(m, i, o))
-        self.values = [[], []]  # per step, per call: the (shifted) input
         dev, peak = [[], []], []
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM, weight_decay=WD)
         for step in range(2):
@@ -202,13 +204,14 @@ class KinkPass:
                 if step == 0:
                     peak = [float(v.abs().max()) for v in self.calls]
             with torch.no_grad():
-                for (bias, ch), d in self.shifts.items():
-                    if step == 0:
-                        self.params[bias].view(-1)[ch] += d
-            opt.step()
+                for (bias, ch), d in self.shifts[step].items():
+                    self.params[bias].view(-1)[ch] += d
+                opt.step()
+                if step == 0:
+                    for n, v in self.shift2.items():
+                        self.params[n].view(-1).add_(torch.tensor(v, dtype=torch.float64))
         if tau is None:
-            self.tau = [max(KINK_K * max(a, b), 1e-6 * v)
-                        for a, b, v in zip(dev[0], dev[1], peak)]
+            self.tau = [max(KINK_K * max(a, b), 1e-6 * v) for a, b, v in zip(dev[0], dev[1], peak)]
 
     def after(self, mod, inp, out):
         self.last = mod._kink_name
@@ -219,59 +222,53 @@ class KinkPass:
         self.calls.append(v.detach().clone())
         if not self.active:
             return None
-        self.values[self.step].append(None)
         tau = self.tau[j]
         if isinstance(mod, torch.nn.MaxPool2d):
             self.ties += pool_ties(mod, v.detach(), tau)
             return None
         kinks = kinks_of(mod)
         per = channels(v.detach())
-        if self.step == 1:
-            self.values[1][j] = per
-            for k in kinks:
-                for ch in np.nonzero((np.abs(per - k) < tau).any(axis=1))[0].tolist():
-                    self.near.add((j, ch))
-            return None
-        self.values[0][j] = per
-        drift = self.drift.get(j)
         bad = np.zeros(per.shape[0], bool)
         for k in kinks:
             bad |= (np.abs(per - k) < tau).any(axis=1)
-            if drift is not None:
-                bad |= (np.abs(per + drift - k) < tau).any(axis=1)
         if not bad.any():
             return None
         if self.last is None:
             raise SystemExit(f"{mod._kink_name} has a value near a kink but no biased layer before it")
         bias = f"{self.last}.bias"
-        cur = self.overrides.setdefault(bias, self.params[bias].detach().reshape(-1).tolist())
-        assert len(cur) == per.shape[0], (mod._kink_name, bias)
+        size = self.params[bias].numel()
+        assert size == per.shape[0], (mod._kink_name, bias)
+        if self.step == 0:
+            cur = self.overrides.setdefault(bias, self.params[bias].detach().reshape(-1).tolist())
+        else:
+            cur = self.shift2.setdefault(bias, [0.0] * size)
         add = torch.zeros(per.shape[0], dtype=v.dtype)
         for ch in np.nonzero(bad)[0].tolist():
-            d = clearing_shift(np.zeros(0) if drift is None else per[ch] + drift[ch], kinks, 2 * tau, per[ch])
+            d = clearing_shift(np.zeros(0), kinks, 2 * tau, per[ch])
             new = float(np.float32(cur[ch] + d))
             add[ch] = new - cur[ch]
             cur[ch] = new
-            self.shifts[(bias, ch)] = self.shifts.get((bias, ch), 0.0) + float(add[ch])
-        self.values[0][j] = per + add.numpy()[:, None]
+            key = (bias, ch)
+            self.shifts[self.step][key] = self.shifts[self.step].get(key, 0.0) + float(add[ch])
         shape = [1, -1] + [1] * (v.dim() - 2)
         return (v + add.reshape(shape),) + tuple(inp[1:])
 
 
 def kink_overrides(name, spec, x, targets, lr, log=print):
-    """Bias shifts (full float32 tensors by name) that keep every ReLU/ReLU6 input of step 1 at
-    least tau from its kink; returns them with the number of shifted channels, of channels still
-    within tau in step 2 and of max-pool ties."""
-    tau = KinkPass(spec, {}, x, targets, lr).tau
-    overrides, shifted = {}, set()
-    for it in range(10):
-        p = KinkPass(spec, overrides, x, targets, lr, tau)
-        log(f"{name}: pass {it}: {len(p.shifts)} channels shifted in step 1, {len(p.near)} within tau "
-            f"in step 2, {p.ties} max-pool ties")
-        if not p.shifts:
-            return overrides, len(shifted), len(p.near), p.ties
-        overrides = p.overrides
-        shifted |= set(p.shifts)
+    """Initial biases (full float32 tensors by name) and step-2 bias deltas that keep every
+    ReLU/ReLU6 input of both steps at least tau from its kink, the numbers of channels shifted
+    in each and the count of max-pool ties."""
+    tau = KinkPass(spec, {}, {}, x, targets, lr).tau
+    overrides, shift2, shifted = {}, {}, [set(), set()]
+    for it in range(PASSES):
+        p = KinkPass(spec, overrides, shift2, x, targets, lr, tau)
+        log(f"{name}: pass {it}: {len(p.shifts[0])} channels shifted in step 1, {len(p.shifts[1])} in step 2, "
+            f"{p.ties} max-pool ties")
+        if not p.shifts[0] and not p.shifts[1]:
+            return overrides, shift2, [len(s) for s in shifted], p.ties
+        overrides, shift2 = p.overrides, p.shift2
+        for s in range(2):
+            shifted[s] |= set(p.shifts[s])
     raise SystemExit(f"{name}: kink shifts did not settle")
 
 
@@ -281,7 +278,7 @@ def make(name, spec, shape):
     classes = out0.shape[1]
     targets = torch.tensor([(i * 7 + 3) % classes for i in range(shape[0])], dtype=torch.long)
     lr = LR_OF.get(name, LR)
-    overrides, shifted, near2, ties = kink_overrides(name, spec, x, targets, lr)
+    overrides, shift2, shifted, ties = kink_overrides(name, spec, x, targets, lr)
     # fresh model again (the forwards above updated running statistics)
     model = fresh(spec, overrides)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM, weight_decay=WD)
@@ -304,6 +301,10 @@ def make(name, spec, shape):
         for n in names:
             w = params[n].detach().reshape(-1)
             rec[n][f"after{step + 1}"] = [g9(w[i]) for i in rec[n]["idx"]]
+        if step == 0:
+            with torch.no_grad():
+                for n, v in shift2.items():
+                    params[n].view(-1).add_(torch.tensor(v, dtype=torch.float32))
     buffers = {}
     for n, b in model.named_buffers():
         if n.endswith("running_mean") or n.endswith("running_var"):
@@ -314,14 +315,15 @@ def make(name, spec, shape):
         "name": name, "inputShape": shape, "targets": targets.tolist(), "losses": losses,
         "optimizer": {"lr": lr, "momentum": MOMENTUM, "weightDecay": WD}, "order": names,
         "params": rec, "buffers": buffers, "torch": torch.__version__,
-        "kinkK": KINK_K, "shifted": shifted, "nearInStep2": near2, "poolTies": ties,
+        "kinkK": KINK_K, "shifted": shifted, "poolTies": ties,
         "overrides": {n: [g9(v) for v in vs] for n, vs in overrides.items()},
+        "shift2": {n: [g9(v) for v in vs] for n, vs in shift2.items()},
     }
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, f"{name}.json"), "w") as f:
         json.dump(fixture, f, separators=(",", ":"))
     print(f"{name}: losses {losses[0]:.6f} {losses[1]:.6f}, {len(names)} parameters, "
-          f"{shifted} channels shifted in {len(overrides)} biases")
+          f"channels shifted {shifted[0]} (step 1) {shifted[1]} (step 2), {ties} max-pool ties")
 
 
 def registry():
