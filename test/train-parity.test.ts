@@ -3,14 +3,12 @@
 // batch, from the synthetic weights both sides regenerate bit-identically; the losses, every
 // parameter's step-1 gradient (norm and samples), its values after steps 1 and 2, and the
 // BatchNorm running statistics equal PyTorch's (tools/train_fixtures.py) within 1e-4 relative
-// to each tensor's scale. ReLU/ReLU6 are not differentiable at their kinks, and a pre-activation
-// within float32 rounding of a kink may fall on either side in any two engines (with 3x3 maps one
-// such pixel moves earlier gradients by ~1e-2), so the generator shifts the producing BatchNorm's
-// bias of each channel that has a value within a margin tau (50x PyTorch's own float32 deviation
-// of that tensor) of a kink: step-1 kinks through the initial biases (`overrides`, applied here on
-// top of the synthetic weights), step-2 kinks through deltas added to the biases after step 1
-// (`shift2`), since the step-2 forward depends too sensitively on the initial weights to be
-// steered through them.
+// to each tensor's scale. A pre-activation within float32 rounding of a ReLU/ReLU6 kink can fall on
+// either side in any two engines (with 3x3 maps one such pixel moves earlier gradients by ~1e-2),
+// so the generator keeps every one at least tau (50x PyTorch's own float32 deviation of that
+// tensor) from its kink. It does so by shifting the producing layer's bias per channel: the
+// initial biases for step 1 (`overrides`, applied here on top of the synthetic weights) and
+// deltas added to the biases after step 1 for step 2 (`shift2`, applied here between the steps).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { modelBuilder, sgd } from '../src/index';
