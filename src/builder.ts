@@ -307,6 +307,7 @@ export class GraphBuilder {
       if (data.length !== numel(d.shape)) throw new WeightsError(`derived weight '${d.name}': ${data.length} values for ${shapeStr(d.shape)}`);
       g.initializers.set(d.name, { data, shape: d.shape });
     }
+    if (this.fixed.size) g.constants = new Set(this.fixed.keys());
     if (this.derivedWeights.length) g.derived = this.derivedWeights.map((d) => ({ ...d, shape: d.shape.slice(), from: d.from.slice() }));
     return compileGraph(g, options);
   }

@@ -18,7 +18,7 @@
 // Equivariance: turning the input image by 90° counter-clockwise (about the centre pixel: odd
 // sizes, stride 1, "same" padding of odd kernels) turns every C4 feature map by 90° and moves
 // orientation r to r + 1 (mod 4): y'[f·4 + r] = rot(y[f·4 + (r - 1) mod 4]).
-import type { GraphBuilder } from './builder';
+import { GraphBuilder as GraphBuilderClass, type GraphBuilder } from './builder';
 import { ShapeError } from './errors';
 
 /** Options of liftC4 and groupConvC4 (one filter = four output channels). */
@@ -108,11 +108,30 @@ export function groupConvC4(b: GraphBuilder, x: string, name: string, o: C4ConvO
  * result is invariant to the orientation shift, so a 90° turn of the input only turns it.
  */
 export function orientationPoolC4(b: GraphBuilder, x: string, kind: 'max' | 'mean' = 'max'): string {
-  const [N, C4, H, W] = b.shape(x);
+  const [, C4, H, W] = b.shape(x);
   if (C4 % 4 !== 0) throw new ShapeError(`orientationPoolC4: input has ${C4} channels, not a multiple of 4 orientations`);
   const C = C4 / 4;
-  const grouped = b.node('Reshape', [x, b.ints([N, C, 4, H * W])])[0];
+  // dim 0 as 0 (ONNX: keep the input's): the same graph takes any batch size
+  const grouped = b.node('Reshape', [x, b.ints([0, C, 4, H * W])])[0];
   const op = kind === 'max' ? 'ReduceMax' : 'ReduceMean';
   const pooled = b.node(op, [grouped], { axes: [2], keepdims: 0 })[0];
-  return b.node('Reshape', [pooled, b.ints([N, C, H, W])])[0];
+  return b.node('Reshape', [pooled, b.ints([0, C, H, W])])[0];
+}
+
+/**
+ * A small C4-equivariant classifier for 1x32x32 digits (a P4CNN in the spirit of Cohen & Welling
+ * 2016): lifting 5x5 conv, ReLU, 2x2 max pool; p4 5x5 conv, ReLU, 2x2 max pool; p4 3x3 conv,
+ * ReLU; max over orientations, global average pool, linear. Its prediction cannot change when
+ * the digit is turned by a multiple of 90°. Weights `lift.*`, `gconv1.*`, `gconv2.*`, `fc.*`.
+ */
+export function c4DigitNet(o: { batch?: number; widths?: [number, number, number]; classes?: number } = {}): GraphBuilder {
+  const [a, b2, c] = o.widths ?? [6, 12, 24];
+  const b = new GraphBuilderClass();
+  let x = b.input('input', [o.batch ?? 1, 1, 32, 32]);
+  x = b.maxPool(b.relu(liftC4(b, x, 'lift', { out: a, kernel: 5, pad: 2 })), { kernel: 2 });
+  x = b.maxPool(b.relu(groupConvC4(b, x, 'gconv1', { out: b2, kernel: 5, pad: 2 })), { kernel: 2 });
+  x = b.relu(groupConvC4(b, x, 'gconv2', { out: c, kernel: 3, pad: 1 }));
+  x = b.flatten(b.globalAvgPool(orientationPoolC4(b, x, 'max')));
+  b.output(b.linear(x, 'fc', o.classes ?? 10), 'logits');
+  return b;
 }

@@ -15,7 +15,7 @@ export type { LayerInfo, StepProfile, CompileOptions, RunOptions, Tensor, Intege
 export type { Graph, Node, ValueInfo, AttrValue, IntTensor, SubGraph } from './graph/ir';
 export * from '../models/index';
 export * from './errors';
-export { liftC4, groupConvC4, orientationPoolC4 } from './equivariant';
+export { liftC4, groupConvC4, orientationPoolC4, c4DigitNet } from './equivariant';
 export type { C4ConvOptions } from './equivariant';
 export { receptiveField, receptiveFieldTable } from './analysis/receptiveField';
 export type { ReceptiveField, ReceptiveFieldOptions } from './analysis/receptiveField';

@@ -31,7 +31,12 @@ import { PARALLEL_KERNELS, type ParallelKernel } from './runtime/kernels';
 import type { Pool } from './runtime/threads';
 import { instantiate } from './runtime/wasm';
 import type { Optimizer } from './train/optim';
-import type { Trainer, TrainStepOptions } from './train/trainer';
+import type { TrainLib } from './train/program';
+import { attrFloat, attrInt, attrInts, normAxis } from './ops/attrs';
+import { window2d } from './ops/geometry';
+import { unaryCode } from './ops/unary';
+import { BIN_ADD, BIN_MUL, BIN_SUB, RED_MAX, RED_MEAN, RED_SUM } from '../assembly/codes';
+import type { Trainer, TrainState, TrainStepOptions } from './train/trainer';
 
 export type { Tensor } from './graph/ir';
 
@@ -246,7 +251,7 @@ export class Model {
   /** The graph as given to compileGraph (before any pass) and its options: what training starts from. */
   private source: { graph: Graph; options: CompileOptions } | undefined;
   /** Training state: mode, frozen prefixes, the trainer once made, and whether run() must take its weights. */
-  private tr: { training: boolean; frozen: string[]; trainer?: Promise<Trainer>; made?: Trainer; stale: boolean; seed: number } = {
+  private tr: TrainState & { trainer?: Promise<Trainer>; made?: Trainer } = {
     training: false, frozen: [], stale: false, seed: 0,
   };
 
@@ -349,7 +354,7 @@ export class Model {
    * with the same results; after a worker failure it throws until they are replaced.
    */
   runSync(feeds: Feeds, options: RunOptions = {}): Record<string, Tensor> {
-    if (this.tr.stale) throw new ValueError('runSync: training changed the weights; await model.run() (or model.syncWeights()) once to plan them');
+    if (this.tr.stale) throw new ValueError('runSync: after training, await run() or syncWeights() first');
     const mem = this.feed(feeds, options);
     for (const s of this.steps) s();
     if (this.tail) return this.runTail(this.tail);
@@ -412,39 +417,15 @@ export class Model {
     if (!Number.isInteger(runs) || runs < 1) throw new ValueError(`profile: runs must be a positive integer, got ${String(runs)}`);
     this.runSync(feeds);
     this.feed(feeds);
-    const times = this.steps.map(() => new Array<number>(runs));
-    const tail = this.tail;
-    const tailTimes = tail ? tail.steps.map(() => new Array<number>(runs)) : [];
-    for (let r = 0; r < runs; r++) {
-      // the arena may reuse an input's buffer once read: each round starts from the feeds
-      if (r) this.feed(feeds);
-      for (let i = 0; i < this.steps.length; i++) {
-        const t = performance.now();
-        this.steps[i]();
-        times[i][r] = performance.now() - t;
-      }
-      if (!tail) continue;
-      const t: number[] = [];
-      this.runTail(tail, t);
-      t.forEach((ms, i) => (tailTimes[i][r] = ms));
-    }
-    const median = (v: number[]) => {
-      const sorted = v.sort((a, b) => a - b);
-      const mid = sorted.length >> 1;
-      return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    };
     const ctx = makeInferCtx(this.graph);
-    const rows = this.stepNodes.map((n, i) => {
-      let macs = 0;
-      try {
-        macs = opDef(n.op)?.macs?.(n, ctx) ?? 0;
-      } catch {
-        macs = 0;
-      }
-      return { node: n.name, op: n.op, ms: median(times[i]), macs };
-    });
+    const tail = this.tail;
+    const ev = evaluatorModule();
+    // the arena may reuse an input's buffer once read: each round starts from the feeds
+    const t = ev.timeSteps(runs, this.steps, () => this.feed(feeds), tail && ((ms) => this.runTail(tail, ms)), tail?.steps.length ?? 0);
+    const rows = ev.layerRows({ ...this.graph, nodes: this.stepNodes }, {}, (n) => opDef(n.op)?.macs?.(n, ctx) ?? 0)
+      .map((l, i) => ({ node: l.name, op: l.op, ms: t.steps[i], macs: l.macs }));
     // the data-dependent tail: host-evaluated nodes, and wasm islands planned per run-time shape
-    if (tail) rows.push(...evaluatorModule().tailProfile(tail, tailTimes.map(median)));
+    if (tail) rows.push(...ev.tailProfile(tail, t.tail));
     return rows;
   }
 
@@ -527,22 +508,7 @@ export class Model {
     } catch {
       // graphs without a spatial input (e.g. 2-D only) have no receptive field column values
     }
-    const rows = this.layers.map((l) => [
-      l.name, l.op, shapeStr(l.outputShape), l.params.toLocaleString('en-US'), l.macs.toLocaleString('en-US'),
-      ...(rf.get(l.name) ?? ['-', '-']),
-    ]);
-    const head = ['layer', 'op', 'output shape', 'params', 'MACs', 'RF', 'jump'];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
-    const total = this.layers.reduce((a, l) => a + l.macs, 0);
-    return [
-      line(head),
-      widths.map((w) => '-'.repeat(w)).join('  '),
-      ...rows.map(line),
-      '',
-      `total params: ${this.paramCount.toLocaleString('en-US')}`,
-      `total MACs:   ${total.toLocaleString('en-US')}`,
-    ].join('\n');
+    return evaluatorModule().summaryTable(this.layers, rf, this.paramCount);
   }
 
   /**
@@ -551,17 +517,7 @@ export class Model {
    * by each cached plan (kernel parameters) and by the shared activation and scratch regions.
    */
   planStats(): { shapes: string[]; plans: number; packs: number; sharedBytes: number; planBytes: number[]; regionBytes: number } | undefined {
-    const dyn = this.dyn;
-    const mem = this.mem;
-    if (!dyn || !mem) return undefined;
-    let sharedBytes = 0;
-    for (const e of dyn.shared.values()) sharedBytes += mem.held(e.owner);
-    let regionBytes = 0;
-    for (const list of dyn.regions.values()) for (const r of list) regionBytes += mem.held(r.owner);
-    return {
-      shapes: [...dyn.cache.keys()], plans: dyn.plans, packs: dyn.packs, sharedBytes, regionBytes,
-      planBytes: [...dyn.cache.values()].map((p) => mem.held(p.owner)),
-    };
+    return this.dyn && this.mem && evaluatorModule().planStats(this.dyn, this.mem);
   }
 
   /** A dynamic model describes its layers once it has planned an input shape. */
@@ -621,7 +577,6 @@ export class Model {
    * Calls add to the frozen set; `unfreeze()` clears it.
    */
   freeze(...prefixes: string[]): this {
-    if (prefixes.some((p) => typeof p !== 'string' || !p)) throw new ValueError('freeze() takes parameter-name prefixes (non-empty strings)');
     this.tr.frozen.push(...prefixes);
     this.tr.made?.freeze(this.tr.frozen);
     return this;
@@ -642,14 +597,7 @@ export class Model {
    * The batch size may differ from the one the model was loaded with. Returns the loss.
    */
   async trainStep(feeds: Feeds, targets: Int32Array | Tensor, optimizer: Optimizer, options: TrainStepOptions = {}): Promise<number> {
-    if (!this.mem) throw new WasmCnnError('this model has been disposed');
-    if (!optimizer || typeof optimizer !== 'object' || !('kind' in optimizer))
-      throw new ValueError('trainStep: the optimizer comes from sgd(), adam(), adamw() or rmsprop()');
-    const t = await this.trainer();
-    await t.ready();
-    t.state.training = this.tr.training;
-    this.tr.stale = true;
-    return t.step(feeds as Record<string, Tensor>, targets, optimizer, options);
+    return (await this.trainer()).trainStep(this.tr, feeds, targets, optimizer, options);
   }
 
   /**
@@ -658,17 +606,7 @@ export class Model {
    * per-parameter state (`optimizer.<param>.exp_avg`, `.momentum_buffer`, `.step`, ...).
    */
   stateDict(options: { optimizer?: boolean } = {}): Map<string, Tensor> {
-    const g = this.source?.graph ?? this.sourceGraph;
-    const t = this.tr.made;
-    const out = new Map<string, Tensor>();
-    const { params, buffers } = stateEntries(g);
-    for (const [name, w] of g.initializers) {
-      if (!params.has(name) && !buffers.has(name)) continue;
-      const v = t?.tensor(name) ?? w;
-      out.set(name, { data: v.data.slice(), shape: v.shape.slice() });
-    }
-    if (options.optimizer && t) for (const [k, v] of t.optimizerState()) out.set(k, v);
-    return out;
+    return evaluatorModule().stateDictOf(this.source?.graph ?? this.sourceGraph, NOT_PARAMS, this.tr.made, options.optimizer);
   }
 
   /**
@@ -677,40 +615,20 @@ export class Model {
    * its shape; names not given keep their values.
    */
   async loadStateDict(state: Map<string, Tensor>): Promise<void> {
-    const t = await this.trainer();
-    for (const [name, v] of state) if (!name.startsWith('optimizer.')) t.load(name, v);
-    t.loadOptimizerState(state);
-    this.tr.stale = true;
+    (await this.trainer()).loadState(this.tr, state);
   }
 
   /** Plan run() with the weights training has reached (run() does this itself when needed). */
   async syncWeights(): Promise<void> {
-    const t = this.tr.made;
-    if (!t || !this.tr.stale || !this.source) return;
-    const g = cloneGraph(this.source.graph);
-    for (const name of [...t.params.keys(), ...t.buffers.keys()]) g.initializers.set(name, t.tensor(name)!);
-    for (const d of g.derived ?? []) g.initializers.set(d.name, { data: d.fn(d.from.map((f) => g.initializers.get(f)!)), shape: d.shape.slice() });
-    // trained on batches: run() takes any batch size from now on
-    const batch = Object.fromEntries(g.inputs.filter((i) => (i.shape?.length ?? 0) > 0 && (!i.dtype || i.dtype === 'float')).map((i) => [i.name, [0]]));
-    const options = { ...this.source.options, dynamicAxes: { ...batch, ...this.source.options.dynamicAxes } };
-    const fresh = await compileGraph(g, options);
-    const keep = { tr: this.tr, source: this.source, detector: this.detector };
-    if (this.pool) this.pool.pool.detach(this.pool.id);
-    Object.assign(this, fresh, keep);
-    this.tr.stale = false;
+    if (this.tr.stale) await this.tr.made!.syncInto(this);
   }
 
   /** The trainer (made on first use, from the graph as loaded and the current weights). */
   private trainer(): Promise<Trainer> {
-    if (!this.source) throw new ValueError('this model cannot train: it was not made by compileGraph');
-    const src = this.source;
-    this.tr.trainer ??= import('./train/trainer').then(async ({ Trainer }) => {
-      const t = await Trainer.create(src.graph, { runtime: () => instantiate(), cloneGraph, inferShapes, stateEntries }, this.tr.seed);
-      t.freeze(this.tr.frozen);
-      this.tr.made = t;
-      return t;
-    });
-    return this.tr.trainer;
+    const { tr, source } = this;
+    if (!this.mem || !source) throw new WasmCnnError('this model has been disposed');
+    return (tr.trainer ??= import('./train/trainer').then(async ({ Trainer }) =>
+      (tr.made = await Trainer.create(source.graph, { runtime: instantiate, cloneGraph, inferShapes, stateEntries, compileGraph, lib: TRAIN_LIB }, tr))));
   }
 
   /**
@@ -746,31 +664,20 @@ function cloneGraph(g: Graph): Graph {
   };
 }
 
+/** What the lazily loaded trainer reuses from the inference engine (src/train/program.ts TrainLib). */
+const TRAIN_LIB: TrainLib = {
+  attrInt, attrInts, attrFloat, normAxis, window2d, unaryCode, parallelKernels: PARALLEL_KERNELS,
+  codes: { BIN_ADD, BIN_SUB, BIN_MUL, RED_SUM, RED_MEAN, RED_MAX },
+};
+
 /** Float inputs that are settings or buffers, not trainable parameters (PyTorch's count). */
 const NOT_PARAMS: Record<string, number[]> = {
   BatchNormalization: [3, 4], Clip: [1, 2], Pad: [1, 2, 3], Resize: [1, 2, 3], Upsample: [1],
   DeformConv: [2, 4], MaxUnpool: [1, 2],
 };
 
-/**
- * The initializers that make up a state_dict, as PyTorch has them: trainable parameters (read
- * by a node as anything but a setting, NOT_PARAMS) and buffers (BatchNorm running statistics).
- */
-function stateEntries(g: Graph): { params: Set<string>; buffers: Set<string> } {
-  const params = new Set<string>();
-  const buffers = new Set<string>();
-  for (const n of g.nodes)
-    n.inputs.forEach((i, j) => {
-      if (!i || !g.initializers.has(i)) return;
-      if (n.op === 'BatchNormalization' && (j === 3 || j === 4)) buffers.add(i);
-      else if (!NOT_PARAMS[n.op]?.includes(j) && !(n.op === 'Dropout' && j > 0)) params.add(i);
-    });
-  for (const b of buffers) params.delete(b);
-  // a derived weight stands for the declared ones it is computed from
-  for (const d of g.derived ?? [])
-    if (params.delete(d.name)) for (const f of d.from) params.add(f);
-  return { params, buffers };
-}
+/** The initializers of a graph's state_dict (parameters and buffers; src/graph/eval/report.ts). */
+const stateEntries = (g: Graph) => evaluatorModule().stateEntries(g, NOT_PARAMS);
 
 /**
  * Elementwise ops whose constant operand may hold ±Infinity on purpose (an attention mask of
@@ -808,27 +715,7 @@ function checkWeights(g: Graph): void {
 
 function summarize(g: Graph): LayerInfo[] {
   const ctx = makeInferCtx(g);
-  const counted = new Set<string>();
-  return g.nodes.map((n: Node) => {
-    const def = opDef(n.op);
-    const skip = NOT_PARAMS[n.op] ?? [];
-    const paramInputs = n.inputs.filter((_, i) => !skip.includes(i));
-    let params = 0;
-    for (const i of paramInputs) {
-      const t = i ? g.initializers.get(i) : undefined;
-      if (t && !counted.has(i)) {
-        counted.add(i);
-        params += t.data.length;
-      }
-    }
-    let macs = 0;
-    try {
-      macs = def?.macs?.(n, ctx) ?? 0;
-    } catch {
-      macs = 0;
-    }
-    return { name: n.name, op: n.op, outputShape: g.shapes.get(n.outputs[0]) ?? [], params, macs };
-  });
+  return evaluatorModule().layerRows(g, NOT_PARAMS, (n) => opDef(n.op)?.macs?.(n, ctx) ?? 0);
 }
 
 /**

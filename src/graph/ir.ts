@@ -88,6 +88,8 @@ export interface Graph {
    * state_dict holds `from`, the graph reads `name`. Training maps gradients back through them.
    */
   derived?: DerivedWeight[];
+  /** Initializers that are part of the architecture, not weights (GraphBuilder.constant): never trained, not in a state_dict. */
+  constants?: Set<string>;
 }
 
 /** A weight computed from others (e.g. a C4 filter bank from its learned filters). */

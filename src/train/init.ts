@@ -23,9 +23,13 @@ export function uniformSource(seed: number): () => number {
  * PyTorch-default initial weights for `shapes` (state_dict names to shapes, e.g. from
  * `modelBuilder(name).weightShapes()`). Names ending in `running_mean` / `running_var` and
  * one-dimensional `weight`s beside a running variance (normalisation layers) get their
- * constants; every other `weight` is uniform in ±1/√fan_in and its `bias` with the same bound.
+ * constants; every other `weight` is uniform in ±1/√fan_in and its `bias` with the same bound
+ * (`scheme: 'kaiming'`: weights in ±√(6/fan_in), biases as PyTorch's).
  */
-export function initWeights(shapes: Map<string, number[]>, options: { seed?: number } = {}): Map<string, Tensor> {
+export function initWeights(shapes: Map<string, number[]>, options: { seed?: number; scheme?: 'pytorch' | 'kaiming' } = {}): Map<string, Tensor> {
+  // 'kaiming': He et al. 2015's uniform bound √(6 / fan_in) for weights (ReLU networks without
+  // normalisation, whose activations PyTorch's default bound shrinks layer by layer)
+  const gain = options.scheme === 'kaiming' ? Math.sqrt(6) : 1;
   const rand = uniformSource(options.seed ?? 0);
   const out = new Map<string, Tensor>();
   const fanIn = (name: string): number | undefined => {
@@ -44,7 +48,7 @@ export function initWeights(shapes: Map<string, number[]>, options: { seed?: num
     else if (leaf === 'running_mean' || leaf === 'num_batches_tracked' || (norm && leaf === 'bias')) data.fill(0);
     else {
       const fan = leaf === 'bias' ? fanIn(base + 'weight') : fanIn(name);
-      const bound = fan ? 1 / Math.sqrt(fan) : 0;
+      const bound = fan ? (leaf === 'bias' ? 1 : gain) / Math.sqrt(fan) : 0;
       for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * bound;
     }
     out.set(name, { data, shape: shape.slice() });

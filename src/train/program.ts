@@ -6,7 +6,10 @@
 import { GraphError, UnsupportedOpError } from '../errors';
 import type { Graph, Node } from '../graph/ir';
 import { numel } from '../graph/ir';
-import { PARALLEL_KERNELS, type Kernels, type ParallelKernel } from '../runtime/kernels';
+import type { Kernels, ParallelKernel } from '../runtime/kernels';
+import type { attrFloat, attrInt, attrInts, normAxis } from '../ops/attrs';
+import type { window2d } from '../ops/geometry';
+import type { unaryCode } from '../ops/unary';
 import type { Pool } from '../runtime/threads';
 import type { Mem } from '../runtime/memory';
 import { RULES } from './ops';
@@ -25,8 +28,29 @@ export interface Sink {
   add: boolean;
 }
 
+/**
+ * The engine pieces training rules share with inference (attribute readers, window geometry,
+ * activation codes, kernel op codes), handed in by the model: this lazily loaded chunk imports
+ * none of the inference modules, so bundlers need not wrap them for sharing.
+ */
+export interface TrainLib {
+  attrInt: typeof attrInt;
+  attrInts: typeof attrInts;
+  attrFloat: typeof attrFloat;
+  normAxis: typeof normAxis;
+  window2d: typeof window2d;
+  unaryCode: typeof unaryCode;
+  /** assembly/codes.ts op codes the rules use. */
+  codes: {
+    BIN_ADD: number; BIN_SUB: number; BIN_MUL: number; RED_SUM: number; RED_MEAN: number; RED_MAX: number;
+  };
+  /** runtime/kernels.ts PARALLEL_KERNELS: a pooled kernel's index. */
+  parallelKernels: readonly string[];
+}
+
 /** What an op's training rule sees while it plans its steps. */
 export interface TrainCtx {
+  readonly lib: TrainLib;
   readonly k: Kernels;
   /** Threads the kernels split over (1 without a pool). */
   readonly threads: number;
@@ -91,7 +115,7 @@ export interface Program {
 const MIN_PARALLEL_MACS = 100_000;
 
 export function planProgram(
-  g: Graph, k: Kernels, pool: { pool: Pool; id: number } | undefined, mem: Mem, key: string, owner: number,
+  lib: TrainLib, g: Graph, k: Kernels, pool: { pool: Pool; id: number } | undefined, mem: Mem, key: string, owner: number,
   params: Map<string, { ptr: number; grad: number }>, trainable: (name: string) => boolean,
   state: TrainCtx['state'],
 ): Program {
@@ -146,11 +170,11 @@ export function planProgram(
   let current: Node | undefined;
   const kernels = k as unknown as Record<ParallelKernel, (...a: number[]) => void>;
   const ctx: TrainCtx = {
-    k, mem, graph: g, state, shape, needsGrad,
+    lib, k, mem, graph: g, state, shape, needsGrad,
     threads: pool?.pool.threads ?? 1,
     call(kernel, macs, ...args) {
       if (!pool || macs < MIN_PARALLEL_MACS) kernels[kernel](...args, 0, 1);
-      else pool.pool.run(k, pool.id, PARALLEL_KERNELS.indexOf(kernel), args);
+      else pool.pool.run(k, pool.id, lib.parallelKernels.indexOf(kernel), args);
     },
     ptr(name) {
       const p = ptrs.get(name) ?? constPtr(name);

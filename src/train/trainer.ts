@@ -11,14 +11,20 @@ import type { Kernels } from '../runtime/kernels';
 import type { Mem } from '../runtime/memory';
 import type { Pool } from '../runtime/threads';
 import type { Optimizer } from './optim';
-import { planProgram, type Program } from './program';
+import type { CompileOptions, Feeds, Model } from '../model';
+import { WasmCnnError } from '../errors';
+import { planProgram, type Program, type TrainLib } from './program';
 
 /** What the model hands the trainer (so this lazily loaded chunk imports no engine internals). */
 export interface TrainHost {
   /** The trainer's own wasm instance and memory (with the model's thread pool, if any). */
   runtime: () => Promise<{ mem: Mem; k: Kernels; pool?: Pool; id: number }>;
+  /** compileGraph, to plan the inference model with trained weights. */
+  compileGraph: (g: Graph, options: CompileOptions) => Promise<Model>;
   cloneGraph: (g: Graph) => Graph;
   inferShapes: (g: Graph) => unknown;
+  /** Inference pieces the training rules reuse. */
+  lib: TrainLib;
   /** The graph's trainable parameters and its buffers (BatchNorm running statistics). */
   stateEntries: (g: Graph) => { params: Set<string>; buffers: Set<string> };
 }
@@ -41,6 +47,11 @@ export interface TrainStepOptions {
   clipGradNorm?: number;
   /** Multiplies every group's learning rate (a schedule's factor). */
   lrScale?: number;
+  /**
+   * Extra outputs that take the same loss with a weight, added to the first output's: GoogLeNet's
+   * auxiliary classifiers train with `{ aux1: 0.3, aux2: 0.3 }` as torchvision's reference does.
+   */
+  lossWeights?: Record<string, number>;
 }
 
 interface Param {
@@ -130,6 +141,14 @@ function gatherMap(d: NonNullable<Graph['derived']>[number], sources: Param[]): 
   return { src, idx };
 }
 
+/** A model's training state (model.ts): mode, frozen prefixes, whether run() must take new weights. */
+export interface TrainState {
+  training: boolean;
+  frozen: string[];
+  stale: boolean;
+  seed: number;
+}
+
 export class Trainer {
   readonly params = new Map<string, Param>();
   private readonly tied: Tied[] = [];
@@ -177,9 +196,51 @@ export class Trainer {
   }
 
   /** A trainer for `graph` (as built or imported, before fusion) with its current weights. */
-  static async create(graph: Graph, host: TrainHost, seed = 0): Promise<Trainer> {
+  static async create(graph: Graph, host: TrainHost, tr: TrainState): Promise<Trainer> {
     const { mem, k, pool, id } = await host.runtime();
-    return new Trainer(host.cloneGraph(graph), host, mem, k, pool && { pool, id }, seed);
+    const t = new Trainer(host.cloneGraph(graph), host, mem, k, pool && { pool, id }, tr.seed);
+    t.freeze(tr.frozen);
+    return t;
+  }
+
+  /** model.trainStep(): one step in the model's mode; run() takes the new weights afterwards. */
+  async trainStep(tr: TrainState, feeds: Feeds, targets: Int32Array | Tensor, opt: Optimizer, o: TrainStepOptions): Promise<number> {
+    if (!opt || typeof opt !== 'object' || !('kind' in opt)) throw new ValueError('trainStep: the optimizer comes from sgd(), adam(), adamw() or rmsprop()');
+    if (this.disposed) throw new WasmCnnError('this model has been disposed');
+    await this.ready();
+    this.state.training = tr.training;
+    tr.stale = true;
+    return this.step(feeds as Record<string, Tensor>, targets, opt, o);
+  }
+
+  /** model.loadStateDict(): weights, buffers and optimizer state by name. */
+  loadState(tr: TrainState, state: Map<string, Tensor>): void {
+    for (const [name, v] of state) if (!name.startsWith('optimizer.')) this.load(name, v);
+    this.loadOptimizerState(state);
+    tr.stale = true;
+  }
+
+  /**
+   * Give `model` the inference plan of the trained weights: the graph as loaded with every
+   * parameter, buffer and derived weight replaced, planned with a dynamic batch axis (trained on
+   * batches, it then runs on any batch size); its old plan's memory and thread share go.
+   */
+  async syncInto(model: Model): Promise<void> {
+    // the model's private state, as model.ts declares it
+    const m = model as unknown as { source: { graph: Graph; options: CompileOptions }; tr: TrainState; detector: unknown; pool?: { pool: Pool; id: number } };
+    const fresh = await this.compileTrained(m.source);
+    const keep = { tr: m.tr, source: m.source, detector: m.detector };
+    if (m.pool) m.pool.pool.detach(m.pool.id);
+    Object.assign(model, fresh, keep);
+    m.tr.stale = false;
+  }
+
+  private compileTrained(source: { graph: Graph; options: CompileOptions }): Promise<Model> {
+    const g = this.host.cloneGraph(source.graph);
+    for (const name of [...this.params.keys(), ...this.buffers.keys()]) g.initializers.set(name, this.tensor(name)!);
+    for (const d of g.derived ?? []) g.initializers.set(d.name, { data: d.fn(d.from.map((f) => g.initializers.get(f)!)), shape: d.shape.slice() });
+    const batch = Object.fromEntries(g.inputs.filter((i) => (i.shape?.length ?? 0) > 0 && (!i.dtype || i.dtype === 'float')).map((i) => [i.name, [0]]));
+    return this.host.compileGraph(g, { ...source.options, dynamicAxes: { ...batch, ...source.options.dynamicAxes } });
   }
 
   /** Exclude parameters whose name starts with a prefix from updates (and from gradients where nothing else needs them). */
@@ -221,7 +282,7 @@ export class Trainer {
       for (const [name, p] of this.params) slots.set(name, { ptr: p.ptr, grad: p.grad });
       for (const [name, b] of this.buffers) slots.set(name, { ptr: b.ptr, grad: 0 });
       for (const t of this.tied) slots.set(t.name, { ptr: t.ptr, grad: t.grad });
-      this.program = planProgram(g, this.k, this.pool, this.mem, key, owner, slots, this.trainable, this.state);
+      this.program = planProgram(this.host.lib, g, this.k, this.pool, this.mem, key, owner, slots, this.trainable, this.state);
     } catch (e) {
       this.mem.free(owner);
       throw e;
@@ -250,7 +311,23 @@ export class Trainer {
     const yp = prog.outPtr.get(out)!;
     const dy = prog.outGrad.get(out);
     if (dy === undefined) throw new ValueError('trainStep: no parameter reaches the output (all frozen?)');
-    const loss = this.loss(yp, prog.shapes.get(out)!, dy, targets, o);
+    let loss = this.loss(yp, prog.shapes.get(out)!, dy, targets, o);
+    // outputs beyond the first (auxiliary heads) add their weighted loss, or take none
+    const weights = o.lossWeights ?? {};
+    for (const name of Object.keys(weights))
+      if (name === out || !prog.outGrad.has(name)) throw new ValueError(`trainStep: lossWeights names '${name}', which is not an extra output (${[...prog.outGrad.keys()].filter((x) => x !== out).join(', ') || 'none'})`);
+    for (const [name, p] of prog.outGrad) {
+      if (name === out) continue;
+      const n = numel(prog.shapes.get(name)!);
+      const w = weights[name];
+      if (w === undefined || w === 0) {
+        k.fill_f32(p, n, 0);
+        continue;
+      }
+      if (!Number.isFinite(w)) throw new ValueError(`trainStep: lossWeights['${name}'] must be a finite number`);
+      loss += w * this.loss(prog.outPtr.get(name)!, prog.shapes.get(name)!, p, targets, o);
+      k.scale_f32(p, n, w);
+    }
     if (!Number.isFinite(loss)) throw new ValueError(`trainStep: the loss is ${loss} (diverged, or targets outside the classes)`);
     for (const p of this.params.values()) if (this.trainable(p.name)) k.fill_f32(p.grad, p.count, 0);
     for (const t of this.tied) k.fill_f32(t.grad, t.count, 0);
@@ -442,7 +519,9 @@ export class Trainer {
   dispose(): void {
     if (this.pool) this.pool.pool.detach(this.pool.id);
     this.program = undefined;
+    this.disposed = true;
   }
+  private disposed = false;
 
   /** Overwrite a parameter or buffer (loading a state_dict). */
   load(name: string, t: Tensor): void {

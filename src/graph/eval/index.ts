@@ -328,6 +328,7 @@ function stack(parts: Const[], info: ValueInfo | undefined): Const {
   }
   return make(k, out, shape, parts[0].dt);
 }
+export { layerRows, planStats, stateDictOf, stateEntries, summaryTable, timeSteps } from './report';
 export { intFeed, runIsland, runTail, splitOff, tailLayers, tailProfile, tailProgram, type Island, type IslandHost, type TailProgram, type TailStep } from './tail';
 export { nodeReads } from '../util';
 

@@ -2,12 +2,9 @@
 // Per image and group: im2col, then Y = W·cols (mm_f32); backward dW += dY·colsᵀ,
 // dcols = Wᵀ·dY scattered back by col2im, db = Σ dY. A 1x1 stride-1 unpadded layer reads the
 // input as its own cols. Depthwise layers run the direct dw_* kernels.
-import { BIN_ADD } from '../../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { shapeStr } from '../../graph/ir';
-import { attrInt, attrInts } from '../../ops/attrs';
-import { window2d } from '../../ops/geometry';
 import type { TrainCtx, TrainStep } from '../program';
 import { accumulateSink, binaryStep, overwriteSink } from './util';
 
@@ -16,6 +13,7 @@ export function conv(n: Node, ctx: TrainCtx): TrainStep {
   const w = ctx.shape(n.inputs[1]);
   const y = ctx.shape(n.outputs[0]);
   if (x.length !== 4) throw new UnsupportedOpError('Conv', n.name, `training supports 2-D convolution only, got input ${shapeStr(x)}`);
+  const { attrInt, attrInts, window2d, codes } = ctx.lib;
   const groups = attrInt(n, 'group', 1);
   const [N, C, H, W] = x;
   const OC = w[0];
@@ -73,7 +71,7 @@ export function conv(n: Node, ctx: TrainCtx): TrainStep {
     k.im2col_f32(xg, Cg, H, W, ...geo, cols.ptr);
     return cols.ptr;
   };
-  const biasAdd = bName ? binaryStep(ctx, BIN_ADD, yp, yp, [N, OC, OHW], bp, [OC, 1], [N, OC, OHW]) : undefined;
+  const biasAdd = bName ? binaryStep(ctx, codes.BIN_ADD, yp, yp, [N, OC, OHW], bp, [OC, 1], [N, OC, OHW]) : undefined;
   const forward = () => {
     for (let ni = 0; ni < N; ni++)
       for (let g = 0; g < groups; g++) {

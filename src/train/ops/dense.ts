@@ -1,14 +1,13 @@
 // Training rules for Gemm (Linear: Y = αA·op(B) + βC) and MatMul with a 2-D right operand:
 // the forward and both gradients are mm_f32 products; the bias gradient sums dY's rows.
-import { BIN_ADD } from '../../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { numel, shapeStr } from '../../graph/ir';
-import { attrFloat, attrInt } from '../../ops/attrs';
 import type { TrainCtx, TrainStep } from '../program';
 import { accumulateSink, binaryStep, reduceToStep } from './util';
 
 export function gemm(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrFloat, attrInt, codes } = ctx.lib;
   const isGemm = n.op === 'Gemm';
   const a = ctx.shape(n.inputs[0]);
   const b = ctx.shape(n.inputs[1]);
@@ -35,7 +34,7 @@ export function gemm(n: Node, ctx: TrainCtx): TrainStep {
   ), 2);
   const macs = M * N * K;
   const cShape = cName ? ctx.shape(cName) : [];
-  const biasAdd = cName ? binaryStep(ctx, BIN_ADD, yp, yp, [M, N], ctx.ptr(cName), cShape, [M, N]) : undefined;
+  const biasAdd = cName ? binaryStep(ctx, codes.BIN_ADD, yp, yp, [M, N], ctx.ptr(cName), cShape, [M, N]) : undefined;
   const forward = () => {
     ctx.call('mm_f32', macs, transA, transB, M, N, K, ap, lda, bp, ldb, yp, N, 0, mms.ptr);
     biasAdd?.();
@@ -49,7 +48,7 @@ export function gemm(n: Node, ctx: TrainCtx): TrainStep {
     const gc = ctx.grad(cName);
     const tmp = ctx.scratch(numel(cShape) * 4, 1);
     const reduce = reduceToStep(ctx, dy, [M, N], cShape, tmp);
-    const add = binaryStep(ctx, BIN_ADD, gc, gc, cShape, tmp, cShape, cShape);
+    const add = binaryStep(ctx, codes.BIN_ADD, gc, gc, cShape, tmp, cShape, cShape);
     steps.push(reduce, add);
   }
   if (ctx.needsGrad(n.inputs[1])) {

@@ -1,37 +1,32 @@
 // Training rules for activations (the forward kernel unary_f32 and its derivative
 // unary_grad_f32 with the same op codes) and broadcasting Add / Sub / Mul.
-import * as C from '../../../assembly/codes';
 import { UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { numel } from '../../graph/ir';
 import type { InferCtx } from '../../ops/types';
-import { unaryCode } from '../../ops/unary';
 import type { TrainCtx, TrainStep } from '../program';
 import { type Addr, binaryStep, overwriteSink, reduceToStep, sinkFrom } from './util';
 
-/** Activations with a derivative kernel (unary_grad_f32). */
-const DIFFERENTIABLE = new Set([
-  C.ACT_RELU, C.ACT_CLAMP, C.ACT_LEAKY, C.ACT_SIGMOID, C.ACT_TANH, C.ACT_HARDSIGMOID, C.ACT_HARDSWISH, C.ACT_SILU,
-  C.ACT_GELU_ERF, C.ACT_GELU_TANH, C.ACT_ELU,
-]);
-
 export function unary(n: Node, ctx: TrainCtx): TrainStep {
   const infer: InferCtx = { graph: ctx.graph, opset: ctx.graph.opset, shape: ctx.shape, int: (v) => ctx.graph.intConstants.get(v), float: (v) => ctx.graph.initializers.get(v) };
-  const { act, p0, p1 } = unaryCode(n, infer);
+  const { act, p0, p1 } = ctx.lib.unaryCode(n, infer);
   const count = numel(ctx.shape(n.inputs[0]));
   const xp = ctx.ptr(n.inputs[0]);
   const yp = ctx.ptr(n.outputs[0]);
   const forward = () => ctx.call('unary_f32', count, act, xp, yp, 1, count, count, count, p0, p1);
   if (!ctx.needsGrad(n.inputs[0])) return { forward };
-  if (!DIFFERENTIABLE.has(act)) throw new UnsupportedOpError(n.op, n.name, 'no gradient rule for this activation yet');
+  // unary_grad_f32 writes NaN for an activation it has no derivative of: ask it once, at x = 0
+  const probe = ctx.keep(16);
+  ctx.k.unary_grad_f32(act, probe, probe + 4, probe + 8, probe + 12, 1, p0, p1, 0, 1);
+  if (Number.isNaN(ctx.mem.f32[(probe + 12) >>> 2])) throw new UnsupportedOpError(n.op, n.name, 'no gradient rule for this activation yet');
   const dy = ctx.grad(n.outputs[0]);
   const s = overwriteSink(ctx, n.inputs[0]);
   return { forward, backward: () => (ctx.call('unary_grad_f32', count, act, xp, yp, dy, s.dst(), count, p0, p1), s.after()) };
 }
 
-const BINARY: Record<string, number> = { Add: C.BIN_ADD, Sub: C.BIN_SUB, Mul: C.BIN_MUL };
-
 export function binary(n: Node, ctx: TrainCtx): TrainStep {
+  const C = ctx.lib.codes;
+  const BINARY: Record<string, number> = { Add: C.BIN_ADD, Sub: C.BIN_SUB, Mul: C.BIN_MUL };
   const [an, bn] = n.inputs;
   const a = ctx.shape(an);
   const b = ctx.shape(bn);

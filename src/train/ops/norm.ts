@@ -2,15 +2,14 @@
 // (biased variance for normalising, unbiased for the running update, PyTorch's momentum =
 // 1 - ONNX momentum), in eval mode the running statistics as a per-channel affine map; backward
 // in both. LayerNormalization over the last axes, and ConvNeXt's channel LayerNorm on NCHW.
-import { BIN_ADD, BIN_MUL } from '../../../assembly/codes';
 import { UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { numel } from '../../graph/ir';
-import { attrFloat, attrInt } from '../../ops/attrs';
 import type { TrainCtx, TrainStep } from '../program';
 import { binaryStep, gatherStep, overwriteSink, wholeSink } from './util';
 
 export function batchNorm(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrFloat, codes } = ctx.lib;
   const x = ctx.shape(n.inputs[0]);
   if (x.length < 2) throw new UnsupportedOpError('BatchNormalization', n.name, 'input of rank < 2');
   if (n.outputs.filter(Boolean).length > 1) throw new UnsupportedOpError('BatchNormalization', n.name, 'training-mode outputs running_mean/var as graph values');
@@ -33,8 +32,8 @@ export function batchNorm(n: Node, ctx: TrainCtx): TrainStep {
   const shift = ctx.keep(C * 4);
   const mem = ctx.mem;
   const full = [N, C, HW];
-  const mulScale = binaryStep(ctx, BIN_MUL, yp, xp, full, scale, [C, 1], full);
-  const addShift = binaryStep(ctx, BIN_ADD, yp, yp, full, shift, [C, 1], full);
+  const mulScale = binaryStep(ctx, codes.BIN_MUL, yp, xp, full, scale, [C, 1], full);
+  const addShift = binaryStep(ctx, codes.BIN_ADD, yp, yp, full, shift, [C, 1], full);
   const affine = () => {
     const f = mem.f32;
     for (let c = 0; c < C; c++) {
@@ -61,7 +60,7 @@ export function batchNorm(n: Node, ctx: TrainCtx): TrainStep {
   const s = ctx.needsGrad(xn) ? overwriteSink(ctx, xn) : undefined;
   // eval mode: dx = dy·scale; dγ += Σ dy·(x - mean)·invstd, dβ += Σ dy (through the same kernel
   // with the running statistics standing in for the batch's)
-  const dxScale = s ? binaryStep(ctx, BIN_MUL, { get ptr() { return s.dst(); } }, dy, full, scale, [C, 1], full) : undefined;
+  const dxScale = s ? binaryStep(ctx, codes.BIN_MUL, { get ptr() { return s.dst(); } }, dy, full, scale, [C, 1], full) : undefined;
   const tmp = ctx.scratch(numel(x) * 4, 0);
   const backward = () => {
     if (trained) {
@@ -80,6 +79,7 @@ export function batchNorm(n: Node, ctx: TrainCtx): TrainStep {
 
 /** LayerNormalization over the last axes from `axis` (default -1), with optional scale and bias. */
 export function layerNorm(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrFloat, attrInt } = ctx.lib;
   const x = ctx.shape(n.inputs[0]);
   const axis = attrInt(n, 'axis', -1);
   const a = axis < 0 ? axis + x.length : axis;
@@ -92,6 +92,7 @@ export function layerNorm(n: Node, ctx: TrainCtx): TrainStep {
 
 /** wasmcnn's ChannelLayerNorm: LayerNorm over the channels of each pixel of an NCHW tensor (ConvNeXt's LayerNorm2d). */
 export function channelLayerNorm(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrFloat } = ctx.lib;
   const [N, C, H, W] = ctx.shape(n.inputs[0]);
   const HW = H * W;
   const eps = attrFloat(n, 'epsilon', 1e-6);

@@ -1,15 +1,13 @@
 // Training rules for MaxPool (argmax indices kept for backward), AveragePool (PyTorch's divisor
 // rules, ceil_mode, count_include_pad) and GlobalAveragePool, NCHW planes.
-import { RED_MEAN } from '../../../assembly/codes';
 import { UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { numel, shapeStr } from '../../graph/ir';
-import { attrInt, attrInts } from '../../ops/attrs';
-import { window2d } from '../../ops/geometry';
 import type { TrainCtx, TrainStep } from '../program';
 import { overwriteSink } from './util';
 
 export function pool(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrInt, attrInts, window2d } = ctx.lib;
   const x = ctx.shape(n.inputs[0]);
   if (x.length !== 4) throw new UnsupportedOpError(n.op, n.name, `training supports 2-D pooling only, got ${shapeStr(x)}`);
   if (n.outputs.length > 1 && n.outputs[1]) throw new UnsupportedOpError(n.op, n.name, 'training with the Indices output');
@@ -46,7 +44,7 @@ export function globalAvgPool(n: Node, ctx: TrainCtx): TrainStep {
   const k = ctx.k;
   const xp = ctx.ptr(n.inputs[0]);
   const yp = ctx.ptr(n.outputs[0]);
-  const forward = () => k.reduce_f32(RED_MEAN, xp, yp, NC, HW, 1);
+  const forward = () => k.reduce_f32(ctx.lib.codes.RED_MEAN, xp, yp, NC, HW, 1);
   if (!ctx.needsGrad(n.inputs[0])) return { forward };
   const dy = ctx.grad(n.outputs[0]);
   const s = overwriteSink(ctx, n.inputs[0]);

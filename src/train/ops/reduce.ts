@@ -2,15 +2,15 @@
 // pooling of C4 networks, global means): the reduction kernel forward; backward the gradient
 // broadcast back (scaled by 1/count for the mean), or routed to the first maximum of each
 // window, as torch.max(dim) does.
-import { BIN_MUL, RED_MAX, RED_MEAN, RED_SUM } from '../../../assembly/codes';
 import { UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { numel } from '../../graph/ir';
-import { attrInts } from '../../ops/attrs';
 import type { TrainCtx, TrainStep } from '../program';
 import { binaryStep, wholeSink } from './util';
 
 export function reduce(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrInts, codes } = ctx.lib;
+  const { BIN_MUL, RED_MAX, RED_MEAN, RED_SUM } = codes;
   const x = ctx.shape(n.inputs[0]);
   const rank = x.length;
   const given = attrInts(n, 'axes') ?? (n.inputs[1] ? ctx.graph.intConstants.get(n.inputs[1])?.ints : undefined);

@@ -2,11 +2,9 @@
 // Unsqueeze and Identity (a copy each way), Concat and Split (blocks copied out and back),
 // Transpose and ChannelShuffle (strided copies, inverted for the gradient), and Dropout (in
 // training mode a seeded mask scaled by 1/(1-p), PyTorch's inverted dropout).
-import { BIN_MUL } from '../../../assembly/codes';
 import { UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { numel } from '../../graph/ir';
-import { attrFloat, attrInt, attrInts, normAxis } from '../../ops/attrs';
 import type { TrainCtx, TrainStep } from '../program';
 import { addStep, binaryStep, copyStep, gatherStep, sinkFrom, stridesOf, wholeSink } from './util';
 
@@ -18,6 +16,7 @@ export function passThrough(n: Node, ctx: TrainCtx): TrainStep {
 }
 
 export function dropout(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrFloat, codes } = ctx.lib;
   const shape = ctx.shape(n.inputs[0]);
   const count = numel(shape);
   let p = attrFloat(n, 'ratio', 0.5);
@@ -30,7 +29,7 @@ export function dropout(n: Node, ctx: TrainCtx): TrainStep {
   const xp = ctx.ptr(n.inputs[0]);
   const yp = ctx.ptr(n.outputs[0]);
   const mask = ctx.keep(count * 4);
-  const apply = binaryStep(ctx, BIN_MUL, yp, xp, shape, mask, shape, shape);
+  const apply = binaryStep(ctx, codes.BIN_MUL, yp, xp, shape, mask, shape, shape);
   const copy = copyStep(ctx, yp, xp, count);
   // each Dropout node draws from its own stream: the step's seed, then the node's position
   const salt = ctx.graph.nodes.indexOf(n);
@@ -45,13 +44,14 @@ export function dropout(n: Node, ctx: TrainCtx): TrainStep {
   const dy = ctx.grad(n.outputs[0]);
   const s = ctx.sink(n.inputs[0]);
   const tmp = ctx.scratch(count * 4, 0);
-  const maskedGrad = binaryStep(ctx, BIN_MUL, s.add ? tmp : s.ptr, dy, shape, mask, shape, shape);
+  const maskedGrad = binaryStep(ctx, codes.BIN_MUL, s.add ? tmp : s.ptr, dy, shape, mask, shape, shape);
   const add = s.add ? addStep(ctx, s.ptr, tmp, count) : () => {};
   const plain = sinkFrom(ctx, n.inputs[0], dy, count);
   return { forward, backward: () => (masked ? (maskedGrad(), add()) : plain()) };
 }
 
 export function concat(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrInt, normAxis } = ctx.lib;
   const y = ctx.shape(n.outputs[0]);
   const axis = normAxis(n, attrInt(n, 'axis', 1), y.length);
   const outer = numel(y.slice(0, axis));
@@ -92,6 +92,7 @@ export function concat(n: Node, ctx: TrainCtx): TrainStep {
 }
 
 export function transpose(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrInts } = ctx.lib;
   const x = ctx.shape(n.inputs[0]);
   const perm = attrInts(n, 'perm') ?? x.map((_, i) => x.length - 1 - i);
   const y = perm.map((a) => x[a]);
@@ -107,6 +108,7 @@ export function transpose(n: Node, ctx: TrainCtx): TrainStep {
 }
 
 export function channelShuffle(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrInt } = ctx.lib;
   const [N, C, H, W] = ctx.shape(n.inputs[0]);
   const g = attrInt(n, 'groups', 1);
   const HW = H * W;
@@ -119,6 +121,7 @@ export function channelShuffle(n: Node, ctx: TrainCtx): TrainStep {
 }
 
 export function split(n: Node, ctx: TrainCtx): TrainStep {
+  const { attrInt, normAxis } = ctx.lib;
   const x = ctx.shape(n.inputs[0]);
   const axis = normAxis(n, attrInt(n, 'axis', 0), x.length);
   const xs = stridesOf(x);

@@ -1,7 +1,6 @@
 // Helpers the training rules share: element-wise steps over buffers (copy, add, multiply with
 // broadcast), summing a gradient back over broadcast axes, and writing an input's gradient
 // whether it is the first share (overwrite) or not (add).
-import { BIN_ADD, RED_SUM } from '../../../assembly/codes';
 import { numel } from '../../graph/ir';
 import { SINK_SLOT, type TrainCtx } from '../program';
 
@@ -40,7 +39,7 @@ export function copyStep(ctx: TrainCtx, dst: Addr, src: Addr, n: number): Step {
 
 /** dst += src over n floats. */
 export function addStep(ctx: TrainCtx, dst: Addr, src: Addr, n: number): Step {
-  return binaryStep(ctx, BIN_ADD, dst, dst, [n], src, [n], [n]);
+  return binaryStep(ctx, ctx.lib.codes.BIN_ADD, dst, dst, [n], src, [n], [n]);
 }
 
 /** Write a gradient of n floats into `sink`: copy when it is the first share, else add. */
@@ -105,7 +104,7 @@ export function reduceToStep(ctx: TrainCtx, src: Addr, full: number[], target: n
       // every reduction at least halves the floats: intermediate results alternate between
       // the two halves of the scratch (never in place), the last goes to dst
       const to = last ? at(dst) : tmp.ptr + (j % 2) * Math.floor(n / 2) * 4;
-      k.reduce_f32(RED_SUM, from, to, c.outer, c.r, c.inner);
+      k.reduce_f32(ctx.lib.codes.RED_SUM, from, to, c.outer, c.r, c.inner);
       from = to;
     });
   };
