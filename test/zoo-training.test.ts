@@ -1,8 +1,8 @@
 // The zoo's training forms (`training: true`): Dropout where torchvision has nn.Dropout,
 // DropPath (torchvision.ops.stochastic_depth, mode 'row') with torchvision's per-block rates,
 // GoogLeNet's auxiliary classifiers (InceptionAux) as extra outputs. Checked against
-// tools/zoo_training_fixtures.py (torchvision 0.14): the state_dict keys and shapes, the
-// training-only modules and their rates in module order, and GoogLeNet's three outputs with
+// tools/zoo_training_fixtures.py (torchvision 0.14; timm 1.0.29 for GhostNet): the state_dict
+// keys and shapes, the training-only modules and their rates in module order, and GoogLeNet's three outputs with
 // synthetic weights; then that the training form computes the inference form's function in
 // eval mode, that a training step runs on GoogLeNet's training form, and DropPath's training
 // rule: whole samples kept with probability 1 - p and scaled by 1 / (1 - p), the mask
@@ -43,7 +43,10 @@ interface TrainerView {
 }
 const trainerOf = (m: Model) => (m as unknown as { tr: { made: TrainerView } }).tr.made;
 
-const MODELS = ['googlenet', 'efficientnet_b0', 'mobilenet_v2', 'mobilenet_v3_large', 'convnext_tiny', 'alexnet', 'vgg11'];
+const MODELS = [
+  'googlenet', 'efficientnet_b0', 'mobilenet_v2', 'mobilenet_v3_large', 'convnext_tiny', 'alexnet', 'vgg11',
+  'fcn_resnet50', 'deeplabv3_mobilenet_v3_large', 'ghostnet_100',
+];
 
 describe('training forms declare torchvision state_dict keys and its training-only modules', () => {
   for (const name of MODELS) {

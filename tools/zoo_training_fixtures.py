@@ -1,13 +1,16 @@
 """Zoo training-form fixtures: for torchvision's googlenet(aux_logits=True, init_weights=False),
-efficientnet_b0, mobilenet_v2, mobilenet_v3_large, convnext_tiny, alexnet and vgg11, the
+efficientnet_b0, mobilenet_v2, mobilenet_v3_large, convnext_tiny, alexnet, vgg11,
+fcn_resnet50 and deeplabv3_mobilenet_v3_large (aux_loss off), and timm's ghostnet_100, the
 state_dict float keys and shapes (what `training: true` builds must declare), and the training-only
 modules in module order: every nn.Dropout with p > 0 and every StochasticDepth that acts (p > 0,
-on a block that adds its residual), as ['Dropout' | 'DropPath', p]. For googlenet also the eval
+on a block that adds its residual), as ['Dropout' | 'DropPath', p]; timm's functional head
+dropout (F.dropout with the model's drop_rate) last. For googlenet also the eval
 outputs (logits, aux2, aux1: the auxiliary heads run on inception4a's / inception4d's outputs,
 which torchvision computes only in train mode) with the synthetic weights of tools/synthetic.py
 on the synthetic input, 10 classes, input [2, 3, 96, 96] (a 6x6 map: overlapping 4x4 adaptive bins).
 
-    /usr/bin/python3 tools/zoo_training_fixtures.py   # -> test/fixtures/zoo-training.json
+    TIMM_PATH=<unzipped timm 1.0.29 wheel> /usr/bin/python3 tools/zoo_training_fixtures.py
+    # -> test/fixtures/zoo-training.json
 """
 import json
 import os
@@ -15,6 +18,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.environ.get("TIMM_PATH", "/opt/timm"))
 
 import torch  # noqa: E402
 import torchvision  # noqa: E402
@@ -34,6 +38,9 @@ BUILD = {
     "convnext_tiny": lambda: M.convnext_tiny(),
     "alexnet": lambda: M.alexnet(),
     "vgg11": lambda: M.vgg11(),
+    "fcn_resnet50": lambda: M.segmentation.fcn_resnet50(weights=None, weights_backbone=None, aux_loss=False),
+    "deeplabv3_mobilenet_v3_large": lambda: M.segmentation.deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None, aux_loss=False),
+    "ghostnet_100": lambda: __import__("timm").create_model("ghostnet_100", pretrained=False),
 }
 
 
@@ -51,6 +58,8 @@ def training_modules(model):
             # torchvision's MBConv / FusedMBConv apply it only when they add the residual
             if getattr(parents[id(m)], "use_res_connect", True):
                 out.append(["DropPath", m.p])
+    if getattr(model, "drop_rate", 0) > 0 and type(model).__module__.startswith("timm."):
+        out.append(["Dropout", model.drop_rate])
     return out
 
 
