@@ -163,6 +163,28 @@ describe('training forms compute the inference function (Dropout / DropPath iden
   }
 });
 
+describe('RepVGG: training form trains, the deploy form is made from its trained weights', () => {
+  it('repvgg_a0: after two train-mode steps, deploy: true on stateDict() computes what the multi-branch form computes (1e-4)', async () => {
+    const o = { inputSize: 40, batch: 3, numClasses: 7 }; // 40 -> 20 -> 10 -> 5 -> 3 -> 2: odd maps
+    const b = modelBuilder('repvgg_a0', { ...o, training: true });
+    const m = await b.build(syntheticWeights(b.weightShapes()));
+    m.train();
+    const x = { input: syntheticInput([3, 3, 40, 40]) };
+    const opt = sgd({ lr: 0.01, momentum: 0.9 });
+    await m.trainStep(x, Int32Array.from([0, 3, 6]), opt);
+    await m.trainStep(x, Int32Array.from([0, 3, 6]), opt);
+    const sd = m.stateDict();
+    const before = syntheticWeights(b.weightShapes());
+    expect(Array.from(sd.get('stages.2.3.identity.running_var')!.data)).not.toEqual(Array.from(before.get('stages.2.3.identity.running_var')!.data));
+    const deployed = await createModel('repvgg_a0', { ...o, deploy: true, weights: sd });
+    const a = (await m.run(x)).logits.data;
+    const c = (await deployed.run(x)).logits.data;
+    expect(relDiff(c, a)).toBeLessThanOrEqual(1e-4);
+    m.dispose();
+    deployed.dispose();
+  });
+});
+
 describe('DropPath', () => {
   /** input [N, 2, 3, 5] -> 1x1 conv (a parameter, so gradients flow) -> DropPath(p) -> output. */
   async function net(N: number, p: number): Promise<{ m: Model; conv: string; drop: string }> {
