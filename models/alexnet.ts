@@ -18,6 +18,7 @@
 import { GraphBuilder } from '../src/builder';
 import type { CreateModelOptions, ZooFamily } from './registry';
 import { inputHW } from './registry';
+import { dropout } from './layers';
 import { adaptiveAvgPool2d } from './vgg';
 
 /** One conv layer of the feature extractor. */
@@ -72,9 +73,9 @@ function _alexnet(convs: AlexConv[], native: number, o: CreateModelOptions): Gra
   }
   x = adaptiveAvgPool2d(b, x, 6, 6);
   x = b.flatten(x);
-  // classifier.0 and .3 are dropout: identity at inference
-  x = b.relu(b.linear(x, 'classifier.1', 4096));
-  x = b.relu(b.linear(x, 'classifier.4', 4096));
+  // classifier.0 and .3 are Dropout(0.5): built only in the training form (identity at inference)
+  x = b.relu(b.linear(dropout(b, x, 0.5, o.training), 'classifier.1', 4096));
+  x = b.relu(b.linear(dropout(b, x, 0.5, o.training), 'classifier.4', 4096));
   x = b.linear(x, 'classifier.6', o.numClasses ?? 1000);
   b.output(x, 'logits');
   return b;

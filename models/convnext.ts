@@ -8,8 +8,12 @@
 // the map; the graph does the same: the two Transposes are layout changes the engine performs
 // for free, so the LayerNorm runs over the last axis in place and each Linear is one Gemm on a
 // free [N*H*W, C] reshape, reading the weight as stored (no build-time transposes).
+//
+// `training: true` adds stochastic depth (DropPath, 'row') on each block's branch before the
+// residual add, torchvision's linear schedule p · (block index) / (number of blocks - 1) with
+// p = stochastic_depth_prob: 0.1 (tiny), 0.4 (small), 0.5 (base, large).
 import { GraphBuilder } from '../src/builder';
-import { act } from './layers';
+import { act, dropPath } from './layers';
 import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
 /** One stage: `depth` blocks of `dim` channels, then (except after the last) a downsample to `out`. */
@@ -34,7 +38,7 @@ function linearNHWC(b: GraphBuilder, x: string, name: string, out: number): stri
 }
 
 /** torchvision CNBlock: `prefix.block.{0,2,3,5}` and `prefix.layer_scale` ([C,1,1]). */
-function cnBlock(b: GraphBuilder, x: string, prefix: string): string {
+function cnBlock(b: GraphBuilder, x: string, prefix: string, sd: number, training: boolean | undefined): string {
   const C = b.shape(x)[1];
   let y = b.conv(x, `${prefix}.block.0`, { out: C, kernel: 7, pad: 3, groups: C });
   y = b.node('Transpose', [y], { perm: [0, 2, 3, 1] })[0]; // NCHW -> NHWC view
@@ -43,10 +47,10 @@ function cnBlock(b: GraphBuilder, x: string, prefix: string): string {
   y = linearNHWC(b, y, `${prefix}.block.5`, C);
   y = b.node('Transpose', [y], { perm: [0, 3, 1, 2] })[0]; // back to NCHW
   y = b.mul(y, b.param(`${prefix}.layer_scale`, [C, 1, 1]));
-  return b.add(y, x);
+  return b.add(dropPath(b, y, sd, training), x);
 }
 
-function _convnext(stages: StageConfig[], o: CreateModelOptions): GraphBuilder {
+function _convnext(stages: StageConfig[], sdProb: number, o: CreateModelOptions): GraphBuilder {
   const b = new GraphBuilder();
   const [H, W] = inputHW(o, 224);
   let x = b.input('input', [o.batch ?? 1, 3, H, W]);
@@ -54,8 +58,10 @@ function _convnext(stages: StageConfig[], o: CreateModelOptions): GraphBuilder {
   x = b.conv(x, 'features.0.0', { out: stages[0].dim, kernel: 4, stride: 4 });
   x = b.layerNorm2d(x, 'features.0.1', LN_EPS);
   let f = 1;
+  const total = stages.reduce((t, s) => t + s.depth, 0);
+  let id = 0; // torchvision's stage_block_id over all stages
   for (const s of stages) {
-    for (let i = 0; i < s.depth; i++) x = cnBlock(b, x, `features.${f}.${i}`);
+    for (let i = 0; i < s.depth; i++) x = cnBlock(b, x, `features.${f}.${i}`, (sdProb * id++) / (total - 1), o.training);
     f++;
     if (s.out !== null) {
       x = b.layerNorm2d(x, `features.${f}.0`, LN_EPS);
@@ -76,22 +82,22 @@ const stages = (dims: number[], depths: number[]): StageConfig[] =>
 
 /** ConvNeXt-T: channels 96/192/384/768, depths 3/3/9/3 (28.6M parameters). */
 export function convnext_tiny(o: CreateModelOptions = {}): GraphBuilder {
-  return _convnext(stages([96, 192, 384, 768], [3, 3, 9, 3]), o);
+  return _convnext(stages([96, 192, 384, 768], [3, 3, 9, 3]), 0.1, o);
 }
 
 /** ConvNeXt-S: channels 96/192/384/768, depths 3/3/27/3 (50.2M parameters). */
 export function convnext_small(o: CreateModelOptions = {}): GraphBuilder {
-  return _convnext(stages([96, 192, 384, 768], [3, 3, 27, 3]), o);
+  return _convnext(stages([96, 192, 384, 768], [3, 3, 27, 3]), 0.4, o);
 }
 
 /** ConvNeXt-B: channels 128/256/512/1024, depths 3/3/27/3 (88.6M parameters). */
 export function convnext_base(o: CreateModelOptions = {}): GraphBuilder {
-  return _convnext(stages([128, 256, 512, 1024], [3, 3, 27, 3]), o);
+  return _convnext(stages([128, 256, 512, 1024], [3, 3, 27, 3]), 0.5, o);
 }
 
 /** ConvNeXt-L: channels 192/384/768/1536, depths 3/3/27/3 (197.8M parameters). */
 export function convnext_large(o: CreateModelOptions = {}): GraphBuilder {
-  return _convnext(stages([192, 384, 768, 1536], [3, 3, 27, 3]), o);
+  return _convnext(stages([192, 384, 768, 1536], [3, 3, 27, 3]), 0.5, o);
 }
 
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */

@@ -6,9 +6,12 @@
 //       torchvision 0.14 `efficientnet_v2_s/m/l` (FusedMBConv + MBConv) and timm 1.0.29
 //       `tf_efficientnetv2_b0` … `b3` (the TensorFlow-ported B series, TF "same" padding).
 // Weight names are the references' state_dict keys. Stochastic depth and dropout are identity at
-// inference and have no weights, so they do not appear here.
+// inference and have no weights; the torchvision models build them with `training: true`:
+// Dropout before the classifier (p per variant) and, on every residual branch, DropPath ('row')
+// with torchvision's linear schedule 0.2 · (block index) / (number of blocks). timm's
+// tf_efficientnetv2 defaults to drop_rate = drop_path_rate = 0: its training form is unchanged.
 import { GraphBuilder } from '../src/builder';
-import { convBnAct, makeDivisible, squeezeExcite } from './layers';
+import { convBnAct, dropout, dropPath, makeDivisible, squeezeExcite } from './layers';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
 function start(o: CreateModelOptions, native: number): { b: GraphBuilder; x: string } {
@@ -17,8 +20,15 @@ function start(o: CreateModelOptions, native: number): { b: GraphBuilder; x: str
   return { b, x: b.input('input', [o.batch ?? 1, 3, H, W]) };
 }
 
-const head = (b: GraphBuilder, x: string, name: string, o: CreateModelOptions) =>
-  b.output(b.linear(b.flatten(b.globalAvgPool(x)), name, o.numClasses ?? 1000), 'logits');
+const head = (b: GraphBuilder, x: string, name: string, o: CreateModelOptions, drop = 0) =>
+  b.output(b.linear(dropout(b, b.flatten(b.globalAvgPool(x)), drop, o.training), name, o.numClasses ?? 1000), 'logits');
+
+/** The residual add of an MBConv / FusedMBConv block, with its stochastic depth in the training form. */
+interface Residual {
+  /** torchvision's per-block StochasticDepth probability */
+  sd: number;
+  training?: boolean;
+}
 
 // ---------------------------------------------------------------------------------------------
 // torchvision EfficientNet V1/V2: features.0 stem, features.<stage>.<block>.block.<j>, last 1x1
@@ -40,7 +50,7 @@ const fused = (expand: number, kernel: number, stride: number, inp: number, out:
   ({ fused: true, expand, kernel, stride, inp, out, layers });
 
 /** MBConv: 1x1 expand + SiLU (if widened), kxk depthwise + SiLU, SE, linear 1x1 project; residual. */
-function mbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: number, out: number, eps: number): string {
+function mbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: number, out: number, eps: number, r: Residual): string {
   const inp = b.shape(x)[1];
   const exp = makeDivisible(inp * s.expand, 8);
   let j = 0;
@@ -51,11 +61,11 @@ function mbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: numbe
   y = cba(y, { out: exp, kernel: s.kernel, stride, pad: (s.kernel - 1) >> 1, groups: exp }, true);
   y = squeezeExcite(b, y, `${p}.block.${j++}`, { reduced: Math.max(1, Math.floor(inp / 4)), act: 'silu', gate: 'sigmoid' });
   y = cba(y, { out, kernel: 1 }, false);
-  return stride === 1 && inp === out ? b.add(y, x) : y;
+  return stride === 1 && inp === out ? b.add(dropPath(b, y, r.sd, r.training), x) : y;
 }
 
 /** FusedMBConv: kxk expand conv + SiLU then linear 1x1 project (or one kxk conv + SiLU); residual. */
-function fusedMbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: number, out: number, eps: number): string {
+function fusedMbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: number, out: number, eps: number, r: Residual): string {
   const inp = b.shape(x)[1];
   const exp = makeDivisible(inp * s.expand, 8);
   const pad = (s.kernel - 1) >> 1;
@@ -66,7 +76,7 @@ function fusedMbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: 
   } else {
     y = convBnAct(b, x, { conv: `${p}.block.0.0`, bn: `${p}.block.0.1` }, { out, kernel: s.kernel, stride, pad }, 'silu', eps);
   }
-  return stride === 1 && inp === out ? b.add(y, x) : y;
+  return stride === 1 && inp === out ? b.add(dropPath(b, y, r.sd, r.training), x) : y;
 }
 
 interface TvScaling {
@@ -76,24 +86,32 @@ interface TvScaling {
   native: number;
   /** channels of the last 1x1 conv (default: 4x its input) */
   lastChannel?: number;
+  /** torchvision's `dropout` before the classifier (training form only) */
+  dropout: number;
 }
+
+/** torchvision's stochastic_depth_prob, the same for every V1 and V2 variant. */
+const STOCHASTIC_DEPTH = 0.2;
 
 function _efficientnet(o: CreateModelOptions, stages: TvStage[], sc: TvScaling): GraphBuilder {
   const ch = (c: number) => makeDivisible(c * sc.width, 8);
   let { b, x } = start(o, sc.native);
   x = convBnAct(b, x, { conv: 'features.0.0', bn: 'features.0.1' }, { out: ch(stages[0].inp), kernel: 3, stride: 2, pad: 1 }, 'silu', sc.eps);
+  const total = stages.reduce((t, s) => t + Math.ceil(s.layers * sc.depth), 0);
+  let id = 0; // torchvision's stage_block_id: the block's index over all stages
   stages.forEach((s, i) => {
     const n = Math.ceil(s.layers * sc.depth);
     const out = ch(s.out);
     for (let j = 0; j < n; j++) {
       const block = s.fused ? fusedMbConv : mbConv;
-      x = block(b, x, `features.${i + 1}.${j}`, s, j === 0 ? s.stride : 1, out, sc.eps);
+      const r = { sd: (STOCHASTIC_DEPTH * id++) / total, training: o.training };
+      x = block(b, x, `features.${i + 1}.${j}`, s, j === 0 ? s.stride : 1, out, sc.eps, r);
     }
   });
   const n = stages.length + 1;
   const last = sc.lastChannel ?? 4 * b.shape(x)[1];
   x = convBnAct(b, x, { conv: `features.${n}.0`, bn: `features.${n}.1` }, { out: last, kernel: 1 }, 'silu', sc.eps);
-  head(b, x, 'classifier.1', o);
+  head(b, x, 'classifier.1', o, sc.dropout);
   return b;
 }
 
@@ -138,16 +156,16 @@ const V2_L: TvStage[] = [
 ];
 
 // torchvision's compound scaling per variant: width, depth, BatchNorm eps, native input size
-// (the crop size of torchvision's ImageNet weights).
+// (the crop size of torchvision's ImageNet weights), classifier dropout.
 const B_SCALING: Record<string, TvScaling> = {
-  efficientnet_b0: { width: 1.0, depth: 1.0, eps: 1e-5, native: 224 },
-  efficientnet_b1: { width: 1.0, depth: 1.1, eps: 1e-5, native: 240 },
-  efficientnet_b2: { width: 1.1, depth: 1.2, eps: 1e-5, native: 288 },
-  efficientnet_b3: { width: 1.2, depth: 1.4, eps: 1e-5, native: 300 },
-  efficientnet_b4: { width: 1.4, depth: 1.8, eps: 1e-5, native: 380 },
-  efficientnet_b5: { width: 1.6, depth: 2.2, eps: 1e-3, native: 456 },
-  efficientnet_b6: { width: 1.8, depth: 2.6, eps: 1e-3, native: 528 },
-  efficientnet_b7: { width: 2.0, depth: 3.1, eps: 1e-3, native: 600 },
+  efficientnet_b0: { width: 1.0, depth: 1.0, eps: 1e-5, native: 224, dropout: 0.2 },
+  efficientnet_b1: { width: 1.0, depth: 1.1, eps: 1e-5, native: 240, dropout: 0.2 },
+  efficientnet_b2: { width: 1.1, depth: 1.2, eps: 1e-5, native: 288, dropout: 0.3 },
+  efficientnet_b3: { width: 1.2, depth: 1.4, eps: 1e-5, native: 300, dropout: 0.3 },
+  efficientnet_b4: { width: 1.4, depth: 1.8, eps: 1e-5, native: 380, dropout: 0.4 },
+  efficientnet_b5: { width: 1.6, depth: 2.2, eps: 1e-3, native: 456, dropout: 0.4 },
+  efficientnet_b6: { width: 1.8, depth: 2.6, eps: 1e-3, native: 528, dropout: 0.5 },
+  efficientnet_b7: { width: 2.0, depth: 3.1, eps: 1e-3, native: 600, dropout: 0.5 },
 };
 
 /** EfficientNet-B0 (torchvision `efficientnet_b0`), 224x224. */
@@ -167,14 +185,14 @@ export const efficientnet_b6 = (o: CreateModelOptions = {}) => _efficientnet(o, 
 /** EfficientNet-B7 (torchvision `efficientnet_b7`, BN eps 1e-3), 600x600. */
 export const efficientnet_b7 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b7);
 
-const V2_SCALING = (native: number): TvScaling => ({ width: 1, depth: 1, eps: 1e-3, native, lastChannel: 1280 });
+const V2_SCALING = (native: number, dropout: number): TvScaling => ({ width: 1, depth: 1, eps: 1e-3, native, lastChannel: 1280, dropout });
 
 /** EfficientNetV2-S (torchvision `efficientnet_v2_s`), 384x384. */
-export const efficientnet_v2_s = (o: CreateModelOptions = {}) => _efficientnet(o, V2_S, V2_SCALING(384));
+export const efficientnet_v2_s = (o: CreateModelOptions = {}) => _efficientnet(o, V2_S, V2_SCALING(384, 0.2));
 /** EfficientNetV2-M (torchvision `efficientnet_v2_m`), 480x480. */
-export const efficientnet_v2_m = (o: CreateModelOptions = {}) => _efficientnet(o, V2_M, V2_SCALING(480));
+export const efficientnet_v2_m = (o: CreateModelOptions = {}) => _efficientnet(o, V2_M, V2_SCALING(480, 0.3));
 /** EfficientNetV2-L (torchvision `efficientnet_v2_l`), 480x480. */
-export const efficientnet_v2_l = (o: CreateModelOptions = {}) => _efficientnet(o, V2_L, V2_SCALING(480));
+export const efficientnet_v2_l = (o: CreateModelOptions = {}) => _efficientnet(o, V2_L, V2_SCALING(480, 0.4));
 
 // ---------------------------------------------------------------------------------------------
 // timm tf_efficientnetv2_b0-b3: conv_stem/bn1, blocks.<stage>.<block>, conv_head/bn2, classifier.

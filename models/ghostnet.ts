@@ -7,8 +7,11 @@
 // width when it is odd). A Ghost bottleneck is Ghost module (expand) -> [depthwise conv +BN
 // when strided] -> [squeeze-excitation] -> Ghost module (project, no activation) + shortcut
 // (identity, or depthwise conv + BN + 1x1 conv + BN when the shape changes).
+//
+// timm's GhostNet defaults to drop_rate 0.2: F.dropout before the classifier, which
+// `training: true` builds as a Dropout node (no stochastic depth: timm has none here).
 import { GraphBuilder } from '../src/builder';
-import { convBnAct, makeDivisible, squeezeExcite } from './layers';
+import { convBnAct, dropout, makeDivisible, squeezeExcite } from './layers';
 import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
 /** One bottleneck: depthwise kernel, expansion (mid) channels, output channels, SE ratio, stride. */
@@ -83,7 +86,7 @@ function _ghostnet(cfg: BlockRow[][], width: number, o: CreateModelOptions): Gra
   x = convBnAct(b, x, { conv: `blocks.${s}.0.conv`, bn: `blocks.${s}.0.bn1` }, { out: makeDivisible(lastExp * width, 4), kernel: 1 });
   x = b.globalAvgPool(x);
   x = b.relu(b.conv(x, 'conv_head', { out: 1280, kernel: 1 }));
-  x = b.flatten(x);
+  x = dropout(b, b.flatten(x), 0.2, o.training);
   x = b.linear(x, 'classifier', o.numClasses ?? 1000);
   b.output(x, 'logits');
   return b;

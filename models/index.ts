@@ -60,7 +60,7 @@ export function listModels(): string[] {
 }
 
 /** Options every model takes (LeNet-5's inputSize only as 32). */
-const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'planCache', 'onProgress', 'signal', 'hubTemplate']);
+const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'planCache', 'training', 'onProgress', 'signal', 'hubTemplate']);
 const FAMILY_OPTIONS: readonly FamilyOption[] = ['widthMultiplier', 'attention', 'deploy', 'scale', 'channels'];
 const ATTENTIONS = ['se', 'cbam', 'eca', 'coord'];
 
@@ -106,6 +106,8 @@ function checkOptions(name: string, e: ZooEntry, o: CreateModelOptions): void {
   if (w !== undefined && !(typeof w === 'number' && Number.isFinite(w) && w > 0)) bad('widthMultiplier', `must be a positive number, got ${show(w)}`);
   if (o.attention !== undefined && !ATTENTIONS.includes(o.attention)) bad('attention', `must be one of ${ATTENTIONS.join(', ')}, got ${show(o.attention)}`);
   if (o.deploy !== undefined && typeof o.deploy !== 'boolean') bad('deploy', `must be true or false, got ${show(o.deploy)}`);
+  if (o.training !== undefined && typeof o.training !== 'boolean') bad('training', `must be true or false, got ${show(o.training)}`);
+  if (o.training && o.deploy) bad('deploy', 'cannot be combined with training: true (deploy is the merged inference form, training the multi-branch one)');
   if (o.scale !== undefined && ![2, 3, 4].includes(o.scale)) bad('scale', `must be 2, 3 or 4, got ${show(o.scale)}`);
   if (o.channels !== undefined && o.channels !== 1 && o.channels !== 3) bad('channels', `must be 1 or 3, got ${show(o.channels)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') bad('onProgress', 'must be a function (loaded, total) => void');

@@ -197,3 +197,20 @@ export function coordAttention(b: GraphBuilder, x: string, prefix: string, o: Co
   const aw = act(b, b.conv(yw, `${prefix}.conv_w`, { out: C, kernel: 1, bias: false }), gate);
   return b.mul(b.mul(x, aw), ah);
 }
+
+/**
+ * nn.Dropout(p) in a training form (`training` true and p > 0): an ONNX Dropout node with
+ * attribute `ratio`, the identity at inference; otherwise nothing is added. Returns the output.
+ */
+export function dropout(b: GraphBuilder, x: string, p: number, training: boolean | undefined): string {
+  return training && p > 0 ? b.node('Dropout', [x], { ratio: p })[0] : x;
+}
+
+/**
+ * Stochastic depth on a residual branch (torchvision.ops.StochasticDepth(p, 'row'), timm's
+ * DropPath) in a training form (`training` true and p > 0): a wasmcnn DropPath node, the
+ * identity at inference; otherwise nothing is added. Returns the output.
+ */
+export function dropPath(b: GraphBuilder, x: string, p: number, training: boolean | undefined): string {
+  return training && p > 0 ? b.node('DropPath', [x], { ratio: p, mode: 'row' })[0] : x;
+}

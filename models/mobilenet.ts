@@ -13,7 +13,7 @@
 // torchvision's dilated=True last stage) for the segmentation models of models/segmentation.ts.
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
-import { type Act, act, convBnAct, makeDivisible, squeezeExcite } from './layers';
+import { type Act, act, convBnAct, dropout, makeDivisible, squeezeExcite } from './layers';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
 function widthOf(o: CreateModelOptions, model: string): number {
@@ -116,7 +116,8 @@ export function mobilenet_v2(o: CreateModelOptions = {}): GraphBuilder {
     for (let j = 0; j < n; j++) x = invertedResidualV2(b, x, `features.${i++}`, out, j === 0 ? s : 1, t);
   }
   x = convBnAct(b, x, { conv: `features.${i}.0`, bn: `features.${i}.1` }, { out: last, kernel: 1 }, 'relu6');
-  b.output(b.linear(pooled(b, x), 'classifier.1', o.numClasses ?? 1000), 'logits');
+  // classifier.0 is Dropout(0.2): built only in the training form
+  b.output(b.linear(dropout(b, pooled(b, x), 0.2, o.training), 'classifier.1', o.numClasses ?? 1000), 'logits');
   return b;
 }
 
@@ -261,7 +262,8 @@ function _mobilenetV3(o: CreateModelOptions, name: string, rows: V3Row[], lastCh
   const { b, x: input } = start(o, 224);
   const feats = mobilenetV3Features(b, input, rows === V3_LARGE ? 'large' : 'small', { widthMultiplier: w });
   const x = act(b, b.linear(pooled(b, feats[feats.length - 1]), 'classifier.0', makeDivisible(lastChannel * w, 8)), 'hardswish');
-  b.output(b.linear(x, 'classifier.3', o.numClasses ?? 1000), 'logits');
+  // classifier.2 is Dropout(0.2): built only in the training form
+  b.output(b.linear(dropout(b, x, 0.2, o.training), 'classifier.3', o.numClasses ?? 1000), 'logits');
   return b;
 }
 

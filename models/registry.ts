@@ -9,9 +9,9 @@ import type { Tensor } from '../src/graph/ir';
 export type Attention = 'se' | 'cbam' | 'eca' | 'coord';
 
 /**
- * Options of createModel() and modelBuilder(). `weights`, `numClasses`, `batch` and `inputSize`
- * apply to every model (LeNet-5 takes 32x32 only; super-resolution models have no classes);
- * `widthMultiplier`, `attention`, `deploy`, `scale` and `channels` only
+ * Options of createModel() and modelBuilder(). `weights`, `numClasses`, `batch`, `inputSize` and
+ * `training` apply to every model (LeNet-5 takes 32x32 only; super-resolution models have no
+ * classes); `widthMultiplier`, `attention`, `deploy`, `scale` and `channels` only
  * where the family has them (see each builder's doc). An option a model does not honour is a
  * ValueError naming the model and the option, never silently ignored. `onProgress`, `signal`
  * and `hubTemplate` apply when `weights` is read from a path, URL, hub reference or stream.
@@ -46,6 +46,16 @@ export interface CreateModelOptions extends ReadOptions {
   attention?: Attention;
   /** Build the inference form of re-parameterisable models (RepVGG: one 3x3 conv per block). */
   deploy?: boolean;
+  /**
+   * Build the training form, from the same weights: Dropout where the reference has nn.Dropout
+   * (AlexNet, VGG, MobileNet V2/V3, EfficientNet, GoogLeNet), DropPath (stochastic depth, mode
+   * 'row') with the reference's per-block rates (torchvision EfficientNet, ConvNeXt), GoogLeNet's
+   * auxiliary classifiers as extra outputs `aux2`, `aux1` after `logits` (torchvision's order) (their aux1.* / aux2.*
+   * weights then required), RepVGG's multi-branch blocks (its default form; not with `deploy`).
+   * These parts act only in trainStep() in train() mode: run() and eval() compute the inference
+   * function. A model without training-only parts builds the same graph. Default false.
+   */
+  training?: boolean;
   /** Up-scaling factor of the super-resolution models (espcn, fsrcnn): 2, 3 or 4 (default 3). */
   scale?: 2 | 3 | 4;
   /** Image channels of the super-resolution models: 1 (the Y of YCbCr, default) or 3 (RGB). */

@@ -11,12 +11,14 @@
 // the 1x1 kernel becomes the centre tap of a 3x3 kernel, the identity BN becomes a 3x3 kernel
 // with 1 at the centre of its own channel (within its group), and kernels and biases add up.
 // `deploy: true` builds that form, computing the merged kernels on the host at build() from the
-// same training-time state_dict, so one set of weights loads either way.
+// same training-time state_dict, so one set of weights loads either way. The multi-branch form
+// is the default and the one `training: true` builds (refused together with `deploy`).
 //
 // Weight names are timm's state_dict keys: `stem.conv_kxk.conv.weight`, `stem.conv_1x1.bn.*`,
 // `stages.<s>.<i>.identity.*`, `head.fc.weight`. The g4 variants use 4 groups in the odd
 // blocks of every stage (timm: group size out/4 where (block index + 1) is even).
 import { GraphBuilder } from '../src/builder';
+import { ValueError } from '../src/errors';
 import type { Tensor } from '../src/graph/ir';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
@@ -125,6 +127,7 @@ function repVggBlock(b: GraphBuilder, x: string, prefix: string, out: number, st
 function _repvgg(cfg: RepVggConfig, o: CreateModelOptions): GraphBuilder {
   const b = new GraphBuilder();
   const deploy = o.deploy ?? false;
+  if (deploy && o.training) throw new ValueError('repvgg: deploy (the merged inference form) cannot be combined with training: true (the multi-branch form)');
   const [H, W] = inputHW(o, 224);
   let x = b.input('input', [o.batch ?? 1, 3, H, W]);
   x = repVggBlock(b, x, 'stem', cfg.stem, 2, 1, deploy);

@@ -13,6 +13,7 @@
 //   Every torchvision head ends with a bilinear resize to the input size (align_corners=False,
 //   ONNX Resize linear / half_pixel). num_classes 21 (Pascal VOC), no auxiliary classifier
 //   (aux_loss off); weight names are torchvision's state_dict keys (backbone.*, classifier.*).
+//   `training: true` adds the heads' Dropout (FCNHead 0.1, ASPP projection 0.5).
 //   SegNet (Badrinarayanan, Kendall & Cipolla 2017, "SegNet: A Deep Convolutional
 //       Encoder-Decoder Architecture for Image Segmentation") and U-Net (Ronneberger, Fischer &
 //       Brox 2015, "U-Net: Convolutional Networks for Biomedical Image Segmentation"): the
@@ -20,7 +21,7 @@
 //       there and at the builders below).
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
-import { convBnAct } from './layers';
+import { convBnAct, dropout } from './layers';
 import { mobilenetV3Features } from './mobilenet';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 import { resnetFeatures } from './resnet';
@@ -47,10 +48,10 @@ function finish(b: GraphBuilder, logits: string, H: number, W: number): GraphBui
 // Heads (torchvision names under `classifier`)
 
 /** FCNHead: 3x3 conv to in/4 + BN + ReLU (dropout), 1x1 conv with bias to classes. */
-function fcnHead(b: GraphBuilder, x: string, p: string, classes: number): string {
+function fcnHead(b: GraphBuilder, x: string, p: string, classes: number, training?: boolean): string {
   const inter = b.shape(x)[1] / 4;
   const y = convBnAct(b, x, { conv: `${p}.0`, bn: `${p}.1` }, { out: inter, kernel: 3, pad: 1 });
-  return b.conv(y, `${p}.4`, { out: classes, kernel: 1 });
+  return b.conv(dropout(b, y, 0.1, training), `${p}.4`, { out: classes, kernel: 1 }); // `${p}.3`: Dropout(0.1)
 }
 
 /** ASPP branches: [kind, dilation] in the order of `convs.<i>` (all 256 channels). */
@@ -63,7 +64,7 @@ const ASPP_BRANCHES: ['1x1' | 'atrous' | 'pool', number][] = [
 ];
 
 /** ASPP: the branches concatenated, 1x1 projection to 256 + BN + ReLU (dropout). */
-function aspp(b: GraphBuilder, x: string, p: string, out = 256): string {
+function aspp(b: GraphBuilder, x: string, p: string, training: boolean | undefined, out = 256): string {
   const [, , h, w] = b.shape(x);
   const branches = ASPP_BRANCHES.map(([kind, d], i) => {
     const n = { conv: `${p}.convs.${i}.0`, bn: `${p}.convs.${i}.1` };
@@ -73,12 +74,13 @@ function aspp(b: GraphBuilder, x: string, p: string, out = 256): string {
     const pooled = convBnAct(b, b.globalAvgPool(x), { conv: `${p}.convs.${i}.1`, bn: `${p}.convs.${i}.2` }, { out, kernel: 1 });
     return bilinear(b, pooled, h, w);
   });
-  return convBnAct(b, b.concat(branches), { conv: `${p}.project.0`, bn: `${p}.project.1` }, { out, kernel: 1 });
+  const y = convBnAct(b, b.concat(branches), { conv: `${p}.project.0`, bn: `${p}.project.1` }, { out, kernel: 1 });
+  return dropout(b, y, 0.5, training); // project.3: Dropout(0.5)
 }
 
 /** DeepLabHead: ASPP, 3x3 conv 256 + BN + ReLU, 1x1 conv with bias to classes. */
-function deepLabHead(b: GraphBuilder, x: string, p: string, classes: number): string {
-  let y = aspp(b, x, `${p}.0`);
+function deepLabHead(b: GraphBuilder, x: string, p: string, classes: number, training?: boolean): string {
+  let y = aspp(b, x, `${p}.0`, training);
   y = convBnAct(b, y, { conv: `${p}.1`, bn: `${p}.2` }, { out: 256, kernel: 3, pad: 1 });
   return b.conv(y, `${p}.4`, { out: classes, kernel: 1 });
 }
@@ -117,20 +119,20 @@ const MNV3_HIGH = 16;
 /** FCN-ResNet50 (torchvision `fcn_resnet50`, 21 classes, no aux head): output 'out' [N, classes, H, W]. */
 export function fcn_resnet50(o: CreateModelOptions = {}): GraphBuilder {
   const { b, x, H, W } = start(o, 520);
-  return finish(b, fcnHead(b, resnet50OS8(b, x), 'classifier', o.numClasses ?? 21), H, W);
+  return finish(b, fcnHead(b, resnet50OS8(b, x), 'classifier', o.numClasses ?? 21, o.training), H, W);
 }
 
 /** DeepLabV3-ResNet50 (torchvision `deeplabv3_resnet50`, 21 classes, no aux head). */
 export function deeplabv3_resnet50(o: CreateModelOptions = {}): GraphBuilder {
   const { b, x, H, W } = start(o, 520);
-  return finish(b, deepLabHead(b, resnet50OS8(b, x), 'classifier', o.numClasses ?? 21), H, W);
+  return finish(b, deepLabHead(b, resnet50OS8(b, x), 'classifier', o.numClasses ?? 21, o.training), H, W);
 }
 
 /** DeepLabV3-MobileNetV3-Large (torchvision `deeplabv3_mobilenet_v3_large`, 21 classes, no aux head). */
 export function deeplabv3_mobilenet_v3_large(o: CreateModelOptions = {}): GraphBuilder {
   const { b, x, H, W } = start(o, 520);
   const feats = mobilenetV3LargeOS16(b, x);
-  return finish(b, deepLabHead(b, feats[MNV3_HIGH], 'classifier', o.numClasses ?? 21), H, W);
+  return finish(b, deepLabHead(b, feats[MNV3_HIGH], 'classifier', o.numClasses ?? 21, o.training), H, W);
 }
 
 /** LR-ASPP-MobileNetV3-Large (torchvision `lraspp_mobilenet_v3_large`, 21 classes). */

@@ -6,6 +6,7 @@ import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
 import type { CreateModelOptions, ZooFamily } from './registry';
 import { inputHW } from './registry';
+import { dropout } from './layers';
 
 /** A conv stage: `convs` 3x3 convolutions of `width` channels, then a 2x2 stride-2 max pool. */
 type VggStage = [convs: number, width: number];
@@ -70,8 +71,9 @@ function _vgg(depth: 11 | 13 | 16 | 19, batchNorm: boolean, o: CreateModelOption
   }
   x = adaptiveAvgPool2d(b, x, 7, 7); // identity at 224x224
   x = b.flatten(x);
-  x = b.relu(b.linear(x, 'classifier.0', 4096)); // dropout: identity at inference
-  x = b.relu(b.linear(x, 'classifier.3', 4096));
+  // classifier.2 and .5 are Dropout(0.5): built only in the training form (identity at inference)
+  x = dropout(b, b.relu(b.linear(x, 'classifier.0', 4096)), 0.5, o.training);
+  x = dropout(b, b.relu(b.linear(x, 'classifier.3', 4096)), 0.5, o.training);
   x = b.linear(x, 'classifier.6', o.numClasses ?? 1000);
   b.output(x, 'logits');
   return b;

@@ -1,9 +1,9 @@
-// Removes nodes that do nothing at inference (Identity, Dropout, Cast to float on floats) by
+// Removes nodes that do nothing at inference (Identity, Dropout, DropPath, Cast to float on floats) by
 // wiring their readers to their input, then drops dead nodes.
 import type { Graph } from './ir';
 import { isGraphOutput, removeDeadNodes, renameUses } from './util';
 
-const PASS_THROUGH = new Set(['Identity', 'Dropout']);
+const PASS_THROUGH = new Set(['Identity', 'Dropout', 'DropPath']);
 
 export function removeIdentities(g: Graph): void {
   for (const n of [...g.nodes]) {

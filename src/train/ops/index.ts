@@ -1,6 +1,7 @@
 // The training rules by ONNX op type: every op a network must contain to be trained here.
 import type { TrainRule } from '../program';
 import { conv } from './conv';
+import { dropPath } from './dropPath';
 import { gemm } from './dense';
 import { binary, unary } from './elementwise';
 import { batchNorm, channelLayerNorm, layerNorm } from './norm';
@@ -21,6 +22,7 @@ export const RULES: Record<string, TrainRule> = {
   Add: binary, Sub: binary, Mul: binary,
   Reshape: passThrough, Flatten: passThrough, Squeeze: passThrough, Unsqueeze: passThrough, Identity: passThrough,
   Dropout: dropout,
+  DropPath: dropPath,
   Concat: concat,
   Split: split,
   Transpose: transpose,
