@@ -19,6 +19,7 @@ Usage: /usr/bin/python3 tools/train_bench_torch.py [--steps 10] [--skip-time] [-
        [--cases lenet5@32,mobilenet_v2@8,mobilenet_v2@16,mobilenet_v2@32]
 """
 import argparse
+import json
 import os
 import statistics
 import time
@@ -130,7 +131,9 @@ def main():
     ap.add_argument('--memory', default='resnet18@32,mobilenet_v2@8')
     ap.add_argument('--skip-time', action='store_true')
     ap.add_argument('--skip-memory', action='store_true')
+    ap.add_argument('--json', action='store_true', help='also print the results as one JSON line (bench/train.js reads it)')
     a = ap.parse_args()
+    out = {'torch': torch.__version__, 'steps': {}, 'memory': {}}
     default_threads = torch.get_num_threads()
     print(f'PyTorch {torch.__version__}, torchvision {torchvision.__version__}; default threads {default_threads}, {os.cpu_count()} cores')
     if not a.skip_time:
@@ -147,16 +150,20 @@ def main():
                 steps = a.steps if name == 'lenet5' else max(3, a.steps // 3)
                 ms, first, l0, l1 = time_steps(name, int(b), steps, a.warmup if name == 'lenet5' else 1)
                 print(f'{name + " b" + b:28}{threads:>8}{ms:>12.1f}{first:>12.1f}  {l0:.3f} -> {l1:.3f}', flush=True)
+                out['steps'][f'{spec}/{threads}'] = {'ms': ms, 'first': first}
         torch.set_num_threads(default_threads)
     if not a.skip_memory:
         print('tensors saved for backward (saved_tensors_hooks), one forward in training mode')
         for spec in a.memory.split(','):
             name, b = spec.split('@')
             r = saved_bytes(name, int(b))
+            out['memory'][spec] = r
             mb = lambda v: f'{v / 2**20:.1f} MiB'
             print(f'{name} b{b}: distinct activation storages {mb(r["distinct_activations"])} '
                   f'({r["distinct_activations"]} bytes; input {mb(r["input"])} included); every save summed {mb(r["every_save"])} '
                   f'over {r["saves"]} saves; parameters {mb(r["params"])} (+ as much for their gradients)', flush=True)
+    if a.json:
+        print(json.dumps(out))
 
 
 if __name__ == '__main__':
