@@ -45,7 +45,7 @@ const DYNAMIC = arg('dynamic-models', 'BENCH_DYNAMIC_MODELS', DYNAMIC_MODELS.joi
 const THREADED = arg('thread-models', 'BENCH_THREAD_MODELS', THREAD_MODELS.join(',')).split(',').filter(Boolean);
 const PROFILE = arg('profile', 'BENCH_PROFILE', 'resnet50');
 const TRAIN = arg('train-cases', 'BENCH_TRAIN_CASES', TRAIN_CASES.join(',')).split(',').filter(Boolean);
-const TRAIN_BACKENDS = arg('train-backends', 'BENCH_TRAIN_BACKENDS', 'wasm,cpu').split(',').filter(Boolean);
+const TRAIN_BACKENDS = arg('train-backends', 'BENCH_TRAIN_BACKENDS', 'wasm,cpu').split(',').filter((b) => b === 'wasm' || b === 'cpu'); // 'none': wasmcnn alone
 const TRAIN_MAX_STEP = Number(arg('train-max-step-ms', 'BENCH_TRAIN_MAX_STEP_MS', '20000'));
 const TRAIN_MEMORY = arg('train-memory', 'BENCH_TRAIN_MEMORY', 'resnet18@32').split(',').filter(Boolean);
 const TORCH_PYTHON = arg('torch-python', 'BENCH_TORCH_PYTHON', '');

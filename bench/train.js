@@ -317,7 +317,7 @@ export function printTraining(rows, log = console.log) {
     const ratio = (d) => (r.ms.wasmcnn !== undefined && d !== undefined && Number.isFinite(d) ? fmtRatio(r.ms.wasmcnn / d) : '—');
     log(
       `${pad(r.label, 34)}${who.map((w) => pad(cell(r.ms[w], r, w), 15)).join('')}${who.map((w) => pad(cell(r.first[w]), 15)).join('')}` +
-        `${pad(ratio(r.ms['tfjs-wasm']), 12)}${pad(ratio(r.ms['tfjs-cpu']), 12)}${ratio(best)}${Number.isFinite(best) && r.ms.wasmcnn <= 0.5 * best ? '  (target <= 0.5 MET)' : '  (target <= 0.5 not met)'}`,
+        `${pad(ratio(r.ms['tfjs-wasm']), 12)}${pad(ratio(r.ms['tfjs-cpu']), 12)}${ratio(best)}${!Number.isFinite(best) || r.ms.wasmcnn === undefined ? '  (no ratio: no tfjs backend trained it)' : r.ms.wasmcnn <= 0.5 * best ? '  (target <= 0.5 MET)' : '  (target <= 0.5 not met)'}`,
     );
   }
   if (rows.some((r) => Object.keys(r.single).length)) log(`  * the first step only (it took over --train-max-step-ms, so no rounds): not a median`);
