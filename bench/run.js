@@ -11,6 +11,9 @@
 //   (detection: whole detector ONNX exports and the PaddleOCR-det-like graph at two page sizes,
 //    wasmcnn against onnxruntime-web, --detection-models; bench/detection.js. Just this part:
 //    npm run bench -- --sections detection)
+//   (training: one training step, batch 32, against TensorFlow.js on its wasm and cpu backends, and the
+//    memory a training program keeps for backward; bench/train.js. Not in the defaults (minutes):
+//    npm run bench -- --sections training [--train-cases lenet5@32,mobilenet_v2@8] [--torch-python /usr/bin/python3])
 //   node --experimental-wasm-relaxed-simd bench/run.js     (adds the relaxed-SIMD build)
 // Environment equivalents: BENCH_MODELS, BENCH_RUNS, BENCH_SECTIONS, BENCH_PROFILE (model name).
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,6 +28,7 @@ import { MEMORY_MODELS, benchMemory } from './memory.js';
 import { THREAD_MODELS, benchThreads } from './threads.js';
 import { DYNAMIC_MODELS, benchDynamic } from './dynamic.js';
 import { DETECTION_MODELS, benchDetection, printDetection } from './detection.js';
+import { TRAIN_CASES, benchTraining, printTraining, trainingMemoryChild, torchFigures, parseCase } from './train.js';
 
 function arg(name, env, dflt) {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,6 +44,11 @@ const DETECTION = arg('detection-models', 'BENCH_DETECTION_MODELS', DETECTION_MO
 const DYNAMIC = arg('dynamic-models', 'BENCH_DYNAMIC_MODELS', DYNAMIC_MODELS.join(',')).split(',').filter(Boolean);
 const THREADED = arg('thread-models', 'BENCH_THREAD_MODELS', THREAD_MODELS.join(',')).split(',').filter(Boolean);
 const PROFILE = arg('profile', 'BENCH_PROFILE', 'resnet50');
+const TRAIN = arg('train-cases', 'BENCH_TRAIN_CASES', TRAIN_CASES.join(',')).split(',').filter(Boolean);
+const TRAIN_BACKENDS = arg('train-backends', 'BENCH_TRAIN_BACKENDS', 'wasm,cpu').split(',').filter((b) => b === 'wasm' || b === 'cpu'); // 'none': wasmcnn alone
+const TRAIN_MAX_STEP = Number(arg('train-max-step-ms', 'BENCH_TRAIN_MAX_STEP_MS', '20000'));
+const TRAIN_MEMORY = arg('train-memory', 'BENCH_TRAIN_MEMORY', 'resnet18@32').split(',').filter(Boolean);
+const TORCH_PYTHON = arg('torch-python', 'BENCH_TORCH_PYTHON', '');
 const LATENCY = arg('latency-models', 'BENCH_LATENCY_MODELS', LATENCY_MODELS.join(',')).split(',').filter(Boolean);
 
 /** Relaxed SIMD available in this engine (Node 20: --experimental-wasm-relaxed-simd)? */
@@ -202,6 +211,38 @@ if (SECTIONS.has('dynamic')) {
 if (SECTIONS.has('detection')) {
   console.log(`\nobject detection, whole ONNX exports (torchvision opset 11, post-processing included; ocr_det: exportOnnx, dynamic H/W), 1 thread each; median of ${RUNS} interleaved rounds (8 warm-up rounds excluded: both engines tier up for ~7 runs)`);
   printDetection(await benchDetection(DETECTION, RUNS));
+}
+
+// 5d. training: a step against TensorFlow.js, and what a training program keeps (not in the default sections)
+if (SECTIONS.has('training')) {
+  const { version_core } = tf;
+  console.log(`\ntraining step (forward, softmax cross-entropy, backward, SGD lr 0.01 momentum 0.9), 1 thread; wasmcnn against tfjs-core ${version_core} ops on tfjs-backend-${TRAIN_BACKENDS.join(' and -')}; median of ${RUNS} interleaved rounds after 2 warm-up rounds (224x224 cases: ${Math.max(3, Math.ceil(RUNS / 3))} rounds after 1); 1st = the first step (planning, tape and optimizer state made)`);
+  const rows = await benchTraining(TRAIN, { runs: RUNS, backends: TRAIN_BACKENDS, maxStepMs: TRAIN_MAX_STEP, log: (s) => console.log(s) });
+  printTraining(rows);
+  console.log('ratio = wasmcnn ms / tfjs ms (target: wasmcnn <= 0.5x the faster tfjs backend that trains these ops)');
+  const torch = torchFigures(TORCH_PYTHON, TRAIN, TRAIN_MEMORY);
+  if (torch) {
+    console.log(`PyTorch ${torch.torch} CPU (tools/train_bench_torch.py, run after the rounds, not interleaved): ms/step`);
+    for (const r of rows) {
+      const spec = `${r.case.name}@${r.case.batch}`;
+      const per = Object.entries(torch.steps).filter(([k]) => k.startsWith(spec + '/')).map(([k, v]) => `${k.split('/')[1]} thread(s) ${num(v.ms, 1)} ms`);
+      console.log(`  ${pad(r.label, 32)}${per.join(', ')}${r.ms.wasmcnn && torch.steps[spec + '/1'] ? `; wasmcnn / PyTorch 1 thread = ${num(r.ms.wasmcnn / torch.steps[spec + '/1'].ms)}` : ''}`);
+    }
+  } else console.log(`PyTorch's figures: --torch-python /usr/bin/python3 (a python with torch and torchvision) runs tools/train_bench_torch.py; recorded ones in bench/README.md`);
+  const mib = (b) => (b / 2 ** 20).toFixed(1);
+  console.log(`\nmemory kept by a training program (one step in a child process; PyTorch: tensors saved for backward, distinct storages, parameters excluded)`);
+  console.log(`${pad('model', 24)}${pad('values MiB', 12)}${pad('act. grads MiB', 16)}${pad('param grads MiB', 17)}${pad('PyTorch saved MiB', 19)}${pad('values/PyTorch', 16)}(values+grads)/PyTorch`);
+  for (const spec of TRAIN_MEMORY) {
+    const { name, batch, size } = parseCase(spec);
+    try {
+      const m = trainingMemoryChild(name, batch, size);
+      const saved = torch?.memory[spec]?.distinct_activations;
+      console.log(`${pad(`${name} b${batch} ${size}`, 24)}${pad(mib(m.values), 12)}${pad(mib(m.grads), 16)}${pad(mib(m.paramGrads), 17)}${pad(saved ? mib(saved) : '(see README)', 19)}${pad(saved ? num(m.values / saved) : '—', 16)}${saved ? num((m.values + m.grads) / saved) : '—'}`);
+    } catch (e) {
+      console.log(`${pad(`${name} b${batch}`, 24)}error: ${String(e.message).split('\n')[0]}`);
+    }
+  }
+  console.log('values: every forward value (input and each node\'s output) the program keeps; act. grads: a gradient buffer per activation the loss reaches, kept too');
 }
 
 // 6. memory while loading (not in the default sections)
