@@ -213,8 +213,15 @@ describe('DropPath', () => {
     const only = await b3.build(new Map());
     const v = syntheticInput([3, 7]);
     expect(Array.from((await only.run({ input: v })).y.data)).toEqual(Array.from(v.data));
-    expect(() => b3.node('DropPath', [i3], { ratio: 1 })).toThrow(/ratio/);
-    expect(() => b3.node('DropPath', [i3], { ratio: 0.1, mode: 'batch' })).toThrow(/mode/);
+    // bad attributes are refused when a training program is planned (inference ignores them)
+    for (const [attrs, what] of [[{ ratio: 1 }, /ratio/], [{ ratio: 0.1, mode: 'batch' }, /mode/]] as const) {
+      const b4 = new GraphBuilder();
+      const i4 = b4.input('input', [3, 7]);
+      b4.output(b4.linear(b4.node('DropPath', [i4], attrs)[0], 'fc', 2), 'y');
+      const bad = await b4.build(syntheticWeights(b4.weightShapes()));
+      await expect(bad.trainStep({ input: v }, Int32Array.from([0, 1, 0]), sgd())).rejects.toThrow(what);
+      bad.dispose();
+    }
     m.dispose();
     ref.dispose();
     only.dispose();

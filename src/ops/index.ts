@@ -6,7 +6,6 @@ import { conv } from './conv';
 import { convTranspose } from './convTranspose';
 import { deformConv } from './deformConv';
 import { depthToSpace } from './depthToSpace';
-import { dropPath } from './dropPath';
 import { expand, gather } from './gather';
 import { gemm } from './gemm';
 import { channelShuffle, layoutConvert } from './layout';
@@ -29,7 +28,7 @@ export const OPS: readonly OpDef[] = [
   conv, pool, globalPool, gemm, matmul, unary, binary, batchnorm, layernorm, channelLayerNorm, instancenorm, lrn,
   softmax, reduce, concat, split, slice, pad, gather, expand, reshape, transpose,
   layoutConvert, channelShuffle, convTranspose, deformConv, maxUnpool, resize,
-  depthToSpace, dropPath,
+  depthToSpace,
 ];
 
 const BY_OP = new Map<string, OpDef>();

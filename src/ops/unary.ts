@@ -13,7 +13,8 @@ const SIMPLE: Record<string, number> = {
   Neg: C.ACT_NEG, Exp: C.ACT_EXP, Log: C.ACT_LOG, Sqrt: C.ACT_SQRT, Erf: C.ACT_ERF,
   Reciprocal: C.ACT_RECIPROCAL, Floor: C.ACT_FLOOR, Ceil: C.ACT_CEIL,
   Silu: C.ACT_SILU, // wasmcnn-internal: x * sigmoid(x), recognised from its decomposed form
-  Identity: C.ACT_NONE, Dropout: C.ACT_NONE,
+  // identity at inference (their training rules are in src/train/ops): DropPath is wasmcnn's stochastic depth
+  Identity: C.ACT_NONE, Dropout: C.ACT_NONE, DropPath: C.ACT_NONE,
 };
 
 /** The kernel op code and parameters a unary node computes. */

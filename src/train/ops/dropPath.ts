@@ -5,10 +5,9 @@
 // from the inverted-dropout kernel dropout_mask_f32 over N values (one per sample), drawn from
 // the step's seed salted by the node's position, as the Dropout rule (shape.ts) does. Backward:
 // dx = dy * mask, the same mask broadcast over each sample.
-import { BIN_MUL } from '../../../assembly/codes';
 import type { Node } from '../../graph/ir';
 import { numel } from '../../graph/ir';
-import { dropPathAttrs } from '../../ops/dropPath';
+import { ShapeError, UnsupportedOpError } from '../../errors';
 import type { TrainCtx, TrainStep } from '../program';
 import { addStep, binaryStep, copyStep, sinkFrom } from './util';
 
@@ -19,7 +18,12 @@ export function maskSeed(stepSeed: number, index: number): number {
 
 /** DropPath: y = x * mask[n] per sample n (mask from dropout_mask_f32 over the batch) in training mode, else y = x. */
 export function dropPath(n: Node, ctx: TrainCtx): TrainStep {
-  const { p } = dropPathAttrs(n);
+  const { attrFloat, codes } = ctx.lib;
+  const { BIN_MUL } = codes;
+  const p = attrFloat(n, 'ratio', 0);
+  const mode = n.attrs.mode ?? 'row';
+  if (mode !== 'row') throw new UnsupportedOpError('DropPath', n.name, `mode '${String(mode)}' (only 'row')`);
+  if (!(p >= 0 && p < 1)) throw new ShapeError(`DropPath node '${n.name}': ratio must be in [0, 1), got ${p}`);
   const shape = ctx.shape(n.inputs[0]);
   const count = numel(shape);
   const N = shape[0];
