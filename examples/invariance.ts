@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   ];
   for (const [label, make, rotateAug] of runs) {
     const b = make();
-    const m = await b.build(initWeights(b.weightShapes(), { seed: SEED }));
+    const m = await b.build(initWeights(b.weightShapes(), { seed: SEED, scheme: 'kaiming' }));
     const aug = rotateAug ? augmentation([randomRotation(180)], { seed: SEED }) : undefined;
     const t0 = performance.now();
     await fit(m, data, {
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const head = ['model', '0°', '90°', '180°', '270°', 'random angle', 'parameters', 'training'];
   console.log(`| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  console.log(`\n${EPOCHS} epochs on ${TRAIN} training digits, AdamW (lr 2e-3, weight decay 0.05), cosine schedule, batch 64, seed ${SEED}; 2,000 held-out digits.`);
+  console.log(`\n${EPOCHS} epochs on ${TRAIN} training digits, He-uniform initial weights, AdamW (lr 2e-3, weight decay 0.05), cosine schedule, batch 64, seed ${SEED}; 2,000 held-out digits.`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -7,12 +7,13 @@ export { exportOnnx } from './onnx/export';
 export type { ExportOnnxOptions } from './onnx/export';
 export type { LoadOnnxOptions } from './onnx/load';
 export { loadSafetensors, saveSafetensors } from './weights/safetensors';
+export type { HasStateDict } from './weights/safetensors';
 export { GraphBuilder } from './builder';
 export type { ConvOptions, PoolOptions, WeightsSource } from './builder';
 export { Model } from './model';
 export type { LayerInfo, StepProfile, CompileOptions, RunOptions, Tensor, IntegerTensor, Feeds } from './model';
 // The graph IR, named by GraphBuilder.graph, GraphBuilder.node()'s attrs and LoadOnnxOptions.constantInputs.
-export type { Graph, Node, ValueInfo, AttrValue, IntTensor, SubGraph } from './graph/ir';
+export type { Graph, Node, ValueInfo, AttrValue, IntTensor, SubGraph, DerivedWeight } from './graph/ir';
 export * from '../models/index';
 export * from './errors';
 export { liftC4, groupConvC4, orientationPoolC4, c4DigitNet } from './equivariant';
@@ -32,10 +33,10 @@ export { fit, accuracy } from './train/fit';
 export type { Dataset, FitOptions, FitProgress, EpochResult } from './train/fit';
 export { initWeights } from './train/init';
 export {
-  ready as initAugmentation, augmentation, randomAffine, randomRotation, randomHorizontalFlip, randomResizedCrop, colorJitter,
+  initAugmentation, augmentation, randomAffine, randomRotation, randomHorizontalFlip, randomResizedCrop, colorJitter,
   gaussianNoise, normalize, affine, rotate, hflip, resizedCrop, adjustBrightness, adjustContrast, adjustSaturation, adjustHue,
   addGaussianNoise,
 } from './train/augment';
 export type {
-  Augmentation, AugmentationOptions, Transform, AffineParams, CropBox, RandomAffineOptions, RandomResizedCropOptions, ColorJitterOptions,
+  Augmentation, AugmentationOptions, DrawnParams, Transform, AffineParams, CropBox, RandomAffineOptions, RandomResizedCropOptions, ColorJitterOptions,
 } from './train/augment';

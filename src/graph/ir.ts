@@ -94,9 +94,13 @@ export interface Graph {
 
 /** A weight computed from others (e.g. a C4 filter bank from its learned filters). */
 export interface DerivedWeight {
+  /** The weight the graph reads. */
   name: string;
+  /** Its shape. */
   shape: number[];
+  /** The declared (state_dict) weights it is computed from. */
   from: string[];
+  /** Computes it from `from`'s tensors, in order. */
   fn: (ts: Tensor[]) => Float32Array;
 }
 

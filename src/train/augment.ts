@@ -31,6 +31,14 @@ export async function ready(rt?: HostRuntime): Promise<void> {
   runtime = rt ?? (await hostRuntime());
 }
 
+/**
+ * Load the kernels the augmentation transforms run on (once; the shared host instance). Every
+ * transform, pipeline and functional form is synchronous afterwards; before, it is a ValueError.
+ */
+export function initAugmentation(): Promise<void> {
+  return ready();
+}
+
 function rtOrThrow(): HostRuntime {
   if (!runtime) throw new ValueError('augmentation: call `await ready()` (from src/train/augment) before applying transforms');
   return runtime;
@@ -153,9 +161,13 @@ function opAffine(rt: HostRuntime, x: Buf, params: AffineParams[]): Buf {
 
 /** A crop box in input pixels (torchvision's top, left, height, width). */
 export interface CropBox {
+  /** First row, in input pixels (may lie outside the image: zeros there). */
   top: number;
+  /** First column, in input pixels. */
   left: number;
+  /** Rows taken. */
   height: number;
+  /** Columns taken. */
   width: number;
 }
 
@@ -296,14 +308,17 @@ export function addGaussianNoise(batch: Tensor, std: number | readonly number[],
 
 /** What a transform drew for one batch: its name and one parameter record per image. */
 export interface DrawnParams {
+  /** The transform's name (e.g. 'randomAffine'). */
   transform: string;
+  /** What it drew for each image of the batch, in batch order. */
   perImage: unknown[];
 }
 
 /** A random (or fixed) transform for {@link augmentation}; make one with the factories below. */
 export interface Transform {
+  /** The factory that made it (e.g. 'colorJitter'). */
   readonly name: string;
-  /** Draws this batch's parameters and applies them to the batch in wasm memory (internal). */
+  /** @internal Draws this batch's parameters and applies them to the batch in wasm memory. */
   run(rt: HostRuntime, x: Buf, rng: Rng): { out: Buf; drawn: unknown[] };
 }
 
@@ -414,7 +429,9 @@ export function randomHorizontalFlip(p = 0.5): Transform {
 
 /** Options of {@link randomResizedCrop}: torchvision's defaults scale [0.08, 1], ratio [3/4, 4/3]. */
 export interface RandomResizedCropOptions {
+  /** Range of the crop's area as a fraction of the image's (default [0.08, 1]). */
   scale?: readonly [number, number];
+  /** Range of the crop's aspect ratio width / height, drawn log-uniformly (default [3/4, 4/3]). */
   ratio?: readonly [number, number];
 }
 
@@ -464,9 +481,13 @@ export function randomResizedCrop(size: number | readonly [number, number], opti
 
 /** Options of {@link colorJitter}: torchvision ColorJitter's (a number d: [max(0, 1 − d), 1 + d]; hue h: [−h, h]). */
 export interface ColorJitterOptions {
+  /** Factor range: d gives [max(0, 1 - d), 1 + d], or a [min, max] pair. */
   brightness?: number | readonly [number, number];
+  /** Factor range, as brightness. */
   contrast?: number | readonly [number, number];
+  /** Factor range, as brightness (three channels). */
   saturation?: number | readonly [number, number];
+  /** Hue shift range in turns: h gives [-h, h] (h ≤ 0.5), or a pair within [-0.5, 0.5]. */
   hue?: number | readonly [number, number];
 }
 

@@ -9,19 +9,27 @@ import type { TrainStepOptions } from './trainer';
 
 /** Samples stacked along the first axis: inputs and their targets (class indices or tensors). */
 export interface Dataset {
+  /** Inputs, samples along axis 0 (e.g. [N, C, H, W]). */
   x: Tensor;
+  /** Class indices (one per sample) or target tensors (samples along axis 0). */
   y: Int32Array | Tensor;
 }
 
 /** What onProgress receives after every batch. */
 export interface FitProgress {
+  /** Current epoch, from 1. */
   epoch: number;
+  /** Epochs in all. */
   epochs: number;
+  /** Batch within the epoch, from 1. */
   batch: number;
+  /** Batches per epoch. */
   batches: number;
   /** This batch's loss, and the mean over the epoch so far. */
   loss: number;
+  /** Mean loss over the epoch's batches so far. */
   meanLoss: number;
+  /** Learning rate of this batch (the optimizer's times the schedule's factor). */
   lr: number;
   /** Samples per second over the epoch so far. */
   samplesPerSecond: number;
@@ -29,17 +37,25 @@ export interface FitProgress {
 
 /** One row per epoch. */
 export interface EpochResult {
+  /** The epoch, from 1. */
   epoch: number;
+  /** Mean training loss over its batches. */
   loss: number;
+  /** Learning rate of its last batch. */
   lr: number;
   /** Held-out accuracy (class-index targets) when validation data was given. */
   accuracy?: number;
+  /** Wall time of the epoch's training (validation excluded). */
   seconds: number;
 }
 
+/** Options of fit(): the loop's, and trainStep()'s for every step. */
 export interface FitOptions extends TrainStepOptions {
+  /** Passes over the data. */
   epochs: number;
+  /** Samples per step (the last batch of an epoch may be smaller). */
   batchSize: number;
+  /** Update rule and hyper-parameters (sgd(), adam(), adamw(), rmsprop()). */
   optimizer: Optimizer;
   /** Factor on the optimizer's learning rates, by (fractional) epoch. */
   schedule?: Schedule;
@@ -49,6 +65,7 @@ export interface FitOptions extends TrainStepOptions {
   augment?: (x: Tensor, epoch: number) => Tensor;
   /** Shuffle the samples each epoch (default true), with this seed (default 0). */
   shuffle?: boolean;
+  /** Seed of the shuffles (default 0). */
   seed?: number;
   /** Held-out data: accuracy after each epoch. */
   validation?: Dataset;

@@ -8,7 +8,9 @@ import { ValueError } from '../errors';
 export interface ParamGroup {
   /** Parameters whose state_dict name starts with one of these prefixes (or equals it). */
   prefixes: string[];
+  /** This group's learning rate (default: the optimizer's). */
   lr?: number;
+  /** This group's weight decay (default: the optimizer's; 0 is the usual choice for biases and norms). */
   weightDecay?: number;
 }
 
@@ -23,24 +25,37 @@ interface Common {
 
 /** torch.optim.SGD. */
 export interface SgdOptimizer extends Common {
+  /** Which update rule. */
   kind: 'sgd';
+  /** Momentum factor (0: plain SGD). */
   momentum: number;
+  /** Dampening of the gradient added to the momentum buffer. */
   dampening: number;
+  /** Nesterov momentum. */
   nesterov: boolean;
 }
 /** torch.optim.Adam (decoupled: false) and torch.optim.AdamW (decoupled: true). */
 export interface AdamOptimizer extends Common {
+  /** Which update rule: L2 penalty in the gradient ('adam') or decoupled decay ('adamw'). */
   kind: 'adam' | 'adamw';
+  /** Decay rates of the first and second moment averages. */
   betas: [number, number];
+  /** Added to the denominator for numerical stability. */
   eps: number;
+  /** Use the maximum of past second moments (AMSGrad). */
   amsgrad: boolean;
 }
 /** torch.optim.RMSprop. */
 export interface RmspropOptimizer extends Common {
+  /** Which update rule. */
   kind: 'rmsprop';
+  /** Smoothing constant of the squared-gradient average. */
   alpha: number;
+  /** Added to the denominator for numerical stability. */
   eps: number;
+  /** Momentum factor (0: none). */
   momentum: number;
+  /** Normalise by the gradient's estimated variance (centered RMSprop). */
   centered: boolean;
 }
 /** An optimizer's settings (from sgd(), adam(), adamw() or rmsprop()); its state lives with the model. */

@@ -32,6 +32,7 @@ export interface TrainHost {
 /** Which loss trainStep computes on the model's first output. */
 export type Loss = 'cross-entropy' | 'bce-with-logits' | 'mse' | 'smooth-l1';
 
+/** Options of model.trainStep() (and fit(), which passes them on). */
 export interface TrainStepOptions {
   /** Default: 'cross-entropy' for Int32Array targets, else 'mse'. */
   loss?: Loss;

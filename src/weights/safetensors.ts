@@ -291,6 +291,7 @@ export function loadSafetensors(source: ByteSource, options: ReadOptions = {}): 
 
 /** Anything with a state_dict (a Model): saveSafetensors(model) writes its weights. */
 export interface HasStateDict {
+  /** The tensors by name; with `optimizer`, the optimizer's state too. */
   stateDict(options?: { optimizer?: boolean }): Map<string, Tensor>;
 }
 
