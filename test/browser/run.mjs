@@ -3,6 +3,7 @@
 // page computes with the same built package in Node. The page is served cross-origin isolated
 // (COOP/COEP, so SharedArrayBuffer exists) and must run models on 2 threads with the 1-thread
 // results; loaded again without those headers, it must warn once and fall back to 1 thread.
+// test/browser/transfer.html fine-tunes a frozen backbone's new head there on 2 threads.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -92,6 +93,31 @@ try {
       check(y.length === result.conv.length && y.every((v, i) => Math.abs(v - result.conv[i]) <= 1e-6 * Math.max(1, Math.abs(v))), 'ONNX Conv2d output in Chromium equals Node');
     }
     checkThreads(threads, true);
+  }
+  // transfer learning in the page on 2 threads: same losses as Node on 1 thread, bit for bit
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    page.on('console', (m) => console.log(`[transfer] ${m.text()}`));
+    await page.goto(`http://127.0.0.1:${port}/test/browser/transfer.html`);
+    await page.waitForFunction(() => window.transfer !== undefined, null, { timeout: 180_000 });
+    const t = await page.evaluate(() => window.transfer);
+    check(t.ok, `transfer learning page ran${t.ok ? '' : `: ${t.error}`}`);
+    if (t.ok) {
+      // the module instance the task imports (the package's default entry), on 1 thread
+      const { init } = await import('../../dist/index.js');
+      await init({ wasm: readFileSync(join(ROOT, 'dist/wasmcnn.wasm')), threads: 1 });
+      const { transferLearning } = await import('../transfer-task.js');
+      const ref = await transferLearning();
+      check(t.threads === 2, `transfer learning: the page's model trained on ${t.threads} threads (2 asked)`);
+      check(t.frozenSame && t.headChanged, `transfer learning: frozen backbone unchanged (${t.frozenSame}), new head trained (${t.headChanged})`);
+      check(t.losses[t.losses.length - 1] < t.losses[0], `transfer learning: loss ${t.losses.map((l) => l.toFixed(4)).join(' -> ')} falls`);
+      check(same(t.losses, ref.losses) && same(t.logits, ref.logits), 'transfer learning: Chromium on 2 threads gives the losses and logits of Node on 1 thread bit for bit');
+    }
+  } catch (e) {
+    check(false, `transfer learning page: ${e.message.split('\n')[0]}`);
+  } finally {
+    await context.close();
   }
   const plain = await load('?no-isolation');
   if (plain.error) check(false, `page without COOP/COEP did not report: ${plain.error}`);
