@@ -111,6 +111,49 @@ export interface Program {
  * Plan `g` (shapes inferred for one input shape): buffers for every value, then one step per
  * node. `params` maps trainable names to their buffers; `trainable` says which get gradients.
  */
+/**
+ * Offsets of the activation gradients in one arena. Backward runs the nodes in reverse, so with
+ * t = nodes - index as backward time, grad(v) is live from its last consumer's step (graph
+ * outputs and unconsumed values: from the start) to its producer's; overlapping lives get
+ * disjoint bytes (first fit in offset order). Also the gradients no step writes.
+ */
+function gradientArena(
+  g: Graph, reach: Set<string>, params: Map<string, unknown>, shape: (v: string) => number[],
+): { offsets: Map<string, number>; size: number; unwritten: string[] } {
+  const N = g.nodes.length;
+  const producer = new Map<string, number>();
+  const lastUse = new Map<string, number>();
+  g.nodes.forEach((n, i) => {
+    for (const o of n.outputs) if (o && reach.has(o) && !params.has(o)) producer.set(o, i);
+    for (const x of n.inputs) if (x && reach.has(x) && !params.has(x)) lastUse.set(x, i);
+  });
+  const outputs = new Set(g.outputs.map((o) => o.name));
+  const unwritten: string[] = [];
+  const items = [...producer].map(([name, p]) => {
+    const last = lastUse.get(name);
+    if (last === undefined && !outputs.has(name)) unwritten.push(name);
+    // the loss writes the outputs' gradients before the first step
+    const start = last === undefined || outputs.has(name) ? 0 : N - last;
+    return { name, bytes: Math.ceil((Math.max(numel(shape(name)), 1) * 4) / 64) * 64, start, end: N - p };
+  });
+  items.sort((a, b) => a.start - b.start || b.bytes - a.bytes);
+  const offsets = new Map<string, number>();
+  let live: { off: number; bytes: number; end: number }[] = [];
+  let size = 0;
+  for (const it of items) {
+    live = live.filter((b) => b.end >= it.start).sort((a, b) => a.off - b.off);
+    let off = 0;
+    for (const b of live) {
+      if (b.off - off >= it.bytes) break;
+      off = Math.max(off, b.off + b.bytes);
+    }
+    live.push({ off, bytes: it.bytes, end: it.end });
+    offsets.set(it.name, off);
+    size = Math.max(size, off + it.bytes);
+  }
+  return { offsets, size, unwritten };
+}
+
 /** Below this many multiply-accumulates a kernel call runs on the calling thread (as inference plans do). */
 const MIN_PARALLEL_MACS = 100_000;
 
@@ -147,13 +190,15 @@ export function planProgram(
     return p;
   };
   for (const n of g.nodes)
-    for (const o of n.outputs) {
-      if (!o) continue;
-      ptrs.set(o, alloc(numel(shape(o))));
-      if (reach.has(o)) grads.set(o, alloc(numel(shape(o))));
-    }
-  // the first backward step to write an input's gradient (its last consumer) overwrites it
-  const written = new Set<string>();
+    for (const o of n.outputs) if (o) ptrs.set(o, alloc(numel(shape(o))));
+  // activation gradients share one arena: grad(v) lives from the backward step of v's last
+  // consumer (which overwrites it) to that of v's producer (which reads it last)
+  const { offsets, size, unwritten } = gradientArena(g, reach, params, shape);
+  const arena = mem.alloc(size);
+  for (const [name, off] of offsets) grads.set(name, arena + off);
+  // the first backward step to write an input's gradient (its last consumer) overwrites it;
+  // graph outputs already hold the loss's gradient, which every consumer adds to
+  const written = new Set<string>(g.outputs.map((o) => o.name));
   const sinkOrder = new Map<Node, Set<string>>();
   for (let i = g.nodes.length - 1; i >= 0; i--) {
     const n = g.nodes[i];
@@ -213,6 +258,8 @@ export function planProgram(
     if (s.backward && n.outputs.some((o) => o && reach.has(o))) prog.backward.push(s.backward);
   }
   prog.backward.reverse();
+  // a gradient nothing writes (an unused output) is zero, not another value's leftovers
+  if (unwritten.length) prog.backward.unshift(() => unwritten.forEach((v) => k.fill_f32(grads.get(v)!, numel(shape(v)), 0)));
   for (const s of slots) s.ptr = mem.alloc(s.bytes);
   for (const i of g.inputs) prog.inPtr.set(i.name, ptrs.get(i.name)!);
   for (const o of g.outputs) {
