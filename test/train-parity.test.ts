@@ -9,7 +9,7 @@
 // tensor) from its kink. It does so by shifting the producing layer's bias per channel: the
 // initial biases for step 1 (`overrides`, applied here on top of the synthetic weights) and
 // deltas added to the biases after step 1 for step 2 (`shift2`, applied here between the steps).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { c4DigitNet, modelBuilder, sgd } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
@@ -41,7 +41,6 @@ const fixtures: Fixture[] = readdirSync(DIR)
   .filter((f) => f.endsWith('.json') && !f.startsWith('optim') && !f.startsWith('augment') && !f.startsWith('loss'))
   .sort()
   .map((f) => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')));
-void existsSync;
 
 /**
  * Largest |a_i - b_i| over the samples, relative to the largest |b_i| or `floor` if that is larger.
