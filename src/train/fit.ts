@@ -6,6 +6,7 @@ import type { Tensor } from '../graph/ir';
 import type { Model } from '../model';
 import type { Optimizer, Schedule } from './optim';
 import type { TrainStepOptions } from './trainer';
+import { Rng } from './rng';
 
 /** Samples stacked along the first axis: inputs and their targets (class indices or tensors). */
 export interface Dataset {
@@ -71,18 +72,6 @@ export interface FitOptions extends TrainStepOptions {
   validation?: Dataset;
 }
 
-/** A small seeded generator (mulberry32) for the epoch shuffles. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function rows(x: Tensor, what: string): number {
   if (!x || !(x.data instanceof Float32Array) || !Array.isArray(x.shape) || x.shape.length < 1)
     throw new ValueError(`fit: ${what} must be a tensor { data: Float32Array, shape } with samples along axis 0`);
@@ -130,7 +119,7 @@ export async function fit(model: Model, data: Dataset, o: FitOptions): Promise<E
   if (yn !== n) throw new ShapeError(`fit: ${n} inputs but ${yn} targets`);
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new ValueError(`fit: epochs must be a positive integer, got ${o.epochs}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new ValueError(`fit: batchSize must be a positive integer, got ${o.batchSize}`);
-  const rand = mulberry32(o.seed ?? 0);
+  const rng = new Rng(o.seed ?? 0);
   const order = Array.from({ length: n }, (_, i) => i);
   const batches = Math.ceil(n / o.batchSize);
   const history: EpochResult[] = [];
@@ -139,7 +128,7 @@ export async function fit(model: Model, data: Dataset, o: FitOptions): Promise<E
     model.train();
     if (o.shuffle !== false)
       for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
+        const j = Math.floor(rng.next() * (i + 1));
         [order[i], order[j]] = [order[j], order[i]];
       }
     const t0 = performance.now();

@@ -6,49 +6,16 @@
 // the step's seed salted by the node's position, as the Dropout rule (shape.ts) does. Backward:
 // dx = dy * mask, the same mask broadcast over each sample.
 import type { Node } from '../../graph/ir';
-import { numel } from '../../graph/ir';
 import { ShapeError, UnsupportedOpError } from '../../errors';
 import type { TrainCtx, TrainStep } from '../program';
-import { addStep, binaryStep, copyStep, sinkFrom } from './util';
+import { maskedRule } from './shape';
 
-/** The seed a DropPath or Dropout node at position `index` of the graph draws its mask from. */
-export function maskSeed(stepSeed: number, index: number): number {
-  return (stepSeed + Math.imul(index + 1, 0x9e3779b1)) | 0;
-}
-
-/** DropPath: y = x * mask[n] per sample n (mask from dropout_mask_f32 over the batch) in training mode, else y = x. */
+/** DropPath: y = x * mask[n] per sample n in training mode (one mask value per sample), else y = x. */
 export function dropPath(n: Node, ctx: TrainCtx): TrainStep {
-  const { attrFloat, codes } = ctx.lib;
-  const { BIN_MUL } = codes;
-  const p = attrFloat(n, 'ratio', 0);
+  const p = ctx.lib.attrFloat(n, 'ratio', 0);
   const mode = n.attrs.mode ?? 'row';
   if (mode !== 'row') throw new UnsupportedOpError('DropPath', n.name, `mode '${String(mode)}' (only 'row')`);
   if (!(p >= 0 && p < 1)) throw new ShapeError(`DropPath node '${n.name}': ratio must be in [0, 1), got ${p}`);
   const shape = ctx.shape(n.inputs[0]);
-  const count = numel(shape);
-  const N = shape[0];
-  // the mask as [N, 1, ..., 1]: one factor per sample, broadcast over the rest
-  const maskShape = [N, ...shape.slice(1).map(() => 1)];
-  const k = ctx.k;
-  const xp = ctx.ptr(n.inputs[0]);
-  const yp = ctx.ptr(n.outputs[0]);
-  const mask = ctx.keep(N * 4);
-  const apply = binaryStep(ctx, BIN_MUL, yp, xp, shape, mask, maskShape, shape);
-  const copy = copyStep(ctx, yp, xp, count);
-  const index = ctx.graph.nodes.indexOf(n);
-  let masked = false;
-  const forward = () => {
-    masked = ctx.state.training && p > 0;
-    if (!masked) return copy();
-    k.dropout_mask_f32(mask, N, p, maskSeed(ctx.state.seed, index), 0);
-    apply();
-  };
-  if (!ctx.needsGrad(n.inputs[0])) return { forward };
-  const dy = ctx.grad(n.outputs[0]);
-  const s = ctx.sink(n.inputs[0]);
-  const tmp = ctx.scratch(count * 4, 0);
-  const maskedGrad = binaryStep(ctx, BIN_MUL, s.add ? tmp : s.ptr, dy, shape, mask, maskShape, shape);
-  const add = s.add ? addStep(ctx, s.ptr, tmp, count) : () => {};
-  const plain = sinkFrom(ctx, n.inputs[0], dy, count);
-  return { forward, backward: () => (masked ? (maskedGrad(), add()) : plain()) };
+  return maskedRule(n, ctx, p, [shape[0], ...shape.slice(1).map(() => 1)]);
 }

@@ -16,35 +16,51 @@ export function passThrough(n: Node, ctx: TrainCtx): TrainStep {
 }
 
 export function dropout(n: Node, ctx: TrainCtx): TrainStep {
-  const { attrFloat, codes } = ctx.lib;
   const shape = ctx.shape(n.inputs[0]);
-  const count = numel(shape);
-  let p = attrFloat(n, 'ratio', 0.5);
+  let p = ctx.lib.attrFloat(n, 'ratio', 0.5);
   const r = n.inputs[1] ? ctx.constant(n.inputs[1]) : undefined;
   if (n.inputs[1] && !r) throw new UnsupportedOpError('Dropout', n.name, 'a ratio that is not a constant');
   if (r) p = r[0];
   if (n.outputs.length > 1 && n.outputs[1]) throw new UnsupportedOpError('Dropout', n.name, 'the mask output');
   if (!(p >= 0 && p < 1)) throw new UnsupportedOpError('Dropout', n.name, `ratio ${p}`);
+  return maskedRule(n, ctx, p, shape);
+}
+
+/** The seed a Dropout or DropPath node at position `index` of the graph draws its mask from. */
+export function maskSeed(stepSeed: number, index: number): number {
+  return (stepSeed + Math.imul(index + 1, 0x9e3779b1)) | 0;
+}
+
+/**
+ * Inverted dropout of probability p with a mask of `maskShape` broadcast over the input (the
+ * input's shape for Dropout, [N, 1, …] for DropPath): in training mode y = x · mask, the mask
+ * drawn by dropout_mask_f32 from the step's seed salted by the node's position (each node its
+ * own stream); else a copy. Backward: dx = dy · mask, or dy.
+ */
+export function maskedRule(n: Node, ctx: TrainCtx, p: number, maskShape: number[]): TrainStep {
+  const { BIN_MUL } = ctx.lib.codes;
+  const shape = ctx.shape(n.inputs[0]);
+  const count = numel(shape);
   const k = ctx.k;
   const xp = ctx.ptr(n.inputs[0]);
   const yp = ctx.ptr(n.outputs[0]);
-  const mask = ctx.keep(count * 4);
-  const apply = binaryStep(ctx, codes.BIN_MUL, yp, xp, shape, mask, shape, shape);
+  const maskCount = numel(maskShape);
+  const mask = ctx.keep(maskCount * 4);
+  const apply = binaryStep(ctx, BIN_MUL, yp, xp, shape, mask, maskShape, shape);
   const copy = copyStep(ctx, yp, xp, count);
-  // each Dropout node draws from its own stream: the step's seed, then the node's position
-  const salt = ctx.graph.nodes.indexOf(n);
+  const index = ctx.graph.nodes.indexOf(n);
   let masked = false;
   const forward = () => {
     masked = ctx.state.training && p > 0;
     if (!masked) return copy();
-    k.dropout_mask_f32(mask, count, p, (ctx.state.seed + Math.imul(salt + 1, 0x9e3779b1)) | 0, 0);
+    k.dropout_mask_f32(mask, maskCount, p, maskSeed(ctx.state.seed, index), 0);
     apply();
   };
   if (!ctx.needsGrad(n.inputs[0])) return { forward };
   const dy = ctx.grad(n.outputs[0]);
   const s = ctx.sink(n.inputs[0]);
   const tmp = ctx.scratch(count * 4, 0);
-  const maskedGrad = binaryStep(ctx, codes.BIN_MUL, s.add ? tmp : s.ptr, dy, shape, mask, shape, shape);
+  const maskedGrad = binaryStep(ctx, BIN_MUL, s.add ? tmp : s.ptr, dy, shape, mask, maskShape, shape);
   const add = s.add ? addStep(ctx, s.ptr, tmp, count) : () => {};
   const plain = sinkFrom(ctx, n.inputs[0], dy, count);
   return { forward, backward: () => (masked ? (maskedGrad(), add()) : plain()) };
