@@ -144,3 +144,44 @@ export function unary_grad_f32(
     default: gradLoop<GNaN>(x, y, dy, dx, n, p0, p1);
   }
 }
+
+/**
+ * PReLU backward (PyTorch's rule: y = x > 0 ? x : a·x), NCHW with one slope per channel
+ * (`perChannel` != 0, slope[C]) or one shared slope: dx = x > 0 ? dy : a·dy (overwritten),
+ * da += Σ over the batch and plane of (x > 0 ? 0 : x·dy) (accumulated; one sum per channel, in
+ * a fixed order: lanes of four, then the plane's remainder).
+ */
+export function prelu_grad_f32(
+  x: usize, slope: usize, dy: usize, dx: usize, dslope: usize, N: i32, C: i32, HW: i32, perChannel: i32,
+): void {
+  const zero = f32x4.splat(0);
+  const full = HW & ~3;
+  for (let c = 0; c < C; c++) {
+    const si = perChannel != 0 ? <usize>c << 2 : 0;
+    const a = load<f32>(slope + si);
+    const va = f32x4.splat(a);
+    let acc = zero;
+    let tail: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const o = (<usize>n * <usize>C + <usize>c) * <usize>HW << 2;
+      let i = 0;
+      for (; i < full; i += 4) {
+        const p = o + (<usize>i << 2);
+        const xv = v128.load(x + p);
+        const g = v128.load(dy + p);
+        const pos = f32x4.gt(xv, zero);
+        v128.store(dx + p, v128.bitselect(g, f32x4.mul(g, va), pos));
+        acc = f32x4.add(acc, v128.andnot(f32x4.mul(xv, g), pos));
+      }
+      for (; i < HW; i++) {
+        const p = o + (<usize>i << 2);
+        const xv = load<f32>(x + p);
+        const g = load<f32>(dy + p);
+        store<f32>(dx + p, xv > 0 ? g : a * g);
+        if (!(xv > 0)) tail += xv * g;
+      }
+    }
+    const sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3) + tail;
+    store<f32>(dslope + si, load<f32>(dslope + si) + sum);
+  }
+}

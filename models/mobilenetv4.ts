@@ -16,7 +16,7 @@
 // Every conv pads symmetrically (timm's default pad_type '': ((s - 1) + d (k - 1)) / 2), the
 // hybrids scale every UIB and MQA output by a learned per-channel layer scale before the residual.
 //
-// Mobile-MQA on the engine: the query 1x1 conv (weights pre-multiplied by 1/sqrt(d)) writes an
+// Mobile-MQA on the engine: the query 1x1 conv (its output scaled by 1/sqrt(d), a Mul that inference folds into the weights) writes an
 // NHWC map [B, H, W, h*d]; its channel-last view reshaped to [B, H*W*h, d] puts every query head
 // of every pixel on its own row, so one batched MatMul against the shared K^T [B, d, M] gives all
 // heads' logits [B, H*W*h, M], Softmax runs over M, and a second MatMul with V [B, M, d] leaves
@@ -83,7 +83,8 @@ function convNormAct(b: GraphBuilder, x: string, p: string, out: number, k: numb
 function layerScale(b: GraphBuilder, x: string, p: string): string {
   const C = b.shape(x)[1];
   b.param(`${p}.gamma`, [C]);
-  const g = b.node('Reshape', [`${p}.gamma`, b.ints([1, C, 1, 1])])[0];
+  // a [C, 1, 1] view of timm's [C] gamma, derived at build (training reaches gamma through it)
+  const g = b.derive(`${p}.gamma_view`, [C, 1, 1], [`${p}.gamma`], ([t]) => t.data);
   return b.mul(x, g);
 }
 
@@ -142,8 +143,9 @@ function mobileMQA(b: GraphBuilder, x: string, p: string, d: BlockDef, stride: n
   // queries, pre-scaled by 1/sqrt(d) through the weights: [B, H*W*heads, d]
   const wq = b.param(`${a}.query.proj.weight`, [heads * dim, C, 1, 1]);
   const scale = dim ** -0.5;
-  const wqs = b.derive(`${a}.query.proj.weight*scale`, [heads * dim, C, 1, 1], [wq], ([t]) => t.data.map((v) => v * scale));
-  const qMap = b.node('Conv', [xn, wqs], { kernel_shape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 }, 1, `${a}.query.proj`)[0];
+  // (a scalar Mul after the conv: inference folds it into the weights, training differentiates it)
+  const qConv = b.node('Conv', [xn, wq], { kernel_shape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 }, 1, `${a}.query.proj`)[0];
+  const qMap = b.mul(qConv, b.constant([scale], [1]));
   const qLast = b.node('Transpose', [qMap], { perm: [0, 2, 3, 1] })[0];
   const q = b.node('Reshape', [qLast, b.ints([B, H * W * heads, dim])])[0];
 

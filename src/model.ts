@@ -34,8 +34,9 @@ import type { Optimizer } from './train/optim';
 import type { TrainLib } from './train/program';
 import { attrFloat, attrInt, attrInts, normAxis } from './ops/attrs';
 import { window2d } from './ops/geometry';
+import { convTransposeGeometry } from './ops/convTranspose';
 import { unaryCode } from './ops/unary';
-import { BIN_ADD, BIN_MUL, BIN_SUB, RED_MAX, RED_MEAN, RED_SUM } from '../assembly/codes';
+import { BIN_ADD, BIN_MUL, BIN_PRELU, BIN_SUB, RED_MAX, RED_MEAN, RED_SUM } from '../assembly/codes';
 import type { Trainer, TrainState, TrainStepOptions } from './train/trainer';
 
 export type { Tensor } from './graph/ir';
@@ -666,8 +667,8 @@ function cloneGraph(g: Graph): Graph {
 
 /** What the lazily loaded trainer reuses from the inference engine (src/train/program.ts TrainLib). */
 const TRAIN_LIB: TrainLib = {
-  attrInt, attrInts, attrFloat, normAxis, window2d, unaryCode, parallelKernels: PARALLEL_KERNELS,
-  codes: { BIN_ADD, BIN_SUB, BIN_MUL, RED_SUM, RED_MEAN, RED_MAX },
+  attrInt, attrInts, attrFloat, normAxis, window2d, convTransposeGeometry, unaryCode, parallelKernels: PARALLEL_KERNELS,
+  codes: { BIN_ADD, BIN_SUB, BIN_MUL, BIN_PRELU, RED_SUM, RED_MEAN, RED_MAX },
 };
 
 /** Float inputs that are settings or buffers, not trainable parameters (PyTorch's count). */

@@ -1,8 +1,9 @@
 // Training parity with PyTorch (issue 16, item 7): each zoo network in its training form takes
-// two SGD steps (momentum 0.9, weight decay 1e-4) with softmax cross-entropy on a synthetic
-// batch, from the synthetic weights both sides regenerate bit-identically; the losses, every
+// two SGD steps (momentum 0.9, weight decay 1e-4) with softmax cross-entropy (classifiers) or MSE
+// against a synthetic target (super-resolution, segmentation maps) on a synthetic batch, from the synthetic weights both sides regenerate bit-identically; the losses, every
 // parameter's step-1 gradient (norm and samples), its values after steps 1 and 2, and the
 // BatchNorm running statistics equal PyTorch's (tools/train_fixtures.py) within 1e-4 relative
+// (2.5e-4 for mobilenetv4_hybrid_medium, where PyTorch's own float32 is 8.9e-5 off its float64)
 // to each tensor's scale. A pre-activation within float32 rounding of a ReLU/ReLU6 kink can fall on
 // either side in any two engines (with 3x3 maps one such pixel moves earlier gradients by ~1e-2),
 // so the generator keeps every one at least tau (50x PyTorch's own float32 deviation of that
@@ -25,8 +26,14 @@ interface Rec {
 interface Fixture {
   name: string;
   inputShape: number[];
-  targets: number[];
+  /** class indices for cross-entropy; absent for the MSE fixtures (dense outputs) */
+  targets?: number[];
+  /** 'mse': the loss is MSE against syntheticInput(outputShape, 'target') */
+  loss?: 'mse';
+  outputShape?: number[];
   losses: number[];
+  /** relative tolerance: 1e-4, or more where PyTorch's own float32 deviates from its float64 by nearly that */
+  tolerance?: number;
   optimizer: { lr: number; momentum: number; weightDecay: number };
   params: Record<string, Rec>;
   buffers: Record<string, { idx: number[]; after2: number[] }>;
@@ -74,7 +81,7 @@ describe('one training step equals PyTorch', () => {
       m.train();
       const opt = sgd(f.optimizer);
       const x = syntheticInput(f.inputShape);
-      const t = Int32Array.from(f.targets);
+      const t = f.loss === 'mse' ? syntheticInput(f.outputShape!, 'target') : Int32Array.from(f.targets!);
       const grads = new Map<string, Float32Array>();
       const after1 = new Map<string, Float32Array>();
       const l1 = await m.trainStep({ [m.inputNames[0]]: x }, t, opt);
@@ -91,6 +98,8 @@ describe('one training step equals PyTorch', () => {
       const l2 = await m.trainStep({ [m.inputNames[0]]: x }, t, opt);
       const sd = m.stateDict();
       const bad: string[] = [];
+      const tol = f.tolerance ?? 1e-4;
+      const worst = { norm: 0, grad: 0, after1: 0, after2: 0 };
       const gmax = Math.max(...Object.values(f.params).flatMap((r) => r.grad.map(Math.abs)));
       for (const [name, r] of Object.entries(f.params)) {
         const g = grads.get(name)!;
@@ -102,14 +111,18 @@ describe('one training step equals PyTorch', () => {
           after1: relErr(after1.get(name)!, r.idx, r.after1),
           after2: relErr(sd.get(name)!.data, r.idx, r.after2),
         };
-        for (const [k, e] of Object.entries(errs)) if (!(e <= 1e-4)) bad.push(`${name} ${k} ${e.toExponential(2)}`);
+        for (const [k, e] of Object.entries(errs)) {
+          if (!(e <= tol)) bad.push(`${name} ${k} ${e.toExponential(2)}`);
+          worst[k as keyof typeof worst] = Math.max(worst[k as keyof typeof worst], e);
+        }
       }
       for (const [name, r] of Object.entries(f.buffers)) {
         const e = relErr(sd.get(name)!.data, r.idx, r.after2);
-        if (!(e <= 1e-4)) bad.push(`${name} ${e.toExponential(2)}`);
+        if (!(e <= tol)) bad.push(`${name} ${e.toExponential(2)}`);
       }
       const lossErr = [Math.abs(l1 - f.losses[0]) / Math.abs(f.losses[0]), Math.abs(l2 - f.losses[1]) / Math.abs(f.losses[1])];
-      lossErr.forEach((e, i) => { if (!(e <= 1e-4)) bad.push(`loss ${i + 1}: ${[l1, l2][i]} vs ${f.losses[i]} (${e.toExponential(2)})`); });
+      lossErr.forEach((e, i) => { if (!(e <= tol)) bad.push(`loss ${i + 1}: ${[l1, l2][i]} vs ${f.losses[i]} (${e.toExponential(2)})`); });
+      console.log(`${f.name}: worst relative error ${Object.entries(worst).map(([k, e]) => `${k} ${e.toExponential(1)}`).join(', ')}`);
       expect(bad).toEqual([]);
       m.dispose();
     }, 120_000);

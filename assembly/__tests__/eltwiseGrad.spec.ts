@@ -1,13 +1,14 @@
 /// <reference types="@as-pect/assembly/types/as-pect" />
 // unary_grad_f32 (eltwiseGrad.ts): central finite differences of the plain f64 forward
 // references (eltwise_ref.ts) away from the kinks, PyTorch 1.13's values at the kinks, and
-// bit-identical results for any split.
+// bit-identical results for any split. prelu_grad_f32 against the derivative of the f64
+// PReLU written out per element.
 import {
   ACT_NONE, ACT_RELU, ACT_CLAMP, ACT_LEAKY, ACT_SIGMOID, ACT_TANH, ACT_HARDSIGMOID,
   ACT_HARDSWISH, ACT_SILU, ACT_GELU_ERF, ACT_GELU_TANH, ACT_ELU, ACT_SELU,
 } from '../codes';
 import { unary_f32 } from '../eltwise';
-import { unary_grad_f32 } from '../eltwiseGrad';
+import { prelu_grad_f32, unary_grad_f32 } from '../eltwiseGrad';
 import { unaryRef } from './eltwise_ref';
 import { rnd, resetRnd } from './math_ref';
 import { SPLITS } from './gemm_ref';
@@ -133,5 +134,37 @@ describe('unary_grad_f32', () => {
     let nan = 0;
     for (let i = 0; i < n; i++) if (isNaN(a[i])) nan++;
     expect(nan).toBe(n);
+  });
+});
+
+describe('prelu_grad_f32', () => {
+  it('equals the f64 derivatives of PReLU per channel and shared (odd planes, x = 0 on the slope side)', () => {
+    const N = 3, C = 5, HW = 11;
+    const n = N * C * HW;
+    resetRnd(11);
+    const x = new StaticArray<f32>(n), dy = new StaticArray<f32>(n), dx = new StaticArray<f32>(n);
+    const a = new StaticArray<f32>(C), da = new StaticArray<f32>(C);
+    for (let i = 0; i < n; i++) {
+      x[i] = i % 7 == 0 ? 0 : <f32>(rnd() * 4 - 2);
+      dy[i] = <f32>(rnd() * 2 - 1);
+    }
+    for (let c = 0; c < C; c++) a[c] = <f32>(0.1 + 0.13 * <f64>c);
+    for (let shared = 0; shared < 2; shared++) {
+      for (let c = 0; c < C; c++) da[c] = 0.5; // accumulates onto what is there
+      prelu_grad_f32(P(x), P(a), P(dy), P(dx), P(da), N, C, HW, shared == 0 ? 1 : 0);
+      const want = new StaticArray<f64>(C);
+      for (let i = 0; i < n; i++) {
+        const c = (i / HW) % C;
+        const slope = <f64>a[shared == 0 ? c : 0];
+        const xv = <f64>x[i], g = <f64>dy[i];
+        // y = x for x > 0, slope * x otherwise (PyTorch: the slope side at x = 0)
+        const ref = xv > 0 ? g : slope * g;
+        expect(Math.abs(<f64>dx[i] - ref) <= 1e-7 * Math.abs(ref)).toBe(true);
+        if (!(xv > 0)) want[shared == 0 ? c : 0] += xv * g;
+      }
+      for (let c = 0; c < (shared == 0 ? C : 1); c++)
+        expect(Math.abs(<f64>da[c] - 0.5 - want[c]) <= 1e-5 * (1 + Math.abs(want[c]))).toBe(true);
+      if (shared == 1) for (let c = 1; c < C; c++) expect(da[c]).toBe(<f32>0.5);
+    }
   });
 });

@@ -14,9 +14,10 @@ import type { InferCtx, OpDef, PlanCtx } from './types';
 import { attrInt, attrInts, attrString, input, MAX_ELEMENTS, MAX_I32, requireConst } from './util';
 import { geomBlock, packWeights, type Window } from './window';
 
-interface Geometry { x: number[]; w: number[]; win: Window; groups: number; oc: number }
+export interface Geometry { x: number[]; w: number[]; win: Window; groups: number; oc: number }
 
-function geometry(n: Node, ctx: InferCtx): Geometry {
+/** Shapes, groups and window (pads resolved from output_shape / auto_pad) of a ConvTranspose node; the training rule reuses it. */
+export function convTransposeGeometry(n: Node, ctx: InferCtx): Geometry {
   const x = ctx.shape(n.inputs[0]);
   const w = ctx.shape(n.inputs[1]);
   if (x.length !== 4)
@@ -82,7 +83,7 @@ export const convTranspose: OpDef = {
   layout: 'nhwc',
   infer(n, ctx) {
     requireConst(ctx, n, [1, 2]);
-    const { x, win, oc } = geometry(n, ctx);
+    const { x, win, oc } = convTransposeGeometry(n, ctx);
     const b = input(n, 2);
     if (b) {
       const bs = ctx.shape(b);
@@ -92,11 +93,11 @@ export const convTranspose: OpDef = {
     return [[x[0], oc, win.oh, win.ow]];
   },
   macs(n, ctx) {
-    const { x, w } = geometry(n, ctx);
+    const { x, w } = convTransposeGeometry(n, ctx);
     return x[0] * x[2] * x[3] * w[0] * w[1] * w[2] * w[3];
   },
   plan(n: Node, ctx: PlanCtx) {
-    const { x, win, groups, oc } = geometry(n, ctx);
+    const { x, win, groups, oc } = convTransposeGeometry(n, ctx);
     const { k } = ctx;
     const weight = ctx.weight(n.inputs[1]);
     const biasName = input(n, 2);

@@ -138,6 +138,7 @@ export interface Kernels {
   global_avgpool_grad_f32(dy: number, dx: number, NC: number, HW: number): void;
   // training: eltwiseGrad.ts / normGrad.ts / loss.ts / optim.ts
   unary_grad_f32(op: number, x: number, y: number, dy: number, dx: number, n: number, p0: number, p1: number, part: number, parts: number): void;
+  prelu_grad_f32(x: number, slope: number, dy: number, dx: number, dslope: number, N: number, C: number, HW: number, perChannel: number): void;
   bn_train_fwd_f32(
     x: number, y: number, N: number, C: number, HW: number, gamma: number, beta: number, eps: number, momentum: number,
     mean: number, invstd: number, runMean: number, runVar: number,

@@ -9,6 +9,7 @@ import { numel } from '../graph/ir';
 import type { Kernels, ParallelKernel } from '../runtime/kernels';
 import type { attrFloat, attrInt, attrInts, normAxis } from '../ops/attrs';
 import type { window2d } from '../ops/geometry';
+import type { convTransposeGeometry } from '../ops/convTranspose';
 import type { unaryCode } from '../ops/unary';
 import type { Pool } from '../runtime/threads';
 import type { Mem } from '../runtime/memory';
@@ -39,10 +40,11 @@ export interface TrainLib {
   attrFloat: typeof attrFloat;
   normAxis: typeof normAxis;
   window2d: typeof window2d;
+  convTransposeGeometry: typeof convTransposeGeometry;
   unaryCode: typeof unaryCode;
   /** assembly/codes.ts op codes the rules use. */
   codes: {
-    BIN_ADD: number; BIN_SUB: number; BIN_MUL: number; RED_SUM: number; RED_MEAN: number; RED_MAX: number;
+    BIN_ADD: number; BIN_SUB: number; BIN_MUL: number; BIN_PRELU: number; RED_SUM: number; RED_MEAN: number; RED_MAX: number;
   };
   /** runtime/kernels.ts PARALLEL_KERNELS: a pooled kernel's index. */
   parallelKernels: readonly string[];

@@ -46,7 +46,7 @@ export function layerRows(g: Graph, notParams: Record<string, number[]>, macs: (
     const skip = notParams[n.op] ?? [];
     let params = 0;
     n.inputs.forEach((i, j) => {
-      const t = i && !skip.includes(j) ? g.initializers.get(i) : undefined;
+      const t = i && !skip.includes(j) && !g.constants?.has(i) ? g.initializers.get(i) : undefined;
       if (t && !counted.has(i)) {
         counted.add(i);
         params += t.data.length;

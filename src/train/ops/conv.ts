@@ -1,12 +1,13 @@
 // Training rules for Conv (dense, grouped, dilated, strided, padded) and depthwise Conv, NCHW.
 // Per image and group: im2col, then Y = W·cols (mm_f32); backward dW += dY·colsᵀ,
 // dcols = Wᵀ·dY scattered back by col2im, db = Σ dY. A 1x1 stride-1 unpadded layer reads the
-// input as its own cols. Depthwise layers run the direct dw_* kernels.
+// input as its own cols. Depthwise layers run the direct dw_* kernels. ConvTranspose is the
+// same pieces in adjoint order.
 import { ShapeError, UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { shapeStr } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
-import { accumulateSink, binaryStep, overwriteSink } from './util';
+import { accumulateSink, binaryStep, inferCtx, overwriteSink } from './util';
 
 export function conv(n: Node, ctx: TrainCtx): TrainStep {
   const x = ctx.shape(n.inputs[0]);
@@ -103,6 +104,66 @@ export function conv(n: Node, ctx: TrainCtx): TrainStep {
           ctx.call('mm_f32', macs, 1, 0, CKK, OHW, OCg, wg, CKK, dyg, OHW, dcols.ptr, OHW, 0, mms.ptr);
           k.col2im_f32(dcols.ptr, Cg, H, W, ...geo, dxg);
         }
+      }
+  };
+  return { forward, backward };
+}
+
+/**
+ * ConvTranspose (grouped, strided, dilated, padded, output_padding / output_shape), NCHW, weight
+ * [C, OC/groups, KH, KW]: the adjoint of Conv. Per image and group, cols = W_gᵀ·X_g is scattered
+ * into Y by col2im; backward gathers dcols = im2col(dY) and gives dX_g = W_g·dcols,
+ * dW_g += X_g·dcolsᵀ, db = Σ dY.
+ */
+export function convTranspose(n: Node, ctx: TrainCtx): TrainStep {
+  const { x, win, groups, oc: OC } = ctx.lib.convTransposeGeometry(n, inferCtx(ctx));
+  const { kh: KH, kw: KW, sh: SH, sw: SW, pt: PT, pl: PL, dh: DH, dw: DW, oh: OH, ow: OW } = win;
+  const [N, C, H, W] = x;
+  const k = ctx.k;
+  const Cg = C / groups;
+  const OCg = OC / groups;
+  const R = OCg * KH * KW; // rows of one group's cols
+  const HW = H * W;
+  const OHW = OH * OW;
+  // im2col/col2im see Y as the "image" and X's grid as the output positions
+  const geo = [KH, KW, SH, SW, PT, PL, DH, DW, H, W] as const;
+  const xp = ctx.ptr(n.inputs[0]);
+  const wp = ctx.ptr(n.inputs[1]);
+  const bName = n.inputs[2] || undefined;
+  const yp = ctx.ptr(n.outputs[0]);
+  const cols = ctx.scratch(R * HW * 4, 0);
+  const mms = ctx.scratch(Math.max(
+    k.mm_scratch_bytes(R, HW, Cg, 1, 0, ctx.threads), k.mm_scratch_bytes(Cg, HW, R, 0, 0, ctx.threads),
+    k.mm_scratch_bytes(Cg, R, HW, 0, 1, ctx.threads),
+  ), 2);
+  const macs = R * HW * Cg;
+  const xAt = (ni: number, g: number) => xp + (ni * C + g * Cg) * HW * 4;
+  const yAt = (base: number, ni: number, g: number) => base + (ni * OC + g * OCg) * OHW * 4;
+  const wAt = (g: number) => wp + g * Cg * R * 4;
+  const biasAdd = bName ? binaryStep(ctx, ctx.lib.codes.BIN_ADD, yp, yp, [N, OC, OHW], ctx.ptr(bName), [OC, 1], [N, OC, OHW]) : undefined;
+  const forward = () => {
+    k.fill_f32(yp, N * OC * OHW, 0);
+    for (let ni = 0; ni < N; ni++)
+      for (let g = 0; g < groups; g++) {
+        ctx.call('mm_f32', macs, 1, 0, R, HW, Cg, wAt(g), R, xAt(ni, g), HW, cols.ptr, HW, 0, mms.ptr);
+        k.col2im_f32(cols.ptr, OCg, OH, OW, ...geo, yAt(yp, ni, g));
+      }
+    biasAdd?.();
+  };
+  if (!ctx.needsGrad(n.outputs[0])) return { forward };
+  const dy = ctx.grad(n.outputs[0]);
+  const wantW = ctx.needsGrad(n.inputs[1]);
+  const gb = bName && ctx.needsGrad(bName) ? ctx.grad(bName) : 0;
+  const gw = wantW ? ctx.grad(n.inputs[1]) : 0;
+  const sx = ctx.needsGrad(n.inputs[0]) ? accumulateSink(ctx, n.inputs[0]) : undefined;
+  const backward = () => {
+    if (gb) k.bias_grad_f32(dy, N, OC, OHW, gb);
+    sx?.before();
+    for (let ni = 0; ni < N; ni++)
+      for (let g = 0; g < groups; g++) {
+        k.im2col_f32(yAt(dy, ni, g), OCg, OH, OW, ...geo, cols.ptr);
+        if (wantW) ctx.call('mm_f32', macs, 0, 1, Cg, R, HW, xAt(ni, g), HW, cols.ptr, HW, gw + g * Cg * R * 4, R, 1, mms.ptr);
+        if (sx) ctx.call('mm_f32', macs, 0, 0, Cg, HW, R, wAt(g), R, cols.ptr, HW, sx.ptr + (ni * C + g * Cg) * HW * 4, HW, 1, mms.ptr);
       }
   };
   return { forward, backward };

@@ -1,5 +1,7 @@
-// Training rules for Gemm (Linear: Y = αA·op(B) + βC) and MatMul with a 2-D right operand:
-// the forward and both gradients are mm_f32 products; the bias gradient sums dY's rows.
+// Training rules for Gemm (Linear: Y = αA·op(B) + βC) and MatMul, with a 2-D right operand
+// (A's leading dims are rows) or batched ([..., M, K]·[..., K, N] with the same batch dims:
+// attention's Q·Kᵀ and P·V): the forward and both gradients are mm_f32 products per batch
+// entry; the bias gradient sums dY's rows.
 import { ShapeError, UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { numel, shapeStr } from '../../graph/ir';
@@ -15,12 +17,15 @@ export function gemm(n: Node, ctx: TrainCtx): TrainStep {
   const transB = isGemm ? attrInt(n, 'transB', 0) : 0;
   if (isGemm && (attrFloat(n, 'alpha', 1) !== 1 || attrFloat(n, 'beta', 1) !== 1))
     throw new UnsupportedOpError('Gemm', n.name, 'training supports alpha = beta = 1 (nn.Linear)');
-  if (b.length !== 2) throw new UnsupportedOpError(n.op, n.name, `training needs a 2-D right operand, got ${shapeStr(b)}`);
-  // MatMul: leading dims of A are rows
+  // batched MatMul: equal batch dims; else B is 2-D and A's leading dims are rows
+  const batched = b.length > 2;
+  if (b.length < 2 || (batched && (a.length !== b.length || a.slice(0, -2).join() !== b.slice(0, -2).join())))
+    throw new UnsupportedOpError(n.op, n.name, `training needs a 2-D right operand or equal batch dims, got ${shapeStr(a)} by ${shapeStr(b)}`);
+  const batch = batched ? numel(b.slice(0, -2)) : 1;
   const K = transA ? a[0] : a[a.length - 1];
-  const M = transA ? a[1] : numel(a) / K;
-  const N = transB ? b[0] : b[1];
-  if ((transB ? b[1] : b[0]) !== K) throw new ShapeError(`${n.op} node '${n.name}': ${shapeStr(a)} by ${shapeStr(b)} do not fit`);
+  const M = transA ? a[1] : numel(a) / K / batch;
+  const N = transB ? b[0] : b[b.length - 1];
+  if ((transB ? b[1] : b[b.length - 2]) !== K) throw new ShapeError(`${n.op} node '${n.name}': ${shapeStr(a)} by ${shapeStr(b)} do not fit`);
   const k = ctx.k;
   const ap = ctx.ptr(n.inputs[0]);
   const bp = ctx.ptr(n.inputs[1]);
@@ -35,8 +40,11 @@ export function gemm(n: Node, ctx: TrainCtx): TrainStep {
   const macs = M * N * K;
   const cShape = cName ? ctx.shape(cName) : [];
   const biasAdd = cName ? binaryStep(ctx, codes.BIN_ADD, yp, yp, [M, N], ctx.ptr(cName), cShape, [M, N]) : undefined;
+  // byte offsets of batch entry i in A, B and Y
+  const oa = M * K * 4, ob = K * N * 4, oy = M * N * 4;
+  const each = (f: (i: number) => void) => () => { for (let i = 0; i < batch; i++) f(i); };
   const forward = () => {
-    ctx.call('mm_f32', macs, transA, transB, M, N, K, ap, lda, bp, ldb, yp, N, 0, mms.ptr);
+    for (let i = 0; i < batch; i++) ctx.call('mm_f32', macs, transA, transB, M, N, K, ap + i * oa, lda, bp + i * ob, ldb, yp + i * oy, N, 0, mms.ptr);
     biasAdd?.();
   };
   if (!ctx.needsGrad(n.outputs[0])) return { forward };
@@ -53,15 +61,16 @@ export function gemm(n: Node, ctx: TrainCtx): TrainStep {
   }
   if (ctx.needsGrad(n.inputs[1])) {
     // dB += Aᵀ·dY ([K][N]), or dY ᵀ·A ([N][K]) when B is stored transposed
-    const gb = ctx.grad(n.inputs[1]);
-    steps.push(transB
-      ? () => ctx.call('mm_f32', macs, 1, 0, N, K, M, dy, N, ap, K, gb, K, 1, mms.ptr)
-      : () => ctx.call('mm_f32', macs, 1, 0, K, N, M, ap, K, dy, N, gb, N, 1, mms.ptr));
+    const s = accumulateSink(ctx, n.inputs[1]);
+    const gb = s.ptr;
+    steps.push(s.before, transB
+      ? each((i) => ctx.call('mm_f32', macs, 1, 0, N, K, M, dy + i * oy, N, ap + i * oa, K, gb + i * ob, K, 1, mms.ptr))
+      : each((i) => ctx.call('mm_f32', macs, 1, 0, K, N, M, ap + i * oa, K, dy + i * oy, N, gb + i * ob, N, 1, mms.ptr)));
   }
   if (ctx.needsGrad(n.inputs[0])) {
     // dA = dY·op(B)ᵀ
     const s = accumulateSink(ctx, n.inputs[0]);
-    steps.push(s.before, () => ctx.call('mm_f32', macs, 0, transB ? 0 : 1, M, K, N, dy, N, bp, ldb, s.ptr, K, 1, mms.ptr));
+    steps.push(s.before, each((i) => ctx.call('mm_f32', macs, 0, transB ? 0 : 1, M, K, N, dy + i * oy, N, bp + i * ob, ldb, s.ptr + i * oa, K, 1, mms.ptr)));
   }
   return { forward, backward: () => steps.forEach((s) => s()) };
 }

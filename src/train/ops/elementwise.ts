@@ -1,15 +1,13 @@
 // Training rules for activations (the forward kernel unary_f32 and its derivative
-// unary_grad_f32 with the same op codes) and broadcasting Add / Sub / Mul.
+// unary_grad_f32 with the same op codes), broadcasting Add / Sub / Mul, and PRelu.
 import { UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
-import { numel } from '../../graph/ir';
-import type { InferCtx } from '../../ops/types';
+import { numel, shapeStr } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
-import { type Addr, binaryStep, overwriteSink, reduceToStep, sinkFrom } from './util';
+import { type Addr, binaryStep, inferCtx, overwriteSink, reduceToStep, sinkFrom } from './util';
 
 export function unary(n: Node, ctx: TrainCtx): TrainStep {
-  const infer: InferCtx = { graph: ctx.graph, opset: ctx.graph.opset, shape: ctx.shape, int: (v) => ctx.graph.intConstants.get(v), float: (v) => ctx.graph.initializers.get(v) };
-  const { act, p0, p1 } = ctx.lib.unaryCode(n, infer);
+  const { act, p0, p1 } = ctx.lib.unaryCode(n, inferCtx(ctx));
   const count = numel(ctx.shape(n.inputs[0]));
   const xp = ctx.ptr(n.inputs[0]);
   const yp = ctx.ptr(n.outputs[0]);
@@ -62,3 +60,33 @@ export function binary(n: Node, ctx: TrainCtx): TrainStep {
   return { forward, backward: () => steps.forEach((s) => s()) };
 }
 
+
+/** PRelu with one slope per channel (PyTorch nn.PReLU(C): slope [C] or [C, 1, 1]) or one shared slope. */
+export function prelu(n: Node, ctx: TrainCtx): TrainStep {
+  const x = ctx.shape(n.inputs[0]);
+  const a = ctx.shape(n.inputs[1]);
+  const y = ctx.shape(n.outputs[0]);
+  const na = numel(a);
+  const C = x.length > 1 ? x[1] : 1;
+  if (!(na === 1 || (na === C && a.length <= x.length - 1 && a[0] === C)))
+    throw new UnsupportedOpError('PRelu', n.name, `training needs one slope or one per channel (axis 1), got slope ${shapeStr(a)} for input ${shapeStr(x)}`);
+  const xp = ctx.ptr(n.inputs[0]);
+  const ap = ctx.ptr(n.inputs[1]);
+  const forward = binaryStep(ctx, ctx.lib.codes.BIN_PRELU, ctx.ptr(n.outputs[0]), xp, x, ap, a, y);
+  if (!ctx.needsGrad(n.outputs[0])) return { forward };
+  const N = x[0];
+  const HW = numel(x) / (N * C);
+  const dy = ctx.grad(n.outputs[0]);
+  const k = ctx.k;
+  // the kernel writes dx whole and adds into da: a slope that takes no gradient adds into scratch
+  const da = ctx.needsGrad(n.inputs[1]) ? ctx.grad(n.inputs[1]) : ctx.scratch(na * 4, 1);
+  const s = ctx.needsGrad(n.inputs[0]) ? overwriteSink(ctx, n.inputs[0]) : undefined;
+  const dx = s ? undefined : ctx.scratch(numel(x) * 4, 0);
+  return {
+    forward,
+    backward: () => {
+      k.prelu_grad_f32(xp, ap, dy, s ? s.dst() : dx!.ptr, typeof da === 'number' ? da : da.ptr, N, C, HW, na === 1 ? 0 : 1);
+      s?.after();
+    },
+  };
+}

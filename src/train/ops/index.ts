@@ -1,9 +1,10 @@
 // The training rules by ONNX op type: every op a network must contain to be trained here.
 import type { TrainRule } from '../program';
-import { conv } from './conv';
+import { conv, convTranspose } from './conv';
 import { dropPath } from './dropPath';
 import { gemm } from './dense';
-import { binary, unary } from './elementwise';
+import { binary, prelu, unary } from './elementwise';
+import { softmax } from './softmax';
 import { batchNorm, channelLayerNorm, layerNorm } from './norm';
 import { globalAvgPool, pool } from './pool';
 import { reduce } from './reduce';
@@ -11,6 +12,7 @@ import { channelShuffle, concat, dropout, passThrough, split, transpose } from '
 
 export const RULES: Record<string, TrainRule> = {
   Conv: conv,
+  ConvTranspose: convTranspose,
   Gemm: gemm,
   MatMul: gemm,
   BatchNormalization: batchNorm,
@@ -19,7 +21,8 @@ export const RULES: Record<string, TrainRule> = {
   GlobalAveragePool: globalAvgPool,
   Relu: unary, Clip: unary, LeakyRelu: unary, Sigmoid: unary, Tanh: unary, HardSigmoid: unary,
   HardSwish: unary, Silu: unary, Gelu: unary, Elu: unary,
-  Add: binary, Sub: binary, Mul: binary,
+  Add: binary, Sub: binary, Mul: binary, PRelu: prelu,
+  Softmax: softmax, LogSoftmax: softmax,
   Reshape: passThrough, Flatten: passThrough, Squeeze: passThrough, Unsqueeze: passThrough, Identity: passThrough,
   Dropout: dropout,
   DropPath: dropPath,

@@ -2,6 +2,7 @@
 // broadcast), summing a gradient back over broadcast axes, and writing an input's gradient
 // whether it is the first share (overwrite) or not (add).
 import { numel } from '../../graph/ir';
+import type { InferCtx } from '../../ops/types';
 import { SINK_SLOT, type TrainCtx } from '../program';
 
 type Step = () => void;
@@ -139,4 +140,10 @@ export function wholeSink(ctx: TrainCtx, name: string, write: (dst: Addr) => Ste
   const w = write(tmp);
   const add = addStep(ctx, s.ptr, tmp, n);
   return () => (w(), add());
+}
+
+/** The inference engine's view of the graph's shapes and constants, for the shared geometry and attribute readers. */
+export function inferCtx(ctx: TrainCtx): InferCtx {
+  const g = ctx.graph;
+  return { graph: g, opset: g.opset, shape: ctx.shape, int: (v) => g.intConstants.get(v), float: (v) => g.initializers.get(v) };
 }
