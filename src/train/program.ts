@@ -10,6 +10,7 @@ import type { Kernels, ParallelKernel } from '../runtime/kernels';
 import type { attrFloat, attrInt, attrInts, normAxis } from '../ops/attrs';
 import type { window2d } from '../ops/geometry';
 import type { unaryCode } from '../ops/unary';
+import type { resizeTables } from '../ops/resize';
 import type { Pool } from '../runtime/threads';
 import type { Mem } from '../runtime/memory';
 import { RULES } from './ops';
@@ -40,6 +41,8 @@ export interface TrainLib {
   normAxis: typeof normAxis;
   window2d: typeof window2d;
   unaryCode: typeof unaryCode;
+  /** A Resize / Upsample node's coordinate rule resolved into per-axis tables (src/ops/resize.ts). */
+  resizeTables: typeof resizeTables;
   /** assembly/codes.ts op codes the rules use. */
   codes: {
     BIN_ADD: number; BIN_SUB: number; BIN_MUL: number; RED_SUM: number; RED_MEAN: number; RED_MAX: number;
