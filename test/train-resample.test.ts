@@ -11,7 +11,7 @@
 // thread's bits.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, modelBuilder, sgd, type Model, type Tensor } from '../src/index';
+import { GraphBuilder, init, initWeights, modelBuilder, sgd, type Model, type Tensor } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
 
 interface T { shape: number[]; data: number[] }
@@ -106,4 +106,113 @@ describe('training through resampling ops equals PyTorch', () => {
       m.dispose();
     });
   }
+});
+
+/** [N, C, H, W] -> the ONNX definitions of DepthToSpace (DCR, CRD) and SpaceToDepth as Reshape / Transpose / Reshape. */
+function byDefinition(b: GraphBuilder, x: string, op: 'DCR' | 'CRD' | 'S2D', r: number): string {
+  const [N, C, H, W] = b.shape(x);
+  const reshape = (v: string, s: number[]) => b.node('Reshape', [v, b.ints(s)])[0];
+  const transpose = (v: string, perm: number[]) => b.node('Transpose', [v], { perm })[0];
+  if (op === 'DCR') return reshape(transpose(reshape(x, [N, r, r, C / (r * r), H, W]), [0, 3, 4, 1, 5, 2]), [N, C / (r * r), H * r, W * r]);
+  if (op === 'CRD') return reshape(transpose(reshape(x, [N, C / (r * r), r, r, H, W]), [0, 1, 4, 2, 5, 3]), [N, C / (r * r), H * r, W * r]);
+  return reshape(transpose(reshape(x, [N, C, H / r, r, W / r, r]), [0, 3, 5, 1, 2, 4]), [N, C * r * r, H / r, W / r]);
+}
+
+describe('DepthToSpace and SpaceToDepth train as their ONNX definitions', () => {
+  for (const op of ['DCR', 'CRD', 'S2D'] as const) {
+    it(op, async () => {
+      const r = op === 'S2D' ? 2 : 3;
+      const inShape = op === 'S2D' ? [2, 3, 10, 6] : [2, 3, 5, 7];
+      const mid = op === 'S2D' ? 5 : 18;
+      const net = (definition: boolean) => {
+        const b = new GraphBuilder();
+        let y = b.conv(b.input('input', inShape), 'conv1', { out: mid, kernel: 3, pad: 1 });
+        if (definition) y = byDefinition(b, y, op, r);
+        else if (op === 'S2D') y = b.node('SpaceToDepth', [y], { blocksize: r })[0];
+        else y = b.node('DepthToSpace', [y], { blocksize: r, mode: op })[0];
+        b.output(b.conv(y, 'conv2', { out: 2, kernel: 3, pad: 1 }), 'out');
+        return b;
+      };
+      const run = async (definition: boolean) => {
+        const b = net(definition);
+        const m = await b.build(initWeights(b.weightShapes(), { seed: 7 }));
+        m.train();
+        const out = b.shape('out');
+        const target = syntheticInput(out);
+        const loss = await m.trainStep({ input: syntheticInput(inShape) }, target, sgd({ lr: 0.1 }), { loss: 'mse' });
+        const g = trainerOf(m).gradient('conv1.weight')!.data.slice();
+        m.dispose();
+        return { loss, g };
+      };
+      const op1 = await run(false);
+      const ref = await run(true);
+      // a permutation moves values without arithmetic: the same bits either way
+      expect(op1.loss).toBe(ref.loss);
+      expect(op1.g).toEqual(ref.g);
+    });
+  }
+});
+
+/** Loss of `steps` SGD steps on one fixed batch. */
+async function steps(m: Model, feeds: Record<string, Tensor>, target: Tensor | Int32Array, lr: number, n: number): Promise<number[]> {
+  const opt = sgd({ lr, momentum: 0.9 });
+  const losses: number[] = [];
+  for (let i = 0; i < n; i++) losses.push(await m.trainStep(feeds, target, opt, target instanceof Int32Array ? {} : { loss: 'mse' }));
+  return losses;
+}
+
+describe('zoo training forms with these ops train (tiny sizes, synthetic weights, fixed batch)', () => {
+  const cases: { name: string; o: Record<string, unknown>; dense: boolean; lr: number }[] = [
+    { name: 'fcn_resnet50', o: { inputSize: 32, batch: 2, numClasses: 3 }, dense: true, lr: 0.002 },
+    { name: 'lraspp_mobilenet_v3_large', o: { inputSize: 64, batch: 2, numClasses: 3 }, dense: true, lr: 0.01 },
+    { name: 'espcn', o: { inputSize: 9, batch: 2, scale: 3, channels: 1 }, dense: true, lr: 0.01 },
+    { name: 'segnet', o: { inputSize: 32, batch: 2, numClasses: 3 }, dense: true, lr: 0.01 },
+    { name: 'alexnet_lrn', o: { inputSize: 67, batch: 2, numClasses: 5 }, dense: false, lr: 0.01 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const b = modelBuilder(c.name, { ...c.o, training: true });
+      expect(b.graph.nodes.some((n) => ['Resize', 'DepthToSpace', 'MaxUnpool', 'LRN'].includes(n.op))).toBe(true);
+      const m = await b.build(syntheticWeights(b.weightShapes()));
+      m.train();
+      const inShape = b.shape(m.inputNames[0]);
+      const feeds = { [m.inputNames[0]]: syntheticInput(inShape) };
+      const out = b.shape(m.outputNames[0]);
+      const target = c.dense ? syntheticInput(out, 'target') : Int32Array.from({ length: out[0] }, (_, i) => i % out[1]);
+      const losses = await steps(m, feeds, target, c.lr, 4);
+      expect(losses.every(Number.isFinite), losses.join()).toBe(true);
+      expect(losses[3], losses.join()).toBeLessThan(losses[0]);
+      m.dispose();
+    }, 300_000);
+  }
+});
+
+describe('the resampling rules on two threads', () => {
+  it('give the same bits as one thread', async () => {
+    const wasm = readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url));
+    const wasmThreads = readFileSync(new URL('../dist/wasmcnn-mt.wasm', import.meta.url));
+    const shape = [2, 3, 48, 48];
+    const run = async (threads: number) => {
+      await init({ wasm, wasmThreads, threads });
+      const b = new GraphBuilder();
+      let y = b.conv(b.input('input', shape), 'conv1', { out: 32, kernel: 3, pad: 1 });
+      y = b.lrn(y, 5, { alpha: 0.4, k: 1.5 });
+      const [p, idx] = b.maxPoolWithIndices(y, { kernel: 3, stride: 2, pad: 1 });
+      y = b.maxUnpool(b.conv(p, 'convm', { out: 32, kernel: 3, pad: 1 }), idx, { kernel: 3, stride: 2, pad: 1, outputSize: [48, 48] });
+      y = b.interpolate(y, { size: [53, 61], mode: 'bilinear' });
+      y = b.pixelShuffle(b.conv(y, 'conv2', { out: 18, kernel: 3, pad: 1 }), 3);
+      b.output(y, 'out');
+      const m = await b.build(initWeights(b.weightShapes(), { seed: 3 }));
+      m.train();
+      const losses = await steps(m, { input: syntheticInput(shape) }, syntheticInput(b.shape('out'), 'target'), 0.05, 2);
+      const w = m.stateDict();
+      m.dispose();
+      return { losses, w };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    await init({ wasm, threads: 1 });
+    expect(two.losses).toEqual(one.losses);
+    for (const [name, t] of one.w) expect(two.w.get(name)!.data, name).toEqual(t.data);
+  }, 120_000);
 });
