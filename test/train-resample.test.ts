@@ -216,3 +216,36 @@ describe('the resampling rules on two threads', () => {
     for (const [name, t] of one.w) expect(two.w.get(name)!.data, name).toEqual(t.data);
   }, 120_000);
 });
+
+describe('the training forward of Resize equals inference in every mode', () => {
+  const modes: Record<string, string | number>[] = [
+    { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_floor' },
+    { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_ceil' },
+    { mode: 'nearest', coordinate_transformation_mode: 'tf_half_pixel_for_nn', nearest_mode: 'ceil' },
+    { mode: 'nearest', coordinate_transformation_mode: 'align_corners', nearest_mode: 'floor' },
+    { mode: 'linear', coordinate_transformation_mode: 'half_pixel' },
+    { mode: 'linear', coordinate_transformation_mode: 'half_pixel_symmetric' },
+    { mode: 'linear', coordinate_transformation_mode: 'asymmetric' },
+    { mode: 'linear', coordinate_transformation_mode: 'align_corners' },
+  ];
+  for (const attrs of modes) {
+    for (const sizes of [[7, 10], [3, 4]]) {
+      it(`${Object.values(attrs).join(' ')} to ${sizes.join('x')}`, async () => {
+        const b = new GraphBuilder();
+        const x = b.input('input', [2, 3, 5, 7]);
+        const y = b.node('Resize', [x, '', '', b.ints([2, 3, ...sizes])], attrs)[0];
+        b.output(b.conv(y, 'conv', { out: 2, kernel: 1 }), 'out');
+        b.output(y, 'resized');
+        const m = await b.build(initWeights(b.weightShapes(), { seed: 5 }));
+        const feeds = { input: syntheticInput([2, 3, 5, 7]) };
+        const want = (await m.run(feeds)).resized.data;
+        m.train();
+        await m.trainStep(feeds, syntheticInput([2, 2, ...sizes], 'target'), sgd({ lr: 0 }), { loss: 'mse' });
+        const tr = (m as unknown as { tr: { made: { mem: { f32: Float32Array }; program: { values: Map<string, number> } } } }).tr.made;
+        const at = tr.program.values.get('resized')! >>> 2;
+        expect(tr.mem.f32.slice(at, at + want.length)).toEqual(want);
+        m.dispose();
+      });
+    }
+  }
+});
