@@ -12,13 +12,21 @@
 import { UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { numel, shapeStr } from '../../graph/ir';
+import type { InferCtx } from '../../ops/types';
 import type { TrainCtx, TrainStep } from '../program';
 import { pool } from './pool';
 import { gatherStep, overwriteSink, wholeSink } from './util';
 
 /** Resize / Upsample (nearest in every nearest_mode, or linear) on 4-D NCHW inputs. */
 export function resize(n: Node, ctx: TrainCtx): TrainStep {
-  const { x, out, linear, ty, tx } = ctx.lib.resizeTables(n, ctx.graph);
+  const g = ctx.graph;
+  // the inference op's view of the graph: shapes, the opset, constant scales and sizes
+  const infer: InferCtx = {
+    graph: g, opset: g.opset, shape: ctx.shape,
+    int: (name) => g.intConstants.get(name),
+    float: (name) => g.initializers.get(name),
+  };
+  const { x, out, linear, ty, tx } = ctx.lib.resizeTables(n, infer);
   const [N, C, H, W] = x;
   const [, , OH, OW] = out;
   const NC = N * C;
