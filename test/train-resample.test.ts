@@ -165,6 +165,7 @@ describe('zoo training forms with these ops train (tiny sizes, synthetic weights
   const cases: { name: string; o: Record<string, unknown>; dense: boolean; lr: number }[] = [
     { name: 'fcn_resnet50', o: { inputSize: 32, batch: 2, numClasses: 3 }, dense: true, lr: 0.002 },
     { name: 'lraspp_mobilenet_v3_large', o: { inputSize: 64, batch: 2, numClasses: 3 }, dense: true, lr: 0.01 },
+    { name: 'deeplabv3_mobilenet_v3_large', o: { inputSize: 64, batch: 2, numClasses: 3 }, dense: true, lr: 0.01 },
     { name: 'espcn', o: { inputSize: 9, batch: 2, scale: 3, channels: 1 }, dense: true, lr: 0.01 },
     { name: 'segnet', o: { inputSize: 32, batch: 2, numClasses: 3 }, dense: true, lr: 0.01 },
     { name: 'alexnet_lrn', o: { inputSize: 67, batch: 2, numClasses: 5 }, dense: false, lr: 0.01 },
@@ -247,5 +248,24 @@ describe('the training forward of Resize equals inference in every mode', () => 
         m.dispose();
       });
     }
+  }
+  for (const mode of ['nearest', 'linear']) {
+    it(`Upsample ${mode} (asymmetric), scales 2 x 1.5`, async () => {
+      const b = new GraphBuilder();
+      const x = b.input('input', [2, 3, 5, 7]);
+      const y = b.node('Upsample', [x, b.constant([1, 1, 2, 1.5], [4])], { mode })[0];
+      b.output(b.conv(y, 'conv', { out: 2, kernel: 1 }), 'out');
+      b.output(y, 'resized');
+      expect(b.shape(y)).toEqual([2, 3, 10, 10]);
+      const m = await b.build(initWeights(b.weightShapes(), { seed: 5 }));
+      const feeds = { input: syntheticInput([2, 3, 5, 7]) };
+      const want = (await m.run(feeds)).resized.data;
+      m.train();
+      await m.trainStep(feeds, syntheticInput([2, 2, 10, 10], 'target'), sgd({ lr: 0 }), { loss: 'mse' });
+      const tr = (m as unknown as { tr: { made: { mem: { f32: Float32Array }; program: { values: Map<string, number> } } } }).tr.made;
+      const at = tr.program.values.get('resized')! >>> 2;
+      expect(tr.mem.f32.slice(at, at + want.length)).toEqual(want);
+      m.dispose();
+    });
   }
 });
