@@ -269,3 +269,36 @@ describe('the training forward of Resize equals inference in every mode', () => 
     });
   }
 });
+
+describe('the training forward of MaxPool indices and MaxUnpool equals inference', () => {
+  for (const outputSize of [undefined, [7, 9], [5, 6]] as ([number, number] | undefined)[]) {
+    it(`2x2/2 on 6x8, output ${outputSize?.join('x') ?? 'default'}`, async () => {
+      const b = new GraphBuilder();
+      const x = b.input('input', [2, 3, 6, 8]);
+      const y = b.conv(x, 'conv', { out: 3, kernel: 1 });
+      const [p, idx] = b.maxPoolWithIndices(y, { kernel: 2 });
+      const u = b.maxUnpool(p, idx, { kernel: 2, outputSize });
+      b.output(b.conv(u, 'conv2', { out: 2, kernel: 1 }), 'out');
+      b.output(idx, 'indices');
+      b.output(u, 'unpooled');
+      const m = await b.build(initWeights(b.weightShapes(), { seed: 9 }));
+      const feeds = { input: syntheticInput([2, 3, 6, 8]) };
+      const want = await m.run(feeds);
+      m.train();
+      await m.trainStep(feeds, syntheticInput(b.shape('out'), 'target'), sgd({ lr: 0 }), { loss: 'mse' });
+      const tr = (m as unknown as { tr: { made: { mem: { f32: Float32Array }; program: { values: Map<string, number> } } } }).tr.made;
+      const got = (v: string) => {
+        const at = tr.program.values.get(v)! >>> 2;
+        return tr.mem.f32.slice(at, at + want[v].data.length);
+      };
+      // the same argmax positions, and the same values there (up to the two engines' 1x1
+      // convolution rounding), zeros elsewhere
+      expect(got('indices')).toEqual(want.indices.data);
+      const un = got('unpooled');
+      const ref = want.unpooled.data;
+      expect(Array.from(un, (v) => v === 0)).toEqual(Array.from(ref, (v) => v === 0));
+      expect(relErr(un, Array.from(ref))).toBeLessThan(1e-6);
+      m.dispose();
+    });
+  }
+});
