@@ -50,6 +50,12 @@ export function resize_fwd_f32(
       const ty = tabY + <usize>oh * ENTRY;
       const r0 = xp + <usize>load<i32>(ty) * rowB;
       if (linear == 0) {
+        // a row that reads the same input row as the one before (nearest upsampling) is its copy
+        if (oh > 0 && load<i32>(ty) == load<i32>(ty - ENTRY)) {
+          memory.copy(yo, yo - (<usize>OW << 2), <usize>OW << 2);
+          yo += <usize>OW << 2;
+          continue;
+        }
         for (let ow = 0; ow < OW; ow++) {
           store<f32>(yo, ldf(r0, load<i32>(tabX + <usize>ow * ENTRY)));
           yo += 4;
