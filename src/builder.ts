@@ -255,14 +255,72 @@ export class GraphBuilder {
     return C > 1 && r > 1 ? this.node('ChannelShuffle', [y], { groups: r * r })[0] : y;
   }
 
-  private pool(op: string, x: string, o: PoolOptions): string {
+  /**
+   * F.interpolate(x, size | scale_factor, mode) on [N, C, H, W] as torch.onnx exports it (ONNX
+   * Resize): 'nearest' is asymmetric / floor, 'bilinear' is pytorch_half_pixel, or align_corners
+   * with `alignCorners`. Give `size` ([H, W]) or `scale` (one factor or [sh, sw]; the output is
+   * floor(in·scale), the coordinates use the factor itself, as torch without recompute_scale_factor).
+   */
+  interpolate(
+    x: string,
+    o: { size?: [number, number]; scale?: number | [number, number]; mode?: 'nearest' | 'bilinear'; alignCorners?: boolean },
+  ): string {
+    const mode = o.mode ?? 'nearest';
+    if ((o.size === undefined) === (o.scale === undefined)) throw new ShapeError('interpolate: give exactly one of size and scale');
+    if (mode === 'nearest' && o.alignCorners) throw new ShapeError('interpolate: align_corners applies to bilinear only');
+    const attrs: Record<string, AttrValue> = mode === 'nearest'
+      ? { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }
+      : { mode: 'linear', coordinate_transformation_mode: o.alignCorners ? 'align_corners' : 'pytorch_half_pixel' };
+    if (o.size) {
+      const [N, C] = this.shape(x);
+      return this.node('Resize', [x, '', '', this.ints([N, C, o.size[0], o.size[1]])], attrs)[0];
+    }
+    const [sh, sw] = pair(o.scale, 1);
+    return this.node('Resize', [x, '', this.constant([1, 1, sh, sw], [4])], attrs)[0];
+  }
+  /**
+   * nn.MaxPool2d(return_indices=True): the pooled map and its argmax indices (ONNX MaxPool's
+   * second output: flat NCHW positions in the input, carried as float32 values).
+   */
+  maxPoolWithIndices(x: string, o: PoolOptions): [string, string] {
+    const [y, i] = this.node('MaxPool', [x], this.poolAttrs('MaxPool', o), 2);
+    return [y, i];
+  }
+  /**
+   * nn.MaxUnpool2d(kernel, stride, padding)(x, indices, output_size): each value put back where
+   * `indices` (from {@link GraphBuilder.maxPoolWithIndices}) says, zeros elsewhere. The output is
+   * (in − 1)·stride − 2·pad + kernel per spatial dim unless `outputSize` ([H, W]) is given.
+   */
+  maxUnpool(x: string, indices: string, o: { kernel: number | [number, number]; stride?: number | [number, number]; pad?: number | [number, number]; outputSize?: [number, number] }): string {
+    const k = pair(o.kernel, 1);
+    const attrs: Record<string, AttrValue> = { kernel_shape: k, strides: pair(o.stride ?? o.kernel, 1), pads: pads(o.pad) };
+    const inputs = [x, indices];
+    if (o.outputSize) {
+      const [N, C] = this.shape(x);
+      inputs.push(this.ints([N, C, o.outputSize[0], o.outputSize[1]]));
+    }
+    return this.node('MaxUnpool', inputs, attrs)[0];
+  }
+  /**
+   * nn.LocalResponseNorm(size, alpha, beta, k) (ONNX LRN, across channels):
+   * y = x / (k + alpha/size · Σ window x²)^beta; PyTorch's defaults alpha 1e-4, beta 0.75, k 1.
+   */
+  lrn(x: string, size: number, o: { alpha?: number; beta?: number; k?: number } = {}): string {
+    return this.node('LRN', [x], { size, alpha: o.alpha ?? 1e-4, beta: o.beta ?? 0.75, bias: o.k ?? 1 })[0];
+  }
+
+  private poolAttrs(op: string, o: PoolOptions): Record<string, AttrValue> {
     const k = pair(o.kernel, 1);
     const attrs: Record<string, AttrValue> = {
       kernel_shape: k, strides: pair(o.stride ?? o.kernel, 1), pads: pads(o.pad), ceil_mode: o.ceilMode ? 1 : 0,
     };
     if (o.dilation !== undefined) attrs.dilations = pair(o.dilation, 1);
     if (op === 'AveragePool') attrs.count_include_pad = o.countIncludePad ?? true ? 1 : 0;
-    return this.node(op, [x], attrs)[0];
+    return attrs;
+  }
+
+  private pool(op: string, x: string, o: PoolOptions): string {
+    return this.node(op, [x], this.poolAttrs(op, o))[0];
   }
 
   /** Names and shapes of every weight this network needs. */

@@ -36,6 +36,7 @@ import { attrFloat, attrInt, attrInts, normAxis } from './ops/attrs';
 import { window2d } from './ops/geometry';
 import { convTransposeGeometry } from './ops/convTranspose';
 import { unaryCode } from './ops/unary';
+import { resizeTables } from './ops/resize';
 import { BIN_ADD, BIN_MUL, BIN_PRELU, BIN_SUB, RED_MAX, RED_MEAN, RED_SUM } from '../assembly/codes';
 import type { Trainer, TrainState, TrainStepOptions } from './train/trainer';
 
@@ -667,7 +668,7 @@ function cloneGraph(g: Graph): Graph {
 
 /** What the lazily loaded trainer reuses from the inference engine (src/train/program.ts TrainLib). */
 const TRAIN_LIB: TrainLib = {
-  attrInt, attrInts, attrFloat, normAxis, window2d, convTransposeGeometry, unaryCode, parallelKernels: PARALLEL_KERNELS,
+  attrInt, attrInts, attrFloat, normAxis, window2d, convTransposeGeometry, unaryCode, resizeTables, parallelKernels: PARALLEL_KERNELS,
   codes: { BIN_ADD, BIN_SUB, BIN_MUL, BIN_PRELU, RED_SUM, RED_MEAN, RED_MAX },
 };
 

@@ -163,6 +163,16 @@ export function resizeTable(p: Plan, len: number, outLen: number, scale: number)
   return t;
 }
 
+/**
+ * A Resize / Upsample node resolved as its plan does: input and output shapes, nearest or
+ * linear, and the per-axis tables (rows, columns) in assembly/resize.ts's layout. The training
+ * rule (src/train/ops/resample.ts) runs on these.
+ */
+export function resizeTables(n: Node, ctx: InferCtx): { x: number[]; out: number[]; linear: boolean; ty: Int32Array; tx: Int32Array } {
+  const p = resolve(n, ctx);
+  return { x: p.x, out: p.out, linear: p.linear, ty: resizeTable(p, p.x[2], p.out[2], p.scale[0]), tx: resizeTable(p, p.x[3], p.out[3], p.scale[1]) };
+}
+
 export const resize: OpDef = {
   ops: ['Resize', 'Upsample'],
   layout: 'nhwc',
@@ -170,11 +180,11 @@ export const resize: OpDef = {
     return [resolve(n, ctx).out];
   },
   plan(n: Node, ctx: PlanCtx) {
-    const p = resolve(n, ctx);
+    const p = resizeTables(n, ctx);
     const [N, C, H, W] = p.x;
     const [, , OH, OW] = p.out;
-    const ty = ctx.mem.putI32(resizeTable(p, H, OH, p.scale[0]));
-    const tx = ctx.mem.putI32(resizeTable(p, W, OW, p.scale[1]));
+    const ty = ctx.mem.putI32(p.ty);
+    const tx = ctx.mem.putI32(p.tx);
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
     const k = ctx.k;

@@ -193,6 +193,27 @@ export interface Kernels {
   aug_normal_f32(seed: number, k: number): number;
   aug_noise_f32(N: number, CHW: number, x: number, y: number, stds: number, seed: number, clip: number): void;
   aug_normalize_f32(N: number, C: number, HW: number, x: number, y: number, mean: number, std: number): void;
+  // training: resizeGrad.ts (NCHW planes; resize tables as assembly/resize.ts; unpool indices flat NCHW floats)
+  resize_fwd_f32(
+    x: number, y: number, NC: number, H: number, W: number, OH: number, OW: number, tabY: number, tabX: number, linear: number,
+    part: number, parts: number,
+  ): void;
+  resize_grad_f32(
+    dy: number, dx: number, NC: number, H: number, W: number, OH: number, OW: number, tabY: number, tabX: number, linear: number,
+    part: number, parts: number,
+  ): void;
+  maxunpool_fwd_f32(x: number, idx: number, y: number, NC: number, HW: number, GH: number, GW: number, OH: number, OW: number, part: number, parts: number): void;
+  maxunpool_grad_f32(dy: number, idx: number, dx: number, NC: number, HW: number, GH: number, GW: number, OH: number, OW: number, part: number, parts: number): void;
+  maxpool_indices_f32(idx: number, out: number, NC: number, HW: number, OHW: number): void;
+  // training: lrnGrad.ts (NCHW; s: the bases the forward keeps)
+  lrn_fwd_f32(
+    x: number, y: number, s: number, N: number, C: number, HW: number, size: number, alpha: number, beta: number, bias: number,
+    part: number, parts: number,
+  ): void;
+  lrn_grad_f32(
+    dy: number, x: number, y: number, s: number, dx: number, N: number, C: number, HW: number, size: number, alpha: number,
+    beta: number, part: number, parts: number,
+  ): void;
 }
 
 /**
@@ -206,5 +227,6 @@ export const PARALLEL_KERNELS = [
   // training (src/train): each splits rows or channels of its output only, so any thread count gives the same bits
   'mm_f32', 'dw_fwd_f32', 'dw_grad_input_f32', 'dw_grad_weight_f32', 'maxpool_fwd_f32', 'maxpool_grad_f32',
   'avgpool_fwd_f32', 'avgpool_grad_f32', 'unary_grad_f32',
+  'resize_fwd_f32', 'resize_grad_f32', 'maxunpool_fwd_f32', 'maxunpool_grad_f32', 'lrn_fwd_f32', 'lrn_grad_f32',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];

@@ -11,6 +11,7 @@ import type { attrFloat, attrInt, attrInts, normAxis } from '../ops/attrs';
 import type { window2d } from '../ops/geometry';
 import type { convTransposeGeometry } from '../ops/convTranspose';
 import type { unaryCode } from '../ops/unary';
+import type { resizeTables } from '../ops/resize';
 import type { Pool } from '../runtime/threads';
 import type { Mem } from '../runtime/memory';
 import { RULES } from './ops';
@@ -42,6 +43,8 @@ export interface TrainLib {
   window2d: typeof window2d;
   convTransposeGeometry: typeof convTransposeGeometry;
   unaryCode: typeof unaryCode;
+  /** A Resize / Upsample node's coordinate rule resolved into per-axis tables (src/ops/resize.ts). */
+  resizeTables: typeof resizeTables;
   /** assembly/codes.ts op codes the rules use. */
   codes: {
     BIN_ADD: number; BIN_SUB: number; BIN_MUL: number; BIN_PRELU: number; RED_SUM: number; RED_MEAN: number; RED_MAX: number;

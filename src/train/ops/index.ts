@@ -8,6 +8,7 @@ import { softmax } from './softmax';
 import { batchNorm, channelLayerNorm, layerNorm } from './norm';
 import { globalAvgPool, pool } from './pool';
 import { reduce } from './reduce';
+import { depthToSpace, lrn, maxPool, maxUnpool, resize } from './resample';
 import { channelShuffle, concat, dropout, passThrough, split, transpose } from './shape';
 
 export const RULES: Record<string, TrainRule> = {
@@ -16,7 +17,7 @@ export const RULES: Record<string, TrainRule> = {
   Gemm: gemm,
   MatMul: gemm,
   BatchNormalization: batchNorm,
-  MaxPool: pool,
+  MaxPool: maxPool,
   AveragePool: pool,
   GlobalAveragePool: globalAvgPool,
   Relu: unary, Clip: unary, LeakyRelu: unary, Sigmoid: unary, Tanh: unary, HardSigmoid: unary,
@@ -35,4 +36,10 @@ export const RULES: Record<string, TrainRule> = {
   ReduceMean: reduce,
   ReduceSum: reduce,
   ReduceMax: reduce,
+  Resize: resize,
+  Upsample: resize,
+  DepthToSpace: depthToSpace,
+  SpaceToDepth: depthToSpace,
+  MaxUnpool: maxUnpool,
+  LRN: lrn,
 };
