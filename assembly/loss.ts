@@ -14,13 +14,18 @@
  * W = sum_i w[t_i] (N without weights), logp = log_softmax (max-subtracted log-sum-exp),
  * s = smoothing (label_smoothing), w = weights (C floats, 0 = all 1).
  * dlogits[i][j] (0 = skip) = ((1 - s) w[t_i] (q_ij - [j = t_i]) + s / C (q_ij sum_c w_c - w_j)) / W,
- * q = softmax. A target outside [0, C) makes the result NaN (nothing is written).
+ * q = softmax. Rows whose target is `ignore` (PyTorch's ignore_index) take no part: not in W,
+ * not in either term, their dlogits rows 0. Any other target outside [0, C) makes the result
+ * NaN (nothing is written); so does a batch of ignored rows only (0 / 0, as PyTorch).
  */
-export function softmax_xent_f32(logits: usize, N: i32, C: i32, targets: usize, weights: usize, smoothing: f32, dlogits: usize): f32 {
+export function softmax_xent_f32(
+  logits: usize, N: i32, C: i32, targets: usize, weights: usize, smoothing: f32, ignore: i32, dlogits: usize,
+): f32 {
   const s = <f64>smoothing;
   let W: f64 = 0, sw: f64 = 0;
   for (let i = 0; i < N; i++) {
     const t = load<i32>(targets + (<usize>i << 2));
+    if (t == ignore) continue;
     if (t < 0 || t >= C) return NaN;
     W += weights ? <f64>load<f32>(weights + (<usize>t << 2)) : 1.0;
   }
@@ -31,6 +36,10 @@ export function softmax_xent_f32(logits: usize, N: i32, C: i32, targets: usize, 
   for (let i = 0; i < N; i++) {
     const row = logits + <usize>i * rs;
     const t = load<i32>(targets + (<usize>i << 2));
+    if (t == ignore) {
+      if (dlogits) memory.fill(dlogits + <usize>i * rs, 0, rs);
+      continue;
+    }
     let mx: f64 = -Infinity;
     for (let c = 0; c < C; c++) mx = Math.max(mx, <f64>load<f32>(row + (<usize>c << 2)));
     let se: f64 = 0;

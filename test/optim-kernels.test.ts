@@ -12,6 +12,7 @@ const fx = JSON.parse(readFileSync(new URL('./fixtures/train/optim.json', import
   optim: { w0: number[]; grads: number[][]; cases: OptimCase[] };
   losses: {
     xent: { N: number; C: number; x: number[]; t: number[]; w: number[]; cases: { weighted: boolean; smoothing: number; loss: number; grad: number[] }[] };
+    xentIgnore: { t: number[]; cases: { weighted: boolean; smoothing: number; ignore: number; loss: number; grad: number[] }[] };
     bce: { x: number[]; t: number[]; cases: { posWeight: number; loss: number; grad: number[] }[] };
     mse: { x: number[]; t: number[]; loss: number; grad: number[] };
     smoothL1: { x: number[]; t: number[]; cases: { beta: number; loss: number; grad: number[] }[] };
@@ -84,7 +85,19 @@ describe('losses against torch.nn.functional (mean loss and input gradient)', ()
     const mark = rt.mem.mark();
     const px = put(x), pt = putI32(t), pw = put(w), pd = put(new Float32Array(N * C));
     for (const c of cases) {
-      const loss = rt.k.softmax_xent_f32(px, N, C, pt, c.weighted ? pw : 0, c.smoothing, pd);
+      const loss = rt.k.softmax_xent_f32(px, N, C, pt, c.weighted ? pw : 0, c.smoothing, -100, pd);
+      expect(Math.abs(loss - c.loss), `weighted ${c.weighted} smoothing ${c.smoothing}`).toBeLessThanOrEqual(1e-6 * Math.abs(c.loss));
+      expect(worst(get(pd, N * C), c.grad, 1e-5, 1e-8)).toBeLessThanOrEqual(1);
+    }
+    rt.mem.reset(mark);
+  });
+  it('cross_entropy with ignore_index (rows that take no part), weighted and smoothed', () => {
+    const { N, C, x, w } = fx.losses.xent;
+    const { t, cases } = fx.losses.xentIgnore;
+    const mark = rt.mem.mark();
+    const px = put(x), pt = putI32(t), pw = put(w), pd = put(new Float32Array(N * C).fill(7));
+    for (const c of cases) {
+      const loss = rt.k.softmax_xent_f32(px, N, C, pt, c.weighted ? pw : 0, c.smoothing, c.ignore, pd);
       expect(Math.abs(loss - c.loss), `weighted ${c.weighted} smoothing ${c.smoothing}`).toBeLessThanOrEqual(1e-6 * Math.abs(c.loss));
       expect(worst(get(pd, N * C), c.grad, 1e-5, 1e-8)).toBeLessThanOrEqual(1);
     }

@@ -130,3 +130,56 @@ describe('training gradients equal finite differences of the inference forward',
     });
   }
 });
+
+describe('per-pixel cross-entropy (segmentation maps) with ignoreIndex', () => {
+  it('equals the float64 mean over the kept pixels, and its gradient the finite differences', async () => {
+    const [N, C, H, W] = [2, 4, 5, 3];
+    const b = new GraphBuilder();
+    const x = b.input('x', [N, 3, H, W]);
+    b.output(b.conv(x, 'head', { out: C, kernel: 3, pad: 1 }), 'y');
+    const weights = initWeights(b.weightShapes(), { seed: 5 });
+    const input = syntheticInput([N, 3, H, W]);
+    // every fourth pixel is void (255), the rest cycle through the classes
+    const t = Int32Array.from({ length: N * H * W }, (_, i) => (i % 4 === 3 ? 255 : (i * 7) % C));
+    const ce = (y: Float32Array) => {
+      let sum = 0;
+      let kept = 0;
+      for (let n = 0; n < N; n++)
+        for (let p = 0; p < H * W; p++) {
+          const target = t[n * H * W + p];
+          if (target === 255) continue;
+          const z = Array.from({ length: C }, (_, c) => y[(n * C + c) * H * W + p]);
+          const m = Math.max(...z);
+          sum += m + Math.log(z.reduce((a, v) => a + Math.exp(v - m), 0)) - z[target];
+          kept++;
+        }
+      return sum / kept;
+    };
+    const lossAt = async () => {
+      const m = await b.build(weights);
+      const y = (await m.run({ x: input })).y.data;
+      m.dispose();
+      return ce(y);
+    };
+    const m = await b.build(weights);
+    m.train();
+    const loss = await m.trainStep({ x: input }, t, sgd({ lr: 0 }), { ignoreIndex: 255 });
+    expect(Math.abs(loss - (await lossAt()))).toBeLessThan(1e-6 * loss);
+    const g = (m as unknown as { tr: { made: { gradient(n: string): { data: Float32Array } } } }).tr.made.gradient('head.weight').data;
+    const w = weights.get('head.weight')!;
+    const gmax = Math.max(...g.map(Math.abs));
+    for (const i of [0, 17, 50, 77, 107]) {
+      const keep = w.data[i];
+      w.data[i] = keep + 1e-3;
+      const up = await lossAt();
+      w.data[i] = keep - 1e-3;
+      const down = await lossAt();
+      w.data[i] = keep;
+      expect(Math.abs(g[i] - (up - down) / 2e-3), `head.weight[${i}]`).toBeLessThan(2e-3 * gmax);
+    }
+    // a target that is neither a class nor ignoreIndex is refused by name
+    t[0] = 9;
+    await expect(m.trainStep({ x: input }, t, sgd({ lr: 0 }), { ignoreIndex: 255 })).rejects.toThrow(/target 9 at index 0/);
+    m.dispose();
+  });
+});

@@ -90,6 +90,17 @@ def loss_cases():
             l.backward()
             xe.append({'weighted': weight is not None, 'smoothing': s, 'loss': float(l), 'grad': flat(xi.grad)})
     out['xent'] = {'N': N, 'C': C, 'x': flat(x), 't': t.tolist(), 'w': flat(w), 'cases': xe}
+    # ignore_index (segmentation's void label): rows 1 and 4 take no part
+    ti = t.clone()
+    ti[1] = ti[4] = 255
+    xi_cases = []
+    for weight in [None, w]:
+        for s in [0.0, 0.2]:
+            xi = x.clone().requires_grad_(True)
+            l = F.cross_entropy(xi, ti, weight=weight, label_smoothing=s, ignore_index=255)
+            l.backward()
+            xi_cases.append({'weighted': weight is not None, 'smoothing': s, 'ignore': 255, 'loss': float(l), 'grad': flat(xi.grad)})
+    out['xentIgnore'] = {'t': ti.tolist(), 'cases': xi_cases}
     n = 13
     z = torch.randn(n) * 3
     tt = torch.rand(n)

@@ -95,7 +95,7 @@ function checkGrad(x: StaticArray<f32>, dx: StaticArray<f32>, what: string): i32
 }
 
 describe('softmax_xent_f32', () => {
-  it('loss and dlogits with / without class weights and label smoothing (N = 7, C = 5)', () => {
+  it('loss and dlogits with / without class weights, label smoothing and ignored rows (N = 7, C = 5)', () => {
     resetRnd(31);
     const N = 7, C = 5;
     const x = rand(N * C, -4, 4);
@@ -108,23 +108,44 @@ describe('softmax_xent_f32', () => {
       for (let si = 0; si < 3; si++) {
         const s: f32 = si == 0 ? 0 : si == 1 ? 0.1 : 0.35;
         gW = withW ? w : null; gS = <f64>s;
-        const loss = softmax_xent_f32(P(x), N, C, PI(t), withW ? P(w) : 0, s, P(dx));
+        const loss = softmax_xent_f32(P(x), N, C, PI(t), withW ? P(w) : 0, s, -100, P(dx));
         const ref = xentRef(to64(x), N, C, t, gW, gS);
         expect(Math.abs(<f64>loss - ref) <= 1e-6 * Math.abs(ref)).toBe(true, 'loss ' + loss.toString() + ' ref ' + ref.toString());
         expect(checkGrad(x, dx, 'xent w' + withW.toString() + ' s' + s.toString())).toBe(0);
         // no gradient pointer: the same loss
-        expect(softmax_xent_f32(P(x), N, C, PI(t), withW ? P(w) : 0, s, 0)).toBe(loss);
+        expect(softmax_xent_f32(P(x), N, C, PI(t), withW ? P(w) : 0, s, -100, 0)).toBe(loss);
       }
     }
     // large logits: log-sum-exp stays finite
     const big = rand(N * C, 500, 900);
-    const lb = softmax_xent_f32(P(big), N, C, PI(t), 0, 0, P(dx));
+    const lb = softmax_xent_f32(P(big), N, C, PI(t), 0, 0, -100, P(dx));
     expect(isFinite(lb)).toBe(true);
+    // ignored rows (target == ignore) take no part: the loss of the other rows alone, 0 rows
+    const keep = [0, 2, 3, 5, 6];
+    const xs = new StaticArray<f32>(keep.length * C), ts = new StaticArray<i32>(keep.length), dxs = new StaticArray<f32>(keep.length * C);
+    for (let j = 0; j < keep.length; j++) {
+      ts[j] = t[keep[j]];
+      for (let c = 0; c < C; c++) xs[j * C + c] = x[keep[j] * C + c];
+    }
+    const ti = new StaticArray<i32>(N);
+    for (let i = 0; i < N; i++) ti[i] = keep.includes(i) ? t[i] : 255;
+    for (let withW = 0; withW < 2; withW++) {
+      const li = softmax_xent_f32(P(x), N, C, PI(ti), withW ? P(w) : 0, 0.2, 255, P(dx));
+      const ls = softmax_xent_f32(P(xs), keep.length, C, PI(ts), withW ? P(w) : 0, 0.2, 255, P(dxs));
+      expect(li).toBe(ls);
+      for (let i = 0; i < N; i++) {
+        const j = keep.indexOf(i);
+        for (let c = 0; c < C; c++) expect(dx[i * C + c]).toBe(j < 0 ? <f32>0 : dxs[j * C + c]);
+      }
+    }
+    // only ignored rows: 0 / 0
+    for (let i = 0; i < N; i++) ti[i] = 255;
+    expect(isNaN(softmax_xent_f32(P(x), N, C, PI(ti), 0, 0, 255, P(dx)))).toBe(true);
     // a target outside [0, C) gives NaN
     t[3] = C;
-    expect(isNaN(softmax_xent_f32(P(x), N, C, PI(t), 0, 0, P(dx)))).toBe(true);
+    expect(isNaN(softmax_xent_f32(P(x), N, C, PI(t), 0, 0, -100, P(dx)))).toBe(true);
     t[3] = -1;
-    expect(isNaN(softmax_xent_f32(P(x), N, C, PI(t), 0, 0, 0))).toBe(true);
+    expect(isNaN(softmax_xent_f32(P(x), N, C, PI(t), 0, 0, -100, 0))).toBe(true);
   });
 });
 

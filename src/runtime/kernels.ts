@@ -155,7 +155,7 @@ export interface Kernels {
     x: number, dy: number, dx: number, rows: number, n: number, gamma: number, mean: number, invstd: number,
     dgamma: number, dbeta: number,
   ): void;
-  softmax_xent_f32(logits: number, N: number, C: number, targets: number, weights: number, smoothing: number, dlogits: number): number;
+  softmax_xent_f32(logits: number, N: number, C: number, targets: number, weights: number, smoothing: number, ignore: number, dlogits: number): number;
   bce_logits_f32(x: number, t: number, n: number, posWeight: number, dx: number): number;
   mse_f32(x: number, t: number, n: number, dx: number): number;
   smooth_l1_f32(x: number, t: number, n: number, beta: number, dx: number): number;

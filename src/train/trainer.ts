@@ -40,6 +40,11 @@ export interface TrainStepOptions {
   labelSmoothing?: number;
   /** cross-entropy: a weight per class. */
   classWeights?: Float32Array | number[];
+  /**
+   * cross-entropy: a target value that takes no part in the loss (PyTorch's ignore_index,
+   * default -100; segmentation datasets mark void pixels 255).
+   */
+  ignoreIndex?: number;
   /** bce-with-logits: weight of positive examples. */
   posWeight?: number;
   /** smooth-l1: beta (default 1). */
@@ -346,22 +351,40 @@ export class Trainer {
     const n = numel(shape);
     if (kind === 'cross-entropy') {
       if (!(targets instanceof Int32Array)) throw new ValueError('trainStep: cross-entropy takes class indices as an Int32Array');
-      if (shape.length !== 2) throw new ShapeError(`trainStep: cross-entropy needs [N, classes] logits, the output is ${shapeStr(shape)}`);
-      const [N, C] = shape;
-      if (targets.length !== N) throw new ShapeError(`trainStep: ${targets.length} targets for a batch of ${N}`);
-      const bad = targets.findIndex((t) => !(t >= 0 && t < C));
-      if (bad >= 0) throw new ValueError(`trainStep: target ${targets[bad]} at index ${bad} is not a class in [0, ${C})`);
-      const tp = this.scratchTargets(N + C);
+      // [N, C] logits, or [N, C, d1, ...] (per pixel, as torch.nn.functional.cross_entropy) with
+      // targets [N, d1, ...]: the class axis is moved innermost for the kernel and back for dy
+      if (shape.length < 2) throw new ShapeError(`trainStep: cross-entropy needs [N, classes, ...] logits, the output is ${shapeStr(shape)}`);
+      const C = shape[1];
+      const inner = n / (shape[0] * C);
+      const rows = shape[0] * inner;
+      if (targets.length !== rows)
+        throw new ShapeError(`trainStep: ${targets.length} targets for output ${shapeStr(shape)} (${rows} = N${inner > 1 ? ' x spatial' : ''} expected)`);
+      const ignore = o.ignoreIndex ?? -100;
+      if (!Number.isInteger(ignore)) throw new ValueError(`trainStep: ignoreIndex must be an integer, got ${ignore}`);
+      const bad = targets.findIndex((t) => !(t >= 0 && t < C) && t !== ignore);
+      if (bad >= 0) throw new ValueError(`trainStep: target ${targets[bad]} at index ${bad} is not a class in [0, ${C}) nor ignoreIndex ${ignore}`);
+      // targets, class weights, and for per-pixel logits the rows and their gradient
+      const tp = this.scratchTargets(rows + C + (inner > 1 ? 2 * n + 18 : 0));
       mem.i32.set(targets, tp >>> 2);
       let wp = 0;
       if (o.classWeights) {
         if (o.classWeights.length !== C) throw new ShapeError(`trainStep: ${o.classWeights.length} class weights for ${C} classes`);
-        wp = tp + N * 4;
+        wp = tp + rows * 4;
         mem.f32.set(o.classWeights, wp >>> 2);
       }
       const ls = o.labelSmoothing ?? 0;
       if (!(ls >= 0 && ls < 1)) throw new ValueError(`trainStep: labelSmoothing must be in [0, 1), got ${ls}`);
-      return k.softmax_xent_f32(yp, N, C, tp, wp, ls, dy);
+      if (inner === 1) return k.softmax_xent_f32(yp, rows, C, tp, wp, ls, ignore, dy);
+      const xr = tp + (rows + C) * 4;
+      const dr = xr + n * 4;
+      // copy_nd_f32's shapes and strides: [N, C, inner] -> [N, inner, C] and back
+      const N = shape[0];
+      const dims = dr + n * 4;
+      mem.i32.set([N, inner, C, C * inner, 1, inner, inner * C, C, 1, N, C, inner, C * inner, inner, 1, inner * C, 1, C], dims >>> 2);
+      k.copy_nd_f32(xr, yp, 3, dims, dims + 24, dims + 12);
+      const loss = k.softmax_xent_f32(xr, rows, C, tp, wp, ls, ignore, dy ? dr : 0);
+      if (dy) k.copy_nd_f32(dy, dr, 3, dims + 36, dims + 48, dims + 60);
+      return loss;
     }
     if (targets instanceof Int32Array) throw new ValueError(`trainStep: loss '${kind}' takes a target tensor, not class indices`);
     if (targets.data.length !== n) throw new ShapeError(`trainStep: target of ${targets.data.length} values for output ${shapeStr(shape)}`);
