@@ -24,3 +24,4 @@ export * from './normGrad';
 export * from './loss';
 export { sgd_step_f32, adam_step_f32, rmsprop_step_f32, sumsq_f32, scale_f32, dropout_mask_f32 } from './optim';
 export * from './augment';
+export * from './deformGrad';

@@ -192,6 +192,20 @@ export interface Kernels {
   aug_normal_f32(seed: number, k: number): number;
   aug_noise_f32(N: number, CHW: number, x: number, y: number, stds: number, seed: number, clip: number): void;
   aug_normalize_f32(N: number, C: number, HW: number, x: number, y: number, mean: number, std: number): void;
+  // training: deformGrad.ts (NCHW, one image's C channels; offset/mask torchvision layout; byte pointers)
+  deform_im2col_f32(
+    x: number, offset: number, mask: number, C: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+    PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, OG: number, cols: number, part: number, parts: number,
+  ): void;
+  deform_col2im_f32(
+    dcols: number, offset: number, mask: number, C: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+    PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, OG: number, dx: number, part: number, parts: number,
+  ): void;
+  deform_grad_offset_f32(
+    x: number, dcols: number, offset: number, mask: number, C: number, H: number, W: number, KH: number, KW: number,
+    SH: number, SW: number, PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, OG: number,
+    doffset: number, dmask: number, accumulate: number, part: number, parts: number,
+  ): void;
 }
 
 /**
@@ -204,6 +218,6 @@ export const PARALLEL_KERNELS = [
   'unary_f32', 'channel_affine_f32', 'binary_rows_f32', 'global_avgpool_f32', 'global_maxpool_f32',
   // training (src/train): each splits rows or channels of its output only, so any thread count gives the same bits
   'mm_f32', 'dw_fwd_f32', 'dw_grad_input_f32', 'dw_grad_weight_f32', 'maxpool_fwd_f32', 'maxpool_grad_f32',
-  'avgpool_fwd_f32', 'avgpool_grad_f32', 'unary_grad_f32',
+  'avgpool_fwd_f32', 'avgpool_grad_f32', 'unary_grad_f32', 'deform_im2col_f32', 'deform_col2im_f32', 'deform_grad_offset_f32',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
