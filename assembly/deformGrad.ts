@@ -82,6 +82,17 @@ export function deform_im2col_f32(
             // byte offset of the top-left corner (wraps when it lies before the plane; only in-image corners are read)
             const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
             let src = xBase;
+            if (okT && okB && okL && okR) {
+              // all four corners inside: no per-channel tests
+              for (let c = cs; c < ce; c++) {
+                const p00 = src + cornerB;
+                const v = w00 * load<f32>(p00) + w01 * load<f32>(p00, 4) + w10 * load<f32>(p00 + rB) + w11 * load<f32>(p00 + rB, 4);
+                store<f32>(out, m * v);
+                out += rowB;
+                src += planeB;
+              }
+              continue;
+            }
             for (let c = cs; c < ce; c++) {
               const p00 = src + cornerB;
               let v: f32 = 0;
@@ -142,6 +153,19 @@ export function deform_col2im_f32(
             const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
             let src = colBase + pb;
             let dst = dBase;
+            if (okT && okB && okL && okR) {
+              for (let c = cs; c < ce; c++) {
+                const g = load<f32>(src);
+                const p00 = dst + cornerB, p10 = p00 + rB;
+                store<f32>(p00, load<f32>(p00) + w00 * g);
+                store<f32>(p00, load<f32>(p00, 4) + w01 * g, 4);
+                store<f32>(p10, load<f32>(p10) + w10 * g);
+                store<f32>(p10, load<f32>(p10, 4) + w11 * g, 4);
+                src += rowB;
+                dst += planeB;
+              }
+              continue;
+            }
             for (let c = cs; c < ce; c++) {
               const g = load<f32>(src);
               const p00 = dst + cornerB;
@@ -207,7 +231,18 @@ export function deform_grad_offset_f32(
             const okT = y0 >= 0, okB = y0 + 1 < H, okL = x0 >= 0, okR = x0 + 1 < W;
             const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
             let src = xBase, col = colBase + pb;
-            for (let c = 0; c < Cog; c++) {
+            if (okT && okB && okL && okR) {
+              for (let c = 0; c < Cog; c++) {
+                const p00 = src + cornerB, p10 = p00 + rB;
+                const v00 = load<f32>(p00), v01 = load<f32>(p00, 4), v10 = load<f32>(p10), v11 = load<f32>(p10, 4);
+                const g = load<f32>(col);
+                sy += g * (hx * (v10 - v00) + lx * (v11 - v01));
+                sx += g * (hy * (v01 - v00) + ly * (v11 - v10));
+                if (wantM) sm += g * (w00 * v00 + w01 * v01 + w10 * v10 + w11 * v11);
+                src += planeB;
+                col += rowB;
+              }
+            } else for (let c = 0; c < Cog; c++) {
               const p00 = src + cornerB;
               const v00: f32 = okT && okL ? load<f32>(p00) : 0;
               const v01: f32 = okT && okR ? load<f32>(p00 + 4) : 0;
