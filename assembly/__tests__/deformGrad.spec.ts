@@ -4,7 +4,8 @@
 // L = Σ r·cols computed in f64 (r random); offsets keep every sample position's fractional part
 // in [0.1, 0.9] (away from the interpolant's kinks at integers) and reach outside the image on
 // every side. Odd channels and sizes, KH != KW, strides and dilations 1..2, asymmetric pads,
-// offset groups 1..3, with and without mask; every kernel split into 2, 3 and 5 parts must give
+// offset groups 1..3, with and without mask, large offsets and small ones (runs of four
+// positions with every corner inside, the kernels' f32x4 path); every kernel split into 2, 3 and 5 parts must give
 // the whole call's bits.
 import { deform_im2col_f32, deform_col2im_f32, deform_grad_offset_f32 } from '../deformGrad';
 import { fillRandom, fill, floats, resetArena, SPLITS } from './gemm_ref';
@@ -115,11 +116,11 @@ function bitDiffs(a: usize, b: usize, n: i32, what: string): i32 {
   return bad;
 }
 
-/** Random offsets in about [-3.5, 3.5] whose fractional part lies in [0.1, 0.9]. */
-function fillOffsets(p: usize, n: i32): void {
+/** Random offsets in about [-reach, reach] whose fractional part lies in [0.1, 0.9]. */
+function fillOffsets(p: usize, n: i32, reach: f32): void {
   fillRandom(p, n);
   for (let i = 0; i < n; i++) {
-    const v = ld(p, i) * 3.5;
+    const v = ld(p, i) * reach;
     const f = v - Mathf.floor(v);
     store<f32>(at(p, i), Mathf.floor(v) + 0.1 + 0.8 * f);
   }
@@ -128,7 +129,7 @@ function fillOffsets(p: usize, n: i32): void {
 /** One geometry: forward against the reference, gradients against finite differences, parts vs whole. */
 function runCase(
   c: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, pb: i32, pr: i32,
-  dh: i32, dw: i32, og: i32, withMask: bool,
+  dh: i32, dw: i32, og: i32, withMask: bool, reach: f32 = 3.5,
 ): i32 {
   resetArena();
   C = c; H = h; W = w; KH = kh; KW = kw; SH = sh; SW = sw; PT = pt; PL = pl; DH = dh; DW = dw; OG = og;
@@ -141,7 +142,7 @@ function runCase(
   MASK = withMask ? floats(nm) : 0;
   R = floats(ncols);
   fillRandom(X, nx);
-  fillOffsets(OFF, noff);
+  fillOffsets(OFF, noff, reach);
   if (withMask) fillRandom(MASK, nm);
   fillRandom(R, ncols);
   let bad = 0;
@@ -160,6 +161,20 @@ function runCase(
         if (x >= <f32>W) outRight = true;
       }
   expect<bool>(outTop && outBottom && outLeft && outRight).toBe(true, what + ': samples outside on every side');
+  // runs of four positions whose corners are all inside (the kernels' f32x4 path)
+  let interiorRuns = 0;
+  for (let g = 0; g < OG; g++)
+    for (let t = 0; t < KK; t++)
+      for (let p = 0; p + 4 <= OHW; p += 4) {
+        let all = true;
+        for (let q = p; q < p + 4; q++) {
+          const y = <f32>((q / OW) * SH - PT + (t / KW) * DH) + ld(OFF, (g * 2 * KK + 2 * t) * OHW + q);
+          const x = <f32>((q % OW) * SW - PL + (t % KW) * DW) + ld(OFF, (g * 2 * KK + 2 * t + 1) * OHW + q);
+          if (!(y >= 0 && y < <f32>(H - 1) && x >= 0 && x < <f32>(W - 1))) all = false;
+        }
+        if (all) interiorRuns++;
+      }
+  if (reach < 2) expect<i32>(interiorRuns).toBeGreaterThan(10, what + ': interior runs of four');
 
   // forward against the plain reference
   const cols = floats(ncols);
@@ -254,6 +269,9 @@ describe('deform_im2col_f32 / deform_col2im_f32 / deform_grad_offset_f32', () =>
   });
   test('v1, 1x3 kernel, stride 1x2, pads left only', () => {
     expect<i32>(runCase(3, 6, 5, 1, 3, 1, 2, 0, 2, 0, 0, 1, 1, 1, false)).toBe(0, lastError);
+  });
+  test('v2, two offset groups, small offsets (mostly interior runs of four), 3x2, pad 1', () => {
+    expect<i32>(runCase(4, 13, 10, 3, 2, 1, 1, 1, 1, 1, 0, 1, 1, 2, true, 1.2)).toBe(0, lastError);
   });
   test('v2, two offset groups, 3x3, stride 1, pad 1, dilation 2', () => {
     expect<i32>(runCase(6, 11, 9, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 2, true)).toBe(0, lastError);
