@@ -34,98 +34,10 @@ import { partStart } from './parallel';
   return y > -1 && y < <f32>H && x > -1 && x < <f32>W;
 }
 
-/** Four floats at base + o0 .. base + o3 (byte offsets) as one vector: a gather of four loads. */
-// @ts-ignore: decorator
-@inline function gather4(base: usize, o0: usize, o1: usize, o2: usize, o3: usize): v128 {
-  let v = v128.load32_zero(base + o0);
-  v = v128.load32_lane(base + o1, v, 1);
-  v = v128.load32_lane(base + o2, v, 2);
-  return v128.load32_lane(base + o3, v, 3);
-}
-
-/** Tap base coordinates (oh·SH − PT + kh·DH, ow·SW − PL + kw·DW) of the four positions p .. p+3 (rows may change inside). */
-// @ts-ignore: decorator
-@inline function tapY4(p: i32, OW: i32, SH: i32, fy: i32): v128 {
-  let v = f32x4.splat(<f32>((p / OW) * SH + fy));
-  v = f32x4.replace_lane(v, 1, <f32>(((p + 1) / OW) * SH + fy));
-  v = f32x4.replace_lane(v, 2, <f32>(((p + 2) / OW) * SH + fy));
-  return f32x4.replace_lane(v, 3, <f32>(((p + 3) / OW) * SH + fy));
-}
-// @ts-ignore: decorator
-@inline function tapX4(p: i32, OW: i32, SW: i32, fx: i32): v128 {
-  let v = f32x4.splat(<f32>((p % OW) * SW + fx));
-  v = f32x4.replace_lane(v, 1, <f32>(((p + 1) % OW) * SW + fx));
-  v = f32x4.replace_lane(v, 2, <f32>(((p + 2) % OW) * SW + fx));
-  return f32x4.replace_lane(v, 3, <f32>(((p + 3) % OW) * SW + fx));
-}
-
-/** Whether all four points have all four corners inside the image: 0 <= y < H − 1 and 0 <= x < W − 1. */
-// @ts-ignore: decorator
-@inline function interior4(y: v128, x: v128, H: i32, W: i32): bool {
-  const z = f32x4.splat(0);
-  const ok = v128.and(
-    v128.and(f32x4.ge(y, z), f32x4.lt(y, f32x4.splat(<f32>(H - 1)))),
-    v128.and(f32x4.ge(x, z), f32x4.lt(x, f32x4.splat(<f32>(W - 1)))),
-  );
-  return i32x4.all_true(ok);
-}
-
-/** Byte offsets in a plane of width W of the top-left corners ⌊y⌋·W + ⌊x⌋ of four interior points. */
-// @ts-ignore: decorator
-@inline function corners4(yf: v128, xf: v128, W: i32): v128 {
-  return i32x4.shl(i32x4.add(i32x4.mul(i32x4.trunc_sat_f32x4_s(yf), i32x4.splat(W)), i32x4.trunc_sat_f32x4_s(xf)), 2);
-}
-
-/**
- * Columns of one position: cols rows cs..ce−1 (stride rowB bytes from out) = m · bilinear sample
- * at (y, x) of the planes from xBase (stride planeB); the scalar rule every path agrees with.
- */
-function im2colPoint(xBase: usize, out: usize, cs: i32, ce: i32, y: f32, xx: f32, m: f32, H: i32, W: i32, planeB: usize, rowB: usize): void {
-  if (!inside(y, xx, H, W)) {
-    for (let c = cs; c < ce; c++) {
-      store<f32>(out, 0);
-      out += rowB;
-    }
-    return;
-  }
-  const yf = Mathf.floor(y), xf = Mathf.floor(xx);
-  const y0 = <i32>yf, x0 = <i32>xf;
-  const ly = y - yf, lx = xx - xf, hy: f32 = 1 - ly, hx: f32 = 1 - lx;
-  const w00 = hy * hx, w01 = hy * lx, w10 = ly * hx, w11 = ly * lx;
-  const okT = y0 >= 0, okB = y0 + 1 < H, okL = x0 >= 0, okR = x0 + 1 < W;
-  // byte offset of the top-left corner (wraps when it lies before the plane; only in-image corners are read)
-  const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
-  let src = xBase;
-  if (okT && okB && okL && okR) {
-    // all four corners inside: no per-channel tests
-    for (let c = cs; c < ce; c++) {
-      const p00 = src + cornerB;
-      const v = w00 * load<f32>(p00) + w01 * load<f32>(p00, 4) + w10 * load<f32>(p00 + rB) + w11 * load<f32>(p00 + rB, 4);
-      store<f32>(out, m * v);
-      out += rowB;
-      src += planeB;
-    }
-    return;
-  }
-  for (let c = cs; c < ce; c++) {
-    const p00 = src + cornerB;
-    let v: f32 = 0;
-    if (okT && okL) v += w00 * load<f32>(p00);
-    if (okT && okR) v += w01 * load<f32>(p00 + 4);
-    if (okB && okL) v += w10 * load<f32>(p00 + rB);
-    if (okB && okR) v += w11 * load<f32>(p00 + rB + 4);
-    store<f32>(out, m * v);
-    out += rowB;
-    src += planeB;
-  }
-}
-
 /**
  * One image's columns: x [C][H][W] to cols [C·KH·KW][OH·OW], row (c·KH + kh)·KW + kw, column
  * oh·OW + ow = mask · bilinear sample of channel c at the tap's offset position (see header).
  * offset [2·OG·KH·KW][OH][OW]; mask [OG·KH·KW][OH][OW] or 0 (v1: mask 1). OG divides C.
- * Four positions at a time whose corners are all inside go through f32x4 (four gathered corners
- * per channel, one vector store), the same operations lane by lane as the scalar rule.
  * Parts split the channels (each cols row is written by one part; every part writes its rows whole).
  */
 export function deform_im2col_f32(
@@ -135,56 +47,64 @@ export function deform_im2col_f32(
   const c0 = partStart(C, 1, part, parts), c1 = partStart(C, 1, part + 1, parts);
   if (c1 <= c0) return;
   const KK = KH * KW, OHW = OH * OW, Cog = C / OG;
-  const planeB = <usize>H * <usize>W << 2, rowB = <usize>KK * <usize>OHW << 2, rB = <usize>W << 2;
-  const one = f32x4.splat(1);
+  const planeB = <usize>H * <usize>W << 2, rowB = <usize>KK * <usize>OHW << 2;
   for (let og = c0 / Cog; og * Cog < c1; og++) {
     const cs = max(c0, og * Cog), ce = min(c1, (og + 1) * Cog);
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
         const tap = kh * KW + kw;
-        const fy = kh * DH - PT, fx = kw * DW - PL;
         const offY = offset + (<usize>((og * 2 * KK + 2 * tap) * OHW) << 2);
         const offX = offY + (<usize>OHW << 2);
         const mp = mask != 0 ? mask + (<usize>((og * KK + tap) * OHW) << 2) : 0;
         const colBase = cols + (<usize>(cs * KK + tap) * <usize>OHW << 2);
         const xBase = x + <usize>cs * planeB;
-        let p = 0;
-        for (; p + 4 <= OHW; p += 4) {
-          const pb = <usize>p << 2;
-          const y = f32x4.add(tapY4(p, OW, SH, fy), v128.load(offY + pb));
-          const xx = f32x4.add(tapX4(p, OW, SW, fx), v128.load(offX + pb));
-          const m = mp != 0 ? v128.load(mp + pb) : one;
-          if (!interior4(y, xx, H, W)) {
-            for (let q = 0; q < 4; q++) {
-              const qb = pb + (<usize>q << 2);
-              im2colPoint(xBase, colBase + qb, cs, ce, load<f32>(offY + qb) + <f32>(((p + q) / OW) * SH + fy),
-                load<f32>(offX + qb) + <f32>(((p + q) % OW) * SW + fx), mp != 0 ? load<f32>(mp + qb) : 1, H, W, planeB, rowB);
+        for (let oh = 0; oh < OH; oh++) {
+          const ty = <f32>(oh * SH - PT + kh * DH);
+          for (let ow = 0; ow < OW; ow++) {
+            const p = oh * OW + ow;
+            const pb = <usize>p << 2;
+            const y = ty + load<f32>(offY + pb);
+            const xx = <f32>(ow * SW - PL + kw * DW) + load<f32>(offX + pb);
+            let out = colBase + pb;
+            if (!inside(y, xx, H, W)) {
+              for (let c = cs; c < ce; c++) {
+                store<f32>(out, 0);
+                out += rowB;
+              }
+              continue;
             }
-            continue;
+            const m: f32 = mp != 0 ? load<f32>(mp + pb) : 1;
+            const yf = Mathf.floor(y), xf = Mathf.floor(xx);
+            const y0 = <i32>yf, x0 = <i32>xf;
+            const ly = y - yf, lx = xx - xf, hy: f32 = 1 - ly, hx: f32 = 1 - lx;
+            const w00 = hy * hx, w01 = hy * lx, w10 = ly * hx, w11 = ly * lx;
+            const okT = y0 >= 0, okB = y0 + 1 < H, okL = x0 >= 0, okR = x0 + 1 < W;
+            // byte offset of the top-left corner (wraps when it lies before the plane; only in-image corners are read)
+            const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
+            let src = xBase;
+            if (okT && okB && okL && okR) {
+              // all four corners inside: no per-channel tests
+              for (let c = cs; c < ce; c++) {
+                const p00 = src + cornerB;
+                const v = w00 * load<f32>(p00) + w01 * load<f32>(p00, 4) + w10 * load<f32>(p00 + rB) + w11 * load<f32>(p00 + rB, 4);
+                store<f32>(out, m * v);
+                out += rowB;
+                src += planeB;
+              }
+              continue;
+            }
+            for (let c = cs; c < ce; c++) {
+              const p00 = src + cornerB;
+              let v: f32 = 0;
+              if (okT && okL) v += w00 * load<f32>(p00);
+              if (okT && okR) v += w01 * load<f32>(p00 + 4);
+              if (okB && okL) v += w10 * load<f32>(p00 + rB);
+              if (okB && okR) v += w11 * load<f32>(p00 + rB + 4);
+              store<f32>(out, m * v);
+              out += rowB;
+              src += planeB;
+            }
           }
-          const yf = f32x4.floor(y), xf = f32x4.floor(xx);
-          const ly = f32x4.sub(y, yf), lx = f32x4.sub(xx, xf);
-          const hy = f32x4.sub(one, ly), hx = f32x4.sub(one, lx);
-          const w00 = f32x4.mul(hy, hx), w01 = f32x4.mul(hy, lx), w10 = f32x4.mul(ly, hx), w11 = f32x4.mul(ly, lx);
-          const cb = corners4(yf, xf, W);
-          const o0 = <usize>i32x4.extract_lane(cb, 0), o1 = <usize>i32x4.extract_lane(cb, 1);
-          const o2 = <usize>i32x4.extract_lane(cb, 2), o3 = <usize>i32x4.extract_lane(cb, 3);
-          let src = xBase, out = colBase + pb;
-          for (let c = cs; c < ce; c++) {
-            const b = src + rB;
-            let v = f32x4.mul(w00, gather4(src, o0, o1, o2, o3));
-            v = f32x4.add(v, f32x4.mul(w01, gather4(src + 4, o0, o1, o2, o3)));
-            v = f32x4.add(v, f32x4.mul(w10, gather4(b, o0, o1, o2, o3)));
-            v = f32x4.add(v, f32x4.mul(w11, gather4(b + 4, o0, o1, o2, o3)));
-            v128.store(out, f32x4.mul(m, v));
-            out += rowB;
-            src += planeB;
-          }
-        }
-        for (; p < OHW; p++) {
-          const pb = <usize>p << 2;
-          im2colPoint(xBase, colBase + pb, cs, ce, load<f32>(offY + pb) + <f32>((p / OW) * SH + fy),
-            load<f32>(offX + pb) + <f32>((p % OW) * SW + fx), mp != 0 ? load<f32>(mp + pb) : 1, H, W, planeB, rowB);
         }
       }
     }
@@ -264,50 +184,13 @@ export function deform_col2im_f32(
 }
 
 /**
- * Offset / mask gradient sums of one position (the scalar rule every path agrees with): channels
- * 0..Cog−1 of the planes from xBase (stride planeB) and dcols from col (stride rowB); returns
- * Σ dcol·∂sample/∂y, and in sumX / sumM the x and mask sums.
- */
-let sumX: f32 = 0, sumM: f32 = 0;
-function gradPoint(xBase: usize, col: usize, Cog: i32, y: f32, xx: f32, H: i32, W: i32, planeB: usize, rowB: usize, wantM: bool): f32 {
-  let sy: f32 = 0, sx: f32 = 0, sm: f32 = 0;
-  if (inside(y, xx, H, W)) {
-    const yf = Mathf.floor(y), xf = Mathf.floor(xx);
-    const y0 = <i32>yf, x0 = <i32>xf;
-    const ly = y - yf, lx = xx - xf, hy: f32 = 1 - ly, hx: f32 = 1 - lx;
-    const w00 = hy * hx, w01 = hy * lx, w10 = ly * hx, w11 = ly * lx;
-    const okT = y0 >= 0, okB = y0 + 1 < H, okL = x0 >= 0, okR = x0 + 1 < W;
-    const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
-    let src = xBase;
-    for (let c = 0; c < Cog; c++) {
-      const p00 = src + cornerB;
-      const v00: f32 = okT && okL ? load<f32>(p00) : 0;
-      const v01: f32 = okT && okR ? load<f32>(p00 + 4) : 0;
-      const v10: f32 = okB && okL ? load<f32>(p00 + rB) : 0;
-      const v11: f32 = okB && okR ? load<f32>(p00 + rB + 4) : 0;
-      const g = load<f32>(col);
-      sy += g * (hx * (v10 - v00) + lx * (v11 - v01));
-      sx += g * (hy * (v01 - v00) + ly * (v11 - v10));
-      if (wantM) sm += g * (w00 * v00 + w01 * v01 + w10 * v10 + w11 * v11);
-      src += planeB;
-      col += rowB;
-    }
-  }
-  sumX = sx;
-  sumM = sm;
-  return sy;
-}
-
-/**
  * Offset and mask gradients of one image: for each offset group og, tap and output position,
  *   doffset[og·2·KK + 2·tap + 0] = mask · Σ_{c∈og} dcol · ∂sample/∂y,  [.. + 1] likewise for x,
  *   dmask[og·KK + tap] = Σ_{c∈og} dcol · sample (the unmasked sample),
  * channels summed in increasing order; zero for points outside (−1, H) × (−1, W). x, dcols,
  * offset, mask as for deform_im2col_f32 (mask 0: v1, dmask is then not written). doffset or dmask
- * 0: not wanted. accumulate = 0 OVERWRITES doffset and dmask, 1 adds to them. Four positions at a
- * time whose corners are all inside run as f32x4 lanes doing the scalar rule's operations. Parts
- * split the output positions (each part owns a disjoint run of oh·OW + ow; a position's result
- * does not depend on which lane or path computed it), so any parts value gives the same bits.
+ * 0: not wanted. accumulate = 0 OVERWRITES doffset and dmask, 1 adds to them. Parts split the
+ * output positions (each part owns a disjoint run of oh·OW + ow), so any parts value gives the same bits.
  */
 export function deform_grad_offset_f32(
   x: usize, dcols: usize, offset: usize, mask: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32,
@@ -318,15 +201,13 @@ export function deform_grad_offset_f32(
   const p0 = partStart(OHW, 1, part, parts), p1 = partStart(OHW, 1, part + 1, parts);
   if (p1 <= p0) return;
   const KK = KH * KW, Cog = C / OG;
-  const planeB = <usize>H * <usize>W << 2, rowB = <usize>KK * <usize>OHW << 2, rB = <usize>W << 2;
+  const planeB = <usize>H * <usize>W << 2, rowB = <usize>KK * <usize>OHW << 2;
   const wantM = mask != 0 && dmask != 0;
-  const one = f32x4.splat(1), zero = f32x4.splat(0);
   for (let og = 0; og < OG; og++) {
     const cs = og * Cog;
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
         const tap = kh * KW + kw;
-        const fy = kh * DH - PT, fx = kw * DW - PL;
         const oRow = <usize>((og * 2 * KK + 2 * tap) * OHW) << 2;
         const offY = offset + oRow, offX = offY + (<usize>OHW << 2);
         const gY = doffset + oRow, gX = gY + (<usize>OHW << 2);
@@ -335,74 +216,56 @@ export function deform_grad_offset_f32(
         const gM = dmask + mRow;
         const colBase = dcols + (<usize>(cs * KK + tap) * <usize>OHW << 2);
         const xBase = x + <usize>cs * planeB;
-        let p = p0;
-        for (; p + 4 <= p1; p += 4) {
+        for (let p = p0; p < p1; p++) {
+          const oh = p / OW, ow = p - oh * OW;
           const pb = <usize>p << 2;
-          const y = f32x4.add(tapY4(p, OW, SH, fy), v128.load(offY + pb));
-          const xx = f32x4.add(tapX4(p, OW, SW, fx), v128.load(offX + pb));
-          if (!interior4(y, xx, H, W)) {
-            for (let q = 0; q < 4; q++) {
-              const qb = pb + (<usize>q << 2);
-              const sy = gradPoint(xBase, colBase + qb, Cog, load<f32>(offY + qb) + <f32>(((p + q) / OW) * SH + fy),
-                load<f32>(offX + qb) + <f32>(((p + q) % OW) * SW + fx), H, W, planeB, rowB, wantM);
-              const m: f32 = mp != 0 ? load<f32>(mp + qb) : 1;
-              if (doffset != 0) {
-                store<f32>(gY + qb, accumulate != 0 ? load<f32>(gY + qb) + m * sy : m * sy);
-                store<f32>(gX + qb, accumulate != 0 ? load<f32>(gX + qb) + m * sumX : m * sumX);
-              }
-              if (wantM) store<f32>(gM + qb, accumulate != 0 ? load<f32>(gM + qb) + sumM : sumM);
-            }
-            continue;
-          }
-          const yf = f32x4.floor(y), xf = f32x4.floor(xx);
-          const ly = f32x4.sub(y, yf), lx = f32x4.sub(xx, xf);
-          const hy = f32x4.sub(one, ly), hx = f32x4.sub(one, lx);
-          const w00 = f32x4.mul(hy, hx), w01 = f32x4.mul(hy, lx), w10 = f32x4.mul(ly, hx), w11 = f32x4.mul(ly, lx);
-          const cb = corners4(yf, xf, W);
-          const o0 = <usize>i32x4.extract_lane(cb, 0), o1 = <usize>i32x4.extract_lane(cb, 1);
-          const o2 = <usize>i32x4.extract_lane(cb, 2), o3 = <usize>i32x4.extract_lane(cb, 3);
-          let sy = zero, sx = zero, sm = zero;
-          let src = xBase, col = colBase + pb;
-          for (let c = 0; c < Cog; c++) {
-            const b = src + rB;
-            const v00 = gather4(src, o0, o1, o2, o3), v01 = gather4(src + 4, o0, o1, o2, o3);
-            const v10 = gather4(b, o0, o1, o2, o3), v11 = gather4(b + 4, o0, o1, o2, o3);
-            const g = v128.load(col);
-            sy = f32x4.add(sy, f32x4.mul(g, f32x4.add(f32x4.mul(hx, f32x4.sub(v10, v00)), f32x4.mul(lx, f32x4.sub(v11, v01)))));
-            sx = f32x4.add(sx, f32x4.mul(g, f32x4.add(f32x4.mul(hy, f32x4.sub(v01, v00)), f32x4.mul(ly, f32x4.sub(v11, v10)))));
-            if (wantM) {
-              let v = f32x4.mul(w00, v00);
-              v = f32x4.add(v, f32x4.mul(w01, v01));
-              v = f32x4.add(v, f32x4.mul(w10, v10));
-              v = f32x4.add(v, f32x4.mul(w11, v11));
-              sm = f32x4.add(sm, f32x4.mul(g, v));
-            }
-            src += planeB;
-            col += rowB;
-          }
-          const m = mp != 0 ? v128.load(mp + pb) : one;
-          if (doffset != 0) {
-            sy = f32x4.mul(m, sy);
-            sx = f32x4.mul(m, sx);
-            if (accumulate != 0) {
-              sy = f32x4.add(v128.load(gY + pb), sy);
-              sx = f32x4.add(v128.load(gX + pb), sx);
-            }
-            v128.store(gY + pb, sy);
-            v128.store(gX + pb, sx);
-          }
-          if (wantM) v128.store(gM + pb, accumulate != 0 ? f32x4.add(v128.load(gM + pb), sm) : sm);
-        }
-        for (; p < p1; p++) {
-          const pb = <usize>p << 2;
-          const sy = gradPoint(xBase, colBase + pb, Cog, load<f32>(offY + pb) + <f32>((p / OW) * SH + fy),
-            load<f32>(offX + pb) + <f32>((p % OW) * SW + fx), H, W, planeB, rowB, wantM);
+          const y = <f32>(oh * SH - PT + kh * DH) + load<f32>(offY + pb);
+          const xx = <f32>(ow * SW - PL + kw * DW) + load<f32>(offX + pb);
+          let sy: f32 = 0, sx: f32 = 0, sm: f32 = 0;
           const m: f32 = mp != 0 ? load<f32>(mp + pb) : 1;
-          if (doffset != 0) {
-            store<f32>(gY + pb, accumulate != 0 ? load<f32>(gY + pb) + m * sy : m * sy);
-            store<f32>(gX + pb, accumulate != 0 ? load<f32>(gX + pb) + m * sumX : m * sumX);
+          if (inside(y, xx, H, W)) {
+            const yf = Mathf.floor(y), xf = Mathf.floor(xx);
+            const y0 = <i32>yf, x0 = <i32>xf;
+            const ly = y - yf, lx = xx - xf, hy: f32 = 1 - ly, hx: f32 = 1 - lx;
+            const w00 = hy * hx, w01 = hy * lx, w10 = ly * hx, w11 = ly * lx;
+            const okT = y0 >= 0, okB = y0 + 1 < H, okL = x0 >= 0, okR = x0 + 1 < W;
+            const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
+            let src = xBase, col = colBase + pb;
+            if (okT && okB && okL && okR) {
+              for (let c = 0; c < Cog; c++) {
+                const p00 = src + cornerB, p10 = p00 + rB;
+                const v00 = load<f32>(p00), v01 = load<f32>(p00, 4), v10 = load<f32>(p10), v11 = load<f32>(p10, 4);
+                const g = load<f32>(col);
+                sy += g * (hx * (v10 - v00) + lx * (v11 - v01));
+                sx += g * (hy * (v01 - v00) + ly * (v11 - v10));
+                if (wantM) sm += g * (w00 * v00 + w01 * v01 + w10 * v10 + w11 * v11);
+                src += planeB;
+                col += rowB;
+              }
+            } else for (let c = 0; c < Cog; c++) {
+              const p00 = src + cornerB;
+              const v00: f32 = okT && okL ? load<f32>(p00) : 0;
+              const v01: f32 = okT && okR ? load<f32>(p00 + 4) : 0;
+              const v10: f32 = okB && okL ? load<f32>(p00 + rB) : 0;
+              const v11: f32 = okB && okR ? load<f32>(p00 + rB + 4) : 0;
+              const g = load<f32>(col);
+              sy += g * (hx * (v10 - v00) + lx * (v11 - v01));
+              sx += g * (hy * (v01 - v00) + ly * (v11 - v10));
+              if (wantM) sm += g * (w00 * v00 + w01 * v01 + w10 * v10 + w11 * v11);
+              src += planeB;
+              col += rowB;
+            }
           }
-          if (wantM) store<f32>(gM + pb, accumulate != 0 ? load<f32>(gM + pb) + sumM : sumM);
+          if (doffset != 0) {
+            if (accumulate != 0) {
+              store<f32>(gY + pb, load<f32>(gY + pb) + m * sy);
+              store<f32>(gX + pb, load<f32>(gX + pb) + m * sx);
+            } else {
+              store<f32>(gY + pb, m * sy);
+              store<f32>(gX + pb, m * sx);
+            }
+          }
+          if (wantM) store<f32>(gM + pb, accumulate != 0 ? load<f32>(gM + pb) + sm : sm);
         }
       }
     }

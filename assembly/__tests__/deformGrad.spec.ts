@@ -4,8 +4,8 @@
 // L = Σ r·cols computed in f64 (r random); offsets keep every sample position's fractional part
 // in [0.1, 0.9] (away from the interpolant's kinks at integers) and reach outside the image on
 // every side. Odd channels and sizes, KH != KW, strides and dilations 1..2, asymmetric pads,
-// offset groups 1..3, with and without mask, large offsets and small ones (runs of four
-// positions with every corner inside, the kernels' f32x4 path); every kernel split into 2, 3 and 5 parts must give
+// offset groups 1..3, with and without mask, large offsets and small ones (runs of
+// positions with every corner inside); every kernel split into 2, 3 and 5 parts must give
 // the whole call's bits.
 import { deform_im2col_f32, deform_col2im_f32, deform_grad_offset_f32 } from '../deformGrad';
 import { fillRandom, fill, floats, resetArena, SPLITS } from './gemm_ref';
@@ -161,7 +161,7 @@ function runCase(
         if (x >= <f32>W) outRight = true;
       }
   expect<bool>(outTop && outBottom && outLeft && outRight).toBe(true, what + ': samples outside on every side');
-  // runs of four positions whose corners are all inside (the kernels' f32x4 path)
+  // runs of four positions whose corners are all inside (branch-free paths)
   let interiorRuns = 0;
   for (let g = 0; g < OG; g++)
     for (let t = 0; t < KK; t++)
