@@ -189,7 +189,14 @@ export class GraphBuilder {
    * and `${name}.bias` [out]; `offset` [N, 2·offsetGroups·kh·kw, OH, OW] holds (dy, dx) pairs per
    * offset group and tap, `mask` (v2, optional) [N, offsetGroups·kh·kw, OH, OW] scales each sample.
    */
-  deformConv(x: string, offset: string, name: string, o: ConvOptions & { offsetGroups?: number }, mask?: string): string {
+  deformConv(
+    x: string, offset: string, name: string,
+    o: ConvOptions & {
+      /** Offset groups (torchvision's offset_groups, ONNX offset_group; default 1): channel c uses group c / (in / offsetGroups). */
+      offsetGroups?: number;
+    },
+    mask?: string,
+  ): string {
     const [kh, kw] = pair(o.kernel, 1);
     const groups = o.groups ?? 1;
     const C = this.shape(x)[1];
