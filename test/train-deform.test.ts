@@ -4,8 +4,10 @@
 // samples) and its values after steps 1 and 2, and the BatchNorm running statistics equal
 // PyTorch's torchvision.ops.DeformConv2d (tools/deform_train_fixture.py, float64 trajectory,
 // every ReLU input and sample position kept far from its kink) within 1e-4 relative to each
-// tensor's scale. Variants: v2 with one offset group; v1 with offset_group 2 and group 2. One
-// more run checks that two threads give the same bits as one.
+// tensor's scale. Variants: v2 with one offset group; v1 with offset_group 2 and group 2; v2 with
+// offset_group 3 straddling 2 conv groups; v2 whose offsets also feed a second head (the offset
+// gradient is added to another consumer's share while the mask's is written). One more run
+// checks that two threads give the same bits as one.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, init, sgd, type Tensor } from '../src/index';
@@ -24,6 +26,8 @@ interface Fixture {
   offsetGroup: number;
   group: number;
   mask: boolean;
+  /** the offsets also feed a second head (their gradient is then added to, the mask's written) */
+  extra: boolean;
   inputShape: number[];
   input: number[];
   targets: number[];
@@ -37,7 +41,7 @@ interface Fixture {
 const fixtures: Fixture[] = JSON.parse(readFileSync(new URL('./fixtures/train-deform.json', import.meta.url), 'utf8'));
 
 /** tools/deform_train_fixture.py's Net: stem Conv, offset (and mask) Convs, DeformConv, BN, ReLU, pool, Linear. */
-function deformNet(shape: number[], og: number, groups: number, mask: boolean, stride = 2): GraphBuilder {
+function deformNet(shape: number[], og: number, groups: number, mask: boolean, stride = 2, extra = false): GraphBuilder {
   const b = new GraphBuilder();
   const x = b.input('input', shape);
   const s = b.conv(x, 'stem', { out: 6, kernel: 3, pad: 1 });
@@ -45,7 +49,9 @@ function deformNet(shape: number[], og: number, groups: number, mask: boolean, s
   const m = mask ? b.act('Sigmoid', b.conv(s, 'mask', { out: og * 9, kernel: 3, stride, pad: 1 })) : undefined;
   const d = b.deformConv(s, off, 'deform', { out: 8, kernel: 3, stride, pad: 1, groups, offsetGroups: og }, m);
   const y = b.flatten(b.globalAvgPool(b.relu(b.batchNorm(d, 'bn'))));
-  b.output(b.linear(y, 'fc', 5), 'logits');
+  let logits = b.linear(y, 'fc', 5);
+  if (extra) logits = b.add(logits, b.linear(b.flatten(b.globalAvgPool(off)), 'fc2', 5));
+  b.output(logits, 'logits');
   return b;
 }
 
@@ -65,7 +71,7 @@ type Made = { gradient(n: string): { data: Float32Array }; tensor(n: string): { 
 describe('DeformConv training equals PyTorch (torchvision.ops.DeformConv2d)', () => {
   for (const f of fixtures) {
     it(f.name, async () => {
-      const b = deformNet(f.inputShape, f.offsetGroup, f.group, f.mask);
+      const b = deformNet(f.inputShape, f.offsetGroup, f.group, f.mask, 2, f.extra);
       const weights = new Map<string, Tensor>();
       for (const [name, t] of Object.entries(f.weights)) weights.set(name, { data: Float32Array.from(t.data), shape: t.shape });
       const m = await b.build(weights);

@@ -6,8 +6,10 @@ torchvision.ops.DeformConv2d (Dai et al. 2017; v2 mask of Zhu et al. 2019) takes
     Conv 3x3 s2 for v2) -> DeformConv2d 3x3 s2 p1 -> BatchNorm (batch statistics) -> ReLU
     -> global average pool -> Linear(8, 5)
 
-Two variants: `deform_v2` (mask, offset_group 1, group 1) and `deform_og2` (v1: no mask,
-offset_group 2, group 2). Initial weights and the input are float32 values drawn from a seeded
+Variants: `deform_v2` (mask, offset_group 1, group 1), `deform_og2` (v1: no mask, offset_group
+2, group 2), `deform_og3_g2` (mask, offset_group 3 straddling the 2 conv groups of 3 channels) and
+`deform_shared` (v2 whose offsets also feed a second head, Linear on their global average added to
+the logits: the offset gradient is then a later share, added to, while the mask's is written). Initial weights and the input are float32 values drawn from a seeded
 torch generator and written into the fixture whole (the test loads them as they are).
 
 Stored per variant: both losses, per parameter the step-1 gradient (L2 norm and up to 48 samples)
@@ -52,9 +54,9 @@ def positions(n):
 
 
 class Net(torch.nn.Module):
-    def __init__(self, og, groups, mask):
+    def __init__(self, og, groups, mask, extra=False):
         super().__init__()
-        self.og, self.use_mask = og, mask
+        self.og, self.use_mask, self.extra = og, mask, extra
         self.stem = torch.nn.Conv2d(3, 6, 3, padding=1)
         self.offset = torch.nn.Conv2d(6, 2 * og * 9, 3, stride=2, padding=1)
         if mask:
@@ -62,6 +64,8 @@ class Net(torch.nn.Module):
         self.deform = DeformConv2d(6, 8, 3, stride=2, padding=1, groups=groups)
         self.bn = torch.nn.BatchNorm2d(8)
         self.fc = torch.nn.Linear(8, 5)
+        if extra:
+            self.fc2 = torch.nn.Linear(2 * og * 9, 5)
         self.seen = {}
 
     def forward(self, x):
@@ -72,7 +76,10 @@ class Net(torch.nn.Module):
         b = self.bn(d)
         self.seen = {"relu_in": b.detach(), "offset": off.detach()}
         y = F.relu(b)
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+        out = self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+        if self.extra:
+            out = out + self.fc2(torch.flatten(F.adaptive_avg_pool2d(off, 1), 1))
+        return out
 
 
 def sample_positions(off, og):
@@ -118,12 +125,12 @@ def run(net, x, targets, steps=2):
     return out
 
 
-def make(name, og, groups, mask):
+def make(name, og, groups, mask, extra=False):
     for seed in range(1, 200):
         torch.manual_seed(0)
-        net32 = Net(og, groups, mask)
+        net32 = Net(og, groups, mask, extra)
         x = init_weights(net32, seed)
-        net64 = Net(og, groups, mask).double()
+        net64 = Net(og, groups, mask, extra).double()
         net64.load_state_dict({k: v.double() for k, v in net32.state_dict().items()})
         init = {k: v.clone() for k, v in net32.state_dict().items()}
         targets = torch.tensor(TARGETS)
@@ -173,7 +180,7 @@ def make(name, og, groups, mask):
             buffers[n] = {"idx": idx, "after2": [g9(flat[i]) for i in idx]}
     print(f"{name}: seed {seed}, losses {r64[0]['loss']:.6f} {r64[1]['loss']:.6f}, margins {margins}, outside {outside}")
     return {
-        "name": name, "offsetGroup": og, "group": groups, "mask": mask, "seed": seed,
+        "name": name, "offsetGroup": og, "group": groups, "mask": mask, "extra": extra, "seed": seed,
         "inputShape": SHAPE, "input": [g9(v) for v in x.reshape(-1)], "targets": TARGETS,
         "losses": [r64[0]["loss"], r64[1]["loss"]],
         "optimizer": {"lr": LR, "momentum": MOMENTUM, "weightDecay": WD},
@@ -186,7 +193,10 @@ def make(name, og, groups, mask):
 
 def main():
     torch.set_num_threads(1)
-    fixtures = [make("deform_v2", 1, 1, True), make("deform_og2", 2, 2, False)]
+    fixtures = [
+        make("deform_v2", 1, 1, True), make("deform_og2", 2, 2, False), make("deform_og3_g2", 3, 2, True),
+        make("deform_shared", 1, 1, True, extra=True),
+    ]
     with open(OUT, "w") as f:
         json.dump(fixtures, f, separators=(",", ":"))
     print("wrote", os.path.relpath(OUT))

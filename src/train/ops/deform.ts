@@ -6,7 +6,8 @@
 // image: the columns are recomputed (as the Conv rule does: no N·C·KH·KW·OH·OW floats kept, one
 // more gather per image), dW += dY·colsᵀ, dcols = Wᵀ·dY per group, then dX (deform_col2im_f32,
 // accumulating) and the offset / mask gradients (deform_grad_offset_f32, written or added per the
-// sink). Offsets and mask are ordinary activations: their gradients flow on to their producers.
+// sink; one call for both when both are first shares or both later ones). Offsets and mask are
+// ordinary activations: their gradients flow on to their producers.
 import { ShapeError, UnsupportedOpError } from '../../errors';
 import type { Node } from '../../graph/ir';
 import { shapeStr } from '../../graph/ir';
@@ -82,10 +83,8 @@ export function deformConv(n: Node, ctx: TrainCtx): TrainStep {
   // the offset / mask kernel writes or adds per output position: no scratch copy needed
   const so = wantOff ? ctx.sink(offName) : undefined;
   const sm = wantMask ? ctx.sink(maskName!) : undefined;
-  if (so && sm && so.add !== sm.add)
-    // one kernel call writes both; mixed first/later shares would need a scratch copy (no graph made by a Conv pair does this)
-    throw new UnsupportedOpError('DeformConv', n.name, 'offset and mask gradients where one is the first share and the other is not');
-  const accumulate = (so ?? sm)?.add ? 1 : 0;
+  // one call writes both gradients when both are first shares (or both later ones), else one call each
+  const together = !!so && !!sm && so.add === sm.add;
   const wantCols = wantX || wantOff || wantMask;
   const backward = () => {
     if (wantB) k.bias_grad_f32(dy, N, OC, OHW, gb);
@@ -100,11 +99,13 @@ export function deformConv(n: Node, ctx: TrainCtx): TrainStep {
       const offN = op + ni * offImage;
       const maskN = mp && mp + ni * maskImage;
       if (sx) ctx.call('deform_col2im_f32', gatherWork, dcols.ptr, offN, maskN, ...geo, sx.ptr + ni * C * plane);
-      if (so || sm)
-        ctx.call(
-          'deform_grad_offset_f32', gatherWork, xp + ni * C * plane, dcols.ptr, offN, maskN, ...geo,
-          so ? so.ptr + ni * offImage : 0, sm ? sm.ptr + ni * maskImage : 0, accumulate,
-        );
+      const grads = (doff: number, dmask: number, add: boolean) =>
+        ctx.call('deform_grad_offset_f32', gatherWork, xp + ni * C * plane, dcols.ptr, offN, maskN, ...geo, doff, dmask, add ? 1 : 0);
+      if (together) grads(so!.ptr + ni * offImage, sm!.ptr + ni * maskImage, so!.add);
+      else {
+        if (so) grads(so.ptr + ni * offImage, 0, so.add);
+        if (sm) grads(0, sm.ptr + ni * maskImage, sm.add);
+      }
     }
   };
   return { forward, backward };
