@@ -18,13 +18,17 @@
 //   dΔy = mask · Σ_{c∈og} dcol · ∂sample/∂y,  dΔx likewise,  dmask = Σ_{c∈og} dcol · sample
 // where ∂sample/∂y = (1−lx)(v10 − v00) + lx(v11 − v01), ∂sample/∂x = (1−ly)(v01 − v00) + ly(v11 − v10)
 // is the derivative of the bilinear interpolant (ly, lx the fractional parts; corners outside the
-// image are 0), and 0 for points outside (−1, H) × (−1, W) (deform_grad_offset_f32).
+// image are 0), and 0 for points outside (−1, H) × (−1, W) (deform_grad_offset_f32). Both are
+// combinations of the four corner sums S_ab = Σ_{c∈og} dcol · v_ab, which the kernel accumulates
+// as one f32x4 (two 64-bit loads per channel: each corner pair is adjacent in memory).
 //
 // The kernels always take a whole image's C channels: a conv group's columns are the contiguous
 // rows [g·Cg·KH·KW, (g+1)·Cg·KH·KW) of the whole image's cols, so grouped convolution and any
 // offset_group (dividing C) need no further arguments. The work is gathers and scatters (no
-// wasm gather instruction), so the loops are scalar; the sample geometry is computed once per
-// (tap, position, offset group) and reused for every channel of the group.
+// wasm gather instruction): the sample geometry is computed once per (tap, position, offset
+// group) and reused for every channel of the group; the corner pairs (v00, v01), (v10, v11) move
+// as 64-bit halves of one vector in the input and offset gradients, the forward blend is scalar
+// (f32x4 over four positions with four-lane gathers measured 10-15% slower).
 
 import { partStart } from './parallel';
 
@@ -154,13 +158,17 @@ export function deform_col2im_f32(
             let src = colBase + pb;
             let dst = dBase;
             if (okT && okB && okL && okR) {
+              // the two corner pairs are adjacent floats: one vector of four, 64-bit loads and stores
+              let wv = f32x4.splat(w00);
+              wv = f32x4.replace_lane(wv, 1, w01);
+              wv = f32x4.replace_lane(wv, 2, w10);
+              wv = f32x4.replace_lane(wv, 3, w11);
               for (let c = cs; c < ce; c++) {
-                const g = load<f32>(src);
                 const p00 = dst + cornerB, p10 = p00 + rB;
-                store<f32>(p00, load<f32>(p00) + w00 * g);
-                store<f32>(p00, load<f32>(p00, 4) + w01 * g, 4);
-                store<f32>(p10, load<f32>(p10) + w10 * g);
-                store<f32>(p10, load<f32>(p10, 4) + w11 * g, 4);
+                let d = v128.load64_lane(p10, v128.load64_zero(p00), 1);
+                d = f32x4.add(d, f32x4.mul(wv, f32x4.splat(load<f32>(src))));
+                v128.store64_lane(p00, d, 0);
+                v128.store64_lane(p10, d, 1);
                 src += rowB;
                 dst += planeB;
               }
@@ -230,31 +238,37 @@ export function deform_grad_offset_f32(
             const w00 = hy * hx, w01 = hy * lx, w10 = ly * hx, w11 = ly * lx;
             const okT = y0 >= 0, okB = y0 + 1 < H, okL = x0 >= 0, okR = x0 + 1 < W;
             const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
+            // S = Σ_c dcol · (v00, v01, v10, v11): the sums every gradient is a combination of
+            let S = f32x4.splat(0);
             let src = xBase, col = colBase + pb;
             if (okT && okB && okL && okR) {
+              // the two corner pairs are adjacent floats: two 64-bit loads per channel
               for (let c = 0; c < Cog; c++) {
-                const p00 = src + cornerB, p10 = p00 + rB;
-                const v00 = load<f32>(p00), v01 = load<f32>(p00, 4), v10 = load<f32>(p10), v11 = load<f32>(p10, 4);
-                const g = load<f32>(col);
-                sy += g * (hx * (v10 - v00) + lx * (v11 - v01));
-                sx += g * (hy * (v01 - v00) + ly * (v11 - v10));
-                if (wantM) sm += g * (w00 * v00 + w01 * v01 + w10 * v10 + w11 * v11);
+                const p00 = src + cornerB;
+                const v = v128.load64_lane(p00 + rB, v128.load64_zero(p00), 1);
+                S = f32x4.add(S, f32x4.mul(f32x4.splat(load<f32>(col)), v));
                 src += planeB;
                 col += rowB;
               }
-            } else for (let c = 0; c < Cog; c++) {
-              const p00 = src + cornerB;
-              const v00: f32 = okT && okL ? load<f32>(p00) : 0;
-              const v01: f32 = okT && okR ? load<f32>(p00 + 4) : 0;
-              const v10: f32 = okB && okL ? load<f32>(p00 + rB) : 0;
-              const v11: f32 = okB && okR ? load<f32>(p00 + rB + 4) : 0;
-              const g = load<f32>(col);
-              sy += g * (hx * (v10 - v00) + lx * (v11 - v01));
-              sx += g * (hy * (v01 - v00) + ly * (v11 - v10));
-              if (wantM) sm += g * (w00 * v00 + w01 * v01 + w10 * v10 + w11 * v11);
-              src += planeB;
-              col += rowB;
+            } else {
+              // the same sums lane by lane, corners outside the image as 0
+              for (let c = 0; c < Cog; c++) {
+                const p00 = src + cornerB;
+                let v = f32x4.splat(0);
+                if (okT && okL) v = f32x4.replace_lane(v, 0, load<f32>(p00));
+                if (okT && okR) v = f32x4.replace_lane(v, 1, load<f32>(p00 + 4));
+                if (okB && okL) v = f32x4.replace_lane(v, 2, load<f32>(p00 + rB));
+                if (okB && okR) v = f32x4.replace_lane(v, 3, load<f32>(p00 + rB + 4));
+                S = f32x4.add(S, f32x4.mul(f32x4.splat(load<f32>(col)), v));
+                src += planeB;
+                col += rowB;
+              }
             }
+            const s00 = f32x4.extract_lane(S, 0), s01 = f32x4.extract_lane(S, 1);
+            const s10 = f32x4.extract_lane(S, 2), s11 = f32x4.extract_lane(S, 3);
+            sy = hx * (s10 - s00) + lx * (s11 - s01);
+            sx = hy * (s01 - s00) + ly * (s11 - s10);
+            if (wantM) sm = w00 * s00 + w01 * s01 + w10 * s10 + w11 * s11;
           }
           if (doffset != 0) {
             if (accumulate != 0) {
