@@ -27,3 +27,4 @@ export * from './augment';
 // training: resampling (Resize, MaxUnpool, pooling indices) and LRN, NCHW
 export * from './resizeGrad';
 export * from './lrnGrad';
+export * from './deformGrad';

@@ -184,6 +184,34 @@ export class GraphBuilder {
     }, 1, o.node ?? name)[0];
   }
 
+  /**
+   * torchvision.ops.DeformConv2d (ONNX DeformConv): weights `${name}.weight` [out, in / groups, kh, kw]
+   * and `${name}.bias` [out]; `offset` [N, 2·offsetGroups·kh·kw, OH, OW] holds (dy, dx) pairs per
+   * offset group and tap, `mask` (v2, optional) [N, offsetGroups·kh·kw, OH, OW] scales each sample.
+   */
+  deformConv(
+    x: string, offset: string, name: string,
+    o: ConvOptions & {
+      /** Offset groups (torchvision's offset_groups, ONNX offset_group; default 1): channel c uses group c / (in / offsetGroups). */
+      offsetGroups?: number;
+    },
+    mask?: string,
+  ): string {
+    const [kh, kw] = pair(o.kernel, 1);
+    const groups = o.groups ?? 1;
+    const C = this.shape(x)[1];
+    if (C % groups !== 0 || o.out % groups !== 0)
+      throw new ShapeError(`deformConv '${name}': ${C} -> ${o.out} channels do not split into ${groups} groups`);
+    const w = this.param(`${name}.weight`, [o.out, C / groups, kh, kw]);
+    const b = (o.bias ?? true) ? this.param(`${name}.bias`, [o.out]) : '';
+    const ins = [x, w, offset, b];
+    if (mask) ins.push(mask);
+    return this.node('DeformConv', ins, {
+      kernel_shape: [kh, kw], strides: pair(o.stride, 1), pads: pads(o.pad), dilations: pair(o.dilation, 1), group: groups,
+      offset_group: o.offsetGroups ?? 1,
+    }, 1, o.node ?? name)[0];
+  }
+
   /** nn.BatchNorm2d in eval mode: `${name}.weight`, `.bias`, `.running_mean`, `.running_var`. */
   batchNorm(x: string, name: string, eps = 1e-5): string {
     const C = this.shape(x)[1];

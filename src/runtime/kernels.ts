@@ -214,6 +214,20 @@ export interface Kernels {
     dy: number, x: number, y: number, s: number, dx: number, N: number, C: number, HW: number, size: number, alpha: number,
     beta: number, part: number, parts: number,
   ): void;
+  // training: deformGrad.ts (NCHW, one image's C channels; offset/mask torchvision layout; byte pointers)
+  deform_im2col_f32(
+    x: number, offset: number, mask: number, C: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+    PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, OG: number, cols: number, part: number, parts: number,
+  ): void;
+  deform_col2im_f32(
+    dcols: number, offset: number, mask: number, C: number, H: number, W: number, KH: number, KW: number, SH: number, SW: number,
+    PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, OG: number, dx: number, part: number, parts: number,
+  ): void;
+  deform_grad_offset_f32(
+    x: number, dcols: number, offset: number, mask: number, C: number, H: number, W: number, KH: number, KW: number,
+    SH: number, SW: number, PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, OG: number,
+    doffset: number, dmask: number, accumulate: number, part: number, parts: number,
+  ): void;
 }
 
 /**
@@ -228,5 +242,6 @@ export const PARALLEL_KERNELS = [
   'mm_f32', 'dw_fwd_f32', 'dw_grad_input_f32', 'dw_grad_weight_f32', 'maxpool_fwd_f32', 'maxpool_grad_f32',
   'avgpool_fwd_f32', 'avgpool_grad_f32', 'unary_grad_f32',
   'resize_fwd_f32', 'resize_grad_f32', 'maxunpool_fwd_f32', 'maxunpool_grad_f32', 'lrn_fwd_f32', 'lrn_grad_f32',
+  'deform_im2col_f32', 'deform_col2im_f32', 'deform_grad_offset_f32',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];

@@ -1,6 +1,7 @@
 // The training rules by ONNX op type: every op a network must contain to be trained here.
 import type { TrainRule } from '../program';
 import { conv, convTranspose } from './conv';
+import { deformConv } from './deform';
 import { dropPath } from './dropPath';
 import { gemm } from './dense';
 import { binary, prelu, unary } from './elementwise';
@@ -14,6 +15,7 @@ import { channelShuffle, concat, dropout, passThrough, split, transpose } from '
 export const RULES: Record<string, TrainRule> = {
   Conv: conv,
   ConvTranspose: convTranspose,
+  DeformConv: deformConv,
   Gemm: gemm,
   MatMul: gemm,
   BatchNormalization: batchNorm,
