@@ -99,6 +99,10 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
     size: 28, crop: 32, mean: [0], std: [1], channels: 1, interpolation: 'bilinear', labels: 'mnist',
     reference: 'tools/train_lenet5.py: 28x28 MNIST digit, white on black, in [0, 1], zero-padded by 2',
   },
+  lenet5_classic: {
+    size: 28, crop: 32, mean: [0], std: [1], channels: 1, interpolation: 'bilinear', labels: 'mnist',
+    reference: 'LeCun et al. 1998, section III.A: 28x28 MNIST digit centred in a 32x32 field (here in [0, 1], zero-padded by 2)',
+  },
   // ResNet family (torchvision DEFAULT weights; timm for the SE/ECA variants)
   resnet18: tv(256, 224, `resnet18 ${V1}`),
   resnet34: tv(256, 224, `resnet34 ${V1}`),
