@@ -199,8 +199,11 @@ export interface EfficientNetScaling {
 
 /** The (width, depth, resolution) a scaling resolves to. */
 export interface ResolvedScaling {
+  /** Channel multiplier (β^φ in the φ form). */
   width: number;
+  /** Depth (repeats) multiplier (α^φ in the φ form). */
   depth: number;
+  /** Input side in pixels. */
   resolution: number;
 }
 
@@ -271,24 +274,22 @@ export const EFFICIENTNET_PUBLISHED: Readonly<Record<string, Readonly<Required<P
   efficientnet_b7: { width: 2.0, depth: 3.1, resolution: 600, eps: 1e-3, dropout: 0.5 },
 };
 
-const published = (name: string) => (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED[name], o);
-
 /** EfficientNet-B0 (torchvision `efficientnet_b0`), 224x224. */
-export const efficientnet_b0 = published('efficientnet_b0');
+export const efficientnet_b0 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b0, o);
 /** EfficientNet-B1 (torchvision `efficientnet_b1`), 240x240: efficientnetScaled({ width: 1.0, depth: 1.1 }). */
-export const efficientnet_b1 = published('efficientnet_b1');
+export const efficientnet_b1 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b1, o);
 /** EfficientNet-B2 (torchvision `efficientnet_b2`), 288x288 (torchvision's weights; the paper uses 260): width 1.1, depth 1.2. */
-export const efficientnet_b2 = published('efficientnet_b2');
+export const efficientnet_b2 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b2, o);
 /** EfficientNet-B3 (torchvision `efficientnet_b3`), 300x300: width 1.2, depth 1.4. */
-export const efficientnet_b3 = published('efficientnet_b3');
+export const efficientnet_b3 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b3, o);
 /** EfficientNet-B4 (torchvision `efficientnet_b4`), 380x380: width 1.4, depth 1.8. */
-export const efficientnet_b4 = published('efficientnet_b4');
+export const efficientnet_b4 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b4, o);
 /** EfficientNet-B5 (torchvision `efficientnet_b5`, BN eps 1e-3), 456x456: width 1.6, depth 2.2. */
-export const efficientnet_b5 = published('efficientnet_b5');
+export const efficientnet_b5 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b5, o);
 /** EfficientNet-B6 (torchvision `efficientnet_b6`, BN eps 1e-3), 528x528: width 1.8, depth 2.6. */
-export const efficientnet_b6 = published('efficientnet_b6');
+export const efficientnet_b6 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b6, o);
 /** EfficientNet-B7 (torchvision `efficientnet_b7`, BN eps 1e-3), 600x600: width 2.0, depth 3.1. */
-export const efficientnet_b7 = published('efficientnet_b7');
+export const efficientnet_b7 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b7, o);
 
 const V2_SCALING = (native: number, dropout: number): TvScaling => ({ width: 1, depth: 1, eps: 1e-3, native, lastChannel: 1280, dropout });
 

@@ -178,6 +178,7 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
   convnext_small: tv(230, 224, `convnext_small ${V1}`),
   convnext_base: tv(232, 224, `convnext_base ${V1}`),
   convnext_large: tv(232, 224, `convnext_large ${V1}`),
+  convnext_xlarge: timm(224, 0.875, 'convnext_xlarge.fb_in22k_ft_in1k', 'bicubic'),
   // ShuffleNet (V1 has no library weights: the common ImageNet transform)
   shufflenet_v1_g1: { ...tv(256, 224, ''), reference: 'ImageNet Resize(256) -> CenterCrop(224); no pretrained weights (tools/zoo/shufflenet.py)' },
   shufflenet_v1_g2: { ...tv(256, 224, ''), reference: 'ImageNet Resize(256) -> CenterCrop(224); no pretrained weights (tools/zoo/shufflenet.py)' },

@@ -277,7 +277,7 @@ describe('zoo options through createModel', () => {
   it('the preprocessing reference covers registered models only', () => {
     // every name in the fixture (the models with torchvision / timm pretrained weights) is registered
     for (const n of Object.keys(REFERENCE)) expect(MODELS).toContain(n);
-    expect(Object.keys(REFERENCE).length).toBe(70);
+    expect(Object.keys(REFERENCE).length).toBe(71);
   });
 
   it("lenet5's inputSize 28 is refused (it was silently ignored)", async () => {
