@@ -11,7 +11,7 @@ export type Attention = 'se' | 'cbam' | 'eca' | 'coord';
 /**
  * Options of createModel() and modelBuilder(). `weights`, `numClasses`, `batch`, `inputSize` and
  * `training` apply to every model (LeNet-5 takes 32x32 only; super-resolution models have no
- * classes); `widthMultiplier`, `attention`, `deploy`, `scale` and `channels` only
+ * classes); `widthMultiplier`, `resolutionMultiplier`, `attention`, `deploy`, `scale` and `channels` only
  * where the family has them (see each builder's doc). An option a model does not honour is a
  * ValueError naming the model and the option, never silently ignored. `onProgress`, `signal`
  * and `hubTemplate` apply when `weights` is read from a path, URL, hub reference or stream.
