@@ -9,6 +9,12 @@
 // for free, so the LayerNorm runs over the last axis in place and each Linear is one Gemm on a
 // free [N*H*W, C] reshape, reading the weight as stored (no build-time transposes).
 //
+// convnext_xlarge (the paper's ConvNeXt-XL, channels 256/512/1024/2048, depths 3/3/27/3, trained
+// on ImageNet-22k only) is not in torchvision 0.14: it follows timm 1.0.29 `convnext_xlarge` and
+// its state_dict names (stem.{0,1}, stages.<s>.downsample.{0,1}, stages.<s>.blocks.<i>.{conv_dw,
+// norm, mlp.fc1, mlp.fc2, gamma}, head.{norm,fc}); timm's default drop_path_rate is 0, so its
+// training form has no stochastic depth.
+//
 // `training: true` adds stochastic depth (DropPath, 'row') on each block's branch before the
 // residual add, torchvision's linear schedule p · (block index) / (number of blocks - 1) with
 // p = stochastic_depth_prob: 0.1 (tiny), 0.4 (small), 0.5 (base, large).
@@ -100,10 +106,43 @@ export function convnext_large(o: CreateModelOptions = {}): GraphBuilder {
   return _convnext(stages([192, 384, 768, 1536], [3, 3, 27, 3]), 0.5, o);
 }
 
+/** timm ConvNeXtBlock (conv_mlp=False): the same computation as cnBlock, timm's names, gamma of shape [C] on the NHWC view. */
+function timmBlock(b: GraphBuilder, x: string, p: string): string {
+  const C = b.shape(x)[1];
+  let y = b.conv(x, `${p}.conv_dw`, { out: C, kernel: 7, pad: 3, groups: C });
+  y = b.node('Transpose', [y], { perm: [0, 2, 3, 1] })[0];
+  y = b.layerNorm(y, `${p}.norm`, LN_EPS);
+  y = act(b, linearNHWC(b, y, `${p}.mlp.fc1`, 4 * C), 'gelu');
+  y = linearNHWC(b, y, `${p}.mlp.fc2`, C);
+  y = b.mul(y, b.param(`${p}.gamma`, [C]));
+  y = b.node('Transpose', [y], { perm: [0, 3, 1, 2] })[0];
+  return b.add(y, x);
+}
+
+function _convnextTimm(dims: number[], depths: number[], o: CreateModelOptions): GraphBuilder {
+  const b = new GraphBuilder();
+  const [H, W] = inputHW(o, 224);
+  let x = b.input('input', [o.batch ?? 1, 3, H, W]);
+  x = b.layerNorm2d(b.conv(x, 'stem.0', { out: dims[0], kernel: 4, stride: 4 }), 'stem.1', LN_EPS);
+  dims.forEach((dim, s) => {
+    if (s > 0) x = b.conv(b.layerNorm2d(x, `stages.${s}.downsample.0`, LN_EPS), `stages.${s}.downsample.1`, { out: dim, kernel: 2, stride: 2 });
+    for (let i = 0; i < depths[s]; i++) x = timmBlock(b, x, `stages.${s}.blocks.${i}`);
+  });
+  x = b.flatten(b.layerNorm2d(b.globalAvgPool(x), 'head.norm', LN_EPS));
+  b.output(b.linear(x, 'head.fc', o.numClasses ?? 1000), 'logits');
+  return b;
+}
+
+/** ConvNeXt-XL (timm `convnext_xlarge`, its names): channels 256/512/1024/2048, depths 3/3/27/3 (350.2M parameters). */
+export function convnext_xlarge(o: CreateModelOptions = {}): GraphBuilder {
+  return _convnextTimm([256, 512, 1024, 2048], [3, 3, 27, 3], o);
+}
+
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const CONVNEXT: ZooFamily = {
   convnext_tiny: { build: convnext_tiny },
   convnext_small: { build: convnext_small },
   convnext_base: { build: convnext_base },
   convnext_large: { build: convnext_large },
+  convnext_xlarge: { build: convnext_xlarge },
 };

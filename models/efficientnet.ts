@@ -11,6 +11,7 @@
 // with torchvision's linear schedule 0.2 · (block index) / (number of blocks). timm's
 // tf_efficientnetv2 defaults to drop_rate = drop_path_rate = 0: its training form is unchanged.
 import { GraphBuilder } from '../src/builder';
+import { ValueError } from '../src/errors';
 import { convBnAct, dropout, dropPath, makeDivisible, squeezeExcite } from './layers';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
@@ -155,35 +156,140 @@ const V2_L: TvStage[] = [
   mb(6, 3, 1, 384, 640, 7), // 1/32
 ];
 
-// torchvision's compound scaling per variant: width, depth, BatchNorm eps, native input size
-// (the crop size of torchvision's ImageNet weights), classifier dropout.
-const B_SCALING: Record<string, TvScaling> = {
-  efficientnet_b0: { width: 1.0, depth: 1.0, eps: 1e-5, native: 224, dropout: 0.2 },
-  efficientnet_b1: { width: 1.0, depth: 1.1, eps: 1e-5, native: 240, dropout: 0.2 },
-  efficientnet_b2: { width: 1.1, depth: 1.2, eps: 1e-5, native: 288, dropout: 0.3 },
-  efficientnet_b3: { width: 1.2, depth: 1.4, eps: 1e-5, native: 300, dropout: 0.3 },
-  efficientnet_b4: { width: 1.4, depth: 1.8, eps: 1e-5, native: 380, dropout: 0.4 },
-  efficientnet_b5: { width: 1.6, depth: 2.2, eps: 1e-3, native: 456, dropout: 0.4 },
-  efficientnet_b6: { width: 1.8, depth: 2.6, eps: 1e-3, native: 528, dropout: 0.5 },
-  efficientnet_b7: { width: 2.0, depth: 3.1, eps: 1e-3, native: 600, dropout: 0.5 },
+// ---------------------------------------------------------------------------------------------
+// Compound scaling (Tan & Le 2019, section 3.3, equation 3): depth d = α^φ, width w = β^φ,
+// resolution r = γ^φ, subject to α·β²·γ² ≈ 2 (FLOPs grow as d·w²·r², so about 2^φ), α, β, γ ≥ 1.
+// The grid search on B0 (section 4) found α = 1.2, β = 1.1, γ = 1.15. The published B1–B7 were not
+// made from one φ: their (width, depth, resolution) were tuned (see README "Compound scaling").
+// Rounding as torchvision's `_MBConvConfig`: channels makeDivisible(c·w, 8) (nearest multiple of
+// 8, not below 90%), repeats ceil(n·d).
+
+/** The paper's grid-search coefficients for B0 (section 4): α (depth), β (width), γ (resolution). */
+export const EFFICIENTNET_ALPHA = 1.2;
+/** β: width coefficient of the paper's grid search. */
+export const EFFICIENTNET_BETA = 1.1;
+/** γ: resolution coefficient of the paper's grid search. */
+export const EFFICIENTNET_GAMMA = 1.15;
+
+/**
+ * How to scale EfficientNet-B0: either the compound coefficient `phi` (with `alpha`, `beta`,
+ * `gamma`, default the paper's 1.2, 1.1, 1.15) or the multipliers `width`, `depth` and the input
+ * `resolution` given directly (as the published B1–B7 are). Not both.
+ */
+export interface EfficientNetScaling {
+  /** φ: depth α^φ, width β^φ, resolution 224·γ^φ rounded to a multiple of 4. */
+  phi?: number;
+  /** α, the depth base (default 1.2). */
+  alpha?: number;
+  /** β, the width base (default 1.1). */
+  beta?: number;
+  /** γ, the resolution base (default 1.15). */
+  gamma?: number;
+  /** Width (channel) multiplier: channels makeDivisible(c·width, 8). */
+  width?: number;
+  /** Depth multiplier: each stage repeats ceil(n·depth) blocks. */
+  depth?: number;
+  /** Input resolution in pixels (default 224, or 224·γ^φ in the φ form). */
+  resolution?: number;
+  /** BatchNorm eps (default 1e-5; torchvision's B5–B7 use 1e-3). */
+  eps?: number;
+  /** Dropout before the classifier in the training form (default 0.2). */
+  dropout?: number;
+}
+
+/** The (width, depth, resolution) a scaling resolves to. */
+export interface ResolvedScaling {
+  /** Channel multiplier (β^φ in the φ form). */
+  width: number;
+  /** Depth (repeats) multiplier (α^φ in the φ form). */
+  depth: number;
+  /** Input side in pixels. */
+  resolution: number;
+}
+
+const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+/**
+ * The width, depth and resolution multipliers of a scaling: in the φ form w = β^φ, d = α^φ and
+ * resolution 224·γ^φ rounded to the nearest multiple of 4 (every published EfficientNet
+ * resolution, 224 240 260 300 380 456 528 600, is a multiple of 4; 260, 300 and 380 are not
+ * multiples of 8, so 4 is the finest grid that contains them all).
+ *
+ * @throws ValueError for a mix of both forms or a value that is not a positive number.
+ */
+export function efficientnetScaling(s: EfficientNetScaling): ResolvedScaling {
+  const bad = (why: string): never => {
+    throw new ValueError(`efficientnetScaled: ${why}`);
+  };
+  for (const k of ['phi', 'alpha', 'beta', 'gamma', 'width', 'depth', 'resolution', 'dropout', 'eps'] as const) {
+    const v = s[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (v === 0 && k !== 'phi' && k !== 'dropout'))
+      bad(`${k} must be a ${k === 'phi' || k === 'dropout' ? 'non-negative' : 'positive'} number, got ${String(v)}`);
+  }
+  if (s.dropout !== undefined && s.dropout >= 1) bad(`dropout must be below 1, got ${s.dropout}`);
+  if (s.resolution !== undefined && !Number.isSafeInteger(s.resolution)) bad(`resolution must be a whole number of pixels, got ${s.resolution}`);
+  const coefficient = s.width !== undefined || s.depth !== undefined;
+  if (s.phi !== undefined) {
+    if (coefficient) bad('give either phi (with alpha, beta, gamma) or width/depth/resolution, not both');
+    const [a, b, g] = [s.alpha ?? EFFICIENTNET_ALPHA, s.beta ?? EFFICIENTNET_BETA, s.gamma ?? EFFICIENTNET_GAMMA];
+    if (a < 1 || b < 1 || g < 1) bad(`alpha, beta and gamma must be at least 1 (section 3.3), got ${a}, ${b}, ${g}`);
+    return { width: b ** s.phi, depth: a ** s.phi, resolution: s.resolution ?? 4 * Math.round((224 * g ** s.phi) / 4) };
+  }
+  if (s.alpha !== undefined || s.beta !== undefined || s.gamma !== undefined) bad('alpha, beta and gamma need phi');
+  if (!positive(s.width ?? 1) || !positive(s.depth ?? 1)) bad('width and depth must be positive');
+  return { width: s.width ?? 1, depth: s.depth ?? 1, resolution: s.resolution ?? 224 };
+}
+
+/**
+ * EfficientNet-B0 scaled by compound scaling (Tan & Le 2019, equation 3), in torchvision's
+ * naming and rounding (channels to multiples of 8, repeats rounded up): the builder, as
+ * `modelBuilder(name)` returns it, so `weightShapes()` and `build(weights)` work.
+ * `efficientnetScaled({ width: 1.1, depth: 1.2, resolution: 260 })` is the paper's B2;
+ * `efficientnetScaled({ phi: 2 })` the φ = 2 network of α = 1.2, β = 1.1, γ = 1.15.
+ * `options` are createModel()'s common ones (numClasses, batch, inputSize overriding the
+ * resolution, training) and `widthMultiplier` (multiplies the width).
+ *
+ * @throws ValueError for an invalid scaling.
+ */
+export function efficientnetScaled(scaling: EfficientNetScaling, options: CreateModelOptions = {}): GraphBuilder {
+  const r = efficientnetScaling(scaling);
+  const width = r.width * (options.widthMultiplier ?? 1);
+  return _efficientnet(options, B_STAGES, { width, depth: r.depth, eps: scaling.eps ?? 1e-5, native: r.resolution, dropout: scaling.dropout ?? 0.2 });
+}
+
+/**
+ * The published EfficientNet B0–B7 as torchvision builds them: width, depth (the paper's and
+ * TensorFlow's `efficientnet_params`), input resolution (the crop of torchvision's weights; the
+ * paper's B2 is 260), BatchNorm eps and classifier dropout. Tuned per model, not one φ apart.
+ */
+export const EFFICIENTNET_PUBLISHED: Readonly<Record<string, Readonly<Required<Pick<EfficientNetScaling, 'width' | 'depth' | 'resolution' | 'eps' | 'dropout'>>>>> = {
+  efficientnet_b0: { width: 1.0, depth: 1.0, resolution: 224, eps: 1e-5, dropout: 0.2 },
+  efficientnet_b1: { width: 1.0, depth: 1.1, resolution: 240, eps: 1e-5, dropout: 0.2 },
+  efficientnet_b2: { width: 1.1, depth: 1.2, resolution: 288, eps: 1e-5, dropout: 0.3 },
+  efficientnet_b3: { width: 1.2, depth: 1.4, resolution: 300, eps: 1e-5, dropout: 0.3 },
+  efficientnet_b4: { width: 1.4, depth: 1.8, resolution: 380, eps: 1e-5, dropout: 0.4 },
+  efficientnet_b5: { width: 1.6, depth: 2.2, resolution: 456, eps: 1e-3, dropout: 0.4 },
+  efficientnet_b6: { width: 1.8, depth: 2.6, resolution: 528, eps: 1e-3, dropout: 0.5 },
+  efficientnet_b7: { width: 2.0, depth: 3.1, resolution: 600, eps: 1e-3, dropout: 0.5 },
 };
 
 /** EfficientNet-B0 (torchvision `efficientnet_b0`), 224x224. */
-export const efficientnet_b0 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b0);
-/** EfficientNet-B1 (torchvision `efficientnet_b1`), 240x240. */
-export const efficientnet_b1 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b1);
-/** EfficientNet-B2 (torchvision `efficientnet_b2`), 288x288 (torchvision's weights; the paper uses 260). */
-export const efficientnet_b2 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b2);
-/** EfficientNet-B3 (torchvision `efficientnet_b3`), 300x300. */
-export const efficientnet_b3 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b3);
-/** EfficientNet-B4 (torchvision `efficientnet_b4`), 380x380. */
-export const efficientnet_b4 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b4);
-/** EfficientNet-B5 (torchvision `efficientnet_b5`, BN eps 1e-3), 456x456. */
-export const efficientnet_b5 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b5);
-/** EfficientNet-B6 (torchvision `efficientnet_b6`, BN eps 1e-3), 528x528. */
-export const efficientnet_b6 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b6);
-/** EfficientNet-B7 (torchvision `efficientnet_b7`, BN eps 1e-3), 600x600. */
-export const efficientnet_b7 = (o: CreateModelOptions = {}) => _efficientnet(o, B_STAGES, B_SCALING.efficientnet_b7);
+export const efficientnet_b0 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b0, o);
+/** EfficientNet-B1 (torchvision `efficientnet_b1`), 240x240: efficientnetScaled({ width: 1.0, depth: 1.1 }). */
+export const efficientnet_b1 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b1, o);
+/** EfficientNet-B2 (torchvision `efficientnet_b2`), 288x288 (torchvision's weights; the paper uses 260): width 1.1, depth 1.2. */
+export const efficientnet_b2 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b2, o);
+/** EfficientNet-B3 (torchvision `efficientnet_b3`), 300x300: width 1.2, depth 1.4. */
+export const efficientnet_b3 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b3, o);
+/** EfficientNet-B4 (torchvision `efficientnet_b4`), 380x380: width 1.4, depth 1.8. */
+export const efficientnet_b4 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b4, o);
+/** EfficientNet-B5 (torchvision `efficientnet_b5`, BN eps 1e-3), 456x456: width 1.6, depth 2.2. */
+export const efficientnet_b5 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b5, o);
+/** EfficientNet-B6 (torchvision `efficientnet_b6`, BN eps 1e-3), 528x528: width 1.8, depth 2.6. */
+export const efficientnet_b6 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b6, o);
+/** EfficientNet-B7 (torchvision `efficientnet_b7`, BN eps 1e-3), 600x600: width 2.0, depth 3.1. */
+export const efficientnet_b7 = (o: CreateModelOptions = {}) => efficientnetScaled(EFFICIENTNET_PUBLISHED.efficientnet_b7, o);
 
 const V2_SCALING = (native: number, dropout: number): TvScaling => ({ width: 1, depth: 1, eps: 1e-3, native, lastChannel: 1280, dropout });
 
@@ -257,7 +363,9 @@ function tfBlock(b: GraphBuilder, x: string, p: string, row: TfRow, stride: numb
   return stride === 1 && inp === out ? b.add(y, x) : y;
 }
 
-function _tfEfficientnetV2(o: CreateModelOptions, width: number, depth: number, native: number): GraphBuilder {
+function _tfEfficientnetV2(o: CreateModelOptions, channelMultiplier: number, depth: number, native: number): GraphBuilder {
+  // widthMultiplier multiplies timm's channel_multiplier (tf_efficientnetv2_b2 is 1.1 of B0's channels)
+  const width = channelMultiplier * (o.widthMultiplier ?? 1);
   // timm's round_channels with round_limit 0: nearest multiple of 8, never bumped up
   const ch = (c: number) => makeDivisible(c * width, 8, undefined, 0);
   let { b, x } = start(o, native);
@@ -282,19 +390,19 @@ export const tf_efficientnetv2_b3 = (o: CreateModelOptions = {}) => _tfEfficient
 
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const EFFICIENTNET: ZooFamily = {
-  efficientnet_b0: { build: efficientnet_b0 },
-  efficientnet_b1: { build: efficientnet_b1 },
-  efficientnet_b2: { build: efficientnet_b2 },
-  efficientnet_b3: { build: efficientnet_b3 },
-  efficientnet_b4: { build: efficientnet_b4 },
-  efficientnet_b5: { build: efficientnet_b5 },
-  efficientnet_b6: { build: efficientnet_b6 },
-  efficientnet_b7: { build: efficientnet_b7 },
+  efficientnet_b0: { build: efficientnet_b0, supports: ['widthMultiplier'] },
+  efficientnet_b1: { build: efficientnet_b1, supports: ['widthMultiplier'] },
+  efficientnet_b2: { build: efficientnet_b2, supports: ['widthMultiplier'] },
+  efficientnet_b3: { build: efficientnet_b3, supports: ['widthMultiplier'] },
+  efficientnet_b4: { build: efficientnet_b4, supports: ['widthMultiplier'] },
+  efficientnet_b5: { build: efficientnet_b5, supports: ['widthMultiplier'] },
+  efficientnet_b6: { build: efficientnet_b6, supports: ['widthMultiplier'] },
+  efficientnet_b7: { build: efficientnet_b7, supports: ['widthMultiplier'] },
   efficientnet_v2_s: { build: efficientnet_v2_s },
   efficientnet_v2_m: { build: efficientnet_v2_m },
   efficientnet_v2_l: { build: efficientnet_v2_l },
-  tf_efficientnetv2_b0: { build: tf_efficientnetv2_b0 },
-  tf_efficientnetv2_b1: { build: tf_efficientnetv2_b1 },
-  tf_efficientnetv2_b2: { build: tf_efficientnetv2_b2 },
-  tf_efficientnetv2_b3: { build: tf_efficientnetv2_b3 },
+  tf_efficientnetv2_b0: { build: tf_efficientnetv2_b0, supports: ['widthMultiplier'] },
+  tf_efficientnetv2_b1: { build: tf_efficientnetv2_b1, supports: ['widthMultiplier'] },
+  tf_efficientnetv2_b2: { build: tf_efficientnetv2_b2, supports: ['widthMultiplier'] },
+  tf_efficientnetv2_b3: { build: tf_efficientnetv2_b3, supports: ['widthMultiplier'] },
 };

@@ -92,16 +92,20 @@ function _ghostnet(cfg: BlockRow[][], width: number, o: CreateModelOptions): Gra
   return b;
 }
 
-/** GhostNet V1 0.5x (timm ghostnet_050). */
-export function ghostnet_050(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, 0.5, o); }
-/** GhostNet V1 1.0x (timm ghostnet_100). */
-export function ghostnet_100(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, 1.0, o); }
-/** GhostNet V1 1.3x (timm ghostnet_130). */
-export function ghostnet_130(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, 1.3, o); }
+// widthMultiplier multiplies timm's `width` (ghostnet_050 is width 0.5): channels
+// makeDivisible(c·width, 4) as timm's _make_divisible; conv_head stays 1280 as in timm.
+const width = (w: number, o: CreateModelOptions) => w * (o.widthMultiplier ?? 1);
+
+/** GhostNet V1 0.5x (timm ghostnet_050); `widthMultiplier` multiplies the width 0.5. */
+export function ghostnet_050(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, width(0.5, o), o); }
+/** GhostNet V1 1.0x (timm ghostnet_100); `widthMultiplier` is timm's `width`. */
+export function ghostnet_100(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, width(1.0, o), o); }
+/** GhostNet V1 1.3x (timm ghostnet_130); `widthMultiplier` multiplies the width 1.3. */
+export function ghostnet_130(o: CreateModelOptions = {}): GraphBuilder { return _ghostnet(GHOSTNET_V1, width(1.3, o), o); }
 
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const GHOSTNET: ZooFamily = {
-  ghostnet_050: { build: ghostnet_050 },
-  ghostnet_100: { build: ghostnet_100 },
-  ghostnet_130: { build: ghostnet_130 },
+  ghostnet_050: { build: ghostnet_050, supports: ['widthMultiplier'] },
+  ghostnet_100: { build: ghostnet_100, supports: ['widthMultiplier'] },
+  ghostnet_130: { build: ghostnet_130, supports: ['widthMultiplier'] },
 };

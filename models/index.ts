@@ -61,7 +61,7 @@ export function listModels(): string[] {
 
 /** Options every model takes (LeNet-5's inputSize only as 32). */
 const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'planCache', 'training', 'onProgress', 'signal', 'hubTemplate']);
-const FAMILY_OPTIONS: readonly FamilyOption[] = ['widthMultiplier', 'attention', 'deploy', 'scale', 'channels'];
+const FAMILY_OPTIONS: readonly FamilyOption[] = ['widthMultiplier', 'resolutionMultiplier', 'attention', 'deploy', 'scale', 'channels'];
 const ATTENTIONS = ['se', 'cbam', 'eca', 'coord'];
 
 const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
@@ -86,7 +86,8 @@ function checkOptions(name: string, e: ZooEntry, o: CreateModelOptions): void {
     if ((FAMILY_OPTIONS as readonly string[]).includes(k)) {
       if (!e.supports?.includes(k as FamilyOption)) {
         const having = listModels().filter((n) => ZOO[n].supports?.includes(k as FamilyOption));
-        bad(k, `is not supported by this model (models that have it: ${having.join(', ')})`);
+        const why = e.refuses?.[k as FamilyOption];
+        bad(k, `is not supported by this model${why ? `: ${why}` : ''} (models that have it: ${having.join(', ')})`);
       }
     } else if (!COMMON_OPTIONS.has(k)) {
       bad(`'${k}'`, `is not a createModel option (options: ${[...COMMON_OPTIONS, ...FAMILY_OPTIONS].join(', ')})`);
@@ -104,6 +105,9 @@ function checkOptions(name: string, e: ZooEntry, o: CreateModelOptions): void {
     bad('planCache', "applies to inputSize: 'dynamic' only (a fixed-size model has one plan)");
   const w = o.widthMultiplier;
   if (w !== undefined && !(typeof w === 'number' && Number.isFinite(w) && w > 0)) bad('widthMultiplier', `must be a positive number, got ${show(w)}`);
+  const r = o.resolutionMultiplier;
+  if (r !== undefined && !(typeof r === 'number' && Number.isFinite(r) && r > 0)) bad('resolutionMultiplier', `must be a positive number, got ${show(r)}`);
+  if (r !== undefined && s !== undefined) bad('resolutionMultiplier', 'cannot be combined with inputSize (both set the input resolution)');
   if (o.attention !== undefined && !ATTENTIONS.includes(o.attention)) bad('attention', `must be one of ${ATTENTIONS.join(', ')}, got ${show(o.attention)}`);
   if (o.deploy !== undefined && typeof o.deploy !== 'boolean') bad('deploy', `must be true or false, got ${show(o.deploy)}`);
   if (o.training !== undefined && typeof o.training !== 'boolean') bad('training', `must be true or false, got ${show(o.training)}`);

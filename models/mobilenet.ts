@@ -58,12 +58,16 @@ function depthwiseSeparable(b: GraphBuilder, x: string, p: string, out: number, 
 
 /**
  * MobileNet V1 (timm `mobilenetv1_100`): 3x3 stem then 13 depthwise-separable blocks, global
- * pool, linear classifier. `widthMultiplier` (0.25, 0.5, 0.75, 1.0 in the paper) scales every
- * layer with timm's rounding; `inputSize` is the paper's resolution multiplier.
+ * pool, linear classifier. `widthMultiplier` α (0.25, 0.5, 0.75, 1.0 in the paper, section 3.3)
+ * scales every layer with timm's rounding; `resolutionMultiplier` ρ is the paper's resolution
+ * multiplier: input round(224·ρ) (ρ = 6/7, 5/7, 4/7: 192, 160, 128), as `inputSize` sets it.
  */
 export function mobilenetv1_100(o: CreateModelOptions = {}): GraphBuilder {
   const m = widthOf(o, 'mobilenetv1_100');
-  let { b, x } = start(o, 224);
+  const rho = o.resolutionMultiplier;
+  if (rho !== undefined && !(rho > 0 && Number.isFinite(rho)))
+    throw new ValueError(`mobilenetv1_100: resolutionMultiplier must be a positive number, got ${rho}`);
+  let { b, x } = start(rho === undefined || o.inputSize !== undefined ? o : { ...o, inputSize: Math.round(224 * rho) }, 224);
   x = convBnAct(b, x, { conv: 'conv_stem', bn: 'bn1' }, { out: roundChannels(32, m), kernel: 3, stride: 2, pad: 1 }, 'relu6');
   V1_STAGES.forEach(([n, s, c], i) => {
     for (let j = 0; j < n; j++) x = depthwiseSeparable(b, x, `blocks.${i}.${j}`, roundChannels(c, m), j === 0 ? s : 1);
@@ -279,7 +283,7 @@ export function mobilenet_v3_small(o: CreateModelOptions = {}): GraphBuilder {
 
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const MOBILENET: ZooFamily = {
-  mobilenetv1_100: { build: mobilenetv1_100, supports: ['widthMultiplier'] },
+  mobilenetv1_100: { build: mobilenetv1_100, supports: ['widthMultiplier', 'resolutionMultiplier'] },
   mobilenet_v2: { build: mobilenet_v2, supports: ['widthMultiplier'] },
   mobilenet_v3_large: { build: mobilenet_v3_large, supports: ['widthMultiplier'] },
   mobilenet_v3_small: { build: mobilenet_v3_small, supports: ['widthMultiplier'] },

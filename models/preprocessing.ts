@@ -99,6 +99,10 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
     size: 28, crop: 32, mean: [0], std: [1], channels: 1, interpolation: 'bilinear', labels: 'mnist',
     reference: 'tools/train_lenet5.py: 28x28 MNIST digit, white on black, in [0, 1], zero-padded by 2',
   },
+  lenet5_classic: {
+    size: 28, crop: 32, mean: [0], std: [1], channels: 1, interpolation: 'bilinear', labels: 'mnist',
+    reference: 'LeCun et al. 1998, section III.A: 28x28 MNIST digit centred in a 32x32 field (here in [0, 1], zero-padded by 2)',
+  },
   // ResNet family (torchvision DEFAULT weights; timm for the SE/ECA variants)
   resnet18: tv(256, 224, `resnet18 ${V1}`),
   resnet34: tv(256, 224, `resnet34 ${V1}`),
@@ -174,6 +178,7 @@ export const PREPROCESSING: Readonly<Record<string, Preprocessing>> = {
   convnext_small: tv(230, 224, `convnext_small ${V1}`),
   convnext_base: tv(232, 224, `convnext_base ${V1}`),
   convnext_large: tv(232, 224, `convnext_large ${V1}`),
+  convnext_xlarge: timm(224, 0.875, 'convnext_xlarge.fb_in22k_ft_in1k', 'bicubic'),
   // ShuffleNet (V1 has no library weights: the common ImageNet transform)
   shufflenet_v1_g1: { ...tv(256, 224, ''), reference: 'ImageNet Resize(256) -> CenterCrop(224); no pretrained weights (tools/zoo/shufflenet.py)' },
   shufflenet_v1_g2: { ...tv(256, 224, ''), reference: 'ImageNet Resize(256) -> CenterCrop(224); no pretrained weights (tools/zoo/shufflenet.py)' },

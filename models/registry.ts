@@ -11,7 +11,7 @@ export type Attention = 'se' | 'cbam' | 'eca' | 'coord';
 /**
  * Options of createModel() and modelBuilder(). `weights`, `numClasses`, `batch`, `inputSize` and
  * `training` apply to every model (LeNet-5 takes 32x32 only; super-resolution models have no
- * classes); `widthMultiplier`, `attention`, `deploy`, `scale` and `channels` only
+ * classes); `widthMultiplier`, `resolutionMultiplier`, `attention`, `deploy`, `scale` and `channels` only
  * where the family has them (see each builder's doc). An option a model does not honour is a
  * ValueError naming the model and the option, never silently ignored. `onProgress`, `signal`
  * and `hubTemplate` apply when `weights` is read from a path, URL, hub reference or stream.
@@ -40,8 +40,19 @@ export interface CreateModelOptions extends ReadOptions {
   inputSize?: number | [number, number] | 'dynamic';
   /** With `inputSize: 'dynamic'`: input shapes kept planned at once (default 4, CompileOptions.planCache). */
   planCache?: number;
-  /** Channel width multiplier where the family has one (MobileNet V1-V4). */
+  /**
+   * Channel width multiplier where the family has one, with its reference's rounding: MobileNet
+   * V1-V4, EfficientNet B0-B7 (times the width coefficient) and timm's tf_efficientnetv2_b*,
+   * GhostNet (times its width), ShuffleNet V1 (the paper's "s×"). Refused, with the reason, by
+   * the families whose reference defines no such rounding (ResNet, ShuffleNet V2, ...).
+   */
   widthMultiplier?: number;
+  /**
+   * Resolution multiplier ρ of the MobileNet V1 paper (section 3.3): the input is
+   * round(224·ρ) square (ρ = 6/7, 5/7, 4/7 give 192, 160, 128). Only MobileNet V1 defines it;
+   * not with inputSize.
+   */
+  resolutionMultiplier?: number;
   /** Attention module inserted in each block where the family supports it (ResNets). */
   attention?: Attention;
   /** Build the inference form of re-parameterisable models (RepVGG: one 3x3 conv per block). */
@@ -63,7 +74,7 @@ export interface CreateModelOptions extends ReadOptions {
 }
 
 /** The options that only some families honour. */
-export type FamilyOption = 'widthMultiplier' | 'attention' | 'deploy' | 'scale' | 'channels';
+export type FamilyOption = 'widthMultiplier' | 'resolutionMultiplier' | 'attention' | 'deploy' | 'scale' | 'channels';
 
 /** @internal One model of the zoo registry: how to build it and what it honours. */
 export interface ZooEntry {
@@ -73,6 +84,8 @@ export interface ZooEntry {
   bundled?(): Uint8Array | Promise<Uint8Array>;
   /** The family-specific options this model honours (every other one is refused). */
   supports?: readonly FamilyOption[];
+  /** Why this model refuses a family option, where the reason is worth telling (shown in the ValueError). */
+  refuses?: Partial<Record<FamilyOption, string>>;
   /**
    * Detectors: the post-processing model.detect() runs, for the network built with these
    * options and the weights bound to it (a detector may build a second network on them, as Faster

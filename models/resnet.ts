@@ -200,7 +200,15 @@ export const seresnet50: (o?: CreateModelOptions) => GraphBuilder = variant('ser
 /** ECA-ResNet-50-D (timm): deep 3x3 stem, average-pool shortcuts, ECA in every block. */
 export const ecaresnet50d: (o?: CreateModelOptions) => GraphBuilder = variant('ecaresnet50d');
 
+/**
+ * Why ResNets refuse widthMultiplier: torchvision's wide_resnet50_2 widens only the bottleneck
+ * (width_per_group 128), and neither torchvision nor timm define a rounding rule that scales every
+ * ResNet layer by one multiplier.
+ */
+const RESNET_WIDTH =
+  'the ResNet family has no reference width multiplier with a rounding rule (torchvision widens only the bottleneck through width_per_group: use wide_resnet50_2)';
+
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const RESNET: ZooFamily = Object.fromEntries(
-  (Object.keys(CONFIGS) as Variant[]).map((n) => [n, { build: variant(n), supports: ['attention'] }]),
+  (Object.keys(CONFIGS) as Variant[]).map((n) => [n, { build: variant(n), supports: ['attention'], refuses: { widthMultiplier: RESNET_WIDTH } }]),
 );

@@ -17,7 +17,7 @@
 // Channel split, concat and shuffle are expressed as Split / Concat / ChannelShuffle nodes;
 // on the engine's NHWC layout they are strided views of the channel axis.
 import { GraphBuilder } from '../src/builder';
-import { convBnAct } from './layers';
+import { convBnAct, makeDivisible } from './layers';
 import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
 const shuffle = (b: GraphBuilder, x: string, groups: number) => b.node('ChannelShuffle', [x], { groups })[0];
@@ -106,14 +106,26 @@ function shuffleUnitV1(
   return b.relu(b.add(x, y));
 }
 
+/**
+ * The paper's "ShuffleNet s×" (section 4.1.1): stage output channels c·s, rounded to a multiple
+ * of 4g (makeDivisible: nearest, not below 90%) so the bottleneck (a quarter) splits into g
+ * groups; c·s itself wherever it is such a multiple (g = 3 at 0.5x: 120/240/480). The 24-channel stem
+ * stays, as Table 1 has it for every g (Megvii's ShuffleNet-Series code also widens the stem at
+ * 2.0x; the paper does not say to).
+ */
+export function shuffleNetV1Channels(groups: number, s: number): number[] {
+  return V1_STAGE_OUT[groups].map((c) => makeDivisible(c * s, 4 * groups));
+}
+
 function _shufflenetv1(groups: number, o: CreateModelOptions): GraphBuilder {
   const b = new GraphBuilder();
+  const widths = shuffleNetV1Channels(groups, o.widthMultiplier ?? 1);
   const [H, W] = inputHW(o, 224);
   let x = b.input('input', [o.batch ?? 1, 3, H, W]);
   x = convBnAct(b, x, { conv: 'conv1.0', bn: 'conv1.1' }, { out: 24, kernel: 3, stride: 2, pad: 1 });
   x = b.maxPool(x, { kernel: 3, stride: 2, pad: 1 });
   V1_REPEATS.forEach((n, s) => {
-    const out = V1_STAGE_OUT[groups][s];
+    const out = widths[s];
     for (let i = 0; i < n; i++)
       x = shuffleUnitV1(b, x, `stage${s + 2}.${i}`, out, out / 4, groups, i === 0 ? 2 : 1, !(s === 0 && i === 0));
   });
@@ -123,7 +135,11 @@ function _shufflenetv1(groups: number, o: CreateModelOptions): GraphBuilder {
   return b;
 }
 
-/** ShuffleNet V1 1.0x, g = 1 (stages 144/288/576). */
+/** Why ShuffleNet V2 refuses widthMultiplier. */
+const V2_WIDTH =
+  "ShuffleNet V2's widths are four tables of their own (paper Table 5, torchvision's stages_out_channels), with no rounding rule between them: use shufflenet_v2_x0_5, x1_0, x1_5 or x2_0";
+
+/** ShuffleNet V1 1.0x, g = 1 (stages 144/288/576); `widthMultiplier` s is the paper's "s×". */
 export function shufflenet_v1_g1(o: CreateModelOptions = {}): GraphBuilder { return _shufflenetv1(1, o); }
 /** ShuffleNet V1 1.0x, g = 2 (stages 200/400/800). */
 export function shufflenet_v1_g2(o: CreateModelOptions = {}): GraphBuilder { return _shufflenetv1(2, o); }
@@ -136,13 +152,13 @@ export function shufflenet_v1_g8(o: CreateModelOptions = {}): GraphBuilder { ret
 
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const SHUFFLENET: ZooFamily = {
-  shufflenet_v1_g1: { build: shufflenet_v1_g1 },
-  shufflenet_v1_g2: { build: shufflenet_v1_g2 },
-  shufflenet_v1_g3: { build: shufflenet_v1_g3 },
-  shufflenet_v1_g4: { build: shufflenet_v1_g4 },
-  shufflenet_v1_g8: { build: shufflenet_v1_g8 },
-  shufflenet_v2_x0_5: { build: shufflenet_v2_x0_5 },
-  shufflenet_v2_x1_0: { build: shufflenet_v2_x1_0 },
-  shufflenet_v2_x1_5: { build: shufflenet_v2_x1_5 },
-  shufflenet_v2_x2_0: { build: shufflenet_v2_x2_0 },
+  shufflenet_v1_g1: { build: shufflenet_v1_g1, supports: ['widthMultiplier'] },
+  shufflenet_v1_g2: { build: shufflenet_v1_g2, supports: ['widthMultiplier'] },
+  shufflenet_v1_g3: { build: shufflenet_v1_g3, supports: ['widthMultiplier'] },
+  shufflenet_v1_g4: { build: shufflenet_v1_g4, supports: ['widthMultiplier'] },
+  shufflenet_v1_g8: { build: shufflenet_v1_g8, supports: ['widthMultiplier'] },
+  shufflenet_v2_x0_5: { build: shufflenet_v2_x0_5, refuses: { widthMultiplier: V2_WIDTH } },
+  shufflenet_v2_x1_0: { build: shufflenet_v2_x1_0, refuses: { widthMultiplier: V2_WIDTH } },
+  shufflenet_v2_x1_5: { build: shufflenet_v2_x1_5, refuses: { widthMultiplier: V2_WIDTH } },
+  shufflenet_v2_x2_0: { build: shufflenet_v2_x2_0, refuses: { widthMultiplier: V2_WIDTH } },
 };

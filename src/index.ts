@@ -20,6 +20,7 @@ export { liftC4, groupConvC4, orientationPoolC4, c4DigitNet } from './equivarian
 export type { C4ConvOptions } from './equivariant';
 export { receptiveField, receptiveFieldTable } from './analysis/receptiveField';
 export type { ReceptiveField, ReceptiveFieldOptions } from './analysis/receptiveField';
+export { convOutputSize } from './analysis/outputSize';
 export { syntheticWeights, syntheticInput } from './weights/synthetic';
 export { readSource as readBytes } from './io/read';
 export type { ByteSource, ReadOptions, ReadBytesOptions, ProgressCallback } from './io/source';

@@ -102,7 +102,7 @@ describe.each(MODELS)('%s', (name) => {
 
   it('inputSize sets the input resolution (or is refused by name)', () => {
     const [H, W] = [baseIn[2] + 32, baseIn[3] + 64];
-    if (name === 'lenet5') {
+    if (name.startsWith('lenet5')) {
       // the classifier takes 16*5*5 features: only 32x32 fits
       expectRefused(name, 'inputSize', { inputSize: 28 });
       expectRefused(name, 'inputSize', { inputSize: [H, W] });
@@ -277,7 +277,7 @@ describe('zoo options through createModel', () => {
   it('the preprocessing reference covers registered models only', () => {
     // every name in the fixture (the models with torchvision / timm pretrained weights) is registered
     for (const n of Object.keys(REFERENCE)) expect(MODELS).toContain(n);
-    expect(Object.keys(REFERENCE).length).toBe(70);
+    expect(Object.keys(REFERENCE).length).toBe(71);
   });
 
   it("lenet5's inputSize 28 is refused (it was silently ignored)", async () => {
@@ -287,7 +287,22 @@ describe('zoo options through createModel', () => {
   it('widthMultiplier on a ResNet and attention on a MobileNet name the model and the option', async () => {
     await expect(createModel('resnet18', { widthMultiplier: 0.5 })).rejects.toThrow(/resnet18: option widthMultiplier is not supported.*mobilenet_v2/);
     await expect(createModel('mobilenet_v2', { attention: 'se' })).rejects.toThrow(/mobilenet_v2: option attention is not supported.*resnet50/);
-    await expect(createModel('efficientnet_b0', { widthMultiplier: 1.2 })).rejects.toBeInstanceOf(ValueError);
+    await expect(createModel('efficientnet_v2_s', { widthMultiplier: 1.2 })).rejects.toBeInstanceOf(ValueError);
+    // the families whose reference has no rounding rule for one say so
+    await expect(createModel('resnet50', { widthMultiplier: 2 })).rejects.toThrow(/resnet50: option widthMultiplier is not supported by this model: .*width_per_group/);
+    await expect(createModel('shufflenet_v2_x1_0', { widthMultiplier: 0.5 })).rejects.toThrow(/shufflenet_v2_x1_0: .*shufflenet_v2_x0_5/);
+  });
+
+  it('resolutionMultiplier is the input size 224·ρ of MobileNet V1 only, never with inputSize', () => {
+    // MobileNets paper, section 3.3: rho = 6/7, 5/7, 4/7 give the 192, 160 and 128 networks
+    for (const [rho, side] of [[6 / 7, 192], [5 / 7, 160], [4 / 7, 128], [1, 224]] as const) {
+      const b = modelBuilder('mobilenetv1_100', { resolutionMultiplier: rho });
+      expect(inShape(b)).toEqual([1, 3, side, side]);
+      expect(params(b)).toBe(params(modelBuilder('mobilenetv1_100')));
+    }
+    expectRefused('mobilenetv1_100', 'resolutionMultiplier', { resolutionMultiplier: 0.5, inputSize: 112 });
+    expectRefused('mobilenetv1_100', 'resolutionMultiplier', { resolutionMultiplier: 0 });
+    for (const n of MODELS.filter((m) => m !== 'mobilenetv1_100')) expectRefused(n, 'resolutionMultiplier', { resolutionMultiplier: 0.5 });
   });
 
   it('an unknown model is a ValueError listing the names', () => {

@@ -33,7 +33,8 @@ def registry():
 
     spec: dict(build=callable returning an nn.Module, input=[N,C,H,W], reference=str,
                options=dict passed to createModel on the TypeScript side (optional),
-               sample=int: store every sample-th output value only (large outputs))."""
+               sample=int: store every sample-th output value only (large outputs),
+               keys_only=bool: store names, shapes and the parameter count, no output)."""
     models = {}
     pkg = os.path.join(HERE, "zoo")
     for info in pkgutil.iter_modules([pkg]):
@@ -66,6 +67,14 @@ def make(name, spec):
     keys = fill_synthetic(model)
     model.eval()
     shape = spec["input"]
+    if spec.get("keys_only"):
+        # too large to run in the test's wasm memory: names, shapes and parameter count only
+        fixture = {"name": name, "reference": spec["reference"], "options": spec.get("options", {}), "inputShape": shape,
+                   "params": int(sum(p.numel() for p in model.parameters())), "keys": keys, "torch": torch.__version__}
+        with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+            json.dump(fixture, f, separators=(",", ":"))
+        print(f"{name}: params {fixture['params']:,} (keys only)")
+        return
     x = torch.from_numpy(synthetic_input(shape))
     y = model(x)
     if isinstance(y, dict):

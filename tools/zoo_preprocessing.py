@@ -37,7 +37,8 @@ deeplabv3_mobilenet_v3_large lraspp_mobilenet_v3_large""".split()
 TIMM = """seresnet50 ecaresnet50d repvgg_a0 repvgg_a1 repvgg_a2 repvgg_b0 repvgg_b1 repvgg_b1g4
 repvgg_b2 repvgg_b2g4 repvgg_b3 repvgg_b3g4 mobilenetv1_100 mobilenetv4_conv_small
 mobilenetv4_conv_medium mobilenetv4_conv_large mobilenetv4_hybrid_medium mobilenetv4_hybrid_large
-tf_efficientnetv2_b0 tf_efficientnetv2_b1 tf_efficientnetv2_b2 tf_efficientnetv2_b3 ghostnet_100""".split()
+tf_efficientnetv2_b0 tf_efficientnetv2_b1 tf_efficientnetv2_b2 tf_efficientnetv2_b3 ghostnet_100
+convnext_xlarge""".split()
 
 
 def interp(mode):

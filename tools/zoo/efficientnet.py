@@ -38,3 +38,30 @@ MODELS = {
 MODELS["tf_efficientnetv2_b0+s225"] = dict(
     build=_timm("tf_efficientnetv2_b0"), input=[1, 3, 225, 225],
     reference="timm 1.0.29 tf_efficientnetv2_b0 at 225x225 (odd sizes: symmetric same-padding)")
+
+
+# widthMultiplier: torchvision's width_mult (B0's depth) and timm's channel_multiplier
+def _tv_width(arch, width, depth):
+    def build():
+        from torchvision.models.efficientnet import _efficientnet, _efficientnet_conf
+        setting, last = _efficientnet_conf(arch, width_mult=width, depth_mult=depth)
+        return _efficientnet(setting, 0.2, last, None, True)
+    return build
+
+
+def _tf_v2_width(multiplier):
+    def build():
+        from timm.models.efficientnet import tf_efficientnetv2_b0
+        return tf_efficientnetv2_b0(channel_multiplier=multiplier)
+    return build
+
+
+MODELS["efficientnet_b0+w050"] = dict(
+    build=_tv_width("efficientnet_b0", 0.5, 1.0), input=[1, 3, 128, 128], options={"widthMultiplier": 0.5},
+    reference="torchvision 0.14 _efficientnet_conf('efficientnet_b0', width_mult=0.5, depth_mult=1.0) at 128x128")
+MODELS["efficientnet_b2+w075"] = dict(
+    build=_tv_width("efficientnet_b2", 1.1 * 0.75, 1.2), input=[1, 3, 96, 96], options={"widthMultiplier": 0.75},
+    reference="torchvision 0.14 _efficientnet_conf('efficientnet_b2', width_mult=1.1*0.75, depth_mult=1.2) at 96x96")
+MODELS["tf_efficientnetv2_b0+w075"] = dict(
+    build=_tf_v2_width(0.75), input=[1, 3, 128, 128], options={"widthMultiplier": 0.75},
+    reference="timm 1.0.29 tf_efficientnetv2_b0(channel_multiplier=0.75) at 128x128")

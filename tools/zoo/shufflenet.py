@@ -68,12 +68,13 @@ class ShuffleUnitV1(nn.Module):
 
 
 class ShuffleNetV1(nn.Module):
-    def __init__(self, groups=3, num_classes=1000):
+    def __init__(self, groups=3, num_classes=1000, stage_out=None):
         super().__init__()
+        stage_out = stage_out or V1_STAGE_OUT[groups]
         self.conv1 = nn.Sequential(nn.Conv2d(3, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24), nn.ReLU(inplace=True))
         self.maxpool = nn.MaxPool2d(3, 2, 1)
         inp = 24
-        for s, (repeats, oup) in enumerate(zip(V1_REPEATS, V1_STAGE_OUT[groups])):
+        for s, (repeats, oup) in enumerate(zip(V1_REPEATS, stage_out)):
             mid = oup // 4
             units = [ShuffleUnitV1(inp, oup, mid, groups, 2, group_first=s > 0)]
             units += [ShuffleUnitV1(oup, oup, mid, groups, 1) for _ in range(repeats - 1)]
@@ -95,3 +96,13 @@ for _g in (1, 2, 3, 4, 8):
     MODELS[f"shufflenet_v1_g{_g}"] = dict(
         build=(lambda g=_g: ShuffleNetV1(groups=g)), input=[1, 3, 224, 224],
         reference=f"tools/zoo/shufflenet.py ShuffleNetV1(groups={_g}) (Zhang et al. 2018, 1.0x)")
+
+# the paper's "s x" (section 4.1.1): every stage's filters times s, written out by plain
+# multiplication (each product is a multiple of 4g, so no rounding applies)
+for _g, _s, _tag in ((3, 0.5, "w050"), (8, 1.5, "w150")):
+    _out = [int(c * _s) for c in V1_STAGE_OUT[_g]]
+    assert all(c == c_ * _s and c % (4 * _g) == 0 for c, c_ in zip(_out, V1_STAGE_OUT[_g]))
+    MODELS[f"shufflenet_v1_g{_g}+{_tag}"] = dict(
+        build=(lambda g=_g, out=_out: ShuffleNetV1(groups=g, stage_out=out)), input=[1, 3, 96, 96],
+        options={"widthMultiplier": _s},
+        reference=f"tools/zoo/shufflenet.py ShuffleNetV1(groups={_g}, stage_out={_out}) ({_s}x) at 96x96")

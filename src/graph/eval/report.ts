@@ -37,7 +37,7 @@ export function summaryTable(layers: Layer[], rf: Map<string, string[]>, paramCo
 
 /**
  * One row per node: its first output's shape, the parameters it reads first (settings such as
- * Clip bounds, `notParams`, excluded; a weight shared by several nodes counted once) and its
+ * Clip bounds, `notParams`, and builder constants excluded; a weight shared by several nodes counted once) and its
  * multiply-accumulates (`macs`; 0 where the op's rule cannot say).
  */
 export function layerRows(g: Graph, notParams: Record<string, number[]>, macs: (n: Node) => number): Layer[] {
@@ -46,6 +46,7 @@ export function layerRows(g: Graph, notParams: Record<string, number[]>, macs: (
     const skip = notParams[n.op] ?? [];
     let params = 0;
     n.inputs.forEach((i, j) => {
+      // a builder's fixed constants (a scale, an averaging matrix) are architecture, not parameters
       const t = i && !skip.includes(j) && !g.constants?.has(i) ? g.initializers.get(i) : undefined;
       if (t && !counted.has(i)) {
         counted.add(i);
