@@ -6,7 +6,7 @@ export { loadOnnx } from './onnx/load';
 export { exportOnnx } from './onnx/export';
 export type { ExportOnnxOptions } from './onnx/export';
 export type { LoadOnnxOptions } from './onnx/load';
-export { loadSafetensors, saveSafetensors } from './weights/safetensors';
+export { floatToBfloat16, floatToHalf, loadSafetensors, saveSafetensors, type SaveDtype, type SaveSafetensorsOptions } from './weights/safetensors';
 export type { HasStateDict } from './weights/safetensors';
 export { GraphBuilder } from './builder';
 export type { ConvOptions, PoolOptions, WeightsSource } from './builder';

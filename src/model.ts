@@ -673,7 +673,7 @@ const TRAIN_LIB: TrainLib = {
 };
 
 /** Float inputs that are settings or buffers, not trainable parameters (PyTorch's count). */
-const NOT_PARAMS: Record<string, number[]> = {
+export const NOT_PARAMS: Record<string, number[]> = {
   BatchNormalization: [3, 4], Clip: [1, 2], Pad: [1, 2, 3], Resize: [1, 2, 3], Upsample: [1],
   DeformConv: [2, 4], MaxUnpool: [1, 2],
 };

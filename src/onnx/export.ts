@@ -13,7 +13,7 @@
 // loadOnnx compiles to the same kernels.
 import { GraphError, UnsupportedOpError, ValueError } from '../errors';
 import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
-import type { Model } from '../model';
+import { type Model, NOT_PARAMS } from '../model';
 import { graphToOnnx } from './writer';
 
 /** Options of {@link exportOnnx}. */
@@ -28,6 +28,14 @@ export interface ExportOnnxOptions {
   layerNorm2d?: 'transpose' | 'reduce';
   /** producer_name of the ModelProto (default 'wasmcnn'). */
   producer?: string;
+  /**
+   * 'float16': weights stored as FLOAT16 initializers (half the file; each rounded to nearest,
+   * ties to even), each widened by a Cast to FLOAT at the start of the graph, which runtimes fold
+   * at load. Settings read as values (Clip bounds, Pad's value, Resize scales, MaxUnpool indices)
+   * stay float32.
+   * Default 'float32'.
+   */
+  weights?: 'float32' | 'float16';
 }
 
 /** Ops whose axes/sizes moved from an attribute to an input at the given opset. */
@@ -46,7 +54,34 @@ const DECOMPOSED = new Set(['Silu', 'ChannelShuffle', 'ChannelLayerNorm', 'Gelu'
  * loads in onnxruntime (node/web), other ONNX runtimes, and back into wasmcnn with loadOnnx.
  */
 export function exportOnnx(model: Model, opts: ExportOnnxOptions = {}): Uint8Array {
-  return graphToOnnx(toOnnxGraph(model.sourceGraph, opts), opts.producer ?? 'wasmcnn');
+  const g = toOnnxGraph(model.sourceGraph, opts);
+  const weights = opts.weights ?? 'float32';
+  if (weights !== 'float32' && weights !== 'float16') throw new ValueError(`exportOnnx: weights must be 'float32' or 'float16', got ${String(weights)}`);
+  return graphToOnnx(g, opts.producer ?? 'wasmcnn', weights === 'float16' ? halfWeights(g) : undefined);
+}
+
+/**
+ * Store the graph's float weights as FLOAT16: each initializer not read as a setting (Clip bounds,
+ * Pad's value, Resize scales, MaxUnpool indices: values whose exact float32 matters) is renamed `<name>_fp16` and
+ * widened back under its own name by a Cast node placed first. Returns the renamed names.
+ */
+function halfWeights(g: Graph): Set<string> {
+  const setting = new Set<string>();
+  // NOT_PARAMS less BatchNorm's running statistics (buffers, stored like the weights)
+  for (const n of g.nodes) if (n.op !== 'BatchNormalization') for (const i of NOT_PARAMS[n.op] ?? []) if (n.inputs[i]) setting.add(n.inputs[i]);
+  const half = new Set<string>();
+  const casts: Node[] = [];
+  for (const [name, t] of [...g.initializers]) {
+    if (setting.has(name) || g.inputs.some((i) => i.name === name)) continue;
+    const stored = `${name}_fp16`;
+    if (g.initializers.has(stored)) throw new GraphError(`exportOnnx: cannot store '${name}' as float16: '${stored}' exists`);
+    g.initializers.delete(name);
+    g.initializers.set(stored, t);
+    half.add(stored);
+    casts.push({ op: 'Cast', name: `${name}_widen`, inputs: [stored], outputs: [name], attrs: { to: 1 } });
+  }
+  g.nodes.unshift(...casts);
+  return half;
 }
 
 /** The ONNX-only form of a source graph at the target opset (the input graph is not changed). */

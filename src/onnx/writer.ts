@@ -1,9 +1,10 @@
 // Writes a graph IR as an ONNX ModelProto (onnx.proto, IR version 8): float initializers as
-// raw little-endian FLOAT, integer constants as INT64, attributes by their JS type (a graph
+// raw little-endian FLOAT (or FLOAT16 where asked), integer constants as INT64, attributes by their JS type (a graph
 // object, as If/Loop carry, as a GRAPH attribute), inputs and outputs typed by their dtype
 // (float → FLOAT, int → INT64, bool → BOOL). Encoding is
 // schema.ts's tables over proto.ts's wire writer (sizes first, then one exactly-sized buffer).
 import type { AttrValue, Graph, IntTensor, Tensor, ValueInfo } from '../graph/ir';
+import { floatToHalf } from '../weights/safetensors';
 import { AttributeType, DataType, encodeModelProto, type AttributeMsg, type GraphMsg, type Init, type TensorMsg, type ValueInfoMsg } from './schema';
 
 /** The parts of a graph a subgraph attribute (If's branches, Loop's body) is written from. */
@@ -20,8 +21,20 @@ function f32Bytes(data: Float32Array): Uint8Array {
   return bytes;
 }
 
-function tensorMsg(name: string, t: Tensor | IntTensor): Init<TensorMsg> {
-  if ('data' in t) return { name, dims: t.shape, data_type: DataType.FLOAT, raw_data: f32Bytes(t.data) };
+/** A float32 array as little-endian binary16 bytes (rounded to nearest, ties to even). */
+function f16Bytes(data: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(data.length * 2);
+  const dv = new DataView(bytes.buffer);
+  for (let i = 0; i < data.length; i++) dv.setUint16(i * 2, floatToHalf(data[i]), true);
+  return bytes;
+}
+
+function tensorMsg(name: string, t: Tensor | IntTensor, half?: boolean): Init<TensorMsg> {
+  if ('data' in t) {
+    return half
+      ? { name, dims: t.shape, data_type: DataType.FLOAT16, raw_data: f16Bytes(t.data) }
+      : { name, dims: t.shape, data_type: DataType.FLOAT, raw_data: f32Bytes(t.data) };
+  }
   return { name, dims: t.shape, data_type: DataType.INT64, int64_data: t.ints };
 }
 
@@ -52,7 +65,7 @@ function valueInfo(name: string, shape: number[] | undefined, dtype: ValueInfo['
   };
 }
 
-function graphMsg(g: SubGraph, name: string): Init<GraphMsg> {
+function graphMsg(g: SubGraph, name: string, half?: ReadonlySet<string>): Init<GraphMsg> {
   return {
     name,
     node: g.nodes.map((n) => ({
@@ -63,7 +76,7 @@ function graphMsg(g: SubGraph, name: string): Init<GraphMsg> {
       attribute: Object.entries(n.attrs).map(([k, v]) => attrMsg(k, v)),
     })),
     initializer: [
-      ...[...(g.initializers ?? [])].map(([k, t]) => tensorMsg(k, t)),
+      ...[...(g.initializers ?? [])].map(([k, t]) => tensorMsg(k, t, half?.has(k))),
       ...[...(g.intConstants ?? [])].map(([k, t]) => tensorMsg(k, t)),
     ],
     input: g.inputs.map((i) => valueInfo(i.name, i.shape, i.dtype)),
@@ -71,12 +84,15 @@ function graphMsg(g: SubGraph, name: string): Init<GraphMsg> {
   };
 }
 
-/** Encode a graph (nodes in ONNX semantics, no wasmcnn-internal ops) as ONNX bytes. */
-export function graphToOnnx(g: Graph, producer = 'wasmcnn'): Uint8Array {
+/**
+ * Encode a graph (nodes in ONNX semantics, no wasmcnn-internal ops) as ONNX bytes; the float
+ * initializers named in `half` are stored as FLOAT16 (the graph must Cast them where it needs float).
+ */
+export function graphToOnnx(g: Graph, producer = 'wasmcnn', half?: ReadonlySet<string>): Uint8Array {
   return encodeModelProto({
     ir_version: 8,
     producer_name: producer,
     opset_import: [{ domain: '', version: g.opset }],
-    graph: graphMsg(g, 'wasmcnn'),
+    graph: graphMsg(g, 'wasmcnn', half),
   });
 }

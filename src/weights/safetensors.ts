@@ -66,6 +66,48 @@ export function bfloat16ToFloat(h: number): number {
   return bf16Scratch[0];
 }
 
+const narrowF32 = new Float32Array(1);
+const narrowBits = new Uint32Array(narrowF32.buffer);
+
+/**
+ * number → IEEE 754 binary16 bits, rounded to nearest, ties to even (as a float32 first, as
+ * PyTorch's `.half()` of a float32 tensor): overflow gives ±Infinity, tiny values subnormals or
+ * ±0, NaN a quiet NaN.
+ */
+export function floatToHalf(v: number): number {
+  narrowF32[0] = v;
+  const x = narrowBits[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 112; // the binary16 biased exponent
+  if (e >= 31) return sign | 0x7c00;
+  if (e >= 1) {
+    // normal: keep 10 of 23 fraction bits; a carry may step into the exponent (up to Infinity)
+    const h = (e << 10) | (mant >>> 13);
+    const rest = mant & 0x1fff;
+    return sign | (h + (rest > 0x1000 || (rest === 0x1000 && h & 1) ? 1 : 0));
+  }
+  if (exp === 0) return sign; // float32 zeros and subnormals are below binary16's least subnormal / 2
+  // subnormal: the 24-bit significand in units of 2^-24 is s·2^(e-14)
+  const shift = 14 - e;
+  if (shift > 24) return sign;
+  const sig = mant | 0x800000;
+  const h = sig >>> shift;
+  const rest = sig & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  return sign | (h + (rest > half || (rest === half && h & 1) ? 1 : 0));
+}
+
+/** number → bfloat16 bits (the upper half of its float32, rounded to nearest, ties to even; NaN stays a quiet NaN). */
+export function floatToBfloat16(v: number): number {
+  narrowF32[0] = v;
+  const x = narrowBits[0];
+  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -296,30 +338,39 @@ export interface HasStateDict {
 }
 
 /**
- * Serialize f32 tensors as a safetensors file (dtype F32, tensors laid out contiguously in the
- * given order). The header is padded with spaces so the data starts 8-byte aligned. Given a
+ * Serialize f32 tensors as a safetensors file (dtype F32, or F16 / BF16 with `dtype`: half the
+ * size, each value rounded to nearest, ties to even; tensors laid out contiguously in the given order). The header is padded with spaces so the data starts 8-byte aligned. Given a
  * model, its `stateDict()` (the weights as trained, by PyTorch name); `{ optimizer: true }` adds
  * the optimizer's state (`optimizer.<param>.<buffer>`), which `model.loadStateDict()` restores.
  *
  * @throws ShapeError if a tensor's data length is not the product of its shape;
  *   ValueError for a tensor named `__metadata__` or a bad shape.
  */
-export function saveSafetensors(tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array;
-export function saveSafetensors(model: HasStateDict, options?: { optimizer?: boolean; metadata?: Record<string, string> }): Uint8Array;
+export function saveSafetensors(
+  tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>, options?: { dtype?: SaveDtype },
+): Uint8Array;
+export function saveSafetensors(model: HasStateDict, options?: SaveSafetensorsOptions): Uint8Array;
 export function saveSafetensors(
   source: Map<string, Tensor> | Record<string, Tensor> | HasStateDict,
-  second?: Record<string, string> | { optimizer?: boolean; metadata?: Record<string, string> },
+  second?: Record<string, string> | SaveSafetensorsOptions,
+  third?: { dtype?: SaveDtype },
 ): Uint8Array {
   let tensors: Map<string, Tensor> | Record<string, Tensor>;
   let metadata: Record<string, string> | undefined;
+  let dtype: SaveDtype;
   if (typeof (source as HasStateDict).stateDict === 'function') {
-    const o = (second ?? {}) as { optimizer?: boolean; metadata?: Record<string, string> };
+    const o = (second ?? {}) as SaveSafetensorsOptions;
     tensors = (source as HasStateDict).stateDict({ optimizer: o.optimizer === true });
     metadata = o.metadata;
+    dtype = o.dtype ?? 'float32';
   } else {
     tensors = source as Map<string, Tensor> | Record<string, Tensor>;
     metadata = second as Record<string, string> | undefined;
+    dtype = third?.dtype ?? 'float32';
   }
+  const narrow = dtype === 'float16' ? floatToHalf : dtype === 'bfloat16' ? floatToBfloat16 : undefined;
+  if (!narrow && dtype !== 'float32') throw new ValueError(`saveSafetensors: dtype must be 'float32', 'float16' or 'bfloat16', got ${String(dtype)}`);
+  const size = narrow ? 2 : 4;
   const list: [string, Tensor][] = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   if (metadata) {
@@ -340,12 +391,12 @@ export function saveSafetensors(
       throw new ShapeError(`tensor '${name}' has ${t.data.length} values, but its shape [${t.shape.join(', ')}] needs ${count}`);
     }
     Object.defineProperty(header, name, {
-      value: { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + count * 4] },
+      value: { dtype: dtype === 'float16' ? 'F16' : dtype === 'bfloat16' ? 'BF16' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + count * size] },
       enumerable: true,
       writable: true,
       configurable: true,
     });
-    offset += count * 4;
+    offset += count * size;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil((8 + json.length) / 8) * 8 - 8;
@@ -361,12 +412,27 @@ export function saveSafetensors(
   out.set(json, 8);
   let pos = 8 + json.length;
   for (const [, t] of list) {
-    if (HOST_LITTLE_ENDIAN) {
+    if (narrow) {
+      for (let i = 0; i < t.data.length; i++) view.setUint16(pos + i * 2, narrow(t.data[i]), true);
+    } else if (HOST_LITTLE_ENDIAN) {
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.length * 4), pos);
     } else {
       for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + i * 4, t.data[i], true);
     }
-    pos += t.data.length * 4;
+    pos += t.data.length * size;
   }
   return out;
+}
+
+/** The dtype saveSafetensors writes: float32 as stored, or half size (rounded to nearest even). */
+export type SaveDtype = 'float32' | 'float16' | 'bfloat16';
+
+/** Options of saveSafetensors(model, options). */
+export interface SaveSafetensorsOptions {
+  /** Add the optimizer's per-parameter state (`optimizer.<param>.<buffer>`). */
+  optimizer?: boolean;
+  /** String metadata for the header's `__metadata__`. */
+  metadata?: Record<string, string>;
+  /** 'float16' or 'bfloat16' write half-size files (values rounded to nearest, ties to even); default 'float32'. */
+  dtype?: SaveDtype;
 }
