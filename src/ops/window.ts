@@ -63,12 +63,10 @@ export function packWeights(
     const mark = mem.mark();
     const wp = mem.putF32(weight.data);
     if (scale) {
-      const f = mem.f32;
+      // w[o][j] *= scale[o] in the wasm (a broadcasting multiply: the same f32 products, SIMD)
       const per = weight.data.length / scale.length;
-      for (let o = 0; o < scale.length; o++) {
-        const base = (wp >>> 2) + o * per;
-        for (let j = 0; j < per; j++) f[base + j] *= scale[o];
-      }
+      const dims = mem.putI32([scale.length, per, per, 1, 1, 0]);
+      ctx.k.binary_f32(C.BIN_MUL, wp, wp, mem.putF32(scale), 2, dims, dims + 8, dims + 16);
     }
     pack(wp, bias ? mem.putF32(bias.data) : 0, packed);
     mem.reset(mark);
