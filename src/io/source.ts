@@ -6,9 +6,7 @@
 // optional AbortSignal. Specs: WHATWG Fetch (Response, body streams, AbortSignal), WHATWG Streams
 // (ReadableStreamDefaultReader), RFC 9110 (Content-Length, Content-Encoding), RFC 8089 (file: URLs).
 // Browser-safe: no node: module is named here; local files go through src/runtime/platform.ts.
-import { LoadError, ValueError } from '../errors';
-import { platform } from '../runtime/platform';
-import { isHubRef, resolveHubUrl } from './hub';
+import { isHubRef, LoadError, platform, resolveHubUrl, ValueError } from '../lazy/kit';
 
 /**
  * Where bytes can come from. A string is a hub reference (`hf:owner/repo[@rev][/file]`), an
