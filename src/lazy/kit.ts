@@ -47,8 +47,8 @@ export interface Kit {
   sliceRanges: typeof Shapes.sliceRanges;
   squeezeShape: typeof Shapes.squeezeShape;
   unsqueezeShape: typeof Shapes.unsqueezeShape;
-  isHubRef: typeof Hub.isHubRef;
-  resolveHubUrl: typeof Hub.resolveHubUrl;
+  /** The `hf:` URL template set by setHubTemplate() (src/io/hub.ts holds it). */
+  hubTemplate: typeof Hub.hubTemplate;
   platform: Platform;
   PARALLEL_KERNELS: typeof Kernels.PARALLEL_KERNELS;
 }
@@ -78,8 +78,7 @@ export let shapeSlice: Kit['shapeSlice'];
 export let sliceRanges: Kit['sliceRanges'];
 export let squeezeShape: Kit['squeezeShape'];
 export let unsqueezeShape: Kit['unsqueezeShape'];
-export let isHubRef: Kit['isHubRef'];
-export let resolveHubUrl: Kit['resolveHubUrl'];
+export let hubTemplate: Kit['hubTemplate'];
 export let platform: Kit['platform'];
 export let PARALLEL_KERNELS: Kit['PARALLEL_KERNELS'];
 
@@ -106,8 +105,7 @@ export function bindKit(k: Kit): void {
   sliceRanges = k.sliceRanges;
   squeezeShape = k.squeezeShape;
   unsqueezeShape = k.unsqueezeShape;
-  isHubRef = k.isHubRef;
-  resolveHubUrl = k.resolveHubUrl;
+  hubTemplate = k.hubTemplate;
   platform = k.platform;
   PARALLEL_KERNELS = k.PARALLEL_KERNELS;
 }

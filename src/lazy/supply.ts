@@ -15,7 +15,7 @@ import { fromFloat, fromInt, toStored } from '../graph/constEval';
 import { numel, shapeStr } from '../graph/ir';
 import { reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape } from '../graph/shapes';
 import { nodeReads, removeDeadNodes } from '../graph/util';
-import { isHubRef, resolveHubUrl } from '../io/hub';
+import { hubTemplate } from '../io/hub';
 import { PARALLEL_KERNELS } from '../runtime/kernels';
 import { platform } from '../runtime/platform';
 import { bindKit } from './kit';
@@ -26,7 +26,7 @@ export function provideKit(): void {
     WasmCnnError, GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError,
     numel, shapeStr, nodeReads, removeDeadNodes, fromFloat, fromInt, toStored,
     reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape,
-    isHubRef, resolveHubUrl, platform, PARALLEL_KERNELS,
+    hubTemplate, platform, PARALLEL_KERNELS,
   });
 }
 
