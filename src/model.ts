@@ -30,6 +30,7 @@ import { Mem } from './runtime/memory';
 import { PARALLEL_KERNELS, type ParallelKernel } from './runtime/kernels';
 import type { Pool } from './runtime/threads';
 import { instantiate } from './runtime/wasm';
+import { provideKit } from './lazy/supply';
 import type { Optimizer } from './train/optim';
 import type { TrainLib } from './train/program';
 import { attrFloat, attrInt, attrInts, normAxis } from './ops/attrs';
@@ -629,8 +630,10 @@ export class Model {
   private trainer(): Promise<Trainer> {
     const { tr, source } = this;
     if (!this.mem || !source) throw new WasmCnnError('this model has been disposed');
-    return (tr.trainer ??= import('./train/trainer').then(async ({ Trainer }) =>
-      (tr.made = await Trainer.create(source.graph, { runtime: instantiate, cloneGraph, inferShapes, stateEntries, compileGraph, lib: TRAIN_LIB }, tr))));
+    return (tr.trainer ??= import('./train/trainer').then(async ({ Trainer }) => {
+      provideKit();
+      return (tr.made = await Trainer.create(source.graph, { runtime: instantiate, cloneGraph, inferShapes, stateEntries, compileGraph, lib: TRAIN_LIB }, tr));
+    }));
   }
 
   /**

@@ -10,6 +10,7 @@
 import { UnsupportedOpError, WasmCnnError } from '../errors';
 import type { Const } from './eval/core';
 import type { IntTensor, Node, Tensor } from './ir';
+import { provideKit } from '../lazy/supply';
 import { shapeSlice } from './shapes';
 
 export type { Const } from './eval/core';
@@ -34,7 +35,10 @@ let evaluator: typeof import('./eval/index') | undefined;
 
 /** Loads the host evaluator (src/graph/eval/); evalConst needs it. */
 export async function loadEvaluator(): Promise<void> {
-  evaluator ??= await import('./eval/index');
+  if (evaluator) return;
+  const m = await import('./eval/index');
+  provideKit();
+  evaluator = m;
 }
 
 /** The loaded host evaluator (loadEvaluator first). */

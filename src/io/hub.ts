@@ -3,13 +3,14 @@
 // https://huggingface.co/{repo}/resolve/{revision}/{file} (documented in the Hugging Face Hub
 // docs, "Download files from the Hub"); a mirror or a local server stands in for it through
 // setHubTemplate() or the `hubTemplate` read option.
+// The parsing and the filling-in live in hubRef.ts (shared with the lazily loaded reader).
 import { ValueError } from '../errors';
+import { checkHubTemplate, DEFAULT_HUB_FILE, fillHubTemplate, parseHubRefWith, type HubRef } from './hubRef';
+
+export { DEFAULT_HUB_FILE, isHubRef, type HubRef } from './hubRef';
 
 /** Hugging Face's file endpoint: `{repo}`, `{revision}` and `{file}` are filled in. */
 export const DEFAULT_HUB_TEMPLATE = 'https://huggingface.co/{repo}/resolve/{revision}/{file}';
-
-/** The file a hub reference names when it names none. */
-export const DEFAULT_HUB_FILE = 'model.safetensors';
 
 let template = DEFAULT_HUB_TEMPLATE;
 
@@ -22,35 +23,13 @@ let template = DEFAULT_HUB_TEMPLATE;
  * @throws ValueError if the template lacks `{repo}` or `{file}`.
  */
 export function setHubTemplate(t?: string): void {
-  if (t !== undefined) checkTemplate(t);
+  if (t !== undefined) checkHubTemplate(t, ValueError);
   template = t ?? DEFAULT_HUB_TEMPLATE;
 }
 
 /** The template in force (see {@link setHubTemplate}). */
 export function hubTemplate(): string {
   return template;
-}
-
-function checkTemplate(t: string): void {
-  if (typeof t !== 'string' || !t.includes('{repo}') || !t.includes('{file}'))
-    throw new ValueError(`hub URL template ${JSON.stringify(t)} must contain {repo} and {file} (and may contain {revision})`);
-}
-
-/** A parsed `hf:` reference. */
-export interface HubRef {
-  /** `owner/name` */
-  repo: string;
-  /** branch, tag or commit; `main` when not given */
-  revision: string;
-  /** path of the file inside the repository */
-  file: string;
-}
-
-const HUB_RE = /^hf:([A-Za-z0-9][\w.-]*)\/([\w.-]+)(?:@([^/\s]+))?(?:\/(.+))?$/;
-
-/** True for strings that look like a hub reference (`hf:` prefix). */
-export function isHubRef(s: string): boolean {
-  return s.startsWith('hf:');
 }
 
 /**
@@ -60,12 +39,7 @@ export function isHubRef(s: string): boolean {
  * @throws ValueError naming the reference when it does not have that form.
  */
 export function parseHubRef(ref: string, defaultFile = DEFAULT_HUB_FILE): HubRef {
-  const m = HUB_RE.exec(ref);
-  if (!m || (m[4] !== undefined && m[4].split('/').some((s) => s === '' || s === '.' || s === '..')))
-    throw new ValueError(
-      `hub reference ${JSON.stringify(ref)} is not of the form hf:owner/repo[@revision][/file] (e.g. hf:timm/resnet50.a1_in1k)`,
-    );
-  return { repo: `${m[1]}/${m[2]}`, revision: m[3] ?? 'main', file: m[4] ?? defaultFile };
+  return parseHubRefWith(ref, defaultFile, ValueError);
 }
 
 /**
@@ -74,12 +48,5 @@ export function parseHubRef(ref: string, defaultFile = DEFAULT_HUB_FILE): HubRef
  * The revision is percent-encoded; the repo and each path segment of the file keep their slashes.
  */
 export function resolveHubUrl(ref: string, options: { hubTemplate?: string; defaultFile?: string } = {}): string {
-  const t = options.hubTemplate ?? template;
-  checkTemplate(t);
-  const { repo, revision, file } = parseHubRef(ref, options.defaultFile);
-  const path = file.split('/').map(encodeURIComponent).join('/');
-  return t
-    .replaceAll('{repo}', repo.split('/').map(encodeURIComponent).join('/'))
-    .replaceAll('{revision}', encodeURIComponent(revision))
-    .replaceAll('{file}', path);
+  return fillHubTemplate(ref, options.hubTemplate ?? template, options.defaultFile, ValueError);
 }

@@ -3,6 +3,7 @@
 // a bundle that only ever passes bytes (`import { init, loadOnnx }`) does not carry the fetching,
 // streaming and hub code up front. (source.ts does not import this file: a bundler would then
 // put source.ts in a chunk the entry loads.)
+import { provideKit } from '../lazy/supply';
 import type { ByteSource, ReadBytesOptions } from './source';
 
 /** Bytes given as a Uint8Array or ArrayBuffer (progress reported once, as readBytes does); undefined for anything to read. */
@@ -24,5 +25,9 @@ function givenBytes(source: ByteSource, o: ReadBytesOptions): Uint8Array | undef
  *   ValueError for a value that is no source.
  */
 export async function readSource(source: ByteSource, o: ReadBytesOptions = {}): Promise<Uint8Array> {
-  return givenBytes(source, o) ?? (await import('./source')).readBytes(source, o);
+  const given = givenBytes(source, o);
+  if (given) return given;
+  const { readBytes } = await import('./source');
+  provideKit();
+  return readBytes(source, o);
 }

@@ -6,9 +6,8 @@
 // optional AbortSignal. Specs: WHATWG Fetch (Response, body streams, AbortSignal), WHATWG Streams
 // (ReadableStreamDefaultReader), RFC 9110 (Content-Length, Content-Encoding), RFC 8089 (file: URLs).
 // Browser-safe: no node: module is named here; local files go through src/runtime/platform.ts.
-import { LoadError, ValueError } from '../errors';
-import { platform } from '../runtime/platform';
-import { isHubRef, resolveHubUrl } from './hub';
+import { hubTemplate, LoadError, platform, ValueError } from '../lazy/kit';
+import { fillHubTemplate, isHubRef } from './hubRef';
 
 /**
  * Where bytes can come from. A string is a hub reference (`hf:owner/repo[@rev][/file]`), an
@@ -290,7 +289,7 @@ export async function readBytes(source: ByteSource, options: ReadBytesOptions = 
   }
   if (typeof source === 'string' || source instanceof URL) {
     let s = typeof source === 'string' ? source : source.href;
-    if (typeof source === 'string' && isHubRef(s)) s = resolveHubUrl(s, { hubTemplate: o.hubTemplate, defaultFile: o.defaultFile });
+    if (typeof source === 'string' && isHubRef(s)) s = fillHubTemplate(s, o.hubTemplate ?? hubTemplate(), o.defaultFile, ValueError);
     const scheme = URL_RE.exec(s)?.[1]?.toLowerCase();
     if (scheme === 'file') {
       if (platform.readFile) return readLocal(fileUrlToPath(new URL(s)), o);

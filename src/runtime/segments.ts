@@ -1,3 +1,4 @@
+import { WasmCnnError } from '../lazy/kit';
 // The static data of the shared-memory kernel build, taken out of the module (WebAssembly core
 // spec, binary format: sections 11 "data" and 12 "data count"). Instantiating a module writes
 // its active data segments into the memory, every time: a worker that instantiates the kernels
@@ -5,7 +6,6 @@
 // under a running model. Without the segments, an instance writes nothing; the host copies the
 // data into each new memory once (writeSegments), before any instance runs. This is what lets
 // the thread pool replace its workers at any time (threads.ts).
-import { WasmCnnError } from '../errors';
 
 /** One active data segment: bytes to place at a fixed address. */
 export interface Segment {

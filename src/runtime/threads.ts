@@ -22,9 +22,9 @@
 // crew is up, split calls run whole on the calling thread (the same bits, parts = 1); run()
 // waits for the crew instead. Instantiating writes nothing into the memory (the shared build's
 // static data is placed by the host, segments.ts), so a crew may start while models run.
-import { WasmCnnError } from '../errors';
-import { PARALLEL_KERNELS, type Kernels } from './kernels';
-import { platform, type PoolWorker } from './platform';
+import { PARALLEL_KERNELS, platform, WasmCnnError } from '../lazy/kit';
+import type { Kernels } from './kernels';
+import type { PoolWorker } from './platform';
 import { CTRL_INTS, DONE, EXIT, FAILED, FN, GONE, MAX_ARGS, MAX_THREADS, MODEL, NARGS, PARTS, SEQ, type WorkerAck, type WorkerMessage } from './worker-body';
 
 

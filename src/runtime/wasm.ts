@@ -10,6 +10,7 @@
 // the same sources, memory declared shared) and a pool of n - 1 workers (threads.ts).
 import { ValueError, WasmCnnError } from '../errors';
 import type { Kernels } from './kernels';
+import { provideKit } from '../lazy/supply';
 import { Mem } from './memory';
 import { platform, type KernelBuild } from './platform';
 import type { Segment } from './segments';
@@ -180,6 +181,7 @@ async function compileShared(src: BufferSource | Uint8Array, where: string): Pro
   checkMagic(bytes, where);
   // loaded with the threads: a one-thread program never needs it
   const { splitDataSegments } = await import('./segments');
+  provideKit();
   const split = splitDataSegments(bytes);
   return { module: await compileChecked(split.bytes, where), segments: split.segments };
 }
@@ -269,6 +271,7 @@ async function setThreads(n: number): Promise<void> {
   if (n > 1) {
     // the pool's code is loaded only by a program that asks for threads
     const { Pool, threadsUnavailable } = await import('./threads');
+    provideKit();
     const why = threadsUnavailable();
     if (why) {
       console.warn(`wasmcnn: running on 1 thread instead of ${n}: ${why}`);

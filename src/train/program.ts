@@ -3,9 +3,8 @@
 // what its backward needs, and a backward step; the backward steps run in reverse order. Each
 // activation keeps its own buffer (the forward's saved values) and, where a gradient reaches it,
 // a gradient buffer. Rules per op family live in src/train/ops/.
-import { GraphError, UnsupportedOpError } from '../errors';
+import { GraphError, numel, UnsupportedOpError } from '../lazy/kit';
 import type { Graph, Node } from '../graph/ir';
-import { numel } from '../graph/ir';
 import type { Kernels, ParallelKernel } from '../runtime/kernels';
 import type { attrFloat, attrInt, attrInts, normAxis } from '../ops/attrs';
 import type { window2d } from '../ops/geometry';

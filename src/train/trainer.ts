@@ -4,15 +4,13 @@
 // over each trainable parameter, all as wasm kernels. PyTorch's conventions throughout: its
 // parameter names (the graph's initializer names), its update rules and defaults, BatchNorm's
 // running statistics as buffers.
-import { ShapeError, ValueError, UnsupportedOpError } from '../errors';
+import { numel, ShapeError, shapeStr, UnsupportedOpError, ValueError, WasmCnnError } from '../lazy/kit';
 import type { Graph, Tensor } from '../graph/ir';
-import { numel, shapeStr } from '../graph/ir';
 import type { Kernels } from '../runtime/kernels';
 import type { Mem } from '../runtime/memory';
 import type { Pool } from '../runtime/threads';
 import type { Optimizer } from './optim';
 import type { CompileOptions, Feeds, Model } from '../model';
-import { WasmCnnError } from '../errors';
 import { planProgram, type Program, type TrainLib } from './program';
 
 /** What the model hands the trainer (so this lazily loaded chunk imports no engine internals). */

@@ -1,9 +1,8 @@
 // Host evaluator core: the value type every host-evaluated op reads and writes (float32, int64
 // as exact JS numbers, bool as 0/1), shape and broadcasting helpers (ONNX docs/Broadcasting.md,
 // multidirectional), the element cap, and the typed-error conventions of the evaluator.
-import { ShapeError, ValueError } from '../../errors';
+import { numel, ShapeError, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { numel } from '../ir';
 
 /** Element kind of a host value: float32, integer (exact within ±2^53), or bool (0/1). */
 export type Kind = 'float' | 'int' | 'bool';

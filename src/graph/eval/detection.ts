@@ -3,7 +3,7 @@
 // object_detection/non_max_suppression.cc and roialign.cc are the reference the tests compare
 // with): float32 arithmetic step by step where a comparison depends on it (IoU, sample
 // positions, bilinear weights), so the same boxes are kept and the same pixels sampled.
-import { ShapeError, ValueError } from '../../errors';
+import { ShapeError, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
 import { attrNum, foldSize, MAX_FOLD, scalarOf, type Const } from './core';
 

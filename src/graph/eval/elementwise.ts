@@ -4,7 +4,7 @@
 // comparisons and logical ops to bool, variadic Min/Max/Sum/Mean, Where, Clip, Softmax and
 // LogSoftmax (opset < 13 flattening and opset 13 single-axis forms), and Cast between float32,
 // integer types and bool.
-import { ShapeError, UnsupportedOpError, ValueError } from '../../errors';
+import { ShapeError, UnsupportedOpError, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
 import { alloc, attrNum, bcastIndex, bcastShape, checkInts, foldSize, make, MAX_INT, type Const, type Kind, type Values } from './core';
 

@@ -4,11 +4,8 @@
 // by its trip count M and by a hard iteration cap). Load-time constant folding (constEval.ts)
 // and the run-time data-dependent tail of detectors both run on it. Op families live in the
 // sibling files; this one dispatches and names the node in every error.
-import { GraphError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../../errors';
+import { fromFloat, fromInt, GraphError, nodeReads, numel, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../../lazy/kit';
 import type { Node, SubGraph, ValueInfo } from '../ir';
-import { numel } from '../ir';
-import { fromFloat, fromInt } from '../constEval';
-import { nodeReads } from '../util';
 import { alloc, attrInts, attrNum, foldSize, intsOf, make, MAX_FOLD, scalarOf, type Const, type Kind } from './core';
 import { BINARY_OPS, binary, cast, clip, softmax, UNARY_OPS, unary, variadic, VARIADIC_OPS, where } from './elementwise';
 import { argMinMax, cumSum, gather, gatherElements, gatherND, nonZero, scatterElements, scatterND, topK } from './indexing';
@@ -19,7 +16,7 @@ import {
 import { nonMaxSuppression, roiAlign } from './detection';
 
 export { fromTyped, MAX_FOLD, toTyped, type Const, type HostArray, type Kind } from './core';
-export { fromFloat, fromInt, toStored } from '../constEval';
+export { fromFloat, fromInt, toStored } from '../../lazy/kit';
 
 /** A subgraph (If's branches, Loop's body) or a host-evaluated graph: the parts evalGraph reads (the reader's GRAPH attribute form). */
 export type HostGraph = SubGraph;
@@ -330,7 +327,7 @@ function stack(parts: Const[], info: ValueInfo | undefined): Const {
 }
 export { layerRows, planStats, stateDictOf, stateEntries, summaryTable, timeSteps } from './report';
 export { intFeed, runIsland, runTail, splitOff, tailLayers, tailProfile, tailProgram, type Island, type IslandHost, type TailProgram, type TailStep } from './tail';
-export { nodeReads } from '../util';
+export { nodeReads } from '../../lazy/kit';
 
 /**
  * The enclosing-scope values subgraph `g` (an If branch, a Loop body) reads without defining

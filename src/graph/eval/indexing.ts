@@ -4,9 +4,8 @@
 // first, as onnxruntime), ArgMax/ArgMin (keepdims, select_last_index) and CumSum (exclusive,
 // reverse). Index values may be negative (counted from the end); out-of-range ones are a
 // ValueError, never a read outside the tensor.
-import { ShapeError, ValueError } from '../../errors';
+import { numel, ShapeError, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { numel } from '../ir';
 import { alloc, attrNum, axisOf, checkInts, foldSize, indexIn, like, scalarOf, strides, type Const, type Values } from './core';
 
 export function gather(n: Node, x: Const, idx: Const): Const {

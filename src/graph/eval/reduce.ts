@@ -3,7 +3,7 @@
 // ReduceLogSum, ReduceLogSumExp on float and int tensors; axes as attribute (older opsets) or
 // input (ReduceSum from 13, the others from 18), keepdims, noop_with_empty_axes. Accumulates in
 // float64; integer means truncate toward zero, as onnxruntime's integer division.
-import { ValueError } from '../../errors';
+import { ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
 import { attrInts, attrNum, axisOf, checkInts, foldSize, intsOf, make, strides, type Const } from './core';
 

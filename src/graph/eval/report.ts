@@ -2,9 +2,9 @@
 // the summary() table, profile()'s medians, and which initializers make up its state_dict. They ride in the
 // host evaluator's chunk, which every model loads when it is compiled (model.ts reaches them
 // through evaluatorModule()), so the code a page loads up front stays small.
+import { shapeStr } from '../../lazy/kit';
 import type { Graph, Node, Tensor } from '../ir';
 import type { Mem } from '../../runtime/memory';
-import { shapeStr } from '../ir';
 
 /** One summary() row's facts (model.ts LayerInfo). */
 interface Layer {

@@ -3,10 +3,8 @@
 // input), Concat, Split (split input/attribute, num_outputs), Slice (negative and clamped
 // starts/ends, negative steps), Transpose, Expand, Tile, ConstantOfShape, Range, Identity,
 // DepthToSpace/SpaceToDepth (DCR and CRD) and Pad (constant, reflect, edge, wrap).
-import { ShapeError, ValueError } from '../../errors';
+import { numel, reshapeTarget, ShapeError, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { numel } from '../ir';
-import { reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape } from '../shapes';
 import { alloc, attrInts, attrNum, axisOf, bcastIndex, bcastShape, checkInts, foldSize, intsOf, like, make, scalarOf, strides, type Const } from './core';
 
 /** out[i] = x[base + Σ coord_d · st_d] over the output's coordinates (an odometer walk). */

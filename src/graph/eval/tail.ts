@@ -4,12 +4,9 @@
 // runs of consecutive ops it does not (Conv, Gemm, MatMul, pooling, Resize: the heavy float ops
 // of a detector's second stage) as "islands" that the model plans in wasm for the shapes each
 // run brings (src/model.ts). Part of the lazily loaded evaluator, like the ops it runs.
-import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../../errors';
+import { fromFloat, fromInt, GraphError, nodeReads, numel, removeDeadNodes, ShapeError, shapeStr, UnsupportedOpError, ValueError } from '../../lazy/kit';
 import type { Graph, IntTensor, Node, Tensor } from '../ir';
-import { numel, shapeStr } from '../ir';
-import { fromFloat, fromInt } from '../constEval';
 import type { SplitTail } from '../infer';
-import { nodeReads, removeDeadNodes } from '../util';
 import type { OpDef } from '../../ops/types';
 import type { InferCtx } from '../../ops/types';
 import { MAX_FOLD, type Const } from './core';

@@ -3,9 +3,8 @@
 // dcols = Wᵀ·dY scattered back by col2im, db = Σ dY. A 1x1 stride-1 unpadded layer reads the
 // input as its own cols. Depthwise layers run the direct dw_* kernels. ConvTranspose is the
 // same pieces in adjoint order.
-import { ShapeError, UnsupportedOpError } from '../../errors';
+import { ShapeError, shapeStr, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { shapeStr } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
 import { accumulateSink, binaryStep, inferCtx, overwriteSink } from './util';
 

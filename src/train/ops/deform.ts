@@ -8,9 +8,8 @@
 // accumulating) and the offset / mask gradients (deform_grad_offset_f32, written or added per the
 // sink; one call for both when both are first shares or both later ones). Offsets and mask are
 // ordinary activations: their gradients flow on to their producers.
-import { ShapeError, UnsupportedOpError } from '../../errors';
+import { ShapeError, shapeStr, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { shapeStr } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
 import { accumulateSink, binaryStep } from './util';
 

@@ -2,9 +2,8 @@
 // (A's leading dims are rows) or batched ([..., M, K]·[..., K, N] with the same batch dims:
 // attention's Q·Kᵀ and P·V): the forward and both gradients are mm_f32 products per batch
 // entry; the bias gradient sums dY's rows.
-import { ShapeError, UnsupportedOpError } from '../../errors';
+import { numel, ShapeError, shapeStr, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { numel, shapeStr } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
 import { accumulateSink, binaryStep, reduceToStep } from './util';
 

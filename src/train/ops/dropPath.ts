@@ -5,8 +5,8 @@
 // from the inverted-dropout kernel dropout_mask_f32 over N values (one per sample), drawn from
 // the step's seed salted by the node's position, as the Dropout rule (shape.ts) does. Backward:
 // dx = dy * mask, the same mask broadcast over each sample.
+import { ShapeError, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { ShapeError, UnsupportedOpError } from '../../errors';
 import type { TrainCtx, TrainStep } from '../program';
 import { maskedRule } from './shape';
 

@@ -1,8 +1,7 @@
 // Training rules for activations (the forward kernel unary_f32 and its derivative
 // unary_grad_f32 with the same op codes), broadcasting Add / Sub / Mul, and PRelu.
-import { UnsupportedOpError } from '../../errors';
+import { numel, shapeStr, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { numel, shapeStr } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
 import { type Addr, binaryStep, inferCtx, overwriteSink, reduceToStep, sinkFrom } from './util';
 

@@ -2,9 +2,8 @@
 // (biased variance for normalising, unbiased for the running update, PyTorch's momentum =
 // 1 - ONNX momentum), in eval mode the running statistics as a per-channel affine map; backward
 // in both. LayerNormalization over the last axes, and ConvNeXt's channel LayerNorm on NCHW.
-import { UnsupportedOpError } from '../../errors';
+import { numel, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { numel } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
 import { binaryStep, gatherStep, overwriteSink, wholeSink } from './util';
 

@@ -1,8 +1,7 @@
 // Training rules for MaxPool (argmax indices kept for backward), AveragePool (PyTorch's divisor
 // rules, ceil_mode, count_include_pad) and GlobalAveragePool, NCHW planes.
-import { UnsupportedOpError } from '../../errors';
+import { numel, shapeStr, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { numel, shapeStr } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
 import { overwriteSink } from './util';
 

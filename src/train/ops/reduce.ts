@@ -2,9 +2,8 @@
 // pooling of C4 networks, global means): the reduction kernel forward; backward the gradient
 // broadcast back (scaled by 1/count for the mean), or routed to the first maximum of each
 // window, as torch.max(dim) does.
-import { UnsupportedOpError } from '../../errors';
+import { numel, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { numel } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
 import { binaryStep, wholeSink } from './util';
 

@@ -9,9 +9,8 @@
 //   training MaxPool keeps per-plane argmax indices and writes them as ONNX flat NCHW floats;
 //   MaxUnpool scatters forward and gathers dy at the indices backward (the indices take none).
 // - LRN (Krizhevsky et al. 2012; ONNX LRN, PyTorch LocalResponseNorm): assembly/lrnGrad.ts.
-import { UnsupportedOpError } from '../../errors';
+import { numel, shapeStr, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { numel, shapeStr } from '../../graph/ir';
 import type { InferCtx } from '../../ops/types';
 import type { TrainCtx, TrainStep } from '../program';
 import { pool } from './pool';

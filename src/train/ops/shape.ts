@@ -2,9 +2,8 @@
 // Unsqueeze and Identity (a copy each way), Concat and Split (blocks copied out and back),
 // Transpose and ChannelShuffle (strided copies, inverted for the gradient), and Dropout (in
 // training mode a seeded mask scaled by 1/(1-p), PyTorch's inverted dropout).
-import { UnsupportedOpError } from '../../errors';
+import { numel, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { numel } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
 import { addStep, binaryStep, copyStep, gatherStep, sinkFrom, stridesOf, wholeSink } from './util';
 

@@ -3,8 +3,8 @@
 //   Softmax:    dx = y ⊙ (dy − Σ_axis dy ⊙ y)
 //   LogSoftmax: dx = dy − exp(y) ⊙ Σ_axis dy
 // composed from the element-wise and reduction kernels (four passes).
+import { numel } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
-import { numel } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
 import { binaryStep, inferCtx, wholeSink } from './util';
 

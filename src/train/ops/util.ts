@@ -1,7 +1,7 @@
 // Helpers the training rules share: element-wise steps over buffers (copy, add, multiply with
 // broadcast), summing a gradient back over broadcast axes, and writing an input's gradient
 // whether it is the first share (overwrite) or not (add).
-import { numel } from '../../graph/ir';
+import { numel } from '../../lazy/kit';
 import type { InferCtx } from '../../ops/types';
 import { SINK_SLOT, type TrainCtx } from '../program';
 
