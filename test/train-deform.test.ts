@@ -10,8 +10,9 @@
 // checks that two threads give the same bits as one.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, init, sgd, type Tensor } from '../src/index';
+import { GraphBuilder, sgd, type Tensor } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
+import { expectSameBitsOnTwoThreads, relErr } from './train-helpers';
 
 interface Rec {
   shape: number[];
@@ -53,17 +54,6 @@ function deformNet(shape: number[], og: number, groups: number, mask: boolean, s
   if (extra) logits = b.add(logits, b.linear(b.flatten(b.globalAvgPool(off)), 'fc2', 5));
   b.output(logits, 'logits');
   return b;
-}
-
-/** Largest |a_i - b_i| over the samples, relative to the largest |b_i| or `floor` if that is larger. */
-function relErr(a: ArrayLike<number>, idx: number[], b: number[], floor = 1e-6): number {
-  let worst = 0;
-  let scale = floor;
-  idx.forEach((i, j) => {
-    worst = Math.max(worst, Math.abs(a[i] - b[j]));
-    scale = Math.max(scale, Math.abs(b[j]));
-  });
-  return worst / scale;
 }
 
 type Made = { gradient(n: string): { data: Float32Array }; tensor(n: string): { data: Float32Array } };
@@ -121,29 +111,21 @@ describe('DeformConv training equals PyTorch (torchvision.ops.DeformConv2d)', ()
 
 describe('DeformConv training on two threads', () => {
   it('gives the same bits as one thread', async () => {
-    const wasm = readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url));
-    const wasmThreads = readFileSync(new URL('../dist/wasmcnn-mt.wasm', import.meta.url));
     // stride 1 on a 29x27 map: the deformable gathers and scatters are large enough to be split
     const shape = [2, 3, 29, 27];
-    const run = async (threads: number, og: number, groups: number, mask: boolean) => {
-      await init({ wasm, wasmThreads, threads });
-      const b = deformNet(shape, og, groups, mask, 1);
-      const m = await b.build(syntheticWeights(b.weightShapes()));
-      m.train();
-      const losses = [];
-      for (let i = 0; i < 2; i++)
-        losses.push(await m.trainStep({ input: syntheticInput(shape) }, Int32Array.from([1, 2]), sgd({ lr: 0.01, momentum: 0.9 })));
-      const w = m.stateDict();
-      m.dispose();
-      return { losses, w };
-    };
     for (const [og, groups, mask] of [[1, 1, true], [2, 2, false]] as const) {
-      const one = await run(1, og, groups, mask);
-      const two = await run(2, og, groups, mask);
+      const one = await expectSameBitsOnTwoThreads(async () => {
+        const b = deformNet(shape, og, groups, mask, 1);
+        const m = await b.build(syntheticWeights(b.weightShapes()));
+        m.train();
+        const losses = [];
+        for (let i = 0; i < 2; i++)
+          losses.push(await m.trainStep({ input: syntheticInput(shape) }, Int32Array.from([1, 2]), sgd({ lr: 0.01, momentum: 0.9 })));
+        const w = m.stateDict();
+        m.dispose();
+        return { losses, w };
+      });
       expect(Number.isFinite(one.losses[1])).toBe(true);
-      expect(two.losses).toEqual(one.losses);
-      for (const [name, t] of one.w) expect(two.w.get(name)!.data, name).toEqual(t.data);
     }
-    await init({ wasm, threads: 1 });
   }, 120_000);
 });

@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { c4DigitNet, modelBuilder, sgd } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
+import { relErr } from './train-helpers';
 
 interface Rec {
   shape: number[];
@@ -48,22 +49,6 @@ const fixtures: Fixture[] = readdirSync(DIR)
   .filter((f) => f.endsWith('.json') && !f.startsWith('optim') && !f.startsWith('augment') && !f.startsWith('loss'))
   .sort()
   .map((f) => JSON.parse(readFileSync(new URL(f, DIR), 'utf8')));
-
-/**
- * Largest |a_i - b_i| over the samples, relative to the largest |b_i| or `floor` if that is larger.
- * Gradients use a floor of 1% of the network's largest gradient: some are zero analytically (a
- * BatchNorm's bias feeding a convolution and another BatchNorm in training mode, which subtracts
- * any per-channel constant again), and both sides then hold float32 rounding noise (~1e-6).
- */
-function relErr(a: ArrayLike<number>, idx: number[], b: number[], floor = 1e-6): number {
-  let worst = 0;
-  let scale = floor;
-  idx.forEach((i, j) => {
-    worst = Math.max(worst, Math.abs(a[i] - b[j]));
-    scale = Math.max(scale, Math.abs(b[j]));
-  });
-  return worst / scale;
-}
 
 describe('one training step equals PyTorch', () => {
   for (const f of fixtures) {

@@ -11,8 +11,9 @@
 // thread's bits.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, init, initWeights, modelBuilder, sgd, type Model, type Tensor } from '../src/index';
+import { GraphBuilder, initWeights, modelBuilder, sgd, type Model, type Tensor } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
+import { expectSameBitsOnTwoThreads } from './train-helpers';
 
 interface T { shape: number[]; data: number[] }
 interface Net {
@@ -190,11 +191,8 @@ describe('zoo training forms with these ops train (tiny sizes, synthetic weights
 
 describe('the resampling rules on two threads', () => {
   it('give the same bits as one thread', async () => {
-    const wasm = readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url));
-    const wasmThreads = readFileSync(new URL('../dist/wasmcnn-mt.wasm', import.meta.url));
     const shape = [2, 3, 48, 48];
-    const run = async (threads: number) => {
-      await init({ wasm, wasmThreads, threads });
+    await expectSameBitsOnTwoThreads(async () => {
       const b = new GraphBuilder();
       let y = b.conv(b.input('input', shape), 'conv1', { out: 32, kernel: 3, pad: 1 });
       y = b.lrn(y, 5, { alpha: 0.4, k: 1.5 });
@@ -209,12 +207,7 @@ describe('the resampling rules on two threads', () => {
       const w = m.stateDict();
       m.dispose();
       return { losses, w };
-    };
-    const one = await run(1);
-    const two = await run(2);
-    await init({ wasm, threads: 1 });
-    expect(two.losses).toEqual(one.losses);
-    for (const [name, t] of one.w) expect(two.w.get(name)!.data, name).toEqual(t.data);
+    });
   }, 120_000);
 });
 

@@ -3,13 +3,13 @@
 // batch's own moments, run() after training against a fresh build from stateDict(), freezing,
 // gradient clipping by its definition, optimizer state saved and restored bit for bit, Dropout,
 // fit() with a schedule and progress, typed errors, and bit-identical results on two threads.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  adam, cosineLR, fit, GraphBuilder, init, initWeights, loadSafetensors, modelBuilder, rmsprop, saveSafetensors, sgd,
+  adam, cosineLR, fit, GraphBuilder, initWeights, loadSafetensors, modelBuilder, rmsprop, saveSafetensors, sgd,
   ShapeError, UnsupportedOpError, ValueError, WasmCnnError, type Model, type Tensor,
 } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
+import { expectSameBitsOnTwoThreads } from './train-helpers';
 
 /** A small network with the parts training has to get right: conv, BatchNorm, residual, pool, linear. */
 function smallNet(batch = 4, extra?: (b: GraphBuilder, x: string) => string): GraphBuilder {
@@ -209,10 +209,7 @@ describe('training API', () => {
 
 describe('training on two threads', () => {
   it('gives the same bits as one thread', async () => {
-    const wasm = readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url));
-    const wasmThreads = readFileSync(new URL('../dist/wasmcnn-mt.wasm', import.meta.url));
-    const run = async (threads: number) => {
-      await init({ wasm, wasmThreads, threads });
+    await expectSameBitsOnTwoThreads(async () => {
       const b = modelBuilder('mobilenet_v2', { inputSize: 64, batch: 2 });
       const m = await b.build(syntheticWeights(b.weightShapes()));
       m.train();
@@ -221,11 +218,6 @@ describe('training on two threads', () => {
       const w = m.stateDict();
       m.dispose();
       return { losses, w };
-    };
-    const one = await run(1);
-    const two = await run(2);
-    await init({ wasm, threads: 1 });
-    expect(two.losses).toEqual(one.losses);
-    for (const [name, t] of one.w) expect(two.w.get(name)!.data, name).toEqual(t.data);
+    });
   }, 120_000);
 });
