@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { init, createModel, modelBuilder, exportOnnx, syntheticWeights } from '../dist/node.js';
+import { init, createModel, modelBuilder, exportOnnx, loadOnnx, syntheticWeights } from '../dist/node.js';
 import { median, now, randomFloats } from './wasm.js';
 
 /** Zoo models of the default run, with the options each is built with. */
@@ -249,12 +249,51 @@ export async function benchModel(name, { runs = 10, warmup = 2, relaxed = false,
     }
   }
   void lastNode;
+  const ttfr = await timeToFirstResult(bytes, feeds, x);
   for (const c of contenders) c.dispose?.();
   tfjs?.dispose();
   await sNode.release();
   await sWeb.release();
   const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-  const result = { name, gflops: (2 * macs) / 1e9, ms, diff, refMax: maxAbs(ref), model };
+  const result = { name, gflops: (2 * macs) / 1e9, ms, diff, refMax: maxAbs(ref), model, ttfr };
   if (relaxedModel) relaxedModel.dispose();
   return result;
+}
+
+/**
+ * Time to first result, as a page meets it: from the ONNX bytes to the first output. wasmcnn:
+ * loadOnnx + the first run(); onnxruntime-web: InferenceSession.create + the first run().
+ * Rounds interleave the two (wasmcnn first, then ort-web, then the other way round); each
+ * session is released before the next is made. Minimum over `rounds` of each part, in ms.
+ */
+export async function timeToFirstResult(bytes, feeds, x, rounds = 3) {
+  setupOrtWeb();
+  const best = { load: Infinity, first: Infinity, total: Infinity, webCreate: Infinity, webFirst: Infinity, webTotal: Infinity };
+  const ours = async () => {
+    const t0 = now();
+    const m = await loadOnnx(bytes);
+    const t1 = now();
+    await m.run(feeds);
+    const t2 = now();
+    m.dispose();
+    best.load = Math.min(best.load, t1 - t0);
+    best.first = Math.min(best.first, t2 - t1);
+    best.total = Math.min(best.total, t2 - t0);
+  };
+  const web = async () => {
+    const t0 = now();
+    const s = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+    const t1 = now();
+    await s.run({ [s.inputNames[0]]: new ortWeb.Tensor('float32', x.data, x.shape) });
+    const t2 = now();
+    await s.release();
+    best.webCreate = Math.min(best.webCreate, t1 - t0);
+    best.webFirst = Math.min(best.webFirst, t2 - t1);
+    best.webTotal = Math.min(best.webTotal, t2 - t0);
+  };
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) await ours(), await web();
+    else await web(), await ours();
+  }
+  return best;
 }

@@ -173,6 +173,15 @@ if (SECTIONS.has('models')) {
   console.log('ms = median latency; /peer = wasmcnn ms / peer ms (< 1: wasmcnn faster). Max |diff| vs wasmcnn:');
   for (const r of rows)
     console.log(`  ${pad(r.name, 22)}${Object.entries(r.diff).filter(([w]) => w !== 'wasmcnn').map(([w, d]) => `${w} ${d.toExponential(1)}`).join('  ')}  (max |y| ${num(r.refMax)})`);
+  console.log('');
+  console.log('Time to first result (min of 3 interleaved rounds): wasmcnn loadOnnx + first run() vs onnxruntime-web create + first run(), ms');
+  console.log(`${pad('model', 24)}${['load', 'first run', 'total', 'first/steady', 'ort-web create', 'ort first', 'ort total', 'total ratio'].map((h) => pad(h, 16)).join('')}`);
+  for (const r of rows) {
+    const t = r.ttfr;
+    if (!t) continue;
+    console.log(`${pad(r.name, 24)}${[t.load, t.first, t.total, t.first / r.ms.wasmcnn, t.webCreate, t.webFirst, t.webTotal, t.total / t.webTotal].map((v, i) => pad(num(v, i === 3 || i === 7 ? 2 : 0), 16)).join('')}`);
+  }
+  console.log('total ratio = wasmcnn total / ort-web total (issue 18 target: <= 1.0); first/steady = first run / median steady run (target: <= 1.2)');
   const header = `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, \`node ${process.execArgv.join(' ')} bench/run.js ${process.argv.slice(2).join(' ')}\`; median of ${RUNS} interleaved rounds, 1 thread each.`;
   writeReport(rows, who.filter((w) => rows.some((r) => r.ms[w] !== undefined)), header);
   console.log('wrote bench/results/latest.md and bench/results/latest.svg\n');
