@@ -123,7 +123,8 @@ export function invertedResidual(b: GraphBuilder, x: string, prefix: string, o: 
     y = attentionModule(b, y, `${prefix}.se`, { kind: o.attention });
   }
   y = convBnAct(b, y, names(), { out, kernel: 1 }, 'none', eps);
-  return stride === 1 && inp === out ? b.add(y, x) : y;
+  if (stride !== 1 || inp !== out) return y;
+  return v3 ? b.add(y, x) : b.add(x, y); // the references' operand order
 }
 
 /** Options of {@link mbConv}. */
