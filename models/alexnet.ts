@@ -18,7 +18,7 @@
 import { GraphBuilder } from '../src/builder';
 import type { CreateModelOptions, ZooFamily } from './registry';
 import { inputHW } from './registry';
-import { dropout } from './layers';
+import { dropout } from './blocks/common';
 import { adaptiveAvgPool2d } from './vgg';
 
 /** One conv layer of the feature extractor. */

@@ -18,8 +18,9 @@
 // `training: true` adds stochastic depth (DropPath, 'row') on each block's branch before the
 // residual add, torchvision's linear schedule p · (block index) / (number of blocks - 1) with
 // p = stochastic_depth_prob: 0.1 (tiny), 0.4 (small), 0.5 (base, large).
+// The block is models/blocks/convnext.ts's convNeXtBlock.
 import { GraphBuilder } from '../src/builder';
-import { act, dropPath } from './layers';
+import { convNeXtBlock } from './blocks/convnext';
 import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
 /** One stage: `depth` blocks of `dim` channels, then (except after the last) a downsample to `out`. */
@@ -30,31 +31,6 @@ interface StageConfig {
 }
 
 const LN_EPS = 1e-6;
-
-/**
- * nn.Linear on the channels-last view [N, H, W, C]: a free reshape to [N*H*W, C], one Gemm
- * against the weight as stored ([out, C], transB) with its bias, and a free reshape back.
- */
-function linearNHWC(b: GraphBuilder, x: string, name: string, out: number): string {
-  const [N, H, W, C] = b.shape(x);
-  const x2 = b.node('Reshape', [x, b.ints([N * H * W, C])])[0];
-  const w = b.param(`${name}.weight`, [out, C]);
-  const y = b.node('Gemm', [x2, w, b.param(`${name}.bias`, [out])], { transB: 1 }, 1, name)[0];
-  return b.node('Reshape', [y, b.ints([N, H, W, out])])[0];
-}
-
-/** torchvision CNBlock: `prefix.block.{0,2,3,5}` and `prefix.layer_scale` ([C,1,1]). */
-function cnBlock(b: GraphBuilder, x: string, prefix: string, sd: number, training: boolean | undefined): string {
-  const C = b.shape(x)[1];
-  let y = b.conv(x, `${prefix}.block.0`, { out: C, kernel: 7, pad: 3, groups: C });
-  y = b.node('Transpose', [y], { perm: [0, 2, 3, 1] })[0]; // NCHW -> NHWC view
-  y = b.layerNorm(y, `${prefix}.block.2`, LN_EPS);
-  y = act(b, linearNHWC(b, y, `${prefix}.block.3`, 4 * C), 'gelu');
-  y = linearNHWC(b, y, `${prefix}.block.5`, C);
-  y = b.node('Transpose', [y], { perm: [0, 3, 1, 2] })[0]; // back to NCHW
-  y = b.mul(y, b.param(`${prefix}.layer_scale`, [C, 1, 1]));
-  return b.add(dropPath(b, y, sd, training), x);
-}
 
 function _convnext(stages: StageConfig[], sdProb: number, o: CreateModelOptions): GraphBuilder {
   const b = new GraphBuilder();
@@ -67,7 +43,7 @@ function _convnext(stages: StageConfig[], sdProb: number, o: CreateModelOptions)
   const total = stages.reduce((t, s) => t + s.depth, 0);
   let id = 0; // torchvision's stage_block_id over all stages
   for (const s of stages) {
-    for (let i = 0; i < s.depth; i++) x = cnBlock(b, x, `features.${f}.${i}`, (sdProb * id++) / (total - 1), o.training);
+    for (let i = 0; i < s.depth; i++) x = convNeXtBlock(b, x, `features.${f}.${i}`, { dropPath: (sdProb * id++) / (total - 1), training: o.training });
     f++;
     if (s.out !== null) {
       x = b.layerNorm2d(x, `features.${f}.0`, LN_EPS);
@@ -106,19 +82,6 @@ export function convnext_large(o: CreateModelOptions = {}): GraphBuilder {
   return _convnext(stages([192, 384, 768, 1536], [3, 3, 27, 3]), 0.5, o);
 }
 
-/** timm ConvNeXtBlock (conv_mlp=False): the same computation as cnBlock, timm's names, gamma of shape [C] on the NHWC view. */
-function timmBlock(b: GraphBuilder, x: string, p: string): string {
-  const C = b.shape(x)[1];
-  let y = b.conv(x, `${p}.conv_dw`, { out: C, kernel: 7, pad: 3, groups: C });
-  y = b.node('Transpose', [y], { perm: [0, 2, 3, 1] })[0];
-  y = b.layerNorm(y, `${p}.norm`, LN_EPS);
-  y = act(b, linearNHWC(b, y, `${p}.mlp.fc1`, 4 * C), 'gelu');
-  y = linearNHWC(b, y, `${p}.mlp.fc2`, C);
-  y = b.mul(y, b.param(`${p}.gamma`, [C]));
-  y = b.node('Transpose', [y], { perm: [0, 3, 1, 2] })[0];
-  return b.add(y, x);
-}
-
 function _convnextTimm(dims: number[], depths: number[], o: CreateModelOptions): GraphBuilder {
   const b = new GraphBuilder();
   const [H, W] = inputHW(o, 224);
@@ -126,7 +89,7 @@ function _convnextTimm(dims: number[], depths: number[], o: CreateModelOptions):
   x = b.layerNorm2d(b.conv(x, 'stem.0', { out: dims[0], kernel: 4, stride: 4 }), 'stem.1', LN_EPS);
   dims.forEach((dim, s) => {
     if (s > 0) x = b.conv(b.layerNorm2d(x, `stages.${s}.downsample.0`, LN_EPS), `stages.${s}.downsample.1`, { out: dim, kernel: 2, stride: 2 });
-    for (let i = 0; i < depths[s]; i++) x = timmBlock(b, x, `stages.${s}.blocks.${i}`);
+    for (let i = 0; i < depths[s]; i++) x = convNeXtBlock(b, x, `stages.${s}.blocks.${i}`, { layout: 'timm' });
   });
   x = b.flatten(b.layerNorm2d(b.globalAvgPool(x), 'head.norm', LN_EPS));
   b.output(b.linear(x, 'head.fc', o.numClasses ?? 1000), 'logits');

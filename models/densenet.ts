@@ -4,10 +4,13 @@
 // halving the channels, 2x2 average pool) between blocks; final BN + ReLU + global pool.
 // Reference implementation: torchvision 0.14 `torchvision.models.densenet`; weight names are
 // its state_dict keys (features.conv0, features.denseblock1.denselayer1.norm1, ...,
-// features.transition1.conv, features.norm5, classifier).
+// features.transition1.conv, features.norm5, classifier). The blocks are models/blocks/dense.ts's
+// denseLayer and denseTransition; `attention` adds a module to every dense layer after its 3x3
+// conv, weights `features.denseblockB.denselayerL.se.*` (timm's defaults, see attentionModule).
 import { GraphBuilder } from '../src/builder';
 import type { CreateModelOptions, ZooFamily } from './registry';
 import { inputHW } from './registry';
+import { denseLayer, denseTransition } from './blocks/dense';
 
 interface DenseNetConfig {
   /** k: channels each dense layer adds */
@@ -26,20 +29,6 @@ const CONFIGS: Record<121 | 161 | 169 | 201, DenseNetConfig> = {
   201: { growth: 32, blocks: [6, 12, 48, 32], init: 64 }, // 20.0M params
 };
 
-/** Bottleneck width factor: the 1x1 conv of a dense layer outputs bnSize * growth channels. */
-const BN_SIZE = 4;
-
-/** BN + ReLU + conv (no bias): DenseNet's pre-activation order. */
-function normReluConv(b: GraphBuilder, x: string, norm: string, conv: string, out: number, kernel: number, pad = 0): string {
-  return b.conv(b.relu(b.batchNorm(x, norm)), conv, { out, kernel, pad, bias: false });
-}
-
-/** One dense layer: returns the `growth` new channels computed from all channels so far. */
-function denseLayer(b: GraphBuilder, x: string, p: string, growth: number): string {
-  const y = normReluConv(b, x, `${p}.norm1`, `${p}.conv1`, BN_SIZE * growth, 1);
-  return normReluConv(b, y, `${p}.norm2`, `${p}.conv2`, growth, 3, 1);
-}
-
 function _densenet(depth: 121 | 161 | 169 | 201, o: CreateModelOptions): GraphBuilder {
   const { growth, blocks, init } = CONFIGS[depth];
   const b = new GraphBuilder();
@@ -52,15 +41,13 @@ function _densenet(depth: 121 | 161 | 169 | 201, o: CreateModelOptions): GraphBu
   blocks.forEach((layers, bi) => {
     for (let l = 1; l <= layers; l++) {
       // concatenating onto the running block output equals torchvision's cat of all features
-      const y = denseLayer(b, x, `features.denseblock${bi + 1}.denselayer${l}`, growth);
+      const y = denseLayer(b, x, `features.denseblock${bi + 1}.denselayer${l}`, { growth, attention: o.attention });
       x = b.concat([x, y]);
       channels += growth;
     }
     if (bi < blocks.length - 1) {
-      const t = `features.transition${bi + 1}`;
       channels = Math.floor(channels / 2);
-      x = normReluConv(b, x, `${t}.norm`, `${t}.conv`, channels, 1);
-      x = b.avgPool(x, { kernel: 2, stride: 2 });
+      x = denseTransition(b, x, `features.transition${bi + 1}`, { out: channels });
     }
   });
   x = b.relu(b.batchNorm(x, 'features.norm5'));
@@ -81,8 +68,8 @@ export const densenet201 = (o: CreateModelOptions = {}) => _densenet(201, o);
 
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const DENSENET: ZooFamily = {
-  densenet121: { build: densenet121 },
-  densenet161: { build: densenet161 },
-  densenet169: { build: densenet169 },
-  densenet201: { build: densenet201 },
+  densenet121: { build: densenet121, supports: ['attention'] },
+  densenet161: { build: densenet161, supports: ['attention'] },
+  densenet169: { build: densenet169, supports: ['attention'] },
+  densenet201: { build: densenet201, supports: ['attention'] },
 };

@@ -31,7 +31,7 @@ import { type DefaultBoxOptions, SSD300_DEFAULT_BOXES, SSDLITE320_DEFAULT_BOXES 
 import { detectDense } from '../src/detect/dense';
 import { detectImages, type DetectorSpec, type SsdDetectorSpec } from '../src/detect/detector';
 import { ValueError } from '../src/errors';
-import { convBnAct } from './layers';
+import { convBnAct } from './blocks/common';
 import { mobilenetV3Features } from './mobilenet';
 import { resnetFeatures } from './resnet';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';

@@ -10,10 +10,15 @@
 // Dropout before the classifier (p per variant) and, on every residual branch, DropPath ('row')
 // with torchvision's linear schedule 0.2 · (block index) / (number of blocks). timm's
 // tf_efficientnetv2 defaults to drop_rate = drop_path_rate = 0: its training form is unchanged.
+// The blocks are models/blocks/mobile.ts's mbConv and fusedMbConv. `attention` replaces the SE
+// of every MBConv (timm's 'ir' blocks with SE) by that module at the same state_dict slot; 'se'
+// (or none) is the reference SE.
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
-import { convBnAct, dropout, dropPath, makeDivisible, squeezeExcite } from './layers';
-import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
+import { attentionModule, squeezeExcite } from './blocks/attention';
+import { convBnAct, dropout, makeDivisible } from './blocks/common';
+import { fusedMbConv, mbConv } from './blocks/mobile';
+import { type Attention, type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
 function start(o: CreateModelOptions, native: number): { b: GraphBuilder; x: string } {
   const b = new GraphBuilder();
@@ -23,13 +28,6 @@ function start(o: CreateModelOptions, native: number): { b: GraphBuilder; x: str
 
 const head = (b: GraphBuilder, x: string, name: string, o: CreateModelOptions, drop = 0) =>
   b.output(b.linear(dropout(b, b.flatten(b.globalAvgPool(x)), drop, o.training), name, o.numClasses ?? 1000), 'logits');
-
-/** The residual add of an MBConv / FusedMBConv block, with its stochastic depth in the training form. */
-interface Residual {
-  /** torchvision's per-block StochasticDepth probability */
-  sd: number;
-  training?: boolean;
-}
 
 // ---------------------------------------------------------------------------------------------
 // torchvision EfficientNet V1/V2: features.0 stem, features.<stage>.<block>.block.<j>, last 1x1
@@ -49,36 +47,6 @@ const mb = (expand: number, kernel: number, stride: number, inp: number, out: nu
   ({ fused: false, expand, kernel, stride, inp, out, layers });
 const fused = (expand: number, kernel: number, stride: number, inp: number, out: number, layers: number): TvStage =>
   ({ fused: true, expand, kernel, stride, inp, out, layers });
-
-/** MBConv: 1x1 expand + SiLU (if widened), kxk depthwise + SiLU, SE, linear 1x1 project; residual. */
-function mbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: number, out: number, eps: number, r: Residual): string {
-  const inp = b.shape(x)[1];
-  const exp = makeDivisible(inp * s.expand, 8);
-  let j = 0;
-  const cba = (z: string, opts: Parameters<typeof convBnAct>[3], silu: boolean) =>
-    convBnAct(b, z, { conv: `${p}.block.${j}.0`, bn: `${p}.block.${j++}.1` }, opts, silu ? 'silu' : 'none', eps);
-  let y = x;
-  if (exp !== inp) y = cba(y, { out: exp, kernel: 1 }, true);
-  y = cba(y, { out: exp, kernel: s.kernel, stride, pad: (s.kernel - 1) >> 1, groups: exp }, true);
-  y = squeezeExcite(b, y, `${p}.block.${j++}`, { reduced: Math.max(1, Math.floor(inp / 4)), act: 'silu', gate: 'sigmoid' });
-  y = cba(y, { out, kernel: 1 }, false);
-  return stride === 1 && inp === out ? b.add(dropPath(b, y, r.sd, r.training), x) : y;
-}
-
-/** FusedMBConv: kxk expand conv + SiLU then linear 1x1 project (or one kxk conv + SiLU); residual. */
-function fusedMbConv(b: GraphBuilder, x: string, p: string, s: TvStage, stride: number, out: number, eps: number, r: Residual): string {
-  const inp = b.shape(x)[1];
-  const exp = makeDivisible(inp * s.expand, 8);
-  const pad = (s.kernel - 1) >> 1;
-  let y: string;
-  if (exp !== inp) {
-    y = convBnAct(b, x, { conv: `${p}.block.0.0`, bn: `${p}.block.0.1` }, { out: exp, kernel: s.kernel, stride, pad }, 'silu', eps);
-    y = convBnAct(b, y, { conv: `${p}.block.1.0`, bn: `${p}.block.1.1` }, { out, kernel: 1 }, 'none', eps);
-  } else {
-    y = convBnAct(b, x, { conv: `${p}.block.0.0`, bn: `${p}.block.0.1` }, { out, kernel: s.kernel, stride, pad }, 'silu', eps);
-  }
-  return stride === 1 && inp === out ? b.add(dropPath(b, y, r.sd, r.training), x) : y;
-}
 
 interface TvScaling {
   width: number;
@@ -104,9 +72,10 @@ function _efficientnet(o: CreateModelOptions, stages: TvStage[], sc: TvScaling):
     const n = Math.ceil(s.layers * sc.depth);
     const out = ch(s.out);
     for (let j = 0; j < n; j++) {
-      const block = s.fused ? fusedMbConv : mbConv;
-      const r = { sd: (STOCHASTIC_DEPTH * id++) / total, training: o.training };
-      x = block(b, x, `features.${i + 1}.${j}`, s, j === 0 ? s.stride : 1, out, sc.eps, r);
+      const common = { out, expandRatio: s.expand, kernel: s.kernel, stride: j === 0 ? s.stride : 1, eps: sc.eps,
+        dropPath: (STOCHASTIC_DEPTH * id++) / total, training: o.training };
+      const p = `features.${i + 1}.${j}`;
+      x = s.fused ? fusedMbConv(b, x, p, common) : mbConv(b, x, p, { ...common, attention: o.attention });
     }
   });
   const n = stages.length + 1;
@@ -248,7 +217,8 @@ export function efficientnetScaling(s: EfficientNetScaling): ResolvedScaling {
  * `efficientnetScaled({ width: 1.1, depth: 1.2, resolution: 260 })` is the paper's B2;
  * `efficientnetScaled({ phi: 2 })` the φ = 2 network of α = 1.2, β = 1.1, γ = 1.15.
  * `options` are createModel()'s common ones (numClasses, batch, inputSize overriding the
- * resolution, training) and `widthMultiplier` (multiplies the width).
+ * resolution, training), `widthMultiplier` (multiplies the width) and `attention` (replaces every
+ * MBConv's SE with that module; 'se' is the reference).
  *
  * @throws ValueError for an invalid scaling.
  */
@@ -342,7 +312,7 @@ function tfConvBn(b: GraphBuilder, x: string, conv: string, bn: string, out: num
   return convBnAct(b, x, { conv, bn }, { out, kernel: k, stride: s, pad: samePad(b, x, k, s), groups }, silu ? 'silu' : 'none', TF_EPS);
 }
 
-function tfBlock(b: GraphBuilder, x: string, p: string, row: TfRow, stride: number, out: number): string {
+function tfBlock(b: GraphBuilder, x: string, p: string, row: TfRow, stride: number, out: number, attention?: Attention): string {
   const [type, , k, , e, , se] = row;
   const inp = b.shape(x)[1];
   let y: string;
@@ -356,7 +326,8 @@ function tfBlock(b: GraphBuilder, x: string, p: string, row: TfRow, stride: numb
     const mid = makeDivisible(inp * e, 8);
     y = tfConvBn(b, x, `${p}.conv_pw`, `${p}.bn1`, mid, 1, 1, true);
     y = tfConvBn(b, y, `${p}.conv_dw`, `${p}.bn2`, mid, k, stride, true, mid);
-    if (se > 0)
+    if (se > 0 && attention && attention !== 'se') y = attentionModule(b, y, `${p}.se`, { kind: attention });
+    else if (se > 0)
       y = squeezeExcite(b, y, `${p}.se`, { reduced: pyRound(mid * (se / e)), names: ['conv_reduce', 'conv_expand'], act: 'silu', gate: 'sigmoid' });
     y = tfConvBn(b, y, `${p}.conv_pwl`, `${p}.bn3`, out, 1, 1, false);
   }
@@ -372,7 +343,7 @@ function _tfEfficientnetV2(o: CreateModelOptions, channelMultiplier: number, dep
   x = tfConvBn(b, x, 'conv_stem', 'bn1', ch(32), 3, 2, true);
   TF_V2_BASE.forEach((row, i) => {
     const n = Math.ceil(row[1] * depth);
-    for (let j = 0; j < n; j++) x = tfBlock(b, x, `blocks.${i}.${j}`, row, j === 0 ? row[3] : 1, ch(row[5]));
+    for (let j = 0; j < n; j++) x = tfBlock(b, x, `blocks.${i}.${j}`, row, j === 0 ? row[3] : 1, ch(row[5]), o.attention);
   });
   x = tfConvBn(b, x, 'conv_head', 'bn2', ch(1280), 1, 1, true);
   head(b, x, 'classifier', o);
@@ -390,19 +361,19 @@ export const tf_efficientnetv2_b3 = (o: CreateModelOptions = {}) => _tfEfficient
 
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const EFFICIENTNET: ZooFamily = {
-  efficientnet_b0: { build: efficientnet_b0, supports: ['widthMultiplier'] },
-  efficientnet_b1: { build: efficientnet_b1, supports: ['widthMultiplier'] },
-  efficientnet_b2: { build: efficientnet_b2, supports: ['widthMultiplier'] },
-  efficientnet_b3: { build: efficientnet_b3, supports: ['widthMultiplier'] },
-  efficientnet_b4: { build: efficientnet_b4, supports: ['widthMultiplier'] },
-  efficientnet_b5: { build: efficientnet_b5, supports: ['widthMultiplier'] },
-  efficientnet_b6: { build: efficientnet_b6, supports: ['widthMultiplier'] },
-  efficientnet_b7: { build: efficientnet_b7, supports: ['widthMultiplier'] },
-  efficientnet_v2_s: { build: efficientnet_v2_s },
-  efficientnet_v2_m: { build: efficientnet_v2_m },
-  efficientnet_v2_l: { build: efficientnet_v2_l },
-  tf_efficientnetv2_b0: { build: tf_efficientnetv2_b0, supports: ['widthMultiplier'] },
-  tf_efficientnetv2_b1: { build: tf_efficientnetv2_b1, supports: ['widthMultiplier'] },
-  tf_efficientnetv2_b2: { build: tf_efficientnetv2_b2, supports: ['widthMultiplier'] },
-  tf_efficientnetv2_b3: { build: tf_efficientnetv2_b3, supports: ['widthMultiplier'] },
+  efficientnet_b0: { build: efficientnet_b0, supports: ['widthMultiplier', 'attention'] },
+  efficientnet_b1: { build: efficientnet_b1, supports: ['widthMultiplier', 'attention'] },
+  efficientnet_b2: { build: efficientnet_b2, supports: ['widthMultiplier', 'attention'] },
+  efficientnet_b3: { build: efficientnet_b3, supports: ['widthMultiplier', 'attention'] },
+  efficientnet_b4: { build: efficientnet_b4, supports: ['widthMultiplier', 'attention'] },
+  efficientnet_b5: { build: efficientnet_b5, supports: ['widthMultiplier', 'attention'] },
+  efficientnet_b6: { build: efficientnet_b6, supports: ['widthMultiplier', 'attention'] },
+  efficientnet_b7: { build: efficientnet_b7, supports: ['widthMultiplier', 'attention'] },
+  efficientnet_v2_s: { build: efficientnet_v2_s, supports: ['attention'] },
+  efficientnet_v2_m: { build: efficientnet_v2_m, supports: ['attention'] },
+  efficientnet_v2_l: { build: efficientnet_v2_l, supports: ['attention'] },
+  tf_efficientnetv2_b0: { build: tf_efficientnetv2_b0, supports: ['widthMultiplier', 'attention'] },
+  tf_efficientnetv2_b1: { build: tf_efficientnetv2_b1, supports: ['widthMultiplier', 'attention'] },
+  tf_efficientnetv2_b2: { build: tf_efficientnetv2_b2, supports: ['widthMultiplier', 'attention'] },
+  tf_efficientnetv2_b3: { build: tf_efficientnetv2_b3, supports: ['widthMultiplier', 'attention'] },
 };

@@ -10,8 +10,10 @@
 //
 // timm's GhostNet defaults to drop_rate 0.2: F.dropout before the classifier, which
 // `training: true` builds as a Dropout node (no stochastic depth: timm has none here).
+// The blocks are models/blocks/ghost.ts's ghostModule and ghostBottleneck.
 import { GraphBuilder } from '../src/builder';
-import { convBnAct, dropout, makeDivisible, squeezeExcite } from './layers';
+import { convBnAct, dropout, makeDivisible } from './blocks/common';
+import { ghostBottleneck } from './blocks/ghost';
 import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
 /** One bottleneck: depthwise kernel, expansion (mid) channels, output channels, SE ratio, stride. */
@@ -41,34 +43,6 @@ const GHOSTNET_V1: BlockRow[][] = [
   ],
 ];
 
-/** timm GhostModule (ratio 2, 1x1 primary, 3x3 cheap): `prefix.primary_conv.{0,1}`, `prefix.cheap_operation.{0,1}`. */
-function ghostModule(b: GraphBuilder, x: string, prefix: string, out: number, relu: boolean): string {
-  const init = Math.ceil(out / 2);
-  const kind = relu ? 'relu' : 'none';
-  const x1 = convBnAct(b, x, { conv: `${prefix}.primary_conv.0`, bn: `${prefix}.primary_conv.1` }, { out: init, kernel: 1 }, kind);
-  const x2 = convBnAct(b, x1, { conv: `${prefix}.cheap_operation.0`, bn: `${prefix}.cheap_operation.1` }, { out: init, kernel: 3, pad: 1, groups: init }, kind);
-  const y = b.concat([x1, x2]);
-  if (2 * init === out) return y;
-  return b.node('Slice', [y, b.ints([0]), b.ints([out]), b.ints([1])])[0];
-}
-
-/** timm GhostBottleneck (V1). */
-function ghostBottleneck(b: GraphBuilder, x: string, prefix: string, mid: number, out: number, k: number, stride: number, se: number): string {
-  const C = b.shape(x)[1];
-  let y = ghostModule(b, x, `${prefix}.ghost1`, mid, true);
-  if (stride > 1)
-    y = convBnAct(b, y, { conv: `${prefix}.conv_dw`, bn: `${prefix}.bn_dw` }, { out: mid, kernel: k, stride, pad: (k - 1) >> 1, groups: mid }, 'none');
-  if (se > 0)
-    y = squeezeExcite(b, y, `${prefix}.se`, { reduced: makeDivisible(mid * se, 4), names: ['conv_reduce', 'conv_expand'], act: 'relu', gate: 'hardsigmoid' });
-  y = ghostModule(b, y, `${prefix}.ghost2`, out, false);
-  let sc = x;
-  if (C !== out || stride !== 1) {
-    sc = convBnAct(b, x, { conv: `${prefix}.shortcut.0`, bn: `${prefix}.shortcut.1` }, { out: C, kernel: k, stride, pad: (k - 1) >> 1, groups: C }, 'none');
-    sc = convBnAct(b, sc, { conv: `${prefix}.shortcut.2`, bn: `${prefix}.shortcut.3` }, { out, kernel: 1 }, 'none');
-  }
-  return b.add(y, sc);
-}
-
 function _ghostnet(cfg: BlockRow[][], width: number, o: CreateModelOptions): GraphBuilder {
   const b = new GraphBuilder();
   const [H, W] = inputHW(o, 224);
@@ -77,7 +51,7 @@ function _ghostnet(cfg: BlockRow[][], width: number, o: CreateModelOptions): Gra
   let lastExp = 0;
   cfg.forEach((stage, s) => {
     stage.forEach(([k, exp, c, se, stride], i) => {
-      x = ghostBottleneck(b, x, `blocks.${s}.${i}`, makeDivisible(exp * width, 4), makeDivisible(c * width, 4), k, stride, se);
+      x = ghostBottleneck(b, x, `blocks.${s}.${i}`, { mid: makeDivisible(exp * width, 4), out: makeDivisible(c * width, 4), kernel: k, stride, se });
       lastExp = exp;
     });
   });

@@ -46,6 +46,8 @@ export * from './segmentation';
 export * from './detection';
 export * from './rcnn';
 export * from './superres';
+// the blocks the families are built from (also the package's `wasmcnn/blocks` subpath)
+export * from './blocks';
 
 
 const FAMILIES: ZooFamily[] = [

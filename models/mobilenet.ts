@@ -13,8 +13,9 @@
 // torchvision's dilated=True last stage) for the segmentation models of models/segmentation.ts.
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
-import { type Act, act, convBnAct, dropout, makeDivisible, squeezeExcite } from './layers';
-import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
+import { type Act, act, convBnAct, dropout, makeDivisible } from './blocks/common';
+import { depthwiseSeparable, invertedResidual } from './blocks/mobile';
+import { type Attention, type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
 function widthOf(o: CreateModelOptions, model: string): number {
   const w = o.widthMultiplier ?? 1;
@@ -49,13 +50,6 @@ const V1_STAGES: [number, number, number][] = [
 /** timm's round_channels: channels * multiplier, made divisible by 8 (not below 90%). */
 const roundChannels = (c: number, m: number, roundLimit = 0.9) => makeDivisible(c * m, 8, undefined, roundLimit);
 
-/** Depthwise-separable block: 3x3 depthwise + BN + ReLU6, 1x1 pointwise + BN + ReLU6, no skip. */
-function depthwiseSeparable(b: GraphBuilder, x: string, p: string, out: number, stride: number): string {
-  const C = b.shape(x)[1];
-  x = convBnAct(b, x, { conv: `${p}.conv_dw`, bn: `${p}.bn1` }, { out: C, kernel: 3, stride, pad: 1, groups: C }, 'relu6');
-  return convBnAct(b, x, { conv: `${p}.conv_pw`, bn: `${p}.bn2` }, { out, kernel: 1 }, 'relu6');
-}
-
 /**
  * MobileNet V1 (timm `mobilenetv1_100`): 3x3 stem then 13 depthwise-separable blocks, global
  * pool, linear classifier. `widthMultiplier` α (0.25, 0.5, 0.75, 1.0 in the paper, section 3.3)
@@ -70,7 +64,7 @@ export function mobilenetv1_100(o: CreateModelOptions = {}): GraphBuilder {
   let { b, x } = start(rho === undefined || o.inputSize !== undefined ? o : { ...o, inputSize: Math.round(224 * rho) }, 224);
   x = convBnAct(b, x, { conv: 'conv_stem', bn: 'bn1' }, { out: roundChannels(32, m), kernel: 3, stride: 2, pad: 1 }, 'relu6');
   V1_STAGES.forEach(([n, s, c], i) => {
-    for (let j = 0; j < n; j++) x = depthwiseSeparable(b, x, `blocks.${i}.${j}`, roundChannels(c, m), j === 0 ? s : 1);
+    for (let j = 0; j < n; j++) x = depthwiseSeparable(b, x, `blocks.${i}.${j}`, { out: roundChannels(c, m), stride: j === 0 ? s : 1 });
   });
   b.output(b.linear(pooled(b, x), 'classifier', o.numClasses ?? 1000), 'logits');
   return b;
@@ -90,21 +84,6 @@ const V2_STAGES: [number, number, number, number][] = [
   [6, 320, 1, 1], // 7x7
 ];
 
-/** Inverted residual: 1x1 expand + ReLU6 (if t > 1), 3x3 depthwise + ReLU6, linear 1x1 project. */
-function invertedResidualV2(b: GraphBuilder, x: string, p: string, out: number, stride: number, t: number): string {
-  const inp = b.shape(x)[1];
-  const hidden = Math.round(inp * t);
-  let y = x;
-  let k = 0;
-  if (t !== 1) {
-    y = convBnAct(b, y, { conv: `${p}.conv.0.0`, bn: `${p}.conv.0.1` }, { out: hidden, kernel: 1 }, 'relu6');
-    k = 1;
-  }
-  y = convBnAct(b, y, { conv: `${p}.conv.${k}.0`, bn: `${p}.conv.${k}.1` }, { out: hidden, kernel: 3, stride, pad: 1, groups: hidden }, 'relu6');
-  y = convBnAct(b, y, { conv: `${p}.conv.${k + 1}`, bn: `${p}.conv.${k + 2}` }, { out, kernel: 1 }, 'none');
-  return stride === 1 && inp === out ? b.add(x, y) : y;
-}
-
 /**
  * MobileNet V2 (torchvision `mobilenet_v2`). `widthMultiplier` is torchvision's `width_mult`
  * (channels rounded to multiples of 8; the last conv keeps 1280 unless widened).
@@ -117,7 +96,8 @@ export function mobilenet_v2(o: CreateModelOptions = {}): GraphBuilder {
   let i = 1;
   for (const [t, c, n, s] of V2_STAGES) {
     const out = makeDivisible(c * w, 8);
-    for (let j = 0; j < n; j++) x = invertedResidualV2(b, x, `features.${i++}`, out, j === 0 ? s : 1, t);
+    for (let j = 0; j < n; j++)
+      x = invertedResidual(b, x, `features.${i++}`, { out, expanded: Math.round(b.shape(x)[1] * t), stride: j === 0 ? s : 1, attention: o.attention });
   }
   x = convBnAct(b, x, { conv: `features.${i}.0`, bn: `features.${i}.1` }, { out: last, kernel: 1 }, 'relu6');
   // classifier.0 is Dropout(0.2): built only in the training form
@@ -166,29 +146,17 @@ const V3_SMALL: V3Row[] = [
 const V3_EPS = 1e-3;
 
 /**
- * V3 bneck: 1x1 expand (if widened), kxk depthwise, optional SE (hard-sigmoid gate), linear 1x1.
- * With dilation > 1 the depthwise conv keeps stride 1 and dilates (torchvision `dilated=True`).
+ * V3 bneck: an inverted residual in torchvision's V3 layout (1x1 expand if widened, kxk depthwise,
+ * SE with a hard-sigmoid gate where the row has one, linear 1x1). With dilation > 1 the depthwise
+ * conv keeps stride 1 and dilates (torchvision `dilated=True`). `attention` replaces the SE of the
+ * rows that have one ('se' is the reference).
  */
-function invertedResidualV3(b: GraphBuilder, x: string, at: (j: number) => string, row: V3Row, w: number, dilation = 1, tap?: (y: string) => void, eps = V3_EPS): string {
+function bneckV3(b: GraphBuilder, x: string, at: (j: number) => string, row: V3Row, w: number, dilation: number, tap: ((y: string) => void) | undefined, eps: number, attention?: Attention): string {
   const [, k, e, c, se, a, stride] = row;
-  const inp = b.shape(x)[1];
-  const exp = makeDivisible(e * w, 8);
-  const out = makeDivisible(c * w, 8);
-  const kind: Act = a === 'HS' ? 'hardswish' : 'relu';
-  let y = x;
-  let j = 0;
-  const cba = (z: string, opts: Parameters<typeof convBnAct>[3], f: Act) => {
-    const m = at(j++);
-    return convBnAct(b, z, { conv: `${m}.0`, bn: `${m}.1` }, opts, f, eps);
-  };
-  if (exp !== inp) {
-    y = cba(y, { out: exp, kernel: 1 }, kind);
-    tap?.(y);
-  }
-  y = cba(y, { out: exp, kernel: k, stride: dilation > 1 ? 1 : stride, pad: ((k - 1) >> 1) * dilation, dilation, groups: exp }, kind);
-  if (se) y = squeezeExcite(b, y, at(j++), { reduced: makeDivisible(Math.floor(exp / 4), 8), act: 'relu', gate: 'hardsigmoid' });
-  y = cba(y, { out, kernel: 1 }, 'none');
-  return stride === 1 && inp === out ? b.add(y, x) : y;
+  return invertedResidual(b, x, at(-1), {
+    out: makeDivisible(c * w, 8), expanded: makeDivisible(e * w, 8), kernel: k, stride, dilation, act: a === 'HS' ? 'hardswish' : 'relu',
+    layout: 'v3', se, attention: se ? attention : undefined, eps, moduleName: at, onExpand: tap,
+  });
 }
 
 /** Options of {@link mobilenetV3Features}. */
@@ -223,6 +191,8 @@ export interface MobileNetV3FeatureOptions {
    * own norm_layer (BatchNorm2d or FrozenBatchNorm2d), whose eps is 1e-5.
    */
   eps?: number;
+  /** Attention module replacing the SE of the bnecks that have one ('se': the reference SE); see invertedResidual. */
+  attention?: Attention;
 }
 
 /**
@@ -248,7 +218,7 @@ export function mobilenetV3Features(b: GraphBuilder, x: string, variant: 'large'
   outs.push(x);
   rows.forEach((r, i) => {
     const tap = o.tapExpansion === i + 1 ? (y: string) => (tapped = y) : undefined;
-    x = invertedResidualV3(b, x, (j) => name(i + 1, j), r, w, o.dilated && i >= lastStrided ? 2 : 1, tap, eps);
+    x = bneckV3(b, x, (j) => name(i + 1, j), r, w, o.dilated && i >= lastStrided ? 2 : 1, tap, eps, o.attention);
     outs.push(x);
   });
   const last = name(rows.length + 1, -1);
@@ -264,7 +234,7 @@ export function mobilenetV3Features(b: GraphBuilder, x: string, variant: 'large'
 function _mobilenetV3(o: CreateModelOptions, name: string, rows: V3Row[], lastChannel: number): GraphBuilder {
   const w = widthOf(o, name);
   const { b, x: input } = start(o, 224);
-  const feats = mobilenetV3Features(b, input, rows === V3_LARGE ? 'large' : 'small', { widthMultiplier: w });
+  const feats = mobilenetV3Features(b, input, rows === V3_LARGE ? 'large' : 'small', { widthMultiplier: w, attention: o.attention });
   const x = act(b, b.linear(pooled(b, feats[feats.length - 1]), 'classifier.0', makeDivisible(lastChannel * w, 8)), 'hardswish');
   // classifier.2 is Dropout(0.2): built only in the training form
   b.output(b.linear(dropout(b, x, 0.2, o.training), 'classifier.3', o.numClasses ?? 1000), 'logits');
@@ -284,7 +254,7 @@ export function mobilenet_v3_small(o: CreateModelOptions = {}): GraphBuilder {
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const MOBILENET: ZooFamily = {
   mobilenetv1_100: { build: mobilenetv1_100, supports: ['widthMultiplier', 'resolutionMultiplier'] },
-  mobilenet_v2: { build: mobilenet_v2, supports: ['widthMultiplier'] },
-  mobilenet_v3_large: { build: mobilenet_v3_large, supports: ['widthMultiplier'] },
-  mobilenet_v3_small: { build: mobilenet_v3_small, supports: ['widthMultiplier'] },
+  mobilenet_v2: { build: mobilenet_v2, supports: ['widthMultiplier', 'attention'] },
+  mobilenet_v3_large: { build: mobilenet_v3_large, supports: ['widthMultiplier', 'attention'] },
+  mobilenet_v3_small: { build: mobilenet_v3_small, supports: ['widthMultiplier', 'attention'] },
 };

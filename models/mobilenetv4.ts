@@ -16,14 +16,11 @@
 // Every conv pads symmetrically (timm's default pad_type '': ((s - 1) + d (k - 1)) / 2), the
 // hybrids scale every UIB and MQA output by a learned per-channel layer scale before the residual.
 //
-// Mobile-MQA on the engine: the query 1x1 conv (its output scaled by 1/sqrt(d), a Mul that inference folds into the weights) writes an
-// NHWC map [B, H, W, h*d]; its channel-last view reshaped to [B, H*W*h, d] puts every query head
-// of every pixel on its own row, so one batched MatMul against the shared K^T [B, d, M] gives all
-// heads' logits [B, H*W*h, M], Softmax runs over M, and a second MatMul with V [B, M, d] leaves
-// [B, H*W*h, d] = the NHWC map [B, H, W, h*d] that the output 1x1 conv reads — no head transposes.
+// The blocks (UIB, Mobile-MQA, layer scale) are models/blocks/mobile.ts's.
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
-import { type Act, act, makeDivisible } from './layers';
+import { type Act, act, makeDivisible } from './blocks/common';
+import { mobileMQA, uib } from './blocks/mobile';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 
 /** timm's symmetric padding for a k x k conv of stride s (dilation 1). */
@@ -72,22 +69,6 @@ function decode(s: string): BlockDef {
 // ---------------------------------------------------------------------------------------------
 // blocks
 
-/** Conv + BN (+ act): timm's ConvNormAct with `.conv` / `.bn` children. */
-function convNormAct(b: GraphBuilder, x: string, p: string, out: number, k: number, s: number, dw: boolean, a: Act): string {
-  const C = b.shape(x)[1];
-  const y = b.conv(x, `${p}.conv`, { out, kernel: k, stride: s, pad: padFor(k, s), groups: dw ? C : 1, bias: false });
-  return act(b, b.batchNorm(y, `${p}.bn`), a);
-}
-
-/** Per-channel layer scale (timm LayerScale2d: x * gamma[1, C, 1, 1]). */
-function layerScale(b: GraphBuilder, x: string, p: string): string {
-  const C = b.shape(x)[1];
-  b.param(`${p}.gamma`, [C]);
-  // a [C, 1, 1] view of timm's [C] gamma, derived at build (training reaches gamma through it)
-  const g = b.derive(`${p}.gamma_view`, [C, 1, 1], [`${p}.gamma`], ([t]) => t.data);
-  return b.mul(x, g);
-}
-
 /** ConvBnAct block (timm 'cn'): conv + BN + act, no skip in these models. */
 function convBlock(b: GraphBuilder, x: string, p: string, d: BlockDef, stride: number, a: Act, w: number): string {
   const out = roundChannels(d.out, w);
@@ -104,76 +85,6 @@ function fusedIB(b: GraphBuilder, x: string, p: string, d: BlockDef, stride: num
   y = act(b, b.batchNorm(y, `${p}.bn1`), a);
   y = b.batchNorm(b.conv(y, `${p}.conv_pwl`, { out, kernel: 1, bias: false }), `${p}.bn2`);
   return C === out && stride === 1 ? b.add(y, x) : y;
-}
-
-/**
- * Universal Inverted Bottleneck (timm 'uir'): optional start depthwise (no act), 1x1 expand + act,
- * optional middle depthwise + act, 1x1 project (no act), optional end depthwise (no act), layer
- * scale (hybrids), residual when shapes allow. The stride sits on the first depthwise present.
- */
-function uib(b: GraphBuilder, x: string, p: string, d: BlockDef, stride: number, a: Act, w: number, ls: boolean): string {
-  const C = b.shape(x)[1];
-  const out = roundChannels(d.out, w);
-  const mid = makeDivisible(C * d.e);
-  if (stride > 1 && !d.a && !d.k && !d.p) throw new ValueError(`MobileNetV4 block ${p}: a strided UIB needs a depthwise conv`);
-  let y = x;
-  if (d.a) y = convNormAct(b, y, `${p}.dw_start`, C, d.a, d.k ? 1 : stride, true, 'none');
-  y = convNormAct(b, y, `${p}.pw_exp`, mid, 1, 1, false, a);
-  if (d.k) y = convNormAct(b, y, `${p}.dw_mid`, mid, d.k, stride, true, a);
-  y = convNormAct(b, y, `${p}.pw_proj`, out, 1, 1, false, 'none');
-  if (d.p) y = convNormAct(b, y, `${p}.dw_end`, out, d.p, d.a || d.k ? 1 : stride, true, 'none');
-  if (ls) y = layerScale(b, y, `${p}.layer_scale`);
-  return C === out && stride === 1 ? b.add(y, x) : y;
-}
-
-/**
- * Mobile-MQA block (timm 'mqa', MobileAttention + MultiQueryAttention2d): BN of the input,
- * h query heads from a 1x1 conv, one shared key and one shared value head (1x1 convs, after a
- * strided depthwise conv + BN when kv stride > 1), softmax(q k^T / sqrt(d)) v, 1x1 output
- * projection, layer scale, residual.
- */
-function mobileMQA(b: GraphBuilder, x: string, p: string, d: BlockDef, stride: number, w: number, ls: boolean): string {
-  const [B, C, H, W] = b.shape(x);
-  const out = roundChannels(d.out, w);
-  const { h: heads, d: dim, v: kvs, k: dwk } = d;
-  if (stride !== 1) throw new ValueError(`MobileNetV4 block ${p}: strided attention blocks are not supported`);
-  const a = `${p}.attn`;
-  const xn = b.batchNorm(x, `${p}.norm`);
-
-  // queries, pre-scaled by 1/sqrt(d) through the weights: [B, H*W*heads, d]
-  const wq = b.param(`${a}.query.proj.weight`, [heads * dim, C, 1, 1]);
-  const scale = dim ** -0.5;
-  // (a scalar Mul after the conv: inference folds it into the weights, training differentiates it)
-  const qConv = b.node('Conv', [xn, wq], { kernel_shape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 }, 1, `${a}.query.proj`)[0];
-  const qMap = b.mul(qConv, b.constant([scale], [1]));
-  const qLast = b.node('Transpose', [qMap], { perm: [0, 2, 3, 1] })[0];
-  const q = b.node('Reshape', [qLast, b.ints([B, H * W * heads, dim])])[0];
-
-  // shared key / value head on the (down-sampled) map
-  const kv = (name: 'key' | 'value'): string => {
-    let t = xn;
-    if (kvs > 1) {
-      t = b.conv(t, `${a}.${name}.down_conv`, { out: C, kernel: dwk, stride: kvs, pad: padFor(dwk, kvs), groups: C, bias: false });
-      t = b.batchNorm(t, `${a}.${name}.norm`);
-    }
-    return b.conv(t, `${a}.${name}.proj`, { out: dim, kernel: 1, bias: false });
-  };
-  const kMap = kv('key');
-  const [, , Hk, Wk] = b.shape(kMap);
-  const M = Hk * Wk;
-  const kT = b.node('Reshape', [kMap, b.ints([B, dim, M])])[0]; // [B, d, M]
-  const vMap = kv('value');
-  const vLast = b.node('Transpose', [vMap], { perm: [0, 2, 3, 1] })[0];
-  const v = b.node('Reshape', [vLast, b.ints([B, M, dim])])[0]; // [B, M, d]
-
-  const logits = b.node('MatMul', [q, kT])[0]; // [B, H*W*heads, M]
-  const attn = b.node('Softmax', [logits], { axis: -1 })[0];
-  const o = b.node('MatMul', [attn, v])[0]; // [B, H*W*heads, d]
-  const oLast = b.node('Reshape', [o, b.ints([B, H, W, heads * dim])])[0];
-  const oMap = b.node('Transpose', [oLast], { perm: [0, 3, 1, 2] })[0];
-  let y = b.conv(oMap, `${a}.output.proj`, { out, kernel: 1, bias: false });
-  if (ls) y = layerScale(b, y, `${p}.layer_scale`);
-  return C === out ? b.add(y, x) : y;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,8 +118,10 @@ function _mobilenetv4(cfg: V4Config, o: CreateModelOptions): GraphBuilder {
         const s = bi === 0 ? d.stride : 1; // only a stage's first block strides
         if (d.type === 'cn') x = convBlock(b, x, p, d, s, cfg.act, w);
         else if (d.type === 'er') x = fusedIB(b, x, p, d, s, cfg.act, w);
-        else if (d.type === 'uir') x = uib(b, x, p, d, s, cfg.act, w, cfg.layerScale);
-        else x = mobileMQA(b, x, p, d, s, w, cfg.layerScale);
+        else if (d.type === 'uir')
+          x = uib(b, x, p, { out: roundChannels(d.out, w), expandRatio: d.e, start: d.a, mid: d.k, end: d.p, stride: s, act: cfg.act, layerScale: cfg.layerScale });
+        else if (s !== 1) throw new ValueError(`MobileNetV4 block ${p}: strided attention blocks are not supported`);
+        else x = mobileMQA(b, x, p, { out: roundChannels(d.out, w), heads: d.h, keyDim: d.d, kvStride: d.v, kvKernel: d.k, layerScale: cfg.layerScale });
       }
     }
   });

@@ -5,7 +5,7 @@ import type { GraphBuilder, WeightsSource } from '../src/builder';
 import type { ByteSource, ReadOptions } from '../src/io/source';
 import type { Tensor } from '../src/graph/ir';
 
-/** Attention module a ResNet block can carry: squeeze-excitation, CBAM, ECA or coordinate attention (see models/layers.ts). */
+/** Attention module a block can carry: squeeze-excitation, CBAM, ECA or coordinate attention (see models/blocks/attention.ts). */
 export type Attention = 'se' | 'cbam' | 'eca' | 'coord';
 
 /**
@@ -53,7 +53,15 @@ export interface CreateModelOptions extends ReadOptions {
    * not with inputSize.
    */
   resolutionMultiplier?: number;
-  /** Attention module inserted in each block where the family supports it (ResNets). */
+  /**
+   * Attention module in each block where the family's block has a slot for it (timm's module
+   * defaults, see attentionModule): ResNets (after the block's last BN, `layerI.J.se.*`),
+   * MobileNet V2 (after the depthwise conv, `features.i.se.*`), DenseNets (after each dense layer's
+   * 3x3 conv, `…denselayerL.se.*`), VGG (at each stage end, before the pool, `stages.s.se.*`).
+   * Where the reference already has squeeze-excitation (MobileNet V3, EfficientNet B0–B7 and V2,
+   * tf_efficientnetv2) 'se' is the reference itself and another module replaces each SE at its
+   * state_dict slot. Refused, naming the model, by every other family.
+   */
   attention?: Attention;
   /** Build the inference form of re-parameterisable models (RepVGG: one 3x3 conv per block). */
   deploy?: boolean;

@@ -19,10 +19,8 @@
 // blocks of every stage (timm: group size out/4 where (block index + 1) is even).
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
-import type { Tensor } from '../src/graph/ir';
+import { repVggBlock } from './blocks/repvgg';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
-
-const BN_EPS = 1e-5;
 
 /** Base widths of the four stages, scaled by the a/b multipliers of each variant. */
 const BASE_WIDTHS = [64, 128, 256, 512];
@@ -54,88 +52,18 @@ const CONFIGS: Record<string, RepVggConfig> = {
   repvgg_b3g4: { depths: B_DEPTHS, widthFactors: [3, 3, 3, 5], stem: 64, groups: 4 }, // B3, odd blocks 4 groups
 };
 
-/** Declare a BatchNorm's four tensors under `prefix` and return their names (γ, β, μ, var). */
-function bnParams(b: GraphBuilder, prefix: string, C: number): string[] {
-  return ['weight', 'bias', 'running_mean', 'running_var'].map((s) => b.param(`${prefix}.${s}`, [C]));
-}
-
-/**
- * The merged 3x3 kernel [out, in/groups, 3, 3] of a RepVGG block from its training-time tensors:
- * [W3, γ3, β3, μ3, v3, W1, γ1, β1, μ1, v1, (γi, βi, μi, vi)].
- */
-function mergedKernel(ts: Tensor[], out: number, cpg: number): Float32Array {
-  const k = new Float64Array(out * cpg * 9);
-  const [w3, g3, , , v3, w1, g1, , , v1, gi, , , vi] = ts;
-  for (let o = 0; o < out; o++) {
-    const s3 = g3.data[o] / Math.sqrt(v3.data[o] + BN_EPS);
-    const s1 = g1.data[o] / Math.sqrt(v1.data[o] + BN_EPS);
-    for (let i = 0; i < cpg; i++) {
-      const base = (o * cpg + i) * 9;
-      for (let t = 0; t < 9; t++) k[base + t] = w3.data[base + t] * s3;
-      k[base + 4] += w1.data[o * cpg + i] * s1; // the 1x1 kernel is the centre tap
-    }
-    if (gi && vi) {
-      // identity: input channel o is local channel o % cpg of output channel o's group
-      k[(o * cpg + (o % cpg)) * 9 + 4] += gi.data[o] / Math.sqrt(vi.data[o] + BN_EPS);
-    }
-  }
-  return new Float32Array(k);
-}
-
-/** The merged bias: Σ over branches of β − μγ/σ. */
-function mergedBias(ts: Tensor[], out: number): Float32Array {
-  const bias = new Float64Array(out);
-  // each BN occupies 4 consecutive tensors (γ, β, μ, var) at 1 (3x3), 6 (1x1) and 10 (identity)
-  for (const j of ts.length > 10 ? [1, 6, 10] : [1, 6]) {
-    const [g, be, mu, v] = [ts[j].data, ts[j + 1].data, ts[j + 2].data, ts[j + 3].data];
-    for (let o = 0; o < out; o++) bias[o] += be[o] - (mu[o] * g[o]) / Math.sqrt(v[o] + BN_EPS);
-  }
-  return new Float32Array(bias);
-}
-
-/**
- * One RepVGG block under `prefix`. Training form: BN(conv3x3) + BN(conv1x1) [+ BN(x)], ReLU.
- * Deployed form: one 3x3 conv whose kernel and bias are derived from the same weights, ReLU.
- */
-function repVggBlock(b: GraphBuilder, x: string, prefix: string, out: number, stride: number, groups: number, deploy: boolean): string {
-  const C = b.shape(x)[1];
-  const identity = C === out && stride === 1;
-  if (!deploy) {
-    const id = identity ? b.batchNorm(x, `${prefix}.identity`, BN_EPS) : undefined;
-    const kxk = b.batchNorm(b.conv(x, `${prefix}.conv_kxk.conv`, { out, kernel: 3, stride, pad: 1, groups, bias: false }), `${prefix}.conv_kxk.bn`, BN_EPS);
-    const k1 = b.batchNorm(b.conv(x, `${prefix}.conv_1x1.conv`, { out, kernel: 1, stride, groups, bias: false }), `${prefix}.conv_1x1.bn`, BN_EPS);
-    let y = b.add(k1, kxk);
-    if (id) y = b.add(y, id);
-    return b.relu(y);
-  }
-  const cpg = C / groups;
-  // declare the training-time tensors in timm's order (identity first), then derive from them
-  const idNames = identity ? bnParams(b, `${prefix}.identity`, out) : [];
-  const w3 = b.param(`${prefix}.conv_kxk.conv.weight`, [out, cpg, 3, 3]);
-  const bn3 = bnParams(b, `${prefix}.conv_kxk.bn`, out);
-  const w1 = b.param(`${prefix}.conv_1x1.conv.weight`, [out, cpg, 1, 1]);
-  const bn1 = bnParams(b, `${prefix}.conv_1x1.bn`, out);
-  const from = [w3, ...bn3, w1, ...bn1, ...idNames];
-  const weight = b.derive(`${prefix}.reparam_conv.weight`, [out, cpg, 3, 3], from, (ts) => mergedKernel(ts, out, cpg));
-  const bias = b.derive(`${prefix}.reparam_conv.bias`, [out], from, (ts) => mergedBias(ts, out));
-  const y = b.node('Conv', [x, weight, bias], {
-    kernel_shape: [3, 3], strides: [stride, stride], pads: [1, 1, 1, 1], dilations: [1, 1], group: groups,
-  }, 1, `${prefix}.reparam_conv`)[0];
-  return b.relu(y);
-}
-
 function _repvgg(cfg: RepVggConfig, o: CreateModelOptions): GraphBuilder {
   const b = new GraphBuilder();
   const deploy = o.deploy ?? false;
   if (deploy && o.training) throw new ValueError('repvgg: deploy (the merged inference form) cannot be combined with training: true (the multi-branch form)');
   const [H, W] = inputHW(o, 224);
   let x = b.input('input', [o.batch ?? 1, 3, H, W]);
-  x = repVggBlock(b, x, 'stem', cfg.stem, 2, 1, deploy);
+  x = repVggBlock(b, x, 'stem', { out: cfg.stem, stride: 2, deploy });
   cfg.depths.forEach((depth, s) => {
     const width = BASE_WIDTHS[s] * cfg.widthFactors[s];
     for (let i = 0; i < depth; i++) {
       const groups = cfg.groups > 1 && i % 2 === 1 ? cfg.groups : 1;
-      x = repVggBlock(b, x, `stages.${s}.${i}`, width, i === 0 ? 2 : 1, groups, deploy);
+      x = repVggBlock(b, x, `stages.${s}.${i}`, { out: width, stride: i === 0 ? 2 : 1, groups, deploy });
     }
   });
   x = b.flatten(b.globalAvgPool(x));

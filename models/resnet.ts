@@ -9,10 +9,11 @@
 // the deep stem / average-pool shortcut of the `d` variant, timm's `conv1.{0,1,3,4,6}` and
 // `downsample.{1,2}`.
 // resnetFeatures() exposes the body (optionally under a state_dict prefix, with torchvision's
-// replace_stride_with_dilation) for the segmentation models of models/segmentation.ts.
+// replace_stride_with_dilation) for the segmentation models of models/segmentation.ts. The blocks
+// are models/blocks/resnet.ts's basicBlock and bottleneck.
 import { GraphBuilder } from '../src/builder';
-import { ValueError } from '../src/errors';
-import { cbam, convBnAct, coordAttention, eca, makeDivisible, squeezeExcite } from './layers';
+import { convBnAct } from './blocks/common';
+import { basicBlock, bottleneck } from './blocks/resnet';
 import { type Attention, type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
 type BlockKind = 'basic' | 'bottleneck';
@@ -42,52 +43,10 @@ const STAGES: [number, number][] = [
   [512, 2], // layer4: 7x7
 ];
 
-const EXPANSION: Record<BlockKind, number> = { basic: 1, bottleneck: 4 };
-
-/** The attention module of one block (timm's create_attn with its defaults), under `prefix`. */
-function attentionBlock(b: GraphBuilder, x: string, prefix: string, kind: Attention): string {
-  const C = b.shape(x)[1];
-  switch (kind) {
-    case 'se':
-      return squeezeExcite(b, x, prefix, { reduced: makeDivisible(C / 16, 8, undefined, 0) });
-    case 'cbam':
-      return cbam(b, x, prefix);
-    case 'eca':
-      return eca(b, x, prefix);
-    case 'coord':
-      return coordAttention(b, x, prefix);
-  }
-}
-
-/** The residual branch of a block ending with its last BN (no activation). */
-function residualBranch(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, planes: number, stride: number, dilation = 1): string {
-  if (cfg.block === 'basic') {
-    if (dilation > 1) throw new ValueError(`${p}: BasicBlock does not support dilation > 1 (as in torchvision)`);
-    const y = convBnAct(b, x, { conv: `${p}.conv1`, bn: `${p}.bn1` }, { out: planes, kernel: 3, stride, pad: 1 });
-    return convBnAct(b, y, { conv: `${p}.conv2`, bn: `${p}.bn2` }, { out: planes, kernel: 3, pad: 1 }, 'none');
-  }
-  const groups = cfg.groups ?? 1;
-  const width = Math.floor(planes * ((cfg.widthPerGroup ?? 64) / 64)) * groups;
-  let y = convBnAct(b, x, { conv: `${p}.conv1`, bn: `${p}.bn1` }, { out: width, kernel: 1 });
-  y = convBnAct(b, y, { conv: `${p}.conv2`, bn: `${p}.bn2` }, { out: width, kernel: 3, stride, pad: dilation, dilation, groups });
-  return convBnAct(b, y, { conv: `${p}.conv3`, bn: `${p}.bn3` }, { out: planes * 4, kernel: 1 }, 'none');
-}
-
-/** The shortcut of a block: identity, or projection (strided 1x1 + BN, or 2x2 avg pool + 1x1 + BN). */
-function shortcut(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, out: number, stride: number): string {
-  if (stride === 1 && b.shape(x)[1] === out) return x;
-  if (!cfg.avgDown)
-    return convBnAct(b, x, { conv: `${p}.downsample.0`, bn: `${p}.downsample.1` }, { out, kernel: 1, stride }, 'none');
-  const pooled = stride === 1 ? x : b.avgPool(x, { kernel: 2, stride, ceilMode: true, countIncludePad: false });
-  return convBnAct(b, pooled, { conv: `${p}.downsample.1`, bn: `${p}.downsample.2` }, { out, kernel: 1 }, 'none');
-}
-
-/** BasicBlock / Bottleneck: relu(attention(branch(x)) + shortcut(x)). */
+/** BasicBlock / Bottleneck (models/blocks/resnet.ts) with this variant's settings. */
 function block(b: GraphBuilder, x: string, p: string, cfg: ResNetConfig, planes: number, stride: number, dilation = 1): string {
-  const out = planes * EXPANSION[cfg.block];
-  let y = residualBranch(b, x, p, cfg, planes, stride, dilation);
-  if (cfg.attention) y = attentionBlock(b, y, `${p}.se`, cfg.attention);
-  return b.relu(b.add(y, shortcut(b, x, p, cfg, out, stride)));
+  const o = { planes, stride, dilation, avgDown: cfg.avgDown, attention: cfg.attention };
+  return cfg.block === 'basic' ? basicBlock(b, x, p, o) : bottleneck(b, x, p, { ...o, groups: cfg.groups, widthPerGroup: cfg.widthPerGroup });
 }
 
 function stem(b: GraphBuilder, x: string, cfg: ResNetConfig, prefix = ''): string {

@@ -21,7 +21,7 @@
 //       there and at the builders below).
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
-import { convBnAct, dropout } from './layers';
+import { convBnAct, dropout } from './blocks/common';
 import { mobilenetV3Features } from './mobilenet';
 import { type CreateModelOptions, inputHW, type ZooFamily } from './registry';
 import { resnetFeatures } from './resnet';

@@ -15,33 +15,14 @@
 // with its state_dict names.
 //
 // Channel split, concat and shuffle are expressed as Split / Concat / ChannelShuffle nodes;
-// on the engine's NHWC layout they are strided views of the channel axis.
+// on the engine's NHWC layout they are strided views of the channel axis. The units are
+// models/blocks/shuffle.ts's shuffleUnitV1 and shuffleUnitV2.
 import { GraphBuilder } from '../src/builder';
-import { convBnAct, makeDivisible } from './layers';
+import { convBnAct, makeDivisible } from './blocks/common';
+import { shuffleUnitV1, shuffleUnitV2 } from './blocks/shuffle';
 import { type CreateModelOptions, type ZooFamily, inputHW } from './registry';
 
-const shuffle = (b: GraphBuilder, x: string, groups: number) => b.node('ChannelShuffle', [x], { groups })[0];
-
 // ---------------------------------------------------------------- ShuffleNet V2 (torchvision)
-
-/** torchvision InvertedResidual: `prefix.branch1.{0,1,2,3}` (stride 2 only), `prefix.branch2.{0,1,3,4,5,6}`. */
-function invertedResidualV2(b: GraphBuilder, x: string, prefix: string, out: number, stride: number): string {
-  const half = out / 2;
-  let left: string;
-  let right: string;
-  if (stride === 1) {
-    [left, right] = b.node('Split', [x, b.ints([half, half])], { axis: 1 }, 2);
-  } else {
-    const C = b.shape(x)[1];
-    left = convBnAct(b, x, { conv: `${prefix}.branch1.0`, bn: `${prefix}.branch1.1` }, { out: C, kernel: 3, stride, pad: 1, groups: C }, 'none');
-    left = convBnAct(b, left, { conv: `${prefix}.branch1.2`, bn: `${prefix}.branch1.3` }, { out: half, kernel: 1 }, 'relu');
-    right = x;
-  }
-  let y = convBnAct(b, right, { conv: `${prefix}.branch2.0`, bn: `${prefix}.branch2.1` }, { out: half, kernel: 1 }, 'relu');
-  y = convBnAct(b, y, { conv: `${prefix}.branch2.3`, bn: `${prefix}.branch2.4` }, { out: half, kernel: 3, stride, pad: 1, groups: half }, 'none');
-  y = convBnAct(b, y, { conv: `${prefix}.branch2.5`, bn: `${prefix}.branch2.6` }, { out: half, kernel: 1 }, 'relu');
-  return shuffle(b, b.concat([left, y]), 2);
-}
 
 function _shufflenetv2(repeats: number[], channels: number[], o: CreateModelOptions): GraphBuilder {
   const b = new GraphBuilder();
@@ -50,7 +31,7 @@ function _shufflenetv2(repeats: number[], channels: number[], o: CreateModelOpti
   x = convBnAct(b, x, { conv: 'conv1.0', bn: 'conv1.1' }, { out: channels[0], kernel: 3, stride: 2, pad: 1 });
   x = b.maxPool(x, { kernel: 3, stride: 2, pad: 1 });
   repeats.forEach((n, s) => {
-    for (let i = 0; i < n; i++) x = invertedResidualV2(b, x, `stage${s + 2}.${i}`, channels[s + 1], i === 0 ? 2 : 1);
+    for (let i = 0; i < n; i++) x = shuffleUnitV2(b, x, `stage${s + 2}.${i}`, { out: channels[s + 1], stride: i === 0 ? 2 : 1 });
   });
   x = convBnAct(b, x, { conv: 'conv5.0', bn: 'conv5.1' }, { out: channels[4], kernel: 1 });
   x = b.flatten(b.globalAvgPool(x));
@@ -91,22 +72,6 @@ const V1_STAGE_OUT: Record<number, number[]> = {
 const V1_REPEATS = [4, 8, 4]; // units in stage2 (28x28), stage3 (14x14), stage4 (7x7)
 
 /**
- * A ShuffleNet unit: grouped 1x1 + BN + ReLU, shuffle, 3x3 depthwise + BN, grouped 1x1 + BN;
- * stride 1 adds the input, stride 2 concatenates a 3x3 average-pooled input; ReLU after.
- */
-function shuffleUnitV1(
-  b: GraphBuilder, x: string, prefix: string, out: number, mid: number, groups: number, stride: number, groupFirst: boolean,
-): string {
-  const C = b.shape(x)[1];
-  let y = convBnAct(b, x, { conv: `${prefix}.conv1`, bn: `${prefix}.bn1` }, { out: mid, kernel: 1, groups: groupFirst ? groups : 1 }, 'relu');
-  if (groups > 1) y = shuffle(b, y, groups);
-  y = convBnAct(b, y, { conv: `${prefix}.conv2`, bn: `${prefix}.bn2` }, { out: mid, kernel: 3, stride, pad: 1, groups: mid }, 'none');
-  y = convBnAct(b, y, { conv: `${prefix}.conv3`, bn: `${prefix}.bn3` }, { out: stride === 2 ? out - C : out, kernel: 1, groups }, 'none');
-  if (stride === 2) return b.relu(b.concat([b.avgPool(x, { kernel: 3, stride: 2, pad: 1 }), y]));
-  return b.relu(b.add(x, y));
-}
-
-/**
  * The paper's "ShuffleNet s×" (section 4.1.1): stage output channels c·s, rounded to a multiple
  * of 4g (makeDivisible: nearest, not below 90%) so the bottleneck (a quarter) splits into g
  * groups; c·s itself wherever it is such a multiple (g = 3 at 0.5x: 120/240/480). The 24-channel stem
@@ -127,7 +92,7 @@ function _shufflenetv1(groups: number, o: CreateModelOptions): GraphBuilder {
   V1_REPEATS.forEach((n, s) => {
     const out = widths[s];
     for (let i = 0; i < n; i++)
-      x = shuffleUnitV1(b, x, `stage${s + 2}.${i}`, out, out / 4, groups, i === 0 ? 2 : 1, !(s === 0 && i === 0));
+      x = shuffleUnitV1(b, x, `stage${s + 2}.${i}`, { out, mid: out / 4, groups, stride: i === 0 ? 2 : 1, groupFirst: !(s === 0 && i === 0) });
   });
   x = b.flatten(b.globalAvgPool(x));
   x = b.linear(x, 'fc', o.numClasses ?? 1000);

@@ -2,11 +2,15 @@
 // Recognition", configurations A, B, D, E = VGG-11/13/16/19), with and without BatchNorm after
 // every conv. Reference implementation: torchvision 0.14 `torchvision.models.vgg` — weight
 // names are its state_dict keys (`features.N` in nn.Sequential order, `classifier.0/3/6`).
+// `attention` adds a module at the end of each of the five stages (after the last conv's ReLU,
+// before the max pool; timm's defaults, see attentionModule), weights `stages.<s>.se.*` (s = 0..4):
+// outside torchvision's `features` so its indices, and the reference weights, stay as they are.
 import { GraphBuilder } from '../src/builder';
 import { ValueError } from '../src/errors';
 import type { CreateModelOptions, ZooFamily } from './registry';
 import { inputHW } from './registry';
-import { dropout } from './layers';
+import { attentionModule } from './blocks/attention';
+import { dropout } from './blocks/common';
 
 /** A conv stage: `convs` 3x3 convolutions of `width` channels, then a 2x2 stride-2 max pool. */
 type VggStage = [convs: number, width: number];
@@ -59,16 +63,18 @@ function _vgg(depth: 11 | 13 | 16 | 19, batchNorm: boolean, o: CreateModelOption
     throw new ValueError(`vgg${depth}${batchNorm ? '_bn' : ''}: option inputSize ${H}x${W} is smaller than 32x32 (five 2x2 poolings)`);
   let x = b.input('input', [o.batch ?? 1, 3, H, W]);
   let i = 0; // index in torchvision's features nn.Sequential
-  for (const [convs, width] of CFGS[depth]) {
+  CFGS[depth].forEach(([convs, width], s) => {
     for (let c = 0; c < convs; c++) {
       x = b.conv(x, `features.${i++}`, { out: width, kernel: 3, pad: 1 });
       if (batchNorm) x = b.batchNorm(x, `features.${i++}`);
       x = b.relu(x);
       i++; // ReLU
     }
+    // stage end: the attention module after the stage's last conv + ReLU, before the pool
+    if (o.attention) x = attentionModule(b, x, `stages.${s}.se`, { kind: o.attention });
     x = b.maxPool(x, { kernel: 2, stride: 2 });
     i++;
-  }
+  });
   x = adaptiveAvgPool2d(b, x, 7, 7); // identity at 224x224
   x = b.flatten(x);
   // classifier.2 and .5 are Dropout(0.5): built only in the training form (identity at inference)
@@ -98,12 +104,12 @@ export const vgg19_bn = (o: CreateModelOptions = {}) => _vgg(19, true, o);
 
 /** @internal This family's rows of the zoo registry (models/index.ts): registry internals, not API. */
 export const VGG: ZooFamily = {
-  vgg11: { build: vgg11 },
-  vgg11_bn: { build: vgg11_bn },
-  vgg13: { build: vgg13 },
-  vgg13_bn: { build: vgg13_bn },
-  vgg16: { build: vgg16 },
-  vgg16_bn: { build: vgg16_bn },
-  vgg19: { build: vgg19 },
-  vgg19_bn: { build: vgg19_bn },
+  vgg11: { build: vgg11, supports: ['attention'] },
+  vgg11_bn: { build: vgg11_bn, supports: ['attention'] },
+  vgg13: { build: vgg13, supports: ['attention'] },
+  vgg13_bn: { build: vgg13_bn, supports: ['attention'] },
+  vgg16: { build: vgg16, supports: ['attention'] },
+  vgg16_bn: { build: vgg16_bn, supports: ['attention'] },
+  vgg19: { build: vgg19, supports: ['attention'] },
+  vgg19_bn: { build: vgg19_bn, supports: ['attention'] },
 };

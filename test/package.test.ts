@@ -42,19 +42,24 @@ describe('package', () => {
     expect(files.length).toBeGreaterThan(20);
     for (const [where, file] of files) expect(existsSync(new URL(file, root)), `${where}: ${file}`).toBe(true);
     expect(pkg.exports['./package.json']).toBe('./package.json');
+    // the blocks subpath is the models subpath's files (one module graph, the same classes)
+    expect(pkg.exports['./blocks']).toEqual(pkg.exports['./models']);
     expect(pkg.sideEffects).toBeInstanceOf(Array);
     expect(pkg.dependencies ?? {}).toEqual({});
   });
 
-  it('ESM import finds the wasm next to the modules', () => {
+  it('ESM import finds the wasm next to the modules; wasmcnn/models and wasmcnn/blocks resolve', () => {
     const out = node(
-      `import { createModel } from 'wasmcnn'; import { listModels } from 'wasmcnn/models';
+      `import { createModel, GraphBuilder } from 'wasmcnn'; import { listModels } from 'wasmcnn/models';
+       import { invertedResidual, attentionModule } from 'wasmcnn/blocks';
        const m = await createModel('lenet5');
        const y = await m.predict({ data: new Float32Array(1024).fill(0.25), shape: [1, 1, 32, 32] });
-       console.log(JSON.stringify({ n: y.data.length, models: listModels().includes('lenet5') }));`,
+       const b = new GraphBuilder();
+       const z = invertedResidual(b, b.input('input', [1, 8, 9, 9]), 'blk', { out: 8, expanded: 16, attention: 'eca' });
+       console.log(JSON.stringify({ n: y.data.length, models: listModels().includes('lenet5'), blocks: typeof attentionModule, shape: b.shape(z) }));`,
       'module',
     );
-    expect(JSON.parse(out)).toEqual({ n: 10, models: true });
+    expect(JSON.parse(out)).toEqual({ n: 10, models: true, blocks: 'function', shape: [1, 8, 9, 9] });
   });
 
   it('CJS require finds the wasm and gives the same logits as ESM', () => {
@@ -63,6 +68,7 @@ describe('package', () => {
       const y = await m.predict({ data: new Float32Array(1024).fill(0.25), shape: [1, 1, 32, 32] });
       console.log(JSON.stringify(Array.from(y.data))); })();`;
     const cjs = JSON.parse(node(code(`const w = require('wasmcnn');`), 'commonjs'));
+    expect(node(`console.log(typeof require('wasmcnn/blocks').invertedResidual)`, 'commonjs').trim()).toBe('function');
     const esm = JSON.parse(node(code(`import * as w from 'wasmcnn';`), 'module'));
     expect(cjs).toEqual(esm);
   });

@@ -165,24 +165,48 @@ describe.each(MODELS)('%s', (name) => {
     expectRefused(name, 'widthMultiplier', { widthMultiplier: 0 });
   });
 
-  it('attention adds that module to every block where the family has it, else is refused', () => {
+  it('attention adds that module to every block where the family has it (or replaces its SE), else is refused', () => {
     if (!supports(name, 'attention')) {
       for (const a of ATTENTIONS) expectRefused(name, 'attention', { attention: a });
       return;
     }
-    const blocks = [...base.weightShapes().keys()].filter((k) => /^layer\d\.\d+\.conv1\.weight$/.test(k)).length;
+    const keys = [...base.weightShapes().keys()];
+    // the reference's own SE modules (torchvision fc1/fc2, timm conv_reduce/conv_expand): replaced, not joined
+    const seSlots = new Set(keys.filter((k) => /\.(fc1|conv_reduce)\.weight$/.test(k) && !/^classifier|\.channel\./.test(k)).map((k) => k.replace(/\.(fc1|conv_reduce)\.weight$/, '')));
+    // else one module per block: ResNet blocks, MobileNetV2 inverted residuals, dense layers, VGG stages
+    const blocks = seSlots.size > 0 ? seSlots.size
+      : keys.filter((k) => /^layer\d\.\d+\.conv1\.weight$|^features\.\d+\.conv\.0\.0\.weight$|denselayer\d+\.conv2\.weight$/.test(k)).length || 5;
     expect(blocks).toBeGreaterThan(0);
     const signatures = new Set<string>();
     for (const a of ATTENTIONS) {
       const b = modelBuilder(name, { attention: a });
-      const se = [...b.weightShapes()].filter(([k]) => k.includes('.se.'));
-      // one module per block, under layerI.J.se
-      const withModule = new Set(se.map(([k]) => k.replace(/\.se\..*/, '')));
-      expect(withModule.size, a).toBe(blocks);
-      signatures.add(JSON.stringify(se));
+      const shapes = b.weightShapes();
+      const added = [...shapes].filter(([k]) => !base.weightShapes().has(k));
+      const removed = keys.filter((k) => !shapes.has(k));
+      if (seSlots.size > 0 && a === 'se') {
+        expect(added, a).toEqual([]); // 'se' is the reference itself
+        expect(removed, a).toEqual([]);
+        continue;
+      }
+      if (seSlots.size > 0) {
+        // every added and removed weight lies in one of the reference's SE slots, and every slot changed
+        const slotOf = (k: string) => [...seSlots].find((p) => k.startsWith(`${p}.`));
+        expect(removed.every(slotOf), a).toBe(true);
+        const prefixes = new Set(added.map(([k]) => slotOf(k)));
+        expect(prefixes.has(undefined), a).toBe(false);
+        expect(prefixes.size, a).toBe(blocks);
+        signatures.add(JSON.stringify(added));
+      } else {
+        // one module per block under <block>.se (ecaresnet50d's own ECA swapped for the one asked)
+        const se = [...shapes].filter(([k]) => k.includes('.se.'));
+        expect(new Set(se.map(([k]) => k.replace(/\.se\..*/, ''))).size, a).toBe(blocks);
+        expect(removed.every((k) => k.includes('.se.')), a).toBe(true);
+        expect(added.every(([k]) => k.includes('.se.')), a).toBe(true);
+        signatures.add(JSON.stringify(se));
+      }
       expect(outShape(b)).toEqual(baseOut);
     }
-    expect(signatures.size).toBe(ATTENTIONS.length); // four different modules
+    expect(signatures.size).toBe(seSlots.size > 0 ? ATTENTIONS.length - 1 : ATTENTIONS.length); // different modules ('se' on an SE family is the base)
     expectRefused(name, 'attention', { attention: 'bogus' });
   });
 
@@ -284,9 +308,9 @@ describe('zoo options through createModel', () => {
     await expect(createModel('lenet5', { inputSize: 28 })).rejects.toThrow(/lenet5.*inputSize 28x28.*32x32/);
   });
 
-  it('widthMultiplier on a ResNet and attention on a MobileNet name the model and the option', async () => {
+  it('widthMultiplier on a ResNet and attention on a ShuffleNet name the model and the option', async () => {
     await expect(createModel('resnet18', { widthMultiplier: 0.5 })).rejects.toThrow(/resnet18: option widthMultiplier is not supported.*mobilenet_v2/);
-    await expect(createModel('mobilenet_v2', { attention: 'se' })).rejects.toThrow(/mobilenet_v2: option attention is not supported.*resnet50/);
+    await expect(createModel('shufflenet_v2_x1_0', { attention: 'se' })).rejects.toThrow(/shufflenet_v2_x1_0: option attention is not supported.*resnet50/);
     await expect(createModel('efficientnet_v2_s', { widthMultiplier: 1.2 })).rejects.toBeInstanceOf(ValueError);
     // the families whose reference has no rounding rule for one say so
     await expect(createModel('resnet50', { widthMultiplier: 2 })).rejects.toThrow(/resnet50: option widthMultiplier is not supported by this model: .*width_per_group/);

@@ -37,6 +37,7 @@ check(packed.ok, 'npm pack', packed.out);
 // what a user writes; every @ts-expect-error fails the check if the name it follows is `any`
 const USE = (from) => `import { createModel, init, loadOnnx, resnet18, ShapeError, WasmCnnError, type InitOptions, type Model } from '${from}';
 import { listModels } from '${from === 'wasmcnn' ? 'wasmcnn/models' : from}';
+import { GraphBuilder, invertedResidual, type InvertedResidualOptions } from '${from === 'wasmcnn' ? 'wasmcnn/blocks' : from}';
 
 export async function main(bytes: Uint8Array): Promise<number> {
   const options: InitOptions = { simd: 'baseline', threads: 2 };
@@ -54,7 +55,10 @@ export async function main(bytes: Uint8Array): Promise<number> {
   const n: number = resnet18();
   // @ts-expect-error a Model has no method 'fly'
   m.fly();
-  return y.data.length + onnx.inputNames.length + err.message.length + names.length + s.length + n;
+  const blockOptions: InvertedResidualOptions = { out: 8, expanded: 16, attention: 'eca' };
+  // @ts-expect-error a block returns the output value's name, not a number
+  const v: number = invertedResidual(new GraphBuilder(), 'x', 'blocks.0', blockOptions);
+  return y.data.length + onnx.inputNames.length + err.message.length + names.length + s.length + n + v;
 }
 `;
 

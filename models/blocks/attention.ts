@@ -1,86 +1,35 @@
-// Blocks shared by the zoo families: activations by name, conv + norm + activation, the
-// channel rounding rule of the MobileNets, and the channel/spatial attention modules:
-// squeeze-and-excitation (Hu et al. 2018), CBAM (Woo et al. 2018), ECA (Wang et al. 2020) and
-// coordinate attention (Hou et al. 2021). The attention modules follow timm 1.0.29's SEModule,
-// CbamModule, EcaModule and CoordAttn (timm/layers/{squeeze_excite,cbam,eca,coord_attn}.py):
-// same defaults, same state_dict names under the module's prefix.
-// Family-specific blocks live in their family's file.
-import type { ConvOptions, GraphBuilder } from '../src/builder';
+// Channel and spatial attention modules: squeeze-and-excitation (Hu, Shen & Sun 2018,
+// "Squeeze-and-Excitation Networks"), CBAM (Woo, Park, Lee & Kweon 2018, "CBAM: Convolutional
+// Block Attention Module"), ECA (Wang, Wu, Zhu, Li, Zuo & Hu 2020, "ECA-Net: Efficient Channel
+// Attention for Deep Convolutional Neural Networks") and coordinate attention (Hou, Zhou & Feng
+// 2021, "Coordinate Attention for Efficient Mobile Network Design"). They follow timm 1.0.29's
+// SEModule, CbamModule, EcaModule and CoordAttn (timm/layers/{squeeze_excite,cbam,eca,coord_attn}.py):
+// same defaults, same state_dict names under the module's prefix. attentionModule() is timm's
+// create_attn: the module by name with its defaults, the form every zoo block's `attention` slot uses.
+import type { GraphBuilder } from '../../src/builder';
+import type { Attention } from '../registry';
+import { type Act, act, convBnAct, makeDivisible } from './common';
 
-export type Act = 'relu' | 'relu6' | 'silu' | 'hardswish' | 'hardsigmoid' | 'sigmoid' | 'gelu' | 'gelu_tanh' | 'tanh' | 'none';
-
-/** Apply an activation by name (PyTorch semantics: Hardsigmoid = relu6(x + 3) / 6). */
-export function act(b: GraphBuilder, x: string, kind: Act): string {
-  switch (kind) {
-    case 'none':
-      return x;
-    case 'relu':
-      return b.relu(x);
-    case 'relu6':
-      return b.relu6(x);
-    case 'silu':
-      return b.act('Silu', x);
-    case 'hardswish':
-      return b.act('HardSwish', x);
-    case 'hardsigmoid':
-      return b.act('HardSigmoid', x, { alpha: 1 / 6, beta: 0.5 });
-    case 'sigmoid':
-      return b.act('Sigmoid', x);
-    case 'tanh':
-      return b.act('Tanh', x);
-    case 'gelu':
-      return b.act('Gelu', x);
-    case 'gelu_tanh':
-      return b.act('Gelu', x, { approximate: 'tanh' });
-  }
-}
-
-/**
- * Round channels to a multiple of `divisor`, never below 90% of the input (the rule of the
- * TensorFlow MobileNet code that torchvision and timm share).
- */
-export function makeDivisible(v: number, divisor = 8, minValue?: number, roundLimit = 0.9): number {
-  const min = minValue ?? divisor;
-  let n = Math.max(min, Math.floor(v + divisor / 2) - (Math.floor(v + divisor / 2) % divisor));
-  if (n < roundLimit * v) n += divisor;
-  return n;
-}
-
-export interface ConvBnActNames {
-  /** state_dict prefix of the conv (its `.weight`) */
-  conv: string;
-  /** state_dict prefix of the BatchNorm; omit for conv + bias */
-  bn?: string;
-}
-
-/** Conv (no bias when followed by BN) + BatchNorm + activation. */
-export function convBnAct(
-  b: GraphBuilder,
-  x: string,
-  names: ConvBnActNames,
-  o: Omit<ConvOptions, 'bias'> & { bias?: boolean },
-  kind: Act = 'relu',
-  bnEps = 1e-5,
-): string {
-  let y = b.conv(x, names.conv, { ...o, bias: o.bias ?? !names.bn });
-  if (names.bn) y = b.batchNorm(y, names.bn, bnEps);
-  return act(b, y, kind);
-}
-
+/** Options of {@link squeezeExcite}. */
 export interface SqueezeExciteOptions {
   /** channels of the bottleneck */
   reduced: number;
   /** names of the reduce / expand 1x1 convs under the prefix (torchvision and timm: fc1, fc2) */
   names?: [string, string];
+  /** activation after the reduce conv (default relu) */
   act?: Act;
+  /** gate after the expand conv (default sigmoid; MobileNetV3 and GhostNet: hardsigmoid) */
   gate?: Act;
   /** the module's input to scale, when it differs from the pooled tensor */
   scale?: string;
 }
 
 /**
- * Squeeze-and-excitation: global average pool, 1x1 conv (reduce) + act, 1x1 conv (expand) +
- * gate, channel-wise scale of the input (a stride-0 broadcast multiply on NHWC).
+ * Squeeze-and-excitation (Hu, Shen & Sun 2018, "Squeeze-and-Excitation Networks"): global average
+ * pool, 1x1 conv `fc1` (reduce) + act, 1x1 conv `fc2` (expand) + gate, channel-wise scale of the
+ * input (a stride-0 broadcast multiply on NHWC). The study recalibrates channel responses from
+ * global context at a small cost, and found it improves a wide range of architectures (SENet won
+ * ILSVRC 2017); MobileNetV3 and EfficientNet put it inside their inverted bottlenecks.
  */
 export function squeezeExcite(b: GraphBuilder, x: string, prefix: string, o: SqueezeExciteOptions): string {
   const [r, e] = o.names ?? ['fc1', 'fc2'];
@@ -91,12 +40,15 @@ export function squeezeExcite(b: GraphBuilder, x: string, prefix: string, o: Squ
   return b.mul(o.scale ?? x, s);
 }
 
+/** Options of {@link cbam}. */
 export interface CbamOptions {
   /** channels of the shared MLP (timm: round(C / 16), at least 1) */
   reduced?: number;
   /** kernel of the spatial attention conv (7 in the paper) */
   spatialKernel?: number;
+  /** activation inside the channel MLP (default relu) */
   act?: Act;
+  /** gate of both attentions (default sigmoid) */
   gate?: Act;
 }
 
@@ -106,7 +58,9 @@ export interface CbamOptions {
  * `channel.fc2`, summed, gated) then spatial attention (channel-wise mean and max, a 7x7 conv
  * + BN `spatial.conv.conv` / `spatial.conv.bn`, gated). fc2 is linear without bias, so
  * fc2(a) + fc2(m) = fc2(a + m): both pooled vectors go through fc1 as the two columns of one
- * [N, C, 1, 2] map, are summed after the activation and meet fc2 once.
+ * [N, C, 1, 2] map, are summed after the activation and meet fc2 once. The study adds 'where'
+ * (spatial) to SE's 'what' (channel) attention, sequentially, and reports gains on ImageNet
+ * classification and detection with negligible overhead.
  */
 export function cbam(b: GraphBuilder, x: string, prefix: string, o: CbamOptions = {}): string {
   const C = b.shape(x)[1];
@@ -137,11 +91,15 @@ export function ecaKernelSize(channels: number, gamma = 2, beta = 1): number {
   return Math.max(t % 2 ? t : t + 1, 3);
 }
 
+/** Options of {@link eca}. */
 export interface EcaOptions {
   /** kernel of the 1-D conv across channels; default from ecaKernelSize */
   kernel?: number;
+  /** γ of the adaptive kernel size rule (default 2) */
   gamma?: number;
+  /** b of the adaptive kernel size rule (default 1) */
   beta?: number;
+  /** gate (default sigmoid) */
   gate?: Act;
 }
 
@@ -149,7 +107,9 @@ export interface EcaOptions {
  * ECA (Wang et al. 2020, "ECA-Net: Efficient Channel Attention"), timm's EcaModule: global
  * average pool, a bias-free 1-D conv across channels (`conv.weight` [1, 1, k], zero padded),
  * gate, channel-wise scale. The 1-D conv runs as a [1, k] Conv over the pooled vector transposed to
- * [N, 1, 1, C]; its weight is the declared one viewed as [1, 1, 1, k].
+ * [N, 1, 1, C]; its weight is the declared one viewed as [1, 1, 1, k]. The study argues that
+ * SE's dimensionality reduction hurts and that local cross-channel interaction suffices: k
+ * parameters instead of 2C²/r.
  */
 export function eca(b: GraphBuilder, x: string, prefix: string, o: EcaOptions = {}): string {
   const C = b.shape(x)[1];
@@ -163,11 +123,15 @@ export function eca(b: GraphBuilder, x: string, prefix: string, o: EcaOptions = 
   return b.mul(x, s);
 }
 
+/** Options of {@link coordAttention}. */
 export interface CoordAttentionOptions {
   /** channels of the shared bottleneck (timm: makeDivisible(C / 16 * 2/3, 8, round limit 0)) */
   reduced?: number;
+  /** activation after the shared conv (default hardswish) */
   act?: Act;
+  /** gate of the two directional maps (default sigmoid) */
   gate?: Act;
+  /** eps of the shared BatchNorm (default 1e-5) */
   bnEps?: number;
 }
 
@@ -178,7 +142,9 @@ export interface CoordAttentionOptions {
  * 1x1 convs `conv_h` / `conv_w` + gate, and the input scaled by both directional maps (two
  * broadcast multiplies). The reference concatenates the two pooled strips before the shared
  * conv and splits after; conv1, BN and act are pointwise, so running them on each strip is the
- * same function without the transpose, concat and split.
+ * same function without the transpose, concat and split. The study embeds positional
+ * information into channel attention (two 1-D encodings instead of one global pool), aimed at
+ * mobile networks and dense prediction.
  */
 export function coordAttention(b: GraphBuilder, x: string, prefix: string, o: CoordAttentionOptions = {}): string {
   const C = b.shape(x)[1];
@@ -198,19 +164,30 @@ export function coordAttention(b: GraphBuilder, x: string, prefix: string, o: Co
   return b.mul(b.mul(x, aw), ah);
 }
 
-/**
- * nn.Dropout(p) in a training form (`training` true and p > 0): an ONNX Dropout node with
- * attribute `ratio`, the identity at inference; otherwise nothing is added. Returns the output.
- */
-export function dropout(b: GraphBuilder, x: string, p: number, training: boolean | undefined): string {
-  return training && p > 0 ? b.node('Dropout', [x], { ratio: p })[0] : x;
+
+/** Options of {@link attentionModule}. */
+export interface AttentionModuleOptions {
+  /** which module: 'se', 'cbam', 'eca' or 'coord' */
+  kind: Attention;
 }
 
 /**
- * Stochastic depth on a residual branch (torchvision.ops.StochasticDepth(p, 'row'), timm's
- * DropPath) in a training form (`training` true and p > 0): a wasmcnn DropPath node, the
- * identity at inference; otherwise nothing is added. Returns the output.
+ * The attention module `kind` with timm's create_attn defaults, on `x`'s channels C, weights under
+ * `prefix`: 'se' = {@link squeezeExcite} reducing to makeDivisible(C / 16, 8) (timm SEModule),
+ * 'cbam' = {@link cbam}, 'eca' = {@link eca}, 'coord' = {@link coordAttention}. This is what the
+ * `attention` option of the zoo's blocks inserts (ResNet blocks as timm's ResNet with
+ * block_args=dict(attn_layer=kind)).
  */
-export function dropPath(b: GraphBuilder, x: string, p: number, training: boolean | undefined): string {
-  return training && p > 0 ? b.node('DropPath', [x], { ratio: p, mode: 'row' })[0] : x;
+export function attentionModule(b: GraphBuilder, x: string, prefix: string, o: AttentionModuleOptions): string {
+  const C = b.shape(x)[1];
+  switch (o.kind) {
+    case 'se':
+      return squeezeExcite(b, x, prefix, { reduced: makeDivisible(C / 16, 8, undefined, 0) });
+    case 'cbam':
+      return cbam(b, x, prefix);
+    case 'eca':
+      return eca(b, x, prefix);
+    case 'coord':
+      return coordAttention(b, x, prefix);
+  }
 }
