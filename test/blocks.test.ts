@@ -1,5 +1,5 @@
-// The public blocks (issue 17 item 1): a network composed from them builds, runs and trains (CBAM
-// is checked at inference only: GlobalMaxPool has no training rule yet); the
+// The public blocks (issue 17 item 1): a network composed from them builds, runs and trains (CBAM's
+// gradients are checked in test/train-gradcheck.test.ts); the
 // `attention` option of every family with a slot for it adds (or, where the reference has SE,
 // swaps in) exactly the attention module's weights, with shapes computed here from each module's
 // definition (SE: Hu et al. 2018 with timm's C/16 rounded to 8; CBAM: Woo et al. 2018, a bias-free

@@ -3,9 +3,10 @@
 // gradient trainStep computes for every parameter equals (L(w + h) − L(w − h)) / 2h of the MSE
 // loss evaluated in float64 from run() outputs, at sampled entries of each parameter. Covers
 // ConvTranspose (grouped, strided, dilated, asymmetric pads, output_padding, output_shape),
-// PRelu (per-channel and shared slope), Softmax and LogSoftmax (channel and last axis).
+// PRelu (per-channel and shared slope), Softmax and LogSoftmax (channel and last axis),
+// GlobalMaxPool and CBAM.
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, initWeights, sgd, type Tensor } from '../src/index';
+import { cbam, GraphBuilder, initWeights, sgd, type Tensor } from '../src/index';
 import type { Model } from '../src/model';
 import { syntheticInput } from '../src/weights/synthetic';
 
@@ -40,6 +41,8 @@ const CASES: Case[] = [
   { ...single([2, 3, 5, 7], (b, x) => b.node('PRelu', [x, b.param('act.weight', [1])])[0]), name: 'PRelu, one shared slope' },
   { ...single([2, 3, 5, 7], (b, x) => b.node('Softmax', [x], { axis: 1 })[0]), name: 'Softmax' },
   { ...single([2, 3, 5, 7], (b, x) => b.node('LogSoftmax', [x], { axis: 1 })[0]), name: 'LogSoftmax' },
+  { ...single([2, 3, 5, 7], (b, x) => b.mul(x, b.node('GlobalMaxPool', [x])[0])), name: 'GlobalMaxPool' },
+  { ...single([2, 6, 5, 7], (b, x) => cbam(b, x, 'att', { reduced: 3 })), name: 'CBAM (channel and spatial attention: GlobalMaxPool, ReduceMax, ReduceMean)' },
   {
     name: 'conv -> grouped strided dilated ConvTranspose (asymmetric pads, output_padding) -> Softmax(axis 1)',
     inputShape: [2, 4, 5, 7],
@@ -88,7 +91,8 @@ describe('training gradients equal finite differences of the inference forward',
       const m: Model = await b.build(weights);
       const outShape = m.outputShapes?.[0] ?? (await m.run({ x }))[m.outputNames[0]].shape;
       const target = syntheticInput(outShape, 'target');
-      m.train();
+      // eval mode: BatchNorm (CBAM's spatial branch) on running statistics, the function run() computes
+      m.eval();
       const loss = await m.trainStep({ x }, target, sgd({ lr: 0 }), { loss: 'mse' });
       expect(Math.abs(loss - (await lossAt(b, weights, x, target.data)))).toBeLessThan(1e-5 * Math.max(1, loss));
       const tr = (m as unknown as { tr: { made: { gradient(n: string): { data: Float32Array } | undefined } } }).tr.made;
@@ -107,9 +111,11 @@ describe('training gradients equal finite differences of the inference forward',
       let straddled = 0;
       // tolerance: 0.2% of the tensor's largest gradient, or of 5% of the network's largest where
       // a tensor's gradient is (near) zero analytically (a bias under a softmax over its channel)
-      const top = Math.max(...[...weights.keys()].map((n) => Math.max(...tr.gradient(n)!.data.map(Math.abs))));
+      // parameters (BatchNorm running statistics are buffers: no gradient)
+      const params = [...weights].filter(([n]) => tr.gradient(n));
+      const top = Math.max(...params.map(([n]) => Math.max(...tr.gradient(n)!.data.map(Math.abs))));
       expect(top).toBeGreaterThan(0);
-      for (const [name, t] of weights) {
+      for (const [name, t] of params) {
         const g = tr.gradient(name)!.data;
         const tol = 2e-3 * Math.max(...g.map(Math.abs), 0.05 * top);
         // six entries spread over the tensor, the first and last included

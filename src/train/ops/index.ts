@@ -7,7 +7,7 @@ import { gemm } from './dense';
 import { binary, prelu, unary } from './elementwise';
 import { softmax } from './softmax';
 import { batchNorm, channelLayerNorm, layerNorm } from './norm';
-import { globalAvgPool, pool } from './pool';
+import { globalAvgPool, globalMaxPool, pool } from './pool';
 import { reduce } from './reduce';
 import { depthToSpace, lrn, maxPool, maxUnpool, resize } from './resample';
 import { channelShuffle, concat, dropout, passThrough, split, transpose } from './shape';
@@ -22,6 +22,7 @@ export const RULES: Record<string, TrainRule> = {
   MaxPool: maxPool,
   AveragePool: pool,
   GlobalAveragePool: globalAvgPool,
+  GlobalMaxPool: globalMaxPool,
   Relu: unary, Clip: unary, LeakyRelu: unary, Sigmoid: unary, Tanh: unary, HardSigmoid: unary,
   HardSwish: unary, Silu: unary, Gelu: unary, Elu: unary,
   Add: binary, Sub: binary, Mul: binary, PRelu: prelu,

@@ -1,5 +1,5 @@
 // Training rules for MaxPool (argmax indices kept for backward), AveragePool (PyTorch's divisor
-// rules, ceil_mode, count_include_pad) and GlobalAveragePool, NCHW planes.
+// rules, ceil_mode, count_include_pad), GlobalAveragePool and GlobalMaxPool, NCHW planes.
 import { numel, shapeStr, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
@@ -48,4 +48,23 @@ export function globalAvgPool(n: Node, ctx: TrainCtx): TrainStep {
   const dy = ctx.grad(n.outputs[0]);
   const s = overwriteSink(ctx, n.inputs[0]);
   return { forward, backward: () => (k.global_avgpool_grad_f32(dy, s.dst(), NC, HW), s.after()) };
+}
+
+/**
+ * GlobalMaxPool (CBAM's channel and spatial descriptors): max pooling with one window over the
+ * whole plane; the gradient goes to the first maximum, as F.adaptive_max_pool2d routes it.
+ */
+export function globalMaxPool(n: Node, ctx: TrainCtx): TrainStep {
+  const x = ctx.shape(n.inputs[0]);
+  const NC = x[0] * x[1];
+  const HW = numel(x) / NC;
+  const [H, W] = x.length === 4 ? [x[2], x[3]] : [1, HW];
+  const xp = ctx.ptr(n.inputs[0]);
+  const yp = ctx.ptr(n.outputs[0]);
+  const idx = ctx.keep(NC * 4);
+  const forward = () => ctx.call('maxpool_fwd_f32', NC * HW, xp, yp, idx, NC, H, W, H, W, 1, 1, 0, 0, 1, 1, 1, 1);
+  if (!ctx.needsGrad(n.inputs[0])) return { forward };
+  const dy = ctx.grad(n.outputs[0]);
+  const s = overwriteSink(ctx, n.inputs[0]);
+  return { forward, backward: () => (ctx.call('maxpool_grad_f32', NC * (HW + 1), dy, idx, s.dst(), NC, HW, 1), s.after()) };
 }
