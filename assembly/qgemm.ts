@@ -30,23 +30,26 @@
 // rounding equals clamping after, since the bounds are integers and rounding is monotone.
 //
 // Blocking and tiles follow gemm.ts (its header explains the shapes: V8 keeps 15 xmm registers):
-// panels of 8 columns, strips of 4 rows, a 2-row × 16-column tile over panel pairs (8 i32
-// accumulators + 4 B vectors + 1 widened A pair + 1 product) and a 1..4-row × 8-column tile for
-// an odd last panel. The 16 columns of one tile row narrow (i16x8.narrow, i8x16.narrow) into
-// one 16-byte store.
+// strips of 4 rows, a 2-row × 16-column tile (8 i32 accumulators + 4 B vectors + 1 widened A
+// pair + 1 product) and a 1..4-row × 8-column tile for a last panel of at most 8 columns. The
+// panels are 16 columns wide (not gemm.ts's 8-column pairs) so the tile walks one B pointer
+// with constant offsets and ends its loop on that pointer: the loop's scalar bookkeeping is a
+// fifth of its instructions, and this cut it from 7 to 5 (int8 runs ~2x the multiply-adds per
+// SIMD instruction of f32, so the bookkeeping weighs twice as much). The 16 columns of one
+// tile row narrow (i16x8.narrow, i8x16.narrow) into one 16-byte store.
 //
-// Packed W layout (qgemm_pack), bytes: ceil(N/8) panels, each
-//   [8 × i32 column sums Σ_k w[n][k]][ceil(K/2) k-pairs × 8 columns × (i16 w[n][k], i16 w[n][k+1])]
+// Packed W layout (qgemm_pack), bytes: ceil(N/16) panels, each
+//   [16 × i32 column sums Σ_k w[n][k]][ceil(K/2) k-pairs × 16 columns × (i16 w[n][k], i16 w[n][k+1])]
 // columns past N and the k past an odd K are zero.
 import { partStart, splitRows } from './parallel';
 import { loadLanes } from './window';
 
-/** Output columns per packed panel: two i32x4 accumulators. */
-const NR: i32 = 8;
+/** Output columns per packed panel: four i32x4 accumulators a row. */
+const NR: i32 = 16;
 /** Rows of A per strip. */
 const MR: i32 = 4;
-/** Bytes of one k-pair row of a panel: 8 columns × 2 i16. */
-const ROW_BYTES: i32 = 32;
+/** Bytes of one k-pair row of a panel: 16 columns × 2 i16. */
+const ROW_BYTES: i32 = 64;
 /** Bytes of packed W one strip of A sweeps before moving on (half of a 512 KiB L2). */
 const L2_BLOCK_BYTES: i32 = 256 * 1024;
 /** 1.5·2^23: adding it to |v| < 2^22 leaves round-half-even(v) in the low mantissa bits. */
@@ -66,7 +69,7 @@ export function qgemm_packed_size(N: i32, K: i32): i32 {
 
 /**
  * Packs int8 weights w ([N][K] row-major, row stride K bytes; one row per output channel,
- * zero point 0) into 8-column panels of i16 k-pairs with their column sums (see the header).
+ * zero point 0) into 16-column panels of i16 k-pairs with their column sums (see the header).
  */
 export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   const panels = (N + NR - 1) / NR;
@@ -160,31 +163,30 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 }
 
 /**
- * ROWS (1 or 2) rows × 16 columns (panels at b and b + pst; columns n0.. of which nc (9..16)
- * are stored). Per k-pair: 4 B vectors, one widened A pair per row, 8 dot + 8 add.
+ * ROWS (1 or 2) rows × one 16-column panel at b (columns n0.., nc of them (9..16) stored). Per
+ * k-pair: 4 B vectors, one widened A pair per row, 8 dot + 8 add.
  */
 // @ts-ignore: decorator
 @inline function tile16(
-  ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, pst: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
-  const sums0 = b, sums1 = b + pst;
-  let p = b + ROW_BYTES, q = sums1 + ROW_BYTES;
+  let p = b + ROW_BYTES;
+  const end = p + <usize>(K >> 1) * ROW_BYTES;
   const z = i32x4.splat(0);
   let c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
   let a0 = a, a1 = a + lda;
-  const pairs = K >> 1;
-  for (let k = 0; k < pairs; k++) {
-    const b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(q), b3 = v128.load(q, 16);
+  while (p < end) {
+    const b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(p, 32), b3 = v128.load(p, 48);
     let x = pairSplat(SIGNED, a0);
     c00 = dotAdd(c00, x, b0); c01 = dotAdd(c01, x, b1); c02 = dotAdd(c02, x, b2); c03 = dotAdd(c03, x, b3);
     if (ROWS > 1) {
       x = pairSplat(SIGNED, a1);
       c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
     }
-    a0 += 2; a1 += 2; p += ROW_BYTES; q += ROW_BYTES;
+    a0 += 2; a1 += 2; p += ROW_BYTES;
   }
   if (K & 1) {
-    const b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(q), b3 = v128.load(q, 16);
+    const b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(p, 32), b3 = v128.load(p, 48);
     let x = lastSplat(SIGNED, a0);
     c00 = dotAdd(c00, x, b0); c01 = dotAdd(c01, x, b1); c02 = dotAdd(c02, x, b2); c03 = dotAdd(c03, x, b3);
     if (ROWS > 1) {
@@ -192,18 +194,18 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
     }
   }
-  // valid columns of the second panel: 1..8; a vector with none is not requantized (its bias
+  // valid columns of the second half: 1..8; a vector with none is not requantized (its bias
   // and scale would lie past N)
-  const n2 = nc - NR;
+  const n2 = nc - 8;
   const v2 = min(n2, 4);
   const z3 = i32x4.splat(0);
   storeBytes(y, narrow16(
-    requant(c00, sums0, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c01, sums0 + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
-    requant(c02, sums1, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c03, sums1 + 16, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
+    requant(c00, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c01, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
+    requant(c02, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c03, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
   if (ROWS > 1) {
     storeBytes(y + ldy, narrow16(
-      requant(c10, sums0, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c11, sums0 + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
-      requant(c12, sums1, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c13, sums1 + 16, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
+      requant(c10, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c11, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
+      requant(c12, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c13, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
   }
 }
 
@@ -213,21 +215,21 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   const q0 = requant(c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, perChannel, bias, ySigned);
   const q1 = nc > 4 ? requant(c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0);
   const v = narrow16(q0, q1, q0, q1, ySigned);
-  if (nc == NR) v128.store64_lane(y, v, 0);
+  if (nc == 8) v128.store64_lane(y, v, 0);
   else storeBytes(y, v, nc);
 }
 
-/** ROWS (1..4) rows × one 8-column panel (the odd last panel); nc (1..8) columns stored. */
+/** ROWS (1..4) rows × the first 8 columns of a panel (a last panel of nc ≤ 8 columns, all stored). */
 // @ts-ignore: decorator
 @inline function tile8(
   ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   let p = b + ROW_BYTES;
+  const end = p + <usize>(K >> 1) * ROW_BYTES;
   const z = i32x4.splat(0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
   let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-  const pairs = K >> 1;
-  for (let k = 0; k < pairs; k++) {
+  while (p < end) {
     const b0 = v128.load(p), b1 = v128.load(p, 16);
     const x0 = pairSplat(SIGNED, a0);
     c00 = dotAdd(c00, x0, b0); c01 = dotAdd(c01, x0, b1);
@@ -251,8 +253,8 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 }
 
 /**
- * Blocks of panels sized for L2 (an even count); across each block, strips of 4 rows: 2-row ×
- * 16-column tiles over panel pairs, then one up-to-4-row tile for an odd last panel.
+ * Blocks of panels sized for L2; across each block, strips of 4 rows: 2-row × 16-column tiles
+ * over the panels, a 1..4-row × 8-column tile for a last panel of at most 8 columns.
  * Columns 0..N-1 relative to `packed` / `y`; n0 is the first column's index into bias/scale.
  */
 // @ts-ignore: decorator
@@ -261,28 +263,21 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 ): void {
   const panels = (N + NR - 1) / NR;
   const pstep = <usize>panelBytes(K);
-  const perBlock = max(2, L2_BLOCK_BYTES / <i32>pstep) & ~1;
+  const perBlock = max(1, L2_BLOCK_BYTES / <i32>pstep);
   for (let pb = 0; pb < panels; pb += perBlock) {
     const pe = min(panels, pb + perBlock);
-    const pairEnd = pb + ((pe - pb) & ~1);
     for (let m = 0; m < M; m += MR) {
       const rows = min(MR, M - m);
       const am = a + <usize>m * lda, ym = y + <usize>m * ldy;
-      for (let p = pb; p < pairEnd; p += 2) {
-        const nc = min(2 * NR, N - p * NR);
+      for (let p = pb; p < pe; p++) {
+        const nc = min(NR, N - p * NR);
         const bp = packed + <usize>p * pstep;
-        const col = <usize>(p * NR);
-        let i = 0;
-        for (; i + 2 <= rows; i += 2) {
-          tile16(2, SIGNED, K, am + <usize>i * lda, lda, bp, pstep, ym + <usize>i * ldy + col, ldy, n0 + p * NR, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        }
-        if (i < rows) tile16(1, SIGNED, K, am + <usize>i * lda, lda, bp, pstep, ym + <usize>i * ldy + col, ldy, n0 + p * NR, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-      }
-      if (pairEnd < pe) {
-        const nc = min(NR, N - pairEnd * NR);
-        const bp = packed + <usize>pairEnd * pstep;
-        const yp = ym + <usize>(pairEnd * NR), nn = n0 + pairEnd * NR;
-        if (rows == 4) tile8(4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        const yp = ym + <usize>(p * NR), nn = n0 + p * NR;
+        if (nc > 8) {
+          let i = 0;
+          for (; i + 2 <= rows; i += 2) tile16(2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+          if (i < rows) tile16(1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        } else if (rows == 4) tile8(4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
         else if (rows == 3) tile8(3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
         else if (rows == 2) tile8(2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
         else tile8(1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
@@ -301,7 +296,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  * ldy, uint8 (ySigned 0) or int8 (ySigned 1) with zero point zy; only columns 0..N-1 written.
  * lo/hi: output clamp in output ints (the type's range, narrowed by a fused ReLU to zy.. or
  * ReLU6 to zy..zy+round(6/y_scale)); they are cut to the type's range here.
- * (part, parts): bands of 4-row strips or of 16-column panel pairs (parallel.ts); every output
+ * (part, parts): bands of 4-row strips or of 16-column panels (parallel.ts); every output
  * byte is computed by the same instructions for any parts.
  */
 export function qgemm_q8(
@@ -310,15 +305,16 @@ export function qgemm_q8(
 ): void {
   let n0 = 0;
   if (parts > 1) {
-    const panels = (N + NR - 1) / NR, pairs = (panels + 1) >> 1;
-    const byRows = (M >= N || pairs < 4 * parts) && splitRows((M + MR - 1) / MR, pairs, parts);
+    const panels = (N + NR - 1) / NR;
+    // as gemm_f32: a band of rows streams all of W, a band of columns all of A
+    const byRows = (M >= N || panels < 4 * parts) && splitRows((M + MR - 1) / MR, panels, parts);
     if (byRows) {
       const m0 = partStart(M, MR, part, parts), m1 = partStart(M, MR, part + 1, parts);
       a += <usize>m0 * <usize>lda;
       y += <usize>m0 * <usize>ldy;
       M = m1 - m0;
     } else {
-      const q0 = partStart(panels, 2, part, parts), q1 = partStart(panels, 2, part + 1, parts);
+      const q0 = partStart(panels, 1, part, parts), q1 = partStart(panels, 1, part + 1, parts);
       n0 = q0 * NR;
       packed += <usize>q0 * <usize>panelBytes(K);
       y += <usize>n0;

@@ -79,11 +79,12 @@ describe('qgemm reference', () => {
 });
 
 describe('qgemm_pack', () => {
-  it('sizes whole 8-column panels of column sums + k-pair rows', () => {
-    expect<i32>(qgemm_packed_size(8, 5)).toBe(32 * 4);
-    expect<i32>(qgemm_packed_size(9, 5)).toBe(2 * 32 * 4);
-    expect<i32>(qgemm_packed_size(1, 1)).toBe(64);
-    expect<i32>(qgemm_packed_size(3, 16)).toBe(32 * 9);
+  it('sizes whole 16-column panels of column sums + k-pair rows', () => {
+    expect<i32>(qgemm_packed_size(8, 5)).toBe(64 * 4);
+    expect<i32>(qgemm_packed_size(16, 5)).toBe(64 * 4);
+    expect<i32>(qgemm_packed_size(17, 5)).toBe(2 * 64 * 4);
+    expect<i32>(qgemm_packed_size(1, 1)).toBe(128);
+    expect<i32>(qgemm_packed_size(3, 16)).toBe(64 * 9);
   });
   it('stores column sums and (w[k], w[k+1]) i16 pairs, zero past N and past an odd K', () => {
     resetArena();
@@ -95,19 +96,20 @@ describe('qgemm_pack', () => {
     qgemm_pack(w, 2, 3, packed);
     expect<i32>(load<i32>(packed)).toBe(2);
     expect<i32>(load<i32>(packed + 4)).toBe(-6);
-    expect<i32>(load<i32>(packed + 8)).toBe(0); // padding column
-    // k-pair 0 row at byte 32: column n at 32 + 4n
-    expect<i16>(load<i16>(packed + 32)).toBe(1);
-    expect<i16>(load<i16>(packed + 34)).toBe(-2);
-    expect<i16>(load<i16>(packed + 36)).toBe(-128);
-    expect<i16>(load<i16>(packed + 38)).toBe(127);
-    expect<i16>(load<i16>(packed + 40)).toBe(0);
-    // k-pair 1: (w[2], 0)
-    expect<i16>(load<i16>(packed + 64)).toBe(3);
-    expect<i16>(load<i16>(packed + 66)).toBe(0);
-    expect<i16>(load<i16>(packed + 68)).toBe(-5);
-    expect<i16>(load<i16>(packed + 70)).toBe(0);
-    expect<i16>(load<i16>(packed + 92)).toBe(0); // column 7
+    expect<i32>(load<i32>(packed + 8)).toBe(0); // padding columns
+    expect<i32>(load<i32>(packed + 60)).toBe(0);
+    // k-pair 0 row at byte 64: column n at 64 + 4n
+    expect<i16>(load<i16>(packed + 64)).toBe(1);
+    expect<i16>(load<i16>(packed + 66)).toBe(-2);
+    expect<i16>(load<i16>(packed + 68)).toBe(-128);
+    expect<i16>(load<i16>(packed + 70)).toBe(127);
+    expect<i16>(load<i16>(packed + 72)).toBe(0);
+    // k-pair 1 at byte 128: (w[2], 0)
+    expect<i16>(load<i16>(packed + 128)).toBe(3);
+    expect<i16>(load<i16>(packed + 130)).toBe(0);
+    expect<i16>(load<i16>(packed + 132)).toBe(-5);
+    expect<i16>(load<i16>(packed + 134)).toBe(0);
+    expect<i16>(load<i16>(packed + 188)).toBe(0); // column 15
   });
 });
 
@@ -179,7 +181,13 @@ describe('qgemm_q8', () => {
     expect<i32>(qCase(5, 13, 5, false, 7, false, 0, true, 200, 100, true, SCALE_SPREAD)).toBe(0); // lo > hi: all hi
   });
 
-  it('splits into bands of panel pairs when the weights outweigh the rows', () => {
+  it('stores 9..12-column panel remainders (a half-empty last vector)', () => {
+    expect<i32>(qCase(7, 25, 9, false, 17, false, 200, true, 0, 255, true, SCALE_SPREAD)).toBe(0);
+    expect<i32>(qCase(6, 28, 11, true, -7, true, 3, false, -128, 127, false, SCALE_POW2)).toBe(0);
+    expect<i32>(qCase(2, 44, 1, false, 255, true, -128, true, -128, 127, true, SCALE_SPREAD)).toBe(0);
+  });
+
+  it('splits into bands of panels when the weights outweigh the rows', () => {
     expect<i32>(qCase(13, 130, 17, false, 3, false, 128, true, 0, 255, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(7, 330, 9, true, -1, true, 0, true, -128, 127, false, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(1, 333, 5, false, 255, true, 5, false, -128, 127, true, SCALE_POW2)).toBe(0);
