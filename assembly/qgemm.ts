@@ -42,7 +42,7 @@
 //   [16 × i32 column sums Σ_k w[n][k]][ceil(K/2) k-pairs × 16 columns × (i16 w[n][k], i16 w[n][k+1])]
 // columns past N and the k past an odd K are zero.
 import { partStart, splitRows } from './parallel';
-import { loadLanes } from './window';
+import { loadLanes, storeLanes } from './window';
 
 /** Output columns per packed panel: four i32x4 accumulators a row. */
 const NR: i32 = 16;
@@ -118,14 +118,21 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 // bits − zy), scale (f32 [N] or one), perChannel, bias (i32 [N] or 0), ySigned. Arguments, not
 // a static block: the threads of the shared-memory build run parts of one call at once.
 
+/** Σ(a − za)·w + bias of columns n..n+3 (nv of them valid, 1..4): the sums Σ_k w are at `sums`. */
+// @ts-ignore: decorator
+@inline function exact(acc: v128, sums: usize, n: i32, nv: i32, za: v128, bias: usize): v128 {
+  acc = i32x4.sub(acc, i32x4.mul(za, v128.load(sums)));
+  if (bias != 0) acc = i32x4.add(acc, loadLanes(bias + (<usize>n << 2), nv));
+  return acc;
+}
+
 /**
  * Requantizes 4 accumulators of columns n..n+3 (nv of them valid, 1..4) of the panel whose
  * column sums are at `sums`: acc − za·Σw + bias → f32 · scale → clamp → round half even + zy (i32).
  */
 // @ts-ignore: decorator
 @inline function requant(acc: v128, sums: usize, n: i32, nv: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): v128 {
-  acc = i32x4.sub(acc, i32x4.mul(za, v128.load(sums)));
-  if (bias != 0) acc = i32x4.add(acc, loadLanes(bias + (<usize>n << 2), nv));
+  acc = exact(acc, sums, n, nv, za, bias);
   const s = perChannel != 0 ? loadLanes(scale + (<usize>n << 2), nv) : v128.load32_splat(scale);
   let v = f32x4.mul(f32x4.convert_i32x4_s(acc), s);
   v = f32x4.pmin(f32x4.pmax(v, lo), hi);
@@ -162,13 +169,22 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   }
 }
 
+/** One exact i32 tile row of 16 columns, n2 (1..8) of the second 8 stored (v2 = min(n2, 4)). */
+// @ts-ignore: decorator
+@inline function row32(c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, n2: i32, v2: i32, za: v128, bias: usize): void {
+  v128.store(y, exact(c0, b, n0, 4, za, bias));
+  v128.store(y, exact(c1, b + 16, n0 + 4, 4, za, bias), 16);
+  storeLanes(y + 32, exact(c2, b + 32, n0 + 8, v2, za, bias), v2);
+  if (n2 > 4) storeLanes(y + 48, exact(c3, b + 48, n0 + 12, n2 - 4, za, bias), n2 - 4);
+}
+
 /**
  * ROWS (1 or 2) rows × one 16-column panel at b (columns n0.., nc of them (9..16) stored). Per
  * k-pair: 4 B vectors, one widened A pair per row, 8 dot + 8 add.
  */
 // @ts-ignore: decorator
 @inline function tile16(
-  ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   let p = b + ROW_BYTES;
   const end = p + <usize>(K >> 1) * ROW_BYTES;
@@ -198,6 +214,11 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   // and scale would lie past N)
   const n2 = nc - 8;
   const v2 = min(n2, 4);
+  if (OUT32) {
+    row32(c00, c01, c02, c03, b, y, n0, n2, v2, za, bias);
+    if (ROWS > 1) row32(c10, c11, c12, c13, b, y + ldy, n0, n2, v2, za, bias);
+    return;
+  }
   const z3 = i32x4.splat(0);
   storeBytes(y, narrow16(
     requant(c00, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c01, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
@@ -211,7 +232,12 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 
 /** One requantized 8-column tile row: nc (1..8) bytes stored. */
 // @ts-ignore: decorator
-@inline function finish8(c0: v128, c1: v128, sums: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
+@inline function finish8(OUT32: bool, c0: v128, c1: v128, sums: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
+  if (OUT32) {
+    storeLanes(y, exact(c0, sums, n0, min(nc, 4), za, bias), min(nc, 4));
+    if (nc > 4) storeLanes(y + 16, exact(c1, sums + 16, n0 + 4, nc - 4, za, bias), nc - 4);
+    return;
+  }
   const q0 = requant(c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, perChannel, bias, ySigned);
   const q1 = nc > 4 ? requant(c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0);
   const v = narrow16(q0, q1, q0, q1, ySigned);
@@ -222,7 +248,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 /** ROWS (1..4) rows × the first 8 columns of a panel (a last panel of nc ≤ 8 columns, all stored). */
 // @ts-ignore: decorator
 @inline function tile8(
-  ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   let p = b + ROW_BYTES;
   const end = p + <usize>(K >> 1) * ROW_BYTES;
@@ -246,10 +272,10 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     if (ROWS > 2) { const x2 = lastSplat(SIGNED, a2); c20 = dotAdd(c20, x2, b0); c21 = dotAdd(c21, x2, b1); }
     if (ROWS > 3) { const x3 = lastSplat(SIGNED, a3); c30 = dotAdd(c30, x3, b0); c31 = dotAdd(c31, x3, b1); }
   }
-  finish8(c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish8(c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 2) finish8(c20, c21, b, y + 2 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 3) finish8(c30, c31, b, y + 3 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish8(OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 2) finish8(OUT32, c20, c21, b, y + 2 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 3) finish8(OUT32, c30, c31, b, y + 3 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
 /**
@@ -259,7 +285,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function qgemmDriver(
-  SIGNED: bool, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, SIGNED: bool, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   const panels = (N + NR - 1) / NR;
   const pstep = <usize>panelBytes(K);
@@ -272,15 +298,15 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       for (let p = pb; p < pe; p++) {
         const nc = min(NR, N - p * NR);
         const bp = packed + <usize>p * pstep;
-        const yp = ym + <usize>(p * NR), nn = n0 + p * NR;
+        const yp = ym + (<usize>(p * NR) << (OUT32 ? 2 : 0)), nn = n0 + p * NR;
         if (nc > 8) {
           let i = 0;
-          for (; i + 2 <= rows; i += 2) tile16(2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-          if (i < rows) tile16(1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        } else if (rows == 4) tile8(4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else if (rows == 3) tile8(3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else if (rows == 2) tile8(2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else tile8(1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+          for (; i + 2 <= rows; i += 2) tile16(OUT32, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+          if (i < rows) tile16(OUT32, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        } else if (rows == 4) tile8(OUT32, 4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else if (rows == 3) tile8(OUT32, 3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else if (rows == 2) tile8(OUT32, 2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else tile8(OUT32, 1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
       }
     }
   }
@@ -327,6 +353,40 @@ export function qgemm_q8(
   hi = min(hi, tmax);
   const vza = i32x4.splat(za), off = i32x4.splat(MAGIC_BITS - zy);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
-  if (aSigned != 0) qgemmDriver(true, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
-  else qgemmDriver(false, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  if (aSigned != 0) qgemmDriver(false, true, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  else qgemmDriver(false, false, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+}
+
+/**
+ * The exact accumulators of qgemm_q8 without requantization (ONNX MatMulInteger / ConvInteger,
+ * or an epilogue the host applies itself): y[m][n] = Σ_k (a[m][k] − za)·w[n][k] + bias[n] as
+ * i32, y row stride ldy i32 elements, only columns 0..N-1 written. Operands and (part, parts) as
+ * for qgemm_q8; the sums wrap modulo 2^32 as onnxruntime's do (they cannot for K < 65536).
+ */
+export function qgemm_i32(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
+  y: usize, ldy: i32, part: i32, parts: i32,
+): void {
+  let n0 = 0;
+  if (parts > 1) {
+    const panels = (N + NR - 1) / NR;
+    const byRows = (M >= N || panels < 4 * parts) && splitRows((M + MR - 1) / MR, panels, parts);
+    if (byRows) {
+      const m0 = partStart(M, MR, part, parts), m1 = partStart(M, MR, part + 1, parts);
+      a += <usize>m0 * <usize>lda;
+      y += (<usize>m0 * <usize>ldy) << 2;
+      M = m1 - m0;
+    } else {
+      const q0 = partStart(panels, 1, part, parts), q1 = partStart(panels, 1, part + 1, parts);
+      n0 = q0 * NR;
+      packed += <usize>q0 * <usize>panelBytes(K);
+      y += <usize>n0 << 2;
+      N = min(N, q1 * NR) - n0;
+    }
+  }
+  if (M <= 0 || N <= 0) return;
+  const vza = i32x4.splat(za), z = i32x4.splat(0);
+  const ldyBytes = <usize>ldy << 2;
+  if (aSigned != 0) qgemmDriver(true, true, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  else qgemmDriver(true, false, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
 }

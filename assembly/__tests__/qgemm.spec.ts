@@ -4,9 +4,9 @@
 // (scaled values exactly x.5: round half to even, checked by hand too), clamp bounds, strided
 // A and Y with untouched bytes past N and past M; every case split into 2, 3 and 5 parts
 // (the pool's pieces, run in turn) must give the whole call's bytes.
-import { qgemm_packed_size, qgemm_pack, qgemm_q8 } from '../qgemm';
+import { qgemm_packed_size, qgemm_pack, qgemm_q8, qgemm_i32 } from '../qgemm';
 import { floats, resetArena, SPLITS } from './gemm_ref';
-import { qgemmRef, fillBytes, randInt, nextRand, countByteDiffs, roundHalfEven } from './qgemm_ref';
+import { qgemmRef, qgemmI32Ref, fillBytes, randInt, nextRand, countByteDiffs, roundHalfEven } from './qgemm_ref';
 
 const SIZES: i32[] = [1, 3, 5, 13, 37, 67];
 const SENTINEL: u8 = 0xa5;
@@ -60,6 +60,31 @@ function qCase(
     for (let part = 0; part < SPLITS[s]; part++) {
       qgemm_q8(M, N, K, a, lda, as, za, packed, bias, scale, pc, zy, lo, hi, yp, ldy, ys, part, SPLITS[s]);
     }
+    bad += countByteDiffs(yp, y, outBytes);
+  }
+  return bad;
+}
+
+/** qgemm_i32 against the exact reference (i32 rows, sentinel past N and M) and its splits. */
+function i32Case(M: i32, N: i32, K: i32, aSigned: bool, za: i32, withBias: bool): i32 {
+  resetArena();
+  const lda = K + 1, ldy = N + 3, outBytes = 4 * (M + 1) * ldy;
+  const a = bytes(M * lda), w = bytes(N * K), bias = withBias ? bytes(4 * N) : 0;
+  const packed = bytes(qgemm_packed_size(N, K));
+  const y = bytes(outBytes), ref = bytes(outBytes), yp = bytes(outBytes);
+  fillBytes(a, M * lda, aSigned ? -128 : 0, aSigned ? 127 : 255);
+  fillBytes(w, N * K, -128, 127);
+  if (withBias) for (let n = 0; n < N; n++) store<i32>(bias + (<usize>n << 2), randInt(-100000, 100000));
+  memory.fill(y, SENTINEL, outBytes);
+  memory.fill(ref, SENTINEL, outBytes);
+  qgemm_pack(w, N, K, packed);
+  qgemmI32Ref(M, N, K, a, lda, aSigned, za, w, bias, ref, ldy);
+  const as = aSigned ? 1 : 0;
+  qgemm_i32(M, N, K, a, lda, as, za, packed, bias, y, ldy, 0, 1);
+  let bad = countByteDiffs(y, ref, outBytes);
+  for (let s = 0; s < SPLITS.length; s++) {
+    memory.fill(yp, SENTINEL, outBytes);
+    for (let part = 0; part < SPLITS[s]; part++) qgemm_i32(M, N, K, a, lda, as, za, packed, bias, yp, ldy, part, SPLITS[s]);
     bad += countByteDiffs(yp, y, outBytes);
   }
   return bad;
@@ -198,5 +223,28 @@ describe('qgemm_q8', () => {
     expect<i32>(qCase(3, 20, 1001, false, 128, false, 128, true, 0, 255, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(70, 67, 576, false, 0, false, 0, true, 0, 255, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(9, 600, 999, true, -128, true, 0, true, -128, 127, true, SCALE_SPREAD)).toBe(0);
+  });
+});
+
+describe('qgemm_i32', () => {
+  it('gives the exact sums on every mix of odd M, N, K', () => {
+    let idx = 0;
+    for (let i = 0; i < SIZES.length; i++) {
+      for (let j = 0; j < SIZES.length; j++) {
+        for (let l = 0; l < SIZES.length; l++) {
+          const aSigned = idx % 2 == 1;
+          const za = aSigned ? randInt(-128, 127) : randInt(0, 255);
+          expect<i32>(i32Case(SIZES[i], SIZES[j], SIZES[l], aSigned, za, idx % 3 != 0)).toBe(0, `M=${SIZES[i]} N=${SIZES[j]} K=${SIZES[l]}`);
+          idx++;
+        }
+      }
+    }
+  });
+  it('handles extreme zero points, 9..12-column remainders, column splits and deep K', () => {
+    expect<i32>(i32Case(5, 28, 13, false, 255, true)).toBe(0);
+    expect<i32>(i32Case(7, 25, 9, true, -128, false)).toBe(0);
+    expect<i32>(i32Case(3, 330, 17, false, 0, true)).toBe(0);
+    expect<i32>(i32Case(9, 600, 999, true, 127, true)).toBe(0);
+    expect<i32>(i32Case(70, 67, 576, false, 128, true)).toBe(0);
   });
 });

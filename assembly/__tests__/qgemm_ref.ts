@@ -72,3 +72,18 @@ export function countByteDiffs(a: usize, b: usize, n: i32): i32 {
   for (let i = 0; i < n; i++) if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) bad++;
   return bad;
 }
+
+/** y[m][n] = Σ_k (a − za)·w + bias[n] (i64, checked to fit i32), y rows ldy i32 apart. */
+export function qgemmI32Ref(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: bool, za: i32, w: usize, bias: usize, y: usize, ldy: i32,
+): void {
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s: i64 = 0;
+      for (let k = 0; k < K; k++) s += <i64>(byteAt(a, m * lda + k, aSigned) - za) * <i64>byteAt(w, n * K + k, true);
+      if (bias != 0) s += <i64>load<i32>(bias + (<usize>n << 2));
+      assert(s >= -2147483648 && s <= 2147483647, 'reference sum exceeds i32');
+      store<i32>(y + (<usize>(m * ldy + n) << 2), <i32>s);
+    }
+  }
+}

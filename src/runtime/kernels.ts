@@ -237,6 +237,11 @@ export interface Kernels {
     scale: number, perChannel: number, zy: number, lo: number, hi: number, y: number, ldy: number, ySigned: number,
     part: number, parts: number,
   ): void;
+  // the exact i32 sums Σ(a − za)·w + bias (MatMulInteger / ConvInteger), y row stride ldy i32s
+  qgemm_i32(
+    M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
+    y: number, ldy: number, part: number, parts: number,
+  ): void;
 }
 
 /**
