@@ -11,12 +11,13 @@
 // |a·w| ≤ 255·128). An odd last k uses v128.load8_splat (a, a) against (w, 0), so no byte past
 // K - 1 of a row of A is ever read.
 //
-// Requantization: the rule of onnxruntime's MLAS (MlasRequantizeOutput, requantize.cpp, used by
-// QLinearConv / QLinearMatMul / MatMulInteger+requant on x86 and ARM), which is also the ONNX
-// QuantizeLinear rule applied to the dequantized accumulator:
+// Requantization: the rule of onnxruntime's MLAS (MlasRequantizeOutput in requantize.cpp, the
+// output processor of QLinearConv and QLinearMatMul on x86; ARM64 builds may opt into a
+// fixed-point variant), which is also the ONNX QuantizeLinear rule (saturate(round half to even
+// (x / y_scale) + zero point)) applied to the dequantized accumulator:
 //   v   = f32(acc + bias[n])           i32 → f32 rounding to nearest even (cvtdq2ps)
 //   v   = v · scale[n]                 one f32 multiply (scale = x_scale·w_scale[n]/y_scale,
-//                                      computed in f32 by the host as ORT does)
+//                                      evaluated in f32 in that order by the host, as ORT does)
 //   v   = min(max(v, lo − zy), hi − zy)  clamp in float (lo/hi: output ints, the type's range
 //                                      narrowed by a fused ReLU / ReLU6)
 //   y   = roundHalfEven(v) + zy        ORT: _mm_cvtps_epi32 (MXCSR nearest-even) or the
@@ -24,10 +25,13 @@
 // We use the magic-number form: after the clamp |v| ≤ 255 < 2^22, so v + 12582912 rounds to an
 // integer half-to-even in the f32 add and its bits minus 0x4B400000 are that integer; zy folds
 // into the subtraction. This gives exactly ORT's bytes (same conversion, same product, same
-// clamp, same ties) — a gemmlowp fixed-point multiplier + rounding shift would round the
-// product differently (rounding half away from zero, and a 31-bit rather than 24-bit scale) and
-// differ from ORT by one step on ties and near-ties, so it is not used. Clamping before
-// rounding equals clamping after, since the bounds are integers and rounding is monotone.
+// clamp, same ties): bench/qgemm-ort.js compares qgemm_q8 with onnxruntime-node 1.30's
+// QLinearMatMul on random odd shapes (uint8 and int8, per-column scales, ~20k exact ties) and
+// finds no differing byte. A gemmlowp-style fixed-point multiplier + rounding right shift (what
+// old ORT releases used) applies a 31-bit rather than a 24-bit scale to the exact integer and
+// rounds ties away from zero, so it differs from today's ORT by one step on ties and
+// near-ties; it is not used. Clamping before rounding equals clamping after: the bounds are
+// integers and rounding is monotone.
 //
 // Blocking and tiles follow gemm.ts (its header explains the shapes: V8 keeps 15 xmm registers):
 // strips of 4 rows, a 2-row × 16-column tile (8 i32 accumulators + 4 B vectors + 1 widened A
@@ -36,7 +40,14 @@
 // with constant offsets and ends its loop on that pointer: the loop's scalar bookkeeping is a
 // fifth of its instructions, and this cut it from 7 to 5 (int8 runs ~2x the multiply-adds per
 // SIMD instruction of f32, so the bookkeeping weighs twice as much). The 16 columns of one
-// tile row narrow (i16x8.narrow, i8x16.narrow) into one 16-byte store.
+// tile row narrow (i16x8.narrow, i8x16.narrow) into one 16-byte store. Unrolling the k loop by
+// two k-pairs spilled (as gemm.ts found for f32) and ran ~20% slower.
+//
+// Speed (bench/qgemm.js, one thread, 2-vCPU EPYC, Node 20, quiet machine): ~77 GOPS at 256³ and
+// ~78 GOPS at resnet50's 3136x64x576 conv GEMM, against gemm_f32's ~48 GFLOP/s: int8 takes
+// 0.60-0.64x the f32 time (the issue's target: ≤ 0.6x). The relaxed build runs these same
+// instructions: i32x4.relaxed_dot_i8x16_i7x16_add_s needs one operand within 0..127, which
+// neither uint8 activations nor full-range int8 weights are.
 //
 // Packed W layout (qgemm_pack), bytes: ceil(N/16) panels, each
 //   [16 × i32 column sums Σ_k w[n][k]][ceil(K/2) k-pairs × 16 columns × (i16 w[n][k], i16 w[n][k+1])]
