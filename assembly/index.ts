@@ -28,3 +28,5 @@ export * from './augment';
 export * from './resizeGrad';
 export * from './lrnGrad';
 export * from './deformGrad';
+// int8 (issue 18): GEMM with a requantizing epilogue
+export * from './qgemm';

@@ -228,6 +228,20 @@ export interface Kernels {
     SH: number, SW: number, PT: number, PL: number, DH: number, DW: number, OH: number, OW: number, OG: number,
     doffset: number, dmask: number, accumulate: number, part: number, parts: number,
   ): void;
+  // int8: qgemm.ts (weights int8 [N][K] with zero point 0; packed size in bytes; activations and outputs uint8/int8
+  // by their flags; y = clamp(roundHalfEven(f32(Σ(a − za)·w + bias) · scale) + zy, lo, hi), onnxruntime's rule)
+  qgemm_packed_size(N: number, K: number): number;
+  qgemm_pack(w: number, N: number, K: number, dst: number): void;
+  qgemm_q8(
+    M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
+    scale: number, perChannel: number, zy: number, lo: number, hi: number, y: number, ldy: number, ySigned: number,
+    part: number, parts: number,
+  ): void;
+  // the exact i32 sums Σ(a − za)·w + bias (MatMulInteger / ConvInteger), y row stride ldy i32s
+  qgemm_i32(
+    M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
+    y: number, ldy: number, part: number, parts: number,
+  ): void;
 }
 
 /**

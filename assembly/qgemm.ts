@@ -1,0 +1,403 @@
+// int8 GEMM with a requantizing epilogue: Y = requant(A·Wᵀ), A uint8 or int8 activations with a
+// zero point, W int8 weights (symmetric: zero point 0, as PyTorch's per-channel qint8 and
+// onnxruntime's quantizer default), i32 accumulation, WebAssembly baseline SIMD.
+//
+// Sums. i32x4.dot_i16x8_s multiplies 8 i16 lane pairs and adds adjacent products: with B packed
+// as (w[n][k], w[n][k+1]) i16 pairs for 4 columns n and A as the pair (a[m][k], a[m][k+1])
+// broadcast to every lane pair (v128.load16_splat then i16x8.extend_low_i8x16_u/s: two
+// instructions), one dot + one i32x4.add advance 4 columns by 2 k steps. The activation zero
+// point is not subtracted in the loop: Σ(a − za)·w = Σ a·w − za·Σ w, with Σ_k w[n][k] stored
+// in the packed panel (an exact integer identity; i32 cannot overflow for K < 2^16 since
+// |a·w| ≤ 255·128). An odd last k uses v128.load8_splat (a, a) against (w, 0), so no byte past
+// K - 1 of a row of A is ever read.
+//
+// Requantization: the rule of onnxruntime's MLAS (MlasRequantizeOutput in requantize.cpp, the
+// output processor of QLinearConv and QLinearMatMul on x86; ARM64 builds may opt into a
+// fixed-point variant), which is also the ONNX QuantizeLinear rule (saturate(round half to even
+// (x / y_scale) + zero point)) applied to the dequantized accumulator:
+//   v   = f32(acc + bias[n])           i32 → f32 rounding to nearest even (cvtdq2ps)
+//   v   = v · scale[n]                 one f32 multiply (scale = x_scale·w_scale[n]/y_scale,
+//                                      evaluated in f32 in that order by the host, as ORT does)
+//   v   = min(max(v, lo − zy), hi − zy)  clamp in float (lo/hi: output ints, the type's range
+//                                      narrowed by a fused ReLU / ReLU6)
+//   y   = roundHalfEven(v) + zy        ORT: _mm_cvtps_epi32 (MXCSR nearest-even) or the
+//                                      1.5·2^23 "magic number" add on its scalar/NEON paths
+// We use the magic-number form: after the clamp |v| ≤ 255 < 2^22, so v + 12582912 rounds to an
+// integer half-to-even in the f32 add and its bits minus 0x4B400000 are that integer; zy folds
+// into the subtraction. This gives exactly ORT's bytes (same conversion, same product, same
+// clamp, same ties): bench/qgemm-ort.js compares qgemm_q8 with onnxruntime-node 1.30's
+// QLinearMatMul on random odd shapes (uint8 and int8, per-column scales, ~20k exact ties) and
+// finds no differing byte. A gemmlowp-style fixed-point multiplier + rounding right shift (what
+// old ORT releases used) applies a 31-bit rather than a 24-bit scale to the exact integer and
+// rounds ties away from zero, so it differs from today's ORT by one step on ties and
+// near-ties; it is not used. Clamping before rounding equals clamping after: the bounds are
+// integers and rounding is monotone.
+//
+// Blocking and tiles follow gemm.ts (its header explains the shapes: V8 keeps 15 xmm registers):
+// strips of 4 rows, a 2-row × 16-column tile (8 i32 accumulators + 4 B vectors + 1 widened A
+// pair + 1 product) and a 1..4-row × 8-column tile for a last panel of at most 8 columns. The
+// panels are 16 columns wide (not gemm.ts's 8-column pairs) so the tile walks one B pointer
+// with constant offsets and ends its loop on that pointer: the loop's scalar bookkeeping is a
+// fifth of its instructions, and this cut it from 7 to 5 (int8 runs ~2x the multiply-adds per
+// SIMD instruction of f32, so the bookkeeping weighs twice as much). The 16 columns of one
+// tile row narrow (i16x8.narrow, i8x16.narrow) into one 16-byte store. Unrolling the k loop by
+// two k-pairs spilled (as gemm.ts found for f32) and ran ~20% slower.
+//
+// Speed (bench/qgemm.js, one thread, 2-vCPU EPYC, Node 20, quiet machine): ~77 GOPS at 256³ and
+// ~78 GOPS at resnet50's 3136x64x576 conv GEMM, against gemm_f32's ~48 GFLOP/s: int8 takes
+// 0.60-0.64x the f32 time (the issue's target: ≤ 0.6x). The relaxed build runs these same
+// instructions: i32x4.relaxed_dot_i8x16_i7x16_add_s needs one operand within 0..127, which
+// neither uint8 activations nor full-range int8 weights are.
+//
+// Packed W layout (qgemm_pack), bytes: ceil(N/16) panels, each
+//   [16 × i32 column sums Σ_k w[n][k]][ceil(K/2) k-pairs × 16 columns × (i16 w[n][k], i16 w[n][k+1])]
+// columns past N and the k past an odd K are zero.
+import { partStart, splitRows } from './parallel';
+import { loadLanes, storeLanes } from './window';
+
+/** Output columns per packed panel: four i32x4 accumulators a row. */
+const NR: i32 = 16;
+/** Rows of A per strip. */
+const MR: i32 = 4;
+/** Bytes of one k-pair row of a panel: 16 columns × 2 i16. */
+const ROW_BYTES: i32 = 64;
+/** Bytes of packed W one strip of A sweeps before moving on (half of a 512 KiB L2). */
+const L2_BLOCK_BYTES: i32 = 256 * 1024;
+/** 1.5·2^23: adding it to |v| < 2^22 leaves round-half-even(v) in the low mantissa bits. */
+const MAGIC: f32 = 12582912.0;
+const MAGIC_BITS: i32 = 0x4b400000;
+
+/** Bytes of one packed panel: the column sums then ceil(K/2) k-pair rows. */
+// @ts-ignore: decorator
+@inline function panelBytes(K: i32): i32 {
+  return ROW_BYTES * (1 + ((K + 1) >> 1));
+}
+
+/** Bytes needed for the packed form of an int8 weight matrix with N outputs and depth K. */
+export function qgemm_packed_size(N: i32, K: i32): i32 {
+  return ((N + NR - 1) / NR) * panelBytes(K);
+}
+
+/**
+ * Packs int8 weights w ([N][K] row-major, row stride K bytes; one row per output channel,
+ * zero point 0) into 16-column panels of i16 k-pairs with their column sums (see the header).
+ */
+export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
+  const panels = (N + NR - 1) / NR;
+  const pairs = (K + 1) >> 1;
+  for (let p = 0; p < panels; p++) {
+    const panel = dst + <usize>p * <usize>panelBytes(K);
+    for (let j = 0; j < NR; j++) {
+      const n = p * NR + j;
+      const row = w + <usize>n * <usize>K;
+      let sum = 0;
+      for (let q = 0; q < pairs; q++) {
+        const k = 2 * q;
+        const w0: i32 = n < N ? <i32>load<i8>(row + <usize>k) : 0;
+        const w1: i32 = n < N && k + 1 < K ? <i32>load<i8>(row + <usize>k + 1) : 0;
+        sum += w0 + w1;
+        const at = panel + <usize>(ROW_BYTES * (1 + q) + 4 * j);
+        store<i16>(at, <i16>w0);
+        store<i16>(at + 2, <i16>w1);
+      }
+      store<i32>(panel + (<usize>j << 2), sum);
+    }
+  }
+}
+
+/** (a[k], a[k+1]) widened to i16 and broadcast to all 4 lane pairs. */
+// @ts-ignore: decorator
+@inline function pairSplat(SIGNED: bool, p: usize): v128 {
+  const v = v128.load16_splat(p);
+  return SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
+}
+
+/** (a[k], a[k]) for an odd last k (its partner weight is zero): reads one byte only. */
+// @ts-ignore: decorator
+@inline function lastSplat(SIGNED: bool, p: usize): v128 {
+  const v = v128.load8_splat(p);
+  return SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
+}
+
+// @ts-ignore: decorator
+@inline function dotAdd(acc: v128, x: v128, b: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(x, b));
+}
+
+// The epilogue's per-call values travel as the last arguments of every inlined helper below:
+// za (i32x4 activation zero point), lo/hi (f32x4 bounds lo − zy, hi − zy), off (i32x4 magic
+// bits − zy), scale (f32 [N] or one), perChannel, bias (i32 [N] or 0), ySigned. Arguments, not
+// a static block: the threads of the shared-memory build run parts of one call at once.
+
+/** Σ(a − za)·w + bias of columns n..n+3 (nv of them valid, 1..4): the sums Σ_k w are at `sums`. */
+// @ts-ignore: decorator
+@inline function exact(acc: v128, sums: usize, n: i32, nv: i32, za: v128, bias: usize): v128 {
+  acc = i32x4.sub(acc, i32x4.mul(za, v128.load(sums)));
+  if (bias != 0) acc = i32x4.add(acc, loadLanes(bias + (<usize>n << 2), nv));
+  return acc;
+}
+
+/**
+ * Requantizes 4 accumulators of columns n..n+3 (nv of them valid, 1..4) of the panel whose
+ * column sums are at `sums`: acc − za·Σw + bias → f32 · scale → clamp → round half even + zy (i32).
+ */
+// @ts-ignore: decorator
+@inline function requant(acc: v128, sums: usize, n: i32, nv: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): v128 {
+  acc = exact(acc, sums, n, nv, za, bias);
+  const s = perChannel != 0 ? loadLanes(scale + (<usize>n << 2), nv) : v128.load32_splat(scale);
+  let v = f32x4.mul(f32x4.convert_i32x4_s(acc), s);
+  v = f32x4.pmin(f32x4.pmax(v, lo), hi);
+  return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), off);
+}
+
+/** Narrows 16 i32 lanes (already within the output type's range) to 16 bytes. */
+// @ts-ignore: decorator
+@inline function narrow16(q0: v128, q1: v128, q2: v128, q3: v128, ySigned: i32): v128 {
+  const h0 = i16x8.narrow_i32x4_s(q0, q1), h1 = i16x8.narrow_i32x4_s(q2, q3);
+  return ySigned != 0 ? i8x16.narrow_i16x8_s(h0, h1) : i8x16.narrow_i16x8_u(h0, h1);
+}
+
+/** Stores the first n (1..16) bytes of v at p, nothing past them. */
+// @ts-ignore: decorator
+@inline function storeBytes(p: usize, v: v128, n: i32): void {
+  if (n == 16) {
+    v128.store(p, v);
+    return;
+  }
+  if (n >= 8) {
+    v128.store64_lane(p, v, 0);
+    let hi = i64x2.extract_lane(v, 1);
+    for (let j = 8; j < n; j++) {
+      store<u8>(p + <usize>j, <u8>hi);
+      hi >>= 8;
+    }
+  } else {
+    let lo = i64x2.extract_lane(v, 0);
+    for (let j = 0; j < n; j++) {
+      store<u8>(p + <usize>j, <u8>lo);
+      lo >>= 8;
+    }
+  }
+}
+
+/** One exact i32 tile row of 16 columns, n2 (1..8) of the second 8 stored (v2 = min(n2, 4)). */
+// @ts-ignore: decorator
+@inline function row32(c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, n2: i32, v2: i32, za: v128, bias: usize): void {
+  v128.store(y, exact(c0, b, n0, 4, za, bias));
+  v128.store(y, exact(c1, b + 16, n0 + 4, 4, za, bias), 16);
+  storeLanes(y + 32, exact(c2, b + 32, n0 + 8, v2, za, bias), v2);
+  if (n2 > 4) storeLanes(y + 48, exact(c3, b + 48, n0 + 12, n2 - 4, za, bias), n2 - 4);
+}
+
+/**
+ * ROWS (1 or 2) rows × one 16-column panel at b (columns n0.., nc of them (9..16) stored). Per
+ * k-pair: 4 B vectors, one widened A pair per row, 8 dot + 8 add.
+ */
+// @ts-ignore: decorator
+@inline function tile16(
+  OUT32: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  let p = b + ROW_BYTES;
+  const end = p + <usize>(K >> 1) * ROW_BYTES;
+  const z = i32x4.splat(0);
+  let c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+  let a0 = a, a1 = a + lda;
+  while (p < end) {
+    const b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(p, 32), b3 = v128.load(p, 48);
+    let x = pairSplat(SIGNED, a0);
+    c00 = dotAdd(c00, x, b0); c01 = dotAdd(c01, x, b1); c02 = dotAdd(c02, x, b2); c03 = dotAdd(c03, x, b3);
+    if (ROWS > 1) {
+      x = pairSplat(SIGNED, a1);
+      c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
+    }
+    a0 += 2; a1 += 2; p += ROW_BYTES;
+  }
+  if (K & 1) {
+    const b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(p, 32), b3 = v128.load(p, 48);
+    let x = lastSplat(SIGNED, a0);
+    c00 = dotAdd(c00, x, b0); c01 = dotAdd(c01, x, b1); c02 = dotAdd(c02, x, b2); c03 = dotAdd(c03, x, b3);
+    if (ROWS > 1) {
+      x = lastSplat(SIGNED, a1);
+      c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
+    }
+  }
+  // valid columns of the second half: 1..8; a vector with none is not requantized (its bias
+  // and scale would lie past N)
+  const n2 = nc - 8;
+  const v2 = min(n2, 4);
+  if (OUT32) {
+    row32(c00, c01, c02, c03, b, y, n0, n2, v2, za, bias);
+    if (ROWS > 1) row32(c10, c11, c12, c13, b, y + ldy, n0, n2, v2, za, bias);
+    return;
+  }
+  const z3 = i32x4.splat(0);
+  storeBytes(y, narrow16(
+    requant(c00, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c01, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
+    requant(c02, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c03, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
+  if (ROWS > 1) {
+    storeBytes(y + ldy, narrow16(
+      requant(c10, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c11, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
+      requant(c12, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c13, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
+  }
+}
+
+/** One requantized 8-column tile row: nc (1..8) bytes stored. */
+// @ts-ignore: decorator
+@inline function finish8(OUT32: bool, c0: v128, c1: v128, sums: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
+  if (OUT32) {
+    storeLanes(y, exact(c0, sums, n0, min(nc, 4), za, bias), min(nc, 4));
+    if (nc > 4) storeLanes(y + 16, exact(c1, sums + 16, n0 + 4, nc - 4, za, bias), nc - 4);
+    return;
+  }
+  const q0 = requant(c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, perChannel, bias, ySigned);
+  const q1 = nc > 4 ? requant(c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0);
+  const v = narrow16(q0, q1, q0, q1, ySigned);
+  if (nc == 8) v128.store64_lane(y, v, 0);
+  else storeBytes(y, v, nc);
+}
+
+/** ROWS (1..4) rows × the first 8 columns of a panel (a last panel of nc ≤ 8 columns, all stored). */
+// @ts-ignore: decorator
+@inline function tile8(
+  OUT32: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  let p = b + ROW_BYTES;
+  const end = p + <usize>(K >> 1) * ROW_BYTES;
+  const z = i32x4.splat(0);
+  let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+  while (p < end) {
+    const b0 = v128.load(p), b1 = v128.load(p, 16);
+    const x0 = pairSplat(SIGNED, a0);
+    c00 = dotAdd(c00, x0, b0); c01 = dotAdd(c01, x0, b1);
+    if (ROWS > 1) { const x1 = pairSplat(SIGNED, a1); c10 = dotAdd(c10, x1, b0); c11 = dotAdd(c11, x1, b1); }
+    if (ROWS > 2) { const x2 = pairSplat(SIGNED, a2); c20 = dotAdd(c20, x2, b0); c21 = dotAdd(c21, x2, b1); }
+    if (ROWS > 3) { const x3 = pairSplat(SIGNED, a3); c30 = dotAdd(c30, x3, b0); c31 = dotAdd(c31, x3, b1); }
+    a0 += 2; a1 += 2; a2 += 2; a3 += 2; p += ROW_BYTES;
+  }
+  if (K & 1) {
+    const b0 = v128.load(p), b1 = v128.load(p, 16);
+    const x0 = lastSplat(SIGNED, a0);
+    c00 = dotAdd(c00, x0, b0); c01 = dotAdd(c01, x0, b1);
+    if (ROWS > 1) { const x1 = lastSplat(SIGNED, a1); c10 = dotAdd(c10, x1, b0); c11 = dotAdd(c11, x1, b1); }
+    if (ROWS > 2) { const x2 = lastSplat(SIGNED, a2); c20 = dotAdd(c20, x2, b0); c21 = dotAdd(c21, x2, b1); }
+    if (ROWS > 3) { const x3 = lastSplat(SIGNED, a3); c30 = dotAdd(c30, x3, b0); c31 = dotAdd(c31, x3, b1); }
+  }
+  finish8(OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 2) finish8(OUT32, c20, c21, b, y + 2 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 3) finish8(OUT32, c30, c31, b, y + 3 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/**
+ * Blocks of panels sized for L2; across each block, strips of 4 rows: 2-row × 16-column tiles
+ * over the panels, a 1..4-row × 8-column tile for a last panel of at most 8 columns.
+ * Columns 0..N-1 relative to `packed` / `y`; n0 is the first column's index into bias/scale.
+ */
+// @ts-ignore: decorator
+@inline function qgemmDriver(
+  OUT32: bool, SIGNED: bool, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  const panels = (N + NR - 1) / NR;
+  const pstep = <usize>panelBytes(K);
+  const perBlock = max(1, L2_BLOCK_BYTES / <i32>pstep);
+  for (let pb = 0; pb < panels; pb += perBlock) {
+    const pe = min(panels, pb + perBlock);
+    for (let m = 0; m < M; m += MR) {
+      const rows = min(MR, M - m);
+      const am = a + <usize>m * lda, ym = y + <usize>m * ldy;
+      for (let p = pb; p < pe; p++) {
+        const nc = min(NR, N - p * NR);
+        const bp = packed + <usize>p * pstep;
+        const yp = ym + (<usize>(p * NR) << (OUT32 ? 2 : 0)), nn = n0 + p * NR;
+        if (nc > 8) {
+          let i = 0;
+          for (; i + 2 <= rows; i += 2) tile16(OUT32, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+          if (i < rows) tile16(OUT32, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        } else if (rows == 4) tile8(OUT32, 4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else if (rows == 3) tile8(OUT32, 3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else if (rows == 2) tile8(OUT32, 2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else tile8(OUT32, 1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+      }
+    }
+  }
+}
+
+/**
+ * Quantized GEMM with a requantizing epilogue, for m < M, n < N:
+ *   y[m][n] = clamp(roundHalfEven(f32(Σ_k (a[m][k] − za)·w[n][k] + bias[n]) · scale[n]) + zy, lo, hi)
+ * (the f32 product, clamp and rounding exactly as onnxruntime's MlasRequantizeOutput: see the
+ * file header). a: rows of K bytes, row stride lda bytes, uint8 (aSigned 0) or int8 (aSigned 1),
+ * zero point za in the same type's range. packed: from qgemm_pack (int8 weights, zero point 0).
+ * bias: i32 [N] or 0. scale: f32 [N] when perChannel != 0, else one f32. y: bytes, row stride
+ * ldy, uint8 (ySigned 0) or int8 (ySigned 1) with zero point zy; only columns 0..N-1 written.
+ * lo/hi: output clamp in output ints (the type's range, narrowed by a fused ReLU to zy.. or
+ * ReLU6 to zy..zy+round(6/y_scale)); they are cut to the type's range here.
+ * (part, parts): bands of 4-row strips or of 16-column panels (parallel.ts); every output
+ * byte is computed by the same instructions for any parts.
+ */
+export function qgemm_q8(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
+  scale: usize, perChannel: i32, zy: i32, lo: i32, hi: i32, y: usize, ldy: i32, ySigned: i32, part: i32, parts: i32,
+): void {
+  let n0 = 0;
+  if (parts > 1) {
+    const panels = (N + NR - 1) / NR;
+    // as gemm_f32: a band of rows streams all of W, a band of columns all of A
+    const byRows = (M >= N || panels < 4 * parts) && splitRows((M + MR - 1) / MR, panels, parts);
+    if (byRows) {
+      const m0 = partStart(M, MR, part, parts), m1 = partStart(M, MR, part + 1, parts);
+      a += <usize>m0 * <usize>lda;
+      y += <usize>m0 * <usize>ldy;
+      M = m1 - m0;
+    } else {
+      const q0 = partStart(panels, 1, part, parts), q1 = partStart(panels, 1, part + 1, parts);
+      n0 = q0 * NR;
+      packed += <usize>q0 * <usize>panelBytes(K);
+      y += <usize>n0;
+      N = min(N, q1 * NR) - n0;
+    }
+  }
+  if (M <= 0 || N <= 0) return;
+  const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
+  lo = max(lo, tmin);
+  hi = min(hi, tmax);
+  const vza = i32x4.splat(za), off = i32x4.splat(MAGIC_BITS - zy);
+  const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
+  if (aSigned != 0) qgemmDriver(false, true, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  else qgemmDriver(false, false, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+}
+
+/**
+ * The exact accumulators of qgemm_q8 without requantization (ONNX MatMulInteger / ConvInteger,
+ * or an epilogue the host applies itself): y[m][n] = Σ_k (a[m][k] − za)·w[n][k] + bias[n] as
+ * i32, y row stride ldy i32 elements, only columns 0..N-1 written. Operands and (part, parts) as
+ * for qgemm_q8; the sums wrap modulo 2^32 as onnxruntime's do (they cannot for K < 65536).
+ */
+export function qgemm_i32(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
+  y: usize, ldy: i32, part: i32, parts: i32,
+): void {
+  let n0 = 0;
+  if (parts > 1) {
+    const panels = (N + NR - 1) / NR;
+    const byRows = (M >= N || panels < 4 * parts) && splitRows((M + MR - 1) / MR, panels, parts);
+    if (byRows) {
+      const m0 = partStart(M, MR, part, parts), m1 = partStart(M, MR, part + 1, parts);
+      a += <usize>m0 * <usize>lda;
+      y += (<usize>m0 * <usize>ldy) << 2;
+      M = m1 - m0;
+    } else {
+      const q0 = partStart(panels, 1, part, parts), q1 = partStart(panels, 1, part + 1, parts);
+      n0 = q0 * NR;
+      packed += <usize>q0 * <usize>panelBytes(K);
+      y += <usize>n0 << 2;
+      N = min(N, q1 * NR) - n0;
+    }
+  }
+  if (M <= 0 || N <= 0) return;
+  const vza = i32x4.splat(za), z = i32x4.splat(0);
+  const ldyBytes = <usize>ldy << 2;
+  if (aSigned != 0) qgemmDriver(true, true, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  else qgemmDriver(true, false, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+}

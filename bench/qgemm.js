@@ -1,0 +1,55 @@
+// qgemm_q8 (int8 GEMM, requantizing epilogue) against the f32 GEMMs at the same shapes:
+// matmul_f32 (B in place) and gemm_f32 (pre-packed B, the conv path), single-threaded,
+// interleaved in one process; rates from medians, GOPS counting a multiply and an add per
+// product as for GFLOP/s. Run: node bench/qgemm.js [relaxed] (after npm run build:wasm).
+import { loadWasmcnn, randomFloats, median, now } from './wasm.js';
+
+const file = process.argv[2] === 'relaxed' ? 'wasmcnn-relaxed.wasm' : 'wasmcnn.wasm';
+const w = await loadWasmcnn(new URL(`../dist/${file}`, import.meta.url));
+const { k, memory, alloc, f32 } = w;
+
+/** Median time of fn in ms over `runs` samples of >= ~20 ms of work. */
+function time(fn, ops, runs = 11) {
+  const reps = Math.max(1, Math.round(4e8 / ops));
+  const sample = () => {
+    const t0 = now();
+    for (let i = 0; i < reps; i++) fn();
+    return (now() - t0) / reps;
+  };
+  for (let i = 0; i < 3; i++) sample();
+  const ts = [];
+  for (let i = 0; i < runs; i++) ts.push(sample());
+  return median(ts);
+}
+
+function shape(M, N, K) {
+  const a = alloc(M * K * 4), b = alloc(K * N * 4), c = alloc(M * N * 4);
+  f32(a, M * K).set(randomFloats(M * K, 1));
+  f32(b, K * N).set(randomFloats(K * N, 2));
+  const packed = alloc(k.gemm_packed_size(N, K) * 4);
+  k.gemm_pack(b, N, K, K, 0, packed);
+  const qa = alloc(M * K), qw = alloc(N * K), qy = alloc(M * N), bias = alloc(N * 4), scale = alloc(N * 4);
+  const qpacked = alloc(k.qgemm_packed_size(N, K));
+  const bytes = new Uint8Array(memory.buffer);
+  randomFloats(M * K, 3).forEach((v, i) => (bytes[qa + i] = Math.floor((v + 1) * 127.9)));
+  randomFloats(N * K, 4).forEach((v, i) => (bytes[qw + i] = Math.floor(v * 127.9) & 255));
+  new Int32Array(memory.buffer, bias, N).fill(100);
+  new Float32Array(memory.buffer, scale, N).fill(1 / (Math.sqrt(K) * 4000));
+  k.qgemm_pack(qw, N, K, qpacked);
+  const ops = 2 * M * N * K;
+  const fns = {
+    matmul: () => k.matmul_f32(M, N, K, a, K, b, N, c, N, 0, 1),
+    gemm: () => k.gemm_f32(M, N, K, a, K, packed, c, N, 0, 0, 0, 0, 0, 0, 1),
+    qgemm: () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, 0, 1),
+  };
+  // interleaved rounds; the minimum of the per-round medians
+  const best = { matmul: Infinity, gemm: Infinity, qgemm: Infinity };
+  for (let round = 0; round < 3; round++) for (const [name, fn] of Object.entries(fns)) best[name] = Math.min(best[name], time(fn, ops));
+  const rate = (t) => (ops / t / 1e6).toFixed(1);
+  console.log(`${M}x${N}x${K}`.padEnd(14), `matmul_f32 ${rate(best.matmul)} GFLOP/s (${best.matmul.toFixed(2)} ms)`,
+    `gemm_f32 ${rate(best.gemm)} GFLOP/s (${best.gemm.toFixed(2)} ms)`, `qgemm_q8 ${rate(best.qgemm)} GOPS (${best.qgemm.toFixed(2)} ms)`,
+    `int8/matmul time ${(best.qgemm / best.matmul).toFixed(2)}x`, `int8/gemm time ${(best.qgemm / best.gemm).toFixed(2)}x`);
+}
+
+console.log(file);
+for (const [M, N, K] of [[256, 256, 256], [3136, 64, 576], [784, 128, 1152], [196, 256, 2304]]) shape(M, N, K);
