@@ -42,6 +42,18 @@ const CASES: Case[] = [
   { ...single([2, 3, 5, 7], (b, x) => b.node('Softmax', [x], { axis: 1 })[0]), name: 'Softmax' },
   { ...single([2, 3, 5, 7], (b, x) => b.node('LogSoftmax', [x], { axis: 1 })[0]), name: 'LogSoftmax' },
   { ...single([2, 3, 5, 7], (b, x) => b.mul(x, b.node('GlobalMaxPool', [x])[0])), name: 'GlobalMaxPool' },
+  {
+    // a classifier of many inputs and few classes alone in the network: its weight gradient
+    // dYᵀ·A packs op(B) = A (batch x 300) and needs more scratch than any other product here
+    name: 'Linear (nn.Linear: Gemm transB) with 300 inputs and 2 classes',
+    inputShape: [8, 3, 10, 10],
+    build() {
+      const b = new GraphBuilder();
+      const x = b.flatten(b.input('x', [8, 3, 10, 10]));
+      b.output(b.linear(x, 'fc', 2), 'y');
+      return b;
+    },
+  },
   { ...single([2, 6, 5, 7], (b, x) => cbam(b, x, 'att', { reduced: 3 })), name: 'CBAM (channel and spatial attention: GlobalMaxPool, ReduceMax, ReduceMean)' },
   {
     name: 'conv -> grouped strided dilated ConvTranspose (asymmetric pads, output_padding) -> Softmax(axis 1)',

@@ -222,6 +222,15 @@ export function planProgram(
     lib, k, mem, graph: g, state, shape, needsGrad,
     threads: pool?.pool.threads ?? 1,
     call(kernel, macs, ...args) {
+      // mm_f32 packs into the scratch its caller reserved: a rule that reserved too little for
+      // a product would overwrite its neighbours silently, so every call is checked
+      if (kernel === 'mm_f32') {
+        const [tA, tB, M, N, K] = args;
+        const need = k.mm_scratch_bytes(M, N, K, tA, tB, ctx.threads);
+        // (an empty slot may share its address with the next one)
+        const have = Math.max(0, ...slots.filter((sl) => sl.ptr === args[12]).map((sl) => sl.bytes));
+        if (need > have) throw new GraphError(`internal: a training step's mm_f32 ${M}x${N}x${K} needs ${need} bytes of scratch, ${have} were reserved`);
+      }
       if (!pool || macs < MIN_PARALLEL_MACS) kernels[kernel](...args, 0, 1);
       else pool.pool.run(k, pool.id, lib.parallelKernels.indexOf(kernel), args);
     },

@@ -34,7 +34,8 @@ export function gemm(n: Node, ctx: TrainCtx): TrainStep {
   const ldb = transB ? K : N;
   const mms = ctx.scratch(Math.max(
     k.mm_scratch_bytes(M, N, K, transA, transB, ctx.threads), k.mm_scratch_bytes(M, K, N, 0, transB ? 0 : 1, ctx.threads),
-    k.mm_scratch_bytes(K, N, M, 1, 0, ctx.threads),
+    // dB: Aᵀ·dY, or dYᵀ·A when B is stored transposed (its own packing: op(B) is M x K then)
+    transB ? k.mm_scratch_bytes(N, K, M, 1, 0, ctx.threads) : k.mm_scratch_bytes(K, N, M, 1, 0, ctx.threads),
   ), 2);
   const macs = M * N * K;
   const cShape = cName ? ctx.shape(cName) : [];
