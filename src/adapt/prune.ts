@@ -203,6 +203,16 @@ function pruneGroup(graph: Graph, weights: Map<string, Tensor>, group: { layers:
   for (const n of nodes) {
     if (members.has(n.name)) {
       seen++;
+      // a member may also read pruned channels (a residual block's second conv reads the first's)
+      const cin = cuts.get(n.inputs[0]);
+      if (n.inputs.slice(1).some((i) => cuts.has(i))) throw new ValueError(`pruneChannels: node '${n.name}' (${n.op}) reads pruned channels as a weight`);
+      if (cin && n.op === 'Gemm') {
+        if (attrInt(n, 'transA', 0)) throw new ValueError(`pruneChannels: node '${n.name}' (Gemm) transposes its input`);
+        take(n.inputs[1], n, attrInt(n, 'transB', 0) ? 1 : 0, expand(cin.keep, cin.S));
+      } else if (cin) {
+        if (cin.S !== 1) throw new ValueError(`pruneChannels: node '${n.name}' (Conv) reads flattened channels`);
+        take(n.inputs[1], n, 1, cin.keep);
+      }
       const C = outChannels(graph, w, n);
       if (keep.length < 1 || keep.some((c, i) => !Number.isInteger(c) || c < 0 || c >= C || (i > 0 && c <= keep[i - 1])))
         throw new ValueError(`pruneChannels: keep must list 1..${C} distinct ascending channels of '${n.name}' in [0, ${C})`);
