@@ -210,7 +210,8 @@ export async function netAdapt(model: Model, o: NetAdaptOptions): Promise<NetAda
     let reduction = reductionAt(o, it - 1, startPred);
     let keeps: number[] = [];
     for (let tries = 0; tries < 5; tries++, reduction /= 2) {
-      const target = Math.max(budget, pred - reduction);
+      // (once the prediction is within budget, only the measured latency still needs cutting)
+      const target = pred > budget ? Math.max(budget, pred - reduction) : pred - reduction;
       keeps = groups.map((g) => largestKeep(table, graph, weights, g, target));
       if (keeps.some((k) => k > 0)) break;
     }
