@@ -47,7 +47,7 @@ async function table(name: string, m: Model): Promise<LatencyTable> {
   const file = TABLE_DIR && `${TABLE_DIR}/netadapt-${name}-b${BATCH}.json`;
   const reuse = file && existsSync(file) ? latencyTableFromJSON(readFileSync(file, 'utf8')) : undefined;
   const t0 = performance.now();
-  const t = await measureLatencyTable(m.sourceGraph, { batch: BATCH, reuse });
+  const t = await measureLatencyTable(m.sourceGraph, { batch: BATCH, reuse, rounds: 5, runs: 10 });
   process.stderr.write(`${name}: latency table ${Object.keys(t.entries).length} layer shapes in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   if (file) writeFileSync(file, JSON.stringify(t));
   return t;

@@ -10,7 +10,8 @@
 // pruned models) let every grid point of every layer be measured independently of the others'
 // channel counts, from ~grid² tiny compiles per layer shape instead of one whole-model compile
 // per combination; layers of equal signature share their entries. Grid points are interleaved
-// round by round and the median of the rounds is kept (shared machines drift).
+// round by round; each round takes profile()'s median, the smallest round is kept (shared
+// machines drift, and interference only adds time).
 import { ValueError } from '../errors';
 import type { Graph, Node, Tensor } from '../graph/ir';
 import { compileGraph, type Model } from '../model';
@@ -295,7 +296,9 @@ export async function measureLatencyTable(graph: Graph, options: LatencyTableOpt
       for (const p of points) p.m.dispose();
     }
     const ms = cins.map(() => couts.map(() => 0));
-    points.forEach((p, k) => (ms[p.i][p.j] = median(samples[k])));
+    // each round's value is a median over runs; the rounds' minimum is kept: a busy neighbour only
+    // ever adds time, so the least-disturbed round is the best estimate of the kernels' own cost
+    points.forEach((p, k) => (ms[p.i][p.j] = Math.min(...samples[k])));
     table.entries[sig] = l.depthwise ? { cin: cins, cout: cins, ms, depthwise: true } : { cin: cins, cout: couts, ms };
     options.onProgress?.(++done, todo.size);
   }
@@ -345,8 +348,9 @@ export function predictLatency(table: LatencyTable, graph: Graph): number {
 }
 
 /**
- * Median wall-clock milliseconds of one `model.runSync` over `runs` runs (after one warm-up), on
- * an input of the model's declared shape, a dynamic batch axis at `batch` (other dynamic axes at 1).
+ * Wall-clock milliseconds of one `model.runSync` on an input of the model's declared shape, a
+ * dynamic batch axis at `batch` (other dynamic axes at 1): after one warm-up, `runs` runs in
+ * groups of 5, the smallest group median (interference on a shared machine only adds time).
  */
 export function measureLatency(model: Model, runs = 20, batch = 1): number {
   const feeds: Record<string, Tensor> = {};
@@ -355,13 +359,17 @@ export function measureLatency(model: Model, runs = 20, batch = 1): number {
     feeds[name] = { data: filler(shape.reduce((a, b) => a * b, 1), 5), shape };
   }
   model.runSync(feeds);
-  const t: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    model.runSync(feeds);
-    t.push(performance.now() - t0);
+  let best = Infinity;
+  for (let r = 0; r < runs; r += 5) {
+    const t: number[] = [];
+    for (let q = 0; q < Math.min(5, runs - r); q++) {
+      const t0 = performance.now();
+      model.runSync(feeds);
+      t.push(performance.now() - t0);
+    }
+    best = Math.min(best, median(t));
   }
-  return median(t);
+  return best;
 }
 
 /**

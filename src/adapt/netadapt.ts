@@ -29,7 +29,7 @@ export interface NetAdaptRow {
   channels: number;
   /** Latency the table predicts for the network (ms). */
   predictedMs: number;
-  /** Median measured latency of one run of the network (ms). */
+  /** Measured latency of one run of the network at the table's batch (ms; see measureLatency). */
   measuredMs: number;
   /** evaluate() of the network (after this iteration's short-term fine-tuning). */
   accuracy: number;
