@@ -349,7 +349,7 @@ export function predictLatency(table: LatencyTable, graph: Graph): number {
 
 /**
  * Wall-clock milliseconds of one `model.runSync` on an input of the model's declared shape, a
- * dynamic batch axis at `batch` (other dynamic axes at 1): after one warm-up, `runs` runs in
+ * dynamic batch axis at `batch` (other dynamic axes at 1): after a warm-up, `runs` runs in
  * groups of 5, the smallest group median (interference on a shared machine only adds time).
  */
 export function measureLatency(model: Model, runs = 20, batch = 1): number {
@@ -358,7 +358,9 @@ export function measureLatency(model: Model, runs = 20, batch = 1): number {
     const shape = model.inputSignature[name].map((d, j) => (d < 1 ? (j === 0 ? batch : 1) : d));
     feeds[name] = { data: filler(shape.reduce((a, b) => a * b, 1), 5), shape };
   }
-  model.runSync(feeds);
+  // warm-up: at least 3 runs and 20 ms, so the engine's optimizing tier has compiled the kernels
+  const w0 = performance.now();
+  for (let r = 0; r < 3 || performance.now() - w0 < 20; r++) model.runSync(feeds);
   let best = Infinity;
   for (let r = 0; r < runs; r += 5) {
     const t: number[] = [];

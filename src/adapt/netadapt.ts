@@ -88,6 +88,8 @@ export interface NetAdaptResult {
   history: NetAdaptRow[];
   /** The latency table used (save it with JSON.stringify to reuse it). */
   table: LatencyTable;
+  /** Proposals whose fine-tuning or evaluation threw (left out of the search), with the error. */
+  failures: { iteration: number; layer: string; channels: number; error: string }[];
 }
 
 /** The graph of `model` with its current (possibly trained) weights as initializers. */
@@ -202,6 +204,7 @@ export async function netAdapt(model: Model, o: NetAdaptOptions): Promise<NetAda
   emit({ iteration: 0, stage: 'start', layer: '', filtersRemoved: 0, channels: 0, predictedMs: startPred, measuredMs: startMeasured, accuracy: await o.evaluate(cur), proposals: 0 });
   let pred = startPred;
   let measured = startMeasured;
+  const failures: NetAdaptResult['failures'] = [];
   for (let it = 1; it <= maxIt && (pred > budget || measured > measuredBudget); it++) {
     const { graph, weights } = currentGraph(cur);
     const groups = couplingGroups(graph, weights).filter((g) => g.prunable);
@@ -224,9 +227,17 @@ export async function netAdapt(model: Model, o: NetAdaptOptions): Promise<NetAda
       const p = pruneGroupChannels(graph, weights, group, keep);
       const m = await compileGraph(p.graph);
       proposals++;
-      await finetune(m, shortSteps);
-      m.eval();
-      const acc = await o.evaluate(m);
+      let acc: number;
+      try {
+        await finetune(m, shortSteps);
+        m.eval();
+        acc = await o.evaluate(m);
+      } catch (e) {
+        // one failing proposal does not end the search: it is reported and left out
+        m.dispose();
+        failures.push({ iteration: it, layer: group.layers.join('+'), channels: k, error: String((e as Error)?.message ?? e) });
+        continue;
+      }
       if (!best || acc > best.acc) {
         best?.model.dispose();
         best = { model: m, acc, group, keep: k, pred: predictLatency(table, p.graph) };
@@ -250,10 +261,13 @@ export async function netAdapt(model: Model, o: NetAdaptOptions): Promise<NetAda
     cur.dispose();
     cur = next;
   }
+  // measured on the fresh model, as every row (plans made for evaluate()'s batches can slow it)
+  const finalMs = measureLatency(cur, runs, table.batch);
   emit({
     iteration: history.length, stage: 'long-term', layer: '', filtersRemoved: 0, channels: 0,
-    predictedMs: predictLatency(table, cur.sourceGraph), accuracy: await o.evaluate(cur), measuredMs: measureLatency(cur, runs, table.batch), proposals: 0,
+    predictedMs: predictLatency(table, cur.sourceGraph), measuredMs: finalMs, accuracy: await o.evaluate(cur), proposals: 0,
   });
   // the model's last plan is then at the table's batch (exportOnnx writes the last planned shape)
-  return { model: cur, history, table };
+  measureLatency(cur, 1, table.batch);
+  return { model: cur, history, table, failures };
 }
