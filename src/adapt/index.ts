@@ -3,6 +3,6 @@
 export { pruneChannels, pruneGroupChannels, couplingGroups, filterNorms } from './prune';
 export type { PrunedGraph, CouplingGroup } from './prune';
 export { measureLatencyTable, predictLatency, measureLatency, predictionError, lookupLatency, latencyTableFromJSON } from './latency';
-export type { LatencyTable, LatencyEntry, LatencyTableOptions } from './latency';
+export type { LatencyTable, LatencyEntry, LatencyTableOptions, LatencyPrediction } from './latency';
 export { netAdapt } from './netadapt';
-export type { NetAdaptOptions, NetAdaptResult, NetAdaptRow } from './netadapt';
+export type { NetAdaptOptions, NetAdaptResult, NetAdaptRow, NetAdaptFailure } from './netadapt';

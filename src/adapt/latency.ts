@@ -374,11 +374,21 @@ export function measureLatency(model: Model, runs = 20, batch = 1): number {
   return best;
 }
 
+/** What predictionError() returns. */
+export interface LatencyPrediction {
+  /** The table's prediction (ms). */
+  predictedMs: number;
+  /** The measured whole-model latency (ms; see measureLatency). */
+  measuredMs: number;
+  /** (predicted − measured) / measured. */
+  error: number;
+}
+
 /**
  * How well the table predicts `model` (one it was made for, or a pruned form): predicted and
  * measured milliseconds and the relative error (predicted − measured) / measured.
  */
-export function predictionError(table: LatencyTable, model: Model, runs = 20): { predictedMs: number; measuredMs: number; error: number } {
+export function predictionError(table: LatencyTable, model: Model, runs = 20): LatencyPrediction {
   const predictedMs = predictLatency(table, model.sourceGraph);
   const measuredMs = measureLatency(model, runs, table.batch);
   return { predictedMs, measuredMs, error: (predictedMs - measuredMs) / measuredMs };

@@ -44,7 +44,10 @@ export interface NetAdaptOptions {
    * starting network's latency (then the measured latency must reach that fraction of the
    * starting measured latency too).
    */
-  budget: number | { fraction: number };
+  budget: number | {
+    /** Fraction of the starting latency (e.g. 0.5). */
+    fraction: number;
+  };
   /** Scores a network (higher is better, e.g. held-out accuracy); it is in eval mode. */
   evaluate: (model: Model) => number | Promise<number>;
   /**
@@ -67,7 +70,12 @@ export interface NetAdaptOptions {
    * schedule `{ initial, decay }` of fractions of the starting latency: iteration i (from 0)
    * removes initial·decay^i of it (default { initial: 0.1, decay: 0.96 }).
    */
-  reductionSchedule?: number[] | { initial: number; decay: number };
+  reductionSchedule?: number[] | {
+    /** Reduction of the first iteration, as a fraction of the starting latency. */
+    initial: number;
+    /** Factor on the reduction from one iteration to the next. */
+    decay: number;
+  };
   /** A latency table made for this network (measureLatencyTable); measured here when absent. */
   table?: LatencyTable;
   /** Options of the table measured when none is given. */
@@ -89,7 +97,19 @@ export interface NetAdaptResult {
   /** The latency table used (save it with JSON.stringify to reuse it). */
   table: LatencyTable;
   /** Proposals whose fine-tuning or evaluation threw (left out of the search), with the error. */
-  failures: { iteration: number; layer: string; channels: number; error: string }[];
+  failures: NetAdaptFailure[];
+}
+
+/** A proposal left out because its fine-tuning or evaluation threw. */
+export interface NetAdaptFailure {
+  /** The iteration it was proposed in. */
+  iteration: number;
+  /** The layers it pruned (a coupled group's members joined by '+'). */
+  layer: string;
+  /** The filters they were to keep. */
+  channels: number;
+  /** The error's message. */
+  error: string;
 }
 
 /** The graph of `model` with its current (possibly trained) weights as initializers. */
