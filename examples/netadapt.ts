@@ -11,8 +11,8 @@
 // held-out 1000..1999 (seen by neither training nor selection). Latency is timed at batch --batch (default 16): at batch 1 these tiny
 // networks take tens of microseconds, mostly fixed per-step cost that no pruning removes.
 //
-//   npx tsx examples/netadapt.ts [--model lenet5|mobilenet_v2|both] [--batch 16] [--short 100]
-//     [--long 1500] [--pretrain 8] [--fraction 0.5] [--initial 0.04] [--table-dir /tmp]
+//   npx tsx examples/netadapt.ts [--model lenet5|mobilenet_v2|both] [--batch 16] [--short 40]
+//     [--long 1500] [--pretrain 8] [--fraction 0.5] [--initial 0.06] [--table-dir /tmp]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   accuracy, adamw, cosineLR, createModel, exportOnnx, fit, init, loadOnnx, initWeights, latencyTableFromJSON, measureLatencyTable, modelBuilder, netAdapt,
@@ -28,11 +28,11 @@ const arg = (name: string, d: string) => {
 };
 const WHICH = arg('model', 'both');
 const BATCH = Number(arg('batch', '16'));
-const SHORT = Number(arg('short', '100'));
+const SHORT = Number(arg('short', '40'));
 const LONG = Number(arg('long', '1500'));
 const PRETRAIN = Number(arg('pretrain', '8'));
 const FRACTION = Number(arg('fraction', '0.5'));
-const INITIAL = Number(arg('initial', '0.04'));
+const INITIAL = Number(arg('initial', '0.06'));
 const TABLE_DIR = arg('table-dir', '');
 
 /** Digits replicated to 3 channels (MobileNetV2's stem takes RGB). */
