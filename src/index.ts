@@ -33,6 +33,7 @@ export type { TrainStepOptions, Loss } from './train/trainer';
 export { fit, accuracy } from './train/fit';
 export type { Dataset, FitOptions, FitProgress, EpochResult } from './train/fit';
 export { initWeights } from './train/init';
+export * from './adapt/index';
 export {
   initAugmentation, augmentation, randomAffine, randomRotation, randomHorizontalFlip, randomResizedCrop, colorJitter,
   gaussianNoise, normalize, affine, rotate, hflip, resizedCrop, adjustBrightness, adjustContrast, adjustSaturation, adjustHue,
