@@ -12,16 +12,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, sgd, type Tensor } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
-import { expectSameBitsOnTwoThreads, relErr } from './train-helpers';
+import { expectSameBitsOnTwoThreads, type Rec, relErr } from './train-helpers';
 
-interface Rec {
-  shape: number[];
-  idx: number[];
-  gradNorm: number;
-  grad: number[];
-  after1: number[];
-  after2: number[];
-}
 interface Fixture {
   name: string;
   offsetGroup: number;

@@ -4,6 +4,16 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { init, type Tensor } from '../src/index';
 
+/** One parameter in a PyTorch training fixture: sampled positions, step-1 gradient, values after steps 1 and 2. */
+export interface Rec {
+  shape: number[];
+  idx: number[];
+  gradNorm: number;
+  grad: number[];
+  after1: number[];
+  after2: number[];
+}
+
 /**
  * Largest |a_i - b_i| over the sampled positions `idx` (b holds the fixture's values at them),
  * relative to the largest |b_i| or `floor` if that is larger.

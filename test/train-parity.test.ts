@@ -14,16 +14,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { c4DigitNet, modelBuilder, sgd } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
-import { relErr } from './train-helpers';
+import { type Rec, relErr } from './train-helpers';
 
-interface Rec {
-  shape: number[];
-  idx: number[];
-  gradNorm: number;
-  grad: number[];
-  after1: number[];
-  after2: number[];
-}
 interface Fixture {
   name: string;
   inputShape: number[];
