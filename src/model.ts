@@ -753,7 +753,9 @@ export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void 
  */
 export async function compileGraph(g: Graph, options: CompileOptions = {}): Promise<Model> {
   const source = { graph: cloneGraph(g), options };
-  const model = await compileModel(g, options);
+  // the passes rewrite the graph they plan: a copy, so the caller's graph (a model's sourceGraph
+  // compiled again, a builder's) stays as given
+  const model = await compileModel(cloneGraph(g), options);
   (model as unknown as { source: typeof source }).source = source;
   return model;
 }

@@ -249,3 +249,21 @@ describe('dynamic input shapes', () => {
     }
   });
 });
+
+describe('compiling leaves the graph it is given as it was', () => {
+  it("a model's sourceGraph compiled again (static and dynamic) still exports and compiles", async () => {
+    const { compileGraph } = await import('../src/model');
+    const { exportOnnx } = await import('../src/onnx/export');
+    const b = modelBuilder('mobilenet_v2', { inputSize: 32, widthMultiplier: 0.35, numClasses: 10 });
+    const m0 = await b.build(syntheticWeights(b.weightShapes()));
+    const before = JSON.stringify(m0.sourceGraph.nodes);
+    const x = syntheticInput([2, 3, 32, 32]);
+    const want = (await (await compileGraph(m0.sourceGraph, { dynamicAxes: { input: [0] } })).run({ input: x })).logits.data;
+    const again = await compileGraph(m0.sourceGraph, { dynamicAxes: { input: [0] } });
+    expect((await again.run({ input: x })).logits.data).toEqual(want);
+    await compileGraph(m0.sourceGraph);
+    expect(JSON.stringify(m0.sourceGraph.nodes)).toBe(before);
+    const back = await loadOnnx(exportOnnx(m0));
+    expect(back.outputNames).toEqual(m0.outputNames);
+  });
+});
