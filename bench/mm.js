@@ -1,23 +1,14 @@
 // mm_f32 (training products with transposed operands, convGrad.ts) against matmul_f32 and
 // gemm_f32 (pre-packed B) at the same shapes, single-threaded, interleaved in one process; the
 // ratio is of medians. Run: node bench/mm.js (after npm run build:wasm).
-import { loadWasmcnn, randomFloats, median, now } from './wasm.js';
+import { loadWasmcnn, medianCallMs, randomFloats } from './wasm.js';
 
 const w = await loadWasmcnn(new URL('../dist/wasmcnn.wasm', import.meta.url));
 const { k, alloc, f32 } = w;
 
 /** Times fn (median of `runs` samples, each >= ~20 ms of work); returns GFLOP/s. */
 function rate(fn, flops, runs = 9) {
-  const reps = Math.max(1, Math.round(4e8 / flops));
-  const sample = () => {
-    const t0 = now();
-    for (let i = 0; i < reps; i++) fn();
-    return (now() - t0) / reps;
-  };
-  for (let i = 0; i < 3; i++) sample();
-  const ts = [];
-  for (let i = 0; i < runs; i++) ts.push(sample());
-  return flops / median(ts) / 1e6;
+  return flops / medianCallMs(fn, flops, runs) / 1e6;
 }
 
 function shape(M, N, K) {

@@ -2,25 +2,11 @@
 // matmul_f32 (B in place) and gemm_f32 (pre-packed B, the conv path), single-threaded,
 // interleaved in one process; rates from medians, GOPS counting a multiply and an add per
 // product as for GFLOP/s. Run: node bench/qgemm.js [relaxed] (after npm run build:wasm).
-import { loadWasmcnn, randomFloats, median, now } from './wasm.js';
+import { loadWasmcnn, medianCallMs, randomFloats } from './wasm.js';
 
 const file = process.argv[2] === 'relaxed' ? 'wasmcnn-relaxed.wasm' : 'wasmcnn.wasm';
 const w = await loadWasmcnn(new URL(`../dist/${file}`, import.meta.url));
 const { k, memory, alloc, f32 } = w;
-
-/** Median time of fn in ms over `runs` samples of >= ~20 ms of work. */
-function time(fn, ops, runs = 11) {
-  const reps = Math.max(1, Math.round(4e8 / ops));
-  const sample = () => {
-    const t0 = now();
-    for (let i = 0; i < reps; i++) fn();
-    return (now() - t0) / reps;
-  };
-  for (let i = 0; i < 3; i++) sample();
-  const ts = [];
-  for (let i = 0; i < runs; i++) ts.push(sample());
-  return median(ts);
-}
 
 function shape(M, N, K) {
   const a = alloc(M * K * 4), b = alloc(K * N * 4), c = alloc(M * N * 4);
@@ -44,7 +30,7 @@ function shape(M, N, K) {
   };
   // interleaved rounds; the minimum of the per-round medians
   const best = { matmul: Infinity, gemm: Infinity, qgemm: Infinity };
-  for (let round = 0; round < 3; round++) for (const [name, fn] of Object.entries(fns)) best[name] = Math.min(best[name], time(fn, ops));
+  for (let round = 0; round < 3; round++) for (const [name, fn] of Object.entries(fns)) best[name] = Math.min(best[name], medianCallMs(fn, ops, 11));
   const rate = (t) => (ops / t / 1e6).toFixed(1);
   console.log(`${M}x${N}x${K}`.padEnd(14), `matmul_f32 ${rate(best.matmul)} GFLOP/s (${best.matmul.toFixed(2)} ms)`,
     `gemm_f32 ${rate(best.gemm)} GFLOP/s (${best.gemm.toFixed(2)} ms)`, `qgemm_q8 ${rate(best.qgemm)} GOPS (${best.qgemm.toFixed(2)} ms)`,

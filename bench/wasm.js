@@ -44,3 +44,20 @@ export function median(xs) {
 }
 
 export const now = () => performance.now();
+
+/**
+ * Median time of one call of fn in ms: `runs` samples (after 3 warm-up samples), each repeating fn
+ * enough times for about 4e8 operations (`ops` per call), so short kernels are not timer noise.
+ */
+export function medianCallMs(fn, ops, runs) {
+  const reps = Math.max(1, Math.round(4e8 / ops));
+  const sample = () => {
+    const t0 = now();
+    for (let i = 0; i < reps; i++) fn();
+    return (now() - t0) / reps;
+  };
+  for (let i = 0; i < 3; i++) sample();
+  const ts = [];
+  for (let i = 0; i < runs; i++) ts.push(sample());
+  return median(ts);
+}

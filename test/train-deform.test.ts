@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, sgd, type Tensor } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
-import { expectSameBitsOnTwoThreads, type Rec, relErr } from './train-helpers';
+import { compareSteps, expectSameBitsOnTwoThreads, type Rec } from './train-helpers';
 
 interface Fixture {
   name: string;
@@ -71,24 +71,7 @@ describe('DeformConv training equals PyTorch (torchvision.ops.DeformConv2d)', ()
       }
       const l2 = await m.trainStep({ input: x }, t, opt);
       const sd = m.stateDict();
-      const bad: string[] = [];
-      const gmax = Math.max(...Object.values(f.params).flatMap((r) => r.grad.map(Math.abs)));
-      for (const [name, r] of Object.entries(f.params)) {
-        const g = grads.get(name)!;
-        let sq = 0;
-        for (const v of g) sq += v * v;
-        const errs = {
-          norm: Math.abs(Math.sqrt(sq) - r.gradNorm) / Math.max(r.gradNorm, 1e-2 * gmax),
-          grad: relErr(g, r.idx, r.grad, 1e-2 * gmax),
-          after1: relErr(after1.get(name)!, r.idx, r.after1),
-          after2: relErr(sd.get(name)!.data, r.idx, r.after2),
-        };
-        for (const [k, e] of Object.entries(errs)) if (!(e <= 1e-4)) bad.push(`${name} ${k} ${e.toExponential(2)}`);
-      }
-      for (const [name, r] of Object.entries(f.buffers)) {
-        const e = relErr(sd.get(name)!.data, r.idx, r.after2);
-        if (!(e <= 1e-4)) bad.push(`${name} ${e.toExponential(2)}`);
-      }
+      const { bad } = compareSteps(f.params, f.buffers, grads, after1, sd, 1e-4);
       [l1, l2].forEach((l, i) => {
         const e = Math.abs(l - f.losses[i]) / Math.abs(f.losses[i]);
         if (!(e <= 1e-4)) bad.push(`loss ${i + 1}: ${l} vs ${f.losses[i]} (${e.toExponential(2)})`);

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { c4DigitNet, modelBuilder, sgd } from '../src/index';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
-import { type Rec, relErr } from './train-helpers';
+import { compareSteps, type Rec } from './train-helpers';
 
 interface Fixture {
   name: string;
@@ -74,29 +74,8 @@ describe('one training step equals PyTorch', () => {
       }
       const l2 = await m.trainStep({ [m.inputNames[0]]: x }, t, opt);
       const sd = m.stateDict();
-      const bad: string[] = [];
       const tol = f.tolerance ?? 1e-4;
-      const worst = { norm: 0, grad: 0, after1: 0, after2: 0 };
-      const gmax = Math.max(...Object.values(f.params).flatMap((r) => r.grad.map(Math.abs)));
-      for (const [name, r] of Object.entries(f.params)) {
-        const g = grads.get(name)!;
-        let sq = 0;
-        for (const v of g) sq += v * v;
-        const errs = {
-          norm: Math.abs(Math.sqrt(sq) - r.gradNorm) / Math.max(r.gradNorm, 1e-2 * gmax),
-          grad: relErr(g, r.idx, r.grad, 1e-2 * gmax),
-          after1: relErr(after1.get(name)!, r.idx, r.after1),
-          after2: relErr(sd.get(name)!.data, r.idx, r.after2),
-        };
-        for (const [k, e] of Object.entries(errs)) {
-          if (!(e <= tol)) bad.push(`${name} ${k} ${e.toExponential(2)}`);
-          worst[k as keyof typeof worst] = Math.max(worst[k as keyof typeof worst], e);
-        }
-      }
-      for (const [name, r] of Object.entries(f.buffers)) {
-        const e = relErr(sd.get(name)!.data, r.idx, r.after2);
-        if (!(e <= tol)) bad.push(`${name} ${e.toExponential(2)}`);
-      }
+      const { bad, worst } = compareSteps(f.params, f.buffers, grads, after1, sd, tol);
       const lossErr = [Math.abs(l1 - f.losses[0]) / Math.abs(f.losses[0]), Math.abs(l2 - f.losses[1]) / Math.abs(f.losses[1])];
       lossErr.forEach((e, i) => { if (!(e <= tol)) bad.push(`loss ${i + 1}: ${[l1, l2][i]} vs ${f.losses[i]} (${e.toExponential(2)})`); });
       console.log(`${f.name}: worst relative error ${Object.entries(worst).map(([k, e]) => `${k} ${e.toExponential(1)}`).join(', ')}`);
