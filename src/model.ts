@@ -16,7 +16,7 @@ import type { Const } from './graph/eval/core';
 import type { Island, TailProgram } from './graph/eval/tail';
 import { inferShapes, makeInferCtx } from './graph/infer';
 import type { Graph, Node, Tensor, ValueInfo } from './graph/ir';
-import { numel, shapeStr } from './graph/ir';
+import { numel, shapeStr, undecodedBytes } from './graph/ir';
 import { assignLayouts } from './graph/layout';
 import { planArena } from './graph/memory';
 import { planViews } from './graph/views';
@@ -29,7 +29,7 @@ import type { Kernels } from './runtime/kernels';
 import { Mem } from './runtime/memory';
 import { PARALLEL_KERNELS, type ParallelKernel } from './runtime/kernels';
 import type { Pool } from './runtime/threads';
-import { instantiate } from './runtime/wasm';
+import { instantiate, recycleMemory } from './runtime/wasm';
 import { provideKit } from './lazy/supply';
 import type { Optimizer } from './train/optim';
 import type { TrainLib } from './train/program';
@@ -177,7 +177,7 @@ interface Dynamic {
    */
   shared: Map<string, { ptr: number; owner: number; users: Set<number>; stable: boolean }>;
   /** The loaded weights' arrays (a shared packing made from these is kept). */
-  weights: WeakSet<Float32Array>;
+  weights: WeakSet<object>;
   /** Shared regions by kind ('arena', 'scratch'), the current (largest) one last. */
   regions: Map<string, Region[]>;
   /** Times a weight was packed (a test hook: a cached variant is never packed again). */
@@ -185,7 +185,7 @@ interface Dynamic {
   /** Input shapes planned so far, evicted ones included (a test hook). */
   plans: number;
   /** Interned small arrays (by content) and identity ids of large ones, for shared keys. */
-  ids: WeakMap<Float32Array, number>;
+  ids: WeakMap<object, number>;
   interned: Map<string, Float32Array[]>;
   nextId: number;
 }
@@ -277,7 +277,7 @@ export class Model {
     this.sourceGraph = g;
     this.inputShapes = Object.fromEntries(p.inputs.map((i) => [i.name, i.shape!.slice()]));
     this.outputShapes = Object.fromEntries((p.plan?.tail?.split.outputs ?? g.outputs).map((o) => [o.name, o.shape?.slice() ?? []]));
-    this.memoryBytes = mem.memory.buffer.byteLength;
+    this.memoryBytes = mem.inUse;
     if (p.plan) this.adopt(p.plan);
   }
 
@@ -289,7 +289,7 @@ export class Model {
     Object.assign(this.inputShapes, Object.fromEntries(plan.graph.inputs.map((i) => [i.name, i.shape!.slice()])));
     // a tail's outputs have their shapes once they run: until then, as the file declares them
     self.outputShapes = Object.fromEntries((plan.tail?.split.outputs ?? plan.graph.outputs).map((o) => [o.name, (plan.graph.shapes.get(o.name) ?? o.shape ?? []).slice()]));
-    self.memoryBytes = this.backing.mem.memory.buffer.byteLength;
+    self.memoryBytes = this.backing.mem.inUse;
     this.steps = plan.steps;
     this.stepNodes = plan.stepNodes;
     this.inPtr = plan.inPtr;
@@ -649,6 +649,8 @@ export class Model {
     // a detector's second network (Faster R-CNN's box head)
     if (this.detector?.kind === 'fasterrcnn') this.detector.dispose();
     if (this.pool) this.pool.pool.detach(this.pool.id);
+    // a one-thread model's memory may serve the next model loaded (nothing here reads it again)
+    else recycleMemory(this.mem);
     this.pool = undefined;
     this.mem = undefined;
     this.steps = [];
@@ -705,6 +707,9 @@ function checkWeights(g: Graph): void {
       const t = name && !skip.includes(i) ? g.initializers.get(name) : undefined;
       if (!t || seen.has(name)) return;
       seen.add(name);
+      // a weight still in its file's bytes is scanned there (decoded only to report what it holds)
+      const raw = undecodedBytes(t);
+      if (raw && !hasNonFiniteF32(raw)) return;
       const infOk = INFINITY_ALLOWED.has(n.op);
       const d = t.data;
       // float32 bits: an all-ones exponent is NaN or ±Infinity (a fast scan of large weights)
@@ -716,6 +721,18 @@ function checkWeights(g: Graph): void {
       }
     });
   }
+}
+
+/** Whether little-endian float32 bytes hold a NaN or an infinity (an all-ones exponent), at any alignment. */
+function hasNonFiniteF32(raw: Uint8Array): boolean {
+  if (raw.byteOffset % 4 === 0) {
+    const bits = new Int32Array(raw.buffer, raw.byteOffset, raw.length >>> 2);
+    for (let j = 0; j < bits.length; j++) if ((bits[j] & 0x7f800000) === 0x7f800000) return true;
+    return false;
+  }
+  // the exponent is the low 7 bits of byte 3 and the top bit of byte 2
+  for (let j = 3; j < raw.length; j += 4) if ((raw[j] & 0x7f) === 0x7f && raw[j - 1] & 0x80) return true;
+  return false;
 }
 
 function summarize(g: Graph): LayerInfo[] {
@@ -780,8 +797,10 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
     if (!i.shape && (dynamic || !floats([i]).length)) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
   const cache = options.planCache ?? DEFAULT_PLAN_CACHE;
   if (!Number.isSafeInteger(cache) || cache < 1) throw new ValueError(`planCache must be a positive integer, got ${describeValue(cache)}`);
+  // the weights' bytes: a disposed model's memory of about that size is reused (instantiate)
+  const expectBytes = [...g.initializers.values()].reduce((a, t) => a + numel(t.shape) * 4, 0);
   if (!dynamic) {
-    const { mem, k, pool, id } = await instantiate();
+    const { mem, k, pool, id } = await instantiate({ expectBytes });
     mem.setBase(k.heap_base());
     const backing = { mem, k, pool, id };
     return new Model({ backing, plan: planSplit(g, options, backing), inputs });
@@ -790,7 +809,7 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   const first = floats(g.inputs).map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
   const template = cloneGraph(g);
   template.inputs.forEach((i) => (i.shape = i.shape!.map((d, j) => (d < 1 || dynamicAxes[i.name]?.includes(j) ? -1 : d))));
-  const { mem, k, pool, id } = await instantiate();
+  const { mem, k, pool, id } = await instantiate({ expectBytes });
   mem.setBase(k.heap_base());
   mem.enableTracking();
   const backing = { mem, k, pool, id };
@@ -806,7 +825,7 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
 function newDynamic(template: Graph, options: CompileOptions, size: number): Dynamic {
   return {
     template, options, cache: new Map(), size, shared: new Map(), packs: 0, plans: 0,
-    ids: new WeakMap(), interned: new Map(), nextId: 1, weights: new WeakSet([...template.initializers.values()].map((t) => t.data)),
+    ids: new WeakMap(), interned: new Map(), nextId: 1, weights: loadedWeights(template),
     regions: new Map(),
   };
 }
@@ -900,8 +919,26 @@ function releaseRegions(dyn: Dynamic, mem: Mem, user: number): void {
 /** Arrays up to this many floats are keyed by content (folded BatchNorm scales are remade per plan). */
 const INTERN_FLOATS = 4096;
 
-/** A key part for a shared packing: small arrays by content, large ones by identity. */
-function keyOf(dyn: Dynamic, v: Float32Array | string | number | boolean | undefined): string {
+/**
+ * The loaded weights, by which a shared packing is known to be made from them: the tensors, and
+ * the arrays of those already decoded (a weight still in its file's bytes is keyed by its tensor).
+ */
+function loadedWeights(g: Graph): WeakSet<object> {
+  const set = new WeakSet<object>();
+  for (const t of g.initializers.values()) {
+    set.add(t);
+    if (!undecodedBytes(t)) set.add(t.data);
+  }
+  return set;
+}
+
+/** A key part for a shared packing: small arrays by content, tensors and large arrays by identity. */
+function keyOf(dyn: Dynamic, v: Tensor | Float32Array | string | number | boolean | undefined): string {
+  if (typeof v === 'object' && !(v instanceof Float32Array)) {
+    let id = dyn.ids.get(v);
+    if (id === undefined) dyn.ids.set(v, (id = dyn.nextId++));
+    return `#${id}`;
+  }
   if (!(v instanceof Float32Array)) return typeof v === 'string' ? JSON.stringify(v) : String(v);
   let id = dyn.ids.get(v);
   if (id !== undefined) return `#${id}`;
@@ -968,8 +1005,8 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
       const prev = mem.setOwner(own);
       // made from the loaded weights (small arrays such as folded BatchNorm scales are remade
       // per plan but keyed by content): kept; from a large tensor of this plan's own: not
-      const arrays = key.filter((v): v is Float32Array => v instanceof Float32Array);
-      const stable = arrays.some((v) => dyn.weights.has(v)) && arrays.every((v) => dyn.weights.has(v) || v.length <= INTERN_FLOATS);
+      const arrays = key.filter((v): v is Tensor | Float32Array => typeof v === 'object');
+      const stable = arrays.some((v) => dyn.weights.has(v)) && arrays.every((v) => dyn.weights.has(v) || (v instanceof Float32Array && v.length <= INTERN_FLOATS));
       try {
         e = { ptr: make(), owner: own, users: new Set(), stable };
       } catch (err) {
@@ -996,7 +1033,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
       const t = g.initializers.get(name);
       if (!t) throw new GraphError(`value '${name}' has no buffer`);
       let p = constPtr.get(name);
-      if (p === undefined) constPtr.set(name, (p = shared ? shared(['const', t.data], () => mem.putF32(t.data)) : mem.putF32(t.data)));
+      if (p === undefined) constPtr.set(name, (p = shared ? shared(['const', undecodedBytes(t) ? t : t.data], () => mem.putTensor(t)) : mem.putTensor(t)));
       return p;
     },
     layout: (name) => layouts.get(name) ?? 'plain',

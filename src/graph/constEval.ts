@@ -20,9 +20,16 @@ export { reshapeTarget, sliceRanges, squeezeShape, unsqueezeShape } from './shap
 export function fromInt(t: IntTensor): Const {
   return { v: t.ints, shape: t.shape, kind: 'int' };
 }
-/** A float initializer as the evaluator's value. */
+/** A float initializer as the evaluator's value (its values read when first used). */
 export function fromFloat(t: Tensor): Const {
-  return { v: t.data, shape: t.shape, kind: 'float' };
+  // read on use: a weight still in its file's bytes is decoded only if an op folds it
+  return {
+    get v() {
+      return t.data;
+    },
+    shape: t.shape,
+    kind: 'float',
+  };
 }
 /** An evaluated value as the graph stores constants: a float initializer or an int constant. */
 export function toStored(c: Const): { float?: Tensor; int?: IntTensor } {

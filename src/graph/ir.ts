@@ -104,6 +104,45 @@ export interface DerivedWeight {
   fn: (ts: Tensor[]) => Float32Array;
 }
 
+/** File bytes behind tensors whose values have not been decoded yet (see fileTensor). */
+const fileBytes = new WeakMap<Tensor, Uint8Array>();
+
+/**
+ * A float32 tensor whose values still sit in a file's bytes (little-endian float32, any
+ * alignment): reading `data` decodes them once into a Float32Array of its own; until then
+ * `Mem.putTensor` copies them from the file straight into wasm memory, so a loaded weight is
+ * written once (into its packed panel) instead of decoded into a JS array first. `data` is an
+ * own enumerable property (spread and structuredClone see it). Writing `data` replaces the values.
+ */
+export function fileTensor(bytes: Uint8Array, shape: number[]): Tensor {
+  const t = { shape } as Tensor;
+  let values: Float32Array | undefined;
+  Object.defineProperty(t, 'data', {
+    enumerable: true,
+    configurable: true,
+    get(): Float32Array {
+      if (!values) {
+        const raw = fileBytes.get(t)!;
+        values = new Float32Array(raw.length >>> 2);
+        new Uint8Array(values.buffer).set(raw);
+        fileBytes.delete(t);
+      }
+      return values;
+    },
+    set(v: Float32Array) {
+      values = v;
+      fileBytes.delete(t);
+    },
+  });
+  fileBytes.set(t, bytes);
+  return t;
+}
+
+/** The file bytes of a fileTensor whose `data` has not been read yet, else undefined. */
+export function undecodedBytes(t: Tensor): Uint8Array | undefined {
+  return fileBytes.get(t);
+}
+
 export function emptyGraph(): Graph {
   return {
     inputs: [],

@@ -28,7 +28,7 @@
 //   with subgraphs is ordered after the producers of the outer values they read.
 
 import { FormatError, UnsupportedOpError, WasmCnnError } from '../errors';
-import { emptyGraph, type AttrValue, type Graph, type IntTensor, type Node, type SubGraph, type Tensor, type ValueInfo } from '../graph/ir';
+import { emptyGraph, fileTensor, type AttrValue, type Graph, type IntTensor, type Node, type SubGraph, type Tensor, type ValueInfo } from '../graph/ir';
 import { bfloat16ToFloat, halfToFloat } from '../weights/safetensors';
 import { int64FromHalves } from './proto';
 import {
@@ -218,6 +218,9 @@ function decodeTensor(t: TensorMsg, what: string): Decoded {
       throw new FormatError(`${what}: raw_data holds ${raw.length} bytes, but ${info.name} ${shapeText} needs ${expected}`);
     }
     if (!(raw instanceof Uint8Array)) throw new FormatError(`${what}: raw_data is not a byte string`);
+    // float32 weights stay in the file's bytes until something reads them: packing copies them
+    // straight into wasm memory (Mem.putTensor)
+    if (dt === DataType.FLOAT && HOST_LITTLE_ENDIAN) return { tensor: fileTensor(raw, shape), dtype: 'float' };
     data = decodeRaw(raw, dt, count);
   } else {
     const { field, values, get } = typedField(t, dt);

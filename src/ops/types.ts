@@ -48,7 +48,7 @@ export interface PlanCtx extends InferCtx {
    * data made from the same key (Float32Arrays by identity, small ones by content; strings and
    * numbers name the packing variant). Absent for fixed-shape models: call `make` directly.
    */
-  shared?(key: (Float32Array | string | number | boolean | undefined)[], make: () => number): number;
+  shared?(key: (Tensor | Float32Array | string | number | boolean | undefined)[], make: () => number): number;
 }
 
 export type Step = () => void;

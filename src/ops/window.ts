@@ -3,7 +3,7 @@
 import * as C from '../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node, Tensor } from '../graph/ir';
-import { shapeStr } from '../graph/ir';
+import { numel, shapeStr, undecodedBytes } from '../graph/ir';
 import type { PlanCtx } from './types';
 import { attrFloat, attrInt, attrInts, attrString, MAX_I32 } from './util';
 import type { Window } from './geometry';
@@ -61,17 +61,17 @@ export function packWeights(
   const make = () => {
     const packed = mem.alloc(floats * 4);
     const mark = mem.mark();
-    const wp = mem.putF32(weight.data);
+    const wp = mem.putTensor(weight);
     if (scale) {
       // w[o][j] *= scale[o] in the wasm (a broadcasting multiply: the same f32 products, SIMD)
-      const per = weight.data.length / scale.length;
+      const per = numel(weight.shape) / scale.length;
       const dims = mem.putI32([scale.length, per, per, 1, 1, 0]);
       ctx.k.binary_f32(C.BIN_MUL, wp, wp, mem.putF32(scale), 2, dims, dims + 8, dims + 16);
     }
-    pack(wp, bias ? mem.putF32(bias.data) : 0, packed);
+    pack(wp, bias ? mem.putTensor(bias) : 0, packed);
     mem.reset(mark);
     return packed;
   };
   // shared between the plans of a dynamic model only when the caller names its packing variant
-  return ctx.shared && variant ? ctx.shared(['conv', variant, floats, weight.data, weight.shape.join(), bias?.data, scale], make) : make();
+  return ctx.shared && variant ? ctx.shared(['conv', variant, floats, undecodedBytes(weight) ? weight : weight.data, weight.shape.join(), bias && (undecodedBytes(bias) ? bias : bias.data), scale], make) : make();
 }

@@ -5,6 +5,7 @@
 // evicted plan's blocks go back to a first-fit free list (address-ordered, coalesced), so the
 // memory of many shapes is bounded by the weights plus the plans cached at once.
 import { WasmCnnError } from '../errors';
+import { undecodedBytes, type Tensor } from '../graph/ir';
 
 const PAGE = 65536;
 /** Pages of the shared-memory build's declared maximum (asconfig.json maximumMemory). */
@@ -13,6 +14,8 @@ const MAX_PAGES = 65536;
 export class Mem {
   readonly memory: WebAssembly.Memory;
   private top = 0;
+  /** The highest address ensure() was asked for. */
+  private peak = 0;
   private f32view = new Float32Array(0);
   private i32view = new Int32Array(0);
   /** Owner tracking (dynamic models): the allocation log and the free list; undefined when off. */
@@ -22,9 +25,9 @@ export class Mem {
    * shared: a SharedArrayBuffer-backed memory (threads). It must declare its maximum up front:
    * the 4 GiB of wasm32 where the engine can reserve it, else 1 GiB (e.g. 32-bit browsers).
    */
-  constructor(options: { shared?: boolean } = {}) {
+  constructor(options: { shared?: boolean; reuse?: WebAssembly.Memory } = {}) {
     if (!options.shared) {
-      this.memory = new WebAssembly.Memory({ initial: 1 });
+      this.memory = options.reuse ?? new WebAssembly.Memory({ initial: 1 });
       return;
     }
     try {
@@ -33,6 +36,14 @@ export class Mem {
       if (!(e instanceof RangeError)) throw e;
       this.memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES / 4, shared: true });
     }
+  }
+
+  /**
+   * Bytes of memory in use: everything up to the highest address ever asked for, in whole pages
+   * (the memory's size, unless it was reused from a larger model: see wasm.ts recycleMemory).
+   */
+  get inUse(): number {
+    return Math.min(this.memory.buffer.byteLength, Math.max(PAGE, align(this.peak, PAGE)));
   }
 
   /** Start bump allocation at `base` (the kernels' heap base). */
@@ -169,6 +180,7 @@ export class Mem {
    * refuses to grow, a WasmCnnError names the size wanted and the limit met.
    */
   ensure(bytes: number): void {
+    if (bytes > this.peak) this.peak = bytes;
     const have = this.memory.buffer.byteLength;
     if (bytes <= have) return;
     const pages = Math.ceil((bytes - have) / PAGE);
@@ -199,6 +211,18 @@ export class Mem {
   putF32(data: ArrayLike<number>): number {
     const p = this.alloc(data.length * 4);
     this.f32.set(data, p >>> 2);
+    return p;
+  }
+
+  /**
+   * Copy a float tensor's values in and return their address (plan time). A tensor still in its
+   * file's bytes (fileTensor) is copied from them directly, never decoded on the host.
+   */
+  putTensor(t: Tensor): number {
+    const raw = undecodedBytes(t);
+    if (!raw) return this.putF32(t.data);
+    const p = this.alloc(raw.length);
+    new Uint8Array(this.memory.buffer, p, raw.length).set(raw);
     return p;
   }
 

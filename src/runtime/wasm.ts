@@ -124,8 +124,12 @@ function isUrlString(s: string): boolean {
   return /^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s);
 }
 
-/** Reads the bytes at a path or URL; `fix` says what to do when they are not there. */
-async function readSource(src: URL | string, fix: string): Promise<Uint8Array> {
+/**
+ * Reads the bytes at a path or URL; `fix` says what to do when they are not there. With
+ * `stream`, a fetched response served as application/wasm is compiled while it downloads
+ * (WebAssembly.compileStreaming) and the module is returned instead of the bytes.
+ */
+async function readSource(src: URL | string, fix: string, stream: boolean): Promise<Uint8Array | WebAssembly.Module> {
   const url = src instanceof URL ? src : isUrlString(src) ? new URL(src) : undefined;
   const where = url ? url.href : src;
   if (!url || url.protocol === 'file:') {
@@ -148,6 +152,9 @@ async function readSource(src: URL | string, fix: string): Promise<Uint8Array> {
     throw new WasmCnnError(`cannot fetch the kernels from ${where} (${(e as Error).message}); ${fix}`);
   }
   if (!res.ok) throw new WasmCnnError(`cannot load the kernels from ${where}: HTTP ${res.status}; ${fix}`);
+  // any other type (an HTML error page, a server without the wasm type) goes the byte way, whose checks name it
+  if (stream && typeof WebAssembly.compileStreaming === 'function' && res.headers.get('content-type')?.split(';')[0].trim() === 'application/wasm')
+    return compileChecked(WebAssembly.compileStreaming(res), String(where));
   return new Uint8Array(await res.arrayBuffer());
 }
 
@@ -186,9 +193,9 @@ async function compileShared(src: BufferSource | Uint8Array, where: string): Pro
   return { module: await compileChecked(split.bytes, where), segments: split.segments };
 }
 
-async function compileChecked(bytes: Uint8Array, where: string): Promise<WebAssembly.Module> {
+async function compileChecked(bytes: Uint8Array | Promise<WebAssembly.Module>, where: string): Promise<WebAssembly.Module> {
   try {
-    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    return await (bytes instanceof Uint8Array ? WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>) : bytes);
   } catch (e) {
     throw new WasmCnnError(
       `cannot compile the kernels from ${where} (${(e as Error).message}); this engine needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4, Node 16.4 or later)`,
@@ -197,14 +204,16 @@ async function compileChecked(bytes: Uint8Array, where: string): Promise<WebAsse
 }
 
 /** A build of the package's own kernels: carried in the bundle (inline entry) or the file next to this module. */
-async function builtin<T>(build: KernelBuild, required: boolean, make: Maker<T>): Promise<T | undefined> {
+async function builtin<T>(build: KernelBuild, required: boolean, make: Maker<T>, stream: boolean): Promise<T | undefined> {
   if (platform.embeddedKernels) {
     const bytes = await platform.embeddedKernels(build);
     if (bytes) return make(bytes, `the ${build}.wasm carried in the bundle`);
     if (!required) return undefined;
   }
   const url = defaultUrl(build);
-  return make(await readSource(url, defaultFix(build)), url.href);
+  // the one-thread builds compile while they download; the shared ones need their bytes (segments.ts)
+  const got = await readSource(url, defaultFix(build), stream);
+  return got instanceof WebAssembly.Module ? (got as T) : make(got, url.href);
 }
 
 /** Compiles a build's bytes (compileBytes, or compileShared for the shared-memory builds). */
@@ -215,12 +224,13 @@ async function compile<T>(src: WasmFile | undefined, simd: SimdLevel, shared: bo
   if (src !== undefined) {
     const where = src instanceof URL || typeof src === 'string' ? String(src) : 'init({ wasm })';
     const fix = 'check the location given to init({ wasm }) (and wasmThreads)';
-    return make(src instanceof URL || typeof src === 'string' ? await readSource(src, fix) : src, where);
+    const got = src instanceof URL || typeof src === 'string' ? await readSource(src, fix, !shared) : src;
+    return got instanceof WebAssembly.Module ? (got as T) : make(got, where);
   }
   if (simd !== 'baseline') {
     if (relaxedSimdSupported()) {
       try {
-        const m = await builtin(shared ? 'wasmcnn-relaxed-mt' : 'wasmcnn-relaxed', simd === 'relaxed', make);
+        const m = await builtin(shared ? 'wasmcnn-relaxed-mt' : 'wasmcnn-relaxed', simd === 'relaxed', make, !shared);
         if (m) return m;
       } catch (e) {
         if (simd === 'relaxed') throw e;
@@ -231,7 +241,7 @@ async function compile<T>(src: WasmFile | undefined, simd: SimdLevel, shared: bo
       );
     }
   }
-  return (await builtin(shared ? 'wasmcnn-mt' : 'wasmcnn', true, make))!;
+  return (await builtin(shared ? 'wasmcnn-mt' : 'wasmcnn', true, make, !shared))!;
 }
 
 function track<T>(p: Promise<T>, clear: () => void): Promise<T> {
@@ -325,13 +335,49 @@ function imports(memory: WebAssembly.Memory): WebAssembly.Imports {
   };
 }
 
-/** A fresh memory with kernel instances on it (one per model; on every thread when threaded). */
-export async function instantiate(options: { threaded?: boolean } = {}): Promise<ModelRuntime> {
+/**
+ * The memory of the last one-thread model disposed, kept a short while for the next model
+ * (a reload, a switch between models): its pages are already mapped, and the first write to a
+ * fresh page costs a page fault (milliseconds per megabyte on some machines, often more than
+ * the copy itself). Dropped after SPARE_MS, or when a model that is much smaller takes none.
+ */
+let spare: { memory: WebAssembly.Memory; timer: ReturnType<typeof setTimeout> } | undefined;
+const SPARE_MS = 10_000;
+
+/** Hands a disposed one-thread model's memory back for reuse (see `spare`); nothing may use it after. */
+export function recycleMemory(mem: Mem): void {
+  if (mem.memory.buffer instanceof ArrayBuffer === false) return; // shared (threads): workers hold it
+  dropSpare();
+  const timer = setTimeout(dropSpare, SPARE_MS);
+  (timer as { unref?: () => void }).unref?.(); // never keeps a Node process alive
+  spare = { memory: mem.memory, timer };
+}
+
+function dropSpare(): void {
+  if (spare) clearTimeout(spare.timer);
+  spare = undefined;
+}
+
+/** The spare memory, zeroed as a fresh one, when it is not far larger than `bytes` (else undefined). */
+function takeSpare(bytes: number): WebAssembly.Memory | undefined {
+  const s = spare;
+  if (!s || s.memory.buffer.byteLength > 2 * bytes + (64 << 20)) return undefined;
+  dropSpare();
+  new Uint8Array(s.memory.buffer).fill(0);
+  return s.memory;
+}
+
+/**
+ * A memory with kernel instances on it (one per model; on every thread when threaded): fresh,
+ * or the spare one of a model disposed just before when `expectBytes` (what the caller will
+ * allocate, roughly) says it fits.
+ */
+export async function instantiate(options: { threaded?: boolean; expectBytes?: number } = {}): Promise<ModelRuntime> {
   if (!compiled) await init();
   // threaded: false gives a one-thread instance even when init({ threads }) started a pool
   const p = options.threaded === false ? undefined : pool;
   if (!p) {
-    const mem = new Mem();
+    const mem = new Mem({ reuse: options.expectBytes ? takeSpare(options.expectBytes) : undefined });
     const instance = await WebAssembly.instantiate(await compiled!, imports(mem.memory));
     return { mem, k: instance.exports as unknown as Kernels, id: 0 };
   }

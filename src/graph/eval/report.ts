@@ -2,7 +2,7 @@
 // the summary() table, profile()'s medians, and which initializers make up its state_dict. They ride in the
 // host evaluator's chunk, which every model loads when it is compiled (model.ts reaches them
 // through evaluatorModule()), so the code a page loads up front stays small.
-import { shapeStr } from '../../lazy/kit';
+import { numel, shapeStr } from '../../lazy/kit';
 import type { Graph, Node, Tensor } from '../ir';
 import type { Mem } from '../../runtime/memory';
 
@@ -50,7 +50,7 @@ export function layerRows(g: Graph, notParams: Record<string, number[]>, macs: (
       const t = i && !skip.includes(j) && !g.constants?.has(i) ? g.initializers.get(i) : undefined;
       if (t && !counted.has(i)) {
         counted.add(i);
-        params += t.data.length;
+        params += numel(t.shape);
       }
     });
     let m = 0;

@@ -1,0 +1,97 @@
+// Load path (issue 18, item 1): float32 weights go from the ONNX file's bytes into wasm memory
+// once, undecoded on the host, at any byte alignment of their raw_data; a NaN or an infinity in
+// such a weight is still refused by name; a disposed model's memory serves the next model with
+// the same results as fresh memory.
+import { describe, expect, it } from 'vitest';
+import { modelBuilder } from '../models/index';
+import { loadOnnx, WeightsError, type Model } from '../src/index';
+import { undecodedBytes } from '../src/graph/ir';
+import { exportOnnx } from '../src/onnx/export';
+import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
+
+async function zoo(name: string, opts: Record<string, unknown>): Promise<Model> {
+  const b = modelBuilder(name, opts);
+  return b.build(syntheticWeights(b.weightShapes()));
+}
+
+/** The same bytes starting `shift` bytes into a fresh buffer: every raw_data moves by `shift`. */
+function shifted(bytes: Uint8Array, shift: number): Uint8Array {
+  const buf = new Uint8Array(bytes.length + shift);
+  buf.set(bytes, shift);
+  return buf.subarray(shift);
+}
+
+describe('loading weights from the file bytes', () => {
+  it('at every alignment of raw_data, loadOnnx runs the exported model bit for bit and leaves conv weights undecoded', async () => {
+    const m = await zoo('mobilenet_v2', { widthMultiplier: 0.35, inputSize: 48, numClasses: 7 });
+    const x = syntheticInput(m.inputShapes[m.inputNames[0]]);
+    const want = (await m.run({ [m.inputNames[0]]: x }))[m.outputNames[0]].data;
+    const bytes = exportOnnx(m);
+    m.dispose();
+    for (let shift = 0; shift < 4; shift++) {
+      const loaded = await loadOnnx(shifted(bytes, shift));
+      const got = (await loaded.run({ [loaded.inputNames[0]]: x }))[loaded.outputNames[0]].data;
+      expect(Array.from(got)).toEqual(Array.from(want));
+      // the packers copied the weights from the file: no conv weight was decoded into a JS array
+      const convWeights = loaded.sourceGraph.nodes.filter((n) => n.op === 'Conv').map((n) => n.inputs[1]);
+      expect(convWeights.length).toBeGreaterThan(10);
+      const decoded = convWeights.filter((w) => !undecodedBytes(loaded.sourceGraph.initializers.get(w)!));
+      expect(decoded).toEqual([]);
+      // reading one decodes it to the same values the file holds
+      const t = loaded.sourceGraph.initializers.get(convWeights[3])!;
+      const raw = undecodedBytes(t)!;
+      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      const fromFile = Float32Array.from({ length: raw.length / 4 }, (_, i) => view.getFloat32(i * 4, true));
+      expect(Array.from(t.data)).toEqual(Array.from(fromFile));
+      expect(undecodedBytes(t)).toBeUndefined();
+      loaded.dispose();
+    }
+  });
+
+  it('a NaN or an infinity in an undecoded weight is a WeightsError naming it, at every alignment', async () => {
+    const m = await zoo('lenet5', {});
+    const name = 'features.3.weight';
+    const w = m.stateDict().get(name)!;
+    const bytes = exportOnnx(m);
+    m.dispose();
+    // find the weight's raw_data in the file by its first 16 bytes
+    const head = new Uint8Array(w.data.buffer, w.data.byteOffset, 16);
+    let at = -1;
+    for (let i = 0; i + 16 <= bytes.length && at < 0; i++) if (head.every((b, j) => bytes[i + j] === b)) at = i;
+    expect(at).toBeGreaterThan(0);
+    for (const [bad, label] of [[NaN, 'NaN'], [-Infinity, '-Infinity']] as const) {
+      const edited = bytes.slice();
+      new DataView(edited.buffer).setFloat32(at + 4 * 37, bad, true);
+      for (let shift = 0; shift < 4; shift++) {
+        const err = await loadOnnx(shifted(edited, shift)).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WeightsError);
+        expect((err as Error).message).toContain(`weight '${name}'`);
+        expect((err as Error).message).toContain(`${label} at index 37`);
+      }
+    }
+  });
+});
+
+describe('memory of a disposed model', () => {
+  it('the next model loaded on it computes what it computes on fresh memory, and reports the memory it uses', async () => {
+    const small = await zoo('mobilenet_v2', { widthMultiplier: 0.35, inputSize: 40, numClasses: 5 });
+    const bytes = exportOnnx(small);
+    const x = syntheticInput(small.inputShapes[small.inputNames[0]]);
+    small.dispose();
+    const fresh = await loadOnnx(bytes);
+    const want = (await fresh.run({ [fresh.inputNames[0]]: x }))[fresh.outputNames[0]].data;
+    const wantBytes = fresh.memoryBytes;
+    // a larger model fills its memory with other weights and activations, then is disposed
+    const big = await zoo('resnet18', { inputSize: 64, numClasses: 11 });
+    const y = syntheticInput(big.inputShapes[big.inputNames[0]], 'other');
+    await big.run({ [big.inputNames[0]]: y });
+    expect(big.memoryBytes).toBeGreaterThan(wantBytes);
+    fresh.dispose();
+    big.dispose(); // the last disposed: its memory is the one kept for the next model
+    const again = await loadOnnx(bytes);
+    const got = (await again.run({ [again.inputNames[0]]: x }))[again.outputNames[0]].data;
+    expect(Array.from(got)).toEqual(Array.from(want));
+    expect(again.memoryBytes).toBe(wantBytes);
+    again.dispose();
+  });
+});
