@@ -5,12 +5,16 @@
 // Rounds are interleaved (the contenders' order rotates every round), warm-up rounds excluded,
 // median reported; each peer's output is compared once with wasmcnn's.
 import { fileURLToPath } from 'node:url';
+import { writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { init, createModel, modelBuilder, exportOnnx, loadOnnx, syntheticWeights } from '../dist/node.js';
 import { median, now, randomFloats } from './wasm.js';
+import { coldStart } from './cold.js';
 
 /** Zoo models of the default run, with the options each is built with. */
 export const DEFAULT_MODELS = [
@@ -250,6 +254,14 @@ export async function benchModel(name, { runs = 10, warmup = 2, relaxed = false,
   }
   void lastNode;
   const ttfr = await timeToFirstResult(bytes, feeds, x);
+  // a first visit: each contender in a new process (bench/cold.js)
+  const file = join(tmpdir(), `wasmcnn-bench-${name}-${process.pid}.onnx`);
+  writeFileSync(file, bytes);
+  try {
+    ttfr.cold = coldStart(file);
+  } finally {
+    rmSync(file, { force: true });
+  }
   for (const c of contenders) c.dispose?.();
   tfjs?.dispose();
   await sNode.release();

@@ -72,7 +72,7 @@ export const gemm: OpDef = {
         throw new UnsupportedOpError('Gemm', n.name, `a non-constant C ${shapeStr(cs)} with beta=${beta}`);
       }
     }
-    const packed = packGemm(ctx, B.data, N, K, bias, !tb, alpha);
+    const packed = packGemm(ctx, B, N, K, bias, !tb, alpha);
     const y = ctx.ptr(n.outputs[0]);
     const { act, p0, p1 } = fusedAct(n);
     if (ta) {

@@ -2,8 +2,8 @@
 // with Gemm: a constant 2-D right operand is packed once into GEMM panels (bias first) and the
 // whole left operand runs as one GEMM with a fused epilogue (bias input 2, residual input 3).
 import { ShapeError } from '../errors';
-import type { Node } from '../graph/ir';
-import { numel, shapeStr } from '../graph/ir';
+import type { Node, Tensor } from '../graph/ir';
+import { numel, shapeStr, undecodedBytes } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx, Step } from './types';
 import { broadcast, input } from './util';
 import { fusedAct } from './window';
@@ -12,27 +12,40 @@ import { fusedAct } from './window';
  * Pack a weight plus optional bias [N] into GEMM panels; returns the panel address. The weight
  * is [N][K] (PyTorch Linear) or, with `kn`, [K][N] (ONNX MatMul's B). Packing goes through a
  * small staging area in chunks of output columns (panels are independent), so even a 400 MB
- * fully connected layer never needs a second full-size copy in JS or in wasm memory.
+ * fully connected layer never needs a second full-size copy in JS or in wasm memory. The
+ * chunks are copied from the weight's bytes (its file's, when it was never decoded), and a
+ * [K][N] chunk is transposed in the wasm.
  */
-export function packGemm(ctx: PlanCtx, w: Float32Array, N: number, K: number, bias?: Float32Array, kn = false, scale = 1): number {
-  return ctx.shared ? ctx.shared(['gemm', w, bias, N, K, kn, scale], make) : make();
+export function packGemm(ctx: PlanCtx, w: Tensor, N: number, K: number, bias?: Float32Array, kn = false, scale = 1): number {
+  return ctx.shared ? ctx.shared(['gemm', undecodedBytes(w) ? w : w.data, bias, N, K, kn, scale], make) : make();
   function make(): number {
     const { k, mem } = ctx;
     const packed = mem.alloc(k.gemm_packed_size(N, K) * 4);
     const panel = k.gemm_packed_size(8, K);
     const mark = mem.mark();
     const bp = bias ? mem.putF32(bias) : 0;
+    const bytes = undecodedBytes(w) ?? new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength);
     // 64 Ki floats (256 KiB) of staging: it sits above the packed weights until reset, and a
     // model's last layer (the classifier) would otherwise keep megabytes of dead memory at the top
     const chunk = Math.max(8, Math.floor((1 << 16) / K / 8) * 8);
     const stage = mem.alloc(Math.min(chunk, N) * K * 4);
+    // [K][N]: a chunk's columns gathered row by row as [K][rows], then transposed to [rows][K]
+    const gather = kn ? mem.alloc(Math.min(chunk, N) * K * 4) : 0;
+    const dims = kn ? mem.putI32([0, K, K, 1, 1, 0]) : 0;
     for (let c0 = 0; c0 < N; c0 += chunk) {
       const rows = Math.min(chunk, N - c0);
-      const f = mem.f32;
-      const s = stage >>> 2;
-      if (!kn) f.set(w.subarray(c0 * K, (c0 + rows) * K), s);
-      else for (let r = 0; r < rows; r++) for (let j = 0; j < K; j++) f[s + r * K + j] = w[j * N + c0 + r];
-      if (scale !== 1) for (let i = s, e = s + rows * K; i < e; i++) f[i] *= scale;
+      const u8 = new Uint8Array(mem.memory.buffer);
+      if (!kn) u8.set(bytes.subarray(c0 * K * 4, (c0 + rows) * K * 4), stage);
+      else {
+        for (let j = 0; j < K; j++) u8.set(bytes.subarray((j * N + c0) * 4, (j * N + c0 + rows) * 4), gather + j * rows * 4);
+        // shape [rows, K]; destination strides [K, 1]; source strides [1, rows]
+        mem.i32.set([rows, K, K, 1, 1, rows], dims >>> 2);
+        k.copy_nd_f32(stage, gather, 2, dims, dims + 8, dims + 16);
+      }
+      if (scale !== 1) {
+        const f = mem.f32;
+        for (let i = stage >>> 2, e = i + rows * K; i < e; i++) f[i] *= scale;
+      }
       k.gemm_pack(stage, rows, K, K, bp ? bp + c0 * 4 : 0, packed + (c0 / 8) * panel * 4);
     }
     mem.reset(mark);
@@ -80,7 +93,7 @@ export const matmul: OpDef = {
       const rows = numel(s.a) / s.K;
       const biasName = input(n, 2);
       const bias = biasName ? ctx.weight(biasName).data : undefined;
-      const packed = packGemm(ctx, B.data, s.N, s.K, bias, true);
+      const packed = packGemm(ctx, B, s.N, s.K, bias, true);
       const res = input(n, 3);
       const r = res ? ctx.ptr(res) : 0;
       const { act, p0, p1 } = fusedAct(n);

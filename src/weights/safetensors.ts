@@ -18,7 +18,7 @@
 // rejected with a FormatError naming the tensor.
 
 import { FormatError, ShapeError, ValueError } from '../errors';
-import type { Tensor } from '../graph/ir';
+import { fileTensor, type Tensor } from '../graph/ir';
 import { readSource } from '../io/read';
 import type { ByteSource, ReadOptions } from '../io/source';
 
@@ -304,6 +304,11 @@ export function parseSafetensors(bytes: Uint8Array | ArrayBuffer): Map<string, T
   const out = new Map<string, Tensor>();
   for (const e of entries) {
     const count = (e.end - e.begin) / DTYPE_SIZE[e.dtype];
+    // float32 stays in the file's bytes until read: a model's packers copy it straight into wasm memory
+    if (e.dtype === 'F32' && HOST_LITTLE_ENDIAN) {
+      out.set(e.name, fileTensor(u8.subarray(dataStart + e.begin, dataStart + e.end), e.shape));
+      continue;
+    }
     const tv = new DataView(u8.buffer, u8.byteOffset + dataStart + e.begin, e.end - e.begin);
     out.set(e.name, { data: decode(e.name, tv, e.dtype, count), shape: e.shape });
   }
