@@ -111,20 +111,34 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
  * row of A is K / segK runs of segK floats, segSkip bytes between the end of one and the next.
  */
 @inline function tile16(
-  ROWS: i32, PACKED: bool, SEG: bool, K: i32, segK: i32, segSkip: usize, a: usize, lda: usize, b: usize, pst: usize, bstep: usize,
+  ROWS: i32, PACKED: bool, SEG: bool, ACC: bool, K: i32, segK: i32, segSkip: usize, a: usize, lda: usize, b: usize, pst: usize, bstep: usize,
   c: usize, ldc: usize, r: usize, ldr: usize, nr2: i32, act: i32, lo: v128, hi: v128,
 ): void {
   let q = b + pst;
   let c00: v128, c01: v128, c02: v128, c03: v128;
-  if (PACKED) {
-    c00 = v128.load(b); c01 = v128.load(b, 16);
-    c02 = v128.load(q); c03 = v128.load(q, 16);
-    b += NR << 2;
-    q += NR << 2;
+  let c10: v128, c11: v128, c12: v128, c13: v128;
+  if (ACC) {
+    // a later k chunk (chunkedGemm): each row resumes from the partial sums stored in C
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c02 = loadLanes(c + (NR << 2), min(nr2, 4)); c03 = nr2 > 4 ? loadLanes(c + (NR << 2) + 16, nr2 - 4) : c02;
+    if (ROWS > 1) {
+      const d = c + ldc;
+      c10 = v128.load(d); c11 = v128.load(d, 16);
+      c12 = loadLanes(d + (NR << 2), min(nr2, 4)); c13 = nr2 > 4 ? loadLanes(d + (NR << 2) + 16, nr2 - 4) : c12;
+    } else {
+      c10 = c00; c11 = c01; c12 = c02; c13 = c03;
+    }
   } else {
-    c00 = f32x4.splat(0); c01 = c00; c02 = c00; c03 = c00;
+    if (PACKED) {
+      c00 = v128.load(b); c01 = v128.load(b, 16);
+      c02 = v128.load(q); c03 = v128.load(q, 16);
+      b += NR << 2;
+      q += NR << 2;
+    } else {
+      c00 = f32x4.splat(0); c01 = c00; c02 = c00; c03 = c00;
+    }
+    c10 = c00; c11 = c01; c12 = c02; c13 = c03;
   }
-  let c10 = c00, c11 = c01, c12 = c02, c13 = c03;
   let a0 = a, a1 = a + lda;
   // SEG: one pass of the k loop per run of A (a do-while, so without SEG there is no outer loop)
   let segs = SEG ? K / segK : 1;
@@ -158,17 +172,25 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
  * SEG as for tile16.
  */
 @inline function tile8(
-  ROWS: i32, PACKED: bool, SEG: bool, K: i32, segK: i32, segSkip: usize, a: usize, lda: usize, b: usize, bstep: usize,
+  ROWS: i32, PACKED: bool, SEG: bool, ACC: bool, K: i32, segK: i32, segSkip: usize, a: usize, lda: usize, b: usize, bstep: usize,
   c: usize, ldc: usize, r: usize, ldr: usize, nr: i32, act: i32, lo: v128, hi: v128,
 ): void {
   let c00: v128, c01: v128;
-  if (PACKED) {
+  if (ACC) {
+    c00 = loadLanes(c, min(nr, 4)); c01 = nr > 4 ? loadLanes(c + 16, nr - 4) : c00;
+  } else if (PACKED) {
     c00 = v128.load(b); c01 = v128.load(b, 16);
     b += NR << 2;
   } else {
     c00 = f32x4.splat(0); c01 = c00;
   }
   let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+  if (ACC) {
+    // a later k chunk: every row resumes from its own partial sums in C
+    if (ROWS > 1) { c10 = loadLanes(c + ldc, min(nr, 4)); c11 = nr > 4 ? loadLanes(c + ldc + 16, nr - 4) : c10; }
+    if (ROWS > 2) { c20 = loadLanes(c + 2 * ldc, min(nr, 4)); c21 = nr > 4 ? loadLanes(c + 2 * ldc + 16, nr - 4) : c20; }
+    if (ROWS > 3) { c30 = loadLanes(c + 3 * ldc, min(nr, 4)); c31 = nr > 4 ? loadLanes(c + 3 * ldc + 16, nr - 4) : c30; }
+  }
   let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
   let segs = SEG ? K / segK : 1;
   const inner = SEG ? segK : K;
@@ -198,12 +220,13 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
  * panels of B, bstep between its rows.
  */
 @inline function gemmDriver(
-  PACKED: bool, SEG: bool, K: i32, segK: i32, segSkip: usize, M: i32, N: i32, panels: i32, a: usize, lda: usize, b: usize, bstep: usize,
+  PACKED: bool, SEG: bool, ACC: bool, K: i32, segK: i32, segSkip: usize, M: i32, N: i32, panels: i32, a: usize, lda: usize, b: usize, bstep: usize,
   panelStep: usize, c: usize, ldc: usize, r: usize, ldr: usize, act: i32, lo: v128, hi: v128,
   post: i32, p0: f32, p1: f32,
 ): void {
   const ldcFloats = <i32>(ldc >> 2);
-  const blockBytes = PACKED ? <i32>panelStep : K * (NR << 2);
+  // the bytes of one panel a strip reads: the whole panel, or (a k chunk) K rows of it
+  const blockBytes = PACKED && <usize>K * (NR << 2) + (NR << 2) == panelStep ? <i32>panelStep : K * (NR << 2);
   const panelsPerBlock = max(2, L2_BLOCK_BYTES / max(1, blockBytes)) & ~1;
   for (let pb = 0; pb < panels; pb += panelsPerBlock) {
     const pe = min(panels, pb + panelsPerBlock);
@@ -220,11 +243,11 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
         let i = 0;
         for (; i + 2 <= rows; i += 2) {
           const rr = rm != 0 ? rm + <usize>i * ldr + col : 0;
-          tile16(2, PACKED, SEG, K, segK, segSkip, am + <usize>i * lda, lda, bp, panelStep, bstep, cm + <usize>i * ldc + col, ldc, rr, ldr, nr2, act, lo, hi);
+          tile16(2, PACKED, SEG, ACC, K, segK, segSkip, am + <usize>i * lda, lda, bp, panelStep, bstep, cm + <usize>i * ldc + col, ldc, rr, ldr, nr2, act, lo, hi);
         }
         if (i < rows) {
           const rr = rm != 0 ? rm + <usize>i * ldr + col : 0;
-          tile16(1, PACKED, SEG, K, segK, segSkip, am + <usize>i * lda, lda, bp, panelStep, bstep, cm + <usize>i * ldc + col, ldc, rr, ldr, nr2, act, lo, hi);
+          tile16(1, PACKED, SEG, ACC, K, segK, segSkip, am + <usize>i * lda, lda, bp, panelStep, bstep, cm + <usize>i * ldc + col, ldc, rr, ldr, nr2, act, lo, hi);
         }
       }
       if (pairEnd < pe) {
@@ -232,10 +255,10 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
         const bp = b + <usize>pairEnd * panelStep;
         const col = <usize>(pairEnd * NR) << 2;
         const cp = cm + col, rp = rm != 0 ? rm + col : 0;
-        if (rows == 4) tile8(4, PACKED, SEG, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
-        else if (rows == 3) tile8(3, PACKED, SEG, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
-        else if (rows == 2) tile8(2, PACKED, SEG, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
-        else tile8(1, PACKED, SEG, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
+        if (rows == 4) tile8(4, PACKED, SEG, ACC, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
+        else if (rows == 3) tile8(3, PACKED, SEG, ACC, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
+        else if (rows == 2) tile8(2, PACKED, SEG, ACC, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
+        else tile8(1, PACKED, SEG, ACC, K, segK, segSkip, am, lda, bp, bstep, cp, ldc, rp, ldr, nr, act, lo, hi);
       }
       if (post != ACT_NONE) {
         const cs = cm + (<usize>(pb * NR) << 2);
@@ -256,7 +279,49 @@ export function gemm(
   M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
   res: usize, ldr: i32, act: i32, p0: f32, p1: f32,
 ): void {
-  packedGemm(false, K, 0, 0, M, N, a, lda, packed, c, ldc, res, ldr, act, p0, p1);
+  if (K > 2 * KC && M > 2 * MR && res == 0) chunkedGemm(M, N, K, a, lda, packed, c, ldc, act, p0, p1);
+  else packedGemm(false, K, 0, 0, M, N, a, lda, packed, c, ldc, res, ldr, act, p0, p1);
+}
+
+/** Depth of one k chunk of chunkedGemm: a panel pair's chunk is 128 KiB, two pairs fill the L2 block. */
+const KC: i32 = 2048;
+
+/**
+ * gemm() for a weight too deep for a panel pair to stay in L2 while the strips of A sweep it
+ * (a detector's box head: K = 256·7·7 = 12544, one pair 800 KiB): k runs in chunks of KC; the
+ * first chunk starts from the bias as usual, each later one resumes every row from the partial
+ * sums it stored in C (tile ACC mode), and only the last applies the activation. The sums
+ * still run in k order from the bias through f32 accumulators, so the bits equal gemm()'s in
+ * one pass. Not used with a residual (C may be the residual's buffer).
+ */
+function chunkedGemm(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32, act: i32, p0: f32, p1: f32,
+): void {
+  const inRegisters = act <= ACT_CLAMP;
+  const lo = f32x4.splat(act == ACT_RELU ? 0 : p0);
+  const hi = f32x4.splat(act == ACT_RELU ? Infinity : p1);
+  const none = f32x4.splat(0);
+  const panels = (N + NR - 1) / NR;
+  const panelStep = <usize>panelFloats(K) << 2;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const last = k0 + kc == K;
+    const ra = last && inRegisters ? act : ACT_NONE;
+    const post = last && !inRegisters ? act : ACT_NONE;
+    const ak = a + (<usize>k0 << 2);
+    if (k0 == 0) {
+      gemmDriver(
+        true, false, false, kc, 0, 0, M, N, panels, ak, <usize>lda << 2, packed, <usize>(NR << 2), panelStep,
+        c, <usize>ldc << 2, 0, 0, ra, last ? lo : none, last ? hi : none, post, p0, p1,
+      );
+    } else {
+      // B rows k0.. of every panel: past the panel's 8 bias floats and k0 rows of 8
+      gemmDriver(
+        true, false, true, kc, 0, 0, M, N, panels, ak, <usize>lda << 2, packed + ((<usize>(NR + k0 * NR)) << 2), <usize>(NR << 2), panelStep,
+        c, <usize>ldc << 2, 0, 0, ra, lo, hi, post, p0, p1,
+      );
+    }
+  }
 }
 
 /**
@@ -283,7 +348,7 @@ export function gemm_segmented(
   const hi = f32x4.splat(act == ACT_RELU ? Infinity : p1);
   const panels = (N + NR - 1) / NR;
   gemmDriver(
-    true, SEG, K, segK, segSkip, M, N, panels, a, <usize>lda << 2, packed, <usize>(NR << 2), <usize>panelFloats(K) << 2,
+    true, SEG, false, K, segK, segSkip, M, N, panels, a, <usize>lda << 2, packed, <usize>(NR << 2), <usize>panelFloats(K) << 2,
     c, <usize>ldc << 2, res, <usize>ldr << 2, inRegisters ? act : ACT_NONE, lo, hi,
     inRegisters ? ACT_NONE : act, p0, p1,
   );
@@ -339,7 +404,7 @@ export function matmul_f32(
   const zero = f32x4.splat(0);
   const fullPanels = N / NR;
   gemmDriver(
-    false, false, K, 0, 0, M, N, fullPanels, a, <usize>lda << 2, b, <usize>ldb << 2, <usize>(NR << 2),
+    false, false, false, K, 0, 0, M, N, fullPanels, a, <usize>lda << 2, b, <usize>ldb << 2, <usize>(NR << 2),
     c, <usize>ldc << 2, 0, 0, ACT_NONE, zero, zero, ACT_NONE, 0, 0,
   );
   for (let n = fullPanels * NR; n < N; n++) {
@@ -379,7 +444,7 @@ export function gemm_peak_probe(iters: i32): f32 {
   for (let i = 0; i < 4 * NR; i++) store<f32>(probeB + (<usize>i << 2), <f32>(i % 7 + 1) * 1e-3);
   const zero = f32x4.splat(0);
   for (let i = 0; i < iters; i++) {
-    tile16(2, true, false, PROBE_K, 0, 0, probeA, PROBE_K << 2, probeB, 2 * NR << 2, 0, probeC, 2 * NR << 2, 0, 0, NR, ACT_NONE, zero, zero);
+    tile16(2, true, false, false, PROBE_K, 0, 0, probeA, PROBE_K << 2, probeB, 2 * NR << 2, 0, probeC, 2 * NR << 2, 0, 0, NR, ACT_NONE, zero, zero);
   }
   let s: f32 = 0;
   for (let i = 0; i < 4 * NR; i++) s += load<f32>(probeC + (<usize>i << 2));

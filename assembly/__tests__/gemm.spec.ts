@@ -89,6 +89,24 @@ describe('gemm_pack', () => {
   });
 });
 
+/**
+ * A deep weight (K > 2·2048, more than 8 rows, no residual) runs in k chunks (chunkedGemm); the
+ * same call with an all-zero residual runs in one pass. Returns the floats whose bits differ.
+ */
+function chunkedSameBits(M: i32, N: i32, K: i32, act: i32): i32 {
+  resetArena();
+  const a = floats(M * K), w = floats(N * K), bias = floats(N), zeros = floats(M * N);
+  const packed = floats(gemm_packed_size(N, K));
+  const chunked = floats(M * N), whole = floats(M * N);
+  fillRandom(a, M * K);
+  fillRandom(w, N * K);
+  fillRandom(bias, N);
+  gemm_pack(w, N, K, K, bias, packed);
+  gemm_f32(M, N, K, a, K, packed, chunked, N, 0, 0, act, -0.25, 0.5, 0, 1);
+  gemm_f32(M, N, K, a, K, packed, whole, N, zeros, N, act, -0.25, 0.5, 0, 1);
+  return countBitDiffs(chunked, whole, M * N);
+}
+
 describe('gemm_f32', () => {
   it('matches the reference on every size mix (remainders in M, N, K)', () => {
     let idx = 0;
@@ -127,6 +145,13 @@ describe('gemm_f32', () => {
   it('accepts the residual in place (res == c)', () => {
     expect<i32>(gemmCase(13, 17, 33, true, ACT_RELU, true)).toBe(0);
     expect<i32>(gemmCase(12, 16, 8, true, ACT_NONE, true)).toBe(0);
+  });
+  it('runs a deep weight (K > 4096) in k chunks: the reference within tolerance, one pass bit for bit, splits equal', () => {
+    expect<i32>(gemmCase(11, 21, 4133, false, ACT_CLAMP)).toBe(0);
+    expect<i32>(gemmCase(13, 19, 6151, false, ACT_SILU)).toBe(0);
+    expect<i32>(chunkedSameBits(11, 21, 4133, ACT_RELU)).toBe(0);
+    expect<i32>(chunkedSameBits(17, 35, 8200, ACT_SILU)).toBe(0);
+    expect<i32>(chunkedSameBits(9, 8, 4097, ACT_NONE)).toBe(0);
   });
   it('handles larger blocks (several panels, K unroll and remainder)', () => {
     expect<i32>(gemmCase(70, 67, 130, true, ACT_CLAMP)).toBe(0);

@@ -79,6 +79,9 @@ try {
   else {
     check(result.ok, `page loaded the wasm and ran both models${result.ok ? '' : `: ${result.error}`}`);
     if (result.ok) {
+      // the default build, then init({ simd: 'baseline' }): two one-thread builds, each compiled once while downloading
+      const c = result.compiles;
+      check(c.streaming === 2 && c.bytes === 0, `one-thread kernels compiled with WebAssembly.compileStreaming (${c.streaming} streaming, ${c.bytes} from bytes)`);
       const { createModel, loadOnnx } = await import('../../dist/node.js');
       const input = new Float32Array(32 * 32).map((_, i) => ((i * 37) % 101) / 100);
       const lenet = await createModel('lenet5');
