@@ -4,7 +4,7 @@
 import { WeightsError, ShapeError } from './errors';
 import { makeInferCtx } from './graph/infer';
 import type { AttrValue, Graph, Tensor } from './graph/ir';
-import { emptyGraph, numel, shapeStr } from './graph/ir';
+import { emptyGraph, numel, reshapedTensor, shapeStr, valueCount } from './graph/ir';
 import { compileGraph, type CompileOptions, type Model } from './model';
 import { opDef } from './ops';
 import { loadSafetensors } from './weights/safetensors';
@@ -364,7 +364,7 @@ export class GraphBuilder {
     for (const [name, shape] of this.declared) {
       const t = map.get(name);
       if (!t) missing.push(name);
-      else if (numel(t.shape) !== numel(shape) || t.data.length !== numel(shape) || (t.shape.join() !== shape.join() && !(t.shape.length === 0 && numel(shape) === 1)))
+      else if (numel(t.shape) !== numel(shape) || valueCount(t) !== numel(shape) || (t.shape.join() !== shape.join() && !(t.shape.length === 0 && numel(shape) === 1)))
         wrong.push(`${name}: expected ${shapeStr(shape)}, got ${shapeStr(t.shape)}`);
     }
     const extra = [...map.keys()].filter((k) => !this.declared.has(k) && !this.ignored.some((r) => r.test(k)));
@@ -386,7 +386,7 @@ export class GraphBuilder {
     };
     for (const name of this.declared.keys()) {
       const t = map.get(name)!;
-      g.initializers.set(name, { data: t.data, shape: this.declared.get(name)! });
+      g.initializers.set(name, reshapedTensor(t, this.declared.get(name)!));
     }
     for (const d of this.derivedWeights) {
       const data = d.fn(d.from.map((f) => g.initializers.get(f)!));

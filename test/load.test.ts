@@ -4,7 +4,7 @@
 // the same results as fresh memory.
 import { describe, expect, it } from 'vitest';
 import { modelBuilder } from '../models/index';
-import { loadOnnx, WeightsError, type Model } from '../src/index';
+import { createModel, loadOnnx, saveSafetensors, WeightsError, type Model } from '../src/index';
 import { undecodedBytes } from '../src/graph/ir';
 import { exportOnnx } from '../src/onnx/export';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
@@ -69,6 +69,26 @@ describe('loading weights from the file bytes', () => {
         expect((err as Error).message).toContain(`${label} at index 37`);
       }
     }
+  });
+});
+
+describe('loading safetensors weights', () => {
+  it('createModel from safetensors bytes packs the weights from the file and runs as the same weights given as arrays', async () => {
+    const opts = { widthMultiplier: 0.5, inputSize: 40, numClasses: 6 };
+    const weights = syntheticWeights(modelBuilder('mobilenet_v2', opts).weightShapes());
+    const plain = await createModel('mobilenet_v2', { ...opts, weights });
+    const fromFile = await createModel('mobilenet_v2', { ...opts, weights: saveSafetensors(weights) });
+    const x = syntheticInput(plain.inputShapes[plain.inputNames[0]]);
+    const want = (await plain.run({ [plain.inputNames[0]]: x }))[plain.outputNames[0]].data;
+    const got = (await fromFile.run({ [fromFile.inputNames[0]]: x }))[fromFile.outputNames[0]].data;
+    expect(Array.from(got)).toEqual(Array.from(want));
+    const convWeights = fromFile.sourceGraph.nodes.filter((n) => n.op === 'Conv').map((n) => n.inputs[1]);
+    expect(convWeights.filter((w) => !undecodedBytes(fromFile.sourceGraph.initializers.get(w)!))).toEqual([]);
+    // the state dict still reads back every value
+    const sd = fromFile.stateDict();
+    for (const [k, t] of weights) expect(Array.from(sd.get(k)!.data)).toEqual(Array.from(t.data));
+    plain.dispose();
+    fromFile.dispose();
   });
 });
 

@@ -138,6 +138,18 @@ export function fileTensor(bytes: Uint8Array, shape: number[]): Tensor {
   return t;
 }
 
+/** A tensor of `t`'s values under another shape (a fileTensor's values still undecoded). */
+export function reshapedTensor(t: Tensor, shape: number[]): Tensor {
+  const raw = fileBytes.get(t);
+  return raw ? fileTensor(raw, shape) : { data: t.data, shape };
+}
+
+/** How many values a tensor holds (a fileTensor's without decoding them). */
+export function valueCount(t: Tensor): number {
+  const raw = fileBytes.get(t);
+  return raw ? raw.length >>> 2 : t.data.length;
+}
+
 /** The file bytes of a fileTensor whose `data` has not been read yet, else undefined. */
 export function undecodedBytes(t: Tensor): Uint8Array | undefined {
   return fileBytes.get(t);

@@ -401,7 +401,7 @@ export function tailLayers(
       const t = split.initializers.get(name);
       if (t && !skip.includes(i) && !counted.has(name)) {
         counted.add(name);
-        params += t.data.length;
+        params += numel(t.shape);
       }
     });
     return { name: n.name, op: n.op, outputShape: [], params, macs: 0 };
