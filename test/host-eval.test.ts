@@ -343,6 +343,13 @@ describe('indexing ops match onnxruntime', () => {
     for (const reduction of ['none', 'add', 'mul', 'max', 'min']) await check('ScatterElements', [data, I([0, 1, 2, 3, 0, 1], [3, 2]), upd], { axis: 1, reduction });
     for (const reduction of ['add', 'mul', 'max', 'min']) await check('ScatterElements', [data, idx, upd], { axis: 1, reduction });
     await check('ScatterElements', [I([0, 0, 0, 0, 0, 0], [3, 2]), I([2, 0], [1, 2]), I([5, 6], [1, 2])], { axis: 0 });
+    // MultiScaleRoIAlign's form: row indices expanded over [k, C, H, W] (the expanded index carries
+    // its row values, so no element scan), and an index that only looks row-constant at first
+    const [rowIdx] = evalNode({ name: 'e', op: 'Expand', inputs: ['a', 'b'], outputs: ['y'], attrs: {} }, [I([4, 0, -2], [3, 1, 1, 1]), I([3, 2, 2, 3], [4])], { opset: 18 });
+    expect(rowIdx.rowValues?.length).toBe(3);
+    await check('ScatterElements', [F(rnd(60, 18), [5, 2, 2, 3]), rowIdx, F(rnd(36, 19), [3, 2, 2, 3])], { axis: 0 });
+    const mixed = Array.from(rowIdx.v, (v, i) => (i === 35 ? 1 : v));
+    await check('ScatterElements', [F(rnd(60, 18), [5, 2, 2, 3]), I(mixed, [3, 2, 2, 3]), F(rnd(36, 19), [3, 2, 2, 3])], { axis: 0 });
   });
   it('NonZero: row-major coordinates, bool and int inputs, no non-zeros', async () => {
     await check('NonZero', [F([0, 1.5, 0, -2, 0, 0, 3, 0, 0, 0, 0, 1], [2, 3, 2])]);

@@ -22,6 +22,11 @@ export interface Const {
   shape: number[];
   kind: Kind;
   dt?: number;
+  /**
+   * Set by Expand when the value varies along axis 0 only: row i (of shape[0]) holds rowValues[i]
+   * everywhere. ScatterElements then reads its row indices here instead of scanning every element.
+   */
+  rowValues?: Values;
 }
 
 /**

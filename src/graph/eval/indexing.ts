@@ -167,14 +167,19 @@ function rowScatter(out: Values, idx: Const, upd: Const, dim: number): boolean {
   const rows = idx.shape[0];
   const inner = rows ? idx.v.length / rows : 0;
   const iv = idx.v;
-  for (let q = 0; q < rows; q++) {
-    const v0 = iv[q * inner];
-    for (let j = 1; j < inner; j++) if (iv[q * inner + j] !== v0) return false;
-  }
+  // an index expanded from one value per row (Expand's rowValues) needs no scan
+  const known = idx.rowValues && idx.rowValues.length === rows ? idx.rowValues : undefined;
+  if (!known)
+    for (let q = 0; q < rows; q++) {
+      const v0 = iv[q * inner];
+      for (let j = 1; j < inner; j++) if (iv[q * inner + j] !== v0) return false;
+    }
   const uv = upd.v;
+  const typed = out instanceof Float32Array && uv instanceof Float32Array;
   for (let q = 0; q < rows; q++) {
-    const t = indexIn(iv[q * inner], dim, 'ScatterElements index') * inner;
-    for (let j = 0; j < inner; j++) out[t + j] = uv[q * inner + j];
+    const t = indexIn(known ? known[q] : iv[q * inner], dim, 'ScatterElements index') * inner;
+    if (typed) out.set(uv.subarray(q * inner, (q + 1) * inner), t);
+    else for (let j = 0; j < inner; j++) out[t + j] = uv[q * inner + j];
   }
   return true;
 }

@@ -124,7 +124,9 @@ export function expand(x: Const, target: number[]): Const {
   if (shape.slice(0, cut).every((d, i) => (i < pad ? 1 : x.shape[i - pad]) === d)) {
     const inner = len / Math.max(v.length, 1);
     for (let i = 0; i < v.length && inner > 0; i++) out.fill(v[i], i * inner, (i + 1) * inner);
-    return like(x, out, shape);
+    const res = like(x, out, shape);
+    if (v.length === shape[0]) res.rowValues = v; // one value per row along axis 0
+    return res;
   }
   const idx = bcastIndex(shape, x.shape)!;
   for (let i = 0; i < len; i++) out[i] = v[idx[i]];
