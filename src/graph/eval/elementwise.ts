@@ -455,8 +455,10 @@ export function cast(n: Node, x: Const): Const {
     return { v: out, shape: x.shape.slice(), kind: 'bool' };
   }
   if (FLOAT_TYPES.has(to)) {
-    const out = new Float32Array(len);
     const narrow = to === 10 ? f16Round : to === 16 ? bf16Round : undefined;
+    // float32 to float32 (or double, held as float32): the same values; values are never written in place
+    if (!narrow && x.kind === 'float' && v instanceof Float32Array) return { v, shape: x.shape.slice(), kind: 'float' };
+    const out = new Float32Array(len);
     if (narrow) for (let i = 0; i < len; i++) out[i] = narrow(v[i]);
     else for (let i = 0; i < len; i++) out[i] = v[i];
     if (x.kind !== 'float')
