@@ -16,6 +16,7 @@
 //     [--val 500] [--batch 1] [--fraction 0.5] [--objective soft|hard] [--seed 0] [--runs 20]
 //     [--svg docs/nas-pareto.svg] [--readme]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import {
   archKey, init, measureNasTable, nasSearch, nasSpace, paretoFront, paretoSvg, predictNasLatency, spaceSize, useNodePlatform,
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   useNodePlatform(new URL('../dist/src/runtime/', import.meta.url));
   await init({ wasm: readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url)) });
   const t0 = performance.now();
+  const load0 = loadavg()[0];
   const { train, heldOut } = loadMnistSplit();
   const proxy = { train: stackDigits(train.slice(0, TRAIN)), validation: stackDigits(heldOut.slice(0, VAL)), steps: STEPS, batchSize: 32, lr: 3e-3 };
   const space = nasSpace({ inputChannels: 1, inputSize: 32, classes: 10 });
@@ -127,9 +129,12 @@ async function main(): Promise<void> {
   for (const c of all) if (c.measuredMs !== undefined && !measured.has(c.key)) measured.set(c.key, c);
   const errs = [...measured.values()].map((c) => (c.predictedMs - c.measuredMs!) / c.measuredMs!);
   const abs = errs.map(Math.abs);
+  const sorted = abs.slice().sort((p, q) => p - q);
+  const medianAbs = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   say(`- Lookup-table prediction error over the ${errs.length} distinct architectures measured (whole network, fresh compile, best of ${RUNS / 5} medians of 5 runs): ` +
-    `mean |error| **${pct(abs.reduce((a, b) => a + b, 0) / abs.length)}**, max ${pct(Math.max(...abs))}, mean signed ${pct(errs.reduce((a, b) => a + b, 0) / errs.length)} (positive: over-predicted).`);
-  say(`- Total ${((performance.now() - t0) / 1000).toFixed(0)} s (\`npm run nas\`, ${new Date().toISOString().slice(0, 10)}).`);
+    `mean |error| **${pct(abs.reduce((a, b) => a + b, 0) / abs.length)}**, median ${pct(medianAbs)}, max ${pct(Math.max(...abs))}, mean signed ${pct(errs.reduce((a, b) => a + b, 0) / errs.length)} (positive: over-predicted).`);
+  say(`- Total ${((performance.now() - t0) / 1000).toFixed(0)} s (\`npm run nas\`, ${new Date().toISOString().slice(0, 10)}); the machine was shared with other jobs: ` +
+    `load average ${load0.toFixed(1)} at the start and ${loadavg()[0].toFixed(1)} at the end on ${cpus().length} vCPUs, so single measurements can be disturbed.`);
   const md = lines.join('\n');
   console.log(md);
 

@@ -772,7 +772,8 @@ const f = (v: number) => Number(v.toFixed(2)).toString();
 export function paretoSvg(points: SvgPoint[], front: ParetoPoint[], o: ParetoSvgOptions = {}): string {
   const W = o.width ?? 640;
   const H = o.height ?? 420;
-  const m = { l: 64, r: 20, t: o.title ? 40 : 20, b: 52 };
+  // top margin: title, then a row for the legend, then the target's label
+  const m = { l: 64, r: 20, t: o.title ? 66 : 44, b: 52 };
   const all = [...points, ...front];
   const xs = all.map((p) => p.latency).concat(o.target !== undefined ? [o.target] : []);
   const ys = all.map((p) => 100 * p.accuracy);
@@ -823,14 +824,15 @@ export function paretoSvg(points: SvgPoint[], front: ParetoPoint[], o: ParetoSvg
     out.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="#222" stroke-width="1.5"/>`);
   }
   for (const p of points) out.push(`<circle cx="${f(X(p.latency))}" cy="${f(Y(100 * p.accuracy))}" r="4" ${style(groups.indexOf(p.group ?? ''))}/>`);
-  // legend (marks drawn as paths, so the document has exactly one circle per point)
-  let ly = m.t + 8;
-  const lx = W - m.r - 150;
+  // legend in a row above the plot (marks drawn as paths, so the document has exactly one
+  // circle per point)
+  const ly = m.t - 28;
+  let lx = m.l + 6;
   const disc = (x: number, y: number) => `M ${x - 4} ${y} a 4 4 0 1 0 8 0 a 4 4 0 1 0 -8 0`;
   groups.forEach((g, i) => {
     if (!g) return;
     out.push(`<path d="${disc(lx, ly)}" ${style(i)}/>`, `<text x="${lx + 10}" y="${ly}" dominant-baseline="middle">${esc(g)}</text>`);
-    ly += 18;
+    lx += 36 + 7 * g.length;
   });
   if (front.length) out.push(`<line x1="${lx - 6}" y1="${ly}" x2="${lx + 6}" y2="${ly}" stroke="#222" stroke-width="1.5"/>`, `<text x="${lx + 10}" y="${ly}" dominant-baseline="middle">Pareto front</text>`);
   out.push('</svg>');
