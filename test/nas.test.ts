@@ -43,7 +43,8 @@ describe('search space', () => {
     // 3 kernels x 2 expansions x 2 SE x 3 depths = 36 per stage, four stages
     expect(spaceSize(nasSpace())).toBe(36 ** 4);
     expect(spaceSize(tiny)).toBe(16 * 16);
-    const rng = new Rng(7);
+    const gen = new Rng(7);
+    const rng = () => gen.next();
     const keys = new Set<string>();
     for (let t = 0; t < 300; t++) {
       const a = randomArch(tiny, rng);

@@ -46,11 +46,23 @@ export interface NasSpace {
   /** Input height and width (square). */
   inputSize: number;
   /** The stem: a conv + BatchNorm + activation (kernel default 3, stride default 2). */
-  stem: { /** output channels */ out: number; /** kernel (default 3) */ kernel?: number; /** stride (default 2) */ stride?: number };
+  stem: {
+    /** Output channels. */
+    out: number;
+    /** Kernel size (default 3). */
+    kernel?: number;
+    /** Stride (default 2). */
+    stride?: number;
+  };
   /** The searched stages, in order. */
   stages: NasStageSpace[];
   /** The head: an optional 1x1 conv + BN + activation (`out` channels; 0: none), global average pool, linear classifier. */
-  head: { /** channels of the 1x1 conv before pooling (0: none) */ out: number; /** classes of the classifier */ classes: number };
+  head: {
+    /** Channels of the 1x1 conv before pooling (0: none). */
+    out: number;
+    /** Classes of the classifier. */
+    classes: number;
+  };
   /** Activation of the stem, blocks and head (default 'relu', as MnasNet). */
   act?: Act;
 }
@@ -139,25 +151,28 @@ export function spaceSize(space: NasSpace): number {
   }, 1);
 }
 
-/** An architecture drawn uniformly from `space`. */
-export function randomArch(space: NasSpace, rng: Rng): NasArch {
+/** An architecture drawn uniformly from `space`; `random` gives uniform numbers in [0, 1) (e.g. a seeded generator). */
+export function randomArch(space: NasSpace, random: () => number): NasArch {
   return space.stages.map((s) => {
     const o = options(s);
-    return { kernel: pick(o.kernel, rng), expansion: pick(o.expansion, rng), se: pick(o.se, rng), depth: pick(o.depth, rng) };
+    return { kernel: pick(o.kernel, random), expansion: pick(o.expansion, random), se: pick(o.se, random), depth: pick(o.depth, random) };
   });
 }
 
-function pick<T>(a: T[], rng: Rng): T {
-  return a[rng.int(0, a.length)];
+/** A uniform integer in [0, n). */
+const below = (n: number, random: () => number) => Math.min(n - 1, Math.floor(random() * n));
+
+function pick<T>(a: T[], random: () => number): T {
+  return a[below(a.length, random)];
 }
 
 /**
  * Regularized evolution's mutation: one (stage, choice) pair drawn uniformly among those with
  * more than one option, set to a different option drawn uniformly; the rest is copied. The
  * child always differs from the parent (the paper's "identity" mutation is left out); when no
- * choice has two options the parent is returned as a copy.
+ * choice has two options the parent is returned as a copy. `random` gives uniform numbers in [0, 1).
  */
-export function mutateArch(arch: NasArch, space: NasSpace, rng: Rng): NasArch {
+export function mutateArch(arch: NasArch, space: NasSpace, random: () => number): NasArch {
   const slots: [number, Dim][] = [];
   space.stages.forEach((s, i) => {
     const o = options(s);
@@ -165,9 +180,9 @@ export function mutateArch(arch: NasArch, space: NasSpace, rng: Rng): NasArch {
   });
   const child = arch.map((c) => ({ ...c }));
   if (!slots.length) return child;
-  const [i, d] = slots[rng.int(0, slots.length)];
+  const [i, d] = slots[below(slots.length, random)];
   const others = (options(space.stages[i])[d] as unknown[]).filter((v) => v !== arch[i][d]);
-  (child[i] as unknown as Record<Dim, unknown>)[d] = others[rng.int(0, others.length)];
+  (child[i] as unknown as Record<Dim, unknown>)[d] = others[below(others.length, random)];
   return child;
 }
 
@@ -476,7 +491,12 @@ function summarizeErrors(rows: NasLatencyCheck[]): NasPredictionReport {
  * target), 'hard' (α = 0, β = −1: no reward for being faster than the target, a steep penalty
  * above it), or explicit exponents.
  */
-export type MnasObjective = 'soft' | 'hard' | { /** exponent when latency ≤ target */ alpha: number; /** exponent when latency > target */ beta: number };
+export type MnasObjective = 'soft' | 'hard' | {
+  /** Exponent when latency ≤ target. */
+  alpha: number;
+  /** Exponent when latency > target. */
+  beta: number;
+};
 
 /**
  * MnasNet's reward (Tan et al. 2019, Eq. 2): accuracy · (latency / target)^w with w = α when
@@ -660,7 +680,8 @@ export async function nasSearch(o: NasSearchOptions): Promise<NasSearchResult> {
   if (!evaluate && !o.score) throw new ValueError('nasSearch: give evaluate(arch, model), score(arch) or proxy data');
   const table = o.table ?? (await measureNasTable(o.space, o.tableOptions));
   const runs = o.measureRuns ?? 0;
-  const rng = new Rng(o.seed ?? 0);
+  const gen = new Rng(o.seed ?? 0);
+  const rng = () => gen.next();
   const seen = new Map<string, NasCandidate>();
   const candidates: NasCandidate[] = [];
 
@@ -714,7 +735,7 @@ export async function nasSearch(o: NasSearchOptions): Promise<NasSearchResult> {
       const pool = population.map((_, i) => i);
       let parent: NasCandidate | undefined;
       for (let s = 0; s < S; s++) {
-        const m = population[pool.splice(rng.int(0, pool.length), 1)[0]];
+        const m = population[pool.splice(below(pool.length, rng), 1)[0]];
         if (!parent || m.reward > parent.reward || (m.reward === parent.reward && m.index < parent.index)) parent = m;
       }
       population.push(await evalArch(mutateArch(parent!.arch, o.space, rng), parent!.index));
