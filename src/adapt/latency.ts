@@ -170,8 +170,8 @@ function gridOf(C: number, varies: boolean, grid: number): number[] {
   return [...s].sort((a, b) => a - b);
 }
 
-/** Deterministic small weights (their values do not change the kernels' time). */
-function filler(n: number, seed: number): Float32Array {
+/** @internal Deterministic small weights (their values do not change the kernels' time); NAS tables share it. */
+export function filler(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
@@ -248,6 +248,23 @@ function timeOnce(m: Model, x: Tensor, runs: number): number {
 }
 
 /**
+ * @internal How every table here is timed (NetAdapt's per-layer grid and NAS's per-block table):
+ * `count` measurements taken `rounds` times, interleaved (every point once per round, the
+ * direction alternating so no point always follows the same neighbour), each point's smallest
+ * round kept: a busy neighbour on a shared machine only ever adds time, so the least-disturbed
+ * round is the best estimate of the kernels' own cost.
+ */
+export function interleavedMinimum(count: number, rounds: number, once: (k: number) => number): number[] {
+  const best = new Array<number>(count).fill(Infinity);
+  for (let r = 0; r < rounds; r++)
+    for (let q = 0; q < count; q++) {
+      const k = r % 2 ? count - 1 - q : q;
+      best[k] = Math.min(best[k], once(k));
+    }
+  return best;
+}
+
+/**
  * Measure a latency table for `graph` (a compiled model's sourceGraph, shapes known): every
  * Conv/Gemm layer shape (with its fused BatchNorm and activation) timed on this machine at a grid
  * of input and output channel counts (only the counts pruning can change). Entries of
@@ -284,28 +301,23 @@ export async function measureLatencyTable(graph: Graph, options: LatencyTableOpt
         const m = await compileGraph(g);
         points.push({ i, j, m, x: { data: filler(shape.reduce((a, b) => a * b, 1), 3), shape } });
       }
-    const samples = points.map(() => [] as number[]);
+    let best: number[];
     try {
-      for (let r = 0; r < rounds; r++)
-        // interleaved: every point once per round, alternating direction
-        for (let q = 0; q < points.length; q++) {
-          const k = r % 2 ? points.length - 1 - q : q;
-          samples[k].push(timeOnce(points[k].m, points[k].x, runs));
-        }
+      // each round's value is a median over runs (profile); the rounds' minimum is kept
+      best = interleavedMinimum(points.length, rounds, (k) => timeOnce(points[k].m, points[k].x, runs));
     } finally {
       for (const p of points) p.m.dispose();
     }
     const ms = cins.map(() => couts.map(() => 0));
-    // each round's value is a median over runs; the rounds' minimum is kept: a busy neighbour only
-    // ever adds time, so the least-disturbed round is the best estimate of the kernels' own cost
-    points.forEach((p, k) => (ms[p.i][p.j] = Math.min(...samples[k])));
+    points.forEach((p, k) => (ms[p.i][p.j] = best[k]));
     table.entries[sig] = l.depthwise ? { cin: cins, cout: cins, ms, depthwise: true } : { cin: cins, cout: couts, ms };
     options.onProgress?.(++done, todo.size);
   }
   return table;
 }
 
-function machineName(): string {
+/** @internal Where a table was measured (runtime and version), for the user to judge reuse. */
+export function machineName(): string {
   const g = globalThis as { process?: { version?: string; arch?: string }; navigator?: { userAgent?: string } };
   return g.process?.version ? `node ${g.process.version} ${g.process.arch ?? ''}`.trim() : g.navigator?.userAgent ?? 'unknown';
 }
