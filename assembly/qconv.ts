@@ -1,0 +1,274 @@
+// int8 kernels around qgemm.ts for quantized CNNs (ONNX QLinearConv / QLinearAdd /
+// QLinearGlobalAveragePool and QuantizeLinear / DequantizeLinear, opset 13 semantics), NHWC:
+//
+// - qim2col_q8: the im2col rows of a KxK / strided / padded / dilated convolution, one row of
+//   K = KH·KW·C bytes per output pixel in (ky, kx, c) order, so qgemm_q8 (packed weights
+//   [OC][KH][KW][C]) computes the conv. Padded taps hold the activation zero point, whose
+//   (a − za) is 0: the sum is that of the taps inside the image, as ONNX QLinearConv defines it.
+//   A 1x1 stride-1 unpadded conv needs no im2col (the NHWC activations are the A matrix).
+// - qdwconv_q8: depthwise conv, 8 channels a SIMD step: (x − zx) widened to i16, times the i16
+//   weight, i32x4.extmul into two i32x4 accumulators (exact: |x − zx| ≤ 255, |w| ≤ 128), then
+//   bias and the requantizing epilogue shared with qgemm_q8 (requant.ts: MlasRequantizeOutput).
+// - quantize_f32_q8 (ONNX QuantizeLinear: saturate(roundHalfEven(x / scale) + zp), computed as
+//   onnxruntime's MlasQuantizeLinear: an f32 division, clamp to [min − zp, max − zp], round,
+//   + zp; NaN becomes the type's minimum as MAXPS makes it) and dequantize_q8_f32 (ONNX
+//   DequantizeLinear: f32(x − zp) · scale, one f32 product).
+// - qadd_q8: ONNX QLinearAdd as onnxruntime's x86 MlasQLinearAdd computes it:
+//   c = saturate(roundHalfEven((fixed + a·(sa/sc)) + b·(sb/sc))), fixed = zc − (sa/sc·za + sb/sc·zb),
+//   every step an f32 operation in that order (the host computes the ratios and `fixed` in f32).
+// - qgap_q8: QLinearGlobalAveragePool (NHWC): exact i32 channel sums, then
+//   requant(Σx − zx·HW, scale = x_scale / (y_scale · HW)) as MlasQLinearGlobalAveragePoolNhwc.
+import { partStart } from './parallel';
+import { geo } from './window';
+import { loadBytes8, MAGIC_BITS, narrow16, requantLanes, roundLanes, storeBytes } from './requant';
+
+// Conv geometry travels as a block of 15 i32 (the thread pool carries at most 24 arguments):
+//   [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]
+// (PH/PW: top/left padding; the bottom/right padding is implied by OH/OW.)
+
+/** Output rows (n, oy) of a conv: the unit the (part, parts) split cuts. */
+// @ts-ignore: decorator
+@inline function rowRange(rows: i32, part: i32, parts: i32): i64 {
+  const r0 = partStart(rows, 1, part, parts), r1 = partStart(rows, 1, part + 1, parts);
+  return (<i64>r1 << 32) | <i64>r0;
+}
+
+/**
+ * im2col for an int8 NHWC conv: dst row (n·OH + oy)·OW + ox holds, for each tap (ky, kx) in
+ * order, the C bytes of input pixel (oy·SH − PH + ky·DH, ox·SW − PW + kx·DW), or C bytes of za
+ * for a tap outside the image. Input pixels are inStride bytes apart. Rows are K = KH·KW·C bytes.
+ * g: the geometry block (see above).
+ * (part, parts): bands of output rows (n, oy).
+ */
+export function qim2col_q8(g: usize, x: usize, za: i32, dst: usize, part: i32, parts: i32): void {
+  const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
+  const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
+  const K = KH * KW * C;
+  const range = rowRange(N * OH, part, parts);
+  const r0 = <i32>range, r1 = <i32>(range >> 32);
+  for (let r = r0; r < r1; r++) {
+    const n = r / OH, oy = r - n * OH;
+    let d = dst + <usize>r * <usize>OW * <usize>K;
+    for (let ox = 0; ox < OW; ox++) {
+      for (let ky = 0; ky < KH; ky++) {
+        const iy = oy * SH - PH + ky * DH;
+        const rowOk = iy >= 0 && iy < H;
+        const src = x + (<usize>(n * H + iy) * <usize>W) * <usize>inStride;
+        for (let kx = 0; kx < KW; kx++) {
+          const ix = ox * SW - PW + kx * DW;
+          if (rowOk && ix >= 0 && ix < W) memory.copy(d, src + <usize>ix * <usize>inStride, <usize>C);
+          else memory.fill(d, <u8>za, <usize>C);
+          d += <usize>C;
+        }
+      }
+    }
+  }
+}
+
+/** Bytes of the packed depthwise weights for C channels and T taps (qdwconv_q8's layout). */
+export function qdwconv_packed_size(C: i32, T: i32): i32 {
+  return ((C + 7) & ~7) * T * 2;
+}
+
+/**
+ * Packs int8 depthwise weights w ([C][KH·KW] bytes, zero point 0, as ONNX stores [C][1][KH][KW])
+ * into i16 [KH·KW][C8] (C8 = C rounded up to 8, padding channels zero).
+ */
+export function qdwconv_pack(w: usize, C: i32, T: i32, dst: usize): void {
+  const C8 = (C + 7) & ~7;
+  for (let t = 0; t < T; t++)
+    for (let c = 0; c < C8; c++)
+      store<i16>(dst + (<usize>(t * C8 + c) << 1), c < C ? <i16>load<i8>(w + <usize>(c * T + t)) : 0);
+}
+
+/** 8 bytes (nc of them valid) widened to i16 minus the zero point. */
+// @ts-ignore: decorator
+@inline function widen8(p: usize, nc: i32, SIGNED: bool, vz: v128): v128 {
+  const v = nc >= 8 ? v128.load64_zero(p) : loadBytes8(p, nc);
+  return i16x8.sub(SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), vz);
+}
+
+// @ts-ignore: decorator
+@inline function dwDriver(
+  SIGNED: bool, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
+  DH: i32, DW: i32, OH: i32, OW: i32, x: usize, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, r0: i32, r1: i32,
+): void {
+  const C8 = (C + 7) & ~7;
+  const vz = i16x8.splat(<i16>zx);
+  const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
+  lo = max(lo, tmin);
+  hi = min(hi, tmax);
+  const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy);
+  const one = v128.load32_splat(scale);
+  for (let r = r0; r < r1; r++) {
+    const n = r / OH, oy = r - n * OH;
+    // taps inside the image along y: ky in [ky0, ky1)
+    let ky0 = 0, ky1 = KH;
+    while (ky0 < KH && oy * SH - PH + ky0 * DH < 0) ky0++;
+    while (ky1 > ky0 && oy * SH - PH + (ky1 - 1) * DH >= H) ky1--;
+    for (let ox = 0; ox < OW; ox++) {
+      let kx0 = 0, kx1 = KW;
+      while (kx0 < KW && ox * SW - PW + kx0 * DW < 0) kx0++;
+      while (kx1 > kx0 && ox * SW - PW + (kx1 - 1) * DW >= W) kx1--;
+      const yo = y + (<usize>((n * OH + oy) * OW + ox)) * <usize>outStride;
+      for (let c0 = 0; c0 < C; c0 += 8) {
+        const nc = min(8, C - c0);
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+        for (let ky = ky0; ky < ky1; ky++) {
+          const iy = oy * SH - PH + ky * DH;
+          const row = x + (<usize>(n * H + iy) * <usize>W) * <usize>inStride + <usize>c0;
+          for (let kx = kx0; kx < kx1; kx++) {
+            const ix = ox * SW - PW + kx * DW;
+            const xv = widen8(row + <usize>ix * <usize>inStride, nc, SIGNED, vz);
+            const wv = v128.load(wp + (<usize>((ky * KW + kx) * C8 + c0) << 1));
+            a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xv, wv));
+            a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xv, wv));
+          }
+        }
+        const bp = bias + (<usize>c0 << 2);
+        a0 = i32x4.add(a0, v128.load(bp));
+        a1 = i32x4.add(a1, v128.load(bp, 16));
+        const sp = scale + (<usize>c0 << 2);
+        const s0 = perChannel != 0 ? v128.load(sp) : one, s1 = perChannel != 0 ? v128.load(sp, 16) : one;
+        const q0 = requantLanes(a0, s0, vlo, vhi, off), q1 = requantLanes(a1, s1, vlo, vhi, off);
+        const v = narrow16(q0, q1, q0, q1, ySigned);
+        if (nc == 8) v128.store64_lane(yo + <usize>c0, v, 0);
+        else storeBytes(yo + <usize>c0, v, nc);
+      }
+    }
+  }
+}
+
+/**
+ * Depthwise int8 conv (group = C, one output per channel), NHWC:
+ *   y[n][oy][ox][c] = requant(Σ_taps (x − zx)·w[c][tap] + bias[c])
+ * requant as qgemm_q8: clamp(roundHalfEven(f32(acc) · scale[c]) + zy, lo, hi). x: uint8
+ * (xSigned 0) or int8, pixels inStride bytes apart; wp from qdwconv_pack; bias i32 [C8] (zero
+ * padded; required: pass zeros for none); scale f32 [C8] when perChannel, else one f32; y pixels
+ * outStride bytes apart (C written). g: the geometry block (see above). (part, parts): bands of
+ * output rows (n, oy).
+ */
+export function qdwconv_q8(
+  g: usize, x: usize, xSigned: i32, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, part: i32, parts: i32,
+): void {
+  const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
+  const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
+  const range = rowRange(N * OH, part, parts);
+  const r0 = <i32>range, r1 = <i32>(range >> 32);
+  if (xSigned != 0) dwDriver(true, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
+  else dwDriver(false, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
+}
+
+/**
+ * ONNX QuantizeLinear, per tensor: y[i] = saturate(roundHalfEven(x[i] / scale) + zp) as
+ * onnxruntime computes it (f32 division, clamp, round half even; NaN → the type's minimum).
+ * y: n bytes, uint8 (ySigned 0) or int8.
+ */
+export function quantize_f32_q8(x: usize, n: i32, scale: f32, zp: i32, ySigned: i32, y: usize): void {
+  const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
+  const flo = <f32>(tmin - zp), fhi = <f32>(tmax - zp);
+  const vs = f32x4.splat(scale), vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS - zp);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2);
+    // pmax(lo, v) is lo when v is NaN
+    const q0 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p), vs)), vhi), off);
+    const q1 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p, 16), vs)), vhi), off);
+    const q2 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p, 32), vs)), vhi), off);
+    const q3 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p, 48), vs)), vhi), off);
+    v128.store(y + <usize>i, narrow16(q0, q1, q2, q3, ySigned));
+  }
+  for (; i < n; i++) {
+    let v = load<f32>(x + (<usize>i << 2)) / scale;
+    v = flo < v ? v : flo;
+    v = v < fhi ? v : fhi;
+    const q = reinterpret<i32>(v + 12582912.0) - (MAGIC_BITS - zp);
+    store<u8>(y + <usize>i, <u8>q);
+  }
+}
+
+/** ONNX DequantizeLinear, per tensor: y[i] = f32(x[i] − zp) · scale; x uint8 (xSigned 0) or int8. */
+export function dequantize_q8_f32(x: usize, n: i32, xSigned: i32, zp: i32, scale: f32, y: usize): void {
+  const vz = i32x4.splat(zp), vs = f32x4.splat(scale);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const b = v128.load64_zero(x + <usize>i);
+    const h = xSigned != 0 ? i16x8.extend_low_i8x16_s(b) : i16x8.extend_low_i8x16_u(b);
+    const lo = i32x4.sub(i32x4.extend_low_i16x8_s(h), vz), hi = i32x4.sub(i32x4.extend_high_i16x8_s(h), vz);
+    const p = y + (<usize>i << 2);
+    v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(lo), vs));
+    v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(hi), vs), 16);
+  }
+  for (; i < n; i++) {
+    const q: i32 = xSigned != 0 ? <i32>load<i8>(x + <usize>i) : <i32>load<u8>(x + <usize>i);
+    store<f32>(y + (<usize>i << 2), <f32>(q - zp) * scale);
+  }
+}
+
+/**
+ * ONNX QLinearAdd of two same-shape tensors, as onnxruntime's x86 kernel: for i < n,
+ *   y[i] = clamp(roundHalfEven((fixed + f32(a[i])·ra) + f32(b[i])·rb), lo, hi)
+ * with ra = sa/sc, rb = sb/sc, fixed = zc − (ra·za + rb·zb) computed by the host in f32; lo/hi
+ * the output bounds (the type's range, narrowed by a fused ReLU). a, b, y: n bytes of one type
+ * (signed 0: uint8, 1: int8). (part, parts): contiguous runs of 16 elements.
+ */
+export function qadd_q8(a: usize, b: usize, n: i32, signed: i32, ra: f32, rb: f32, fixed: f32, lo: i32, hi: i32, y: usize, part: i32, parts: i32): void {
+  const tmin = signed != 0 ? -128 : 0, tmax = signed != 0 ? 127 : 255;
+  lo = max(lo, tmin);
+  hi = min(hi, tmax);
+  const i0 = partStart(n, 16, part, parts), i1 = partStart(n, 16, part + 1, parts);
+  const vra = f32x4.splat(ra), vrb = f32x4.splat(rb), vf = f32x4.splat(fixed);
+  const flo = <f32>lo, fhi = <f32>hi;
+  const vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS);
+  let i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    const va = v128.load64_zero(a + <usize>i), vb = v128.load64_zero(b + <usize>i);
+    const ha = signed != 0 ? i16x8.extend_low_i8x16_s(va) : i16x8.extend_low_i8x16_u(va);
+    const hb = signed != 0 ? i16x8.extend_low_i8x16_s(vb) : i16x8.extend_low_i8x16_u(vb);
+    const fa0 = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(ha)), fa1 = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(ha));
+    const fb0 = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hb)), fb1 = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hb));
+    const v0 = f32x4.add(f32x4.add(vf, f32x4.mul(fa0, vra)), f32x4.mul(fb0, vrb));
+    const v1 = f32x4.add(f32x4.add(vf, f32x4.mul(fa1, vra)), f32x4.mul(fb1, vrb));
+    const q0 = roundLanes(f32x4.pmin(f32x4.pmax(v0, vlo), vhi), off);
+    const q1 = roundLanes(f32x4.pmin(f32x4.pmax(v1, vlo), vhi), off);
+    v128.store64_lane(y + <usize>i, narrow16(q0, q1, q0, q1, signed), 0);
+  }
+  for (; i < i1; i++) {
+    const ai: i32 = signed != 0 ? <i32>load<i8>(a + <usize>i) : <i32>load<u8>(a + <usize>i);
+    const bi: i32 = signed != 0 ? <i32>load<i8>(b + <usize>i) : <i32>load<u8>(b + <usize>i);
+    let v: f32 = (fixed + <f32>ai * ra) + <f32>bi * rb;
+    v = v < flo ? flo : v;
+    v = v > fhi ? fhi : v;
+    store<u8>(y + <usize>i, <u8>(reinterpret<i32>(v + 12582912.0) - MAGIC_BITS));
+  }
+}
+
+/**
+ * QLinearGlobalAveragePool on NHWC: y[n][c] = requant(Σ_p x[n][p][c] − zx·HW) with one f32
+ * scale (x_scale / (y_scale · HW), computed by the host in f32 as onnxruntime does), zero point
+ * zy, the type's bounds. x pixels inStride bytes apart; y [N][C] bytes. Sums are exact i32
+ * (HW < 2^23).
+ */
+export function qgap_q8(N: i32, HW: i32, C: i32, inStride: i32, x: usize, xSigned: i32, zx: i32, scale: f32, zy: i32, ySigned: i32, y: usize): void {
+  const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
+  const vlo = f32x4.splat(<f32>(tmin - zy)), vhi = f32x4.splat(<f32>(tmax - zy)), off = i32x4.splat(MAGIC_BITS - zy);
+  const vs = f32x4.splat(scale), vb = i32x4.splat(-zx * HW);
+  const z = i16x8.splat(0);
+  for (let n = 0; n < N; n++) {
+    const xn = x + <usize>n * <usize>HW * <usize>inStride;
+    for (let c0 = 0; c0 < C; c0 += 8) {
+      const nc = min(8, C - c0);
+      let a0 = vb, a1 = vb;
+      for (let p = 0; p < HW; p++) {
+        const h = widen8(xn + <usize>p * <usize>inStride + <usize>c0, nc, xSigned != 0, z);
+        a0 = i32x4.add(a0, i32x4.extend_low_i16x8_s(h));
+        a1 = i32x4.add(a1, i32x4.extend_high_i16x8_s(h));
+      }
+      const q0 = requantLanes(a0, vs, vlo, vhi, off), q1 = requantLanes(a1, vs, vlo, vhi, off);
+      const v = narrow16(q0, q1, q0, q1, ySigned);
+      storeBytes(y + <usize>(n * C + c0), v, nc);
+    }
+  }
+}
