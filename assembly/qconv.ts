@@ -6,9 +6,11 @@
 //   [OC][KH][KW][C]) computes the conv. Padded taps hold the activation zero point, whose
 //   (a − za) is 0: the sum is that of the taps inside the image, as ONNX QLinearConv defines it.
 //   A 1x1 stride-1 unpadded conv needs no im2col (the NHWC activations are the A matrix).
-// - qdwconv_q8: depthwise conv, 8 channels a SIMD step: (x − zx) widened to i16, times the i16
-//   weight, i32x4.extmul into two i32x4 accumulators (exact: |x − zx| ≤ 255, |w| ≤ 128), then
-//   bias and the requantizing epilogue shared with qgemm_q8 (requant.ts: MlasRequantizeOutput).
+// - qdwconv_q8: depthwise conv, 16 channels a SIMD step: (x − zx) widened to i16 (exact:
+//   |x − zx| ≤ 255, |w| ≤ 128); interior pixels take the taps in pairs, interleaved per channel,
+//   so one i32x4.dot_i16x8_s adds two taps of 4 channels (against tap-pair packed weights);
+//   border pixels multiply the taps inside the image one at a time (i32x4.extmul); then bias and
+//   the requantizing epilogue shared with qgemm_q8 (requant.ts: MlasRequantizeOutput).
 // - quantize_f32_q8 (ONNX QuantizeLinear: saturate(roundHalfEven(x / scale) + zp), computed as
 //   onnxruntime's MlasQuantizeLinear: an f32 division, clamp to [min − zp, max − zp], round,
 //   + zp; NaN becomes the type's minimum as MAXPS makes it) and dequantize_q8_f32 (ONNX
@@ -65,27 +67,61 @@ export function qim2col_q8(g: usize, x: usize, za: i32, dst: usize, part: i32, p
   }
 }
 
+/** Channels per depthwise SIMD block: 16 bytes of input, four i32x4 accumulators. */
+const DW_BLOCK: i32 = 16;
+
 /** Bytes of the packed depthwise weights for C channels and T taps (qdwconv_q8's layout). */
 export function qdwconv_packed_size(C: i32, T: i32): i32 {
-  return ((C + 7) & ~7) * T * 2;
+  const C16 = (C + 15) & ~15;
+  return C16 * T * 2 + ((T + 1) >> 1) * C16 * 4 + C16 * 4;
 }
 
 /**
  * Packs int8 depthwise weights w ([C][KH·KW] bytes, zero point 0, as ONNX stores [C][1][KH][KW])
- * into i16 [KH·KW][C8] (C8 = C rounded up to 8, padding channels zero).
+ * twice (C16 = C rounded up to 16, padding channels zero): i16 [T][C16] for border pixels (any
+ * subset of taps), then tap pairs i16 [ceil(T/2)][C16][2] = (w[2q][c], w[2q+1][c]) (zero past T)
+ * for interior pixels, where one i32x4.dot_i16x8_s adds two taps of 4 channels, then the
+ * channel sums i32 [C16] Σ_t w[t][c] (interior pixels subtract zx·Σw once instead of zx per tap).
  */
 export function qdwconv_pack(w: usize, C: i32, T: i32, dst: usize): void {
-  const C8 = (C + 7) & ~7;
+  const C16 = (C + 15) & ~15;
   for (let t = 0; t < T; t++)
-    for (let c = 0; c < C8; c++)
-      store<i16>(dst + (<usize>(t * C8 + c) << 1), c < C ? <i16>load<i8>(w + <usize>(c * T + t)) : 0);
+    for (let c = 0; c < C16; c++)
+      store<i16>(dst + (<usize>(t * C16 + c) << 1), c < C ? <i16>load<i8>(w + <usize>(c * T + t)) : 0);
+  const pairs = dst + (<usize>(C16 * T) << 1);
+  for (let q = 0; q < (T + 1) >> 1; q++)
+    for (let c = 0; c < C16; c++)
+      for (let j = 0; j < 2; j++) {
+        const t = 2 * q + j;
+        store<i16>(pairs + (<usize>((q * C16 + c) * 2 + j) << 1), c < C && t < T ? <i16>load<i8>(w + <usize>(c * T + t)) : 0);
+      }
+  const sums = pairs + (<usize>(((T + 1) >> 1) * C16) << 2);
+  for (let c = 0; c < C16; c++) {
+    let sum = 0;
+    if (c < C) for (let t = 0; t < T; t++) sum += <i32>load<i8>(w + <usize>(c * T + t));
+    store<i32>(sums + (<usize>c << 2), sum);
+  }
 }
 
-/** 8 bytes (nc of them valid) widened to i16 minus the zero point. */
+/** The first n (1..16) bytes at p (the rest zero), nothing past them read. */
+// @ts-ignore: decorator
+@inline function loadBytes16(p: usize, n: i32): v128 {
+  if (n >= 16) return v128.load(p);
+  if (n <= 8) return loadBytes8(p, n);
+  return i64x2.replace_lane(v128.load64_zero(p), 1, i64x2.extract_lane(loadBytes8(p + 8, n - 8), 0));
+}
+
+/** 8 bytes (nc of them valid) widened to i16 (no zero point). */
 // @ts-ignore: decorator
 @inline function widen8(p: usize, nc: i32, SIGNED: bool, vz: v128): v128 {
   const v = nc >= 8 ? v128.load64_zero(p) : loadBytes8(p, nc);
   return i16x8.sub(SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), vz);
+}
+
+/** Interleaves the i16 lanes 0..3 (LO) or 4..7 of a and b: (a0, b0, a1, b1, ...), a dot's operand for two taps. */
+// @ts-ignore: decorator
+@inline function zipTaps(a: v128, b: v128, LO: bool): v128 {
+  return LO ? i8x16.shuffle(a, b, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23) : i8x16.shuffle(a, b, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
 }
 
 // @ts-ignore: decorator
@@ -94,13 +130,18 @@ export function qdwconv_pack(w: usize, C: i32, T: i32, dst: usize): void {
   DH: i32, DW: i32, OH: i32, OW: i32, x: usize, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
   zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, r0: i32, r1: i32,
 ): void {
-  const C8 = (C + 7) & ~7;
+  const C16 = (C + 15) & ~15;
   const vz = i16x8.splat(<i16>zx);
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
   lo = max(lo, tmin);
   hi = min(hi, tmax);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy);
   const one = v128.load32_splat(scale);
+  const pairs = wp + (<usize>(C16 * KH * KW) << 1), pairStride = <usize>C16 << 2;
+  const sums = pairs + (<usize>(((KH * KW + 1) >> 1) * C16) << 2);
+  const vzx = i32x4.splat(zx);
+  const rowStep = <usize>DH * <usize>W * <usize>inStride, tapStep = <usize>DW * <usize>inStride;
+  const z = i32x4.splat(0);
   for (let r = r0; r < r1; r++) {
     const n = r / OH, oy = r - n * OH;
     // taps inside the image along y: ky in [ky0, ky1)
@@ -112,29 +153,81 @@ export function qdwconv_pack(w: usize, C: i32, T: i32, dst: usize): void {
       while (kx0 < KW && ox * SW - PW + kx0 * DW < 0) kx0++;
       while (kx1 > kx0 && ox * SW - PW + (kx1 - 1) * DW >= W) kx1--;
       const yo = y + (<usize>((n * OH + oy) * OW + ox)) * <usize>outStride;
-      for (let c0 = 0; c0 < C; c0 += 8) {
-        const nc = min(8, C - c0);
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
-        for (let ky = ky0; ky < ky1; ky++) {
-          const iy = oy * SH - PH + ky * DH;
-          const row = x + (<usize>(n * H + iy) * <usize>W) * <usize>inStride + <usize>c0;
-          for (let kx = kx0; kx < kx1; kx++) {
-            const ix = ox * SW - PW + kx * DW;
-            const xv = widen8(row + <usize>ix * <usize>inStride, nc, SIGNED, vz);
-            const wv = v128.load(wp + (<usize>((ky * KW + kx) * C8 + c0) << 1));
-            a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xv, wv));
-            a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xv, wv));
+      const interior = ky0 == 0 && ky1 == KH && kx0 == 0 && kx1 == KW;
+      // the input pixel of tap (ky0, kx0)
+      const first = x + (<usize>(n * H + oy * SH - PH + ky0 * DH) * <usize>W + <usize>(ox * SW - PW + kx0 * DW)) * <usize>inStride;
+      for (let c0 = 0; c0 < C; c0 += DW_BLOCK) {
+        const nc = min(DW_BLOCK, C - c0);
+        let a0 = z, a1 = z, a2 = z, a3 = z;
+        if (interior) {
+          // taps in pairs: (x[t], x[t+1]) interleaved per channel, one dot for 4 channels x 2 taps
+          // (x as it is: |x·w| sums of two fit i32, the zero point comes off below)
+          let wq = pairs + (<usize>c0 << 2);
+          let pl = i16x8.splat(0), ph = pl, have = false;
+          let row = first + <usize>c0;
+          for (let ky = 0; ky < KH; ky++) {
+            let p = row;
+            for (let kx = 0; kx < KW; kx++) {
+              const v = loadBytes16(p, nc);
+              const xl = SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
+              const xh = SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v);
+              p += tapStep;
+              if (!have) {
+                pl = xl;
+                ph = xh;
+                have = true;
+                continue;
+              }
+              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(zipTaps(pl, xl, true), v128.load(wq)));
+              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(zipTaps(pl, xl, false), v128.load(wq, 16)));
+              a2 = i32x4.add(a2, i32x4.dot_i16x8_s(zipTaps(ph, xh, true), v128.load(wq, 32)));
+              a3 = i32x4.add(a3, i32x4.dot_i16x8_s(zipTaps(ph, xh, false), v128.load(wq, 48)));
+              wq += pairStride;
+              have = false;
+            }
+            row += rowStep;
+          }
+          if (have) {
+            // an odd last tap: its partner weight is zero, so any partner lane will do
+            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(zipTaps(pl, pl, true), v128.load(wq)));
+            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(zipTaps(pl, pl, false), v128.load(wq, 16)));
+            a2 = i32x4.add(a2, i32x4.dot_i16x8_s(zipTaps(ph, ph, true), v128.load(wq, 32)));
+            a3 = i32x4.add(a3, i32x4.dot_i16x8_s(zipTaps(ph, ph, false), v128.load(wq, 48)));
+          }
+          // Σ (x − zx)·w = Σ x·w − zx·Σ w (every tap inside the image)
+          const sp = sums + (<usize>c0 << 2);
+          a0 = i32x4.sub(a0, i32x4.mul(vzx, v128.load(sp)));
+          a1 = i32x4.sub(a1, i32x4.mul(vzx, v128.load(sp, 16)));
+          a2 = i32x4.sub(a2, i32x4.mul(vzx, v128.load(sp, 32)));
+          a3 = i32x4.sub(a3, i32x4.mul(vzx, v128.load(sp, 48)));
+        } else {
+          let row = first + <usize>c0;
+          for (let ky = ky0; ky < ky1; ky++) {
+            let p = row;
+            let wt = wp + (<usize>((ky * KW + kx0) * C16 + c0) << 1);
+            for (let kx = kx0; kx < kx1; kx++) {
+              const v = loadBytes16(p, nc);
+              const xl = i16x8.sub(SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), vz);
+              const xh = i16x8.sub(SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v), vz);
+              const wl = v128.load(wt), wh = v128.load(wt, 16);
+              a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xl, wl));
+              a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xl, wl));
+              a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(xh, wh));
+              a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(xh, wh));
+              p += tapStep;
+              wt += <usize>C16 << 1;
+            }
+            row += rowStep;
           }
         }
         const bp = bias + (<usize>c0 << 2);
-        a0 = i32x4.add(a0, v128.load(bp));
-        a1 = i32x4.add(a1, v128.load(bp, 16));
         const sp = scale + (<usize>c0 << 2);
-        const s0 = perChannel != 0 ? v128.load(sp) : one, s1 = perChannel != 0 ? v128.load(sp, 16) : one;
-        const q0 = requantLanes(a0, s0, vlo, vhi, off), q1 = requantLanes(a1, s1, vlo, vhi, off);
-        const v = narrow16(q0, q1, q0, q1, ySigned);
-        if (nc == 8) v128.store64_lane(yo + <usize>c0, v, 0);
-        else storeBytes(yo + <usize>c0, v, nc);
+        const pc = perChannel != 0;
+        const q0 = requantLanes(i32x4.add(a0, v128.load(bp)), pc ? v128.load(sp) : one, vlo, vhi, off);
+        const q1 = requantLanes(i32x4.add(a1, v128.load(bp, 16)), pc ? v128.load(sp, 16) : one, vlo, vhi, off);
+        const q2 = requantLanes(i32x4.add(a2, v128.load(bp, 32)), pc ? v128.load(sp, 32) : one, vlo, vhi, off);
+        const q3 = requantLanes(i32x4.add(a3, v128.load(bp, 48)), pc ? v128.load(sp, 48) : one, vlo, vhi, off);
+        storeBytes(yo + <usize>c0, narrow16(q0, q1, q2, q3, ySigned), nc);
       }
     }
   }
@@ -144,8 +237,8 @@ export function qdwconv_pack(w: usize, C: i32, T: i32, dst: usize): void {
  * Depthwise int8 conv (group = C, one output per channel), NHWC:
  *   y[n][oy][ox][c] = requant(Σ_taps (x − zx)·w[c][tap] + bias[c])
  * requant as qgemm_q8: clamp(roundHalfEven(f32(acc) · scale[c]) + zy, lo, hi). x: uint8
- * (xSigned 0) or int8, pixels inStride bytes apart; wp from qdwconv_pack; bias i32 [C8] (zero
- * padded; required: pass zeros for none); scale f32 [C8] when perChannel, else one f32; y pixels
+ * (xSigned 0) or int8, pixels inStride bytes apart; wp from qdwconv_pack; bias i32 [C16] (C
+ * rounded up to 16, zero padded; required: pass zeros for none); scale f32 [C16] when perChannel, else one f32; y pixels
  * outStride bytes apart (C written). g: the geometry block (see above). (part, parts): bands of
  * output rows (n, oy).
  */

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { loadOnnx, UnsupportedOpError } from '../src/index';
+import { init, loadOnnx, UnsupportedOpError } from '../src/index';
 import { parseOnnx } from '../src/onnx/reader';
 
 const DIR = new URL('./fixtures/int8/', import.meta.url);
@@ -103,5 +103,29 @@ describe('int8 planning', () => {
     expect(err).toBeInstanceOf(UnsupportedOpError);
     expect(String(err.message)).toMatch(/qlinearconv_\d+|QLinearConv/);
     expect(String(err.message)).toMatch(/zero point/);
+  });
+  it('on 2 threads and at new input shapes (dynamic plans), the int8 steps give the bytes of 1 thread', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('qdq_cnn_u8.onnx', DIR)));
+    const wasm = readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url));
+    const wasmThreads = readFileSync(new URL('../dist/wasmcnn-mt.wasm', import.meta.url));
+    const opts = { dynamicAxes: { x: [0, 2, 3] } };
+    try {
+      await init({ wasm, threads: 1 });
+      const one = await loadOnnx(bytes, opts);
+      await init({ wasm, wasmThreads, threads: 2 });
+      const two = await loadOnnx(bytes, opts);
+      expect(two.threads).toBe(2);
+      for (const shape of [[2, 3, 64, 64], [1, 3, 37, 53], [2, 3, 15, 13], [1, 3, 96, 80]]) {
+        const x = { data: input(shape.reduce((a, b) => a * b, 1), shape[2]), shape };
+        const a = (await one.run({ x }))[one.outputNames[0]];
+        const b = (await two.run({ x }))[two.outputNames[0]];
+        expect(a.shape).toEqual([shape[0], 10]);
+        expect(b.data).toEqual(a.data);
+      }
+      one.dispose();
+      two.dispose();
+    } finally {
+      await init({ wasm, threads: 1 });
+    }
   });
 });

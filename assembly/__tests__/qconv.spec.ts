@@ -84,9 +84,9 @@ function dwCase(
   resetArena();
   const inStride = C + 5, outStride = C + 2;
   const OH = outDim(H, K, S, P, D), OW = outDim(W, K, S, P, D);
-  const T = K * K, C8 = (C + 7) & ~7;
+  const T = K * K, C16 = (C + 15) & ~15; // bias and scale padded to 16 channels
   const g = geom(N, H, W, C, inStride, K, S, P, D, OH, OW);
-  const x = bytes(N * H * W * inStride), w = bytes(C * T), bias = bytes(4 * C8), scale = bytes(4 * C8);
+  const x = bytes(N * H * W * inStride), w = bytes(C * T), bias = bytes(4 * C16), scale = bytes(4 * C16);
   fillBytes(x, N * H * W * inStride, xSigned ? -128 : 0, xSigned ? 127 : 255);
   fillBytes(w, C * T, -128, 127);
   for (let c = 0; c < C; c++) store<i32>(bias + (<usize>c << 2), randInt(-5000, 5000));
@@ -145,6 +145,10 @@ describe('qdwconv_q8 (depthwise int8 conv)', () => {
   it('5x5 pad 2 stride 2, dilation 2, per-tensor scale, ReLU6 clamp', () => {
     expect<i32>(dwCase(1, 11, 13, 19, 5, 2, 2, 1, false, 3, false, 3, false, true)).toBe(0);
     expect<i32>(dwCase(1, 9, 9, 10, 3, 1, 2, 2, true, 0, false, 128, true, true)).toBe(0);
+    // even and single tap counts (interior tap pairs without / with only an odd last tap)
+    expect<i32>(dwCase(1, 6, 7, 21, 2, 1, 0, 1, false, 128, false, 0, true, false)).toBe(0);
+    expect<i32>(dwCase(1, 5, 5, 9, 1, 2, 0, 1, true, 4, true, 0, true, false)).toBe(0);
+    expect<i32>(dwCase(1, 12, 10, 16, 7, 1, 3, 1, false, 128, false, 0, true, false)).toBe(0);
     // kernel larger than the padded image in places: 7x7 on 3x5
     expect<i32>(dwCase(1, 3, 5, 11, 7, 1, 3, 1, false, 255, true, 0, true, false)).toBe(0);
   });

@@ -126,12 +126,12 @@ const qconv: OpDef = {
     const xz = num(n, '_xz'), xsg = num(n, '_xsg'), yz = num(n, '_yz'), ysg = num(n, '_ysg'), lo = num(n, '_lo'), hi = num(n, '_hi');
     const macs = N * win.oh * win.ow * OC * w[1] * T;
     if (depthwise) {
-      const C8 = (C + 7) & ~7;
+      const C16 = (C + 15) & ~15;
       const wb = putBytes(ctx, wt.ints);
       const packed = ctx.mem.alloc(k.qdwconv_packed_size(C, T));
       k.qdwconv_pack(wb, C, T, packed);
-      const bp = putInts(ctx, bias ?? [], C8);
-      const sp = putFloats(ctx, rs, C8);
+      const bp = putInts(ctx, bias ?? [], C16);
+      const sp = putFloats(ctx, rs, C16);
       const g = geomBlock(ctx, x, C, win);
       return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
     }
