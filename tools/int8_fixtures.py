@@ -130,6 +130,25 @@ def qdq_fallback(fname, signed):
     b.save(fname, [1, 4, 7, 9], b.dq(sq, 1.0 / 255, zp(signed, 0), signed))
 
 
+def qoperator_misc(fname, signed):
+    """QOperator ops wasmcnn runs as DQ → float op → Q: QLinearSigmoid, QLinearMul, QLinearConcat,
+    QLinearAveragePool (com.microsoft), after a QLinearConv."""
+    b = Builder()
+    xz, yz = zp(signed, 128), zp(signed, 120)
+    c = 6
+    xq = b.q('x', X_SCALE, xz, signed)
+    y = qlinear_conv(b, xq, X_SCALE, xz, signed, c, c, 3, 1, 1, 1, True, Y_SCALE, yz)
+    sz, mz, cz, az = zp(signed, 0), zp(signed, 128), zp(signed, 125), zp(signed, 130)
+    S = lambda v: b.const('s', np.float32(v))
+    Z = lambda v: b.const('z', zp_of(signed, v))
+    sg = b.node('QLinearSigmoid', [y, S(Y_SCALE), Z(yz), S(1 / 255), Z(sz)], domain='com.microsoft')
+    m = b.node('QLinearMul', [sg, S(1 / 255), Z(sz), xq, S(X_SCALE), Z(xz), S(X_SCALE / 2), Z(mz)], domain='com.microsoft')
+    cat = b.node('QLinearConcat', [S(Y_SCALE), Z(cz), m, S(X_SCALE / 2), Z(mz), y, S(Y_SCALE), Z(yz)], domain='com.microsoft', axis=1)
+    ap = b.node('QLinearAveragePool', [cat, S(Y_SCALE), Z(cz), S(Y_SCALE / 2), Z(az)], domain='com.microsoft',
+                kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=0)
+    b.save(fname, [1, c, 9, 11], b.dq(ap, Y_SCALE / 2, az, signed), ms=True)
+
+
 def qoperator_matmul(fname, signed):
     b = Builder()
     xz, yz = zp(signed, 128), zp(signed, 131)
@@ -264,6 +283,8 @@ for signed in (False, True):
     qdq_conv_model(f'qdq_dwconv_s2_relu6_{t}', signed, 13, 13, 9, 11, 3, 2, 1, group=13, act='relu6')
     qdq_cnn(f'qdq_cnn_{t}', signed)
 qoperator_conv_wzp('qop_conv_wzp_u8', np.uint8, 128, 0, 255)
+qoperator_misc('qop_float_forms_u8', False)
+qoperator_misc('qop_float_forms_s8', True)
 qoperator_conv_wzp('bad_wzp', np.int8, -100, 0, 127)
 qdq_fallback('qdq_fallback_sigmoid_u8', False)
 try:

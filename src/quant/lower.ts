@@ -19,7 +19,9 @@
 //
 // What is not fused runs as it is written, explicitly: QuantizeLinear and DequantizeLinear of
 // activations stay as steps (quantize_f32_q8 / dequantize_q8_f32), and a float op between them
-// runs in float (DQ → float op → Q: correct, slower). A DequantizeLinear of a constant (a weight
+// runs in float (DQ → float op → Q: correct, slower). QOperator ops without an int8 kernel
+// (QLinearMul, QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool, QLinearConcat) are written
+// in that form too. A DequantizeLinear of a constant (a weight
 // no step fused) is evaluated here into a float initializer. In the QOperator form, an op that
 // reads an int8 value without being a QLinear op (MaxPool, Transpose, Concat, ...) gets a
 // DequantizeLinear in front and a QuantizeLinear with the same parameters behind (exact for
@@ -198,6 +200,24 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
         setQ(n.outputs[0], yp);
         continue;
       }
+      case 'QLinearMul':
+      case 'QLinearSigmoid':
+      case 'QLinearLeakyRelu':
+      case 'QLinearAveragePool':
+      case 'QLinearConcat': {
+        // no int8 kernel (yet): dequantize the inputs, run the float op, quantize the output
+        if (n.op === 'QLinearAveragePool' && (n.attrs.channels_last ?? 0) !== 0) throw new UnsupportedOpError(n.op, n.name, 'channels_last=1 input');
+        const spec = FLOAT_FORMS[n.op];
+        const ins = spec.inputs(n).map(([x, si, zi]) => dequantized(g, n, x, si, zi, params, out));
+        const yp = actParams(g, n, spec.y[0], spec.y[1], n.outputs[0]);
+        const f = `${n.outputs[0]}.f__wc`;
+        const attrs = { ...n.attrs };
+        delete attrs.channels_last;
+        out.push({ name: n.name, op: spec.op, inputs: ins, outputs: [f], attrs });
+        out.push(qdqNode('QuantizeLinear', `${n.name}.q`, f, n.outputs[0], yp));
+        setQ(n.outputs[0], yp);
+        continue;
+      }
       default:
         if (QUANT_OPS.has(n.op)) throw new UnsupportedOpError(n.op, n.name, 'not supported in int8 graphs yet');
     }
@@ -278,6 +298,39 @@ function foldConstants(g: Graph, evalConst: EvalConst): void {
     });
   }
   g.nodes = kept;
+}
+
+/**
+ * QOperator ops run as DequantizeLinear → float op → QuantizeLinear: the float op, its 8-bit
+ * inputs as (value, scale input, zero point input) index triples, and the output's scale and
+ * zero point inputs.
+ */
+const FLOAT_FORMS: Record<string, { op: string; inputs: (n: Node) => [number, number, number][]; y: [number, number] }> = {
+  QLinearMul: { op: 'Mul', inputs: () => [[0, 1, 2], [3, 4, 5]], y: [6, 7] },
+  QLinearSigmoid: { op: 'Sigmoid', inputs: () => [[0, 1, 2]], y: [3, 4] },
+  QLinearLeakyRelu: { op: 'LeakyRelu', inputs: () => [[0, 1, 2]], y: [3, 4] },
+  QLinearAveragePool: { op: 'AveragePool', inputs: () => [[0, 1, 2]], y: [3, 4] },
+  // Y_scale, Y_zero_point, then (X, X_scale, X_zero_point) per input
+  QLinearConcat: { op: 'Concat', inputs: (n) => Array.from({ length: (n.inputs.length - 2) / 3 }, (_, i) => [2 + 3 * i, 3 + 3 * i, 4 + 3 * i]), y: [0, 1] },
+};
+
+/**
+ * Input `xi` of n as a float value: an int8 activation gets a DequantizeLinear step (pushed to
+ * `out`), an integer constant its dequantized float initializer.
+ */
+function dequantized(g: Graph, n: Node, xi: number, si: number, zi: number, params: Map<string, QParams>, out: Node[]): string {
+  const x = n.inputs[xi];
+  const f = `${x}.${n.name}.dq__wc`;
+  const p = params.get(x);
+  if (p) {
+    out.push(qdqNode('DequantizeLinear', `${n.name}.dq${xi}`, x, f, actParams(g, n, si, zi, x, p.signed)));
+    return f;
+  }
+  const c = g.intConstants.get(x);
+  if (!c) throw new UnsupportedOpError(n.op, n.name, `input '${x}' is neither an 8-bit activation nor a constant`);
+  const q = actParams(g, n, si, zi, x, c.elem === 'int8');
+  g.initializers.set(f, { data: Float32Array.from(c.ints, (v) => f32((v - q.zp) * q.scale)), shape: c.shape.slice() });
+  return f;
 }
 
 function sameParams(a: QParams, b: QParams): boolean {
