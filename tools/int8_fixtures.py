@@ -149,6 +149,23 @@ def qoperator_misc(fname, signed):
     b.save(fname, [1, c, 9, 11], b.dq(ap, Y_SCALE / 2, az, signed), ms=True)
 
 
+def qoperator_lenet(fname, signed):
+    """QLinearConv → MaxPool and Flatten on the int8 tensor (as QOperator files have them) → QLinearMatMul."""
+    b = Builder()
+    xz, yz, fz = zp(signed, 128), zp(signed, 120), zp(signed, 128)
+    xq = b.q('x', X_SCALE, xz, signed)
+    y = qlinear_conv(b, xq, X_SCALE, xz, signed, 5, 3, 3, 1, 1, 1, True, Y_SCALE, yz)
+    p = b.node('MaxPool', [y], kernel_shape=[2, 2], strides=[2, 2])
+    f = b.node('Flatten', [p], axis=1)
+    K, N = 5 * 4 * 3, 10
+    wm = rng.integers(-127, 128, size=(K, N)).astype(np.int8)
+    ws = (rng.uniform(0.5, 1.5, size=N) * np.sqrt(2.0 / K) / 64).astype(np.float32)
+    ins = [f, b.const('as', np.float32(Y_SCALE)), b.const('az', zp_of(signed, yz)), b.const('b', wm), b.const('bs', ws),
+           b.const('bz', np.zeros(N, np.int8)), b.const('ys', np.float32(Y_SCALE * 2)), b.const('yz', zp_of(signed, fz))]
+    m = b.node('QLinearMatMul', ins)
+    b.save(fname, [2, 3, 8, 7], b.dq(m, Y_SCALE * 2, fz, signed))
+
+
 def qoperator_matmul(fname, signed):
     b = Builder()
     xz, yz = zp(signed, 128), zp(signed, 131)
@@ -285,6 +302,8 @@ for signed in (False, True):
 qoperator_conv_wzp('qop_conv_wzp_u8', np.uint8, 128, 0, 255)
 qoperator_misc('qop_float_forms_u8', False)
 qoperator_misc('qop_float_forms_s8', True)
+qoperator_lenet('qop_conv_pool_flatten_fc_u8', False)
+qoperator_lenet('qop_conv_pool_flatten_fc_s8', True)
 qoperator_conv_wzp('bad_wzp', np.int8, -100, 0, 127)
 qdq_fallback('qdq_fallback_sigmoid_u8', False)
 try:

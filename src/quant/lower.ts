@@ -25,7 +25,8 @@
 // no step fused) is evaluated here into a float initializer. In the QOperator form, an op that
 // reads an int8 value without being a QLinear op (MaxPool, Transpose, Concat, ...) gets a
 // DequantizeLinear in front and a QuantizeLinear with the same parameters behind (exact for
-// order-preserving data movement); Reshape/Flatten/Squeeze/Unsqueeze pass int8 values through.
+// order-preserving data movement; Reshape/Flatten/Squeeze/Unsqueeze too, since a reshape of a
+// 4-D NHWC value reorders it).
 //
 // Weights: int8 with zero point 0 (PyTorch's and onnxruntime's default) is taken as is; a uint8
 // or int8 weight with a nonzero zero point is shifted to w − zp when every shifted value fits
@@ -225,13 +226,9 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
       out.push(n);
       continue;
     }
-    // a non-quantized op reading int8 values (QOperator form)
-    if (RESHAPES.has(n.op)) {
-      out.push(n);
-      setQ(n.outputs[0], params.get(n.inputs[0])!);
-      continue;
-    }
-    if (!ORDER_PRESERVING.has(n.op)) throw new UnsupportedOpError(n.op, n.name, `reads the int8 value '${reads[0]}'; only quantized ops and data movement may`);
+    // a non-quantized op reading int8 values (QOperator form). Reshapes too: on a 4-D NHWC value
+    // a reshape is a real reorder (to NCHW order), which only the float ops do
+    if (!ORDER_PRESERVING.has(n.op) && !RESHAPES.has(n.op)) throw new UnsupportedOpError(n.op, n.name, `reads the int8 value '${reads[0]}'; only quantized ops and data movement may`);
     const p = params.get(reads[0])!;
     if (reads.some((r) => !sameParams(params.get(r)!, p))) throw new UnsupportedOpError(n.op, n.name, 'int8 inputs with different scales or zero points');
     n.inputs = n.inputs.map((i) => {
