@@ -118,6 +118,18 @@ export function qdwconv_pack(w: usize, C: i32, T: i32, dst: usize): void {
   return i16x8.sub(SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), vz);
 }
 
+/** Bytes 0..7 of v widened to i16 (signed or unsigned). */
+// @ts-ignore: decorator
+@inline function widenLo(SIGNED: bool, v: v128): v128 {
+  return SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
+}
+
+/** Bytes 8..15 of v widened to i16 (signed or unsigned). */
+// @ts-ignore: decorator
+@inline function widenHi(SIGNED: bool, v: v128): v128 {
+  return SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v);
+}
+
 /** Interleaves the i16 lanes 0..3 (LO) or 4..7 of a and b: (a0, b0, a1, b1, ...), a dot's operand for two taps. */
 // @ts-ignore: decorator
 @inline function zipTaps(a: v128, b: v128, LO: bool): v128 {
@@ -159,7 +171,60 @@ export function qdwconv_pack(w: usize, C: i32, T: i32, dst: usize): void {
       for (let c0 = 0; c0 < C; c0 += DW_BLOCK) {
         const nc = min(DW_BLOCK, C - c0);
         let a0 = z, a1 = z, a2 = z, a3 = z;
-        if (interior) {
+        if (interior && KH == 3 && KW == 3 && nc == DW_BLOCK) {
+          // the common 3x3 case unrolled: taps (0,1) (2,3) (4,5) (6,7) (8, zero weight)
+          const p0 = first + <usize>c0, p1 = p0 + rowStep, p2 = p1 + rowStep;
+          const wq = pairs + (<usize>c0 << 2);
+          let a = i32x4.splat(0), b = a, c = a, d = a;
+          const t0 = v128.load(p0), t1 = v128.load(p0 + tapStep), t2 = v128.load(p0 + 2 * tapStep);
+          const t3 = v128.load(p1), t4 = v128.load(p1 + tapStep), t5 = v128.load(p1 + 2 * tapStep);
+          const t6 = v128.load(p2), t7 = v128.load(p2 + tapStep), t8 = v128.load(p2 + 2 * tapStep);
+          {
+            const w = wq;
+            const ul = widenLo(SIGNED, t0), vl = widenLo(SIGNED, t1), uh = widenHi(SIGNED, t0), vh = widenHi(SIGNED, t1);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          {
+            const w = wq + pairStride;
+            const ul = widenLo(SIGNED, t2), vl = widenLo(SIGNED, t3), uh = widenHi(SIGNED, t2), vh = widenHi(SIGNED, t3);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          {
+            const w = wq + 2 * pairStride;
+            const ul = widenLo(SIGNED, t4), vl = widenLo(SIGNED, t5), uh = widenHi(SIGNED, t4), vh = widenHi(SIGNED, t5);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          {
+            const w = wq + 3 * pairStride;
+            const ul = widenLo(SIGNED, t6), vl = widenLo(SIGNED, t7), uh = widenHi(SIGNED, t6), vh = widenHi(SIGNED, t7);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          {
+            const w = wq + 4 * pairStride;
+            const ul = widenLo(SIGNED, t8), vl = widenLo(SIGNED, t8), uh = widenHi(SIGNED, t8), vh = widenHi(SIGNED, t8);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          const sp = sums + (<usize>c0 << 2);
+          a0 = i32x4.sub(a, i32x4.mul(vzx, v128.load(sp)));
+          a1 = i32x4.sub(b, i32x4.mul(vzx, v128.load(sp, 16)));
+          a2 = i32x4.sub(c, i32x4.mul(vzx, v128.load(sp, 32)));
+          a3 = i32x4.sub(d, i32x4.mul(vzx, v128.load(sp, 48)));
+        } else if (interior) {
           // taps in pairs: (x[t], x[t+1]) interleaved per channel, one dot for 4 channels x 2 taps
           // (x as it is: |x·w| sums of two fit i32, the zero point comes off below)
           let wq = pairs + (<usize>c0 << 2);
