@@ -18,6 +18,7 @@
 // - qadd_q8: ONNX QLinearAdd as onnxruntime's x86 MlasQLinearAdd computes it:
 //   c = saturate(roundHalfEven((fixed + a·(sa/sc)) + b·(sb/sc))), fixed = zc − (sa/sc·za + sb/sc·zb),
 //   every step an f32 operation in that order (the host computes the ratios and `fixed` in f32).
+// - qmaxpool_q8: MaxPool on the bytes (quantization is monotone: the max commutes with it).
 // - qgap_q8: QLinearGlobalAveragePool (NHWC): exact i32 channel sums, then
 //   requant(Σx − zx·HW, scale = x_scale / (y_scale · HW)) as MlasQLinearGlobalAveragePoolNhwc.
 import { partStart } from './parallel';
@@ -427,6 +428,48 @@ export function qgap_q8(N: i32, HW: i32, C: i32, inStride: i32, x: usize, xSigne
       const q0 = requantLanes(a0, vs, vlo, vhi, off), q1 = requantLanes(a1, vs, vlo, vhi, off);
       const v = narrow16(q0, q1, q0, q1, ySigned);
       storeBytes(y + <usize>(n * C + c0), v, nc);
+    }
+  }
+}
+
+/**
+ * ONNX MaxPool on int8 NHWC bytes (QOperator MaxPool on uint8/int8, or QDQ DQ → MaxPool → Q with
+ * one scale and zero point: quantization is monotone, so the max of the bytes is the bytes of the
+ * max): y[n][oy][ox][c] = max over the window's taps inside the image (padding never wins).
+ * g: the geometry block (see above; C = channels, inStride = pixel stride of x); y pixels C
+ * bytes apart. 16 channels a step (u8x16.max / i8x16.max). (part, parts): bands of output rows.
+ */
+export function qmaxpool_q8(g: usize, x: usize, signed: i32, y: usize, part: i32, parts: i32): void {
+  const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
+  const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
+  const range = rowRange(N * OH, part, parts);
+  const r0 = <i32>range, r1 = <i32>(range >> 32);
+  for (let r = r0; r < r1; r++) {
+    const n = r / OH, oy = r - n * OH;
+    let ky0 = 0, ky1 = KH;
+    while (ky0 < KH && oy * SH - PH + ky0 * DH < 0) ky0++;
+    while (ky1 > ky0 && oy * SH - PH + (ky1 - 1) * DH >= H) ky1--;
+    for (let ox = 0; ox < OW; ox++) {
+      let kx0 = 0, kx1 = KW;
+      while (kx0 < KW && ox * SW - PW + kx0 * DW < 0) kx0++;
+      while (kx1 > kx0 && ox * SW - PW + (kx1 - 1) * DW >= W) kx1--;
+      const yo = y + <usize>((n * OH + oy) * OW + ox) * <usize>C;
+      const first = x + (<usize>(n * H + oy * SH - PH + ky0 * DH) * <usize>W + <usize>(ox * SW - PW + kx0 * DW)) * <usize>inStride;
+      for (let c0 = 0; c0 < C; c0 += 16) {
+        const nc = min(16, C - c0);
+        let m = i8x16.splat(signed != 0 ? -128 : 0);
+        let row = first + <usize>c0;
+        for (let ky = ky0; ky < ky1; ky++) {
+          let p = row;
+          for (let kx = kx0; kx < kx1; kx++) {
+            const v = loadBytes16(p, nc);
+            m = signed != 0 ? i8x16.max_s(m, v) : i8x16.max_u(m, v);
+            p += <usize>DW * <usize>inStride;
+          }
+          row += <usize>DH * <usize>W * <usize>inStride;
+        }
+        storeBytes(yo + <usize>c0, m, nc);
+      }
     }
   }
 }

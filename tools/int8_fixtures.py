@@ -166,6 +166,17 @@ def qoperator_lenet(fname, signed):
     b.save(fname, [2, 3, 8, 7], b.dq(m, Y_SCALE * 2, fz, signed))
 
 
+def qdq_conv_maxpool(fname, signed):
+    """QDQ conv + ReLU → DQ → MaxPool 3x3 s2 p1 → Q (same scale and zero point, as quantizers write it)."""
+    b = Builder()
+    xz, yz = zp(signed, 128), zp(signed, 0)
+    xq = b.q('x', X_SCALE, xz, signed)
+    y = qdq_conv(b, xq, X_SCALE, xz, signed, 19, 3, 3, 2, 1, 1, 'relu', Y_SCALE, yz)
+    p = b.node('MaxPool', [b.dq(y, Y_SCALE, yz, signed)], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    pq = b.q(p, Y_SCALE, yz, signed)
+    b.save(fname, [1, 3, 23, 21], b.dq(pq, Y_SCALE, yz, signed))
+
+
 def qoperator_matmul(fname, signed):
     b = Builder()
     xz, yz = zp(signed, 128), zp(signed, 131)
@@ -304,6 +315,8 @@ qoperator_misc('qop_float_forms_u8', False)
 qoperator_misc('qop_float_forms_s8', True)
 qoperator_lenet('qop_conv_pool_flatten_fc_u8', False)
 qoperator_lenet('qop_conv_pool_flatten_fc_s8', True)
+qdq_conv_maxpool('qdq_conv_maxpool_u8', False)
+qdq_conv_maxpool('qdq_conv_maxpool_s8', True)
 qoperator_conv_wzp('bad_wzp', np.int8, -100, 0, 127)
 qdq_fallback('qdq_fallback_sigmoid_u8', False)
 try:

@@ -5,10 +5,10 @@
 // ReLU clamps; QuantizeLinear / DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd
 // lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
 import { qgemm_pack, qgemm_packed_size, qgemm_q8 } from '../qgemm';
-import { dequantize_q8_f32, qadd_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
+import { dequantize_q8_f32, qadd_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
-import { dequantizeRef, qaddRef, qconvRef, qgapRef, quantizeRef } from './qconv_ref';
+import { dequantizeRef, qaddRef, qconvRef, qgapRef, qmaxpoolRef, quantizeRef } from './qconv_ref';
 
 const SENTINEL: u8 = 0xa5;
 
@@ -151,6 +151,38 @@ describe('qdwconv_q8 (depthwise int8 conv)', () => {
     expect<i32>(dwCase(1, 12, 10, 16, 7, 1, 3, 1, false, 128, false, 0, true, false)).toBe(0);
     // kernel larger than the padded image in places: 7x7 on 3x5
     expect<i32>(dwCase(1, 3, 5, 11, 7, 1, 3, 1, false, 255, true, 0, true, false)).toBe(0);
+  });
+});
+
+/** One max pool vs qmaxpoolRef and its splits; returns wrong bytes. */
+function poolCase(N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i32, signed: bool): i32 {
+  resetArena();
+  const inStride = C + 3;
+  const OH = outDim(H, K, S, P, D), OW = outDim(W, K, S, P, D);
+  const g = geom(N, H, W, C, inStride, K, S, P, D, OH, OW);
+  const x = bytes(N * H * W * inStride);
+  fillBytes(x, N * H * W * inStride, signed ? -128 : 0, signed ? 127 : 255);
+  const outBytes = N * OH * OW * C + 16;
+  const y = bytes(outBytes), ref = bytes(outBytes), yp = bytes(outBytes);
+  memory.fill(y, SENTINEL, outBytes);
+  memory.fill(ref, SENTINEL, outBytes);
+  qmaxpoolRef(N, H, W, C, inStride, K, S, P, D, OH, OW, x, signed, ref);
+  qmaxpool_q8(g, x, signed ? 1 : 0, y, 0, 1);
+  let bad = countByteDiffs(y, ref, outBytes);
+  for (let s = 0; s < SPLITS.length; s++) {
+    memory.fill(yp, SENTINEL, outBytes);
+    for (let part = 0; part < SPLITS[s]; part++) qmaxpool_q8(g, x, signed ? 1 : 0, yp, part, SPLITS[s]);
+    bad += countByteDiffs(yp, y, outBytes);
+  }
+  return bad;
+}
+
+describe('qmaxpool_q8', () => {
+  it('3x3 stride 2 pad 1, 2x2 stride 2, dilated, odd channels, uint8 and int8', () => {
+    expect<i32>(poolCase(2, 9, 11, 13, 3, 2, 1, 1, false)).toBe(0);
+    expect<i32>(poolCase(1, 8, 7, 37, 2, 2, 0, 1, true)).toBe(0);
+    expect<i32>(poolCase(1, 10, 9, 16, 3, 1, 2, 2, true)).toBe(0);
+    expect<i32>(poolCase(1, 5, 5, 3, 3, 1, 1, 1, false)).toBe(0);
   });
 });
 

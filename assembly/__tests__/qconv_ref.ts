@@ -78,3 +78,23 @@ export function qgapRef(N: i32, HW: i32, C: i32, inStride: i32, x: usize, xSigne
       store<u8>(y + <usize>(n * C + c), <u8>requantRef(<f32>(<i32>s) * scale, zy, -1000, 1000, ySigned));
     }
 }
+
+/** MaxPool over the taps inside the image, NHWC bytes (x pixels inStride apart, y pixels C apart). */
+export function qmaxpoolRef(
+  N: i32, H: i32, W: i32, C: i32, inStride: i32, K: i32, S: i32, P: i32, D: i32, OH: i32, OW: i32, x: usize, signed: bool, y: usize,
+): void {
+  for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++)
+        for (let c = 0; c < C; c++) {
+          let m = -1000;
+          for (let ky = 0; ky < K; ky++)
+            for (let kx = 0; kx < K; kx++) {
+              const iy = oy * S - P + ky * D, ix = ox * S - P + kx * D;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              const v = byteAt(x, ((n * H + iy) * W + ix) * inStride + c, signed);
+              if (v > m) m = v;
+            }
+          store<u8>(y + <usize>(((n * OH + oy) * OW + ox) * C + c), <u8>m);
+        }
+}

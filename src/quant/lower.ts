@@ -9,6 +9,7 @@
 //   QOperator QLinearMatMul(a_q, W_q)                                       ├→ _QGemm(a_q) → y_q
 //   QDQ       DQ(a_q) + DQ(b_q) [→ Relu | Clip] → Q;  QLinearAdd            → _QAdd(a_q, b_q) → y_q
 //   QDQ       DQ(x_q) → GlobalAveragePool → Q;  QLinearGlobalAveragePool  → _QGap(x_q) → y_q
+//   QDQ       DQ(x_q) → MaxPool → Q (same parameters);  MaxPool on x_q         → _QMaxPool(x_q) → y_q
 //
 // Design. An int8 activation is a value of the graph like any other, stored NHWC as the float
 // body is (4-D values), one byte an element: Graph.qtypes lists these values ('u8' / 'i8') so the
@@ -49,7 +50,7 @@ export const QUANT_OPS: ReadonlySet<string> = new Set([
 ]);
 
 /** The internal ops this pass writes (inferShapes accepts them in a lowered graph). */
-export const LOWERED_OPS: ReadonlySet<string> = new Set(['_QConv', '_QGemm', '_QAdd', '_QGap']);
+export const LOWERED_OPS: ReadonlySet<string> = new Set(['_QConv', '_QGemm', '_QAdd', '_QGap', '_QMaxPool']);
 
 /** Ops that move int8 values without changing their bytes' meaning: DQ → op → Q is exact. */
 const ORDER_PRESERVING = new Set(['MaxPool', 'Transpose', 'Slice', 'Split', 'Concat', 'Resize', 'DepthToSpace', 'SpaceToDepth', 'Gather', 'Pad', 'Tile', 'Expand']);
@@ -224,6 +225,13 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
     }
     if (reads.length === 0) {
       out.push(n);
+      continue;
+    }
+    // MaxPool on int8 values (QOperator files have it): the max of the bytes
+    const pool = maxPoolNode(n, n.inputs[0], params.get(n.inputs[0]));
+    if (pool) {
+      out.push(pool);
+      setQ(n.outputs[0], params.get(n.inputs[0])!);
       continue;
     }
     // a non-quantized op reading int8 values (QOperator form). Reshapes too: on a 4-D NHWC value
@@ -492,6 +500,15 @@ function addNode(n: Node, a: string, b: string, ap: QParams, bp: QParams, yp: QP
   return q;
 }
 
+/** _QMaxPool for a MaxPool of an int8 value x (params p) with one output (no indices); else undefined. */
+function maxPoolNode(n: Node, x: string, p: QParams | undefined, y = n.outputs[0]): Node | undefined {
+  if (n.op !== 'MaxPool' || !p || n.outputs.filter((o) => o).length !== 1 || !Array.isArray(n.attrs.kernel_shape)) return undefined;
+  const q = base(n, '_QMaxPool', [x], y);
+  for (const k of ['kernel_shape', 'strides', 'pads', 'dilations', 'auto_pad', 'ceil_mode']) if (n.attrs[k] !== undefined) q.attrs[k] = n.attrs[k];
+  q.attrs._sg = p.signed ? 1 : 0;
+  return q;
+}
+
 function gapNode(n: Node, x: string, xp: QParams, yp: QParams, y: string): Node {
   const q = base(n, '_QGap', [x], y);
   setCommon(q, xp, yp, clampOf(yp));
@@ -603,6 +620,11 @@ function fuseQdq(g: Graph, weights: Map<string, QWeight>, params: Map<string, QP
       const a = dqOf(n.inputs[0]), b = dqOf(n.inputs[1]);
       t = a && b ? tail(n.outputs[0]) : undefined;
       if (a && b && t && a.p.signed === t.p.signed && b.p.signed === t.p.signed) fused = addNode(n, a.q, b.q, a.p, b.p, t.p, t.clamp, t.q.outputs[0]);
+    } else if (n.op === 'MaxPool') {
+      // DQ → MaxPool → Q with the same scale and zero point: the max of the bytes
+      const x = dqOf(n.inputs[0]);
+      t = x ? tail(n.outputs[0]) : undefined;
+      if (x && t && !t.act && sameParams(x.p, t.p)) fused = maxPoolNode(n, x.q, x.p, t.q.outputs[0]);
     } else if (n.op === 'GlobalAveragePool') {
       const x = dqOf(n.inputs[0]);
       t = x ? tail(n.outputs[0]) : undefined;

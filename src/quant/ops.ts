@@ -1,6 +1,6 @@
 // Op definitions of int8 inference (src/quant/lower.ts writes these nodes): QuantizeLinear and
 // DequantizeLinear of activations (ONNX opset 13, per tensor), and the fused _QConv, _QGemm,
-// _QAdd, _QGap steps on the kernels of assembly/qgemm.ts and assembly/qconv.ts. Activations are
+// _QAdd, _QGap, _QMaxPool steps on the kernels of assembly/qgemm.ts and assembly/qconv.ts. Activations are
 // NHWC bytes (4-D) or plain bytes (2-D); every scale and zero point is in the node's attributes.
 // The QLinear* ops a file holds are listed too (shape rules only): lowering replaces them before
 // any plan, and a graph that still holds one is refused by name.
@@ -209,6 +209,29 @@ const qadd: OpDef = {
   },
 };
 
+/** The window of a _QMaxPool (checked as ONNX MaxPool's: pads smaller than the kernel, ceil_mode). */
+function poolWindow(n: Node, ctx: InferCtx): { x: number[]; win: Window } {
+  const x = ctx.shape(n.inputs[0]);
+  if (x.length !== 4) throw new UnsupportedOpError('MaxPool', n.name, `int8 max pooling of a ${x.length}-D input`);
+  const ks = n.attrs.kernel_shape as number[];
+  return { x, win: lib.window2d({ ...n, op: 'MaxPool' }, x[2], x[3], ks, n.attrs.ceil_mode === 1) };
+}
+
+/** _QMaxPool: MaxPool on int8 NHWC bytes (the max of the bytes; quantization is monotone). */
+const qmaxpool: OpDef = {
+  ops: ['_QMaxPool'],
+  layout: 'nhwc',
+  infer(n, ctx) {
+    const { x, win } = poolWindow(n, ctx);
+    return [[x[0], x[1], win.oh, win.ow]];
+  },
+  plan(n, ctx) {
+    const { x, win } = poolWindow(n, ctx);
+    const g = geomBlock(ctx, x, x[1], win);
+    return ctx.parallel('qmaxpool_q8', [g, ctx.ptr(n.inputs[0]), num(n, '_sg'), ctx.ptr(n.outputs[0])], x[0] * win.oh * win.ow * x[1] * win.kh * win.kw);
+  },
+};
+
 /** _QGap: QLinearGlobalAveragePool on NHWC bytes; output [N, C, 1, 1]. */
 const qgap: OpDef = {
   ops: ['_QGap'],
@@ -231,4 +254,4 @@ const qgap: OpDef = {
 };
 
 /** The int8 ops, for src/ops/index.ts's table (registered when this module loads). */
-export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qadd, qgap];
+export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qadd, qgap, qmaxpool];
