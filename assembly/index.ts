@@ -30,3 +30,4 @@ export * from './lrnGrad';
 export * from './deformGrad';
 // int8 (issue 18): GEMM with a requantizing epilogue
 export * from './qgemm';
+export * from './qconv';

@@ -54,6 +54,7 @@
 // columns past N and the k past an odd K are zero.
 import { partStart, splitRows } from './parallel';
 import { loadLanes, storeLanes } from './window';
+import { MAGIC_BITS, narrow16, requantLanes, storeBytes } from './requant';
 
 /** Output columns per packed panel: four i32x4 accumulators a row. */
 const NR: i32 = 16;
@@ -63,9 +64,6 @@ const MR: i32 = 4;
 const ROW_BYTES: i32 = 64;
 /** Bytes of packed W one strip of A sweeps before moving on (half of a 512 KiB L2). */
 const L2_BLOCK_BYTES: i32 = 256 * 1024;
-/** 1.5·2^23: adding it to |v| < 2^22 leaves round-half-even(v) in the low mantissa bits. */
-const MAGIC: f32 = 12582912.0;
-const MAGIC_BITS: i32 = 0x4b400000;
 
 /** Bytes of one packed panel: the column sums then ceil(K/2) k-pair rows. */
 // @ts-ignore: decorator
@@ -145,39 +143,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 @inline function requant(acc: v128, sums: usize, n: i32, nv: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): v128 {
   acc = exact(acc, sums, n, nv, za, bias);
   const s = perChannel != 0 ? loadLanes(scale + (<usize>n << 2), nv) : v128.load32_splat(scale);
-  let v = f32x4.mul(f32x4.convert_i32x4_s(acc), s);
-  v = f32x4.pmin(f32x4.pmax(v, lo), hi);
-  return i32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), off);
-}
-
-/** Narrows 16 i32 lanes (already within the output type's range) to 16 bytes. */
-// @ts-ignore: decorator
-@inline function narrow16(q0: v128, q1: v128, q2: v128, q3: v128, ySigned: i32): v128 {
-  const h0 = i16x8.narrow_i32x4_s(q0, q1), h1 = i16x8.narrow_i32x4_s(q2, q3);
-  return ySigned != 0 ? i8x16.narrow_i16x8_s(h0, h1) : i8x16.narrow_i16x8_u(h0, h1);
-}
-
-/** Stores the first n (1..16) bytes of v at p, nothing past them. */
-// @ts-ignore: decorator
-@inline function storeBytes(p: usize, v: v128, n: i32): void {
-  if (n == 16) {
-    v128.store(p, v);
-    return;
-  }
-  if (n >= 8) {
-    v128.store64_lane(p, v, 0);
-    let hi = i64x2.extract_lane(v, 1);
-    for (let j = 8; j < n; j++) {
-      store<u8>(p + <usize>j, <u8>hi);
-      hi >>= 8;
-    }
-  } else {
-    let lo = i64x2.extract_lane(v, 0);
-    for (let j = 0; j < n; j++) {
-      store<u8>(p + <usize>j, <u8>lo);
-      lo >>= 8;
-    }
-  }
+  return requantLanes(acc, s, lo, hi, off);
 }
 
 /** One exact i32 tile row of 16 columns, n2 (1..8) of the second 8 stored (v2 = min(n2, 4)). */

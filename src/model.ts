@@ -11,7 +11,7 @@ import type { ReceptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
 import { fuseEpilogue } from './graph/fuseEpilogue';
-import { evaluatorModule, loadEvaluator } from './graph/constEval';
+import { evalConst, evaluatorModule, loadEvaluator } from './graph/constEval';
 import type { Const } from './graph/eval/core';
 import type { Island, TailProgram } from './graph/eval/tail';
 import { inferShapes, makeInferCtx } from './graph/infer';
@@ -22,7 +22,7 @@ import { planArena } from './graph/memory';
 import { planViews } from './graph/views';
 import { recognizePatterns } from './graph/recognize';
 import { trimDeadTaps } from './graph/trimTaps';
-import { opDef } from './ops';
+import { addOps, opDef } from './ops';
 import type { Layout, PlanCtx, Step } from './ops/types';
 import { physShape } from './ops/util';
 import type { Kernels } from './runtime/kernels';
@@ -762,6 +762,24 @@ export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void 
   analysis = f;
 }
 
+/** The int8 module (src/quant), once a quantized graph has loaded it. */
+let quant: typeof import('./quant/index') | undefined;
+
+/** Ops that only quantized graphs hold (QuantizeLinear, QLinearConv, MatMulInteger, ...). */
+function isQuantOp(op: string): boolean {
+  return op.includes('Quantize') || op.startsWith('QLinear') || op.endsWith('Integer');
+}
+
+/** Loads src/quant and adds its op definitions to the table (once). */
+async function loadQuant(): Promise<typeof import('./quant/index')> {
+  if (quant) return quant;
+  const m = await import('./quant/index');
+  provideKit();
+  m.bindQuantLib({ window2d });
+  addOps(m.QUANT_OPDEFS);
+  return (quant = m);
+}
+
 /**
  * Compile a graph into a Model. Inputs with every dim concrete and no dynamicAxes give a model
  * planned once, here; dims of -1 or 0, or axes listed in options.dynamicAxes, give a dynamic
@@ -783,6 +801,8 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   // constant folding in shape inference (here and in later per-shape plans) and a graph's
   // data-dependent tail run on the host evaluator: it loads with the first model, not up front
   await loadEvaluator();
+  // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
+  if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);
@@ -986,6 +1006,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
     fuseEpilogue(g);
   }
   const { layouts, aliases } = assignLayouts(g);
+  if (g.qtypes) quant!.checkByteValues(g, aliases);
   const { views, noops } = options.optimize === false ? { views: new Map(), noops: new Set<Node>() } : planViews(g, layouts, aliases);
   const arena = planArena(g, aliases, views);
 

@@ -44,9 +44,12 @@ function checkSize(what: string, shape: number[]): void {
 function checkNodes(g: Graph): void {
   const made = new Set<string>([...g.inputs.map((i) => i.name), ...g.initializers.keys(), ...g.intConstants.keys()]);
   for (const n of g.nodes) {
-    if (n.op.startsWith('_')) throw new UnsupportedOpError(n.op, n.name, 'an op reserved for wasmcnn\'s own passes');
-    for (const k of Object.keys(n.attrs))
-      if (k.startsWith('_')) throw new UnsupportedOpError(n.op, n.name, `attribute '${k}' is reserved for wasmcnn's own passes`);
+    // a graph the int8 lowering rewrote (g.qtypes set: never by a file) holds its steps and attributes
+    if (!g.qtypes) {
+      if (n.op.startsWith('_')) throw new UnsupportedOpError(n.op, n.name, 'an op reserved for wasmcnn\'s own passes');
+      for (const k of Object.keys(n.attrs))
+        if (k.startsWith('_')) throw new UnsupportedOpError(n.op, n.name, `attribute '${k}' is reserved for wasmcnn's own passes`);
+    }
     for (const o of n.outputs) {
       if (!o) continue;
       if (made.has(o)) throw new GraphError(`node '${n.name}' (${n.op}) writes '${o}', which is already an input, an initializer or another node's output`);

@@ -41,6 +41,11 @@ export interface IntTensor {
   ints: number[];
   /** Dimensions; their product is `ints.length`. */
   shape: number[];
+  /**
+   * The ONNX element type of an 8-bit tensor as read from a file ('int8' or 'uint8'): a
+   * quantization zero point's type is the type of the values it quantizes.
+   */
+  elem?: 'int8' | 'uint8';
 }
 
 /** One operator application: ONNX op name, named inputs and outputs, ONNX attributes. */
@@ -90,6 +95,12 @@ export interface Graph {
   derived?: DerivedWeight[];
   /** Initializers that are part of the architecture, not weights (GraphBuilder.constant): never trained, not in a state_dict. */
   constants?: Set<string>;
+  /**
+   * Activations stored as one byte per element (int8 inference, src/quant/lower.ts): 'u8' or
+   * 'i8'. Their scales and zero points travel in the attributes of the steps that read and
+   * write them, not here.
+   */
+  qtypes?: Map<string, 'u8' | 'i8'>;
 }
 
 /** A weight computed from others (e.g. a C4 filter bank from its learned filters). */

@@ -37,7 +37,9 @@ export function planArena(g: Graph, aliases: Map<string, string>, views: Map<str
     }
   };
   const isConst = (v: string) => g.initializers.has(v) || g.intConstants.has(v);
-  const bytes = (v: string) => Math.ceil((numel(g.shapes.get(v)!) * 4) / ALIGN) * ALIGN;
+  // int8 activations take one byte an element (they are never channel views: no view offsets)
+  const elemBytes = (v: string) => (g.qtypes?.has(v) ? 1 : 4);
+  const bytes = (v: string) => Math.ceil((numel(g.shapes.get(v)!) * elemBytes(v)) / ALIGN) * ALIGN;
   const end = g.nodes.length;
   const lastUse = new Map<string, number>();
   const touch = (v: string, i: number) => {

@@ -245,7 +245,10 @@ function decodeTensor(t: TensorMsg, what: string): Decoded {
     }
   }
   if (info.kind === 'float') return { tensor: { data: data as Float32Array, shape }, dtype: 'float' };
-  return { tensor: { ints: data as number[], shape }, dtype: info.kind };
+  const ints: IntTensor = { ints: data as number[], shape };
+  if (dt === DataType.INT8) ints.elem = 'int8';
+  else if (dt === DataType.UINT8) ints.elem = 'uint8';
+  return { tensor: ints, dtype: info.kind };
 }
 
 // ---- Attributes -------------------------------------------------------------------------------
@@ -412,6 +415,12 @@ function topoSort(nodes: Node[], available: Set<string>, reads: (n: Node) => str
 }
 
 /**
+ * onnxruntime's contrib ops (domain com.microsoft) that its quantizer writes in QOperator models:
+ * read as ops of the same name (src/quant lowers the ones it runs into int8 steps).
+ */
+const MS_QUANT_OPS = new Set(['QLinearAdd', 'QLinearMul', 'QLinearGlobalAveragePool', 'QLinearSigmoid', 'QLinearConcat', 'QLinearLeakyRelu', 'QLinearAveragePool']);
+
+/**
  * The graph of `gm`, checked. At depth 0 (the model's graph) every value read must be defined in
  * it; in a subgraph (depth > 0) the names read but not defined are returned as `outer`, for the
  * enclosing graph to check and order by.
@@ -467,8 +476,8 @@ function buildGraph(gm: GraphMsg, opset: number, depth = 0): { g: Graph; outer: 
       for (let k = 2; usedNames.has(name); k++) name = `${base}_${k}`;
     }
     usedNames.add(name);
-    if (n.domain && n.domain !== 'ai.onnx') {
-      throw new UnsupportedOpError(op, name, `operator domain '${n.domain}' is not supported (only the default ONNX domain)`);
+    if (n.domain && n.domain !== 'ai.onnx' && !(n.domain === 'com.microsoft' && MS_QUANT_OPS.has(op))) {
+      throw new UnsupportedOpError(op, name, `operator domain '${n.domain}' is not supported (only the default ONNX domain and onnxruntime's quantized ops)`);
     }
     if (op === 'Constant') {
       const outs = n.output.filter((o) => o !== '');

@@ -34,6 +34,14 @@ export const OPS: readonly OpDef[] = [
 const BY_OP = new Map<string, OpDef>();
 for (const d of OPS) for (const op of d.ops) BY_OP.set(op, d);
 
+/**
+ * Adds the op definitions of a lazily loaded module (src/quant's int8 ops) to the table: called
+ * by the loader after its import, never by a module's own evaluation.
+ */
+export function addOps(defs: readonly OpDef[]): void {
+  for (const d of defs) for (const op of d.ops) BY_OP.set(op, d);
+}
+
 /** The definition implementing an op type, if any. */
 export function opDef(op: string): OpDef | undefined {
   return BY_OP.get(op);

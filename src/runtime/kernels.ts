@@ -242,6 +242,26 @@ export interface Kernels {
     M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
     y: number, ldy: number, part: number, parts: number,
   ): void;
+  // qconv.ts (int8 CNN kernels, NHWC; bytes uint8/int8 by their flags; requantization as qgemm_q8)
+  // g: 15 i32 [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]
+  qim2col_q8(g: number, x: number, za: number, dst: number, part: number, parts: number): void;
+  qdwconv_packed_size(C: number, T: number): number;
+  qdwconv_pack(w: number, C: number, T: number, dst: number): void;
+  qdwconv_q8(
+    g: number, x: number, xSigned: number, zx: number, wp: number, bias: number, scale: number, perChannel: number,
+    zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number, part: number, parts: number,
+  ): void;
+  qmaxpool_q8(g: number, x: number, signed: number, y: number, part: number, parts: number): void;
+  quantize_f32_q8(x: number, n: number, scale: number, zp: number, ySigned: number, y: number): void;
+  dequantize_q8_f32(x: number, n: number, xSigned: number, zp: number, scale: number, y: number): void;
+  qadd_q8(
+    a: number, b: number, n: number, signed: number, ra: number, rb: number, fixed: number, lo: number, hi: number,
+    y: number, part: number, parts: number,
+  ): void;
+  qgap_q8(
+    N: number, HW: number, C: number, inStride: number, x: number, xSigned: number, zx: number, scale: number,
+    zy: number, ySigned: number, y: number,
+  ): void;
 }
 
 /**
@@ -257,5 +277,7 @@ export const PARALLEL_KERNELS = [
   'avgpool_fwd_f32', 'avgpool_grad_f32', 'unary_grad_f32',
   'resize_fwd_f32', 'resize_grad_f32', 'maxunpool_fwd_f32', 'maxunpool_grad_f32', 'lrn_fwd_f32', 'lrn_grad_f32',
   'deform_im2col_f32', 'deform_col2im_f32', 'deform_grad_offset_f32',
+  // int8 inference (src/quant): bands of output rows or panels, never a split sum
+  'qgemm_q8', 'qim2col_q8', 'qdwconv_q8', 'qadd_q8', 'qmaxpool_q8',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];

@@ -1,0 +1,277 @@
+// Specs for qconv.ts against the scalar references in qconv_ref.ts: dense convs through
+// qim2col_q8 + qgemm_q8 (and the 1x1 path straight on the NHWC input), depthwise convs, on odd
+// sizes (channels not multiples of 4/8/16, odd spatial sizes, stride 2, padding, dilation, a
+// strided input), uint8 and int8 activations and outputs, per-tensor and per-channel scales,
+// ReLU clamps; QuantizeLinear / DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd
+// lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
+import { qgemm_pack, qgemm_packed_size, qgemm_q8 } from '../qgemm';
+import { dequantize_q8_f32, qadd_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
+import { floats, resetArena, SPLITS } from './gemm_ref';
+import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
+import { dequantizeRef, qaddRef, qconvRef, qgapRef, qmaxpoolRef, quantizeRef } from './qconv_ref';
+
+const SENTINEL: u8 = 0xa5;
+
+function bytes(n: i32): usize {
+  return floats((n + 3) >> 2);
+}
+
+/** The 15-int conv geometry block qim2col_q8 / qdwconv_q8 read. */
+function geom(N: i32, H: i32, W: i32, C: i32, inStride: i32, K: i32, S: i32, P: i32, D: i32, OH: i32, OW: i32): usize {
+  const g = bytes(4 * 15);
+  const v: i32[] = [N, H, W, C, inStride, K, K, S, S, P, P, D, D, OH, OW];
+  for (let i = 0; i < 15; i++) store<i32>(g + (<usize>i << 2), v[i]);
+  return g;
+}
+
+function outDim(size: i32, k: i32, s: i32, p: i32, d: i32): i32 {
+  return (size + 2 * p - d * (k - 1) - 1) / s + 1;
+}
+
+/** Random per-channel (or one) scales that spread outputs over the type's range. */
+function fillScales(scale: usize, n: i32, depth: i32): void {
+  const spread = 60.0 / (Math.sqrt(<f64>depth) * 11000.0);
+  for (let i = 0; i < n; i++) store<f32>(scale + (<usize>i << 2), <f32>(spread * (0.5 + <f64>(nextRand() % 1000) / 1000.0)));
+}
+
+/** One dense conv: qim2col_q8 (or the NHWC input for a 1x1 s1 p0 conv) + qgemm_q8 vs qconvRef; returns wrong bytes. */
+function denseCase(
+  N: i32, H: i32, W: i32, C: i32, OC: i32, K: i32, S: i32, P: i32, D: i32, xSigned: bool, zx: i32, ySigned: bool, zy: i32,
+  perChannel: bool, relu: bool,
+): i32 {
+  resetArena();
+  const inStride = C + 3; // the input is a channel slice of a wider buffer
+  const OH = outDim(H, K, S, P, D), OW = outDim(W, K, S, P, D);
+  const KK = K * K * C, M = N * OH * OW;
+  const g = geom(N, H, W, C, inStride, K, S, P, D, OH, OW);
+  const x = bytes(N * H * W * inStride), w = bytes(OC * KK), wr = bytes(OC * KK), bias = bytes(4 * OC), scale = bytes(4 * OC);
+  fillBytes(x, N * H * W * inStride, xSigned ? -128 : 0, xSigned ? 127 : 255);
+  fillBytes(w, OC * KK, -128, 127);
+  for (let o = 0; o < OC; o++) store<i32>(bias + (<usize>o << 2), randInt(-20000, 20000));
+  fillScales(scale, OC, KK);
+  // ONNX [OC][C][K][K] → qgemm rows in im2col order [OC][K][K][C]
+  for (let o = 0; o < OC; o++)
+    for (let c = 0; c < C; c++)
+      for (let t = 0; t < K * K; t++)
+        store<i8>(wr + <usize>(o * KK + t * C + c), load<i8>(w + <usize>((o * C + c) * K * K + t)));
+  const packed = bytes(qgemm_packed_size(OC, KK));
+  qgemm_pack(wr, OC, KK, packed);
+  const lo = relu ? zy : -1000, hi = 1000;
+  const outBytes = M * OC;
+  const y = bytes(outBytes + 16), ref = bytes(outBytes + 16), col = bytes(M * KK), yp = bytes(outBytes + 16);
+  memory.fill(y, SENTINEL, outBytes + 16);
+  memory.fill(ref, SENTINEL, outBytes + 16);
+  qconvRef(N, H, W, C, inStride, OC, 1, K, K, S, S, P, P, D, D, OH, OW, x, xSigned, zx, w, bias, scale, perChannel, zy, lo, hi, ref, ySigned);
+  const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
+  const direct = K == 1 && S == 1 && P == 0;
+  if (!direct) qim2col_q8(g, x, zx, col, 0, 1);
+  qgemm_q8(M, OC, KK, direct ? x : col, direct ? inStride : KK, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, OC, ys, 0, 1);
+  let bad = countByteDiffs(y, ref, outBytes + 16);
+  if (!direct)
+    for (let s = 0; s < SPLITS.length; s++) {
+      const col2 = bytes(M * KK);
+      memory.fill(col2, 0x3c, M * KK);
+      for (let part = 0; part < SPLITS[s]; part++) qim2col_q8(g, x, zx, col2, part, SPLITS[s]);
+      bad += countByteDiffs(col2, col, M * KK);
+    }
+  return bad;
+}
+
+/** One depthwise conv vs qconvRef (groups = C) and its splits; returns wrong bytes. */
+function dwCase(
+  N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i32, xSigned: bool, zx: i32, ySigned: bool, zy: i32, perChannel: bool, relu6: bool,
+): i32 {
+  resetArena();
+  const inStride = C + 5, outStride = C + 2;
+  const OH = outDim(H, K, S, P, D), OW = outDim(W, K, S, P, D);
+  const T = K * K, C16 = (C + 15) & ~15; // bias and scale padded to 16 channels
+  const g = geom(N, H, W, C, inStride, K, S, P, D, OH, OW);
+  const x = bytes(N * H * W * inStride), w = bytes(C * T), bias = bytes(4 * C16), scale = bytes(4 * C16);
+  fillBytes(x, N * H * W * inStride, xSigned ? -128 : 0, xSigned ? 127 : 255);
+  fillBytes(w, C * T, -128, 127);
+  for (let c = 0; c < C; c++) store<i32>(bias + (<usize>c << 2), randInt(-5000, 5000));
+  fillScales(scale, C, T);
+  const packed = bytes(qdwconv_packed_size(C, T));
+  qdwconv_pack(w, C, T, packed);
+  const lo = relu6 ? zy : -1000, hi = relu6 ? zy + 40 : 1000;
+  const outBytes = N * OH * OW * outStride;
+  const y = bytes(outBytes), ref = bytes(N * OH * OW * C), yp = bytes(outBytes);
+  memory.fill(y, SENTINEL, outBytes);
+  qconvRef(N, H, W, C, inStride, C, C, K, K, S, S, P, P, D, D, OH, OW, x, xSigned, zx, w, bias, scale, perChannel, zy, lo, hi, ref, ySigned);
+  const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
+  qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, outStride, ys, 0, 1);
+  let bad = 0;
+  for (let p = 0; p < N * OH * OW; p++) {
+    bad += countByteDiffs(y + <usize>(p * outStride), ref + <usize>(p * C), C);
+    // bytes past C of each output pixel stay untouched
+    for (let j = C; j < outStride; j++) if (load<u8>(y + <usize>(p * outStride + j)) != SENTINEL) bad++;
+  }
+  for (let s = 0; s < SPLITS.length; s++) {
+    memory.fill(yp, SENTINEL, outBytes);
+    for (let part = 0; part < SPLITS[s]; part++)
+      qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, yp, outStride, ys, part, SPLITS[s]);
+    bad += countByteDiffs(yp, y, outBytes);
+  }
+  return bad;
+}
+
+describe('qim2col_q8 + qgemm_q8 (dense int8 conv)', () => {
+  it('3x3 pad 1 stride 1, uint8 in / uint8 out, per-channel scales, odd channels', () => {
+    expect<i32>(denseCase(1, 7, 5, 3, 5, 3, 1, 1, 1, false, 128, false, 3, true, false)).toBe(0);
+    expect<i32>(denseCase(2, 5, 9, 13, 19, 3, 1, 1, 1, false, 0, false, 255, true, false)).toBe(0);
+  });
+  it('3x3 stride 2 pad 1, int8 in / int8 out, per-tensor scale, ReLU', () => {
+    expect<i32>(denseCase(1, 9, 7, 5, 17, 3, 2, 1, 1, true, -3, true, -128, false, true)).toBe(0);
+    expect<i32>(denseCase(1, 8, 8, 17, 33, 3, 2, 1, 1, true, 127, true, 5, true, true)).toBe(0);
+  });
+  it('5x5 pad 2, dilation 2, stride 1 and 2; 7x7 stem stride 2 pad 3', () => {
+    expect<i32>(denseCase(1, 11, 9, 6, 7, 5, 1, 2, 2, false, 77, true, 0, true, false)).toBe(0);
+    expect<i32>(denseCase(1, 11, 13, 3, 9, 7, 2, 3, 1, false, 0, false, 0, true, true)).toBe(0);
+  });
+  it('1x1 stride 1 straight on the (strided) NHWC input; 1x1 stride 2 through im2col', () => {
+    expect<i32>(denseCase(2, 5, 3, 21, 37, 1, 1, 0, 1, false, 200, false, 10, true, false)).toBe(0);
+    expect<i32>(denseCase(1, 7, 7, 9, 11, 1, 2, 0, 1, true, 0, true, 0, false, false)).toBe(0);
+  });
+});
+
+describe('qdwconv_q8 (depthwise int8 conv)', () => {
+  it('3x3 pad 1 stride 1 and 2, channels 1, 3, 9, 13, 24, 37', () => {
+    const cs: i32[] = [1, 3, 9, 13, 24, 37];
+    for (let i = 0; i < cs.length; i++) {
+      expect<i32>(dwCase(1, 7, 9, cs[i], 3, 1, 1, 1, false, 128, false, 0, true, false)).toBe(0);
+      expect<i32>(dwCase(2, 9, 7, cs[i], 3, 2, 1, 1, true, -7, true, -128, true, false)).toBe(0);
+    }
+  });
+  it('5x5 pad 2 stride 2, dilation 2, per-tensor scale, ReLU6 clamp', () => {
+    expect<i32>(dwCase(1, 11, 13, 19, 5, 2, 2, 1, false, 3, false, 3, false, true)).toBe(0);
+    expect<i32>(dwCase(1, 9, 9, 10, 3, 1, 2, 2, true, 0, false, 128, true, true)).toBe(0);
+    // even and single tap counts (interior tap pairs without / with only an odd last tap)
+    expect<i32>(dwCase(1, 6, 7, 21, 2, 1, 0, 1, false, 128, false, 0, true, false)).toBe(0);
+    expect<i32>(dwCase(1, 5, 5, 9, 1, 2, 0, 1, true, 4, true, 0, true, false)).toBe(0);
+    expect<i32>(dwCase(1, 12, 10, 16, 7, 1, 3, 1, false, 128, false, 0, true, false)).toBe(0);
+    // kernel larger than the padded image in places: 7x7 on 3x5
+    expect<i32>(dwCase(1, 3, 5, 11, 7, 1, 3, 1, false, 255, true, 0, true, false)).toBe(0);
+  });
+});
+
+/** One max pool vs qmaxpoolRef and its splits; returns wrong bytes. */
+function poolCase(N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i32, signed: bool): i32 {
+  resetArena();
+  const inStride = C + 3;
+  const OH = outDim(H, K, S, P, D), OW = outDim(W, K, S, P, D);
+  const g = geom(N, H, W, C, inStride, K, S, P, D, OH, OW);
+  const x = bytes(N * H * W * inStride);
+  fillBytes(x, N * H * W * inStride, signed ? -128 : 0, signed ? 127 : 255);
+  const outBytes = N * OH * OW * C + 16;
+  const y = bytes(outBytes), ref = bytes(outBytes), yp = bytes(outBytes);
+  memory.fill(y, SENTINEL, outBytes);
+  memory.fill(ref, SENTINEL, outBytes);
+  qmaxpoolRef(N, H, W, C, inStride, K, S, P, D, OH, OW, x, signed, ref);
+  qmaxpool_q8(g, x, signed ? 1 : 0, y, 0, 1);
+  let bad = countByteDiffs(y, ref, outBytes);
+  for (let s = 0; s < SPLITS.length; s++) {
+    memory.fill(yp, SENTINEL, outBytes);
+    for (let part = 0; part < SPLITS[s]; part++) qmaxpool_q8(g, x, signed ? 1 : 0, yp, part, SPLITS[s]);
+    bad += countByteDiffs(yp, y, outBytes);
+  }
+  return bad;
+}
+
+describe('qmaxpool_q8', () => {
+  it('3x3 stride 2 pad 1, 2x2 stride 2, dilated, odd channels, uint8 and int8', () => {
+    expect<i32>(poolCase(2, 9, 11, 13, 3, 2, 1, 1, false)).toBe(0);
+    expect<i32>(poolCase(1, 8, 7, 37, 2, 2, 0, 1, true)).toBe(0);
+    expect<i32>(poolCase(1, 10, 9, 16, 3, 1, 2, 2, true)).toBe(0);
+    expect<i32>(poolCase(1, 5, 5, 3, 3, 1, 1, 1, false)).toBe(0);
+  });
+});
+
+describe('quantize_f32_q8 / dequantize_q8_f32', () => {
+  it('match QuantizeLinear (ties to even, saturation) on odd lengths, uint8 and int8', () => {
+    resetArena();
+    const n = 16 * 5 + 7;
+    const x = floats(n), y = bytes(n + 16), ref = bytes(n + 16);
+    for (let i = 0; i < n; i++) {
+      // values on and near half-steps of 0.5, and out of range
+      const v: f32 = i % 5 == 0 ? <f32>(randInt(-300, 300)) * 0.25 : <f32>(randInt(-200000, 200000)) / 997.0;
+      store<f32>(x + (<usize>i << 2), v);
+    }
+    const scales: f32[] = [0.5, 0.37, 1.0 / 3.0];
+    const zps: i32[] = [0, 128, 255, -128, 5, 127];
+    for (let s = 0; s < scales.length; s++)
+      for (let z = 0; z < zps.length; z++) {
+        const signed = zps[z] < 0 || zps[z] == 5 || (zps[z] == 127 && s == 1);
+        if (!signed && zps[z] < 0) continue;
+        memory.fill(y, SENTINEL, n + 16);
+        memory.fill(ref, SENTINEL, n + 16);
+        quantize_f32_q8(x, n, scales[s], zps[z], signed ? 1 : 0, y);
+        quantizeRef(x, n, scales[s], zps[z], signed, ref);
+        expect<i32>(countByteDiffs(y, ref, n + 16)).toBe(0);
+      }
+    // by hand: 2.5 / 1 → 2, 3.5 → 4, -0.5 → 0 (uint8 zp 10: 12, 14, 10)
+    store<f32>(x, 2.5); store<f32>(x + 4, 3.5); store<f32>(x + 8, -0.5);
+    quantize_f32_q8(x, 3, 1.0, 10, 0, y);
+    expect<u8>(load<u8>(y)).toBe(12);
+    expect<u8>(load<u8>(y + 1)).toBe(14);
+    expect<u8>(load<u8>(y + 2)).toBe(10);
+  });
+  it('dequantize: f32(x − zp) · scale', () => {
+    resetArena();
+    const n = 8 * 3 + 5;
+    const x = bytes(n), y = floats(n), ref = floats(n);
+    fillBytes(x, n, 0, 255);
+    dequantize_q8_f32(x, n, 0, 131, 0.0173, y);
+    dequantizeRef(x, n, false, 131, 0.0173, ref);
+    expect<i32>(countByteDiffs(y, ref, 4 * n)).toBe(0);
+    dequantize_q8_f32(x, n, 1, -9, 0.25, y);
+    dequantizeRef(x, n, true, -9, 0.25, ref);
+    expect<i32>(countByteDiffs(y, ref, 4 * n)).toBe(0);
+  });
+});
+
+describe('qadd_q8 / qgap_q8', () => {
+  it('QLinearAdd in onnxruntime order, odd length, clamps, splits', () => {
+    resetArena();
+    const n = 16 * 4 + 11;
+    const a = bytes(n), b = bytes(n), y = bytes(n + 16), ref = bytes(n + 16), yp = bytes(n + 16);
+    for (let sg = 0; sg < 2; sg++) {
+      const signed = sg == 1;
+      fillBytes(a, n, signed ? -128 : 0, signed ? 127 : 255);
+      fillBytes(b, n, signed ? -128 : 0, signed ? 127 : 255);
+      const ra: f32 = 0.75, rb: f32 = 0.4125;
+      const za = signed ? -3 : 120, zb = signed ? 10 : 131, zc = signed ? 2 : 128;
+      const fixed: f32 = <f32>zc - (ra * <f32>za + rb * <f32>zb);
+      const los: i32[] = [-1000, zc];
+      for (let l = 0; l < 2; l++) {
+        memory.fill(y, SENTINEL, n + 16);
+        memory.fill(ref, SENTINEL, n + 16);
+        qadd_q8(a, b, n, sg, ra, rb, fixed, los[l], 1000, y, 0, 1);
+        qaddRef(a, b, n, signed, ra, rb, fixed, los[l], 1000, ref);
+        expect<i32>(countByteDiffs(y, ref, n + 16)).toBe(0);
+        for (let s = 0; s < SPLITS.length; s++) {
+          memory.fill(yp, SENTINEL, n + 16);
+          for (let part = 0; part < SPLITS[s]; part++) qadd_q8(a, b, n, sg, ra, rb, fixed, los[l], 1000, yp, part, SPLITS[s]);
+          expect<i32>(countByteDiffs(yp, y, n + 16)).toBe(0);
+        }
+      }
+    }
+  });
+  it('QLinearGlobalAveragePool NHWC on odd HW and channels', () => {
+    resetArena();
+    const cs: i32[] = [1, 7, 8, 13, 37];
+    for (let i = 0; i < cs.length; i++) {
+      const N = 2, HW = 5 * 7, C = cs[i], inStride = C + 1;
+      const x = bytes(N * HW * inStride), y = bytes(N * C + 16), ref = bytes(N * C + 16);
+      fillBytes(x, N * HW * inStride, 0, 255);
+      memory.fill(y, SENTINEL, N * C + 16);
+      memory.fill(ref, SENTINEL, N * C + 16);
+      const scale: f32 = <f32>0.8 / (<f32>0.37 * <f32>HW);
+      qgap_q8(N, HW, C, inStride, x, 0, 100, scale, 3, 0, y);
+      qgapRef(N, HW, C, inStride, x, false, 100, scale, 3, false, ref);
+      expect<i32>(countByteDiffs(y, ref, N * C + 16)).toBe(0);
+      qgap_q8(N, HW, C, inStride, x, 1, -5, scale, -2, 1, y);
+      qgapRef(N, HW, C, inStride, x, true, -5, scale, -2, true, ref);
+      expect<i32>(countByteDiffs(y, ref, N * C + 16)).toBe(0);
+    }
+  });
+});

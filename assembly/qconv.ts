@@ -1,0 +1,475 @@
+// int8 kernels around qgemm.ts for quantized CNNs (ONNX QLinearConv / QLinearAdd /
+// QLinearGlobalAveragePool and QuantizeLinear / DequantizeLinear, opset 13 semantics), NHWC:
+//
+// - qim2col_q8: the im2col rows of a KxK / strided / padded / dilated convolution, one row of
+//   K = KH·KW·C bytes per output pixel in (ky, kx, c) order, so qgemm_q8 (packed weights
+//   [OC][KH][KW][C]) computes the conv. Padded taps hold the activation zero point, whose
+//   (a − za) is 0: the sum is that of the taps inside the image, as ONNX QLinearConv defines it.
+//   A 1x1 stride-1 unpadded conv needs no im2col (the NHWC activations are the A matrix).
+// - qdwconv_q8: depthwise conv, 16 channels a SIMD step: (x − zx) widened to i16 (exact:
+//   |x − zx| ≤ 255, |w| ≤ 128); interior pixels take the taps in pairs, interleaved per channel,
+//   so one i32x4.dot_i16x8_s adds two taps of 4 channels (against tap-pair packed weights);
+//   border pixels multiply the taps inside the image one at a time (i32x4.extmul); then bias and
+//   the requantizing epilogue shared with qgemm_q8 (requant.ts: MlasRequantizeOutput).
+// - quantize_f32_q8 (ONNX QuantizeLinear: saturate(roundHalfEven(x / scale) + zp), computed as
+//   onnxruntime's MlasQuantizeLinear: an f32 division, clamp to [min − zp, max − zp], round,
+//   + zp; NaN becomes the type's minimum as MAXPS makes it) and dequantize_q8_f32 (ONNX
+//   DequantizeLinear: f32(x − zp) · scale, one f32 product).
+// - qadd_q8: ONNX QLinearAdd as onnxruntime's x86 MlasQLinearAdd computes it:
+//   c = saturate(roundHalfEven((fixed + a·(sa/sc)) + b·(sb/sc))), fixed = zc − (sa/sc·za + sb/sc·zb),
+//   every step an f32 operation in that order (the host computes the ratios and `fixed` in f32).
+// - qmaxpool_q8: MaxPool on the bytes (quantization is monotone: the max commutes with it).
+// - qgap_q8: QLinearGlobalAveragePool (NHWC): exact i32 channel sums, then
+//   requant(Σx − zx·HW, scale = x_scale / (y_scale · HW)) as MlasQLinearGlobalAveragePoolNhwc.
+import { partStart } from './parallel';
+import { geo } from './window';
+import { loadBytes8, MAGIC_BITS, narrow16, requantLanes, roundLanes, storeBytes } from './requant';
+
+// Conv geometry travels as a block of 15 i32 (the thread pool carries at most 24 arguments):
+//   [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]
+// (PH/PW: top/left padding; the bottom/right padding is implied by OH/OW.)
+
+/** Output rows (n, oy) of a conv: the unit the (part, parts) split cuts. */
+// @ts-ignore: decorator
+@inline function rowRange(rows: i32, part: i32, parts: i32): i64 {
+  const r0 = partStart(rows, 1, part, parts), r1 = partStart(rows, 1, part + 1, parts);
+  return (<i64>r1 << 32) | <i64>r0;
+}
+
+/**
+ * im2col for an int8 NHWC conv: dst row (n·OH + oy)·OW + ox holds, for each tap (ky, kx) in
+ * order, the C bytes of input pixel (oy·SH − PH + ky·DH, ox·SW − PW + kx·DW), or C bytes of za
+ * for a tap outside the image. Input pixels are inStride bytes apart. Rows are K = KH·KW·C bytes.
+ * g: the geometry block (see above).
+ * (part, parts): bands of output rows (n, oy).
+ */
+export function qim2col_q8(g: usize, x: usize, za: i32, dst: usize, part: i32, parts: i32): void {
+  const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
+  const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
+  const K = KH * KW * C;
+  const range = rowRange(N * OH, part, parts);
+  const r0 = <i32>range, r1 = <i32>(range >> 32);
+  for (let r = r0; r < r1; r++) {
+    const n = r / OH, oy = r - n * OH;
+    let d = dst + <usize>r * <usize>OW * <usize>K;
+    for (let ox = 0; ox < OW; ox++) {
+      for (let ky = 0; ky < KH; ky++) {
+        const iy = oy * SH - PH + ky * DH;
+        const rowOk = iy >= 0 && iy < H;
+        const src = x + (<usize>(n * H + iy) * <usize>W) * <usize>inStride;
+        for (let kx = 0; kx < KW; kx++) {
+          const ix = ox * SW - PW + kx * DW;
+          if (rowOk && ix >= 0 && ix < W) memory.copy(d, src + <usize>ix * <usize>inStride, <usize>C);
+          else memory.fill(d, <u8>za, <usize>C);
+          d += <usize>C;
+        }
+      }
+    }
+  }
+}
+
+/** Channels per depthwise SIMD block: 16 bytes of input, four i32x4 accumulators. */
+const DW_BLOCK: i32 = 16;
+
+/** Bytes of the packed depthwise weights for C channels and T taps (qdwconv_q8's layout). */
+export function qdwconv_packed_size(C: i32, T: i32): i32 {
+  const C16 = (C + 15) & ~15;
+  return C16 * T * 2 + ((T + 1) >> 1) * C16 * 4 + C16 * 4;
+}
+
+/**
+ * Packs int8 depthwise weights w ([C][KH·KW] bytes, zero point 0, as ONNX stores [C][1][KH][KW])
+ * twice (C16 = C rounded up to 16, padding channels zero): i16 [T][C16] for border pixels (any
+ * subset of taps), then tap pairs i16 [ceil(T/2)][C16][2] = (w[2q][c], w[2q+1][c]) (zero past T)
+ * for interior pixels, where one i32x4.dot_i16x8_s adds two taps of 4 channels, then the
+ * channel sums i32 [C16] Σ_t w[t][c] (interior pixels subtract zx·Σw once instead of zx per tap).
+ */
+export function qdwconv_pack(w: usize, C: i32, T: i32, dst: usize): void {
+  const C16 = (C + 15) & ~15;
+  for (let t = 0; t < T; t++)
+    for (let c = 0; c < C16; c++)
+      store<i16>(dst + (<usize>(t * C16 + c) << 1), c < C ? <i16>load<i8>(w + <usize>(c * T + t)) : 0);
+  const pairs = dst + (<usize>(C16 * T) << 1);
+  for (let q = 0; q < (T + 1) >> 1; q++)
+    for (let c = 0; c < C16; c++)
+      for (let j = 0; j < 2; j++) {
+        const t = 2 * q + j;
+        store<i16>(pairs + (<usize>((q * C16 + c) * 2 + j) << 1), c < C && t < T ? <i16>load<i8>(w + <usize>(c * T + t)) : 0);
+      }
+  const sums = pairs + (<usize>(((T + 1) >> 1) * C16) << 2);
+  for (let c = 0; c < C16; c++) {
+    let sum = 0;
+    if (c < C) for (let t = 0; t < T; t++) sum += <i32>load<i8>(w + <usize>(c * T + t));
+    store<i32>(sums + (<usize>c << 2), sum);
+  }
+}
+
+/** The first n (1..16) bytes at p (the rest zero), nothing past them read. */
+// @ts-ignore: decorator
+@inline function loadBytes16(p: usize, n: i32): v128 {
+  if (n >= 16) return v128.load(p);
+  if (n <= 8) return loadBytes8(p, n);
+  return i64x2.replace_lane(v128.load64_zero(p), 1, i64x2.extract_lane(loadBytes8(p + 8, n - 8), 0));
+}
+
+/** 8 bytes (nc of them valid) widened to i16 (no zero point). */
+// @ts-ignore: decorator
+@inline function widen8(p: usize, nc: i32, SIGNED: bool, vz: v128): v128 {
+  const v = nc >= 8 ? v128.load64_zero(p) : loadBytes8(p, nc);
+  return i16x8.sub(SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), vz);
+}
+
+/** Bytes 0..7 of v widened to i16 (signed or unsigned). */
+// @ts-ignore: decorator
+@inline function widenLo(SIGNED: bool, v: v128): v128 {
+  return SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
+}
+
+/** Bytes 8..15 of v widened to i16 (signed or unsigned). */
+// @ts-ignore: decorator
+@inline function widenHi(SIGNED: bool, v: v128): v128 {
+  return SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v);
+}
+
+/** Interleaves the i16 lanes 0..3 (LO) or 4..7 of a and b: (a0, b0, a1, b1, ...), a dot's operand for two taps. */
+// @ts-ignore: decorator
+@inline function zipTaps(a: v128, b: v128, LO: bool): v128 {
+  return LO ? i8x16.shuffle(a, b, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23) : i8x16.shuffle(a, b, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+}
+
+// @ts-ignore: decorator
+@inline function dwDriver(
+  SIGNED: bool, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
+  DH: i32, DW: i32, OH: i32, OW: i32, x: usize, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, r0: i32, r1: i32,
+): void {
+  const C16 = (C + 15) & ~15;
+  const vz = i16x8.splat(<i16>zx);
+  const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
+  lo = max(lo, tmin);
+  hi = min(hi, tmax);
+  const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy);
+  const one = v128.load32_splat(scale);
+  const pairs = wp + (<usize>(C16 * KH * KW) << 1), pairStride = <usize>C16 << 2;
+  const sums = pairs + (<usize>(((KH * KW + 1) >> 1) * C16) << 2);
+  const vzx = i32x4.splat(zx);
+  const rowStep = <usize>DH * <usize>W * <usize>inStride, tapStep = <usize>DW * <usize>inStride;
+  const z = i32x4.splat(0);
+  for (let r = r0; r < r1; r++) {
+    const n = r / OH, oy = r - n * OH;
+    // taps inside the image along y: ky in [ky0, ky1)
+    let ky0 = 0, ky1 = KH;
+    while (ky0 < KH && oy * SH - PH + ky0 * DH < 0) ky0++;
+    while (ky1 > ky0 && oy * SH - PH + (ky1 - 1) * DH >= H) ky1--;
+    for (let ox = 0; ox < OW; ox++) {
+      let kx0 = 0, kx1 = KW;
+      while (kx0 < KW && ox * SW - PW + kx0 * DW < 0) kx0++;
+      while (kx1 > kx0 && ox * SW - PW + (kx1 - 1) * DW >= W) kx1--;
+      const yo = y + (<usize>((n * OH + oy) * OW + ox)) * <usize>outStride;
+      const interior = ky0 == 0 && ky1 == KH && kx0 == 0 && kx1 == KW;
+      // the input pixel of tap (ky0, kx0)
+      const first = x + (<usize>(n * H + oy * SH - PH + ky0 * DH) * <usize>W + <usize>(ox * SW - PW + kx0 * DW)) * <usize>inStride;
+      for (let c0 = 0; c0 < C; c0 += DW_BLOCK) {
+        const nc = min(DW_BLOCK, C - c0);
+        let a0 = z, a1 = z, a2 = z, a3 = z;
+        if (interior && KH == 3 && KW == 3 && nc == DW_BLOCK) {
+          // the common 3x3 case unrolled: taps (0,1) (2,3) (4,5) (6,7) (8, zero weight)
+          const p0 = first + <usize>c0, p1 = p0 + rowStep, p2 = p1 + rowStep;
+          const wq = pairs + (<usize>c0 << 2);
+          let a = i32x4.splat(0), b = a, c = a, d = a;
+          const t0 = v128.load(p0), t1 = v128.load(p0 + tapStep), t2 = v128.load(p0 + 2 * tapStep);
+          const t3 = v128.load(p1), t4 = v128.load(p1 + tapStep), t5 = v128.load(p1 + 2 * tapStep);
+          const t6 = v128.load(p2), t7 = v128.load(p2 + tapStep), t8 = v128.load(p2 + 2 * tapStep);
+          {
+            const w = wq;
+            const ul = widenLo(SIGNED, t0), vl = widenLo(SIGNED, t1), uh = widenHi(SIGNED, t0), vh = widenHi(SIGNED, t1);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          {
+            const w = wq + pairStride;
+            const ul = widenLo(SIGNED, t2), vl = widenLo(SIGNED, t3), uh = widenHi(SIGNED, t2), vh = widenHi(SIGNED, t3);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          {
+            const w = wq + 2 * pairStride;
+            const ul = widenLo(SIGNED, t4), vl = widenLo(SIGNED, t5), uh = widenHi(SIGNED, t4), vh = widenHi(SIGNED, t5);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          {
+            const w = wq + 3 * pairStride;
+            const ul = widenLo(SIGNED, t6), vl = widenLo(SIGNED, t7), uh = widenHi(SIGNED, t6), vh = widenHi(SIGNED, t7);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          {
+            const w = wq + 4 * pairStride;
+            const ul = widenLo(SIGNED, t8), vl = widenLo(SIGNED, t8), uh = widenHi(SIGNED, t8), vh = widenHi(SIGNED, t8);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(zipTaps(ul, vl, true), v128.load(w)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(zipTaps(ul, vl, false), v128.load(w, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(zipTaps(uh, vh, true), v128.load(w, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(zipTaps(uh, vh, false), v128.load(w, 48)));
+          }
+          const sp = sums + (<usize>c0 << 2);
+          a0 = i32x4.sub(a, i32x4.mul(vzx, v128.load(sp)));
+          a1 = i32x4.sub(b, i32x4.mul(vzx, v128.load(sp, 16)));
+          a2 = i32x4.sub(c, i32x4.mul(vzx, v128.load(sp, 32)));
+          a3 = i32x4.sub(d, i32x4.mul(vzx, v128.load(sp, 48)));
+        } else if (interior) {
+          // taps in pairs: (x[t], x[t+1]) interleaved per channel, one dot for 4 channels x 2 taps
+          // (x as it is: |x·w| sums of two fit i32, the zero point comes off below)
+          let wq = pairs + (<usize>c0 << 2);
+          let pl = i16x8.splat(0), ph = pl, have = false;
+          let row = first + <usize>c0;
+          for (let ky = 0; ky < KH; ky++) {
+            let p = row;
+            for (let kx = 0; kx < KW; kx++) {
+              const v = loadBytes16(p, nc);
+              const xl = SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
+              const xh = SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v);
+              p += tapStep;
+              if (!have) {
+                pl = xl;
+                ph = xh;
+                have = true;
+                continue;
+              }
+              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(zipTaps(pl, xl, true), v128.load(wq)));
+              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(zipTaps(pl, xl, false), v128.load(wq, 16)));
+              a2 = i32x4.add(a2, i32x4.dot_i16x8_s(zipTaps(ph, xh, true), v128.load(wq, 32)));
+              a3 = i32x4.add(a3, i32x4.dot_i16x8_s(zipTaps(ph, xh, false), v128.load(wq, 48)));
+              wq += pairStride;
+              have = false;
+            }
+            row += rowStep;
+          }
+          if (have) {
+            // an odd last tap: its partner weight is zero, so any partner lane will do
+            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(zipTaps(pl, pl, true), v128.load(wq)));
+            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(zipTaps(pl, pl, false), v128.load(wq, 16)));
+            a2 = i32x4.add(a2, i32x4.dot_i16x8_s(zipTaps(ph, ph, true), v128.load(wq, 32)));
+            a3 = i32x4.add(a3, i32x4.dot_i16x8_s(zipTaps(ph, ph, false), v128.load(wq, 48)));
+          }
+          // Σ (x − zx)·w = Σ x·w − zx·Σ w (every tap inside the image)
+          const sp = sums + (<usize>c0 << 2);
+          a0 = i32x4.sub(a0, i32x4.mul(vzx, v128.load(sp)));
+          a1 = i32x4.sub(a1, i32x4.mul(vzx, v128.load(sp, 16)));
+          a2 = i32x4.sub(a2, i32x4.mul(vzx, v128.load(sp, 32)));
+          a3 = i32x4.sub(a3, i32x4.mul(vzx, v128.load(sp, 48)));
+        } else {
+          let row = first + <usize>c0;
+          for (let ky = ky0; ky < ky1; ky++) {
+            let p = row;
+            let wt = wp + (<usize>((ky * KW + kx0) * C16 + c0) << 1);
+            for (let kx = kx0; kx < kx1; kx++) {
+              const v = loadBytes16(p, nc);
+              const xl = i16x8.sub(SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), vz);
+              const xh = i16x8.sub(SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v), vz);
+              const wl = v128.load(wt), wh = v128.load(wt, 16);
+              a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xl, wl));
+              a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xl, wl));
+              a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(xh, wh));
+              a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(xh, wh));
+              p += tapStep;
+              wt += <usize>C16 << 1;
+            }
+            row += rowStep;
+          }
+        }
+        const bp = bias + (<usize>c0 << 2);
+        const sp = scale + (<usize>c0 << 2);
+        const pc = perChannel != 0;
+        const q0 = requantLanes(i32x4.add(a0, v128.load(bp)), pc ? v128.load(sp) : one, vlo, vhi, off);
+        const q1 = requantLanes(i32x4.add(a1, v128.load(bp, 16)), pc ? v128.load(sp, 16) : one, vlo, vhi, off);
+        const q2 = requantLanes(i32x4.add(a2, v128.load(bp, 32)), pc ? v128.load(sp, 32) : one, vlo, vhi, off);
+        const q3 = requantLanes(i32x4.add(a3, v128.load(bp, 48)), pc ? v128.load(sp, 48) : one, vlo, vhi, off);
+        storeBytes(yo + <usize>c0, narrow16(q0, q1, q2, q3, ySigned), nc);
+      }
+    }
+  }
+}
+
+/**
+ * Depthwise int8 conv (group = C, one output per channel), NHWC:
+ *   y[n][oy][ox][c] = requant(Σ_taps (x − zx)·w[c][tap] + bias[c])
+ * requant as qgemm_q8: clamp(roundHalfEven(f32(acc) · scale[c]) + zy, lo, hi). x: uint8
+ * (xSigned 0) or int8, pixels inStride bytes apart; wp from qdwconv_pack; bias i32 [C16] (C
+ * rounded up to 16, zero padded; required: pass zeros for none); scale f32 [C16] when perChannel, else one f32; y pixels
+ * outStride bytes apart (C written). g: the geometry block (see above). (part, parts): bands of
+ * output rows (n, oy).
+ */
+export function qdwconv_q8(
+  g: usize, x: usize, xSigned: i32, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, part: i32, parts: i32,
+): void {
+  const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
+  const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
+  const range = rowRange(N * OH, part, parts);
+  const r0 = <i32>range, r1 = <i32>(range >> 32);
+  if (xSigned != 0) dwDriver(true, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
+  else dwDriver(false, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
+}
+
+/**
+ * ONNX QuantizeLinear, per tensor: y[i] = saturate(roundHalfEven(x[i] / scale) + zp) as
+ * onnxruntime computes it (f32 division, clamp, round half even; NaN → the type's minimum).
+ * y: n bytes, uint8 (ySigned 0) or int8.
+ */
+export function quantize_f32_q8(x: usize, n: i32, scale: f32, zp: i32, ySigned: i32, y: usize): void {
+  const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
+  const flo = <f32>(tmin - zp), fhi = <f32>(tmax - zp);
+  const vs = f32x4.splat(scale), vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS - zp);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2);
+    // pmax(lo, v) is lo when v is NaN
+    const q0 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p), vs)), vhi), off);
+    const q1 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p, 16), vs)), vhi), off);
+    const q2 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p, 32), vs)), vhi), off);
+    const q3 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p, 48), vs)), vhi), off);
+    v128.store(y + <usize>i, narrow16(q0, q1, q2, q3, ySigned));
+  }
+  for (; i < n; i++) {
+    let v = load<f32>(x + (<usize>i << 2)) / scale;
+    v = flo < v ? v : flo;
+    v = v < fhi ? v : fhi;
+    const q = reinterpret<i32>(v + 12582912.0) - (MAGIC_BITS - zp);
+    store<u8>(y + <usize>i, <u8>q);
+  }
+}
+
+/** ONNX DequantizeLinear, per tensor: y[i] = f32(x[i] − zp) · scale; x uint8 (xSigned 0) or int8. */
+export function dequantize_q8_f32(x: usize, n: i32, xSigned: i32, zp: i32, scale: f32, y: usize): void {
+  const vz = i32x4.splat(zp), vs = f32x4.splat(scale);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const b = v128.load64_zero(x + <usize>i);
+    const h = xSigned != 0 ? i16x8.extend_low_i8x16_s(b) : i16x8.extend_low_i8x16_u(b);
+    const lo = i32x4.sub(i32x4.extend_low_i16x8_s(h), vz), hi = i32x4.sub(i32x4.extend_high_i16x8_s(h), vz);
+    const p = y + (<usize>i << 2);
+    v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(lo), vs));
+    v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(hi), vs), 16);
+  }
+  for (; i < n; i++) {
+    const q: i32 = xSigned != 0 ? <i32>load<i8>(x + <usize>i) : <i32>load<u8>(x + <usize>i);
+    store<f32>(y + (<usize>i << 2), <f32>(q - zp) * scale);
+  }
+}
+
+/**
+ * ONNX QLinearAdd of two same-shape tensors, as onnxruntime's x86 kernel: for i < n,
+ *   y[i] = clamp(roundHalfEven((fixed + f32(a[i])·ra) + f32(b[i])·rb), lo, hi)
+ * with ra = sa/sc, rb = sb/sc, fixed = zc − (ra·za + rb·zb) computed by the host in f32; lo/hi
+ * the output bounds (the type's range, narrowed by a fused ReLU). a, b, y: n bytes of one type
+ * (signed 0: uint8, 1: int8). (part, parts): contiguous runs of 16 elements.
+ */
+export function qadd_q8(a: usize, b: usize, n: i32, signed: i32, ra: f32, rb: f32, fixed: f32, lo: i32, hi: i32, y: usize, part: i32, parts: i32): void {
+  const tmin = signed != 0 ? -128 : 0, tmax = signed != 0 ? 127 : 255;
+  lo = max(lo, tmin);
+  hi = min(hi, tmax);
+  const i0 = partStart(n, 16, part, parts), i1 = partStart(n, 16, part + 1, parts);
+  const vra = f32x4.splat(ra), vrb = f32x4.splat(rb), vf = f32x4.splat(fixed);
+  const flo = <f32>lo, fhi = <f32>hi;
+  const vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS);
+  let i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    const va = v128.load64_zero(a + <usize>i), vb = v128.load64_zero(b + <usize>i);
+    const ha = signed != 0 ? i16x8.extend_low_i8x16_s(va) : i16x8.extend_low_i8x16_u(va);
+    const hb = signed != 0 ? i16x8.extend_low_i8x16_s(vb) : i16x8.extend_low_i8x16_u(vb);
+    const fa0 = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(ha)), fa1 = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(ha));
+    const fb0 = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hb)), fb1 = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hb));
+    const v0 = f32x4.add(f32x4.add(vf, f32x4.mul(fa0, vra)), f32x4.mul(fb0, vrb));
+    const v1 = f32x4.add(f32x4.add(vf, f32x4.mul(fa1, vra)), f32x4.mul(fb1, vrb));
+    const q0 = roundLanes(f32x4.pmin(f32x4.pmax(v0, vlo), vhi), off);
+    const q1 = roundLanes(f32x4.pmin(f32x4.pmax(v1, vlo), vhi), off);
+    v128.store64_lane(y + <usize>i, narrow16(q0, q1, q0, q1, signed), 0);
+  }
+  for (; i < i1; i++) {
+    const ai: i32 = signed != 0 ? <i32>load<i8>(a + <usize>i) : <i32>load<u8>(a + <usize>i);
+    const bi: i32 = signed != 0 ? <i32>load<i8>(b + <usize>i) : <i32>load<u8>(b + <usize>i);
+    let v: f32 = (fixed + <f32>ai * ra) + <f32>bi * rb;
+    v = v < flo ? flo : v;
+    v = v > fhi ? fhi : v;
+    store<u8>(y + <usize>i, <u8>(reinterpret<i32>(v + 12582912.0) - MAGIC_BITS));
+  }
+}
+
+/**
+ * QLinearGlobalAveragePool on NHWC: y[n][c] = requant(Σ_p x[n][p][c] − zx·HW) with one f32
+ * scale (x_scale / (y_scale · HW), computed by the host in f32 as onnxruntime does), zero point
+ * zy, the type's bounds. x pixels inStride bytes apart; y [N][C] bytes. Sums are exact i32
+ * (HW < 2^23).
+ */
+export function qgap_q8(N: i32, HW: i32, C: i32, inStride: i32, x: usize, xSigned: i32, zx: i32, scale: f32, zy: i32, ySigned: i32, y: usize): void {
+  const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
+  const vlo = f32x4.splat(<f32>(tmin - zy)), vhi = f32x4.splat(<f32>(tmax - zy)), off = i32x4.splat(MAGIC_BITS - zy);
+  const vs = f32x4.splat(scale), vb = i32x4.splat(-zx * HW);
+  const z = i16x8.splat(0);
+  for (let n = 0; n < N; n++) {
+    const xn = x + <usize>n * <usize>HW * <usize>inStride;
+    for (let c0 = 0; c0 < C; c0 += 8) {
+      const nc = min(8, C - c0);
+      let a0 = vb, a1 = vb;
+      for (let p = 0; p < HW; p++) {
+        const h = widen8(xn + <usize>p * <usize>inStride + <usize>c0, nc, xSigned != 0, z);
+        a0 = i32x4.add(a0, i32x4.extend_low_i16x8_s(h));
+        a1 = i32x4.add(a1, i32x4.extend_high_i16x8_s(h));
+      }
+      const q0 = requantLanes(a0, vs, vlo, vhi, off), q1 = requantLanes(a1, vs, vlo, vhi, off);
+      const v = narrow16(q0, q1, q0, q1, ySigned);
+      storeBytes(y + <usize>(n * C + c0), v, nc);
+    }
+  }
+}
+
+/**
+ * ONNX MaxPool on int8 NHWC bytes (QOperator MaxPool on uint8/int8, or QDQ DQ → MaxPool → Q with
+ * one scale and zero point: quantization is monotone, so the max of the bytes is the bytes of the
+ * max): y[n][oy][ox][c] = max over the window's taps inside the image (padding never wins).
+ * g: the geometry block (see above; C = channels, inStride = pixel stride of x); y pixels C
+ * bytes apart. 16 channels a step (u8x16.max / i8x16.max). (part, parts): bands of output rows.
+ */
+export function qmaxpool_q8(g: usize, x: usize, signed: i32, y: usize, part: i32, parts: i32): void {
+  const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
+  const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
+  const range = rowRange(N * OH, part, parts);
+  const r0 = <i32>range, r1 = <i32>(range >> 32);
+  for (let r = r0; r < r1; r++) {
+    const n = r / OH, oy = r - n * OH;
+    let ky0 = 0, ky1 = KH;
+    while (ky0 < KH && oy * SH - PH + ky0 * DH < 0) ky0++;
+    while (ky1 > ky0 && oy * SH - PH + (ky1 - 1) * DH >= H) ky1--;
+    for (let ox = 0; ox < OW; ox++) {
+      let kx0 = 0, kx1 = KW;
+      while (kx0 < KW && ox * SW - PW + kx0 * DW < 0) kx0++;
+      while (kx1 > kx0 && ox * SW - PW + (kx1 - 1) * DW >= W) kx1--;
+      const yo = y + <usize>((n * OH + oy) * OW + ox) * <usize>C;
+      const first = x + (<usize>(n * H + oy * SH - PH + ky0 * DH) * <usize>W + <usize>(ox * SW - PW + kx0 * DW)) * <usize>inStride;
+      for (let c0 = 0; c0 < C; c0 += 16) {
+        const nc = min(16, C - c0);
+        let m = i8x16.splat(signed != 0 ? -128 : 0);
+        let row = first + <usize>c0;
+        for (let ky = ky0; ky < ky1; ky++) {
+          let p = row;
+          for (let kx = kx0; kx < kx1; kx++) {
+            const v = loadBytes16(p, nc);
+            m = signed != 0 ? i8x16.max_s(m, v) : i8x16.max_u(m, v);
+            p += <usize>DW * <usize>inStride;
+          }
+          row += <usize>DH * <usize>W * <usize>inStride;
+        }
+        storeBytes(yo + <usize>c0, m, nc);
+      }
+    }
+  }
+}

@@ -1,0 +1,257 @@
+// Op definitions of int8 inference (src/quant/lower.ts writes these nodes): QuantizeLinear and
+// DequantizeLinear of activations (ONNX opset 13, per tensor), and the fused _QConv, _QGemm,
+// _QAdd, _QGap, _QMaxPool steps on the kernels of assembly/qgemm.ts and assembly/qconv.ts. Activations are
+// NHWC bytes (4-D) or plain bytes (2-D); every scale and zero point is in the node's attributes.
+// The QLinear* ops a file holds are listed too (shape rules only): lowering replaces them before
+// any plan, and a graph that still holds one is refused by name.
+import type { Node } from '../graph/ir';
+import type { Window } from '../ops/geometry';
+import type { InferCtx, OpDef, PlanCtx, Step } from '../ops/types';
+import { numel, ShapeError, shapeStr, UnsupportedOpError } from '../lazy/kit';
+
+/** What this lazily loaded module takes from the eager engine (bound by model.ts when it loads it). */
+export interface QuantLib {
+  window2d: (n: Node, H: number, W: number, kernel: number[], ceilMode?: boolean) => Window;
+}
+
+let lib: QuantLib;
+
+/** Binds the eager helpers the planners use (model.ts calls it after importing this module). */
+export function bindQuantLib(l: QuantLib): void {
+  lib = l;
+}
+
+const num = (n: Node, k: string): number => n.attrs[k] as number;
+
+/** Copy int8 values (as numbers) into fresh wasm memory; returns the address. */
+function putBytes(ctx: PlanCtx, ints: ArrayLike<number>): number {
+  const p = ctx.mem.alloc(Math.max(ints.length, 1));
+  const u = new Int8Array(ctx.mem.memory.buffer, p, ints.length);
+  for (let i = 0; i < ints.length; i++) u[i] = ints[i];
+  return p;
+}
+
+/** i32 values (zero padded to `len`) into wasm memory. */
+function putInts(ctx: PlanCtx, v: ArrayLike<number>, len = v.length): number {
+  const a = new Int32Array(Math.max(len, 1));
+  a.set(Array.from(v));
+  return ctx.mem.putI32(a);
+}
+
+/** f32 values (padded to `len` with the last) into wasm memory. */
+function putFloats(ctx: PlanCtx, v: ArrayLike<number>, len = v.length): number {
+  const a = new Float32Array(Math.max(len, 1));
+  for (let i = 0; i < a.length; i++) a[i] = v[Math.min(i, v.length - 1)];
+  return ctx.mem.putF32(a);
+}
+
+function sameShape(n: Node, ctx: InferCtx): number[][] {
+  return [ctx.shape(n.inputs[0]).slice()];
+}
+
+/** ONNX QuantizeLinear of an activation (per tensor): float → NHWC/plain bytes. */
+const quantize: OpDef = {
+  ops: ['QuantizeLinear'],
+  layout: 'any',
+  // a 4-D result is stored NHWC like every 4-D int8 value: the float input is converted first
+  layoutRule: (n, ctx) => (ctx.shape(n.inputs[0]).length === 4 ? { input: 'nhwc', output: 'nhwc' } : { input: 'plain', output: 'plain' }),
+  infer: sameShape,
+  plan(n, ctx) {
+    const { k } = ctx;
+    const x = ctx.ptr(n.inputs[0]), y = ctx.ptr(n.outputs[0]);
+    const len = numel(ctx.shape(n.inputs[0]));
+    const s = num(n, '_s'), z = num(n, '_z'), sg = num(n, '_sg');
+    return () => k.quantize_f32_q8(x, len, s, z, sg, y);
+  },
+};
+
+/** ONNX DequantizeLinear of an activation (per tensor): bytes → float, in the input's layout. */
+const dequantize: OpDef = {
+  ops: ['DequantizeLinear'],
+  layout: 'any',
+  infer: sameShape,
+  plan(n, ctx) {
+    const { k } = ctx;
+    const x = ctx.ptr(n.inputs[0]), y = ctx.ptr(n.outputs[0]);
+    const len = numel(ctx.shape(n.inputs[0]));
+    const s = num(n, '_s'), z = num(n, '_z'), sg = num(n, '_sg');
+    return () => k.dequantize_q8_f32(x, len, sg, z, s, y);
+  },
+};
+
+/** Geometry of a _QConv: input [N, C, H, W], weight [OC, C/g, KH, KW], window. */
+function convGeometry(n: Node, ctx: InferCtx): { x: number[]; w: number[]; win: Window; depthwise: boolean } {
+  const x = ctx.shape(n.inputs[0]);
+  const w = (n.attrs._w as { shape: number[] }).shape;
+  if (x.length !== 4) throw new UnsupportedOpError('QLinearConv', n.name, `only 2-D convolution (4-D input) is supported, got ${shapeStr(x)}`);
+  const group = num(n, 'group');
+  const depthwise = group > 1;
+  if ((depthwise && (x[1] !== group || w[0] !== group)) || (!depthwise && w[1] !== x[1]))
+    throw new ShapeError(`Conv node '${n.name}': input ${shapeStr(x)} with group=${group} does not fit weight ${shapeStr(w)}`);
+  const win = lib.window2d(n, x[2], x[3], [w[2], w[3]]);
+  return { x, w, win, depthwise };
+}
+
+/** The 15-int geometry block of qim2col_q8 / qdwconv_q8. */
+function geomBlock(ctx: PlanCtx, x: number[], C: number, win: Window): number {
+  return ctx.mem.putI32([x[0], x[2], x[3], C, C, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.dh, win.dw, win.oh, win.ow]);
+}
+
+/**
+ * _QConv: int8 2-D convolution with a requantizing epilogue. Dense convs run qgemm_q8 on the
+ * NHWC input itself (1x1, stride 1, no padding) or on qim2col_q8's rows; depthwise convs run
+ * qdwconv_q8.
+ */
+const qconv: OpDef = {
+  ops: ['_QConv'],
+  layout: 'nhwc',
+  infer(n, ctx) {
+    const { x, w, win } = convGeometry(n, ctx);
+    return [[x[0], w[0], win.oh, win.ow]];
+  },
+  macs(n, ctx) {
+    const { x, w, win } = convGeometry(n, ctx);
+    return x[0] * win.oh * win.ow * w[0] * w[1] * w[2] * w[3];
+  },
+  plan(n, ctx) {
+    const { x, w, win, depthwise } = convGeometry(n, ctx);
+    const { k } = ctx;
+    const [N, C] = x;
+    const OC = w[0], T = w[2] * w[3];
+    const wt = n.attrs._w as { ints: number[] };
+    const rs = n.attrs._rs as number[];
+    const perChannel = rs.some((s) => s !== rs[0]) ? 1 : 0;
+    const bias = n.attrs._b as number[] | undefined;
+    const xi = ctx.ptr(n.inputs[0]), yo = ctx.ptr(n.outputs[0]);
+    const xz = num(n, '_xz'), xsg = num(n, '_xsg'), yz = num(n, '_yz'), ysg = num(n, '_ysg'), lo = num(n, '_lo'), hi = num(n, '_hi');
+    const macs = N * win.oh * win.ow * OC * w[1] * T;
+    if (depthwise) {
+      const C16 = (C + 15) & ~15;
+      const wb = putBytes(ctx, wt.ints);
+      const packed = ctx.mem.alloc(k.qdwconv_packed_size(C, T));
+      k.qdwconv_pack(wb, C, T, packed);
+      const bp = putInts(ctx, bias ?? [], C16);
+      const sp = putFloats(ctx, rs, C16);
+      const g = geomBlock(ctx, x, C, win);
+      return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
+    }
+    // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C]
+    const K = C * T;
+    const rows = new Array<number>(OC * K);
+    for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) rows[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
+    const wb = putBytes(ctx, rows);
+    const packed = ctx.mem.alloc(k.qgemm_packed_size(OC, K));
+    k.qgemm_pack(wb, OC, K, packed);
+    const bp = bias ? putInts(ctx, bias) : 0;
+    const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
+    const M = N * win.oh * win.ow;
+    const direct = T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0;
+    const gemm = (a: number | { ptr: number }, lda: number): Step =>
+      ctx.parallel('qgemm_q8', [M, OC, K, a, lda, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
+    if (direct) return gemm(xi, C);
+    const col = ctx.scratch(M * K);
+    const g = geomBlock(ctx, x, C, win);
+    const im2col = ctx.parallel('qim2col_q8', [g, xi, xz, col], M * K);
+    const mm = gemm(col, K);
+    return () => {
+      im2col();
+      mm();
+    };
+  },
+};
+
+/** _QGemm: y[m][n] = requant(Σ_k (a[m][k] − za)·W[n][k] + bias[n]) over the last axis of a. */
+const qgemm: OpDef = {
+  ops: ['_QGemm'],
+  layout: 'plain',
+  infer(n, ctx) {
+    const a = ctx.shape(n.inputs[0]);
+    const [N, K] = (n.attrs._w as { shape: number[] }).shape;
+    if (a.length < 2 || a[a.length - 1] !== K) throw new ShapeError(`${n.name}: input ${shapeStr(a)} does not fit weights [${N}, ${K}] (K = ${K})`);
+    return [[...a.slice(0, -1), N]];
+  },
+  macs(n, ctx) {
+    const a = ctx.shape(n.inputs[0]);
+    return numel(a) * (n.attrs._w as { shape: number[] }).shape[0];
+  },
+  plan(n, ctx) {
+    const { k } = ctx;
+    const a = ctx.shape(n.inputs[0]);
+    const w = n.attrs._w as { ints: number[]; shape: number[] };
+    const [N, K] = w.shape;
+    const M = numel(a) / K;
+    const rs = n.attrs._rs as number[];
+    const perChannel = rs.some((s) => s !== rs[0]) ? 1 : 0;
+    const bias = n.attrs._b as number[] | undefined;
+    const wb = putBytes(ctx, w.ints);
+    const packed = ctx.mem.alloc(k.qgemm_packed_size(N, K));
+    k.qgemm_pack(wb, N, K, packed);
+    const bp = bias ? putInts(ctx, bias) : 0;
+    const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
+    const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg')];
+    return ctx.parallel('qgemm_q8', args, M * N * K);
+  },
+};
+
+/** _QAdd: QLinearAdd of two same-shape int8 tensors (onnxruntime's float rule; see assembly/qconv.ts). */
+const qadd: OpDef = {
+  ops: ['_QAdd'],
+  layout: 'any',
+  infer(n, ctx) {
+    const a = ctx.shape(n.inputs[0]), b = ctx.shape(n.inputs[1]);
+    if (a.join() !== b.join()) throw new UnsupportedOpError('QLinearAdd', n.name, `broadcasting int8 add (${shapeStr(a)} + ${shapeStr(b)})`);
+    return [a.slice()];
+  },
+  plan(n, ctx) {
+    const len = numel(ctx.shape(n.inputs[0]));
+    const args = [ctx.ptr(n.inputs[0]), ctx.ptr(n.inputs[1]), len, num(n, '_sg'), num(n, '_ra'), num(n, '_rb'), num(n, '_fixed'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0])];
+    return ctx.parallel('qadd_q8', args, len);
+  },
+};
+
+/** The window of a _QMaxPool (checked as ONNX MaxPool's: pads smaller than the kernel, ceil_mode). */
+function poolWindow(n: Node, ctx: InferCtx): { x: number[]; win: Window } {
+  const x = ctx.shape(n.inputs[0]);
+  if (x.length !== 4) throw new UnsupportedOpError('MaxPool', n.name, `int8 max pooling of a ${x.length}-D input`);
+  const ks = n.attrs.kernel_shape as number[];
+  return { x, win: lib.window2d({ ...n, op: 'MaxPool' }, x[2], x[3], ks, n.attrs.ceil_mode === 1) };
+}
+
+/** _QMaxPool: MaxPool on int8 NHWC bytes (the max of the bytes; quantization is monotone). */
+const qmaxpool: OpDef = {
+  ops: ['_QMaxPool'],
+  layout: 'nhwc',
+  infer(n, ctx) {
+    const { x, win } = poolWindow(n, ctx);
+    return [[x[0], x[1], win.oh, win.ow]];
+  },
+  plan(n, ctx) {
+    const { x, win } = poolWindow(n, ctx);
+    const g = geomBlock(ctx, x, x[1], win);
+    return ctx.parallel('qmaxpool_q8', [g, ctx.ptr(n.inputs[0]), num(n, '_sg'), ctx.ptr(n.outputs[0])], x[0] * win.oh * win.ow * x[1] * win.kh * win.kw);
+  },
+};
+
+/** _QGap: QLinearGlobalAveragePool on NHWC bytes; output [N, C, 1, 1]. */
+const qgap: OpDef = {
+  ops: ['_QGap'],
+  layout: 'nhwc',
+  infer(n, ctx) {
+    const x = ctx.shape(n.inputs[0]);
+    if (x.length !== 4) throw new UnsupportedOpError('QLinearGlobalAveragePool', n.name, `4-D input expected, got ${shapeStr(x)}`);
+    return [[x[0], x[1], 1, 1]];
+  },
+  plan(n, ctx) {
+    const { k } = ctx;
+    const [N, C, H, W] = ctx.shape(n.inputs[0]);
+    const HW = H * W;
+    // onnxruntime: x_scale / (y_scale · HW) in f32
+    const scale = Math.fround(num(n, '_xs') / Math.fround(num(n, '_ys') * HW));
+    const x = ctx.ptr(n.inputs[0]), y = ctx.ptr(n.outputs[0]);
+    const xsg = num(n, '_xsg'), xz = num(n, '_xz'), yz = num(n, '_yz'), ysg = num(n, '_ysg');
+    return () => k.qgap_q8(N, HW, C, C, x, xsg, xz, scale, yz, ysg, y);
+  },
+};
+
+/** The int8 ops, for src/ops/index.ts's table (registered when this module loads). */
+export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qadd, qgap, qmaxpool];
