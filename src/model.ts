@@ -25,6 +25,7 @@ import { trimDeadTaps } from './graph/trimTaps';
 import { addOps, opDef } from './ops';
 import type { Layout, PlanCtx, Step } from './ops/types';
 import { physShape } from './ops/util';
+import { loadRarePlans, needsRarePlans } from './ops/rare';
 import type { Kernels } from './runtime/kernels';
 import { Mem } from './runtime/memory';
 import { PARALLEL_KERNELS, type ParallelKernel } from './runtime/kernels';
@@ -803,6 +804,8 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   await loadEvaluator();
   // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
   if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
+  // DeformConv and MaxUnpool plan in a chunk of their own (src/ops/rare.ts)
+  if (needsRarePlans(g)) await loadRarePlans();
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);

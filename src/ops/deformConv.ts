@@ -4,15 +4,18 @@
 // pairs, optional B [OC] and mask [N, OG·KH·KW, OH, OW]; OG = offset_group.
 // Offset and mask reach the kernel NHWC (the layout pass converts activations; constants are
 // transposed here at plan time), i.e. per output pixel in (og, kh, kw[, dy/dx]) order — the
-// layout assembly/deform.ts documents. Weights are packed with conv2d_pack (same GEMM).
+// layout assembly/deform.ts documents. Weights are packed with conv2d_pack (same GEMM). The
+// planner loads with the rare ops' chunk (src/ops/rarePlans.ts).
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
-import type { InferCtx, OpDef, PlanCtx } from './types';
+import { planRare } from './rare';
+import type { InferCtx, OpDef } from './types';
 import { attrInt, attrInts, input, requireConst } from './util';
-import { geomBlock, packWeights, window2d, type Window } from './window';
+import { window2d, type Window } from './window';
 
-function geometry(n: Node, ctx: InferCtx): { x: number[]; w: number[]; win: Window; groups: number; og: number } {
+/** Shapes, window and groups of a DeformConv node (also the planner's, src/ops/rarePlans.ts). */
+export function deformGeometry(n: Node, ctx: InferCtx): { x: number[]; w: number[]; win: Window; groups: number; og: number } {
   const x = ctx.shape(n.inputs[0]);
   const w = ctx.shape(n.inputs[1]);
   if (x.length !== 4)
@@ -32,28 +35,12 @@ function geometry(n: Node, ctx: InferCtx): { x: number[]; w: number[]; win: Wind
   return { x, w, win: window2d(n, x[2], x[3], ks), groups, og };
 }
 
-/** Address of an offset/mask tensor as NHWC floats: an activation as laid out, a constant transposed now. */
-function nhwcPtr(ctx: PlanCtx, name: string, shape: number[]): number {
-  const t = ctx.float(name);
-  if (!t) {
-    if (ctx.layout(name) !== 'nhwc')
-      throw new UnsupportedOpError('DeformConv', name, 'offset/mask activation is not in NHWC layout');
-    return ctx.ptr(name);
-  }
-  const [N, C, H, W] = shape;
-  const out = new Float32Array(t.data.length);
-  for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++)
-      for (let p = 0; p < H * W; p++) out[(n * H * W + p) * C + c] = t.data[(n * C + c) * H * W + p];
-  return ctx.mem.putF32(out);
-}
-
 export const deformConv: OpDef = {
   ops: ['DeformConv'],
   layout: 'nhwc',
   infer(n, ctx) {
     requireConst(ctx, n, [1, 3]);
-    const { x, w, win, og } = geometry(n, ctx);
+    const { x, w, win, og } = deformGeometry(n, ctx);
     const taps = win.kh * win.kw;
     const expect = (i: number, ch: number, what: string) => {
       const name = input(n, i);
@@ -75,24 +62,8 @@ export const deformConv: OpDef = {
     return [[x[0], w[0], win.oh, win.ow]];
   },
   macs(n, ctx) {
-    const { x, w, win } = geometry(n, ctx);
+    const { x, w, win } = deformGeometry(n, ctx);
     return x[0] * win.oh * win.ow * w[0] * w[1] * w[2] * w[3];
   },
-  plan(n: Node, ctx: PlanCtx) {
-    const { x, w, win, groups, og } = geometry(n, ctx);
-    const { k } = ctx;
-    const weight = ctx.weight(n.inputs[1]);
-    const biasName = input(n, 3);
-    const bias = biasName ? ctx.weight(biasName) : undefined;
-    const g = geomBlock(ctx, win, { N: x[0], H: x[2], W: x[3], C: x[1], OC: w[0], groups });
-    const packed = packWeights(ctx, k.conv2d_packed_size(g), weight, bias, (wp, bp, dst) => k.conv2d_pack(wp, bp, g, dst));
-    const offName = n.inputs[2];
-    const off = nhwcPtr(ctx, offName, ctx.shape(offName));
-    const maskName = input(n, 4);
-    const mask = maskName ? nhwcPtr(ctx, maskName, ctx.shape(maskName)) : 0;
-    const s = ctx.scratch(k.deform_scratch_size(g));
-    const xi = ctx.ptr(n.inputs[0]);
-    const yo = ctx.ptr(n.outputs[0]);
-    return () => k.deform_conv_f32(g, xi, off, mask, og, packed, yo, s.ptr);
-  },
+  plan: planRare,
 };

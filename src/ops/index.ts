@@ -4,7 +4,7 @@ import { binary } from './binary';
 import { concat } from './concat';
 import { conv } from './conv';
 import { convTranspose } from './convTranspose';
-import { deformConv } from './deformConv';
+import { deformConv, deformGeometry } from './deformConv';
 import { depthToSpace } from './depthToSpace';
 import { expand, gather } from './gather';
 import { gemm } from './gemm';
@@ -22,7 +22,10 @@ import { split } from './split';
 import { transpose } from './transpose';
 import type { OpDef } from './types';
 import { unary } from './unary';
-import { maxUnpool } from './unpool';
+import { maxUnpool, unpoolShapes } from './unpool';
+import { setRareLib } from './rare';
+import { input } from './util';
+import { geomBlock, packWeights } from './window';
 
 export const OPS: readonly OpDef[] = [
   conv, pool, globalPool, gemm, matmul, unary, binary, batchnorm, layernorm, channelLayerNorm, instancenorm, lrn,
@@ -30,6 +33,9 @@ export const OPS: readonly OpDef[] = [
   layoutConvert, channelShuffle, convTranspose, deformConv, maxUnpool, resize,
   depthToSpace,
 ];
+
+// the helpers the rare ops' lazily loaded planners take (src/ops/rare.ts)
+setRareLib(() => ({ deformGeometry, unpoolShapes, geomBlock, packWeights, input }));
 
 const BY_OP = new Map<string, OpDef>();
 for (const d of OPS) for (const op of d.ops) BY_OP.set(op, d);

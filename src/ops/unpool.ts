@@ -5,16 +5,18 @@
 // Default output size: (in − 1)·stride − pad_begin − pad_end + kernel. As in the ONNX reference
 // implementation (and its backend cases), indices address that default grid; an output_shape
 // that differs places the grid at the output's top-left (zeros beyond it, cropped if smaller).
+// The planner loads with the rare ops' chunk (src/ops/rarePlans.ts).
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
-import type { InferCtx, OpDef, PlanCtx } from './types';
+import { planRare } from './rare';
+import type { InferCtx, OpDef } from './types';
 import { attrInts, attrIntsIn, input, intOf, MAX_ELEMENTS, MAX_I32 } from './util';
-import { geomBlock } from './window';
 
 const EXACT = 1 << 24;
 
-function shapes(n: Node, ctx: InferCtx): { out: number[]; grid: number[] } {
+/** Output and unpooled-grid shapes of a MaxUnpool node (also the planner's, src/ops/rarePlans.ts). */
+export function unpoolShapes(n: Node, ctx: InferCtx): { out: number[]; grid: number[] } {
   const x = ctx.shape(n.inputs[0]);
   if (x.length !== 4)
     throw new UnsupportedOpError('MaxUnpool', n.name, `only 2-D unpooling (4-D input) is supported, got ${shapeStr(x)}`);
@@ -47,37 +49,7 @@ export const maxUnpool: OpDef = {
   ops: ['MaxUnpool'],
   layout: 'nhwc',
   infer(n, ctx) {
-    return [shapes(n, ctx).out];
+    return [unpoolShapes(n, ctx).out];
   },
-  plan(n: Node, ctx: PlanCtx) {
-    const x = ctx.shape(n.inputs[0]);
-    const { out, grid } = shapes(n, ctx);
-    const idxName = n.inputs[1];
-    let ip: number;
-    const ci = ctx.int(idxName);
-    const cf = ctx.float(idxName);
-    if (ci || cf) {
-      // constant indices: logical NCHW -> NHWC floats
-      const src: ArrayLike<number> = ci ? ci.ints : cf!.data;
-      const [N, C, H, W] = x;
-      const t = new Float32Array(N * C * H * W);
-      for (let b = 0; b < N; b++)
-        for (let c = 0; c < C; c++)
-          for (let p = 0; p < H * W; p++) t[(b * H * W + p) * C + c] = Number(src[(b * C + c) * H * W + p]);
-      ip = ctx.mem.putF32(t);
-    } else {
-      if (ctx.layout(idxName) !== 'nhwc') throw new UnsupportedOpError('MaxUnpool', n.name, 'indices activation is not NHWC');
-      ip = ctx.ptr(idxName);
-    }
-    const g = geomBlock(
-      ctx,
-      { kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0, oh: out[2], ow: out[3] },
-      { N: x[0], H: x[2], W: x[3], C: x[1], OC: x[1], groups: 1 },
-    );
-    const xi = ctx.ptr(n.inputs[0]);
-    const yo = ctx.ptr(n.outputs[0]);
-    const k = ctx.k;
-    const IH = grid[2], IW = grid[3];
-    return () => k.maxunpool_f32(g, xi, ip, yo, IH, IW, 0);
-  },
+  plan: planRare,
 };

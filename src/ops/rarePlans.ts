@@ -1,0 +1,67 @@
+// Planners of the ops few models hold (DeformConv, MaxUnpool), loaded as their own chunk when a
+// graph has one (src/ops/rare.ts): their shape rules stay with the op definitions (the builder
+// needs them synchronously), their plans come here. Like every lazy module, this one takes the
+// engine's helpers from src/lazy/kit.ts and the ops' own helpers through bindRareLib, never by
+// importing a module of the page's first bundle (src/lazy/kit.ts says why).
+import type { Node } from '../graph/ir';
+import { UnsupportedOpError } from '../lazy/kit';
+import type { RareLib } from './rare';
+import type { PlanCtx, Step } from './types';
+
+let lib: RareLib;
+
+/** Binds the eager helpers (src/ops/rare.ts calls it after importing this module). */
+export function bindRareLib(l: RareLib): void {
+  lib = l;
+}
+
+/** A 4-D constant as NHWC floats in wasm memory (its NCHW values transposed), or an NHWC activation's address. */
+function nhwcPtr(ctx: PlanCtx, node: Node, name: string, shape: number[], what: string): number {
+  const c = ctx.int(name)?.ints ?? ctx.float(name)?.data;
+  if (!c) {
+    if (ctx.layout(name) !== 'nhwc') throw new UnsupportedOpError(node.op, node.name, `the ${what} activation '${name}' is not in NHWC layout`);
+    return ctx.ptr(name);
+  }
+  const [N, C, H, W] = shape;
+  const out = new Float32Array(N * C * H * W);
+  for (let n = 0; n < N; n++)
+    for (let ch = 0; ch < C; ch++)
+      for (let p = 0; p < H * W; p++) out[(n * H * W + p) * C + ch] = Number(c[(n * C + ch) * H * W + p]);
+  return ctx.mem.putF32(out);
+}
+
+/** DeformConv: weights packed for the conv GEMM, offset and mask NHWC, one deform_conv_f32 call. */
+export function planDeformConv(n: Node, ctx: PlanCtx): Step {
+  const { x, w, win, groups, og } = lib.deformGeometry(n, ctx);
+  const { k } = ctx;
+  const weight = ctx.weight(n.inputs[1]);
+  const biasName = lib.input(n, 3);
+  const bias = biasName ? ctx.weight(biasName) : undefined;
+  const g = lib.geomBlock(ctx, win, { N: x[0], H: x[2], W: x[3], C: x[1], OC: w[0], groups });
+  const packed = lib.packWeights(ctx, k.conv2d_packed_size(g), weight, bias, (wp, bp, dst) => k.conv2d_pack(wp, bp, g, dst));
+  const offName = n.inputs[2];
+  const off = nhwcPtr(ctx, n, offName, ctx.shape(offName), 'offset');
+  const maskName = lib.input(n, 4);
+  const mask = maskName ? nhwcPtr(ctx, n, maskName, ctx.shape(maskName), 'mask') : 0;
+  const s = ctx.scratch(k.deform_scratch_size(g));
+  const xi = ctx.ptr(n.inputs[0]);
+  const yo = ctx.ptr(n.outputs[0]);
+  return () => k.deform_conv_f32(g, xi, off, mask, og, packed, yo, s.ptr);
+}
+
+/** MaxUnpool: indices NHWC (constant ones transposed now), one maxunpool_f32 call over the output. */
+export function planMaxUnpool(n: Node, ctx: PlanCtx): Step {
+  const x = ctx.shape(n.inputs[0]);
+  const { out, grid } = lib.unpoolShapes(n, ctx);
+  const ip = nhwcPtr(ctx, n, n.inputs[1], x, 'indices');
+  const g = lib.geomBlock(
+    ctx,
+    { kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0, oh: out[2], ow: out[3] },
+    { N: x[0], H: x[2], W: x[3], C: x[1], OC: x[1], groups: 1 },
+  );
+  const xi = ctx.ptr(n.inputs[0]);
+  const yo = ctx.ptr(n.outputs[0]);
+  const k = ctx.k;
+  const IH = grid[2], IW = grid[3];
+  return () => k.maxunpool_f32(g, xi, ip, yo, IH, IW, 0);
+}
