@@ -2,6 +2,7 @@
 // once, undecoded on the host, at any byte alignment of their raw_data; a NaN or an infinity in
 // such a weight is still refused by name; a disposed model's memory serves the next model with
 // the same results as fresh memory.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { modelBuilder } from '../models/index';
 import { createModel, loadOnnx, saveSafetensors, WeightsError, type Model } from '../src/index';
@@ -113,5 +114,14 @@ describe('memory of a disposed model', () => {
     expect(Array.from(got)).toEqual(Array.from(want));
     expect(again.memoryBytes).toBe(wantBytes);
     again.dispose();
+  });
+
+  it('the kept memory never holds a process open: a Node program that disposes a model exits at once', () => {
+    const dist = new URL('../dist/node.js', import.meta.url).href;
+    const t0 = Date.now();
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const w = await import(${JSON.stringify(dist)}); const m = await w.createModel('lenet5'); m.dispose(); console.log('disposed');`], { encoding: 'utf8', timeout: 30_000 });
+    expect(out.trim()).toBe('disposed');
+    // the memory is kept 10 s for a next model; exiting well before that shows the timer is unref'd
+    expect(Date.now() - t0).toBeLessThan(8000);
   });
 });

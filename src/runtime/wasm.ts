@@ -349,7 +349,9 @@ export function recycleMemory(mem: Mem): void {
   if (mem.memory.buffer instanceof ArrayBuffer === false) return; // shared (threads): workers hold it
   dropSpare();
   const timer = setTimeout(dropSpare, SPARE_MS);
-  (timer as { unref?: () => void }).unref?.(); // never keeps a Node process alive
+  // never keeps a process alive: Node and Bun timers have unref(), Deno has Deno.unrefTimer(id)
+  if (typeof timer === 'object') (timer as { unref?: () => void }).unref?.();
+  else (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno?.unrefTimer?.(timer as number);
   spare = { memory: mem.memory, timer };
 }
 
