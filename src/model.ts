@@ -802,7 +802,12 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   // data-dependent tail run on the host evaluator: it loads with the first model, not up front
   await loadEvaluator();
   // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
-  if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
+  // (the model's sourceGraph stays the QDQ / QLinear graph, so exportOnnx writes it, not the internal steps)
+  let unlowered: Graph | undefined;
+  if (g.nodes.some((n) => isQuantOp(n.op))) {
+    unlowered = cloneGraph(g);
+    (await loadQuant()).lowerQuantized(g, evalConst);
+  }
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);
@@ -823,7 +828,12 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
     const { mem, k, pool, id } = await instantiate({ expectBytes });
     mem.setBase(k.heap_base());
     const backing = { mem, k, pool, id };
-    return new Model({ backing, plan: planSplit(g, options, backing), inputs });
+    const plan = planSplit(g, options, backing);
+    if (unlowered) {
+      for (const [k, v] of plan.sourceGraph.shapes) if (!unlowered.shapes.has(k)) unlowered.shapes.set(k, v);
+      plan.sourceGraph = unlowered;
+    }
+    return new Model({ backing, plan, inputs });
   }
   // the first plan: every dim as given, an unknown batch as 1; none if another dim is unknown
   const first = floats(g.inputs).map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
