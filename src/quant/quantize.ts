@@ -90,10 +90,20 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
           const amax = Math.max(-rg.min, rg.max);
           if (!(amax > 0)) continue;
           const h = hists.get(t)!, d = r[t].data, k = NBINS / amax;
-          for (let i = 0; i < d.length; i++) h[Math.min(NBINS - 1, Math.floor(Math.abs(d[i]) * k))]++;
+          // exact zeros (a ReLU's spike) are left out: 0 is represented exactly whatever the
+          // threshold, and their mass in the first bin would make KL favour tiny thresholds
+          for (let i = 0; i < d.length; i++) if (d[i] !== 0) h[Math.min(NBINS - 1, Math.floor(Math.abs(d[i]) * k))]++;
         }
       }
+      // the graph's results keep their full range: clipping logits would reorder the top classes
+      const results = new Set<string>();
+      const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((v) => [v, n] as const)));
+      for (let v of g.outputs.map((x) => x.name)) {
+        results.add(v);
+        for (let p = producer.get(v); p && SAME_VALUES.has(p.op); p = producer.get(v)) results.add((v = p.inputs[0]));
+      }
       for (const t of calibrated) {
+        if (results.has(t)) continue;
         const rg = ranges.get(t)!;
         const amax = Math.max(-rg.min, rg.max);
         if (!(amax > 0)) continue;
