@@ -89,7 +89,7 @@ describe('quantize: LeNet-5 on MNIST', () => {
       if (method === 'minmax') {
         const r = await againstOrt(q, test.slice(0, 100).map(digit));
         console.log(`lenet5 int8 vs onnxruntime: max ${r.steps} steps, ${r.exact}/${r.count} exact`);
-        expect(r.steps).toBeLessThanOrEqual(1);
+        expect(r.steps).toBeLessThanOrEqual(1 + 1e-3);
         expect(r.exact / r.count).toBeGreaterThanOrEqual(0.99);
       }
       q.dispose();
@@ -131,7 +131,7 @@ describe('quantize: zoo models (synthetic weights), SQNR of the logits', () => {
       expect(plan.filter((o) => FLOAT_OPS.includes(o))).toEqual([]);
       const r = await againstOrt(q, xs.slice(0, 4));
       console.log(`${name} int8 vs onnxruntime: max ${r.steps} steps, ${r.exact}/${r.count} exact`);
-      expect(r.steps).toBeLessThanOrEqual(tolerance);
+      expect(r.steps).toBeLessThanOrEqual(tolerance + 1e-3);
       expect(r.exact / r.count).toBeGreaterThanOrEqual(tolerance === 1 ? 0.9 : 0.75);
       q.dispose();
       f.dispose();
@@ -168,7 +168,7 @@ describe('quantize: zoo models (synthetic weights), SQNR of the logits', () => {
       if (s.activations || s.perChannel === false) {
         const r = await againstOrt(q, xs.slice(0, 2));
         console.log(`  vs onnxruntime: max ${r.steps} steps, ${r.exact}/${r.count} exact`);
-        expect(r.steps).toBeLessThanOrEqual(1);
+        expect(r.steps).toBeLessThanOrEqual(1 + 1e-3);
       }
       q.dispose();
     }
