@@ -165,6 +165,8 @@ interface Backing {
 interface Dynamic {
   /** The graph as loaded, before shape inference; inputs carry -1 on their dynamic axes. */
   template: Graph;
+  /** A quantized graph before its int8 lowering: every plan's sourceGraph (exportOnnx writes it). */
+  unlowered?: Graph;
   options: CompileOptions;
   /** Planned shapes, least recently used first (Map insertion order). */
   cache: Map<string, Plan>;
@@ -844,6 +846,7 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   mem.enableTracking();
   const backing = { mem, k, pool, id };
   const dyn = newDynamic(template, options, cache);
+  dyn.unlowered = unlowered;
   if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn, inputs: template.inputs });
   floats(g.inputs).forEach((i, j) => (i.shape = first[j]));
   const plan = planDynamic(g, backing, dyn);
@@ -873,6 +876,7 @@ function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): P
   let plan: Plan | undefined;
   try {
     plan = planSplit(g, dyn.options, backing, dyn, owner);
+    if (dyn.unlowered) plan.sourceGraph = dyn.unlowered;
     dyn.plans++;
     return plan;
   } catch (e) {

@@ -94,6 +94,19 @@ describe('quantize: LeNet-5 on MNIST', () => {
       }
       q.dispose();
     }
+    // a batch-dynamic int8 model: each sample's logits as the batch-1 model's, and its export
+    // (the batch a symbolic dim) runs in onnxruntime at batch 3 with the same outputs
+    const q1 = await quantize(f, { calibration });
+    const qd = await quantize(f, { calibration, compile: { dynamicAxes: { input: [0] } } });
+    const batch: Tensor = { data: new Float32Array(3 * 1024), shape: [3, 1, 32, 32] };
+    test.slice(0, 3).forEach((d, i) => batch.data.set(d.image, i * 1024));
+    const yb = (await qd.predict(batch)).data;
+    for (let i = 0; i < 3; i++) expect(Array.from(yb.subarray(i * 10, i * 10 + 10))).toEqual(Array.from((await q1.predict(digit(test[i]))).data));
+    const sd = await ort.InferenceSession.create(exportOnnx(qd), { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    const rd = await sd.run({ [sd.inputNames[0]]: new ort.Tensor('float32', batch.data, batch.shape) });
+    expect(Array.from(rd[sd.outputNames[0]].data as Float32Array)).toEqual(Array.from(yb));
+    q1.dispose();
+    qd.dispose();
     // the float model is left as it was
     expect(argmax((await f.predict(digit(test[0]))).data)).toBe(floatPred[0]);
     f.dispose();

@@ -125,6 +125,14 @@ export async function quantizeModel(model: Model, options: QuantizeOptions): Pro
     q.zp = r.zp;
   }
   const qg = writeQdq(g, plan, o);
+  // axes compiled as dynamic are dynamic in the QDQ graph too (an export declares them symbolic)
+  const axes = options.compile?.dynamicAxes ?? {};
+  for (const i of qg.inputs) if (axes[i.name] && i.shape) i.shape = i.shape.map((d, j) => (axes[i.name].includes(j) ? -1 : d));
+  if (Object.keys(axes).length > 0) {
+    // the shapes planned for the float model's input size no longer hold for every input
+    qg.shapes = new Map();
+    for (const v of qg.outputs) v.shape = undefined;
+  }
   return compileGraph(qg, options.compile ?? {});
 }
 
