@@ -165,8 +165,6 @@ interface Backing {
 interface Dynamic {
   /** The graph as loaded, before shape inference; inputs carry -1 on their dynamic axes. */
   template: Graph;
-  /** A quantized graph before its int8 lowering: every plan's sourceGraph (exportOnnx writes it). */
-  unlowered?: Graph;
   options: CompileOptions;
   /** Planned shapes, least recently used first (Map insertion order). */
   cache: Map<string, Plan>;
@@ -804,12 +802,7 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   // data-dependent tail run on the host evaluator: it loads with the first model, not up front
   await loadEvaluator();
   // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
-  // (the model's sourceGraph stays the QDQ / QLinear graph, so exportOnnx writes it, not the internal steps)
-  let unlowered: Graph | undefined;
-  if (g.nodes.some((n) => isQuantOp(n.op))) {
-    unlowered = cloneGraph(g);
-    (await loadQuant()).lowerQuantized(g, evalConst);
-  }
+  if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);
@@ -830,12 +823,7 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
     const { mem, k, pool, id } = await instantiate({ expectBytes });
     mem.setBase(k.heap_base());
     const backing = { mem, k, pool, id };
-    const plan = planSplit(g, options, backing);
-    if (unlowered) {
-      for (const [k, v] of plan.sourceGraph.shapes) if (!unlowered.shapes.has(k)) unlowered.shapes.set(k, v);
-      plan.sourceGraph = unlowered;
-    }
-    return new Model({ backing, plan, inputs });
+    return new Model({ backing, plan: planSplit(g, options, backing), inputs });
   }
   // the first plan: every dim as given, an unknown batch as 1; none if another dim is unknown
   const first = floats(g.inputs).map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
@@ -846,7 +834,6 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   mem.enableTracking();
   const backing = { mem, k, pool, id };
   const dyn = newDynamic(template, options, cache);
-  dyn.unlowered = unlowered;
   if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn, inputs: template.inputs });
   floats(g.inputs).forEach((i, j) => (i.shape = first[j]));
   const plan = planDynamic(g, backing, dyn);
@@ -876,7 +863,6 @@ function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): P
   let plan: Plan | undefined;
   try {
     plan = planSplit(g, dyn.options, backing, dyn, owner);
-    if (dyn.unlowered) plan.sourceGraph = dyn.unlowered;
     dyn.plans++;
     return plan;
   } catch (e) {
@@ -1012,7 +998,8 @@ function planSplit(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
 function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dynamic, owner = 0): Plan {
   removeIdentities(g);
   const layers = summarize(g);
-  const sourceGraph = cloneGraph(g);
+  // a quantized graph's source is its form before the int8 lowering (exportOnnx writes it)
+  const sourceGraph = g.unlowered ?? cloneGraph(g);
   if (options.optimize !== false) {
     recognizePatterns(g);
     trimDeadTaps(g);

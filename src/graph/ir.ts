@@ -103,6 +103,11 @@ export interface Graph {
    * write them, not here.
    */
   qtypes?: Map<string, 'u8' | 'i8'>;
+  /**
+   * A quantized graph as it was before the int8 lowering (QDQ / QLinear ops, set by
+   * src/quant/lower.ts): the sourceGraph of the models planned from it, so exportOnnx writes it.
+   */
+  unlowered?: Graph;
 }
 
 /** A weight computed from others (e.g. a C4 filter bank from its learned filters). */
