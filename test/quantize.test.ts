@@ -8,7 +8,8 @@
 // thresholds against values worked out by hand.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { createModel, exportOnnx, modelBuilder, quantize, ValueError, type Model, type Tensor } from '../src/index';
+import { createModel, exportOnnx, loadOnnx, modelBuilder, quantize, ValueError, type Model, type Tensor } from '../src/index';
+import { parseOnnx } from '../src/onnx/reader';
 import { loadMnistSplit } from '../src/data/mnist';
 import { entropyThreshold, percentileThreshold } from '../src/quant/quantize';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
@@ -105,6 +106,15 @@ describe('quantize: LeNet-5 on MNIST', () => {
     const sd = await ort.InferenceSession.create(exportOnnx(qd), { intraOpNumThreads: 1, logSeverityLevel: 3 });
     const rd = await sd.run({ [sd.inputNames[0]]: new ort.Tensor('float32', batch.data, batch.shape) });
     expect(Array.from(rd[sd.outputNames[0]].data as Float32Array)).toEqual(Array.from(yb));
+    // the export holds real 8-bit and int32 initializers, and loads back into the same int8 model
+    const bytes = exportOnnx(q1);
+    const types = parseOnnx(bytes).graph.intConstants;
+    expect([...types.values()].some((t) => t.elem === 'int8')).toBe(true);
+    expect([...types.values()].some((t) => t.elem === 'uint8')).toBe(true);
+    const back = await loadOnnx(bytes);
+    for (const d of test.slice(0, 20)) expect(Array.from((await back.predict(digit(d))).data)).toEqual(Array.from((await q1.predict(digit(d))).data));
+    expect(exportOnnx(back).length).toBeGreaterThan(0);
+    back.dispose();
     q1.dispose();
     qd.dispose();
     // the float model is left as it was
