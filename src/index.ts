@@ -34,6 +34,7 @@ export { fit, accuracy } from './train/fit';
 export type { Dataset, FitOptions, FitProgress, EpochResult } from './train/fit';
 export { initWeights } from './train/init';
 export * from './adapt/index';
+export { quantize, type QuantizeOptions } from './quant/api';
 export {
   initAugmentation, augmentation, randomAffine, randomRotation, randomHorizontalFlip, randomResizedCrop, colorJitter,
   gaussianNoise, normalize, affine, rotate, hflip, resizedCrop, adjustBrightness, adjustContrast, adjustSaturation, adjustHue,

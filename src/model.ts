@@ -1001,7 +1001,8 @@ function planSplit(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
 function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dynamic, owner = 0): Plan {
   removeIdentities(g);
   const layers = summarize(g);
-  const sourceGraph = cloneGraph(g);
+  // a quantized graph's source is its form before the int8 lowering (exportOnnx writes it)
+  const sourceGraph = g.unlowered ?? cloneGraph(g);
   if (options.optimize !== false) {
     recognizePatterns(g);
     trimDeadTaps(g);

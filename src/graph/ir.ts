@@ -43,9 +43,11 @@ export interface IntTensor {
   shape: number[];
   /**
    * The ONNX element type of an 8-bit tensor as read from a file ('int8' or 'uint8'): a
-   * quantization zero point's type is the type of the values it quantizes.
+   * quantization zero point's type is the type of the values it quantizes. 'int32' marks a
+   * quantized bias a graph builds (quantize()); the ONNX writer stores each of these types as
+   * such (INT64 otherwise).
    */
-  elem?: 'int8' | 'uint8';
+  elem?: 'int8' | 'uint8' | 'int32';
 }
 
 /** One operator application: ONNX op name, named inputs and outputs, ONNX attributes. */
@@ -101,6 +103,11 @@ export interface Graph {
    * write them, not here.
    */
   qtypes?: Map<string, 'u8' | 'i8'>;
+  /**
+   * A quantized graph as it was before the int8 lowering (QDQ / QLinear ops, set by
+   * src/quant/lower.ts): the sourceGraph of the models planned from it, so exportOnnx writes it.
+   */
+  unlowered?: Graph;
 }
 
 /** A weight computed from others (e.g. a C4 filter bank from its learned filters). */

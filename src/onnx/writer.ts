@@ -35,6 +35,10 @@ function tensorMsg(name: string, t: Tensor | IntTensor, half?: boolean): Init<Te
       ? { name, dims: t.shape, data_type: DataType.FLOAT16, raw_data: f16Bytes(t.data) }
       : { name, dims: t.shape, data_type: DataType.FLOAT, raw_data: f32Bytes(t.data) };
   }
+  // quantized constants keep their element type (int8/uint8 weights and zero points, int32 biases)
+  if (t.elem === 'int8') return { name, dims: t.shape, data_type: DataType.INT8, raw_data: Uint8Array.from(t.ints, (v) => v & 0xff) };
+  if (t.elem === 'uint8') return { name, dims: t.shape, data_type: DataType.UINT8, raw_data: Uint8Array.from(t.ints) };
+  if (t.elem === 'int32') return { name, dims: t.shape, data_type: DataType.INT32, int32_data: t.ints };
   return { name, dims: t.shape, data_type: DataType.INT64, int64_data: t.ints };
 }
 

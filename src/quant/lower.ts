@@ -101,6 +101,16 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
     for (const k of Object.keys(n.attrs))
       if (k.startsWith('_')) throw new UnsupportedOpError(n.op, n.name, `attribute '${k}' is reserved for wasmcnn's own passes`);
   }
+  // the graph as given stays the models' source graph (cloneGraph copies this field into every plan's copy)
+  g.unlowered = {
+    ...g,
+    inputs: g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() })),
+    outputs: g.outputs.map((o) => ({ ...o, shape: o.shape?.slice() })),
+    nodes: g.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
+    initializers: new Map(g.initializers),
+    intConstants: new Map(g.intConstants),
+    shapes: new Map(g.shapes),
+  };
   foldConstants(g, evalConst);
   const qt = new Map<string, 'u8' | 'i8'>();
   const params = new Map<string, QParams>();
