@@ -1,7 +1,8 @@
 // quantize(): post-training static quantization of a float model into an int8 QDQ model. This file
 // is the eager part (the options and a thin async wrapper); the calibration and the graph rewrite
 // (src/quant/quantize.ts) load on the first call, so programs that never quantize do not carry them.
-import type { CompileOptions, Feeds, Model, Tensor } from '../model';
+import { provideKit } from '../lazy/supply';
+import { compileGraph, type CompileOptions, type Feeds, type Model, type Tensor } from '../model';
 
 /** Options of {@link quantize}. */
 export interface QuantizeOptions {
@@ -42,5 +43,6 @@ export interface QuantizeOptions {
  */
 export async function quantize(model: Model, options: QuantizeOptions): Promise<Model> {
   const impl = await import('./quantize');
-  return impl.quantizeModel(model, options);
+  provideKit();
+  return impl.quantizeModel(model, options, compileGraph);
 }

@@ -16,9 +16,9 @@
 //   b_int32 DQ─┘                                        the range is the one after it)
 // MaxPool keeps its input's scale and zero point (the max of the bytes); a Flatten/Reshape feeding
 // a quantized op gets the parameters of its input (its values are the same).
-import { ValueError } from '../errors';
 import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
-import { compileGraph, type Feeds, type Model } from '../model';
+import { ValueError } from '../lazy/kit';
+import type { compileGraph as CompileGraph, Feeds, Model } from '../model';
 import type { QuantizeOptions } from './api';
 import { QUANT_OPS, roundHalfEven } from './lower';
 
@@ -40,8 +40,11 @@ interface QTensor {
   zp?: number;
 }
 
-/** The implementation of {@link quantize} (loaded on its first call). */
-export async function quantizeModel(model: Model, options: QuantizeOptions): Promise<Model> {
+/**
+ * The implementation of quantize() (src/quant/api.ts, which loads this module on its first call; `compileGraph` is the engine's, handed in so
+ * this lazily loaded module imports nothing of the first bundle by value: src/lazy/kit.ts).
+ */
+export async function quantizeModel(model: Model, options: QuantizeOptions, compileGraph: typeof CompileGraph): Promise<Model> {
   const o = checkOptions(options);
   const src = model.sourceGraph;
   if (src.nodes.some((n) => QUANT_OPS.has(n.op))) throw new ValueError('quantize: the model is already quantized (it holds QuantizeLinear/DequantizeLinear or QLinear ops)');
