@@ -26,6 +26,7 @@ import { addOps, opDef } from './ops';
 import type { Layout, PlanCtx, Step } from './ops/types';
 import { physShape } from './ops/util';
 import { loadRarePlans, needsRarePlans } from './ops/rare';
+import { cloneGraph } from './graph/util';
 import type { Kernels } from './runtime/kernels';
 import { Mem } from './runtime/memory';
 import { PARALLEL_KERNELS, type ParallelKernel } from './runtime/kernels';
@@ -659,18 +660,6 @@ export class Model {
   }
 }
 
-/** A copy of a graph's structure; tensors are shared (they are never mutated in place). */
-function cloneGraph(g: Graph): Graph {
-  return {
-    ...g,
-    inputs: g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() })),
-    outputs: g.outputs.map((o) => ({ ...o, shape: o.shape?.slice() })),
-    nodes: g.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
-    initializers: new Map(g.initializers),
-    intConstants: new Map(g.intConstants),
-    shapes: new Map(g.shapes),
-  };
-}
 
 /** What the lazily loaded trainer reuses from the inference engine (src/train/program.ts TrainLib). */
 const TRAIN_LIB: TrainLib = {

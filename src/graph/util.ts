@@ -64,3 +64,16 @@ export function nodeReads(n: Node): string[] {
   for (const a of Object.values(n.attrs)) if (a && typeof a === 'object' && 'nodes' in a) out.push(...evaluatorModule().outerReads(a));
   return [...new Set(out)];
 }
+
+/** A copy of a graph's structure; tensors are shared (they are never mutated in place). */
+export function cloneGraph(g: Graph): Graph {
+  return {
+    ...g,
+    inputs: g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() })),
+    outputs: g.outputs.map((o) => ({ ...o, shape: o.shape?.slice() })),
+    nodes: g.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
+    initializers: new Map(g.initializers),
+    intConstants: new Map(g.intConstants),
+    shapes: new Map(g.shapes),
+  };
+}

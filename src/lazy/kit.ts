@@ -39,6 +39,7 @@ export interface Kit {
   shapeStr: typeof Ir.shapeStr;
   nodeReads: typeof Util.nodeReads;
   removeDeadNodes: typeof Util.removeDeadNodes;
+  cloneGraph: typeof Util.cloneGraph;
   fromFloat: typeof ConstEval.fromFloat;
   fromInt: typeof ConstEval.fromInt;
   toStored: typeof ConstEval.toStored;
@@ -70,6 +71,7 @@ export let numel: Kit['numel'];
 export let shapeStr: Kit['shapeStr'];
 export let nodeReads: Kit['nodeReads'];
 export let removeDeadNodes: Kit['removeDeadNodes'];
+export let cloneGraph: Kit['cloneGraph'];
 export let fromFloat: Kit['fromFloat'];
 export let fromInt: Kit['fromInt'];
 export let toStored: Kit['toStored'];
@@ -97,6 +99,7 @@ export function bindKit(k: Kit): void {
   shapeStr = k.shapeStr;
   nodeReads = k.nodeReads;
   removeDeadNodes = k.removeDeadNodes;
+  cloneGraph = k.cloneGraph;
   fromFloat = k.fromFloat;
   fromInt = k.fromInt;
   toStored = k.toStored;

@@ -14,7 +14,7 @@ import { GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError, Wasm
 import { fromFloat, fromInt, toStored } from '../graph/constEval';
 import { numel, shapeStr } from '../graph/ir';
 import { reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape } from '../graph/shapes';
-import { nodeReads, removeDeadNodes } from '../graph/util';
+import { cloneGraph, nodeReads, removeDeadNodes } from '../graph/util';
 import { hubTemplate } from '../io/hub';
 import { PARALLEL_KERNELS } from '../runtime/kernels';
 import { platform } from '../runtime/platform';
@@ -24,7 +24,7 @@ import { bindKit } from './kit';
 export function provideKit(): void {
   bindKit({
     WasmCnnError, GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError,
-    numel, shapeStr, nodeReads, removeDeadNodes, fromFloat, fromInt, toStored,
+    numel, shapeStr, nodeReads, removeDeadNodes, cloneGraph, fromFloat, fromInt, toStored,
     reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape,
     hubTemplate, platform, PARALLEL_KERNELS,
   });

@@ -37,7 +37,7 @@
 // Grouped (not depthwise) convolutions and MatMuls whose weight is not a constant are not fused.
 import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
 import type { Const } from '../graph/eval/core';
-import { fromFloat, fromInt, GraphError, removeDeadNodes, toStored, UnsupportedOpError } from '../lazy/kit';
+import { cloneGraph, fromFloat, fromInt, GraphError, removeDeadNodes, toStored, UnsupportedOpError } from '../lazy/kit';
 
 /** Constant evaluation of one node (src/graph/constEval.ts evalConst), passed in by the caller. */
 export type EvalConst = (n: Node, ins: (Const | undefined)[], shapeOf: (name: string) => number[] | undefined) => Const[] | undefined;
@@ -102,15 +102,7 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
       if (k.startsWith('_')) throw new UnsupportedOpError(n.op, n.name, `attribute '${k}' is reserved for wasmcnn's own passes`);
   }
   // the graph as given stays the models' source graph (cloneGraph copies this field into every plan's copy)
-  g.unlowered = {
-    ...g,
-    inputs: g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() })),
-    outputs: g.outputs.map((o) => ({ ...o, shape: o.shape?.slice() })),
-    nodes: g.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
-    initializers: new Map(g.initializers),
-    intConstants: new Map(g.intConstants),
-    shapes: new Map(g.shapes),
-  };
+  g.unlowered = cloneGraph(g);
   foldConstants(g, evalConst);
   const qt = new Map<string, 'u8' | 'i8'>();
   const params = new Map<string, QParams>();

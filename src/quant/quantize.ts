@@ -17,7 +17,7 @@
 // MaxPool keeps its input's scale and zero point (the max of the bytes); a Flatten/Reshape feeding
 // a quantized op gets the parameters of its input (its values are the same).
 import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
-import { ValueError } from '../lazy/kit';
+import { cloneGraph, ValueError } from '../lazy/kit';
 import type { compileGraph as CompileGraph, Feeds, Model } from '../model';
 import type { QuantizeOptions } from './api';
 import { QUANT_OPS, roundHalfEven } from './lower';
@@ -48,7 +48,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions, comp
   const o = checkOptions(options);
   const src = model.sourceGraph;
   if (src.nodes.some((n) => QUANT_OPS.has(n.op))) throw new ValueError('quantize: the model is already quantized (it holds QuantizeLinear/DequantizeLinear or QLinear ops)');
-  const g = cloneGraph(src);
+  const g = unquantized(src);
   foldBatchNorms(g);
   const plan = planQuantization(g);
   if (plan.nodes.size === 0) throw new ValueError('quantize: the model has no Conv, Gemm, MatMul, Add or pooling on activations to quantize');
@@ -58,7 +58,7 @@ export async function quantizeModel(model: Model, options: QuantizeOptions, comp
   for await (const s of options.calibration as AsyncIterable<Feeds | Tensor>) samples.push(s);
   if (samples.length === 0) throw new ValueError('quantize: options.calibration is empty (give at least one input)');
   const calibrated = [...plan.tensors].filter(([, q]) => !q.same).map(([t]) => t);
-  const cg = cloneGraph(g);
+  const cg = unquantized(g);
   const outs = new Set(cg.outputs.map((v) => v.name));
   for (const t of calibrated) if (!outs.has(t)) cg.outputs.push({ name: t });
   const cm = await compileGraph(cg, { optimize: false });
@@ -239,20 +239,12 @@ export function entropyThreshold(h: Float64Array, amax: number, levels: number):
     }
   }
   return (best * amax) / n;
+}/** A copy of a graph's structure without int8 value types (the float graph calibration runs). */
+function unquantized(g: Graph): Graph {
+  return { ...cloneGraph(g), qtypes: undefined };
 }
 
-function cloneGraph(g: Graph): Graph {
-  return {
-    ...g,
-    inputs: g.inputs.map((i) => ({ ...i, shape: i.shape?.slice() })),
-    outputs: g.outputs.map((v) => ({ ...v, shape: v.shape?.slice() })),
-    nodes: g.nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } })),
-    initializers: new Map(g.initializers),
-    intConstants: new Map(g.intConstants),
-    shapes: new Map(g.shapes),
-    qtypes: undefined,
-  };
-}
+
 
 /** Readers of each value. */
 function readersOf(g: Graph): Map<string, Node[]> {
@@ -369,7 +361,7 @@ function quantizeWeight(w: Tensor, axis: number): { ints: number[]; scale: Float
 
 /** The QDQ graph: Q → DQ after each quantized activation, DQ of int8 weights and int32 biases. */
 function writeQdq(g0: Graph, plan: Plan, o: Checked): Graph {
-  const g = cloneGraph(g0);
+  const g = unquantized(g0);
   const taken = new Set<string>([...g.initializers.keys(), ...g.intConstants.keys(), ...g.inputs.map((i) => i.name)]);
   for (const n of g.nodes) for (const v of [...n.inputs, ...n.outputs, n.name]) taken.add(v);
   const fresh = (base: string) => {
