@@ -23,6 +23,18 @@ export function bindQuantLib(l: QuantLib): void {
 
 const num = (n: Node, k: string): number => n.attrs[k] as number;
 
+/**
+ * Packs int8 weights once: stages them as bytes above a freshly reserved block of `bytes`, calls
+ * `pack(staged, dst)` and gives the staging space back; returns the packed weights' address.
+ */
+function packBytes(ctx: PlanCtx, ints: ArrayLike<number>, bytes: number, pack: (w: number, dst: number) => void): number {
+  const packed = ctx.mem.alloc(bytes);
+  const mark = ctx.mem.mark();
+  pack(putBytes(ctx, ints), packed);
+  ctx.mem.reset(mark);
+  return packed;
+}
+
 /** Copy int8 values (as numbers) into fresh wasm memory; returns the address. */
 function putBytes(ctx: PlanCtx, ints: ArrayLike<number>): number {
   const p = ctx.mem.alloc(Math.max(ints.length, 1));
@@ -127,9 +139,7 @@ const qconv: OpDef = {
     const macs = N * win.oh * win.ow * OC * w[1] * T;
     if (depthwise) {
       const C16 = (C + 15) & ~15;
-      const wb = putBytes(ctx, wt.ints);
-      const packed = ctx.mem.alloc(k.qdwconv_packed_size(C, T));
-      k.qdwconv_pack(wb, C, T, packed);
+      const packed = packBytes(ctx, wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, T, dst));
       const bp = putInts(ctx, bias ?? [], C16);
       const sp = putFloats(ctx, rs, C16);
       const g = geomBlock(ctx, x, C, win);
@@ -139,9 +149,7 @@ const qconv: OpDef = {
     const K = C * T;
     const rows = new Array<number>(OC * K);
     for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) rows[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
-    const wb = putBytes(ctx, rows);
-    const packed = ctx.mem.alloc(k.qgemm_packed_size(OC, K));
-    k.qgemm_pack(wb, OC, K, packed);
+    const packed = packBytes(ctx, rows, k.qgemm_packed_size(OC, K), (wb, dst) => k.qgemm_pack(wb, OC, K, dst));
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const M = N * win.oh * win.ow;
@@ -183,9 +191,7 @@ const qgemm: OpDef = {
     const rs = n.attrs._rs as number[];
     const perChannel = rs.some((s) => s !== rs[0]) ? 1 : 0;
     const bias = n.attrs._b as number[] | undefined;
-    const wb = putBytes(ctx, w.ints);
-    const packed = ctx.mem.alloc(k.qgemm_packed_size(N, K));
-    k.qgemm_pack(wb, N, K, packed);
+    const packed = packBytes(ctx, w.ints, k.qgemm_packed_size(N, K), (wb, dst) => k.qgemm_pack(wb, N, K, dst));
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg')];
