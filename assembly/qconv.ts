@@ -367,18 +367,36 @@ export function dequantize_q8_f32(x: usize, n: i32, xSigned: i32, zp: i32, scale
 }
 
 /**
- * ONNX QLinearAdd of two same-shape tensors, as onnxruntime's x86 kernel: for i < n,
- *   y[i] = clamp(roundHalfEven((fixed + f32(a[i])·ra) + f32(b[i])·rb), lo, hi)
+ * fma(x, r, c) on 4 lanes (x: i32x4 of 8-bit values, r: f64x2 splat, c: f32x4), each rounded once
+ * to f32: the products and sums are exact in f64 (see qadd_q8).
+ */
+@inline function fmaLanes(x: v128, r: v128, c: v128): v128 {
+  const xh = i8x16.shuffle(x, x, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+  const ch = i8x16.shuffle(c, c, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+  const lo = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(x), r), f64x2.promote_low_f32x4(c)));
+  const hi = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(xh), r), f64x2.promote_low_f32x4(ch)));
+  return i8x16.shuffle(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+}
+
+/**
+ * ONNX QLinearAdd of two same-shape tensors, as onnxruntime's AVX2 kernel (qladd_avx2.cpp) on
+ * x86: two fused multiply-adds, B's first, for i < n
+ *   y[i] = clamp(roundHalfEven(fma(f32(a[i]), ra, fma(f32(b[i]), rb, fixed))), lo, hi)
  * with ra = sa/sc, rb = sb/sc, fixed = zc − (ra·za + rb·zb) computed by the host in f32; lo/hi
  * the output bounds (the type's range, narrowed by a fused ReLU). a, b, y: n bytes of one type
  * (signed 0: uint8, 1: int8). (part, parts): contiguous runs of 16 elements.
+ * Baseline wasm has no FMA: each is computed in f64 and rounded once to f32. The product of an
+ * 8-bit integer and an f32 (≤ 32 significant bits) is exact in f64, and so is its sum with an f32
+ * of the magnitudes quantization produces (within 53 bits), so the one rounding is the FMA's.
+ * (A separate multiply and add rounds twice and lands on a different side of a .5 tie now and
+ * then: one quantization step off onnxruntime.)
  */
 export function qadd_q8(a: usize, b: usize, n: i32, signed: i32, ra: f32, rb: f32, fixed: f32, lo: i32, hi: i32, y: usize, part: i32, parts: i32): void {
   const tmin = signed != 0 ? -128 : 0, tmax = signed != 0 ? 127 : 255;
   lo = max(lo, tmin);
   hi = min(hi, tmax);
   const i0 = partStart(n, 16, part, parts), i1 = partStart(n, 16, part + 1, parts);
-  const vra = f32x4.splat(ra), vrb = f32x4.splat(rb), vf = f32x4.splat(fixed);
+  const vra = f64x2.splat(<f64>ra), vrb = f64x2.splat(<f64>rb), vf = f32x4.splat(fixed);
   const flo = <f32>lo, fhi = <f32>hi;
   const vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS);
   let i = i0;
@@ -386,10 +404,8 @@ export function qadd_q8(a: usize, b: usize, n: i32, signed: i32, ra: f32, rb: f3
     const va = v128.load64_zero(a + <usize>i), vb = v128.load64_zero(b + <usize>i);
     const ha = signed != 0 ? i16x8.extend_low_i8x16_s(va) : i16x8.extend_low_i8x16_u(va);
     const hb = signed != 0 ? i16x8.extend_low_i8x16_s(vb) : i16x8.extend_low_i8x16_u(vb);
-    const fa0 = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(ha)), fa1 = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(ha));
-    const fb0 = f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hb)), fb1 = f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hb));
-    const v0 = f32x4.add(f32x4.add(vf, f32x4.mul(fa0, vra)), f32x4.mul(fb0, vrb));
-    const v1 = f32x4.add(f32x4.add(vf, f32x4.mul(fa1, vra)), f32x4.mul(fb1, vrb));
+    const v0 = fmaLanes(i32x4.extend_low_i16x8_s(ha), vra, fmaLanes(i32x4.extend_low_i16x8_s(hb), vrb, vf));
+    const v1 = fmaLanes(i32x4.extend_high_i16x8_s(ha), vra, fmaLanes(i32x4.extend_high_i16x8_s(hb), vrb, vf));
     const q0 = roundLanes(f32x4.pmin(f32x4.pmax(v0, vlo), vhi), off);
     const q1 = roundLanes(f32x4.pmin(f32x4.pmax(v1, vlo), vhi), off);
     v128.store64_lane(y + <usize>i, narrow16(q0, q1, q0, q1, signed), 0);
@@ -397,7 +413,7 @@ export function qadd_q8(a: usize, b: usize, n: i32, signed: i32, ra: f32, rb: f3
   for (; i < i1; i++) {
     const ai: i32 = signed != 0 ? <i32>load<i8>(a + <usize>i) : <i32>load<u8>(a + <usize>i);
     const bi: i32 = signed != 0 ? <i32>load<i8>(b + <usize>i) : <i32>load<u8>(b + <usize>i);
-    let v: f32 = (fixed + <f32>ai * ra) + <f32>bi * rb;
+    let v = <f32>(<f64>ai * <f64>ra + <f64>(<f32>(<f64>bi * <f64>rb + <f64>fixed)));
     v = v < flo ? flo : v;
     v = v > fhi ? fhi : v;
     store<u8>(y + <usize>i, <u8>(reinterpret<i32>(v + 12582912.0) - MAGIC_BITS));

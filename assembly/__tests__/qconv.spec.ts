@@ -256,6 +256,22 @@ describe('qadd_q8 / qgap_q8', () => {
       }
     }
   });
+  it('QLinearAdd rounds each multiply-add once, as an FMA: ties of the twice-rounded form go the other way', () => {
+    // found by search, checked in exact arithmetic: (fixed + f32(a·ra)) rounds to 95.5 exactly
+    // (→ 96, ties to even), a·ra + fixed is 95.4999923... (→ 95); and 50.5 (→ 50) vs 50.5000038 (→ 51)
+    resetArena();
+    const a = bytes(16), b = bytes(16), y = bytes(16);
+    const ras: f32[] = [0.6814272999763489, 0.3023034632205963], fixeds: f32[] = [-6.714099884033203, 19.060441970825195];
+    const as: u8[] = [150, 104], want: i32[] = [95, 51];
+    for (let c = 0; c < 2; c++) {
+      memory.fill(a, as[c], 16);
+      memory.fill(b, 0, 16);
+      qadd_q8(a, b, 16, 0, ras[c], 0.5, fixeds[c], 0, 255, y, 0, 1);
+      for (let i = 0; i < 16; i++) expect<i32>(<i32>load<u8>(y + <usize>i)).toBe(want[c]);
+      qadd_q8(a, b, 3, 0, ras[c], 0.5, fixeds[c], 0, 255, y, 0, 1); // the scalar tail
+      expect<i32>(<i32>load<u8>(y + 2)).toBe(want[c]);
+    }
+  });
   it('QLinearGlobalAveragePool NHWC on odd HW and channels', () => {
     resetArena();
     const cs: i32[] = [1, 7, 8, 13, 37];

@@ -61,10 +61,15 @@ export function dequantizeRef(x: usize, n: i32, xSigned: bool, zp: i32, scale: f
   for (let i = 0; i < n; i++) store<f32>(y + (<usize>i << 2), <f32>(byteAt(x, i, xSigned) - zp) * scale);
 }
 
-/** QLinearAdd as onnxruntime's x86 kernel orders it: (fixed + a·ra) + b·rb, rounded, saturated. */
+/**
+ * QLinearAdd as onnxruntime's AVX2 kernel computes it: fma(a, ra, fma(b, rb, fixed)), each fused
+ * multiply-add rounded once to f32 (here: computed exactly in f64, then rounded), then rounded
+ * half to even and saturated.
+ */
 export function qaddRef(a: usize, b: usize, n: i32, signed: bool, ra: f32, rb: f32, fixed: f32, lo: i32, hi: i32, y: usize): void {
   for (let i = 0; i < n; i++) {
-    const v: f32 = (fixed + <f32>byteAt(a, i, signed) * ra) + <f32>byteAt(b, i, signed) * rb;
+    const t = <f32>(<f64>byteAt(b, i, signed) * <f64>rb + <f64>fixed);
+    const v = <f32>(<f64>byteAt(a, i, signed) * <f64>ra + <f64>t);
     store<u8>(y + <usize>i, <u8>requantRef(v, 0, lo, hi, signed));
   }
 }
