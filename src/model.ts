@@ -16,7 +16,7 @@ import type { Const } from './graph/eval/core';
 import type { Island, TailProgram } from './graph/eval/tail';
 import { inferShapes, makeInferCtx } from './graph/infer';
 import type { Graph, Node, Tensor, ValueInfo } from './graph/ir';
-import { numel, shapeStr, undecodedBytes } from './graph/ir';
+import { numel, packKey, shapeStr, undecodedBytes } from './graph/ir';
 import { assignLayouts } from './graph/layout';
 import { planArena } from './graph/memory';
 import { planViews } from './graph/views';
@@ -937,10 +937,7 @@ const INTERN_FLOATS = 4096;
  */
 function loadedWeights(g: Graph): WeakSet<object> {
   const set = new WeakSet<object>();
-  for (const t of g.initializers.values()) {
-    set.add(t);
-    if (!undecodedBytes(t)) set.add(t.data);
-  }
+  for (const t of g.initializers.values()) set.add(t).add(packKey(t));
   return set;
 }
 
@@ -1047,7 +1044,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
       const t = g.initializers.get(name);
       if (!t) throw new GraphError(`value '${name}' has no buffer`);
       let p = constPtr.get(name);
-      if (p === undefined) constPtr.set(name, (p = shared ? shared(['const', undecodedBytes(t) ? t : t.data], () => mem.putTensor(t)) : mem.putTensor(t)));
+      if (p === undefined) constPtr.set(name, (p = shared ? shared(['const', packKey(t)], () => mem.putTensor(t)) : mem.putTensor(t)));
       return p;
     },
     layout: (name) => layouts.get(name) ?? 'plain',

@@ -75,7 +75,7 @@ describe('lazy chunks and the kit', () => {
       WasmCnnError: errors.WasmCnnError, GraphError: errors.GraphError, LoadError: errors.LoadError, ShapeError: errors.ShapeError,
       UnsupportedOpError: errors.UnsupportedOpError, ValueError: errors.ValueError, numel: ir.numel, shapeStr: ir.shapeStr,
       nodeReads: util.nodeReads, removeDeadNodes: util.removeDeadNodes, cloneGraph: util.cloneGraph, fromFloat: constEval.fromFloat, fromInt: constEval.fromInt,
-      toStored: constEval.toStored, reshapeTarget: shapes.reshapeTarget, shapeSlice: shapes.shapeSlice, sliceRanges: shapes.sliceRanges,
+      toStored: constEval.toStored, constInputs: constEval.constInputs, storeFolded: constEval.storeFolded, reshapeTarget: shapes.reshapeTarget, shapeSlice: shapes.shapeSlice, sliceRanges: shapes.sliceRanges,
       squeezeShape: shapes.squeezeShape, unsqueezeShape: shapes.unsqueezeShape, hubTemplate: hub.hubTemplate,
       platform: platform.platform, PARALLEL_KERNELS: kernels.PARALLEL_KERNELS,
     };

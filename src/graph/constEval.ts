@@ -9,7 +9,7 @@
 // and a bundle of `import { init, loadOnnx }` should not carry every host op up front.
 import { UnsupportedOpError, WasmCnnError } from '../errors';
 import type { Const } from './eval/core';
-import type { IntTensor, Node, Tensor } from './ir';
+import type { Graph, IntTensor, Node, Tensor } from './ir';
 import { provideKit } from '../lazy/supply';
 import { shapeSlice } from './shapes';
 
@@ -36,6 +36,28 @@ export function toStored(c: Const): { float?: Tensor; int?: IntTensor } {
   return c.kind === 'float'
     ? { float: { data: c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), shape: c.shape } }
     : { int: { ints: Array.from(c.v), shape: c.shape } };
+}
+
+/** The evaluator's values of a node's inputs that are graph constants (undefined for the others). */
+export function constInputs(g: Graph, n: Node): (Const | undefined)[] {
+  return n.inputs.map((i) => {
+    const it = g.intConstants.get(i);
+    if (it) return fromInt(it);
+    const ft = g.initializers.get(i);
+    return ft ? fromFloat(ft) : undefined;
+  });
+}
+
+/** Stores a folded node's results as graph constants (float initializers or int constants) with their shapes. */
+export function storeFolded(g: Graph, n: Node, folded: Const[]): void {
+  folded.forEach((c, j) => {
+    const name = n.outputs[j];
+    if (!name) return;
+    const s = toStored(c);
+    if (s.float) g.initializers.set(name, s.float);
+    else g.intConstants.set(name, s.int!);
+    g.shapes.set(name, c.shape);
+  });
 }
 
 let evaluator: typeof import('./eval/index') | undefined;

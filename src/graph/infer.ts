@@ -3,7 +3,7 @@
 import { GraphError, ShapeError, UnsupportedOpError } from '../errors';
 import { opDef } from '../ops';
 import type { InferCtx } from '../ops/types';
-import { evalConst, evaluatorModule, fromFloat, fromInt, hostOp, toStored, type Const } from './constEval';
+import { constInputs, evalConst, evaluatorModule, hostOp, storeFolded } from './constEval';
 import type { Graph, IntTensor, Node, Tensor, ValueInfo } from './ir';
 import { numel, shapeStr } from './ir';
 import { MAX_ELEMENTS } from '../ops/util';
@@ -116,22 +116,9 @@ export function inferShapes(g: Graph): SplitTail | undefined {
     for (const i of n.inputs)
       if (i && !g.shapes.has(i))
         throw new GraphError(`node '${n.name}' (${n.op}) reads '${i}', which is neither an input, an initializer nor an earlier node's output`);
-    const consts: (Const | undefined)[] = n.inputs.map((i) => {
-      const it = g.intConstants.get(i);
-      if (it) return fromInt(it);
-      const ft = g.initializers.get(i);
-      return ft ? fromFloat(ft) : undefined;
-    });
-    const folded = evalConst(n, consts, (name) => g.shapes.get(name));
+    const folded = evalConst(n, constInputs(g, n), (name) => g.shapes.get(name));
     if (folded) {
-      folded.forEach((c, j) => {
-        const name = n.outputs[j];
-        if (!name) return;
-        const s = toStored(c);
-        if (s.float) g.initializers.set(name, s.float);
-        else g.intConstants.set(name, s.int!);
-        g.shapes.set(name, c.shape);
-      });
+      storeFolded(g, n, folded);
       continue;
     }
     const def = opDef(n.op);

@@ -162,6 +162,14 @@ export function reshapedTensor(t: Tensor, shape: number[]): Tensor {
   return raw ? fileTensor(raw, shape) : { data: t.data, shape };
 }
 
+/**
+ * What a shared packing's key holds for a tensor (src/model.ts keyOf): its values once decoded
+ * (small arrays are keyed by content), the tensor itself while they are still in its file's bytes.
+ */
+export function packKey(t: Tensor): Tensor | Float32Array {
+  return fileBytes.has(t) ? t : t.data;
+}
+
 /** How many values a tensor holds (a fileTensor's without decoding them). */
 export function valueCount(t: Tensor): number {
   const raw = fileBytes.get(t);

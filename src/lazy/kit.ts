@@ -43,6 +43,8 @@ export interface Kit {
   fromFloat: typeof ConstEval.fromFloat;
   fromInt: typeof ConstEval.fromInt;
   toStored: typeof ConstEval.toStored;
+  constInputs: typeof ConstEval.constInputs;
+  storeFolded: typeof ConstEval.storeFolded;
   reshapeTarget: typeof Shapes.reshapeTarget;
   shapeSlice: typeof Shapes.shapeSlice;
   sliceRanges: typeof Shapes.sliceRanges;
@@ -75,6 +77,8 @@ export let cloneGraph: Kit['cloneGraph'];
 export let fromFloat: Kit['fromFloat'];
 export let fromInt: Kit['fromInt'];
 export let toStored: Kit['toStored'];
+export let constInputs: Kit['constInputs'];
+export let storeFolded: Kit['storeFolded'];
 export let reshapeTarget: Kit['reshapeTarget'];
 export let shapeSlice: Kit['shapeSlice'];
 export let sliceRanges: Kit['sliceRanges'];
@@ -103,6 +107,8 @@ export function bindKit(k: Kit): void {
   fromFloat = k.fromFloat;
   fromInt = k.fromInt;
   toStored = k.toStored;
+  constInputs = k.constInputs;
+  storeFolded = k.storeFolded;
   reshapeTarget = k.reshapeTarget;
   shapeSlice = k.shapeSlice;
   sliceRanges = k.sliceRanges;

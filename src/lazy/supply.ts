@@ -11,7 +11,7 @@
 // runtime/kernels, runtime/platform) are read here, so the binding at load does not depend on
 // the order in which bundlers evaluate the modules of an import cycle.
 import { GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../errors';
-import { fromFloat, fromInt, toStored } from '../graph/constEval';
+import { constInputs, fromFloat, fromInt, storeFolded, toStored } from '../graph/constEval';
 import { numel, shapeStr } from '../graph/ir';
 import { reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape } from '../graph/shapes';
 import { cloneGraph, nodeReads, removeDeadNodes } from '../graph/util';
@@ -24,7 +24,7 @@ import { bindKit } from './kit';
 export function provideKit(): void {
   bindKit({
     WasmCnnError, GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError,
-    numel, shapeStr, nodeReads, removeDeadNodes, cloneGraph, fromFloat, fromInt, toStored,
+    numel, shapeStr, nodeReads, removeDeadNodes, cloneGraph, fromFloat, fromInt, toStored, constInputs, storeFolded,
     reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape,
     hubTemplate, platform, PARALLEL_KERNELS,
   });

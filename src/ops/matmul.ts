@@ -3,7 +3,7 @@
 // whole left operand runs as one GEMM with a fused epilogue (bias input 2, residual input 3).
 import { ShapeError } from '../errors';
 import type { Node, Tensor } from '../graph/ir';
-import { numel, shapeStr, undecodedBytes } from '../graph/ir';
+import { numel, packKey, shapeStr, undecodedBytes } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx, Step } from './types';
 import { broadcast, input } from './util';
 import { fusedAct } from './window';
@@ -17,7 +17,7 @@ import { fusedAct } from './window';
  * [K][N] chunk is transposed in the wasm.
  */
 export function packGemm(ctx: PlanCtx, w: Tensor, N: number, K: number, bias?: Float32Array, kn = false, scale = 1): number {
-  return ctx.shared ? ctx.shared(['gemm', undecodedBytes(w) ? w : w.data, bias, N, K, kn, scale], make) : make();
+  return ctx.shared ? ctx.shared(['gemm', packKey(w), bias, N, K, kn, scale], make) : make();
   function make(): number {
     const { k, mem } = ctx;
     const packed = mem.alloc(k.gemm_packed_size(N, K) * 4);

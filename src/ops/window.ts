@@ -3,7 +3,7 @@
 import * as C from '../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node, Tensor } from '../graph/ir';
-import { numel, shapeStr, undecodedBytes } from '../graph/ir';
+import { numel, packKey, shapeStr } from '../graph/ir';
 import type { PlanCtx } from './types';
 import { attrFloat, attrInt, attrInts, attrString, MAX_I32 } from './util';
 import type { Window } from './geometry';
@@ -73,5 +73,5 @@ export function packWeights(
     return packed;
   };
   // shared between the plans of a dynamic model only when the caller names its packing variant
-  return ctx.shared && variant ? ctx.shared(['conv', variant, floats, undecodedBytes(weight) ? weight : weight.data, weight.shape.join(), bias && (undecodedBytes(bias) ? bias : bias.data), scale], make) : make();
+  return ctx.shared && variant ? ctx.shared(['conv', variant, floats, packKey(weight), weight.shape.join(), bias && packKey(bias), scale], make) : make();
 }

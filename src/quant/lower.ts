@@ -37,7 +37,7 @@
 // Grouped (not depthwise) convolutions and MatMuls whose weight is not a constant are not fused.
 import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
 import type { Const } from '../graph/eval/core';
-import { cloneGraph, fromFloat, fromInt, GraphError, removeDeadNodes, toStored, UnsupportedOpError } from '../lazy/kit';
+import { cloneGraph, constInputs, GraphError, removeDeadNodes, storeFolded, UnsupportedOpError } from '../lazy/kit';
 
 /** Constant evaluation of one node (src/graph/constEval.ts evalConst), passed in by the caller. */
 export type EvalConst = (n: Node, ins: (Const | undefined)[], shapeOf: (name: string) => number[] | undefined) => Const[] | undefined;
@@ -284,25 +284,11 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
 function foldConstants(g: Graph, evalConst: EvalConst): void {
   const kept: Node[] = [];
   for (const n of g.nodes) {
-    const consts = n.inputs.map((i) => {
-      const it = g.intConstants.get(i);
-      if (it) return fromInt(it);
-      const ft = g.initializers.get(i);
-      return ft ? fromFloat(ft) : undefined;
-    });
+    const consts = constInputs(g, n);
     const all = n.inputs.every((i, j) => !i || consts[j]);
     const folded = all && n.inputs.length > 0 && !QUANT_OPS.has(n.op) ? evalConst(n, consts, () => undefined) : undefined;
-    if (!folded) {
-      kept.push(n);
-      continue;
-    }
-    folded.forEach((c, j) => {
-      const name = n.outputs[j];
-      if (!name) return;
-      const s = toStored(c);
-      if (s.float) g.initializers.set(name, s.float);
-      else g.intConstants.set(name, s.int!);
-    });
+    if (folded) storeFolded(g, n, folded);
+    else kept.push(n);
   }
   g.nodes = kept;
 }
