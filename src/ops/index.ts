@@ -38,11 +38,11 @@ export const OPS: readonly OpDef[] = [
 setRareLib(() => ({ deformGeometry, unpoolShapes, geomBlock, packWeights, input }));
 
 const BY_OP = new Map<string, OpDef>();
-for (const d of OPS) for (const op of d.ops) BY_OP.set(op, d);
+addOps(OPS);
 
 /**
- * Adds the op definitions of a lazily loaded module (src/quant's int8 ops) to the table: called
- * by the loader after its import, never by a module's own evaluation.
+ * Adds op definitions to the table: this module's own, and those of a lazily loaded module
+ * (src/quant's int8 ops), which its loader adds after the import.
  */
 export function addOps(defs: readonly OpDef[]): void {
   for (const d of defs) for (const op of d.ops) BY_OP.set(op, d);
