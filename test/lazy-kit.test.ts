@@ -73,7 +73,7 @@ describe('lazy chunks and the kit', () => {
   it("binds the engine's own classes and functions (one set of error classes)", () => {
     const engine: Record<keyof kit.Kit, unknown> = {
       WasmCnnError: errors.WasmCnnError, GraphError: errors.GraphError, LoadError: errors.LoadError, ShapeError: errors.ShapeError,
-      UnsupportedOpError: errors.UnsupportedOpError, ValueError: errors.ValueError, numel: ir.numel, shapeStr: ir.shapeStr,
+      UnsupportedOpError: errors.UnsupportedOpError, ValueError: errors.ValueError, numel: ir.numel, shapeStr: ir.shapeStr, intBytes: ir.intBytes,
       nodeReads: util.nodeReads, removeDeadNodes: util.removeDeadNodes, cloneGraph: util.cloneGraph, fromFloat: constEval.fromFloat, fromInt: constEval.fromInt,
       toStored: constEval.toStored, constInputs: constEval.constInputs, storeFolded: constEval.storeFolded, reshapeTarget: shapes.reshapeTarget, shapeSlice: shapes.shapeSlice, sliceRanges: shapes.sliceRanges,
       squeezeShape: shapes.squeezeShape, unsqueezeShape: shapes.unsqueezeShape, hubTemplate: hub.hubTemplate,

@@ -1,12 +1,12 @@
 // Load path (issue 18, item 1): float32 weights go from the ONNX file's bytes into wasm memory
 // once, undecoded on the host, at any byte alignment of their raw_data; a NaN or an infinity in
 // such a weight is still refused by name; a disposed model's memory serves the next model with
-// the same results as fresh memory.
+// the same results as fresh memory; int8 weights likewise stay in the file bytes until packed.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { modelBuilder } from '../models/index';
-import { createModel, loadOnnx, saveSafetensors, WeightsError, type Model } from '../src/index';
-import { undecodedBytes } from '../src/graph/ir';
+import { createModel, loadOnnx, quantize, saveSafetensors, WeightsError, type Model } from '../src/index';
+import { fileInts, intBytes, undecodedBytes } from '../src/graph/ir';
 import { exportOnnx } from '../src/onnx/export';
 import { syntheticInput, syntheticWeights } from '../src/weights/synthetic';
 
@@ -69,6 +69,41 @@ describe('loading weights from the file bytes', () => {
         expect((err as Error).message).toContain(`weight '${name}'`);
         expect((err as Error).message).toContain(`${label} at index 37`);
       }
+    }
+  });
+});
+
+describe('int8 weights from the file bytes', () => {
+  it('an 8-bit tensor kept in its bytes decodes to the same integers when read, and takes new values when written', () => {
+    const bytes = Uint8Array.from([0, 1, 127, 128, 200, 255]);
+    const u = fileInts(bytes, [2, 3], 'uint8');
+    expect(intBytes(u)).toBe(bytes);
+    expect(u.ints).toEqual([0, 1, 127, 128, 200, 255]);
+    expect(intBytes(u)).toEqual([0, 1, 127, 128, 200, 255]); // decoded: the array from now on
+    const s = fileInts(new Int8Array(bytes.buffer), [6], 'int8');
+    expect({ ...s }.ints).toEqual([0, 1, 127, -128, -56, -1]);
+    s.ints = [5];
+    expect(intBytes(s)).toEqual([5]);
+  });
+
+  it('a quantized model loads at every alignment of raw_data, runs as the model it was exported from, and leaves its int8 weights undecoded', async () => {
+    const f = await zoo('mobilenet_v2', { widthMultiplier: 0.35, inputSize: 48, numClasses: 7 });
+    const name = f.inputNames[0];
+    const x = syntheticInput(f.inputShapes[name]);
+    const q = await quantize(f, { calibration: [x, syntheticInput(f.inputShapes[name], 'second')] });
+    const want = (await q.run({ [name]: x }))[q.outputNames[0]].data;
+    const bytes = exportOnnx(q);
+    f.dispose();
+    q.dispose();
+    for (let shift = 0; shift < 4; shift++) {
+      const loaded = await loadOnnx(shifted(bytes, shift));
+      const got = (await loaded.run({ [name]: x }))[loaded.outputNames[0]].data;
+      expect(Array.from(got)).toEqual(Array.from(want));
+      const g = loaded.sourceGraph;
+      const int8 = g.nodes.filter((n) => n.op === 'DequantizeLinear' && g.intConstants.get(n.inputs[0])?.elem === 'int8').map((n) => g.intConstants.get(n.inputs[0])!);
+      expect(int8.length).toBeGreaterThan(10);
+      expect(int8.filter((t) => !(intBytes(t) instanceof Int8Array))).toEqual([]);
+      loaded.dispose();
     }
   });
 });

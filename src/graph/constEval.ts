@@ -16,9 +16,15 @@ import { shapeSlice } from './shapes';
 export type { Const } from './eval/core';
 export { reshapeTarget, sliceRanges, squeezeShape, unsqueezeShape } from './shapes';
 
-/** A stored int constant as the evaluator's value. */
+/** A stored int constant as the evaluator's value (its values read when first used, as fromFloat's). */
 export function fromInt(t: IntTensor): Const {
-  return { v: t.ints, shape: t.shape, kind: 'int' };
+  return {
+    get v() {
+      return t.ints;
+    },
+    shape: t.shape,
+    kind: 'int',
+  };
 }
 /** A float initializer as the evaluator's value (its values read when first used). */
 export function fromFloat(t: Tensor): Const {

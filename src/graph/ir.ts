@@ -181,6 +181,34 @@ export function undecodedBytes(t: Tensor): Uint8Array | undefined {
   return fileBytes.get(t);
 }
 
+/** File bytes behind 8-bit tensors whose `ints` have not been read yet (see fileInts). */
+const fileInts8 = new WeakMap<IntTensor, Int8Array | Uint8Array>();
+
+/**
+ * An int8/uint8 tensor whose values still sit in a file's bytes: reading `ints` decodes them once
+ * (an own enumerable property, as fileTensor's `data`); until then `intBytes` hands the int8
+ * lowering the bytes themselves, so a quantized weight reaches its packed panel without a JS
+ * number per element.
+ */
+export function fileInts(bytes: Int8Array | Uint8Array, shape: number[], elem: 'int8' | 'uint8'): IntTensor {
+  const t = { shape, elem } as IntTensor;
+  let ints: number[] | undefined;
+  const drop = () => fileInts8.delete(t);
+  Object.defineProperty(t, 'ints', {
+    enumerable: true,
+    configurable: true,
+    get: () => ints ?? (drop(), (ints = Array.from(bytes))),
+    set: (v: number[]) => (drop(), (ints = v)),
+  });
+  fileInts8.set(t, bytes);
+  return t;
+}
+
+/** The values of an 8-bit tensor as a typed view of its file's bytes while undecoded, else its ints. */
+export function intBytes(t: IntTensor): ArrayLike<number> {
+  return fileInts8.get(t) ?? t.ints;
+}
+
 export function emptyGraph(): Graph {
   return {
     inputs: [],

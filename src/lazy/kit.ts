@@ -37,6 +37,7 @@ export interface Kit {
   ValueError: typeof Errors.ValueError;
   numel: typeof Ir.numel;
   shapeStr: typeof Ir.shapeStr;
+  intBytes: typeof Ir.intBytes;
   nodeReads: typeof Util.nodeReads;
   removeDeadNodes: typeof Util.removeDeadNodes;
   cloneGraph: typeof Util.cloneGraph;
@@ -71,6 +72,7 @@ export let ValueError: Kit['ValueError'];
 export type ValueError = Errors.ValueError;
 export let numel: Kit['numel'];
 export let shapeStr: Kit['shapeStr'];
+export let intBytes: Kit['intBytes'];
 export let nodeReads: Kit['nodeReads'];
 export let removeDeadNodes: Kit['removeDeadNodes'];
 export let cloneGraph: Kit['cloneGraph'];
@@ -101,6 +103,7 @@ export function bindKit(k: Kit): void {
   ValueError = k.ValueError;
   numel = k.numel;
   shapeStr = k.shapeStr;
+  intBytes = k.intBytes;
   nodeReads = k.nodeReads;
   removeDeadNodes = k.removeDeadNodes;
   cloneGraph = k.cloneGraph;

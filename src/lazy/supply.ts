@@ -12,7 +12,7 @@
 // the order in which bundlers evaluate the modules of an import cycle.
 import { GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../errors';
 import { constInputs, fromFloat, fromInt, storeFolded, toStored } from '../graph/constEval';
-import { numel, shapeStr } from '../graph/ir';
+import { intBytes, numel, shapeStr } from '../graph/ir';
 import { reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape } from '../graph/shapes';
 import { cloneGraph, nodeReads, removeDeadNodes } from '../graph/util';
 import { hubTemplate } from '../io/hub';
@@ -24,7 +24,7 @@ import { bindKit } from './kit';
 export function provideKit(): void {
   bindKit({
     WasmCnnError, GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError,
-    numel, shapeStr, nodeReads, removeDeadNodes, cloneGraph, fromFloat, fromInt, toStored, constInputs, storeFolded,
+    numel, shapeStr, intBytes, nodeReads, removeDeadNodes, cloneGraph, fromFloat, fromInt, toStored, constInputs, storeFolded,
     reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape,
     hubTemplate, platform, PARALLEL_KERNELS,
   });

@@ -28,7 +28,7 @@
 //   with subgraphs is ordered after the producers of the outer values they read.
 
 import { FormatError, UnsupportedOpError, WasmCnnError } from '../errors';
-import { emptyGraph, fileTensor, type AttrValue, type Graph, type IntTensor, type Node, type SubGraph, type Tensor, type ValueInfo } from '../graph/ir';
+import { emptyGraph, fileInts, fileTensor, type AttrValue, type Graph, type IntTensor, type Node, type SubGraph, type Tensor, type ValueInfo } from '../graph/ir';
 import { bfloat16ToFloat, halfToFloat } from '../weights/safetensors';
 import { int64FromHalves } from './proto';
 import {
@@ -221,6 +221,11 @@ function decodeTensor(t: TensorMsg, what: string): Decoded {
     // float32 weights stay in the file's bytes until something reads them: packing copies them
     // straight into wasm memory (Mem.putTensor)
     if (dt === DataType.FLOAT && HOST_LITTLE_ENDIAN) return { tensor: fileTensor(raw, shape), dtype: 'float' };
+    // 8-bit (quantized) weights likewise: the int8 lowering reads the bytes (intBytes)
+    if (dt === DataType.INT8 || dt === DataType.UINT8) {
+      const view = dt === DataType.INT8 ? new Int8Array(raw.buffer, raw.byteOffset, count) : raw.subarray(0, count);
+      return { tensor: fileInts(view, shape, dt === DataType.INT8 ? 'int8' : 'uint8'), dtype: 'int' };
+    }
     data = decodeRaw(raw, dt, count);
   } else {
     const { field, values, get } = typedField(t, dt);

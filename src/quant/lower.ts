@@ -35,9 +35,9 @@
 // int32 as is; a QDQ bias DQ(b_int32, scale) is used as is when its scale is x_scale·w_scale (as
 // quantizers write it), else rescaled and rounded; a float bias is quantized to x_scale·w_scale.
 // Grouped (not depthwise) convolutions and MatMuls whose weight is not a constant are not fused.
-import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
+import type { AttrValue, Graph, IntTensor, Node, Tensor } from '../graph/ir';
 import type { Const } from '../graph/eval/core';
-import { cloneGraph, constInputs, GraphError, removeDeadNodes, storeFolded, UnsupportedOpError } from '../lazy/kit';
+import { cloneGraph, constInputs, GraphError, intBytes, removeDeadNodes, storeFolded, UnsupportedOpError } from '../lazy/kit';
 
 /** Constant evaluation of one node (src/graph/constEval.ts evalConst), passed in by the caller. */
 export type EvalConst = (n: Node, ins: (Const | undefined)[], shapeOf: (name: string) => number[] | undefined) => Const[] | undefined;
@@ -66,7 +66,8 @@ export interface QParams {
 
 /** A constant integer weight with its dequantization (per tensor or along `axis`). */
 interface QWeight {
-  ints: number[];
+  /** The file's bytes while undecoded (intBytes), else the tensor's ints. */
+  ints: ArrayLike<number>;
   shape: number[];
   scale: Float32Array;
   zp: number[];
@@ -381,7 +382,7 @@ function constWeight(g: Graph, n: Node): QWeight {
     throw new UnsupportedOpError(n.op, n.name, `scale '${n.inputs[1]}' has ${len} values for axis ${axis} of ${n.inputs[0]} [${x.shape.join(', ')}]`);
   const zp = z ? z.ints : new Array<number>(len).fill(0);
   if (zp.length !== len) throw new UnsupportedOpError(n.op, n.name, `zero point '${n.inputs[2]}' has ${zp.length} values, scale ${len}`);
-  return { ints: x.ints, shape: x.shape, scale: s.data, zp, axis };
+  return { ints: intBytes(x), shape: x.shape, scale: s.data, zp, axis };
 }
 
 /** QLinearConv / QLinearMatMul weight inputs (w, scale, zp) along `axis` (0: output channels, 1: columns of [K][N]). */
@@ -394,19 +395,33 @@ function intWeight(g: Graph, n: Node, wi: number, si: number, zi: number, axis: 
   if (n.inputs[zi] && !z) throw new UnsupportedOpError(n.op, n.name, `weight zero point '${n.inputs[zi]}' must be a constant`);
   const len = s.data.length;
   if (len !== 1 && x.shape[axis] !== len) throw new UnsupportedOpError(n.op, n.name, `weight scale has ${len} values for ${x.shape[axis]} channels`);
-  return { ints: x.ints, shape: x.shape, scale: s.data, zp: z ? z.ints : [0], axis };
+  return { ints: intBytes(x), shape: x.shape, scale: s.data, zp: z ? z.ints : [0], axis };
 }
 
-/** The float value of a constant weight DQ (for the ops that do not fuse it). */
+/**
+ * The float value of a constant weight DQ, for the ops that do not fuse it: computed when first
+ * read (the fused steps read the int8 weights, so most are never computed).
+ */
 function dequantizeWeight(w: QWeight): Tensor {
-  const data = new Float32Array(w.ints.length);
-  const inner = w.shape.slice(w.axis + 1).reduce((a, b) => a * b, 1);
-  const dim = w.shape[w.axis] ?? 1;
-  for (let i = 0; i < data.length; i++) {
-    const c = w.scale.length === 1 ? 0 : Math.floor(i / inner) % dim;
-    data[i] = f32((w.ints[i] - (w.zp[c] ?? w.zp[0])) * w.scale[c]);
-  }
-  return { data, shape: w.shape.slice() };
+  let data: Float32Array | undefined;
+  const compute = (): Float32Array => {
+    const out = new Float32Array(w.ints.length);
+    const inner = w.shape.slice(w.axis + 1).reduce((a, b) => a * b, 1);
+    const dim = w.shape[w.axis] ?? 1;
+    for (let i = 0; i < out.length; i++) {
+      const c = w.scale.length === 1 ? 0 : Math.floor(i / inner) % dim;
+      out[i] = f32((w.ints[i] - (w.zp[c] ?? w.zp[0])) * w.scale[c]);
+    }
+    return out;
+  };
+  const t = { shape: w.shape.slice() } as Tensor;
+  Object.defineProperty(t, 'data', {
+    enumerable: true,
+    configurable: true,
+    get: () => (data ??= compute()),
+    set: (v: Float32Array) => (data = v),
+  });
+  return t;
 }
 
 /** Per-output-channel weight scales (length `count`), channels along w.axis. */
@@ -415,23 +430,31 @@ function channelScales(w: QWeight, count: number): number[] {
 }
 
 /** w − zp as int8 (channels along w.axis), or an UnsupportedOpError naming n when it does not fit. */
-function shiftedInt8(n: Node, w: QWeight): number[] {
-  if (w.zp.every((z) => z === 0)) {
-    if (w.ints.some((v) => v < -128 || v > 127)) throw new UnsupportedOpError(n.op, n.name, 'weights outside int8 (uint8 weights need a zero point)');
-    return w.ints;
-  }
+function shiftedInt8(n: Node, w: QWeight): Int8Array {
+  if (w.ints instanceof Int8Array && w.zp.every((z) => z === 0)) return w.ints;
   const inner = w.shape.slice(w.axis + 1).reduce((a, b) => a * b, 1);
   const dim = w.shape[w.axis];
-  const out = w.ints.map((v, i) => v - w.zp[w.zp.length === 1 ? 0 : Math.floor(i / inner) % dim]);
-  if (out.some((v) => v < -128 || v > 127))
-    throw new UnsupportedOpError(n.op, n.name, `weights with zero point ${w.zp[0]}: w − zp leaves int8, and the int8 GEMM needs symmetric int8 weights (quantize weights as int8 with zero point 0)`);
+  const out = new Int8Array(w.ints.length);
+  for (let i = 0; i < out.length; i++) {
+    const zp = w.zp[w.zp.length === 1 ? 0 : Math.floor(i / inner) % dim];
+    const v = w.ints[i] - zp;
+    if (v < -128 || v > 127)
+      throw new UnsupportedOpError(n.op, n.name, zp === 0 ? 'weights outside int8 (uint8 weights need a zero point)'
+        : `weights with zero point ${zp}: w − zp leaves int8, and the int8 GEMM needs symmetric int8 weights (quantize weights as int8 with zero point 0)`);
+    out[i] = v;
+  }
   return out;
+}
+
+/** A fused step's int8 weights attribute (src/quant/ops.ts reads `ints` as the Int8Array it is). */
+function weightAttr(ints: Int8Array, shape: number[]): AttrValue {
+  return { ints, shape } as unknown as AttrValue;
 }
 
 /** [K][N] weights (QLinearMatMul / MatMul, per-column scales) as [N][K] rows, scales per row. */
 function transposeKN(w: QWeight): QWeight {
   const [K, N] = w.shape;
-  const ints = new Array<number>(K * N);
+  const ints = new Int16Array(K * N);
   for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) ints[j * K + k] = w.ints[k * N + j];
   return { ints, shape: [N, K], scale: w.scale, zp: w.zp, axis: 0 };
 }
@@ -458,7 +481,7 @@ function convNode(n: Node, x: string, w: QWeight, xp: QParams, bias: number[] | 
   const q = base(n, '_QConv', [x], y);
   for (const k of ['kernel_shape', 'strides', 'pads', 'dilations', 'auto_pad']) if (n.attrs[k] !== undefined) q.attrs[k] = n.attrs[k];
   q.attrs.group = group;
-  q.attrs._w = { ints: shiftedInt8(n, w), shape: [OC, CG, KH, KW] };
+  q.attrs._w = weightAttr(shiftedInt8(n, w), [OC, CG, KH, KW]);
   setCommon(q, xp, yp, clamp);
   q.attrs._rs = requantScales(xp.scale, channelScales(w, OC), yp.scale);
   if (bias) q.attrs._b = bias;
@@ -468,7 +491,7 @@ function convNode(n: Node, x: string, w: QWeight, xp: QParams, bias: number[] | 
 /** _QGemm: y = a · Wᵀ with W [N][K] (scales along axis 0). */
 function gemmNode(n: Node, a: string, w: QWeight, ap: QParams, bias: number[] | undefined, yp: QParams, clamp: [number, number], y: string): Node {
   const q = base(n, '_QGemm', [a], y);
-  q.attrs._w = { ints: shiftedInt8(n, w), shape: w.shape.slice() };
+  q.attrs._w = weightAttr(shiftedInt8(n, w), w.shape.slice());
   setCommon(q, ap, yp, clamp);
   q.attrs._rs = requantScales(ap.scale, channelScales(w, w.shape[0]), yp.scale);
   if (bias) q.attrs._b = bias;
@@ -568,7 +591,7 @@ function fuseQdq(g: Graph, weights: Map<string, QWeight>, params: Map<string, QP
     if (bw) {
       const sc = (c: number) => bw.scale[bw.scale.length === 1 ? 0 : c];
       const zc = (c: number) => bw.zp[bw.zp.length === 1 ? 0 : c];
-      if (want.every((s, c) => Math.abs(sc(c) - s) <= 1e-6 * s && zc(c) === 0)) return bw.ints.slice();
+      if (want.every((s, c) => Math.abs(sc(c) - s) <= 1e-6 * s && zc(c) === 0)) return Array.from(bw.ints);
       return want.map((s, c) => roundHalfEven(((bw.ints[c] - zc(c)) * sc(c)) / s));
     }
     const t = g.initializers.get(name);

@@ -27,7 +27,7 @@ const num = (n: Node, k: string): number => n.attrs[k] as number;
  * Packs int8 weights once: stages them as bytes above a freshly reserved block of `bytes`, calls
  * `pack(staged, dst)` and gives the staging space back; returns the packed weights' address.
  */
-function packBytes(ctx: PlanCtx, ints: ArrayLike<number>, bytes: number, pack: (w: number, dst: number) => void): number {
+function packBytes(ctx: PlanCtx, ints: Int8Array, bytes: number, pack: (w: number, dst: number) => void): number {
   const packed = ctx.mem.alloc(bytes);
   const mark = ctx.mem.mark();
   pack(putBytes(ctx, ints), packed);
@@ -35,11 +35,10 @@ function packBytes(ctx: PlanCtx, ints: ArrayLike<number>, bytes: number, pack: (
   return packed;
 }
 
-/** Copy int8 values (as numbers) into fresh wasm memory; returns the address. */
-function putBytes(ctx: PlanCtx, ints: ArrayLike<number>): number {
+/** Copy int8 values into fresh wasm memory; returns the address. */
+function putBytes(ctx: PlanCtx, ints: Int8Array): number {
   const p = ctx.mem.alloc(Math.max(ints.length, 1));
-  const u = new Int8Array(ctx.mem.memory.buffer, p, ints.length);
-  for (let i = 0; i < ints.length; i++) u[i] = ints[i];
+  new Int8Array(ctx.mem.memory.buffer, p, ints.length).set(ints);
   return p;
 }
 
@@ -130,7 +129,7 @@ const qconv: OpDef = {
     const { k } = ctx;
     const [N, C] = x;
     const OC = w[0], T = w[2] * w[3];
-    const wt = n.attrs._w as { ints: number[] };
+    const wt = n.attrs._w as unknown as { ints: Int8Array };
     const rs = n.attrs._rs as number[];
     const perChannel = rs.some((s) => s !== rs[0]) ? 1 : 0;
     const bias = n.attrs._b as number[] | undefined;
@@ -145,10 +144,11 @@ const qconv: OpDef = {
       const g = geomBlock(ctx, x, C, win);
       return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
     }
-    // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C]
+    // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C] (1x1: already)
     const K = C * T;
-    const rows = new Array<number>(OC * K);
-    for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) rows[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
+    const rows = T === 1 ? wt.ints : new Int8Array(OC * K);
+    if (T > 1)
+      for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) rows[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
     const packed = packBytes(ctx, rows, k.qgemm_packed_size(OC, K), (wb, dst) => k.qgemm_pack(wb, OC, K, dst));
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
@@ -185,7 +185,7 @@ const qgemm: OpDef = {
   plan(n, ctx) {
     const { k } = ctx;
     const a = ctx.shape(n.inputs[0]);
-    const w = n.attrs._w as { ints: number[]; shape: number[] };
+    const w = n.attrs._w as unknown as { ints: Int8Array; shape: number[] };
     const [N, K] = w.shape;
     const M = numel(a) / K;
     const rs = n.attrs._rs as number[];
