@@ -2,10 +2,12 @@
 // against @tensorflow/tfjs-backend-wasm 4.22 (XNNPACK, 1 thread), whole zoo models against
 // onnxruntime-web / onnxruntime-node / tfjs, and a per-step profile, all in the same process.
 // Run after `npm run build`:
-//   node bench/run.js [--models resnet50,mobilenet_v2] [--runs 10] [--sections gemm,conv,models,threads,profile,latency]
+//   node bench/run.js [--models resnet50,mobilenet_v2] [--runs 10] [--sections gemm,conv,models,int8,threads,profile,latency]
 //   (threads: each of --thread-models on 1 and 2 threads, interleaved)
 //   (latency: wasmcnn alone on the models of bench/latency.js, or --latency-models a,b:deploy,c@512;
 //    memory: peak memory while loading and running, bench/memory.js)
+//   (int8: quantize()d zoo models (--int8-models) against their float32 form and onnxruntime-web on the
+//    same QDQ file, time to first result, memory; bench/int8.js)
 //   (dynamic: a new input shape's first run and a cached shape's run against steady runs, --dynamic-models,
 //    default resnet50 and a PaddleOCR-det-like graph; bench/dynamic.js)
 //   (detection: whole detector ONNX exports and the PaddleOCR-det-like graph at two page sizes,
@@ -28,6 +30,7 @@ import { MEMORY_MODELS, benchMemory } from './memory.js';
 import { THREAD_MODELS, benchThreads } from './threads.js';
 import { DYNAMIC_MODELS, benchDynamic } from './dynamic.js';
 import { DETECTION_MODELS, benchDetection, printDetection } from './detection.js';
+import { INT8_MODELS, benchInt8Models } from './int8.js';
 import { TRAIN_CASES, benchTraining, printTraining, trainingMemoryChild, torchFigures, parseCase } from './train.js';
 
 function arg(name, env, dflt) {
@@ -39,8 +42,9 @@ function arg(name, env, dflt) {
 }
 const MODELS = arg('models', 'BENCH_MODELS', DEFAULT_MODELS.join(',')).split(',').filter(Boolean);
 const RUNS = Math.max(1, Number(arg('runs', 'BENCH_RUNS', '10')));
-const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,threads,profile,dynamic,detection').split(','));
+const SECTIONS = new Set(arg('sections', 'BENCH_SECTIONS', 'gemm,conv,models,int8,threads,profile,dynamic,detection').split(','));
 const DETECTION = arg('detection-models', 'BENCH_DETECTION_MODELS', DETECTION_MODELS.join(',')).split(',').filter(Boolean);
+const INT8 = arg('int8-models', 'BENCH_INT8_MODELS', INT8_MODELS.join(',')).split(',').filter(Boolean);
 const DYNAMIC = arg('dynamic-models', 'BENCH_DYNAMIC_MODELS', DYNAMIC_MODELS.join(',')).split(',').filter(Boolean);
 const THREADED = arg('thread-models', 'BENCH_THREAD_MODELS', THREAD_MODELS.join(',')).split(',').filter(Boolean);
 const PROFILE = arg('profile', 'BENCH_PROFILE', 'resnet50');
@@ -196,6 +200,9 @@ if (SECTIONS.has('models')) {
   console.log('wrote bench/results/latest.md and bench/results/latest.svg\n');
   for (const r of rows) r.model.dispose();
 }
+
+// 3b. int8: quantized zoo models against float32 and onnxruntime-web
+if (SECTIONS.has('int8')) await benchInt8Models(INT8, { runs: RUNS, relaxed: RELAXED });
 
 // 4. Per-step profile of one model
 if (SECTIONS.has('profile')) {
