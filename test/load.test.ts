@@ -160,3 +160,34 @@ describe('memory of a disposed model', () => {
     expect(Date.now() - t0).toBeLessThan(8000);
   });
 });
+
+describe('loading from a stream', () => {
+  it('the kernels compile while the file downloads (a program that never called init)', () => {
+    // a fresh process: the stream holds back its last chunk until wasmcnn compiles its kernels (or
+    // 10 s pass: Node's fetch compiles a module of its own, not counted), and reports which came first
+    const dist = new URL('../dist/node.js', import.meta.url).href;
+    const onnx = new URL('./fixtures/onnx/regnet_y/model.onnx', import.meta.url);
+    const script = `
+      const { readFileSync } = await import('node:fs');
+      const bytes = new Uint8Array(readFileSync(new URL(${JSON.stringify(onnx.href)})));
+      let compiled; const seen = new Promise((r) => (compiled = r));
+      for (const k of ['compile', 'compileStreaming', 'instantiate']) {
+        const f = WebAssembly[k];
+        WebAssembly[k] = (...a) => (new Error().stack.includes('/dist/src/runtime/') && compiled('compiled'), f.apply(WebAssembly, a));
+      }
+      let part = 0;
+      const stream = new ReadableStream({ async pull(c) {
+        if (part++ === 0) return c.enqueue(bytes.subarray(0, 1000));
+        const first = await Promise.race([seen, new Promise((r) => setTimeout(() => r('timeout'), 10000).unref())]);
+        console.log(first);
+        c.enqueue(bytes.subarray(1000));
+        c.close();
+      } });
+      const w = await import(${JSON.stringify(dist)});
+      const m = await w.loadOnnx(stream);
+      console.log(m.outputNames.length);
+      m.dispose();`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(out.trim().split('\n')).toEqual(['compiled', '1']);
+  });
+});

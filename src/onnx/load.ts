@@ -1,7 +1,9 @@
 // loadOnnx: ONNX bytes (or any source src/io reads: path, URL, hf: reference, Response, stream,
 // Blob) to a runnable Model (reader, then the common compile path).
 import { ShapeError } from '../errors';
+import { loadEvaluator } from '../graph/constEval';
 import { readSource } from '../io/read';
+import { init } from '../runtime/wasm';
 import type { ByteSource, ReadOptions } from '../io/source';
 import { compileGraph, type CompileOptions, type Model } from '../model';
 import { parseOnnx } from './reader';
@@ -31,6 +33,10 @@ export interface LoadOnnxOptions extends CompileOptions, ReadOptions {
  *   FormatError when they are not a valid ONNX model.
  */
 export async function loadOnnx(source: ByteSource, options: LoadOnnxOptions = {}): Promise<Model> {
+  // while a file downloads, the kernels compile (unless init() has run) and the host evaluator
+  // loads; a failure there shows again, and is thrown, where compileGraph needs them
+  const ready = source instanceof Uint8Array || source instanceof ArrayBuffer ? undefined : Promise.all([init(), loadEvaluator()]);
+  ready?.catch(() => undefined);
   const bytes = await readSource(source, { ...options, defaultFile: 'model.onnx' });
   const { graph, opset } = parseOnnx(bytes);
   graph.opset = opset;
