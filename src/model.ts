@@ -20,13 +20,12 @@ import { numel, packKey, shapeStr, undecodedBytes } from './graph/ir';
 import { assignLayouts } from './graph/layout';
 import { planArena } from './graph/memory';
 import { planViews } from './graph/views';
-import { recognizePatterns } from './graph/recognize';
 import { trimDeadTaps } from './graph/trimTaps';
 import { addOps, opDef } from './ops';
 import type { Layout, PlanCtx, Step } from './ops/types';
 import { physShape } from './ops/util';
-import { loadRarePlans, needsRarePlans } from './ops/rare';
-import { cloneGraph } from './graph/util';
+import { loadRarePlans, RARE_OPS } from './ops/rare';
+import { cloneGraph, holdsOp } from './graph/util';
 import type { Kernels } from './runtime/kernels';
 import { Mem } from './runtime/memory';
 import { PARALLEL_KERNELS, type ParallelKernel } from './runtime/kernels';
@@ -752,6 +751,10 @@ export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void 
   analysis = f;
 }
 
+/** The pattern recognizers (src/graph/recognize.ts), once a graph with one of these ops has loaded them. */
+let recognizer: typeof import('./graph/recognize') | undefined;
+const RECOGNIZED: ReadonlySet<string> = new Set(['ReduceMean', 'Erf', 'Sigmoid', 'HardSigmoid', 'Transpose']);
+
 /** The int8 module (src/quant), once a quantized graph has loaded it. */
 let quant: typeof import('./quant/index') | undefined;
 
@@ -794,7 +797,12 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
   if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
   // DeformConv and MaxUnpool plan in a chunk of their own (src/ops/rare.ts)
-  if (needsRarePlans(g)) await loadRarePlans();
+  if (holdsOp(g, RARE_OPS)) await loadRarePlans();
+  // so do the recognizers of exporters' decomposed LayerNorm, GELU, SiLU, HardSwish, shuffle
+  if (!recognizer && holdsOp(g, RECOGNIZED)) {
+    recognizer = await import('./graph/recognize');
+    provideKit();
+  }
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);
@@ -990,7 +998,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   // a quantized graph's source is its form before the int8 lowering (exportOnnx writes it)
   const sourceGraph = g.unlowered ?? cloneGraph(g);
   if (options.optimize !== false) {
-    recognizePatterns(g);
+    recognizer?.recognizePatterns(g);
     trimDeadTaps(g);
     foldBatchNorm(g);
     fuseEpilogue(g);

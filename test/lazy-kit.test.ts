@@ -59,7 +59,7 @@ describe('lazy chunks and the kit', () => {
     const eager = closure(inputs, [page]);
     const roots = new Set<string>();
     for (const v of Object.values(inputs)) for (const i of v.imports) if (i.kind === 'dynamic-import' && !i.external) roots.add(i.path);
-    for (const r of ['src/graph/eval/index.ts', 'src/train/trainer.ts', 'src/runtime/threads.ts', 'src/runtime/segments.ts', 'src/io/source.ts'])
+    for (const r of ['src/graph/recognize.ts', 'src/graph/eval/index.ts', 'src/train/trainer.ts', 'src/runtime/threads.ts', 'src/runtime/segments.ts', 'src/io/source.ts'])
       expect(roots.has(r), r).toBe(true);
     const lazy = closure(inputs, [...roots]);
     const shared = [...lazy].filter((m) => eager.has(m)).sort();
@@ -74,7 +74,7 @@ describe('lazy chunks and the kit', () => {
     const engine: Record<keyof kit.Kit, unknown> = {
       WasmCnnError: errors.WasmCnnError, GraphError: errors.GraphError, LoadError: errors.LoadError, ShapeError: errors.ShapeError,
       UnsupportedOpError: errors.UnsupportedOpError, ValueError: errors.ValueError, numel: ir.numel, shapeStr: ir.shapeStr, intBytes: ir.intBytes,
-      nodeReads: util.nodeReads, removeDeadNodes: util.removeDeadNodes, cloneGraph: util.cloneGraph, fromFloat: constEval.fromFloat, fromInt: constEval.fromInt,
+      nodeReads: util.nodeReads, consumers: util.consumers, producers: util.producers, isGraphOutput: util.isGraphOutput, freshName: util.freshName, removeDeadNodes: util.removeDeadNodes, cloneGraph: util.cloneGraph, fromFloat: constEval.fromFloat, fromInt: constEval.fromInt,
       toStored: constEval.toStored, constInputs: constEval.constInputs, storeFolded: constEval.storeFolded, reshapeTarget: shapes.reshapeTarget, shapeSlice: shapes.shapeSlice, sliceRanges: shapes.sliceRanges,
       squeezeShape: shapes.squeezeShape, unsqueezeShape: shapes.unsqueezeShape, hubTemplate: hub.hubTemplate,
       platform: platform.platform, PARALLEL_KERNELS: kernels.PARALLEL_KERNELS,

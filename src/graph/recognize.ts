@@ -4,8 +4,10 @@
 //   GELU       Div sqrt2, Erf, Add 1, Mul x, Mul 0.5 (Hendrycks & Gimpel 2016)
 //   SiLU       x * Sigmoid(x) (Elfwing et al. 2018);  HardSwish  x * HardSigmoid(x; 1/6, 1/2)
 //   shuffle    Reshape [N,g,C/g,H,W], Transpose (0,2,1,3,4), Reshape [N,C,H,W] (ShuffleNet)
+// A chunk of its own (src/model.ts loads it for a graph holding an op of RECOGNIZED), so it takes
+// the graph helpers from src/lazy/kit.ts.
 import type { Graph, Node } from './ir';
-import { consumers, freshName, isGraphOutput, producers, removeDeadNodes } from './util';
+import { consumers, freshName, isGraphOutput, producers, removeDeadNodes } from '../lazy/kit';
 
 type Uses = Map<string, Node[]>;
 

@@ -47,6 +47,11 @@ export function removeDeadNodes(g: Graph): void {
 }
 
 let counter = 0;
+/** Whether a graph (or a subgraph of its If/Loop nodes) holds a node whose op is in `ops`. */
+export function holdsOp(g: Pick<Graph, 'nodes'>, ops: ReadonlySet<string>): boolean {
+  return g.nodes.some((n) => ops.has(n.op) || Object.values(n.attrs).some((a) => typeof a === 'object' && a !== null && 'nodes' in a && holdsOp(a, ops)));
+}
+
 /** A value or node name no front-end produces. */
 export function freshName(base: string): string {
   return `${base}__wc${++counter}`;

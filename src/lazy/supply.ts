@@ -14,7 +14,7 @@ import { GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError, Wasm
 import { constInputs, fromFloat, fromInt, storeFolded, toStored } from '../graph/constEval';
 import { intBytes, numel, shapeStr } from '../graph/ir';
 import { reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape } from '../graph/shapes';
-import { cloneGraph, nodeReads, removeDeadNodes } from '../graph/util';
+import { cloneGraph, consumers, freshName, isGraphOutput, nodeReads, producers, removeDeadNodes } from '../graph/util';
 import { hubTemplate } from '../io/hub';
 import { PARALLEL_KERNELS } from '../runtime/kernels';
 import { platform } from '../runtime/platform';
@@ -24,7 +24,7 @@ import { bindKit } from './kit';
 export function provideKit(): void {
   bindKit({
     WasmCnnError, GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError,
-    numel, shapeStr, intBytes, nodeReads, removeDeadNodes, cloneGraph, fromFloat, fromInt, toStored, constInputs, storeFolded,
+    numel, shapeStr, intBytes, nodeReads, consumers, producers, isGraphOutput, freshName, removeDeadNodes, cloneGraph, fromFloat, fromInt, toStored, constInputs, storeFolded,
     reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape,
     hubTemplate, platform, PARALLEL_KERNELS,
   });

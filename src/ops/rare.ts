@@ -2,7 +2,7 @@
 // first bundle and load their planners (src/ops/rarePlans.ts) as a chunk of their own:
 // compileGraph awaits loadRarePlans() for a graph that has one, before planning.
 import { WasmCnnError } from '../errors';
-import type { Graph, Node } from '../graph/ir';
+import type { Node } from '../graph/ir';
 import { provideKit } from '../lazy/supply';
 import type { Window } from './geometry';
 import type { InferCtx, PlanCtx, Step } from './types';
@@ -25,11 +25,6 @@ let bind: (() => RareLib) | undefined;
 /** The helpers the chunk needs (set by src/ops/index.ts, which imports every op module). */
 export function setRareLib(f: () => RareLib): void {
   bind = f;
-}
-
-/** Whether a graph (or a subgraph of its If/Loop nodes) holds an op planned by the chunk. */
-export function needsRarePlans(g: Pick<Graph, 'nodes'>): boolean {
-  return g.nodes.some((n) => RARE_OPS.has(n.op) || Object.values(n.attrs).some((a) => typeof a === 'object' && a !== null && 'nodes' in a && needsRarePlans(a)));
 }
 
 /** Loads the planners' chunk (once). */
