@@ -110,9 +110,23 @@ function geomBlock(ctx: PlanCtx, x: number[], C: number, win: Window): number {
 }
 
 /**
+ * Largest C of qwino_q8: 4·Σ(x − zx)·w must fit i32 (C·9·255·128·4 < 2^31; assembly/qwinograd.ts).
+ */
+const QWINO_MAX_CHANNELS = 1827;
+
+/**
+ * Dense 3x3, stride 1, dilation 1 (any pads): exact integer Winograd F(2x2, 3x3), the same bytes
+ * as im2col + qgemm_q8 in 0.41-0.70x its time (scratch/qwino-bench.mjs, one thread: 0.43-0.65x
+ * on ResNet's 56x56 64 to 7x7 512 layers, 0.52x at 8 and 16 channels, 0.70x at 3).
+ */
+function useQWino(win: Window, C: number): boolean {
+  return win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 && C <= QWINO_MAX_CHANNELS;
+}
+
+/**
  * _QConv: int8 2-D convolution with a requantizing epilogue. Dense convs run qgemm_q8 on the
- * NHWC input itself (1x1, stride 1, no padding) or on qim2col_q8's rows; depthwise convs run
- * qdwconv_q8.
+ * NHWC input itself (1x1, stride 1, no padding), qwino_q8 (3x3 stride 1) or qgemm_q8 on
+ * qim2col_q8's rows; depthwise convs run qdwconv_q8.
  */
 const qconv: OpDef = {
   ops: ['_QConv'],
@@ -145,13 +159,19 @@ const qconv: OpDef = {
       const g = geomBlock(ctx, x, C, win);
       return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
     }
+    const bp = bias ? putInts(ctx, bias) : 0;
+    const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
+    if (useQWino(win, C)) {
+      const packed = packBytes(ctx, wt.ints, k.qwino_packed_size(C, OC), (wb, dst) => k.qwino_pack(wb, C, OC, dst));
+      const g = geomBlock(ctx, x, C, win);
+      const s = ctx.scratch(ctx.threads * k.qwino_scratch_size(g, OC));
+      return ctx.parallel('qwino_q8', [g, xi, xsg, xz, packed, OC, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s], macs);
+    }
     // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C]
     const K = C * T;
     const rows = new Array<number>(OC * K);
     for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) rows[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
     const packed = packBytes(ctx, rows, k.qgemm_packed_size(OC, K), (wb, dst) => k.qgemm_pack(wb, OC, K, dst));
-    const bp = bias ? putInts(ctx, bias) : 0;
-    const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const M = N * win.oh * win.ow;
     const direct = T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0;
     const gemm = (a: number | { ptr: number }, lda: number): Step =>
