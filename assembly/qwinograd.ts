@@ -38,8 +38,11 @@ const NR: i32 = 16;
 const ROW_BYTES: i32 = 64;
 /** Transform positions of F(2x2, 3x3): a 4x4 tile. */
 const P: i32 = 16;
-/** Scratch for one block's V (16 × T × cpad(C) i16). */
-const QW_V_BUDGET: i32 = 192 * 1024;
+/**
+ * Scratch for one block's V (16 × T × cpad(C) i16). Every block streams all of U (32·C·OC
+ * bytes): at 7x7 512 -> 512 (16 tiles, U 8 MB) this budget makes one block instead of two.
+ */
+const QW_V_BUDGET: i32 = 256 * 1024;
 /** Scratch for one chunk's M (16 × T × chunk columns i32). */
 const QW_M_BUDGET: i32 = 128 * 1024;
 const QW_MAX_TILES: i32 = 64;
@@ -106,11 +109,16 @@ export function qwino_pack(w: usize, C: i32, OC: i32, dst: usize): void {
   return geo(g, 0) * ((geo(g, 13) + 1) >> 1) * ((geo(g, 14) + 1) >> 1);
 }
 
-/** Tiles per block: V within QW_V_BUDGET, even (the GEMM's 2-row tile), 2..QW_MAX_TILES. */
+/**
+ * Tiles per block: V within QW_V_BUDGET, at most QW_MAX_TILES, even (the GEMM's 2-row tile),
+ * at least 2; then evened out over the blocks that takes (49 tiles at most 24 a block: 3 of 18).
+ */
 function blockTiles(g: usize): i32 {
-  let t = QW_V_BUDGET / (P * cpad(geo(g, 3)) * 2);
-  t = min(QW_MAX_TILES, max(2, t & ~1));
-  return min(t, tilesTotal(g));
+  const total = tilesTotal(g);
+  const t = min(QW_MAX_TILES, max(2, (QW_V_BUDGET / (P * cpad(geo(g, 3)) * 2)) & ~1));
+  if (total <= t) return max(total, 2);
+  const blocks = (total + t - 1) / t;
+  return min(t, ((total + blocks - 1) / blocks + 1) & ~1);
 }
 
 /** Panels per M chunk: 16 × T × 16·panels i32 within QW_M_BUDGET, at least one, at most all. */
