@@ -115,12 +115,17 @@ function geomBlock(ctx: PlanCtx, x: number[], C: number, win: Window): number {
 const QWINO_MAX_CHANNELS = 1827;
 
 /**
- * Dense 3x3, stride 1, dilation 1 (any pads): exact integer Winograd F(2x2, 3x3), the same bytes
- * as im2col + qgemm_q8 in 0.41-0.70x its time (scratch/qwino-bench.mjs, one thread: 0.43-0.65x
- * on ResNet's 56x56 64 to 7x7 512 layers, 0.52x at 8 and 16 channels, 0.70x at 3).
+ * Dense 3x3, stride 1, dilation 1 (any pads), at least 16 output pixels: exact integer Winograd
+ * F(2x2, 3x3), the same bytes as im2col + qgemm_q8. Its time against im2col + qgemm_q8 (one
+ * thread, scratch/qwino-bench.mjs and, weights rotated through more copies than the L3 holds,
+ * scratch/qwino-variants.mjs): 0.43-0.65x on ResNet's 56x56 64 to 14x14 256 layers, 0.52x at 8
+ * and 16 channels, 0.70x at 3; 0.69x at 7x7 512, 0.80x at 5x5, 0.47x at 4x4 256. Its transformed
+ * weights take 32·C·OC bytes (im2col's panels 18·C·OC), which smaller outputs do not pay back:
+ * 0.94x at 3x3 512, 0.91-1.00x at 2x2 (one tile, 4 outputs), 1.9x at 1x1 (3 of 4 outputs wasted).
  */
 function useQWino(win: Window, C: number): boolean {
-  return win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 && C <= QWINO_MAX_CHANNELS;
+  return win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 &&
+    C <= QWINO_MAX_CHANNELS && win.oh * win.ow >= 16;
 }
 
 /**
