@@ -117,11 +117,11 @@ const QWINO_MAX_CHANNELS = 1827;
 /**
  * Dense 3x3, stride 1, dilation 1 (any pads), at least 16 output pixels: exact integer Winograd
  * F(2x2, 3x3), the same bytes as im2col + qgemm_q8. Its time against im2col + qgemm_q8 (one
- * thread, scratch/qwino-bench.mjs and, weights rotated through more copies than the L3 holds,
- * scratch/qwino-variants.mjs): 0.43-0.65x on ResNet's 56x56 64 to 14x14 256 layers, 0.52x at 8
- * and 16 channels, 0.70x at 3; 0.69x at 7x7 512, 0.80x at 5x5, 0.47x at 4x4 256. Its transformed
- * weights take 32·C·OC bytes (im2col's panels 18·C·OC), which smaller outputs do not pay back:
- * 0.94x at 3x3 512, 0.91-1.00x at 2x2 (one tile, 4 outputs), 1.9x at 1x1 (3 of 4 outputs wasted).
+ * thread, `node bench/qwino.js`: weights rotated through more copies than the L3 holds, loaded
+ * 2-core machine): 0.44x at 56x56 64 -> 64, 0.23-0.45x at 28x28 128, 0.31-0.43x at 14x14 256,
+ * 0.68x at 7x7 512, 0.47x at 4x4 256 and at 56x56 16, 0.30-0.70x at 112x112 3 -> 16. Its
+ * transformed weights take 32·C·OC bytes (im2col's panels 18·C·OC), which smaller outputs do not
+ * pay back: 1.17x at 3x3 512, 0.92x at 2x2 512 (one tile), 2.4x at 1x1 (3 of 4 outputs wasted).
  */
 function useQWino(win: Window, C: number): boolean {
   return win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 &&
