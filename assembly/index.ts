@@ -31,3 +31,4 @@ export * from './deformGrad';
 // int8 (issue 18): GEMM with a requantizing epilogue
 export * from './qgemm';
 export * from './qconv';
+export * from './qwinograd';

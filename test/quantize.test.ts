@@ -7,8 +7,9 @@
 // References: the float model (accuracy, SQNR) and onnxruntime (the int8 outputs); the histogram
 // thresholds against values worked out by hand.
 import * as ort from 'onnxruntime-node';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createModel, exportOnnx, loadOnnx, modelBuilder, quantize, ValueError, type Model, type Tensor } from '../src/index';
+import { createModel, exportOnnx, GraphBuilder, init, loadOnnx, modelBuilder, quantize, ValueError, type Model, type Tensor } from '../src/index';
 import { parseOnnx } from '../src/onnx/reader';
 import { loadMnistSplit } from '../src/data/mnist';
 import { entropyThreshold, percentileThreshold } from '../src/quant/quantize';
@@ -195,6 +196,65 @@ describe('quantize: zoo models (synthetic weights), SQNR of the logits', () => {
       q.dispose();
     }
     f.dispose();
+  });
+});
+
+describe('quantize: 3x3 stride-1 convs (exact integer Winograd, assembly/qwinograd.ts)', () => {
+  // Dense 3x3 stride-1 convs run qwino_q8 (src/quant/ops.ts); its bytes must equal onnxruntime's
+  // QLinearConv (im2col-free, so nothing of qgemm_q8 is shared but the epilogue). Odd spatial
+  // sizes (partial 2x2 tiles), pads 1, 0 and one-sided, channels not multiples of 2/8/16, a
+  // 40-channel layer over many tile blocks, both activation types, both weight scale kinds.
+  it('onnxruntime gives the same bytes on every element (uint8 / int8, per-channel / per-tensor)', async () => {
+    const b = new GraphBuilder();
+    let x = b.input('x', [1, 3, 23, 19]);
+    x = b.relu(b.conv(x, 'c1', { out: 13, kernel: 3, pad: 1 }));
+    x = b.relu(b.conv(x, 'c2', { out: 40, kernel: 3, pad: [1, 0, 0, 1] }));
+    x = b.conv(x, 'c3', { out: 21, kernel: 3, pad: 0 });
+    x = b.relu(b.conv(x, 'c4', { out: 7, kernel: 3, pad: [0, 1, 1, 0] }));
+    b.output(x, 'y');
+    const f = await b.build(syntheticWeights(b.weightShapes()));
+    const shape = f.inputShapes.x;
+    const cal = Array.from({ length: 6 }, (_, i) => syntheticInput(shape, `calibration${i}`));
+    const xs = Array.from({ length: 3 }, (_, i) => syntheticInput(shape, `measure${i}`));
+    for (const s of [{}, { activations: 'int8' as const }, { perChannel: false }, { activations: 'int8' as const, perChannel: false }]) {
+      const q = await quantize(f, { calibration: cal, ...s });
+      expect(ops(q, xs[0]).filter((o) => o === '_QConv').length).toBe(4);
+      const r = await againstOrt(q, xs);
+      console.log(`3x3 stride-1 ${JSON.stringify(s)} vs onnxruntime: max ${r.steps} steps, ${r.exact}/${r.count} exact`);
+      expect(r.exact).toBe(r.count);
+      q.dispose();
+    }
+    f.dispose();
+  });
+  it('on 2 threads (bands of tile blocks or of output panels) the same bytes as on 1', async () => {
+    const wasm = readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url));
+    const wasmThreads = readFileSync(new URL('../dist/wasmcnn-mt.wasm', import.meta.url));
+    const make = async () => {
+      const b = new GraphBuilder();
+      // 2 x 7 x 6 tiles: c1 (2 panels) splits its 2 tile blocks, c2 (4 panels) its panels
+      let x = b.input('x', [2, 5, 13, 11]);
+      x = b.relu(b.conv(x, 'c1', { out: 24, kernel: 3, pad: 1 }));
+      x = b.conv(x, 'c2', { out: 56, kernel: 3, pad: 1 });
+      b.output(b.conv(x, 'c3', { out: 9, kernel: 3, pad: [0, 1, 1, 1] }), 'y');
+      const f = await b.build(syntheticWeights(b.weightShapes()));
+      const cal = [0, 1, 2].map((i) => syntheticInput(f.inputShapes.x, `calibration${i}`));
+      return quantize(f, { calibration: cal });
+    };
+    try {
+      await init({ wasm, threads: 1 });
+      const one = await make();
+      await init({ wasm, wasmThreads, threads: 2 });
+      const two = await make();
+      expect(two.threads).toBe(2);
+      for (let i = 0; i < 3; i++) {
+        const x = syntheticInput(one.inputShapes.x, `measure${i}`);
+        expect(Array.from((await two.predict(x)).data)).toEqual(Array.from((await one.predict(x)).data));
+      }
+      one.dispose();
+      two.dispose();
+    } finally {
+      await init({ wasm, threads: 1 });
+    }
   });
 });
 

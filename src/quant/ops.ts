@@ -109,9 +109,28 @@ function geomBlock(ctx: PlanCtx, x: number[], C: number, win: Window): number {
 }
 
 /**
+ * Largest C of qwino_q8: 4·Σ(x − zx)·w must fit i32 (C·9·255·128·4 < 2^31; assembly/qwinograd.ts).
+ */
+const QWINO_MAX_CHANNELS = 1827;
+
+/**
+ * Dense 3x3, stride 1, dilation 1 (any pads), at least 16 output pixels: exact integer Winograd
+ * F(2x2, 3x3), the same bytes as im2col + qgemm_q8. Its time against im2col + qgemm_q8 (one
+ * thread, `node bench/qwino.js`: weights rotated through more copies than the L3 holds, loaded
+ * 2-core machine): 0.44x at 56x56 64 -> 64, 0.23-0.45x at 28x28 128, 0.31-0.43x at 14x14 256,
+ * 0.68x at 7x7 512, 0.47x at 4x4 256 and at 56x56 16, 0.30-0.70x at 112x112 3 -> 16. Its
+ * transformed weights take 32·C·OC bytes (im2col's panels 18·C·OC), which smaller outputs do not
+ * pay back: 1.17x at 3x3 512, 0.92x at 2x2 512 (one tile), 2.4x at 1x1 (3 of 4 outputs wasted).
+ */
+function useQWino(win: Window, C: number): boolean {
+  return win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 &&
+    C <= QWINO_MAX_CHANNELS && win.oh * win.ow >= 16;
+}
+
+/**
  * _QConv: int8 2-D convolution with a requantizing epilogue. Dense convs run qgemm_q8 on the
- * NHWC input itself (1x1, stride 1, no padding) or on qim2col_q8's rows; depthwise convs run
- * qdwconv_q8.
+ * NHWC input itself (1x1, stride 1, no padding), qwino_q8 (3x3 stride 1) or qgemm_q8 on
+ * qim2col_q8's rows; depthwise convs run qdwconv_q8.
  */
 const qconv: OpDef = {
   ops: ['_QConv'],
@@ -144,14 +163,20 @@ const qconv: OpDef = {
       const g = geomBlock(ctx, x, C, win);
       return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
     }
+    const bp = bias ? putInts(ctx, bias) : 0;
+    const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
+    if (useQWino(win, C)) {
+      const packed = packBytes(ctx, wt.ints, k.qwino_packed_size(C, OC), (wb, dst) => k.qwino_pack(wb, C, OC, dst));
+      const g = geomBlock(ctx, x, C, win);
+      const s = ctx.scratch(ctx.threads * k.qwino_scratch_size(g, OC));
+      return ctx.parallel('qwino_q8', [g, xi, xsg, xz, packed, OC, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s], macs);
+    }
     // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C] (1x1: already)
     const K = C * T;
     const rows = T === 1 ? wt.ints : new Int8Array(OC * K);
     if (T > 1)
       for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) rows[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
     const packed = packBytes(ctx, rows, k.qgemm_packed_size(OC, K), (wb, dst) => k.qgemm_pack(wb, OC, K, dst));
-    const bp = bias ? putInts(ctx, bias) : 0;
-    const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const M = N * win.oh * win.ow;
     const direct = T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0;
     const gemm = (a: number | { ptr: number }, lda: number): Step =>

@@ -252,6 +252,15 @@ export interface Kernels {
     zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number, part: number, parts: number,
   ): void;
   qmaxpool_q8(g: number, x: number, signed: number, y: number, part: number, parts: number): void;
+  // qwinograd.ts: exact integer Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs (C <= 1827), qgemm_q8's bytes
+  qwino_packed_size(C: number, OC: number): number;
+  qwino_pack(w: number, C: number, OC: number, dst: number): void;
+  qwino_scratch_size(g: number, OC: number): number;
+  qwino_q8(
+    g: number, x: number, xSigned: number, zx: number, packed: number, OC: number, bias: number, scale: number,
+    perChannel: number, zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number,
+    scratch: number, part: number, parts: number,
+  ): void;
   quantize_f32_q8(x: number, n: number, scale: number, zp: number, ySigned: number, y: number): void;
   dequantize_q8_f32(x: number, n: number, xSigned: number, zp: number, scale: number, y: number): void;
   qadd_q8(
@@ -278,6 +287,6 @@ export const PARALLEL_KERNELS = [
   'resize_fwd_f32', 'resize_grad_f32', 'maxunpool_fwd_f32', 'maxunpool_grad_f32', 'lrn_fwd_f32', 'lrn_grad_f32',
   'deform_im2col_f32', 'deform_col2im_f32', 'deform_grad_offset_f32',
   // int8 inference (src/quant): bands of output rows or panels, never a split sum
-  'qgemm_q8', 'qim2col_q8', 'qdwconv_q8', 'qadd_q8', 'qmaxpool_q8',
+  'qgemm_q8', 'qim2col_q8', 'qdwconv_q8', 'qadd_q8', 'qmaxpool_q8', 'qwino_q8',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
