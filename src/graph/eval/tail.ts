@@ -140,6 +140,7 @@ export function tailProfile(prog: TailProgram, ms: number[]): { node: string; op
 export interface WasmAccess {
   mem: {
     readonly f32: Float32Array;
+    readonly i32: Int32Array;
     alloc(bytes: number): number;
     enableTracking(): void;
     newOwner(): number;
@@ -151,6 +152,7 @@ export interface WasmAccess {
       N: number, H: number, W: number, C: number, input: number, K: number, rois: number,
       OH: number, OW: number, scale: number, sampling: number, aligned: number, maxMode: number, output: number,
     ): void;
+    copy_nd_f32(dst: number, src: number, rank: number, shape: number, dstStrides: number, srcStrides: number): void;
   };
 }
 
@@ -158,8 +160,9 @@ export interface WasmAccess {
  * RoiAlign on the model's wasm kernel (assembly/detect.ts roi_align_f32: ONNX avg and
  * onnxruntime's max, both coordinate modes, bit-identical float32 arithmetic to the evaluator's):
  * the feature map goes channels-last into temporary wasm memory, the pooled [K, OH, OW, C] comes
- * back as [K, C, OH, OW]. Measured on fasterrcnn_mobilenet_v3_large_320_fpn's export (150 rois x
- * 256 channels x 7x7): 37 ms in the JS evaluator. Anything unusual (bad shapes, attributes,
+ * back as [K, C, OH, OW], both transposes done by copy_nd_f32 (blocked, in wasm: the pooled
+ * transpose in JS took ~6 ms of the ~10 ms this step took at 150 rois x 256 channels x 7x7 on
+ * fasterrcnn_mobilenet_v3_large_320_fpn's export; the JS evaluator alone takes 37 ms). Anything unusual (bad shapes, attributes,
  * batch indices, non-finite rois, sample counts past the evaluator's cap, no rois) returns
  * undefined, and the evaluator computes it or gives its typed error.
  */
@@ -196,26 +199,25 @@ function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAcce
   const prev = mem.setOwner(own);
   try {
     const plane = H * W;
-    const xp = mem.alloc(N * plane * C * 4), rp = mem.alloc(K * 20), op = mem.alloc(K * OH * OW * C * 4);
+    const bins = OH * OW;
+    const size = K * bins * C;
+    const xb = N * plane * C * 4;
+    const sp = mem.alloc(xb), xp = mem.alloc(xb), rp = mem.alloc(K * 20), op = mem.alloc(size * 4), tp = mem.alloc(size * 4);
+    // copy_nd_f32's shapes and strides (i32): the map [N, C, plane] -> channels-last, the pooled
+    // [K, bins, C] -> [K, C, bins]
+    const dims = mem.alloc(18 * 4);
+    const d = dims >>> 2;
+    mem.i32.set([N, C, plane, C * plane, 1, C, C * plane, plane, 1, K, C, bins, C * bins, bins, 1, bins * C, 1, C], d);
+    mem.f32.set(x.v instanceof Float32Array ? x.v : Float32Array.from(x.v), sp >>> 2);
+    k.copy_nd_f32(xp, sp, 3, dims, dims + 12, dims + 24);
     const m = mem.f32;
-    const xv = x.v;
-    for (let b = 0; b < N; b++)
-      for (let c = 0; c < C; c++) {
-        const src = (b * C + c) * plane;
-        for (let p = 0, d = (xp >> 2) + b * plane * C + c; p < plane; p++, d += C) m[d] = xv[src + p];
-      }
-    for (let r = 0, d = rp >> 2; r < K; r++, d += 5) {
-      m[d] = bi.v[r];
-      for (let j = 0; j < 4; j++) m[d + 1 + j] = rv[r * 4 + j];
+    for (let r = 0, q = rp >>> 2; r < K; r++, q += 5) {
+      m[q] = bi.v[r];
+      for (let j = 0; j < 4; j++) m[q + 1 + j] = rv[r * 4 + j];
     }
     k.roi_align_f32(N, H, W, C, xp, K, rp, OH, OW, scale, ratio, half ? 1 : 0, mode === 'max' ? 1 : 0, op);
-    const bins = OH * OW;
-    const out = new Float32Array(K * C * bins);
-    const src = mem.f32;
-    for (let r = 0; r < K; r++)
-      for (let q = 0, s0 = (op >> 2) + r * bins * C; q < bins; q++)
-        for (let c = 0; c < C; c++) out[(r * C + c) * bins + q] = src[s0 + q * C + c];
-    return [{ v: out, shape: [K, C, OH, OW], kind: 'float' }];
+    k.copy_nd_f32(tp, op, 3, dims + 36, dims + 48, dims + 60);
+    return [{ v: mem.f32.slice(tp >>> 2, (tp >>> 2) + size), shape: [K, C, OH, OW], kind: 'float' }];
   } finally {
     mem.setOwner(prev);
     mem.free(own);
