@@ -34,6 +34,11 @@ export interface EvalOptions {
   outer?: Scope;
   /** Default-domain opset of the model (Softmax's axis semantics changed at 13); default 13. */
   opset?: number;
+  /**
+   * The node's first input is read by nothing else: ScatterElements and ScatterND may write their
+   * result into its values instead of a copy (a tail's caller that tracks lifetimes sets it).
+   */
+  reuseFirst?: boolean;
 }
 
 /** Default bound on the iterations of one Loop node. */
@@ -152,10 +157,10 @@ function evalInner(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
     case 'GatherND':
       return [gatherND(n, x(), at(1))];
     case 'ScatterND':
-      return [scatterND(n, x(), at(1), at(2))];
+      return [scatterND(n, x(), at(1), at(2), opts.reuseFirst)];
     case 'ScatterElements':
     case 'Scatter':
-      return [scatterElements(n, x(), at(1), at(2))];
+      return [scatterElements(n, x(), at(1), at(2), opts.reuseFirst)];
     case 'NonZero':
       return [nonZero(x())];
     case 'Where':

@@ -32,17 +32,28 @@ export interface TailProgram {
   split: SplitTail;
   steps: TailStep[];
   opset: number;
+  /** The last step reading each value (graph outputs: steps.length, read after the last step). */
+  lastRead: Map<string, number>;
 }
+
+/**
+ * Host ops that join the island just before them when every value they read at run time is made
+ * by that island (so a float): exact in wasm, and in the island they fuse into its kernels (a
+ * box head's Gemm, Relu, Gemm, Relu, Flatten, Gemm runs as one island, its Relus in the GEMM
+ * epilogues, instead of four islands copying their values out to the host and back in).
+ */
+const ISLAND_JOINS: ReadonlySet<string> = new Set(['Relu', 'Clip', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Add', 'Sub', 'Mul']);
 
 /** Group the tail's nodes into host steps and wasm islands (`plannable`: ops with a wasm kernel). */
 export function tailProgram(split: SplitTail, opset: number, plannable: (op: string) => boolean): TailProgram {
   const steps: TailStep[] = [];
   for (const n of split.nodes) {
-    if (HOST_OPS.has(n.op) || !plannable(n.op)) {
+    const last = steps[steps.length - 1];
+    const joins = last && 'island' in last && ISLAND_JOINS.has(n.op) && plannable(n.op) && islandMade(last.island, n, split);
+    if (!joins && (HOST_OPS.has(n.op) || !plannable(n.op))) {
       steps.push({ host: n });
       continue;
     }
-    const last = steps[steps.length - 1];
     if (last && 'island' in last) last.island.nodes.push(n);
     else steps.push({ island: { key: n.name, nodes: [n], inputs: [], outputs: [] } });
   }
@@ -62,7 +73,23 @@ export function tailProgram(split: SplitTail, opset: number, plannable: (op: str
     }
     for (const n of nodes) for (const r of nodeReads(n)) later.add(r);
   }
-  return { split, steps, opset };
+  const lastRead = new Map<string, number>();
+  steps.forEach((s, i) => {
+    for (const n of 'host' in s ? [s.host] : s.island.nodes) for (const r of nodeReads(n)) lastRead.set(r, i);
+  });
+  for (const o of split.outputs) lastRead.set(o.name, steps.length);
+  return { split, steps, opset, lastRead };
+}
+
+/** Host ops whose first input's values a caller may hand over for the result (EvalOptions.reuseFirst). */
+const REUSES_FIRST: ReadonlySet<string> = new Set(['ScatterElements', 'Scatter', 'ScatterND']);
+/** Host ops whose result's values are a fresh array of their own (not shared with an input or a constant). */
+const FRESH_RESULT: ReadonlySet<string> = new Set(['ConstantOfShape', ...REUSES_FIRST]);
+
+/** Whether every non-constant value `n` reads is an output of one of the island's nodes. */
+function islandMade(isl: Island, n: Node, split: SplitTail): boolean {
+  const reads = nodeReads(n).filter((r) => !isConst(split, r));
+  return reads.length > 0 && reads.every((r) => isl.nodes.some((m) => m.outputs.includes(r)));
 }
 
 function isConst(split: SplitTail, name: string): boolean {
@@ -104,13 +131,23 @@ export function runTail(
     return v;
   };
   const opts = { opset: prog.opset, outer: scope };
+  // values whose arrays this run made and nothing else holds (a scatter may then write into them)
+  const fresh = new Set<Const>();
   prog.steps.forEach((s, i) => {
     const t0 = times ? performance.now() : 0;
     if ('host' in s) {
       const n = s.host;
       const ins = n.inputs.map((name) => (name ? get(name, `${n.op} node '${n.name}'`) : null));
-      const outs = (n.op === 'RoiAlign' && wasm && roiAlignWasm(n, ins, prog.opset, wasm)) || evalNode(n, ins, opts);
+      const x = ins[0];
+      // its first input is dead after this step and no other value shares its array (an
+      // Identity or Reshape of it would; values read through a getter, a file's weights or a
+      // lazily filled Expand, are never fresh arrays and are not read here)
+      const reuse = REUSES_FIRST.has(n.op) && !!x && fresh.has(x) && prog.lastRead.get(n.inputs[0]) === i && n.inputs.lastIndexOf(n.inputs[0]) === 0 &&
+        [...values].every(([k, c]) => k === n.inputs[0] || Object.getOwnPropertyDescriptor(c, 'v')?.value !== x.v);
+      const outs = (n.op === 'RoiAlign' && wasm && roiAlignWasm(n, ins, prog.opset, wasm)) || evalNode(n, ins, reuse ? { ...opts, reuseFirst: true } : opts);
       n.outputs.forEach((o, j) => o && outs[j] && values.set(o, outs[j]));
+      if (reuse) values.delete(n.inputs[0]);
+      if (FRESH_RESULT.has(n.op) && outs[0]) fresh.add(outs[0]);
     } else {
       const isl = s.island;
       const outs = island(isl, isl.inputs.map((name) => get(name, `${isl.nodes[0].op} node '${isl.nodes[0].name}'`)));
