@@ -5,7 +5,7 @@
 // DepthToSpace/SpaceToDepth (DCR and CRD) and Pad (constant, reflect, edge, wrap).
 import { numel, reshapeTarget, ShapeError, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { alloc, attrInts, attrNum, axisOf, bcastIndex, bcastShape, checkInts, foldSize, intsOf, like, make, scalarOf, strides, type Const, type Values } from './core';
+import { alloc, attrInts, attrNum, axisOf, bcastIndex, bcastShape, checkInts, foldSize, intsOf, like, make, scalarOf, strides, type Const, type Kind, type Values } from './core';
 
 /** out[i] = x[base + Σ coord_d · st_d] over the output's coordinates (an odometer walk). */
 export function strided(x: Const, shape0: number[], base: number, st0: number[]): Const {
@@ -171,13 +171,17 @@ export function tile(x: Const, repeats: number[]): Const {
   return like(x, out, shape);
 }
 
-export function constantOfShape(n: Node, shapeIn: Const): Const {
+/** ConstantOfShape; `into`, when given, may hand over an array of the result's kind and length to fill instead of a new one. */
+export function constantOfShape(n: Node, shapeIn: Const, into?: (kind: Kind, len: number) => Values | undefined): Const {
   const shape = Array.from(shapeIn.v);
   const len = foldSize(shape);
   const val = n.attrs.value as { data?: Float32Array; ints?: number[] } | undefined;
-  if (!val) return { v: new Float32Array(len), shape, kind: 'float' };
-  if (val.data) return { v: new Float32Array(len).fill(val.data[0]), shape, kind: 'float' };
-  return { v: new Float64Array(len).fill(val.ints![0]), shape, kind: 'int' };
+  const kind: Kind = !val || val.data ? 'float' : 'int';
+  const given = into?.(kind, len);
+  const v = given && given.length === len ? given : alloc(kind, len);
+  if (!val) return { v: given ? v.fill(0) : v, shape, kind };
+  if (val.data) return { v: v.fill(val.data[0]), shape, kind };
+  return { v: v.fill(val.ints![0]), shape, kind };
 }
 
 /** ONNX Range: ceil((limit - start) / delta) values start, start + delta, ... (accumulated in float32 for floats, as onnxruntime). */

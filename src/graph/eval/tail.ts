@@ -9,7 +9,7 @@ import type { Graph, IntTensor, Node, Tensor } from '../ir';
 import type { SplitTail } from '../infer';
 import type { OpDef } from '../../ops/types';
 import type { InferCtx } from '../../ops/types';
-import { MAX_FOLD, type Const } from './core';
+import { alloc, MAX_FOLD, type Const, type Kind, type Values } from './core';
 import { evalNode, HOST_OPS, type Scope } from './index';
 import { MAX_SAMPLES } from './detection';
 
@@ -34,6 +34,13 @@ export interface TailProgram {
   opset: number;
   /** The last step reading each value (graph outputs: steps.length, read after the last step). */
   lastRead: Map<string, number>;
+  /**
+   * Host steps (by node name) whose large result never outlives a run, and the array each last
+   * filled: the next run fills the same one (a detector's RoiAlign result and the zeros its
+   * levels are scattered into, 7.5 MB each at 150 rois, made fresh each run kept the garbage
+   * collector's major collections at ~10 ms a run).
+   */
+  recycled: Map<string, Values | undefined>;
 }
 
 /**
@@ -78,8 +85,42 @@ export function tailProgram(split: SplitTail, opset: number, plannable: (op: str
     for (const n of 'host' in s ? [s.host] : s.island.nodes) for (const r of nodeReads(n)) lastRead.set(r, i);
   });
   for (const o of split.outputs) lastRead.set(o.name, steps.length);
-  return { split, steps, opset, lastRead };
+  const recycled = new Map<string, Values | undefined>();
+  for (const s of steps) if ('host' in s && RECYCLES.has(s.host.op) && staysInRun(s.host.outputs[0], split, steps)) recycled.set(s.host.name, undefined);
+  return { split, steps, opset, lastRead, recycled };
 }
+
+/** Host ops whose result may go into an array recycled across runs (RoiAlign: its wasm path). */
+const RECYCLES: ReadonlySet<string> = new Set(['ConstantOfShape', 'RoiAlign']);
+/** Host ops that may return their first input's array as their result's (or, for a scatter, write into it). */
+const PASSES_ON: ReadonlySet<string> = new Set(['Identity', 'Dropout', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Cast', 'ScatterElements', 'Scatter', 'ScatterND']);
+/** Host ops that read an input's values into a fresh result of their own (or only its shape). */
+const COPIES: ReadonlySet<string> = new Set(['Shape', 'Size', 'ScatterElements', 'Scatter', 'ScatterND', 'RoiAlign']);
+
+/**
+ * Whether value `v`'s array is certainly dropped by the end of the run: it is no graph output,
+ * and every reader is an island (which copies it into wasm memory), an op that copies from it,
+ * or one that passes its array on (first input) to a value that stays in the run too. Any other
+ * reader (an If branch, a Gather, ...) may keep it: the answer is then no.
+ */
+function staysInRun(v: string | undefined, split: SplitTail, steps: TailStep[], depth = 0): boolean {
+  if (!v || depth > 16 || split.outputs.some((o) => o.name === v)) return false;
+  for (const s of steps) {
+    if ('island' in s) continue;
+    const n = s.host;
+    if (!nodeReads(n).includes(v)) continue;
+    const first = n.inputs[0] === v && n.inputs.indexOf(v) === n.inputs.lastIndexOf(v);
+    if (PASSES_ON.has(n.op) && n.inputs[0] === v) {
+      if (!first || n.outputs.length !== 1 || !staysInRun(n.outputs[0], split, steps, depth + 1)) return false;
+      continue;
+    }
+    if (!COPIES.has(n.op) || Object.values(n.attrs).some((a) => a && typeof a === 'object' && 'nodes' in a)) return false;
+  }
+  return true;
+}
+
+/** Elements from which a step's result array is kept for the next run (see TailProgram.recycled). */
+const RECYCLE_MIN = 1 << 16;
 
 /** Host ops whose first input's values a caller may hand over for the result (EvalOptions.reuseFirst). */
 const REUSES_FIRST: ReadonlySet<string> = new Set(['ScatterElements', 'Scatter', 'ScatterND']);
@@ -144,7 +185,18 @@ export function runTail(
       // lazily filled Expand, are never fresh arrays and are not read here)
       const reuse = REUSES_FIRST.has(n.op) && !!x && fresh.has(x) && prog.lastRead.get(n.inputs[0]) === i && n.inputs.lastIndexOf(n.inputs[0]) === 0 &&
         [...values].every(([k, c]) => k === n.inputs[0] || Object.getOwnPropertyDescriptor(c, 'v')?.value !== x.v);
-      const outs = (n.op === 'RoiAlign' && wasm && roiAlignWasm(n, ins, prog.opset, wasm)) || evalNode(n, ins, reuse ? { ...opts, reuseFirst: true } : opts);
+      // a result that never outlives the run: the array of the last run, when of its kind and length
+      const into = prog.recycled.has(n.name)
+        ? (kind: Kind, len: number): Values => {
+            const a = prog.recycled.get(n.name);
+            if (a && a.length === len && a instanceof (kind === 'float' ? Float32Array : kind === 'int' ? Float64Array : Uint8Array)) return a;
+            const b = alloc(kind, len);
+            if (len >= RECYCLE_MIN) prog.recycled.set(n.name, b);
+            return b;
+          }
+        : undefined;
+      const outs = (n.op === 'RoiAlign' && wasm && roiAlignWasm(n, ins, prog.opset, wasm, into)) ||
+        evalNode(n, ins, reuse || into ? { ...opts, reuseFirst: reuse, into } : opts);
       n.outputs.forEach((o, j) => o && outs[j] && values.set(o, outs[j]));
       if (reuse) values.delete(n.inputs[0]);
       if (FRESH_RESULT.has(n.op) && outs[0]) fresh.add(outs[0]);
@@ -199,11 +251,12 @@ export interface WasmAccess {
  * the feature map goes channels-last into temporary wasm memory, the pooled [K, OH, OW, C] comes
  * back as [K, C, OH, OW], both transposes done by copy_nd_f32 (blocked, in wasm: the pooled
  * transpose in JS took ~6 ms of the ~10 ms this step took at 150 rois x 256 channels x 7x7 on
- * fasterrcnn_mobilenet_v3_large_320_fpn's export; the JS evaluator alone takes 37 ms). Anything unusual (bad shapes, attributes,
- * batch indices, non-finite rois, sample counts past the evaluator's cap, no rois) returns
- * undefined, and the evaluator computes it or gives its typed error.
+ * fasterrcnn_mobilenet_v3_large_320_fpn's export; the JS evaluator alone takes 37 ms). Anything
+ * unusual (bad shapes, attributes, batch indices, non-finite rois, sample counts past the
+ * evaluator's cap, no rois) returns undefined, and the evaluator computes it or gives its typed
+ * error.
  */
-function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAccess): Const[] | undefined {
+function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAccess, into?: (kind: Kind, len: number) => Values): Const[] | undefined {
   const [x, rois, bi] = ins;
   if (!x || !rois || !bi || x.kind !== 'float' || x.shape.length !== 4 || rois.shape.length !== 2 || rois.shape[1] !== 4) return undefined;
   const [N, C, H, W] = x.shape;
@@ -254,7 +307,10 @@ function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAcce
     }
     k.roi_align_f32(N, H, W, C, xp, K, rp, OH, OW, scale, ratio, half ? 1 : 0, mode === 'max' ? 1 : 0, op);
     k.copy_nd_f32(tp, op, 3, dims + 36, dims + 48, dims + 60);
-    return [{ v: mem.f32.slice(tp >>> 2, (tp >>> 2) + size), shape: [K, C, OH, OW], kind: 'float' }];
+    const pooled = mem.f32.subarray(tp >>> 2, (tp >>> 2) + size);
+    const out = into?.('float', size);
+    if (out instanceof Float32Array) out.set(pooled);
+    return [{ v: out instanceof Float32Array ? out : pooled.slice(), shape: [K, C, OH, OW], kind: 'float' }];
   } finally {
     mem.setOwner(prev);
     mem.free(own);
