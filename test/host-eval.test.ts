@@ -350,6 +350,13 @@ describe('indexing ops match onnxruntime', () => {
     await check('ScatterElements', [F(rnd(60, 18), [5, 2, 2, 3]), rowIdx, F(rnd(36, 19), [3, 2, 2, 3])], { axis: 0 });
     const mixed = Array.from(rowIdx.v, (v, i) => (i === 35 ? 1 : v));
     await check('ScatterElements', [F(rnd(60, 18), [5, 2, 2, 3]), I(mixed, [3, 2, 2, 3]), F(rnd(36, 19), [3, 2, 2, 3])], { axis: 0 });
+    // a large row expansion fills its values only when read (a row scatter never reads them)
+    const inner = 32 * 16 * 16;
+    const [lazy] = evalNode({ name: 'e', op: 'Expand', inputs: ['a', 'b'], outputs: ['y'], attrs: {} }, [I([2, 0, -1], [3, 1, 1, 1]), I([3, 32, 16, 16], [4])], { opset: 18 });
+    expect(Array.from(lazy.rowValues ?? [])).toEqual([2, 0, -1]);
+    await check('ScatterElements', [F(rnd(4 * inner, 20), [4, 32, 16, 16]), lazy, F(rnd(3 * inner, 21), [3, 32, 16, 16])], { axis: 0 });
+    expect(lazy.v.length).toBe(3 * inner);
+    expect(Array.from(lazy.v).every((v, i) => v === [2, 0, -1][Math.floor(i / inner)])).toBe(true);
   });
   it('NonZero: row-major coordinates, bool and int inputs, no non-zeros', async () => {
     await check('NonZero', [F([0, 1.5, 0, -2, 0, 0, 3, 0, 0, 0, 0, 1], [2, 3, 2])]);

@@ -6,7 +6,7 @@
 // sibling files; this one dispatches and names the node in every error.
 import { fromFloat, fromInt, GraphError, nodeReads, numel, ShapeError, UnsupportedOpError, ValueError, WasmCnnError } from '../../lazy/kit';
 import type { Node, SubGraph, ValueInfo } from '../ir';
-import { alloc, attrInts, attrNum, foldSize, intsOf, make, MAX_FOLD, scalarOf, type Const, type Kind } from './core';
+import { alloc, attrInts, attrNum, foldSize, intsOf, make, MAX_FOLD, scalarOf, type Const, type Kind, type Values } from './core';
 import { BINARY_OPS, binary, cast, clip, softmax, UNARY_OPS, unary, variadic, VARIADIC_OPS, where } from './elementwise';
 import { argMinMax, cumSum, gather, gatherElements, gatherND, nonZero, scatterElements, scatterND, topK } from './indexing';
 import { reduce, REDUCE_OPS } from './reduce';
@@ -34,6 +34,16 @@ export interface EvalOptions {
   outer?: Scope;
   /** Default-domain opset of the model (Softmax's axis semantics changed at 13); default 13. */
   opset?: number;
+  /**
+   * The node's first input is read by nothing else: ScatterElements and ScatterND may write their
+   * result into its values instead of a copy (a tail's caller that tracks lifetimes sets it).
+   */
+  reuseFirst?: boolean;
+  /**
+   * An array ConstantOfShape may fill for its result instead of allocating one (a tail's caller
+   * recycling a large buffer across runs when the result is known not to outlive the run).
+   */
+  into?: (kind: Kind, len: number) => Values | undefined;
 }
 
 /** Default bound on the iterations of one Loop node. */
@@ -142,7 +152,7 @@ function evalInner(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
     case 'Tile':
       return [tile(x(), intsOf(at(1))!)];
     case 'ConstantOfShape':
-      return [constantOfShape(n, x())];
+      return [constantOfShape(n, x(), opts.into)];
     case 'Range':
       return [range(x(), at(1), at(2))];
     case 'Gather':
@@ -152,10 +162,10 @@ function evalInner(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
     case 'GatherND':
       return [gatherND(n, x(), at(1))];
     case 'ScatterND':
-      return [scatterND(n, x(), at(1), at(2))];
+      return [scatterND(n, x(), at(1), at(2), opts.reuseFirst)];
     case 'ScatterElements':
     case 'Scatter':
-      return [scatterElements(n, x(), at(1), at(2))];
+      return [scatterElements(n, x(), at(1), at(2), opts.reuseFirst)];
     case 'NonZero':
       return [nonZero(x())];
     case 'Where':

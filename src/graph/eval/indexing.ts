@@ -115,14 +115,15 @@ function finish(x: Const, out: Values, what: string): Const {
   return like(x, out, x.shape.slice());
 }
 
-export function scatterND(n: Node, x: Const, idx: Const, upd: Const): Const {
+/** ScatterND; `inPlace`: x's values are read by nothing else and receive the result. */
+export function scatterND(n: Node, x: Const, idx: Const, upd: Const, inPlace = false): Const {
   const red = reductionOf(n);
   const { offs, slice, tuples } = ndOffsets(x, idx, 0, 'ScatterND');
   const k = idx.shape[idx.shape.length - 1];
   const want = [...idx.shape.slice(0, -1), ...x.shape.slice(k)];
   if (want.length !== upd.shape.length || want.some((d, i) => d !== upd.shape[i]))
     throw new ShapeError(`updates of shape [${upd.shape}] should be [${want}] for data [${x.shape}] and indices [${idx.shape}]`);
-  const out = x.v.slice();
+  const out = inPlace ? x.v : x.v.slice();
   const u = upd.v;
   for (let t = 0; t < tuples; t++) {
     const o = offs[t];
@@ -132,7 +133,8 @@ export function scatterND(n: Node, x: Const, idx: Const, upd: Const): Const {
   return finish(x, out, 'ScatterND');
 }
 
-export function scatterElements(n: Node, x: Const, idx: Const, upd: Const): Const {
+/** ScatterElements; `inPlace`: x's values are read by nothing else and receive the result. */
+export function scatterElements(n: Node, x: Const, idx: Const, upd: Const, inPlace = false): Const {
   const red = reductionOf(n);
   const r = x.shape.length;
   const a = axisOf(attrNum(n, 'axis', 0), r);
@@ -140,13 +142,13 @@ export function scatterElements(n: Node, x: Const, idx: Const, upd: Const): Cons
     throw new ShapeError(`indices [${idx.shape}] and updates [${upd.shape}] must have one shape, of the rank of data [${x.shape}]`);
   for (let d = 0; d < r; d++)
     if (d !== a && idx.shape[d] > x.shape[d]) throw new ShapeError(`indices of shape [${idx.shape}] exceed data of shape [${x.shape}] on axis ${d}`);
-  const out = x.v.slice();
-  const st = strides(x.shape);
-  const coord = new Array(r).fill(0);
-  const len = idx.v.length;
+  const out = inPlace ? x.v : x.v.slice();
   const dim = x.shape[a];
   // whole rows along axis 0 (each index row one value, as an expanded row index): row copies
   if (a === 0 && !red && r > 1 && idx.shape.every((d, i) => i === 0 || d === x.shape[i]) && rowScatter(out, idx, upd, dim)) return finish(x, out, 'ScatterElements');
+  const st = strides(x.shape);
+  const coord = new Array(r).fill(0);
+  const len = idx.v.length;
   for (let i = 0; i < len; i++) {
     let off = 0;
     for (let d = 0; d < r; d++) off += (d === a ? indexIn(idx.v[i], dim, 'ScatterElements index') : coord[d]) * st[d];
@@ -165,10 +167,11 @@ export function scatterElements(n: Node, x: Const, idx: Const, upd: Const): Cons
  */
 function rowScatter(out: Values, idx: Const, upd: Const, dim: number): boolean {
   const rows = idx.shape[0];
-  const inner = rows ? idx.v.length / rows : 0;
-  const iv = idx.v;
-  // an index expanded from one value per row (Expand's rowValues) needs no scan
+  const inner = rows ? numel(idx.shape) / rows : 0;
+  // an index expanded from one value per row (Expand's rowValues) needs no scan, nor its
+  // values (which Expand then never fills)
   const known = idx.rowValues && idx.rowValues.length === rows ? idx.rowValues : undefined;
+  const iv = known ? [] : idx.v;
   if (!known)
     for (let q = 0; q < rows; q++) {
       const v0 = iv[q * inner];

@@ -5,7 +5,7 @@
 // DepthToSpace/SpaceToDepth (DCR and CRD) and Pad (constant, reflect, edge, wrap).
 import { numel, reshapeTarget, ShapeError, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { alloc, attrInts, attrNum, axisOf, bcastIndex, bcastShape, checkInts, foldSize, intsOf, like, make, scalarOf, strides, type Const } from './core';
+import { alloc, attrInts, attrNum, axisOf, bcastIndex, bcastShape, checkInts, foldSize, intsOf, like, make, scalarOf, strides, type Const, type Kind, type Values } from './core';
 
 /** out[i] = x[base + Σ coord_d · st_d] over the output's coordinates (an odometer walk). */
 export function strided(x: Const, shape0: number[], base: number, st0: number[]): Const {
@@ -110,11 +110,13 @@ export function split(n: Node, x: Const, splitIn: Const | null): Const[] {
   return out;
 }
 
+/** Elements from which a row-broadcast Expand fills its values only when they are read. */
+const LAZY_EXPAND = 1 << 16;
+
 export function expand(x: Const, target: number[]): Const {
   const shape = bcastShape(x.shape, target);
   const len = foldSize(shape);
   if (shape.length === x.shape.length && shape.every((d, i) => d === x.shape[i])) return x;
-  const out = alloc(x.kind, len);
   const v = x.v;
   // each element repeated over trailing broadcast dims (an index [k, 1, 1, 1] expanded to
   // [k, C, 7, 7], as MultiScaleRoIAlign's export does): contiguous fills
@@ -123,11 +125,23 @@ export function expand(x: Const, target: number[]): Const {
   while (cut > 0 && (cut - 1 < pad || x.shape[cut - 1 - pad] === 1)) cut--;
   if (shape.slice(0, cut).every((d, i) => (i < pad ? 1 : x.shape[i - pad]) === d)) {
     const inner = len / Math.max(v.length, 1);
-    for (let i = 0; i < v.length && inner > 0; i++) out.fill(v[i], i * inner, (i + 1) * inner);
-    const res = like(x, out, shape);
-    if (v.length === shape[0]) res.rowValues = v; // one value per row along axis 0
+    const fill = () => {
+      const out = alloc(x.kind, len);
+      for (let i = 0; i < v.length && inner > 0; i++) out.fill(v[i], i * inner, (i + 1) * inner);
+      return out;
+    };
+    if (v.length !== shape[0]) return like(x, fill(), shape);
+    // one value per row along axis 0 (rowValues); a large one's values are filled on first read,
+    // which a row scatter (MultiScaleRoIAlign's ScatterElements) never makes: 1.9M int64s at 150 rois
+    const res = like(x, len < LAZY_EXPAND ? fill() : [], shape);
+    if (len >= LAZY_EXPAND) {
+      let out: Values | undefined;
+      Object.defineProperty(res, 'v', { get: () => (out ??= fill()), enumerable: true });
+    }
+    res.rowValues = v;
     return res;
   }
+  const out = alloc(x.kind, len);
   const idx = bcastIndex(shape, x.shape)!;
   for (let i = 0; i < len; i++) out[i] = v[idx[i]];
   return like(x, out, shape);
@@ -157,13 +171,17 @@ export function tile(x: Const, repeats: number[]): Const {
   return like(x, out, shape);
 }
 
-export function constantOfShape(n: Node, shapeIn: Const): Const {
+/** ConstantOfShape; `into`, when given, may hand over an array of the result's kind and length to fill instead of a new one. */
+export function constantOfShape(n: Node, shapeIn: Const, into?: (kind: Kind, len: number) => Values | undefined): Const {
   const shape = Array.from(shapeIn.v);
   const len = foldSize(shape);
   const val = n.attrs.value as { data?: Float32Array; ints?: number[] } | undefined;
-  if (!val) return { v: new Float32Array(len), shape, kind: 'float' };
-  if (val.data) return { v: new Float32Array(len).fill(val.data[0]), shape, kind: 'float' };
-  return { v: new Float64Array(len).fill(val.ints![0]), shape, kind: 'int' };
+  const kind: Kind = !val || val.data ? 'float' : 'int';
+  const given = into?.(kind, len);
+  const v = given && given.length === len ? given : alloc(kind, len);
+  if (!val) return { v: given ? v.fill(0) : v, shape, kind };
+  if (val.data) return { v: v.fill(val.data[0]), shape, kind };
+  return { v: v.fill(val.ints![0]), shape, kind };
 }
 
 /** ONNX Range: ceil((limit - start) / delta) values start, start + delta, ... (accumulated in float32 for floats, as onnxruntime). */

@@ -9,7 +9,7 @@ import type { Graph, IntTensor, Node, Tensor } from '../ir';
 import type { SplitTail } from '../infer';
 import type { OpDef } from '../../ops/types';
 import type { InferCtx } from '../../ops/types';
-import { MAX_FOLD, type Const } from './core';
+import { alloc, MAX_FOLD, type Const, type Kind, type Values } from './core';
 import { evalNode, HOST_OPS, type Scope } from './index';
 import { MAX_SAMPLES } from './detection';
 
@@ -32,17 +32,35 @@ export interface TailProgram {
   split: SplitTail;
   steps: TailStep[];
   opset: number;
+  /** The last step reading each value (graph outputs: steps.length, read after the last step). */
+  lastRead: Map<string, number>;
+  /**
+   * Host steps (by node name) whose large result never outlives a run, and the array each last
+   * filled: the next run fills the same one (a detector's RoiAlign result and the zeros its
+   * levels are scattered into, 7.5 MB each at 150 rois, made fresh each run kept the garbage
+   * collector's major collections at ~10 ms a run).
+   */
+  recycled: Map<string, Values | undefined>;
 }
+
+/**
+ * Host ops that join the island just before them when every value they read at run time is made
+ * by that island (so a float): exact in wasm, and in the island they fuse into its kernels (a
+ * box head's Gemm, Relu, Gemm, Relu, Flatten, Gemm runs as one island, its Relus in the GEMM
+ * epilogues, instead of four islands copying their values out to the host and back in).
+ */
+const ISLAND_JOINS: ReadonlySet<string> = new Set(['Relu', 'Clip', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Add', 'Sub', 'Mul']);
 
 /** Group the tail's nodes into host steps and wasm islands (`plannable`: ops with a wasm kernel). */
 export function tailProgram(split: SplitTail, opset: number, plannable: (op: string) => boolean): TailProgram {
   const steps: TailStep[] = [];
   for (const n of split.nodes) {
-    if (HOST_OPS.has(n.op) || !plannable(n.op)) {
+    const last = steps[steps.length - 1];
+    const joins = last && 'island' in last && ISLAND_JOINS.has(n.op) && plannable(n.op) && islandMade(last.island, n, split);
+    if (!joins && (HOST_OPS.has(n.op) || !plannable(n.op))) {
       steps.push({ host: n });
       continue;
     }
-    const last = steps[steps.length - 1];
     if (last && 'island' in last) last.island.nodes.push(n);
     else steps.push({ island: { key: n.name, nodes: [n], inputs: [], outputs: [] } });
   }
@@ -62,7 +80,57 @@ export function tailProgram(split: SplitTail, opset: number, plannable: (op: str
     }
     for (const n of nodes) for (const r of nodeReads(n)) later.add(r);
   }
-  return { split, steps, opset };
+  const lastRead = new Map<string, number>();
+  steps.forEach((s, i) => {
+    for (const n of 'host' in s ? [s.host] : s.island.nodes) for (const r of nodeReads(n)) lastRead.set(r, i);
+  });
+  for (const o of split.outputs) lastRead.set(o.name, steps.length);
+  const recycled = new Map<string, Values | undefined>();
+  for (const s of steps) if ('host' in s && RECYCLES.has(s.host.op) && staysInRun(s.host.outputs[0], split, steps)) recycled.set(s.host.name, undefined);
+  return { split, steps, opset, lastRead, recycled };
+}
+
+/** Host ops whose result may go into an array recycled across runs (RoiAlign: its wasm path). */
+const RECYCLES: ReadonlySet<string> = new Set(['ConstantOfShape', 'RoiAlign']);
+/** Host ops that may return their first input's array as their result's (or, for a scatter, write into it). */
+const PASSES_ON: ReadonlySet<string> = new Set(['Identity', 'Dropout', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Cast', 'ScatterElements', 'Scatter', 'ScatterND']);
+/** Host ops that read an input's values into a fresh result of their own (or only its shape). */
+const COPIES: ReadonlySet<string> = new Set(['Shape', 'Size', 'ScatterElements', 'Scatter', 'ScatterND', 'RoiAlign']);
+
+/**
+ * Whether value `v`'s array is certainly dropped by the end of the run: it is no graph output,
+ * and every reader is an island (which copies it into wasm memory), an op that copies from it,
+ * or one that passes its array on (first input) to a value that stays in the run too. Any other
+ * reader (an If branch, a Gather, ...) may keep it: the answer is then no.
+ */
+function staysInRun(v: string | undefined, split: SplitTail, steps: TailStep[], depth = 0): boolean {
+  if (!v || depth > 16 || split.outputs.some((o) => o.name === v)) return false;
+  for (const s of steps) {
+    if ('island' in s) continue;
+    const n = s.host;
+    if (!nodeReads(n).includes(v)) continue;
+    const first = n.inputs[0] === v && n.inputs.indexOf(v) === n.inputs.lastIndexOf(v);
+    if (PASSES_ON.has(n.op) && n.inputs[0] === v) {
+      if (!first || n.outputs.length !== 1 || !staysInRun(n.outputs[0], split, steps, depth + 1)) return false;
+      continue;
+    }
+    if (!COPIES.has(n.op) || Object.values(n.attrs).some((a) => a && typeof a === 'object' && 'nodes' in a)) return false;
+  }
+  return true;
+}
+
+/** Elements from which a step's result array is kept for the next run (see TailProgram.recycled). */
+const RECYCLE_MIN = 1 << 16;
+
+/** Host ops whose first input's values a caller may hand over for the result (EvalOptions.reuseFirst). */
+const REUSES_FIRST: ReadonlySet<string> = new Set(['ScatterElements', 'Scatter', 'ScatterND']);
+/** Host ops whose result's values are a fresh array of their own (not shared with an input or a constant). */
+const FRESH_RESULT: ReadonlySet<string> = new Set(['ConstantOfShape', ...REUSES_FIRST]);
+
+/** Whether every non-constant value `n` reads is an output of one of the island's nodes. */
+function islandMade(isl: Island, n: Node, split: SplitTail): boolean {
+  const reads = nodeReads(n).filter((r) => !isConst(split, r));
+  return reads.length > 0 && reads.every((r) => isl.nodes.some((m) => m.outputs.includes(r)));
 }
 
 function isConst(split: SplitTail, name: string): boolean {
@@ -104,13 +172,34 @@ export function runTail(
     return v;
   };
   const opts = { opset: prog.opset, outer: scope };
+  // values whose arrays this run made and nothing else holds (a scatter may then write into them)
+  const fresh = new Set<Const>();
   prog.steps.forEach((s, i) => {
     const t0 = times ? performance.now() : 0;
     if ('host' in s) {
       const n = s.host;
       const ins = n.inputs.map((name) => (name ? get(name, `${n.op} node '${n.name}'`) : null));
-      const outs = (n.op === 'RoiAlign' && wasm && roiAlignWasm(n, ins, prog.opset, wasm)) || evalNode(n, ins, opts);
+      const x = ins[0];
+      // its first input is dead after this step and no other value shares its array (an
+      // Identity or Reshape of it would; values read through a getter, a file's weights or a
+      // lazily filled Expand, are never fresh arrays and are not read here)
+      const reuse = REUSES_FIRST.has(n.op) && !!x && fresh.has(x) && prog.lastRead.get(n.inputs[0]) === i && n.inputs.lastIndexOf(n.inputs[0]) === 0 &&
+        [...values].every(([k, c]) => k === n.inputs[0] || Object.getOwnPropertyDescriptor(c, 'v')?.value !== x.v);
+      // a result that never outlives the run: the array of the last run, when of its kind and length
+      const into = prog.recycled.has(n.name)
+        ? (kind: Kind, len: number): Values => {
+            const a = prog.recycled.get(n.name);
+            if (a && a.length === len && a instanceof (kind === 'float' ? Float32Array : kind === 'int' ? Float64Array : Uint8Array)) return a;
+            const b = alloc(kind, len);
+            if (len >= RECYCLE_MIN) prog.recycled.set(n.name, b);
+            return b;
+          }
+        : undefined;
+      const outs = (n.op === 'RoiAlign' && wasm && roiAlignWasm(n, ins, prog.opset, wasm, into)) ||
+        evalNode(n, ins, reuse || into ? { ...opts, reuseFirst: reuse, into } : opts);
       n.outputs.forEach((o, j) => o && outs[j] && values.set(o, outs[j]));
+      if (reuse) values.delete(n.inputs[0]);
+      if (FRESH_RESULT.has(n.op) && outs[0]) fresh.add(outs[0]);
     } else {
       const isl = s.island;
       const outs = island(isl, isl.inputs.map((name) => get(name, `${isl.nodes[0].op} node '${isl.nodes[0].name}'`)));
@@ -140,6 +229,7 @@ export function tailProfile(prog: TailProgram, ms: number[]): { node: string; op
 export interface WasmAccess {
   mem: {
     readonly f32: Float32Array;
+    readonly i32: Int32Array;
     alloc(bytes: number): number;
     enableTracking(): void;
     newOwner(): number;
@@ -151,6 +241,7 @@ export interface WasmAccess {
       N: number, H: number, W: number, C: number, input: number, K: number, rois: number,
       OH: number, OW: number, scale: number, sampling: number, aligned: number, maxMode: number, output: number,
     ): void;
+    copy_nd_f32(dst: number, src: number, rank: number, shape: number, dstStrides: number, srcStrides: number): void;
   };
 }
 
@@ -158,12 +249,14 @@ export interface WasmAccess {
  * RoiAlign on the model's wasm kernel (assembly/detect.ts roi_align_f32: ONNX avg and
  * onnxruntime's max, both coordinate modes, bit-identical float32 arithmetic to the evaluator's):
  * the feature map goes channels-last into temporary wasm memory, the pooled [K, OH, OW, C] comes
- * back as [K, C, OH, OW]. Measured on fasterrcnn_mobilenet_v3_large_320_fpn's export (150 rois x
- * 256 channels x 7x7): 37 ms in the JS evaluator. Anything unusual (bad shapes, attributes,
- * batch indices, non-finite rois, sample counts past the evaluator's cap, no rois) returns
- * undefined, and the evaluator computes it or gives its typed error.
+ * back as [K, C, OH, OW], both transposes done by copy_nd_f32 (blocked, in wasm: the pooled
+ * transpose in JS took ~6 ms of the ~10 ms this step took at 150 rois x 256 channels x 7x7 on
+ * fasterrcnn_mobilenet_v3_large_320_fpn's export; the JS evaluator alone takes 37 ms). Anything
+ * unusual (bad shapes, attributes, batch indices, non-finite rois, sample counts past the
+ * evaluator's cap, no rois) returns undefined, and the evaluator computes it or gives its typed
+ * error.
  */
-function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAccess): Const[] | undefined {
+function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAccess, into?: (kind: Kind, len: number) => Values): Const[] | undefined {
   const [x, rois, bi] = ins;
   if (!x || !rois || !bi || x.kind !== 'float' || x.shape.length !== 4 || rois.shape.length !== 2 || rois.shape[1] !== 4) return undefined;
   const [N, C, H, W] = x.shape;
@@ -196,26 +289,28 @@ function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAcce
   const prev = mem.setOwner(own);
   try {
     const plane = H * W;
-    const xp = mem.alloc(N * plane * C * 4), rp = mem.alloc(K * 20), op = mem.alloc(K * OH * OW * C * 4);
+    const bins = OH * OW;
+    const size = K * bins * C;
+    const xb = N * plane * C * 4;
+    const sp = mem.alloc(xb), xp = mem.alloc(xb), rp = mem.alloc(K * 20), op = mem.alloc(size * 4), tp = mem.alloc(size * 4);
+    // copy_nd_f32's shapes and strides (i32): the map [N, C, plane] -> channels-last, the pooled
+    // [K, bins, C] -> [K, C, bins]
+    const dims = mem.alloc(18 * 4);
+    const d = dims >>> 2;
+    mem.i32.set([N, C, plane, C * plane, 1, C, C * plane, plane, 1, K, C, bins, C * bins, bins, 1, bins * C, 1, C], d);
+    mem.f32.set(x.v instanceof Float32Array ? x.v : Float32Array.from(x.v), sp >>> 2);
+    k.copy_nd_f32(xp, sp, 3, dims, dims + 12, dims + 24);
     const m = mem.f32;
-    const xv = x.v;
-    for (let b = 0; b < N; b++)
-      for (let c = 0; c < C; c++) {
-        const src = (b * C + c) * plane;
-        for (let p = 0, d = (xp >> 2) + b * plane * C + c; p < plane; p++, d += C) m[d] = xv[src + p];
-      }
-    for (let r = 0, d = rp >> 2; r < K; r++, d += 5) {
-      m[d] = bi.v[r];
-      for (let j = 0; j < 4; j++) m[d + 1 + j] = rv[r * 4 + j];
+    for (let r = 0, q = rp >>> 2; r < K; r++, q += 5) {
+      m[q] = bi.v[r];
+      for (let j = 0; j < 4; j++) m[q + 1 + j] = rv[r * 4 + j];
     }
     k.roi_align_f32(N, H, W, C, xp, K, rp, OH, OW, scale, ratio, half ? 1 : 0, mode === 'max' ? 1 : 0, op);
-    const bins = OH * OW;
-    const out = new Float32Array(K * C * bins);
-    const src = mem.f32;
-    for (let r = 0; r < K; r++)
-      for (let q = 0, s0 = (op >> 2) + r * bins * C; q < bins; q++)
-        for (let c = 0; c < C; c++) out[(r * C + c) * bins + q] = src[s0 + q * C + c];
-    return [{ v: out, shape: [K, C, OH, OW], kind: 'float' }];
+    k.copy_nd_f32(tp, op, 3, dims + 36, dims + 48, dims + 60);
+    const pooled = mem.f32.subarray(tp >>> 2, (tp >>> 2) + size);
+    const out = into?.('float', size);
+    if (out instanceof Float32Array) out.set(pooled);
+    return [{ v: out instanceof Float32Array ? out : pooled.slice(), shape: [K, C, OH, OW], kind: 'float' }];
   } finally {
     mem.setOwner(prev);
     mem.free(own);
