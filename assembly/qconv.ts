@@ -18,6 +18,8 @@
 // - qadd_q8: ONNX QLinearAdd as onnxruntime's x86 MlasQLinearAdd computes it:
 //   c = saturate(roundHalfEven((fixed + a·(sa/sc)) + b·(sb/sc))), fixed = zc − (sa/sc·za + sb/sc·zb),
 //   every step an f32 operation in that order (the host computes the ratios and `fixed` in f32).
+// - qlut_q8: a 256-entry byte table (an elementwise op between DequantizeLinear and
+//   QuantizeLinear: Sigmoid, Silu, HardSwish, ... whose table the host computes at plan time).
 // - qmaxpool_q8: MaxPool on the bytes (quantization is monotone: the max commutes with it).
 // - qgap_q8: QLinearGlobalAveragePool (NHWC): exact i32 channel sums, then
 //   requant(Σx − zx·HW, scale = x_scale / (y_scale · HW)) as MlasQLinearGlobalAveragePoolNhwc.
@@ -488,4 +490,30 @@ export function qmaxpool_q8(g: usize, x: usize, signed: i32, y: usize, part: i32
       }
     }
   }
+}
+
+/**
+ * A 256-entry byte table applied to n bytes: y[i] = table[x[i]] (x read as unsigned, so an int8
+ * value v indexes entry v & 255). An elementwise float op between DequantizeLinear and
+ * QuantizeLinear maps each input byte to one output byte; the host computes the table once.
+ * Plain byte loads, 8 a step: measured in V8 (1 MB, x64) 0.23 ms against 0.38 ms for 16 bytes a
+ * step through i8x16.swizzle of the table's 16 chunks (each swizzle is two instructions there,
+ * and 16 chunks make 64 vector operations per 16 bytes) and 0.26 ms for 4-byte loads split by shifts.
+ * (part, parts): contiguous runs of 16 bytes.
+ */
+export function qlut_q8(x: usize, n: i32, table: usize, y: usize, part: i32, parts: i32): void {
+  const i0 = partStart(n, 16, part, parts), i1 = partStart(n, 16, part + 1, parts);
+  let i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    const p = x + <usize>i, q = y + <usize>i;
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p)));
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 1)), 1);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 2)), 2);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 3)), 3);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 4)), 4);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 5)), 5);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 6)), 6);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 7)), 7);
+  }
+  for (; i < i1; i++) store<u8>(y + <usize>i, load<u8>(table + <usize>load<u8>(x + <usize>i)));
 }

@@ -3,9 +3,9 @@
 // sizes (channels not multiples of 4/8/16, odd spatial sizes, stride 2, padding, dilation, a
 // strided input), uint8 and int8 activations and outputs, per-tensor and per-channel scales,
 // ReLU clamps; QuantizeLinear / DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd
-// lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
+// lengths; qlut_q8 (a byte table) on odd lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
 import { qgemm_pack, qgemm_packed_size, qgemm_q8 } from '../qgemm';
-import { dequantize_q8_f32, qadd_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
+import { dequantize_q8_f32, qadd_q8, qlut_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
 import { dequantizeRef, qaddRef, qconvRef, qgapRef, qmaxpoolRef, quantizeRef } from './qconv_ref';
@@ -289,5 +289,31 @@ describe('qadd_q8 / qgap_q8', () => {
       qgapRef(N, HW, C, inStride, x, true, -5, scale, -2, true, ref);
       expect<i32>(countByteDiffs(y, ref, N * C + 16)).toBe(0);
     }
+  });
+});
+
+/** qlut_q8 on n bytes (a random table) against the plain lookup, whole and split; bytes past n untouched; returns wrong bytes. */
+function lutCase(n: i32): i32 {
+  resetArena();
+  const x = bytes(n), table = bytes(256), y = bytes(n + 16), yp = bytes(n + 16);
+  fillBytes(x, n, 0, 255);
+  fillBytes(table, 256, 0, 255);
+  memory.fill(y, SENTINEL, n + 16);
+  qlut_q8(x, n, table, y, 0, 1);
+  let bad = 0;
+  for (let i = 0; i < n; i++) if (load<u8>(y + <usize>i) != load<u8>(table + <usize>load<u8>(x + <usize>i))) bad++;
+  for (let i = n; i < n + 16; i++) if (load<u8>(y + <usize>i) != SENTINEL) bad++;
+  for (let s = 0; s < SPLITS.length; s++) {
+    memory.fill(yp, SENTINEL, n + 16);
+    for (let part = 0; part < SPLITS[s]; part++) qlut_q8(x, n, table, yp, part, SPLITS[s]);
+    bad += countByteDiffs(yp, y, n + 16);
+  }
+  return bad;
+}
+
+describe('qlut_q8', () => {
+  it('every byte through the table: lengths 1, 7, 8, 9, 31, 100, 1037', () => {
+    const ns: i32[] = [1, 7, 8, 9, 31, 100, 1037];
+    for (let i = 0; i < ns.length; i++) expect<i32>(lutCase(ns[i])).toBe(0);
   });
 });

@@ -252,6 +252,8 @@ export interface Kernels {
     zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number, part: number, parts: number,
   ): void;
   qmaxpool_q8(g: number, x: number, signed: number, y: number, part: number, parts: number): void;
+  // y[i] = table[x[i]] (a 256-byte table indexed by the unsigned byte)
+  qlut_q8(x: number, n: number, table: number, y: number, part: number, parts: number): void;
   quantize_f32_q8(x: number, n: number, scale: number, zp: number, ySigned: number, y: number): void;
   dequantize_q8_f32(x: number, n: number, xSigned: number, zp: number, scale: number, y: number): void;
   qadd_q8(
@@ -278,6 +280,6 @@ export const PARALLEL_KERNELS = [
   'resize_fwd_f32', 'resize_grad_f32', 'maxunpool_fwd_f32', 'maxunpool_grad_f32', 'lrn_fwd_f32', 'lrn_grad_f32',
   'deform_im2col_f32', 'deform_col2im_f32', 'deform_grad_offset_f32',
   // int8 inference (src/quant): bands of output rows or panels, never a split sum
-  'qgemm_q8', 'qim2col_q8', 'qdwconv_q8', 'qadd_q8', 'qmaxpool_q8',
+  'qgemm_q8', 'qim2col_q8', 'qdwconv_q8', 'qadd_q8', 'qmaxpool_q8', 'qlut_q8',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
