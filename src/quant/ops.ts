@@ -141,8 +141,9 @@ const qconv: OpDef = {
     const macs = N * win.oh * win.ow * OC * w[1] * T;
     if (depthwise) {
       const C16 = (C + 15) & ~15;
-      const packed = packBytes(ctx, wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, T, dst));
       const bp = putInts(ctx, bias ?? [], C16);
+      // interior pixels start from bias − zx·Σw (packed with the weights)
+      const packed = packBytes(ctx, wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, w[2], w[3], bp, xz, dst));
       const sp = putFloats(ctx, rs, C16);
       const g = geomBlock(ctx, x, C, win);
       return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
