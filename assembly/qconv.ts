@@ -108,9 +108,12 @@ function tapPair(KH: i32, KW: i32, q: i32): i32 {
  *     channel (zero for a missing partner), for interior pixels, where one i32x4.dot_i16x8_s adds
  *     two taps of 4 channels;
  *   i32 [C16]: bias[c] − zx·Σ_t w[t][c], the interior pixels' starting sum: Σ (x − zx)·w =
- *     Σ x·w − zx·Σ w when every tap is inside the image (bias: i32 [C] or 0 for none).
+ *     Σ x·w − zx·Σ w when every tap is inside the image (bias: i32 [C] or 0 for none; for int8
+ *     inputs (xSigned) with zx + 128, as qdwconv_q8 reads them as uint8).
  */
-export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx: i32, dst: usize): void {
+export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx: i32, xSigned: i32, dst: usize): void {
+  // int8 inputs are read as uint8 x + 128 with zero point zx + 128 (qdwconv_q8)
+  if (xSigned != 0) zx += 128;
   const C16 = (C + 15) & ~15, T = KH * KW;
   for (let t = 0; t < T; t++)
     for (let c = 0; c < C16; c++)
@@ -150,16 +153,28 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   return i16x8.sub(SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), vz);
 }
 
-/** Bytes 0..7 of v widened to i16 (signed or unsigned). */
+/** Bytes 0..7 of v widened to i16 (unsigned: int8 inputs are flipped to uint8 first, see qdwconv_q8). */
 // @ts-ignore: decorator
-@inline function widenLo(SIGNED: bool, v: v128): v128 {
-  return SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
+@inline function widenLo(v: v128): v128 {
+  return i16x8.extend_low_i8x16_u(v);
 }
 
-/** Bytes 8..15 of v widened to i16 (signed or unsigned). */
+/** Bytes 8..15 of v widened to i16 (unsigned). */
 // @ts-ignore: decorator
-@inline function widenHi(SIGNED: bool, v: v128): v128 {
-  return SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v);
+@inline function widenHi(v: v128): v128 {
+  return i16x8.extend_high_i8x16_u(v);
+}
+
+/** 16 bytes at p xor flip (0x80 in every byte turns int8 x into uint8 x + 128). */
+// @ts-ignore: decorator
+@inline function ldx(p: usize, flip: v128): v128 {
+  return v128.xor(v128.load(p), flip);
+}
+
+/** The first nc bytes at p xor flip (the bytes past nc are flip's: their weights are zero). */
+// @ts-ignore: decorator
+@inline function ldxPart(p: usize, nc: i32, flip: v128): v128 {
+  return v128.xor(loadBytes16(p, nc), flip);
 }
 
 /** Bytes 0..7 of u and v interleaved (u0, v0, u1, v1, ...): widened, two taps of channels 0..3 / 4..7 for a dot. */
@@ -180,13 +195,13 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  */
 // @ts-ignore: decorator
 @inline function dwStore(
-  a0: v128, a1: v128, a2: v128, a3: v128, sp: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128, ySigned: i32, yo: usize, nc: i32,
+  a0: v128, a1: v128, a2: v128, a3: v128, sp: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128, yflip: v128, yo: usize, nc: i32,
 ): void {
   const q0 = requantLanes(a0, pc ? v128.load(sp) : one, vlo, vhi, off);
   const q1 = requantLanes(a1, pc ? v128.load(sp, 16) : one, vlo, vhi, off);
   const q2 = requantLanes(a2, pc ? v128.load(sp, 32) : one, vlo, vhi, off);
   const q3 = requantLanes(a3, pc ? v128.load(sp, 48) : one, vlo, vhi, off);
-  const v = narrow16(q0, q1, q2, q3, ySigned);
+  const v = v128.xor(narrow16(q0, q1, q2, q3, 0), yflip);
   if (nc == DW_BLOCK) v128.store(yo, v);
   else storeBytes(yo, v, nc);
 }
@@ -202,9 +217,9 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  */
 // @ts-ignore: decorator
 @inline function dwInterior(
-  SIGNED: bool, K3: bool, KH: i32, KW: i32, C: i32, xr: usize, sIn: usize, rowStep: usize, tapStep: usize, ox0: i32, ox1: i32,
+  flip: v128, K3: bool, KH: i32, KW: i32, C: i32, xr: usize, sIn: usize, rowStep: usize, tapStep: usize, ox0: i32, ox1: i32,
   pairs: usize, pairStride: usize, ib: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
-  ySigned: i32, yr: usize, outStride: usize,
+  yflip: v128, yr: usize, outStride: usize,
 ): void {
   const full = C & ~15;
   const vert = (KH >> 1) * KW, lastRow = <usize>(KH - 1) * rowStep;
@@ -221,49 +236,49 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         // pairs (0,3) (1,4) (2,5) (6,7) (8, −)
         const p1 = p0 + rowStep, p2 = p1 + rowStep;
         {
-          const u = v128.load(p0), v = v128.load(p1);
+          const u = ldx(p0, flip), v = ldx(p1, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(SIGNED, l), v128.load(wq)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(SIGNED, l), v128.load(wq, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(SIGNED, h), v128.load(wq, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(SIGNED, h), v128.load(wq, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
         }
         {
           const w = wq + pairStride;
-          const u = v128.load(p0 + tapStep), v = v128.load(p1 + tapStep);
+          const u = ldx(p0 + tapStep, flip), v = ldx(p1 + tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(SIGNED, l), v128.load(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(SIGNED, l), v128.load(w, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(SIGNED, h), v128.load(w, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(SIGNED, h), v128.load(w, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
         }
         {
           const w = wq + 2 * pairStride;
-          const u = v128.load(p0 + 2 * tapStep), v = v128.load(p1 + 2 * tapStep);
+          const u = ldx(p0 + 2 * tapStep, flip), v = ldx(p1 + 2 * tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(SIGNED, l), v128.load(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(SIGNED, l), v128.load(w, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(SIGNED, h), v128.load(w, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(SIGNED, h), v128.load(w, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
         }
         {
           const w = wq + 3 * pairStride;
-          const u = v128.load(p2), v = v128.load(p2 + tapStep);
+          const u = ldx(p2, flip), v = ldx(p2 + tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(SIGNED, l), v128.load(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(SIGNED, l), v128.load(w, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(SIGNED, h), v128.load(w, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(SIGNED, h), v128.load(w, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
         }
         {
           // the single last tap: its partner weight is zero, so the partner lane may be anything
           const w = wq + 4 * pairStride;
-          const u = v128.load(p2 + 2 * tapStep);
+          const u = ldx(p2 + 2 * tapStep, flip);
           const l = zipLo(u, u), h = zipHi(u, u);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(SIGNED, l), v128.load(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(SIGNED, l), v128.load(w, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(SIGNED, h), v128.load(w, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(SIGNED, h), v128.load(w, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
         }
       } else {
         // vertical pairs: rows (2i, 2i+1) at each column
@@ -271,12 +286,12 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         for (let q = 0; q < vert; q += KW) {
           let p = row;
           for (let kx = 0; kx < KW; kx++) {
-            const u = part ? loadBytes16(p, nc) : v128.load(p), v = part ? loadBytes16(p + rowStep, nc) : v128.load(p + rowStep);
+            const u = part ? ldxPart(p, nc, flip) : ldx(p, flip), v = part ? ldxPart(p + rowStep, nc, flip) : ldx(p + rowStep, flip);
             const l = zipLo(u, v), h = zipHi(u, v);
-            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(SIGNED, l), v128.load(wq)));
-            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(SIGNED, l), v128.load(wq, 16)));
-            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(SIGNED, h), v128.load(wq, 32)));
-            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(SIGNED, h), v128.load(wq, 48)));
+            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
             wq += pairStride;
             p += tapStep;
           }
@@ -286,20 +301,20 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
           // the last row's columns in twos, an odd last one with itself (zero partner weight)
           let p = p0 + lastRow;
           for (let kx = 0; kx < KW; kx += 2) {
-            const u = part ? loadBytes16(p, nc) : v128.load(p);
+            const u = part ? ldxPart(p, nc, flip) : ldx(p, flip);
             const q = kx + 1 < KW ? p + tapStep : p;
-            const v = part ? loadBytes16(q, nc) : v128.load(q);
+            const v = part ? ldxPart(q, nc, flip) : ldx(q, flip);
             const l = zipLo(u, v), h = zipHi(u, v);
-            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(SIGNED, l), v128.load(wq)));
-            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(SIGNED, l), v128.load(wq, 16)));
-            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(SIGNED, h), v128.load(wq, 32)));
-            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(SIGNED, h), v128.load(wq, 48)));
+            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
             wq += pairStride;
             p += tapStep << 1;
           }
         }
       }
-      dwStore(a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, ySigned, yo + <usize>c0, nc);
+      dwStore(a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, yo + <usize>c0, nc);
     }
   }
 }
@@ -312,9 +327,9 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  */
 // @ts-ignore: decorator
 @inline function dwBorder(
-  SIGNED: bool, W: i32, C: i32, KW: i32, SW: i32, PW: i32, DW: i32, inStride: i32, ky0: i32, ky1: i32, xr: usize, rowStep: usize, tapStep: usize,
+  flip: v128, W: i32, C: i32, KW: i32, SW: i32, PW: i32, DW: i32, inStride: i32, ky0: i32, ky1: i32, xr: usize, rowStep: usize, tapStep: usize,
   ox0: i32, ox1: i32, wp: usize, C16: i32, vz: v128, bias: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
-  ySigned: i32, yr: usize, outStride: usize,
+  yflip: v128, yr: usize, outStride: usize,
 ): void {
   for (let ox = ox0; ox < ox1; ox++) {
     let kx0 = 0, kx1 = KW;
@@ -331,9 +346,9 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         let p = row;
         let wt = wp + (<usize>((ky * KW + kx0) * C16 + c0) << 1);
         for (let kx = kx0; kx < kx1; kx++) {
-          const v = loadBytes16(p, nc);
-          const xl = i16x8.sub(widenLo(SIGNED, v), vz);
-          const xh = i16x8.sub(widenHi(SIGNED, v), vz);
+          const v = ldxPart(p, nc, flip);
+          const xl = i16x8.sub(widenLo(v), vz);
+          const xh = i16x8.sub(widenHi(v), vz);
           const wl = v128.load(wt), wh = v128.load(wt, 16);
           a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xl, wl));
           a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xl, wl));
@@ -344,23 +359,27 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         }
         row += rowStep;
       }
-      dwStore(a0, a1, a2, a3, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, ySigned, yo + <usize>c0, nc);
+      dwStore(a0, a1, a2, a3, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, yo + <usize>c0, nc);
     }
   }
 }
 
 // @ts-ignore: decorator
 @inline function dwDriver(
-  SIGNED: bool, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
+  xSigned: i32, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
   DH: i32, DW: i32, OH: i32, OW: i32, x: usize, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
   zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, r0: i32, r1: i32,
 ): void {
   const C16 = (C + 15) & ~15, T = KH * KW;
-  const vz = i16x8.splat(<i16>zx);
+  // int8 bytes are flipped to uint8 (x + 128, zero point zx + 128) on load and int8 outputs
+  // computed as uint8 (zero point zy + 128) and flipped on store: one code path (a ternary on
+  // the type inside the loops compiles to both widenings and a select)
+  const flip = i8x16.splat(xSigned != 0 ? -128 : 0), yflip = i8x16.splat(ySigned != 0 ? -128 : 0);
+  const vz = i16x8.splat(<i16>(zx + (xSigned != 0 ? 128 : 0)));
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
   lo = max(lo, tmin);
   hi = min(hi, tmax);
-  const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy);
+  const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy - (ySigned != 0 ? 128 : 0));
   const one = v128.load32_splat(scale);
   const pc = perChannel != 0;
   const pairs = wp + (<usize>(C16 * T) << 1), pairStride = <usize>C16 << 2;
@@ -380,14 +399,14 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     // the input row of tap ky0 (at image column 0); for an interior row, ky0 = 0
     const xr = x + (<usize>(n * H) * <usize>W) * <usize>inStride + <usize>(iy0 + ky0 * DH) * rowB;
     if (ky0 == 0 && ky1 == KH && owLo < owHi) {
-      dwBorder(SIGNED, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, ySigned, yr, os);
+      dwBorder(flip, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
       // window corner of output pixel 0 (column −PW: wraps, only interior pixels add it back)
       const xc = xr - <usize>PW * <usize>inStride;
-      if (K3) dwInterior(SIGNED, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, ySigned, yr, os);
-      else dwInterior(SIGNED, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, ySigned, yr, os);
-      dwBorder(SIGNED, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, ySigned, yr, os);
+      if (K3) dwInterior(flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      else dwInterior(flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(flip, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     } else {
-      dwBorder(SIGNED, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, ySigned, yr, os);
+      dwBorder(flip, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     }
   }
 }
@@ -409,8 +428,7 @@ export function qdwconv_q8(
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  if (xSigned != 0) dwDriver(true, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
-  else dwDriver(false, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
+  dwDriver(xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
 }
 
 /**

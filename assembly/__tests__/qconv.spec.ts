@@ -95,7 +95,7 @@ function dwCase(
   for (let c = 0; c < C; c++) store<i32>(bias + (<usize>c << 2), randInt(-5000, 5000));
   fillScales(scale, C, T);
   const packed = bytes(qdwconv_packed_size(C, T));
-  qdwconv_pack(w, C, K, KW, bias, zx, packed);
+  qdwconv_pack(w, C, K, KW, bias, zx, xSigned ? 1 : 0, packed);
   const lo = relu6 ? zy : -1000, hi = relu6 ? zy + 40 : 1000;
   const outBytes = N * OH * OW * outStride;
   const y = bytes(outBytes), ref = bytes(N * OH * OW * C), yp = bytes(outBytes);

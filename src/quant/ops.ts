@@ -143,7 +143,7 @@ const qconv: OpDef = {
       const C16 = (C + 15) & ~15;
       const bp = putInts(ctx, bias ?? [], C16);
       // interior pixels start from bias − zx·Σw (packed with the weights)
-      const packed = packBytes(ctx, wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, w[2], w[3], bp, xz, dst));
+      const packed = packBytes(ctx, wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, w[2], w[3], bp, xz, xsg, dst));
       const sp = putFloats(ctx, rs, C16);
       const g = geomBlock(ctx, x, C, win);
       return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);

@@ -246,7 +246,7 @@ export interface Kernels {
   // g: 15 i32 [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]
   qim2col_q8(g: number, x: number, za: number, dst: number, part: number, parts: number): void;
   qdwconv_packed_size(C: number, T: number): number;
-  qdwconv_pack(w: number, C: number, KH: number, KW: number, bias: number, zx: number, dst: number): void;
+  qdwconv_pack(w: number, C: number, KH: number, KW: number, bias: number, zx: number, xSigned: number, dst: number): void;
   qdwconv_q8(
     g: number, x: number, xSigned: number, zx: number, wp: number, bias: number, scale: number, perChannel: number,
     zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number, part: number, parts: number,
