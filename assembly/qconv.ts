@@ -146,13 +146,6 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   return i64x2.replace_lane(v128.load64_zero(p), 1, i64x2.extract_lane(loadBytes8(p + 8, n - 8), 0));
 }
 
-/** 8 bytes (nc of them valid) widened to i16 (no zero point). */
-// @ts-ignore: decorator
-@inline function widen8(p: usize, nc: i32, SIGNED: bool, vz: v128): v128 {
-  const v = nc >= 8 ? v128.load64_zero(p) : loadBytes8(p, nc);
-  return i16x8.sub(SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), vz);
-}
-
 /** Bytes 0..7 of v widened to i16 (unsigned: int8 inputs are flipped to uint8 first, see qdwconv_q8). */
 // @ts-ignore: decorator
 @inline function widenLo(v: v128): v128 {
@@ -439,7 +432,10 @@ export function qdwconv_q8(
 export function quantize_f32_q8(x: usize, n: i32, scale: f32, zp: i32, ySigned: i32, y: usize): void {
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
   const flo = <f32>(tmin - zp), fhi = <f32>(tmax - zp);
-  const vs = f32x4.splat(scale), vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS - zp);
+  // int8 computed as uint8 (zero point zp + 128) and flipped: one narrowing (a runtime choice of
+  // two compiles to both and a select)
+  const flip = i8x16.splat(ySigned != 0 ? -128 : 0);
+  const vs = f32x4.splat(scale), vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS - zp - (ySigned != 0 ? 128 : 0));
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const p = x + (<usize>i << 2);
@@ -448,7 +444,7 @@ export function quantize_f32_q8(x: usize, n: i32, scale: f32, zp: i32, ySigned: 
     const q1 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p, 16), vs)), vhi), off);
     const q2 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p, 32), vs)), vhi), off);
     const q3 = roundLanes(f32x4.pmin(f32x4.pmax(vlo, f32x4.div(v128.load(p, 48), vs)), vhi), off);
-    v128.store(y + <usize>i, narrow16(q0, q1, q2, q3, ySigned));
+    v128.store(y + <usize>i, v128.xor(narrow16(q0, q1, q2, q3, 0), flip));
   }
   for (; i < n; i++) {
     let v = load<f32>(x + (<usize>i << 2)) / scale;
@@ -461,11 +457,12 @@ export function quantize_f32_q8(x: usize, n: i32, scale: f32, zp: i32, ySigned: 
 
 /** ONNX DequantizeLinear, per tensor: y[i] = f32(x[i] − zp) · scale; x uint8 (xSigned 0) or int8. */
 export function dequantize_q8_f32(x: usize, n: i32, xSigned: i32, zp: i32, scale: f32, y: usize): void {
-  const vz = i32x4.splat(zp), vs = f32x4.splat(scale);
+  // int8 read as uint8 x + 128 with zero point zp + 128 (x − zp unchanged): one widening
+  const flip = i8x16.splat(xSigned != 0 ? -128 : 0);
+  const vz = i32x4.splat(zp + (xSigned != 0 ? 128 : 0)), vs = f32x4.splat(scale);
   let i = 0;
   for (; i + 8 <= n; i += 8) {
-    const b = v128.load64_zero(x + <usize>i);
-    const h = xSigned != 0 ? i16x8.extend_low_i8x16_s(b) : i16x8.extend_low_i8x16_u(b);
+    const h = i16x8.extend_low_i8x16_u(v128.xor(v128.load64_zero(x + <usize>i), flip));
     const lo = i32x4.sub(i32x4.extend_low_i16x8_s(h), vz), hi = i32x4.sub(i32x4.extend_high_i16x8_s(h), vz);
     const p = y + (<usize>i << 2);
     v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(lo), vs));
@@ -539,21 +536,34 @@ export function qadd_q8(a: usize, b: usize, n: i32, signed: i32, ra: f32, rb: f3
  */
 export function qgap_q8(N: i32, HW: i32, C: i32, inStride: i32, x: usize, xSigned: i32, zx: i32, scale: f32, zy: i32, ySigned: i32, y: usize): void {
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
-  const vlo = f32x4.splat(<f32>(tmin - zy)), vhi = f32x4.splat(<f32>(tmax - zy)), off = i32x4.splat(MAGIC_BITS - zy);
-  const vs = f32x4.splat(scale), vb = i32x4.splat(-zx * HW);
-  const z = i16x8.splat(0);
+  // int8 in and out through uint8 (x + 128, zero points + 128, flipped back on store): one
+  // widening and one narrowing in the loops (a runtime choice of two compiles to both and a select)
+  const xflip = i8x16.splat(xSigned != 0 ? -128 : 0), yflip = i8x16.splat(ySigned != 0 ? -128 : 0);
+  const vlo = f32x4.splat(<f32>(tmin - zy)), vhi = f32x4.splat(<f32>(tmax - zy)), off = i32x4.splat(MAGIC_BITS - zy - (ySigned != 0 ? 128 : 0));
+  const vs = f32x4.splat(scale), vb = i32x4.splat(-(zx + (xSigned != 0 ? 128 : 0)) * HW);
   for (let n = 0; n < N; n++) {
     const xn = x + <usize>n * <usize>HW * <usize>inStride;
     for (let c0 = 0; c0 < C; c0 += 8) {
       const nc = min(8, C - c0);
       let a0 = vb, a1 = vb;
-      for (let p = 0; p < HW; p++) {
-        const h = widen8(xn + <usize>p * <usize>inStride + <usize>c0, nc, xSigned != 0, z);
-        a0 = i32x4.add(a0, i32x4.extend_low_i16x8_s(h));
-        a1 = i32x4.add(a1, i32x4.extend_high_i16x8_s(h));
+      let p = xn + <usize>c0;
+      if (nc == 8) {
+        for (let i = 0; i < HW; i++) {
+          const h = i16x8.extend_low_i8x16_u(v128.xor(v128.load64_zero(p), xflip));
+          a0 = i32x4.add(a0, i32x4.extend_low_i16x8_u(h));
+          a1 = i32x4.add(a1, i32x4.extend_high_i16x8_u(h));
+          p += <usize>inStride;
+        }
+      } else {
+        for (let i = 0; i < HW; i++) {
+          const h = i16x8.extend_low_i8x16_u(v128.xor(loadBytes8(p, nc), xflip));
+          a0 = i32x4.add(a0, i32x4.extend_low_i16x8_u(h));
+          a1 = i32x4.add(a1, i32x4.extend_high_i16x8_u(h));
+          p += <usize>inStride;
+        }
       }
       const q0 = requantLanes(a0, vs, vlo, vhi, off), q1 = requantLanes(a1, vs, vlo, vhi, off);
-      const v = narrow16(q0, q1, q0, q1, ySigned);
+      const v = v128.xor(narrow16(q0, q1, q0, q1, 0), yflip);
       storeBytes(y + <usize>(n * C + c0), v, nc);
     }
   }

@@ -306,6 +306,13 @@ describe('qadd_q8 / qgap_q8', () => {
       qgap_q8(N, HW, C, inStride, x, 1, -5, scale, -2, 1, y);
       qgapRef(N, HW, C, inStride, x, true, -5, scale, -2, true, ref);
       expect<i32>(countByteDiffs(y, ref, N * C + 16)).toBe(0);
+      // int8 in, uint8 out and the reverse
+      qgap_q8(N, HW, C, inStride, x, 1, 7, scale, 130, 0, y);
+      qgapRef(N, HW, C, inStride, x, true, 7, scale, 130, false, ref);
+      expect<i32>(countByteDiffs(y, ref, N * C + 16)).toBe(0);
+      qgap_q8(N, HW, C, inStride, x, 0, 140, scale, -9, 1, y);
+      qgapRef(N, HW, C, inStride, x, false, 140, scale, -9, true, ref);
+      expect<i32>(countByteDiffs(y, ref, N * C + 16)).toBe(0);
     }
   });
 });
