@@ -158,16 +158,21 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   return i16x8.extend_high_i8x16_u(v);
 }
 
-/** 16 bytes at p xor flip (0x80 in every byte turns int8 x into uint8 x + 128). */
+/**
+ * 16 bytes at p as uint8: for T = i8 xor flip (0x80 in every byte turns int8 x into uint8
+ * x + 128), for T = u8 as they are (decided at compile time: no xor on the uint8 path).
+ */
 // @ts-ignore: decorator
-@inline function ldx(p: usize, flip: v128): v128 {
-  return v128.xor(v128.load(p), flip);
+@inline function ldx<T>(p: usize, flip: v128): v128 {
+  if (isSigned<T>()) return v128.xor(v128.load(p), flip);
+  return v128.load(p);
 }
 
-/** The first nc bytes at p xor flip (the bytes past nc are flip's: their weights are zero). */
+/** The first nc bytes at p as ldx<T> reads them (the bytes past nc are flip's or 0: their weights are zero). */
 // @ts-ignore: decorator
-@inline function ldxPart(p: usize, nc: i32, flip: v128): v128 {
-  return v128.xor(loadBytes16(p, nc), flip);
+@inline function ldxPart<T>(p: usize, nc: i32, flip: v128): v128 {
+  if (isSigned<T>()) return v128.xor(loadBytes16(p, nc), flip);
+  return loadBytes16(p, nc);
 }
 
 /** Bytes 0..7 of u and v interleaved (u0, v0, u1, v1, ...): widened, two taps of channels 0..3 / 4..7 for a dot. */
@@ -209,7 +214,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  * is unrolled; other windows loop over tapPair's order. The C % 16 remainder loads only its bytes.
  */
 // @ts-ignore: decorator
-@inline function dwInterior(
+@inline function dwInterior<T>(
   flip: v128, K3: bool, KH: i32, KW: i32, C: i32, xr: usize, sIn: usize, rowStep: usize, tapStep: usize, ox0: i32, ox1: i32,
   pairs: usize, pairStride: usize, ib: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
   yflip: v128, yr: usize, outStride: usize,
@@ -229,7 +234,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         // pairs (0,3) (1,4) (2,5) (6,7) (8, −)
         const p1 = p0 + rowStep, p2 = p1 + rowStep;
         {
-          const u = ldx(p0, flip), v = ldx(p1, flip);
+          const u = ldx<T>(p0, flip), v = ldx<T>(p1, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
           a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
           b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
@@ -238,7 +243,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         }
         {
           const w = wq + pairStride;
-          const u = ldx(p0 + tapStep, flip), v = ldx(p1 + tapStep, flip);
+          const u = ldx<T>(p0 + tapStep, flip), v = ldx<T>(p1 + tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
           a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
           b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
@@ -247,7 +252,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         }
         {
           const w = wq + 2 * pairStride;
-          const u = ldx(p0 + 2 * tapStep, flip), v = ldx(p1 + 2 * tapStep, flip);
+          const u = ldx<T>(p0 + 2 * tapStep, flip), v = ldx<T>(p1 + 2 * tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
           a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
           b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
@@ -256,7 +261,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         }
         {
           const w = wq + 3 * pairStride;
-          const u = ldx(p2, flip), v = ldx(p2 + tapStep, flip);
+          const u = ldx<T>(p2, flip), v = ldx<T>(p2 + tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
           a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
           b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
@@ -266,7 +271,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         {
           // the single last tap: its partner weight is zero, so the partner lane may be anything
           const w = wq + 4 * pairStride;
-          const u = ldx(p2 + 2 * tapStep, flip);
+          const u = ldx<T>(p2 + 2 * tapStep, flip);
           const l = zipLo(u, u), h = zipHi(u, u);
           a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
           b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
@@ -279,7 +284,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         for (let q = 0; q < vert; q += KW) {
           let p = row;
           for (let kx = 0; kx < KW; kx++) {
-            const u = part ? ldxPart(p, nc, flip) : ldx(p, flip), v = part ? ldxPart(p + rowStep, nc, flip) : ldx(p + rowStep, flip);
+            const u = part ? ldxPart<T>(p, nc, flip) : ldx<T>(p, flip), v = part ? ldxPart<T>(p + rowStep, nc, flip) : ldx<T>(p + rowStep, flip);
             const l = zipLo(u, v), h = zipHi(u, v);
             a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
             b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
@@ -294,9 +299,9 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
           // the last row's columns in twos, an odd last one with itself (zero partner weight)
           let p = p0 + lastRow;
           for (let kx = 0; kx < KW; kx += 2) {
-            const u = part ? ldxPart(p, nc, flip) : ldx(p, flip);
+            const u = part ? ldxPart<T>(p, nc, flip) : ldx<T>(p, flip);
             const q = kx + 1 < KW ? p + tapStep : p;
-            const v = part ? ldxPart(q, nc, flip) : ldx(q, flip);
+            const v = part ? ldxPart<T>(q, nc, flip) : ldx<T>(q, flip);
             const l = zipLo(u, v), h = zipHi(u, v);
             a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
             b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
@@ -339,7 +344,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         let p = row;
         let wt = wp + (<usize>((ky * KW + kx0) * C16 + c0) << 1);
         for (let kx = kx0; kx < kx1; kx++) {
-          const v = ldxPart(p, nc, flip);
+          const v = ldxPart<i8>(p, nc, flip);
           const xl = i16x8.sub(widenLo(v), vz);
           const xh = i16x8.sub(widenHi(v), vz);
           const wl = v128.load(wt), wh = v128.load(wt, 16);
@@ -395,8 +400,11 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
       dwBorder(flip, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
       // window corner of output pixel 0 (column −PW: wraps, only interior pixels add it back)
       const xc = xr - <usize>PW * <usize>inStride;
-      if (K3) dwInterior(flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      else dwInterior(flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      if (xSigned != 0) {
+        if (K3) dwInterior<i8>(flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+        else dwInterior<i8>(flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      } else if (K3) dwInterior<u8>(flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      else dwInterior<u8>(flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
       dwBorder(flip, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     } else {
       dwBorder(flip, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
