@@ -768,7 +768,7 @@ async function loadQuant(): Promise<typeof import('./quant/index')> {
   if (quant) return quant;
   const m = await import('./quant/index');
   provideKit();
-  m.bindQuantLib({ window2d });
+  m.bindQuantLib({ window2d, unaryCode });
   addOps(m.QUANT_OPDEFS);
   return (quant = m);
 }

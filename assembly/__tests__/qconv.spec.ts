@@ -3,9 +3,9 @@
 // sizes (channels not multiples of 4/8/16, odd spatial sizes, stride 2, padding, dilation, a
 // strided input), uint8 and int8 activations and outputs, per-tensor and per-channel scales,
 // ReLU clamps; QuantizeLinear / DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd
-// lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
+// lengths; qlut_q8 (a byte table) on odd lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
 import { qgemm_pack, qgemm_packed_size, qgemm_q8 } from '../qgemm';
-import { dequantize_q8_f32, qadd_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
+import { dequantize_q8_f32, qadd_q8, qlut_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
 import { dequantizeRef, qaddRef, qconvRef, qgapRef, qmaxpoolRef, quantizeRef } from './qconv_ref';
@@ -80,24 +80,27 @@ function denseCase(
 /** One depthwise conv vs qconvRef (groups = C) and its splits; returns wrong bytes. */
 function dwCase(
   N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i32, xSigned: bool, zx: i32, ySigned: bool, zy: i32, perChannel: bool, relu6: bool,
+  KW: i32 = 0,
 ): i32 {
   resetArena();
+  if (KW == 0) KW = K;
   const inStride = C + 5, outStride = C + 2;
-  const OH = outDim(H, K, S, P, D), OW = outDim(W, K, S, P, D);
-  const T = K * K, C16 = (C + 15) & ~15; // bias and scale padded to 16 channels
+  const OH = outDim(H, K, S, P, D), OW = outDim(W, KW, S, P, D);
+  const T = K * KW, C16 = (C + 15) & ~15; // bias and scale padded to 16 channels
   const g = geom(N, H, W, C, inStride, K, S, P, D, OH, OW);
+  store<i32>(g + 24, KW);
   const x = bytes(N * H * W * inStride), w = bytes(C * T), bias = bytes(4 * C16), scale = bytes(4 * C16);
   fillBytes(x, N * H * W * inStride, xSigned ? -128 : 0, xSigned ? 127 : 255);
   fillBytes(w, C * T, -128, 127);
   for (let c = 0; c < C; c++) store<i32>(bias + (<usize>c << 2), randInt(-5000, 5000));
   fillScales(scale, C, T);
   const packed = bytes(qdwconv_packed_size(C, T));
-  qdwconv_pack(w, C, T, packed);
+  qdwconv_pack(w, C, K, KW, bias, zx, xSigned ? 1 : 0, packed);
   const lo = relu6 ? zy : -1000, hi = relu6 ? zy + 40 : 1000;
   const outBytes = N * OH * OW * outStride;
   const y = bytes(outBytes), ref = bytes(N * OH * OW * C), yp = bytes(outBytes);
   memory.fill(y, SENTINEL, outBytes);
-  qconvRef(N, H, W, C, inStride, C, C, K, K, S, S, P, P, D, D, OH, OW, x, xSigned, zx, w, bias, scale, perChannel, zy, lo, hi, ref, ySigned);
+  qconvRef(N, H, W, C, inStride, C, C, K, KW, S, S, P, P, D, D, OH, OW, x, xSigned, zx, w, bias, scale, perChannel, zy, lo, hi, ref, ySigned);
   const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
   qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, outStride, ys, 0, 1);
   let bad = 0;
@@ -151,6 +154,21 @@ describe('qdwconv_q8 (depthwise int8 conv)', () => {
     expect<i32>(dwCase(1, 12, 10, 16, 7, 1, 3, 1, false, 128, false, 0, true, false)).toBe(0);
     // kernel larger than the padded image in places: 7x7 on 3x5
     expect<i32>(dwCase(1, 3, 5, 11, 7, 1, 3, 1, false, 255, true, 0, true, false)).toBe(0);
+  });
+  it('whole 16-channel blocks and a remainder: 3x3 s1/s2 C 48, 5x5 s1/s2 C 40 (EfficientNet), odd H/W', () => {
+    expect<i32>(dwCase(1, 9, 11, 48, 3, 1, 1, 1, true, -5, false, 7, true, false)).toBe(0);
+    expect<i32>(dwCase(1, 11, 9, 48, 3, 2, 1, 1, false, 131, true, 3, true, true)).toBe(0);
+    expect<i32>(dwCase(1, 13, 11, 40, 5, 1, 2, 1, false, 17, false, 120, true, false)).toBe(0);
+    expect<i32>(dwCase(2, 11, 15, 40, 5, 2, 2, 1, true, 0, true, 0, false, false)).toBe(0);
+    // padding 0 (interior from column 0), stride 2 with pad 1 (interior from column 1)
+    expect<i32>(dwCase(1, 8, 9, 32, 3, 1, 0, 1, false, 255, false, 0, true, false)).toBe(0);
+    expect<i32>(dwCase(1, 10, 10, 33, 3, 2, 1, 1, true, 127, true, -1, true, false)).toBe(0);
+  });
+  it('non-square windows: 3x5, 5x3, 2x3, 3x2 (vertical tap pairs, the odd last row in twos)', () => {
+    expect<i32>(dwCase(1, 9, 10, 20, 3, 1, 1, 1, false, 100, false, 9, true, false, 5)).toBe(0);
+    expect<i32>(dwCase(1, 10, 9, 17, 5, 1, 1, 1, true, 3, true, 2, true, false, 3)).toBe(0);
+    expect<i32>(dwCase(1, 7, 8, 35, 2, 1, 1, 1, false, 0, false, 30, true, false, 3)).toBe(0);
+    expect<i32>(dwCase(1, 8, 7, 16, 3, 1, 1, 1, true, -100, true, 5, true, false, 2)).toBe(0);
   });
 });
 
@@ -288,6 +306,39 @@ describe('qadd_q8 / qgap_q8', () => {
       qgap_q8(N, HW, C, inStride, x, 1, -5, scale, -2, 1, y);
       qgapRef(N, HW, C, inStride, x, true, -5, scale, -2, true, ref);
       expect<i32>(countByteDiffs(y, ref, N * C + 16)).toBe(0);
+      // int8 in, uint8 out and the reverse
+      qgap_q8(N, HW, C, inStride, x, 1, 7, scale, 130, 0, y);
+      qgapRef(N, HW, C, inStride, x, true, 7, scale, 130, false, ref);
+      expect<i32>(countByteDiffs(y, ref, N * C + 16)).toBe(0);
+      qgap_q8(N, HW, C, inStride, x, 0, 140, scale, -9, 1, y);
+      qgapRef(N, HW, C, inStride, x, false, 140, scale, -9, true, ref);
+      expect<i32>(countByteDiffs(y, ref, N * C + 16)).toBe(0);
     }
+  });
+});
+
+/** qlut_q8 on n bytes (a random table) against the plain lookup, whole and split; bytes past n untouched; returns wrong bytes. */
+function lutCase(n: i32): i32 {
+  resetArena();
+  const x = bytes(n), table = bytes(256), y = bytes(n + 16), yp = bytes(n + 16);
+  fillBytes(x, n, 0, 255);
+  fillBytes(table, 256, 0, 255);
+  memory.fill(y, SENTINEL, n + 16);
+  qlut_q8(x, n, table, y, 0, 1);
+  let bad = 0;
+  for (let i = 0; i < n; i++) if (load<u8>(y + <usize>i) != load<u8>(table + <usize>load<u8>(x + <usize>i))) bad++;
+  for (let i = n; i < n + 16; i++) if (load<u8>(y + <usize>i) != SENTINEL) bad++;
+  for (let s = 0; s < SPLITS.length; s++) {
+    memory.fill(yp, SENTINEL, n + 16);
+    for (let part = 0; part < SPLITS[s]; part++) qlut_q8(x, n, table, yp, part, SPLITS[s]);
+    bad += countByteDiffs(yp, y, n + 16);
+  }
+  return bad;
+}
+
+describe('qlut_q8', () => {
+  it('every byte through the table: lengths 1, 7, 8, 9, 31, 100, 1037', () => {
+    const ns: i32[] = [1, 7, 8, 9, 31, 100, 1037];
+    for (let i = 0; i < ns.length; i++) expect<i32>(lutCase(ns[i])).toBe(0);
   });
 });

@@ -10,6 +10,10 @@
 //   QDQ       DQ(a_q) + DQ(b_q) [→ Relu | Clip] → Q;  QLinearAdd            → _QAdd(a_q, b_q) → y_q
 //   QDQ       DQ(x_q) → GlobalAveragePool → Q;  QLinearGlobalAveragePool  → _QGap(x_q) → y_q
 //   QDQ       DQ(x_q) → MaxPool → Q (same parameters);  MaxPool on x_q         → _QMaxPool(x_q) → y_q
+//   QDQ       DQ(x_q) → Sigmoid | Silu | HardSwish | Tanh | ... [→ Relu | Clip] → Q ┐
+//             DQ(x_q) = x, x · Sigmoid(x) | x · HardSigmoid(x; 1/6, 1/2) → Q     ├→ _QLut(x_q) → y_q
+//   QOperator QLinearSigmoid, QLinearLeakyRelu (through their DQ → op → Q form)  ┘
+//   (a 256-entry byte table made at plan time by DQ → op → Q itself: see ops.ts)
 //
 // Design. An int8 activation is a value of the graph like any other, stored NHWC as the float
 // body is (4-D values), one byte an element: Graph.qtypes lists these values ('u8' / 'i8') so the
@@ -50,7 +54,17 @@ export const QUANT_OPS: ReadonlySet<string> = new Set([
 ]);
 
 /** The internal ops this pass writes (inferShapes accepts them in a lowered graph). */
-export const LOWERED_OPS: ReadonlySet<string> = new Set(['_QConv', '_QGemm', '_QAdd', '_QGap', '_QMaxPool']);
+export const LOWERED_OPS: ReadonlySet<string> = new Set(['_QConv', '_QGemm', '_QAdd', '_QGap', '_QMaxPool', '_QLut']);
+
+/**
+ * Elementwise float activations that run between int8 steps as a byte table (_QLut): between a
+ * DequantizeLinear and a QuantizeLinear each maps 256 input bytes to output bytes. quantize()
+ * quantizes their outputs (when their input is quantized) so its graphs hold that form; Relu and
+ * Clip join a table only where no conv, gemm or add before them took them into its epilogue.
+ */
+export const LUT_OPS: ReadonlySet<string> = new Set([
+  'Sigmoid', 'Silu', 'HardSigmoid', 'HardSwish', 'Tanh', 'LeakyRelu', 'Gelu', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign', 'Mish',
+]);
 
 /** Ops that move int8 values without changing their bytes' meaning: DQ → op → Q is exact. */
 const ORDER_PRESERVING = new Set(['MaxPool', 'Transpose', 'Slice', 'Split', 'Concat', 'Resize', 'DepthToSpace', 'SpaceToDepth', 'Gather', 'Pad', 'Tile', 'Expand']);
@@ -526,6 +540,39 @@ function gapNode(n: Node, x: string, xp: QParams, yp: QParams, y: string): Node 
   return q;
 }
 
+/** As src/graph/recognize.ts compares attribute values with the constants of a pattern. */
+function near(a: number | undefined, b: number, tol = 1e-4): boolean {
+  return a !== undefined && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+}
+
+/**
+ * The float op of a table: the node's op and attributes, a Clip's constant bounds as min/max
+ * attributes (ops.ts reads them without the graph); undefined for a Clip with non-constant bounds.
+ */
+function floatAct(g: Graph, n: Node): { op: string; attrs: Node['attrs'] } | undefined {
+  if (n.op !== 'Clip' || !n.inputs.slice(1).some((i) => i)) return { op: n.op, attrs: { ...n.attrs } };
+  const bound = (i: number) => (n.inputs[i] ? g.initializers.get(n.inputs[i]) : undefined);
+  const lo = bound(1), hi = bound(2);
+  if ((n.inputs[1] && lo?.data.length !== 1) || (n.inputs[2] && hi?.data.length !== 1)) return undefined;
+  const attrs: Node['attrs'] = {};
+  if (lo) attrs.min = lo.data[0];
+  if (hi) attrs.max = hi.data[0];
+  return { op: 'Clip', attrs };
+}
+
+/**
+ * _QLut: y_q = table[x_q], the table DQ(xp) → f → Q(yp) clamped to `clamp` (built by ops.ts at
+ * plan time). Attributes: _act the op, the op's own attributes, the input and output parameters.
+ */
+function lutNode(n: Node, x: string, f: { op: string; attrs: Node['attrs'] }, xp: QParams, yp: QParams, clamp: [number, number], y: string): Node {
+  const q = base(n, '_QLut', [x], y);
+  // the op's attributes as the _QLut's own (none of them starts with '_')
+  Object.assign(q.attrs, f.attrs);
+  q.attrs._act = f.op;
+  setCommon(q, xp, yp, clamp);
+  return q;
+}
+
 function setCommon(q: Node, xp: QParams, yp: QParams, clamp: [number, number]): void {
   Object.assign(q.attrs, {
     _xs: xp.scale, _xz: xp.zp, _xsg: xp.signed ? 1 : 0, _ys: yp.scale, _yz: yp.zp, _ysg: yp.signed ? 1 : 0, _lo: clamp[0], _hi: clamp[1],
@@ -640,6 +687,27 @@ function fuseQdq(g: Graph, weights: Map<string, QWeight>, params: Map<string, QP
       const x = dqOf(n.inputs[0]);
       t = x ? tail(n.outputs[0]) : undefined;
       if (x && t && !t.act) fused = gapNode(n, x.q, x.p, t.p, t.q.outputs[0]);
+    } else if (LUT_OPS.has(n.op) || n.op === 'Relu' || n.op === 'Clip') {
+      // an activation no step before took: DQ → op [→ Relu | Clip] → Q as a byte table
+      const x = dqOf(n.inputs[0]);
+      const f = x && floatAct(g, n);
+      t = f ? tail(n.outputs[0]) : undefined;
+      if (x && f && t) fused = lutNode(n, x.q, f, x.p, t.p, t.clamp, t.q.outputs[0]);
+    } else if (n.op === 'Mul') {
+      // x · Sigmoid(x) and x · HardSigmoid(x; 1/6, 1/2) (how PyTorch and onnxruntime write SiLU
+      // and HardSwish), named as src/graph/recognize.ts's gated() names them for the float body
+      for (const j of [0, 1]) {
+        const x = dqOf(n.inputs[j]);
+        const gate = producer.get(n.inputs[1 - j]);
+        if (!x || !gate || gate.inputs[0] !== n.inputs[j] || outputs.has(gate.outputs[0]) || readers.get(gate.outputs[0])?.length !== 1) continue;
+        const beta = (gate.attrs.beta as number | undefined) ?? 0.5;
+        const op = gate.op === 'Sigmoid' ? 'Silu' : gate.op === 'HardSigmoid' && near(gate.attrs.alpha as number | undefined, 1 / 6) && near(beta, 0.5) ? 'HardSwish' : undefined;
+        t = op ? tail(n.outputs[0]) : undefined;
+        if (!op || !t) continue;
+        fused = lutNode(n, x.q, { op, attrs: {} }, x.p, t.p, t.clamp, t.q.outputs[0]);
+        removed.add(gate);
+        break;
+      }
     }
     if (!fused || !t) continue;
     replaced.set(n, fused);

@@ -1,6 +1,6 @@
 // Op definitions of int8 inference (src/quant/lower.ts writes these nodes): QuantizeLinear and
 // DequantizeLinear of activations (ONNX opset 13, per tensor), and the fused _QConv, _QGemm,
-// _QAdd, _QGap, _QMaxPool steps on the kernels of assembly/qgemm.ts and assembly/qconv.ts. Activations are
+// _QAdd, _QGap, _QMaxPool, _QLut steps on the kernels of assembly/qgemm.ts and assembly/qconv.ts. Activations are
 // NHWC bytes (4-D) or plain bytes (2-D); every scale and zero point is in the node's attributes.
 // The QLinear* ops a file holds are listed too (shape rules only): lowering replaces them before
 // any plan, and a graph that still holds one is refused by name.
@@ -12,6 +12,8 @@ import { numel, ShapeError, shapeStr, UnsupportedOpError } from '../lazy/kit';
 /** What this lazily loaded module takes from the eager engine (bound by model.ts when it loads it). */
 export interface QuantLib {
   window2d: (n: Node, H: number, W: number, kernel: number[], ceilMode?: boolean) => Window;
+  /** The unary_f32 op code and parameters of a float activation node (src/ops/unary.ts). */
+  unaryCode: (n: Node, ctx: InferCtx) => { act: number; p0: number; p1: number };
 }
 
 let lib: QuantLib;
@@ -157,8 +159,9 @@ const qconv: OpDef = {
     const macs = N * win.oh * win.ow * OC * w[1] * T;
     if (depthwise) {
       const C16 = (C + 15) & ~15;
-      const packed = packBytes(ctx, wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, T, dst));
       const bp = putInts(ctx, bias ?? [], C16);
+      // interior pixels start from bias − zx·Σw (packed with the weights)
+      const packed = packBytes(ctx, wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, w[2], w[3], bp, xz, xsg, dst));
       const sp = putFloats(ctx, rs, C16);
       const g = geomBlock(ctx, x, C, win);
       return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
@@ -284,5 +287,37 @@ const qgap: OpDef = {
   },
 };
 
+/**
+ * _QLut: DequantizeLinear → an elementwise float op → QuantizeLinear as one byte table. The table
+ * is made at plan time by the very steps the unfused chain runs (dequantize_q8_f32, unary_f32
+ * with the op's code, quantize_f32_q8) on the 256 input bytes, then clamped to [_lo, _hi] (a
+ * fused Relu/Clip after the op), so each byte maps as DQ → op → Q would map it.
+ * _act: the float op, whose attributes are the node's own (a Clip's bounds as min/max).
+ */
+const qlut: OpDef = {
+  ops: ['_QLut'],
+  layout: 'any',
+  infer: sameShape,
+  plan(n, ctx) {
+    const { k } = ctx;
+    // the float op with its own attributes (a Clip's bounds as min/max: the opset < 11 form)
+    const attrs = Object.fromEntries(Object.entries(n.attrs).filter(([a]) => !a.startsWith('_')));
+    const { act, p0, p1 } = lib.unaryCode({ name: n.name, op: n.attrs._act as string, inputs: [], outputs: [], attrs }, { opset: 10 } as InferCtx);
+    const table = ctx.mem.alloc(256);
+    const mark = ctx.mem.mark();
+    const bytes = ctx.mem.alloc(256), xf = ctx.mem.alloc(1024), yf = ctx.mem.alloc(1024);
+    new Uint8Array(ctx.mem.memory.buffer, bytes, 256).set(Array.from({ length: 256 }, (_, i) => i));
+    k.dequantize_q8_f32(bytes, 256, num(n, '_xsg'), num(n, '_xz'), num(n, '_xs'), xf);
+    k.unary_f32(act, xf, yf, 1, 256, 256, 256, p0, p1, 0, 1);
+    k.quantize_f32_q8(yf, 256, num(n, '_ys'), num(n, '_yz'), num(n, '_ysg'), table);
+    const t = num(n, '_ysg') ? new Int8Array(ctx.mem.memory.buffer, table, 256) : new Uint8Array(ctx.mem.memory.buffer, table, 256);
+    const lo = num(n, '_lo'), hi = num(n, '_hi');
+    for (let i = 0; i < 256; i++) t[i] = Math.min(hi, Math.max(lo, t[i]));
+    ctx.mem.reset(mark);
+    const len = numel(ctx.shape(n.inputs[0]));
+    return ctx.parallel('qlut_q8', [ctx.ptr(n.inputs[0]), len, table, ctx.ptr(n.outputs[0])], len);
+  },
+};
+
 /** The int8 ops, for src/ops/index.ts's table (registered when this module loads). */
-export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qadd, qgap, qmaxpool];
+export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qadd, qgap, qmaxpool, qlut];

@@ -15,12 +15,14 @@
 //   W_int8 ─DQ─┼─ Conv ─[Relu|Clip]─ Q ─ DQ ─ ...     (the Q reads the activation's output, so
 //   b_int32 DQ─┘                                        the range is the one after it)
 // MaxPool keeps its input's scale and zero point (the max of the bytes); a Flatten/Reshape feeding
-// a quantized op gets the parameters of its input (its values are the same).
+// a quantized op gets the parameters of its input (its values are the same). An activation
+// (lower.ts LUT_OPS: Sigmoid, SiLU, HardSwish, ...) of a quantized value gets Q → DQ on its
+// output too: DQ → act → Q is what the int8 plan runs as a byte table.
 import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
 import { cloneGraph, ValueError } from '../lazy/kit';
 import type { compileGraph as CompileGraph, Feeds, Model } from '../model';
 import type { QuantizeOptions } from './api';
-import { QUANT_OPS, roundHalfEven } from './lower';
+import { LUT_OPS, QUANT_OPS, roundHalfEven } from './lower';
 
 const f32 = Math.fround;
 const NBINS = 2048;
@@ -336,6 +338,12 @@ function planQuantization(g: Graph): Plan {
       if (a && b && a.length === b.length && a.every((d, i) => d === b[i])) axis = -1;
     } else if ((n.op === 'GlobalAveragePool' || n.op === 'MaxPool') && isAct(n.inputs[0]) && n.outputs.filter((x) => x).length === 1) {
       axis = -1;
+    } else if (LUT_OPS.has(n.op) && tensors.has(n.inputs[0])) {
+      // an activation of a quantized value (SiLU after a conv): its output quantized too, so the
+      // int8 plan runs it as a byte table between int8 steps (lower.ts) instead of DQ → float → Q
+      nodes.set(n, -1);
+      need(effective(n.outputs[0]));
+      continue;
     }
     if (axis === undefined) continue;
     nodes.set(n, axis);

@@ -246,7 +246,7 @@ export interface Kernels {
   // g: 15 i32 [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]
   qim2col_q8(g: number, x: number, za: number, dst: number, part: number, parts: number): void;
   qdwconv_packed_size(C: number, T: number): number;
-  qdwconv_pack(w: number, C: number, T: number, dst: number): void;
+  qdwconv_pack(w: number, C: number, KH: number, KW: number, bias: number, zx: number, xSigned: number, dst: number): void;
   qdwconv_q8(
     g: number, x: number, xSigned: number, zx: number, wp: number, bias: number, scale: number, perChannel: number,
     zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number, part: number, parts: number,
@@ -261,6 +261,8 @@ export interface Kernels {
     perChannel: number, zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number,
     scratch: number, part: number, parts: number,
   ): void;
+  // y[i] = table[x[i]] (a 256-byte table indexed by the unsigned byte)
+  qlut_q8(x: number, n: number, table: number, y: number, part: number, parts: number): void;
   quantize_f32_q8(x: number, n: number, scale: number, zp: number, ySigned: number, y: number): void;
   dequantize_q8_f32(x: number, n: number, xSigned: number, zp: number, scale: number, y: number): void;
   qadd_q8(
@@ -287,6 +289,6 @@ export const PARALLEL_KERNELS = [
   'resize_fwd_f32', 'resize_grad_f32', 'maxunpool_fwd_f32', 'maxunpool_grad_f32', 'lrn_fwd_f32', 'lrn_grad_f32',
   'deform_im2col_f32', 'deform_col2im_f32', 'deform_grad_offset_f32',
   // int8 inference (src/quant): bands of output rows or panels, never a split sum
-  'qgemm_q8', 'qim2col_q8', 'qdwconv_q8', 'qadd_q8', 'qmaxpool_q8', 'qwino_q8',
+  'qgemm_q8', 'qim2col_q8', 'qdwconv_q8', 'qadd_q8', 'qmaxpool_q8', 'qwino_q8', 'qlut_q8',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
