@@ -60,15 +60,40 @@ import { MAGIC_BITS, narrow16, requantLanes, storeBytes } from './requant';
 const NR: i32 = 16;
 /** Rows of A per strip. */
 const MR: i32 = 4;
-/** Bytes of one k-pair row of a panel: 16 columns × 2 i16. */
+/**
+ * Byte at which qgemm_relaxed_dots keeps its choice: 1 when the relaxed build packs i8 k-quads
+ * for i32x4.relaxed_dot_i8x16_i7x16_add_s (1 byte a weight), 0 (the default, and always in the
+ * baseline build) for i16 k-pairs and i32x4.dot_i16x8_s (2 bytes a weight). In linear memory, not
+ * a wasm global, so the workers of the shared-memory build see the main thread's choice.
+ */
+const QUADS_AT: usize = memory.data(16);
+// @ts-ignore: decorator
+@inline function quads(): bool {
+  return ASC_FEATURE_RELAXED_SIMD && load<u8>(QUADS_AT) != 0;
+}
+/** Bytes of one panel row: 16 columns × 4 i8 or × 2 i16. */
 const ROW_BYTES: i32 = 64;
 /** Bytes of packed W one strip of A sweeps before moving on (half of a 512 KiB L2). */
 const L2_BLOCK_BYTES: i32 = 256 * 1024;
 
-/** Bytes of one packed panel: the column sums then ceil(K/2) k-pair rows. */
+/** Bytes of one packed panel: the column sums then ceil(K/4) k-quad or ceil(K/2) k-pair rows. */
 // @ts-ignore: decorator
 @inline function panelBytes(K: i32): i32 {
-  return ROW_BYTES * (1 + ((K + 1) >> 1));
+  return ROW_BYTES * (1 + (quads() ? (K + 3) >> 2 : (K + 1) >> 1));
+}
+
+/**
+ * Relaxed build: on != 0 makes qgemm_pack, qgemm_packed_size, qgemm_q8 and qgemm_i32 use i8
+ * k-quads and relaxed dots (see the relaxed tiles below), 0 the baseline build's i16 k-pairs;
+ * returns the mode now in force (always 0 in the baseline build). Weights packed in one mode must
+ * not be used in the other. Only for engines that compute relaxed_dot_i8x16_i7x16_add_s right in
+ * every tier: V8 11.3's Liftoff (Node 20 with --experimental-wasm-relaxed-simd) drops its
+ * accumulator (test/relaxed/qgemm-check.mjs shows it).
+ */
+export function qgemm_relaxed_dots(on: i32): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return 0;
+  store<u8>(QUADS_AT, on != 0 ? 1 : 0);
+  return on != 0 ? 1 : 0;
 }
 
 /** Bytes needed for the packed form of an int8 weight matrix with N outputs and depth K. */
@@ -82,21 +107,24 @@ export function qgemm_packed_size(N: i32, K: i32): i32 {
  */
 export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   const panels = (N + NR - 1) / NR;
-  const pairs = (K + 1) >> 1;
+  const KSTEP = quads() ? 4 : 2;
+  const rows = (K + KSTEP - 1) / KSTEP;
   for (let p = 0; p < panels; p++) {
     const panel = dst + <usize>p * <usize>panelBytes(K);
     for (let j = 0; j < NR; j++) {
       const n = p * NR + j;
       const row = w + <usize>n * <usize>K;
       let sum = 0;
-      for (let q = 0; q < pairs; q++) {
-        const k = 2 * q;
-        const w0: i32 = n < N ? <i32>load<i8>(row + <usize>k) : 0;
-        const w1: i32 = n < N && k + 1 < K ? <i32>load<i8>(row + <usize>k + 1) : 0;
-        sum += w0 + w1;
+      for (let q = 0; q < rows; q++) {
+        // column j's 4 bytes of panel row q: KSTEP weights of KSTEP k, zero past N and K
         const at = panel + <usize>(ROW_BYTES * (1 + q) + 4 * j);
-        store<i16>(at, <i16>w0);
-        store<i16>(at + 2, <i16>w1);
+        for (let t = 0; t < KSTEP; t++) {
+          const k = KSTEP * q + t;
+          const v: i32 = n < N && k < K ? <i32>load<i8>(row + <usize>k) : 0;
+          sum += v;
+          if (KSTEP == 4) store<i8>(at + <usize>t, <i8>v);
+          else store<i16>(at + <usize>(2 * t), <i16>v);
+        }
       }
       store<i32>(panel + (<usize>j << 2), sum);
     }
@@ -187,24 +215,24 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
     }
   }
+  finish16(OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish16(OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/** One tile row of a 16-column panel whose column sums are at b: nc (9..16) columns stored. */
+// @ts-ignore: decorator
+@inline function finish16(OUT32: bool, c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
   // valid columns of the second half: 1..8; a vector with none is not requantized (its bias
   // and scale would lie past N)
   const n2 = nc - 8;
   const v2 = min(n2, 4);
   if (OUT32) {
-    row32(c00, c01, c02, c03, b, y, n0, n2, v2, za, bias);
-    if (ROWS > 1) row32(c10, c11, c12, c13, b, y + ldy, n0, n2, v2, za, bias);
+    row32(c0, c1, c2, c3, b, y, n0, n2, v2, za, bias);
     return;
   }
-  const z3 = i32x4.splat(0);
   storeBytes(y, narrow16(
-    requant(c00, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c01, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
-    requant(c02, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c03, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
-  if (ROWS > 1) {
-    storeBytes(y + ldy, narrow16(
-      requant(c10, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c11, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
-      requant(c12, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c13, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
-  }
+    requant(c0, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c1, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
+    requant(c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0), ySigned), nc);
 }
 
 /** One requantized 8-column tile row: nc (1..8) bytes stored. */
@@ -255,6 +283,123 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   if (ROWS > 3) finish8(OUT32, c30, c31, b, y + 3 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
+// ---- relaxed build: i8 k-quads and i32x4.relaxed_dot_i8x16_i7x16_add_s ----
+// relaxed_dot(w, x, acc) adds 16 products w[i]·x[i] (w signed i8) in quads to acc's 4 lanes; it is
+// deterministic only when every x byte is within 0..127 (V8 on x86 lowers it to pmaddubsw with
+// x as the unsigned operand and i16 pair sums, which cannot saturate then). Weights are the
+// signed operand, 4 k a lane; activations are split into two 7-bit operands a = 2·(a >> 1) +
+// (a & 1) (int8 ones made unsigned first: a ^ 0x80 = a + 128, the 128·Σw of which joins the zero
+// point's za·Σw), each with its own accumulator: Σ a·w = 2·Σ hi·w + Σ lo·w, exact in i32.
+
+/**
+ * 4 activation bytes at p broadcast to every lane (r of them, 1..3, for a last partial quad, the
+ * rest zero: nothing past them is read), int8 ones made unsigned (xor 0x80).
+ */
+// @ts-ignore: decorator
+@inline function quadSplat(SIGNED: bool, p: usize, r: i32): v128 {
+  let v: v128;
+  if (r == 4) v = v128.load32_splat(p);
+  else {
+    let x: u32 = <u32>load<u8>(p);
+    if (r > 1) x |= <u32>load<u8>(p + 1) << 8;
+    if (r > 2) x |= <u32>load<u8>(p + 2) << 16;
+    v = i32x4.splat(x);
+  }
+  return SIGNED ? v128.xor(v, i8x16.splat(-128)) : v;
+}
+
+/** acc + the 4-product quads of w (i8) and x (0..127). */
+// @ts-ignore: decorator
+@inline function rdot(acc: v128, w: v128, x: v128): v128 {
+  return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+}
+
+/** 2·h + l: the exact sums from the high-7-bit and low-bit accumulators. */
+// @ts-ignore: decorator
+@inline function comb(h: v128, l: v128): v128 {
+  return i32x4.add(i32x4.shl(h, 1), l);
+}
+
+/**
+ * ROWS (1 or 2) rows × CV (2 or 4) column vectors of the panel at b, from its column co (0 or 8;
+ * 0 when CV is 4); nc of the tile's columns stored (1..8 for CV 2, 9..16 for CV 4). Per k-quad:
+ * CV weight vectors, per row one quad splat split in two, 2·CV relaxed dots.
+ */
+// @ts-ignore: decorator
+@inline function rtile(
+  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, co: i32, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  let p = b + <usize>(ROW_BYTES + (co << 2));
+  const end = p + <usize>(K >> 2) * ROW_BYTES;
+  const z = i32x4.splat(0), one = i8x16.splat(1);
+  let h00 = z, h01 = z, h02 = z, h03 = z, l00 = z, l01 = z, l02 = z, l03 = z;
+  let h10 = z, h11 = z, l10 = z, l11 = z;
+  let a0 = a, a1 = a + lda;
+  while (p < end) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    let v = quadSplat(SIGNED, a0, 4);
+    let x = i8x16.shr_u(v, 1);
+    h00 = rdot(h00, w0, x); h01 = rdot(h01, w1, x);
+    if (CV > 2) { h02 = rdot(h02, v128.load(p, 32), x); h03 = rdot(h03, v128.load(p, 48), x); }
+    x = v128.and(v, one);
+    l00 = rdot(l00, w0, x); l01 = rdot(l01, w1, x);
+    if (CV > 2) { l02 = rdot(l02, v128.load(p, 32), x); l03 = rdot(l03, v128.load(p, 48), x); }
+    if (ROWS > 1) {
+      v = quadSplat(SIGNED, a1, 4);
+      x = i8x16.shr_u(v, 1);
+      h10 = rdot(h10, w0, x); h11 = rdot(h11, w1, x);
+      x = v128.and(v, one);
+      l10 = rdot(l10, w0, x); l11 = rdot(l11, w1, x);
+    }
+    a0 += 4; a1 += 4; p += ROW_BYTES;
+  }
+  const r = K & 3;
+  if (r != 0) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    let v = quadSplat(SIGNED, a0, r);
+    let x = i8x16.shr_u(v, 1);
+    h00 = rdot(h00, w0, x); h01 = rdot(h01, w1, x);
+    if (CV > 2) { h02 = rdot(h02, v128.load(p, 32), x); h03 = rdot(h03, v128.load(p, 48), x); }
+    x = v128.and(v, one);
+    l00 = rdot(l00, w0, x); l01 = rdot(l01, w1, x);
+    if (CV > 2) { l02 = rdot(l02, v128.load(p, 32), x); l03 = rdot(l03, v128.load(p, 48), x); }
+    if (ROWS > 1) {
+      v = quadSplat(SIGNED, a1, r);
+      x = i8x16.shr_u(v, 1);
+      h10 = rdot(h10, w0, x); h11 = rdot(h11, w1, x);
+      x = v128.and(v, one);
+      l10 = rdot(l10, w0, x); l11 = rdot(l11, w1, x);
+    }
+  }
+  if (CV > 2) {
+    finish16(OUT32, comb(h00, l00), comb(h01, l01), comb(h02, l02), comb(h03, l03), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    return;
+  }
+  const sums = b + <usize>(co << 2), yc = y + <usize>(OUT32 ? co << 2 : co);
+  finish8(OUT32, comb(h00, l00), comb(h01, l01), sums, yc, n0 + co, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(OUT32, comb(h10, l10), comb(h11, l11), sums, yc + ldy, n0 + co, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/** Whether a full panel runs 1-row × 16-column relaxed tiles (else two 2-row × 8-column halves). */
+const WIDE: bool = true;
+
+/** The relaxed build's tiles over one strip of `rows` (1..4) rows × one panel of nc columns. */
+// @ts-ignore: decorator
+@inline function rstrip(
+  OUT32: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  if (WIDE && nc > 8) {
+    for (let i = 0; i < rows; i++) rtile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, 0, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    return;
+  }
+  for (let co = 0; co < nc; co += 8) {
+    const nh = min(8, nc - co);
+    let i = 0;
+    for (; i + 2 <= rows; i += 2) rtile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, co, yp + <usize>i * ldy, ldy, nn, nh, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    if (i < rows) rtile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, co, yp + <usize>i * ldy, ldy, nn, nh, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  }
+}
+
 /**
  * Blocks of panels sized for L2; across each block, strips of 4 rows: 2-row × 16-column tiles
  * over the panels, a 1..4-row × 8-column tile for a last panel of at most 8 columns.
@@ -266,6 +411,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 ): void {
   const panels = (N + NR - 1) / NR;
   const pstep = <usize>panelBytes(K);
+  const useQuads = quads();
   const perBlock = max(1, L2_BLOCK_BYTES / <i32>pstep);
   for (let pb = 0; pb < panels; pb += perBlock) {
     const pe = min(panels, pb + perBlock);
@@ -276,7 +422,8 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
         const nc = min(NR, N - p * NR);
         const bp = packed + <usize>p * pstep;
         const yp = ym + (<usize>(p * NR) << (OUT32 ? 2 : 0)), nn = n0 + p * NR;
-        if (nc > 8) {
+        if (ASC_FEATURE_RELAXED_SIMD && useQuads) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else if (nc > 8) {
           let i = 0;
           for (; i + 2 <= rows; i += 2) tile16(OUT32, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
           if (i < rows) tile16(OUT32, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
@@ -287,6 +434,12 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       }
     }
   }
+}
+
+/** The zero point the tiles' sums need: the relaxed tiles see int8 activations as a + 128. */
+// @ts-ignore: decorator
+@inline function zaPacked(za: i32, aSigned: i32): i32 {
+  return quads() && aSigned != 0 ? za + 128 : za;
 }
 
 /**
@@ -328,7 +481,7 @@ export function qgemm_q8(
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
   lo = max(lo, tmin);
   hi = min(hi, tmax);
-  const vza = i32x4.splat(za), off = i32x4.splat(MAGIC_BITS - zy);
+  const vza = i32x4.splat(zaPacked(za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
   if (aSigned != 0) qgemmDriver(false, true, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
   else qgemmDriver(false, false, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
@@ -362,7 +515,7 @@ export function qgemm_i32(
     }
   }
   if (M <= 0 || N <= 0) return;
-  const vza = i32x4.splat(za), z = i32x4.splat(0);
+  const vza = i32x4.splat(zaPacked(za, aSigned)), z = i32x4.splat(0);
   const ldyBytes = <usize>ldy << 2;
   if (aSigned != 0) qgemmDriver(true, true, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
   else qgemmDriver(true, false, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
