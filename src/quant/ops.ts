@@ -35,6 +35,42 @@ function packBytes(ctx: PlanCtx, ints: ArrayLike<number>, bytes: number, pack: (
   return packed;
 }
 
+/** Kernel instances whose int8 GEMM mode is chosen (their memory holds the choice). */
+const dotsChosen = new WeakSet<object>();
+
+/**
+ * Whether this engine's first tier computes i32x4.relaxed_dot_i8x16_i7x16_add_s with its
+ * accumulator: a fresh module's first call runs in V8's baseline compiler, whose x64 code in V8
+ * 11.3 (Node 20 with --experimental-wasm-relaxed-simd) can return twice the dot instead. False
+ * where relaxed SIMD does not validate.
+ * (func (param i32 i32 i32) (result i32) (i32x4.extract_lane 0 (relaxed_dot (i8x16.splat p0) (i8x16.splat p1) (i32x4.splat p2))))
+ */
+function relaxedDotRight(): boolean {
+  try {
+    const m = new WebAssembly.Module(Uint8Array.from([
+      0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 127, 127, 127, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 100, 0, 0,
+      10, 22, 1, 20, 0, 32, 0, 253, 15, 32, 1, 253, 15, 32, 2, 253, 17, 253, 147, 2, 253, 27, 0, 11,
+    ]));
+    return (new WebAssembly.Instance(m).exports.d as (a: number, b: number, c: number) => number)(2, 3, 100) === 124;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Packs int8 weights [N][K] for qgemm_q8. First use of a kernel instance chooses its GEMM mode:
+ * the relaxed build's i8 k-quads and relaxed dots (1 byte a weight) where the engine computes
+ * them right, else i16 k-pairs (2 bytes a weight; the baseline build's only mode).
+ */
+function qgemmPacked(ctx: PlanCtx, ints: ArrayLike<number>, N: number, K: number): number {
+  const { k } = ctx;
+  if (!dotsChosen.has(k)) {
+    dotsChosen.add(k);
+    k.qgemm_relaxed_dots(relaxedDotRight() ? 1 : 0);
+  }
+  return packBytes(ctx, ints, k.qgemm_packed_size(N, K), (wb, dst) => k.qgemm_pack(wb, N, K, dst));
+}
+
 /** Copy int8 values (as numbers) into fresh wasm memory; returns the address. */
 function putBytes(ctx: PlanCtx, ints: ArrayLike<number>): number {
   const p = ctx.mem.alloc(Math.max(ints.length, 1));
@@ -149,7 +185,7 @@ const qconv: OpDef = {
     const K = C * T;
     const rows = new Array<number>(OC * K);
     for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) rows[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
-    const packed = packBytes(ctx, rows, k.qgemm_packed_size(OC, K), (wb, dst) => k.qgemm_pack(wb, OC, K, dst));
+    const packed = qgemmPacked(ctx, rows, OC, K);
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const M = N * win.oh * win.ow;
@@ -191,7 +227,7 @@ const qgemm: OpDef = {
     const rs = n.attrs._rs as number[];
     const perChannel = rs.some((s) => s !== rs[0]) ? 1 : 0;
     const bias = n.attrs._b as number[] | undefined;
-    const packed = packBytes(ctx, w.ints, k.qgemm_packed_size(N, K), (wb, dst) => k.qgemm_pack(wb, N, K, dst));
+    const packed = qgemmPacked(ctx, w.ints, N, K);
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg')];
