@@ -45,13 +45,22 @@
 //
 // Speed (bench/qgemm.js, one thread, 2-vCPU EPYC, Node 20, quiet machine): ~77 GOPS at 256³ and
 // ~78 GOPS at resnet50's 3136x64x576 conv GEMM, against gemm_f32's ~48 GFLOP/s: int8 takes
-// 0.60-0.64x the f32 time (the issue's target: ≤ 0.6x). The relaxed build runs these same
-// instructions: i32x4.relaxed_dot_i8x16_i7x16_add_s needs one operand within 0..127, which
-// neither uint8 activations nor full-range int8 weights are.
+// 0.60-0.64x the f32 time (the issue's target: ≤ 0.6x). Weights stay i16 in the panels (2 bytes
+// a weight): i8 pairs widened by the load (i16x8.load8x8_s, one pmovsxbw on x86, no extra wasm
+// instruction) ran at 1.10x the time on Node 20 and 1.15-1.2x on V8 15 (deno 2.9), interleaved.
+//
+// The relaxed build adds a second mode (qgemm_relaxed_dots; src/quant picks it per engine and
+// CPU by timing both): i8 k-quads (1 byte a weight) and i32x4.relaxed_dot_i8x16_i7x16_add_s
+// with the activations split into two 7-bit operands (see the relaxed tiles). Both modes give the
+// same bytes. Their relative speed is the engine's and CPU's (scratch/qgemm-ab.mjs, one thread,
+// same build, interleaved): V8 15 with AVX-VNNI (one vpdpbusd a dot) 0.88-0.92x the pairs' time,
+// V8 15 without it (pmaddubsw + pmaddwd + paddd) 2.2x, V8 11.3 (Node 20) 2.1-2.6x.
 //
 // Packed W layout (qgemm_pack), bytes: ceil(N/16) panels, each
-//   [16 × i32 column sums Σ_k w[n][k]][ceil(K/2) k-pairs × 16 columns × (i16 w[n][k], i16 w[n][k+1])]
-// columns past N and the k past an odd K are zero.
+//   [16 × i32 column sums Σ_k w[n][k]] then
+//   k-pairs: [ceil(K/2) rows × 16 columns × (i16 w[n][k], i16 w[n][k+1])], or
+//   k-quads: [ceil(K/4) rows × 16 columns × (i8 w[n][k], .., i8 w[n][k+3])]
+// columns past N and the k past K are zero.
 import { partStart, splitRows } from './parallel';
 import { loadLanes, storeLanes } from './window';
 import { MAGIC_BITS, narrow16, requantLanes, storeBytes } from './requant';
@@ -321,15 +330,15 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 }
 
 /**
- * ROWS (1 or 2) rows × CV (2 or 4) column vectors of the panel at b, from its column co (0 or 8;
- * 0 when CV is 4); nc of the tile's columns stored (1..8 for CV 2, 9..16 for CV 4). Per k-quad:
+ * ROWS (1 or 2) rows × the first CV (2 or 4) column vectors of the panel at b; nc of the
+ * tile's columns stored (1..8 for CV 2, 9..16 for CV 4). Per k-quad:
  * CV weight vectors, per row one quad splat split in two, 2·CV relaxed dots.
  */
 // @ts-ignore: decorator
 @inline function rtile(
-  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, co: i32, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
-  let p = b + <usize>(ROW_BYTES + (co << 2));
+  let p = b + ROW_BYTES;
   const end = p + <usize>(K >> 2) * ROW_BYTES;
   const z = i32x4.splat(0), one = i8x16.splat(1);
   let h00 = z, h01 = z, h02 = z, h03 = z, l00 = z, l01 = z, l02 = z, l03 = z;
@@ -375,29 +384,26 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     finish16(OUT32, comb(h00, l00), comb(h01, l01), comb(h02, l02), comb(h03, l03), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
     return;
   }
-  const sums = b + <usize>(co << 2), yc = y + <usize>(OUT32 ? co << 2 : co);
-  finish8(OUT32, comb(h00, l00), comb(h01, l01), sums, yc, n0 + co, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish8(OUT32, comb(h10, l10), comb(h11, l11), sums, yc + ldy, n0 + co, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish8(OUT32, comb(h00, l00), comb(h01, l01), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(OUT32, comb(h10, l10), comb(h11, l11), b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
-/** Whether a full panel runs 1-row × 16-column relaxed tiles (else two 2-row × 8-column halves). */
-const WIDE: bool = true;
-
-/** The relaxed build's tiles over one strip of `rows` (1..4) rows × one panel of nc columns. */
+/**
+ * The relaxed tiles over one strip of `rows` (1..4) rows × one panel of nc columns: a 1-row ×
+ * 16-column tile (8 accumulators) per row of a full panel, 2-row × 8-column tiles for a last
+ * panel of at most 8 columns. (Two 2 × 8 halves of a full panel ran 1.1-1.7x slower.)
+ */
 // @ts-ignore: decorator
 @inline function rstrip(
   OUT32: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
-  if (WIDE && nc > 8) {
-    for (let i = 0; i < rows; i++) rtile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, 0, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (nc > 8) {
+    for (let i = 0; i < rows; i++) rtile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
     return;
   }
-  for (let co = 0; co < nc; co += 8) {
-    const nh = min(8, nc - co);
-    let i = 0;
-    for (; i + 2 <= rows; i += 2) rtile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, co, yp + <usize>i * ldy, ldy, nn, nh, za, lo, hi, off, scale, perChannel, bias, ySigned);
-    if (i < rows) rtile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, co, yp + <usize>i * ldy, ldy, nn, nh, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  }
+  let i = 0;
+  for (; i + 2 <= rows; i += 2) rtile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (i < rows) rtile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
 /**

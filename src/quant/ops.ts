@@ -58,16 +58,52 @@ function relaxedDotRight(): boolean {
 }
 
 /**
- * Packs int8 weights [N][K] for qgemm_q8. First use of a kernel instance chooses its GEMM mode:
- * the relaxed build's i8 k-quads and relaxed dots (1 byte a weight) where the engine computes
- * them right, else i16 k-pairs (2 bytes a weight; the baseline build's only mode).
+ * Chooses a kernel instance's int8 GEMM mode once, before its first packing: the relaxed build's
+ * i8 k-quads and relaxed dots (1 byte a weight) where this engine computes the dot right and it
+ * runs faster on this CPU, else i16 k-pairs (2 bytes a weight; the baseline build's only mode).
+ * Both modes give the same bytes; only speed differs, and no feature test shows it: V8 turns
+ * the relaxed dot into one AVX-VNNI vpdpbusd where the CPU has that (the quads then take ~0.9x
+ * the pairs' time) and into three instructions elsewhere (~2.2x; V8 11.3 always). So a
+ * 64×64×256 GEMM is timed in both modes, interleaved, once per instance: up to 24 rounds or
+ * ~100 ms, long enough for V8 to tier the kernel up (its first tier's timings hide the
+ * difference: 0.92x and 1.09x), the best of each mode kept; the quads win ties within 3%
+ * for their halved weight memory.
  */
-function qgemmPacked(ctx: PlanCtx, ints: ArrayLike<number>, N: number, K: number): number {
-  const { k } = ctx;
-  if (!dotsChosen.has(k)) {
-    dotsChosen.add(k);
-    k.qgemm_relaxed_dots(relaxedDotRight() ? 1 : 0);
+function chooseDots(ctx: PlanCtx): void {
+  const { k, mem } = ctx;
+  if (dotsChosen.has(k)) return;
+  dotsChosen.add(k);
+  if (!relaxedDotRight() || k.qgemm_relaxed_dots(1) !== 1) {
+    k.qgemm_relaxed_dots(0);
+    return;
   }
+  const M = 64, N = 64, K = 256;
+  const mark = mem.mark();
+  const a = mem.alloc(M * K), w = mem.alloc(N * K), y = mem.alloc(M * N), scale = mem.putF32(new Float32Array([1 / 65536]));
+  const packed = [0, 1].map((mode) => {
+    k.qgemm_relaxed_dots(mode);
+    const p = mem.alloc(k.qgemm_packed_size(N, K));
+    k.qgemm_pack(w, N, K, p);
+    return p;
+  });
+  const best = [Infinity, Infinity];
+  const start = performance.now();
+  for (let round = 0; round < 24 && performance.now() - start < 100; round++) {
+    for (const mode of [0, 1]) {
+      k.qgemm_relaxed_dots(mode);
+      const t0 = performance.now();
+      for (let i = 0; i < 16; i++) k.qgemm_q8(M, N, K, a, K, 0, 128, packed[mode], 0, scale, 0, 128, 0, 255, y, N, 0, 0, 1);
+      best[mode] = Math.min(best[mode], performance.now() - t0);
+    }
+  }
+  mem.reset(mark);
+  k.qgemm_relaxed_dots(best[1] <= 1.03 * best[0] ? 1 : 0);
+}
+
+/** Packs int8 weights [N][K] for qgemm_q8 (in the mode chooseDots picks for the instance). */
+function qgemmPacked(ctx: PlanCtx, ints: ArrayLike<number>, N: number, K: number): number {
+  chooseDots(ctx);
+  const { k } = ctx;
   return packBytes(ctx, ints, k.qgemm_packed_size(N, K), (wb, dst) => k.qgemm_pack(wb, N, K, dst));
 }
 
