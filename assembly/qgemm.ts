@@ -56,7 +56,8 @@
 // same build, interleaved): V8 15 with AVX-VNNI (one vpdpbusd a dot) 0.88-0.92x the pairs' time,
 // V8 15 without it (pmaddubsw + pmaddwd + paddd) 2.2x, V8 11.3 (Node 20) 2.1-2.6x.
 //
-// Packed W layout (qgemm_pack), bytes: ceil(N/16) panels, each
+// Packed W layout (qgemm_pack), bytes: a 16-byte header (i32 mode: 0 k-pairs, 1 k-quads; zero
+// padding), then ceil(N/16) panels, each
 //   [16 × i32 column sums Σ_k w[n][k]] then
 //   k-pairs: [ceil(K/2) rows × 16 columns × (i16 w[n][k], i16 w[n][k+1])], or
 //   k-quads: [ceil(K/4) rows × 16 columns × (i8 w[n][k], .., i8 w[n][k+3])]
@@ -70,15 +71,22 @@ const NR: i32 = 16;
 /** Rows of A per strip. */
 const MR: i32 = 4;
 /**
- * Byte at which qgemm_relaxed_dots keeps its choice: 1 when the relaxed build packs i8 k-quads
- * for i32x4.relaxed_dot_i8x16_i7x16_add_s (1 byte a weight), 0 (the default, and always in the
- * baseline build) for i16 k-pairs and i32x4.dot_i16x8_s (2 bytes a weight). In linear memory, not
- * a wasm global, so the workers of the shared-memory build see the main thread's choice.
+ * Byte at which qgemm_relaxed_dots keeps the packing mode: 1 when the relaxed build's qgemm_pack
+ * writes i8 k-quads for i32x4.relaxed_dot_i8x16_i7x16_add_s (1 byte a weight), 0 (the default,
+ * and always in the baseline build) for i16 k-pairs and i32x4.dot_i16x8_s (2 bytes a weight).
+ * Packed weights record their mode in their header, so weights packed in either mode run right.
  */
 const QUADS_AT: usize = memory.data(16);
 // @ts-ignore: decorator
 @inline function quads(): bool {
   return ASC_FEATURE_RELAXED_SIMD && load<u8>(QUADS_AT) != 0;
+}
+/** Bytes before the panels: the i32 mode (1: k-quads) then padding to 16. */
+const HEADER: i32 = 16;
+/** The mode packed weights were written in (k-quads only in the relaxed build). */
+// @ts-ignore: decorator
+@inline function packedQuads(packed: usize): bool {
+  return ASC_FEATURE_RELAXED_SIMD && load<i32>(packed) != 0;
 }
 /** Bytes of one panel row: 16 columns × 4 i8 or × 2 i16. */
 const ROW_BYTES: i32 = 64;
@@ -87,17 +95,17 @@ const L2_BLOCK_BYTES: i32 = 256 * 1024;
 
 /** Bytes of one packed panel: the column sums then ceil(K/4) k-quad or ceil(K/2) k-pair rows. */
 // @ts-ignore: decorator
-@inline function panelBytes(K: i32): i32 {
-  return ROW_BYTES * (1 + (quads() ? (K + 3) >> 2 : (K + 1) >> 1));
+@inline function panelBytes(QUADS: bool, K: i32): i32 {
+  return ROW_BYTES * (1 + (QUADS ? (K + 3) >> 2 : (K + 1) >> 1));
 }
 
 /**
- * Relaxed build: on != 0 makes qgemm_pack, qgemm_packed_size, qgemm_q8 and qgemm_i32 use i8
- * k-quads and relaxed dots (see the relaxed tiles below), 0 the baseline build's i16 k-pairs;
- * returns the mode now in force (always 0 in the baseline build). Weights packed in one mode must
- * not be used in the other. Only for engines that compute relaxed_dot_i8x16_i7x16_add_s right in
- * every tier: V8 11.3's Liftoff (Node 20 with --experimental-wasm-relaxed-simd) drops its
- * accumulator (test/relaxed/qgemm-check.mjs shows it).
+ * Relaxed build: on != 0 makes qgemm_packed_size and qgemm_pack use i8 k-quads, run by relaxed
+ * dots (see the relaxed tiles below), 0 the baseline build's i16 k-pairs; returns the mode now
+ * in force (always 0 in the baseline build). qgemm_q8 and qgemm_i32 follow each packed matrix's
+ * own mode. Only for engines that compute relaxed_dot_i8x16_i7x16_add_s right in every tier:
+ * V8 11.3's Liftoff (Node 20 with --experimental-wasm-relaxed-simd) drops its accumulator
+ * (test/relaxed/qgemm-check.mjs shows it).
  */
 export function qgemm_relaxed_dots(on: i32): i32 {
   if (!ASC_FEATURE_RELAXED_SIMD) return 0;
@@ -107,19 +115,24 @@ export function qgemm_relaxed_dots(on: i32): i32 {
 
 /** Bytes needed for the packed form of an int8 weight matrix with N outputs and depth K. */
 export function qgemm_packed_size(N: i32, K: i32): i32 {
-  return ((N + NR - 1) / NR) * panelBytes(K);
+  return HEADER + ((N + NR - 1) / NR) * panelBytes(quads(), K);
 }
 
 /**
  * Packs int8 weights w ([N][K] row-major, row stride K bytes; one row per output channel,
- * zero point 0) into 16-column panels of i16 k-pairs with their column sums (see the header).
+ * zero point 0) into a header and 16-column panels of i16 k-pairs, or i8 k-quads in the relaxed
+ * build's quad mode (qgemm_relaxed_dots), with their column sums (see the file header).
  */
 export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   const panels = (N + NR - 1) / NR;
-  const KSTEP = quads() ? 4 : 2;
+  const q4 = quads();
+  const KSTEP = q4 ? 4 : 2;
   const rows = (K + KSTEP - 1) / KSTEP;
+  memory.fill(dst, 0, HEADER);
+  store<i32>(dst, q4 ? 1 : 0);
+  dst += HEADER;
   for (let p = 0; p < panels; p++) {
-    const panel = dst + <usize>p * <usize>panelBytes(K);
+    const panel = dst + <usize>p * <usize>panelBytes(q4, K);
     for (let j = 0; j < NR; j++) {
       const n = p * NR + j;
       const row = w + <usize>n * <usize>K;
@@ -413,11 +426,10 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function qgemmDriver(
-  OUT32: bool, SIGNED: bool, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, SIGNED: bool, useQuads: bool, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   const panels = (N + NR - 1) / NR;
-  const pstep = <usize>panelBytes(K);
-  const useQuads = quads();
+  const pstep = <usize>panelBytes(useQuads, K);
   const perBlock = max(1, L2_BLOCK_BYTES / <i32>pstep);
   for (let pb = 0; pb < panels; pb += perBlock) {
     const pe = min(panels, pb + perBlock);
@@ -444,8 +456,8 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 
 /** The zero point the tiles' sums need: the relaxed tiles see int8 activations as a + 128. */
 // @ts-ignore: decorator
-@inline function zaPacked(za: i32, aSigned: i32): i32 {
-  return quads() && aSigned != 0 ? za + 128 : za;
+@inline function zaPacked(q4: bool, za: i32, aSigned: i32): i32 {
+  return q4 && aSigned != 0 ? za + 128 : za;
 }
 
 /**
@@ -465,6 +477,8 @@ export function qgemm_q8(
   M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
   scale: usize, perChannel: i32, zy: i32, lo: i32, hi: i32, y: usize, ldy: i32, ySigned: i32, part: i32, parts: i32,
 ): void {
+  const q4 = packedQuads(packed);
+  packed += HEADER;
   let n0 = 0;
   if (parts > 1) {
     const panels = (N + NR - 1) / NR;
@@ -478,7 +492,7 @@ export function qgemm_q8(
     } else {
       const q0 = partStart(panels, 1, part, parts), q1 = partStart(panels, 1, part + 1, parts);
       n0 = q0 * NR;
-      packed += <usize>q0 * <usize>panelBytes(K);
+      packed += <usize>q0 * <usize>panelBytes(q4, K);
       y += <usize>n0;
       N = min(N, q1 * NR) - n0;
     }
@@ -487,10 +501,10 @@ export function qgemm_q8(
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
   lo = max(lo, tmin);
   hi = min(hi, tmax);
-  const vza = i32x4.splat(zaPacked(za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
+  const vza = i32x4.splat(zaPacked(q4, za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
-  if (aSigned != 0) qgemmDriver(false, true, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
-  else qgemmDriver(false, false, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  if (aSigned != 0) qgemmDriver(false, true, q4, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  else qgemmDriver(false, false, q4, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
 }
 
 /**
@@ -503,6 +517,8 @@ export function qgemm_i32(
   M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
   y: usize, ldy: i32, part: i32, parts: i32,
 ): void {
+  const q4 = packedQuads(packed);
+  packed += HEADER;
   let n0 = 0;
   if (parts > 1) {
     const panels = (N + NR - 1) / NR;
@@ -515,14 +531,14 @@ export function qgemm_i32(
     } else {
       const q0 = partStart(panels, 1, part, parts), q1 = partStart(panels, 1, part + 1, parts);
       n0 = q0 * NR;
-      packed += <usize>q0 * <usize>panelBytes(K);
+      packed += <usize>q0 * <usize>panelBytes(q4, K);
       y += <usize>n0 << 2;
       N = min(N, q1 * NR) - n0;
     }
   }
   if (M <= 0 || N <= 0) return;
-  const vza = i32x4.splat(zaPacked(za, aSigned)), z = i32x4.splat(0);
+  const vza = i32x4.splat(zaPacked(q4, za, aSigned)), z = i32x4.splat(0);
   const ldyBytes = <usize>ldy << 2;
-  if (aSigned != 0) qgemmDriver(true, true, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
-  else qgemmDriver(true, false, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  if (aSigned != 0) qgemmDriver(true, true, q4, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  else qgemmDriver(true, false, q4, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
 }

@@ -169,9 +169,20 @@ for (const mode of modes) {
       check(`${name}: parts equal the whole call`, r.q8.every((x) => eq(x, r.q8[0])) && r.i32.every((x) => eq(x, r.i32[0])));
     }
   }
-  // packed size: 16-column panels of 16 i32 column sums + k-quads (1 byte a weight) or k-pairs (2)
+  // packed size: a 16-byte header, 16-column panels of 16 i32 column sums + k-quads (1 byte a
+  // weight) or k-pairs (2)
   const rowsOf = (K) => (mode ? Math.ceil(K / 4) : Math.ceil(K / 2));
-  check(`${tag} packed size`, relaxed.k.qgemm_packed_size(64, 576) === 4 * 64 * (1 + rowsOf(576)) && relaxed.k.qgemm_packed_size(17, 5) === 2 * 64 * (1 + rowsOf(5)));
+  check(`${tag} packed size`, relaxed.k.qgemm_packed_size(64, 576) === 16 + 4 * 64 * (1 + rowsOf(576)) && relaxed.k.qgemm_packed_size(17, 5) === 16 + 2 * 64 * (1 + rowsOf(5)));
+}
+// weights packed in either mode run in that mode whatever the mode is when they run
+if (modes.length > 1) {
+  const c = makeCase(13, 37, 67, 1, 0, 'rand');
+  relaxed.k.qgemm_relaxed_dots(1);
+  const quads = run(relaxed, c);
+  relaxed.k.qgemm_relaxed_dots(0);
+  const pairs = run(relaxed, c);
+  const want = run(baseline, c);
+  check('packed weights carry their mode', eq(quads.q8[0], want.q8[0]) && eq(pairs.q8[0], want.q8[0]));
 }
 relaxed.k.qgemm_relaxed_dots(0);
 console.log(`${passed} passed, ${failed} failed`);
