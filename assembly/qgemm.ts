@@ -52,7 +52,7 @@
 // The relaxed build adds a second mode (qgemm_relaxed_dots; src/quant picks it per engine and
 // CPU by timing both): i8 k-quads (1 byte a weight) and i32x4.relaxed_dot_i8x16_i7x16_add_s
 // with the activations split into two 7-bit operands (see the relaxed tiles). Both modes give the
-// same bytes. Their relative speed is the engine's and CPU's (scratch/qgemm-ab.mjs, one thread,
+// same bytes. Their relative speed is the engine's and CPU's (bench/qgemm-ab.js, one thread,
 // same build, interleaved): V8 15 with AVX-VNNI (one vpdpbusd a dot) 0.88-0.92x the pairs' time,
 // V8 15 without it (pmaddubsw + pmaddwd + paddd) 2.2x, V8 11.3 (Node 20) 2.1-2.6x.
 //
