@@ -49,15 +49,17 @@
 // a weight): i8 pairs widened by the load (i16x8.load8x8_s, one pmovsxbw on x86, no extra wasm
 // instruction) ran at 1.10x the time on Node 20 and 1.15-1.2x on V8 15 (deno 2.9), interleaved.
 //
-// The relaxed build adds a second mode (qgemm_relaxed_dots; src/quant picks it per engine and
-// CPU by timing both): i8 k-quads (1 byte a weight) and i32x4.relaxed_dot_i8x16_i7x16_add_s
-// with the activations split into two 7-bit operands (see the relaxed tiles). Both modes give the
-// same bytes. Their relative speed is the engine's and CPU's (bench/qgemm-ab.js, one thread,
-// same build, interleaved): V8 15 with AVX-VNNI (one vpdpbusd a dot) 0.88-0.92x the pairs' time,
-// V8 15 without it (pmaddubsw + pmaddwd + paddd) 2.2x, V8 11.3 (Node 20) 2.1-2.6x.
+// The relaxed build adds two modes (qgemm_relaxed_dots; src/quant picks one per engine and CPU
+// by timing them): i8 k-quads (1 byte a weight) and i32x4.relaxed_dot_i8x16_i7x16_add_s, with
+// the activations split into two 7-bit operands (mode 1, exact on every engine: see the relaxed
+// tiles), or as they are (mode 2, only where the engine multiplies full-range unsigned bytes
+// exactly, as AVX-VNNI's vpdpbusd does). All modes give the same bytes. Their relative speed is
+// the engine's and CPU's (bench/qgemm-ab.js, one thread, same build, interleaved): V8 15 with
+// AVX-VNNI (one vpdpbusd a dot) mode 1 0.88-0.92x the pairs' time, mode 2 0.41-0.42x (~220 GOPS);
+// V8 15 without it (pmaddubsw + pmaddwd + paddd) mode 1 2.2x; V8 11.3 (Node 20) 2.1-2.6x.
 //
-// Packed W layout (qgemm_pack), bytes: a 16-byte header (i32 mode: 0 k-pairs, 1 k-quads; zero
-// padding), then ceil(N/16) panels, each
+// Packed W layout (qgemm_pack), bytes: a 16-byte header (i32 mode: 0 k-pairs, 1 or 2 k-quads;
+// zero padding), then ceil(N/16) panels, each
 //   [16 × i32 column sums Σ_k w[n][k]] then
 //   k-pairs: [ceil(K/2) rows × 16 columns × (i16 w[n][k], i16 w[n][k+1])], or
 //   k-quads: [ceil(K/4) rows × 16 columns × (i8 w[n][k], .., i8 w[n][k+3])]
@@ -81,12 +83,17 @@ const QUADS_AT: usize = memory.data(16);
 @inline function quads(): bool {
   return ASC_FEATURE_RELAXED_SIMD && load<u8>(QUADS_AT) != 0;
 }
+/** The packing mode in force: 0 k-pairs, 1 k-quads with split activations, 2 k-quads as they are. */
+// @ts-ignore: decorator
+@inline function mode(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? <i32>load<u8>(QUADS_AT) : 0;
+}
 /** Bytes before the panels: the i32 mode (1: k-quads) then padding to 16. */
 const HEADER: i32 = 16;
-/** The mode packed weights were written in (k-quads only in the relaxed build). */
+/** The mode packed weights were written in (0 in the baseline build). */
 // @ts-ignore: decorator
-@inline function packedQuads(packed: usize): bool {
-  return ASC_FEATURE_RELAXED_SIMD && load<i32>(packed) != 0;
+@inline function packedMode(packed: usize): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? load<i32>(packed) : 0;
 }
 /** Bytes of one panel row: 16 columns × 4 i8 or × 2 i16. */
 const ROW_BYTES: i32 = 64;
@@ -100,17 +107,19 @@ const L2_BLOCK_BYTES: i32 = 256 * 1024;
 }
 
 /**
- * Relaxed build: on != 0 makes qgemm_packed_size and qgemm_pack use i8 k-quads, run by relaxed
- * dots (see the relaxed tiles below), 0 the baseline build's i16 k-pairs; returns the mode now
- * in force (always 0 in the baseline build). qgemm_q8 and qgemm_i32 follow each packed matrix's
+ * Relaxed build: on = 1 or 2 makes qgemm_packed_size and qgemm_pack use i8 k-quads, run by
+ * relaxed dots on split 7-bit activations (1) or on the activation bytes as they are (2: only
+ * for engines that multiply a full-range unsigned operand exactly, see utile), 0 the baseline
+ * build's i16 k-pairs; returns the mode now in force (always 0 in the baseline build). qgemm_q8 and qgemm_i32 follow each packed matrix's
  * own mode. Only for engines that compute relaxed_dot_i8x16_i7x16_add_s right in every tier:
  * V8 11.3's Liftoff (Node 20 with --experimental-wasm-relaxed-simd) drops its accumulator
  * (test/relaxed/qgemm-check.mjs shows it).
  */
 export function qgemm_relaxed_dots(on: i32): i32 {
   if (!ASC_FEATURE_RELAXED_SIMD) return 0;
-  store<u8>(QUADS_AT, on != 0 ? 1 : 0);
-  return on != 0 ? 1 : 0;
+  const m = on == 2 ? 2 : on != 0 ? 1 : 0;
+  store<u8>(QUADS_AT, <u8>m);
+  return m;
 }
 
 /** Bytes needed for the packed form of an int8 weight matrix with N outputs and depth K. */
@@ -129,7 +138,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   const KSTEP = q4 ? 4 : 2;
   const rows = (K + KSTEP - 1) / KSTEP;
   memory.fill(dst, 0, HEADER);
-  store<i32>(dst, q4 ? 1 : 0);
+  store<i32>(dst, mode());
   dst += HEADER;
   for (let p = 0; p < panels; p++) {
     const panel = dst + <usize>p * <usize>panelBytes(q4, K);
@@ -402,6 +411,71 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 }
 
 /**
+ * Mode 2 (engines whose relaxed dot multiplies a full-range unsigned second operand exactly, as
+ * x86's AVX-VNNI vpdpbusd does: src/quant checks it): ROWS (1 or 2) rows × the first CV (2 or 4)
+ * column vectors of the panel at b, the activation bytes (int8 ones xor 0x80) as they are, one
+ * relaxed dot per weight vector and row; nc of the tile's columns stored.
+ */
+// @ts-ignore: decorator
+@inline function utile(
+  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  let p = b + ROW_BYTES;
+  const end = p + <usize>(K >> 2) * ROW_BYTES;
+  const z = i32x4.splat(0);
+  let c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+  let a0 = a, a1 = a + lda;
+  while (p < end) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    const w2 = CV > 2 ? v128.load(p, 32) : z, w3 = CV > 2 ? v128.load(p, 48) : z;
+    let x = quadSplat(SIGNED, a0, 4);
+    c00 = rdot(c00, w0, x); c01 = rdot(c01, w1, x);
+    if (CV > 2) { c02 = rdot(c02, w2, x); c03 = rdot(c03, w3, x); }
+    if (ROWS > 1) {
+      x = quadSplat(SIGNED, a1, 4);
+      c10 = rdot(c10, w0, x); c11 = rdot(c11, w1, x);
+      if (CV > 2) { c12 = rdot(c12, w2, x); c13 = rdot(c13, w3, x); }
+    }
+    a0 += 4; a1 += 4; p += ROW_BYTES;
+  }
+  const r = K & 3;
+  if (r != 0) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    const w2 = CV > 2 ? v128.load(p, 32) : z, w3 = CV > 2 ? v128.load(p, 48) : z;
+    let x = quadSplat(SIGNED, a0, r);
+    c00 = rdot(c00, w0, x); c01 = rdot(c01, w1, x);
+    if (CV > 2) { c02 = rdot(c02, w2, x); c03 = rdot(c03, w3, x); }
+    if (ROWS > 1) {
+      x = quadSplat(SIGNED, a1, r);
+      c10 = rdot(c10, w0, x); c11 = rdot(c11, w1, x);
+      if (CV > 2) { c12 = rdot(c12, w2, x); c13 = rdot(c13, w3, x); }
+    }
+  }
+  if (CV > 2) {
+    finish16(OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    if (ROWS > 1) finish16(OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    return;
+  }
+  finish8(OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/** Mode 2's tiles over one strip of `rows` (1..4) rows × one panel: 2-row tiles, then one row. */
+// @ts-ignore: decorator
+@inline function ustrip(
+  OUT32: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  let i = 0;
+  if (nc > 8) {
+    for (; i + 2 <= rows; i += 2) utile(OUT32, 2, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    if (i < rows) utile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    return;
+  }
+  for (; i + 2 <= rows; i += 2) utile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (i < rows) utile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/**
  * The relaxed tiles over one strip of `rows` (1..4) rows × one panel of nc columns: a 1-row ×
  * 16-column tile (8 accumulators) per row of a full panel, 2-row × 8-column tiles for a last
  * panel of at most 8 columns. (Two 2 × 8 halves of a full panel ran 1.1-1.7x slower.)
@@ -426,10 +500,10 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function qgemmDriver(
-  OUT32: bool, SIGNED: bool, useQuads: bool, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, SIGNED: bool, pm: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   const panels = (N + NR - 1) / NR;
-  const pstep = <usize>panelBytes(useQuads, K);
+  const pstep = <usize>panelBytes(pm != 0, K);
   const perBlock = max(1, L2_BLOCK_BYTES / <i32>pstep);
   for (let pb = 0; pb < panels; pb += perBlock) {
     const pe = min(panels, pb + perBlock);
@@ -440,7 +514,8 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
         const nc = min(NR, N - p * NR);
         const bp = packed + <usize>p * pstep;
         const yp = ym + (<usize>(p * NR) << (OUT32 ? 2 : 0)), nn = n0 + p * NR;
-        if (ASC_FEATURE_RELAXED_SIMD && useQuads) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        if (ASC_FEATURE_RELAXED_SIMD && pm == 2) ustrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else if (ASC_FEATURE_RELAXED_SIMD && pm == 1) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
         else if (nc > 8) {
           let i = 0;
           for (; i + 2 <= rows; i += 2) tile16(OUT32, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
@@ -477,7 +552,7 @@ export function qgemm_q8(
   M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
   scale: usize, perChannel: i32, zy: i32, lo: i32, hi: i32, y: usize, ldy: i32, ySigned: i32, part: i32, parts: i32,
 ): void {
-  const q4 = packedQuads(packed);
+  const pm = packedMode(packed), q4 = pm != 0;
   packed += HEADER;
   let n0 = 0;
   if (parts > 1) {
@@ -503,8 +578,8 @@ export function qgemm_q8(
   hi = min(hi, tmax);
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
-  if (aSigned != 0) qgemmDriver(false, true, q4, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
-  else qgemmDriver(false, false, q4, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  if (aSigned != 0) qgemmDriver(false, true, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  else qgemmDriver(false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
 }
 
 /**
@@ -517,7 +592,7 @@ export function qgemm_i32(
   M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
   y: usize, ldy: i32, part: i32, parts: i32,
 ): void {
-  const q4 = packedQuads(packed);
+  const pm = packedMode(packed), q4 = pm != 0;
   packed += HEADER;
   let n0 = 0;
   if (parts > 1) {
@@ -539,6 +614,6 @@ export function qgemm_i32(
   if (M <= 0 || N <= 0) return;
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), z = i32x4.splat(0);
   const ldyBytes = <usize>ldy << 2;
-  if (aSigned != 0) qgemmDriver(true, true, q4, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
-  else qgemmDriver(true, false, q4, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  if (aSigned != 0) qgemmDriver(true, true, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  else qgemmDriver(true, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
 }

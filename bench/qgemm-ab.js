@@ -1,7 +1,7 @@
 // qgemm_q8 across kernel builds and GEMM modes, interleaved in one process (Node 20 needs
-// --experimental-wasm-relaxed-simd for a relaxed build): node bench/qgemm-ab.js name=path.wasm[:quads] ...
+// --experimental-wasm-relaxed-simd for a relaxed build): node bench/qgemm-ab.js name=path.wasm[:quads|:udot] ...
 // e.g. base=dist/wasmcnn.wasm pairs=dist/wasmcnn-relaxed.wasm quads=dist/wasmcnn-relaxed.wasm:quads
-// (:quads packs in the relaxed build's i8 k-quad mode). Rates from the minimum over ROUNDS (5)
+// (:quads packs in the relaxed build's i8 k-quad mode 1, :udot in mode 2). Rates from the minimum over ROUNDS (5)
 // rounds of per-round medians; times relative to the first build; bytes compared with the first.
 import { loadWasmcnn, medianCallMs, randomFloats } from './wasm.js';
 
@@ -10,7 +10,8 @@ for (const arg of process.argv.slice(2)) {
   const [name, spec] = arg.split('=');
   const [path, mode] = spec.split(':');
   const w = await loadWasmcnn(new URL(path, `file://${process.cwd()}/`));
-  if (mode === 'quads' && w.k.qgemm_relaxed_dots(1) !== 1) throw new Error(`${path}: no relaxed-dot mode`);
+  const m = { quads: 1, udot: 2 }[mode] ?? 0;
+  if (m && w.k.qgemm_relaxed_dots(m) !== m) throw new Error(`${path}: no relaxed-dot mode ${m}`);
   builds.push({ name, w });
 }
 const shapes = [[256, 256, 256], [3136, 64, 576], [784, 128, 1152], [196, 256, 2304], [49, 512, 4608]];

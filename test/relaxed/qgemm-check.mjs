@@ -60,7 +60,7 @@ function refI32(M, N, K, a, za, w, bias) {
 }
 
 /** Runs one case in one build; returns { q8 whole, q8 parts[], i32 whole, i32 parts[] } as byte arrays. */
-function run(b, c) {
+function run(b, c, afterPack = () => {}) {
   const { k, memory } = b;
   b.reset();
   const { M, N, K, aSigned, za, ySigned, zy, perChannel, lo, hi } = c;
@@ -76,6 +76,7 @@ function run(b, c) {
   new Int32Array(memory.buffer, pb, N).set(c.bias);
   new Float32Array(memory.buffer, ps, N).set(c.scale);
   k.qgemm_pack(pw, N, K, pp);
+  afterPack();
   const out = { q8: [], i32: [] };
   for (const parts of [1, 2, 3, 5]) {
     new Uint8Array(memory.buffer).fill(0xa5, py, py + qBytes);
@@ -110,14 +111,19 @@ function makeCase(M, N, K, aSigned, ySigned, opMode) {
  * 20) could take the accumulator's register as scratch and return twice the dot instead.
  * (func (param i32 i32 i32) (result i32) (i32x4.extract_lane 0 (relaxed_dot (i8x16.splat p0) (i8x16.splat p1) (i32x4.splat p2))))
  */
-function fusedDotRight() {
+function probeDot() {
   const bytes = Uint8Array.from([
     0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 8, 1, 0x60, 3, 0x7f, 0x7f, 0x7f, 1, 0x7f, 3, 2, 1, 0, 7, 5, 1, 1, 0x64, 0, 0,
     0x0a, 0x16, 1, 0x14, 0, 0x20, 0, 0xfd, 0x0f, 0x20, 1, 0xfd, 0x0f, 0x20, 2, 0xfd, 0x11, 0xfd, 0x93, 0x02, 0xfd, 0x1b, 0, 0x0b,
   ]);
-  const { d } = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports;
-  return d(2, 3, 100) === 4 * 6 + 100;
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.d;
 }
+const fusedDotRight = () => probeDot()(2, 3, 100) === 4 * 6 + 100;
+/** Whether the dot multiplies a full-range unsigned second operand exactly (x86 AVX-VNNI's vpdpbusd). */
+const unsignedDotExact = () => {
+  const d = probeDot();
+  return d(-128, 255, 7) === 4 * -128 * 255 + 7 && d(127, 255, 0) === 4 * 127 * 255;
+};
 
 const relaxed = await load('wasmcnn-relaxed.wasm');
 const baseline = await load('wasmcnn.wasm');
@@ -134,10 +140,12 @@ const eq = (x, y) => x.length === y.length && x.every((v, i) => v === y[i]);
 check('baseline build has no relaxed-dot mode', baseline.k.qgemm_relaxed_dots(1) === 0);
 const modes = [0];
 if (fusedDotRight()) modes.push(1);
-else console.log('skip: i8 k-quad mode (this engine miscomputes i32x4.relaxed_dot_i8x16_i7x16_add_s in its first tier)');
+else console.log('skip: i8 k-quad modes (this engine miscomputes i32x4.relaxed_dot_i8x16_i7x16_add_s in its first tier)');
+if (modes.length > 1 && unsignedDotExact()) modes.push(2);
+else console.log('skip: mode 2 (this engine\'s relaxed dot does not multiply full-range unsigned bytes exactly)');
 for (const mode of modes) {
   check(`mode ${mode} set`, relaxed.k.qgemm_relaxed_dots(mode) === mode);
-  const tag = mode ? 'i8 quads' : 'i16 pairs';
+  const tag = ['i16 pairs', 'i8 quads', 'i8 quads unsigned'][mode];
   const Ms = [1, 2, 3, 5, 13], Ns = [1, 7, 9, 16, 17, 33, 67], Ks = [1, 2, 3, 4, 5, 6, 7, 13, 37, 64, 67, 130];
   let idx = 0;
   for (const M of Ms) for (const N of Ns) for (const K of Ks) {
@@ -177,12 +185,15 @@ for (const mode of modes) {
 // weights packed in either mode run in that mode whatever the mode is when they run
 if (modes.length > 1) {
   const c = makeCase(13, 37, 67, 1, 0, 'rand');
-  relaxed.k.qgemm_relaxed_dots(1);
-  const quads = run(relaxed, c);
-  relaxed.k.qgemm_relaxed_dots(0);
-  const pairs = run(relaxed, c);
   const want = run(baseline, c);
-  check('packed weights carry their mode', eq(quads.q8[0], want.q8[0]) && eq(pairs.q8[0], want.q8[0]));
+  for (const m of modes) {
+    relaxed.k.qgemm_relaxed_dots(m);
+    const { k } = relaxed;
+    relaxed.reset();
+    // pack in mode m, run after switching to the next mode
+    const got = run(relaxed, c, () => k.qgemm_relaxed_dots(modes[(modes.indexOf(m) + 1) % modes.length]));
+    check(`weights packed in mode ${m} run in it`, eq(got.q8[0], want.q8[0]));
+  }
 }
 relaxed.k.qgemm_relaxed_dots(0);
 console.log(`${passed} passed, ${failed} failed`);
