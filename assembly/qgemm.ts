@@ -45,13 +45,25 @@
 //
 // Speed (bench/qgemm.js, one thread, 2-vCPU EPYC, Node 20, quiet machine): ~77 GOPS at 256³ and
 // ~78 GOPS at resnet50's 3136x64x576 conv GEMM, against gemm_f32's ~48 GFLOP/s: int8 takes
-// 0.60-0.64x the f32 time (the issue's target: ≤ 0.6x). The relaxed build runs these same
-// instructions: i32x4.relaxed_dot_i8x16_i7x16_add_s needs one operand within 0..127, which
-// neither uint8 activations nor full-range int8 weights are.
+// 0.60-0.64x the f32 time (the issue's target: ≤ 0.6x). Weights stay i16 in the panels (2 bytes
+// a weight): i8 pairs widened by the load (i16x8.load8x8_s, one pmovsxbw on x86, no extra wasm
+// instruction) ran at 1.10x the time on Node 20 and 1.15-1.2x on V8 15 (deno 2.9), interleaved.
 //
-// Packed W layout (qgemm_pack), bytes: ceil(N/16) panels, each
-//   [16 × i32 column sums Σ_k w[n][k]][ceil(K/2) k-pairs × 16 columns × (i16 w[n][k], i16 w[n][k+1])]
-// columns past N and the k past an odd K are zero.
+// The relaxed build adds two modes (qgemm_relaxed_dots; src/quant picks one per engine and CPU
+// by timing them): i8 k-quads (1 byte a weight) and i32x4.relaxed_dot_i8x16_i7x16_add_s, with
+// the activations split into two 7-bit operands (mode 1, exact on every engine: see the relaxed
+// tiles), or as they are (mode 2, only where the engine multiplies full-range unsigned bytes
+// exactly, as AVX-VNNI's vpdpbusd does). All modes give the same bytes. Their relative speed is
+// the engine's and CPU's (bench/qgemm-ab.js, one thread, same build, interleaved): V8 15 with
+// AVX-VNNI (one vpdpbusd a dot) mode 1 0.88-0.92x the pairs' time, mode 2 0.41-0.42x (~220 GOPS);
+// V8 15 without it (pmaddubsw + pmaddwd + paddd) mode 1 2.2x; V8 11.3 (Node 20) 2.1-2.6x.
+//
+// Packed W layout (qgemm_pack), bytes: a 16-byte header (i32 mode: 0 k-pairs, 1 or 2 k-quads;
+// zero padding), then ceil(N/16) panels, each
+//   [16 × i32 column sums Σ_k w[n][k]] then
+//   k-pairs: [ceil(K/2) rows × 16 columns × (i16 w[n][k], i16 w[n][k+1])], or
+//   k-quads: [ceil(K/4) rows × 16 columns × (i8 w[n][k], .., i8 w[n][k+3])]
+// columns past N and the k past K are zero.
 import { partStart, splitRows } from './parallel';
 import { loadLanes, storeLanes } from './window';
 import { MAGIC_BITS, narrow16, requantLanes, storeBytes } from './requant';
@@ -60,43 +72,90 @@ import { MAGIC_BITS, narrow16, requantLanes, storeBytes } from './requant';
 const NR: i32 = 16;
 /** Rows of A per strip. */
 const MR: i32 = 4;
-/** Bytes of one k-pair row of a panel: 16 columns × 2 i16. */
+/**
+ * Byte at which qgemm_relaxed_dots keeps the packing mode: 1 when the relaxed build's qgemm_pack
+ * writes i8 k-quads for i32x4.relaxed_dot_i8x16_i7x16_add_s (1 byte a weight), 0 (the default,
+ * and always in the baseline build) for i16 k-pairs and i32x4.dot_i16x8_s (2 bytes a weight).
+ * Packed weights record their mode in their header, so weights packed in either mode run right.
+ */
+const QUADS_AT: usize = memory.data(16);
+// @ts-ignore: decorator
+@inline function quads(): bool {
+  return ASC_FEATURE_RELAXED_SIMD && load<u8>(QUADS_AT) != 0;
+}
+/** The packing mode in force: 0 k-pairs, 1 k-quads with split activations, 2 k-quads as they are. */
+// @ts-ignore: decorator
+@inline function mode(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? <i32>load<u8>(QUADS_AT) : 0;
+}
+/** Bytes before the panels: the i32 mode (1: k-quads) then padding to 16. */
+const HEADER: i32 = 16;
+/** The mode packed weights were written in (0 in the baseline build). */
+// @ts-ignore: decorator
+@inline function packedMode(packed: usize): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? load<i32>(packed) : 0;
+}
+/** Bytes of one panel row: 16 columns × 4 i8 or × 2 i16. */
 const ROW_BYTES: i32 = 64;
 /** Bytes of packed W one strip of A sweeps before moving on (half of a 512 KiB L2). */
 const L2_BLOCK_BYTES: i32 = 256 * 1024;
 
-/** Bytes of one packed panel: the column sums then ceil(K/2) k-pair rows. */
+/** Bytes of one packed panel: the column sums then ceil(K/4) k-quad or ceil(K/2) k-pair rows. */
 // @ts-ignore: decorator
-@inline function panelBytes(K: i32): i32 {
-  return ROW_BYTES * (1 + ((K + 1) >> 1));
+@inline function panelBytes(QUADS: bool, K: i32): i32 {
+  return ROW_BYTES * (1 + (QUADS ? (K + 3) >> 2 : (K + 1) >> 1));
+}
+
+/**
+ * Relaxed build: on = 1 or 2 makes qgemm_packed_size and qgemm_pack use i8 k-quads, run by
+ * relaxed dots on split 7-bit activations (1) or on the activation bytes as they are (2: only
+ * for engines that multiply a full-range unsigned operand exactly, see utile), 0 the baseline
+ * build's i16 k-pairs; returns the mode now in force (always 0 in the baseline build). qgemm_q8 and qgemm_i32 follow each packed matrix's
+ * own mode. Only for engines that compute relaxed_dot_i8x16_i7x16_add_s right in every tier:
+ * V8 11.3's Liftoff (Node 20 with --experimental-wasm-relaxed-simd) drops its accumulator
+ * (test/relaxed/qgemm-check.mjs shows it).
+ */
+export function qgemm_relaxed_dots(on: i32): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return 0;
+  const m = on == 2 ? 2 : on != 0 ? 1 : 0;
+  store<u8>(QUADS_AT, <u8>m);
+  return m;
 }
 
 /** Bytes needed for the packed form of an int8 weight matrix with N outputs and depth K. */
 export function qgemm_packed_size(N: i32, K: i32): i32 {
-  return ((N + NR - 1) / NR) * panelBytes(K);
+  return HEADER + ((N + NR - 1) / NR) * panelBytes(quads(), K);
 }
 
 /**
  * Packs int8 weights w ([N][K] row-major, row stride K bytes; one row per output channel,
- * zero point 0) into 16-column panels of i16 k-pairs with their column sums (see the header).
+ * zero point 0) into a header and 16-column panels of i16 k-pairs, or i8 k-quads in the relaxed
+ * build's quad mode (qgemm_relaxed_dots), with their column sums (see the file header).
  */
 export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   const panels = (N + NR - 1) / NR;
-  const pairs = (K + 1) >> 1;
+  const q4 = quads();
+  const KSTEP = q4 ? 4 : 2;
+  const rows = (K + KSTEP - 1) / KSTEP;
+  memory.fill(dst, 0, HEADER);
+  store<i32>(dst, mode());
+  dst += HEADER;
   for (let p = 0; p < panels; p++) {
-    const panel = dst + <usize>p * <usize>panelBytes(K);
+    const panel = dst + <usize>p * <usize>panelBytes(q4, K);
     for (let j = 0; j < NR; j++) {
       const n = p * NR + j;
       const row = w + <usize>n * <usize>K;
       let sum = 0;
-      for (let q = 0; q < pairs; q++) {
-        const k = 2 * q;
-        const w0: i32 = n < N ? <i32>load<i8>(row + <usize>k) : 0;
-        const w1: i32 = n < N && k + 1 < K ? <i32>load<i8>(row + <usize>k + 1) : 0;
-        sum += w0 + w1;
+      for (let q = 0; q < rows; q++) {
+        // column j's 4 bytes of panel row q: KSTEP weights of KSTEP k, zero past N and K
         const at = panel + <usize>(ROW_BYTES * (1 + q) + 4 * j);
-        store<i16>(at, <i16>w0);
-        store<i16>(at + 2, <i16>w1);
+        for (let t = 0; t < KSTEP; t++) {
+          const k = KSTEP * q + t;
+          const v: i32 = n < N && k < K ? <i32>load<i8>(row + <usize>k) : 0;
+          sum += v;
+          if (KSTEP == 4) store<i8>(at + <usize>t, <i8>v);
+          else store<i16>(at + <usize>(2 * t), <i16>v);
+        }
       }
       store<i32>(panel + (<usize>j << 2), sum);
     }
@@ -187,24 +246,24 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
     }
   }
+  finish16(OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish16(OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/** One tile row of a 16-column panel whose column sums are at b: nc (9..16) columns stored. */
+// @ts-ignore: decorator
+@inline function finish16(OUT32: bool, c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
   // valid columns of the second half: 1..8; a vector with none is not requantized (its bias
   // and scale would lie past N)
   const n2 = nc - 8;
   const v2 = min(n2, 4);
   if (OUT32) {
-    row32(c00, c01, c02, c03, b, y, n0, n2, v2, za, bias);
-    if (ROWS > 1) row32(c10, c11, c12, c13, b, y + ldy, n0, n2, v2, za, bias);
+    row32(c0, c1, c2, c3, b, y, n0, n2, v2, za, bias);
     return;
   }
-  const z3 = i32x4.splat(0);
   storeBytes(y, narrow16(
-    requant(c00, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c01, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
-    requant(c02, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c03, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
-  if (ROWS > 1) {
-    storeBytes(y + ldy, narrow16(
-      requant(c10, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c11, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
-      requant(c12, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c13, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : z3, ySigned), nc);
-  }
+    requant(c0, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c1, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
+    requant(c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0), ySigned), nc);
 }
 
 /** One requantized 8-column tile row: nc (1..8) bytes stored. */
@@ -255,6 +314,185 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   if (ROWS > 3) finish8(OUT32, c30, c31, b, y + 3 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
+// ---- relaxed build: i8 k-quads and i32x4.relaxed_dot_i8x16_i7x16_add_s ----
+// relaxed_dot(w, x, acc) adds 16 products w[i]·x[i] (w signed i8) in quads to acc's 4 lanes; it is
+// deterministic only when every x byte is within 0..127 (V8 on x86 lowers it to pmaddubsw with
+// x as the unsigned operand and i16 pair sums, which cannot saturate then). Weights are the
+// signed operand, 4 k a lane; activations are split into two 7-bit operands a = 2·(a >> 1) +
+// (a & 1) (int8 ones made unsigned first: a ^ 0x80 = a + 128, the 128·Σw of which joins the zero
+// point's za·Σw), each with its own accumulator: Σ a·w = 2·Σ hi·w + Σ lo·w, exact in i32.
+
+/**
+ * 4 activation bytes at p broadcast to every lane (r of them, 1..3, for a last partial quad, the
+ * rest zero: nothing past them is read), int8 ones made unsigned (xor 0x80).
+ */
+// @ts-ignore: decorator
+@inline function quadSplat(SIGNED: bool, p: usize, r: i32): v128 {
+  let v: v128;
+  if (r == 4) v = v128.load32_splat(p);
+  else {
+    let x: u32 = <u32>load<u8>(p);
+    if (r > 1) x |= <u32>load<u8>(p + 1) << 8;
+    if (r > 2) x |= <u32>load<u8>(p + 2) << 16;
+    v = i32x4.splat(x);
+  }
+  return SIGNED ? v128.xor(v, i8x16.splat(-128)) : v;
+}
+
+/** acc + the 4-product quads of w (i8) and x (0..127). */
+// @ts-ignore: decorator
+@inline function rdot(acc: v128, w: v128, x: v128): v128 {
+  return i32x4.relaxed_dot_i8x16_i7x16_add_s(w, x, acc);
+}
+
+/** 2·h + l: the exact sums from the high-7-bit and low-bit accumulators. */
+// @ts-ignore: decorator
+@inline function comb(h: v128, l: v128): v128 {
+  return i32x4.add(i32x4.shl(h, 1), l);
+}
+
+/**
+ * ROWS (1 or 2) rows × the first CV (2 or 4) column vectors of the panel at b; nc of the
+ * tile's columns stored (1..8 for CV 2, 9..16 for CV 4). Per k-quad:
+ * CV weight vectors, per row one quad splat split in two, 2·CV relaxed dots.
+ */
+// @ts-ignore: decorator
+@inline function rtile(
+  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  let p = b + ROW_BYTES;
+  const end = p + <usize>(K >> 2) * ROW_BYTES;
+  const z = i32x4.splat(0), one = i8x16.splat(1);
+  let h00 = z, h01 = z, h02 = z, h03 = z, l00 = z, l01 = z, l02 = z, l03 = z;
+  let h10 = z, h11 = z, l10 = z, l11 = z;
+  let a0 = a, a1 = a + lda;
+  while (p < end) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    let v = quadSplat(SIGNED, a0, 4);
+    let x = i8x16.shr_u(v, 1);
+    h00 = rdot(h00, w0, x); h01 = rdot(h01, w1, x);
+    if (CV > 2) { h02 = rdot(h02, v128.load(p, 32), x); h03 = rdot(h03, v128.load(p, 48), x); }
+    x = v128.and(v, one);
+    l00 = rdot(l00, w0, x); l01 = rdot(l01, w1, x);
+    if (CV > 2) { l02 = rdot(l02, v128.load(p, 32), x); l03 = rdot(l03, v128.load(p, 48), x); }
+    if (ROWS > 1) {
+      v = quadSplat(SIGNED, a1, 4);
+      x = i8x16.shr_u(v, 1);
+      h10 = rdot(h10, w0, x); h11 = rdot(h11, w1, x);
+      x = v128.and(v, one);
+      l10 = rdot(l10, w0, x); l11 = rdot(l11, w1, x);
+    }
+    a0 += 4; a1 += 4; p += ROW_BYTES;
+  }
+  const r = K & 3;
+  if (r != 0) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    let v = quadSplat(SIGNED, a0, r);
+    let x = i8x16.shr_u(v, 1);
+    h00 = rdot(h00, w0, x); h01 = rdot(h01, w1, x);
+    if (CV > 2) { h02 = rdot(h02, v128.load(p, 32), x); h03 = rdot(h03, v128.load(p, 48), x); }
+    x = v128.and(v, one);
+    l00 = rdot(l00, w0, x); l01 = rdot(l01, w1, x);
+    if (CV > 2) { l02 = rdot(l02, v128.load(p, 32), x); l03 = rdot(l03, v128.load(p, 48), x); }
+    if (ROWS > 1) {
+      v = quadSplat(SIGNED, a1, r);
+      x = i8x16.shr_u(v, 1);
+      h10 = rdot(h10, w0, x); h11 = rdot(h11, w1, x);
+      x = v128.and(v, one);
+      l10 = rdot(l10, w0, x); l11 = rdot(l11, w1, x);
+    }
+  }
+  if (CV > 2) {
+    finish16(OUT32, comb(h00, l00), comb(h01, l01), comb(h02, l02), comb(h03, l03), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    return;
+  }
+  finish8(OUT32, comb(h00, l00), comb(h01, l01), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(OUT32, comb(h10, l10), comb(h11, l11), b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/**
+ * Mode 2 (engines whose relaxed dot multiplies a full-range unsigned second operand exactly, as
+ * x86's AVX-VNNI vpdpbusd does: src/quant checks it): ROWS (1 or 2) rows × the first CV (2 or 4)
+ * column vectors of the panel at b, the activation bytes (int8 ones xor 0x80) as they are, one
+ * relaxed dot per weight vector and row; nc of the tile's columns stored.
+ */
+// @ts-ignore: decorator
+@inline function utile(
+  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  let p = b + ROW_BYTES;
+  const end = p + <usize>(K >> 2) * ROW_BYTES;
+  const z = i32x4.splat(0);
+  let c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+  let a0 = a, a1 = a + lda;
+  while (p < end) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    const w2 = CV > 2 ? v128.load(p, 32) : z, w3 = CV > 2 ? v128.load(p, 48) : z;
+    let x = quadSplat(SIGNED, a0, 4);
+    c00 = rdot(c00, w0, x); c01 = rdot(c01, w1, x);
+    if (CV > 2) { c02 = rdot(c02, w2, x); c03 = rdot(c03, w3, x); }
+    if (ROWS > 1) {
+      x = quadSplat(SIGNED, a1, 4);
+      c10 = rdot(c10, w0, x); c11 = rdot(c11, w1, x);
+      if (CV > 2) { c12 = rdot(c12, w2, x); c13 = rdot(c13, w3, x); }
+    }
+    a0 += 4; a1 += 4; p += ROW_BYTES;
+  }
+  const r = K & 3;
+  if (r != 0) {
+    const w0 = v128.load(p), w1 = v128.load(p, 16);
+    const w2 = CV > 2 ? v128.load(p, 32) : z, w3 = CV > 2 ? v128.load(p, 48) : z;
+    let x = quadSplat(SIGNED, a0, r);
+    c00 = rdot(c00, w0, x); c01 = rdot(c01, w1, x);
+    if (CV > 2) { c02 = rdot(c02, w2, x); c03 = rdot(c03, w3, x); }
+    if (ROWS > 1) {
+      x = quadSplat(SIGNED, a1, r);
+      c10 = rdot(c10, w0, x); c11 = rdot(c11, w1, x);
+      if (CV > 2) { c12 = rdot(c12, w2, x); c13 = rdot(c13, w3, x); }
+    }
+  }
+  if (CV > 2) {
+    finish16(OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    if (ROWS > 1) finish16(OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    return;
+  }
+  finish8(OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/** Mode 2's tiles over one strip of `rows` (1..4) rows × one panel: 2-row tiles, then one row. */
+// @ts-ignore: decorator
+@inline function ustrip(
+  OUT32: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  let i = 0;
+  if (nc > 8) {
+    for (; i + 2 <= rows; i += 2) utile(OUT32, 2, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    if (i < rows) utile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    return;
+  }
+  for (; i + 2 <= rows; i += 2) utile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (i < rows) utile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/**
+ * The relaxed tiles over one strip of `rows` (1..4) rows × one panel of nc columns: a 1-row ×
+ * 16-column tile (8 accumulators) per row of a full panel, 2-row × 8-column tiles for a last
+ * panel of at most 8 columns. (Two 2 × 8 halves of a full panel ran 1.1-1.7x slower.)
+ */
+// @ts-ignore: decorator
+@inline function rstrip(
+  OUT32: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  if (nc > 8) {
+    for (let i = 0; i < rows; i++) rtile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    return;
+  }
+  let i = 0;
+  for (; i + 2 <= rows; i += 2) rtile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (i < rows) rtile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
 /**
  * Blocks of panels sized for L2; across each block, strips of 4 rows: 2-row × 16-column tiles
  * over the panels, a 1..4-row × 8-column tile for a last panel of at most 8 columns.
@@ -262,10 +500,10 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function qgemmDriver(
-  OUT32: bool, SIGNED: bool, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, SIGNED: bool, pm: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   const panels = (N + NR - 1) / NR;
-  const pstep = <usize>panelBytes(K);
+  const pstep = <usize>panelBytes(pm != 0, K);
   const perBlock = max(1, L2_BLOCK_BYTES / <i32>pstep);
   for (let pb = 0; pb < panels; pb += perBlock) {
     const pe = min(panels, pb + perBlock);
@@ -276,7 +514,9 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
         const nc = min(NR, N - p * NR);
         const bp = packed + <usize>p * pstep;
         const yp = ym + (<usize>(p * NR) << (OUT32 ? 2 : 0)), nn = n0 + p * NR;
-        if (nc > 8) {
+        if (ASC_FEATURE_RELAXED_SIMD && pm == 2) ustrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else if (ASC_FEATURE_RELAXED_SIMD && pm == 1) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else if (nc > 8) {
           let i = 0;
           for (; i + 2 <= rows; i += 2) tile16(OUT32, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
           if (i < rows) tile16(OUT32, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
@@ -287,6 +527,12 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       }
     }
   }
+}
+
+/** The zero point the tiles' sums need: the relaxed tiles see int8 activations as a + 128. */
+// @ts-ignore: decorator
+@inline function zaPacked(q4: bool, za: i32, aSigned: i32): i32 {
+  return q4 && aSigned != 0 ? za + 128 : za;
 }
 
 /**
@@ -306,6 +552,8 @@ export function qgemm_q8(
   M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
   scale: usize, perChannel: i32, zy: i32, lo: i32, hi: i32, y: usize, ldy: i32, ySigned: i32, part: i32, parts: i32,
 ): void {
+  const pm = packedMode(packed), q4 = pm != 0;
+  packed += HEADER;
   let n0 = 0;
   if (parts > 1) {
     const panels = (N + NR - 1) / NR;
@@ -319,7 +567,7 @@ export function qgemm_q8(
     } else {
       const q0 = partStart(panels, 1, part, parts), q1 = partStart(panels, 1, part + 1, parts);
       n0 = q0 * NR;
-      packed += <usize>q0 * <usize>panelBytes(K);
+      packed += <usize>q0 * <usize>panelBytes(q4, K);
       y += <usize>n0;
       N = min(N, q1 * NR) - n0;
     }
@@ -328,10 +576,10 @@ export function qgemm_q8(
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
   lo = max(lo, tmin);
   hi = min(hi, tmax);
-  const vza = i32x4.splat(za), off = i32x4.splat(MAGIC_BITS - zy);
+  const vza = i32x4.splat(zaPacked(q4, za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
-  if (aSigned != 0) qgemmDriver(false, true, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
-  else qgemmDriver(false, false, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  if (aSigned != 0) qgemmDriver(false, true, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  else qgemmDriver(false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
 }
 
 /**
@@ -344,6 +592,8 @@ export function qgemm_i32(
   M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
   y: usize, ldy: i32, part: i32, parts: i32,
 ): void {
+  const pm = packedMode(packed), q4 = pm != 0;
+  packed += HEADER;
   let n0 = 0;
   if (parts > 1) {
     const panels = (N + NR - 1) / NR;
@@ -356,14 +606,14 @@ export function qgemm_i32(
     } else {
       const q0 = partStart(panels, 1, part, parts), q1 = partStart(panels, 1, part + 1, parts);
       n0 = q0 * NR;
-      packed += <usize>q0 * <usize>panelBytes(K);
+      packed += <usize>q0 * <usize>panelBytes(q4, K);
       y += <usize>n0 << 2;
       N = min(N, q1 * NR) - n0;
     }
   }
   if (M <= 0 || N <= 0) return;
-  const vza = i32x4.splat(za), z = i32x4.splat(0);
+  const vza = i32x4.splat(zaPacked(q4, za, aSigned)), z = i32x4.splat(0);
   const ldyBytes = <usize>ldy << 2;
-  if (aSigned != 0) qgemmDriver(true, true, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
-  else qgemmDriver(true, false, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  if (aSigned != 0) qgemmDriver(true, true, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  else qgemmDriver(true, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
 }

@@ -1,12 +1,15 @@
 // qgemm_q8 (int8 GEMM, requantizing epilogue) against the f32 GEMMs at the same shapes:
 // matmul_f32 (B in place) and gemm_f32 (pre-packed B, the conv path), single-threaded,
 // interleaved in one process; rates from medians, GOPS counting a multiply and an add per
-// product as for GFLOP/s. Run: node bench/qgemm.js [relaxed] (after npm run build:wasm).
+// product as for GFLOP/s. Run: node bench/qgemm.js [relaxed [pairs]] (after npm run build:wasm;
+// Node 20 needs --experimental-wasm-relaxed-simd for relaxed): the relaxed build in its i8
+// k-quad mode (relaxed dots), or with `pairs` in the baseline build's i16 k-pair mode.
 import { loadWasmcnn, medianCallMs, randomFloats } from './wasm.js';
 
 const file = process.argv[2] === 'relaxed' ? 'wasmcnn-relaxed.wasm' : 'wasmcnn.wasm';
 const w = await loadWasmcnn(new URL(`../dist/${file}`, import.meta.url));
 const { k, memory, alloc, f32 } = w;
+const mode = process.argv[2] === 'relaxed' ? k.qgemm_relaxed_dots(process.argv[3] === 'pairs' ? 0 : 1) : 0;
 
 function shape(M, N, K) {
   const a = alloc(M * K * 4), b = alloc(K * N * 4), c = alloc(M * N * 4);
@@ -37,5 +40,5 @@ function shape(M, N, K) {
     `int8/matmul time ${(best.qgemm / best.matmul).toFixed(2)}x`, `int8/gemm time ${(best.qgemm / best.gemm).toFixed(2)}x`);
 }
 
-console.log(file);
+console.log(file, mode ? 'i8 k-quads, relaxed dots' : 'i16 k-pairs');
 for (const [M, N, K] of [[256, 256, 256], [3136, 64, 576], [784, 128, 1152], [196, 256, 2304]]) shape(M, N, K);

@@ -104,14 +104,14 @@ describe('qgemm reference', () => {
 });
 
 describe('qgemm_pack', () => {
-  it('sizes whole 16-column panels of column sums + k-pair rows', () => {
-    expect<i32>(qgemm_packed_size(8, 5)).toBe(64 * 4);
-    expect<i32>(qgemm_packed_size(16, 5)).toBe(64 * 4);
-    expect<i32>(qgemm_packed_size(17, 5)).toBe(2 * 64 * 4);
-    expect<i32>(qgemm_packed_size(1, 1)).toBe(128);
-    expect<i32>(qgemm_packed_size(3, 16)).toBe(64 * 9);
+  it('sizes a 16-byte header and whole 16-column panels of column sums + k-pair rows', () => {
+    expect<i32>(qgemm_packed_size(8, 5)).toBe(16 + 64 * 4);
+    expect<i32>(qgemm_packed_size(16, 5)).toBe(16 + 64 * 4);
+    expect<i32>(qgemm_packed_size(17, 5)).toBe(16 + 2 * 64 * 4);
+    expect<i32>(qgemm_packed_size(1, 1)).toBe(16 + 128);
+    expect<i32>(qgemm_packed_size(3, 16)).toBe(16 + 64 * 9);
   });
-  it('stores column sums and (w[k], w[k+1]) i16 pairs, zero past N and past an odd K', () => {
+  it('stores the mode (0: k-pairs), column sums and (w[k], w[k+1]) i16 pairs, zero past N and past an odd K', () => {
     resetArena();
     // N = 2, K = 3: w = [[1, -2, 3], [-128, 127, -5]]
     const w = bytes(6), packed = bytes(qgemm_packed_size(2, 3));
@@ -119,22 +119,25 @@ describe('qgemm_pack', () => {
     store<i8>(w, 1); store<i8>(w + 1, -2); store<i8>(w + 2, 3);
     store<i8>(w + 3, -128); store<i8>(w + 4, 127); store<i8>(w + 5, -5);
     qgemm_pack(w, 2, 3, packed);
-    expect<i32>(load<i32>(packed)).toBe(2);
-    expect<i32>(load<i32>(packed + 4)).toBe(-6);
-    expect<i32>(load<i32>(packed + 8)).toBe(0); // padding columns
-    expect<i32>(load<i32>(packed + 60)).toBe(0);
+    expect<i32>(load<i32>(packed)).toBe(0);
+    expect<i32>(load<i32>(packed + 12)).toBe(0);
+    const p = packed + 16;
+    expect<i32>(load<i32>(p)).toBe(2);
+    expect<i32>(load<i32>(p + 4)).toBe(-6);
+    expect<i32>(load<i32>(p + 8)).toBe(0); // padding columns
+    expect<i32>(load<i32>(p + 60)).toBe(0);
     // k-pair 0 row at byte 64: column n at 64 + 4n
-    expect<i16>(load<i16>(packed + 64)).toBe(1);
-    expect<i16>(load<i16>(packed + 66)).toBe(-2);
-    expect<i16>(load<i16>(packed + 68)).toBe(-128);
-    expect<i16>(load<i16>(packed + 70)).toBe(127);
-    expect<i16>(load<i16>(packed + 72)).toBe(0);
+    expect<i16>(load<i16>(p + 64)).toBe(1);
+    expect<i16>(load<i16>(p + 66)).toBe(-2);
+    expect<i16>(load<i16>(p + 68)).toBe(-128);
+    expect<i16>(load<i16>(p + 70)).toBe(127);
+    expect<i16>(load<i16>(p + 72)).toBe(0);
     // k-pair 1 at byte 128: (w[2], 0)
-    expect<i16>(load<i16>(packed + 128)).toBe(3);
-    expect<i16>(load<i16>(packed + 130)).toBe(0);
-    expect<i16>(load<i16>(packed + 132)).toBe(-5);
-    expect<i16>(load<i16>(packed + 134)).toBe(0);
-    expect<i16>(load<i16>(packed + 188)).toBe(0); // column 15
+    expect<i16>(load<i16>(p + 128)).toBe(3);
+    expect<i16>(load<i16>(p + 130)).toBe(0);
+    expect<i16>(load<i16>(p + 132)).toBe(-5);
+    expect<i16>(load<i16>(p + 134)).toBe(0);
+    expect<i16>(load<i16>(p + 188)).toBe(0); // column 15
   });
 });
 

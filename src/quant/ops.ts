@@ -37,6 +37,91 @@ function packBytes(ctx: PlanCtx, ints: Int8Array, bytes: number, pack: (w: numbe
   return packed;
 }
 
+/** Kernel instances whose int8 GEMM mode is set (their memory holds the choice). */
+const dotsChosen = new WeakSet<object>();
+/** The mode the first timing chose: the engine and CPU stay the same for every later instance. */
+let dotsMode: number | undefined;
+
+/**
+ * The relaxed GEMM modes this engine runs exactly, judged in its first tier (a fresh module's
+ * first call runs in V8's baseline compiler): 1 when relaxed_dot_i8x16_i7x16_add_s adds its
+ * accumulator (V8 11.3's x64 baseline compiler, Node 20 with --experimental-wasm-relaxed-simd,
+ * can return twice the dot instead), 2 as well when it multiplies a full-range unsigned second
+ * operand exactly (x86 AVX-VNNI's vpdpbusd; the relaxed-SIMD spec lets an engine pick, and ask
+ * only 0..127); none where relaxed SIMD does not validate.
+ * (func (param i32 i32 i32) (result i32) (i32x4.extract_lane 0 (relaxed_dot (i8x16.splat p0) (i8x16.splat p1) (i32x4.splat p2))))
+ */
+function relaxedModes(): number[] {
+  try {
+    const m = new WebAssembly.Module(Uint8Array.from([
+      0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 127, 127, 127, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 100, 0, 0,
+      10, 22, 1, 20, 0, 32, 0, 253, 15, 32, 1, 253, 15, 32, 2, 253, 17, 253, 147, 2, 253, 27, 0, 11,
+    ]));
+    const d = new WebAssembly.Instance(m).exports.d as (w: number, x: number, acc: number) => number;
+    if (d(2, 3, 100) !== 124) return [];
+    return d(-128, 255, 7) === -130553 && d(127, 255, 0) === 129540 ? [1, 2] : [1];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Chooses a kernel instance's int8 GEMM mode once, before its first packing: in the relaxed
+ * build, i8 k-quads (1 byte a weight) run by relaxed dots on split 7-bit activations (mode 1) or
+ * on the bytes as they are (mode 2, where the engine multiplies those exactly), when that runs
+ * faster on this CPU than i16 k-pairs (2 bytes a weight; mode 0, the baseline build's only one).
+ * Every mode gives the same bytes; only speed differs, and no feature test shows it: V8 turns
+ * the relaxed dot into one AVX-VNNI vpdpbusd where the CPU has that (mode 1 then takes ~0.9x
+ * the pairs' time, mode 2 ~0.4x) and into three instructions elsewhere (mode 1 ~2.2x; V8 11.3
+ * always). So a 64×64×256 GEMM is timed in each mode, interleaved, once per instance: up to 24
+ * rounds or ~100 ms, long enough for V8 to tier the kernel up (its first tier's timings hide the
+ * difference), the best of each mode kept; quads win ties within 3% for their halved memory. The
+ * choice is timed once a process and set in each later instance.
+ */
+function chooseDots(ctx: PlanCtx): void {
+  const { k, mem } = ctx;
+  if (dotsChosen.has(k)) return;
+  dotsChosen.add(k);
+  if (dotsMode !== undefined) {
+    k.qgemm_relaxed_dots(dotsMode);
+    return;
+  }
+  const modes = [0, ...relaxedModes()];
+  if (modes.length === 1 || k.qgemm_relaxed_dots(1) !== 1) {
+    k.qgemm_relaxed_dots((dotsMode = 0));
+    return;
+  }
+  const M = 64, N = 64, K = 256;
+  const mark = mem.mark();
+  const a = mem.alloc(M * K), w = mem.alloc(N * K), y = mem.alloc(M * N), scale = mem.putF32(new Float32Array([1 / 65536]));
+  const packed = modes.map((mode) => {
+    k.qgemm_relaxed_dots(mode);
+    const p = mem.alloc(k.qgemm_packed_size(N, K));
+    k.qgemm_pack(w, N, K, p);
+    return p;
+  });
+  const best = modes.map(() => Infinity);
+  const start = performance.now();
+  for (let round = 0; round < 24 && performance.now() - start < 100; round++) {
+    for (let i = 0; i < modes.length; i++) {
+      const t0 = performance.now();
+      for (let r = 0; r < 16; r++) k.qgemm_q8(M, N, K, a, K, 0, 128, packed[i], 0, scale, 0, 128, 0, 255, y, N, 0, 0, 1);
+      best[i] = Math.min(best[i], performance.now() - t0);
+    }
+  }
+  mem.reset(mark);
+  let q = 1;
+  for (let i = 2; i < modes.length; i++) if (best[i] < best[q]) q = i;
+  k.qgemm_relaxed_dots((dotsMode = best[q] <= 1.03 * best[0] ? modes[q] : 0));
+}
+
+/** Packs int8 weights [N][K] for qgemm_q8 (in the mode chooseDots picks for the instance). */
+function qgemmPacked(ctx: PlanCtx, ints: Int8Array, N: number, K: number): number {
+  chooseDots(ctx);
+  const { k } = ctx;
+  return packBytes(ctx, ints, k.qgemm_packed_size(N, K), (wb, dst) => k.qgemm_pack(wb, N, K, dst));
+}
+
 /** Copy int8 values into fresh wasm memory; returns the address. */
 function putBytes(ctx: PlanCtx, ints: Int8Array): number {
   const p = ctx.mem.alloc(Math.max(ints.length, 1));
@@ -179,7 +264,7 @@ const qconv: OpDef = {
     const rows = T === 1 ? wt.ints : new Int8Array(OC * K);
     if (T > 1)
       for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) rows[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
-    const packed = packBytes(ctx, rows, k.qgemm_packed_size(OC, K), (wb, dst) => k.qgemm_pack(wb, OC, K, dst));
+    const packed = qgemmPacked(ctx, rows, OC, K);
     const M = N * win.oh * win.ow;
     const direct = T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0;
     const gemm = (a: number | { ptr: number }, lda: number): Step =>
@@ -219,7 +304,7 @@ const qgemm: OpDef = {
     const rs = n.attrs._rs as number[];
     const perChannel = rs.some((s) => s !== rs[0]) ? 1 : 0;
     const bias = n.attrs._b as number[] | undefined;
-    const packed = packBytes(ctx, w.ints, k.qgemm_packed_size(N, K), (wb, dst) => k.qgemm_pack(wb, N, K, dst));
+    const packed = qgemmPacked(ctx, w.ints, N, K);
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg')];

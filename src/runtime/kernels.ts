@@ -232,6 +232,8 @@ export interface Kernels {
   // by their flags; y = clamp(roundHalfEven(f32(Σ(a − za)·w + bias) · scale) + zy, lo, hi), onnxruntime's rule)
   qgemm_packed_size(N: number, K: number): number;
   qgemm_pack(w: number, N: number, K: number, dst: number): void;
+  /** Relaxed build's packing mode (0 i16 k-pairs; 1, 2 i8 k-quads for relaxed dots, see qgemm.ts); returns the mode in force (0 in the baseline build). */
+  qgemm_relaxed_dots(on: number): number;
   qgemm_q8(
     M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
     scale: number, perChannel: number, zy: number, lo: number, hi: number, y: number, ldy: number, ySigned: number,
