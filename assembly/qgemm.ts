@@ -146,7 +146,18 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       const n = p * NR + j;
       const row = w + <usize>n * <usize>K;
       let sum = 0;
-      for (let q = 0; q < rows; q++) {
+      let q = 0;
+      if (!q4 && n < N) {
+        // a real column's whole k-pairs, without the bounds checks of the general loop below
+        let at = panel + <usize>(ROW_BYTES + 4 * j);
+        for (; 2 * q + 1 < K; q++) {
+          const v0 = <i32>load<i8>(row + <usize>(2 * q)), v1 = <i32>load<i8>(row + <usize>(2 * q + 1));
+          sum += v0 + v1;
+          store<u32>(at, (<u32>v0 & 0xffff) | (<u32>v1 << 16));
+          at += <usize>ROW_BYTES;
+        }
+      }
+      for (; q < rows; q++) {
         // column j's 4 bytes of panel row q: KSTEP weights of KSTEP k, zero past N and K
         const at = panel + <usize>(ROW_BYTES * (1 + q) + 4 * j);
         for (let t = 0; t < KSTEP; t++) {

@@ -77,30 +77,31 @@ export function qwino_packed_size(C: i32, OC: i32): i32 {
 export function qwino_pack(w: usize, C: i32, OC: i32, dst: usize): void {
   memory.fill(dst, 0, <usize>qwino_packed_size(C, OC));
   const pos = <usize>posBytes(C, OC), pb = <usize>panelBytes(C);
-  const t = memory.data(12 * 4, 4); // Ĝ g (4x3)
   for (let oc = 0; oc < OC; oc++) {
     const col = dst + <usize>(oc / NR) * pb + (<usize>(oc % NR) << 2);
     for (let c = 0; c < C; c++) {
       const g = w + <usize>(oc * C + c) * 9;
-      for (let j = 0; j < 3; j++) {
-        const g0 = <i32>load<i8>(g + <usize>j), g1 = <i32>load<i8>(g + <usize>(3 + j)), g2 = <i32>load<i8>(g + <usize>(6 + j));
-        store<i32>(t + (<usize>j << 2), 2 * g0);
-        store<i32>(t + (<usize>(3 + j) << 2), g0 + g1 + g2);
-        store<i32>(t + (<usize>(6 + j) << 2), g0 - g1 + g2);
-        store<i32>(t + (<usize>(9 + j) << 2), 2 * g2);
-      }
       const at = col + <usize>(c >> 1) * ROW_BYTES + (<usize>(c & 1) << 1);
-      for (let i = 0; i < 4; i++) {
-        const r = t + (<usize>(3 * i) << 2);
-        const t0 = load<i32>(r), t1 = load<i32>(r, 4), t2 = load<i32>(r, 8);
-        const row = at + <usize>(4 * i) * pos;
-        store<i16>(row, <i16>(2 * t0));
-        store<i16>(row + pos, <i16>(t0 + t1 + t2));
-        store<i16>(row + 2 * pos, <i16>(t0 - t1 + t2));
-        store<i16>(row + 3 * pos, <i16>(2 * t2));
-      }
+      // Ĝ g, one column j of g at a time (the rows of Ĝ: (2,0,0), (1,1,1), (1,−1,1), (0,0,2)),
+      // then (Ĝ g) Ĝᵀ on each of its 4 rows i: U[4i .. 4i+3]
+      const g00 = <i32>load<i8>(g), g01 = <i32>load<i8>(g, 1), g02 = <i32>load<i8>(g, 2);
+      const g10 = <i32>load<i8>(g, 3), g11 = <i32>load<i8>(g, 4), g12 = <i32>load<i8>(g, 5);
+      const g20 = <i32>load<i8>(g, 6), g21 = <i32>load<i8>(g, 7), g22 = <i32>load<i8>(g, 8);
+      rowOut(at, pos, 2 * g00, 2 * g01, 2 * g02);
+      rowOut(at + 4 * pos, pos, g00 + g10 + g20, g01 + g11 + g21, g02 + g12 + g22);
+      rowOut(at + 8 * pos, pos, g00 - g10 + g20, g01 - g11 + g21, g02 - g12 + g22);
+      rowOut(at + 12 * pos, pos, 2 * g20, 2 * g21, 2 * g22);
     }
   }
+}
+
+/** One row (t0, t1, t2) of Ĝ g times Ĝᵀ: 4 values of U, `pos` bytes apart. */
+// @ts-ignore: decorator
+@inline function rowOut(row: usize, pos: usize, t0: i32, t1: i32, t2: i32): void {
+  store<i16>(row, <i16>(2 * t0));
+  store<i16>(row + pos, <i16>(t0 + t1 + t2));
+  store<i16>(row + 2 * pos, <i16>(t0 - t1 + t2));
+  store<i16>(row + 3 * pos, <i16>(2 * t2));
 }
 
 /** Output tiles of the conv: N · ceil(OH/2) · ceil(OW/2). */
