@@ -1,25 +1,10 @@
-// int8 against float32 in wasmcnn on the same network (issue 18 item 3's target: int8 time
-// <= 0.6x float32): a ResNet basic block (1x64x56x56, two 3x3 convs, residual, ReLU) and a
-// MobileNetV2 inverted residual (1x32x56x56, 1x1 expand x6 + ReLU6, depthwise 3x3 + ReLU6, 1x1
-// project, residual), each as a QDQ int8 model (uint8 activations, int8 per-channel weights) and
-// as the float32 model with the same weights (tools/int8_bench_models.py writes both). One
-// thread, the two models' runs interleaved in one process; the minimum of per-round medians.
-// Run: /usr/bin/python3 tools/int8_bench_models.py && npm run build:js && node bench/int8.js [DIR]
 // int8 against float32 (issue 18 item 3's targets: int8 time <= 0.6x wasmcnn's float32 and
-// <= 0.5x onnxruntime-web's on the same QDQ file), two parts:
-// - benchInt8Models (npm run bench, section int8): zoo models with synthetic weights, quantized by
-//   quantize() on synthetic calibration inputs and exported as QDQ ONNX; wasmcnn's int8 model
-//   (loadOnnx of that file), its float32 model and onnxruntime-web (wasm SIMD, 1 thread) on the
-//   same QDQ file, interleaved in one process; time to first result of both engines on the QDQ
-//   file; memoryBytes int8/float32; how far wasmcnn's int8 output is from onnxruntime-web's in
-//   output quantization steps.
-// - run directly: a ResNet basic block (1x64x56x56, two 3x3 convs, residual, ReLU) and a
-//   MobileNetV2 inverted residual (1x32x56x56, 1x1 expand x6 + ReLU6, depthwise 3x3 + ReLU6, 1x1
-//   project, residual), each as a QDQ int8 model (uint8 activations, int8 per-channel weights) and
-//   as the float32 model with the same weights (tools/int8_bench_models.py writes both), with a
-//   per-step profile. Run: /usr/bin/python3 tools/int8_bench_models.py && npm run build:js && node bench/int8.js [DIR]
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// <= 0.5x onnxruntime-web's on the same QDQ file), the int8 section of bench/run.js: zoo models
+// with synthetic weights, quantized by quantize() on synthetic calibration inputs and exported as
+// QDQ ONNX; wasmcnn's int8 model (loadOnnx of that file), its float32 model and onnxruntime-web
+// (wasm SIMD, 1 thread) on the same QDQ file, interleaved in one process; time to first result of
+// both engines on the QDQ file; memoryBytes int8/float32; how far wasmcnn's int8 output is from
+// onnxruntime-web's in output quantization steps. (ResNet blocks alone: bench/int8-resnet.js.)
 import * as ortWeb from 'onnxruntime-web';
 import { init, loadOnnx, createModel, modelBuilder, syntheticWeights, syntheticInput, quantize, exportOnnx } from '../dist/node.js';
 import { median, now } from './wasm.js';
@@ -27,16 +12,6 @@ import { setupOrtWeb, timeToFirstResult } from './models.js';
 
 /** Models of the int8 section (the issue's three). */
 export const INT8_MODELS = ['mobilenet_v2', 'efficientnet_b0', 'resnet50'];
-
-function timeRuns(model, feeds, runs) {
-  const ts = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = now();
-    model.runSync(feeds);
-    ts.push(now() - t0);
-  }
-  return median(ts);
-}
 
 /**
  * One zoo model: float32 (synthetic weights) → quantize() (4 synthetic calibration inputs,
@@ -126,31 +101,3 @@ export async function benchInt8Models(names, { runs = 10, relaxed = false, log =
   }
   log('targets (issue 18): int8/f32 <= 0.6, int8/ort-web <= 0.5; load + first run = wasmcnn loadOnnx + first run() of the QDQ file (ms, min of 3), ttfr ratio over ort-web create + first run; mem = memoryBytes; max steps = max |wasmcnn int8 - ort-web| over the output scale (target <= 1)');
 }
-
-async function benchBlocks(dir) {
-  await init({ simd: 'baseline', threads: 1 });
-  for (const name of ['resnet_block', 'mobilenet_block']) {
-    const q = await loadOnnx(readFileSync(`${dir}/${name}_int8.onnx`));
-    const f = await loadOnnx(readFileSync(`${dir}/${name}_f32.onnx`));
-    const shape = q.inputShapes.x;
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = Math.sin(i * 0.37) * 2.5;
-    const feeds = { x: { data, shape } };
-    const best = { int8: Infinity, f32: Infinity };
-    for (let round = 0; round < 7; round++) {
-      best.int8 = Math.min(best.int8, timeRuns(q, feeds, 15));
-      best.f32 = Math.min(best.f32, timeRuns(f, feeds, 15));
-    }
-    // where the int8 time goes
-    const prof = q.profile(feeds, { runs: 15 }).map((p) => `${p.op} ${p.ms.toFixed(3)}`).join(', ');
-    const fprof = f.profile(feeds, { runs: 15 }).map((p) => `${p.op} ${p.ms.toFixed(3)}`).join(', ');
-    console.log(`${name}: int8 ${best.int8.toFixed(3)} ms, float32 ${best.f32.toFixed(3)} ms, int8/float32 ${(best.int8 / best.f32).toFixed(2)}x`);
-    console.log(`  int8 steps: ${prof}`);
-    console.log(`  f32 steps:  ${fprof}`);
-    q.dispose();
-    f.dispose();
-  }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) await benchBlocks(process.argv[2] ?? '/tmp/wasmcnn-int8-bench');
