@@ -128,4 +128,17 @@ describe('int8 planning', () => {
       await init({ wasm, threads: 1 });
     }
   });
+  it('a dynamic int8 model packs its weights once: a new input shape plans without packing them again', async () => {
+    const bytes = new Uint8Array(readFileSync(new URL('qdq_cnn_u8.onnx', DIR)));
+    const m = await loadOnnx(bytes, { dynamicAxes: { x: [0, 2, 3] } });
+    const run = (shape: number[]) => m.run({ x: { data: input(shape.reduce((a, b) => a * b, 1), shape[2]), shape } });
+    await run([1, 3, 64, 64]);
+    const first = m.planStats()!;
+    expect(first.packs).toBeGreaterThan(0);
+    await run([1, 3, 96, 80]);
+    const second = m.planStats()!;
+    expect(second.plans).toBe(first.plans + 1);
+    expect(second.packs).toBe(first.packs);
+    m.dispose();
+  });
 });

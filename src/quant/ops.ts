@@ -25,16 +25,24 @@ export function bindQuantLib(l: QuantLib): void {
 
 const num = (n: Node, k: string): number => n.attrs[k] as number;
 
+/** What a packing's bytes depend on: the weights (arrays by identity), then the variant's numbers. */
+type PackKey = (Int8Array | number[] | string | number | undefined)[];
+
 /**
- * Packs int8 weights once: stages them as bytes above a freshly reserved block of `bytes`, calls
- * `pack(staged, dst)` and gives the staging space back; returns the packed weights' address.
+ * Packs int8 weights once: stages them (or what `ints()` makes of them) as bytes above a freshly
+ * reserved block of `bytes`, calls `pack(staged, dst)` and gives the staging space back; returns
+ * the packed weights' address. The plans of a dynamic model share one packing per key, as the
+ * float packers do (a new input shape costs no re-packing).
  */
-function packBytes(ctx: PlanCtx, ints: Int8Array, bytes: number, pack: (w: number, dst: number) => void): number {
-  const packed = ctx.mem.alloc(bytes);
-  const mark = ctx.mem.mark();
-  pack(putBytes(ctx, ints), packed);
-  ctx.mem.reset(mark);
-  return packed;
+function packBytes(ctx: PlanCtx, key: PackKey, ints: Int8Array | (() => Int8Array), bytes: number, pack: (w: number, dst: number) => void): number {
+  const make = (): number => {
+    const packed = ctx.mem.alloc(bytes);
+    const mark = ctx.mem.mark();
+    pack(putBytes(ctx, typeof ints === 'function' ? ints() : ints), packed);
+    ctx.mem.reset(mark);
+    return packed;
+  };
+  return ctx.shared ? ctx.shared(key as Parameters<NonNullable<PlanCtx['shared']>>[0], make) : make();
 }
 
 /** Kernel instances whose int8 GEMM mode is set (their memory holds the choice). */
@@ -116,10 +124,10 @@ function chooseDots(ctx: PlanCtx): void {
 }
 
 /** Packs int8 weights [N][K] for qgemm_q8 (in the mode chooseDots picks for the instance). */
-function qgemmPacked(ctx: PlanCtx, ints: Int8Array, N: number, K: number): number {
+function qgemmPacked(ctx: PlanCtx, key: PackKey, ints: Int8Array | (() => Int8Array), N: number, K: number): number {
   chooseDots(ctx);
   const { k } = ctx;
-  return packBytes(ctx, ints, k.qgemm_packed_size(N, K), (wb, dst) => k.qgemm_pack(wb, N, K, dst));
+  return packBytes(ctx, ['qgemm', ...key, N, K], ints, k.qgemm_packed_size(N, K), (wb, dst) => k.qgemm_pack(wb, N, K, dst));
 }
 
 /** Copy int8 values into fresh wasm memory; returns the address. */
@@ -246,7 +254,7 @@ const qconv: OpDef = {
       const C16 = (C + 15) & ~15;
       const bp = putInts(ctx, bias ?? [], C16);
       // interior pixels start from bias − zx·Σw (packed with the weights)
-      const packed = packBytes(ctx, wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, w[2], w[3], bp, xz, xsg, dst));
+      const packed = packBytes(ctx, ['qdw', wt.ints, bias, xz, xsg, C, w[2], w[3]], wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, w[2], w[3], bp, xz, xsg, dst));
       const sp = putFloats(ctx, rs, C16);
       const g = geomBlock(ctx, x, C, win);
       return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
@@ -254,17 +262,20 @@ const qconv: OpDef = {
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     if (useQWino(win, C)) {
-      const packed = packBytes(ctx, wt.ints, k.qwino_packed_size(C, OC), (wb, dst) => k.qwino_pack(wb, C, OC, dst));
+      const packed = packBytes(ctx, ['qwino', wt.ints, C, OC], wt.ints, k.qwino_packed_size(C, OC), (wb, dst) => k.qwino_pack(wb, C, OC, dst));
       const g = geomBlock(ctx, x, C, win);
       const s = ctx.scratch(ctx.threads * k.qwino_scratch_size(g, OC));
       return ctx.parallel('qwino_q8', [g, xi, xsg, xz, packed, OC, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s], macs);
     }
     // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C] (1x1: already)
     const K = C * T;
-    const rows = T === 1 ? wt.ints : new Int8Array(OC * K);
-    if (T > 1)
-      for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) rows[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
-    const packed = qgemmPacked(ctx, rows, OC, K);
+    const rows = (): Int8Array => {
+      if (T === 1) return wt.ints;
+      const r = new Int8Array(OC * K);
+      for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) r[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
+      return r;
+    };
+    const packed = qgemmPacked(ctx, [wt.ints], rows, OC, K);
     const M = N * win.oh * win.ow;
     const direct = T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0;
     const gemm = (a: number | { ptr: number }, lda: number): Step =>
@@ -304,7 +315,7 @@ const qgemm: OpDef = {
     const rs = n.attrs._rs as number[];
     const perChannel = rs.some((s) => s !== rs[0]) ? 1 : 0;
     const bias = n.attrs._b as number[] | undefined;
-    const packed = qgemmPacked(ctx, w.ints, N, K);
+    const packed = qgemmPacked(ctx, [w.ints], w.ints, N, K);
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg')];
