@@ -4,7 +4,7 @@
 // product as for GFLOP/s. Run: node bench/qgemm.js [relaxed [pairs]] (after npm run build:wasm;
 // Node 20 needs --experimental-wasm-relaxed-simd for relaxed): the relaxed build in its i8
 // k-quad mode (relaxed dots), or with `pairs` in the baseline build's i16 k-pair mode.
-import { loadWasmcnn, medianCallMs, randomFloats } from './wasm.js';
+import { loadWasmcnn, medianCallMs, qgemmCase, randomFloats } from './wasm.js';
 
 const file = process.argv[2] === 'relaxed' ? 'wasmcnn-relaxed.wasm' : 'wasmcnn.wasm';
 const w = await loadWasmcnn(new URL(`../dist/${file}`, import.meta.url));
@@ -17,19 +17,12 @@ function shape(M, N, K) {
   f32(b, K * N).set(randomFloats(K * N, 2));
   const packed = alloc(k.gemm_packed_size(N, K) * 4);
   k.gemm_pack(b, N, K, K, 0, packed);
-  const qa = alloc(M * K), qw = alloc(N * K), qy = alloc(M * N), bias = alloc(N * 4), scale = alloc(N * 4);
-  const qpacked = alloc(k.qgemm_packed_size(N, K));
-  const bytes = new Uint8Array(memory.buffer);
-  randomFloats(M * K, 3).forEach((v, i) => (bytes[qa + i] = Math.floor((v + 1) * 127.9)));
-  randomFloats(N * K, 4).forEach((v, i) => (bytes[qw + i] = Math.floor(v * 127.9) & 255));
-  new Int32Array(memory.buffer, bias, N).fill(100);
-  new Float32Array(memory.buffer, scale, N).fill(1 / (Math.sqrt(K) * 4000));
-  k.qgemm_pack(qw, N, K, qpacked);
+  const q = qgemmCase(w, M, N, K);
   const ops = 2 * M * N * K;
   const fns = {
     matmul: () => k.matmul_f32(M, N, K, a, K, b, N, c, N, 0, 1),
     gemm: () => k.gemm_f32(M, N, K, a, K, packed, c, N, 0, 0, 0, 0, 0, 0, 1),
-    qgemm: () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, 0, 1),
+    qgemm: q.run,
   };
   // interleaved rounds; the minimum of the per-round medians
   const best = { matmul: Infinity, gemm: Infinity, qgemm: Infinity };

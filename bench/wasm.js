@@ -61,3 +61,23 @@ export function medianCallMs(fn, ops, runs) {
   for (let i = 0; i < runs; i++) ts.push(sample());
   return median(ts);
 }
+
+/**
+ * A qgemm_q8 call on deterministic data in kernel instance `w` (from loadWasmcnn): uint8 A [M][K]
+ * (zero point 128), int8 W [N][K] packed, bias 100, one scale. run() calls it; y() copies the bytes.
+ */
+export function qgemmCase(w, M, N, K) {
+  const { k, memory, alloc } = w;
+  const qa = alloc(M * K), qw = alloc(N * K), qy = alloc(M * N), bias = alloc(N * 4), scale = alloc(N * 4);
+  const qpacked = alloc(k.qgemm_packed_size(N, K));
+  const bytes = new Uint8Array(memory.buffer);
+  randomFloats(M * K, 3).forEach((v, i) => (bytes[qa + i] = Math.floor((v + 1) * 127.9)));
+  randomFloats(N * K, 4).forEach((v, i) => (bytes[qw + i] = Math.floor(v * 127.9) & 255));
+  new Int32Array(memory.buffer, bias, N).fill(100);
+  new Float32Array(memory.buffer, scale, N).fill(1 / (Math.sqrt(K) * 4000));
+  k.qgemm_pack(qw, N, K, qpacked);
+  return {
+    run: () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, 0, 1),
+    y: () => new Uint8Array(memory.buffer, qy, M * N).slice(),
+  };
+}
