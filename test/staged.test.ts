@@ -229,6 +229,32 @@ describe('a graph with a data-dependent tail', () => {
     }
   });
 
+  /**
+   * The start of MultiScaleRoIAlign's merge on x [rows, cols]: the rows whose maximum is positive
+   * ('rows', a data-dependent count r), zeros of their shape ('zeros', 'shp'), and row indices
+   * r-1 .. 0 expanded to that shape ('idx'), with the constants they and the callers use; returns
+   * a function that adds a node.
+   */
+  function rowScatter(g: ReturnType<typeof emptyGraph>) {
+    g.initializers.set('thr', { data: Float32Array.of(0), shape: [] });
+    for (const [k, v] of [['ax0', 0], ['ax1', 1], ['flat', -1], ['st0', 0], ['st1', 1]] as const) g.intConstants.set(k, { ints: [v], shape: [1] });
+    for (const [k, v] of [['zero', 0], ['one', 1], ['minus1', -1]] as const) g.intConstants.set(k, { ints: [v], shape: [] });
+    const node = (name: string, op: string, inputs: string[], outputs: string[], attrs = {}) => g.nodes.push({ name, op, inputs, outputs, attrs });
+    node('max', 'ReduceMax', ['x'], ['m'], { axes: [1], keepdims: 0 });
+    node('gt', 'Greater', ['m', 'thr'], ['mask']);
+    node('nz', 'NonZero', ['mask'], ['nzi']);
+    node('sq', 'Squeeze', ['nzi', 'ax0'], ['ids']);
+    node('rows', 'Gather', ['x', 'ids'], ['rows'], { axis: 0 });
+    node('shp', 'Shape', ['rows'], ['shp']);
+    node('zeros', 'ConstantOfShape', ['shp'], ['zeros'], { value: { data: Float32Array.of(0), shape: [1] } });
+    node('r', 'Gather', ['shp', 'zero'], ['r'], { axis: 0 });
+    node('rm1', 'Sub', ['r', 'one'], ['rm1']);
+    node('rev', 'Range', ['rm1', 'minus1', 'minus1'], ['rev']);
+    node('col', 'Unsqueeze', ['rev', 'ax1'], ['col']);
+    node('idx', 'Expand', ['col', 'shp'], ['idx']);
+    return node;
+  }
+
   it('scatters into a zero tensor made in the tail as onnxruntime does, in place only where nothing else reads it', async () => {
     // MultiScaleRoIAlign's merge: ConstantOfShape zeros, ScatterElements of row-expanded indices,
     // a second ScatterElements on the first's result. The zeros are also read after the first
@@ -238,29 +264,8 @@ describe('a graph with a data-dependent tail', () => {
     g.opset = 17;
     g.inputs = [{ name: 'x', shape: [6, 4], dtype: 'float' }];
     g.outputs = [{ name: 's2', dtype: 'float' }, { name: 'zflat', dtype: 'float' }];
-    g.initializers.set('thr', { data: Float32Array.of(0), shape: [] });
-    g.intConstants.set('ax0', { ints: [0], shape: [1] });
-    g.intConstants.set('ax1', { ints: [1], shape: [1] });
-    g.intConstants.set('zero', { ints: [0], shape: [] });
-    g.intConstants.set('one', { ints: [1], shape: [] });
-    g.intConstants.set('minus1', { ints: [-1], shape: [] });
-    g.intConstants.set('flat', { ints: [-1], shape: [1] });
-    g.intConstants.set('st0', { ints: [0], shape: [1] });
-    g.intConstants.set('st1', { ints: [1], shape: [1] });
-    const node = (name: string, op: string, inputs: string[], outputs: string[], attrs = {}) => g.nodes.push({ name, op, inputs, outputs, attrs });
-    node('max', 'ReduceMax', ['x'], ['m'], { axes: [1], keepdims: 0 });
-    node('gt', 'Greater', ['m', 'thr'], ['mask']);
-    node('nz', 'NonZero', ['mask'], ['nzi']);
-    node('sq', 'Squeeze', ['nzi', 'ax0'], ['ids']);
-    node('rows', 'Gather', ['x', 'ids'], ['rows'], { axis: 0 });
-    node('shp', 'Shape', ['rows'], ['shp']);
-    node('zeros', 'ConstantOfShape', ['shp'], ['zeros'], { value: { data: Float32Array.of(0), shape: [1] } });
+    const node = rowScatter(g);
     node('zflat', 'Reshape', ['zeros', 'flat'], ['zflat']);
-    node('r', 'Gather', ['shp', 'zero'], ['r'], { axis: 0 });
-    node('rm1', 'Sub', ['r', 'one'], ['rm1']);
-    node('rev', 'Range', ['rm1', 'minus1', 'minus1'], ['rev']);
-    node('col', 'Unsqueeze', ['rev', 'ax1'], ['col']);
-    node('idx', 'Expand', ['col', 'shp'], ['idx']);
     node('sc1', 'ScatterElements', ['zeros', 'idx', 'rows'], ['s1'], { axis: 0 });
     node('dbl', 'Add', ['rows', 'rows'], ['dbl']);
     node('idx0', 'Slice', ['idx', 'st0', 'st1'], ['idx0']);
@@ -288,23 +293,8 @@ describe('a graph with a data-dependent tail', () => {
     g.opset = 17;
     g.inputs = [{ name: 'x', shape: [6, W], dtype: 'float' }];
     g.outputs = [{ name: 'y', dtype: 'float' }];
-    g.initializers.set('thr', { data: Float32Array.of(0), shape: [] });
     g.initializers.set('w', { data: rnd(W * 3, 7, 0.01), shape: [W, 3] });
-    for (const [k, v] of [['ax0', 0], ['ax1', 1], ['flat', -1], ['st0', 0], ['st1', 1]] as const) g.intConstants.set(k, { ints: [v], shape: [1] });
-    for (const [k, v] of [['zero', 0], ['one', 1], ['minus1', -1]] as const) g.intConstants.set(k, { ints: [v], shape: [] });
-    const node = (name: string, op: string, inputs: string[], outputs: string[], attrs = {}) => g.nodes.push({ name, op, inputs, outputs, attrs });
-    node('max', 'ReduceMax', ['x'], ['m'], { axes: [1], keepdims: 0 });
-    node('gt', 'Greater', ['m', 'thr'], ['mask']);
-    node('nz', 'NonZero', ['mask'], ['nzi']);
-    node('sq', 'Squeeze', ['nzi', 'ax0'], ['ids']);
-    node('rows', 'Gather', ['x', 'ids'], ['rows'], { axis: 0 });
-    node('shp', 'Shape', ['rows'], ['shp']);
-    node('zeros', 'ConstantOfShape', ['shp'], ['zeros'], { value: { data: Float32Array.of(0), shape: [1] } });
-    node('r', 'Gather', ['shp', 'zero'], ['r'], { axis: 0 });
-    node('rm1', 'Sub', ['r', 'one'], ['rm1']);
-    node('rev', 'Range', ['rm1', 'minus1', 'minus1'], ['rev']);
-    node('col', 'Unsqueeze', ['rev', 'ax1'], ['col']);
-    node('idx', 'Expand', ['col', 'shp'], ['idx']);
+    const node = rowScatter(g);
     node('idx0', 'Slice', ['idx', 'st0', 'st1'], ['idx0']);
     node('rows0', 'Slice', ['rows', 'st0', 'st1'], ['rows0']);
     node('sc1', 'ScatterElements', ['zeros', 'idx0', 'rows0'], ['s1'], { axis: 0 });

@@ -28,7 +28,8 @@ function otherInput(n: Node, v: string): string {
   return n.inputs[0] === v ? n.inputs[1] : n.inputs[0];
 }
 
-function near(a: number | undefined, b: number, tol = 1e-4): boolean {
+/** Whether an attribute value equals a pattern's constant (within a relative tolerance). */
+export function near(a: number | undefined, b: number, tol = 1e-4): boolean {
   return a !== undefined && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 }
 

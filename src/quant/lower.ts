@@ -42,6 +42,7 @@
 import type { AttrValue, Graph, IntTensor, Node, Tensor } from '../graph/ir';
 import type { Const } from '../graph/eval/core';
 import { cloneGraph, constInputs, GraphError, intBytes, removeDeadNodes, storeFolded, UnsupportedOpError } from '../lazy/kit';
+import { near } from '../graph/recognize';
 
 /** Constant evaluation of one node (src/graph/constEval.ts evalConst), passed in by the caller. */
 export type EvalConst = (n: Node, ins: (Const | undefined)[], shapeOf: (name: string) => number[] | undefined) => Const[] | undefined;
@@ -538,11 +539,6 @@ function gapNode(n: Node, x: string, xp: QParams, yp: QParams, y: string): Node 
   const q = base(n, '_QGap', [x], y);
   setCommon(q, xp, yp, clampOf(yp));
   return q;
-}
-
-/** As src/graph/recognize.ts compares attribute values with the constants of a pattern. */
-function near(a: number | undefined, b: number, tol = 1e-4): boolean {
-  return a !== undefined && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 }
 
 /**
