@@ -9,13 +9,17 @@
 //   (and adds the residual / applies the activation in registers). Scratch stays bounded.
 // - Direct (FLAG_CONV_DIRECT, few input channels): pixels whose window lies inside the image
 //   read the input in place through gemm_segmented; the border pixels take the im2col path.
+//   With one input channel, stride 1 across and few filters, the interior runs oneChannelRow
+//   instead: four adjacent output pixels per vector, so its cost follows the filter count.
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE, G_FLAGS, FLAG_CONV_DIRECT,
+  ACT_CLAMP, ACT_NONE, ACT_RELU,
 } from './codes';
+import { unary_f32 } from './eltwise';
 import { gemm, gemm_f32, gemm_packed_size, gemm_segmented } from './gemm';
 import { partStart, splitRows } from './parallel';
-import { copyFloats, geo, interiorHi, interiorLo, zeroFloats } from './window';
+import { copyFloats, geo, interiorHi, interiorLo, madd, zeroFloats } from './window';
 
 /** Output columns per packed panel (gemm.ts's layout: 8 bias floats, then K rows of 8). */
 const NR: i32 = 8;
@@ -235,6 +239,7 @@ function convDirect(
   // interior outputs: ohLo <= oh < ohHi, owLo <= ow < owHi
   const ohLo = interiorLo(PT, SH), owLo = interiorLo(PL, SW);
   const ohHi = interiorHi(H, PT, KH, DH, SH, OH, ohLo), owHi = interiorHi(W, PL, KW, 1, SW, OW, owLo);
+  const oneChannel = C == 1 && SW == 1 && res == 0 && OC <= ONE_CHANNEL_MAX_OC;
   // this part's output rows (image-major)
   const allRows = geo(g, G_N) * OH;
   const r1 = partStart(allRows, 1, part + 1, parts);
@@ -246,15 +251,125 @@ function convDirect(
       continue;
     }
     if (owLo > 0) im2colRun(g, input, C, packed, OC, output, res, scratch, rows, pix, owLo);
-    const a = input + ((<usize>((n * H + oh * SH - PT) * W + owLo * SW - PL) * <usize>C) << 2);
-    const p = pix + owLo;
-    gemm_segmented(
-      owHi - owLo, OC, KH, KW * C, DH * W * C, a, SW * C, packed,
-      output + ((<usize>p * <usize>outS) << 2), outS, res != 0 ? res + ((<usize>p * <usize>resS) << 2) : 0, resS,
-      act, p0, p1,
-    );
+    let a = input + ((<usize>((n * H + oh * SH - PT) * W + owLo * SW - PL) * <usize>C) << 2);
+    let p = pix + owLo;
+    let count = owHi - owLo;
+    if (oneChannel) {
+      // whole vectors of 4 pixels here, the last 0-3 through the GEMM below (same bits)
+      const done = count & ~3;
+      oneChannelRow(done, OC, KH, KW, <usize>(DH * W) << 2, a, packed, output + ((<usize>p * <usize>outS) << 2), outS, act, p0, p1);
+      a += <usize>done << 2;
+      p += done;
+      count -= done;
+    }
+    if (count > 0) {
+      gemm_segmented(
+        count, OC, KH, KW * C, DH * W * C, a, SW * C, packed,
+        output + ((<usize>p * <usize>outS) << 2), outS, res != 0 ? res + ((<usize>p * <usize>resS) << 2) : 0, resS,
+        act, p0, p1,
+      );
+    }
     if (owHi < OW) im2colRun(g, input, C, packed, OC, output, res, scratch, rows, pix + owHi, OW - owHi);
   }
+}
+
+/**
+ * Most filters the one-channel path takes: with one input channel the GEMM's depth is only
+ * KH·KW, and its tiles spend the same work on 1 filter as on 8 (a 4-pixel × 8-filter tile
+ * per step); the one-channel path's work follows the filter count, and above this count the
+ * GEMM's tiles are as fast.
+ */
+const ONE_CHANNEL_MAX_OC: i32 = 16;
+
+/**
+ * The interior of one output row of a one-input-channel, stride-1 (across) direct conv, for
+ * `count` (a multiple of 4) pixels whose windows start at `a` (input rows rowBytes apart):
+ * four adjacent output pixels are one vector, each tap one load of four adjacent input floats
+ * times the filter's weight (a splat from its packed panel column), two filters × 16 pixels per
+ * tile. Each sum starts from the bias and adds the taps in (kh, kw) order through madd: the
+ * same bits as the GEMM over the same window. Then the clamp in registers, four lane stores
+ * per vector (NHWC), and any other activation over the stored pixels.
+ */
+function oneChannelRow(
+  count: i32, OC: i32, KH: i32, KW: i32, rowBytes: usize, a: usize, packed: usize, out: usize, outS: i32,
+  act: i32, p0: f32, p1: f32,
+): void {
+  if (count <= 0) return;
+  const inRegisters = act <= ACT_CLAMP;
+  const lo = f32x4.splat(act == ACT_RELU ? 0 : p0);
+  const hi = f32x4.splat(act == ACT_RELU ? Infinity : p1);
+  const ra = inRegisters ? act : ACT_NONE;
+  const pxBytes = <usize>outS << 2;
+  const panelBytes = <usize>gemm_packed_size(NR, KH * KW) << 2;
+  for (let f = 0; f < OC; f += 2) {
+    // filter f's bias in its panel (f is even: filter f + 1 is the next column of the same panel)
+    const w = packed + <usize>(f >> 3) * panelBytes + (<usize>(f & 7) << 2);
+    const o = out + (<usize>f << 2);
+    let x = 0;
+    if (f + 1 < OC) {
+      for (; x + 16 <= count; x += 16) oneChannelTile(4, true, KH, KW, rowBytes, a + (<usize>x << 2), w, o + <usize>x * pxBytes, pxBytes, ra, lo, hi);
+      for (; x < count; x += 4) oneChannelTile(1, true, KH, KW, rowBytes, a + (<usize>x << 2), w, o + <usize>x * pxBytes, pxBytes, ra, lo, hi);
+    } else {
+      for (; x + 16 <= count; x += 16) oneChannelTile(4, false, KH, KW, rowBytes, a + (<usize>x << 2), w, o + <usize>x * pxBytes, pxBytes, ra, lo, hi);
+      for (; x < count; x += 4) oneChannelTile(1, false, KH, KW, rowBytes, a + (<usize>x << 2), w, o + <usize>x * pxBytes, pxBytes, ra, lo, hi);
+    }
+  }
+  if (!inRegisters) unary_f32(act, out, out, count, OC, outS, outS, p0, p1, 0, 1);
+}
+
+/** VECS (1 or 4) vectors of 4 pixels × one or (TWO) two filters: see oneChannelRow. */
+// @ts-ignore: decorator
+@inline function oneChannelTile(
+  VECS: i32, TWO: bool, KH: i32, KW: i32, rowBytes: usize, a: usize, w: usize, o: usize, pxBytes: usize,
+  act: i32, lo: v128, hi: v128,
+): void {
+  const b0 = v128.load32_splat(w);
+  const b1 = TWO ? v128.load32_splat(w + 4) : b0;
+  let s00 = b0, s01 = b0, s02 = b0, s03 = b0, s10 = b1, s11 = b1, s12 = b1, s13 = b1;
+  let wk = w + (<usize>NR << 2);
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      const p = a + (<usize>kw << 2);
+      const w0 = v128.load32_splat(wk);
+      const x0 = v128.load(p);
+      s00 = madd(s00, x0, w0);
+      if (VECS > 1) {
+        const x1 = v128.load(p, 16), x2 = v128.load(p, 32), x3 = v128.load(p, 48);
+        s01 = madd(s01, x1, w0); s02 = madd(s02, x2, w0); s03 = madd(s03, x3, w0);
+        if (TWO) {
+          const w1 = v128.load32_splat(wk + 4);
+          s10 = madd(s10, x0, w1); s11 = madd(s11, x1, w1); s12 = madd(s12, x2, w1); s13 = madd(s13, x3, w1);
+        }
+      } else if (TWO) {
+        s10 = madd(s10, x0, v128.load32_splat(wk + 4));
+      }
+      wk += <usize>NR << 2;
+    }
+    a += rowBytes;
+  }
+  storePixels(s00, o, pxBytes, act, lo, hi);
+  if (TWO) storePixels(s10, o + 4, pxBytes, act, lo, hi);
+  if (VECS > 1) {
+    const o4 = o + (pxBytes << 2);
+    storePixels(s01, o4, pxBytes, act, lo, hi);
+    storePixels(s02, o4 + (pxBytes << 2), pxBytes, act, lo, hi);
+    storePixels(s03, o4 + (pxBytes << 3), pxBytes, act, lo, hi);
+    if (TWO) {
+      storePixels(s11, o4 + 4, pxBytes, act, lo, hi);
+      storePixels(s12, o4 + (pxBytes << 2) + 4, pxBytes, act, lo, hi);
+      storePixels(s13, o4 + (pxBytes << 3) + 4, pxBytes, act, lo, hi);
+    }
+  }
+}
+
+/** One channel of four adjacent NHWC pixels (pxBytes apart), after the clamp as the GEMM's finishRow. */
+// @ts-ignore: decorator
+@inline function storePixels(v: v128, o: usize, pxBytes: usize, act: i32, lo: v128, hi: v128): void {
+  if (act != ACT_NONE) v = f32x4.pmin(f32x4.pmax(v, lo), hi);
+  v128.store32_lane(o, v, 0);
+  v128.store32_lane(o + pxBytes, v, 1);
+  v128.store32_lane(o + (pxBytes << 1), v, 2);
+  v128.store32_lane(o + pxBytes * 3, v, 3);
 }
 
 /**

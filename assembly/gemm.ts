@@ -25,7 +25,7 @@
 import { ACT_CLAMP, ACT_NONE, ACT_RELU } from './codes';
 import { unary_f32 } from './eltwise';
 import { partStart, splitRows } from './parallel';
-import { loadLanes, storeLanes } from './window';
+import { loadLanes, madd, storeLanes } from './window';
 
 /** Output columns per packed panel: two f32x4 vectors. */
 const NR: i32 = 8;
@@ -61,16 +61,6 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
       }
     }
   }
-}
-
-/**
- * acc + a·b. The `relaxed` build (--enable relaxed-simd, dist/wasmcnn-relaxed.wasm) uses one
- * f32x4.relaxed_madd (a fused multiply-add where the CPU has one: rounding differs from mul+add
- * in the last bit); the baseline build never sees the relaxed branch (compile-time constant).
- */
-@inline function madd(acc: v128, a: v128, b: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
-  return f32x4.add(acc, f32x4.mul(a, b));
 }
 
 /**

@@ -87,3 +87,15 @@
   for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
+
+/**
+ * acc + a·b. The `relaxed` build (--enable relaxed-simd, dist/wasmcnn-relaxed.wasm) uses one
+ * f32x4.relaxed_madd (a fused multiply-add where the CPU has one: rounding differs from mul+add
+ * in the last bit); the baseline build never sees the relaxed branch (compile-time constant).
+ * Every f32 kernel whose sums must equal the GEMM's bits (conv.ts's one-channel path) uses it.
+ */
+// @ts-ignore: decorator
+@inline export function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}

@@ -218,6 +218,28 @@ describe('conv2d_f32, direct path (FLAG_CONV_DIRECT): same bits as im2col', () =
     const b = new Case(); b.H = 3; b.W = 300; b.C = 64; b.OC = 10; b.PT = 1; b.PL = 1; b.PB = 1; b.PR = 1; b.direct = true;
     expect<i32>(b.run()).toBe(0);
   });
+  it('one input channel, stride 1 (one-channel path): 1..17 filters, row widths with 0-3 leftover pixels', () => {
+    // LeNet's first conv (5x5, 32x32, 6 filters, ReLU), and odd shapes: odd filter counts leave a
+    // lone last filter, widths 4k+1..4k+3 send the row's tail through the GEMM, 17 filters exceed the path
+    const ocs: i32[] = [1, 2, 3, 5, 6, 8, 9, 16, 17];
+    for (let i = 0; i < ocs.length; i++) {
+      const c = new Case(); c.N = 2; c.KH = 5; c.KW = 5; c.H = 11 + i; c.W = 21 + i; c.C = 1; c.OC = ocs[i];
+      c.act = i % 3 == 0 ? ACT_RELU : i % 3 == 1 ? ACT_NONE : ACT_SILU; c.direct = true;
+      expect<i32>(c.run()).toBe(0);
+    }
+    const l = new Case(); l.N = 3; l.KH = 5; l.KW = 5; l.H = 32; l.W = 32; l.C = 1; l.OC = 6; l.act = ACT_RELU; l.direct = true;
+    expect<i32>(l.run()).toBe(0);
+  });
+  it('one input channel with padding, dilation down the rows, channel-slice output, ReLU6, residual (GEMM)', () => {
+    const a = new Case(); a.KH = 3; a.KW = 7; a.H = 13; a.W = 30; a.C = 1; a.OC = 7; a.PT = 1; a.PL = 3; a.PB = 1; a.PR = 3;
+    a.DH = 2; a.outExtra = 5; a.act = ACT_CLAMP; a.p0 = 0; a.p1 = 6; a.direct = true;
+    expect<i32>(a.run()).toBe(0);
+    const b = new Case(); b.KH = 3; b.KW = 3; b.H = 9; b.W = 17; b.C = 1; b.OC = 4; b.PT = 1; b.PL = 1; b.PB = 1; b.PR = 1;
+    b.residual = true; b.act = ACT_RELU; b.direct = true;
+    expect<i32>(b.run()).toBe(0);
+    const d = new Case(); d.KH = 1; d.KW = 4; d.H = 5; d.W = 23; d.C = 1; d.OC = 3; d.SH = 2; d.act = ACT_HARDSWISH; d.direct = true;
+    expect<i32>(d.run()).toBe(0);
+  });
   it('falls back to im2col where taps are not adjacent (groups, column dilation, channel-slice input)', () => {
     const a = new Case(); a.H = 7; a.W = 7; a.C = 8; a.OC = 12; a.groups = 2; a.PT = 1; a.PL = 1; a.PB = 1; a.PR = 1; a.direct = true;
     expect<i32>(a.run()).toBe(0);
