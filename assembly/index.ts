@@ -32,3 +32,5 @@ export * from './deformGrad';
 export * from './qgemm';
 export * from './qconv';
 export * from './qwinograd';
+// first-run speed: the hot kernels once on small problems (warmup.ts)
+export { warm_up, warm_up_bytes } from './warmup';

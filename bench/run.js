@@ -187,14 +187,14 @@ if (SECTIONS.has('models')) {
   }
   console.log('total ratio = wasmcnn total / ort-web total (issue 18 target: <= 1.0); first/steady = first run / median steady run (target: <= 1.2)');
   console.log('\nCold start (a first visit: each contender in a new process, min of 3 alternating): set-up + load + first run, ms');
-  console.log(`${pad('model', 24)}${['init', 'load', 'first run', 'total', 'ort create', 'ort first', 'ort total', 'total ratio'].map((h) => pad(h, 16)).join('')}`);
+  console.log(`${pad('model', 24)}${['init', 'load', 'first run', 'total', 'first/steady', 'ort create', 'ort first', 'ort total', 'ort first/st', 'total ratio'].map((h) => pad(h, 14)).join('')}`);
   for (const r of rows) {
     const c = r.ttfr?.cold;
     if (!c) continue;
     const [w, o] = [c.wasmcnn, c['ort-web']];
-    console.log(`${pad(r.name, 24)}${[w.init, w.load, w.first, w.total, o.load, o.first, o.total, w.total / o.total].map((v, i) => pad(num(v, i === 7 ? 2 : 0), 16)).join('')}`);
+    console.log(`${pad(r.name, 24)}${[w.init, w.load, w.first, w.total, w.firstRatio, o.load, o.first, o.total, o.firstRatio, w.total / o.total].map((v, i) => pad(num(v, i === 4 || i === 8 || i === 9 ? 2 : 0), 14)).join('')}`);
   }
-  console.log('wasmcnn init = init() (kernel compile); onnxruntime-web compiles its kernels inside its first create');
+  console.log('wasmcnn init = init() (kernel compile); onnxruntime-web compiles its kernels inside its first create; first/steady = the first run over the best of the 5 after it, in the same new process (target: <= 1.2)');
   const header = `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, \`node ${process.execArgv.join(' ')} bench/run.js ${process.argv.slice(2).join(' ')}\`; median of ${RUNS} interleaved rounds, 1 thread each.`;
   writeReport(rows, who.filter((w) => rows.some((r) => r.ms[w] !== undefined)), header);
   console.log('wrote bench/results/latest.md and bench/results/latest.svg\n');

@@ -179,3 +179,26 @@ describe('static data of the shared-memory build', () => {
     await expect(init({ wasmThreads: compiled as unknown as Uint8Array, threads: 2 })).rejects.toThrow(ValueError);
   });
 });
+
+describe('kernel warm-up (first-run speed, assembly/warmup.ts)', () => {
+  it('runs every hot kernel within the bytes it declares, on a memory of its own, without a trap', async () => {
+    // the relaxed build too where this engine compiles it (Node 20: --experimental-wasm-relaxed-simd)
+    const relaxed = readFileSync(new URL('../dist/wasmcnn-relaxed.wasm', import.meta.url));
+    for (const file of WebAssembly.validate(relaxed) ? [wasm, relaxed] : [wasm]) {
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const k = (await WebAssembly.instantiate(file, { env: { memory, abort() {} } })).instance.exports as unknown as {
+        heap_base(): number; warm_up(base: number): void; warm_up_bytes(): number;
+      };
+      const base = (k.heap_base() + 15) & ~15;
+      const need = base + k.warm_up_bytes();
+      // one spare page past the region: a write there, or a read past the memory's end, would show
+      memory.grow(Math.ceil(need / 65536));
+      const u8 = new Uint8Array(memory.buffer);
+      const staticData = u8.slice(0, base);
+      u8.fill(0x5a, need);
+      k.warm_up(base);
+      expect(Buffer.compare(u8.subarray(0, base), staticData)).toBe(0);
+      expect(u8.subarray(need).every((b) => b === 0x5a)).toBe(true);
+    }
+  });
+});

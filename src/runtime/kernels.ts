@@ -3,6 +3,9 @@
 
 export interface Kernels {
   heap_base(): number;
+  // warmup.ts: the hot kernels once on small problems (first-run speed), and the bytes it uses
+  warm_up(base: number): void;
+  warm_up_bytes(): number;
   // parallel.ts: address of the split table the pool writes before a threaded call
   split_table(): number;
   // gemm.ts

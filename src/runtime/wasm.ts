@@ -370,6 +370,29 @@ function takeSpare(bytes: number): WebAssembly.Memory | undefined {
 }
 
 /**
+ * Weight bytes from which a model's load warms the kernels up first (about 1M parameters): a
+ * smaller model's whole first run costs less than the warm-up (a few ms of baseline code).
+ */
+const WARM_UP_MIN_BYTES = 4 << 20;
+/** Modules whose kernels were warmed up (once per compiled module; its instances share code). */
+const warmed = new WeakSet<WebAssembly.Module>();
+
+/**
+ * Runs warm_up (assembly/warmup.ts) in a throwaway instance of `module`, on its own small
+ * memory: the engine starts compiling the hot kernels' optimized code in the background while
+ * the model is planned and packed, instead of running them as baseline code in its first run.
+ */
+async function warmUp(module: WebAssembly.Module): Promise<void> {
+  if (warmed.has(module)) return;
+  warmed.add(module);
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const k = (await WebAssembly.instantiate(module, imports(memory))).exports as unknown as Kernels;
+  const base = (k.heap_base() + 15) & ~15;
+  memory.grow(Math.ceil((base + k.warm_up_bytes()) / 65536) - 1);
+  k.warm_up(base);
+}
+
+/**
  * A memory with kernel instances on it (one per model; on every thread when threaded): fresh,
  * or the spare one of a model disposed just before when `expectBytes` (what the caller will
  * allocate, roughly) says it fits.
@@ -379,8 +402,10 @@ export async function instantiate(options: { threaded?: boolean; expectBytes?: n
   // threaded: false gives a one-thread instance even when init({ threads }) started a pool
   const p = options.threaded === false ? undefined : pool;
   if (!p) {
+    const module = await compiled!;
+    if ((options.expectBytes ?? 0) >= WARM_UP_MIN_BYTES) await warmUp(module);
     const mem = new Mem({ reuse: options.expectBytes ? takeSpare(options.expectBytes) : undefined });
-    const instance = await WebAssembly.instantiate(await compiled!, imports(mem.memory));
+    const instance = await WebAssembly.instantiate(module, imports(mem.memory));
     return { mem, k: instance.exports as unknown as Kernels, id: 0 };
   }
   const { module, segments } = await sharedModule();
