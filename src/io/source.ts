@@ -41,6 +41,12 @@ export interface ReadOptions {
 export interface ReadBytesOptions extends ReadOptions {
   /** File a bare `hf:owner/repo` reference resolves to (default model.safetensors). */
   defaultFile?: string;
+  /**
+   * @internal For loaders that parse while bytes arrive (loadOnnx): called after each chunk of a
+   * stream with the buffer the bytes are read into (it holds them from the first, `loaded` so
+   * far; it is replaced when it grows) and the final bytes are in the same places.
+   */
+  onData?: (buf: Uint8Array, loaded: number) => void;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -183,7 +189,8 @@ async function readResponse(res: Response, o: ReadBytesOptions, name?: string): 
 
 /**
  * Reads a stream to its end: into one buffer of `total` bytes when the size is known (growing it
- * only if the stream runs past), else into a list of chunks joined once at the end.
+ * only if the stream runs past), else into a list of chunks joined once at the end (or, for
+ * onData, into one buffer that doubles as needed, trimmed to size at the end).
  */
 async function readStream(
   stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
@@ -193,7 +200,7 @@ async function readStream(
 ): Promise<Uint8Array> {
   const signal = o.signal;
   checkAbort(what, signal);
-  let buf: Uint8Array | undefined = total !== undefined ? new Uint8Array(total) : undefined;
+  let buf: Uint8Array | undefined = total !== undefined ? new Uint8Array(total) : o.onData ? new Uint8Array(1 << 16) : undefined;
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   const take = (chunk: unknown) => {
@@ -206,6 +213,7 @@ async function readStream(
         buf = grown;
       }
       buf.set(c, loaded);
+      o.onData?.(buf, loaded + c.length);
     } else {
       chunks.push(c);
     }
@@ -253,6 +261,10 @@ async function readStream(
     }
   }
 
+  if (buf && total === undefined) {
+    o.onProgress?.(loaded, loaded);
+    return loaded === buf.length ? buf : buf.slice(0, loaded);
+  }
   if (buf) {
     if (loaded === 0) o.onProgress?.(0, total); // an empty body still reports once
     if (total !== undefined && loaded < total)
