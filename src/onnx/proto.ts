@@ -463,12 +463,14 @@ export function messageStream<T>(spec: MessageSpec, label: string, open: Readonl
   const frames: Frame[] = [{ c, o: newMessage(c), end: Infinity, depth: 0 }];
   let pos = 0;
   let failed = false;
+  // bytes needed before a feed can decode anything more (the pending field's end)
+  let need = 0;
   // the buffers fields were decoded from, with the byte offset where the input starts in each
   const bases = new Map<ArrayBufferLike, number>();
   return {
     decoded: () => (failed ? -1 : pos),
     feed(buf, loaded) {
-      if (failed) return;
+      if (failed || loaded < need) return;
       const r = new Reader(buf.subarray(0, loaded), label);
       r.pos = pos;
       for (;;) {
@@ -496,10 +498,14 @@ export function messageStream<T>(spec: MessageSpec, label: string, open: Readonl
           end = r.pos;
         } catch {
           r.pos = at;
+          need = loaded + 1;
           break; // incomplete (or malformed: finish reports it)
         }
         r.pos = at;
-        if (end > loaded) break;
+        if (end > loaded) {
+          need = end;
+          break;
+        }
         try {
           decodeField(r, fr.c, fr.o, fr.end, fr.depth);
         } catch {
