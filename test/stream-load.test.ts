@@ -2,7 +2,8 @@
 // (1 byte, chunks that split tags and varints, growing buffers that are replaced as they fill)
 // gives the graph parseOnnx gives for the whole file, with every weight a view of the final
 // buffer; loadOnnx from a stream runs as the model loaded from bytes; truncated files, lying
-// Content-Lengths and failing streams give the errors of reading first and parsing after.
+// Content-Lengths and failing streams give the errors of reading first and parsing after (the
+// path before: readBytes, then loadOnnx(bytes)).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -209,13 +210,15 @@ async function settle(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('loadOnnx from a stream', () => {
-  it('a Response, a ReadableStream of random chunks (1-byte ones too) and a growing body run as the model loaded from bytes', async () => {
+  it('a Response (its Content-Length right or too small), a Blob and a ReadableStream, in random chunks (1-byte ones too), run as the model loaded from bytes', async () => {
     const b = modelBuilder('mobilenet_v2', { widthMultiplier: 0.35, inputSize: 48, numClasses: 7 });
     const bytes = exportOnnx(await b.build(syntheticWeights(b.weightShapes())));
     const want = await settle(loadOnnx(bytes));
     expect(want).toHaveProperty('ok');
     const sizes = chunking(bytes.length, 3, 5000, 40000);
+    // a stream of unknown size is read whole, then parsed; one of known size is parsed as it arrives
     expect(await settle(loadOnnx(streamOf(bytes, sizes)))).toEqual(want);
+    expect(await settle(loadOnnx(new Blob([bytes])))).toEqual(want);
     // a Content-Length a quarter of the size: the buffer is replaced when the body runs past it,
     // after part of the file was parsed; every weight is a view of the final buffer, none of the
     // first one
@@ -234,7 +237,8 @@ describe('loadOnnx from a stream', () => {
       const file = new Uint8Array(readFileSync(join(here, path)));
       const w = await settle(loadOnnx(file));
       expect(w).toHaveProperty('ok');
-      expect(await settle(loadOnnx(streamOf(file, chunking(file.length, 11, 3000, 5000))))).toEqual(w);
+      const sized = new Response(streamOf(file, chunking(file.length, 11, 3000, 5000)), { headers: { 'content-length': String(file.length) } });
+      expect(await settle(loadOnnx(sized))).toEqual(w);
     }
   }, 60_000);
 
@@ -243,18 +247,20 @@ describe('loadOnnx from a stream', () => {
     const sizes = (n: number) => chunking(n, n, 100, 2000);
     // read first, parse after: what loadOnnx gave before it parsed while reading
     const wholePath = async (mk: () => ReadableStream<Uint8Array> | Response) => settle(readBytes(mk()).then((b) => loadOnnx(b)));
+    const sized = (s: ReadableStream<Uint8Array>, n: number) => new Response(s, { headers: { 'content-length': String(n) } });
     for (const cut of [1, 7, 100, 1001, file.length >> 1, file.length - 3]) {
       const part = file.slice(0, cut);
       const want = await wholePath(() => streamOf(part, sizes(cut)));
       expect(want).toHaveProperty('error', 'FormatError');
-      expect(await settle(loadOnnx(streamOf(part, sizes(cut))))).toEqual(want);
+      // a file cut short, with its (short) Content-Length: parsed as it arrives, fails at the end
+      expect(await settle(loadOnnx(sized(streamOf(part, sizes(cut)), cut)))).toEqual(want);
       // a Content-Length of the whole file over a body cut short: LoadError ('network')
-      const res = () => new Response(streamOf(part, sizes(cut)), { headers: { 'content-length': String(file.length) } });
+      const res = () => sized(streamOf(part, sizes(cut)), file.length);
       const cutShort = await wholePath(res);
       expect(cutShort).toHaveProperty('error', 'LoadError');
       expect(await settle(loadOnnx(res()))).toEqual(cutShort);
     }
-    const failing = () => streamOf(file, sizes(file.length), new Error('connection reset'));
+    const failing = () => sized(streamOf(file, sizes(file.length), new Error('connection reset')), file.length);
     const failed = await wholePath(failing);
     expect(failed).toHaveProperty('error', 'LoadError');
     expect(await settle(loadOnnx(failing()))).toEqual(failed);
