@@ -17,6 +17,8 @@
 // - Nested messages are decoded in one pass; nesting deeper than MAX_DEPTH is refused, so a file
 //   nesting graphs 10^5 deep throws a FormatError instead of overflowing the stack.
 // - Every malformed input throws a FormatError naming the message, the field and the byte offset.
+// - A message can be decoded while its bytes arrive (messageStream: each field once all its bytes
+//   are in, into chosen embedded messages at their header); decodeMessage is that, fed nothing.
 // The writer computes every message's size first and then writes into one exactly-sized buffer
 // (linear in the output size; fields in field-number order; repeated scalars packed where the
 // table says so).
