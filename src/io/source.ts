@@ -41,6 +41,15 @@ export interface ReadOptions {
 export interface ReadBytesOptions extends ReadOptions {
   /** File a bare `hf:owner/repo` reference resolves to (default model.safetensors). */
   defaultFile?: string;
+  /**
+   * @internal For loaders that parse while bytes arrive (loadOnnx): called after each chunk of a
+   * stream of known size with the buffer the bytes are read into (it holds them from the first,
+   * `loaded` so far; it is replaced if the stream runs past its size); the final bytes are in the
+   * same places. (Not for a stream of unknown size: read as chunks joined once, its bytes are in
+   * one buffer only at the end. Growing one buffer as they arrive copied and touched ~3x the
+   * file in fresh memory: resnet50 over a chunked response loaded 0.8x as fast, bench/stream.js.)
+   */
+  onData?: (buf: Uint8Array, loaded: number) => void;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -206,6 +215,7 @@ async function readStream(
         buf = grown;
       }
       buf.set(c, loaded);
+      o.onData?.(buf, loaded + c.length);
     } else {
       chunks.push(c);
     }

@@ -17,6 +17,8 @@
 // - Nested messages are decoded in one pass; nesting deeper than MAX_DEPTH is refused, so a file
 //   nesting graphs 10^5 deep throws a FormatError instead of overflowing the stack.
 // - Every malformed input throws a FormatError naming the message, the field and the byte offset.
+// - A message can be decoded while its bytes arrive (messageStream: each field once all its bytes
+//   are in, into chosen embedded messages at their header); decodeMessage is that, fed nothing.
 // The writer computes every message's size first and then writes into one exactly-sized buffer
 // (linear in the output size; fields in field-number order; repeated scalars packed where the
 // table says so).
@@ -323,6 +325,11 @@ function newMessage(c: Compiled): Obj {
   return o;
 }
 
+/** Turn the FloatLists a message's decoding built into exactly-sized typed arrays. */
+function finishLists(c: Compiled, o: Obj): void {
+  for (const f of c.floatLists) if (o[f.name] instanceof FloatList) o[f.name] = (o[f.name] as FloatList).done();
+}
+
 /**
  * Decode message fields from r.pos up to `end` into `o` (repeated fields append, scalars and
  * oneof members overwrite, embedded messages merge, as the spec says for repeated occurrences).
@@ -333,83 +340,198 @@ function decodeInto(r: Reader, c: Compiled, o: Obj, end: number, depth: number):
     r.field = '';
     r.fail(`messages nested deeper than ${MAX_DEPTH} levels`);
   }
-  let hasLists = false;
-  while (r.pos < end) {
-    const at = r.pos;
-    r.msg = c.name;
-    r.field = '';
-    const tag = r.varint64(true);
-    if (tag > 0xffffffff) r.fail(`invalid tag ${tag} (more than 32 bits)`, at);
-    const no = tag >>> 3;
-    const wire = tag & 7;
-    if (no === 0) r.fail('field number 0', at);
-    const f = c.byNo.get(no);
-    r.field = f ? f.name : `#${no}`;
-    if (wire === Wire.SGROUP || wire === Wire.EGROUP) r.fail(`groups (wire type ${wire}) are not supported`, at);
-    if (wire > Wire.I32) r.fail(`invalid wire type ${wire}`, at);
-    if (!f) {
-      r.skip(wire, end, at);
-      if (r.pos > end) r.fail('field runs past the end of its message', at);
-      continue;
-    }
-    const expected = KIND_WIRE[f.kind];
-    const packedForm = f.repeated && wire === Wire.LEN && expected !== Wire.LEN;
-    if (wire !== expected && !packedForm) {
-      r.fail(`wire type ${WIRE_NAME[wire]} for a field of type ${KIND_NAME[f.kind]} (expected ${WIRE_NAME[expected]})`, at);
-    }
-    const name = f.name;
-    if (f.kind === Kind.FLOAT || f.kind === Kind.DOUBLE) {
-      if (f.repeated) {
-        let list = o[name];
-        if (!(list instanceof FloatList)) {
-          list = new FloatList(f.kind === Kind.DOUBLE, list as Float32Array | Float64Array, 0);
-          o[name] = list;
-          hasLists = true;
-        }
-        const l = list as FloatList;
-        if (packedForm) r.packedFloats(l, end);
-        else {
-          l.reserve(1);
-          l.arr[l.n++] = r.scalar(f.kind, end);
-        }
-      } else o[name] = r.scalar(f.kind, end);
-    } else if (f.kind <= Kind.INT32) {
-      if (f.repeated) {
-        const arr = o[name] as number[];
-        if (packedForm) {
-          const e = r.lenEnd(end);
-          while (r.pos < e) arr.push(r.scalar(f.kind, e));
-        } else arr.push(r.scalar(f.kind, end));
-      } else o[name] = r.scalar(f.kind, end);
-    } else if (f.kind === Kind.STRING) {
-      const s = r.string(end);
-      if (f.repeated) (o[name] as string[]).push(s);
-      else o[name] = s;
-    } else if (f.kind === Kind.BYTES) {
-      const b = r.bytes(end);
-      if (f.repeated) (o[name] as Uint8Array[]).push(b);
-      else o[name] = b;
-    } else {
-      const e = r.lenEnd(end);
-      const sub = compile(f.type!());
-      if (f.repeated) {
-        const m = newMessage(sub);
-        decodeInto(r, sub, m, e, depth + 1);
-        (o[name] as Obj[]).push(m);
-      } else {
-        let m = o[name] as Obj | undefined;
-        if (!m) o[name] = m = newMessage(sub);
-        decodeInto(r, sub, m, e, depth + 1);
-      }
-    }
-    if (f.oneof) for (const other of f.oneof) delete o[other];
-    if (r.pos > end) {
-      r.msg = c.name;
-      r.field = f.name;
-      r.fail('field runs past the end of its message', at);
-    }
+  while (r.pos < end) decodeField(r, c, o, end, depth);
+  finishLists(c, o);
+}
+
+/** Decode the one field at r.pos of a message of table `c` that ends at `end`. */
+function decodeField(r: Reader, c: Compiled, o: Obj, end: number, depth: number): void {
+  const at = r.pos;
+  r.msg = c.name;
+  r.field = '';
+  const tag = r.varint64(true);
+  if (tag > 0xffffffff) r.fail(`invalid tag ${tag} (more than 32 bits)`, at);
+  const no = tag >>> 3;
+  const wire = tag & 7;
+  if (no === 0) r.fail('field number 0', at);
+  const f = c.byNo.get(no);
+  r.field = f ? f.name : `#${no}`;
+  if (wire === Wire.SGROUP || wire === Wire.EGROUP) r.fail(`groups (wire type ${wire}) are not supported`, at);
+  if (wire > Wire.I32) r.fail(`invalid wire type ${wire}`, at);
+  if (!f) {
+    r.skip(wire, end, at);
+    if (r.pos > end) r.fail('field runs past the end of its message', at);
+    return;
   }
-  if (hasLists) for (const f of c.floatLists) if (o[f.name] instanceof FloatList) o[f.name] = (o[f.name] as FloatList).done();
+  const expected = KIND_WIRE[f.kind];
+  const packedForm = f.repeated && wire === Wire.LEN && expected !== Wire.LEN;
+  if (wire !== expected && !packedForm) {
+    r.fail(`wire type ${WIRE_NAME[wire]} for a field of type ${KIND_NAME[f.kind]} (expected ${WIRE_NAME[expected]})`, at);
+  }
+  const name = f.name;
+  if (f.kind === Kind.FLOAT || f.kind === Kind.DOUBLE) {
+    if (f.repeated) {
+      let list = o[name];
+      if (!(list instanceof FloatList)) {
+        list = new FloatList(f.kind === Kind.DOUBLE, list as Float32Array | Float64Array, 0);
+        o[name] = list;
+      }
+      const l = list as FloatList;
+      if (packedForm) r.packedFloats(l, end);
+      else {
+        l.reserve(1);
+        l.arr[l.n++] = r.scalar(f.kind, end);
+      }
+    } else o[name] = r.scalar(f.kind, end);
+  } else if (f.kind <= Kind.INT32) {
+    if (f.repeated) {
+      const arr = o[name] as number[];
+      if (packedForm) {
+        const e = r.lenEnd(end);
+        while (r.pos < e) arr.push(r.scalar(f.kind, e));
+      } else arr.push(r.scalar(f.kind, end));
+    } else o[name] = r.scalar(f.kind, end);
+  } else if (f.kind === Kind.STRING) {
+    const s = r.string(end);
+    if (f.repeated) (o[name] as string[]).push(s);
+    else o[name] = s;
+  } else if (f.kind === Kind.BYTES) {
+    const b = r.bytes(end);
+    if (f.repeated) (o[name] as Uint8Array[]).push(b);
+    else o[name] = b;
+  } else {
+    const e = r.lenEnd(end);
+    const sub = compile(f.type!());
+    if (f.repeated) {
+      const m = newMessage(sub);
+      decodeInto(r, sub, m, e, depth + 1);
+      (o[name] as Obj[]).push(m);
+    } else decodeInto(r, sub, subMessage(o, f, sub), e, depth + 1);
+  }
+  if (f.oneof) for (const other of f.oneof) delete o[other];
+  if (r.pos > end) {
+    r.msg = c.name;
+    r.field = f.name;
+    r.fail('field runs past the end of its message', at);
+  }
+}
+
+/** The embedded message a non-repeated message field merges into (created when absent). */
+function subMessage(o: Obj, f: FieldSpec, sub: Compiled): Obj {
+  return (o[f.name] as Obj | undefined) ?? (o[f.name] = newMessage(sub));
+}
+
+/** Views of `bytes` fields made in buffers a stream has since replaced → the same bytes of `to`. */
+function rebind(v: unknown, to: Uint8Array, bases: Map<ArrayBufferLike, number>): unknown {
+  if (v instanceof Uint8Array) {
+    const base = bases.get(v.buffer);
+    return base === undefined || v.buffer === to.buffer ? v : to.subarray(v.byteOffset - base, v.byteOffset - base + v.length);
+  }
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) v[i] = rebind(v[i], to, bases);
+  else if (typeof v === 'object' && v !== null && !ArrayBuffer.isView(v)) for (const k in v) (v as Obj)[k] = rebind((v as Obj)[k], to, bases);
+  return v;
+}
+
+/** A message being decoded by a {@link MessageStream}: its table, object, end and depth. */
+interface Frame {
+  readonly c: Compiled;
+  readonly o: Obj;
+  end: number;
+  readonly depth: number;
+}
+
+/** A message decoded while its bytes arrive (see {@link messageStream}). */
+export interface MessageStream<T> {
+  /** More bytes arrived: `buf` holds the input from its first byte, `loaded` of them so far. */
+  feed(buf: Uint8Array, loaded: number): void;
+  /** All bytes arrived: the message, as {@link decodeMessage} gives it (or throws) for them. */
+  finish(bytes: Uint8Array): T;
+  /** Bytes of the input decoded so far (-1 once `feed` met malformed bytes). */
+  decoded(): number;
+}
+
+/**
+ * Decodes one message while its bytes arrive. `feed` decodes every field whose bytes are all
+ * present (each call may pass a new, larger buffer), and enters the embedded messages of the
+ * fields named in `open` (ModelProto.graph) as soon as their tag and length are, so their fields
+ * are decoded as they arrive too. `finish` decodes the rest from the whole input: the same
+ * object, and the same FormatError for malformed or truncated input, as {@link decodeMessage}
+ * (which is this, fed nothing). `feed` never throws: at malformed bytes it stops, and `finish`
+ * decodes the input whole for the error. `bytes` views made in a buffer other than the final one
+ * are rebound to the final one's bytes.
+ */
+export function messageStream<T>(spec: MessageSpec, label: string, open: ReadonlySet<string> = new Set()): MessageStream<T> {
+  const c = compile(spec);
+  const frames: Frame[] = [{ c, o: newMessage(c), end: Infinity, depth: 0 }];
+  let pos = 0;
+  let failed = false;
+  // bytes needed before a feed can decode anything more (the pending field's end)
+  let need = 0;
+  // the buffers fields were decoded from, with the byte offset where the input starts in each
+  const bases = new Map<ArrayBufferLike, number>();
+  return {
+    decoded: () => (failed ? -1 : pos),
+    feed(buf, loaded) {
+      if (failed || loaded < need) return;
+      const r = new Reader(buf.subarray(0, loaded), label);
+      r.pos = pos;
+      for (;;) {
+        const fr = frames[frames.length - 1];
+        if (r.pos === fr.end && frames.length > 1) {
+          frames.pop();
+          finishLists(fr.c, fr.o);
+          continue;
+        }
+        const at = r.pos;
+        if (at >= loaded) break;
+        let end: number;
+        try {
+          // the field's extent, if its tag and length (or value) are all present
+          const tag = r.varint64(true);
+          const f = fr.c.byNo.get(Math.floor(tag / 8));
+          if (tag % 8 === Wire.LEN && f && f.kind === Kind.MESSAGE && !f.repeated && open.has(f.name) && fr.depth < MAX_DEPTH) {
+            end = r.lenEnd(fr.end);
+            const sub = compile(f.type!());
+            if (f.oneof) for (const other of f.oneof) delete fr.o[other];
+            frames.push({ c: sub, o: subMessage(fr.o, f, sub), end, depth: fr.depth + 1 });
+            continue;
+          }
+          r.skip(tag % 8, Infinity, at);
+          end = r.pos;
+        } catch {
+          r.pos = at;
+          need = loaded + 1;
+          break; // incomplete (or malformed: finish reports it)
+        }
+        r.pos = at;
+        if (end > loaded) {
+          need = end;
+          break;
+        }
+        try {
+          decodeField(r, fr.c, fr.o, fr.end, fr.depth);
+        } catch {
+          r.pos = at;
+          failed = true;
+          break;
+        }
+      }
+      if (r.pos > pos) bases.set(buf.buffer, buf.byteOffset);
+      pos = r.pos;
+    },
+    finish(bytes) {
+      // broken input (or a message entered that the input ends inside): decode it whole, for
+      // decodeMessage's own error
+      if (failed || pos > bytes.length || frames.some((fr, i) => i > 0 && fr.end > bytes.length)) return messageStream<T>(spec, label).finish(bytes);
+      const root = frames[0].o;
+      if (bases.size > 1 || (bases.size === 1 && !bases.has(bytes.buffer))) rebind(root, bytes, bases);
+      const r = new Reader(bytes, label);
+      r.pos = pos;
+      frames[0].end = bytes.length;
+      for (let i = frames.length - 1; i >= 0; i--) decodeInto(r, frames[i].c, frames[i].o, frames[i].end, frames[i].depth);
+      return root as T;
+    },
+  };
 }
 
 /**
@@ -420,11 +542,7 @@ function decodeInto(r: Reader, c: Compiled, o: Obj, end: number, depth: number):
  * @throws FormatError naming the message, field and byte offset of any malformation.
  */
 export function decodeMessage<T>(spec: MessageSpec, bytes: Uint8Array, label: string): T {
-  const r = new Reader(bytes, label);
-  const c = compile(spec);
-  const o = newMessage(c);
-  decodeInto(r, c, o, bytes.length, 0);
-  return o as T;
+  return messageStream<T>(spec, label).finish(bytes);
 }
 
 // ---- Writing ------------------------------------------------------------------------------------

@@ -30,13 +30,13 @@
 import { FormatError, UnsupportedOpError, WasmCnnError } from '../errors';
 import { emptyGraph, fileInts, fileTensor, type AttrValue, type Graph, type IntTensor, type Node, type SubGraph, type Tensor, type ValueInfo } from '../graph/ir';
 import { bfloat16ToFloat, halfToFloat } from '../weights/safetensors';
-import { int64FromHalves } from './proto';
+import { int64FromHalves, messageStream, type MessageStream } from './proto';
 import {
   AttributeType,
   DataLocation,
   DataType,
-  decodeModelProto,
   decodeTensorProto,
+  ModelProto,
   type AttributeMsg,
   type GraphMsg,
   type ModelMsg,
@@ -568,6 +568,28 @@ function toBytes(bytes: Uint8Array | ArrayBuffer, what: string): Uint8Array {
   throw new FormatError(`${what}: expected a Uint8Array or ArrayBuffer`);
 }
 
+/** An ONNX model parsed while its bytes arrive (see {@link onnxStream}). */
+export interface OnnxStream {
+  /** More bytes arrived: `buf` holds the file from its first byte, `loaded` of them so far. */
+  feed(buf: Uint8Array, loaded: number): void;
+  /** All bytes arrived: the model, exactly as {@link parseOnnx} gives it (or throws) for them. */
+  finish(bytes: Uint8Array | ArrayBuffer): OnnxModel;
+  /** Bytes decoded so far (-1 once malformed bytes stopped it: finish then throws parseOnnx's error). */
+  decoded(): number;
+}
+
+/**
+ * Parse an ONNX model while it downloads: each feed decodes the protobuf fields whose bytes are
+ * all present, entering the graph as soon as its header is (so nodes and initializers decode as
+ * they arrive, the weights as views, never copies); finish decodes what is left, checks the file
+ * and builds the graph. Buffers may be replaced between feeds (a growing download buffer): views
+ * end up in the final one. Malformed or truncated bytes throw parseOnnx's error, from finish.
+ */
+export function onnxStream(): OnnxStream {
+  const s = messageStream<ModelMsg>(ModelProto, 'ONNX file', new Set(['graph']));
+  return { feed: s.feed, decoded: s.decoded, finish: (bytes) => finishModel(toBytes(bytes, 'parseOnnx'), s) };
+}
+
 /**
  * Parse an ONNX model file (a serialized ModelProto) into the graph IR.
  *
@@ -578,7 +600,10 @@ function toBytes(bytes: Uint8Array | ArrayBuffer, what: string): Uint8Array {
  *   does not represent (GRAPHS, TENSORS, sparse tensors, type protos).
  */
 export function parseOnnx(bytes: Uint8Array | ArrayBuffer): OnnxModel {
-  const b = toBytes(bytes, 'parseOnnx');
+  return onnxStream().finish(bytes);
+}
+
+function finishModel(b: Uint8Array, s: MessageStream<ModelMsg>): OnnxModel {
   if (b.length === 0) throw new FormatError('not an ONNX model: the file is empty');
   if (looksLikeSafetensors(b) && !startsLikeModel(b)) {
     throw new FormatError('not an ONNX model: this looks like a safetensors file (use loadSafetensors)');
@@ -586,7 +611,7 @@ export function parseOnnx(bytes: Uint8Array | ArrayBuffer): OnnxModel {
   if (!startsLikeModel(b)) throw new FormatError('not an ONNX model: the bytes do not start with a ModelProto field');
   let m: ModelMsg;
   try {
-    m = decodeModelProto(b);
+    m = s.finish(b);
   } catch (e) {
     if (e instanceof WasmCnnError) throw e;
     throw corrupted('ONNX file', e);
