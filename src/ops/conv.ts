@@ -71,9 +71,13 @@ function useF4(win: Window, C: number, OC: number): boolean {
  * big; small outputs then cannot pay for them. So a layer with C·OC above this and fewer than
  * 14x14 output pixels stays on im2col: ResNet-50's 7x7 512->512 layers took 4.9 ms with F(2x2)
  * against about 4.7 ms with im2col inside the whole model (one thread), and F(2x2) held 15 MB
- * more; VGG-16's 14x14 and 28x28 512->512 layers are 7% faster with F(2x2).
+ * more; VGG-16's 14x14 and 28x28 512->512 layers are 7% faster with F(2x2). 256->256 (4 MB
+ * transformed) pays even on small maps (one thread, per-step minima inside the whole model):
+ * fasterrcnn_mobilenet_v3_large_320_fpn's FPN and RPN convs at 10x14 2.7 -> 1.7 ms and at 5x7
+ * 0.67 -> 0.45 ms (whole run 0.96x), retinanet's at 10x16 2.8 -> 1.7 ms and 5x8 0.69 -> 0.5 ms,
+ * AlexNet's conv5 at 13x13 (whole run 0.81-0.95x); GoogLeNet's 7x7 160->320 level.
  */
-const WINOGRAD_STREAMED_FILTER = 128 * 256;
+const WINOGRAD_STREAMED_FILTER = 256 * 256;
 
 /** Dense 3x3, stride 1, dilation 1, with a clamp-family epilogue: the Winograd kernel's domain. */
 function useWinograd(win: Window, groups: number, C: number, OC: number, act: number): boolean {
