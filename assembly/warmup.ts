@@ -5,10 +5,11 @@
 // (Liftoff) code and compiles the optimized (TurboFan) form in the background only once that
 // function has run for a while; a call already running keeps its baseline code to its end. So
 // without this a model's first run() executes its GEMM, depthwise and Winograd kernels as
-// baseline code, several times slower (MobileNetV2's first run 50-190 ms against a steady
-// 12 ms in a fresh Node 20 process). The host calls warm_up in a throwaway instance of the same
-// compiled module (compiled code is shared by every instance) while a large model is loading:
-// the background compile then overlaps the model's parse and packing. Each problem is about the
+// baseline code, several times slower (in a new Node 20 process, quiet machine: MobileNetV2's
+// first run 29-31 ms against a steady 12 ms; 16-25 ms after a warm-up). The host calls warm_up in
+// a throwaway instance of the same compiled module (compiled code is shared by every instance)
+// while a model file downloads (loadOnnx of anything but bytes; src/runtime/wasm.ts
+// warmKernels): the background compile then overlaps the download. Each problem is about the
 // smallest that used up V8 11's tier-up budget when measured (a 64x64x64 GEMM did, 32³ did not).
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR,

@@ -3,7 +3,7 @@
 import { ShapeError } from '../errors';
 import { loadEvaluator } from '../graph/constEval';
 import { readSource } from '../io/read';
-import { init } from '../runtime/wasm';
+import { init, warmKernels } from '../runtime/wasm';
 import type { ByteSource, ReadOptions } from '../io/source';
 import { compileGraph, type CompileOptions, type Model } from '../model';
 import { onnxStream } from './reader';
@@ -33,9 +33,11 @@ export interface LoadOnnxOptions extends CompileOptions, ReadOptions {
  *   FormatError when they are not a valid ONNX model.
  */
 export async function loadOnnx(source: ByteSource, options: LoadOnnxOptions = {}): Promise<Model> {
-  // while a file downloads, the kernels compile (unless init() has run) and the host evaluator
-  // loads; a failure there shows again, and is thrown, where compileGraph needs them
-  const ready = source instanceof Uint8Array || source instanceof ArrayBuffer ? undefined : Promise.all([init(), loadEvaluator()]);
+  // while a file downloads, the kernels compile (unless init() has run) and warm up (their
+  // optimized code then compiles in the background: the first run does not run baseline code),
+  // and the host evaluator loads; a failure there shows again, and is thrown, where compileGraph
+  // needs them
+  const ready = source instanceof Uint8Array || source instanceof ArrayBuffer ? undefined : Promise.all([init().then(warmKernels), loadEvaluator()]);
   ready?.catch(() => undefined);
   // a stream of known size (Content-Length, Blob) is parsed as it arrives: resnet50's 100 MB
   // take 15-40 ms to parse in a fresh process; what is left at the last byte (building the graph

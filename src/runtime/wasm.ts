@@ -369,13 +369,22 @@ function takeSpare(bytes: number): WebAssembly.Memory | undefined {
   return s.memory;
 }
 
-/**
- * Weight bytes from which a model's load warms the kernels up first (about 1M parameters): a
- * smaller model's whole first run costs less than the warm-up (a few ms of baseline code).
- */
-const WARM_UP_MIN_BYTES = 4 << 20;
 /** Modules whose kernels were warmed up (once per compiled module; its instances share code). */
 const warmed = new WeakSet<WebAssembly.Module>();
+
+/**
+ * Warms the one-thread kernels up (warmUp) once they are compiled: loadOnnx calls it while a file
+ * downloads, when the main thread is otherwise waiting. Not for bytes at hand: there the warm-up
+ * (7-11 ms of baseline code on the main thread) cost the load about what it saved the first run
+ * (new Node 20 process: mobilenet_v2 first run 30 -> 17 ms, load 64 -> 80 ms; resnet50 150 ->
+ * 131 ms, load +20 ms). Over a throttled download (bench/stream.js, 50 MB/s, new process) the
+ * first result came 13-38 ms sooner. A no-op with threads (the kernels run in the workers' own
+ * engines) and after the first time.
+ */
+export async function warmKernels(): Promise<void> {
+  const module = await compiled;
+  if (module && threads === 1) await warmUp(module);
+}
 
 /**
  * Runs warm_up (assembly/warmup.ts) in a throwaway instance of `module`, on its own small
@@ -402,10 +411,8 @@ export async function instantiate(options: { threaded?: boolean; expectBytes?: n
   // threaded: false gives a one-thread instance even when init({ threads }) started a pool
   const p = options.threaded === false ? undefined : pool;
   if (!p) {
-    const module = await compiled!;
-    if ((options.expectBytes ?? 0) >= WARM_UP_MIN_BYTES) await warmUp(module);
     const mem = new Mem({ reuse: options.expectBytes ? takeSpare(options.expectBytes) : undefined });
-    const instance = await WebAssembly.instantiate(module, imports(mem.memory));
+    const instance = await WebAssembly.instantiate(await compiled!, imports(mem.memory));
     return { mem, k: instance.exports as unknown as Kernels, id: 0 };
   }
   const { module, segments } = await sharedModule();
