@@ -69,6 +69,7 @@ function run(b, c, afterPack = () => {}) {
   const pp = b.alloc(k.qgemm_packed_size(N, K));
   const qBytes = (M + 1) * ldy, iBytes = 4 * (M + 1) * ldyI;
   const py = b.alloc(qBytes), pi = b.alloc(iBytes);
+  const psc = b.alloc(5 * k.qgemm_scratch_size(K)); // one widened weight block per part
   const u8 = new Uint8Array(memory.buffer);
   u8.fill(0x5a, pa, pa + M * lda + 16); // bytes between rows and past the last row: never read into a sum
   for (let m = 0; m < M; m++) for (let kk = 0; kk < K; kk++) u8[pa + m * lda + kk] = c.a[m * K + kk] & 255;
@@ -82,8 +83,8 @@ function run(b, c, afterPack = () => {}) {
     new Uint8Array(memory.buffer).fill(0xa5, py, py + qBytes);
     new Uint8Array(memory.buffer).fill(0xa5, pi, pi + iBytes);
     for (let part = 0; part < parts; part++) {
-      k.qgemm_q8(M, N, K, pa, lda, aSigned, za, pp, pb, ps, perChannel, zy, lo, hi, py, ldy, ySigned, part, parts);
-      k.qgemm_i32(M, N, K, pa, lda, aSigned, za, pp, pb, pi, ldyI, part, parts);
+      k.qgemm_q8(M, N, K, pa, lda, aSigned, za, pp, pb, ps, perChannel, zy, lo, hi, py, ldy, ySigned, psc, part, parts);
+      k.qgemm_i32(M, N, K, pa, lda, aSigned, za, pp, pb, pi, ldyI, psc, part, parts);
     }
     out.q8.push(new Uint8Array(memory.buffer, py, qBytes).slice());
     out.i32.push(new Int32Array(memory.buffer, pi, iBytes >> 2).slice());
