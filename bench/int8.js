@@ -89,14 +89,15 @@ export async function benchInt8Models(names, { runs = 10, relaxed = false, log =
   // [header, decimals] per column
   const cols = [['int8 ms', 1], ['float32 ms', 1], ['ort-web ms', 1], ...(relaxed ? [['relaxed int8', 1]] : []), ['int8/f32', 2], ['int8/ort-web', 2],
     ['load', 0], ['first run', 0], ['ort total', 0], ['ttfr ratio', 2], ['mem int8/f32', 2], ['wmem int8/f32', 3], ['max steps', 2]];
-  log(`${pad('model', 18)}${cols.map(([c]) => pad(c, 13)).join('')}`);
+  const width = cols.map(([c]) => Math.max(13, c.length + 1));
+  log(`${pad('model', 18)}${cols.map(([c], i) => pad(c, width[i])).join('')}`);
   for (const name of names) {
     try {
       const r = await benchInt8Model(name, { runs, relaxed });
       const t = r.ttfr;
       const cells = [r.ms.int8, r.ms.float32, r.ms['ort-web'], ...(relaxed ? [r.ms['int8-relaxed']] : []), r.ms.int8 / r.ms.float32, r.ms.int8 / r.ms['ort-web'],
         t.load, t.first, t.webTotal, t.total / t.webTotal, r.memory.int8 / r.memory.float32, r.weights.int8 / r.weights.float32, r.maxSteps];
-      log(`${pad(name, 18)}${cells.map((v, i) => pad(num(v, cols[i][1]), 13)).join('')}`);
+      log(`${pad(name, 18)}${cells.map((v, i) => pad(num(v, cols[i][1]), width[i])).join('')}`);
     } catch (e) {
       log(`${pad(name, 18)}error: ${String(e?.message ?? e).split('\n')[0]}`);
     }
