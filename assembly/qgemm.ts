@@ -45,9 +45,17 @@
 //
 // Speed (bench/qgemm.js, one thread, 2-vCPU EPYC, Node 20, quiet machine): ~77 GOPS at 256³ and
 // ~78 GOPS at resnet50's 3136x64x576 conv GEMM, against gemm_f32's ~48 GFLOP/s: int8 takes
-// 0.60-0.64x the f32 time (the issue's target: ≤ 0.6x). Weights stay i16 in the panels (2 bytes
-// a weight): i8 pairs widened by the load (i16x8.load8x8_s, one pmovsxbw on x86, no extra wasm
-// instruction) ran at 1.10x the time on Node 20 and 1.15-1.2x on V8 15 (deno 2.9), interleaved.
+// 0.60-0.64x the f32 time (the issue's target: ≤ 0.6x).
+//
+// Weights are packed as i8 pairs (1 byte a weight) but multiplied as i16 pairs: widening them in
+// the tile costs 1.16-1.2x the time (i16x8.load8x8_s, one pmovsxbw on x86) or 1.19-1.25x (one
+// 16-byte load, i16x8.extend_low/high_i8x16_s), as the loads of i16 panels were the cheapest
+// part of the loop. So the driver widens one L2 block of panels at a time into the caller's
+// scratch (qgemm_scratch_size: 256 KiB a part) and the tiles read that copy once per strip of
+// rows: the widening is paid once per call, not once per strip (same time as i16 panels within
+// noise from M = 196, ~1.05x at M = 49; interleaved minimums, bench/qgemm-ab.js). A call of one
+// strip (M ≤ 4: fully connected layers, squeeze-excite) widens in the tile instead (~1.25x the
+// i16 panels' time, against ~2x for a separate widening pass).
 //
 // The relaxed build adds two modes (qgemm_relaxed_dots; src/quant picks one per engine and CPU
 // by timing them): i8 k-quads (1 byte a weight) and i32x4.relaxed_dot_i8x16_i7x16_add_s, with
@@ -61,7 +69,7 @@
 // Packed W layout (qgemm_pack), bytes: a 16-byte header (i32 mode: 0 k-pairs, 1 or 2 k-quads;
 // zero padding), then ceil(N/16) panels, each
 //   [16 × i32 column sums Σ_k w[n][k]] then
-//   k-pairs: [ceil(K/2) rows × 16 columns × (i16 w[n][k], i16 w[n][k+1])], or
+//   k-pairs: [ceil(K/2) rows × 16 columns × (i8 w[n][k], i8 w[n][k+1])], or
 //   k-quads: [ceil(K/4) rows × 16 columns × (i8 w[n][k], .., i8 w[n][k+3])]
 // columns past N and the k past K are zero.
 import { partStart, splitRows } from './parallel';
@@ -74,8 +82,8 @@ const NR: i32 = 16;
 const MR: i32 = 4;
 /**
  * Byte at which qgemm_relaxed_dots keeps the packing mode: 1 when the relaxed build's qgemm_pack
- * writes i8 k-quads for i32x4.relaxed_dot_i8x16_i7x16_add_s (1 byte a weight), 0 (the default,
- * and always in the baseline build) for i16 k-pairs and i32x4.dot_i16x8_s (2 bytes a weight).
+ * writes i8 k-quads for i32x4.relaxed_dot_i8x16_i7x16_add_s, 0 (the default, and always in the
+ * baseline build) for i8 k-pairs widened to i16 for i32x4.dot_i16x8_s (both 1 byte a weight).
  * Packed weights record their mode in their header, so weights packed in either mode run right.
  */
 const QUADS_AT: usize = memory.data(16);
@@ -95,23 +103,62 @@ const HEADER: i32 = 16;
 @inline function packedMode(packed: usize): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? load<i32>(packed) : 0;
 }
-/** Bytes of one panel row: 16 columns × 4 i8 or × 2 i16. */
+/** Bytes of a panel's column sums (16 × i32) and of one k-quad row (16 columns × 4 i8). */
 const ROW_BYTES: i32 = 64;
+/** Bytes of one packed k-pair row: 16 columns × 2 i8 (widened to 16 × 2 i16 in the scratch). */
+const PAIR_BYTES: i32 = 32;
 /** Bytes of packed W one strip of A sweeps before moving on (half of a 512 KiB L2). */
 const L2_BLOCK_BYTES: i32 = 256 * 1024;
 
 /** Bytes of one packed panel: the column sums then ceil(K/4) k-quad or ceil(K/2) k-pair rows. */
 // @ts-ignore: decorator
 @inline function panelBytes(QUADS: bool, K: i32): i32 {
-  return ROW_BYTES * (1 + (QUADS ? (K + 3) >> 2 : (K + 1) >> 1));
+  return ROW_BYTES + (QUADS ? ROW_BYTES * ((K + 3) >> 2) : PAIR_BYTES * ((K + 1) >> 1));
+}
+
+/** Bytes of one k-pair panel widened for the tiles: the column sums then ceil(K/2) rows of 16 × 2 i16. */
+// @ts-ignore: decorator
+@inline function wideBytes(K: i32): i32 {
+  return ROW_BYTES * (1 + ((K + 1) >> 1));
+}
+
+/**
+ * Bytes of scratch one part of qgemm_q8 / qgemm_i32 needs for weights of depth K: one L2 block
+ * of k-pair panels widened to i16 (or one panel, when a panel alone is larger).
+ */
+export function qgemm_scratch_size(K: i32): i32 {
+  return max(L2_BLOCK_BYTES, wideBytes(K));
+}
+
+/**
+ * Widens `count` packed k-pair panels at src (i8 pairs) into the tiles' form at dst: the
+ * column sums as they are, each row's 16 × 2 i8 as 16 × 2 i16 (two loads, four extends).
+ */
+function widenPanels(src: usize, count: i32, K: i32, dst: usize): void {
+  const rows = (K + 1) >> 1;
+  for (let p = 0; p < count; p++) {
+    for (let i = 0; i < ROW_BYTES; i += 16) v128.store(dst + <usize>i, v128.load(src + <usize>i));
+    let s = src + ROW_BYTES, d = dst + ROW_BYTES;
+    for (let q = 0; q < rows; q++) {
+      const v0 = v128.load(s), v1 = v128.load(s, 16);
+      v128.store(d, i16x8.extend_low_i8x16_s(v0));
+      v128.store(d, i16x8.extend_high_i8x16_s(v0), 16);
+      v128.store(d, i16x8.extend_low_i8x16_s(v1), 32);
+      v128.store(d, i16x8.extend_high_i8x16_s(v1), 48);
+      s += PAIR_BYTES;
+      d += ROW_BYTES;
+    }
+    src += <usize>panelBytes(false, K);
+    dst += <usize>wideBytes(K);
+  }
 }
 
 /**
  * Relaxed build: on = 1 or 2 makes qgemm_packed_size and qgemm_pack use i8 k-quads, run by
  * relaxed dots on split 7-bit activations (1) or on the activation bytes as they are (2: only
  * for engines that multiply a full-range unsigned operand exactly, see utile), 0 the baseline
- * build's i16 k-pairs; returns the mode now in force (always 0 in the baseline build). qgemm_q8 and qgemm_i32 follow each packed matrix's
- * own mode. Only for engines that compute relaxed_dot_i8x16_i7x16_add_s right in every tier:
+ * build's i8 k-pairs; returns the mode now in force (always 0 in the baseline build). qgemm_q8
+ * and qgemm_i32 follow each packed matrix's own mode. Only for engines that compute relaxed_dot_i8x16_i7x16_add_s right in every tier:
  * V8 11.3's Liftoff (Node 20 with --experimental-wasm-relaxed-simd) drops its accumulator
  * (test/relaxed/qgemm-check.mjs shows it).
  */
@@ -129,7 +176,7 @@ export function qgemm_packed_size(N: i32, K: i32): i32 {
 
 /**
  * Packs int8 weights w ([N][K] row-major, row stride K bytes; one row per output channel,
- * zero point 0) into a header and 16-column panels of i16 k-pairs, or i8 k-quads in the relaxed
+ * zero point 0) into a header and 16-column panels of i8 k-pairs, or i8 k-quads in the relaxed
  * build's quad mode (qgemm_relaxed_dots), with their column sums (see the file header).
  */
 export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
@@ -137,6 +184,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   const q4 = quads();
   const KSTEP = q4 ? 4 : 2;
   const rows = (K + KSTEP - 1) / KSTEP;
+  const rowBytes = q4 ? ROW_BYTES : PAIR_BYTES;
   memory.fill(dst, 0, HEADER);
   store<i32>(dst, mode());
   dst += HEADER;
@@ -149,28 +197,36 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       let q = 0;
       if (!q4 && n < N) {
         // a real column's whole k-pairs, without the bounds checks of the general loop below
-        let at = panel + <usize>(ROW_BYTES + 4 * j);
+        let at = panel + <usize>(ROW_BYTES + 2 * j);
         for (; 2 * q + 1 < K; q++) {
           const v0 = <i32>load<i8>(row + <usize>(2 * q)), v1 = <i32>load<i8>(row + <usize>(2 * q + 1));
           sum += v0 + v1;
-          store<u32>(at, (<u32>v0 & 0xffff) | (<u32>v1 << 16));
-          at += <usize>ROW_BYTES;
+          store<u16>(at, (<u32>v0 & 0xff) | ((<u32>v1 & 0xff) << 8));
+          at += <usize>PAIR_BYTES;
         }
       }
       for (; q < rows; q++) {
-        // column j's 4 bytes of panel row q: KSTEP weights of KSTEP k, zero past N and K
-        const at = panel + <usize>(ROW_BYTES * (1 + q) + 4 * j);
+        // column j's KSTEP bytes of panel row q: KSTEP weights of KSTEP k, zero past N and K
+        const at = panel + <usize>(ROW_BYTES + rowBytes * q + KSTEP * j);
         for (let t = 0; t < KSTEP; t++) {
           const k = KSTEP * q + t;
           const v: i32 = n < N && k < K ? <i32>load<i8>(row + <usize>k) : 0;
           sum += v;
-          if (KSTEP == 4) store<i8>(at + <usize>t, <i8>v);
-          else store<i16>(at + <usize>(2 * t), <i16>v);
+          store<i8>(at + <usize>t, <i8>v);
         }
       }
       store<i32>(panel + (<usize>j << 2), sum);
     }
   }
+}
+
+/**
+ * Columns 4h..4h+3 of a k-pair row at p as the tiles multiply them, (w[k], w[k+1]) i16 pairs:
+ * from a widened panel (I8 false) as they are, from a packed panel (I8 true) widened by the load.
+ */
+// @ts-ignore: decorator
+@inline function bpairs(I8: bool, p: usize, h: i32): v128 {
+  return I8 ? v128.load8x8_s(p + <usize>(8 * h)) : v128.load(p + <usize>(16 * h));
 }
 
 /** (a[k], a[k+1]) widened to i16 and broadcast to all 4 lane pairs. */
@@ -231,25 +287,26 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function tile16(
-  OUT32: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, I8: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
+  const RB: usize = I8 ? PAIR_BYTES : ROW_BYTES;
   let p = b + ROW_BYTES;
-  const end = p + <usize>(K >> 1) * ROW_BYTES;
+  const end = p + <usize>(K >> 1) * RB;
   const z = i32x4.splat(0);
   let c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
   let a0 = a, a1 = a + lda;
   while (p < end) {
-    const b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(p, 32), b3 = v128.load(p, 48);
+    const b0 = bpairs(I8, p, 0), b1 = bpairs(I8, p, 1), b2 = bpairs(I8, p, 2), b3 = bpairs(I8, p, 3);
     let x = pairSplat(SIGNED, a0);
     c00 = dotAdd(c00, x, b0); c01 = dotAdd(c01, x, b1); c02 = dotAdd(c02, x, b2); c03 = dotAdd(c03, x, b3);
     if (ROWS > 1) {
       x = pairSplat(SIGNED, a1);
       c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
     }
-    a0 += 2; a1 += 2; p += ROW_BYTES;
+    a0 += 2; a1 += 2; p += RB;
   }
   if (K & 1) {
-    const b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(p, 32), b3 = v128.load(p, 48);
+    const b0 = bpairs(I8, p, 0), b1 = bpairs(I8, p, 1), b2 = bpairs(I8, p, 2), b3 = bpairs(I8, p, 3);
     let x = lastSplat(SIGNED, a0);
     c00 = dotAdd(c00, x, b0); c01 = dotAdd(c01, x, b1); c02 = dotAdd(c02, x, b2); c03 = dotAdd(c03, x, b3);
     if (ROWS > 1) {
@@ -295,24 +352,25 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 /** ROWS (1..4) rows × the first 8 columns of a panel (a last panel of nc ≤ 8 columns, all stored). */
 // @ts-ignore: decorator
 @inline function tile8(
-  OUT32: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, I8: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
+  const RB: usize = I8 ? PAIR_BYTES : ROW_BYTES;
   let p = b + ROW_BYTES;
-  const end = p + <usize>(K >> 1) * ROW_BYTES;
+  const end = p + <usize>(K >> 1) * RB;
   const z = i32x4.splat(0);
   let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
   let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
   while (p < end) {
-    const b0 = v128.load(p), b1 = v128.load(p, 16);
+    const b0 = bpairs(I8, p, 0), b1 = bpairs(I8, p, 1);
     const x0 = pairSplat(SIGNED, a0);
     c00 = dotAdd(c00, x0, b0); c01 = dotAdd(c01, x0, b1);
     if (ROWS > 1) { const x1 = pairSplat(SIGNED, a1); c10 = dotAdd(c10, x1, b0); c11 = dotAdd(c11, x1, b1); }
     if (ROWS > 2) { const x2 = pairSplat(SIGNED, a2); c20 = dotAdd(c20, x2, b0); c21 = dotAdd(c21, x2, b1); }
     if (ROWS > 3) { const x3 = pairSplat(SIGNED, a3); c30 = dotAdd(c30, x3, b0); c31 = dotAdd(c31, x3, b1); }
-    a0 += 2; a1 += 2; a2 += 2; a3 += 2; p += ROW_BYTES;
+    a0 += 2; a1 += 2; a2 += 2; a3 += 2; p += RB;
   }
   if (K & 1) {
-    const b0 = v128.load(p), b1 = v128.load(p, 16);
+    const b0 = bpairs(I8, p, 0), b1 = bpairs(I8, p, 1);
     const x0 = lastSplat(SIGNED, a0);
     c00 = dotAdd(c00, x0, b0); c01 = dotAdd(c01, x0, b1);
     if (ROWS > 1) { const x1 = lastSplat(SIGNED, a1); c10 = dotAdd(c10, x1, b0); c11 = dotAdd(c11, x1, b1); }
@@ -505,39 +563,90 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 }
 
 /**
+ * The k-pair tiles over one strip of `rows` (1..4) rows × one panel of nc columns: 2-row ×
+ * 16-column tiles, a 1..4-row × 8-column tile for a last panel of at most 8 columns; I8: the
+ * panel is the packed one (i8 pairs), else its widened copy.
+ */
+// @ts-ignore: decorator
+@inline function pstrip(
+  OUT32: bool, I8: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  if (nc > 8) {
+    let i = 0;
+    for (; i + 2 <= rows; i += 2) tile16(OUT32, I8, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    if (i < rows) tile16(OUT32, I8, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  } else if (rows == 4) tile8(OUT32, I8, 4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  else if (rows == 3) tile8(OUT32, I8, 3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  else if (rows == 2) tile8(OUT32, I8, 2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  else tile8(OUT32, I8, 1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+/**
  * Blocks of panels sized for L2; across each block, strips of 4 rows: 2-row × 16-column tiles
  * over the panels, a 1..4-row × 8-column tile for a last panel of at most 8 columns.
  * Columns 0..N-1 relative to `packed` / `y`; n0 is the first column's index into bias/scale.
  */
 // @ts-ignore: decorator
 @inline function qgemmDriver(
-  OUT32: bool, SIGNED: bool, pm: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, SIGNED: bool, ONE_STRIP: bool, pm: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, scratch: usize,
 ): void {
   const panels = (N + NR - 1) / NR;
   const pstep = <usize>panelBytes(pm != 0, K);
-  const perBlock = max(1, L2_BLOCK_BYTES / <i32>pstep);
+  // k-pair panels are widened to i16 one L2 block at a time, the tiles reading the widened copy
+  // once per strip of rows; ONE_STRIP (M ≤ 4, mode 0) reads the packed panels, widening as it loads
+  const wstep = pm != 0 || ONE_STRIP ? pstep : <usize>wideBytes(K);
+  const perBlock = max(1, L2_BLOCK_BYTES / <i32>wstep);
   for (let pb = 0; pb < panels; pb += perBlock) {
     const pe = min(panels, pb + perBlock);
+    let base = packed + <usize>pb * pstep;
+    if (pm == 0 && !ONE_STRIP) {
+      widenPanels(base, pe - pb, K, scratch);
+      base = scratch;
+    }
     for (let m = 0; m < M; m += MR) {
       const rows = min(MR, M - m);
       const am = a + <usize>m * lda, ym = y + <usize>m * ldy;
       for (let p = pb; p < pe; p++) {
         const nc = min(NR, N - p * NR);
-        const bp = packed + <usize>p * pstep;
+        const bp = base + <usize>(p - pb) * wstep;
         const yp = ym + (<usize>(p * NR) << (OUT32 ? 2 : 0)), nn = n0 + p * NR;
         if (ASC_FEATURE_RELAXED_SIMD && pm == 2) ustrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
         else if (ASC_FEATURE_RELAXED_SIMD && pm == 1) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else if (nc > 8) {
-          let i = 0;
-          for (; i + 2 <= rows; i += 2) tile16(OUT32, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-          if (i < rows) tile16(OUT32, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        } else if (rows == 4) tile8(OUT32, 4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else if (rows == 3) tile8(OUT32, 3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else if (rows == 2) tile8(OUT32, 2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else tile8(OUT32, 1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else pstrip(OUT32, ONE_STRIP, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
       }
     }
   }
+}
+
+/**
+ * One strip of rows (M ≤ 4) over k-pair panels: the tiles read the packed panels and widen as
+ * they load (a separate widening pass would cost as much as the strip). Not inlined into
+ * qgemm_q8 / qgemm_i32: inlined there, it made V8 compile their main loops 4-30% slower.
+ */
+// @ts-ignore: decorator
+@inline function qgemmOneStrip(
+  OUT32: bool, aSigned: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+): void {
+  if (OUT32) {
+    if (aSigned != 0) oneStripI32S(M, N, K, a, lda, packed, y, ldy, n0, za, bias);
+    else oneStripI32U(M, N, K, a, lda, packed, y, ldy, n0, za, bias);
+  } else if (aSigned != 0) oneStripQ8S(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  else oneStripQ8U(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned);
+}
+
+function oneStripQ8S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
+  qgemmDriver(false, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, 0);
+}
+function oneStripQ8U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
+  qgemmDriver(false, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, 0);
+}
+function oneStripI32S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, bias: usize): void {
+  const z = i32x4.splat(0);
+  qgemmDriver(true, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0);
+}
+function oneStripI32U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, bias: usize): void {
+  const z = i32x4.splat(0);
+  qgemmDriver(true, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0);
 }
 
 /** The zero point the tiles' sums need: the relaxed tiles see int8 activations as a + 128. */
@@ -556,15 +665,17 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  * ldy, uint8 (ySigned 0) or int8 (ySigned 1) with zero point zy; only columns 0..N-1 written.
  * lo/hi: output clamp in output ints (the type's range, narrowed by a fused ReLU to zy.. or
  * ReLU6 to zy..zy+round(6/y_scale)); they are cut to the type's range here.
+ * scratch: parts × qgemm_scratch_size(K) bytes (each part widens k-pair panels into its own).
  * (part, parts): bands of 4-row strips or of 16-column panels (parallel.ts); every output
  * byte is computed by the same instructions for any parts.
  */
 export function qgemm_q8(
   M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
-  scale: usize, perChannel: i32, zy: i32, lo: i32, hi: i32, y: usize, ldy: i32, ySigned: i32, part: i32, parts: i32,
+  scale: usize, perChannel: i32, zy: i32, lo: i32, hi: i32, y: usize, ldy: i32, ySigned: i32, scratch: usize, part: i32, parts: i32,
 ): void {
   const pm = packedMode(packed), q4 = pm != 0;
   packed += HEADER;
+  scratch += <usize>part * <usize>qgemm_scratch_size(K);
   let n0 = 0;
   if (parts > 1) {
     const panels = (N + NR - 1) / NR;
@@ -589,22 +700,24 @@ export function qgemm_q8(
   hi = min(hi, tmax);
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
-  if (aSigned != 0) qgemmDriver(false, true, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
-  else qgemmDriver(false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  if (pm == 0 && M <= MR) qgemmOneStrip(false, aSigned, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
+  else if (aSigned != 0) qgemmDriver(false, true, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, scratch);
+  else qgemmDriver(false, false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, scratch);
 }
 
 /**
  * The exact accumulators of qgemm_q8 without requantization (ONNX MatMulInteger / ConvInteger,
  * or an epilogue the host applies itself): y[m][n] = Σ_k (a[m][k] − za)·w[n][k] + bias[n] as
- * i32, y row stride ldy i32 elements, only columns 0..N-1 written. Operands and (part, parts) as
- * for qgemm_q8; the sums wrap modulo 2^32 as onnxruntime's do (they cannot for K < 65536).
+ * i32, y row stride ldy i32 elements, only columns 0..N-1 written. Operands, scratch and
+ * (part, parts) as for qgemm_q8; the sums wrap modulo 2^32 as onnxruntime's do (they cannot for K < 65536).
  */
 export function qgemm_i32(
   M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
-  y: usize, ldy: i32, part: i32, parts: i32,
+  y: usize, ldy: i32, scratch: usize, part: i32, parts: i32,
 ): void {
   const pm = packedMode(packed), q4 = pm != 0;
   packed += HEADER;
+  scratch += <usize>part * <usize>qgemm_scratch_size(K);
   let n0 = 0;
   if (parts > 1) {
     const panels = (N + NR - 1) / NR;
@@ -625,6 +738,7 @@ export function qgemm_i32(
   if (M <= 0 || N <= 0) return;
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), z = i32x4.splat(0);
   const ldyBytes = <usize>ldy << 2;
-  if (aSigned != 0) qgemmDriver(true, true, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
-  else qgemmDriver(true, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  if (pm == 0 && M <= MR) qgemmOneStrip(true, aSigned, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
+  else if (aSigned != 0) qgemmDriver(true, true, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch);
+  else qgemmDriver(true, false, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch);
 }

@@ -47,14 +47,14 @@ for (const signed of [false, true]) {
     };
     const want = (await session.run(feeds)).y.data;
     // ours: weights as [N][K], scale per column in f32 as ORT computes it
-    const pa = alloc(M * K), pw = alloc(N * K), ps = alloc(4 * N), py = alloc(M * N), pp = alloc(k.qgemm_packed_size(N, K));
+    const pa = alloc(M * K), pw = alloc(N * K), ps = alloc(4 * N), py = alloc(M * N), pp = alloc(k.qgemm_packed_size(N, K)), pscr = alloc(k.qgemm_scratch_size(K));
     new TA(memory.buffer, pa, M * K).set(a);
     const wt = new Int8Array(memory.buffer, pw, N * K);
     for (let n = 0; n < N; n++) for (let kk = 0; kk < K; kk++) wt[n * K + kk] = b[kk * N + n];
     const sc = new Float32Array(memory.buffer, ps, N);
     for (let n = 0; n < N; n++) sc[n] = f(f(aScale * bScale[n]) / yScale);
     k.qgemm_pack(pw, N, K, pp);
-    k.qgemm_q8(M, N, K, pa, K, signed ? 1 : 0, za, pp, 0, ps, 1, zy, lo, hi, py, N, signed ? 1 : 0, 0, 1);
+    k.qgemm_q8(M, N, K, pa, K, signed ? 1 : 0, za, pp, 0, ps, 1, zy, lo, hi, py, N, signed ? 1 : 0, pscr, 0, 1);
     const got = new TA(memory.buffer, py, M * N);
     for (let i = 0; i < M * N; i++) {
       total.bytes++;

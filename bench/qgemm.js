@@ -3,7 +3,7 @@
 // interleaved in one process; rates from medians, GOPS counting a multiply and an add per
 // product as for GFLOP/s. Run: node bench/qgemm.js [relaxed [pairs]] (after npm run build:wasm;
 // Node 20 needs --experimental-wasm-relaxed-simd for relaxed): the relaxed build in its i8
-// k-quad mode (relaxed dots), or with `pairs` in the baseline build's i16 k-pair mode.
+// k-quad mode (relaxed dots), or with `pairs` in the baseline build's k-pair mode.
 import { loadWasmcnn, medianCallMs, qgemmCase, randomFloats } from './wasm.js';
 
 const file = process.argv[2] === 'relaxed' ? 'wasmcnn-relaxed.wasm' : 'wasmcnn.wasm';
@@ -33,5 +33,5 @@ function shape(M, N, K) {
     `int8/matmul time ${(best.qgemm / best.matmul).toFixed(2)}x`, `int8/gemm time ${(best.qgemm / best.gemm).toFixed(2)}x`);
 }
 
-console.log(file, mode ? 'i8 k-quads, relaxed dots' : 'i16 k-pairs');
+console.log(file, mode ? 'i8 k-quads, relaxed dots' : 'i8 k-pairs, widened to i16');
 for (const [M, N, K] of [[256, 256, 256], [3136, 64, 576], [784, 128, 1152], [196, 256, 2304]]) shape(M, N, K);

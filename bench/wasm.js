@@ -70,6 +70,8 @@ export function qgemmCase(w, M, N, K) {
   const { k, memory, alloc } = w;
   const qa = alloc(M * K), qw = alloc(N * K), qy = alloc(M * N), bias = alloc(N * 4), scale = alloc(N * 4);
   const qpacked = alloc(k.qgemm_packed_size(N, K));
+  // builds before k-pair panels of int8 (no qgemm_scratch_size) take no scratch argument
+  const scratch = k.qgemm_scratch_size ? alloc(k.qgemm_scratch_size(K)) : -1;
   const bytes = new Uint8Array(memory.buffer);
   randomFloats(M * K, 3).forEach((v, i) => (bytes[qa + i] = Math.floor((v + 1) * 127.9)));
   randomFloats(N * K, 4).forEach((v, i) => (bytes[qw + i] = Math.floor(v * 127.9) & 255));
@@ -77,7 +79,9 @@ export function qgemmCase(w, M, N, K) {
   new Float32Array(memory.buffer, scale, N).fill(1 / (Math.sqrt(K) * 4000));
   k.qgemm_pack(qw, N, K, qpacked);
   return {
-    run: () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, 0, 1),
+    run: scratch < 0
+      ? () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, 0, 1)
+      : () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, scratch, 0, 1),
     y: () => new Uint8Array(memory.buffer, qy, M * N).slice(),
   };
 }

@@ -136,6 +136,8 @@ interface Plan {
   owner: number;
   /** Keys of the shared packed weights the plan uses (dynamic models). */
   uses: Set<string>;
+  /** Bytes its steps allocated (packed weights, constants, kernel parameters); fixed-shape models. */
+  weightBytes: number;
   /** What runs after the wasm steps when the graph has a data-dependent part (src/graph/eval/tail.ts). */
   tail?: TailProgram;
 }
@@ -232,6 +234,14 @@ export class Model {
    * about planCache + 1 of its largest plans (evicted plans' bytes are reused).
    */
   readonly memoryBytes: number;
+  /**
+   * Bytes of memoryBytes that hold the weights in the layouts the kernels read them (packed GEMM
+   * panels, Winograd-transformed and depthwise weights, biases, scales, constants) with the
+   * kernels' small parameter blocks; the rest is the activation arena, scratch, the kernels'
+   * static data and the last page's unused tail. For a dynamic model: the packed weights every
+   * plan shares plus each cached plan's own parameters.
+   */
+  readonly weightBytes: number = 0;
   /** Threads this model's convolutions and GEMMs are split over (init({ threads }) when created). */
   readonly threads: number;
   private steps: Step[] = [];
@@ -291,6 +301,8 @@ export class Model {
     // a tail's outputs have their shapes once they run: until then, as the file declares them
     self.outputShapes = Object.fromEntries((plan.tail?.split.outputs ?? plan.graph.outputs).map((o) => [o.name, (plan.graph.shapes.get(o.name) ?? o.shape ?? []).slice()]));
     self.memoryBytes = this.backing.mem.inUse;
+    const d = this.dyn;
+    self.weightBytes = d ? this.backing.mem.held(new Set([...[...d.shared.values()].map((e) => e.owner), ...[...d.cache.values()].map((p) => p.owner)])) : plan.weightBytes;
     this.steps = plan.steps;
     this.stepNodes = plan.stepNodes;
     this.inPtr = plan.inPtr;
@@ -1014,7 +1026,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   const scratch = { ptr: 0 };
   let scratchBytes = 0;
   const uses = new Set<string>();
-  const plan: Plan = { graph: g, sourceGraph, steps: [], stepNodes: [], inPtr: new Map(), outPtr: new Map(), layers, owner, uses };
+  const plan: Plan = { graph: g, sourceGraph, steps: [], stepNodes: [], inPtr: new Map(), outPtr: new Map(), layers, owner, uses, weightBytes: 0 };
   // packed once per model: the first plan to need a key packs it under its own memory owner
   const shared = dyn && ((key: Parameters<NonNullable<PlanCtx['shared']>>[0], make: () => number): number => {
     const name = key.map((v) => keyOf(dyn, v)).join('|');
@@ -1081,6 +1093,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
     },
   };
   if (shared) ctx.shared = shared;
+  const before = mem.used;
   for (const n of g.nodes) {
     // views and aliases (reshapes, free transposes, trivial layout changes) compute nothing
     if (noops.has(n) || aliases.has(n.outputs[0])) continue;
@@ -1090,6 +1103,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
       plan.stepNodes.push(n);
     }
   }
+  plan.weightBytes = mem.used - before;
   scratch.ptr = dyn ? region(dyn, mem, 'scratch', scratchBytes, owner) : mem.alloc(scratchBytes);
   for (const i of g.inputs) plan.inPtr.set(i.name, ctx.ptr(i.name));
   for (const o of g.outputs) plan.outPtr.set(o.name, ctx.ptr(o.name));

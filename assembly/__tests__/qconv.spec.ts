@@ -4,7 +4,7 @@
 // strided input), uint8 and int8 activations and outputs, per-tensor and per-channel scales,
 // ReLU clamps; QuantizeLinear / DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd
 // lengths; qlut_q8 (a byte table) on odd lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
-import { qgemm_pack, qgemm_packed_size, qgemm_q8 } from '../qgemm';
+import { qgemm_pack, qgemm_packed_size, qgemm_q8, qgemm_scratch_size } from '../qgemm';
 import { dequantize_q8_f32, qadd_q8, qlut_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
@@ -59,13 +59,14 @@ function denseCase(
   const lo = relu ? zy : -1000, hi = 1000;
   const outBytes = M * OC;
   const y = bytes(outBytes + 16), ref = bytes(outBytes + 16), col = bytes(M * KK), yp = bytes(outBytes + 16);
+  const wide = bytes(qgemm_scratch_size(KK));
   memory.fill(y, SENTINEL, outBytes + 16);
   memory.fill(ref, SENTINEL, outBytes + 16);
   qconvRef(N, H, W, C, inStride, OC, 1, K, K, S, S, P, P, D, D, OH, OW, x, xSigned, zx, w, bias, scale, perChannel, zy, lo, hi, ref, ySigned);
   const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
   const direct = K == 1 && S == 1 && P == 0;
   if (!direct) qim2col_q8(g, x, zx, col, 0, 1);
-  qgemm_q8(M, OC, KK, direct ? x : col, direct ? inStride : KK, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, OC, ys, 0, 1);
+  qgemm_q8(M, OC, KK, direct ? x : col, direct ? inStride : KK, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, OC, ys, wide, 0, 1);
   let bad = countByteDiffs(y, ref, outBytes + 16);
   if (!direct)
     for (let s = 0; s < SPLITS.length; s++) {

@@ -4,7 +4,7 @@
 // (scaled values exactly x.5: round half to even, checked by hand too), clamp bounds, strided
 // A and Y with untouched bytes past N and past M; every case split into 2, 3 and 5 parts
 // (the pool's pieces, run in turn) must give the whole call's bytes.
-import { qgemm_packed_size, qgemm_pack, qgemm_q8, qgemm_i32 } from '../qgemm';
+import { qgemm_packed_size, qgemm_pack, qgemm_q8, qgemm_i32, qgemm_scratch_size } from '../qgemm';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { qgemmRef, qgemmI32Ref, fillBytes, randInt, nextRand, countByteDiffs, roundHalfEven } from './qgemm_ref';
 
@@ -35,6 +35,7 @@ function qCase(
   const a = bytes(M * lda), w = bytes(N * K), bias = withBias ? bytes(4 * N) : 0, scale = bytes(4 * N);
   const packed = bytes(qgemm_packed_size(N, K));
   const y = bytes(outBytes), ref = bytes(outBytes), yp = bytes(outBytes);
+  const scratch = bytes(5 * qgemm_scratch_size(K));
   fillBytes(a, M * lda, aLo, aHi);
   fillBytes(w, N * K, wLo, wHi);
   if (withBias) for (let n = 0; n < N; n++) store<i32>(bias + (<usize>n << 2), randInt(-20000, 20000));
@@ -53,12 +54,12 @@ function qCase(
   qgemm_pack(w, N, K, packed);
   qgemmRef(M, N, K, a, lda, aSigned, za, w, bias, scale, perChannel, zy, lo, hi, ref, ldy, ySigned);
   const as = aSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
-  qgemm_q8(M, N, K, a, lda, as, za, packed, bias, scale, pc, zy, lo, hi, y, ldy, ys, 0, 1);
+  qgemm_q8(M, N, K, a, lda, as, za, packed, bias, scale, pc, zy, lo, hi, y, ldy, ys, scratch, 0, 1);
   let bad = countByteDiffs(y, ref, outBytes);
   for (let s = 0; s < SPLITS.length; s++) {
     memory.fill(yp, SENTINEL, outBytes);
     for (let part = 0; part < SPLITS[s]; part++) {
-      qgemm_q8(M, N, K, a, lda, as, za, packed, bias, scale, pc, zy, lo, hi, yp, ldy, ys, part, SPLITS[s]);
+      qgemm_q8(M, N, K, a, lda, as, za, packed, bias, scale, pc, zy, lo, hi, yp, ldy, ys, scratch, part, SPLITS[s]);
     }
     bad += countByteDiffs(yp, y, outBytes);
   }
@@ -72,6 +73,7 @@ function i32Case(M: i32, N: i32, K: i32, aSigned: bool, za: i32, withBias: bool)
   const a = bytes(M * lda), w = bytes(N * K), bias = withBias ? bytes(4 * N) : 0;
   const packed = bytes(qgemm_packed_size(N, K));
   const y = bytes(outBytes), ref = bytes(outBytes), yp = bytes(outBytes);
+  const scratch = bytes(5 * qgemm_scratch_size(K));
   fillBytes(a, M * lda, aSigned ? -128 : 0, aSigned ? 127 : 255);
   fillBytes(w, N * K, -128, 127);
   if (withBias) for (let n = 0; n < N; n++) store<i32>(bias + (<usize>n << 2), randInt(-100000, 100000));
@@ -80,11 +82,11 @@ function i32Case(M: i32, N: i32, K: i32, aSigned: bool, za: i32, withBias: bool)
   qgemm_pack(w, N, K, packed);
   qgemmI32Ref(M, N, K, a, lda, aSigned, za, w, bias, ref, ldy);
   const as = aSigned ? 1 : 0;
-  qgemm_i32(M, N, K, a, lda, as, za, packed, bias, y, ldy, 0, 1);
+  qgemm_i32(M, N, K, a, lda, as, za, packed, bias, y, ldy, scratch, 0, 1);
   let bad = countByteDiffs(y, ref, outBytes);
   for (let s = 0; s < SPLITS.length; s++) {
     memory.fill(yp, SENTINEL, outBytes);
-    for (let part = 0; part < SPLITS[s]; part++) qgemm_i32(M, N, K, a, lda, as, za, packed, bias, yp, ldy, part, SPLITS[s]);
+    for (let part = 0; part < SPLITS[s]; part++) qgemm_i32(M, N, K, a, lda, as, za, packed, bias, yp, ldy, scratch, part, SPLITS[s]);
     bad += countByteDiffs(yp, y, outBytes);
   }
   return bad;
@@ -104,18 +106,20 @@ describe('qgemm reference', () => {
 });
 
 describe('qgemm_pack', () => {
-  it('sizes a 16-byte header and whole 16-column panels of column sums + k-pair rows', () => {
-    expect<i32>(qgemm_packed_size(8, 5)).toBe(16 + 64 * 4);
-    expect<i32>(qgemm_packed_size(16, 5)).toBe(16 + 64 * 4);
-    expect<i32>(qgemm_packed_size(17, 5)).toBe(16 + 2 * 64 * 4);
-    expect<i32>(qgemm_packed_size(1, 1)).toBe(16 + 128);
-    expect<i32>(qgemm_packed_size(3, 16)).toBe(16 + 64 * 9);
+  it('sizes a 16-byte header and whole 16-column panels of column sums + k-pair rows (1 byte a weight)', () => {
+    // a panel: 64 bytes of column sums, then 32 bytes (16 columns x 2 k) per k-pair
+    expect<i32>(qgemm_packed_size(8, 5)).toBe(16 + 64 + 32 * 3);
+    expect<i32>(qgemm_packed_size(16, 5)).toBe(16 + 64 + 32 * 3);
+    expect<i32>(qgemm_packed_size(17, 5)).toBe(16 + 2 * (64 + 32 * 3));
+    expect<i32>(qgemm_packed_size(1, 1)).toBe(16 + 64 + 32);
+    expect<i32>(qgemm_packed_size(3, 16)).toBe(16 + 64 + 32 * 8);
+    expect<i32>(qgemm_packed_size(64, 576)).toBe(16 + 4 * (64 + 576 * 16));
   });
-  it('stores the mode (0: k-pairs), column sums and (w[k], w[k+1]) i16 pairs, zero past N and past an odd K', () => {
+  it('stores the mode (0: k-pairs), column sums and (w[k], w[k+1]) i8 pairs, zero past N and past an odd K', () => {
     resetArena();
     // N = 2, K = 3: w = [[1, -2, 3], [-128, 127, -5]]
-    const w = bytes(6), packed = bytes(qgemm_packed_size(2, 3));
-    memory.fill(packed, 0x77, qgemm_packed_size(2, 3));
+    const w = bytes(6), packed = bytes(qgemm_packed_size(2, 3) + 16);
+    memory.fill(packed, 0x77, qgemm_packed_size(2, 3) + 16);
     store<i8>(w, 1); store<i8>(w + 1, -2); store<i8>(w + 2, 3);
     store<i8>(w + 3, -128); store<i8>(w + 4, 127); store<i8>(w + 5, -5);
     qgemm_pack(w, 2, 3, packed);
@@ -126,18 +130,20 @@ describe('qgemm_pack', () => {
     expect<i32>(load<i32>(p + 4)).toBe(-6);
     expect<i32>(load<i32>(p + 8)).toBe(0); // padding columns
     expect<i32>(load<i32>(p + 60)).toBe(0);
-    // k-pair 0 row at byte 64: column n at 64 + 4n
-    expect<i16>(load<i16>(p + 64)).toBe(1);
-    expect<i16>(load<i16>(p + 66)).toBe(-2);
-    expect<i16>(load<i16>(p + 68)).toBe(-128);
-    expect<i16>(load<i16>(p + 70)).toBe(127);
-    expect<i16>(load<i16>(p + 72)).toBe(0);
-    // k-pair 1 at byte 128: (w[2], 0)
-    expect<i16>(load<i16>(p + 128)).toBe(3);
-    expect<i16>(load<i16>(p + 130)).toBe(0);
-    expect<i16>(load<i16>(p + 132)).toBe(-5);
-    expect<i16>(load<i16>(p + 134)).toBe(0);
-    expect<i16>(load<i16>(p + 188)).toBe(0); // column 15
+    // k-pair 0 row at byte 64: column n at 64 + 2n
+    expect<i8>(load<i8>(p + 64)).toBe(1);
+    expect<i8>(load<i8>(p + 65)).toBe(-2);
+    expect<i8>(load<i8>(p + 66)).toBe(-128);
+    expect<i8>(load<i8>(p + 67)).toBe(127);
+    for (let i = 68; i < 96; i++) expect<i8>(load<i8>(p + i)).toBe(0, `byte ${i}`);
+    // k-pair 1 at byte 96: (w[2], 0)
+    expect<i8>(load<i8>(p + 96)).toBe(3);
+    expect<i8>(load<i8>(p + 97)).toBe(0);
+    expect<i8>(load<i8>(p + 98)).toBe(-5);
+    expect<i8>(load<i8>(p + 99)).toBe(0);
+    for (let i = 100; i < 128; i++) expect<i8>(load<i8>(p + i)).toBe(0, `byte ${i}`);
+    // nothing written past the packed size
+    expect<u8>(load<u8>(packed + qgemm_packed_size(2, 3))).toBe(0x77);
   });
 });
 
@@ -147,7 +153,7 @@ describe('qgemm_q8', () => {
     // M = 1, K = 1, a = [1], w = [1, 3, 5, -3, -1, -5, 7]: acc = w; scale 0.5 gives
     // 0.5, 1.5, 2.5, -1.5, -0.5, -2.5, 3.5 → 0, 2, 2, -2, 0, -2, 4
     const N = 7;
-    const a = bytes(1), w = bytes(N), scale = bytes(4), packed = bytes(qgemm_packed_size(N, 1)), y = bytes(16);
+    const a = bytes(1), w = bytes(N), scale = bytes(4), packed = bytes(qgemm_packed_size(N, 1)), y = bytes(16), sc = bytes(qgemm_scratch_size(1));
     store<u8>(a, 1);
     const ws: i32[] = [1, 3, 5, -3, -1, -5, 7];
     const want: i32[] = [0, 2, 2, -2, 0, -2, 4];
@@ -155,13 +161,13 @@ describe('qgemm_q8', () => {
     store<f32>(scale, 0.5);
     qgemm_pack(w, N, 1, packed);
     memory.fill(y, SENTINEL, 16);
-    qgemm_q8(1, N, 1, a, 1, 0, 0, packed, 0, scale, 0, 0, -128, 127, y, 16, 1, 0, 1);
+    qgemm_q8(1, N, 1, a, 1, 0, 0, packed, 0, scale, 0, 0, -128, 127, y, 16, 1, sc, 0, 1);
     for (let n = 0; n < N; n++) expect<i8>(load<i8>(y + <usize>n)).toBe(<i8>want[n], `n=${n}`);
     expect<u8>(load<u8>(y + 7)).toBe(SENTINEL);
     // uint8 output with zero point 3 and activation zero point 1 (a − za = 0: all zy) / 0
-    qgemm_q8(1, N, 1, a, 1, 0, 0, packed, 0, scale, 0, 3, 0, 255, y, 16, 0, 0, 1);
+    qgemm_q8(1, N, 1, a, 1, 0, 0, packed, 0, scale, 0, 3, 0, 255, y, 16, 0, sc, 0, 1);
     for (let n = 0; n < N; n++) expect<u8>(load<u8>(y + <usize>n)).toBe(<u8>(want[n] + 3), `n=${n}`);
-    qgemm_q8(1, N, 1, a, 1, 0, 1, packed, 0, scale, 0, 3, 0, 255, y, 16, 0, 0, 1);
+    qgemm_q8(1, N, 1, a, 1, 0, 1, packed, 0, scale, 0, 3, 0, 255, y, 16, 0, sc, 0, 1);
     for (let n = 0; n < N; n++) expect<u8>(load<u8>(y + <usize>n)).toBe(3);
   });
 
@@ -226,6 +232,8 @@ describe('qgemm_q8', () => {
     expect<i32>(qCase(3, 20, 1001, false, 128, false, 128, true, 0, 255, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(70, 67, 576, false, 0, false, 0, true, 0, 255, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(9, 600, 999, true, -128, true, 0, true, -128, 127, true, SCALE_SPREAD)).toBe(0);
+    // one widened panel larger than an L2 block (and than the block-sized scratch)
+    expect<i32>(qCase(5, 21, 8201, false, 3, false, 0, true, 0, 255, true, SCALE_SPREAD)).toBe(0);
   });
 });
 

@@ -77,14 +77,14 @@ function relaxedModes(): number[] {
  * Chooses a kernel instance's int8 GEMM mode once, before its first packing: in the relaxed
  * build, i8 k-quads (1 byte a weight) run by relaxed dots on split 7-bit activations (mode 1) or
  * on the bytes as they are (mode 2, where the engine multiplies those exactly), when that runs
- * faster on this CPU than i16 k-pairs (2 bytes a weight; mode 0, the baseline build's only one).
- * Every mode gives the same bytes; only speed differs, and no feature test shows it: V8 turns
+ * faster on this CPU than k-pairs (also 1 byte a weight, widened to i16 in the kernel's
+ * scratch; mode 0, the baseline build's only one). Every mode gives the same bytes; only speed differs, and no feature test shows it: V8 turns
  * the relaxed dot into one AVX-VNNI vpdpbusd where the CPU has that (mode 1 then takes ~0.9x
  * the pairs' time, mode 2 ~0.4x) and into three instructions elsewhere (mode 1 ~2.2x; V8 11.3
  * always). So a 64×64×256 GEMM is timed in each mode, interleaved, once per instance: up to 24
  * rounds or ~100 ms, long enough for V8 to tier the kernel up (its first tier's timings hide the
- * difference), the best of each mode kept; quads win ties within 3% for their halved memory. The
- * choice is timed once a process and set in each later instance.
+ * difference), the best of each mode kept; quads win ties within 3% (they need no widening
+ * pass). The choice is timed once a process and set in each later instance.
  */
 function chooseDots(ctx: PlanCtx): void {
   const { k, mem } = ctx;
@@ -102,6 +102,7 @@ function chooseDots(ctx: PlanCtx): void {
   const M = 64, N = 64, K = 256;
   const mark = mem.mark();
   const a = mem.alloc(M * K), w = mem.alloc(N * K), y = mem.alloc(M * N), scale = mem.putF32(new Float32Array([1 / 65536]));
+  const scratch = mem.alloc(k.qgemm_scratch_size(K));
   const packed = modes.map((mode) => {
     k.qgemm_relaxed_dots(mode);
     const p = mem.alloc(k.qgemm_packed_size(N, K));
@@ -113,7 +114,7 @@ function chooseDots(ctx: PlanCtx): void {
   for (let round = 0; round < 24 && performance.now() - start < 100; round++) {
     for (let i = 0; i < modes.length; i++) {
       const t0 = performance.now();
-      for (let r = 0; r < 16; r++) k.qgemm_q8(M, N, K, a, K, 0, 128, packed[i], 0, scale, 0, 128, 0, 255, y, N, 0, 0, 1);
+      for (let r = 0; r < 16; r++) k.qgemm_q8(M, N, K, a, K, 0, 128, packed[i], 0, scale, 0, 128, 0, 255, y, N, 0, scratch, 0, 1);
       best[i] = Math.min(best[i], performance.now() - t0);
     }
   }
@@ -278,10 +279,14 @@ const qconv: OpDef = {
     const packed = qgemmPacked(ctx, [wt.ints], rows, OC, K);
     const M = N * win.oh * win.ow;
     const direct = T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0;
+    // scratch: im2col's rows (unless direct), then each thread's widened weight block
+    const colBytes = direct ? 0 : (M * K + 63) & ~63;
+    const s = ctx.scratch(colBytes + ctx.threads * k.qgemm_scratch_size(K));
+    const wide = { get ptr() { return s.ptr + colBytes; } };
     const gemm = (a: number | { ptr: number }, lda: number): Step =>
-      ctx.parallel('qgemm_q8', [M, OC, K, a, lda, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
+      ctx.parallel('qgemm_q8', [M, OC, K, a, lda, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, wide], macs);
     if (direct) return gemm(xi, C);
-    const col = ctx.scratch(M * K);
+    const col = s;
     const g = geomBlock(ctx, x, C, win);
     const im2col = ctx.parallel('qim2col_q8', [g, xi, xz, col], M * K);
     const mm = gemm(col, K);
@@ -318,7 +323,8 @@ const qgemm: OpDef = {
     const packed = qgemmPacked(ctx, [w.ints], w.ints, N, K);
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
-    const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg')];
+    const wide = ctx.scratch(ctx.threads * k.qgemm_scratch_size(K));
+    const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg'), wide];
     return ctx.parallel('qgemm_q8', args, M * N * K);
   },
 };

@@ -235,17 +235,19 @@ export interface Kernels {
   // by their flags; y = clamp(roundHalfEven(f32(Σ(a − za)·w + bias) · scale) + zy, lo, hi), onnxruntime's rule)
   qgemm_packed_size(N: number, K: number): number;
   qgemm_pack(w: number, N: number, K: number, dst: number): void;
-  /** Relaxed build's packing mode (0 i16 k-pairs; 1, 2 i8 k-quads for relaxed dots, see qgemm.ts); returns the mode in force (0 in the baseline build). */
+  /** Relaxed build's packing mode (0 i8 k-pairs widened to i16; 1, 2 i8 k-quads for relaxed dots, see qgemm.ts); returns the mode in force (0 in the baseline build). */
   qgemm_relaxed_dots(on: number): number;
+  /** Scratch bytes one part of qgemm_q8 / qgemm_i32 needs for depth K (the k-pair panels it widens to i16). */
+  qgemm_scratch_size(K: number): number;
   qgemm_q8(
     M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
     scale: number, perChannel: number, zy: number, lo: number, hi: number, y: number, ldy: number, ySigned: number,
-    part: number, parts: number,
+    scratch: number, part: number, parts: number,
   ): void;
   // the exact i32 sums Σ(a − za)·w + bias (MatMulInteger / ConvInteger), y row stride ldy i32s
   qgemm_i32(
     M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
-    y: number, ldy: number, part: number, parts: number,
+    y: number, ldy: number, scratch: number, part: number, parts: number,
   ): void;
   // qconv.ts (int8 CNN kernels, NHWC; bytes uint8/int8 by their flags; requantization as qgemm_q8)
   // g: 15 i32 [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]

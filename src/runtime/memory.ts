@@ -122,10 +122,10 @@ export class Mem {
     return bytes;
   }
 
-  /** Bytes currently held by `owner` (tracking on). */
-  held(owner: number): number {
+  /** Bytes currently held by `owner`, or by the owners of a set (tracking on). */
+  held(owner: number | Set<number>): number {
     let n = 0;
-    for (const b of this.track?.log ?? []) if (b.owner === owner) n += b.size;
+    for (const b of this.track?.log ?? []) if (typeof owner === 'number' ? b.owner === owner : owner.has(b.owner)) n += b.size;
     return n;
   }
 
