@@ -10,9 +10,11 @@
 //   image; each output row's run of them without per-pixel bounds work) start from bias − zx·Σw
 //   (packed) and take the taps in pairs: two taps' bytes interleaved (one byte shuffle) and
 //   widened give the per-channel pairs one i32x4.dot_i16x8_s multiplies with tap-pair packed
-//   weights (4 channels x 2 taps); border pixels multiply (x − zx) widened to i16 (exact:
-//   |x − zx| ≤ 255, |w| ≤ 128) by the taps inside the image one at a time (i32x4.extmul); then
-//   the requantizing epilogue shared with qgemm_q8 (requant.ts: MlasRequantizeOutput).
+//   weights (4 channels x 2 taps, stored one byte a weight and widened by v128.load8x8_s, one
+//   pmovsxbw on x86); border pixels take the same pairs from the bias, of (x − zx) widened to
+//   i16 (exact: |x − zx| ≤ 255, |w| ≤ 128), a tap outside the image reading zx (so adding 0)
+//   and pairs wholly outside skipped; then the requantizing epilogue shared with qgemm_q8
+//   (requant.ts: MlasRequantizeOutput).
 // - quantize_f32_q8 (ONNX QuantizeLinear: saturate(roundHalfEven(x / scale) + zp), computed as
 //   onnxruntime's MlasQuantizeLinear: an f32 division, clamp to [min − zp, max − zp], round,
 //   + zp; NaN becomes the type's minimum as MAXPS makes it) and dequantize_q8_f32 (ONNX
@@ -78,7 +80,7 @@ const DW_BLOCK: i32 = 16;
 /** Bytes of the packed depthwise weights for C channels and T taps (qdwconv_q8's layout). */
 export function qdwconv_packed_size(C: i32, T: i32): i32 {
   const C16 = (C + 15) & ~15;
-  return C16 * T * 2 + ((T + 1) >> 1) * C16 * 4 + C16 * 4;
+  return ((T + 1) >> 1) * C16 * 2 + C16 * 4;
 }
 
 /**
@@ -102,11 +104,10 @@ function tapPair(KH: i32, KW: i32, q: i32): i32 {
 
 /**
  * Packs int8 depthwise weights w ([C][KH·KW] bytes, zero point 0, as ONNX stores [C][1][KH][KW])
- * for qdwconv_q8 (C16 = C rounded up to 16, padding channels zero):
- *   i16 [T][C16]: per tap, for border pixels (any subset of taps);
- *   i16 [ceil(T/2)][C16][2]: tap pairs in tapPair's order, (w[t0][c], w[t1][c]) interleaved per
- *     channel (zero for a missing partner), for interior pixels, where one i32x4.dot_i16x8_s adds
- *     two taps of 4 channels;
+ * for qdwconv_q8 (C16 = C rounded up to 16, padding channels zero), one byte a weight:
+ *   i8 [ceil(T/2)][C16][2]: tap pairs in tapPair's order, (w[t0][c], w[t1][c]) interleaved per
+ *     channel (zero for a missing partner): 8 bytes, widened by one v128.load8x8_s, are the
+ *     pairs of 4 channels one i32x4.dot_i16x8_s multiplies (interior and border pixels alike);
  *   i32 [C16]: bias[c] − zx·Σ_t w[t][c], the interior pixels' starting sum: Σ (x − zx)·w =
  *     Σ x·w − zx·Σ w when every tap is inside the image (bias: i32 [C] or 0 for none; for int8
  *     inputs (xSigned) with zx + 128, as qdwconv_q8 reads them as uint8).
@@ -115,21 +116,17 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   // int8 inputs are read as uint8 x + 128 with zero point zx + 128 (qdwconv_q8)
   if (xSigned != 0) zx += 128;
   const C16 = (C + 15) & ~15, T = KH * KW;
-  for (let t = 0; t < T; t++)
-    for (let c = 0; c < C16; c++)
-      store<i16>(dst + (<usize>(t * C16 + c) << 1), c < C ? <i16>load<i8>(w + <usize>(c * T + t)) : 0);
-  const pairs = dst + (<usize>(C16 * T) << 1);
   const P = (T + 1) >> 1;
   for (let q = 0; q < P; q++) {
     const tp = tapPair(KH, KW, q);
     const t0 = tp >> 16, t1 = <i32>(<i16>tp);
     for (let c = 0; c < C16; c++) {
-      const p = pairs + (<usize>((q * C16 + c) * 2) << 1);
-      store<i16>(p, c < C ? <i16>load<i8>(w + <usize>(c * T + t0)) : 0);
-      store<i16>(p + 2, c < C && t1 >= 0 ? <i16>load<i8>(w + <usize>(c * T + t1)) : 0);
+      const p = dst + <usize>((q * C16 + c) * 2);
+      store<i8>(p, c < C ? load<i8>(w + <usize>(c * T + t0)) : 0);
+      store<i8>(p + 1, c < C && t1 >= 0 ? load<i8>(w + <usize>(c * T + t1)) : 0);
     }
   }
-  const ib = pairs + (<usize>(P * C16) << 2);
+  const ib = dst + <usize>(P * C16 * 2);
   for (let c = 0; c < C16; c++) {
     let sum = 0;
     if (c < C) for (let t = 0; t < T; t++) sum += <i32>load<i8>(w + <usize>(c * T + t));
@@ -228,7 +225,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
       const part = c0 >= full;
       const bp = ib + (<usize>c0 << 2);
       let a = v128.load(bp), b = v128.load(bp, 16), c = v128.load(bp, 32), d = v128.load(bp, 48);
-      let wq = pairs + (<usize>c0 << 2);
+      let wq = pairs + (<usize>c0 << 1);
       const p0 = px + <usize>c0;
       if (K3 && !part) {
         // pairs (0,3) (1,4) (2,5) (6,7) (8, −)
@@ -236,47 +233,47 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         {
           const u = ldx<T>(p0, flip), v = ldx<T>(p1, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(wq)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(wq, 8)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(wq, 16)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(wq, 24)));
         }
         {
           const w = wq + pairStride;
           const u = ldx<T>(p0 + tapStep, flip), v = ldx<T>(p1 + tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(w, 8)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(w, 16)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(w, 24)));
         }
         {
           const w = wq + 2 * pairStride;
           const u = ldx<T>(p0 + 2 * tapStep, flip), v = ldx<T>(p1 + 2 * tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(w, 8)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(w, 16)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(w, 24)));
         }
         {
           const w = wq + 3 * pairStride;
           const u = ldx<T>(p2, flip), v = ldx<T>(p2 + tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(w, 8)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(w, 16)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(w, 24)));
         }
         {
           // the single last tap: its partner weight is zero, so the partner lane may be anything
           const w = wq + 4 * pairStride;
           const u = ldx<T>(p2 + 2 * tapStep, flip);
           const l = zipLo(u, u), h = zipHi(u, u);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(w, 8)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(w, 16)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(w, 24)));
         }
       } else {
         // vertical pairs: rows (2i, 2i+1) at each column
@@ -286,10 +283,10 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
           for (let kx = 0; kx < KW; kx++) {
             const u = part ? ldxPart<T>(p, nc, flip) : ldx<T>(p, flip), v = part ? ldxPart<T>(p + rowStep, nc, flip) : ldx<T>(p + rowStep, flip);
             const l = zipLo(u, v), h = zipHi(u, v);
-            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
-            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
-            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
-            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
+            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(wq)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(wq, 8)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(wq, 16)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(wq, 24)));
             wq += pairStride;
             p += tapStep;
           }
@@ -303,10 +300,10 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
             const q = kx + 1 < KW ? p + tapStep : p;
             const v = part ? ldxPart<T>(q, nc, flip) : ldx<T>(q, flip);
             const l = zipLo(u, v), h = zipHi(u, v);
-            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
-            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
-            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
-            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
+            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(wq)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(wq, 8)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(wq, 16)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(wq, 24)));
             wq += pairStride;
             p += tapStep << 1;
           }
@@ -318,46 +315,63 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 }
 
 /**
- * Border output pixels [ox0, ox1) of one output row (some tap outside the image): the taps
- * inside, ky in [ky0, ky1) and kx clipped per pixel, one at a time ((x − zx) widened to i16,
- * exact: |x − zx| ≤ 255, |w| ≤ 128; i32x4.extmul with the per-tap weights), from the bias.
+ * Border output pixels [ox0, ox1) of one output row (some tap outside the image): from the
+ * bias, the tap pairs (tapPair's order, the interior's weights) with a tap inside the image, ky
+ * in [ky0, ky1) and kx clipped per pixel; a tap outside reads zx (the uint8 zero point, vzb) in
+ * place of its bytes, so its (x − zx) is 0. Pairs as the interior's, but of (x − zx) widened to
+ * i16 (exact: |x − zx| ≤ 255, |w| ≤ 128, two products a lane fit i32).
  * xr: the input row of tap ky0 at image column 0.
  */
 // @ts-ignore: decorator
 @inline function dwBorder(
-  flip: v128, W: i32, C: i32, KW: i32, SW: i32, PW: i32, DW: i32, inStride: i32, ky0: i32, ky1: i32, xr: usize, rowStep: usize, tapStep: usize,
-  ox0: i32, ox1: i32, wp: usize, C16: i32, vz: v128, bias: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
+  flip: v128, W: i32, C: i32, KH: i32, KW: i32, SW: i32, PW: i32, DW: i32, inStride: i32, ky0: i32, ky1: i32, xr: usize, rowStep: usize, tapStep: usize,
+  ox0: i32, ox1: i32, pairs: usize, pairStride: usize, vzb: v128, vz: v128, bias: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
   yflip: v128, yr: usize, outStride: usize,
 ): void {
+  const vert = KH >> 1, last = KH - 1;
+  const lastIn = (KH & 1) != 0 && last >= ky0 && last < ky1;
   for (let ox = ox0; ox < ox1; ox++) {
     let kx0 = 0, kx1 = KW;
     while (kx0 < KW && ox * SW - PW + kx0 * DW < 0) kx0++;
     while (kx1 > kx0 && ox * SW - PW + (kx1 - 1) * DW >= W) kx1--;
-    const first = xr + <usize>(ox * SW - PW + kx0 * DW) * <usize>inStride;
+    // tap (ky, kx) inside the image is at corner + ky·rowStep + kx·tapStep (corner itself may lie outside)
+    const corner = xr - <usize>ky0 * rowStep + <usize>(ox * SW - PW) * <usize>inStride;
     const yo = yr + <usize>ox * outStride;
     for (let c0 = 0; c0 < C; c0 += DW_BLOCK) {
       const nc = min(DW_BLOCK, C - c0);
       const bp = bias + (<usize>c0 << 2);
-      let a0 = v128.load(bp), a1 = v128.load(bp, 16), a2 = v128.load(bp, 32), a3 = v128.load(bp, 48);
-      let row = first + <usize>c0;
-      for (let ky = ky0; ky < ky1; ky++) {
-        let p = row;
-        let wt = wp + (<usize>((ky * KW + kx0) * C16 + c0) << 1);
+      let a = v128.load(bp), b = v128.load(bp, 16), c = v128.load(bp, 32), d = v128.load(bp, 48);
+      const p0 = corner + <usize>c0, w0 = pairs + (<usize>c0 << 1);
+      // vertical pairs: rows (2i, 2i+1) at each column
+      for (let i = 0; i < vert; i++) {
+        const ky = i << 1;
+        const in0 = ky >= ky0 && ky < ky1, in1 = ky + 1 >= ky0 && ky + 1 < ky1;
+        if (!in0 && !in1) continue;
+        const row = p0 + <usize>ky * rowStep, wr = w0 + <usize>(i * KW) * pairStride;
         for (let kx = kx0; kx < kx1; kx++) {
-          const v = ldxPart<i8>(p, nc, flip);
-          const xl = i16x8.sub(widenLo(v), vz);
-          const xh = i16x8.sub(widenHi(v), vz);
-          const wl = v128.load(wt), wh = v128.load(wt, 16);
-          a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xl, wl));
-          a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xl, wl));
-          a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(xh, wh));
-          a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(xh, wh));
-          p += tapStep;
-          wt += <usize>C16 << 1;
+          const p = row + <usize>kx * tapStep, w = wr + <usize>kx * pairStride;
+          const u = in0 ? ldxPart<i8>(p, nc, flip) : vzb, v = in1 ? ldxPart<i8>(p + rowStep, nc, flip) : vzb;
+          const l = zipLo(u, v), h = zipHi(u, v);
+          a = i32x4.add(a, i32x4.dot_i16x8_s(i16x8.sub(widenLo(l), vz), v128.load8x8_s(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(i16x8.sub(widenHi(l), vz), v128.load8x8_s(w, 8)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(i16x8.sub(widenLo(h), vz), v128.load8x8_s(w, 16)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(i16x8.sub(widenHi(h), vz), v128.load8x8_s(w, 24)));
         }
-        row += rowStep;
       }
-      dwStore(a0, a1, a2, a3, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, yo + <usize>c0, nc);
+      if (lastIn) {
+        // the last row's columns in twos (an odd last one alone: its partner weight is zero)
+        const row = p0 + <usize>last * rowStep, wr = w0 + <usize>(vert * KW) * pairStride;
+        for (let kx = kx0 & ~1; kx < kx1; kx += 2) {
+          const p = row + <usize>kx * tapStep, w = wr + <usize>(kx >> 1) * pairStride;
+          const u = kx >= kx0 ? ldxPart<i8>(p, nc, flip) : vzb, v = kx + 1 < kx1 ? ldxPart<i8>(p + tapStep, nc, flip) : vzb;
+          const l = zipLo(u, v), h = zipHi(u, v);
+          a = i32x4.add(a, i32x4.dot_i16x8_s(i16x8.sub(widenLo(l), vz), v128.load8x8_s(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(i16x8.sub(widenHi(l), vz), v128.load8x8_s(w, 8)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(i16x8.sub(widenLo(h), vz), v128.load8x8_s(w, 16)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(i16x8.sub(widenHi(h), vz), v128.load8x8_s(w, 24)));
+        }
+      }
+      dwStore(a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, yo + <usize>c0, nc);
     }
   }
 }
@@ -373,15 +387,16 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   // computed as uint8 (zero point zy + 128) and flipped on store: one code path (a ternary on
   // the type inside the loops compiles to both widenings and a select)
   const flip = i8x16.splat(xSigned != 0 ? -128 : 0), yflip = i8x16.splat(ySigned != 0 ? -128 : 0);
-  const vz = i16x8.splat(<i16>(zx + (xSigned != 0 ? 128 : 0)));
+  const zu = zx + (xSigned != 0 ? 128 : 0); // the zero point of the uint8 bytes
+  const vz = i16x8.splat(<i16>zu), vzb = i8x16.splat(<i8>zu);
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
   lo = max(lo, tmin);
   hi = min(hi, tmax);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy - (ySigned != 0 ? 128 : 0));
   const one = v128.load32_splat(scale);
   const pc = perChannel != 0;
-  const pairs = wp + (<usize>(C16 * T) << 1), pairStride = <usize>C16 << 2;
-  const ib = pairs + (<usize>(((T + 1) >> 1) * C16) << 2);
+  const pairs = wp, pairStride = <usize>C16 << 1;
+  const ib = pairs + (<usize>(((T + 1) >> 1) * C16) << 1);
   const rowB = <usize>W * <usize>inStride;
   const rowStep = <usize>DH * rowB, tapStep = <usize>DW * <usize>inStride, sIn = <usize>SW * <usize>inStride;
   const os = <usize>outStride;
@@ -397,7 +412,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     // the input row of tap ky0 (at image column 0); for an interior row, ky0 = 0
     const xr = x + (<usize>(n * H) * <usize>W) * <usize>inStride + <usize>(iy0 + ky0 * DH) * rowB;
     if (ky0 == 0 && ky1 == KH && owLo < owHi) {
-      dwBorder(flip, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
       // window corner of output pixel 0 (column −PW: wraps, only interior pixels add it back)
       const xc = xr - <usize>PW * <usize>inStride;
       if (xSigned != 0) {
@@ -405,9 +420,9 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         else dwInterior<i8>(flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
       } else if (K3) dwInterior<u8>(flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
       else dwInterior<u8>(flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      dwBorder(flip, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     } else {
-      dwBorder(flip, W, C, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, wp, C16, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     }
   }
 }

@@ -2,8 +2,9 @@
 // qim2col_q8 + qgemm_q8 (and the 1x1 path straight on the NHWC input), depthwise convs, on odd
 // sizes (channels not multiples of 4/8/16, odd spatial sizes, stride 2, padding, dilation, a
 // strided input), uint8 and int8 activations and outputs, per-tensor and per-channel scales,
-// ReLU clamps; QuantizeLinear / DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd
-// lengths; qlut_q8 (a byte table) on odd lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
+// ReLU clamps, depthwise convs also on extreme bytes (|x − zx| = 255, |w| = 128); QuantizeLinear /
+// DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd lengths; qlut_q8 (a byte table)
+// on odd lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
 import { qgemm_pack, qgemm_packed_size, qgemm_q8, qgemm_scratch_size } from '../qgemm';
 import { dequantize_q8_f32, qadd_q8, qlut_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
 import { floats, resetArena, SPLITS } from './gemm_ref';
@@ -81,7 +82,7 @@ function denseCase(
 /** One depthwise conv vs qconvRef (groups = C) and its splits; returns wrong bytes. */
 function dwCase(
   N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i32, xSigned: bool, zx: i32, ySigned: bool, zy: i32, perChannel: bool, relu6: bool,
-  KW: i32 = 0,
+  KW: i32 = 0, extreme: bool = false,
 ): i32 {
   resetArena();
   if (KW == 0) KW = K;
@@ -95,6 +96,15 @@ function dwCase(
   fillBytes(w, C * T, -128, 127);
   for (let c = 0; c < C; c++) store<i32>(bias + (<usize>c << 2), randInt(-5000, 5000));
   fillScales(scale, C, T);
+  if (extreme) {
+    // inputs and weights only at their types' ends, zx at one end: |x − zx| = 255 against |w| =
+    // 128 and 127 (the widest products the kernel's i16 lanes and pair dots hold), scales small
+    // enough that the sums do not saturate
+    const xlo = xSigned ? -128 : 0, xhi = xSigned ? 127 : 255;
+    for (let i = 0; i < N * H * W * inStride; i++) store<u8>(x + <usize>i, <u8>((nextRand() & 1) != 0 ? xhi : xlo));
+    for (let i = 0; i < C * T; i++) store<i8>(w + <usize>i, (nextRand() & 3) != 0 ? -128 : 127);
+    for (let c = 0; c < C; c++) store<f32>(scale + (<usize>c << 2), <f32>(100.0 / (<f64>T * 32640.0)));
+  }
   const packed = bytes(qdwconv_packed_size(C, T));
   qdwconv_pack(w, C, K, KW, bias, zx, xSigned ? 1 : 0, packed);
   const lo = relu6 ? zy : -1000, hi = relu6 ? zy + 40 : 1000;
@@ -170,6 +180,12 @@ describe('qdwconv_q8 (depthwise int8 conv)', () => {
     expect<i32>(dwCase(1, 10, 9, 17, 5, 1, 1, 1, true, 3, true, 2, true, false, 3)).toBe(0);
     expect<i32>(dwCase(1, 7, 8, 35, 2, 1, 1, 1, false, 0, false, 30, true, false, 3)).toBe(0);
     expect<i32>(dwCase(1, 8, 7, 16, 3, 1, 1, 1, true, -100, true, 5, true, false, 2)).toBe(0);
+  });
+  it('extreme bytes: x at its type\'s ends, zx at one end, weights -128 / 127 (border and interior, 3x3 and 5x5)', () => {
+    expect<i32>(dwCase(1, 9, 10, 37, 3, 1, 1, 1, false, 255, false, 128, true, false, 0, true)).toBe(0);
+    expect<i32>(dwCase(1, 9, 10, 37, 3, 1, 1, 1, false, 0, false, 128, true, false, 0, true)).toBe(0);
+    expect<i32>(dwCase(1, 11, 9, 21, 5, 2, 2, 1, true, -128, true, 0, true, false, 0, true)).toBe(0);
+    expect<i32>(dwCase(1, 8, 11, 19, 3, 1, 1, 1, true, 127, true, 0, false, false, 5, true)).toBe(0);
   });
 });
 
