@@ -2,7 +2,7 @@
 // int8 kernel and its packing. Each model is built as bench/int8.js builds it (zoo model with
 // synthetic weights, quantize() on 4 synthetic calibration inputs, QDQ export) once, by build A's
 // host; both builds load that same file (loadOnnx), 1 thread, baseline SIMD.
-//   node bench/qdw-model-ab.js /tmp/before/dist dist [mobilenet_v2,efficientnet_b0] [--runs 15] [--rounds 3]
+//   node bench/int8-ab.js /tmp/before/dist dist [mobilenet_v2,efficientnet_b0] [--runs 15] [--rounds 3]
 // Prints per model each build's weightBytes over the float32 model's (bench/int8.js's wmem
 // int8/f32), the minimum over `rounds` of the per-round median latency (`runs` interleaved runs
 // a round), B/A, and whether the outputs are bit-identical. Each dist's own wasmcnn.wasm is used.
@@ -17,7 +17,7 @@ const opt = (name, dflt) => {
 };
 const [distA, distB, list = 'mobilenet_v2,efficientnet_b0'] = pos;
 if (!distA || !distB) {
-  console.error('usage: node bench/qdw-model-ab.js <distA> <distB> [model,model] [--runs N] [--rounds N]');
+  console.error('usage: node bench/int8-ab.js <distA> <distB> [model,model] [--runs N] [--rounds N]');
   process.exit(2);
 }
 const runs = opt('runs', 15), rounds = opt('rounds', 3);
