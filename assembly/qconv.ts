@@ -55,23 +55,72 @@ export function qim2col_q8(g: usize, x: usize, za: i32, dst: usize, part: i32, p
   const K = KH * KW * C;
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
+  // a window row whose KW taps are all inside the image is one run of KW·C bytes when the taps
+  // are adjacent pixels of a dense input (the 3-channel stems: 9 or 21 bytes a run, not 3 copies)
+  const runs = DW == 1 && inStride == C;
+  const vza = i8x16.splat(<i8>za);
   for (let r = r0; r < r1; r++) {
     const n = r / OH, oy = r - n * OH;
     let d = dst + <usize>r * <usize>OW * <usize>K;
     for (let ox = 0; ox < OW; ox++) {
+      const ix0 = ox * SW - PW;
+      const rowIn = runs && ix0 >= 0 && ix0 + KW <= W;
       for (let ky = 0; ky < KH; ky++) {
         const iy = oy * SH - PH + ky * DH;
         const rowOk = iy >= 0 && iy < H;
         const src = x + (<usize>(n * H + iy) * <usize>W) * <usize>inStride;
+        if (rowOk && rowIn) {
+          copyBytes(d, src + <usize>ix0 * <usize>inStride, KW * C);
+          d += <usize>(KW * C);
+          continue;
+        }
         for (let kx = 0; kx < KW; kx++) {
-          const ix = ox * SW - PW + kx * DW;
-          if (rowOk && ix >= 0 && ix < W) memory.copy(d, src + <usize>ix * <usize>inStride, <usize>C);
-          else memory.fill(d, <u8>za, <usize>C);
+          const ix = ix0 + kx * DW;
+          if (rowOk && ix >= 0 && ix < W) copyBytes(d, src + <usize>ix * <usize>inStride, C);
+          else fillBytes(d, vza, za, C);
           d += <usize>C;
         }
       }
     }
   }
+}
+
+/**
+ * dst[0..n) = src[0..n) (non-overlapping), nothing outside either range touched: runs of up to
+ * 32 bytes as two overlapping 16-, 8- or 4-byte moves (no call), longer ones by memory.copy.
+ */
+// @ts-ignore: decorator
+@inline function copyBytes(d: usize, s: usize, n: i32): void {
+  if (n > 32) memory.copy(d, s, <usize>n);
+  else if (n >= 16) {
+    const a = v128.load(s), b = v128.load(s + <usize>(n - 16));
+    v128.store(d, a);
+    v128.store(d + <usize>(n - 16), b);
+  } else if (n >= 8) {
+    const a = load<u64>(s), b = load<u64>(s + <usize>(n - 8));
+    store<u64>(d, a);
+    store<u64>(d + <usize>(n - 8), b);
+  } else if (n >= 4) {
+    const a = load<u32>(s), b = load<u32>(s + <usize>(n - 4));
+    store<u32>(d, a);
+    store<u32>(d + <usize>(n - 4), b);
+  } else for (let i = 0; i < n; i++) store<u8>(d + <usize>i, load<u8>(s + <usize>i));
+}
+
+/** dst[0..n) = the byte b (v: b in every lane), nothing past n written. */
+// @ts-ignore: decorator
+@inline function fillBytes(d: usize, v: v128, b: i32, n: i32): void {
+  if (n > 32) memory.fill(d, <u8>b, <usize>n);
+  else if (n >= 16) {
+    v128.store(d, v);
+    v128.store(d + <usize>(n - 16), v);
+  } else if (n >= 8) {
+    v128.store64_lane(d, v, 0);
+    v128.store64_lane(d + <usize>(n - 8), v, 0);
+  } else if (n >= 4) {
+    v128.store32_lane(d, v, 0);
+    v128.store32_lane(d + <usize>(n - 4), v, 0);
+  } else for (let i = 0; i < n; i++) store<u8>(d + <usize>i, <u8>b);
 }
 
 /** Channels per depthwise SIMD block: 16 bytes of input, four i32x4 accumulators. */

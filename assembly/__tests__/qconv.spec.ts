@@ -38,10 +38,10 @@ function fillScales(scale: usize, n: i32, depth: i32): void {
 /** One dense conv: qim2col_q8 (or the NHWC input for a 1x1 s1 p0 conv) + qgemm_q8 vs qconvRef; returns wrong bytes. */
 function denseCase(
   N: i32, H: i32, W: i32, C: i32, OC: i32, K: i32, S: i32, P: i32, D: i32, xSigned: bool, zx: i32, ySigned: bool, zy: i32,
-  perChannel: bool, relu: bool,
+  perChannel: bool, relu: bool, dense: bool = false,
 ): i32 {
   resetArena();
-  const inStride = C + 3; // the input is a channel slice of a wider buffer
+  const inStride = dense ? C : C + 3; // unless dense, the input is a channel slice of a wider buffer
   const OH = outDim(H, K, S, P, D), OW = outDim(W, K, S, P, D);
   const KK = K * K * C, M = N * OH * OW;
   const g = geom(N, H, W, C, inStride, K, S, P, D, OH, OW);
@@ -141,6 +141,18 @@ describe('qim2col_q8 + qgemm_q8 (dense int8 conv)', () => {
   it('5x5 pad 2, dilation 2, stride 1 and 2; 7x7 stem stride 2 pad 3', () => {
     expect<i32>(denseCase(1, 11, 9, 6, 7, 5, 1, 2, 2, false, 77, true, 0, true, false)).toBe(0);
     expect<i32>(denseCase(1, 11, 13, 3, 9, 7, 2, 3, 1, false, 0, false, 0, true, true)).toBe(0);
+  });
+  it('dense inputs: a window row inside the image copied as one run of KW·C bytes (3, 6, 9, 21, 30, 35 bytes), C 33 borders', () => {
+    // the stems: 3x3 s2 p1 and 7x7 s2 p3 on 3 channels; runs below 4, 4..8, 16..32 and over 32 bytes
+    expect<i32>(denseCase(1, 13, 11, 3, 16, 3, 2, 1, 1, false, 128, false, 0, true, true, true)).toBe(0);
+    expect<i32>(denseCase(1, 17, 15, 3, 9, 7, 2, 3, 1, true, -4, true, 0, true, false, true)).toBe(0);
+    expect<i32>(denseCase(1, 6, 7, 1, 5, 3, 1, 0, 1, false, 9, false, 0, true, false, true)).toBe(0);
+    expect<i32>(denseCase(1, 7, 6, 2, 5, 3, 1, 1, 1, false, 250, false, 0, true, false, true)).toBe(0);
+    expect<i32>(denseCase(1, 9, 8, 6, 7, 5, 1, 2, 1, true, 100, false, 0, true, false, true)).toBe(0);
+    expect<i32>(denseCase(1, 9, 10, 7, 3, 5, 2, 2, 1, false, 3, true, 0, false, false, true)).toBe(0);
+    expect<i32>(denseCase(1, 5, 6, 33, 5, 3, 1, 1, 1, false, 77, false, 0, true, false, true)).toBe(0);
+    // dilation 2: taps are not adjacent, one copy a tap
+    expect<i32>(denseCase(1, 9, 9, 3, 4, 3, 1, 2, 2, false, 1, false, 0, true, false, true)).toBe(0);
   });
   it('1x1 stride 1 straight on the (strided) NHWC input; 1x1 stride 2 through im2col', () => {
     expect<i32>(denseCase(2, 5, 3, 21, 37, 1, 1, 0, 1, false, 200, false, 10, true, false)).toBe(0);

@@ -210,6 +210,14 @@ function geomBlock(ctx: PlanCtx, x: number[], C: number, win: Window): number {
 const QWINO_MAX_CHANNELS = 1827;
 
 /**
+ * Filters above this (C·OC) on maps under 14x14 stay on im2col, as float32's Winograd does
+ * (WINOGRAD_STREAMED_FILTER in src/ops/conv.ts): their transformed weights, 32·C·OC bytes
+ * against the panels' 9·C·OC, are most of a model's int8 weights (ResNet-50's three 7x7
+ * 512 -> 512 layers: 25 of its 47 MB) for a few percent of its time.
+ */
+const QWINO_LARGE_FILTER = 256 * 256;
+
+/**
  * Dense 3x3, stride 1, dilation 1 (any pads), at least 16 output pixels: exact integer Winograd
  * F(2x2, 3x3), the same bytes as im2col + qgemm_q8. Its time against im2col + qgemm_q8 (one
  * thread, `node bench/qwino.js`: weights rotated through more copies than the L3 holds, loaded
@@ -218,9 +226,10 @@ const QWINO_MAX_CHANNELS = 1827;
  * transformed weights take 32·C·OC bytes (im2col's panels 18·C·OC), which smaller outputs do not
  * pay back: 1.17x at 3x3 512, 0.92x at 2x2 512 (one tile), 2.4x at 1x1 (3 of 4 outputs wasted).
  */
-function useQWino(win: Window, C: number): boolean {
+function useQWino(win: Window, C: number, OC: number): boolean {
   return win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 &&
-    C <= QWINO_MAX_CHANNELS && win.oh * win.ow >= 16;
+    C <= QWINO_MAX_CHANNELS && win.oh * win.ow >= 16 &&
+    (C * OC <= QWINO_LARGE_FILTER || win.oh * win.ow >= 14 * 14);
 }
 
 /**
@@ -262,7 +271,7 @@ const qconv: OpDef = {
     }
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
-    if (useQWino(win, C)) {
+    if (useQWino(win, C, OC)) {
       const packed = packBytes(ctx, ['qwino', wt.ints, C, OC], wt.ints, k.qwino_packed_size(C, OC), (wb, dst) => k.qwino_pack(wb, C, OC, dst));
       const g = geomBlock(ctx, x, C, win);
       const s = ctx.scratch(ctx.threads * k.qwino_scratch_size(g, OC));
