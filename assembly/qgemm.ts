@@ -131,13 +131,21 @@ export function qgemm_scratch_size(K: i32): i32 {
 }
 
 /**
- * Widens `count` packed k-pair panels at src (i8 pairs) into the tiles' form at dst: the
- * column sums as they are, each row's 16 × 2 i8 as 16 × 2 i16 (two loads, four extends).
+ * Widens `count` packed k-pair panels at src (i8 pairs) into the tiles' form at dst: in place
+ * of the column sums Σw, the call's constant part of each column's sum, bias[n] − za·Σw[n]
+ * (wrapping i32, the same value modulo 2^32 as the epilogue's acc − za·Σw + bias in any order),
+ * so the tiles add one vector (FOLD); each row's 16 × 2 i8 as 16 × 2 i16 (two loads, four
+ * extends). The panels' columns are n, n + 1, ...: nLeft of them exist (bias read only there).
  */
-function widenPanels(src: usize, count: i32, K: i32, dst: usize): void {
+function widenPanels(src: usize, count: i32, K: i32, dst: usize, za: v128, bias: usize, n: i32, nLeft: i32): void {
   const rows = (K + 1) >> 1;
+  const z = i32x4.splat(0);
   for (let p = 0; p < count; p++) {
-    for (let i = 0; i < ROW_BYTES; i += 16) v128.store(dst + <usize>i, v128.load(src + <usize>i));
+    for (let i = 0; i < ROW_BYTES; i += 16) {
+      const nv = min(4, nLeft - p * NR - (i >> 2));
+      const b = bias != 0 && nv > 0 ? loadLanes(bias + (<usize>(n + p * NR + (i >> 2)) << 2), nv) : z;
+      v128.store(dst + <usize>i, i32x4.sub(b, i32x4.mul(za, v128.load(src + <usize>i))));
+    }
     let s = src + ROW_BYTES, d = dst + ROW_BYTES;
     for (let q = 0; q < rows; q++) {
       const v0 = v128.load(s), v1 = v128.load(s, 16);
@@ -253,9 +261,13 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 // bits − zy), scale (f32 [N] or one), perChannel, bias (i32 [N] or 0), ySigned. Arguments, not
 // a static block: the threads of the shared-memory build run parts of one call at once.
 
-/** Σ(a − za)·w + bias of columns n..n+3 (nv of them valid, 1..4): the sums Σ_k w are at `sums`. */
+/**
+ * Σ(a − za)·w + bias of columns n..n+3 (nv of them valid, 1..4): the sums Σ_k w are at `sums`,
+ * or (FOLD: a panel widenPanels wrote) bias − za·Σw is.
+ */
 // @ts-ignore: decorator
-@inline function exact(acc: v128, sums: usize, n: i32, nv: i32, za: v128, bias: usize): v128 {
+@inline function exact(FOLD: bool, acc: v128, sums: usize, n: i32, nv: i32, za: v128, bias: usize): v128 {
+  if (FOLD) return i32x4.add(acc, v128.load(sums));
   acc = i32x4.sub(acc, i32x4.mul(za, v128.load(sums)));
   if (bias != 0) acc = i32x4.add(acc, loadLanes(bias + (<usize>n << 2), nv));
   return acc;
@@ -266,19 +278,19 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  * column sums are at `sums`: acc − za·Σw + bias → f32 · scale → clamp → round half even + zy (i32).
  */
 // @ts-ignore: decorator
-@inline function requant(acc: v128, sums: usize, n: i32, nv: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): v128 {
-  acc = exact(acc, sums, n, nv, za, bias);
+@inline function requant(FOLD: bool, acc: v128, sums: usize, n: i32, nv: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): v128 {
+  acc = exact(FOLD, acc, sums, n, nv, za, bias);
   const s = perChannel != 0 ? loadLanes(scale + (<usize>n << 2), nv) : v128.load32_splat(scale);
   return requantLanes(acc, s, lo, hi, off);
 }
 
 /** One exact i32 tile row of 16 columns, n2 (1..8) of the second 8 stored (v2 = min(n2, 4)). */
 // @ts-ignore: decorator
-@inline function row32(c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, n2: i32, v2: i32, za: v128, bias: usize): void {
-  v128.store(y, exact(c0, b, n0, 4, za, bias));
-  v128.store(y, exact(c1, b + 16, n0 + 4, 4, za, bias), 16);
-  storeLanes(y + 32, exact(c2, b + 32, n0 + 8, v2, za, bias), v2);
-  if (n2 > 4) storeLanes(y + 48, exact(c3, b + 48, n0 + 12, n2 - 4, za, bias), n2 - 4);
+@inline function row32(FOLD: bool, c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, n2: i32, v2: i32, za: v128, bias: usize): void {
+  v128.store(y, exact(FOLD, c0, b, n0, 4, za, bias));
+  v128.store(y, exact(FOLD, c1, b + 16, n0 + 4, 4, za, bias), 16);
+  storeLanes(y + 32, exact(FOLD, c2, b + 32, n0 + 8, v2, za, bias), v2);
+  if (n2 > 4) storeLanes(y + 48, exact(FOLD, c3, b + 48, n0 + 12, n2 - 4, za, bias), n2 - 4);
 }
 
 /**
@@ -314,36 +326,36 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
     }
   }
-  finish16(OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish16(OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish16(!I8, OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish16(!I8, OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
 /** One tile row of a 16-column panel whose column sums are at b: nc (9..16) columns stored. */
 // @ts-ignore: decorator
-@inline function finish16(OUT32: bool, c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
+@inline function finish16(FOLD: bool, OUT32: bool, c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
   // valid columns of the second half: 1..8; a vector with none is not requantized (its bias
   // and scale would lie past N)
   const n2 = nc - 8;
   const v2 = min(n2, 4);
   if (OUT32) {
-    row32(c0, c1, c2, c3, b, y, n0, n2, v2, za, bias);
+    row32(FOLD, c0, c1, c2, c3, b, y, n0, n2, v2, za, bias);
     return;
   }
   storeBytes(y, narrow16(
-    requant(c0, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(c1, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
-    requant(c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0), ySigned), nc);
+    requant(FOLD, c0, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(FOLD, c1, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
+    requant(FOLD, c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(FOLD, c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0), ySigned), nc);
 }
 
 /** One requantized 8-column tile row: nc (1..8) bytes stored. */
 // @ts-ignore: decorator
-@inline function finish8(OUT32: bool, c0: v128, c1: v128, sums: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
+@inline function finish8(FOLD: bool, OUT32: bool, c0: v128, c1: v128, sums: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
   if (OUT32) {
-    storeLanes(y, exact(c0, sums, n0, min(nc, 4), za, bias), min(nc, 4));
-    if (nc > 4) storeLanes(y + 16, exact(c1, sums + 16, n0 + 4, nc - 4, za, bias), nc - 4);
+    storeLanes(y, exact(FOLD, c0, sums, n0, min(nc, 4), za, bias), min(nc, 4));
+    if (nc > 4) storeLanes(y + 16, exact(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, bias), nc - 4);
     return;
   }
-  const q0 = requant(c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, perChannel, bias, ySigned);
-  const q1 = nc > 4 ? requant(c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0);
+  const q0 = requant(FOLD, c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, perChannel, bias, ySigned);
+  const q1 = nc > 4 ? requant(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0);
   const v = narrow16(q0, q1, q0, q1, ySigned);
   if (nc == 8) v128.store64_lane(y, v, 0);
   else storeBytes(y, v, nc);
@@ -377,10 +389,10 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     if (ROWS > 2) { const x2 = lastSplat(SIGNED, a2); c20 = dotAdd(c20, x2, b0); c21 = dotAdd(c21, x2, b1); }
     if (ROWS > 3) { const x3 = lastSplat(SIGNED, a3); c30 = dotAdd(c30, x3, b0); c31 = dotAdd(c31, x3, b1); }
   }
-  finish8(OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish8(OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 2) finish8(OUT32, c20, c21, b, y + 2 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 3) finish8(OUT32, c30, c31, b, y + 3 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish8(!I8, OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(!I8, OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 2) finish8(!I8, OUT32, c20, c21, b, y + 2 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 3) finish8(!I8, OUT32, c30, c31, b, y + 3 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
 // ---- relaxed build: i8 k-quads and i32x4.relaxed_dot_i8x16_i7x16_add_s ----
@@ -472,11 +484,11 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     }
   }
   if (CV > 2) {
-    finish16(OUT32, comb(h00, l00), comb(h01, l01), comb(h02, l02), comb(h03, l03), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    finish16(false, OUT32, comb(h00, l00), comb(h01, l01), comb(h02, l02), comb(h03, l03), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
     return;
   }
-  finish8(OUT32, comb(h00, l00), comb(h01, l01), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish8(OUT32, comb(h10, l10), comb(h11, l11), b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish8(false, OUT32, comb(h00, l00), comb(h01, l01), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(false, OUT32, comb(h10, l10), comb(h11, l11), b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
 /**
@@ -521,12 +533,12 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     }
   }
   if (CV > 2) {
-    finish16(OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-    if (ROWS > 1) finish16(OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    finish16(false, OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    if (ROWS > 1) finish16(false, OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
     return;
   }
-  finish8(OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish8(OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish8(false, OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  if (ROWS > 1) finish8(false, OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
 /** Mode 2's tiles over one strip of `rows` (1..4) rows × one panel: 2-row tiles, then one row. */
@@ -600,7 +612,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     const pe = min(panels, pb + perBlock);
     let base = packed + <usize>pb * pstep;
     if (pm == 0 && !ONE_STRIP) {
-      widenPanels(base, pe - pb, K, scratch);
+      widenPanels(base, pe - pb, K, scratch, za, bias, n0 + pb * NR, N - pb * NR);
       base = scratch;
     }
     for (let m = 0; m < M; m += MR) {
