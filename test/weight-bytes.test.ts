@@ -51,7 +51,7 @@ describe('model.weightBytes', () => {
   });
 
   it('counts a 3x3 conv: float Winograd F(4x4) (36 floats per 9 weights), int8 Winograd F(2x2) (16 int16)', async () => {
-    const C = 32, OC = 48; // F(4x4): OC >= 48, C·OC <= 192², at least 28x28 outputs (src/ops/conv.ts useF4)
+    const C = 32, OC = 48; // F(4x4): C·OC <= 192², at least 28x28 outputs (src/ops/conv.ts useF4)
     const { f, q } = await floatAndInt8(C, OC, 3, 28);
     // 36 positions of [ceil(OC / 8) panels x 8 x (C + 1)] floats, then the bias rounded up to 4
     expectPacked(f, (36 * ceil(OC, 8) * 8 * (C + 1) + ceil(OC, 4) * 4) * 4);
