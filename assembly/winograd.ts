@@ -26,7 +26,7 @@ import {
 } from './codes';
 import { gemm, gemm_packed_size } from './gemm';
 import { partStart, splitRows } from './parallel';
-import { geo, loadLanes, storeLanes } from './window';
+import { geo, lineStride, loadLanes, storeLanes } from './window';
 
 /** Output columns per packed panel (gemm.ts's layout). */
 const NR: i32 = 8;
@@ -139,21 +139,9 @@ export function wino_pack(w: usize, bias: usize, g: usize, dst: usize): void {
  */
 export function wino_scratch_size(g: usize): i32 {
   const T = blockTiles(g);
-  return positions(g) * (posStride(T * round4(geo(g, G_C)) * 4) + posStride(T * round4(geo(g, G_OC)) * 4)) + TBUF_BYTES;
+  return positions(g) * (lineStride(T * round4(geo(g, G_C)) * 4) + lineStride(T * round4(geo(g, G_OC)) * 4)) + TBUF_BYTES;
 }
 
-/**
- * Bytes between the positions' matrices in V and M: at least `bytes`, an odd number of 64-byte
- * lines. The transforms touch one line per position at a time (36 for F(4x4), 16 for F(2x2));
- * with a power-of-two stride those lines share a few L1 sets of 8 ways and evict each other:
- * 16 tiles x 64 channels or 8 x 128 (4 KiB) ran 56x56 64->32 and 128->24 at 1.75-2x the time
- * of this odd stride (densenet121 whole model 0.88x, resnet50 unchanged).
- */
-// @ts-ignore: decorator
-@inline function posStride(bytes: i32): i32 {
-  const lines = (bytes + 63) >> 6;
-  return (lines | 1) << 6;
-}
 
 @inline function mul(a: v128, k: f32): v128 {
   return f32x4.mul(a, f32x4.splat(k));
@@ -295,7 +283,7 @@ export function wino_scratch_size(g: usize): i32 {
   const pf = posFloats(g);
   const biasPtr = packed + (<usize>(P * pf) << 2);
   // V: P matrices [T][Cp]; M: P matrices [T][OCp]
-  const vPos = <usize>posStride((T * Cp) << 2), mPos = <usize>posStride((T * OCp) << 2);
+  const vPos = <usize>lineStride((T * Cp) << 2), mPos = <usize>lineStride((T * OCp) << 2);
   scratch += <usize>part * <usize>wino_scratch_size(g);
   const V = scratch, Mm = scratch + <usize>P * vPos;
   const tbuf = Mm + <usize>P * mPos;
