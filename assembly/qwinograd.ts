@@ -28,8 +28,15 @@
 // Packed U (qwino_pack), bytes: 16 positions, each ceil(OC/16) panels of ceil(C/2) k-pair rows
 // × 16 columns × (i16 u[oc][c], i16 u[oc][c+1]) (qgemm_pack's panel rows without the column
 // sums); columns past OC and the c past an odd C are zero.
+//
+// Streamed form (qwino_stream_pack): the raw int8 weights, 9 bytes per (oc, c), as ceil(OC/16)
+// panels of ceil(C/2) k-pairs of 9 taps (ky·3 + kx) × 16 columns × (i8 w[oc][c], i8 w[oc][c+1]):
+// one tap's 32 bytes, widened to i16, are the lanes of a U row in the packed order, so one i16x8
+// op transforms 4 columns × 2 channels. qwino_q8 with streamed = 1 turns each panel into its 16
+// positions' U (streamPanel: the same integers as qwino_pack) in the part's scratch just before
+// the panel's 16 GEMMs: 9 bytes of weights read per (oc, c) instead of 32.
 import { partStart, splitRows } from './parallel';
-import { geo, loadLanes } from './window';
+import { geo, lineStride, loadLanes } from './window';
 import { loadBytes8, MAGIC_BITS, narrow16, requantLanes, storeBytes } from './requant';
 
 /** Output columns per packed panel. */
@@ -68,6 +75,93 @@ const QWINO_MAX_CHANNELS: i32 = 1827;
 /** Bytes of the packed transformed weights for C inputs, OC outputs. */
 export function qwino_packed_size(C: i32, OC: i32): i32 {
   return P * posBytes(C, OC);
+}
+
+/** Bytes of one panel's raw weights in the streamed form: k-pairs × 9 taps × 32 bytes. */
+// @ts-ignore: decorator
+@inline function rawPanelBytes(C: i32): i32 {
+  return 288 * ((C + 1) >> 1);
+}
+
+/**
+ * Bytes between the 16 positions' panels of the streamed form's U scratch: an odd number of cache
+ * lines, so the 16 rows one transform step stores do not share an L1 set (at a 4 KB-multiple
+ * stride the whole-layer transform took 7x as long at C = 512).
+ */
+// @ts-ignore: decorator
+@inline function uStep(C: i32): i32 {
+  return lineStride(panelBytes(C));
+}
+
+/** Bytes of the streamed form (raw int8 weights, see the header) for C inputs, OC outputs. */
+export function qwino_stream_size(C: i32, OC: i32): i32 {
+  return ((OC + NR - 1) / NR) * rawPanelBytes(C);
+}
+
+/**
+ * Packs int8 weights w ([OC][C][3][3], ONNX order) in the streamed form: per 16-column panel and
+ * k-pair, 9 taps × 16 columns × 2 channels of bytes (see the header); padding bytes zero.
+ */
+export function qwino_stream_pack(w: usize, C: i32, OC: i32, dst: usize): void {
+  memory.fill(dst, 0, <usize>qwino_stream_size(C, OC));
+  const pb = <usize>rawPanelBytes(C);
+  for (let oc = 0; oc < OC; oc++) {
+    const col = dst + <usize>(oc / NR) * pb + (<usize>(oc % NR) << 1);
+    for (let c = 0; c < C; c++) {
+      const g = w + <usize>(oc * C + c) * 9, at = col + <usize>(c >> 1) * 288 + <usize>(c & 1);
+      for (let t = 0; t < 9; t++) store<i8>(at + <usize>(t * 32), load<i8>(g + <usize>t));
+    }
+  }
+}
+
+/** One row (t0, t1, t2) of Ĝ g times Ĝᵀ, 8 i16 lanes: 4 vectors of U, `pos` bytes apart. */
+// @ts-ignore: decorator
+@inline function rowOutV(row: usize, pos: usize, t0: v128, t1: v128, t2: v128): void {
+  const s = i16x8.add(t0, t2);
+  v128.store(row, i16x8.shl(t0, 1));
+  v128.store(row + pos, i16x8.add(s, t1));
+  v128.store(row + 2 * pos, i16x8.sub(s, t1));
+  v128.store(row + 3 * pos, i16x8.shl(t2, 1));
+}
+
+/**
+ * U = Ĝ g Ĝᵀ of 4 columns × 2 channels (the 9 taps g_ij as i16 lanes), stored at row of each
+ * position's panel (positions `pos` bytes apart): rowOut's integers, 8 at a time.
+ */
+// @ts-ignore: decorator
+@inline function transformLanes(
+  row: usize, pos: usize, g00: v128, g01: v128, g02: v128, g10: v128, g11: v128, g12: v128, g20: v128, g21: v128, g22: v128,
+): void {
+  const s0 = i16x8.add(g00, g20), s1 = i16x8.add(g01, g21), s2 = i16x8.add(g02, g22);
+  rowOutV(row, pos, i16x8.shl(g00, 1), i16x8.shl(g01, 1), i16x8.shl(g02, 1));
+  rowOutV(row + 4 * pos, pos, i16x8.add(s0, g10), i16x8.add(s1, g11), i16x8.add(s2, g12));
+  rowOutV(row + 8 * pos, pos, i16x8.sub(s0, g10), i16x8.sub(s1, g11), i16x8.sub(s2, g12));
+  rowOutV(row + 12 * pos, pos, i16x8.shl(g20, 1), i16x8.shl(g21, 1), i16x8.shl(g22, 1));
+}
+
+/**
+ * One panel of the streamed form (raw: `pairs` k-pairs × 288 bytes) to U in qwino_pack's panel
+ * order: position p's panel at u + p·pos (pairs × 64 bytes).
+ */
+function streamPanel(raw: usize, pairs: i32, u: usize, pos: usize): void {
+  for (let r = 0; r < pairs; r++) {
+    const src = raw + <usize>r * 288, dst = u + (<usize>r << 6);
+    for (let h: usize = 0; h < 32; h += 16) {
+      const s = src + h;
+      const v0 = v128.load(s), v1 = v128.load(s, 32), v2 = v128.load(s, 64);
+      const v3 = v128.load(s, 96), v4 = v128.load(s, 128), v5 = v128.load(s, 160);
+      const v6 = v128.load(s, 192), v7 = v128.load(s, 224), v8 = v128.load(s, 256);
+      // 16 bytes = 8 columns × 2 channels: low 8 -> the row's columns h/2 .. h/2+3, high 8 -> the next 4
+      transformLanes(dst + (h << 1), pos,
+        i16x8.extend_low_i8x16_s(v0), i16x8.extend_low_i8x16_s(v1), i16x8.extend_low_i8x16_s(v2),
+        i16x8.extend_low_i8x16_s(v3), i16x8.extend_low_i8x16_s(v4), i16x8.extend_low_i8x16_s(v5),
+        i16x8.extend_low_i8x16_s(v6), i16x8.extend_low_i8x16_s(v7), i16x8.extend_low_i8x16_s(v8));
+      transformLanes(dst + (h << 1) + 16, pos,
+        i16x8.extend_high_i8x16_s(v0), i16x8.extend_high_i8x16_s(v1), i16x8.extend_high_i8x16_s(v2),
+        i16x8.extend_high_i8x16_s(v3), i16x8.extend_high_i8x16_s(v4), i16x8.extend_high_i8x16_s(v5),
+        i16x8.extend_high_i8x16_s(v6), i16x8.extend_high_i8x16_s(v7), i16x8.extend_high_i8x16_s(v8));
+    }
+  }
 }
 
 /**
@@ -128,10 +222,14 @@ function chunkPanels(g: usize, OC: i32): i32 {
   return min((OC + NR - 1) / NR, max(1, QW_M_BUDGET / (P * T * NR * 4)));
 }
 
-/** Bytes of scratch of one part of qwino_q8: V, one M chunk, a tile's 16 input pointers, a zx row. */
-export function qwino_scratch_size(g: usize, OC: i32): i32 {
-  const T = blockTiles(g);
-  return P * T * cpad(geo(g, 3)) * 2 + P * T * chunkPanels(g, OC) * NR * 4 + P * 4 + cpad(geo(g, 3));
+/**
+ * Bytes of scratch of one part of qwino_q8: V, one M chunk, (streamed) one panel's U for the 16
+ * positions, a tile's 16 input pointers, a zx row; rounded up to 64.
+ */
+export function qwino_scratch_size(g: usize, OC: i32, streamed: i32): i32 {
+  const T = blockTiles(g), C = geo(g, 3);
+  const u = streamed != 0 ? P * uStep(C) : 0;
+  return (P * T * cpad(C) * 2 + P * T * chunkPanels(g, OC) * NR * 4 + u + P * 4 + cpad(C) + 63) & ~63;
 }
 
 /** 8 bytes at p (nc of them valid) widened to i16, minus the zero point. */
@@ -272,7 +370,7 @@ export function qwino_scratch_size(g: usize, OC: i32): i32 {
 
 // @ts-ignore: decorator
 @inline function winoDriver(
-  SIGNED: bool, g: usize, x: usize, zx: i32, packed: usize, OC: i32, bias: usize, scale: usize, perChannel: i32,
+  SIGNED: bool, STREAM: bool, g: usize, x: usize, zx: i32, packed: usize, OC: i32, bias: usize, scale: usize, perChannel: i32,
   zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, part: i32, parts: i32,
 ): void {
   const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inS = geo(g, 4);
@@ -295,11 +393,15 @@ export function qwino_scratch_size(g: usize, OC: i32): i32 {
     }
   }
   if (b1 <= b0 || q1 <= q0) return;
-  // scratch of this part: V [16][T][Cp] i16, M [16][T][CP·16] i32, pointer table, zx row
-  scratch += <usize>part * <usize>qwino_scratch_size(g, OC);
+  // scratch of this part: V [16][T][Cp] i16, M [16][T][CP·16] i32, (streamed) U [16][one panel],
+  // pointer table, zx row
+  scratch += <usize>part * <usize>qwino_scratch_size(g, OC, STREAM ? 1 : 0);
   const vRow = <usize>Cp << 1, vPos = <usize>T * vRow;
   const ldm = <usize>(CP * NR) << 2, mPos = <usize>T * ldm;
-  const V = scratch, M = V + <usize>P * vPos, tbl = M + <usize>P * mPos, zrow = tbl + <usize>(P * 4);
+  const pstep = <usize>panelBytes(C), posStep = <usize>posBytes(C, OC), rawStep = <usize>rawPanelBytes(C);
+  const V = scratch, M = V + <usize>P * vPos, U = M + <usize>P * mPos;
+  const uPos = <usize>uStep(C);
+  const tbl = U + (STREAM ? <usize>P * uPos : 0), zrow = tbl + <usize>(P * 4);
   memory.fill(zrow, <u8>zx, <usize>Cp);
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
   lo = max(lo, tmin);
@@ -307,7 +409,6 @@ export function qwino_scratch_size(g: usize, OC: i32): i32 {
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy);
   const vz = i16x8.splat(<i16>zx);
   const z = i32x4.splat(0);
-  const pstep = <usize>panelBytes(C), posStep = <usize>posBytes(C, OC);
   const outS = <usize>outStride, outRow = <usize>OW * outS;
   const rowBytes = <usize>W * <usize>inS;
 
@@ -332,7 +433,19 @@ export function qwino_scratch_size(g: usize, OC: i32): i32 {
     // 2. + 3. per chunk of panels: 16 GEMMs, then the output transform
     for (let qc = q0; qc < q1; qc += CP) {
       const qe = min(q1, qc + CP);
-      for (let pos = 0; pos < P; pos++) {
+      if (STREAM) {
+        // panel by panel: its U for the 16 positions, then its 16 GEMMs
+        for (let q = qc; q < qe; q++) {
+          streamPanel(packed + <usize>q * rawStep, pairs, U, uPos);
+          const mq = M + (<usize>((q - qc) * NR) << 2);
+          for (let pos = 0; pos < P; pos++) {
+            const a = V + <usize>pos * vPos, bp = U + <usize>pos * uPos, mp = mq + <usize>pos * mPos;
+            let i = 0;
+            for (; i + 2 <= count; i += 2) tile16(2, pairs, a + <usize>i * vRow, vRow, bp, mp + <usize>i * ldm, ldm);
+            if (i < count) tile16(1, pairs, a + <usize>i * vRow, vRow, bp, mp + <usize>i * ldm, ldm);
+          }
+        }
+      } else for (let pos = 0; pos < P; pos++) {
         const a = V + <usize>pos * vPos, mp = M + <usize>pos * mPos;
         const bpos = packed + <usize>pos * posStep;
         for (let q = qc; q < qe; q++) {
@@ -367,16 +480,20 @@ export function qwino_scratch_size(g: usize, OC: i32): i32 {
  * the bytes of qim2col_q8 + qgemm_q8 with the same operands (see the header). g: the 15-int
  * geometry block of qim2col_q8 (KH = KW = 3, SH = SW = DH = DW = 1 assumed; C ≤
  * QWINO_MAX_CHANNELS); x: input bytes, pixels inStride apart, uint8 (xSigned 0) or int8 with
- * zero point zx; packed: qwino_pack of the weights; OC outputs; bias i32 [OC] or 0; scale f32
+ * zero point zx; packed: qwino_pack of the weights (streamed 0) or qwino_stream_pack (streamed
+ * 1); OC outputs; bias i32 [OC] or 0; scale f32
  * [OC] (perChannel) or one; zy, lo, hi, ySigned as qgemm_q8; y: pixels outStride bytes apart
- * (only channels 0..OC-1 written). scratch: parts × qwino_scratch_size(g, OC) bytes.
+ * (only channels 0..OC-1 written). scratch: parts × qwino_scratch_size(g, OC, streamed) bytes.
  * (part, parts): bands of tile blocks or of 16-column output panels (each part then transforms
  * every input tile itself); every byte is computed by the same instructions for any parts.
  */
 export function qwino_q8(
-  g: usize, x: usize, xSigned: i32, zx: i32, packed: usize, OC: i32, bias: usize, scale: usize, perChannel: i32,
+  g: usize, x: usize, xSigned: i32, zx: i32, packed: usize, streamed: i32, OC: i32, bias: usize, scale: usize, perChannel: i32,
   zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, part: i32, parts: i32,
 ): void {
-  if (xSigned != 0) winoDriver(true, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
-  else winoDriver(false, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
+  if (streamed != 0) {
+    if (xSigned != 0) winoDriver(true, true, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
+    else winoDriver(false, true, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
+  } else if (xSigned != 0) winoDriver(true, false, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
+  else winoDriver(false, false, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
 }

@@ -1,6 +1,7 @@
-// qwino_q8 (exact integer Winograd F(2x2, 3x3), assembly/qwinograd.ts) against qim2col_q8 +
-// qgemm_q8 on 3x3 stride-1 pad-1 convs, one thread, interleaved in one process: the minimum of
-// per-round medians, and whether both give the same bytes. Each path's packed weights rotate
+// qwino_q8 (exact integer Winograd F(2x2, 3x3), assembly/qwinograd.ts) with its stored U and with
+// its streamed raw weights, against qim2col_q8 + qgemm_q8 on 3x3 stride-1 pad-1 convs, one
+// thread, interleaved in one process: the minimum of per-round medians, and whether all give the
+// same bytes. Each path's packed weights rotate
 // through copies totalling >= 48 MB (more than the L3), so they come from memory as they do
 // inside a whole model; `--cached` uses one copy. Run: npm run build:wasm && node bench/qwino.js
 // [--cached] ['[[H, C, OC], ...]']
@@ -36,31 +37,41 @@ for (const [H, C, OC] of shapes) {
     k.qwino_pack(wt, C, OC, p);
     return p;
   });
-  const scr = alloc(k.qwino_scratch_size(g, OC)), qscr = alloc(k.qgemm_scratch_size(K));
-  let i1 = 0, i2 = 0;
+  const sps = Array.from({ length: copies(k.qwino_stream_size(C, OC)) }, () => {
+    const p = alloc(k.qwino_stream_size(C, OC));
+    k.qwino_stream_pack(wt, C, OC, p);
+    return p;
+  });
+  const y3 = alloc(M * OC);
+  const scr = alloc(k.qwino_scratch_size(g, OC, 1)), qscr = alloc(k.qgemm_scratch_size(K));
+  let i1 = 0, i2 = 0, i3 = 0;
   const im2col = () => {
     k.qim2col_q8(g, x, 128, col, 0, 1);
     k.qgemm_q8(M, OC, K, col, K, 0, 128, qps[i1++ % qps.length], bias, scale, 1, 100, 0, 255, y1, OC, 0, qscr, 0, 1);
   };
-  const wino = () => k.qwino_q8(g, x, 0, 128, wps[i2++ % wps.length], OC, bias, scale, 1, 100, 0, 255, y2, OC, 0, scr, 0, 1);
+  const wino = () => k.qwino_q8(g, x, 0, 128, wps[i2++ % wps.length], 0, OC, bias, scale, 1, 100, 0, 255, y2, OC, 0, scr, 0, 1);
+  const stream = () => k.qwino_q8(g, x, 0, 128, sps[i3++ % sps.length], 1, OC, bias, scale, 1, 100, 0, 255, y3, OC, 0, scr, 0, 1);
   im2col();
   wino();
+  stream();
   b = new Uint8Array(memory.buffer);
   let diff = 0;
-  for (let i = 0; i < M * OC; i++) if (b[y1 + i] !== b[y2 + i]) diff++;
+  for (let i = 0; i < M * OC; i++) if (b[y1 + i] !== b[y2 + i] || b[y1 + i] !== b[y3 + i]) diff++;
   const reps = Math.max(1, Math.round(2e7 / (M * K * OC)));
   const sample = (fn) => {
     const t0 = now();
     for (let r = 0; r < reps; r++) fn();
     return (now() - t0) / reps;
   };
-  const best = { im2col: Infinity, wino: Infinity };
+  const best = { im2col: Infinity, wino: Infinity, stream: Infinity };
   for (let round = 0; round < 7; round++)
-    for (const [name, fn] of Object.entries({ im2col, wino })) {
+    for (const [name, fn] of Object.entries({ im2col, wino, stream })) {
       const ts = [];
       for (let s = 0; s < 9; s++) ts.push(sample(fn));
       best[name] = Math.min(best[name], median(ts));
     }
-  console.log(`${H}x${W} ${C}->${OC}: im2col + qgemm_q8 ${best.im2col.toFixed(3)} ms, qwino_q8 ${best.wino.toFixed(3)} ms, ` +
-    `wino/im2col ${(best.wino / best.im2col).toFixed(2)}x; differing bytes ${diff} of ${M * OC}`);
+  console.log(`${H}x${W} ${C}->${OC}: im2col + qgemm_q8 ${best.im2col.toFixed(3)} ms, qwino_q8 stored ${best.wino.toFixed(3)} ms, ` +
+    `streamed ${best.stream.toFixed(3)} ms; wino/im2col ${(best.wino / best.im2col).toFixed(2)}x, ` +
+    `streamed/stored ${(best.stream / best.wino).toFixed(2)}x, streamed/im2col ${(best.stream / best.im2col).toFixed(2)}x; ` +
+    `differing bytes ${diff} of ${M * OC}`);
 }

@@ -3,7 +3,8 @@
 // (assembly/gemm.ts: 8-column float panels of a bias row + K rows; assembly/winograd.ts: one
 // such panel matrix per transform position, 36 for F(4x4, 3x3), then the bias; assembly/qgemm.ts:
 // a 16-byte header, 16-column panels of 16 i32 column sums + ceil(K/2) rows of 16 × 2 int8;
-// assembly/qwinograd.ts: 16 positions × 16 int16 per (c, oc) pair), plus at most a few 64-byte
+// assembly/qwinograd.ts: streamed, per 16-column panel and channel pair 9 taps × 16 × 2 int8, or
+// stored, 16 positions × 16 int16 per (c, oc) pair), plus at most a few 64-byte
 // parameter blocks (bias, scales, geometry) per conv; and a fixed-shape model's figure for the
 // same graph planned as a dynamic model (same allocations).
 import { describe, expect, it } from 'vitest';
@@ -50,14 +51,25 @@ describe('model.weightBytes', () => {
     q.dispose();
   });
 
-  it('counts a 3x3 conv: float Winograd F(4x4) (36 floats per 9 weights), int8 Winograd F(2x2) (16 int16)', async () => {
-    const C = 32, OC = 48; // F(4x4): C·OC <= 192², at least 28x28 outputs (src/ops/conv.ts useF4)
+  it('counts a 3x3 conv: float Winograd F(4x4) (36 floats per 9 weights), int8 Winograd F(2x2) streamed (9 int8)', async () => {
+    const C = 33, OC = 40; // F(4x4): C·OC <= 192², at least 28x28 outputs (src/ops/conv.ts useF4)
     const { f, q } = await floatAndInt8(C, OC, 3, 28);
     // 36 positions of [ceil(OC / 8) panels x 8 x (C + 1)] floats, then the bias rounded up to 4
     expectPacked(f, (36 * ceil(OC, 8) * 8 * (C + 1) + ceil(OC, 4) * 4) * 4);
+    // int8 at 28x28 (196 tiles): raw weights, ceil(OC / 16) panels x ceil(C / 2) channel pairs x
+    // 9 taps x 16 columns x 2 int8 (odd C, OC not a multiple of 16: zero padding counted)
+    expectPacked(q, ceil(OC, 16) * ceil(C, 2) * 9 * 32);
+    console.log(`3x3 ${C} -> ${OC}: weightBytes float ${f.weightBytes}, int8 streamed ${q.weightBytes} (${(q.weightBytes / f.weightBytes).toFixed(3)}x)`);
+    f.dispose();
+    q.dispose();
+  });
+
+  it('counts a 3x3 int8 conv on a small map: Winograd F(2x2) stored U (16 int16 per 9 weights)', async () => {
+    const C = 33, OC = 40;
+    // 5x5 outputs: 9 tiles, too few to pay for the transform inside the call
+    const { f, q } = await floatAndInt8(C, OC, 3, 5);
     // 16 positions of [ceil(OC / 16) panels x ceil(C / 2) rows x 16 columns x 2 int16]
     expectPacked(q, 16 * ceil(OC, 16) * ceil(C, 2) * 64);
-    console.log(`3x3 ${C} -> ${OC}: weightBytes float ${f.weightBytes}, int8 ${q.weightBytes} (${(q.weightBytes / f.weightBytes).toFixed(3)}x)`);
     f.dispose();
     q.dispose();
   });

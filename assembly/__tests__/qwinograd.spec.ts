@@ -3,8 +3,9 @@
 // and 1 on each side independently, C and OC not multiples of 2/8/16, uint8 and int8 in and out,
 // per-tensor and per-channel scales, ReLU clamps, strided input and output pixels, several tile
 // blocks and output chunks, the largest C the kernel takes with the largest |Σ (x − zx)·w|, and
-// every split into 2, 3 and 5 parts giving the whole call's bytes.
-import { qwino_pack, qwino_packed_size, qwino_q8, qwino_scratch_size } from '../qwinograd';
+// every split into 2, 3 and 5 parts giving the whole call's bytes; each case through both weight
+// forms (stored U from qwino_pack, raw weights transformed in the call from qwino_stream_pack).
+import { qwino_pack, qwino_packed_size, qwino_q8, qwino_scratch_size, qwino_stream_pack, qwino_stream_size } from '../qwinograd';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
 import { qconvRef } from './qconv_ref';
@@ -26,7 +27,8 @@ function geom(N: i32, H: i32, W: i32, C: i32, inStride: i32, PH: i32, PW: i32, O
 
 /**
  * One conv (pads: top PT, left PL, bottom PB, right PR) through qwino_q8 vs qconvRef, whole and
- * split; returns the number of wrong bytes (including bytes past OC of an output pixel touched).
+ * split, with the stored and the streamed weights; returns the number of wrong bytes (including
+ * bytes past OC of an output pixel touched).
  */
 function winoCase(
   N: i32, H: i32, W: i32, C: i32, OC: i32, PT: i32, PL: i32, PB: i32, PR: i32, xSigned: bool, zx: i32,
@@ -49,27 +51,38 @@ function winoCase(
   // scales that spread the outputs over the type's range (the extreme sums over ~200 steps)
   const spread = mode == EXTREME ? 100.0 / (<f64>C * 9.0 * 32640.0) : 60.0 / (Math.sqrt(<f64>(9 * C)) * 11000.0);
   for (let o = 0; o < OC; o++) store<f32>(scale + (<usize>o << 2), <f32>(spread * (0.5 + <f64>(nextRand() % 1000) / 1000.0)));
-  const packed = bytes(qwino_packed_size(C, OC));
+  const packed = bytes(qwino_packed_size(C, OC)), raw = bytes(qwino_stream_size(C, OC));
   qwino_pack(w, C, OC, packed);
+  qwino_stream_pack(w, C, OC, raw);
   const lo = relu ? zy : -1000, hi = 1000;
   const outBytes = N * OH * OW * outStride;
   const y = bytes(outBytes), ref = bytes(N * OH * OW * OC), yp = bytes(outBytes);
-  const ss = qwino_scratch_size(g, OC);
-  const scratch = bytes(5 * ss);
-  memory.fill(y, SENTINEL, outBytes);
+  // the stored form's scratch must not be enough for the streamed form's
+  expect<bool>(qwino_scratch_size(g, OC, 1) > qwino_scratch_size(g, OC, 0)).toBe(true);
   qconvRef(N, H, W, C, inStride, OC, 1, 3, 3, 1, 1, PT, PL, 1, 1, OH, OW, x, xSigned, zx, w, bias, scale, perChannel, zy, lo, hi, ref, ySigned);
   const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
-  qwino_q8(g, x, xs, zx, packed, OC, bias, scale, pc, zy, lo, hi, y, outStride, ys, scratch, 0, 1);
+  // one arena for both forms (the largest C's streamed scratch is 1.2 MB a part)
+  const scratch = bytes(5 * qwino_scratch_size(g, OC, 1) + 64);
   let bad = 0;
-  for (let p = 0; p < N * OH * OW; p++) {
-    bad += countByteDiffs(y + <usize>(p * outStride), ref + <usize>(p * OC), OC);
-    for (let j = OC; j < outStride; j++) if (load<u8>(y + <usize>(p * outStride + j)) != SENTINEL) bad++;
-  }
-  for (let s = 0; s < SPLITS.length; s++) {
-    memory.fill(yp, SENTINEL, outBytes);
-    for (let part = 0; part < SPLITS[s]; part++)
-      qwino_q8(g, x, xs, zx, packed, OC, bias, scale, pc, zy, lo, hi, yp, outStride, ys, scratch, part, SPLITS[s]);
-    bad += countByteDiffs(yp, y, outBytes);
+  for (let streamed = 0; streamed < 2; streamed++) {
+    const wp = streamed != 0 ? raw : packed;
+    const ss = qwino_scratch_size(g, OC, streamed);
+    // parts' scratch exactly as sized, then a sentinel-filled guard the call must not write
+    const guard = scratch + <usize>(5 * ss);
+    memory.fill(guard, SENTINEL, 64);
+    memory.fill(y, SENTINEL, outBytes);
+    qwino_q8(g, x, xs, zx, wp, streamed, OC, bias, scale, pc, zy, lo, hi, y, outStride, ys, scratch, 0, 1);
+    for (let p = 0; p < N * OH * OW; p++) {
+      bad += countByteDiffs(y + <usize>(p * outStride), ref + <usize>(p * OC), OC);
+      for (let j = OC; j < outStride; j++) if (load<u8>(y + <usize>(p * outStride + j)) != SENTINEL) bad++;
+    }
+    for (let s = 0; s < SPLITS.length; s++) {
+      memory.fill(yp, SENTINEL, outBytes);
+      for (let part = 0; part < SPLITS[s]; part++)
+        qwino_q8(g, x, xs, zx, wp, streamed, OC, bias, scale, pc, zy, lo, hi, yp, outStride, ys, scratch, part, SPLITS[s]);
+      bad += countByteDiffs(yp, y, outBytes);
+    }
+    for (let j = 0; j < 64; j++) if (load<u8>(guard + <usize>j) != SENTINEL) bad++;
   }
   return bad;
 }

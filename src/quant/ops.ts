@@ -210,26 +210,31 @@ function geomBlock(ctx: PlanCtx, x: number[], C: number, win: Window): number {
 const QWINO_MAX_CHANNELS = 1827;
 
 /**
- * Filters above this (C·OC) on maps under 14x14 stay on im2col, as float32's Winograd does
- * (WINOGRAD_STREAMED_FILTER in src/ops/conv.ts): their transformed weights, 32·C·OC bytes
- * against the panels' 9·C·OC, are most of a model's int8 weights (ResNet-50's three 7x7
- * 512 -> 512 layers: 25 of its 47 MB) for a few percent of its time.
+ * Filters above this (C·OC) take qwino_q8 only in its streamed form (raw weights, 9·C·OC bytes);
+ * its stored U (32·C·OC bytes) would be most of a model's int8 weights.
  */
 const QWINO_LARGE_FILTER = 256 * 256;
 
+/** Output tiles (2x2) of one image from which qwino_q8 streams its weights (see useQWino). */
+const QWINO_STREAM_TILES = 16;
+
 /**
  * Dense 3x3, stride 1, dilation 1 (any pads), at least 16 output pixels: exact integer Winograd
- * F(2x2, 3x3), the same bytes as im2col + qgemm_q8. Its time against im2col + qgemm_q8 (one
- * thread, `node bench/qwino.js`: weights rotated through more copies than the L3 holds, loaded
- * 2-core machine): 0.44x at 56x56 64 -> 64, 0.23-0.45x at 28x28 128, 0.31-0.43x at 14x14 256,
- * 0.68x at 7x7 512, 0.47x at 4x4 256 and at 56x56 16, 0.30-0.70x at 112x112 3 -> 16. Its
- * transformed weights take 32·C·OC bytes (im2col's panels 18·C·OC), which smaller outputs do not
- * pay back: 1.17x at 3x3 512, 0.92x at 2x2 512 (one tile), 2.4x at 1x1 (3 of 4 outputs wasted).
+ * F(2x2, 3x3), the same bytes as im2col + qgemm_q8. 'stream': raw int8 weights (9·C·OC bytes),
+ * turned into U inside the call; 'stored': U packed at plan time (32·C·OC bytes), only where the
+ * transform is not paid back by enough tiles and the filter is small. Times (one thread,
+ * `node bench/qwino.js`: weights rotated through more copies than the L3 holds, loaded 2-core
+ * machine), streamed against stored and against im2col + qgemm_q8: 1.01x / 0.64x at 56x56
+ * 64 -> 64, 1.00x / 0.56x at 28x28 128, 0.98x / 0.54x at 14x14 256, 0.97x / 0.70x at 7x7 512,
+ * 0.92x / 0.73x at 7x7 256, 1.02x / 1.00x at 56x56 16; with fewer tiles the transform shows:
+ * 1.17x / 0.75x at 4x4 256 (stored 0.64x im2col), 1.04x / 1.09x at 3x3 512, 1.91x at 2x2 512.
+ * Under 16 output pixels im2col wins (stored 1.04x at 3x3 512, 2.4x at 1x1: outputs wasted).
  */
-function useQWino(win: Window, C: number, OC: number): boolean {
-  return win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 &&
-    C <= QWINO_MAX_CHANNELS && win.oh * win.ow >= 16 &&
-    (C * OC <= QWINO_LARGE_FILTER || win.oh * win.ow >= 14 * 14);
+function qwinoForm(win: Window, C: number, OC: number): 'stream' | 'stored' | undefined {
+  if (!(win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 &&
+    C <= QWINO_MAX_CHANNELS && win.oh * win.ow >= 16)) return undefined;
+  if (((win.oh + 1) >> 1) * ((win.ow + 1) >> 1) >= QWINO_STREAM_TILES) return 'stream';
+  return C * OC <= QWINO_LARGE_FILTER ? 'stored' : undefined;
 }
 
 /**
@@ -271,11 +276,15 @@ const qconv: OpDef = {
     }
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
-    if (useQWino(win, C, OC)) {
-      const packed = packBytes(ctx, ['qwino', wt.ints, C, OC], wt.ints, k.qwino_packed_size(C, OC), (wb, dst) => k.qwino_pack(wb, C, OC, dst));
+    const form = qwinoForm(win, C, OC);
+    if (form) {
+      const streamed = form === 'stream' ? 1 : 0;
+      const packed = streamed
+        ? packBytes(ctx, ['qwinos', wt.ints, C, OC], wt.ints, k.qwino_stream_size(C, OC), (wb, dst) => k.qwino_stream_pack(wb, C, OC, dst))
+        : packBytes(ctx, ['qwino', wt.ints, C, OC], wt.ints, k.qwino_packed_size(C, OC), (wb, dst) => k.qwino_pack(wb, C, OC, dst));
       const g = geomBlock(ctx, x, C, win);
-      const s = ctx.scratch(ctx.threads * k.qwino_scratch_size(g, OC));
-      return ctx.parallel('qwino_q8', [g, xi, xsg, xz, packed, OC, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s], macs);
+      const s = ctx.scratch(ctx.threads * k.qwino_scratch_size(g, OC, streamed));
+      return ctx.parallel('qwino_q8', [g, xi, xsg, xz, packed, streamed, OC, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s], macs);
     }
     // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C] (1x1: already)
     const K = C * T;

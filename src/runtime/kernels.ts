@@ -262,9 +262,11 @@ export interface Kernels {
   // qwinograd.ts: exact integer Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs (C <= 1827), qgemm_q8's bytes
   qwino_packed_size(C: number, OC: number): number;
   qwino_pack(w: number, C: number, OC: number, dst: number): void;
-  qwino_scratch_size(g: number, OC: number): number;
+  qwino_stream_size(C: number, OC: number): number;
+  qwino_stream_pack(w: number, C: number, OC: number, dst: number): void;
+  qwino_scratch_size(g: number, OC: number, streamed: number): number;
   qwino_q8(
-    g: number, x: number, xSigned: number, zx: number, packed: number, OC: number, bias: number, scale: number,
+    g: number, x: number, xSigned: number, zx: number, packed: number, streamed: number, OC: number, bias: number, scale: number,
     perChannel: number, zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number,
     scratch: number, part: number, parts: number,
   ): void;
