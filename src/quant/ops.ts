@@ -215,7 +215,7 @@ const QWINO_MAX_CHANNELS = 1827;
  */
 const QWINO_LARGE_FILTER = 256 * 256;
 
-/** Output tiles (2x2) of one image from which qwino_q8 streams its weights (see useQWino). */
+/** Output tiles (2x2) of one image from which qwino_q8 streams its weights (see qwinoForm). */
 const QWINO_STREAM_TILES = 16;
 
 /**
@@ -224,11 +224,12 @@ const QWINO_STREAM_TILES = 16;
  * turned into U inside the call; 'stored': U packed at plan time (32·C·OC bytes), only where the
  * transform is not paid back by enough tiles and the filter is small. Times (one thread,
  * `node bench/qwino.js`: weights rotated through more copies than the L3 holds, loaded 2-core
- * machine), streamed against stored and against im2col + qgemm_q8: 1.01x / 0.64x at 56x56
- * 64 -> 64, 1.00x / 0.56x at 28x28 128, 0.98x / 0.54x at 14x14 256, 0.97x / 0.70x at 7x7 512,
- * 0.92x / 0.73x at 7x7 256, 1.02x / 1.00x at 56x56 16; with fewer tiles the transform shows:
- * 1.17x / 0.75x at 4x4 256 (stored 0.64x im2col), 1.04x / 1.09x at 3x3 512, 1.91x at 2x2 512.
- * Under 16 output pixels im2col wins (stored 1.04x at 3x3 512, 2.4x at 1x1: outputs wasted).
+ * machine), streamed against stored and against im2col + qgemm_q8: 1.02x / 0.48x at 56x56
+ * 64 -> 64, 0.98x / 0.44x at 28x28 128, 0.94x / 0.45x at 14x14 256, 0.94x / 0.62x at 7x7 512
+ * (16 tiles), 0.92x / 0.64x at 7x7 256, 1.01x / 0.64x at 56x56 16; with fewer tiles the
+ * transform shows: 1.11x at 5x5 128 (stored 0.67x im2col), 1.42x at 4x4 256 (stored 0.47x),
+ * 1.82x at 2x2 512. Under 16 output pixels im2col stays (2x2 512: stored 0.92x, 1x1: 3 of 4
+ * outputs wasted). 112x112 3 -> 16 (stored or streamed) takes 1.58x im2col's time.
  */
 function qwinoForm(win: Window, C: number, OC: number): 'stream' | 'stored' | undefined {
   if (!(win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 &&
