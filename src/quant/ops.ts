@@ -219,21 +219,29 @@ const QWINO_LARGE_FILTER = 256 * 256;
 const QWINO_STREAM_TILES = 16;
 
 /**
- * Dense 3x3, stride 1, dilation 1 (any pads), at least 16 output pixels: exact integer Winograd
- * F(2x2, 3x3), the same bytes as im2col + qgemm_q8. 'stream': raw int8 weights (9·C·OC bytes),
- * turned into U inside the call; 'stored': U packed at plan time (32·C·OC bytes), only where the
- * transform is not paid back by enough tiles and the filter is small. Times (one thread,
+ * Fewest input channels for qwino_q8: its V rows hold channels 8 at a time, so a 3-channel stem
+ * transforms 8 and im2col's 27-byte rows win.
+ */
+const QWINO_MIN_CHANNELS = 8;
+
+/**
+ * Dense 3x3, stride 1, dilation 1 (any pads), 8 to 1827 input channels, at least 16 output
+ * pixels: exact integer Winograd F(2x2, 3x3), the same bytes as im2col + qgemm_q8. 'stream': raw
+ * int8 weights (9·C·OC bytes), turned into U inside the call; 'stored': U packed at plan time
+ * (32·C·OC bytes), only where the transform is not paid back by enough tiles and the filter is
+ * small. Times (one thread,
  * `node bench/qwino.js`: weights rotated through more copies than the L3 holds, loaded 2-core
  * machine), streamed against stored and against im2col + qgemm_q8: 1.02x / 0.48x at 56x56
  * 64 -> 64, 0.98x / 0.44x at 28x28 128, 0.94x / 0.45x at 14x14 256, 0.94x / 0.62x at 7x7 512
  * (16 tiles), 0.92x / 0.64x at 7x7 256, 1.01x / 0.64x at 56x56 16; with fewer tiles the
  * transform shows: 1.11x at 5x5 128 (stored 0.67x im2col), 1.42x at 4x4 256 (stored 0.47x),
  * 1.82x at 2x2 512. Under 16 output pixels im2col stays (2x2 512: stored 0.92x, 1x1: 3 of 4
- * outputs wasted). 112x112 3 -> 16 (stored or streamed) takes 1.58x im2col's time.
+ * outputs wasted). Under 8 channels im2col stays: qwino 1.57x its time at 224x224 3 -> 64, 1.60x at
+ * 112x112 3 -> 16, 1.25x at 56x56 4 -> 32 (0.81x at 56x56 8 -> 32).
  */
 function qwinoForm(win: Window, C: number, OC: number): 'stream' | 'stored' | undefined {
   if (!(win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1 && win.dh === 1 && win.dw === 1 &&
-    C <= QWINO_MAX_CHANNELS && win.oh * win.ow >= 16)) return undefined;
+    C >= QWINO_MIN_CHANNELS && C <= QWINO_MAX_CHANNELS && win.oh * win.ow >= 16)) return undefined;
   if (((win.oh + 1) >> 1) * ((win.ow + 1) >> 1) >= QWINO_STREAM_TILES) return 'stream';
   return C * OC <= QWINO_LARGE_FILTER ? 'stored' : undefined;
 }
