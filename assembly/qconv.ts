@@ -19,6 +19,8 @@
 //   onnxruntime's MlasQuantizeLinear: an f32 division, clamp to [min − zp, max − zp], round,
 //   + zp; NaN becomes the type's minimum as MAXPS makes it) and dequantize_q8_f32 (ONNX
 //   DequantizeLinear: f32(x − zp) · scale, one f32 product).
+// - qmul_q8: ONNX QLinearMul as onnxruntime's x86 MlasQLinearMul (exact integer product, one f32
+//   multiply and add, round half even), same-shape or per-channel / scalar broadcast of b.
 // - qadd_q8: ONNX QLinearAdd as onnxruntime's x86 MlasQLinearAdd computes it:
 //   c = saturate(roundHalfEven((fixed + a·(sa/sc)) + b·(sb/sc))), fixed = zc − (sa/sc·za + sb/sc·zb),
 //   every step an f32 operation in that order (the host computes the ratios and `fixed` in f32).
@@ -556,6 +558,93 @@ export function dequantize_q8_f32(x: usize, n: i32, xSigned: i32, zp: i32, scale
   const lo = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(x), r), f64x2.promote_low_f32x4(c)));
   const hi = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(xh), r), f64x2.promote_low_f32x4(ch)));
   return i8x16.shuffle(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+}
+
+/**
+ * ONNX QLinearMul (and DQ → Mul → Q), as onnxruntime's x86 MlasQLinearMul computes it: the
+ * product of the zero-point-free integers, exact in i32, then one f32 multiply and one f32 add,
+ * rounded half to even:
+ *   y = saturate(roundHalfEven(f32(f32((a − za)·(b − zb)) · ratio) + zc)),  ratio = f32(sa·sb)/sc
+ * (the host computes ratio in f32 in that order), clamped to [lo, hi] (the type's range,
+ * narrowed by a fused ReLU; clamping before rounding equals saturating after, and keeps the
+ * magic-number rounding's |v| < 2^22). a and y: d0 × d1 × d2 rows of L bytes (a's physical
+ * order); b broadcast onto them: element (i0, i1, i2, j) reads b[i0·s0 + i1·s1 + i2·s2 + j·s3]
+ * (a stride 0 along a broadcast axis; s3 = 1 runs 8 lanes a step, s3 = 0 splats one byte a row).
+ * a, b, y: one type (signed 0: uint8, 1: int8). (part, parts): bands of rows, or of 16-byte runs
+ * of a single row.
+ */
+export function qmul_q8(
+  a: usize, b: usize, y: usize, d0: i32, d1: i32, d2: i32, L: i32, s0: i32, s1: i32, s2: i32, s3: i32, signed: i32,
+  za: i32, zb: i32, ratio: f32, zc: f32, lo: i32, hi: i32, part: i32, parts: i32,
+): void {
+  const tmin = signed != 0 ? -128 : 0, tmax = signed != 0 ? 127 : 255;
+  lo = max(lo, tmin);
+  hi = min(hi, tmax);
+  const rows = d0 * d1 * d2;
+  let r0 = 0, r1 = rows, c0 = 0, c1 = L;
+  if (rows == 1) {
+    c0 = partStart(L, 16, part, parts);
+    c1 = partStart(L, 16, part + 1, parts);
+  } else {
+    r0 = partStart(rows, 1, part, parts);
+    r1 = partStart(rows, 1, part + 1, parts);
+  }
+  if (signed != 0) mulRows(true, a, b, y, r0, r1, c0, c1, d1, d2, L, s0, s1, s2, s3, za, zb, ratio, zc, lo, hi);
+  else mulRows(false, a, b, y, r0, r1, c0, c1, d1, d2, L, s0, s1, s2, s3, za, zb, ratio, zc, lo, hi);
+}
+
+/** 8 bytes of one type widened to i16, minus the zero point (|x − z| ≤ 255). */
+// @ts-ignore: decorator
+@inline function debias8(SIGNED: bool, v: v128, z: v128): v128 {
+  return i16x8.sub(SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v), z);
+}
+
+/** 4 exact products (i32) → f32 · ratio + zc, clamped, rounded half to even (i32). */
+// @ts-ignore: decorator
+@inline function mulLanes(p: v128, vr: v128, vzc: v128, vlo: v128, vhi: v128, off: v128): v128 {
+  const v = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(p), vr), vzc);
+  return roundLanes(f32x4.pmin(f32x4.pmax(v, vlo), vhi), off);
+}
+
+/** One byte of one type at p, as i32. */
+// @ts-ignore: decorator
+@inline function byteOf(SIGNED: bool, p: usize): i32 {
+  return SIGNED ? <i32>load<i8>(p) : <i32>load<u8>(p);
+}
+
+// @ts-ignore: decorator
+@inline function mulRows(
+  SIGNED: bool, a: usize, b: usize, y: usize, r0: i32, r1: i32, c0: i32, c1: i32, d1: i32, d2: i32, L: i32,
+  s0: i32, s1: i32, s2: i32, s3: i32, za: i32, zb: i32, ratio: f32, zc: f32, lo: i32, hi: i32,
+): void {
+  const vza = i16x8.splat(<i16>za), vzb = i16x8.splat(<i16>zb);
+  const vr = f32x4.splat(ratio), vzc = f32x4.splat(zc);
+  const flo = <f32>lo, fhi = <f32>hi;
+  const vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS);
+  const sg = SIGNED ? 1 : 0;
+  for (let r = r0; r < r1; r++) {
+    const ar = a + <usize>r * <usize>L, yr = y + <usize>r * <usize>L;
+    const i2 = r % d2, i1 = (r / d2) % d1, i0 = r / (d1 * d2);
+    const br = b + <usize>(i0 * s0 + i1 * s1 + i2 * s2);
+    let c = c0;
+    if (s3 <= 1) {
+      const bs = i16x8.splat(<i16>(byteOf(SIGNED, br) - zb));
+      for (; c + 8 <= c1; c += 8) {
+        const da = debias8(SIGNED, v128.load64_zero(ar + <usize>c), vza);
+        const db = s3 == 0 ? bs : debias8(SIGNED, v128.load64_zero(br + <usize>c), vzb);
+        const q0 = mulLanes(i32x4.extmul_low_i16x8_s(da, db), vr, vzc, vlo, vhi, off);
+        const q1 = mulLanes(i32x4.extmul_high_i16x8_s(da, db), vr, vzc, vlo, vhi, off);
+        v128.store64_lane(yr + <usize>c, narrow16(q0, q1, q0, q1, sg), 0);
+      }
+    }
+    for (; c < c1; c++) {
+      const p = (byteOf(SIGNED, ar + <usize>c) - za) * (byteOf(SIGNED, br + <usize>c * <usize>s3) - zb);
+      let v = <f32>p * ratio + zc;
+      v = v < flo ? flo : v;
+      v = v > fhi ? fhi : v;
+      store<u8>(yr + <usize>c, <u8>(reinterpret<i32>(v + 12582912.0) - MAGIC_BITS));
+    }
+  }
 }
 
 /**

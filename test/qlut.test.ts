@@ -151,7 +151,7 @@ describe('_QLut: DQ → activation → Q as a byte table', () => {
         fm.dispose();
       });
 
-  it('quantize(): an EfficientNet plans no float activation (SiLU, the gates: all tables); onnxruntime runs the export to the same values', async () => {
+  it('quantize(): an EfficientNet plans no float activation (SiLU, the gates: all tables) and no float multiply (the squeeze-excite scaling: _QMul); onnxruntime runs the export to the same values', async () => {
     const b = modelBuilder('efficientnet_b0', { widthMultiplier: 0.35, inputSize: 32, numClasses: 10, batch: 1 });
     const f = await b.build(syntheticWeights(b.weightShapes()));
     const shape = f.inputShapes[f.inputNames[0]];
@@ -163,6 +163,14 @@ describe('_QLut: DQ → activation → Q as a byte table', () => {
       const steps = q.profile({ [q.inputNames[0]]: xs[0] }, { runs: 1 }).map((p) => p.op);
       expect(steps.filter((o) => ['Silu', 'Sigmoid', 'HardSwish', 'Tanh'].includes(o))).toEqual([]);
       expect(steps.filter((o) => o === '_QLut').length).toBe(acts);
+      // each block's x · gate (per-channel broadcast) is one int8 step, not DQ → Mul → Q
+      const gates = f.sourceGraph.nodes.filter((n) => n.op === 'Mul').length;
+      expect(gates).toBeGreaterThan(0);
+      // float steps left: the input's QuantizeLinear and the logits' DequantizeLinear, each with the
+      // one of the flatten between the pooled features and the classifier (a reshape of NHWC bytes)
+      expect(steps.filter((o) => o === 'Mul')).toEqual([]);
+      expect(steps.filter((o) => o === 'QuantizeLinear' || o === 'DequantizeLinear').length).toBe(4);
+      expect(steps.filter((o) => o === '_QMul').length).toBe(gates);
       const s = await ort.InferenceSession.create(exportOnnx(q), { intraOpNumThreads: 1, logSeverityLevel: 3 });
       // one step of the output: the scale of the DequantizeLinear writing it (through Identity)
       const g = q.sourceGraph;

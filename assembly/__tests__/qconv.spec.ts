@@ -6,10 +6,10 @@
 // DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd lengths; qlut_q8 (a byte table)
 // on odd lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
 import { qgemm_pack, qgemm_packed_size, qgemm_q8, qgemm_scratch_size } from '../qgemm';
-import { dequantize_q8_f32, qadd_q8, qlut_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
+import { dequantize_q8_f32, qadd_q8, qmul_q8, qlut_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
-import { dequantizeRef, qaddRef, qconvRef, qgapRef, qmaxpoolRef, quantizeRef } from './qconv_ref';
+import { dequantizeRef, qaddRef, qmulRef, qconvRef, qgapRef, qmaxpoolRef, quantizeRef } from './qconv_ref';
 
 const SENTINEL: u8 = 0xa5;
 
@@ -273,6 +273,54 @@ describe('quantize_f32_q8 / dequantize_q8_f32', () => {
     dequantize_q8_f32(x, n, 1, -9, 0.25, y);
     dequantizeRef(x, n, true, -9, 0.25, ref);
     expect<i32>(countByteDiffs(y, ref, 4 * n)).toBe(0);
+  });
+});
+
+/** One qmul_q8 broadcast vs qmulRef, whole and split into 2/3/5 parts; returns wrong bytes. */
+function mulCase(d0: i32, d1: i32, d2: i32, L: i32, s0: i32, s1: i32, s2: i32, s3: i32, signed: bool, lo: i32, hi: i32, ratio: f32): i32 {
+  resetArena();
+  const n = d0 * d1 * d2 * L, nb = (d0 - 1) * s0 + (d1 - 1) * s1 + (d2 - 1) * s2 + (L - 1) * s3 + 1;
+  const a = bytes(n), b = bytes(nb), y = bytes(n + 16), ref = bytes(n + 16), yp = bytes(n + 16);
+  fillBytes(a, n, signed ? -128 : 0, signed ? 127 : 255);
+  fillBytes(b, nb, signed ? -128 : 0, signed ? 127 : 255);
+  const za = signed ? -5 : 131, zb = signed ? 17 : 90;
+  const zc: f32 = signed ? -3 : 128;
+  const sg = signed ? 1 : 0;
+  memory.fill(y, SENTINEL, n + 16);
+  memory.fill(ref, SENTINEL, n + 16);
+  qmul_q8(a, b, y, d0, d1, d2, L, s0, s1, s2, s3, sg, za, zb, ratio, zc, lo, hi, 0, 1);
+  qmulRef(a, b, d0, d1, d2, L, s0, s1, s2, s3, signed, za, zb, ratio, zc, lo, hi, ref);
+  let bad = countByteDiffs(y, ref, n + 16);
+  for (let s = 0; s < SPLITS.length; s++) {
+    memory.fill(yp, SENTINEL, n + 16);
+    for (let part = 0; part < SPLITS[s]; part++) qmul_q8(a, b, yp, d0, d1, d2, L, s0, s1, s2, s3, sg, za, zb, ratio, zc, lo, hi, part, SPLITS[s]);
+    bad += countByteDiffs(yp, y, n + 16);
+  }
+  return bad;
+}
+
+describe('qmul_q8 (QLinearMul, onnxruntime x86 order)', () => {
+  it('same shape, per-channel (NHWC and NCHW rows), per-pixel maps, a scalar, a strided b; uint8 and int8; ReLU clamp; ties', () => {
+    for (let sg = 0; sg < 2; sg++) {
+      const signed = sg == 1;
+      // ratios: a general one, one that saturates, and 0.5 (products land on .5: ties to even)
+      const ratios: f32[] = [0.00731, 0.9, 0.5];
+      for (let k = 0; k < 3; k++) {
+        const r = ratios[k];
+        // same shape: one row of 93 bytes
+        expect<i32>(mulCase(1, 1, 1, 16 * 5 + 13, 0, 0, 0, 1, signed, -1000, 1000, r)).toBe(0);
+        // NHWC [2][3][5][19] x per-channel b [2][19] (squeeze-excite)
+        expect<i32>(mulCase(2, 3, 5, 19, 19, 0, 0, 1, signed, -1000, 1000, r)).toBe(0);
+        // NCHW [2][21][3][7] x per-channel b [2][21]: one byte a row
+        expect<i32>(mulCase(2, 21, 3, 7, 21, 1, 0, 0, signed, -1000, 1000, r)).toBe(0);
+        // NHWC [1][4][5][11] x a per-pixel map [1][1][4][5] (spatial attention): one byte a pixel
+        expect<i32>(mulCase(1, 4, 5, 11, 0, 5, 1, 0, signed, -1000, 1000, r)).toBe(0);
+        // a scalar b, clamped below at the zero point (a fused ReLU)
+        expect<i32>(mulCase(1, 1, 1, 37, 0, 0, 0, 0, signed, signed ? -3 : 128, 1000, r)).toBe(0);
+        // a strided b (NCHW b against NHWC a): element j of a row 6 bytes apart
+        expect<i32>(mulCase(1, 2, 6, 5, 0, 1 * 6 * 5, 1, 6, signed, -1000, 1000, r)).toBe(0);
+      }
+    }
   });
 });
 

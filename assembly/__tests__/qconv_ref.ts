@@ -103,3 +103,27 @@ export function qmaxpoolRef(
           store<u8>(y + <usize>(((n * OH + oy) * OW + ox) * C + c), <u8>m);
         }
 }
+
+/**
+ * QLinearMul as onnxruntime's x86 MlasQLinearMul: w = f32(f32((a − za)·(b − zb)) · ratio) + zc
+ * in f32, rounded half to even, then saturated to the type (and to [lo, hi]). a: d0·d1·d2 rows
+ * of L bytes; element (i0, i1, i2, j) against b[i0·s0 + i1·s1 + i2·s2 + j·s3].
+ */
+export function qmulRef(
+  a: usize, b: usize, d0: i32, d1: i32, d2: i32, L: i32, s0: i32, s1: i32, s2: i32, s3: i32, signed: bool,
+  za: i32, zb: i32, ratio: f32, zc: f32, lo: i32, hi: i32, y: usize,
+): void {
+  const tmin = signed ? -128 : 0, tmax = signed ? 127 : 255;
+  for (let i0 = 0; i0 < d0; i0++)
+    for (let i1 = 0; i1 < d1; i1++)
+      for (let i2 = 0; i2 < d2; i2++)
+        for (let j = 0; j < L; j++) {
+          const e = ((i0 * d1 + i1) * d2 + i2) * L + j;
+          const p = (byteAt(a, e, signed) - za) * (byteAt(b, i0 * s0 + i1 * s1 + i2 * s2 + j * s3, signed) - zb);
+          const w: f32 = <f32>p * ratio + zc;
+          let q = <i32>roundHalfEven(<f64>w);
+          q = max(max(q, tmin), lo);
+          q = min(min(q, tmax), hi);
+          store<u8>(y + <usize>e, <u8>q);
+        }
+}

@@ -8,6 +8,7 @@
 //   QDQ       DQ(a_q), DQ(W_q) → MatMul | Gemm [→ Relu | Clip] → Q          ┐
 //   QOperator QLinearMatMul(a_q, W_q)                                       ├→ _QGemm(a_q) → y_q
 //   QDQ       DQ(a_q) + DQ(b_q) [→ Relu | Clip] → Q;  QLinearAdd            → _QAdd(a_q, b_q) → y_q
+//   QDQ       DQ(a_q) · DQ(b_q) [→ Relu | Clip] → Q;  QLinearMul (broadcast) → _QMul(a_q, b_q) → y_q
 //   QDQ       DQ(x_q) → GlobalAveragePool → Q;  QLinearGlobalAveragePool  → _QGap(x_q) → y_q
 //   QDQ       DQ(x_q) → MaxPool → Q (same parameters);  MaxPool on x_q         → _QMaxPool(x_q) → y_q
 //   QDQ       DQ(x_q) → Sigmoid | Silu | HardSwish | Tanh | ... [→ Relu | Clip] → Q ┐
@@ -25,7 +26,7 @@
 // What is not fused runs as it is written, explicitly: QuantizeLinear and DequantizeLinear of
 // activations stay as steps (quantize_f32_q8 / dequantize_q8_f32), and a float op between them
 // runs in float (DQ → float op → Q: correct, slower). QOperator ops without an int8 kernel
-// (QLinearMul, QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool, QLinearConcat) are written
+// (QLinearSigmoid, QLinearLeakyRelu, QLinearAveragePool, QLinearConcat) are written
 // in that form too. A DequantizeLinear of a constant (a weight
 // no step fused) is evaluated here into a float initializer. In the QOperator form, an op that
 // reads an int8 value without being a QLinear op (MaxPool, Transpose, Concat, ...) gets a
@@ -55,7 +56,7 @@ export const QUANT_OPS: ReadonlySet<string> = new Set([
 ]);
 
 /** The internal ops this pass writes (inferShapes accepts them in a lowered graph). */
-export const LOWERED_OPS: ReadonlySet<string> = new Set(['_QConv', '_QGemm', '_QAdd', '_QGap', '_QMaxPool', '_QLut']);
+export const LOWERED_OPS: ReadonlySet<string> = new Set(['_QConv', '_QGemm', '_QAdd', '_QMul', '_QGap', '_QMaxPool', '_QLut']);
 
 /**
  * Elementwise float activations that run between int8 steps as a byte table (_QLut): between a
@@ -225,6 +226,16 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
       case 'QLinearLeakyRelu':
       case 'QLinearAveragePool':
       case 'QLinearConcat': {
+        if (n.op === 'QLinearMul' && params.has(n.inputs[0]) && params.has(n.inputs[3])) {
+          // two activations: one int8 step (a constant operand takes the float form below)
+          const ap = actParams(g, n, 1, 2, n.inputs[0], params.get(n.inputs[0])!.signed);
+          const bp = actParams(g, n, 4, 5, n.inputs[3], params.get(n.inputs[3])!.signed);
+          const yp = actParams(g, n, 6, 7, n.outputs[0]);
+          if (ap.signed !== yp.signed || bp.signed !== yp.signed) throw new UnsupportedOpError(n.op, n.name, 'inputs and output of different 8-bit types');
+          out.push(mulNode(n, n.inputs[0], n.inputs[3], ap, bp, yp, clampOf(yp), n.outputs[0]));
+          setQ(n.outputs[0], yp);
+          continue;
+        }
         // no int8 kernel (yet): dequantize the inputs, run the float op, quantize the output
         if (n.op === 'QLinearAveragePool' && (n.attrs.channels_last ?? 0) !== 0) throw new UnsupportedOpError(n.op, n.name, 'channels_last=1 input');
         const spec = FLOAT_FORMS[n.op];
@@ -535,6 +546,19 @@ function maxPoolNode(n: Node, x: string, p: QParams | undefined, y = n.outputs[0
   return q;
 }
 
+/** _QMul: onnxruntime's x86 QLinearMul rule, its scale ratio f32(sa·sb)/sc in f32 (see qmul_q8). */
+function mulNode(n: Node, a: string, b: string, ap: QParams, bp: QParams, yp: QParams, clamp: [number, number], y: string): Node {
+  const q = base(n, '_QMul', [a, b], y);
+  q.attrs._ratio = f32(f32(f32(ap.scale) * f32(bp.scale)) / f32(yp.scale));
+  q.attrs._za = ap.zp;
+  q.attrs._zb = bp.zp;
+  q.attrs._zc = yp.zp;
+  q.attrs._sg = yp.signed ? 1 : 0;
+  q.attrs._lo = clamp[0];
+  q.attrs._hi = clamp[1];
+  return q;
+}
+
 function gapNode(n: Node, x: string, xp: QParams, yp: QParams, y: string): Node {
   const q = base(n, '_QGap', [x], y);
   setCommon(q, xp, yp, clampOf(yp));
@@ -703,6 +727,12 @@ function fuseQdq(g: Graph, weights: Map<string, QWeight>, params: Map<string, QP
         fused = lutNode(n, x.q, { op, attrs: {} }, x.p, t.p, t.clamp, t.q.outputs[0]);
         removed.add(gate);
         break;
+      }
+      // DQ(a) · DQ(b) → Q (squeeze-excite gates, attention maps): one int8 step
+      const a = fused ? undefined : dqOf(n.inputs[0]), b = fused ? undefined : dqOf(n.inputs[1]);
+      if (a && b) {
+        t = tail(n.outputs[0]);
+        if (t && a.p.signed === t.p.signed && b.p.signed === t.p.signed) fused = mulNode(n, a.q, b.q, a.p, b.p, t.p, t.clamp, t.q.outputs[0]);
       }
     }
     if (!fused || !t) continue;

@@ -372,6 +372,56 @@ const qadd: OpDef = {
   },
 };
 
+/**
+ * _QMul: QLinearMul (and DQ → Mul → Q) of int8 tensors with numpy broadcasting of one operand
+ * into the other (same shape, per-channel squeeze-excite gates, per-pixel attention maps,
+ * scalars): onnxruntime's x86 rule (assembly/qconv.ts qmul_q8). The broadcast operand's element
+ * strides are taken in the other's physical order (NHWC or plain), so any layout of either works.
+ */
+const qmul: OpDef = {
+  ops: ['_QMul'],
+  layout: 'any',
+  infer(n, ctx) {
+    return [mulOperands(n, ctx.shape(n.inputs[0]), ctx.shape(n.inputs[1])).shape];
+  },
+  plan(n, ctx) {
+    const { big, swap, shape } = mulOperands(n, ctx.shape(n.inputs[0]), ctx.shape(n.inputs[1]));
+    const a = n.inputs[big], b = n.inputs[1 - big];
+    const r = shape.length;
+    // a's physical axes as logical ones (NHWC: N, H, W, C), b's element stride per logical axis
+    const perm = ctx.layout(a) === 'nhwc' ? [0, 2, 3, 1] : shape.map((_, i) => i);
+    const bShape = ctx.shape(b);
+    const bLog = [...new Array(r - bShape.length).fill(1), ...bShape];
+    const bPhysOrder = ctx.layout(b) === 'nhwc' ? [0, 2, 3, 1] : bLog.map((_, i) => i);
+    const strideOf = new Array<number>(r).fill(0);
+    let step = 1;
+    for (let p = r - 1; p >= 0; p--) {
+      const l = bPhysOrder[p];
+      strideOf[l] = bLog[l] === 1 ? 0 : step;
+      step *= bLog[l];
+    }
+    const dims = [1, 1, 1, 1], strides = [0, 0, 0, 0];
+    perm.forEach((l, p) => {
+      dims[4 - r + p] = shape[l];
+      strides[4 - r + p] = strideOf[l];
+    });
+    const za = num(n, swap ? '_zb' : '_za'), zb = num(n, swap ? '_za' : '_zb');
+    const args = [ctx.ptr(a), ctx.ptr(b), ctx.ptr(n.outputs[0]), ...dims, ...strides, num(n, '_sg'), za, zb, num(n, '_ratio'), num(n, '_zc'), num(n, '_lo'), num(n, '_hi')];
+    return ctx.parallel('qmul_q8', args, numel(shape));
+  },
+};
+
+/** Which _QMul operand the other broadcasts into (numpy rules, ranks up to 4), and the output shape. */
+function mulOperands(n: Node, a: number[], b: number[]): { big: number; swap: boolean; shape: number[] } {
+  const into = (x: number[], y: number[]) =>
+    y.length <= x.length && y.every((d, i) => d === 1 || d === x[x.length - y.length + i]);
+  const big = into(a, b) ? 0 : into(b, a) ? 1 : -1;
+  const shape = big === 1 ? b : a;
+  if (big < 0 || shape.length > 4)
+    throw new UnsupportedOpError('QLinearMul', n.name, `int8 multiply of ${shapeStr(a)} and ${shapeStr(b)} (one operand must broadcast into the other, rank at most 4)`);
+  return { big, swap: big === 1, shape: shape.slice() };
+}
+
 /** The window of a _QMaxPool (checked as ONNX MaxPool's: pads smaller than the kernel, ceil_mode). */
 function poolWindow(n: Node, ctx: InferCtx): { x: number[]; win: Window } {
   const x = ctx.shape(n.inputs[0]);
@@ -449,4 +499,4 @@ const qlut: OpDef = {
 };
 
 /** The int8 ops, for src/ops/index.ts's table (registered when this module loads). */
-export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qadd, qgap, qmaxpool, qlut];
+export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qadd, qmul, qgap, qmaxpool, qlut];

@@ -278,6 +278,11 @@ export interface Kernels {
     a: number, b: number, n: number, signed: number, ra: number, rb: number, fixed: number, lo: number, hi: number,
     y: number, part: number, parts: number,
   ): void;
+  // QLinearMul: d0·d1·d2 rows of L bytes of a against b broadcast by element strides (s0, s1, s2, s3)
+  qmul_q8(
+    a: number, b: number, y: number, d0: number, d1: number, d2: number, L: number, s0: number, s1: number, s2: number,
+    s3: number, signed: number, za: number, zb: number, ratio: number, zc: number, lo: number, hi: number, part: number, parts: number,
+  ): void;
   qgap_q8(
     N: number, HW: number, C: number, inStride: number, x: number, xSigned: number, zx: number, scale: number,
     zy: number, ySigned: number, y: number,
@@ -298,6 +303,6 @@ export const PARALLEL_KERNELS = [
   'resize_fwd_f32', 'resize_grad_f32', 'maxunpool_fwd_f32', 'maxunpool_grad_f32', 'lrn_fwd_f32', 'lrn_grad_f32',
   'deform_im2col_f32', 'deform_col2im_f32', 'deform_grad_offset_f32',
   // int8 inference (src/quant): bands of output rows or panels, never a split sum
-  'qgemm_q8', 'qim2col_q8', 'qdwconv_q8', 'qadd_q8', 'qmaxpool_q8', 'qwino_q8', 'qlut_q8',
+  'qgemm_q8', 'qim2col_q8', 'qdwconv_q8', 'qadd_q8', 'qmaxpool_q8', 'qwino_q8', 'qlut_q8', 'qmul_q8',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
