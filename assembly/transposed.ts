@@ -17,6 +17,11 @@
 // Packed layout (convt_pack): per group one gemm_pack matrix with N = KH·KW·OCg columns in
 // (kh, kw, oc) order, K = Cg, zero bias slots; then OC bias floats (zeros without bias).
 // Input pixels go through the GEMM in blocks so the column scratch stays bounded.
+//
+// Tiled layers (stride = kernel, no padding, dilation or output padding, one group: U-Net's and
+// the DB text detector's 2x2 stride-2 up-convolutions) give every output pixel exactly one tap,
+// so each GEMM row's taps plus the bias are stored in place: no pass setting the output to the
+// bias and no read-modify-write scatter.
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, ACT_NONE,
@@ -29,6 +34,16 @@ const NR: i32 = 8;
 const COLS_BUDGET_BYTES: i32 = 192 * 1024;
 const MIN_BLOCK_ROWS: i32 = 6;
 const MAX_BLOCK_ROWS: i32 = 240;
+
+/**
+ * Stride equal to the kernel, no padding or dilation, no output padding, one group: every
+ * output pixel is one tap of one input pixel.
+ */
+@inline function tiled(g: usize): bool {
+  return geo(g, G_GROUPS) == 1 && geo(g, G_KH) == geo(g, G_SH) && geo(g, G_KW) == geo(g, G_SW) &&
+    geo(g, G_DH) == 1 && geo(g, G_DW) == 1 && geo(g, G_PT) == 0 && geo(g, G_PL) == 0 &&
+    geo(g, G_OH) == geo(g, G_H) * geo(g, G_KH) && geo(g, G_OW) == geo(g, G_W) * geo(g, G_KW);
+}
 
 /** GEMM columns per group: KH·KW·(OC/groups). */
 @inline function groupCols(g: usize): i32 {
@@ -114,6 +129,10 @@ export function convt_f32(g: usize, input: usize, packed: usize, output: usize, 
   const groupPackedBytes = <usize>gemm_packed_size(cols, Cg) << 2;
   const bias = packed + <usize>groups * groupPackedBytes;
   const outPixB = <usize>outS << 2;
+  if (tiled(g)) {
+    tiledConvt(N, H, W, Cg, OC, KH, KW, inS, outS, input, packed, bias, output, scratch, blockRows(g));
+    return;
+  }
 
   // every output pixel starts at the bias
   const outPixels = N * OH * OW;
@@ -156,6 +175,46 @@ export function convt_f32(g: usize, input: usize, packed: usize, output: usize, 
             n++;
           }
         }
+      }
+    }
+  }
+}
+
+/** dst[i] = src[i] + bias[i] for i < n, four at a time. */
+@inline function addBias(dst: usize, src: usize, bias: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.add(v128.load(src + o), v128.load(bias + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dst + o, load<f32>(src + o) + load<f32>(bias + o));
+  }
+}
+
+/**
+ * A tiled layer (see tiled()): input pixel (n, ih, iw)'s taps (kh, kw, ·) are output pixel
+ * (n, ih·KH + kh, iw·KW + kw): each GEMM row's OC-float runs plus the bias stored in place.
+ */
+function tiledConvt(
+  N: i32, H: i32, W: i32, C: i32, OC: i32, KH: i32, KW: i32, inS: i32, outS: i32, input: usize, packed: usize,
+  bias: usize, output: usize, scratch: usize, rows: i32,
+): void {
+  const cols = KH * KW * OC, OW = W * KW;
+  const rowB = <usize>cols << 2, outPixB = <usize>outS << 2;
+  const pixels = N * H * W;
+  for (let pix0 = 0; pix0 < pixels; pix0 += rows) {
+    const count = min(rows, pixels - pix0);
+    gemm(count, cols, C, input + ((<usize>pix0 * <usize>inS) << 2), inS, packed, scratch, cols, 0, 0, ACT_NONE, 0, 0);
+    for (let r = 0; r < count; r++) {
+      const p = pix0 + r;
+      const iw = p % W, nh = p / W; // nh = n·H + ih
+      const src = scratch + <usize>r * rowB;
+      for (let kh = 0; kh < KH; kh++) {
+        const dst = output + (<usize>((nh * KH + kh) * OW + iw * KW) * outPixB);
+        const s = src + (<usize>(kh * KW * OC) << 2);
+        for (let kw = 0; kw < KW; kw++) addBias(dst + <usize>kw * outPixB, s + (<usize>(kw * OC) << 2), bias, OC);
       }
     }
   }

@@ -89,6 +89,18 @@ describe('convt_f32', () => {
     const c = new Case(); c.KH = 2; c.KW = 2; c.SH = 2; c.SW = 2; c.C = 9; c.OC = 11;
     expect<i32>(c.run()).toBe(0);
   });
+  it('tiled (stride = kernel, every output pixel one tap): OC 1, 2x3 stride 2x3, batch 2, channel-slice output, many blocks, no bias', () => {
+    const a = new Case(); a.KH = 2; a.KW = 2; a.SH = 2; a.SW = 2; a.C = 24; a.OC = 1; a.H = 37; a.W = 41;
+    expect<i32>(a.run()).toBe(0);
+    const b = new Case(); b.KH = 2; b.KW = 3; b.SH = 2; b.SW = 3; b.C = 5; b.OC = 7; b.N = 2; b.outExtra = 3; b.inExtra = 2;
+    expect<i32>(b.run()).toBe(0);
+    const c = new Case(); c.KH = 3; c.KW = 3; c.SH = 3; c.SW = 3; c.C = 6; c.OC = 9; c.bias = false; c.H = 29; c.W = 23;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('stride = kernel with output padding (the padded pixels hold the bias: not tiled)', () => {
+    const c = new Case(); c.KH = 2; c.KW = 2; c.SH = 2; c.SW = 2; c.OPH = 1; c.OPW = 1; c.C = 5; c.OC = 6;
+    expect<i32>(c.run()).toBe(0);
+  });
   it('4x4 stride 2 pad 1 (overlapping checkerboard sums)', () => {
     const c = new Case(); c.KH = 4; c.KW = 4; c.SH = 2; c.SW = 2; c.PT = 1; c.PL = 1; c.PB = 1; c.PR = 1;
     c.C = 13; c.OC = 6;
