@@ -96,20 +96,21 @@ export function convt_scratch_size(g: usize): i32 {
   return blockRows(g) * groupCols(g) * 4;
 }
 
-@inline function addFloats(dst: usize, src: usize, n: i32): void {
+/** dst[i] = a[i] + b[i] for i < n (dst may be a), eight at a time. */
+@inline function sumFloats(dst: usize, a: usize, b: usize, n: i32): void {
   let i = 0;
   for (; i + 8 <= n; i += 8) {
     const o = <usize>i << 2;
-    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
-    v128.store(dst + o, f32x4.add(v128.load(dst + o, 16), v128.load(src + o, 16)), 16);
+    v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+    v128.store(dst + o, f32x4.add(v128.load(a + o, 16), v128.load(b + o, 16)), 16);
   }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+    v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
+    store<f32>(dst + o, load<f32>(a + o) + load<f32>(b + o));
   }
 }
 
@@ -165,7 +166,8 @@ export function convt_f32(g: usize, input: usize, packed: usize, output: usize, 
           if (oh < 0 || oh >= OH) continue;
           const orow = outG + <usize>((n * OH + oh) * OW) * outPixB;
           for (let kw = kwLo; kw < kwHi; kw++) {
-            addFloats(orow + <usize>(ow0 + kw * DW) * outPixB, src + (<usize>((kh * KW + kw) * OCg) << 2), OCg);
+            const o = orow + <usize>(ow0 + kw * DW) * outPixB;
+            sumFloats(o, o, src + (<usize>((kh * KW + kw) * OCg) << 2), OCg);
           }
         }
         if (++iw == W) {
@@ -177,19 +179,6 @@ export function convt_f32(g: usize, input: usize, packed: usize, output: usize, 
         }
       }
     }
-  }
-}
-
-/** dst[i] = src[i] + bias[i] for i < n, four at a time. */
-@inline function addBias(dst: usize, src: usize, bias: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dst + o, f32x4.add(v128.load(src + o), v128.load(bias + o)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(dst + o, load<f32>(src + o) + load<f32>(bias + o));
   }
 }
 
@@ -214,7 +203,7 @@ function tiledConvt(
       for (let kh = 0; kh < KH; kh++) {
         const dst = output + (<usize>((nh * KH + kh) * OW + iw * KW) * outPixB);
         const s = src + (<usize>(kh * KW * OC) << 2);
-        for (let kw = 0; kw < KW; kw++) addBias(dst + <usize>kw * outPixB, s + (<usize>(kw * OC) << 2), bias, OC);
+        for (let kw = 0; kw < KW; kw++) sumFloats(dst + <usize>kw * outPixB, s + (<usize>(kw * OC) << 2), bias, OC);
       }
     }
   }

@@ -11,6 +11,7 @@ import { emptyGraph, type Graph } from '../src/graph/ir';
 import { UnsupportedOpError } from '../src/index';
 import { compileGraph } from '../src/model';
 import { graphToOnnx } from '../src/onnx/writer';
+import { rand } from './reference';
 
 const f32 = Math.fround;
 const SHAPE = [2, 19, 5, 7];
@@ -19,19 +20,6 @@ interface Q {
   scale: number;
   zp: number;
   signed: boolean;
-}
-
-/** Deterministic input in about [-2, 2] (xorshift). */
-function input(n: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 2 ** 32) * 4 - 2;
-  }
-  return out;
 }
 
 /**
@@ -79,7 +67,7 @@ describe('_QMul: DQ(a) · DQ(b) → Q as one int8 step', () => {
   for (const gate of ['se', 'map', 'same'] as const)
     for (const [type, p] of PARAMS)
       it(`${gate === 'se' ? 'per-channel gate' : gate === 'map' ? 'per-pixel map' : 'same shape'}, ${type}: one _QMul, bytes equal onnxruntime's`, async () => {
-        const x = input(SHAPE.reduce((a, b) => a * b, 1), 7 + gate.length);
+        const x = Float32Array.from(rand(SHAPE, 7 + gate.length).data, (v) => 2 * v);
         for (const gateFirst of [false, true]) {
           const m = await compileGraph(mulGraph(gate, p, gateFirst));
           const steps = m.profile({ in: { data: x, shape: SHAPE } }, { runs: 1 }).map((s) => s.op);

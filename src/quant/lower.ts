@@ -204,10 +204,7 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
         continue;
       }
       case 'QLinearAdd': {
-        const a = activation(n, params, 0), b = activation(n, params, 3);
-        const ap = actParams(g, n, 1, 2, n.inputs[0], a.signed), bp = actParams(g, n, 4, 5, n.inputs[3], b.signed);
-        const yp = actParams(g, n, 6, 7, n.outputs[0]);
-        if (ap.signed !== yp.signed || bp.signed !== yp.signed) throw new UnsupportedOpError(n.op, n.name, 'inputs and output of different 8-bit types');
+        const { ap, bp, yp } = binaryParams(g, n, params);
         out.push(addNode(n, n.inputs[0], n.inputs[3], ap, bp, yp, clampOf(yp), n.outputs[0]));
         setQ(n.outputs[0], yp);
         continue;
@@ -228,10 +225,7 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
       case 'QLinearConcat': {
         if (n.op === 'QLinearMul' && params.has(n.inputs[0]) && params.has(n.inputs[3])) {
           // two activations: one int8 step (a constant operand takes the float form below)
-          const ap = actParams(g, n, 1, 2, n.inputs[0], params.get(n.inputs[0])!.signed);
-          const bp = actParams(g, n, 4, 5, n.inputs[3], params.get(n.inputs[3])!.signed);
-          const yp = actParams(g, n, 6, 7, n.outputs[0]);
-          if (ap.signed !== yp.signed || bp.signed !== yp.signed) throw new UnsupportedOpError(n.op, n.name, 'inputs and output of different 8-bit types');
+          const { ap, bp, yp } = binaryParams(g, n, params);
           out.push(mulNode(n, n.inputs[0], n.inputs[3], ap, bp, yp, clampOf(yp), n.outputs[0]));
           setQ(n.outputs[0], yp);
           continue;
@@ -358,6 +352,18 @@ function sameParams(a: QParams, b: QParams): boolean {
 }
 
 /** The int8 activation input i of n (throws when it is not one). */
+/**
+ * The parameters of a QLinearAdd / QLinearMul (A, A_scale, A_zp, B, B_scale, B_zp, C_scale,
+ * C_zp): both inputs 8-bit activations of the output's type.
+ */
+function binaryParams(g: Graph, n: Node, params: Map<string, QParams>): { ap: QParams; bp: QParams; yp: QParams } {
+  const a = activation(n, params, 0), b = activation(n, params, 3);
+  const ap = actParams(g, n, 1, 2, n.inputs[0], a.signed), bp = actParams(g, n, 4, 5, n.inputs[3], b.signed);
+  const yp = actParams(g, n, 6, 7, n.outputs[0]);
+  if (ap.signed !== yp.signed || bp.signed !== yp.signed) throw new UnsupportedOpError(n.op, n.name, 'inputs and output of different 8-bit types');
+  return { ap, bp, yp };
+}
+
 function activation(n: Node, params: Map<string, QParams>, i: number): QParams {
   const p = params.get(n.inputs[i]);
   if (!p) throw new UnsupportedOpError(n.op, n.name, `input '${n.inputs[i]}' must be an 8-bit activation (from QuantizeLinear or a quantized op)`);
