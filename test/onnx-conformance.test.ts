@@ -16,7 +16,6 @@ const SKIP: [RegExp, string][] = [
   [/_3d$|_1d$|Conv1d|Conv3d/, 'only 2-D convolution and pooling are in scope'],
   [/training_mode/, 'batch norm in training mode is not inference'],
   [/split_to_sequence/, 'sequence types are out of scope'],
-  [/matmulinteger/, 'integer matmul: wasmcnn computes in float32'],
   [/PoissonNLLLLoss/, 'losses are training-only'],
   [/zero_size_splits|reshape_allowzero/, 'zero-sized tensors are out of scope'],
   [/swish$/, 'Swish with alpha (opset 24) is not in scope yet; SiLU is'],

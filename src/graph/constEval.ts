@@ -18,14 +18,20 @@ export { reshapeTarget, sliceRanges, squeezeShape, unsqueezeShape } from './shap
 
 /** A stored int constant as the evaluator's value (its values read when first used, as fromFloat's). */
 export function fromInt(t: IntTensor): Const {
-  return {
+  const c: Const = {
     get v() {
       return t.ints;
     },
     shape: t.shape,
     kind: 'int',
   };
+  // 8-bit constants keep their type (quantized weights and zero points: MatMulInteger, ConvInteger)
+  if (t.elem === 'int8' || t.elem === 'uint8') c.dt = ELEM_DT[t.elem];
+  return c;
 }
+
+/** ONNX element types (TensorProto.DataType) of the 8-bit IntTensor elems. */
+const ELEM_DT = { int8: 3, uint8: 2 } as const;
 /** A float initializer as the evaluator's value (its values read when first used). */
 export function fromFloat(t: Tensor): Const {
   // read on use: a weight still in its file's bytes is decoded only if an op folds it
@@ -41,7 +47,7 @@ export function fromFloat(t: Tensor): Const {
 export function toStored(c: Const): { float?: Tensor; int?: IntTensor } {
   return c.kind === 'float'
     ? { float: { data: c.v instanceof Float32Array ? c.v : Float32Array.from(c.v), shape: c.shape } }
-    : { int: { ints: Array.from(c.v), shape: c.shape } };
+    : { int: { ints: Array.from(c.v), shape: c.shape, ...(c.dt === 3 ? { elem: 'int8' as const } : c.dt === 2 ? { elem: 'uint8' as const } : {}) } };
 }
 
 /** The evaluator's values of a node's inputs that are graph constants (undefined for the others). */

@@ -25,6 +25,7 @@ import type * as Shapes from '../graph/shapes';
 import type * as Util from '../graph/util';
 import type * as Hub from '../io/hub';
 import type * as Kernels from '../runtime/kernels';
+import type * as Geometry from '../ops/geometry';
 import type { Platform } from '../runtime/platform';
 
 /** What the eager engine hands to lazily loaded code (built by src/lazy/supply.ts). */
@@ -55,6 +56,7 @@ export interface Kit {
   sliceRanges: typeof Shapes.sliceRanges;
   squeezeShape: typeof Shapes.squeezeShape;
   unsqueezeShape: typeof Shapes.unsqueezeShape;
+  window2d: typeof Geometry.window2d;
   /** The `hf:` URL template set by setHubTemplate() (src/io/hub.ts holds it). */
   hubTemplate: typeof Hub.hubTemplate;
   platform: Platform;
@@ -94,6 +96,7 @@ export let shapeSlice: Kit['shapeSlice'];
 export let sliceRanges: Kit['sliceRanges'];
 export let squeezeShape: Kit['squeezeShape'];
 export let unsqueezeShape: Kit['unsqueezeShape'];
+export let window2d: Kit['window2d'];
 export let hubTemplate: Kit['hubTemplate'];
 export let platform: Kit['platform'];
 export let PARALLEL_KERNELS: Kit['PARALLEL_KERNELS'];
@@ -129,6 +132,7 @@ export function bindKit(k: Kit): void {
   sliceRanges = k.sliceRanges;
   squeezeShape = k.squeezeShape;
   unsqueezeShape = k.unsqueezeShape;
+  window2d = k.window2d;
   hubTemplate = k.hubTemplate;
   platform = k.platform;
   PARALLEL_KERNELS = k.PARALLEL_KERNELS;

@@ -16,6 +16,7 @@ import { intBytes, numel, shapeStr } from '../graph/ir';
 import { reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape } from '../graph/shapes';
 import { cloneGraph, consumers, freshName, isGraphOutput, nodeReads, producers, removeDeadNodes } from '../graph/util';
 import { hubTemplate } from '../io/hub';
+import { window2d } from '../ops/geometry';
 import { PARALLEL_KERNELS } from '../runtime/kernels';
 import { platform } from '../runtime/platform';
 import { bindKit } from './kit';
@@ -25,7 +26,7 @@ export function provideKit(): void {
   bindKit({
     WasmCnnError, GraphError, LoadError, ShapeError, UnsupportedOpError, ValueError,
     numel, shapeStr, intBytes, nodeReads, consumers, producers, isGraphOutput, freshName, removeDeadNodes, cloneGraph, fromFloat, fromInt, toStored, constInputs, storeFolded,
-    reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape,
+    reshapeTarget, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape, window2d,
     hubTemplate, platform, PARALLEL_KERNELS,
   });
 }

@@ -55,6 +55,14 @@ export const QUANT_OPS: ReadonlySet<string> = new Set([
   'DynamicQuantizeLinear',
 ]);
 
+/**
+ * Quantized ops whose activation scale and zero point come from each run's data (onnxruntime's
+ * dynamic quantization: DynamicQuantizeLinear → MatMulInteger / ConvInteger → Cast → Mul): left
+ * as they are for the host evaluator (src/graph/eval/integer.ts), which runs them in the graph's
+ * run-time tail.
+ */
+const HOST_INTEGER_OPS: ReadonlySet<string> = new Set(['DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger']);
+
 /** The internal ops this pass writes (inferShapes accepts them in a lowered graph). */
 export const LOWERED_OPS: ReadonlySet<string> = new Set(['_QConv', '_QGemm', '_QAdd', '_QMul', '_QGap', '_QMaxPool', '_QLut']);
 
@@ -244,6 +252,12 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
         continue;
       }
       default:
+        // integer ops whose scale is the data's (onnxruntime's dynamic quantization) run on the host evaluator
+        if (HOST_INTEGER_OPS.has(n.op)) {
+          if (reads.length) throw new UnsupportedOpError(n.op, n.name, `reads the int8 step output '${reads[0]}'; ${n.op} takes DynamicQuantizeLinear outputs, graph inputs or constants`);
+          out.push(n);
+          continue;
+        }
         if (QUANT_OPS.has(n.op)) throw new UnsupportedOpError(n.op, n.name, 'not supported in int8 graphs yet');
     }
     if (reads.length === 0) {

@@ -14,6 +14,7 @@ import {
   concat, constantOfShape, depthSpace, expand, pad, range, reshapeTarget, shapeSlice, slice, split, squeezeShape, tile, transpose, unsqueezeShape,
 } from './shape';
 import { nonMaxSuppression, roiAlign } from './detection';
+import { convInteger, dynamicQuantizeLinear, matMulInteger } from './integer';
 
 export { fromTyped, MAX_FOLD, toTyped, type Const, type HostArray, type Kind } from './core';
 export { fromFloat, fromInt, toStored } from '../../lazy/kit';
@@ -55,6 +56,7 @@ export const HOST_OPS: ReadonlySet<string> = new Set([
   'Split', 'Slice', 'Transpose', 'Expand', 'Tile', 'ConstantOfShape', 'Range', 'Gather', 'GatherElements', 'GatherND',
   'ScatterND', 'ScatterElements', 'Scatter', 'NonZero', 'Where', 'TopK', 'ArgMax', 'ArgMin', 'CumSum', 'Clip', 'Softmax', 'Hardmax',
   'LogSoftmax', 'If', 'Loop', 'NonMaxSuppression', 'RoiAlign', 'DepthToSpace', 'SpaceToDepth', 'Pad',
+  'DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger',
   ...UNARY_OPS, ...BINARY_OPS, ...VARIADIC_OPS, ...REDUCE_OPS,
 ]);
 
@@ -189,6 +191,12 @@ function evalInner(n: Node, c: (Const | null)[], opts: EvalOptions): Const[] {
       return [nonMaxSuppression(n, x(), at(1), c[2] ?? null, c[3] ?? null, c[4] ?? null)];
     case 'RoiAlign':
       return [roiAlign(n, x(), at(1), at(2), opts.opset ?? 13)];
+    case 'DynamicQuantizeLinear':
+      return dynamicQuantizeLinear(x());
+    case 'MatMulInteger':
+      return [matMulInteger(n, x(), at(1), c[2] ?? null, c[3] ?? null)];
+    case 'ConvInteger':
+      return [convInteger(n, x(), at(1), c[2] ?? null, c[3] ?? null)];
     case 'DepthToSpace':
     case 'SpaceToDepth':
       return [depthSpace(n, x())];
