@@ -549,6 +549,62 @@ export function dequantize_q8_f32(x: usize, n: i32, xSigned: i32, zp: i32, scale
 }
 
 /**
+ * The range of n floats for ONNX DynamicQuantizeLinear: out[0] = min(0, min x), out[1] = max(0,
+ * max x), out[2] = 1 when some x is NaN or infinite (no range: the host refuses the input), else 0.
+ */
+export function range_f32(x: usize, n: i32, out: usize): void {
+  let lo = f32x4.splat(0), hi = f32x4.splat(0), bad = i32x4.splat(0);
+  const inf = f32x4.splat(Infinity);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    lo = f32x4.pmin(lo, v);
+    hi = f32x4.pmax(hi, v);
+    // |v| < inf is false for NaN and ±inf
+    bad = v128.or(bad, v128.not(f32x4.lt(f32x4.abs(v), inf)));
+  }
+  let l = min(min(f32x4.extract_lane(lo, 0), f32x4.extract_lane(lo, 1)), min(f32x4.extract_lane(lo, 2), f32x4.extract_lane(lo, 3)));
+  let h = max(max(f32x4.extract_lane(hi, 0), f32x4.extract_lane(hi, 1)), max(f32x4.extract_lane(hi, 2), f32x4.extract_lane(hi, 3)));
+  let b = v128.any_true(bad);
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (!(Mathf.abs(v) < Infinity)) b = true;
+    else {
+      l = min(l, v);
+      h = max(h, v);
+    }
+  }
+  store<f32>(out, l);
+  store<f32>(out, h, 4);
+  store<f32>(out, b ? 1 : 0, 8);
+}
+
+/**
+ * In place, rows x N: the i32 sums at y become f32(acc) · scale[n] (+ bias[n] when bias != 0),
+ * two float32 roundings as ONNX's Cast → Mul → Add after ConvInteger / MatMulInteger compute
+ * them (cvtdq2ps rounds an i32 beyond 2^24 to nearest even, as a C++ cast does).
+ */
+export function dequant_i32_f32(y: usize, rows: i32, N: i32, scale: usize, bias: usize): void {
+  const full = N & ~3;
+  for (let r = 0; r < rows; r++) {
+    const row = y + ((<usize>r * <usize>N) << 2);
+    let n = 0;
+    for (; n < full; n += 4) {
+      const p = row + (<usize>n << 2), q = <usize>n << 2;
+      let v = f32x4.mul(f32x4.convert_i32x4_s(v128.load(p)), v128.load(scale + q));
+      if (bias != 0) v = f32x4.add(v, v128.load(bias + q));
+      v128.store(p, v);
+    }
+    for (; n < N; n++) {
+      const p = row + (<usize>n << 2), q = <usize>n << 2;
+      let v = <f32>load<i32>(p) * load<f32>(scale + q);
+      if (bias != 0) v += load<f32>(bias + q);
+      store<f32>(p, v);
+    }
+  }
+}
+
+/**
  * fma(x, r, c) on 4 lanes (x: i32x4 of 8-bit values, r: f64x2 splat, c: f32x4), each rounded once
  * to f32: the products and sums are exact in f64 (see qadd_q8).
  */

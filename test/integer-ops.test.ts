@@ -25,12 +25,16 @@ function weights(shape: number[], elem: Elem, seed: number): IntTensor {
 
 interface DynSpec {
   op: 'ConvInteger' | 'MatMulInteger';
+  /** 'wasm': one planned _QDyn step (w − zero point fits int8); 'host': the ONNX ops on the host evaluator. */
+  path?: 'wasm' | 'host';
   x: number[];
   w: number[];
   elem: Elem;
   wzp: number[];
   attrs?: Record<string, number[] | number>;
   bias: number[];
+  /** A float op on x before DynamicQuantizeLinear (Sqrt: NaN for a negative input, made inside the graph). */
+  pre?: string;
 }
 
 /** x → DynamicQuantizeLinear → op(x_q, W, x_zp, W_zp) → Cast → Mul(x_scale · W_scale) → Add(bias) → y. */
@@ -43,7 +47,8 @@ function dynGraph(s: DynSpec): Graph {
   g.initializers.set('W_scale', { data: Float32Array.of(0.0123), shape: [] });
   g.initializers.set('B', { data: Float32Array.from(rand([s.bias.reduce((a, b) => a * b, 1)], 5).data), shape: s.bias });
   const node = (op: string, inputs: string[], outputs: string[], attrs = {}) => g.nodes.push({ name: `${op}_${g.nodes.length}`, op, inputs, outputs, attrs });
-  node('DynamicQuantizeLinear', ['x'], ['x_q', 'x_scale', 'x_zp']);
+  if (s.pre) node(s.pre, ['x'], ['x_pre']);
+  node('DynamicQuantizeLinear', [s.pre ? 'x_pre' : 'x'], ['x_q', 'x_scale', 'x_zp']);
   node(s.op, ['x_q', 'W', 'x_zp', 'W_zp'], ['acc'], s.attrs ?? {});
   node('Cast', ['acc'], ['acc_f'], { to: 1 });
   node('Mul', ['x_scale', 'W_scale'], ['scales']);
@@ -53,9 +58,10 @@ function dynGraph(s: DynSpec): Graph {
   return g;
 }
 
-async function both(g: Graph, x: Float32Array): Promise<{ got: Float32Array; want: Float32Array; shape: number[] }> {
+async function both(g: Graph, x: Float32Array, steps?: string[]): Promise<{ got: Float32Array; want: Float32Array; shape: number[] }> {
   const shape = g.inputs[0].shape!;
   const m = await compileGraph(g);
+  if (steps) steps.push(...m.profile({ x: { data: x, shape } }, { runs: 1 }).map((s) => s.op));
   const r = await m.run({ x: { data: x, shape } });
   const name = g.outputs[0].name;
   m.dispose();
@@ -66,17 +72,26 @@ async function both(g: Graph, x: Float32Array): Promise<{ got: Float32Array; wan
 }
 
 const CASES: [string, DynSpec][] = [
-  ['MatMulInteger [3, 7] x [7, 5], uint8 weights, zero point 131', { op: 'MatMulInteger', x: [3, 7], w: [7, 5], elem: 'uint8', wzp: [131], bias: [5] }],
+  ['MatMulInteger [3, 7] x [7, 5], uint8 weights, zero point 128', { op: 'MatMulInteger', x: [3, 7], w: [7, 5], elem: 'uint8', wzp: [128], bias: [5] }],
   ['MatMulInteger [2, 3, 19] x [19, 6], int8 weights, zero point 0', { op: 'MatMulInteger', x: [2, 3, 19], w: [19, 6], elem: 'int8', wzp: [0], bias: [6] }],
-  ['MatMulInteger [4, 9] x [9, 3], int8 weights, zero point -3', { op: 'MatMulInteger', x: [4, 9], w: [9, 3], elem: 'int8', wzp: [-3], bias: [3] }],
+  ['MatMulInteger [4, 9] x [9, 3], int8 weights, zero point -3 (w − zp leaves int8: host)', { op: 'MatMulInteger', path: 'host', x: [4, 9], w: [9, 3], elem: 'int8', wzp: [-3], bias: [3] }],
   ['ConvInteger 3x3 pad 1, [1, 3, 9, 8] → 5 channels, uint8 weights', {
     op: 'ConvInteger', x: [1, 3, 9, 8], w: [5, 3, 3, 3], elem: 'uint8', wzp: [128], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, bias: [1, 5, 1, 1],
   }],
   ['ConvInteger 3x2 stride (2, 1), pads (0, 1, 2, 0), dilation (1, 2), batch 2, int8 weights', {
     op: 'ConvInteger', x: [2, 4, 11, 10], w: [3, 4, 3, 2], elem: 'int8', wzp: [0], attrs: { strides: [2, 1], pads: [0, 1, 2, 0], dilations: [1, 2] }, bias: [1, 3, 1, 1],
   }],
-  ['ConvInteger grouped (3 groups) 1x1 and auto_pad SAME_UPPER 3x3', {
-    op: 'ConvInteger', x: [1, 6, 7, 5], w: [9, 2, 3, 3], elem: 'uint8', wzp: [97], attrs: { group: 3, auto_pad: 'SAME_UPPER' as unknown as number }, bias: [1, 9, 1, 1],
+  ['ConvInteger grouped (3 groups), auto_pad SAME_UPPER 3x3, uint8 weights around 128', {
+    op: 'ConvInteger', x: [1, 6, 7, 5], w: [9, 2, 3, 3], elem: 'uint8', wzp: [128], attrs: { group: 3, auto_pad: 'SAME_UPPER' as unknown as number }, bias: [1, 9, 1, 1],
+  }],
+  ['ConvInteger depthwise 3x3 stride 2 pad 1, [2, 19, 9, 11], int8 weights', {
+    op: 'ConvInteger', x: [2, 19, 9, 11], w: [19, 1, 3, 3], elem: 'int8', wzp: [0], attrs: { group: 19, strides: [2, 2], pads: [1, 1, 1, 1] }, bias: [1, 19, 1, 1],
+  }],
+  ['ConvInteger 1x1 [1, 21, 5, 6] → 13 channels, int8 weights (direct GEMM, no im2col)', {
+    op: 'ConvInteger', x: [1, 21, 5, 6], w: [13, 21, 1, 1], elem: 'int8', wzp: [0], bias: [1, 13, 1, 1],
+  }],
+  ['ConvInteger 3x3 with uint8 weights, zero point 97 (w − zp leaves int8: host)', {
+    op: 'ConvInteger', path: 'host', x: [1, 3, 6, 5], w: [4, 3, 3, 3], elem: 'uint8', wzp: [97], attrs: { pads: [1, 1, 1, 1] }, bias: [1, 4, 1, 1],
   }],
 ];
 
@@ -86,7 +101,14 @@ describe('dynamic quantization: DynamicQuantizeLinear → ConvInteger / MatMulIn
       const n = spec.x.reduce((a, b) => a * b, 1);
       // an asymmetric range (so the zero point is not 0 or 255) and a run of exact ties
       const x = Float32Array.from(rand([n], n).data, (v, i) => (i % 17 === 0 ? 0 : 3 * v + 0.7));
-      const { got, want } = await both(dynGraph(spec), x);
+      const steps: string[] = [];
+      const { got, want } = await both(dynGraph(spec), x, steps);
+      if (spec.path === 'host') expect(steps).toEqual(expect.arrayContaining([`${spec.op} (host)`]));
+      else {
+        // the chain is one planned int8 step, nothing on the host
+        expect(steps).toContain('_QDyn');
+        expect(steps.filter((o) => o.includes('(host)') || /Integer|Dynamic|Cast/.test(o))).toEqual([]);
+      }
       expect(want.length).toBeGreaterThan(10);
       expect(new Set(Array.from(want)).size).toBeGreaterThan(want.length / 3);
       expect(Array.from(got)).toEqual(Array.from(want));
@@ -125,6 +147,32 @@ describe('dynamic quantization: DynamicQuantizeLinear → ConvInteger / MatMulIn
     bad[7] = NaN;
     await expect(m.run({ x: { data: bad, shape: [2, 13] } })).rejects.toThrow(ValueError);
     m.dispose();
+  });
+
+  it('a planned _QDyn step refuses NaN and infinity made inside the graph with a ValueError, then runs on as before', async () => {
+    // Sqrt of a negative input is NaN, of +inf... the graph's input itself must be finite (run() checks it), so the
+    // non-finite values come from Sqrt (NaN) and from Reciprocal of 0 (±inf)
+    for (const [pre, bad] of [['Sqrt', -1], ['Reciprocal', 0], ['Reciprocal', -0]] as const) {
+      for (const shape of [[1, 3, 9, 8], [3, 5, 7]]) {
+        const mm = shape.length === 3;
+        const spec: DynSpec = mm
+          ? { op: 'MatMulInteger', x: shape, w: [7, 4], elem: 'int8', wzp: [0], bias: [4], pre }
+          : { ...CASES[3][1], pre };
+        const m = await compileGraph(dynGraph(spec));
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = Float32Array.from(rand([n], 2).data, (v) => Math.abs(v) + 0.5);
+        const before = Array.from((await m.run({ x: { data: x, shape } })).y.data);
+        // element 8: in range_f32's 4-lane loop; n - 1: its scalar tail when n % 4 != 0 (105 = 3·5·7)
+        for (const at of [8, n - 1]) {
+          const y = x.slice();
+          y[at] = bad;
+          await expect(m.run({ x: { data: y, shape } })).rejects.toThrow(ValueError);
+          await expect(m.run({ x: { data: y, shape } })).rejects.toThrow(/NaN or infinity/);
+        }
+        expect(Array.from((await m.run({ x: { data: x, shape } })).y.data)).toEqual(before);
+        m.dispose();
+      }
+    }
   });
 
   it('per-output-channel weight zero points: equal to a float64 direct convolution of the dequantized integers', async () => {

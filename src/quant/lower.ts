@@ -15,6 +15,9 @@
 //             DQ(x_q) = x, x · Sigmoid(x) | x · HardSigmoid(x; 1/6, 1/2) → Q     ├→ _QLut(x_q) → y_q
 //   QOperator QLinearSigmoid, QLinearLeakyRelu (through their DQ → op → Q form)  ┘
 //   (a 256-entry byte table made at plan time by DQ → op → Q itself: see ops.ts)
+//   dynamic   DynamicQuantizeLinear(x) → ConvInteger | MatMulInteger(x_q, W) → Cast
+//             → Mul(x_scale · W_scale) [→ Add(b)] (onnxruntime's quantize_dynamic)  → _QDyn(x) → y (float)
+//   (dynamic.ts; a chain it cannot fuse keeps its ops, which run on the host evaluator)
 //
 // Design. An int8 activation is a value of the graph like any other, stored NHWC as the float
 // body is (4-D values), one byte an element: Graph.qtypes lists these values ('u8' / 'i8') so the
@@ -44,6 +47,7 @@ import type { AttrValue, Graph, IntTensor, Node, Tensor } from '../graph/ir';
 import type { Const } from '../graph/eval/core';
 import { cloneGraph, constInputs, GraphError, intBytes, removeDeadNodes, storeFolded, UnsupportedOpError } from '../lazy/kit';
 import { near } from '../graph/recognize';
+import { fuseDynamic } from './dynamic';
 
 /** Constant evaluation of one node (src/graph/constEval.ts evalConst), passed in by the caller. */
 export type EvalConst = (n: Node, ins: (Const | undefined)[], shapeOf: (name: string) => number[] | undefined) => Const[] | undefined;
@@ -64,7 +68,7 @@ export const QUANT_OPS: ReadonlySet<string> = new Set([
 const HOST_INTEGER_OPS: ReadonlySet<string> = new Set(['DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger']);
 
 /** The internal ops this pass writes (inferShapes accepts them in a lowered graph). */
-export const LOWERED_OPS: ReadonlySet<string> = new Set(['_QConv', '_QGemm', '_QAdd', '_QMul', '_QGap', '_QMaxPool', '_QLut']);
+export const LOWERED_OPS: ReadonlySet<string> = new Set(['_QConv', '_QGemm', '_QAdd', '_QMul', '_QGap', '_QMaxPool', '_QLut', '_QDyn']);
 
 /**
  * Elementwise float activations that run between int8 steps as a byte table (_QLut): between a
@@ -129,6 +133,7 @@ export function lowerQuantized(g: Graph, evalConst: EvalConst): void {
   // the graph as given stays the models' source graph (cloneGraph copies this field into every plan's copy)
   g.unlowered = cloneGraph(g);
   foldConstants(g, evalConst);
+  fuseDynamic(g);
   const qt = new Map<string, 'u8' | 'i8'>();
   const params = new Map<string, QParams>();
   const weights = new Map<string, QWeight>();

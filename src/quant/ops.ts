@@ -7,7 +7,8 @@
 import type { Node } from '../graph/ir';
 import type { Window } from '../ops/geometry';
 import type { InferCtx, OpDef, PlanCtx, Step } from '../ops/types';
-import { numel, ShapeError, shapeStr, UnsupportedOpError } from '../lazy/kit';
+import { numel, ShapeError, shapeStr, UnsupportedOpError, ValueError } from '../lazy/kit';
+import { dynamicParams } from '../graph/eval/integer';
 
 /** What this lazily loaded module takes from the eager engine (bound by model.ts when it loads it). */
 export interface QuantLib {
@@ -356,6 +357,99 @@ const qgemm: OpDef = {
   },
 };
 
+/**
+ * Geometry of a _QDyn: GEMM rows M, output columns N, depth K (per group), groups G, and for a
+ * conv its input shape and window.
+ */
+function dynGeometry(n: Node, ctx: InferCtx): { M: number; N: number; K: number; G: number; out: number[]; conv?: { x: number[]; win: Window } } {
+  const x = ctx.shape(n.inputs[0]);
+  const w = (n.attrs._w as { shape: number[] }).shape;
+  if (num(n, '_mm')) {
+    const [N, K] = w;
+    if (x.length < 1 || x[x.length - 1] !== K) throw new ShapeError(`MatMulInteger node '${n.name}': input ${shapeStr(x)} does not fit weights [${K}, ${N}]`);
+    return { M: numel(x) / K, N, K, G: 1, out: [...x.slice(0, -1), N] };
+  }
+  const G = num(n, 'group');
+  if (x.length !== 4 || x[1] !== w[1] * G) throw new ShapeError(`ConvInteger node '${n.name}': input ${shapeStr(x)} with group=${G} does not fit weight ${shapeStr(w)}`);
+  const win = lib.window2d(n, x[2], x[3], [w[2], w[3]]);
+  return { M: x[0] * win.oh * win.ow, N: w[0], K: w[1] * w[2] * w[3], G, out: [x[0], w[0], win.oh, win.ow], conv: { x, win } };
+}
+
+/**
+ * _QDyn (src/quant/dynamic.ts): DynamicQuantizeLinear → ConvInteger / MatMulInteger → Cast →
+ * Mul(x_scale · w_scale) [→ Add(b)] of a dynamically quantized file, float in and out. Per run:
+ * the input's range (range_f32), DynamicQuantizeLinear's scale and zero point from it (in float32
+ * as onnxruntime, src/graph/eval/integer.ts), uint8 bytes (quantize_f32_q8: the same division,
+ * clamp and rounding), the exact i32 sums (qgemm_i32 per group; qim2col_q8 first for a window
+ * with taps beside the pixel, its padding the run's zero point), written into the float output's
+ * own buffer and turned there into f32(acc)·f32(x_scale·w_scale[n]) (+ b[n]). Groups (depthwise
+ * too) are separate GEMMs over their channel slice. One thread: the zero point and scale are the
+ * run's, so the kernels are called here rather than through the pool's fixed arguments. An
+ * input with NaN or infinity has no range: ValueError.
+ */
+const qdyn: OpDef = {
+  ops: ['_QDyn'],
+  layout: 'any',
+  layoutRule: (n) => (num(n, '_mm') ? { input: 'plain', output: 'plain' } : { input: 'nhwc', output: 'nhwc' }),
+  infer: (n, ctx) => [dynGeometry(n, ctx).out],
+  macs(n, ctx) {
+    const { M, N, K } = dynGeometry(n, ctx);
+    return M * N * K;
+  },
+  plan(n, ctx) {
+    const { k, mem } = ctx;
+    const { M, N, K, G, conv } = dynGeometry(n, ctx);
+    const w = n.attrs._w as unknown as { ints: Int8Array; shape: number[] };
+    const T = conv ? w.shape[2] * w.shape[3] : 1;
+    const CG = conv ? w.shape[1] : K, C = CG * G, NG = N / G;
+    // each group's weights [NG][CG][KH][KW] → rows in im2col order [NG][KH][KW][CG] (1x1: already)
+    const packs = Array.from({ length: G }, (_, gi) => {
+      const rows = (): Int8Array => {
+        const r = new Int8Array(NG * K);
+        for (let o = 0; o < NG; o++) for (let c = 0; c < CG; c++) for (let t = 0; t < T; t++) r[o * K + t * CG + c] = w.ints[((gi * NG + o) * CG + c) * T + t];
+        return r;
+      };
+      return qgemmPacked(ctx, [w.ints, gi], G === 1 && T === 1 ? w.ints : rows, NG, K);
+    });
+    const ws = Float32Array.from(n.attrs._ws as number[]);
+    const bias = n.attrs._b as number[] | undefined;
+    const bp = bias ? putFloats(ctx, bias) : 0;
+    const sp = putFloats(ctx, ws);
+    const rp = putFloats(ctx, [0, 0, 0]);
+    const xi = ctx.ptr(n.inputs[0]), yo = ctx.ptr(n.outputs[0]);
+    const len = numel(ctx.shape(n.inputs[0]));
+    const win = conv?.win;
+    const direct = !win || (T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0);
+    // scratch: the input's bytes, one group's im2col rows (unless direct), the GEMM's widened weight block
+    const xBytes = (len + 63) & ~63;
+    const colBytes = direct ? 0 : (M * K + 63) & ~63;
+    const s = ctx.scratch(xBytes + colBytes + k.qgemm_scratch_size(K));
+    // im2col of one group: CG channels of pixels C bytes apart
+    const x = conv?.x;
+    const geo = x && win && !direct ? ctx.mem.putI32([x[0], x[2], x[3], CG, C, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.dh, win.dw, win.oh, win.ow]) : 0;
+    const f = Math.fround;
+    return () => {
+      k.range_f32(xi, len, rp);
+      const r = mem.f32.subarray(rp >>> 2, (rp >>> 2) + 3);
+      if (r[2] !== 0) throw new ValueError(`DynamicQuantizeLinear of node '${n.name}': the input holds NaN or infinity, which have no quantization range`);
+      const { scale, zp } = dynamicParams(r[0], r[1]);
+      const xq = s.ptr, col = s.ptr + xBytes, wide = col + colBytes;
+      k.quantize_f32_q8(xi, len, scale, zp, 0, xq);
+      const sv = mem.f32;
+      for (let c = 0; c < N; c++) sv[(sp >>> 2) + c] = f(scale * ws[c]);
+      for (let gi = 0; gi < G; gi++) {
+        const y = yo + gi * NG * 4;
+        if (direct) k.qgemm_i32(M, NG, K, xq + gi * CG, C, 0, zp, packs[gi], 0, y, N, wide, 0, 1);
+        else {
+          k.qim2col_q8(geo, xq + gi * CG, zp, col, 0, 1);
+          k.qgemm_i32(M, NG, K, col, K, 0, zp, packs[gi], 0, y, N, wide, 0, 1);
+        }
+      }
+      k.dequant_i32_f32(yo, M, N, sp, bp);
+    };
+  },
+};
+
 /** _QAdd: QLinearAdd of two same-shape int8 tensors (onnxruntime's float rule; see assembly/qconv.ts). */
 const qadd: OpDef = {
   ops: ['_QAdd'],
@@ -499,4 +593,4 @@ const qlut: OpDef = {
 };
 
 /** The int8 ops, for src/ops/index.ts's table (registered when this module loads). */
-export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qadd, qmul, qgap, qmaxpool, qlut];
+export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qdyn, qadd, qmul, qgap, qmaxpool, qlut];

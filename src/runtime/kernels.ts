@@ -274,6 +274,10 @@ export interface Kernels {
   qlut_q8(x: number, n: number, table: number, y: number, part: number, parts: number): void;
   quantize_f32_q8(x: number, n: number, scale: number, zp: number, ySigned: number, y: number): void;
   dequantize_q8_f32(x: number, n: number, xSigned: number, zp: number, scale: number, y: number): void;
+  // DynamicQuantizeLinear's range: out = [min(0, min x), max(0, max x), 1 if NaN/inf else 0] (f32)
+  range_f32(x: number, n: number, out: number): void;
+  // in place: i32 sums → f32(acc)·scale[n] (+ bias[n]), rows x N
+  dequant_i32_f32(y: number, rows: number, N: number, scale: number, bias: number): void;
   qadd_q8(
     a: number, b: number, n: number, signed: number, ra: number, rb: number, fixed: number, lo: number, hi: number,
     y: number, part: number, parts: number,

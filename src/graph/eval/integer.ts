@@ -48,8 +48,7 @@ export function dynamicQuantizeLinear(x: Const): Const[] {
     if (e < lo) lo = e;
     if (e > hi) hi = e;
   }
-  const scale = hi === lo ? 1 : f(f(hi - lo) / 255);
-  const zp = roundHalfEven(Math.min(255, Math.max(0, f(0 - f(lo / scale)))));
+  const { scale, zp } = dynamicParams(lo, hi);
   const y = new Float64Array(v.length);
   for (let i = 0; i < v.length; i++) y[i] = Math.min(255, Math.max(0, roundHalfEven(f(v[i] / scale)) + zp));
   return [
@@ -57,6 +56,17 @@ export function dynamicQuantizeLinear(x: Const): Const[] {
     { v: Float32Array.of(scale), shape: [], kind: 'float' },
     { v: [zp], shape: [], kind: 'int', dt: UINT8 },
   ];
+}
+
+/**
+ * DynamicQuantizeLinear's scale and uint8 zero point for the range [lo, hi] (lo ≤ 0 ≤ hi, finite):
+ * scale = (hi − lo) / 255 and zp = roundHalfEven(clamp(0 − lo / scale, 0, 255)) in float32, scale 1
+ * for an all-zero input, as onnxruntime computes them. The planned _QDyn step uses it too.
+ */
+export function dynamicParams(lo: number, hi: number): { scale: number; zp: number } {
+  const f = Math.fround;
+  const scale = hi === lo ? 1 : f(f(hi - lo) / 255);
+  return { scale, zp: roundHalfEven(Math.min(255, Math.max(0, f(0 - f(lo / scale))))) };
 }
 
 /** Two's complement wrap to int32 of an exact integer sum. */
@@ -118,21 +128,24 @@ export function matMulInteger(n: Node, a: Const, b: Const, az: Const | null, bz:
     }
     return off;
   };
+  // B − b_zero_point once per batch item, then rows of A against it k by k (contiguous inner loops)
   const av = a.v;
   const bv = b.v;
-  const row = new Float64Array(K);
+  const bq = new Float64Array(K * N);
+  const acc = new Float64Array(N);
   for (let t = 0; t < nb; t++) {
     const ao = offsetOf(batch, sa.slice(0, -2), t, M * K);
     const bo = offsetOf(batch, sb.slice(0, -2), t, K * N);
+    for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bq[k * N + j] = bv[bo + k * N + j] - zB(j);
     for (let m = 0; m < M; m++) {
       const za = zA(m);
-      for (let k = 0; k < K; k++) row[k] = av[ao + m * K + k] - za;
-      for (let j = 0; j < N; j++) {
-        const zb = zB(j);
-        let s = 0;
-        for (let k = 0; k < K; k++) s += row[k] * (bv[bo + k * N + j] - zb);
-        out[(t * M + m) * N + j] = wrap32(s);
+      acc.fill(0);
+      for (let k = 0; k < K; k++) {
+        const x = av[ao + m * K + k] - za;
+        if (x === 0) continue;
+        for (let j = 0, q = k * N; j < N; j++, q++) acc[j] += x * bq[q];
       }
+      for (let j = 0; j < N; j++) out[(t * M + m) * N + j] = wrap32(acc[j]);
     }
   }
   return { v: out, shape, kind: 'int', dt: INT32 };
@@ -162,33 +175,56 @@ export function convInteger(n: Node, x: Const, w: Const, xz: Const | null, wz: C
   const { oh: OH, ow: OW } = g;
   const shape = [N, M, OH, OW];
   const out = new Float64Array(foldSize(shape));
+  // x − x_zero_point once; then per output plane, tap by tap, the run of output columns whose
+  // input column is inside the image (contiguous inner loops, no per-element bounds tests)
   const xv = x.v;
+  const xq = new Float64Array(xv.length);
+  for (let i = 0; i < xv.length; i++) xq[i] = xv[i] - zX;
   const wv = w.v;
   const Mg = M / group;
-  const taps = new Float64Array(CG * KH * KW);
-  for (let m = 0; m < M; m++) {
-    const zw = zW(m);
-    for (let i = 0; i < taps.length; i++) taps[i] = wv[m * taps.length + i] - zw;
-    const c0 = Math.floor(m / Mg) * CG;
-    for (let b = 0; b < N; b++) {
-      for (let oy = 0; oy < OH; oy++) {
-        for (let ox = 0; ox < OW; ox++) {
-          let s = 0;
-          for (let c = 0; c < CG; c++) {
-            const plane = ((b * C + c0 + c) * H) * W;
-            for (let ky = 0; ky < KH; ky++) {
-              const iy = oy * g.sh - g.pt + ky * g.dh;
+  const T = CG * KH * KW;
+  const acc = new Float64Array(OH * OW);
+  // output columns [lo, hi) of tap kx read input columns inside [0, W)
+  const colLo = new Int32Array(KW);
+  const colHi = new Int32Array(KW);
+  for (let kx = 0; kx < KW; kx++) {
+    const off = kx * g.dw - g.pl;
+    colLo[kx] = Math.min(OW, Math.max(0, Math.ceil(-off / g.sw)));
+    colHi[kx] = Math.max(colLo[kx], Math.min(OW, Math.floor((W - 1 - off) / g.sw) + 1));
+  }
+  const { sh, sw, dh, pt } = g;
+  // a 1x1 stride-1 unpadded window reads each whole input plane as it is
+  const plain = KH === 1 && KW === 1 && sh === 1 && sw === 1 && g.pt === 0 && g.pl === 0 && OH === H && OW === W;
+  for (let b = 0; b < N; b++) {
+    for (let m = 0; m < M; m++) {
+      const zw = zW(m);
+      const c0 = Math.floor(m / Mg) * CG;
+      acc.fill(0);
+      for (let c = 0; c < CG; c++) {
+        const plane = (b * C + c0 + c) * H * W;
+        if (plain) {
+          const wt = wv[m * T + c] - zw;
+          if (wt !== 0) for (let i = 0, q = plane; i < acc.length; i++, q++) acc[i] += wt * xq[q];
+          continue;
+        }
+        for (let ky = 0; ky < KH; ky++) {
+          for (let kx = 0; kx < KW; kx++) {
+            const wt = wv[m * T + (c * KH + ky) * KW + kx] - zw;
+            if (wt === 0) continue;
+            const lo = colLo[kx];
+            const hi = colHi[kx];
+            const off = kx * g.dw - g.pl;
+            for (let oy = 0; oy < OH; oy++) {
+              const iy = oy * sh - pt + ky * dh;
               if (iy < 0 || iy >= H) continue;
-              for (let kx = 0; kx < KW; kx++) {
-                const ix = ox * g.sw - g.pl + kx * g.dw;
-                if (ix < 0 || ix >= W) continue;
-                s += (xv[plane + iy * W + ix] - zX) * taps[(c * KH + ky) * KW + kx];
-              }
+              const row = plane + iy * W + off;
+              for (let ox = lo, o = oy * OW + lo, q = row + lo * sw; ox < hi; ox++, o++, q += sw) acc[o] += wt * xq[q];
             }
           }
-          out[((b * M + m) * OH + oy) * OW + ox] = wrap32(s);
         }
       }
+      const base = (b * M + m) * OH * OW;
+      for (let i = 0; i < OH * OW; i++) out[base + i] = wrap32(acc[i]);
     }
   }
   return { v: out, shape, kind: 'int', dt: INT32 };
