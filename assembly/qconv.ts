@@ -237,12 +237,35 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 
 /**
  * Requantizes the four accumulators of a 16-channel block and stores its nc bytes at yo
- * (scale per channel at sp when pc, else `one`).
+ * (scale per channel at sp when pc, else `one`); `raw` (qdwconv_i32): stores the nc i32 sums.
  */
 // @ts-ignore: decorator
 @inline function dwStore(
-  a0: v128, a1: v128, a2: v128, a3: v128, sp: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128, yflip: v128, yo: usize, nc: i32,
+  raw: bool, a0: v128, a1: v128, a2: v128, a3: v128, sp: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128, yflip: v128, yo: usize, nc: i32,
 ): void {
+  if (raw) {
+    if (nc == DW_BLOCK) {
+      v128.store(yo, a0);
+      v128.store(yo, a1, 16);
+      v128.store(yo, a2, 32);
+      v128.store(yo, a3, 48);
+    } else {
+      // channels [0, nc): whole vectors, then the lanes of the next
+      let v = a0, p = yo, left = nc;
+      for (let q = 0; q < 4 && left > 0; q++) {
+        v = q == 0 ? a0 : q == 1 ? a1 : q == 2 ? a2 : a3;
+        if (left >= 4) v128.store(p, v);
+        else {
+          store<i32>(p, i32x4.extract_lane(v, 0));
+          if (left > 1) store<i32>(p, i32x4.extract_lane(v, 1), 4);
+          if (left > 2) store<i32>(p, i32x4.extract_lane(v, 2), 8);
+        }
+        p += 16;
+        left -= 4;
+      }
+    }
+    return;
+  }
   const q0 = requantLanes(a0, pc ? v128.load(sp) : one, vlo, vhi, off);
   const q1 = requantLanes(a1, pc ? v128.load(sp, 16) : one, vlo, vhi, off);
   const q2 = requantLanes(a2, pc ? v128.load(sp, 32) : one, vlo, vhi, off);
@@ -263,7 +286,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  */
 // @ts-ignore: decorator
 @inline function dwInterior<T>(
-  flip: v128, K3: bool, KH: i32, KW: i32, C: i32, xr: usize, sIn: usize, rowStep: usize, tapStep: usize, ox0: i32, ox1: i32,
+  raw: bool, flip: v128, K3: bool, KH: i32, KW: i32, C: i32, xr: usize, sIn: usize, rowStep: usize, tapStep: usize, ox0: i32, ox1: i32,
   pairs: usize, pairStride: usize, ib: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
   yflip: v128, yr: usize, outStride: usize,
 ): void {
@@ -360,7 +383,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
           }
         }
       }
-      dwStore(a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, yo + <usize>c0, nc);
+      dwStore(raw, a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, raw ? yo + (<usize>c0 << 2) : yo + <usize>c0, nc);
     }
   }
 }
@@ -375,7 +398,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  */
 // @ts-ignore: decorator
 @inline function dwBorder(
-  flip: v128, W: i32, C: i32, KH: i32, KW: i32, SW: i32, PW: i32, DW: i32, inStride: i32, ky0: i32, ky1: i32, xr: usize, rowStep: usize, tapStep: usize,
+  raw: bool, flip: v128, W: i32, C: i32, KH: i32, KW: i32, SW: i32, PW: i32, DW: i32, inStride: i32, ky0: i32, ky1: i32, xr: usize, rowStep: usize, tapStep: usize,
   ox0: i32, ox1: i32, pairs: usize, pairStride: usize, vzb: v128, vz: v128, bias: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
   yflip: v128, yr: usize, outStride: usize,
 ): void {
@@ -422,14 +445,14 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
           d = i32x4.add(d, i32x4.dot_i16x8_s(i16x8.sub(widenHi(h), vz), v128.load8x8_s(w, 24)));
         }
       }
-      dwStore(a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, yo + <usize>c0, nc);
+      dwStore(raw, a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, raw ? yo + (<usize>c0 << 2) : yo + <usize>c0, nc);
     }
   }
 }
 
 // @ts-ignore: decorator
 @inline function dwDriver(
-  xSigned: i32, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
+  raw: bool, xSigned: i32, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
   DH: i32, DW: i32, OH: i32, OW: i32, x: usize, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
   zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, r0: i32, r1: i32,
 ): void {
@@ -463,17 +486,17 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     // the input row of tap ky0 (at image column 0); for an interior row, ky0 = 0
     const xr = x + (<usize>(n * H) * <usize>W) * <usize>inStride + <usize>(iy0 + ky0 * DH) * rowB;
     if (ky0 == 0 && ky1 == KH && owLo < owHi) {
-      dwBorder(flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
       // window corner of output pixel 0 (column −PW: wraps, only interior pixels add it back)
       const xc = xr - <usize>PW * <usize>inStride;
       if (xSigned != 0) {
-        if (K3) dwInterior<i8>(flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-        else dwInterior<i8>(flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      } else if (K3) dwInterior<u8>(flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      else dwInterior<u8>(flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      dwBorder(flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+        if (K3) dwInterior<i8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+        else dwInterior<i8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      } else if (K3) dwInterior<u8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      else dwInterior<u8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     } else {
-      dwBorder(flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     }
   }
 }
@@ -495,7 +518,21 @@ export function qdwconv_q8(
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  dwDriver(xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
+  dwDriver(false, xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
+}
+
+/**
+ * Depthwise int8 conv without requantization (ONNX ConvInteger with group = C): the exact i32
+ * sums Σ_taps (x − zx)·w[c][tap] of qdwconv_q8, x uint8, stored as i32 [N][OH][OW][C] (pixels
+ * outStride bytes apart). wp from qdwconv_pack with this zx and bias (i32 [C16], zeros for
+ * none: the sums start from it). g, (part, parts): as qdwconv_q8.
+ */
+export function qdwconv_i32(g: usize, x: usize, zx: i32, wp: usize, bias: usize, y: usize, outStride: i32, part: i32, parts: i32): void {
+  const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
+  const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
+  const range = rowRange(N * OH, part, parts);
+  const r0 = <i32>range, r1 = <i32>(range >> 32);
+  dwDriver(true, 0, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, bias, 0, 0, 0, 255, y, outStride, 0, r0, r1);
 }
 
 /**

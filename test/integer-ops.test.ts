@@ -45,15 +45,15 @@ function dynGraph(s: DynSpec): Graph {
   g.intConstants.set('W', weights(s.w, s.elem, s.w.length));
   g.intConstants.set('W_zp', { ints: s.wzp, shape: s.wzp.length === 1 ? [] : [s.wzp.length], elem: s.elem });
   g.initializers.set('W_scale', { data: Float32Array.of(0.0123), shape: [] });
-  g.initializers.set('B', { data: Float32Array.from(rand([s.bias.reduce((a, b) => a * b, 1)], 5).data), shape: s.bias });
+  if (s.bias.length) g.initializers.set('B', { data: Float32Array.from(rand([s.bias.reduce((a, b) => a * b, 1)], 5).data), shape: s.bias });
   const node = (op: string, inputs: string[], outputs: string[], attrs = {}) => g.nodes.push({ name: `${op}_${g.nodes.length}`, op, inputs, outputs, attrs });
   if (s.pre) node(s.pre, ['x'], ['x_pre']);
   node('DynamicQuantizeLinear', [s.pre ? 'x_pre' : 'x'], ['x_q', 'x_scale', 'x_zp']);
   node(s.op, ['x_q', 'W', 'x_zp', 'W_zp'], ['acc'], s.attrs ?? {});
   node('Cast', ['acc'], ['acc_f'], { to: 1 });
   node('Mul', ['x_scale', 'W_scale'], ['scales']);
-  node('Mul', ['acc_f', 'scales'], ['y0']);
-  node('Add', ['y0', 'B'], ['y']);
+  node('Mul', ['acc_f', 'scales'], [s.bias.length ? 'y0' : 'y']);
+  if (s.bias.length) node('Add', ['y0', 'B'], ['y']);
   g.outputs = [{ name: 'y' }];
   return g;
 }
@@ -86,6 +86,12 @@ const CASES: [string, DynSpec][] = [
   }],
   ['ConvInteger depthwise 3x3 stride 2 pad 1, [2, 19, 9, 11], int8 weights', {
     op: 'ConvInteger', x: [2, 19, 9, 11], w: [19, 1, 3, 3], elem: 'int8', wzp: [0], attrs: { group: 19, strides: [2, 2], pads: [1, 1, 1, 1] }, bias: [1, 19, 1, 1],
+  }],
+  ['ConvInteger depthwise 5x5 dilation 2 pad 3, [1, 21, 12, 10] (one whole vector and one lane past 16 channels), uint8 weights around 128', {
+    op: 'ConvInteger', x: [1, 21, 12, 10], w: [21, 1, 5, 5], elem: 'uint8', wzp: [128], attrs: { group: 21, dilations: [2, 2], pads: [3, 3, 3, 3] }, bias: [1, 21, 1, 1],
+  }],
+  ['ConvInteger depthwise 3x3 pad 1, [1, 34, 7, 9] (two whole 16-channel blocks and 2 channels), no bias', {
+    op: 'ConvInteger', x: [1, 34, 7, 9], w: [34, 1, 3, 3], elem: 'int8', wzp: [0], attrs: { group: 34, pads: [1, 1, 1, 1] }, bias: [],
   }],
   ['ConvInteger 1x1 [1, 21, 5, 6] → 13 channels, int8 weights (direct GEMM, no im2col)', {
     op: 'ConvInteger', x: [1, 21, 5, 6], w: [13, 21, 1, 1], elem: 'int8', wzp: [0], bias: [1, 13, 1, 1],

@@ -6,7 +6,7 @@
 // DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd lengths; qlut_q8 (a byte table)
 // on odd lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
 import { qgemm_pack, qgemm_packed_size, qgemm_q8, qgemm_scratch_size } from '../qgemm';
-import { dequantize_q8_f32, qadd_q8, qmul_q8, qlut_q8, qmaxpool_q8, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8 } from '../qconv';
+import { dequant_i32_f32, dequantize_q8_f32, qadd_q8, qmul_q8, qlut_q8, qmaxpool_q8, qdwconv_i32, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8, range_f32 } from '../qconv';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
 import { dequantizeRef, qaddRef, qmulRef, qconvRef, qgapRef, qmaxpoolRef, quantizeRef } from './qconv_ref';
@@ -198,6 +198,110 @@ describe('qdwconv_q8 (depthwise int8 conv)', () => {
     expect<i32>(dwCase(1, 9, 10, 37, 3, 1, 1, 1, false, 0, false, 128, true, false, 0, true)).toBe(0);
     expect<i32>(dwCase(1, 11, 9, 21, 5, 2, 2, 1, true, -128, true, 0, true, false, 0, true)).toBe(0);
     expect<i32>(dwCase(1, 8, 11, 19, 3, 1, 1, 1, true, 127, true, 0, false, false, 5, true)).toBe(0);
+  });
+});
+
+/**
+ * qdwconv_i32 (ConvInteger with group = C) against plain i32 sums Σ (x − zx)·w over the taps
+ * inside the image, uint8 x (the range DynamicQuantizeLinear gives), output pixels C + 2 i32
+ * apart (the two past C must stay untouched), whole and split; returns wrong values.
+ */
+function dwSumsCase(N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i32, zx: i32, extreme: bool): i32 {
+  resetArena();
+  const OH = outDim(H, K, S, P, D), OW = outDim(W, K, S, P, D), T = K * K, C16 = (C + 15) & ~15, os = C + 2;
+  const g = geom(N, H, W, C, C, K, S, P, D, OH, OW);
+  const x = bytes(N * H * W * C), w = bytes(C * T), zero = bytes(4 * C16), packed = bytes(qdwconv_packed_size(C, T));
+  fillBytes(x, N * H * W * C, 0, 255);
+  fillBytes(w, C * T, -128, 127);
+  if (extreme) {
+    for (let i = 0; i < N * H * W * C; i++) store<u8>(x + <usize>i, (nextRand() & 1) != 0 ? 255 : 0);
+    for (let i = 0; i < C * T; i++) store<i8>(w + <usize>i, (nextRand() & 3) != 0 ? -128 : 127);
+  }
+  qdwconv_pack(w, C, K, K, zero, zx, 0, packed);
+  const outBytes = N * OH * OW * os * 4;
+  const y = bytes(outBytes), yp = bytes(outBytes);
+  memory.fill(y, SENTINEL, outBytes);
+  qdwconv_i32(g, x, zx, packed, zero, y, os * 4, 0, 1);
+  let bad = 0;
+  for (let n = 0; n < N; n++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        const p = ((n * OH + oy) * OW + ox) * os;
+        for (let c = 0; c < C; c++) {
+          let sum = 0;
+          for (let ky = 0; ky < K; ky++)
+            for (let kx = 0; kx < K; kx++) {
+              const iy = oy * S - P + ky * D, ix = ox * S - P + kx * D;
+              if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+              sum += (<i32>load<u8>(x + <usize>(((n * H + iy) * W + ix) * C + c)) - zx) * <i32>load<i8>(w + <usize>(c * T + ky * K + kx));
+            }
+          if (load<i32>(y + (<usize>(p + c) << 2)) != sum) bad++;
+        }
+        for (let j = C; j < os; j++) if (load<u32>(y + (<usize>(p + j) << 2)) != 0xa5a5a5a5) bad++;
+      }
+  for (let s = 0; s < SPLITS.length; s++) {
+    memory.fill(yp, SENTINEL, outBytes);
+    for (let part = 0; part < SPLITS[s]; part++) qdwconv_i32(g, x, zx, packed, zero, yp, os * 4, part, SPLITS[s]);
+    bad += countByteDiffs(yp, y, outBytes);
+  }
+  return bad;
+}
+
+describe('qdwconv_i32, range_f32, dequant_i32_f32 (dynamic quantization)', () => {
+  it('depthwise i32 sums: channels 1, 3, 18, 19, 34 (block remainders 1..3, 2 whole), 3x3 s1/s2, 5x5 dilation 2, extreme bytes', () => {
+    const cs: i32[] = [1, 3, 18, 19, 34];
+    for (let i = 0; i < cs.length; i++) {
+      expect<i32>(dwSumsCase(1, 7, 9, cs[i], 3, 1, 1, 1, 128, false)).toBe(0);
+      expect<i32>(dwSumsCase(2, 9, 7, cs[i], 3, 2, 1, 1, 0, false)).toBe(0);
+    }
+    expect<i32>(dwSumsCase(1, 12, 11, 21, 5, 1, 3, 2, 255, false)).toBe(0);
+    expect<i32>(dwSumsCase(1, 9, 10, 37, 3, 1, 1, 1, 0, true)).toBe(0);
+    expect<i32>(dwSumsCase(1, 9, 10, 37, 5, 2, 2, 1, 255, true)).toBe(0);
+  });
+  it('range_f32: min(0, x), max(0, x) and the NaN / infinity flag, in the 4-lane loop and the tail', () => {
+    resetArena();
+    const n = 23, x = floats(n), out = floats(3);
+    for (let i = 0; i < n; i++) store<f32>(x + (<usize>i << 2), <f32>(i % 7) * 0.25 + 0.5);
+    range_f32(x, n, out);
+    expect<f32>(load<f32>(out)).toBe(0);
+    expect<f32>(load<f32>(out, 4)).toBe(2.0);
+    expect<f32>(load<f32>(out, 8)).toBe(0);
+    store<f32>(x + 40, -3.5);
+    store<f32>(x + 88, 9.25); // element 22: the scalar tail
+    range_f32(x, n, out);
+    expect<f32>(load<f32>(out)).toBe(-3.5);
+    expect<f32>(load<f32>(out, 4)).toBe(9.25);
+    const bads: f32[] = [NaN, Infinity, -Infinity];
+    const ats: i32[] = [3, 21];
+    for (let b = 0; b < 3; b++)
+      for (let a = 0; a < 2; a++) {
+        const keep = load<f32>(x + (<usize>ats[a] << 2));
+        store<f32>(x + (<usize>ats[a] << 2), bads[b]);
+        range_f32(x, n, out);
+        expect<f32>(load<f32>(out, 8)).toBe(1);
+        store<f32>(x + (<usize>ats[a] << 2), keep);
+      }
+  });
+  it('dequant_i32_f32: f32(acc)·scale[n] then + bias[n], two roundings, rows of 7 (one vector and 3 left), with and without bias', () => {
+    resetArena();
+    const rows = 3, N = 7, y = floats(rows * N), ref = floats(rows * N), sc = floats(N), b = floats(N);
+    for (let n = 0; n < N; n++) {
+      store<f32>(sc + (<usize>n << 2), <f32>(0.0123 + <f64>n * 1e-3));
+      store<f32>(b + (<usize>n << 2), <f32>(<f64>n * 0.37 - 1.0));
+    }
+    for (let pass = 0; pass < 2; pass++) {
+      const bias = pass == 0 ? b : 0;
+      for (let i = 0; i < rows * N; i++) {
+        // sums beyond 2^24 round in the conversion
+        const acc = (i % 3 == 0 ? 16777217 + i * 2 : i * 12345 - 70000) * (i % 2 == 0 ? 1 : -1);
+        store<i32>(y + (<usize>i << 2), acc);
+        let v = <f32>acc * load<f32>(sc + (<usize>(i % N) << 2));
+        if (bias != 0) v = v + load<f32>(b + (<usize>(i % N) << 2));
+        store<f32>(ref + (<usize>i << 2), v);
+      }
+      dequant_i32_f32(y, rows, N, sc, bias);
+      for (let i = 0; i < rows * N; i++) expect<f32>(load<f32>(y + (<usize>i << 2))).toBe(load<f32>(ref + (<usize>i << 2)));
+    }
   });
 });
 

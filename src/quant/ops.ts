@@ -402,8 +402,15 @@ const qdyn: OpDef = {
     const w = n.attrs._w as unknown as { ints: Int8Array; shape: number[] };
     const T = conv ? w.shape[2] * w.shape[3] : 1;
     const CG = conv ? w.shape[1] : K, C = CG * G, NG = N / G;
+    // depthwise (one input and one output channel a group): qdwconv_i32, its weights packed each
+    // run (the sums start from −zx·Σw, and zx is the run's); other groups: a GEMM each
+    const x = conv?.x;
+    const dw = !!x && G > 1 && G === N && CG === 1;
+    const wRaw = dw ? putBytes(ctx, w.ints) : 0;
+    const dwPacked = dw ? ctx.mem.alloc(k.qdwconv_packed_size(N, T)) : 0;
+    const dwZero = dw ? putInts(ctx, [], (N + 15) & ~15) : 0;
     // each group's weights [NG][CG][KH][KW] → rows in im2col order [NG][KH][KW][CG] (1x1: already)
-    const packs = Array.from({ length: G }, (_, gi) => {
+    const packs = dw ? [] : Array.from({ length: G }, (_, gi) => {
       const rows = (): Int8Array => {
         const r = new Int8Array(NG * K);
         for (let o = 0; o < NG; o++) for (let c = 0; c < CG; c++) for (let t = 0; t < T; t++) r[o * K + t * CG + c] = w.ints[((gi * NG + o) * CG + c) * T + t];
@@ -419,14 +426,13 @@ const qdyn: OpDef = {
     const xi = ctx.ptr(n.inputs[0]), yo = ctx.ptr(n.outputs[0]);
     const len = numel(ctx.shape(n.inputs[0]));
     const win = conv?.win;
-    const direct = !win || (T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0);
+    const direct = dw || !win || (T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0);
     // scratch: the input's bytes, one group's im2col rows (unless direct), the GEMM's widened weight block
     const xBytes = (len + 63) & ~63;
     const colBytes = direct ? 0 : (M * K + 63) & ~63;
     const s = ctx.scratch(xBytes + colBytes + k.qgemm_scratch_size(K));
-    // im2col of one group: CG channels of pixels C bytes apart
-    const x = conv?.x;
-    const geo = x && win && !direct ? ctx.mem.putI32([x[0], x[2], x[3], CG, C, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.dh, win.dw, win.oh, win.ow]) : 0;
+    // im2col of one group: CG channels of pixels C bytes apart (depthwise: all C channels)
+    const geo = x && win && (dw || !direct) ? ctx.mem.putI32([x[0], x[2], x[3], dw ? C : CG, C, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.dh, win.dw, win.oh, win.ow]) : 0;
     const f = Math.fround;
     return () => {
       k.range_f32(xi, len, rp);
@@ -437,7 +443,11 @@ const qdyn: OpDef = {
       k.quantize_f32_q8(xi, len, scale, zp, 0, xq);
       const sv = mem.f32;
       for (let c = 0; c < N; c++) sv[(sp >>> 2) + c] = f(scale * ws[c]);
-      for (let gi = 0; gi < G; gi++) {
+      if (dw) {
+        k.qdwconv_pack(wRaw, N, w.shape[2], w.shape[3], dwZero, zp, 0, dwPacked);
+        k.qdwconv_i32(geo, xq, zp, dwPacked, dwZero, yo, N * 4, 0, 1);
+      }
+      for (let gi = 0; gi < packs.length; gi++) {
         const y = yo + gi * NG * 4;
         if (direct) k.qgemm_i32(M, NG, K, xq + gi * CG, C, 0, zp, packs[gi], 0, y, N, wide, 0, 1);
         else {

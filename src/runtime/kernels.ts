@@ -277,6 +277,8 @@ export interface Kernels {
   // DynamicQuantizeLinear's range: out = [min(0, min x), max(0, max x), 1 if NaN/inf else 0] (f32)
   range_f32(x: number, n: number, out: number): void;
   // in place: i32 sums → f32(acc)·scale[n] (+ bias[n]), rows x N
+  // depthwise i32 sums (ConvInteger with group = C), output pixels outStride bytes apart
+  qdwconv_i32(g: number, x: number, zx: number, wp: number, bias: number, y: number, outStride: number, part: number, parts: number): void;
   dequant_i32_f32(y: number, rows: number, N: number, scale: number, bias: number): void;
   qadd_q8(
     a: number, b: number, n: number, signed: number, ra: number, rb: number, fixed: number, lo: number, hi: number,
