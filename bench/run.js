@@ -31,6 +31,7 @@ import { THREAD_MODELS, benchThreads } from './threads.js';
 import { DYNAMIC_MODELS, benchDynamic } from './dynamic.js';
 import { DETECTION_MODELS, benchDetection, printDetection } from './detection.js';
 import { INT8_MODELS, benchInt8Models } from './int8.js';
+import { benchDynamicModels } from './dynamic-quant.js';
 import { TRAIN_CASES, benchTraining, printTraining, trainingMemoryChild, torchFigures, parseCase } from './train.js';
 
 function arg(name, env, dflt) {
@@ -202,7 +203,10 @@ if (SECTIONS.has('models')) {
 }
 
 // 3b. int8: quantized zoo models against float32 and onnxruntime-web
-if (SECTIONS.has('int8')) await benchInt8Models(INT8, { runs: RUNS, relaxed: RELAXED });
+if (SECTIONS.has('int8')) {
+  await benchInt8Models(INT8, { runs: RUNS, relaxed: RELAXED });
+  await benchDynamicModels(INT8, { runs: RUNS });
+}
 
 // 4. Per-step profile of one model
 if (SECTIONS.has('profile')) {

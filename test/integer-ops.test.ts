@@ -9,7 +9,8 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { emptyGraph, type Graph, type IntTensor } from '../src/graph/ir';
-import { UnsupportedOpError, ValueError } from '../src/index';
+import { createModel, exportOnnx, loadOnnx, modelBuilder, syntheticWeights, UnsupportedOpError, ValueError } from '../src/index';
+import { dynamicQuantized } from './dynamic-quant';
 import { compileGraph } from '../src/model';
 import { graphToOnnx } from '../src/onnx/writer';
 import { rand } from './reference';
@@ -227,4 +228,36 @@ describe('dynamic quantization: DynamicQuantizeLinear → ConvInteger / MatMulIn
     await expect(compileGraph(g)).rejects.toThrow(UnsupportedOpError);
     await expect(compileGraph(g)).rejects.toThrow(/ConvInteger.*x_q/);
   });
+});
+
+describe("zoo models in onnxruntime's quantize_dynamic form (test/dynamic-quant.ts)", () => {
+  for (const [name, size] of [['mobilenet_v2', 96], ['resnet18', 64]] as const)
+    it(`${name} at ${size}x${size}: every conv one _QDyn step, outputs equal onnxruntime-node's up to float summation order`, async () => {
+      const f = await createModel(name, { weights: syntheticWeights(modelBuilder(name).weightShapes()), inputSize: size });
+      const file = dynamicQuantized(exportOnnx(f));
+      const shape = [1, 3, size, size];
+      const x = Float32Array.from(rand(shape, 21).data);
+      const m = await loadOnnx(file);
+      const steps = m.profile({ [m.inputNames[0]]: { data: x, shape } }, { runs: 1 }).map((s) => s.op);
+      const convs = f.layers.filter((l) => l.op === 'Conv').length;
+      expect(steps.filter((o) => o === '_QDyn').length).toBe(convs);
+      expect(steps.filter((o) => o.includes('(host)'))).toEqual([]);
+      const got = Object.values(await m.run({ [m.inputNames[0]]: { data: x, shape } }))[0].data;
+      const s = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+      const want = (await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, shape) }))[s.outputNames[0]].data as Float32Array;
+      const ref = Object.values(await f.run({ [f.inputNames[0]]: { data: x, shape } }))[0].data;
+      let scale = 0, off = 0, noise = 0;
+      for (let i = 0; i < want.length; i++) {
+        scale = Math.max(scale, Math.abs(want[i]));
+        off = Math.max(off, Math.abs(got[i] - want[i]));
+        noise = Math.max(noise, Math.abs(ref[i] - want[i]));
+      }
+      // the integer parts are exact; only the float pooling and classifier sum in another order
+      expect(off).toBeLessThan(1e-5 * scale + 1e-6);
+      // and the quantized model is a quantization of the float one (not exact, not far)
+      expect(noise).toBeGreaterThan(off);
+      expect(noise).toBeLessThan(0.25 * scale);
+      m.dispose();
+      f.dispose();
+    }, 60_000);
 });
