@@ -3,7 +3,7 @@
 // mutators that edit a graph before it is written (attributes set to boundary values, dims,
 // initializer shapes and data, wiring, opset) or a safetensors header (dtype, shape, offsets).
 // Seeds are small graphs built here, one per operator family, plus files given by the caller.
-import { emptyGraph, type AttrValue, type Graph, type Node } from '../../src/graph/ir';
+import { emptyGraph, type AttrValue, type Graph, type IntTensor, type Node } from '../../src/graph/ir';
 import { graphToOnnx } from '../../src/onnx/writer';
 
 /** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same cases everywhere. */
@@ -63,22 +63,31 @@ const ATTRS: Record<string, string[]> = {
   Clip: ['min', 'max'],
   Slice: ['starts', 'ends', 'axes'],
   ChannelShuffle: ['groups'],
+  QuantizeLinear: ['axis', 'saturate'],
+  DequantizeLinear: ['axis'],
+  QLinearConv: ['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad'],
+  ConvInteger: ['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad'],
+  QLinearGlobalAveragePool: ['channels_last'],
+  Cast: ['to'],
 };
 const ANY_ATTRS = ['axis', 'axes', 'kernel_shape', 'strides', 'pads', 'size', 'group', '_act', 'perm'];
 
 const fill = (n: number, f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
 const w = (shape: number[], f = (i: number) => ((i * 37) % 11) / 11 - 0.4) => ({ data: fill(shape.reduce((a, b) => a * b, 1), f), shape });
 
+/** An 8-bit (or int32 bias) constant as ONNX files hold quantized weights and zero points. */
+const q8 = (ints: number[], elem: IntTensor['elem'], shape: number[] = ints.length === 1 ? [] : [ints.length]): IntTensor => ({ ints, shape, elem });
+
 /** One small graph per operator family: the seeds of the structure-aware mutator. */
 export function seedGraphs(): Graph[] {
-  const mk = (inShape: number[], nodes: Node[], floats: Record<string, { data: Float32Array; shape: number[] }> = {}, ints: Record<string, number[]> = {}, opset = 13): Graph => {
+  const mk = (inShape: number[], nodes: Node[], floats: Record<string, { data: Float32Array; shape: number[] }> = {}, ints: Record<string, number[] | IntTensor> = {}, opset = 13): Graph => {
     const g = emptyGraph();
     g.opset = opset;
     g.inputs.push({ name: 'x', shape: inShape });
     g.nodes = nodes;
     g.outputs.push({ name: nodes[nodes.length - 1].outputs[0] });
     for (const [k, t] of Object.entries(floats)) g.initializers.set(k, t);
-    for (const [k, v] of Object.entries(ints)) g.intConstants.set(k, { ints: v, shape: [v.length] });
+    for (const [k, v] of Object.entries(ints)) g.intConstants.set(k, Array.isArray(v) ? { ints: v, shape: [v.length] } : v);
     return g;
   };
   const n = (op: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs = ['y']): Node => ({ name: `${op}_0`, op, inputs, outputs, attrs });
@@ -123,6 +132,35 @@ export function seedGraphs(): Graph[] {
     mk([1, 2, 6, 6], [n('RoiAlign', ['x', 'rois', 'bi'], { output_height: 2, output_width: 3, sampling_ratio: 0, spatial_scale: 0.5 })],
       { rois: { data: Float32Array.of(0, 0, 8, 6, 2, 1, 11, 11), shape: [2, 4] } }, { bi: [0, 0] }, 16),
     mk([6], [n('ScatterElements', ['x', 'si', 'x'], { axis: 0 })], {}, { si: [5, 0, 1, 3, 2, 4] }),
+    // int8: QDQ and QOperator forms (src/quant/lower.ts), dynamic quantization (src/quant/dynamic.ts)
+    mk([1, 3, 6, 6], [
+      n('QuantizeLinear', ['x', 'sx', 'zx'], {}, ['xq']), n('DequantizeLinear', ['xq', 'sx', 'zx'], {}, ['xd']),
+      n('DequantizeLinear', ['wq', 'sw', 'zw'], { axis: 0 }, ['wd']), n('Conv', ['xd', 'wd', 'B'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, ['c']),
+      n('Relu', ['c'], {}, ['r']), n('QuantizeLinear', ['r', 'sy', 'zy'], {}, ['yq']), n('DequantizeLinear', ['yq', 'sy', 'zy']),
+    ], { sx: w([], () => 0.02), sw: w([4], (i) => 0.01 + i * 1e-3), B: w([4]), sy: w([], () => 0.05) },
+    { zx: q8([128], 'uint8'), wq: q8(Array.from({ length: 108 }, (_, i) => ((i * 37) % 255) - 127), 'int8', [4, 3, 3, 3]), zw: q8([0, 0, 0, 0], 'int8', [4]), zy: q8([0], 'uint8') }),
+    mk([1, 8, 5, 5], [
+      n('QuantizeLinear', ['x', 'sx', 'zx'], {}, ['xq']),
+      n('QLinearConv', ['xq', 'sx', 'zx', 'wq', 'sw', 'zw', 'sy', 'zy', 'bq'], { group: 8, kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, ['cq']),
+      n('QLinearAdd', ['cq', 'sy', 'zy', 'xq', 'sx', 'zx', 'sa', 'za'], {}, ['aq']),
+      n('QLinearMul', ['aq', 'sa', 'za', 'xq', 'sx', 'zx', 'sy', 'zy'], {}, ['mq']),
+      n('QLinearGlobalAveragePool', ['mq', 'sy', 'zy', 'sa', 'za'], { channels_last: 0 }, ['gq']), n('DequantizeLinear', ['gq', 'sa', 'za']),
+    ], { sx: w([], () => 0.03), sw: w([], () => 0.02), sy: w([], () => 0.04), sa: w([], () => 0.06) },
+    { zx: q8([3], 'int8'), wq: q8(Array.from({ length: 72 }, (_, i) => ((i * 53) % 255) - 127), 'int8', [8, 1, 3, 3]), zw: q8([0], 'int8'), zy: q8([-2], 'int8'), za: q8([1], 'int8'),
+      bq: q8([5, -7, 100, 0, 3, -1000, 42, 9], 'int32', [8]) }),
+    mk([2, 6], [
+      n('QuantizeLinear', ['x', 'sx', 'zx'], {}, ['xq']), n('QLinearMatMul', ['xq', 'sx', 'zx', 'wq', 'sw', 'zw', 'sy', 'zy'], {}, ['mq']),
+      n('QLinearSigmoid', ['mq', 'sy', 'zy', 'sx', 'zx'], {}, ['sq']), n('DequantizeLinear', ['sq', 'sx', 'zx']),
+    ], { sx: w([], () => 0.02), sw: w([], () => 0.01), sy: w([], () => 0.05) },
+    { zx: q8([120], 'uint8'), wq: q8(Array.from({ length: 18 }, (_, i) => i * 13 - 100), 'int8', [6, 3]), zw: q8([0], 'int8'), zy: q8([130], 'uint8') }),
+    mk([1, 4, 5, 5], [
+      n('DynamicQuantizeLinear', ['x'], {}, ['xq', 'xs', 'xz']), n('ConvInteger', ['xq', 'wq', 'xz', 'zw'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, ['acc']),
+      n('Cast', ['acc'], { to: 1 }, ['af']), n('Mul', ['xs', 'sw'], {}, ['s']), n('Mul', ['af', 's'], {}, ['m']), n('Add', ['m', 'B']),
+    ], { sw: w([], () => 0.01), B: w([1, 2, 1, 1]) }, { wq: q8(Array.from({ length: 72 }, (_, i) => ((i * 29) % 255) - 127), 'int8', [2, 4, 3, 3]), zw: q8([0], 'int8') }),
+    mk([3, 5], [
+      n('DynamicQuantizeLinear', ['x'], {}, ['xq', 'xs', 'xz']), n('MatMulInteger', ['xq', 'wq', 'xz', 'zw'], {}, ['acc']),
+      n('Cast', ['acc'], { to: 1 }, ['af']), n('Mul', ['af', 'xs']),
+    ], {}, { wq: q8(Array.from({ length: 20 }, (_, i) => (i * 31) % 256), 'uint8', [5, 4]), zw: q8([128], 'uint8') }),
     mk([1, 2, 3, 3], [
       n('ReduceMax', ['x'], { keepdims: 0 }, ['mx']), n('Greater', ['mx', 'zero'], {}, ['c']),
       n('If', ['c'], {
@@ -220,10 +258,16 @@ export function mutateGraph(r: Rng, seed: Graph): Graph {
         const k = r.pick(names);
         const t = g.intConstants.get(k)!;
         const ints = t.ints.slice();
+        let shape = t.shape;
         if (r.chance(0.7) && ints.length) ints[r.int(ints.length)] = interestingInt(r);
-        else if (r.chance(0.5)) ints.push(interestingInt(r));
-        else ints.pop();
-        g.intConstants.set(k, { ints, shape: [ints.length] });
+        else {
+          if (r.chance(0.5)) ints.push(interestingInt(r));
+          else ints.pop();
+          shape = [ints.length];
+        }
+        // quantized constants keep their 8-bit / int32 type, or get another one
+        const elem = r.chance(0.15) ? r.pick([undefined, 'int8', 'uint8', 'int32'] as const) : t.elem;
+        g.intConstants.set(k, { ints, shape, ...(elem ? { elem } : {}) });
         break;
       }
       case 7: {
