@@ -50,6 +50,8 @@ export function dynamicQuantized(bytes: Uint8Array): Uint8Array {
   const g: Graph = { ...emptyGraph(), ...graph };
   foldBatchNorms(g);
   const nodes: Node[] = [];
+  // one DynamicQuantizeLinear per activation, shared by the convs reading it (as onnxruntime's quantizer reuses it)
+  const quantized = new Map<string, string>();
   let k = 0;
   for (const n of g.nodes) {
     const W = n.op === 'Conv' ? g.initializers.get(n.inputs[1]) : undefined;
@@ -67,10 +69,15 @@ export function dynamicQuantized(bytes: Uint8Array): Uint8Array {
     g.initializers.set(`${id}.W_scale`, { data: Float32Array.of(ws), shape: [] });
     const B = n.inputs[2] ? g.initializers.get(n.inputs[2]) : undefined;
     const node = (op: string, inputs: string[], outputs: string[], attrs: Node['attrs'] = {}) => nodes.push({ name: `${id}.${op}${nodes.length}`, op, inputs, outputs, attrs });
-    node('DynamicQuantizeLinear', [n.inputs[0]], [`${id}.x_q`, `${id}.x_scale`, `${id}.x_zp`]);
-    node('ConvInteger', [`${id}.x_q`, `${id}.W`, `${id}.x_zp`, `${id}.W_zp`], [`${id}.acc`], { ...n.attrs });
+    let xq = quantized.get(n.inputs[0]);
+    if (!xq) {
+      xq = `${n.inputs[0]}.quantized`;
+      quantized.set(n.inputs[0], xq);
+      node('DynamicQuantizeLinear', [n.inputs[0]], [`${xq}.q`, `${xq}.scale`, `${xq}.zp`]);
+    }
+    node('ConvInteger', [`${xq}.q`, `${id}.W`, `${xq}.zp`, `${id}.W_zp`], [`${id}.acc`], { ...n.attrs });
     node('Cast', [`${id}.acc`], [`${id}.acc_f`], { to: 1 });
-    node('Mul', [`${id}.x_scale`, `${id}.W_scale`], [`${id}.scales`]);
+    node('Mul', [`${xq}.scale`, `${id}.W_scale`], [`${id}.scales`]);
     node('Mul', [`${id}.acc_f`, `${id}.scales`], [B ? `${id}.scaled` : n.outputs[0]]);
     if (B) {
       g.initializers.set(`${id}.B`, { data: B.data, shape: [1, B.shape[0], 1, 1] });
