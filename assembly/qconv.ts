@@ -619,25 +619,49 @@ export function range_f32(x: usize, n: i32, out: usize): void {
 /**
  * In place, rows x N: the i32 sums at y become f32(acc) · scale[n] (+ bias[n] when bias != 0),
  * two float32 roundings as ONNX's Cast → Mul → Add after ConvInteger / MatMulInteger compute
- * them (cvtdq2ps rounds an i32 beyond 2^24 to nearest even, as a C++ cast does).
+ * them (cvtdq2ps rounds an i32 beyond 2^24 to nearest even, as a C++ cast does). With corr != 0,
+ * acc + corr[r·cr + n·cn]·factor (wrapping i32) first: the weights' zero point part of the sums
+ * (a weight w − zw taken as (w − s) + (s − zw), factor = s − zw, corr the sums of (x − zx)).
  */
-export function dequant_i32_f32(y: usize, rows: i32, N: i32, scale: usize, bias: usize): void {
+export function dequant_i32_f32(y: usize, rows: i32, N: i32, scale: usize, bias: usize, corr: usize, cr: i32, cn: i32, factor: i32): void {
   const full = N & ~3;
+  const vf = i32x4.splat(factor);
   for (let r = 0; r < rows; r++) {
     const row = y + ((<usize>r * <usize>N) << 2);
+    const cRow = corr + ((<usize>r * <usize>cr) << 2);
     let n = 0;
     for (; n < full; n += 4) {
       const p = row + (<usize>n << 2), q = <usize>n << 2;
-      let v = f32x4.mul(f32x4.convert_i32x4_s(v128.load(p)), v128.load(scale + q));
+      let acc = v128.load(p);
+      if (corr != 0) acc = i32x4.add(acc, i32x4.mul(cn != 0 ? v128.load(cRow + q) : v128.load32_splat(cRow), vf));
+      let v = f32x4.mul(f32x4.convert_i32x4_s(acc), v128.load(scale + q));
       if (bias != 0) v = f32x4.add(v, v128.load(bias + q));
       v128.store(p, v);
     }
     for (; n < N; n++) {
       const p = row + (<usize>n << 2), q = <usize>n << 2;
-      let v = <f32>load<i32>(p) * load<f32>(scale + q);
+      let acc = load<i32>(p);
+      if (corr != 0) acc += load<i32>(cRow + (<usize>(n * cn) << 2)) * factor;
+      let v = <f32>acc * load<f32>(scale + q);
       if (bias != 0) v += load<f32>(bias + q);
       store<f32>(p, v);
     }
+  }
+}
+
+/**
+ * out[m] = Σ_k (a[m·lda + k] − za) for M rows of K uint8 bytes (i32; exact for K < 2^23): the
+ * per-row sums a weight zero point multiplies (dequant_i32_f32's corr).
+ */
+export function rowsum_u8(a: usize, M: i32, K: i32, lda: i32, za: i32, out: usize): void {
+  for (let m = 0; m < M; m++) {
+    const row = a + <usize>m * <usize>lda;
+    let acc = i32x4.splat(0);
+    let k = 0;
+    for (; k + 16 <= K; k += 16) acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(v128.load(row + <usize>k))));
+    let s = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+    for (; k < K; k++) s += <i32>load<u8>(row + <usize>k);
+    store<i32>(out + (<usize>m << 2), s - K * za);
   }
 }
 

@@ -76,7 +76,8 @@ async function both(g: Graph, x: Float32Array, steps?: string[]): Promise<{ got:
 const CASES: [string, DynSpec][] = [
   ['MatMulInteger [3, 7] x [7, 5], uint8 weights, zero point 128', { op: 'MatMulInteger', x: [3, 7], w: [7, 5], elem: 'uint8', wzp: [128], bias: [5] }],
   ['MatMulInteger [2, 3, 19] x [19, 6], int8 weights, zero point 0', { op: 'MatMulInteger', x: [2, 3, 19], w: [19, 6], elem: 'int8', wzp: [0], bias: [6] }],
-  ['MatMulInteger [4, 9] x [9, 3], int8 weights, zero point -3 (w − zp leaves int8: host)', { op: 'MatMulInteger', path: 'host', x: [4, 9], w: [9, 3], elem: 'int8', wzp: [-3], bias: [3] }],
+  ['MatMulInteger [4, 9] x [9, 3], int8 weights, zero point -3 (w − zp leaves int8: row sums carry it)', { op: 'MatMulInteger', x: [4, 9], w: [9, 3], elem: 'int8', wzp: [-3], bias: [3] }],
+  ['MatMulInteger [5, 37] x [37, 6], uint8 weights, zero point 5 (onnxruntime QUInt8)', { op: 'MatMulInteger', x: [5, 37], w: [37, 6], elem: 'uint8', wzp: [5], bias: [6] }],
   ['ConvInteger 3x3 pad 1, [1, 3, 9, 8] → 5 channels, uint8 weights', {
     op: 'ConvInteger', x: [1, 3, 9, 8], w: [5, 3, 3, 3], elem: 'uint8', wzp: [128], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, bias: [1, 5, 1, 1],
   }],
@@ -98,10 +99,22 @@ const CASES: [string, DynSpec][] = [
   ['ConvInteger 1x1 [1, 21, 5, 6] → 13 channels, int8 weights (direct GEMM, no im2col)', {
     op: 'ConvInteger', x: [1, 21, 5, 6], w: [13, 21, 1, 1], elem: 'int8', wzp: [0], bias: [1, 13, 1, 1],
   }],
-  ['ConvInteger 3x3 with uint8 weights, zero point 97 (w − zp leaves int8: host)', {
-    op: 'ConvInteger', path: 'host', x: [1, 3, 6, 5], w: [4, 3, 3, 3], elem: 'uint8', wzp: [97], attrs: { pads: [1, 1, 1, 1] }, bias: [1, 4, 1, 1],
+  ['ConvInteger 3x3 pad 1 with uint8 weights, zero point 97 (w − 128 and row sums)', {
+    op: 'ConvInteger', x: [1, 3, 6, 5], w: [4, 3, 3, 3], elem: 'uint8', wzp: [97], attrs: { pads: [1, 1, 1, 1] }, bias: [1, 4, 1, 1],
+  }],
+  ['ConvInteger 1x1 [1, 21, 5, 6] → 13 channels, uint8 weights, zero point 200 (direct GEMM and row sums)', {
+    op: 'ConvInteger', x: [1, 21, 5, 6], w: [13, 21, 1, 1], elem: 'uint8', wzp: [200], bias: [1, 13, 1, 1],
+  }],
+  ['ConvInteger depthwise 3x3 stride 2, [1, 19, 9, 8], uint8 weights, zero point 31 (per-output sums)', {
+    op: 'ConvInteger', x: [1, 19, 9, 8], w: [19, 1, 3, 3], elem: 'uint8', wzp: [31], attrs: { group: 19, strides: [2, 2], pads: [1, 1, 1, 1] }, bias: [1, 19, 1, 1],
+  }],
+  ['ConvInteger grouped (3 groups) with uint8 weights, zero point 97 (not fused: host)', {
+    op: 'ConvInteger', path: 'host', x: [1, 6, 7, 5], w: [9, 2, 3, 3], elem: 'uint8', wzp: [97], attrs: { group: 3, pads: [1, 1, 1, 1] }, bias: [1, 9, 1, 1],
   }],
 ];
+
+/** The plain 3x3 conv case (the error tests build on it). */
+const CONV3X3 = CASES.find(([n]) => n.startsWith('ConvInteger 3x3 pad 1, [1, 3, 9, 8]'))![1];
 
 describe('dynamic quantization: DynamicQuantizeLinear → ConvInteger / MatMulInteger → Cast → Mul', () => {
   for (const [name, spec] of CASES)
@@ -165,7 +178,7 @@ describe('dynamic quantization: DynamicQuantizeLinear → ConvInteger / MatMulIn
         const mm = shape.length === 3;
         const spec: DynSpec = mm
           ? { op: 'MatMulInteger', x: shape, w: [7, 4], elem: 'int8', wzp: [0], bias: [4], pre }
-          : { ...CASES[3][1], pre };
+          : { ...CONV3X3, pre };
         const m = await compileGraph(dynGraph(spec));
         const n = shape.reduce((a, b) => a * b, 1);
         const x = Float32Array.from(rand([n], 2).data, (v) => Math.abs(v) + 0.5);
@@ -220,7 +233,7 @@ describe('dynamic quantization: DynamicQuantizeLinear → ConvInteger / MatMulIn
   });
 
   it('ConvInteger reading a QuantizeLinear step (a static int8 value) is refused by name', async () => {
-    const g = dynGraph(CASES[3][1]);
+    const g = dynGraph(CONV3X3);
     g.initializers.set('qs', { data: Float32Array.of(0.02), shape: [] });
     g.intConstants.set('qz', { ints: [128], shape: [], elem: 'uint8' });
     g.nodes[0] = { name: 'q', op: 'QuantizeLinear', inputs: ['x', 'qs', 'qz'], outputs: ['x_q'], attrs: {} };

@@ -299,7 +299,7 @@ describe('qdwconv_i32, range_f32, dequant_i32_f32 (dynamic quantization)', () =>
         if (bias != 0) v = v + load<f32>(b + (<usize>(i % N) << 2));
         store<f32>(ref + (<usize>i << 2), v);
       }
-      dequant_i32_f32(y, rows, N, sc, bias);
+      dequant_i32_f32(y, rows, N, sc, bias, 0, 0, 0, 0);
       for (let i = 0; i < rows * N; i++) expect<f32>(load<f32>(y + (<usize>i << 2))).toBe(load<f32>(ref + (<usize>i << 2)));
     }
   });

@@ -8,7 +8,8 @@
 // GEMM's exact i32 sums (im2col first for a KxK conv) and the float epilogue, all in wasm — the
 // same values as the ONNX ops in order (the scale and zero point are those DynamicQuantizeLinear
 // defines, computed in float32 as onnxruntime does: src/graph/eval/integer.ts dynamicParams).
-// Chains that do not fit (weights whose w − zero point leaves int8,
+// Weights whose w − zero point leaves int8 (asymmetric uint8) are split into w − 128 and a zero
+// point part that the inputs' sums carry. Chains that do not fit (that split on grouped convs,
 // per-channel scales a Mul would broadcast along the wrong axis, values read elsewhere) keep
 // their ONNX ops, which the host evaluator runs exactly but slowly in the run-time tail.
 import { consumers, intBytes } from '../lazy/kit';
@@ -66,8 +67,17 @@ function chain(g: Graph, uses: Map<string, Node[]>, x: string, ci: Node, xq: str
   const w = g.intConstants.get(ci.inputs[1]);
   const wz = ci.inputs[3] ? g.intConstants.get(ci.inputs[3]) : undefined;
   if (!w || (ci.inputs[3] && !wz) || (wz && wz.ints.length !== 1) || (w.elem !== 'int8' && w.elem !== 'uint8')) return undefined;
-  const ints = centred(w, wz ? wz.ints[0] : 0);
-  if (!ints) return undefined;
+  // w − zw as int8 when it fits; else w − s (s = 128 for uint8 weights, 0 for int8) and the rest,
+  // (s − zw)·Σ(x − zx), added from the inputs' sums (asymmetric uint8 weights, quantize_dynamic's QUInt8)
+  const zw = wz ? wz.ints[0] : 0;
+  let ints = centred(w, zw);
+  let factor = 0;
+  if (!ints) {
+    const s = w.elem === 'uint8' ? 128 : 0;
+    ints = centred(w, s);
+    factor = s - zw;
+    if (!ints) return undefined;
+  }
   // shapes: conv [OC, C, KH, KW] with one group; matmul [K, N] (stored as [N][K] rows)
   let rows: Int8Array, shape: number[];
   if (mm) {
@@ -109,10 +119,13 @@ function chain(g: Graph, uses: Map<string, Node[]>, x: string, ci: Node, xq: str
     for (const k of ['kernel_shape', 'strides', 'pads', 'dilations', 'auto_pad']) if (ci.attrs[k] !== undefined) node.attrs[k] = ci.attrs[k];
     const group = ci.attrs.group ?? 1;
     if (typeof group !== 'number' || !Number.isInteger(group) || group < 1 || OC % group !== 0) return undefined;
+    // the zero point correction takes one input sum per output row (one group) or per output (depthwise)
+    if (factor !== 0 && group !== 1 && !(shape[1] === 1 && group === OC)) return undefined;
     node.attrs.group = group;
   }
   node.attrs._mm = mm ? 1 : 0;
   node.attrs._w = { ints: rows, shape } as unknown as AttrValue;
+  node.attrs._wf = factor;
   node.attrs._ws = Array.from({ length: OC }, (_, i) => ws.data[ws.data.length === 1 ? 0 : i]);
   if (bias) node.attrs._b = Array.from(bias);
   return { node, parts, last };

@@ -409,6 +409,11 @@ const qdyn: OpDef = {
     const wRaw = dw ? putBytes(ctx, w.ints) : 0;
     const dwPacked = dw ? ctx.mem.alloc(k.qdwconv_packed_size(N, T)) : 0;
     const dwZero = dw ? putInts(ctx, [], (N + 15) & ~15) : 0;
+    // weights taken as w − s with (s − zw)·Σ(x − zx) added (dynamic.ts): the sums per output row,
+    // or per output for depthwise (the same kernel with weights of 1)
+    const factor = num(n, '_wf') ?? 0;
+    const ones = dw && factor ? putBytes(ctx, new Int8Array(N * T).fill(1)) : 0;
+    const onesPacked = ones ? ctx.mem.alloc(k.qdwconv_packed_size(N, T)) : 0;
     // each group's weights [NG][CG][KH][KW] → rows in im2col order [NG][KH][KW][CG] (1x1: already)
     const packs = dw ? [] : Array.from({ length: G }, (_, gi) => {
       const rows = (): Int8Array => {
@@ -430,7 +435,8 @@ const qdyn: OpDef = {
     // scratch: the input's bytes, one group's im2col rows (unless direct), the GEMM's widened weight block
     const xBytes = (len + 63) & ~63;
     const colBytes = direct ? 0 : (M * K + 63) & ~63;
-    const s = ctx.scratch(xBytes + colBytes + k.qgemm_scratch_size(K));
+    const sumBytes = factor ? ((dw ? M * N : M) * 4 + 63) & ~63 : 0;
+    const s = ctx.scratch(xBytes + colBytes + sumBytes + k.qgemm_scratch_size(K));
     // im2col of one group: CG channels of pixels C bytes apart (depthwise: all C channels)
     const geo = x && win && (dw || !direct) ? ctx.mem.putI32([x[0], x[2], x[3], dw ? C : CG, C, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.dh, win.dw, win.oh, win.ow]) : 0;
     const f = Math.fround;
@@ -439,23 +445,27 @@ const qdyn: OpDef = {
       const r = mem.f32.subarray(rp >>> 2, (rp >>> 2) + 3);
       if (r[2] !== 0) throw new ValueError(`DynamicQuantizeLinear of node '${n.name}': the input holds NaN or infinity, which have no quantization range`);
       const { scale, zp } = dynamicParams(r[0], r[1]);
-      const xq = s.ptr, col = s.ptr + xBytes, wide = col + colBytes;
+      const xq = s.ptr, col = s.ptr + xBytes, sums = col + colBytes, wide = sums + sumBytes;
       k.quantize_f32_q8(xi, len, scale, zp, 0, xq);
       const sv = mem.f32;
       for (let c = 0; c < N; c++) sv[(sp >>> 2) + c] = f(scale * ws[c]);
       if (dw) {
         k.qdwconv_pack(wRaw, N, w.shape[2], w.shape[3], dwZero, zp, 0, dwPacked);
         k.qdwconv_i32(geo, xq, zp, dwPacked, dwZero, yo, N * 4, 0, 1);
+        if (factor) {
+          k.qdwconv_pack(ones, N, w.shape[2], w.shape[3], dwZero, zp, 0, onesPacked);
+          k.qdwconv_i32(geo, xq, zp, onesPacked, dwZero, sums, N * 4, 0, 1);
+        }
       }
       for (let gi = 0; gi < packs.length; gi++) {
         const y = yo + gi * NG * 4;
         if (direct) k.qgemm_i32(M, NG, K, xq + gi * CG, C, 0, zp, packs[gi], 0, y, N, wide, 0, 1);
-        else {
-          k.qim2col_q8(geo, xq + gi * CG, zp, col, 0, 1);
-          k.qgemm_i32(M, NG, K, col, K, 0, zp, packs[gi], 0, y, N, wide, 0, 1);
-        }
+        else k.qim2col_q8(geo, xq + gi * CG, zp, col, 0, 1);
+        // one group when factor != 0 (dynamic.ts): the row sums of its A
+        if (factor) k.rowsum_u8(direct ? xq : col, M, K, direct ? C : K, zp, sums);
+        if (!direct) k.qgemm_i32(M, NG, K, col, K, 0, zp, packs[gi], 0, y, N, wide, 0, 1);
       }
-      k.dequant_i32_f32(yo, M, N, sp, bp);
+      k.dequant_i32_f32(yo, M, N, sp, bp, factor ? sums : 0, dw ? N : 1, dw ? 1 : 0, factor);
     };
   },
 };

@@ -276,10 +276,12 @@ export interface Kernels {
   dequantize_q8_f32(x: number, n: number, xSigned: number, zp: number, scale: number, y: number): void;
   // DynamicQuantizeLinear's range: out = [min(0, min x), max(0, max x), 1 if NaN/inf else 0] (f32)
   range_f32(x: number, n: number, out: number): void;
-  // in place: i32 sums → f32(acc)·scale[n] (+ bias[n]), rows x N
+  // in place: i32 sums (+ corr[r·cr + n·cn]·factor) → f32(acc)·scale[n] (+ bias[n]), rows x N
   // depthwise i32 sums (ConvInteger with group = C), output pixels outStride bytes apart
   qdwconv_i32(g: number, x: number, zx: number, wp: number, bias: number, y: number, outStride: number, part: number, parts: number): void;
-  dequant_i32_f32(y: number, rows: number, N: number, scale: number, bias: number): void;
+  dequant_i32_f32(y: number, rows: number, N: number, scale: number, bias: number, corr: number, cr: number, cn: number, factor: number): void;
+  // out[m] = Σ_k (a[m·lda + k] − za), uint8 rows
+  rowsum_u8(a: number, M: number, K: number, lda: number, za: number, out: number): void;
   qadd_q8(
     a: number, b: number, n: number, signed: number, ra: number, rb: number, fixed: number, lo: number, hi: number,
     y: number, part: number, parts: number,
