@@ -8,6 +8,7 @@ import type { Node } from '../graph/ir';
 import type { Window } from '../ops/geometry';
 import type { InferCtx, OpDef, PlanCtx, Step } from '../ops/types';
 import { numel, ShapeError, shapeStr, UnsupportedOpError } from '../lazy/kit';
+import { POST_PREFIX, postAttrs } from './lower';
 
 /** What this lazily loaded module takes from the eager engine (bound by model.ts when it loads it). */
 export interface QuantLib {
@@ -114,7 +115,7 @@ function chooseDots(ctx: PlanCtx): void {
   for (let round = 0; round < 24 && performance.now() - start < 100; round++) {
     for (let i = 0; i < modes.length; i++) {
       const t0 = performance.now();
-      for (let r = 0; r < 16; r++) k.qgemm_q8(M, N, K, a, K, 0, 128, packed[i], 0, scale, 0, 128, 0, 255, y, N, 0, scratch, 0, 1);
+      for (let r = 0; r < 16; r++) k.qgemm_q8(M, N, K, a, K, 0, 128, packed[i], 0, scale, 0, 128, 0, 255, y, N, 0, scratch, 0, 0, 1);
       best[i] = Math.min(best[i], performance.now() - t0);
     }
   }
@@ -256,7 +257,7 @@ const qconv: OpDef = {
   layout: 'nhwc',
   infer(n, ctx) {
     const { x, w, win } = convGeometry(n, ctx);
-    return [[x[0], w[0], win.oh, win.ow]];
+    return [fusedAddShape(n, ctx, [x[0], w[0], win.oh, win.ow])];
   },
   macs(n, ctx) {
     const { x, w, win } = convGeometry(n, ctx);
@@ -272,6 +273,7 @@ const qconv: OpDef = {
     const perChannel = rs.some((s) => s !== rs[0]) ? 1 : 0;
     const bias = n.attrs._b as number[] | undefined;
     const xi = ctx.ptr(n.inputs[0]), yo = ctx.ptr(n.outputs[0]);
+    const post = postBlock(n, ctx);
     const xz = num(n, '_xz'), xsg = num(n, '_xsg'), yz = num(n, '_yz'), ysg = num(n, '_ysg'), lo = num(n, '_lo'), hi = num(n, '_hi');
     const macs = N * win.oh * win.ow * OC * w[1] * T;
     if (depthwise) {
@@ -281,7 +283,7 @@ const qconv: OpDef = {
       const packed = packBytes(ctx, ['qdw', wt.ints, bias, xz, xsg, C, w[2], w[3]], wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, w[2], w[3], bp, xz, xsg, dst));
       const sp = putFloats(ctx, rs, C16);
       const g = geomBlock(ctx, x, C, win);
-      return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
+      return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, post], macs);
     }
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
@@ -293,7 +295,7 @@ const qconv: OpDef = {
         : packBytes(ctx, ['qwino', wt.ints, C, OC], wt.ints, k.qwino_packed_size(C, OC), (wb, dst) => k.qwino_pack(wb, C, OC, dst));
       const g = geomBlock(ctx, x, C, win);
       const s = ctx.scratch(ctx.threads * k.qwino_scratch_size(g, OC, streamed));
-      return ctx.parallel('qwino_q8', [g, xi, xsg, xz, packed, streamed, OC, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s], macs);
+      return ctx.parallel('qwino_q8', [g, xi, xsg, xz, packed, streamed, OC, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s, post], macs);
     }
     // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C] (1x1: already)
     const K = C * T;
@@ -311,7 +313,7 @@ const qconv: OpDef = {
     const s = ctx.scratch(colBytes + ctx.threads * k.qgemm_scratch_size(K));
     const wide = { get ptr() { return s.ptr + colBytes; } };
     const gemm = (a: number | { ptr: number }, lda: number): Step =>
-      ctx.parallel('qgemm_q8', [M, OC, K, a, lda, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, wide], macs);
+      ctx.parallel('qgemm_q8', [M, OC, K, a, lda, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, wide, post], macs);
     if (direct) return gemm(xi, C);
     const col = s;
     const g = geomBlock(ctx, x, C, win);
@@ -332,7 +334,7 @@ const qgemm: OpDef = {
     const a = ctx.shape(n.inputs[0]);
     const [N, K] = (n.attrs._w as { shape: number[] }).shape;
     if (a.length < 2 || a[a.length - 1] !== K) throw new ShapeError(`${n.name}: input ${shapeStr(a)} does not fit weights [${N}, ${K}] (K = ${K})`);
-    return [[...a.slice(0, -1), N]];
+    return [fusedAddShape(n, ctx, [...a.slice(0, -1), N])];
   },
   macs(n, ctx) {
     const a = ctx.shape(n.inputs[0]);
@@ -351,7 +353,7 @@ const qgemm: OpDef = {
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const wide = ctx.scratch(ctx.threads * k.qgemm_scratch_size(K));
-    const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg'), wide];
+    const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg'), wide, postBlock(n, ctx)];
     return ctx.parallel('qgemm_q8', args, M * N * K);
   },
 };
@@ -478,25 +480,74 @@ const qlut: OpDef = {
   layout: 'any',
   infer: sameShape,
   plan(n, ctx) {
-    const { k } = ctx;
-    // the float op with its own attributes (a Clip's bounds as min/max: the opset < 11 form)
-    const attrs = Object.fromEntries(Object.entries(n.attrs).filter(([a]) => !a.startsWith('_')));
-    const { act, p0, p1 } = lib.unaryCode({ name: n.name, op: n.attrs._act as string, inputs: [], outputs: [], attrs }, { opset: 10 } as InferCtx);
-    const table = ctx.mem.alloc(256);
-    const mark = ctx.mem.mark();
-    const bytes = ctx.mem.alloc(256), xf = ctx.mem.alloc(1024), yf = ctx.mem.alloc(1024);
-    new Uint8Array(ctx.mem.memory.buffer, bytes, 256).set(Array.from({ length: 256 }, (_, i) => i));
-    k.dequantize_q8_f32(bytes, 256, num(n, '_xsg'), num(n, '_xz'), num(n, '_xs'), xf);
-    k.unary_f32(act, xf, yf, 1, 256, 256, 256, p0, p1, 0, 1);
-    k.quantize_f32_q8(yf, 256, num(n, '_ys'), num(n, '_yz'), num(n, '_ysg'), table);
-    const t = num(n, '_ysg') ? new Int8Array(ctx.mem.memory.buffer, table, 256) : new Uint8Array(ctx.mem.memory.buffer, table, 256);
-    const lo = num(n, '_lo'), hi = num(n, '_hi');
-    for (let i = 0; i < 256; i++) t[i] = Math.min(hi, Math.max(lo, t[i]));
-    ctx.mem.reset(mark);
+    const table = lutTable(ctx, n.name, n.attrs);
     const len = numel(ctx.shape(n.inputs[0]));
     return ctx.parallel('qlut_q8', [ctx.ptr(n.inputs[0]), len, table, ctx.ptr(n.outputs[0])], len);
   },
 };
+
+/**
+ * The byte table of a _QLut (attrs: its attributes, or a fused one's as postAttrs gives them), in
+ * fresh wasm memory: the very steps the unfused chain runs (dequantize_q8_f32, unary_f32 with the
+ * op's code, quantize_f32_q8) on the 256 input bytes, clamped to [_lo, _hi].
+ */
+function lutTable(ctx: PlanCtx, name: string, attrs: Node['attrs']): number {
+  const { k } = ctx;
+  const a = (key: string): number => attrs[key] as number;
+  // the float op with its own attributes (a Clip's bounds as min/max: the opset < 11 form)
+  const own = Object.fromEntries(Object.entries(attrs).filter(([key]) => !key.startsWith('_')));
+  const { act, p0, p1 } = lib.unaryCode({ name, op: attrs._act as string, inputs: [], outputs: [], attrs: own }, { opset: 10 } as InferCtx);
+  const table = ctx.mem.alloc(256);
+  const mark = ctx.mem.mark();
+  const bytes = ctx.mem.alloc(256), xf = ctx.mem.alloc(1024), yf = ctx.mem.alloc(1024);
+  new Uint8Array(ctx.mem.memory.buffer, bytes, 256).set(Array.from({ length: 256 }, (_, i) => i));
+  k.dequantize_q8_f32(bytes, 256, a('_xsg'), a('_xz'), a('_xs'), xf);
+  k.unary_f32(act, xf, yf, 1, 256, 256, 256, p0, p1, 0, 1);
+  k.quantize_f32_q8(yf, 256, a('_ys'), a('_yz'), a('_ysg'), table);
+  const t = a('_ysg') ? new Int8Array(ctx.mem.memory.buffer, table, 256) : new Uint8Array(ctx.mem.memory.buffer, table, 256);
+  const lo = a('_lo'), hi = a('_hi');
+  for (let i = 0; i < 256; i++) t[i] = Math.min(hi, Math.max(lo, t[i]));
+  ctx.mem.reset(mark);
+  return table;
+}
+
+/** Post-step kinds of assembly/qpost.ts. */
+const POST_LUT = 1, POST_ADD_A = 2, POST_ADD_B = 3;
+
+/**
+ * The post block (assembly/qpost.ts) of a _QConv / _QGemm that took a _QLut or _QAdd into its
+ * epilogue (src/quant/lower.ts fuseElementwise), or 0: 32 bytes, kind, the table's address or
+ * the add's other operand's offset from the output (both contiguous, one shape), then the add's
+ * parameters as qadd_q8 takes them.
+ */
+function postBlock(n: Node, ctx: PlanCtx): number {
+  const kind = n.attrs._post;
+  if (kind === undefined) return 0;
+  const words = new Int32Array(8), f = new Float32Array(words.buffer);
+  if (kind === 'lut') {
+    words[0] = POST_LUT;
+    words[1] = lutTable(ctx, n.name, postAttrs(n, POST_PREFIX.lut));
+  } else {
+    const a = postAttrs(n, POST_PREFIX.add);
+    words[0] = num(n, '_addA') ? POST_ADD_A : POST_ADD_B;
+    words[1] = (ctx.ptr(n.inputs[1]) - ctx.ptr(n.outputs[0])) | 0;
+    words[2] = a._sg as number;
+    f[3] = a._ra as number;
+    f[4] = a._rb as number;
+    f[5] = a._fixed as number;
+    words[6] = a._lo as number;
+    words[7] = a._hi as number;
+  }
+  return ctx.mem.putI32(words);
+}
+
+/** The output shape of a _QConv / _QGemm, checked against a fused add's other operand (same shape, as _QAdd). */
+function fusedAddShape(n: Node, ctx: InferCtx, y: number[]): number[] {
+  if (n.attrs._post !== 'add') return y;
+  const b = ctx.shape(n.inputs[1]);
+  if (b.join() !== y.join()) throw new UnsupportedOpError('QLinearAdd', n.name, `broadcasting int8 add (${shapeStr(y)} + ${shapeStr(b)})`);
+  return y;
+}
 
 /** The int8 ops, for src/ops/index.ts's table (registered when this module loads). */
 export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qadd, qmul, qgap, qmaxpool, qlut];
