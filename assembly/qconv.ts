@@ -23,7 +23,9 @@
 //   multiply and add, round half even), same-shape or per-channel / scalar broadcast of b.
 // - qadd_q8: ONNX QLinearAdd as onnxruntime's x86 MlasQLinearAdd computes it:
 //   c = saturate(roundHalfEven((fixed + a·(sa/sc)) + b·(sb/sc))), fixed = zc − (sa/sc·za + sb/sc·zb),
-//   every step an f32 operation in that order (the host computes the ratios and `fixed` in f32).
+//   every step an f32 operation in that order (the host computes the ratios and `fixed` in f32);
+//   its loop lives in qpost.ts, which qgemm_q8, qdwconv_q8 and qwino_q8 also run on each strip
+//   of rows they store when a residual add is fused into them (their `post` argument).
 // - qlut_q8: a 256-entry byte table (an elementwise op between DequantizeLinear and
 //   QuantizeLinear: Sigmoid, Silu, HardSwish, ... whose table the host computes at plan time).
 // - qmaxpool_q8: MaxPool on the bytes (quantization is monotone: the max commutes with it).
@@ -32,7 +34,7 @@
 import { partStart } from './parallel';
 import { geo, interiorHi, interiorLo, tapHi, tapLo } from './window';
 import { loadBytes8, MAGIC_BITS, narrow16, requantLanes, roundLanes, storeBytes } from './requant';
-import { addHi, addLo, addRun, applyPost, lutRun } from './qpost';
+import { addHi, addLo, addRun, applyPost } from './qpost';
 
 // Conv geometry travels as a block of 15 i32 (the thread pool carries at most 24 arguments):
 //   [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]
@@ -488,7 +490,8 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  * (xSigned 0) or int8, pixels inStride bytes apart; wp from qdwconv_pack (with this zx and
  * bias); bias i32 [C16] (C rounded up to 16, zero padded; required: pass zeros for none); scale
  * f32 [C16] when perChannel, else one f32; y pixels outStride bytes apart (C written). g: the
- * geometry block (see above). (part, parts): bands of output rows (n, oy).
+ * geometry block (see above). post: 0, or a fused residual QLinearAdd (qpost.ts) applied to
+ * each output row right after it is stored. (part, parts): bands of output rows (n, oy).
  */
 export function qdwconv_q8(
   g: usize, x: usize, xSigned: i32, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
@@ -751,5 +754,17 @@ export function qmaxpool_q8(g: usize, x: usize, signed: i32, y: usize, part: i32
  */
 export function qlut_q8(x: usize, n: i32, table: usize, y: usize, part: i32, parts: i32): void {
   const i0 = partStart(n, 16, part, parts), i1 = partStart(n, 16, part + 1, parts);
-  lutRun(x + <usize>i0, i1 - i0, table, y + <usize>i0);
+  let i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    const p = x + <usize>i, q = y + <usize>i;
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p)));
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 1)), 1);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 2)), 2);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 3)), 3);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 4)), 4);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 5)), 5);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 6)), 6);
+    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 7)), 7);
+  }
+  for (; i < i1; i++) store<u8>(y + <usize>i, load<u8>(table + <usize>load<u8>(x + <usize>i)));
 }

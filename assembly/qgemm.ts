@@ -681,6 +681,8 @@ function oneStripI32U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usiz
  * lo/hi: output clamp in output ints (the type's range, narrowed by a fused ReLU to zy.. or
  * ReLU6 to zy..zy+round(6/y_scale)); they are cut to the type's range here.
  * scratch: parts × qgemm_scratch_size(K) bytes (each part widens k-pair panels into its own).
+ * post: 0, or a fused residual QLinearAdd (qpost.ts) applied in place to each 4-row strip of a
+ * panel block right after its tiles store it (each part to its own rows and columns).
  * (part, parts): bands of 4-row strips or of 16-column panels (parallel.ts); every output
  * byte is computed by the same instructions for any parts.
  */

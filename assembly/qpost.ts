@@ -1,24 +1,25 @@
-// Elementwise int8 steps a producing kernel applies to the bytes it has just stored (issue 18):
-// the arithmetic of qlut_q8 (a 256-entry byte table) and qadd_q8 (onnxruntime's x86 QLinearAdd
-// rule), kept here once for the separate kernels (qconv.ts) and for the epilogues of qgemm_q8,
-// qdwconv_q8 and qwino_q8, which run it over each freshly stored strip of output rows while it is
-// still in cache instead of a separate pass over the whole tensor. The producer first stores its
-// own requantized bytes (the conv's output type and zero point), then the step rewrites them in
-// place: the same bytes as the unfused producer → _QLut / _QAdd sequence.
+// The int8 residual add a producing kernel applies to the bytes it has just stored (issue 18):
+// the arithmetic of qadd_q8 (onnxruntime's x86 QLinearAdd rule), kept here once for that kernel
+// (qconv.ts) and for the epilogues of qgemm_q8, qdwconv_q8 and qwino_q8, which run it over each
+// freshly stored strip of output rows while it is still in cache instead of a separate pass over
+// three tensors. The producer first stores its own requantized bytes (the conv's output type and
+// zero point), then the add rewrites them in place: the same bytes as the unfused producer →
+// _QAdd sequence. Measured (bench/ab.js --int8, one thread, B/A interleaved): resnet50 0.978
+// (16 adds, ~5.6 ms of ~99 in the profile), mobilenet_v2 1.000, efficientnet_b0 1.002.
+// A byte table (_QLut: efficientnet_b0's 65 SiLU / Sigmoid steps, 1.94 of 17.6 ms) applied the
+// same way did not pay: efficientnet_b0 1.011 (the table pass is bound by its three memory
+// operations a byte, not by reading its input from beyond L2), so _QLut stays its own step.
 // Not exported by index.ts: these helpers are not wasm functions.
 import { MAGIC_BITS, narrow16, roundLanes } from './requant';
 
-/** Post-step kinds (word 0 of a post block). */
-export const POST_LUT: i32 = 1;
-/** QLinearAdd with the producer's bytes as operand a (the other operand is b). */
-export const POST_ADD_A: i32 = 2;
+/** Post-step kinds (word 0 of a post block): QLinearAdd with the producer's bytes as operand a. */
+export const POST_ADD_A: i32 = 1;
 /** QLinearAdd with the producer's bytes as operand b. */
-export const POST_ADD_B: i32 = 3;
+export const POST_ADD_B: i32 = 2;
 
 // A post block (the host writes it at plan time; 0 for none), 32 bytes:
-//   i32 kind; i32 LUT: the table's address, add: the other operand's offset from the output
-//   (other − y, wrapping: the two have one layout); i32 signed; f32 ra; f32 rb; f32 fixed;
-//   i32 lo; i32 hi (the add's parameters, as qadd_q8's).
+//   i32 kind; i32 the other operand's offset from the output (other − y, wrapping: the two have
+//   one layout); i32 signed; f32 ra; f32 rb; f32 fixed; i32 lo; i32 hi (as qadd_q8 takes them).
 
 /**
  * fma(x, r, c) on 4 lanes (x: i32x4 of 8-bit values, r: f64x2 splat, c: f32x4), each rounded once
@@ -31,24 +32,6 @@ export const POST_ADD_B: i32 = 3;
   const lo = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(x), r), f64x2.promote_low_f32x4(c)));
   const hi = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(xh), r), f64x2.promote_low_f32x4(ch)));
   return i8x16.shuffle(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-}
-
-/** y[i] = table[x[i]] for i < n (x read as unsigned bytes; y may be x): qlut_q8's loop. */
-// @ts-ignore: decorator
-@inline export function lutRun(x: usize, n: i32, table: usize, y: usize): void {
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const p = x + <usize>i, q = y + <usize>i;
-    store<u8>(q, load<u8>(table + <usize>load<u8>(p)));
-    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 1)), 1);
-    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 2)), 2);
-    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 3)), 3);
-    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 4)), 4);
-    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 5)), 5);
-    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 6)), 6);
-    store<u8>(q, load<u8>(table + <usize>load<u8>(p, 7)), 7);
-  }
-  for (; i < n; i++) store<u8>(y + <usize>i, load<u8>(table + <usize>load<u8>(x + <usize>i)));
 }
 
 /**
@@ -104,11 +87,6 @@ export function applyPost(post: usize, p: usize, ld: usize, rows: i32, n: i32): 
     rows = 1;
   }
   const kind = load<i32>(post), arg = load<i32>(post, 4);
-  if (kind == POST_LUT) {
-    const table = <usize>arg;
-    for (let r = 0; r < rows; r++) lutRun(p + <usize>r * ld, n, table, p + <usize>r * ld);
-    return;
-  }
   const signed = load<i32>(post, 8);
   const ra = load<f32>(post, 12), rb = load<f32>(post, 16), fixed = load<f32>(post, 20);
   const lo = addLo(load<i32>(post, 24), signed), hi = addHi(load<i32>(post, 28), signed);

@@ -22,7 +22,8 @@
 //      (tiles × C · C × OC) in i16 with i32 sums: qgemm.ts's 2-row × 16-column tile with an
 //      i16 A side (one v128.load32_splat per channel pair instead of load16_splat + extend);
 //   3. output transform Y = Aᵀ M A (i32), >> 2, + bias, requantize, 4 channels a step, stored
-//      for the pixels inside OH x OW.
+//      for the pixels inside OH x OW; a fused residual add (`post`, qpost.ts) then runs on the
+//      tile's pixels of the chunk's channels.
 // V and an M chunk are sized to stay in L2 (QW_V_BUDGET, QW_M_BUDGET).
 //
 // Packed U (qwino_pack), bytes: 16 positions, each ceil(OC/16) panels of ceil(C/2) k-pair rows

@@ -1,6 +1,7 @@
 // Op definitions of int8 inference (src/quant/lower.ts writes these nodes): QuantizeLinear and
 // DequantizeLinear of activations (ONNX opset 13, per tensor), and the fused _QConv, _QGemm,
-// _QAdd, _QGap, _QMaxPool, _QLut steps on the kernels of assembly/qgemm.ts and assembly/qconv.ts. Activations are
+// _QAdd, _QGap, _QMaxPool, _QLut steps on the kernels of assembly/qgemm.ts and assembly/qconv.ts
+// (a _QConv / _QGemm may carry a fused residual _QAdd: see postBlock). Activations are
 // NHWC bytes (4-D) or plain bytes (2-D); every scale and zero point is in the node's attributes.
 // The QLinear* ops a file holds are listed too (shape rules only): lowering replaces them before
 // any plan, and a graph that still holds one is refused by name.
@@ -8,7 +9,7 @@ import type { Node } from '../graph/ir';
 import type { Window } from '../ops/geometry';
 import type { InferCtx, OpDef, PlanCtx, Step } from '../ops/types';
 import { numel, ShapeError, shapeStr, UnsupportedOpError } from '../lazy/kit';
-import { POST_PREFIX, postAttrs } from './lower';
+import { ADD_PREFIX, postAttrs } from './lower';
 
 /** What this lazily loaded module takes from the eager engine (bound by model.ts when it loads it). */
 export interface QuantLib {
@@ -250,7 +251,9 @@ function qwinoForm(win: Window, C: number, OC: number): 'stream' | 'stored' | un
 /**
  * _QConv: int8 2-D convolution with a requantizing epilogue. Dense convs run qgemm_q8 on the
  * NHWC input itself (1x1, stride 1, no padding), qwino_q8 (3x3 stride 1) or qgemm_q8 on
- * qim2col_q8's rows; depthwise convs run qdwconv_q8.
+ * qim2col_q8's rows; depthwise convs run qdwconv_q8. A residual _QAdd that lower.ts fused into
+ * it (_post = 'add', the other operand as input 1) runs in each kernel's epilogue (postBlock;
+ * resnet50 int8 0.978x the time of separate adds, bench/ab.js --int8).
  */
 const qconv: OpDef = {
   ops: ['_QConv'],
@@ -480,64 +483,47 @@ const qlut: OpDef = {
   layout: 'any',
   infer: sameShape,
   plan(n, ctx) {
-    const table = lutTable(ctx, n.name, n.attrs);
+    const { k } = ctx;
+    // the float op with its own attributes (a Clip's bounds as min/max: the opset < 11 form)
+    const attrs = Object.fromEntries(Object.entries(n.attrs).filter(([a]) => !a.startsWith('_')));
+    const { act, p0, p1 } = lib.unaryCode({ name: n.name, op: n.attrs._act as string, inputs: [], outputs: [], attrs }, { opset: 10 } as InferCtx);
+    const table = ctx.mem.alloc(256);
+    const mark = ctx.mem.mark();
+    const bytes = ctx.mem.alloc(256), xf = ctx.mem.alloc(1024), yf = ctx.mem.alloc(1024);
+    new Uint8Array(ctx.mem.memory.buffer, bytes, 256).set(Array.from({ length: 256 }, (_, i) => i));
+    k.dequantize_q8_f32(bytes, 256, num(n, '_xsg'), num(n, '_xz'), num(n, '_xs'), xf);
+    k.unary_f32(act, xf, yf, 1, 256, 256, 256, p0, p1, 0, 1);
+    k.quantize_f32_q8(yf, 256, num(n, '_ys'), num(n, '_yz'), num(n, '_ysg'), table);
+    const t = num(n, '_ysg') ? new Int8Array(ctx.mem.memory.buffer, table, 256) : new Uint8Array(ctx.mem.memory.buffer, table, 256);
+    const lo = num(n, '_lo'), hi = num(n, '_hi');
+    for (let i = 0; i < 256; i++) t[i] = Math.min(hi, Math.max(lo, t[i]));
+    ctx.mem.reset(mark);
     const len = numel(ctx.shape(n.inputs[0]));
     return ctx.parallel('qlut_q8', [ctx.ptr(n.inputs[0]), len, table, ctx.ptr(n.outputs[0])], len);
   },
 };
 
-/**
- * The byte table of a _QLut (attrs: its attributes, or a fused one's as postAttrs gives them), in
- * fresh wasm memory: the very steps the unfused chain runs (dequantize_q8_f32, unary_f32 with the
- * op's code, quantize_f32_q8) on the 256 input bytes, clamped to [_lo, _hi].
- */
-function lutTable(ctx: PlanCtx, name: string, attrs: Node['attrs']): number {
-  const { k } = ctx;
-  const a = (key: string): number => attrs[key] as number;
-  // the float op with its own attributes (a Clip's bounds as min/max: the opset < 11 form)
-  const own = Object.fromEntries(Object.entries(attrs).filter(([key]) => !key.startsWith('_')));
-  const { act, p0, p1 } = lib.unaryCode({ name, op: attrs._act as string, inputs: [], outputs: [], attrs: own }, { opset: 10 } as InferCtx);
-  const table = ctx.mem.alloc(256);
-  const mark = ctx.mem.mark();
-  const bytes = ctx.mem.alloc(256), xf = ctx.mem.alloc(1024), yf = ctx.mem.alloc(1024);
-  new Uint8Array(ctx.mem.memory.buffer, bytes, 256).set(Array.from({ length: 256 }, (_, i) => i));
-  k.dequantize_q8_f32(bytes, 256, a('_xsg'), a('_xz'), a('_xs'), xf);
-  k.unary_f32(act, xf, yf, 1, 256, 256, 256, p0, p1, 0, 1);
-  k.quantize_f32_q8(yf, 256, a('_ys'), a('_yz'), a('_ysg'), table);
-  const t = a('_ysg') ? new Int8Array(ctx.mem.memory.buffer, table, 256) : new Uint8Array(ctx.mem.memory.buffer, table, 256);
-  const lo = a('_lo'), hi = a('_hi');
-  for (let i = 0; i < 256; i++) t[i] = Math.min(hi, Math.max(lo, t[i]));
-  ctx.mem.reset(mark);
-  return table;
-}
-
-/** Post-step kinds of assembly/qpost.ts. */
-const POST_LUT = 1, POST_ADD_A = 2, POST_ADD_B = 3;
+/** Post-step kinds of assembly/qpost.ts: QLinearAdd with the producer's bytes as operand a, as b. */
+const POST_ADD_A = 1, POST_ADD_B = 2;
 
 /**
- * The post block (assembly/qpost.ts) of a _QConv / _QGemm that took a _QLut or _QAdd into its
- * epilogue (src/quant/lower.ts fuseElementwise), or 0: 32 bytes, kind, the table's address or
- * the add's other operand's offset from the output (both contiguous, one shape), then the add's
- * parameters as qadd_q8 takes them.
+ * The post block (assembly/qpost.ts) of a _QConv / _QGemm that took a residual _QAdd into its
+ * epilogue (src/quant/lower.ts fuseResidualAdds), or 0: 32 bytes, the kind, the add's other
+ * operand's offset from the output (both contiguous, one shape), then the add's parameters as
+ * qadd_q8 takes them.
  */
 function postBlock(n: Node, ctx: PlanCtx): number {
-  const kind = n.attrs._post;
-  if (kind === undefined) return 0;
+  if (n.attrs._post !== 'add') return 0;
+  const a = postAttrs(n, ADD_PREFIX);
   const words = new Int32Array(8), f = new Float32Array(words.buffer);
-  if (kind === 'lut') {
-    words[0] = POST_LUT;
-    words[1] = lutTable(ctx, n.name, postAttrs(n, POST_PREFIX.lut));
-  } else {
-    const a = postAttrs(n, POST_PREFIX.add);
-    words[0] = num(n, '_addA') ? POST_ADD_A : POST_ADD_B;
-    words[1] = (ctx.ptr(n.inputs[1]) - ctx.ptr(n.outputs[0])) | 0;
-    words[2] = a._sg as number;
-    f[3] = a._ra as number;
-    f[4] = a._rb as number;
-    f[5] = a._fixed as number;
-    words[6] = a._lo as number;
-    words[7] = a._hi as number;
-  }
+  words[0] = num(n, '_addA') ? POST_ADD_A : POST_ADD_B;
+  words[1] = (ctx.ptr(n.inputs[1]) - ctx.ptr(n.outputs[0])) | 0;
+  words[2] = a._sg as number;
+  f[3] = a._ra as number;
+  f[4] = a._rb as number;
+  f[5] = a._fixed as number;
+  words[6] = a._lo as number;
+  words[7] = a._hi as number;
   return ctx.mem.putI32(words);
 }
 

@@ -249,8 +249,8 @@ export interface Kernels {
     M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
     y: number, ldy: number, scratch: number, part: number, parts: number,
   ): void;
-  // post (qgemm_q8, qdwconv_q8, qwino_q8): 0, or a 32-byte block of a fused elementwise step
-  // (assembly/qpost.ts: a byte table or a QLinearAdd) run in place on each strip of output rows
+  // post (qgemm_q8, qdwconv_q8, qwino_q8): 0, or a 32-byte block of a fused residual QLinearAdd
+  // (assembly/qpost.ts) run in place on each strip of output rows
   // qconv.ts (int8 CNN kernels, NHWC; bytes uint8/int8 by their flags; requantization as qgemm_q8)
   // g: 15 i32 [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]
   qim2col_q8(g: number, x: number, za: number, dst: number, part: number, parts: number): void;
