@@ -4,8 +4,9 @@
 // freshly stored strip of output rows while it is still in cache instead of a separate pass over
 // three tensors. The producer first stores its own requantized bytes (the conv's output type and
 // zero point), then the add rewrites them in place: the same bytes as the unfused producer →
-// _QAdd sequence. Measured (bench/ab.js --int8, one thread, B/A interleaved): resnet50 0.978
-// (16 adds, ~5.6 ms of ~99 in the profile), mobilenet_v2 1.000, efficientnet_b0 1.002.
+// _QAdd sequence. Measured (bench/ab.js --int8, one thread, B/A interleaved, loaded 2-core
+// machine): resnet50 0.94-1.01 over 7 runs, median 0.98 (its 16 adds took ~5.6 ms of ~99 in the
+// profile: mostly the rule's arithmetic, which stays), mobilenet_v2 and efficientnet_b0 1.00.
 // A byte table (_QLut: efficientnet_b0's 65 SiLU / Sigmoid steps, 1.94 of 17.6 ms) applied the
 // same way did not pay: efficientnet_b0 1.011 (the table pass is bound by its three memory
 // operations a byte, not by reading its input from beyond L2), so _QLut stays its own step.

@@ -324,8 +324,8 @@ export function postAttrs(n: Node, prefix: string): Node['attrs'] {
  * producer whose other operand is made after it runs at the add's place. The add's attributes
  * ride on the producer under ADD_PREFIX, with _post = 'add' and _addA = 1 when the producer's
  * bytes are operand a (qadd_q8's rule is not symmetric in a and b: b's FMA is the inner one).
- * Measured (bench/ab.js --int8, one thread): resnet50 0.978x, mobilenet_v2 1.000x,
- * efficientnet_b0 1.002x. The same fusion of a _QLut (a byte table) did not pay
+ * Measured (bench/ab.js --int8, one thread): resnet50 0.94-1.01x over 7 runs, median 0.98x;
+ * mobilenet_v2 and efficientnet_b0 1.00x. The same fusion of a _QLut (a byte table) did not pay
  * (efficientnet_b0 1.011x; assembly/qpost.ts says why), so tables stay their own steps.
  */
 function fuseResidualAdds(g: Graph): void {

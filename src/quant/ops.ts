@@ -253,7 +253,7 @@ function qwinoForm(win: Window, C: number, OC: number): 'stream' | 'stored' | un
  * NHWC input itself (1x1, stride 1, no padding), qwino_q8 (3x3 stride 1) or qgemm_q8 on
  * qim2col_q8's rows; depthwise convs run qdwconv_q8. A residual _QAdd that lower.ts fused into
  * it (_post = 'add', the other operand as input 1) runs in each kernel's epilogue (postBlock;
- * resnet50 int8 0.978x the time of separate adds, bench/ab.js --int8).
+ * resnet50 int8 median 0.98x the time of separate adds, bench/ab.js --int8).
  */
 const qconv: OpDef = {
   ops: ['_QConv'],
