@@ -23,7 +23,9 @@
 //   multiply and add, round half even), same-shape or per-channel / scalar broadcast of b.
 // - qadd_q8: ONNX QLinearAdd as onnxruntime's x86 MlasQLinearAdd computes it:
 //   c = saturate(roundHalfEven((fixed + a·(sa/sc)) + b·(sb/sc))), fixed = zc − (sa/sc·za + sb/sc·zb),
-//   every step an f32 operation in that order (the host computes the ratios and `fixed` in f32).
+//   every step an f32 operation in that order (the host computes the ratios and `fixed` in f32);
+//   its loop lives in qpost.ts, which qgemm_q8, qdwconv_q8 and qwino_q8 also run on each strip
+//   of rows they store when a residual add is fused into them (their `post` argument).
 // - qlut_q8: a 256-entry byte table (an elementwise op between DequantizeLinear and
 //   QuantizeLinear: Sigmoid, Silu, HardSwish, ... whose table the host computes at plan time).
 // - qmaxpool_q8: MaxPool on the bytes (quantization is monotone: the max commutes with it).
@@ -32,6 +34,7 @@
 import { partStart } from './parallel';
 import { geo, interiorHi, interiorLo, tapHi, tapLo } from './window';
 import { loadBytes8, MAGIC_BITS, narrow16, requantLanes, roundLanes, storeBytes } from './requant';
+import { addHi, addLo, addRun, applyPost } from './qpost';
 
 // Conv geometry travels as a block of 15 i32 (the thread pool carries at most 24 arguments):
 //   [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]
@@ -454,7 +457,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 @inline function dwDriver(
   raw: bool, xSigned: i32, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
   DH: i32, DW: i32, OH: i32, OW: i32, x: usize, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, r0: i32, r1: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, post: usize, r0: i32, r1: i32,
 ): void {
   const C16 = (C + 15) & ~15, T = KH * KW;
   // int8 bytes are flipped to uint8 (x + 128, zero point zx + 128) on load and int8 outputs
@@ -498,6 +501,8 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     } else {
       dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     }
+    // a fused elementwise step on the row just stored (qpost.ts)
+    if (post != 0) applyPost(post, yr, os, OW, C);
   }
 }
 
@@ -508,17 +513,18 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  * (xSigned 0) or int8, pixels inStride bytes apart; wp from qdwconv_pack (with this zx and
  * bias); bias i32 [C16] (C rounded up to 16, zero padded; required: pass zeros for none); scale
  * f32 [C16] when perChannel, else one f32; y pixels outStride bytes apart (C written). g: the
- * geometry block (see above). (part, parts): bands of output rows (n, oy).
+ * geometry block (see above). post: 0, or a fused residual QLinearAdd (qpost.ts) applied to
+ * each output row right after it is stored. (part, parts): bands of output rows (n, oy).
  */
 export function qdwconv_q8(
   g: usize, x: usize, xSigned: i32, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, part: i32, parts: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, post: usize, part: i32, parts: i32,
 ): void {
   const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  dwDriver(false, xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, r0, r1);
+  dwDriver(false, xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, post, r0, r1);
 }
 
 /**
@@ -532,7 +538,7 @@ export function qdwconv_i32(g: usize, x: usize, zx: i32, wp: usize, bias: usize,
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  dwDriver(true, 0, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, bias, 0, 0, 0, 255, y, outStride, 0, r0, r1);
+  dwDriver(true, 0, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, bias, 0, 0, 0, 255, y, outStride, 0, 0, r0, r1);
 }
 
 /**
@@ -666,18 +672,6 @@ export function rowsum_u8(a: usize, M: i32, K: i32, lda: i32, za: i32, out: usiz
 }
 
 /**
- * fma(x, r, c) on 4 lanes (x: i32x4 of 8-bit values, r: f64x2 splat, c: f32x4), each rounded once
- * to f32: the products and sums are exact in f64 (see qadd_q8).
- */
-@inline function fmaLanes(x: v128, r: v128, c: v128): v128 {
-  const xh = i8x16.shuffle(x, x, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
-  const ch = i8x16.shuffle(c, c, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
-  const lo = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(x), r), f64x2.promote_low_f32x4(c)));
-  const hi = f32x4.demote_f64x2_zero(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_s(xh), r), f64x2.promote_low_f32x4(ch)));
-  return i8x16.shuffle(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-}
-
-/**
  * ONNX QLinearMul (and DQ → Mul → Q), as onnxruntime's x86 MlasQLinearMul computes it: the
  * product of the zero-point-free integers, exact in i32, then one f32 multiply and one f32 add,
  * rounded half to even:
@@ -778,32 +772,9 @@ export function qmul_q8(
  * then: one quantization step off onnxruntime.)
  */
 export function qadd_q8(a: usize, b: usize, n: i32, signed: i32, ra: f32, rb: f32, fixed: f32, lo: i32, hi: i32, y: usize, part: i32, parts: i32): void {
-  const tmin = signed != 0 ? -128 : 0, tmax = signed != 0 ? 127 : 255;
-  lo = max(lo, tmin);
-  hi = min(hi, tmax);
   const i0 = partStart(n, 16, part, parts), i1 = partStart(n, 16, part + 1, parts);
-  const vra = f64x2.splat(<f64>ra), vrb = f64x2.splat(<f64>rb), vf = f32x4.splat(fixed);
-  const flo = <f32>lo, fhi = <f32>hi;
-  const vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS);
-  let i = i0;
-  for (; i + 8 <= i1; i += 8) {
-    const va = v128.load64_zero(a + <usize>i), vb = v128.load64_zero(b + <usize>i);
-    const ha = signed != 0 ? i16x8.extend_low_i8x16_s(va) : i16x8.extend_low_i8x16_u(va);
-    const hb = signed != 0 ? i16x8.extend_low_i8x16_s(vb) : i16x8.extend_low_i8x16_u(vb);
-    const v0 = fmaLanes(i32x4.extend_low_i16x8_s(ha), vra, fmaLanes(i32x4.extend_low_i16x8_s(hb), vrb, vf));
-    const v1 = fmaLanes(i32x4.extend_high_i16x8_s(ha), vra, fmaLanes(i32x4.extend_high_i16x8_s(hb), vrb, vf));
-    const q0 = roundLanes(f32x4.pmin(f32x4.pmax(v0, vlo), vhi), off);
-    const q1 = roundLanes(f32x4.pmin(f32x4.pmax(v1, vlo), vhi), off);
-    v128.store64_lane(y + <usize>i, narrow16(q0, q1, q0, q1, signed), 0);
-  }
-  for (; i < i1; i++) {
-    const ai: i32 = signed != 0 ? <i32>load<i8>(a + <usize>i) : <i32>load<u8>(a + <usize>i);
-    const bi: i32 = signed != 0 ? <i32>load<i8>(b + <usize>i) : <i32>load<u8>(b + <usize>i);
-    let v = <f32>(<f64>ai * <f64>ra + <f64>(<f32>(<f64>bi * <f64>rb + <f64>fixed)));
-    v = v < flo ? flo : v;
-    v = v > fhi ? fhi : v;
-    store<u8>(y + <usize>i, <u8>(reinterpret<i32>(v + 12582912.0) - MAGIC_BITS));
-  }
+  const o = <usize>i0;
+  addRun(a + o, b + o, i1 - i0, signed, ra, rb, fixed, addLo(lo, signed), addHi(hi, signed), y + o);
 }
 
 /**

@@ -75,6 +75,7 @@
 import { partStart, splitRows } from './parallel';
 import { loadLanes, storeLanes } from './window';
 import { MAGIC_BITS, narrow16, requantLanes, storeBytes } from './requant';
+import { applyPost } from './qpost';
 
 /** Output columns per packed panel: four i32x4 accumulators a row. */
 const NR: i32 = 16;
@@ -600,7 +601,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function qgemmDriver(
-  OUT32: bool, SIGNED: bool, ONE_STRIP: bool, pm: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, scratch: usize,
+  OUT32: bool, SIGNED: bool, ONE_STRIP: bool, pm: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, scratch: usize, post: usize,
 ): void {
   const panels = (N + NR - 1) / NR;
   const pstep = <usize>panelBytes(pm != 0, K);
@@ -626,6 +627,8 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
         else if (ASC_FEATURE_RELAXED_SIMD && pm == 1) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
         else pstrip(OUT32, ONE_STRIP, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
       }
+      // a fused elementwise step (qpost.ts) on the strip's bytes of this block, still in cache
+      if (!OUT32 && post != 0) applyPost(post, ym + <usize>(pb * NR), ldy, rows, min(N, pe * NR) - pb * NR);
     }
   }
 }
@@ -637,28 +640,28 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function qgemmOneStrip(
-  OUT32: bool, aSigned: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, aSigned: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, post: usize,
 ): void {
   if (OUT32) {
     if (aSigned != 0) oneStripI32S(M, N, K, a, lda, packed, y, ldy, n0, za, bias);
     else oneStripI32U(M, N, K, a, lda, packed, y, ldy, n0, za, bias);
-  } else if (aSigned != 0) oneStripQ8S(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  else oneStripQ8U(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  } else if (aSigned != 0) oneStripQ8S(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, post);
+  else oneStripQ8U(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, post);
 }
 
-function oneStripQ8S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
-  qgemmDriver(false, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, 0);
+function oneStripQ8S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, post: usize): void {
+  qgemmDriver(false, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, 0, post);
 }
-function oneStripQ8U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
-  qgemmDriver(false, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, 0);
+function oneStripQ8U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, post: usize): void {
+  qgemmDriver(false, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, 0, post);
 }
 function oneStripI32S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, bias: usize): void {
   const z = i32x4.splat(0);
-  qgemmDriver(true, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0);
+  qgemmDriver(true, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0, 0);
 }
 function oneStripI32U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, bias: usize): void {
   const z = i32x4.splat(0);
-  qgemmDriver(true, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0);
+  qgemmDriver(true, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0, 0);
 }
 
 /** The zero point the tiles' sums need: the relaxed tiles see int8 activations as a + 128. */
@@ -678,12 +681,14 @@ function oneStripI32U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usiz
  * lo/hi: output clamp in output ints (the type's range, narrowed by a fused ReLU to zy.. or
  * ReLU6 to zy..zy+round(6/y_scale)); they are cut to the type's range here.
  * scratch: parts × qgemm_scratch_size(K) bytes (each part widens k-pair panels into its own).
+ * post: 0, or a fused residual QLinearAdd (qpost.ts) applied in place to each 4-row strip of a
+ * panel block right after its tiles store it (each part to its own rows and columns).
  * (part, parts): bands of 4-row strips or of 16-column panels (parallel.ts); every output
  * byte is computed by the same instructions for any parts.
  */
 export function qgemm_q8(
   M: i32, N: i32, K: i32, a: usize, lda: i32, aSigned: i32, za: i32, packed: usize, bias: usize,
-  scale: usize, perChannel: i32, zy: i32, lo: i32, hi: i32, y: usize, ldy: i32, ySigned: i32, scratch: usize, part: i32, parts: i32,
+  scale: usize, perChannel: i32, zy: i32, lo: i32, hi: i32, y: usize, ldy: i32, ySigned: i32, scratch: usize, post: usize, part: i32, parts: i32,
 ): void {
   const pm = packedMode(packed), q4 = pm != 0;
   packed += HEADER;
@@ -712,9 +717,9 @@ export function qgemm_q8(
   hi = min(hi, tmax);
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
-  if (pm == 0 && M <= MR) qgemmOneStrip(false, aSigned, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned);
-  else if (aSigned != 0) qgemmDriver(false, true, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, scratch);
-  else qgemmDriver(false, false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, scratch);
+  if (pm == 0 && M <= MR) qgemmOneStrip(false, aSigned, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, post);
+  else if (aSigned != 0) qgemmDriver(false, true, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, scratch, post);
+  else qgemmDriver(false, false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, scratch, post);
 }
 
 /**
@@ -750,7 +755,7 @@ export function qgemm_i32(
   if (M <= 0 || N <= 0) return;
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), z = i32x4.splat(0);
   const ldyBytes = <usize>ldy << 2;
-  if (pm == 0 && M <= MR) qgemmOneStrip(true, aSigned, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0);
-  else if (aSigned != 0) qgemmDriver(true, true, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch);
-  else qgemmDriver(true, false, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch);
+  if (pm == 0 && M <= MR) qgemmOneStrip(true, aSigned, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, 0);
+  else if (aSigned != 0) qgemmDriver(true, true, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch, 0);
+  else qgemmDriver(true, false, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch, 0);
 }

@@ -22,7 +22,8 @@
 //      (tiles × C · C × OC) in i16 with i32 sums: qgemm.ts's 2-row × 16-column tile with an
 //      i16 A side (one v128.load32_splat per channel pair instead of load16_splat + extend);
 //   3. output transform Y = Aᵀ M A (i32), >> 2, + bias, requantize, 4 channels a step, stored
-//      for the pixels inside OH x OW.
+//      for the pixels inside OH x OW; a fused residual add (`post`, qpost.ts) then runs on the
+//      tile's pixels of the chunk's channels.
 // V and an M chunk are sized to stay in L2 (QW_V_BUDGET, QW_M_BUDGET).
 //
 // Packed U (qwino_pack), bytes: 16 positions, each ceil(OC/16) panels of ceil(C/2) k-pair rows
@@ -38,6 +39,7 @@
 import { partStart, splitRows } from './parallel';
 import { geo, lineStride, loadLanes } from './window';
 import { loadBytes8, MAGIC_BITS, narrow16, requantLanes, storeBytes } from './requant';
+import { applyPost } from './qpost';
 
 /** Output columns per packed panel. */
 const NR: i32 = 16;
@@ -371,7 +373,7 @@ export function qwino_scratch_size(g: usize, OC: i32, streamed: i32): i32 {
 // @ts-ignore: decorator
 @inline function winoDriver(
   SIGNED: bool, STREAM: bool, g: usize, x: usize, zx: i32, packed: usize, OC: i32, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, part: i32, parts: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, post: usize, part: i32, parts: i32,
 ): void {
   const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inS = geo(g, 4);
   const PH = geo(g, 9), PW = geo(g, 10), OH = geo(g, 13), OW = geo(g, 14);
@@ -470,6 +472,11 @@ export function qwino_scratch_size(g: usize, OC: i32, streamed: i32): i32 {
           const sv = perChannel != 0 ? loadLanes(scale + ob, nc) : v128.load32_splat(scale);
           outputTile(mt + (<usize>(oc - oc0) << 2), mPos, bv, sv, vlo, vhi, off, ySigned, out + <usize>oc, outRow, outS, rows, cols, nc);
         }
+        // a fused elementwise step (qpost.ts) on the tile's pixels just stored
+        if (post != 0) {
+          applyPost(post, out + <usize>oc0, outS, cols, oc1 - oc0);
+          if (rows > 1) applyPost(post, out + outRow + <usize>oc0, outS, cols, oc1 - oc0);
+        }
       }
     }
   }
@@ -489,11 +496,11 @@ export function qwino_scratch_size(g: usize, OC: i32, streamed: i32): i32 {
  */
 export function qwino_q8(
   g: usize, x: usize, xSigned: i32, zx: i32, packed: usize, streamed: i32, OC: i32, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, part: i32, parts: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, post: usize, part: i32, parts: i32,
 ): void {
-  if (streamed != 0) qwino_q8_streamed(g, x, xSigned, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
-  else if (xSigned != 0) winoDriver(true, false, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
-  else winoDriver(false, false, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
+  if (streamed != 0) qwino_q8_streamed(g, x, xSigned, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, post, part, parts);
+  else if (xSigned != 0) winoDriver(true, false, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, post, part, parts);
+  else winoDriver(false, false, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, post, part, parts);
 }
 
 /**
@@ -502,8 +509,8 @@ export function qwino_q8(
  */
 export function qwino_q8_streamed(
   g: usize, x: usize, xSigned: i32, zx: i32, packed: usize, OC: i32, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, part: i32, parts: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, post: usize, part: i32, parts: i32,
 ): void {
-  if (xSigned != 0) winoDriver(true, true, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
-  else winoDriver(false, true, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, part, parts);
+  if (xSigned != 0) winoDriver(true, true, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, post, part, parts);
+  else winoDriver(false, true, g, x, zx, packed, OC, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, scratch, post, part, parts);
 }

@@ -42,7 +42,7 @@ function dwCase(w, H, C, K, S) {
   new Int32Array(memory.buffer, g, 15).set([1, H, H, C, C, K, K, S, S, P, P, 1, 1, OH, OH]);
   k.qdwconv_pack(wt, C, K, K, bias, 128, 0, packed);
   return {
-    run: () => k.qdwconv_q8(g, x, 0, 128, packed, bias, scale, 1, 128, 128, 128 + 100, y, C, 0, 0, 1),
+    run: () => k.qdwconv_q8(g, x, 0, 128, packed, bias, scale, 1, 128, 128, 128 + 100, y, C, 0, 0, 0, 1),
     y: () => new Uint8Array(memory.buffer, y, OH * OH * C).slice(),
     macs: OH * OH * C * T,
     packedBytes,

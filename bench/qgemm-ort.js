@@ -54,7 +54,7 @@ for (const signed of [false, true]) {
     const sc = new Float32Array(memory.buffer, ps, N);
     for (let n = 0; n < N; n++) sc[n] = f(f(aScale * bScale[n]) / yScale);
     k.qgemm_pack(pw, N, K, pp);
-    k.qgemm_q8(M, N, K, pa, K, signed ? 1 : 0, za, pp, 0, ps, 1, zy, lo, hi, py, N, signed ? 1 : 0, pscr, 0, 1);
+    k.qgemm_q8(M, N, K, pa, K, signed ? 1 : 0, za, pp, 0, ps, 1, zy, lo, hi, py, N, signed ? 1 : 0, pscr, 0, 0, 1);
     const got = new TA(memory.buffer, py, M * N);
     for (let i = 0; i < M * N; i++) {
       total.bytes++;

@@ -47,10 +47,10 @@ for (const [H, C, OC] of shapes) {
   let i1 = 0, i2 = 0, i3 = 0;
   const im2col = () => {
     k.qim2col_q8(g, x, 128, col, 0, 1);
-    k.qgemm_q8(M, OC, K, col, K, 0, 128, qps[i1++ % qps.length], bias, scale, 1, 100, 0, 255, y1, OC, 0, qscr, 0, 1);
+    k.qgemm_q8(M, OC, K, col, K, 0, 128, qps[i1++ % qps.length], bias, scale, 1, 100, 0, 255, y1, OC, 0, qscr, 0, 0, 1);
   };
-  const wino = () => k.qwino_q8(g, x, 0, 128, wps[i2++ % wps.length], 0, OC, bias, scale, 1, 100, 0, 255, y2, OC, 0, scr, 0, 1);
-  const stream = () => k.qwino_q8(g, x, 0, 128, sps[i3++ % sps.length], 1, OC, bias, scale, 1, 100, 0, 255, y3, OC, 0, scr, 0, 1);
+  const wino = () => k.qwino_q8(g, x, 0, 128, wps[i2++ % wps.length], 0, OC, bias, scale, 1, 100, 0, 255, y2, OC, 0, scr, 0, 0, 1);
+  const stream = () => k.qwino_q8(g, x, 0, 128, sps[i3++ % sps.length], 1, OC, bias, scale, 1, 100, 0, 255, y3, OC, 0, scr, 0, 0, 1);
   im2col();
   wino();
   stream();

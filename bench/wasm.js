@@ -80,8 +80,8 @@ export function qgemmCase(w, M, N, K) {
   k.qgemm_pack(qw, N, K, qpacked);
   return {
     run: scratch < 0
-      ? () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, 0, 1)
-      : () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, scratch, 0, 1),
+      ? () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, 0, 0, 0, 1)
+      : () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, scratch, 0, 0, 1),
     y: () => new Uint8Array(memory.buffer, qy, M * N).slice(),
   };
 }

@@ -67,7 +67,7 @@ function denseCase(
   const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
   const direct = K == 1 && S == 1 && P == 0;
   if (!direct) qim2col_q8(g, x, zx, col, 0, 1);
-  qgemm_q8(M, OC, KK, direct ? x : col, direct ? inStride : KK, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, OC, ys, wide, 0, 1);
+  qgemm_q8(M, OC, KK, direct ? x : col, direct ? inStride : KK, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, OC, ys, wide, 0, 0, 1);
   let bad = countByteDiffs(y, ref, outBytes + 16);
   if (!direct)
     for (let s = 0; s < SPLITS.length; s++) {
@@ -113,7 +113,7 @@ function dwCase(
   memory.fill(y, SENTINEL, outBytes);
   qconvRef(N, H, W, C, inStride, C, C, K, KW, S, S, P, P, D, D, OH, OW, x, xSigned, zx, w, bias, scale, perChannel, zy, lo, hi, ref, ySigned);
   const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
-  qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, outStride, ys, 0, 1);
+  qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, outStride, ys, 0, 0, 1);
   let bad = 0;
   for (let p = 0; p < N * OH * OW; p++) {
     bad += countByteDiffs(y + <usize>(p * outStride), ref + <usize>(p * C), C);
@@ -123,7 +123,7 @@ function dwCase(
   for (let s = 0; s < SPLITS.length; s++) {
     memory.fill(yp, SENTINEL, outBytes);
     for (let part = 0; part < SPLITS[s]; part++)
-      qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, yp, outStride, ys, part, SPLITS[s]);
+      qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, yp, outStride, ys, 0, part, SPLITS[s]);
     bad += countByteDiffs(yp, y, outBytes);
   }
   return bad;

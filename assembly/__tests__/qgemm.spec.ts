@@ -54,12 +54,12 @@ function qCase(
   qgemm_pack(w, N, K, packed);
   qgemmRef(M, N, K, a, lda, aSigned, za, w, bias, scale, perChannel, zy, lo, hi, ref, ldy, ySigned);
   const as = aSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
-  qgemm_q8(M, N, K, a, lda, as, za, packed, bias, scale, pc, zy, lo, hi, y, ldy, ys, scratch, 0, 1);
+  qgemm_q8(M, N, K, a, lda, as, za, packed, bias, scale, pc, zy, lo, hi, y, ldy, ys, scratch, 0, 0, 1);
   let bad = countByteDiffs(y, ref, outBytes);
   for (let s = 0; s < SPLITS.length; s++) {
     memory.fill(yp, SENTINEL, outBytes);
     for (let part = 0; part < SPLITS[s]; part++) {
-      qgemm_q8(M, N, K, a, lda, as, za, packed, bias, scale, pc, zy, lo, hi, yp, ldy, ys, scratch, part, SPLITS[s]);
+      qgemm_q8(M, N, K, a, lda, as, za, packed, bias, scale, pc, zy, lo, hi, yp, ldy, ys, scratch, 0, part, SPLITS[s]);
     }
     bad += countByteDiffs(yp, y, outBytes);
   }
@@ -161,13 +161,13 @@ describe('qgemm_q8', () => {
     store<f32>(scale, 0.5);
     qgemm_pack(w, N, 1, packed);
     memory.fill(y, SENTINEL, 16);
-    qgemm_q8(1, N, 1, a, 1, 0, 0, packed, 0, scale, 0, 0, -128, 127, y, 16, 1, sc, 0, 1);
+    qgemm_q8(1, N, 1, a, 1, 0, 0, packed, 0, scale, 0, 0, -128, 127, y, 16, 1, sc, 0, 0, 1);
     for (let n = 0; n < N; n++) expect<i8>(load<i8>(y + <usize>n)).toBe(<i8>want[n], `n=${n}`);
     expect<u8>(load<u8>(y + 7)).toBe(SENTINEL);
     // uint8 output with zero point 3 and activation zero point 1 (a − za = 0: all zy) / 0
-    qgemm_q8(1, N, 1, a, 1, 0, 0, packed, 0, scale, 0, 3, 0, 255, y, 16, 0, sc, 0, 1);
+    qgemm_q8(1, N, 1, a, 1, 0, 0, packed, 0, scale, 0, 3, 0, 255, y, 16, 0, sc, 0, 0, 1);
     for (let n = 0; n < N; n++) expect<u8>(load<u8>(y + <usize>n)).toBe(<u8>(want[n] + 3), `n=${n}`);
-    qgemm_q8(1, N, 1, a, 1, 0, 1, packed, 0, scale, 0, 3, 0, 255, y, 16, 0, sc, 0, 1);
+    qgemm_q8(1, N, 1, a, 1, 0, 1, packed, 0, scale, 0, 3, 0, 255, y, 16, 0, sc, 0, 0, 1);
     for (let n = 0; n < N; n++) expect<u8>(load<u8>(y + <usize>n)).toBe(3);
   });
 

@@ -71,7 +71,7 @@ function winoCase(
     const guard = scratch + <usize>(5 * ss);
     memory.fill(guard, SENTINEL, 64);
     memory.fill(y, SENTINEL, outBytes);
-    qwino_q8(g, x, xs, zx, wp, streamed, OC, bias, scale, pc, zy, lo, hi, y, outStride, ys, scratch, 0, 1);
+    qwino_q8(g, x, xs, zx, wp, streamed, OC, bias, scale, pc, zy, lo, hi, y, outStride, ys, scratch, 0, 0, 1);
     for (let p = 0; p < N * OH * OW; p++) {
       bad += countByteDiffs(y + <usize>(p * outStride), ref + <usize>(p * OC), OC);
       for (let j = OC; j < outStride; j++) if (load<u8>(y + <usize>(p * outStride + j)) != SENTINEL) bad++;
@@ -79,7 +79,7 @@ function winoCase(
     for (let s = 0; s < SPLITS.length; s++) {
       memory.fill(yp, SENTINEL, outBytes);
       for (let part = 0; part < SPLITS[s]; part++)
-        qwino_q8(g, x, xs, zx, wp, streamed, OC, bias, scale, pc, zy, lo, hi, yp, outStride, ys, scratch, part, SPLITS[s]);
+        qwino_q8(g, x, xs, zx, wp, streamed, OC, bias, scale, pc, zy, lo, hi, yp, outStride, ys, scratch, 0, part, SPLITS[s]);
       bad += countByteDiffs(yp, y, outBytes);
     }
     for (let j = 0; j < 64; j++) if (load<u8>(guard + <usize>j) != SENTINEL) bad++;

