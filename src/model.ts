@@ -122,8 +122,8 @@ export interface CompileOptions {
    * How GEMM weights (fully connected layers, MatMul/Gemm by a constant, and 1x1 and im2col
    * convolutions) are stored in wasm memory: 'float32' (default), or 'float16': each weight
    * rounded to the nearest binary16 (ties to even; biases stay float32), half the bytes, widened
-   * back to float32 one cache block at a time as the layer runs. A layer with a weight beyond
-   * ±65504 keeps float32. Winograd, depthwise, direct (few-channel stem) and other convolutions
+   * back to float32 one cache block at a time as the layer runs. A layer with a weight that
+   * rounds to ±Infinity as a half (|w| ≥ 65520) keeps float32. Winograd, depthwise, direct (few-channel stem) and other convolutions
    * keep float32 weights.
    */
   weightStorage?: 'float32' | 'float16';

@@ -93,14 +93,14 @@ describe("weightStorage: 'float16'", () => {
     for (const m of [half, ref, raw]) m.dispose();
   });
 
-  it('keeps float32 for a layer with a weight beyond 65504, exactly, and half for the others', async () => {
+  it('keeps float32 for a layer with a weight that rounds to Infinity as a half (70000), exactly, and half for the others', async () => {
     const b = new GraphBuilder();
     const x = b.input('x', [3, 40, 5, 7]);
     const c = b.relu(b.conv(x, 'big', { out: 41, kernel: 1 }));
     b.output(b.conv(c, 'small', { out: 17, kernel: 3, pad: 1, stride: 2 }), 'y');
     const w = syntheticWeights(b.weightShapes());
     const big = w.get('big.weight')!;
-    big.data[5] = 70000; // rounds to Infinity as a half
+    big.data[5] = 70000; // beyond 65504: rounds to Infinity as a half
     big.data[6] = -1e-3;
     const feeds = { x: syntheticInput([3, 40, 5, 7]) };
     const half = await b.build(w, { weightStorage: 'float16' });

@@ -56,7 +56,7 @@ export function fusedAct(n: Node): { act: number; p0: number; p1: number } {
  * family and flags): with it, the plans of a model with dynamic input shapes share the result.
  * `panels` ([count, K]: the packing is `count` GEMM panels K deep, gemm.ts's layout): with
  * CompileOptions.weightStorage 'float16' they are stored half (halfPanels), and then the
- * address returned is odd (bit 0 set; addresses are 64-byte aligned).
+ * address returned is odd (bit 0 set; addresses are 64-byte aligned; see panelsAt).
  */
 export function packWeights(
   ctx: PlanCtx, floats: number, weight: Tensor, bias: Tensor | undefined,
@@ -94,20 +94,16 @@ export function packWeights(
 /**
  * Narrows `count` f32 GEMM panels K deep at src (gemm.ts's layout) into the half-stored form at
  * dst (CompileOptions.weightStorage 'float16'): the 8 bias floats of each panel as they are, each
- * weight by floatToHalf (round to nearest, ties to even). False, writing nothing, when a weight
- * is beyond ±65504 (or not finite): the layer then keeps float32.
+ * weight by floatToHalf (round to nearest, ties to even). False when a weight rounds to ±Infinity
+ * (|w| ≥ 65520, more than half's rounding away) or is NaN: the caller then keeps float32.
  */
 export function narrowPanels(mem: Mem, src: number, count: number, K: number, dst: number): boolean {
   const f = mem.f32;
   const h = new Uint16Array(f.buffer);
-  const step = 8 * (K + 1);
-  const s0 = src >>> 2;
-  for (let p = 0; p < count; p++)
-    for (let i = s0 + p * step + 8, e = s0 + (p + 1) * step; i < e; i++) if (!(Math.abs(f[i]) <= 65504)) return false;
-  for (let p = 0, d = dst >>> 2; p < count; p++, d += 8 + 4 * K) {
-    const s = s0 + p * step + 8;
-    f.copyWithin(d, s - 8, s);
-    for (let i = 0, o = (d + 8) * 2; i < 8 * K; i++) h[o + i] = floatToHalf(f[s + i]);
+  for (let p = 0, s = src >>> 2, d = dst >>> 2; p < count; p++, d += 8 + 4 * K) {
+    f.copyWithin(d, s, s + 8);
+    s += 8;
+    for (let o = (d + 8) * 2, e = o + 8 * K; o < e; o++, s++) if (((h[o] = floatToHalf(f[s])) & 0x7c00) === 0x7c00) return false;
   }
   return true;
 }
