@@ -138,3 +138,21 @@ export function packHalfRef(h: usize, N: i32, K: i32, bias: usize, dst: usize): 
     }
   }
 }
+
+/** The binary16 bits of an f32 that is exactly a finite half (a value halfToF32Ref gave). */
+export function halfBitsExact(v: f32): i32 {
+  const b = reinterpret<u32>(v);
+  const sign = <i32>(b >> 16) & 0x8000;
+  const a = Mathf.abs(v);
+  if (a < 6.103515625e-5) return sign | <i32>(a * 16777216.0); // subnormal or zero: m·2^-24
+  return sign | ((<i32>((b >> 23) & 0xff) - 112) << 10) | <i32>((b >> 13) & 0x3ff);
+}
+
+/** gemm_pack-layout f32 panels (count of them, K deep) whose weights are exact halves, as half-stored panels. */
+export function narrowPanelsRef(src: usize, count: i32, K: i32, dst: usize): void {
+  for (let p = 0; p < count; p++) {
+    const s = src + <usize>p * <usize>(32 * (K + 1)), d = dst + <usize>p * <usize>(32 + 16 * K);
+    for (let j = 0; j < 8; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
+    for (let i = 0; i < 8 * K; i++) store<u16>(d + 32 + (<usize>i << 1), <u16>halfBitsExact(load<f32>(s + 32 + (<usize>i << 2))));
+  }
+}
