@@ -32,7 +32,9 @@
 // Baseline SIMD has no f16 instructions: a half's exponent and mantissa are shifted into an
 // f32's place and multiplied by 2^112 (the bias difference 127 - 15), which is exact and also
 // turns the half subnormals (f32 subnormals after the shift) into their normal f32 values;
-// the sign is OR-ed back (see widenHalf4).
+// the sign is OR-ed back (see widenHalf4). The widening costs ~0.2 ns a weight per call (one
+// thread, gemm_f16 against gemm_f32 on the same weights): ~1.0x at M = 3136, 1.06x at M = 49,
+// 3.3x at M = 1 (1280 -> 1000, 0.08 -> 0.28 ms, the f32 panels cache-resident between calls).
 import { ACT_CLAMP, ACT_NONE, ACT_RELU } from './codes';
 import { unary_f32 } from './eltwise';
 import { partStart, splitRows } from './parallel';
