@@ -144,6 +144,27 @@ describe("weightStorage: 'float16'", () => {
     for (const m of [half, ref, raw]) m.dispose();
   });
 
+  it('a model with dynamic input shapes shares its half panels between plans (tracked allocator)', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 40, 9, 7]);
+    const c = b.relu(b.conv(x, 'c1', { out: 41, kernel: 1 }));
+    b.output(b.conv(c, 'c2', { out: 19, kernel: 3, pad: 1, stride: 2 }), 'y');
+    const w = syntheticWeights(b.weightShapes());
+    const half = await b.build(w, { weightStorage: 'float16', dynamicAxes: { x: [2, 3] } });
+    const ref = await b.build(rounded(w), { dynamicAxes: { x: [2, 3] } });
+    for (const [h, wd] of [[9, 7], [13, 6], [9, 7]]) {
+      const feeds = { x: syntheticInput([1, 40, h, wd], `x${h}`) };
+      expect(relDiff((await outputs(half, feeds)).y, (await outputs(ref, feeds)).y)).toBeLessThan(1e-5);
+    }
+    // the packed weights once (half panels: 6 of 32 + 16·40 bytes, 3 of 32 + 16·360; float32
+    // would take 6 x 32·41 + 3 x 32·361 = 42528) plus each cached plan's small parameter blocks
+    const packed = 6 * (32 + 16 * 40) + 3 * (32 + 16 * 360);
+    expect(half.weightBytes).toBeGreaterThanOrEqual(packed);
+    expect(half.weightBytes).toBeLessThan(packed + 4096);
+    half.dispose();
+    ref.dispose();
+  });
+
   it('refuses an unknown storage by name', async () => {
     const b = new GraphBuilder();
     b.output(b.linear(b.input('x', [1, 4]), 'fc', 3), 'y');
