@@ -7,7 +7,7 @@
 import { tsImport } from 'tsx/esm/api';
 import * as ortWeb from 'onnxruntime-web';
 import { init, loadOnnx, createModel, modelBuilder, syntheticWeights, syntheticInput, exportOnnx } from '../dist/node.js';
-import { median, now } from './wasm.js';
+import { interleavedMedians } from './wasm.js';
 import { setupOrtWeb } from './models.js';
 
 export async function benchDynamicModel(name, { runs = 10, warmup = 2 } = {}) {
@@ -34,15 +34,7 @@ export async function benchDynamicModel(name, { runs = 10, warmup = 2 } = {}) {
     { who: 'float32', run: async () => f.runSync(feeds) },
     { who: 'ort-web', run: () => web.run(webFeeds) },
   ];
-  const times = Object.fromEntries(contenders.map((c) => [c.who, []]));
-  for (let r = 0; r < warmup + runs; r++)
-    for (let j = 0; j < contenders.length; j++) {
-      const c = contenders[(j + r) % contenders.length];
-      const t = now();
-      await c.run();
-      if (r >= warmup) times[c.who].push(now() - t);
-    }
-  const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  const ms = await interleavedMedians(contenders, runs, warmup);
   q.dispose();
   f.dispose();
   await web.release();

@@ -8,7 +8,7 @@
 // quantization steps. (ResNet blocks alone: bench/int8-resnet.js.)
 import * as ortWeb from 'onnxruntime-web';
 import { init, loadOnnx, createModel, modelBuilder, syntheticWeights, syntheticInput, quantize, exportOnnx } from '../dist/node.js';
-import { median, now } from './wasm.js';
+import { interleavedMedians, now } from './wasm.js';
 import { setupOrtWeb, timeToFirstResult } from './models.js';
 
 /** Models of the int8 section (the three). */
@@ -54,15 +54,7 @@ export async function benchInt8Model(name, { runs = 10, warmup = 2, relaxed = fa
   const step = outputStep(q.sourceGraph);
   let maxSteps = 0;
   for (let i = 0; i < ours.length; i++) maxSteps = Math.max(maxSteps, Math.abs(ours[i] - theirs[i]) / step);
-  const times = Object.fromEntries(contenders.map((c) => [c.who, []]));
-  for (let r = 0; r < warmup + runs; r++)
-    for (let j = 0; j < contenders.length; j++) {
-      const c = contenders[(j + r) % contenders.length];
-      const t = now();
-      await c.run();
-      if (r >= warmup) times[c.who].push(now() - t);
-    }
-  const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  const ms = await interleavedMedians(contenders, runs, warmup);
   const memory = { int8: q.memoryBytes, float32: f.memoryBytes };
   const weights = { int8: q.weightBytes, float32: f.weightBytes };
   q.dispose();

@@ -37,6 +37,22 @@ export function randomFloats(n, seed = 1) {
   return out;
 }
 
+/**
+ * Median ms of each contender ({ who, run }: run may return a promise) over `runs` rounds after
+ * `warmup`, the order rotating each round so none always runs first.
+ */
+export async function interleavedMedians(contenders, runs, warmup) {
+  const times = Object.fromEntries(contenders.map((c) => [c.who, []]));
+  for (let r = 0; r < warmup + runs; r++)
+    for (let j = 0; j < contenders.length; j++) {
+      const c = contenders[(j + r) % contenders.length];
+      const t = performance.now();
+      await c.run();
+      if (r >= warmup) times[c.who].push(performance.now() - t);
+    }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
