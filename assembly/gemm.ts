@@ -96,43 +96,6 @@ export function gemm_half_scratch_size(N: i32, K: i32): i32 {
   return min(gemm_packed_size(N, K) << 2, max(L2_BLOCK_BYTES, 2 * (panelFloats(K) << 2)));
 }
 
-/**
- * The binary16 bits of x rounded to nearest, ties to even (the sign kept); 0x7c00 | sign once x
- * rounds to ±Infinity (|x| ≥ 65520) and 0x7e00 | sign for NaN. Normal halves: the exponent
- * rebiased (127 → 15) by adding (15 − 127) << 23, then the 13 dropped fraction bits rounded by
- * adding 0xfff plus the kept lowest bit (a carry moves into the exponent, as it should).
- * Below 2^-14 (subnormal halves and 0): x + 0.5 in f32 rounds x to a multiple of 2^-24, the
- * ulp of [0.5, 1) and the subnormal half step, ties to even; its fraction bits are the half's.
- */
-// @ts-ignore: decorator
-@inline function halfBits(x: f32): u32 {
-  const b = reinterpret<u32>(x);
-  const sign = (b >> 16) & 0x8000, a = b & 0x7fffffff;
-  if (a >= 0x477ff000) return sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00);
-  if (a < 0x38800000) return sign | (reinterpret<u32>(reinterpret<f32>(a) + 0.5) - 0x3f000000);
-  return sign | ((a + 0xc8000fff + ((a >> 13) & 1)) >> 13);
-}
-
-/**
- * Narrows `count` f32 panels K deep at src (gemm_pack's layout) into the half-stored form at dst
- * (gemm_half_packed_bytes: each panel's 8 bias floats as they are, then its 8·K weights as
- * halfBits). Returns 0, dst partly written, when a weight rounds to ±Infinity or is NaN (the
- * layer keeps float32), else 1.
- */
-export function gemm_narrow_panels(src: usize, count: i32, K: i32, dst: usize): i32 {
-  const n = NR * K;
-  for (let p = 0; p < count; p++) {
-    const s = src + (<usize>p * <usize>panelFloats(K) << 2), d = dst + <usize>p * <usize>halfPanelBytes(K);
-    memory.copy(d, s, NR << 2);
-    for (let i = 0; i < n; i++) {
-      const h = halfBits(load<f32>(s + (<usize>(NR + i) << 2)));
-      if ((h & 0x7c00) == 0x7c00) return 0;
-      store<u16>(d + (NR << 2) + (<usize>i << 1), <u16>h);
-    }
-  }
-  return 1;
-}
-
 /** 2^112 as an f32: scales a half's exponent field, placed in an f32's, from bias 15 to bias 127. */
 const HALF_REBIAS: f32 = 5192296858534827628530496329220096.0;
 

@@ -4,7 +4,7 @@
 // are the same), on odd sizes, several L2 blocks, k chunks, residuals, activations and splits.
 import { ACT_NONE, ACT_RELU, ACT_CLAMP, ACT_SILU } from '../codes';
 import {
-  gemm_f16, gemm_f32, gemm_half_packed_bytes, gemm_half_scratch_size, gemm_narrow_panels, gemm_pack, gemm_packed_size, gemm_unpack_half,
+  gemm_f16, gemm_f32, gemm_half_packed_bytes, gemm_half_scratch_size, gemm_pack, gemm_packed_size, gemm_unpack_half,
 } from '../gemm';
 import {
   countBitDiffs, countMismatches, fill, fillRandom, floats, gemmRef, halfToF32Ref, packHalfRef, randomHalf, resetArena, SPLITS,
@@ -129,97 +129,5 @@ describe('gemm_f16', () => {
     expect<i32>(halfCase(13, 19, 6151, false, ACT_SILU)).toBe(0);
     expect<i32>(halfCase(13, 19, 6151, true, ACT_NONE)).toBe(0);
     expect<i32>(halfCase(5, 21, 4133, false, ACT_RELU)).toBe(0);
-  });
-});
-
-/**
- * The binary16 bits nearest to a finite x (ties to even) from the format's definition, in f64:
- * |x| = m·2^(e−10) with e the exponent (at least −14: subnormals), m rounded half to even;
- * 0x7c00 past the largest half (|x| ≥ 65520 rounds up to 2^16).
- */
-function f32ToHalfRef(x: f32): i32 {
-  const sign = reinterpret<u32>(x) >> 31 != 0 ? 0x8000 : 0;
-  const a = Math.abs(<f64>x);
-  if (a >= 65520) return sign | 0x7c00;
-  if (a == 0) return sign;
-  let e = <i32>Math.floor(Math.log2(a));
-  if (Math.pow(2, <f64>e) > a) e--;
-  if (Math.pow(2, <f64>(e + 1)) <= a) e++;
-  if (e < -14) e = -14;
-  const q = Math.pow(2, <f64>(e - 10));
-  const m = a / q;
-  let r = Math.floor(m);
-  const frac = m - r;
-  if (frac > 0.5 || (frac == 0.5 && (<i64>r & 1) != 0)) r += 1;
-  const ri = <i32>r;
-  if (e == -14 && ri < 1024) return sign | ri;
-  return sign | (((e + 15) << 10) + ri - 1024);
-}
-
-/** gemm_narrow_panels on one 8 x K panel of the given values (bias 0); the half bits at [n = i % 8][k = i / 8], or -1 for a refused panel. */
-function narrowed(values: usize, count: i32, out: usize): i32 {
-  const K = (count + 7) / 8;
-  const src = floats(gemm_packed_size(8, K)), dst = floats(gemm_half_packed_bytes(8, K) >> 2);
-  for (let i = 0; i < 8; i++) store<f32>(src + (<usize>i << 2), <f32>i);
-  for (let i = 0; i < 8 * K; i++) store<f32>(src + (<usize>(8 + i) << 2), i < count ? load<f32>(values + (<usize>i << 2)) : 0);
-  if (gemm_narrow_panels(src, 1, K, dst) == 0) return -1;
-  // the bias floats pass unchanged
-  for (let i = 0; i < 8; i++) if (load<f32>(dst + (<usize>i << 2)) != <f32>i) return -2;
-  for (let i = 0; i < count; i++) store<i32>(out + (<usize>i << 2), <i32>load<u16>(dst + 32 + (<usize>i << 1)));
-  return 0;
-}
-
-describe('gemm_narrow_panels (float32 -> binary16, round to nearest even)', () => {
-  it('every finite half, the midpoints between neighbours (ties to even) and one f32 ulp either side, against f32ToHalfRef', () => {
-    let bad = 0;
-    for (let base = 0; base < 0x7c00; base += 1024) {
-      resetArena();
-      const vals = floats(4 * 1024 * 2), out = floats(4 * 1024 * 2);
-      let c = 0;
-      for (let h = base; h < base + 1024; h++) {
-        const v = halfToF32Ref(h), next = halfToF32Ref(h + 1);
-        const mid = <f32>((<f64>v + <f64>next) / 2);
-        const sign: f32 = (h & 1) != 0 ? -1 : 1;
-        store<f32>(vals + (<usize>(c++) << 2), sign * v);
-        store<f32>(vals + (<usize>(c++) << 2), sign * mid);
-        store<f32>(vals + (<usize>(c++) << 2), sign * reinterpret<f32>(reinterpret<u32>(mid) + 1));
-        store<f32>(vals + (<usize>(c++) << 2), sign * reinterpret<f32>(reinterpret<u32>(mid) - (mid > 0 ? 1 : 0)));
-      }
-      // the last midpoint (65504 / 65536) and above round to infinity: refused; keep them out of this batch
-      if (base + 1024 >= 0x7c00) c -= 3;
-      if (narrowed(vals, c, out) != 0) bad += 1000;
-      for (let i = 0; i < c; i++) if (load<i32>(out + (<usize>i << 2)) != f32ToHalfRef(load<f32>(vals + (<usize>i << 2)))) bad++;
-    }
-    expect<i32>(bad).toBe(0);
-  });
-  it('signed zeros and the smallest values; 65504 kept, 65519.99 rounds to 65504, 65520 / Infinity / NaN refused', () => {
-    resetArena();
-    const vals = floats(8), out = floats(8);
-    const keep: f32[] = [0, -0.0, 2.9802322e-8, 2.9802326e-8, -5.9604645e-8, 65504, 65519.996, -65519.996];
-    const want: i32[] = [0, 0x8000, 0, 1, 0x8001, 0x7bff, 0x7bff, 0xfbff];
-    for (let i = 0; i < 8; i++) store<f32>(vals + (<usize>i << 2), keep[i]);
-    expect<i32>(narrowed(vals, 8, out)).toBe(0);
-    for (let i = 0; i < 8; i++) expect<i32>(load<i32>(out + (<usize>i << 2))).toBe(want[i]);
-    const refused: f32[] = [65520, -65520, Infinity, -Infinity, NaN, 1e30];
-    for (let i = 0; i < refused.length; i++) {
-      store<f32>(vals, refused[i]);
-      expect<i32>(narrowed(vals, 1, out)).toBe(-1);
-    }
-  });
-  it('random f32 values over the half range against f32ToHalfRef', () => {
-    let bad = 0;
-    resetArena();
-    const n = 4096, vals = floats(n), out = floats(n);
-    for (let r = 0; r < 8; r++) {
-      for (let i = 0; i < n; i++) {
-        // exponents 2^-27 .. 2^15, random fraction and sign
-        const h = randomHalf(30);
-        const jitter = <u32>(<u32>(h * 2654435761) >>> 19);
-        store<f32>(vals + (<usize>i << 2), reinterpret<f32>((reinterpret<u32>(halfToF32Ref(h)) & 0xffffe000) | jitter) * (r < 4 ? 1 : 0.125));
-      }
-      if (narrowed(vals, n, out) != 0) bad += 1000;
-      for (let i = 0; i < n; i++) if (load<i32>(out + (<usize>i << 2)) != f32ToHalfRef(load<f32>(vals + (<usize>i << 2)))) bad++;
-    }
-    expect<i32>(bad).toBe(0);
   });
 });

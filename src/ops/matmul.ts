@@ -6,7 +6,7 @@ import type { Node, Tensor } from '../graph/ir';
 import { numel, packKey, shapeStr, undecodedBytes } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx, Step } from './types';
 import { broadcast, input } from './util';
-import { fusedAct, panelsAt } from './window';
+import { fusedAct, narrowPanels, panelsAt } from './window';
 
 /**
  * Pack a weight plus optional bias [N] into GEMM panels; returns the panel address. The weight
@@ -15,7 +15,7 @@ import { fusedAct, panelsAt } from './window';
  * fully connected layer never needs a second full-size copy in JS or in wasm memory. The
  * chunks are copied from the weight's bytes (its file's, when it was never decoded), and a
  * [K][N] chunk is transposed in the wasm. With CompileOptions.weightStorage 'float16' each
- * chunk's panels are narrowed to the half-stored form (gemm_narrow_panels) and the address returned
+ * chunk's panels are narrowed to the half-stored form (narrowPanels) and the address returned
  * is odd (panelsAt; gemmStep runs either form).
  */
 export function packGemm(ctx: PlanCtx, w: Tensor, N: number, K: number, bias?: Float32Array, kn = false, scale = 1): number {
@@ -55,7 +55,7 @@ export function packGemm(ctx: PlanCtx, w: Tensor, N: number, K: number, bias?: F
         for (let i = stage >>> 2, e = i + rows * K; i < e; i++) f[i] *= scale;
       }
       k.gemm_pack(stage, rows, K, K, bp ? bp + c0 * 4 : 0, half ? wide : packed + (c0 / 8) * panel * 4);
-      if (half && !k.gemm_narrow_panels(wide, Math.ceil(rows / 8), K, packed + (c0 / 8) * halfPanel)) {
+      if (half && !narrowPanels(mem, wide, Math.ceil(rows / 8), K, packed + (c0 / 8) * halfPanel)) {
         mem.reset(start);
         return 0;
       }

@@ -4,6 +4,8 @@ import * as C from '../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node, Tensor } from '../graph/ir';
 import { numel, packKey, shapeStr } from '../graph/ir';
+import type { Mem } from '../runtime/memory';
+import { floatToHalf } from '../weights/safetensors';
 import type { PlanCtx } from './types';
 import { attrFloat, attrInt, attrInts, attrString, MAX_I32 } from './util';
 import type { Window } from './geometry';
@@ -80,7 +82,7 @@ export function packWeights(
     const start = mem.mark();
     const dst = mem.alloc(count * ctx.k.gemm_half_packed_bytes(8, K));
     const mid = mem.mark();
-    const ok = ctx.k.gemm_narrow_panels(make(), count, K, dst) !== 0;
+    const ok = narrowPanels(mem, make(), count, K, dst);
     mem.reset(ok ? mid : start);
     return ok ? dst + 1 : make();
   };
@@ -89,6 +91,22 @@ export function packWeights(
   return ctx.shared && variant ? ctx.shared(['conv', variant, floats, packKey(weight), weight.shape.join(), bias && packKey(bias), scale], made) : made();
 }
 
+/**
+ * Narrows `count` f32 GEMM panels K deep at src (gemm.ts's layout) into the half-stored form at
+ * dst (CompileOptions.weightStorage 'float16'): the 8 bias floats of each panel as they are, each
+ * weight by floatToHalf (round to nearest, ties to even). False when a weight rounds to ±Infinity
+ * (|w| ≥ 65520, more than half's rounding away) or is NaN: the caller then keeps float32.
+ */
+export function narrowPanels(mem: Mem, src: number, count: number, K: number, dst: number): boolean {
+  const f = mem.f32;
+  const h = new Uint16Array(f.buffer);
+  for (let p = 0, s = src >>> 2, d = dst >>> 2; p < count; p++, d += 8 + 4 * K) {
+    f.copyWithin(d, s, s + 8);
+    s += 8;
+    for (let o = (d + 8) * 2, e = o + 8 * K; o < e; o++, s++) if (((h[o] = floatToHalf(f[s])) & 0x7c00) === 0x7c00) return false;
+  }
+  return true;
+}
 
 /** A packWeights / packGemm result: the panels' address and whether they are half-stored (bit 0). */
 export function panelsAt(p: number): { ptr: number; half: boolean } {

@@ -22,8 +22,6 @@ export interface Kernels {
     res: number, ldr: number, act: number, p0: number, p1: number, scratch: number, part: number, parts: number,
   ): void;
   gemm_half_packed_bytes(N: number, K: number): number;
-  // f32 panels → half-stored ones (round to nearest even); 0 when a weight rounds to ±Infinity or is NaN
-  gemm_narrow_panels(src: number, count: number, K: number, dst: number): number;
   gemm_half_scratch_size(N: number, K: number): number;
   gemm_unpack_half(src: number, N: number, K: number, dst: number): void;
   matmul_f32(
