@@ -4,8 +4,6 @@ import * as C from '../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node, Tensor } from '../graph/ir';
 import { numel, packKey, shapeStr } from '../graph/ir';
-import type { Mem } from '../runtime/memory';
-import { floatToHalf } from '../weights/safetensors';
 import type { PlanCtx } from './types';
 import { attrFloat, attrInt, attrInts, attrString, MAX_I32 } from './util';
 import type { Window } from './geometry';
@@ -54,13 +52,10 @@ export function fusedAct(n: Node): { act: number; p0: number; p1: number } {
  * memory, calls `pack(w, bias, dst)` into `floats` freshly reserved floats, and gives the
  * staging space back. Returns the packed weights' address. `variant` names the packing (kernel
  * family and flags): with it, the plans of a model with dynamic input shapes share the result.
- * `panels` ([count, K]: the packing is `count` GEMM panels K deep, gemm.ts's layout): with
- * CompileOptions.weightStorage 'float16' they are stored half (halfPanels), and then the
- * address returned is odd (bit 0 set; addresses are 64-byte aligned; see panelsAt).
  */
 export function packWeights(
   ctx: PlanCtx, floats: number, weight: Tensor, bias: Tensor | undefined,
-  pack: (w: number, bias: number, dst: number) => void, scale?: Float32Array, variant = '', panels?: [number, number],
+  pack: (w: number, bias: number, dst: number) => void, scale?: Float32Array, variant = '',
 ): number {
   const { mem } = ctx;
   const make = () => {
@@ -77,39 +72,6 @@ export function packWeights(
     mem.reset(mark);
     return packed;
   };
-  // half-stored: the f32 panels are packed above the half ones, narrowed, then given back
-  const half = (count: number, K: number) => {
-    const start = mem.mark();
-    const dst = mem.alloc(count * ctx.k.gemm_half_packed_bytes(8, K));
-    const mid = mem.mark();
-    const ok = narrowPanels(mem, make(), count, K, dst);
-    mem.reset(ok ? mid : start);
-    return ok ? dst + 1 : make();
-  };
-  const made = panels && ctx.halfWeights ? () => half(panels[0], panels[1]) : make;
   // shared between the plans of a dynamic model only when the caller names its packing variant
-  return ctx.shared && variant ? ctx.shared(['conv', variant, floats, packKey(weight), weight.shape.join(), bias && packKey(bias), scale], made) : made();
-}
-
-/**
- * Narrows `count` f32 GEMM panels K deep at src (gemm.ts's layout) into the half-stored form at
- * dst (CompileOptions.weightStorage 'float16'): the 8 bias floats of each panel as they are, each
- * weight by floatToHalf (round to nearest, ties to even). False when a weight rounds to ±Infinity
- * (|w| ≥ 65520, more than half's rounding away) or is NaN: the caller then keeps float32.
- */
-export function narrowPanels(mem: Mem, src: number, count: number, K: number, dst: number): boolean {
-  const f = mem.f32;
-  const h = new Uint16Array(f.buffer);
-  for (let p = 0, s = src >>> 2, d = dst >>> 2; p < count; p++, d += 8 + 4 * K) {
-    f.copyWithin(d, s, s + 8);
-    s += 8;
-    for (let o = (d + 8) * 2, e = o + 8 * K; o < e; o++, s++) if (((h[o] = floatToHalf(f[s])) & 0x7c00) === 0x7c00) return false;
-  }
-  return true;
-}
-
-/** A packWeights / packGemm result: the panels' address and whether they are half-stored (bit 0). */
-export function panelsAt(p: number): { ptr: number; half: boolean } {
-  const half = p % 2;
-  return { ptr: p - half, half: half === 1 };
+  return ctx.shared && variant ? ctx.shared(['conv', variant, floats, packKey(weight), weight.shape.join(), bias && packKey(bias), scale], make) : make();
 }
