@@ -11,7 +11,8 @@ import { consumers, freshName, isGraphOutput, producers, removeDeadNodes } from 
 
 type Uses = Map<string, Node[]>;
 
-function only(uses: Uses, g: Graph, v: string): Node | undefined {
+/** The one node reading `v`, when exactly one does and `v` is not a graph output. */
+export function only(uses: Uses, g: Graph, v: string): Node | undefined {
   const r = uses.get(v) ?? [];
   return r.length === 1 && !isGraphOutput(g, v) ? r[0] : undefined;
 }

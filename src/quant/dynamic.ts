@@ -12,14 +12,9 @@
 // point part that the inputs' sums carry. Chains that do not fit (that split on grouped convs,
 // per-channel scales a Mul would broadcast along the wrong axis, values read elsewhere) keep
 // their ONNX ops, which the host evaluator runs exactly but slowly in the run-time tail.
-import { consumers, intBytes } from '../lazy/kit';
+import { consumers, intBytes, producers } from '../lazy/kit';
+import { only } from '../graph/recognize';
 import type { AttrValue, Graph, IntTensor, Node } from '../graph/ir';
-
-/** The one node reading `v`, when exactly one does and `v` is not a graph output. */
-function sole(g: Graph, uses: Map<string, Node[]>, v: string): Node | undefined {
-  const r = uses.get(v);
-  return r && r.length === 1 && !g.outputs.some((o) => o.name === v) ? r[0] : undefined;
-}
 
 /** The operand of binary node `n` that is not `v` (undefined when `v` is not one of its two inputs). */
 function other(n: Node, v: string): string | undefined {
@@ -42,13 +37,14 @@ function centred(w: IntTensor, zp: number): Int8Array | undefined {
 /** Rewrite every fusable DynamicQuantizeLinear → ConvInteger / MatMulInteger → Cast → Mul [→ Add] chain into a _QDyn node. */
 export function fuseDynamic(g: Graph): void {
   const uses = consumers(g);
+  const made = producers(g);
   const drop = new Set<Node>();
   const add: [Node, Node][] = [];
   for (const d of g.nodes) {
     if (d.op !== 'DynamicQuantizeLinear' || d.outputs.length < 3) continue;
     const [xq, xs, xz] = d.outputs;
     for (const ci of uses.get(xq) ?? []) {
-      const q = chain(g, uses, d.inputs[0], ci, xq, xs, xz);
+      const q = chain(g, uses, made, d.inputs[0], ci, xq, xs, xz);
       if (!q) continue;
       add.push([q.last, q.node]);
       for (const n of q.parts) drop.add(n);
@@ -61,7 +57,7 @@ export function fuseDynamic(g: Graph): void {
 }
 
 /** The _QDyn node for ConvInteger / MatMulInteger `ci` reading DynamicQuantizeLinear outputs, and the nodes it replaces. */
-function chain(g: Graph, uses: Map<string, Node[]>, x: string, ci: Node, xq: string, xs: string, xz: string): { node: Node; parts: Node[]; last: Node } | undefined {
+function chain(g: Graph, uses: Map<string, Node[]>, made: Map<string, Node>, x: string, ci: Node, xq: string, xs: string, xz: string): { node: Node; parts: Node[]; last: Node } | undefined {
   const mm = ci.op === 'MatMulInteger';
   if (!(mm || ci.op === 'ConvInteger') || ci.inputs[0] !== xq || ci.inputs[2] !== xz || ci.inputs.length > 4) return undefined;
   const w = g.intConstants.get(ci.inputs[1]);
@@ -92,11 +88,11 @@ function chain(g: Graph, uses: Map<string, Node[]>, x: string, ci: Node, xq: str
     shape = w.shape.slice();
   }
   const OC = shape[0];
-  const cast = sole(g, uses, ci.outputs[0]);
+  const cast = only(uses, g, ci.outputs[0]);
   if (!cast || cast.op !== 'Cast' || cast.attrs.to !== 1) return undefined;
-  const mul = sole(g, uses, cast.outputs[0]);
+  const mul = only(uses, g, cast.outputs[0]);
   const sv = mul?.op === 'Mul' ? other(mul, cast.outputs[0]) : undefined;
-  const sm = sv ? g.nodes.find((n) => n.outputs[0] === sv) : undefined;
+  const sm = sv ? made.get(sv) : undefined;
   const wsName = sm?.op === 'Mul' ? other(sm, xs) : undefined;
   const ws = wsName ? g.initializers.get(wsName) : undefined;
   // per tensor, or per output column of a MatMul (broadcast along the last axis, which is the column)
@@ -104,7 +100,7 @@ function chain(g: Graph, uses: Map<string, Node[]>, x: string, ci: Node, xq: str
   const parts = [ci, cast, mul];
   let last = mul;
   let bias: Float32Array | undefined;
-  const next = sole(g, uses, mul.outputs[0]);
+  const next = only(uses, g, mul.outputs[0]);
   const bv = next?.op === 'Add' ? other(next, mul.outputs[0]) : undefined;
   const b = bv ? g.initializers.get(bv) : undefined;
   // one value per output channel along the channel axis: [1, OC, 1, 1] / [OC, 1, 1] (conv), [OC] / [1, OC] (matmul)

@@ -202,9 +202,9 @@ function convGeometry(n: Node, ctx: InferCtx): { x: number[]; w: number[]; win: 
   return { x, w, win, depthwise };
 }
 
-/** The 15-int geometry block of qim2col_q8 / qdwconv_q8. */
-function geomBlock(ctx: PlanCtx, x: number[], C: number, win: Window): number {
-  return ctx.mem.putI32([x[0], x[2], x[3], C, C, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.dh, win.dw, win.oh, win.ow]);
+/** The 15-int geometry block of qim2col_q8 / qdwconv_q8: C channels of pixels inStride bytes apart. */
+function geomBlock(ctx: PlanCtx, x: number[], C: number, win: Window, inStride = C): number {
+  return ctx.mem.putI32([x[0], x[2], x[3], C, inStride, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.dh, win.dw, win.oh, win.ow]);
 }
 
 /**
@@ -247,6 +247,17 @@ function qwinoForm(win: Window, C: number, OC: number): 'stream' | 'stored' | un
     C >= QWINO_MIN_CHANNELS && C <= QWINO_MAX_CHANNELS && win.oh * win.ow >= 16)) return undefined;
   if (((win.oh + 1) >> 1) * ((win.ow + 1) >> 1) >= QWINO_STREAM_TILES) return 'stream';
   return C * OC <= QWINO_LARGE_FILTER ? 'stored' : undefined;
+}
+
+/**
+ * Conv weights [OC][CG][KH][KW] of outputs first .. first + count − 1 as GEMM rows in im2col's
+ * (ky, kx, c) order: [count][KH][KW][CG] (T = KH·KW taps).
+ */
+function im2colRows(w: Int8Array, first: number, count: number, CG: number, T: number): Int8Array {
+  const K = CG * T;
+  const r = new Int8Array(count * K);
+  for (let o = 0; o < count; o++) for (let c = 0; c < CG; c++) for (let t = 0; t < T; t++) r[o * K + t * CG + c] = w[((first + o) * CG + c) * T + t];
+  return r;
 }
 
 /**
@@ -303,13 +314,7 @@ const qconv: OpDef = {
     }
     // weights [OC][C][KH][KW] → rows in im2col order [OC][KH][KW][C] (1x1: already)
     const K = C * T;
-    const rows = (): Int8Array => {
-      if (T === 1) return wt.ints;
-      const r = new Int8Array(OC * K);
-      for (let o = 0; o < OC; o++) for (let c = 0; c < C; c++) for (let t = 0; t < T; t++) r[o * K + t * C + c] = wt.ints[(o * C + c) * T + t];
-      return r;
-    };
-    const packed = qgemmPacked(ctx, [wt.ints], rows, OC, K);
+    const packed = qgemmPacked(ctx, [wt.ints], T === 1 ? wt.ints : () => im2colRows(wt.ints, 0, OC, C, T), OC, K);
     const M = N * win.oh * win.ow;
     const direct = T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0;
     // scratch: im2col's rows (unless direct), then each thread's widened weight block
@@ -419,15 +424,9 @@ const qdyn: OpDef = {
     const factor = num(n, '_wf') ?? 0;
     const ones = dw && factor ? putBytes(ctx, new Int8Array(N * T).fill(1)) : 0;
     const onesPacked = ones ? ctx.mem.alloc(k.qdwconv_packed_size(N, T)) : 0;
-    // each group's weights [NG][CG][KH][KW] → rows in im2col order [NG][KH][KW][CG] (1x1: already)
-    const packs = dw ? [] : Array.from({ length: G }, (_, gi) => {
-      const rows = (): Int8Array => {
-        const r = new Int8Array(NG * K);
-        for (let o = 0; o < NG; o++) for (let c = 0; c < CG; c++) for (let t = 0; t < T; t++) r[o * K + t * CG + c] = w.ints[((gi * NG + o) * CG + c) * T + t];
-        return r;
-      };
-      return qgemmPacked(ctx, [w.ints, gi], G === 1 && T === 1 ? w.ints : rows, NG, K);
-    });
+    // each group's weights as im2col rows (one 1x1 group: already)
+    const packs = dw ? [] : Array.from({ length: G }, (_, gi) =>
+      qgemmPacked(ctx, [w.ints, gi], G === 1 && T === 1 ? w.ints : () => im2colRows(w.ints, gi * NG, NG, CG, T), NG, K));
     const ws = Float32Array.from(n.attrs._ws as number[]);
     const bias = n.attrs._b as number[] | undefined;
     const bp = bias ? putFloats(ctx, bias) : 0;
@@ -443,7 +442,7 @@ const qdyn: OpDef = {
     const sumBytes = factor ? ((dw ? M * N : M) * 4 + 63) & ~63 : 0;
     const s = ctx.scratch(xBytes + colBytes + sumBytes + k.qgemm_scratch_size(K));
     // im2col of one group: CG channels of pixels C bytes apart (depthwise: all C channels)
-    const geo = x && win && (dw || !direct) ? ctx.mem.putI32([x[0], x[2], x[3], dw ? C : CG, C, win.kh, win.kw, win.sh, win.sw, win.pt, win.pl, win.dh, win.dw, win.oh, win.ow]) : 0;
+    const geo = x && win && (dw || !direct) ? geomBlock(ctx, x, dw ? C : CG, win, C) : 0;
     const f = Math.fround;
     return () => {
       k.range_f32(xi, len, rp);
@@ -463,12 +462,12 @@ const qdyn: OpDef = {
         }
       }
       for (let gi = 0; gi < packs.length; gi++) {
-        const y = yo + gi * NG * 4;
-        if (direct) k.qgemm_i32(M, NG, K, xq + gi * CG, C, 0, zp, packs[gi], 0, y, N, wide, 0, 1);
-        else k.qim2col_q8(geo, xq + gi * CG, zp, col, 0, 1);
+        // the group's A: its channel slice of the bytes, or im2col's rows of it
+        const a = direct ? xq + gi * CG : col, lda = direct ? C : K;
+        if (!direct) k.qim2col_q8(geo, xq + gi * CG, zp, col, 0, 1);
         // one group when factor != 0 (dynamic.ts): the row sums of its A
-        if (factor) k.rowsum_u8(direct ? xq : col, M, K, direct ? C : K, zp, sums);
-        if (!direct) k.qgemm_i32(M, NG, K, col, K, 0, zp, packs[gi], 0, y, N, wide, 0, 1);
+        if (factor) k.rowsum_u8(a, M, K, lda, zp, sums);
+        k.qgemm_i32(M, NG, K, a, lda, 0, zp, packs[gi], 0, yo + gi * NG * 4, N, wide, 0, 1);
       }
       k.dequant_i32_f32(yo, M, N, sp, bp, factor ? sums : 0, dw ? N : 1, dw ? 1 : 0, factor);
     };

@@ -10,7 +10,7 @@
 // to int32 as onnxruntime's int32 accumulators do.
 import { ShapeError, UnsupportedOpError, ValueError, window2d } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { bcastShape, foldSize, type Const } from './core';
+import { bcastIndex, bcastShape, foldSize, type Const } from './core';
 import { roundHalfEven } from './elementwise';
 
 /** ONNX TensorProto element types of 8-bit integers. */
@@ -80,7 +80,7 @@ const wrap32 = (s: number): number => (Math.abs(s) < 2 ** 31 ? s : Number(BigInt
 function zeroPoints(z: Const | null, count: number, what: string, n: Node, signed: boolean): (i: number) => number {
   if (!z) return () => 0;
   const s = is8(z, what, n);
-  if (z.kind !== 'float' && s !== signed && z.dt !== undefined)
+  if (z.dt !== undefined && s !== signed)
     throw new ValueError(`${what} is ${s ? 'int8' : 'uint8'} but the values it applies to are ${signed ? 'int8' : 'uint8'}`);
   const len = z.v.length;
   if (len === 1) {
@@ -114,28 +114,17 @@ export function matMulInteger(n: Node, a: Const, b: Const, az: Const | null, bz:
   const shape = [...batch, ...(ra === 1 ? [] : [M]), ...(rb === 1 ? [] : [N])];
   const out = new Float64Array(foldSize(shape));
   const nb = out.length / (M * N) || 0;
-  // the batch index of each operand: a broadcast axis (size 1) stays at 0
-  const offsetOf = (full: number[], own: number[], i: number, block: number): number => {
-    let off = 0;
-    let stride = block;
-    const pad = full.length - own.length;
-    for (let d = full.length - 1; d >= 0; d--) {
-      const idx = i % full[d];
-      i = Math.floor(i / full[d]);
-      const dim = d - pad >= 0 ? own[d - pad] : 1;
-      if (dim !== 1) off += idx * stride;
-      stride *= dim;
-    }
-    return off;
-  };
+  // each operand's matrix for output batch item t (a broadcast axis stays at 0)
+  const ia = bcastIndex(batch, sa.slice(0, -2));
+  const ib = bcastIndex(batch, sb.slice(0, -2));
   // B − b_zero_point once per batch item, then rows of A against it k by k (contiguous inner loops)
   const av = a.v;
   const bv = b.v;
   const bq = new Float64Array(K * N);
   const acc = new Float64Array(N);
   for (let t = 0; t < nb; t++) {
-    const ao = offsetOf(batch, sa.slice(0, -2), t, M * K);
-    const bo = offsetOf(batch, sb.slice(0, -2), t, K * N);
+    const ao = (ia ? ia[t] : t) * M * K;
+    const bo = (ib ? ib[t] : t) * K * N;
     for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bq[k * N + j] = bv[bo + k * N + j] - zB(j);
     for (let m = 0; m < M; m++) {
       const za = zA(m);
