@@ -12,7 +12,9 @@
 //   on one model/session each (the second size is a new shape for both engines).
 // Per row: load + first run (ms) of each engine, the median steady run, wasmcnn/ort-web (target
 // <= 0.5) and whether the outputs agree. A wasmcnn failure is reported as 'error: <message>' on
-// its row while onnxruntime-web is still timed.
+// its row while onnxruntime-web is still timed. Where the engine has relaxed SIMD (Node 22,
+// Chrome >= 114: init()'s default build there; Node 20 with --experimental-wasm-relaxed-simd)
+// the relaxed build (fused multiply-adds) is timed too, in the same interleaved rounds.
 import { tsImport } from 'tsx/esm/api';
 import * as ortWeb from 'onnxruntime-web';
 import { init, loadOnnx, exportOnnx, syntheticWeights, syntheticInput, GraphBuilder } from '../dist/node.js';
@@ -85,10 +87,11 @@ function compare(mine, ref) {
  * { name, shape, first: { wasmcnn, ortWeb } (load + first run for the first input, the first
  * run at the new shape after that), steady: { wasmcnn, ortWeb }, agree, error }.
  */
-async function benchFile(name, { bytes, inputs }, runs, warmup, log) {
+async function benchFile(name, { bytes, inputs }, runs, warmup, log, relaxed) {
   setupOrtWeb();
   const rows = inputs.map((x) => ({ name, shape: x.shape, first: {}, steady: {}, agree: '', error: undefined }));
   let model;
+  let relaxedModel;
   let session;
   const feedsW = (x) => ({ [session.inputNames[0]]: new ortWeb.Tensor('float32', x.data, x.shape) });
   const feedsM = (x) => ({ [model.inputNames[0]]: x });
@@ -124,6 +127,14 @@ async function benchFile(name, { bytes, inputs }, runs, warmup, log) {
       // steady: interleaved rounds, the order alternating
       const contenders = [{ who: 'ortWeb', run: () => session.run(feedsW(x)) }];
       if (!row.wasmError) contenders.push({ who: 'wasmcnn', run: () => model.run(feedsM(x)) });
+      if (!row.wasmError && relaxed) {
+        if (!relaxedModel) {
+          await init({ simd: 'relaxed' });
+          relaxedModel = await loadOnnx(bytes);
+          await init({ simd: 'baseline' });
+        }
+        contenders.push({ who: 'relaxed', run: () => relaxedModel.run(feedsM(x)) });
+      }
       const times = Object.fromEntries(contenders.map((c) => [c.who, []]));
       for (let r = 0; r < warmup + runs; r++)
         for (let j = 0; j < contenders.length; j++) {
@@ -143,6 +154,7 @@ async function benchFile(name, { bytes, inputs }, runs, warmup, log) {
     }
   } finally {
     model?.dispose();
+    relaxedModel?.dispose();
     await session?.release();
   }
   return rows;
@@ -155,7 +167,7 @@ async function benchFile(name, { bytes, inputs }, runs, warmup, log) {
  * ~82 ms; onnxruntime-web 918, 222, 424, 332, 332, 303, 187, then ~121 ms); "first" reports the
  * cold start separately.
  */
-export async function benchDetection(names, runs = 10, { warmup = 8, log } = {}) {
+export async function benchDetection(names, runs = 10, { warmup = 8, log, relaxed = false } = {}) {
   await init({ simd: 'baseline' });
   // both runtimes initialised before any timing (onnxruntime-web instantiates its wasm on the first session)
   setupOrtWeb();
@@ -177,7 +189,7 @@ export async function benchDetection(names, runs = 10, { warmup = 8, log } = {})
       rows.push({ name, shape: [], first: {}, steady: {}, agree: '', error: `setup error: ${firstLine(e)}` });
       continue;
     }
-    rows.push(...(await benchFile(name, file, runs, warmup, log)));
+    rows.push(...(await benchFile(name, file, runs, warmup, log, relaxed)));
   }
   return rows;
 }
@@ -186,14 +198,21 @@ export async function benchDetection(names, runs = 10, { warmup = 8, log } = {})
 export function printDetection(rows, log = console.log) {
   const pad = (s, n) => String(s).padEnd(n);
   const ms = (x) => (x === undefined ? '—' : x.toFixed(1));
-  log(`${pad('model', 40)}${pad('input', 14)}${pad('first wasmcnn', 15)}${pad('first ort-web', 15)}${pad('wasmcnn ms', 12)}${pad('ort-web ms', 12)}${pad('wasmcnn/ort-web', 17)}outputs max|diff|`);
+  const ratio = (a, b) => (a !== undefined && b ? (a / b).toFixed(2) : '—');
+  const relaxed = rows.some((r) => r.steady.relaxed !== undefined);
+  const rcols = (cells) => (relaxed ? cells : []).map(([s, n]) => pad(s, n)).join('');
+  log(
+    `${pad('model', 40)}${pad('input', 14)}${pad('first wasmcnn', 15)}${pad('first ort-web', 15)}${pad('wasmcnn ms', 12)}${pad('ort-web ms', 12)}${pad('wasmcnn/ort-web', 17)}` +
+      `${rcols([['relaxed ms', 12], ['relaxed/ort-web', 17]])}outputs max|diff|`,
+  );
   for (const r of rows) {
-    const ratio = r.steady.wasmcnn !== undefined && r.steady.ortWeb ? (r.steady.wasmcnn / r.steady.ortWeb).toFixed(2) : '—';
+    const err = r.wasmError ? 'error' : undefined;
     log(
-      `${pad(r.name, 40)}${pad(r.shape.join('x'), 14)}${pad(r.wasmError ? 'error' : ms(r.first.wasmcnn), 15)}${pad(ms(r.first.ortWeb), 15)}` +
-        `${pad(r.wasmError ? 'error' : ms(r.steady.wasmcnn), 12)}${pad(ms(r.steady.ortWeb), 12)}${pad(ratio, 17)}${r.error ?? r.wasmError ?? r.agree}`,
+      `${pad(r.name, 40)}${pad(r.shape.join('x'), 14)}${pad(err ?? ms(r.first.wasmcnn), 15)}${pad(ms(r.first.ortWeb), 15)}` +
+        `${pad(err ?? ms(r.steady.wasmcnn), 12)}${pad(ms(r.steady.ortWeb), 12)}${pad(ratio(r.steady.wasmcnn, r.steady.ortWeb), 17)}` +
+        `${rcols([[err ?? ms(r.steady.relaxed), 12], [ratio(r.steady.relaxed, r.steady.ortWeb), 17]])}${r.error ?? r.wasmError ?? r.agree}`,
     );
   }
   log('first: load + first run on the first input of a model, the first run at the new shape after that; ms = median steady run;');
-  log('wasmcnn/ort-web < 1: wasmcnn faster (target <= 0.5, post-processing included)');
+  log('wasmcnn/ort-web < 1: wasmcnn faster (target <= 0.5, post-processing included)' + (relaxed ? "; relaxed: the relaxed-SIMD build, init()'s default where the engine has relaxed SIMD" : ''));
 }
