@@ -118,6 +118,15 @@ export interface CompileOptions {
    * and its activation arena, never re-packing weights a cached plan already packed.
    */
   planCache?: number;
+  /**
+   * How GEMM weights (fully connected layers, MatMul/Gemm by a constant, and 1x1 and im2col
+   * convolutions) are stored in wasm memory: 'float32' (default), or 'float16': each weight
+   * rounded to the nearest binary16 (ties to even; biases stay float32), half the bytes, widened
+   * back to float32 one cache block at a time as the layer runs. A layer with a weight that
+   * rounds to ±Infinity as a half (|w| ≥ 65520) keeps float32. Winograd, depthwise, direct (few-channel stem) and other convolutions
+   * keep float32 weights.
+   */
+  weightStorage?: 'float32' | 'float16';
 }
 
 /** Default number of input shapes a dynamic model keeps planned (CompileOptions.planCache). */
@@ -827,6 +836,8 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   const dynamic = floats(g.inputs).some((i) => i.shape?.some((d) => d < 1) || (dynamicAxes[i.name]?.length ?? 0) > 0);
   for (const i of inputs)
     if (!i.shape && (dynamic || !floats([i]).length)) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
+  if (options.weightStorage !== undefined && options.weightStorage !== 'float32' && options.weightStorage !== 'float16')
+    throw new ValueError(`weightStorage must be 'float32' or 'float16', got ${describeValue(options.weightStorage)}`);
   const cache = options.planCache ?? DEFAULT_PLAN_CACHE;
   if (!Number.isSafeInteger(cache) || cache < 1) throw new ValueError(`planCache must be a positive integer, got ${describeValue(cache)}`);
   // the weights' bytes: a disposed model's memory of about that size is reused (instantiate)
@@ -1080,6 +1091,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
       return scratch;
     },
     threads: pool?.threads ?? 1,
+    halfWeights: options.weightStorage === 'float16',
     parallel(kernel, args, macs) {
       // a kernel argument that is not a number would reach the wasm as 0 or NaN: a bug upstream
       if (args.some((v) => (typeof v === 'number' ? Number.isNaN(v) : typeof v !== 'object' || v === null)))
