@@ -776,6 +776,9 @@ export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void 
 let recognizer: typeof import('./graph/recognize') | undefined;
 const RECOGNIZED: ReadonlySet<string> = new Set(['ReduceMean', 'Erf', 'Sigmoid', 'HardSigmoid', 'Transpose']);
 
+/** weightStorage 'float16''s planners (src/ops/half.ts), once a model has asked for it. */
+let half: typeof import('./ops/half') | undefined;
+
 /** The int8 module (src/quant), once a quantized graph has loaded it. */
 let quant: typeof import('./quant/index') | undefined;
 
@@ -838,6 +841,8 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
     if (!i.shape && (dynamic || !floats([i]).length)) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
   if (options.weightStorage !== undefined && options.weightStorage !== 'float32' && options.weightStorage !== 'float16')
     throw new ValueError(`weightStorage must be 'float32' or 'float16', got ${describeValue(options.weightStorage)}`);
+  // float16 storage plans with a chunk of its own (src/ops/half.ts)
+  if (options.weightStorage === 'float16') half ??= await import('./ops/half');
   const cache = options.planCache ?? DEFAULT_PLAN_CACHE;
   if (!Number.isSafeInteger(cache) || cache < 1) throw new ValueError(`planCache must be a positive integer, got ${describeValue(cache)}`);
   // the weights' bytes: a disposed model's memory of about that size is reused (instantiate)
@@ -1091,7 +1096,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
       return scratch;
     },
     threads: pool?.threads ?? 1,
-    halfWeights: options.weightStorage === 'float16',
+    half: options.weightStorage === 'float16' ? half : undefined,
     parallel(kernel, args, macs) {
       // a kernel argument that is not a number would reach the wasm as 0 or NaN: a bug upstream
       if (args.some((v) => (typeof v === 'number' ? Number.isNaN(v) : typeof v !== 'object' || v === null)))

@@ -148,11 +148,8 @@ export const conv: OpDef = {
     const scaleName = n.attrs._wscale as string | undefined;
     // a folded BatchNorm / layer scale multiplies each output channel's kernel
     const scale = scaleName ? ctx.weight(scaleName).data : undefined;
-    // im2col and 1x1 convs' GEMM panels may be stored half (weightStorage 'float16'); the direct
-    // path reads f32 panels in place (and its few-channel weights are small), but a 1x1 stride-1
-    // unpadded conv is a plain GEMM whatever its direct flag says
-    const pointwise = win.kh * win.kw * win.sh * win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0;
-    const panels: [number, number] | undefined = dw || wino || (direct && !pointwise) ? undefined : [groups * Math.ceil(w[0] / groups / 8), w[1] * w[2] * w[3]];
+    // im2col and 1x1 convs' GEMM panels may be stored half (weightStorage 'float16', src/ops/half.ts)
+    const panels = ctx.half?.convPanels(win, w, groups, dw || wino, direct);
     const { ptr: packed, half } = panelsAt(packWeights(ctx, size, weight, bias, (wp, bp, dst) => {
       if (dw) k.dwconv_pack(wp, bp, g, dst);
       else if (wino) k.wino_pack(wp, bp, g, dst);

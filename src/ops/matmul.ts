@@ -19,7 +19,7 @@ import { fusedAct, panelsAt } from './window';
  * is odd (panelsAt; gemmStep runs either form).
  */
 export function packGemm(ctx: PlanCtx, w: Tensor, N: number, K: number, bias?: Float32Array, kn = false, scale = 1): number {
-  const made = () => (ctx.halfWeights && make(true)) || make(false);
+  const made = () => (ctx.half && make(true)) || make(false);
   return ctx.shared ? ctx.shared(['gemm', packKey(w), bias, N, K, kn, scale], made) : made();
   /** The packed panels, or 0 when half was asked and a weight does not fit binary16 (nothing kept). */
   function make(half: boolean): number {
@@ -67,8 +67,8 @@ export function packGemm(ctx: PlanCtx, w: Tensor, N: number, K: number, bias?: F
 
 /**
  * The step of one GEMM, C[M][N] = act(A[M][K]·W + bias + R), against packGemm's panels: gemm_f32,
- * or gemm_f16 when they are half-stored, its widening blocks in the shared scratch after the
- * first `before` bytes (the caller's own use of the scratch).
+ * or gemm_f16 when they are half-stored (src/ops/half.ts halfGemmStep), its widening blocks in
+ * the shared scratch after the first `before` bytes (the caller's own use of the scratch).
  */
 export function gemmStep(
   ctx: PlanCtx, packed: number, M: number, N: number, K: number, a: number | { ptr: number }, y: number, res: number,
@@ -76,9 +76,7 @@ export function gemmStep(
 ): Step {
   const { ptr, half } = panelsAt(packed);
   const args = [M, N, K, a, K, ptr, y, N, res, N, act, p0, p1];
-  if (!half) return ctx.parallel('gemm_f32', args, M * N * K);
-  const s = ctx.scratch(before + ctx.threads * ctx.k.gemm_half_scratch_size(N, K));
-  return ctx.parallel('gemm_f16', [...args, { get ptr() { return s.ptr + before; } }], M * N * K);
+  return half ? ctx.half!.halfGemmStep(ctx, args, M * N * K, N, K, before) : ctx.parallel('gemm_f32', args, M * N * K);
 }
 
 function shapes(n: Node, ctx: InferCtx) {

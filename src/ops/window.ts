@@ -53,8 +53,8 @@ export function fusedAct(n: Node): { act: number; p0: number; p1: number } {
  * staging space back. Returns the packed weights' address. `variant` names the packing (kernel
  * family and flags): with it, the plans of a model with dynamic input shapes share the result.
  * `panels` ([count, K]: the packing is `count` GEMM panels K deep, gemm.ts's layout): with
- * CompileOptions.weightStorage 'float16' they are stored half (halfPanels), and then the
- * address returned is odd (bit 0 set; addresses are 64-byte aligned; see panelsAt).
+ * CompileOptions.weightStorage 'float16' they are stored half (src/ops/half.ts narrowPacked), and
+ * then the address returned is odd (bit 0 set; addresses are 64-byte aligned; see panelsAt).
  */
 export function packWeights(
   ctx: PlanCtx, floats: number, weight: Tensor, bias: Tensor | undefined,
@@ -75,20 +75,10 @@ export function packWeights(
     mem.reset(mark);
     return packed;
   };
-  // half-stored: the f32 panels are packed above the half ones, narrowed, then given back
-  const half = (count: number, K: number) => {
-    const start = mem.mark();
-    const dst = mem.alloc(count * ctx.k.gemm_half_packed_bytes(8, K));
-    const mid = mem.mark();
-    const ok = ctx.k.gemm_narrow_panels(make(), count, K, dst) !== 0;
-    mem.reset(ok ? mid : start);
-    return ok ? dst + 1 : make();
-  };
-  const made = panels && ctx.halfWeights ? () => half(panels[0], panels[1]) : make;
+  const made = panels && ctx.half ? () => ctx.half!.narrowPacked(ctx, make, panels[0], panels[1]) : make;
   // shared between the plans of a dynamic model only when the caller names its packing variant
   return ctx.shared && variant ? ctx.shared(['conv', variant, floats, packKey(weight), weight.shape.join(), bias && packKey(bias), scale], made) : made();
 }
-
 
 /** A packWeights / packGemm result: the panels' address and whether they are half-stored (bit 0). */
 export function panelsAt(p: number): { ptr: number; half: boolean } {
