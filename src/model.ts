@@ -816,12 +816,12 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
   checkWeights(g);
   // constant folding in shape inference (here and in later per-shape plans) and a graph's
-  // data-dependent tail run on the host evaluator: it loads with the first model, not up front
-  await loadEvaluator();
+  // data-dependent tail run on the host evaluator: it loads with the first model, not up front;
+  // the rare ops plan in a chunk of their own (src/ops/rare.ts), loaded alongside for a graph
+  // that holds one (the int8 lowering below makes none)
+  await Promise.all([loadEvaluator(), holdsOp(g, RARE_OPS) && loadRarePlans()]);
   // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
   if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
-  // DeformConv and MaxUnpool plan in a chunk of their own (src/ops/rare.ts)
-  if (holdsOp(g, RARE_OPS)) await loadRarePlans();
   // so do the recognizers of exporters' decomposed LayerNorm, GELU, SiLU, HardSwish, shuffle
   if (!recognizer && holdsOp(g, RECOGNIZED)) {
     recognizer = await import('./graph/recognize');

@@ -134,11 +134,11 @@ describe("the rare ops' planners (src/ops/rare.ts)", () => {
     return engine;
   }
 
-  it('every op whose plan is planRare has a case here (SpaceToDepth: below)', async () => {
+  it('every op whose plan is planRare has a case here (SpaceToDepth, Gather, Expand: below)', async () => {
     const { OPS } = await import('../src/ops');
     const { planRare, RARE_OPS } = await import('../src/ops/rare');
     const rare = OPS.filter((d) => d.plan === planRare).flatMap((d) => d.ops).sort();
-    expect(rare).toEqual([...Object.keys(CASES), 'SpaceToDepth'].sort());
+    expect(rare).toEqual([...Object.keys(CASES), 'SpaceToDepth', 'Gather', 'Expand'].sort());
     expect([...RARE_OPS].sort()).toEqual(rare);
   });
 
@@ -180,6 +180,39 @@ describe("the rare ops' planners (src/ops/rare.ts)", () => {
             for (let h = 0; h < OH; h++)
               for (let w = 0; w < OW; w++)
                 expect(y.data[((n * OC + (i * r + j) * C + c) * OH + h) * OW + w]).toBe(x[((n * C + c) * H + h * r + i) * W + w * r + j]);
+    m.dispose();
+  });
+
+  it('Gather of an activation by constant indices (negative ones too) planned first, against its definition', async () => {
+    const { GraphBuilder } = await freshEngine();
+    const [A, B, C] = [2, 5, 3];
+    const idx = [[4, 0], [-1, 2], [1, 1]];
+    const b = new GraphBuilder();
+    // [3, 2] indices: an integer constant given its shape
+    const ids = b.ints(idx.flat());
+    b.graph.intConstants.get(ids)!.shape = [3, 2];
+    b.graph.shapes.set(ids, [3, 2]);
+    b.output(b.node('Gather', [b.input('x', [A, B, C]), ids], { axis: 1 })[0], 'y');
+    const m = await b.build(new Map());
+    const x = Float32Array.from({ length: A * B * C }, (_, i) => Math.cos(i));
+    const y = (await m.run({ x: { data: x, shape: [A, B, C] } })).y;
+    expect(y.shape).toEqual([A, 3, 2, C]);
+    for (let a = 0; a < A; a++)
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 2; j++)
+          for (let c = 0; c < C; c++) expect(y.data[((a * 3 + i) * 2 + j) * C + c]).toBe(x[(a * B + (idx[i][j] + B) % B) * C + c]);
+    m.dispose();
+  });
+
+  it('Expand of an activation planned first, against numpy broadcasting ([3, 1] to [2, 3, 4])', async () => {
+    const { GraphBuilder } = await freshEngine();
+    const b = new GraphBuilder();
+    b.output(b.node('Expand', [b.input('x', [3, 1]), b.ints([2, 1, 4])])[0], 'y');
+    const m = await b.build(new Map());
+    const x = Float32Array.of(0.5, -2, 7);
+    const y = (await m.run({ x: { data: x, shape: [3, 1] } })).y;
+    expect(y.shape).toEqual([2, 3, 4]);
+    for (let n = 0; n < 2; n++) for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) expect(y.data[(n * 3 + r) * 4 + c]).toBe(x[r]);
     m.dispose();
   });
 });

@@ -6,7 +6,7 @@ import { conv } from './conv';
 import { convTranspose, convTransposeGeometry } from './convTranspose';
 import { deformConv, deformGeometry } from './deformConv';
 import { blockShuffle, depthToSpace } from './depthToSpace';
-import { expand, gather } from './gather';
+import { expand, gather, gatherIndices } from './gather';
 import { gemm } from './gemm';
 import { channelShuffle, layoutConvert } from './layout';
 import { matmul } from './matmul';
@@ -24,7 +24,7 @@ import type { OpDef } from './types';
 import { unary } from './unary';
 import { maxUnpool, unpoolShapes } from './unpool';
 import { planRare, RARE_OPS, setRareLib } from './rare';
-import { attrFloat, input } from './util';
+import { attrFloat, broadcastStrides, denseStrides, input, planCopy } from './util';
 import { geomBlock, packWeights } from './window';
 
 export const OPS: readonly OpDef[] = [
@@ -36,7 +36,9 @@ export const OPS: readonly OpDef[] = [
 
 // the rare ops, whose planners load as a chunk of their own (src/ops/rare.ts), and the helpers they take
 for (const d of OPS) if (d.plan === planRare) for (const op of d.ops) RARE_OPS.add(op);
-setRareLib(() => ({ deformGeometry, unpoolShapes, convTransposeGeometry, blockShuffle, lrnSize, geomBlock, packWeights, input, attrFloat }));
+setRareLib(() => ({
+  deformGeometry, unpoolShapes, convTransposeGeometry, blockShuffle, lrnSize, gatherIndices, geomBlock, packWeights, planCopy, broadcastStrides, denseStrides, input, attrFloat,
+}));
 
 const BY_OP = new Map<string, OpDef>();
 addOps(OPS);

@@ -1,10 +1,12 @@
 // The ops few models hold (DeformConv, MaxUnpool, ConvTranspose, LRN, InstanceNormalization,
-// DepthToSpace, SpaceToDepth) keep their shape rules in the page's first bundle (the builder and
-// shape inference need them synchronously) and load their planners (src/ops/rarePlans.ts) as a
-// chunk of their own: an op definition whose plan is planRare is one of them, and compileGraph
-// awaits loadRarePlans() for a graph that holds one, before planning. No graph pass creates
-// these ops (the recognizers make LayerNormalization, ChannelLayerNorm, ChannelShuffle, Gelu; the
-// int8 lowering its own ops), so a graph that holds none when it is compiled never plans one.
+// DepthToSpace, SpaceToDepth, and Gather and Expand of activations) keep their shape rules in the
+// page's first bundle (the builder and shape inference need them synchronously) and load their
+// planners (src/ops/rarePlans.ts) as a chunk of their own: an op definition whose plan is
+// planRare is one of them, and compileGraph loads the chunk for a graph that holds one (a Gather
+// of shapes, folded before planning, too), before planning and in parallel with the host
+// evaluator it loads anyway. No graph pass creates these ops (the recognizers make
+// LayerNormalization, ChannelLayerNorm, ChannelShuffle, Gelu; the int8 lowering its own ops), so
+// a graph that holds none when it is compiled never plans one.
 import { WasmCnnError } from '../errors';
 import type { Node } from '../graph/ir';
 import { provideKit } from '../lazy/supply';
@@ -18,6 +20,10 @@ export interface RareLib {
   convTransposeGeometry: typeof import('./convTranspose').convTransposeGeometry;
   blockShuffle: typeof import('./depthToSpace').blockShuffle;
   lrnSize: typeof import('./norm').lrnSize;
+  gatherIndices: typeof import('./gather').gatherIndices;
+  planCopy: typeof import('./util').planCopy;
+  broadcastStrides: typeof import('./util').broadcastStrides;
+  denseStrides: typeof import('./util').denseStrides;
   geomBlock: typeof import('./window').geomBlock;
   packWeights: typeof import('./window').packWeights;
   input: typeof import('./util').input;

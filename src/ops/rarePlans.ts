@@ -1,13 +1,13 @@
 // Planners of the ops few models hold (DeformConv, MaxUnpool, ConvTranspose, LRN,
-// InstanceNormalization, DepthToSpace, SpaceToDepth), loaded as their own chunk when a graph has
-// one (src/ops/rare.ts): their shape rules stay with the op definitions (the builder needs them
-// synchronously), their plans come here (moving ConvTranspose's, LRN's, InstanceNormalization's
-// and DepthToSpace/SpaceToDepth's took 1.1 KB, esbuild-minified, out of the page's first
-// bundle). Like every lazy module, this one takes the engine's helpers from src/lazy/kit.ts and
-// the ops' own helpers through bindRareLib, never by importing a module of the page's first
-// bundle (src/lazy/kit.ts says why).
+// InstanceNormalization, DepthToSpace, SpaceToDepth, Gather, Expand), loaded as their own chunk
+// when a graph has one (src/ops/rare.ts): their shape rules stay with the op definitions (the
+// builder needs them synchronously), their plans come here (moving ConvTranspose's, LRN's,
+// InstanceNormalization's and DepthToSpace/SpaceToDepth's took 1.1 KB, esbuild-minified, out of
+// the page's first bundle, Gather's and Expand's 0.3 KB more). Like every lazy module, this one
+// takes the engine's helpers from src/lazy/kit.ts and the ops' own helpers through bindRareLib,
+// never by importing a module of the page's first bundle (src/lazy/kit.ts says why).
 import type { Node } from '../graph/ir';
-import { UnsupportedOpError } from '../lazy/kit';
+import { numel, UnsupportedOpError } from '../lazy/kit';
 import type { RareLib } from './rare';
 import type { PlanCtx, Step } from './types';
 
@@ -128,6 +128,26 @@ function planBlockShuffle(n: Node, ctx: PlanCtx): Step {
   return () => k.space_to_depth_f32(y, x, s.N, s.H, s.W, s.C, s.r, crd);
 }
 
+/** Gather on an activation (src/ops/gather.ts): one strided copy per constant index. */
+function planGather(n: Node, ctx: PlanCtx): Step {
+  const { x, axis, idx } = lib.gatherIndices(n, ctx);
+  const outer = numel(x.slice(0, axis));
+  const inner = numel(x.slice(axis + 1));
+  const xi = ctx.ptr(n.inputs[0]);
+  const yo = ctx.ptr(n.outputs[0]);
+  const steps = idx.map((i, j) =>
+    lib.planCopy(ctx, yo + j * inner * 4, xi + i * inner * 4, [outer, inner], [idx.length * inner, 1], [x[axis] * inner, 1]),
+  );
+  return () => { for (const s of steps) s(); };
+}
+
+/** Expand (src/ops/gather.ts): one copy reading the input with stride 0 along the broadcast dims. */
+function planExpand(n: Node, ctx: PlanCtx): Step {
+  const out = ctx.shape(n.outputs[0]);
+  const st = lib.broadcastStrides(ctx.shape(n.inputs[0]), out, 'plain', 'plain');
+  return lib.planCopy(ctx, ctx.ptr(n.outputs[0]), ctx.ptr(n.inputs[0]), out, lib.denseStrides(out), st);
+}
+
 /** The planner of each op type in src/ops/rare.ts's RARE_OPS. */
 export const RARE_PLANS: Record<string, (n: Node, ctx: PlanCtx) => Step> = {
   DeformConv: planDeformConv,
@@ -137,4 +157,6 @@ export const RARE_PLANS: Record<string, (n: Node, ctx: PlanCtx) => Step> = {
   LRN: planLrn,
   DepthToSpace: planBlockShuffle,
   SpaceToDepth: planBlockShuffle,
+  Gather: planGather,
+  Expand: planExpand,
 };
