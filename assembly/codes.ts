@@ -93,10 +93,11 @@ export const G_OUT_STRIDE = 19; // floats between consecutive output pixels (>= 
 export const G_ACT = 20; // epilogue activation: ACT_NONE, ACT_RELU or ACT_CLAMP
 export const G_ACT_P0 = 21; // f32 bits
 export const G_ACT_P1 = 22; // f32 bits
-export const G_FLAGS = 23; // bit 0: avg pool counts padding (count_include_pad); bit 1: Winograd F(4x4); bit 2: direct conv
+export const G_FLAGS = 23; // bit 0: avg pool counts padding (count_include_pad); bit 1: Winograd F(4x4); bit 2: direct conv; bit 3: half-stored conv weights
 export const G_RES_STRIDE = 24; // floats between residual pixels (conv residual epilogue)
 export const G_SIZE = 25; // number of i32 fields
 
 export const FLAG_COUNT_INCLUDE_PAD = 1;
 export const FLAG_WINO_F4 = 2; // Winograd: F(4x4, 3x3) tiles instead of F(2x2, 3x3)
 export const FLAG_CONV_DIRECT = 4; // conv2d: interior pixels read the input in place (conv.ts), no im2col
+export const FLAG_CONV_HALF = 8; // conv2d: the packed panels hold binary16 weights (gemm.ts's half-stored form); never with FLAG_CONV_DIRECT

@@ -11,13 +11,19 @@
 //   read the input in place through gemm_segmented; the border pixels take the im2col path.
 //   With one input channel, stride 1 across and few filters, the interior runs oneChannelRow
 //   instead: four adjacent output pixels per vector, so its cost follows the filter count.
+// - FLAG_CONV_HALF: the panels hold binary16 weights (gemm.ts's half-stored form, the host's
+//   CompileOptions.weightStorage 'float16'); each GEMM call widens them one L2 block at a time
+//   in the scratch after the im2col block (gemm_f16 / gemm_h). The direct path reads f32 panels
+//   in place, so a direct conv is never half-stored (the host keeps its few weights float32).
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
-  G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE, G_FLAGS, FLAG_CONV_DIRECT,
+  G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE, G_FLAGS, FLAG_CONV_DIRECT, FLAG_CONV_HALF,
   ACT_CLAMP, ACT_NONE, ACT_RELU,
 } from './codes';
 import { unary_f32 } from './eltwise';
-import { gemm, gemm_f32, gemm_packed_size, gemm_segmented } from './gemm';
+import {
+  gemm, gemm_f16, gemm_f32, gemm_h, gemm_half_packed_bytes, gemm_half_scratch_size, gemm_packed_size, gemm_segmented,
+} from './gemm';
 import { partStart, splitRows } from './parallel';
 import { copyFloats, geo, interiorHi, interiorLo, madd, zeroFloats } from './window';
 
@@ -28,6 +34,13 @@ const IM2COL_BUDGET_BYTES: i32 = 192 * 1024;
 /** Bounds on the output pixels per im2col block (a multiple of the GEMM's 4-row strip). */
 const MIN_BLOCK_ROWS: i32 = 4;
 const MAX_BLOCK_ROWS: i32 = 240;
+/**
+ * Fewest output pixels per im2col block with half-stored weights (FLAG_CONV_HALF): each block's
+ * GEMM widens every weight once (~2 SIMD instructions a weight, against 0.5 a weight for each
+ * row of the block), so deep kernels keep blocks of 64 rows (a 3x3 512-channel layer: 1.2 MB of
+ * scratch) instead of the budget's 8, and the widening stays within a few % of the GEMM.
+ */
+const HALF_MIN_BLOCK_ROWS: i32 = 64;
 
 /** 1x1, stride 1, no padding: the input pixels are the GEMM rows as they stand. */
 function isPointwise(g: usize): bool {
@@ -40,13 +53,28 @@ function isPointwise(g: usize): bool {
   return geo(g, G_KH) * geo(g, G_KW) * (geo(g, G_C) / geo(g, G_GROUPS));
 }
 
+/** FLAG_CONV_HALF: the panels hold binary16 weights. */
+function isHalf(g: usize): bool {
+  return (geo(g, G_FLAGS) & FLAG_CONV_HALF) != 0;
+}
+
+/** Bytes of one group's packed weights: f32 panels, or half-stored ones. */
+function groupPackedBytes(g: usize, OCg: i32, K: i32): usize {
+  return isHalf(g) ? <usize>gemm_half_packed_bytes(OCg, K) : <usize>gemm_packed_size(OCg, K) << 2;
+}
+
+/** Bytes of one im2col block of scratch, 16-byte aligned (half-stored weights widen after it). */
+function im2colBytes(g: usize): i32 {
+  return (blockRows(g) * groupK(g) * 4 + 15) & ~15;
+}
+
 /**
  * Output pixels per im2col block: as many as the budget allows, then evened out over the
  * blocks that takes (49 pixels: 2 blocks of 28 and 21, not 48 and 1, so a cut by blocks is even).
  */
 function blockRows(g: usize): i32 {
   let rows = IM2COL_BUDGET_BYTES / max(1, groupK(g) << 2);
-  rows = min(MAX_BLOCK_ROWS, max(MIN_BLOCK_ROWS, rows / 4 * 4));
+  rows = min(MAX_BLOCK_ROWS, max(isHalf(g) ? HALF_MIN_BLOCK_ROWS : MIN_BLOCK_ROWS, rows / 4 * 4));
   const pixels = geo(g, G_N) * geo(g, G_OH) * geo(g, G_OW);
   const blocks = max(1, (pixels + rows - 1) / rows);
   return max(1, min(rows, min(pixels, ((pixels + blocks - 1) / blocks + 3) & ~3))); // 1: no output
@@ -91,10 +119,14 @@ export function conv2d_pack(w: usize, bias: usize, g: usize, dst: usize): void {
   }
 }
 
-/** Scratch bytes conv2d_f32 needs: one block of im2col rows (0 for the pointwise path). */
+/**
+ * Scratch bytes one part of conv2d_f32 needs: one block of im2col rows (none for the pointwise
+ * path), then with FLAG_CONV_HALF one block of widened panels (gemm_half_scratch_size).
+ */
 export function conv2d_scratch_size(g: usize): i32 {
-  if (isPointwise(g)) return 0;
-  return blockRows(g) * groupK(g) * 4;
+  const half = isHalf(g) ? gemm_half_scratch_size(geo(g, G_OC) / geo(g, G_GROUPS), groupK(g)) : 0;
+  if (isPointwise(g)) return half;
+  return im2colBytes(g) + half;
 }
 
 /**
@@ -164,16 +196,16 @@ export function conv2d_f32(
   const act = geo(g, G_ACT);
   const p0 = reinterpret<f32>(geo(g, G_ACT_P0)), p1 = reinterpret<f32>(geo(g, G_ACT_P1));
   const K = groupK(g);
-  const groupPackedBytes = <usize>gemm_packed_size(OCg, K) << 2;
+  const groupBytes = groupPackedBytes(g, OCg, K);
   const pixels = geo(g, G_N) * geo(g, G_OH) * geo(g, G_OW);
 
   if (isPointwise(g)) {
     for (let gi = 0; gi < groups; gi++) {
       const outCh = <usize>(gi * OCg) << 2;
-      gemm_f32(
-        pixels, OCg, Cg, input + (<usize>(gi * Cg) << 2), inS, packed + <usize>gi * groupPackedBytes,
-        output + outCh, outS, res != 0 ? res + outCh : 0, resS, act, p0, p1, part, parts,
-      );
+      const x = input + (<usize>(gi * Cg) << 2), w = packed + <usize>gi * groupBytes;
+      const y = output + outCh, r = res != 0 ? res + outCh : 0;
+      if (isHalf(g)) gemm_f16(pixels, OCg, Cg, x, inS, w, y, outS, r, resS, act, p0, p1, scratch, part, parts);
+      else gemm_f32(pixels, OCg, Cg, x, inS, w, y, outS, r, resS, act, p0, p1, part, parts);
     }
     return;
   }
@@ -200,14 +232,14 @@ export function conv2d_f32(
   const n0 = q0 * NR, nCols = min(OCg, q1 * NR) - n0;
   if (nCols <= 0) return;
   const colBytes = <usize>n0 << 2;
-  const panelOff = (<usize>q0 * <usize>(NR * (K + 1))) << 2;
+  const panelOff = <usize>q0 * (isHalf(g) ? <usize>gemm_half_packed_bytes(NR, K) : <usize>(NR * (K + 1)) << 2);
   for (let b = b0; b < b1; b++) {
     const pix0 = b * rows;
     const count = min(rows, pixels - pix0);
     for (let gi = 0; gi < groups; gi++) {
       const outCh = (<usize>(gi * OCg) << 2) + colBytes;
       im2colRun(
-        g, input + (<usize>(gi * Cg) << 2), Cg, packed + <usize>gi * groupPackedBytes + panelOff, nCols,
+        g, input + (<usize>(gi * Cg) << 2), Cg, packed + <usize>gi * groupBytes + panelOff, nCols,
         output + outCh, res != 0 ? res + outCh : 0, scratch, rows, pix0, count,
       );
     }
@@ -223,7 +255,7 @@ export function conv2d_f32(
  * window crosses the padding go through im2col blocks as before. Same k order: same bits.
  */
 function isDirect(g: usize): bool {
-  return (geo(g, G_FLAGS) & FLAG_CONV_DIRECT) != 0 && geo(g, G_GROUPS) == 1 && geo(g, G_DW) == 1 &&
+  return (geo(g, G_FLAGS) & (FLAG_CONV_DIRECT | FLAG_CONV_HALF)) == FLAG_CONV_DIRECT && geo(g, G_GROUPS) == 1 && geo(g, G_DW) == 1 &&
     geo(g, G_IN_STRIDE) == geo(g, G_C);
 }
 
@@ -385,12 +417,12 @@ function im2colRun(
   const outS = geo(g, G_OUT_STRIDE), resS = geo(g, G_RES_STRIDE);
   const act = geo(g, G_ACT);
   const p0 = reinterpret<f32>(geo(g, G_ACT_P0)), p1 = reinterpret<f32>(geo(g, G_ACT_P1));
+  const half = isHalf(g);
   for (let done = 0; done < count; done += rows) {
     const pix = pix0 + done, n = min(rows, count - done);
     im2colBlock(g, input, Cg, pix, n, scratch);
-    gemm(
-      n, nCols, K, scratch, K, packed, output + ((<usize>pix * <usize>outS) << 2), outS,
-      res != 0 ? res + ((<usize>pix * <usize>resS) << 2) : 0, resS, act, p0, p1,
-    );
+    const y = output + ((<usize>pix * <usize>outS) << 2), r = res != 0 ? res + ((<usize>pix * <usize>resS) << 2) : 0;
+    if (half) gemm_h(n, nCols, K, scratch, K, packed, y, outS, r, resS, act, p0, p1, scratch + <usize>im2colBytes(g));
+    else gemm(n, nCols, K, scratch, K, packed, y, outS, r, resS, act, p0, p1);
   }
 }

@@ -22,6 +22,19 @@
 //
 // Packed B layout (gemm_pack, also written by conv2d_pack): ceil(N/8) panels, each
 //   [8 bias floats][K rows × 8 floats], columns past N padded with zeros.
+// Half-stored form (the host narrows gemm_pack's panels, CompileOptions.weightStorage
+// 'float16'): the same panels with each weight an IEEE binary16 (u16), the bias still f32:
+//   [8 bias floats][K rows × 8 halves], 32 + 16·K bytes a panel.
+// gemm_f16 widens one L2 block of such panels at a time into the caller's scratch
+// (gemm_half_scratch_size) right before the strips of A sweep it, the way qgemm.ts widens its
+// int8 panels: the tiles are gemm()'s own, so each output gets the bits gemm() gives on the
+// widened weights, and the widening is paid once per block per call, not once per strip.
+// Baseline SIMD has no f16 instructions: a half's exponent and mantissa are shifted into an
+// f32's place and multiplied by 2^112 (the bias difference 127 - 15), which is exact and also
+// turns the half subnormals (f32 subnormals after the shift) into their normal f32 values;
+// the sign is OR-ed back (see widenHalf4). The widening costs ~0.2 ns a weight per call (one
+// thread, gemm_f16 against gemm_f32 on the same weights): ~1.0x at M = 3136, 1.06x at M = 49,
+// 3.3x at M = 1 (1280 -> 1000, 0.08 -> 0.28 ms, the f32 panels cache-resident between calls).
 import { ACT_CLAMP, ACT_NONE, ACT_RELU } from './codes';
 import { unary_f32 } from './eltwise';
 import { partStart, splitRows } from './parallel';
@@ -61,6 +74,113 @@ export function gemm_pack(w: usize, N: i32, K: i32, ldw: i32, bias: usize, dst: 
       }
     }
   }
+}
+
+/** Bytes of one half-stored panel: 8 f32 bias then K rows of 8 binary16 weights. */
+// @ts-ignore: decorator
+@inline function halfPanelBytes(K: i32): i32 {
+  return (NR << 2) + ((K * NR) << 1);
+}
+
+/** Bytes of a half-stored packed matrix of N outputs, K deep (gemm_packed_size's panels, weights as halves). */
+export function gemm_half_packed_bytes(N: i32, K: i32): i32 {
+  return ((N + NR - 1) / NR) * halfPanelBytes(K);
+}
+
+/**
+ * Bytes of scratch one part of gemm_f16 needs for N outputs K deep: one L2 block of panels
+ * widened to f32 (or two panels, when a panel pair alone is larger: a deep K with few rows),
+ * or the whole matrix's f32 panels when they are fewer.
+ */
+export function gemm_half_scratch_size(N: i32, K: i32): i32 {
+  return min(gemm_packed_size(N, K) << 2, max(L2_BLOCK_BYTES, 2 * (panelFloats(K) << 2)));
+}
+
+/**
+ * The binary16 bits of x rounded to nearest, ties to even (the sign kept); 0x7c00 | sign once x
+ * rounds to ±Infinity (|x| ≥ 65520) and 0x7e00 | sign for NaN. Normal halves: the exponent
+ * rebiased (127 → 15) by adding (15 − 127) << 23, then the 13 dropped fraction bits rounded by
+ * adding 0xfff plus the kept lowest bit (a carry moves into the exponent, as it should).
+ * Below 2^-14 (subnormal halves and 0): x + 0.5 in f32 rounds x to a multiple of 2^-24, the
+ * ulp of [0.5, 1) and the subnormal half step, ties to even; its fraction bits are the half's.
+ */
+// @ts-ignore: decorator
+@inline function halfBits(x: f32): u32 {
+  const b = reinterpret<u32>(x);
+  const sign = (b >> 16) & 0x8000, a = b & 0x7fffffff;
+  if (a >= 0x477ff000) return sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00);
+  if (a < 0x38800000) return sign | (reinterpret<u32>(reinterpret<f32>(a) + 0.5) - 0x3f000000);
+  return sign | ((a + 0xc8000fff + ((a >> 13) & 1)) >> 13);
+}
+
+/**
+ * Narrows `count` f32 panels K deep at src (gemm_pack's layout) into the half-stored form at dst
+ * (gemm_half_packed_bytes: each panel's 8 bias floats as they are, then its 8·K weights as
+ * halfBits). Returns 0, dst partly written, when a weight rounds to ±Infinity or is NaN (the
+ * layer keeps float32), else 1.
+ */
+export function gemm_narrow_panels(src: usize, count: i32, K: i32, dst: usize): i32 {
+  const n = NR * K;
+  for (let p = 0; p < count; p++) {
+    const s = src + (<usize>p * <usize>panelFloats(K) << 2), d = dst + <usize>p * <usize>halfPanelBytes(K);
+    memory.copy(d, s, NR << 2);
+    for (let i = 0; i < n; i++) {
+      const h = halfBits(load<f32>(s + (<usize>(NR + i) << 2)));
+      if ((h & 0x7c00) == 0x7c00) return 0;
+      store<u16>(d + (NR << 2) + (<usize>i << 1), <u16>h);
+    }
+  }
+  return 1;
+}
+
+/** 2^112 as an f32: scales a half's exponent field, placed in an f32's, from bias 15 to bias 127. */
+const HALF_REBIAS: f32 = 5192296858534827628530496329220096.0;
+
+/**
+ * Four binary16 values, sign-extended to i32 lanes, as f32: exponent and mantissa shifted into
+ * the f32 fields (bits 13..27) then × 2^112, exact for normals and subnormals alike (a half
+ * subnormal m·2^-24 becomes the f32 subnormal m·2^-136, × 2^112 is m·2^-24 again); the sign
+ * (bit 31, set by the sign extension) is OR-ed in last, so -0 stays -0. Finite halves only:
+ * the host never stores Infinity or NaN (such a layer keeps float32).
+ */
+// @ts-ignore: decorator
+@inline function widenHalf4(x: v128, rebias: v128): v128 {
+  const mag = f32x4.mul(v128.and(i32x4.shl(x, 13), i32x4.splat(0x0fffe000)), rebias);
+  return v128.or(mag, v128.and(x, i32x4.splat(0x80000000)));
+}
+
+/**
+ * Widens rows k0 .. k0 + rows - 1 of `count` half-stored panels (K deep, at src) into f32
+ * panels at dst, `bias` first (the panel's 8 bias floats, copied) when set: dst panels are
+ * 32·rows (+ 32) bytes apart. One 16-byte load of 8 halves gives one f32 row (two stores).
+ */
+function widenHalfPanels(src: usize, count: i32, K: i32, k0: i32, rows: i32, bias: bool, dst: usize): void {
+  const rebias = f32x4.splat(HALF_REBIAS);
+  for (let p = 0; p < count; p++) {
+    if (bias) {
+      v128.store(dst, v128.load(src));
+      v128.store(dst, v128.load(src, 16), 16);
+      dst += NR << 2;
+    }
+    let s = src + (NR << 2) + (<usize>k0 << 4);
+    const end = s + (<usize>rows << 4);
+    for (; s < end; s += 16) {
+      const h = v128.load(s);
+      v128.store(dst, widenHalf4(i32x4.extend_low_i16x8_s(h), rebias));
+      v128.store(dst, widenHalf4(i32x4.extend_high_i16x8_s(h), rebias), 16);
+      dst += NR << 2;
+    }
+    src += <usize>halfPanelBytes(K);
+  }
+}
+
+/**
+ * The f32 form of a half-stored packed matrix (N outputs, K deep): gemm_pack's layout at dst,
+ * each weight widened exactly. gemm_f16 widens the same way a block at a time; this whole-matrix
+ * form serves tests and any caller that wants the float32 panels back.
+ */
+export function gemm_unpack_half(src: usize, N: i32, K: i32, dst: usize): void {
+  widenHalfPanels(src, (N + NR - 1) / NR, K, 0, K, true, dst);
 }
 
 /**
@@ -287,30 +407,72 @@ const KC: i32 = 2048;
 function chunkedGemm(
   M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32, act: i32, p0: f32, p1: f32,
 ): void {
-  const inRegisters = act <= ACT_CLAMP;
-  const lo = f32x4.splat(act == ACT_RELU ? 0 : p0);
-  const hi = f32x4.splat(act == ACT_RELU ? Infinity : p1);
-  const none = f32x4.splat(0);
   const panels = (N + NR - 1) / NR;
   const panelStep = <usize>panelFloats(K) << 2;
   for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = min(KC, K - k0);
-    const last = k0 + kc == K;
-    const ra = last && inRegisters ? act : ACT_NONE;
-    const post = last && !inRegisters ? act : ACT_NONE;
-    const ak = a + (<usize>k0 << 2);
-    if (k0 == 0) {
-      gemmDriver(
-        true, false, false, kc, 0, 0, M, N, panels, ak, <usize>lda << 2, packed, <usize>(NR << 2), panelStep,
-        c, <usize>ldc << 2, 0, 0, ra, last ? lo : none, last ? hi : none, post, p0, p1,
-      );
-    } else {
-      // B rows k0.. of every panel: past the panel's 8 bias floats and k0 rows of 8
-      gemmDriver(
-        true, false, true, kc, 0, 0, M, N, panels, ak, <usize>lda << 2, packed + ((<usize>(NR + k0 * NR)) << 2), <usize>(NR << 2), panelStep,
-        c, <usize>ldc << 2, 0, 0, ra, lo, hi, post, p0, p1,
-      );
+    // B rows k0.. of every panel: past the panel's 8 bias floats and k0 rows of 8
+    const b = k0 == 0 ? packed : packed + ((<usize>(NR + k0 * NR)) << 2);
+    kChunk(M, N, panels, K, k0, min(KC, K - k0), a, lda, b, panelStep, c, ldc, act, p0, p1);
+  }
+}
+
+/**
+ * One k chunk of chunkedGemm: B rows k0 .. k0 + kc - 1 of `panels` panels panelStep bytes apart
+ * at b (the first chunk's rows follow the panels' bias). The first chunk starts from the bias,
+ * a later one resumes from the partial sums in C; the last applies the activation.
+ */
+function kChunk(
+  M: i32, N: i32, panels: i32, K: i32, k0: i32, kc: i32, a: usize, lda: i32, b: usize, panelStep: usize,
+  c: usize, ldc: i32, act: i32, p0: f32, p1: f32,
+): void {
+  const inRegisters = act <= ACT_CLAMP;
+  const last = k0 + kc == K;
+  const lo = f32x4.splat(act == ACT_RELU ? 0 : p0);
+  const hi = f32x4.splat(act == ACT_RELU ? Infinity : p1);
+  const none = f32x4.splat(0);
+  const ra = last && inRegisters ? act : ACT_NONE;
+  const post = last && !inRegisters ? act : ACT_NONE;
+  const ak = a + (<usize>k0 << 2);
+  if (k0 == 0) {
+    gemmDriver(
+      true, false, false, kc, 0, 0, M, N, panels, ak, <usize>lda << 2, b, <usize>(NR << 2), panelStep,
+      c, <usize>ldc << 2, 0, 0, ra, last ? lo : none, last ? hi : none, post, p0, p1,
+    );
+  } else {
+    gemmDriver(
+      true, false, true, kc, 0, 0, M, N, panels, ak, <usize>lda << 2, b, <usize>(NR << 2), panelStep,
+      c, <usize>ldc << 2, 0, 0, ra, lo, hi, post, p0, p1,
+    );
+  }
+}
+
+/**
+ * gemm() on half-stored panels (file header): per L2 block of panels (and per k chunk where
+ * gemm() chunks k), widens the block into scratch (gemm_half_scratch_size(N, K) bytes) and runs
+ * gemm()'s driver on the f32 copy, in gemm()'s order, so every output has the bits gemm() gives
+ * on the widened weights (gemm_unpack_half).
+ */
+export function gemm_h(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
+  res: usize, ldr: i32, act: i32, p0: f32, p1: f32, scratch: usize,
+): void {
+  const panels = (N + NR - 1) / NR;
+  const hstep = <usize>halfPanelBytes(K);
+  const chunked = K > 2 * KC && M > 2 * MR && res == 0;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = chunked ? min(KC, K - k0) : K;
+    // f32 rows of one widened panel: the bias row with the first chunk
+    const rows = k0 == 0 ? kc + 1 : kc;
+    const perBlock = max(2, L2_BLOCK_BYTES / (rows * (NR << 2))) & ~1;
+    for (let pb = 0; pb < panels; pb += perBlock) {
+      const pe = min(panels, pb + perBlock);
+      const n = min(N, pe * NR) - pb * NR;
+      const col = <usize>(pb * NR) << 2;
+      widenHalfPanels(packed + <usize>pb * hstep, pe - pb, K, k0, kc, k0 == 0, scratch);
+      if (chunked) kChunk(M, n, pe - pb, K, k0, kc, a, lda, scratch, <usize>rows * (NR << 2), c + col, ldc, act, p0, p1);
+      else gemm(M, n, K, a, lda, scratch, c + col, ldc, res != 0 ? res + col : 0, ldr, act, p0, p1);
     }
+    if (!chunked) break;
   }
 }
 
@@ -353,6 +515,26 @@ export function gemm_f32(
   M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
   res: usize, ldr: i32, act: i32, p0: f32, p1: f32, part: i32, parts: i32,
 ): void {
+  gemmPart(false, M, N, K, a, lda, packed, c, ldc, res, ldr, act, p0, p1, 0, part, parts);
+}
+
+/**
+ * gemm_f32 on half-stored panels (gemm_h): the same split; scratch holds parts ×
+ * gemm_half_scratch_size(N, K) bytes, one block a part.
+ */
+export function gemm_f16(
+  M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
+  res: usize, ldr: i32, act: i32, p0: f32, p1: f32, scratch: usize, part: i32, parts: i32,
+): void {
+  gemmPart(true, M, N, K, a, lda, packed, c, ldc, res, ldr, act, p0, p1, scratch + <usize>part * <usize>gemm_half_scratch_size(N, K), part, parts);
+}
+
+/** gemm_f32 and gemm_f16: HALF (a compile-time constant) picks the panels' form. */
+// @ts-ignore: decorator
+@inline function gemmPart(
+  HALF: bool, M: i32, N: i32, K: i32, a: usize, lda: i32, packed: usize, c: usize, ldc: i32,
+  res: usize, ldr: i32, act: i32, p0: f32, p1: f32, scratch: usize, part: i32, parts: i32,
+): void {
   if (parts > 1) {
     const panels = (N + NR - 1) / NR, pairs = (panels + 1) >> 1;
     // A band of rows streams all of B, a band of columns all of A: when B is the larger (N > M,
@@ -367,14 +549,15 @@ export function gemm_f32(
     } else {
       const q0 = partStart(panels, 2, part, parts), q1 = partStart(panels, 2, part + 1, parts);
       const n0 = q0 * NR;
-      packed += (<usize>q0 * <usize>panelFloats(K)) << 2;
+      packed += <usize>q0 * <usize>(HALF ? halfPanelBytes(K) : panelFloats(K) << 2);
       c += <usize>n0 << 2;
       if (res != 0) res += <usize>n0 << 2;
       N = min(N, q1 * NR) - n0;
     }
     if (M <= 0 || N <= 0) return;
   }
-  gemm(M, N, K, a, lda, packed, c, ldc, res, ldr, act, p0, p1);
+  if (HALF) gemm_h(M, N, K, a, lda, packed, c, ldc, res, ldr, act, p0, p1, scratch);
+  else gemm(M, N, K, a, lda, packed, c, ldc, res, ldr, act, p0, p1);
 }
 
 /**

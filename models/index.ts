@@ -62,7 +62,7 @@ export function listModels(): string[] {
 }
 
 /** Options every model takes (LeNet-5's inputSize only as 32). */
-const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'planCache', 'training', 'onProgress', 'signal', 'hubTemplate']);
+const COMMON_OPTIONS = new Set(['weights', 'numClasses', 'batch', 'inputSize', 'planCache', 'weightStorage', 'training', 'onProgress', 'signal', 'hubTemplate']);
 const FAMILY_OPTIONS: readonly FamilyOption[] = ['widthMultiplier', 'resolutionMultiplier', 'attention', 'deploy', 'scale', 'channels'];
 const ATTENTIONS = ['se', 'cbam', 'eca', 'coord'];
 
@@ -234,7 +234,7 @@ export async function createModel(name: string, options: CreateModelOptions = {}
   const varying = e.detector ? [0, 2, 3] : axes;
   const dynamicAxes = varying && { [builder.graph.inputs[0].name]: varying };
   const weights = toWeightMap(await weightsOf(w, options));
-  const model = await builder.build(weights, { dynamicAxes, planCache: options.planCache });
+  const model = await builder.build(weights, { dynamicAxes, planCache: options.planCache, weightStorage: options.weightStorage });
   if (e.detector) {
     try {
       model.detector = await e.detector(options, builder, weights);

@@ -40,6 +40,8 @@ export interface CreateModelOptions extends ReadOptions {
   inputSize?: number | [number, number] | 'dynamic';
   /** With `inputSize: 'dynamic'`: input shapes kept planned at once (default 4, CompileOptions.planCache). */
   planCache?: number;
+  /** How GEMM weights are stored in wasm memory: 'float32' (default) or 'float16' (CompileOptions.weightStorage). */
+  weightStorage?: 'float32' | 'float16';
   /**
    * Channel width multiplier where the family has one, with its reference's rounding: MobileNet
    * V1-V4, EfficientNet B0-B7 (times the width coefficient) and timm's tf_efficientnetv2_b*,

@@ -118,6 +118,15 @@ export interface CompileOptions {
    * and its activation arena, never re-packing weights a cached plan already packed.
    */
   planCache?: number;
+  /**
+   * How GEMM weights (fully connected layers, MatMul/Gemm by a constant, and 1x1 and im2col
+   * convolutions) are stored in wasm memory: 'float32' (default), or 'float16': each weight
+   * rounded to the nearest binary16 (ties to even; biases stay float32), half the bytes, widened
+   * back to float32 one cache block at a time as the layer runs. A layer with a weight that
+   * rounds to ±Infinity as a half (|w| ≥ 65520) keeps float32. Winograd, depthwise, direct (few-channel stem) and other convolutions
+   * keep float32 weights.
+   */
+  weightStorage?: 'float32' | 'float16';
 }
 
 /** Default number of input shapes a dynamic model keeps planned (CompileOptions.planCache). */
@@ -767,6 +776,9 @@ export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void 
 let recognizer: typeof import('./graph/recognize') | undefined;
 const RECOGNIZED: ReadonlySet<string> = new Set(['ReduceMean', 'Erf', 'Sigmoid', 'HardSigmoid', 'Transpose']);
 
+/** weightStorage 'float16''s planners (src/ops/half.ts), once a model has asked for it. */
+let half: typeof import('./ops/half') | undefined;
+
 /** The int8 module (src/quant), once a quantized graph has loaded it. */
 let quant: typeof import('./quant/index') | undefined;
 
@@ -804,12 +816,12 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   if (g.inputs.length === 0) throw new GraphError('the graph has no inputs');
   checkWeights(g);
   // constant folding in shape inference (here and in later per-shape plans) and a graph's
-  // data-dependent tail run on the host evaluator: it loads with the first model, not up front
-  await loadEvaluator();
+  // data-dependent tail run on the host evaluator: it loads with the first model, not up front;
+  // the rare ops plan in a chunk of their own (src/ops/rare.ts), loaded alongside for a graph
+  // that holds one (the int8 lowering below makes none)
+  await Promise.all([loadEvaluator(), holdsOp(g, RARE_OPS) && loadRarePlans()]);
   // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
   if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
-  // DeformConv and MaxUnpool plan in a chunk of their own (src/ops/rare.ts)
-  if (holdsOp(g, RARE_OPS)) await loadRarePlans();
   // so do the recognizers of exporters' decomposed LayerNorm, GELU, SiLU, HardSwish, shuffle
   if (!recognizer && holdsOp(g, RECOGNIZED)) {
     recognizer = await import('./graph/recognize');
@@ -827,6 +839,10 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   const dynamic = floats(g.inputs).some((i) => i.shape?.some((d) => d < 1) || (dynamicAxes[i.name]?.length ?? 0) > 0);
   for (const i of inputs)
     if (!i.shape && (dynamic || !floats([i]).length)) throw new ShapeError(`input '${i.name}' has no declared rank; give its shape (inputShapes option)`);
+  if (options.weightStorage !== undefined && options.weightStorage !== 'float32' && options.weightStorage !== 'float16')
+    throw new ValueError(`weightStorage must be 'float32' or 'float16', got ${describeValue(options.weightStorage)}`);
+  // float16 storage plans with a chunk of its own (src/ops/half.ts)
+  if (options.weightStorage === 'float16') half ??= await import('./ops/half');
   const cache = options.planCache ?? DEFAULT_PLAN_CACHE;
   if (!Number.isSafeInteger(cache) || cache < 1) throw new ValueError(`planCache must be a positive integer, got ${describeValue(cache)}`);
   // the weights' bytes: a disposed model's memory of about that size is reused (instantiate)
@@ -1080,6 +1096,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
       return scratch;
     },
     threads: pool?.threads ?? 1,
+    half: options.weightStorage === 'float16' ? half : undefined,
     parallel(kernel, args, macs) {
       // a kernel argument that is not a number would reach the wasm as 0 or NaN: a bug upstream
       if (args.some((v) => (typeof v === 'number' ? Number.isNaN(v) : typeof v !== 'object' || v === null)))

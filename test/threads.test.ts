@@ -1,6 +1,7 @@
 // init({ threads }): models split their convolutions and GEMMs over a worker pool on shared
 // memory and must give exactly the single-threaded bits, on every kernel family the split
-// touches (im2col, pointwise, Winograd, depthwise, Gemm, batched MatMul, pools, elementwise); bad thread counts are
+// touches (im2col, pointwise, Winograd, depthwise, Gemm, batched MatMul, pools, elementwise; GEMM panels
+// stored as halves too); bad thread counts are
 // refused; without SharedArrayBuffer wasmcnn warns once and runs on one thread. Also
 // model.profile() on a threaded model.
 import { readFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ describe('threads: bit-identical to one thread', () => {
     ['shufflenet_v2_x1_0', { inputSize: 64 }, 'grouped pointwise, strided channel slices'],
     ['mobilenetv4_hybrid_medium', { inputSize: 96 }, 'batched MatMul (Mobile-MQA)'],
     ['efficientnet_b0', { inputSize: 128 }, 'squeeze-excitation: global average pools and channel-scale Muls, depthwise 5x5'],
+    ['resnet18', { inputSize: 64, batch: 2, weightStorage: 'float16' }, "weightStorage 'float16': half panels of im2col 3x3 s2, pointwise, FC (gemm_f16)"],
+    ['googlenet', { inputSize: 64, weightStorage: 'float16' }, "weightStorage 'float16': im2col 5x5, pointwise into channel slices"],
   ];
   for (const [name, options, what] of cases) {
     it(`${name} (${what})`, async () => {

@@ -2,14 +2,15 @@
 // scalar convolution in conv_ref.ts: pointwise and im2col paths, kernel sizes 1..7, strides,
 // symmetric and asymmetric pads, dilation, groups, batch, channel-slice input/output,
 // odd spatial sizes, several im2col blocks, residual + ReLU6 clamp; each case split into 2, 3
-// and 5 parts must give the whole call's bits.
+// and 5 parts must give the whole call's bits. Half-stored weights (FLAG_CONV_HALF): weights
+// that are exact halves, their panels narrowed by narrowPanelsRef, must give the f32 panels' bits.
 import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR,
   G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
-  G_SIZE, G_FLAGS, FLAG_CONV_DIRECT, ACT_NONE, ACT_RELU, ACT_CLAMP, ACT_SILU, ACT_HARDSWISH,
+  G_SIZE, G_FLAGS, FLAG_CONV_DIRECT, FLAG_CONV_HALF, ACT_NONE, ACT_RELU, ACT_CLAMP, ACT_SILU, ACT_HARDSWISH,
 } from '../codes';
 import { conv2d_packed_size, conv2d_pack, conv2d_scratch_size, conv2d_f32 } from '../conv';
-import { fillRandom, fill, countMismatches, countBitDiffs, floats, resetArena, SPLITS } from './gemm_ref';
+import { fillRandom, fill, countMismatches, countBitDiffs, floats, halfToF32Ref, narrowPanelsRef, randomHalf, resetArena, SPLITS } from './gemm_ref';
 import { conv2dRef } from './conv_ref';
 
 const SENTINEL: f32 = -777.25;
@@ -24,6 +25,12 @@ class Case {
   expectPointwise: bool = false;
   /** Also run with FLAG_CONV_DIRECT: the same bits as the im2col path, whole and split. */
   direct: bool = false;
+  /**
+   * Weights are random finite halves (subnormals too), and the case also runs on their
+   * half-stored panels (FLAG_CONV_HALF; with FLAG_CONV_DIRECT too, which it overrides): the
+   * f32 panels' bits, whole and split.
+   */
+  half: bool = false;
 
   /** Runs the kernel and the reference; returns the number of wrong floats (output buffer incl. untouched channels). */
   run(): i32 {
@@ -49,7 +56,8 @@ class Case {
     const input = floats(inFloats), w = floats(wFloats);
     const bias = this.bias ? floats(this.OC) : 0;
     fillRandom(input, inFloats);
-    fillRandom(w, wFloats);
+    if (this.half) for (let i = 0; i < wFloats; i++) store<f32>(w + (<usize>i << 2), halfToF32Ref(randomHalf(15)));
+    else fillRandom(w, wFloats);
     if (bias != 0) fillRandom(bias, this.OC);
     let res: usize = 0;
     if (this.residual) {
@@ -76,6 +84,24 @@ class Case {
       fill(outP, outFloats + 1, SENTINEL);
       for (let part = 0; part < SPLITS[s]; part++) conv2d_f32(g, input, packed, outP, res, scratchP, part, SPLITS[s]);
       bad += countBitDiffs(outP, out, outFloats + 1);
+    }
+    if (this.half) {
+      const OCg = this.OC / this.groups, K = (this.C / this.groups) * this.KH * this.KW;
+      const count = this.groups * ((OCg + 7) / 8);
+      const halfPacked = floats(count * (8 + 4 * K));
+      narrowPanelsRef(packed, count, K, halfPacked);
+      for (let f = 0; f < 2; f++) {
+        store<i32>(g + (<usize>G_FLAGS << 2), f == 0 ? FLAG_CONV_HALF : FLAG_CONV_HALF | FLAG_CONV_DIRECT);
+        const hs = conv2d_scratch_size(g);
+        const scratchH = floats(SPLITS[SPLITS.length - 1] * hs / 4 + 1);
+        for (let s = 0; s <= SPLITS.length; s++) {
+          const parts = s == 0 ? 1 : SPLITS[s - 1];
+          fill(outP, outFloats + 1, SENTINEL);
+          for (let part = 0; part < parts; part++) conv2d_f32(g, input, halfPacked, outP, res, scratchH, part, parts);
+          bad += countBitDiffs(outP, out, outFloats + 1);
+        }
+      }
+      store<i32>(g + (<usize>G_FLAGS << 2), 0);
     }
     if (this.direct) {
       store<i32>(g + (<usize>G_FLAGS << 2), FLAG_CONV_DIRECT);
@@ -246,6 +272,28 @@ describe('conv2d_f32, direct path (FLAG_CONV_DIRECT): same bits as im2col', () =
     const b = new Case(); b.H = 9; b.W = 10; b.C = 6; b.OC = 7; b.DH = 2; b.DW = 2; b.PT = 2; b.PL = 2; b.PB = 2; b.PR = 2; b.direct = true;
     expect<i32>(b.run()).toBe(0);
     const d = new Case(); d.H = 8; d.W = 9; d.C = 10; d.OC = 9; d.PT = 1; d.PL = 1; d.PB = 1; d.PR = 1; d.inExtra = 6; d.direct = true;
+    expect<i32>(d.run()).toBe(0);
+  });
+});
+
+describe('conv2d_f32, half-stored weights (FLAG_CONV_HALF)', () => {
+  it('1x1 pointwise on channel slices, batch 2, residual + ReLU; grouped', () => {
+    const c = new Case(); c.KH = 1; c.KW = 1; c.N = 2; c.H = 5; c.W = 7; c.C = 37; c.OC = 43;
+    c.inExtra = 5; c.outExtra = 3; c.residual = true; c.act = ACT_RELU; c.half = true;
+    expect<i32>(c.run()).toBe(0);
+    const d = new Case(); d.KH = 1; d.KW = 1; d.C = 9; d.OC = 27; d.groups = 3; d.H = 9; d.W = 5; d.half = true;
+    expect<i32>(d.run()).toBe(0);
+  });
+  it('3x3 im2col, stride 2, asymmetric pads, several 64-row blocks, panel bands for the split', () => {
+    const c = new Case(); c.N = 2; c.H = 23; c.W = 19; c.C = 7; c.OC = 45; c.SH = 2; c.SW = 2;
+    c.PT = 0; c.PL = 1; c.PB = 1; c.PR = 0; c.act = ACT_CLAMP; c.p0 = -0.5; c.p1 = 0.75; c.half = true; c.direct = true;
+    expect<i32>(c.run()).toBe(0);
+  });
+  it('deep 3x3 (K = 9·150, 1350) dilated, grouped 5x5 with a residual', () => {
+    const c = new Case(); c.H = 9; c.W = 11; c.C = 150; c.OC = 19; c.PT = 2; c.PL = 2; c.PB = 2; c.PR = 2; c.DH = 2; c.DW = 2; c.half = true;
+    expect<i32>(c.run()).toBe(0);
+    const d = new Case(); d.H = 8; d.W = 9; d.C = 6; d.OC = 21; d.KH = 5; d.KW = 5; d.PT = 2; d.PL = 2; d.PB = 2; d.PR = 2;
+    d.groups = 3; d.residual = true; d.act = ACT_RELU; d.half = true;
     expect<i32>(d.run()).toBe(0);
   });
 });

@@ -101,3 +101,58 @@ export function floats(n: i32): usize {
   arenaTop = p + bytes;
   return p;
 }
+
+/**
+ * IEEE binary16 bits → f32 from the format's definition (sign, 5-bit exponent biased by 15,
+ * 10-bit fraction): ±m·2^-24 for exponent 0, ±(1024 + m)·2^(e-25) otherwise, computed in f64
+ * (exact) and rounded to f32 (exact: every finite half is an f32). Exponent 31 is not finite.
+ */
+export function halfToF32Ref(h: i32): f32 {
+  const e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const v: f64 = e == 0 ? <f64>m * Math.pow(2, -24) : <f64>(1024 + m) * Math.pow(2, <f64>(e - 25));
+  return <f32>((h & 0x8000) != 0 ? -v : v);
+}
+
+/** A pseudo-random finite half: random sign and fraction, exponent 0..maxExp (0: subnormal or zero). */
+export function randomHalf(maxExp: i32): i32 {
+  seed ^= seed << 13;
+  seed ^= seed >> 17;
+  seed ^= seed << 5;
+  const e = <i32>((seed >> 11) % <u32>(maxExp + 1));
+  return (<i32>(seed >> 31) << 15) | (e << 10) | <i32>(seed & 0x3ff);
+}
+
+/**
+ * Writes the half-stored GEMM panels (gemm.ts's header) from half bits h ([N][K] u16, row
+ * stride K) and bias ([N] f32 or 0): per 8 columns, 8 f32 bias then K rows of 8 u16; columns
+ * past N zero. Plain loops over the documented layout, independent of the host's packer.
+ */
+export function packHalfRef(h: usize, N: i32, K: i32, bias: usize, dst: usize): void {
+  const panels = (N + 7) / 8;
+  for (let p = 0; p < panels; p++) {
+    const panel = dst + <usize>p * <usize>(32 + 16 * K);
+    for (let j = 0; j < 8; j++) {
+      const n = p * 8 + j;
+      store<f32>(panel + (<usize>j << 2), n < N && bias != 0 ? load<f32>(at(bias, n)) : 0);
+      for (let k = 0; k < K; k++) store<u16>(panel + 32 + (<usize>(k * 8 + j) << 1), n < N ? load<u16>(h + (<usize>(n * K + k) << 1)) : 0);
+    }
+  }
+}
+
+/** The binary16 bits of an f32 that is exactly a finite half (a value halfToF32Ref gave). */
+export function halfBitsExact(v: f32): i32 {
+  const b = reinterpret<u32>(v);
+  const sign = <i32>(b >> 16) & 0x8000;
+  const a = Mathf.abs(v);
+  if (a < 6.103515625e-5) return sign | <i32>(a * 16777216.0); // subnormal or zero: m·2^-24
+  return sign | ((<i32>((b >> 23) & 0xff) - 112) << 10) | <i32>((b >> 13) & 0x3ff);
+}
+
+/** gemm_pack-layout f32 panels (count of them, K deep) whose weights are exact halves, as half-stored panels. */
+export function narrowPanelsRef(src: usize, count: i32, K: i32, dst: usize): void {
+  for (let p = 0; p < count; p++) {
+    const s = src + <usize>p * <usize>(32 * (K + 1)), d = dst + <usize>p * <usize>(32 + 16 * K);
+    for (let j = 0; j < 8; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
+    for (let i = 0; i < 8 * K; i++) store<u16>(d + 32 + (<usize>i << 1), <u16>halfBitsExact(load<f32>(s + 32 + (<usize>i << 2))));
+  }
+}

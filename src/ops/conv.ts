@@ -2,14 +2,15 @@
 // Depthwise (group == C == OC) runs the depthwise kernels; dense 3x3 stride-1 layers Winograd
 // F(4x4, 3x3) or F(2x2, 3x3) (assembly/winograd.ts); everything else conv2d (1x1 as a plain
 // GEMM, KxK through im2col + GEMM, or reading the input in place when it has few channels).
-// Fused epilogue: bias, residual (input 3), clamp-type act.
+// Fused epilogue: bias, residual (input 3), clamp-type act. With weightStorage 'float16' the
+// GEMM panels of 1x1 and im2col convs are half-stored (FLAG_CONV_HALF), the others float32.
 import * as Codes from '../../assembly/codes';
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
 import { attrInt, attrInts, input, requireConst } from './util';
-import { fusedAct, geomBlock, packWeights, window2d, type Window } from './window';
+import { fusedAct, geomBlock, packWeights, panelsAt, window2d, type Window } from './window';
 
 function geometry(n: Node, ctx: InferCtx): { x: number[]; w: number[]; win: Window; groups: number } {
   const x = ctx.shape(n.inputs[0]);
@@ -147,11 +148,14 @@ export const conv: OpDef = {
     const scaleName = n.attrs._wscale as string | undefined;
     // a folded BatchNorm / layer scale multiplies each output channel's kernel
     const scale = scaleName ? ctx.weight(scaleName).data : undefined;
-    const packed = packWeights(ctx, size, weight, bias, (wp, bp, dst) => {
+    // im2col and 1x1 convs' GEMM panels may be stored half (weightStorage 'float16', src/ops/half.ts)
+    const panels = ctx.half?.convPanels(win, w, groups, dw || wino, direct);
+    const { ptr: packed, half } = panelsAt(packWeights(ctx, size, weight, bias, (wp, bp, dst) => {
       if (dw) k.dwconv_pack(wp, bp, g, dst);
       else if (wino) k.wino_pack(wp, bp, g, dst);
       else k.conv2d_pack(wp, bp, g, dst);
-    }, scale, `${dw ? 'dw' : wino ? 'wino' : 'gemm'}:${groups}:${wino && useF4(win, x[1], w[0]) ? 'f4' : ''}`);
+    }, scale, `${dw ? 'dw' : wino ? 'wino' : 'gemm'}:${groups}:${wino && useF4(win, x[1], w[0]) ? 'f4' : ''}`, panels));
+    if (half) ctx.mem.i32[(g >>> 2) + Codes.G_FLAGS] |= Codes.FLAG_CONV_HALF;
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
     const macs = this.macs!(n, ctx);

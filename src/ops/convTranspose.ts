@@ -7,16 +7,18 @@
 // stride·(in − 1) + output_padding + (kernel − 1)·dilation + 1 − output_shape is split
 // begin = total − ⌊total/2⌋ (SAME_UPPER: ⌊total/2⌋), which may be negative at the end (the
 // output then extends past the last tap; those pixels hold the bias).
+// The planner loads with the rare ops' chunk (src/ops/rarePlans.ts).
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
-import type { InferCtx, OpDef, PlanCtx } from './types';
+import { planRare } from './rare';
+import type { InferCtx, OpDef } from './types';
 import { attrInt, attrInts, attrString, input, MAX_ELEMENTS, MAX_I32, requireConst } from './util';
-import { geomBlock, packWeights, type Window } from './window';
+import type { Window } from './window';
 
 export interface Geometry { x: number[]; w: number[]; win: Window; groups: number; oc: number }
 
-/** Shapes, groups and window (pads resolved from output_shape / auto_pad) of a ConvTranspose node; the training rule reuses it. */
+/** Shapes, groups and window (pads resolved from output_shape / auto_pad) of a ConvTranspose node; the planner (src/ops/rarePlans.ts) and the training rule reuse it. */
 export function convTransposeGeometry(n: Node, ctx: InferCtx): Geometry {
   const x = ctx.shape(n.inputs[0]);
   const w = ctx.shape(n.inputs[1]);
@@ -96,17 +98,5 @@ export const convTranspose: OpDef = {
     const { x, w } = convTransposeGeometry(n, ctx);
     return x[0] * x[2] * x[3] * w[0] * w[1] * w[2] * w[3];
   },
-  plan(n: Node, ctx: PlanCtx) {
-    const { x, win, groups, oc } = convTransposeGeometry(n, ctx);
-    const { k } = ctx;
-    const weight = ctx.weight(n.inputs[1]);
-    const biasName = input(n, 2);
-    const bias = biasName ? ctx.weight(biasName) : undefined;
-    const g = geomBlock(ctx, win, { N: x[0], H: x[2], W: x[3], C: x[1], OC: oc, groups });
-    const packed = packWeights(ctx, k.convt_packed_size(g), weight, bias, (wp, bp, dst) => k.convt_pack(wp, bp, g, dst), undefined, `convt:${groups}`);
-    const s = ctx.scratch(k.convt_scratch_size(g));
-    const xi = ctx.ptr(n.inputs[0]);
-    const yo = ctx.ptr(n.outputs[0]);
-    return () => k.convt_f32(g, xi, packed, yo, s.ptr);
-  },
+  plan: planRare,
 };

@@ -5,14 +5,15 @@
 //   CRD: y[n, c, h*r + i, w*r + j] = x[n, c*r*r + i*r + j, h, w]
 // SpaceToDepth is the inverse of DCR (ONNX defines no mode for it; torch's pixel_unshuffle, the
 // inverse of CRD, is SpaceToDepth followed by a channel shuffle of r*r groups, see
-// GraphBuilder.pixelUnshuffle).
+// GraphBuilder.pixelUnshuffle). The planner loads with the rare ops' chunk (src/ops/rarePlans.ts).
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
+import { planRare } from './rare';
 import type { InferCtx, OpDef } from './types';
 import { attrInt, attrString, MAX_ELEMENTS } from './util';
 
-interface Shuffle {
+export interface Shuffle {
   /** Block size r. */
   r: number;
   crd: boolean;
@@ -24,8 +25,11 @@ interface Shuffle {
   out: number[];
 }
 
-/** Attributes checked against the input shape: the block size, the mode, divisibility and size limits. */
-function resolve(n: Node, ctx: InferCtx): Shuffle {
+/**
+ * Attributes checked against the input shape: the block size, the mode, divisibility and size
+ * limits (also the planner's, src/ops/rarePlans.ts).
+ */
+export function blockShuffle(n: Node, ctx: InferCtx): Shuffle {
   const toSpace = n.op === 'DepthToSpace';
   const x = ctx.shape(n.inputs[0]);
   if (x.length !== 4) throw new ShapeError(`${n.op} node '${n.name}': input ${shapeStr(x)} must be 4-D [N, C, H, W]`);
@@ -55,14 +59,6 @@ function resolve(n: Node, ctx: InferCtx): Shuffle {
 export const depthToSpace: OpDef = {
   ops: ['DepthToSpace', 'SpaceToDepth'],
   layout: 'nhwc',
-  infer: (n, ctx) => [resolve(n, ctx).out],
-  plan(n, ctx) {
-    const s = resolve(n, ctx);
-    const y = ctx.ptr(n.outputs[0]);
-    const x = ctx.ptr(n.inputs[0]);
-    const k = ctx.k;
-    const crd = s.crd ? 1 : 0;
-    if (n.op === 'DepthToSpace') return () => k.depth_to_space_f32(y, x, s.N, s.H, s.W, s.C, s.r, crd);
-    return () => k.space_to_depth_f32(y, x, s.N, s.H, s.W, s.C, s.r, crd);
-  },
+  infer: (n, ctx) => [blockShuffle(n, ctx).out],
+  plan: planRare,
 };

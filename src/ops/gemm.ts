@@ -6,7 +6,7 @@ import type { Node } from '../graph/ir';
 import { shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, Step } from './types';
 import { attrFloat, attrInt, broadcast, input } from './util';
-import { packGemm } from './matmul';
+import { gemmStep, packGemm } from './matmul';
 import { fusedAct } from './window';
 
 function dims(n: Node, ctx: InferCtx) {
@@ -83,10 +83,10 @@ export const gemm: OpDef = {
       const dstSt = ctx.mem.putI32([K, 1]);
       const srcSt = ctx.mem.putI32([1, M]);
       steps.push(() => k.copy_nd_f32(tmp.ptr, src, 2, shape, dstSt, srcSt));
-      steps.push(ctx.parallel('gemm_f32', [M, N, K, tmp, K, packed, y, N, res, N, act, p0, p1], M * N * K));
+      // half-stored weights widen in the scratch after the transposed A
+      steps.push(gemmStep(ctx, packed, M, N, K, tmp, y, res, act, p0, p1, Math.ceil((M * K) / 16) * 64));
     } else {
-      const a = ctx.ptr(n.inputs[0]);
-      steps.push(ctx.parallel('gemm_f32', [M, N, K, a, K, packed, y, N, res, N, act, p0, p1], M * N * K));
+      steps.push(gemmStep(ctx, packed, M, N, K, ctx.ptr(n.inputs[0]), y, res, act, p0, p1));
     }
     return steps.length === 1 ? steps[0] : () => { for (const s of steps) s(); };
   },

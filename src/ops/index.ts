@@ -3,14 +3,14 @@ import { batchnorm } from './batchnorm';
 import { binary } from './binary';
 import { concat } from './concat';
 import { conv } from './conv';
-import { convTranspose } from './convTranspose';
+import { convTranspose, convTransposeGeometry } from './convTranspose';
 import { deformConv, deformGeometry } from './deformConv';
-import { depthToSpace } from './depthToSpace';
-import { expand, gather } from './gather';
+import { blockShuffle, depthToSpace } from './depthToSpace';
+import { expand, gather, gatherIndices } from './gather';
 import { gemm } from './gemm';
 import { channelShuffle, layoutConvert } from './layout';
 import { matmul } from './matmul';
-import { channelLayerNorm, instancenorm, layernorm, lrn } from './norm';
+import { channelLayerNorm, instancenorm, layernorm, lrn, lrnSize } from './norm';
 import { pad } from './pad';
 import { globalPool, pool } from './pool';
 import { reduce } from './reduce';
@@ -23,8 +23,8 @@ import { transpose } from './transpose';
 import type { OpDef } from './types';
 import { unary } from './unary';
 import { maxUnpool, unpoolShapes } from './unpool';
-import { setRareLib } from './rare';
-import { input } from './util';
+import { planRare, RARE_OPS, setRareLib } from './rare';
+import { attrFloat, broadcastStrides, denseStrides, input, planCopy } from './util';
 import { geomBlock, packWeights } from './window';
 
 export const OPS: readonly OpDef[] = [
@@ -34,8 +34,11 @@ export const OPS: readonly OpDef[] = [
   depthToSpace,
 ];
 
-// the helpers the rare ops' lazily loaded planners take (src/ops/rare.ts)
-setRareLib(() => ({ deformGeometry, unpoolShapes, geomBlock, packWeights, input }));
+// the rare ops, whose planners load as a chunk of their own (src/ops/rare.ts), and the helpers they take
+for (const d of OPS) if (d.plan === planRare) for (const op of d.ops) RARE_OPS.add(op);
+setRareLib(() => ({
+  deformGeometry, unpoolShapes, convTransposeGeometry, blockShuffle, lrnSize, gatherIndices, geomBlock, packWeights, planCopy, broadcastStrides, denseStrides, input, attrFloat,
+}));
 
 const BY_OP = new Map<string, OpDef>();
 addOps(OPS);

@@ -6,7 +6,7 @@ import type { Node, Tensor } from '../graph/ir';
 import { numel, packKey, shapeStr, undecodedBytes } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx, Step } from './types';
 import { broadcast, input } from './util';
-import { fusedAct } from './window';
+import { fusedAct, panelsAt } from './window';
 
 /**
  * Pack a weight plus optional bias [N] into GEMM panels; returns the panel address. The weight
@@ -14,14 +14,20 @@ import { fusedAct } from './window';
  * small staging area in chunks of output columns (panels are independent), so even a 400 MB
  * fully connected layer never needs a second full-size copy in JS or in wasm memory. The
  * chunks are copied from the weight's bytes (its file's, when it was never decoded), and a
- * [K][N] chunk is transposed in the wasm.
+ * [K][N] chunk is transposed in the wasm. With CompileOptions.weightStorage 'float16' each
+ * chunk's panels are narrowed to the half-stored form (gemm_narrow_panels) and the address returned
+ * is odd (panelsAt; gemmStep runs either form).
  */
 export function packGemm(ctx: PlanCtx, w: Tensor, N: number, K: number, bias?: Float32Array, kn = false, scale = 1): number {
-  return ctx.shared ? ctx.shared(['gemm', packKey(w), bias, N, K, kn, scale], make) : make();
-  function make(): number {
+  const made = () => (ctx.half && make(true)) || make(false);
+  return ctx.shared ? ctx.shared(['gemm', packKey(w), bias, N, K, kn, scale], made) : made();
+  /** The packed panels, or 0 when half was asked and a weight does not fit binary16 (nothing kept). */
+  function make(half: boolean): number {
     const { k, mem } = ctx;
-    const packed = mem.alloc(k.gemm_packed_size(N, K) * 4);
+    const start = mem.mark();
     const panel = k.gemm_packed_size(8, K);
+    const halfPanel = k.gemm_half_packed_bytes(8, K);
+    const packed = mem.alloc(half ? halfPanel * Math.ceil(N / 8) : k.gemm_packed_size(N, K) * 4);
     const mark = mem.mark();
     const bp = bias ? mem.putF32(bias) : 0;
     const bytes = undecodedBytes(w) ?? new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength);
@@ -32,6 +38,8 @@ export function packGemm(ctx: PlanCtx, w: Tensor, N: number, K: number, bias?: F
     // [K][N]: a chunk's columns gathered row by row as [K][rows], then transposed to [rows][K]
     const gather = kn ? mem.alloc(Math.min(chunk, N) * K * 4) : 0;
     const dims = kn ? mem.putI32([0, K, K, 1, 1, 0]) : 0;
+    // half: a chunk's f32 panels, narrowed into place
+    const wide = half ? mem.alloc(Math.ceil(Math.min(chunk, N) / 8) * panel * 4) : 0;
     for (let c0 = 0; c0 < N; c0 += chunk) {
       const rows = Math.min(chunk, N - c0);
       const u8 = new Uint8Array(mem.memory.buffer);
@@ -46,11 +54,29 @@ export function packGemm(ctx: PlanCtx, w: Tensor, N: number, K: number, bias?: F
         const f = mem.f32;
         for (let i = stage >>> 2, e = i + rows * K; i < e; i++) f[i] *= scale;
       }
-      k.gemm_pack(stage, rows, K, K, bp ? bp + c0 * 4 : 0, packed + (c0 / 8) * panel * 4);
+      k.gemm_pack(stage, rows, K, K, bp ? bp + c0 * 4 : 0, half ? wide : packed + (c0 / 8) * panel * 4);
+      if (half && !k.gemm_narrow_panels(wide, Math.ceil(rows / 8), K, packed + (c0 / 8) * halfPanel)) {
+        mem.reset(start);
+        return 0;
+      }
     }
     mem.reset(mark);
-    return packed;
+    return packed + (half ? 1 : 0);
   }
+}
+
+/**
+ * The step of one GEMM, C[M][N] = act(A[M][K]·W + bias + R), against packGemm's panels: gemm_f32,
+ * or gemm_f16 when they are half-stored (src/ops/half.ts halfGemmStep), its widening blocks in
+ * the shared scratch after the first `before` bytes (the caller's own use of the scratch).
+ */
+export function gemmStep(
+  ctx: PlanCtx, packed: number, M: number, N: number, K: number, a: number | { ptr: number }, y: number, res: number,
+  act: number, p0: number, p1: number, before = 0,
+): Step {
+  const { ptr, half } = panelsAt(packed);
+  const args = [M, N, K, a, K, ptr, y, N, res, N, act, p0, p1];
+  return half ? ctx.half!.halfGemmStep(ctx, args, M * N * K, N, K, before) : ctx.parallel('gemm_f32', args, M * N * K);
 }
 
 function shapes(n: Node, ctx: InferCtx) {
@@ -97,7 +123,7 @@ export const matmul: OpDef = {
       const res = input(n, 3);
       const r = res ? ctx.ptr(res) : 0;
       const { act, p0, p1 } = fusedAct(n);
-      return ctx.parallel('gemm_f32', [rows, s.N, s.K, x, s.K, packed, y, s.N, r, s.N, act, p0, p1], rows * s.N * s.K);
+      return gemmStep(ctx, packed, rows, s.N, s.K, x, y, r, act, p0, p1);
     }
     const b = ctx.ptr(n.inputs[1]);
     const steps: Step[] = [];

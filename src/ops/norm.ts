@@ -1,8 +1,11 @@
 // ONNX LayerNormalization (Ba et al. 2016) over the trailing axes, InstanceNormalization
-// (Ulyanov et al. 2016) and LRN (Krizhevsky et al. 2012) across channels.
+// (Ulyanov et al. 2016) and LRN (Krizhevsky et al. 2012) across channels. InstanceNormalization's
+// and LRN's planners load with the rare ops' chunk (src/ops/rarePlans.ts); the LayerNorms' stay
+// here (the recognizers make LayerNormalization and ChannelLayerNorm nodes while planning).
 import { ShapeError, UnsupportedOpError } from '../errors';
 import type { Node } from '../graph/ir';
 import { numel, shapeStr } from '../graph/ir';
+import { planRare } from './rare';
 import type { InferCtx, OpDef } from './types';
 import { attrFinite, attrFloat, attrInt, input, normAxis, requireConst } from './util';
 
@@ -95,24 +98,7 @@ export const instancenorm: OpDef = {
     attrFinite(n, 'epsilon', 1e-5);
     return [x];
   },
-  plan(n, ctx) {
-    const s = ctx.mem.putF32(ctx.weight(n.inputs[1]).data);
-    const b = ctx.mem.putF32(ctx.weight(n.inputs[2]).data);
-    const eps = attrFloat(n, 'epsilon', 1e-5);
-    const xi = ctx.ptr(n.inputs[0]);
-    const yo = ctx.ptr(n.outputs[0]);
-    const k = ctx.k;
-    const x = ctx.phys(n.inputs[0]);
-    if (x.length === 3) {
-      // plain [N, C, L]: each (n, c) row is one instance of L values with one channel, its own scale and bias
-      const [N, C, L] = x;
-      return () => {
-        for (let r = 0; r < N * C; r++) k.instancenorm_f32(xi + 4 * r * L, yo + 4 * r * L, 1, L, 1, s + 4 * (r % C), b + 4 * (r % C), eps);
-      };
-    }
-    const [N, H, W, Cn] = x;
-    return () => k.instancenorm_f32(xi, yo, N, H * W, Cn, s, b, eps);
-  },
+  plan: planRare,
 };
 
 /**
@@ -121,8 +107,8 @@ export const instancenorm: OpDef = {
  */
 const LRN_MAX_SIZE = 1023;
 
-/** LRN's `size`: required, odd (centred on the channel, as onnxruntime requires), at most LRN_MAX_SIZE. */
-function lrnSize(n: Node): number {
+/** LRN's `size`: required, odd (centred on the channel, as onnxruntime requires), at most LRN_MAX_SIZE (also the planner's, src/ops/rarePlans.ts). */
+export function lrnSize(n: Node): number {
   if (n.attrs.size === undefined) throw new ShapeError(`LRN node '${n.name}': the size attribute is required`);
   const size = attrInt(n, 'size', 1);
   if (size < 1 || size % 2 === 0 || size > LRN_MAX_SIZE)
@@ -142,15 +128,5 @@ export const lrn: OpDef = {
     attrFinite(n, 'bias', 1);
     return [x];
   },
-  plan(n, ctx) {
-    const [N, H, W, Cn] = ctx.phys(n.inputs[0]);
-    const size = lrnSize(n);
-    const alpha = attrFloat(n, 'alpha', 1e-4);
-    const beta = attrFloat(n, 'beta', 0.75);
-    const bias = attrFloat(n, 'bias', 1);
-    const xi = ctx.ptr(n.inputs[0]);
-    const yo = ctx.ptr(n.outputs[0]);
-    const k = ctx.k;
-    return () => k.lrn_f32(xi, yo, N * H * W, Cn, size, alpha, beta, bias);
-  },
+  plan: planRare,
 };

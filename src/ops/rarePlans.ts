@@ -1,10 +1,13 @@
-// Planners of the ops few models hold (DeformConv, MaxUnpool), loaded as their own chunk when a
-// graph has one (src/ops/rare.ts): their shape rules stay with the op definitions (the builder
-// needs them synchronously), their plans come here. Like every lazy module, this one takes the
-// engine's helpers from src/lazy/kit.ts and the ops' own helpers through bindRareLib, never by
-// importing a module of the page's first bundle (src/lazy/kit.ts says why).
+// Planners of the ops few models hold (DeformConv, MaxUnpool, ConvTranspose, LRN,
+// InstanceNormalization, DepthToSpace, SpaceToDepth, Gather, Expand), loaded as their own chunk
+// when a graph has one (src/ops/rare.ts): their shape rules stay with the op definitions (the
+// builder needs them synchronously), their plans come here (moving ConvTranspose's, LRN's,
+// InstanceNormalization's and DepthToSpace/SpaceToDepth's took 1.1 KB, esbuild-minified, out of
+// the page's first bundle, Gather's and Expand's 0.3 KB more). Like every lazy module, this one
+// takes the engine's helpers from src/lazy/kit.ts and the ops' own helpers through bindRareLib,
+// never by importing a module of the page's first bundle (src/lazy/kit.ts says why).
 import type { Node } from '../graph/ir';
-import { UnsupportedOpError } from '../lazy/kit';
+import { numel, UnsupportedOpError } from '../lazy/kit';
 import type { RareLib } from './rare';
 import type { PlanCtx, Step } from './types';
 
@@ -31,7 +34,7 @@ function nhwcPtr(ctx: PlanCtx, node: Node, name: string, shape: number[], what: 
 }
 
 /** DeformConv: weights packed for the conv GEMM, offset and mask NHWC, one deform_conv_f32 call. */
-export function planDeformConv(n: Node, ctx: PlanCtx): Step {
+function planDeformConv(n: Node, ctx: PlanCtx): Step {
   const { x, w, win, groups, og } = lib.deformGeometry(n, ctx);
   const { k } = ctx;
   const weight = ctx.weight(n.inputs[1]);
@@ -50,7 +53,7 @@ export function planDeformConv(n: Node, ctx: PlanCtx): Step {
 }
 
 /** MaxUnpool: indices NHWC (constant ones transposed now), one maxunpool_f32 call over the output. */
-export function planMaxUnpool(n: Node, ctx: PlanCtx): Step {
+function planMaxUnpool(n: Node, ctx: PlanCtx): Step {
   const x = ctx.shape(n.inputs[0]);
   const { out, grid } = lib.unpoolShapes(n, ctx);
   const ip = nhwcPtr(ctx, n, n.inputs[1], x, 'indices');
@@ -65,3 +68,95 @@ export function planMaxUnpool(n: Node, ctx: PlanCtx): Step {
   const IH = grid[2], IW = grid[3];
   return () => k.maxunpool_f32(g, xi, ip, yo, IH, IW, 0);
 }
+
+/** ConvTranspose (src/ops/convTranspose.ts): weights packed for GEMM + col2im, one convt_f32 call. */
+function planConvTranspose(n: Node, ctx: PlanCtx): Step {
+  const { x, win, groups, oc } = lib.convTransposeGeometry(n, ctx);
+  const { k } = ctx;
+  const weight = ctx.weight(n.inputs[1]);
+  const biasName = lib.input(n, 2);
+  const bias = biasName ? ctx.weight(biasName) : undefined;
+  const g = lib.geomBlock(ctx, win, { N: x[0], H: x[2], W: x[3], C: x[1], OC: oc, groups });
+  const packed = lib.packWeights(ctx, k.convt_packed_size(g), weight, bias, (wp, bp, dst) => k.convt_pack(wp, bp, g, dst), undefined, `convt:${groups}`);
+  const s = ctx.scratch(k.convt_scratch_size(g));
+  const xi = ctx.ptr(n.inputs[0]);
+  const yo = ctx.ptr(n.outputs[0]);
+  return () => k.convt_f32(g, xi, packed, yo, s.ptr);
+}
+
+/** InstanceNormalization (src/ops/norm.ts): NHWC maps in one call; 3-D [N, C, L] one call per row. */
+function planInstanceNorm(n: Node, ctx: PlanCtx): Step {
+  const s = ctx.mem.putF32(ctx.weight(n.inputs[1]).data);
+  const b = ctx.mem.putF32(ctx.weight(n.inputs[2]).data);
+  const eps = lib.attrFloat(n, 'epsilon', 1e-5);
+  const xi = ctx.ptr(n.inputs[0]);
+  const yo = ctx.ptr(n.outputs[0]);
+  const k = ctx.k;
+  const x = ctx.phys(n.inputs[0]);
+  if (x.length === 3) {
+    // plain [N, C, L]: each (n, c) row is one instance of L values with one channel, its own scale and bias
+    const [N, C, L] = x;
+    return () => {
+      for (let r = 0; r < N * C; r++) k.instancenorm_f32(xi + 4 * r * L, yo + 4 * r * L, 1, L, 1, s + 4 * (r % C), b + 4 * (r % C), eps);
+    };
+  }
+  const [N, H, W, Cn] = x;
+  return () => k.instancenorm_f32(xi, yo, N, H * W, Cn, s, b, eps);
+}
+
+/** LRN (src/ops/norm.ts): one lrn_f32 call across the channels of every NHWC pixel. */
+function planLrn(n: Node, ctx: PlanCtx): Step {
+  const [N, H, W, Cn] = ctx.phys(n.inputs[0]);
+  const size = lib.lrnSize(n);
+  const alpha = lib.attrFloat(n, 'alpha', 1e-4);
+  const beta = lib.attrFloat(n, 'beta', 0.75);
+  const bias = lib.attrFloat(n, 'bias', 1);
+  const xi = ctx.ptr(n.inputs[0]);
+  const yo = ctx.ptr(n.outputs[0]);
+  const k = ctx.k;
+  return () => k.lrn_f32(xi, yo, N * H * W, Cn, size, alpha, beta, bias);
+}
+
+/** DepthToSpace (DCR / CRD) and SpaceToDepth (src/ops/depthToSpace.ts): one block-moving pass each, NHWC in and out. */
+function planBlockShuffle(n: Node, ctx: PlanCtx): Step {
+  const s = lib.blockShuffle(n, ctx);
+  const y = ctx.ptr(n.outputs[0]);
+  const x = ctx.ptr(n.inputs[0]);
+  const k = ctx.k;
+  const crd = s.crd ? 1 : 0;
+  if (n.op === 'DepthToSpace') return () => k.depth_to_space_f32(y, x, s.N, s.H, s.W, s.C, s.r, crd);
+  return () => k.space_to_depth_f32(y, x, s.N, s.H, s.W, s.C, s.r, crd);
+}
+
+/** Gather on an activation (src/ops/gather.ts): one strided copy per constant index. */
+function planGather(n: Node, ctx: PlanCtx): Step {
+  const { x, axis, idx } = lib.gatherIndices(n, ctx);
+  const outer = numel(x.slice(0, axis));
+  const inner = numel(x.slice(axis + 1));
+  const xi = ctx.ptr(n.inputs[0]);
+  const yo = ctx.ptr(n.outputs[0]);
+  const steps = idx.map((i, j) =>
+    lib.planCopy(ctx, yo + j * inner * 4, xi + i * inner * 4, [outer, inner], [idx.length * inner, 1], [x[axis] * inner, 1]),
+  );
+  return () => { for (const s of steps) s(); };
+}
+
+/** Expand (src/ops/gather.ts): one copy reading the input with stride 0 along the broadcast dims. */
+function planExpand(n: Node, ctx: PlanCtx): Step {
+  const out = ctx.shape(n.outputs[0]);
+  const st = lib.broadcastStrides(ctx.shape(n.inputs[0]), out, 'plain', 'plain');
+  return lib.planCopy(ctx, ctx.ptr(n.outputs[0]), ctx.ptr(n.inputs[0]), out, lib.denseStrides(out), st);
+}
+
+/** The planner of each op type in src/ops/rare.ts's RARE_OPS. */
+export const RARE_PLANS: Record<string, (n: Node, ctx: PlanCtx) => Step> = {
+  DeformConv: planDeformConv,
+  MaxUnpool: planMaxUnpool,
+  ConvTranspose: planConvTranspose,
+  InstanceNormalization: planInstanceNorm,
+  LRN: planLrn,
+  DepthToSpace: planBlockShuffle,
+  SpaceToDepth: planBlockShuffle,
+  Gather: planGather,
+  Expand: planExpand,
+};

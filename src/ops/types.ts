@@ -37,6 +37,12 @@ export interface PlanCtx extends InferCtx {
   /** Threads the model runs on; a parallel kernel's scratch holds one part's worth per thread. */
   readonly threads: number;
   /**
+   * CompileOptions.weightStorage 'float16': its planners (src/ops/half.ts, a chunk loaded for such
+   * models). packWeights / packGemm then store GEMM panels' weights as binary16 (gemm.ts's
+   * half-stored form) where every weight fits.
+   */
+  readonly half?: typeof import('./half');
+  /**
    * The step for a kernel that takes (part, parts) last: split over the model's threads, or one
    * call with (0, 1) when single-threaded or when `macs` (its work) is too small to share.
    * Arguments may be scratch handles (read once planning has ended).

@@ -52,10 +52,13 @@ export function fusedAct(n: Node): { act: number; p0: number; p1: number } {
  * memory, calls `pack(w, bias, dst)` into `floats` freshly reserved floats, and gives the
  * staging space back. Returns the packed weights' address. `variant` names the packing (kernel
  * family and flags): with it, the plans of a model with dynamic input shapes share the result.
+ * `panels` ([count, K]: the packing is `count` GEMM panels K deep, gemm.ts's layout): with
+ * CompileOptions.weightStorage 'float16' they are stored half (src/ops/half.ts narrowPacked), and
+ * then the address returned is odd (bit 0 set; addresses are 64-byte aligned; see panelsAt).
  */
 export function packWeights(
   ctx: PlanCtx, floats: number, weight: Tensor, bias: Tensor | undefined,
-  pack: (w: number, bias: number, dst: number) => void, scale?: Float32Array, variant = '',
+  pack: (w: number, bias: number, dst: number) => void, scale?: Float32Array, variant = '', panels?: [number, number],
 ): number {
   const { mem } = ctx;
   const make = () => {
@@ -72,6 +75,13 @@ export function packWeights(
     mem.reset(mark);
     return packed;
   };
+  const made = panels && ctx.half ? () => ctx.half!.narrowPacked(ctx, make, panels[0], panels[1]) : make;
   // shared between the plans of a dynamic model only when the caller names its packing variant
-  return ctx.shared && variant ? ctx.shared(['conv', variant, floats, packKey(weight), weight.shape.join(), bias && packKey(bias), scale], make) : make();
+  return ctx.shared && variant ? ctx.shared(['conv', variant, floats, packKey(weight), weight.shape.join(), bias && packKey(bias), scale], made) : made();
+}
+
+/** A packWeights / packGemm result: the panels' address and whether they are half-stored (bit 0). */
+export function panelsAt(p: number): { ptr: number; half: boolean } {
+  const half = p % 2;
+  return { ptr: p - half, half: half === 1 };
 }

@@ -16,6 +16,16 @@ export interface Kernels {
     M: number, N: number, K: number, a: number, lda: number, packed: number,
     c: number, ldc: number, res: number, ldr: number, act: number, p0: number, p1: number, part: number, parts: number,
   ): void;
+  // gemm_f32 on half-stored panels (weightStorage 'float16'): scratch holds parts × gemm_half_scratch_size(N, K) bytes
+  gemm_f16(
+    M: number, N: number, K: number, a: number, lda: number, packed: number, c: number, ldc: number,
+    res: number, ldr: number, act: number, p0: number, p1: number, scratch: number, part: number, parts: number,
+  ): void;
+  gemm_half_packed_bytes(N: number, K: number): number;
+  // f32 panels → half-stored ones (round to nearest even); 0 when a weight rounds to ±Infinity or is NaN
+  gemm_narrow_panels(src: number, count: number, K: number, dst: number): number;
+  gemm_half_scratch_size(N: number, K: number): number;
+  gemm_unpack_half(src: number, N: number, K: number, dst: number): void;
   matmul_f32(
     M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number,
     c: number, ldc: number, part: number, parts: number,
@@ -306,7 +316,7 @@ export interface Kernels {
  */
 export const PARALLEL_KERNELS = [
   'gemm_f32', 'matmul_f32', 'conv2d_f32', 'wino_conv_f32', 'dwconv_f32', 'maxpool_f32', 'avgpool_f32',
-  'unary_f32', 'channel_affine_f32', 'binary_rows_f32', 'global_avgpool_f32', 'global_maxpool_f32',
+  'unary_f32', 'channel_affine_f32', 'binary_rows_f32', 'global_avgpool_f32', 'global_maxpool_f32', 'gemm_f16',
   // training (src/train): each splits rows or channels of its output only, so any thread count gives the same bits
   'mm_f32', 'dw_fwd_f32', 'dw_grad_input_f32', 'dw_grad_weight_f32', 'maxpool_fwd_f32', 'maxpool_grad_f32',
   'avgpool_fwd_f32', 'avgpool_grad_f32', 'unary_grad_f32',
