@@ -300,21 +300,29 @@ export function col2im_f32(
   }
 }
 
+/**
+ * d[o] += wv · s[o] for o in [lo, hi), d and s pointing at element lo, four floats at a time (a
+ * stride-1 row of the depthwise forward or input gradient).
+ */
+// @ts-ignore: decorator
+@inline function axpyRow(d: usize, s: usize, wv: f32, lo: i32, hi: i32): void {
+  const w4 = f32x4.splat(wv);
+  let o = lo;
+  for (; o + 4 <= hi; o += 4) {
+    v128.store(d, f32x4.add(v128.load(d), f32x4.mul(w4, v128.load(s))));
+    d += 16; s += 16;
+  }
+  for (; o < hi; o++) {
+    store<f32>(d, load<f32>(d) + wv * load<f32>(s));
+    d += 4; s += 4;
+  }
+}
+
 /** y[o] += wv · x[o·SW + off] for o in [lo, hi) of one row of width W (SW = 1 or 2: 4 at a time). */
 // @ts-ignore: decorator
 @inline function rowMadd(y: usize, x: usize, wv: f32, lo: i32, hi: i32, SW: i32, off: i32, W: i32): void {
   if (SW == 1) {
-    const w4 = f32x4.splat(wv);
-    let d = y + (<usize>lo << 2), s = x + (<usize>(lo + off) << 2);
-    let o = lo;
-    for (; o + 4 <= hi; o += 4) {
-      v128.store(d, f32x4.add(v128.load(d), f32x4.mul(w4, v128.load(s))));
-      d += 16; s += 16;
-    }
-    for (; o < hi; o++) {
-      store<f32>(d, load<f32>(d) + wv * load<f32>(s));
-      d += 4; s += 4;
-    }
+    axpyRow(y + (<usize>lo << 2), x + (<usize>(lo + off) << 2), wv, lo, hi);
   } else {
     let o = lo;
     if (SW == 2) {
@@ -402,17 +410,7 @@ export function dw_grad_input_f32(
           const lo = outLo(off, SW, OW), hi = outHi(off, SW, OW, W, lo);
           const wv = load<f32>(wp + (<usize>(kh * KW + kw) << 2));
           if (SW == 1) {
-            const w4 = f32x4.splat(wv);
-            let d = xrow + (<usize>(lo + off) << 2), s = yrow + (<usize>lo << 2);
-            let o = lo;
-            for (; o + 4 <= hi; o += 4) {
-              v128.store(d, f32x4.add(v128.load(d), f32x4.mul(w4, v128.load(s))));
-              d += 16; s += 16;
-            }
-            for (; o < hi; o++) {
-              store<f32>(d, load<f32>(d) + wv * load<f32>(s));
-              d += 4; s += 4;
-            }
+            axpyRow(xrow + (<usize>(lo + off) << 2), yrow + (<usize>lo << 2), wv, lo, hi);
           } else {
             for (let o = lo; o < hi; o++) {
               const d = xrow + (<usize>(o * SW + off) << 2);

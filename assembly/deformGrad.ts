@@ -39,13 +39,15 @@ import { partStart } from './parallel';
 }
 
 /**
- * One image's columns: x [C][H][W] to cols [C·KH·KW][OH·OW], row (c·KH + kh)·KW + kw, column
- * oh·OW + ow = mask · bilinear sample of channel c at the tap's offset position (see header).
- * offset [2·OG·KH·KW][OH][OW]; mask [OG·KH·KW][OH][OW] or 0 (v1: mask 1). OG divides C.
- * Parts split the channels (each cols row is written by one part; every part writes its rows whole).
+ * The walk deform_im2col_f32 (adjoint = false) and its adjoint deform_col2im_f32 (true) share:
+ * channels [c0, c1) of part `part`, offset group by offset group, tap by tap, position by
+ * position; the sample point, its inside test and corner geometry are computed once per
+ * (tap, position, offset group) and serve every channel of the group. img is x (read) or dx
+ * (ACCUMULATED), cols is cols (written) or dcols (read).
  */
-export function deform_im2col_f32(
-  x: usize, offset: usize, mask: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32,
+// @ts-ignore: decorator
+@inline function deformWalk(
+  adjoint: bool, img: usize, offset: usize, mask: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32,
   PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32, OG: i32, cols: usize, part: i32, parts: i32,
 ): void {
   const c0 = partStart(C, 1, part, parts), c1 = partStart(C, 1, part + 1, parts);
@@ -61,7 +63,7 @@ export function deform_im2col_f32(
         const offX = offY + (<usize>OHW << 2);
         const mp = mask != 0 ? mask + (<usize>((og * KK + tap) * OHW) << 2) : 0;
         const colBase = cols + (<usize>(cs * KK + tap) * <usize>OHW << 2);
-        const xBase = x + <usize>cs * planeB;
+        const imgBase = img + <usize>cs * planeB;
         for (let oh = 0; oh < OH; oh++) {
           const ty = <f32>(oh * SH - PT + kh * DH);
           for (let ow = 0; ow < OW; ow++) {
@@ -69,11 +71,13 @@ export function deform_im2col_f32(
             const pb = <usize>p << 2;
             const y = ty + load<f32>(offY + pb);
             const xx = <f32>(ow * SW - PL + kw * DW) + load<f32>(offX + pb);
-            let out = colBase + pb;
+            let col = colBase + pb;
             if (!inside(y, xx, H, W)) {
-              for (let c = cs; c < ce; c++) {
-                store<f32>(out, 0);
-                out += rowB;
+              if (!adjoint) {
+                for (let c = cs; c < ce; c++) {
+                  store<f32>(col, 0);
+                  col += rowB;
+                }
               }
               continue;
             }
@@ -81,38 +85,82 @@ export function deform_im2col_f32(
             const yf = Mathf.floor(y), xf = Mathf.floor(xx);
             const y0 = <i32>yf, x0 = <i32>xf;
             const ly = y - yf, lx = xx - xf, hy: f32 = 1 - ly, hx: f32 = 1 - lx;
-            const w00 = hy * hx, w01 = hy * lx, w10 = ly * hx, w11 = ly * lx;
             const okT = y0 >= 0, okB = y0 + 1 < H, okL = x0 >= 0, okR = x0 + 1 < W;
-            // byte offset of the top-left corner (wraps when it lies before the plane; only in-image corners are read)
+            // byte offset of the top-left corner (wraps when it lies before the plane; only in-image corners are touched)
             const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
-            let src = xBase;
+            let pl = imgBase;
+            if (adjoint) {
+              const w00 = m * (hy * hx), w01 = m * (hy * lx), w10 = m * (ly * hx), w11 = m * (ly * lx);
+              if (okT && okB && okL && okR) {
+                // the two corner pairs are adjacent floats: one vector of four, 64-bit loads and stores
+                let wv = f32x4.splat(w00);
+                wv = f32x4.replace_lane(wv, 1, w01);
+                wv = f32x4.replace_lane(wv, 2, w10);
+                wv = f32x4.replace_lane(wv, 3, w11);
+                for (let c = cs; c < ce; c++) {
+                  const p00 = pl + cornerB, p10 = p00 + rB;
+                  let d = v128.load64_lane(p10, v128.load64_zero(p00), 1);
+                  d = f32x4.add(d, f32x4.mul(wv, f32x4.splat(load<f32>(col))));
+                  v128.store64_lane(p00, d, 0);
+                  v128.store64_lane(p10, d, 1);
+                  col += rowB;
+                  pl += planeB;
+                }
+                continue;
+              }
+              for (let c = cs; c < ce; c++) {
+                const g = load<f32>(col);
+                const p00 = pl + cornerB;
+                if (okT && okL) store<f32>(p00, load<f32>(p00) + w00 * g);
+                if (okT && okR) store<f32>(p00 + 4, load<f32>(p00 + 4) + w01 * g);
+                if (okB && okL) store<f32>(p00 + rB, load<f32>(p00 + rB) + w10 * g);
+                if (okB && okR) store<f32>(p00 + rB + 4, load<f32>(p00 + rB + 4) + w11 * g);
+                col += rowB;
+                pl += planeB;
+              }
+              continue;
+            }
+            const w00 = hy * hx, w01 = hy * lx, w10 = ly * hx, w11 = ly * lx;
             if (okT && okB && okL && okR) {
               // all four corners inside: no per-channel tests
               for (let c = cs; c < ce; c++) {
-                const p00 = src + cornerB;
+                const p00 = pl + cornerB;
                 const v = w00 * load<f32>(p00) + w01 * load<f32>(p00, 4) + w10 * load<f32>(p00 + rB) + w11 * load<f32>(p00 + rB, 4);
-                store<f32>(out, m * v);
-                out += rowB;
-                src += planeB;
+                store<f32>(col, m * v);
+                col += rowB;
+                pl += planeB;
               }
               continue;
             }
             for (let c = cs; c < ce; c++) {
-              const p00 = src + cornerB;
+              const p00 = pl + cornerB;
               let v: f32 = 0;
               if (okT && okL) v += w00 * load<f32>(p00);
               if (okT && okR) v += w01 * load<f32>(p00 + 4);
               if (okB && okL) v += w10 * load<f32>(p00 + rB);
               if (okB && okR) v += w11 * load<f32>(p00 + rB + 4);
-              store<f32>(out, m * v);
-              out += rowB;
-              src += planeB;
+              store<f32>(col, m * v);
+              col += rowB;
+              pl += planeB;
             }
           }
         }
       }
     }
   }
+}
+
+/**
+ * One image's columns: x [C][H][W] to cols [C·KH·KW][OH·OW], row (c·KH + kh)·KW + kw, column
+ * oh·OW + ow = mask · bilinear sample of channel c at the tap's offset position (see header).
+ * offset [2·OG·KH·KW][OH][OW]; mask [OG·KH·KW][OH][OW] or 0 (v1: mask 1). OG divides C.
+ * Parts split the channels (each cols row is written by one part; every part writes its rows whole).
+ */
+export function deform_im2col_f32(
+  x: usize, offset: usize, mask: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32,
+  PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32, OG: i32, cols: usize, part: i32, parts: i32,
+): void {
+  deformWalk(false, x, offset, mask, C, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, OG, cols, part, parts);
 }
 
 /**
@@ -126,69 +174,7 @@ export function deform_col2im_f32(
   dcols: usize, offset: usize, mask: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32,
   PT: i32, PL: i32, DH: i32, DW: i32, OH: i32, OW: i32, OG: i32, dx: usize, part: i32, parts: i32,
 ): void {
-  const c0 = partStart(C, 1, part, parts), c1 = partStart(C, 1, part + 1, parts);
-  if (c1 <= c0) return;
-  const KK = KH * KW, OHW = OH * OW, Cog = C / OG;
-  const planeB = <usize>H * <usize>W << 2, rowB = <usize>KK * <usize>OHW << 2;
-  for (let og = c0 / Cog; og * Cog < c1; og++) {
-    const cs = max(c0, og * Cog), ce = min(c1, (og + 1) * Cog);
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const tap = kh * KW + kw;
-        const offY = offset + (<usize>((og * 2 * KK + 2 * tap) * OHW) << 2);
-        const offX = offY + (<usize>OHW << 2);
-        const mp = mask != 0 ? mask + (<usize>((og * KK + tap) * OHW) << 2) : 0;
-        const colBase = dcols + (<usize>(cs * KK + tap) * <usize>OHW << 2);
-        const dBase = dx + <usize>cs * planeB;
-        for (let oh = 0; oh < OH; oh++) {
-          const ty = <f32>(oh * SH - PT + kh * DH);
-          for (let ow = 0; ow < OW; ow++) {
-            const p = oh * OW + ow;
-            const pb = <usize>p << 2;
-            const y = ty + load<f32>(offY + pb);
-            const xx = <f32>(ow * SW - PL + kw * DW) + load<f32>(offX + pb);
-            if (!inside(y, xx, H, W)) continue;
-            const m: f32 = mp != 0 ? load<f32>(mp + pb) : 1;
-            const yf = Mathf.floor(y), xf = Mathf.floor(xx);
-            const y0 = <i32>yf, x0 = <i32>xf;
-            const ly = y - yf, lx = xx - xf, hy: f32 = 1 - ly, hx: f32 = 1 - lx;
-            const w00 = m * (hy * hx), w01 = m * (hy * lx), w10 = m * (ly * hx), w11 = m * (ly * lx);
-            const okT = y0 >= 0, okB = y0 + 1 < H, okL = x0 >= 0, okR = x0 + 1 < W;
-            const cornerB = <usize>(<isize>(y0 * W + x0) << 2), rB = <usize>W << 2;
-            let src = colBase + pb;
-            let dst = dBase;
-            if (okT && okB && okL && okR) {
-              // the two corner pairs are adjacent floats: one vector of four, 64-bit loads and stores
-              let wv = f32x4.splat(w00);
-              wv = f32x4.replace_lane(wv, 1, w01);
-              wv = f32x4.replace_lane(wv, 2, w10);
-              wv = f32x4.replace_lane(wv, 3, w11);
-              for (let c = cs; c < ce; c++) {
-                const p00 = dst + cornerB, p10 = p00 + rB;
-                let d = v128.load64_lane(p10, v128.load64_zero(p00), 1);
-                d = f32x4.add(d, f32x4.mul(wv, f32x4.splat(load<f32>(src))));
-                v128.store64_lane(p00, d, 0);
-                v128.store64_lane(p10, d, 1);
-                src += rowB;
-                dst += planeB;
-              }
-              continue;
-            }
-            for (let c = cs; c < ce; c++) {
-              const g = load<f32>(src);
-              const p00 = dst + cornerB;
-              if (okT && okL) store<f32>(p00, load<f32>(p00) + w00 * g);
-              if (okT && okR) store<f32>(p00 + 4, load<f32>(p00 + 4) + w01 * g);
-              if (okB && okL) store<f32>(p00 + rB, load<f32>(p00 + rB) + w10 * g);
-              if (okB && okR) store<f32>(p00 + rB + 4, load<f32>(p00 + rB + 4) + w11 * g);
-              src += rowB;
-              dst += planeB;
-            }
-          }
-        }
-      }
-    }
-  }
+  deformWalk(true, dx, offset, mask, C, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, OG, dcols, part, parts);
 }
 
 /**

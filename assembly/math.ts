@@ -61,6 +61,22 @@
   return f32x4.add(f32x4.mul(f32x4.mul(r, r), p), r);
 }
 
+/**
+ * e^r · 2^n (vexp, vexpHL) for the reduced argument r, n the integer the shifter sum t holds in
+ * its low mantissa bits (n in [-150, 129]): 2^n is applied as 2^n1 · 2^n2, both normal floats
+ * (n1, n2 in [-75, 65]), so p · 2^n1 is exact and · 2^n2 rounds once.
+ */
+// @ts-ignore: decorator
+@inline function expScaled(r: v128, t: v128): v128 {
+  const p = f32x4.add(expm1Reduced(r), f32x4.splat(1.0));
+  const n = i32x4.sub(t, i32x4.splat(SHIFTER_BITS));
+  const n1 = i32x4.shr_s(n, 1);
+  const n2 = i32x4.sub(n, n1);
+  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
 /** e^x per lane; ~1 ulp over the whole range, overflow to +Inf above ~88.72, 0 below ~-103.97. */
 // @ts-ignore: decorator
 @inline export function vexp(x: v128): v128 {
@@ -71,14 +87,7 @@
   const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(SHIFTER));
   const fn = f32x4.sub(t, f32x4.splat(SHIFTER));
   const r = f32x4.sub(f32x4.sub(xc, f32x4.mul(fn, f32x4.splat(LN2_HI))), f32x4.mul(fn, f32x4.splat(LN2_LO)));
-  const p = f32x4.add(expm1Reduced(r), f32x4.splat(1.0));
-  const n = i32x4.sub(t, i32x4.splat(SHIFTER_BITS));
-  const n1 = i32x4.shr_s(n, 1);
-  const n2 = i32x4.sub(n, n1);
-  // 2^n1 and 2^n2 are normal floats (n1, n2 in [-75, 65]); p * 2^n1 is exact, * 2^n2 rounds once.
-  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
-  const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
-  return f32x4.mul(f32x4.mul(p, s1), s2);
+  return expScaled(r, t);
 }
 
 /** e^(hi + lo) per lane for an exact head hi and a small tail lo (|lo| << 1). */
@@ -91,13 +100,7 @@
   let r = f32x4.add(f32x4.sub(hc, f32x4.mul(fn, f32x4.splat(LN2_HI))), lo);
   r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
   r = f32x4.pmin(f32x4.pmax(r, f32x4.splat(-0.5)), f32x4.splat(0.5)); // only bites when clamped
-  const p = f32x4.add(expm1Reduced(r), f32x4.splat(1.0));
-  const n = i32x4.sub(t, i32x4.splat(SHIFTER_BITS));
-  const n1 = i32x4.shr_s(n, 1);
-  const n2 = i32x4.sub(n, n1);
-  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
-  const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
-  return f32x4.mul(f32x4.mul(p, s1), s2);
+  return expScaled(r, t);
 }
 
 /** e^x - 1 per lane, accurate near 0 (no cancellation); ~1-2 ulp. */

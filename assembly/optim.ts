@@ -12,14 +12,35 @@
 
 // @ts-ignore: decorator
 @inline function splat(v: f32): v128 { return f32x4.splat(v); }
+// The four floats at index i (wide), or float i alone in lane 0 of a splat: the update rules
+// are written once, on vectors, and the n % 4 tail runs the same operations on one lane.
 // @ts-ignore: decorator
-@inline function ld(p: usize, i: i32): v128 { return v128.load(p + (<usize>i << 2)); }
+@inline function ld(p: usize, i: i32, wide: bool = true): v128 {
+  return wide ? v128.load(p + (<usize>i << 2)) : f32x4.splat(load<f32>(p + (<usize>i << 2)));
+}
 // @ts-ignore: decorator
-@inline function st(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 2), v); }
+@inline function st(p: usize, i: i32, v: v128, wide: bool = true): void {
+  if (wide) v128.store(p + (<usize>i << 2), v);
+  else store<f32>(p + (<usize>i << 2), f32x4.extract_lane(v, 0));
+}
+
+/** sgd_step_f32's update of the floats at i: four (wide) or one. */
 // @ts-ignore: decorator
-@inline function ld1(p: usize, i: i32): v128 { return f32x4.splat(load<f32>(p + (<usize>i << 2))); }
-// @ts-ignore: decorator
-@inline function st1(p: usize, i: i32, v: v128): void { store<f32>(p + (<usize>i << 2), f32x4.extract_lane(v, 0)); }
+@inline function sgdAt(
+  wide: bool, i: i32, w: usize, g: usize, buf: usize, wd: v128, mom: v128, damp: v128, nlr: v128,
+  useWd: bool, useMom: bool, nesterov: i32, first: i32,
+): void {
+  let d = ld(g, i, wide);
+  const wv = ld(w, i, wide);
+  if (useWd) d = f32x4.add(d, f32x4.mul(wd, wv));
+  if (useMom) {
+    let b = d;
+    if (!first) b = f32x4.add(f32x4.mul(ld(buf, i, wide), mom), f32x4.mul(damp, d));
+    st(buf, i, b, wide);
+    d = nesterov ? f32x4.add(d, f32x4.mul(mom, b)) : b;
+  }
+  st(w, i, f32x4.add(wv, f32x4.mul(nlr, d)), wide);
+}
 
 /**
  * SGD step in place over n floats (torch.optim.SGD): d = g + weightDecay w (when weightDecay
@@ -35,30 +56,32 @@ export function sgd_step_f32(
   const nlr = splat(<f32>(-lr));
   const useWd = weightDecay != 0, useMom = momentum != 0;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    let d = ld(g, i);
-    const wv = ld(w, i);
-    if (useWd) d = f32x4.add(d, f32x4.mul(wd, wv));
-    if (useMom) {
-      let b = d;
-      if (!first) b = f32x4.add(f32x4.mul(ld(buf, i), mom), f32x4.mul(damp, d));
-      st(buf, i, b);
-      d = nesterov ? f32x4.add(d, f32x4.mul(mom, b)) : b;
-    }
-    st(w, i, f32x4.add(wv, f32x4.mul(nlr, d)));
+  for (; i + 4 <= n; i += 4) sgdAt(true, i, w, g, buf, wd, mom, damp, nlr, useWd, useMom, nesterov, first);
+  for (; i < n; i++) sgdAt(false, i, w, g, buf, wd, mom, damp, nlr, useWd, useMom, nesterov, first);
+}
+
+/** adam_step_f32's update of the floats at i: four (wide) or one. */
+// @ts-ignore: decorator
+@inline function adamAt(
+  wide: bool, i: i32, w: usize, g: usize, m: usize, v: usize, vmax: usize, nss: v128, bc2s: v128,
+  b1: v128, omb1: v128, b2: v128, omb2: v128, ep: v128, wd: v128, decay: v128,
+  useWd: bool, decoupled: i32, amsgrad: i32,
+): void {
+  let wv = ld(w, i, wide), gv = ld(g, i, wide);
+  if (useWd) {
+    if (decoupled) wv = f32x4.mul(wv, decay);
+    else gv = f32x4.add(gv, f32x4.mul(wd, wv));
   }
-  for (; i < n; i++) {
-    let d = ld1(g, i);
-    const wv = ld1(w, i);
-    if (useWd) d = f32x4.add(d, f32x4.mul(wd, wv));
-    if (useMom) {
-      let b = d;
-      if (!first) b = f32x4.add(f32x4.mul(ld1(buf, i), mom), f32x4.mul(damp, d));
-      st1(buf, i, b);
-      d = nesterov ? f32x4.add(d, f32x4.mul(mom, b)) : b;
-    }
-    st1(w, i, f32x4.add(wv, f32x4.mul(nlr, d)));
+  const mv = f32x4.add(f32x4.mul(ld(m, i, wide), b1), f32x4.mul(omb1, gv));
+  let vv = f32x4.add(f32x4.mul(ld(v, i, wide), b2), f32x4.mul(f32x4.mul(omb2, gv), gv));
+  st(m, i, mv, wide);
+  st(v, i, vv, wide);
+  if (amsgrad) {
+    vv = f32x4.max(ld(vmax, i, wide), vv);
+    st(vmax, i, vv, wide);
   }
+  const den = f32x4.add(f32x4.div(f32x4.sqrt(vv), bc2s), ep);
+  st(w, i, f32x4.add(wv, f32x4.mul(nss, f32x4.div(mv, den))), wide);
 }
 
 /**
@@ -83,40 +106,33 @@ export function adam_step_f32(
   const decay = splat(<f32>(1 - lr * weightDecay));
   const useWd = weightDecay != 0;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    let wv = ld(w, i), gv = ld(g, i);
-    if (useWd) {
-      if (decoupled) wv = f32x4.mul(wv, decay);
-      else gv = f32x4.add(gv, f32x4.mul(wd, wv));
-    }
-    const mv = f32x4.add(f32x4.mul(ld(m, i), b1), f32x4.mul(omb1, gv));
-    let vv = f32x4.add(f32x4.mul(ld(v, i), b2), f32x4.mul(f32x4.mul(omb2, gv), gv));
-    st(m, i, mv);
-    st(v, i, vv);
-    if (amsgrad) {
-      vv = f32x4.max(ld(vmax, i), vv);
-      st(vmax, i, vv);
-    }
-    const den = f32x4.add(f32x4.div(f32x4.sqrt(vv), bc2s), ep);
-    st(w, i, f32x4.add(wv, f32x4.mul(nss, f32x4.div(mv, den))));
-  }
-  for (; i < n; i++) {
-    let wv = ld1(w, i), gv = ld1(g, i);
-    if (useWd) {
-      if (decoupled) wv = f32x4.mul(wv, decay);
-      else gv = f32x4.add(gv, f32x4.mul(wd, wv));
-    }
-    const mv = f32x4.add(f32x4.mul(ld1(m, i), b1), f32x4.mul(omb1, gv));
-    let vv = f32x4.add(f32x4.mul(ld1(v, i), b2), f32x4.mul(f32x4.mul(omb2, gv), gv));
-    st1(m, i, mv);
-    st1(v, i, vv);
-    if (amsgrad) {
-      vv = f32x4.max(ld1(vmax, i), vv);
-      st1(vmax, i, vv);
-    }
-    const den = f32x4.add(f32x4.div(f32x4.sqrt(vv), bc2s), ep);
-    st1(w, i, f32x4.add(wv, f32x4.mul(nss, f32x4.div(mv, den))));
-  }
+  for (; i + 4 <= n; i += 4) adamAt(true, i, w, g, m, v, vmax, nss, bc2s, b1, omb1, b2, omb2, ep, wd, decay, useWd, decoupled, amsgrad);
+  for (; i < n; i++) adamAt(false, i, w, g, m, v, vmax, nss, bc2s, b1, omb1, b2, omb2, ep, wd, decay, useWd, decoupled, amsgrad);
+}
+
+/** rmsprop_step_f32's update of the floats at i: four (wide) or one. */
+// @ts-ignore: decorator
+@inline function rmspropAt(
+  wide: bool, i: i32, w: usize, g: usize, sq: usize, buf: usize, gavg: usize, al: v128, oma: v128, ep: v128,
+  wd: v128, mom: v128, nlr: v128, useWd: bool, useMom: bool, centered: i32,
+): void {
+  const wv = ld(w, i, wide);
+  let gv = ld(g, i, wide);
+  if (useWd) gv = f32x4.add(gv, f32x4.mul(wd, wv));
+  const s = f32x4.add(f32x4.mul(ld(sq, i, wide), al), f32x4.mul(f32x4.mul(oma, gv), gv));
+  st(sq, i, s, wide);
+  let avg: v128;
+  if (centered) {
+    const ga = f32x4.add(f32x4.mul(ld(gavg, i, wide), al), f32x4.mul(oma, gv));
+    st(gavg, i, ga, wide);
+    avg = f32x4.sqrt(f32x4.sub(s, f32x4.mul(ga, ga)));
+  } else avg = f32x4.sqrt(s);
+  avg = f32x4.add(avg, ep);
+  if (useMom) {
+    const b = f32x4.add(f32x4.mul(ld(buf, i, wide), mom), f32x4.div(gv, avg));
+    st(buf, i, b, wide);
+    st(w, i, f32x4.add(wv, f32x4.mul(nlr, b)), wide);
+  } else st(w, i, f32x4.add(wv, f32x4.mul(nlr, f32x4.div(gv, avg))), wide);
 }
 
 /**
@@ -134,44 +150,8 @@ export function rmsprop_step_f32(
   const wd = splat(<f32>weightDecay), mom = splat(<f32>momentum), nlr = splat(<f32>(-lr));
   const useWd = weightDecay != 0, useMom = momentum > 0;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const wv = ld(w, i);
-    let gv = ld(g, i);
-    if (useWd) gv = f32x4.add(gv, f32x4.mul(wd, wv));
-    const s = f32x4.add(f32x4.mul(ld(sq, i), al), f32x4.mul(f32x4.mul(oma, gv), gv));
-    st(sq, i, s);
-    let avg: v128;
-    if (centered) {
-      const ga = f32x4.add(f32x4.mul(ld(gavg, i), al), f32x4.mul(oma, gv));
-      st(gavg, i, ga);
-      avg = f32x4.sqrt(f32x4.sub(s, f32x4.mul(ga, ga)));
-    } else avg = f32x4.sqrt(s);
-    avg = f32x4.add(avg, ep);
-    if (useMom) {
-      const b = f32x4.add(f32x4.mul(ld(buf, i), mom), f32x4.div(gv, avg));
-      st(buf, i, b);
-      st(w, i, f32x4.add(wv, f32x4.mul(nlr, b)));
-    } else st(w, i, f32x4.add(wv, f32x4.mul(nlr, f32x4.div(gv, avg))));
-  }
-  for (; i < n; i++) {
-    const wv = ld1(w, i);
-    let gv = ld1(g, i);
-    if (useWd) gv = f32x4.add(gv, f32x4.mul(wd, wv));
-    const s = f32x4.add(f32x4.mul(ld1(sq, i), al), f32x4.mul(f32x4.mul(oma, gv), gv));
-    st1(sq, i, s);
-    let avg: v128;
-    if (centered) {
-      const ga = f32x4.add(f32x4.mul(ld1(gavg, i), al), f32x4.mul(oma, gv));
-      st1(gavg, i, ga);
-      avg = f32x4.sqrt(f32x4.sub(s, f32x4.mul(ga, ga)));
-    } else avg = f32x4.sqrt(s);
-    avg = f32x4.add(avg, ep);
-    if (useMom) {
-      const b = f32x4.add(f32x4.mul(ld1(buf, i), mom), f32x4.div(gv, avg));
-      st1(buf, i, b);
-      st1(w, i, f32x4.add(wv, f32x4.mul(nlr, b)));
-    } else st1(w, i, f32x4.add(wv, f32x4.mul(nlr, f32x4.div(gv, avg))));
-  }
+  for (; i + 4 <= n; i += 4) rmspropAt(true, i, w, g, sq, buf, gavg, al, oma, ep, wd, mom, nlr, useWd, useMom, centered);
+  for (; i < n; i++) rmspropAt(false, i, w, g, sq, buf, gavg, al, oma, ep, wd, mom, nlr, useWd, useMom, centered);
 }
 
 /** Sum of squares of n floats, accumulated in f64 (for gradient-norm clipping). */

@@ -6,13 +6,9 @@ import {
   aug_affine_f32, aug_resized_crop_f32, aug_hflip_f32, aug_brightness_f32, aug_contrast_f32,
   aug_saturation_f32, aug_hue_f32, aug_noise_f32, aug_normal_f32, aug_normalize_f32, aug_hash_u32,
 } from '../augment';
-import { fillRandom, fill, countMismatches, countBitDiffs, floats, resetArena, SPLITS } from './gemm_ref';
+import { at, fillRandom, fill, countMismatches, countBitDiffs, floats, resetArena, SPLITS } from './gemm_ref';
 
 const SENTINEL: f32 = 777.25;
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
 
 /** Random values in [0, 1] (images), from the shared [-1, 1) generator. */
 function fillImage(p: usize, n: i32): void {

@@ -8,38 +8,13 @@
 import {
   mm_scratch_bytes, mm_f32, im2col_f32, col2im_f32, dw_fwd_f32, dw_grad_input_f32, dw_grad_weight_f32, bias_grad_f32,
 } from '../convGrad';
-import { fillRandom, fill, countBitDiffs, floats, resetArena, SPLITS } from './gemm_ref';
+import { at, ld, copy, near, fail, check, bitDiffs, fillRandom, fill, countBitDiffs, floats, resetArena, SPLITS } from './gemm_ref';
 import { mmRef, im2colRef, col2imRef, dwFwdRef, dwGradInputRef, dwGradWeightRef } from './convGrad_ref';
 
 const SENTINEL: f32 = 12345.5;
-let lastError: string = '';
 
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
-@inline function ld(p: usize, i: i32): f32 {
-  return load<f32>(at(p, i));
-}
-function copy(dst: usize, src: usize, n: i32): void {
-  memory.copy(dst, src, <usize>n << 2);
-}
-function check(bad: i32): void {
-  if (bad != 0) trace(lastError);
-  expect<i32>(bad).toBe(0, lastError);
-}
 function outSize(I: i32, K: i32, S: i32, P0: i32, P1: i32, D: i32): i32 {
   return (I + P0 + P1 - ((K - 1) * D + 1)) / S + 1;
-}
-/** Bit-exact comparison of n floats; records the first difference. */
-function bitDiffs(got: usize, want: usize, n: i32, what: string): i32 {
-  let bad = 0;
-  for (let i = 0; i < n; i++) {
-    if (load<u32>(at(got, i)) != load<u32>(at(want, i))) {
-      if (bad == 0) lastError = `${what}: float ${i} got ${ld(got, i)} want ${ld(want, i)}`;
-      bad++;
-    }
-  }
-  return bad;
 }
 
 const MM_SIZES: i32[] = [1, 3, 5, 13, 37, 67];
@@ -72,12 +47,12 @@ function mmCase(transA: i32, transB: i32, M: i32, N: i32, K: i32, acc: i32): i32
     copy(z, init, total);
     for (let p = 0; p < SPLITS[s]; p++) mm_f32(transA, transB, M, N, K, a, lda, b, ldb, z, ldc, acc, scratch, p, SPLITS[s]);
     const d = countBitDiffs(z, c, total);
-    if (d != 0 && bad == 0) lastError = `${what}: split ${SPLITS[s]} differs from the whole call in ${d} floats`;
+    if (d != 0 && bad == 0) fail(`${what}: split ${SPLITS[s]} differs from the whole call in ${d} floats`);
     bad += d;
   }
   for (let i = 0; i < 8; i++) {
     if (ld(scratch, sFloats + i) != SENTINEL) {
-      if (bad == 0) lastError = `${what}: wrote past its scratch`;
+      if (bad == 0) fail(`${what}: wrote past its scratch`);
       bad++;
     }
   }
@@ -144,7 +119,7 @@ function colsCase(C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT
   }
   for (let i = 0; i < nx; i++) rhs += <f64>ld(x, i) * <f64>ld(xz, i);
   if (!(Math.abs(lhs - rhs) <= 1e-6 * (1 + mag))) {
-    if (bad == 0) lastError = `adjoint ${what}: <im2col(x), g> = ${lhs}, <x, col2im(g)> = ${rhs}`;
+    if (bad == 0) fail(`adjoint ${what}: <im2col(x), g> = ${lhs}, <x, col2im(g)> = ${rhs}`);
     bad++;
   }
   return bad;
@@ -197,10 +172,6 @@ function dwFD(
   return (up - dn) / (hiV - loV);
 }
 
-function near(got: f64, want: f64, tol: f64, scale: f64): bool {
-  return Math.abs(got - want) <= tol * (scale + Math.abs(want));
-}
-
 function dwCase(N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, PB: i32, PR: i32, DH: i32, DW: i32, withBias: bool): i32 {
   resetArena();
   const OH = outSize(H, KH, SH, PT, PB, DH), OW = outSize(W, KW, SW, PL, PR, DW);
@@ -239,11 +210,11 @@ function dwCase(N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i
   for (let i = 0; i < nw; i++) {
     const want = <f64>ld(dw0, i) + wr[i];
     if (!near(<f64>ld(dwk, i), want, 1e-6, 1 + wm[i])) {
-      if (bad == 0) lastError = `grad_weight ${what}: w ${i} got ${ld(dwk, i)} want ${want}`;
+      if (bad == 0) fail(`grad_weight ${what}: w ${i} got ${ld(dwk, i)} want ${want}`);
       bad++;
     }
   }
-  for (let i = nw; i < nw + 4; i++) if (ld(dwk, i) != SENTINEL) { if (bad == 0) lastError = `grad_weight ${what}: wrote past dw`; bad++; }
+  for (let i = nw; i < nw + 4; i++) if (ld(dwk, i) != SENTINEL) { if (bad == 0) fail(`grad_weight ${what}: wrote past dw`); bad++; }
   // bias gradient (bias_grad_f32 over the same dy)
   if (withBias) {
     const db = floats(C);
@@ -254,24 +225,24 @@ function dwCase(N: i32, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i
     for (let c = 0; c < C; c++) {
       let s: f64 = ld(db0, c), m: f64 = 0;
       for (let n = 0; n < N; n++) for (let i = 0; i < OH * OW; i++) { const v = <f64>ld(g, (n * C + c) * OH * OW + i); s += v; m += Math.abs(v); }
-      if (!near(<f64>ld(db, c), s, 1e-6, 1 + m)) { if (bad == 0) lastError = `bias_grad ${what}: c ${c} got ${ld(db, c)} want ${s}`; bad++; }
+      if (!near(<f64>ld(db, c), s, 1e-6, 1 + m)) { if (bad == 0) fail(`bias_grad ${what}: c ${c} got ${ld(db, c)} want ${s}`); bad++; }
     }
     // finite differences for the bias
     for (let c = 0; c < C; c++) {
       const fd = dwFD(bias, c, x, w, bias, yr, g, N, C, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW);
       const an = <f64>ld(db, c) - <f64>ld(db0, c);
-      if (!near(an, fd, 1e-2, 1e-2 * <f64>(N * OH * OW))) { if (bad == 0) lastError = `bias FD ${what}: c ${c} analytic ${an} FD ${fd}`; bad++; }
+      if (!near(an, fd, 1e-2, 1e-2 * <f64>(N * OH * OW))) { if (bad == 0) fail(`bias FD ${what}: c ${c} analytic ${an} FD ${fd}`); bad++; }
     }
   }
   // finite differences for x (every element) and w (every tap)
   for (let i = 0; i < nx; i++) {
     const fd = dwFD(x, i, x, w, bias, yr, g, N, C, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW);
-    if (!near(<f64>ld(dx, i), fd, 1e-2, 1e-2 * <f64>(KH * KW))) { if (bad == 0) lastError = `x FD ${what}: ${i} analytic ${ld(dx, i)} FD ${fd}`; bad++; }
+    if (!near(<f64>ld(dx, i), fd, 1e-2, 1e-2 * <f64>(KH * KW))) { if (bad == 0) fail(`x FD ${what}: ${i} analytic ${ld(dx, i)} FD ${fd}`); bad++; }
   }
   for (let i = 0; i < nw; i++) {
     const fd = dwFD(w, i, x, w, bias, yr, g, N, C, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW);
     const an = <f64>ld(dwk, i) - <f64>ld(dw0, i);
-    if (!near(an, fd, 1e-2, 1e-2 * <f64>(N * OH * OW))) { if (bad == 0) lastError = `w FD ${what}: ${i} analytic ${an} FD ${fd}`; bad++; }
+    if (!near(an, fd, 1e-2, 1e-2 * <f64>(N * OH * OW))) { if (bad == 0) fail(`w FD ${what}: ${i} analytic ${an} FD ${fd}`); bad++; }
   }
   // splits: the same bits as the whole call
   for (let s = 0; s < SPLITS.length; s++) {
@@ -323,9 +294,9 @@ describe('dw_fwd_f32 / dw_grad_input_f32 / dw_grad_weight_f32 / bias_grad_f32', 
       for (let c = 0; c < C; c++) {
         let s: f64 = ld(db0, c), m: f64 = 0;
         for (let n = 0; n < N; n++) for (let i = 0; i < HW; i++) { const v = <f64>ld(dy, (n * C + c) * HW + i); s += v; m += Math.abs(v); }
-        if (!near(<f64>ld(db, c), s, 1e-6, 1 + m)) { if (bad == 0) lastError = `bias_grad N${N} C${C} HW${HW}: c ${c} got ${ld(db, c)} want ${s}`; bad++; }
+        if (!near(<f64>ld(db, c), s, 1e-6, 1 + m)) { if (bad == 0) fail(`bias_grad N${N} C${C} HW${HW}: c ${c} got ${ld(db, c)} want ${s}`); bad++; }
       }
-      for (let i = C; i < C + 4; i++) if (ld(db, i) != SENTINEL) { if (bad == 0) lastError = `bias_grad N${N} C${C} HW${HW}: wrote past db`; bad++; }
+      for (let i = C; i < C + 4; i++) if (ld(db, i) != SENTINEL) { if (bad == 0) fail(`bias_grad N${N} C${C} HW${HW}: wrote past db`); bad++; }
     }
     check(bad);
   });

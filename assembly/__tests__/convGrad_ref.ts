@@ -1,13 +1,7 @@
 // Scalar references for convGrad.ts, written from the definitions (see that file's header):
 // matrix product with optional transposes, im2col / col2im, depthwise convolution and its
 // gradients, bias gradient. Plain loops over every index, bounds checked tap by tap.
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
-@inline function ld(p: usize, i: i32): f32 {
-  return load<f32>(at(p, i));
-}
+import { at, ld } from './gemm_ref';
 
 /** C = (acc ? C : 0) + op(A)·op(B), each element summed from 0 in k order. */
 export function mmRef(

@@ -4,14 +4,10 @@ import {
   G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_DH, G_DW,
   G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1, G_RES_STRIDE,
 } from '../codes';
-import { applyAct } from './gemm_ref';
+import { at, applyAct } from './gemm_ref';
 
 @inline function geo(g: usize, field: i32): i32 {
   return load<i32>(g + (<usize>field << 2));
-}
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
 }
 
 export function conv2dRef(g: usize, input: usize, w: usize, bias: usize, output: usize, res: usize): void {

@@ -9,15 +9,12 @@ import {
 } from '../codes';
 import { conv2d_packed_size, conv2d_pack } from '../conv';
 import { deform_scratch_size, deform_conv_f32 } from '../deform';
-import { fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
+import { at, fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
 
 const SENTINEL: f32 = -777.25;
 
 @inline function geo(g: usize, f: i32): i32 {
   return load<i32>(g + (<usize>f << 2));
-}
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
 }
 
 /** torchvision's deform_conv2d bilinear sample of channel c of image n at (y, x). */

@@ -8,16 +8,7 @@
 // positions with every corner inside); every kernel split into 2, 3 and 5 parts must give
 // the whole call's bits.
 import { deform_im2col_f32, deform_col2im_f32, deform_grad_offset_f32 } from '../deformGrad';
-import { fillRandom, fill, floats, resetArena, SPLITS } from './gemm_ref';
-
-let lastError: string = '';
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
-@inline function ld(p: usize, i: i32): f32 {
-  return load<f32>(at(p, i));
-}
+import { at, ld, fail, check, bitDiffs, fillRandom, fill, floats, resetArena, SPLITS } from './gemm_ref';
 
 // the case under test
 let C = 0, H = 0, W = 0, KH = 0, KW = 0, SH = 0, SW = 0, PT = 0, PL = 0, DH = 0, DW = 0, OH = 0, OW = 0, OG = 0;
@@ -98,18 +89,7 @@ function checkFd(got: usize, kind: i32, n: i32, what: string): i32 {
   for (let i = 0; i < n; i++) {
     const g = <f64>ld(got, i);
     if (!(Math.abs(g - want[i]) <= 1e-4 * (scale + 1))) {
-      if (bad == 0) lastError = `${what}: element ${i} of ${n} got ${g} want ${want[i]}`;
-      bad++;
-    }
-  }
-  return bad;
-}
-
-function bitDiffs(a: usize, b: usize, n: i32, what: string): i32 {
-  let bad = 0;
-  for (let i = 0; i < n; i++) {
-    if (load<u32>(at(a, i)) != load<u32>(at(b, i))) {
-      if (bad == 0) lastError = `${what}: float ${i} got ${ld(a, i)} want ${ld(b, i)}`;
+      if (bad == 0) fail(`${what}: element ${i} of ${n} got ${g} want ${want[i]}`);
       bad++;
     }
   }
@@ -188,7 +168,7 @@ function runCase(
             const i = ((ci * KH + a) * KW + b) * OHW + oh * OW + ow;
             const want = colRef(ci, a, b, oh, ow);
             if (!(Math.abs(<f64>ld(cols, i) - want) <= 1e-5 * (1 + Math.abs(want)))) {
-              if (bad == 0) lastError = `${what} im2col: ${i} got ${ld(cols, i)} want ${want}`;
+              if (bad == 0) fail(`${what} im2col: ${i} got ${ld(cols, i)} want ${want}`);
               bad++;
             }
           }
@@ -203,7 +183,7 @@ function runCase(
   bad += checkFd(dxOnly, 0, nx, what + ' dx');
   for (let i = 0; i < nx; i++) {
     if (Mathf.abs(ld(dx, i) - (ld(dx0, i) + ld(dxOnly, i))) > 1e-6 * (1 + Mathf.abs(ld(dx, i)))) {
-      if (bad == 0) lastError = `${what} dx does not accumulate at ${i}`;
+      if (bad == 0) fail(`${what} dx does not accumulate at ${i}`);
       bad++;
     }
   }
@@ -222,14 +202,14 @@ function runCase(
   deform_grad_offset_f32(X, R, OFF, MASK, C, H, W, KH, KW, SH, SW, PT, PL, DH, DW, OH, OW, OG, accOff, withMask ? accMask : 0, 1, 0, 1);
   for (let i = 0; i < noff; i++) {
     if (load<u32>(at(accOff, i)) != reinterpret<u32>(ld(start, i) + ld(doff, i))) {
-      if (bad == 0) lastError = `${what} doffset accumulate at ${i}`;
+      if (bad == 0) fail(`${what} doffset accumulate at ${i}`);
       bad++;
     }
   }
   if (withMask)
     for (let i = 0; i < nm; i++) {
       if (load<u32>(at(accMask, i)) != reinterpret<u32>(ld(start, noff + i) + ld(dmask, i))) {
-        if (bad == 0) lastError = `${what} dmask accumulate at ${i}`;
+        if (bad == 0) fail(`${what} dmask accumulate at ${i}`);
         bad++;
       }
     }
@@ -253,27 +233,26 @@ function runCase(
     bad += bitDiffs(off2, doff, noff, `${what} doffset parts ${P}`);
     if (withMask) bad += bitDiffs(m2, dmask, nm, `${what} dmask parts ${P}`);
   }
-  if (bad != 0) trace(lastError);
   return bad;
 }
 
 describe('deform_im2col_f32 / deform_col2im_f32 / deform_grad_offset_f32', () => {
   test('v2, one offset group, KH != KW, asymmetric pads', () => {
-    expect<i32>(runCase(5, 7, 6, 2, 3, 1, 1, 1, 0, 0, 2, 1, 1, 1, true)).toBe(0, lastError);
+    check(runCase(5, 7, 6, 2, 3, 1, 1, 1, 0, 0, 2, 1, 1, 1, true));
   });
   test('v1, two offset groups, stride 2x1, dilation 2x1', () => {
-    expect<i32>(runCase(6, 9, 7, 3, 2, 2, 1, 0, 1, 1, 0, 2, 1, 2, false)).toBe(0, lastError);
+    check(runCase(6, 9, 7, 3, 2, 2, 1, 0, 1, 1, 0, 2, 1, 2, false));
   });
   test('v2, three offset groups, stride 2, dilation 1x2, odd sizes', () => {
-    expect<i32>(runCase(9, 5, 8, 3, 3, 2, 2, 2, 1, 1, 2, 1, 2, 3, true)).toBe(0, lastError);
+    check(runCase(9, 5, 8, 3, 3, 2, 2, 2, 1, 1, 2, 1, 2, 3, true));
   });
   test('v1, 1x3 kernel, stride 1x2, pads left only', () => {
-    expect<i32>(runCase(3, 6, 5, 1, 3, 1, 2, 0, 2, 0, 0, 1, 1, 1, false)).toBe(0, lastError);
+    check(runCase(3, 6, 5, 1, 3, 1, 2, 0, 2, 0, 0, 1, 1, 1, false));
   });
   test('v2, two offset groups, small offsets (mostly interior runs of four), 3x2, pad 1', () => {
-    expect<i32>(runCase(4, 13, 10, 3, 2, 1, 1, 1, 1, 1, 0, 1, 1, 2, true, 1.2)).toBe(0, lastError);
+    check(runCase(4, 13, 10, 3, 2, 1, 1, 1, 1, 1, 0, 1, 1, 2, true, 1.2));
   });
   test('v2, two offset groups, 3x3, stride 1, pad 1, dilation 2', () => {
-    expect<i32>(runCase(6, 11, 9, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 2, true)).toBe(0, lastError);
+    check(runCase(6, 11, 9, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, 2, true));
   });
 });

@@ -5,7 +5,8 @@
 // into bands of rows (2, 3, 5 parts) must give the whole call's bits.
 import { dwconv_f32, dwconv_pack, dwconv_packed_size } from '../depthwise';
 import { dwconvRef } from './depthwise_ref';
-import { SPLITS } from './gemm_ref';
+import { fail, check, SPLITS } from './gemm_ref';
+import { resetRnd, rndSym, rndInt } from './math_ref';
 import {
   G_SIZE, G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR,
   G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_ACT, G_ACT_P0, G_ACT_P1,
@@ -13,20 +14,10 @@ import {
 } from '../codes';
 
 const SENTINEL: f32 = 777.25;
-let seed: u32 = 12345;
-function rnd(): f32 {
-  seed = seed * 1664525 + 1013904223;
-  return <f32>(seed >>> 8) / <f32>16777216.0 * 2 - 1;
-}
-function rndInt(n: i32): i32 {
-  seed = seed * 1664525 + 1013904223;
-  return <i32>((seed >>> 8) % <u32>n);
-}
+resetRnd(12345);
 function ptr<T>(a: T): usize {
   return changetype<usize>(a);
 }
-
-let lastError: string = '';
 
 // Runs one configuration; returns the number of wrong floats (values or touched padding lanes).
 function runCase(
@@ -44,11 +35,11 @@ function runCase(
   g[G_GROUPS] = C; g[G_IN_STRIDE] = IS; g[G_OUT_STRIDE] = OS;
   g[G_ACT] = act; g[G_ACT_P0] = reinterpret<i32>(p0); g[G_ACT_P1] = reinterpret<i32>(p1);
   const inp = new StaticArray<f32>(N * H * W * IS);
-  for (let i = 0; i < inp.length; i++) inp[i] = rnd();
+  for (let i = 0; i < inp.length; i++) inp[i] = rndSym();
   const w = new StaticArray<f32>(C * KH * KW);
-  for (let i = 0; i < w.length; i++) w[i] = rnd();
+  for (let i = 0; i < w.length; i++) w[i] = rndSym();
   const b = new StaticArray<f32>(C);
-  for (let i = 0; i < C; i++) b[i] = rnd();
+  for (let i = 0; i < C; i++) b[i] = rndSym();
   const packed = new StaticArray<f32>(dwconv_packed_size(ptr(g)));
   dwconv_pack(ptr(w), withBias ? ptr(b) : 0, ptr(g), ptr(packed));
   const total = N * OH * OW * OS;
@@ -65,7 +56,7 @@ function runCase(
     for (let part = 0; part < SPLITS[s]; part++) dwconv_f32(ptr(g), ptr(inp), ptr(packed), ptr(outP), part, SPLITS[s]);
     for (let i = 0; i < total; i++) {
       if (reinterpret<u32>(outP[i]) != reinterpret<u32>(out[i])) {
-        if (bad == 0) lastError = `split into ${SPLITS[s]} parts: float ${i} got ${outP[i]}, whole call ${out[i]}`;
+        if (bad == 0) fail(`split into ${SPLITS[s]} parts: float ${i} got ${outP[i]}, whole call ${out[i]}`);
         bad++;
       }
     }
@@ -76,18 +67,13 @@ function runCase(
     const ok = c < C ? Mathf.abs(got - want) <= 1e-5 * (1 + Mathf.abs(want)) : got == SENTINEL;
     if (!ok) {
       if (bad == 0) {
-        lastError = `N${N} ${H}x${W}x${C} k${KH}x${KW} s${SH},${SW} p${PT},${PL},${PB},${PR} d${DH},${DW} ` +
-          `IS${IS} OS${OS} act${act}: float ${i} (c ${c}) got ${got} want ${want}`;
+        fail(`N${N} ${H}x${W}x${C} k${KH}x${KW} s${SH},${SW} p${PT},${PL},${PB},${PR} d${DH},${DW} ` +
+          `IS${IS} OS${OS} act${act}: float ${i} (c ${c}) got ${got} want ${want}`);
       }
       bad++;
     }
   }
   return bad;
-}
-
-function check(bad: i32): void {
-  if (bad != 0) trace(lastError);
-  expect<i32>(bad).toBe(0, lastError);
 }
 
 // full tiles 0, 1, 2, 3, 4, 6, 7, 8: the border path takes tiles in fours, then a pair, then

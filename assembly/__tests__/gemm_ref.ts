@@ -1,9 +1,18 @@
 // Scalar references for the GEMM family (gemm.ts): plain loops, accumulating in the kernel's
 // order (bias, then k = 0..K-1, then residual, then activation), so results match closely.
+// Also the helpers the specs share: buffer access (at, ld), random fills, the test arena,
+// comparisons and failure reporting (fail, check), SPLITS.
 import { ACT_RELU, ACT_CLAMP, ACT_SILU, ACT_GELU_TANH, ACT_HARDSWISH, ACT_SIGMOID } from '../codes';
 
-@inline function at(p: usize, i: i32): usize {
+/** Address of float (or i32) i of the buffer at p. */
+// @ts-ignore: decorator
+@inline export function at(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
+}
+/** Float i of the buffer at p. */
+// @ts-ignore: decorator
+@inline export function ld(p: usize, i: i32): f32 {
+  return load<f32>(at(p, i));
 }
 
 export function applyAct(x: f32, act: i32, p0: f32, p1: f32): f32 {
@@ -59,6 +68,16 @@ export function fill(p: usize, n: i32, v: f32): void {
   for (let i = 0; i < n; i++) store<f32>(at(p, i), v);
 }
 
+/** dst[0..n) = src[0..n) (floats). */
+export function copy(dst: usize, src: usize, n: i32): void {
+  memory.copy(dst, src, <usize>n << 2);
+}
+
+/** |got - want| <= tol·(scale + |want|): a gradient against its finite-difference estimate. */
+export function near(got: f64, want: f64, tol: f64, scale: f64): bool {
+  return Math.abs(got - want) <= tol * (scale + Math.abs(want));
+}
+
 /** Number of the n floats at got that differ from ref by more than 1e-5·(1 + |ref|). */
 export function countMismatches(got: usize, ref: usize, n: i32): i32 {
   let bad = 0;
@@ -73,6 +92,33 @@ export function countMismatches(got: usize, ref: usize, n: i32): i32 {
 export function countBitDiffs(a: usize, b: usize, n: i32): i32 {
   let bad = 0;
   for (let i = 0; i < n; i++) if (load<u32>(at(a, i)) != load<u32>(at(b, i))) bad++;
+  return bad;
+}
+
+// A spec's comparisons record what they found wrong with fail(); check(bad) reports the last
+// message recorded when bad != 0 (comparisons record only their first difference).
+let lastError: string = '';
+
+/** Records msg as the failure check() reports. */
+export function fail(msg: string): void {
+  lastError = msg;
+}
+
+/** Expects bad == 0; otherwise traces the recorded failure and fails the test with it. */
+export function check(bad: i32): void {
+  if (bad != 0) trace(lastError);
+  expect<i32>(bad).toBe(0, lastError);
+}
+
+/** Number of the n words at got and want whose bits differ; records the first (as f32 and as i32). */
+export function bitDiffs(got: usize, want: usize, n: i32, what: string): i32 {
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    if (load<u32>(at(got, i)) != load<u32>(at(want, i))) {
+      if (bad == 0) fail(`${what}: word ${i} got ${ld(got, i)} (${load<i32>(at(got, i))}) want ${ld(want, i)} (${load<i32>(at(want, i))})`);
+      bad++;
+    }
+  }
   return bad;
 }
 

@@ -48,3 +48,12 @@ export function rnd(): f64 {
   return <f64>(seed >> 8) / 16777216.0;
 }
 export function resetRnd(s: u32): void { seed = s; }
+/** rnd() scaled to [-1, 1), as f32. */
+export function rndSym(): f32 {
+  return <f32>(rnd() * 2 - 1);
+}
+/** Deterministic pseudo-random integer in [0, n), from the same generator. */
+export function rndInt(n: i32): i32 {
+  seed = seed * 1664525 + 1013904223;
+  return <i32>((seed >> 8) % <u32>n);
+}

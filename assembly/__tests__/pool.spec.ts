@@ -3,41 +3,23 @@
 // output sizes (partial last windows, the window starting on the pad), count_include_pad on and
 // off, dilation, strides 1..3, KH != KW, asymmetric pads, channel remainders, batch 2 and
 // channel-slice strides (floats past C must stay untouched).
-import { SPLITS } from './gemm_ref';
+import { fail, check, SPLITS } from './gemm_ref';
+import { resetRnd, rndSym, rndInt } from './math_ref';
 import { maxpool_f32, avgpool_f32, global_avgpool_f32, global_maxpool_f32 } from '../pool';
-import { poolRef, globalPoolRef } from './pool_ref';
+import { poolRef, globalPoolRef, poolOutSize } from './pool_ref';
 import {
   G_SIZE, G_N, G_H, G_W, G_C, G_OH, G_OW, G_OC, G_KH, G_KW, G_SH, G_SW, G_PT, G_PL, G_PB, G_PR,
   G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_FLAGS, FLAG_COUNT_INCLUDE_PAD,
 } from '../codes';
 
 const SENTINEL: f32 = 777.25;
-let seed: u32 = 987654;
-function rnd(): f32 {
-  seed = seed * 1664525 + 1013904223;
-  return <f32>(seed >>> 8) / <f32>16777216.0 * 2 - 1;
-}
-function rndInt(n: i32): i32 {
-  seed = seed * 1664525 + 1013904223;
-  return <i32>((seed >>> 8) % <u32>n);
-}
+resetRnd(987654);
 function ptr<T>(a: T): usize {
   return changetype<usize>(a);
 }
 
-let lastError: string = '';
 /** When > 0, every nanEvery-th input float is NaN (max pooling must return NaN for its windows). */
 let nanEvery: i32 = 0;
-
-// Output size along one axis, PyTorch / ONNX rule: with ceil_mode the last window must start
-// inside the input or the leading pad.
-function outSize(I: i32, K: i32, S: i32, P0: i32, P1: i32, D: i32, ceil: bool): i32 {
-  const span = I + P0 + P1 - ((K - 1) * D + 1);
-  if (span < 0) return 0;
-  let o = (ceil ? (span + S - 1) / S : span / S) + 1;
-  if (ceil && (o - 1) * S >= I + P0) o--;
-  return o;
-}
 
 function compare(out: StaticArray<f32>, ref: StaticArray<f32>, OS: i32, C: i32, what: string): i32 {
   let bad = 0;
@@ -48,7 +30,7 @@ function compare(out: StaticArray<f32>, ref: StaticArray<f32>, OS: i32, C: i32, 
       ? got == want || Mathf.abs(got - want) <= 1e-5 * (1 + Mathf.abs(want)) || (isNaN(got) && isNaN(want))
       : got == SENTINEL;
     if (!ok) {
-      if (bad == 0) lastError = `${what}: float ${i} (c ${c}) got ${got} want ${want}`;
+      if (bad == 0) fail(`${what}: float ${i} (c ${c}) got ${got} want ${want}`);
       bad++;
     }
   }
@@ -60,8 +42,8 @@ function runCase(
   isMax: bool, N: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, SH: i32, SW: i32,
   PT: i32, PL: i32, PB: i32, PR: i32, DH: i32, DW: i32, IS: i32, OS: i32, ceil: bool, incl: bool,
 ): i32 {
-  const OH = outSize(H, KH, SH, PT, PB, DH, ceil);
-  const OW = outSize(W, KW, SW, PL, PR, DW, ceil);
+  const OH = poolOutSize(H, KH, SH, PT, PB, DH, ceil);
+  const OW = poolOutSize(W, KW, SW, PL, PR, DW, ceil);
   if (OH < 1 || OW < 1) return 0;
   const g = new StaticArray<i32>(G_SIZE);
   g[G_N] = N; g[G_H] = H; g[G_W] = W; g[G_C] = C; g[G_OH] = OH; g[G_OW] = OW; g[G_OC] = C;
@@ -69,7 +51,7 @@ function runCase(
   g[G_PT] = PT; g[G_PL] = PL; g[G_PB] = PB; g[G_PR] = PR; g[G_DH] = DH; g[G_DW] = DW;
   g[G_GROUPS] = 1; g[G_IN_STRIDE] = IS; g[G_OUT_STRIDE] = OS; g[G_FLAGS] = incl ? FLAG_COUNT_INCLUDE_PAD : 0;
   const inp = new StaticArray<f32>(N * H * W * IS);
-  for (let i = 0; i < inp.length; i++) inp[i] = nanEvery > 0 && i % nanEvery == 7 ? NaN : rnd();
+  for (let i = 0; i < inp.length; i++) inp[i] = nanEvery > 0 && i % nanEvery == 7 ? NaN : rndSym();
   const total = N * OH * OW * OS;
   const out = new StaticArray<f32>(total);
   const ref = new StaticArray<f32>(total);
@@ -87,7 +69,7 @@ function runCase(
     }
     for (let i = 0; i < total; i++) {
       if (reinterpret<u32>(z[i]) != reinterpret<u32>(out[i])) {
-        lastError = `split into ${SPLITS[sp]} parts: float ${i} differs from the whole call`;
+        fail(`split into ${SPLITS[sp]} parts: float ${i} differs from the whole call`);
         return 1;
       }
     }
@@ -99,7 +81,7 @@ function runCase(
 
 function runGlobal(isMax: bool, N: i32, HW: i32, C: i32, IS: i32, OS: i32): i32 {
   const inp = new StaticArray<f32>(N * HW * IS);
-  for (let i = 0; i < inp.length; i++) inp[i] = rnd() + 0.25;
+  for (let i = 0; i < inp.length; i++) inp[i] = rndSym() + 0.25;
   const out = new StaticArray<f32>(N * OS);
   const ref = new StaticArray<f32>(N * OS);
   for (let i = 0; i < out.length; i++) { out[i] = SENTINEL; ref[i] = SENTINEL; }
@@ -117,17 +99,12 @@ function runGlobal(isMax: bool, N: i32, HW: i32, C: i32, IS: i32, OS: i32): i32 
     }
     for (let i = 0; i < cut.length; i++) {
       if (reinterpret<u32>(cut[i]) != reinterpret<u32>(out[i])) {
-        if (bad == 0) lastError = `global ${isMax ? 'max' : 'avg'} C${C} split ${SPLITS[s]}: float ${i} got ${cut[i]}, whole call ${out[i]}`;
+        if (bad == 0) fail(`global ${isMax ? 'max' : 'avg'} C${C} split ${SPLITS[s]}: float ${i} got ${cut[i]}, whole call ${out[i]}`);
         bad++;
       }
     }
   }
   return bad;
-}
-
-function check(bad: i32): void {
-  if (bad != 0) trace(lastError);
-  expect<i32>(bad).toBe(0, lastError);
 }
 
 const CS: i32[] = [1, 3, 5, 8, 13, 17, 33];
@@ -246,7 +223,7 @@ describe('global_avgpool_f32 / global_maxpool_f32', () => {
     const HW = 50176; // 224 x 224
     const C = 4;
     const inp = new StaticArray<f32>(HW * C);
-    for (let i = 0; i < inp.length; i++) inp[i] = i % C == 0 ? 0.1 : rnd() * 100;
+    for (let i = 0; i < inp.length; i++) inp[i] = i % C == 0 ? 0.1 : rndSym() * 100;
     const out = new StaticArray<f32>(C);
     const ref = new StaticArray<f32>(C);
     global_avgpool_f32(1, HW, C, ptr(inp), C, ptr(out), C, 0, 1);

@@ -5,51 +5,13 @@
 // inputs spaced wider than the step, so no window changes its argmax); sentinels past every
 // output; each parallel kernel split into 2, 3 and 5 parts must give the whole call's bits.
 import { maxpool_fwd_f32, maxpool_grad_f32, avgpool_fwd_f32, avgpool_grad_f32, global_avgpool_grad_f32 } from '../poolGrad';
-import { fillRandom, fill, floats, resetArena, SPLITS } from './gemm_ref';
+import { at, ld, copy, near, fail, check, bitDiffs, fillRandom, fill, floats, resetArena, SPLITS } from './gemm_ref';
+import { resetRnd, rndInt } from './math_ref';
 import { maxpoolRef, maxpoolGradRef, avgpoolRef, avgpoolGradRef } from './poolGrad_ref';
+import { poolOutSize } from './pool_ref';
 
 const SENTINEL: f32 = 777.25;
-let lastError: string = '';
-let seed: u32 = 987654;
-function rndInt(n: i32): i32 {
-  seed = seed * 1664525 + 1013904223;
-  return <i32>((seed >>> 8) % <u32>n);
-}
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
-@inline function ld(p: usize, i: i32): f32 {
-  return load<f32>(at(p, i));
-}
-function copy(dst: usize, src: usize, n: i32): void {
-  memory.copy(dst, src, <usize>n << 2);
-}
-function check(bad: i32): void {
-  if (bad != 0) trace(lastError);
-  expect<i32>(bad).toBe(0, lastError);
-}
-function bitDiffs(got: usize, want: usize, n: i32, what: string): i32 {
-  let bad = 0;
-  for (let i = 0; i < n; i++) {
-    if (load<u32>(at(got, i)) != load<u32>(at(want, i))) {
-      if (bad == 0) lastError = `${what}: word ${i} got ${ld(got, i)} (${load<i32>(at(got, i))}) want ${ld(want, i)} (${load<i32>(at(want, i))})`;
-      bad++;
-    }
-  }
-  return bad;
-}
-function near(got: f64, want: f64, tol: f64, scale: f64): bool {
-  return Math.abs(got - want) <= tol * (scale + Math.abs(want));
-}
-// PyTorch's output size: with ceil_mode the last window must start inside the input or the leading pad.
-function outSize(I: i32, K: i32, S: i32, P0: i32, P1: i32, D: i32, ceil: bool): i32 {
-  const span = I + P0 + P1 - ((K - 1) * D + 1);
-  if (span < 0) return 0;
-  let o = (ceil ? (span + S - 1) / S : span / S) + 1;
-  if (ceil && (o - 1) * S >= I + P0) o--;
-  return o;
-}
+resetRnd(987654);
 
 /** Fills n floats with the distinct values 0.01·k - 1 (k < n) in a random order. */
 function fillSpaced(p: usize, n: i32): void {
@@ -64,7 +26,7 @@ function fillSpaced(p: usize, n: i32): void {
 
 function maxCase(NC: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, PB: i32, PR: i32, DH: i32, DW: i32, ceil: bool, nanEvery: i32): i32 {
   resetArena();
-  const OH = outSize(H, KH, SH, PT, PB, DH, ceil), OW = outSize(W, KW, SW, PL, PR, DW, ceil);
+  const OH = poolOutSize(H, KH, SH, PT, PB, DH, ceil), OW = poolOutSize(W, KW, SW, PL, PR, DW, ceil);
   if (OH < 1 || OW < 1) return 0;
   const what = `max NC${NC} ${H}x${W} k${KH}x${KW} s${SH},${SW} p${PT},${PL},${PB},${PR} d${DH},${DW} ceil${ceil} nan${nanEvery} -> ${OH}x${OW}`;
   const HW = H * W, OHW = OH * OW, nx = NC * HW, ny = NC * OHW;
@@ -106,7 +68,7 @@ function maxCase(NC: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT
       for (let o = 0; o < ny; o++) dn += <f64>ld(yt, o) * <f64>ld(g, o);
       store<f32>(at(x, i), v);
       const fd = (up - dn) / (hiV - loV);
-      if (!near(<f64>ld(dx, i), fd, 1e-2, 1e-2)) { if (bad == 0) lastError = `FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`; bad++; }
+      if (!near(<f64>ld(dx, i), fd, 1e-2, 1e-2)) { if (bad == 0) fail(`FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`); bad++; }
     }
   }
   for (let s = 0; s < SPLITS.length; s++) {
@@ -127,7 +89,7 @@ function maxCase(NC: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT
 
 function avgCase(NC: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, PB: i32, PR: i32, ceil: bool, incl: i32): i32 {
   resetArena();
-  const OH = outSize(H, KH, SH, PT, PB, 1, ceil), OW = outSize(W, KW, SW, PL, PR, 1, ceil);
+  const OH = poolOutSize(H, KH, SH, PT, PB, 1, ceil), OW = poolOutSize(W, KW, SW, PL, PR, 1, ceil);
   if (OH < 1 || OW < 1) return 0;
   const what = `avg NC${NC} ${H}x${W} k${KH}x${KW} s${SH},${SW} p${PT},${PL},${PB},${PR} ceil${ceil} incl${incl} -> ${OH}x${OW}`;
   const nx = NC * H * W, ny = NC * OH * OW;
@@ -162,7 +124,7 @@ function avgCase(NC: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT
     for (let o = 0; o < ny; o++) dn += <f64>ld(yt, o) * <f64>ld(g, o);
     store<f32>(at(x, i), v);
     const fd = (up - dn) / (hiV - loV);
-    if (!near(<f64>ld(dx, i), fd, 1e-2, 1e-2)) { if (bad == 0) lastError = `FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`; bad++; }
+    if (!near(<f64>ld(dx, i), fd, 1e-2, 1e-2)) { if (bad == 0) fail(`FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`); bad++; }
   }
   for (let s = 0; s < SPLITS.length; s++) {
     const parts = SPLITS[s];
@@ -201,7 +163,7 @@ describe('maxpool_fwd_f32 / maxpool_grad_f32', () => {
     bad += bitDiffs(idx, ir, 6, 'all -inf idx') + bitDiffs(y, yr, 6, 'all -inf y');
     // PyTorch 1.13 gives indices [[0, 0, 1], [0, 0, 1]] here
     const want: i32[] = [0, 0, 1, 0, 0, 1];
-    for (let i = 0; i < 6; i++) if (load<i32>(at(idx, i)) != want[i]) { if (bad == 0) lastError = `all -inf: idx ${i} = ${load<i32>(at(idx, i))}`; bad++; }
+    for (let i = 0; i < 6; i++) if (load<i32>(at(idx, i)) != want[i]) { if (bad == 0) fail(`all -inf: idx ${i} = ${load<i32>(at(idx, i))}`); bad++; }
     check(bad);
   });
 });
@@ -250,7 +212,7 @@ describe('global_avgpool_grad_f32', () => {
       global_avgpool_grad_f32(dy, dx, NC, HW);
       for (let p = 0; p < NC; p++) for (let i = 0; i < HW; i++) {
         const got = ld(dx, p * HW + i), want = ld(dy, p) / <f32>HW;
-        if (reinterpret<u32>(got) != reinterpret<u32>(want)) { if (bad == 0) lastError = `global HW${HW}: ${p},${i} got ${got} want ${want}`; bad++; }
+        if (reinterpret<u32>(got) != reinterpret<u32>(want)) { if (bad == 0) fail(`global HW${HW}: ${p},${i} got ${got} want ${want}`); bad++; }
         // FD of L = Σ_p dy[p]·mean(x[p]) along x[p][i], mean in f64
         const v = ld(x, p * HW + i), eps: f32 = 1e-2;
         let up: f64 = 0, dn: f64 = 0;
@@ -262,9 +224,9 @@ describe('global_avgpool_grad_f32', () => {
         const loV = <f64>ld(x, p * HW + i);
         store<f32>(at(x, p * HW + i), v);
         const fd = <f64>ld(dy, p) * (up - dn) / <f64>HW / (hiV - loV);
-        if (!near(<f64>got, fd, 1e-4, 1e-4)) { if (bad == 0) lastError = `global FD HW${HW}: analytic ${got} FD ${fd}`; bad++; }
+        if (!near(<f64>got, fd, 1e-4, 1e-4)) { if (bad == 0) fail(`global FD HW${HW}: analytic ${got} FD ${fd}`); bad++; }
       }
-      for (let i = NC * HW; i < NC * HW + 4; i++) if (ld(dx, i) != SENTINEL) { if (bad == 0) lastError = `global HW${HW}: wrote past dx`; bad++; }
+      for (let i = NC * HW; i < NC * HW + 4; i++) if (ld(dx, i) != SENTINEL) { if (bad == 0) fail(`global HW${HW}: wrote past dx`); bad++; }
     }
     check(bad);
   });

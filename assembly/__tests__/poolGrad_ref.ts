@@ -2,13 +2,7 @@
 // (return_indices) and nn.AvgPool2d (ceil_mode handled by the caller's OH, OW; divisor from the
 // window before and after clipping) and of their backward passes. Every tap of every window is
 // visited and bounds-checked one by one.
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
-@inline function ld(p: usize, i: i32): f32 {
-  return load<f32>(at(p, i));
-}
+import { at, ld } from './gemm_ref';
 
 /** Max pooling with indices: first max in scan order, a NaN tap always taking over. */
 export function maxpoolRef(

@@ -8,6 +8,18 @@ import {
   G_IN_STRIDE, G_OUT_STRIDE, G_FLAGS, FLAG_COUNT_INCLUDE_PAD,
 } from '../codes';
 
+/**
+ * Output size along one axis, PyTorch / ONNX rule: with ceil_mode the last window must start
+ * inside the input or the leading pad (0 when even the first window does not fit).
+ */
+export function poolOutSize(I: i32, K: i32, S: i32, P0: i32, P1: i32, D: i32, ceil: bool): i32 {
+  const span = I + P0 + P1 - ((K - 1) * D + 1);
+  if (span < 0) return 0;
+  let o = (ceil ? (span + S - 1) / S : span / S) + 1;
+  if (ceil && (o - 1) * S >= I + P0) o--;
+  return o;
+}
+
 function gf(g: usize, f: i32): i32 {
   return load<i32>(g + (<usize>f << 2));
 }

@@ -3,13 +3,9 @@
 // odd sizes, channel counts 1..9 (tiles + remainders), batch 2, align_corners and half_pixel
 // style tables, nearest gathers.
 import { resize_f32 } from '../resize';
-import { fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
+import { at, fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
 
 const SENTINEL: f32 = 777.25;
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
 
 /** Table of `out` entries for an axis of `size` inputs: half_pixel (mode 0) or align_corners (1), clamped. */
 function table(size: i32, out: i32, mode: i32, nearest: bool): usize {

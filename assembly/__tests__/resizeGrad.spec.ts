@@ -8,42 +8,18 @@
 // whole call's bits.
 import { resize_fwd_f32, resize_grad_f32, maxunpool_fwd_f32, maxunpool_grad_f32, maxpool_indices_f32 } from '../resizeGrad';
 import { lrn_fwd_f32, lrn_grad_f32 } from '../lrnGrad';
-import { fillRandom, fill, floats, resetArena, SPLITS } from './gemm_ref';
+import { at, ld, fail, check, bitDiffs, fillRandom, fill, floats, resetArena, SPLITS } from './gemm_ref';
+import { resetRnd, rndInt } from './math_ref';
 import { resizeRef, resizeGradRef, unpoolRef, unpoolGradRef, lrnRef } from './resizeGrad_ref';
 
 const SENTINEL: f32 = 777.25;
-let lastError: string = '';
-let seed: u32 = 24681357;
-function rndInt(n: i32): i32 {
-  seed = seed * 1664525 + 1013904223;
-  return <i32>((seed >>> 8) % <u32>n);
-}
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
-@inline function ld(p: usize, i: i32): f32 {
-  return load<f32>(at(p, i));
-}
-function check(bad: i32): void {
-  if (bad != 0) trace(lastError);
-  expect<i32>(bad).toBe(0, lastError);
-}
-function bitDiffs(got: usize, want: usize, n: i32, what: string): i32 {
-  let bad = 0;
-  for (let i = 0; i < n; i++) {
-    if (load<u32>(at(got, i)) != load<u32>(at(want, i))) {
-      if (bad == 0) lastError = `${what}: word ${i} got ${ld(got, i)} want ${ld(want, i)}`;
-      bad++;
-    }
-  }
-  return bad;
-}
+resetRnd(24681357);
 function nearDiffs(got: usize, want: usize, n: i32, tol: f64, what: string): i32 {
   let bad = 0;
   for (let i = 0; i < n; i++) {
     const g = <f64>ld(got, i), w = <f64>ld(want, i);
     if (!(Math.abs(g - w) <= tol * (1 + Math.abs(w)))) {
-      if (bad == 0) lastError = `${what}: ${i} got ${g} want ${w}`;
+      if (bad == 0) fail(`${what}: ${i} got ${g} want ${w}`);
       bad++;
     }
   }
@@ -106,7 +82,7 @@ function resizeCase(NC: i32, H: i32, W: i32, OH: i32, OW: i32, kind: i32): i32 {
   bad += nearDiffs(dx, dxr, nx + 4, 1e-5, `grad ${what}`);
   // adjoint identity: <resize(x), g> = <x, resize_grad(g)>
   const l = dot(y, g, ny), r = dot(x, dx, nx);
-  if (!(Math.abs(l - r) <= 1e-5 * (1 + Math.abs(l)))) { if (bad == 0) lastError = `adjoint ${what}: ${l} vs ${r}`; bad++; }
+  if (!(Math.abs(l - r) <= 1e-5 * (1 + Math.abs(l)))) { if (bad == 0) fail(`adjoint ${what}: ${l} vs ${r}`); bad++; }
   // finite differences of L = Σ y·g on a few inputs
   const eps: f32 = 1e-2;
   const yt = floats(ny);
@@ -122,7 +98,7 @@ function resizeCase(NC: i32, H: i32, W: i32, OH: i32, OW: i32, kind: i32): i32 {
     const dn = dot(yt, g, ny);
     store<f32>(at(x, i), v);
     const fd = (up - dn) / (hiV - loV);
-    if (!(Math.abs(<f64>ld(dx, i) - fd) <= 1e-2 * (1e-2 + Math.abs(fd)))) { if (bad == 0) lastError = `FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`; bad++; }
+    if (!(Math.abs(<f64>ld(dx, i) - fd) <= 1e-2 * (1e-2 + Math.abs(fd)))) { if (bad == 0) fail(`FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`); bad++; }
   }
   for (let s = 0; s < SPLITS.length; s++) {
     const parts = SPLITS[s];
@@ -183,7 +159,7 @@ function unpoolCase(NC: i32, H: i32, W: i32, GH: i32, GW: i32, OH: i32, OW: i32)
       const dn = dot(yt, g, ny);
       store<f32>(at(x, i), v);
       const fd = (up - dn) / (hiV - loV);
-      if (!(Math.abs(<f64>ld(dx, i) - fd) <= 1e-3 * (1e-2 + Math.abs(fd)))) { if (bad == 0) lastError = `FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`; bad++; }
+      if (!(Math.abs(<f64>ld(dx, i) - fd) <= 1e-3 * (1e-2 + Math.abs(fd)))) { if (bad == 0) fail(`FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`); bad++; }
     }
   }
   for (let s = 0; s < SPLITS.length; s++) {
@@ -218,7 +194,7 @@ function lrnCase(N: i32, C: i32, HW: i32, size: i32, alpha: f32, beta: f32, bias
   const dx = floats(n + 4);
   fill(dx, n + 4, SENTINEL);
   lrn_grad_f32(g, x, y, s, dx, N, C, HW, size, alpha, beta, 0, 1);
-  if (load<f32>(at(dx, n)) != SENTINEL) { if (bad == 0) lastError = `grad sentinel ${what}`; bad++; }
+  if (load<f32>(at(dx, n)) != SENTINEL) { if (bad == 0) fail(`grad sentinel ${what}`); bad++; }
   // central differences of L = Σ y·g through the float64 reference
   const yt = floats(n);
   const eps: f32 = 1e-2;
@@ -234,7 +210,7 @@ function lrnCase(N: i32, C: i32, HW: i32, size: i32, alpha: f32, beta: f32, bias
     const dn = dot(yt, g, n);
     store<f32>(at(x, i), v);
     const fd = (up - dn) / (hiV - loV);
-    if (!(Math.abs(<f64>ld(dx, i) - fd) <= 2e-3 * (1e-1 + Math.abs(fd)))) { if (bad == 0) lastError = `FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`; bad++; }
+    if (!(Math.abs(<f64>ld(dx, i) - fd) <= 2e-3 * (1e-1 + Math.abs(fd)))) { if (bad == 0) fail(`FD ${what}: x ${i} analytic ${ld(dx, i)} FD ${fd}`); bad++; }
   }
   for (let sp = 0; sp < SPLITS.length; sp++) {
     const parts = SPLITS[sp];
@@ -285,9 +261,9 @@ describe('maxpool_indices_f32', () => {
     for (let p = 0; p < NC; p++)
       for (let o = 0; o < OHW; o++) {
         const want = <f32>(p * HW + load<i32>(at(idx, p * OHW + o)));
-        if (ld(out, p * OHW + o) != want) { if (bad == 0) lastError = `indices ${p},${o}: ${ld(out, p * OHW + o)} want ${want}`; bad++; }
+        if (ld(out, p * OHW + o) != want) { if (bad == 0) fail(`indices ${p},${o}: ${ld(out, p * OHW + o)} want ${want}`); bad++; }
       }
-    if (ld(out, NC * OHW) != SENTINEL) { lastError = 'indices sentinel'; bad++; }
+    if (ld(out, NC * OHW) != SENTINEL) { fail('indices sentinel'); bad++; }
     check(bad);
   });
 });

@@ -7,15 +7,12 @@ import {
   G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_SIZE,
 } from '../codes';
 import { convt_packed_size, convt_pack, convt_scratch_size, convt_f32 } from '../transposed';
-import { fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
+import { at, fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
 
 const SENTINEL: f32 = -777.25;
 
 @inline function geo(g: usize, f: i32): i32 {
   return load<i32>(g + (<usize>f << 2));
-}
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
 }
 
 /** Scalar reference: out = bias, then every input value times every tap added where it lands. */

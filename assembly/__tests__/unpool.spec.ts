@@ -7,15 +7,12 @@ import {
   G_DH, G_DW, G_GROUPS, G_IN_STRIDE, G_OUT_STRIDE, G_SIZE,
 } from '../codes';
 import { maxpool_with_indices_f32, maxunpool_f32 } from '../unpool';
-import { fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
+import { at, fillRandom, fill, countMismatches, floats, resetArena } from './gemm_ref';
 
 const SENTINEL: f32 = 777.25;
 
 @inline function geo(g: usize, f: i32): i32 {
   return load<i32>(g + (<usize>f << 2));
-}
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
 }
 
 /** ONNX reference rule: scan taps in (h, w) order, keep the first strict maximum. */
