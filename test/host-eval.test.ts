@@ -624,6 +624,45 @@ describe('NonMaxSuppression matches onnxruntime', () => {
       // omitted max_output_boxes_per_class: nothing selected
       await check('NonMaxSuppression', [boxes, scores], nmsNode(center));
     });
+  it('batched NMS (classes offset along the diagonal): thousands of boxes, outliers, ties, -0; the candidate order at iou 1', async () => {
+    // boxes of 40 classes, each class's boxes offset by class * 1000 on both axes (torchvision's batched_nms)
+    const count = 2400;
+    const p = rnd(count * 4, 50, 1, 1e-4).map((v) => (v + 1) / 2);
+    const b: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const off = (i % 40) * 1000;
+      const y0 = p[4 * i] * 300 + off;
+      const x0 = p[4 * i + 1] * 300 + off;
+      if (i % 211 === 0) b.push(y0, x0, y0, x0 + 10); // no area
+      else if (i === 7) b.push(-1e7, -1e7, 1e7, 1e7); // spans everything
+      else if (i === 9) b.push(1e9, 1e9, 1e9 + 50, 1e9 + 50); // far outlier: the grid's cells grow
+      else b.push(y0, x0, y0 + 5 + p[4 * i + 2] * 90, x0 + 5 + p[4 * i + 3] * 90);
+    }
+    const scores = rnd(count, 51, 1, 1 / 64).map((v, i) => (i % 13 === 0 ? -0 : i % 17 === 0 ? 0 : v));
+    const boxes = F(b, [1, count, 4]);
+    for (const [iou, thr] of [[0.5, null], [0.3, -0.5], [0, null]] as const) {
+      const [sel] = await check('NonMaxSuppression', [boxes, F(scores, [1, 1, count]), I([count], [1]), F([iou], [1]), thr === null ? null : F([thr], [1])], {}, { opset: 11 });
+      expect(sel.shape[0]).toBeGreaterThan(100);
+      expect(sel.shape[0]).toBeLessThan(count);
+    }
+    // iou_threshold 1 suppresses nothing: the result is the candidates' order, best score first, ties by index
+    // (one score apart from the rest, ties among -0 and 0, random ties)
+    const ones = (n: number) => new Array<number>(n).fill(0.5);
+    for (const sc of [[...ones(70), 0.25, ...ones(30)], [...ones(40), 0.75], rnd(300, 53, 1, 1 / 8).map((v, i) => (i % 3 ? v : i % 2 ? -0 : 0))]) {
+      const n = sc.length;
+      const [all] = await check('NonMaxSuppression', [F(b.slice(0, 4 * n), [1, n, 4]), F(sc, [1, 1, n]), I([n], [1]), F([1], [1])], {}, { opset: 11 });
+      const want = sc.map((v, i) => [Math.fround(v), i]).sort((p, q) => q[0] - p[0] || p[1] - q[1]).map((w) => w[1]);
+      expect(Array.from(all.v).filter((_, j) => j % 3 === 2)).toEqual(want);
+    }
+    // NaN scores are never candidates (onnxruntime, without a score threshold, ranks them somewhere)
+    const nan = scores.map((v, i) => (i % 101 === 0 ? NaN : v));
+    const [sel] = evalNode(node('NonMaxSuppression', 4), [boxes, F(nan, [1, 1, count]), I([count], [1]), F([0.5], [1])]);
+    expect(sel.shape[0]).toBeGreaterThan(100);
+    for (let r = 0; r < sel.shape[0]; r++) expect(sel.v[r * 3 + 2] % 101).not.toBe(0);
+    // two classes of 1200 boxes each and a cap per class
+    const two = F([...scores.slice(0, 1200), ...scores.slice(1200)], [1, 2, 1200]);
+    await check('NonMaxSuppression', [F(b.slice(0, 4800), [1, 1200, 4]), two, I([150], [1]), F([0.45], [1]), null], {}, { opset: 11 });
+  });
   it('zero boxes, zero classes, zero batches give [0, 3]', async () => {
     for (const [b, c, n] of [[1, 2, 0], [1, 0, 5], [0, 2, 5]]) {
       const [r] = await check('NonMaxSuppression', [F(rnd(b * n * 4, 3), [b, n, 4]), F(rnd(b * c * n, 4), [b, c, n]), I([5], [1]), F([0.5], [1]), F([0], [1])], {}, { opset: 11 });
