@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphError, ShapeError, UnsupportedOpError, ValueError } from '../src/errors';
 import { evalConst, loadEvaluator } from '../src/graph/constEval';
+import { bcast2, bcastIndex, bcastShape } from '../src/graph/eval/core';
 import { evalGraph, evalNode, fromTyped, HOST_OPS, nodeReads, toTyped, type Const, type HostGraph } from '../src/graph/eval/index';
 import { emptyGraph, type AttrValue, type Node, type ValueInfo } from '../src/graph/ir';
 import { parseOnnx, readTensorProto } from '../src/onnx/reader';
@@ -624,6 +625,45 @@ describe('NonMaxSuppression matches onnxruntime', () => {
       // omitted max_output_boxes_per_class: nothing selected
       await check('NonMaxSuppression', [boxes, scores], nmsNode(center));
     });
+  it('batched NMS (classes offset along the diagonal): thousands of boxes, outliers, ties, -0; the candidate order at iou 1', async () => {
+    // boxes of 40 classes, each class's boxes offset by class * 1000 on both axes (torchvision's batched_nms)
+    const count = 2400;
+    const p = rnd(count * 4, 50, 1, 1e-4).map((v) => (v + 1) / 2);
+    const b: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const off = (i % 40) * 1000;
+      const y0 = p[4 * i] * 300 + off;
+      const x0 = p[4 * i + 1] * 300 + off;
+      if (i % 211 === 0) b.push(y0, x0, y0, x0 + 10); // no area
+      else if (i === 7) b.push(-1e7, -1e7, 1e7, 1e7); // spans everything
+      else if (i === 9) b.push(1e9, 1e9, 1e9 + 50, 1e9 + 50); // far outlier: the grid's cells grow
+      else b.push(y0, x0, y0 + 5 + p[4 * i + 2] * 90, x0 + 5 + p[4 * i + 3] * 90);
+    }
+    const scores = rnd(count, 51, 1, 1 / 64).map((v, i) => (i % 13 === 0 ? -0 : i % 17 === 0 ? 0 : v));
+    const boxes = F(b, [1, count, 4]);
+    for (const [iou, thr] of [[0.5, null], [0.3, -0.5], [0, null]] as const) {
+      const [sel] = await check('NonMaxSuppression', [boxes, F(scores, [1, 1, count]), I([count], [1]), F([iou], [1]), thr === null ? null : F([thr], [1])], {}, { opset: 11 });
+      expect(sel.shape[0]).toBeGreaterThan(100);
+      expect(sel.shape[0]).toBeLessThan(count);
+    }
+    // iou_threshold 1 suppresses nothing: the result is the candidates' order, best score first, ties by index
+    // (one score apart from the rest, ties among -0 and 0, random ties)
+    const ones = (n: number) => new Array<number>(n).fill(0.5);
+    for (const sc of [[...ones(70), 0.25, ...ones(30)], [...ones(40), 0.75], rnd(300, 53, 1, 1 / 8).map((v, i) => (i % 3 ? v : i % 2 ? -0 : 0))]) {
+      const n = sc.length;
+      const [all] = await check('NonMaxSuppression', [F(b.slice(0, 4 * n), [1, n, 4]), F(sc, [1, 1, n]), I([n], [1]), F([1], [1])], {}, { opset: 11 });
+      const want = sc.map((v, i) => [Math.fround(v), i]).sort((p, q) => q[0] - p[0] || p[1] - q[1]).map((w) => w[1]);
+      expect(Array.from(all.v).filter((_, j) => j % 3 === 2)).toEqual(want);
+    }
+    // NaN scores are never candidates (onnxruntime, without a score threshold, ranks them somewhere)
+    const nan = scores.map((v, i) => (i % 101 === 0 ? NaN : v));
+    const [sel] = evalNode(node('NonMaxSuppression', 4), [boxes, F(nan, [1, 1, count]), I([count], [1]), F([0.5], [1])]);
+    expect(sel.shape[0]).toBeGreaterThan(100);
+    for (let r = 0; r < sel.shape[0]; r++) expect(sel.v[r * 3 + 2] % 101).not.toBe(0);
+    // two classes of 1200 boxes each and a cap per class
+    const two = F([...scores.slice(0, 1200), ...scores.slice(1200)], [1, 2, 1200]);
+    await check('NonMaxSuppression', [F(b.slice(0, 4800), [1, 1200, 4]), two, I([150], [1]), F([0.45], [1]), null], {}, { opset: 11 });
+  });
   it('zero boxes, zero classes, zero batches give [0, 3]', async () => {
     for (const [b, c, n] of [[1, 2, 0], [1, 0, 5], [0, 2, 5]]) {
       const [r] = await check('NonMaxSuppression', [F(rnd(b * n * 4, 3), [b, n, 4]), F(rnd(b * c * n, 4), [b, c, n]), I([5], [1]), F([0.5], [1]), F([0], [1])], {}, { opset: 11 });
@@ -770,6 +810,146 @@ describe('zero-size tensors match onnxruntime', () => {
     );
     const [y] = await checkGraph(g, [['c', B([1], [])], ['m', B([0, 0, 0, 0], [4])], ['x', F([1, 2, 3, 4], [4])]]);
     expect(y.shape).toEqual([0]);
+  });
+});
+
+/** Floats with the values the fast paths must keep apart: NaN, ±Infinity, ±0, ties, then random quarters. */
+function edgy(n: number, seed: number): number[] {
+  const special = [NaN, Infinity, -Infinity, 0, -0, 1.5, 1.5, -2];
+  const r = rnd(n, seed, 4, 0.25);
+  return r.map((v, i) => (i % 5 === 2 ? special[(i * 7 + seed) % special.length] : v));
+}
+
+/** The same floats as a plain array: the evaluator's general paths (index tables, one call per element) take these. */
+const slow = (c: Const): Const => ({ ...c, v: Array.from(c.v) });
+
+/** Elementwise identity, NaN equal to NaN and -0 apart from 0. */
+function sameBits(a: Const, b: Const, what: string): void {
+  expect(a.shape, `${what}: shape`).toEqual(b.shape);
+  expect(a.kind, `${what}: kind`).toBe(b.kind);
+  expect(a.v.length, `${what}: length`).toBe(b.v.length);
+  for (let i = 0; i < a.v.length; i++) if (!Object.is(a.v[i], b.v[i])) expect(`${a.v[i]}`, `${what}[${i}]`).toBe(`${b.v[i]}`);
+}
+
+describe('fast paths equal the general paths and onnxruntime', () => {
+  // [a, b]: same shape, scalar either side, row and column broadcasts, size-1 dims between,
+  // both sides broadcasting, ones that need more than two loop levels, empty
+  const PAIRS: [number[], number[]][] = [
+    [[3, 5], [3, 5]], [[3, 5], []], [[], [3, 5]], [[3, 5], [3, 1]], [[3, 5], [5]], [[3, 1], [3, 5]], [[1, 5], [3, 5]],
+    [[4, 1], [1, 6]], [[3, 1, 5], [3, 1, 1]], [[2, 3, 5], [2, 1, 5]], [[2, 1, 5], [1, 3, 1]], [[2, 3, 1, 4], [3, 7, 1]],
+    [[7, 1, 1], [1]], [[0, 5], [1, 5]], [[1], [1]],
+  ];
+  it('bcast2 walks the elements bcastIndex maps, or declines', () => {
+    let declined = 0;
+    for (const [a, b] of PAIRS) {
+      const out = bcastShape(a, b);
+      const p = bcast2(out, a, b);
+      if (!p) {
+        declined++;
+        continue;
+      }
+      const n = out.reduce((x, y) => x * y, 1);
+      expect(p.outer * p.inner, `[${a}] with [${b}]`).toBe(n);
+      const ia = bcastIndex(out, a) ?? Int32Array.from({ length: n }, (_, i) => i);
+      const ib = bcastIndex(out, b) ?? Int32Array.from({ length: n }, (_, i) => i);
+      for (let o = 0; o < p.outer; o++)
+        for (let t = 0; t < p.inner; t++) {
+          const k = o * p.inner + t;
+          expect(o * p.a0 + t * p.a1, `[${a}] with [${b}]: a at ${k}`).toBe(ia[k]);
+          expect(o * p.b0 + t * p.b1, `[${a}] with [${b}]: b at ${k}`).toBe(ib[k]);
+        }
+    }
+    expect(declined).toBe(3); // [2,3,5]/[2,1,5], [2,1,5]/[1,3,1] and [2,3,1,4]/[3,7,1] take three levels
+  });
+  it('float32 arithmetic, comparisons, Min/Max/Sum/Mean: the same bits as the general path, values as onnxruntime', async () => {
+    const ops = ['Add', 'Sub', 'Mul', 'Div', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Min', 'Max', 'Sum', 'Mean'];
+    let seed = 100;
+    for (const [sa, sb] of PAIRS) {
+      const a = F(edgy(sa.reduce((x, y) => x * y, 1), seed++), sa);
+      const b = F(edgy(sb.reduce((x, y) => x * y, 1), seed++), sb);
+      for (const op of ops) {
+        const nd = { ...node(op, 2), name: 'fast' };
+        const fast = evalNode(nd, [a, b])[0];
+        sameBits(fast, evalNode(nd, [slow(a), slow(b)])[0], `${op} [${sa}] with [${sb}]`);
+        // onnxruntime computes min/max of NaN differently from ONNX's spec (and from this evaluator): not compared there
+        if (!/Min|Max/.test(op) || !fast.v.some((x) => Number.isNaN(x))) await check(op, [a, b]);
+      }
+    }
+    // three inputs fold left to right
+    const parts = [F(edgy(15, 3), [3, 5]), F(edgy(5, 4), [5]), F(edgy(3, 5), [3, 1])];
+    for (const op of ['Sum', 'Mean', 'Min', 'Max']) {
+      const nd = { ...node(op, 3), name: 'fast' };
+      sameBits(evalNode(nd, parts)[0], evalNode(nd, parts.map(slow))[0], `${op} of three`);
+    }
+  });
+  it('Slice, Transpose, Concat, Split, Gather, GatherND copies: the same values as the general path and onnxruntime', async () => {
+    const x = F(rnd(5 * 7 * 19, 41), [5, 7, 19]);
+    const big = Number.MAX_SAFE_INTEGER;
+    const slices: Const[][] = [
+      [x, I([1], [1]), I([big], [1]), I([1], [1])], // rows of 6x19 merged into one run per outer row
+      [x, I([2], [1]), I([17], [1]), I([2], [1])], // inner rows of 15
+      [x, I([0, 0], [2]), I([5, 7], [2]), I([0, 1], [2]), I([2, 3], [2])], // strided rows
+      [x, I([-1], [1]), I([-big], [1]), I([2], [1]), I([-3], [1])], // backwards
+      [x, I([3], [1]), I([4], [1]), I([0], [1])], // one plane: a contiguous block
+    ];
+    for (const ins of slices) {
+      const nd = { ...node('Slice', ins.length), name: 'fast' };
+      sameBits(evalNode(nd, ins)[0], evalNode(nd, [slow(ins[0]), ...ins.slice(1)])[0], `Slice ${ins.slice(1).map((c) => `[${Array.from(c.v)}]`)}`);
+      await check('Slice', ins);
+    }
+    for (const perm of [[2, 0, 1], [0, 2, 1], [1, 0, 2]]) {
+      sameBits(evalNode(node('Transpose', 1, { perm }), [x])[0], evalNode(node('Transpose', 1, { perm }), [slow(x)])[0], `Transpose ${perm}`);
+      await check('Transpose', [x], { perm });
+    }
+    // the last axis: parts of 1 and of 17 values a row; the first: whole blocks
+    const parts = [F(rnd(15, 42), [3, 5, 1]), F(rnd(15 * 17, 43), [3, 5, 17]), F(rnd(15, 44), [3, 5, 1])];
+    for (const axis of [-1, 0, 1]) {
+      const ins = axis === -1 ? parts : axis === 0 ? [x.shape[1] === 7 ? F(rnd(3 * 7 * 19, 45), [3, 7, 19]) : x, x] : [F(rnd(5 * 2 * 19, 46), [5, 2, 19]), x];
+      const nd = { ...node('Concat', ins.length, { axis }), name: 'fast' };
+      sameBits(evalNode(nd, ins)[0], evalNode(nd, ins.map(slow))[0], `Concat axis ${axis}`);
+      await check('Concat', ins, { axis });
+    }
+    await check('Split', [x, I([2, 16, 1], [3])], { axis: 2 }, { outputs: 3 });
+    for (const [axis, idx] of [[0, I([4, -1, 0, 2, 2], [5])], [1, I([6, 0, -2], [3, 1])], [2, I([18, 3, -19, 7], [2, 2])]] as const) {
+      sameBits(evalNode(node('Gather', 2, { axis }), [x, idx])[0], evalNode(node('Gather', 2, { axis }), [slow(x), idx])[0], `Gather axis ${axis}`);
+      await check('Gather', [x, idx], { axis });
+    }
+    for (const idx of [I([4, 6, 0, 1, -1, 3], [3, 2]), I([2, -5, 0], [3, 1]), I([1, 2, 3, 0, 0, 18], [2, 3])]) {
+      sameBits(evalNode(node('GatherND', 2), [x, idx])[0], evalNode(node('GatherND', 2), [slow(x), idx])[0], `GatherND [${idx.shape}]`);
+      await check('GatherND', [x, idx]);
+    }
+    // rows of 2..15 values: the element loops
+    const y = F(rnd(6 * 5 * 3, 52), [6, 5, 3]);
+    for (const [op, axis, idx] of [['Gather', 1, I([4, 0, -1, 2], [4])], ['Gather', 0, I([5, 1], [2, 1])], ['GatherND', 0, I([5, 0, 3], [3, 1])], ['GatherND', 0, I([1, 4, 5, 2], [2, 2])]] as const) {
+      sameBits(evalNode(node(op, 2, { axis }), [y, idx])[0], evalNode(node(op, 2, { axis }), [slow(y), idx])[0], `${op} [${idx.shape}] of [6,5,3]`);
+      await check(op, [y, idx], op === 'Gather' ? { axis } : {});
+    }
+  });
+  it('NonZero of a large mask, half set, and of floats with NaN and -0', async () => {
+    const m = rnd(3 * 1000, 47, 1, 1e-3).map((v) => (v > 0 ? 1 : 0));
+    const [mask] = await check('NonZero', [B(m, [3, 1000])]);
+    expect(mask.shape).toEqual([2, m.filter((v) => v).length]);
+    sameBits(evalNode(node('NonZero', 1), [{ v: Uint8Array.from(m), shape: [3, 1000], kind: 'bool' }])[0], mask, 'NonZero of a Uint8Array');
+    await check('NonZero', [F([0, -0, NaN, 1, 0, -3], [2, 3])]);
+  });
+  it('TopK of long rows with many ties, -0 and NaN: the order of a full sort, as onnxruntime', async () => {
+    const v = rnd(4 * 3001, 48, 2, 0.25).map((x, i) => (i % 89 === 3 ? -0 : x));
+    const withNaN = v.map((x, i) => (i % 97 === 5 ? NaN : x));
+    for (const largest of [1, 0])
+      for (const k of [0, 1, 300, 3001])
+        for (const vals of [v, withNaN]) {
+          // onnxruntime ranks NaN differently by k (its k = 1 scan never picks one): compared without NaN
+          const [top, inds] = vals === v ? await check('TopK', [F(vals, [4, 3001]), I([k], [1])], { largest }, { outputs: 2 }) : evalNode(node('TopK', 2, { largest }), [F(vals, [4, 3001]), I([k], [1])]);
+          // reference: a stable sort of each row, NaN first, then by value
+          for (let r = 0; r < 4; r++) {
+            const row = vals.slice(r * 3001, (r + 1) * 3001).map((x, j) => [Math.fround(x), j] as const);
+            const key = (x: number) => (Number.isNaN(x) ? -Infinity : largest ? -x : x);
+            const want = row.slice().sort((p, q) => key(p[0]) - key(q[0]) || p[1] - q[1]).slice(0, k);
+            expect(Array.from(inds.v.slice(r * k, (r + 1) * k)), `row ${r} largest ${largest} k ${k}`).toEqual(want.map((w) => w[1]));
+            expect(Array.from(top.v.slice(r * k, (r + 1) * k)), `row ${r} largest ${largest} k ${k}`).toEqual(want.map((w) => w[0]));
+          }
+        }
+    await check('TopK', [F(rnd(50 * 6, 49, 2, 0.5), [50, 6]), I([7], [1])], { axis: 0 }, { outputs: 2 });
   });
 });
 

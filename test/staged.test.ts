@@ -10,6 +10,7 @@ import { GraphError, loadOnnx, ShapeError, ValueError } from '../src/index';
 import { emptyGraph, type Graph, type Tensor } from '../src/graph/ir';
 import { graphToOnnx } from '../src/onnx/writer';
 import { compileGraph } from '../src/model';
+import { tailProgram } from '../src/graph/eval/tail';
 
 /** Deterministic values in [-scale, scale). */
 function rnd(n: number, seed: number, scale = 1): Float32Array {
@@ -283,6 +284,52 @@ describe('a graph with a data-dependent tail', () => {
     }
     expect(counts.size).toBeGreaterThan(1);
     model.dispose();
+  });
+
+  it('computes a repeated tail node once (same op, inputs and attributes), never writing in place into a shared result', async () => {
+    // NonZero of one mask twice (retinanet's export does so for its 1.8M scores), a scatter
+    // repeated after the scatter that could otherwise write in place into the first one's
+    // result, a Softmax twice on different axes (not shared)
+    const g = emptyGraph();
+    g.opset = 17;
+    g.inputs = [{ name: 'x', shape: [6, 4], dtype: 'float' }];
+    g.outputs = ['nz2', 's1b', 's2', 'sm0', 'sm1', 'sm0b'].map((name) => ({ name, dtype: name === 'nz2' ? 'int' : 'float' }) as const);
+    const node = rowScatter(g);
+    node('nz2', 'NonZero', ['mask'], ['nz2']);
+    node('sc1', 'ScatterElements', ['zeros', 'idx', 'rows'], ['s1'], { axis: 0 });
+    node('dbl', 'Add', ['rows', 'rows'], ['dbl']);
+    node('idx0', 'Slice', ['idx', 'st0', 'st1'], ['idx0']);
+    node('dbl0', 'Slice', ['dbl', 'st0', 'st1'], ['dbl0']);
+    node('sc2', 'ScatterElements', ['s1', 'idx0', 'dbl0'], ['s2'], { axis: 0 });
+    node('sc1b', 'ScatterElements', ['zeros', 'idx', 'rows'], ['s1b'], { axis: 0 });
+    node('sm0', 'Softmax', ['rows'], ['sm0'], { axis: 0 });
+    node('sm1', 'Softmax', ['rows'], ['sm1'], { axis: 1 });
+    node('sm0b', 'Softmax', ['rows'], ['sm0b'], { axis: 0 });
+    const bytes = graphToOnnx(g);
+    const model = await loadOnnx(bytes);
+    for (const seed of [1, 2]) {
+      const feeds = { x: { data: rnd(24, seed), shape: [6, 4] } };
+      expectSame(await model.run(feeds), await ortRun(bytes, feeds), `seed ${seed}`);
+    }
+    const steps = (model as unknown as { tail: { steps: { host?: { name: string }; same?: { name: string } }[] } }).tail.steps;
+    const shared = Object.fromEntries(steps.filter((st) => st.same).map((st) => [st.host!.name, st.same!.name]));
+    expect(shared).toEqual({ nz2: 'nz', sc1b: 'sc1', sm0b: 'sm0' });
+    model.dispose();
+  });
+
+  it('shares a tail node only when its attributes are the same numbers (-0 is not 0) and it may be shared', () => {
+    const n = (name: string, op: string, inputs: string[], attrs: Record<string, unknown> = {}, outputs = [`${name}_y`]) => ({ name, op, inputs, outputs, attrs }) as Graph['nodes'][number];
+    const nodes = [
+      n('a', 'Clip', ['x'], { min: 0 }), n('b', 'Clip', ['x'], { min: -0 }), n('c', 'Clip', ['x'], { min: 0 }),
+      n('d', 'Transpose', ['x'], { perm: [1, 0] }), n('e', 'Transpose', ['x'], { perm: [1, 0] }), n('f', 'Transpose', ['x'], { perm: [0, 1] }),
+      n('g', 'TopK', ['x', 'k'], {}, ['g0', 'g1']), n('h', 'TopK', ['x', 'k'], {}, ['h0', '']), n('i', 'TopK', ['x', 'k'], {}, ['i0', 'i1']),
+      n('j', 'ConstantOfShape', ['s']), n('k2', 'ConstantOfShape', ['s']),
+      n('l', 'Gather', ['x', 'k'], { axis: 0 }), n('m', 'Gather', ['k', 'x'], { axis: 0 }),
+    ];
+    const split = { nodes, boundary: ['x'], outputs: [], initializers: new Map(), intConstants: new Map() };
+    const prog = tailProgram(split as never, 17, () => false);
+    const shared = Object.fromEntries(prog.steps.flatMap((st) => ('host' in st && st.same ? [[st.host.name, st.same.name]] : [])));
+    expect(shared).toEqual({ c: 'a', e: 'd', i: 'g' });
   });
 
   it('recycles a large tail result across runs only when it does not outlive the run', async () => {

@@ -126,6 +126,94 @@ export function bcastIndex(out: readonly number[], shape: readonly number[]): In
   return idx;
 }
 
+/**
+ * A broadcast as two nested loops: `outer` rows of `inner` elements of the result, operand a's
+ * flat index advancing by a0 per row and a1 per element (0 where a repeats), b's by b0 and b1.
+ */
+export interface Bcast2 {
+  outer: number;
+  inner: number;
+  a0: number;
+  a1: number;
+  b0: number;
+  b1: number;
+}
+
+/**
+ * How operands of shapes `a` and `b` broadcast to `out` (their bcastShape) as two nested loops:
+ * the result's dims grouped into runs along which each operand either varies or repeats
+ * (same-shape and scalar operands: one run; [n, k] with [n, 1] or [k]: two). Undefined when
+ * that takes more than two runs ([n, 1, k] with [n, m, k]).
+ */
+export function bcast2(out: readonly number[], a: readonly number[], b: readonly number[]): Bcast2 | undefined {
+  const r = out.length;
+  // runs from the last dim: each operand's presence (1: it varies) and the run's size
+  const runs: { pa: number; pb: number; size: number }[] = [];
+  for (let d = r - 1; d >= 0; d--) {
+    if (out[d] === 1) continue;
+    const pa = (a[d - (r - a.length)] ?? 1) === 1 ? 0 : 1;
+    const pb = (b[d - (r - b.length)] ?? 1) === 1 ? 0 : 1;
+    const last = runs[runs.length - 1];
+    if (last && last.pa === pa && last.pb === pb) last.size *= out[d];
+    else if (runs.length === 2) return undefined;
+    else runs.push({ pa, pb, size: out[d] });
+  }
+  const [i, o] = runs;
+  const inner = i ? i.size : 1;
+  const ia = i ? i.pa : 0;
+  const ib = i ? i.pb : 0;
+  return {
+    outer: o ? o.size : 1,
+    inner,
+    a0: o && o.pa ? (ia ? inner : 1) : 0,
+    a1: ia,
+    b0: o && o.pb ? (ib ? inner : 1) : 0,
+    b1: ib,
+  };
+}
+
+/**
+ * out[o0 + r·oRow + j] = v[s0 + r·sRow + j·sStep] for r < rows, j < len: block copies of
+ * contiguous rows of 16+ values between arrays of one type, else a loop (one of its own for
+ * float32 arrays, so that the detector tails' large float copies run on a loop that sees no other
+ * array type and stays fast).
+ */
+export function copy2d(out: Values, o0: number, oRow: number, v: Values, s0: number, sRow: number, sStep: number, rows: number, len: number): void {
+  if (sStep === 1 && len >= 16 && v.constructor === out.constructor) {
+    const src = v as Float32Array;
+    const dst = out as Float32Array;
+    for (let r = 0; r < rows; r++) dst.set(src.subarray(s0 + r * sRow, s0 + r * sRow + len), o0 + r * oRow);
+  } else if (out instanceof Float32Array && v instanceof Float32Array) copyF32(out, o0, oRow, v, s0, sRow, sStep, rows, len);
+  else
+    for (let r = 0; r < rows; r++)
+      for (let j = 0, o = o0 + r * oRow, s = s0 + r * sRow; j < len; j++, s += sStep) out[o + j] = v[s];
+}
+
+/** copy2d's loop for float32 arrays (rows of one value: a Concat interleaving columns, one loop). */
+function copyF32(out: Float32Array, o0: number, oRow: number, v: Float32Array, s0: number, sRow: number, sStep: number, rows: number, len: number): void {
+  if (len === 1) for (let r = 0, o = o0, s = s0; r < rows; r++, o += oRow, s += sRow) out[o] = v[s];
+  else
+    for (let r = 0; r < rows; r++)
+      for (let j = 0, o = o0 + r * oRow, s = s0 + r * sRow; j < len; j++, s += sStep) out[o + j] = v[s];
+}
+
+/** out[t·len + j] = v[offs[t] + j] for each row t of offs and j < len: the rows a gather picks, copied as copy2d does. */
+export function copyRowsAt(out: Values, v: Values, offs: Int32Array, len: number): void {
+  const n = offs.length;
+  if (len >= 16 && v.constructor === out.constructor) {
+    const src = v as Float32Array;
+    const dst = out as Float32Array;
+    for (let t = 0; t < n; t++) dst.set(src.subarray(offs[t], offs[t] + len), t * len);
+  } else if (out instanceof Float32Array && v instanceof Float32Array) rowsAtF32(out, v, offs, len);
+  else for (let t = 0, k = 0; t < n; t++) for (let j = 0, s = offs[t]; j < len; j++) out[k++] = v[s + j];
+}
+
+/** copyRowsAt's loop for float32 arrays. */
+function rowsAtF32(out: Float32Array, v: Float32Array, offs: Int32Array, len: number): void {
+  const n = offs.length;
+  for (let t = 0, k = 0; t < n; t++) for (let j = 0, s = offs[t]; j < len; j++) out[k++] = v[s + j];
+}
+
 /** Normalise a possibly negative axis for `rank`, refusing one out of range. */
 export function axisOf(a: number, rank: number, what = 'axis'): number {
   const x = a < 0 ? a + rank : a;

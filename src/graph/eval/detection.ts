@@ -5,7 +5,7 @@
 // positions, bilinear weights), so the same boxes are kept and the same pixels sampled.
 import { ShapeError, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { attrNum, foldSize, MAX_FOLD, scalarOf, type Const } from './core';
+import { attrNum, foldSize, MAX_FOLD, scalarOf, type Const, type Values } from './core';
 
 const f = Math.fround;
 
@@ -31,138 +31,291 @@ export function nonMaxSuppression(n: Node, boxes: Const, scores: Const, maxIn: C
   if (!(iou >= 0 && iou <= 1)) throw new ValueError(`iou_threshold ${iou} is outside [0, 1]`);
   const hasScoreT = !!scoreIn && scoreIn.v.length > 0;
   const scoreT = hasScoreT ? f(scalarOf(scoreIn!, 'score_threshold')) : 0;
-  const out: number[] = [];
   if (maxOut === 0 || nbox === 0) return { v: new Float64Array(0), shape: [0, 3], kind: 'int' };
   const bv = boxes.v;
   const sv = scores.v;
-  // per box (shared by all classes of a batch): x/y extents and area, float32 as onnxruntime
-  const x0 = new Float32Array(nbox);
-  const x1 = new Float32Array(nbox);
-  const y0 = new Float32Array(nbox);
-  const y1 = new Float32Array(nbox);
-  const area = new Float32Array(nbox);
-  const order = new Int32Array(nbox);
-  const sel = new Int32Array(Math.min(maxOut, nbox));
-  const sc = new Float32Array(nbox);
-  const seen = new Int32Array(nbox);
-  let stampId = 0;
-  /** Does kept box j suppress box i: IoU > iou_threshold, in float32 as onnxruntime's SuppressByIOU. */
-  const overlaps = (i: number, j: number): boolean => {
-    const ix0 = x0[i] > x0[j] ? x0[i] : x0[j];
-    const ix1 = x1[i] < x1[j] ? x1[i] : x1[j];
-    if (ix1 <= ix0) return false;
-    const iy0 = y0[i] > y0[j] ? y0[i] : y0[j];
-    const iy1 = y1[i] < y1[j] ? y1[i] : y1[j];
-    if (iy1 <= iy0) return false;
-    const inter = f(f(ix1 - ix0) * f(iy1 - iy0));
-    const aa = area[i];
-    const ab = area[j];
-    const uni = f(f(aa + ab) - inter);
-    if (inter <= 0 || aa <= 0 || ab <= 0 || uni <= 0) return false;
-    return f(inter / uni) > iou;
-  };
+  // per box (shared by all classes of a batch): x0, y0, x1, y1 and area, float32 as onnxruntime
+  const bx = new Float32Array(nbox * 5);
+  const nms = new ClassNms(bx, nbox, Math.min(maxOut, nbox), iou);
+  const out: number[] = [];
   for (let b = 0; b < nb; b++) {
     for (let i = 0; i < nbox; i++) {
       const p = (b * nbox + i) * 4;
+      const q = i * 5;
       if (center === 0) {
         const ya = bv[p];
         const xa = bv[p + 1];
         const yb = bv[p + 2];
         const xb = bv[p + 3];
-        x0[i] = Math.min(xa, xb);
-        x1[i] = Math.max(xa, xb);
-        y0[i] = Math.min(ya, yb);
-        y1[i] = Math.max(ya, yb);
+        bx[q] = Math.min(xa, xb);
+        bx[q + 1] = Math.min(ya, yb);
+        bx[q + 2] = Math.max(xa, xb);
+        bx[q + 3] = Math.max(ya, yb);
       } else {
         const hw = f(bv[p + 2] / 2);
         const hh = f(bv[p + 3] / 2);
-        x0[i] = bv[p] - hw;
-        x1[i] = bv[p] + hw;
-        y0[i] = bv[p + 1] - hh;
-        y1[i] = bv[p + 1] + hh;
+        bx[q] = bv[p] - hw;
+        bx[q + 1] = bv[p + 1] - hh;
+        bx[q + 2] = bv[p] + hw;
+        bx[q + 3] = bv[p + 1] + hh;
       }
-      area[i] = f(x1[i] - x0[i]) * f(y1[i] - y0[i]);
+      bx[q + 4] = f(bx[q + 2] - bx[q]) * f(bx[q + 3] - bx[q + 1]);
     }
     for (let c = 0; c < nc; c++) {
       const base = (b * nc + c) * nbox;
-      let m = 0;
-      for (let i = 0; i < nbox; i++) {
-        const s = sv[base + i];
-        sc[i] = s;
-        if (hasScoreT ? s > scoreT : s === s) order[m++] = i; // NaN is never a candidate
-      }
-      const cand = order.subarray(0, m).sort((i, j) => sc[j] - sc[i] || i - j);
-      // kept boxes are filed in a uniform grid over the candidates' extent, so a candidate is
-      // compared only with kept boxes sharing a cell (any two overlapping boxes do); boxes
-      // spanning many cells, and classes of few candidates, are compared with every kept box
-      let gx0 = Infinity;
-      let gy0 = Infinity;
-      let gx1 = -Infinity;
-      let gy1 = -Infinity;
-      let sw = 0;
-      let sh = 0;
-      for (let t = 0; t < m; t++) {
-        const i = cand[t];
-        gx0 = Math.min(gx0, x0[i]);
-        gx1 = Math.max(gx1, x1[i]);
-        gy0 = Math.min(gy0, y0[i]);
-        gy1 = Math.max(gy1, y1[i]);
-        sw += x1[i] - x0[i];
-        sh += y1[i] - y0[i];
-      }
-      // cells about the mean box size (a box then spans ~2x2 cells), at most 128 per axis
-      const grid = m >= 64 && Number.isFinite(gx1 - gx0 + gy1 - gy0 + sw + sh);
-      const GX = grid ? Math.max(1, Math.min(Math.floor((gx1 - gx0) / (sw / m) || 1), 128)) : 1;
-      const GY = grid ? Math.max(1, Math.min(Math.floor((gy1 - gy0) / (sh / m) || 1), 128)) : 1;
-      const G = GX * GY;
-      const cw = (gx1 - gx0) / GX || 1;
-      const chh = (gy1 - gy0) / GY || 1;
-      const cells: number[][] = Array.from({ length: G }, () => []);
-      const wide: number[] = []; // kept boxes filed in no cell
-      let k = 0;
-      for (let t = 0; t < m && k < sel.length; t++) {
-        const i = cand[t];
-        stampId++;
-        let keep = true;
-        let cx0 = 0;
-        let cx1 = 0;
-        let cy0 = 0;
-        let cy1 = 0;
-        let many = G === 1;
-        if (!many) {
-          cx0 = Math.min(Math.floor((x0[i] - gx0) / cw), GX - 1);
-          cx1 = Math.min(Math.floor((x1[i] - gx0) / cw), GX - 1);
-          cy0 = Math.min(Math.floor((y0[i] - gy0) / chh), GY - 1);
-          cy1 = Math.min(Math.floor((y1[i] - gy0) / chh), GY - 1);
-          many = (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > 16;
-        }
-        if (many) {
-          for (let q = 0; q < k && keep; q++) keep = !overlaps(i, sel[q]);
-        } else {
-          for (let q = 0; q < wide.length && keep; q++) keep = !overlaps(i, wide[q]);
-          for (let cy = cy0; cy <= cy1 && keep; cy++)
-            for (let cx = cx0; cx <= cx1 && keep; cx++) {
-              const cell = cells[cy * GX + cx];
-              for (let q = 0; q < cell.length && keep; q++) {
-                const j = cell[q];
-                if (seen[j] === stampId) continue;
-                seen[j] = stampId;
-                keep = !overlaps(i, j);
-              }
-            }
-        }
-        if (keep) {
-          sel[k++] = i;
-          out.push(b, c, i);
-          if (G > 1) {
-            if (many) wide.push(i);
-            else for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) cells[cy * GX + cx].push(i);
-          }
-        }
-      }
+      const kept = nms.run(sv, base, hasScoreT, scoreT);
+      for (let t = 0; t < kept; t++) out.push(b, c, nms.sel[t]);
     }
   }
   return { v: Float64Array.from(out), shape: [out.length / 3, 3], kind: 'int' };
+}
+
+/** Whether kept box j suppresses box i: IoU > iou_threshold, in float32 as onnxruntime's SuppressByIOU (`bx`: x0, y0, x1, y1, area per box). */
+function suppresses(bx: Float32Array, i: number, j: number, iou: number): boolean {
+  const p = i * 5;
+  const q = j * 5;
+  const ix0 = bx[p] > bx[q] ? bx[p] : bx[q];
+  const ix1 = bx[p + 2] < bx[q + 2] ? bx[p + 2] : bx[q + 2];
+  if (ix1 <= ix0) return false;
+  const iy0 = bx[p + 1] > bx[q + 1] ? bx[p + 1] : bx[q + 1];
+  const iy1 = bx[p + 3] < bx[q + 3] ? bx[p + 3] : bx[q + 3];
+  if (iy1 <= iy0) return false;
+  const inter = f(f(ix1 - ix0) * f(iy1 - iy0));
+  const aa = bx[p + 4];
+  const ab = bx[q + 4];
+  const uni = f(f(aa + ab) - inter);
+  if (inter <= 0 || aa <= 0 || ab <= 0 || uni <= 0) return false;
+  return f(inter / uni) > iou;
+}
+
+/**
+ * Greedy suppression of one batch and class over boxes `bx` (x0, y0, x1, y1, area per box), its
+ * buffers kept across classes. Kept boxes are filed in a uniform grid of cells about the mean
+ * candidate's size (a box then spans ~2x2 cells), so a candidate is compared only with the kept
+ * boxes sharing a cell with it (any two overlapping boxes do); boxes spanning many cells, and
+ * classes of few candidates, are compared with every kept box.
+ */
+class ClassNms {
+  /** The kept boxes of the last run, in selection order. */
+  readonly sel: Int32Array;
+  private order: Int32Array;
+  private keys: Uint32Array;
+  private spare: Int32Array;
+  private spareKeys: Uint32Array;
+  /** Per box: the candidate that last compared with it (a box in several shared cells is compared once). */
+  private seen: Int32Array;
+  private stamp = 0;
+  private cells = new CellGrid();
+  private wide: number[] = [];
+
+  constructor(private bx: Float32Array, nbox: number, maxOut: number, private iou: number) {
+    this.sel = new Int32Array(maxOut);
+    this.order = new Int32Array(nbox);
+    this.keys = new Uint32Array(nbox);
+    this.spare = new Int32Array(nbox);
+    this.spareKeys = new Uint32Array(nbox);
+    this.seen = new Int32Array(nbox);
+  }
+
+  /** Suppress among the boxes whose scores sv[base + i] pass the threshold (NaN never does); returns how many are kept (in sel). */
+  run(sv: Values, base: number, hasScoreT: boolean, scoreT: number): number {
+    const { bx, sel, seen, cells, wide, iou } = this;
+    const n = this.bx.length / 5;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const s = sv[base + i];
+      if (hasScoreT ? s > scoreT : s === s) {
+        this.order[m] = i;
+        this.keys[m] = scoreKey(s);
+        m++;
+      }
+    }
+    const cand = this.sortByKey(m);
+    let gx0 = Infinity;
+    let gy0 = Infinity;
+    let gx1 = -Infinity;
+    let gy1 = -Infinity;
+    let sw = 0;
+    let sh = 0;
+    for (let t = 0; t < m; t++) {
+      const q = cand[t] * 5;
+      gx0 = Math.min(gx0, bx[q]);
+      gy0 = Math.min(gy0, bx[q + 1]);
+      gx1 = Math.max(gx1, bx[q + 2]);
+      gy1 = Math.max(gy1, bx[q + 3]);
+      sw += bx[q + 2] - bx[q];
+      sh += bx[q + 3] - bx[q + 1];
+    }
+    const grid = m >= 64 && Number.isFinite(gx1 - gx0 + gy1 - gy0 + sw + sh) && sw > 0 && sh > 0;
+    // at most GRID_AXIS cells per axis (cells grow when outliers stretch the extent)
+    const cw = Math.max(sw / m, (gx1 - gx0) / GRID_AXIS);
+    const ch = Math.max(sh / m, (gy1 - gy0) / GRID_AXIS);
+    if (grid) cells.reset(m);
+    wide.length = 0;
+    let k = 0;
+    for (let t = 0; t < m && k < sel.length; t++) {
+      const i = cand[t];
+      const stamp = ++this.stamp;
+      let keep = true;
+      let cx0 = 0;
+      let cx1 = 0;
+      let cy0 = 0;
+      let cy1 = 0;
+      let many = !grid;
+      if (!many) {
+        const q = i * 5;
+        cx0 = Math.floor((bx[q] - gx0) / cw);
+        cy0 = Math.floor((bx[q + 1] - gy0) / ch);
+        cx1 = Math.floor((bx[q + 2] - gx0) / cw);
+        cy1 = Math.floor((bx[q + 3] - gy0) / ch);
+        many = (cx1 - cx0 + 1) * (cy1 - cy0 + 1) > 16;
+      }
+      if (many) {
+        for (let q = 0; q < k && keep; q++) keep = !suppresses(bx, i, sel[q], iou);
+      } else {
+        for (let q = 0; q < wide.length && keep; q++) keep = !suppresses(bx, i, wide[q], iou);
+        for (let cy = cy0; cy <= cy1 && keep; cy++)
+          for (let cx = cx0; cx <= cx1 && keep; cx++) {
+            const cell = cells.at(cx, cy);
+            if (!cell) continue;
+            for (let q = 0; q < cell.length && keep; q++) {
+              const j = cell[q];
+              if (seen[j] === stamp) continue;
+              seen[j] = stamp;
+              keep = !suppresses(bx, i, j, iou);
+            }
+          }
+      }
+      if (keep) {
+        sel[k++] = i;
+        if (grid) {
+          if (many) wide.push(i);
+          else for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) cells.add(cx, cy, i);
+        }
+      }
+    }
+    return k;
+  }
+
+  /**
+   * The first m of `order` sorted by `keys` ascending (best score first), ties in their order
+   * (the lower box index first): a stable radix sort, one byte of the key per pass.
+   */
+  private sortByKey(m: number): Int32Array {
+    let idx = this.order;
+    let key = this.keys;
+    let idx2 = this.spare;
+    let key2 = this.spareKeys;
+    const count = new Int32Array(256);
+    for (let shift = 0; shift < 32; shift += 8) {
+      count.fill(0);
+      for (let t = 0; t < m; t++) count[(key[t] >>> shift) & 255]++;
+      if (count[(key[0] >>> shift) & 255] === m) continue; // one value of this byte: already in order
+      for (let d = 0, at = 0; d < 256; d++) {
+        const c = count[d];
+        count[d] = at;
+        at += c;
+      }
+      for (let t = 0; t < m; t++) {
+        const at = count[(key[t] >>> shift) & 255]++;
+        idx2[at] = idx[t];
+        key2[at] = key[t];
+      }
+      [idx, idx2] = [idx2, idx];
+      [key, key2] = [key2, key];
+    }
+    this.order = idx;
+    this.keys = key;
+    this.spare = idx2;
+    this.spareKeys = key2;
+    return idx;
+  }
+}
+
+const keyF32 = new Float32Array(1);
+const keyU32 = new Uint32Array(keyF32.buffer);
+/**
+ * A uint32 sort key of a (non-NaN) score: ascending keys are descending scores, and -0 and 0 get
+ * one key (as a comparison of scores finds them equal).
+ */
+function scoreKey(s: number): number {
+  keyF32[0] = s + 0; // -0 + 0 is 0
+  const u = keyU32[0];
+  // the float's bits ordered as the floats are (negatives reversed), then reversed
+  return (u & 0x80000000 ? u : ~u & 0x7fffffff) >>> 0;
+}
+
+/** Most grid cells per axis in NonMaxSuppression's grid (cell coordinates stay below 2^16, their key below 2^32). */
+const GRID_AXIS = 1 << 15;
+
+/**
+ * NonMaxSuppression's grid of kept boxes: the boxes filed in each cell (x, y), the cells hashed
+ * by coordinates (only the cells in use take memory, however far apart the boxes: batched NMS
+ * offsets each class's boxes along the diagonal).
+ */
+class CellGrid {
+  /** Per hash bucket, its latest cell (-1: none). */
+  private head = new Int32Array(0);
+  private mask = 0;
+  /** Per cell in use: its key (y * 2^16 + x), the bucket's previous cell and its boxes. */
+  private key = new Float64Array(0);
+  private link = new Int32Array(0);
+  private boxes: number[][] = [];
+  private size = 0;
+
+  /** Empty, with buckets for `n` boxes. */
+  reset(n: number): void {
+    let buckets = 64;
+    while (buckets < 2 * n) buckets *= 2;
+    if (this.head.length < buckets) this.head = new Int32Array(buckets);
+    this.mask = buckets - 1;
+    this.head.fill(-1, 0, buckets);
+    this.size = 0;
+  }
+
+  /** The boxes filed in cell (x, y), undefined when none. */
+  at(x: number, y: number): number[] | undefined {
+    const c = this.find(x, y);
+    return c >= 0 ? this.boxes[c] : undefined;
+  }
+
+  add(x: number, y: number, box: number): void {
+    const c = this.find(x, y);
+    if (c >= 0) {
+      this.boxes[c].push(box);
+      return;
+    }
+    if (this.size === this.key.length) {
+      const cap = Math.max(256, this.size * 2);
+      const key = new Float64Array(cap);
+      const link = new Int32Array(cap);
+      key.set(this.key);
+      link.set(this.link);
+      this.key = key;
+      this.link = link;
+    }
+    const e = this.size++;
+    const h = this.bucket(x, y);
+    this.key[e] = y * 65536 + x;
+    this.link[e] = this.head[h];
+    this.head[h] = e;
+    // the arrays of earlier runs are emptied and reused
+    if (e < this.boxes.length) {
+      this.boxes[e].length = 0;
+      this.boxes[e].push(box);
+    } else this.boxes.push([box]);
+  }
+
+  private bucket(x: number, y: number): number {
+    return (Math.imul(x, 0x9e3779b1) ^ Math.imul(y, 0x85ebca77)) & this.mask;
+  }
+
+  private find(x: number, y: number): number {
+    const key = y * 65536 + x;
+    let c = this.head[this.bucket(x, y)];
+    while (c >= 0 && this.key[c] !== key) c = this.link[c];
+    return c;
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
 // integer types and bool.
 import { ShapeError, UnsupportedOpError, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { alloc, attrNum, bcastIndex, bcastShape, checkInts, foldSize, make, MAX_INT, type Const, type Kind, type Values } from './core';
+import { alloc, attrNum, bcast2, bcastIndex, bcastShape, checkInts, foldSize, make, MAX_INT, type Bcast2, type Const, type Kind, type Values } from './core';
 
 type F1 = (a: number) => number;
 type F2 = (a: number, b: number) => number;
@@ -175,58 +175,126 @@ function unaryFast(op: string, v: Values, out: Float32Array): boolean {
 }
 
 /**
- * Same-shape or one-scalar-side float arithmetic and comparisons as plain loops (see unaryFast).
- * `s` is 0 for equal lengths, 1 when b is a single value, 2 when a is. False: not one of them.
+ * Float32 arithmetic, Min/Max and comparisons as plain loops over a two-level broadcast (see
+ * bcast2), a value of b that repeats along a row read once per row: calling the op's function
+ * per element costs several times more once many ops share the call site, and these loops only
+ * ever see Float32Array operands. Comparisons are +(x < y): no branch on the data. False: not
+ * one of them.
  */
-function binaryFast(op: string, av: Values, bv: Values, out: Float32Array | Uint8Array, s: number): boolean {
-  const len = out.length;
-  const y = bv[0];
-  const x = av[0];
+function binaryFast(op: string, av: Float32Array, bv: Float32Array, out: Float32Array | Uint8Array, p: Bcast2): boolean {
+  const { outer, inner, a0, a1, b0, b1 } = p;
   switch (op) {
     case 'Add':
-      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] + bv[i];
-      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] + y;
-      else for (let i = 0; i < len; i++) out[i] = x + bv[i];
+      for (let o = 0, k = 0; o < outer; o++) {
+        const end = k + inner;
+        let i = o * a0;
+        let j = o * b0;
+        if (b1 === 0) for (const y = bv[j]; k < end; k++, i += a1) out[k] = av[i] + y;
+        else for (; k < end; k++, i += a1, j += b1) out[k] = av[i] + bv[j];
+      }
       return true;
     case 'Sub':
-      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] - bv[i];
-      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] - y;
-      else for (let i = 0; i < len; i++) out[i] = x - bv[i];
+      for (let o = 0, k = 0; o < outer; o++) {
+        const end = k + inner;
+        let i = o * a0;
+        let j = o * b0;
+        if (b1 === 0) for (const y = bv[j]; k < end; k++, i += a1) out[k] = av[i] - y;
+        else for (; k < end; k++, i += a1, j += b1) out[k] = av[i] - bv[j];
+      }
       return true;
     case 'Mul':
-      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] * bv[i];
-      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] * y;
-      else for (let i = 0; i < len; i++) out[i] = x * bv[i];
+      for (let o = 0, k = 0; o < outer; o++) {
+        const end = k + inner;
+        let i = o * a0;
+        let j = o * b0;
+        if (b1 === 0) for (const y = bv[j]; k < end; k++, i += a1) out[k] = av[i] * y;
+        else for (; k < end; k++, i += a1, j += b1) out[k] = av[i] * bv[j];
+      }
       return true;
     case 'Div':
-      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] / bv[i];
-      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] / y;
-      else for (let i = 0; i < len; i++) out[i] = x / bv[i];
+      for (let o = 0, k = 0; o < outer; o++) {
+        const end = k + inner;
+        let i = o * a0;
+        let j = o * b0;
+        if (b1 === 0) for (const y = bv[j]; k < end; k++, i += a1) out[k] = av[i] / y;
+        else for (; k < end; k++, i += a1, j += b1) out[k] = av[i] / bv[j];
+      }
       return true;
-    case 'Greater':
-      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] > bv[i] ? 1 : 0;
-      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] > y ? 1 : 0;
-      else for (let i = 0; i < len; i++) out[i] = x > bv[i] ? 1 : 0;
+    case 'Min': // minF
+      for (let o = 0, k = 0; o < outer; o++)
+        for (let end = k + inner, i = o * a0, j = o * b0; k < end; k++, i += a1, j += b1) {
+          const x = av[i];
+          const y = bv[j];
+          out[k] = x < y || x !== x ? x : y;
+        }
+      return true;
+    case 'Max': // maxF
+      for (let o = 0, k = 0; o < outer; o++)
+        for (let end = k + inner, i = o * a0, j = o * b0; k < end; k++, i += a1, j += b1) {
+          const x = av[i];
+          const y = bv[j];
+          out[k] = x > y || x !== x ? x : y;
+        }
+      return true;
+    case 'Equal':
+      for (let o = 0, k = 0; o < outer; o++) {
+        const end = k + inner;
+        let i = o * a0;
+        let j = o * b0;
+        if (b1 === 0) for (const y = bv[j]; k < end; k++, i += a1) out[k] = +(av[i] === y);
+        else for (; k < end; k++, i += a1, j += b1) out[k] = +(av[i] === bv[j]);
+      }
       return true;
     case 'Less':
-      if (s === 0) for (let i = 0; i < len; i++) out[i] = av[i] < bv[i] ? 1 : 0;
-      else if (s === 1) for (let i = 0; i < len; i++) out[i] = av[i] < y ? 1 : 0;
-      else for (let i = 0; i < len; i++) out[i] = x < bv[i] ? 1 : 0;
+      for (let o = 0, k = 0; o < outer; o++) {
+        const end = k + inner;
+        let i = o * a0;
+        let j = o * b0;
+        if (b1 === 0) for (const y = bv[j]; k < end; k++, i += a1) out[k] = +(av[i] < y);
+        else for (; k < end; k++, i += a1, j += b1) out[k] = +(av[i] < bv[j]);
+      }
+      return true;
+    case 'Greater':
+      for (let o = 0, k = 0; o < outer; o++) {
+        const end = k + inner;
+        let i = o * a0;
+        let j = o * b0;
+        if (b1 === 0) for (const y = bv[j]; k < end; k++, i += a1) out[k] = +(av[i] > y);
+        else for (; k < end; k++, i += a1, j += b1) out[k] = +(av[i] > bv[j]);
+      }
+      return true;
+    case 'LessOrEqual':
+      for (let o = 0, k = 0; o < outer; o++) {
+        const end = k + inner;
+        let i = o * a0;
+        let j = o * b0;
+        if (b1 === 0) for (const y = bv[j]; k < end; k++, i += a1) out[k] = +(av[i] <= y);
+        else for (; k < end; k++, i += a1, j += b1) out[k] = +(av[i] <= bv[j]);
+      }
+      return true;
+    case 'GreaterOrEqual':
+      for (let o = 0, k = 0; o < outer; o++) {
+        const end = k + inner;
+        let i = o * a0;
+        let j = o * b0;
+        if (b1 === 0) for (const y = bv[j]; k < end; k++, i += a1) out[k] = +(av[i] >= y);
+        else for (; k < end; k++, i += a1, j += b1) out[k] = +(av[i] >= bv[j]);
+      }
       return true;
   }
   return false;
 }
 
-function bcastApply(a: Const, b: Const, f: F2, kind: Kind, op = ''): Const {
+/** `op`: the op `f` computes (binaryFast may have a loop for it); Sum and Mean fold with Add. */
+function bcastApply(a: Const, b: Const, f: F2, kind: Kind, op: string): Const {
   const shape = bcastShape(a.shape, b.shape);
   const len = foldSize(shape);
   const av = a.v;
   const bv = b.v;
   const out = alloc(kind, len);
-  // float arithmetic (float32 results) and comparisons (of floats or ints) without per-element calls
-  if (op && (kind !== 'int' || !(op in ARITH_INT)) && (kind !== 'float' || a.kind === 'float' || b.kind === 'float')) {
-    const s = av.length === len && bv.length === len ? 0 : bv.length === 1 && av.length === len ? 1 : av.length === 1 && bv.length === len ? 2 : -1;
-    if (s >= 0 && binaryFast(op, av, bv, out as Float32Array | Uint8Array, s)) return { v: out, shape, kind };
+  if (op && av instanceof Float32Array && bv instanceof Float32Array) {
+    const p = bcast2(shape, a.shape, b.shape);
+    if (p && binaryFast(op, av, bv, out as Float32Array | Uint8Array, p)) return { v: out, shape, kind };
   }
   // one side a single value (a threshold, a constant): no index table
   if (bv.length === 1 && av.length === len) {
@@ -257,7 +325,7 @@ export function binary(n: Node, a: Const, b: Const): Const {
   if (op in COMPARE) return bcastApply(a, b, COMPARE[op], 'bool', op);
   if (op === 'BitShift') {
     const left = n.attrs.direction === 'LEFT';
-    const r = bcastApply(a, b, left ? (x, y) => x * 2 ** y : (x, y) => Math.floor(x / 2 ** y), 'int');
+    const r = bcastApply(a, b, left ? (x, y) => x * 2 ** y : (x, y) => Math.floor(x / 2 ** y), 'int', op);
     const range = a.dt !== undefined ? INT_RANGE[a.dt] : undefined;
     if (range && range[2] < 64) {
       // the unsigned types BitShift takes: bits shifted past the top are lost
@@ -272,7 +340,7 @@ export function binary(n: Node, a: Const, b: Const): Const {
   let f: F2;
   if (op === 'Mod') f = attrNum(n, 'fmod', 0) ? (kind === 'float' ? fmod : fmodInt) : kind === 'float' ? modFloat : modInt;
   else f = kind === 'float' ? ARITH_FLOAT[op] : ARITH_INT[op];
-  const r = bcastApply(a, b, f, kind, op === 'Pow' || op === 'Mod' ? '' : op);
+  const r = bcastApply(a, b, f, kind, op);
   if (kind === 'int') {
     checkInts(r.v, op);
     if (a.dt !== undefined) {
@@ -295,7 +363,7 @@ export function variadic(n: Node, parts: Const[]): Const {
   const kind: Kind = parts.some((p) => p.kind === 'float') ? 'float' : 'int';
   const f = op === 'Min' ? minF : op === 'Max' ? maxF : (x: number, y: number) => x + y;
   let acc: Const = { ...parts[0], kind, v: kind === 'float' && !(parts[0].v instanceof Float32Array) ? Float32Array.from(parts[0].v) : parts[0].v };
-  for (let i = 1; i < parts.length; i++) acc = bcastApply(acc, parts[i], f, kind);
+  for (let i = 1; i < parts.length; i++) acc = bcastApply(acc, parts[i], f, kind, op === 'Min' || op === 'Max' ? op : 'Add');
   if (op === 'Mean') {
     const k = parts.length;
     const v = acc.v.slice();

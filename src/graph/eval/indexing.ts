@@ -6,7 +6,7 @@
 // ValueError, never a read outside the tensor.
 import { numel, ShapeError, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { alloc, attrNum, axisOf, checkInts, foldSize, indexIn, like, scalarOf, strides, type Const, type Values } from './core';
+import { alloc, attrNum, axisOf, checkInts, copy2d, copyRowsAt, foldSize, indexIn, like, scalarOf, strides, type Const, type Values } from './core';
 
 export function gather(n: Node, x: Const, idx: Const): Const {
   const a = axisOf(attrNum(n, 'axis', 0), x.shape.length);
@@ -20,17 +20,10 @@ export function gather(n: Node, x: Const, idx: Const): Const {
   const m = iv.length;
   const norm = new Int32Array(m);
   for (let j = 0; j < m; j++) norm[j] = indexIn(iv[j], dim, 'Gather index');
-  const v = x.v;
-  const block = inner >= 16 && v.constructor === out.constructor;
-  let k = 0;
-  for (let o = 0; o < outer; o++)
-    for (let j = 0; j < m; j++) {
-      const s = (o * dim + norm[j]) * inner;
-      if (block) {
-        out.set((v as Float32Array).subarray(s, s + inner), k);
-        k += inner;
-      } else for (let t = 0; t < inner; t++) out[k++] = v[s + t];
-    }
+  // the offset of each row of `inner` values picked, in the result's order
+  const offs = new Int32Array(outer * m);
+  for (let o = 0, t = 0; o < outer; o++) for (let j = 0; j < m; j++) offs[t++] = (o * dim + norm[j]) * inner;
+  copyRowsAt(out, x.v, offs, inner);
   return like(x, out, shape);
 }
 
@@ -76,9 +69,10 @@ function ndOffsets(x: Const, idx: Const, b: number, what: string): { offs: Int32
   const batchStride = b ? st[b - 1] : 0;
   const offs = new Int32Array(tuples);
   const iv = idx.v;
+  const label = `${what} index`;
   for (let t = 0; t < tuples; t++) {
     let off = Math.floor(t / perBatch) * batchStride;
-    for (let j = 0; j < k; j++) off += indexIn(iv[t * k + j], x.shape[b + j], `${what} index`) * st[b + j];
+    for (let j = 0; j < k; j++) off += indexIn(iv[t * k + j], x.shape[b + j], label) * st[b + j];
     offs[t] = off;
   }
   return { offs, slice, tuples };
@@ -91,8 +85,7 @@ export function gatherND(n: Node, x: Const, idx: Const): Const {
   const shape = [...idx.shape.slice(0, -1), ...x.shape.slice(b + k)];
   foldSize(shape);
   const out = alloc(x.kind, tuples * slice);
-  const v = x.v;
-  for (let t = 0, o = 0; t < tuples; t++) for (let j = 0; j < slice; j++) out[o++] = v[offs[t] + j];
+  copyRowsAt(out, x.v, offs, slice);
   return like(x, out, shape);
 }
 
@@ -192,13 +185,12 @@ export function nonZero(x: Const): Const {
   const shape = x.shape.length ? x.shape : [1];
   const r = shape.length;
   const v = x.v;
-  let count = 0;
-  for (let i = 0; i < v.length; i++) if (v[i] !== 0) count++;
+  const at = v instanceof Uint8Array ? nonZerosU8(v) : nonZeros(v);
+  const count = at.length;
   const out = new Float64Array(r * count);
   // coordinates of the non-zeros only, from their flat index (scores past a threshold are few)
-  for (let i = 0, c = 0; c < count; i++) {
-    if (v[i] === 0) continue;
-    let q = i;
+  for (let c = 0; c < count; c++) {
+    let q = at[c];
     for (let d = r - 1; d > 0; d--) {
       const dim = shape[d];
       const t = Math.floor(q / dim);
@@ -206,16 +198,39 @@ export function nonZero(x: Const): Const {
       q = t;
     }
     out[c] = q;
-    c++;
   }
   return { v: out, shape: [r, count], kind: 'int' };
+}
+
+/** The flat indices of the non-zero values, in order (no branch on the values: half of a mask may be set). */
+function nonZeros(v: Values): Int32Array {
+  let count = 0;
+  for (let i = 0; i < v.length; i++) count += +(v[i] !== 0);
+  const at = new Int32Array(count);
+  for (let i = 0, c = 0; c < count; i++) {
+    at[c] = i;
+    c += +(v[i] !== 0);
+  }
+  return at;
+}
+
+/** nonZeros of a bool mask (a detector's scores past a threshold: millions of values), on a loop that sees no other array type. */
+function nonZerosU8(v: Uint8Array): Int32Array {
+  let count = 0;
+  for (let i = 0; i < v.length; i++) count += +(v[i] !== 0);
+  const at = new Int32Array(count);
+  for (let i = 0, c = 0; c < count; i++) {
+    at[c] = i;
+    c += +(v[i] !== 0);
+  }
+  return at;
 }
 
 /**
  * TopK along `axis`: the k largest (or smallest) values and their int64 indices. Each row is
  * scanned once keeping the best k in a binary heap whose root is the worst kept (ties: the
- * higher index is worse), then the k are sorted best first. NaN ranks first both for largest and
- * smallest, as onnxruntime orders it.
+ * higher index is worse), then the heap is emptied worst first into the result's back. NaN ranks
+ * first both for largest and smallest, as onnxruntime orders it.
  */
 export function topK(n: Node, x: Const, kIn: Const): [Const, Const] {
   const r = x.shape.length;
@@ -223,7 +238,7 @@ export function topK(n: Node, x: Const, kIn: Const): [Const, Const] {
   const k = scalarOf(kIn, 'K');
   const dim = x.shape[a];
   if (!Number.isInteger(k) || k < 0 || k > dim) throw new ValueError(`K = ${k} is out of range for a dim of size ${dim}`);
-  const largest = attrNum(n, 'largest', 1) !== 0;
+  const sgn = attrNum(n, 'largest', 1) !== 0 ? 1 : -1;
   const outer = numel(x.shape.slice(0, a));
   const inner = numel(x.shape.slice(a + 1));
   const shape = x.shape.slice();
@@ -232,64 +247,79 @@ export function topK(n: Node, x: Const, kIn: Const): [Const, Const] {
   const vals = alloc(x.kind, len);
   const inds = new Float64Array(len);
   const v = x.v;
-  const row = new Float64Array(dim);
+  const row = alloc(x.kind, dim);
   const heap = new Int32Array(k);
-  const sgn = largest ? 1 : -1;
-  // worse(i, j): i ranks below j (value smaller for largest, larger for smallest; tie → higher index)
-  const worse = (i: number, j: number): boolean => {
-    const p = row[i];
-    const q = row[j];
-    if (p === q || (p !== p && q !== q)) return i > j;
-    if (p !== p) return false;
-    if (q !== q) return true;
-    return sgn * p < sgn * q;
-  };
   for (let o = 0; o < outer; o++)
     for (let t = 0; t < inner; t++) {
       const base = o * dim * inner + t;
-      for (let j = 0; j < dim; j++) row[j] = v[base + j * inner];
-      let size = 0;
-      if (k > 0)
-        for (let j = 0; j < dim; j++) {
-          if (size < k) {
-            // sift up
-            let c = size++;
-            heap[c] = j;
-            while (c > 0) {
-              const p = (c - 1) >> 1;
-              if (!worse(heap[c], heap[p])) break;
-              const tmp = heap[p];
-              heap[p] = heap[c];
-              heap[c] = tmp;
-              c = p;
-            }
-          } else {
-            // fast rejection (the common case once the heap holds good values): not better than the root
-            const y = row[j];
-            const rt = row[heap[0]];
-            if (y === y && rt === rt ? sgn * y <= sgn * rt : !worse(heap[0], j)) continue;
-            heap[0] = j;
-            let c = 0;
-            for (;;) {
-              const l = 2 * c + 1;
-              if (l >= k) break;
-              const m = l + 1 < k && worse(heap[l + 1], heap[l]) ? l + 1 : l;
-              if (!worse(heap[m], heap[c])) break;
-              const tmp = heap[m];
-              heap[m] = heap[c];
-              heap[c] = tmp;
-              c = m;
-            }
-          }
-        }
-      const best = Array.from(heap.subarray(0, size)).sort((i, j) => (worse(i, j) ? 1 : worse(j, i) ? -1 : 0));
-      const ob = o * k * inner + t;
-      for (let j = 0; j < k; j++) {
-        vals[ob + j * inner] = row[best[j]];
-        inds[ob + j * inner] = best[j];
+      copy2d(row, 0, 0, v, base, 0, inner, 1, dim);
+      const size = k > 0 ? bestOf(row, dim, heap, k, sgn) : 0;
+      // the heap's root is the worst kept: take it off into the last free place
+      for (let end = size - 1; end >= 0; end--) {
+        const p = o * k * inner + t + end * inner;
+        vals[p] = row[heap[0]];
+        inds[p] = heap[0];
+        heap[0] = heap[end];
+        siftDown(row, heap, end, sgn);
       }
     }
   return [like(x, vals, shape), { v: inds, shape: shape.slice(), kind: 'int' }];
+}
+
+/**
+ * Whether row[i] ranks below row[j] for TopK (`sgn` 1: largest first, -1: smallest first): its
+ * value is worse, or ties and i is the higher index; NaN ranks above every number.
+ */
+function worse(row: Values, i: number, j: number, sgn: number): boolean {
+  const p = row[i];
+  const q = row[j];
+  if (p === q || (p !== p && q !== q)) return i > j;
+  if (p !== p) return false;
+  if (q !== q) return true;
+  return sgn * p < sgn * q;
+}
+
+/** The best k of row[0 .. dim) into `heap`, a binary heap with the worst at its root; returns how many (k). */
+function bestOf(row: Values, dim: number, heap: Int32Array, k: number, sgn: number): number {
+  let size = 0;
+  for (let j = 0; j < dim; j++) {
+    if (size < k) {
+      // sift up
+      let c = size++;
+      heap[c] = j;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!worse(row, heap[c], heap[p], sgn)) break;
+        const tmp = heap[p];
+        heap[p] = heap[c];
+        heap[c] = tmp;
+        c = p;
+      }
+    } else {
+      // fast rejection (the common case once the heap holds good values): not better than the root
+      const y = row[j];
+      const rt = row[heap[0]];
+      if (y === y && rt === rt ? sgn * y <= sgn * rt : !worse(row, heap[0], j, sgn)) continue;
+      heap[0] = j;
+      siftDown(row, heap, k, sgn);
+    }
+  }
+  return size;
+}
+
+/** Restore the heap property of heap[0 .. size) from its root down. */
+function siftDown(row: Values, heap: Int32Array, size: number, sgn: number): void {
+  let c = 0;
+  for (;;) {
+    const l = 2 * c + 1;
+    if (l >= size) break;
+    const m = l + 1 < size && worse(row, heap[l + 1], heap[l], sgn) ? l + 1 : l;
+    if (!worse(row, heap[m], heap[c], sgn)) break;
+    const tmp = heap[m];
+    heap[m] = heap[c];
+    heap[c] = tmp;
+    c = m;
+  }
 }
 
 export function argMinMax(n: Node, x: Const): Const {

@@ -5,39 +5,44 @@
 // DepthToSpace/SpaceToDepth (DCR and CRD) and Pad (constant, reflect, edge, wrap).
 import { numel, reshapeTarget, ShapeError, shapeSlice, sliceRanges, squeezeShape, unsqueezeShape, ValueError } from '../../lazy/kit';
 import type { Node } from '../ir';
-import { alloc, attrInts, attrNum, axisOf, bcastIndex, bcastShape, checkInts, foldSize, intsOf, like, make, scalarOf, strides, type Const, type Kind, type Values } from './core';
+import { alloc, attrInts, attrNum, axisOf, bcastIndex, bcastShape, checkInts, copy2d, foldSize, intsOf, like, make, scalarOf, strides, type Const, type Kind, type Values } from './core';
 
 /** out[i] = x[base + Σ coord_d · st_d] over the output's coordinates (an odometer walk). */
 export function strided(x: Const, shape0: number[], base: number, st0: number[]): Const {
   const len = foldSize(shape0);
   const out = alloc(x.kind, len);
-  const v = x.v;
-  // size-1 dims never advance: drop them so the walk's inner dim is a real one
-  const keep = shape0.map((d) => d !== 1);
-  const shape = shape0.filter((_, i) => keep[i]);
-  const st = st0.filter((_, i) => keep[i]);
-  const r = shape.length;
-  if (r === 0) {
-    if (len) out[0] = v[base];
-    return like(x, out, shape0);
+  if (len === 0) return like(x, out, shape0);
+  // size-1 dims never advance: drop them; a dim steps as one with the dim before it when that
+  // one's step is the whole of its span (a slice along one axis is then rows of the rest)
+  const shape: number[] = [];
+  const st: number[] = [];
+  for (let d = 0; d < shape0.length; d++) {
+    if (shape0[d] === 1) continue;
+    const q = shape.length - 1;
+    if (q >= 0 && st[q] === shape0[d] * st0[d]) {
+      shape[q] *= shape0[d];
+      st[q] = st0[d];
+    } else {
+      shape.push(shape0[d]);
+      st.push(st0[d]);
+    }
   }
-  const inner = shape[r - 1];
-  const ist = st[r - 1];
-  if (len > 0) {
-    // rows along the last dim in a tight loop (a block copy when contiguous), the odometer over the rest
-    const fast = ist === 1 && inner >= 16 && v.constructor === out.constructor;
-    const coord = new Array(r).fill(0);
-    let off = base;
-    for (let i = 0; i < len; i += inner) {
-      if (fast) out.set((v as Float32Array).subarray(off, off + inner), i);
-      else for (let j = 0, p = off; j < inner; j++, p += ist) out[i + j] = v[p];
-      for (let d = r - 2; d >= 0; d--) {
-        coord[d]++;
-        off += st[d];
-        if (coord[d] < shape[d]) break;
-        off -= st[d] * coord[d];
-        coord[d] = 0;
-      }
+  // the last two dims are copy2d's rows, an odometer walks the rest
+  const r = shape.length;
+  const inner = r ? shape[r - 1] : 1;
+  const rows = r > 1 ? shape[r - 2] : 1;
+  const block = rows * inner;
+  const v = x.v;
+  const coord = new Array(Math.max(r - 2, 0)).fill(0);
+  let off = base;
+  for (let i = 0; i < len; i += block) {
+    copy2d(out, i, inner, v, off, r > 1 ? st[r - 2] : 0, r ? st[r - 1] : 0, rows, inner);
+    for (let d = r - 3; d >= 0; d--) {
+      coord[d]++;
+      off += st[d];
+      if (coord[d] < shape[d]) break;
+      off -= st[d] * coord[d];
+      coord[d] = 0;
     }
   }
   return like(x, out, shape0);
@@ -71,18 +76,15 @@ export function concat(parts: Const[], axis: number): Const {
   const len = foldSize(shape);
   const kind = parts.some((p) => p.kind === 'float') ? 'float' : parts[0].kind;
   const out = alloc(kind, len);
+  // each part's rows go into their columns of the result's rows
   const outer = numel(shape.slice(0, a));
-  const chunks = parts.map((p) => numel(p.shape.slice(a)));
-  let k = 0;
-  for (let o = 0; o < outer; o++)
-    for (let q = 0; q < parts.length; q++) {
-      const chunk = chunks[q];
-      const v = parts[q].v;
-      if (chunk >= 16 && v.constructor === out.constructor) {
-        out.set((v as Float32Array).subarray(o * chunk, (o + 1) * chunk), k);
-        k += chunk;
-      } else for (let j = 0, s = o * chunk; j < chunk; j++) out[k++] = v[s + j];
-    }
+  const row = numel(shape.slice(a));
+  let col = 0;
+  for (const p of parts) {
+    const chunk = numel(p.shape.slice(a));
+    copy2d(out, col, row, p.v, 0, chunk, 1, outer, chunk);
+    col += chunk;
+  }
   return { ...like(parts[0], out, shape), kind };
 }
 

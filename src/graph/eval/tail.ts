@@ -24,8 +24,11 @@ export interface Island {
   outputs: string[];
 }
 
-/** One step of a tail: a node on the host or an island in wasm. */
-export type TailStep = { host: Node } | { island: Island };
+/**
+ * One step of a tail: a node on the host or an island in wasm. `same`: an earlier host node of
+ * the same op, inputs and attributes, whose results this node's outputs take instead.
+ */
+export type TailStep = { host: Node; same?: Node } | { island: Island };
 
 /** A split graph's tail, ready to run. */
 export interface TailProgram {
@@ -64,6 +67,16 @@ export function tailProgram(split: SplitTail, opset: number, plannable: (op: str
     if (last && 'island' in last) last.island.nodes.push(n);
     else steps.push({ island: { key: n.name, nodes: [n], inputs: [], outputs: [] } });
   }
+  // a host node repeating an earlier one takes its results (exports compute the NonZero of one
+  // score mask once per use: retinanet's biggest, 1.8M values, twice)
+  const firsts = new Map<string, Node>();
+  for (const s of steps) {
+    if (!('host' in s) || NOT_SHARED.has(s.host.op)) continue;
+    const key = sharedKey(s.host);
+    const first = key !== undefined ? firsts.get(key) : undefined;
+    if (first) s.same = first;
+    else if (key !== undefined) firsts.set(key, s.host);
+  }
   // backwards: `later` holds what the steps after this one (and the graph's outputs) read
   const later = new Set(split.outputs.map((o) => o.name));
   for (let i = steps.length - 1; i >= 0; i--) {
@@ -83,11 +96,34 @@ export function tailProgram(split: SplitTail, opset: number, plannable: (op: str
   const lastRead = new Map<string, number>();
   steps.forEach((s, i) => {
     for (const n of 'host' in s ? [s.host] : s.island.nodes) for (const r of nodeReads(n)) lastRead.set(r, i);
+    if ('host' in s && s.same) for (const o of s.same.outputs) if (o) lastRead.set(o, i);
   });
   for (const o of split.outputs) lastRead.set(o.name, steps.length);
   const recycled = new Map<string, Values | undefined>();
   for (const s of steps) if ('host' in s && RECYCLES.has(s.host.op) && staysInRun(s.host.outputs[0], split, steps)) recycled.set(s.host.name, undefined);
   return { split, steps, opset, lastRead, recycled };
+}
+
+/**
+ * Host ops never computed once for two nodes: control flow (its subgraphs), and the ops whose
+ * result may be recycled across runs (see TailProgram.recycled: staysInRun follows one name).
+ */
+const NOT_SHARED: ReadonlySet<string> = new Set(['If', 'Loop', 'ConstantOfShape', 'RoiAlign']);
+
+/**
+ * A host node's op, inputs, outputs made and attributes as a key (numbers as their exact
+ * decimal, -0 kept), undefined for an attribute that is not a number, a string or a list of them.
+ */
+function sharedKey(n: Node): string | undefined {
+  const enc = (x: unknown): string => (typeof x === 'string' ? JSON.stringify(x) : Object.is(x, -0) ? '-0' : String(x));
+  let key = JSON.stringify([n.op, n.inputs, n.outputs.map((o) => !!o)]);
+  for (const k of Object.keys(n.attrs).sort()) {
+    const a = n.attrs[k];
+    if (typeof a === 'number' || typeof a === 'string') key += `;${JSON.stringify(k)}=${enc(a)}`;
+    else if (Array.isArray(a) && a.every((x) => typeof x === 'number' || typeof x === 'string')) key += `;${JSON.stringify(k)}=[${a.map(enc).join(',')}]`;
+    else return undefined;
+  }
+  return key;
 }
 
 /** Host ops whose result may go into an array recycled across runs (RoiAlign: its wasm path). */
@@ -176,7 +212,10 @@ export function runTail(
   const fresh = new Set<Const>();
   prog.steps.forEach((s, i) => {
     const t0 = times ? performance.now() : 0;
-    if ('host' in s) {
+    if ('host' in s && s.same) {
+      const first = s.same;
+      s.host.outputs.forEach((o, j) => o && first.outputs[j] && values.set(o, get(first.outputs[j], `${s.host.op} node '${s.host.name}'`)));
+    } else if ('host' in s) {
       const n = s.host;
       const ins = n.inputs.map((name) => (name ? get(name, `${n.op} node '${n.name}'`) : null));
       const x = ins[0];
