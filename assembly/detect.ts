@@ -10,6 +10,8 @@
 // two zero-area boxes, never suppresses); RoIAlign's sample positions, bilinear weights and the
 // sum order (((w1·v1 + w2·v2) + w3·v3) + w4·v4) per sample, divided by the sample count.
 
+import { transpose2d } from './transpose';
+
 /**
  * Greedy NMS over boxes already in decreasing score order.
  * x1, y1, x2, y2, area: n f32 each (SoA; area = (x2 − x1)·(y2 − y1), filled here);
@@ -72,18 +74,25 @@ export function nms_f32(
 /**
  * RoIAlign, average (maxMode = 0) or ONNX max (maxMode = 1) mode. input: (N, H, W, C) NHWC; rois: K rows of 5 f32 (batch index, x1, y1,
  * x2, y2) in input-image coordinates, batch index already checked by the host to be an integer in
- * [0, N); output: (K, OH, OW, C) NHWC. sampling > 0: that many samples per bin and axis; <= 0:
- * ceil(roi side / bins) (torchvision's adaptive grid). aligned != 0 shifts by half a pixel.
+ * [0, N); output: (K, OH, OW, C) NHWC, or (K, C, OH, OW) when channelsFirst != 0 (ONNX's and
+ * torchvision's layout: each roi's (OH, OW, C) block is pooled into `acc`, OH·OW·C f32 of scratch,
+ * then transposed into place while it is in cache; channels-last ignores acc). sampling > 0: that
+ * many samples per bin and axis; <= 0: ceil(roi side / bins) (torchvision's adaptive grid).
+ * aligned != 0 shifts by half a pixel.
  */
 export function roi_align_f32(
   N: i32, H: i32, W: i32, C: i32, input: usize, K: i32, rois: usize,
   OH: i32, OW: i32, scale: f32, sampling: i32, aligned: i32, maxMode: i32, output: usize,
+  channelsFirst: i32, acc: usize,
 ): void {
   const pixB = <usize>C << 2;
+  const bins = OH * OW;
   const full = C & ~3;
   const offset: f32 = aligned != 0 ? 0.5 : 0.0;
-  let out = output;
   for (let k = 0; k < K; k++) {
+    // this roi's (OH, OW, C) block: in the output, or in acc to be transposed into it
+    const block = channelsFirst != 0 ? acc : output + <usize>k * <usize>bins * pixB;
+    let out = block;
     const r = rois + <usize>k * 20;
     const img = input + <usize>(<i32>load<f32>(r)) * <usize>H * <usize>W * pixB;
     const startW = load<f32>(r, 4) * scale - offset;
@@ -181,5 +190,6 @@ export function roi_align_f32(
         out += pixB;
       }
     }
+    if (channelsFirst != 0) transpose2d(output + <usize>k * <usize>bins * pixB, block, C, bins, <usize>bins << 2, pixB);
   }
 }

@@ -925,11 +925,14 @@ describe('fast paths equal the general paths and onnxruntime', () => {
       await check(op, [y, idx], op === 'Gather' ? { axis } : {});
     }
   });
-  it('NonZero of a large mask, half set, and of floats with NaN and -0', async () => {
-    const m = rnd(3 * 1000, 47, 1, 1e-3).map((v) => (v > 0 ? 1 : 0));
-    const [mask] = await check('NonZero', [B(m, [3, 1000])]);
-    expect(mask.shape).toEqual([2, m.filter((v) => v).length]);
-    sameBits(evalNode(node('NonZero', 1), [{ v: Uint8Array.from(m), shape: [3, 1000], kind: 'bool' }])[0], mask, 'NonZero of a Uint8Array');
+  it('NonZero of large masks, half and 5% set, and of floats with NaN and -0', async () => {
+    for (const [cut, seed] of [[0, 47], [0.9, 54]]) {
+      const m = rnd(3 * 1000, seed, 1, 1e-3).map((v) => (v > cut ? 1 : 0));
+      const [mask] = await check('NonZero', [B(m, [3, 1000])]);
+      expect(mask.shape).toEqual([2, m.filter((v) => v).length]);
+      sameBits(evalNode(node('NonZero', 1), [{ v: Uint8Array.from(m), shape: [3, 1000], kind: 'bool' }])[0], mask, 'NonZero of a Uint8Array');
+      sameBits(evalNode(node('NonZero', 1), [F(m.map((v, i) => v * (i % 3) - v / 2), [3, 1000])])[0], mask, 'NonZero of floats');
+    }
     await check('NonZero', [F([0, -0, NaN, 1, 0, -3], [2, 3])]);
   });
   it('TopK of long rows with many ties, -0 and NaN: the order of a full sort, as onnxruntime', async () => {

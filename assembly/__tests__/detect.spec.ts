@@ -1,9 +1,10 @@
 // Specs for detect.ts: nms_f32 (greedy NMS, torchvision's rule) and roi_align_f32 (RoIAlign avg,
 // torchvision's CPU kernel) against plain scalar references written from the papers' definitions:
 // NMS as an all-pairs IoU in double-free float32 with boxes visited in order, RoIAlign on NCHW
-// with one sample at a time (the kernel runs NHWC, vectorised over channels). Covers SIMD tails
-// (n and C not multiples of 4), class-aware suppression, zero-area and duplicate boxes, maxKeep,
-// boxes leaving the map, aligned and not, fixed and adaptive sampling, batch index > 0, ONNX max mode.
+// with one sample at a time (the kernel runs NHWC, vectorised over channels; its channels-first
+// output must be the bits of its channels-last one, transposed). Covers SIMD tails (n and C not
+// multiples of 4), class-aware suppression, zero-area and duplicate boxes, maxKeep, boxes leaving
+// the map, aligned and not, fixed and adaptive sampling, batch index > 0, ONNX max mode.
 import { nms_f32, roi_align_f32 } from '../detect';
 import { fillRandom, countMismatches, floats, resetArena } from './gemm_ref';
 
@@ -152,13 +153,19 @@ class RoiCase {
     ];
     for (let i = 0; i < 5 * K; i++) store<f32>(at(rois, i), spec[i]);
     const got = floats(K * OH * OW * C), ref = floats(K * C * OH * OW), back = floats(K * C * OH * OW);
-    roi_align_f32(N, H, W, C, nhwc, K, rois, OH, OW, this.scale, this.sampling, this.aligned ? 1 : 0, this.maxMode ? 1 : 0, got);
+    roi_align_f32(N, H, W, C, nhwc, K, rois, OH, OW, this.scale, this.sampling, this.aligned ? 1 : 0, this.maxMode ? 1 : 0, got, 0, 0);
     roiAlignRef(N, C, H, W, nchw, K, rois, OH, OW, this.scale, this.sampling, this.aligned, this.maxMode, ref);
     for (let k = 0; k < K; k++) for (let c = 0; c < C; c++) for (let p = 0; p < OH * OW; p++)
       store<f32>(at(back, (k * C + c) * OH * OW + p), load<f32>(at(got, (k * OH * OW + p) * C + c)));
     let nonzero = 0;
     for (let i = 0; i < K * C * OH * OW; i++) if (load<f32>(at(ref, i)) != 0) nonzero++;
-    return countMismatches(back, ref, K * C * OH * OW) + (nonzero == 0 ? 1 : 0);
+    // channels-first: every value written, the same bits as channels-last transposed
+    const cf = floats(K * C * OH * OW), acc = floats(OH * OW * C);
+    for (let i = 0; i < K * C * OH * OW; i++) store<f32>(at(cf, i), NaN);
+    roi_align_f32(N, H, W, C, nhwc, K, rois, OH, OW, this.scale, this.sampling, this.aligned ? 1 : 0, this.maxMode ? 1 : 0, cf, 1, acc);
+    let differ = 0;
+    for (let i = 0; i < K * C * OH * OW; i++) if (load<u32>(at(cf, i)) != load<u32>(at(back, i))) differ++;
+    return countMismatches(back, ref, K * C * OH * OW) + (nonzero == 0 ? 1 : 0) + differ;
   }
 }
 

@@ -142,11 +142,8 @@ export async function multiScaleRoIAlign(
     });
     const [, , H, W] = shapes[l];
     const y = roiAlignRun(rt, features[l].data, !nhwc, N, H, W, C, rois, { ...p, scale: scales[l] });
-    // y: [k, OH, OW, C] → rows idx[r] of the result
-    idx.forEach((i, r) => {
-      if (nhwc) out.set(y.subarray(r * bin * C, (r + 1) * bin * C), i * bin * C);
-      else for (let c = 0; c < C; c++) for (let q = 0; q < bin; q++) out[(i * C + c) * bin + q] = y[(r * bin + q) * C + c];
-    });
+    // y: [k, C, OH, OW] (or [k, OH, OW, C]) → rows idx[r] of the result
+    idx.forEach((i, r) => out.set(y.subarray(r * bin * C, (r + 1) * bin * C), i * bin * C));
   }
   return { data: out, shape: nhwc ? [K, p.OH, p.OW, C] : [K, C, p.OH, p.OW] };
 }

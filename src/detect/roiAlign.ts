@@ -5,7 +5,8 @@
 // least 1 pixel wide), aligned=true its 'half_pixel' (shifted by half a pixel); mode 'avg', or
 // ONNX's mode 'max' as onnxruntime computes it (the largest weighted corner w_i·v_i of any sample).
 // The kernel (assembly/detect.ts roi_align_f32) reads the engine's NHWC layout and vectorises over
-// channels; the NCHW tensors of the public API are transposed around it.
+// channels; an NCHW map of the public API is transposed into it, and the kernel writes the
+// result NCHW itself.
 import { ShapeError, ValueError } from '../errors';
 import type { Tensor } from '../graph/ir';
 import { boxArray, integer, positive, sizePair } from './args';
@@ -71,14 +72,13 @@ function featureShape(feature: Tensor, nhwc: boolean, what: string): [number, nu
   return nhwc ? [s[0], s[1], s[2], s[3]] : [s[0], s[2], s[3], s[1]];
 }
 
-/** [N, C, H, W] → [N, H, W, C] (or back with `inverse`), into `out`. */
-function transpose(src: Float32Array, N: number, C: number, HW: number, out: Float32Array, outOffset: number, inverse: boolean): void {
+/** [N, C, H, W] → [N, H, W, C], into `out`. */
+function toNHWC(src: Float32Array, N: number, C: number, HW: number, out: Float32Array, outOffset: number): void {
   for (let n = 0; n < N; n++)
     for (let c = 0; c < C; c++) {
       const plane = (n * C + c) * HW;
       const pix = n * HW * C + c;
-      if (inverse) for (let p = 0; p < HW; p++) out[outOffset + plane + p] = src[pix + p * C];
-      else for (let p = 0; p < HW; p++) out[outOffset + pix + p * C] = src[plane + p];
+      for (let p = 0; p < HW; p++) out[outOffset + pix + p * C] = src[plane + p];
     }
 }
 
@@ -105,9 +105,9 @@ export function roiParams(options: Omit<RoiAlignOptions, 'layout'>, what: string
 
 /**
  * Run the kernel on one map for rois (K·5): the map is copied into the detection instance's memory
- * (transposed to NHWC on the way when `nchw`), and the result [K, OH, OW, C] is returned as a view
- * of that memory, valid until the next call on the instance: read it before any await. The shared
- * step of roiAlign and multiScaleRoIAlign.
+ * (transposed to NHWC on the way when `nchw`), and the result, [K, C, OH, OW] when `nchw` and
+ * [K, OH, OW, C] when not, is returned as a view of that memory, valid until the next call on the
+ * instance: read it before any await. The shared step of roiAlign and multiScaleRoIAlign.
  */
 export function roiAlignRun(
   rt: HostRuntime, map: Float32Array, nchw: boolean, N: number, H: number, W: number, C: number, rois: Float32Array, p: RoiParams,
@@ -128,11 +128,12 @@ export function roiAlignRun(
   const input = mem.alloc(map.length * 4);
   const r = mem.alloc(rois.length * 4);
   const out = mem.alloc(outLen * 4);
+  const acc = mem.alloc(p.OH * p.OW * C * 4);
   const f = mem.f32;
-  if (nchw) transpose(map, N, C, H * W, f, input >> 2, false);
+  if (nchw) toNHWC(map, N, C, H * W, f, input >> 2);
   else f.set(map, input >> 2);
   f.set(rois, r >> 2);
-  k.roi_align_f32(N, H, W, C, input, K, r, p.OH, p.OW, p.scale, p.sampling, p.aligned ? 1 : 0, p.max ? 1 : 0, out);
+  k.roi_align_f32(N, H, W, C, input, K, r, p.OH, p.OW, p.scale, p.sampling, p.aligned ? 1 : 0, p.max ? 1 : 0, out, nchw ? 1 : 0, acc);
   return mem.f32.subarray(out >> 2, (out >> 2) + outLen);
 }
 
@@ -159,9 +160,6 @@ export async function roiAlign(feature: Tensor, rois: RoisInput, options: RoiAli
   const rt = await hostRuntime();
   // no await from here on: y is a view of the instance's memory
   const y = roiAlignRun(rt, feature.data, !nhwc, N, H, W, C, r, p);
-  if (nhwc) return { data: y.slice(), shape: [K, p.OH, p.OW, C] };
-  const out = new Float32Array(y.length);
-  transpose(y, K, C, p.OH * p.OW, out, 0, true);
-  return { data: out, shape: [K, C, p.OH, p.OW] };
+  return { data: y.slice(), shape: nhwc ? [K, p.OH, p.OW, C] : [K, C, p.OH, p.OW] };
 }
 

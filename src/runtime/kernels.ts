@@ -77,6 +77,7 @@ export interface Kernels {
   roi_align_f32(
     N: number, H: number, W: number, C: number, input: number, K: number, rois: number,
     OH: number, OW: number, scale: number, sampling: number, aligned: number, maxMode: number, output: number,
+    channelsFirst: number, acc: number,
   ): void;
   depth_to_space_f32(dst: number, src: number, N: number, H: number, W: number, C: number, r: number, crd: number): void;
   space_to_depth_f32(dst: number, src: number, N: number, H: number, W: number, C: number, r: number, crd: number): void;

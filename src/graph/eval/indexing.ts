@@ -202,15 +202,18 @@ export function nonZero(x: Const): Const {
   return { v: out, shape: [r, count], kind: 'int' };
 }
 
-/** The flat indices of the non-zero values, in order (no branch on the values: half of a mask may be set). */
+/** The flat indices of the non-zero values, in order: counted without a branch on the values, then found with one when they are few (predictable) and without when not (half a mask may be set). */
 function nonZeros(v: Values): Int32Array {
   let count = 0;
   for (let i = 0; i < v.length; i++) count += +(v[i] !== 0);
   const at = new Int32Array(count);
-  for (let i = 0, c = 0; c < count; i++) {
-    at[c] = i;
-    c += +(v[i] !== 0);
-  }
+  if (count * 8 < v.length) {
+    for (let i = 0, c = 0; c < count; i++) if (v[i] !== 0) at[c++] = i;
+  } else
+    for (let i = 0, c = 0; c < count; i++) {
+      at[c] = i;
+      c += +(v[i] !== 0);
+    }
   return at;
 }
 
@@ -219,10 +222,13 @@ function nonZerosU8(v: Uint8Array): Int32Array {
   let count = 0;
   for (let i = 0; i < v.length; i++) count += +(v[i] !== 0);
   const at = new Int32Array(count);
-  for (let i = 0, c = 0; c < count; i++) {
-    at[c] = i;
-    c += +(v[i] !== 0);
-  }
+  if (count * 8 < v.length) {
+    for (let i = 0, c = 0; c < count; i++) if (v[i] !== 0) at[c++] = i;
+  } else
+    for (let i = 0, c = 0; c < count; i++) {
+      at[c] = i;
+      c += +(v[i] !== 0);
+    }
   return at;
 }
 

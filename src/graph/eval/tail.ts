@@ -279,6 +279,7 @@ export interface WasmAccess {
     roi_align_f32(
       N: number, H: number, W: number, C: number, input: number, K: number, rois: number,
       OH: number, OW: number, scale: number, sampling: number, aligned: number, maxMode: number, output: number,
+      channelsFirst: number, acc: number,
     ): void;
     copy_nd_f32(dst: number, src: number, rank: number, shape: number, dstStrides: number, srcStrides: number): void;
   };
@@ -287,10 +288,11 @@ export interface WasmAccess {
 /**
  * RoiAlign on the model's wasm kernel (assembly/detect.ts roi_align_f32: ONNX avg and
  * onnxruntime's max, both coordinate modes, bit-identical float32 arithmetic to the evaluator's):
- * the feature map goes channels-last into temporary wasm memory, the pooled [K, OH, OW, C] comes
- * back as [K, C, OH, OW], both transposes done by copy_nd_f32 (blocked, in wasm: the pooled
- * transpose in JS took ~6 ms of the ~10 ms this step took at 150 rois x 256 channels x 7x7 on
- * fasterrcnn_mobilenet_v3_large_320_fpn's export; the JS evaluator alone takes 37 ms). Anything
+ * the feature map goes channels-last into temporary wasm memory (copy_nd_f32), the kernel writes
+ * the pooled [K, C, OH, OW] itself, each roi transposed while in cache (the pooled transpose in
+ * JS took ~6 ms of the ~10 ms this step took at 150 rois x 256 channels x 7x7 on
+ * fasterrcnn_mobilenet_v3_large_320_fpn's export, by copy_nd_f32 on the whole result ~1.9 ms;
+ * the JS evaluator alone takes 37 ms). Anything
  * unusual (bad shapes, attributes, batch indices, non-finite rois, sample counts past the
  * evaluator's cap, no rois) returns undefined, and the evaluator computes it or gives its typed
  * error.
@@ -331,12 +333,10 @@ function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAcce
     const bins = OH * OW;
     const size = K * bins * C;
     const xb = N * plane * C * 4;
-    const sp = mem.alloc(xb), xp = mem.alloc(xb), rp = mem.alloc(K * 20), op = mem.alloc(size * 4), tp = mem.alloc(size * 4);
-    // copy_nd_f32's shapes and strides (i32): the map [N, C, plane] -> channels-last, the pooled
-    // [K, bins, C] -> [K, C, bins]
-    const dims = mem.alloc(18 * 4);
-    const d = dims >>> 2;
-    mem.i32.set([N, C, plane, C * plane, 1, C, C * plane, plane, 1, K, C, bins, C * bins, bins, 1, bins * C, 1, C], d);
+    const sp = mem.alloc(xb), xp = mem.alloc(xb), rp = mem.alloc(K * 20), op = mem.alloc(size * 4), acc = mem.alloc(bins * C * 4);
+    // copy_nd_f32's shape and strides (i32): the map [N, C, plane] -> channels-last
+    const dims = mem.alloc(9 * 4);
+    mem.i32.set([N, C, plane, C * plane, 1, C, C * plane, plane, 1], dims >>> 2);
     mem.f32.set(x.v instanceof Float32Array ? x.v : Float32Array.from(x.v), sp >>> 2);
     k.copy_nd_f32(xp, sp, 3, dims, dims + 12, dims + 24);
     const m = mem.f32;
@@ -344,9 +344,8 @@ function roiAlignWasm(n: Node, ins: (Const | null)[], opset: number, w: WasmAcce
       m[q] = bi.v[r];
       for (let j = 0; j < 4; j++) m[q + 1 + j] = rv[r * 4 + j];
     }
-    k.roi_align_f32(N, H, W, C, xp, K, rp, OH, OW, scale, ratio, half ? 1 : 0, mode === 'max' ? 1 : 0, op);
-    k.copy_nd_f32(tp, op, 3, dims + 36, dims + 48, dims + 60);
-    const pooled = mem.f32.subarray(tp >>> 2, (tp >>> 2) + size);
+    k.roi_align_f32(N, H, W, C, xp, K, rp, OH, OW, scale, ratio, half ? 1 : 0, mode === 'max' ? 1 : 0, op, 1, acc);
+    const pooled = mem.f32.subarray(op >>> 2, (op >>> 2) + size);
     const out = into?.('float', size);
     if (out instanceof Float32Array) out.set(pooled);
     return [{ v: out instanceof Float32Array ? out : pooled.slice(), shape: [K, C, OH, OW], kind: 'float' }];
