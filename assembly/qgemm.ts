@@ -4,8 +4,13 @@
 //
 // Sums. i32x4.dot_i16x8_s multiplies 8 i16 lane pairs and adds adjacent products: with B packed
 // as (w[n][k], w[n][k+1]) i16 pairs for 4 columns n and A as the pair (a[m][k], a[m][k+1])
-// broadcast to every lane pair (v128.load16_splat then i16x8.extend_low_i8x16_u/s: two
-// instructions), one dot + one i32x4.add advance 4 columns by 2 k steps. The activation zero
+// broadcast to every lane pair, one dot + one i32x4.add advance 4 columns by 2 k steps. The
+// driver widens each strip of 4 rows of A to i16 once per L2 block of panels (widenStrip), so
+// the broadcast is one v128.load32_splat (a plain load on x86); broadcasting bytes instead
+// (v128.load16_splat then i16x8.extend_low_i8x16_u/s) put two shuffle-port instructions per row
+// and k-pair beside the 8 dots and 8 adds: 0.86-0.92x the time with the widened strips
+// (bench/qgemm-ab.js, 72-76 -> 81-84 GOPS on resnet50's GEMM shapes; 1.0x at 49x512x4608,
+// whose 147 KB panels make one-panel blocks, so those keep the byte broadcast). The activation zero
 // point is not subtracted in the loop: Σ(a − za)·w = Σ a·w − za·Σ w, with Σ_k w[n][k] stored
 // in the packed panel (an exact integer identity; i32 cannot overflow for K < 2^16 since
 // |a·w| ≤ 255·128). An odd last k uses v128.load8_splat (a, a) against (w, 0), so no byte past
@@ -43,9 +48,9 @@
 // tile row narrow (i16x8.narrow, i8x16.narrow) into one 16-byte store. Unrolling the k loop by
 // two k-pairs spilled (as gemm.ts found for f32) and ran ~20% slower.
 //
-// Speed (bench/qgemm.js, one thread, 2-vCPU EPYC, Node 20, quiet machine): ~77 GOPS at 256³ and
-// ~78 GOPS at resnet50's 3136x64x576 conv GEMM, against gemm_f32's ~48 GFLOP/s: int8 takes
-// 0.60-0.64x the f32 time (the issue's target: ≤ 0.6x).
+// Speed (bench/qgemm-ab.js, one thread, 2-vCPU EPYC, Node 20, helper load on the machine): ~84 GOPS
+// at 256³ and ~81-84 at resnet50's conv GEMMs, against gemm_f32's ~48 GFLOP/s: int8 takes
+// ~0.57x the f32 time (before the widened strips of A: ~77 GOPS, 0.60-0.64x).
 //
 // Weights are packed as i8 pairs (1 byte a weight) but multiplied as i16 pairs: widening them in
 // the tile costs 1.16-1.2x the time (i16x8.load8x8_s, one pmovsxbw on x86) or 1.19-1.25x (one
@@ -125,17 +130,51 @@ const L2_BLOCK_BYTES: i32 = 256 * 1024;
 
 /**
  * Bytes of scratch one part of qgemm_q8 / qgemm_i32 needs for weights of depth K: one L2 block
- * of k-pair panels widened to i16 (or one panel, when a panel alone is larger).
+ * of k-pair panels widened to i16 (or one panel, when a panel alone is larger), then a strip of
+ * 4 rows of A widened to i16 (widenStrip).
  */
 export function qgemm_scratch_size(K: i32): i32 {
+  return panelScratch(K) + MR * stripRowBytes(K);
+}
+
+/** Bytes of the scratch's first region: one L2 block of widened k-pair panels (or one panel, when larger). */
+// @ts-ignore: decorator
+@inline function panelScratch(K: i32): i32 {
   return max(L2_BLOCK_BYTES, wideBytes(K));
+}
+
+/** Bytes of one row of A widened to i16 (K rounded up to even, the pad zero), a multiple of 16. */
+// @ts-ignore: decorator
+@inline function stripRowBytes(K: i32): i32 {
+  return ((K + 1) & ~1) * 2 + 15 & ~15;
+}
+
+/**
+ * Widens `rows` rows of A (K bytes each, lda apart; int8 when SIGNED, else uint8) into i16 rows
+ * stripRowBytes(K) apart at dst, an odd K's pad lane zero: the tiles then broadcast a k-pair
+ * with one v128.load32_splat (a plain load on x86) instead of load16_splat + extend (two
+ * shuffle-port instructions, the tile's only ones besides the dots).
+ */
+function widenStrip(SIGNED: bool, a: usize, lda: usize, rows: i32, K: i32, dst: usize): void {
+  const rb = <usize>stripRowBytes(K);
+  for (let r = 0; r < rows; r++) {
+    const s = a + <usize>r * lda, d = dst + <usize>r * rb;
+    let k = 0;
+    for (; k + 16 <= K; k += 16) {
+      const v = v128.load(s + <usize>k);
+      v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v));
+      v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v), 16);
+    }
+    for (; k < K; k++) store<i16>(d + (<usize>k << 1), SIGNED ? <i16>load<i8>(s + <usize>k) : <i16>load<u8>(s + <usize>k));
+    if (K & 1) store<i16>(d + (<usize>K << 1), 0);
+  }
 }
 
 /**
  * Widens `count` packed k-pair panels at src (i8 pairs) into the tiles' form at dst: in place
  * of the column sums Σw, the call's constant part of each column's sum, bias[n] − za·Σw[n]
  * (wrapping i32, the same value modulo 2^32 as the epilogue's acc − za·Σw + bias in any order),
- * so the tiles add one vector (FOLD); each row's 16 × 2 i8 as 16 × 2 i16 (two loads, four
+ * so the tiles start their sums from it (FOLD); each row's 16 × 2 i8 as 16 × 2 i16 (two loads, four
  * extends). The panels' columns are n, n + 1, ...: nLeft of them exist (bias read only there).
  */
 function widenPanels(src: usize, count: i32, K: i32, dst: usize, za: v128, bias: usize, n: i32, nLeft: i32): void {
@@ -238,9 +277,10 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   return I8 ? v128.load8x8_s(p + <usize>(8 * h)) : v128.load(p + <usize>(16 * h));
 }
 
-/** (a[k], a[k+1]) widened to i16 and broadcast to all 4 lane pairs. */
+/** (a[k], a[k+1]) widened to i16 and broadcast to all 4 lane pairs (A16: A is widenStrip's i16 rows). */
 // @ts-ignore: decorator
-@inline function pairSplat(SIGNED: bool, p: usize): v128 {
+@inline function pairSplat(A16: bool, SIGNED: bool, p: usize): v128 {
+  if (A16) return v128.load32_splat(p);
   const v = v128.load16_splat(p);
   return SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v);
 }
@@ -264,11 +304,11 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 
 /**
  * Σ(a − za)·w + bias of columns n..n+3 (nv of them valid, 1..4): the sums Σ_k w are at `sums`,
- * or (FOLD: a panel widenPanels wrote) bias − za·Σw is.
+ * or (FOLD: a panel widenPanels wrote, whose bias − za·Σw the tile started its sums from) acc is.
  */
 // @ts-ignore: decorator
 @inline function exact(FOLD: bool, acc: v128, sums: usize, n: i32, nv: i32, za: v128, bias: usize): v128 {
-  if (FOLD) return i32x4.add(acc, v128.load(sums));
+  if (FOLD) return acc;
   acc = i32x4.sub(acc, i32x4.mul(za, v128.load(sums)));
   if (bias != 0) acc = i32x4.add(acc, loadLanes(bias + (<usize>n << 2), nv));
   return acc;
@@ -300,25 +340,29 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function tile16(
-  OUT32: bool, I8: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, I8: bool, A16: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   const RB: usize = I8 ? PAIR_BYTES : ROW_BYTES;
   let p = b + ROW_BYTES;
-  const end = p + <usize>(K >> 1) * RB;
+  // A16: an odd K's last pair is (a, 0) against (w, 0), a whole pair like the others
+  const end = p + <usize>((A16 ? K + 1 : K) >> 1) * RB;
+  const AS: usize = A16 ? 4 : 2;
   const z = i32x4.splat(0);
-  let c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+  // a widened panel's sums start from its bias − za·Σw (exact's FOLD): one add less per vector
+  const i0 = I8 ? z : v128.load(b), i1 = I8 ? z : v128.load(b, 16), i2 = I8 ? z : v128.load(b, 32), i3 = I8 ? z : v128.load(b, 48);
+  let c00 = i0, c01 = i1, c02 = i2, c03 = i3, c10 = i0, c11 = i1, c12 = i2, c13 = i3;
   let a0 = a, a1 = a + lda;
   while (p < end) {
     const b0 = bpairs(I8, p, 0), b1 = bpairs(I8, p, 1), b2 = bpairs(I8, p, 2), b3 = bpairs(I8, p, 3);
-    let x = pairSplat(SIGNED, a0);
+    let x = pairSplat(A16, SIGNED, a0);
     c00 = dotAdd(c00, x, b0); c01 = dotAdd(c01, x, b1); c02 = dotAdd(c02, x, b2); c03 = dotAdd(c03, x, b3);
     if (ROWS > 1) {
-      x = pairSplat(SIGNED, a1);
+      x = pairSplat(A16, SIGNED, a1);
       c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
     }
-    a0 += 2; a1 += 2; p += RB;
+    a0 += AS; a1 += AS; p += RB;
   }
-  if (K & 1) {
+  if (!A16 && (K & 1)) {
     const b0 = bpairs(I8, p, 0), b1 = bpairs(I8, p, 1), b2 = bpairs(I8, p, 2), b3 = bpairs(I8, p, 3);
     let x = lastSplat(SIGNED, a0);
     c00 = dotAdd(c00, x, b0); c01 = dotAdd(c01, x, b1); c02 = dotAdd(c02, x, b2); c03 = dotAdd(c03, x, b3);
@@ -365,24 +409,26 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 /** ROWS (1..4) rows × the first 8 columns of a panel (a last panel of nc ≤ 8 columns, all stored). */
 // @ts-ignore: decorator
 @inline function tile8(
-  OUT32: bool, I8: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, I8: bool, A16: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   const RB: usize = I8 ? PAIR_BYTES : ROW_BYTES;
   let p = b + ROW_BYTES;
-  const end = p + <usize>(K >> 1) * RB;
+  const end = p + <usize>((A16 ? K + 1 : K) >> 1) * RB;
+  const AS: usize = A16 ? 4 : 2;
   const z = i32x4.splat(0);
-  let c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  const i0 = I8 ? z : v128.load(b), i1 = I8 ? z : v128.load(b, 16);
+  let c00 = i0, c01 = i1, c10 = i0, c11 = i1, c20 = i0, c21 = i1, c30 = i0, c31 = i1;
   let a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
   while (p < end) {
     const b0 = bpairs(I8, p, 0), b1 = bpairs(I8, p, 1);
-    const x0 = pairSplat(SIGNED, a0);
+    const x0 = pairSplat(A16, SIGNED, a0);
     c00 = dotAdd(c00, x0, b0); c01 = dotAdd(c01, x0, b1);
-    if (ROWS > 1) { const x1 = pairSplat(SIGNED, a1); c10 = dotAdd(c10, x1, b0); c11 = dotAdd(c11, x1, b1); }
-    if (ROWS > 2) { const x2 = pairSplat(SIGNED, a2); c20 = dotAdd(c20, x2, b0); c21 = dotAdd(c21, x2, b1); }
-    if (ROWS > 3) { const x3 = pairSplat(SIGNED, a3); c30 = dotAdd(c30, x3, b0); c31 = dotAdd(c31, x3, b1); }
-    a0 += 2; a1 += 2; a2 += 2; a3 += 2; p += RB;
+    if (ROWS > 1) { const x1 = pairSplat(A16, SIGNED, a1); c10 = dotAdd(c10, x1, b0); c11 = dotAdd(c11, x1, b1); }
+    if (ROWS > 2) { const x2 = pairSplat(A16, SIGNED, a2); c20 = dotAdd(c20, x2, b0); c21 = dotAdd(c21, x2, b1); }
+    if (ROWS > 3) { const x3 = pairSplat(A16, SIGNED, a3); c30 = dotAdd(c30, x3, b0); c31 = dotAdd(c31, x3, b1); }
+    a0 += AS; a1 += AS; a2 += AS; a3 += AS; p += RB;
   }
-  if (K & 1) {
+  if (!A16 && (K & 1)) {
     const b0 = bpairs(I8, p, 0), b1 = bpairs(I8, p, 1);
     const x0 = lastSplat(SIGNED, a0);
     c00 = dotAdd(c00, x0, b0); c01 = dotAdd(c01, x0, b1);
@@ -505,7 +551,9 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
   let p = b + ROW_BYTES;
   const end = p + <usize>(K >> 2) * ROW_BYTES;
   const z = i32x4.splat(0);
-  let c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+  // a widened panel's sums start from its bias − za·Σw (exact's FOLD): one add less per vector
+  const i0 = I8 ? z : v128.load(b), i1 = I8 ? z : v128.load(b, 16), i2 = I8 ? z : v128.load(b, 32), i3 = I8 ? z : v128.load(b, 48);
+  let c00 = i0, c01 = i1, c02 = i2, c03 = i3, c10 = i0, c11 = i1, c12 = i2, c13 = i3;
   let a0 = a, a1 = a + lda;
   while (p < end) {
     const w0 = v128.load(p), w1 = v128.load(p, 16);
@@ -582,16 +630,16 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function pstrip(
-  OUT32: bool, I8: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, I8: bool, A16: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
 ): void {
   if (nc > 8) {
     let i = 0;
-    for (; i + 2 <= rows; i += 2) tile16(OUT32, I8, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-    if (i < rows) tile16(OUT32, I8, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  } else if (rows == 4) tile8(OUT32, I8, 4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  else if (rows == 3) tile8(OUT32, I8, 3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  else if (rows == 2) tile8(OUT32, I8, 2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  else tile8(OUT32, I8, 1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    for (; i + 2 <= rows; i += 2) tile16(OUT32, I8, A16, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    if (i < rows) tile16(OUT32, I8, A16, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  } else if (rows == 4) tile8(OUT32, I8, A16, 4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  else if (rows == 3) tile8(OUT32, I8, A16, 3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  else if (rows == 2) tile8(OUT32, I8, A16, 2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  else tile8(OUT32, I8, A16, 1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
 }
 
 /**
@@ -616,16 +664,26 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       widenPanels(base, pe - pb, K, scratch, za, bias, n0 + pb * NR, N - pb * NR);
       base = scratch;
     }
+    // the widened panels' tiles read each strip of A widened to i16 (widenStrip) after the panels
+    const A16 = pm == 0 && !ONE_STRIP && pe - pb > 1;
+    const aw = scratch + <usize>panelScratch(K), awStep = <usize>stripRowBytes(K);
     for (let m = 0; m < M; m += MR) {
       const rows = min(MR, M - m);
-      const am = a + <usize>m * lda, ym = y + <usize>m * ldy;
+      let am = a + <usize>m * lda;
+      const ym = y + <usize>m * ldy;
+      if (A16) {
+        widenStrip(SIGNED, am, lda, rows, K, aw);
+        am = aw;
+      }
+      const al = A16 ? awStep : lda;
       for (let p = pb; p < pe; p++) {
         const nc = min(NR, N - p * NR);
         const bp = base + <usize>(p - pb) * wstep;
         const yp = ym + (<usize>(p * NR) << (OUT32 ? 2 : 0)), nn = n0 + p * NR;
         if (ASC_FEATURE_RELAXED_SIMD && pm == 2) ustrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
         else if (ASC_FEATURE_RELAXED_SIMD && pm == 1) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else pstrip(OUT32, ONE_STRIP, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else if (A16) pstrip(OUT32, false, true, SIGNED, rows, K, am, al, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        else pstrip(OUT32, ONE_STRIP, false, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
       }
       // a fused elementwise step (qpost.ts) on the strip's bytes of this block, still in cache
       if (!OUT32 && post != 0) applyPost(post, ym + <usize>(pb * NR), ldy, rows, min(N, pe * NR) - pb * NR);
