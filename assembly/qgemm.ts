@@ -79,7 +79,7 @@
 // columns past N and the k past K are zero.
 import { partStart, splitRows } from './parallel';
 import { loadLanes, storeLanes } from './window';
-import { MAGIC_BITS, narrow16, requantLanes, storeBytes } from './requant';
+import { MAGIC_BITS, narrow16, requantLanes, roundLanes, storeBytes } from './requant';
 import { applyPost } from './qpost';
 
 /** Output columns per packed panel: four i32x4 accumulators a row. */
@@ -164,6 +164,14 @@ function widenStrip(SIGNED: bool, a: usize, lda: usize, rows: i32, K: i32, dst: 
       const v = v128.load(s + <usize>k);
       v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v));
       v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v), 16);
+    }
+    if (k < K && K >= 16) {
+      // the last 16 bytes of the row again (overlapping what is done: the same values)
+      k = K - 16;
+      const v = v128.load(s + <usize>k);
+      v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v));
+      v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v), 16);
+      k = K;
     }
     for (; k < K; k++) store<i16>(d + (<usize>k << 1), SIGNED ? <i16>load<i8>(s + <usize>k) : <i16>load<u8>(s + <usize>k));
     if (K & 1) store<i16>(d + (<usize>K << 1), 0);
@@ -299,8 +307,18 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 
 // The epilogue's per-call values travel as the last arguments of every inlined helper below:
 // za (i32x4 activation zero point), lo/hi (f32x4 bounds lo − zy, hi − zy), off (i32x4 magic
-// bits − zy), scale (f32 [N] or one), perChannel, bias (i32 [N] or 0), ySigned. Arguments, not
-// a static block: the threads of the shared-memory build run parts of one call at once.
+// bits − zy), scale (f32 [N] or one), epi (EPI_* flags), bias (i32 [N] or 0), ySigned. Arguments,
+// not a static block: the threads of the shared-memory build run parts of one call at once.
+
+/** epi flag: one scale per column (else one for all). */
+const EPI_PER_CHANNEL: i32 = 1;
+/**
+ * epi flag: clamp to [lo, hi] in float before rounding. Off when [lo, hi] is the output type's
+ * whole range and |acc · scale| < 2^22 for any accumulator the call can make (qgemm_q8 checks it):
+ * the magic-number rounding is then exact and the saturating narrows (narrow16) clamp to the
+ * type's range, as the float clamp would: two of the epilogue's ~7 SIMD operations a vector.
+ */
+const EPI_CLAMP: i32 = 2;
 
 /**
  * Σ(a − za)·w + bias of columns n..n+3 (nv of them valid, 1..4): the sums Σ_k w are at `sums`,
@@ -319,10 +337,11 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  * column sums are at `sums`: acc − za·Σw + bias → f32 · scale → clamp → round half even + zy (i32).
  */
 // @ts-ignore: decorator
-@inline function requant(FOLD: bool, acc: v128, sums: usize, n: i32, nv: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): v128 {
+@inline function requant(FOLD: bool, acc: v128, sums: usize, n: i32, nv: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32): v128 {
   acc = exact(FOLD, acc, sums, n, nv, za, bias);
-  const s = perChannel != 0 ? loadLanes(scale + (<usize>n << 2), nv) : v128.load32_splat(scale);
-  return requantLanes(acc, s, lo, hi, off);
+  const s = (epi & EPI_PER_CHANNEL) != 0 ? loadLanes(scale + (<usize>n << 2), nv) : v128.load32_splat(scale);
+  if ((epi & EPI_CLAMP) != 0) return requantLanes(acc, s, lo, hi, off);
+  return roundLanes(f32x4.mul(f32x4.convert_i32x4_s(acc), s), off);
 }
 
 /** One exact i32 tile row of 16 columns, n2 (1..8) of the second 8 stored (v2 = min(n2, 4)). */
@@ -340,7 +359,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function tile16(
-  OUT32: bool, I8: bool, A16: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, I8: bool, A16: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32,
 ): void {
   const RB: usize = I8 ? PAIR_BYTES : ROW_BYTES;
   let p = b + ROW_BYTES;
@@ -371,13 +390,13 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
       c10 = dotAdd(c10, x, b0); c11 = dotAdd(c11, x, b1); c12 = dotAdd(c12, x, b2); c13 = dotAdd(c13, x, b3);
     }
   }
-  finish16(!I8, OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish16(!I8, OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish16(!I8, OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  if (ROWS > 1) finish16(!I8, OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
 }
 
 /** One tile row of a 16-column panel whose column sums are at b: nc (9..16) columns stored. */
 // @ts-ignore: decorator
-@inline function finish16(FOLD: bool, OUT32: bool, c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
+@inline function finish16(FOLD: bool, OUT32: bool, c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32): void {
   // valid columns of the second half: 1..8; a vector with none is not requantized (its bias
   // and scale would lie past N)
   const n2 = nc - 8;
@@ -387,20 +406,20 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     return;
   }
   storeBytes(y, narrow16(
-    requant(FOLD, c0, b, n0, 4, za, lo, hi, off, scale, perChannel, bias, ySigned), requant(FOLD, c1, b + 16, n0 + 4, 4, za, lo, hi, off, scale, perChannel, bias, ySigned),
-    requant(FOLD, c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, perChannel, bias, ySigned), n2 > 4 ? requant(FOLD, c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0), ySigned), nc);
+    requant(FOLD, c0, b, n0, 4, za, lo, hi, off, scale, epi, bias, ySigned), requant(FOLD, c1, b + 16, n0 + 4, 4, za, lo, hi, off, scale, epi, bias, ySigned),
+    requant(FOLD, c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, epi, bias, ySigned), n2 > 4 ? requant(FOLD, c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, epi, bias, ySigned) : i32x4.splat(0), ySigned), nc);
 }
 
 /** One requantized 8-column tile row: nc (1..8) bytes stored. */
 // @ts-ignore: decorator
-@inline function finish8(FOLD: bool, OUT32: bool, c0: v128, c1: v128, sums: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32): void {
+@inline function finish8(FOLD: bool, OUT32: bool, c0: v128, c1: v128, sums: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32): void {
   if (OUT32) {
     storeLanes(y, exact(FOLD, c0, sums, n0, min(nc, 4), za, bias), min(nc, 4));
     if (nc > 4) storeLanes(y + 16, exact(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, bias), nc - 4);
     return;
   }
-  const q0 = requant(FOLD, c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, perChannel, bias, ySigned);
-  const q1 = nc > 4 ? requant(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, perChannel, bias, ySigned) : i32x4.splat(0);
+  const q0 = requant(FOLD, c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, epi, bias, ySigned);
+  const q1 = nc > 4 ? requant(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, epi, bias, ySigned) : i32x4.splat(0);
   const v = narrow16(q0, q1, q0, q1, ySigned);
   if (nc == 8) v128.store64_lane(y, v, 0);
   else storeBytes(y, v, nc);
@@ -409,7 +428,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 /** ROWS (1..4) rows × the first 8 columns of a panel (a last panel of nc ≤ 8 columns, all stored). */
 // @ts-ignore: decorator
 @inline function tile8(
-  OUT32: bool, I8: bool, A16: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, I8: bool, A16: bool, ROWS: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32,
 ): void {
   const RB: usize = I8 ? PAIR_BYTES : ROW_BYTES;
   let p = b + ROW_BYTES;
@@ -436,10 +455,10 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     if (ROWS > 2) { const x2 = lastSplat(SIGNED, a2); c20 = dotAdd(c20, x2, b0); c21 = dotAdd(c21, x2, b1); }
     if (ROWS > 3) { const x3 = lastSplat(SIGNED, a3); c30 = dotAdd(c30, x3, b0); c31 = dotAdd(c31, x3, b1); }
   }
-  finish8(!I8, OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish8(!I8, OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 2) finish8(!I8, OUT32, c20, c21, b, y + 2 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 3) finish8(!I8, OUT32, c30, c31, b, y + 3 * ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish8(!I8, OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  if (ROWS > 1) finish8(!I8, OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  if (ROWS > 2) finish8(!I8, OUT32, c20, c21, b, y + 2 * ldy, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  if (ROWS > 3) finish8(!I8, OUT32, c30, c31, b, y + 3 * ldy, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
 }
 
 // ---- relaxed build: i8 k-quads and i32x4.relaxed_dot_i8x16_i7x16_add_s ----
@@ -486,7 +505,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function rtile(
-  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32,
 ): void {
   let p = b + ROW_BYTES;
   const end = p + <usize>(K >> 2) * ROW_BYTES;
@@ -531,11 +550,11 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     }
   }
   if (CV > 2) {
-    finish16(false, OUT32, comb(h00, l00), comb(h01, l01), comb(h02, l02), comb(h03, l03), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    finish16(false, OUT32, comb(h00, l00), comb(h01, l01), comb(h02, l02), comb(h03, l03), b, y, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
     return;
   }
-  finish8(false, OUT32, comb(h00, l00), comb(h01, l01), b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish8(false, OUT32, comb(h10, l10), comb(h11, l11), b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish8(false, OUT32, comb(h00, l00), comb(h01, l01), b, y, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  if (ROWS > 1) finish8(false, OUT32, comb(h10, l10), comb(h11, l11), b, y + ldy, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
 }
 
 /**
@@ -546,7 +565,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function utile(
-  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, ROWS: i32, CV: i32, SIGNED: bool, K: i32, a: usize, lda: usize, b: usize, y: usize, ldy: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32,
 ): void {
   let p = b + ROW_BYTES;
   const end = p + <usize>(K >> 2) * ROW_BYTES;
@@ -582,27 +601,27 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
     }
   }
   if (CV > 2) {
-    finish16(false, OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-    if (ROWS > 1) finish16(false, OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    finish16(false, OUT32, c00, c01, c02, c03, b, y, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+    if (ROWS > 1) finish16(false, OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
     return;
   }
-  finish8(false, OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (ROWS > 1) finish8(false, OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  finish8(false, OUT32, c00, c01, b, y, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  if (ROWS > 1) finish8(false, OUT32, c10, c11, b, y + ldy, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
 }
 
 /** Mode 2's tiles over one strip of `rows` (1..4) rows × one panel: 2-row tiles, then one row. */
 // @ts-ignore: decorator
 @inline function ustrip(
-  OUT32: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32,
 ): void {
   let i = 0;
   if (nc > 8) {
-    for (; i + 2 <= rows; i += 2) utile(OUT32, 2, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-    if (i < rows) utile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    for (; i + 2 <= rows; i += 2) utile(OUT32, 2, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+    if (i < rows) utile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
     return;
   }
-  for (; i + 2 <= rows; i += 2) utile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (i < rows) utile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  for (; i + 2 <= rows; i += 2) utile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  if (i < rows) utile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
 }
 
 /**
@@ -612,15 +631,15 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function rstrip(
-  OUT32: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32,
 ): void {
   if (nc > 8) {
-    for (let i = 0; i < rows; i++) rtile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    for (let i = 0; i < rows; i++) rtile(OUT32, 1, 4, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
     return;
   }
   let i = 0;
-  for (; i + 2 <= rows; i += 2) rtile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  if (i < rows) rtile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+  for (; i + 2 <= rows; i += 2) rtile(OUT32, 2, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  if (i < rows) rtile(OUT32, 1, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
 }
 
 /**
@@ -630,16 +649,16 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function pstrip(
-  OUT32: bool, I8: bool, A16: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32,
+  OUT32: bool, I8: bool, A16: bool, SIGNED: bool, rows: i32, K: i32, am: usize, lda: usize, bp: usize, yp: usize, ldy: usize, nn: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32,
 ): void {
   if (nc > 8) {
     let i = 0;
-    for (; i + 2 <= rows; i += 2) tile16(OUT32, I8, A16, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-    if (i < rows) tile16(OUT32, I8, A16, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  } else if (rows == 4) tile8(OUT32, I8, A16, 4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  else if (rows == 3) tile8(OUT32, I8, A16, 3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  else if (rows == 2) tile8(OUT32, I8, A16, 2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-  else tile8(OUT32, I8, A16, 1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+    for (; i + 2 <= rows; i += 2) tile16(OUT32, I8, A16, 2, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+    if (i < rows) tile16(OUT32, I8, A16, 1, SIGNED, K, am + <usize>i * lda, lda, bp, yp + <usize>i * ldy, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  } else if (rows == 4) tile8(OUT32, I8, A16, 4, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  else if (rows == 3) tile8(OUT32, I8, A16, 3, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  else if (rows == 2) tile8(OUT32, I8, A16, 2, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+  else tile8(OUT32, I8, A16, 1, SIGNED, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
 }
 
 /**
@@ -649,7 +668,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function qgemmDriver(
-  OUT32: bool, SIGNED: bool, ONE_STRIP: bool, pm: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, scratch: usize, post: usize,
+  OUT32: bool, SIGNED: bool, ONE_STRIP: bool, pm: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, scratch: usize, post: usize,
 ): void {
   const panels = (N + NR - 1) / NR;
   const pstep = <usize>panelBytes(pm != 0, K);
@@ -680,10 +699,10 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
         const nc = min(NR, N - p * NR);
         const bp = base + <usize>(p - pb) * wstep;
         const yp = ym + (<usize>(p * NR) << (OUT32 ? 2 : 0)), nn = n0 + p * NR;
-        if (ASC_FEATURE_RELAXED_SIMD && pm == 2) ustrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else if (ASC_FEATURE_RELAXED_SIMD && pm == 1) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else if (A16) pstrip(OUT32, false, true, SIGNED, rows, K, am, al, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
-        else pstrip(OUT32, ONE_STRIP, false, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, perChannel, bias, ySigned);
+        if (ASC_FEATURE_RELAXED_SIMD && pm == 2) ustrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+        else if (ASC_FEATURE_RELAXED_SIMD && pm == 1) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+        else if (A16) pstrip(OUT32, false, true, SIGNED, rows, K, am, al, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+        else pstrip(OUT32, ONE_STRIP, false, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
       }
       // a fused elementwise step (qpost.ts) on the strip's bytes of this block, still in cache
       if (!OUT32 && post != 0) applyPost(post, ym + <usize>(pb * NR), ldy, rows, min(N, pe * NR) - pb * NR);
@@ -698,20 +717,20 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
  */
 // @ts-ignore: decorator
 @inline function qgemmOneStrip(
-  OUT32: bool, aSigned: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, post: usize,
+  OUT32: bool, aSigned: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, post: usize,
 ): void {
   if (OUT32) {
     if (aSigned != 0) oneStripI32S(M, N, K, a, lda, packed, y, ldy, n0, za, bias);
     else oneStripI32U(M, N, K, a, lda, packed, y, ldy, n0, za, bias);
-  } else if (aSigned != 0) oneStripQ8S(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, post);
-  else oneStripQ8U(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, post);
+  } else if (aSigned != 0) oneStripQ8S(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, post);
+  else oneStripQ8U(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, post);
 }
 
-function oneStripQ8S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, post: usize): void {
-  qgemmDriver(false, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, 0, post);
+function oneStripQ8S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, post: usize): void {
+  qgemmDriver(false, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, 0, post);
 }
-function oneStripQ8U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, perChannel: i32, bias: usize, ySigned: i32, post: usize): void {
-  qgemmDriver(false, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, perChannel, bias, ySigned, 0, post);
+function oneStripQ8U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, post: usize): void {
+  qgemmDriver(false, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, 0, post);
 }
 function oneStripI32S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, bias: usize): void {
   const z = i32x4.splat(0);
@@ -720,6 +739,19 @@ function oneStripI32S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usiz
 function oneStripI32U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, bias: usize): void {
   const z = i32x4.splat(0);
   qgemmDriver(true, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0, 0);
+}
+
+/**
+ * Whether every accumulator of columns n0..n0+N-1 times its scale is below 2^22 in magnitude
+ * (EPI_CLAMP may be off): |Σ_k (a − za)·w + bias| ≤ K·255·128 + max|bias|. A NaN or infinite
+ * scale fails the test.
+ */
+function bounded(K: i32, bias: usize, scale: usize, perChannel: i32, n0: i32, N: i32): bool {
+  let s: f32 = 0, b: f64 = 0;
+  const count = perChannel != 0 ? N : 1, first = perChannel != 0 ? n0 : 0;
+  for (let i = 0; i < count; i++) s = max(s, abs(load<f32>(scale + (<usize>(first + i) << 2))));
+  if (bias != 0) for (let i = 0; i < N; i++) b = max(b, abs(<f64>load<i32>(bias + (<usize>(n0 + i) << 2))));
+  return (<f64>K * 32640.0 + b) * <f64>s < 4194304.0;
 }
 
 /** The zero point the tiles' sums need: the relaxed tiles see int8 activations as a + 128. */
@@ -775,9 +807,10 @@ export function qgemm_q8(
   hi = min(hi, tmax);
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
-  if (pm == 0 && M <= MR) qgemmOneStrip(false, aSigned, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, post);
-  else if (aSigned != 0) qgemmDriver(false, true, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, scratch, post);
-  else qgemmDriver(false, false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, perChannel, bias, ySigned, scratch, post);
+  const epi = (perChannel != 0 ? EPI_PER_CHANNEL : 0) | (lo == tmin && hi == tmax && bounded(K, bias, scale, perChannel, n0, N) ? 0 : EPI_CLAMP);
+  if (pm == 0 && M <= MR) qgemmOneStrip(false, aSigned, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, post);
+  else if (aSigned != 0) qgemmDriver(false, true, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);
+  else qgemmDriver(false, false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);
 }
 
 /**

@@ -20,6 +20,7 @@ function bytes(n: i32): usize {
 const SCALE_SPREAD = 0; // random scales that spread outputs over the type's range
 const SCALE_POW2 = 1; // powers of two near the spread scale: exact products, occasional ties
 const SCALE_HALF = 2; // 0.5 / 0.25 (with small operands: ties everywhere)
+const SCALE_HUGE = 3; // 1000: |acc·scale| far past 2^23 (only a float clamp before rounding gives the bounds)
 
 /**
  * Runs one case against the reference and the split calls against the whole call; returns the
@@ -46,7 +47,8 @@ function qCase(
     let s: f64;
     if (scaleMode == SCALE_SPREAD) s = spread * (0.5 + <f64>(nextRand() % 1000) / 1000.0);
     else if (scaleMode == SCALE_POW2) s = Math.pow(2, e + <f64>(n % 3 - 1));
-    else s = n % 2 == 0 ? 0.5 : 0.25;
+    else if (scaleMode == SCALE_HALF) s = n % 2 == 0 ? 0.5 : 0.25;
+    else s = 1000;
     store<f32>(scale + (<usize>n << 2), <f32>s);
   }
   memory.fill(y, SENTINEL, outBytes);
@@ -213,6 +215,18 @@ describe('qgemm_q8', () => {
     expect<i32>(qCase(13, 21, 67, true, 0, true, -128, false, -128, -100, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(13, 21, 67, true, 5, true, -3, true, -1000, 1000, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(5, 13, 5, false, 7, false, 0, true, 200, 100, true, SCALE_SPREAD)).toBe(0); // lo > hi: all hi
+  });
+
+  it('saturates right without the float clamp and keeps it where |acc·scale| may pass 2^22', () => {
+    // full-range bounds, scales 0.5 / 0.25 on full-range operands: most outputs saturate, and
+    // |acc·scale| < 2^22 lets qgemm_q8 leave the clamp to the narrowing stores
+    expect<i32>(qCase(37, 67, 37, false, 128, false, 0, true, 0, 255, true, SCALE_HALF)).toBe(0);
+    expect<i32>(qCase(13, 37, 67, true, -3, true, 5, false, -128, 127, false, SCALE_HALF)).toBe(0);
+    // scales of 1000: accumulators times scale reach ±10^8, where the magic-number rounding of
+    // an unclamped value would wrap (a large negative value would come out as the maximum)
+    expect<i32>(qCase(37, 67, 37, false, 128, false, 0, true, 0, 255, true, SCALE_HUGE)).toBe(0);
+    expect<i32>(qCase(13, 37, 67, true, -3, true, 5, false, -128, 127, false, SCALE_HUGE)).toBe(0);
+    expect<i32>(qCase(5, 21, 13, false, 0, true, -128, true, -1000, 1000, true, SCALE_HUGE)).toBe(0);
   });
 
   it('stores 9..12-column panel remainders (a half-empty last vector)', () => {
