@@ -570,9 +570,7 @@ const EPI_CLAMP: i32 = 2;
   let p = b + ROW_BYTES;
   const end = p + <usize>(K >> 2) * ROW_BYTES;
   const z = i32x4.splat(0);
-  // a widened panel's sums start from its bias − za·Σw (exact's FOLD): one add less per vector
-  const i0 = I8 ? z : v128.load(b), i1 = I8 ? z : v128.load(b, 16), i2 = I8 ? z : v128.load(b, 32), i3 = I8 ? z : v128.load(b, 48);
-  let c00 = i0, c01 = i1, c02 = i2, c03 = i3, c10 = i0, c11 = i1, c12 = i2, c13 = i3;
+  let c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
   let a0 = a, a1 = a + lda;
   while (p < end) {
     const w0 = v128.load(p), w1 = v128.load(p, 16);
