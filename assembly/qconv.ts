@@ -8,14 +8,16 @@
 //   A 1x1 stride-1 unpadded conv needs no im2col (the NHWC activations are the A matrix).
 // - qdwconv_q8: depthwise conv, 16 channels a SIMD step. Interior pixels (every tap inside the
 //   image; each output row's run of them without per-pixel bounds work) start from bias − zx·Σw
-//   (packed) and take the taps in pairs: two taps' bytes interleaved and widened give the
-//   per-channel pairs one i32x4.dot_i16x8_s multiplies with tap-pair packed weights (4 channels x
-//   2 taps, pre-widened to i16); the interleaved, widened pairs are built once per input column
-//   of the row (per 16-channel block) into scratch and shared by the pixels whose windows cover
-//   it (dwInterior); border pixels take the same pairs from the bias, of (x − zx) widened to
-//   i16 (exact: |x − zx| ≤ 255, |w| ≤ 128), a tap outside the image reading zx (so adding 0)
-//   and pairs wholly outside skipped; then the requantizing epilogue shared with qgemm_q8
-//   (requant.ts: MlasRequantizeOutput).
+//   (packed) and take the taps in pairs: two taps' bytes interleaved (one byte shuffle) and
+//   widened give the per-channel pairs one i32x4.dot_i16x8_s multiplies with tap-pair packed
+//   weights (4 channels x 2 taps, widened to i16 when packed: a plain v128.load, where a
+//   widening v128.load8x8_s is a shuffle uop too; 0.93-0.97x the time); border pixels take the
+//   same pairs from the bias, of (x − zx) widened to i16 (exact: |x − zx| ≤ 255, |w| ≤ 128), a
+//   tap outside the image reading zx (so adding 0) and pairs wholly outside skipped; then the
+//   requantizing epilogue shared with qgemm_q8 (requant.ts: MlasRequantizeOutput).
+//   Building each input column's widened pairs once per output row (shared by the KW / SW
+//   pixels that read them) measured slower on 3x3 (1.1-1.4x): the kernel is bound by loads and
+//   dispatch under V8, not by its shuffles, and a pixel then loads 8 vectors a tap pair.
 // - quantize_f32_q8 (ONNX QuantizeLinear: saturate(roundHalfEven(x / scale) + zp), computed as
 //   onnxruntime's MlasQuantizeLinear: an f32 division, clamp to [min − zp, max − zp], round,
 //   + zp; NaN becomes the type's minimum as MAXPS makes it) and dequantize_q8_f32 (ONNX
@@ -136,16 +138,6 @@ const DW_BLOCK: i32 = 16;
 export function qdwconv_packed_size(C: i32, T: i32): i32 {
   const C16 = (C + 15) & ~15;
   return ((T + 1) >> 1) * C16 * 4 + C16 * 4;
-}
-
-/**
- * Bytes of scratch of one part of qdwconv_q8 / qdwconv_i32 (g: the geometry block): the
- * interior's pair buffers of one output row and one 16-channel block, KH/2 vertical pairs and
- * (odd KH) the last row's horizontal pair per input column, 64 bytes each (see dwInterior).
- */
-export function qdwconv_scratch_size(g: usize): i32 {
-  const W = geo(g, 2), KH = geo(g, 5);
-  return ((KH >> 1) + (KH & 1)) * W * 64;
 }
 
 /**
@@ -292,104 +284,114 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 }
 
 /**
- * The widened pairs of two 16-byte vectors u, v at d: (u[c], v[c]) per channel as i16, channels
- * 0..3, 4..7, 8..11, 12..15 in its four 16-byte vectors (each one i32x4.dot_i16x8_s's input).
- */
-// @ts-ignore: decorator
-@inline function storePairs(d: usize, u: v128, v: v128): void {
-  const l = zipLo(u, v), h = zipHi(u, v);
-  v128.store(d, widenLo(l));
-  v128.store(d, widenHi(l), 16);
-  v128.store(d, widenLo(h), 32);
-  v128.store(d, widenHi(h), 48);
-}
-
-/**
  * Interior output pixels [ox0, ox1) of one output row: every tap inside the image, no bounds
- * checks. x0: the window corner of output pixel ox0 (+ o·sIn for pixel ox0 + o), input pixels
- * inB bytes apart. Per 16-channel block (outer loop: its buffers stay in L1), the widened tap
- * pairs are built once per input column j of the row's interior span into buf (column j at
- * j·cs): for each vertical pair i < KH/2, (x[row 2i][j], x[row 2i+1][j]) interleaved and widened
- * (storePairs), and for an odd KH the last row's (x[j], x[j + DW]) (x[j] itself where j + DW is
- * past the span: only an odd KW's last tap, whose partner weight is zero, reads that pair). A
- * pair is shared by every output pixel whose window covers its column (KW / SW of them), where
- * the pixel-major loop zipped and widened it again for each (~10 shuffle uops a pair of taps and
- * 16 channels: shuffle bound). Then each pixel starts from the packed bias − zx·Σw and adds
- * dot_i16x8_s(buffer, packed i16 weights) over tapPair's order: loads, dots and adds only (x as
- * it is: products of 8-bit values, two per lane, fit i32; the zero point is in the start), as a
- * loop (written out for 3x3, TurboFan loads all 40 vectors first and spills them: 1.4x slower).
- * The C % 16 remainder loads only its bytes (the lanes past it meet zero weights and are not
- * stored).
+ * checks. xr: the input at the window corner of output pixel 0 (+ ox·sIn per pixel). Each
+ * 16-channel block starts from the packed bias − zx·Σw and adds the taps in pairs: the two
+ * taps' 16 bytes interleaved (zipLo/zipHi) and widened give, per group of 4 channels, the
+ * (x[t0][c], x[t1][c]) pairs one i32x4.dot_i16x8_s multiplies with the packed weight pairs (x as
+ * it is: products of 8-bit values, two per lane, fit i32; the zero point is in the start). 3x3
+ * is unrolled; other windows loop over tapPair's order. The C % 16 remainder loads only its bytes.
  */
 // @ts-ignore: decorator
 @inline function dwInterior<T>(
-  raw: bool, flip: v128, KH: i32, KW: i32, C: i32, x0: usize, inB: usize, SW: i32, DW: i32, rowStep: usize, ox0: i32, ox1: i32,
+  raw: bool, flip: v128, K3: bool, KH: i32, KW: i32, C: i32, xr: usize, sIn: usize, rowStep: usize, tapStep: usize, ox0: i32, ox1: i32,
   pairs: usize, ib: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
-  yflip: v128, yr: usize, outStride: usize, buf: usize,
+  yflip: v128, yr: usize, outStride: usize,
 ): void {
   const full = C & ~15;
-  const vert = KH >> 1, P = (KH * KW + 1) >> 1;
-  const cs = <usize>((vert + (KH & 1)) << 6); // bytes a column of pair buffers
-  const dcs = <usize>DW * cs, pcs = <usize>SW * cs; // a tap column, an output pixel
-  // the interior's input columns (relative to x0) and, for an odd KH, which of them take a horizontal pair
-  const ncol = (ox1 - 1 - ox0) * SW + (KW - 1) * DW + 1;
-  const hStep = (SW & 1) == 0 ? 2 : 1; // an even stride reads only even columns' horizontal pairs (kx even)
-  const lastRow = <usize>(KH - 1) * rowStep;
-  for (let c0 = 0; c0 < C; c0 += DW_BLOCK) {
-    const nc = min(DW_BLOCK, C - c0);
-    const part = c0 >= full;
-    const xb = x0 + <usize>c0;
-    // the block's pair buffers
-    for (let j = 0; j < ncol; j++) {
-      let p = xb + <usize>j * inB, d = buf + <usize>j * cs;
-      for (let i = 0; i < vert; i++) {
-        const u = part ? ldxPart<T>(p, nc, flip) : ldx<T>(p, flip), v = part ? ldxPart<T>(p + rowStep, nc, flip) : ldx<T>(p + rowStep, flip);
-        storePairs(d, u, v);
-        p += rowStep << 1;
-        d += 64;
-      }
-    }
-    if (KH & 1) {
-      const hb = buf + <usize>(vert << 6), tap = <usize>DW * inB;
-      for (let j = 0; j < ncol; j += hStep) {
-        const p = xb + lastRow + <usize>j * inB, q = j + DW < ncol ? p + tap : p;
-        const u = part ? ldxPart<T>(p, nc, flip) : ldx<T>(p, flip), v = part ? ldxPart<T>(q, nc, flip) : ldx<T>(q, flip);
-        storePairs(hb + <usize>j * cs, u, v);
-      }
-    }
-    // the block's pixels
-    const bp = ib + (<usize>c0 << 2), wb = pairs + (<usize>(c0 * P) << 2), sp = scale + (<usize>c0 << 2);
-    let yo = yr + <usize>ox0 * outStride + (raw ? <usize>c0 << 2 : <usize>c0);
-    let z = buf;
-    for (let ox = ox0; ox < ox1; ox++) {
+  const vert = (KH >> 1) * KW, lastRow = <usize>(KH - 1) * rowStep, P = (KH * KW + 1) >> 1;
+  for (let ox = ox0; ox < ox1; ox++) {
+    const px = xr + <usize>ox * sIn, yo = yr + <usize>ox * outStride;
+    for (let c0 = 0; c0 < C; c0 += DW_BLOCK) {
+      const nc = min(DW_BLOCK, C - c0);
+      const part = c0 >= full;
+      const bp = ib + (<usize>c0 << 2);
       let a = v128.load(bp), b = v128.load(bp, 16), c = v128.load(bp, 32), d = v128.load(bp, 48);
-      // vertical pairs: (2i, 2i+1) at each tap column; then the last row's columns in twos
-      let wq = wb;
-      for (let i = 0; i < vert; i++) {
-        let q = z + <usize>(i << 6);
-        for (let kx = 0; kx < KW; kx++) {
-          a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load(q), v128.load(wq)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(v128.load(q, 16), v128.load(wq, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(v128.load(q, 32), v128.load(wq, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(v128.load(q, 48), v128.load(wq, 48)));
-          q += dcs;
-          wq += 64;
+      let wq = pairs + (<usize>(c0 * P) << 2);
+      const p0 = px + <usize>c0;
+      if (K3 && !part) {
+        // pairs (0,3) (1,4) (2,5) (6,7) (8, −)
+        const p1 = p0 + rowStep, p2 = p1 + rowStep;
+        {
+          const u = ldx<T>(p0, flip), v = ldx<T>(p1, flip);
+          const l = zipLo(u, v), h = zipHi(u, v);
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
+        }
+        {
+          const w = wq + 64;
+          const u = ldx<T>(p0 + tapStep, flip), v = ldx<T>(p1 + tapStep, flip);
+          const l = zipLo(u, v), h = zipHi(u, v);
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
+        }
+        {
+          const w = wq + 128;
+          const u = ldx<T>(p0 + 2 * tapStep, flip), v = ldx<T>(p1 + 2 * tapStep, flip);
+          const l = zipLo(u, v), h = zipHi(u, v);
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
+        }
+        {
+          const w = wq + 192;
+          const u = ldx<T>(p2, flip), v = ldx<T>(p2 + tapStep, flip);
+          const l = zipLo(u, v), h = zipHi(u, v);
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
+        }
+        {
+          // the single last tap: its partner weight is zero, so the partner lane may be anything
+          const w = wq + 256;
+          const u = ldx<T>(p2 + 2 * tapStep, flip);
+          const l = zipLo(u, u), h = zipHi(u, u);
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
+        }
+      } else {
+        // vertical pairs: rows (2i, 2i+1) at each column
+        let row = p0;
+        for (let q = 0; q < vert; q += KW) {
+          let p = row;
+          for (let kx = 0; kx < KW; kx++) {
+            const u = part ? ldxPart<T>(p, nc, flip) : ldx<T>(p, flip), v = part ? ldxPart<T>(p + rowStep, nc, flip) : ldx<T>(p + rowStep, flip);
+            const l = zipLo(u, v), h = zipHi(u, v);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
+            wq += 64;
+            p += tapStep;
+          }
+          row += rowStep << 1;
+        }
+        if (KH & 1) {
+          // the last row's columns in twos, an odd last one with itself (zero partner weight)
+          let p = p0 + lastRow;
+          for (let kx = 0; kx < KW; kx += 2) {
+            const u = part ? ldxPart<T>(p, nc, flip) : ldx<T>(p, flip);
+            const q = kx + 1 < KW ? p + tapStep : p;
+            const v = part ? ldxPart<T>(q, nc, flip) : ldx<T>(q, flip);
+            const l = zipLo(u, v), h = zipHi(u, v);
+            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
+            wq += 64;
+            p += tapStep << 1;
+          }
         }
       }
-      if (KH & 1) {
-        let q = z + <usize>(vert << 6);
-        for (let kx = 0; kx < KW; kx += 2) {
-          a = i32x4.add(a, i32x4.dot_i16x8_s(v128.load(q), v128.load(wq)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(v128.load(q, 16), v128.load(wq, 16)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(v128.load(q, 32), v128.load(wq, 32)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(v128.load(q, 48), v128.load(wq, 48)));
-          q += dcs << 1;
-          wq += 64;
-        }
-      }
-      dwStore(raw, a, b, c, d, sp, pc, one, vlo, vhi, off, yflip, yo, nc);
-      z += pcs;
-      yo += outStride;
+      dwStore(raw, a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, raw ? yo + (<usize>c0 << 2) : yo + <usize>c0, nc);
     }
   }
 }
@@ -460,7 +462,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 @inline function dwDriver(
   raw: bool, xSigned: i32, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
   DH: i32, DW: i32, OH: i32, OW: i32, x: usize, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, buf: usize, post: usize, r0: i32, r1: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, post: usize, r0: i32, r1: i32,
 ): void {
   const C16 = (C + 15) & ~15, T = KH * KW;
   // int8 bytes are flipped to uint8 (x + 128, zero point zx + 128) on load and int8 outputs
@@ -493,13 +495,13 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     const xr = x + (<usize>(n * H) * <usize>W) * <usize>inStride + <usize>(iy0 + ky0 * DH) * rowB;
     if (ky0 == 0 && ky1 == KH && owLo < owHi) {
       dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, pairs, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      // window corner of output pixel owLo (inside the image)
-      const x0 = xr + <usize>(owLo * SW - PW) * <usize>inStride, inB = <usize>inStride;
+      // window corner of output pixel 0 (column −PW: wraps, only interior pixels add it back)
+      const xc = xr - <usize>PW * <usize>inStride;
       if (xSigned != 0) {
-        if (K3) dwInterior<i8>(raw, flip, 3, 3, C, x0, inB, SW, DW, rowStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os, buf);
-        else dwInterior<i8>(raw, flip, KH, KW, C, x0, inB, SW, DW, rowStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os, buf);
-      } else if (K3) dwInterior<u8>(raw, flip, 3, 3, C, x0, inB, SW, DW, rowStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os, buf);
-      else dwInterior<u8>(raw, flip, KH, KW, C, x0, inB, SW, DW, rowStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os, buf);
+        if (K3) dwInterior<i8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+        else dwInterior<i8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      } else if (K3) dwInterior<u8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      else dwInterior<u8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
       dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, pairs, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     } else {
       dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, pairs, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
@@ -516,35 +518,32 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  * (xSigned 0) or int8, pixels inStride bytes apart; wp from qdwconv_pack (with this zx and
  * bias); bias i32 [C16] (C rounded up to 16, zero padded; required: pass zeros for none); scale
  * f32 [C16] when perChannel, else one f32; y pixels outStride bytes apart (C written). g: the
- * geometry block (see above). scratch: parts × qdwconv_scratch_size(g) bytes. post: 0, or a
- * fused residual QLinearAdd (qpost.ts) applied to each output row right after it is stored.
- * (part, parts): bands of output rows (n, oy).
+ * geometry block (see above). post: 0, or a fused residual QLinearAdd (qpost.ts) applied to
+ * each output row right after it is stored. (part, parts): bands of output rows (n, oy).
  */
 export function qdwconv_q8(
   g: usize, x: usize, xSigned: i32, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, post: usize, part: i32, parts: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, post: usize, part: i32, parts: i32,
 ): void {
   const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  const buf = scratch + <usize>part * <usize>qdwconv_scratch_size(g);
-  dwDriver(false, xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, buf, post, r0, r1);
+  dwDriver(false, xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, post, r0, r1);
 }
 
 /**
  * Depthwise int8 conv without requantization (ONNX ConvInteger with group = C): the exact i32
  * sums Σ_taps (x − zx)·w[c][tap] of qdwconv_q8, x uint8, stored as i32 [N][OH][OW][C] (pixels
  * outStride bytes apart). wp from qdwconv_pack with this zx and bias (i32 [C16], zeros for
- * none: the sums start from it). g, scratch, (part, parts): as qdwconv_q8.
+ * none: the sums start from it). g, (part, parts): as qdwconv_q8.
  */
-export function qdwconv_i32(g: usize, x: usize, zx: i32, wp: usize, bias: usize, y: usize, outStride: i32, scratch: usize, part: i32, parts: i32): void {
+export function qdwconv_i32(g: usize, x: usize, zx: i32, wp: usize, bias: usize, y: usize, outStride: i32, part: i32, parts: i32): void {
   const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  const buf = scratch + <usize>part * <usize>qdwconv_scratch_size(g);
-  dwDriver(true, 0, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, bias, 0, 0, 0, 255, y, outStride, 0, buf, 0, r0, r1);
+  dwDriver(true, 0, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, bias, 0, 0, 0, 255, y, outStride, 0, 0, r0, r1);
 }
 
 /**
