@@ -10,11 +10,12 @@
 //   image; each output row's run of them without per-pixel bounds work) start from bias − zx·Σw
 //   (packed) and take the taps in pairs: two taps' bytes interleaved (one byte shuffle) and
 //   widened give the per-channel pairs one i32x4.dot_i16x8_s multiplies with tap-pair packed
-//   weights (4 channels x 2 taps, widened to i16 when packed: a plain v128.load, where a
-//   widening v128.load8x8_s is a shuffle uop too; 0.93-0.97x the time); border pixels take the
-//   same pairs from the bias, of (x − zx) widened to i16 (exact: |x − zx| ≤ 255, |w| ≤ 128), a
-//   tap outside the image reading zx (so adding 0) and pairs wholly outside skipped; then the
-//   requantizing epilogue shared with qgemm_q8 (requant.ts: MlasRequantizeOutput).
+//   weights (4 channels x 2 taps, one byte a weight, widened to i16 once per call into the
+//   host's scratch: then a plain v128.load, where a widening v128.load8x8_s is a shuffle uop
+//   too; 0.93-0.97x the time); border pixels take the same pairs from the bias, of (x − zx)
+//   widened to i16 (exact: |x − zx| ≤ 255, |w| ≤ 128), a tap outside the image reading zx (so
+//   adding 0) and pairs wholly outside skipped; then the requantizing epilogue shared with
+//   qgemm_q8 (requant.ts: MlasRequantizeOutput).
 //   Building each input column's widened pairs once per output row (shared by the KW / SW
 //   pixels that read them) measured slower on 3x3 (1.1-1.4x): the kernel is bound by loads and
 //   dispatch under V8, not by its shuffles, and a pixel then loads 8 vectors a tap pair.
@@ -137,7 +138,16 @@ const DW_BLOCK: i32 = 16;
 /** Bytes of the packed depthwise weights for C channels and T taps (qdwconv_q8's layout). */
 export function qdwconv_packed_size(C: i32, T: i32): i32 {
   const C16 = (C + 15) & ~15;
-  return ((T + 1) >> 1) * C16 * 4 + C16 * 4;
+  return ((T + 1) >> 1) * C16 * 2 + C16 * 4;
+}
+
+/**
+ * Bytes of scratch of one part of qdwconv_q8 / qdwconv_i32 (g: the geometry block): the packed
+ * weight pairs widened to i16, [C16/16][ceil(T/2)][16][2] (see widenPairs).
+ */
+export function qdwconv_scratch_size(g: usize): i32 {
+  const C16 = (geo(g, 3) + 15) & ~15;
+  return ((geo(g, 5) * geo(g, 6) + 1) >> 1) * C16 * 4;
 }
 
 /**
@@ -161,12 +171,12 @@ function tapPair(KH: i32, KW: i32, q: i32): i32 {
 
 /**
  * Packs int8 depthwise weights w ([C][KH·KW] bytes, zero point 0, as ONNX stores [C][1][KH][KW])
- * for qdwconv_q8 (C16 = C rounded up to 16, padding channels zero), widened to i16 here (a
- * v128.load in the kernels, not a widening load, which is a shuffle uop too):
- *   i16 [C16/16][ceil(T/2)][16][2]: per 16-channel block, its tap pairs in tapPair's order (64
+ * for qdwconv_q8 (C16 = C rounded up to 16, padding channels zero), one byte a weight:
+ *   i8 [C16/16][ceil(T/2)][16][2]: per 16-channel block, its tap pairs in tapPair's order (32
  *     bytes each, one block's pairs contiguous), (w[t0][c], w[t1][c]) interleaved per channel
- *     (zero for a missing partner): 16 bytes are the pairs of 4 channels one i32x4.dot_i16x8_s
- *     multiplies (interior and border pixels alike);
+ *     (zero for a missing partner); each call widens them to i16 in its scratch (widenPairs),
+ *     where 16 bytes are the pairs of 4 channels one i32x4.dot_i16x8_s multiplies (interior and
+ *     border pixels alike);
  *   i32 [C16]: bias[c] − zx·Σ_t w[t][c], the interior pixels' starting sum: Σ (x − zx)·w =
  *     Σ x·w − zx·Σ w when every tap is inside the image (bias: i32 [C] or 0 for none; for int8
  *     inputs (xSigned) with zx + 128, as qdwconv_q8 reads them as uint8).
@@ -180,12 +190,12 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     const tp = tapPair(KH, KW, q);
     const t0 = tp >> 16, t1 = <i32>(<i16>tp);
     for (let c = 0; c < C16; c++) {
-      const p = dst + <usize>((((c >> 4) * P + q) * DW_BLOCK + (c & 15)) * 4);
-      store<i16>(p, c < C ? <i16>load<i8>(w + <usize>(c * T + t0)) : 0);
-      store<i16>(p + 2, c < C && t1 >= 0 ? <i16>load<i8>(w + <usize>(c * T + t1)) : 0);
+      const p = dst + <usize>((((c >> 4) * P + q) * DW_BLOCK + (c & 15)) * 2);
+      store<i8>(p, c < C ? load<i8>(w + <usize>(c * T + t0)) : 0);
+      store<i8>(p + 1, c < C && t1 >= 0 ? load<i8>(w + <usize>(c * T + t1)) : 0);
     }
   }
-  const ib = dst + <usize>(P * C16 * 4);
+  const ib = dst + <usize>(P * C16 * 2);
   for (let c = 0; c < C16; c++) {
     let sum = 0;
     if (c < C) for (let t = 0; t < T; t++) sum += <i32>load<i8>(w + <usize>(c * T + t));
@@ -458,11 +468,28 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   }
 }
 
+/**
+ * The n weight bytes at wp (qdwconv_pack's pairs) widened to i16 at dst: read once per call
+ * and part, so the kernels take a weight vector with a v128.load, where v128.load8x8_s is a
+ * load and a shuffle uop (4 a tap pair; 0.93-0.97x the time), while the model keeps one byte
+ * a weight. n: a multiple of 32.
+ */
+// @ts-ignore: decorator
+@inline function widenPairs(wp: usize, n: i32, dst: usize): void {
+  for (let i = 0; i < n; i += 32) {
+    const s = wp + <usize>i, d = dst + (<usize>i << 1);
+    v128.store(d, v128.load8x8_s(s));
+    v128.store(d, v128.load8x8_s(s, 8), 16);
+    v128.store(d, v128.load8x8_s(s, 16), 32);
+    v128.store(d, v128.load8x8_s(s, 24), 48);
+  }
+}
+
 // @ts-ignore: decorator
 @inline function dwDriver(
   raw: bool, xSigned: i32, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
   DH: i32, DW: i32, OH: i32, OW: i32, x: usize, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, post: usize, r0: i32, r1: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, wide: usize, post: usize, r0: i32, r1: i32,
 ): void {
   const C16 = (C + 15) & ~15, T = KH * KW;
   // int8 bytes are flipped to uint8 (x + 128, zero point zx + 128) on load and int8 outputs
@@ -477,8 +504,10 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy - (ySigned != 0 ? 128 : 0));
   const one = v128.load32_splat(scale);
   const pc = perChannel != 0;
-  const pairs = wp;
-  const ib = pairs + (<usize>(((T + 1) >> 1) * C16) << 2);
+  // the weight pairs widened to i16 in this part's scratch; the interior's start sums stay packed
+  const pairBytes = ((T + 1) >> 1) * C16 * 2;
+  const pairs = wide, ib = wp + <usize>pairBytes;
+  widenPairs(wp, pairBytes, pairs);
   const rowB = <usize>W * <usize>inStride;
   const rowStep = <usize>DH * rowB, tapStep = <usize>DW * <usize>inStride, sIn = <usize>SW * <usize>inStride;
   const os = <usize>outStride;
@@ -518,32 +547,37 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  * (xSigned 0) or int8, pixels inStride bytes apart; wp from qdwconv_pack (with this zx and
  * bias); bias i32 [C16] (C rounded up to 16, zero padded; required: pass zeros for none); scale
  * f32 [C16] when perChannel, else one f32; y pixels outStride bytes apart (C written). g: the
- * geometry block (see above). post: 0, or a fused residual QLinearAdd (qpost.ts) applied to
- * each output row right after it is stored. (part, parts): bands of output rows (n, oy).
+ * geometry block (see above). scratch: parts × qdwconv_scratch_size(g) bytes. post: 0, or a
+ * fused residual QLinearAdd (qpost.ts) applied to each output row right after it is stored.
+ * (part, parts): bands of output rows (n, oy).
  */
 export function qdwconv_q8(
   g: usize, x: usize, xSigned: i32, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, post: usize, part: i32, parts: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, post: usize, part: i32, parts: i32,
 ): void {
   const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  dwDriver(false, xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, post, r0, r1);
+  if (r0 >= r1) return;
+  const wide = scratch + <usize>part * <usize>qdwconv_scratch_size(g);
+  dwDriver(false, xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, wide, post, r0, r1);
 }
 
 /**
  * Depthwise int8 conv without requantization (ONNX ConvInteger with group = C): the exact i32
  * sums Σ_taps (x − zx)·w[c][tap] of qdwconv_q8, x uint8, stored as i32 [N][OH][OW][C] (pixels
  * outStride bytes apart). wp from qdwconv_pack with this zx and bias (i32 [C16], zeros for
- * none: the sums start from it). g, (part, parts): as qdwconv_q8.
+ * none: the sums start from it). g, scratch, (part, parts): as qdwconv_q8.
  */
-export function qdwconv_i32(g: usize, x: usize, zx: i32, wp: usize, bias: usize, y: usize, outStride: i32, part: i32, parts: i32): void {
+export function qdwconv_i32(g: usize, x: usize, zx: i32, wp: usize, bias: usize, y: usize, outStride: i32, scratch: usize, part: i32, parts: i32): void {
   const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  dwDriver(true, 0, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, bias, 0, 0, 0, 255, y, outStride, 0, 0, r0, r1);
+  if (r0 >= r1) return;
+  const wide = scratch + <usize>part * <usize>qdwconv_scratch_size(g);
+  dwDriver(true, 0, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, bias, 0, 0, 0, 255, y, outStride, 0, wide, 0, r0, r1);
 }
 
 /**

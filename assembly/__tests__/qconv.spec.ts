@@ -6,7 +6,7 @@
 // DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd lengths; qlut_q8 (a byte table)
 // on odd lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
 import { qgemm_pack, qgemm_packed_size, qgemm_q8, qgemm_scratch_size } from '../qgemm';
-import { dequant_i32_f32, dequantize_q8_f32, qadd_q8, qmul_q8, qlut_q8, qmaxpool_q8, qdwconv_i32, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8, range_f32 } from '../qconv';
+import { dequant_i32_f32, dequantize_q8_f32, qadd_q8, qmul_q8, qlut_q8, qmaxpool_q8, qdwconv_i32, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qdwconv_scratch_size, qgap_q8, qim2col_q8, quantize_f32_q8, range_f32 } from '../qconv';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
 import { dequantizeRef, qaddRef, qmulRef, qconvRef, qgapRef, qmaxpoolRef, quantizeRef } from './qconv_ref';
@@ -79,6 +79,19 @@ function denseCase(
   return bad;
 }
 
+/**
+ * Scratch for the largest split of a depthwise call (SPLITS' parts × qdwconv_scratch_size),
+ * filled with a byte pattern: the kernels must write every scratch byte they read.
+ */
+function dwScratch(g: usize): usize {
+  let parts = 1;
+  for (let i = 0; i < SPLITS.length; i++) parts = max(parts, SPLITS[i]);
+  const n = parts * qdwconv_scratch_size(g);
+  const s = bytes(n);
+  memory.fill(s, 0x5a, n);
+  return s;
+}
+
 /** One depthwise conv vs qconvRef (groups = C) and its splits; returns wrong bytes. */
 function dwCase(
   N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i32, xSigned: bool, zx: i32, ySigned: bool, zy: i32, perChannel: bool, relu6: bool,
@@ -107,13 +120,14 @@ function dwCase(
   }
   const packed = bytes(qdwconv_packed_size(C, T));
   qdwconv_pack(w, C, K, KW, bias, zx, xSigned ? 1 : 0, packed);
+  const scratch = dwScratch(g);
   const lo = relu6 ? zy : -1000, hi = relu6 ? zy + 40 : 1000;
   const outBytes = N * OH * OW * outStride;
   const y = bytes(outBytes), ref = bytes(N * OH * OW * C), yp = bytes(outBytes);
   memory.fill(y, SENTINEL, outBytes);
   qconvRef(N, H, W, C, inStride, C, C, K, KW, S, S, P, P, D, D, OH, OW, x, xSigned, zx, w, bias, scale, perChannel, zy, lo, hi, ref, ySigned);
   const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
-  qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, outStride, ys, 0, 0, 1);
+  qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, outStride, ys, scratch, 0, 0, 1);
   let bad = 0;
   for (let p = 0; p < N * OH * OW; p++) {
     bad += countByteDiffs(y + <usize>(p * outStride), ref + <usize>(p * C), C);
@@ -123,7 +137,7 @@ function dwCase(
   for (let s = 0; s < SPLITS.length; s++) {
     memory.fill(yp, SENTINEL, outBytes);
     for (let part = 0; part < SPLITS[s]; part++)
-      qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, yp, outStride, ys, 0, part, SPLITS[s]);
+      qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, yp, outStride, ys, scratch, 0, part, SPLITS[s]);
     bad += countByteDiffs(yp, y, outBytes);
   }
   return bad;
@@ -240,10 +254,11 @@ function dwSumsCase(N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i
     for (let i = 0; i < C * T; i++) store<i8>(w + <usize>i, (nextRand() & 3) != 0 ? -128 : 127);
   }
   qdwconv_pack(w, C, K, K, zero, zx, 0, packed);
+  const scratch = dwScratch(g);
   const outBytes = N * OH * OW * os * 4;
   const y = bytes(outBytes), yp = bytes(outBytes);
   memory.fill(y, SENTINEL, outBytes);
-  qdwconv_i32(g, x, zx, packed, zero, y, os * 4, 0, 1);
+  qdwconv_i32(g, x, zx, packed, zero, y, os * 4, scratch, 0, 1);
   let bad = 0;
   for (let n = 0; n < N; n++)
     for (let oy = 0; oy < OH; oy++)
@@ -263,7 +278,7 @@ function dwSumsCase(N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i
       }
   for (let s = 0; s < SPLITS.length; s++) {
     memory.fill(yp, SENTINEL, outBytes);
-    for (let part = 0; part < SPLITS[s]; part++) qdwconv_i32(g, x, zx, packed, zero, yp, os * 4, part, SPLITS[s]);
+    for (let part = 0; part < SPLITS[s]; part++) qdwconv_i32(g, x, zx, packed, zero, yp, os * 4, scratch, part, SPLITS[s]);
     bad += countByteDiffs(yp, y, outBytes);
   }
   return bad;
