@@ -10,11 +10,15 @@
 //   image; each output row's run of them without per-pixel bounds work) start from bias − zx·Σw
 //   (packed) and take the taps in pairs: two taps' bytes interleaved (one byte shuffle) and
 //   widened give the per-channel pairs one i32x4.dot_i16x8_s multiplies with tap-pair packed
-//   weights (4 channels x 2 taps, stored one byte a weight and widened by v128.load8x8_s, one
-//   pmovsxbw on x86); border pixels take the same pairs from the bias, of (x − zx) widened to
-//   i16 (exact: |x − zx| ≤ 255, |w| ≤ 128), a tap outside the image reading zx (so adding 0)
-//   and pairs wholly outside skipped; then the requantizing epilogue shared with qgemm_q8
-//   (requant.ts: MlasRequantizeOutput).
+//   weights (4 channels x 2 taps, one byte a weight, widened to i16 once per call into the
+//   host's scratch: then a plain v128.load, where a widening v128.load8x8_s is a shuffle uop
+//   too; 0.93-0.97x the time); border pixels take the same pairs from the bias, of (x − zx)
+//   widened to i16 (exact: |x − zx| ≤ 255, |w| ≤ 128), a tap outside the image reading zx (so
+//   adding 0) and pairs wholly outside skipped; then the requantizing epilogue shared with
+//   qgemm_q8 (requant.ts: MlasRequantizeOutput).
+//   Building each input column's widened pairs once per output row (shared by the KW / SW
+//   pixels that read them) measured slower on 3x3 (1.1-1.4x): the kernel is bound by loads and
+//   dispatch under V8, not by its shuffles, and a pixel then loads 8 vectors a tap pair.
 // - quantize_f32_q8 (ONNX QuantizeLinear: saturate(roundHalfEven(x / scale) + zp), computed as
 //   onnxruntime's MlasQuantizeLinear: an f32 division, clamp to [min − zp, max − zp], round,
 //   + zp; NaN becomes the type's minimum as MAXPS makes it) and dequantize_q8_f32 (ONNX
@@ -138,6 +142,15 @@ export function qdwconv_packed_size(C: i32, T: i32): i32 {
 }
 
 /**
+ * Bytes of scratch of one part of qdwconv_q8 / qdwconv_i32 (g: the geometry block): the packed
+ * weight pairs widened to i16, [C16/16][ceil(T/2)][16][2] (see widenPairs).
+ */
+export function qdwconv_scratch_size(g: usize): i32 {
+  const C16 = (geo(g, 3) + 15) & ~15;
+  return ((geo(g, 5) * geo(g, 6) + 1) >> 1) * C16 * 4;
+}
+
+/**
  * The taps of pair q of a KH x KW window (the order qdwconv_pack packs and interior pixels sum
  * them): rows 2i and 2i+1 at each column (vertical pairs), then, for an odd KH, the last row's
  * columns in twos, an odd KW's last column alone (partner −1, weight zero). (t0 << 16) | (t1 & 0xffff).
@@ -159,9 +172,11 @@ function tapPair(KH: i32, KW: i32, q: i32): i32 {
 /**
  * Packs int8 depthwise weights w ([C][KH·KW] bytes, zero point 0, as ONNX stores [C][1][KH][KW])
  * for qdwconv_q8 (C16 = C rounded up to 16, padding channels zero), one byte a weight:
- *   i8 [ceil(T/2)][C16][2]: tap pairs in tapPair's order, (w[t0][c], w[t1][c]) interleaved per
- *     channel (zero for a missing partner): 8 bytes, widened by one v128.load8x8_s, are the
- *     pairs of 4 channels one i32x4.dot_i16x8_s multiplies (interior and border pixels alike);
+ *   i8 [C16/16][ceil(T/2)][16][2]: per 16-channel block, its tap pairs in tapPair's order (32
+ *     bytes each, one block's pairs contiguous), (w[t0][c], w[t1][c]) interleaved per channel
+ *     (zero for a missing partner); each call widens them to i16 in its scratch (widenPairs),
+ *     where 16 bytes are the pairs of 4 channels one i32x4.dot_i16x8_s multiplies (interior and
+ *     border pixels alike);
  *   i32 [C16]: bias[c] − zx·Σ_t w[t][c], the interior pixels' starting sum: Σ (x − zx)·w =
  *     Σ x·w − zx·Σ w when every tap is inside the image (bias: i32 [C] or 0 for none; for int8
  *     inputs (xSigned) with zx + 128, as qdwconv_q8 reads them as uint8).
@@ -175,7 +190,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     const tp = tapPair(KH, KW, q);
     const t0 = tp >> 16, t1 = <i32>(<i16>tp);
     for (let c = 0; c < C16; c++) {
-      const p = dst + <usize>((q * C16 + c) * 2);
+      const p = dst + <usize>((((c >> 4) * P + q) * DW_BLOCK + (c & 15)) * 2);
       store<i8>(p, c < C ? load<i8>(w + <usize>(c * T + t0)) : 0);
       store<i8>(p + 1, c < C && t1 >= 0 ? load<i8>(w + <usize>(c * T + t1)) : 0);
     }
@@ -290,11 +305,11 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 // @ts-ignore: decorator
 @inline function dwInterior<T>(
   raw: bool, flip: v128, K3: bool, KH: i32, KW: i32, C: i32, xr: usize, sIn: usize, rowStep: usize, tapStep: usize, ox0: i32, ox1: i32,
-  pairs: usize, pairStride: usize, ib: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
+  pairs: usize, ib: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
   yflip: v128, yr: usize, outStride: usize,
 ): void {
   const full = C & ~15;
-  const vert = (KH >> 1) * KW, lastRow = <usize>(KH - 1) * rowStep;
+  const vert = (KH >> 1) * KW, lastRow = <usize>(KH - 1) * rowStep, P = (KH * KW + 1) >> 1;
   for (let ox = ox0; ox < ox1; ox++) {
     const px = xr + <usize>ox * sIn, yo = yr + <usize>ox * outStride;
     for (let c0 = 0; c0 < C; c0 += DW_BLOCK) {
@@ -302,7 +317,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
       const part = c0 >= full;
       const bp = ib + (<usize>c0 << 2);
       let a = v128.load(bp), b = v128.load(bp, 16), c = v128.load(bp, 32), d = v128.load(bp, 48);
-      let wq = pairs + (<usize>c0 << 1);
+      let wq = pairs + (<usize>(c0 * P) << 2);
       const p0 = px + <usize>c0;
       if (K3 && !part) {
         // pairs (0,3) (1,4) (2,5) (6,7) (8, −)
@@ -310,47 +325,47 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
         {
           const u = ldx<T>(p0, flip), v = ldx<T>(p1, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(wq)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(wq, 8)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(wq, 16)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(wq, 24)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
         }
         {
-          const w = wq + pairStride;
+          const w = wq + 64;
           const u = ldx<T>(p0 + tapStep, flip), v = ldx<T>(p1 + tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(w, 8)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(w, 16)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(w, 24)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
         }
         {
-          const w = wq + 2 * pairStride;
+          const w = wq + 128;
           const u = ldx<T>(p0 + 2 * tapStep, flip), v = ldx<T>(p1 + 2 * tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(w, 8)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(w, 16)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(w, 24)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
         }
         {
-          const w = wq + 3 * pairStride;
+          const w = wq + 192;
           const u = ldx<T>(p2, flip), v = ldx<T>(p2 + tapStep, flip);
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(w, 8)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(w, 16)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(w, 24)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
         }
         {
           // the single last tap: its partner weight is zero, so the partner lane may be anything
-          const w = wq + 4 * pairStride;
+          const w = wq + 256;
           const u = ldx<T>(p2 + 2 * tapStep, flip);
           const l = zipLo(u, u), h = zipHi(u, u);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(w, 8)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(w, 16)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(w, 24)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(w, 48)));
         }
       } else {
         // vertical pairs: rows (2i, 2i+1) at each column
@@ -360,11 +375,11 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
           for (let kx = 0; kx < KW; kx++) {
             const u = part ? ldxPart<T>(p, nc, flip) : ldx<T>(p, flip), v = part ? ldxPart<T>(p + rowStep, nc, flip) : ldx<T>(p + rowStep, flip);
             const l = zipLo(u, v), h = zipHi(u, v);
-            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(wq)));
-            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(wq, 8)));
-            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(wq, 16)));
-            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(wq, 24)));
-            wq += pairStride;
+            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
+            wq += 64;
             p += tapStep;
           }
           row += rowStep << 1;
@@ -377,11 +392,11 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
             const q = kx + 1 < KW ? p + tapStep : p;
             const v = part ? ldxPart<T>(q, nc, flip) : ldx<T>(q, flip);
             const l = zipLo(u, v), h = zipHi(u, v);
-            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load8x8_s(wq)));
-            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load8x8_s(wq, 8)));
-            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load8x8_s(wq, 16)));
-            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load8x8_s(wq, 24)));
-            wq += pairStride;
+            a = i32x4.add(a, i32x4.dot_i16x8_s(widenLo(l), v128.load(wq)));
+            b = i32x4.add(b, i32x4.dot_i16x8_s(widenHi(l), v128.load(wq, 16)));
+            c = i32x4.add(c, i32x4.dot_i16x8_s(widenLo(h), v128.load(wq, 32)));
+            d = i32x4.add(d, i32x4.dot_i16x8_s(widenHi(h), v128.load(wq, 48)));
+            wq += 64;
             p += tapStep << 1;
           }
         }
@@ -402,10 +417,10 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 // @ts-ignore: decorator
 @inline function dwBorder(
   raw: bool, flip: v128, W: i32, C: i32, KH: i32, KW: i32, SW: i32, PW: i32, DW: i32, inStride: i32, ky0: i32, ky1: i32, xr: usize, rowStep: usize, tapStep: usize,
-  ox0: i32, ox1: i32, pairs: usize, pairStride: usize, vzb: v128, vz: v128, bias: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
+  ox0: i32, ox1: i32, pairs: usize, vzb: v128, vz: v128, bias: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
   yflip: v128, yr: usize, outStride: usize,
 ): void {
-  const vert = KH >> 1, last = KH - 1;
+  const vert = KH >> 1, last = KH - 1, P = (KH * KW + 1) >> 1;
   const lastIn = (KH & 1) != 0 && last >= ky0 && last < ky1;
   for (let ox = ox0; ox < ox1; ox++) {
     let kx0 = 0, kx1 = KW;
@@ -418,34 +433,34 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
       const nc = min(DW_BLOCK, C - c0);
       const bp = bias + (<usize>c0 << 2);
       let a = v128.load(bp), b = v128.load(bp, 16), c = v128.load(bp, 32), d = v128.load(bp, 48);
-      const p0 = corner + <usize>c0, w0 = pairs + (<usize>c0 << 1);
+      const p0 = corner + <usize>c0, w0 = pairs + (<usize>(c0 * P) << 2);
       // vertical pairs: rows (2i, 2i+1) at each column
       for (let i = 0; i < vert; i++) {
         const ky = i << 1;
         const in0 = ky >= ky0 && ky < ky1, in1 = ky + 1 >= ky0 && ky + 1 < ky1;
         if (!in0 && !in1) continue;
-        const row = p0 + <usize>ky * rowStep, wr = w0 + <usize>(i * KW) * pairStride;
+        const row = p0 + <usize>ky * rowStep, wr = w0 + <usize>(i * KW << 6);
         for (let kx = kx0; kx < kx1; kx++) {
-          const p = row + <usize>kx * tapStep, w = wr + <usize>kx * pairStride;
+          const p = row + <usize>kx * tapStep, w = wr + <usize>(kx << 6);
           const u = in0 ? ldxPart<i8>(p, nc, flip) : vzb, v = in1 ? ldxPart<i8>(p + rowStep, nc, flip) : vzb;
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(i16x8.sub(widenLo(l), vz), v128.load8x8_s(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(i16x8.sub(widenHi(l), vz), v128.load8x8_s(w, 8)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(i16x8.sub(widenLo(h), vz), v128.load8x8_s(w, 16)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(i16x8.sub(widenHi(h), vz), v128.load8x8_s(w, 24)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(i16x8.sub(widenLo(l), vz), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(i16x8.sub(widenHi(l), vz), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(i16x8.sub(widenLo(h), vz), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(i16x8.sub(widenHi(h), vz), v128.load(w, 48)));
         }
       }
       if (lastIn) {
         // the last row's columns in twos (an odd last one alone: its partner weight is zero)
-        const row = p0 + <usize>last * rowStep, wr = w0 + <usize>(vert * KW) * pairStride;
+        const row = p0 + <usize>last * rowStep, wr = w0 + <usize>(vert * KW << 6);
         for (let kx = kx0 & ~1; kx < kx1; kx += 2) {
-          const p = row + <usize>kx * tapStep, w = wr + <usize>(kx >> 1) * pairStride;
+          const p = row + <usize>kx * tapStep, w = wr + <usize>((kx >> 1) << 6);
           const u = kx >= kx0 ? ldxPart<i8>(p, nc, flip) : vzb, v = kx + 1 < kx1 ? ldxPart<i8>(p + tapStep, nc, flip) : vzb;
           const l = zipLo(u, v), h = zipHi(u, v);
-          a = i32x4.add(a, i32x4.dot_i16x8_s(i16x8.sub(widenLo(l), vz), v128.load8x8_s(w)));
-          b = i32x4.add(b, i32x4.dot_i16x8_s(i16x8.sub(widenHi(l), vz), v128.load8x8_s(w, 8)));
-          c = i32x4.add(c, i32x4.dot_i16x8_s(i16x8.sub(widenLo(h), vz), v128.load8x8_s(w, 16)));
-          d = i32x4.add(d, i32x4.dot_i16x8_s(i16x8.sub(widenHi(h), vz), v128.load8x8_s(w, 24)));
+          a = i32x4.add(a, i32x4.dot_i16x8_s(i16x8.sub(widenLo(l), vz), v128.load(w)));
+          b = i32x4.add(b, i32x4.dot_i16x8_s(i16x8.sub(widenHi(l), vz), v128.load(w, 16)));
+          c = i32x4.add(c, i32x4.dot_i16x8_s(i16x8.sub(widenLo(h), vz), v128.load(w, 32)));
+          d = i32x4.add(d, i32x4.dot_i16x8_s(i16x8.sub(widenHi(h), vz), v128.load(w, 48)));
         }
       }
       dwStore(raw, a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, raw ? yo + (<usize>c0 << 2) : yo + <usize>c0, nc);
@@ -453,11 +468,28 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   }
 }
 
+/**
+ * The n weight bytes at wp (qdwconv_pack's pairs) widened to i16 at dst: read once per call
+ * and part, so the kernels take a weight vector with a v128.load, where v128.load8x8_s is a
+ * load and a shuffle uop (4 a tap pair; 0.93-0.97x the time), while the model keeps one byte
+ * a weight. n: a multiple of 32.
+ */
+// @ts-ignore: decorator
+@inline function widenPairs(wp: usize, n: i32, dst: usize): void {
+  for (let i = 0; i < n; i += 32) {
+    const s = wp + <usize>i, d = dst + (<usize>i << 1);
+    v128.store(d, v128.load8x8_s(s));
+    v128.store(d, v128.load8x8_s(s, 8), 16);
+    v128.store(d, v128.load8x8_s(s, 16), 32);
+    v128.store(d, v128.load8x8_s(s, 24), 48);
+  }
+}
+
 // @ts-ignore: decorator
 @inline function dwDriver(
   raw: bool, xSigned: i32, N: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32,
   DH: i32, DW: i32, OH: i32, OW: i32, x: usize, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, post: usize, r0: i32, r1: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, wide: usize, post: usize, r0: i32, r1: i32,
 ): void {
   const C16 = (C + 15) & ~15, T = KH * KW;
   // int8 bytes are flipped to uint8 (x + 128, zero point zx + 128) on load and int8 outputs
@@ -472,8 +504,10 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy - (ySigned != 0 ? 128 : 0));
   const one = v128.load32_splat(scale);
   const pc = perChannel != 0;
-  const pairs = wp, pairStride = <usize>C16 << 1;
-  const ib = pairs + (<usize>(((T + 1) >> 1) * C16) << 1);
+  // the weight pairs widened to i16 in this part's scratch; the interior's start sums stay packed
+  const pairBytes = ((T + 1) >> 1) * C16 * 2;
+  const pairs = wide, ib = wp + <usize>pairBytes;
+  widenPairs(wp, pairBytes, pairs);
   const rowB = <usize>W * <usize>inStride;
   const rowStep = <usize>DH * rowB, tapStep = <usize>DW * <usize>inStride, sIn = <usize>SW * <usize>inStride;
   const os = <usize>outStride;
@@ -489,17 +523,17 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     // the input row of tap ky0 (at image column 0); for an interior row, ky0 = 0
     const xr = x + (<usize>(n * H) * <usize>W) * <usize>inStride + <usize>(iy0 + ky0 * DH) * rowB;
     if (ky0 == 0 && ky1 == KH && owLo < owHi) {
-      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, pairs, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
       // window corner of output pixel 0 (column −PW: wraps, only interior pixels add it back)
       const xc = xr - <usize>PW * <usize>inStride;
       if (xSigned != 0) {
-        if (K3) dwInterior<i8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-        else dwInterior<i8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      } else if (K3) dwInterior<u8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      else dwInterior<u8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, pairStride, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+        if (K3) dwInterior<i8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+        else dwInterior<i8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      } else if (K3) dwInterior<u8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      else dwInterior<u8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, pairs, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     } else {
-      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, pairs, pairStride, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, pairs, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
     }
     // a fused elementwise step on the row just stored (qpost.ts)
     if (post != 0) applyPost(post, yr, os, OW, C);
@@ -513,32 +547,37 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
  * (xSigned 0) or int8, pixels inStride bytes apart; wp from qdwconv_pack (with this zx and
  * bias); bias i32 [C16] (C rounded up to 16, zero padded; required: pass zeros for none); scale
  * f32 [C16] when perChannel, else one f32; y pixels outStride bytes apart (C written). g: the
- * geometry block (see above). post: 0, or a fused residual QLinearAdd (qpost.ts) applied to
- * each output row right after it is stored. (part, parts): bands of output rows (n, oy).
+ * geometry block (see above). scratch: parts × qdwconv_scratch_size(g) bytes. post: 0, or a
+ * fused residual QLinearAdd (qpost.ts) applied to each output row right after it is stored.
+ * (part, parts): bands of output rows (n, oy).
  */
 export function qdwconv_q8(
   g: usize, x: usize, xSigned: i32, zx: i32, wp: usize, bias: usize, scale: usize, perChannel: i32,
-  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, post: usize, part: i32, parts: i32,
+  zy: i32, lo: i32, hi: i32, y: usize, outStride: i32, ySigned: i32, scratch: usize, post: usize, part: i32, parts: i32,
 ): void {
   const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  dwDriver(false, xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, post, r0, r1);
+  if (r0 >= r1) return;
+  const wide = scratch + <usize>part * <usize>qdwconv_scratch_size(g);
+  dwDriver(false, xSigned, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, scale, perChannel, zy, lo, hi, y, outStride, ySigned, wide, post, r0, r1);
 }
 
 /**
  * Depthwise int8 conv without requantization (ONNX ConvInteger with group = C): the exact i32
  * sums Σ_taps (x − zx)·w[c][tap] of qdwconv_q8, x uint8, stored as i32 [N][OH][OW][C] (pixels
  * outStride bytes apart). wp from qdwconv_pack with this zx and bias (i32 [C16], zeros for
- * none: the sums start from it). g, (part, parts): as qdwconv_q8.
+ * none: the sums start from it). g, scratch, (part, parts): as qdwconv_q8.
  */
-export function qdwconv_i32(g: usize, x: usize, zx: i32, wp: usize, bias: usize, y: usize, outStride: i32, part: i32, parts: i32): void {
+export function qdwconv_i32(g: usize, x: usize, zx: i32, wp: usize, bias: usize, y: usize, outStride: i32, scratch: usize, part: i32, parts: i32): void {
   const N = geo(g, 0), H = geo(g, 1), W = geo(g, 2), C = geo(g, 3), inStride = geo(g, 4), KH = geo(g, 5), KW = geo(g, 6);
   const SH = geo(g, 7), SW = geo(g, 8), PH = geo(g, 9), PW = geo(g, 10), DH = geo(g, 11), DW = geo(g, 12), OH = geo(g, 13), OW = geo(g, 14);
   const range = rowRange(N * OH, part, parts);
   const r0 = <i32>range, r1 = <i32>(range >> 32);
-  dwDriver(true, 0, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, bias, 0, 0, 0, 255, y, outStride, 0, 0, r0, r1);
+  if (r0 >= r1) return;
+  const wide = scratch + <usize>part * <usize>qdwconv_scratch_size(g);
+  dwDriver(true, 0, N, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, zx, wp, bias, bias, 0, 0, 0, 255, y, outStride, 0, wide, 0, r0, r1);
 }
 
 /**

@@ -41,8 +41,10 @@ function dwCase(w, H, C, K, S) {
   randomFloats(C16, 5).forEach((v, i) => (sc[i] = (1.5 + v) / (Math.sqrt(T) * 4000)));
   new Int32Array(memory.buffer, g, 15).set([1, H, H, C, C, K, K, S, S, P, P, 1, 1, OH, OH]);
   k.qdwconv_pack(wt, C, K, K, bias, 128, 0, packed);
+  // builds that widen the weight pairs per call take a scratch argument (one part's bytes) before post
+  const scratch = k.qdwconv_scratch_size ? [alloc(k.qdwconv_scratch_size(g))] : [];
   return {
-    run: () => k.qdwconv_q8(g, x, 0, 128, packed, bias, scale, 1, 128, 128, 128 + 100, y, C, 0, 0, 0, 1),
+    run: () => k.qdwconv_q8(g, x, 0, 128, packed, bias, scale, 1, 128, 128, 128 + 100, y, C, 0, ...scratch, 0, 0, 1),
     y: () => new Uint8Array(memory.buffer, y, OH * OH * C).slice(),
     macs: OH * OH * C * T,
     packedBytes,

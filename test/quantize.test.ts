@@ -229,14 +229,16 @@ describe('quantize: 3x3 stride-1 convs (exact integer Winograd, assembly/qwinogr
     }
     f.dispose();
   });
-  it('on 2 threads (bands of tile blocks or of output panels) the same bytes as on 1', async () => {
+  it('on 2 threads (bands of tile blocks, output panels or rows) the same bytes as on 1', async () => {
     const wasm = readFileSync(new URL('../dist/wasmcnn.wasm', import.meta.url));
     const wasmThreads = readFileSync(new URL('../dist/wasmcnn-mt.wasm', import.meta.url));
     const make = async () => {
       const b = new GraphBuilder();
-      // 2 x 7 x 6 tiles: c1 (2 panels) splits its 2 tile blocks, c2 (4 panels) its panels
+      // 2 x 7 x 6 tiles: c1 (2 panels) splits its 2 tile blocks, c2 (4 panels) its panels; dw
+      // (qdwconv_q8, 171600 MACs: split) its output rows, each part widening the weights into its scratch
       let x = b.input('x', [2, 5, 13, 11]);
       x = b.relu(b.conv(x, 'c1', { out: 24, kernel: 3, pad: 1 }));
+      x = b.relu(b.conv(x, 'dw', { out: 24, kernel: 5, pad: 2, groups: 24 }));
       x = b.conv(x, 'c2', { out: 56, kernel: 3, pad: 1 });
       b.output(b.conv(x, 'c3', { out: 9, kernel: 3, pad: [0, 1, 1, 1] }), 'y');
       const f = await b.build(syntheticWeights(b.weightShapes()));

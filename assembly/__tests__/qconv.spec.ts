@@ -6,7 +6,7 @@
 // DequantizeLinear / QLinearAdd / QLinearGlobalAveragePool on odd lengths; qlut_q8 (a byte table)
 // on odd lengths; every splittable kernel split into 2, 3 and 5 parts gives the whole call's bytes.
 import { qgemm_pack, qgemm_packed_size, qgemm_q8, qgemm_scratch_size } from '../qgemm';
-import { dequant_i32_f32, dequantize_q8_f32, qadd_q8, qmul_q8, qlut_q8, qmaxpool_q8, qdwconv_i32, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qgap_q8, qim2col_q8, quantize_f32_q8, range_f32 } from '../qconv';
+import { dequant_i32_f32, dequantize_q8_f32, qadd_q8, qmul_q8, qlut_q8, qmaxpool_q8, qdwconv_i32, qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qdwconv_scratch_size, qgap_q8, qim2col_q8, quantize_f32_q8, range_f32 } from '../qconv';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
 import { dequantizeRef, qaddRef, qmulRef, qconvRef, qgapRef, qmaxpoolRef, quantizeRef } from './qconv_ref';
@@ -79,6 +79,19 @@ function denseCase(
   return bad;
 }
 
+/**
+ * Scratch for the largest split of a depthwise call (SPLITS' parts × qdwconv_scratch_size),
+ * filled with a byte pattern: the kernels must write every scratch byte they read.
+ */
+function dwScratch(g: usize): usize {
+  let parts = 1;
+  for (let i = 0; i < SPLITS.length; i++) parts = max(parts, SPLITS[i]);
+  const n = parts * qdwconv_scratch_size(g);
+  const s = bytes(n);
+  memory.fill(s, 0x5a, n);
+  return s;
+}
+
 /** One depthwise conv vs qconvRef (groups = C) and its splits; returns wrong bytes. */
 function dwCase(
   N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i32, xSigned: bool, zx: i32, ySigned: bool, zy: i32, perChannel: bool, relu6: bool,
@@ -107,13 +120,14 @@ function dwCase(
   }
   const packed = bytes(qdwconv_packed_size(C, T));
   qdwconv_pack(w, C, K, KW, bias, zx, xSigned ? 1 : 0, packed);
+  const scratch = dwScratch(g);
   const lo = relu6 ? zy : -1000, hi = relu6 ? zy + 40 : 1000;
   const outBytes = N * OH * OW * outStride;
   const y = bytes(outBytes), ref = bytes(N * OH * OW * C), yp = bytes(outBytes);
   memory.fill(y, SENTINEL, outBytes);
   qconvRef(N, H, W, C, inStride, C, C, K, KW, S, S, P, P, D, D, OH, OW, x, xSigned, zx, w, bias, scale, perChannel, zy, lo, hi, ref, ySigned);
   const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, pc = perChannel ? 1 : 0;
-  qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, outStride, ys, 0, 0, 1);
+  qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, outStride, ys, scratch, 0, 0, 1);
   let bad = 0;
   for (let p = 0; p < N * OH * OW; p++) {
     bad += countByteDiffs(y + <usize>(p * outStride), ref + <usize>(p * C), C);
@@ -123,7 +137,7 @@ function dwCase(
   for (let s = 0; s < SPLITS.length; s++) {
     memory.fill(yp, SENTINEL, outBytes);
     for (let part = 0; part < SPLITS[s]; part++)
-      qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, yp, outStride, ys, 0, part, SPLITS[s]);
+      qdwconv_q8(g, x, xs, zx, packed, bias, scale, pc, zy, lo, hi, yp, outStride, ys, scratch, 0, part, SPLITS[s]);
     bad += countByteDiffs(yp, y, outBytes);
   }
   return bad;
@@ -193,6 +207,28 @@ describe('qdwconv_q8 (depthwise int8 conv)', () => {
     expect<i32>(dwCase(1, 7, 8, 35, 2, 1, 1, 1, false, 0, false, 30, true, false, 3)).toBe(0);
     expect<i32>(dwCase(1, 8, 7, 16, 3, 1, 1, 1, true, -100, true, 5, true, false, 2)).toBe(0);
   });
+  it('interior and border pairs: C 3 / 17 / 33, 3x3 and 5x5, strides 1 and 2, padding 0 / 1 / 2, odd H and W, every sign / scale mix', () => {
+    const cs: i32[] = [3, 17, 33];
+    let n = 0;
+    for (let ci = 0; ci < cs.length; ci++)
+      for (let K = 3; K <= 5; K += 2)
+        for (let S = 1; S <= 2; S++)
+          for (let P = 0; P <= 2; P++) {
+            // the 36 cases cycle through uint8 / int8 in and out, per-channel / per-tensor, ReLU6
+            const xs = (n & 1) != 0, ys = (n & 2) != 0, pc = (n & 4) == 0, relu6 = n % 3 == 0;
+            const zx = xs ? -9 + n : 140 - n, zy = ys ? 3 : 120;
+            expect<i32>(dwCase(1 + (n % 5 == 4 ? 1 : 0), 11 + (n & 2), 19 + (n % 3) * 2, cs[ci], K, S, P, 1, xs, zx, ys, zy, pc, relu6)).toBe(0);
+            n++;
+          }
+  });
+  it('interior and border pairs: wide rows (37 columns), dilation 2 with strides 1 and 2, non-square 5x3 / 3x5 stride 2', () => {
+    expect<i32>(dwCase(1, 7, 37, 33, 3, 1, 1, 1, false, 128, false, 0, true, false)).toBe(0);
+    expect<i32>(dwCase(1, 9, 37, 17, 5, 2, 2, 1, true, 5, true, 0, false, false)).toBe(0);
+    expect<i32>(dwCase(1, 11, 15, 17, 3, 2, 2, 2, false, 77, true, -5, true, false)).toBe(0);
+    expect<i32>(dwCase(1, 13, 17, 33, 5, 1, 4, 2, true, -1, false, 60, true, true)).toBe(0);
+    expect<i32>(dwCase(1, 12, 13, 3, 5, 2, 1, 1, false, 9, false, 30, true, false, 3)).toBe(0);
+    expect<i32>(dwCase(1, 11, 14, 19, 3, 2, 1, 1, true, 0, true, 2, false, false, 5)).toBe(0);
+  });
   it('extreme bytes: x at its type\'s ends, zx at one end, weights -128 / 127 (border and interior, 3x3 and 5x5)', () => {
     expect<i32>(dwCase(1, 9, 10, 37, 3, 1, 1, 1, false, 255, false, 128, true, false, 0, true)).toBe(0);
     expect<i32>(dwCase(1, 9, 10, 37, 3, 1, 1, 1, false, 0, false, 128, true, false, 0, true)).toBe(0);
@@ -218,10 +254,11 @@ function dwSumsCase(N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i
     for (let i = 0; i < C * T; i++) store<i8>(w + <usize>i, (nextRand() & 3) != 0 ? -128 : 127);
   }
   qdwconv_pack(w, C, K, K, zero, zx, 0, packed);
+  const scratch = dwScratch(g);
   const outBytes = N * OH * OW * os * 4;
   const y = bytes(outBytes), yp = bytes(outBytes);
   memory.fill(y, SENTINEL, outBytes);
-  qdwconv_i32(g, x, zx, packed, zero, y, os * 4, 0, 1);
+  qdwconv_i32(g, x, zx, packed, zero, y, os * 4, scratch, 0, 1);
   let bad = 0;
   for (let n = 0; n < N; n++)
     for (let oy = 0; oy < OH; oy++)
@@ -241,7 +278,7 @@ function dwSumsCase(N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i
       }
   for (let s = 0; s < SPLITS.length; s++) {
     memory.fill(yp, SENTINEL, outBytes);
-    for (let part = 0; part < SPLITS[s]; part++) qdwconv_i32(g, x, zx, packed, zero, yp, os * 4, part, SPLITS[s]);
+    for (let part = 0; part < SPLITS[s]; part++) qdwconv_i32(g, x, zx, packed, zero, yp, os * 4, scratch, part, SPLITS[s]);
     bad += countByteDiffs(yp, y, outBytes);
   }
   return bad;
@@ -257,6 +294,10 @@ describe('qdwconv_i32, range_f32, dequant_i32_f32 (dynamic quantization)', () =>
     expect<i32>(dwSumsCase(1, 12, 11, 21, 5, 1, 3, 2, 255, false)).toBe(0);
     expect<i32>(dwSumsCase(1, 9, 10, 37, 3, 1, 1, 1, 0, true)).toBe(0);
     expect<i32>(dwSumsCase(1, 9, 10, 37, 5, 2, 2, 1, 255, true)).toBe(0);
+    // C 17 / 33 (a whole block and a remainder), padding 0 and 2, odd sizes, 5x5 stride 2
+    expect<i32>(dwSumsCase(1, 9, 13, 17, 3, 1, 0, 1, 200, false)).toBe(0);
+    expect<i32>(dwSumsCase(2, 11, 15, 33, 5, 2, 2, 1, 7, false)).toBe(0);
+    expect<i32>(dwSumsCase(1, 10, 17, 33, 5, 1, 2, 1, 128, false)).toBe(0);
   });
   it('range_f32: min(0, x), max(0, x) and the NaN / infinity flag, in the 4-lane loop and the tail', () => {
     resetArena();

@@ -6,7 +6,7 @@
 // untouched (the add's other operand has the same strides), uint8 and int8, clamped adds,
 // several L2 panel blocks in the GEMM, and every split into 2, 3 and 5 parts.
 import { qgemm_packed_size, qgemm_pack, qgemm_q8, qgemm_scratch_size } from '../qgemm';
-import { qdwconv_pack, qdwconv_packed_size, qdwconv_q8 } from '../qconv';
+import { qdwconv_pack, qdwconv_packed_size, qdwconv_q8, qdwconv_scratch_size } from '../qconv';
 import { qwino_q8, qwino_scratch_size, qwino_stream_pack, qwino_stream_size, qwino_pack, qwino_packed_size } from '../qwinograd';
 import { floats, resetArena, SPLITS } from './gemm_ref';
 import { countByteDiffs, fillBytes, nextRand, randInt } from './qgemm_ref';
@@ -121,22 +121,23 @@ function dwCase(N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, xSigned:
   const xs = xSigned ? 1 : 0, ys = ySigned ? 1 : 0, zx = xSigned ? -3 : 128, zy = ySigned ? 4 : 125;
   const packed = bytes(qdwconv_packed_size(C, T));
   qdwconv_pack(w, C, K, K, bias, zx, xs, packed);
+  const scratch = bytes(5 * qdwconv_scratch_size(g)); // parts up to SPLITS' 5
   const pixels = N * OH * OW, outBytes = pixels * outStride;
   const u = bytes(outBytes), ref = bytes(outBytes), y = bytes(outBytes);
   memory.fill(u, SENTINEL, outBytes);
-  qdwconv_q8(g, x, xs, zx, packed, bias, scale, 1, zy, -1000, 1000, u, outStride, ys, 0, 0, 1);
+  qdwconv_q8(g, x, xs, zx, packed, bias, scale, 1, zy, -1000, 1000, u, outStride, ys, scratch, 0, 0, 1);
   setStep(outBytes, ySigned, clamp);
   let bad = 0;
   for (let kind = ADD_A; kind <= ADD_B; kind++) {
     refStep(kind, u, ref, outBytes, pixels, C, outStride, ySigned);
     memory.fill(y, SENTINEL, outBytes);
-    qdwconv_q8(g, x, xs, zx, packed, bias, scale, 1, zy, -1000, 1000, y, outStride, ys, block(kind, y, ySigned), 0, 1);
+    qdwconv_q8(g, x, xs, zx, packed, bias, scale, 1, zy, -1000, 1000, y, outStride, ys, scratch, block(kind, y, ySigned), 0, 1);
     bad += countByteDiffs(y, ref, outBytes);
     for (let s = 0; s < SPLITS.length; s++) {
       memory.fill(y, SENTINEL, outBytes);
       const post = block(kind, y, ySigned);
       for (let part = 0; part < SPLITS[s]; part++)
-        qdwconv_q8(g, x, xs, zx, packed, bias, scale, 1, zy, -1000, 1000, y, outStride, ys, post, part, SPLITS[s]);
+        qdwconv_q8(g, x, xs, zx, packed, bias, scale, 1, zy, -1000, 1000, y, outStride, ys, scratch, post, part, SPLITS[s]);
       bad += countByteDiffs(y, ref, outBytes);
     }
   }
@@ -210,6 +211,8 @@ describe('fused residual-add epilogue (qpost.ts)', () => {
     expect<i32>(dwCase(2, 9, 6, 35, 3, 2, 1, true, true, true)).toBe(0);
     expect<i32>(dwCase(1, 11, 10, 5, 5, 2, 2, false, true, false)).toBe(0);
     expect<i32>(dwCase(1, 6, 7, 16, 3, 1, 1, true, false, true)).toBe(0);
+    expect<i32>(dwCase(1, 9, 13, 33, 5, 1, 2, true, true, false)).toBe(0);
+    expect<i32>(dwCase(1, 7, 11, 17, 3, 1, 0, false, false, true)).toBe(0);
   });
   it('qwino_q8: stored and streamed, odd sizes and channels, uint8 / int8, splits', () => {
     expect<i32>(winoCase(1, 7, 9, 13, 19, false, false, false)).toBe(0);

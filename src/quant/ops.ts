@@ -298,7 +298,8 @@ const qconv: OpDef = {
       const packed = packBytes(ctx, ['qdw', wt.ints, bias, xz, xsg, C, w[2], w[3]], wt.ints, k.qdwconv_packed_size(C, T), (wb, dst) => k.qdwconv_pack(wb, C, w[2], w[3], bp, xz, xsg, dst));
       const sp = putFloats(ctx, rs, C16);
       const g = geomBlock(ctx, x, C, win);
-      return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, post], macs);
+      const s = ctx.scratch(ctx.threads * k.qdwconv_scratch_size(g));
+      return ctx.parallel('qdwconv_q8', [g, xi, xsg, xz, packed, bp, sp, perChannel, yz, lo, hi, yo, OC, ysg, s, post], macs);
     }
     const bp = bias ? putInts(ctx, bias) : 0;
     const sp = putFloats(ctx, perChannel ? rs : [rs[0]]);
@@ -436,13 +437,14 @@ const qdyn: OpDef = {
     const len = numel(ctx.shape(n.inputs[0]));
     const win = conv?.win;
     const direct = dw || !win || (T === 1 && win.sh === 1 && win.sw === 1 && win.pt + win.pl + win.pb + win.pr === 0);
-    // scratch: the input's bytes, one group's im2col rows (unless direct), the GEMM's widened weight block
+    // im2col of one group: CG channels of pixels C bytes apart (depthwise: all C channels)
+    const geo = x && win && (dw || !direct) ? geomBlock(ctx, x, dw ? C : CG, win, C) : 0;
+    // scratch: the input's bytes, one group's im2col rows (unless direct), the GEMM's widened
+    // weight block (depthwise: qdwconv_i32's widened weight pairs)
     const xBytes = (len + 63) & ~63;
     const colBytes = direct ? 0 : (M * K + 63) & ~63;
     const sumBytes = factor ? ((dw ? M * N : M) * 4 + 63) & ~63 : 0;
-    const s = ctx.scratch(xBytes + colBytes + sumBytes + k.qgemm_scratch_size(K));
-    // im2col of one group: CG channels of pixels C bytes apart (depthwise: all C channels)
-    const geo = x && win && (dw || !direct) ? geomBlock(ctx, x, dw ? C : CG, win, C) : 0;
+    const s = ctx.scratch(xBytes + colBytes + sumBytes + (dw ? k.qdwconv_scratch_size(geo) : k.qgemm_scratch_size(K)));
     const f = Math.fround;
     return () => {
       k.range_f32(xi, len, rp);
@@ -455,10 +457,10 @@ const qdyn: OpDef = {
       for (let c = 0; c < N; c++) sv[(sp >>> 2) + c] = f(scale * ws[c]);
       if (dw) {
         k.qdwconv_pack(wRaw, N, w.shape[2], w.shape[3], dwZero, zp, 0, dwPacked);
-        k.qdwconv_i32(geo, xq, zp, dwPacked, dwZero, yo, N * 4, 0, 1);
+        k.qdwconv_i32(geo, xq, zp, dwPacked, dwZero, yo, N * 4, wide, 0, 1);
         if (factor) {
           k.qdwconv_pack(ones, N, w.shape[2], w.shape[3], dwZero, zp, 0, onesPacked);
-          k.qdwconv_i32(geo, xq, zp, onesPacked, dwZero, sums, N * 4, 0, 1);
+          k.qdwconv_i32(geo, xq, zp, onesPacked, dwZero, sums, N * 4, wide, 0, 1);
         }
       }
       for (let gi = 0; gi < packs.length; gi++) {

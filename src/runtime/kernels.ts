@@ -267,9 +267,11 @@ export interface Kernels {
   qim2col_q8(g: number, x: number, za: number, dst: number, part: number, parts: number): void;
   qdwconv_packed_size(C: number, T: number): number;
   qdwconv_pack(w: number, C: number, KH: number, KW: number, bias: number, zx: number, xSigned: number, dst: number): void;
+  // bytes of one part's scratch of qdwconv_q8 / qdwconv_i32 (the packed weight pairs widened to i16)
+  qdwconv_scratch_size(g: number): number;
   qdwconv_q8(
     g: number, x: number, xSigned: number, zx: number, wp: number, bias: number, scale: number, perChannel: number,
-    zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number, post: number, part: number, parts: number,
+    zy: number, lo: number, hi: number, y: number, outStride: number, ySigned: number, scratch: number, post: number, part: number, parts: number,
   ): void;
   qmaxpool_q8(g: number, x: number, signed: number, y: number, part: number, parts: number): void;
   // qwinograd.ts: exact integer Winograd F(2x2, 3x3) for dense 3x3 stride-1 convs (C <= 1827), qgemm_q8's bytes
@@ -291,7 +293,7 @@ export interface Kernels {
   range_f32(x: number, n: number, out: number): void;
   // in place: i32 sums (+ corr[r·cr + n·cn]·factor) → f32(acc)·scale[n] (+ bias[n]), rows x N
   // depthwise i32 sums (ConvInteger with group = C), output pixels outStride bytes apart
-  qdwconv_i32(g: number, x: number, zx: number, wp: number, bias: number, y: number, outStride: number, part: number, parts: number): void;
+  qdwconv_i32(g: number, x: number, zx: number, wp: number, bias: number, y: number, outStride: number, scratch: number, part: number, parts: number): void;
   dequant_i32_f32(y: number, rows: number, N: number, scale: number, bias: number, corr: number, cr: number, cn: number, factor: number): void;
   // out[m] = Σ_k (a[m·lda + k] − za), uint8 rows
   rowsum_u8(a: number, M: number, K: number, lda: number, za: number, out: number): void;
