@@ -10,7 +10,9 @@
 // (v128.load16_splat then i16x8.extend_low_i8x16_u/s) put two shuffle-port instructions per row
 // and k-pair beside the 8 dots and 8 adds: 0.86-0.92x the time with the widened strips
 // (bench/qgemm-ab.js, 72-76 -> 81-84 GOPS on resnet50's GEMM shapes; 1.0x at 49x512x4608,
-// whose 147 KB panels make one-panel blocks, so those keep the byte broadcast). The activation zero
+// whose 147 KB panels make one-panel blocks: a strip is widened for each panel there. Keeping
+// the byte broadcast for such blocks would gain nothing measurable and cost a second set of
+// tiles in the wasm, ~30 KB). The activation zero
 // point is not subtracted in the loop: Σ(a − za)·w = Σ a·w − za·Σ w, with Σ_k w[n][k] stored
 // in the packed panel (an exact integer identity; i32 cannot overflow for K < 2^16 since
 // |a·w| ≤ 255·128). An odd last k uses v128.load8_splat (a, a) against (w, 0), so no byte past
@@ -682,7 +684,7 @@ const EPI_CLAMP: i32 = 2;
       base = scratch;
     }
     // the widened panels' tiles read each strip of A widened to i16 (widenStrip) after the panels
-    const A16 = pm == 0 && !ONE_STRIP && pe - pb > 1;
+    const A16 = pm == 0 && !ONE_STRIP;
     const aw = scratch + <usize>panelScratch(K), awStep = <usize>stripRowBytes(K);
     for (let m = 0; m < M; m += MR) {
       const rows = min(MR, M - m);
@@ -699,8 +701,8 @@ const EPI_CLAMP: i32 = 2;
         const yp = ym + (<usize>(p * NR) << (OUT32 ? 2 : 0)), nn = n0 + p * NR;
         if (ASC_FEATURE_RELAXED_SIMD && pm == 2) ustrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
         else if (ASC_FEATURE_RELAXED_SIMD && pm == 1) rstrip(OUT32, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
-        else if (A16) pstrip(OUT32, false, true, SIGNED, rows, K, am, al, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
-        else pstrip(OUT32, ONE_STRIP, false, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+        else if (ONE_STRIP) pstrip(OUT32, true, false, SIGNED, rows, K, am, lda, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
+        else pstrip(OUT32, false, true, SIGNED, rows, K, am, al, bp, yp, ldy, nn, nc, za, lo, hi, off, scale, epi, bias, ySigned);
       }
       // a fused elementwise step (qpost.ts) on the strip's bytes of this block, still in cache
       if (!OUT32 && post != 0) applyPost(post, ym + <usize>(pb * NR), ldy, rows, min(N, pe * NR) - pb * NR);
@@ -805,7 +807,9 @@ export function qgemm_q8(
   hi = min(hi, tmax);
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
   const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
-  const epi = (perChannel != 0 ? EPI_PER_CHANNEL : 0) | (lo == tmin && hi == tmax && bounded(K, bias, scale, perChannel, n0, N) ? 0 : EPI_CLAMP);
+  // (one strip of rows, a fully connected layer: the epilogue is too small a share to pay for the scan)
+  const free = M > MR && lo == tmin && hi == tmax && bounded(K, bias, scale, perChannel, n0, N);
+  const epi = (perChannel != 0 ? EPI_PER_CHANNEL : 0) | (free ? 0 : EPI_CLAMP);
   if (pm == 0 && M <= MR) qgemmOneStrip(false, aSigned, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, post);
   else if (aSigned != 0) qgemmDriver(false, true, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);
   else qgemmDriver(false, false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);
