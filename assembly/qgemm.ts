@@ -162,22 +162,23 @@ function widenStrip(SIGNED: bool, a: usize, lda: usize, rows: i32, K: i32, dst: 
   for (let r = 0; r < rows; r++) {
     const s = a + <usize>r * lda, d = dst + <usize>r * rb;
     let k = 0;
-    for (; k + 16 <= K; k += 16) {
-      const v = v128.load(s + <usize>k);
-      v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v));
-      v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v), 16);
-    }
+    for (; k + 16 <= K; k += 16) widen16(SIGNED, s + <usize>k, d + (<usize>k << 1));
     if (k < K && K >= 16) {
       // the last 16 bytes of the row again (overlapping what is done: the same values)
-      k = K - 16;
-      const v = v128.load(s + <usize>k);
-      v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v));
-      v128.store(d + (<usize>k << 1), SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v), 16);
+      widen16(SIGNED, s + <usize>(K - 16), d + (<usize>(K - 16) << 1));
       k = K;
     }
     for (; k < K; k++) store<i16>(d + (<usize>k << 1), SIGNED ? <i16>load<i8>(s + <usize>k) : <i16>load<u8>(s + <usize>k));
     if (K & 1) store<i16>(d + (<usize>K << 1), 0);
   }
+}
+
+/** The 16 bytes at s (int8 when SIGNED, else uint8) as 16 i16 at d. */
+// @ts-ignore: decorator
+@inline function widen16(SIGNED: bool, s: usize, d: usize): void {
+  const v = v128.load(s);
+  v128.store(d, SIGNED ? i16x8.extend_low_i8x16_s(v) : i16x8.extend_low_i8x16_u(v));
+  v128.store(d, SIGNED ? i16x8.extend_high_i8x16_s(v) : i16x8.extend_high_i8x16_u(v), 16);
 }
 
 /**
@@ -198,11 +199,8 @@ function widenPanels(src: usize, count: i32, K: i32, dst: usize, za: v128, bias:
     }
     let s = src + ROW_BYTES, d = dst + ROW_BYTES;
     for (let q = 0; q < rows; q++) {
-      const v0 = v128.load(s), v1 = v128.load(s, 16);
-      v128.store(d, i16x8.extend_low_i8x16_s(v0));
-      v128.store(d, i16x8.extend_high_i8x16_s(v0), 16);
-      v128.store(d, i16x8.extend_low_i8x16_s(v1), 32);
-      v128.store(d, i16x8.extend_high_i8x16_s(v1), 48);
+      widen16(true, s, d);
+      widen16(true, s + 16, d + 32);
       s += PAIR_BYTES;
       d += ROW_BYTES;
     }
