@@ -808,7 +808,8 @@ export function qmul_q8(
  * 8-bit integer and an f32 (≤ 32 significant bits) is exact in f64, and so is its sum with an f32
  * of the magnitudes quantization produces (within 53 bits), so the one rounding is the FMA's.
  * (A separate multiply and add rounds twice and lands on a different side of a .5 tie now and
- * then: one quantization step off onnxruntime.)
+ * then: one quantization step off onnxruntime. So that cheaper form is used only where its
+ * value is provably too far from a tie for the two to differ: see qpost.ts addRun.)
  */
 export function qadd_q8(a: usize, b: usize, n: i32, signed: i32, ra: f32, rb: f32, fixed: f32, lo: i32, hi: i32, y: usize, part: i32, parts: i32): void {
   const i0 = partStart(n, 16, part, parts), i1 = partStart(n, 16, part + 1, parts);

@@ -6,12 +6,14 @@
 // zero point), then the add rewrites them in place: the same bytes as the unfused producer →
 // _QAdd sequence. Measured (bench/ab.js --int8, one thread, B/A interleaved, loaded 2-core
 // machine): resnet50 0.94-1.01 over 7 runs, median 0.98 (its 16 adds took ~5.6 ms of ~99 in the
-// profile: mostly the rule's arithmetic, which stays), mobilenet_v2 and efficientnet_b0 1.00.
+// profile: mostly the rule's arithmetic), mobilenet_v2 and efficientnet_b0 1.00. That
+// arithmetic then went to the plain f32 form where it provably rounds alike (addRun): qadd_q8
+// on 800 KB 0.52-0.62x the time at calibrated-looking ratios; resnet50 0.98x, mobilenet_v2 0.99x.
 // A byte table (_QLut: efficientnet_b0's 65 SiLU / Sigmoid steps, 1.94 of 17.6 ms) applied the
 // same way did not pay: efficientnet_b0 1.011 (the table pass is bound by its three memory
 // operations a byte, not by reading its input from beyond L2), so _QLut stays its own step.
 // Not exported by index.ts: these helpers are not wasm functions.
-import { MAGIC_BITS, narrow16, roundLanes } from './requant';
+import { MAGIC, MAGIC_BITS, narrow16, roundLanes } from './requant';
 
 /** Post-step kinds (word 0 of a post block): QLinearAdd with the producer's bytes as operand a. */
 export const POST_ADD_A: i32 = 1;
@@ -36,9 +38,19 @@ export const POST_ADD_B: i32 = 2;
 }
 
 /**
- * QLinearAdd of n bytes, qadd_q8's rule (y may be a or b: each step reads its 8 bytes before it
+ * QLinearAdd of n bytes, qadd_q8's rule (y may be a or b: each step reads its bytes before it
  * stores them): y[i] = clamp(roundHalfEven(fma(a[i], ra, fma(b[i], rb, fixed))), lo, hi), lo/hi
  * already within the type's range.
+ *
+ * The exact form (fmaLanes) costs ~9 SIMD instructions a byte. So 16 bytes a step first take
+ * the plain f32 form, a multiply and an add each, rounded four times instead of twice: every
+ * magnitude on the way is below 2^e (2^e > 255·(|ra| + |rb|) + |fixed|), each rounding is off
+ * by at most U = 2^(e−25), and the two forms differ by at most 6U. Where every lane's value is
+ * more than 32U = 2^(e−20) from a .5 tie, both round to the same integer; a step with a lane
+ * nearer (about 2^(e−19) of the lanes: a step in 50 at ratios near 1, and the ties the
+ * twice-rounded form gets wrong are among them) is redone in the exact form. Calls whose
+ * values could reach 2^20 take the exact form throughout (the magic-number rounding needs
+ * |v| < 2^22).
  */
 // @ts-ignore: decorator
 @inline export function addRun(a: usize, b: usize, n: i32, signed: i32, ra: f32, rb: f32, fixed: f32, lo: i32, hi: i32, y: usize): void {
@@ -46,16 +58,15 @@ export const POST_ADD_B: i32 = 2;
   const flo = <f32>lo, fhi = <f32>hi;
   const vlo = f32x4.splat(flo), vhi = f32x4.splat(fhi), off = i32x4.splat(MAGIC_BITS);
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const va = v128.load64_zero(a + <usize>i), vb = v128.load64_zero(b + <usize>i);
-    const ha = signed != 0 ? i16x8.extend_low_i8x16_s(va) : i16x8.extend_low_i8x16_u(va);
-    const hb = signed != 0 ? i16x8.extend_low_i8x16_s(vb) : i16x8.extend_low_i8x16_u(vb);
-    const v0 = fmaLanes(i32x4.extend_low_i16x8_s(ha), vra, fmaLanes(i32x4.extend_low_i16x8_s(hb), vrb, vf));
-    const v1 = fmaLanes(i32x4.extend_high_i16x8_s(ha), vra, fmaLanes(i32x4.extend_high_i16x8_s(hb), vrb, vf));
-    const q0 = roundLanes(f32x4.pmin(f32x4.pmax(v0, vlo), vhi), off);
-    const q1 = roundLanes(f32x4.pmin(f32x4.pmax(v1, vlo), vhi), off);
-    v128.store64_lane(y + <usize>i, narrow16(q0, q1, q0, q1, signed), 0);
+  const m = 255.0 * (abs(<f64>ra) + abs(<f64>rb)) + abs(<f64>fixed);
+  if (m < 1048576.0) {
+    // 2^e > m (with room for the roundings), then the tie margin 32U = 2^(e−20)
+    const e = <i32>((reinterpret<u64>(m * 1.0001 + 1.0) >> 52) & 0x7ff) - 1022;
+    const near = <f32>(0.5 - reinterpret<f64>(<u64>(e - 20 + 1023) << 52));
+    if (signed != 0) i = addFast(true, a, b, n, ra, rb, fixed, lo, hi, near, vra, vrb, vf, vlo, vhi, off, y);
+    else i = addFast(false, a, b, n, ra, rb, fixed, lo, hi, near, vra, vrb, vf, vlo, vhi, off, y);
   }
+  for (; i + 8 <= n; i += 8) addExact8(a, b, i, signed, vra, vrb, vf, vlo, vhi, off, y);
   for (; i < n; i++) {
     const ai: i32 = signed != 0 ? <i32>load<i8>(a + <usize>i) : <i32>load<u8>(a + <usize>i);
     const bi: i32 = signed != 0 ? <i32>load<i8>(b + <usize>i) : <i32>load<u8>(b + <usize>i);
@@ -64,6 +75,70 @@ export const POST_ADD_B: i32 = 2;
     v = v > fhi ? fhi : v;
     store<u8>(y + <usize>i, <u8>(reinterpret<i32>(v + 12582912.0) - MAGIC_BITS));
   }
+}
+
+/** Bytes i..i+7 of the QLinearAdd in the exact form (two FMAs, each rounded once, in f64). */
+// @ts-ignore: decorator
+@inline function addExact8(a: usize, b: usize, i: i32, signed: i32, vra: v128, vrb: v128, vf: v128, vlo: v128, vhi: v128, off: v128, y: usize): void {
+  const va = v128.load64_zero(a + <usize>i), vb = v128.load64_zero(b + <usize>i);
+  const ha = signed != 0 ? i16x8.extend_low_i8x16_s(va) : i16x8.extend_low_i8x16_u(va);
+  const hb = signed != 0 ? i16x8.extend_low_i8x16_s(vb) : i16x8.extend_low_i8x16_u(vb);
+  const v0 = fmaLanes(i32x4.extend_low_i16x8_s(ha), vra, fmaLanes(i32x4.extend_low_i16x8_s(hb), vrb, vf));
+  const v1 = fmaLanes(i32x4.extend_high_i16x8_s(ha), vra, fmaLanes(i32x4.extend_high_i16x8_s(hb), vrb, vf));
+  const q0 = roundLanes(f32x4.pmin(f32x4.pmax(v0, vlo), vhi), off);
+  const q1 = roundLanes(f32x4.pmin(f32x4.pmax(v1, vlo), vhi), off);
+  v128.store64_lane(y + <usize>i, narrow16(q0, q1, q0, q1, signed), 0);
+}
+
+/** 4 lanes of the plain f32 form: a·ra + (b·rb + fixed), each operation rounded. */
+// @ts-ignore: decorator
+@inline function addPlain(a: v128, b: v128, ra: v128, rb: v128, f: v128): v128 {
+  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a), ra), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(b), rb), f));
+}
+
+/** Whether a lane of v (below 2^22) lies within 0.5 − near of a .5 tie, as an all-ones lane. */
+// @ts-ignore: decorator
+@inline function nearTie(v: v128, near: v128): v128 {
+  const r = f32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), f32x4.splat(MAGIC));
+  return f32x4.ge(f32x4.abs(f32x4.sub(v, r)), near);
+}
+
+/**
+ * addRun's plain-form steps over whole 16-byte blocks (see addRun); a block with a lane near a
+ * tie is redone by addExact8. Returns the bytes done. The clamp to [lo, hi] is on the bytes
+ * (saturating narrows, then min/max): rounding commutes with clamping to integer bounds.
+ */
+// @ts-ignore: decorator
+@inline function addFast(
+  SIGNED: bool, a: usize, b: usize, n: i32, ra: f32, rb: f32, fixed: f32, lo: i32, hi: i32, near: f32,
+  vra: v128, vrb: v128, vf: v128, vlo: v128, vhi: v128, off: v128, y: usize,
+): i32 {
+  const fra = f32x4.splat(ra), frb = f32x4.splat(rb), vnear = f32x4.splat(near);
+  const blo = i8x16.splat(<i8>lo), bhi = i8x16.splat(<i8>hi);
+  let i = 0, redo = 0;
+  for (; i + 16 <= n; i += 16) {
+    const xa = v128.load(a + <usize>i), xb = v128.load(b + <usize>i);
+    const la = SIGNED ? i16x8.extend_low_i8x16_s(xa) : i16x8.extend_low_i8x16_u(xa), ha = SIGNED ? i16x8.extend_high_i8x16_s(xa) : i16x8.extend_high_i8x16_u(xa);
+    const lb = SIGNED ? i16x8.extend_low_i8x16_s(xb) : i16x8.extend_low_i8x16_u(xb), hb = SIGNED ? i16x8.extend_high_i8x16_s(xb) : i16x8.extend_high_i8x16_u(xb);
+    const v0 = addPlain(i32x4.extend_low_i16x8_s(la), i32x4.extend_low_i16x8_s(lb), fra, frb, vf);
+    const v1 = addPlain(i32x4.extend_high_i16x8_s(la), i32x4.extend_high_i16x8_s(lb), fra, frb, vf);
+    const v2 = addPlain(i32x4.extend_low_i16x8_s(ha), i32x4.extend_low_i16x8_s(hb), fra, frb, vf);
+    const v3 = addPlain(i32x4.extend_high_i16x8_s(ha), i32x4.extend_high_i16x8_s(hb), fra, frb, vf);
+    const bad = v128.or(v128.or(nearTie(v0, vnear), nearTie(v1, vnear)), v128.or(nearTie(v2, vnear), nearTie(v3, vnear)));
+    if (v128.any_true(bad)) {
+      addExact8(a, b, i, SIGNED ? 1 : 0, vra, vrb, vf, vlo, vhi, off, y);
+      addExact8(a, b, i + 8, SIGNED ? 1 : 0, vra, vrb, vf, vlo, vhi, off, y);
+      // scales in simple ratios (a .5 step, exactly, in every other lane) can make most steps
+      // redo: past one in two (where the plain form stops paying) the rest of the call is
+      // left to the exact form
+      if (++redo << 1 > (i >> 4) + 16) return i + 16;
+      continue;
+    }
+    let q = narrow16(roundLanes(v0, off), roundLanes(v1, off), roundLanes(v2, off), roundLanes(v3, off), SIGNED ? 1 : 0);
+    q = SIGNED ? i8x16.min_s(i8x16.max_s(q, blo), bhi) : i8x16.min_u(i8x16.max_u(q, blo), bhi);
+    v128.store(y + <usize>i, q);
+  }
+  return i;
 }
 
 /** qadd_q8's bounds: lo/hi cut to the type's range. */

@@ -4,6 +4,7 @@
 // (:quads packs in the relaxed build's i8 k-quad mode 1, :udot in mode 2). Rates from the minimum over ROUNDS (5)
 // rounds of per-round medians, or with STAT=min (for a loaded machine) the minimum over ROUNDS (300) rounds of one
 // short timed batch per build; times relative to the first build; bytes compared with the first.
+// SHAPES=MxNxK,... replaces the shapes below (e.g. SHAPES=12544x96x16,3136x144x24 for mobilenet_v2's small-K 1x1s).
 import { loadWasmcnn, medianCallMs, qgemmCase } from './wasm.js';
 
 const builds = [];
@@ -16,7 +17,7 @@ for (const arg of process.argv.slice(2)) {
   builds.push({ name, w });
 }
 // conv GEMMs (resnet50's im2col and 1x1 shapes, 7x7 stages) and a fully connected layer (one strip of rows)
-const shapes = [[256, 256, 256], [3136, 64, 576], [784, 128, 1152], [196, 256, 2304], [49, 512, 4608], [49, 2048, 512], [1, 1000, 1280]];
+const shapes = process.env.SHAPES ? process.env.SHAPES.split(',').map((s) => s.split('x').map(Number)) : [[256, 256, 256], [3136, 64, 576], [784, 128, 1152], [196, 256, 2304], [49, 512, 4608], [49, 2048, 512], [1, 1000, 1280]];
 const byMin = process.env.STAT === 'min';
 const rounds = +(process.env.ROUNDS || (byMin ? 300 : 5));
 for (const [M, N, K] of shapes) {

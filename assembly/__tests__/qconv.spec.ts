@@ -512,6 +512,57 @@ describe('qadd_q8 / qgap_q8', () => {
       expect<i32>(<i32>load<u8>(y + 2)).toBe(want[c]);
     }
   });
+  it('QLinearAdd: the plain f32 form\'s near misses of a .5 tie take the exact form', () => {
+    // found by search (scratch arithmetic in f64, the FMAs exact there): the plain form
+    // a·ra + (b·rb + fixed), rounded after each operation, lands a few ulps off a tie on its
+    // other side (164.50001526 → 165 where the FMA form's 164.5 → 164; 31.500004 vs 31.499996)
+    resetArena();
+    const n = 32;
+    const a = bytes(n), b = bytes(n), y = bytes(n), ref = bytes(n);
+    const ras: f32[] = [1.397792100906372, 0.9407975077629089, 0.8936349749565125, 1.5255073308944702, 1.341275691986084, 0.3877260088920593, 1.6485192775726318, 1.1686304807662964];
+    const rbs: f32[] = [0.4244486689567566, 1.6293070316314697, 0.6846358180046082, 0.5816043019294739, 1.1003528833389282, 1.5503242015838623, 0.3327169418334961, 0.8775842785835266];
+    const fixeds: f32[] = [81.2125015258789, -360.7456359863281, -114.93287658691406, -165.93251037597656, 55.59785461425781, -185.39195251464844, -312.87725830078125, -144.5249786376953];
+    const as: u8[] = [11, 12, 16, 237, 4, 3, 211, 229], bs: u8[] = [160, 251, 193, 17, 105, 243, 206, 13];
+    for (let c = 0; c < 8; c++) {
+      memory.fill(a, as[c], n);
+      memory.fill(b, bs[c], n);
+      qadd_q8(a, b, n, 0, ras[c], rbs[c], fixeds[c], 0, 255, y, 0, 1);
+      qaddRef(a, b, n, false, ras[c], rbs[c], fixeds[c], 0, 255, ref);
+      expect<i32>(countByteDiffs(y, ref, n)).toBe(0);
+    }
+  });
+  it('QLinearAdd on long runs: random ratios, ratios whose ties are exact (the exact form takes over), ratios too large for the plain form', () => {
+    resetArena();
+    const n = 4096 + 35;
+    const a = bytes(n), b = bytes(n), y = bytes(n + 16), ref = bytes(n + 16), yp = bytes(n + 16);
+    for (let c = 0; c < 9; c++) {
+      const signed = (c & 1) == 1;
+      fillBytes(a, n, signed ? -128 : 0, signed ? 127 : 255);
+      fillBytes(b, n, signed ? -128 : 0, signed ? 127 : 255);
+      let ra = <f32>(0.05 + <f64>(nextRand() % 100000) / 50000.0), rb = <f32>(0.05 + <f64>(nextRand() % 100000) / 50000.0);
+      let fixed = <f32>(<f64>(<i32>(nextRand() % 60000) - 30000) / 100.0);
+      if (c == 6 || c == 7) {
+        // every other lane an exact .5 tie
+        ra = 1;
+        rb = 0.5;
+        fixed = signed ? 0 : -64;
+      } else if (c == 8) {
+        ra = 5000;
+        rb = -3000;
+        fixed = 12.25;
+      }
+      const lo = c % 3 == 0 ? (signed ? -20 : 30) : signed ? -128 : 0, hi = c % 3 == 0 ? (signed ? 90 : 200) : signed ? 127 : 255;
+      memory.fill(y, SENTINEL, n + 16);
+      memory.fill(ref, SENTINEL, n + 16);
+      qadd_q8(a, b, n, signed ? 1 : 0, ra, rb, fixed, lo, hi, y, 0, 1);
+      qaddRef(a, b, n, signed, ra, rb, fixed, lo, hi, ref);
+      expect<i32>(countByteDiffs(y, ref, n + 16)).toBe(0);
+      // in place (y is a), as a fused residual add stores it
+      memory.copy(yp, a, n);
+      qadd_q8(yp, b, n, signed ? 1 : 0, ra, rb, fixed, lo, hi, yp, 0, 1);
+      expect<i32>(countByteDiffs(yp, ref, n)).toBe(0);
+    }
+  });
   it('QLinearGlobalAveragePool NHWC on odd HW and channels', () => {
     resetArena();
     const cs: i32[] = [1, 7, 8, 13, 37];
