@@ -96,11 +96,13 @@ export const POST_ADD_B: i32 = 2;
   return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a), ra), f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(b), rb), f));
 }
 
-/** Whether a lane of v (below 2^22) lies within 0.5 − near of a .5 tie, as an all-ones lane. */
+/**
+ * Whether a lane of v (below 2^22) lies within 0.5 − near of a .5 tie, as an all-ones lane;
+ * m = v + MAGIC (the magic-number rounding's sum, which the caller also turns into the integer).
+ */
 // @ts-ignore: decorator
-@inline function nearTie(v: v128, near: v128): v128 {
-  const r = f32x4.sub(f32x4.add(v, f32x4.splat(MAGIC)), f32x4.splat(MAGIC));
-  return f32x4.ge(f32x4.abs(f32x4.sub(v, r)), near);
+@inline function nearTie(v: v128, m: v128, near: v128): v128 {
+  return f32x4.ge(f32x4.abs(f32x4.sub(v, f32x4.sub(m, f32x4.splat(MAGIC)))), near);
 }
 
 /**
@@ -124,7 +126,9 @@ export const POST_ADD_B: i32 = 2;
     const v1 = addPlain(i32x4.extend_high_i16x8_s(la), i32x4.extend_high_i16x8_s(lb), fra, frb, vf);
     const v2 = addPlain(i32x4.extend_low_i16x8_s(ha), i32x4.extend_low_i16x8_s(hb), fra, frb, vf);
     const v3 = addPlain(i32x4.extend_high_i16x8_s(ha), i32x4.extend_high_i16x8_s(hb), fra, frb, vf);
-    const bad = v128.or(v128.or(nearTie(v0, vnear), nearTie(v1, vnear)), v128.or(nearTie(v2, vnear), nearTie(v3, vnear)));
+    const mg = f32x4.splat(MAGIC);
+    const m0 = f32x4.add(v0, mg), m1 = f32x4.add(v1, mg), m2 = f32x4.add(v2, mg), m3 = f32x4.add(v3, mg);
+    const bad = v128.or(v128.or(nearTie(v0, m0, vnear), nearTie(v1, m1, vnear)), v128.or(nearTie(v2, m2, vnear), nearTie(v3, m3, vnear)));
     if (v128.any_true(bad)) {
       addExact8(a, b, i, SIGNED ? 1 : 0, vra, vrb, vf, vlo, vhi, off, y);
       addExact8(a, b, i + 8, SIGNED ? 1 : 0, vra, vrb, vf, vlo, vhi, off, y);
@@ -134,7 +138,8 @@ export const POST_ADD_B: i32 = 2;
       if (++redo << 1 > (i >> 4) + 16) return i + 16;
       continue;
     }
-    let q = narrow16(roundLanes(v0, off), roundLanes(v1, off), roundLanes(v2, off), roundLanes(v3, off), SIGNED ? 1 : 0);
+    // (bits of v + MAGIC) − MAGIC_BITS: roundLanes' integer, from the sums taken above
+    let q = narrow16(i32x4.sub(m0, off), i32x4.sub(m1, off), i32x4.sub(m2, off), i32x4.sub(m3, off), SIGNED ? 1 : 0);
     q = SIGNED ? i8x16.min_s(i8x16.max_s(q, blo), bhi) : i8x16.min_u(i8x16.max_u(q, blo), bhi);
     v128.store(y + <usize>i, q);
   }
