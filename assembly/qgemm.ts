@@ -306,19 +306,30 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 }
 
 // The epilogue's per-call values travel as the last arguments of every inlined helper below:
-// za (i32x4 activation zero point), lo/hi (f32x4 bounds lo − zy, hi − zy), off (i32x4 magic
+// za (i32x4 activation zero point), lo/hi (under EPI_CLAMP f32x4 bounds lo − zy, hi − zy, else
+// byte splats of lo, hi: see clampBytes), off (i32x4 magic
 // bits − zy), scale (f32 [N] or one), epi (EPI_* flags), bias (i32 [N] or 0), ySigned. Arguments,
 // not a static block: the threads of the shared-memory build run parts of one call at once.
 
 /** epi flag: one scale per column (else one for all). */
 const EPI_PER_CHANNEL: i32 = 1;
 /**
- * epi flag: clamp to [lo, hi] in float before rounding. Off when [lo, hi] is the output type's
- * whole range and |acc · scale| < 2^22 for any accumulator the call can make (qgemm_q8 checks it):
- * the magic-number rounding is then exact and the saturating narrows (narrow16) clamp to the
- * type's range, as the float clamp would: two of the epilogue's ~7 SIMD operations a vector.
+ * epi flag: clamp to [lo, hi] in float before rounding. Off when |acc · scale| < 2^22 for any
+ * accumulator the call can make (qgemm_q8 checks it): the magic-number rounding is then exact,
+ * the saturating narrows (narrow16) clamp to the type's range and clampBytes to [lo, hi] (the
+ * bounds of a fused ReLU / ReLU6) on the bytes: rounding is monotone and the bounds are
+ * integers, so clamping the rounded values equals clamping before rounding. Two of the float
+ * epilogue's ~7 SIMD operations a vector become two per 16 bytes.
  */
 const EPI_CLAMP: i32 = 2;
+
+/** v's bytes clamped to [lo, hi] (byte splats; int8 when ySigned, else uint8) unless EPI_CLAMP clamped them in float. */
+// @ts-ignore: decorator
+@inline function clampBytes(v: v128, lo: v128, hi: v128, epi: i32, ySigned: i32): v128 {
+  if ((epi & EPI_CLAMP) != 0) return v;
+  // max then min, as the float clamp: bounds lo > hi give hi
+  return ySigned != 0 ? i8x16.min_s(i8x16.max_s(v, lo), hi) : i8x16.min_u(i8x16.max_u(v, lo), hi);
+}
 
 /**
  * Σ(a − za)·w + bias of columns n..n+3 (nv of them valid, 1..4): the sums Σ_k w are at `sums`,
@@ -405,9 +416,26 @@ const EPI_CLAMP: i32 = 2;
     row32(FOLD, c0, c1, c2, c3, b, y, n0, n2, v2, za, bias);
     return;
   }
-  storeBytes(y, narrow16(
+  if (nc == NR && (epi & EPI_CLAMP) == 0) {
+    // the common row (16 columns, no float clamp) in straight-line code: the general path below
+    // tests the flags and the columns left per vector (~0.9x the time of 1x1 convs of K = 16..32)
+    let s0: v128, s1: v128, s2: v128, s3: v128;
+    if ((epi & EPI_PER_CHANNEL) != 0) {
+      const sp = scale + (<usize>n0 << 2);
+      s0 = v128.load(sp); s1 = v128.load(sp, 16); s2 = v128.load(sp, 32); s3 = v128.load(sp, 48);
+    } else {
+      s0 = v128.load32_splat(scale); s1 = s0; s2 = s0; s3 = s0;
+    }
+    const q0 = roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, c0, b, n0, 4, za, bias)), s0), off);
+    const q1 = roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, c1, b + 16, n0 + 4, 4, za, bias)), s1), off);
+    const q2 = roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, c2, b + 32, n0 + 8, 4, za, bias)), s2), off);
+    const q3 = roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, c3, b + 48, n0 + 12, 4, za, bias)), s3), off);
+    v128.store(y, clampBytes(narrow16(q0, q1, q2, q3, ySigned), lo, hi, epi, ySigned));
+    return;
+  }
+  storeBytes(y, clampBytes(narrow16(
     requant(FOLD, c0, b, n0, 4, za, lo, hi, off, scale, epi, bias, ySigned), requant(FOLD, c1, b + 16, n0 + 4, 4, za, lo, hi, off, scale, epi, bias, ySigned),
-    requant(FOLD, c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, epi, bias, ySigned), n2 > 4 ? requant(FOLD, c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, epi, bias, ySigned) : i32x4.splat(0), ySigned), nc);
+    requant(FOLD, c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, epi, bias, ySigned), n2 > 4 ? requant(FOLD, c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, epi, bias, ySigned) : i32x4.splat(0), ySigned), lo, hi, epi, ySigned), nc);
 }
 
 /** One requantized 8-column tile row: nc (1..8) bytes stored. */
@@ -420,7 +448,7 @@ const EPI_CLAMP: i32 = 2;
   }
   const q0 = requant(FOLD, c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, epi, bias, ySigned);
   const q1 = nc > 4 ? requant(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, epi, bias, ySigned) : i32x4.splat(0);
-  const v = narrow16(q0, q1, q0, q1, ySigned);
+  const v = clampBytes(narrow16(q0, q1, q0, q1, ySigned), lo, hi, epi, ySigned);
   if (nc == 8) v128.store64_lane(y, v, 0);
   else storeBytes(y, v, nc);
 }
@@ -804,10 +832,10 @@ export function qgemm_q8(
   lo = max(lo, tmin);
   hi = min(hi, tmax);
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), off = i32x4.splat(MAGIC_BITS - zy);
-  const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy));
   // (one strip of rows, a fully connected layer: the epilogue is too small a share to pay for the scan)
-  const free = M > MR && lo == tmin && hi == tmax && bounded(K, bias, scale, perChannel, n0, N);
-  const epi = (perChannel != 0 ? EPI_PER_CHANNEL : 0) | (free ? 0 : EPI_CLAMP);
+  const rounds = M > MR && bounded(K, bias, scale, perChannel, n0, N);
+  const vlo = rounds ? i8x16.splat(<i8>lo) : f32x4.splat(<f32>(lo - zy)), vhi = rounds ? i8x16.splat(<i8>hi) : f32x4.splat(<f32>(hi - zy));
+  const epi = (perChannel != 0 ? EPI_PER_CHANNEL : 0) | (rounds ? 0 : EPI_CLAMP);
   if (pm == 0 && M <= MR) qgemmOneStrip(false, aSigned, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, post);
   else if (aSigned != 0) qgemmDriver(false, true, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);
   else qgemmDriver(false, false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);

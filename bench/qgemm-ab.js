@@ -19,10 +19,12 @@ for (const arg of process.argv.slice(2)) {
 // conv GEMMs (resnet50's im2col and 1x1 shapes, 7x7 stages) and a fully connected layer (one strip of rows)
 const shapes = process.env.SHAPES ? process.env.SHAPES.split(',').map((s) => s.split('x').map(Number)) : [[256, 256, 256], [3136, 64, 576], [784, 128, 1152], [196, 256, 2304], [49, 512, 4608], [49, 2048, 512], [1, 1000, 1280]];
 const byMin = process.env.STAT === 'min';
+// CLAMP=lo,hi: output bounds narrower than the type's (a fused ReLU6's), so the epilogue clamps
+const clamp = process.env.CLAMP ? (([lo, hi]) => ({ lo, hi }))(process.env.CLAMP.split(',').map(Number)) : undefined;
 const rounds = +(process.env.ROUNDS || (byMin ? 300 : 5));
 for (const [M, N, K] of shapes) {
   const fns = builds.map(({ name, w }) => {
-    const q = qgemmCase(w, M, N, K);
+    const q = qgemmCase(w, M, N, K, clamp);
     return { name, fn: q.run, y: q.y };
   });
   const ops = 2 * M * N * K;

@@ -82,7 +82,7 @@ export function medianCallMs(fn, ops, runs) {
  * A qgemm_q8 call on deterministic data in kernel instance `w` (from loadWasmcnn): uint8 A [M][K]
  * (zero point 128), int8 W [N][K] packed, bias 100, one scale. run() calls it; y() copies the bytes.
  */
-export function qgemmCase(w, M, N, K) {
+export function qgemmCase(w, M, N, K, { lo = 0, hi = 255 } = {}) {
   const { k, memory, alloc } = w;
   const qa = alloc(M * K), qw = alloc(N * K), qy = alloc(M * N), bias = alloc(N * 4), scale = alloc(N * 4);
   const qpacked = alloc(k.qgemm_packed_size(N, K));
@@ -96,8 +96,8 @@ export function qgemmCase(w, M, N, K) {
   k.qgemm_pack(qw, N, K, qpacked);
   return {
     run: scratch < 0
-      ? () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, 0, 0, 0, 1)
-      : () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, 0, 255, qy, N, 0, scratch, 0, 0, 1),
+      ? () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, lo, hi, qy, N, 0, 0, 0, 0, 1)
+      : () => k.qgemm_q8(M, N, K, qa, K, 0, 128, qpacked, bias, scale, 1, 128, lo, hi, qy, N, 0, scratch, 0, 0, 1),
     y: () => new Uint8Array(memory.buffer, qy, M * N).slice(),
   };
 }

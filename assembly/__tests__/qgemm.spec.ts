@@ -215,6 +215,10 @@ describe('qgemm_q8', () => {
     expect<i32>(qCase(13, 21, 67, true, 0, true, -128, false, -128, -100, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(13, 21, 67, true, 5, true, -3, true, -1000, 1000, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(5, 13, 5, false, 7, false, 0, true, 200, 100, true, SCALE_SPREAD)).toBe(0); // lo > hi: all hi
+    // whole 16-column panels (the epilogue's straight-line row): lo > hi, per-tensor int8 ReLU6-like bounds
+    expect<i32>(qCase(9, 32, 21, false, 3, false, 0, true, 200, 100, true, SCALE_SPREAD)).toBe(0);
+    expect<i32>(qCase(9, 48, 19, true, -3, true, 4, false, -20, 50, true, SCALE_SPREAD)).toBe(0);
+    expect<i32>(qCase(11, 64, 33, false, 100, true, -7, true, -7, 60, false, SCALE_POW2)).toBe(0);
   });
 
   it('saturates right without the float clamp and keeps it where |acc·scale| may pass 2^22', () => {
