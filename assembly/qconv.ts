@@ -37,7 +37,7 @@
 //   requant(Σx − zx·HW, scale = x_scale / (y_scale · HW)) as MlasQLinearGlobalAveragePoolNhwc.
 import { partStart } from './parallel';
 import { geo, interiorHi, interiorLo, tapHi, tapLo } from './window';
-import { loadBytes8, MAGIC_BITS, narrow16, requantLanes, roundLanes, storeBytes } from './requant';
+import { bounded, loadBytes8, MAGIC_BITS, narrow16, requantLanes, roundLanes, storeBytes } from './requant';
 import { addHi, addLo, addRun, applyPost } from './qpost';
 
 // Conv geometry travels as a block of 15 i32 (the thread pool carries at most 24 arguments):
@@ -254,12 +254,30 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 }
 
 /**
+ * The 16 bytes of a block's four accumulators when |acc · scale| < 2^22 (dwDriver checks it
+ * with requant.ts's bounded): no float clamp, [lo, hi] on the bytes (vlo/vhi are byte splats
+ * then, in the uint8 form), one branch for the scales (padded to C16) where the float path
+ * tests pc per vector.
+ */
+// @ts-ignore: decorator
+@inline function dwBytes(a0: v128, a1: v128, a2: v128, a3: v128, sp: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128, yflip: v128): v128 {
+  let s0 = one, s1 = one, s2 = one, s3 = one;
+  if (pc) {
+    s0 = v128.load(sp); s1 = v128.load(sp, 16); s2 = v128.load(sp, 32); s3 = v128.load(sp, 48);
+  }
+  const q = narrow16(
+    roundLanes(f32x4.mul(f32x4.convert_i32x4_s(a0), s0), off), roundLanes(f32x4.mul(f32x4.convert_i32x4_s(a1), s1), off),
+    roundLanes(f32x4.mul(f32x4.convert_i32x4_s(a2), s2), off), roundLanes(f32x4.mul(f32x4.convert_i32x4_s(a3), s3), off), 0);
+  return v128.xor(i8x16.min_u(i8x16.max_u(q, vlo), vhi), yflip);
+}
+
+/**
  * Requantizes the four accumulators of a 16-channel block and stores its nc bytes at yo
  * (scale per channel at sp when pc, else `one`); `raw` (qdwconv_i32): stores the nc i32 sums.
  */
 // @ts-ignore: decorator
 @inline function dwStore(
-  raw: bool, a0: v128, a1: v128, a2: v128, a3: v128, sp: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128, yflip: v128, yo: usize, nc: i32,
+  raw: bool, a0: v128, a1: v128, a2: v128, a3: v128, sp: usize, pc: bool, rounds: bool, one: v128, vlo: v128, vhi: v128, off: v128, yflip: v128, yo: usize, nc: i32,
 ): void {
   if (raw) {
     if (nc == DW_BLOCK) {
@@ -284,11 +302,20 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     }
     return;
   }
-  const q0 = requantLanes(a0, pc ? v128.load(sp) : one, vlo, vhi, off);
-  const q1 = requantLanes(a1, pc ? v128.load(sp, 16) : one, vlo, vhi, off);
-  const q2 = requantLanes(a2, pc ? v128.load(sp, 32) : one, vlo, vhi, off);
-  const q3 = requantLanes(a3, pc ? v128.load(sp, 48) : one, vlo, vhi, off);
-  const v = v128.xor(narrow16(q0, q1, q2, q3, 0), yflip);
+  if (rounds && nc == DW_BLOCK) {
+    // the common block, in straight-line code
+    v128.store(yo, dwBytes(a0, a1, a2, a3, sp, pc, one, vlo, vhi, off, yflip));
+    return;
+  }
+  let v: v128;
+  if (rounds) v = dwBytes(a0, a1, a2, a3, sp, pc, one, vlo, vhi, off, yflip);
+  else {
+    const q0 = requantLanes(a0, pc ? v128.load(sp) : one, vlo, vhi, off);
+    const q1 = requantLanes(a1, pc ? v128.load(sp, 16) : one, vlo, vhi, off);
+    const q2 = requantLanes(a2, pc ? v128.load(sp, 32) : one, vlo, vhi, off);
+    const q3 = requantLanes(a3, pc ? v128.load(sp, 48) : one, vlo, vhi, off);
+    v = v128.xor(narrow16(q0, q1, q2, q3, 0), yflip);
+  }
   if (nc == DW_BLOCK) v128.store(yo, v);
   else storeBytes(yo, v, nc);
 }
@@ -305,7 +332,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 // @ts-ignore: decorator
 @inline function dwInterior<T>(
   raw: bool, flip: v128, K3: bool, KH: i32, KW: i32, C: i32, xr: usize, sIn: usize, rowStep: usize, tapStep: usize, ox0: i32, ox1: i32,
-  pairs: usize, ib: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
+  pairs: usize, ib: usize, scale: usize, pc: bool, rounds: bool, one: v128, vlo: v128, vhi: v128, off: v128,
   yflip: v128, yr: usize, outStride: usize,
 ): void {
   const full = C & ~15;
@@ -401,7 +428,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
           }
         }
       }
-      dwStore(raw, a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, raw ? yo + (<usize>c0 << 2) : yo + <usize>c0, nc);
+      dwStore(raw, a, b, c, d, scale + (<usize>c0 << 2), pc, rounds, one, vlo, vhi, off, yflip, raw ? yo + (<usize>c0 << 2) : yo + <usize>c0, nc);
     }
   }
 }
@@ -417,7 +444,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
 // @ts-ignore: decorator
 @inline function dwBorder(
   raw: bool, flip: v128, W: i32, C: i32, KH: i32, KW: i32, SW: i32, PW: i32, DW: i32, inStride: i32, ky0: i32, ky1: i32, xr: usize, rowStep: usize, tapStep: usize,
-  ox0: i32, ox1: i32, pairs: usize, vzb: v128, vz: v128, bias: usize, scale: usize, pc: bool, one: v128, vlo: v128, vhi: v128, off: v128,
+  ox0: i32, ox1: i32, pairs: usize, vzb: v128, vz: v128, bias: usize, scale: usize, pc: bool, rounds: bool, one: v128, vlo: v128, vhi: v128, off: v128,
   yflip: v128, yr: usize, outStride: usize,
 ): void {
   const vert = KH >> 1, last = KH - 1, P = (KH * KW + 1) >> 1;
@@ -463,7 +490,7 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
           d = i32x4.add(d, i32x4.dot_i16x8_s(i16x8.sub(widenHi(h), vz), v128.load(w, 48)));
         }
       }
-      dwStore(raw, a, b, c, d, scale + (<usize>c0 << 2), pc, one, vlo, vhi, off, yflip, raw ? yo + (<usize>c0 << 2) : yo + <usize>c0, nc);
+      dwStore(raw, a, b, c, d, scale + (<usize>c0 << 2), pc, rounds, one, vlo, vhi, off, yflip, raw ? yo + (<usize>c0 << 2) : yo + <usize>c0, nc);
     }
   }
 }
@@ -501,9 +528,14 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   const tmin = ySigned != 0 ? -128 : 0, tmax = ySigned != 0 ? 127 : 255;
   lo = max(lo, tmin);
   hi = min(hi, tmax);
-  const vlo = f32x4.splat(<f32>(lo - zy)), vhi = f32x4.splat(<f32>(hi - zy)), off = i32x4.splat(MAGIC_BITS - zy - (ySigned != 0 ? 128 : 0));
   const one = v128.load32_splat(scale);
   const pc = perChannel != 0;
+  // without the float clamp when the magic-number rounding is exact for every sum (qgemm.ts's
+  // EPI_CLAMP): [lo, hi] is then applied to the bytes (uint8 form: int8 bounds + 128)
+  const rounds = bounded(KH * KW, bias, scale, perChannel, 0, C);
+  const yb = ySigned != 0 ? 128 : 0;
+  const vlo = rounds ? i8x16.splat(<i8>(lo + yb)) : f32x4.splat(<f32>(lo - zy)), vhi = rounds ? i8x16.splat(<i8>(hi + yb)) : f32x4.splat(<f32>(hi - zy));
+  const off = i32x4.splat(MAGIC_BITS - zy - yb);
   // the weight pairs widened to i16 in this part's scratch; the interior's start sums stay packed
   const pairBytes = ((T + 1) >> 1) * C16 * 2;
   const pairs = wide, ib = wp + <usize>pairBytes;
@@ -523,17 +555,17 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
     // the input row of tap ky0 (at image column 0); for an interior row, ky0 = 0
     const xr = x + (<usize>(n * H) * <usize>W) * <usize>inStride + <usize>(iy0 + ky0 * DH) * rowB;
     if (ky0 == 0 && ky1 == KH && owLo < owHi) {
-      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, pairs, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, owLo, pairs, vzb, vz, bias, scale, pc, rounds, one, vlo, vhi, off, yflip, yr, os);
       // window corner of output pixel 0 (column −PW: wraps, only interior pixels add it back)
       const xc = xr - <usize>PW * <usize>inStride;
       if (xSigned != 0) {
-        if (K3) dwInterior<i8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-        else dwInterior<i8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      } else if (K3) dwInterior<u8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      else dwInterior<u8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, one, vlo, vhi, off, yflip, yr, os);
-      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, pairs, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+        if (K3) dwInterior<i8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, rounds, one, vlo, vhi, off, yflip, yr, os);
+        else dwInterior<i8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, rounds, one, vlo, vhi, off, yflip, yr, os);
+      } else if (K3) dwInterior<u8>(raw, flip, true, 3, 3, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, rounds, one, vlo, vhi, off, yflip, yr, os);
+      else dwInterior<u8>(raw, flip, false, KH, KW, C, xc, sIn, rowStep, tapStep, owLo, owHi, pairs, ib, scale, pc, rounds, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, owHi, OW, pairs, vzb, vz, bias, scale, pc, rounds, one, vlo, vhi, off, yflip, yr, os);
     } else {
-      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, pairs, vzb, vz, bias, scale, pc, one, vlo, vhi, off, yflip, yr, os);
+      dwBorder(raw, flip, W, C, KH, KW, SW, PW, DW, inStride, ky0, ky1, xr, rowStep, tapStep, 0, OW, pairs, vzb, vz, bias, scale, pc, rounds, one, vlo, vhi, off, yflip, yr, os);
     }
     // a fused elementwise step on the row just stored (qpost.ts)
     if (post != 0) applyPost(post, yr, os, OW, C);

@@ -81,7 +81,7 @@
 // columns past N and the k past K are zero.
 import { partStart, splitRows } from './parallel';
 import { loadLanes, storeLanes } from './window';
-import { MAGIC_BITS, narrow16, requantLanes, roundLanes, storeBytes } from './requant';
+import { bounded, MAGIC_BITS, narrow16, requantLanes, roundLanes, storeBytes } from './requant';
 import { applyPost } from './qpost';
 
 /** Output columns per packed panel: four i32x4 accumulators a row. */
@@ -765,19 +765,6 @@ function oneStripI32S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usiz
 function oneStripI32U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, bias: usize): void {
   const z = i32x4.splat(0);
   qgemmDriver(true, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0, 0);
-}
-
-/**
- * Whether every accumulator of columns n0..n0+N-1 times its scale is below 2^22 in magnitude
- * (EPI_CLAMP may be off): |Σ_k (a − za)·w + bias| ≤ K·255·128 + max|bias|. A NaN or infinite
- * scale fails the test.
- */
-function bounded(K: i32, bias: usize, scale: usize, perChannel: i32, n0: i32, N: i32): bool {
-  let s: f32 = 0, b: f64 = 0;
-  const count = perChannel != 0 ? N : 1, first = perChannel != 0 ? n0 : 0;
-  for (let i = 0; i < count; i++) s = max(s, abs(load<f32>(scale + (<usize>(first + i) << 2))));
-  if (bias != 0) for (let i = 0; i < N; i++) b = max(b, abs(<f64>load<i32>(bias + (<usize>(n0 + i) << 2))));
-  return (<f64>K * 32640.0 + b) * <f64>s < 4194304.0;
 }
 
 /** The zero point the tiles' sums need: the relaxed tiles see int8 activations as a + 128. */

@@ -65,3 +65,18 @@ export const MAGIC_BITS: i32 = 0x4b400000;
   for (let j = 0; j < n; j++) v |= <i64>load<u8>(p + <usize>j) << (<i64>j << 3);
   return i64x2.replace_lane(i64x2.splat(0), 0, v);
 }
+
+/**
+ * Whether every accumulator of columns (channels) n0..n0+N-1 times its scale is below 2^22 in
+ * magnitude, so the magic-number rounding is exact without a float clamp first (qgemm.ts's
+ * EPI_CLAMP, qconv.ts's depthwise): |Σ_k (a − za)·w + bias| ≤ K·255·128 + max|bias| over a
+ * depth of K products. bias: i32 [n0 + N] or 0; scale: f32 [n0 + N] when perChannel, else one.
+ * A NaN or infinite scale fails the test.
+ */
+export function bounded(K: i32, bias: usize, scale: usize, perChannel: i32, n0: i32, N: i32): bool {
+  let s: f32 = 0, b: f64 = 0;
+  const count = perChannel != 0 ? N : 1, first = perChannel != 0 ? n0 : 0;
+  for (let i = 0; i < count; i++) s = max(s, abs(load<f32>(scale + (<usize>(first + i) << 2))));
+  if (bias != 0) for (let i = 0; i < N; i++) b = max(b, abs(<f64>load<i32>(bias + (<usize>(n0 + i) << 2))));
+  return (<f64>K * 32640.0 + b) * <f64>s < 4194304.0;
+}

@@ -95,7 +95,7 @@ function dwScratch(g: usize): usize {
 /** One depthwise conv vs qconvRef (groups = C) and its splits; returns wrong bytes. */
 function dwCase(
   N: i32, H: i32, W: i32, C: i32, K: i32, S: i32, P: i32, D: i32, xSigned: bool, zx: i32, ySigned: bool, zy: i32, perChannel: bool, relu6: bool,
-  KW: i32 = 0, extreme: bool = false,
+  KW: i32 = 0, extreme: bool = false, hugeScale: bool = false,
 ): i32 {
   resetArena();
   if (KW == 0) KW = K;
@@ -118,6 +118,8 @@ function dwCase(
     for (let i = 0; i < C * T; i++) store<i8>(w + <usize>i, (nextRand() & 3) != 0 ? -128 : 127);
     for (let c = 0; c < C; c++) store<f32>(scale + (<usize>c << 2), <f32>(100.0 / (<f64>T * 32640.0)));
   }
+  // scales of 1000: |sum · scale| far past 2^22, where the rounding needs the float clamp first
+  if (hugeScale) for (let c = 0; c < C; c++) store<f32>(scale + (<usize>c << 2), 1000);
   const packed = bytes(qdwconv_packed_size(C, T));
   qdwconv_pack(w, C, K, KW, bias, zx, xSigned ? 1 : 0, packed);
   const scratch = dwScratch(g);
@@ -220,6 +222,11 @@ describe('qdwconv_q8 (depthwise int8 conv)', () => {
             expect<i32>(dwCase(1 + (n % 5 == 4 ? 1 : 0), 11 + (n & 2), 19 + (n % 3) * 2, cs[ci], K, S, P, 1, xs, zx, ys, zy, pc, relu6)).toBe(0);
             n++;
           }
+  });
+  it('keeps the float clamp where |sum · scale| may pass 2^22 (scales of 1000), with and without ReLU6 bounds', () => {
+    expect<i32>(dwCase(1, 7, 9, 33, 3, 1, 1, 1, false, 128, false, 7, true, true, 0, false, true)).toBe(0);
+    expect<i32>(dwCase(1, 9, 7, 32, 3, 2, 1, 1, true, -3, true, -5, false, false, 0, false, true)).toBe(0);
+    expect<i32>(dwCase(1, 8, 8, 48, 5, 1, 2, 1, false, 0, true, 0, true, true, 0, false, true)).toBe(0);
   });
   it('interior and border pairs: wide rows (37 columns), dilation 2 with strides 1 and 2, non-square 5x3 / 3x5 stride 2', () => {
     expect<i32>(dwCase(1, 7, 37, 33, 3, 1, 1, 1, false, 128, false, 0, true, false)).toBe(0);
