@@ -68,27 +68,76 @@ export function qim2col_q8(g: usize, x: usize, za: i32, dst: usize, part: i32, p
   // are adjacent pixels of a dense input (the 3-channel stems: 9 or 21 bytes a run, not 3 copies)
   const runs = DW == 1 && inStride == C;
   const vza = i8x16.splat(<i8>za);
+  const run = KW * C;
+  // the stems' runs (9 or 21 bytes) move as one or two 16-byte loads and stores (see shortRuns)
+  const short = runs && run <= 32;
+  const xEnd = x + <usize>N * <usize>H * <usize>W * <usize>C, dEnd = dst + <usize>r1 * <usize>OW * <usize>K;
+  const ox0 = (PW + SW - 1) / SW, ox1 = min(OW, W - KW + PW >= 0 ? (W - KW + PW) / SW + 1 : 0);
   for (let r = r0; r < r1; r++) {
     const n = r / OH, oy = r - n * OH;
-    let d = dst + <usize>r * <usize>OW * <usize>K;
-    for (let ox = 0; ox < OW; ox++) {
-      const ix0 = ox * SW - PW;
-      const rowIn = runs && ix0 >= 0 && ix0 + KW <= W;
-      for (let ky = 0; ky < KH; ky++) {
-        const iy = oy * SH - PH + ky * DH;
-        const rowOk = iy >= 0 && iy < H;
-        const src = x + (<usize>(n * H + iy) * <usize>W) * <usize>inStride;
-        if (rowOk && rowIn) {
-          copyBytes(d, src + <usize>ix0 * <usize>inStride, KW * C);
-          d += <usize>(KW * C);
-          continue;
-        }
-        for (let kx = 0; kx < KW; kx++) {
-          const ix = ix0 + kx * DW;
-          if (rowOk && ix >= 0 && ix < W) copyBytes(d, src + <usize>ix * <usize>inStride, C);
-          else fillBytes(d, vza, za, C);
-          d += <usize>C;
-        }
+    const d = dst + <usize>r * <usize>OW * <usize>K;
+    const iy0 = oy * SH - PH;
+    if (short && iy0 >= 0 && iy0 + (KH - 1) * DH < H && ox0 < ox1) {
+      // every window row inside the image: the columns whose runs are all inside go by shortRuns
+      const rowStep = <usize>DH * <usize>W * <usize>C;
+      const src = x + (<usize>(n * H + iy0) * <usize>W) * <usize>C - <usize>PW * <usize>C;
+      const e = shortRuns(src, <usize>SW * <usize>C, rowStep, KH, run, ox0, ox1, d, <usize>K, xEnd, dEnd);
+      if (e == ox1) {
+        im2colPixels(x, n, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, oy, 0, ox0, d, vza, za, runs);
+        im2colPixels(x, n, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, oy, ox1, OW, d + <usize>ox1 * <usize>K, vza, za, runs);
+        continue;
+      }
+    }
+    im2colPixels(x, n, H, W, C, inStride, KH, KW, SH, SW, PH, PW, DH, DW, oy, 0, OW, d, vza, za, runs);
+  }
+}
+
+/**
+ * im2col rows of output pixels [ox0, ox1) of row oy whose window rows are all inside the image
+ * and whose runs of KW·C ≤ 32 bytes are too: each run one or two 16-byte loads and stores
+ * (bytes past a run are rewritten by the next run, or by the next pixel's first), so long as
+ * the loads end by xEnd and the stores by dEnd; returns the first pixel not done (ox1 when all
+ * were). src: the input at window row 0, column −PW; d: pixel 0's im2col row.
+ */
+function shortRuns(src: usize, step: usize, rowStep: usize, KH: i32, run: i32, ox0: i32, ox1: i32, d: usize, K: usize, xEnd: usize, dEnd: usize): i32 {
+  const two = run > 16;
+  const lastRow = <usize>(KH - 1) * rowStep;
+  for (let ox = ox0; ox < ox1; ox++) {
+    const s = src + <usize>ox * step, p = d + <usize>ox * K;
+    if (s + lastRow + 32 > xEnd || p + K + 32 > dEnd) return ox;
+    let o: usize = 0, q = p;
+    for (let ky = 0; ky < KH; ky++) {
+      v128.store(q, v128.load(s + o));
+      if (two) v128.store(q, v128.load(s + o, 16), 16);
+      o += rowStep;
+      q += <usize>run;
+    }
+  }
+  return ox1;
+}
+
+/** The im2col rows of output pixels [oxa, oxb) of row oy (qim2col_q8's general path); d: pixel oxa's row. */
+function im2colPixels(
+  x: usize, n: i32, H: i32, W: i32, C: i32, inStride: i32, KH: i32, KW: i32, SH: i32, SW: i32, PH: i32, PW: i32, DH: i32, DW: i32,
+  oy: i32, oxa: i32, oxb: i32, d: usize, vza: v128, za: i32, runs: bool,
+): void {
+  for (let ox = oxa; ox < oxb; ox++) {
+    const ix0 = ox * SW - PW;
+    const rowIn = runs && ix0 >= 0 && ix0 + KW <= W;
+    for (let ky = 0; ky < KH; ky++) {
+      const iy = oy * SH - PH + ky * DH;
+      const rowOk = iy >= 0 && iy < H;
+      const src = x + (<usize>(n * H + iy) * <usize>W) * <usize>inStride;
+      if (rowOk && rowIn) {
+        copyBytes(d, src + <usize>ix0 * <usize>inStride, KW * C);
+        d += <usize>(KW * C);
+        continue;
+      }
+      for (let kx = 0; kx < KW; kx++) {
+        const ix = ix0 + kx * DW;
+        if (rowOk && ix >= 0 && ix < W) copyBytes(d, src + <usize>ix * <usize>inStride, C);
+        else fillBytes(d, vza, za, C);
+        d += <usize>C;
       }
     }
   }

@@ -59,7 +59,9 @@ function denseCase(
   qgemm_pack(wr, OC, KK, packed);
   const lo = relu ? zy : -1000, hi = 1000;
   const outBytes = M * OC;
-  const y = bytes(outBytes + 16), ref = bytes(outBytes + 16), col = bytes(M * KK), yp = bytes(outBytes + 16);
+  // im2col rows with 64 bytes of sentinel after them: nothing may be written past the rows
+  const y = bytes(outBytes + 16), ref = bytes(outBytes + 16), col = bytes(M * KK + 64), yp = bytes(outBytes + 16);
+  memory.fill(col, 0x3c, M * KK + 64);
   const wide = bytes(qgemm_scratch_size(KK));
   memory.fill(y, SENTINEL, outBytes + 16);
   memory.fill(ref, SENTINEL, outBytes + 16);
@@ -69,13 +71,16 @@ function denseCase(
   if (!direct) qim2col_q8(g, x, zx, col, 0, 1);
   qgemm_q8(M, OC, KK, direct ? x : col, direct ? inStride : KK, xs, zx, packed, bias, scale, pc, zy, lo, hi, y, OC, ys, wide, 0, 0, 1);
   let bad = countByteDiffs(y, ref, outBytes + 16);
-  if (!direct)
+  if (!direct) {
+    for (let i = M * KK; i < M * KK + 64; i++) if (load<u8>(col + <usize>i) != 0x3c) bad++;
     for (let s = 0; s < SPLITS.length; s++) {
-      const col2 = bytes(M * KK);
-      memory.fill(col2, 0x3c, M * KK);
-      for (let part = 0; part < SPLITS[s]; part++) qim2col_q8(g, x, zx, col2, part, SPLITS[s]);
-      bad += countByteDiffs(col2, col, M * KK);
+      const col2 = bytes(M * KK + 64);
+      memory.fill(col2, 0x3c, M * KK + 64);
+      // the last part first: a part writing into the next one's rows would show
+      for (let part = SPLITS[s] - 1; part >= 0; part--) qim2col_q8(g, x, zx, col2, part, SPLITS[s]);
+      bad += countByteDiffs(col2, col, M * KK + 64);
     }
+  }
   return bad;
 }
 
@@ -167,6 +172,11 @@ describe('qim2col_q8 + qgemm_q8 (dense int8 conv)', () => {
     expect<i32>(denseCase(1, 9, 8, 6, 7, 5, 1, 2, 1, true, 100, false, 0, true, false, true)).toBe(0);
     expect<i32>(denseCase(1, 9, 10, 7, 3, 5, 2, 2, 1, false, 3, true, 0, false, false, true)).toBe(0);
     expect<i32>(denseCase(1, 5, 6, 33, 5, 3, 1, 1, 1, false, 77, false, 0, true, false, true)).toBe(0);
+    // windows inside the image down to the last row and column (even W, no padding): the
+    // 16-byte moves of the last pixels end at the rows' end (and at a part's end in the splits)
+    expect<i32>(denseCase(1, 12, 14, 3, 16, 3, 2, 1, 1, false, 128, false, 0, true, true, true)).toBe(0);
+    expect<i32>(denseCase(2, 9, 9, 3, 8, 3, 1, 0, 1, true, 5, false, 0, true, false, true)).toBe(0);
+    expect<i32>(denseCase(1, 10, 11, 3, 5, 7, 1, 0, 1, false, 3, true, 0, false, false, true)).toBe(0);
     // dilation 2: taps are not adjacent, one copy a tap
     expect<i32>(denseCase(1, 9, 9, 3, 4, 3, 1, 2, 2, false, 1, false, 0, true, false, true)).toBe(0);
   });
