@@ -405,6 +405,24 @@ const EPI_CLAMP: i32 = 2;
   if (ROWS > 1) finish16(!I8, OUT32, c10, c11, c12, c13, b, y + ldy, n0, nc, za, lo, hi, off, scale, epi, bias, ySigned);
 }
 
+/** 4 whole columns' accumulators (exact's) times their scales s, rounded half to even, + zy (no float clamp). */
+// @ts-ignore: decorator
+@inline function scaled(FOLD: bool, acc: v128, sums: usize, n: i32, s: v128, za: v128, off: v128, bias: usize): v128 {
+  return roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, acc, sums, n, 4, za, bias)), s), off);
+}
+
+/**
+ * 16 rounded i32 lanes narrowed to bytes and clamped to [lo, hi] (byte splats), under one test
+ * of the output type (narrow16 and clampBytes test it each).
+ */
+// @ts-ignore: decorator
+@inline function bytesOf(q0: v128, q1: v128, q2: v128, q3: v128, lo: v128, hi: v128, ySigned: i32): v128 {
+  const h0 = i16x8.narrow_i32x4_s(q0, q1), h1 = i16x8.narrow_i32x4_s(q2, q3);
+  return ySigned != 0
+    ? i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(h0, h1), lo), hi)
+    : i8x16.min_u(i8x16.max_u(i8x16.narrow_i16x8_u(h0, h1), lo), hi);
+}
+
 /** One tile row of a 16-column panel whose column sums are at b: nc (9..16) columns stored. */
 // @ts-ignore: decorator
 @inline function finish16(FOLD: bool, OUT32: bool, c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32): void {
@@ -426,11 +444,9 @@ const EPI_CLAMP: i32 = 2;
     } else {
       s0 = v128.load32_splat(scale); s1 = s0; s2 = s0; s3 = s0;
     }
-    const q0 = roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, c0, b, n0, 4, za, bias)), s0), off);
-    const q1 = roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, c1, b + 16, n0 + 4, 4, za, bias)), s1), off);
-    const q2 = roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, c2, b + 32, n0 + 8, 4, za, bias)), s2), off);
-    const q3 = roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, c3, b + 48, n0 + 12, 4, za, bias)), s3), off);
-    v128.store(y, clampBytes(narrow16(q0, q1, q2, q3, ySigned), lo, hi, epi, ySigned));
+    v128.store(y, bytesOf(
+      scaled(FOLD, c0, b, n0, s0, za, off, bias), scaled(FOLD, c1, b + 16, n0 + 4, s1, za, off, bias),
+      scaled(FOLD, c2, b + 32, n0 + 8, s2, za, off, bias), scaled(FOLD, c3, b + 48, n0 + 12, s3, za, off, bias), lo, hi, ySigned));
     return;
   }
   storeBytes(y, clampBytes(narrow16(
@@ -444,6 +460,14 @@ const EPI_CLAMP: i32 = 2;
   if (OUT32) {
     storeLanes(y, exact(FOLD, c0, sums, n0, min(nc, 4), za, bias), min(nc, 4));
     if (nc > 4) storeLanes(y + 16, exact(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, bias), nc - 4);
+    return;
+  }
+  if (nc == 8 && (epi & EPI_CLAMP) == 0) {
+    // a whole 8-column row without the float clamp, in straight-line code (see finish16)
+    const pc = (epi & EPI_PER_CHANNEL) != 0, sp = scale + (<usize>n0 << 2);
+    const s0 = pc ? v128.load(sp) : v128.load32_splat(scale), s1 = pc ? v128.load(sp, 16) : s0;
+    const q0 = scaled(FOLD, c0, sums, n0, s0, za, off, bias), q1 = scaled(FOLD, c1, sums + 16, n0 + 4, s1, za, off, bias);
+    v128.store64_lane(y, bytesOf(q0, q1, q0, q1, lo, hi, ySigned), 0);
     return;
   }
   const q0 = requant(FOLD, c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, epi, bias, ySigned);
