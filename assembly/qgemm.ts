@@ -462,14 +462,6 @@ const EPI_CLAMP: i32 = 2;
     if (nc > 4) storeLanes(y + 16, exact(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, bias), nc - 4);
     return;
   }
-  if (nc == 8 && (epi & EPI_CLAMP) == 0) {
-    // a whole 8-column row without the float clamp, in straight-line code (see finish16)
-    const pc = (epi & EPI_PER_CHANNEL) != 0, sp = scale + (<usize>n0 << 2);
-    const s0 = pc ? v128.load(sp) : v128.load32_splat(scale), s1 = pc ? v128.load(sp, 16) : s0;
-    const q0 = scaled(FOLD, c0, sums, n0, s0, za, off, bias), q1 = scaled(FOLD, c1, sums + 16, n0 + 4, s1, za, off, bias);
-    v128.store64_lane(y, bytesOf(q0, q1, q0, q1, lo, hi, ySigned), 0);
-    return;
-  }
   const q0 = requant(FOLD, c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, epi, bias, ySigned);
   const q1 = nc > 4 ? requant(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, epi, bias, ySigned) : i32x4.splat(0);
   const v = clampBytes(narrow16(q0, q1, q0, q1, ySigned), lo, hi, epi, ySigned);
@@ -761,34 +753,33 @@ const EPI_CLAMP: i32 = 2;
 }
 
 /**
- * One strip of rows (M ≤ 4) over k-pair panels: the tiles read the packed panels and widen as
- * they load (a separate widening pass would cost as much as the strip). Not inlined into
- * qgemm_q8 / qgemm_i32: inlined there, it made V8 compile their main loops 4-30% slower.
+ * The driver for one packing mode, output type Y (u8: requantized bytes, i32: exact sums) and
+ * activation type A (u8, i8), each its own function. Inlined side by side into qgemm_q8 and
+ * qgemm_i32 they made two huge functions: Binaryen's -O3 took ~10 minutes a build target over
+ * them, and V8 compiled their loops 4-30% slower (measured when the one-strip driver was split
+ * off). oneStrip: one strip of rows (M ≤ 4) over k-pair panels, the tiles reading the packed
+ * panels and widening as they load (a separate widening pass would cost as much as the strip).
  */
-// @ts-ignore: decorator
-@inline function qgemmOneStrip(
-  OUT32: bool, aSigned: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, post: usize,
-): void {
-  if (OUT32) {
-    if (aSigned != 0) oneStripI32S(M, N, K, a, lda, packed, y, ldy, n0, za, bias);
-    else oneStripI32U(M, N, K, a, lda, packed, y, ldy, n0, za, bias);
-  } else if (aSigned != 0) oneStripQ8S(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, post);
-  else oneStripQ8U(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, post);
+function oneStrip<Y, A>(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, scratch: usize, post: usize): void {
+  qgemmDriver(sizeof<Y>() == 4, isSigned<A>(), true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, scratch, post);
+}
+function drivePairs<Y, A>(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, scratch: usize, post: usize): void {
+  qgemmDriver(sizeof<Y>() == 4, isSigned<A>(), false, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, scratch, post);
+}
+function driveQuads<Y, A>(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, scratch: usize, post: usize): void {
+  qgemmDriver(sizeof<Y>() == 4, isSigned<A>(), false, 1, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, scratch, post);
+}
+function driveUnsignedQuads<Y, A>(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, scratch: usize, post: usize): void {
+  qgemmDriver(sizeof<Y>() == 4, isSigned<A>(), false, 2, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, scratch, post);
 }
 
-function oneStripQ8S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, post: usize): void {
-  qgemmDriver(false, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, 0, post);
-}
-function oneStripQ8U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, post: usize): void {
-  qgemmDriver(false, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, 0, post);
-}
-function oneStripI32S(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, bias: usize): void {
-  const z = i32x4.splat(0);
-  qgemmDriver(true, true, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0, 0);
-}
-function oneStripI32U(M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, bias: usize): void {
-  const z = i32x4.splat(0);
-  qgemmDriver(true, false, true, 0, M, N, K, a, lda, packed, y, ldy, n0, za, z, z, z, 0, 0, bias, 0, 0, 0);
+/** qgemm_q8's and qgemm_i32's call of the driver for packing mode pm. */
+// @ts-ignore: decorator
+@inline function qgemmRun<Y, A>(pm: i32, M: i32, N: i32, K: i32, a: usize, lda: usize, packed: usize, y: usize, ldy: usize, n0: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32, scratch: usize, post: usize): void {
+  if (pm == 0 && M <= MR) oneStrip<Y, A>(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, scratch, post);
+  else if (ASC_FEATURE_RELAXED_SIMD && pm == 2) driveUnsignedQuads<Y, A>(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, scratch, post);
+  else if (ASC_FEATURE_RELAXED_SIMD && pm == 1) driveQuads<Y, A>(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, scratch, post);
+  else drivePairs<Y, A>(M, N, K, a, lda, packed, y, ldy, n0, za, lo, hi, off, scale, epi, bias, ySigned, scratch, post);
 }
 
 /** The zero point the tiles' sums need: the relaxed tiles see int8 activations as a + 128. */
@@ -847,9 +838,8 @@ export function qgemm_q8(
   const rounds = M > MR && bounded(K, bias, scale, perChannel, n0, N);
   const vlo = rounds ? i8x16.splat(<i8>lo) : f32x4.splat(<f32>(lo - zy)), vhi = rounds ? i8x16.splat(<i8>hi) : f32x4.splat(<f32>(hi - zy));
   const epi = (perChannel != 0 ? EPI_PER_CHANNEL : 0) | (rounds ? 0 : EPI_CLAMP);
-  if (pm == 0 && M <= MR) qgemmOneStrip(false, aSigned, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, post);
-  else if (aSigned != 0) qgemmDriver(false, true, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);
-  else qgemmDriver(false, false, false, pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);
+  if (aSigned != 0) qgemmRun<u8, i8>(pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);
+  else qgemmRun<u8, u8>(pm, M, N, K, a, <usize>lda, packed, y, <usize>ldy, n0, vza, vlo, vhi, off, scale, epi, bias, ySigned, scratch, post);
 }
 
 /**
@@ -885,7 +875,6 @@ export function qgemm_i32(
   if (M <= 0 || N <= 0) return;
   const vza = i32x4.splat(zaPacked(q4, za, aSigned)), z = i32x4.splat(0);
   const ldyBytes = <usize>ldy << 2;
-  if (pm == 0 && M <= MR) qgemmOneStrip(true, aSigned, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, 0);
-  else if (aSigned != 0) qgemmDriver(true, true, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch, 0);
-  else qgemmDriver(true, false, false, pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch, 0);
+  if (aSigned != 0) qgemmRun<i32, i8>(pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch, 0);
+  else qgemmRun<i32, u8>(pm, M, N, K, a, <usize>lda, packed, y, ldyBytes, n0, vza, z, z, z, 0, 0, bias, 0, scratch, 0);
 }

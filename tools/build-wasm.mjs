@@ -1,6 +1,7 @@
 // Compiles the four kernel builds of asconfig.json (baseline, relaxed, and their shared-memory
-// twins) with asc, as many at a time as there are cores: they are independent, and one asc
-// run at -O3 --converge takes ~20 s.
+// twins) with asc, as many at a time as there are cores: they are independent, and Binaryen's
+// -O3 takes minutes over the int8 GEMM's tile instances (all four targets: ~8 minutes on 2 cores,
+// the relaxed ones ~5 minutes each; see qgemm.ts's drivers for what made it 20).
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 

@@ -219,7 +219,7 @@ describe('qgemm_q8', () => {
     expect<i32>(qCase(9, 32, 21, false, 3, false, 0, true, 200, 100, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(9, 48, 19, true, -3, true, 4, false, -20, 50, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(11, 64, 33, false, 100, true, -7, true, -7, 60, false, SCALE_POW2)).toBe(0);
-    // and 8-column last panels (N = 24, 40: tile8's straight-line row)
+    // and 8-column last panels (N = 24, 40: tile8's byte clamp on a whole 8-column row)
     expect<i32>(qCase(9, 24, 21, false, 3, false, 9, true, 9, 70, true, SCALE_SPREAD)).toBe(0);
     expect<i32>(qCase(13, 40, 19, true, -3, true, 4, false, -20, 50, true, SCALE_POW2)).toBe(0);
     expect<i32>(qCase(7, 8, 37, false, 0, true, -2, true, -128, 127, false, SCALE_SPREAD)).toBe(0);
