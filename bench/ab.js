@@ -1,12 +1,14 @@
 // A/B of two builds of wasmcnn on whole models, interleaved in one process: the way to measure a
 // kernel or planning change on this noisy shared machine. Build the "before" tree elsewhere
 // (e.g. `git worktree add /tmp/before HEAD~1 && cd /tmp/before && npm ci && npm run build`), then
-//   node bench/ab.js /tmp/before/dist dist resnet50,mobilenet_v2 [--threads 2] [--runs 25] [--rounds 1] [--int8]
+//   node bench/ab.js /tmp/before/dist dist resnet50,mobilenet_v2 [--threads 2] [--runs 25] [--rounds 1] [--int8] [--steps]
 // prints each model's latency under A and B (the minimum over `rounds` of each round's median of
 // `runs` interleaved runs), B/A, and the max |difference| of the outputs (0: bit-identical).
 // --int8: the model as bench/int8.js builds it (synthetic weights, quantize() on 4 synthetic
 // calibration inputs, QDQ export, by build A's host), the same file loaded by both builds, and
 // each build's weightBytes over the float32 model's (the int8 section's wmem int8/f32).
+// --steps: first the steps (model.profile(), the builds alternated, minimum over rounds) of
+// at least 0.02 ms whose time differs by more than 3% between the builds.
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { randomFloats } from './wasm.js';
@@ -17,11 +19,12 @@ const opt = (name, dflt) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 if (!distA || !distB) {
-  console.error('usage: node bench/ab.js <distA> <distB> [model,model] [--threads N] [--runs N] [--rounds N] [--int8]');
+  console.error('usage: node bench/ab.js <distA> <distB> [model,model] [--threads N] [--runs N] [--rounds N] [--int8] [--steps]');
   process.exit(2);
 }
 const threads = opt('threads', 1), runs = opt('runs', 25), rounds = opt('rounds', 1);
 const int8 = process.argv.includes('--int8');
+const steps = process.argv.includes('--steps');
 const load = (d) => import(pathToFileURL(resolve(d, 'node.js')).href);
 const libs = [await load(distA), await load(distB)];
 for (const lib of libs) await lib.init({ simd: 'baseline', threads });
@@ -52,6 +55,17 @@ const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 for (const name of list.split(',')) {
   const { ms, feeds, f32Bytes } = await models(name);
   for (const m of ms) for (let i = 0; i < 2; i++) m.runSync(feeds);
+  if (steps) {
+    // model.profile() per build, alternated, the minimum over rounds of each step's time
+    const t = [[], []];
+    for (let round = 0; round < rounds; round++)
+      for (let b = 0; b < 2; b++) ms[b].profile(feeds, { runs }).forEach((r, i) => (t[b][i] = Math.min(t[b][i] ?? Infinity, r.ms)));
+    ms[0].profile(feeds, { runs: 1 }).forEach((r, i) => {
+      const q = t[1][i] / t[0][i];
+      if (t[0][i] > 0.02 && Math.abs(q - 1) > 0.03)
+        console.log(`  ${String(i).padStart(4)} ${r.op.padEnd(14)} ${r.node.slice(0, 36).padEnd(36)} A ${t[0][i].toFixed(3)} ms  B ${t[1][i].toFixed(3)} ms  B/A ${q.toFixed(3)}`);
+    });
+  }
   const best = [Infinity, Infinity];
   // With threads, each build has its own pool, whose workers spin for 2 ms after a job (SPIN_MS,
   // src/runtime/threads.ts) and would take a core from the other build's run: each round runs
