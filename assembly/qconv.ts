@@ -580,8 +580,9 @@ export function qdwconv_pack(w: usize, C: i32, KH: i32, KW: i32, bias: usize, zx
   const one = v128.load32_splat(scale);
   const pc = perChannel != 0;
   // without the float clamp when the magic-number rounding is exact for every sum (qgemm.ts's
-  // EPI_CLAMP): [lo, hi] is then applied to the bytes (uint8 form: int8 bounds + 128)
-  const rounds = bounded(KH * KW, bias, scale, perChannel, 0, C);
+  // EPI_CLAMP): [lo, hi] is then applied to the bytes (uint8 form: int8 bounds + 128); raw
+  // sums (qdwconv_i32) are not requantized
+  const rounds = !raw && bounded(KH * KW, bias, scale, perChannel, 0, C);
   const yb = ySigned != 0 ? 128 : 0;
   const vlo = rounds ? i8x16.splat(<i8>(lo + yb)) : f32x4.splat(<f32>(lo - zy)), vhi = rounds ? i8x16.splat(<i8>(hi + yb)) : f32x4.splat(<f32>(hi - zy));
   const off = i32x4.splat(MAGIC_BITS - zy - yb);

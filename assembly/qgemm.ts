@@ -307,7 +307,7 @@ export function qgemm_pack(w: usize, N: i32, K: i32, dst: usize): void {
 
 // The epilogue's per-call values travel as the last arguments of every inlined helper below:
 // za (i32x4 activation zero point), lo/hi (under EPI_CLAMP f32x4 bounds lo − zy, hi − zy, else
-// byte splats of lo, hi: see clampBytes), off (i32x4 magic
+// byte splats of lo, hi: see toBytes), off (i32x4 magic
 // bits − zy), scale (f32 [N] or one), epi (EPI_* flags), bias (i32 [N] or 0), ySigned. Arguments,
 // not a static block: the threads of the shared-memory build run parts of one call at once.
 
@@ -316,19 +316,32 @@ const EPI_PER_CHANNEL: i32 = 1;
 /**
  * epi flag: clamp to [lo, hi] in float before rounding. Off when |acc · scale| < 2^22 for any
  * accumulator the call can make (qgemm_q8 checks it): the magic-number rounding is then exact,
- * the saturating narrows (narrow16) clamp to the type's range and clampBytes to [lo, hi] (the
+ * the saturating narrows clamp to the type's range and toBytes to [lo, hi] (the
  * bounds of a fused ReLU / ReLU6) on the bytes: rounding is monotone and the bounds are
  * integers, so clamping the rounded values equals clamping before rounding. Two of the float
  * epilogue's ~7 SIMD operations a vector become two per 16 bytes.
  */
 const EPI_CLAMP: i32 = 2;
 
-/** v's bytes clamped to [lo, hi] (byte splats; int8 when ySigned, else uint8) unless EPI_CLAMP clamped them in float. */
+/**
+ * 16 rounded i32 lanes as bytes: narrowed with saturation to the output type (int8 when
+ * ySigned, else uint8), then clamped to [lo, hi] (byte splats) unless EPI_CLAMP clamped them in float.
+ */
 // @ts-ignore: decorator
-@inline function clampBytes(v: v128, lo: v128, hi: v128, epi: i32, ySigned: i32): v128 {
-  if ((epi & EPI_CLAMP) != 0) return v;
-  // max then min, as the float clamp: bounds lo > hi give hi
-  return ySigned != 0 ? i8x16.min_s(i8x16.max_s(v, lo), hi) : i8x16.min_u(i8x16.max_u(v, lo), hi);
+@inline function toBytes(q0: v128, q1: v128, q2: v128, q3: v128, lo: v128, hi: v128, epi: i32, ySigned: i32): v128 {
+  return (epi & EPI_CLAMP) != 0 ? narrow16(q0, q1, q2, q3, ySigned) : bytesOf(q0, q1, q2, q3, lo, hi, ySigned);
+}
+
+/**
+ * 16 rounded i32 lanes narrowed to bytes and clamped to [lo, hi] (byte splats) under one test of
+ * the output type; max then min, as the float clamp: bounds lo > hi give hi.
+ */
+// @ts-ignore: decorator
+@inline function bytesOf(q0: v128, q1: v128, q2: v128, q3: v128, lo: v128, hi: v128, ySigned: i32): v128 {
+  const h0 = i16x8.narrow_i32x4_s(q0, q1), h1 = i16x8.narrow_i32x4_s(q2, q3);
+  return ySigned != 0
+    ? i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(h0, h1), lo), hi)
+    : i8x16.min_u(i8x16.max_u(i8x16.narrow_i16x8_u(h0, h1), lo), hi);
 }
 
 /**
@@ -411,18 +424,6 @@ const EPI_CLAMP: i32 = 2;
   return roundLanes(f32x4.mul(f32x4.convert_i32x4_s(exact(FOLD, acc, sums, n, 4, za, bias)), s), off);
 }
 
-/**
- * 16 rounded i32 lanes narrowed to bytes and clamped to [lo, hi] (byte splats), under one test
- * of the output type (narrow16 and clampBytes test it each).
- */
-// @ts-ignore: decorator
-@inline function bytesOf(q0: v128, q1: v128, q2: v128, q3: v128, lo: v128, hi: v128, ySigned: i32): v128 {
-  const h0 = i16x8.narrow_i32x4_s(q0, q1), h1 = i16x8.narrow_i32x4_s(q2, q3);
-  return ySigned != 0
-    ? i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(h0, h1), lo), hi)
-    : i8x16.min_u(i8x16.max_u(i8x16.narrow_i16x8_u(h0, h1), lo), hi);
-}
-
 /** One tile row of a 16-column panel whose column sums are at b: nc (9..16) columns stored. */
 // @ts-ignore: decorator
 @inline function finish16(FOLD: bool, OUT32: bool, c0: v128, c1: v128, c2: v128, c3: v128, b: usize, y: usize, n0: i32, nc: i32, za: v128, lo: v128, hi: v128, off: v128, scale: usize, epi: i32, bias: usize, ySigned: i32): void {
@@ -449,9 +450,9 @@ const EPI_CLAMP: i32 = 2;
       scaled(FOLD, c2, b + 32, n0 + 8, s2, za, off, bias), scaled(FOLD, c3, b + 48, n0 + 12, s3, za, off, bias), lo, hi, ySigned));
     return;
   }
-  storeBytes(y, clampBytes(narrow16(
+  storeBytes(y, toBytes(
     requant(FOLD, c0, b, n0, 4, za, lo, hi, off, scale, epi, bias, ySigned), requant(FOLD, c1, b + 16, n0 + 4, 4, za, lo, hi, off, scale, epi, bias, ySigned),
-    requant(FOLD, c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, epi, bias, ySigned), n2 > 4 ? requant(FOLD, c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, epi, bias, ySigned) : i32x4.splat(0), ySigned), lo, hi, epi, ySigned), nc);
+    requant(FOLD, c2, b + 32, n0 + 8, v2, za, lo, hi, off, scale, epi, bias, ySigned), n2 > 4 ? requant(FOLD, c3, b + 48, n0 + 12, n2 - 4, za, lo, hi, off, scale, epi, bias, ySigned) : i32x4.splat(0), lo, hi, epi, ySigned), nc);
 }
 
 /** One requantized 8-column tile row: nc (1..8) bytes stored. */
@@ -464,7 +465,7 @@ const EPI_CLAMP: i32 = 2;
   }
   const q0 = requant(FOLD, c0, sums, n0, min(nc, 4), za, lo, hi, off, scale, epi, bias, ySigned);
   const q1 = nc > 4 ? requant(FOLD, c1, sums + 16, n0 + 4, nc - 4, za, lo, hi, off, scale, epi, bias, ySigned) : i32x4.splat(0);
-  const v = clampBytes(narrow16(q0, q1, q0, q1, ySigned), lo, hi, epi, ySigned);
+  const v = toBytes(q0, q1, q0, q1, lo, hi, epi, ySigned);
   if (nc == 8) v128.store64_lane(y, v, 0);
   else storeBytes(y, v, nc);
 }
