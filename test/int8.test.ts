@@ -8,8 +8,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { init, loadOnnx, UnsupportedOpError } from '../src/index';
+import { init, loadOnnx, ShapeError, UnsupportedOpError } from '../src/index';
 import { parseOnnx } from '../src/onnx/reader';
+import { graphToOnnx } from '../src/onnx/writer';
 
 const DIR = new URL('./fixtures/int8/', import.meta.url);
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.onnx') && !f.startsWith('bad_')).sort();
@@ -96,6 +97,29 @@ describe('int8 planning', () => {
     expect(ops.filter((o) => o === '_QConv').length).toBe(3);
     expect(ops).toContain('_QGemm');
     expect(ops).not.toContain('Conv');
+  });
+  it('a bias that is not one value per output channel is a ShapeError naming the node (QOperator and QDQ)', async () => {
+    // a fuzzed file's longer bias reached the planner's Int32Array.set as a RangeError
+    for (const [file, op, b] of [['qop_conv3x3_u8.onnx', 'QLinearConv', 8], ['qdq_conv3x3_relu_u8.onnx', 'Conv', 2]] as const) {
+      const g = parseOnnx(new Uint8Array(readFileSync(new URL(file, DIR)))).graph;
+      const n = g.nodes.find((x) => x.op === op)!;
+      // the weight's constant (QDQ: behind its DequantizeLinear) gives the output channels
+      const shapeOf = (name: string): number[] =>
+        g.initializers.get(name)?.shape ?? g.intConstants.get(name)?.shape ?? shapeOf(g.nodes.find((x) => x.outputs[0] === name)!.inputs[0]);
+      const OC = shapeOf(n.inputs[op === 'Conv' ? 1 : 3])[0];
+      if (op === 'QLinearConv') {
+        const ints = g.intConstants.get(n.inputs[b])!;
+        g.intConstants.set(n.inputs[b], { ...ints, ints: [...ints.ints, 1], shape: [OC + 1] });
+      } else {
+        // a float bias on the QDQ conv (quantized at load), one value too many
+        g.initializers.set('long_bias', { data: new Float32Array(OC + 1).fill(0.25), shape: [OC + 1] });
+        n.inputs[b] = 'long_bias';
+      }
+      const err = await loadOnnx(graphToOnnx(g)).catch((e) => e);
+      expect(err, file).toBeInstanceOf(ShapeError);
+      expect(String(err.message)).toContain(`'${n.name}'`);
+      expect(String(err.message)).toMatch(/bias of (\d+) values for (\d+) output channels/);
+    }
   });
   it('weights whose zero point leaves int8 after shifting are refused, naming the node', async () => {
     const bytes = new Uint8Array(readFileSync(new URL('bad_wzp.onnx', DIR)));

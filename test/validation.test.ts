@@ -137,6 +137,25 @@ describe('window attributes (Conv, pooling)', () => {
     expect(Array.from((await m.run({ x: { data: x, shape: [1, 1, 5, 3] } })).y.data)).toEqual(want);
   });
 
+  it('a Conv over zero input channels gives its bias (no trap), and so does a MatMul over zero columns', async () => {
+    // a fuzzed file fed a [N, 0, H, W] initializer to a 3x3 stride-2 Conv: the direct kernel divided by C = 0.
+    // Summing no products leaves the bias: y[n][o][i][j] = B[o].
+    const conv = graph([node('Conv', ['Z', 'W', 'B'], { strides: [2, 2], pads: [1, 1, 1, 1] })], [1, 1], {
+      Z: { data: [], shape: [2, 0, 5, 5] }, W: { data: [], shape: [3, 0, 3, 3] }, B: { data: [0.5, -2, 7], shape: [3] },
+    });
+    const m = await load(conv);
+    if (m instanceof Error) throw m;
+    const y = (await m.run({ x: { data: new Float32Array([1]), shape: [1, 1] } })).y;
+    expect(y.shape).toEqual([2, 3, 3, 3]);
+    expect(Array.from(y.data)).toEqual(Array.from({ length: 54 }, (_, i) => [0.5, -2, 7][Math.floor(i / 9) % 3]));
+    // MatMul [2, 0] x [0, 3]: planned rows were numel / K = 0 / 0 (an internal error)
+    const mm = await load(graph([node('MatMul', ['Z', 'W'])], [1, 1], { Z: { data: [], shape: [2, 0] }, W: { data: [], shape: [0, 3] } }));
+    if (mm instanceof Error) throw mm;
+    const p = (await mm.run({ x: { data: new Float32Array([1]), shape: [1, 1] } })).y;
+    expect(p.shape).toEqual([2, 3]);
+    expect(Array.from(p.data)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
   it('a MaxPool stride past the padded input gives the first window, as ONNX defines', async () => {
     const g = graph([node('MaxPool', ['x'], { kernel_shape: [2, 2], strides: [2 ** 33, 2 ** 33] })], [1, 1, 4, 4]);
     const m = await load(g);

@@ -98,9 +98,13 @@ function useWinograd(win: Window, groups: number, C: number, OC: number, act: nu
  */
 const DIRECT_MAX_CHANNELS = 32;
 
-/** The direct path's domain: one group, adjacent taps along a row, a dense input, few channels. */
+/**
+ * The direct path's domain: one group, adjacent taps along a row, a dense input, few channels
+ * (at least one: with none, im2col + GEMM's k-less sums give the bias, where the direct kernel
+ * would divide by zero).
+ */
 function useDirect(win: Window, groups: number, C: number, inStride: number): boolean {
-  return groups === 1 && win.dw === 1 && inStride === C && C <= DIRECT_MAX_CHANNELS;
+  return groups === 1 && win.dw === 1 && inStride === C && C >= 1 && C <= DIRECT_MAX_CHANNELS;
 }
 
 export const conv: OpDef = {

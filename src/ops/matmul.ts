@@ -116,7 +116,8 @@ export const matmul: OpDef = {
     const x = ctx.ptr(n.inputs[0]);
     if (B && s.b.length <= 2) {
       // every row of A (all batch dims flattened) times one packed weight
-      const rows = numel(s.a) / s.K;
+      // (not numel / K: K may be 0, the product then the bias alone)
+      const rows = numel(s.a.slice(0, -1));
       const biasName = input(n, 2);
       const bias = biasName ? ctx.weight(biasName).data : undefined;
       const packed = packGemm(ctx, B, s.N, s.K, bias, true);

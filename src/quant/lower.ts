@@ -47,7 +47,7 @@
 // Grouped (not depthwise) convolutions and MatMuls whose weight is not a constant are not fused.
 import type { AttrValue, Graph, IntTensor, Node, Tensor } from '../graph/ir';
 import type { Const } from '../graph/eval/core';
-import { cloneGraph, constInputs, GraphError, intBytes, removeDeadNodes, storeFolded, UnsupportedOpError } from '../lazy/kit';
+import { cloneGraph, constInputs, GraphError, intBytes, removeDeadNodes, ShapeError, storeFolded, UnsupportedOpError } from '../lazy/kit';
 import { near } from '../graph/recognize';
 import { fuseDynamic } from './dynamic';
 
@@ -598,8 +598,14 @@ function convNode(n: Node, x: string, w: QWeight, xp: QParams, bias: number[] | 
   q.attrs._w = weightAttr(shiftedInt8(n, w), [OC, CG, KH, KW]);
   setCommon(q, xp, yp, clamp);
   q.attrs._rs = requantScales(xp.scale, channelScales(w, OC), yp.scale);
-  if (bias) q.attrs._b = bias;
+  if (bias) q.attrs._b = checkedBias(n, bias, OC);
   return q;
+}
+
+/** bias, or a ShapeError naming n when it does not hold one value per output channel. */
+function checkedBias(n: Node, bias: number[], channels: number): number[] {
+  if (bias.length !== channels) throw new ShapeError(`${n.op} node '${n.name}': bias of ${bias.length} values for ${channels} output channels`);
+  return bias;
 }
 
 /** _QGemm: y = a · Wᵀ with W [N][K] (scales along axis 0). */
@@ -608,7 +614,7 @@ function gemmNode(n: Node, a: string, w: QWeight, ap: QParams, bias: number[] | 
   q.attrs._w = weightAttr(shiftedInt8(n, w), w.shape.slice());
   setCommon(q, ap, yp, clamp);
   q.attrs._rs = requantScales(ap.scale, channelScales(w, w.shape[0]), yp.scale);
-  if (bias) q.attrs._b = bias;
+  if (bias) q.attrs._b = checkedBias(n, bias, w.shape[0]);
   return q;
 }
 
@@ -743,13 +749,16 @@ function fuseQdq(g: Graph, weights: Map<string, QWeight>, params: Map<string, QP
     if (!name) return undefined;
     const bw = weights.get(name);
     const want = ws.map((s) => f32(xs * s));
+    // a bias of the wrong length goes through as it is, for convNode / gemmNode to refuse
     if (bw) {
+      if (bw.ints.length !== ws.length) return Array.from(bw.ints);
       const sc = (c: number) => bw.scale[bw.scale.length === 1 ? 0 : c];
       const zc = (c: number) => bw.zp[bw.zp.length === 1 ? 0 : c];
       if (want.every((s, c) => Math.abs(sc(c) - s) <= 1e-6 * s && zc(c) === 0)) return Array.from(bw.ints);
       return want.map((s, c) => roundHalfEven(((bw.ints[c] - zc(c)) * sc(c)) / s));
     }
     const t = g.initializers.get(name);
+    if (t && t.data.length !== ws.length) return Array.from(t.data);
     return t ? want.map((s, c) => roundHalfEven(t.data[c] / s)) : undefined;
   };
 
