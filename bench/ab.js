@@ -58,9 +58,14 @@ for (const name of list.split(',')) {
   if (steps) {
     // model.profile() per build, alternated, the minimum over rounds of each step's time
     const t = [[], []];
+    let rows = [];
     for (let round = 0; round < rounds; round++)
-      for (let b = 0; b < 2; b++) ms[b].profile(feeds, { runs }).forEach((r, i) => (t[b][i] = Math.min(t[b][i] ?? Infinity, r.ms)));
-    ms[0].profile(feeds, { runs: 1 }).forEach((r, i) => {
+      for (let b = 0; b < 2; b++) {
+        const p = ms[b].profile(feeds, { runs });
+        if (b === 0) rows = p;
+        p.forEach((r, i) => (t[b][i] = Math.min(t[b][i] ?? Infinity, r.ms)));
+      }
+    rows.forEach((r, i) => {
       const q = t[1][i] / t[0][i];
       if (t[0][i] > 0.02 && Math.abs(q - 1) > 0.03)
         console.log(`  ${String(i).padStart(4)} ${r.op.padEnd(14)} ${r.node.slice(0, 36).padEnd(36)} A ${t[0][i].toFixed(3)} ms  B ${t[1][i].toFixed(3)} ms  B/A ${q.toFixed(3)}`);
