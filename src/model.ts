@@ -1019,6 +1019,23 @@ function planSplit(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   return plan;
 }
 
+/**
+ * Per element-wise output, the inputs whose buffer it may take (OpDef.inPlace) with the same
+ * shape and layout; float values only (an int8 step's bytes are not laid out element for element).
+ */
+function inPlaceCandidates(g: Graph, layouts: Map<string, Layout>, aliases: Map<string, string>, noops: Set<Node>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const same = (a: string, b: string) => (layouts.get(a) ?? 'plain') === (layouts.get(b) ?? 'plain') && g.shapes.get(a)?.join() === g.shapes.get(b)?.join();
+  for (const n of g.nodes) {
+    const o = n.outputs[0];
+    const take = opDef(n.op)?.inPlace;
+    if (!take || !o || noops.has(n) || aliases.has(o) || g.qtypes?.has(o)) continue;
+    const vs = take(n).filter((v) => v && !g.qtypes?.has(v) && same(v, o));
+    if (vs.length) out.set(o, vs);
+  }
+  return out;
+}
+
 /** Plan a graph whose shapes are inferred: passes, layouts, arena, then one step per node. */
 function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dynamic, owner = 0): Plan {
   removeIdentities(g);
@@ -1034,7 +1051,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   const { layouts, aliases } = assignLayouts(g);
   if (g.qtypes) quant!.checkByteValues(g, aliases);
   const { views, noops } = options.optimize === false ? { views: new Map(), noops: new Set<Node>() } : planViews(g, layouts, aliases);
-  const arena = planArena(g, aliases, views);
+  const arena = planArena(g, aliases, views, options.optimize === false ? undefined : inPlaceCandidates(g, layouts, aliases, noops));
 
   const { mem, k, pool, id } = backing;
   const arenaBase = dyn ? region(dyn, mem, 'arena', arena.size, owner) : mem.alloc(arena.size);

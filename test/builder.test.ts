@@ -112,3 +112,58 @@ describe('GraphBuilder', () => {
     expect(m.summary()).toMatch(/total params: /);
   });
 });
+
+describe('element-wise ops in place', () => {
+  // an element-wise op may write over an input it is the last to read (src/graph/memory.ts)
+  it('a chain of element-wise ops over one activation runs in one buffer', async () => {
+    const chain = (hw: number) => {
+      const b = new GraphBuilder();
+      let x = b.input('x', [1, 8, hw, hw]);
+      x = b.act('Sigmoid', x);
+      x = b.act('Tanh', x);
+      x = b.add(x, x);
+      x = b.act('Abs', x);
+      b.output(x, 'y');
+      return b;
+    };
+    const small = await chain(4).build(new Map());
+    const big = await chain(256).build(new Map());
+    // first principles: one 2 MiB activation overwritten step by step, not two taking turns
+    const tensor = 8 * 256 * 256 * 4;
+    expect(big.memoryBytes - small.memoryBytes).toBeLessThan(1.5 * tensor);
+    const x = R.rand([1, 8, 256, 256], 3);
+    const y = await big.predict(R.f32(x));
+    let worst = 0;
+    for (let i = 0; i < x.data.length; i++) worst = Math.max(worst, Math.abs(y.data[i] - Math.abs(2 * Math.tanh(1 / (1 + Math.exp(-x.data[i]))))));
+    expect(worst).toBeLessThan(1e-6);
+  });
+
+  it('a feature pyramid top-down add and a squeeze-excite gate match the reference', async () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [1, 4, 12, 10]);
+    const lat = b.conv(x, 'lat', { out: 8, kernel: 1 });
+    const deep = b.conv(x, 'deep', { out: 8, kernel: 3, stride: 2, pad: 1 });
+    const up = b.node('Resize', [deep, '', b.constant([1, 1, 2, 2], [4])], { mode: 'nearest' })[0];
+    const t = b.add(lat, up);
+    const gate = b.act('Sigmoid', b.conv(b.globalAvgPool(t), 'se', { out: 8, kernel: 1 }));
+    b.output(b.node('Sub', [b.mul(t, gate), t])[0], 'y'); // t is read after the Mul: Mul may not write over it
+    const w = new Map<string, Tensor>();
+    let seed = 11;
+    for (const [name, shape] of b.weightShapes()) w.set(name, R.f32(R.rand(shape, seed++)));
+    const m = await b.build(w);
+    const xr = R.rand([1, 4, 12, 10], 5);
+    const W = (n: string): R.T => ({ data: Float64Array.from(w.get(n)!.data), shape: w.get(n)!.shape });
+    const latR = R.conv2d(xr, W('lat.weight'), W('lat.bias'), {});
+    const deepR = R.conv2d(xr, W('deep.weight'), W('deep.bias'), { stride: 2, pad: [1, 1, 1, 1] });
+    const tR = R.tensor([1, 8, 12, 10], (i) => {
+      const c = Math.floor(i / 120), yy = Math.floor((i % 120) / 10), xx = i % 10;
+      return latR.data[i] + deepR.data[c * 30 + (yy >> 1) * 5 + (xx >> 1)];
+    });
+    const pooled = R.globalAvg(tR);
+    const g = R.map(R.conv2d({ data: pooled.data, shape: [1, 8, 1, 1] }, W('se.weight'), W('se.bias'), {}), (v) => 1 / (1 + Math.exp(-v)));
+    const ref = R.tensor([1, 8, 12, 10], (i) => tR.data[i] * g.data[Math.floor(i / 120)] - tR.data[i]);
+    const y = await m.predict(R.f32(xr));
+    expect(y.shape).toEqual([1, 8, 12, 10]);
+    expect(R.maxRelErr(y.data, ref.data)).toBeLessThan(1e-5);
+  });
+});

@@ -1,6 +1,7 @@
 // The static activation arena: every activation gets an offset planned from its lifetime
 // (first-fit over the node order); aliases share their root's bytes and channel views sit
-// inside their root's pixels, so a run allocates nothing.
+// inside their root's pixels, so a run allocates nothing. An element-wise output may take the
+// block of an input read for the last time by its node (in place; see OpDef.inPlace).
 import type { Graph } from './ir';
 import { numel } from './ir';
 import type { ChannelView } from './views';
@@ -15,7 +16,17 @@ export interface ArenaPlan {
 
 const ALIGN = 64;
 
-export function planArena(g: Graph, aliases: Map<string, string>, views: Map<string, ChannelView> = new Map()): ArenaPlan {
+/**
+ * inPlace: per output, the inputs whose buffer it may take when they die at its node (same
+ * shape and layout, checked by the caller); taken when such an input's root is a dense buffer
+ * of the same size read by nothing later.
+ */
+export function planArena(
+  g: Graph,
+  aliases: Map<string, string>,
+  views: Map<string, ChannelView> = new Map(),
+  inPlace: Map<string, string[]> = new Map(),
+): ArenaPlan {
   const root = (v: string): string => {
     let r = v;
     for (;;) {
@@ -54,31 +65,51 @@ export function planArena(g: Graph, aliases: Map<string, string>, views: Map<str
   });
   for (const o of g.outputs) touch(o.name, end);
 
-  const blocks: { off: number; size: number; root: string }[] = [];
-  const offsets = new Map<string, number>();
-  let size = 0;
-  const place = (r: string) => {
-    if (offsets.has(r)) return;
-    const need = bytes(r);
-    blocks.sort((a, b) => a.off - b.off);
-    let off = 0;
-    for (const b of blocks) {
-      if (b.off - off >= need) break;
-      off = Math.max(off, b.off + b.size);
+  /** v reaches its root through aliases only (a dense buffer, not a channel slice of one). */
+  const dense = (v: string): boolean => {
+    for (let r = v; ; ) {
+      if (views.has(r)) return false;
+      if (!aliases.has(r)) return true;
+      r = aliases.get(r)!;
     }
-    blocks.push({ off, size: need, root: r });
-    offsets.set(r, off);
-    size = Math.max(size, off + need);
   };
-  const release = (i: number) => {
-    for (let j = blocks.length - 1; j >= 0; j--) if ((lastUse.get(blocks[j].root) ?? -1) <= i) blocks.splice(j, 1);
+  // one buffer per root, live from the node that first writes it to the last that reads it
+  // (inclusive: a node's inputs and outputs are live together)
+  const bufOf = new Map<string, Buf>();
+  const bufs: Buf[] = [];
+  /** Give output o of node i the buffer of an input dying there, if one qualifies. */
+  const takeOver = (o: string, i: number): boolean => {
+    if (root(o) !== o) return false;
+    for (const v of inPlace.get(o) ?? []) {
+      if (!v || isConst(v) || !dense(v)) continue;
+      const r = root(v);
+      const b = bufOf.get(r);
+      if (!b || b.end !== i || lastUse.get(r) !== i || bytes(r) !== bytes(o)) continue;
+      // another input over the same bytes (a reshape or slice of v) is read in another order
+      if (g.nodes[i].inputs.some((u) => u && u !== v && !isConst(u) && root(u) === r)) continue;
+      b.end = lastUse.get(o) ?? i;
+      bufOf.set(o, b);
+      return true;
+    }
+    return false;
   };
-  for (const i of g.inputs) place(root(i.name));
-  g.nodes.forEach((n, i) => {
-    // a view's root is placed when its first slice is written
-    for (const o of n.outputs) if (o) place(root(o));
-    release(i);
-  });
+  const open = (r: string, i: number) => {
+    if (bufOf.has(r) || (i >= 0 && takeOver(r, i))) return;
+    const b = { size: bytes(r), start: i, end: Math.max(i, lastUse.get(r) ?? i), off: 0 };
+    bufOf.set(r, b);
+    bufs.push(b);
+  };
+  for (const i of g.inputs) open(root(i.name), -1);
+  // a view's root opens when its first slice is written
+  g.nodes.forEach((n, i) => n.outputs.forEach((o) => o && open(root(o), i)));
+  // two orders, the smaller arena kept: first fit in node order, and largest buffers first
+  const inOrder = layout(bufs);
+  const bySize = layout(bufs.slice().sort((a, b) => b.size - a.size || a.start - b.start));
+  const best = bySize.size < inOrder.size ? bySize : inOrder;
+  for (const b of bufs) b.off = best.at.get(b)!;
+  const size = best.size;
+  const offsets = new Map<string, number>();
+  for (const [r, b] of bufOf) offsets.set(r, b.off);
   // aliases take their root's offset; views their root's plus their first channel
   const all = new Set<string>([...g.inputs.map((i) => i.name)]);
   for (const n of g.nodes) for (const o of n.outputs) if (o) all.add(o);
@@ -87,14 +118,35 @@ export function planArena(g: Graph, aliases: Map<string, string>, views: Map<str
     const r = root(v);
     offsets.set(v, offsets.get(r)! + viewOffset(v) * 4);
     const own = g.shapes.get(v)!;
-    if (own.length === 4) pixelStride.set(v, inView(v) ? g.shapes.get(r)![1] : own[1]);
-  }
-  function inView(v: string): boolean {
-    for (let r = v; ; ) {
-      if (views.has(r)) return true;
-      if (!aliases.has(r)) return false;
-      r = aliases.get(r)!;
-    }
+    if (own.length === 4) pixelStride.set(v, dense(v) ? own[1] : g.shapes.get(r)![1]);
   }
   return { offsets, pixelStride, size };
+}
+
+interface Buf { size: number; start: number; end: number; off: number }
+
+/**
+ * Offsets for buffers placed one by one in `order`, each at the lowest offset clear of the
+ * buffers placed before it whose lifetimes overlap its own.
+ */
+function layout(order: Buf[]): { at: Map<Buf, number>; size: number } {
+  const at = new Map<Buf, number>();
+  const placed: { off: number; end: number; b: Buf }[] = []; // by offset
+  let size = 0;
+  for (const b of order) {
+    let off = 0;
+    let k = 0;
+    for (; k < placed.length; k++) {
+      const p = placed[k];
+      if (p.b.start > b.end || b.start > p.b.end) continue;
+      if (p.off - off >= b.size) break;
+      off = Math.max(off, p.end);
+    }
+    let j = placed.length;
+    while (j > 0 && placed[j - 1].off > off) j--;
+    placed.splice(j, 0, { off, end: off + b.size, b });
+    at.set(b, off);
+    size = Math.max(size, off + b.size);
+  }
+  return { at, size };
 }

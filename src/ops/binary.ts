@@ -62,6 +62,9 @@ export const binary: OpDef = {
     }
     return [broadcast(n, shapes)];
   },
+  // the first step reads inputs 0 and 1 element by element; later inputs of Sum/Mean/Max/Min
+  // are read after out is written, so they keep their own buffers
+  inPlace: (n) => n.inputs.slice(0, 2),
   plan(n: Node, ctx) {
     const code = CODES[n.op];
     const out = n.outputs[0];

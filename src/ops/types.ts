@@ -82,6 +82,12 @@ export interface OpDef {
   readonly stridedIn?: boolean;
   /** Writes output 0 into a channel slice of a wider buffer (pixel stride from ctx.stride). */
   readonly stridedOut?: boolean;
+  /**
+   * Inputs whose buffer output 0 may take when they are read for the last time here: the
+   * kernel reads each element before it writes the same element, so out may alias such an
+   * input of the same shape and layout (src/graph/memory.ts). Float activations only.
+   */
+  inPlace?(node: Node): string[];
   /** Multiply-accumulates of one run (for summary()). */
   macs?(node: Node, ctx: InferCtx): number;
 }
