@@ -1020,17 +1020,21 @@ function planSplit(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
 }
 
 /**
- * Per element-wise output, the inputs whose buffer it may take (OpDef.inPlace) with the same
- * shape and layout; float values only (an int8 step's bytes are not laid out element for element).
+ * Per output, the positions of its node's inputs read element for element (OpDef.inPlace) with
+ * the output's shape and layout; float values only (an int8 step's bytes are not laid out
+ * element for element).
  */
-function inPlaceCandidates(g: Graph, layouts: Map<string, Layout>, aliases: Map<string, string>, noops: Set<Node>): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+function inPlaceCandidates(g: Graph, layouts: Map<string, Layout>, aliases: Map<string, string>, noops: Set<Node>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
   const same = (a: string, b: string) => (layouts.get(a) ?? 'plain') === (layouts.get(b) ?? 'plain') && g.shapes.get(a)?.join() === g.shapes.get(b)?.join();
   for (const n of g.nodes) {
     const o = n.outputs[0];
     const take = opDef(n.op)?.inPlace;
     if (!take || !o || noops.has(n) || aliases.has(o) || g.qtypes?.has(o)) continue;
-    const vs = take(n).filter((v) => v && !g.qtypes?.has(v) && same(v, o));
+    const vs = take(n).filter((j) => {
+      const v = n.inputs[j];
+      return v && !g.qtypes?.has(v) && same(v, o);
+    });
     if (vs.length) out.set(o, vs);
   }
   return out;

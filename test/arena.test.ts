@@ -15,7 +15,11 @@ function rng(seed: number) {
   };
 }
 
-/** A random DAG of one- and two-input nodes over a few shapes; some nodes may run in place. */
+/**
+ * A random DAG over a few shapes: element-wise nodes (every input position read element for
+ * element), residual nodes (input 1 element for element, input 0 read in another order, as a
+ * conv's window; often the same value) and others.
+ */
 function randomGraph(seed: number) {
   const r = rng(seed);
   const g = emptyGraph();
@@ -23,19 +27,20 @@ function randomGraph(seed: number) {
   g.inputs.push({ name: 'x', shape: shapes[0] });
   g.shapes.set('x', shapes[0]);
   const values = ['x'];
-  const inPlace = new Map<string, string[]>();
+  const inPlace = new Map<string, number[]>();
   const count = 5 + r(40);
   for (let i = 0; i < count; i++) {
     const a = values[values.length - 1 - r(Math.min(values.length, 6))];
     const b = values[values.length - 1 - r(Math.min(values.length, 6))];
     const out = `v${i}`;
-    // an element-wise node keeps its first input's shape; others make any shape
-    const elementwise = r(2) === 0;
-    const shape = elementwise ? g.shapes.get(a)! : shapes[r(shapes.length)];
-    const inputs = r(2) === 0 ? [a] : [a, b];
-    g.nodes.push({ name: `n${i}`, op: elementwise ? 'Add' : 'Conv', inputs, outputs: [out], attrs: {} });
+    const kind = r(3);
+    const inputs = kind === 1 || r(2) === 0 ? [a, b] : [a];
+    const shape = kind === 0 ? g.shapes.get(a)! : kind === 1 ? g.shapes.get(b)! : shapes[r(shapes.length)];
+    g.nodes.push({ name: `n${i}`, op: ['Add', 'Conv', 'Other'][kind], inputs, outputs: [out], attrs: {} });
     g.shapes.set(out, shape);
-    if (elementwise) inPlace.set(out, inputs.filter((v) => g.shapes.get(v)!.join() === shape.join()));
+    const positions = kind === 0 ? inputs.map((_, j) => j) : kind === 1 ? [1] : [];
+    const same = positions.filter((j) => g.shapes.get(inputs[j])!.join() === shape.join());
+    if (same.length) inPlace.set(out, same);
     values.push(out);
   }
   // the last value and a random earlier one are outputs
@@ -65,9 +70,10 @@ describe('activation arena', () => {
           let live = 0;
           for (const v of names) if (def.get(v)! <= t && t <= last.get(v)!) live += bytes(v);
           // an output written over its input counts once at its node
-          for (const [o, ins] of inPlace)
-            if (withInPlace && def.get(o) === t && plan.offsets.get(o) !== undefined && ins.some((v) => plan.offsets.get(v) === plan.offsets.get(o) && last.get(v) === t))
-              live -= bytes(o);
+          for (const [o, js] of inPlace) {
+            const ins = g.nodes[def.get(o)!].inputs;
+            if (withInPlace && def.get(o) === t && js.some((j) => plan.offsets.get(ins[j]) === plan.offsets.get(o) && last.get(ins[j]) === t)) live -= bytes(o);
+          }
           peak = Math.max(peak, live);
         }
         expect(plan.size).toBeGreaterThanOrEqual(peak);
@@ -81,7 +87,10 @@ describe('activation arena', () => {
             // the one allowed overlap: v written in place over u, its input read for the last time there
             const [a, b] = def.get(u)! < def.get(v)! ? [u, v] : [v, u];
             const node = g.nodes[def.get(b)!];
-            const ok = withInPlace && pu === pv && bytes(u) === bytes(v) && last.get(a) === def.get(b) && (inPlace.get(b) ?? []).includes(a) && node.inputs.includes(a);
+            // (a at a position read element for element, and at no other)
+            const js = inPlace.get(b) ?? [];
+            const positions = node.inputs.flatMap((w, k) => (w === a ? [k] : []));
+            const ok = withInPlace && pu === pv && bytes(u) === bytes(v) && last.get(a) === def.get(b) && positions.length > 0 && positions.every((k) => js.includes(k));
             expect(ok, `seed ${seed}: ${u} [${pu}, +${bytes(u)}) and ${v} [${pv}, +${bytes(v)}) overlap while both alive`).toBe(true);
           }
         }
@@ -93,12 +102,12 @@ describe('activation arena', () => {
     const s = [1, 8, 16, 16];
     g.inputs.push({ name: 'x', shape: s });
     g.shapes.set('x', s);
-    const inPlace = new Map<string, string[]>();
+    const inPlace = new Map<string, number[]>();
     let prev = 'x';
     for (let i = 0; i < 4; i++) {
       g.nodes.push({ name: `n${i}`, op: 'Relu', inputs: [prev], outputs: [`r${i}`], attrs: {} });
       g.shapes.set(`r${i}`, s);
-      inPlace.set(`r${i}`, [prev]);
+      inPlace.set(`r${i}`, [0]);
       prev = `r${i}`;
     }
     g.outputs.push({ name: prev });

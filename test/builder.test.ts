@@ -166,4 +166,37 @@ describe('element-wise ops in place', () => {
     expect(y.shape).toEqual([1, 8, 12, 10]);
     expect(R.maxRelErr(y.data, ref.data)).toBeLessThan(1e-5);
   });
+
+  // a conv with a fused residual writes over the residual when it is the residual's last reader
+  // (ResNet shortcuts): each kernel path against the reference (test/threads.test.ts runs the
+  // zoo's residual networks on two threads bit for bit against one)
+  const paths: [string, { C: number; kernel: number; pad: number; dilation?: number }][] = [
+    ['pointwise GEMM', { C: 40, kernel: 1, pad: 0 }],
+    ['direct (few channels)', { C: 6, kernel: 3, pad: 1 }],
+    ['im2col (dilated)', { C: 40, kernel: 3, pad: 2, dilation: 2 }],
+    ['Winograd', { C: 40, kernel: 3, pad: 1 }],
+  ];
+  for (const [path, o] of paths)
+      it(`a residual conv over its shortcut's buffer: ${path}`, async () => {
+        const shape = [1, o.C, 30, 29];
+        const b = new GraphBuilder();
+        const x = b.input('x', shape);
+        const s = b.relu(b.conv(x, 'a', { out: o.C, kernel: 1 }));
+        const t = b.conv(s, 'b', { out: o.C, kernel: o.kernel, pad: o.pad, dilation: o.dilation ?? 1 });
+        b.output(b.relu(b.add(t, s)), 'y'); // s is read last by the conv the Add fuses into
+        const w = new Map<string, Tensor>();
+        let seed = 21;
+        for (const [name, sh] of b.weightShapes()) w.set(name, R.f32(R.map(R.rand(sh, seed++), (v) => v * 0.3)));
+        const m = await b.build(w);
+        expect(m.graph.nodes.some((n) => n.op === 'Conv' && n.inputs[3])).toBe(true);
+        const W = (n: string): R.T => ({ data: Float64Array.from(w.get(n)!.data), shape: w.get(n)!.shape });
+        const xr = R.rand(shape, 9);
+        const sr = R.map(R.conv2d(xr, W('a.weight'), W('a.bias'), {}), (v) => Math.max(v, 0));
+        const p = o.pad;
+        const tr = R.conv2d(sr, W('b.weight'), W('b.bias'), { pad: [p, p, p, p], dil: o.dilation ?? 1 });
+        const ref = R.map(R.add(tr, sr), (v) => Math.max(v, 0));
+        const y = await m.predict(R.f32(xr));
+        expect(R.maxRelErr(y.data, ref.data)).toBeLessThan(1e-5);
+        m.dispose();
+      });
 });

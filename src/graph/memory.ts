@@ -17,15 +17,16 @@ export interface ArenaPlan {
 const ALIGN = 64;
 
 /**
- * inPlace: per output, the inputs whose buffer it may take when they die at its node (same
- * shape and layout, checked by the caller); taken when such an input's root is a dense buffer
- * of the same size read by nothing later.
+ * inPlace: per output, the positions of its node's inputs whose buffer it may take (read
+ * element for element, same shape and layout: checked by the caller); taken when such an
+ * input's root is a dense buffer of the same size that nothing reads later and no other input
+ * position reads.
  */
 export function planArena(
   g: Graph,
   aliases: Map<string, string>,
   views: Map<string, ChannelView> = new Map(),
-  inPlace: Map<string, string[]> = new Map(),
+  inPlace: Map<string, number[]> = new Map(),
 ): ArenaPlan {
   const root = (v: string): string => {
     let r = v;
@@ -80,13 +81,17 @@ export function planArena(
   /** Give output o of node i the buffer of an input dying there, if one qualifies. */
   const takeOver = (o: string, i: number): boolean => {
     if (root(o) !== o) return false;
-    for (const v of inPlace.get(o) ?? []) {
+    const js = inPlace.get(o) ?? [];
+    const ins = g.nodes[i].inputs;
+    for (const j of js) {
+      const v = ins[j];
       if (!v || isConst(v) || !dense(v)) continue;
       const r = root(v);
       const b = bufOf.get(r);
       if (!b || b.end !== i || lastUse.get(r) !== i || bytes(r) !== bytes(o)) continue;
-      // another input over the same bytes (a reshape or slice of v) is read in another order
-      if (g.nodes[i].inputs.some((u) => u && u !== v && !isConst(u) && root(u) === r)) continue;
+      // the same bytes read at another position (a conv's window over its own residual, or a
+      // reshape or slice of v) are read in another order
+      if (ins.some((u, k) => u && !js.includes(k) && !isConst(u) && root(u) === r)) continue;
       b.end = lastUse.get(o) ?? i;
       bufOf.set(o, b);
       return true;

@@ -64,7 +64,7 @@ export const binary: OpDef = {
   },
   // the first step reads inputs 0 and 1 element by element; later inputs of Sum/Mean/Max/Min
   // are read after out is written, so they keep their own buffers
-  inPlace: (n) => n.inputs.slice(0, 2),
+  inPlace: (n) => (n.inputs.length > 1 ? [0, 1] : [0]),
   plan(n: Node, ctx) {
     const code = CODES[n.op];
     const out = n.outputs[0];

@@ -112,6 +112,9 @@ export const conv: OpDef = {
   layout: 'nhwc',
   stridedIn: true,
   stridedOut: true,
+  // a fused residual: every path's epilogue (gemm.ts tiles, the Winograd output transform)
+  // reads an output element's residual before it stores that element
+  inPlace: (n) => (n.inputs[3] ? [3] : []),
   infer(n, ctx) {
     requireConst(ctx, n, [1, 2]);
     const { x, w, win } = geometry(n, ctx);

@@ -83,11 +83,12 @@ export interface OpDef {
   /** Writes output 0 into a channel slice of a wider buffer (pixel stride from ctx.stride). */
   readonly stridedOut?: boolean;
   /**
-   * Inputs whose buffer output 0 may take when they are read for the last time here: the
-   * kernel reads each element before it writes the same element, so out may alias such an
-   * input of the same shape and layout (src/graph/memory.ts). Float activations only.
+   * Positions of the inputs read element for element: the kernel reads each such element
+   * before it writes the same output element, so output 0 may take the buffer of one of them
+   * (same shape and layout) that is read for the last time here (src/graph/memory.ts). Float
+   * activations only.
    */
-  inPlace?(node: Node): string[];
+  inPlace?(node: Node): number[];
   /** Multiply-accumulates of one run (for summary()). */
   macs?(node: Node, ctx: InferCtx): number;
 }

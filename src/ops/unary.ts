@@ -75,7 +75,7 @@ export const unary: OpDef = {
   layout: 'any',
   stridedIn: true,
   stridedOut: true,
-  inPlace: (n) => n.inputs.slice(0, 1),
+  inPlace: () => [0],
   infer(n, ctx) {
     unaryCode(n, ctx);
     return [ctx.shape(n.inputs[0])];
