@@ -1,7 +1,8 @@
-// The static activation arena: every activation gets an offset planned from its lifetime
-// (first-fit over the node order); aliases share their root's bytes and channel views sit
-// inside their root's pixels, so a run allocates nothing. An element-wise output may take the
-// block of an input read for the last time by its node (in place; see OpDef.inPlace).
+// The static activation arena: every activation gets an offset planned from its lifetime (first
+// fit, once in node order and once largest first, the smaller arena kept); aliases share their
+// root's bytes and channel views sit inside their root's pixels, so a run allocates nothing. An
+// output may take the buffer of an input its node reads element for element for the last time
+// (in place: an Add, an activation, a conv's fused residual; see OpDef.inPlace).
 import type { Graph } from './ir';
 import { numel } from './ir';
 import type { ChannelView } from './views';
