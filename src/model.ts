@@ -1024,13 +1024,14 @@ function planSplit(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
  * the output's shape and layout; float values only (an int8 step's bytes are not laid out
  * element for element).
  */
-function inPlaceCandidates(g: Graph, layouts: Map<string, Layout>, aliases: Map<string, string>, noops: Set<Node>): Map<string, number[]> {
+function inPlaceCandidates(g: Graph, layouts: Map<string, Layout>, noops: Set<Node>): Map<string, number[]> {
   const out = new Map<string, number[]>();
   const same = (a: string, b: string) => (layouts.get(a) ?? 'plain') === (layouts.get(b) ?? 'plain') && g.shapes.get(a)?.join() === g.shapes.get(b)?.join();
   for (const n of g.nodes) {
     const o = n.outputs[0];
     const take = opDef(n.op)?.inPlace;
-    if (!take || !o || noops.has(n) || aliases.has(o) || g.qtypes?.has(o)) continue;
+    // (an output aliasing another buffer: planArena passes it over)
+    if (!take || !o || noops.has(n) || g.qtypes?.has(o)) continue;
     const vs = take(n).filter((j) => {
       const v = n.inputs[j];
       return v && !g.qtypes?.has(v) && same(v, o);
@@ -1055,7 +1056,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   const { layouts, aliases } = assignLayouts(g);
   if (g.qtypes) quant!.checkByteValues(g, aliases);
   const { views, noops } = options.optimize === false ? { views: new Map(), noops: new Set<Node>() } : planViews(g, layouts, aliases);
-  const arena = planArena(g, aliases, views, options.optimize === false ? undefined : inPlaceCandidates(g, layouts, aliases, noops));
+  const arena = planArena(g, aliases, views, options.optimize === false ? undefined : inPlaceCandidates(g, layouts, noops));
 
   const { mem, k, pool, id } = backing;
   const arenaBase = dyn ? region(dyn, mem, 'arena', arena.size, owner) : mem.alloc(arena.size);

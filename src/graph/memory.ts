@@ -101,7 +101,7 @@ export function planArena(
   };
   const open = (r: string, i: number) => {
     if (bufOf.has(r) || (i >= 0 && takeOver(r, i))) return;
-    const b = { size: bytes(r), start: i, end: Math.max(i, lastUse.get(r) ?? i), off: 0 };
+    const b = { size: bytes(r), start: i, end: Math.max(i, lastUse.get(r) ?? i) };
     bufOf.set(r, b);
     bufs.push(b);
   };
@@ -111,11 +111,9 @@ export function planArena(
   // two orders, the smaller arena kept: first fit in node order, and largest buffers first
   const inOrder = layout(bufs);
   const bySize = layout(bufs.slice().sort((a, b) => b.size - a.size || a.start - b.start));
-  const best = bySize.size < inOrder.size ? bySize : inOrder;
-  for (const b of bufs) b.off = best.at.get(b)!;
-  const size = best.size;
+  const { at, size } = bySize.size < inOrder.size ? bySize : inOrder;
   const offsets = new Map<string, number>();
-  for (const [r, b] of bufOf) offsets.set(r, b.off);
+  for (const [r, b] of bufOf) offsets.set(r, at.get(b)!);
   // aliases take their root's offset; views their root's plus their first channel
   const all = new Set<string>([...g.inputs.map((i) => i.name)]);
   for (const n of g.nodes) for (const o of n.outputs) if (o) all.add(o);
@@ -129,7 +127,7 @@ export function planArena(
   return { offsets, pixelStride, size };
 }
 
-interface Buf { size: number; start: number; end: number; off: number }
+interface Buf { size: number; start: number; end: number }
 
 /**
  * Offsets for buffers placed one by one in `order`, each at the lowest offset clear of the
@@ -141,9 +139,7 @@ function layout(order: Buf[]): { at: Map<Buf, number>; size: number } {
   let size = 0;
   for (const b of order) {
     let off = 0;
-    let k = 0;
-    for (; k < placed.length; k++) {
-      const p = placed[k];
+    for (const p of placed) {
       if (p.b.start > b.end || b.start > p.b.end) continue;
       if (p.off - off >= b.size) break;
       off = Math.max(off, p.end);
