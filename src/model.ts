@@ -9,7 +9,7 @@ import type { Detections } from './detect/yolo';
 import type { ImageSource } from './image/fromImage';
 import type { ReceptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
-import { foldBatchNorm } from './graph/foldBatchNorm';
+import { foldBatchNorm, type FoldMemo } from './graph/foldBatchNorm';
 import { fuseEpilogue } from './graph/fuseEpilogue';
 import { evalConst, evaluatorModule, loadEvaluator } from './graph/constEval';
 import type { Const } from './graph/eval/core';
@@ -200,6 +200,9 @@ interface Dynamic {
   ids: WeakMap<object, number>;
   interned: Map<string, Float32Array[]>;
   nextId: number;
+  /** BatchNorm folds by what they are made of (foldBatchNorm's memo; undefined: does not fold). */
+  folds: Map<string, ReturnType<FoldMemo>>;
+  foldArrays: WeakSet<Float32Array>;
 }
 
 /** A loaded network, ready to run. */
@@ -541,7 +544,7 @@ export class Model {
    * used first, plans made and weights packed so far, bytes held by the shared packed weights,
    * by each cached plan (kernel parameters) and by the shared activation and scratch regions.
    */
-  planStats(): { shapes: string[]; plans: number; packs: number; sharedBytes: number; planBytes: number[]; regionBytes: number } | undefined {
+  planStats(): { shapes: string[]; plans: number; packs: number; folds: number; sharedBytes: number; planBytes: number[]; regionBytes: number } | undefined {
     return this.dyn && this.mem && evaluatorModule().planStats(this.dyn, this.mem);
   }
 
@@ -873,7 +876,7 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
 function newDynamic(template: Graph, options: CompileOptions, size: number): Dynamic {
   return {
     template, options, cache: new Map(), size, shared: new Map(), packs: 0, plans: 0,
-    ids: new WeakMap(), interned: new Map(), nextId: 1, weights: loadedWeights(template),
+    ids: new WeakMap(), interned: new Map(), nextId: 1, folds: new Map(), foldArrays: new WeakSet(), weights: loadedWeights(template),
     regions: new Map(),
   };
 }
@@ -1050,7 +1053,18 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   if (options.optimize !== false) {
     recognizer?.recognizePatterns(g);
     trimDeadTaps(g);
-    foldBatchNorm(g);
+    foldBatchNorm(g, dyn && ((key, make) => {
+      // only folds of the loaded weights (and of earlier such folds) are kept: a key holding a
+      // plan's own tensor would be new in every plan
+      if (!key.every((v) => typeof v !== 'object' || v === null || dyn.weights.has(v) || dyn.foldArrays.has(v as Float32Array))) return make();
+      const name = key.map((v) => keyOf(dyn, v as Parameters<typeof keyOf>[1])).join('|');
+      if (!dyn.folds.has(name)) {
+        const f = make();
+        if (f) dyn.foldArrays.add(f.scale).add(f.bias);
+        dyn.folds.set(name, f);
+      }
+      return dyn.folds.get(name);
+    }));
     fuseEpilogue(g);
   }
   const { layouts, aliases } = assignLayouts(g);
