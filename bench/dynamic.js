@@ -1,7 +1,9 @@
 // Dynamic input shapes (issue 15): what a new input shape costs a model loaded with dynamic dims.
 // For each model: planned at load for its first shape; then, per new shape, the first run (plan
 // made: shape inference, passes, arena layout, kernel parameters; weights already packed unless
-// the shape picks a new kernel variant) as a multiple of the steady run at that shape; a re-plan
+// the shape picks a new kernel variant) as a multiple of the steady run at that shape (a first
+// run happens once a model, so `rounds` fresh models give the samples: their median and range
+// are reported; one sample swung 1.15-1.42x on this shared machine); a re-plan
 // (planCache 1, two shapes alternating: every run plans again without packing) against the
 // steady run; and a cached shape's run (planCache 2, two shapes alternating: the plan switches
 // every run) against the steady run. Target: first run <= 1.3x steady, cached shape 1.0x.
@@ -104,7 +106,7 @@ function alternate(m, fa, fb, runs) {
   return median(ts);
 }
 
-export async function benchDynamic(models, runs) {
+export async function benchDynamic(models, runs, rounds = 3) {
   await init({ simd: 'baseline' });
   const rows = [];
   for (const name of models) {
@@ -114,21 +116,37 @@ export async function benchDynamic(models, runs) {
       return (m) => ({ [m.inputNames[0]]: m0.x });
     };
     const shapes = SHAPES[name];
-    // 1. a fresh model: the first run at each new shape against its steady run
-    const m = await make(4);
-    const f0 = feedsOf(shapes[0])(m);
-    for (let i = 0; i < 2; i++) m.runSync(f0);
-    const steady0 = steady(m, f0, runs);
-    const fresh = [];
-    for (const s of shapes.slice(1)) {
-      const f = feedsOf(s)(m);
-      const packs0 = m.planStats().packs;
-      const t = now();
-      m.runSync(f);
-      const first = now() - t;
-      fresh.push({ shape: s, first, steady: steady(m, f, runs), packed: m.planStats().packs - packs0 });
+    // 1. a fresh model: the first run at each new shape against its steady run; one sample a
+    // model, so `rounds` fresh models in turn, each shape's median ratio reported with its range.
+    // The models are disposed at the end: a model made after one is disposed reuses its memory,
+    // and would not pay the fresh pages a new largest shape costs
+    let steady0 = Infinity;
+    const made = [];
+    const samples = shapes.slice(1).map((shape) => ({ shape, firsts: [], steadies: [], ratios: [], packed: 0 }));
+    for (let round = 0; round < rounds; round++) {
+      const m = await make(4);
+      made.push(m);
+      const f0 = feedsOf(shapes[0])(m);
+      for (let i = 0; i < 2; i++) m.runSync(f0);
+      steady0 = Math.min(steady0, steady(m, f0, runs));
+      for (const e of samples) {
+        const f = feedsOf(e.shape)(m);
+        const packs0 = m.planStats().packs;
+        const t = now();
+        m.runSync(f);
+        const first = now() - t;
+        const st = steady(m, f, runs);
+        e.firsts.push(first);
+        e.steadies.push(st);
+        e.ratios.push(first / st);
+        e.packed = Math.max(e.packed, m.planStats().packs - packs0);
+      }
     }
-    m.dispose();
+    for (const m of made) m.dispose();
+    const fresh = samples.map((e) => ({
+      shape: e.shape, first: median(e.firsts), steady: median(e.steadies), ratio: median(e.ratios),
+      lo: Math.min(...e.ratios), hi: Math.max(...e.ratios), packed: e.packed,
+    }));
     // 2. re-plan (planCache 1) and cached (planCache 2), the first two shapes alternating
     const r1 = await make(1);
     const fa = feedsOf(shapes[0])(r1);

@@ -224,16 +224,16 @@ if (SECTIONS.has('latency')) {
 // 5b. dynamic input shapes: the cost of a new shape and of a cached one
 if (SECTIONS.has('dynamic')) {
   console.log(`\ndynamic input shapes (1 thread, baseline SIMD, synthetic weights; steady = median of ${RUNS} runs at that shape)`);
-  console.log(`${pad('model', 10)}${pad('shape', 12)}${pad('first ms', 10)}${pad('steady ms', 11)}${pad('first/steady', 14)}weights packed`);
+  console.log(`${pad('model', 10)}${pad('shape', 12)}${pad('first ms', 10)}${pad('steady ms', 11)}${pad('first/steady', 14)}${pad('range', 14)}weights packed`);
   for (const r of await benchDynamic(DYNAMIC, RUNS)) {
     console.log(`${pad(r.name, 10)}${pad(r.shapes[0].join('x'), 12)}${pad('(at load)', 10)}${pad(num(r.steady0, 1), 11)}`);
     for (const f of r.fresh)
-      console.log(`${pad(r.name, 10)}${pad(f.shape.join('x'), 12)}${pad(num(f.first, 1), 10)}${pad(num(f.steady, 1), 11)}${pad(`${num(f.first / f.steady)}x`, 14)}${f.packed ? `${f.packed} new variants` : 'none'}`);
+      console.log(`${pad(r.name, 10)}${pad(f.shape.join('x'), 12)}${pad(num(f.first, 1), 10)}${pad(num(f.steady, 1), 11)}${pad(`${num(f.ratio)}x`, 14)}${pad(`${num(f.lo)}-${num(f.hi)}x`, 14)}${f.packed ? `${f.packed} new variants` : 'none'}`);
     const b = r.shapes[1].join('x');
     console.log(`${pad(r.name, 10)}${pad(b, 12)}re-plan every run (planCache 1, ${r.shapes[0].join('x')} and ${b} alternating): ${num(r.replan, 1)} ms = ${num(r.replan / r.steadyB)}x steady (${r.plansMade} plans made)`);
     console.log(`${pad(r.name, 10)}${pad(b, 12)}cached, plan switched every run (planCache 2): ${num(r.cached, 1)} ms = ${num(r.cached / r.steadyB)}x steady (${r.cachedPlans} plans made)`);
   }
-  console.log('first/steady: the first run at a new shape (planning included) over steady runs at it (target <= 1.3); cached: 1.0x expected');
+  console.log('first/steady: the first run at a new shape (planning included) over steady runs at it, median over 3 fresh models (range: their lowest and highest; target <= 1.3); first and steady ms: medians; cached: 1.0x expected');
 }
 
 // 5c. object detection: whole ONNX exports (post-processing included) against onnxruntime-web
