@@ -9,7 +9,8 @@ import type { Detections } from './detect/yolo';
 import type { ImageSource } from './image/fromImage';
 import type { ReceptiveField } from './analysis/receptiveField';
 import { removeIdentities } from './graph/cleanup';
-import { foldBatchNorm, type FoldMemo } from './graph/foldBatchNorm';
+import { foldBatchNorm } from './graph/foldBatchNorm';
+import type { Dynamic, Planner } from './dynamic';
 import { fuseEpilogue } from './graph/fuseEpilogue';
 import { evalConst, evaluatorModule, loadEvaluator } from './graph/constEval';
 import type { Const } from './graph/eval/core';
@@ -133,7 +134,7 @@ export interface CompileOptions {
 export const DEFAULT_PLAN_CACHE = 4;
 
 /** One input shape's executable plan: steps bound to addresses, and what introspection reports. */
-interface Plan {
+export interface Plan {
   graph: Graph;
   sourceGraph: Graph;
   steps: Step[];
@@ -151,58 +152,12 @@ interface Plan {
   tail?: TailProgram;
 }
 
-/**
- * A block of memory every plan of a dynamic model runs its activations (or scratch) in: runs
- * never overlap, and nothing in it outlives a run, so plans share it. It is replaced by a larger
- * one when a shape needs more, the old one freed once no cached plan runs in it. One region of
- * the largest size seen means a new shape's first run writes to memory already touched (fresh
- * pages cost a page fault each on first write, which made such runs 3x slower).
- */
-interface Region {
-  ptr: number;
-  size: number;
-  owner: number;
-  users: Set<number>;
-}
-
 /** The wasm side of a model: ONE memory and ONE kernel instance for all of its plans. */
-interface Backing {
+export interface Backing {
   mem: Mem;
   k: Kernels;
   pool: Pool | undefined;
   id: number;
-}
-
-/** Planning state of a model with dynamic input dims. */
-interface Dynamic {
-  /** The graph as loaded, before shape inference; inputs carry -1 on their dynamic axes. */
-  template: Graph;
-  options: CompileOptions;
-  /** Planned shapes, least recently used first (Map insertion order). */
-  cache: Map<string, Plan>;
-  size: number;
-  /**
-   * Packed weights shared by plans: address, memory owner, plans using them, and whether they
-   * are made from the loaded weights alone (kept for the model's life, so a shape coming back
-   * never re-packs; bounded by weights x packing variants) or from a plan's own derived tensor
-   * (freed with the last plan using them).
-   */
-  shared: Map<string, { ptr: number; owner: number; users: Set<number>; stable: boolean }>;
-  /** The loaded weights' arrays (a shared packing made from these is kept). */
-  weights: WeakSet<object>;
-  /** Shared regions by kind ('arena', 'scratch'), the current (largest) one last. */
-  regions: Map<string, Region[]>;
-  /** Times a weight was packed (a test hook: a cached variant is never packed again). */
-  packs: number;
-  /** Input shapes planned so far, evicted ones included (a test hook). */
-  plans: number;
-  /** Interned small arrays (by content) and identity ids of large ones, for shared keys. */
-  ids: WeakMap<object, number>;
-  interned: Map<string, Float32Array[]>;
-  nextId: number;
-  /** BatchNorm folds by what they are made of (foldBatchNorm's memo; undefined: does not fold). */
-  folds: Map<string, ReturnType<FoldMemo>>;
-  foldArrays: WeakSet<Float32Array>;
 }
 
 /** A loaded network, ready to run. */
@@ -343,21 +298,8 @@ export class Model {
       shapes.push(s.slice());
     }
     const key = shapes.map((s) => s.join('x')).join(',');
-    let plan = dyn.cache.get(key);
-    if (plan) {
-      dyn.cache.delete(key);
-      dyn.cache.set(key, plan);
-    } else {
-      const g = cloneGraph(dyn.template);
-      floats.forEach((i, j) => (g.inputs.find((c) => c.name === i.name)!.shape = shapes[j]));
-      plan = planDynamic(g, this.backing, dyn, `input shape ${floats.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`);
-      dyn.cache.set(key, plan);
-      for (const [k, old] of dyn.cache) {
-        if (dyn.cache.size <= dyn.size) break;
-        dyn.cache.delete(k);
-        evict(dyn, this.backing.mem, old);
-      }
-    }
+    const what = `input shape ${floats.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`;
+    const plan = dynamics!.cachedPlan(dyn, this.backing.mem, key, new Map(floats.map((i, j) => [i.name, shapes[j]])), what, planner(this.backing));
     this.adopt(plan);
   }
 
@@ -423,12 +365,12 @@ export class Model {
         let d = this.islands.get(isl.key);
         if (!d) {
           mem.enableTracking();
-          this.islands.set(isl.key, (d = newDynamic(template, this.dyn?.options ?? {}, this.dyn?.size ?? DEFAULT_PLAN_CACHE)));
+          this.islands.set(isl.key, (d = dynamics!.newDynamic(template, this.dyn?.options ?? {}, this.dyn?.size ?? DEFAULT_PLAN_CACHE, loadedWeights(template))));
         }
         return d;
       },
-      plan: (dyn, g, what) => planDynamic(g, this.backing, dyn as Dynamic, what),
-      evict: (dyn, plan) => evict(dyn as Dynamic, mem, plan as Plan),
+      plan: (dyn, g, what) => dynamics!.planDynamic(g, mem, dyn as Dynamic, planner(this.backing), what),
+      evict: (dyn, plan) => dynamics!.evict(dyn as Dynamic, mem, plan as Plan),
       cloneGraph,
       opDef,
       makeInferCtx,
@@ -544,7 +486,7 @@ export class Model {
    * used first, plans made and weights packed so far, bytes held by the shared packed weights,
    * by each cached plan (kernel parameters) and by the shared activation and scratch regions.
    */
-  planStats(): { shapes: string[]; plans: number; packs: number; folds: number; sharedBytes: number; planBytes: number[]; regionBytes: number } | undefined {
+  planStats(): { shapes: string[]; plans: number; packs: number; sharedBytes: number; planBytes: number[]; regionBytes: number } | undefined {
     return this.dyn && this.mem && evaluatorModule().planStats(this.dyn, this.mem);
   }
 
@@ -782,6 +724,20 @@ const RECOGNIZED: ReadonlySet<string> = new Set(['ReduceMean', 'Erf', 'Sigmoid',
 /** weightStorage 'float16''s planners (src/ops/half.ts), once a model has asked for it. */
 let half: typeof import('./ops/half') | undefined;
 
+/** The planning state of dynamic graphs (src/dynamic.ts), once a dynamic model or a data-dependent tail has loaded it. */
+let dynamics: typeof import('./dynamic') | undefined;
+
+async function loadDynamic(): Promise<typeof import('./dynamic')> {
+  dynamics ??= await import('./dynamic');
+  provideKit();
+  return dynamics;
+}
+
+/** How a dynamic model (or island) of `backing` plans one input shape (src/dynamic.ts's Planner). */
+function planner(backing: Backing): Planner {
+  return (g, dyn, owner) => planSplit(g, dyn.options, backing, dyn, owner);
+}
+
 /** The int8 module (src/quant), once a quantized graph has loaded it. */
 let quant: typeof import('./quant/index') | undefined;
 
@@ -854,7 +810,10 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
     const { mem, k, pool, id } = await instantiate({ expectBytes });
     mem.setBase(k.heap_base());
     const backing = { mem, k, pool, id };
-    return new Model({ backing, plan: planSplit(g, options, backing), inputs });
+    const plan = planSplit(g, options, backing);
+    // a data-dependent tail's wasm islands plan as dynamic graphs do
+    if (plan.tail) await loadDynamic();
+    return new Model({ backing, plan, inputs });
   }
   // the first plan: every dim as given, an unknown batch as 1; none if another dim is unknown
   const first = floats(g.inputs).map((i) => i.shape!.map((d, j) => (d < 1 && j === 0 ? 1 : d)));
@@ -864,111 +823,14 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   mem.setBase(k.heap_base());
   mem.enableTracking();
   const backing = { mem, k, pool, id };
-  const dyn = newDynamic(template, options, cache);
+  const { newDynamic, planDynamic } = await loadDynamic();
+  const dyn = newDynamic(template, options, cache, loadedWeights(template));
   if (!first.every((s) => s.every((d) => d >= 1))) return new Model({ backing, dyn, inputs: template.inputs });
   floats(g.inputs).forEach((i, j) => (i.shape = first[j]));
-  const plan = planDynamic(g, backing, dyn);
+  const plan = planDynamic(g, mem, dyn, planner(backing));
   dyn.cache.set(first.map((s) => s.join('x')).join(','), plan);
   return new Model({ backing, plan, dyn, inputs: template.inputs });
 }
-
-/** Planning state for a graph whose input shapes come with each run (a dynamic model, a tail's island). */
-function newDynamic(template: Graph, options: CompileOptions, size: number): Dynamic {
-  return {
-    template, options, cache: new Map(), size, shared: new Map(), packs: 0, plans: 0,
-    ids: new WeakMap(), interned: new Map(), nextId: 1, folds: new Map(), foldArrays: new WeakSet(), weights: loadedWeights(template),
-    regions: new Map(),
-  };
-}
-
-/**
- * Plan one input shape of a dynamic model (g: a copy of the template with concrete inputs).
- * Its blocks belong to a fresh memory owner, freed if planning fails; `what` names the shape in
- * the ShapeError of a shape the graph cannot take (undefined: the first plan at load, whose
- * errors pass through as they are).
- */
-function planDynamic(g: Graph, backing: Backing, dyn: Dynamic, what?: string): Plan {
-  const { mem } = backing;
-  const owner = mem.newOwner();
-  const prev = mem.setOwner(owner);
-  let plan: Plan | undefined;
-  try {
-    plan = planSplit(g, dyn.options, backing, dyn, owner);
-    dyn.plans++;
-    return plan;
-  } catch (e) {
-    if (what && (e instanceof ShapeError || e instanceof GraphError)) throw new ShapeError(`${what}: ${e.message}`);
-    throw e;
-  } finally {
-    mem.setOwner(prev);
-    if (!plan) {
-      mem.free(owner);
-      releaseRegions(dyn, mem, owner);
-      // weights packed for the failed plan alone are dropped too
-      for (const [key, e] of dyn.shared)
-        if (e.users.delete(owner) && e.users.size === 0 && !e.stable) {
-          mem.free(e.owner);
-          dyn.shared.delete(key);
-        }
-    }
-  }
-}
-
-/** Give back an evicted plan's blocks, and packed tensors of its own that no cached plan uses any more. */
-function evict(dyn: Dynamic, mem: Mem, plan: Plan): void {
-  mem.free(plan.owner);
-  releaseRegions(dyn, mem, plan.owner);
-  for (const key of plan.uses) {
-    const e = dyn.shared.get(key);
-    if (!e) continue;
-    e.users.delete(plan.owner);
-    if (e.users.size === 0 && !e.stable) {
-      mem.free(e.owner);
-      dyn.shared.delete(key);
-    }
-  }
-}
-
-/** A shared region of at least `bytes` for the plan of memory owner `user` (see Region). */
-function region(dyn: Dynamic, mem: Mem, kind: string, bytes: number, user: number): number {
-  const list = dyn.regions.get(kind) ?? [];
-  dyn.regions.set(kind, list);
-  let r = list[list.length - 1];
-  if (!r || r.size < bytes) {
-    // an unused smaller region goes first, so its bytes can be part of the larger one
-    if (r && r.users.size === 0) {
-      mem.free(r.owner);
-      list.pop();
-    }
-    const owner = mem.newOwner();
-    const prev = mem.setOwner(owner);
-    try {
-      r = { ptr: mem.alloc(bytes), size: bytes, owner, users: new Set() };
-    } finally {
-      mem.setOwner(prev);
-    }
-    list.push(r);
-  }
-  r.users.add(user);
-  return r.ptr;
-}
-
-/** The plan of memory owner `user` no longer runs: free the outgrown regions nobody uses. */
-function releaseRegions(dyn: Dynamic, mem: Mem, user: number): void {
-  for (const list of dyn.regions.values())
-    for (let i = list.length - 1; i >= 0; i--) {
-      const r = list[i];
-      r.users.delete(user);
-      // the current region stays for the next plan even when unused
-      if (r.users.size === 0 && i < list.length - 1) {
-        mem.free(r.owner);
-        list.splice(i, 1);
-      }
-    }
-}
-
-/** Arrays up to this many floats are keyed by content (folded BatchNorm scales are remade per plan). */
-const INTERN_FLOATS = 4096;
 
 /**
  * The loaded weights, by which a shared packing is known to be made from them: the tensors, and
@@ -978,34 +840,6 @@ function loadedWeights(g: Graph): WeakSet<object> {
   const set = new WeakSet<object>();
   for (const t of g.initializers.values()) set.add(t).add(packKey(t));
   return set;
-}
-
-/** A key part for a shared packing: small arrays by content, tensors and large arrays by identity. */
-function keyOf(dyn: Dynamic, v: Tensor | Float32Array | string | number | boolean | undefined): string {
-  if (typeof v === 'object' && !(v instanceof Float32Array)) {
-    let id = dyn.ids.get(v);
-    if (id === undefined) dyn.ids.set(v, (id = dyn.nextId++));
-    return `#${id}`;
-  }
-  if (!(v instanceof Float32Array)) return typeof v === 'string' ? JSON.stringify(v) : String(v);
-  let id = dyn.ids.get(v);
-  if (id !== undefined) return `#${id}`;
-  if (v.length <= INTERN_FLOATS) {
-    const bits = new Int32Array(v.buffer, v.byteOffset, v.length);
-    let h = 0x811c9dc5;
-    for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i], 0x01000193);
-    const hk = `${v.length}:${h >>> 0}`;
-    const same = dyn.interned.get(hk) ?? [];
-    const hit = same.find((u) => u.length === v.length && new Int32Array(u.buffer, u.byteOffset, u.length).every((b, i) => b === bits[i]));
-    if (hit) id = dyn.ids.get(hit)!;
-    else {
-      same.push(v);
-      dyn.interned.set(hk, same);
-    }
-  }
-  id ??= dyn.nextId++;
-  dyn.ids.set(v, id);
-  return `#${id}`;
 }
 
 /**
@@ -1053,18 +887,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   if (options.optimize !== false) {
     recognizer?.recognizePatterns(g);
     trimDeadTaps(g);
-    foldBatchNorm(g, dyn && ((key, make) => {
-      // only folds of the loaded weights (and of earlier such folds) are kept: a key holding a
-      // plan's own tensor would be new in every plan
-      if (!key.every((v) => typeof v !== 'object' || v === null || dyn.weights.has(v) || dyn.foldArrays.has(v as Float32Array))) return make();
-      const name = key.map((v) => keyOf(dyn, v as Parameters<typeof keyOf>[1])).join('|');
-      if (!dyn.folds.has(name)) {
-        const f = make();
-        if (f) dyn.foldArrays.add(f.scale).add(f.bias);
-        dyn.folds.set(name, f);
-      }
-      return dyn.folds.get(name);
-    }));
+    foldBatchNorm(g, dyn && dynamics!.foldMemo(dyn));
     fuseEpilogue(g);
   }
   const { layouts, aliases } = assignLayouts(g);
@@ -1073,38 +896,14 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
   const arena = planArena(g, aliases, views, options.optimize === false ? undefined : inPlaceCandidates(g, layouts, noops));
 
   const { mem, k, pool, id } = backing;
-  const arenaBase = dyn ? region(dyn, mem, 'arena', arena.size, owner) : mem.alloc(arena.size);
+  const arenaBase = dyn ? dynamics!.region(dyn, mem, 'arena', arena.size, owner) : mem.alloc(arena.size);
   const constPtr = new Map<string, number>();
   const scratch = { ptr: 0 };
   let scratchBytes = 0;
   const uses = new Set<string>();
   const plan: Plan = { graph: g, sourceGraph, steps: [], stepNodes: [], inPtr: new Map(), outPtr: new Map(), layers, owner, uses, weightBytes: 0 };
   // packed once per model: the first plan to need a key packs it under its own memory owner
-  const shared = dyn && ((key: Parameters<NonNullable<PlanCtx['shared']>>[0], make: () => number): number => {
-    const name = key.map((v) => keyOf(dyn, v)).join('|');
-    let e = dyn.shared.get(name);
-    if (!e) {
-      const own = mem.newOwner();
-      const prev = mem.setOwner(own);
-      // made from the loaded weights (small arrays such as folded BatchNorm scales are remade
-      // per plan but keyed by content): kept; from a large tensor of this plan's own: not
-      const arrays = key.filter((v): v is Tensor | Float32Array => typeof v === 'object');
-      const stable = arrays.some((v) => dyn.weights.has(v)) && arrays.every((v) => dyn.weights.has(v) || (v instanceof Float32Array && v.length <= INTERN_FLOATS));
-      try {
-        e = { ptr: make(), owner: own, users: new Set(), stable };
-      } catch (err) {
-        mem.free(own); // a packing that failed (memory refused to grow) keeps nothing
-        throw err;
-      } finally {
-        mem.setOwner(prev);
-      }
-      dyn.packs++;
-      dyn.shared.set(name, e);
-    }
-    e.users.add(owner);
-    uses.add(name);
-    return e.ptr;
-  });
+  const shared = dyn && dynamics!.sharer(dyn, mem, owner, uses);
   const base = makeInferCtx(g);
   const ctx: PlanCtx = {
     ...base,
@@ -1157,7 +956,7 @@ function planGraph(g: Graph, options: CompileOptions, backing: Backing, dyn?: Dy
     }
   }
   plan.weightBytes = mem.used - before;
-  scratch.ptr = dyn ? region(dyn, mem, 'scratch', scratchBytes, owner) : mem.alloc(scratchBytes);
+  scratch.ptr = dyn ? dynamics!.region(dyn, mem, 'scratch', scratchBytes, owner) : mem.alloc(scratchBytes);
   for (const i of g.inputs) plan.inPtr.set(i.name, ctx.ptr(i.name));
   for (const o of g.outputs) plan.outPtr.set(o.name, ctx.ptr(o.name));
   return plan;

@@ -5,7 +5,6 @@
 // its weight and gets the per-channel scale (attr _wscale), applied in wasm memory at packing,
 // so loading holds one copy of the weights.
 import { bnAffine } from '../ops/batchnorm';
-import { attrFloat } from '../ops/attrs';
 import { makeInferCtx } from './infer';
 import type { Graph, Node } from './ir';
 import { numel } from './ir';
@@ -33,17 +32,12 @@ function affineOf(g: Graph, n: Node, x: string, OC: number, ctx: ReturnType<type
   return n.op === 'Mul' ? { scale: v } : { shift: v };
 }
 
-/** A fold's result: the conv's new weight scale and bias. */
-type Folded = { scale: Float32Array; bias: Float32Array };
-
 /**
- * Where a model with dynamic input dims keeps fold results across its plans: `key` lists what a
- * BatchNorm fold is made of (its constant tensors, the conv's bias, an earlier folded scale,
- * epsilon), `make` computes it for a new key (undefined: the node does not fold). The same
- * arrays then come back for every plan, so the shared packings find them by identity
- * (model.ts) instead of hashing new ones.
+ * Where a model with dynamic input dims keeps BatchNorm folds across its plans (src/dynamic.ts's
+ * foldMemo): `parts` are what the fold is made of (the BatchNorm's scale tensor first), `make`
+ * computes [scale, bias] (undefined: the node does not fold).
  */
-export type FoldMemo = (key: unknown[], make: () => Folded | undefined) => Folded | undefined;
+export type FoldMemo = (parts: unknown[], make: () => Float32Array[] | undefined) => Float32Array[] | undefined;
 
 export function foldBatchNorm(g: Graph, memo?: FoldMemo): void {
   const ctx = makeInferCtx(g);
@@ -61,23 +55,22 @@ export function foldBatchNorm(g: Graph, memo?: FoldMemo): void {
     if (!w || (conv.inputs[2] && !b)) continue;
     const OC = w.shape[0];
     const prevScale = conv.attrs._wscale ? g.initializers.get(conv.attrs._wscale as string)!.data : undefined;
-    const fold = (): Folded | undefined => {
+    const make = () => {
       const aff = affineOf(g, n, x, OC, ctx);
-      if (!aff) return undefined;
+      if (!aff) return;
       const scale = new Float32Array(OC);
-      const bias = new Float32Array(OC);
+      const nb = new Float32Array(OC);
       for (let o = 0; o < OC; o++) {
         const s = aff.scale ? aff.scale[o] : 1;
         scale[o] = (prevScale ? prevScale[o] : 1) * s;
-        bias[o] = (b ? b.data[o] : 0) * s + (aff.shift ? aff.shift[o] : 0);
+        nb[o] = (b ? b.data[o] : 0) * s + (aff.shift ? aff.shift[o] : 0);
       }
-      return { scale, bias };
+      return [scale, nb];
     };
-    // a BatchNorm's fold depends on constants alone (a Mul's or Add's also on the shapes)
-    const bn = n.op === 'BatchNormalization' && n.inputs[0] === x && n.inputs.slice(1).every((i) => g.initializers.has(i));
-    const folded = memo && bn ? memo([n.op, OC, attrFloat(n, 'epsilon', 1e-5), b, prevScale, ...n.inputs.slice(1).map((i) => g.initializers.get(i))], fold) : fold();
+    // a BatchNorm's fold depends on constants alone (a Mul's or Add's also on shapes)
+    const folded = memo && n.op === 'BatchNormalization' && n.inputs[0] === x ? memo([...n.inputs.slice(1).map((i) => g.initializers.get(i)), OC, b, prevScale, n.attrs.epsilon], make) : make();
     if (!folded) continue;
-    const { scale, bias: nb } = folded;
+    const [scale, nb] = folded;
     const bnm = freshName(`${conv.name}.bias_folded`);
     g.initializers.set(bnm, { data: nb, shape: [OC] });
     g.shapes.set(bnm, [OC]);

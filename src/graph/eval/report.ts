@@ -132,15 +132,15 @@ export function stateDictOf(
 
 /** model.planStats() (tests, bench): a dynamic model's plan cache and the bytes its parts hold. */
 export function planStats(
-  dyn: { cache: Map<string, { owner: number }>; plans: number; packs: number; shared: Map<string, { owner: number }>; regions: Map<string, { owner: number }[]>; folds: Map<string, unknown> },
+  dyn: { cache: Map<string, { owner: number }>; plans: number; packs: number; shared: Map<string, { owner: number }>; regions: Map<string, { owner: number }[]> },
   mem: Mem,
-): { shapes: string[]; plans: number; packs: number; folds: number; sharedBytes: number; planBytes: number[]; regionBytes: number } {
+): { shapes: string[]; plans: number; packs: number; sharedBytes: number; planBytes: number[]; regionBytes: number } {
   let sharedBytes = 0;
   for (const e of dyn.shared.values()) sharedBytes += mem.held(e.owner);
   let regionBytes = 0;
   for (const list of dyn.regions.values()) for (const r of list) regionBytes += mem.held(r.owner);
   return {
-    shapes: [...dyn.cache.keys()], plans: dyn.plans, packs: dyn.packs, folds: dyn.folds.size, sharedBytes, regionBytes,
+    shapes: [...dyn.cache.keys()], plans: dyn.plans, packs: dyn.packs, sharedBytes, regionBytes,
     planBytes: [...dyn.cache.values()].map((p) => mem.held(p.owner)),
   };
 }
