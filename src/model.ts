@@ -8,7 +8,7 @@ import type { DetectOptions, DetectorSpec } from './detect/detector';
 import type { Detections } from './detect/yolo';
 import type { ImageSource } from './image/fromImage';
 import type { ReceptiveField } from './analysis/receptiveField';
-import { removeIdentities } from './graph/cleanup';
+import { expandSwish, removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
 import type { Dynamic, Planner } from './dynamic';
 import { fuseEpilogue } from './graph/fuseEpilogue';
@@ -781,6 +781,7 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   await Promise.all([loadEvaluator(), holdsOp(g, RARE_OPS) && loadRarePlans()]);
   // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
   if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
+  expandSwish(g);
   // so do the recognizers of exporters' decomposed LayerNorm, GELU, SiLU, HardSwish, shuffle
   if (!recognizer && holdsOp(g, RECOGNIZED)) {
     recognizer = await import('./graph/recognize');

@@ -18,8 +18,6 @@ const SKIP: [RegExp, string][] = [
   [/split_to_sequence/, 'sequence types are out of scope'],
   [/PoissonNLLLLoss/, 'losses are training-only'],
   [/zero_size_splits|reshape_allowzero/, 'zero-sized tensors are out of scope'],
-  [/test_swish$/, 'Swish with alpha (opset 24) is not in scope yet; SiLU is'],
-  [/layer_normalization/, 'these cases also request the Mean/InvStdDev training outputs; inference LayerNorm is tested by the zoo and ONNX model tests'],
 ];
 
 /** Cases whose stored outputs were written rounded (to 4 decimals): absolute tolerance 5e-5. */

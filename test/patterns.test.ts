@@ -106,6 +106,11 @@ describe('pattern recognition', () => {
       const s = n('Sigmoid', ['x']);
       return [s, n('Mul', ['x', s.outputs[0]])];
     }), 'Silu', (x) => R.map(x, (v) => v / (1 + Math.exp(-v)))));
+  it('ONNX Swish (opset 24): alpha 1 runs as SiLU, another alpha as x times Sigmoid of alpha x', async () => {
+    await check(build([1, 3, 4, 5], () => [n('Swish', ['x'])]), 'Silu', (x) => R.map(x, (v) => v / (1 + Math.exp(-v))));
+    await check(build([1, 3, 4, 5], () => [n('Swish', ['x'], { alpha: 1 })]), 'Silu', (x) => R.map(x, (v) => v / (1 + Math.exp(-v))));
+    await check(build([2, 5, 3, 3], () => [n('Swish', ['x'], { alpha: -0.75 })]), 'Sigmoid', (x) => R.map(x, (v) => v / (1 + Math.exp(0.75 * v))));
+  });
   it('HardSwish from HardSigmoid and Mul', () =>
     check(build([1, 3, 4, 5], () => {
       const s = n('HardSigmoid', ['x'], { alpha: 1 / 6, beta: 0.5 });

@@ -33,11 +33,12 @@ export const layernorm: OpDef = {
   ops: ['LayerNormalization'],
   layout: 'plain',
   infer(n, ctx) {
-    if (n.outputs.slice(1).some((o) => o))
-      throw new UnsupportedOpError('LayerNormalization', n.name, 'the Mean/InvStdDev outputs are training outputs');
     requireConst(ctx, n, [1, 2]);
-    lnAxis(n, ctx);
-    return [ctx.shape(n.inputs[0])];
+    const x = ctx.shape(n.inputs[0]);
+    const a = lnAxis(n, ctx);
+    // the optional Mean and InvStdDev outputs: one value per normalised block
+    const stat = x.map((d, i) => (i < a ? d : 1));
+    return [x, stat, stat];
   },
   plan(n, ctx) {
     const x = ctx.shape(n.inputs[0]);
@@ -53,7 +54,23 @@ export const layernorm: OpDef = {
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
     const k = ctx.k;
-    return () => k.layernorm_f32(xi, yo, rows, len, gp, bp, eps);
+    const [, mo, io] = n.outputs.map((o) => (o ? ctx.ptr(o) >>> 2 : -1));
+    if (mo < 0 && io < 0) return () => k.layernorm_f32(xi, yo, rows, len, gp, bp, eps);
+    const mem = ctx.mem;
+    return () => {
+      k.layernorm_f32(xi, yo, rows, len, gp, bp, eps);
+      // Mean and InvStdDev (training outputs, rarely asked for), in double precision on the host
+      const f = mem.f32;
+      for (let r = 0, p = xi >>> 2; r < rows; r++, p += len) {
+        let m = 0;
+        let v = 0;
+        for (let i = p; i < p + len; i++) m += f[i];
+        m /= len;
+        for (let i = p; i < p + len; i++) v += (f[i] - m) ** 2;
+        if (mo >= 0) f[mo + r] = m;
+        if (io >= 0) f[io + r] = 1 / Math.sqrt(v / len + eps);
+      }
+    };
   },
 };
 
