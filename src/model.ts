@@ -8,7 +8,7 @@ import type { DetectOptions, DetectorSpec } from './detect/detector';
 import type { Detections } from './detect/yolo';
 import type { ImageSource } from './image/fromImage';
 import type { ReceptiveField } from './analysis/receptiveField';
-import { expandSwish, removeIdentities } from './graph/cleanup';
+import { removeIdentities } from './graph/cleanup';
 import { foldBatchNorm } from './graph/foldBatchNorm';
 import type { Dynamic, Planner } from './dynamic';
 import { fuseEpilogue } from './graph/fuseEpilogue';
@@ -719,7 +719,7 @@ export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void 
 
 /** The pattern recognizers (src/graph/recognize.ts), once a graph with one of these ops has loaded them. */
 let recognizer: typeof import('./graph/recognize') | undefined;
-const RECOGNIZED: ReadonlySet<string> = new Set(['ReduceMean', 'Erf', 'Sigmoid', 'HardSigmoid', 'Transpose']);
+const RECOGNIZED: ReadonlySet<string> = new Set(['ReduceMean', 'Erf', 'Sigmoid', 'HardSigmoid', 'Transpose', 'Swish']);
 
 /** weightStorage 'float16''s planners (src/ops/half.ts), once a model has asked for it. */
 let half: typeof import('./ops/half') | undefined;
@@ -776,17 +776,18 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   checkWeights(g);
   // constant folding in shape inference (here and in later per-shape plans) and a graph's
   // data-dependent tail run on the host evaluator: it loads with the first model, not up front;
-  // the rare ops plan in a chunk of their own (src/ops/rare.ts), loaded alongside for a graph
-  // that holds one (the int8 lowering below makes none)
-  await Promise.all([loadEvaluator(), holdsOp(g, RARE_OPS) && loadRarePlans()]);
+  // the rare ops (and an antialiased Resize) plan in a chunk of their own (src/ops/rare.ts),
+  // loaded alongside for a graph that holds one (the int8 lowering below makes none)
+  await Promise.all([loadEvaluator(), holdsOp(g, (n) => RARE_OPS.has(n.op) || !!n.attrs.antialias) && loadRarePlans()]);
   // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
   if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
-  expandSwish(g);
   // so do the recognizers of exporters' decomposed LayerNorm, GELU, SiLU, HardSwish, shuffle
+  // (and Swish's expansion, before shape inference)
   if (!recognizer && holdsOp(g, RECOGNIZED)) {
     recognizer = await import('./graph/recognize');
     provideKit();
   }
+  recognizer?.expandSwish(g);
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);

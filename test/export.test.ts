@@ -131,6 +131,24 @@ describe('exportOnnx decompositions', () => {
     expect(rm.attrs.axes).toBeUndefined();
   });
 
+  // (with align_corners onnxruntime 1.30 differs from the ONNX reference implementation, which
+  // wasmcnn follows: a port of the reference gave wasmcnn's values to 1e-7 and onnxruntime's to 0.5)
+  it('Resize with antialias=1 (opset 18) equals onnxruntime: scales on an odd image, sizes', async () => {
+    for (const [attrs, scales, sizes] of [
+      [{}, [1, 1, 0.37, 0.61], undefined],
+      [{ coordinate_transformation_mode: 'pytorch_half_pixel' }, undefined, [1, 5, 11, 29]],
+    ] as [Record<string, string>, number[] | undefined, number[] | undefined][]) {
+      const g = emptyGraph();
+      g.opset = 18;
+      g.inputs.push({ name: 'x', shape: [1, 5, 37, 29] });
+      if (scales) g.initializers.set('scales', { data: Float32Array.from(scales), shape: [4] });
+      else g.intConstants.set('sizes', { ints: sizes!, shape: [4] });
+      g.nodes.push({ name: 'r', op: 'Resize', inputs: ['x', '', scales ? 'scales' : '', scales ? '' : 'sizes'], outputs: ['y'], attrs: { mode: 'linear', antialias: 1, ...attrs } });
+      g.outputs.push({ name: 'y' });
+      await checkExport(await compileGraph(g), { opset: 18 });
+    }
+  });
+
   it('rejects opsets it cannot write', async () => {
     const m = await compileGraph(internalOpsGraph());
     expect(() => exportOnnx(m, { opset: 9 })).toThrow(/opset 9/);

@@ -12,7 +12,6 @@ const ROOT = new URL('../../shared/onnx-backend-tests/', import.meta.url);
 
 /** Cases not run, each with the reason printed in the summary. */
 const SKIP: [RegExp, string][] = [
-  [/resize_.*antialias/, 'Resize antialias=1 is not supported (UnsupportedOpError)'],
   [/convtranspose_[13]d$|Conv1d|Conv3d/, 'only 2-D convolution and pooling are in scope'],
   [/training_mode/, 'batch norm in training mode is not inference'],
   [/split_to_sequence/, 'sequence types are out of scope'],

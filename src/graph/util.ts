@@ -47,9 +47,10 @@ export function removeDeadNodes(g: Graph): void {
 }
 
 let counter = 0;
-/** Whether a graph (or a subgraph of its If/Loop nodes) holds a node whose op is in `ops`. */
-export function holdsOp(g: Pick<Graph, 'nodes'>, ops: ReadonlySet<string>): boolean {
-  return g.nodes.some((n) => ops.has(n.op) || Object.values(n.attrs).some((a) => typeof a === 'object' && a !== null && 'nodes' in a && holdsOp(a, ops)));
+/** Whether a graph (or a subgraph of its If/Loop nodes) holds a node whose op is in `ops` (or for which `ops` is true). */
+export function holdsOp(g: Pick<Graph, 'nodes'>, ops: ReadonlySet<string> | ((n: Node) => boolean)): boolean {
+  const has = typeof ops === 'function' ? ops : (n: Node) => ops.has(n.op);
+  return g.nodes.some((n) => has(n) || Object.values(n.attrs).some((a) => typeof a === 'object' && a !== null && 'nodes' in a && holdsOp(a, has)));
 }
 
 /** A value or node name no front-end produces. */

@@ -15,7 +15,7 @@ import { pad } from './pad';
 import { globalPool, pool } from './pool';
 import { reduce } from './reduce';
 import { reshape } from './reshape';
-import { resize } from './resize';
+import { resize, resizeSource, resolveResize } from './resize';
 import { slice } from './slice';
 import { softmax } from './softmax';
 import { split } from './split';
@@ -38,6 +38,7 @@ export const OPS: readonly OpDef[] = [
 for (const d of OPS) if (d.plan === planRare) for (const op of d.ops) RARE_OPS.add(op);
 setRareLib(() => ({
   deformGeometry, unpoolShapes, convTransposeGeometry, blockShuffle, lrnSize, gatherIndices, geomBlock, packWeights, planCopy, broadcastStrides, denseStrides, input, attrFloat,
+  resolveResize, resizeSource,
 }));
 
 const BY_OP = new Map<string, OpDef>();

@@ -1,5 +1,5 @@
 // The ops few models hold (DeformConv, MaxUnpool, ConvTranspose, LRN, InstanceNormalization,
-// DepthToSpace, SpaceToDepth, and Gather and Expand of activations) keep their shape rules in the
+// DepthToSpace, SpaceToDepth, Gather and Expand of activations, and Resize with antialias=1) keep their shape rules in the
 // page's first bundle (the builder and shape inference need them synchronously) and load their
 // planners (src/ops/rarePlans.ts) as a chunk of their own: an op definition whose plan is
 // planRare is one of them, and compileGraph loads the chunk for a graph that holds one (a Gather
@@ -28,6 +28,8 @@ export interface RareLib {
   packWeights: typeof import('./window').packWeights;
   input: typeof import('./util').input;
   attrFloat: typeof import('./util').attrFloat;
+  resolveResize: typeof import('./resize').resolveResize;
+  resizeSource: typeof import('./resize').resizeSource;
 }
 
 /** Op types whose planners are in the chunk (src/ops/index.ts adds those whose plan is planRare). */

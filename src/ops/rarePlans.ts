@@ -1,5 +1,6 @@
 // Planners of the ops few models hold (DeformConv, MaxUnpool, ConvTranspose, LRN,
-// InstanceNormalization, DepthToSpace, SpaceToDepth, Gather, Expand), loaded as their own chunk
+// InstanceNormalization, DepthToSpace, SpaceToDepth, Gather, Expand, and Resize with
+// antialias=1), loaded as their own chunk
 // when a graph has one (src/ops/rare.ts): their shape rules stay with the op definitions (the
 // builder needs them synchronously), their plans come here (moving ConvTranspose's, LRN's,
 // InstanceNormalization's and DepthToSpace/SpaceToDepth's took 1.1 KB, esbuild-minified, out of
@@ -9,6 +10,7 @@
 import type { Node } from '../graph/ir';
 import { numel, UnsupportedOpError } from '../lazy/kit';
 import type { RareLib } from './rare';
+import type { ResizePlan } from './resize';
 import type { PlanCtx, Step } from './types';
 
 let lib: RareLib;
@@ -149,6 +151,67 @@ function planExpand(n: Node, ctx: PlanCtx): Step {
 }
 
 /** The planner of each op type in src/ops/rare.ts's RARE_OPS. */
+/**
+ * The taps of an antialiased linear resize along one axis, as the ONNX reference takes them:
+ * the source coordinate s splits into a base index and a ratio r in (0, 1] (an integer s is base
+ * s - 1, r = 1), taps base + i for i in [start, start + n) with the triangle weight
+ * max(0, 1 - |(i - r)·f|), f = min(scale, 1), normalised to sum 1; indexes past the ends take the
+ * edge pixel. Returns per output index its n indexes and weights.
+ */
+function antialiasTaps(p: ResizePlan, len: number, outLen: number, scale: number): { n: number; idx: Int32Array; w: Float64Array } {
+  const f = Math.min(scale, 1);
+  const start = Math.floor(-1 / f) + 1;
+  const n = 2 - 2 * start;
+  const idx = new Int32Array(outLen * n);
+  const w = new Float64Array(outLen * n);
+  for (let o = 0; o < outLen; o++) {
+    const s = lib.resizeSource(p.coord, o, len, outLen, scale);
+    const base = Number.isInteger(s) ? s - 1 : Math.floor(s);
+    const r = s - base;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const v = Math.max(0, 1 - Math.abs((start + i - r) * f));
+      idx[o * n + i] = Math.min(Math.max(base + start + i, 0), len - 1);
+      w[o * n + i] = v;
+      sum += v;
+    }
+    for (let i = 0; i < n; i++) w[o * n + i] /= sum;
+  }
+  return { n, idx, w };
+}
+
+/** Resize with antialias=1 (src/ops/resize.ts sends it here): separable, along W then H, in double precision on the host. */
+function planResizeAntialias(n: Node, ctx: PlanCtx): Step {
+  const p = lib.resolveResize(n, ctx);
+  const [N, C, H, W] = p.x;
+  const [, , OH, OW] = p.out;
+  const ty = antialiasTaps(p, H, OH, p.scale[0]);
+  const tx = antialiasTaps(p, W, OW, p.scale[1]);
+  const xi = ctx.ptr(n.inputs[0]) >>> 2;
+  const yo = ctx.ptr(n.outputs[0]) >>> 2;
+  const mem = ctx.mem;
+  return () => {
+    const f = mem.f32;
+    // rows resized along W: [N][H][OW][C]
+    const t = new Float64Array(N * H * OW * C);
+    for (let row = 0; row < N * H; row++)
+      for (let o = 0; o < OW; o++)
+        for (let j = 0; j < tx.n; j++) {
+          const wt = tx.w[o * tx.n + j];
+          const src = xi + (row * W + tx.idx[o * tx.n + j]) * C;
+          const dst = (row * OW + o) * C;
+          for (let c = 0; c < C; c++) t[dst + c] += wt * f[src + c];
+        }
+    for (let b = 0; b < N; b++)
+      for (let o = 0; o < OH; o++)
+        for (let q = 0; q < OW * C; q++) {
+          let v = 0;
+          for (let i = 0; i < ty.n; i++) v += ty.w[o * ty.n + i] * t[(b * H + ty.idx[o * ty.n + i]) * OW * C + q];
+          f[yo + (b * OH + o) * OW * C + q] = v;
+        }
+  };
+}
+
 export const RARE_PLANS: Record<string, (n: Node, ctx: PlanCtx) => Step> = {
   DeformConv: planDeformConv,
   MaxUnpool: planMaxUnpool,
@@ -159,4 +222,5 @@ export const RARE_PLANS: Record<string, (n: Node, ctx: PlanCtx) => Step> = {
   SpaceToDepth: planBlockShuffle,
   Gather: planGather,
   Expand: planExpand,
+  Resize: planResizeAntialias,
 };

@@ -4,8 +4,11 @@
 // coordinate_transformation_mode half_pixel, half_pixel_symmetric, pytorch_half_pixel,
 // align_corners, asymmetric, tf_half_pixel_for_nn; scales or sizes, `axes`,
 // keep_aspect_ratio_policy. Upsample and Resize-10 are asymmetric (nearest: floor).
-// Not supported (UnsupportedOpError): cubic, antialias, tf_crop_and_resize, exclude_outside,
-// scaling of the batch or channel axes.
+// antialias=1 (opset 18; linear mode, when it shrinks an axis: the triangle filter stretched by
+// 1 / scale, as the ONNX reference computes it) runs on the host, planned in the rare ops' chunk
+// (src/ops/rarePlans.ts). Not supported
+// (UnsupportedOpError): cubic, tf_crop_and_resize, exclude_outside, scaling of the batch or
+// channel axes.
 // Every coordinate rule is resolved here, at plan time, into one index/weight table per axis
 // (the layout assembly/resize.ts documents), kept in the weights region.
 import { ShapeError, UnsupportedOpError } from '../errors';
@@ -14,8 +17,9 @@ import { shapeStr } from '../graph/ir';
 import type { InferCtx, OpDef, PlanCtx } from './types';
 import { attrFloats, attrInt, attrInts, attrString, floatsOf, input, intOf, MAX_ELEMENTS, normAxis } from './util';
 import { floatBits } from './window';
+import { planRare } from './rare';
 
-interface Plan {
+export interface ResizePlan {
   x: number[];
   out: number[];
   /** Scale per spatial axis (H, W) used by the coordinate rule. */
@@ -23,20 +27,21 @@ interface Plan {
   linear: boolean;
   coord: string;
   nearestMode: string;
+  /** antialias=1 on a linear resize that shrinks an axis (other modes and enlargements ignore it). */
+  antialias: boolean;
 }
 
 function unsupported(n: Node, what: string): never {
   throw new UnsupportedOpError(n.op, n.name, what);
 }
 
-function resolve(n: Node, ctx: InferCtx): Plan {
+export function resolveResize(n: Node, ctx: InferCtx): ResizePlan {
   const x = ctx.shape(n.inputs[0]);
   if (x.length !== 4) unsupported(n, `only 4-D inputs (2-D spatial resize) are supported, got ${shapeStr(x)}`);
   let mode = attrString(n, 'mode', 'nearest');
   if (mode === 'bilinear') mode = 'linear';
   if (mode === 'cubic') unsupported(n, 'cubic interpolation');
   if (mode !== 'nearest' && mode !== 'linear') unsupported(n, `mode '${mode}'`);
-  if (attrInt(n, 'antialias', 0) !== 0) unsupported(n, 'antialias=1');
   if (attrInt(n, 'exclude_outside', 0) !== 0) unsupported(n, 'exclude_outside=1');
   const legacy = n.op === 'Upsample' || ctx.opset < 11;
   const coord = legacy ? 'asymmetric' : attrString(n, 'coordinate_transformation_mode', 'half_pixel');
@@ -101,7 +106,8 @@ function resolve(n: Node, ctx: InferCtx): Plan {
   // the coordinate tables hold 3 ints per output row and column: bound them before they are built
   if (out[2] * out[3] > MAX_ELEMENTS || out.some((d) => !Number.isSafeInteger(d)))
     throw new ShapeError(`${n.op} node '${n.name}': output ${shapeStr(out)} is larger than wasm32 memory holds`);
-  return { x, out, scale: [scale[2], scale[3]], linear: mode === 'linear', coord, nearestMode };
+  const linear = mode === 'linear';
+  return { x, out, scale: [scale[2], scale[3]], linear, coord, nearestMode, antialias: linear && attrInt(n, 'antialias', 0) !== 0 && (scale[2] < 1 || scale[3] < 1) };
 }
 
 /**
@@ -109,7 +115,7 @@ function resolve(n: Node, ctx: InferCtx): Plan {
  * the rules that name the resized length use len·scale (not the rounded output size): with
  * scales 0.6 on 4 pixels align_corners maps o to o·3 / 1.4.
  */
-function source(coord: string, o: number, len: number, outLen: number, scale: number): number {
+export function resizeSource(coord: string, o: number, len: number, outLen: number, scale: number): number {
   const resized = len * scale;
   switch (coord) {
     case 'half_pixel':
@@ -144,11 +150,11 @@ function roundNearest(mode: string, v: number): number {
 }
 
 /** The per-axis table: [i0, i1, w bits] per output index (see assembly/resize.ts). */
-export function resizeTable(p: Plan, len: number, outLen: number, scale: number): Int32Array {
+export function resizeTable(p: ResizePlan, len: number, outLen: number, scale: number): Int32Array {
   const t = new Int32Array(outLen * 3);
   const clamp = (i: number) => Math.min(Math.max(i, 0), len - 1);
   for (let o = 0; o < outLen; o++) {
-    const s = source(p.coord, o, len, outLen, scale);
+    const s = resizeSource(p.coord, o, len, outLen, scale);
     if (!p.linear) {
       const i = clamp(roundNearest(p.nearestMode, s));
       t[o * 3] = i;
@@ -169,7 +175,8 @@ export function resizeTable(p: Plan, len: number, outLen: number, scale: number)
  * rule (src/train/ops/resample.ts) runs on these.
  */
 export function resizeTables(n: Node, ctx: InferCtx): { x: number[]; out: number[]; linear: boolean; ty: Int32Array; tx: Int32Array } {
-  const p = resolve(n, ctx);
+  const p = resolveResize(n, ctx);
+  if (p.antialias) unsupported(n, 'antialias=1 when training');
   return { x: p.x, out: p.out, linear: p.linear, ty: resizeTable(p, p.x[2], p.out[2], p.scale[0]), tx: resizeTable(p, p.x[3], p.out[3], p.scale[1]) };
 }
 
@@ -177,9 +184,11 @@ export const resize: OpDef = {
   ops: ['Resize', 'Upsample'],
   layout: 'nhwc',
   infer(n, ctx) {
-    return [resolve(n, ctx).out];
+    return [resolveResize(n, ctx).out];
   },
   plan(n: Node, ctx: PlanCtx) {
+    // an antialiased resize (rare in exported graphs) plans in the rare ops' chunk (src/ops/rarePlans.ts)
+    if (resolveResize(n, ctx).antialias) return planRare(n, ctx);
     const p = resizeTables(n, ctx);
     const [N, C, H, W] = p.x;
     const [, , OH, OW] = p.out;
@@ -192,3 +201,4 @@ export const resize: OpDef = {
     return () => k.resize_f32(N, H, W, C, OH, OW, xi, yo, ty, tx, linear);
   },
 };
+
