@@ -719,7 +719,18 @@ export function setSummaryAnalysis(f: (model: Model) => ReceptiveField[]): void 
 
 /** The pattern recognizers (src/graph/recognize.ts), once a graph with one of these ops has loaded them. */
 let recognizer: typeof import('./graph/recognize') | undefined;
-const RECOGNIZED: ReadonlySet<string> = new Set(['ReduceMean', 'Erf', 'Sigmoid', 'HardSigmoid', 'Transpose', 'Swish']);
+const RECOGNIZED: ReadonlySet<string> = new Set(['ReduceMean', 'Erf', 'Sigmoid', 'HardSigmoid', 'Transpose']);
+
+/**
+ * Whether node `n` of `g` is one src/graph/expand.ts rewrites: ONNX Swish, or a Conv,
+ * ConvTranspose or pooling window over one axis (kernel_shape of one entry, or a weight of rank 3).
+ */
+function needsExpand(g: Graph, n: Node): boolean {
+  if (n.op === 'Swish') return true;
+  if (!/^(Conv|ConvTranspose|MaxPool|AveragePool|LpPool)$/.test(n.op)) return false;
+  const k = n.attrs.kernel_shape as number[] | undefined;
+  return k ? k.length === 1 : g.initializers.get(n.inputs[1])?.shape.length === 3;
+}
 
 /** weightStorage 'float16''s planners (src/ops/half.ts), once a model has asked for it. */
 let half: typeof import('./ops/half') | undefined;
@@ -781,13 +792,18 @@ async function compileModel(g: Graph, options: CompileOptions): Promise<Model> {
   await Promise.all([loadEvaluator(), holdsOp(g, (n) => RARE_OPS.has(n.op) || !!n.attrs.antialias) && loadRarePlans()]);
   // a quantized graph is lowered to int8 steps once, before any plan (src/quant, loaded for it alone)
   if (g.nodes.some((n) => isQuantOp(n.op))) (await loadQuant()).lowerQuantized(g, evalConst);
+  // ONNX Swish and 1-D windows are rewritten into ops wasmcnn runs (src/graph/expand.ts, a
+  // chunk of its own), before anything infers a shape
+  if (g.nodes.some((n) => needsExpand(g, n))) {
+    const { expand } = await import('./graph/expand');
+    provideKit();
+    expand(g, needsExpand);
+  }
   // so do the recognizers of exporters' decomposed LayerNorm, GELU, SiLU, HardSwish, shuffle
-  // (and Swish's expansion, before shape inference)
   if (!recognizer && holdsOp(g, RECOGNIZED)) {
     recognizer = await import('./graph/recognize');
     provideKit();
   }
-  recognizer?.expandSwish(g);
   const dynamicAxes = options.dynamicAxes ?? {};
   for (const [name, axes] of Object.entries(dynamicAxes)) {
     const i = g.inputs.find((v) => v.name === name);

@@ -149,6 +149,38 @@ describe('exportOnnx decompositions', () => {
     }
   });
 
+  it('1-D Conv (grouped, strided, dilated, padded), ConvTranspose, MaxPool and AveragePool over [N, C, L], and an ECA gate, equal onnxruntime', async () => {
+    const g = emptyGraph();
+    g.opset = 11; // axes as attributes; the file is written at opset 17
+    g.inputs.push({ name: 'x', shape: [2, 6, 23] });
+    const w = (name: string, shape: number[]) => (g.initializers.set(name, syntheticTensor(name, shape)), name);
+    const node = (op: string, inputs: string[], attrs: Graph['nodes'][number]['attrs'] = {}, outputs = [`${op}${g.nodes.length}`]) => {
+      g.nodes.push({ name: `n${g.nodes.length}`, op, inputs, outputs, attrs });
+      return outputs[0];
+    };
+    let v = node('Conv', ['x', w('c1.weight', [8, 3, 5]), w('c1.bias', [8])], { kernel_shape: [5], strides: [2], pads: [2, 1], dilations: [1], group: 2 });
+    v = node('Relu', [v]);
+    v = node('Conv', [v, w('c2.weight', [8, 8, 3])], { kernel_shape: [3], dilations: [2], pads: [2, 2] });
+    v = node('ConvTranspose', [v, w('t.weight', [8, 4, 3]), w('t.bias', [4])], { kernel_shape: [3], strides: [2], pads: [1, 0], output_padding: [1] });
+    v = node('MaxPool', [v], { kernel_shape: [3], strides: [2], pads: [1, 1] });
+    v = node('AveragePool', [v], { kernel_shape: [2], strides: [1], pads: [0, 1], count_include_pad: 0 });
+    // ECA (Wang et al. 2020): a 1-D conv across the channels of the pooled map gates them
+    const p = node('ReduceMean', [v], { axes: [2], keepdims: 0 });
+    const t = node('Unsqueeze', [p], { axes: [1] });
+    const e = node('Conv', [t, w('eca.weight', [1, 1, 3])], { pads: [1, 1] });
+    const gate = node('Sigmoid', [node('Unsqueeze', [node('Squeeze', [e], { axes: [1] })], { axes: [2] })]);
+    g.outputs.push({ name: node('Mul', [v, gate]) });
+    const bytes = exportOnnx({ sourceGraph: g } as unknown as Model);
+    const m = await loadOnnx(bytes);
+    const x = syntheticInput([2, 6, 23], 'x');
+    const y = Object.values(await m.run({ x }))[0];
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    const ref = Object.values(await session.run({ x: new ort.Tensor('float32', x.data, x.shape) }))[0];
+    expect(y.shape).toEqual(ref.dims);
+    expect(maxDiff(y.data, ref.data as Float32Array)).toBeLessThanOrEqual(1e-5 * Math.max(1, maxAbs(y.data)));
+    await session.release();
+  });
+
   it('rejects opsets it cannot write', async () => {
     const m = await compileGraph(internalOpsGraph());
     expect(() => exportOnnx(m, { opset: 9 })).toThrow(/opset 9/);

@@ -4,7 +4,6 @@
 //   GELU       Div sqrt2, Erf, Add 1, Mul x, Mul 0.5 (Hendrycks & Gimpel 2016)
 //   SiLU       x * Sigmoid(x) (Elfwing et al. 2018);  HardSwish  x * HardSigmoid(x; 1/6, 1/2)
 //   shuffle    Reshape [N,g,C/g,H,W], Transpose (0,2,1,3,4), Reshape [N,C,H,W] (ShuffleNet)
-// and, the other way round, writes ONNX's Swish (opset 24) in ops wasmcnn runs (expandSwish).
 // A chunk of its own (src/model.ts loads it for a graph holding an op of RECOGNIZED), so it takes
 // the graph helpers from src/lazy/kit.ts.
 import type { Graph, Node } from './ir';
@@ -173,29 +172,4 @@ export function recognizePatterns(g: Graph): void {
     }
   }
   removeDeadNodes(g);
-}
-
-/**
- * ONNX Swish (opset 24), y = x · sigmoid(alpha · x), as Mul(x, Sigmoid(x · alpha)); with alpha 1
- * as Mul(x, Sigmoid(x)), which the recognizer makes one SiLU step. Every later stage (planning,
- * the host evaluator, training, export) then meets ops it knows. Before shape inference.
- */
-export function expandSwish(g: Graph): void {
-  for (const n of [...g.nodes]) {
-    if (n.op !== 'Swish') continue;
-    const alpha = (n.attrs.alpha as number | undefined) ?? 1;
-    const [x] = n.inputs;
-    const nodes = [];
-    let z = x;
-    if (alpha !== 1) {
-      const a = freshName(`${n.name}.alpha`);
-      g.initializers.set(a, { data: new Float32Array([alpha]), shape: [] });
-      z = freshName(`${n.name}.scaled`);
-      nodes.push({ name: freshName(n.name), op: 'Mul', inputs: [x, a], outputs: [z], attrs: {} });
-    }
-    const s = freshName(`${n.name}.gate`);
-    nodes.push({ name: freshName(n.name), op: 'Sigmoid', inputs: [z], outputs: [s], attrs: {} });
-    nodes.push({ name: n.name, op: 'Mul', inputs: [x, s], outputs: n.outputs, attrs: {} });
-    g.nodes.splice(g.nodes.indexOf(n), 1, ...nodes);
-  }
 }
