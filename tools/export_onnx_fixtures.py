@@ -7,7 +7,8 @@ VGG (Simonyan & Zisserman 2014), GoogLeNet (Szegedy 2014), ResNet/ResNeXt (He 20
 DenseNet (Huang 2016), SqueezeNet (Iandola 2016), MobileNetV2 (Sandler 2018), MobileNetV3
 (Howard 2019), ShuffleNetV2 (Ma 2018), EfficientNet (Tan & Le 2019), EfficientNetV2 (Tan & Le
 2021), RegNet (Radosavovic 2020), ConvNeXt (Liu 2022); LeNet-5 (LeCun 1998) from
-tools/lenet5_reference.py with the bundled weights.
+tools/lenet5_reference.py with the bundled weights; a ResNet with ECA attention (Wang 2020, its
+1-D channel conv) and a small 1-D CNN, both defined here.
 
 Two tiers:
   default   small configurations of the same classes (num_classes=10, 64..96 px inputs) so
@@ -89,6 +90,60 @@ class SmallResNet(ResNet):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
 
+class Eca(nn.Module):
+    """Efficient channel attention (Wang et al. 2020, ECA-Net, sec. 3.3): the pooled channel
+    descriptor goes through a 1-D conv of k taps across neighbouring channels (no bias), a
+    sigmoid gates the channels. Written as timm's EcaModule computes it: mean over H, W, view
+    [N, 1, C], Conv1d(1, 1, k, padding (k - 1) // 2), sigmoid, view [N, C, 1, 1], x * gate."""
+
+    def __init__(self, k=3):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 1, kernel_size=k, padding=(k - 1) // 2, bias=False)
+
+    def forward(self, x):
+        y = x.mean((2, 3)).view(x.shape[0], 1, -1)
+        y = torch.sigmoid(self.conv(y)).view(x.shape[0], -1, 1, 1)
+        return x * y.expand_as(x)
+
+
+class EcaBasicBlock(BasicBlock):
+    """torchvision's BasicBlock with ECA on the residual branch before the add (as ECA-ResNet)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.eca = Eca(3 if self.conv2.out_channels < 64 else 5)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.eca(self.bn2(self.conv2(out)))
+        return self.relu(out + identity)
+
+
+class Conv1dNet(nn.Module):
+    """A 1-D CNN over [N, C, L] (an audio / signal classifier's layers): Conv1d (strided, padded,
+    grouped, dilated), BatchNorm1d, MaxPool1d, a ConvTranspose1d up-sampling path added back,
+    AvgPool1d, a global average over L and a Linear head."""
+
+    def __init__(self, c_in=4, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv1d(c_in, 16, kernel_size=7, stride=2, padding=3)
+        self.bn1 = nn.BatchNorm1d(16)
+        self.pool = nn.MaxPool1d(kernel_size=3, stride=2, padding=1)
+        self.conv2 = nn.Conv1d(16, 32, kernel_size=5, padding=4, dilation=2, groups=4, bias=False)
+        self.bn2 = nn.BatchNorm1d(32)
+        self.down = nn.Conv1d(32, 32, kernel_size=3, stride=2, padding=1)
+        self.up = nn.ConvTranspose1d(32, 32, kernel_size=4, stride=2, padding=1)
+        self.avg = nn.AvgPool1d(kernel_size=3, stride=1, padding=1, count_include_pad=False)
+        self.fc = nn.Linear(32, num_classes)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn1(self.conv1(x))))
+        x = torch.relu(self.bn2(self.conv2(x)))
+        x = x + self.up(torch.relu(self.down(x)))
+        return self.fc(self.avg(x).mean(2))
+
+
 def lenet5():
     from lenet5_reference import LeNet5
     import safetensors_io
@@ -167,6 +222,13 @@ def small_models():
                                        CNBlockConfig(96, None, 1)], stochastic_depth_prob=0.0, num_classes=10),
                      (1, 3, 64, 64),
                      "ConvNeXt([CNBlockConfig(16,32,1), (32,64,1), (64,96,2), (96,None,1)], num_classes=10)")
+    # 1-D convolutions: ECA attention's channel conv inside a ResNet, and a 1-D CNN
+    M["eca_resnet"] = (lambda: SmallResNet(EcaBasicBlock, [1, 1, 1, 1], [16, 32, 64, 128]), (1, 3, 64, 64),
+                       "SmallResNet(EcaBasicBlock, [1,1,1,1], widths [16,32,64,128], num_classes=10): BasicBlock "
+                       "with ECA (timm EcaModule form, Conv1d k=3/5) before the residual add")
+    M["conv1d_net"] = (Conv1dNet, (2, 4, 101),
+                       "Conv1dNet (tools/export_onnx_fixtures.py): Conv1d strided/dilated/grouped, BatchNorm1d, "
+                       "MaxPool1d, ConvTranspose1d, AvgPool1d, mean over L, Linear")
     # Not in the committed tier (too big even with num_classes=10; the classes have fixed widths):
     # GoogLeNet (22 MB: 5.6M parameters), AlexNet (57M), VGG (the 4096-wide classifier alone
     # is >100M). They are exported by --full only.
