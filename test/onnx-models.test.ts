@@ -1,5 +1,6 @@
-// torchvision CNNs (and two defined in the tool: a ResNet with ECA attention, a 1-D CNN) exported with torch.onnx.export (opset 13) by tools/export_onnx_fixtures.py:
-// every model matches PyTorch within 1e-4 * max(1, max|ref|), and the decomposed forms the
+// torchvision CNNs, and two the tool defines (a ResNet with ECA attention, a 1-D CNN), exported
+// with torch.onnx.export (opset 13) by tools/export_onnx_fixtures.py: every model matches PyTorch
+// within 1e-4 * max(1, max|ref|), and the decomposed forms the
 // exporter writes (LayerNorm, GELU through Erf, SiLU, hard-swish, channel shuffle) run as
 // the fused ops. The committed tier uses reduced configurations of the torchvision classes;
 // the full-size tier (fixtures-local/, made by `--full`) runs when present.
