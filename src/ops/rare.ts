@@ -1,10 +1,10 @@
 // The ops few models hold (DeformConv, MaxUnpool, ConvTranspose, LRN, InstanceNormalization,
-// DepthToSpace, SpaceToDepth, Gather and Expand of activations, and Resize with antialias=1) keep their shape rules in the
-// page's first bundle (the builder and shape inference need them synchronously) and load their
-// planners (src/ops/rarePlans.ts) as a chunk of their own: an op definition whose plan is
-// planRare is one of them, and compileGraph loads the chunk for a graph that holds one (a Gather
-// of shapes, folded before planning, too), before planning and in parallel with the host
-// evaluator it loads anyway. No graph pass creates these ops (the recognizers make
+// DepthToSpace, SpaceToDepth, Gather and Expand of activations, Resize with antialias=1) keep
+// their shape rules in the page's first bundle (the builder and shape inference need them
+// synchronously) and load their planners (src/ops/rarePlans.ts) as a chunk of their own: an op
+// definition whose plan is planRare is one of them, and compileGraph loads the chunk for a graph
+// that holds one (a Gather of shapes, folded before planning, too), before planning and in
+// parallel with the host evaluator it loads anyway. No graph pass creates these ops (the recognizers make
 // LayerNormalization, ChannelLayerNorm, ChannelShuffle, Gelu; the int8 lowering its own ops), so
 // a graph that holds none when it is compiled never plans one.
 import { WasmCnnError } from '../errors';

@@ -150,7 +150,6 @@ function planExpand(n: Node, ctx: PlanCtx): Step {
   return lib.planCopy(ctx, ctx.ptr(n.outputs[0]), ctx.ptr(n.inputs[0]), out, lib.denseStrides(out), st);
 }
 
-/** The planner of each op type in src/ops/rare.ts's RARE_OPS. */
 /**
  * The taps of an antialiased linear resize along one axis, as the ONNX reference takes them:
  * the source coordinate s splits into a base index and a ratio r in (0, 1] (an integer s is base
@@ -212,6 +211,7 @@ function planResizeAntialias(n: Node, ctx: PlanCtx): Step {
   };
 }
 
+/** The planner of each op type in src/ops/rare.ts's RARE_OPS (and of an antialiased Resize). */
 export const RARE_PLANS: Record<string, (n: Node, ctx: PlanCtx) => Step> = {
   DeformConv: planDeformConv,
   MaxUnpool: planMaxUnpool,

@@ -5,10 +5,9 @@
 // align_corners, asymmetric, tf_half_pixel_for_nn; scales or sizes, `axes`,
 // keep_aspect_ratio_policy. Upsample and Resize-10 are asymmetric (nearest: floor).
 // antialias=1 (opset 18; linear mode, when it shrinks an axis: the triangle filter stretched by
-// 1 / scale, as the ONNX reference computes it) runs on the host, planned in the rare ops' chunk
-// (src/ops/rarePlans.ts). Not supported
-// (UnsupportedOpError): cubic, tf_crop_and_resize, exclude_outside, scaling of the batch or
-// channel axes.
+// 1 / scale, as the ONNX reference computes it) runs on the host, planned in the rare ops'
+// chunk (src/ops/rarePlans.ts). Not supported (UnsupportedOpError): cubic, tf_crop_and_resize,
+// exclude_outside, scaling of the batch or channel axes.
 // Every coordinate rule is resolved here, at plan time, into one index/weight table per axis
 // (the layout assembly/resize.ts documents), kept in the weights region.
 import { ShapeError, UnsupportedOpError } from '../errors';
