@@ -728,8 +728,8 @@ const RECOGNIZED: ReadonlySet<string> = new Set(['ReduceMean', 'Erf', 'Sigmoid',
 function needsExpand(g: Graph, n: Node): boolean {
   if (n.op === 'Swish') return true;
   if (!/^(Conv|ConvTranspose|MaxPool|AveragePool|LpPool)$/.test(n.op)) return false;
-  const k = n.attrs.kernel_shape as number[] | undefined;
-  return k ? k.length === 1 : g.initializers.get(n.inputs[1])?.shape.length === 3;
+  const k = n.attrs.kernel_shape;
+  return Array.isArray(k) ? k.length === 1 : g.initializers.get(n.inputs[1])?.shape.length === 3;
 }
 
 /** weightStorage 'float16''s planners (src/ops/half.ts), once a model has asked for it. */

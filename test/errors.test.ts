@@ -48,6 +48,20 @@ describe('typed errors', () => {
     expect(e.message).toMatch(/\[1, 2, 5, 5\]/);
   });
 
+  it('a 1-D window with malformed attributes is a typed error naming the node (found by the fuzzer: a TypeError)', async () => {
+    const { compileGraph } = await import('../src/model');
+    for (const attrs of [{ kernel_shape: [3], strides: 2 }, { kernel_shape: [3], pads: [1] }, { kernel_shape: [3], dilations: ['a'] }]) {
+      const e = await compileGraph(graph([node('MaxPool', ['x'], ['y'], attrs, 'pool1d')], [1, 2, 9])).catch((x) => x);
+      expect(e).toBeInstanceOf(WasmCnnError);
+      expect(e.message).toMatch(/pool1d/);
+    }
+    // well formed, it runs: [1, 2, 9] pooled by 3 with stride 2 -> [1, 2, 4]
+    const m = await compileGraph(graph([node('MaxPool', ['x'], ['y'], { kernel_shape: [3], strides: [2] }, 'pool1d')], [1, 2, 9]));
+    const y = await m.predict({ data: Float32Array.from({ length: 18 }, (_, i) => i), shape: [1, 2, 9] });
+    expect(y.shape).toEqual([1, 2, 4]);
+    expect(Array.from(y.data)).toEqual([2, 4, 6, 8, 11, 13, 15, 17]);
+  });
+
   it('a graph reading an undefined value is a GraphError', async () => {
     const g = graph([node('Add', ['x', 'ghost'], ['y'], {}, 'add1')]);
     const e = await (async () => {

@@ -54,9 +54,13 @@ function lift1d(g: Graph, n: Node): Node[] {
   // the data input and a weight (Conv, ConvTranspose) gain the axis; a bias does not
   const inputs = n.inputs.map((v, i) => (v && (i === 0 || (i === 1 && n.op.startsWith('Conv'))) ? unsqueeze(v) : v));
   const attrs: Node['attrs'] = { ...n.attrs };
+  // a malformed attribute (not a list of numbers, or pads not of 2 entries) is left for the 2-D
+  // op's own checks to name
   const lift = (key: string, fill: number) => {
-    const v = n.attrs[key] as number[] | undefined;
-    if (v) attrs[key] = key === 'pads' ? [fill, v[0], fill, v[1]] : [fill, ...v];
+    const v = n.attrs[key];
+    if (!Array.isArray(v) || !v.every((e) => typeof e === 'number') || (key === 'pads' && v.length !== 2)) return;
+    const ints = v as number[];
+    attrs[key] = key === 'pads' ? [fill, ints[0], fill, ints[1]] : [fill, ...ints];
   };
   lift('kernel_shape', 1);
   lift('strides', 1);
