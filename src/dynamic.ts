@@ -71,18 +71,14 @@ export function newDynamic(template: Graph, options: CompileOptions, size: numbe
 }
 
 /**
- * The plan for input shapes `key` (inputs by name in `shapes`): the cached one, moved to most
- * recent, or a new one, evicting the least recently used past the cache size; `what` names the
- * shapes in the ShapeError of a shape the graph cannot take (the cache is then unchanged).
+ * The plan for input shapes `key`: the cached one, moved to most recent, or `make`'s (given a
+ * copy of the template to plan), evicting the least recently used past the cache size; a plan
+ * that fails leaves the cache unchanged.
  */
-export function cachedPlan(dyn: Dynamic, mem: Mem, key: string, shapes: Map<string, number[]>, what: string, plan: Planner): Plan {
+export function cachedPlan(dyn: Dynamic, mem: Mem, key: string, make: (g: Graph) => Plan): Plan {
   let p = dyn.cache.get(key);
   if (p) dyn.cache.delete(key);
-  else {
-    const g = cloneGraph(dyn.template);
-    for (const i of g.inputs) i.shape = shapes.get(i.name) ?? i.shape;
-    p = planDynamic(g, mem, dyn, plan, what);
-  }
+  else p = make(cloneGraph(dyn.template));
   dyn.cache.set(key, p);
   for (const [k, old] of dyn.cache) {
     if (dyn.cache.size <= dyn.size) break;

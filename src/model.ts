@@ -221,6 +221,8 @@ export class Model {
   private layers: LayerInfo[] = [];
   private backing: Backing;
   private dyn: Dynamic | undefined;
+  /** How this model's dynamic plans (and a tail's islands) plan one input shape. */
+  private planner: Planner;
   private tail: TailProgram | undefined;
   /** Integer/bool graph inputs (read by the tail on the host), and their values of this run. */
   private intInputs = new Map<string, ValueInfo>();
@@ -240,6 +242,7 @@ export class Model {
   constructor(p: { backing: Backing; plan?: Plan; dyn?: Dynamic; inputs: ValueInfo[] }) {
     const { mem, k, pool, id } = p.backing;
     this.backing = p.backing;
+    this.planner = planner(p.backing);
     this.k = k;
     this.mem = mem;
     this.pool = pool && { pool, id };
@@ -298,8 +301,12 @@ export class Model {
       shapes.push(s.slice());
     }
     const key = shapes.map((s) => s.join('x')).join(',');
-    const what = `input shape ${floats.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`;
-    const plan = dynamics!.cachedPlan(dyn, this.backing.mem, key, new Map(floats.map((i, j) => [i.name, shapes[j]])), what, planner(this.backing));
+    const { mem } = this.backing;
+    const plan = dynamics!.cachedPlan(dyn, mem, key, (g) => {
+      floats.forEach((i, j) => (g.inputs.find((c) => c.name === i.name)!.shape = shapes[j]));
+      const what = `input shape ${floats.map((i, j) => `'${i.name}' ${shapeStr(shapes[j])}`).join(', ')}`;
+      return dynamics!.planDynamic(g, mem, dyn, this.planner, what);
+    });
     this.adopt(plan);
   }
 
@@ -369,7 +376,7 @@ export class Model {
         }
         return d;
       },
-      plan: (dyn, g, what) => dynamics!.planDynamic(g, mem, dyn as Dynamic, planner(this.backing), what),
+      plan: (dyn, g, what) => dynamics!.planDynamic(g, mem, dyn as Dynamic, this.planner, what),
       evict: (dyn, plan) => dynamics!.evict(dyn as Dynamic, mem, plan as Plan),
       cloneGraph,
       opDef,

@@ -186,13 +186,13 @@ export const resize: OpDef = {
     return [resolveResize(n, ctx).out];
   },
   plan(n: Node, ctx: PlanCtx) {
+    const p = resolveResize(n, ctx);
     // an antialiased resize (rare in exported graphs) plans in the rare ops' chunk (src/ops/rarePlans.ts)
-    if (resolveResize(n, ctx).antialias) return planRare(n, ctx);
-    const p = resizeTables(n, ctx);
+    if (p.antialias) return planRare(n, ctx);
     const [N, C, H, W] = p.x;
     const [, , OH, OW] = p.out;
-    const ty = ctx.mem.putI32(p.ty);
-    const tx = ctx.mem.putI32(p.tx);
+    const ty = ctx.mem.putI32(resizeTable(p, H, OH, p.scale[0]));
+    const tx = ctx.mem.putI32(resizeTable(p, W, OW, p.scale[1]));
     const xi = ctx.ptr(n.inputs[0]);
     const yo = ctx.ptr(n.outputs[0]);
     const k = ctx.k;
