@@ -4,9 +4,9 @@
 // the shape picks a new kernel variant) as a multiple of the steady run at that shape (a first
 // run happens once a model, so `rounds` fresh models give the samples: their median and range
 // are reported; one sample swung 1.15-1.42x on this shared machine); a re-plan
-// (planCache 1, two shapes alternating: every run plans again without packing) against the
-// steady run; and a cached shape's run (planCache 2, two shapes alternating: the plan switches
-// every run) against the steady run. Target: first run <= 1.3x steady, cached shape 1.0x.
+// (planCache 1, two shapes alternating: every run plans again without packing) and a cached
+// shape's run (planCache 2, two shapes alternating: the plan switches every run), each against a
+// steady run at that shape in the same round. Target: first run <= 1.3x steady, cached shape 1.0x.
 // Models: resnet50 (zoo, inputSize 'dynamic') and a PaddleOCR-det-like graph: a MobileNetV3-large
 // x0.5 backbone (Howard et al. 2019) with a DB-style FPN head (Liao et al. 2020: 1x1 laterals to
 // 96 channels, nearest x2 top-down adds, 3x3 smoothing to 24 channels each, up-sampled to stride
@@ -94,16 +94,26 @@ function steady(m, feeds, runs) {
   return median(ts);
 }
 
-/** Alternate two shapes `runs` times; median time of the runs at shape b. */
+/**
+ * Alternate two shapes `runs` times: each round runs shape a, then times shape b twice, the
+ * first right after a (the switched run) and the second after b itself (a steady run in the same
+ * round, so the machine's state is the same for both). Returns the switched runs' median time and
+ * the median of the rounds' switched/steady ratios.
+ */
 function alternate(m, fa, fb, runs) {
   const ts = [];
+  const ratios = [];
   for (let i = 0; i < runs; i++) {
     m.runSync(fa);
-    const t = now();
+    let t = now();
     m.runSync(fb);
-    ts.push(now() - t);
+    const switched = now() - t;
+    t = now();
+    m.runSync(fb);
+    ts.push(switched);
+    ratios.push(switched / (now() - t));
   }
-  return median(ts);
+  return { ms: median(ts), ratio: median(ratios) };
 }
 
 export async function benchDynamic(models, runs, rounds = 3) {
@@ -158,10 +168,9 @@ export async function benchDynamic(models, runs, rounds = 3) {
     const r2 = await make(2);
     alternate(r2, fa, fb, 2);
     const cached = alternate(r2, fa, fb, runs);
-    const steadyB = steady(r2, fb, runs);
     const cachedPlans = r2.planStats().plans;
     r2.dispose();
-    rows.push({ name, shapes, steady0, fresh, replan, steadyB, cached, plansMade, cachedPlans });
+    rows.push({ name, shapes, steady0, fresh, replan, cached, plansMade, cachedPlans });
   }
   return rows;
 }
