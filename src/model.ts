@@ -606,7 +606,7 @@ export class Model {
     if (!this.mem || !source) throw new WasmCnnError('this model has been disposed');
     return (tr.trainer ??= import('./train/trainer').then(async ({ Trainer }) => {
       provideKit();
-      return (tr.made = await Trainer.create(source.graph, { runtime: instantiate, cloneGraph, inferShapes, stateEntries, compileGraph, lib: TRAIN_LIB }, tr));
+      return (tr.made = await Trainer.create(source.graph, { runtime: instantiate, cloneGraph, inferShapes, stateEntries, compileGraph, lib: TRAIN_LIB, needsExpand }, tr));
     }));
   }
 

@@ -3,11 +3,13 @@
 // within 1e-4 * max(1, max|ref|), and the decomposed forms the
 // exporter writes (LayerNorm, GELU through Erf, SiLU, hard-swish, channel shuffle) run as
 // the fused ops. The committed tier uses reduced configurations of the torchvision classes;
-// the full-size tier (fixtures-local/, made by `--full`) runs when present.
+// the full-size tier (fixtures-local/, made by `--full`) runs when present. The two with
+// 1-D convolutions also fine-tune (their Conv1d weights trained in the 2-D form inference runs).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ACT_GELU_ERF } from '../assembly/codes';
-import { loadOnnx } from '../src/index';
+import { exportOnnx, loadOnnx, sgd } from '../src/index';
+import { parseOnnx } from '../src/onnx/reader';
 
 const TIERS = [new URL('./fixtures/onnx/', import.meta.url), new URL('../fixtures-local/onnx/', import.meta.url)];
 
@@ -73,4 +75,42 @@ describe('torchvision ONNX tiers', () => {
     for (const s of skipped) console.log(`skipped ${s}`);
     expect(existsSync(TIERS[0])).toBe(true);
   });
+});
+
+describe('fine-tuning the exports with 1-D convolutions (ECA-ResNet, the 1-D CNN)', () => {
+  for (const name of ['eca_resnet', 'conv1d_net']) {
+    it(`${name}: trainStep lowers the loss; state_dict names and shapes stay the file's; exportOnnx carries the trained weights`, async () => {
+      const dir = new URL(`${name}/`, TIERS[0]);
+      const meta = JSON.parse(readFileSync(new URL('meta.json', dir), 'utf8'));
+      const bytes = readFileSync(new URL('model.onnx', dir));
+      const m = await loadOnnx(bytes);
+      // the file's own initializers (the model plans a rewritten copy)
+      const declared = new Map([...parseOnnx(bytes).graph.initializers].map(([k, t]) => [k, t.shape]));
+      const x = { data: readF32(new URL('input.bin', dir)), shape: meta.inputShape };
+      const feeds = { [m.inputNames[0]]: x };
+      const labels = Int32Array.from({ length: meta.outputShape[0] }, (_, i) => (3 * i + 1) % meta.outputShape[1]);
+      const before = m.stateDict();
+      // PyTorch's Conv1d weights, [out, in / groups, k], are in the state_dict as the file holds them
+      const oneD = [...before].filter(([, t]) => t.shape.length === 3).map(([k]) => k);
+      expect(oneD.length).toBeGreaterThan(0);
+      for (const [k, t] of before) expect(t.shape, k).toEqual(declared.get(k));
+      m.train();
+      const losses = [];
+      for (let i = 0; i < 4; i++) losses.push(await m.trainStep(feeds, labels, sgd({ lr: 0.02, momentum: 0.9 })));
+      expect(losses[3], losses.join(', ')).toBeLessThan(losses[0]);
+      const after = m.stateDict();
+      expect([...after.keys()]).toEqual([...before.keys()]);
+      for (const [k, t] of after) expect(t.shape, k).toEqual(declared.get(k));
+      for (const k of oneD) expect(after.get(k)!.data.some((v, i) => v !== before.get(k)!.data[i]), `${k} trained`).toBe(true);
+      m.eval();
+      const y = (await m.run(feeds))[m.outputNames[0]].data;
+      const again = await loadOnnx(exportOnnx(m));
+      const z = (await again.run({ [again.inputNames[0]]: x }))[again.outputNames[0]].data;
+      let worst = 0;
+      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i] - z[i]));
+      expect(worst).toBeLessThanOrEqual(1e-5);
+      m.dispose();
+      again.dispose();
+    });
+  }
 });

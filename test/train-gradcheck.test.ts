@@ -4,10 +4,11 @@
 // loss evaluated in float64 from run() outputs, at sampled entries of each parameter. Covers
 // ConvTranspose (grouped, strided, dilated, asymmetric pads, output_padding, output_shape),
 // PRelu (per-channel and shared slope), Softmax and LogSoftmax (channel and last axis),
-// GlobalMaxPool and CBAM.
+// GlobalMaxPool, CBAM, 1-D windows (Conv1d, pooling, ConvTranspose1d) and ECA's gate (Expand).
 import { describe, expect, it } from 'vitest';
-import { cbam, GraphBuilder, initWeights, sgd, type Tensor } from '../src/index';
-import type { Model } from '../src/model';
+import { cbam, GraphBuilder, initWeights, sgd, type Tensor, UnsupportedOpError } from '../src/index';
+import { compileGraph, type Model } from '../src/model';
+import { emptyGraph, type Node } from '../src/graph/ir';
 import { syntheticInput } from '../src/weights/synthetic';
 
 /** Mean squared error of y against t, in float64 (PyTorch's mse_loss, reduction 'mean'). */
@@ -17,7 +18,31 @@ function mse(y: Float32Array, t: Float32Array): number {
   return s / y.length;
 }
 
-interface Case { name: string; build: () => GraphBuilder; inputShape: number[] }
+/** What a case builds: a GraphBuilder, or a raw graph (rawGraph) for what the builder cannot express. */
+interface Buildable { weightShapes(): Map<string, number[]>; build(w: Map<string, Tensor>): Promise<Model> }
+interface Case { name: string; build: () => Buildable; inputShape: number[] }
+
+/**
+ * A graph of ONNX nodes on input 'x' with output 'y', parameters of the given shapes and int
+ * constants, compiled as loadOnnx compiles a file: GraphBuilder infers each node's shape as it
+ * is added, which a window over one axis (rewritten to 2-D at compile) does not have yet.
+ */
+function rawGraph(inputShape: number[], nodes: Node[], params: Record<string, number[]>, ints: Record<string, number[]> = {}): Buildable {
+  return {
+    weightShapes: () => new Map(Object.entries(params)),
+    build(w) {
+      const g = emptyGraph();
+      g.opset = 17;
+      g.inputs.push({ name: 'x', shape: inputShape });
+      g.outputs.push({ name: 'y' });
+      g.nodes = nodes.map((n) => ({ ...n, inputs: n.inputs.slice(), outputs: n.outputs.slice(), attrs: { ...n.attrs } }));
+      for (const name of Object.keys(params)) g.initializers.set(name, w.get(name)!);
+      for (const [name, v] of Object.entries(ints)) g.intConstants.set(name, { ints: v, shape: [v.length] });
+      return compileGraph(g);
+    },
+  };
+}
+const onnx = (op: string, inputs: string[], outputs: string[], attrs: Node['attrs'] = {}): Node => ({ name: outputs[0], op, inputs, outputs, attrs });
 
 /** One op between two 1x1 convolutions (so the op's input gradient is checked through c0's weights). */
 function single(shape: number[], op: (b: GraphBuilder, x: string) => string): Case {
@@ -83,9 +108,39 @@ const CASES: Case[] = [
       return b;
     },
   },
+  {
+    // PyTorch's Conv1d, MaxPool1d, AvgPool1d and ConvTranspose1d as exported: windows over one
+    // axis, which compileGraph and the trainer run as their 2-D form over [N, C, 1, L]
+    name: '1-D windows: grouped strided dilated Conv1d (asymmetric pads), MaxPool1d, AvgPool1d, ConvTranspose1d',
+    inputShape: [2, 4, 13],
+    build: () => rawGraph([2, 4, 13], [
+      onnx('Conv', ['x', 'c1.weight', 'c1.bias'], ['a'], { group: 2, strides: [2], dilations: [2], pads: [1, 2] }),
+      onnx('MaxPool', ['a'], ['b'], { kernel_shape: [3], strides: [1], pads: [1, 1] }),
+      onnx('AveragePool', ['b'], ['c'], { kernel_shape: [2], strides: [2] }),
+      onnx('ConvTranspose', ['c', 'up.weight', 'up.bias'], ['y'], { group: 2, strides: [2], output_padding: [1] }),
+    ], { 'c1.weight': [6, 2, 3], 'c1.bias': [6], 'up.weight': [6, 2, 3], 'up.bias': [4] }),
+  },
+  {
+    // ECA's gate as timm's EcaModule exports: the pooled [N, C, 1, 1] vector as [N, 1, C], a
+    // Conv1d across channels, sigmoid, back to [N, C, 1, 1] and Expanded over H x W
+    name: 'ECA gate: Conv1d across channels, Expand of the gate over the map',
+    inputShape: [2, 6, 5, 7],
+    build: () => rawGraph([2, 6, 5, 7], [
+      onnx('Conv', ['x', 'c0.weight', 'c0.bias'], ['a'], { kernel_shape: [1, 1] }),
+      onnx('GlobalAveragePool', ['a'], ['p']),
+      onnx('Reshape', ['p', 'row'], ['q']),
+      onnx('Conv', ['q', 'eca.conv.weight'], ['r'], { pads: [1, 1] }),
+      onnx('Sigmoid', ['r'], ['s']),
+      onnx('Reshape', ['s', 'col'], ['t']),
+      onnx('Expand', ['t', 'full'], ['u']),
+      onnx('Mul', ['a', 'u'], ['v']),
+      onnx('Conv', ['v', 'c9.weight', 'c9.bias'], ['y'], { kernel_shape: [1, 1] }),
+    ], { 'c0.weight': [6, 6, 1, 1], 'c0.bias': [6], 'eca.conv.weight': [1, 1, 3], 'c9.weight': [3, 6, 1, 1], 'c9.bias': [3] },
+    { row: [2, 1, 6], col: [2, 6, 1, 1], full: [2, 6, 5, 7] }),
+  },
 ];
 
-async function lossAt(b: GraphBuilder, w: Map<string, Tensor>, x: Tensor, t: Float32Array): Promise<number> {
+async function lossAt(b: Buildable, w: Map<string, Tensor>, x: Tensor, t: Float32Array): Promise<number> {
   const m = await b.build(w);
   const y = (await m.run({ x }))[m.outputNames[0]];
   m.dispose();
@@ -198,6 +253,24 @@ describe('per-pixel cross-entropy (segmentation maps) with ignoreIndex', () => {
     // a target that is neither a class nor ignoreIndex is refused by name
     t[0] = 9;
     await expect(m.trainStep({ x: input }, t, sgd({ lr: 0 }), { ignoreIndex: 255 })).rejects.toThrow(/target 9 at index 0/);
+    m.dispose();
+  });
+});
+
+describe('a 1-D convolution weight the graph also reads another way', () => {
+  it('is refused for training, naming the node and the weight (it would train in one form and run stale in the other)', async () => {
+    const b = rawGraph([1, 2, 9], [
+      onnx('Conv', ['x', 'c.weight'], ['a'], {}),
+      onnx('ReduceSum', ['c.weight'], ['s'], { keepdims: 0 }),
+      onnx('Add', ['a', 's'], ['y']),
+    ], { 'c.weight': [3, 2, 3] });
+    const m = await b.build(initWeights(b.weightShapes(), { seed: 1 }));
+    const x = syntheticInput([1, 2, 9]);
+    expect((await m.run({ x })).y.shape).toEqual([1, 3, 7]);
+    m.train();
+    const e = await m.trainStep({ x }, syntheticInput([1, 3, 7], 'target'), sgd({ lr: 0.1 })).catch((err: Error) => err);
+    expect(e).toBeInstanceOf(UnsupportedOpError);
+    expect((e as Error).message).toMatch(/node 'a'.*1-D weight 'c\.weight' is also read by other nodes/);
     m.dispose();
   });
 });

@@ -7,20 +7,34 @@
 //                      channel conv of ECA attention) as their 2-D form over [N, C, 1, L]:
 //                      Unsqueeze axis 2, the window 1 x k (strides, dilations, pads and
 //                      output_padding likewise), Squeeze axis 2; a constant weight is reshaped
-//                      [OC, C/g, k] -> [OC, C/g, 1, k] (the same floats)
+//                      [OC, C/g, k] -> [OC, C/g, 1, k] (the same floats), under a new name, or
+//                      under its own for the trainer (its parameter names are PyTorch's)
 // Every later stage (planning, the host evaluator, training, export) then meets ops it knows.
 // Like every lazy module it takes the graph helpers from src/lazy/kit.ts.
 import type { Graph, Node } from './ir';
-import { freshName } from '../lazy/kit';
+import { freshName, UnsupportedOpError } from '../lazy/kit';
 
 /**
  * Rewrites the nodes `needs` picks (src/model.ts's needsExpand, which decides on the eager side
  * whether this chunk loads at all).
  */
-export function expand(g: Graph, needs: (g: Graph, n: Node) => boolean): void {
+export function expand(g: Graph, needs: (g: Graph, n: Node) => boolean, options: { keepWeightNames?: boolean } = {}): void {
+  const lifted = g.nodes.filter((n) => n.op !== 'Swish' && needs(g, n));
+  // the trainer's form (keepWeightNames): a constant weight keeps its name (the parameter's,
+  // PyTorch's) and takes the rank-4 shape in place, when every reader is a lifted window's weight
+  const inPlace = new Set<string>();
+  if (options.keepWeightNames)
+    for (const n of lifted) {
+      const w = n.op.startsWith('Conv') ? n.inputs[1] : '';
+      if (!w || !g.initializers.has(w)) continue;
+      // a weight read in other ways too would train in one form and run stale in the other
+      if (!g.nodes.every((m) => !m.inputs.includes(w) || (lifted.includes(m) && m.inputs.indexOf(w) === 1 && m.inputs.lastIndexOf(w) === 1)))
+        throw new UnsupportedOpError(n.op, n.name, `its 1-D weight '${w}' is also read by other nodes; training needs it read as the weight of 1-D windows alone`);
+      inPlace.add(w);
+    }
   for (const n of [...g.nodes]) {
     if (!needs(g, n)) continue;
-    g.nodes.splice(g.nodes.indexOf(n), 1, ...(n.op === 'Swish' ? swish(g, n) : lift1d(g, n)));
+    g.nodes.splice(g.nodes.indexOf(n), 1, ...(n.op === 'Swish' ? swish(g, n) : lift1d(g, n, inPlace)));
   }
 }
 
@@ -41,11 +55,22 @@ function swish(g: Graph, n: Node): Node[] {
   return nodes;
 }
 
-/** A 1-D window op as Unsqueeze, its 2-D form (window 1 x k), Squeeze of each output. */
-function lift1d(g: Graph, n: Node): Node[] {
+/**
+ * A 1-D window op as Unsqueeze, its 2-D form (window 1 x k), Squeeze of each output; a weight in
+ * `inPlace` is reshaped under its own name (done once: the shape is then of rank 4).
+ */
+function lift1d(g: Graph, n: Node, inPlace: ReadonlySet<string>): Node[] {
   const nodes: Node[] = [];
   const unsqueeze = (v: string): string => {
     const t = g.initializers.get(v);
+    if (t && inPlace.has(v)) {
+      if (t.shape.length === 3) {
+        const shape = [...t.shape.slice(0, 2), 1, t.shape[2]];
+        g.initializers.set(v, { ...t, shape });
+        if (g.shapes.has(v)) g.shapes.set(v, shape);
+      }
+      return v;
+    }
     const out = freshName(`${v}.2d`);
     if (t) g.initializers.set(out, { ...t, shape: [...t.shape.slice(0, 2), 1, ...t.shape.slice(2)] });
     else nodes.push({ name: freshName(`${n.name}.unsqueeze`), op: 'Unsqueeze', inputs: [v], outputs: [out], attrs: { axes: [2] } });

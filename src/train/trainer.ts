@@ -5,7 +5,7 @@
 // parameter names (the graph's initializer names), its update rules and defaults, BatchNorm's
 // running statistics as buffers.
 import { numel, ShapeError, shapeStr, UnsupportedOpError, ValueError, WasmCnnError } from '../lazy/kit';
-import type { Graph, Tensor } from '../graph/ir';
+import type { Graph, Node, Tensor } from '../graph/ir';
 import type { Kernels } from '../runtime/kernels';
 import type { Mem } from '../runtime/memory';
 import type { Pool } from '../runtime/threads';
@@ -25,6 +25,8 @@ export interface TrainHost {
   lib: TrainLib;
   /** The graph's trainable parameters and its buffers (BatchNorm running statistics). */
   stateEntries: (g: Graph) => { params: Set<string>; buffers: Set<string> };
+  /** Whether compileGraph rewrites node n (src/graph/expand.ts: ONNX Swish, 1-D windows). */
+  needsExpand: (g: Graph, n: Node) => boolean;
 }
 
 /** Which loss trainStep computes on the model's first output. */
@@ -172,6 +174,7 @@ export class Trainer {
     private readonly k: Kernels,
     private readonly pool: { pool: Pool; id: number } | undefined,
     seed: number,
+    declared: Map<string, number[]>,
   ) {
     this.seed = seed;
     mem.setBase(k.heap_base());
@@ -183,11 +186,11 @@ export class Trainer {
       const t = graph.initializers.get(name)!;
       const ptr = mem.putF32(t.data);
       const grad = mem.alloc(t.data.length * 4);
-      this.params.set(name, { name, shape: t.shape.slice(), ptr, grad, count: t.data.length });
+      this.params.set(name, { name, shape: (declared.get(name) ?? t.shape).slice(), ptr, grad, count: t.data.length });
     }
     for (const name of buffers) {
       const t = graph.initializers.get(name)!;
-      this.buffers.set(name, { ptr: mem.putF32(t.data), shape: t.shape.slice() });
+      this.buffers.set(name, { ptr: mem.putF32(t.data), shape: (declared.get(name) ?? t.shape).slice() });
     }
     for (const d of graph.derived ?? []) {
       const sources = d.from.map((f) => this.params.get(f));
@@ -202,7 +205,17 @@ export class Trainer {
   /** A trainer for `graph` (as built or imported, before fusion) with its current weights. */
   static async create(graph: Graph, host: TrainHost, tr: TrainState): Promise<Trainer> {
     const { mem, k, pool, id } = await host.runtime();
-    const t = new Trainer(host.cloneGraph(graph), host, mem, k, pool && { pool, id }, tr.seed);
+    const g = host.cloneGraph(graph);
+    // ONNX Swish and 1-D windows (PyTorch's Conv1d, ECA's channel conv) train in the form
+    // inference runs them in; a parameter keeps its name and, to the user, its shape
+    const declared = new Map([...g.initializers].map(([name, t]) => [name, t.shape]));
+    if (g.nodes.some((n) => host.needsExpand(g, n))) {
+      (await import('../graph/expand')).expand(g, host.needsExpand, { keepWeightNames: true });
+      // what the rewrite made (a Swish's alpha, a weight read elsewhere too, reshaped under a
+      // new name) is a constant of the graph, not a parameter
+      g.constants = new Set([...(g.constants ?? []), ...[...g.initializers.keys()].filter((name) => !declared.has(name))]);
+    }
+    const t = new Trainer(g, host, mem, k, pool && { pool, id }, tr.seed, declared);
     t.freeze(tr.frozen);
     return t;
   }

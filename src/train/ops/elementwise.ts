@@ -1,5 +1,5 @@
 // Training rules for activations (the forward kernel unary_f32 and its derivative
-// unary_grad_f32 with the same op codes), broadcasting Add / Sub / Mul, and PRelu.
+// unary_grad_f32 with the same op codes), broadcasting Add / Sub / Mul, Expand, and PRelu.
 import { numel, shapeStr, UnsupportedOpError } from '../../lazy/kit';
 import type { Node } from '../../graph/ir';
 import type { TrainCtx, TrainStep } from '../program';
@@ -59,6 +59,23 @@ export function binary(n: Node, ctx: TrainCtx): TrainStep {
   return { forward, backward: () => steps.forEach((s) => s()) };
 }
 
+/**
+ * Expand (x broadcast to the output's shape, as ECA's and SE's gates are in exported graphs):
+ * forward x · 1 broadcast (exact); backward the output's gradient summed back to x's shape.
+ */
+export function expand(n: Node, ctx: TrainCtx): TrainStep {
+  const [xn] = n.inputs;
+  const x = ctx.shape(xn);
+  const y = ctx.shape(n.outputs[0]);
+  const forward = binaryStep(ctx, ctx.lib.codes.BIN_MUL, ctx.ptr(n.outputs[0]), ctx.ptr(xn), x, ctx.mem.putF32([1]), [1], y);
+  if (!ctx.needsGrad(xn)) return { forward };
+  const dy = ctx.grad(n.outputs[0]);
+  const nx = numel(x);
+  if (nx === numel(y)) return { forward, backward: sinkFrom(ctx, xn, dy, nx) };
+  const red = ctx.scratch(nx * 4, 1);
+  const steps = [reduceToStep(ctx, dy, y, x, red), sinkFrom(ctx, xn, red, nx)];
+  return { forward, backward: () => steps.forEach((s) => s()) };
+}
 
 /** PRelu with one slope per channel (PyTorch nn.PReLU(C): slope [C] or [C, 1, 1]) or one shared slope. */
 export function prelu(n: Node, ctx: TrainCtx): TrainStep {

@@ -4,7 +4,7 @@ import { conv, convTranspose } from './conv';
 import { deformConv } from './deform';
 import { dropPath } from './dropPath';
 import { gemm } from './dense';
-import { binary, prelu, unary } from './elementwise';
+import { binary, expand, prelu, unary } from './elementwise';
 import { softmax } from './softmax';
 import { batchNorm, channelLayerNorm, layerNorm } from './norm';
 import { globalAvgPool, globalMaxPool, pool } from './pool';
@@ -25,7 +25,7 @@ export const RULES: Record<string, TrainRule> = {
   GlobalMaxPool: globalMaxPool,
   Relu: unary, Clip: unary, LeakyRelu: unary, Sigmoid: unary, Tanh: unary, HardSigmoid: unary,
   HardSwish: unary, Silu: unary, Gelu: unary, Elu: unary,
-  Add: binary, Sub: binary, Mul: binary, PRelu: prelu,
+  Add: binary, Sub: binary, Mul: binary, PRelu: prelu, Expand: expand,
   Softmax: softmax, LogSoftmax: softmax,
   Reshape: passThrough, Flatten: passThrough, Squeeze: passThrough, Unsqueeze: passThrough, Identity: passThrough,
   Dropout: dropout,
