@@ -4,7 +4,8 @@
 // loss evaluated in float64 from run() outputs, at sampled entries of each parameter. Covers
 // ConvTranspose (grouped, strided, dilated, asymmetric pads, output_padding, output_shape),
 // PRelu (per-channel and shared slope), Softmax and LogSoftmax (channel and last axis),
-// GlobalMaxPool, CBAM, 1-D windows (Conv1d, pooling, ConvTranspose1d) and ECA's gate (Expand).
+// GlobalMaxPool, CBAM, 1-D windows (Conv1d, pooling, ConvTranspose1d), ECA's gate (Expand) and
+// ONNX Swish.
 import { describe, expect, it } from 'vitest';
 import { cbam, GraphBuilder, initWeights, sgd, type Tensor, UnsupportedOpError } from '../src/index';
 import { compileGraph, type Model } from '../src/model';
@@ -137,6 +138,16 @@ const CASES: Case[] = [
       onnx('Conv', ['v', 'c9.weight', 'c9.bias'], ['y'], { kernel_shape: [1, 1] }),
     ], { 'c0.weight': [6, 6, 1, 1], 'c0.bias': [6], 'eca.conv.weight': [1, 1, 3], 'c9.weight': [3, 6, 1, 1], 'c9.bias': [3] },
     { row: [2, 1, 6], col: [2, 6, 1, 1], full: [2, 6, 5, 7] }),
+  },
+  {
+    // ONNX Swish (opset 24): x · sigmoid(alpha · x), rewritten at compile (and for training) as Mul and Sigmoid
+    name: 'Swish with alpha 1.7 between two 1x1 convolutions',
+    inputShape: [2, 3, 5, 7],
+    build: () => rawGraph([2, 3, 5, 7], [
+      onnx('Conv', ['x', 'c0.weight', 'c0.bias'], ['a'], { kernel_shape: [1, 1] }),
+      onnx('Swish', ['a'], ['s'], { alpha: 1.7 }),
+      onnx('Conv', ['s', 'c9.weight', 'c9.bias'], ['y'], { kernel_shape: [1, 1] }),
+    ], { 'c0.weight': [3, 3, 1, 1], 'c0.bias': [3], 'c9.weight': [3, 3, 1, 1], 'c9.bias': [3] }),
   },
 ];
 
