@@ -3,13 +3,16 @@
 // within 1e-4 * max(1, max|ref|), and the decomposed forms the
 // exporter writes (LayerNorm, GELU through Erf, SiLU, hard-swish, channel shuffle) run as
 // the fused ops. The committed tier uses reduced configurations of the torchvision classes;
-// the full-size tier (fixtures-local/, made by `--full`) runs when present. The two with
-// 1-D convolutions also fine-tune (their Conv1d weights trained in the 2-D form inference runs).
+// the full-size tier (fixtures-local/, made by `--full`) runs when present. Each model's
+// exportOnnx file loads in onnxruntime-node with the same outputs and the file's initializer
+// names and shapes. The two with 1-D convolutions also fine-tune (their Conv1d weights trained in
+// the 2-D form inference runs).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ACT_GELU_ERF } from '../assembly/codes';
 import { exportOnnx, loadOnnx, sgd } from '../src/index';
 import { parseOnnx } from '../src/onnx/reader';
+import * as ort from 'onnxruntime-node';
 
 const TIERS = [new URL('./fixtures/onnx/', import.meta.url), new URL('../fixtures-local/onnx/', import.meta.url)];
 
@@ -58,6 +61,18 @@ for (const tier of TIERS) {
           scale = Math.max(scale, Math.abs(ref[i]));
         }
         expect(worst, `max |y - ref| = ${worst}`).toBeLessThanOrEqual(1e-4 * scale);
+        // exported again, the file is one onnxruntime loads, with the same outputs and the
+        // source file's initializer names and shapes (1-D windows written back as 1-D ops)
+        const out = exportOnnx(m);
+        const file = new Map([...parseOnnx(readFileSync(new URL('model.onnx', dir))).graph.initializers].map(([k, t]) => [k, t.shape.join('x')]));
+        const exported = parseOnnx(out).graph;
+        expect([...exported.initializers].map(([k, t]) => `${k} ${t.shape.join('x')}`).sort()).toEqual([...file].map(([k, v]) => `${k} ${v}`).sort());
+        const session = await ort.InferenceSession.create(out);
+        const r = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, meta.inputShape) });
+        const z = r[session.outputNames[0]].data as Float32Array;
+        let off = 0;
+        for (let i = 0; i < z.length; i++) off = Math.max(off, Math.abs(y.data[i] - z[i]));
+        expect(off, `onnxruntime-node on the export: max |diff| = ${off}`).toBeLessThanOrEqual(1e-4 * scale);
         const f = FUSED[name];
         if (f) {
           const ops = new Set(m.graph.nodes.map((n) => n.op));

@@ -84,8 +84,74 @@ function halfWeights(g: Graph): Set<string> {
   return half;
 }
 
+/** Whether `name` is one src/graph/expand.ts made for a lifted 1-D window (freshName's `<base>.<what>__wcN`). */
+function liftedName(name: string, what: string): boolean {
+  return new RegExp(`\\.${what}__wc\\d+$`).test(name);
+}
+
+/**
+ * The 1-D windows compileGraph lifted (src/graph/expand.ts: Unsqueeze axis 2, the window as 1 x k
+ * over [N, C, 1, L], Squeeze axis 2) written back as the 1-D ops they were, their weights under
+ * their own names with [out, in / groups, k] shapes again (the same floats), so an export keeps
+ * the names of the file or network it came from. Other graphs come back as they are.
+ */
+function unlift1d(src: Graph): Graph {
+  if (!src.nodes.some((n) => n.op === 'Unsqueeze' && liftedName(n.name, 'unsqueeze'))) return src;
+  const readers = new Map<string, Node[]>();
+  for (const n of src.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const producer = new Map(src.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const initializers = new Map(src.initializers);
+  const shapes = new Map(src.shapes);
+  const drop = new Set<Node>();
+  const replaced = new Map<Node, Node>();
+  // a lifted Unsqueeze read by `w` alone: its input, else undefined
+  const lifted = (v: string, w: Node) => {
+    const u = producer.get(v);
+    return u && u.op === 'Unsqueeze' && liftedName(u.name, 'unsqueeze') && readers.get(v)?.length === 1 && readers.get(v)![0] === w ? u : undefined;
+  };
+  for (const w of src.nodes) {
+    const u = lifted(w.inputs[0], w);
+    if (!u) continue;
+    const squeezes = w.outputs.map((o) => (o ? readers.get(o) : []));
+    if (!squeezes.every((r, i) => !w.outputs[i] || (r?.length === 1 && r[0].op === 'Squeeze' && liftedName(r[0].name, 'squeeze')))) continue;
+    const attrs: Node['attrs'] = { ...w.attrs };
+    for (const key of ['kernel_shape', 'strides', 'dilations', 'pads', 'output_padding', 'output_shape']) {
+      const v = attrs[key];
+      if (Array.isArray(v)) attrs[key] = (key === 'pads' ? [v[1], v[3]] : v.slice(1)) as number[];
+    }
+    const inputs = [u.inputs[0], ...w.inputs.slice(1)];
+    if (w.op.startsWith('Conv') && w.inputs[1]) {
+      const wu = lifted(w.inputs[1], w);
+      const t = initializers.get(w.inputs[1]);
+      if (wu) {
+        inputs[1] = wu.inputs[0];
+        drop.add(wu);
+      } else if (t && t.shape.length === 4 && t.shape[2] === 1) {
+        const base = w.inputs[1].replace(/\.2d__wc\d+$/, '');
+        const free = base !== w.inputs[1] && (!initializers.has(base) || initializers.get(base)!.data === t.data) && !readers.has(base);
+        const name = free ? base : w.inputs[1];
+        const shape = [t.shape[0], t.shape[1], t.shape[3]];
+        if (readers.get(w.inputs[1])?.length === 1) {
+          initializers.delete(w.inputs[1]);
+          shapes.delete(w.inputs[1]);
+        }
+        initializers.set(name, { ...t, shape });
+        if (shapes.has(w.inputs[1]) || free) shapes.set(name, shape);
+        inputs[1] = name;
+      }
+    }
+    drop.add(u);
+    const outputs = w.outputs.map((o, i) => (o ? squeezes[i]![0].outputs[0] : o));
+    squeezes.forEach((r) => r?.forEach((q) => drop.add(q)));
+    for (const v of [w.inputs[0], ...w.outputs]) if (v) shapes.delete(v);
+    replaced.set(w, { ...w, inputs, outputs, attrs });
+  }
+  return { ...src, nodes: src.nodes.filter((n) => !drop.has(n)).map((n) => replaced.get(n) ?? n), initializers, shapes };
+}
+
 /** The ONNX-only form of a source graph at the target opset (the input graph is not changed). */
-export function toOnnxGraph(src: Graph, opts: ExportOnnxOptions = {}): Graph {
+export function toOnnxGraph(source: Graph, opts: ExportOnnxOptions = {}): Graph {
+  const src = unlift1d(source);
   const opset = opts.opset ?? 17;
   if (!Number.isInteger(opset) || opset < 13 || opset > 20) throw new ValueError(`exportOnnx: opset ${opset} is not supported (13–20)`);
   if (src.opset < 11) throw new ValueError(`exportOnnx: the source graph follows opset ${src.opset}; only opset 11+ graphs can be re-targeted`);

@@ -1,5 +1,6 @@
 // Writes a graph IR as an ONNX ModelProto (onnx.proto, IR version 8): float initializers as
-// raw little-endian FLOAT (or FLOAT16 where asked), integer constants as INT64, attributes by their JS type (a graph
+// raw little-endian FLOAT (or FLOAT16 where asked), integer constants as INT64, attributes by their JS type or, for
+// the attributes ONNX declares float, as FLOAT(S) (a graph
 // object, as If/Loop carry, as a GRAPH attribute), inputs and outputs typed by their dtype
 // (float → FLOAT, int → INT64, bool → BOOL). Encoding is
 // schema.ts's tables over proto.ts's wire writer (sizes first, then one exactly-sized buffer).
@@ -42,16 +43,25 @@ function tensorMsg(name: string, t: Tensor | IntTensor, half?: boolean): Init<Te
   return { name, dims: t.shape, data_type: DataType.INT64, int64_data: t.ints };
 }
 
+/**
+ * Attributes the ONNX operators declare FLOAT (Gemm's alpha and beta, the norms' epsilon and
+ * momentum, LeakyRelu's alpha, LRN's bias, Clip-6's min, RoiAlign's spatial_scale, ...) and
+ * FLOATS: written so even when the value is a whole number (a graph keeps numbers untyped; an
+ * INT alpha = 1 is an invalid model to onnxruntime).
+ */
+const FLOAT_ATTRS = new Set(['alpha', 'beta', 'gamma', 'epsilon', 'momentum', 'bias', 'lambd', 'ratio', 'spatial_scale', 'cubic_coeff_a', 'extrapolation_value', 'value_float', 'value', 'min', 'max', 'mean', 'scale', 'seed']);
+const FLOATS_ATTRS = new Set(['scales', 'value_floats']);
+
 function attrMsg(name: string, v: AttrValue | SubGraph): Init<AttributeMsg> {
   if (typeof v === 'object' && !Array.isArray(v) && 'nodes' in v) return { name, type: AttributeType.GRAPH, g: graphMsg(v, name) };
   if (typeof v === 'number')
-    return Number.isInteger(v) && !Object.is(v, -0) ? { name, type: AttributeType.INT, i: v } : { name, type: AttributeType.FLOAT, f: v };
+    return Number.isInteger(v) && !Object.is(v, -0) && !FLOAT_ATTRS.has(name) ? { name, type: AttributeType.INT, i: v } : { name, type: AttributeType.FLOAT, f: v };
   if (typeof v === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x === 'string'))
       return { name, type: AttributeType.STRINGS, strings: (v as string[]).map((s) => new TextEncoder().encode(s)) };
     const nums = v as number[];
-    return nums.every((x) => Number.isInteger(x))
+    return nums.every((x) => Number.isInteger(x)) && !FLOATS_ATTRS.has(name)
       ? { name, type: AttributeType.INTS, ints: nums }
       : { name, type: AttributeType.FLOATS, floats: nums };
   }
