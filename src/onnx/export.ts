@@ -104,7 +104,7 @@ function unlift1d(src: Graph): Graph {
   const shapes = new Map(src.shapes);
   const drop = new Set<Node>();
   const replaced = new Map<Node, Node>();
-  // a lifted Unsqueeze read by `w` alone: its input, else undefined
+  // the lifted Unsqueeze that produces v, when `w` alone reads v
   const lifted = (v: string, w: Node) => {
     const u = producer.get(v);
     return u && u.op === 'Unsqueeze' && liftedName(u.name, 'unsqueeze') && readers.get(v)?.length === 1 && readers.get(v)![0] === w ? u : undefined;
