@@ -47,9 +47,10 @@ function tensorMsg(name: string, t: Tensor | IntTensor, half?: boolean): Init<Te
  * Attributes the ONNX operators declare FLOAT (Gemm's alpha and beta, the norms' epsilon and
  * momentum, LeakyRelu's alpha, LRN's bias, Clip-6's min, RoiAlign's spatial_scale, ...) and
  * FLOATS: written so even when the value is a whole number (a graph keeps numbers untyped; an
- * INT alpha = 1 is an invalid model to onnxruntime).
+ * INT alpha = 1 is an invalid model to onnxruntime). ('seed' is not among them: Dropout's is an
+ * int, RandomNormal's a float.)
  */
-const FLOAT_ATTRS = new Set(['alpha', 'beta', 'gamma', 'epsilon', 'momentum', 'bias', 'lambd', 'ratio', 'spatial_scale', 'cubic_coeff_a', 'extrapolation_value', 'value_float', 'value', 'min', 'max', 'mean', 'scale', 'seed']);
+const FLOAT_ATTRS = new Set(['alpha', 'beta', 'gamma', 'epsilon', 'momentum', 'bias', 'lambd', 'ratio', 'spatial_scale', 'cubic_coeff_a', 'extrapolation_value', 'value_float', 'value', 'min', 'max', 'mean', 'scale']);
 const FLOATS_ATTRS = new Set(['scales', 'value_floats']);
 
 function attrMsg(name: string, v: AttrValue | SubGraph): Init<AttributeMsg> {
