@@ -19,7 +19,10 @@ import { freshName, UnsupportedOpError } from '../lazy/kit';
  * whether this chunk loads at all).
  */
 export function expand(g: Graph, needs: (g: Graph, n: Node) => boolean, options: { keepWeightNames?: boolean } = {}): void {
-  const lifted = g.nodes.filter((n) => n.op !== 'Swish' && needs(g, n));
+  // picked once, before anything is rewritten: an in-place reshape makes a shared weight rank 4,
+  // and `needs` reads a window without kernel_shape by its weight's rank
+  const picked = g.nodes.filter((n) => needs(g, n));
+  const lifted = new Set(picked.filter((n) => n.op !== 'Swish'));
   // the trainer's form (keepWeightNames): a constant weight keeps its name (the parameter's,
   // PyTorch's) and takes the rank-4 shape in place, when every reader is a lifted window's weight
   const inPlace = new Set<string>();
@@ -28,14 +31,11 @@ export function expand(g: Graph, needs: (g: Graph, n: Node) => boolean, options:
       const w = n.op.startsWith('Conv') ? n.inputs[1] : '';
       if (!w || !g.initializers.has(w)) continue;
       // a weight read in other ways too would train in one form and run stale in the other
-      if (!g.nodes.every((m) => !m.inputs.includes(w) || (lifted.includes(m) && m.inputs.indexOf(w) === 1 && m.inputs.lastIndexOf(w) === 1)))
+      if (!g.nodes.every((m) => !m.inputs.includes(w) || (lifted.has(m) && m.inputs.indexOf(w) === 1 && m.inputs.lastIndexOf(w) === 1)))
         throw new UnsupportedOpError(n.op, n.name, `its 1-D weight '${w}' is also read by other nodes; training needs it read as the weight of 1-D windows alone`);
       inPlace.add(w);
     }
-  for (const n of [...g.nodes]) {
-    if (!needs(g, n)) continue;
-    g.nodes.splice(g.nodes.indexOf(n), 1, ...(n.op === 'Swish' ? swish(g, n) : lift1d(g, n, inPlace)));
-  }
+  for (const n of picked) g.nodes.splice(g.nodes.indexOf(n), 1, ...(n.op === 'Swish' ? swish(g, n) : lift1d(g, n, inPlace)));
 }
 
 function swish(g: Graph, n: Node): Node[] {

@@ -13,6 +13,7 @@
 // loadOnnx compiles to the same kernels.
 import { GraphError, UnsupportedOpError, ValueError } from '../errors';
 import type { Graph, IntTensor, Node, Tensor } from '../graph/ir';
+import { consumers, producers } from '../graph/util';
 import { type Model, NOT_PARAMS } from '../model';
 import { graphToOnnx } from './writer';
 
@@ -97,9 +98,8 @@ function liftedName(name: string, what: string): boolean {
  */
 function unlift1d(src: Graph): Graph {
   if (!src.nodes.some((n) => n.op === 'Unsqueeze' && liftedName(n.name, 'unsqueeze'))) return src;
-  const readers = new Map<string, Node[]>();
-  for (const n of src.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
-  const producer = new Map(src.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const readers = consumers(src);
+  const producer = producers(src);
   const initializers = new Map(src.initializers);
   const shapes = new Map(src.shapes);
   const drop = new Set<Node>();
